@@ -1,0 +1,50 @@
+/*
+ * log: levelled messages for the user.
+ *
+ * Contract:
+ *  - A struct logger is owned by its creator (main.c for the program, a test
+ *    for itself) and passed to every module that reports anything; there is
+ *    no global logger, so tests can capture output and assert on it.
+ *  - A NULL logger is valid and means "errors and warnings to stderr,
+ *    nothing else".
+ *  - Errors and warnings are printed at every level but LOG_QUIET prints
+ *    warnings neither; errors are always printed.
+ *  - Every message is one line; the logger adds the "twinbox: " prefix (and
+ *    "warning: " / "error: ") and the newline.
+ *  - When capture is non-NULL, lines are appended there (each ending in
+ *    '\n') instead of being written to out.
+ */
+#ifndef TWINBOX_LOG_H
+#define TWINBOX_LOG_H
+
+#include <stdio.h>
+
+#include "buf.h"
+
+enum log_level {
+	LOG_QUIET = 0,		/* errors only */
+	LOG_NORMAL = 1,		/* + warnings, per-mailbox summaries */
+	LOG_VERBOSE = 2,	/* + one line per operation */
+	LOG_DEBUG = 3		/* + protocol and internal detail */
+};
+
+struct logger {
+	enum log_level level;
+	FILE *out;		/* NULL means stderr */
+	struct buf *capture;	/* tests: collect lines here instead */
+};
+
+void log_error(const struct logger *lg, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void log_warn(const struct logger *lg, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Normal-level information (summaries), printed without a prefix. */
+void log_info(const struct logger *lg, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void log_verbose(const struct logger *lg, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void log_debug(const struct logger *lg, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+int log_enabled(const struct logger *lg, enum log_level level);
+
+#endif

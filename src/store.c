@@ -1,0 +1,108 @@
+/* store: the small shared helpers of store.h (lists and flag names). */
+#include "store.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+const char msg_flag_letters[MSG_FLAG_COUNT + 1] = "DFPRST";
+
+const char *const msg_flag_names[MSG_FLAG_COUNT] = {
+	"\\Draft", "\\Flagged", "$Forwarded", "\\Answered", "\\Seen",
+	"\\Deleted"
+};
+
+void
+msg_flags_to_letters(unsigned flags, char out[MSG_FLAG_COUNT + 1])
+{
+	size_t n = 0;
+
+	for (int i = 0; i < MSG_FLAG_COUNT; i++)
+		if (flags & (1u << i))
+			out[n++] = msg_flag_letters[i];
+	out[n] = '\0';
+}
+
+void
+msg_list_add(struct msg_list *l, const struct msg_meta *m)
+{
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 64;
+		l->v = xreallocarray(l->v, l->cap, sizeof(*l->v));
+	}
+	l->v[l->n++] = *m;
+}
+
+static int
+cmp_meta_uid(const void *a, const void *b)
+{
+	const struct msg_meta *x = a, *y = b;
+
+	return (x->uid > y->uid) - (x->uid < y->uid);
+}
+
+void
+msg_list_sort(struct msg_list *l)
+{
+	if (l->n > 1)
+		qsort(l->v, l->n, sizeof(*l->v), cmp_meta_uid);
+}
+
+const struct msg_meta *
+msg_list_find(const struct msg_list *l, uint32_t uid)
+{
+	struct msg_meta key = { .uid = uid };
+
+	if (l->n == 0)
+		return NULL;
+	return bsearch(&key, l->v, l->n, sizeof(*l->v), cmp_meta_uid);
+}
+
+void
+msg_list_free(struct msg_list *l)
+{
+	free(l->v);
+	l->v = NULL;
+	l->n = l->cap = 0;
+}
+
+void
+strlist_add(struct strlist *l, const char *s)
+{
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 16;
+		l->v = xreallocarray(l->v, l->cap, sizeof(*l->v));
+	}
+	l->v[l->n++] = xstrdup(s);
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void
+strlist_sort(struct strlist *l)
+{
+	if (l->n > 1)
+		qsort(l->v, l->n, sizeof(*l->v), cmp_str);
+}
+
+int
+strlist_contains(const struct strlist *l, const char *s)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->v[i], s) == 0)
+			return 1;
+	return 0;
+}
+
+void
+strlist_free(struct strlist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = l->cap = 0;
+}

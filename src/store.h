@@ -1,0 +1,172 @@
+/*
+ * store: the one interface behind which an IMAP server and a Maildir look
+ * alike to the sync core (planner and executor never know which they have).
+ *
+ * Contract:
+ *  - Mailbox names cross this interface in canonical form: UTF-8, '/' as
+ *    the hierarchy separator, "INBOX" for the inbox. Each store maps them to
+ *    its own form (Maildir++ dots, IMAP delimiter and modified UTF-7) and
+ *    refuses names it cannot represent safely.
+ *  - Message data crosses this interface in canonical form: CRLF line
+ *    endings, as on the wire. A Maildir store converts to and from LF at its
+ *    boundary so that IMAP -> Maildir -> IMAP round-trips byte for byte.
+ *  - Operations are batch-shaped: fetch, set_flags and expunge take many
+ *    UIDs and report per message, appends are queued and made durable by
+ *    one commit, so that an IMAP store can pipeline and a Maildir store can
+ *    batch its fsyncs. The Maildir store simply loops.
+ *  - Every function returns 0 on success and -1 on failure with a one-line
+ *    message in err that names the mailbox, the file or command, and the
+ *    cause. Per-message outcomes use enum store_result.
+ *  - One mailbox is open at a time per store; open() closes the previous.
+ *  - The caller owns every list it passes in and frees it with the matching
+ *    *_free function; the store owns itself and is released by ops->free().
+ */
+#ifndef TWINBOX_STORE_H
+#define TWINBOX_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "log.h"
+
+/* System flags. Bit order is the Maildir letter order D F P R S T. */
+enum msg_flag {
+	MSG_DRAFT = 1u << 0,	 /* D  \Draft */
+	MSG_FLAGGED = 1u << 1,	 /* F  \Flagged */
+	MSG_FORWARDED = 1u << 2, /* P  $Forwarded */
+	MSG_ANSWERED = 1u << 3,	 /* R  \Answered */
+	MSG_SEEN = 1u << 4,	 /* S  \Seen */
+	MSG_DELETED = 1u << 5,	 /* T  \Deleted */
+	MSG_FLAG_COUNT = 6
+};
+#define MSG_ALL_FLAGS ((1u << MSG_FLAG_COUNT) - 1)
+
+/* The Maildir letters, index = bit number: "DFPRST". */
+extern const char msg_flag_letters[MSG_FLAG_COUNT + 1];
+/* The IMAP names, index = bit number ("\\Draft", ..., "\\Deleted"). */
+extern const char *const msg_flag_names[MSG_FLAG_COUNT];
+
+/* Write the Maildir letters of flags, sorted, into out (needs 7 bytes). */
+void msg_flags_to_letters(unsigned flags, char out[MSG_FLAG_COUNT + 1]);
+
+struct msg_meta {
+	uint32_t uid;
+	unsigned flags;		/* enum msg_flag bits */
+	uint64_t size;		/* bytes as this store holds the message */
+	int64_t date;		/* arrival time, seconds since the epoch; 0 if unknown */
+	uint64_t modseq;	/* 0 if the store has none */
+};
+
+/* A growable array of msg_meta, sorted by uid after a scan. */
+struct msg_list {
+	struct msg_meta *v;
+	size_t n;
+	size_t cap;
+};
+
+void msg_list_add(struct msg_list *l, const struct msg_meta *m);
+/* Binary search by uid in a sorted list; NULL if absent. */
+const struct msg_meta *msg_list_find(const struct msg_list *l, uint32_t uid);
+void msg_list_sort(struct msg_list *l);
+void msg_list_free(struct msg_list *l);
+
+/* A growable array of owned C strings. */
+struct strlist {
+	char **v;
+	size_t n;
+	size_t cap;
+};
+
+void strlist_add(struct strlist *l, const char *s);
+void strlist_sort(struct strlist *l);
+int strlist_contains(const struct strlist *l, const char *s);
+void strlist_free(struct strlist *l);
+
+struct mbox_status {
+	uint32_t uidvalidity;
+	uint32_t uidnext;	/* every existing UID is below this */
+	uint64_t highestmodseq;	/* 0 if unknown */
+	uint32_t count;		/* messages, if cheaply known; else 0 */
+};
+
+/* Per-message outcome in batch operations. */
+enum store_result {
+	STORE_OK = 0,
+	STORE_GONE = 1,		/* the message vanished (another client) */
+	STORE_FAILED = -1
+};
+
+/*
+ * Where fetch() delivers messages, one at a time: begin, data (zero or
+ * more chunks, canonical CRLF form), end. A callback returning -1 stops
+ * the fetch, which then fails with the sink's message in err.
+ * A message that vanished before it could be read is reported through
+ * gone() instead and does not stop the batch.
+ */
+struct msg_sink {
+	int (*begin)(void *ctx, const struct msg_meta *meta, struct buf *err);
+	int (*data)(void *ctx, const char *p, size_t n, struct buf *err);
+	int (*end)(void *ctx, struct buf *err);
+	void (*gone)(void *ctx, uint32_t uid);
+	void *ctx;
+};
+
+struct store;
+struct store_append;
+
+struct store_ops {
+	const char *kind;	/* "maildir", "imap" */
+
+	/* All mailboxes of the store, canonical names, sorted. */
+	int (*list)(struct store *s, struct strlist *names, struct buf *err);
+	int (*create)(struct store *s, const char *mbox, struct buf *err);
+	/* Remove an empty mailbox (the Remove policy). */
+	int (*remove)(struct store *s, const char *mbox, struct buf *err);
+	/* Open a mailbox for reading and writing; fills st. */
+	int (*open)(struct store *s, const char *mbox, struct mbox_status *st,
+	    struct buf *err);
+	/* Every message of the open mailbox, sorted by uid. */
+	int (*scan)(struct store *s, struct msg_list *out, struct buf *err);
+	/* Stream the given messages to sink, in the order given. */
+	int (*fetch)(struct store *s, const uint32_t *uids, size_t n,
+	    const struct msg_sink *sink, struct buf *err);
+
+	/*
+	 * Appending one message: begin, write (canonical CRLF data, any
+	 * chunking), finish. meta gives flags, date and the size if known.
+	 * *planned_uid is the UID the message will get if the store knows it
+	 * in advance (Maildir: always), else 0; the executor journals it.
+	 * finish queues the message; it is durable and visible only after
+	 * commit(), which reports each queued message's UID (0 if the store
+	 * cannot tell) in queue order. cancel() drops an unfinished append.
+	 */
+	int (*append_begin)(struct store *s, const struct msg_meta *meta,
+	    struct store_append **out, uint32_t *planned_uid, struct buf *err);
+	int (*append_write)(struct store_append *a, const char *p, size_t n,
+	    struct buf *err);
+	int (*append_finish)(struct store_append *a, struct buf *err);
+	void (*append_cancel)(struct store_append *a);
+	/* Make every queued append durable; uids gets one entry per append
+	 * finished since the last commit (*nuids set to their number). */
+	int (*commit)(struct store *s, uint32_t **uids, size_t *nuids,
+	    struct buf *err);
+
+	/* Add and remove flags on many messages; results[i] per uid. */
+	int (*set_flags)(struct store *s, const uint32_t *uids, size_t n,
+	    unsigned add, unsigned del, int *results, struct buf *err);
+	/* Remove messages for good; results[i] per uid. */
+	int (*expunge)(struct store *s, const uint32_t *uids, size_t n,
+	    int *results, struct buf *err);
+
+	/* Release the store and everything it holds. */
+	void (*free)(struct store *s);
+};
+
+/* Every store implementation begins with this. */
+struct store {
+	const struct store_ops *ops;
+	const struct logger *lg;
+};
+
+#endif

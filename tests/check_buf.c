@@ -1,0 +1,126 @@
+/* Unit tests: buf (byte buffers), log (levels and capture), store helpers. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "log.h"
+#include "store.h"
+#include "support/testlib.h"
+
+START_TEST(test_buf_grows_and_terminates)
+{
+	struct buf b = BUF_INIT;
+
+	ck_assert_str_eq(buf_cstr(&b), "");
+	for (int i = 0; i < 1000; i++)
+		buf_addc(&b, 'x');
+	ck_assert_uint_eq(b.len, 1000);
+	ck_assert_int_eq(b.data[1000], '\0');
+	buf_truncate(&b, 3);
+	ck_assert_str_eq(b.data, "xxx");
+	buf_addf(&b, "%d-%s", 42, "y");
+	ck_assert_str_eq(b.data, "xxx42-y");
+	buf_setf(&b, "%0300d", 7);
+	ck_assert_uint_eq(b.len, 300);
+	buf_free(&b);
+	ck_assert_ptr_null(b.data);
+}
+END_TEST
+
+START_TEST(test_buf_binary_and_detach)
+{
+	struct buf b = BUF_INIT;
+	char *s;
+
+	buf_add(&b, "a\0b", 3);
+	ck_assert_uint_eq(b.len, 3);
+	ck_assert_int_eq(memcmp(b.data, "a\0b", 4), 0);
+	s = buf_detach(&b);
+	ck_assert_ptr_null(b.data);
+	ck_assert_int_eq(s[2], 'b');
+	free(s);
+	s = buf_detach(&b);
+	ck_assert_str_eq(s, "");
+	free(s);
+}
+END_TEST
+
+START_TEST(test_log_levels_and_capture)
+{
+	struct buf cap = BUF_INIT;
+	struct logger lg = { .level = LOG_NORMAL, .capture = &cap };
+
+	log_error(&lg, "bad %s", "thing");
+	log_warn(&lg, "careful");
+	log_info(&lg, "summary");
+	log_verbose(&lg, "detail");
+	log_debug(&lg, "deep");
+	ck_assert_str_eq(cap.data, "twinbox: error: bad thing\n"
+	    "twinbox: warning: careful\nsummary\n");
+	buf_reset(&cap);
+	lg.level = LOG_QUIET;
+	log_warn(&lg, "careful");
+	log_info(&lg, "summary");
+	log_error(&lg, "still");
+	ck_assert_str_eq(cap.data, "twinbox: error: still\n");
+	buf_reset(&cap);
+	lg.level = LOG_DEBUG;
+	log_verbose(&lg, "v");
+	log_debug(&lg, "d");
+	ck_assert_str_eq(cap.data, "v\ndebug: d\n");
+	buf_free(&cap);
+}
+END_TEST
+
+START_TEST(test_flag_letters_sorted)
+{
+	char out[MSG_FLAG_COUNT + 1];
+
+	msg_flags_to_letters(MSG_SEEN | MSG_DRAFT | MSG_DELETED, out);
+	ck_assert_str_eq(out, "DST");
+	msg_flags_to_letters(MSG_ALL_FLAGS, out);
+	ck_assert_str_eq(out, "DFPRST");
+	msg_flags_to_letters(0, out);
+	ck_assert_str_eq(out, "");
+}
+END_TEST
+
+START_TEST(test_msg_list_sort_find)
+{
+	struct msg_list l = { 0 };
+	struct msg_meta m = { 0 };
+	uint32_t uids[] = { 9, 3, 7, 1 };
+
+	for (size_t i = 0; i < 4; i++) {
+		m.uid = uids[i];
+		msg_list_add(&l, &m);
+	}
+	msg_list_sort(&l);
+	ck_assert_uint_eq(l.v[0].uid, 1);
+	ck_assert_uint_eq(l.v[3].uid, 9);
+	ck_assert_ptr_nonnull(msg_list_find(&l, 7));
+	ck_assert_ptr_null(msg_list_find(&l, 8));
+	msg_list_free(&l);
+}
+END_TEST
+
+static Suite *
+buf_suite(void)
+{
+	Suite *s = suite_create("buf");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, test_buf_grows_and_terminates);
+	tcase_add_test(tc, test_buf_binary_and_detach);
+	tcase_add_test(tc, test_log_levels_and_capture);
+	tcase_add_test(tc, test_flag_letters_sorted);
+	tcase_add_test(tc, test_msg_list_sort_find);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	return run_suite(buf_suite());
+}

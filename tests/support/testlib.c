@@ -1,0 +1,162 @@
+/* testlib: helpers shared by the Check test programs; see testlib.h. */
+#include "testlib.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int
+run_suite(Suite *s)
+{
+	SRunner *sr = srunner_create(s);
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? 0 : 1;
+}
+
+char *
+tl_mkdtemp(const char *tag)
+{
+	const char *tmp = getenv("TMPDIR");
+	char *path;
+
+	if (tmp == NULL || *tmp == '\0')
+		tmp = "/tmp";
+	if (asprintf(&path, "%s/twinbox-%s-XXXXXX", tmp, tag) < 0)
+		ck_abort_msg("asprintf failed");
+	if (mkdtemp(path) == NULL)
+		ck_abort_msg("mkdtemp %s: %s", path, strerror(errno));
+	return path;
+}
+
+void
+tl_rmtree(const char *path)
+{
+	struct stat st;
+	DIR *d;
+	struct dirent *e;
+
+	if (lstat(path, &st) != 0)
+		return;
+	if (!S_ISDIR(st.st_mode)) {
+		unlink(path);
+		return;
+	}
+	d = opendir(path);
+	if (d != NULL) {
+		while ((e = readdir(d)) != NULL) {
+			char *sub;
+
+			if (strcmp(e->d_name, ".") == 0 ||
+			    strcmp(e->d_name, "..") == 0)
+				continue;
+			sub = tl_path(path, e->d_name);
+			tl_rmtree(sub);
+			free(sub);
+		}
+		closedir(d);
+	}
+	rmdir(path);
+}
+
+void
+tl_write_file(const char *path, const char *data, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+	ck_assert_msg(fd >= 0, "open %s: %s", path, strerror(errno));
+	ck_assert_msg(write(fd, data, len) == (ssize_t)len, "write %s: %s",
+	    path, strerror(errno));
+	close(fd);
+}
+
+void
+tl_write_str(const char *path, const char *s)
+{
+	tl_write_file(path, s, strlen(s));
+}
+
+char *
+tl_read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *data = NULL;
+	size_t n = 0, cap = 0, got;
+
+	ck_assert_msg(f != NULL, "open %s: %s", path, strerror(errno));
+	do {
+		if (cap - n < 4096) {
+			cap = cap ? cap * 2 : 8192;
+			data = realloc(data, cap);
+			ck_assert(data != NULL);
+		}
+		got = fread(data + n, 1, cap - n - 1, f);
+		n += got;
+	} while (got > 0);
+	fclose(f);
+	data[n] = '\0';
+	if (len != NULL)
+		*len = n;
+	return data;
+}
+
+void
+tl_mkdirs(const char *path)
+{
+	char *p = strdup(path);
+
+	ck_assert(p != NULL);
+	for (char *s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0700) != 0 && errno != EEXIST)
+			ck_abort_msg("mkdir %s: %s", p, strerror(errno));
+		*s = '/';
+	}
+	if (mkdir(p, 0700) != 0 && errno != EEXIST)
+		ck_abort_msg("mkdir %s: %s", p, strerror(errno));
+	free(p);
+}
+
+int
+tl_exists(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0;
+}
+
+char *
+tl_path(const char *dir, const char *name)
+{
+	char *p;
+
+	if (asprintf(&p, "%s/%s", dir, name) < 0)
+		ck_abort_msg("asprintf failed");
+	return p;
+}
+
+int
+tl_count_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	if (d == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			n++;
+	closedir(d);
+	return n;
+}

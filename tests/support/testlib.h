@@ -1,0 +1,37 @@
+/*
+ * testlib: helpers shared by the Check test programs.
+ *
+ *  - run_suite() runs a suite with Check's normal output (its summary line
+ *    "NN%: Checks: N, Failures: N, Errors: N" is what CI reads) and turns the
+ *    result into an exit status.
+ *  - Temporary directories are made under $TMPDIR (or /tmp) and removed by
+ *    tl_rmtree(); every helper fails the current test on error, with the
+ *    path and errno text, so a test never proceeds on a broken fixture.
+ */
+#ifndef TWINBOX_TESTLIB_H
+#define TWINBOX_TESTLIB_H
+
+#include <check.h>
+#include <stddef.h>
+
+int run_suite(Suite *s);
+
+/* mkdtemp under $TMPDIR; returns a malloc'd path. */
+char *tl_mkdtemp(const char *tag);
+/* rm -rf path (no symlink following). */
+void tl_rmtree(const char *path);
+/* Write a file with the given contents (creating it 0600). */
+void tl_write_file(const char *path, const char *data, size_t len);
+void tl_write_str(const char *path, const char *s);
+/* Read a whole file; returns malloc'd, NUL-terminated; *len if non-NULL. */
+char *tl_read_file(const char *path, size_t *len);
+/* mkdir -p with mode 0700. */
+void tl_mkdirs(const char *path);
+/* 1 if path exists (lstat), else 0. */
+int tl_exists(const char *path);
+/* Join a directory and a name into a malloc'd path. */
+char *tl_path(const char *dir, const char *name);
+/* Count directory entries other than . and .. (-1 if it cannot be read). */
+int tl_count_entries(const char *dir);
+
+#endif
