@@ -1,0 +1,41 @@
+/*
+ * maildir: the Maildir implementation of the store interface (store.h).
+ *
+ * Contract:
+ *  - maildir_store_new() copies every string of the options; the caller
+ *    keeps ownership of its own. The store is released by s->ops->free(s).
+ *  - Layout follows mbsync's MaildirStore: `path` is the root under which
+ *    mailboxes live, `inbox` is where INBOX lives, `subfolders` chooses how
+ *    a hierarchical name a/b maps to directories.
+ *  - UIDs live in file names (",U=<uid>") with a `.uidvalidity` file per
+ *    mailbox, the scheme mbsync uses, so its users switch without a
+ *    re-download.
+ *  - Files are created 0600, directories 0700. Names that would leave the
+ *    root are refused.
+ */
+#ifndef TWINBOX_MAILDIR_H
+#define TWINBOX_MAILDIR_H
+
+#include "buf.h"
+#include "log.h"
+#include "store.h"
+
+enum maildir_subfolders {
+	MAILDIR_SUB_NONE = 0,	/* no hierarchy: a/b is refused */
+	MAILDIR_SUB_VERBATIM,	/* a/b -> <path>/a/b */
+	MAILDIR_SUB_MAILDIRPP,	/* a/b -> <path>/.a.b, INBOX = <path> */
+	MAILDIR_SUB_LEGACY	/* a/b -> <path>/a/.b */
+};
+
+struct maildir_options {
+	const char *path;	/* root of the mailboxes; NULL = none */
+	const char *inbox;	/* directory of INBOX; NULL = <path>/INBOX,
+				   or <path> itself for Maildir++ */
+	enum maildir_subfolders subfolders;
+	int fsync;		/* 1: make deliveries durable (default) */
+};
+
+struct store *maildir_store_new(const struct maildir_options *opt,
+    const struct logger *lg, struct buf *err);
+
+#endif
