@@ -1,0 +1,135 @@
+/* copy: stream messages between stores in batches; see copy.h. */
+#include "sync/copy.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct copy_ctx {
+	struct store *dst;
+	struct copy_batch *batch;
+	const struct copy_hooks *hooks;
+	size_t next;		/* index of the message being fetched */
+	size_t current;		/* index of the message being written */
+	struct store_append *app;
+	size_t *order;		/* commit order: queue position -> index */
+	size_t queued;
+};
+
+/* Messages arrive in the order asked for, but a vanished one is skipped,
+ * so find the index by UID from where we are. */
+static int
+index_of(struct copy_ctx *c, uint32_t uid, size_t *out)
+{
+	for (size_t i = c->next; i < c->batch->n; i++) {
+		if (c->batch->uids[i] == uid) {
+			*out = i;
+			c->next = i + 1;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static int
+sink_begin(void *ctx, const struct msg_meta *meta, struct buf *err)
+{
+	struct copy_ctx *c = ctx;
+	struct msg_meta want = *meta;
+	uint32_t planned = 0;
+	size_t i;
+
+	if (index_of(c, meta->uid, &i) != 0) {
+		buf_setf(err, "store sent message UID %u, which was not asked "
+		    "for", meta->uid);
+		return -1;
+	}
+	c->current = i;
+	want.flags = c->batch->flags[i];
+	if (c->dst->ops->append_begin(c->dst, &want, &c->app, &planned,
+	    err) != 0)
+		return -1;
+	c->batch->results[i] = planned;
+	if (c->hooks->planned != NULL &&
+	    c->hooks->planned(c->hooks->ctx, i, planned, err) != 0)
+		return -1;
+	return 0;
+}
+
+static int
+sink_data(void *ctx, const char *p, size_t n, struct buf *err)
+{
+	struct copy_ctx *c = ctx;
+
+	return c->dst->ops->append_write(c->app, p, n, err);
+}
+
+static int
+sink_end(void *ctx, struct buf *err)
+{
+	struct copy_ctx *c = ctx;
+	struct store_append *a = c->app;
+
+	c->app = NULL;
+	if (c->dst->ops->append_finish(a, err) != 0)
+		return -1;
+	c->order[c->queued++] = c->current;
+	c->batch->status[c->current] = STORE_OK;
+	return 0;
+}
+
+static void
+sink_gone(void *ctx, uint32_t uid)
+{
+	struct copy_ctx *c = ctx;
+	size_t i;
+
+	if (index_of(c, uid, &i) == 0)
+		c->batch->status[i] = STORE_GONE;
+}
+
+static int
+commit_batch(struct copy_ctx *c, struct buf *err)
+{
+	uint32_t *uids = NULL;
+	size_t nuids = 0;
+
+	if (c->hooks->before_commit != NULL &&
+	    c->hooks->before_commit(c->hooks->ctx, err) != 0)
+		return -1;
+	if (c->dst->ops->commit(c->dst, &uids, &nuids, err) != 0)
+		return -1;
+	if (nuids != c->queued) {
+		buf_setf(err, "target store committed %zu messages, expected "
+		    "%zu", nuids, c->queued);
+		free(uids);
+		return -1;
+	}
+	for (size_t k = 0; k < nuids; k++)
+		if (uids[k] != 0)
+			c->batch->results[c->order[k]] = uids[k];
+	free(uids);
+	return 0;
+}
+
+int
+copy_messages(struct store *src, struct store *dst, struct copy_batch *batch,
+    const struct copy_hooks *hooks, struct buf *err)
+{
+	struct copy_ctx c = { .dst = dst, .batch = batch, .hooks = hooks };
+	struct msg_sink sink = { sink_begin, sink_data, sink_end, sink_gone,
+	    &c };
+	int rc;
+
+	for (size_t i = 0; i < batch->n; i++) {
+		batch->results[i] = 0;
+		batch->status[i] = STORE_FAILED;
+	}
+	c.order = xcalloc(batch->n ? batch->n : 1, sizeof(*c.order));
+	rc = src->ops->fetch(src, batch->uids, batch->n, &sink, err);
+	if (c.app != NULL)
+		dst->ops->append_cancel(c.app);
+	if (rc == 0)
+		rc = commit_batch(&c, err);
+	free(c.order);
+	return rc;
+}

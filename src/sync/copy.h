@@ -1,0 +1,49 @@
+/*
+ * copy: stream a batch of messages from one store into another.
+ *
+ * The source's fetch() feeds a sink that appends to the target, so a body
+ * passes through in chunks and is never held whole in memory. The target's
+ * commit() then makes the whole batch durable at once (one barrier per
+ * batch, not per message).
+ *
+ * Crash safety is the caller's through two hooks, called in this order for
+ * each message: planned() as soon as the target has chosen where the
+ * message will go (its planned UID, 0 if the target cannot tell: the caller
+ * journals its intent), then, after every message of the batch has been
+ * written but before commit() makes any of them visible, before_commit()
+ * (the caller makes its journal durable). Results come back per message.
+ *
+ * Contract: uids, flags and results have n entries; results[i] receives
+ * the target UID (or 0 when unknown), and status[i] an enum store_result
+ * (STORE_GONE when the source message vanished before it could be read).
+ * When copy_messages() fails, appends may still be queued in the target:
+ * the caller abandons that mailbox for this run and never commits it again
+ * (whatever was queued is not visible and a store drops it when freed).
+ */
+#ifndef TWINBOX_SYNC_COPY_H
+#define TWINBOX_SYNC_COPY_H
+
+#include "store.h"
+
+struct copy_hooks {
+	/* The target chose planned_uid for source message src_uid. */
+	int (*planned)(void *ctx, size_t index, uint32_t planned_uid,
+	    struct buf *err);
+	/* Everything is written; nothing is visible yet. */
+	int (*before_commit)(void *ctx, struct buf *err);
+	void *ctx;
+};
+
+struct copy_batch {
+	const uint32_t *uids;	/* source UIDs */
+	const unsigned *flags;	/* flags the copies get */
+	size_t n;
+	uint32_t *results;	/* target UIDs, filled in */
+	int *status;		/* enum store_result, filled in */
+};
+
+int copy_messages(struct store *src, struct store *dst,
+    struct copy_batch *batch, const struct copy_hooks *hooks,
+    struct buf *err);
+
+#endif

@@ -1,0 +1,120 @@
+/* Unit tests: streaming batch copy between stores (sync/copy.c). */
+#include <string.h>
+
+#include "store.h"
+#include "support/memstore.h"
+#include "support/testlib.h"
+#include "sync/copy.h"
+
+struct hook_log {
+	struct buf events;
+	int fail_planned_at;	/* -1: never */
+};
+
+static int
+on_planned(void *ctx, size_t index, uint32_t planned, struct buf *err)
+{
+	struct hook_log *h = ctx;
+
+	buf_addf(&h->events, "planned %zu %u;", index, planned);
+	if ((int)index == h->fail_planned_at) {
+		buf_setf(err, "journal full");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+on_before_commit(void *ctx, struct buf *err)
+{
+	struct hook_log *h = ctx;
+
+	(void)err;
+	buf_adds(&h->events, "commit;");
+	return 0;
+}
+
+START_TEST(test_copy_batch_with_vanished_message)
+{
+	struct store *a = memstore_new(7), *b = memstore_new(9);
+	struct mbox_status st;
+	struct buf err = BUF_INIT;
+	struct hook_log h = { BUF_INIT, -1 };
+	struct copy_hooks hooks = { on_planned, on_before_commit, &h };
+	uint32_t uids[3], results[3];
+	unsigned flags[3] = { MSG_SEEN, 0, MSG_FLAGGED };
+	int status[3];
+	struct copy_batch batch = { uids, flags, 3, results, status };
+
+	uids[0] = memstore_deliver(a, "INBOX", "one\r\n", 0);
+	uids[1] = memstore_deliver(a, "INBOX", "two\r\n", 0);
+	uids[2] = memstore_deliver(a, "INBOX", "three\r\n", MSG_SEEN);
+	ck_assert_int_eq(memstore_remove(a, "INBOX", uids[1]), 0);
+	memstore_deliver(b, "INBOX", "already there\r\n", 0);
+	ck_assert_int_eq(a->ops->open(a, "INBOX", &st, &err), 0);
+	ck_assert_int_eq(b->ops->open(b, "INBOX", &st, &err), 0);
+
+	ck_assert_int_eq(copy_messages(a, b, &batch, &hooks, &err), 0);
+	ck_assert_str_eq(buf_cstr(&h.events), "planned 0 0;planned 2 0;commit;");
+	ck_assert_int_eq(status[0], STORE_OK);
+	ck_assert_int_eq(status[1], STORE_GONE);
+	ck_assert_int_eq(status[2], STORE_OK);
+	ck_assert_uint_eq(results[0], 2);
+	ck_assert_uint_eq(results[2], 3);
+	ck_assert_str_eq(memstore_body(b, "INBOX", 2), "one\r\n");
+	ck_assert_str_eq(memstore_body(b, "INBOX", 3), "three\r\n");
+	buf_free(&h.events);
+	buf_free(&err);
+	a->ops->free(a);
+	b->ops->free(b);
+}
+END_TEST
+
+START_TEST(test_copy_hook_failure_commits_nothing)
+{
+	struct store *a = memstore_new(7), *b = memstore_new(9);
+	struct mbox_status st;
+	struct buf err = BUF_INIT;
+	struct hook_log h = { BUF_INIT, 1 };
+	struct copy_hooks hooks = { on_planned, on_before_commit, &h };
+	uint32_t uids[2], results[2];
+	unsigned flags[2] = { 0, 0 };
+	int status[2];
+	struct copy_batch batch = { uids, flags, 2, results, status };
+	struct msg_list scan = { 0 };
+
+	uids[0] = memstore_deliver(a, "INBOX", "one\r\n", 0);
+	uids[1] = memstore_deliver(a, "INBOX", "two\r\n", 0);
+	b->ops->create(b, "INBOX", &err);
+	ck_assert_int_eq(a->ops->open(a, "INBOX", &st, &err), 0);
+	ck_assert_int_eq(b->ops->open(b, "INBOX", &st, &err), 0);
+	ck_assert_int_eq(copy_messages(a, b, &batch, &hooks, &err), -1);
+	ck_assert_str_eq(buf_cstr(&err), "journal full");
+	ck_assert_str_eq(buf_cstr(&h.events), "planned 0 0;planned 1 0;");
+	ck_assert_int_eq(b->ops->scan(b, &scan, &err), 0);
+	ck_assert_uint_eq(scan.n, 0);
+	msg_list_free(&scan);
+	buf_free(&h.events);
+	buf_free(&err);
+	a->ops->free(a);
+	b->ops->free(b);
+}
+END_TEST
+
+static Suite *
+copy_suite(void)
+{
+	Suite *s = suite_create("copy");
+	TCase *tc = tcase_create("batch");
+
+	tcase_add_test(tc, test_copy_batch_with_vanished_message);
+	tcase_add_test(tc, test_copy_hook_failure_commits_nothing);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	return run_suite(copy_suite());
+}

@@ -1,0 +1,419 @@
+/* memstore: an in-memory store for tests; see memstore.h. */
+#include "support/memstore.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct mem_msg {
+	uint32_t uid;
+	unsigned flags;
+	char *body;
+};
+
+struct mem_box {
+	char *name;
+	uint32_t uidvalidity;
+	uint32_t uidnext;
+	struct mem_msg *msgs;	/* sorted by uid */
+	size_t n;
+};
+
+struct mem_pending {
+	struct mem_box *box;
+	struct mem_msg msg;
+};
+
+struct memstore {
+	struct store base;	/* first: a struct store * is a memstore * */
+	uint32_t uidvalidity;
+	struct mem_box *boxes;
+	size_t nboxes;
+	struct mem_box *open;
+	struct mem_pending *pending;
+	size_t npending;
+};
+
+struct store_append {
+	struct memstore *ms;
+	struct buf body;
+	unsigned flags;
+};
+
+static struct mem_box *
+find_box(struct memstore *ms, const char *name)
+{
+	for (size_t i = 0; i < ms->nboxes; i++)
+		if (strcmp(ms->boxes[i].name, name) == 0)
+			return &ms->boxes[i];
+	return NULL;
+}
+
+static struct mem_box *
+get_box(struct memstore *ms, const char *name)
+{
+	struct mem_box *b = find_box(ms, name);
+	const char *open_name = ms->open ? ms->open->name : NULL;
+
+	if (b != NULL)
+		return b;
+	ms->boxes = xreallocarray(ms->boxes, ms->nboxes + 1,
+	    sizeof(*ms->boxes));
+	b = &ms->boxes[ms->nboxes++];
+	memset(b, 0, sizeof(*b));
+	b->name = xstrdup(name);
+	b->uidvalidity = ms->uidvalidity;
+	b->uidnext = 1;
+	/* The array moved: find the open mailbox again. */
+	if (open_name != NULL)
+		ms->open = find_box(ms, open_name);
+	return b;
+}
+
+static struct mem_msg *
+find_msg(struct mem_box *b, uint32_t uid)
+{
+	for (size_t i = 0; i < b->n; i++)
+		if (b->msgs[i].uid == uid)
+			return &b->msgs[i];
+	return NULL;
+}
+
+static uint32_t
+box_add(struct mem_box *b, const char *body, size_t len, unsigned flags)
+{
+	struct mem_msg *m;
+
+	b->msgs = xreallocarray(b->msgs, b->n + 1, sizeof(*b->msgs));
+	m = &b->msgs[b->n++];
+	m->uid = b->uidnext++;
+	m->flags = flags;
+	m->body = xstrndup(body, len);
+	return m->uid;
+}
+
+static int
+mem_list(struct store *s, struct strlist *names, struct buf *err)
+{
+	struct memstore *ms = (struct memstore *)s;
+
+	(void)err;
+	for (size_t i = 0; i < ms->nboxes; i++)
+		strlist_add(names, ms->boxes[i].name);
+	strlist_sort(names);
+	return 0;
+}
+
+static int
+mem_create(struct store *s, const char *mbox, struct buf *err)
+{
+	(void)err;
+	get_box((struct memstore *)s, mbox);
+	return 0;
+}
+
+static int
+mem_remove(struct store *s, const char *mbox, struct buf *err)
+{
+	struct memstore *ms = (struct memstore *)s;
+	struct mem_box *b = find_box(ms, mbox);
+	size_t i;
+
+	if (b == NULL || b->n > 0) {
+		buf_setf(err, "memstore: cannot remove '%s'", mbox);
+		return -1;
+	}
+	if (ms->open == b)
+		ms->open = NULL;
+	i = (size_t)(b - ms->boxes);
+	free(b->name);
+	free(b->msgs);
+	memmove(b, b + 1, (ms->nboxes - i - 1) * sizeof(*b));
+	ms->nboxes--;
+	return 0;
+}
+
+static int
+mem_open(struct store *s, const char *mbox, struct mbox_status *st,
+    struct buf *err)
+{
+	struct memstore *ms = (struct memstore *)s;
+	struct mem_box *b = find_box(ms, mbox);
+
+	if (b == NULL) {
+		buf_setf(err, "memstore: no mailbox '%s'", mbox);
+		return -1;
+	}
+	ms->open = b;
+	memset(st, 0, sizeof(*st));
+	st->uidvalidity = b->uidvalidity;
+	st->uidnext = b->uidnext;
+	st->count = (uint32_t)b->n;
+	return 0;
+}
+
+static int
+mem_scan(struct store *s, struct msg_list *out, struct buf *err)
+{
+	struct memstore *ms = (struct memstore *)s;
+
+	(void)err;
+	for (size_t i = 0; ms->open && i < ms->open->n; i++) {
+		struct mem_msg *m = &ms->open->msgs[i];
+		struct msg_meta meta = { .uid = m->uid, .flags = m->flags,
+		    .size = strlen(m->body) };
+
+		msg_list_add(out, &meta);
+	}
+	msg_list_sort(out);
+	return 0;
+}
+
+static int
+send_msg(const struct msg_sink *sink, struct mem_msg *m, struct buf *err)
+{
+	struct msg_meta meta = { .uid = m->uid, .flags = m->flags,
+	    .size = strlen(m->body) };
+
+	if (sink->begin(sink->ctx, &meta, err) != 0)
+		return -1;
+	if (sink->data(sink->ctx, m->body, meta.size, err) != 0)
+		return -1;
+	return sink->end(sink->ctx, err);
+}
+
+static int
+mem_fetch(struct store *s, const uint32_t *uids, size_t n,
+    const struct msg_sink *sink, struct buf *err)
+{
+	struct memstore *ms = (struct memstore *)s;
+
+	for (size_t i = 0; i < n; i++) {
+		struct mem_msg *m = ms->open ? find_msg(ms->open, uids[i]) :
+		    NULL;
+
+		if (m == NULL) {
+			sink->gone(sink->ctx, uids[i]);
+			continue;
+		}
+		if (send_msg(sink, m, err) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+mem_append_begin(struct store *s, const struct msg_meta *meta,
+    struct store_append **out, uint32_t *planned_uid, struct buf *err)
+{
+	struct memstore *ms = (struct memstore *)s;
+	struct store_append *a;
+
+	if (ms->open == NULL) {
+		buf_setf(err, "memstore: append without an open mailbox");
+		return -1;
+	}
+	a = xcalloc(1, sizeof(*a));
+	a->ms = ms;
+	a->flags = meta->flags;
+	*planned_uid = 0;
+	*out = a;
+	return 0;
+}
+
+static int
+mem_append_write(struct store_append *a, const char *p, size_t n,
+    struct buf *err)
+{
+	(void)err;
+	buf_add(&a->body, p, n);
+	return 0;
+}
+
+static int
+mem_append_finish(struct store_append *a, struct buf *err)
+{
+	struct memstore *ms = a->ms;
+	struct mem_pending *p;
+
+	(void)err;
+	ms->pending = xreallocarray(ms->pending, ms->npending + 1,
+	    sizeof(*ms->pending));
+	p = &ms->pending[ms->npending++];
+	p->box = ms->open;
+	p->msg.flags = a->flags;
+	p->msg.body = buf_detach(&a->body);
+	free(a);
+	return 0;
+}
+
+static void
+mem_append_cancel(struct store_append *a)
+{
+	buf_free(&a->body);
+	free(a);
+}
+
+static int
+mem_commit(struct store *s, uint32_t **uids, size_t *nuids, struct buf *err)
+{
+	struct memstore *ms = (struct memstore *)s;
+
+	(void)err;
+	*uids = xcalloc(ms->npending ? ms->npending : 1, sizeof(**uids));
+	*nuids = ms->npending;
+	for (size_t i = 0; i < ms->npending; i++) {
+		struct mem_pending *p = &ms->pending[i];
+
+		(*uids)[i] = box_add(p->box, p->msg.body,
+		    strlen(p->msg.body), p->msg.flags);
+		free(p->msg.body);
+	}
+	ms->npending = 0;
+	return 0;
+}
+
+static int
+mem_set_flags(struct store *s, const uint32_t *uids, size_t n, unsigned add,
+    unsigned del, int *results, struct buf *err)
+{
+	struct memstore *ms = (struct memstore *)s;
+
+	(void)err;
+	for (size_t i = 0; i < n; i++) {
+		struct mem_msg *m = ms->open ? find_msg(ms->open, uids[i]) :
+		    NULL;
+
+		results[i] = m ? STORE_OK : STORE_GONE;
+		if (m != NULL)
+			m->flags = (m->flags | add) & ~del;
+	}
+	return 0;
+}
+
+static int
+mem_expunge(struct store *s, const uint32_t *uids, size_t n, int *results,
+    struct buf *err)
+{
+	struct memstore *ms = (struct memstore *)s;
+
+	(void)err;
+	for (size_t i = 0; i < n; i++)
+		results[i] = (ms->open &&
+		    memstore_remove(s, ms->open->name, uids[i]) == 0) ?
+		    STORE_OK : STORE_GONE;
+	return 0;
+}
+
+static void
+mem_free(struct store *s)
+{
+	struct memstore *ms = (struct memstore *)s;
+
+	memstore_crash(s);
+	for (size_t i = 0; i < ms->nboxes; i++) {
+		for (size_t k = 0; k < ms->boxes[i].n; k++)
+			free(ms->boxes[i].msgs[k].body);
+		free(ms->boxes[i].msgs);
+		free(ms->boxes[i].name);
+	}
+	free(ms->boxes);
+	free(ms->pending);
+	free(ms);
+}
+
+static const struct store_ops mem_ops = {
+	.kind = "memory",
+	.list = mem_list,
+	.create = mem_create,
+	.remove = mem_remove,
+	.open = mem_open,
+	.scan = mem_scan,
+	.fetch = mem_fetch,
+	.append_begin = mem_append_begin,
+	.append_write = mem_append_write,
+	.append_finish = mem_append_finish,
+	.append_cancel = mem_append_cancel,
+	.commit = mem_commit,
+	.set_flags = mem_set_flags,
+	.expunge = mem_expunge,
+	.free = mem_free,
+};
+
+struct store *
+memstore_new(uint32_t uidvalidity)
+{
+	struct memstore *ms = xcalloc(1, sizeof(*ms));
+
+	ms->base.ops = &mem_ops;
+	ms->uidvalidity = uidvalidity;
+	return &ms->base;
+}
+
+uint32_t
+memstore_deliver(struct store *s, const char *mbox, const char *body,
+    unsigned flags)
+{
+	struct mem_box *b = get_box((struct memstore *)s, mbox);
+
+	return box_add(b, body, strlen(body), flags);
+}
+
+int
+memstore_set(struct store *s, const char *mbox, uint32_t uid, unsigned flags)
+{
+	struct mem_box *b = find_box((struct memstore *)s, mbox);
+	struct mem_msg *m = b ? find_msg(b, uid) : NULL;
+
+	if (m == NULL)
+		return -1;
+	m->flags = flags;
+	return 0;
+}
+
+int
+memstore_remove(struct store *s, const char *mbox, uint32_t uid)
+{
+	struct mem_box *b = find_box((struct memstore *)s, mbox);
+	struct mem_msg *m = b ? find_msg(b, uid) : NULL;
+	size_t i;
+
+	if (m == NULL)
+		return -1;
+	i = (size_t)(m - b->msgs);
+	free(m->body);
+	memmove(m, m + 1, (b->n - i - 1) * sizeof(*m));
+	b->n--;
+	return 0;
+}
+
+const char *
+memstore_body(struct store *s, const char *mbox, uint32_t uid)
+{
+	struct mem_box *b = find_box((struct memstore *)s, mbox);
+	struct mem_msg *m = b ? find_msg(b, uid) : NULL;
+
+	return m ? m->body : NULL;
+}
+
+void
+memstore_crash(struct store *s)
+{
+	struct memstore *ms = (struct memstore *)s;
+
+	for (size_t i = 0; i < ms->npending; i++)
+		free(ms->pending[i].msg.body);
+	ms->npending = 0;
+}
+
+void
+memstore_reset_uids(struct store *s, const char *mbox, uint32_t uidvalidity)
+{
+	struct mem_box *b = find_box((struct memstore *)s, mbox);
+
+	if (b == NULL)
+		return;
+	b->uidvalidity = uidvalidity;
+	b->uidnext = 1;
+	for (size_t i = 0; i < b->n; i++)
+		b->msgs[i].uid = b->uidnext++;
+}

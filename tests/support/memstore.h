@@ -1,0 +1,36 @@
+/*
+ * memstore: an in-memory store behind the store.h interface, for tests of
+ * the sync core (executor, model-based histories) that need two stores
+ * without files or a network.
+ *
+ * Contract:
+ *  - Mailboxes and messages live in memory until ops->free(). Message
+ *    bodies are kept in canonical (CRLF) form exactly as appended.
+ *  - Appends are invisible until commit(), like a real store's durability
+ *    barrier; memstore_crash() drops every uncommitted append, which is what
+ *    a kill -9 does to a real store.
+ *  - The test may change the store behind the sync core's back with the
+ *    memstore_* helpers (a user's mail client at work).
+ */
+#ifndef TWINBOX_TEST_MEMSTORE_H
+#define TWINBOX_TEST_MEMSTORE_H
+
+#include "store.h"
+
+struct store *memstore_new(uint32_t uidvalidity);
+/* Add a message directly (as if delivered by someone else); returns uid. */
+uint32_t memstore_deliver(struct store *s, const char *mbox,
+    const char *body, unsigned flags);
+/* Change or remove a message directly; 0 on success, -1 if absent. */
+int memstore_set(struct store *s, const char *mbox, uint32_t uid,
+    unsigned flags);
+int memstore_remove(struct store *s, const char *mbox, uint32_t uid);
+/* Body of a message (NULL if absent); owned by the store. */
+const char *memstore_body(struct store *s, const char *mbox, uint32_t uid);
+/* Drop every uncommitted append. */
+void memstore_crash(struct store *s);
+/* Give a mailbox a new UIDVALIDITY and renumber its messages from 1. */
+void memstore_reset_uids(struct store *s, const char *mbox,
+    uint32_t uidvalidity);
+
+#endif
