@@ -39,7 +39,6 @@
 #include <stdint.h>
 
 #include "buf.h"
-#include "log.h"
 
 enum side { SIDE_FAR = 0, SIDE_NEAR = 1 };
 
