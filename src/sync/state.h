@@ -14,6 +14,23 @@
  * a successful run (new file, fsync, rename, fsync directory), and an
  * append-only journal of records written during the run and folded into
  * the state file at the end.
+ *
+ * Contract:
+ *  - A sync_state is initialised with state_init() (or zeroed) and owns its
+ *    pairs and intents arrays until state_free().
+ *  - pairs is sorted by (uid[SIDE_FAR], uid[SIDE_NEAR]); no pair has both
+ *    UIDs 0; a non-zero UID of a side appears in at most one pair.
+ *    state_apply() keeps the order and checks the far side per record;
+ *    the near side uniqueness costs a sort and is checked by
+ *    state_check(), which the loaders run once after reading.
+ *  - intents (pending copies) is sorted by (src, src_uid), at most one per
+ *    source message. A copy intent stays pending until a copy-done record
+ *    turns it into a pair or a copy-abort record drops it; a run that
+ *    starts with pending intents must resolve them first (look for the
+ *    planned UID, or the fingerprint at or above the recorded UIDNEXT).
+ *  - generation counts the state files written for this pair (0: none
+ *    yet); the journal names the generation it extends, so that a journal
+ *    left behind by a crash after a fold is recognised as already folded.
  */
 #ifndef TWINBOX_SYNC_STATE_H
 #define TWINBOX_SYNC_STATE_H
@@ -36,11 +53,29 @@ enum pair_status {
 	/* Beyond MaxMessages on the near side: kept on far only. */
 	PAIR_EXPIRED = 1u << 2
 };
+#define PAIR_ALL_STATUS (PAIR_TOO_BIG | PAIR_GONE_MARKED | PAIR_EXPIRED)
 
 struct pair_rec {
 	uint32_t uid[2];	/* indexed by enum side; 0 = not on that side */
 	unsigned flags;		/* flags both sides had after the last sync */
 	unsigned status;	/* enum pair_status bits */
+};
+
+/*
+ * A copy that was started and not yet known to be finished. The target is
+ * the side other than src. For recovery the intent keeps what the target
+ * looked like before the copy: the UID the target chose in advance
+ * (Maildir), or the target's UIDNEXT before an APPEND (IMAP), and the
+ * message's fingerprint to recognise it among the UIDs at or above it.
+ */
+struct copy_intent {
+	enum side src;		/* the side copied from */
+	uint32_t src_uid;
+	unsigned flags;		/* flags the copy is stored with */
+	uint32_t planned_uid;	/* target UID known before delivery; 0 = no */
+	uint32_t uidnext;	/* target UIDNEXT before the copy; 0 = unknown */
+	uint64_t size;		/* fingerprint: size in bytes */
+	uint64_t hash;		/* fingerprint: Message-ID / header hash */
 };
 
 struct sync_state {
@@ -50,6 +85,74 @@ struct sync_state {
 	struct pair_rec *pairs;		/* sorted by uid[SIDE_FAR], then near */
 	size_t npairs;
 	size_t cap;
+	struct copy_intent *intents;	/* pending copies, sorted */
+	size_t nintents;
+	size_t intents_cap;
+	uint64_t generation;		/* state files written so far */
 };
+
+/* One change of a sync_state: a line of the journal. */
+enum journal_kind {
+	JR_UIDVALIDITY,		/* side, value */
+	JR_MAXUID,		/* side, value */
+	JR_HIGHESTMODSEQ,	/* side, value */
+	JR_PAIR_NEW,		/* pair (uids, flags, status) */
+	JR_PAIR_FLAGS,		/* pair.uid[] names the pair; pair.flags */
+	JR_PAIR_STATUS,		/* pair.uid[] names the pair; pair.status */
+	JR_PAIR_FORGET,		/* pair.uid[] names the pair */
+	JR_COPY_INTENT,		/* copy (all fields) */
+	JR_COPY_DONE,		/* copy.src, copy.src_uid, target_uid */
+	JR_COPY_ABORT		/* copy.src, copy.src_uid: it did not happen */
+};
+
+struct journal_rec {
+	enum journal_kind kind;
+	enum side side;
+	uint64_t value;
+	struct pair_rec pair;
+	struct copy_intent copy;
+	uint32_t target_uid;
+};
+
+void state_init(struct sync_state *st);
+void state_free(struct sync_state *st);
+
+/*
+ * Apply one record: the only way a sync_state changes. Returns 0, or -1
+ * with err set to a description of why the record does not fit the state
+ * (unknown pair, duplicate UID, value out of range); st is then unchanged.
+ */
+int state_apply(struct sync_state *st, const struct journal_rec *rec,
+    struct buf *err);
+
+/* Whole-state invariants that state_apply() does not check per record
+ * (near UIDs unique). 0, or -1 with err set. */
+int state_check(const struct sync_state *st, struct buf *err);
+
+/* Lookups; NULL if absent. Pointers are valid until the next change. */
+const struct pair_rec *state_find_pair(const struct sync_state *st,
+    uint32_t far_uid, uint32_t near_uid);
+const struct pair_rec *state_find_far(const struct sync_state *st,
+    uint32_t far_uid);
+const struct copy_intent *state_find_intent(const struct sync_state *st,
+    enum side src, uint32_t src_uid);
+
+/* 1 if both states hold exactly the same data (generation included). */
+int state_equal(const struct sync_state *a, const struct sync_state *b);
+
+/*
+ * The state file. state_read() fills an initialised, empty st from path;
+ * a missing file is not an error: *found is set to 0 and st stays empty.
+ * Any other problem is an error "PATH:LINE: ..." and st is left empty.
+ * state_write() writes st to path atomically: PATH.new, fsync, rename over
+ * PATH, fsync the directory. On failure PATH is untouched (a leftover
+ * PATH.new is removed when possible). Output is deterministic.
+ */
+int state_read(const char *path, struct sync_state *st, int *found,
+    struct buf *err);
+int state_write(const char *path, const struct sync_state *st,
+    struct buf *err);
+/* The file text state_write() would write, appended to out. */
+void state_format(const struct sync_state *st, struct buf *out);
 
 #endif

@@ -1,0 +1,42 @@
+/* lock: the per-pair lock file; see lock.h. */
+#include "sync/lock.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+int
+pair_lock(const char *lock_path, int *fd_out, struct buf *err)
+{
+	int fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+	*fd_out = -1;
+	if (fd < 0) {
+		buf_setf(err, "%s: cannot open lock file: %s", lock_path,
+		    strerror(errno));
+		return -1;
+	}
+	while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		if (errno == EINTR)
+			continue;
+		if (errno == EWOULDBLOCK)
+			buf_setf(err, "another twinbox is syncing this "
+			    "mailbox pair (%s is locked)", lock_path);
+		else
+			buf_setf(err, "%s: cannot lock: %s", lock_path,
+			    strerror(errno));
+		close(fd);
+		return -1;
+	}
+	*fd_out = fd;
+	return 0;
+}
+
+void
+pair_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+}

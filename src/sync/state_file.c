@@ -1,0 +1,333 @@
+/* state_file: reading and atomically writing the state file of a mailbox
+ * pair; see state.h and docs/state-format.md. */
+#include "sync/state.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sync/state_rec.h"
+
+#define STATE_MAGIC "twinbox-state"
+
+/* The fixed header records, in the order they are written and read. */
+static const struct {
+	enum journal_kind kind;
+	enum side side;
+} header_recs[] = {
+	{ JR_UIDVALIDITY, SIDE_FAR }, { JR_UIDVALIDITY, SIDE_NEAR },
+	{ JR_MAXUID, SIDE_FAR }, { JR_MAXUID, SIDE_NEAR },
+	{ JR_HIGHESTMODSEQ, SIDE_FAR }, { JR_HIGHESTMODSEQ, SIDE_NEAR },
+};
+#define NHEADER_RECS (sizeof(header_recs) / sizeof(header_recs[0]))
+
+static void
+add_sealed(struct buf *out, const struct journal_rec *rec)
+{
+	size_t start = out->len;
+
+	rec_format(rec, out);
+	rec_seal(out, start);
+}
+
+static uint64_t
+header_value(const struct sync_state *st, enum journal_kind kind,
+    enum side side)
+{
+	if (kind == JR_UIDVALIDITY)
+		return st->uidvalidity[side];
+	if (kind == JR_MAXUID)
+		return st->maxuid[side];
+	return st->highestmodseq[side];
+}
+
+void
+state_format(const struct sync_state *st, struct buf *out)
+{
+	struct journal_rec rec;
+	size_t start;
+
+	buf_adds(out, STATE_MAGIC " " REC_VERSION "\n");
+	start = out->len;
+	buf_addf(out, "generation %llu", (unsigned long long)st->generation);
+	rec_seal(out, start);
+	for (size_t i = 0; i < NHEADER_RECS; i++) {
+		memset(&rec, 0, sizeof(rec));
+		rec.kind = header_recs[i].kind;
+		rec.side = header_recs[i].side;
+		rec.value = header_value(st, rec.kind, rec.side);
+		add_sealed(out, &rec);
+	}
+	memset(&rec, 0, sizeof(rec));
+	rec.kind = JR_PAIR_NEW;
+	for (size_t i = 0; i < st->npairs; i++) {
+		rec.pair = st->pairs[i];
+		add_sealed(out, &rec);
+	}
+	rec.kind = JR_COPY_INTENT;
+	for (size_t i = 0; i < st->nintents; i++) {
+		rec.copy = st->intents[i];
+		add_sealed(out, &rec);
+	}
+	start = out->len;
+	buf_addf(out, "end %zu %zu", st->npairs, st->nintents);
+	rec_seal(out, start);
+}
+
+static int
+write_synced(const char *tmp, const struct buf *text, struct buf *err)
+{
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+	if (fd < 0) {
+		buf_setf(err, "%s: cannot create: %s", tmp, strerror(errno));
+		return -1;
+	}
+	if (rec_write_all(fd, text->data, text->len, tmp, err) != 0) {
+		close(fd);
+		return -1;
+	}
+	if (fsync(fd) != 0) {
+		buf_setf(err, "%s: cannot sync: %s", tmp, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (close(fd) != 0) {
+		buf_setf(err, "%s: cannot close: %s", tmp, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int
+state_write(const char *path, const struct sync_state *st, struct buf *err)
+{
+	struct buf text = BUF_INIT, tmp = BUF_INIT;
+	int rc = -1;
+
+	state_format(st, &text);
+	buf_setf(&tmp, "%s.new", path);
+	if (write_synced(tmp.data, &text, err) != 0) {
+		unlink(tmp.data);
+		goto out;
+	}
+	if (rename(tmp.data, path) != 0) {
+		buf_setf(err, "%s: cannot rename to %s: %s", tmp.data, path,
+		    strerror(errno));
+		unlink(tmp.data);
+		goto out;
+	}
+	rc = rec_fsync_parent(path, err);
+out:
+	buf_free(&text);
+	buf_free(&tmp);
+	return rc;
+}
+
+struct state_parser {
+	const char *path;
+	struct rec_reader r;
+	struct sync_state *st;
+	size_t nheader;		/* fixed header records read so far */
+	int seen_generation;
+	int seen_end;
+};
+
+static int
+parse_generation(struct state_parser *sp, const struct rec_fields *f,
+    struct buf *err)
+{
+	if (!rec_is(f, 0, "generation") || f->n != 2) {
+		buf_setf(err, "expected the generation record");
+		return -1;
+	}
+	sp->seen_generation = 1;
+	return rec_number(f, 1, UINT64_MAX, "generation",
+	    &sp->st->generation, err);
+}
+
+static int
+parse_end(struct state_parser *sp, const struct rec_fields *f,
+    struct buf *err)
+{
+	uint64_t npairs, nintents;
+
+	if (f->n != 3) {
+		buf_setf(err, "end: %zu fields, expected 3", f->n);
+		return -1;
+	}
+	if (rec_number(f, 1, SIZE_MAX, "pair count", &npairs, err) != 0 ||
+	    rec_number(f, 2, SIZE_MAX, "intent count", &nintents, err) != 0)
+		return -1;
+	if (npairs != sp->st->npairs || nintents != sp->st->nintents) {
+		buf_setf(err, "end: file holds %zu pairs and %zu intents, "
+		    "end record says %llu and %llu", sp->st->npairs,
+		    sp->st->nintents, (unsigned long long)npairs,
+		    (unsigned long long)nintents);
+		return -1;
+	}
+	sp->seen_end = 1;
+	return 0;
+}
+
+/* Records after the header must come in the order state_format() uses:
+ * pairs ascending, then intents ascending. */
+static int
+check_body_order(const struct sync_state *st, const struct journal_rec *rec,
+    struct buf *err)
+{
+	if (rec->kind == JR_PAIR_NEW) {
+		const struct pair_rec *last = st->npairs ?
+		    &st->pairs[st->npairs - 1] : NULL;
+
+		if (st->nintents > 0 || (last != NULL &&
+		    (rec->pair.uid[SIDE_FAR] < last->uid[SIDE_FAR] ||
+		    (rec->pair.uid[SIDE_FAR] == last->uid[SIDE_FAR] &&
+		    rec->pair.uid[SIDE_NEAR] <= last->uid[SIDE_NEAR])))) {
+			buf_setf(err, "pair out of order");
+			return -1;
+		}
+		return 0;
+	}
+	if (rec->kind == JR_COPY_INTENT) {
+		const struct copy_intent *last = st->nintents ?
+		    &st->intents[st->nintents - 1] : NULL;
+
+		if (last != NULL && (rec->copy.src < last->src ||
+		    (rec->copy.src == last->src &&
+		    rec->copy.src_uid <= last->src_uid))) {
+			buf_setf(err, "copy intent out of order");
+			return -1;
+		}
+		return 0;
+	}
+	buf_setf(err, "record kind not allowed in a state file");
+	return -1;
+}
+
+static int
+parse_body(struct state_parser *sp, const struct rec_fields *f,
+    struct buf *err)
+{
+	struct journal_rec rec;
+
+	if (!sp->seen_generation)
+		return parse_generation(sp, f, err);
+	if (rec_is(f, 0, "end") && sp->nheader == NHEADER_RECS)
+		return parse_end(sp, f, err);
+	if (rec_parse(f, &rec, err) != 0)
+		return -1;
+	if (sp->nheader < NHEADER_RECS) {
+		if (rec.kind != header_recs[sp->nheader].kind ||
+		    rec.side != header_recs[sp->nheader].side) {
+			buf_setf(err, "header records out of order");
+			return -1;
+		}
+		sp->nheader++;
+	} else if (check_body_order(sp->st, &rec, err) != 0) {
+		return -1;
+	}
+	return state_apply(sp->st, &rec, err);
+}
+
+static int
+parse_line(struct state_parser *sp, const char *line, size_t len,
+    int complete, struct buf *err)
+{
+	struct rec_fields f;
+	size_t plen;
+
+	if (sp->seen_end) {
+		buf_setf(err, "data after the end record");
+		return -1;
+	}
+	if (!complete) {
+		buf_setf(err, "truncated line");
+		return -1;
+	}
+	if (rec_unseal(line, len, &plen, err) != 0 ||
+	    rec_split(line, plen, &f, err) != 0)
+		return -1;
+	return parse_body(sp, &f, err);
+}
+
+static int
+parse_header(struct state_parser *sp, struct buf *why)
+{
+	const char *line = "";
+	size_t len = 0;
+	int complete = 0;
+
+	rec_next_line(&sp->r, &line, &len, &complete);
+	sp->r.lineno = 1;
+	if (rec_check_header(line, len, STATE_MAGIC, "state file", why) != 0)
+		return -1;
+	if (!complete) {
+		buf_setf(why, "truncated header");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+parse_state_text(struct state_parser *sp, struct buf *err)
+{
+	struct buf why = BUF_INIT;
+	const char *line;
+	size_t len;
+	int complete;
+
+	if (parse_header(sp, &why) != 0) {
+		buf_setf(err, "%s:1: %s", sp->path, why.data);
+		buf_free(&why);
+		return -1;
+	}
+	while (rec_next_line(&sp->r, &line, &len, &complete)) {
+		if (parse_line(sp, line, len, complete, &why) != 0) {
+			buf_setf(err, "%s:%u: bad record: %s", sp->path,
+			    sp->r.lineno, why.data);
+			buf_free(&why);
+			return -1;
+		}
+	}
+	buf_free(&why);
+	if (!sp->seen_end) {
+		buf_setf(err, "%s:%u: bad record: truncated file (no end "
+		    "record)", sp->path, sp->r.lineno + 1);
+		return -1;
+	}
+	return 0;
+}
+
+int
+state_read(const char *path, struct sync_state *st, int *found,
+    struct buf *err)
+{
+	struct buf text = BUF_INIT, why = BUF_INIT;
+	struct state_parser sp;
+	int rc;
+
+	if (rec_read_file(path, &text, found, err) != 0) {
+		buf_free(&text);
+		return -1;
+	}
+	if (!*found)
+		return 0;
+	memset(&sp, 0, sizeof(sp));
+	sp.path = path;
+	sp.st = st;
+	sp.r.data = text.data;
+	sp.r.len = text.len;
+	rc = parse_state_text(&sp, err);
+	if (rc == 0 && state_check(st, &why) != 0) {
+		buf_setf(err, "%s: bad state: %s", path, why.data);
+		rc = -1;
+	}
+	if (rc != 0)
+		state_free(st);
+	buf_free(&text);
+	buf_free(&why);
+	return rc;
+}

@@ -1,0 +1,458 @@
+/* state_rec: text form of state records; see state_rec.h. */
+#include "sync/state_rec.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "store.h"
+
+struct kind_syntax {
+	const char *name;
+	enum journal_kind kind;
+	size_t nfields;		/* including the name */
+};
+
+static const struct kind_syntax kinds[] = {
+	{ "uidvalidity", JR_UIDVALIDITY, 3 },
+	{ "maxuid", JR_MAXUID, 3 },
+	{ "highestmodseq", JR_HIGHESTMODSEQ, 3 },
+	{ "pair", JR_PAIR_NEW, 5 },
+	{ "flags", JR_PAIR_FLAGS, 4 },
+	{ "status", JR_PAIR_STATUS, 4 },
+	{ "forget", JR_PAIR_FORGET, 3 },
+	{ "copy", JR_COPY_INTENT, 8 },
+	{ "done", JR_COPY_DONE, 4 },
+	{ "abort", JR_COPY_ABORT, 3 },
+};
+#define NKINDS (sizeof(kinds) / sizeof(kinds[0]))
+
+static const char *const side_words[2] = { "far", "near" };
+static const char *const direction_words[2] = { "far>near", "near>far" };
+
+static const struct kind_syntax *
+kind_by_value(enum journal_kind kind)
+{
+	for (size_t i = 0; i < NKINDS; i++)
+		if (kinds[i].kind == kind)
+			return &kinds[i];
+	return NULL;
+}
+
+static void
+add_flags(struct buf *out, unsigned flags)
+{
+	char letters[MSG_FLAG_COUNT + 1];
+
+	msg_flags_to_letters(flags, letters);
+	buf_adds(out, letters[0] ? letters : "-");
+}
+
+void
+rec_format(const struct journal_rec *rec, struct buf *out)
+{
+	const struct pair_rec *p = &rec->pair;
+	const struct copy_intent *c = &rec->copy;
+
+	buf_adds(out, kind_by_value(rec->kind)->name);
+	switch (rec->kind) {
+	case JR_UIDVALIDITY:
+	case JR_MAXUID:
+	case JR_HIGHESTMODSEQ:
+		buf_addf(out, " %s %llu", side_words[rec->side],
+		    (unsigned long long)rec->value);
+		return;
+	case JR_PAIR_NEW:
+	case JR_PAIR_FLAGS:
+	case JR_PAIR_STATUS:
+	case JR_PAIR_FORGET:
+		buf_addf(out, " %u %u", p->uid[SIDE_FAR], p->uid[SIDE_NEAR]);
+		break;
+	case JR_COPY_INTENT:
+	case JR_COPY_DONE:
+	case JR_COPY_ABORT:
+		buf_addf(out, " %s %u", direction_words[c->src], c->src_uid);
+		break;
+	}
+	if (rec->kind == JR_PAIR_NEW || rec->kind == JR_PAIR_FLAGS) {
+		buf_addc(out, ' ');
+		add_flags(out, p->flags);
+	}
+	if (rec->kind == JR_PAIR_NEW || rec->kind == JR_PAIR_STATUS)
+		buf_addf(out, " %u", p->status);
+	if (rec->kind == JR_COPY_INTENT) {
+		buf_addc(out, ' ');
+		add_flags(out, c->flags);
+		buf_addf(out, " %u %u %llu %llu", c->planned_uid, c->uidnext,
+		    (unsigned long long)c->size, (unsigned long long)c->hash);
+	}
+	if (rec->kind == JR_COPY_DONE)
+		buf_addf(out, " %u", rec->target_uid);
+}
+
+static uint32_t
+payload_crc(const char *p, size_t len)
+{
+	uLong crc = crc32(0L, Z_NULL, 0);
+
+	while (len > 0) {
+		uInt chunk = len > 1u << 30 ? 1u << 30 : (uInt)len;
+
+		crc = crc32(crc, (const Bytef *)p, chunk);
+		p += chunk;
+		len -= chunk;
+	}
+	return (uint32_t)crc;
+}
+
+void
+rec_seal(struct buf *out, size_t start)
+{
+	uint32_t crc = payload_crc(out->data + start, out->len - start);
+
+	buf_addf(out, " %08x\n", crc);
+}
+
+int
+rec_unseal(const char *line, size_t len, size_t *payload_len,
+    struct buf *err)
+{
+	char want[9];
+	size_t plen;
+
+	if (len < 10 || line[len - 9] != ' ') {
+		buf_setf(err, "no checksum");
+		return -1;
+	}
+	plen = len - 9;
+	snprintf(want, sizeof(want), "%08x", payload_crc(line, plen));
+	if (memcmp(want, line + plen + 1, 8) != 0) {
+		buf_setf(err, "checksum mismatch");
+		return -1;
+	}
+	*payload_len = plen;
+	return 0;
+}
+
+int
+rec_split(const char *payload, size_t len, struct rec_fields *f,
+    struct buf *err)
+{
+	size_t start = 0;
+
+	f->n = 0;
+	for (size_t i = 0; i <= len; i++) {
+		if (i < len && payload[i] != ' ')
+			continue;
+		if (i == start) {
+			buf_setf(err, "empty field");
+			return -1;
+		}
+		if (f->n == REC_MAX_FIELDS) {
+			buf_setf(err, "too many fields");
+			return -1;
+		}
+		f->p[f->n] = payload + start;
+		f->len[f->n++] = i - start;
+		start = i + 1;
+	}
+	return 0;
+}
+
+int
+rec_is(const struct rec_fields *f, size_t i, const char *word)
+{
+	return i < f->n && f->len[i] == strlen(word) &&
+	    memcmp(f->p[i], word, f->len[i]) == 0;
+}
+
+static void
+bad_field(const struct rec_fields *f, size_t i, const char *what,
+    struct buf *err)
+{
+	buf_setf(err, "bad %s \"%.*s\"", what, (int)f->len[i], f->p[i]);
+}
+
+int
+rec_number(const struct rec_fields *f, size_t i, uint64_t max,
+    const char *what, uint64_t *out, struct buf *err)
+{
+	const char *p = f->p[i];
+	size_t len = f->len[i];
+	uint64_t v = 0;
+
+	if (len == 0 || len > 20 || (len > 1 && p[0] == '0'))
+		goto bad;
+	for (size_t k = 0; k < len; k++) {
+		unsigned d = (unsigned char)p[k] - '0';
+
+		if (d > 9 || v > (UINT64_MAX - d) / 10)
+			goto bad;
+		v = v * 10 + d;
+	}
+	if (v > max)
+		goto bad;
+	*out = v;
+	return 0;
+bad:
+	bad_field(f, i, what, err);
+	return -1;
+}
+
+static int
+parse_u32(const struct rec_fields *f, size_t i, const char *what,
+    uint32_t *out, struct buf *err)
+{
+	uint64_t v;
+
+	if (rec_number(f, i, UINT32_MAX, what, &v, err) != 0)
+		return -1;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+/* "-" or Maildir letters in their canonical order, each at most once. */
+static int
+parse_flags(const struct rec_fields *f, size_t i, unsigned *out,
+    struct buf *err)
+{
+	unsigned flags = 0;
+	int last = -1;
+
+	if (rec_is(f, i, "-")) {
+		*out = 0;
+		return 0;
+	}
+	for (size_t k = 0; k < f->len[i]; k++) {
+		const char *at = memchr(msg_flag_letters, f->p[i][k],
+		    MSG_FLAG_COUNT);
+		int bit = at ? (int)(at - msg_flag_letters) : -1;
+
+		if (bit <= last) {
+			bad_field(f, i, "flags", err);
+			return -1;
+		}
+		flags |= 1u << bit;
+		last = bit;
+	}
+	*out = flags;
+	return 0;
+}
+
+static int
+parse_word(const struct rec_fields *f, size_t i,
+    const char *const words[2], const char *what, enum side *out,
+    struct buf *err)
+{
+	for (int s = 0; s < 2; s++) {
+		if (rec_is(f, i, words[s])) {
+			*out = (enum side)s;
+			return 0;
+		}
+	}
+	bad_field(f, i, what, err);
+	return -1;
+}
+
+static int
+parse_pair_fields(const struct rec_fields *f, struct journal_rec *rec,
+    struct buf *err)
+{
+	struct pair_rec *p = &rec->pair;
+	size_t next = 3;
+
+	if (parse_u32(f, 1, "far UID", &p->uid[SIDE_FAR], err) != 0 ||
+	    parse_u32(f, 2, "near UID", &p->uid[SIDE_NEAR], err) != 0)
+		return -1;
+	if (rec->kind == JR_PAIR_NEW || rec->kind == JR_PAIR_FLAGS) {
+		if (parse_flags(f, next++, &p->flags, err) != 0)
+			return -1;
+	}
+	if (rec->kind == JR_PAIR_NEW || rec->kind == JR_PAIR_STATUS) {
+		uint64_t v;
+
+		if (rec_number(f, next, PAIR_ALL_STATUS, "status", &v,
+		    err) != 0)
+			return -1;
+		p->status = (unsigned)v;
+	}
+	return 0;
+}
+
+static int
+parse_copy_fields(const struct rec_fields *f, struct journal_rec *rec,
+    struct buf *err)
+{
+	struct copy_intent *c = &rec->copy;
+
+	if (parse_word(f, 1, direction_words, "direction", &c->src,
+	    err) != 0 ||
+	    parse_u32(f, 2, "source UID", &c->src_uid, err) != 0)
+		return -1;
+	if (rec->kind == JR_COPY_DONE)
+		return parse_u32(f, 3, "target UID", &rec->target_uid, err);
+	if (rec->kind != JR_COPY_INTENT)
+		return 0;
+	if (parse_flags(f, 3, &c->flags, err) != 0 ||
+	    parse_u32(f, 4, "planned UID", &c->planned_uid, err) != 0 ||
+	    parse_u32(f, 5, "UIDNEXT", &c->uidnext, err) != 0 ||
+	    rec_number(f, 6, UINT64_MAX, "size", &c->size, err) != 0 ||
+	    rec_number(f, 7, UINT64_MAX, "hash", &c->hash, err) != 0)
+		return -1;
+	return 0;
+}
+
+int
+rec_parse(const struct rec_fields *f, struct journal_rec *rec,
+    struct buf *err)
+{
+	const struct kind_syntax *k = NULL;
+
+	memset(rec, 0, sizeof(*rec));
+	for (size_t i = 0; i < NKINDS && f->n > 0; i++)
+		if (rec_is(f, 0, kinds[i].name))
+			k = &kinds[i];
+	if (k == NULL) {
+		buf_setf(err, "unknown record kind \"%.*s\"",
+		    f->n > 0 ? (int)f->len[0] : 0, f->n > 0 ? f->p[0] : "");
+		return -1;
+	}
+	if (f->n != k->nfields) {
+		buf_setf(err, "%s: %zu fields, expected %zu", k->name, f->n,
+		    k->nfields);
+		return -1;
+	}
+	rec->kind = k->kind;
+	if (k->kind == JR_UIDVALIDITY || k->kind == JR_MAXUID ||
+	    k->kind == JR_HIGHESTMODSEQ) {
+		uint64_t max = k->kind == JR_HIGHESTMODSEQ ? UINT64_MAX :
+		    UINT32_MAX;
+
+		if (parse_word(f, 1, side_words, "side", &rec->side,
+		    err) != 0 ||
+		    rec_number(f, 2, max, "value", &rec->value, err) != 0)
+			return -1;
+		return 0;
+	}
+	if (k->kind >= JR_COPY_INTENT)
+		return parse_copy_fields(f, rec, err);
+	return parse_pair_fields(f, rec, err);
+}
+
+int
+rec_next_line(struct rec_reader *r, const char **line, size_t *len,
+    int *complete)
+{
+	const char *start, *nl;
+
+	if (r->pos >= r->len)
+		return 0;
+	start = r->data + r->pos;
+	nl = memchr(start, '\n', r->len - r->pos);
+	r->lineno++;
+	*line = start;
+	*complete = nl != NULL;
+	*len = nl ? (size_t)(nl - start) : r->len - r->pos;
+	r->pos += *len + (nl != NULL);
+	return 1;
+}
+
+int
+rec_check_header(const char *line, size_t len, const char *magic,
+    const char *what, struct buf *err)
+{
+	size_t mlen = strlen(magic);
+
+	if (len <= mlen || memcmp(line, magic, mlen) != 0 ||
+	    line[mlen] != ' ') {
+		buf_setf(err, "not a twinbox %s (no \"%s\" header)", what,
+		    magic);
+		return -1;
+	}
+	if (len - mlen - 1 != strlen(REC_VERSION) ||
+	    memcmp(line + mlen + 1, REC_VERSION, len - mlen - 1) != 0) {
+		buf_setf(err, "unsupported %s version \"%.*s\" (this twinbox "
+		    "reads version " REC_VERSION ")", what,
+		    (int)(len - mlen - 1 > 20 ? 20 : len - mlen - 1),
+		    line + mlen + 1);
+		return -1;
+	}
+	return 0;
+}
+
+int
+rec_read_file(const char *path, struct buf *out, int *found,
+    struct buf *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	*found = fd >= 0;
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		buf_setf(err, "%s: cannot open: %s", path, strerror(errno));
+		return -1;
+	}
+	for (;;) {
+		buf_grow(out, 65536);
+		n = read(fd, out->data + out->len, out->cap - out->len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		out->len += (size_t)n;
+		out->data[out->len] = '\0';
+	}
+	if (n < 0) {
+		buf_setf(err, "%s: cannot read: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+int
+rec_write_all(int fd, const char *p, size_t len, const char *path,
+    struct buf *err)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			buf_setf(err, "%s: cannot write: %s", path,
+			    strerror(errno));
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int
+rec_fsync_parent(const char *path, struct buf *err)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir = slash == NULL ? xstrdup(".") :
+	    xstrndup(path, slash == path ? 1 : (size_t)(slash - path));
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rc = 0;
+
+	if (fd < 0 || fsync(fd) != 0) {
+		buf_setf(err, "%s: cannot sync directory: %s", dir,
+		    strerror(errno));
+		rc = -1;
+	}
+	if (fd >= 0)
+		close(fd);
+	free(dir);
+	return rc;
+}

@@ -1,0 +1,1156 @@
+/* Unit tests: state file, journal, replay, fold, lock and state location
+ * of a mailbox pair (src/sync). */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "log.h"
+#include "store.h"
+#include "sync/journal.h"
+#include "sync/lock.h"
+#include "sync/state.h"
+#include "sync/state_path.h"
+#include "sync/state_rec.h"
+#include "support/testlib.h"
+
+/* Record builders, so that tests read like the journal they write. */
+static struct journal_rec
+r_header(enum journal_kind kind, enum side side, uint64_t value)
+{
+	struct journal_rec r = { .kind = kind, .side = side, .value = value };
+
+	return r;
+}
+
+static struct journal_rec
+r_pair(enum journal_kind kind, uint32_t far, uint32_t near, unsigned flags,
+    unsigned status)
+{
+	struct journal_rec r = { .kind = kind };
+
+	r.pair.uid[SIDE_FAR] = far;
+	r.pair.uid[SIDE_NEAR] = near;
+	r.pair.flags = flags;
+	r.pair.status = status;
+	return r;
+}
+
+static struct journal_rec
+r_copy(enum side src, uint32_t uid, unsigned flags, uint32_t planned,
+    uint32_t uidnext, uint64_t size, uint64_t hash)
+{
+	struct journal_rec r = { .kind = JR_COPY_INTENT };
+
+	r.copy.src = src;
+	r.copy.src_uid = uid;
+	r.copy.flags = flags;
+	r.copy.planned_uid = planned;
+	r.copy.uidnext = uidnext;
+	r.copy.size = size;
+	r.copy.hash = hash;
+	return r;
+}
+
+static struct journal_rec
+r_done(enum journal_kind kind, enum side src, uint32_t uid, uint32_t target)
+{
+	struct journal_rec r = { .kind = kind, .target_uid = target };
+
+	r.copy.src = src;
+	r.copy.src_uid = uid;
+	return r;
+}
+
+static void
+apply_ok(struct sync_state *st, struct journal_rec r)
+{
+	struct buf err = BUF_INIT;
+
+	ck_assert_msg(state_apply(st, &r, &err) == 0, "apply: %s",
+	    buf_cstr(&err));
+	buf_free(&err);
+}
+
+/* The records of a run that touches every kind; sample_state() applies
+ * them. */
+static size_t
+sample_records(struct journal_rec *v)
+{
+	size_t n = 0;
+
+	v[n++] = r_header(JR_UIDVALIDITY, SIDE_FAR, 1700000000);
+	v[n++] = r_header(JR_UIDVALIDITY, SIDE_NEAR, 42);
+	v[n++] = r_header(JR_HIGHESTMODSEQ, SIDE_FAR, 18446744073709551615u);
+	v[n++] = r_pair(JR_PAIR_NEW, 3, 1, MSG_SEEN, 0);
+	v[n++] = r_pair(JR_PAIR_NEW, 1, 2, MSG_SEEN | MSG_FLAGGED, 0);
+	v[n++] = r_pair(JR_PAIR_NEW, 0, 7, 0, PAIR_TOO_BIG);
+	v[n++] = r_pair(JR_PAIR_NEW, 9, 0, MSG_DRAFT, PAIR_EXPIRED);
+	v[n++] = r_pair(JR_PAIR_NEW, 5, 5, 0, 0);
+	v[n++] = r_pair(JR_PAIR_FLAGS, 1, 2, MSG_ANSWERED | MSG_SEEN, 0);
+	v[n++] = r_pair(JR_PAIR_STATUS, 3, 1, 0, PAIR_GONE_MARKED);
+	v[n++] = r_pair(JR_PAIR_FORGET, 5, 5, 0, 0);
+	v[n++] = r_copy(SIDE_FAR, 10, MSG_SEEN, 8, 0, 1234, 0xdeadbeefcafef00d);
+	v[n++] = r_copy(SIDE_NEAR, 11, 0, 0, 20, 99, 7);
+	v[n++] = r_copy(SIDE_FAR, 12, MSG_FLAGGED, 9, 0, 55, 1);
+	v[n++] = r_done(JR_COPY_DONE, SIDE_FAR, 10, 8);
+	v[n++] = r_copy(SIDE_NEAR, 13, MSG_DELETED | MSG_FORWARDED, 0, 21, 0,
+	    0);
+	v[n++] = r_done(JR_COPY_ABORT, SIDE_NEAR, 13, 0);
+	v[n++] = r_header(JR_MAXUID, SIDE_FAR, 12);
+	v[n++] = r_header(JR_MAXUID, SIDE_NEAR, 8);
+	return n;
+}
+#define MAX_SAMPLE 32
+
+static void
+sample_state(struct sync_state *st)
+{
+	struct journal_rec v[MAX_SAMPLE];
+	size_t n = sample_records(v);
+
+	state_init(st);
+	for (size_t i = 0; i < n; i++)
+		apply_ok(st, v[i]);
+}
+
+/* A file's lines with their checksums checked and removed. */
+static char *
+payloads(const char *path)
+{
+	struct buf out = BUF_INIT, why = BUF_INIT;
+	size_t len;
+	char *text = tl_read_file(path, &len);
+	struct rec_reader r = { .data = text, .len = len };
+	const char *line;
+	size_t llen, plen;
+	int complete;
+
+	while (rec_next_line(&r, &line, &llen, &complete)) {
+		ck_assert(complete);
+		if (r.lineno == 1) {
+			plen = llen;
+		} else {
+			ck_assert_msg(rec_unseal(line, llen, &plen, &why) == 0,
+			    "%s:%u: %s", path, r.lineno, buf_cstr(&why));
+		}
+		buf_add(&out, line, plen);
+		buf_addc(&out, '\n');
+	}
+	free(text);
+	buf_free(&why);
+	return buf_detach(&out);
+}
+
+START_TEST(test_state_file_text)
+{
+	char *dir = tl_mkdtemp("state");
+	char *path = tl_path(dir, "st");
+	struct sync_state st;
+	struct buf err = BUF_INIT;
+	char *text;
+
+	sample_state(&st);
+	ck_assert_int_eq(state_write(path, &st, &err), 0);
+	text = payloads(path);
+	ck_assert_str_eq(text,
+	    "twinbox-state 1\n"
+	    "generation 0\n"
+	    "uidvalidity far 1700000000\n"
+	    "uidvalidity near 42\n"
+	    "maxuid far 12\n"
+	    "maxuid near 8\n"
+	    "highestmodseq far 18446744073709551615\n"
+	    "highestmodseq near 0\n"
+	    "pair 0 7 - 1\n"
+	    "pair 1 2 RS 0\n"
+	    "pair 3 1 S 2\n"
+	    "pair 9 0 D 4\n"
+	    "pair 10 8 S 0\n"
+	    "copy far>near 12 F 9 0 55 1\n"
+	    "copy near>far 11 - 0 20 99 7\n"
+	    "end 5 2\n");
+	free(text);
+	text = tl_path(dir, "st.new");
+	ck_assert(!tl_exists(text));
+	free(text);
+	free(path);
+	state_free(&st);
+	buf_free(&err);
+	tl_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
+START_TEST(test_state_round_trip)
+{
+	char *dir = tl_mkdtemp("state");
+	char *path = tl_path(dir, "st"), *path2 = tl_path(dir, "st2");
+	struct sync_state st, back;
+	struct buf err = BUF_INIT;
+	char *a, *b;
+	int found = -1;
+
+	sample_state(&st);
+	st.generation = 41;
+	ck_assert_int_eq(state_write(path, &st, &err), 0);
+	state_init(&back);
+	ck_assert_msg(state_read(path, &back, &found, &err) == 0, "%s",
+	    buf_cstr(&err));
+	ck_assert_int_eq(found, 1);
+	ck_assert(state_equal(&st, &back));
+	ck_assert_int_eq(state_write(path2, &back, &err), 0);
+	a = tl_read_file(path, NULL);
+	b = tl_read_file(path2, NULL);
+	ck_assert_str_eq(a, b);
+	free(a);
+	free(b);
+	free(path);
+	free(path2);
+	state_free(&st);
+	state_free(&back);
+	buf_free(&err);
+	tl_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
+START_TEST(test_state_missing_is_empty)
+{
+	char *dir = tl_mkdtemp("state");
+	char *path = tl_path(dir, "none");
+	struct sync_state st, empty;
+	struct buf err = BUF_INIT;
+	int found = -1;
+
+	state_init(&st);
+	state_init(&empty);
+	ck_assert_int_eq(state_read(path, &st, &found, &err), 0);
+	ck_assert_int_eq(found, 0);
+	ck_assert(state_equal(&st, &empty));
+	ck_assert_int_eq(tl_count_entries(dir), 0);
+	free(path);
+	buf_free(&err);
+	tl_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
+/* A mailbox pair's state directory, with a logger capturing debug
+ * output. */
+struct fixture {
+	char *dir;
+	char *state;
+	char *journal;
+	struct buf log;
+	struct logger lg;
+	struct buf err;
+};
+
+static void
+fx_init(struct fixture *fx)
+{
+	memset(fx, 0, sizeof(*fx));
+	fx->dir = tl_mkdtemp("pair");
+	fx->state = tl_path(fx->dir, ".twinboxstate");
+	fx->journal = tl_path(fx->dir, ".twinboxstate.journal");
+	fx->lg.level = LOG_DEBUG;
+	fx->lg.capture = &fx->log;
+}
+
+static void
+fx_free(struct fixture *fx)
+{
+	tl_rmtree(fx->dir);
+	free(fx->dir);
+	free(fx->state);
+	free(fx->journal);
+	buf_free(&fx->log);
+	buf_free(&fx->err);
+}
+
+static void
+load_ok(struct fixture *fx, struct sync_state *st, struct journal_info *info)
+{
+	state_init(st);
+	ck_assert_msg(state_load(fx->state, fx->journal, st, info, &fx->lg,
+	    &fx->err) == 0, "load: %s", buf_cstr(&fx->err));
+}
+
+/* One run: load, journal the records (flushing every batch records),
+ * then fold or just close, as a run that ends early does. */
+static void
+run_records(struct fixture *fx, const struct journal_rec *v, size_t n,
+    size_t batch, int fold, struct sync_state *st)
+{
+	struct journal_info info;
+	struct journal *j;
+
+	load_ok(fx, st, &info);
+	ck_assert_msg(journal_open(fx->journal, st, &info, &fx->lg, &j,
+	    &fx->err) == 0, "open: %s", buf_cstr(&fx->err));
+	for (size_t i = 0; i < n; i++) {
+		ck_assert_msg(journal_append(j, &v[i], &fx->err) == 0,
+		    "append %zu: %s", i, buf_cstr(&fx->err));
+		if ((i + 1) % batch == 0)
+			ck_assert_int_eq(journal_flush(j, &fx->err), 0);
+	}
+	if (fold)
+		ck_assert_msg(journal_fold(j, fx->state, &fx->err) == 0,
+		    "fold: %s", buf_cstr(&fx->err));
+	else
+		ck_assert_int_eq(journal_close(j, &fx->err), 0);
+}
+
+/* Every entry of a directory with its contents, sorted by name. */
+static char *
+snapshot(const char *dir)
+{
+	struct strlist names = { 0 };
+	struct buf out = BUF_INIT;
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	ck_assert(d != NULL);
+	while ((e = readdir(d)) != NULL)
+		strlist_add(&names, e->d_name);
+	closedir(d);
+	strlist_sort(&names);
+	for (size_t i = 0; i < names.n; i++) {
+		char *p = tl_path(dir, names.v[i]);
+		struct stat st;
+
+		ck_assert_int_eq(lstat(p, &st), 0);
+		buf_addf(&out, "== %s %o\n", names.v[i], st.st_mode);
+		if (S_ISREG(st.st_mode)) {
+			char *data = tl_read_file(p, NULL);
+
+			buf_adds(&out, data);
+			free(data);
+		}
+		free(p);
+	}
+	strlist_free(&names);
+	return buf_detach(&out);
+}
+
+START_TEST(test_replay_rebuilds_state)
+{
+	struct fixture fx;
+	struct journal_rec v[MAX_SAMPLE];
+	size_t n = sample_records(v);
+	struct sync_state run, replayed, expect;
+	struct journal_info info;
+	struct buf a = BUF_INIT, b = BUF_INIT;
+
+	fx_init(&fx);
+	run_records(&fx, v, n, 4, 0, &run);
+	sample_state(&expect);
+	ck_assert(state_equal(&run, &expect));
+	ck_assert(!tl_exists(fx.state));
+	load_ok(&fx, &replayed, &info);
+	ck_assert_int_eq(info.found, 1);
+	ck_assert_int_eq(info.nrecs, n);
+	ck_assert_int_eq(info.torn, 0);
+	ck_assert(state_equal(&replayed, &run));
+	state_format(&replayed, &a);
+	state_format(&run, &b);
+	ck_assert_str_eq(a.data, b.data);
+	buf_setf(&a, "debug: %s: replayed %zu records\n", fx.journal, n);
+	ck_assert_str_eq(fx.log.data, a.data);
+	buf_reset(&a);
+	buf_free(&a);
+	buf_free(&b);
+	state_free(&run);
+	state_free(&replayed);
+	state_free(&expect);
+	fx_free(&fx);
+}
+END_TEST
+
+START_TEST(test_fold_keeps_intents)
+{
+	struct fixture fx;
+	struct journal_rec v[MAX_SAMPLE];
+	size_t n = sample_records(v);
+	struct sync_state run, back;
+	struct journal_info info;
+	struct journal_rec more[2];
+
+	fx_init(&fx);
+	run_records(&fx, v, n, 1000, 1, &run);
+	ck_assert(!tl_exists(fx.journal));
+	ck_assert_uint_eq(run.generation, 1);
+	ck_assert_uint_eq(run.nintents, 2);
+	load_ok(&fx, &back, &info);
+	ck_assert_int_eq(info.found, 0);
+	ck_assert(state_equal(&run, &back));
+	ck_assert_ptr_nonnull(state_find_intent(&back, SIDE_NEAR, 11));
+	ck_assert_uint_eq(state_find_intent(&back, SIDE_FAR, 12)->planned_uid,
+	    9);
+	state_free(&back);
+
+	/* The next run resolves both pending copies. */
+	more[0] = r_done(JR_COPY_DONE, SIDE_FAR, 12, 9);
+	more[1] = r_done(JR_COPY_ABORT, SIDE_NEAR, 11, 0);
+	state_free(&run);
+	run_records(&fx, more, 2, 1, 1, &run);
+	ck_assert_uint_eq(run.generation, 2);
+	ck_assert_uint_eq(run.nintents, 0);
+	ck_assert_uint_eq(state_find_far(&run, 12)->uid[SIDE_NEAR], 9);
+	ck_assert_uint_eq(state_find_far(&run, 12)->flags, MSG_FLAGGED);
+	load_ok(&fx, &back, &info);
+	ck_assert(state_equal(&run, &back));
+	state_free(&run);
+	state_free(&back);
+	fx_free(&fx);
+}
+END_TEST
+
+/* A crash after the new state file is renamed into place and before the
+ * journal is removed leaves an already-folded journal behind. */
+START_TEST(test_folded_journal_is_ignored)
+{
+	struct fixture fx;
+	struct journal_rec v[MAX_SAMPLE];
+	size_t n = sample_records(v);
+	struct sync_state run, back;
+	struct journal_info info;
+	struct journal *j;
+	struct journal_rec extra = r_pair(JR_PAIR_NEW, 20, 20, 0, 0);
+	char *journal_text, *expect;
+
+	fx_init(&fx);
+	run_records(&fx, v, n, 3, 0, &run);
+	journal_text = tl_read_file(fx.journal, NULL);
+	state_free(&run);
+	run_records(&fx, NULL, 0, 1, 1, &run);
+	tl_write_str(fx.journal, journal_text);
+	buf_reset(&fx.log);
+	load_ok(&fx, &back, &info);
+	ck_assert_int_eq(info.stale, 1);
+	ck_assert(state_equal(&run, &back));
+	buf_setf(&fx.err, "debug: %s: already folded into state generation 1, "
+	    "ignored\n", fx.journal);
+	ck_assert_str_eq(fx.log.data, fx.err.data);
+
+	/* The next run starts a fresh journal over it. */
+	ck_assert_int_eq(journal_open(fx.journal, &back, &info, &fx.lg, &j,
+	    &fx.err), 0);
+	ck_assert_int_eq(journal_append(j, &extra, &fx.err), 0);
+	ck_assert_int_eq(journal_close(j, &fx.err), 0);
+	expect = payloads(fx.journal);
+	ck_assert_str_eq(expect, "twinbox-journal 1\nbase 1\npair 20 20 - 0\n");
+	state_free(&run);
+	load_ok(&fx, &run, &info);
+	ck_assert(state_equal(&run, &back));
+	free(expect);
+	free(journal_text);
+	state_free(&run);
+	state_free(&back);
+	fx_free(&fx);
+}
+END_TEST
+
+/* Cut the journal at every byte of its last record: the result is the
+ * state without that record, and the next run continues cleanly. */
+START_TEST(test_torn_last_record_every_offset)
+{
+	struct fixture fx;
+	struct journal_rec v[MAX_SAMPLE];
+	size_t n = sample_records(v), full_len, last_start;
+	struct sync_state run, without, back;
+	struct journal_info info;
+	char *full;
+
+	fx_init(&fx);
+	run_records(&fx, v, n, 5, 0, &run);
+	full = tl_read_file(fx.journal, &full_len);
+	last_start = full_len - 1;
+	while (last_start > 0 && full[last_start - 1] != '\n')
+		last_start--;
+	state_init(&without);
+	for (size_t i = 0; i + 1 < n; i++)
+		apply_ok(&without, v[i]);
+	for (size_t cut = last_start; cut < full_len; cut++) {
+		tl_write_file(fx.journal, full, cut);
+		buf_reset(&fx.log);
+		load_ok(&fx, &back, &info);
+		ck_assert_msg(state_equal(&back, &without), "cut at %zu", cut);
+		ck_assert_int_eq(info.torn, cut > last_start);
+		ck_assert_uint_eq(info.good_len, last_start);
+		if (cut > last_start)
+			ck_assert_msg(strstr(fx.log.data, ": discarding torn "
+			    "last record (no end of line)\n") != NULL, "%s",
+			    fx.log.data);
+		state_free(&back);
+	}
+	/* Continue after a torn tail: it is cut off before appending. */
+	tl_write_file(fx.journal, full, full_len - 3);
+	state_free(&run);
+	run_records(&fx, &v[n - 1], 1, 1, 0, &run);
+	load_ok(&fx, &back, &info);
+	ck_assert_int_eq(info.torn, 0);
+	ck_assert(state_equal(&back, &run));
+	free(full);
+	state_free(&run);
+	state_free(&without);
+	state_free(&back);
+	fx_free(&fx);
+}
+END_TEST
+
+START_TEST(test_bad_checksum_on_last_line_is_torn)
+{
+	struct fixture fx;
+	struct journal_rec v[MAX_SAMPLE];
+	size_t n = sample_records(v), len;
+	struct sync_state run, back, without;
+	struct journal_info info;
+	char *full;
+
+	fx_init(&fx);
+	run_records(&fx, v, n, 5, 0, &run);
+	full = tl_read_file(fx.journal, &len);
+	full[len - 3] = full[len - 3] == '0' ? '1' : '0';
+	tl_write_file(fx.journal, full, len);
+	buf_reset(&fx.log);
+	load_ok(&fx, &back, &info);
+	state_init(&without);
+	for (size_t i = 0; i + 1 < n; i++)
+		apply_ok(&without, v[i]);
+	ck_assert(state_equal(&back, &without));
+	buf_setf(&fx.err, "debug: %s:%zu: discarding torn last record "
+	    "(checksum mismatch)\ndebug: %s: replayed %zu records\n",
+	    fx.journal, n + 2, fx.journal, n - 1);
+	ck_assert_str_eq(fx.log.data, fx.err.data);
+	free(full);
+	state_free(&run);
+	state_free(&back);
+	state_free(&without);
+	fx_free(&fx);
+}
+END_TEST
+
+/* Replace line lineno (1-based) of a file with text (sealed if asked). */
+static void
+replace_line(const char *path, unsigned lineno, const char *text, int seal)
+{
+	size_t len;
+	char *data = tl_read_file(path, &len);
+	struct rec_reader r = { .data = data, .len = len };
+	struct buf out = BUF_INIT;
+	const char *line;
+	size_t llen;
+	int complete;
+
+	while (rec_next_line(&r, &line, &llen, &complete)) {
+		size_t start = out.len;
+
+		if (r.lineno != lineno) {
+			buf_add(&out, line, llen);
+			buf_addc(&out, '\n');
+			continue;
+		}
+		buf_adds(&out, text);
+		if (seal)
+			rec_seal(&out, start);
+		else
+			buf_addc(&out, '\n');
+	}
+	tl_write_file(path, out.data, out.len);
+	buf_free(&out);
+	free(data);
+}
+
+/* Load must fail with exactly want ("%s" is the journal path) and leave
+ * the directory as it was. */
+static void
+assert_load_fails(struct fixture *fx, const char *path, const char *want)
+{
+	struct sync_state st;
+	char *before = snapshot(fx->dir), *after;
+	struct buf expect = BUF_INIT;
+
+	state_init(&st);
+	buf_reset(&fx->err);
+	ck_assert_int_eq(state_load(fx->state, fx->journal, &st, NULL, &fx->lg,
+	    &fx->err), -1);
+	buf_setf(&expect, want, path);
+	ck_assert_str_eq(fx->err.data, expect.data);
+	ck_assert_uint_eq(st.npairs, 0);
+	ck_assert_ptr_null(st.pairs);
+	after = snapshot(fx->dir);
+	ck_assert_str_eq(before, after);
+	free(before);
+	free(after);
+	buf_free(&expect);
+}
+
+START_TEST(test_corrupt_middle_line)
+{
+	struct fixture fx;
+	struct journal_rec v[MAX_SAMPLE];
+	size_t n = sample_records(v), len;
+	struct sync_state run;
+	char *full, *fifth;
+
+	fx_init(&fx);
+	run_records(&fx, v, 3, 1, 1, &run);
+	state_free(&run);
+	run_records(&fx, v + 3, n - 3, 1, 0, &run);
+	full = tl_read_file(fx.journal, &len);
+	fifth = full;
+	for (int i = 0; i < 4; i++)
+		fifth = strchr(fifth, '\n') + 1;
+	fifth[2] ^= 0x01;
+	tl_write_file(fx.journal, full, len);
+	assert_load_fails(&fx, fx.journal,
+	    "%s:5: bad record: checksum mismatch");
+
+	/* A line cut short in the middle is corrupt too. */
+	fifth[2] ^= 0x01;
+	memmove(fifth + 4, fifth + 9, len - (size_t)(fifth + 9 - full) + 1);
+	tl_write_file(fx.journal, full, strlen(full));
+	assert_load_fails(&fx, fx.journal,
+	    "%s:5: bad record: checksum mismatch");
+
+	/* Well sealed, but not a record this version knows. */
+	tl_write_file(fx.journal, full, len);
+	replace_line(fx.journal, 4, "zap 1 2", 1);
+	assert_load_fails(&fx, fx.journal,
+	    "%s:4: bad record: unknown record kind \"zap\"");
+	replace_line(fx.journal, 4, "pair 01 2 S 0", 1);
+	assert_load_fails(&fx, fx.journal,
+	    "%s:4: bad record: bad far UID \"01\"");
+	replace_line(fx.journal, 4, "pair 1 2 SR 0", 1);
+	assert_load_fails(&fx, fx.journal, "%s:4: bad record: bad flags \"SR\"");
+	replace_line(fx.journal, 4, "flags 77 78 S", 1);
+	assert_load_fails(&fx, fx.journal,
+	    "%s:4: bad record: no pair far UID 77 / near UID 78");
+	replace_line(fx.journal, 4, "done far>near 500 3", 1);
+	assert_load_fails(&fx, fx.journal,
+	    "%s:4: bad record: no pending copy of far UID 500");
+	replace_line(fx.journal, 2, "base 7", 1);
+	assert_load_fails(&fx, fx.journal, "%s:2: bad record: journal extends "
+	    "state generation 7, but the state file is generation 1");
+	replace_line(fx.journal, 1, "twinbox-journal 2", 0);
+	assert_load_fails(&fx, fx.journal, "%s:1: unsupported journal version "
+	    "\"2\" (this twinbox reads version 1)");
+	free(full);
+	state_free(&run);
+	fx_free(&fx);
+}
+END_TEST
+
+START_TEST(test_state_file_errors)
+{
+	struct fixture fx;
+	struct sync_state st;
+	struct buf text = BUF_INIT;
+	size_t len;
+
+	fx_init(&fx);
+	sample_state(&st);
+	ck_assert_int_eq(state_write(fx.state, &st, &fx.err), 0);
+	state_format(&st, &text);
+	len = text.len;
+
+	replace_line(fx.state, 1, "twinbox-state 2", 0);
+	assert_load_fails(&fx, fx.state, "%s:1: unsupported state file version "
+	    "\"2\" (this twinbox reads version 1)");
+	replace_line(fx.state, 1, "mbsync-state 1", 0);
+	assert_load_fails(&fx, fx.state, "%s:1: not a twinbox state file (no "
+	    "\"twinbox-state\" header)");
+	tl_write_file(fx.state, "", 0);
+	assert_load_fails(&fx, fx.state, "%s:1: not a twinbox state file (no "
+	    "\"twinbox-state\" header)");
+
+	/* Truncated: at a line boundary, and inside a line. */
+	tl_write_file(fx.state, text.data, len - 17);
+	assert_load_fails(&fx, fx.state,
+	    "%s:16: bad record: truncated file (no end record)");
+	tl_write_file(fx.state, text.data, len - 5);
+	assert_load_fails(&fx, fx.state, "%s:16: bad record: truncated line");
+
+	tl_write_file(fx.state, text.data, len);
+	replace_line(fx.state, 9, "pair 0 7 - 1", 0);
+	assert_load_fails(&fx, fx.state, "%s:9: bad record: no checksum");
+	tl_write_file(fx.state, text.data, len);
+	replace_line(fx.state, 10, "pair 0 6 - 0", 1);
+	assert_load_fails(&fx, fx.state, "%s:10: bad record: pair out of order");
+	tl_write_file(fx.state, text.data, len);
+	replace_line(fx.state, 10, "flags 1 2 S", 1);
+	assert_load_fails(&fx, fx.state,
+	    "%s:10: bad record: record kind not allowed in a state file");
+	tl_write_file(fx.state, text.data, len);
+	replace_line(fx.state, 16, "end 4 2", 1);
+	assert_load_fails(&fx, fx.state, "%s:16: bad record: end: file holds 5 "
+	    "pairs and 2 intents, end record says 4 and 2");
+	tl_write_file(fx.state, text.data, len);
+	replace_line(fx.state, 12, "pair 9 7 D 4", 1);
+	assert_load_fails(&fx, fx.state,
+	    "%s: bad state: near UID 7 is in two pairs");
+	tl_write_file(fx.state, text.data, len);
+	replace_line(fx.state, 4, "maxuid far 12", 1);
+	assert_load_fails(&fx, fx.state,
+	    "%s:4: bad record: header records out of order");
+	buf_free(&text);
+	state_free(&st);
+	fx_free(&fx);
+}
+END_TEST
+
+/* The old state file survives a failed write untouched. */
+START_TEST(test_state_write_is_atomic)
+{
+	struct fixture fx;
+	struct sync_state st, back;
+	char *tmp, *before, *after;
+	struct buf want = BUF_INIT;
+	int found;
+
+	fx_init(&fx);
+	sample_state(&st);
+	ck_assert_int_eq(state_write(fx.state, &st, &fx.err), 0);
+	before = tl_read_file(fx.state, NULL);
+	tmp = tl_path(fx.dir, ".twinboxstate.new");
+	tl_mkdirs(tmp);
+	st.maxuid[SIDE_FAR] = 99;
+	ck_assert_int_eq(state_write(fx.state, &st, &fx.err), -1);
+	buf_setf(&want, "%s: cannot create: Is a directory", tmp);
+	ck_assert_str_eq(fx.err.data, want.data);
+	after = tl_read_file(fx.state, NULL);
+	ck_assert_str_eq(before, after);
+	free(after);
+	rmdir(tmp);
+	ck_assert_int_eq(state_write(fx.state, &st, &fx.err), 0);
+	ck_assert(!tl_exists(tmp));
+	ck_assert_int_eq(tl_count_entries(fx.dir), 1);
+	state_init(&back);
+	ck_assert_int_eq(state_read(fx.state, &back, &found, &fx.err), 0);
+	ck_assert_uint_eq(back.maxuid[SIDE_FAR], 99);
+	free(before);
+	free(tmp);
+	buf_free(&want);
+	state_free(&st);
+	state_free(&back);
+	fx_free(&fx);
+}
+END_TEST
+
+/* A failed fold keeps the journal, so the next run still has it all. */
+START_TEST(test_failed_fold_keeps_journal)
+{
+	struct fixture fx;
+	struct journal_rec v[MAX_SAMPLE];
+	size_t n = sample_records(v);
+	struct sync_state run, back;
+	struct journal_info info;
+	struct journal *j;
+	char *tmp;
+
+	fx_init(&fx);
+	tmp = tl_path(fx.dir, ".twinboxstate.new");
+	tl_mkdirs(tmp);
+	load_ok(&fx, &run, &info);
+	ck_assert_int_eq(journal_open(fx.journal, &run, &info, &fx.lg, &j,
+	    &fx.err), 0);
+	for (size_t i = 0; i < n; i++)
+		ck_assert_int_eq(journal_append(j, &v[i], &fx.err), 0);
+	ck_assert_int_eq(journal_fold(j, fx.state, &fx.err), -1);
+	ck_assert_uint_eq(run.generation, 0);
+	ck_assert(tl_exists(fx.journal));
+	ck_assert(!tl_exists(fx.state));
+	rmdir(tmp);
+	load_ok(&fx, &back, &info);
+	ck_assert(state_equal(&run, &back));
+	free(tmp);
+	state_free(&run);
+	state_free(&back);
+	fx_free(&fx);
+}
+END_TEST
+
+START_TEST(test_apply_rejects_inconsistent_records)
+{
+	struct sync_state st, before;
+	struct buf err = BUF_INIT;
+	static const struct {
+		struct journal_rec rec;
+		const char *msg;
+	} bad[] = {
+		{ { .kind = JR_PAIR_NEW }, "pair with no UID on either side" },
+		{ { .kind = JR_PAIR_NEW, .pair = { { 1, 50 }, 0, 0 } },
+		    "far UID 1 is already paired" },
+		{ { .kind = JR_PAIR_NEW, .pair = { { 0, 7 }, 0, 0 } },
+		    "near UID 7 is already recorded" },
+		{ { .kind = JR_PAIR_NEW, .pair = { { 60, 60 }, 64, 0 } },
+		    "unknown flag bits 0x40" },
+		{ { .kind = JR_PAIR_STATUS, .pair = { { 1, 2 }, 0, 8 } },
+		    "unknown status bits 0x8" },
+		{ { .kind = JR_PAIR_FORGET, .pair = { { 1, 3 }, 0, 0 } },
+		    "no pair far UID 1 / near UID 3" },
+		{ { .kind = JR_MAXUID, .value = 1ull << 32 },
+		    "value 4294967296 is not a 32-bit number" },
+		{ { .kind = JR_COPY_INTENT, .copy = { SIDE_FAR, 12, 0, 0, 0, 0,
+		    0 } }, "copy of far UID 12 is already pending" },
+		{ { .kind = JR_COPY_INTENT }, "copy of UID 0" },
+		{ { .kind = JR_COPY_DONE, .copy = { SIDE_FAR, 12, 0, 0, 0, 0,
+		    0 } }, "copy done with target UID 0" },
+		{ { .kind = JR_COPY_DONE, .copy = { SIDE_NEAR, 11, 0, 0, 0, 0,
+		    0 }, .target_uid = 3 }, "far UID 3 is already paired" },
+		{ { .kind = JR_COPY_ABORT, .copy = { SIDE_NEAR, 12, 0, 0, 0, 0,
+		    0 } }, "no pending copy of near UID 12" },
+	};
+
+	sample_state(&st);
+	sample_state(&before);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_int_eq(state_apply(&st, &bad[i].rec, &err), -1);
+		ck_assert_str_eq(err.data, bad[i].msg);
+		ck_assert_msg(state_equal(&st, &before), "changed by %zu", i);
+	}
+	ck_assert_int_eq(state_check(&st, &err), 0);
+	state_free(&st);
+	state_free(&before);
+	buf_free(&err);
+}
+END_TEST
+
+START_TEST(test_record_text_round_trip)
+{
+	struct journal_rec v[MAX_SAMPLE], back;
+	size_t n = sample_records(v);
+	struct buf line = BUF_INIT, err = BUF_INIT, again = BUF_INIT;
+	struct rec_fields f;
+	size_t plen;
+
+	for (size_t i = 0; i < n; i++) {
+		buf_reset(&line);
+		buf_reset(&again);
+		rec_format(&v[i], &line);
+		rec_seal(&line, 0);
+		ck_assert_int_eq(line.data[line.len - 1], '\n');
+		ck_assert_int_eq(rec_unseal(line.data, line.len - 1, &plen,
+		    &err), 0);
+		ck_assert_int_eq(rec_split(line.data, plen, &f, &err), 0);
+		ck_assert_msg(rec_parse(&f, &back, &err) == 0, "%s: %s",
+		    line.data, buf_cstr(&err));
+		rec_format(&back, &again);
+		ck_assert_int_eq(memcmp(line.data, again.data, plen), 0);
+	}
+	buf_setf(&line, "pair 1  2 S 0");
+	ck_assert_int_eq(rec_split(line.data, line.len, &f, &err), -1);
+	ck_assert_str_eq(err.data, "empty field");
+	buf_setf(&line, "pair 1 2 S");
+	ck_assert_int_eq(rec_split(line.data, line.len, &f, &err), 0);
+	ck_assert_int_eq(rec_parse(&f, &back, &err), -1);
+	ck_assert_str_eq(err.data, "pair: 4 fields, expected 5");
+	buf_setf(&line, "maxuid far 4294967296");
+	ck_assert_int_eq(rec_split(line.data, line.len, &f, &err), 0);
+	ck_assert_int_eq(rec_parse(&f, &back, &err), -1);
+	ck_assert_str_eq(err.data, "bad value \"4294967296\"");
+	buf_setf(&line, "copy far<near 1 - 0 0 0 0");
+	ck_assert_int_eq(rec_split(line.data, line.len, &f, &err), 0);
+	ck_assert_int_eq(rec_parse(&f, &back, &err), -1);
+	ck_assert_str_eq(err.data, "bad direction \"far<near\"");
+	buf_free(&line);
+	buf_free(&err);
+	buf_free(&again);
+}
+END_TEST
+
+static void
+read_byte(int fd)
+{
+	char c;
+
+	ck_assert_int_eq(read(fd, &c, 1), 1);
+}
+
+static void
+write_byte(int fd)
+{
+	ck_assert_int_eq(write(fd, "x", 1), 1);
+}
+
+/*
+ * The lock holder: a child process that takes the lock, says so on one
+ * pipe and holds it until the other pipe says stop. It runs this program
+ * again (exec) so that it shares nothing with the test's heap.
+ */
+static int
+hold_lock(const char *lock_path, const char *tell, const char *hear)
+{
+	struct buf err = BUF_INIT;
+	int fd;
+	char c;
+
+	if (pair_lock(lock_path, &fd, &err) != 0) {
+		fprintf(stderr, "lock holder: %s\n", err.data);
+		return 3;
+	}
+	if (write(atoi(tell), "L", 1) != 1 || read(atoi(hear), &c, 1) != 1)
+		return 4;
+	pair_unlock(fd);
+	return 0;
+}
+
+static pid_t
+spawn_lock_holder(const char *lock_path, int *tell_fd, int *hear_fd)
+{
+	int to_child[2], from_child[2];
+	char self[4096], tell[16], hear[16];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	pid_t pid;
+
+	ck_assert_int_gt(n, 0);
+	self[n] = '\0';
+	ck_assert_int_eq(pipe(to_child), 0);
+	ck_assert_int_eq(pipe(from_child), 0);
+	snprintf(tell, sizeof(tell), "%d", from_child[1]);
+	snprintf(hear, sizeof(hear), "%d", to_child[0]);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		execl(self, self, "--hold-lock", lock_path, tell, hear,
+		    (char *)NULL);
+		_exit(5);
+	}
+	close(to_child[0]);
+	close(from_child[1]);
+	*tell_fd = to_child[1];
+	*hear_fd = from_child[0];
+	return pid;
+}
+
+START_TEST(test_lock_contention)
+{
+	char *dir = tl_mkdtemp("lock");
+	char *lock = tl_path(dir, ".twinboxstate.lock");
+	struct buf err = BUF_INIT, want = BUF_INIT;
+	int tell, hear, status, fd, fd2;
+	pid_t pid = spawn_lock_holder(lock, &tell, &hear);
+
+	read_byte(hear);
+	ck_assert_int_eq(pair_lock(lock, &fd, &err), -1);
+	ck_assert_int_eq(fd, -1);
+	buf_setf(&want, "another twinbox is syncing this mailbox pair (%s is "
+	    "locked)", lock);
+	ck_assert_str_eq(err.data, want.data);
+	write_byte(tell);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	ck_assert_int_eq(pair_lock(lock, &fd, &err), 0);
+	/* A second holder in the same process is refused as well. */
+	ck_assert_int_eq(pair_lock(lock, &fd2, &err), -1);
+	ck_assert_str_eq(err.data, want.data);
+	pair_unlock(fd);
+	ck_assert_int_eq(pair_lock(lock, &fd2, &err), 0);
+	pair_unlock(fd2);
+	ck_assert(tl_exists(lock));
+	close(tell);
+	close(hear);
+	buf_free(&err);
+	buf_free(&want);
+	free(lock);
+	tl_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
+START_TEST(test_lock_open_error)
+{
+	struct buf err = BUF_INIT;
+	int fd;
+
+	ck_assert_int_eq(pair_lock("/nonexistent-dir-for-twinbox/x.lock", &fd,
+	    &err), -1);
+	ck_assert_str_eq(err.data, "/nonexistent-dir-for-twinbox/x.lock: "
+	    "cannot open lock file: No such file or directory");
+	buf_free(&err);
+}
+END_TEST
+
+static void
+assert_paths(const struct state_location *loc, const char *dir,
+    const char *state)
+{
+	struct state_paths p;
+	struct buf err = BUF_INIT, want = BUF_INIT;
+
+	ck_assert_msg(state_paths_compute(loc, &p, &err) == 0, "%s",
+	    buf_cstr(&err));
+	ck_assert_str_eq(p.dir, dir);
+	ck_assert_str_eq(p.state, state);
+	buf_setf(&want, "%s.journal", state);
+	ck_assert_str_eq(p.journal, want.data);
+	buf_setf(&want, "%s.lock", state);
+	ck_assert_str_eq(p.lock, want.data);
+	state_paths_free(&p);
+	buf_free(&err);
+	buf_free(&want);
+}
+
+static void
+assert_paths_fail(const struct state_location *loc, const char *msg)
+{
+	struct state_paths p;
+	struct buf err = BUF_INIT;
+
+	ck_assert_int_eq(state_paths_compute(loc, &p, &err), -1);
+	ck_assert_str_eq(err.data, msg);
+	buf_free(&err);
+}
+
+START_TEST(test_state_paths)
+{
+	struct state_location loc = {
+		.far_store = "far", .far_box = "INBOX",
+		.near_store = "near", .near_box = "INBOX",
+		.near_dir = "/home/u/Mail/INBOX/", .home = "/home/u",
+	};
+
+	loc.sync_state = "*";
+	assert_paths(&loc, "/home/u/Mail/INBOX",
+	    "/home/u/Mail/INBOX/.twinboxstate");
+	loc.sync_state = NULL;
+	assert_paths(&loc, "/home/u/.local/state/twinbox",
+	    "/home/u/.local/state/twinbox/:far:INBOX_:near:INBOX");
+	loc.xdg_state_home = "/x/state";
+	assert_paths(&loc, "/x/state/twinbox",
+	    "/x/state/twinbox/:far:INBOX_:near:INBOX");
+	loc.xdg_state_home = "relative/ignored";
+	assert_paths(&loc, "/home/u/.local/state/twinbox",
+	    "/home/u/.local/state/twinbox/:far:INBOX_:near:INBOX");
+	loc.sync_state = "~/.mbsync/";
+	assert_paths(&loc, "/home/u/.mbsync",
+	    "/home/u/.mbsync/:far:INBOX_:near:INBOX");
+	loc.sync_state = "/var/tw/pfx-";
+	assert_paths(&loc, "/var/tw", "/var/tw/pfx-:far:INBOX_:near:INBOX");
+	loc.sync_state = "rel";
+	assert_paths(&loc, ".", "rel:far:INBOX_:near:INBOX");
+
+	/* Hostile names stay one component of the state directory. */
+	loc.sync_state = "/s/";
+	loc.far_box = "../../etc/passwd";
+	loc.near_box = "a:b_:c%d\n\x7f";
+	loc.near_store = "/";
+	assert_paths(&loc, "/s", "/s/:far:..%2F..%2Fetc%2Fpasswd_:%2F:"
+	    "a%3Ab_%3Ac%25d%0A%7F");
+	loc.far_box = "..";
+	loc.near_box = ".";
+	assert_paths(&loc, "/s", "/s/:far:.._:%2F:.");
+
+	loc.sync_state = "*";
+	loc.near_dir = NULL;
+	assert_paths_fail(&loc, "SyncState *: near store / is not a Maildir, "
+	    "so the state cannot live in the mailbox");
+	loc.sync_state = "";
+	assert_paths_fail(&loc, "SyncState is empty");
+	loc.sync_state = "~/st/";
+	loc.home = NULL;
+	assert_paths_fail(&loc, "SyncState ~/st/: HOME is not set to an "
+	    "absolute path");
+}
+END_TEST
+
+START_TEST(test_state_paths_long_names)
+{
+	char box[400];
+	struct state_location loc = {
+		.sync_state = "/s/", .far_store = "far", .far_box = box,
+		.near_store = "near", .near_box = "INBOX",
+	};
+	struct state_paths a, b;
+	struct buf err = BUF_INIT;
+	const char *name;
+
+	memset(box, '/', sizeof(box) - 2);
+	box[sizeof(box) - 2] = 'a';
+	box[sizeof(box) - 1] = '\0';
+	ck_assert_int_eq(state_paths_compute(&loc, &a, &err), 0);
+	box[sizeof(box) - 2] = 'b';
+	ck_assert_int_eq(state_paths_compute(&loc, &b, &err), 0);
+	name = strrchr(a.state, '/') + 1;
+	ck_assert_uint_le(strlen(name), 200);
+	ck_assert_str_ne(a.state, b.state);
+	ck_assert_int_eq(strncmp(name, ":far:%2F%2F", 11), 0);
+	/* Never a broken escape before the hash. */
+	ck_assert_ptr_nonnull(strstr(name, "%2F~"));
+	ck_assert_uint_le(strlen(strrchr(a.journal, '/') + 1), 255);
+	state_paths_free(&a);
+	state_paths_free(&b);
+	buf_free(&err);
+}
+END_TEST
+
+START_TEST(test_state_paths_mkdir)
+{
+	char *dir = tl_mkdtemp("paths");
+	struct buf prefix = BUF_INIT, err = BUF_INIT;
+	struct state_location loc = {
+		.far_store = "f", .far_box = "INBOX",
+		.near_store = "n", .near_box = "INBOX",
+	};
+	struct state_paths p;
+	struct stat st;
+
+	buf_setf(&prefix, "%s/a/b/", dir);
+	loc.sync_state = prefix.data;
+	ck_assert_int_eq(state_paths_compute(&loc, &p, &err), 0);
+	ck_assert_int_eq(state_paths_mkdir(&p, &err), 0);
+	ck_assert_int_eq(stat(p.dir, &st), 0);
+	ck_assert(S_ISDIR(st.st_mode));
+	ck_assert_int_eq(st.st_mode & 0777, 0700);
+	ck_assert_int_eq(state_paths_mkdir(&p, &err), 0);
+	state_paths_free(&p);
+	buf_free(&prefix);
+	buf_free(&err);
+	tl_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
+static Suite *
+state_suite(void)
+{
+	Suite *s = suite_create("state");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, test_state_file_text);
+	tcase_add_test(tc, test_state_round_trip);
+	tcase_add_test(tc, test_state_missing_is_empty);
+	tcase_add_test(tc, test_replay_rebuilds_state);
+	tcase_add_test(tc, test_fold_keeps_intents);
+	tcase_add_test(tc, test_folded_journal_is_ignored);
+	tcase_add_test(tc, test_torn_last_record_every_offset);
+	tcase_add_test(tc, test_bad_checksum_on_last_line_is_torn);
+	tcase_add_test(tc, test_corrupt_middle_line);
+	tcase_add_test(tc, test_state_file_errors);
+	tcase_add_test(tc, test_state_write_is_atomic);
+	tcase_add_test(tc, test_failed_fold_keeps_journal);
+	tcase_add_test(tc, test_apply_rejects_inconsistent_records);
+	tcase_add_test(tc, test_record_text_round_trip);
+	tcase_add_test(tc, test_lock_contention);
+	tcase_add_test(tc, test_lock_open_error);
+	tcase_add_test(tc, test_state_paths);
+	tcase_add_test(tc, test_state_paths_long_names);
+	tcase_add_test(tc, test_state_paths_mkdir);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc == 5 && strcmp(argv[1], "--hold-lock") == 0)
+		return hold_lock(argv[2], argv[3], argv[4]);
+	return run_suite(state_suite());
+}
