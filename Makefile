@@ -32,6 +32,8 @@ TEST_BIN = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 TEST_SUPPORT = $(wildcard tests/support/*.c)
 TEST_SUPPORT_OBJ = $(TEST_SUPPORT:%.c=$(BUILD)/%.o)
 
+.SECONDARY:
+
 .PHONY: all deps check asan valgrind install clean build-all run-tests \
 	demo bench fuzz
 
