@@ -247,7 +247,32 @@ drop_intent(struct sync_state *st, size_t i)
 	st->nintents--;
 }
 
-/* A finished copy becomes a pair of the source and target UIDs. */
+/* A message recorded on one side only (skipped for MaxSize, expired) that
+ * is now copied: its one-sided record gives way to the new pair. */
+static void
+drop_one_sided(struct sync_state *st, enum side src, uint32_t uid)
+{
+	uint32_t far = src == SIDE_FAR ? uid : 0;
+	uint32_t near = src == SIDE_FAR ? 0 : uid;
+	size_t i;
+	int found;
+
+	if (src == SIDE_FAR) {
+		const struct pair_rec *p = state_find_far(st, uid);
+
+		if (p == NULL || p->uid[SIDE_NEAR] != 0)
+			return;
+	}
+	i = pair_lower_bound(st, far, near, &found);
+	if (!found)
+		return;
+	memmove(&st->pairs[i], &st->pairs[i + 1],
+	    (st->npairs - i - 1) * sizeof(*st->pairs));
+	st->npairs--;
+}
+
+/* A finished copy becomes a pair of the source and target UIDs,
+ * replacing a one-sided record of the source message if there is one. */
 static int
 finish_copy(struct sync_state *st, const struct journal_rec *rec,
     struct buf *err)
@@ -274,6 +299,7 @@ finish_copy(struct sync_state *st, const struct journal_rec *rec,
 	p.uid[src] = rec->copy.src_uid;
 	p.uid[!src] = rec->target_uid;
 	p.flags = st->intents[i].flags;
+	drop_one_sided(st, src, rec->copy.src_uid);
 	if (insert_pair(st, &p, err) != 0)
 		return -1;
 	drop_intent(st, i);
