@@ -4,7 +4,11 @@
  * A message is new on side s when its UID is above the recorded maxuid of
  * s (or it lost its record to a distrusted side). Below maxuid and
  * unrecorded, it is one an earlier run chose to leave: nothing happens to
- * it but the Expunge policy. A new message is copied if New is on for its
+ * it but the Expunge policy.
+ *
+ * maxuid of a side rises to the highest UID no record held when New is on
+ * for that side; copies arriving there are recorded, so they never need
+ * it, and with New off every unrecorded message stays new until it is. A new message is copied if New is on for its
  * direction, unless it is too big for the target (recorded PAIR_TOO_BIG),
  * beyond MaxMessages (recorded PAIR_EXPIRED), or marked \Deleted where
  * either side's Expunge would remove it anyway (then it is not copied).
@@ -68,6 +72,8 @@ plan_new_rules(struct plan_work *w, enum side s)
 	for (size_t i = 0; i < l->n; i++) {
 		if (w->claimed[s][i])
 			continue;
+		if (l->v[i].uid > w->top_unpaired[s])
+			w->top_unpaired[s] = l->v[i].uid;
 		if ((l->v[i].flags & MSG_DELETED) && work_expunges(w, s))
 			work_emit_expunge(w, s, l->v[i].uid);
 		else if (is_new(w, s, i))
@@ -94,9 +100,12 @@ plan_limits(struct plan_work *w)
 		const struct msg_list *l = w->in->side[s].scan;
 		uint32_t maxuid = w->maxuid[s];
 
-		if (work_allows(w, s, SYNC_NEW) && l->n > 0 &&
-		    l->v[l->n - 1].uid > maxuid)
-			maxuid = l->v[l->n - 1].uid;
+		/* A distrusted side was compared whole: all of it is dealt
+		 * with, the re-paired messages included. */
+		if ((w->distrusted & (1u << s)) && l->n > 0)
+			w->top_unpaired[s] = l->v[l->n - 1].uid;
+		if (work_allows(w, s, SYNC_NEW) && w->top_unpaired[s] > maxuid)
+			maxuid = w->top_unpaired[s];
 		if (maxuid != st->maxuid[s])
 			emit_state_value(w, PLAN_SET_MAXUID, s, maxuid);
 	}
