@@ -1,0 +1,122 @@
+/*
+ * plan: the planner's entry point. It builds the working view (re-pairing
+ * by fingerprint when a side's UIDs cannot be trusted), applies the guard,
+ * runs the per-pair and per-message rules, and lays the operations out in
+ * crash-safety order.
+ */
+#include "sync/plan.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "sync/plan_int.h"
+
+void
+plan_init(struct plan *p)
+{
+	memset(p, 0, sizeof(*p));
+	buf_init(&p->why);
+}
+
+void
+plan_free(struct plan *p)
+{
+	free(p->ops);
+	buf_free(&p->why);
+	memset(p, 0, sizeof(*p));
+}
+
+static void
+plan_reset(struct plan *p)
+{
+	p->status = PLAN_OK;
+	p->n = 0;
+	buf_reset(&p->why);
+	p->need_fp = 0;
+	memset(&p->repair, 0, sizeof(p->repair));
+}
+
+size_t
+plan_count(const struct plan *p, enum plan_op_kind kind)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < p->n; i++)
+		if (p->ops[i].kind == kind)
+			n++;
+	return n;
+}
+
+const char *
+plan_side_name(enum side s)
+{
+	return s == SIDE_FAR ? "far" : "near";
+}
+
+static void
+plan_append(struct plan *p, const struct op_list *l)
+{
+	if (p->n + l->n > p->cap) {
+		p->cap = p->n + l->n;
+		p->ops = xreallocarray(p->ops, p->cap, sizeof(*p->ops));
+	}
+	if (l->n > 0)
+		memcpy(p->ops + p->n, l->v, l->n * sizeof(*l->v));
+	p->n += l->n;
+}
+
+static int
+fingerprints_missing(const struct plan_input *in)
+{
+	return in->side[SIDE_FAR].fp == NULL ||
+	    in->side[SIDE_NEAR].fp == NULL;
+}
+
+static unsigned
+distrusted_sides(const struct plan_repair *rep)
+{
+	unsigned mask = 0;
+
+	for (int s = 0; s < 2; s++)
+		if (rep->reason[s] != DISTRUST_NONE)
+			mask |= 1u << s;
+	return mask;
+}
+
+static void
+run_rules(struct plan_work *w)
+{
+	for (size_t i = 0; i < w->npairs; i++)
+		plan_pair_rules(w, &w->pairs[i]);
+	plan_new_rules(w, SIDE_FAR);
+	plan_new_rules(w, SIDE_NEAR);
+	plan_limits(w);
+}
+
+enum plan_status
+plan_mailbox(const struct plan_input *in, struct plan *p)
+{
+	struct plan_work w;
+
+	plan_reset(p);
+	plan_detect_distrust(in, &p->repair);
+	if (distrusted_sides(&p->repair) && fingerprints_missing(in)) {
+		p->need_fp = (1u << SIDE_FAR) | (1u << SIDE_NEAR);
+		plan_why_fingerprints(in, &p->repair, &p->why);
+		return p->status = PLAN_NEED_FINGERPRINTS;
+	}
+	work_init(&w, in);
+	w.distrusted = distrusted_sides(&p->repair);
+	plan_load_pairs(&w);
+	if (w.distrusted)
+		plan_repair_match(&w, &p->repair);
+	if (!in->policy->force && plan_guard_refuses(&w, &p->why)) {
+		work_free(&w);
+		return p->status = PLAN_REFUSED;
+	}
+	run_rules(&w);
+	for (int i = 0; i < PHASE_COUNT; i++)
+		plan_append(p, &w.phase[i]);
+	work_free(&w);
+	return p->status = PLAN_OK;
+}

@@ -1,0 +1,151 @@
+/*
+ * plan: the sync planner, a pure function from (recorded state, far scan,
+ * near scan, channel policy) to a list of operations. It does no I/O,
+ * keeps no globals and gives the same plan for the same input.
+ * docs/sync-rules.md is the rules table as implemented.
+ *
+ * Contract:
+ *  - Inputs are borrowed for the duration of plan_mailbox() only. Scans
+ *    must be sorted by UID (as store scans are). Fingerprint arrays, when
+ *    given, are aligned with the scans (fp[i] describes scan->v[i]).
+ *  - The caller owns the struct plan; plan_init() before first use,
+ *    plan_free() at the end. plan_mailbox() resets the plan it is given,
+ *    so one struct plan may be reused for many mailboxes.
+ *  - The executor applies the operations in array order, which is chosen
+ *    for crash safety (see "Order" below) and never reordered.
+ *
+ * Meaning of each operation for the executor:
+ *  PLAN_COPY        copy message uid of side `side` to the other side with
+ *                   flags `flags`, then record the pair {uid, new uid} with
+ *                   base `flags` and status 0. If a record already holds uid
+ *                   on the source side with no UID on the target side (a
+ *                   message skipped earlier), that record is completed
+ *                   instead of adding a second one.
+ *  PLAN_SET_FLAGS   on side `side`, message uid: add `add`, remove `del`.
+ *  PLAN_EXPUNGE     on side `side`, remove message uid (it has \Deleted by
+ *                   then: a preceding PLAN_SET_FLAGS adds it if needed).
+ *  PLAN_NEW_PAIR    add record `rec` (re-pairing after a UIDVALIDITY change
+ *                   or a server that went back in time).
+ *  PLAN_SKIP        add the one-sided record `rec` (status PAIR_TOO_BIG or
+ *                   PAIR_EXPIRED) so the message is not reconsidered.
+ *  PLAN_UPDATE_PAIR replace the record whose UIDs are `key` by `rec` (new
+ *                   base flags, a status, or a side that is now gone).
+ *  PLAN_FORGET      drop the record whose UIDs are `key`.
+ *  PLAN_SET_MAXUID  state maxuid[side] = value.
+ *  PLAN_SET_UIDVALIDITY state uidvalidity[side] = value.
+ * Records are identified by both UIDs (key), never by position.
+ *
+ * Order (crash safety): re-pair records, then copies and skip records, then
+ * flag changes, then expunges, then pair updates and forgets, then maxuid
+ * and uidvalidity. A base is recorded only after the flags it describes
+ * were written to both sides; a side's gone-ness only after its expunge;
+ * maxuid and uidvalidity last, so a run cut anywhere leaves a state that
+ * the next plan repairs without loss or duplicates (an unfinished re-pair
+ * keeps the old UIDVALIDITY and is redone from scratch).
+ */
+#ifndef TWINBOX_SYNC_PLAN_H
+#define TWINBOX_SYNC_PLAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "store.h"
+#include "sync/policy.h"
+#include "sync/state.h"
+
+/* What identifies a message across stores when UIDs cannot be trusted:
+ * its size and a hash of its identifying headers (the caller's choice of
+ * headers; Message-ID first). */
+struct fingerprint {
+	uint64_t size;
+	uint64_t hash;
+};
+
+struct plan_side {
+	const struct msg_list *scan;		/* sorted by UID; required */
+	const struct mbox_status *status;	/* required */
+	const struct fingerprint *fp;	/* aligned with scan->v, or NULL */
+};
+
+struct plan_input {
+	const struct sync_state *state;
+	struct plan_side side[2];		/* indexed by enum side */
+	const struct sync_policy *policy;
+};
+
+enum plan_status {
+	PLAN_OK = 0,		/* ops is the plan (possibly empty) */
+	PLAN_NEED_FINGERPRINTS,	/* call again with fp of both sides */
+	PLAN_REFUSED		/* mass-deletion guard: why explains, no ops */
+};
+
+enum plan_op_kind {
+	PLAN_COPY,
+	PLAN_SET_FLAGS,
+	PLAN_EXPUNGE,
+	PLAN_NEW_PAIR,
+	PLAN_SKIP,
+	PLAN_UPDATE_PAIR,
+	PLAN_FORGET,
+	PLAN_SET_MAXUID,
+	PLAN_SET_UIDVALIDITY,
+	PLAN_OP_KINDS
+};
+
+struct plan_op {
+	enum plan_op_kind kind;
+	enum side side;		/* COPY: source; others: the side acted on */
+	uint32_t uid;		/* COPY, SET_FLAGS, EXPUNGE */
+	unsigned flags;		/* COPY: flags given to the copy */
+	unsigned add, del;	/* SET_FLAGS */
+	uint32_t value;		/* SET_MAXUID, SET_UIDVALIDITY */
+	uint32_t key[2];	/* UPDATE_PAIR, FORGET: the record's UIDs */
+	struct pair_rec rec;	/* NEW_PAIR, SKIP, UPDATE_PAIR */
+};
+
+/* Why a side's UIDs were not trusted. */
+enum plan_distrust {
+	DISTRUST_NONE = 0,
+	DISTRUST_UIDVALIDITY,	/* UIDVALIDITY differs from the state's */
+	DISTRUST_UIDNEXT,	/* UIDNEXT at or below the recorded maxuid */
+	DISTRUST_MODSEQ		/* HIGHESTMODSEQ below the recorded one */
+};
+
+/* What the fingerprint comparison did, for the user. */
+struct plan_repair {
+	enum plan_distrust reason[2];
+	size_t repaired;	/* pairs re-made by fingerprint */
+	size_t unmatched[2];	/* messages with no match, per side */
+};
+
+struct plan {
+	enum plan_status status;
+	struct plan_op *ops;
+	size_t n, cap;
+	struct buf why;		/* REFUSED, NEED_FINGERPRINTS: one line */
+	unsigned need_fp;	/* NEED_FINGERPRINTS: 1u << side bits */
+	struct plan_repair repair;
+};
+
+void plan_init(struct plan *p);
+void plan_free(struct plan *p);
+
+/* Plan one mailbox pair. Returns (and stores in p->status) the status. */
+enum plan_status plan_mailbox(const struct plan_input *in, struct plan *p);
+
+/* Number of operations of one kind. */
+size_t plan_count(const struct plan *p, enum plan_op_kind kind);
+
+/* Append one human line (no newline) describing op, e.g.
+ * "copy far->near uid 17 (flags S)". */
+void plan_describe_op(const struct plan_op *op, struct buf *out);
+
+/* Append a one-line summary: counts of copies, flag changes, expunges,
+ * and what a fingerprint re-pairing found; "" for an empty plan. */
+void plan_describe_summary(const struct plan *p, struct buf *out);
+
+/* "far" or "near". */
+const char *plan_side_name(enum side s);
+
+#endif

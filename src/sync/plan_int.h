@@ -1,0 +1,100 @@
+/*
+ * plan_int: the planner's working view, shared by plan*.c only.
+ *
+ * Contract:
+ *  - A struct plan_work lives for one plan_mailbox() call; work_init()
+ *    allocates every array, work_free() releases them all.
+ *  - pairs[] starts as the state's records (minus those a distrusted side
+ *    dissolves) and gains the records re-made by fingerprint; idx[] of a
+ *    pair is the position of each of its UIDs in that side's scan, -1 when
+ *    the record has no UID there or the message is missing.
+ *  - Operations are collected per phase and concatenated in phase order
+ *    at the end; the phase order is the crash-safety order of plan.h.
+ */
+#ifndef TWINBOX_SYNC_PLAN_INT_H
+#define TWINBOX_SYNC_PLAN_INT_H
+
+#include <stddef.h>
+
+#include "sync/plan.h"
+
+enum plan_phase {
+	PHASE_REPAIR,
+	PHASE_COPY,
+	PHASE_FLAGS,
+	PHASE_EXPUNGE,
+	PHASE_RECORD,
+	PHASE_LIMITS,
+	PHASE_COUNT
+};
+
+struct op_list {
+	struct plan_op *v;
+	size_t n, cap;
+};
+
+struct work_pair {
+	struct pair_rec rec;
+	long idx[2];
+};
+
+struct plan_work {
+	const struct plan_input *in;
+	const struct sync_policy *pol;
+	struct work_pair *pairs;
+	size_t npairs, cap;
+	unsigned char *claimed[2];	/* per scan message: in a pair */
+	unsigned char *orphan[2];	/* per scan message: lost its pair to
+					 * a distrusted side; treated as new */
+	unsigned *orphan_base[2];	/* base flags of that lost pair */
+	uint32_t maxuid[2];		/* 0 on a distrusted side */
+	uint32_t top_unpaired[2];	/* highest UID no record holds */
+	unsigned distrusted;		/* 1u << side bits */
+	struct op_list phase[PHASE_COUNT];
+};
+
+void work_init(struct plan_work *w, const struct plan_input *in);
+void work_free(struct plan_work *w);
+struct work_pair *work_add_pair(struct plan_work *w,
+    const struct pair_rec *rec);
+struct plan_op *work_emit(struct plan_work *w, enum plan_phase phase,
+    enum plan_op_kind kind);
+const struct msg_meta *work_msg(const struct plan_work *w, enum side s,
+    long idx);
+/* Index of uid in the scan of side s, -1 if absent (or uid 0). */
+long work_find(const struct plan_work *w, enum side s, uint32_t uid);
+int work_expunges(const struct plan_work *w, enum side s);
+int work_allows(const struct plan_work *w, enum side source, unsigned op);
+/* 1 if a message of size bytes may be copied to side target (MaxSize). */
+int work_fits(const struct plan_work *w, enum side target, uint64_t size);
+void work_emit_copy(struct plan_work *w, enum side s,
+    const struct msg_meta *m);
+void work_emit_expunge(struct plan_work *w, enum side s, uint32_t uid);
+
+/* plan_flags.c: the three-way merge. */
+struct flag_merge {
+	unsigned target[2];	/* flags each side must end with */
+	unsigned base;		/* base to record afterwards */
+};
+void plan_merge_flags(unsigned base, const unsigned cur[2],
+    const int propagate[2], struct flag_merge *out);
+
+/* plan_repair.c: distrust detection and fingerprint re-pairing. */
+void plan_detect_distrust(const struct plan_input *in,
+    struct plan_repair *rep);
+void plan_why_fingerprints(const struct plan_input *in,
+    const struct plan_repair *rep, struct buf *why);
+void plan_load_pairs(struct plan_work *w);
+void plan_repair_match(struct plan_work *w, struct plan_repair *rep);
+
+/* plan_guard.c: the mass-deletion guard; 1 and why filled if refused. */
+int plan_guard_refuses(const struct plan_work *w, struct buf *why);
+
+/* plan_pair.c: rules for recorded pairs. */
+void plan_pair_rules(struct plan_work *w, struct work_pair *p);
+
+/* plan_new.c: rules for messages no record holds, and the limits. */
+void plan_new_rules(struct plan_work *w, enum side s);
+void plan_limits(struct plan_work *w);
+
+#endif

@@ -1,0 +1,176 @@
+/*
+ * plan_pair: the rules for messages the state already pairs (DESIGN.md
+ * §2): merge flags when both sides hold the message, propagate a
+ * disappearance as \Deleted (Gone), expunge where the policy allows, and
+ * forget a record once its message is gone from both sides.
+ *
+ * An expunge planned on one side in this run is treated at once as that
+ * side's message being gone, so the gone rule for the other side is
+ * applied in the same run and the next plan is empty.
+ */
+#include "sync/plan_int.h"
+
+static void
+emit_flags(struct plan_work *w, enum side s, uint32_t uid, unsigned cur,
+    unsigned target)
+{
+	struct plan_op *op;
+
+	if (cur == target)
+		return;
+	op = work_emit(w, PHASE_FLAGS, PLAN_SET_FLAGS);
+	op->side = s;
+	op->uid = uid;
+	op->add = target & ~cur;
+	op->del = cur & ~target;
+}
+
+static void
+emit_forget(struct plan_work *w, const struct pair_rec *rec)
+{
+	struct plan_op *op = work_emit(w, PHASE_RECORD, PLAN_FORGET);
+
+	op->key[SIDE_FAR] = rec->uid[SIDE_FAR];
+	op->key[SIDE_NEAR] = rec->uid[SIDE_NEAR];
+}
+
+static void
+emit_update(struct plan_work *w, const struct pair_rec *old,
+    const struct pair_rec *rec)
+{
+	struct plan_op *op = work_emit(w, PHASE_RECORD, PLAN_UPDATE_PAIR);
+
+	op->key[SIDE_FAR] = old->uid[SIDE_FAR];
+	op->key[SIDE_NEAR] = old->uid[SIDE_NEAR];
+	op->rec = *rec;
+}
+
+static unsigned
+gone_status(const struct plan_work *w, enum side gone)
+{
+	return work_allows(w, gone, SYNC_GONE) ? PAIR_GONE_MARKED : 0;
+}
+
+/* The record once side gone has lost the message and other keeps it. */
+static void
+record_one_side_gone(struct plan_work *w, const struct pair_rec *old,
+    enum side gone, unsigned other_flags)
+{
+	struct pair_rec rec = *old;
+
+	rec.uid[gone] = 0;
+	rec.flags = other_flags;
+	rec.status = gone_status(w, gone);
+	emit_update(w, old, &rec);
+}
+
+static void
+both_present(struct plan_work *w, const struct work_pair *p)
+{
+	unsigned cur[2];
+	int propagate[2], expunge[2];
+	struct flag_merge m;
+
+	for (int s = 0; s < 2; s++) {
+		cur[s] = work_msg(w, s, p->idx[s])->flags;
+		propagate[s] = work_allows(w, s, SYNC_FLAGS);
+	}
+	plan_merge_flags(p->rec.flags, cur, propagate, &m);
+	for (int s = 0; s < 2; s++)
+		expunge[s] = (m.target[s] & MSG_DELETED) && work_expunges(w, s);
+	for (int s = 0; s < 2; s++) {
+		if (!expunge[s] || expunge[!s] || !work_allows(w, s, SYNC_GONE))
+			continue;
+		m.target[!s] |= MSG_DELETED;
+		expunge[!s] = work_expunges(w, !s);
+	}
+	for (int s = 0; s < 2; s++)
+		emit_flags(w, s, p->rec.uid[s], cur[s],
+		    expunge[s] ? cur[s] | MSG_DELETED : m.target[s]);
+	for (int s = 0; s < 2; s++)
+		if (expunge[s])
+			work_emit_expunge(w, s, p->rec.uid[s]);
+	if (expunge[SIDE_FAR] && expunge[SIDE_NEAR]) {
+		emit_forget(w, &p->rec);
+	} else if (expunge[SIDE_FAR] || expunge[SIDE_NEAR]) {
+		enum side gone = expunge[SIDE_FAR] ? SIDE_FAR : SIDE_NEAR;
+
+		record_one_side_gone(w, &p->rec, gone, m.target[!gone]);
+	} else if (m.base != p->rec.flags || p->rec.status != 0) {
+		struct pair_rec rec = p->rec;
+
+		rec.flags = m.base;
+		rec.status = 0;
+		emit_update(w, &p->rec, &rec);
+	}
+}
+
+/* The record names both sides; side gone no longer has the message. */
+static void
+gone_on(struct plan_work *w, const struct work_pair *p, enum side gone)
+{
+	enum side other = !gone;
+	unsigned cur = work_msg(w, other, p->idx[other])->flags;
+	unsigned target = cur;
+
+	if (work_allows(w, gone, SYNC_GONE))
+		target |= MSG_DELETED;
+	emit_flags(w, other, p->rec.uid[other], cur, target);
+	if ((target & MSG_DELETED) && work_expunges(w, other)) {
+		work_emit_expunge(w, other, p->rec.uid[other]);
+		emit_forget(w, &p->rec);
+		return;
+	}
+	record_one_side_gone(w, &p->rec, gone, target);
+}
+
+/* The record names side s only (skipped, or the other side was lost). */
+static void
+one_sided(struct plan_work *w, const struct work_pair *p, enum side s)
+{
+	const struct msg_meta *m = work_msg(w, s, p->idx[s]);
+
+	if ((m->flags & MSG_DELETED) && work_expunges(w, s)) {
+		work_emit_expunge(w, s, m->uid);
+		emit_forget(w, &p->rec);
+		return;
+	}
+	if (!(p->rec.status & PAIR_TOO_BIG) ||
+	    !work_allows(w, s, SYNC_RENEW) || !work_fits(w, !s, m->size))
+		return;
+	if ((m->flags & MSG_DELETED) && work_expunges(w, !s))
+		return;
+	work_emit_copy(w, s, m);
+}
+
+void
+plan_pair_rules(struct plan_work *w, struct work_pair *p)
+{
+	int has[2], here[2];
+
+	for (int s = 0; s < 2; s++) {
+		has[s] = p->rec.uid[s] != 0;
+		here[s] = p->idx[s] >= 0;
+	}
+	if (has[SIDE_FAR] && has[SIDE_NEAR]) {
+		if (here[SIDE_FAR] && here[SIDE_NEAR])
+			both_present(w, p);
+		else if (here[SIDE_FAR])
+			gone_on(w, p, SIDE_NEAR);
+		else if (here[SIDE_NEAR])
+			gone_on(w, p, SIDE_FAR);
+		else
+			emit_forget(w, &p->rec);
+		return;
+	}
+	for (int s = 0; s < 2; s++) {
+		if (!has[s])
+			continue;
+		if (here[s])
+			one_sided(w, p, s);
+		else
+			emit_forget(w, &p->rec);
+		return;
+	}
+	emit_forget(w, &p->rec);
+}

@@ -1,0 +1,230 @@
+/*
+ * plan_repair: when a side's UIDs cannot be trusted (its UIDVALIDITY
+ * changed, or its server went back in time), the records that name its
+ * UIDs are dissolved and the two sides are compared by fingerprint
+ * instead. A match becomes a new record (keeping the old base when the
+ * trusted side's message had one); an unmatched message is copied like a
+ * new one. Nothing is ever deleted on this basis: a record whose message
+ * cannot be found again simply stops existing, and its surviving message
+ * on the trusted side is copied back.
+ */
+#include "sync/plan_int.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+
+static enum plan_distrust
+side_distrust(const struct sync_state *st, const struct mbox_status *now,
+    enum side s)
+{
+	if (st->uidvalidity[s] != 0 &&
+	    now->uidvalidity != st->uidvalidity[s])
+		return DISTRUST_UIDVALIDITY;
+	if (st->maxuid[s] > 0 && now->uidnext != 0 &&
+	    now->uidnext <= st->maxuid[s])
+		return DISTRUST_UIDNEXT;
+	if (st->highestmodseq[s] > 0 && now->highestmodseq > 0 &&
+	    now->highestmodseq < st->highestmodseq[s])
+		return DISTRUST_MODSEQ;
+	return DISTRUST_NONE;
+}
+
+void
+plan_detect_distrust(const struct plan_input *in, struct plan_repair *rep)
+{
+	for (int s = 0; s < 2; s++)
+		rep->reason[s] = side_distrust(in->state,
+		    in->side[s].status, s);
+}
+
+void
+plan_why_fingerprints(const struct plan_input *in,
+    const struct plan_repair *rep, struct buf *why)
+{
+	const struct sync_state *st = in->state;
+
+	for (int s = 0; s < 2; s++) {
+		const struct mbox_status *now = in->side[s].status;
+		const char *name = plan_side_name(s);
+
+		switch (rep->reason[s]) {
+		case DISTRUST_UIDVALIDITY:
+			buf_addf(why, "%s UIDVALIDITY changed (%" PRIu32
+			    " -> %" PRIu32 "); ", name, st->uidvalidity[s],
+			    now->uidvalidity);
+			break;
+		case DISTRUST_UIDNEXT:
+			buf_addf(why, "%s UIDNEXT %" PRIu32 " is not above "
+			    "the recorded UID %" PRIu32 "; ", name,
+			    now->uidnext, st->maxuid[s]);
+			break;
+		case DISTRUST_MODSEQ:
+			buf_addf(why, "%s HIGHESTMODSEQ %" PRIu64 " is below "
+			    "the recorded %" PRIu64 "; ", name,
+			    now->highestmodseq, st->highestmodseq[s]);
+			break;
+		case DISTRUST_NONE:
+			break;
+		}
+	}
+	buf_adds(why, "fingerprints of every message of both sides are "
+	    "needed");
+}
+
+static int
+touches_distrusted(const struct plan_work *w, const struct pair_rec *rec)
+{
+	for (int s = 0; s < 2; s++)
+		if (rec->uid[s] != 0 && (w->distrusted & (1u << s)))
+			return 1;
+	return 0;
+}
+
+static void
+dissolve(struct plan_work *w, const struct pair_rec *rec)
+{
+	struct plan_op *op = work_emit(w, PHASE_REPAIR, PLAN_FORGET);
+
+	op->key[SIDE_FAR] = rec->uid[SIDE_FAR];
+	op->key[SIDE_NEAR] = rec->uid[SIDE_NEAR];
+	for (int s = 0; s < 2; s++) {
+		long i;
+
+		if (w->distrusted & (1u << s))
+			continue;
+		i = work_find(w, s, rec->uid[s]);
+		if (i < 0 || w->claimed[s][i])
+			continue;
+		w->orphan[s][i] = 1;
+		w->orphan_base[s][i] = rec->flags;
+	}
+}
+
+void
+plan_load_pairs(struct plan_work *w)
+{
+	const struct sync_state *st = w->in->state;
+
+	for (int s = 0; s < 2; s++)
+		if (w->distrusted & (1u << s))
+			w->maxuid[s] = 0;
+	for (size_t i = 0; i < st->npairs; i++) {
+		const struct pair_rec *rec = &st->pairs[i];
+		struct work_pair *p;
+
+		if (touches_distrusted(w, rec)) {
+			dissolve(w, rec);
+			continue;
+		}
+		p = work_add_pair(w, rec);
+		for (int s = 0; s < 2; s++)
+			if (p->idx[s] >= 0)
+				w->claimed[s][p->idx[s]] = 1;
+	}
+}
+
+struct candidate {
+	struct fingerprint fp;
+	uint32_t uid;
+	long idx;
+};
+
+static int
+cmp_candidate(const void *a, const void *b)
+{
+	const struct candidate *x = a, *y = b;
+
+	if (x->fp.size != y->fp.size)
+		return x->fp.size < y->fp.size ? -1 : 1;
+	if (x->fp.hash != y->fp.hash)
+		return x->fp.hash < y->fp.hash ? -1 : 1;
+	return (x->uid > y->uid) - (x->uid < y->uid);
+}
+
+/* Unclaimed messages of side s, sorted by fingerprint then UID. */
+static struct candidate *
+candidates(const struct plan_work *w, enum side s, size_t *n)
+{
+	const struct plan_side *ps = &w->in->side[s];
+	struct candidate *v = xcalloc(ps->scan->n + 1, sizeof(*v));
+
+	*n = 0;
+	for (size_t i = 0; i < ps->scan->n; i++) {
+		if (w->claimed[s][i])
+			continue;
+		v[*n].fp = ps->fp[i];
+		v[*n].uid = ps->scan->v[i].uid;
+		v[(*n)++].idx = (long)i;
+	}
+	qsort(v, *n, sizeof(*v), cmp_candidate);
+	return v;
+}
+
+static unsigned
+matched_base(const struct plan_work *w, const long idx[2])
+{
+	for (int s = 0; s < 2; s++)
+		if (w->orphan[s][idx[s]])
+			return w->orphan_base[s][idx[s]];
+	return work_msg(w, SIDE_FAR, idx[SIDE_FAR])->flags &
+	    work_msg(w, SIDE_NEAR, idx[SIDE_NEAR])->flags;
+}
+
+static void
+pair_up(struct plan_work *w, const long idx[2])
+{
+	struct pair_rec rec = { .status = 0 };
+	struct plan_op *op;
+
+	for (int s = 0; s < 2; s++)
+		rec.uid[s] = work_msg(w, s, idx[s])->uid;
+	rec.flags = matched_base(w, idx);
+	for (int s = 0; s < 2; s++) {
+		w->claimed[s][idx[s]] = 1;
+		w->orphan[s][idx[s]] = 0;
+	}
+	work_add_pair(w, &rec);
+	op = work_emit(w, PHASE_REPAIR, PLAN_NEW_PAIR);
+	op->rec = rec;
+}
+
+static void
+count_unmatched(const struct plan_work *w, struct plan_repair *rep)
+{
+	for (int s = 0; s < 2; s++) {
+		const struct msg_list *l = w->in->side[s].scan;
+		int all = (w->distrusted & (1u << s)) != 0;
+
+		for (size_t i = 0; i < l->n; i++)
+			if (!w->claimed[s][i] && (all || w->orphan[s][i]))
+				rep->unmatched[s]++;
+	}
+}
+
+void
+plan_repair_match(struct plan_work *w, struct plan_repair *rep)
+{
+	size_t nf, nn, i = 0, j = 0;
+	struct candidate *f = candidates(w, SIDE_FAR, &nf);
+	struct candidate *n = candidates(w, SIDE_NEAR, &nn);
+
+	while (i < nf && j < nn) {
+		int c = cmp_candidate(&f[i], &n[j]);
+		long idx[2] = { f[i].idx, n[j].idx };
+
+		if (f[i].fp.size == n[j].fp.size &&
+		    f[i].fp.hash == n[j].fp.hash) {
+			pair_up(w, idx);
+			rep->repaired++;
+			i++;
+			j++;
+		} else if (c < 0) {
+			i++;
+		} else {
+			j++;
+		}
+	}
+	free(f);
+	free(n);
+	count_unmatched(w, rep);
+}

@@ -1,0 +1,51 @@
+/*
+ * policy: what a channel allows the sync planner to do to a mailbox pair.
+ *
+ * Contract:
+ *  - A struct sync_policy is plain data, owned by whoever fills it (the
+ *    configuration loader, a test); the planner only reads it.
+ *  - Operations are per direction and indexed by the SOURCE side:
+ *    ops[SIDE_FAR] is mbsync's "Pull" (far -> near), ops[SIDE_NEAR] its
+ *    "Push" (near -> far). "Sync All" sets every bit in both.
+ *  - Sizes and counts of 0 mean "no limit".
+ *  - sync_policy_default() gives mbsync's defaults (Sync All, Expunge
+ *    None, no limits) plus the mass-deletion guard thresholds of
+ *    DESIGN.md invariant 7.
+ */
+#ifndef TWINBOX_SYNC_POLICY_H
+#define TWINBOX_SYNC_POLICY_H
+
+#include <stdint.h>
+
+#include "sync/state.h"
+
+/* Per-direction operations (mbsync's Sync keywords). */
+enum sync_op {
+	SYNC_NEW = 1u << 0,	/* copy messages that appeared on the source */
+	SYNC_RENEW = 1u << 1,	/* retry messages skipped for MaxSize */
+	SYNC_GONE = 1u << 2,	/* mbsync "Delete"/"Gone": propagate removals */
+	SYNC_FLAGS = 1u << 3,	/* propagate flag changes */
+	SYNC_ALL = SYNC_NEW | SYNC_RENEW | SYNC_GONE | SYNC_FLAGS
+};
+
+/* Bit of one side in sync_policy.expunge. */
+#define SYNC_EXPUNGE_SIDE(side) (1u << (side))
+
+struct sync_policy {
+	unsigned ops[2];	/* enum sync_op bits, indexed by source side */
+	unsigned expunge;	/* SYNC_EXPUNGE_SIDE bits: where \Deleted
+				 * messages are removed for good */
+	uint64_t max_size[2];	/* bytes, indexed by the TARGET side: a
+				 * bigger message is not copied there */
+	uint32_t max_messages;	/* near side keeps the N newest far messages
+				 * (by UID) plus flagged older ones */
+	/* Mass-deletion guard (DESIGN.md invariant 7). */
+	uint32_t guard_empty_over;	/* side held more than this, now empty */
+	uint32_t guard_large_over;	/* mailboxes above this many messages */
+	unsigned guard_percent;		/* ... lost more than this percentage */
+	int force;			/* propagate deletions regardless */
+};
+
+void sync_policy_default(struct sync_policy *p);
+
+#endif

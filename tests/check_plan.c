@@ -1,0 +1,1311 @@
+/*
+ * Unit tests: the sync planner (src/sync/plan*.c).
+ *
+ * Two kinds of tests:
+ *  - Tables: each case gives a recorded state, both scans, a policy and
+ *    the exact plan, written as the lines plan_describe_op() prints. Every
+ *    successful case is then applied to an in-memory model of the two
+ *    stores and the state, and the plan of the result must be empty.
+ *  - A randomized model test: thousands of random histories (fixed seed)
+ *    of user actions, UIDVALIDITY changes and servers restored from a
+ *    backup, each followed by a sync; after each sync the next plan must
+ *    be empty and no message may be lost or duplicated.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "store.h"
+#include "sync/plan.h"
+#include "sync/policy.h"
+#include "sync/state.h"
+#include "support/testlib.h"
+
+/* ---- the model: two stores and a state, as plain arrays ---- */
+
+struct model_msg {
+	struct msg_meta meta;
+	struct fingerprint fp;
+};
+
+struct model_side {
+	struct model_msg *v;
+	size_t n, cap;
+	struct mbox_status st;
+};
+
+struct model {
+	struct model_side side[2];
+	struct sync_state state;
+	struct sync_policy pol;
+};
+
+static void
+model_add_msg(struct model_side *ms, const struct model_msg *m)
+{
+	if (ms->n == ms->cap) {
+		ms->cap = ms->cap ? ms->cap * 2 : 16;
+		ms->v = xreallocarray(ms->v, ms->cap, sizeof(*ms->v));
+	}
+	ms->v[ms->n++] = *m;
+	if (m->meta.uid >= ms->st.uidnext)
+		ms->st.uidnext = m->meta.uid + 1;
+}
+
+static long
+model_find(const struct model_side *ms, uint32_t uid)
+{
+	for (size_t i = 0; i < ms->n; i++)
+		if (ms->v[i].meta.uid == uid)
+			return (long)i;
+	return -1;
+}
+
+static void
+model_remove(struct model_side *ms, size_t i)
+{
+	memmove(ms->v + i, ms->v + i + 1, (ms->n - i - 1) * sizeof(*ms->v));
+	ms->n--;
+}
+
+static void
+model_add_pair(struct sync_state *st, const struct pair_rec *rec)
+{
+	if (st->npairs == st->cap) {
+		st->cap = st->cap ? st->cap * 2 : 16;
+		st->pairs = xreallocarray(st->pairs, st->cap,
+		    sizeof(*st->pairs));
+	}
+	st->pairs[st->npairs++] = *rec;
+}
+
+static long
+model_find_pair(const struct sync_state *st, const uint32_t key[2])
+{
+	for (size_t i = 0; i < st->npairs; i++)
+		if (st->pairs[i].uid[0] == key[0] &&
+		    st->pairs[i].uid[1] == key[1])
+			return (long)i;
+	return -1;
+}
+
+static void
+model_free(struct model *m)
+{
+	free(m->side[0].v);
+	free(m->side[1].v);
+	free(m->state.pairs);
+	memset(m, 0, sizeof(*m));
+}
+
+/* The inputs of plan_mailbox() for the model's current contents. */
+struct model_input {
+	struct msg_list scan[2];
+	struct fingerprint *fp[2];
+	struct plan_input in;
+};
+
+static void
+model_input(struct model *m, struct model_input *mi, int with_fp)
+{
+	memset(mi, 0, sizeof(*mi));
+	for (int s = 0; s < 2; s++) {
+		struct model_side *ms = &m->side[s];
+
+		mi->fp[s] = xcalloc(ms->n + 1, sizeof(struct fingerprint));
+		for (size_t i = 0; i < ms->n; i++) {
+			msg_list_add(&mi->scan[s], &ms->v[i].meta);
+			mi->fp[s][i] = ms->v[i].fp;
+		}
+		ms->st.count = (uint32_t)ms->n;
+		mi->in.side[s].scan = &mi->scan[s];
+		mi->in.side[s].status = &ms->st;
+		mi->in.side[s].fp = with_fp ? mi->fp[s] : NULL;
+	}
+	mi->in.state = &m->state;
+	mi->in.policy = &m->pol;
+}
+
+static void
+model_input_free(struct model_input *mi)
+{
+	for (int s = 0; s < 2; s++) {
+		msg_list_free(&mi->scan[s]);
+		free(mi->fp[s]);
+	}
+}
+
+/* Plan, supplying fingerprints when the planner asks for them. */
+static enum plan_status
+model_plan(struct model *m, struct plan *p)
+{
+	struct model_input mi;
+
+	model_input(m, &mi, 0);
+	if (plan_mailbox(&mi.in, p) == PLAN_NEED_FINGERPRINTS) {
+		model_input_free(&mi);
+		model_input(m, &mi, 1);
+		plan_mailbox(&mi.in, p);
+	}
+	model_input_free(&mi);
+	return p->status;
+}
+
+static void
+apply_copy(struct model *m, const struct plan_op *op)
+{
+	struct model_side *src = &m->side[op->side];
+	struct model_side *dst = &m->side[!op->side];
+	long i = model_find(src, op->uid);
+	struct model_msg copy;
+	struct pair_rec rec = { .flags = op->flags };
+
+	ck_assert_msg(i >= 0, "copy of missing uid %u", op->uid);
+	copy = src->v[i];
+	copy.meta.uid = dst->st.uidnext;
+	copy.meta.flags = op->flags;
+	model_add_msg(dst, &copy);
+	rec.uid[op->side] = op->uid;
+	rec.uid[!op->side] = copy.meta.uid;
+	for (size_t k = 0; k < m->state.npairs; k++) {
+		struct pair_rec *p = &m->state.pairs[k];
+
+		if (p->uid[op->side] == op->uid && p->uid[!op->side] == 0) {
+			*p = rec;
+			return;
+		}
+	}
+	model_add_pair(&m->state, &rec);
+}
+
+static void
+apply_message_op(struct model *m, const struct plan_op *op)
+{
+	struct model_side *ms = &m->side[op->side];
+	long i = model_find(ms, op->uid);
+
+	ck_assert_msg(i >= 0, "operation on missing %s uid %u",
+	    plan_side_name(op->side), op->uid);
+	if (op->kind == PLAN_SET_FLAGS) {
+		unsigned f = ms->v[i].meta.flags;
+
+		ck_assert_msg((op->add & ~f) | (op->del & f),
+		    "flag change that changes nothing");
+		ms->v[i].meta.flags = (f | op->add) & ~op->del;
+		return;
+	}
+	ck_assert_msg(ms->v[i].meta.flags & MSG_DELETED,
+	    "expunge of %s uid %u without \\Deleted",
+	    plan_side_name(op->side), op->uid);
+	model_remove(ms, (size_t)i);
+}
+
+static void
+apply_record_op(struct model *m, const struct plan_op *op)
+{
+	struct sync_state *st = &m->state;
+	long k;
+
+	switch (op->kind) {
+	case PLAN_NEW_PAIR:
+	case PLAN_SKIP:
+		model_add_pair(st, &op->rec);
+		break;
+	case PLAN_UPDATE_PAIR:
+	case PLAN_FORGET:
+		k = model_find_pair(st, op->key);
+		ck_assert_msg(k >= 0, "no record far %u near %u",
+		    op->key[0], op->key[1]);
+		if (op->kind == PLAN_UPDATE_PAIR)
+			st->pairs[k] = op->rec;
+		else
+			st->pairs[k] = st->pairs[--st->npairs];
+		break;
+	case PLAN_SET_MAXUID:
+		st->maxuid[op->side] = op->value;
+		break;
+	case PLAN_SET_UIDVALIDITY:
+		st->uidvalidity[op->side] = op->value;
+		break;
+	default:
+		ck_abort_msg("unexpected operation kind %d", op->kind);
+	}
+}
+
+static void
+model_apply(struct model *m, const struct plan *p)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		const struct plan_op *op = &p->ops[i];
+
+		if (op->kind == PLAN_COPY)
+			apply_copy(m, op);
+		else if (op->kind == PLAN_SET_FLAGS ||
+		    op->kind == PLAN_EXPUNGE)
+			apply_message_op(m, op);
+		else
+			apply_record_op(m, op);
+	}
+}
+
+static void
+describe_plan(const struct plan *p, struct buf *out)
+{
+	if (p->status == PLAN_REFUSED)
+		buf_addf(out, "REFUSED: %s\n", buf_cstr(&p->why));
+	if (p->status == PLAN_NEED_FINGERPRINTS)
+		buf_addf(out, "NEED FINGERPRINTS: %s\n", buf_cstr(&p->why));
+	for (size_t i = 0; i < p->n; i++) {
+		plan_describe_op(&p->ops[i], out);
+		buf_addc(out, '\n');
+	}
+}
+
+/* After a sync, nothing is left to do. */
+static void
+assert_converged(struct model *m, const char *what)
+{
+	struct plan p;
+	struct buf d = BUF_INIT;
+
+	plan_init(&p);
+	model_plan(m, &p);
+	describe_plan(&p, &d);
+	ck_assert_msg(p.status == PLAN_OK && p.n == 0,
+	    "%s: second plan not empty:\n%s", what, buf_cstr(&d));
+	buf_free(&d);
+	plan_free(&p);
+}
+
+/* ---- table notation ----
+ * flags:   Maildir letters, "-" for none
+ * message: "uid[:flags[:size[:hash]]]" (size 1000, hash 0 by default)
+ * record:  "far:near:base[:status]", status b (too big), e (expired),
+ *          g (gone-marked)
+ * policy:  mbsync's Sync words (None Pull Push New ReNew Gone Flags All,
+ *          with its rule: no direction = both, no operation = all) and
+ *          Expunge=none|far|near|both MaxSizeFar=N MaxSizeNear=N
+ *          MaxMessages=N GuardEmpty=N GuardLarge=N GuardPercent=N Force
+ */
+
+static unsigned
+parse_flags(const char *s)
+{
+	unsigned f = 0;
+
+	for (; *s && *s != ':'; s++) {
+		const char *p = strchr(msg_flag_letters, *s);
+
+		if (*s == '-')
+			continue;
+		ck_assert_msg(p != NULL, "bad flag letter '%c'", *s);
+		f |= 1u << (p - msg_flag_letters);
+	}
+	return f;
+}
+
+static const char *
+next_field(const char *s)
+{
+	const char *c = strchr(s, ':');
+
+	return c ? c + 1 : NULL;
+}
+
+static void
+parse_msgs(const char *spec, struct model_side *ms)
+{
+	char *copy = xstrdup(spec ? spec : ""), *save = NULL;
+
+	for (char *t = strtok_r(copy, " ", &save); t;
+	    t = strtok_r(NULL, " ", &save)) {
+		struct model_msg m = { .meta.size = 1000 };
+		const char *f = next_field(t);
+
+		m.meta.uid = (uint32_t)strtoul(t, NULL, 10);
+		if (f) {
+			m.meta.flags = parse_flags(f);
+			f = next_field(f);
+		}
+		if (f) {
+			m.meta.size = strtoull(f, NULL, 10);
+			f = next_field(f);
+		}
+		if (f)
+			m.fp.hash = strtoull(f, NULL, 10);
+		m.fp.size = m.meta.size;
+		model_add_msg(ms, &m);
+	}
+	free(copy);
+}
+
+static unsigned
+parse_status(const char *s)
+{
+	unsigned st = 0;
+
+	for (; s && *s; s++) {
+		if (*s == 'b')
+			st |= PAIR_TOO_BIG;
+		else if (*s == 'e')
+			st |= PAIR_EXPIRED;
+		else if (*s == 'g')
+			st |= PAIR_GONE_MARKED;
+	}
+	return st;
+}
+
+static void
+parse_pairs(const char *spec, struct sync_state *st)
+{
+	char *copy = xstrdup(spec ? spec : ""), *save = NULL;
+
+	for (char *t = strtok_r(copy, " ", &save); t;
+	    t = strtok_r(NULL, " ", &save)) {
+		struct pair_rec rec = { .status = 0 };
+		const char *f = next_field(t);
+
+		ck_assert_msg(f && next_field(f), "bad record '%s'", t);
+		rec.uid[SIDE_FAR] = (uint32_t)strtoul(t, NULL, 10);
+		rec.uid[SIDE_NEAR] = (uint32_t)strtoul(f, NULL, 10);
+		f = next_field(f);
+		rec.flags = parse_flags(f);
+		rec.status = parse_status(next_field(f));
+		model_add_pair(st, &rec);
+	}
+	free(copy);
+}
+
+static const struct {
+	const char *word;
+	unsigned ops;
+} sync_words[] = {
+	{ "New", SYNC_NEW }, { "ReNew", SYNC_RENEW }, { "Gone", SYNC_GONE },
+	{ "Delete", SYNC_GONE }, { "Flags", SYNC_FLAGS }, { "All", SYNC_ALL },
+};
+
+static int
+parse_sync_word(const char *t, unsigned *dirs, unsigned *ops, int *seen)
+{
+	if (strcmp(t, "Pull") == 0 || strcmp(t, "Push") == 0) {
+		*dirs |= 1u << (strcmp(t, "Push") == 0 ? SIDE_NEAR : SIDE_FAR);
+		*seen = 1;
+		return 1;
+	}
+	if (strcmp(t, "None") == 0) {
+		*seen = 1;
+		return 1;
+	}
+	for (size_t i = 0; i < sizeof(sync_words) / sizeof(*sync_words); i++) {
+		if (strcmp(t, sync_words[i].word) == 0) {
+			*ops |= sync_words[i].ops;
+			*seen = 1;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static void
+parse_setting(const char *t, struct sync_policy *pol)
+{
+	const char *v = strchr(t, '=');
+	unsigned long long n = v ? strtoull(v + 1, NULL, 10) : 0;
+
+	if (strcmp(t, "Force") == 0)
+		pol->force = 1;
+	else if (strncmp(t, "Expunge=", 8) == 0)
+		pol->expunge = strcmp(v + 1, "far") == 0 ? 1u :
+		    strcmp(v + 1, "near") == 0 ? 2u :
+		    strcmp(v + 1, "both") == 0 ? 3u : 0u;
+	else if (strncmp(t, "MaxSizeFar=", 11) == 0)
+		pol->max_size[SIDE_FAR] = n;
+	else if (strncmp(t, "MaxSizeNear=", 12) == 0)
+		pol->max_size[SIDE_NEAR] = n;
+	else if (strncmp(t, "MaxMessages=", 12) == 0)
+		pol->max_messages = (uint32_t)n;
+	else if (strncmp(t, "GuardEmpty=", 11) == 0)
+		pol->guard_empty_over = (uint32_t)n;
+	else if (strncmp(t, "GuardLarge=", 11) == 0)
+		pol->guard_large_over = (uint32_t)n;
+	else if (strncmp(t, "GuardPercent=", 13) == 0)
+		pol->guard_percent = (unsigned)n;
+	else
+		ck_abort_msg("bad policy word '%s'", t);
+}
+
+static void
+parse_policy(const char *spec, struct sync_policy *pol)
+{
+	char *copy = xstrdup(spec ? spec : ""), *save = NULL;
+	unsigned dirs = 0, ops = 0;
+	int seen = 0;
+
+	sync_policy_default(pol);
+	for (char *t = strtok_r(copy, " ", &save); t;
+	    t = strtok_r(NULL, " ", &save))
+		if (!parse_sync_word(t, &dirs, &ops, &seen))
+			parse_setting(t, pol);
+	free(copy);
+	if (!seen)
+		return;
+	if (dirs == 0 && ops != 0)
+		dirs = 3;
+	if (ops == 0 && dirs != 0)
+		ops = SYNC_ALL;
+	for (int s = 0; s < 2; s++)
+		pol->ops[s] = (dirs & (1u << s)) ? ops : 0;
+}
+
+struct table_case {
+	const char *name;
+	uint32_t uv[2];		/* recorded UIDVALIDITY, 0 = never synced */
+	uint32_t max[2];	/* recorded maxuid */
+	const char *pairs;
+	const char *far, *near;
+	uint32_t now_uv[2];	/* 0: as recorded (1 if never synced) */
+	uint32_t uidnext[2];	/* 0: above every UID seen or recorded */
+	const char *policy;
+	int fp;			/* give fingerprints up front */
+	const char *expect;	/* described plan, one line per op */
+	const char *summary;	/* plan_describe_summary(), if not NULL */
+};
+
+static void
+model_from_case(struct model *m, const struct table_case *tc)
+{
+	const char *spec[2] = { tc->far, tc->near };
+
+	memset(m, 0, sizeof(*m));
+	parse_policy(tc->policy, &m->pol);
+	parse_pairs(tc->pairs, &m->state);
+	for (int s = 0; s < 2; s++) {
+		struct model_side *ms = &m->side[s];
+
+		m->state.uidvalidity[s] = tc->uv[s];
+		m->state.maxuid[s] = tc->max[s];
+		parse_msgs(spec[s], ms);
+		ms->st.uidvalidity = tc->now_uv[s] ? tc->now_uv[s] :
+		    tc->uv[s] ? tc->uv[s] : 1;
+		if (ms->st.uidnext <= tc->max[s])
+			ms->st.uidnext = tc->max[s] + 1;
+		if (tc->uidnext[s])
+			ms->st.uidnext = tc->uidnext[s];
+	}
+}
+
+static void
+run_table_case(const struct table_case *tc)
+{
+	struct model m;
+	struct model_input mi;
+	struct plan p;
+	struct buf got = BUF_INIT;
+
+	model_from_case(&m, tc);
+	plan_init(&p);
+	model_input(&m, &mi, tc->fp);
+	plan_mailbox(&mi.in, &p);
+	model_input_free(&mi);
+	describe_plan(&p, &got);
+	ck_assert_msg(strcmp(buf_cstr(&got), tc->expect) == 0,
+	    "%s: plan differs.\n--- expected\n%s--- got\n%s", tc->name,
+	    tc->expect, buf_cstr(&got));
+	if (tc->summary) {
+		buf_reset(&got);
+		plan_describe_summary(&p, &got);
+		ck_assert_msg(strcmp(buf_cstr(&got), tc->summary) == 0,
+		    "%s: summary '%s'", tc->name, buf_cstr(&got));
+	}
+	if (p.status == PLAN_OK) {
+		model_apply(&m, &p);
+		assert_converged(&m, tc->name);
+	}
+	buf_free(&got);
+	plan_free(&p);
+	model_free(&m);
+}
+
+/* ---- tables ---- */
+
+static const struct table_case new_cases[] = {
+	{ .name = "first sync copies both ways and records limits",
+	  .far = "1:S 2", .near = "1:F", .now_uv = { 7, 9 },
+	  .expect =
+	    "copy far->near uid 1 (flags S)\n"
+	    "copy far->near uid 2 (flags -)\n"
+	    "copy near->far uid 1 (flags F)\n"
+	    "maxuid far 2\n"
+	    "maxuid near 1\n"
+	    "uidvalidity far 7\n"
+	    "uidvalidity near 9\n" },
+	{ .name = "unrecorded below maxuid is left alone",
+	  .uv = { 1, 1 }, .max = { 5, 0 }, .far = "3 6:S",
+	  .expect =
+	    "copy far->near uid 6 (flags S)\n"
+	    "maxuid far 6\n" },
+	{ .name = "Sync Pull copies far to near only",
+	  .uv = { 1, 1 }, .far = "2", .near = "3", .policy = "Pull",
+	  .expect =
+	    "copy far->near uid 2 (flags -)\n"
+	    "maxuid far 2\n" },
+	{ .name = "Sync Push copies near to far only",
+	  .uv = { 1, 1 }, .far = "2", .near = "3", .policy = "Push",
+	  .expect =
+	    "copy near->far uid 3 (flags -)\n"
+	    "maxuid near 3\n" },
+	{ .name = "Sync Pull New copies but propagates no flags",
+	  .uv = { 1, 1 }, .max = { 1, 1 }, .pairs = "1:1:-",
+	  .far = "1:S 2", .near = "1:F", .policy = "Pull New",
+	  .expect =
+	    "copy far->near uid 2 (flags -)\n"
+	    "maxuid far 2\n" },
+	{ .name = "Sync None plans nothing",
+	  .uv = { 1, 1 }, .far = "2", .near = "3", .policy = "None",
+	  .expect = "" },
+	{ .name = "new message marked deleted is expunged where allowed",
+	  .uv = { 1, 1 }, .far = "2:T", .policy = "Expunge=far",
+	  .expect =
+	    "expunge far uid 2\n"
+	    "maxuid far 2\n" },
+	{ .name = "new deleted message not copied to an expunging side",
+	  .uv = { 1, 1 }, .far = "2:T 3:ST", .policy = "Expunge=near",
+	  .expect = "maxuid far 3\n" },
+	{ .name = "new deleted message copied when nobody expunges",
+	  .uv = { 1, 1 }, .far = "2:T",
+	  .expect =
+	    "copy far->near uid 2 (flags T)\n"
+	    "maxuid far 2\n" },
+	{ .name = "left message marked deleted is expunged",
+	  .uv = { 1, 1 }, .max = { 5, 0 }, .far = "3:T",
+	  .policy = "Expunge=both",
+	  .expect = "expunge far uid 3\n" },
+};
+
+static const struct table_case flag_cases[] = {
+	{ .name = "three-way merge writes both sides",
+	  .uv = { 1, 1 }, .max = { 1, 1 }, .pairs = "1:1:S",
+	  .far = "1:FS", .near = "1",
+	  .expect =
+	    "flags far uid 1 -S\n"
+	    "flags near uid 1 +F\n"
+	    "update pair far 1 near 1: base F\n" },
+	{ .name = "same change on both sides only moves the base",
+	  .uv = { 1, 1 }, .max = { 1, 1 }, .pairs = "1:1:S",
+	  .far = "1:RS", .near = "1:RS",
+	  .expect = "update pair far 1 near 1: base RS\n" },
+	{ .name = "unchanged pair plans nothing",
+	  .uv = { 1, 1 }, .max = { 1, 1 }, .pairs = "1:1:S",
+	  .far = "1:S", .near = "1:S", .expect = "" },
+	{ .name = "Pull Flags: near keeps its own change, base is far's",
+	  .uv = { 1, 1 }, .max = { 1, 1 }, .pairs = "1:1:S",
+	  .far = "1:FS", .near = "1", .policy = "Pull Flags",
+	  .expect =
+	    "flags near uid 1 +F\n"
+	    "update pair far 1 near 1: base FS\n" },
+	{ .name = "Push Flags: far keeps its own change, base is near's",
+	  .uv = { 1, 1 }, .max = { 1, 1 }, .pairs = "1:1:S",
+	  .far = "1:FS", .near = "1", .policy = "Push Flags",
+	  .expect =
+	    "flags far uid 1 -S\n"
+	    "update pair far 1 near 1: base -\n" },
+	{ .name = "no Flags in either direction keeps the base",
+	  .uv = { 1, 1 }, .max = { 1, 1 }, .pairs = "1:1:S",
+	  .far = "1:FS", .near = "1", .policy = "New Gone",
+	  .expect = "" },
+	{ .name = "deleted flag propagates like any flag without Expunge",
+	  .uv = { 1, 1 }, .max = { 1, 1 }, .pairs = "1:1:S",
+	  .far = "1:ST", .near = "1:S",
+	  .expect =
+	    "flags near uid 1 +T\n"
+	    "update pair far 1 near 1: base ST\n" },
+};
+
+static const struct table_case gone_cases[] = {
+	{ .name = "gone on far marks near deleted",
+	  .uv = { 1, 1 }, .max = { 1, 1 }, .pairs = "1:1:S",
+	  .near = "1:S",
+	  .expect =
+	    "flags near uid 1 +T\n"
+	    "update pair far 1 near 1: far gone, base ST, gone-marked\n" },
+	{ .name = "gone on near with Expunge far removes far's copy",
+	  .uv = { 1, 1 }, .max = { 1, 1 }, .pairs = "1:1:-",
+	  .far = "1", .policy = "Expunge=far",
+	  .expect =
+	    "flags far uid 1 +T\n"
+	    "expunge far uid 1\n"
+	    "forget pair far 1 near 1\n" },
+	{ .name = "gone without the Gone operation only records it",
+	  .uv = { 1, 1 }, .max = { 1, 1 }, .pairs = "1:1:S",
+	  .near = "1:S", .policy = "New Flags",
+	  .expect = "update pair far 1 near 1: far gone, base S\n" },
+	{ .name = "gone on both sides is forgotten",
+	  .uv = { 1, 1 }, .max = { 1, 1 }, .pairs = "1:1:S 2:0:-:b",
+	  .expect =
+	    "forget pair far 1 near 1\n"
+	    "forget pair far 2 near 0\n" },
+	{ .name = "gone-marked message expunged later is forgotten",
+	  .uv = { 1, 1 }, .max = { 1, 1 }, .pairs = "0:1:T:g",
+	  .expect = "forget pair far 0 near 1\n" },
+	{ .name = "gone-marked message is left alone",
+	  .uv = { 1, 1 }, .max = { 1, 1 }, .pairs = "0:1:T:g",
+	  .near = "1:T", .expect = "" },
+	{ .name = "gone-marked message goes once Expunge allows",
+	  .uv = { 1, 1 }, .max = { 1, 1 }, .pairs = "0:1:T:g",
+	  .near = "1:T", .policy = "Expunge=near",
+	  .expect =
+	    "expunge near uid 1\n"
+	    "forget pair far 0 near 1\n" },
+};
+
+static const struct table_case expunge_cases[] = {
+	{ .name = "Expunge None keeps deleted messages",
+	  .uv = { 1, 1 }, .max = { 1, 1 }, .pairs = "1:1:T",
+	  .far = "1:T", .near = "1:T", .expect = "" },
+	{ .name = "Expunge Far: far goes, near is marked by the gone rule",
+	  .uv = { 1, 1 }, .max = { 1, 1 }, .pairs = "1:1:-",
+	  .far = "1:T", .near = "1", .policy = "Expunge=far",
+	  .expect =
+	    "flags near uid 1 +T\n"
+	    "expunge far uid 1\n"
+	    "update pair far 1 near 1: far gone, base T, gone-marked\n" },
+	{ .name = "Expunge Near: near's deletion reaches far as a flag",
+	  .uv = { 1, 1 }, .max = { 1, 1 }, .pairs = "1:1:-",
+	  .far = "1", .near = "1:T", .policy = "Expunge=near",
+	  .expect =
+	    "flags far uid 1 +T\n"
+	    "expunge near uid 1\n"
+	    "update pair far 1 near 1: near gone, base T, gone-marked\n" },
+	{ .name = "Expunge Both removes both and forgets",
+	  .uv = { 1, 1 }, .max = { 1, 1 }, .pairs = "1:1:-",
+	  .far = "1:T", .near = "1", .policy = "Expunge=both",
+	  .expect =
+	    "flags near uid 1 +T\n"
+	    "expunge far uid 1\n"
+	    "expunge near uid 1\n"
+	    "forget pair far 1 near 1\n" },
+	{ .name = "Expunge Far without Pull Gone leaves near unmarked",
+	  .uv = { 1, 1 }, .max = { 1, 1 }, .pairs = "1:1:-",
+	  .far = "1:T", .near = "1", .policy = "Expunge=far New Flags",
+	  .expect =
+	    "flags near uid 1 +T\n"
+	    "expunge far uid 1\n"
+	    "update pair far 1 near 1: far gone, base T\n" },
+	{ .name = "Expunge Far with only Push: far's flag stays there",
+	  .uv = { 1, 1 }, .max = { 1, 1 }, .pairs = "1:1:-",
+	  .far = "1:T", .near = "1", .policy = "Expunge=far Push",
+	  .expect =
+	    "expunge far uid 1\n"
+	    "update pair far 1 near 1: far gone, base -\n" },
+};
+
+static const struct table_case limit_cases[] = {
+	{ .name = "MaxSize near: too big recorded, not copied",
+	  .uv = { 1, 1 }, .far = "1::500 2::2000",
+	  .policy = "MaxSizeNear=1000",
+	  .expect =
+	    "copy far->near uid 1 (flags -)\n"
+	    "skip far uid 2: too big\n"
+	    "maxuid far 2\n" },
+	{ .name = "MaxSize far applies to near's messages",
+	  .uv = { 1, 1 }, .far = "1::5000", .near = "4:S:3000",
+	  .policy = "MaxSizeFar=2000",
+	  .expect =
+	    "copy far->near uid 1 (flags -)\n"
+	    "skip near uid 4: too big\n"
+	    "maxuid far 1\n"
+	    "maxuid near 4\n" },
+	{ .name = "ReNew copies a too-big message once the limit allows",
+	  .uv = { 1, 1 }, .max = { 2, 0 }, .pairs = "2:0:-:b",
+	  .far = "2:S:2000", .policy = "MaxSizeNear=5000",
+	  .expect = "copy far->near uid 2 (flags S)\n" },
+	{ .name = "without ReNew a too-big message stays skipped",
+	  .uv = { 1, 1 }, .max = { 2, 0 }, .pairs = "2:0:-:b",
+	  .far = "2:S:2000", .policy = "New Gone Flags",
+	  .expect = "" },
+	{ .name = "too-big message still over the limit stays skipped",
+	  .uv = { 1, 1 }, .max = { 2, 0 }, .pairs = "2:0:-:b",
+	  .far = "2:S:2000", .policy = "MaxSizeNear=1999",
+	  .expect = "" },
+	{ .name = "MaxMessages keeps the newest and flagged ones",
+	  .uv = { 1, 1 }, .far = "1:F 2 3 4:S", .policy = "MaxMessages=2",
+	  .expect =
+	    "copy far->near uid 1 (flags F)\n"
+	    "skip far uid 2: expired\n"
+	    "copy far->near uid 3 (flags -)\n"
+	    "copy far->near uid 4 (flags S)\n"
+	    "maxuid far 4\n" },
+	{ .name = "expired record is final",
+	  .uv = { 1, 1 }, .max = { 4, 0 }, .pairs = "1:0:-:e",
+	  .far = "1", .policy = "MaxMessages=2", .expect = "" },
+	{ .name = "MaxMessages does not limit near to far",
+	  .uv = { 1, 1 }, .near = "1 2 3", .policy = "MaxMessages=1",
+	  .expect =
+	    "copy near->far uid 1 (flags -)\n"
+	    "copy near->far uid 2 (flags -)\n"
+	    "copy near->far uid 3 (flags -)\n"
+	    "maxuid near 3\n" },
+};
+
+static const struct table_case repair_cases[] = {
+	{ .name = "far UIDVALIDITY changed: fingerprints are asked for",
+	  .uv = { 1, 1 }, .max = { 3, 3 }, .pairs = "1:1:S",
+	  .far = "10:S:1000:101", .near = "1:S:1000:101",
+	  .now_uv = { 2, 0 },
+	  .expect = "NEED FINGERPRINTS: far UIDVALIDITY changed (1 -> 2); "
+	    "fingerprints of every message of both sides are needed\n" },
+	{ .name = "far UIDVALIDITY changed: re-paired by fingerprint",
+	  .uv = { 1, 1 }, .max = { 3, 3 }, .pairs = "1:1:S 2:2:- 3:3:F",
+	  .far = "10:S:1000:101 11:F:1000:103 12:-:1000:200",
+	  .near = "1:S:1000:101 2:-:1000:102 3:F:1000:103",
+	  .now_uv = { 2, 0 }, .fp = 1,
+	  .expect =
+	    "forget pair far 1 near 1\n"
+	    "forget pair far 2 near 2\n"
+	    "forget pair far 3 near 3\n"
+	    "new pair far 10 near 1 (base S)\n"
+	    "new pair far 11 near 3 (base F)\n"
+	    "copy far->near uid 12 (flags -)\n"
+	    "copy near->far uid 2 (flags -)\n"
+	    "maxuid far 12\n"
+	    "uidvalidity far 2\n",
+	  .summary = "1 far->near, 1 near->far, 0 flag changes, "
+	    "0 expunges; UIDs not trusted on far: 2 re-paired by "
+	    "fingerprint, 1 unmatched on far, 1 unmatched on near" },
+	{ .name = "near UIDVALIDITY changed: old bases merge flags",
+	  .uv = { 1, 1 }, .max = { 2, 2 }, .pairs = "1:1:S 2:2:-",
+	  .far = "1:-:1000:1 2:-:1000:2",
+	  .near = "7:S:1000:1 8:F:1000:2 9:-:1000:3",
+	  .now_uv = { 0, 5 }, .fp = 1,
+	  .expect =
+	    "forget pair far 1 near 1\n"
+	    "forget pair far 2 near 2\n"
+	    "new pair far 1 near 7 (base S)\n"
+	    "new pair far 2 near 8 (base -)\n"
+	    "copy near->far uid 9 (flags -)\n"
+	    "flags near uid 7 -S\n"
+	    "flags far uid 2 +F\n"
+	    "update pair far 1 near 7: base -\n"
+	    "update pair far 2 near 8: base F\n"
+	    "maxuid near 9\n"
+	    "uidvalidity near 5\n" },
+	{ .name = "both UIDVALIDITYs changed: flags are united",
+	  .uv = { 1, 1 }, .max = { 1, 1 }, .pairs = "1:1:S",
+	  .far = "5:S:1000:1", .near = "6:-:1000:1 7:-:1000:2",
+	  .now_uv = { 2, 3 }, .fp = 1,
+	  .expect =
+	    "forget pair far 1 near 1\n"
+	    "new pair far 5 near 6 (base -)\n"
+	    "copy near->far uid 7 (flags -)\n"
+	    "flags near uid 6 +S\n"
+	    "update pair far 5 near 6: base S\n"
+	    "maxuid far 5\n"
+	    "maxuid near 7\n"
+	    "uidvalidity far 2\n"
+	    "uidvalidity near 3\n" },
+	{ .name = "server went back in time: compared, nothing deleted",
+	  .uv = { 1, 1 }, .max = { 5, 5 }, .pairs = "4:4:S 5:5:-",
+	  .far = "4:S:1000:40", .near = "4:S:1000:40 5:-:1000:50",
+	  .uidnext = { 5, 0 },
+	  .expect = "NEED FINGERPRINTS: far UIDNEXT 5 is not above the "
+	    "recorded UID 5; fingerprints of every message of both sides "
+	    "are needed\n" },
+	{ .name = "server went back in time: re-paired by fingerprint",
+	  .uv = { 1, 1 }, .max = { 5, 5 }, .pairs = "4:4:S 5:5:-",
+	  .far = "4:S:1000:40", .near = "4:S:1000:40 5:-:1000:50",
+	  .uidnext = { 5, 0 }, .fp = 1,
+	  .expect =
+	    "forget pair far 4 near 4\n"
+	    "forget pair far 5 near 5\n"
+	    "new pair far 4 near 4 (base S)\n"
+	    "copy near->far uid 5 (flags -)\n"
+	    "maxuid far 4\n",
+	  .summary = "0 far->near, 1 near->far, 0 flag changes, "
+	    "0 expunges; UIDs not trusted on far: 1 re-paired by "
+	    "fingerprint, 0 unmatched on far, 1 unmatched on near" },
+	{ .name = "reused UIDs on a restored server are not confused",
+	  .uv = { 1, 1 }, .max = { 8, 6 }, .pairs = "5:5:- 6:6:S",
+	  .far = "5:-:1000:50 6:F:1000:99",
+	  .near = "5:-:1000:50 6:S:1000:60",
+	  .uidnext = { 7, 0 }, .fp = 1, .policy = "Expunge=both",
+	  .expect =
+	    "forget pair far 5 near 5\n"
+	    "forget pair far 6 near 6\n"
+	    "new pair far 5 near 5 (base -)\n"
+	    "copy far->near uid 6 (flags F)\n"
+	    "copy near->far uid 6 (flags S)\n"
+	    "maxuid far 6\n" },
+};
+
+static const struct table_case guard_cases[] = {
+	{ .name = "guard: a side that appears empty is refused",
+	  .uv = { 1, 1 }, .max = { 3, 3 }, .pairs = "1:1:- 2:2:- 3:3:-",
+	  .near = "1 2 3", .policy = "GuardEmpty=2",
+	  .expect = "REFUSED: far side appears empty but the state records "
+	    "3 messages there; refusing to propagate 3 deletions to near "
+	    "(force to override)\n" },
+	{ .name = "guard: near side is watched too",
+	  .uv = { 1, 1 }, .max = { 3, 3 }, .pairs = "1:1:- 2:2:- 3:3:-",
+	  .far = "1 2 3", .policy = "GuardEmpty=2",
+	  .expect = "REFUSED: near side appears empty but the state records "
+	    "3 messages there; refusing to propagate 3 deletions to far "
+	    "(force to override)\n" },
+	{ .name = "guard: forced",
+	  .uv = { 1, 1 }, .max = { 3, 3 }, .pairs = "1:1:- 2:2:- 3:3:-",
+	  .near = "1 2 3", .policy = "GuardEmpty=2 Force Expunge=near",
+	  .expect =
+	    "flags near uid 1 +T\n"
+	    "flags near uid 2 +T\n"
+	    "flags near uid 3 +T\n"
+	    "expunge near uid 1\n"
+	    "expunge near uid 2\n"
+	    "expunge near uid 3\n"
+	    "forget pair far 1 near 1\n"
+	    "forget pair far 2 near 2\n"
+	    "forget pair far 3 near 3\n" },
+	{ .name = "guard: no Gone in that direction, nothing to guard",
+	  .uv = { 1, 1 }, .max = { 3, 3 }, .pairs = "1:1:- 2:2:-",
+	  .near = "1 2", .policy = "GuardEmpty=1 Push",
+	  .expect =
+	    "update pair far 1 near 1: far gone, base -\n"
+	    "update pair far 2 near 2: far gone, base -\n" },
+	{ .name = "guard: more than the percentage vanished",
+	  .uv = { 1, 1 }, .max = { 5, 5 },
+	  .pairs = "1:1:- 2:2:- 3:3:- 4:4:- 5:5:-",
+	  .far = "1 2", .near = "1 2 3 4 5",
+	  .policy = "GuardLarge=4 GuardPercent=50",
+	  .expect = "REFUSED: 3 of 5 messages recorded on far vanished "
+	    "(more than 50%); refusing to propagate the deletions to near "
+	    "(force to override)\n" },
+	{ .name = "guard: up to the percentage passes",
+	  .uv = { 1, 1 }, .max = { 5, 5 },
+	  .pairs = "1:1:- 2:2:- 3:3:- 4:4:- 5:5:-",
+	  .far = "1 2 3", .near = "1 2 3 4 5",
+	  .policy = "GuardLarge=4 GuardPercent=50 Expunge=near",
+	  .expect =
+	    "flags near uid 4 +T\n"
+	    "flags near uid 5 +T\n"
+	    "expunge near uid 4\n"
+	    "expunge near uid 5\n"
+	    "forget pair far 4 near 4\n"
+	    "forget pair far 5 near 5\n" },
+	{ .name = "guard: a small mailbox deleted entirely passes",
+	  .uv = { 1, 1 }, .max = { 2, 2 }, .pairs = "1:1:S 2:2:-",
+	  .near = "1:S 2",
+	  .expect =
+	    "flags near uid 1 +T\n"
+	    "flags near uid 2 +T\n"
+	    "update pair far 1 near 1: far gone, base ST, gone-marked\n"
+	    "update pair far 2 near 2: far gone, base T, gone-marked\n" },
+};
+
+static void
+run_table(const struct table_case *tc, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		run_table_case(&tc[i]);
+}
+
+#define RUN_TABLE(t) run_table((t), sizeof(t) / sizeof((t)[0]))
+
+START_TEST(test_table_new)
+{
+	RUN_TABLE(new_cases);
+}
+END_TEST
+
+START_TEST(test_table_flags)
+{
+	RUN_TABLE(flag_cases);
+}
+END_TEST
+
+START_TEST(test_table_gone)
+{
+	RUN_TABLE(gone_cases);
+}
+END_TEST
+
+START_TEST(test_table_expunge)
+{
+	RUN_TABLE(expunge_cases);
+}
+END_TEST
+
+START_TEST(test_table_limits)
+{
+	RUN_TABLE(limit_cases);
+}
+END_TEST
+
+START_TEST(test_table_repair)
+{
+	RUN_TABLE(repair_cases);
+}
+END_TEST
+
+START_TEST(test_table_guard)
+{
+	RUN_TABLE(guard_cases);
+}
+END_TEST
+
+/* HIGHESTMODSEQ below the recorded one also means a server went back. */
+START_TEST(test_modseq_went_back)
+{
+	static const struct table_case tc = {
+		.name = "modseq", .uv = { 1, 1 }, .max = { 1, 1 },
+		.pairs = "1:1:S", .far = "1:S:1000:7", .near = "1:S:1000:7",
+	};
+	struct model m;
+	struct model_input mi;
+	struct plan p;
+	struct buf got = BUF_INIT;
+
+	model_from_case(&m, &tc);
+	m.state.highestmodseq[SIDE_NEAR] = 50;
+	m.side[SIDE_NEAR].st.highestmodseq = 49;
+	plan_init(&p);
+	model_input(&m, &mi, 0);
+	ck_assert_int_eq(plan_mailbox(&mi.in, &p), PLAN_NEED_FINGERPRINTS);
+	model_input_free(&mi);
+	ck_assert_str_eq(buf_cstr(&p.why), "near HIGHESTMODSEQ 49 is below "
+	    "the recorded 50; fingerprints of every message of both sides "
+	    "are needed");
+	ck_assert_uint_eq(p.need_fp, 3);
+	ck_assert_int_eq(model_plan(&m, &p), PLAN_OK);
+	describe_plan(&p, &got);
+	ck_assert_str_eq(buf_cstr(&got),
+	    "forget pair far 1 near 1\n"
+	    "new pair far 1 near 1 (base S)\n");
+	ck_assert_int_eq(p.repair.reason[SIDE_NEAR], DISTRUST_MODSEQ);
+	ck_assert_uint_eq(p.repair.repaired, 1);
+	buf_free(&got);
+	plan_free(&p);
+	model_free(&m);
+}
+END_TEST
+
+/* The default thresholds of invariant 7, at their edges. */
+static enum plan_status
+guard_status(size_t held, size_t kept)
+{
+	struct model m;
+	struct plan p;
+	enum plan_status st;
+
+	memset(&m, 0, sizeof(m));
+	sync_policy_default(&m.pol);
+	for (uint32_t uid = 1; uid <= held; uid++) {
+		struct model_msg msg = { .meta = { .uid = uid, .size = 10 } };
+		struct pair_rec rec = { .uid = { uid, uid } };
+
+		model_add_pair(&m.state, &rec);
+		model_add_msg(&m.side[SIDE_NEAR], &msg);
+		if (uid <= kept)
+			model_add_msg(&m.side[SIDE_FAR], &msg);
+	}
+	for (int s = 0; s < 2; s++) {
+		m.state.uidvalidity[s] = m.side[s].st.uidvalidity = 1;
+		m.state.maxuid[s] = (uint32_t)held;
+		m.side[s].st.uidnext = (uint32_t)held + 1;
+	}
+	plan_init(&p);
+	st = model_plan(&m, &p);
+	if (st == PLAN_OK)
+		ck_assert_uint_eq(plan_count(&p, PLAN_SET_FLAGS), held - kept);
+	else
+		ck_assert_uint_eq(p.n, 0);
+	plan_free(&p);
+	model_free(&m);
+	return st;
+}
+
+START_TEST(test_guard_default_thresholds)
+{
+	ck_assert_int_eq(guard_status(20, 0), PLAN_OK);
+	ck_assert_int_eq(guard_status(21, 0), PLAN_REFUSED);
+	ck_assert_int_eq(guard_status(21, 1), PLAN_OK);
+	ck_assert_int_eq(guard_status(100, 10), PLAN_OK);
+	ck_assert_int_eq(guard_status(101, 51), PLAN_OK);
+	ck_assert_int_eq(guard_status(101, 50), PLAN_REFUSED);
+	ck_assert_int_eq(guard_status(200, 100), PLAN_OK);
+	ck_assert_int_eq(guard_status(200, 99), PLAN_REFUSED);
+}
+END_TEST
+
+/* ---- the randomized model test ---- */
+
+struct rng {
+	uint64_t s;
+};
+
+static uint32_t
+rnd(struct rng *r, uint32_t n)
+{
+	r->s ^= r->s << 13;
+	r->s ^= r->s >> 7;
+	r->s ^= r->s << 17;
+	return n ? (uint32_t)(r->s % n) : 0;
+}
+
+static void
+random_policy(struct rng *r, struct sync_policy *pol)
+{
+	sync_policy_default(pol);
+	for (int s = 0; s < 2; s++)
+		pol->ops[s] = rnd(r, 2) ? SYNC_ALL : rnd(r, SYNC_ALL + 1);
+	pol->expunge = rnd(r, 4);
+	if (rnd(r, 5) == 0)
+		pol->max_size[rnd(r, 2)] = 500 + rnd(r, 1500);
+	if (rnd(r, 5) == 0)
+		pol->max_messages = 1 + rnd(r, 5);
+}
+
+static void
+add_random_msg(struct rng *r, struct model_side *ms, uint64_t *next_hash)
+{
+	struct model_msg m = { .meta = { .uid = ms->st.uidnext } };
+
+	if (m.meta.uid == 0)
+		m.meta.uid = 1;
+	m.meta.flags = rnd(r, MSG_DELETED);
+	if (rnd(r, 6) == 0)
+		m.meta.flags |= MSG_DELETED;
+	m.meta.size = 100 + rnd(r, 1900);
+	m.fp.size = m.meta.size;
+	m.fp.hash = ++*next_hash;
+	model_add_msg(ms, &m);
+}
+
+static void
+random_user_action(struct rng *r, struct model *m, uint64_t *next_hash)
+{
+	struct model_side *ms = &m->side[rnd(r, 2)];
+	uint32_t kind = rnd(r, 4);
+	size_t i;
+
+	if (kind == 0 || ms->n == 0) {
+		add_random_msg(r, ms, next_hash);
+		return;
+	}
+	i = rnd(r, (uint32_t)ms->n);
+	if (kind == 1)
+		model_remove(ms, i);
+	else
+		ms->v[i].meta.flags ^= 1u << rnd(r, MSG_FLAG_COUNT);
+}
+
+/* A new UIDVALIDITY: every message renumbered from 1. */
+static void
+renumber(struct rng *r, struct model_side *ms)
+{
+	ms->st.uidvalidity += 1 + rnd(r, 5);
+	for (size_t i = 0; i < ms->n; i++)
+		ms->v[i].meta.uid = (uint32_t)i + 1;
+	ms->st.uidnext = (uint32_t)ms->n + 1;
+}
+
+/* A server restored from a backup taken before UID cut; new mail then
+ * reuses UIDs from cut on, staying below the recorded maxuid. */
+static void
+restore(struct rng *r, struct model *m, enum side s, uint64_t *next_hash)
+{
+	struct model_side *ms = &m->side[s];
+	uint32_t max = m->state.maxuid[s], cut, extra;
+
+	if (max < 2)
+		return;
+	cut = 1 + rnd(r, max);
+	while (ms->n > 0 && ms->v[ms->n - 1].meta.uid >= cut)
+		ms->n--;
+	ms->st.uidnext = cut;
+	extra = rnd(r, max - cut + 1);
+	for (uint32_t k = 0; k < extra; k++)
+		add_random_msg(r, ms, next_hash);
+}
+
+static int
+hash_present(const struct model *m, uint64_t hash)
+{
+	for (int s = 0; s < 2; s++)
+		for (size_t i = 0; i < m->side[s].n; i++)
+			if (m->side[s].v[i].fp.hash == hash)
+				return 1;
+	return 0;
+}
+
+/* Before a sync, message i of side s may vanish only if it is marked
+ * \Deleted somewhere, or its record says the other side lost it. */
+static int
+may_vanish(const struct model *pre, enum side s, size_t i, int trusted)
+{
+	const struct model_msg *msg = &pre->side[s].v[i];
+
+	for (int k = 0; k < 2; k++)
+		for (size_t j = 0; j < pre->side[k].n; j++)
+			if (pre->side[k].v[j].fp.hash == msg->fp.hash &&
+			    (pre->side[k].v[j].meta.flags & MSG_DELETED))
+				return 1;
+	if (!trusted)
+		return 0;
+	for (size_t k = 0; k < pre->state.npairs; k++) {
+		const struct pair_rec *p = &pre->state.pairs[k];
+
+		if (p->uid[s] == msg->meta.uid && p->uid[!s] != 0 &&
+		    model_find(&pre->side[!s], p->uid[!s]) < 0)
+			return 1;
+	}
+	return 0;
+}
+
+static void
+check_no_loss(const struct model *pre, const struct model *post,
+    int trusted, unsigned seed)
+{
+	for (int s = 0; s < 2; s++)
+		for (size_t i = 0; i < pre->side[s].n; i++) {
+			const struct model_msg *msg = &pre->side[s].v[i];
+
+			if (hash_present(post, msg->fp.hash))
+				continue;
+			ck_assert_msg(may_vanish(pre, s, i, trusted),
+			    "seed %u: message %" PRIu64 " lost", seed,
+			    msg->fp.hash);
+		}
+}
+
+static void
+check_pairs(const struct model *m, unsigned seed)
+{
+	for (int s = 0; s < 2; s++)
+		for (size_t i = 0; i < m->side[s].n; i++)
+			for (size_t j = i + 1; j < m->side[s].n; j++)
+				ck_assert_msg(m->side[s].v[i].fp.hash !=
+				    m->side[s].v[j].fp.hash,
+				    "seed %u: duplicate on %s", seed,
+				    plan_side_name(s));
+	for (size_t k = 0; k < m->state.npairs; k++) {
+		const struct pair_rec *p = &m->state.pairs[k];
+		long f = model_find(&m->side[SIDE_FAR], p->uid[SIDE_FAR]);
+		long n = model_find(&m->side[SIDE_NEAR], p->uid[SIDE_NEAR]);
+
+		if (f < 0 || n < 0)
+			continue;
+		ck_assert_msg(m->side[SIDE_FAR].v[f].fp.hash ==
+		    m->side[SIDE_NEAR].v[n].fp.hash,
+		    "seed %u: pair far %u near %u joins different messages",
+		    seed, p->uid[SIDE_FAR], p->uid[SIDE_NEAR]);
+		if ((m->pol.ops[SIDE_FAR] & m->pol.ops[SIDE_NEAR] &
+		    SYNC_FLAGS))
+			ck_assert_msg(m->side[SIDE_FAR].v[f].meta.flags ==
+			    m->side[SIDE_NEAR].v[n].meta.flags,
+			    "seed %u: flags differ in pair far %u near %u",
+			    seed, p->uid[SIDE_FAR], p->uid[SIDE_NEAR]);
+	}
+}
+
+static void
+model_copy(struct model *dst, const struct model *src)
+{
+	*dst = *src;
+	for (int s = 0; s < 2; s++) {
+		dst->side[s].v = xcalloc(src->side[s].cap + 1,
+		    sizeof(struct model_msg));
+		if (src->side[s].n)
+			memcpy(dst->side[s].v, src->side[s].v,
+			    src->side[s].n * sizeof(struct model_msg));
+	}
+	dst->state.pairs = xcalloc(src->state.cap + 1,
+	    sizeof(struct pair_rec));
+	if (src->state.npairs)
+		memcpy(dst->state.pairs, src->state.pairs,
+		    src->state.npairs * sizeof(struct pair_rec));
+}
+
+static void
+sync_and_check(struct model *m, unsigned seed)
+{
+	struct model pre;
+	struct plan p;
+	char what[64];
+
+	model_copy(&pre, m);
+	plan_init(&p);
+	ck_assert_msg(model_plan(m, &p) == PLAN_OK, "seed %u: status %d: %s",
+	    seed, p.status, buf_cstr(&p.why));
+	model_apply(m, &p);
+	check_no_loss(&pre, m, p.repair.reason[0] == DISTRUST_NONE &&
+	    p.repair.reason[1] == DISTRUST_NONE, seed);
+	check_pairs(m, seed);
+	snprintf(what, sizeof(what), "seed %u", seed);
+	assert_converged(m, what);
+	plan_free(&p);
+	model_free(&pre);
+}
+
+static void
+random_history(unsigned seed)
+{
+	struct rng r = { 0x9e3779b97f4a7c15ull ^ ((uint64_t)seed << 20) };
+	struct model m;
+	uint64_t next_hash = 0;
+	uint32_t rounds = 1 + rnd(&r, 4);
+
+	memset(&m, 0, sizeof(m));
+	random_policy(&r, &m.pol);
+	for (int s = 0; s < 2; s++) {
+		m.side[s].st.uidvalidity = 1 + rnd(&r, 1000);
+		m.side[s].st.uidnext = 1;
+		for (uint32_t k = rnd(&r, 7); k > 0; k--)
+			add_random_msg(&r, &m.side[s], &next_hash);
+	}
+	sync_and_check(&m, seed);
+	for (uint32_t round = 0; round < rounds; round++) {
+		for (uint32_t k = rnd(&r, 6); k > 0; k--)
+			random_user_action(&r, &m, &next_hash);
+		if (rnd(&r, 12) == 0)
+			renumber(&r, &m.side[rnd(&r, 2)]);
+		else if (rnd(&r, 12) == 0)
+			restore(&r, &m, rnd(&r, 2), &next_hash);
+		sync_and_check(&m, seed);
+	}
+	model_free(&m);
+}
+
+START_TEST(test_random_histories_converge)
+{
+	for (unsigned seed = 1; seed <= 4000; seed++)
+		random_history(seed);
+}
+END_TEST
+
+static Suite *
+plan_suite(void)
+{
+	Suite *s = suite_create("plan");
+	TCase *tables = tcase_create("tables");
+	TCase *model = tcase_create("model");
+
+	tcase_add_test(tables, test_table_new);
+	tcase_add_test(tables, test_table_flags);
+	tcase_add_test(tables, test_table_gone);
+	tcase_add_test(tables, test_table_expunge);
+	tcase_add_test(tables, test_table_limits);
+	tcase_add_test(tables, test_table_repair);
+	tcase_add_test(tables, test_table_guard);
+	tcase_add_test(tables, test_modseq_went_back);
+	tcase_add_test(tables, test_guard_default_thresholds);
+	tcase_add_test(model, test_random_histories_converge);
+	tcase_set_timeout(model, 60);
+	suite_add_tcase(s, tables);
+	suite_add_tcase(s, model);
+	return s;
+}
+
+int
+main(void)
+{
+	return run_suite(plan_suite());
+}
