@@ -1,0 +1,76 @@
+/*
+ * exec: the executor. It carries out a plan (sync/plan.h) against the two
+ * stores of a mailbox pair and records every step in the journal, so that
+ * a run killed at any instant is resumed by the next one without loss or
+ * duplicates (DESIGN.md §3).
+ *
+ * The write-ahead rule, for every copy: the intent (source UID, the UID
+ * the target planned, or the target's UIDNEXT) is journalled and made
+ * durable before the target store makes the message visible; the result
+ * is journalled after. A run that starts with pending intents resolves
+ * them first with exec_recover(), by looking for the planned UID in the
+ * target's scan.
+ *
+ * Store operations are batched: copies stream in batches of up to
+ * EXEC_COPY_BATCH messages with one durability barrier each, flag changes
+ * go out as one call per distinct (side, added, removed) set, expunges as
+ * one call per side.
+ *
+ * Contract: struct exec is set up by the caller, which owns every pointer
+ * in it; exec_* only fill stats. On failure the journal holds everything
+ * done so far and the caller abandons the mailbox for this run (it closes
+ * the journal, never folds it).
+ */
+#ifndef TWINBOX_SYNC_EXEC_H
+#define TWINBOX_SYNC_EXEC_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "log.h"
+#include "store.h"
+#include "sync/crash.h"
+#include "sync/journal.h"
+#include "sync/plan.h"
+#include "sync/state.h"
+
+#define EXEC_COPY_BATCH 256
+
+/* What a run did, indexed by the side that was changed. */
+struct exec_stats {
+	size_t copied[2];
+	size_t flagged[2];
+	size_t expunged[2];
+	size_t recovered;	/* interrupted copies found complete */
+};
+
+struct exec {
+	struct store *store[2];		/* both open on the mailbox pair */
+	const struct mbox_status *status[2];
+	const struct msg_list *scan[2];
+	struct sync_state *state;
+	struct journal *journal;
+	struct crash_point *crash;	/* may be NULL */
+	const struct logger *lg;
+	const char *box;		/* for messages */
+	struct exec_stats stats;
+};
+
+/* Resolve the copies a killed run left pending. */
+int exec_recover(struct exec *x, struct buf *err);
+/* Carry out every operation of p, in order. */
+int exec_plan(struct exec *x, const struct plan *p, struct buf *err);
+
+/* Journal one record (the executor's only way to change the state). */
+int exec_record(struct exec *x, const struct journal_rec *rec,
+    struct buf *err);
+
+/* Batches of store operations (sync/exec_store.c). */
+int exec_copy_run(struct exec *x, const struct plan_op *ops, size_t n,
+    struct buf *err);
+int exec_flags_run(struct exec *x, const struct plan_op *ops, size_t n,
+    struct buf *err);
+int exec_expunge_run(struct exec *x, const struct plan_op *ops, size_t n,
+    struct buf *err);
+
+#endif
