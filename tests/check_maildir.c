@@ -198,9 +198,15 @@ append(struct fixture *fx, unsigned flags, const char *data, size_t len,
 	    &fx->err) == 0, "%s", buf_cstr(&fx->err));
 	for (size_t off = 0; off < len; off += chunk) {
 		size_t n = len - off < chunk ? len - off : chunk;
+		/* A separate buffer, so that reading past a chunk shows. */
+		char *piece = malloc(n + 1);
 
-		ck_assert_int_eq(fx->s->ops->append_write(a, data + off, n,
+		ck_assert_ptr_nonnull(piece);
+		memcpy(piece, data + off, n);
+		piece[n] = 'Z';
+		ck_assert_int_eq(fx->s->ops->append_write(a, piece, n,
 		    &fx->err), 0);
+		free(piece);
 	}
 	ck_assert_int_eq(fx->s->ops->append_finish(a, &fx->err), 0);
 	return uid;
