@@ -111,7 +111,8 @@ md_commit(struct store *st, uint32_t **uids, size_t *nuids, struct buf *err)
 			(*uids)[i] = s->queue[i]->uid;
 		*nuids = s->nqueue;
 	}
-	qsort(s->ents, s->nents, sizeof(*s->ents), cmp_entry_uid);
+	if (s->nents > 1)
+		qsort(s->ents, s->nents, sizeof(*s->ents), cmp_entry_uid);
 	md_queue_release(s, done);
 	return rc;
 }

@@ -135,6 +135,8 @@ clear_bad_uids(struct md_store *s, struct entry_vec *vec)
 	size_t need = 0;
 	uint32_t prev = 0;
 
+	if (vec->n == 0)
+		return 0;
 	qsort(vec->v, vec->n, sizeof(*vec->v), cmp_claim);
 	for (size_t i = 0; i < vec->n; i++) {
 		struct md_entry *e = &vec->v[i];
@@ -223,7 +225,8 @@ install(struct md_store *s, struct entry_vec *vec)
 		else
 			vec->v[kept++] = vec->v[i];
 	}
-	qsort(vec->v, kept, sizeof(*vec->v), cmp_uid);
+	if (kept > 1)
+		qsort(vec->v, kept, sizeof(*vec->v), cmp_uid);
 	md_entries_free(s);
 	s->ents = vec->v;
 	s->nents = kept;
