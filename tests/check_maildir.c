@@ -786,6 +786,36 @@ START_TEST(test_modes_ignore_umask)
 }
 END_TEST
 
+START_TEST(test_second_open_is_refused)
+{
+	struct fixture fx;
+	struct maildir_options opt = {
+		.path = NULL, .subfolders = MAILDIR_SUB_MAILDIRPP
+	};
+	struct store *other;
+	struct mbox_status st;
+	char want[1024];
+
+	fx_start(&fx);
+	make_inbox(&fx);
+	fx_open(&fx, NULL);
+	opt.path = fx.root;
+	other = maildir_store_new(&opt, &fx.lg, &fx.err);
+	ck_assert_ptr_nonnull(other);
+	ck_assert_int_eq(other->ops->open(other, "INBOX", &st, &fx.err), -1);
+	snprintf(want, sizeof(want), "maildir INBOX: %s/.uidvalidity: locked "
+	    "by another process (mbsync or twinbox syncing this mailbox)",
+	    fx.root);
+	ck_assert_str_eq(buf_cstr(&fx.err), want);
+	/* Once the first store lets go, the second gets in. */
+	fx.s->ops->free(fx.s);
+	fx.s = NULL;
+	ck_assert_int_eq(other->ops->open(other, "INBOX", &st, &fx.err), 0);
+	other->ops->free(other);
+	fx_end(&fx);
+}
+END_TEST
+
 static Suite *
 maildir_suite(void)
 {
@@ -804,6 +834,7 @@ maildir_suite(void)
 	tcase_add_test(tc, test_set_flags_and_expunge);
 	tcase_add_test(tc, test_rename_error_text);
 	tcase_add_test(tc, test_modes_ignore_umask);
+	tcase_add_test(tc, test_second_open_is_refused);
 	suite_add_tcase(s, tc);
 	return s;
 }

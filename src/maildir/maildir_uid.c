@@ -2,7 +2,7 @@
  * maildir_uid: the .uidvalidity file of a mailbox, in mbsync's format:
  * two decimal lines, UIDVALIDITY then the last UID handed out. The file
  * is locked (an open-file-description lock, which also excludes mbsync's
- * fcntl lock) for as long as the mailbox is open, so the last UID kept in
+ * fcntl lock) for as long as the mailbox is open, without waiting, so the last UID kept in
  * memory stays the truth. It is rewritten in place as mbsync does: the
  * contents are a few bytes inside one disk sector.
  */
@@ -37,18 +37,23 @@ open_uidfile(const char *path, const char *mbox, struct buf *err)
 	return fd;
 }
 
+/*
+ * Never wait: a second store of this process opening the same mailbox
+ * would wait for itself. A mailbox busy with another sync is an error.
+ */
 static int
 lock_uidfile(int fd, const char *path, const char *mbox, struct buf *err)
 {
 	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
 
-	while (fcntl(fd, F_OFD_SETLKW, &fl) != 0) {
-		if (errno == EINTR)
-			continue;
+	if (fcntl(fd, F_OFD_SETLK, &fl) == 0)
+		return 0;
+	if (errno == EAGAIN || errno == EACCES)
+		md_err(err, mbox, path, "locked by another process (mbsync or "
+		    "twinbox syncing this mailbox)");
+	else
 		md_syserr(err, mbox, path, "lock");
-		return -1;
-	}
-	return 0;
+	return -1;
 }
 
 /* Strictly "<digits>\n<digits>\n": anything else is not ours to guess. */
