@@ -12,6 +12,11 @@
  *    re-download.
  *  - Files are created 0600, directories 0700. Names that would leave the
  *    root are refused.
+ *  - An open mailbox holds the lock on its .uidvalidity (taken without
+ *    waiting; open() fails if another process holds it).
+ *  - Every append must be finished or cancelled before open() of another
+ *    mailbox or ops->free(); finished appends not yet committed are then
+ *    dropped. See docs/maildir.md for the UID scheme and crash safety.
  */
 #ifndef TWINBOX_MAILDIR_H
 #define TWINBOX_MAILDIR_H

@@ -1,0 +1,118 @@
+/*
+ * maildir_commit: make a batch of finished appends durable and visible,
+ * in the order described in maildir_deliver.c. Why syncfs() and not one
+ * fdatasync() per file: the cost of a flush is dominated by the journal
+ * commit, which one syncfs() pays once for the whole batch (file data and
+ * .uidvalidity together), where per-file syncs pay it per message. The
+ * descriptor given to syncfs() was opened with the mailbox, before any
+ * file of the batch was written, so (Linux 5.8 and later) a writeback
+ * error on any of them is reported.
+ */
+#include "maildir/maildir_int.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static void
+remember(struct md_store *s, const struct md_append *a, int subdir)
+{
+	struct md_entry e = {
+		.name = xstrdup(a->base), .uid = a->uid, .flags = a->flags,
+		.subdir = subdir, .size = a->size,
+		.mtime = a->date > 0 ? a->date : (int64_t)time(NULL)
+	};
+
+	if (s->nents == s->capents) {
+		s->capents = s->capents ? s->capents * 2 : 64;
+		s->ents = xreallocarray(s->ents, s->capents, sizeof(*s->ents));
+	}
+	s->ents[s->nents++] = e;
+}
+
+static int
+cmp_entry_uid(const void *a, const void *b)
+{
+	const struct md_entry *x = a, *y = b;
+
+	return (x->uid > y->uid) - (x->uid < y->uid);
+}
+
+static int
+deliver(struct md_store *s, struct md_append *a, int *touched,
+    struct buf *err)
+{
+	int subdir = (a->flags & MSG_SEEN) ? MD_SUBDIR_CUR : MD_SUBDIR_NEW;
+	char *from = md_tmp_path(s, a->base);
+	char *to = md_subpath(s->dir, subdir, a->base);
+	int rc = rename(from, to);
+
+	if (rc != 0)
+		md_err(err, s->mbox, from, "rename to %s: %s", to,
+		    strerror(errno));
+	else {
+		touched[subdir] = 1;
+		remember(s, a, subdir);
+	}
+	free(from);
+	free(to);
+	return rc;
+}
+
+static int
+sync_touched(struct md_store *s, const int *touched, struct buf *err)
+{
+	for (int sub = MD_SUBDIR_CUR; sub <= MD_SUBDIR_NEW; sub++) {
+		char *dir = md_subpath(s->dir, sub, NULL);
+		int rc = touched[sub] ? md_fsync_dir(dir, s->mbox, err) : 0;
+
+		free(dir);
+		if (rc != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+make_durable(struct md_store *s, struct buf *err)
+{
+	if (md_uid_save(s, 0, err) != 0)
+		return -1;
+	if (s->fsync && syncfs(s->dirfd) != 0) {
+		md_syserr(err, s->mbox, s->dir, "syncfs");
+		return -1;
+	}
+	return 0;
+}
+
+int
+md_commit(struct store *st, uint32_t **uids, size_t *nuids, struct buf *err)
+{
+	struct md_store *s = (struct md_store *)st;
+	int touched[2] = { 0, 0 };
+	size_t done = 0;
+	int rc;
+
+	*uids = NULL;
+	*nuids = 0;
+	if (s->mbox == NULL || s->nqueue == 0)
+		return 0;
+	rc = make_durable(s, err);
+	while (rc == 0 && done < s->nqueue)
+		if ((rc = deliver(s, s->queue[done], touched, err)) == 0)
+			done++;
+	if (rc == 0 && s->fsync)
+		rc = sync_touched(s, touched, err);
+	if (rc == 0) {
+		*uids = xreallocarray(NULL, s->nqueue, sizeof(**uids));
+		for (size_t i = 0; i < s->nqueue; i++)
+			(*uids)[i] = s->queue[i]->uid;
+		*nuids = s->nqueue;
+	}
+	if (s->nents > 1)
+		qsort(s->ents, s->nents, sizeof(*s->ents), cmp_entry_uid);
+	md_queue_release(s, done);
+	return rc;
+}

@@ -1,0 +1,255 @@
+/*
+ * maildir_deliver: appends. A message is written to tmp/ under its final
+ * name "<unique>,U=<uid>:2,<flags>" (the UID is chosen at begin and
+ * reported as planned), converted from CRLF to LF on the way. commit()
+ * then makes the whole batch durable:
+ *
+ *   1. .uidvalidity gets the new last UID (written, not yet synced);
+ *   2. one syncfs() makes every tmp/ file and .uidvalidity durable;
+ *   3. each file is renamed into new/ (no \Seen) or cur/;
+ *   4. cur/ and new/ are fsync'd once each.
+ *
+ * A crash before 3 leaves only tmp/ files (removed after 36 hours); a
+ * crash after 3 leaves whole files, never partial ones, and their UIDs
+ * are already recorded, so they are never handed out again.
+ */
+#include "maildir/maildir_int.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* The standard Maildir rule for abandoned deliveries. */
+#define MD_TMP_MAX_AGE (36 * 60 * 60)
+
+char *
+md_tmp_path(const struct md_store *s, const char *base)
+{
+	struct buf b = BUF_INIT;
+
+	buf_addf(&b, "%s/tmp/%s", s->dir, base);
+	return buf_detach(&b);
+}
+
+void
+md_append_free(struct md_append *a)
+{
+	if (a->fd >= 0)
+		close(a->fd);
+	free(a->base);
+	buf_free(&a->out);
+	free(a);
+}
+
+static int
+open_tmp(struct md_store *s, struct md_append *a, struct buf *err)
+{
+	char *path = md_tmp_path(s, a->base);
+
+	a->fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (a->fd < 0 || fchmod(a->fd, 0600) != 0) {
+		md_syserr(err, s->mbox, path, "create");
+		if (a->fd >= 0)
+			unlink(path);
+		free(path);
+		return -1;
+	}
+	free(path);
+	return 0;
+}
+
+int
+md_append_begin(struct store *st, const struct msg_meta *meta,
+    struct store_append **out, uint32_t *planned_uid, struct buf *err)
+{
+	struct md_store *s = (struct md_store *)st;
+	struct md_append *a;
+	char *unique;
+
+	if (s->mbox == NULL) {
+		md_err(err, NULL, NULL, "append: no mailbox is open");
+		return -1;
+	}
+	if (s->lastuid == UINT32_MAX) {
+		md_err(err, s->mbox, NULL, "append: UIDs exhausted");
+		return -1;
+	}
+	a = xcalloc(1, sizeof(*a));
+	a->s = s;
+	a->uid = ++s->lastuid;
+	a->flags = meta->flags & MSG_ALL_FLAGS;
+	a->date = meta->date;
+	unique = md_unique_base(s);
+	a->base = md_name_with(unique, a->uid, a->flags);
+	free(unique);
+	if (open_tmp(s, a, err) != 0) {
+		md_append_free(a);
+		return -1;
+	}
+	s->nbusy++;
+	*planned_uid = a->uid;
+	*out = (struct store_append *)a;
+	return 0;
+}
+
+static int
+write_all(struct md_append *a, const char *p, size_t n, struct buf *err)
+{
+	while (n > 0) {
+		ssize_t w = write(a->fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			char *path = md_tmp_path(a->s, a->base);
+
+			md_syserr(err, a->s->mbox, path, "write");
+			free(path);
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+		a->size += (uint64_t)w;
+	}
+	return 0;
+}
+
+/* CRLF -> LF; a CR that ends a chunk waits to see the next byte. */
+int
+md_append_write(struct store_append *sa, const char *p, size_t n,
+    struct buf *err)
+{
+	struct md_append *a = (struct md_append *)sa;
+	const char *end = p + n, *cr;
+
+	buf_reset(&a->out);
+	if (a->pending_cr && n > 0) {
+		a->pending_cr = 0;
+		if (*p != '\n')
+			buf_addc(&a->out, '\r');
+	}
+	while (p < end && (cr = memchr(p, '\r', (size_t)(end - p))) != NULL) {
+		buf_add(&a->out, p, (size_t)(cr - p));
+		if (cr + 1 == end)
+			a->pending_cr = 1;
+		else if (cr[1] != '\n')
+			buf_addc(&a->out, '\r');
+		p = cr + 1;
+	}
+	buf_add(&a->out, p, (size_t)(end - p));
+	return write_all(a, a->out.data, a->out.len, err);
+}
+
+static int
+queue_push(struct md_store *s, struct md_append *a)
+{
+	if (s->nqueue == s->capqueue) {
+		s->capqueue = s->capqueue ? s->capqueue * 2 : 32;
+		s->queue = xreallocarray(s->queue, s->capqueue,
+		    sizeof(*s->queue));
+	}
+	s->queue[s->nqueue++] = a;
+	return 0;
+}
+
+int
+md_append_finish(struct store_append *sa, struct buf *err)
+{
+	struct md_append *a = (struct md_append *)sa;
+	struct timespec times[2];
+	char *path = md_tmp_path(a->s, a->base);
+	int rc = -1;
+
+	if (a->pending_cr && write_all(a, "\r", 1, err) != 0)
+		goto out;
+	a->pending_cr = 0;
+	times[0].tv_sec = times[1].tv_sec = (time_t)a->date;
+	times[0].tv_nsec = times[1].tv_nsec = 0;
+	/* The arrival date lives in the file's mtime, as for mbsync. */
+	if (a->date > 0 && futimens(a->fd, times) != 0) {
+		md_syserr(err, a->s->mbox, path, "set time");
+		goto out;
+	}
+	if (close(a->fd) != 0) {
+		a->fd = -1;
+		md_syserr(err, a->s->mbox, path, "close");
+		goto out;
+	}
+	a->fd = -1;
+	rc = 0;
+out:
+	a->s->nbusy--;
+	if (rc == 0)
+		queue_push(a->s, a);
+	else {
+		unlink(path);
+		md_append_free(a);
+	}
+	free(path);
+	return rc;
+}
+
+void
+md_append_cancel(struct store_append *sa)
+{
+	struct md_append *a = (struct md_append *)sa;
+	char *path = md_tmp_path(a->s, a->base);
+
+	a->s->nbusy--;
+	unlink(path);
+	free(path);
+	md_append_free(a);
+}
+
+/*
+ * Release the queue. Appends from index delivered on were not renamed
+ * into cur/ or new/, so their tmp/ files go too.
+ */
+void
+md_queue_release(struct md_store *s, size_t delivered)
+{
+	for (size_t i = 0; i < s->nqueue; i++) {
+		if (i >= delivered) {
+			char *path = md_tmp_path(s, s->queue[i]->base);
+
+			unlink(path);
+			free(path);
+		}
+		md_append_free(s->queue[i]);
+	}
+	free(s->queue);
+	s->queue = NULL;
+	s->nqueue = s->capqueue = 0;
+}
+
+/* Remove deliveries abandoned long ago (by a crash, ours or others'). */
+void
+md_clean_tmp(struct md_store *s)
+{
+	char *dir = md_join(s->dir, "tmp");
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	struct stat st;
+	time_t now = time(NULL);
+
+	while (d != NULL && (de = readdir(d)) != NULL) {
+		/* ctime: an append sets mtime to the arrival date. */
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW)
+		    != 0 || !S_ISREG(st.st_mode) ||
+		    now - st.st_ctime < MD_TMP_MAX_AGE)
+			continue;
+		log_info(s->base.lg, "maildir %s: removing stale %s/%s",
+		    s->mbox, dir, de->d_name);
+		if (unlinkat(dirfd(d), de->d_name, 0) != 0 && errno != ENOENT)
+			log_warn(s->base.lg, "maildir %s: %s/%s: unlink: %s",
+			    s->mbox, dir, de->d_name, strerror(errno));
+	}
+	if (d != NULL)
+		closedir(d);
+	free(dir);
+}

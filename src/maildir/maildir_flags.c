@@ -1,0 +1,153 @@
+/*
+ * maildir_flags: flag changes (renames into cur/ with a new info part)
+ * and expunges (unlink). Both follow a message another mail reader
+ * renamed meanwhile (md_locate) and report STORE_GONE for one that was
+ * deleted, so a concurrent reader never makes a batch fail.
+ */
+#include "maildir/maildir_int.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* After ENOENT: follow the message, or report it gone. */
+static int
+follow(struct md_store *s, struct md_entry *e, int *gone, struct buf *err)
+{
+	int found;
+
+	*gone = 0;
+	if (md_locate(s, e, &found, err) != 0)
+		return -1;
+	if (!found) {
+		log_debug(s->base.lg, "maildir %s: UID %u is gone", s->mbox,
+		    e->uid);
+		md_forget(s, e);
+		*gone = 1;
+	}
+	return 0;
+}
+
+/* 1 done, 0 retry (the file moved), -1 failed. */
+static int
+rename_flags(struct md_store *s, struct md_entry *e, unsigned add,
+    unsigned del, struct buf *err)
+{
+	unsigned flags = (e->flags | add) & ~del;
+	char *name = md_name_with(e->name, e->uid, flags);
+	char *from, *to;
+	int rc = 1;
+
+	if (flags == e->flags) {
+		free(name);
+		return 1;
+	}
+	from = md_subpath(s->dir, e->subdir, e->name);
+	to = md_subpath(s->dir, MD_SUBDIR_CUR, name);
+	if (rename(from, to) == 0) {
+		free(e->name);
+		e->name = name;
+		name = NULL;
+		e->flags = flags;
+		e->subdir = MD_SUBDIR_CUR;
+	} else if (errno == ENOENT)
+		rc = 0;
+	else {
+		md_err(err, s->mbox, from, "rename to %s: %s", to,
+		    strerror(errno));
+		rc = -1;
+	}
+	free(name);
+	free(from);
+	free(to);
+	return rc;
+}
+
+static int
+flag_one(struct md_store *s, uint32_t uid, unsigned add, unsigned del,
+    struct buf *err)
+{
+	struct md_entry *e = md_find(s, uid);
+	int gone, rc;
+
+	for (int tries = 0; e != NULL && tries < 3; tries++) {
+		if ((rc = rename_flags(s, e, add, del, err)) != 0)
+			return rc > 0 ? STORE_OK : STORE_FAILED;
+		if (follow(s, e, &gone, err) != 0)
+			return STORE_FAILED;
+		if (gone)
+			return STORE_GONE;
+	}
+	if (e == NULL)
+		return STORE_GONE;
+	md_err(err, s->mbox, e->name, "keeps being renamed; giving up");
+	return STORE_FAILED;
+}
+
+int
+md_set_flags(struct store *st, const uint32_t *uids, size_t n, unsigned add,
+    unsigned del, int *results, struct buf *err)
+{
+	struct md_store *s = (struct md_store *)st;
+	int rc = 0;
+
+	if (s->mbox == NULL) {
+		md_err(err, NULL, NULL, "set flags: no mailbox is open");
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		results[i] = flag_one(s, uids[i], add & MSG_ALL_FLAGS,
+		    del & MSG_ALL_FLAGS, err);
+		if (results[i] == STORE_FAILED)
+			rc = -1;
+	}
+	return rc;
+}
+
+static int
+expunge_one(struct md_store *s, uint32_t uid, struct buf *err)
+{
+	struct md_entry *e = md_find(s, uid);
+	int gone;
+
+	for (int tries = 0; e != NULL && tries < 3; tries++) {
+		char *path = md_subpath(s->dir, e->subdir, e->name);
+		int rc = unlink(path), saved = errno;
+
+		if (rc != 0 && saved != ENOENT)
+			md_syserr(err, s->mbox, path, "unlink");
+		free(path);
+		if (rc == 0) {
+			md_forget(s, e);
+			return STORE_OK;
+		}
+		if (saved != ENOENT || follow(s, e, &gone, err) != 0)
+			return STORE_FAILED;
+		if (gone)
+			return STORE_GONE;
+	}
+	if (e == NULL)
+		return STORE_GONE;
+	md_err(err, s->mbox, e->name, "keeps being renamed; giving up");
+	return STORE_FAILED;
+}
+
+int
+md_expunge(struct store *st, const uint32_t *uids, size_t n, int *results,
+    struct buf *err)
+{
+	struct md_store *s = (struct md_store *)st;
+	int rc = 0;
+
+	if (s->mbox == NULL) {
+		md_err(err, NULL, NULL, "expunge: no mailbox is open");
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		results[i] = expunge_one(s, uids[i], err);
+		if (results[i] == STORE_FAILED)
+			rc = -1;
+	}
+	return rc;
+}

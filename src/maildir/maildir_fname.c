@@ -1,0 +1,172 @@
+/*
+ * maildir_fname: Maildir file names as twinbox and mbsync write them,
+ * "<unique>,U=<uid>:2,<flags>", and as others may have left them. The
+ * unique part (up to the first ',' or ':') never changes once a message
+ * exists, so it identifies a file across renames by other mail readers.
+ * Parsing never fails: an odd name simply has no UID or no flags.
+ */
+#include "maildir/maildir_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+/* The part before the info delimiter ':'. */
+static size_t
+base_len(const char *name)
+{
+	return strcspn(name, ":");
+}
+
+/* The value of a ",<key>=<digits>" field of the base part; -1 if none. */
+static int
+field_value(const char *name, const char *key, uint64_t max, uint64_t *out)
+{
+	size_t blen = base_len(name), klen = strlen(key);
+	const char *p = name;
+	uint64_t v = 0;
+	size_t digits = 0;
+
+	while ((p = strstr(p, key)) != NULL && (size_t)(p - name) < blen) {
+		const char *d = p + klen;
+
+		for (v = 0, digits = 0; d[digits] >= '0' && d[digits] <= '9' &&
+		    v <= max; digits++)
+			v = v * 10 + (uint64_t)(d[digits] - '0');
+		if (digits > 0 && v <= max && (d[digits] == ',' ||
+		    d[digits] == ':' || d[digits] == '\0')) {
+			*out = v;
+			return 0;
+		}
+		p += klen;
+	}
+	return -1;
+}
+
+uint32_t
+md_name_uid(const char *name)
+{
+	uint64_t v;
+
+	if (field_value(name, ",U=", UINT32_MAX, &v) != 0)
+		return 0;
+	return (uint32_t)v;
+}
+
+int
+md_name_size(const char *name, uint64_t *size)
+{
+	return field_value(name, ",S=", UINT64_MAX / 100, size);
+}
+
+/* The flag letters of a ":2," info, or NULL for any other info. */
+static const char *
+info_flags(const char *name)
+{
+	const char *info = strchr(name, ':');
+
+	if (info == NULL || info[1] != '2' || info[2] != ',')
+		return NULL;
+	return info + 3;
+}
+
+unsigned
+md_name_flags(const char *name)
+{
+	const char *f = info_flags(name), *pos;
+	unsigned flags = 0;
+
+	for (; f != NULL && *f != '\0'; f++)
+		if ((pos = strchr(msg_flag_letters, *f)) != NULL)
+			flags |= 1u << (pos - msg_flag_letters);
+	return flags;
+}
+
+size_t
+md_name_unique_len(const char *name)
+{
+	return strcspn(name, ",:");
+}
+
+/* Copy the base part without any ",U=<digits>" field. */
+static void
+add_base_without_uid(struct buf *b, const char *name)
+{
+	size_t blen = base_len(name);
+
+	for (size_t i = 0; i < blen; i++) {
+		if (strncmp(name + i, ",U=", 3) == 0) {
+			size_t j = i + 3;
+
+			while (j < blen && name[j] >= '0' && name[j] <= '9')
+				j++;
+			if (j == blen || name[j] == ',') {
+				i = j - 1;
+				continue;
+			}
+		}
+		buf_addc(b, name[i]);
+	}
+}
+
+/*
+ * The name with uid and the system flags replaced. Other letters of a
+ * ":2," info (keywords, unknown flags) are kept; the result is sorted in
+ * ASCII order as the Maildir specification asks.
+ */
+char *
+md_name_with(const char *name, uint32_t uid, unsigned flags)
+{
+	const char *old = info_flags(name);
+	struct buf b = BUF_INIT;
+	char keep[128] = { 0 };
+
+	for (int i = 0; i < MSG_FLAG_COUNT; i++)
+		if (flags & (1u << i))
+			keep[(int)msg_flag_letters[i]] = 1;
+	for (; old != NULL && *old != '\0'; old++)
+		if (*old > ' ' && *old < 0x7f && *old != '/' &&
+		    strchr(msg_flag_letters, *old) == NULL)
+			keep[(int)*old] = 1;
+	add_base_without_uid(&b, name);
+	buf_addf(&b, ",U=%u:2,", (unsigned)uid);
+	for (int c = 0; c < 128; c++)
+		if (keep[c])
+			buf_addc(&b, (char)c);
+	return buf_detach(&b);
+}
+
+/* The usual "<seconds>.M<usec>P<pid>Q<n>.<host>", host made safe. */
+char *
+md_unique_base(struct md_store *s)
+{
+	struct timeval tv;
+	char host[256] = "localhost";
+	struct buf b = BUF_INIT;
+
+	gettimeofday(&tv, NULL);
+	if (gethostname(host, sizeof(host) - 1) != 0)
+		strcpy(host, "localhost");
+	host[sizeof(host) - 1] = '\0';
+	buf_addf(&b, "%lld.M%06ldP%ldQ%u.", (long long)tv.tv_sec,
+	    (long)tv.tv_usec, (long)getpid(), ++s->name_counter);
+	for (const char *h = host; *h; h++) {
+		if (*h == '/' || *h == ':' || *h == ',' || *h == '\\')
+			buf_addf(&b, "\\%03o", (unsigned char)*h);
+		else
+			buf_addc(&b, *h);
+	}
+	return buf_detach(&b);
+}
+
+/* The name with a ",U=<uid>" field and the info left exactly as found. */
+char *
+md_name_set_uid(const char *name, uint32_t uid)
+{
+	struct buf b = BUF_INIT;
+
+	add_base_without_uid(&b, name);
+	buf_addf(&b, ",U=%u%s", (unsigned)uid, name + base_len(name));
+	return buf_detach(&b);
+}

@@ -1,0 +1,151 @@
+/*
+ * maildir_int: the parts of the Maildir store shared between its files.
+ * Nothing outside src/maildir/ includes this header.
+ *
+ * Contract:
+ *  - struct md_store owns every string and array it points to; md_close()
+ *    releases what belongs to the open mailbox, md_store_free() the rest.
+ *  - While a mailbox is open, uvfd is an open descriptor of its
+ *    .uidvalidity file holding an exclusive open-file-description lock, so
+ *    no other twinbox or mbsync assigns UIDs in that mailbox meanwhile, and
+ *    lastuid in memory is the authority: it is never below the value on
+ *    disk, and every UID handed out (scan renames, planned appends) is at
+ *    most lastuid.
+ *  - ents is sorted by uid, holds unique uids, and remembers the file name
+ *    each message had when last seen (it may be stale: a mail reader can
+ *    rename or delete files at any time; md_locate() finds them again).
+ *  - Error texts are one line: "maildir <mailbox>: <file>: <what>: <errno>".
+ */
+#ifndef TWINBOX_MAILDIR_INT_H
+#define TWINBOX_MAILDIR_INT_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "buf.h"
+#include "log.h"
+#include "maildir/maildir.h"
+#include "store.h"
+
+#define MD_SUBDIR_CUR 0
+#define MD_SUBDIR_NEW 1
+
+/* One message file as last seen. */
+struct md_entry {
+	char *name;		/* base name inside cur/ or new/ */
+	uint32_t uid;
+	unsigned flags;
+	int subdir;		/* MD_SUBDIR_CUR or MD_SUBDIR_NEW */
+	uint64_t size;
+	int64_t mtime;
+};
+
+/* One append in progress or finished and waiting for commit(). */
+struct md_append {
+	struct md_store *s;
+	int fd;			/* -1 once finished */
+	char *base;		/* final base name, also its name in tmp/ */
+	uint32_t uid;
+	unsigned flags;
+	int64_t date;
+	int pending_cr;		/* a CR ended the previous chunk */
+	uint64_t size;		/* bytes written to the file */
+	struct buf out;		/* converted bytes of the current chunk */
+};
+
+struct md_store {
+	struct store base;
+	char *path;		/* NULL: only INBOX exists */
+	char *inbox;
+	enum maildir_subfolders subfolders;
+	int fsync;
+	unsigned name_counter;	/* makes unique names unique per process */
+
+	/* The open mailbox, or mbox == NULL. */
+	char *mbox;
+	char *dir;
+	int uvfd;
+	int dirfd;		/* the mailbox directory, for syncfs() */
+	uint32_t uidvalidity;
+	uint32_t lastuid;
+	int uid_fresh;		/* .uidvalidity was just created */
+	struct md_entry *ents;
+	size_t nents;
+	size_t capents;
+	struct md_append **queue;	/* finished, not yet committed */
+	size_t nqueue;
+	size_t capqueue;
+	size_t nbusy;		/* begun and not yet finished or cancelled */
+};
+
+/* maildir_fs.c: errors, paths, directories. */
+void md_err(struct buf *err, const char *mbox, const char *file,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void md_syserr(struct buf *err, const char *mbox, const char *file,
+    const char *what);
+char *md_join(const char *dir, const char *name);
+char *md_subpath(const char *dir, int subdir, const char *name);
+const char *md_subdir_name(int subdir);
+int md_is_maildir(const char *dir);
+int md_mkdirs(const char *path, const char *mbox, struct buf *err);
+int md_make_maildir_under(const char *root, const char *rel,
+    const char *mbox, int maildirpp_folder, struct buf *err);
+int md_fsync_dir(const char *dir, const char *mbox, struct buf *err);
+int md_dir_is_empty(const char *dir, const char *mbox, int *empty,
+    struct buf *err);
+
+/* maildir_names.c: canonical names <-> directories. */
+int md_check_name(const char *name, enum maildir_subfolders style,
+    struct buf *err);
+int md_mbox_dir(const struct md_store *s, const char *name, char **dir,
+    char **root, char **rel, struct buf *err);
+
+/* maildir_list.c */
+int md_list(struct md_store *s, struct strlist *names, struct buf *err);
+
+/* maildir_fname.c: file names "<unique>,U=<uid>:2,<flags>". */
+uint32_t md_name_uid(const char *name);
+unsigned md_name_flags(const char *name);
+int md_name_size(const char *name, uint64_t *size);
+size_t md_name_unique_len(const char *name);
+char *md_name_with(const char *name, uint32_t uid, unsigned flags);
+char *md_name_set_uid(const char *name, uint32_t uid);
+char *md_unique_base(struct md_store *s);
+
+/* maildir_uid.c: .uidvalidity. */
+int md_uid_open(struct md_store *s, struct buf *err);
+int md_uid_save(struct md_store *s, int sync, struct buf *err);
+
+/* maildir_scan.c */
+int md_scan(struct md_store *s, struct buf *err);
+struct md_entry *md_find(struct md_store *s, uint32_t uid);
+int md_locate(struct md_store *s, struct md_entry *e, int *found,
+    struct buf *err);
+void md_entries_free(struct md_store *s);
+void md_forget(struct md_store *s, struct md_entry *e);
+
+/* maildir_fetch.c */
+int md_fetch(struct store *st, const uint32_t *uids, size_t n,
+    const struct msg_sink *sink, struct buf *err);
+
+/* maildir_deliver.c */
+int md_append_begin(struct store *st, const struct msg_meta *meta,
+    struct store_append **out, uint32_t *planned_uid, struct buf *err);
+int md_append_write(struct store_append *sa, const char *p, size_t n,
+    struct buf *err);
+int md_append_finish(struct store_append *sa, struct buf *err);
+void md_append_cancel(struct store_append *sa);
+int md_commit(struct store *st, uint32_t **uids, size_t *nuids,
+    struct buf *err);
+void md_append_free(struct md_append *a);
+void md_queue_release(struct md_store *s, size_t delivered);
+char *md_tmp_path(const struct md_store *s, const char *base);
+void md_clean_tmp(struct md_store *s);
+
+/* maildir_flags.c */
+int md_set_flags(struct store *st, const uint32_t *uids, size_t n,
+    unsigned add, unsigned del, int *results, struct buf *err);
+int md_expunge(struct store *st, const uint32_t *uids, size_t n,
+    int *results, struct buf *err);
+
+#endif

@@ -1,0 +1,274 @@
+/*
+ * maildir_store: the store_ops table of the Maildir store, and the
+ * mailbox-level operations (create, remove, open, scan). See maildir.h
+ * for the public contract and maildir_int.h for the internal one.
+ */
+#include "maildir/maildir_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void
+md_close(struct md_store *s)
+{
+	if (s->nbusy > 0)
+		log_warn(s->base.lg, "maildir %s: closing with %zu unfinished "
+		    "appends", s->mbox, s->nbusy);
+	md_queue_release(s, 0);
+	md_entries_free(s);
+	if (s->uvfd >= 0)
+		close(s->uvfd);
+	if (s->dirfd >= 0)
+		close(s->dirfd);
+	s->uvfd = s->dirfd = -1;
+	free(s->mbox);
+	free(s->dir);
+	s->mbox = s->dir = NULL;
+}
+
+static int
+op_list(struct store *st, struct strlist *names, struct buf *err)
+{
+	return md_list((struct md_store *)st, names, err);
+}
+
+static int
+op_create(struct store *st, const char *mbox, struct buf *err)
+{
+	struct md_store *s = (struct md_store *)st;
+	char *dir, *root, *rel;
+	int rc = 0, marker;
+
+	if (md_mbox_dir(s, mbox, &dir, &root, &rel, err) != 0)
+		return -1;
+	marker = s->subfolders == MAILDIR_SUB_MAILDIRPP && rel != NULL;
+	if (!md_is_maildir(dir))
+		rc = md_make_maildir_under(root, rel, mbox, marker, err);
+	if (rc == 0)
+		log_verbose(s->base.lg, "maildir %s: created %s", mbox, dir);
+	free(dir);
+	free(root);
+	free(rel);
+	return rc;
+}
+
+static int
+check_empty(const char *dir, const char *mbox, struct buf *err)
+{
+	static const char *const parts[] = { "cur", "new", "tmp" };
+	int empty = 1;
+
+	for (size_t i = 0; i < 3 && empty; i++) {
+		char *sub = md_join(dir, parts[i]);
+		int rc = md_dir_is_empty(sub, mbox, &empty, err);
+
+		if (rc == 0 && !empty)
+			md_err(err, mbox, sub, "not empty; refusing to "
+			    "remove the mailbox");
+		free(sub);
+		if (rc != 0)
+			return -1;
+	}
+	return empty ? 0 : -1;
+}
+
+static int
+remove_parts(const char *dir, const char *mbox, struct buf *err)
+{
+	static const char *const files[] = { ".uidvalidity", "maildirfolder" };
+	static const char *const dirs[] = { "cur", "new", "tmp" };
+
+	for (size_t i = 0; i < 2; i++) {
+		char *p = md_join(dir, files[i]);
+		int rc = unlink(p);
+
+		if (rc != 0 && errno != ENOENT)
+			md_syserr(err, mbox, p, "unlink");
+		free(p);
+		if (rc != 0 && errno != ENOENT)
+			return -1;
+	}
+	for (size_t i = 0; i < 3; i++) {
+		char *p = md_join(dir, dirs[i]);
+		int rc = rmdir(p);
+
+		if (rc != 0)
+			md_syserr(err, mbox, p, "rmdir");
+		free(p);
+		if (rc != 0)
+			return -1;
+	}
+	/* Subfolders or foreign files may keep the directory itself. */
+	return 0;
+}
+
+static int
+op_remove(struct store *st, const char *mbox, struct buf *err)
+{
+	struct md_store *s = (struct md_store *)st;
+	char *dir;
+	int rc = -1;
+
+	if (md_mbox_dir(s, mbox, &dir, NULL, NULL, err) != 0)
+		return -1;
+	if (strcmp(mbox, "INBOX") == 0)
+		md_err(err, mbox, dir, "INBOX cannot be removed");
+	else if (!md_is_maildir(dir))
+		md_err(err, mbox, dir, "no such mailbox");
+	else {
+		if (s->mbox != NULL && strcmp(s->mbox, mbox) == 0)
+			md_close(s);
+		if (check_empty(dir, mbox, err) == 0 &&
+		    remove_parts(dir, mbox, err) == 0) {
+			rmdir(dir);
+			rc = 0;
+		}
+	}
+	free(dir);
+	return rc;
+}
+
+static int
+check_complete(const char *dir, const char *mbox, struct buf *err)
+{
+	static const char *const parts[] = { "cur", "new", "tmp" };
+
+	for (size_t i = 0; i < 3; i++) {
+		char *p = md_join(dir, parts[i]);
+		int fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+		if (fd < 0)
+			md_syserr(err, mbox, p, "not a mailbox");
+		else
+			close(fd);
+		free(p);
+		if (fd < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+op_open(struct store *st, const char *mbox, struct mbox_status *status,
+    struct buf *err)
+{
+	struct md_store *s = (struct md_store *)st;
+	char *dir;
+
+	md_close(s);
+	if (md_mbox_dir(s, mbox, &dir, NULL, NULL, err) != 0)
+		return -1;
+	s->mbox = xstrdup(mbox);
+	s->dir = dir;
+	if (check_complete(dir, mbox, err) != 0)
+		goto fail;
+	s->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (s->dirfd < 0) {
+		md_syserr(err, mbox, dir, "open");
+		goto fail;
+	}
+	if (md_uid_open(s, err) != 0)
+		goto fail;
+	md_clean_tmp(s);
+	memset(status, 0, sizeof(*status));
+	status->uidvalidity = s->uidvalidity;
+	status->uidnext = s->lastuid + 1;
+	return 0;
+fail:
+	md_close(s);
+	return -1;
+}
+
+static int
+op_scan(struct store *st, struct msg_list *out, struct buf *err)
+{
+	struct md_store *s = (struct md_store *)st;
+
+	if (s->mbox == NULL) {
+		md_err(err, NULL, NULL, "scan: no mailbox is open");
+		return -1;
+	}
+	if (md_scan(s, err) != 0)
+		return -1;
+	for (size_t i = 0; i < s->nents; i++) {
+		const struct md_entry *e = &s->ents[i];
+		struct msg_meta m = { .uid = e->uid, .flags = e->flags,
+		    .size = e->size, .date = e->mtime };
+
+		msg_list_add(out, &m);
+	}
+	return 0;
+}
+
+static void
+op_free(struct store *st)
+{
+	struct md_store *s = (struct md_store *)st;
+
+	if (s == NULL)
+		return;
+	md_close(s);
+	free(s->path);
+	free(s->inbox);
+	free(s);
+}
+
+static const struct store_ops maildir_ops = {
+	.kind = "maildir",
+	.list = op_list,
+	.create = op_create,
+	.remove = op_remove,
+	.open = op_open,
+	.scan = op_scan,
+	.fetch = md_fetch,
+	.append_begin = md_append_begin,
+	.append_write = md_append_write,
+	.append_finish = md_append_finish,
+	.append_cancel = md_append_cancel,
+	.commit = md_commit,
+	.set_flags = md_set_flags,
+	.expunge = md_expunge,
+	.free = op_free,
+};
+
+/* A configured directory without trailing slashes ("/" stays "/"). */
+static char *
+clean_dir(const char *p)
+{
+	size_t n = strlen(p);
+
+	while (n > 1 && p[n - 1] == '/')
+		n--;
+	return xstrndup(p, n);
+}
+
+struct store *
+maildir_store_new(const struct maildir_options *opt, const struct logger *lg,
+    struct buf *err)
+{
+	struct md_store *s;
+
+	if (opt == NULL || ((opt->path == NULL || *opt->path == '\0') &&
+	    (opt->inbox == NULL || *opt->inbox == '\0'))) {
+		buf_setf(err, "maildir: neither Path nor Inbox is set");
+		return NULL;
+	}
+	s = xcalloc(1, sizeof(*s));
+	s->base.ops = &maildir_ops;
+	s->base.lg = lg;
+	s->subfolders = opt->subfolders;
+	s->fsync = opt->fsync;
+	s->uvfd = s->dirfd = -1;
+	if (opt->path != NULL && *opt->path != '\0')
+		s->path = clean_dir(opt->path);
+	if (opt->inbox != NULL && *opt->inbox != '\0')
+		s->inbox = clean_dir(opt->inbox);
+	else if (s->subfolders == MAILDIR_SUB_MAILDIRPP)
+		s->inbox = xstrdup(s->path);
+	else
+		s->inbox = md_join(s->path, "INBOX");
+	return &s->base;
+}

@@ -1,0 +1,140 @@
+/*
+ * maildir_uid: the .uidvalidity file of a mailbox, in mbsync's format:
+ * two decimal lines, UIDVALIDITY then the last UID handed out. The file
+ * is locked (an open-file-description lock, which also excludes mbsync's
+ * fcntl lock) for as long as the mailbox is open, without waiting, so the last UID kept in
+ * memory stays the truth. It is rewritten in place as mbsync does: the
+ * contents are a few bytes inside one disk sector.
+ */
+#include "maildir/maildir_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static int
+open_uidfile(const char *path, const char *mbox, struct buf *err)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0600);
+
+	if (fd >= 0) {
+		if (fchmod(fd, 0600) == 0)
+			return fd;
+		md_syserr(err, mbox, path, "chmod");
+		close(fd);
+		return -1;
+	}
+	if (errno == EEXIST)
+		fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		md_syserr(err, mbox, path, "open");
+	return fd;
+}
+
+/*
+ * Never wait: a second store of this process opening the same mailbox
+ * would wait for itself. A mailbox busy with another sync is an error.
+ */
+static int
+lock_uidfile(int fd, const char *path, const char *mbox, struct buf *err)
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+
+	if (fcntl(fd, F_OFD_SETLK, &fl) == 0)
+		return 0;
+	if (errno == EAGAIN || errno == EACCES)
+		md_err(err, mbox, path, "locked by another process (mbsync or "
+		    "twinbox syncing this mailbox)");
+	else
+		md_syserr(err, mbox, path, "lock");
+	return -1;
+}
+
+/* Strictly "<digits>\n<digits>\n": anything else is not ours to guess. */
+static int
+parse_uidfile(const char *text, uint32_t *validity, uint32_t *last)
+{
+	unsigned long long v[2];
+	const char *p = text;
+	char *end;
+
+	for (int i = 0; i < 2; i++) {
+		if (*p < '0' || *p > '9')
+			return -1;
+		errno = 0;
+		v[i] = strtoull(p, &end, 10);
+		if (errno != 0 || *end != '\n' || v[i] > UINT32_MAX)
+			return -1;
+		p = end + 1;
+	}
+	if (*p != '\0' || v[0] == 0)
+		return -1;
+	*validity = (uint32_t)v[0];
+	*last = (uint32_t)v[1];
+	return 0;
+}
+
+static int
+read_uidfile(struct md_store *s, const char *path, struct buf *err)
+{
+	char text[128];
+	ssize_t n = pread(s->uvfd, text, sizeof(text) - 1, 0);
+
+	if (n < 0) {
+		md_syserr(err, s->mbox, path, "read");
+		return -1;
+	}
+	text[n] = '\0';
+	if (n == 0) {
+		log_info(s->base.lg, "maildir %s: no UIDVALIDITY, creating "
+		    "a new one", s->mbox);
+		s->uidvalidity = (uint32_t)time(NULL);
+		s->lastuid = 0;
+		s->uid_fresh = 1;
+		return md_uid_save(s, 1, err);
+	}
+	if (parse_uidfile(text, &s->uidvalidity, &s->lastuid) != 0) {
+		md_err(err, s->mbox, path, "cannot parse: expected two lines, "
+		    "UIDVALIDITY and the last UID; fix or empty the file");
+		return -1;
+	}
+	return 0;
+}
+
+int
+md_uid_open(struct md_store *s, struct buf *err)
+{
+	char *path = md_join(s->dir, ".uidvalidity");
+	int rc = -1;
+
+	s->uid_fresh = 0;
+	s->uvfd = open_uidfile(path, s->mbox, err);
+	if (s->uvfd >= 0 && lock_uidfile(s->uvfd, path, s->mbox, err) == 0)
+		rc = read_uidfile(s, path, err);
+	free(path);
+	return rc;
+}
+
+int
+md_uid_save(struct md_store *s, int sync, struct buf *err)
+{
+	char text[64];
+	int n = snprintf(text, sizeof(text), "%u\n%u\n",
+	    (unsigned)s->uidvalidity, (unsigned)s->lastuid);
+	char *path;
+
+	if (pwrite(s->uvfd, text, (size_t)n, 0) == n &&
+	    ftruncate(s->uvfd, n) == 0 &&
+	    (!sync || !s->fsync || fdatasync(s->uvfd) == 0))
+		return 0;
+	path = md_join(s->dir, ".uidvalidity");
+	md_syserr(err, s->mbox, path, "write");
+	free(path);
+	return -1;
+}
