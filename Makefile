@@ -73,23 +73,28 @@ run-tests: build-all
 		tests/run-all.sh
 
 $(BUILD)/twinbox: $(BUILD)/src/main.o $(BUILD)/libtwinbox.a
-	$(CC) -o $@ $^ $(LDLIBS_ALL)
+	@echo "  LD      $@"
+	@$(CC) -o $@ $^ $(LDLIBS_ALL)
 
 $(BUILD)/libtwinbox.a: $(LIB_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	@echo "  AR      $@"
+	@ar rcs $@ $^
 
 $(BUILD)/src/%.o: src/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -MMD -MP -c -o $@ $<
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS_ALL) -MMD -MP -c -o $@ $<
 
 $(BUILD)/tests/support/%.o: tests/support/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $(CHECK_CFLAGS) -Itests -MMD -MP -c -o $@ $<
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS_ALL) $(CHECK_CFLAGS) -Itests -MMD -MP -c -o $@ $<
 
 $(BUILD)/tests/%: tests/%.c $(TEST_SUPPORT_OBJ) $(BUILD)/libtwinbox.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $(CHECK_CFLAGS) -Itests -MMD -MP -o $@ $< \
+	@echo "  CCLD    $@"
+	@$(CC) $(CFLAGS_ALL) $(CHECK_CFLAGS) -Itests -MMD -MP -o $@ $< \
 		$(TEST_SUPPORT_OBJ) $(BUILD)/libtwinbox.a $(CHECK_LIBS) \
 		$(LDLIBS_ALL)
 

@@ -12,8 +12,8 @@ log_enabled(const struct logger *lg, enum log_level level)
 }
 
 static void
-log_emit(const struct logger *lg, const char *prefix, const char *fmt,
-    va_list ap)
+log_emit(const struct logger *lg, int is_error, const char *prefix,
+    const char *fmt, va_list ap)
 {
 	struct buf line = BUF_INIT;
 	FILE *out;
@@ -24,7 +24,10 @@ log_emit(const struct logger *lg, const char *prefix, const char *fmt,
 	if (lg != NULL && lg->capture != NULL) {
 		buf_add(lg->capture, line.data, line.len);
 	} else {
-		out = (lg != NULL && lg->out != NULL) ? lg->out : stderr;
+		if (is_error)
+			out = (lg != NULL && lg->err_out) ? lg->err_out : stderr;
+		else
+			out = (lg != NULL && lg->out) ? lg->out : stdout;
 		fwrite(line.data, 1, line.len, out);
 		fflush(out);
 	}
@@ -37,7 +40,7 @@ log_error(const struct logger *lg, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	log_emit(lg, "twinbox: error: ", fmt, ap);
+	log_emit(lg, 1, "twinbox: error: ", fmt, ap);
 	va_end(ap);
 }
 
@@ -49,7 +52,7 @@ log_warn(const struct logger *lg, const char *fmt, ...)
 	if (!log_enabled(lg, LOG_NORMAL))
 		return;
 	va_start(ap, fmt);
-	log_emit(lg, "twinbox: warning: ", fmt, ap);
+	log_emit(lg, 1, "twinbox: warning: ", fmt, ap);
 	va_end(ap);
 }
 
@@ -61,7 +64,7 @@ log_info(const struct logger *lg, const char *fmt, ...)
 	if (!log_enabled(lg, LOG_NORMAL))
 		return;
 	va_start(ap, fmt);
-	log_emit(lg, "", fmt, ap);
+	log_emit(lg, 0, "", fmt, ap);
 	va_end(ap);
 }
 
@@ -73,7 +76,7 @@ log_verbose(const struct logger *lg, const char *fmt, ...)
 	if (!log_enabled(lg, LOG_VERBOSE))
 		return;
 	va_start(ap, fmt);
-	log_emit(lg, "", fmt, ap);
+	log_emit(lg, 0, "", fmt, ap);
 	va_end(ap);
 }
 
@@ -85,6 +88,6 @@ log_debug(const struct logger *lg, const char *fmt, ...)
 	if (!log_enabled(lg, LOG_DEBUG))
 		return;
 	va_start(ap, fmt);
-	log_emit(lg, "debug: ", fmt, ap);
+	log_emit(lg, 0, "debug: ", fmt, ap);
 	va_end(ap);
 }

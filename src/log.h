@@ -5,14 +5,16 @@
  *  - A struct logger is owned by its creator (main.c for the program, a test
  *    for itself) and passed to every module that reports anything; there is
  *    no global logger, so tests can capture output and assert on it.
- *  - A NULL logger is valid and means "errors and warnings to stderr,
- *    nothing else".
+ *  - A NULL logger is valid and means level LOG_NORMAL with the default
+ *    streams.
  *  - Errors and warnings are printed at every level but LOG_QUIET prints
  *    warnings neither; errors are always printed.
  *  - Every message is one line; the logger adds the "twinbox: " prefix (and
  *    "warning: " / "error: ") and the newline.
+ *  - Errors and warnings go to err_out (NULL: stderr), everything else to
+ *    out (NULL: stdout), so that a dry run's plan can be piped.
  *  - When capture is non-NULL, lines are appended there (each ending in
- *    '\n') instead of being written to out.
+ *    '\n') instead of being written to either stream.
  */
 #ifndef TWINBOX_LOG_H
 #define TWINBOX_LOG_H
@@ -30,7 +32,8 @@ enum log_level {
 
 struct logger {
 	enum log_level level;
-	FILE *out;		/* NULL means stderr */
+	FILE *out;		/* information; NULL means stdout */
+	FILE *err_out;		/* errors and warnings; NULL means stderr */
 	struct buf *capture;	/* tests: collect lines here instead */
 };
 

@@ -43,4 +43,9 @@ struct maildir_options {
 struct store *maildir_store_new(const struct maildir_options *opt,
     const struct logger *lg, struct buf *err);
 
+/* The directory of mailbox name (canonical form) in store s, which must be
+ * a Maildir store; *dir is the caller's to free. Refuses unsafe names. */
+int maildir_mailbox_dir(struct store *s, const char *name, char **dir,
+    struct buf *err);
+
 #endif

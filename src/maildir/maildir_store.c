@@ -272,3 +272,15 @@ maildir_store_new(const struct maildir_options *opt, const struct logger *lg,
 		s->inbox = md_join(s->path, "INBOX");
 	return &s->base;
 }
+
+int
+maildir_mailbox_dir(struct store *st, const char *name, char **dir,
+    struct buf *err)
+{
+	if (st->ops != &maildir_ops) {
+		buf_setf(err, "store is not a Maildir store");
+		return -1;
+	}
+	return md_mbox_dir((const struct md_store *)st, name, dir, NULL, NULL,
+	    err);
+}

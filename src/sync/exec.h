@@ -49,7 +49,7 @@ struct exec {
 	const struct mbox_status *status[2];
 	const struct msg_list *scan[2];
 	struct sync_state *state;
-	struct journal *journal;
+	struct journal *journal;	/* NULL: a dry run, state in memory */
 	struct crash_point *crash;	/* may be NULL */
 	const struct logger *lg;
 	const char *box;		/* for messages */

@@ -215,7 +215,10 @@ mem_append_begin(struct store *s, const struct msg_meta *meta,
 	a = xcalloc(1, sizeof(*a));
 	a->ms = ms;
 	a->flags = meta->flags;
-	*planned_uid = 0;
+	*planned_uid = ms->open->uidnext;
+	for (size_t i = 0; i < ms->npending; i++)
+		if (ms->pending[i].box == ms->open)
+			(*planned_uid)++;
 	*out = a;
 	return 0;
 }

@@ -1,0 +1,172 @@
+/* exec: carry out a plan and journal it; see exec.h. State records here,
+ * store batches in exec_store.c. */
+#include "sync/exec.h"
+
+#include <string.h>
+
+int
+exec_record(struct exec *x, const struct journal_rec *rec, struct buf *err)
+{
+	crash_step(x->crash);
+	if (x->journal == NULL)		/* a dry run: memory only */
+		return state_apply(x->state, rec, err);
+	return journal_append(x->journal, rec, err);
+}
+
+static int
+record_pair(struct exec *x, enum journal_kind kind, const struct pair_rec *p,
+    struct buf *err)
+{
+	struct journal_rec rec = { .kind = kind, .pair = *p };
+
+	return exec_record(x, &rec, err);
+}
+
+static int
+record_value(struct exec *x, enum journal_kind kind, enum side side,
+    uint64_t value, struct buf *err)
+{
+	struct journal_rec rec = { .kind = kind, .side = side,
+	    .value = value };
+
+	return exec_record(x, &rec, err);
+}
+
+/* Replace the record named by op->key with op->rec: in place when the UIDs
+ * stay, else by forgetting the old record and adding the new one. */
+static int
+update_pair(struct exec *x, const struct plan_op *op, struct buf *err)
+{
+	const struct pair_rec *cur = state_find_pair(x->state,
+	    op->key[SIDE_FAR], op->key[SIDE_NEAR]);
+	struct pair_rec key = { .uid = { op->key[0], op->key[1] } };
+
+	if (cur == NULL) {
+		buf_setf(err, "plan updates a pair the state does not hold "
+		    "(far UID %u, near UID %u)", op->key[0], op->key[1]);
+		return -1;
+	}
+	if (op->rec.uid[0] != op->key[0] || op->rec.uid[1] != op->key[1]) {
+		if (record_pair(x, JR_PAIR_FORGET, &key, err) != 0)
+			return -1;
+		return record_pair(x, JR_PAIR_NEW, &op->rec, err);
+	}
+	if (cur->flags != op->rec.flags &&
+	    record_pair(x, JR_PAIR_FLAGS, &op->rec, err) != 0)
+		return -1;
+	if (cur->status != op->rec.status &&
+	    record_pair(x, JR_PAIR_STATUS, &op->rec, err) != 0)
+		return -1;
+	return 0;
+}
+
+/* One operation that changes only the state. */
+static int
+exec_state_op(struct exec *x, const struct plan_op *op, struct buf *err)
+{
+	struct pair_rec key = { .uid = { op->key[0], op->key[1] } };
+
+	switch (op->kind) {
+	case PLAN_NEW_PAIR:
+	case PLAN_SKIP:
+		return record_pair(x, JR_PAIR_NEW, &op->rec, err);
+	case PLAN_UPDATE_PAIR:
+		return update_pair(x, op, err);
+	case PLAN_FORGET:
+		return record_pair(x, JR_PAIR_FORGET, &key, err);
+	case PLAN_SET_MAXUID:
+		return record_value(x, JR_MAXUID, op->side, op->value, err);
+	case PLAN_SET_UIDVALIDITY:
+		return record_value(x, JR_UIDVALIDITY, op->side, op->value,
+		    err);
+	default:
+		buf_setf(err, "operation kind %d is not a state change",
+		    (int)op->kind);
+		return -1;
+	}
+}
+
+/* Length of the run of operations starting at ops[0] that one store call
+ * can carry: same kind, and for copies the same direction, at most
+ * EXEC_COPY_BATCH. */
+static size_t
+run_length(const struct plan_op *ops, size_t n)
+{
+	size_t k = 1;
+
+	while (k < n && ops[k].kind == ops[0].kind) {
+		if (ops[0].kind == PLAN_COPY &&
+		    (ops[k].side != ops[0].side || k == EXEC_COPY_BATCH))
+			break;
+		k++;
+	}
+	return k;
+}
+
+int
+exec_plan(struct exec *x, const struct plan *p, struct buf *err)
+{
+	size_t i = 0;
+
+	while (i < p->n) {
+		const struct plan_op *op = &p->ops[i];
+		size_t k = run_length(op, p->n - i);
+		int rc;
+
+		if (op->kind == PLAN_COPY)
+			rc = exec_copy_run(x, op, k, err);
+		else if (op->kind == PLAN_SET_FLAGS)
+			rc = exec_flags_run(x, op, k, err);
+		else if (op->kind == PLAN_EXPUNGE)
+			rc = exec_expunge_run(x, op, k, err);
+		else {
+			rc = 0;
+			for (size_t j = 0; j < k && rc == 0; j++)
+				rc = exec_state_op(x, &op[j], err);
+		}
+		if (rc != 0)
+			return -1;
+		i += k;
+	}
+	return x->journal ? journal_flush(x->journal, err) : 0;
+}
+
+/* A pending intent is settled by the target's scan: the planned UID is
+ * there (the copy arrived: done) or not (it never became visible: abort;
+ * the plan then copies the message again). */
+static int
+recover_intent(struct exec *x, const struct copy_intent *c, struct buf *err)
+{
+	enum side target = !c->src;
+	struct journal_rec rec = { .copy = *c };
+
+	if (c->planned_uid == 0) {
+		buf_setf(err, "cannot resolve the interrupted copy of %s UID "
+		    "%u: the target store did not plan a UID for it",
+		    plan_side_name(c->src), c->src_uid);
+		return -1;
+	}
+	if (msg_list_find(x->scan[target], c->planned_uid) != NULL) {
+		rec.kind = JR_COPY_DONE;
+		rec.target_uid = c->planned_uid;
+		x->stats.recovered++;
+		log_verbose(x->lg, "%s: interrupted copy of %s UID %u had "
+		    "arrived as UID %u", x->box, plan_side_name(c->src),
+		    c->src_uid, c->planned_uid);
+	} else {
+		rec.kind = JR_COPY_ABORT;
+	}
+	return exec_record(x, &rec, err);
+}
+
+int
+exec_recover(struct exec *x, struct buf *err)
+{
+	while (x->state->nintents > 0) {
+		struct copy_intent c = x->state->intents[0];
+
+		if (recover_intent(x, &c, err) != 0)
+			return -1;
+	}
+	return x->journal ? journal_flush(x->journal, err) : 0;
+}

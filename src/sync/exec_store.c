@@ -1,0 +1,202 @@
+/* exec_store: the executor's batched store operations (copies, flag
+ * changes, expunges); see exec.h. */
+#include "sync/exec.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "sync/copy.h"
+
+struct copy_run {
+	struct exec *x;
+	const struct plan_op *ops;
+	enum side src;
+};
+
+/* The target chose where the message goes: journal the intent. */
+static int
+copy_planned(void *ctx, size_t i, uint32_t planned_uid, struct buf *err)
+{
+	struct copy_run *r = ctx;
+	const struct plan_op *op = &r->ops[i];
+	const struct msg_meta *m = msg_list_find(r->x->scan[r->src], op->uid);
+	struct journal_rec rec = { .kind = JR_COPY_INTENT };
+
+	rec.copy.src = r->src;
+	rec.copy.src_uid = op->uid;
+	rec.copy.flags = op->flags;
+	rec.copy.planned_uid = planned_uid;
+	rec.copy.uidnext = r->x->status[!r->src]->uidnext;
+	rec.copy.size = m ? m->size : 0;
+	return exec_record(r->x, &rec, err);
+}
+
+/* Write-ahead: intents are durable before any copy becomes visible. */
+static int
+copy_before_commit(void *ctx, struct buf *err)
+{
+	struct copy_run *r = ctx;
+
+	if (journal_flush(r->x->journal, err) != 0)
+		return -1;
+	crash_step(r->x->crash);
+	return 0;
+}
+
+static int
+record_copy_result(struct exec *x, enum side src, uint32_t src_uid,
+    int status, uint32_t target_uid, struct buf *err)
+{
+	struct journal_rec rec = { .kind = JR_COPY_DONE };
+
+	if (status != STORE_OK)
+		return 0;	/* the source vanished: no intent was made */
+	if (target_uid == 0) {
+		/* The intent stays pending; recovery must find the copy. */
+		buf_setf(err, "%s: the %s store did not report the UID of "
+		    "the copy of %s UID %u", x->box, plan_side_name(!src),
+		    plan_side_name(src), src_uid);
+		return -1;
+	}
+	rec.copy.src = src;
+	rec.copy.src_uid = src_uid;
+	rec.target_uid = target_uid;
+	return exec_record(x, &rec, err);
+}
+
+int
+exec_copy_run(struct exec *x, const struct plan_op *ops, size_t n,
+    struct buf *err)
+{
+	struct copy_run r = { x, ops, ops[0].side };
+	struct copy_hooks hooks = { copy_planned, copy_before_commit, &r };
+	uint32_t *uids = xcalloc(n, sizeof(*uids));
+	unsigned *flags = xcalloc(n, sizeof(*flags));
+	uint32_t *results = xcalloc(n, sizeof(*results));
+	int *status = xcalloc(n, sizeof(*status));
+	struct copy_batch batch = { uids, flags, n, results, status };
+	int rc;
+
+	for (size_t i = 0; i < n; i++) {
+		uids[i] = ops[i].uid;
+		flags[i] = ops[i].flags;
+	}
+	rc = copy_messages(x->store[r.src], x->store[!r.src], &batch, &hooks,
+	    err);
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		rc = record_copy_result(x, r.src, uids[i], status[i],
+		    results[i], err);
+		if (status[i] == STORE_OK)
+			x->stats.copied[!r.src]++;
+	}
+	if (rc == 0)
+		rc = journal_flush(x->journal, err);
+	free(uids);
+	free(flags);
+	free(results);
+	free(status);
+	return rc;
+}
+
+static int
+cmp_flag_ops(const void *a, const void *b)
+{
+	const struct plan_op *x = *(const struct plan_op *const *)a;
+	const struct plan_op *y = *(const struct plan_op *const *)b;
+
+	if (x->side != y->side)
+		return x->side < y->side ? -1 : 1;
+	if (x->add != y->add)
+		return x->add < y->add ? -1 : 1;
+	if (x->del != y->del)
+		return x->del < y->del ? -1 : 1;
+	return (x->uid > y->uid) - (x->uid < y->uid);
+}
+
+/* One store call for sorted[0..n), which share side, add and del. */
+static int
+flags_group(struct exec *x, const struct plan_op *const *sorted, size_t n,
+    struct buf *err)
+{
+	const struct plan_op *op = sorted[0];
+	struct store *s = x->store[op->side];
+	uint32_t *uids = xcalloc(n, sizeof(*uids));
+	int *results = xcalloc(n, sizeof(*results));
+	int rc;
+
+	for (size_t i = 0; i < n; i++)
+		uids[i] = sorted[i]->uid;
+	crash_step(x->crash);
+	rc = s->ops->set_flags(s, uids, n, op->add, op->del, results, err);
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		if (results[i] == STORE_OK)
+			x->stats.flagged[op->side]++;
+	free(uids);
+	free(results);
+	return rc;
+}
+
+int
+exec_flags_run(struct exec *x, const struct plan_op *ops, size_t n,
+    struct buf *err)
+{
+	const struct plan_op **sorted = xcalloc(n, sizeof(*sorted));
+	size_t i = 0;
+	int rc = 0;
+
+	for (size_t k = 0; k < n; k++)
+		sorted[k] = &ops[k];
+	qsort(sorted, n, sizeof(*sorted), cmp_flag_ops);
+	while (rc == 0 && i < n) {
+		size_t k = i + 1;
+
+		while (k < n && sorted[k]->side == sorted[i]->side &&
+		    sorted[k]->add == sorted[i]->add &&
+		    sorted[k]->del == sorted[i]->del)
+			k++;
+		rc = flags_group(x, &sorted[i], k - i, err);
+		i = k;
+	}
+	free(sorted);
+	return rc;
+}
+
+static int
+expunge_side(struct exec *x, enum side side, const uint32_t *uids, size_t n,
+    struct buf *err)
+{
+	struct store *s = x->store[side];
+	int *results;
+	int rc;
+
+	if (n == 0)
+		return 0;
+	results = xcalloc(n, sizeof(*results));
+	crash_step(x->crash);
+	rc = s->ops->expunge(s, uids, n, results, err);
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		if (results[i] == STORE_OK)
+			x->stats.expunged[side]++;
+	free(results);
+	return rc;
+}
+
+int
+exec_expunge_run(struct exec *x, const struct plan_op *ops, size_t n,
+    struct buf *err)
+{
+	uint32_t *uids[2];
+	size_t count[2] = { 0, 0 };
+	int rc;
+
+	uids[0] = xcalloc(n, sizeof(uint32_t));
+	uids[1] = xcalloc(n, sizeof(uint32_t));
+	for (size_t i = 0; i < n; i++)
+		uids[ops[i].side][count[ops[i].side]++] = ops[i].uid;
+	rc = expunge_side(x, SIDE_FAR, uids[0], count[0], err);
+	if (rc == 0)
+		rc = expunge_side(x, SIDE_NEAR, uids[1], count[1], err);
+	free(uids[0]);
+	free(uids[1]);
+	return rc;
+}

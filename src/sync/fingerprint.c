@@ -1,0 +1,176 @@
+/* fingerprint: size + Message-ID hash of messages; see fingerprint.h. */
+#include "sync/fingerprint.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+struct fp_ctx {
+	const struct msg_list *scan;
+	struct fingerprint *fp;
+	size_t next;		/* scan index the next message may have */
+	size_t current;
+	struct buf header;
+	int header_done;
+	uint64_t size;
+};
+
+/* FNV-1a: small, stable across versions and machines, good enough to tell
+ * messages of the same size apart. */
+static uint64_t
+fnv1a(const char *p, size_t n)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= (unsigned char)p[i];
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+/* The value of the Message-ID header (unfolded, trimmed), or NULL. */
+static const char *
+find_message_id(const char *hdr, size_t len, size_t *idlen)
+{
+	static const char name[] = "message-id:";
+	size_t nlen = sizeof(name) - 1;
+
+	for (size_t i = 0; i + nlen <= len; i++) {
+		const char *v;
+		size_t end;
+
+		if ((i != 0 && hdr[i - 1] != '\n') ||
+		    strncasecmp(hdr + i, name, nlen) != 0)
+			continue;
+		v = hdr + i + nlen;
+		end = i + nlen;
+		while (end < len && !(hdr[end] == '\n' && (end + 1 >= len ||
+		    (hdr[end + 1] != ' ' && hdr[end + 1] != '\t'))))
+			end++;
+		while (v < hdr + end && strchr(" \t\r\n", *v))
+			v++;
+		*idlen = (size_t)(hdr + end - v);
+		while (*idlen > 0 && strchr(" \t\r\n", v[*idlen - 1]))
+			(*idlen)--;
+		return *idlen > 0 ? v : NULL;
+	}
+	return NULL;
+}
+
+static uint64_t
+header_hash(const char *hdr, size_t len)
+{
+	size_t idlen;
+	const char *id = find_message_id(hdr, len, &idlen);
+
+	return id ? fnv1a(id, idlen) : fnv1a(hdr, len);
+}
+
+/* Keep header bytes until the blank line that ends the header. */
+static void
+take_header(struct fp_ctx *c, const char *p, size_t n)
+{
+	for (size_t i = 0; i < n && !c->header_done; i++) {
+		buf_addc(&c->header, p[i]);
+		if (c->header.len >= 4 && memcmp(c->header.data +
+		    c->header.len - 4, "\r\n\r\n", 4) == 0)
+			c->header_done = 1;
+		else if (c->header.len >= FP_HEADER_MAX)
+			c->header_done = 1;
+	}
+}
+
+struct fingerprint
+fingerprint_of(const char *msg, size_t len)
+{
+	struct fp_ctx c = { 0 };
+	struct fingerprint fp;
+
+	take_header(&c, msg, len);
+	fp.size = len;
+	fp.hash = header_hash(buf_cstr(&c.header), c.header.len);
+	buf_free(&c.header);
+	return fp;
+}
+
+static int
+locate(struct fp_ctx *c, uint32_t uid, size_t *out)
+{
+	for (size_t i = c->next; i < c->scan->n; i++) {
+		if (c->scan->v[i].uid == uid) {
+			*out = i;
+			c->next = i + 1;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static int
+fp_begin(void *ctx, const struct msg_meta *meta, struct buf *err)
+{
+	struct fp_ctx *c = ctx;
+
+	if (locate(c, meta->uid, &c->current) != 0) {
+		buf_setf(err, "store sent message UID %u, which was not asked "
+		    "for", meta->uid);
+		return -1;
+	}
+	buf_reset(&c->header);
+	c->header_done = 0;
+	c->size = 0;
+	return 0;
+}
+
+static int
+fp_data(void *ctx, const char *p, size_t n, struct buf *err)
+{
+	struct fp_ctx *c = ctx;
+
+	(void)err;
+	take_header(c, p, n);
+	c->size += n;
+	return 0;
+}
+
+static int
+fp_end(void *ctx, struct buf *err)
+{
+	struct fp_ctx *c = ctx;
+
+	(void)err;
+	c->fp[c->current].size = c->size;
+	c->fp[c->current].hash = header_hash(buf_cstr(&c->header),
+	    c->header.len);
+	return 0;
+}
+
+static void
+fp_gone(void *ctx, uint32_t uid)
+{
+	struct fp_ctx *c = ctx;
+	size_t i;
+
+	if (locate(c, uid, &i) == 0)
+		c->fp[i].size = c->fp[i].hash = 0;
+}
+
+int
+fingerprint_scan(struct store *s, const struct msg_list *scan,
+    struct fingerprint *fp, struct buf *err)
+{
+	struct fp_ctx c = { .scan = scan, .fp = fp };
+	struct msg_sink sink = { fp_begin, fp_data, fp_end, fp_gone, &c };
+	uint32_t *uids = xcalloc(scan->n ? scan->n : 1, sizeof(*uids));
+	int rc;
+
+	for (size_t i = 0; i < scan->n; i++) {
+		uids[i] = scan->v[i].uid;
+		fp[i].size = fp[i].hash = 0;
+	}
+	rc = s->ops->fetch(s, uids, scan->n, &sink, err);
+	free(uids);
+	buf_free(&c.header);
+	return rc;
+}

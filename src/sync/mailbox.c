@@ -1,0 +1,213 @@
+/* mailbox: one sync of one mailbox pair; see mailbox.h. */
+#include "sync/mailbox.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "sync/fingerprint.h"
+#include "sync/journal.h"
+#include "sync/lock.h"
+#include "sync/plan.h"
+
+/* Everything one run of a pair holds, released by run_free(). */
+struct run {
+	const struct mailbox_job *job;
+	struct sync_state state;
+	struct journal_info info;
+	struct mbox_status status[2];
+	struct msg_list scan[2];
+	struct fingerprint *fp[2];
+	struct plan plan;
+	struct exec exec;
+};
+
+static void
+run_free(struct run *r)
+{
+	state_free(&r->state);
+	for (int s = 0; s < 2; s++) {
+		msg_list_free(&r->scan[s]);
+		free(r->fp[s]);
+	}
+	plan_free(&r->plan);
+}
+
+static int
+open_and_scan(struct run *r, struct buf *err)
+{
+	const struct mailbox_job *job = r->job;
+
+	for (int s = 0; s < 2; s++) {
+		struct store *st = job->store[s];
+
+		if (st->ops->open(st, job->box[s], &r->status[s], err) != 0)
+			return -1;
+		if (st->ops->scan(st, &r->scan[s], err) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+compute_fingerprints(struct run *r, struct buf *err)
+{
+	for (int s = 0; s < 2; s++) {
+		size_t n = r->scan[s].n;
+
+		free(r->fp[s]);
+		r->fp[s] = xcalloc(n ? n : 1, sizeof(*r->fp[s]));
+		if (fingerprint_scan(r->job->store[s], &r->scan[s], r->fp[s],
+		    err) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+make_plan(struct run *r, struct buf *err)
+{
+	struct plan_input in = { .state = &r->state,
+	    .policy = r->job->policy };
+	enum plan_status ps;
+
+	for (int s = 0; s < 2; s++) {
+		in.side[s].scan = &r->scan[s];
+		in.side[s].status = &r->status[s];
+		in.side[s].fp = r->fp[s];
+	}
+	ps = plan_mailbox(&in, &r->plan);
+	if (ps == PLAN_NEED_FINGERPRINTS) {
+		log_verbose(r->job->lg, "%s: %s", r->job->label,
+		    buf_cstr(&r->plan.why));
+		if (compute_fingerprints(r, err) != 0)
+			return -1;
+		for (int s = 0; s < 2; s++)
+			in.side[s].fp = r->fp[s];
+		ps = plan_mailbox(&in, &r->plan);
+	}
+	if (ps == PLAN_REFUSED || ps == PLAN_NEED_FINGERPRINTS) {
+		buf_setf(err, "%s: %s", r->job->label,
+		    buf_cstr(&r->plan.why));
+		return -1;
+	}
+	return 0;
+}
+
+static void
+print_plan(const struct run *r, int dry_run)
+{
+	struct buf line = BUF_INIT;
+
+	for (size_t i = 0; i < r->plan.n; i++) {
+		buf_reset(&line);
+		plan_describe_op(&r->plan.ops[i], &line);
+		if (dry_run)
+			log_info(r->job->lg, "%s: would %s", r->job->label,
+			    line.data);
+		else
+			log_verbose(r->job->lg, "%s: %s", r->job->label,
+			    line.data);
+	}
+	buf_reset(&line);
+	plan_describe_summary(&r->plan, &line);
+	if (dry_run)
+		log_info(r->job->lg, "%s: dry run: %s", r->job->label,
+		    line.len ? line.data : "nothing to do");
+	buf_free(&line);
+}
+
+/* Plan and execute with the state already loaded; journal may be NULL
+ * (dry run). */
+static int
+plan_and_execute(struct run *r, struct journal *j, struct buf *err)
+{
+	const struct mailbox_job *job = r->job;
+	struct exec *x = &r->exec;
+
+	x->store[0] = job->store[0];
+	x->store[1] = job->store[1];
+	for (int s = 0; s < 2; s++) {
+		x->status[s] = &r->status[s];
+		x->scan[s] = &r->scan[s];
+	}
+	x->state = &r->state;
+	x->journal = j;
+	x->crash = job->crash;
+	x->lg = job->lg;
+	x->box = job->label;
+	if (exec_recover(x, err) != 0 || make_plan(r, err) != 0)
+		return -1;
+	print_plan(r, job->dry_run);
+	if (job->dry_run)
+		return 0;
+	return exec_plan(x, &r->plan, err);
+}
+
+static int
+run_locked(struct run *r, struct buf *err)
+{
+	const struct mailbox_job *job = r->job;
+	struct journal *j = NULL;
+
+	if (state_load(job->paths->state, job->paths->journal, &r->state,
+	    &r->info, job->lg, err) != 0)
+		return -1;
+	if (open_and_scan(r, err) != 0)
+		return -1;
+	if (!job->dry_run && journal_open(job->paths->journal, &r->state,
+	    &r->info, job->lg, &j, err) != 0)
+		return -1;
+	if (plan_and_execute(r, j, err) != 0) {
+		struct buf ignored = BUF_INIT;
+
+		if (j != NULL)
+			journal_close(j, &ignored);
+		buf_free(&ignored);
+		return -1;
+	}
+	return j ? journal_fold(j, job->paths->state, err) : 0;
+}
+
+int
+sync_mailbox(const struct mailbox_job *job, struct exec_stats *stats,
+    struct buf *err)
+{
+	struct run r;
+	int lock_fd = -1, rc;
+
+	memset(&r, 0, sizeof(r));
+	r.job = job;
+	state_init(&r.state);
+	plan_init(&r.plan);
+	if (!job->dry_run && (state_paths_mkdir(job->paths, err) != 0 ||
+	    pair_lock(job->paths->lock, &lock_fd, err) != 0)) {
+		run_free(&r);
+		return -1;
+	}
+	rc = run_locked(&r, err);
+	*stats = r.exec.stats;
+	if (lock_fd >= 0)
+		pair_unlock(lock_fd);
+	run_free(&r);
+	return rc;
+}
+
+static void
+add_count(struct buf *out, size_t n, const char *what)
+{
+	if (n == 0)
+		return;
+	buf_addf(out, "%s%zu %s", out->len ? ", " : "", n, what);
+}
+
+void
+sync_describe_stats(const struct exec_stats *st, struct buf *out)
+{
+	add_count(out, st->copied[SIDE_NEAR], "copied far->near");
+	add_count(out, st->copied[SIDE_FAR], "copied near->far");
+	add_count(out, st->flagged[SIDE_NEAR], "flags changed on near");
+	add_count(out, st->flagged[SIDE_FAR], "flags changed on far");
+	add_count(out, st->expunged[SIDE_NEAR], "expunged on near");
+	add_count(out, st->expunged[SIDE_FAR], "expunged on far");
+	add_count(out, st->recovered, "interrupted copies recovered");
+}

@@ -1,0 +1,42 @@
+/*
+ * mailbox: one sync of one mailbox pair, from start to end:
+ *   lock -> load state + replay journal -> open and scan both sides ->
+ *   resolve interrupted copies -> plan (with fingerprints when the plan
+ *   asks for them) -> execute -> fold the journal into the state file.
+ * A dry run stops after planning: it prints the plan and writes nothing,
+ * not even the lock file.
+ *
+ * Contract: the job's pointers are borrowed. Both stores must exist and be
+ * free to open a mailbox (this closes whatever they had open). Returns 0,
+ * or -1 with one line in err naming the mailbox and what failed; the state
+ * on disk is then whatever the journal holds, which the next run resumes.
+ */
+#ifndef TWINBOX_SYNC_MAILBOX_H
+#define TWINBOX_SYNC_MAILBOX_H
+
+#include "buf.h"
+#include "log.h"
+#include "store.h"
+#include "sync/crash.h"
+#include "sync/exec.h"
+#include "sync/policy.h"
+#include "sync/state_path.h"
+
+struct mailbox_job {
+	struct store *store[2];
+	const char *box[2];		/* the mailbox name on each side */
+	const char *label;		/* "channel:box", for messages */
+	const struct sync_policy *policy;
+	const struct state_paths *paths;
+	int dry_run;
+	struct crash_point *crash;	/* may be NULL */
+	const struct logger *lg;
+};
+
+int sync_mailbox(const struct mailbox_job *job, struct exec_stats *stats,
+    struct buf *err);
+
+/* Append the one-line summary of stats ("" when nothing happened). */
+void sync_describe_stats(const struct exec_stats *stats, struct buf *out);
+
+#endif
