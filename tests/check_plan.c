@@ -12,6 +12,7 @@
  *    be empty and no message may be lost or duplicated.
  */
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -1176,6 +1177,33 @@ check_no_loss(const struct model *pre, const struct model *post,
 		}
 }
 
+static int
+held_by_record(const struct model *m, enum side s, uint32_t uid)
+{
+	for (size_t k = 0; k < m->state.npairs; k++)
+		if (m->state.pairs[k].uid[s] == uid)
+			return 1;
+	return 0;
+}
+
+/* Sync All, no Expunge, no limits: every message ends up recorded. */
+static void
+check_all_recorded(const struct model *m, unsigned seed)
+{
+	const struct sync_policy *pol = &m->pol;
+
+	if (pol->ops[SIDE_FAR] != SYNC_ALL || pol->ops[SIDE_NEAR] != SYNC_ALL ||
+	    pol->expunge || pol->max_size[SIDE_FAR] ||
+	    pol->max_size[SIDE_NEAR] || pol->max_messages)
+		return;
+	for (int s = 0; s < 2; s++)
+		for (size_t i = 0; i < m->side[s].n; i++)
+			ck_assert_msg(held_by_record(m, s,
+			    m->side[s].v[i].meta.uid),
+			    "seed %u: %s uid %u not recorded", seed,
+			    plan_side_name(s), m->side[s].v[i].meta.uid);
+}
+
 static void
 check_pairs(const struct model *m, unsigned seed)
 {
@@ -1224,8 +1252,29 @@ model_copy(struct model *dst, const struct model *src)
 		    src->state.npairs * sizeof(struct pair_rec));
 }
 
+/* What the random histories exercised, so the test cannot pass by
+ * never reaching a rule. */
+struct coverage {
+	size_t ops[PLAN_OP_KINDS];
+	size_t distrusted;
+	size_t gone_marked;
+};
+
 static void
-sync_and_check(struct model *m, unsigned seed)
+count_coverage(const struct plan *p, struct coverage *cov)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		cov->ops[p->ops[i].kind]++;
+		if (p->ops[i].kind == PLAN_UPDATE_PAIR &&
+		    (p->ops[i].rec.status & PAIR_GONE_MARKED))
+			cov->gone_marked++;
+	}
+	if (p->repair.reason[0] || p->repair.reason[1])
+		cov->distrusted++;
+}
+
+static void
+sync_and_check(struct model *m, unsigned seed, struct coverage *cov)
 {
 	struct model pre;
 	struct plan p;
@@ -1235,10 +1284,12 @@ sync_and_check(struct model *m, unsigned seed)
 	plan_init(&p);
 	ck_assert_msg(model_plan(m, &p) == PLAN_OK, "seed %u: status %d: %s",
 	    seed, p.status, buf_cstr(&p.why));
+	count_coverage(&p, cov);
 	model_apply(m, &p);
 	check_no_loss(&pre, m, p.repair.reason[0] == DISTRUST_NONE &&
 	    p.repair.reason[1] == DISTRUST_NONE, seed);
 	check_pairs(m, seed);
+	check_all_recorded(m, seed);
 	snprintf(what, sizeof(what), "seed %u", seed);
 	assert_converged(m, what);
 	plan_free(&p);
@@ -1246,7 +1297,7 @@ sync_and_check(struct model *m, unsigned seed)
 }
 
 static void
-random_history(unsigned seed)
+random_history(unsigned seed, struct coverage *cov)
 {
 	struct rng r = { 0x9e3779b97f4a7c15ull ^ ((uint64_t)seed << 20) };
 	struct model m;
@@ -1261,7 +1312,7 @@ random_history(unsigned seed)
 		for (uint32_t k = rnd(&r, 7); k > 0; k--)
 			add_random_msg(&r, &m.side[s], &next_hash);
 	}
-	sync_and_check(&m, seed);
+	sync_and_check(&m, seed, cov);
 	for (uint32_t round = 0; round < rounds; round++) {
 		for (uint32_t k = rnd(&r, 6); k > 0; k--)
 			random_user_action(&r, &m, &next_hash);
@@ -1269,15 +1320,23 @@ random_history(unsigned seed)
 			renumber(&r, &m.side[rnd(&r, 2)]);
 		else if (rnd(&r, 12) == 0)
 			restore(&r, &m, rnd(&r, 2), &next_hash);
-		sync_and_check(&m, seed);
+		sync_and_check(&m, seed, cov);
 	}
 	model_free(&m);
 }
 
 START_TEST(test_random_histories_converge)
 {
+	struct coverage cov;
+
+	memset(&cov, 0, sizeof(cov));
 	for (unsigned seed = 1; seed <= 4000; seed++)
-		random_history(seed);
+		random_history(seed, &cov);
+	for (int k = 0; k < PLAN_OP_KINDS; k++)
+		ck_assert_msg(cov.ops[k] > 100, "operation kind %d seen %zu "
+		    "times only", k, cov.ops[k]);
+	ck_assert_uint_gt(cov.distrusted, 300);
+	ck_assert_uint_gt(cov.gone_marked, 100);
 }
 END_TEST
 
