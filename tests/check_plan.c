@@ -19,6 +19,7 @@
 #include "buf.h"
 #include "store.h"
 #include "sync/plan.h"
+#include "sync/plan_mbox.h"
 #include "sync/policy.h"
 #include "sync/state.h"
 #include "support/testlib.h"
@@ -1036,6 +1037,70 @@ START_TEST(test_guard_default_thresholds)
 }
 END_TEST
 
+/* ---- mailbox list: Create and Remove ---- */
+
+static void
+split_names(const char *spec, struct strlist *l)
+{
+	char *copy = xstrdup(spec), *save = NULL;
+
+	for (char *t = strtok_r(copy, " ", &save); t;
+	    t = strtok_r(NULL, " ", &save))
+		strlist_add(l, t);
+	free(copy);
+}
+
+static void
+check_mailboxes(const char *far, const char *near, const char *known,
+    unsigned create, unsigned remove, const char *expect)
+{
+	struct strlist l[3] = { { 0 }, { 0 }, { 0 } };
+	struct mbox_policy pol = { .create = create, .remove = remove };
+	struct mbox_plan p = { 0 };
+	struct buf got = BUF_INIT;
+
+	split_names(far, &l[0]);
+	split_names(near, &l[1]);
+	split_names(known, &l[2]);
+	plan_mailboxes(&l[0], &l[1], &l[2], &pol, &p);
+	for (size_t i = 0; i < p.n; i++) {
+		mbox_describe_step(&p.v[i], &got);
+		buf_addc(&got, '\n');
+	}
+	ck_assert_str_eq(buf_cstr(&got), expect);
+	buf_free(&got);
+	mbox_plan_free(&p);
+	for (int i = 0; i < 3; i++)
+		strlist_free(&l[i]);
+}
+
+START_TEST(test_mailbox_list)
+{
+	/* Create None, Remove None: only common mailboxes sync. */
+	check_mailboxes("INBOX b a", "INBOX c", "", 0, 0,
+	    "sync INBOX\n"
+	    "skip a: only on far, Create does not allow near\n"
+	    "skip b: only on far, Create does not allow near\n"
+	    "skip c: only on near, Create does not allow far\n");
+	/* Create Both. */
+	check_mailboxes("INBOX a", "INBOX c", "INBOX", 3, 0,
+	    "sync INBOX\n"
+	    "create near a\n"
+	    "create far c\n");
+	/* Create Near only. */
+	check_mailboxes("a", "c", "", 1u << SIDE_NEAR, 0,
+	    "create near a\n"
+	    "skip c: only on near, Create does not allow far\n");
+	/* Vanished mailboxes: never re-created, removed where allowed. */
+	check_mailboxes("a", "b", "a b", 3, 1u << SIDE_FAR,
+	    "remove far a (if empty)\n"
+	    "skip b: gone from far, Remove does not allow near\n");
+	check_mailboxes("", "b", "b gone", 0, 3,
+	    "remove near b (if empty)\n"
+	    "forget gone\n");
+}
+END_TEST
+
 /* ---- the randomized model test ---- */
 
 struct rng {
@@ -1356,6 +1421,7 @@ plan_suite(void)
 	tcase_add_test(tables, test_table_guard);
 	tcase_add_test(tables, test_modseq_went_back);
 	tcase_add_test(tables, test_guard_default_thresholds);
+	tcase_add_test(tables, test_mailbox_list);
 	tcase_add_test(model, test_random_histories_converge);
 	tcase_set_timeout(model, 60);
 	suite_add_tcase(s, tables);
