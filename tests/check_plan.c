@@ -541,7 +541,9 @@ static const struct table_case new_cases[] = {
 	    "maxuid far 2\n"
 	    "maxuid near 1\n"
 	    "uidvalidity far 7\n"
-	    "uidvalidity near 9\n" },
+	    "uidvalidity near 9\n",
+	  .summary = "2 far->near, 1 near->far, 0 flag changes, "
+	    "0 expunges" },
 	{ .name = "unrecorded below maxuid is left alone",
 	  .uv = { 1, 1 }, .max = { 5, 0 }, .far = "3 6:S",
 	  .expect =
@@ -599,7 +601,7 @@ static const struct table_case flag_cases[] = {
 	  .expect = "update pair far 1 near 1: base RS\n" },
 	{ .name = "unchanged pair plans nothing",
 	  .uv = { 1, 1 }, .max = { 1, 1 }, .pairs = "1:1:S",
-	  .far = "1:S", .near = "1:S", .expect = "" },
+	  .far = "1:S", .near = "1:S", .expect = "", .summary = "" },
 	{ .name = "Pull Flags: near keeps its own change, base is far's",
 	  .uv = { 1, 1 }, .max = { 1, 1 }, .pairs = "1:1:S",
 	  .far = "1:FS", .near = "1", .policy = "Pull Flags",
@@ -846,7 +848,10 @@ static const struct table_case guard_cases[] = {
 	  .near = "1 2 3", .policy = "GuardEmpty=2",
 	  .expect = "REFUSED: far side appears empty but the state records "
 	    "3 messages there; refusing to propagate 3 deletions to near "
-	    "(force to override)\n" },
+	    "(force to override)\n",
+	  .summary = "far side appears empty but the state records 3 "
+	    "messages there; refusing to propagate 3 deletions to near "
+	    "(force to override)" },
 	{ .name = "guard: near side is watched too",
 	  .uv = { 1, 1 }, .max = { 3, 3 }, .pairs = "1:1:- 2:2:- 3:3:-",
 	  .far = "1 2 3", .policy = "GuardEmpty=2",
