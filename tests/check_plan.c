@@ -12,12 +12,14 @@
  *    be empty and no message may be lost or duplicated.
  */
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
 #include "store.h"
 #include "sync/plan.h"
+#include "sync/plan_mbox.h"
 #include "sync/policy.h"
 #include "sync/state.h"
 #include "support/testlib.h"
@@ -539,7 +541,9 @@ static const struct table_case new_cases[] = {
 	    "maxuid far 2\n"
 	    "maxuid near 1\n"
 	    "uidvalidity far 7\n"
-	    "uidvalidity near 9\n" },
+	    "uidvalidity near 9\n",
+	  .summary = "2 far->near, 1 near->far, 0 flag changes, "
+	    "0 expunges" },
 	{ .name = "unrecorded below maxuid is left alone",
 	  .uv = { 1, 1 }, .max = { 5, 0 }, .far = "3 6:S",
 	  .expect =
@@ -597,7 +601,7 @@ static const struct table_case flag_cases[] = {
 	  .expect = "update pair far 1 near 1: base RS\n" },
 	{ .name = "unchanged pair plans nothing",
 	  .uv = { 1, 1 }, .max = { 1, 1 }, .pairs = "1:1:S",
-	  .far = "1:S", .near = "1:S", .expect = "" },
+	  .far = "1:S", .near = "1:S", .expect = "", .summary = "" },
 	{ .name = "Pull Flags: near keeps its own change, base is far's",
 	  .uv = { 1, 1 }, .max = { 1, 1 }, .pairs = "1:1:S",
 	  .far = "1:FS", .near = "1", .policy = "Pull Flags",
@@ -844,7 +848,10 @@ static const struct table_case guard_cases[] = {
 	  .near = "1 2 3", .policy = "GuardEmpty=2",
 	  .expect = "REFUSED: far side appears empty but the state records "
 	    "3 messages there; refusing to propagate 3 deletions to near "
-	    "(force to override)\n" },
+	    "(force to override)\n",
+	  .summary = "far side appears empty but the state records 3 "
+	    "messages there; refusing to propagate 3 deletions to near "
+	    "(force to override)" },
 	{ .name = "guard: near side is watched too",
 	  .uv = { 1, 1 }, .max = { 3, 3 }, .pairs = "1:1:- 2:2:- 3:3:-",
 	  .far = "1 2 3", .policy = "GuardEmpty=2",
@@ -1035,6 +1042,70 @@ START_TEST(test_guard_default_thresholds)
 }
 END_TEST
 
+/* ---- mailbox list: Create and Remove ---- */
+
+static void
+split_names(const char *spec, struct strlist *l)
+{
+	char *copy = xstrdup(spec), *save = NULL;
+
+	for (char *t = strtok_r(copy, " ", &save); t;
+	    t = strtok_r(NULL, " ", &save))
+		strlist_add(l, t);
+	free(copy);
+}
+
+static void
+check_mailboxes(const char *far, const char *near, const char *known,
+    unsigned create, unsigned remove, const char *expect)
+{
+	struct strlist l[3] = { { 0 }, { 0 }, { 0 } };
+	struct mbox_policy pol = { .create = create, .remove = remove };
+	struct mbox_plan p = { 0 };
+	struct buf got = BUF_INIT;
+
+	split_names(far, &l[0]);
+	split_names(near, &l[1]);
+	split_names(known, &l[2]);
+	plan_mailboxes(&l[0], &l[1], &l[2], &pol, &p);
+	for (size_t i = 0; i < p.n; i++) {
+		mbox_describe_step(&p.v[i], &got);
+		buf_addc(&got, '\n');
+	}
+	ck_assert_str_eq(buf_cstr(&got), expect);
+	buf_free(&got);
+	mbox_plan_free(&p);
+	for (int i = 0; i < 3; i++)
+		strlist_free(&l[i]);
+}
+
+START_TEST(test_mailbox_list)
+{
+	/* Create None, Remove None: only common mailboxes sync. */
+	check_mailboxes("INBOX b a", "INBOX c", "", 0, 0,
+	    "sync INBOX\n"
+	    "skip a: only on far, Create does not allow near\n"
+	    "skip b: only on far, Create does not allow near\n"
+	    "skip c: only on near, Create does not allow far\n");
+	/* Create Both. */
+	check_mailboxes("INBOX a", "INBOX c", "INBOX", 3, 0,
+	    "sync INBOX\n"
+	    "create near a\n"
+	    "create far c\n");
+	/* Create Near only. */
+	check_mailboxes("a", "c", "", 1u << SIDE_NEAR, 0,
+	    "create near a\n"
+	    "skip c: only on near, Create does not allow far\n");
+	/* Vanished mailboxes: never re-created, removed where allowed. */
+	check_mailboxes("a", "b", "a b", 3, 1u << SIDE_FAR,
+	    "remove far a (if empty)\n"
+	    "skip b: gone from far, Remove does not allow near\n");
+	check_mailboxes("", "b", "b gone", 0, 3,
+	    "remove near b (if empty)\n"
+	    "forget gone\n");
+}
+END_TEST
+
 /* ---- the randomized model test ---- */
 
 struct rng {
@@ -1176,6 +1247,33 @@ check_no_loss(const struct model *pre, const struct model *post,
 		}
 }
 
+static int
+held_by_record(const struct model *m, enum side s, uint32_t uid)
+{
+	for (size_t k = 0; k < m->state.npairs; k++)
+		if (m->state.pairs[k].uid[s] == uid)
+			return 1;
+	return 0;
+}
+
+/* Sync All, no Expunge, no limits: every message ends up recorded. */
+static void
+check_all_recorded(const struct model *m, unsigned seed)
+{
+	const struct sync_policy *pol = &m->pol;
+
+	if (pol->ops[SIDE_FAR] != SYNC_ALL || pol->ops[SIDE_NEAR] != SYNC_ALL ||
+	    pol->expunge || pol->max_size[SIDE_FAR] ||
+	    pol->max_size[SIDE_NEAR] || pol->max_messages)
+		return;
+	for (int s = 0; s < 2; s++)
+		for (size_t i = 0; i < m->side[s].n; i++)
+			ck_assert_msg(held_by_record(m, s,
+			    m->side[s].v[i].meta.uid),
+			    "seed %u: %s uid %u not recorded", seed,
+			    plan_side_name(s), m->side[s].v[i].meta.uid);
+}
+
 static void
 check_pairs(const struct model *m, unsigned seed)
 {
@@ -1224,8 +1322,29 @@ model_copy(struct model *dst, const struct model *src)
 		    src->state.npairs * sizeof(struct pair_rec));
 }
 
+/* What the random histories exercised, so the test cannot pass by
+ * never reaching a rule. */
+struct coverage {
+	size_t ops[PLAN_OP_KINDS];
+	size_t distrusted;
+	size_t gone_marked;
+};
+
 static void
-sync_and_check(struct model *m, unsigned seed)
+count_coverage(const struct plan *p, struct coverage *cov)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		cov->ops[p->ops[i].kind]++;
+		if (p->ops[i].kind == PLAN_UPDATE_PAIR &&
+		    (p->ops[i].rec.status & PAIR_GONE_MARKED))
+			cov->gone_marked++;
+	}
+	if (p->repair.reason[0] || p->repair.reason[1])
+		cov->distrusted++;
+}
+
+static void
+sync_and_check(struct model *m, unsigned seed, struct coverage *cov)
 {
 	struct model pre;
 	struct plan p;
@@ -1235,10 +1354,12 @@ sync_and_check(struct model *m, unsigned seed)
 	plan_init(&p);
 	ck_assert_msg(model_plan(m, &p) == PLAN_OK, "seed %u: status %d: %s",
 	    seed, p.status, buf_cstr(&p.why));
+	count_coverage(&p, cov);
 	model_apply(m, &p);
 	check_no_loss(&pre, m, p.repair.reason[0] == DISTRUST_NONE &&
 	    p.repair.reason[1] == DISTRUST_NONE, seed);
 	check_pairs(m, seed);
+	check_all_recorded(m, seed);
 	snprintf(what, sizeof(what), "seed %u", seed);
 	assert_converged(m, what);
 	plan_free(&p);
@@ -1246,7 +1367,7 @@ sync_and_check(struct model *m, unsigned seed)
 }
 
 static void
-random_history(unsigned seed)
+random_history(unsigned seed, struct coverage *cov)
 {
 	struct rng r = { 0x9e3779b97f4a7c15ull ^ ((uint64_t)seed << 20) };
 	struct model m;
@@ -1261,7 +1382,7 @@ random_history(unsigned seed)
 		for (uint32_t k = rnd(&r, 7); k > 0; k--)
 			add_random_msg(&r, &m.side[s], &next_hash);
 	}
-	sync_and_check(&m, seed);
+	sync_and_check(&m, seed, cov);
 	for (uint32_t round = 0; round < rounds; round++) {
 		for (uint32_t k = rnd(&r, 6); k > 0; k--)
 			random_user_action(&r, &m, &next_hash);
@@ -1269,15 +1390,23 @@ random_history(unsigned seed)
 			renumber(&r, &m.side[rnd(&r, 2)]);
 		else if (rnd(&r, 12) == 0)
 			restore(&r, &m, rnd(&r, 2), &next_hash);
-		sync_and_check(&m, seed);
+		sync_and_check(&m, seed, cov);
 	}
 	model_free(&m);
 }
 
 START_TEST(test_random_histories_converge)
 {
+	struct coverage cov;
+
+	memset(&cov, 0, sizeof(cov));
 	for (unsigned seed = 1; seed <= 4000; seed++)
-		random_history(seed);
+		random_history(seed, &cov);
+	for (int k = 0; k < PLAN_OP_KINDS; k++)
+		ck_assert_msg(cov.ops[k] > 100, "operation kind %d seen %zu "
+		    "times only", k, cov.ops[k]);
+	ck_assert_uint_gt(cov.distrusted, 300);
+	ck_assert_uint_gt(cov.gone_marked, 100);
 }
 END_TEST
 
@@ -1297,6 +1426,7 @@ plan_suite(void)
 	tcase_add_test(tables, test_table_guard);
 	tcase_add_test(tables, test_modseq_went_back);
 	tcase_add_test(tables, test_guard_default_thresholds);
+	tcase_add_test(tables, test_mailbox_list);
 	tcase_add_test(model, test_random_histories_converge);
 	tcase_set_timeout(model, 60);
 	suite_add_tcase(s, tables);
