@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <zlib.h>
 
 #define RAW_DEFLATE_BITS (-15)	/* negative: no zlib header (RFC 4978) */
@@ -14,13 +15,17 @@ struct deflate_layer {
 	z_stream rx;		/* server -> us */
 	z_stream tx;		/* us -> server */
 	int rx_init, tx_init;
-	int rx_more;		/* the last inflate filled the caller's buffer:
-				 * zlib may hold more output */
+	int rx_full;		/* the last inflate filled obuf: zlib may
+				 * hold more output */
 	int rx_end;		/* the server ended its stream */
+	int rx_failed;		/* rx_err is what the next read reports */
+	struct buf rx_err;
 	int tx_unsynced;	/* input deflated since the last sync flush */
 	struct buf out;		/* compressed, not yet taken by below */
 	size_t out_off;
 	unsigned char in[INPUT_CHUNK];
+	unsigned char obuf[INPUT_CHUNK];	/* decoded, not yet read */
+	size_t opos, olen;
 };
 
 static void
@@ -29,26 +34,31 @@ zlib_error(struct buf *err, const char *what, const z_stream *z, int r)
 	buf_setf(err, "%s: %s", what, z->msg != NULL ? z->msg : zError(r));
 }
 
-/* 1: bytes delivered, 0: zlib needs more input, -1: error. */
-static int
-inflate_some(struct deflate_layer *z, void *data, size_t cap, size_t *n,
-    struct buf *err)
+/*
+ * Inflate what has arrived into obuf (empty on entry). Inflating eagerly,
+ * right after the caller took the last decoded byte, keeps pending()
+ * truthful: either obuf holds bytes, or zlib has nothing left to give
+ * from the input it was handed. An error is kept for the next read.
+ */
+static void
+refill(struct deflate_layer *z)
 {
-	unsigned avail = cap > UINT_MAX ? UINT_MAX : (unsigned)cap;
 	int r;
 
-	z->rx.next_out = data;
-	z->rx.avail_out = avail;
+	z->opos = z->olen = 0;
+	if (z->rx.avail_in == 0 && !z->rx_full)
+		return;
+	z->rx.next_out = z->obuf;
+	z->rx.avail_out = sizeof z->obuf;
 	r = inflate(&z->rx, Z_SYNC_FLUSH);
 	if (r == Z_STREAM_END)
 		z->rx_end = 1;
 	else if (r != Z_OK && r != Z_BUF_ERROR) {
-		zlib_error(err, "invalid compressed data", &z->rx, r);
-		return -1;
+		zlib_error(&z->rx_err, "invalid compressed data", &z->rx, r);
+		z->rx_failed = 1;
 	}
-	*n = avail - z->rx.avail_out;
-	z->rx_more = z->rx.avail_out == 0;
-	return *n > 0;
+	z->olen = sizeof z->obuf - z->rx.avail_out;
+	z->rx_full = z->rx.avail_out == 0;
 }
 
 static enum io_status
@@ -59,21 +69,31 @@ deflate_read(struct layer *l, void *data, size_t cap, size_t *n,
 	struct layer *below = l->below;
 	enum io_status st;
 	size_t got;
-	int r;
 
 	for (;;) {
-		if (z->rx.avail_in > 0 || z->rx_more) {
-			r = inflate_some(z, data, cap, n, err);
-			if (r != 0)
-				return r > 0 ? IO_OK : IO_ERROR;
+		if (z->opos < z->olen) {
+			*n = z->olen - z->opos < cap ? z->olen - z->opos : cap;
+			memcpy(data, z->obuf + z->opos, *n);
+			z->opos += *n;
+			if (z->opos == z->olen)
+				refill(z);
+			return IO_OK;
+		}
+		if (z->rx_failed) {
+			buf_setf(err, "%s", z->rx_err.data);
+			return IO_ERROR;
 		}
 		if (z->rx_end)
 			return IO_EOF;
-		st = below->ops->read(below, z->in, sizeof z->in, &got, err);
-		if (st != IO_OK)
-			return st;
-		z->rx.next_in = z->in;
-		z->rx.avail_in = (unsigned)got;
+		if (z->rx.avail_in == 0 && !z->rx_full) {
+			st = below->ops->read(below, z->in, sizeof z->in, &got,
+			    err);
+			if (st != IO_OK)
+				return st;
+			z->rx.next_in = z->in;
+			z->rx.avail_in = (unsigned)got;
+		}
+		refill(z);
 	}
 }
 
@@ -166,7 +186,7 @@ deflate_pending(const struct layer *l)
 {
 	const struct deflate_layer *z = (const struct deflate_layer *)l;
 
-	return z->rx.avail_in > 0 || z->rx_more ||
+	return z->opos < z->olen || z->rx_failed || z->rx_end ||
 	    l->below->ops->pending(l->below);
 }
 
@@ -178,6 +198,7 @@ deflate_free_parts(struct deflate_layer *z)
 	if (z->tx_init)
 		deflateEnd(&z->tx);
 	buf_free(&z->out);
+	buf_free(&z->rx_err);
 	free(z);
 }
 

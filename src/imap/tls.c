@@ -19,6 +19,7 @@ struct tls_layer {
 	SSL_CTX *ctx;
 	SSL *ssl;
 	BIO_METHOD *bio_method;
+	X509 *leaf;		/* the server's certificate, once seen */
 	int pinned;
 	unsigned char pin[TLS_FINGERPRINT_LEN];
 };
@@ -225,9 +226,26 @@ attach_socket(struct tls_layer *t, struct buf *err)
 
 static const struct layer_ops tls_ops;
 
+/* OpenSSL forgets the server's certificate when verification fails, yet
+ * its names are what the user needs to see then: keep a reference. */
+static int
+remember_leaf(int ok, X509_STORE_CTX *store)
+{
+	SSL *ssl = X509_STORE_CTX_get_ex_data(store,
+	    SSL_get_ex_data_X509_STORE_CTX_idx());
+	struct tls_layer *t = ssl != NULL ? SSL_get_app_data(ssl) : NULL;
+	X509 *leaf = X509_STORE_CTX_get0_cert(store);
+
+	if (t != NULL && t->leaf == NULL && leaf != NULL &&
+	    X509_up_ref(leaf) == 1)
+		t->leaf = leaf;
+	return ok;
+}
+
 static void
 tls_free_parts(struct tls_layer *t)
 {
+	X509_free(t->leaf);
 	SSL_free(t->ssl);
 	SSL_CTX_free(t->ctx);
 	BIO_meth_free(t->bio_method);
@@ -256,6 +274,8 @@ tls_layer_new(struct layer *below, int fd, const struct tls_params *p,
 		buf_setf(err, "cannot set up TLS: %s", openssl_reason());
 		goto fail;
 	}
+	SSL_set_app_data(t->ssl, t);
+	SSL_set_verify(t->ssl, SSL_VERIFY_PEER, remember_leaf);
 	if (set_peer_name(t->ssl, p->host, err) < 0 ||
 	    attach_socket(t, err) < 0)
 		goto fail;
@@ -273,9 +293,8 @@ fail:
 /* " (the certificate is for DNS:a, IP:b)" from its subjectAltName, so the
  * user sees which name to connect with. */
 static void
-add_cert_names(SSL *ssl, struct buf *err)
+add_cert_names(X509 *cert, struct buf *err)
 {
-	X509 *cert = SSL_get0_peer_certificate(ssl);
 	GENERAL_NAMES *names;
 	const char *sep = " (the certificate is for ";
 	char ip[INET6_ADDRSTRLEN];
@@ -308,13 +327,13 @@ add_cert_names(SSL *ssl, struct buf *err)
 }
 
 static void
-verify_error(SSL *ssl, long result, struct buf *err)
+verify_error(X509 *leaf, long result, struct buf *err)
 {
 	buf_setf(err, "certificate verify failed: %s",
 	    X509_verify_cert_error_string(result));
 	if (result == X509_V_ERR_HOSTNAME_MISMATCH ||
 	    result == X509_V_ERR_IP_ADDRESS_MISMATCH) {
-		add_cert_names(ssl, err);
+		add_cert_names(leaf, err);
 		buf_adds(err, "; connect with a name the certificate is "
 		    "issued for");
 		return;
@@ -408,7 +427,7 @@ tls_handshake(struct layer *l, struct buf *err)
 		return check_pin(t, err);
 	verified = SSL_get_verify_result(t->ssl);
 	if (verified != X509_V_OK) {
-		verify_error(t->ssl, verified, err);
+		verify_error(t->leaf, verified, err);
 		return IO_ERROR;
 	}
 	return ssl_status(t, r, saved_errno, err);

@@ -277,35 +277,38 @@ start_tunnel(const struct transport_options *o, struct buf *err)
 }
 
 /* Keep what a later STARTTLS needs, so that the options can go. */
-static int
+static void
 keep_tls_settings(struct transport *t, const struct transport_options *o,
-    struct buf *err)
+    const unsigned char *pin)
 {
-	if (o->fingerprint != NULL) {
-		if (tls_parse_fingerprint(o->fingerprint, t->pin, err) < 0)
-			return -1;
+	if (pin != NULL) {
+		memcpy(t->pin, pin, sizeof t->pin);
 		t->pinned = 1;
 	}
 	t->host = o->host != NULL ? xstrdup(o->host) : NULL;
 	t->ca_file = o->ca_file != NULL ? xstrdup(o->ca_file) : NULL;
 	t->system_certs = o->system_certs;
 	t->tls_versions = o->tls_versions;
-	return 0;
 }
 
 struct transport *
 transport_open(const struct transport_options *o, struct buf *err)
 {
+	unsigned char pin[TLS_FINGERPRINT_LEN];
 	struct transport *t;
 
+	/* Settings errors come before any connection is made. */
+	if (o->fingerprint != NULL &&
+	    tls_parse_fingerprint(o->fingerprint, pin, err) < 0)
+		return NULL;
 	if (o->tunnel != NULL)
 		t = start_tunnel(o, err);
 	else
 		t = connect_tcp(o, err);
 	if (t == NULL)
 		return NULL;
-	if (keep_tls_settings(t, o, err) < 0 ||
-	    (o->tls == TRANSPORT_TLS_IMAPS && transport_start_tls(t, err) < 0)) {
+	keep_tls_settings(t, o, o->fingerprint != NULL ? pin : NULL);
+	if (o->tls == TRANSPORT_TLS_IMAPS && transport_start_tls(t, err) < 0) {
 		transport_free(t);
 		return NULL;
 	}
