@@ -45,9 +45,10 @@ struct server {
 	char port[16];
 };
 
-/* Listening on 127.0.0.1, port chosen by the kernel. */
+/* A socket on 127.0.0.1, port chosen by the kernel; listening with the
+ * given backlog unless it is negative. */
 static int
-listen_loopback(char port[16], int do_listen)
+listen_loopback(char port[16], int backlog)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET };
 	socklen_t len = sizeof sa;
@@ -57,8 +58,8 @@ listen_loopback(char port[16], int do_listen)
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	ck_assert_msg(bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0,
 	    "bind: %s", strerror(errno));
-	if (do_listen)
-		ck_assert_msg(listen(fd, 4) == 0, "listen: %s",
+	if (backlog >= 0)
+		ck_assert_msg(listen(fd, backlog) == 0, "listen: %s",
 		    strerror(errno));
 	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
 	snprintf(port, 16, "%u", (unsigned)ntohs(sa.sin_port));
@@ -69,7 +70,7 @@ listen_loopback(char port[16], int do_listen)
 static void
 server_start(struct server *s, serve_fn fn, const void *arg)
 {
-	int lfd = listen_loopback(s->port, 1);
+	int lfd = listen_loopback(s->port, 4);
 
 	s->pid = fork();
 	ck_assert_msg(s->pid >= 0, "fork: %s", strerror(errno));
@@ -345,7 +346,7 @@ START_TEST(test_connection_refused)
 	char port[16], *err;
 	/* Bound but not listening: the kernel refuses, and the port stays
 	 * ours for the duration of the test. */
-	int fd = listen_loopback(port, 0);
+	int fd = listen_loopback(port, -1);
 
 	client_opts(&o, "127.0.0.1", port, TRANSPORT_TLS_NONE);
 	err = open_fails(&o);
@@ -375,7 +376,7 @@ START_TEST(test_silent_server_times_out)
 	char port[16], *err;
 	/* Listening but never accepting: the connection completes in the
 	 * kernel, and nothing is ever said. */
-	int fd = listen_loopback(port, 1);
+	int fd = listen_loopback(port, 4);
 
 	client_opts(&o, "127.0.0.1", port, TRANSPORT_TLS_NONE);
 	o.timeout = 1;
@@ -386,6 +387,32 @@ START_TEST(test_silent_server_times_out)
 	ck_assert_int_eq(transport_at_eof(t), 0);
 	free(err);
 	transport_free(t);
+	close(fd);
+}
+END_TEST
+
+/* Linux completes no more handshakes than the backlog allows: with a
+ * backlog of 0, one waiting connection fills it and the next SYN goes
+ * unanswered. */
+START_TEST(test_connect_times_out)
+{
+	struct transport_options o;
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	char port[16], *err;
+	int fd = listen_loopback(port, 0);
+	int filler = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sa.sin_port = htons((unsigned short)atoi(port));
+	ck_assert_msg(connect(filler, (struct sockaddr *)&sa, sizeof sa) == 0,
+	    "connect: %s", strerror(errno));
+	client_opts(&o, "127.0.0.1", port, TRANSPORT_TLS_NONE);
+	o.timeout = 1;
+	err = open_fails(&o);
+	assert_error(err, "connect to 127.0.0.1 port %s: timed out after "
+	    "1 second", port);
+	free(err);
+	close(filler);
 	close(fd);
 }
 END_TEST
@@ -729,7 +756,8 @@ START_TEST(test_tls_version_refused)
 	o.tls_versions = TLS_V1_3;
 	err = open_fails(&o);
 	assert_error(err, "TLS handshake with 127.0.0.1 port %s: TLS error: "
-	    "tlsv1 alert protocol version", s.port);
+	    "tlsv1 alert protocol version (the server and TLSVersions have no "
+	    "TLS version in common)", s.port);
 	free(err);
 	server_finish(&s);
 }
@@ -1118,6 +1146,7 @@ transport_suite(void)
 	tcase_add_test(tcp, test_connection_refused);
 	tcase_add_test(tcp, test_no_host);
 	tcase_add_test(tcp, test_silent_server_times_out);
+	tcase_add_test(tcp, test_connect_times_out);
 	tcase_add_test(tcp, test_peer_closes_mid_stream);
 	tcase_add_test(tcp, test_write_to_closed_peer);
 	tcase_add_test(tcp, test_closed_transport_refuses_io);

@@ -412,10 +412,23 @@ check_pin(struct tls_layer *t, struct buf *err)
 	return IO_ERROR;
 }
 
+static int
+is_version_failure(void)
+{
+	unsigned long e = ERR_peek_last_error();
+	int reason = ERR_GET_REASON(e);
+
+	return ERR_GET_LIB(e) == ERR_LIB_SSL &&
+	    (reason == SSL_R_TLSV1_ALERT_PROTOCOL_VERSION ||
+	    reason == SSL_R_UNSUPPORTED_PROTOCOL ||
+	    reason == SSL_R_NO_PROTOCOLS_AVAILABLE);
+}
+
 enum io_status
 tls_handshake(struct layer *l, struct buf *err)
 {
 	struct tls_layer *t = (struct tls_layer *)l;
+	enum io_status st;
 	long verified;
 	int r, saved_errno;
 
@@ -430,7 +443,11 @@ tls_handshake(struct layer *l, struct buf *err)
 		verify_error(t->leaf, verified, err);
 		return IO_ERROR;
 	}
-	return ssl_status(t, r, saved_errno, err);
+	st = ssl_status(t, r, saved_errno, err);
+	if (st == IO_ERROR && is_version_failure())
+		buf_adds(err, " (the server and TLSVersions have no TLS "
+		    "version in common)");
+	return st;
 }
 
 static enum io_status
@@ -476,7 +493,9 @@ tls_pending(const struct layer *l)
 {
 	const struct tls_layer *t = (const struct tls_layer *)l;
 
-	return SSL_has_pending(t->ssl);
+	/* Decrypted bytes only: without read-ahead, OpenSSL holds no
+	 * undecrypted record that the descriptor would not announce. */
+	return SSL_pending(t->ssl) > 0;
 }
 
 /* One close_notify, without waiting for the server's. */
