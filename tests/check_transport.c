@@ -439,34 +439,41 @@ START_TEST(test_peer_closes_mid_stream)
 }
 END_TEST
 
-/* Writing to a peer that is gone must fail with EPIPE or a reset, not
- * kill the process with SIGPIPE. */
+/* Write until the peer's departure shows; the failure must be EPIPE or a
+ * reset, not death by SIGPIPE. */
+static void
+assert_write_fails_cleanly(struct transport *t, const char *port)
+{
+	struct buf err = BUF_INIT, prefix = BUF_INIT;
+	int r = 0;
+
+	for (int i = 0; i < 1000 && r == 0; i++)
+		r = transport_write(t, "a NOOP\r\n", 8, &err);
+	ck_assert_int_eq(r, -1);
+	buf_setf(&prefix, "write to 127.0.0.1 port %s: ", port);
+	ck_assert_msg(strncmp(err.data, prefix.data, prefix.len) == 0, "%s",
+	    err.data);
+	ck_assert_msg(strcmp(err.data + prefix.len, "Broken pipe") == 0 ||
+	    strcmp(err.data + prefix.len, "Connection reset by peer") == 0,
+	    "%s", err.data);
+	buf_free(&err);
+	buf_free(&prefix);
+}
+
 START_TEST(test_write_to_closed_peer)
 {
 	struct transport_options o;
 	struct transport *t;
 	struct server s;
-	struct buf err = BUF_INIT, prefix = BUF_INIT;
 	char *got;
-	int r = 0;
 
 	server_start(&s, serve_say_and_close, "* BYE");
 	client_opts(&o, "127.0.0.1", s.port, TRANSPORT_TLS_NONE);
 	t = open_ok(&o);
 	got = read_exactly(t, 5);
 	server_finish(&s);
-	for (int i = 0; i < 1000 && r == 0; i++)
-		r = transport_write(t, "a NOOP\r\n", 8, &err);
-	ck_assert_int_eq(r, -1);
-	buf_setf(&prefix, "write to 127.0.0.1 port %s: ", s.port);
-	ck_assert_msg(strncmp(err.data, prefix.data, prefix.len) == 0, "%s",
-	    err.data);
-	ck_assert_msg(strcmp(err.data + prefix.len, "Broken pipe") == 0 ||
-	    strcmp(err.data + prefix.len, "Connection reset by peer") == 0,
-	    "%s", err.data);
+	assert_write_fails_cleanly(t, s.port);
 	free(got);
-	buf_free(&err);
-	buf_free(&prefix);
 	transport_free(t);
 }
 END_TEST
@@ -740,6 +747,26 @@ START_TEST(test_tls_peer_closes_mid_stream)
 	free(err);
 	transport_free(t);
 	server_finish(&s);
+}
+END_TEST
+
+START_TEST(test_tls_write_to_closed_peer)
+{
+	struct tls_server ts = { .cert = fx.good_cert, .key = fx.good_key,
+	    .say_and_close = "* BYE" };
+	struct transport_options o;
+	struct transport *t;
+	struct server s;
+	char *got;
+
+	server_start(&s, serve_tls, &ts);
+	client_opts(&o, "127.0.0.1", s.port, TRANSPORT_TLS_IMAPS);
+	t = open_ok(&o);
+	got = read_exactly(t, 5);
+	server_finish(&s);
+	assert_write_fails_cleanly(t, s.port);
+	free(got);
+	transport_free(t);
 }
 END_TEST
 
@@ -1163,6 +1190,7 @@ transport_suite(void)
 	tcase_add_test(tls, test_bad_fingerprint_refused_before_connecting);
 	tcase_add_test(tls, test_starttls_upgrade);
 	tcase_add_test(tls, test_tls_peer_closes_mid_stream);
+	tcase_add_test(tls, test_tls_write_to_closed_peer);
 	tcase_add_test(tls, test_tls_version_refused);
 	tcase_add_test(tls, test_missing_ca_file);
 	tcase_add_test(tls, test_parse_tls_versions);

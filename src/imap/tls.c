@@ -1,5 +1,6 @@
 /* tls: the TLS client layer over OpenSSL 3; see tls.h for the contract. */
 #include "imap/tls.h"
+#include "imap/tls_bio.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -23,67 +24,6 @@ struct tls_layer {
 	int pinned;
 	unsigned char pin[TLS_FINGERPRINT_LEN];
 };
-
-/*
- * A socket BIO of our own, because OpenSSL's writes with write(2), which
- * raises SIGPIPE when the server has gone; send(MSG_NOSIGNAL) reports
- * EPIPE instead and leaves the process's signal dispositions alone.
- */
-static int
-bio_sock_write(BIO *b, const char *data, int len)
-{
-	int fd = *(int *)BIO_get_data(b);
-	ssize_t r;
-
-	BIO_clear_retry_flags(b);
-	do
-		r = send(fd, data, (size_t)len, MSG_NOSIGNAL);
-	while (r < 0 && errno == EINTR);
-	if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-		BIO_set_retry_write(b);
-	return (int)r;
-}
-
-static int
-bio_sock_read(BIO *b, char *data, int cap)
-{
-	int fd = *(int *)BIO_get_data(b);
-	ssize_t r;
-
-	BIO_clear_retry_flags(b);
-	do
-		r = recv(fd, data, (size_t)cap, 0);
-	while (r < 0 && errno == EINTR);
-	if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-		BIO_set_retry_read(b);
-	return (int)r;
-}
-
-static long
-bio_sock_ctrl(BIO *b, int cmd, long num, void *ptr)
-{
-	(void)b;
-	(void)num;
-	(void)ptr;
-	return cmd == BIO_CTRL_FLUSH ? 1 : 0;
-}
-
-static BIO_METHOD *
-bio_sock_method(void)
-{
-	BIO_METHOD *m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK,
-	    "twinbox socket");
-
-	if (m == NULL)
-		return NULL;
-	if (!BIO_meth_set_write(m, bio_sock_write) ||
-	    !BIO_meth_set_read(m, bio_sock_read) ||
-	    !BIO_meth_set_ctrl(m, bio_sock_ctrl)) {
-		BIO_meth_free(m);
-		return NULL;
-	}
-	return m;
-}
 
 /* The reason of the most recent OpenSSL error, for messages. */
 static const char *
@@ -212,7 +152,7 @@ attach_socket(struct tls_layer *t, struct buf *err)
 {
 	BIO *bio;
 
-	t->bio_method = bio_sock_method();
+	t->bio_method = tls_bio_socket_method();
 	bio = t->bio_method != NULL ? BIO_new(t->bio_method) : NULL;
 	if (bio == NULL) {
 		buf_setf(err, "cannot set up TLS: %s", openssl_reason());
