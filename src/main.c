@@ -1,2 +1,204 @@
+/*
+ * twinbox: keep two mail stores identical, in both directions.
+ *
+ * main() owns everything that lives for the whole process: the logger, the
+ * parsed command line, the configuration and the crash point of the crash
+ * tests. It turns the command line's targets into channel runs and the
+ * outcome into the exit status: 0 success, 1 a mailbox failed to sync,
+ * 2 usage or configuration error.
+ */
+#include <errno.h>
 #include <stdio.h>
-int main(void) { puts("twinbox"); return 0; }
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "channel.h"
+#include "cli.h"
+#include "config.h"
+#include "log.h"
+#include "sync/crash.h"
+
+#define TWINBOX_VERSION "0.1.0"
+
+enum { EXIT_OK = 0, EXIT_SYNC_FAILED = 1, EXIT_USAGE = 2 };
+
+/* TWINBOX_CRASH_AFTER=N: kill ourselves at the N-th step (crash tests). */
+static int
+read_crash_point(struct crash_point *cp, struct buf *err)
+{
+	const char *v = getenv("TWINBOX_CRASH_AFTER");
+	char *end;
+
+	cp->after = 0;
+	cp->steps = 0;
+	if (v == NULL || *v == '\0')
+		return 0;
+	errno = 0;
+	cp->after = strtoul(v, &end, 10);
+	if (errno != 0 || *end != '\0' || v[0] == '-') {
+		buf_setf(err, "TWINBOX_CRASH_AFTER='%s' is not a number", v);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+load_config(const struct cli_options *opts, const struct logger *lg,
+    struct config **cfg)
+{
+	struct buf path = BUF_INIT, err = BUF_INIT;
+	int rc = 0;
+
+	if (opts->config_path != NULL)
+		buf_adds(&path, opts->config_path);
+	else if (config_default_path(&path, &err) != 0)
+		rc = -1;
+	if (rc == 0 && config_load(path.data, lg, cfg, &err) != 0)
+		rc = -1;
+	if (rc != 0)
+		log_error(lg, "%s", buf_cstr(&err));
+	buf_free(&path);
+	buf_free(&err);
+	return rc;
+}
+
+/* Worst of two exit statuses. */
+static int
+worse(int a, int b)
+{
+	return a > b ? a : b;
+}
+
+static int
+run_group(const struct config *cfg, const struct group_conf *g,
+    const struct channel_run_opts *ro)
+{
+	int status = EXIT_OK;
+
+	for (size_t i = 0; i < g->channels.n; i++) {
+		const char *spec = g->channels.v[i];
+		const char *colon = strchr(spec, ':');
+		char *name = colon ? xstrndup(spec, (size_t)(colon - spec)) :
+		    xstrdup(spec);
+		const struct channel_conf *ch = config_find_channel(cfg, name);
+		struct strlist boxes = { 0 };
+
+		for (const char *p = colon; p != NULL; p = strchr(p + 1, ',')) {
+			const char *end = strchr(p + 1, ',');
+			char *box = end ? xstrndup(p + 1, (size_t)(end - p - 1))
+			    : xstrdup(p + 1);
+
+			strlist_add(&boxes, box);
+			free(box);
+		}
+		status = worse(status, channel_run(cfg, ch, &boxes, ro));
+		strlist_free(&boxes);
+		free(name);
+	}
+	return status;
+}
+
+static int
+run_targets(const struct config *cfg, const struct cli_options *opts,
+    const struct channel_run_opts *ro)
+{
+	int status = EXIT_OK;
+
+	if (opts->all) {
+		for (size_t i = 0; i < cfg->nchannels; i++)
+			status = worse(status, channel_run(cfg,
+			    cfg->channels[i], NULL, ro));
+		return status;
+	}
+	for (size_t i = 0; i < opts->ntargets; i++) {
+		const struct cli_target *t = &opts->targets[i];
+		const struct channel_conf *ch = config_find_channel(cfg,
+		    t->name);
+		const struct group_conf *g = config_find_group(cfg, t->name);
+
+		if (ch != NULL)
+			status = worse(status, channel_run(cfg, ch, &t->boxes,
+			    ro));
+		else if (g != NULL && t->boxes.n == 0)
+			status = worse(status, run_group(cfg, g, ro));
+		else if (g != NULL) {
+			log_error(ro->lg, "'%s' is a group: mailboxes can be "
+			    "named only after a channel", t->name);
+			status = EXIT_USAGE;
+		} else {
+			log_error(ro->lg, "no channel or group named '%s' in "
+			    "the configuration", t->name);
+			status = EXIT_USAGE;
+		}
+	}
+	return status;
+}
+
+/* Every target must exist before anything is synced. */
+static int
+check_targets(const struct config *cfg, const struct cli_options *opts,
+    const struct logger *lg)
+{
+	int ok = 1;
+
+	for (size_t i = 0; i < opts->ntargets; i++) {
+		const char *name = opts->targets[i].name;
+
+		if (config_find_channel(cfg, name) == NULL &&
+		    config_find_group(cfg, name) == NULL) {
+			log_error(lg, "no channel or group named '%s' in the "
+			    "configuration", name);
+			ok = 0;
+		}
+	}
+	return ok ? 0 : -1;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct logger lg = { .level = LOG_NORMAL };
+	struct cli_options opts;
+	struct config *cfg = NULL;
+	struct crash_point crash;
+	struct channel_run_opts ro = { 0 };
+	struct buf err = BUF_INIT;
+	int status;
+
+	switch (cli_parse(argc, argv, &opts, &err)) {
+	case CLI_HELP:
+		fputs(cli_usage(), stdout);
+		cli_free(&opts);
+		return EXIT_OK;
+	case CLI_VERSION:
+		printf("twinbox %s\n", TWINBOX_VERSION);
+		cli_free(&opts);
+		return EXIT_OK;
+	case CLI_ERROR:
+		log_error(&lg, "%s", buf_cstr(&err));
+		cli_free(&opts);
+		buf_free(&err);
+		return EXIT_USAGE;
+	case CLI_OK:
+		break;
+	}
+	lg.level = opts.level;
+	status = EXIT_USAGE;
+	if (read_crash_point(&crash, &err) != 0)
+		log_error(&lg, "%s", buf_cstr(&err));
+	else if (load_config(&opts, &lg, &cfg) == 0 &&
+	    check_targets(cfg, &opts, &lg) == 0) {
+		ro.dry_run = opts.dry_run;
+		ro.force = opts.force;
+		ro.crash = &crash;
+		ro.home = getenv("HOME");
+		ro.xdg_state_home = getenv("XDG_STATE_HOME");
+		ro.lg = &lg;
+		status = run_targets(cfg, &opts, &ro);
+	}
+	config_free(cfg);
+	cli_free(&opts);
+	buf_free(&err);
+	return status;
+}

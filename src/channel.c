@@ -1,0 +1,326 @@
+/* channel: run one configured channel; see channel.h. */
+#include "channel.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "maildir/maildir.h"
+#include "sync/mailbox.h"
+#include "sync/plan_mbox.h"
+#include "sync/select.h"
+#include "sync/state_path.h"
+
+/* What one run of a channel holds. */
+struct chan_run {
+	const struct config *cfg;
+	const struct channel_conf *ch;
+	const struct channel_run_opts *opts;
+	struct store *store[2];
+	struct strlist listed[2];	/* what each store holds */
+	struct sync_policy policy;
+	int failed;
+};
+
+static unsigned
+core_ops(unsigned conf_ops)
+{
+	unsigned ops = 0;
+
+	if (conf_ops & SYNC_OP_NEW)
+		ops |= SYNC_NEW;
+	if (conf_ops & SYNC_OP_UPGRADE)
+		ops |= SYNC_RENEW;
+	if (conf_ops & SYNC_OP_GONE)
+		ops |= SYNC_GONE;
+	if (conf_ops & SYNC_OP_FLAGS)
+		ops |= SYNC_FLAGS;
+	return ops;
+}
+
+void
+channel_policy(const struct channel_conf *ch, int force,
+    struct sync_policy *out)
+{
+	sync_policy_default(out);
+	for (int s = 0; s < 2; s++) {
+		/* ops[s] are the operations whose source is s, so they land
+		 * on the other side. */
+		out->ops[s] = core_ops(sync_ops_to(ch->opt.sync, !s));
+		out->max_size[s] = ch->max_size_set ? ch->max_size :
+		    ch->end[s].store->max_size;
+	}
+	out->expunge = ch->opt.expunge & SIDE_BIT_BOTH;
+	out->max_messages = ch->opt.max_messages;
+	out->force = force;
+}
+
+struct store *
+channel_open_store(const struct store_conf *sc, const struct logger *lg,
+    struct buf *err)
+{
+	struct store *s;
+
+	if (sc->kind == STORE_IMAP) {
+		buf_setf(err, "store '%s' (line %d): IMAP stores are not "
+		    "supported by this version yet; use a MaildirStore",
+		    sc->name, sc->line);
+		return NULL;
+	}
+	s = maildir_store_new(&sc->maildir, lg, err);
+	if (s == NULL)
+		buf_addf(err, " (store '%s', line %d)", sc->name, sc->line);
+	return s;
+}
+
+/* The mailbox of a side for a channel-relative name: with Patterns the
+ * end's box is a prefix; without, the end's box is the mailbox. */
+static char *
+side_box(const struct chan_run *r, enum side s, const char *name)
+{
+	const char *box = r->ch->end[s].box;
+	struct buf b = BUF_INIT;
+
+	if (r->ch->patterns.n == 0 && name[0] == '\0')
+		return xstrdup(box ? box : "INBOX");
+	buf_adds(&b, box ? box : "");
+	buf_adds(&b, name);
+	return buf_detach(&b);
+}
+
+/* Channel-relative names of a side's mailboxes that carry its prefix. */
+static void
+strip_prefix(const struct chan_run *r, enum side s, struct strlist *out)
+{
+	const char *prefix = r->ch->end[s].box ? r->ch->end[s].box : "";
+	size_t plen = strlen(prefix);
+
+	for (size_t i = 0; i < r->listed[s].n; i++) {
+		const char *n = r->listed[s].v[i];
+
+		if (strncmp(n, prefix, plen) == 0 && n[plen] != '\0')
+			strlist_add(out, n + plen);
+	}
+}
+
+/* The channel-relative names this run considers. */
+static void
+candidate_names(const struct chan_run *r, const struct strlist *boxes,
+    struct strlist *out)
+{
+	struct strlist rel[2] = { { 0 }, { 0 } };
+
+	if (boxes != NULL && boxes->n > 0) {
+		for (size_t i = 0; i < boxes->n; i++)
+			strlist_add(out, boxes->v[i]);
+		return;
+	}
+	if (r->ch->patterns.n == 0) {
+		strlist_add(out, "");
+		return;
+	}
+	strip_prefix(r, SIDE_FAR, &rel[SIDE_FAR]);
+	strip_prefix(r, SIDE_NEAR, &rel[SIDE_NEAR]);
+	select_boxes(&r->ch->patterns, &rel[SIDE_FAR], &rel[SIDE_NEAR], out);
+	strlist_free(&rel[SIDE_FAR]);
+	strlist_free(&rel[SIDE_NEAR]);
+}
+
+static int
+open_stores(struct chan_run *r, struct buf *err)
+{
+	for (int s = 0; s < 2; s++) {
+		const struct store_conf *sc = r->ch->end[s].store;
+
+		r->store[s] = channel_open_store(sc, r->opts->lg, err);
+		if (r->store[s] == NULL)
+			return -1;
+		if (r->store[s]->ops->list(r->store[s], &r->listed[s],
+		    err) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+compute_paths(const struct chan_run *r, char *const box[2],
+    struct state_paths *paths, struct buf *err)
+{
+	const struct channel_conf *ch = r->ch;
+	struct state_location loc = { 0 };
+	char *near_dir = NULL;
+	int rc;
+
+	loc.sync_state = ch->sync_state ? ch->sync_state : r->cfg->sync_state;
+	loc.far_store = ch->end[SIDE_FAR].store_name;
+	loc.far_box = box[SIDE_FAR];
+	loc.near_store = ch->end[SIDE_NEAR].store_name;
+	loc.near_box = box[SIDE_NEAR];
+	if (ch->end[SIDE_NEAR].store->kind == STORE_MAILDIR &&
+	    maildir_mailbox_dir(r->store[SIDE_NEAR], box[SIDE_NEAR],
+	    &near_dir, err) != 0)
+		return -1;
+	loc.near_dir = near_dir;
+	loc.home = r->opts->home;
+	loc.xdg_state_home = r->opts->xdg_state_home;
+	rc = state_paths_compute(&loc, paths, err);
+	free(near_dir);
+	return rc;
+}
+
+static void
+sync_one(struct chan_run *r, const char *name, char *const box[2])
+{
+	struct buf err = BUF_INIT, label = BUF_INIT, line = BUF_INIT;
+	struct state_paths paths = { 0 };
+	struct mailbox_job job = { 0 };
+	struct exec_stats stats;
+
+	buf_adds(&label, r->ch->name);
+	if (name[0] != '\0')
+		buf_addf(&label, ":%s", name);
+	job.store[0] = r->store[0];
+	job.store[1] = r->store[1];
+	job.box[0] = box[0];
+	job.box[1] = box[1];
+	job.label = label.data;
+	job.policy = &r->policy;
+	job.paths = &paths;
+	job.dry_run = r->opts->dry_run;
+	job.crash = r->opts->crash;
+	job.lg = r->opts->lg;
+	if (compute_paths(r, box, &paths, &err) != 0 ||
+	    sync_mailbox(&job, &stats, &err) != 0) {
+		log_error(r->opts->lg, "%s: %s", label.data, buf_cstr(&err));
+		r->failed = 1;
+	} else if (!r->opts->dry_run) {
+		sync_describe_stats(&stats, &line);
+		log_info(r->opts->lg, "%s: %s", label.data, line.len ? line.data :
+		    "up to date");
+	}
+	state_paths_free(&paths);
+	buf_free(&err);
+	buf_free(&label);
+	buf_free(&line);
+}
+
+/* A pair was synced before when its state file exists. */
+static int
+was_synced(const struct chan_run *r, char *const box[2])
+{
+	struct state_paths paths = { 0 };
+	struct buf err = BUF_INIT;
+	struct stat st;
+	int known = 0;
+
+	if (compute_paths(r, box, &paths, &err) == 0)
+		known = stat(paths.state, &st) == 0 ||
+		    stat(paths.journal, &st) == 0;
+	state_paths_free(&paths);
+	buf_free(&err);
+	return known;
+}
+
+/* Sort the candidates into present-on-far, present-on-near and known. */
+static void
+classify(const struct chan_run *r, const struct strlist *names,
+    struct strlist present[2], struct strlist *known)
+{
+	for (size_t i = 0; i < names->n; i++) {
+		char *box[2];
+
+		box[0] = side_box(r, SIDE_FAR, names->v[i]);
+		box[1] = side_box(r, SIDE_NEAR, names->v[i]);
+		for (int s = 0; s < 2; s++)
+			if (strlist_contains(&r->listed[s], box[s]))
+				strlist_add(&present[s], names->v[i]);
+		if (was_synced(r, box))
+			strlist_add(known, names->v[i]);
+		free(box[0]);
+		free(box[1]);
+	}
+}
+
+/* Carry out one step of the mailbox plan. */
+static void
+run_step(struct chan_run *r, const struct mbox_step *step)
+{
+	struct buf err = BUF_INIT, what = BUF_INIT;
+	char *box[2];
+	struct store *s = r->store[step->side];
+	int ready = step->action == MBOX_SYNC;
+
+	box[0] = side_box(r, SIDE_FAR, step->name);
+	box[1] = side_box(r, SIDE_NEAR, step->name);
+	mbox_describe_step(step, &what);
+	if (step->action == MBOX_CREATE && r->opts->dry_run) {
+		log_info(r->opts->lg, "%s: would %s", r->ch->name, what.data);
+	} else if (step->action == MBOX_CREATE) {
+		log_verbose(r->opts->lg, "%s: %s", r->ch->name, what.data);
+		ready = s->ops->create(s, box[step->side], &err) == 0;
+		if (!ready) {
+			log_error(r->opts->lg, "%s: %s", r->ch->name,
+			    buf_cstr(&err));
+			r->failed = 1;
+		}
+	} else if (step->action == MBOX_REMOVE && !r->opts->dry_run) {
+		if (s->ops->remove(s, box[step->side], &err) != 0)
+			log_warn(r->opts->lg, "%s: %s", r->ch->name,
+			    buf_cstr(&err));
+	} else if (step->action != MBOX_SYNC) {
+		log_info(r->opts->lg, "%s: %s", r->ch->name, what.data);
+	}
+	if (ready)
+		sync_one(r, step->name, box);
+	free(box[0]);
+	free(box[1]);
+	buf_free(&err);
+	buf_free(&what);
+}
+
+static void
+run_boxes(struct chan_run *r, const struct strlist *boxes)
+{
+	struct strlist names = { 0 }, present[2] = { { 0 }, { 0 } };
+	struct strlist known = { 0 };
+	struct mbox_policy mpol = { r->ch->opt.create & SIDE_BIT_BOTH,
+	    r->ch->opt.remove & SIDE_BIT_BOTH };
+	struct mbox_plan mplan = { 0 };
+
+	candidate_names(r, boxes, &names);
+	classify(r, &names, present, &known);
+	plan_mailboxes(&present[SIDE_FAR], &present[SIDE_NEAR], &known,
+	    &mpol, &mplan);
+	for (size_t i = 0; i < mplan.n; i++)
+		run_step(r, &mplan.v[i]);
+	mbox_plan_free(&mplan);
+	strlist_free(&names);
+	strlist_free(&present[SIDE_FAR]);
+	strlist_free(&present[SIDE_NEAR]);
+	strlist_free(&known);
+}
+
+int
+channel_run(const struct config *cfg, const struct channel_conf *ch,
+    const struct strlist *boxes, const struct channel_run_opts *opts)
+{
+	struct chan_run r = { .cfg = cfg, .ch = ch, .opts = opts };
+	struct buf err = BUF_INIT;
+	int rc = 0;
+
+	channel_policy(ch, opts->force, &r.policy);
+	if (open_stores(&r, &err) != 0) {
+		log_error(opts->lg, "channel %s: %s", ch->name, buf_cstr(&err));
+		rc = 2;
+	} else {
+		run_boxes(&r, boxes);
+		rc = r.failed ? 1 : 0;
+	}
+	for (int s = 0; s < 2; s++) {
+		if (r.store[s] != NULL)
+			r.store[s]->ops->free(r.store[s]);
+		strlist_free(&r.listed[s]);
+	}
+	buf_free(&err);
+	return rc;
+}

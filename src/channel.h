@@ -1,0 +1,47 @@
+/*
+ * channel: one channel of the configuration, run: its two stores opened,
+ * its mailboxes chosen (Patterns, or the boxes named on the command line),
+ * missing mailboxes created or skipped (Create, Remove), and every mailbox
+ * pair synced (sync/mailbox.h), with one summary line per pair.
+ *
+ * This is where the configuration's vocabulary (struct channel_conf) is
+ * turned into the sync core's (struct sync_policy, store objects, state
+ * locations); the core itself never sees the configuration.
+ *
+ * Contract: channel_run() returns 0 when every mailbox pair synced, 1 when
+ * at least one failed (each failure is logged with the mailbox and the
+ * reason; the other pairs are still synced), 2 when the channel could not
+ * start at all (a store could not be opened or listed; logged).
+ */
+#ifndef TWINBOX_CHANNEL_H
+#define TWINBOX_CHANNEL_H
+
+#include "config.h"
+#include "log.h"
+#include "store.h"
+#include "sync/crash.h"
+#include "sync/policy.h"
+
+struct channel_run_opts {
+	int dry_run;
+	int force;			/* pass the mass-deletion guard */
+	struct crash_point *crash;	/* may be NULL */
+	const char *home;		/* $HOME */
+	const char *xdg_state_home;	/* may be NULL */
+	const struct logger *lg;
+};
+
+/* boxes: the mailboxes named on the command line (NULL or empty: all
+ * that the channel's Patterns select). */
+int channel_run(const struct config *cfg, const struct channel_conf *ch,
+    const struct strlist *boxes, const struct channel_run_opts *opts);
+
+/* The sync policy a channel asks for (exposed for the tests). */
+void channel_policy(const struct channel_conf *ch, int force,
+    struct sync_policy *out);
+
+/* Open a configured store. */
+struct store *channel_open_store(const struct store_conf *sc,
+    const struct logger *lg, struct buf *err);
+
+#endif
