@@ -301,7 +301,7 @@ run_records(struct fixture *fx, const struct journal_rec *v, size_t n,
 			ck_assert_int_eq(journal_flush(j, &fx->err), 0);
 	}
 	if (fold)
-		ck_assert_msg(journal_fold(j, fx->state, &fx->err) == 0,
+		ck_assert_msg(journal_fold(j, fx->state, NULL, &fx->err) == 0,
 		    "fold: %s", buf_cstr(&fx->err));
 	else
 		ck_assert_int_eq(journal_close(j, &fx->err), 0);
@@ -763,7 +763,7 @@ START_TEST(test_failed_fold_keeps_journal)
 	    &fx.err), 0);
 	for (size_t i = 0; i < n; i++)
 		ck_assert_int_eq(journal_append(j, &v[i], &fx.err), 0);
-	ck_assert_int_eq(journal_fold(j, fx.state, &fx.err), -1);
+	ck_assert_int_eq(journal_fold(j, fx.state, NULL, &fx.err), -1);
 	ck_assert_uint_eq(run.generation, 0);
 	ck_assert(tl_exists(fx.journal));
 	ck_assert(!tl_exists(fx.state));

@@ -152,7 +152,8 @@ journal_close(struct journal *j, struct buf *err)
  * base record identifies.
  */
 int
-journal_fold(struct journal *j, const char *state_path, struct buf *err)
+journal_fold(struct journal *j, const char *state_path, const char *keep_as,
+    struct buf *err)
 {
 	struct sync_state *st = j->st;
 	char *journal_path = xstrdup(j->path);
@@ -165,7 +166,12 @@ journal_fold(struct journal *j, const char *state_path, struct buf *err)
 		st->generation--;
 		goto out;
 	}
-	if (unlink(journal_path) != 0 && errno != ENOENT) {
+	if (keep_as != NULL && rename(journal_path, keep_as) != 0) {
+		buf_setf(err, "%s: cannot rename to %s: %s", journal_path,
+		    keep_as, strerror(errno));
+		goto out;
+	}
+	if (keep_as == NULL && unlink(journal_path) != 0 && errno != ENOENT) {
 		buf_setf(err, "%s: cannot remove: %s", journal_path,
 		    strerror(errno));
 		goto out;

@@ -88,9 +88,11 @@ int journal_close(struct journal *j, struct buf *err);
  * After a successful run: flush the journal, write the state as the next
  * generation of the state file at state_path, then remove the journal and
  * fsync the directory. j is released in every case. On failure the
- * journal stays on disk and the next run replays it.
+ * journal stays on disk and the next run replays it. keep_as, normally
+ * NULL, names where the folded journal is kept instead of being removed:
+ * the tests replay it to prove that the journal alone rebuilds the state.
  */
 int journal_fold(struct journal *j, const char *state_path,
-    struct buf *err);
+    const char *keep_as, struct buf *err);
 
 #endif

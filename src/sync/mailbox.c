@@ -165,7 +165,7 @@ run_locked(struct run *r, struct buf *err)
 		buf_free(&ignored);
 		return -1;
 	}
-	return j ? journal_fold(j, job->paths->state, err) : 0;
+	return j ? journal_fold(j, job->paths->state, job->keep_journal, err) : 0;
 }
 
 int

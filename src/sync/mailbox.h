@@ -30,6 +30,8 @@ struct mailbox_job {
 	const struct state_paths *paths;
 	int dry_run;
 	struct crash_point *crash;	/* may be NULL */
+	const char *keep_journal;	/* tests: keep the folded journal
+					   here; NULL: remove it */
 	const struct logger *lg;
 };
 
