@@ -99,7 +99,7 @@ struct imap_parser_callbacks {
 };
 
 struct imap_parser_limits {
-	size_t max_line;		/* bytes of a response outside literals */
+	size_t max_line;		/* response bytes outside literals */
 	size_t max_inline_literal;	/* larger literals are streamed */
 	size_t max_inline_total;	/* inline literal bytes per response */
 	uint64_t max_literal;		/* largest literal accepted */
@@ -113,7 +113,8 @@ struct imap_parser;
 /* Fill limits with the defaults (see docs/imap-parser.md). */
 void imap_parser_default_limits(struct imap_parser_limits *limits);
 /* limits NULL means the defaults; both structs are copied. */
-struct imap_parser *imap_parser_new(const struct imap_parser_callbacks *cb,
+struct imap_parser *imap_parser_new(
+    const struct imap_parser_callbacks *cb,
     const struct imap_parser_limits *limits);
 void imap_parser_free(struct imap_parser *p);
 /* 0 when all of data was consumed, -1 on error (see imap_parser_error). */

@@ -17,7 +17,8 @@ struct arena_block {
 
 #define ARENA_ALIGN 16
 #define ARENA_HEADER \
-	((sizeof(struct arena_block) + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1))
+	((sizeof(struct arena_block) + ARENA_ALIGN - 1) & \
+	~(size_t)(ARENA_ALIGN - 1))
 #define ARENA_MIN_BLOCK 4096
 #define ARENA_MAX_STEP (1024 * 1024)
 
