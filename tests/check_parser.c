@@ -465,7 +465,8 @@ static const struct parse_case limit_cases[] = {
 	{ "depth", "* X (((a)))\r\n* X ((((a))))\r\n", 0,
 	  "* X (((a)))\n"
 	  "ERROR: bad response: nesting deeper than 3 at byte 7" },
-	{ "code counts as depth", "* OK [X ((a))] t\r\n* OK [X (((a)))] t\r\n", 0,
+	{ "code counts as depth",
+	  "* OK [X ((a))] t\r\n* OK [X (((a)))] t\r\n", 0,
 	  "* OK [X ((a))] \"t\"\n"
 	  "ERROR: bad response: nesting deeper than 3 at byte 10" },
 	{ "items", "* SEARCH 1 2 3 4 5 6 7 8 9 10 11\r\n"
@@ -550,6 +551,39 @@ START_TEST(test_no_literal_consumer)
 		    " limit 8 and nothing accepts streamed data at byte 22");
 		free(got);
 	}
+}
+END_TEST
+
+/* 40 nested lists: over the default depth, fine when the limit is huge. */
+START_TEST(test_depth_default_and_unbounded)
+{
+	struct imap_parser_limits lim;
+	struct buf in = BUF_INIT, want = BUF_INIT;
+	char *got;
+
+	buf_adds(&in, "* X ");
+	buf_adds(&want, "* X ");
+	for (int i = 0; i < 40; i++) {
+		buf_addc(&in, '(');
+		buf_addc(&want, '(');
+	}
+	for (int i = 0; i < 40; i++) {
+		buf_addc(&in, ')');
+		buf_addc(&want, ')');
+	}
+	buf_adds(&in, "\r\n");
+	buf_addc(&want, '\n');
+	got = parse_with(in.data, in.len, NULL, 1, WHOLE);
+	ck_assert_str_eq(got,
+	    "ERROR: bad response: nesting deeper than 32 at byte 36");
+	free(got);
+	imap_parser_default_limits(&lim);
+	lim.max_depth = SIZE_MAX;
+	lim.max_items = SIZE_MAX;
+	lim.max_line = SIZE_MAX;
+	check_all_chunkings(in.data, in.len, &lim, 1, want.data);
+	buf_free(&in);
+	buf_free(&want);
 }
 END_TEST
 
@@ -793,6 +827,7 @@ parser_suite(void)
 	    count_cases(error_cases));
 	tcase_add_loop_test(tc, test_limits, 0, count_cases(limit_cases));
 	tcase_add_test(tc, test_no_literal_consumer);
+	tcase_add_test(tc, test_depth_default_and_unbounded);
 	tcase_add_test(tc, test_callback_stops_parser);
 	tcase_add_test(tc, test_literal_consumer_stops_parser);
 	tcase_add_test(tc, test_helpers);

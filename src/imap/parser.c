@@ -32,7 +32,7 @@ imap_parser_new(const struct imap_parser_callbacks *cb,
 	else
 		imap_parser_default_limits(&p->lim);
 	p->frames_cap = INITIAL_FRAMES;
-	if (p->frames_cap > p->lim.max_depth + 1)
+	if (p->lim.max_depth < INITIAL_FRAMES)
 		p->frames_cap = p->lim.max_depth + 1;
 	p->frames = xcalloc(p->frames_cap, sizeof(*p->frames));
 	p->path = xcalloc(p->frames_cap, sizeof(*p->path));

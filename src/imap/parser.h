@@ -21,7 +21,9 @@
  *    response (0-based, counting literal bytes), and every later call to
  *    imap_parser_feed() fails. The connection must then be dropped.
  *  - A callback that returns non-zero stops the parser the same way, with
- *    an error naming the callback.
+ *    an error naming the callback. Callbacks must not feed or free the
+ *    parser that called them. The imap_literal_info (and its path) is, like
+ *    the tree, valid only during the callback.
  *  - The parser owns no global state; one parser serves one connection.
  */
 #ifndef TWINBOX_IMAP_PARSER_H

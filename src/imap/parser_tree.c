@@ -274,7 +274,8 @@ grow_frames(struct imap_parser *p)
 {
 	size_t cap = p->frames_cap * 2;
 
-	if (cap > p->lim.max_depth + 1)
+	/* Written so that max_depth == SIZE_MAX cannot wrap around. */
+	if (cap - 1 > p->lim.max_depth)
 		cap = p->lim.max_depth + 1;
 	p->frames = xreallocarray(p->frames, cap, sizeof(*p->frames));
 	p->path = xreallocarray(p->path, cap, sizeof(*p->path));
