@@ -348,53 +348,52 @@ st_cr(struct imap_parser *p, unsigned char c)
 	return parser_finish_response(p);
 }
 
+static int
+st_star_sp(struct imap_parser *p, unsigned char c)
+{
+	if (c != ' ')
+		return unexpected(p, c, "after '*'");
+	p->state = ST_ITEM;
+	return 0;
+}
+
+typedef int (*state_handler)(struct imap_parser *, unsigned char);
+
+/* ST_LIT_DATA and ST_FAILED never see single bytes: parser.c keeps them. */
+static const state_handler handlers[] = {
+	[ST_START] = st_start,
+	[ST_TAG] = st_tag,
+	[ST_STAR_SP] = st_star_sp,
+	[ST_PLUS] = st_plus,
+	[ST_ITEM] = st_item,
+	[ST_ATOM] = st_atom,
+	[ST_TILDE] = st_tilde,
+	[ST_SECTION] = st_section,
+	[ST_SECTION_QUOTED] = st_section,
+	[ST_SECTION_ESC] = st_section,
+	[ST_QUOTED] = st_quoted,
+	[ST_QUOTED_ESC] = st_quoted,
+	[ST_LIT_SIZE] = st_lit_size,
+	[ST_LIT_CLOSE] = st_lit_size,
+	[ST_LIT_CR] = st_lit_crlf,
+	[ST_LIT_LF] = st_lit_crlf,
+	[ST_LIT_DATA] = NULL,
+	[ST_AFTER] = st_after,
+	[ST_STATUS] = st_status,
+	[ST_TEXT_FIRST] = st_text,
+	[ST_CODE_END] = st_text,
+	[ST_TEXT] = st_text,
+	[ST_CR] = st_cr,
+	[ST_FAILED] = NULL
+};
+
 int
 parser_step(struct imap_parser *p, unsigned char c)
 {
-	switch (p->state) {
-	case ST_START:
-		return st_start(p, c);
-	case ST_TAG:
-		return st_tag(p, c);
-	case ST_STAR_SP:
-		if (c != ' ')
-			return unexpected(p, c, "after '*'");
-		p->state = ST_ITEM;
-		return 0;
-	case ST_PLUS:
-		return st_plus(p, c);
-	case ST_ITEM:
-		return st_item(p, c);
-	case ST_ATOM:
-		return st_atom(p, c);
-	case ST_TILDE:
-		return st_tilde(p, c);
-	case ST_SECTION:
-	case ST_SECTION_QUOTED:
-	case ST_SECTION_ESC:
-		return st_section(p, c);
-	case ST_QUOTED:
-	case ST_QUOTED_ESC:
-		return st_quoted(p, c);
-	case ST_LIT_SIZE:
-	case ST_LIT_CLOSE:
-		return st_lit_size(p, c);
-	case ST_LIT_CR:
-	case ST_LIT_LF:
-		return st_lit_crlf(p, c);
-	case ST_AFTER:
-		return st_after(p, c);
-	case ST_STATUS:
-		return st_status(p, c);
-	case ST_TEXT_FIRST:
-	case ST_CODE_END:
-	case ST_TEXT:
-		return st_text(p, c);
-	case ST_CR:
-		return st_cr(p, c);
-	case ST_LIT_DATA:
-	case ST_FAILED:
-		break;
-	}
-	return parser_fail(p, "internal error: byte in state %d", p->state);
+	state_handler h = handlers[p->state];
+
+	if (h == NULL)
+		return parser_fail(p, "internal error: byte in state %d",
+		    (int)p->state);
+	return h(p, c);
 }
