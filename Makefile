@@ -108,4 +108,8 @@ install: all
 clean:
 	rm -rf build build-asan build-fuzz twinbox
 
+include tests/fuzz/fuzz.mk
+
+fuzz: fuzz-parser
+
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
