@@ -172,6 +172,7 @@ static void
 sync_one(struct chan_run *r, const char *name, char *const box[2])
 {
 	struct buf err = BUF_INIT, label = BUF_INIT, line = BUF_INIT;
+	struct buf kept = BUF_INIT;
 	struct state_paths paths = { 0 };
 	struct mailbox_job job = { 0 };
 	struct exec_stats stats;
@@ -189,8 +190,14 @@ sync_one(struct chan_run *r, const char *name, char *const box[2])
 	job.dry_run = r->opts->dry_run;
 	job.crash = r->opts->crash;
 	job.lg = r->opts->lg;
-	if (compute_paths(r, box, &paths, &err) != 0 ||
-	    sync_mailbox(&job, &stats, &err) != 0) {
+	if (compute_paths(r, box, &paths, &err) != 0)
+		goto failed;
+	if (r->opts->keep_journal) {
+		buf_addf(&kept, "%s.folded", paths.journal);
+		job.keep_journal = kept.data;
+	}
+	if (sync_mailbox(&job, &stats, &err) != 0) {
+failed:
 		log_error(r->opts->lg, "%s: %s", label.data, buf_cstr(&err));
 		r->failed = 1;
 	} else if (!r->opts->dry_run) {
@@ -202,6 +209,7 @@ sync_one(struct chan_run *r, const char *name, char *const box[2])
 	buf_free(&err);
 	buf_free(&label);
 	buf_free(&line);
+	buf_free(&kept);
 }
 
 /* A pair was synced before when its state file exists. */

@@ -26,6 +26,7 @@ struct channel_run_opts {
 	int dry_run;
 	int force;			/* pass the mass-deletion guard */
 	struct crash_point *crash;	/* may be NULL */
+	int keep_journal;		/* tests: keep JOURNAL.folded */
 	const char *home;		/* $HOME */
 	const char *xdg_state_home;	/* may be NULL */
 	const struct logger *lg;

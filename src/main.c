@@ -192,6 +192,7 @@ main(int argc, char *argv[])
 		ro.dry_run = opts.dry_run;
 		ro.force = opts.force;
 		ro.crash = &crash;
+		ro.keep_journal = getenv("TWINBOX_KEEP_JOURNAL") != NULL;
 		ro.home = getenv("HOME");
 		ro.xdg_state_home = getenv("XDG_STATE_HOME");
 		ro.lg = &lg;
