@@ -1,0 +1,297 @@
+/*
+ * config: reading the configuration file (sync.rc), which uses mbsync's
+ * syntax so that an existing ~/.mbsyncrc works unchanged.
+ *
+ * Contract:
+ *  - config_load() / config_parse_string() either succeed with a complete,
+ *    validated struct config in *out (0), or fail (-1) with *out == NULL, a
+ *    one-line message in err and nothing left allocated. The first error
+ *    stops the load. Every message begins "<file>:<line>: " with the file
+ *    name as given by the caller and says what was expected. Errors are
+ *    put in err only (the caller reports them); warnings (deprecated
+ *    spellings, keys twinbox does not implement yet, see
+ *    config_unimplemented_keys) go to the logger at once.
+ *  - A Pass value is stored but never appears in any message.
+ *  - File format (mbsync(1), "CONFIGURATION"): one keyword and its values
+ *    per line, keywords and keyword-like values case-insensitive, names
+ *    (of stores, channels, ...) case-sensitive. A value is one word, or
+ *    several words in double quotes; a backslash takes the next character
+ *    literally ("\"", "\\"). '#' at the start of a word begins a comment.
+ *    Sections (IMAPAccount, IMAPStore, MaildirStore, Channel, Group) run
+ *    from their first line to the next empty line; comment lines do not end
+ *    them. Global options come before the first section.
+ *  - References (IMAPStore Account, Channel Far/Near, Group channels) may
+ *    name objects defined later in the file; they are resolved after the
+ *    whole file is read and an undefined one is reported at the line of the
+ *    reference.
+ *  - Every default is mbsync's documented default and is filled in by the
+ *    load: a caller never sees an "unset" value except where noted (NULL
+ *    strings meaning "none").
+ *  - Local paths (Maildir Path and Inbox, CertificateFile, ClientCertificate,
+ *    ClientKey, SyncState) have a leading "~" or "~/" replaced by $HOME.
+ *    "~user/" is refused. config_load() makes other relative local paths
+ *    relative to the directory of the file, as mbsync 1.5 does;
+ *    config_parse_string() leaves them as written.
+ *  - The config owns every string and list in it; config_free() releases
+ *    all. The find functions return pointers into the config.
+ */
+#ifndef TWINBOX_CONFIG_H
+#define TWINBOX_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "log.h"
+#include "maildir/maildir.h"
+#include "store.h"
+#include "sync/state.h"
+
+/*
+ * Sync operations (mbsync "Sync"). A type says what is propagated, a
+ * direction says where to: Pull is far -> near (the change is applied to
+ * the near side), Push is near -> far.
+ *
+ *   New     copy messages that appeared since the last run
+ *   Old     copy messages that were skipped, failed or expired before;
+ *           costly, never implied by Full or by a bare Pull/Push
+ *   Upgrade replace placeholders (MaxSize) by the full message once it is
+ *           flagged; mbsync 1.4 calls it ReNew
+ *   Gone    propagate expunges by marking the peer \Deleted; mbsync 1.4
+ *           calls it Delete
+ *   Flags   propagate flag changes (\Deleted included)
+ *   Full    New Upgrade Gone Flags (also spelt All)
+ *
+ * A channel's sync mask holds SYNC_OP_* bits shifted by SYNC_PULL_SHIFT
+ * (operations applied to the near side) and by SYNC_PUSH_SHIFT (applied to
+ * the far side). "Sync Pull New Flags" = SYNC_PULL_NEW | SYNC_PULL_FLAGS;
+ * "Sync PullNew Push" = SYNC_PULL_NEW | SYNC_PUSH_FULL; "Sync None" = 0.
+ * The default (no Sync anywhere) is SYNC_FULL.
+ */
+#define SYNC_OP_NEW	(1u << 0)
+#define SYNC_OP_OLD	(1u << 1)
+#define SYNC_OP_UPGRADE	(1u << 2)
+#define SYNC_OP_GONE	(1u << 3)
+#define SYNC_OP_FLAGS	(1u << 4)
+#define SYNC_OP_FULL	(SYNC_OP_NEW | SYNC_OP_UPGRADE | SYNC_OP_GONE | \
+			 SYNC_OP_FLAGS)
+#define SYNC_OP_MASK	(SYNC_OP_FULL | SYNC_OP_OLD)
+
+#define SYNC_PULL_SHIFT	0
+#define SYNC_PUSH_SHIFT	8
+
+#define SYNC_PULL_NEW	  (SYNC_OP_NEW << SYNC_PULL_SHIFT)
+#define SYNC_PULL_OLD	  (SYNC_OP_OLD << SYNC_PULL_SHIFT)
+#define SYNC_PULL_UPGRADE (SYNC_OP_UPGRADE << SYNC_PULL_SHIFT)
+#define SYNC_PULL_GONE	  (SYNC_OP_GONE << SYNC_PULL_SHIFT)
+#define SYNC_PULL_FLAGS	  (SYNC_OP_FLAGS << SYNC_PULL_SHIFT)
+#define SYNC_PULL_FULL	  (SYNC_OP_FULL << SYNC_PULL_SHIFT)
+#define SYNC_PUSH_NEW	  (SYNC_OP_NEW << SYNC_PUSH_SHIFT)
+#define SYNC_PUSH_OLD	  (SYNC_OP_OLD << SYNC_PUSH_SHIFT)
+#define SYNC_PUSH_UPGRADE (SYNC_OP_UPGRADE << SYNC_PUSH_SHIFT)
+#define SYNC_PUSH_GONE	  (SYNC_OP_GONE << SYNC_PUSH_SHIFT)
+#define SYNC_PUSH_FLAGS	  (SYNC_OP_FLAGS << SYNC_PUSH_SHIFT)
+#define SYNC_PUSH_FULL	  (SYNC_OP_FULL << SYNC_PUSH_SHIFT)
+#define SYNC_FULL	  (SYNC_PULL_FULL | SYNC_PUSH_FULL)
+
+/* The SYNC_OP_* bits of a sync mask whose effect lands on side `to`. */
+static inline unsigned
+sync_ops_to(unsigned sync, enum side to)
+{
+	return (sync >> (to == SIDE_NEAR ? SYNC_PULL_SHIFT : SYNC_PUSH_SHIFT)) &
+	    SYNC_OP_MASK;
+}
+
+/*
+ * Sides, as bits (Create, Remove, Expunge, ExpungeSolo): the side the
+ * action is done on. "Create Near" creates missing mailboxes on the near
+ * side; "Both" is both bits; "None" is 0. Master = Far, Slave = Near.
+ */
+#define SIDE_BIT_FAR	(1u << SIDE_FAR)
+#define SIDE_BIT_NEAR	(1u << SIDE_NEAR)
+#define SIDE_BIT_BOTH	(SIDE_BIT_FAR | SIDE_BIT_NEAR)
+
+/* TLSType (mbsync 1.4: SSLType). */
+enum tls_type {
+	TLS_NONE = 0,	/* plain text; the default when Tunnel is set */
+	TLS_STARTTLS,	/* STARTTLS on port 143; the default otherwise */
+	TLS_IMAPS	/* TLS from the start, port 993 */
+};
+
+/* TLSVersions bits. Default: 1.2 and 1.3 ("all starting with 1.2"). */
+#define TLS_V1_0	(1u << 0)
+#define TLS_V1_1	(1u << 1)
+#define TLS_V1_2	(1u << 2)
+#define TLS_V1_3	(1u << 3)
+#define TLS_VERSIONS_DEFAULT	(TLS_V1_2 | TLS_V1_3)
+
+/* IMAPAccount: how to reach and log in to a server. */
+struct imap_account_conf {
+	char *name;		/* the section name; for the options written
+				   inside an IMAPStore, the store's name */
+	int line;		/* where it is defined */
+	char *host;		/* NULL only with a Tunnel */
+	int port;		/* default 993 for IMAPS, else 143 */
+	int timeout;		/* seconds, 0 = none; default 20 */
+	char *user;		/* NULL: none given */
+	char *user_cmd;		/* UserCmd without its '+'; NULL: none */
+	int user_cmd_tty;	/* 1: the command was written "+command" */
+	char *pass;		/* secret: never print it */
+	char *pass_cmd;		/* PassCmd without its '+'; NULL: none */
+	int pass_cmd_tty;	/* 1: the command was written "+command" */
+	int use_keychain;	/* UseKeychain (not implemented) */
+	char *tunnel;		/* shell command instead of TCP; NULL: none */
+	struct strlist auth_mechs;	/* in order; default the one entry "*" */
+	enum tls_type tls_type;
+	unsigned tls_versions;	/* TLS_V1_* bits */
+	int system_certs;	/* SystemCertificates; default 1 */
+	char *cert_file;	/* CertificateFile (expanded); NULL: none */
+	char *client_cert;	/* ClientCertificate (not implemented) */
+	char *client_key;	/* ClientKey (not implemented) */
+	char *cipher_string;	/* CipherString; NULL: system policy */
+	int pipeline_depth;	/* PipelineDepth; 0 = unlimited (default) */
+	struct strlist disabled_exts;	/* DisableExtension(s), as written */
+};
+
+enum store_kind { STORE_IMAP, STORE_MAILDIR };
+
+/* IMAPStore or MaildirStore. */
+struct store_conf {
+	char *name;
+	int line;
+	enum store_kind kind;
+	/* Every kind. */
+	char *path;		/* Path: IMAP as written, Maildir expanded;
+				   NULL: none */
+	uint64_t max_size;	/* MaxSize in bytes, 0 = unlimited (default);
+				   see channel_conf.max_size */
+	char *map_inbox;	/* MapInbox (not implemented) */
+	char *flatten;		/* Flatten delimiter (not implemented) */
+	char *trash;		/* Trash mailbox (not implemented) */
+	int trash_new_only;	/* TrashNewOnly (not implemented) */
+	int trash_remote_new;	/* TrashRemoteNew (not implemented) */
+	/* MaildirStore. maildir.path and maildir.inbox point to the strings
+	   above / below, owned by the config; maildir.fsync is the global
+	   FSync. Inbox defaults to ~/Maildir, SubFolders to none. */
+	struct maildir_options maildir;
+	char *inbox;
+	int alt_map;		/* AltMap (not implemented) */
+	char info_delimiter;	/* InfoDelimiter (not implemented); default
+				   the FieldDelimiter */
+	/* IMAPStore. account is never NULL after a successful load: either
+	   the IMAPAccount named by Account or own_account, built from the
+	   account options written in the store's own section. */
+	const struct imap_account_conf *account;
+	struct imap_account_conf *own_account;
+	char *account_name;	/* Account as written; NULL when inline */
+	int use_namespace;	/* UseNamespace; default 1 */
+	char path_delimiter;	/* PathDelimiter; '\0' = ask the server */
+	int subscribed_only;	/* SubscribedOnly (not implemented) */
+};
+
+/* One end of a channel (Far or Near, old names Master and Slave). */
+struct channel_end {
+	char *store_name;		/* as written between the colons */
+	const struct store_conf *store;	/* resolved */
+	char *box;	/* the mailbox after ":store:"; NULL when omitted,
+			   meaning INBOX, or with Patterns no prefix */
+};
+
+/* The options a Channel inherits from the global section. */
+struct channel_opts {
+	unsigned sync;		/* SYNC_PULL_* | SYNC_PUSH_*; default
+				   SYNC_FULL */
+	unsigned create;	/* SIDE_BIT_*; default none */
+	unsigned remove;	/* SIDE_BIT_*; default none */
+	unsigned expunge;	/* SIDE_BIT_*; default none */
+	unsigned expunge_solo;	/* ExpungeSolo (not implemented) */
+	unsigned max_messages;	/* MaxMessages; 0 = unlimited (default) */
+	int expire_unread;	/* ExpireUnread (not implemented); default 0 */
+	enum side expire_side;	/* ExpireSide (not implemented); default
+				   SIDE_NEAR */
+	int copy_arrival_date;	/* CopyArrivalDate; default 0 */
+};
+
+struct channel_conf {
+	char *name;
+	int line;
+	struct channel_end end[2];	/* indexed by enum side */
+	struct strlist patterns;	/* Pattern(s) in file order, with any
+					   leading '!'; empty: one mailbox */
+	/* Effective options: the channel's own where it sets them, else the
+	   global ones, else mbsync's defaults. Sync, Create, Remove, Expunge
+	   and ExpungeSolo are each taken whole from one place. */
+	struct channel_opts opt;
+	/* MaxSize given in the channel: it applies to both stores and wins
+	   over the stores' own MaxSize (mbsync writes it into the stores). */
+	int max_size_set;
+	uint64_t max_size;
+	/* The channel's own SyncState: "*" (state in the near mailbox) or an
+	   expanded prefix for the near mailbox name. NULL when the channel
+	   sets none: then config.sync_state applies, and if that is NULL
+	   too, the default location. */
+	char *sync_state;
+};
+
+struct group_conf {
+	char *name;
+	int line;
+	/* "channel" or "channel:box[,box...]", from the Group line and its
+	   Channel(s) lines, in order, as written. */
+	struct strlist channels;
+};
+
+struct config {
+	/* Global options. */
+	int fsync;		/* FSync; default 1 */
+	char field_delimiter;	/* FieldDelimiter (not implemented);
+				   default ':' */
+	uint64_t buffer_limit;	/* BufferLimit (not implemented); default
+				   10M */
+	char *sync_state;	/* global SyncState: "*" or an expanded
+				   prefix to which ":far:box_:near:box" is
+				   appended; NULL: the default location */
+	struct channel_opts defaults;	/* global channel options */
+	/* Sections, in file order. */
+	struct imap_account_conf **accounts;
+	size_t naccounts;
+	struct store_conf **stores;
+	size_t nstores;
+	struct channel_conf **channels;
+	size_t nchannels;
+	struct group_conf **groups;
+	size_t ngroups;
+};
+
+int config_load(const char *path, const struct logger *lg,
+    struct config **out, struct buf *err);
+/* The same from a string; name_for_messages stands for the file name. */
+int config_parse_string(const char *text, const char *name_for_messages,
+    const struct logger *lg, struct config **out, struct buf *err);
+void config_free(struct config *cfg);
+
+/*
+ * The configuration file to use when none is given:
+ * $XDG_CONFIG_HOME/twinbox/sync.rc if it exists ($XDG_CONFIG_HOME unset,
+ * empty or relative means ~/.config), else ~/.twinboxrc if it exists.
+ * Fails (-1) naming both paths when neither exists, or when $HOME is unset.
+ */
+int config_default_path(struct buf *out, struct buf *err);
+
+/* Lookups by exact (case-sensitive) name; NULL if there is none. */
+const struct channel_conf *config_find_channel(const struct config *cfg,
+    const char *name);
+const struct group_conf *config_find_group(const struct config *cfg,
+    const char *name);
+const struct store_conf *config_find_store(const struct config *cfg,
+    const char *name);
+
+/*
+ * The keys twinbox accepts (their values are checked and stored) but does
+ * not act on yet; each use logs "<file>:<line>: '<Key>' is not implemented
+ * yet and is ignored". NULL-terminated. The single list to edit when one
+ * gets implemented.
+ */
+extern const char *const config_unimplemented_keys[];
+
+#endif
