@@ -4,6 +4,7 @@
  * tests/data/ and sync.rc.sample are found relative to the repository
  * root, where the tests run.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -454,10 +455,11 @@ START_TEST(test_sync_combinations)
 	    "or Pull or Push joined to a type (PullNew, PushFlags, ...)");
 	fails(CHAN "Sync PullFull\n", "sync.rc:10: bad value 'PullFull' for "
 	    "'Sync': expected None, Full, Pull, Push, New, Old, Upgrade, Gone, "
-	    "Flags, or Pull or Push joined to a type (PullNew, PushFlags, ...)");
-	fails(CHAN "Sync\n", "sync.rc:10: missing value for 'Sync': expected "
-	    "None, Full, Pull, Push, New, Old, Upgrade, Gone, Flags, or Pull or "
-	    "Push joined to a type (PullNew, PushFlags, ...)");
+	    "Flags, or Pull or Push joined to a type (PullNew, PushFlags, "
+	    "...)");
+	fails(CHAN "Sync\n", "sync.rc:10: missing value for 'Sync': "
+	    "expected None, Full, Pull, Push, New, Old, Upgrade, Gone, Flags, "
+	    "or Pull or Push joined to a type (PullNew, PushFlags, ...)");
 	fails(CHAN "Sync None Pull\n", "sync.rc:10: bad value 'None Pull' for "
 	    "'Sync': None cannot be combined with other operations");
 	fails(CHAN "Sync PullNew\nSync None\n", "sync.rc:11: bad value "
@@ -519,7 +521,8 @@ START_TEST(test_sides)
 		const char *val;
 		unsigned bits;
 	} t[] = {
-		{ "None", 0 }, { "Far", SIDE_BIT_FAR }, { "near", SIDE_BIT_NEAR },
+		{ "None", 0 }, { "Far", SIDE_BIT_FAR },
+		{ "near", SIDE_BIT_NEAR },
 		{ "Both", SIDE_BIT_BOTH }, { "Far Near", SIDE_BIT_BOTH },
 		{ "None None", 0 },
 	};
@@ -544,8 +547,8 @@ START_TEST(test_sides)
 			config_free(cfg);
 		}
 		snprintf(text, sizeof(text), CHAN "%s Up\n", keys[k]);
-		snprintf(msg, sizeof(msg), "sync.rc:10: bad value 'Up' for '%s': "
-		    "expected None, Far, Near or Both", keys[k]);
+		snprintf(msg, sizeof(msg), "sync.rc:10: bad value 'Up' for "
+		    "'%s': expected None, Far, Near or Both", keys[k]);
 		fails(text, msg);
 	}
 	buf_reset(&warnings);
@@ -988,7 +991,8 @@ START_TEST(test_maildir_stores)
 	    "'~bob/Mail/' for 'Path': expected a directory; only '~/' is "
 	    "expanded, not '~user/'");
 	fails("MaildirStore m\nInfoDelimiter ab\n", "sync.rc:2: bad value "
-	    "'ab' for 'InfoDelimiter': expected a single punctuation character");
+	    "'ab' for 'InfoDelimiter': expected a single punctuation "
+	    "character");
 	fails("FieldDelimiter x\n", "sync.rc:1: bad value 'x' for "
 	    "'FieldDelimiter': expected a single punctuation character");
 	buf_reset(&warnings);
@@ -1083,8 +1087,8 @@ START_TEST(test_unimplemented_warnings)
 		config_free(cfg);
 		buf_reset(&warnings);
 	}
-	fails("MaildirStore m\nTrashNewOnly sometimes\n", "sync.rc:2: bad value "
-	    "'sometimes' for 'TrashNewOnly': expected yes or no");
+	fails("MaildirStore m\nTrashNewOnly sometimes\n", "sync.rc:2: bad "
+	    "value 'sometimes' for 'TrashNewOnly': expected yes or no");
 	fails("ExpireSide Middle\n", "sync.rc:1: bad value 'Middle' for "
 	    "'ExpireSide': expected Far or Near");
 }
@@ -1097,7 +1101,8 @@ START_TEST(test_password_secrecy)
 		"IMAPAccount a\nHost h\nPass hunter2 hunter3\n",
 		"IMAPAccount a\nHost h\nPass hunter2\nPassCmd x\n",
 		"IMAPAccount a\nPass hunter2\n",
-		"IMAPStore s\nPass hunter2\nAccount a\n\nIMAPAccount a\nHost h\n",
+		"IMAPStore s\nPass hunter2\nAccount a\n\n"
+		    "IMAPAccount a\nHost h\n",
 		"IMAPAccount a\nHost h\nPass \"hunter2\n",
 		"IMAPAccount a\nHost h\nPass hunter2\nPass hunter2\n",
 	};
@@ -1149,7 +1154,8 @@ START_TEST(test_load_errors_and_relative_paths)
 	ck_assert_str_eq(cfg->stores[0]->path, expect);
 	free(expect);
 	ck_assert_str_eq(cfg->stores[0]->inbox, "/abs/INBOX");
-	ck_assert_str_eq(cfg->stores[1]->path, "rel/");	/* on the server */
+	/* An IMAP Path is on the server: left alone. */
+	ck_assert_str_eq(cfg->stores[1]->path, "rel/");
 	config_free(cfg);
 	warned("");
 	tl_rmtree(dir);
@@ -1279,7 +1285,7 @@ START_TEST(test_sample_file)
 	   still valid and warns for exactly those. */
 	text = tl_read_file("sync.rc.sample", NULL);
 	for (char *s = text; (s = strstr(s, "\n#")) != NULL; s++) {
-		if ((s[2] >= 'A' && s[2] <= 'Z') || (s[2] >= 'a' && s[2] <= 'z')) {
+		if (isalpha((unsigned char)s[2])) {
 			s[1] = ' ';
 			nwarn++;
 		}
