@@ -133,9 +133,9 @@ cfg_expand_path(struct cfg_parser *p, const struct key_def *k,
 		size_t hl;
 
 		if (val[1] != '\0' && val[1] != '/') {
-			cfg_fail(p, "bad value '%s' for '%s': expected %s; only "
-			    "'~/' is expanded, not '~user/'", val, k->name,
-			    k->expect);
+			cfg_fail(p, "bad value '%s' for '%s': expected %s; "
+			    "only '~/' is expanded, not '~user/'", val,
+			    k->name, k->expect);
 			return NULL;
 		}
 		if (home == NULL || *home == '\0') {
@@ -298,12 +298,6 @@ config_new(void)
 	return cfg;
 }
 
-/* Append to one of the config's arrays of pointers. */
-#define PUSH(arr, n, item) do { \
-	(arr) = xreallocarray((arr), (n) + 1, sizeof(*(arr))); \
-	(arr)[(n)++] = (item); \
-} while (0)
-
 /* The line of an existing object of the same class and name, or 0. */
 static int
 defined_at(const struct config *cfg, enum cfg_sec sec, const char *name)
@@ -336,35 +330,10 @@ defined_at(const struct config *cfg, enum cfg_sec sec, const char *name)
 	return 0;
 }
 
-static int
-start_section(struct cfg_parser *p, const struct section_kind *sk,
-    char **vals, size_t n)
+/* Per-section parser state back to "nothing seen yet". */
+static void
+reset_scope(struct cfg_parser *p, enum cfg_sec sec)
 {
-	struct config *cfg = p->cfg;
-	const char *name;
-	int prev;
-
-	if (!p->seen_section) {
-		if (cfg_end_globals(p) != 0)
-			return -1;
-		p->seen_section = 1;
-	}
-	if (n == 0)
-		return cfg_fail(p, "missing value for '%s': expected %s",
-		    sk->name, sk->expect);
-	if (sk->sec != SEC_GROUP && n > 1)
-		return cfg_fail(p, "unexpected extra value '%s' for '%s': "
-		    "expected one value (quote a value that contains spaces)",
-		    vals[1], sk->name);
-	name = vals[0];
-	if (*name == '\0')
-		return cfg_fail(p, "bad value '' for '%s': expected %s",
-		    sk->name, sk->expect);
-	if ((prev = defined_at(cfg, sk->sec, name)) != 0)
-		return cfg_fail(p, "duplicate %s name '%s': already defined "
-		    "at line %d", (sk->sec & SEC_STORES) ? "store" : sk->name,
-		    name, prev);
-
 	memset(p->key_line, 0, cfg_key_count() * sizeof(*p->key_line));
 	p->acct_opt_line = 0;
 	p->acct_opt_key = NULL;
@@ -376,54 +345,154 @@ start_section(struct cfg_parser *p, const struct section_kind *sk,
 	p->legacy.line = 0;
 	cfg_ops_free(&p->cops);
 	cfg_ops_init(&p->cops);
-	p->sec = sk->sec;
+	p->sec = sec;
 	p->sec_line = p->line;
+}
 
+static void
+add_store(struct cfg_parser *p, enum cfg_sec sec, const char *name)
+{
+	struct config *cfg = p->cfg;
+	struct store_conf *s = xcalloc(1, sizeof(*s));
+
+	s->name = xstrdup(name);
+	s->line = p->line;
+	s->kind = sec == SEC_IMAPSTORE ? STORE_IMAP : STORE_MAILDIR;
+	s->use_namespace = 1;
+	s->info_delimiter = cfg->field_delimiter;
+	s->maildir.subfolders = MAILDIR_SUB_NONE;
+	s->maildir.fsync = cfg->fsync;
+	cfg->stores = xreallocarray(cfg->stores, cfg->nstores + 1,
+	    sizeof(*cfg->stores));
+	cfg->stores[cfg->nstores++] = s;
+	p->store = s;
+}
+
+static void
+add_channel(struct cfg_parser *p, const char *name)
+{
+	struct config *cfg = p->cfg;
+	struct channel_conf *c = xcalloc(1, sizeof(*c));
+
+	c->name = xstrdup(name);
+	c->line = p->line;
+	c->opt = cfg->defaults;	/* the globals are complete by now */
+	cfg->channels = xreallocarray(cfg->channels, cfg->nchannels + 1,
+	    sizeof(*cfg->channels));
+	cfg->channels[cfg->nchannels++] = c;
+	p->chan = c;
+}
+
+static void
+add_group(struct cfg_parser *p, const char *name)
+{
+	struct config *cfg = p->cfg;
+	struct group_conf *g = xcalloc(1, sizeof(*g));
+
+	g->name = xstrdup(name);
+	g->line = p->line;
+	cfg->groups = xreallocarray(cfg->groups, cfg->ngroups + 1,
+	    sizeof(*cfg->groups));
+	cfg->groups[cfg->ngroups++] = g;
+	p->group = g;
+}
+
+static void
+add_account(struct cfg_parser *p, const char *name)
+{
+	struct config *cfg = p->cfg;
+
+	p->acct = cfg_account_new(name, p->line);
+	cfg->accounts = xreallocarray(cfg->accounts, cfg->naccounts + 1,
+	    sizeof(*cfg->accounts));
+	cfg->accounts[cfg->naccounts++] = p->acct;
+}
+
+/* The name on a section's first line: present, one word, not taken. */
+static int
+check_section_name(struct cfg_parser *p, const struct section_kind *sk,
+    char **vals, size_t n)
+{
+	int prev;
+
+	if (n == 0)
+		return cfg_fail(p, "missing value for '%s': expected %s",
+		    sk->name, sk->expect);
+	if (sk->sec != SEC_GROUP && n > 1)
+		return cfg_fail(p, "unexpected extra value '%s' for '%s': "
+		    "expected one value (quote a value that contains spaces)",
+		    vals[1], sk->name);
+	if (vals[0][0] == '\0')
+		return cfg_fail(p, "bad value '' for '%s': expected %s",
+		    sk->name, sk->expect);
+	if ((prev = defined_at(p->cfg, sk->sec, vals[0])) != 0)
+		return cfg_fail(p, "duplicate %s name '%s': already defined "
+		    "at line %d", (sk->sec & SEC_STORES) ? "store" : sk->name,
+		    vals[0], prev);
+	return 0;
+}
+
+static int
+start_section(struct cfg_parser *p, const struct section_kind *sk,
+    char **vals, size_t n)
+{
+	if (!p->seen_section) {
+		if (cfg_end_globals(p) != 0)
+			return -1;
+		p->seen_section = 1;
+	}
+	if (check_section_name(p, sk, vals, n) != 0)
+		return -1;
+	reset_scope(p, sk->sec);
 	switch (sk->sec) {
 	case SEC_ACCOUNT:
-		p->acct = cfg_account_new(name, p->line);
-		PUSH(cfg->accounts, cfg->naccounts, p->acct);
+		add_account(p, vals[0]);
 		break;
 	case SEC_IMAPSTORE:
-	case SEC_MAILDIR: {
-		struct store_conf *s = xcalloc(1, sizeof(*s));
-
-		s->name = xstrdup(name);
-		s->line = p->line;
-		s->kind = sk->sec == SEC_IMAPSTORE ? STORE_IMAP :
-		    STORE_MAILDIR;
-		s->use_namespace = 1;
-		s->info_delimiter = cfg->field_delimiter;
-		s->maildir.subfolders = MAILDIR_SUB_NONE;
-		s->maildir.fsync = cfg->fsync;
-		PUSH(cfg->stores, cfg->nstores, s);
-		p->store = s;
+	case SEC_MAILDIR:
+		add_store(p, sk->sec, vals[0]);
 		break;
-	}
-	case SEC_CHANNEL: {
-		struct channel_conf *c = xcalloc(1, sizeof(*c));
-
-		c->name = xstrdup(name);
-		c->line = p->line;
-		c->opt = cfg->defaults;
-		PUSH(cfg->channels, cfg->nchannels, c);
-		p->chan = c;
+	case SEC_CHANNEL:
+		add_channel(p, vals[0]);
 		break;
-	}
-	case SEC_GROUP: {
-		struct group_conf *g = xcalloc(1, sizeof(*g));
-
-		g->name = xstrdup(name);
-		g->line = p->line;
-		PUSH(cfg->groups, cfg->ngroups, g);
-		p->group = g;
+	case SEC_GROUP:
+		add_group(p, vals[0]);
 		return cfg_apply_group_channels(p, &group_line_key, vals + 1,
 		    n - 1);
-	}
 	case SEC_GLOBAL:
 		break;
 	}
 	return 0;
+}
+
+/* "it belongs in an IMAPAccount or IMAPStore section", for secs. */
+static void
+where_it_belongs(struct buf *fix, unsigned secs)
+{
+	size_t nlisted = 0, nsecs = 0;
+
+	for (size_t i = 0; i < NKINDS; i++)
+		nsecs += (secs & section_kinds[i].sec) != 0;
+	for (size_t i = 0; i < NKINDS; i++) {
+		enum cfg_sec s = section_kinds[i].sec;
+
+		if (!(secs & s))
+			continue;
+		if (nlisted == 0)
+			buf_addf(fix, "it belongs in %s ", article(s));
+		else
+			buf_adds(fix, nlisted + 1 == nsecs ? " or " : ", ");
+		buf_adds(fix, section_kinds[i].name);
+		nlisted++;
+	}
+	if (nlisted > 0)
+		buf_adds(fix, " section");
+	if ((secs & SEC_GLOBAL) && nlisted > 0)
+		buf_adds(fix, " or among the global options before the "
+		    "first section");
+	else if (secs & SEC_GLOBAL)
+		buf_adds(fix, "it is a global option and belongs before the "
+		    "first section");
 }
 
 /* A known keyword in the wrong place, or an unknown one. */
@@ -433,44 +502,21 @@ not_here(struct cfg_parser *p, const char *word)
 	const char *canon = word;
 	unsigned secs = cfg_key_sections(word, &canon);
 	struct buf where = BUF_INIT, fix = BUF_INIT;
-	size_t nlisted = 0, nsecs = 0;
 	int rc;
 
-	if (secs == 0) {
-		if (p->sec != SEC_GLOBAL)
-			return cfg_fail(p, "unknown keyword '%s' in %s section",
-			    word, cfg_sec_name(p->sec));
+	if (secs == 0 && p->sec != SEC_GLOBAL)
+		return cfg_fail(p, "unknown keyword '%s' in %s section", word,
+		    cfg_sec_name(p->sec));
+	if (secs == 0)
 		return cfg_fail(p, "unknown keyword '%s': expected a section "
 		    "(IMAPAccount, IMAPStore, MaildirStore, Channel or Group) "
 		    "or a global option", word);
-	}
 	if (p->sec == SEC_GLOBAL)
 		buf_adds(&where, "outside a section");
 	else
 		buf_setf(&where, "in %s %s section", article(p->sec),
 		    cfg_sec_name(p->sec));
-	for (size_t i = 0; i < NKINDS; i++)
-		nsecs += (secs & section_kinds[i].sec) != 0;
-	for (size_t i = 0; i < NKINDS; i++) {
-		enum cfg_sec s = section_kinds[i].sec;
-
-		if (!(secs & s))
-			continue;
-		if (nlisted == 0)
-			buf_addf(&fix, "it belongs in %s ", article(s));
-		else
-			buf_adds(&fix, nlisted + 1 == nsecs ? " or " : ", ");
-		buf_adds(&fix, section_kinds[i].name);
-		nlisted++;
-	}
-	if (nlisted > 0)
-		buf_adds(&fix, " section");
-	if ((secs & SEC_GLOBAL) && nlisted > 0)
-		buf_adds(&fix, " or among the global options before the "
-		    "first section");
-	else if (secs & SEC_GLOBAL)
-		buf_adds(&fix, "it is a global option and belongs before the "
-		    "first section");
+	where_it_belongs(&fix, secs);
 	if (p->sec == SEC_GLOBAL && p->seen_section)
 		buf_adds(&fix, " (an empty line ends a section)");
 	rc = cfg_fail(p, "keyword '%s' is not allowed %s; %s", canon,
@@ -559,9 +605,9 @@ parse_line(struct cfg_parser *p, const char *line, size_t len,
 	} else {
 		if (sk != NULL &&
 		    !(p->sec == SEC_GROUP && sk->sec == SEC_CHANNEL))
-			return cfg_fail(p, "'%s' starts a new section: expected "
-			    "an empty line before it to end the %s section",
-			    sk->name, cfg_sec_name(p->sec));
+			return cfg_fail(p, "'%s' starts a new section: "
+			    "expected an empty line before it to end the %s "
+			    "section", sk->name, cfg_sec_name(p->sec));
 		if ((k = cfg_find_key(words->v[0], p->sec)) == NULL)
 			return not_here(p, words->v[0]);
 	}

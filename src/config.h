@@ -140,8 +140,8 @@ struct imap_account_conf {
 	char *pass_cmd;		/* PassCmd without its '+'; NULL: none */
 	int pass_cmd_tty;	/* 1: the command was written "+command" */
 	int use_keychain;	/* UseKeychain (not implemented) */
-	char *tunnel;		/* shell command instead of TCP; NULL: none */
-	struct strlist auth_mechs;	/* in order; default the one entry "*" */
+	char *tunnel;		/* Tunnel command; NULL: plain TCP */
+	struct strlist auth_mechs;	/* in order; default just "*" */
 	enum tls_type tls_type;
 	unsigned tls_versions;	/* TLS_V1_* bits */
 	int system_certs;	/* SystemCertificates; default 1 */
@@ -150,7 +150,7 @@ struct imap_account_conf {
 	char *client_key;	/* ClientKey (not implemented) */
 	char *cipher_string;	/* CipherString; NULL: system policy */
 	int pipeline_depth;	/* PipelineDepth; 0 = unlimited (default) */
-	struct strlist disabled_exts;	/* DisableExtension(s), as written */
+	struct strlist disabled_exts;	/* DisableExtensions as written */
 };
 
 enum store_kind { STORE_IMAP, STORE_MAILDIR };
@@ -206,7 +206,7 @@ struct channel_opts {
 	unsigned expunge;	/* SIDE_BIT_*; default none */
 	unsigned expunge_solo;	/* ExpungeSolo (not implemented) */
 	unsigned max_messages;	/* MaxMessages; 0 = unlimited (default) */
-	int expire_unread;	/* ExpireUnread (not implemented); default 0 */
+	int expire_unread;	/* ExpireUnread (not implemented); def. 0 */
 	enum side expire_side;	/* ExpireSide (not implemented); default
 				   SIDE_NEAR */
 	int copy_arrival_date;	/* CopyArrivalDate; default 0 */
@@ -229,7 +229,7 @@ struct channel_conf {
 	/* The channel's own SyncState: "*" (state in the near mailbox) or an
 	   expanded prefix for the near mailbox name. NULL when the channel
 	   sets none: then config.sync_state applies, and if that is NULL
-	   too, the default location. */
+	   too, twinbox's default (the near mailbox's directory). */
 	char *sync_state;
 };
 

@@ -63,8 +63,8 @@ merge_sync(struct cfg_parser *p, struct ops_acc *o, unsigned *out)
 		far = (dirs & 2) ? types : 0;
 	}
 	if (why != NULL)
-		return cfg_fail_at(p, o->sync_line, "bad value '%s' for 'Sync': "
-		    "%s", buf_cstr(&o->sync_words), why);
+		return cfg_fail_at(p, o->sync_line, "bad value '%s' for "
+		    "'Sync': %s", buf_cstr(&o->sync_words), why);
 	*out = (near << SYNC_PULL_SHIFT) | (far << SYNC_PUSH_SHIFT);
 	return 0;
 }
@@ -143,15 +143,16 @@ resolve_legacy(struct cfg_parser *p, struct imap_account_conf *a,
 			a->tls_type = TLS_NONE;
 			p->tls_type_set = 1;
 		} else if (l->require_ssl == 0) {
-			cfg_warn_at(p, l->line, "'RequireSSL no' is ignored, as "
-			    "by mbsync; write 'TLSType None' to turn TLS off");
+			cfg_warn_at(p, l->line, "'RequireSSL no' is ignored, "
+			    "as by mbsync; write 'TLSType None' to turn TLS "
+			    "off");
 		}
 	}
 	if (l->require_cram >= 0) {
 		if (a->auth_mechs.n > 0)
 			return cfg_fail_at(p, l->line, "%s '%s' has both "
-			    "RequireCRAM and AuthMechs: expected only AuthMechs",
-			    kind, a->name);
+			    "RequireCRAM and AuthMechs: expected only "
+			    "AuthMechs", kind, a->name);
 		if (l->require_cram == 1)
 			strlist_add(&a->auth_mechs, "CRAM-MD5");
 	}
@@ -191,9 +192,9 @@ end_imap_store(struct cfg_parser *p, struct store_conf *s)
 {
 	if (s->account_name != NULL && s->own_account != NULL)
 		return cfg_fail_at(p, max_int(p->acct_opt_line,
-		    key_line(p, "Account")), "IMAPStore '%s' has both 'Account' "
-		    "and account options such as '%s': expected one or the "
-		    "other", s->name, p->acct_opt_key);
+		    key_line(p, "Account")), "IMAPStore '%s' has both "
+		    "'Account' and account options such as '%s': expected one "
+		    "or the other", s->name, p->acct_opt_key);
 	if (s->account_name != NULL)
 		return 0;
 	if (s->own_account == NULL)

@@ -11,6 +11,49 @@
 
 #include "config_p.h"
 
+/*
+ * One word starting at line[*i] (not white space, not '#') into w;
+ * *i is left after it. -1 with the reason in why if it is unterminated.
+ */
+static int
+read_word(const char *line, size_t len, size_t *i, struct buf *w,
+    struct buf *why)
+{
+	int quoted = 0, escaped = 0;
+
+	buf_reset(w);
+	buf_add(w, "", 0);	/* an empty word is "", not NULL */
+	for (; *i < len; (*i)++) {
+		unsigned char c = (unsigned char)line[*i];
+
+		if (escaped && c >= 32) {
+			escaped = 0;
+			buf_addc(w, (char)c);
+		} else if (escaped) {
+			break;	/* control characters cannot be escaped */
+		} else if (c == '\\') {
+			escaped = 1;
+		} else if (c == '"') {
+			quoted = !quoted;
+		} else if (!quoted && isspace(c)) {
+			break;
+		} else {
+			buf_addc(w, (char)c);
+		}
+	}
+	if (escaped) {
+		buf_setf(why, "unterminated escape: expected a character "
+		    "after '\\'");
+		return -1;
+	}
+	if (quoted) {
+		buf_setf(why, "unterminated quote: expected a closing '\"' "
+		    "before the end of the line");
+		return -1;
+	}
+	return 0;
+}
+
 int
 cfg_split_line(const char *line, size_t len, struct strlist *words,
     int *comment, struct buf *why)
@@ -21,8 +64,6 @@ cfg_split_line(const char *line, size_t len, struct strlist *words,
 
 	*comment = 0;
 	for (;;) {
-		int quoted = 0, escaped = 0;
-
 		while (i < len && isspace((unsigned char)line[i]))
 			i++;
 		if (i == len)
@@ -31,35 +72,7 @@ cfg_split_line(const char *line, size_t len, struct strlist *words,
 			*comment = 1;
 			break;
 		}
-		buf_reset(&w);
-		buf_add(&w, "", 0);	/* an empty word is "", not NULL */
-		for (; i < len; i++) {
-			unsigned char c = (unsigned char)line[i];
-
-			if (escaped && c >= 32) {
-				escaped = 0;
-				buf_addc(&w, (char)c);
-			} else if (escaped) {
-				break;	/* a control character cannot be escaped */
-			} else if (c == '\\') {
-				escaped = 1;
-			} else if (c == '"') {
-				quoted = !quoted;
-			} else if (!quoted && isspace(c)) {
-				break;
-			} else {
-				buf_addc(&w, (char)c);
-			}
-		}
-		if (escaped) {
-			buf_setf(why, "unterminated escape: expected a "
-			    "character after '\\'");
-			buf_free(&w);
-			return -1;
-		}
-		if (quoted) {
-			buf_setf(why, "unterminated quote: expected a closing "
-			    "'\"' before the end of the line");
+		if (read_word(line, len, &i, &w, why) != 0) {
 			buf_free(&w);
 			return -1;
 		}

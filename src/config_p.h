@@ -46,7 +46,7 @@ typedef int (*cfg_apply_fn)(struct cfg_parser *p, const struct key_def *k,
 enum key_target {
 	T_NONE,		/* the apply function knows */
 	T_GLOBAL,	/* struct config */
-	T_OPTS,		/* struct channel_opts: a channel's or the globals' */
+	T_OPTS,		/* struct channel_opts, a channel's or global */
 	T_CHANNEL,	/* struct channel_conf */
 	T_STORE,	/* struct store_conf */
 	T_ACCOUNT	/* struct imap_account_conf (an IMAPStore's own) */
@@ -81,55 +81,56 @@ int cfg_key_unimplemented(const char *name);
 size_t cfg_key_index(const struct key_def *k);
 size_t cfg_key_count(void);
 
-/* The apply functions of the key table (config_values.c). */
-int cfg_apply_str(struct cfg_parser *p, const struct key_def *k, char **vals,
-    size_t n);
-int cfg_apply_path(struct cfg_parser *p, const struct key_def *k, char **vals,
-    size_t n);
-int cfg_apply_bool(struct cfg_parser *p, const struct key_def *k, char **vals,
-    size_t n);
-int cfg_apply_int(struct cfg_parser *p, const struct key_def *k, char **vals,
-    size_t n);
-int cfg_apply_uint(struct cfg_parser *p, const struct key_def *k, char **vals,
-    size_t n);
-int cfg_apply_size(struct cfg_parser *p, const struct key_def *k, char **vals,
-    size_t n);
-int cfg_apply_punct(struct cfg_parser *p, const struct key_def *k, char **vals,
-    size_t n);
-int cfg_apply_list(struct cfg_parser *p, const struct key_def *k, char **vals,
-    size_t n);
-int cfg_apply_host(struct cfg_parser *p, const struct key_def *k, char **vals,
-    size_t n);
-int cfg_apply_cmd(struct cfg_parser *p, const struct key_def *k, char **vals,
-    size_t n);
-int cfg_apply_tls_type(struct cfg_parser *p, const struct key_def *k, char **vals,
-    size_t n);
-int cfg_apply_tls_versions(struct cfg_parser *p, const struct key_def *k, char **vals,
-    size_t n);
-int cfg_apply_legacy(struct cfg_parser *p, const struct key_def *k, char **vals,
-    size_t n);
-int cfg_apply_account(struct cfg_parser *p, const struct key_def *k, char **vals,
-    size_t n);
-int cfg_apply_subfolders(struct cfg_parser *p, const struct key_def *k, char **vals,
-    size_t n);
-int cfg_apply_path_delim(struct cfg_parser *p, const struct key_def *k, char **vals,
-    size_t n);
-int cfg_apply_flatten(struct cfg_parser *p, const struct key_def *k, char **vals,
-    size_t n);
-int cfg_apply_end(struct cfg_parser *p, const struct key_def *k, char **vals,
-    size_t n);
-int cfg_apply_chan_max_size(struct cfg_parser *p, const struct key_def *k, char **vals,
-    size_t n);
-int cfg_apply_sync(struct cfg_parser *p, const struct key_def *k, char **vals,
-    size_t n);
-int cfg_apply_sides(struct cfg_parser *p, const struct key_def *k, char **vals,
-    size_t n);
-int cfg_apply_expire_side(struct cfg_parser *p, const struct key_def *k, char **vals,
-    size_t n);
-int cfg_apply_sync_state(struct cfg_parser *p, const struct key_def *k, char **vals,
-    size_t n);
-int cfg_apply_group_channels(struct cfg_parser *p, const struct key_def *k, char **vals,
-    size_t n);
+/* The apply functions of the key table (config_values.c), all of type
+   cfg_apply_fn. */
+int cfg_apply_str(struct cfg_parser *, const struct key_def *, char **,
+    size_t);
+int cfg_apply_path(struct cfg_parser *, const struct key_def *, char **,
+    size_t);
+int cfg_apply_bool(struct cfg_parser *, const struct key_def *, char **,
+    size_t);
+int cfg_apply_int(struct cfg_parser *, const struct key_def *, char **,
+    size_t);
+int cfg_apply_uint(struct cfg_parser *, const struct key_def *, char **,
+    size_t);
+int cfg_apply_size(struct cfg_parser *, const struct key_def *, char **,
+    size_t);
+int cfg_apply_punct(struct cfg_parser *, const struct key_def *, char **,
+    size_t);
+int cfg_apply_list(struct cfg_parser *, const struct key_def *, char **,
+    size_t);
+int cfg_apply_host(struct cfg_parser *, const struct key_def *, char **,
+    size_t);
+int cfg_apply_cmd(struct cfg_parser *, const struct key_def *, char **,
+    size_t);
+int cfg_apply_tls_type(struct cfg_parser *, const struct key_def *, char **,
+    size_t);
+int cfg_apply_tls_versions(struct cfg_parser *, const struct key_def *, char **,
+    size_t);
+int cfg_apply_legacy(struct cfg_parser *, const struct key_def *, char **,
+    size_t);
+int cfg_apply_account(struct cfg_parser *, const struct key_def *, char **,
+    size_t);
+int cfg_apply_subfolders(struct cfg_parser *, const struct key_def *, char **,
+    size_t);
+int cfg_apply_path_delim(struct cfg_parser *, const struct key_def *, char **,
+    size_t);
+int cfg_apply_flatten(struct cfg_parser *, const struct key_def *, char **,
+    size_t);
+int cfg_apply_end(struct cfg_parser *, const struct key_def *, char **,
+    size_t);
+int cfg_apply_chan_max_size(struct cfg_parser *, const struct key_def *,
+    char **, size_t);
+int cfg_apply_sync(struct cfg_parser *, const struct key_def *, char **,
+    size_t);
+int cfg_apply_sides(struct cfg_parser *, const struct key_def *, char **,
+    size_t);
+int cfg_apply_expire_side(struct cfg_parser *, const struct key_def *, char **,
+    size_t);
+int cfg_apply_sync_state(struct cfg_parser *, const struct key_def *, char **,
+    size_t);
+int cfg_apply_group_channels(struct cfg_parser *, const struct key_def *,
+    char **, size_t);
 
 /* Accumulated Sync / Create / Remove / Expunge / ExpungeSolo of a scope
    (the global lines, or one Channel section). */
@@ -179,7 +180,7 @@ struct cfg_parser {
 	struct store_conf *store;
 	struct channel_conf *chan;
 	struct group_conf *group;
-	int *key_line;		/* per key index: its last line in scope */
+	int *key_line;		/* by key index: last line in scope */
 	int acct_opt_line;	/* IMAPStore: first account option */
 	const char *acct_opt_key;	/* ... and its keyword */
 	int tls_type_set, tls_versions_set;

@@ -342,7 +342,8 @@ cfg_apply_tls_versions(struct cfg_parser *p, const struct key_def *k,
 		int sign = (*v == '+' || *v == '-') ? *v++ : 0;
 		unsigned bit;
 
-		if (strcasecmp(v, "SSLv2") == 0 || strcasecmp(v, "SSLv3") == 0) {
+		if (strcasecmp(v, "SSLv2") == 0 ||
+		    strcasecmp(v, "SSLv3") == 0) {
 			cfg_warn(p, "'%s' is no longer supported and is "
 			    "ignored", v);
 			continue;
@@ -533,7 +534,35 @@ cfg_apply_sync(struct cfg_parser *p, const struct key_def *k, char **vals,
 	return 0;
 }
 
-/* Create, Remove, Expunge, ExpungeSolo; k->min is the enum side_op. */
+/* The side bits of one Create/Remove/... word; 0 for None, -1 if bad. */
+static int
+side_word(struct cfg_parser *p, const char *v, unsigned *bits)
+{
+	static const struct {
+		const char *name;
+		unsigned bits;
+		const char *instead;	/* pre-1.4 name: warn */
+	} w[] = {
+		{ "None", 0, NULL }, { "Both", SIDE_BIT_BOTH, NULL },
+		{ "Far", SIDE_BIT_FAR, NULL }, { "Near", SIDE_BIT_NEAR, NULL },
+		{ "Master", SIDE_BIT_FAR, "Far" },
+		{ "Slave", SIDE_BIT_NEAR, "Near" },
+	};
+
+	for (size_t i = 0; i < sizeof(w) / sizeof(w[0]); i++) {
+		if (strcasecmp(v, w[i].name) != 0)
+			continue;
+		if (w[i].instead != NULL)
+			cfg_warn(p, "'%s' is deprecated; use '%s' instead",
+			    w[i].name, w[i].instead);
+		*bits = w[i].bits;
+		return 0;
+	}
+	return -1;
+}
+
+/* Create, Remove, Expunge, ExpungeSolo; k->min is the enum side_op.
+   Words and lines add up within a scope; a side twice is an error. */
 int
 cfg_apply_sides(struct cfg_parser *p, const struct key_def *k,
     char **vals, size_t n)
@@ -544,42 +573,24 @@ cfg_apply_sides(struct cfg_parser *p, const struct key_def *k,
 	int rc = 0;
 
 	for (size_t j = 0; j < n && rc == 0; j++) {
-		const char *v = vals[j];
 		unsigned bits;
 
-		if (strcasecmp(v, "None") == 0) {
-			bits = 0;
-		} else if (strcasecmp(v, "Both") == 0) {
-			bits = SIDE_BIT_BOTH;
-		} else if (strcasecmp(v, "Far") == 0) {
-			bits = SIDE_BIT_FAR;
-		} else if (strcasecmp(v, "Near") == 0) {
-			bits = SIDE_BIT_NEAR;
-		} else if (strcasecmp(v, "Master") == 0) {
-			bits = SIDE_BIT_FAR;
-			cfg_warn(p, "'Master' is deprecated; use 'Far' instead");
-		} else if (strcasecmp(v, "Slave") == 0) {
-			bits = SIDE_BIT_NEAR;
-			cfg_warn(p, "'Slave' is deprecated; use 'Near' instead");
-		} else {
-			rc = cfg_bad_value(p, k, v);
-			break;
-		}
-		if ((bits == 0 && o->sides[i] != 0) ||
-		    (bits != 0 && o->sides_none[i])) {
+		if (side_word(p, vals[j], &bits) != 0)
+			rc = cfg_bad_value(p, k, vals[j]);
+		else if ((bits == 0 && o->sides[i] != 0) ||
+		    (bits != 0 && o->sides_none[i]))
 			rc = cfg_fail(p, "bad value '%s' for '%s': None cannot "
 			    "be combined with Far, Near or Both", joined(&all,
 			    vals, n), k->name);
-		} else if (o->sides[i] & bits) {
+		else if (o->sides[i] & bits)
 			rc = cfg_fail(p, "bad value '%s' for '%s': the %s side "
 			    "is given twice", joined(&all, vals, n), k->name,
 			    (o->sides[i] & bits & SIDE_BIT_FAR) ? "far" :
 			    "near");
-		} else if (bits == 0) {
+		else if (bits == 0)
 			o->sides_none[i] = 1;
-		} else {
+		else
 			o->sides[i] |= bits;
-		}
 	}
 	buf_free(&all);
 	if (rc == 0)
