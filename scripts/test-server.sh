@@ -202,13 +202,31 @@ port_in_use() {
 	ss -Hltn "sport = :$1" 2>/dev/null | grep -q .
 }
 
+# The first attempt may use the ports the caller asked for (TEST_SERVER_PORTS,
+# "IMAP IMAPS"), unchecked; any later attempt takes random free ones.
 pick_ports() {
+	if [ "$1" -eq 1 ] && [ -n "${TEST_SERVER_PORTS:-}" ]; then
+		set -- $TEST_SERVER_PORTS
+		case "$#:${1:-}:${2:-}" in
+		2:[0-9]*[0-9]:[0-9]*[0-9]) ;;
+		*) die "TEST_SERVER_PORTS must be two port numbers, not '$TEST_SERVER_PORTS'" ;;
+		esac
+		IMAP_PORT=$1
+		IMAPS_PORT=$2
+		return 0
+	fi
 	IMAP_PORT=$(random_port)
 	while port_in_use "$IMAP_PORT"; do IMAP_PORT=$(random_port); done
 	IMAPS_PORT=$(random_port)
 	while [ "$IMAPS_PORT" = "$IMAP_PORT" ] || port_in_use "$IMAPS_PORT"; do
 		IMAPS_PORT=$(random_port)
 	done
+}
+
+# chroot needs root; without it the services run unconfined.
+conf_unprivileged() {
+	[ "$(id -u)" -eq 0 ] && return 0
+	printf 'service anvil {\n  chroot =\n}\n'
 }
 
 # Optional parts of the configuration, driven by the environment.
@@ -294,13 +312,16 @@ service stats {
 CONF
 		conf_namespace
 		conf_plugins
+		conf_unprivileged
 	} >"$dir/dovecot.conf"
 }
 
-# Reads the greeting from the plain port and connects to the TLS port.
+# Reads the greeting from the plain port and connects to the TLS port. A
+# greeting without capabilities ("Waiting for authentication process")
+# means the auth service is not up yet: not ready.
 ports_answer() {
 	timeout 2 bash -c "exec 3<>/dev/tcp/$HOST/$IMAP_PORT && \
-		read -r line <&3 && case \$line in '* OK'*) exit 0;; esac; \
+		read -r line <&3 && case \$line in '* OK [CAPABILITY '*) exit 0;; esac; \
 		exit 1" 2>/dev/null || return 1
 	timeout 2 bash -c "exec 3<>/dev/tcp/$HOST/$IMAPS_PORT" 2>/dev/null
 }
@@ -404,7 +425,7 @@ cmd_start() {
 	INSTANCE=$(instance_name "$dir")
 	RUN_DIR=$(run_dir_for "$dir")
 	while :; do
-		pick_ports
+		pick_ports $attempt
 		launch "$dir"
 		rc=$?
 		[ $rc -eq 0 ] && break
@@ -414,6 +435,7 @@ cmd_start() {
 			die "dovecot did not answer on $HOST:$IMAP_PORT and" \
 				"$HOST:$IMAPS_PORT within ${WAIT}s"
 		fi
+		echo "$PROG: port $IMAP_PORT or $IMAPS_PORT is taken; trying others" >&2
 		attempt=$((attempt + 1))
 	done
 	write_env "$dir" || die "$dir/server.env: cannot write"
