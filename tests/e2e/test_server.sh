@@ -153,7 +153,8 @@ test_tls_logins() {
 
 test_wrong_host() {
 	local out rc
-	if ! TEST_SERVER_CERT=wrong-host start "$TMP/wrong"; then
+	if ! TEST_SERVER_CERT=wrong-host TEST_SERVER_COMPRESS=1 \
+		TEST_SERVER_NOTIFY=1 start "$TMP/wrong"; then
 		fail "start an instance with the wrong-host certificate" \
 			"$(cat "$TMP/start.out")"
 		return
@@ -174,6 +175,18 @@ test_wrong_host() {
 			pass "the same certificate verifies for wrong.example"
 		else
 			fail "the same certificate verifies for wrong.example" "$out"
+		fi
+		out=$(imap "$IMAP_PORT" "a LOGIN alice secret" "b LOGOUT")
+		if printf '%s\n' "$out" | grep -q '^a OK .* COMPRESS=DEFLATE.*\]'; then
+			pass "TEST_SERVER_COMPRESS=1 offers COMPRESS=DEFLATE"
+		else
+			fail "TEST_SERVER_COMPRESS=1 offers COMPRESS=DEFLATE" "$out"
+		fi
+		out=$(doveconf -c "$TMP/wrong/dovecot.conf" -h mail_plugins 2>&1)
+		if [ "$out" = " notify" ]; then
+			pass "TEST_SERVER_NOTIFY=1 loads the notify plugin"
+		else
+			fail "TEST_SERVER_NOTIFY=1 loads the notify plugin" "$out"
 		fi
 		echo "$passed $failed" >"$TMP/counts"
 	)
@@ -245,7 +258,9 @@ test_gen_determinism() {
 
 test_port_retry() {
 	local b=$TMP/retry
-	if ! TEST_SERVER_PORTS="$IMAP_PORT $IMAPS_PORT" start "$b"; then
+	local out
+	if ! TEST_SERVER_PORTS="$IMAP_PORT $IMAPS_PORT" \
+		TEST_SERVER_CAPS="IMAP4rev1 LITERAL+ UIDPLUS" start "$b"; then
 		fail "start on taken ports retries elsewhere" "$(cat "$TMP/start.out")"
 		return
 	fi
@@ -254,6 +269,14 @@ test_port_retry() {
 		pass "start on taken ports retries elsewhere"
 	else
 		fail "start on taken ports retries elsewhere" "$(cat "$TMP/start.out")"
+	fi
+	out=$(imap "$(sed -n 's/^IMAP_PORT=//p' "$b/server.env")" \
+		"a LOGIN alice secret" "b CAPABILITY" "c LOGOUT")
+	if printf '%s\n' "$out" | grep -qx '\* CAPABILITY IMAP4rev1 LITERAL+ UIDPLUS'
+	then
+		pass "TEST_SERVER_CAPS sets the capability list"
+	else
+		fail "TEST_SERVER_CAPS sets the capability list" "$out"
 	fi
 	timeout 30 bash "$SERVER" stop "$b" >/dev/null 2>&1
 }
