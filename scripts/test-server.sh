@@ -1,0 +1,567 @@
+#!/bin/bash
+# A private Dovecot on 127.0.0.1 for integration tests, the demo and the
+# benchmark. Everything lives in one directory of the caller's choosing;
+# the system's Dovecot (its configuration and its service) is never used.
+#
+#   test-server.sh start DIR [USER...]      start (users default: alice bob)
+#   test-server.sh stop DIR                 stop, bounded in time
+#   test-server.sh status DIR               exit 0 when running, 3 when not
+#   test-server.sh adduser DIR USER [PASS]  add a user (running or not)
+#   test-server.sh populate DIR USER N FOLDERS [SEED]
+#                                           generate N messages for USER
+#
+# Environment: TEST_PASSWORD (default "secret"), TEST_SERVER_CERT
+# (localhost | wrong-host), TEST_SERVER_COMPRESS=1, TEST_SERVER_NOTIFY=1,
+# TEST_SERVER_CAPS="...", TEST_SERVER_SEPARATOR (hierarchy separator),
+# TEST_SERVER_WAIT (seconds to wait for the ports, default 10).
+# See docs/test-server.md.
+set -u
+
+PROG=test-server
+HOST=127.0.0.1
+SCRIPT_DIR=$(cd "$(dirname "$0")" && pwd -P)
+WAIT=${TEST_SERVER_WAIT:-10}
+START_ATTEMPTS=8
+
+die() {
+	echo "$PROG: $*" >&2
+	exit 1
+}
+
+usage() {
+	sed -n '6,11p' "$0" | sed 's/^# \{0,1\}//' >&2
+	exit 2
+}
+
+# An absolute, symlink-free path, so that the configuration, the pid check
+# and server.env agree whatever the caller's working directory.
+absolute_dir() {
+	mkdir -p "$1" || die "$1: cannot create directory"
+	(cd "$1" && pwd -P) || die "$1: cannot enter directory"
+}
+
+shell_quote() {
+	printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"
+}
+
+valid_user() {
+	case "$1" in
+	'' | *[!A-Za-z0-9._@-]*) return 1 ;;
+	esac
+	return 0
+}
+
+# passwd-file fields are separated by ':' and records by newlines.
+check_password() {
+	case "$1" in
+	*:* | *"
+"*) die "the password must not contain ':' or a newline" ;;
+	esac
+}
+
+# Dovecot refuses to run mail processes as root, and its login processes
+# must not run as root either; as root we hand those to unprivileged
+# accounts. As any other user, every role is that user.
+set_identities() {
+	if [ "$(id -u)" -eq 0 ]; then
+		INTERNAL_USER=root
+		INTERNAL_GROUP=root
+		LOGIN_USER=dovenull
+		MAIL_USER=nobody
+		MAIL_GROUP=nogroup
+		getent passwd dovenull >/dev/null ||
+			die "the account 'dovenull' (created by dovecot-core) is missing"
+		getent group nogroup >/dev/null || MAIL_GROUP=nobody
+	else
+		INTERNAL_USER=$(id -un)
+		INTERNAL_GROUP=$(id -gn)
+		LOGIN_USER=$INTERNAL_USER
+		MAIL_USER=$INTERNAL_USER
+		MAIL_GROUP=$INTERNAL_GROUP
+	fi
+}
+
+# The mail account must be able to walk down to DIR/mail.
+check_traversable() {
+	[ "$(id -u)" -eq 0 ] || return 0
+	local p=$1
+	while [ -n "$p" ] && [ "$p" != / ]; do
+		case "$(stat -c %A "$p")" in
+		?????????[xt]) ;;
+		*) die "$p: not traversable by $MAIL_USER (needs o+x, e.g. chmod 755)" ;;
+		esac
+		p=${p%/*}
+	done
+}
+
+instance_name() {
+	echo "tbt-$(printf '%s' "$1" | cksum | cut -d' ' -f1)"
+}
+
+# Unix socket paths are limited to 108 bytes; a deep DIR gets its runtime
+# directory under TMPDIR instead.
+run_dir_for() {
+	if [ ${#1} -le 60 ]; then
+		echo "$1/run"
+	else
+		echo "${TMPDIR:-/tmp}/$(instance_name "$1").run"
+	fi
+}
+
+env_value() {
+	[ -f "$1/server.env" ] || return 1
+	(
+		. "$1/server.env" 2>/dev/null || exit 1
+		eval "printf '%s' \"\${$2:-}\""
+	)
+}
+
+# The master's pid, only when that process is this instance's master:
+# a stale pid file must never make us signal some unrelated process.
+master_pid() {
+	local run pid
+	run=$(env_value "$1" RUN_DIR) || run=$(run_dir_for "$1")
+	[ -f "$run/master.pid" ] || return 1
+	pid=$(tr -dc 0-9 <"$run/master.pid")
+	[ -n "$pid" ] || return 1
+	[ -r "/proc/$pid/cmdline" ] || return 1
+	tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$1/dovecot.conf" ||
+		return 1
+	echo "$pid"
+}
+
+log_tail() {
+	local f
+	for f in "$1/dovecot.out" "$1/dovecot.log"; do
+		[ -s "$f" ] || continue
+		echo "--- last lines of $f:" >&2
+		tail -n 20 "$f" >&2
+	done
+}
+
+make_cert() {
+	local tls=$1 name=$2 san=$3
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout "$tls/$name.key" -out "$tls/$name.csr" \
+		-subj "/CN=twinbox test $name" 2>>"$tls/openssl.log" || return 1
+	printf '%s\n' "subjectAltName=$san" "basicConstraints=CA:FALSE" \
+		"keyUsage=critical,digitalSignature,keyEncipherment" \
+		"extendedKeyUsage=serverAuth" >"$tls/$name.ext"
+	openssl x509 -req -in "$tls/$name.csr" -CA "$tls/ca.pem" \
+		-CAkey "$tls/ca.key" -set_serial "0x$(od -An -N8 -tx1 \
+		/dev/urandom | tr -d ' \n')" -days 3650 -extfile "$tls/$name.ext" \
+		-out "$tls/$name.pem" 2>>"$tls/openssl.log" || return 1
+	rm -f "$tls/$name.csr" "$tls/$name.ext"
+}
+
+# A small CA and two server certificates signed by it: one valid for
+# 127.0.0.1 and localhost, one for another host name only, so that a test
+# can tell a host name mismatch from an unknown issuer.
+make_certs() {
+	local tls=$1
+	[ -s "$tls/ca.pem" ] && [ -s "$tls/localhost.pem" ] &&
+		[ -s "$tls/wrong-host.pem" ] && return 0
+	mkdir -p "$tls" && chmod 700 "$tls" || die "$tls: cannot create"
+	openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
+		-nodes -keyout "$tls/ca.key" -out "$tls/ca.pem" -days 3650 \
+		-subj "/CN=twinbox test CA" \
+		-addext "basicConstraints=critical,CA:TRUE" \
+		-addext "keyUsage=critical,keyCertSign,cRLSign" \
+		2>>"$tls/openssl.log" ||
+		die "openssl could not make the CA; see $tls/openssl.log"
+	make_cert "$tls" localhost "IP:127.0.0.1,DNS:localhost" ||
+		die "openssl could not make the server certificate; see $tls/openssl.log"
+	make_cert "$tls" wrong-host "DNS:wrong.example" ||
+		die "openssl could not make the wrong-host certificate; see $tls/openssl.log"
+	chmod 644 "$tls/ca.pem"
+}
+
+add_user() {
+	local dir=$1 user=$2 pass=$3
+	valid_user "$user" || die "invalid user name '$user'"
+	check_password "$pass"
+	touch "$dir/passwd" || die "$dir/passwd: cannot write"
+	grep -q "^$user:" "$dir/passwd" && return 0
+	# Empty uid and gid: mail_uid/mail_gid apply (passwd-file rejects 0).
+	printf '%s:{PLAIN}%s:::::\n' "$user" "$pass" >>"$dir/passwd" ||
+		die "$dir/passwd: cannot write"
+}
+
+passwd_users() {
+	cut -d: -f1 "$1/passwd" | tr '\n' ' ' | sed 's/ $//'
+}
+
+random_port() {
+	# Below the kernel's ephemeral range, so that outgoing connections
+	# rarely hold the port we pick.
+	echo $((20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 12000))
+}
+
+port_in_use() {
+	command -v ss >/dev/null 2>&1 || return 1
+	ss -Hltn "sport = :$1" 2>/dev/null | grep -q .
+}
+
+# The first attempt may use the ports the caller asked for (TEST_SERVER_PORTS,
+# "IMAP IMAPS"), unchecked; any later attempt takes random free ones.
+pick_ports() {
+	if [ "$1" -eq 1 ] && [ -n "${TEST_SERVER_PORTS:-}" ]; then
+		set -- $TEST_SERVER_PORTS
+		case "$#:${1:-}:${2:-}" in
+		2:[0-9]*[0-9]:[0-9]*[0-9]) ;;
+		*) die "TEST_SERVER_PORTS must be two port numbers, not '$TEST_SERVER_PORTS'" ;;
+		esac
+		IMAP_PORT=$1
+		IMAPS_PORT=$2
+		return 0
+	fi
+	IMAP_PORT=$(random_port)
+	while port_in_use "$IMAP_PORT"; do IMAP_PORT=$(random_port); done
+	IMAPS_PORT=$(random_port)
+	while [ "$IMAPS_PORT" = "$IMAP_PORT" ] || port_in_use "$IMAPS_PORT"; do
+		IMAPS_PORT=$(random_port)
+	done
+}
+
+# chroot needs root; without it the services run unconfined.
+conf_unprivileged() {
+	[ "$(id -u)" -eq 0 ] && return 0
+	printf 'service anvil {\n  chroot =\n}\n'
+}
+
+# Optional parts of the configuration, driven by the environment.
+conf_plugins() {
+	[ "${TEST_SERVER_NOTIFY:-0}" = 1 ] &&
+		echo "mail_plugins = \$mail_plugins notify"
+	echo "protocol imap {"
+	[ "${TEST_SERVER_COMPRESS:-0}" = 1 ] &&
+		echo "  mail_plugins = \$mail_plugins imap_zlib"
+	[ -n "${TEST_SERVER_CAPS:-}" ] &&
+		echo "  imap_capability = $TEST_SERVER_CAPS"
+	echo "}"
+}
+
+conf_namespace() {
+	local box
+	echo "namespace inbox {"
+	echo "  inbox = yes"
+	[ -n "${TEST_SERVER_SEPARATOR:-}" ] &&
+		echo "  separator = $TEST_SERVER_SEPARATOR"
+	for box in Drafts Sent Trash Junk Archive; do
+		printf '  mailbox %s {\n    special_use = \\%s\n  }\n' "$box" "$box"
+	done
+	echo "}"
+}
+
+write_conf() {
+	local dir=$1
+	{
+		cat <<CONF
+# Written by scripts/test-server.sh for a private test instance.
+instance_name = $INSTANCE
+base_dir = $RUN_DIR
+state_dir = $dir/state
+log_path = $dir/dovecot.log
+listen = $HOST
+protocols = imap
+default_internal_user = $INTERNAL_USER
+default_internal_group = $INTERNAL_GROUP
+default_login_user = $LOGIN_USER
+mail_uid = $MAIL_USER
+mail_gid = $MAIL_GROUP
+first_valid_uid = 0
+first_valid_gid = 0
+mail_location = maildir:$dir/mail/%u
+ssl = yes
+ssl_cert = <$dir/tls/$CERT_NAME.pem
+ssl_key = <$dir/tls/$CERT_NAME.key
+ssl_min_protocol = TLSv1.2
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+auth_verbose = yes
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u $dir/passwd
+}
+userdb {
+  driver = passwd-file
+  args = username_format=%u $dir/passwd
+}
+service imap-login {
+  chroot =
+  inet_listener imap {
+    address = $HOST
+    port = $IMAP_PORT
+  }
+  inet_listener imaps {
+    address = $HOST
+    port = $IMAPS_PORT
+    ssl = yes
+  }
+}
+service doveadm {
+  inet_listener {
+    port = 0
+  }
+}
+service stats {
+  unix_listener stats-writer {
+    mode = 0666
+  }
+}
+CONF
+		conf_namespace
+		conf_plugins
+		conf_unprivileged
+	} >"$dir/dovecot.conf"
+}
+
+# Reads the greeting from the plain port and connects to the TLS port. A
+# greeting without capabilities ("Waiting for authentication process")
+# means the auth service is not up yet: not ready.
+ports_answer() {
+	timeout 2 bash -c "exec 3<>/dev/tcp/$HOST/$IMAP_PORT && \
+		read -r line <&3 && case \$line in '* OK [CAPABILITY '*) exit 0;; esac; \
+		exit 1" 2>/dev/null || return 1
+	timeout 2 bash -c "exec 3<>/dev/tcp/$HOST/$IMAPS_PORT" 2>/dev/null
+}
+
+# 0: up, 1: failed, 2: a port was taken (try others).
+wait_until_up() {
+	local dir=$1 i=0
+	while [ $i -lt $((WAIT * 10)) ]; do
+		if master_pid "$dir" >/dev/null && ports_answer; then
+			return 0
+		fi
+		if grep -q "Address already in use" "$dir/dovecot.log" \
+			"$dir/dovecot.out" 2>/dev/null; then
+			return 2
+		fi
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
+launch() {
+	local dir=$1 rc
+	: >"$dir/dovecot.log"
+	: >"$dir/dovecot.out"
+	chmod 644 "$dir/dovecot.log" "$dir/dovecot.out"
+	write_conf "$dir" || die "$dir/dovecot.conf: cannot write"
+	doveconf -c "$dir/dovecot.conf" -n >/dev/null 2>>"$dir/dovecot.out" || {
+		log_tail "$dir"
+		die "$dir/dovecot.conf: rejected by doveconf"
+	}
+	# Not the caller's stdout/stderr: a caller that reads our output to
+	# EOF would otherwise wait for the daemon's exit.
+	timeout "$WAIT" dovecot -c "$dir/dovecot.conf" \
+		</dev/null >>"$dir/dovecot.out" 2>&1
+	rc=$?
+	if [ $rc -ne 0 ] && ! grep -q "Address already in use" \
+		"$dir/dovecot.log" "$dir/dovecot.out" 2>/dev/null; then
+		log_tail "$dir"
+		die "dovecot failed to start (exit status $rc)"
+	fi
+	wait_until_up "$dir"
+}
+
+write_env() {
+	local dir=$1 pid
+	pid=$(master_pid "$dir")
+	{
+		echo "# Written by test-server.sh start; sourced by tests."
+		echo "IMAP_HOST=$HOST"
+		echo "IMAP_PORT=$IMAP_PORT"
+		echo "IMAPS_PORT=$IMAPS_PORT"
+		echo "CA_FILE=$(shell_quote "$dir/tls/ca.pem")"
+		echo "CERT_NAME=$CERT_NAME"
+		echo "USERS=$(shell_quote "$(passwd_users "$dir")")"
+		echo "PASSWORD=$(shell_quote "$PASSWORD")"
+		echo "MAIL_DIR=$(shell_quote "$dir/mail")"
+		echo "MAIL_OWNER=$MAIL_USER:$MAIL_GROUP"
+		echo "LOG=$(shell_quote "$dir/dovecot.log")"
+		echo "CONF=$(shell_quote "$dir/dovecot.conf")"
+		echo "RUN_DIR=$(shell_quote "$RUN_DIR")"
+		echo "INSTANCE=$INSTANCE"
+		echo "PID=$pid"
+	} >"$dir/server.env.tmp" && mv "$dir/server.env.tmp" "$dir/server.env"
+}
+
+prepare_dir() {
+	local dir=$1
+	shift
+	mkdir -p "$dir/mail" "$dir/state" || die "$dir: cannot create subdirectories"
+	chmod 755 "$dir" "$dir/mail" || die "$dir: cannot chmod"
+	check_traversable "$dir"
+	chown "$MAIL_USER:$MAIL_GROUP" "$dir/mail" ||
+		die "$dir/mail: cannot chown to $MAIL_USER:$MAIL_GROUP"
+	make_certs "$dir/tls"
+	if [ $# -eq 0 ] && [ ! -s "$dir/passwd" ]; then
+		set -- alice bob
+	fi
+	local u
+	for u in "$@"; do
+		add_user "$dir" "$u" "$PASSWORD"
+	done
+}
+
+cmd_start() {
+	[ $# -ge 1 ] || usage
+	local dir attempt=1 rc
+	dir=$(absolute_dir "$1") || exit 1
+	shift
+	PASSWORD=${TEST_PASSWORD:-secret}
+	CERT_NAME=${TEST_SERVER_CERT:-localhost}
+	case "$CERT_NAME" in
+	localhost | wrong-host) ;;
+	*) die "TEST_SERVER_CERT must be 'localhost' or 'wrong-host'" ;;
+	esac
+	master_pid "$dir" >/dev/null && die "$dir: already running"
+	command -v dovecot >/dev/null 2>&1 ||
+		die "dovecot is not installed (run scripts/install-deps.sh)"
+	set_identities
+	prepare_dir "$dir" "$@"
+	INSTANCE=$(instance_name "$dir")
+	RUN_DIR=$(run_dir_for "$dir")
+	while :; do
+		pick_ports $attempt
+		launch "$dir"
+		rc=$?
+		[ $rc -eq 0 ] && break
+		stop_master "$dir" >/dev/null 2>&1
+		if [ $rc -ne 2 ] || [ $attempt -ge $START_ATTEMPTS ]; then
+			log_tail "$dir"
+			die "dovecot did not answer on $HOST:$IMAP_PORT and" \
+				"$HOST:$IMAPS_PORT within ${WAIT}s"
+		fi
+		echo "$PROG: port $IMAP_PORT or $IMAPS_PORT is taken; trying others" >&2
+		attempt=$((attempt + 1))
+	done
+	write_env "$dir" || die "$dir/server.env: cannot write"
+	echo "$PROG: running in $dir: imap $HOST:$IMAP_PORT," \
+		"imaps $HOST:$IMAPS_PORT, users $(passwd_users "$dir")"
+}
+
+# Processes whose title or command line names this instance.
+instance_procs() {
+	local inst=$1 conf=$2
+	# Patterns through the environment: in awk arguments they would match
+	# the awk process itself.
+	ps -eo pid=,args= | TBT_INST="$inst/" TBT_CONF="$conf" awk \
+		'index($0, ENVIRON["TBT_INST"]) || index($0, ENVIRON["TBT_CONF"]) {
+			print $1
+		}'
+}
+
+wait_gone() {
+	local pid=$1 i=0
+	while [ $i -lt $((WAIT * 10)) ]; do
+		kill -0 "$pid" 2>/dev/null || return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
+stop_master() {
+	local dir=$1 pid run
+	pid=$(master_pid "$dir") || return 0
+	kill -TERM "$pid" 2>/dev/null
+	if ! wait_gone "$pid"; then
+		echo "$PROG: master $pid ignored TERM for ${WAIT}s; sending KILL" >&2
+		kill -KILL "$pid" 2>/dev/null
+		wait_gone "$pid" || return 1
+	fi
+	run=$(env_value "$dir" RUN_DIR) || run=$(run_dir_for "$dir")
+	case "$run" in
+	"$dir"/*) ;;
+	*) rm -rf "$run" ;;
+	esac
+	return 0
+}
+
+cmd_stop() {
+	[ $# -eq 1 ] || usage
+	local dir left i=0
+	[ -d "$1" ] || die "$1: no such directory"
+	dir=$(cd "$1" && pwd -P)
+	if ! master_pid "$dir" >/dev/null; then
+		echo "$PROG: $dir: not running"
+		return 0
+	fi
+	stop_master "$dir" || {
+		log_tail "$dir"
+		die "$dir: dovecot master would not exit"
+	}
+	# Children exit once the master is gone; give them the same bound.
+	while [ $i -lt $((WAIT * 10)) ]; do
+		left=$(instance_procs "$(instance_name "$dir")" "$dir/dovecot.conf")
+		[ -z "$left" ] && break
+		sleep 0.1
+		i=$((i + 1))
+	done
+	[ -z "$left" ] || die "$dir: processes still running: $left"
+	echo "$PROG: $dir: stopped"
+}
+
+cmd_status() {
+	[ $# -eq 1 ] || usage
+	local dir pid
+	[ -d "$1" ] || { echo "$PROG: $1: stopped"; exit 3; }
+	dir=$(cd "$1" && pwd -P)
+	if pid=$(master_pid "$dir"); then
+		echo "$PROG: $dir: running (pid $pid," \
+			"imap $HOST:$(env_value "$dir" IMAP_PORT)," \
+			"imaps $HOST:$(env_value "$dir" IMAPS_PORT))"
+		return 0
+	fi
+	echo "$PROG: $dir: stopped"
+	exit 3
+}
+
+cmd_adduser() {
+	[ $# -ge 2 ] && [ $# -le 3 ] || usage
+	local dir users
+	[ -d "$1" ] || die "$1: no such directory"
+	dir=$(cd "$1" && pwd -P)
+	add_user "$dir" "$2" "${3:-${TEST_PASSWORD:-secret}}"
+	# passwd-file is re-read when it changes: no restart needed.
+	if [ -f "$dir/server.env" ]; then
+		users=$(passwd_users "$dir")
+		sed "s/^USERS=.*/USERS=$(shell_quote "$users")/" \
+			"$dir/server.env" >"$dir/server.env.tmp" &&
+			mv "$dir/server.env.tmp" "$dir/server.env" ||
+			die "$dir/server.env: cannot update"
+	fi
+	echo "$PROG: user $2 added"
+}
+
+cmd_populate() {
+	[ $# -ge 4 ] && [ $# -le 5 ] || usage
+	local dir
+	[ -d "$1" ] || die "$1: no such directory"
+	dir=$(cd "$1" && pwd -P)
+	valid_user "$2" || die "invalid user name '$2'"
+	[ -f "$dir/passwd" ] && grep -q "^$2:" "$dir/passwd" ||
+		die "$2: no such user in $dir/passwd (use adduser)"
+	set_identities
+	sh "$SCRIPT_DIR/gen-mail.sh" "$dir/mail/$2" "$3" "$4" "${5:-1}" ||
+		die "gen-mail.sh failed"
+	if [ "$(id -u)" -eq 0 ]; then
+		chown -R "$MAIL_USER:$MAIL_GROUP" "$dir/mail/$2" ||
+			die "$dir/mail/$2: cannot chown to $MAIL_USER:$MAIL_GROUP"
+	fi
+}
+
+[ $# -ge 1 ] || usage
+cmd=$1
+shift
+case "$cmd" in
+start) cmd_start "$@" ;;
+stop) cmd_stop "$@" ;;
+status) cmd_status "$@" ;;
+adduser) cmd_adduser "$@" ;;
+populate) cmd_populate "$@" ;;
+*) usage ;;
+esac
