@@ -2,6 +2,7 @@
 #
 #   make            build ./twinbox (installs missing build packages first)
 #   make check      build and run every test (unit and integration)
+#   make demo       a private IMAP server mirrored to a Maildir, step by step
 #   make asan       the same suite under AddressSanitizer + UBSan
 #   make valgrind   the unit tests and an end-to-end run under valgrind
 #   make install    install into $(DESTDIR)$(PREFIX)
@@ -45,6 +46,10 @@ deps:
 
 check: deps
 	@$(MAKE) --no-print-directory run-tests
+
+demo: deps
+	@$(MAKE) --no-print-directory $(BUILD)/twinbox
+	@TWINBOX_BIN=$(BUILD)/twinbox scripts/demo.sh
 
 asan: deps
 	@$(MAKE) --no-print-directory BUILD=build-asan \
