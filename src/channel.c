@@ -317,6 +317,10 @@ channel_run(const struct config *cfg, const struct channel_conf *ch,
 	int rc = 0;
 
 	channel_policy(ch, opts->force, &r.policy);
+	if (ch->opt.sync & (SYNC_PULL_OLD | SYNC_PUSH_OLD))
+		log_warn(opts->lg, "channel %s (line %d): Sync Old is not "
+		    "implemented yet; messages skipped in earlier runs are not "
+		    "retried", ch->name, ch->line);
 	if (open_stores(&r, &err) != 0) {
 		log_error(opts->lg, "channel %s: %s", ch->name, buf_cstr(&err));
 		rc = 2;
