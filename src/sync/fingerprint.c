@@ -5,6 +5,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "hash.h"
+
 struct fp_ctx {
 	const struct msg_list *scan;
 	struct fingerprint *fp;
@@ -14,20 +16,6 @@ struct fp_ctx {
 	int header_done;
 	uint64_t size;
 };
-
-/* FNV-1a: small, stable across versions and machines, good enough to tell
- * messages of the same size apart. */
-static uint64_t
-fnv1a(const char *p, size_t n)
-{
-	uint64_t h = 14695981039346656037ULL;
-
-	for (size_t i = 0; i < n; i++) {
-		h ^= (unsigned char)p[i];
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
 
 /* The value of the Message-ID header (unfolded, trimmed), or NULL. */
 static const char *
@@ -64,7 +52,7 @@ header_hash(const char *hdr, size_t len)
 	size_t idlen;
 	const char *id = find_message_id(hdr, len, &idlen);
 
-	return id ? fnv1a(id, idlen) : fnv1a(hdr, len);
+	return id ? hash_fnv1a64(id, idlen) : hash_fnv1a64(hdr, len);
 }
 
 /* Keep header bytes until the blank line that ends the header. */

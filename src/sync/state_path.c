@@ -7,6 +7,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "hash.h"
+
 /* Longest pair name; leaves room for suffixes within NAME_MAX (255). */
 #define PAIR_NAME_MAX 200
 #define HASH_TAIL_LEN 17	/* "~" and 16 hex digits */
@@ -30,18 +32,6 @@ add_escaped(struct buf *out, const char *s)
 	}
 }
 
-static uint64_t
-fnv1a64(const char *s, size_t len)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	for (size_t i = 0; i < len; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
-
 /* Cut an over-long name, never inside a %XX escape, and add a hash of the
  * whole name so that names sharing a long start stay distinct. */
 static void
@@ -52,7 +42,7 @@ shorten(struct buf *name)
 
 	if (name->len <= PAIR_NAME_MAX)
 		return;
-	h = fnv1a64(name->data, name->len);
+	h = hash_fnv1a64(name->data, name->len);
 	if (name->data[keep - 1] == '%')
 		keep -= 1;
 	else if (name->data[keep - 2] == '%')
