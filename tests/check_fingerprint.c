@@ -1,0 +1,97 @@
+/* Unit tests: message fingerprints (sync/fingerprint.c). */
+#include <string.h>
+
+#include "support/memstore.h"
+#include "support/testlib.h"
+#include "sync/fingerprint.h"
+
+static struct fingerprint
+fp_of(const char *msg)
+{
+	return fingerprint_of(msg, strlen(msg));
+}
+
+START_TEST(test_message_id_decides)
+{
+	struct fingerprint a = fp_of("Subject: a\r\nMessage-ID: <x@y>\r\n"
+	    "\r\nbody one\r\n");
+	struct fingerprint b = fp_of("message-id:    <x@y>  \r\nSubject: b\r\n"
+	    "\r\nbody two\r\n");
+	struct fingerprint c = fp_of("Message-ID: <z@y>\r\n\r\nbody one\r\n");
+
+	ck_assert_uint_eq(a.hash, b.hash);
+	ck_assert_uint_ne(a.hash, c.hash);
+	ck_assert_uint_eq(a.size, strlen("Subject: a\r\nMessage-ID: <x@y>\r\n"
+	    "\r\nbody one\r\n"));
+}
+END_TEST
+
+START_TEST(test_folded_and_missing_message_id)
+{
+	struct fingerprint folded = fp_of("Message-ID:\r\n <x@y>\r\nTo: a\r\n"
+	    "\r\nbody\r\n");
+	struct fingerprint plain = fp_of("Message-ID: <x@y>\r\n\r\nother\r\n");
+	struct fingerprint none1 = fp_of("Subject: a\r\n\r\nbody\r\n");
+	struct fingerprint none2 = fp_of("Subject: b\r\n\r\nbody\r\n");
+	struct fingerprint none3 = fp_of("Subject: a\r\n\r\nother body\r\n");
+	struct fingerprint inbody = fp_of("Subject: a\r\n\r\nMessage-ID: <x@y>"
+	    "\r\n");
+
+	ck_assert_uint_eq(folded.hash, plain.hash);
+	ck_assert_uint_ne(none1.hash, none2.hash);
+	/* Without a Message-ID the whole header counts, not the body. */
+	ck_assert_uint_eq(none1.hash, none3.hash);
+	ck_assert_uint_ne(inbody.hash, plain.hash);
+	/* "X-Message-ID:" is another header. */
+	ck_assert_uint_ne(fp_of("X-Message-ID: <x@y>\r\n\r\n").hash,
+	    plain.hash);
+}
+END_TEST
+
+START_TEST(test_scan_matches_whole_message)
+{
+	struct store *s = memstore_new(1);
+	struct mbox_status st;
+	struct msg_list scan = { 0 };
+	struct fingerprint fp[3];
+	struct buf err = BUF_INIT;
+	const char *m1 = "Message-ID: <1@t>\r\n\r\none\r\n";
+	const char *m3 = "Subject: three\r\n\r\nthree\r\n";
+	uint32_t gone;
+
+	memstore_deliver(s, "INBOX", m1, 0);
+	gone = memstore_deliver(s, "INBOX", "Message-ID: <2@t>\r\n\r\n", 0);
+	memstore_deliver(s, "INBOX", m3, 0);
+	ck_assert_int_eq(s->ops->open(s, "INBOX", &st, &err), 0);
+	ck_assert_int_eq(s->ops->scan(s, &scan, &err), 0);
+	memstore_remove(s, "INBOX", gone);
+	ck_assert_int_eq(fingerprint_scan(s, &scan, fp, &err), 0);
+	ck_assert_uint_eq(fp[0].hash, fp_of(m1).hash);
+	ck_assert_uint_eq(fp[0].size, strlen(m1));
+	ck_assert_uint_eq(fp[1].size, 0);
+	ck_assert_uint_eq(fp[1].hash, 0);
+	ck_assert_uint_eq(fp[2].hash, fp_of(m3).hash);
+	msg_list_free(&scan);
+	buf_free(&err);
+	s->ops->free(s);
+}
+END_TEST
+
+static Suite *
+fingerprint_suite(void)
+{
+	Suite *s = suite_create("fingerprint");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, test_message_id_decides);
+	tcase_add_test(tc, test_folded_and_missing_message_id);
+	tcase_add_test(tc, test_scan_matches_whole_message);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	return run_suite(fingerprint_suite());
+}
