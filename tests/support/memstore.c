@@ -31,6 +31,7 @@ struct memstore {
 	struct mem_box *open;
 	struct mem_pending *pending;
 	size_t npending;
+	struct memstore_calls calls;
 };
 
 struct store_append {
@@ -262,6 +263,7 @@ mem_commit(struct store *s, uint32_t **uids, size_t *nuids, struct buf *err)
 	struct memstore *ms = (struct memstore *)s;
 
 	(void)err;
+	ms->calls.commit++;
 	*uids = xcalloc(ms->npending ? ms->npending : 1, sizeof(**uids));
 	*nuids = ms->npending;
 	for (size_t i = 0; i < ms->npending; i++) {
@@ -282,6 +284,7 @@ mem_set_flags(struct store *s, const uint32_t *uids, size_t n, unsigned add,
 	struct memstore *ms = (struct memstore *)s;
 
 	(void)err;
+	ms->calls.set_flags++;
 	for (size_t i = 0; i < n; i++) {
 		struct mem_msg *m = ms->open ? find_msg(ms->open, uids[i]) :
 		    NULL;
@@ -300,6 +303,7 @@ mem_expunge(struct store *s, const uint32_t *uids, size_t n, int *results,
 	struct memstore *ms = (struct memstore *)s;
 
 	(void)err;
+	ms->calls.expunge++;
 	for (size_t i = 0; i < n; i++)
 		results[i] = (ms->open &&
 		    memstore_remove(s, ms->open->name, uids[i]) == 0) ?
@@ -419,4 +423,10 @@ memstore_reset_uids(struct store *s, const char *mbox, uint32_t uidvalidity)
 	b->uidnext = 1;
 	for (size_t i = 0; i < b->n; i++)
 		b->msgs[i].uid = b->uidnext++;
+}
+
+struct memstore_calls
+memstore_calls(struct store *s)
+{
+	return ((struct memstore *)s)->calls;
 }

@@ -29,6 +29,11 @@ int memstore_remove(struct store *s, const char *mbox, uint32_t uid);
 const char *memstore_body(struct store *s, const char *mbox, uint32_t uid);
 /* Drop every uncommitted append. */
 void memstore_crash(struct store *s);
+/* How many set_flags, expunge and commit calls the store received. */
+struct memstore_calls {
+	unsigned set_flags, expunge, commit;
+};
+struct memstore_calls memstore_calls(struct store *s);
 /* Give a mailbox a new UIDVALIDITY and renumber its messages from 1. */
 void memstore_reset_uids(struct store *s, const char *mbox,
     uint32_t uidvalidity);

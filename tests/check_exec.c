@@ -1,0 +1,266 @@
+/* Unit tests: the executor and the mailbox-pair driver (sync/exec.c,
+ * sync/exec_store.c, sync/mailbox.c) on two in-memory stores. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "support/memstore.h"
+#include "support/testlib.h"
+#include "sync/journal.h"
+#include "sync/mailbox.h"
+
+struct fixture {
+	char *dir;
+	struct state_paths paths;
+	struct store *far, *near;
+	struct sync_policy policy;
+	struct buf log, err;
+	struct logger lg;
+	struct mailbox_job job;
+	struct exec_stats stats;
+};
+
+static void
+fx_init(struct fixture *fx)
+{
+	memset(fx, 0, sizeof(*fx));
+	fx->dir = tl_mkdtemp("exec");
+	fx->paths.dir = xstrdup(fx->dir);
+	fx->paths.state = tl_path(fx->dir, "state");
+	fx->paths.journal = tl_path(fx->dir, "state.journal");
+	fx->paths.lock = tl_path(fx->dir, "state.lock");
+	fx->far = memstore_new(100);
+	fx->near = memstore_new(200);
+	fx->far->ops->create(fx->far, "INBOX", &fx->err);
+	fx->near->ops->create(fx->near, "INBOX", &fx->err);
+	sync_policy_default(&fx->policy);
+	fx->lg.level = LOG_VERBOSE;
+	fx->lg.capture = &fx->log;
+	fx->job.store[SIDE_FAR] = fx->far;
+	fx->job.store[SIDE_NEAR] = fx->near;
+	fx->job.box[0] = fx->job.box[1] = "INBOX";
+	fx->job.label = "test:INBOX";
+	fx->job.policy = &fx->policy;
+	fx->job.paths = &fx->paths;
+	fx->job.lg = &fx->lg;
+}
+
+static void
+fx_free(struct fixture *fx)
+{
+	fx->far->ops->free(fx->far);
+	fx->near->ops->free(fx->near);
+	tl_rmtree(fx->dir);
+	free(fx->dir);
+	state_paths_free(&fx->paths);
+	buf_free(&fx->log);
+	buf_free(&fx->err);
+}
+
+static int
+fx_sync(struct fixture *fx)
+{
+	buf_reset(&fx->log);
+	buf_reset(&fx->err);
+	return sync_mailbox(&fx->job, &fx->stats, &fx->err);
+}
+
+static size_t
+count(struct store *s)
+{
+	struct mbox_status st;
+	struct msg_list l = { 0 };
+	struct buf err = BUF_INIT;
+	size_t n;
+
+	ck_assert_int_eq(s->ops->open(s, "INBOX", &st, &err), 0);
+	ck_assert_int_eq(s->ops->scan(s, &l, &err), 0);
+	n = l.n;
+	msg_list_free(&l);
+	buf_free(&err);
+	return n;
+}
+
+static void
+deliver_n(struct store *s, int first, int n, unsigned flags)
+{
+	char body[64];
+
+	for (int i = first; i < first + n; i++) {
+		snprintf(body, sizeof(body), "Message-ID: <%d@t>\r\n\r\n%d\r\n",
+		    i, i);
+		memstore_deliver(s, "INBOX", body, flags);
+	}
+}
+
+START_TEST(test_first_sync_then_nothing)
+{
+	struct fixture fx;
+
+	fx_init(&fx);
+	deliver_n(fx.far, 1, 5, MSG_SEEN);
+	deliver_n(fx.near, 10, 2, 0);
+	ck_assert_int_eq(fx_sync(&fx), 0);
+	ck_assert_uint_eq(fx.stats.copied[SIDE_NEAR], 5);
+	ck_assert_uint_eq(fx.stats.copied[SIDE_FAR], 2);
+	/* Copies follow the messages already there. */
+	ck_assert_str_eq(memstore_body(fx.near, "INBOX", 3),
+	    "Message-ID: <1@t>\r\n\r\n1\r\n");
+	ck_assert_str_eq(memstore_body(fx.far, "INBOX", 7),
+	    "Message-ID: <11@t>\r\n\r\n11\r\n");
+	ck_assert(!tl_exists(fx.paths.journal));
+	ck_assert(tl_exists(fx.paths.state));
+	ck_assert_int_eq(fx_sync(&fx), 0);
+	ck_assert_uint_eq(fx.stats.copied[0] + fx.stats.copied[1] +
+	    fx.stats.flagged[0] + fx.stats.flagged[1], 0);
+	ck_assert_uint_eq(count(fx.far), 7);
+	ck_assert_uint_eq(count(fx.near), 7);
+	fx_free(&fx);
+}
+END_TEST
+
+START_TEST(test_flag_changes_grouped)
+{
+	struct fixture fx;
+	struct memstore_calls before, after;
+
+	fx_init(&fx);
+	deliver_n(fx.far, 1, 10, 0);
+	ck_assert_int_eq(fx_sync(&fx), 0);
+	for (uint32_t uid = 1; uid <= 6; uid++)
+		memstore_set(fx.near, "INBOX", uid, MSG_SEEN);
+	for (uint32_t uid = 7; uid <= 10; uid++)
+		memstore_set(fx.near, "INBOX", uid, MSG_FLAGGED);
+	before = memstore_calls(fx.far);
+	ck_assert_int_eq(fx_sync(&fx), 0);
+	after = memstore_calls(fx.far);
+	ck_assert_uint_eq(fx.stats.flagged[SIDE_FAR], 10);
+	ck_assert_uint_eq(after.set_flags - before.set_flags, 2);
+	ck_assert_int_eq(fx_sync(&fx), 0);
+	ck_assert_uint_eq(fx.stats.flagged[SIDE_FAR], 0);
+	fx_free(&fx);
+}
+END_TEST
+
+/* Leave a journal with one pending copy intent far UID 1 -> near
+ * planned_uid, as a run killed between intent and result does. */
+static void
+leave_intent(struct fixture *fx, uint32_t planned_uid)
+{
+	struct sync_state st;
+	struct journal_info info;
+	struct journal *j;
+	struct journal_rec rec = { .kind = JR_COPY_INTENT };
+
+	state_init(&st);
+	ck_assert_int_eq(state_load(fx->paths.state, fx->paths.journal, &st,
+	    &info, NULL, &fx->err), 0);
+	ck_assert_int_eq(journal_open(fx->paths.journal, &st, &info, NULL, &j,
+	    &fx->err), 0);
+	rec.copy.src = SIDE_FAR;
+	rec.copy.src_uid = 1;
+	rec.copy.planned_uid = planned_uid;
+	ck_assert_int_eq(journal_append(j, &rec, &fx->err), 0);
+	ck_assert_int_eq(journal_close(j, &fx->err), 0);
+	state_free(&st);
+}
+
+START_TEST(test_recover_copy_that_arrived)
+{
+	struct fixture fx;
+
+	fx_init(&fx);
+	deliver_n(fx.far, 1, 1, 0);
+	deliver_n(fx.near, 1, 1, 0);	/* the copy the killed run made */
+	leave_intent(&fx, 1);
+	ck_assert_int_eq(fx_sync(&fx), 0);
+	ck_assert_uint_eq(fx.stats.recovered, 1);
+	ck_assert_uint_eq(fx.stats.copied[SIDE_NEAR], 0);
+	ck_assert_uint_eq(fx.stats.copied[SIDE_FAR], 0);
+	ck_assert_uint_eq(count(fx.near), 1);
+	ck_assert_uint_eq(count(fx.far), 1);
+	fx_free(&fx);
+}
+END_TEST
+
+START_TEST(test_recover_copy_that_never_arrived)
+{
+	struct fixture fx;
+
+	fx_init(&fx);
+	deliver_n(fx.far, 1, 1, 0);
+	leave_intent(&fx, 1);
+	ck_assert_int_eq(fx_sync(&fx), 0);
+	ck_assert_uint_eq(fx.stats.recovered, 0);
+	ck_assert_uint_eq(fx.stats.copied[SIDE_NEAR], 1);
+	ck_assert_uint_eq(count(fx.near), 1);
+	fx_free(&fx);
+}
+END_TEST
+
+START_TEST(test_dry_run_changes_nothing)
+{
+	struct fixture fx;
+
+	fx_init(&fx);
+	deliver_n(fx.far, 1, 3, 0);
+	fx.job.dry_run = 1;
+	fx.lg.level = LOG_NORMAL;
+	ck_assert_int_eq(fx_sync(&fx), 0);
+	ck_assert_str_eq(buf_cstr(&fx.log),
+	    "test:INBOX: would copy far->near uid 1 (flags -)\n"
+	    "test:INBOX: would copy far->near uid 2 (flags -)\n"
+	    "test:INBOX: would copy far->near uid 3 (flags -)\n"
+	    "test:INBOX: would maxuid far 3\n"
+	    "test:INBOX: would uidvalidity far 100\n"
+	    "test:INBOX: would uidvalidity near 200\n"
+	    "test:INBOX: dry run: 3 far->near, 0 near->far, 0 flag changes, "
+	    "0 expunges\n");
+	ck_assert_uint_eq(count(fx.near), 0);
+	ck_assert_int_eq(tl_count_entries(fx.dir), 0);
+	fx_free(&fx);
+}
+END_TEST
+
+START_TEST(test_mass_deletion_guard)
+{
+	struct fixture fx;
+
+	fx_init(&fx);
+	deliver_n(fx.far, 1, 30, 0);
+	ck_assert_int_eq(fx_sync(&fx), 0);
+	for (uint32_t uid = 1; uid <= 30; uid++)
+		memstore_remove(fx.far, "INBOX", uid);
+	ck_assert_int_eq(fx_sync(&fx), -1);
+	ck_assert_str_eq(buf_cstr(&fx.err), "test:INBOX: far side appears "
+	    "empty but the state records 30 messages there; refusing to "
+	    "propagate 30 deletions to near (force to override)");
+	ck_assert_uint_eq(count(fx.near), 30);
+	fx.policy.force = 1;
+	ck_assert_int_eq(fx_sync(&fx), 0);
+	ck_assert_uint_eq(fx.stats.flagged[SIDE_NEAR], 30);
+	fx_free(&fx);
+}
+END_TEST
+
+static Suite *
+exec_suite(void)
+{
+	Suite *s = suite_create("exec");
+	TCase *tc = tcase_create("mailbox");
+
+	tcase_add_test(tc, test_first_sync_then_nothing);
+	tcase_add_test(tc, test_flag_changes_grouped);
+	tcase_add_test(tc, test_recover_copy_that_arrived);
+	tcase_add_test(tc, test_recover_copy_that_never_arrived);
+	tcase_add_test(tc, test_dry_run_changes_nothing);
+	tcase_add_test(tc, test_mass_deletion_guard);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	return run_suite(exec_suite());
+}
