@@ -343,6 +343,15 @@ wait_until_up() {
 	return 1
 }
 
+close_inherited_fds() {
+	local fd
+	for fd in /proc/$BASHPID/fd/*; do
+		fd=${fd##*/}
+		[ "$fd" -gt 2 ] 2>/dev/null && eval "exec $fd>&-"
+	done
+	return 0
+}
+
 launch() {
 	local dir=$1 rc
 	: >"$dir/dovecot.log"
@@ -353,10 +362,14 @@ launch() {
 		log_tail "$dir"
 		die "$dir/dovecot.conf: rejected by doveconf"
 	}
-	# Not the caller's stdout/stderr: a caller that reads our output to
-	# EOF would otherwise wait for the daemon's exit.
-	timeout "$WAIT" dovecot -c "$dir/dovecot.conf" \
-		</dev/null >>"$dir/dovecot.out" 2>&1
+	# None of the caller's descriptors: a caller that reads our output,
+	# or any pipe it handed down, to EOF would otherwise wait for the
+	# daemon's exit.
+	(
+		close_inherited_fds
+		exec timeout "$WAIT" dovecot -c "$dir/dovecot.conf" \
+			</dev/null >>"$dir/dovecot.out" 2>&1
+	)
 	rc=$?
 	if [ $rc -ne 0 ] && ! grep -q "Address already in use" \
 		"$dir/dovecot.log" "$dir/dovecot.out" 2>/dev/null; then
