@@ -13,7 +13,8 @@
 # Environment: TEST_PASSWORD (default "secret"), TEST_SERVER_CERT
 # (localhost | wrong-host), TEST_SERVER_COMPRESS=1, TEST_SERVER_NOTIFY=1,
 # TEST_SERVER_CAPS="...", TEST_SERVER_SEPARATOR (hierarchy separator),
-# TEST_SERVER_WAIT (seconds to wait for the ports, default 10).
+# TEST_SERVER_PORTS="IMAP IMAPS" (ports to try first), TEST_SERVER_WAIT
+# (seconds to wait at start and stop, default 10).
 # See docs/test-server.md.
 set -u
 
@@ -120,7 +121,8 @@ env_value() {
 # a stale pid file must never make us signal some unrelated process.
 master_pid() {
 	local run pid
-	run=$(env_value "$1" RUN_DIR) || run=$(run_dir_for "$1")
+	run=$(env_value "$1" RUN_DIR)
+	[ -n "$run" ] || run=$(run_dir_for "$1")
 	[ -f "$run/master.pid" ] || return 1
 	pid=$(tr -dc 0-9 <"$run/master.pid")
 	[ -n "$pid" ] || return 1
@@ -207,10 +209,9 @@ port_in_use() {
 pick_ports() {
 	if [ "$1" -eq 1 ] && [ -n "${TEST_SERVER_PORTS:-}" ]; then
 		set -- $TEST_SERVER_PORTS
-		case "$#:${1:-}:${2:-}" in
-		2:[0-9]*[0-9]:[0-9]*[0-9]) ;;
-		*) die "TEST_SERVER_PORTS must be two port numbers, not '$TEST_SERVER_PORTS'" ;;
-		esac
+		[ $# -eq 2 ] && [[ $1 =~ ^[0-9]+$ && $2 =~ ^[0-9]+$ ]] ||
+			die "TEST_SERVER_PORTS must be two port numbers," \
+				"not '$TEST_SERVER_PORTS'"
 		IMAP_PORT=$1
 		IMAPS_PORT=$2
 		return 0
@@ -343,6 +344,15 @@ wait_until_up() {
 	return 1
 }
 
+close_inherited_fds() {
+	local fd
+	for fd in /proc/$BASHPID/fd/*; do
+		fd=${fd##*/}
+		[ "$fd" -gt 2 ] 2>/dev/null && eval "exec $fd>&-"
+	done
+	return 0
+}
+
 launch() {
 	local dir=$1 rc
 	: >"$dir/dovecot.log"
@@ -353,10 +363,14 @@ launch() {
 		log_tail "$dir"
 		die "$dir/dovecot.conf: rejected by doveconf"
 	}
-	# Not the caller's stdout/stderr: a caller that reads our output to
-	# EOF would otherwise wait for the daemon's exit.
-	timeout "$WAIT" dovecot -c "$dir/dovecot.conf" \
-		</dev/null >>"$dir/dovecot.out" 2>&1
+	# None of the caller's descriptors: a caller that reads our output,
+	# or any pipe it handed down, to EOF would otherwise wait for the
+	# daemon's exit.
+	(
+		close_inherited_fds
+		exec timeout "$WAIT" dovecot -c "$dir/dovecot.conf" \
+			</dev/null >>"$dir/dovecot.out" 2>&1
+	)
 	rc=$?
 	if [ $rc -ne 0 ] && ! grep -q "Address already in use" \
 		"$dir/dovecot.log" "$dir/dovecot.out" 2>/dev/null; then
@@ -473,7 +487,8 @@ stop_master() {
 		kill -KILL "$pid" 2>/dev/null
 		wait_gone "$pid" || return 1
 	fi
-	run=$(env_value "$dir" RUN_DIR) || run=$(run_dir_for "$dir")
+	run=$(env_value "$dir" RUN_DIR)
+	[ -n "$run" ] || run=$(run_dir_for "$dir")
 	case "$run" in
 	"$dir"/*) ;;
 	*) rm -rf "$run" ;;
