@@ -243,7 +243,7 @@ md_clean_tmp(struct md_store *s)
 		    != 0 || !S_ISREG(st.st_mode) ||
 		    now - st.st_ctime < MD_TMP_MAX_AGE)
 			continue;
-		log_info(s->base.lg, "maildir %s: removing stale %s/%s",
+		log_verbose(s->base.lg, "maildir %s: removing stale %s/%s",
 		    s->mbox, dir, de->d_name);
 		if (unlinkat(dirfd(d), de->d_name, 0) != 0 && errno != ENOENT)
 			log_warn(s->base.lg, "maildir %s: %s/%s: unlink: %s",

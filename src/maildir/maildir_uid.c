@@ -92,7 +92,7 @@ read_uidfile(struct md_store *s, const char *path, struct buf *err)
 	}
 	text[n] = '\0';
 	if (n == 0) {
-		log_info(s->base.lg, "maildir %s: no UIDVALIDITY, creating "
+		log_verbose(s->base.lg, "maildir %s: no UIDVALIDITY, creating "
 		    "a new one", s->mbox);
 		s->uidvalidity = (uint32_t)time(NULL);
 		s->lastuid = 0;

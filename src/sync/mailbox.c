@@ -192,22 +192,21 @@ sync_mailbox(const struct mailbox_job *job, struct exec_stats *stats,
 	return rc;
 }
 
-static void
-add_count(struct buf *out, size_t n, const char *what)
-{
-	if (n == 0)
-		return;
-	buf_addf(out, "%s%zu %s", out->len ? ", " : "", n, what);
-}
-
 void
 sync_describe_stats(const struct exec_stats *st, struct buf *out)
 {
-	add_count(out, st->copied[SIDE_NEAR], "copied far->near");
-	add_count(out, st->copied[SIDE_FAR], "copied near->far");
-	add_count(out, st->flagged[SIDE_NEAR], "flags changed on near");
-	add_count(out, st->flagged[SIDE_FAR], "flags changed on far");
-	add_count(out, st->expunged[SIDE_NEAR], "expunged on near");
-	add_count(out, st->expunged[SIDE_FAR], "expunged on far");
-	add_count(out, st->recovered, "interrupted copies recovered");
+	size_t total = st->recovered;
+
+	for (int s = 0; s < 2; s++)
+		total += st->copied[s] + st->flagged[s] + st->expunged[s];
+	if (total == 0)
+		return;
+	buf_addf(out, "far->near: %zu copied, %zu flagged, %zu expunged; "
+	    "near->far: %zu copied, %zu flagged, %zu expunged",
+	    st->copied[SIDE_NEAR], st->flagged[SIDE_NEAR],
+	    st->expunged[SIDE_NEAR], st->copied[SIDE_FAR],
+	    st->flagged[SIDE_FAR], st->expunged[SIDE_FAR]);
+	if (st->recovered > 0)
+		buf_addf(out, "; %zu interrupted copies recovered",
+		    st->recovered);
 }

@@ -38,7 +38,9 @@ struct mailbox_job {
 int sync_mailbox(const struct mailbox_job *job, struct exec_stats *stats,
     struct buf *err);
 
-/* Append the one-line summary of stats ("" when nothing happened). */
+/* Append the one-line summary of stats ("" when nothing happened):
+ * "far->near: C copied, F flagged, E expunged; near->far: ...", where
+ * far->near counts what changed on the near side. */
 void sync_describe_stats(const struct exec_stats *stats, struct buf *out);
 
 #endif
