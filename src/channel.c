@@ -56,9 +56,10 @@ channel_policy(const struct channel_conf *ch, int force,
 }
 
 struct store *
-channel_open_store(const struct store_conf *sc, const struct logger *lg,
-    struct buf *err)
+channel_open_store(const struct store_conf *sc, int dry_run,
+    const struct logger *lg, struct buf *err)
 {
+	struct maildir_options mo;
 	struct store *s;
 
 	if (sc->kind == STORE_IMAP) {
@@ -67,7 +68,9 @@ channel_open_store(const struct store_conf *sc, const struct logger *lg,
 		    sc->name, sc->line);
 		return NULL;
 	}
-	s = maildir_store_new(&sc->maildir, lg, err);
+	mo = sc->maildir;
+	mo.read_only = dry_run;
+	s = maildir_store_new(&mo, lg, err);
 	if (s == NULL)
 		buf_addf(err, " (store '%s', line %d)", sc->name, sc->line);
 	return s;
@@ -132,7 +135,8 @@ open_stores(struct chan_run *r, struct buf *err)
 	for (int s = 0; s < 2; s++) {
 		const struct store_conf *sc = r->ch->end[s].store;
 
-		r->store[s] = channel_open_store(sc, r->opts->lg, err);
+		r->store[s] = channel_open_store(sc, r->opts->dry_run,
+		    r->opts->lg, err);
 		if (r->store[s] == NULL)
 			return -1;
 		if (r->store[s]->ops->list(r->store[s], &r->listed[s],

@@ -38,6 +38,9 @@ struct maildir_options {
 				   or <path> itself for Maildir++ */
 	enum maildir_subfolders subfolders;
 	int fsync;		/* 1: make deliveries durable (default) */
+	int read_only;		/* dry runs: nothing on disk changes; files
+				   without a UID get provisional ones in
+				   memory, and every write is refused */
 };
 
 struct store *maildir_store_new(const struct maildir_options *opt,
