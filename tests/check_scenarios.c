@@ -408,22 +408,6 @@ set_flags(const char *dir, const char *spec)
 	tw_box_free(&box);
 }
 
-/* A new UIDVALIDITY, and every message renumbered 1..n in descending
- * Message-ID order, as a server rebuilding its index might do. */
-static void
-reset_uidvalidity(const char *dir)
-{
-	struct tw_box box;
-	uint32_t uv, last;
-
-	tw_read_uidvalidity(dir, &uv, &last);
-	tw_read_box(dir, &box);
-	for (size_t i = 0; i < box.n; i++)
-		tw_set_uid(&box.v[i], (uint32_t)(box.n - i));
-	tw_write_uidvalidity(dir, uv + 1000, (uint32_t)box.n);
-	tw_box_free(&box);
-}
-
 static void
 apply_change(const struct scen_run *r, const char *tok)
 {
@@ -446,7 +430,7 @@ apply_change(const struct scen_run *r, const char *tok)
 		set_flags(dir, tok + 2);
 		break;
 	case '!':
-		reset_uidvalidity(dir);
+		tw_reset_uidvalidity(dir);
 		break;
 	default:
 		ck_abort_msg("bad change '%s'", tok);

@@ -429,3 +429,17 @@ tw_copy_tree(const char *src, const char *dst)
 	}
 	free(names);
 }
+
+void
+tw_reset_uidvalidity(const char *dir)
+{
+	struct tw_box box;
+	uint32_t uv, last;
+
+	tw_read_uidvalidity(dir, &uv, &last);
+	tw_read_box(dir, &box);
+	for (size_t i = 0; i < box.n; i++)
+		tw_set_uid(&box.v[i], (uint32_t)(box.n - i));
+	tw_write_uidvalidity(dir, uv + 1000, (uint32_t)box.n);
+	tw_box_free(&box);
+}

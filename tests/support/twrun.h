@@ -72,6 +72,11 @@ void tw_set_flags(const struct tw_msg *m, const char *dir, const char *flags);
 /* Rename a message file to carry another UID. */
 void tw_set_uid(const struct tw_msg *m, uint32_t uid);
 
+/* A new UIDVALIDITY (the old one + 1000) and every message renumbered
+ * 1..n in descending Message-ID order, as a server rebuilding its index
+ * might do. */
+void tw_reset_uidvalidity(const char *dir);
+
 /* Names and contents of every file under dir, sorted, as text; files whose
  * name starts with skip_prefix (may be NULL) are left out. */
 void tw_tree_text(const char *dir, const char *skip_prefix, struct buf *out);
