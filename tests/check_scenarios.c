@@ -21,7 +21,7 @@
  * and "pfx*N" / "pfx*A-B" (pfx001..pfxN / pfxA..pfxB). Changes: "F+spec"
  * adds on far (N for near), "F-spec" deletes ("F-*" every message),
  * "F=id:FLAGS" sets flags, "F!" resets UIDVALIDITY and renumbers every
- * message. Options: channel lines; "F:" and "N:" lines go to the far and
+ * message, "F~N" lowers the last UID handed out to N (a restored backup). Options: channel lines; "F:" and "N:" lines go to the far and
  * near store sections.
  */
 #include <errno.h>
@@ -151,6 +151,24 @@ static const struct scenario scenarios[] = {
 	{ "UIDVALIDITY reset on both sides", "a:S b c", "", "",
 	  "F! N! F=a:FS N=b:R", "", NULL, 0, NULL,
 	  { "a=3:FS b=2:R c=1", "a=3:FS b=2:R c=1" } },
+	{ "UIDVALIDITY reset and a deletion: resurrection, not loss",
+	  "a:S b c", "", "", "F! F-b", "", NULL, 0, NULL,
+	  { "a:S b c", "a:S b c" } },
+	{ "far restored from a backup: no deletion", "a b c", "", "",
+	  "F-c F~2 N=a:F", "Expunge Both", NULL, 0, NULL,
+	  { "a:F b c", "a:F b c" } },
+	{ "skipped message deleted at its source", "a big^", "",
+	  "N:MaxSize 1k", "F-big", "N:MaxSize 1k", NULL, 0, NULL,
+	  { "a", "a" } },
+	{ "skipped message \\Deleted, Expunge Far", "a big^", "",
+	  "N:MaxSize 1k", "F=big:T", "N:MaxSize 1k\nExpunge Far", NULL, 0,
+	  NULL, { "a", "a" } },
+	{ "old unrecorded \\Deleted message, Expunge Far", "a b:T", "",
+	  "Expunge Near", NULL, "Expunge Far", NULL, 0, NULL,
+	  { "a", "a" } },
+	{ "Sync PushGone, Expunge Far", "a b e f", "", "", MODE_CHANGES,
+	  "Sync PushGone\nExpunge Far", NULL, 0, NULL,
+	  { "a:F b c", "a b:S d e" } },
 	{ "guard: far looks wiped", "m*25", "", "", "F-*", "Expunge Both",
 	  NULL, 1, "error: c: far side appears empty but the state records "
 	  "25 messages there; refusing to propagate 25 deletions to near "
@@ -408,6 +426,16 @@ set_flags(const char *dir, const char *spec)
 	tw_box_free(&box);
 }
 
+/* Lower the last UID handed out, as a restore from a backup does. */
+static void
+set_last_uid(const char *dir, uint32_t last)
+{
+	uint32_t uv, old;
+
+	tw_read_uidvalidity(dir, &uv, &old);
+	tw_write_uidvalidity(dir, uv, last);
+}
+
 static void
 apply_change(const struct scen_run *r, const char *tok)
 {
@@ -431,6 +459,9 @@ apply_change(const struct scen_run *r, const char *tok)
 		break;
 	case '!':
 		tw_reset_uidvalidity(dir);
+		break;
+	case '~':
+		set_last_uid(dir, (uint32_t)strtoul(tok + 2, NULL, 10));
 		break;
 	default:
 		ck_abort_msg("bad change '%s'", tok);
