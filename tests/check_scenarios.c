@@ -169,6 +169,15 @@ static const struct scenario scenarios[] = {
 	{ "Sync PushGone, Expunge Far", "a b e f", "", "", MODE_CHANGES,
 	  "Sync PushGone\nExpunge Far", NULL, 0, NULL,
 	  { "a:F b c", "a b:S d e" } },
+	{ "everything at once", "a:S b:F c d:S e f g h", "", "",
+	  "F+i:S N+j F=a:FS N=b: F-c N-d F=e:T N=f:RS F-g N-g",
+	  "Expunge Both", NULL, 0, NULL,
+	  { "a:FS b f:RS h i:S j", "a:FS b f:RS h i:S j" } },
+	{ "everything at once with a UIDVALIDITY reset",
+	  "a:S b:F c d:S e f g h", "", "",
+	  "N! F+i:S N+j F=a:FS N=b: F-c N-d F=e:T N=f:RS F-g N-g",
+	  "Expunge Both", NULL, 0, NULL,
+	  { "a:FS b c d:S f:RS h i:S j", "a:FS b c d:S f:RS h i:S j" } },
 	{ "guard: far looks wiped", "m*25", "", "", "F-*", "Expunge Both",
 	  NULL, 1, "error: c: far side appears empty but the state records "
 	  "25 messages there; refusing to propagate 25 deletions to near "
