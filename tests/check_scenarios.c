@@ -21,8 +21,12 @@
  * and "pfx*N" / "pfx*A-B" (pfx001..pfxN / pfxA..pfxB). Changes: "F+spec"
  * adds on far (N for near), "F-spec" deletes ("F-*" every message),
  * "F=id:FLAGS" sets flags, "F!" resets UIDVALIDITY and renumbers every
- * message, "F~N" lowers the last UID handed out to N (a restored backup). Options: channel lines; "F:" and "N:" lines go to the far and
- * near store sections.
+ * message, "F~N" lowers the last UID handed out to N (a restored backup).
+ * Options: channel lines; "F:" and "N:" lines go to the far and near store
+ * sections.
+ *
+ * The crash sweep needs no step count: it raises N until the run ends by
+ * itself (any exit but SIGKILL's 137), which proves N is past the last step.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -178,6 +182,14 @@ static const struct scenario scenarios[] = {
 	  "N! F+i:S N+j F=a:FS N=b: F-c N-d F=e:T N=f:RS F-g N-g",
 	  "Expunge Both", NULL, 0, NULL,
 	  { "a:FS b c d:S f:RS h i:S j", "a:FS b c d:S f:RS h i:S j" } },
+	{ "everything at once with a far UIDVALIDITY reset",
+	  "a:S b:F c d:S e f g h", "", "",
+	  "F! F+i:S N+j F=a:FS N=b: F-c N-d F=e:T N=f:RS F-g N-g",
+	  "Expunge Both", NULL, 0, NULL,
+	  { "a:FS b c d:S f:RS h i:S j", "a:FS b c d:S f:RS h i:S j" } },
+	{ "UIDVALIDITY reset on far, Sync Pull", "a:S b c", "", "",
+	  "F! F=a:FS N=b:R N+d F-c", "Sync Pull", NULL, 0, NULL,
+	  { "a:FS b", "a:FS b:R c d" } },
 	{ "guard: far looks wiped", "m*25", "", "", "F-*", "Expunge Both",
 	  NULL, 1, "error: c: far side appears empty but the state records "
 	  "25 messages there; refusing to propagate 25 deletions to near "
