@@ -235,6 +235,29 @@ check_all(struct e2e *e, const size_t *counts)
 		check_folder(e, i, counts[i]);
 }
 
+/* Run with KEEP_JOURNAL so that the folded journal stays. */
+static int
+run_keep(struct e2e *e)
+{
+	const char *args[] = { "-c", e->rc, "e2e", NULL };
+	const char *env[] = { "TWINBOX_KEEP_JOURNAL=1", NULL };
+
+	buf_reset(&e->output);
+	return tw_run(e->top, e->out, args, env, &e->output);
+}
+
+/* After the interrupted fold, nothing is left to do and nothing is
+ * copied twice. */
+static void
+check_fold_resumed(struct e2e *e, const size_t *counts)
+{
+	ck_assert_msg(run(e, "-n", "e2e", NULL) == 0, "%s", e->output.data);
+	ck_assert_msg(count_of(e->output.data, "dry run: nothing to do") ==
+	    NFOLDERS, "%s", e->output.data);
+	ck_assert_msg(run(e, "e2e", NULL, NULL) == 0, "%s", e->output.data);
+	check_all(e, counts);
+}
+
 static const size_t initial_counts[NFOLDERS] = { 130, 80, 50, 40, 30, 20 };
 
 START_TEST(test_initial_sync_both_ways)
@@ -327,6 +350,61 @@ START_TEST(test_uidvalidity_reset_repairs)
 }
 END_TEST
 
+/* What a crash in the middle of an append leaves: a line without its
+ * end. */
+static void
+append_torn_line(const char *path)
+{
+	FILE *f = fopen(path, "a");
+
+	ck_assert_msg(f != NULL, "open %s: %s", path, strerror(errno));
+	ck_assert_int_ge(fputs("copy far>near 99 S 7", f), 0);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+/* A crash in the middle of journal_fold(): before the new state file is
+ * renamed into place (old state, whole journal, plus a torn line), and
+ * after it but before the journal is removed (the journal is stale). */
+START_TEST(test_interrupted_fold)
+{
+	static const size_t counts[NFOLDERS] = { 131, 80, 50, 40, 30, 20 };
+	struct e2e e;
+	static const size_t more_counts[NFOLDERS] = { 132, 80, 50, 40, 30,
+	    20 };
+	char *state, *journal, *folded, *old;
+	size_t len;
+
+	e2e_init(&e);
+	populate(&e);
+	ck_assert_msg(run(&e, "e2e", NULL, NULL) == 0, "%s", e.output.data);
+	state = tl_path(e.dir[0][1], ".twinboxstate");
+	journal = tl_path(e.dir[0][1], ".twinboxstate.journal");
+	folded = tl_path(e.dir[0][1], ".twinboxstate.journal.folded");
+	old = tl_read_file(state, &len);
+	tw_add_msg(e.dir[0][0], "late", "S", 0);
+	ck_assert_msg(run_keep(&e) == 0, "%s", e.output.data);
+	ck_assert_int_eq(rename(folded, journal), 0);
+	/* Stale journal: base one below the state file's generation. */
+	check_fold_resumed(&e, counts);
+	ck_assert(!tl_exists(journal));
+	check_flags(&e, 0, 1, "late", "S");
+	/* Old state file and the whole journal, with a torn last line. */
+	free(old);
+	old = tl_read_file(state, &len);
+	tw_add_msg(e.dir[0][0], "later", "", 0);
+	ck_assert_msg(run_keep(&e) == 0, "%s", e.output.data);
+	tl_write_file(state, old, len);
+	ck_assert_int_eq(rename(folded, journal), 0);
+	append_torn_line(journal);
+	check_fold_resumed(&e, more_counts);
+	free(old);
+	free(state);
+	free(journal);
+	free(folded);
+	e2e_free(&e);
+}
+END_TEST
+
 START_TEST(test_locked_pair_fails)
 {
 	struct e2e e;
@@ -407,6 +485,7 @@ e2e_suite(void)
 	tcase_add_test(tc, test_initial_sync_both_ways);
 	tcase_add_test(tc, test_changes_propagate);
 	tcase_add_test(tc, test_uidvalidity_reset_repairs);
+	tcase_add_test(tc, test_interrupted_fold);
 	tcase_add_test(tc, test_locked_pair_fails);
 	tcase_add_test(tc, test_unknown_channel);
 	tcase_add_test(tc, test_config_errors);
