@@ -702,7 +702,13 @@ check_state(struct scen_run *r)
 		    "mailbox\n");
 		return -1;
 	}
-	return r->sc->status == 0 ? check_replay(r) : check_no_fold(r);
+	if (r->sc->status != 0)
+		return check_no_fold(r);
+	if (tl_exists(r->journal)) {
+		buf_addf(&r->err, "the journal outlived the fold\n");
+		return -1;
+	}
+	return check_replay(r);
 }
 
 static void
