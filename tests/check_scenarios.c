@@ -190,6 +190,18 @@ static const struct scenario scenarios[] = {
 	{ "UIDVALIDITY reset on far, Sync Pull", "a:S b c", "", "",
 	  "F! F=a:FS N=b:R N+d F-c", "Sync Pull", NULL, 0, NULL,
 	  { "a:FS b", "a:FS b:R c d" } },
+	{ "MaxMessages after a far UIDVALIDITY reset", "a b:F c d e", "",
+	  "MaxMessages 2", "F!", "MaxMessages 2", NULL, 0, NULL,
+	  { "a b:F c d e", "a b:F d e" } },
+	{ "skipped message after a far UIDVALIDITY reset", "a big^", "",
+	  "N:MaxSize 1k", "F!", "N:MaxSize 1k", NULL, 0, NULL,
+	  { "a big", "a" } },
+	{ "Sync Pull, \\Deleted on far, Expunge Near", "a b", "", "",
+	  "F=a:T", "Sync Pull\nExpunge Near", NULL, 0, NULL,
+	  { "a:T b", "b" } },
+	{ "Sync Push, \\Deleted on far, Expunge Both", "a b", "", "",
+	  "F=a:T", "Sync Push\nExpunge Both", NULL, 0, NULL,
+	  { "b", "a b" } },
 	{ "guard: far looks wiped", "m*25", "", "", "F-*", "Expunge Both",
 	  NULL, 1, "error: c: far side appears empty but the state records "
 	  "25 messages there; refusing to propagate 25 deletions to near "
