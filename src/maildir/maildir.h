@@ -33,7 +33,8 @@ enum maildir_subfolders {
 };
 
 struct maildir_options {
-	const char *path;	/* root of the mailboxes; NULL = none */
+	const char *path;	/* root of the mailboxes; NULL = none, or
+				   for Maildir++ the inbox directory */
 	const char *inbox;	/* directory of INBOX; NULL = <path>/INBOX,
 				   or <path> itself for Maildir++ */
 	enum maildir_subfolders subfolders;

@@ -273,6 +273,10 @@ maildir_store_new(const struct maildir_options *opt, const struct logger *lg,
 		s->inbox = xstrdup(s->path);
 	else
 		s->inbox = md_join(s->path, "INBOX");
+	/* Maildir++ keeps every folder inside INBOX's directory; the
+	 * configuration gives only Inbox for it, as mbsync's does. */
+	if (s->path == NULL && s->subfolders == MAILDIR_SUB_MAILDIRPP)
+		s->path = xstrdup(s->inbox);
 	return &s->base;
 }
 

@@ -54,8 +54,8 @@ record_copy_result(struct exec *x, enum side src, uint32_t src_uid,
 		return 0;	/* the source vanished: no intent was made */
 	if (target_uid == 0) {
 		/* The intent stays pending; recovery must find the copy. */
-		buf_setf(err, "%s: the %s store did not report the UID of "
-		    "the copy of %s UID %u", x->box, plan_side_name(!src),
+		buf_setf(err, "the %s store did not report the UID of "
+		    "the copy of %s UID %u", plan_side_name(!src),
 		    plan_side_name(src), src_uid);
 		return -1;
 	}
