@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "imap/store_imap.h"
 #include "maildir/maildir.h"
 #include "sync/mailbox.h"
 #include "sync/plan_mbox.h"
@@ -59,13 +60,12 @@ struct store *
 channel_open_store(const struct store_conf *sc, const struct logger *lg,
     struct buf *err)
 {
+	struct imap_store_options io;
 	struct store *s;
 
 	if (sc->kind == STORE_IMAP) {
-		buf_setf(err, "store '%s' (line %d): IMAP stores are not "
-		    "supported by this version yet; use a MaildirStore",
-		    sc->name, sc->line);
-		return NULL;
+		imap_store_options_from_conf(sc, &io);
+		return imap_store_new(&io, lg, err);
 	}
 	s = maildir_store_new(&sc->maildir, lg, err);
 	if (s == NULL)
