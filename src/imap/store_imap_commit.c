@@ -269,8 +269,10 @@ commit_queue(struct imap_store *s, uint32_t *uids, struct buf *err)
 	uint32_t lo = s->uidnext_hint ? s->uidnext_hint : 1;
 	int rc = send_queue(s, res, err), missing = 0;
 
+	/* APPENDUID belongs to UIDPLUS: a server that does not announce it
+	 * is not held to it (DisableExtensions UIDPLUS turns it off too). */
 	for (size_t i = 0; rc == 0 && i < s->nqueue; i++) {
-		uids[i] = res[i].uid;
+		uids[i] = imap_client_has(s->c, CAP_UIDPLUS) ? res[i].uid : 0;
 		missing |= uids[i] == 0;
 		if (uids[i] >= s->uidnext_hint)
 			s->uidnext_hint = uids[i] + 1;
