@@ -4,8 +4,9 @@
  * With UIDPLUS every APPEND's OK carries [APPENDUID validity uid].
  * Without it, the new messages are looked up among the UIDs at or above
  * the UIDNEXT seen before the batch: each queued message, in order, takes
- * the first unclaimed candidate above the previous one with the same size
- * and Message-ID (messages from other clients are passed over).
+ * the first unclaimed candidate with the same size and Message-ID
+ * (messages from other clients are passed over). The order of the UIDs is
+ * not relied on, because a server may run pipelined APPENDs in parallel.
  */
 #include "imap/store_imap_int.h"
 
@@ -190,14 +191,13 @@ match_queue(struct imap_store *s, struct lookup_ctx *lc, uint32_t *uids,
     struct buf *err)
 {
 	struct buf id = BUF_INIT;
-	size_t from = 0;
 
 	for (size_t i = 0; i < s->nqueue; i++) {
 		if (queued_message_id(s, &s->queue[i], &id, err) != 0) {
 			buf_free(&id);
 			return -1;
 		}
-		for (size_t k = from; k < lc->n; k++) {
+		for (size_t k = 0; k < lc->n; k++) {
 			struct candidate *c = &lc->v[k];
 
 			if (c->taken || c->size != s->queue[i].len ||
@@ -205,7 +205,6 @@ match_queue(struct imap_store *s, struct lookup_ctx *lc, uint32_t *uids,
 				continue;
 			c->taken = 1;
 			uids[i] = c->uid;
-			from = k + 1;
 			break;
 		}
 		if (uids[i] == 0)

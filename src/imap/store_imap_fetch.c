@@ -1,42 +1,71 @@
 /*
- * store_imap_fetch: streaming messages to a sink with one pipelined
- * "UID FETCH <uid> (UID FLAGS INTERNALDATE BODY.PEEK[])" per message.
+ * store_imap_fetch: streaming messages to a sink.
+ *
+ * The sink must see the messages in the order asked for, but a server
+ * may run pipelined FETCH commands in parallel and interleave their
+ * answers (Dovecot does). Within one command, though, answers come in
+ * mailbox order, which is UID order. So an ascending request is sent as
+ * "UID FETCH <set> (UID FLAGS INTERNALDATE BODY.PEEK[])", one UID set at
+ * a time; any other request one message at a time. A requested UID that
+ * the server skips is reported gone when a later one arrives or the
+ * command ends.
  *
  * Bodies up to the parser's inline limit arrive whole inside their FETCH
  * response; larger ones stream through the literal callback before the
- * response is complete, possibly before its UID. Such a body belongs to
- * the oldest message that has neither arrived nor been answered, because
- * the server answers the commands in order; the UID in the completed
- * response must then agree, or the fetch fails.
+ * response is complete, possibly before its UID: their UID comes from the
+ * sequence number, and the UID in the completed response must agree.
  */
 #include "imap/store_imap_int.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
-enum fetch_state { F_WAITING, F_STREAMING, F_DONE };
+#include "imap/uidset.h"
 
-struct fetch_item {
-	uint32_t uid;
-	enum fetch_state state;
-};
+#define UIDSET_MAX 4000
 
 struct fetch_ctx {
 	struct imap_store *s;
 	const struct msg_sink *sink;
-	struct fetch_item *items;
+	const uint32_t *want;	/* this command's UIDs, ascending */
 	size_t n;
-	size_t head;		/* first item not yet F_DONE */
+	size_t next;		/* first not yet delivered nor gone */
+	int streaming;
+	int failed;
 	int sink_failed;
-	int proto_failed;
 	struct buf err;
 };
 
 static void
-advance(struct fetch_ctx *f)
+fail(struct fetch_ctx *f, int by_sink, const char *msg)
 {
-	while (f->head < f->n && f->items[f->head].state == F_DONE)
-		f->head++;
+	if (!f->failed)
+		buf_setf(&f->err, "%s", msg);
+	f->failed = 1;
+	f->sink_failed |= by_sink;
+}
+
+/* Make uid the current message: earlier ones of the set are gone. */
+static int
+reach(struct fetch_ctx *f, uint32_t uid)
+{
+	size_t k = f->next;
+	struct buf msg = BUF_INIT;
+
+	while (k < f->n && f->want[k] != uid)
+		k++;
+	if (k == f->n) {
+		buf_setf(&msg, "the server sent UID %u, which was not asked "
+		    "for or came out of order", uid);
+		fail(f, 0, msg.data);
+		buf_free(&msg);
+		return -1;
+	}
+	for (; f->next < k; f->next++)
+		if (!f->failed && f->sink->gone != NULL)
+			f->sink->gone(f->sink->ctx, f->want[f->next]);
+	return 0;
 }
 
 static void
@@ -53,11 +82,16 @@ meta_for(struct fetch_ctx *f, uint32_t uid, uint64_t size,
 }
 
 static void
-sink_fail(struct fetch_ctx *f, struct buf *why)
+sink_call(struct fetch_ctx *f, int rc, struct buf *why)
 {
-	if (!f->sink_failed && !f->proto_failed)
-		buf_setf(&f->err, "%s", buf_cstr(why));
-	f->sink_failed = 1;
+	if (rc != 0)
+		fail(f, 1, buf_cstr(why));
+}
+
+static uint32_t
+uid_of_seq(const struct imap_store *s, uint64_t seq)
+{
+	return seq > 0 && seq <= s->nseq ? s->seq[seq - 1] : 0;
 }
 
 static int
@@ -67,37 +101,31 @@ fetch_literal(void *ctx, const struct imap_literal_info *w, const char *p,
 	struct imap_store *s = ctx;
 	struct fetch_ctx *f = s->op_ctx;
 	struct buf why = BUF_INIT;
-	struct fetch_item *it;
 
 	if (f == NULL || w->item_name == NULL ||
-	    strcasecmp(w->item_name, "BODY[]") != 0 || f->head >= f->n)
+	    strcasecmp(w->item_name, "BODY[]") != 0)
 		return -1;
-	it = &f->items[f->head];
-	if (w->offset == 0 && !f->sink_failed) {
+	if (w->offset == 0) {
+		uint32_t uid = uid_of_seq(s, w->number);
 		struct msg_meta m;
 
-		meta_for(f, it->uid, w->size, &m);
-		if (f->sink->begin(f->sink->ctx, &m, &why) != 0)
-			sink_fail(f, &why);
+		if (uid == 0 && f->next < f->n)
+			uid = f->want[f->next];
+		f->streaming = 1;
+		if (reach(f, uid) == 0 && !f->failed) {
+			meta_for(f, uid, w->size, &m);
+			sink_call(f, f->sink->begin(f->sink->ctx, &m, &why),
+			    &why);
+		}
 	}
-	it->state = F_STREAMING;
-	if (!f->sink_failed && f->sink->data(f->sink->ctx, p, n, &why) != 0)
-		sink_fail(f, &why);
+	if (!f->failed)
+		sink_call(f, f->sink->data(f->sink->ctx, p, n, &why), &why);
 	buf_free(&why);
 	return 0;
 }
 
-static struct fetch_item *
-item_for_uid(struct fetch_ctx *f, uint32_t uid)
-{
-	for (size_t i = f->head; i < f->n; i++)
-		if (f->items[i].uid == uid && f->items[i].state != F_DONE)
-			return &f->items[i];
-	return NULL;
-}
-
 static void
-deliver_inline(struct fetch_ctx *f, struct fetch_item *it,
+deliver_inline(struct fetch_ctx *f, uint32_t uid,
     const struct imap_item *list, const struct imap_item *body)
 {
 	struct buf why = BUF_INIT;
@@ -106,29 +134,29 @@ deliver_inline(struct fetch_ctx *f, struct fetch_item *it,
 	size_t len;
 
 	imap_item_string(body, &str, &len);
-	meta_for(f, it->uid, len, &m);
+	meta_for(f, uid, len, &m);
 	m.flags = ims_parse_flags(imap_fetch_find(list, "FLAGS"));
 	if (f->sink->begin(f->sink->ctx, &m, &why) != 0 ||
 	    (len > 0 && f->sink->data(f->sink->ctx, str, len, &why) != 0) ||
 	    f->sink->end(f->sink->ctx, &why) != 0)
-		sink_fail(f, &why);
+		fail(f, 1, buf_cstr(&why));
 	buf_free(&why);
 }
 
 static void
-finish_streamed(struct fetch_ctx *f, struct fetch_item *it, uint64_t uid)
+finish_streamed(struct fetch_ctx *f, uint64_t uid)
 {
 	struct buf why = BUF_INIT;
 
-	if (uid != 0 && uid != it->uid) {
-		buf_setf(&f->err, "the server sent the body of UID %llu "
-		    "where UID %u was expected", (unsigned long long)uid,
-		    it->uid);
-		f->proto_failed = 1;
+	f->streaming = 0;
+	if (f->failed)
 		return;
-	}
-	if (!f->sink_failed && f->sink->end(f->sink->ctx, &why) != 0)
-		sink_fail(f, &why);
+	if (f->next >= f->n || (uid != 0 && uid != f->want[f->next])) {
+		buf_setf(&why, "the server sent the body of UID %llu in the "
+		    "place of another message", (unsigned long long)uid);
+		fail(f, 0, why.data);
+	} else
+		sink_call(f, f->sink->end(f->sink->ctx, &why), &why);
 	buf_free(&why);
 }
 
@@ -137,7 +165,6 @@ fetch_response(void *ctx, const struct imap_response *r)
 {
 	struct fetch_ctx *f = ctx;
 	const struct imap_item *n = r->items, *list, *body;
-	struct fetch_item *it;
 	uint64_t uid = 0;
 
 	if (n == NULL || n->kind != IMAP_NUMBER ||
@@ -148,74 +175,73 @@ fetch_response(void *ctx, const struct imap_response *r)
 	if (body == NULL)
 		return 0;	/* a flag update from elsewhere */
 	imap_item_number(imap_fetch_find(list, "UID"), &uid);
-	if (body->kind == IMAP_LITERAL) {
-		if (f->head >= f->n ||
-		    f->items[f->head].state != F_STREAMING)
-			return -1;
-		it = &f->items[f->head];
-		finish_streamed(f, it, uid);
-	} else {
-		it = item_for_uid(f, (uint32_t)uid);
-		if (it == NULL || uid == 0)
-			return 0;	/* not asked for: ignore */
-		if (!f->sink_failed)
-			deliver_inline(f, it, list, body);
-	}
-	it->state = F_DONE;
-	advance(f);
+	if (body->kind == IMAP_LITERAL)
+		finish_streamed(f, uid);
+	else if (uid == 0 || uid > UINT32_MAX)
+		fail(f, 0, "the server sent a body without its UID");
+	else if (reach(f, (uint32_t)uid) == 0 && !f->failed)
+		deliver_inline(f, (uint32_t)uid, list, body);
+	if (f->next < f->n)
+		f->next++;
 	return 0;
 }
 
-struct fetch_cmd {
-	struct fetch_ctx *f;
-	size_t index;
-};
-
-static void
-fetch_done(void *ctx, const struct imap_response *r)
+static int
+fetch_set(struct fetch_ctx *f, const uint32_t *uids, size_t n,
+    struct buf *err)
 {
-	struct fetch_cmd *fc = ctx;
-	struct fetch_ctx *f = fc->f;
-	struct fetch_item *it = &f->items[fc->index];
+	struct imap_cmdline l;
+	struct buf set = BUF_INIT;
+	int rc;
 
-	if (it->state == F_DONE)
-		return;
-	if (imap_response_is(r, "BAD") || it->state == F_STREAMING) {
-		if (!f->proto_failed) {
-			buf_reset(&f->err);
-			buf_addf(&f->err, "UID FETCH %u: ", it->uid);
-			imap_describe_status(r, &f->err);
-		}
-		f->proto_failed = 1;
-	} else if (!f->sink_failed && f->sink->gone != NULL) {
-		/* OK without data, or NO: the message is gone. */
-		f->sink->gone(f->sink->ctx, it->uid);
-	}
-	it->state = F_DONE;
-	advance(f);
+	f->want = uids;
+	f->n = n;
+	f->next = 0;
+	imap_uidset_format(uids, n, 0, &set);
+	imap_cmd_init(&l);
+	imap_cmd_addf(&l, "UID FETCH %s (UID FLAGS INTERNALDATE BODY.PEEK[])",
+	    set.data);
+	rc = imap_client_simple(f->s->c, &l, err);
+	imap_cmd_free(&l);
+	buf_free(&set);
+	/* NO: some messages vanished meanwhile (Dovecot's EXPUNGEISSUED);
+	 * what did not arrive is gone either way. */
+	if (rc != 0 && strstr(err->data, ": NO") == NULL)
+		return -1;
+	for (; f->next < f->n; f->next++)
+		if (!f->failed && f->sink->gone != NULL)
+			f->sink->gone(f->sink->ctx, f->want[f->next]);
+	return 0;
 }
 
 static int
-send_all(struct fetch_ctx *f, struct fetch_cmd *cmds, struct buf *err)
+ascending(const uint32_t *uids, size_t n)
 {
-	for (size_t i = 0; i < f->n; i++) {
-		struct imap_cmdline l;
-		int rc;
+	for (size_t i = 1; i < n; i++)
+		if (uids[i] <= uids[i - 1])
+			return 0;
+	return 1;
+}
 
-		cmds[i].f = f;
-		cmds[i].index = i;
-		imap_cmd_init(&l);
-		imap_cmd_addf(&l, "UID FETCH %u (UID FLAGS INTERNALDATE "
-		    "BODY.PEEK[])", f->items[i].uid);
-		rc = imap_client_submit(f->s->c, &l, fetch_done, &cmds[i],
-		    err);
-		imap_cmd_free(&l);
-		if (rc != 0)
+static int
+fetch_all(struct fetch_ctx *f, const uint32_t *uids, size_t n,
+    struct buf *err)
+{
+	int sorted = ascending(uids, n);
+
+	for (size_t done = 0; done < n && !f->failed;) {
+		struct buf set = BUF_INIT;
+		size_t take = 1;
+
+		if (sorted)
+			take = imap_uidset_format(uids + done, n - done,
+			    UIDSET_MAX, &set);
+		buf_free(&set);
+		if (fetch_set(f, uids + done, take, err) != 0)
 			return -1;
-		if (f->sink_failed || f->proto_failed)
-			break;	/* stop asking; drain what is in flight */
+		done += take;
 	}
-	return imap_client_wait(f->s->c, err);
+	return 0;
 }
 
 int
@@ -223,34 +249,26 @@ ims_fetch(struct store *st, const uint32_t *uids, size_t n,
     const struct msg_sink *sink, struct buf *err)
 {
 	struct imap_store *s = (struct imap_store *)st;
-	struct fetch_ctx f = { s, sink, NULL, n, 0, 0, 0, BUF_INIT };
-	struct fetch_cmd *cmds = xcalloc(n ? n : 1, sizeof(*cmds));
+	struct fetch_ctx f = { .s = s, .sink = sink, .err = BUF_INIT };
 	struct imap_client_handlers h = { ims_untagged, fetch_literal, s };
 	int rc;
 
-	if (ims_require_open(s, err) != 0) {
-		free(cmds);
+	if (ims_require_open(s, err) != 0)
 		return -1;
-	}
-	f.items = xcalloc(n ? n : 1, sizeof(*f.items));
-	for (size_t i = 0; i < n; i++)
-		f.items[i].uid = uids[i];
 	imap_client_set_handlers(s->c, &h);
 	s->op_fn = fetch_response;
 	s->op_ctx = &f;
-	rc = send_all(&f, cmds, err);
+	rc = fetch_all(&f, uids, n, err);
 	s->op_fn = NULL;
 	s->op_ctx = NULL;
 	h.literal = NULL;
 	imap_client_set_handlers(s->c, &h);
 	if (rc != 0)
 		ims_err(s, err, "%s", buf_cstr(err));
-	else if (f.sink_failed || f.proto_failed) {
+	else if (f.failed) {
 		ims_err(s, err, "%s", f.err.data);
 		rc = -1;
 	}
 	buf_free(&f.err);
-	free(f.items);
-	free(cmds);
 	return rc;
 }

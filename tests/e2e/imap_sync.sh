@@ -28,7 +28,7 @@ cleanup() {
 	timeout 60 bash "$SERVER" stop "$TMP/srv" >/dev/null 2>&1
 	rm -rf "$TMP"
 }
-trap cleanup EXIT
+[ -n "${KEEP:-}" ] || trap cleanup EXIT
 trap 'exit 1' INT TERM
 
 pass() {
