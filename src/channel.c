@@ -135,6 +135,8 @@ open_stores(struct chan_run *r, struct buf *err)
 		r->store[s] = channel_open_store(sc, r->opts->lg, err);
 		if (r->store[s] == NULL)
 			return -1;
+		imap_store_copy_arrival_date(r->store[s],
+		    r->ch->opt.copy_arrival_date);
 		if (r->store[s]->ops->list(r->store[s], &r->listed[s],
 		    err) != 0)
 			return -1;

@@ -244,3 +244,10 @@ imap_store_new(const struct imap_store_options *o, const struct logger *lg,
 	}
 	return &s->base;
 }
+
+void
+imap_store_copy_arrival_date(struct store *st, int on)
+{
+	if (st->ops == &imap_ops)
+		((struct imap_store *)st)->copy_arrival_date = on;
+}

@@ -66,6 +66,10 @@ struct imap_store_options {
 struct store *imap_store_new(const struct imap_store_options *o,
     const struct logger *lg, struct buf *err);
 
+/* CopyArrivalDate is a channel's option: set it on a store that is open.
+ * Does nothing to a store of another kind. */
+void imap_store_copy_arrival_date(struct store *s, int on);
+
 struct store_conf;
 /* The options of a configured IMAPStore; they point into sc. */
 void imap_store_options_from_conf(const struct store_conf *sc,

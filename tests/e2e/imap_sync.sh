@@ -61,6 +61,14 @@ hashes() {
 	done | awk '{ print $1 }' | sort
 }
 
+# Content hash and modification time (Dovecot's INTERNALDATE) of every
+# message, sorted.
+hashes_dates() {
+	find "$1/cur" "$1/new" -type f 2>/dev/null | while read -r f; do
+		echo "$(sha256sum <"$f" | cut -c1-64) $(stat -c %Y "$f")"
+	done | sort
+}
+
 run() {
 	local name=$1
 	shift
@@ -129,6 +137,7 @@ Far :far:
 Near :bobstore:
 Patterns *
 Create Near
+CopyArrivalDate yes
 RC
 mkdir -p "$TMP/state"
 
@@ -187,6 +196,8 @@ for f in "" ".Entw&APw-rfe" .Archive .Sent .Lists .Lists.dev; do
 	expect_eq "migrated ${f:-INBOX} byte for byte" "$(hashes "$A/$f")" \
 	    "$(hashes "$B/$f")"
 done
+expect_eq "arrival dates copied (CopyArrivalDate)" \
+    "$(hashes_dates "$A/.Archive")" "$(hashes_dates "$B/.Archive")"
 run migrate-again migrate -V
 expect_eq "second migration has nothing to do" "" \
     "$(grep -v -e 'up to date$' -e 'logging in as' "$TMP/migrate-again.out")"
