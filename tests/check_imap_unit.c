@@ -81,8 +81,11 @@ START_TEST(test_utf7_invalid_refused)
 	check_bad_decode("&APw-&APw-", "mailbox name '&APw-&APw-' is not "
 	    "valid modified UTF-7 (at byte 5)");
 	/* Raw 8-bit bytes. */
-	check_bad_decode("Entw\xc3\xbcrfe", "mailbox name 'Entw\xc3\xbcrfe' "
+	check_bad_decode("Entw\xc3\xbcrfe", "mailbox name 'Entw\\xC3\\xBCrfe' "
 	    "is not valid modified UTF-7 (at byte 4)");
+	/* Control characters are escaped in the message. */
+	check_bad_decode("a\033[2Jb", "mailbox name 'a\\x1B[2Jb' is not "
+	    "valid modified UTF-7 (at byte 1)");
 	/* Empty shift sequence other than "&-" is "&-"; "&" alone is bad. */
 	check_bad_decode("&", "mailbox name '&' is not valid modified UTF-7 "
 	    "(at byte 1)");
@@ -94,7 +97,7 @@ START_TEST(test_utf7_encode_refuses_bad_utf8)
 	struct buf out = BUF_INIT, err = BUF_INIT;
 
 	ck_assert_int_eq(imap_utf7_encode("a\xc0\xafz", &out, &err), -1);
-	ck_assert_str_eq(buf_cstr(&err), "mailbox name 'a\xc0\xafz' is not "
+	ck_assert_str_eq(buf_cstr(&err), "mailbox name 'a\\xC0\\xAFz' is not "
 	    "valid UTF-8 (at byte 1)");
 	buf_reset(&err);
 	ck_assert_int_eq(imap_utf7_encode("\xed\xa0\x80", &out, &err), -1);

@@ -18,6 +18,21 @@ b64_value(unsigned char c)
 	return p ? (int)(p - b64_alphabet) : -1;
 }
 
+/* The name comes from a server or a file: escape what a terminal would
+ * interpret. */
+static void
+name_error(struct buf *err, const char *name, const char *what, size_t at)
+{
+	buf_setf(err, "mailbox name '");
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+		if (*p >= 0x20 && *p <= 0x7e && *p != '\\')
+			buf_addc(err, (char)*p);
+		else
+			buf_addf(err, "\\x%02X", *p);
+	}
+	buf_addf(err, "' is not valid %s (at byte %zu)", what, at);
+}
+
 /* Read one code point of UTF-8 at s; its length in *len, 0 if invalid. */
 static uint32_t
 utf8_next(const unsigned char *s, size_t *len)
@@ -120,8 +135,7 @@ imap_utf7_encode(const char *utf8, struct buf *out, struct buf *err)
 		uint32_t cp = utf8_next(s, &len);
 
 		if (len == 0) {
-			buf_setf(err, "mailbox name '%s' is not valid UTF-8 "
-			    "(at byte %zu)", utf8, (size_t)(s -
+			name_error(err, utf8, "UTF-8", (size_t)(s -
 			    (const unsigned char *)utf8));
 			return -1;
 		}
@@ -237,7 +251,6 @@ imap_utf7_decode(const char *mutf7, struct buf *out, struct buf *err)
 	}
 	return 0;
 bad:
-	buf_setf(err, "mailbox name '%s' is not valid modified UTF-7 (at "
-	    "byte %zu)", mutf7, (size_t)(s - mutf7));
+	name_error(err, mutf7, "modified UTF-7", (size_t)(s - mutf7));
 	return -1;
 }

@@ -19,7 +19,8 @@ env_value(const char *text, const char *key)
 		const char *nl = strchr(p, '\n');
 		size_t len = nl ? (size_t)(nl - p) : strlen(p);
 
-		if (len > klen && strncmp(p, key, klen) == 0 && p[klen] == '=') {
+		if (len > klen && strncmp(p, key, klen) == 0 &&
+		    p[klen] == '=') {
 			const char *v = p + klen + 1;
 			size_t vlen = len - klen - 1;
 
