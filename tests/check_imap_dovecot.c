@@ -2,7 +2,8 @@
  * Integration tests of the IMAP client and store against a real Dovecot
  * (scripts/test-server.sh): logins over plain IMAP, IMAPS and STARTTLS,
  * certificate checks, mailbox names, and the store interface end to end
- * with every extension and with UIDPLUS / LITERAL+ / CONDSTORE taken away.
+ * with every extension (COMPRESS=DEFLATE included) and with UIDPLUS /
+ * LITERAL+ / CONDSTORE taken away (and a pipeline depth of 1).
  *
  * Three servers are started by main() before the suite runs and stopped
  * after it, whatever the tests did; if one cannot start, the program
@@ -503,6 +504,7 @@ round_trip(const struct dovecot *d, const char *box, int fallback)
 
 	base_options(d, &o);
 	o.auth_mechs = &login_mech;
+	o.pipeline_depth = fallback ? 1 : 0;
 	s = imap_store_new(&o, &lg, &err);
 
 	ck_assert_msg(s != NULL, "%s", buf_cstr(&err));
@@ -524,6 +526,8 @@ round_trip(const struct dovecot *d, const char *box, int fallback)
 	    "messages") != NULL, fallback);
 	ck_assert_int_eq(strstr(cap.data, " < + ") != NULL, fallback);
 	ck_assert_int_eq(strstr(cap.data, "UID EXPUNGE ") != NULL, !fallback);
+	ck_assert_int_eq(strstr(cap.data, ": compression enabled") != NULL,
+	    !fallback);
 	for (int i = 0; i < 3; i++)
 		buf_free(&m[i]);
 	buf_free(&cap);
@@ -607,7 +611,7 @@ main(void)
 	int rc;
 
 	strlist_add(&login_mech, "LOGIN");
-	dovecot_start(&full, NULL);
+	dovecot_start(&full, "TEST_SERVER_COMPRESS=1");
 	dovecot_start(&restricted, "TEST_SERVER_CAPS='" RESTRICTED_CAPS "'");
 	dovecot_start(&wronghost, "TEST_SERVER_CERT=wrong-host");
 	buf_setf(&arg, "adduser '%s' carol '%s'", full.dir, CAROL_PASS);

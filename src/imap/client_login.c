@@ -111,6 +111,18 @@ client_starttls(struct imap_client *c, struct buf *err)
 	return client_capability(c, err);
 }
 
+/* COMPRESS=DEFLATE, after login as RFC 4978 requires. */
+static int
+client_compress(struct imap_client *c, struct buf *err)
+{
+	if (switching_command(c, "COMPRESS DEFLATE", err) != 0)
+		return -1;
+	if (transport_start_deflate(c->t, err) != 0)
+		return client_break(c, err);
+	log_debug(c->lg, "%s: compression enabled", transport_peer(c->t));
+	return 0;
+}
+
 static int
 get_credential(const char *value, const char *cmd, const char *key,
     const char *cmdkey, const char *peer, struct buf *out, struct buf *err)
@@ -277,7 +289,9 @@ open_session(struct imap_client *c, const struct imap_client_options *o,
 	if (c->greeted == 2 && c->caps_updates == 0 &&
 	    client_capability(c, err) != 0)
 		return -1;
-	return imap_caps_disable(&c->caps, o->disabled_exts, err);
+	if (imap_caps_disable(&c->caps, o->disabled_exts, err) != 0)
+		return -1;
+	return imap_client_has(c, CAP_COMPRESS) ? client_compress(c, err) : 0;
 }
 
 struct imap_client *
