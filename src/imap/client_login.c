@@ -124,8 +124,27 @@ client_compress(struct imap_client *c, struct buf *err)
 }
 
 static int
+ask_password(const char *peer, const char *user, struct buf *out,
+    struct buf *err)
+{
+	struct buf prompt = BUF_INIT;
+	int rc;
+
+	buf_setf(&prompt, "Password for %s at %s: ", user, peer);
+	rc = imap_ask_password(prompt.data, out, err);
+	if (rc != 0) {
+		buf_setf(&prompt, "%s: %s", peer, buf_cstr(err));
+		buf_setf(err, "%s", prompt.data);
+	}
+	buf_free(&prompt);
+	return rc;
+}
+
+/* user is the user name already known, for a password prompt. */
+static int
 get_credential(const char *value, const char *cmd, const char *key,
-    const char *cmdkey, const char *peer, struct buf *out, struct buf *err)
+    const char *cmdkey, const char *peer, const char *user, struct buf *out,
+    struct buf *err)
 {
 	if (value != NULL) {
 		buf_setf(out, "%s", value);
@@ -133,6 +152,8 @@ get_credential(const char *value, const char *cmd, const char *key,
 	}
 	if (cmd != NULL)
 		return imap_run_secret_cmd(cmdkey, cmd, out, err);
+	if (strcmp(key, "Pass") == 0)
+		return ask_password(peer, user, out, err);
 	buf_setf(err, "%s: no %s or %s configured", peer, key, cmdkey);
 	return -1;
 }
@@ -261,9 +282,9 @@ client_login(struct imap_client *c, const struct imap_client_options *o,
 	    transport_peer(c->t), &m, err) != 0)
 		return -1;
 	if (get_credential(o->user, o->user_cmd, "User", "UserCmd",
-	    transport_peer(c->t), &user, err) != 0 ||
+	    transport_peer(c->t), NULL, &user, err) != 0 ||
 	    get_credential(o->pass, o->pass_cmd, "Pass", "PassCmd",
-	    transport_peer(c->t), &secret, err) != 0)
+	    transport_peer(c->t), user.data, &secret, err) != 0)
 		goto out;
 	before = c->caps_updates;
 	if (do_login(c, m, user.data, secret.data, o, err) != 0)

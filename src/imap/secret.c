@@ -4,7 +4,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #define SECRET_MAX_OUTPUT 65536
@@ -109,4 +111,48 @@ imap_run_secret_cmd(const char *key, const char *cmd, struct buf *out,
 		explicit_bzero(raw.data, raw.cap);
 	buf_free(&raw);
 	return rc;
+}
+
+static void
+read_line(FILE *tty, struct buf *out)
+{
+	int ch;
+
+	while ((ch = getc(tty)) != EOF && ch != '\n')
+		if (out->len < SECRET_MAX_OUTPUT)
+			buf_addc(out, (char)ch);
+	if (out->len > 0 && out->data[out->len - 1] == '\r')
+		buf_truncate(out, out->len - 1);
+}
+
+int
+imap_ask_password(const char *prompt, struct buf *out, struct buf *err)
+{
+	FILE *tty = fopen("/dev/tty", "r+");
+	struct termios old, quiet;
+	int echo_off;
+
+	if (tty == NULL) {
+		buf_setf(err, "no Pass or PassCmd is configured and there is "
+		    "no terminal to ask for the password (/dev/tty: %s)",
+		    strerror(errno));
+		return -1;
+	}
+	echo_off = tcgetattr(fileno(tty), &old) == 0;
+	quiet = old;
+	quiet.c_lflag &= ~(tcflag_t)ECHO;
+	if (echo_off)
+		tcsetattr(fileno(tty), TCSAFLUSH, &quiet);
+	fprintf(tty, "%s", prompt);
+	fflush(tty);
+	buf_reset(out);
+	read_line(tty, out);
+	if (echo_off)
+		tcsetattr(fileno(tty), TCSAFLUSH, &old);
+	fprintf(tty, "\n");
+	fclose(tty);
+	if (out->len > 0)
+		return 0;
+	buf_setf(err, "no password was typed");
+	return -1;
 }

@@ -14,6 +14,13 @@
 
 #include "buf.h"
 
+/*
+ * imap_ask_password() asks on the controlling terminal (/dev/tty, echo
+ * off) with the given prompt and puts the line typed into out. It fails
+ * (-1, err) when there is no terminal or nothing was typed.
+ */
+int imap_ask_password(const char *prompt, struct buf *out, struct buf *err);
+
 /* key: "PassCmd" or "UserCmd", for messages. */
 int imap_run_secret_cmd(const char *key, const char *cmd, struct buf *out,
     struct buf *err);

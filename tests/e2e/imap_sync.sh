@@ -208,5 +208,14 @@ expect_eq "debug log shows the redacted login" yes \
 expect_eq "password never printed, even with -D" "" \
     "$(sed 's/<secret>//g' "$TMP"/*.out | grep -e secret -e AHNlY3JldA)"
 
+# No Pass, no PassCmd, no terminal: a clear error, no hang.
+sed -e '/^PassCmd/d' -e '/^Pass /d' "$TMP/sync.rc" >"$TMP/nopass.rc"
+setsid -w timeout 30 "$BIN" -c "$TMP/nopass.rc" local </dev/null \
+    >"$TMP/nopass.out" 2>&1
+expect_eq "no password and no terminal is an error" 1 \
+    "$(grep -c "imap store 'far': 127.0.0.1 port $IMAP_PORT: no Pass or \
+PassCmd is configured and there is no terminal to ask for the password" \
+    "$TMP/nopass.out")"
+
 echo "imap_sync.sh: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
