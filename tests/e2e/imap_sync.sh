@@ -8,6 +8,7 @@
 #    folder, byte-identical, then idempotent.
 # The server is stopped and the directory removed however the test ends.
 # Run from the top of the tree; tests/run-all.sh runs it with sh.
+# KEEP=1 leaves the directory and the server running, for debugging.
 if [ -z "${BASH_VERSION:-}" ]; then
 	exec bash "$0" "$@"
 fi
