@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "imap/store_imap.h"
 #include "maildir/maildir.h"
 #include "sync/mailbox.h"
 #include "sync/plan_mbox.h"
@@ -60,13 +61,12 @@ channel_open_store(const struct store_conf *sc, int dry_run,
     const struct logger *lg, struct buf *err)
 {
 	struct maildir_options mo;
+	struct imap_store_options io;
 	struct store *s;
 
 	if (sc->kind == STORE_IMAP) {
-		buf_setf(err, "store '%s' (line %d): IMAP stores are not "
-		    "supported by this version yet; use a MaildirStore",
-		    sc->name, sc->line);
-		return NULL;
+		imap_store_options_from_conf(sc, &io);
+		return imap_store_new(&io, lg, err);
 	}
 	mo = sc->maildir;
 	mo.read_only = dry_run;
@@ -139,6 +139,8 @@ open_stores(struct chan_run *r, struct buf *err)
 		    r->opts->lg, err);
 		if (r->store[s] == NULL)
 			return -1;
+		imap_store_copy_arrival_date(r->store[s],
+		    r->ch->opt.copy_arrival_date);
 		if (r->store[s]->ops->list(r->store[s], &r->listed[s],
 		    err) != 0)
 			return -1;
