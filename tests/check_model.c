@@ -306,28 +306,37 @@ read_whole(const char *path, char **data, size_t *len, struct buf *err)
 	return 0;
 }
 
+/* The contents of d, and the Message-ID number in them. */
 static int
-add_disk_file(struct disk_view *dv, const char *box, const char *sub,
-    const char *name, struct buf *err)
+read_disk_msg(const char *box, struct disk_msg *d, struct buf *err)
 {
-	struct disk_msg m = { 0 };
 	struct buf path = BUF_INIT;
 	int rc;
 
-	buf_setf(&path, "%s/%s/%s", box, sub, name);
-	rc = read_whole(path.data, &m.data, &m.len, err);
-	if (rc == 0 && sscanf(m.data, MSG_ID_FORMAT, &m.id) != 1)
-		rc = -1, buf_setf(err, "%s: not a message of this test",
-		    path.data);
-	if (rc == 0 && parse_flags(name, &m.flags) != 0)
-		rc = -1, buf_setf(err, "%s: unexpected flag letter", path.data);
+	buf_setf(&path, "%s/%s", box, d->rel);
+	rc = read_whole(path.data, &d->data, &d->len, err);
+	if (rc == 0 && sscanf(d->data, MSG_ID_FORMAT, &d->id) != 1) {
+		buf_setf(err, "%s: not a message of this test", path.data);
+		rc = -1;
+	}
 	buf_free(&path);
-	if (rc != 0) {
-		free(m.data);
+	return rc;
+}
+
+static int
+add_disk_file(struct disk_view *dv, const char *sub, const char *name,
+    struct buf *err)
+{
+	struct disk_msg m = { 0 };
+	struct buf rel = BUF_INIT;
+
+	buf_setf(&rel, "%s/%s", sub, name);
+	if (parse_flags(name, &m.flags) != 0) {
+		buf_setf(err, "%s: unexpected flag letter", rel.data);
+		buf_free(&rel);
 		return -1;
 	}
-	buf_setf(&path, "%s/%s", sub, name);
-	m.rel = buf_detach(&path);
+	m.rel = buf_detach(&rel);
 	if (dv->n == dv->cap) {
 		dv->cap = dv->cap ? 2 * dv->cap : 16;
 		dv->v = xreallocarray(dv->v, dv->cap, sizeof(*dv->v));
@@ -354,7 +363,7 @@ scan_subdir(struct disk_view *dv, const char *box, const char *sub,
 	while (rc == 0 && (e = readdir(d)) != NULL) {
 		if (e->d_name[0] == '.')
 			continue;
-		rc = add_disk_file(dv, box, sub, e->d_name, err);
+		rc = add_disk_file(dv, sub, e->d_name, err);
 	}
 	closedir(d);
 	buf_free(&dir);
@@ -368,9 +377,11 @@ cmp_disk_rel(const void *a, const void *b)
 	    ((const struct disk_msg *)b)->rel);
 }
 
-/* Every message file of a Maildir, sorted by name. */
+/* Every message file of a Maildir, sorted by name; with_data: with its
+ * contents and Message-ID. */
 static int
-scan_disk(const char *box, struct disk_view *dv, struct buf *err)
+scan_disk(const char *box, struct disk_view *dv, int with_data,
+    struct buf *err)
 {
 	memset(dv, 0, sizeof(*dv));
 	if (scan_subdir(dv, box, "new", err) != 0 ||
@@ -380,6 +391,12 @@ scan_disk(const char *box, struct disk_view *dv, struct buf *err)
 	}
 	if (dv->n > 1)
 		qsort(dv->v, dv->n, sizeof(*dv->v), cmp_disk_rel);
+	for (size_t i = 0; with_data && i < dv->n; i++) {
+		if (read_disk_msg(box, &dv->v[i], err) != 0) {
+			disk_view_free(dv);
+			return -1;
+		}
+	}
 	return 0;
 }
 
@@ -781,13 +798,13 @@ check_messages(struct history *h, const struct disk_view dv[2])
 }
 
 static int
-scan_both(struct history *h, struct disk_view dv[2])
+scan_both(struct history *h, struct disk_view dv[2], int with_data)
 {
 	struct buf err = BUF_INIT;
 
 	memset(dv, 0, 2 * sizeof(*dv));
 	for (int s = 0; s < 2; s++) {
-		if (scan_disk(h->box[s], &dv[s], &err) != 0) {
+		if (scan_disk(h->box[s], &dv[s], with_data, &err) != 0) {
 			hfail(h, "reading %s: %s", side_name[s], err.data);
 			disk_view_free(&dv[0]);
 			buf_free(&err);
@@ -805,7 +822,7 @@ check_converged(struct history *h, const struct disk_view before[2])
 	struct disk_view after[2];
 	int rc;
 
-	if (check_plan_empty(h) != 0 || scan_both(h, after) != 0)
+	if (check_plan_empty(h) != 0 || scan_both(h, after, 0) != 0)
 		return -1;
 	rc = 0;
 	for (int s = 0; s < 2 && rc == 0; s++)
@@ -841,7 +858,7 @@ after_completed_sync(struct history *h, const struct exec_stats *st)
 	for (size_t i = 0; i < h->nmsg; i++)
 		if (!h->msg[i].disturbed)
 			model_predict(h, &h->msg[i]);
-	if (scan_both(h, dv) != 0)
+	if (scan_both(h, dv, 1) != 0)
 		return -1;
 	rc = check_no_strays(h, dv);
 	if (rc == 0)
@@ -949,7 +966,7 @@ idle_sync(struct history *h)
 	int rc = 0;
 
 	memset(&zero, 0, sizeof(zero));
-	if (scan_both(h, before) != 0)
+	if (scan_both(h, before, 0) != 0)
 		return -1;
 	if (run_sync(h, NULL, &st, &err) != 0)
 		rc = hfail(h, "idle sync failed: %s", err.data);
@@ -957,7 +974,7 @@ idle_sync(struct history *h)
 		buf_reset(&err);
 		sync_describe_stats(&st, &err);
 		rc = hfail(h, "idle sync did something: %s", err.data);
-	} else if (scan_both(h, after) == 0) {
+	} else if (scan_both(h, after, 0) == 0) {
 		for (int s = 0; s < 2 && rc == 0; s++)
 			if (!same_names(&before[s], &after[s]))
 				rc = hfail(h, "idle sync renamed files on %s",
@@ -974,21 +991,40 @@ idle_sync(struct history *h)
 
 /* ---- user actions, on the files ---- */
 
+/* Mostly text; now and then a lone CR, a tab or an 8-bit byte, which
+ * must survive the LF <-> CRLF conversion at the Maildir boundary. */
+static char
+body_byte(struct history *h)
+{
+	unsigned roll = rng_below(&h->rng, 100);
+
+	if (roll < 2)
+		return '\r';
+	if (roll < 4)
+		return '\t';
+	if (roll < 6)
+		return (char)(0x80 + rng_below(&h->rng, 0x80));
+	return (char)(' ' + rng_below(&h->rng, 95));
+}
+
 static void
 make_body(struct history *h, struct model_msg *m)
 {
 	struct buf b = BUF_INIT;
-	unsigned lines = rng_below(&h->rng, 6);
+	/* Some bodies span several of the stores' read and write chunks. */
+	unsigned lines = rng_percent(&h->rng, 5) ? 50 + rng_below(&h->rng, 250)
+	    : rng_below(&h->rng, 6);
 
 	buf_addf(&b, MSG_ID_FORMAT "\nSubject: model message %u\n",
 	    m->id, m->id);
 	buf_addf(&b, "From: user%u@model.test\n\n", rng_below(&h->rng, 5));
 	for (unsigned i = 0; i < lines; i++) {
-		unsigned len = rng_below(&h->rng, 70);
+		unsigned len = rng_below(&h->rng, 100);
 
 		for (unsigned j = 0; j < len; j++)
-			buf_addc(&b, (char)(' ' + rng_below(&h->rng, 95)));
-		buf_addc(&b, '\n');
+			buf_addc(&b, body_byte(h));
+		if (i + 1 < lines || rng_percent(&h->rng, 90))
+			buf_addc(&b, '\n');
 	}
 	m->len = b.len;
 	m->body = buf_detach(&b);
@@ -1144,18 +1180,22 @@ user_touch(struct history *h, enum side s, int delete)
 	struct buf err = BUF_INIT;
 	int rc = 0;
 
-	if (scan_disk(h->box[s], &dv, &err) != 0) {
+	if (scan_disk(h->box[s], &dv, 0, &err) != 0) {
 		hfail(h, "reading %s: %s", side_name[s], err.data);
 		buf_free(&err);
 		return -1;
 	}
-	buf_free(&err);
 	if (dv.n > 0) {
-		const struct disk_msg *d = &dv.v[rng_below(&h->rng,
-		    (unsigned)dv.n)];
+		struct disk_msg *d = &dv.v[rng_below(&h->rng, (unsigned)dv.n)];
 
-		rc = delete ? user_delete(h, s, d) : user_flags(h, s, d);
+		if (read_disk_msg(h->box[s], d, &err) != 0)
+			rc = hfail(h, "reading %s: %s", side_name[s], err.data);
+		else if (delete)
+			rc = user_delete(h, s, d);
+		else
+			rc = user_flags(h, s, d);
 	}
+	buf_free(&err);
 	disk_view_free(&dv);
 	return rc;
 }
@@ -1304,7 +1344,7 @@ print_side(const struct history *h, enum side s)
 	struct disk_view dv;
 	struct buf err = BUF_INIT;
 
-	if (scan_disk(h->box[s], &dv, &err) != 0) {
+	if (scan_disk(h->box[s], &dv, 1, &err) != 0) {
 		fprintf(stderr, "model: %s: %s\n", side_name[s], err.data);
 		buf_free(&err);
 		return;
