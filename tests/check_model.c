@@ -69,6 +69,8 @@
 					   guard's 20 */
 #define CRASH_MAX_STEP		30
 #define DEFAULT_HISTORIES	1000	/* per seed; five seeds */
+#define VALGRIND_HISTORIES	60	/* per seed, under valgrind */
+#define COVERAGE_HISTORIES	200	/* enough to assert the coverage */
 #define MSG_ID_FORMAT		"Message-ID: <m%u@model.test>"
 
 /* splitmix64: small, fast, and the same everywhere. */
@@ -1416,6 +1418,23 @@ run_history(const char *base, uint64_t seed, unsigned index,
 	ck_assert_msg(rc == 0, "%s", why);
 }
 
+#ifdef __SANITIZE_ADDRESS__
+/*
+ * ASan keeps up to 256 MB of freed memory in quarantine; every fork of a
+ * crash child then copies the page tables of all of it, which made this
+ * test several times slower under `make asan`. 16 MB still holds far more
+ * than this test frees between two uses of anything. ASAN_OPTIONS in the
+ * environment still overrides it.
+ */
+const char *__asan_default_options(void);
+
+const char *
+__asan_default_options(void)
+{
+	return "quarantine_size_mb=16";
+}
+#endif
+
 /* ---- the temporary directory, on tmpfs when there is one ---- */
 
 static char *
@@ -1437,6 +1456,15 @@ model_tmpdir(void)
 	return path;
 }
 
+/* Valgrind runs its client with its preload libraries in LD_PRELOAD. */
+static int
+under_valgrind(void)
+{
+	const char *v = getenv("LD_PRELOAD");
+
+	return v != NULL && strstr(v, "vgpreload") != NULL;
+}
+
 static unsigned
 histories_per_seed(void)
 {
@@ -1444,6 +1472,8 @@ histories_per_seed(void)
 	char *end;
 	unsigned long n;
 
+	if ((v == NULL || *v == '\0') && under_valgrind())
+		return VALGRIND_HISTORIES;
 	if (v == NULL || *v == '\0')
 		return DEFAULT_HISTORIES;
 	errno = 0;
@@ -1489,14 +1519,20 @@ print_coverage(uint64_t seed, unsigned n, const struct coverage *c)
 	fflush(stdout);
 }
 
+/* The bars hold with a wide margin at COVERAGE_HISTORIES and above; a
+ * smaller run (valgrind) says that it does not assert them. */
 static void
 check_coverage(const struct coverage *c, unsigned n)
 {
-	/* The smallest count that still gives each bar some margin. */
-	unsigned min_steps = n >= 500 ? 20 : 8;
+	unsigned min_steps = n >= DEFAULT_HISTORIES ? 25 : 16;
 
-	ck_assert_msg(kill_steps(c) >= min_steps, "syncs were killed at "
-	    "only %u distinct steps", kill_steps(c));
+	if (n < COVERAGE_HISTORIES) {
+		printf("model: coverage not asserted: %u histories per seed, "
+		    "below %u\n", n, COVERAGE_HISTORIES);
+		return;
+	}
+	ck_assert_msg(kill_steps(c) >= min_steps, "syncs were killed at only "
+	    "%u distinct steps", kill_steps(c));
 	ck_assert_msg(c->child_finished > 0, "no crash point beyond the end");
 	ck_assert_msg(c->recovered > 0, "no interrupted copy was recovered");
 	for (int s = 0; s < 2; s++) {
