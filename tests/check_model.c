@@ -130,7 +130,7 @@ struct coverage {
 	unsigned long syncs;		/* completed syncs, each checked */
 	unsigned long recovered;	/* interrupted copies found */
 	unsigned long copied[2], flagged[2], expunged[2];
-	unsigned long exact;		/* messages checked against prediction */
+	unsigned long exact;		/* messages checked exactly */
 	unsigned long disturbed;	/* ... against invariants only */
 	unsigned long user_deletes, user_flag_changes, creates;
 	unsigned long histories[POLICY_CHOICES];
@@ -577,10 +577,7 @@ model_merge(const struct history *h, const struct model_msg *m,
 			if (!prop[s] || (m->flags[s] & bit) == was)
 				continue;
 			target[!s] = (target[!s] & ~bit) | (m->flags[s] & bit);
-			if (!prop[!s])
-				*base = (*base & ~bit) | (m->flags[s] & bit);
-			else
-				*base = (*base & ~bit) | (m->flags[s] & bit);
+			*base = (*base & ~bit) | (m->flags[s] & bit);
 		}
 	}
 }
@@ -716,8 +713,8 @@ check_invariants(struct history *h, const struct model_msg *m,
 			return hfail(h, "loss: m%u is missing on %s", m->id,
 			    side_name[s]);
 		if (d[s] != NULL && m->user_deleted[s] && !m->may_return[s])
-			return hfail(h, "resurrection: m%u, deleted by the user "
-			    "on %s, is there again", m->id, side_name[s]);
+			return hfail(h, "resurrection: m%u, deleted by the "
+			    "user on %s, is there again", m->id, side_name[s]);
 		if (d[s] != NULL && (d[s]->len != m->len ||
 		    memcmp(d[s]->data, m->body, m->len) != 0))
 			return hfail(h, "m%u on %s (%s) differs from what the "
@@ -728,10 +725,13 @@ check_invariants(struct history *h, const struct model_msg *m,
 	if (d[0] && d[1] && d[0]->flags != d[1]->flags)
 		return hfail(h, "m%u has different flags on the two sides",
 		    m->id);
+	/* On one side only: the user deleted a copy, or the other side's
+	 * Expunge removed it (or kept it from arriving) for its \\Deleted. */
 	for (int s = 0; s < 2; s++)
-		if (d[s] && !d[!s] && !m->ever_deleted && !m->ever_marked)
+		if (d[s] && !d[!s] && !m->ever_deleted &&
+		    !(m->ever_marked && expunges(h, !s)))
 			return hfail(h, "m%u is on %s only, but was neither "
-			    "deleted nor marked \\Deleted", m->id, side_name[s]);
+			    "deleted there nor expunged", m->id, side_name[s]);
 	return 0;
 }
 
@@ -1512,10 +1512,12 @@ print_coverage(uint64_t seed, unsigned n, const struct coverage *c)
 	    "%lu syncs killed at %u distinct steps, %lu finished before "
 	    "their crash point, %lu interrupted copies recovered; copies "
 	    "%lu/%lu, flag changes %lu/%lu, expunges %lu/%lu (on far/near); "
+	    "user: %lu deliveries, %lu flag changes, %lu deletions; "
 	    "%lu exact and %lu disturbed message checks\n", seed, n, c->syncs,
 	    kills_total(c), kill_steps(c), c->child_finished, c->recovered,
 	    c->copied[0], c->copied[1], c->flagged[0], c->flagged[1],
-	    c->expunged[0], c->expunged[1], c->exact, c->disturbed);
+	    c->expunged[0], c->expunged[1], c->creates, c->user_flag_changes,
+	    c->user_deletes, c->exact, c->disturbed);
 	fflush(stdout);
 }
 
@@ -1545,6 +1547,8 @@ check_coverage(const struct coverage *c, unsigned n)
 	}
 	ck_assert_msg(c->disturbed > 0, "no message was touched after a "
 	    "killed sync");
+	ck_assert_msg(c->user_deletes > 0 && c->user_flag_changes > 0,
+	    "the user never deleted or never changed flags");
 	ck_assert_msg(c->exact > 10 * (unsigned long)n, "only %lu exact "
 	    "message checks", c->exact);
 	for (size_t i = 0; i < POLICY_CHOICES; i++)
