@@ -817,23 +817,33 @@ scan_both(struct history *h, struct disk_view dv[2], int with_data)
 	return 0;
 }
 
-/* Planning again must not even rename a file (no UID left to assign). */
+/* The names on both sides are still those of before; what names the
+ * culprit in a failure. */
 static int
-check_converged(struct history *h, const struct disk_view before[2])
+check_same_names(struct history *h, const struct disk_view before[2],
+    const char *culprit)
 {
 	struct disk_view after[2];
-	int rc;
+	int rc = 0;
 
-	if (check_plan_empty(h) != 0 || scan_both(h, after, 0) != 0)
+	if (scan_both(h, after, 0) != 0)
 		return -1;
-	rc = 0;
 	for (int s = 0; s < 2 && rc == 0; s++)
 		if (!same_names(&before[s], &after[s]))
-			rc = hfail(h, "planning again renamed files on %s",
+			rc = hfail(h, "%s renamed files on %s", culprit,
 			    side_name[s]);
 	disk_view_free(&after[0]);
 	disk_view_free(&after[1]);
 	return rc;
+}
+
+/* Planning again must not even rename a file (no UID left to assign). */
+static int
+check_converged(struct history *h, const struct disk_view before[2])
+{
+	if (check_plan_empty(h) != 0)
+		return -1;
+	return check_same_names(h, before, "planning again");
 }
 
 static void
@@ -962,7 +972,7 @@ killed_sync(struct history *h, unsigned long after)
 static int
 idle_sync(struct history *h)
 {
-	struct disk_view before[2], after[2];
+	struct disk_view before[2];
 	struct exec_stats st, zero;
 	struct buf err = BUF_INIT;
 	int rc = 0;
@@ -970,21 +980,16 @@ idle_sync(struct history *h)
 	memset(&zero, 0, sizeof(zero));
 	if (scan_both(h, before, 0) != 0)
 		return -1;
-	if (run_sync(h, NULL, &st, &err) != 0)
+	if (run_sync(h, NULL, &st, &err) != 0) {
 		rc = hfail(h, "idle sync failed: %s", err.data);
-	else if (memcmp(&st, &zero, sizeof(st)) != 0) {
+	} else if (memcmp(&st, &zero, sizeof(st)) != 0) {
 		buf_reset(&err);
 		sync_describe_stats(&st, &err);
 		rc = hfail(h, "idle sync did something: %s", err.data);
-	} else if (scan_both(h, after, 0) == 0) {
-		for (int s = 0; s < 2 && rc == 0; s++)
-			if (!same_names(&before[s], &after[s]))
-				rc = hfail(h, "idle sync renamed files on %s",
-				    side_name[s]);
-		disk_view_free(&after[0]);
-		disk_view_free(&after[1]);
-	} else
-		rc = -1;
+	} else {
+		hlog(h, "idle sync: nothing to do");
+		rc = check_same_names(h, before, "the idle sync");
+	}
 	disk_view_free(&before[0]);
 	disk_view_free(&before[1]);
 	buf_free(&err);
