@@ -213,7 +213,7 @@ START_TEST(test_recover_copy_that_arrived)
 	fx_init(&fx);
 	deliver_n(fx.far, 1, 1, 0);
 	deliver_n(fx.near, 1, 1, 0);	/* the copy the killed run made */
-	leave_intent(&fx, 1);
+	leave_intent_fp(&fx, 1, "Message-ID: <1@t>\r\n\r\n1\r\n");
 	ck_assert_int_eq(fx_sync(&fx), 0);
 	ck_assert_uint_eq(fx.stats.recovered, 1);
 	ck_assert_uint_eq(fx.stats.copied[SIDE_NEAR], 0);
@@ -235,6 +235,28 @@ START_TEST(test_recover_copy_that_never_arrived)
 	ck_assert_uint_eq(fx.stats.recovered, 0);
 	ck_assert_uint_eq(fx.stats.copied[SIDE_NEAR], 1);
 	ck_assert_uint_eq(count(fx.near), 1);
+	fx_free(&fx);
+}
+END_TEST
+
+/* A run killed before the target's commit leaves its planned UID unused;
+ * new mail may take it. That message is not the copy. */
+START_TEST(test_recover_planned_uid_taken_by_other_mail)
+{
+	struct fixture fx;
+
+	fx_init(&fx);
+	deliver_n(fx.far, 1, 1, 0);
+	deliver_n(fx.near, 9, 1, 0);
+	leave_intent_fp(&fx, 1, "Message-ID: <1@t>\r\n\r\n1\r\n");
+	ck_assert_int_eq(fx_sync(&fx), 0);
+	ck_assert_uint_eq(fx.stats.recovered, 0);
+	ck_assert_uint_eq(fx.stats.copied[SIDE_NEAR], 1);
+	ck_assert_uint_eq(fx.stats.copied[SIDE_FAR], 1);
+	ck_assert_str_eq(memstore_body(fx.near, "INBOX", 2),
+	    "Message-ID: <1@t>\r\n\r\n1\r\n");
+	ck_assert_uint_eq(count(fx.near), 2);
+	ck_assert_uint_eq(count(fx.far), 2);
 	fx_free(&fx);
 }
 END_TEST
@@ -295,6 +317,7 @@ exec_suite(void)
 	tcase_add_test(tc, test_recover_copy_that_arrived);
 	tcase_add_test(tc, test_recover_copy_that_never_arrived);
 	tcase_add_test(tc, test_recover_copy_by_fingerprint);
+	tcase_add_test(tc, test_recover_planned_uid_taken_by_other_mail);
 	tcase_add_test(tc, test_dry_run_changes_nothing);
 	tcase_add_test(tc, test_mass_deletion_guard);
 	suite_add_tcase(s, tc);

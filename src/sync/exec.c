@@ -175,21 +175,47 @@ find_by_fingerprint(struct exec *x, const struct copy_intent *c,
 	return found;
 }
 
+/*
+ * The planned UID is in the target: it is the copy only if its fingerprint
+ * matches. A run killed before the target's commit leaves the planned UID
+ * unused, and the target may since have given it to other mail (a Maildir
+ * records the UID it handed out only at commit). Returns the UID, 0 if it
+ * is not the copy, -1 on a store error.
+ */
+static int64_t
+check_planned(struct exec *x, const struct copy_intent *c, struct buf *err)
+{
+	enum side target = !c->src;
+	const struct msg_meta *m = msg_list_find(x->scan[target],
+	    c->planned_uid);
+	struct msg_list one = { 0 };
+	struct fingerprint fp;
+	int64_t found = 0;
+
+	if (m == NULL)
+		return 0;
+	msg_list_add(&one, m);
+	if (fingerprint_scan(x->store[target], &one, &fp, err) != 0)
+		found = -1;
+	else if (fp.size == c->size && fp.hash == c->hash)
+		found = c->planned_uid;
+	msg_list_free(&one);
+	return found;
+}
+
 /* A pending intent is settled by the target's scan: the copy is there
  * (done) or not (it never became visible: abort; the plan then copies the
  * message again). */
 static int
 recover_intent(struct exec *x, const struct copy_intent *c, struct buf *err)
 {
-	enum side target = !c->src;
 	struct journal_rec rec = { .copy = *c };
-	int64_t uid = c->planned_uid;
+	int64_t uid = 0;
 
-	if (uid == 0 && c->uidnext != 0)
+	if (c->planned_uid != 0)
+		uid = check_planned(x, c, err);
+	else if (c->uidnext != 0)
 		uid = find_by_fingerprint(x, c, err);
-	else if (uid != 0 && msg_list_find(x->scan[target], c->planned_uid)
-	    == NULL)
-		uid = 0;
 	if (uid < 0)
 		return -1;
 	if (uid > 0) {
