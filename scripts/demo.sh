@@ -73,12 +73,12 @@ echo "the laptop's Maildir now holds $(count_local) messages"
 say "Changing both sides"
 inbox="$work/mail/INBOX/cur"
 n=0
-for f in $(ls "$inbox" | head -3); do
-	case "$f" in *:2,*S*) continue ;; esac
-	mv "$inbox/$f" "$inbox/${f}F"
+for f in $(ls "$inbox" | grep ':2,' | grep -v ':2,[^F]*F' | head -3); do
+	flags=$(printf '%sF' "${f##*:2,}" | fold -w1 | sort | tr -d '\n')
+	mv "$inbox/$f" "$inbox/${f%:2,*}:2,$flags"
 	n=$((n + 1))
 done
-echo "laptop: flagged $n messages in INBOX"
+echo "laptop: flagged $n messages in INBOX (as a mail reader does: by renaming)"
 victim=$(ls "$inbox" | tail -1)
 rm "$inbox/$victim"
 echo "laptop: deleted one message from INBOX"
@@ -87,7 +87,7 @@ printf 'From: bob@example.org\nTo: alice@example.org\nSubject: hello from the se
 chown "$MAIL_OWNER" "$new" 2>/dev/null || true
 echo "server: a new message arrived in INBOX"
 
-say "Second sync (-V: one line per operation)"
+say "Second sync (-V: one line per operation): the flags and the deletion go up, the new message comes down"
 "$twinbox" -V -c "$work/sync.rc" demo 2>&1 | grep -v '^maildir ' || true
 
 say "Third sync, dry run: nothing should be left to do"
