@@ -375,7 +375,8 @@ run_tool() {
 	sleep 2
 	start_relay
 	write_config "$tool" "$RELAY_PORT"
-	"$RUSAGE" -o "$WORK/rusage" timeout -k 10 "$RUN_TIMEOUT" \
+	# --foreground: an interrupt from the terminal reaches the tool too.
+	"$RUSAGE" -o "$WORK/rusage" timeout --foreground -k 10 "$RUN_TIMEOUT" \
 		$(tool_command "$tool") >"$WORK/$tool.out" 2>&1
 	rc=$?
 	stop_relay
@@ -491,7 +492,7 @@ one_repeat() {
 
 machine_info() {
 	local disk
-	disk=$(df -PT "$WORK" | awk 'NR == 2 { print $1 " (" $2 "), " $3 / 1048576 " GiB" }')
+	disk=$(df -PT "$WORK" | awk 'NR == 2 { printf "%s (%s), %.0f GiB", $1, $2, $3 / 1048576 }')
 	echo "machine: $(nproc) CPUs ($(sed -n 's/^model name[^:]*: //p' \
 		/proc/cpuinfo | head -n 1)), $(awk '/^MemTotal/ {
 		printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo) RAM,"
