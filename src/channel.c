@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "imap/store_imap.h"
 #include "maildir/maildir.h"
 #include "sync/mailbox.h"
 #include "sync/plan_mbox.h"
@@ -56,18 +57,20 @@ channel_policy(const struct channel_conf *ch, int force,
 }
 
 struct store *
-channel_open_store(const struct store_conf *sc, const struct logger *lg,
-    struct buf *err)
+channel_open_store(const struct store_conf *sc, int dry_run,
+    const struct logger *lg, struct buf *err)
 {
+	struct maildir_options mo;
+	struct imap_store_options io;
 	struct store *s;
 
 	if (sc->kind == STORE_IMAP) {
-		buf_setf(err, "store '%s' (line %d): IMAP stores are not "
-		    "supported by this version yet; use a MaildirStore",
-		    sc->name, sc->line);
-		return NULL;
+		imap_store_options_from_conf(sc, &io);
+		return imap_store_new(&io, lg, err);
 	}
-	s = maildir_store_new(&sc->maildir, lg, err);
+	mo = sc->maildir;
+	mo.read_only = dry_run;
+	s = maildir_store_new(&mo, lg, err);
 	if (s == NULL)
 		buf_addf(err, " (store '%s', line %d)", sc->name, sc->line);
 	return s;
@@ -132,9 +135,12 @@ open_stores(struct chan_run *r, struct buf *err)
 	for (int s = 0; s < 2; s++) {
 		const struct store_conf *sc = r->ch->end[s].store;
 
-		r->store[s] = channel_open_store(sc, r->opts->lg, err);
+		r->store[s] = channel_open_store(sc, r->opts->dry_run,
+		    r->opts->lg, err);
 		if (r->store[s] == NULL)
 			return -1;
+		imap_store_copy_arrival_date(r->store[s],
+		    r->ch->opt.copy_arrival_date);
 		if (r->store[s]->ops->list(r->store[s], &r->listed[s],
 		    err) != 0)
 			return -1;

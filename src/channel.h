@@ -41,8 +41,8 @@ int channel_run(const struct config *cfg, const struct channel_conf *ch,
 void channel_policy(const struct channel_conf *ch, int force,
     struct sync_policy *out);
 
-/* Open a configured store. */
-struct store *channel_open_store(const struct store_conf *sc,
+/* Open a configured store; a dry run opens it read-only. */
+struct store *channel_open_store(const struct store_conf *sc, int dry_run,
     const struct logger *lg, struct buf *err);
 
 #endif

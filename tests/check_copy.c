@@ -12,11 +12,13 @@ struct hook_log {
 };
 
 static int
-on_planned(void *ctx, size_t index, uint32_t planned, struct buf *err)
+on_planned(void *ctx, size_t index, uint32_t planned,
+    const struct fingerprint *fp, struct buf *err)
 {
 	struct hook_log *h = ctx;
 
-	buf_addf(&h->events, "planned %zu %u;", index, planned);
+	buf_addf(&h->events, "planned %zu %u size %llu;", index, planned,
+	    (unsigned long long)fp->size);
 	if ((int)index == h->fail_planned_at) {
 		buf_setf(err, "journal full");
 		return -1;
@@ -55,7 +57,8 @@ START_TEST(test_copy_batch_with_vanished_message)
 	ck_assert_int_eq(b->ops->open(b, "INBOX", &st, &err), 0);
 
 	ck_assert_int_eq(copy_messages(a, b, &batch, &hooks, &err), 0);
-	ck_assert_str_eq(buf_cstr(&h.events), "planned 0 2;planned 2 3;commit;");
+	ck_assert_str_eq(buf_cstr(&h.events), "planned 0 2 size 5;planned 2 3 size 7;"
+	    "commit;");
 	ck_assert_int_eq(status[0], STORE_OK);
 	ck_assert_int_eq(status[1], STORE_GONE);
 	ck_assert_int_eq(status[2], STORE_OK);
@@ -90,7 +93,7 @@ START_TEST(test_copy_hook_failure_commits_nothing)
 	ck_assert_int_eq(b->ops->open(b, "INBOX", &st, &err), 0);
 	ck_assert_int_eq(copy_messages(a, b, &batch, &hooks, &err), -1);
 	ck_assert_str_eq(buf_cstr(&err), "journal full");
-	ck_assert_str_eq(buf_cstr(&h.events), "planned 0 1;planned 1 2;");
+	ck_assert_str_eq(buf_cstr(&h.events), "planned 0 1 size 5;planned 1 2 size 5;");
 	ck_assert_int_eq(b->ops->scan(b, &scan, &err), 0);
 	ck_assert_uint_eq(scan.n, 0);
 	msg_list_free(&scan);

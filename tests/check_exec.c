@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "support/memstore.h"
+#include "sync/fingerprint.h"
 #include "support/testlib.h"
 #include "sync/journal.h"
 #include "sync/mailbox.h"
@@ -145,7 +146,8 @@ END_TEST
 /* Leave a journal with one pending copy intent far UID 1 -> near
  * planned_uid, as a run killed between intent and result does. */
 static void
-leave_intent(struct fixture *fx, uint32_t planned_uid)
+leave_intent_fp(struct fixture *fx, uint32_t planned_uid,
+    const char *body)
 {
 	struct sync_state st;
 	struct journal_info info;
@@ -160,10 +162,49 @@ leave_intent(struct fixture *fx, uint32_t planned_uid)
 	rec.copy.src = SIDE_FAR;
 	rec.copy.src_uid = 1;
 	rec.copy.planned_uid = planned_uid;
+	if (body != NULL) {
+		struct fingerprint fp = fingerprint_of(body, strlen(body));
+
+		rec.copy.uidnext = 1;
+		rec.copy.size = fp.size;
+		rec.copy.hash = fp.hash;
+	}
 	ck_assert_int_eq(journal_append(j, &rec, &fx->err), 0);
 	ck_assert_int_eq(journal_close(j, &fx->err), 0);
 	state_free(&st);
 }
+
+static void
+leave_intent(struct fixture *fx, uint32_t planned_uid)
+{
+	leave_intent_fp(fx, planned_uid, NULL);
+}
+
+/* A target that cannot name UIDs in advance (IMAP): the copy is found by
+ * its fingerprint at or above the UIDNEXT recorded in the intent, and a
+ * message of the same size with another Message-ID is not taken for it. */
+START_TEST(test_recover_copy_by_fingerprint)
+{
+	struct fixture fx;
+	const char *body = "Message-ID: <1@t>\r\n\r\n1\r\n";
+
+	fx_init(&fx);
+	memstore_plan_uids(fx.near, 0);
+	deliver_n(fx.far, 1, 1, 0);
+	memstore_deliver(fx.near, "INBOX", "Message-ID: <9@t>\r\n\r\n9\r\n",
+	    0);
+	deliver_n(fx.near, 1, 1, 0);
+	leave_intent_fp(&fx, 0, body);
+	ck_assert_int_eq(fx_sync(&fx), 0);
+	ck_assert_uint_eq(fx.stats.recovered, 1);
+	ck_assert_uint_eq(fx.stats.copied[SIDE_NEAR], 0);
+	/* The stranger was copied to far; the recovered copy was not. */
+	ck_assert_uint_eq(fx.stats.copied[SIDE_FAR], 1);
+	ck_assert_uint_eq(count(fx.near), 2);
+	ck_assert_uint_eq(count(fx.far), 2);
+	fx_free(&fx);
+}
+END_TEST
 
 START_TEST(test_recover_copy_that_arrived)
 {
@@ -232,7 +273,7 @@ START_TEST(test_mass_deletion_guard)
 	for (uint32_t uid = 1; uid <= 30; uid++)
 		memstore_remove(fx.far, "INBOX", uid);
 	ck_assert_int_eq(fx_sync(&fx), -1);
-	ck_assert_str_eq(buf_cstr(&fx.err), "test:INBOX: far side appears "
+	ck_assert_str_eq(buf_cstr(&fx.err), "far side appears "
 	    "empty but the state records 30 messages there; refusing to "
 	    "propagate 30 deletions to near (force to override)");
 	ck_assert_uint_eq(count(fx.near), 30);
@@ -253,6 +294,7 @@ exec_suite(void)
 	tcase_add_test(tc, test_flag_changes_grouped);
 	tcase_add_test(tc, test_recover_copy_that_arrived);
 	tcase_add_test(tc, test_recover_copy_that_never_arrived);
+	tcase_add_test(tc, test_recover_copy_by_fingerprint);
 	tcase_add_test(tc, test_dry_run_changes_nothing);
 	tcase_add_test(tc, test_mass_deletion_guard);
 	suite_add_tcase(s, tc);

@@ -816,6 +816,44 @@ START_TEST(test_second_open_is_refused)
 }
 END_TEST
 
+/* A dry run's store: provisional UIDs in memory, nothing written. */
+START_TEST(test_read_only_changes_nothing)
+{
+	struct fixture fx;
+	struct maildir_options opt = { 0 };
+	struct msg_list l = { 0 };
+	struct store_append *a;
+	uint32_t planned;
+	struct msg_meta m = { 0 };
+
+	fx_start(&fx);
+	make_inbox(&fx);
+	put(&fx, "new/1000.x", "Subject: a\n\nA\n", 0);
+	put(&fx, "cur/1001.y:2,S", "Subject: b\n\nB\n", 0);
+	fx.s->ops->free(fx.s);
+	opt.path = fx.root;
+	opt.subfolders = MAILDIR_SUB_MAILDIRPP;
+	opt.read_only = 1;
+	fx.s = maildir_store_new(&opt, &fx.lg, &fx.err);
+	fx_open(&fx, NULL);
+	fx_scan(&fx, &l);
+	ck_assert_uint_eq(l.n, 2);
+	ck_assert_uint_eq(l.v[0].uid, 1);
+	ck_assert_uint_eq(l.v[1].uid, 2);
+	ck_assert(has(&fx, "new/1000.x"));
+	ck_assert(has(&fx, "cur/1001.y:2,S"));
+	ck_assert(!has(&fx, ".uidvalidity"));
+	ck_assert_int_eq(fx.s->ops->append_begin(fx.s, &m, &a, &planned,
+	    &fx.err), -1);
+	ck_assert_str_eq(buf_cstr(&fx.err), "maildir INBOX: append: the store "
+	    "is read-only (dry run)");
+	ck_assert_int_eq(fx.s->ops->create(fx.s, "Other", &fx.err), -1);
+	ck_assert(!has(&fx, ".Other"));
+	msg_list_free(&l);
+	fx_end(&fx);
+}
+END_TEST
+
 static Suite *
 maildir_suite(void)
 {
@@ -835,6 +873,7 @@ maildir_suite(void)
 	tcase_add_test(tc, test_rename_error_text);
 	tcase_add_test(tc, test_modes_ignore_umask);
 	tcase_add_test(tc, test_second_open_is_refused);
+	tcase_add_test(tc, test_read_only_changes_nothing);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -828,6 +828,17 @@ static const struct table_case repair_cases[] = {
 	  .summary = "0 far->near, 1 near->far, 0 flag changes, "
 	    "0 expunges; UIDs not trusted on far: 1 re-paired by "
 	    "fingerprint, 0 unmatched on far, 1 unmatched on near" },
+	{ .name = "an interrupted repair is redone: unrecorded trusted "
+	    "messages are compared again",
+	  .uv = { 1, 1 }, .max = { 3, 3 }, .pairs = "1:7:S",
+	  .far = "1:S:1000:1 3:-:1000:3", .near = "7:S:1000:1",
+	  .now_uv = { 0, 5 }, .fp = 1,
+	  .expect =
+	    "forget pair far 1 near 7\n"
+	    "new pair far 1 near 7 (base S)\n"
+	    "copy far->near uid 3 (flags -)\n"
+	    "maxuid near 7\n"
+	    "uidvalidity near 5\n" },
 	{ .name = "reused UIDs on a restored server are not confused",
 	  .uv = { 1, 1 }, .max = { 8, 6 }, .pairs = "5:5:- 6:6:S",
 	  .far = "5:-:1000:50 6:F:1000:99",

@@ -2,7 +2,8 @@
 # Run every test program and script; print Check's summaries and a total.
 #
 # Environment: BUILD (build directory), TWINBOX_BIN (the binary under test),
-# VALGRIND=1 to run the unit tests under valgrind (leaks are failures).
+# VALGRIND=1 to run the unit tests, and a short sync of the binary, under
+# valgrind (leaks are failures).
 set -u
 BUILD=${BUILD:-build}
 TWINBOX_BIN=${TWINBOX_BIN:-$BUILD/twinbox}
@@ -34,6 +35,75 @@ for t in "$BUILD"/tests/check_*; do
 		run_one "$(basename "$t")" "$t"
 	fi
 done
+
+# The binary itself under valgrind on a small Maildir<->Maildir channel:
+# first sync, changes on both sides, second sync, dry run.
+vg_twinbox() {
+	HOME=$vgdir valgrind -q --leak-check=full --error-exitcode=99 \
+		"$TWINBOX_BIN" -c "$vgdir/sync.rc" "$@" >"$vgdir/out" 2>&1
+	vgstatus=$?
+	if [ $vgstatus -ne 0 ]; then
+		echo "twinbox $* exited with status $vgstatus:" >&2
+		cat "$vgdir/out" >&2
+	fi
+	return $vgstatus
+}
+
+vg_message() {
+	printf 'Message-ID: <%s@vg.example>\nSubject: %s\n\nBody %s.\n' \
+		"$1" "$1" "$1" >"$2"
+}
+
+vg_config() {
+	cat >"$vgdir/sync.rc" <<EOF
+FSync no
+
+MaildirStore far
+Path $vgdir/far/
+Inbox $vgdir/far/INBOX
+SubFolders Verbatim
+
+MaildirStore near
+Inbox $vgdir/near
+SubFolders Maildir++
+
+Channel vg
+Far :far:
+Near :near:
+Patterns *
+Create Both
+Expunge Both
+SyncState *
+EOF
+}
+
+valgrind_e2e() {
+	vgdir=$(mktemp -d "${TMPDIR:-/tmp}/twinbox-vg-XXXXXX") || return 1
+	mkdir -p "$vgdir/far/INBOX/cur" "$vgdir/far/INBOX/new" \
+		"$vgdir/far/INBOX/tmp" "$vgdir/far/Work/cur" \
+		"$vgdir/far/Work/new" "$vgdir/far/Work/tmp" || return 1
+	vg_message a "$vgdir/far/INBOX/new/1.a"
+	vg_message b "$vgdir/far/INBOX/cur/1.b:2,S"
+	vg_message c "$vgdir/far/Work/new/1.c"
+	vg_config
+	vg_twinbox -n vg && vg_twinbox vg || return 1
+	mv "$vgdir/far/INBOX/new/1.a,U=1" "$vgdir/far/INBOX/cur/1.a,U=1:2,F" &&
+		rm "$vgdir"/far/Work/new/1.c* &&
+		vg_message d "$vgdir/near/new/1.d" || return 1
+	vg_twinbox vg || return 1
+	vg_twinbox -n vg || return 1
+	if ! grep -q "vg:INBOX: dry run: nothing to do" "$vgdir/out" ||
+	    ! grep -q "vg:Work: dry run: nothing to do" "$vgdir/out"; then
+		echo "the dry run after the second sync plans work:" >&2
+		cat "$vgdir/out" >&2
+		return 1
+	fi
+	rm -rf "$vgdir"
+}
+
+if [ "${VALGRIND:-0}" = 1 ]; then
+	run_one "valgrind-e2e" valgrind_e2e
+fi
 
 for t in tests/e2e/*.sh; do
 	[ -f "$t" ] || continue

@@ -33,11 +33,15 @@ enum maildir_subfolders {
 };
 
 struct maildir_options {
-	const char *path;	/* root of the mailboxes; NULL = none */
+	const char *path;	/* root of the mailboxes; NULL = none, or
+				   for Maildir++ the inbox directory */
 	const char *inbox;	/* directory of INBOX; NULL = <path>/INBOX,
 				   or <path> itself for Maildir++ */
 	enum maildir_subfolders subfolders;
 	int fsync;		/* 1: make deliveries durable (default) */
+	int read_only;		/* dry runs: nothing on disk changes; files
+				   without a UID get provisional ones in
+				   memory, and every write is refused */
 };
 
 struct store *maildir_store_new(const struct maildir_options *opt,

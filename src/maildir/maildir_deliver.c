@@ -75,6 +75,8 @@ md_append_begin(struct store *st, const struct msg_meta *meta,
 		md_err(err, NULL, NULL, "append: no mailbox is open");
 		return -1;
 	}
+	if (md_refuse_write(s, s->mbox, "append", err) != 0)
+		return -1;
 	if (s->lastuid == UINT32_MAX) {
 		md_err(err, s->mbox, NULL, "append: UIDs exhausted");
 		return -1;
@@ -231,12 +233,16 @@ md_queue_release(struct md_store *s, size_t delivered)
 void
 md_clean_tmp(struct md_store *s)
 {
-	char *dir = md_join(s->dir, "tmp");
-	DIR *d = opendir(dir);
+	char *dir;
+	DIR *d;
 	struct dirent *de;
 	struct stat st;
 	time_t now = time(NULL);
 
+	if (s->read_only)
+		return;
+	dir = md_join(s->dir, "tmp");
+	d = opendir(dir);
 	while (d != NULL && (de = readdir(d)) != NULL) {
 		/* ctime: an append sets mtime to the arrival date. */
 		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW)

@@ -96,6 +96,8 @@ md_set_flags(struct store *st, const uint32_t *uids, size_t n, unsigned add,
 		md_err(err, NULL, NULL, "set flags: no mailbox is open");
 		return -1;
 	}
+	if (md_refuse_write(s, s->mbox, "set flags", err) != 0)
+		return -1;
 	for (size_t i = 0; i < n; i++) {
 		results[i] = flag_one(s, uids[i], add & MSG_ALL_FLAGS,
 		    del & MSG_ALL_FLAGS, err);
@@ -144,6 +146,8 @@ md_expunge(struct store *st, const uint32_t *uids, size_t n, int *results,
 		md_err(err, NULL, NULL, "expunge: no mailbox is open");
 		return -1;
 	}
+	if (md_refuse_write(s, s->mbox, "expunge", err) != 0)
+		return -1;
 	for (size_t i = 0; i < n; i++) {
 		results[i] = expunge_one(s, uids[i], err);
 		if (results[i] == STORE_FAILED)

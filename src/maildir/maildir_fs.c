@@ -257,3 +257,13 @@ md_dir_is_empty(const char *dir, const char *mbox, int *empty,
 	closedir(d);
 	return 0;
 }
+
+int
+md_refuse_write(const struct md_store *s, const char *mbox, const char *what,
+    struct buf *err)
+{
+	if (!s->read_only)
+		return 0;
+	md_err(err, mbox, NULL, "%s: the store is read-only (dry run)", what);
+	return -1;
+}

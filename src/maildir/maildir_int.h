@@ -59,6 +59,7 @@ struct md_store {
 	char *inbox;
 	enum maildir_subfolders subfolders;
 	int fsync;
+	int read_only;		/* see maildir_options */
 	unsigned name_counter;	/* makes unique names unique per process */
 
 	/* The open mailbox, or mbox == NULL. */
@@ -84,6 +85,9 @@ void md_err(struct buf *err, const char *mbox, const char *file,
 void md_syserr(struct buf *err, const char *mbox, const char *file,
     const char *what);
 char *md_join(const char *dir, const char *name);
+/* 0 for a writable store; -1 with err set for a read-only one. */
+int md_refuse_write(const struct md_store *s, const char *mbox,
+    const char *what, struct buf *err);
 char *md_subpath(const char *dir, int subdir, const char *name);
 const char *md_subdir_name(int subdir);
 int md_is_maildir(const char *dir);

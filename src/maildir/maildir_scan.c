@@ -171,7 +171,7 @@ rename_with_uid(struct md_store *s, struct md_entry *e, uint32_t uid,
 	char *to = md_subpath(s->dir, e->subdir, newname);
 	int rc = 0;
 
-	if (rename(from, to) == 0) {
+	if (s->read_only || rename(from, to) == 0) {
 		free(e->name);
 		e->name = newname;
 		e->uid = uid;

@@ -42,7 +42,8 @@ op_create(struct store *st, const char *mbox, struct buf *err)
 	char *dir, *root, *rel;
 	int rc = 0, marker;
 
-	if (md_mbox_dir(s, mbox, &dir, &root, &rel, err) != 0)
+	if (md_refuse_write(s, mbox, "create", err) != 0 ||
+	    md_mbox_dir(s, mbox, &dir, &root, &rel, err) != 0)
 		return -1;
 	marker = s->subfolders == MAILDIR_SUB_MAILDIRPP && rel != NULL;
 	if (!md_is_maildir(dir))
@@ -112,7 +113,8 @@ op_remove(struct store *st, const char *mbox, struct buf *err)
 	char *dir;
 	int rc = -1;
 
-	if (md_mbox_dir(s, mbox, &dir, NULL, NULL, err) != 0)
+	if (md_refuse_write(s, mbox, "remove", err) != 0 ||
+	    md_mbox_dir(s, mbox, &dir, NULL, NULL, err) != 0)
 		return -1;
 	if (strcmp(mbox, "INBOX") == 0)
 		md_err(err, mbox, dir, "INBOX cannot be removed");
@@ -261,6 +263,7 @@ maildir_store_new(const struct maildir_options *opt, const struct logger *lg,
 	s->base.lg = lg;
 	s->subfolders = opt->subfolders;
 	s->fsync = opt->fsync;
+	s->read_only = opt->read_only;
 	s->uvfd = s->dirfd = -1;
 	if (opt->path != NULL && *opt->path != '\0')
 		s->path = clean_dir(opt->path);
@@ -270,6 +273,10 @@ maildir_store_new(const struct maildir_options *opt, const struct logger *lg,
 		s->inbox = xstrdup(s->path);
 	else
 		s->inbox = md_join(s->path, "INBOX");
+	/* Maildir++ keeps every folder inside INBOX's directory; the
+	 * configuration gives only Inbox for it, as mbsync's does. */
+	if (s->path == NULL && s->subfolders == MAILDIR_SUB_MAILDIRPP)
+		s->path = xstrdup(s->inbox);
 	return &s->base;
 }
 

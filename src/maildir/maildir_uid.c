@@ -107,6 +107,24 @@ read_uidfile(struct md_store *s, const char *path, struct buf *err)
 	return 0;
 }
 
+/* A dry run reads the file if there is one and invents nothing on disk:
+ * a missing file gives a provisional UIDVALIDITY held in memory. */
+static int
+open_uidfile_read_only(struct md_store *s, const char *path, struct buf *err)
+{
+	s->uvfd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (s->uvfd >= 0)
+		return read_uidfile(s, path, err);
+	if (errno != ENOENT) {
+		md_syserr(err, s->mbox, path, "open");
+		return -1;
+	}
+	s->uidvalidity = (uint32_t)time(NULL);
+	s->lastuid = 0;
+	s->uid_fresh = 1;
+	return 0;
+}
+
 int
 md_uid_open(struct md_store *s, struct buf *err)
 {
@@ -114,6 +132,11 @@ md_uid_open(struct md_store *s, struct buf *err)
 	int rc = -1;
 
 	s->uid_fresh = 0;
+	if (s->read_only) {
+		rc = open_uidfile_read_only(s, path, err);
+		free(path);
+		return rc;
+	}
 	s->uvfd = open_uidfile(path, s->mbox, err);
 	if (s->uvfd >= 0 && lock_uidfile(s->uvfd, path, s->mbox, err) == 0)
 		rc = read_uidfile(s, path, err);
@@ -129,6 +152,8 @@ md_uid_save(struct md_store *s, int sync, struct buf *err)
 	    (unsigned)s->uidvalidity, (unsigned)s->lastuid);
 	char *path;
 
+	if (s->read_only)
+		return 0;
 	if (pwrite(s->uvfd, text, (size_t)n, 0) == n &&
 	    ftruncate(s->uvfd, n) == 0 &&
 	    (!sync || !s->fsync || fdatasync(s->uvfd) == 0))

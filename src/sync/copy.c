@@ -1,6 +1,8 @@
 /* copy: stream messages between stores in batches; see copy.h. */
 #include "sync/copy.h"
 
+#include "sync/fingerprint.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +13,8 @@ struct copy_ctx {
 	size_t next;		/* index of the message being fetched */
 	size_t current;		/* index of the message being written */
 	struct store_append *app;
+	uint32_t planned;	/* of the message being written */
+	struct fp_stream fp;
 	size_t *order;		/* commit order: queue position -> index */
 	size_t queued;
 };
@@ -35,7 +39,6 @@ sink_begin(void *ctx, const struct msg_meta *meta, struct buf *err)
 {
 	struct copy_ctx *c = ctx;
 	struct msg_meta want = *meta;
-	uint32_t planned = 0;
 	size_t i;
 
 	if (index_of(c, meta->uid, &i) != 0) {
@@ -45,13 +48,12 @@ sink_begin(void *ctx, const struct msg_meta *meta, struct buf *err)
 	}
 	c->current = i;
 	want.flags = c->batch->flags[i];
-	if (c->dst->ops->append_begin(c->dst, &want, &c->app, &planned,
+	c->planned = 0;
+	if (c->dst->ops->append_begin(c->dst, &want, &c->app, &c->planned,
 	    err) != 0)
 		return -1;
-	c->batch->results[i] = planned;
-	if (c->hooks->planned != NULL &&
-	    c->hooks->planned(c->hooks->ctx, i, planned, err) != 0)
-		return -1;
+	c->batch->results[i] = c->planned;
+	fp_stream_init(&c->fp);
 	return 0;
 }
 
@@ -60,6 +62,7 @@ sink_data(void *ctx, const char *p, size_t n, struct buf *err)
 {
 	struct copy_ctx *c = ctx;
 
+	fp_stream_add(&c->fp, p, n);
 	return c->dst->ops->append_write(c->app, p, n, err);
 }
 
@@ -68,12 +71,16 @@ sink_end(void *ctx, struct buf *err)
 {
 	struct copy_ctx *c = ctx;
 	struct store_append *a = c->app;
+	struct fingerprint fp = fp_stream_finish(&c->fp);
 
 	c->app = NULL;
 	if (c->dst->ops->append_finish(a, err) != 0)
 		return -1;
 	c->order[c->queued++] = c->current;
 	c->batch->status[c->current] = STORE_OK;
+	if (c->hooks->planned != NULL && c->hooks->planned(c->hooks->ctx,
+	    c->current, c->planned, &fp, err) != 0)
+		return -1;
 	return 0;
 }
 
@@ -125,9 +132,11 @@ copy_messages(struct store *src, struct store *dst, struct copy_batch *batch,
 		batch->status[i] = STORE_FAILED;
 	}
 	c.order = xcalloc(batch->n ? batch->n : 1, sizeof(*c.order));
+	fp_stream_init(&c.fp);
 	rc = src->ops->fetch(src, batch->uids, batch->n, &sink, err);
 	if (c.app != NULL)
 		dst->ops->append_cancel(c.app);
+	buf_free(&c.fp.header);
 	if (rc == 0)
 		rc = commit_batch(&c, err);
 	free(c.order);

@@ -6,12 +6,13 @@
  * commit() then makes the whole batch durable at once (one barrier per
  * batch, not per message).
  *
- * Crash safety is the caller's through two hooks, called in this order for
- * each message: planned() as soon as the target has chosen where the
- * message will go (its planned UID, 0 if the target cannot tell: the caller
- * journals its intent), then, after every message of the batch has been
- * written but before commit() makes any of them visible, before_commit()
- * (the caller makes its journal durable). Results come back per message.
+ * Crash safety is the caller's through two hooks: planned(), once per
+ * message when the target has the whole message queued, with the UID the
+ * target chose for it (0 if it cannot tell) and the message's fingerprint
+ * (the caller journals its intent: enough to find the copy again after a
+ * crash), then, after every message of the batch, before commit() makes
+ * any of them visible, before_commit() (the caller makes its journal
+ * durable). Results come back per message.
  *
  * Contract: uids, flags and results have n entries; results[i] receives
  * the target UID (or 0 when unknown), and status[i] an enum store_result
@@ -24,11 +25,12 @@
 #define TWINBOX_SYNC_COPY_H
 
 #include "store.h"
+#include "sync/plan.h"
 
 struct copy_hooks {
-	/* The target chose planned_uid for source message src_uid. */
+	/* Message index is queued in the target as planned_uid. */
 	int (*planned)(void *ctx, size_t index, uint32_t planned_uid,
-	    struct buf *err);
+	    const struct fingerprint *fp, struct buf *err);
 	/* Everything is written; nothing is visible yet. */
 	int (*before_commit)(void *ctx, struct buf *err);
 	void *ctx;

@@ -2,7 +2,10 @@
  * store batches in exec_store.c. */
 #include "sync/exec.h"
 
+#include <stdlib.h>
 #include <string.h>
+
+#include "sync/fingerprint.h"
 
 int
 exec_record(struct exec *x, const struct journal_rec *rec, struct buf *err)
@@ -131,28 +134,71 @@ exec_plan(struct exec *x, const struct plan *p, struct buf *err)
 	return x->journal ? journal_flush(x->journal, err) : 0;
 }
 
-/* A pending intent is settled by the target's scan: the planned UID is
- * there (the copy arrived: done) or not (it never became visible: abort;
- * the plan then copies the message again). */
+static int
+paired_on(const struct sync_state *st, enum side side, uint32_t uid)
+{
+	for (size_t i = 0; i < st->npairs; i++)
+		if (st->pairs[i].uid[side] == uid)
+			return 1;
+	return 0;
+}
+
+/*
+ * A target that could not name the UID in advance (IMAP) recorded its
+ * UIDNEXT before the copy: the copy, if it arrived, is an unpaired message
+ * at or above it with the same fingerprint. Returns its UID, 0 if none,
+ * -1 on a store error.
+ */
+static int64_t
+find_by_fingerprint(struct exec *x, const struct copy_intent *c,
+    struct buf *err)
+{
+	enum side target = !c->src;
+	const struct msg_list *scan = x->scan[target];
+	struct msg_list cand = { 0 };
+	struct fingerprint *fp;
+	int64_t found = 0;
+
+	for (size_t i = 0; i < scan->n; i++)
+		if (scan->v[i].uid >= c->uidnext && scan->v[i].size == c->size &&
+		    !paired_on(x->state, target, scan->v[i].uid))
+			msg_list_add(&cand, &scan->v[i]);
+	fp = xcalloc(cand.n ? cand.n : 1, sizeof(*fp));
+	if (cand.n > 0 && fingerprint_scan(x->store[target], &cand, fp,
+	    err) != 0)
+		found = -1;
+	for (size_t i = 0; found == 0 && i < cand.n; i++)
+		if (fp[i].size == c->size && fp[i].hash == c->hash)
+			found = cand.v[i].uid;
+	free(fp);
+	msg_list_free(&cand);
+	return found;
+}
+
+/* A pending intent is settled by the target's scan: the copy is there
+ * (done) or not (it never became visible: abort; the plan then copies the
+ * message again). */
 static int
 recover_intent(struct exec *x, const struct copy_intent *c, struct buf *err)
 {
 	enum side target = !c->src;
 	struct journal_rec rec = { .copy = *c };
+	int64_t uid = c->planned_uid;
 
-	if (c->planned_uid == 0) {
-		buf_setf(err, "cannot resolve the interrupted copy of %s UID "
-		    "%u: the target store did not plan a UID for it",
-		    plan_side_name(c->src), c->src_uid);
+	if (uid == 0 && c->uidnext != 0)
+		uid = find_by_fingerprint(x, c, err);
+	else if (uid != 0 && msg_list_find(x->scan[target], c->planned_uid)
+	    == NULL)
+		uid = 0;
+	if (uid < 0)
 		return -1;
-	}
-	if (msg_list_find(x->scan[target], c->planned_uid) != NULL) {
+	if (uid > 0) {
 		rec.kind = JR_COPY_DONE;
-		rec.target_uid = c->planned_uid;
+		rec.target_uid = (uint32_t)uid;
 		x->stats.recovered++;
 		log_verbose(x->lg, "%s: interrupted copy of %s UID %u had "
 		    "arrived as UID %u", x->box, plan_side_name(c->src),
-		    c->src_uid, c->planned_uid);
+		    c->src_uid, rec.target_uid);
 	} else {
 		rec.kind = JR_COPY_ABORT;
 	}

@@ -15,11 +15,11 @@ struct copy_run {
 
 /* The target chose where the message goes: journal the intent. */
 static int
-copy_planned(void *ctx, size_t i, uint32_t planned_uid, struct buf *err)
+copy_planned(void *ctx, size_t i, uint32_t planned_uid,
+    const struct fingerprint *fp, struct buf *err)
 {
 	struct copy_run *r = ctx;
 	const struct plan_op *op = &r->ops[i];
-	const struct msg_meta *m = msg_list_find(r->x->scan[r->src], op->uid);
 	struct journal_rec rec = { .kind = JR_COPY_INTENT };
 
 	rec.copy.src = r->src;
@@ -27,7 +27,8 @@ copy_planned(void *ctx, size_t i, uint32_t planned_uid, struct buf *err)
 	rec.copy.flags = op->flags;
 	rec.copy.planned_uid = planned_uid;
 	rec.copy.uidnext = r->x->status[!r->src]->uidnext;
-	rec.copy.size = m ? m->size : 0;
+	rec.copy.size = fp->size;
+	rec.copy.hash = fp->hash;
 	return exec_record(r->x, &rec, err);
 }
 
@@ -53,8 +54,8 @@ record_copy_result(struct exec *x, enum side src, uint32_t src_uid,
 		return 0;	/* the source vanished: no intent was made */
 	if (target_uid == 0) {
 		/* The intent stays pending; recovery must find the copy. */
-		buf_setf(err, "%s: the %s store did not report the UID of "
-		    "the copy of %s UID %u", x->box, plan_side_name(!src),
+		buf_setf(err, "the %s store did not report the UID of "
+		    "the copy of %s UID %u", plan_side_name(!src),
 		    plan_side_name(src), src_uid);
 		return -1;
 	}

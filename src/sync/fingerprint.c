@@ -12,9 +12,7 @@ struct fp_ctx {
 	struct fingerprint *fp;
 	size_t next;		/* scan index the next message may have */
 	size_t current;
-	struct buf header;
-	int header_done;
-	uint64_t size;
+	struct fp_stream stream;
 };
 
 /* The value of the Message-ID header (unfolded, trimmed), or NULL. */
@@ -55,31 +53,48 @@ header_hash(const char *hdr, size_t len)
 	return id ? hash_fnv1a64(id, idlen) : hash_fnv1a64(hdr, len);
 }
 
-/* Keep header bytes until the blank line that ends the header. */
-static void
-take_header(struct fp_ctx *c, const char *p, size_t n)
+void
+fp_stream_init(struct fp_stream *fs)
 {
-	for (size_t i = 0; i < n && !c->header_done; i++) {
-		buf_addc(&c->header, p[i]);
-		if (c->header.len >= 4 && memcmp(c->header.data +
-		    c->header.len - 4, "\r\n\r\n", 4) == 0)
-			c->header_done = 1;
-		else if (c->header.len >= FP_HEADER_MAX)
-			c->header_done = 1;
+	buf_init(&fs->header);
+	fs->header_done = 0;
+	fs->size = 0;
+}
+
+/* Keep header bytes until the blank line that ends the header. */
+void
+fp_stream_add(struct fp_stream *fs, const char *p, size_t n)
+{
+	fs->size += n;
+	for (size_t i = 0; i < n && !fs->header_done; i++) {
+		buf_addc(&fs->header, p[i]);
+		if (fs->header.len >= 4 && memcmp(fs->header.data +
+		    fs->header.len - 4, "\r\n\r\n", 4) == 0)
+			fs->header_done = 1;
+		else if (fs->header.len >= FP_HEADER_MAX)
+			fs->header_done = 1;
 	}
+}
+
+struct fingerprint
+fp_stream_finish(struct fp_stream *fs)
+{
+	struct fingerprint fp;
+
+	fp.size = fs->size;
+	fp.hash = header_hash(buf_cstr(&fs->header), fs->header.len);
+	buf_free(&fs->header);
+	return fp;
 }
 
 struct fingerprint
 fingerprint_of(const char *msg, size_t len)
 {
-	struct fp_ctx c = { 0 };
-	struct fingerprint fp;
+	struct fp_stream fs;
 
-	take_header(&c, msg, len);
-	fp.size = len;
-	fp.hash = header_hash(buf_cstr(&c.header), c.header.len);
-	buf_free(&c.header);
-	return fp;
+	fp_stream_init(&fs);
+	fp_stream_add(&fs, msg, len);
+	return fp_stream_finish(&fs);
 }
 
 static int
@@ -105,9 +120,7 @@ fp_begin(void *ctx, const struct msg_meta *meta, struct buf *err)
 		    "for", meta->uid);
 		return -1;
 	}
-	buf_reset(&c->header);
-	c->header_done = 0;
-	c->size = 0;
+	fp_stream_init(&c->stream);
 	return 0;
 }
 
@@ -117,8 +130,7 @@ fp_data(void *ctx, const char *p, size_t n, struct buf *err)
 	struct fp_ctx *c = ctx;
 
 	(void)err;
-	take_header(c, p, n);
-	c->size += n;
+	fp_stream_add(&c->stream, p, n);
 	return 0;
 }
 
@@ -128,9 +140,7 @@ fp_end(void *ctx, struct buf *err)
 	struct fp_ctx *c = ctx;
 
 	(void)err;
-	c->fp[c->current].size = c->size;
-	c->fp[c->current].hash = header_hash(buf_cstr(&c->header),
-	    c->header.len);
+	c->fp[c->current] = fp_stream_finish(&c->stream);
 	return 0;
 }
 
@@ -159,6 +169,6 @@ fingerprint_scan(struct store *s, const struct msg_list *scan,
 	}
 	rc = s->ops->fetch(s, uids, scan->n, &sink, err);
 	free(uids);
-	buf_free(&c.header);
+	buf_free(&c.stream.header);
 	return rc;
 }

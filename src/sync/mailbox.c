@@ -86,8 +86,8 @@ make_plan(struct run *r, struct buf *err)
 		ps = plan_mailbox(&in, &r->plan);
 	}
 	if (ps == PLAN_REFUSED || ps == PLAN_NEED_FINGERPRINTS) {
-		buf_setf(err, "%s: %s", r->job->label,
-		    buf_cstr(&r->plan.why));
+		/* The caller prefixes the mailbox's label. */
+		buf_setf(err, "%s", buf_cstr(&r->plan.why));
 		return -1;
 	}
 	return 0;

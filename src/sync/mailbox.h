@@ -8,8 +8,9 @@
  *
  * Contract: the job's pointers are borrowed. Both stores must exist and be
  * free to open a mailbox (this closes whatever they had open). Returns 0,
- * or -1 with one line in err naming the mailbox and what failed; the state
- * on disk is then whatever the journal holds, which the next run resumes.
+ * or -1 with one line in err saying what failed (the caller names the
+ * mailbox pair); the state on disk is then whatever the journal holds,
+ * which the next run resumes.
  */
 #ifndef TWINBOX_SYNC_MAILBOX_H
 #define TWINBOX_SYNC_MAILBOX_H

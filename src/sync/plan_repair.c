@@ -100,6 +100,31 @@ dissolve(struct plan_work *w, const struct pair_rec *rec)
 	}
 }
 
+/*
+ * A repair cut short by a crash leaves its forget records in the journal
+ * but not the new UIDVALIDITY, so the next run repairs again from fewer
+ * records: a trusted message whose record was forgotten (its partner was
+ * gone from the distrusted side) is then unrecorded and below maxuid, and
+ * would be left alone for good. So during a repair every such message is
+ * compared and, unmatched, copied like one that just lost its record.
+ * Without a base the merge unites both sides' flags, as when both sides
+ * are distrusted.
+ */
+static void
+orphan_unrecorded(struct plan_work *w)
+{
+	for (int s = 0; s < 2; s++) {
+		const struct msg_list *l = w->in->side[s].scan;
+
+		if (w->distrusted & (1u << s))
+			continue;
+		for (size_t i = 0; i < l->n; i++)
+			if (!w->claimed[s][i] && !w->orphan[s][i] &&
+			    l->v[i].uid <= w->maxuid[s])
+				w->orphan[s][i] = 1;
+	}
+}
+
 void
 plan_load_pairs(struct plan_work *w)
 {
@@ -121,6 +146,8 @@ plan_load_pairs(struct plan_work *w)
 			if (p->idx[s] >= 0)
 				w->claimed[s][p->idx[s]] = 1;
 	}
+	if (w->distrusted != 0)
+		orphan_unrecorded(w);
 }
 
 struct candidate {

@@ -32,6 +32,7 @@ struct memstore {
 	struct mem_pending *pending;
 	size_t npending;
 	struct memstore_calls calls;
+	int no_plans;		/* append_begin() does not tell the UID */
 };
 
 struct store_append {
@@ -220,6 +221,8 @@ mem_append_begin(struct store *s, const struct msg_meta *meta,
 	for (size_t i = 0; i < ms->npending; i++)
 		if (ms->pending[i].box == ms->open)
 			(*planned_uid)++;
+	if (ms->no_plans)
+		*planned_uid = 0;
 	*out = a;
 	return 0;
 }
@@ -429,4 +432,10 @@ struct memstore_calls
 memstore_calls(struct store *s)
 {
 	return ((struct memstore *)s)->calls;
+}
+
+void
+memstore_plan_uids(struct store *s, int on)
+{
+	((struct memstore *)s)->no_plans = !on;
 }

@@ -27,6 +27,9 @@ int memstore_set(struct store *s, const char *mbox, uint32_t uid,
 int memstore_remove(struct store *s, const char *mbox, uint32_t uid);
 /* Body of a message (NULL if absent); owned by the store. */
 const char *memstore_body(struct store *s, const char *mbox, uint32_t uid);
+/* Whether append_begin() tells the UID in advance, as a Maildir does (the
+ * default), or not, as an IMAP server does. */
+void memstore_plan_uids(struct store *s, int on);
 /* Drop every uncommitted append. */
 void memstore_crash(struct store *s);
 /* How many set_flags, expunge and commit calls the store received. */

@@ -1,0 +1,163 @@
+/* auth: login mechanism choice and SASL messages; see auth.h. */
+#include "imap/auth.h"
+
+#include <stdint.h>
+#include <string.h>
+#include <strings.h>
+
+static const char *const mech_names[] = {
+	[AUTH_OAUTHBEARER] = "OAUTHBEARER",
+	[AUTH_XOAUTH2] = "XOAUTH2",
+	[AUTH_PLAIN] = "PLAIN",
+	[AUTH_LOGIN] = "LOGIN",
+};
+
+#define NMECHS (sizeof(mech_names) / sizeof(mech_names[0]))
+
+const char *
+imap_auth_name(enum imap_auth_mech m)
+{
+	return mech_names[m];
+}
+
+static int
+named(const struct strlist *mechs, const char *name)
+{
+	for (size_t i = 0; mechs != NULL && i < mechs->n; i++)
+		if (strcasecmp(mechs->v[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+allowed(const struct strlist *mechs, enum imap_auth_mech m, int *explicit)
+{
+	int star = mechs == NULL || mechs->n == 0 || named(mechs, "*");
+
+	*explicit = named(mechs, mech_names[m]);
+	if (*explicit)
+		return 1;
+	return star && (m == AUTH_PLAIN || m == AUTH_LOGIN);
+}
+
+static int
+offered(const struct imap_caps *caps, enum imap_auth_mech m)
+{
+	if (m == AUTH_LOGIN)
+		return !(caps->bits & CAP_LOGINDISABLED);
+	return imap_caps_has_auth(caps, mech_names[m]);
+}
+
+static void
+describe_offer(const struct imap_caps *caps, struct buf *out)
+{
+	for (size_t i = 0; i < caps->auth.n; i++)
+		buf_addf(out, "%s%s", i ? " " : "", caps->auth.v[i]);
+	if (!(caps->bits & CAP_LOGINDISABLED))
+		buf_addf(out, "%sLOGIN", caps->auth.n ? " " : "");
+	if (out->len == 0)
+		buf_adds(out, "nothing");
+}
+
+int
+imap_auth_choose(const struct strlist *mechs, const struct imap_caps *caps,
+    int secure, const char *peer, enum imap_auth_mech *out, struct buf *err)
+{
+	int refused_insecure = 0;
+	struct buf offer = BUF_INIT;
+
+	for (size_t i = 0; i < NMECHS; i++) {
+		enum imap_auth_mech m = (enum imap_auth_mech)i;
+		int explicit;
+
+		if (!allowed(mechs, m, &explicit) || !offered(caps, m))
+			continue;
+		if (!secure && !explicit &&
+		    (m == AUTH_PLAIN || m == AUTH_LOGIN)) {
+			refused_insecure = 1;
+			continue;
+		}
+		*out = m;
+		return 0;
+	}
+	if (refused_insecure) {
+		buf_setf(err, "%s: refusing to send the password in clear "
+		    "text over an unencrypted connection; use TLSType IMAPS "
+		    "or STARTTLS, or name LOGIN or PLAIN in AuthMechs to "
+		    "allow it", peer);
+		return -1;
+	}
+	describe_offer(caps, &offer);
+	buf_setf(err, "%s: no usable authentication mechanism: the server "
+	    "offers %s, AuthMechs allows ", peer, offer.data);
+	for (size_t i = 0; mechs != NULL && i < mechs->n; i++)
+		buf_addf(err, "%s%s", i ? " " : "", mechs->v[i]);
+	if (mechs == NULL || mechs->n == 0)
+		buf_adds(err, "*");
+	buf_free(&offer);
+	return -1;
+}
+
+void
+imap_base64(const void *data, size_t len, struct buf *out)
+{
+	static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789+/";
+	const unsigned char *p = data;
+
+	for (size_t i = 0; i < len; i += 3) {
+		uint32_t v = (uint32_t)p[i] << 16;
+		size_t left = len - i;
+
+		if (left > 1)
+			v |= (uint32_t)p[i + 1] << 8;
+		if (left > 2)
+			v |= p[i + 2];
+		buf_addc(out, abc[(v >> 18) & 63]);
+		buf_addc(out, abc[(v >> 12) & 63]);
+		buf_addc(out, left > 1 ? abc[(v >> 6) & 63] : '=');
+		buf_addc(out, left > 2 ? abc[v & 63] : '=');
+	}
+}
+
+/* The raw messages hold the secret: wipe them before freeing. */
+static void
+encode_and_wipe(struct buf *raw, struct buf *out)
+{
+	imap_base64(raw->data, raw->len, out);
+	if (raw->data != NULL)
+		explicit_bzero(raw->data, raw->len);
+	buf_free(raw);
+}
+
+void
+imap_sasl_plain(const char *user, const char *pass, struct buf *out)
+{
+	struct buf raw = BUF_INIT;
+
+	buf_addc(&raw, '\0');
+	buf_adds(&raw, user);
+	buf_addc(&raw, '\0');
+	buf_adds(&raw, pass);
+	encode_and_wipe(&raw, out);
+}
+
+void
+imap_sasl_xoauth2(const char *user, const char *token, struct buf *out)
+{
+	struct buf raw = BUF_INIT;
+
+	buf_addf(&raw, "user=%s\001auth=Bearer %s\001\001", user, token);
+	encode_and_wipe(&raw, out);
+}
+
+void
+imap_sasl_oauthbearer(const char *user, const char *host, unsigned port,
+    const char *token, struct buf *out)
+{
+	struct buf raw = BUF_INIT;
+
+	buf_addf(&raw, "n,a=%s,\001host=%s\001port=%u\001auth=Bearer %s"
+	    "\001\001", user, host, port, token);
+	encode_and_wipe(&raw, out);
+}

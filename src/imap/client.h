@@ -1,0 +1,92 @@
+/*
+ * client: an IMAP client connection: login, tagged commands with a bounded
+ * pipeline, literals, capabilities, and dispatch of untagged responses.
+ *
+ * Contract:
+ *  - imap_client_open() connects, reads the greeting, upgrades with
+ *    STARTTLS when asked (a server that does not offer it is an error,
+ *    never a downgrade), logs in, and re-reads the capabilities after
+ *    STARTTLS and after login. It copies what it needs from the options;
+ *    the caller keeps ownership of them. The client is freed by
+ *    imap_client_free() (which sends LOGOUT when the connection is
+ *    healthy).
+ *  - imap_client_submit() sends one command; up to the pipeline depth may
+ *    be in flight, more make it read responses first. It returns once the
+ *    whole command (with every literal) is written, so literal memory and
+ *    descriptors need to stay valid only until then. Non-synchronizing
+ *    literals are used when the server offers LITERAL+ (or LITERAL- for
+ *    literals up to 4096 bytes); otherwise the client waits for the
+ *    server's "+" before each literal. done() is called with the tagged
+ *    response when the command completes, from inside a later
+ *    submit()/wait(); done() and the handlers must not submit commands.
+ *  - Untagged responses (EXISTS, EXPUNGE, FETCH, codes in OK lines, at any
+ *    time) go to the handlers set by imap_client_set_handlers(), after the
+ *    client has taken what it needs (CAPABILITY, BYE). Large literals
+ *    stream to handlers.literal (see parser.h).
+ *  - Every failing function returns -1 with a one-line message naming the
+ *    server. A failed read or write, a malformed response or a handler
+ *    error breaks the connection: every later call fails with the same
+ *    message, and no done() is called for commands still in flight.
+ *  - Passwords and tokens never reach a log at any level: commands are
+ *    logged with secrets replaced (see cmdline.h).
+ */
+#ifndef TWINBOX_IMAP_CLIENT_H
+#define TWINBOX_IMAP_CLIENT_H
+
+#include "buf.h"
+#include "imap/caps.h"
+#include "imap/cmdline.h"
+#include "imap/parser.h"
+#include "imap/transport.h"
+#include "log.h"
+#include "store.h"
+
+/* Commands in flight when PipelineDepth is 0 (unlimited). */
+#define IMAP_PIPELINE_MAX 64
+
+struct imap_client_options {
+	struct transport_options tr;	/* tls STARTTLS means upgrade */
+	const char *user;
+	const char *user_cmd;
+	const char *pass;		/* secret */
+	const char *pass_cmd;
+	const struct strlist *auth_mechs;	/* NULL or empty: "*" */
+	int pipeline_depth;		/* 0: IMAP_PIPELINE_MAX */
+	const struct strlist *disabled_exts;
+};
+
+struct imap_client_handlers {
+	int (*untagged)(void *ctx, const struct imap_response *r);
+	int (*literal)(void *ctx, const struct imap_literal_info *where,
+	    const char *p, size_t n);
+	void *ctx;
+};
+
+/* tagged is the completion (status OK, NO or BAD). */
+typedef void (*imap_done_fn)(void *ctx, const struct imap_response *tagged);
+
+struct imap_client;
+
+struct imap_client *imap_client_open(const struct imap_client_options *o,
+    const struct logger *lg, struct buf *err);
+void imap_client_free(struct imap_client *c);
+
+void imap_client_set_handlers(struct imap_client *c,
+    const struct imap_client_handlers *h);
+int imap_client_submit(struct imap_client *c, const struct imap_cmdline *l,
+    imap_done_fn done, void *ctx, struct buf *err);
+/* Read until no command is in flight. */
+int imap_client_wait(struct imap_client *c, struct buf *err);
+/* Submit, wait, and fail unless the status is OK: the message is
+ * "PEER: COMMAND: NO text" with the command as logged. */
+int imap_client_simple(struct imap_client *c, const struct imap_cmdline *l,
+    struct buf *err);
+
+const struct imap_caps *imap_client_caps(const struct imap_client *c);
+int imap_client_has(const struct imap_client *c, unsigned cap);
+const char *imap_client_peer(const struct imap_client *c);
+
+/* "NO [CODE] text" of a tagged response, for messages. */
+void imap_describe_status(const struct imap_response *r, struct buf *out);
+
+#endif

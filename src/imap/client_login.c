@@ -1,0 +1,370 @@
+/*
+ * client_login: opening a client: greeting, STARTTLS, capabilities and
+ * authentication; closing it with LOGOUT. See client.h.
+ */
+#include "imap/client_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "imap/auth.h"
+#include "imap/secret.h"
+
+int
+client_greeting(struct imap_client *c, struct buf *err)
+{
+	while (!c->greeted)
+		if (client_pump(c, err) != 0) {
+			buf_setf(err, "%s (waiting for the server's greeting)",
+			    c->err_text.data);
+			buf_setf(&c->err_text, "%s", err->data);
+			return -1;
+		}
+	if (c->greeted == 3) {
+		buf_setf(err, "%s: the server refused the connection: %s",
+		    transport_peer(c->t), buf_cstr(&c->greeting_text));
+		return client_break(c, err);
+	}
+	return 0;
+}
+
+int
+client_capability(struct imap_client *c, struct buf *err)
+{
+	struct imap_cmdline l;
+	int rc;
+
+	imap_cmd_init(&l);
+	imap_cmd_add(&l, "CAPABILITY");
+	rc = imap_client_simple(c, &l, err);
+	imap_cmd_free(&l);
+	return rc;
+}
+
+struct tagged_status {
+	int ok;
+	struct buf text;
+};
+
+static void
+status_done(void *ctx, const struct imap_response *r)
+{
+	struct tagged_status *st = ctx;
+
+	st->ok = imap_response_is(r, "OK");
+	imap_describe_status(r, &st->text);
+}
+
+/* Send a command whose OK switches the stream to another layer: read
+ * nothing past the OK line, so no byte of the old layer leaks into the
+ * new one (and no injected plaintext is taken for protected data). */
+static int
+switching_command(struct imap_client *c, const char *cmd, struct buf *err)
+{
+	struct tagged_status st = { 0, BUF_INIT };
+	int rc = 0;
+
+	client_begin(c, status_done, &st);
+	buf_addf(&c->wbuf, "%s\r\n", cmd);
+	log_debug(c->lg, "%s > %s", transport_peer(c->t), cmd);
+	c->bytewise = 1;
+	if (client_flush(c, err) != 0 || imap_client_wait(c, err) != 0)
+		rc = -1;
+	c->bytewise = 0;
+	if (rc == 0 && !st.ok) {
+		buf_setf(err, "%s: %s: %s", transport_peer(c->t), cmd,
+		    st.text.data);
+		rc = -1;
+	} else if (rc == 0 && c->rpos < c->rlen) {
+		buf_setf(err, "%s: the server sent data after its %s reply; "
+		    "refusing to continue", transport_peer(c->t), cmd);
+		rc = client_break(c, err);
+	}
+	buf_free(&st.text);
+	return rc;
+}
+
+int
+client_starttls(struct imap_client *c, struct buf *err)
+{
+	if (c->greeted == 2) {
+		buf_setf(err, "%s: the server logged us in before STARTTLS "
+		    "(PREAUTH); refusing to continue without TLS",
+		    transport_peer(c->t));
+		return client_break(c, err);
+	}
+	if (c->caps_updates == 0 && client_capability(c, err) != 0)
+		return -1;
+	if (!imap_client_has(c, CAP_STARTTLS)) {
+		buf_setf(err, "%s: the server does not offer STARTTLS; "
+		    "refusing to continue without TLS (TLSType STARTTLS)",
+		    transport_peer(c->t));
+		return client_break(c, err);
+	}
+	if (switching_command(c, "STARTTLS", err) != 0)
+		return -1;
+	if (transport_start_tls(c->t, err) != 0)
+		return client_break(c, err);
+	/* What the server said before TLS cannot be trusted. */
+	imap_caps_clear(&c->caps);
+	c->caps_updates = 0;
+	return client_capability(c, err);
+}
+
+/* COMPRESS=DEFLATE, after login as RFC 4978 requires. */
+static int
+client_compress(struct imap_client *c, struct buf *err)
+{
+	if (switching_command(c, "COMPRESS DEFLATE", err) != 0)
+		return -1;
+	if (transport_start_deflate(c->t, err) != 0)
+		return client_break(c, err);
+	log_debug(c->lg, "%s: compression enabled", transport_peer(c->t));
+	return 0;
+}
+
+static int
+ask_password(const char *peer, const char *user, struct buf *out,
+    struct buf *err)
+{
+	struct buf prompt = BUF_INIT;
+	int rc;
+
+	buf_setf(&prompt, "Password for %s at %s: ", user, peer);
+	rc = imap_ask_password(prompt.data, out, err);
+	if (rc != 0) {
+		buf_setf(&prompt, "%s: %s", peer, buf_cstr(err));
+		buf_setf(err, "%s", prompt.data);
+	}
+	buf_free(&prompt);
+	return rc;
+}
+
+/* user is the user name already known, for a password prompt. */
+static int
+get_credential(const char *value, const char *cmd, const char *key,
+    const char *cmdkey, const char *peer, const char *user, struct buf *out,
+    struct buf *err)
+{
+	if (value != NULL) {
+		buf_setf(out, "%s", value);
+		return 0;
+	}
+	if (cmd != NULL)
+		return imap_run_secret_cmd(cmdkey, cmd, out, err);
+	if (strcmp(key, "Pass") == 0)
+		return ask_password(peer, user, out, err);
+	buf_setf(err, "%s: no %s or %s configured", peer, key, cmdkey);
+	return -1;
+}
+
+static void
+wipe(struct buf *b)
+{
+	if (b->data != NULL)
+		explicit_bzero(b->data, b->cap);
+	buf_free(b);
+}
+
+static void
+build_auth(struct imap_client *c, enum imap_auth_mech m, const char *user,
+    const char *secret, const struct imap_client_options *o,
+    struct buf *resp)
+{
+	unsigned port = o->tr.port_number;
+
+	if (o->tr.port != NULL)
+		port = (unsigned)strtoul(o->tr.port, NULL, 10);
+	(void)c;
+	if (m == AUTH_PLAIN)
+		imap_sasl_plain(user, secret, resp);
+	else if (m == AUTH_XOAUTH2)
+		imap_sasl_xoauth2(user, secret, resp);
+	else
+		imap_sasl_oauthbearer(user, o->tr.host ? o->tr.host : "",
+		    port, secret, resp);
+}
+
+/* AUTHENTICATE with the initial response in the command (SASL-IR) or
+ * after the first "+"; a "+" after it carries an error for us (XOAUTH2)
+ * and is answered with an empty line, as RFC 7628 asks. */
+static int
+authenticate(struct imap_client *c, enum imap_auth_mech m,
+    const struct buf *resp, struct tagged_status *st, struct buf *err)
+{
+	const char *tag = client_begin(c, status_done, st);
+	char t[16];
+	int ir = imap_client_has(c, CAP_SASL_IR), sent = ir;
+
+	memcpy(t, tag, sizeof t);
+	buf_addf(&c->wbuf, "AUTHENTICATE %s", imap_auth_name(m));
+	if (ir)
+		buf_addf(&c->wbuf, " %s", resp->data);
+	buf_adds(&c->wbuf, "\r\n");
+	log_debug(c->lg, "%s > %s AUTHENTICATE %s%s", transport_peer(c->t), t,
+	    imap_auth_name(m), ir ? " <secret>" : "");
+	c->continuation = 0;
+	if (client_flush(c, err) != 0)
+		return -1;
+	while (client_is_pending(c, t)) {
+		if (client_pump(c, err) != 0)
+			return -1;
+		if (!c->continuation)
+			continue;
+		c->continuation = 0;
+		if (client_write_raw(c, sent ? "" : resp->data,
+		    sent ? 0 : resp->len, err) != 0 ||
+		    client_write_raw(c, "\r\n", 2, err) != 0)
+			return -1;
+		sent = 1;
+	}
+	return 0;
+}
+
+static int
+login_command(struct imap_client *c, const char *user, const char *pass,
+    struct tagged_status *st, struct buf *err)
+{
+	struct imap_cmdline l;
+	int rc;
+
+	imap_cmd_init(&l);
+	imap_cmd_add(&l, "LOGIN ");
+	imap_cmd_add_string(&l, user, 0);
+	imap_cmd_add(&l, " ");
+	imap_cmd_add_string(&l, pass, 1);
+	rc = imap_client_submit(c, &l, status_done, st, err);
+	imap_cmd_free(&l);
+	return rc == 0 ? imap_client_wait(c, err) : -1;
+}
+
+static int
+do_login(struct imap_client *c, enum imap_auth_mech m, const char *user,
+    const char *secret, const struct imap_client_options *o,
+    struct buf *err)
+{
+	struct tagged_status st = { 0, BUF_INIT };
+	struct buf resp = BUF_INIT;
+	int rc;
+
+	log_verbose(c->lg, "%s: logging in as %s with %s",
+	    transport_peer(c->t), user, imap_auth_name(m));
+	if (m == AUTH_LOGIN) {
+		rc = login_command(c, user, secret, &st, err);
+	} else {
+		build_auth(c, m, user, secret, o, &resp);
+		rc = authenticate(c, m, &resp, &st, err);
+		wipe(&resp);
+	}
+	if (rc == 0 && !st.ok) {
+		buf_setf(err, "%s: login as %s with %s failed: %s",
+		    transport_peer(c->t), user, imap_auth_name(m),
+		    st.text.data);
+		rc = -1;
+	}
+	buf_free(&st.text);
+	return rc;
+}
+
+int
+client_login(struct imap_client *c, const struct imap_client_options *o,
+    struct buf *err)
+{
+	struct buf user = BUF_INIT, secret = BUF_INIT;
+	enum imap_auth_mech m;
+	int secure = transport_is_tls(c->t) || o->tr.tunnel != NULL;
+	unsigned before;
+	int rc = -1;
+
+	if (c->caps_updates == 0 && client_capability(c, err) != 0)
+		return -1;
+	if (imap_auth_choose(o->auth_mechs, &c->caps, secure,
+	    transport_peer(c->t), &m, err) != 0)
+		return -1;
+	if (get_credential(o->user, o->user_cmd, "User", "UserCmd",
+	    transport_peer(c->t), NULL, &user, err) != 0 ||
+	    get_credential(o->pass, o->pass_cmd, "Pass", "PassCmd",
+	    transport_peer(c->t), user.data, &secret, err) != 0)
+		goto out;
+	before = c->caps_updates;
+	if (do_login(c, m, user.data, secret.data, o, err) != 0)
+		goto out;
+	/* The server may offer more once we are logged in. */
+	rc = c->caps_updates != before ? 0 : client_capability(c, err);
+out:
+	wipe(&secret);
+	buf_free(&user);
+	return rc;
+}
+
+static int
+open_session(struct imap_client *c, const struct imap_client_options *o,
+    struct buf *err)
+{
+	if (client_greeting(c, err) != 0)
+		return -1;
+	if (o->tr.tls == TRANSPORT_TLS_STARTTLS && client_starttls(c, err) != 0)
+		return -1;
+	if (c->greeted != 2 && client_login(c, o, err) != 0)
+		return -1;
+	if (c->greeted == 2 && c->caps_updates == 0 &&
+	    client_capability(c, err) != 0)
+		return -1;
+	if (imap_caps_disable(&c->caps, o->disabled_exts, err) != 0)
+		return -1;
+	return imap_client_has(c, CAP_COMPRESS) ? client_compress(c, err) : 0;
+}
+
+struct imap_client *
+imap_client_open(const struct imap_client_options *o,
+    const struct logger *lg, struct buf *err)
+{
+	struct imap_client *c;
+	struct transport *t = transport_open(&o->tr, err);
+
+	if (t == NULL)
+		return NULL;
+	c = xcalloc(1, sizeof(*c));
+	c->t = t;
+	c->lg = lg;
+	c->depth = o->pipeline_depth > 0 ? (size_t)o->pipeline_depth :
+	    IMAP_PIPELINE_MAX;
+	client_reset_parser(c);
+	if (open_session(c, o, err) != 0) {
+		imap_client_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+static void
+logout(struct imap_client *c)
+{
+	struct imap_cmdline l;
+	struct buf err = BUF_INIT;
+
+	imap_cmd_init(&l);
+	imap_cmd_add(&l, "LOGOUT");
+	if (imap_client_simple(c, &l, &err) != 0)
+		log_debug(c->lg, "%s", err.data);
+	imap_cmd_free(&l);
+	buf_free(&err);
+}
+
+void
+imap_client_free(struct imap_client *c)
+{
+	if (c == NULL)
+		return;
+	if (!c->broken && c->greeted && c->greeted != 3)
+		logout(c);
+	imap_parser_free(c->parser);
+	transport_free(c->t);
+	imap_caps_clear(&c->caps);
+	free(c->pending);
+	buf_free(&c->greeting_text);
+	buf_free(&c->err_text);
+	buf_free(&c->cb_err);
+	buf_free(&c->wbuf);
+	free(c);
+}

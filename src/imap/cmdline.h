@@ -1,0 +1,56 @@
+/*
+ * cmdline: one IMAP command being built, as the bytes to send (text
+ * segments, each optionally followed by a literal) and, in parallel, the
+ * line that may be logged, in which every secret is replaced by "<secret>"
+ * and every literal by "{N} <N bytes>".
+ *
+ * Contract:
+ *  - struct imap_cmdline owns its segments and the copies of strings that
+ *    became literals; imap_cmd_free() releases them. A literal added with
+ *    imap_cmd_add_literal() points to the caller's memory or descriptor,
+ *    which must stay valid until the command has been sent.
+ *  - The tag and the final CRLF are not part of it; the client adds them.
+ *  - Secrets never reach the log text: imap_cmd_add_string() with secret
+ *    set and imap_cmd_add_secret() are the only ways to add one.
+ */
+#ifndef TWINBOX_IMAP_CMDLINE_H
+#define TWINBOX_IMAP_CMDLINE_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "buf.h"
+
+struct imap_lit {
+	const char *mem;	/* the bytes, or NULL to read them from fd */
+	int fd;
+	off_t off;
+	uint64_t len;
+};
+
+struct imap_cmdseg {
+	struct buf text;	/* sent before the literal */
+	int has_lit;
+	struct imap_lit lit;
+	struct buf owned;	/* backing store of a string literal */
+};
+
+struct imap_cmdline {
+	struct imap_cmdseg *seg;
+	size_t nseg;
+	struct buf log;		/* what may be logged */
+};
+
+void imap_cmd_init(struct imap_cmdline *l);
+void imap_cmd_free(struct imap_cmdline *l);
+/* Raw protocol text (atoms, numbers, parentheses). */
+void imap_cmd_add(struct imap_cmdline *l, const char *s);
+void imap_cmd_addf(struct imap_cmdline *l, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* An astring argument: quoted when it can be, else a literal. */
+void imap_cmd_add_string(struct imap_cmdline *l, const char *s, int secret);
+/* Raw text that is a secret (a SASL initial response). */
+void imap_cmd_add_secret(struct imap_cmdline *l, const char *s);
+void imap_cmd_add_literal(struct imap_cmdline *l, const struct imap_lit *lit);
+
+#endif

@@ -1,0 +1,28 @@
+/*
+ * secret: the output of UserCmd / PassCmd.
+ *
+ * Contract: imap_run_secret_cmd() runs cmd with /bin/sh -c (stdin and
+ * stderr inherited, so a "+command" may prompt on the terminal), reads its
+ * standard output and puts the first line, without its line end, into
+ * out (replacing what was there). It fails (-1, err naming the key and
+ * the command) when the command cannot run, exits non-zero or by a
+ * signal, or prints nothing. The output is never put into err or a log.
+ * At most 64 KiB of output is read; the rest is discarded.
+ */
+#ifndef TWINBOX_IMAP_SECRET_H
+#define TWINBOX_IMAP_SECRET_H
+
+#include "buf.h"
+
+/*
+ * imap_ask_password() asks on the controlling terminal (/dev/tty, echo
+ * off) with the given prompt and puts the line typed into out. It fails
+ * (-1, err) when there is no terminal or nothing was typed.
+ */
+int imap_ask_password(const char *prompt, struct buf *out, struct buf *err);
+
+/* key: "PassCmd" or "UserCmd", for messages. */
+int imap_run_secret_cmd(const char *key, const char *cmd, struct buf *out,
+    struct buf *err);
+
+#endif

@@ -1,0 +1,253 @@
+/*
+ * store_imap: the store_ops table of the IMAP store, its life cycle, and
+ * the handling of untagged responses that every operation shares.
+ */
+#include "imap/store_imap_int.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+void
+ims_err(struct imap_store *s, struct buf *err, const char *fmt, ...)
+{
+	struct buf msg = BUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	buf_vaddf(&msg, fmt, ap);
+	va_end(ap);
+	if (s->mbox != NULL)
+		buf_setf(err, "imap store '%s' mailbox '%s': %s", s->name,
+		    s->mbox, msg.data);
+	else
+		buf_setf(err, "imap store '%s': %s", s->name, msg.data);
+	buf_free(&msg);
+}
+
+int
+ims_require_open(struct imap_store *s, struct buf *err)
+{
+	if (s->mbox != NULL)
+		return 0;
+	ims_err(s, err, "no mailbox is open");
+	return -1;
+}
+
+static void
+seq_resize(struct imap_store *s, size_t n)
+{
+	s->seq = xreallocarray(s->seq, n ? n : 1, sizeof(*s->seq));
+	for (size_t i = s->nseq; i < n; i++)
+		s->seq[i] = 0;
+	s->nseq = n;
+}
+
+static int
+on_expunge(struct imap_store *s, uint64_t n)
+{
+	if (n == 0 || n > s->nseq)
+		return 0;	/* not ours to understand; harmless */
+	if (s->track_expunges && s->seq[n - 1] != 0) {
+		s->expunged = xreallocarray(s->expunged, s->nexpunged + 1,
+		    sizeof(*s->expunged));
+		s->expunged[s->nexpunged++] = s->seq[n - 1];
+	}
+	memmove(&s->seq[n - 1], &s->seq[n], (s->nseq - n) * sizeof(*s->seq));
+	s->nseq--;
+	return 0;
+}
+
+static void
+on_fetch(struct imap_store *s, uint64_t n, const struct imap_item *list)
+{
+	uint64_t uid;
+
+	if (n == 0 || n > UINT32_MAX ||
+	    imap_item_number(imap_fetch_find(list, "UID"), &uid) != 0 ||
+	    uid == 0 || uid > UINT32_MAX)
+		return;
+	if (n > s->nseq)
+		seq_resize(s, (size_t)n);
+	s->seq[n - 1] = (uint32_t)uid;
+}
+
+/* The generic part: sequence numbers and UIDs, whatever the operation. */
+int
+ims_untagged(void *ctx, const struct imap_response *r)
+{
+	struct imap_store *s = ctx;
+	const struct imap_item *num = r->items;
+	const struct imap_item *what = num ? num->next : NULL;
+
+	if (s->mbox != NULL && num != NULL && num->kind == IMAP_NUMBER &&
+	    what != NULL) {
+		if (imap_atom_is(what, "EXISTS"))
+			seq_resize(s, num->num < s->nseq ? s->nseq :
+			    (size_t)num->num);
+		else if (imap_atom_is(what, "EXPUNGE"))
+			on_expunge(s, num->num);
+		else if (imap_atom_is(what, "FETCH") &&
+		    what->next != NULL && what->next->kind == IMAP_LIST)
+			on_fetch(s, num->num, what->next);
+	}
+	return s->op_fn != NULL ? s->op_fn(s->op_ctx, r) : 0;
+}
+
+int
+ims_run(struct imap_store *s, const struct imap_cmdline *l, imap_op_fn fn,
+    void *ctx, struct buf *err)
+{
+	int rc;
+
+	s->op_fn = fn;
+	s->op_ctx = ctx;
+	rc = imap_client_simple(s->c, l, err);
+	s->op_fn = NULL;
+	s->op_ctx = NULL;
+	if (rc != 0)
+		ims_err(s, err, "%s", buf_cstr(err));
+	return rc;
+}
+
+static const char *const flag_atoms[MSG_FLAG_COUNT] = {
+	"\\Draft", "\\Flagged", "$Forwarded", "\\Answered", "\\Seen",
+	"\\Deleted"
+};
+
+unsigned
+ims_parse_flags(const struct imap_item *list)
+{
+	unsigned flags = 0;
+
+	if (list == NULL || list->kind != IMAP_LIST)
+		return 0;
+	for (const struct imap_item *it = list->child; it; it = it->next)
+		for (int i = 0; i < MSG_FLAG_COUNT; i++)
+			if (imap_atom_is(it, flag_atoms[i]))
+				flags |= 1u << i;
+	return flags;
+}
+
+void
+ims_add_flags(struct imap_cmdline *l, unsigned flags)
+{
+	int first = 1;
+
+	imap_cmd_add(l, "(");
+	for (int i = 0; i < MSG_FLAG_COUNT; i++) {
+		if (!(flags & (1u << i)))
+			continue;
+		imap_cmd_addf(l, "%s%s", first ? "" : " ", flag_atoms[i]);
+		first = 0;
+	}
+	imap_cmd_add(l, ")");
+}
+
+static void
+ims_free(struct store *st)
+{
+	struct imap_store *s = (struct imap_store *)st;
+
+	if (s->busy != NULL)
+		ims_append_cancel(s->busy);
+	if (s->nqueue > 0)
+		log_warn(s->base.lg, "imap store '%s': dropping %zu appends "
+		    "that were never committed", s->name, s->nqueue);
+	ims_close(s);
+	ims_spool_reset(s);
+	if (s->spool.fd >= 0)
+		close(s->spool.fd);
+	buf_free(&s->spool.mem);
+	free(s->queue);
+	imap_client_free(s->c);
+	free(s->name);
+	free(s->prefix);
+	free(s);
+}
+
+static const struct store_ops imap_ops = {
+	.kind = "imap",
+	.list = ims_list,
+	.create = ims_create,
+	.remove = ims_remove,
+	.open = ims_open,
+	.scan = ims_scan,
+	.fetch = ims_fetch,
+	.append_begin = ims_append_begin,
+	.append_write = ims_append_write,
+	.append_finish = ims_append_finish,
+	.append_cancel = ims_append_cancel,
+	.commit = ims_commit,
+	.set_flags = ims_set_flags,
+	.expunge = ims_expunge,
+	.free = ims_free,
+};
+
+static void
+client_options(const struct imap_store_options *o,
+    struct imap_client_options *co)
+{
+	static const enum transport_tls modes[] = {
+		[IMAP_TLS_NONE] = TRANSPORT_TLS_NONE,
+		[IMAP_TLS_STARTTLS] = TRANSPORT_TLS_STARTTLS,
+		[IMAP_TLS_IMAPS] = TRANSPORT_TLS_IMAPS,
+	};
+
+	memset(co, 0, sizeof(*co));
+	transport_options_init(&co->tr);
+	co->tr.host = o->host;
+	co->tr.port_number = o->port > 0 ? (unsigned)o->port : 0;
+	co->tr.timeout = o->timeout;
+	co->tr.tls = modes[o->tls];
+	co->tr.ca_file = o->ca_file;
+	co->tr.system_certs = o->system_certs;
+	co->tr.tls_versions = o->tls_versions;
+	co->tr.tunnel = o->tunnel;
+	co->user = o->user;
+	co->user_cmd = o->user_cmd;
+	co->pass = o->pass;
+	co->pass_cmd = o->pass_cmd;
+	co->auth_mechs = o->auth_mechs;
+	co->pipeline_depth = o->pipeline_depth;
+	co->disabled_exts = o->disabled_exts;
+}
+
+struct store *
+imap_store_new(const struct imap_store_options *o, const struct logger *lg,
+    struct buf *err)
+{
+	struct imap_client_options co;
+	struct imap_client_handlers h;
+	struct imap_store *s = xcalloc(1, sizeof(*s));
+
+	s->base.ops = &imap_ops;
+	s->base.lg = lg;
+	s->name = xstrdup(o->name ? o->name : "?");
+	s->copy_arrival_date = o->copy_arrival_date;
+	s->spool.fd = -1;
+	client_options(o, &co);
+	s->c = imap_client_open(&co, lg, err);
+	if (s->c == NULL) {
+		ims_err(s, err, "%s", buf_cstr(err));
+		ims_free(&s->base);
+		return NULL;
+	}
+	h = (struct imap_client_handlers){ ims_untagged, NULL, s };
+	imap_client_set_handlers(s->c, &h);
+	if (ims_discover_hierarchy(s, o->use_namespace, o->path_delimiter,
+	    o->path, err) != 0) {
+		ims_free(&s->base);
+		return NULL;
+	}
+	return &s->base;
+}
+
+void
+imap_store_copy_arrival_date(struct store *st, int on)
+{
+	if (st->ops == &imap_ops)
+		((struct imap_store *)st)->copy_arrival_date = on;
+}

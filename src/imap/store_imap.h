@@ -1,0 +1,78 @@
+/*
+ * store_imap: the IMAP implementation of the store interface (store.h).
+ *
+ * Contract:
+ *  - imap_store_new() connects and logs in at once (so a wrong password
+ *    or certificate is reported when the store is opened), learns the
+ *    personal namespace prefix and the hierarchy delimiter, and returns
+ *    the store, released by s->ops->free(s) (which logs out). It copies
+ *    every string of the options; the caller keeps its own.
+ *  - Canonical names map to the server's: the namespace prefix (when
+ *    UseNamespace) and Path are prepended, '/' becomes the server's
+ *    delimiter, and the result is encoded in modified UTF-7. A name whose
+ *    component holds the server's delimiter is refused; a server name that
+ *    cannot be mapped back is skipped by list() with a warning.
+ *  - Messages are passed through unchanged: IMAP data is already in the
+ *    canonical CRLF form.
+ *  - Appends are spooled (in memory up to a small limit, then in an
+ *    unlinked 0600 file under $TMPDIR), so memory does not grow with the
+ *    size of a message or of a batch. Nothing reaches the server before
+ *    commit(), which sends every queued APPEND (pipelined), waits for all
+ *    of them, and reports the new UIDs (APPENDUID with UIDPLUS; without
+ *    it, by looking for each message's size and Message-ID among the UIDs
+ *    at or above the UIDNEXT seen before the batch). planned_uid is
+ *    always 0.
+ *  - set_flags() and expunge() send one command per UID set; results say
+ *    STORE_GONE for UIDs the server no longer has. Without UIDPLUS,
+ *    expunge() refuses (with an explanation) when another message is
+ *    marked \Deleted, because a plain EXPUNGE would remove it too.
+ */
+#ifndef TWINBOX_IMAP_STORE_IMAP_H
+#define TWINBOX_IMAP_STORE_IMAP_H
+
+#include "buf.h"
+#include "log.h"
+#include "store.h"
+
+enum imap_tls_mode {
+	IMAP_TLS_NONE,
+	IMAP_TLS_STARTTLS,
+	IMAP_TLS_IMAPS
+};
+
+struct imap_store_options {
+	const char *name;		/* the store's name, for messages */
+	const char *host;
+	int port;			/* 0: 993 for IMAPS, else 143 */
+	int timeout;			/* seconds; 0: none */
+	const char *tunnel;
+	enum imap_tls_mode tls;
+	unsigned tls_versions;		/* TLS_V1_* bits; 0: 1.2 and 1.3 */
+	int system_certs;
+	const char *ca_file;
+	const char *user;
+	const char *user_cmd;
+	const char *pass;		/* secret */
+	const char *pass_cmd;
+	const struct strlist *auth_mechs;	/* NULL: "*" */
+	int pipeline_depth;		/* 0: a built-in bound */
+	const struct strlist *disabled_exts;
+	int use_namespace;
+	char path_delimiter;		/* '\0': ask the server */
+	const char *path;		/* prefix of every mailbox but INBOX */
+	int copy_arrival_date;		/* APPEND with the INTERNALDATE */
+};
+
+struct store *imap_store_new(const struct imap_store_options *o,
+    const struct logger *lg, struct buf *err);
+
+/* CopyArrivalDate is a channel's option: set it on a store that is open.
+ * Does nothing to a store of another kind. */
+void imap_store_copy_arrival_date(struct store *s, int on);
+
+struct store_conf;
+/* The options of a configured IMAPStore; they point into sc. */
+void imap_store_options_from_conf(const struct store_conf *sc,
+    struct imap_store_options *o);
+
+#endif

@@ -1,0 +1,274 @@
+/*
+ * store_imap_fetch: streaming messages to a sink.
+ *
+ * The sink must see the messages in the order asked for, but a server
+ * may run pipelined FETCH commands in parallel and interleave their
+ * answers (Dovecot does). Within one command, though, answers come in
+ * mailbox order, which is UID order. So an ascending request is sent as
+ * "UID FETCH <set> (UID FLAGS INTERNALDATE BODY.PEEK[])", one UID set at
+ * a time; any other request one message at a time. A requested UID that
+ * the server skips is reported gone when a later one arrives or the
+ * command ends.
+ *
+ * Bodies up to the parser's inline limit arrive whole inside their FETCH
+ * response; larger ones stream through the literal callback before the
+ * response is complete, possibly before its UID: their UID comes from the
+ * sequence number, and the UID in the completed response must agree.
+ */
+#include "imap/store_imap_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "imap/uidset.h"
+
+#define UIDSET_MAX 4000
+
+struct fetch_ctx {
+	struct imap_store *s;
+	const struct msg_sink *sink;
+	const uint32_t *want;	/* this command's UIDs, ascending */
+	size_t n;
+	size_t next;		/* first not yet delivered nor gone */
+	int streaming;
+	int failed;
+	int sink_failed;
+	struct buf err;
+};
+
+static void
+fail(struct fetch_ctx *f, int by_sink, const char *msg)
+{
+	if (!f->failed)
+		buf_setf(&f->err, "%s", msg);
+	f->failed = 1;
+	f->sink_failed |= by_sink;
+}
+
+/* Make uid the current message: earlier ones of the set are gone. */
+static int
+reach(struct fetch_ctx *f, uint32_t uid)
+{
+	size_t k = f->next;
+	struct buf msg = BUF_INIT;
+
+	while (k < f->n && f->want[k] != uid)
+		k++;
+	if (k == f->n) {
+		buf_setf(&msg, "the server sent UID %u, which was not asked "
+		    "for or came out of order", uid);
+		fail(f, 0, msg.data);
+		buf_free(&msg);
+		return -1;
+	}
+	for (; f->next < k; f->next++)
+		if (!f->failed && f->sink->gone != NULL)
+			f->sink->gone(f->sink->ctx, f->want[f->next]);
+	return 0;
+}
+
+static void
+meta_for(struct fetch_ctx *f, uint32_t uid, uint64_t size,
+    struct msg_meta *m)
+{
+	const struct msg_meta *k = msg_list_find(&f->s->known, uid);
+
+	memset(m, 0, sizeof(*m));
+	if (k != NULL)
+		*m = *k;
+	m->uid = uid;
+	m->size = size;
+}
+
+static void
+sink_call(struct fetch_ctx *f, int rc, struct buf *why)
+{
+	if (rc != 0)
+		fail(f, 1, buf_cstr(why));
+}
+
+static uint32_t
+uid_of_seq(const struct imap_store *s, uint64_t seq)
+{
+	return seq > 0 && seq <= s->nseq ? s->seq[seq - 1] : 0;
+}
+
+static int
+fetch_literal(void *ctx, const struct imap_literal_info *w, const char *p,
+    size_t n)
+{
+	struct imap_store *s = ctx;
+	struct fetch_ctx *f = s->op_ctx;
+	struct buf why = BUF_INIT;
+
+	if (f == NULL || w->item_name == NULL ||
+	    strcasecmp(w->item_name, "BODY[]") != 0)
+		return -1;
+	if (w->offset == 0) {
+		uint32_t uid = uid_of_seq(s, w->number);
+		struct msg_meta m;
+
+		if (uid == 0 && f->next < f->n)
+			uid = f->want[f->next];
+		f->streaming = 1;
+		if (reach(f, uid) == 0 && !f->failed) {
+			meta_for(f, uid, w->size, &m);
+			sink_call(f, f->sink->begin(f->sink->ctx, &m, &why),
+			    &why);
+		}
+	}
+	if (!f->failed)
+		sink_call(f, f->sink->data(f->sink->ctx, p, n, &why), &why);
+	buf_free(&why);
+	return 0;
+}
+
+static void
+deliver_inline(struct fetch_ctx *f, uint32_t uid,
+    const struct imap_item *list, const struct imap_item *body)
+{
+	struct buf why = BUF_INIT;
+	struct msg_meta m;
+	const char *str;
+	size_t len;
+
+	imap_item_string(body, &str, &len);
+	meta_for(f, uid, len, &m);
+	m.flags = ims_parse_flags(imap_fetch_find(list, "FLAGS"));
+	if (f->sink->begin(f->sink->ctx, &m, &why) != 0 ||
+	    (len > 0 && f->sink->data(f->sink->ctx, str, len, &why) != 0) ||
+	    f->sink->end(f->sink->ctx, &why) != 0)
+		fail(f, 1, buf_cstr(&why));
+	buf_free(&why);
+}
+
+static void
+finish_streamed(struct fetch_ctx *f, uint64_t uid)
+{
+	struct buf why = BUF_INIT;
+
+	f->streaming = 0;
+	if (f->failed)
+		return;
+	if (f->next >= f->n || (uid != 0 && uid != f->want[f->next])) {
+		buf_setf(&why, "the server sent the body of UID %llu in the "
+		    "place of another message", (unsigned long long)uid);
+		fail(f, 0, why.data);
+	} else
+		sink_call(f, f->sink->end(f->sink->ctx, &why), &why);
+	buf_free(&why);
+}
+
+static int
+fetch_response(void *ctx, const struct imap_response *r)
+{
+	struct fetch_ctx *f = ctx;
+	const struct imap_item *n = r->items, *list, *body;
+	uint64_t uid = 0;
+
+	if (n == NULL || n->kind != IMAP_NUMBER ||
+	    !imap_atom_is(n->next, "FETCH") || n->next->next == NULL)
+		return 0;
+	list = n->next->next;
+	body = imap_fetch_find(list, "BODY[]");
+	if (body == NULL)
+		return 0;	/* a flag update from elsewhere */
+	imap_item_number(imap_fetch_find(list, "UID"), &uid);
+	if (body->kind == IMAP_LITERAL)
+		finish_streamed(f, uid);
+	else if (uid == 0 || uid > UINT32_MAX)
+		fail(f, 0, "the server sent a body without its UID");
+	else if (reach(f, (uint32_t)uid) == 0 && !f->failed)
+		deliver_inline(f, (uint32_t)uid, list, body);
+	if (f->next < f->n)
+		f->next++;
+	return 0;
+}
+
+static int
+fetch_set(struct fetch_ctx *f, const uint32_t *uids, size_t n,
+    struct buf *err)
+{
+	struct imap_cmdline l;
+	struct buf set = BUF_INIT;
+	int rc;
+
+	f->want = uids;
+	f->n = n;
+	f->next = 0;
+	imap_uidset_format(uids, n, 0, &set);
+	imap_cmd_init(&l);
+	imap_cmd_addf(&l, "UID FETCH %s (UID FLAGS INTERNALDATE BODY.PEEK[])",
+	    set.data);
+	rc = imap_client_simple(f->s->c, &l, err);
+	imap_cmd_free(&l);
+	buf_free(&set);
+	/* NO: some messages vanished meanwhile (Dovecot's EXPUNGEISSUED);
+	 * what did not arrive is gone either way. */
+	if (rc != 0 && strstr(err->data, ": NO") == NULL)
+		return -1;
+	for (; f->next < f->n; f->next++)
+		if (!f->failed && f->sink->gone != NULL)
+			f->sink->gone(f->sink->ctx, f->want[f->next]);
+	return 0;
+}
+
+static int
+ascending(const uint32_t *uids, size_t n)
+{
+	for (size_t i = 1; i < n; i++)
+		if (uids[i] <= uids[i - 1])
+			return 0;
+	return 1;
+}
+
+static int
+fetch_all(struct fetch_ctx *f, const uint32_t *uids, size_t n,
+    struct buf *err)
+{
+	int sorted = ascending(uids, n);
+
+	for (size_t done = 0; done < n && !f->failed;) {
+		struct buf set = BUF_INIT;
+		size_t take = 1;
+
+		if (sorted)
+			take = imap_uidset_format(uids + done, n - done,
+			    UIDSET_MAX, &set);
+		buf_free(&set);
+		if (fetch_set(f, uids + done, take, err) != 0)
+			return -1;
+		done += take;
+	}
+	return 0;
+}
+
+int
+ims_fetch(struct store *st, const uint32_t *uids, size_t n,
+    const struct msg_sink *sink, struct buf *err)
+{
+	struct imap_store *s = (struct imap_store *)st;
+	struct fetch_ctx f = { .s = s, .sink = sink, .err = BUF_INIT };
+	struct imap_client_handlers h = { ims_untagged, fetch_literal, s };
+	int rc;
+
+	if (ims_require_open(s, err) != 0)
+		return -1;
+	imap_client_set_handlers(s->c, &h);
+	s->op_fn = fetch_response;
+	s->op_ctx = &f;
+	rc = fetch_all(&f, uids, n, err);
+	s->op_fn = NULL;
+	s->op_ctx = NULL;
+	h.literal = NULL;
+	imap_client_set_handlers(s->c, &h);
+	if (rc != 0)
+		ims_err(s, err, "%s", buf_cstr(err));
+	else if (f.failed) {
+		ims_err(s, err, "%s", f.err.data);
+		rc = -1;
+	}
+	buf_free(&f.err);
+	return rc;
+}

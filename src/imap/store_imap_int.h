@@ -1,0 +1,131 @@
+/*
+ * store_imap_int: the IMAP store's private state, shared by its files.
+ * Nothing outside src/imap/store_imap*.c includes this header.
+ *
+ * Contract:
+ *  - struct imap_store owns the client, every string and array it points
+ *    to, and the append spool.
+ *  - seq[i] is the UID of message sequence number i + 1 of the selected
+ *    mailbox, 0 while unknown; it follows EXISTS, EXPUNGE and FETCH
+ *    responses at any time, so it is right whenever no command is in
+ *    flight.
+ *  - known is the last scan's result (sorted), used for the flags and
+ *    dates of bodies that stream before the rest of their FETCH.
+ *  - op_fn, when set, sees every untagged response after the generic
+ *    handling; it is set for the duration of one operation only.
+ *  - Error texts are one line: "imap store '<name>' mailbox '<box>': ...".
+ */
+#ifndef TWINBOX_IMAP_STORE_IMAP_INT_H
+#define TWINBOX_IMAP_STORE_IMAP_INT_H
+
+#include <stdint.h>
+
+#include "imap/client.h"
+#include "imap/store_imap.h"
+
+/* Appends up to this many bytes (all queued ones together) stay in
+ * memory; beyond, the spool moves to a temporary file. */
+#define SPOOL_MEM_MAX (1024 * 1024)
+
+struct spool {
+	struct buf mem;
+	int fd;			/* the spool file, or -1 before its first use */
+	int in_file;		/* the queue is in the file, not in mem */
+	uint64_t size;
+};
+
+struct queued_append {
+	uint64_t off;
+	uint64_t len;
+	unsigned flags;
+	int64_t date;
+};
+
+struct store_append {
+	struct imap_store *s;
+	uint64_t off;
+	unsigned flags;
+	int64_t date;
+};
+
+typedef int (*imap_op_fn)(void *ctx, const struct imap_response *r);
+
+struct imap_store {
+	struct store base;
+	struct imap_client *c;
+	char *name;
+	int copy_arrival_date;
+	char delim;		/* the server's hierarchy delimiter */
+	char *prefix;		/* namespace prefix + Path, server form */
+
+	char *mbox;		/* open mailbox (canonical), or NULL */
+	char *wire;		/* its server name */
+	struct mbox_status st;
+	uint32_t uidnext_hint;	/* no UID below it is ours to append */
+	uint32_t *seq;
+	size_t nseq;
+	struct msg_list known;
+	uint32_t *expunged;	/* UIDs of EXPUNGE responses, when wanted */
+	size_t nexpunged;
+	int track_expunges;
+
+	imap_op_fn op_fn;
+	void *op_ctx;
+
+	struct spool spool;
+	struct queued_append *queue;
+	size_t nqueue;
+	struct store_append *busy;	/* append begun, not finished */
+};
+
+/* store_imap.c */
+void ims_err(struct imap_store *s, struct buf *err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int ims_untagged(void *ctx, const struct imap_response *r);
+int ims_run(struct imap_store *s, const struct imap_cmdline *l,
+    imap_op_fn fn, void *ctx, struct buf *err);
+int ims_require_open(struct imap_store *s, struct buf *err);
+unsigned ims_parse_flags(const struct imap_item *list);
+void ims_add_flags(struct imap_cmdline *l, unsigned flags);
+
+/* store_imap_names.c */
+int ims_to_wire(struct imap_store *s, const char *name, struct buf *out,
+    struct buf *err);
+int ims_discover_hierarchy(struct imap_store *s, int use_namespace,
+    char delim_override, const char *path, struct buf *err);
+int ims_list(struct store *st, struct strlist *names, struct buf *err);
+int ims_create(struct store *st, const char *mbox, struct buf *err);
+int ims_remove(struct store *st, const char *mbox, struct buf *err);
+
+/* store_imap_select.c */
+int ims_open(struct store *st, const char *mbox, struct mbox_status *out,
+    struct buf *err);
+int ims_scan(struct store *st, struct msg_list *out, struct buf *err);
+void ims_close(struct imap_store *s);
+int ims_uid_present(const uint32_t *sorted, size_t n, uint32_t uid);
+uint32_t *ims_present_uids(const struct imap_store *s, size_t *n);
+
+/* store_imap_fetch.c */
+int ims_fetch(struct store *st, const uint32_t *uids, size_t n,
+    const struct msg_sink *sink, struct buf *err);
+
+/* store_imap_append.c */
+int ims_append_begin(struct store *st, const struct msg_meta *meta,
+    struct store_append **out, uint32_t *planned_uid, struct buf *err);
+int ims_append_write(struct store_append *a, const char *p, size_t n,
+    struct buf *err);
+int ims_append_finish(struct store_append *a, struct buf *err);
+void ims_append_cancel(struct store_append *a);
+void ims_spool_reset(struct imap_store *s);
+
+/* store_imap_commit.c */
+int ims_commit(struct store *st, uint32_t **uids, size_t *nuids,
+    struct buf *err);
+
+/* store_imap_flags.c */
+int ims_set_flags(struct store *st, const uint32_t *uids, size_t n,
+    unsigned add, unsigned del, int *results, struct buf *err);
+int ims_expunge(struct store *st, const uint32_t *uids, size_t n,
+    int *results, struct buf *err);
+
+#endif

@@ -1,0 +1,346 @@
+/*
+ * store_imap_names: mailbox names between the canonical form and the
+ * server's (namespace prefix, delimiter, modified UTF-7), and the
+ * mailbox-level commands LIST, CREATE, DELETE.
+ */
+#include "imap/store_imap_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "imap/utf7.h"
+
+static int
+is_inbox(const char *name)
+{
+	return strcasecmp(name, "INBOX") == 0;
+}
+
+int
+ims_to_wire(struct imap_store *s, const char *name, struct buf *out,
+    struct buf *err)
+{
+	struct buf plain = BUF_INIT;
+	int rc;
+
+	buf_reset(out);
+	if (is_inbox(name)) {
+		buf_adds(out, "INBOX");
+		return 0;
+	}
+	if (name[0] == '\0' || name[0] == '/' ||
+	    name[strlen(name) - 1] == '/' || strstr(name, "//") != NULL) {
+		ims_err(s, err, "mailbox name '%s' has an empty component",
+		    name);
+		return -1;
+	}
+	if (s->delim != '/' && strchr(name, s->delim) != NULL) {
+		ims_err(s, err, "mailbox name '%s' contains the server's "
+		    "hierarchy delimiter '%c'", name, s->delim);
+		return -1;
+	}
+	for (const char *p = name; *p != '\0'; p++)
+		buf_addc(&plain, *p == '/' ? s->delim : *p);
+	buf_adds(out, s->prefix);
+	rc = imap_utf7_encode(plain.data, out, err);
+	if (rc != 0)
+		ims_err(s, err, "%s", buf_cstr(err));
+	buf_free(&plain);
+	return rc;
+}
+
+/* The canonical name of a server name; 1 if it has none (outside our
+ * prefix, or not representable), -1 on a malformed name. */
+static int
+from_wire(struct imap_store *s, const char *wire, struct buf *out,
+    struct buf *err)
+{
+	size_t plen = strlen(s->prefix);
+	struct buf dec = BUF_INIT;
+	int rc = 1;
+
+	buf_reset(out);
+	if (is_inbox(wire)) {
+		buf_adds(out, "INBOX");
+		return 0;
+	}
+	if (strncmp(wire, s->prefix, plen) != 0 || wire[plen] == '\0')
+		return 1;
+	if (imap_utf7_decode(wire + plen, &dec, err) != 0) {
+		buf_free(&dec);
+		return -1;
+	}
+	if (s->delim == '/' || strchr(dec.data, '/') == NULL) {
+		for (const char *p = dec.data; *p != '\0'; p++)
+			buf_addc(out, *p == s->delim ? '/' : *p);
+		rc = 0;
+	}
+	buf_free(&dec);
+	return rc;
+}
+
+struct list_ctx {
+	struct imap_store *s;
+	struct strlist *names;
+	struct buf err;
+};
+
+static int
+selectable(const struct imap_item *attrs)
+{
+	for (const struct imap_item *a = attrs ? attrs->child : NULL; a;
+	    a = a->next)
+		if (imap_atom_is(a, "\\Noselect") ||
+		    imap_atom_is(a, "\\NonExistent"))
+			return 0;
+	return 1;
+}
+
+static void
+list_one(struct list_ctx *lc, const char *wire)
+{
+	struct buf name = BUF_INIT, why = BUF_INIT;
+	int rc = from_wire(lc->s, wire, &name, &why);
+
+	if (rc < 0)
+		log_warn(lc->s->base.lg, "imap store '%s': skipping mailbox: "
+		    "%s", lc->s->name, why.data);
+	else if (rc > 0 && strncmp(wire, lc->s->prefix,
+	    strlen(lc->s->prefix)) == 0 && wire[strlen(lc->s->prefix)])
+		log_warn(lc->s->base.lg, "imap store '%s': skipping mailbox "
+		    "'%s': its name holds '/', which is not the server's "
+		    "delimiter", lc->s->name, wire);
+	else if (rc == 0 && !strlist_contains(lc->names, name.data))
+		strlist_add(lc->names, name.data);
+	buf_free(&name);
+	buf_free(&why);
+}
+
+static int
+list_response(void *ctx, const struct imap_response *r)
+{
+	struct list_ctx *lc = ctx;
+	const struct imap_item *it = r->items;
+	const struct imap_item *attrs, *name;
+	struct buf num = BUF_INIT;
+	const char *str;
+	size_t len;
+
+	if (!imap_atom_is(it, "LIST"))
+		return 0;
+	attrs = it->next;
+	name = attrs && attrs->next ? attrs->next->next : NULL;
+	if (name != NULL && name->kind == IMAP_NUMBER) {
+		buf_setf(&num, "%llu", (unsigned long long)name->num);
+		list_one(lc, num.data);
+	} else if (selectable(attrs) &&
+	    imap_item_string(name, &str, &len) == 0 && strlen(str) == len)
+		list_one(lc, str);
+	buf_free(&num);
+	return 0;
+}
+
+static int
+list_pattern(struct imap_store *s, struct list_ctx *lc, const char *pat,
+    struct buf *err)
+{
+	struct imap_cmdline l;
+	int rc;
+
+	imap_cmd_init(&l);
+	imap_cmd_add(&l, "LIST \"\" ");
+	imap_cmd_add_string(&l, pat, 0);
+	rc = ims_run(s, &l, list_response, lc, err);
+	imap_cmd_free(&l);
+	return rc;
+}
+
+int
+ims_list(struct store *st, struct strlist *names, struct buf *err)
+{
+	struct imap_store *s = (struct imap_store *)st;
+	struct list_ctx lc = { s, names, BUF_INIT };
+	struct buf pat = BUF_INIT;
+	int rc;
+
+	buf_setf(&pat, "%s*", s->prefix);
+	rc = list_pattern(s, &lc, pat.data, err);
+	if (rc == 0 && s->prefix[0] != '\0')
+		rc = list_pattern(s, &lc, "INBOX", err);
+	strlist_sort(names);
+	buf_free(&pat);
+	buf_free(&lc.err);
+	return rc;
+}
+
+static int
+mailbox_command(struct imap_store *s, const char *cmd, const char *mbox,
+    const char *tail, imap_op_fn fn, void *ctx, struct buf *err)
+{
+	struct imap_cmdline l;
+	struct buf wire = BUF_INIT;
+	int rc = ims_to_wire(s, mbox, &wire, err);
+
+	if (rc != 0) {
+		buf_free(&wire);
+		return -1;
+	}
+	imap_cmd_init(&l);
+	imap_cmd_addf(&l, "%s ", cmd);
+	imap_cmd_add_string(&l, wire.data, 0);
+	if (tail != NULL)
+		imap_cmd_add(&l, tail);
+	rc = ims_run(s, &l, fn, ctx, err);
+	imap_cmd_free(&l);
+	buf_free(&wire);
+	return rc;
+}
+
+int
+ims_create(struct store *st, const char *mbox, struct buf *err)
+{
+	struct imap_store *s = (struct imap_store *)st;
+	int rc = mailbox_command(s, "CREATE", mbox, NULL, NULL, NULL, err);
+
+	if (rc == 0)
+		log_verbose(s->base.lg, "imap store '%s': created mailbox "
+		    "'%s'", s->name, mbox);
+	return rc;
+}
+
+static int
+status_messages(void *ctx, const struct imap_response *r)
+{
+	uint64_t *count = ctx;
+	const struct imap_item *att;
+
+	if (!imap_atom_is(r->items, "STATUS") || r->items->next == NULL)
+		return 0;
+	att = r->items->next->next;
+	if (att != NULL && att->kind == IMAP_LIST)
+		imap_item_number(imap_fetch_find(att, "MESSAGES"), count);
+	return 0;
+}
+
+int
+ims_remove(struct store *st, const char *mbox, struct buf *err)
+{
+	struct imap_store *s = (struct imap_store *)st;
+	uint64_t count = UINT64_MAX;
+
+	if (is_inbox(mbox)) {
+		ims_err(s, err, "INBOX cannot be removed");
+		return -1;
+	}
+	if (s->mbox != NULL && strcmp(s->mbox, mbox) == 0)
+		ims_close(s);
+	if (mailbox_command(s, "STATUS", mbox, " (MESSAGES)",
+	    status_messages, &count, err) != 0)
+		return -1;
+	if (count != 0) {
+		ims_err(s, err, "mailbox '%s' is not empty; refusing to "
+		    "remove it", mbox);
+		return -1;
+	}
+	if (mailbox_command(s, "DELETE", mbox, NULL, NULL, NULL, err) != 0)
+		return -1;
+	log_verbose(s->base.lg, "imap store '%s': removed mailbox '%s'",
+	    s->name, mbox);
+	return 0;
+}
+
+struct ns_ctx {
+	char *prefix;
+	char delim;
+	int got;
+};
+
+static void
+take_delim(const struct imap_item *d, struct ns_ctx *nc)
+{
+	const char *str;
+	size_t len;
+
+	if (imap_item_string(d, &str, &len) == 0 && len == 1)
+		nc->delim = str[0];
+}
+
+static int
+namespace_response(void *ctx, const struct imap_response *r)
+{
+	struct ns_ctx *nc = ctx;
+	const struct imap_item *personal, *first;
+	const char *str;
+	size_t len;
+
+	if (!imap_atom_is(r->items, "NAMESPACE"))
+		return 0;
+	personal = r->items->next;
+	first = personal && personal->kind == IMAP_LIST ? personal->child :
+	    NULL;
+	if (first == NULL || first->kind != IMAP_LIST ||
+	    imap_item_string(first->child, &str, &len) != 0)
+		return 0;
+	free(nc->prefix);
+	nc->prefix = xstrndup(str, len);
+	take_delim(first->child->next, nc);
+	nc->got = 1;
+	return 0;
+}
+
+static int
+delim_response(void *ctx, const struct imap_response *r)
+{
+	struct ns_ctx *nc = ctx;
+
+	if (imap_atom_is(r->items, "LIST") && r->items->next != NULL) {
+		take_delim(r->items->next->next, nc);
+		nc->got = 1;
+	}
+	return 0;
+}
+
+static int
+ask_server(struct imap_store *s, int use_namespace, struct ns_ctx *nc,
+    struct buf *err)
+{
+	struct imap_cmdline l;
+	int rc;
+
+	imap_cmd_init(&l);
+	if (use_namespace && imap_client_has(s->c, CAP_NAMESPACE)) {
+		imap_cmd_add(&l, "NAMESPACE");
+		rc = ims_run(s, &l, namespace_response, nc, err);
+		imap_cmd_free(&l);
+		if (rc != 0 || nc->delim != '\0')
+			return rc;
+		imap_cmd_init(&l);
+	}
+	imap_cmd_add(&l, "LIST \"\" \"\"");
+	rc = ims_run(s, &l, delim_response, nc, err);
+	imap_cmd_free(&l);
+	return rc;
+}
+
+int
+ims_discover_hierarchy(struct imap_store *s, int use_namespace,
+    char delim_override, const char *path, struct buf *err)
+{
+	struct ns_ctx nc = { NULL, '\0', 0 };
+	struct buf prefix = BUF_INIT;
+
+	if (ask_server(s, use_namespace, &nc, err) != 0) {
+		free(nc.prefix);
+		return -1;
+	}
+	s->delim = delim_override ? delim_override : nc.delim ? nc.delim :
+	    '/';
+	buf_adds(&prefix, nc.prefix ? nc.prefix : "");
+	buf_adds(&prefix, path ? path : "");
+	s->prefix = buf_detach(&prefix);
+	free(nc.prefix);
+	log_debug(s->base.lg, "imap store '%s': prefix '%s', delimiter '%c'",
+	    s->name, s->prefix, s->delim);
+	return 0;
+}

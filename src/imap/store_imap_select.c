@@ -1,0 +1,223 @@
+/*
+ * store_imap_select: opening a mailbox (SELECT) and scanning it
+ * (UID FETCH 1:* of UID, FLAGS, RFC822.SIZE, INTERNALDATE, MODSEQ).
+ */
+#include "imap/store_imap_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "imap/imap_date.h"
+
+void
+ims_close(struct imap_store *s)
+{
+	if (s->nqueue > 0)
+		log_warn(s->base.lg, "imap store '%s' mailbox '%s': dropping "
+		    "%zu appends that were never committed", s->name,
+		    s->mbox ? s->mbox : "?", s->nqueue);
+	ims_spool_reset(s);
+	free(s->mbox);
+	free(s->wire);
+	free(s->seq);
+	msg_list_free(&s->known);
+	s->mbox = s->wire = NULL;
+	s->seq = NULL;
+	s->nseq = 0;
+	memset(&s->st, 0, sizeof s->st);
+	s->uidnext_hint = 0;
+}
+
+static int
+select_response(void *ctx, const struct imap_response *r)
+{
+	struct imap_store *s = ctx;
+	uint64_t v;
+
+	if (!imap_response_is(r, "OK"))
+		return 0;
+	if (imap_code_number(r, "UIDVALIDITY", &v) == 0)
+		s->st.uidvalidity = (uint32_t)v;
+	else if (imap_code_number(r, "UIDNEXT", &v) == 0)
+		s->st.uidnext = (uint32_t)v;
+	else if (imap_code_number(r, "HIGHESTMODSEQ", &v) == 0)
+		s->st.highestmodseq = v;
+	return 0;
+}
+
+/* A server that sends no UIDNEXT: the highest UID plus one will do, as
+ * no UID below it can be handed out any more. */
+static int
+guess_uidnext(struct imap_store *s, struct buf *err)
+{
+	struct imap_cmdline l;
+	uint32_t max = 0;
+	int rc = 0;
+
+	if (s->nseq > 0) {
+		imap_cmd_init(&l);
+		imap_cmd_add(&l, "FETCH * (UID)");
+		rc = ims_run(s, &l, NULL, NULL, err);
+		imap_cmd_free(&l);
+	}
+	for (size_t i = 0; i < s->nseq; i++)
+		if (s->seq[i] > max)
+			max = s->seq[i];
+	s->st.uidnext = max + 1;
+	return rc;
+}
+
+int
+ims_open(struct store *st, const char *mbox, struct mbox_status *out,
+    struct buf *err)
+{
+	struct imap_store *s = (struct imap_store *)st;
+	struct imap_cmdline l;
+	struct buf wire = BUF_INIT;
+	int rc;
+
+	ims_close(s);
+	if (ims_to_wire(s, mbox, &wire, err) != 0) {
+		buf_free(&wire);
+		return -1;
+	}
+	s->mbox = xstrdup(mbox);
+	s->wire = buf_detach(&wire);
+	imap_cmd_init(&l);
+	imap_cmd_add(&l, "SELECT ");
+	imap_cmd_add_string(&l, s->wire, 0);
+	if (imap_client_has(s->c, CAP_CONDSTORE))
+		imap_cmd_add(&l, " (CONDSTORE)");
+	rc = ims_run(s, &l, select_response, s, err);
+	imap_cmd_free(&l);
+	if (rc == 0 && s->st.uidnext == 0)
+		rc = guess_uidnext(s, err);
+	if (rc != 0) {
+		ims_close(s);
+		return -1;
+	}
+	s->st.count = (uint32_t)s->nseq;
+	s->uidnext_hint = s->st.uidnext;
+	*out = s->st;
+	log_debug(s->base.lg, "imap store '%s' mailbox '%s': UIDVALIDITY %u "
+	    "UIDNEXT %u, %zu messages", s->name, mbox, s->st.uidvalidity,
+	    s->st.uidnext, s->nseq);
+	return 0;
+}
+
+static int
+parse_meta(const struct imap_item *list, struct msg_meta *m)
+{
+	uint64_t uid, size, modseq;
+	const struct imap_item *date = imap_fetch_find(list, "INTERNALDATE");
+	const struct imap_item *ms = imap_fetch_find(list, "MODSEQ");
+	const char *str;
+	size_t len;
+
+	memset(m, 0, sizeof(*m));
+	if (imap_item_number(imap_fetch_find(list, "UID"), &uid) != 0 ||
+	    uid == 0 || uid > UINT32_MAX)
+		return -1;
+	m->uid = (uint32_t)uid;
+	if (imap_item_number(imap_fetch_find(list, "RFC822.SIZE"),
+	    &size) == 0)
+		m->size = size;
+	m->flags = ims_parse_flags(imap_fetch_find(list, "FLAGS"));
+	if (imap_item_string(date, &str, &len) == 0)
+		imap_date_parse(str, &m->date);
+	if (ms != NULL && ms->kind == IMAP_LIST &&
+	    imap_item_number(ms->child, &modseq) == 0)
+		m->modseq = modseq;
+	return 0;
+}
+
+static int
+scan_response(void *ctx, const struct imap_response *r)
+{
+	struct msg_list *out = ctx;
+	const struct imap_item *n = r->items;
+	struct msg_meta m;
+
+	if (n == NULL || n->kind != IMAP_NUMBER ||
+	    !imap_atom_is(n->next, "FETCH") || n->next->next == NULL)
+		return 0;
+	/* Only answers to our fetch carry the size; unsolicited flag
+	 * updates do not. */
+	if (imap_fetch_find(n->next->next, "RFC822.SIZE") == NULL)
+		return 0;
+	if (parse_meta(n->next->next, &m) == 0)
+		msg_list_add(out, &m);
+	return 0;
+}
+
+/* Sort and keep the last entry of each UID (a later answer is newer). */
+static void
+dedupe(struct msg_list *l)
+{
+	size_t k = 0;
+
+	msg_list_sort(l);
+	for (size_t i = 0; i < l->n; i++) {
+		if (k > 0 && l->v[k - 1].uid == l->v[i].uid)
+			k--;
+		l->v[k++] = l->v[i];
+	}
+	l->n = k;
+}
+
+int
+ims_scan(struct store *st, struct msg_list *out, struct buf *err)
+{
+	struct imap_store *s = (struct imap_store *)st;
+	struct imap_cmdline l;
+	struct msg_list got = { 0 };
+	int rc = 0;
+
+	if (ims_require_open(s, err) != 0)
+		return -1;
+	if (s->nseq > 0) {
+		imap_cmd_init(&l);
+		imap_cmd_addf(&l, "UID FETCH 1:* (UID FLAGS RFC822.SIZE "
+		    "INTERNALDATE%s)", imap_client_has(s->c, CAP_CONDSTORE) ?
+		    " MODSEQ" : "");
+		rc = ims_run(s, &l, scan_response, &got, err);
+		imap_cmd_free(&l);
+	}
+	if (rc != 0) {
+		msg_list_free(&got);
+		return -1;
+	}
+	dedupe(&got);
+	msg_list_free(&s->known);
+	s->known = got;
+	for (size_t i = 0; i < got.n; i++)
+		msg_list_add(out, &got.v[i]);
+	msg_list_sort(out);
+	return 0;
+}
+
+static int
+cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+uint32_t *
+ims_present_uids(const struct imap_store *s, size_t *n)
+{
+	uint32_t *v = xcalloc(s->nseq ? s->nseq : 1, sizeof(*v));
+
+	if (s->nseq > 0)
+		memcpy(v, s->seq, s->nseq * sizeof(*v));
+	qsort(v, s->nseq, sizeof(*v), cmp_u32);
+	*n = s->nseq;
+	return v;
+}
+
+int
+ims_uid_present(const uint32_t *sorted, size_t n, uint32_t uid)
+{
+	return bsearch(&uid, sorted, n, sizeof(*sorted), cmp_u32) != NULL;
+}

@@ -1,0 +1,32 @@
+/*
+ * uidset: IMAP UID sets ("1:3,7,9:12") for commands that act on many
+ * messages, so that a flag change is one command, not one per message.
+ *
+ * Contract:
+ *  - imap_uids_sorted() returns a malloc'd, ascending, duplicate-free copy
+ *    of uids (*nout entries; zero UIDs dropped); the caller frees it.
+ *  - imap_uidset_format() appends to out the set of as many leading UIDs
+ *    of sorted (ascending, unique) as fit in max_len bytes (0: no limit),
+ *    runs of consecutive UIDs compressed to "a:b", and returns how many
+ *    UIDs it used: at least one when n > 0, so a caller that loops always
+ *    progresses (a single UID is at most 10 bytes).
+ *  - imap_uidset_parse() reads a set as a server sends it (APPENDUID,
+ *    COPYUID): "a", "a:b" or "b:a", comma-separated, no "*"; it appends
+ *    the UIDs in the order written (ranges ascending) to *v / *n (the
+ *    caller frees *v) and refuses sets of more than max UIDs.
+ */
+#ifndef TWINBOX_IMAP_UIDSET_H
+#define TWINBOX_IMAP_UIDSET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+uint32_t *imap_uids_sorted(const uint32_t *uids, size_t n, size_t *nout);
+size_t imap_uidset_format(const uint32_t *sorted, size_t n, size_t max_len,
+    struct buf *out);
+int imap_uidset_parse(const char *s, size_t max, uint32_t **v, size_t *n,
+    struct buf *err);
+
+#endif
