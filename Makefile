@@ -32,6 +32,7 @@ TEST_SRC = $(wildcard tests/check_*.c)
 TEST_BIN = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 TEST_SUPPORT = $(wildcard tests/support/*.c)
 TEST_SUPPORT_OBJ = $(TEST_SUPPORT:%.c=$(BUILD)/%.o)
+TOOL_BIN = $(patsubst %.c,$(BUILD)/%,$(wildcard tests/tools/*.c))
 
 .SECONDARY:
 
@@ -71,7 +72,7 @@ CHECK_LIBS = $(shell pkg-config --libs check)
 twinbox: $(BUILD)/twinbox
 	@cp $(BUILD)/twinbox twinbox
 
-build-all: $(BUILD)/twinbox $(TEST_BIN)
+build-all: $(BUILD)/twinbox $(TEST_BIN) $(TOOL_BIN)
 
 run-tests: build-all
 	@TWINBOX_BIN=$${TWINBOX_BIN:-$(BUILD)/twinbox} BUILD=$(BUILD) \
@@ -95,6 +96,11 @@ $(BUILD)/tests/support/%.o: tests/support/%.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(CFLAGS_ALL) $(CHECK_CFLAGS) -Itests -MMD -MP -c -o $@ $<
+
+$(BUILD)/tests/tools/%: tests/tools/%.c
+	@mkdir -p $(dir $@)
+	@echo "  CCLD    $@"
+	@$(CC) $(CFLAGS_ALL) -MMD -MP -o $@ $<
 
 $(BUILD)/tests/%: tests/%.c $(TEST_SUPPORT_OBJ) $(BUILD)/libtwinbox.a
 	@mkdir -p $(dir $@)

@@ -1,0 +1,564 @@
+/*
+ * Tests of the counting relay (tests/tools/relay), run as a program, in
+ * front of an echo server forked by the test on 127.0.0.1.
+ *
+ * The echo server greets each connection with GREETING, then sends back
+ * every complete line it receives and, at EOF, reports how many bytes it
+ * received on that connection through a pipe. Echoing whole lines only
+ * keeps the cut tests deterministic: a line cut short is never echoed, so
+ * whatever order the relay reads its two sockets in, the bytes that pass
+ * before the cut are known exactly.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "support/testlib.h"
+
+#define GREETING	"* OK echo ready\r\n"
+#define GREETING_LEN	(sizeof(GREETING) - 1)
+#define SERVER_LIMIT_S	30	/* the echo server gives up after this */
+
+struct echo_server {
+	pid_t	 pid;
+	int	 port;
+	FILE	*reports;	/* one line per finished connection */
+};
+
+struct relay_run {
+	pid_t	 pid;
+	int	 port;
+	char	*dir;
+	char	*stats;
+	char	*err;
+};
+
+static char *
+relay_binary(void)
+{
+	const char *build = getenv("BUILD");
+	struct buf path = BUF_INIT;
+
+	buf_setf(&path, "%s/tests/tools/relay",
+	    build != NULL && *build != '\0' ? build : "build");
+	ck_assert_msg(access(path.data, X_OK) == 0,
+	    "%s: %s (build it with make build-all)", path.data,
+	    strerror(errno));
+	return buf_detach(&path);
+}
+
+static int
+listen_loopback(int *port)
+{
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	ck_assert_msg(fd >= 0, "socket: %s", strerror(errno));
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_msg(bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0 &&
+	    listen(fd, 16) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&sin, &len) == 0,
+	    "listen on 127.0.0.1: %s", strerror(errno));
+	*port = ntohs(sin.sin_port);
+	return fd;
+}
+
+static int
+send_all(int fd, const char *p, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Echo complete lines until EOF or an error; return the bytes received. */
+static unsigned long
+echo_lines(int fd)
+{
+	struct buf line = BUF_INIT;
+	unsigned long total = 0;
+	char chunk[8192];
+	ssize_t n;
+
+	send_all(fd, GREETING, GREETING_LEN);
+	while ((n = recv(fd, chunk, sizeof(chunk), 0)) > 0) {
+		total += (unsigned long)n;
+		for (ssize_t i = 0; i < n; i++) {
+			buf_addc(&line, chunk[i]);
+			if (chunk[i] != '\n')
+				continue;
+			send_all(fd, line.data, line.len);
+			buf_reset(&line);
+		}
+	}
+	buf_free(&line);
+	return total;
+}
+
+static void
+echo_child(int lfd, int report_fd, int nconns)
+{
+	FILE *out = fdopen(report_fd, "w");
+
+	alarm(SERVER_LIMIT_S);
+	if (out == NULL)
+		_exit(1);
+	for (int i = 0; i < nconns; i++) {
+		int fd = accept(lfd, NULL, NULL);
+
+		if (fd == -1)
+			_exit(1);
+		fprintf(out, "%lu\n", echo_lines(fd));
+		fflush(out);
+		close(fd);
+	}
+	_exit(0);
+}
+
+static struct echo_server
+echo_start(int nconns)
+{
+	struct echo_server es;
+	int lfd, pfd[2];
+
+	lfd = listen_loopback(&es.port);
+	ck_assert_msg(pipe(pfd) == 0, "pipe: %s", strerror(errno));
+	es.pid = fork();
+	ck_assert_msg(es.pid != -1, "fork: %s", strerror(errno));
+	if (es.pid == 0) {
+		close(pfd[0]);
+		echo_child(lfd, pfd[1], nconns);
+	}
+	close(lfd);
+	close(pfd[1]);
+	es.reports = fdopen(pfd[0], "r");
+	ck_assert_ptr_nonnull(es.reports);
+	return es;
+}
+
+/* The byte count of the next connection the echo server finished. */
+static unsigned long
+echo_report(struct echo_server *es)
+{
+	char line[64];
+
+	ck_assert_msg(fgets(line, sizeof(line), es->reports) != NULL,
+	    "the echo server ended without a report");
+	return strtoul(line, NULL, 10);
+}
+
+static void
+echo_finish(struct echo_server *es)
+{
+	int status;
+
+	ck_assert_int_eq(waitpid(es->pid, &status, 0), es->pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "echo server status %d", status);
+	fclose(es->reports);
+}
+
+static void
+exec_relay(char **argv, const char *err_path)
+{
+	int fd = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+	if (fd == -1 || dup2(fd, 2) == -1)
+		_exit(126);
+	execv(argv[0], argv);
+	fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
+	_exit(127);
+}
+
+static pid_t
+spawn_relay(struct relay_run *rr, char **args)
+{
+	char *argv[16];
+	int argc = 0;
+	pid_t pid;
+
+	argv[argc++] = relay_binary();
+	while (*args != NULL && argc < 15)
+		argv[argc++] = *args++;
+	argv[argc] = NULL;
+	pid = fork();
+	ck_assert_msg(pid != -1, "fork: %s", strerror(errno));
+	if (pid == 0)
+		exec_relay(argv, rr->err);
+	free(argv[0]);
+	return pid;
+}
+
+static void
+wait_for_port(struct relay_run *rr, const char *port_file)
+{
+	const struct timespec step = { 0, 10 * 1000 * 1000 };
+	int status = 0;
+
+	for (int i = 0; i < 1000 && !tl_exists(port_file); i++) {
+		ck_assert_msg(waitpid(rr->pid, &status, WNOHANG) == 0,
+		    "relay exited early with status %d", status);
+		nanosleep(&step, NULL);
+	}
+	ck_assert_msg(tl_exists(port_file), "relay wrote no port file");
+	char *text = tl_read_file(port_file, NULL);
+	rr->port = atoi(text);
+	ck_assert_int_gt(rr->port, 0);
+	free(text);
+}
+
+/* Start the relay towards target_port; cut is NULL for no cut. */
+static struct relay_run
+relay_start(int target_port, const char *cut)
+{
+	struct relay_run rr;
+	char to[32];
+	char *port_file;
+
+	rr.dir = tl_mkdtemp("relay");
+	rr.stats = tl_path(rr.dir, "stats");
+	rr.err = tl_path(rr.dir, "stderr");
+	port_file = tl_path(rr.dir, "port");
+	snprintf(to, sizeof(to), "127.0.0.1:%d", target_port);
+	char *args[] = { "--listen-port-file", port_file, "--to", to,
+	    "--stats-file", rr.stats, "--max-seconds", "60",
+	    cut != NULL ? "--cut-after" : NULL, (char *)cut, NULL };
+	rr.pid = spawn_relay(&rr, args);
+	wait_for_port(&rr, port_file);
+	free(port_file);
+	return rr;
+}
+
+/* Stop the relay with TERM; return its stats line. */
+static char *
+relay_stop(struct relay_run *rr)
+{
+	int status;
+
+	ck_assert_int_eq(kill(rr->pid, SIGTERM), 0);
+	ck_assert_int_eq(waitpid(rr->pid, &status, 0), rr->pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "relay status %d", status);
+	return tl_read_file(rr->stats, NULL);
+}
+
+static void
+relay_cleanup(struct relay_run *rr)
+{
+	tl_rmtree(rr->dir);
+	free(rr->dir);
+	free(rr->stats);
+	free(rr->err);
+}
+
+static int
+connect_to(int port)
+{
+	struct sockaddr_in sin;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	ck_assert_msg(fd >= 0, "socket: %s", strerror(errno));
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((uint16_t)port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_msg(connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0,
+	    "connect to the relay: %s", strerror(errno));
+	return fd;
+}
+
+static void
+expect_bytes(int fd, const char *want, size_t len)
+{
+	char *got = xmalloc(len);
+	size_t have = 0;
+
+	while (have < len) {
+		ssize_t n = recv(fd, got + have, len - have, 0);
+
+		ck_assert_msg(n > 0, "short read: %zu of %zu bytes (%s)",
+		    have, len, n == 0 ? "EOF" : strerror(errno));
+		have += (size_t)n;
+	}
+	ck_assert_int_eq(memcmp(got, want, len), 0);
+	free(got);
+}
+
+/* Read to the end; a reset counts as the end. Return the bytes read. */
+static size_t
+drain(int fd)
+{
+	char chunk[4096];
+	size_t total = 0;
+	ssize_t n;
+
+	while ((n = recv(fd, chunk, sizeof(chunk), 0)) > 0)
+		total += (size_t)n;
+	ck_assert_msg(n == 0 || errno == ECONNRESET, "recv: %s",
+	    strerror(errno));
+	return total;
+}
+
+static char *
+make_line(size_t len, char fill)
+{
+	char *line = xmalloc(len);
+
+	memset(line, fill, len - 1);
+	line[len - 1] = '\n';
+	return line;
+}
+
+/* Send a line, read its echo, then close our half and wait for EOF. */
+static void
+echo_exchange(int fd, size_t len)
+{
+	char *line = make_line(len, 'a' + (char)(len % 26));
+
+	expect_bytes(fd, GREETING, GREETING_LEN);
+	ck_assert_int_eq(send_all(fd, line, len), 0);
+	expect_bytes(fd, line, len);
+	ck_assert_int_eq(shutdown(fd, SHUT_WR), 0);
+	ck_assert_uint_eq(drain(fd), 0);
+	close(fd);
+	free(line);
+}
+
+START_TEST(test_counts_both_directions_over_connections)
+{
+	struct echo_server es = echo_start(3);
+	struct relay_run rr = relay_start(es.port, NULL);
+	int c1 = connect_to(rr.port);
+	int c2 = connect_to(rr.port);	/* waits in the server's backlog */
+	char *stats, want[128];
+
+	echo_exchange(c1, 1000);
+	ck_assert_uint_eq(echo_report(&es), 1000);
+	/* Larger than the relay's buffer: forwarded in several pieces. */
+	echo_exchange(c2, 200000);
+	ck_assert_uint_eq(echo_report(&es), 200000);
+	int c3 = connect_to(rr.port);
+	expect_bytes(c3, GREETING, GREETING_LEN);
+	close(c3);
+	ck_assert_uint_eq(echo_report(&es), 0);
+	stats = relay_stop(&rr);
+	snprintf(want, sizeof(want), "sent=%d received=%zu connections=3\n",
+	    1000 + 200000, 3 * GREETING_LEN + 1000 + 200000);
+	ck_assert_str_eq(stats, want);
+	free(stats);
+	echo_finish(&es);
+	relay_cleanup(&rr);
+}
+END_TEST
+
+START_TEST(test_cut_in_client_to_server_direction)
+{
+	struct echo_server es = echo_start(1);
+	/* Greeting, a 100-byte line and its echo, then 37 more bytes. */
+	size_t cut = GREETING_LEN + 2 * 100 + 37;
+	char cut_arg[32], want[128];
+	char *first = make_line(100, 'x');
+	char *second = make_line(500, 'y');
+	char *stats;
+	int fd;
+
+	snprintf(cut_arg, sizeof(cut_arg), "%zu", cut);
+	struct relay_run rr = relay_start(es.port, cut_arg);
+	fd = connect_to(rr.port);
+	expect_bytes(fd, GREETING, GREETING_LEN);
+	ck_assert_int_eq(send_all(fd, first, 100), 0);
+	expect_bytes(fd, first, 100);
+	ck_assert_int_eq(send_all(fd, second, 500), 0);
+	ck_assert_uint_eq(drain(fd), 0);
+	close(fd);
+	ck_assert_uint_eq(echo_report(&es), 100 + 37);
+	stats = relay_stop(&rr);
+	snprintf(want, sizeof(want), "sent=%d received=%zu connections=1\n",
+	    100 + 37, GREETING_LEN + 100);
+	ck_assert_str_eq(stats, want);
+	free(stats);
+	free(first);
+	free(second);
+	echo_finish(&es);
+	relay_cleanup(&rr);
+}
+END_TEST
+
+START_TEST(test_cut_in_server_to_client_direction)
+{
+	struct echo_server es = echo_start(1);
+	struct relay_run rr = relay_start(es.port, "5");
+	int fd = connect_to(rr.port);
+	char got[GREETING_LEN];
+	size_t have = 0;
+	ssize_t n;
+	char *stats;
+
+	while ((n = recv(fd, got + have, sizeof(got) - have, 0)) > 0)
+		have += (size_t)n;
+	ck_assert_uint_eq(have, 5);
+	ck_assert_int_eq(memcmp(got, GREETING, 5), 0);
+	close(fd);
+	ck_assert_uint_eq(echo_report(&es), 0);
+	stats = relay_stop(&rr);
+	ck_assert_str_eq(stats, "sent=0 received=5 connections=1\n");
+	free(stats);
+	echo_finish(&es);
+	relay_cleanup(&rr);
+}
+END_TEST
+
+START_TEST(test_cut_at_zero_closes_at_once)
+{
+	struct echo_server es = echo_start(1);
+	struct relay_run rr = relay_start(es.port, "0");
+	int fd = connect_to(rr.port);
+	char *stats;
+
+	ck_assert_uint_eq(drain(fd), 0);
+	close(fd);
+	ck_assert_uint_eq(echo_report(&es), 0);
+	stats = relay_stop(&rr);
+	ck_assert_str_eq(stats, "sent=0 received=0 connections=1\n");
+	free(stats);
+	echo_finish(&es);
+	relay_cleanup(&rr);
+}
+END_TEST
+
+START_TEST(test_target_refusing_closes_the_client)
+{
+	int port, lfd = listen_loopback(&port);
+	struct relay_run rr;
+	char *stats, *err, want[128];
+	int fd;
+
+	close(lfd);	/* nothing listens on that port now */
+	rr = relay_start(port, NULL);
+	fd = connect_to(rr.port);
+	ck_assert_uint_eq(drain(fd), 0);
+	close(fd);
+	stats = relay_stop(&rr);
+	ck_assert_str_eq(stats, "sent=0 received=0 connections=1\n");
+	err = tl_read_file(rr.err, NULL);
+	snprintf(want, sizeof(want), "relay: connect to 127.0.0.1:%d: "
+	    "Connection refused\n", port);
+	ck_assert_str_eq(err, want);
+	free(err);
+	free(stats);
+	relay_cleanup(&rr);
+}
+END_TEST
+
+/* Run the relay with these arguments; expect exit 2 and this error. */
+static void
+expect_refused(char **args, const char *message)
+{
+	struct relay_run rr;
+	int status;
+	char *err;
+
+	rr.dir = tl_mkdtemp("relay");
+	rr.stats = tl_path(rr.dir, "stats");
+	rr.err = tl_path(rr.dir, "stderr");
+	rr.pid = spawn_relay(&rr, args);
+	ck_assert_int_eq(waitpid(rr.pid, &status, 0), rr.pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 2,
+	    "relay status %d", status);
+	err = tl_read_file(rr.err, NULL);
+	ck_assert_str_eq(err, message);
+	ck_assert_int_eq(tl_count_entries(rr.dir), 1);	/* stderr only */
+	free(err);
+	relay_cleanup(&rr);
+}
+
+START_TEST(test_refuses_other_hosts_and_bad_arguments)
+{
+	char *remote[] = { "--listen-port-file", "p", "--to",
+	    "192.0.2.1:143", NULL };
+	char *named[] = { "--listen-port-file", "p", "--to",
+	    "localhost:143", NULL };
+	char *port[] = { "--listen-port-file", "p", "--to",
+	    "127.0.0.1:70000", NULL };
+	char *cut[] = { "--listen-port-file", "p", "--to",
+	    "127.0.0.1:143", "--cut-after", "-1", NULL };
+
+	expect_refused(remote, "relay: --to: only 127.0.0.1 is allowed, "
+	    "not '192.0.2.1'\n");
+	expect_refused(named, "relay: --to: only 127.0.0.1 is allowed, "
+	    "not 'localhost'\n");
+	expect_refused(port, "relay: --to: invalid port '70000'\n");
+	expect_refused(cut, "relay: --cut-after: invalid number '-1'\n");
+}
+END_TEST
+
+START_TEST(test_stops_by_itself_after_max_seconds)
+{
+	char *dir = tl_mkdtemp("relay");
+	char *port_file = tl_path(dir, "port");
+	char *stats_file = tl_path(dir, "stats");
+	char *args[] = { "--listen-port-file", port_file, "--to",
+	    "127.0.0.1:143", "--stats-file", stats_file, "--max-seconds", "1",
+	    NULL };
+	struct relay_run rr = { .dir = dir, .stats = stats_file };
+	int status;
+	char *stats;
+
+	rr.err = tl_path(dir, "stderr");
+	rr.pid = spawn_relay(&rr, args);
+	ck_assert_int_eq(waitpid(rr.pid, &status, 0), rr.pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "relay status %d", status);
+	stats = tl_read_file(stats_file, NULL);
+	ck_assert_str_eq(stats, "sent=0 received=0 connections=0\n");
+	free(stats);
+	free(port_file);
+	relay_cleanup(&rr);
+}
+END_TEST
+
+static Suite *
+relay_suite(void)
+{
+	Suite *s = suite_create("relay");
+	TCase *tc = tcase_create("relay");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_counts_both_directions_over_connections);
+	tcase_add_test(tc, test_cut_in_client_to_server_direction);
+	tcase_add_test(tc, test_cut_in_server_to_client_direction);
+	tcase_add_test(tc, test_cut_at_zero_closes_at_once);
+	tcase_add_test(tc, test_target_refusing_closes_the_client);
+	tcase_add_test(tc, test_refuses_other_hosts_and_bad_arguments);
+	tcase_add_test(tc, test_stops_by_itself_after_max_seconds);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	return run_suite(relay_suite());
+}
