@@ -4,6 +4,7 @@
 #   make check      build and run every test (unit and integration)
 #   make demo       a private IMAP server mirrored to a Maildir, step by step
 #   make asan       the same suite under AddressSanitizer + UBSan
+#   make bench      twinbox against mbsync (scripts/bench.sh, docs/benchmarks.md)
 #   make valgrind   the unit tests and an end-to-end run under valgrind
 #   make install    install into $(DESTDIR)$(PREFIX)
 #   make clean
@@ -51,6 +52,9 @@ check: deps
 demo: deps
 	@$(MAKE) --no-print-directory $(BUILD)/twinbox
 	@TWINBOX_BIN=$(BUILD)/twinbox scripts/demo.sh
+
+bench: deps
+	@scripts/bench.sh $(BENCH_ARGS)
 
 asan: deps
 	@$(MAKE) --no-print-directory BUILD=build-asan \
