@@ -205,7 +205,7 @@ cfg_account_new(const char *name, int line)
 	a->line = line;
 	a->timeout = 20;
 	a->tls_type = TLS_STARTTLS;
-	a->tls_versions = TLS_VERSIONS_DEFAULT;
+	a->tls_versions = TLS_V_DEFAULT;
 	a->system_certs = 1;
 	return a;
 }

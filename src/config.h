@@ -43,6 +43,7 @@
 
 #include "buf.h"
 #include "log.h"
+#include "imap/tls_version.h"
 #include "maildir/maildir.h"
 #include "store.h"
 #include "sync/state.h"
@@ -118,12 +119,6 @@ enum tls_type {
 	TLS_IMAPS	/* TLS from the start, port 993 */
 };
 
-/* TLSVersions bits. Default: 1.2 and 1.3 ("all starting with 1.2"). */
-#define TLS_V1_0	(1u << 0)
-#define TLS_V1_1	(1u << 1)
-#define TLS_V1_2	(1u << 2)
-#define TLS_V1_3	(1u << 3)
-#define TLS_VERSIONS_DEFAULT	(TLS_V1_2 | TLS_V1_3)
 
 /* IMAPAccount: how to reach and log in to a server. */
 struct imap_account_conf {
@@ -143,7 +138,7 @@ struct imap_account_conf {
 	char *tunnel;		/* Tunnel command; NULL: plain TCP */
 	struct strlist auth_mechs;	/* in order; default just "*" */
 	enum tls_type tls_type;
-	unsigned tls_versions;	/* TLS_V1_* bits */
+	unsigned tls_versions;	/* enum tls_version bits */
 	int system_certs;	/* SystemCertificates; default 1 */
 	char *cert_file;	/* CertificateFile (expanded); NULL: none */
 	char *client_cert;	/* ClientCertificate (not implemented) */

@@ -177,7 +177,7 @@ START_TEST(test_defaults)
 	ck_assert_int_eq(a->port, 143);
 	ck_assert_int_eq(a->timeout, 20);
 	ck_assert_int_eq(a->tls_type, TLS_STARTTLS);
-	ck_assert_uint_eq(a->tls_versions, TLS_VERSIONS_DEFAULT);
+	ck_assert_uint_eq(a->tls_versions, TLS_V_DEFAULT);
 	ck_assert_int_eq(a->system_certs, 1);
 	ck_assert_int_eq(a->pipeline_depth, 0);
 	ck_assert_uint_eq(a->auth_mechs.n, 1);

@@ -25,15 +25,9 @@
 
 #include "buf.h"
 #include "imap/layer.h"
+#include "imap/tls_version.h"
 
 /* Bits of an allowed-versions set. */
-enum tls_version {
-	TLS_V1_0 = 1u << 0,
-	TLS_V1_1 = 1u << 1,
-	TLS_V1_2 = 1u << 2,
-	TLS_V1_3 = 1u << 3,
-	TLS_V_DEFAULT = TLS_V1_2 | TLS_V1_3
-};
 
 #define TLS_FINGERPRINT_LEN 32	/* SHA-256 */
 
