@@ -790,6 +790,40 @@ START_TEST(test_tls_version_refused)
 }
 END_TEST
 
+/* CipherString reaches OpenSSL: a list that matches nothing is refused
+ * with the option named; a usable one connects (TLS 1.2, where the list
+ * applies). */
+START_TEST(test_cipher_string)
+{
+	struct tls_server ts = { .cert = fx.good_cert, .key = fx.good_key,
+	    .max_version = TLS1_2_VERSION };
+	struct transport_options o;
+	struct transport *t;
+	struct server s;
+	char *err, *got;
+
+	server_start(&s, serve_tls, &ts);
+	client_opts(&o, "127.0.0.1", s.port, TRANSPORT_TLS_IMAPS);
+	o.ciphers = "NO-SUCH-CIPHER";
+	err = open_fails(&o);
+	ck_assert_msg(strstr(err, "CipherString 'NO-SUCH-CIPHER': ") != NULL,
+	    "%s", err);
+	free(err);
+	server_finish(&s);
+
+	ts.say_and_close = "hello";
+	server_start(&s, serve_tls, &ts);
+	client_opts(&o, "127.0.0.1", s.port, TRANSPORT_TLS_IMAPS);
+	o.ciphers = "ECDHE+AESGCM";
+	t = open_ok(&o);
+	got = read_exactly(t, 5);
+	ck_assert_str_eq(got, "hello");
+	free(got);
+	transport_free(t);
+	server_finish(&s);
+}
+END_TEST
+
 START_TEST(test_missing_ca_file)
 {
 	struct tls_server ts = { .cert = fx.good_cert, .key = fx.good_key };
@@ -1193,6 +1227,7 @@ transport_suite(void)
 	tcase_add_test(tls, test_tls_write_to_closed_peer);
 	tcase_add_test(tls, test_tls_version_refused);
 	tcase_add_test(tls, test_missing_ca_file);
+	tcase_add_test(tls, test_cipher_string);
 	tcase_add_test(tls, test_parse_tls_versions);
 	tcase_add_test(tls, test_parse_fingerprint);
 	tcase_add_test(tun, test_tunnel_cat);

@@ -205,6 +205,7 @@ client_options(const struct imap_store_options *o,
 	co->tr.ca_file = o->ca_file;
 	co->tr.system_certs = o->system_certs;
 	co->tr.tls_versions = o->tls_versions;
+	co->tr.ciphers = o->ciphers;
 	co->tr.tunnel = o->tunnel;
 	co->user = o->user;
 	co->user_cmd = o->user_cmd;

@@ -48,6 +48,7 @@ struct imap_store_options {
 	const char *tunnel;
 	enum imap_tls_mode tls;
 	unsigned tls_versions;		/* TLS_V1_* bits; 0: 1.2 and 1.3 */
+	const char *ciphers;		/* CipherString; NULL: default */
 	int system_certs;
 	const char *ca_file;
 	const char *user;

@@ -24,6 +24,7 @@ imap_store_options_from_conf(const struct store_conf *sc,
 	o->tunnel = a->tunnel;
 	o->tls = modes[a->tls_type];
 	o->tls_versions = a->tls_versions;
+	o->ciphers = a->cipher_string;
 	o->system_certs = a->system_certs;
 	o->ca_file = a->cert_file;
 	o->user = a->user;

@@ -98,6 +98,11 @@ make_ctx(const struct tls_params *p, struct buf *err)
 		return NULL;
 	}
 	set_versions(ctx, p->versions != 0 ? p->versions : TLS_V_DEFAULT);
+	if (p->ciphers != NULL && SSL_CTX_set_cipher_list(ctx, p->ciphers) != 1) {
+		buf_setf(err, "CipherString '%s': %s", p->ciphers,
+		    openssl_reason());
+		goto fail;
+	}
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
 	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);

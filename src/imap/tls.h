@@ -36,6 +36,7 @@ struct tls_params {
 	const char *ca_file;	/* PEM CA certificates to trust, or NULL */
 	int system_certs;	/* also trust the system's CA store */
 	unsigned versions;	/* enum tls_version bits; 0 means the default */
+	const char *ciphers;	/* OpenSSL cipher list, or NULL */
 	const unsigned char *pin; /* TLS_FINGERPRINT_LEN bytes, or NULL */
 };
 

@@ -25,6 +25,7 @@ struct transport {
 	char *peer;
 	char *host;		/* what TLS verifies; NULL for a bare fd */
 	char *ca_file;
+	char *ciphers;
 	int system_certs;
 	unsigned tls_versions;
 	int pinned;
@@ -287,6 +288,7 @@ keep_tls_settings(struct transport *t, const struct transport_options *o,
 	}
 	t->host = o->host != NULL ? xstrdup(o->host) : NULL;
 	t->ca_file = o->ca_file != NULL ? xstrdup(o->ca_file) : NULL;
+	t->ciphers = o->ciphers != NULL ? xstrdup(o->ciphers) : NULL;
 	t->system_certs = o->system_certs;
 	t->tls_versions = o->tls_versions;
 }
@@ -332,6 +334,7 @@ transport_start_tls(struct transport *t, struct buf *err)
 	struct tls_params p = {
 		.host = t->host,
 		.ca_file = t->ca_file,
+		.ciphers = t->ciphers,
 		.system_certs = t->system_certs,
 		.versions = t->tls_versions,
 		.pin = t->pinned ? t->pin : NULL,
@@ -441,5 +444,6 @@ transport_free(struct transport *t)
 	free(t->peer);
 	free(t->host);
 	free(t->ca_file);
+	free(t->ciphers);
 	free(t);
 }

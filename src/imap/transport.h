@@ -58,6 +58,8 @@ struct transport_options {
 	int system_certs;	/* SystemCertificates: trust the system store */
 	unsigned tls_versions;	/* enum tls_version bits; 0 = 1.2 and 1.3 */
 	const char *fingerprint; /* SHA-256 of the server certificate (hex) */
+	const char *ciphers;	/* CipherString (TLS 1.2 and below); NULL:
+				 * OpenSSL's defaults */
 	const char *tunnel;	/* run this instead of connecting to host */
 };
 
