@@ -40,11 +40,39 @@ cmp_meta_uid(const void *a, const void *b)
 	return (x->uid > y->uid) - (x->uid < y->uid);
 }
 
+/* Scans mostly arrive in UID order already: check before sorting. */
 void
 msg_list_sort(struct msg_list *l)
 {
-	if (l->n > 1)
+	size_t i = 1;
+
+	while (i < l->n && l->v[i - 1].uid <= l->v[i].uid)
+		i++;
+	if (i < l->n)
 		qsort(l->v, l->n, sizeof(*l->v), cmp_meta_uid);
+}
+
+static int
+cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+int
+scan_hint_wants_all(const struct scan_hint *h)
+{
+	return h == NULL || h->sizes_from <= 1;
+}
+
+int
+scan_hint_wants(const struct scan_hint *h, uint32_t uid)
+{
+	if (scan_hint_wants_all(h) || uid >= h->sizes_from)
+		return 1;
+	return h->nsize_uids > 0 && bsearch(&uid, h->size_uids,
+	    h->nsize_uids, sizeof(uid), cmp_u32) != NULL;
 }
 
 const struct msg_meta *

@@ -1,6 +1,11 @@
 /*
- * store_imap_select: opening a mailbox (SELECT) and scanning it
- * (UID FETCH 1:* of UID, FLAGS, RFC822.SIZE, INTERNALDATE, MODSEQ).
+ * store_imap_select: opening a mailbox (SELECT) and scanning it.
+ *
+ * A scan asks for the flags of every message, and for sizes and arrival
+ * dates only where the hint wants them: a re-sync needs them only of new
+ * messages, and on a large mailbox they are most of the answer's bytes.
+ * The details are asked for first, then the flags (see merge_scan()).
+ * Per-message MODSEQ is not asked for: nothing reads it.
  */
 #include "imap/store_imap_int.h"
 
@@ -8,6 +13,7 @@
 #include <string.h>
 
 #include "imap/imap_date.h"
+#include "imap/uidset.h"
 
 void
 ims_close(struct imap_store *s)
@@ -131,22 +137,32 @@ parse_meta(const struct imap_item *list, struct msg_meta *m)
 	return 0;
 }
 
+/* The two lists a scan collects: answers with size and date, and
+ * answers with flags only. */
+struct scan_ctx {
+	struct msg_list full;
+	struct msg_list flags;
+};
+
 static int
 scan_response(void *ctx, const struct imap_response *r)
 {
-	struct msg_list *out = ctx;
-	const struct imap_item *n = r->items;
+	struct scan_ctx *c = ctx;
+	const struct imap_item *n = r->items, *list;
 	struct msg_meta m;
 
 	if (n == NULL || n->kind != IMAP_NUMBER ||
 	    !imap_atom_is(n->next, "FETCH") || n->next->next == NULL)
 		return 0;
-	/* Only answers to our fetch carry the size; unsolicited flag
-	 * updates do not. */
-	if (imap_fetch_find(n->next->next, "RFC822.SIZE") == NULL)
+	list = n->next->next;
+	/* An unsolicited flag update without its UID cannot be placed. */
+	if (imap_fetch_find(list, "FLAGS") == NULL ||
+	    parse_meta(list, &m) != 0)
 		return 0;
-	if (parse_meta(n->next->next, &m) == 0)
-		msg_list_add(out, &m);
+	if (imap_fetch_find(list, "RFC822.SIZE") != NULL)
+		msg_list_add(&c->full, &m);
+	else
+		msg_list_add(&c->flags, &m);
 	return 0;
 }
 
@@ -165,29 +181,121 @@ dedupe(struct msg_list *l)
 	l->n = k;
 }
 
+static int
+scan_command(struct imap_store *s, const char *set, const char *items,
+    struct scan_ctx *c, struct buf *err)
+{
+	struct imap_cmdline l;
+	int rc;
+
+	imap_cmd_init(&l);
+	imap_cmd_addf(&l, "UID FETCH %s (%s)", set, items);
+	rc = ims_run(s, &l, scan_response, c, err);
+	imap_cmd_free(&l);
+	return rc;
+}
+
+#define FULL_ITEMS "UID FLAGS RFC822.SIZE INTERNALDATE"
+#define SCAN_SET_MAX 4000
+
+/* Sizes and dates of the UIDs the hint lists and of sizes_from:*, in
+ * commands of bounded length. */
+static int
+fetch_details(struct imap_store *s, const struct scan_hint *h,
+    struct scan_ctx *c, struct buf *err)
+{
+	int range = h->sizes_from < s->st.uidnext;
+	size_t done = 0;
+
+	while (done < h->nsize_uids || range) {
+		struct buf set = BUF_INIT;
+		int rc;
+
+		if (done < h->nsize_uids)
+			done += imap_uidset_format(h->size_uids + done,
+			    h->nsize_uids - done, SCAN_SET_MAX, &set);
+		if (done == h->nsize_uids && range) {
+			buf_addf(&set, "%s%u:*", set.len ? "," : "",
+			    h->sizes_from);
+			range = 0;
+		}
+		rc = scan_command(s, set.data, FULL_ITEMS, c, err);
+		buf_free(&set);
+		if (rc != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * Join the two answers, as of the flags command (the later one): a
+ * message missing there is gone; one that arrived after the details
+ * were asked for has none and is left to the next run, as if it had
+ * arrived after the scan. A message the hint lists explicitly existed
+ * when its details were asked for; a server that gave none is wrong.
+ */
+static int
+merge_scan(struct imap_store *s, const struct scan_hint *h,
+    struct scan_ctx *c, struct msg_list *out, struct buf *err)
+{
+	dedupe(&c->full);
+	dedupe(&c->flags);
+	for (size_t i = 0; i < c->flags.n; i++) {
+		struct msg_meta m = c->flags.v[i];
+		const struct msg_meta *f = msg_list_find(&c->full, m.uid);
+
+		if (f != NULL) {
+			m.size = f->size;
+			m.date = f->date;
+		} else if (scan_hint_wants(h, m.uid)) {
+			if (m.uid >= h->sizes_from)
+				continue;
+			ims_err(s, err, "the server sent no size for UID %u",
+			    m.uid);
+			return -1;
+		}
+		msg_list_add(out, &m);
+	}
+	return 0;
+}
+
+static int
+scan_open_mailbox(struct imap_store *s, const struct scan_hint *h,
+    struct msg_list *out, struct buf *err)
+{
+	struct scan_ctx c = { { 0 }, { 0 } };
+	int rc;
+
+	if (scan_hint_wants_all(h)) {
+		rc = scan_command(s, "1:*", FULL_ITEMS, &c, err);
+		dedupe(&c.full);
+		*out = c.full;
+		c.full = (struct msg_list){ 0 };
+	} else {
+		rc = fetch_details(s, h, &c, err);
+		if (rc == 0)
+			rc = scan_command(s, "1:*", "UID FLAGS", &c, err);
+		if (rc == 0)
+			rc = merge_scan(s, h, &c, out, err);
+	}
+	msg_list_free(&c.full);
+	msg_list_free(&c.flags);
+	return rc;
+}
+
 int
-ims_scan(struct store *st, struct msg_list *out, struct buf *err)
+ims_scan(struct store *st, const struct scan_hint *hint,
+    struct msg_list *out, struct buf *err)
 {
 	struct imap_store *s = (struct imap_store *)st;
-	struct imap_cmdline l;
 	struct msg_list got = { 0 };
-	int rc = 0;
 
 	if (ims_require_open(s, err) != 0)
 		return -1;
-	if (s->nseq > 0) {
-		imap_cmd_init(&l);
-		imap_cmd_addf(&l, "UID FETCH 1:* (UID FLAGS RFC822.SIZE "
-		    "INTERNALDATE%s)", imap_client_has(s->c, CAP_CONDSTORE) ?
-		    " MODSEQ" : "");
-		rc = ims_run(s, &l, scan_response, &got, err);
-		imap_cmd_free(&l);
-	}
-	if (rc != 0) {
+	if (s->nseq > 0 && scan_open_mailbox(s, hint, &got, err) != 0) {
 		msg_list_free(&got);
 		return -1;
 	}
-	dedupe(&got);
 	msg_list_free(&s->known);
 	s->known = got;
 	for (size_t i = 0; i < got.n; i++)

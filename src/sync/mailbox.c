@@ -32,17 +32,29 @@ run_free(struct run *r)
 	plan_free(&r->plan);
 }
 
+/* Both sides are opened before either is scanned: what a scan must
+ * fetch depends on the state and on both sides' status. */
 static int
 open_and_scan(struct run *r, struct buf *err)
 {
 	const struct mailbox_job *job = r->job;
+	const struct mbox_status *status[2] = { &r->status[0], &r->status[1] };
 
 	for (int s = 0; s < 2; s++) {
 		struct store *st = job->store[s];
 
 		if (st->ops->open(st, job->box[s], &r->status[s], err) != 0)
 			return -1;
-		if (st->ops->scan(st, &r->scan[s], err) != 0)
+	}
+	for (int s = 0; s < 2; s++) {
+		struct store *st = job->store[s];
+		struct plan_scan_hint h;
+		int rc;
+
+		plan_scan_hint(&r->state, status, s, &h);
+		rc = st->ops->scan(st, &h.hint, &r->scan[s], err);
+		plan_scan_hint_free(&h);
+		if (rc != 0)
 			return -1;
 	}
 	return 0;
