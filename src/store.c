@@ -60,19 +60,26 @@ cmp_u32(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+static int
+has_uid(const uint32_t *v, size_t n, uint32_t uid)
+{
+	return n > 0 && bsearch(&uid, v, n, sizeof(uid), cmp_u32) != NULL;
+}
+
 int
 scan_hint_wants_all(const struct scan_hint *h)
 {
-	return h == NULL || h->sizes_from <= 1;
+	return h == NULL || (h->sizes_from <= 1 && h->nskip_uids == 0);
 }
 
 int
 scan_hint_wants(const struct scan_hint *h, uint32_t uid)
 {
-	if (scan_hint_wants_all(h) || uid >= h->sizes_from)
+	if (h == NULL)
 		return 1;
-	return h->nsize_uids > 0 && bsearch(&uid, h->size_uids,
-	    h->nsize_uids, sizeof(uid), cmp_u32) != NULL;
+	if (uid >= h->sizes_from && !has_uid(h->skip_uids, h->nskip_uids, uid))
+		return 1;
+	return has_uid(h->size_uids, h->nsize_uids, uid);
 }
 
 const struct msg_meta *

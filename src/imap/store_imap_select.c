@@ -4,7 +4,8 @@
  * A scan asks for the flags of every message, and for sizes and arrival
  * dates only where the hint wants them: a re-sync needs them only of new
  * messages, and on a large mailbox they are most of the answer's bytes.
- * The details are asked for first, then the flags (see merge_scan()).
+ * The flags come first, then the details of the wanted messages among
+ * those the flags answer listed (see merge_scan()).
  * Per-message MODSEQ is not asked for: nothing reads it.
  */
 #include "imap/store_imap_int.h"
@@ -198,65 +199,65 @@ scan_command(struct imap_store *s, const char *set, const char *items,
 #define FULL_ITEMS "UID FLAGS RFC822.SIZE INTERNALDATE"
 #define SCAN_SET_MAX 4000
 
-/* Sizes and dates of the UIDs the hint lists and of sizes_from:*, in
- * commands of bounded length. */
+/* Sizes and dates of the messages of the flags answer that the hint
+ * wants, in commands of bounded length. */
 static int
 fetch_details(struct imap_store *s, const struct scan_hint *h,
     struct scan_ctx *c, struct buf *err)
 {
-	int range = h->sizes_from < s->st.uidnext;
-	size_t done = 0;
+	uint32_t *want = xcalloc(c->flags.n + 1, sizeof(*want));
+	size_t n = 0, done = 0;
+	int rc = 0;
 
-	while (done < h->nsize_uids || range) {
+	for (size_t i = 0; i < c->flags.n; i++)
+		if (scan_hint_wants(h, c->flags.v[i].uid))
+			want[n++] = c->flags.v[i].uid;
+	while (rc == 0 && done < n) {
 		struct buf set = BUF_INIT;
-		int rc;
 
-		if (done < h->nsize_uids)
-			done += imap_uidset_format(h->size_uids + done,
-			    h->nsize_uids - done, SCAN_SET_MAX, &set);
-		if (done == h->nsize_uids && range) {
-			buf_addf(&set, "%s%u:*", set.len ? "," : "",
-			    h->sizes_from);
-			range = 0;
-		}
+		done += imap_uidset_format(want + done, n - done,
+		    SCAN_SET_MAX, &set);
 		rc = scan_command(s, set.data, FULL_ITEMS, c, err);
 		buf_free(&set);
-		if (rc != 0)
-			return -1;
 	}
-	return 0;
+	free(want);
+	return rc;
 }
 
 /*
- * Join the two answers, as of the flags command (the later one): a
- * message missing there is gone; one that arrived after the details
- * were asked for has none and is left to the next run, as if it had
- * arrived after the scan. A message the hint lists explicitly existed
- * when its details were asked for; a server that gave none is wrong.
+ * Join the flags of every message with the details of those the hint
+ * wants. A wanted message without details was expunged meanwhile (an
+ * EXPUNGE said so) and is left out, as gone; one still there means the
+ * server did not answer, and then nothing about the mailbox is trusted.
  */
 static int
 merge_scan(struct imap_store *s, const struct scan_hint *h,
     struct scan_ctx *c, struct msg_list *out, struct buf *err)
 {
-	dedupe(&c->full);
-	dedupe(&c->flags);
-	for (size_t i = 0; i < c->flags.n; i++) {
-		struct msg_meta m = c->flags.v[i];
-		const struct msg_meta *f = msg_list_find(&c->full, m.uid);
+	size_t npresent;
+	uint32_t *present = ims_present_uids(s, &npresent);
+	int rc = 0;
 
-		if (f != NULL) {
-			m.size = f->size;
-			m.date = f->date;
-		} else if (scan_hint_wants(h, m.uid)) {
-			if (m.uid >= h->sizes_from)
-				continue;
+	dedupe(&c->full);
+	for (size_t i = 0; rc == 0 && i < c->flags.n; i++) {
+		struct msg_meta m = c->flags.v[i];
+		const struct msg_meta *f;
+
+		if (!scan_hint_wants(h, m.uid)) {
+			msg_list_add(out, &m);
+			continue;
+		}
+		f = msg_list_find(&c->full, m.uid);
+		if (f != NULL)
+			msg_list_add(out, f);
+		else if (ims_uid_present(present, npresent, m.uid)) {
 			ims_err(s, err, "the server sent no size for UID %u",
 			    m.uid);
-			return -1;
+			rc = -1;
 		}
-		msg_list_add(out, &m);
 	}
-	return 0;
+	free(present);
+	return rc;
 }
 
 static int
@@ -272,9 +273,10 @@ scan_open_mailbox(struct imap_store *s, const struct scan_hint *h,
 		*out = c.full;
 		c.full = (struct msg_list){ 0 };
 	} else {
-		rc = fetch_details(s, h, &c, err);
+		rc = scan_command(s, "1:*", "UID FLAGS", &c, err);
+		dedupe(&c.flags);
 		if (rc == 0)
-			rc = scan_command(s, "1:*", "UID FLAGS", &c, err);
+			rc = fetch_details(s, h, &c, err);
 		if (rc == 0)
 			rc = merge_scan(s, h, &c, out, err);
 	}

@@ -5,13 +5,16 @@
  * The planner reads a message's size only to apply MaxSize before a
  * copy, and copies only what is new (above maxuid), what a PAIR_TOO_BIG
  * record held back, and, when a side's UIDs are distrusted, anything.
- * Recovery compares sizes of the target's messages at or above the
- * UIDNEXT an intent recorded. The copy's arrival date comes from the
+ * A message that a record holds is not new, whatever its UID (copies
+ * land above maxuid and are recorded, not counted in it). Recovery
+ * compares sizes of the unrecorded messages at or above the UIDNEXT an
+ * intent recorded. The copy's arrival date comes from the
  * same scan, so the same messages need their dates.
  */
 #include "sync/plan_int.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 static int
 cmp_u32(const void *a, const void *b)
@@ -49,27 +52,43 @@ recovery_from(const struct sync_state *st, enum side s, uint32_t from)
 }
 
 static void
-add_held_back(const struct sync_state *st, enum side s,
-    struct plan_scan_hint *h)
+push_uid(struct uid_vec *v, uint32_t uid)
 {
-	size_t cap = 0;
+	if (v->n == v->cap) {
+		v->cap = v->cap ? v->cap * 2 : 64;
+		v->v = xreallocarray(v->v, v->cap, sizeof(*v->v));
+	}
+	v->v[v->n++] = uid;
+}
 
+static void
+sort_uids(struct uid_vec *v)
+{
+	if (v->n > 1)
+		qsort(v->v, v->n, sizeof(*v->v), cmp_u32);
+}
+
+/* Records hold messages the planner copies only when MaxSize held them
+ * back; the others above sizes_from are skipped. */
+static void
+add_records(const struct sync_state *st, enum side s, struct plan_scan_hint *h)
+{
 	for (size_t i = 0; i < st->npairs; i++) {
 		const struct pair_rec *p = &st->pairs[i];
 
-		if (!(p->status & PAIR_TOO_BIG) || p->uid[s] == 0 ||
-		    p->uid[s] >= h->hint.sizes_from)
+		if (p->uid[s] == 0)
 			continue;
-		if (h->nuids == cap) {
-			cap = cap ? cap * 2 : 16;
-			h->uids = xreallocarray(h->uids, cap, sizeof(*h->uids));
-		}
-		h->uids[h->nuids++] = p->uid[s];
+		if (p->status & PAIR_TOO_BIG)
+			push_uid(&h->sizes, p->uid[s]);
+		if (p->uid[s] >= h->hint.sizes_from)
+			push_uid(&h->skip, p->uid[s]);
 	}
-	if (h->nuids > 1)
-		qsort(h->uids, h->nuids, sizeof(*h->uids), cmp_u32);
-	h->hint.size_uids = h->uids;
-	h->hint.nsize_uids = h->nuids;
+	sort_uids(&h->sizes);
+	sort_uids(&h->skip);
+	h->hint.size_uids = h->sizes.v;
+	h->hint.nsize_uids = h->sizes.n;
+	h->hint.skip_uids = h->skip.v;
+	h->hint.nskip_uids = h->skip.n;
 }
 
 void
@@ -77,24 +96,18 @@ plan_scan_hint(const struct sync_state *st,
     const struct mbox_status *status[2], enum side s,
     struct plan_scan_hint *out)
 {
-	out->uids = NULL;
-	out->nuids = 0;
-	out->hint.size_uids = NULL;
-	out->hint.nsize_uids = 0;
+	memset(out, 0, sizeof(*out));
 	out->hint.sizes_from = 1;
 	if (any_distrust(st, status) || st->maxuid[s] == UINT32_MAX)
 		return;
 	out->hint.sizes_from = recovery_from(st, s, st->maxuid[s] + 1);
-	if (out->hint.sizes_from > 1)
-		add_held_back(st, s, out);
+	add_records(st, s, out);
 }
 
 void
 plan_scan_hint_free(struct plan_scan_hint *h)
 {
-	free(h->uids);
-	h->uids = NULL;
-	h->nuids = 0;
-	h->hint.size_uids = NULL;
-	h->hint.nsize_uids = 0;
+	free(h->sizes.v);
+	free(h->skip.v);
+	memset(h, 0, sizeof(*h));
 }
