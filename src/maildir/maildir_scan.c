@@ -4,7 +4,9 @@
  * handed out). The new last UID is written durably to .uidvalidity before
  * any file is renamed, so a crash can waste UIDs but never hand one out
  * twice. Files that vanish while we look are skipped: another mail reader
- * may be working in the same folder.
+ * may be working in the same folder. A re-sync of a large folder should
+ * cost its readdir() and little more, so files are stat()ed only where
+ * the name does not tell enough (see inspect()).
  */
 #include "maildir/maildir_int.h"
 
