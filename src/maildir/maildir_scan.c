@@ -164,6 +164,8 @@ cmp_uid(const void *a, const void *b)
 static int
 stat_duplicates(struct md_store *s, struct entry_vec *vec, struct buf *err)
 {
+	if (vec->n < 2)
+		return 0;
 	qsort(vec->v, vec->n, sizeof(*vec->v), cmp_uid);
 	for (size_t i = 1; i < vec->n; i++) {
 		struct md_entry *pair[2] = { &vec->v[i - 1], &vec->v[i] };
