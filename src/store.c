@@ -40,11 +40,46 @@ cmp_meta_uid(const void *a, const void *b)
 	return (x->uid > y->uid) - (x->uid < y->uid);
 }
 
+/* Scans mostly arrive in UID order already: check before sorting. */
 void
 msg_list_sort(struct msg_list *l)
 {
-	if (l->n > 1)
+	size_t i = 1;
+
+	while (i < l->n && l->v[i - 1].uid <= l->v[i].uid)
+		i++;
+	if (i < l->n)
 		qsort(l->v, l->n, sizeof(*l->v), cmp_meta_uid);
+}
+
+static int
+cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+static int
+has_uid(const uint32_t *v, size_t n, uint32_t uid)
+{
+	return n > 0 && bsearch(&uid, v, n, sizeof(uid), cmp_u32) != NULL;
+}
+
+int
+scan_hint_wants_all(const struct scan_hint *h)
+{
+	return h == NULL || (h->sizes_from <= 1 && h->nskip_uids == 0);
+}
+
+int
+scan_hint_wants(const struct scan_hint *h, uint32_t uid)
+{
+	if (h == NULL)
+		return 1;
+	if (uid >= h->sizes_from && !has_uid(h->skip_uids, h->nskip_uids, uid))
+		return 1;
+	return has_uid(h->size_uids, h->nsize_uids, uid);
 }
 
 const struct msg_meta *

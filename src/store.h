@@ -50,6 +50,12 @@ extern const char *const msg_flag_names[MSG_FLAG_COUNT];
 /* Write the Maildir letters of flags, sorted, into out (needs 7 bytes). */
 void msg_flags_to_letters(unsigned flags, char out[MSG_FLAG_COUNT + 1]);
 
+/*
+ * One message as a scan reports it. uid and flags are always filled.
+ * size and date are filled for the messages the scan's hint asks for
+ * (struct scan_hint) and may be 0 elsewhere: there 0 means "not fetched",
+ * never "empty". fetch() always reports the real size.
+ */
 struct msg_meta {
 	uint32_t uid;
 	unsigned flags;		/* enum msg_flag bits */
@@ -57,6 +63,29 @@ struct msg_meta {
 	int64_t date;		/* arrival time, seconds since the epoch; 0 if unknown */
 	uint64_t modseq;	/* 0 if the store has none */
 };
+
+/*
+ * What a scan must report in full. Sizes and dates cost a server a lot
+ * more than flags (and a Maildir a stat() per file) and matter only for
+ * messages that may be copied: those above the state's maxuid that no
+ * record holds, the few one-sided records that MaxSize held back, and
+ * the messages a killed run may have left. The hint names them: size
+ * and date are wanted for every uid in size_uids, and for every uid >=
+ * sizes_from that is not in skip_uids (both arrays ascending). A NULL
+ * hint, or sizes_from <= 1 with no skip_uids, wants them everywhere.
+ */
+struct scan_hint {
+	uint32_t sizes_from;
+	const uint32_t *size_uids;
+	size_t nsize_uids;
+	const uint32_t *skip_uids;
+	size_t nskip_uids;
+};
+
+/* 1 if the hint (NULL: everything) wants the size and date of uid. */
+int scan_hint_wants(const struct scan_hint *h, uint32_t uid);
+/* 1 if the hint wants the size and date of every message. */
+int scan_hint_wants_all(const struct scan_hint *h);
 
 /* A growable array of msg_meta, sorted by uid after a scan. */
 struct msg_list {
@@ -126,8 +155,10 @@ struct store_ops {
 	/* Open a mailbox for reading and writing; fills st. */
 	int (*open)(struct store *s, const char *mbox, struct mbox_status *st,
 	    struct buf *err);
-	/* Every message of the open mailbox, sorted by uid. */
-	int (*scan)(struct store *s, struct msg_list *out, struct buf *err);
+	/* Every message of the open mailbox, sorted by uid; sizes and
+	 * dates at least where hint wants them (NULL: everywhere). */
+	int (*scan)(struct store *s, const struct scan_hint *hint,
+	    struct msg_list *out, struct buf *err);
 	/* Stream the given messages to sink, in the order given. */
 	int (*fetch)(struct store *s, const uint32_t *uids, size_t n,
 	    const struct msg_sink *sink, struct buf *err);

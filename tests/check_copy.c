@@ -94,7 +94,7 @@ START_TEST(test_copy_hook_failure_commits_nothing)
 	ck_assert_int_eq(copy_messages(a, b, &batch, &hooks, &err), -1);
 	ck_assert_str_eq(buf_cstr(&err), "journal full");
 	ck_assert_str_eq(buf_cstr(&h.events), "planned 0 1 size 5;planned 1 2 size 5;");
-	ck_assert_int_eq(b->ops->scan(b, &scan, &err), 0);
+	ck_assert_int_eq(b->ops->scan(b, NULL, &scan, &err), 0);
 	ck_assert_uint_eq(scan.n, 0);
 	msg_list_free(&scan);
 	buf_free(&h.events);

@@ -75,7 +75,7 @@ count(struct store *s)
 	size_t n;
 
 	ck_assert_int_eq(s->ops->open(s, "INBOX", &st, &err), 0);
-	ck_assert_int_eq(s->ops->scan(s, &l, &err), 0);
+	ck_assert_int_eq(s->ops->scan(s, NULL, &l, &err), 0);
 	n = l.n;
 	msg_list_free(&l);
 	buf_free(&err);

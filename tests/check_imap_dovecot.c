@@ -415,7 +415,7 @@ check_scan(struct store *s, const uint32_t uids[3], const struct buf m[3],
 	struct msg_list l = { 0 };
 	struct buf err = BUF_INIT;
 
-	ck_assert_int_eq(s->ops->scan(s, &l, &err), 0);
+	ck_assert_int_eq(s->ops->scan(s, NULL, &l, &err), 0);
 	ck_assert_uint_eq(l.n, 3);
 	for (int i = 0; i < 3; i++) {
 		const struct msg_meta *mm = msg_list_find(&l, uids[i]);
@@ -480,7 +480,7 @@ check_flags_and_expunge(struct store *s, const uint32_t uids[3],
 	ck_assert_int_eq(res[0], STORE_OK);
 	ck_assert_int_eq(res[1], STORE_OK);
 	ck_assert_int_eq(res[2], STORE_GONE);
-	ck_assert_int_eq(s->ops->scan(s, &l, &err), 0);
+	ck_assert_int_eq(s->ops->scan(s, NULL, &l, &err), 0);
 	ck_assert_uint_eq(l.n, 1);
 	ck_assert_uint_eq(l.v[0].uid, uids[1]);
 	ck_assert_uint_eq(l.v[0].flags, MSG_DRAFT);
@@ -570,7 +570,7 @@ START_TEST(test_expunge_refused_without_uidplus)
 	    "which are marked \\Deleted but not meant to be removed; expunge "
 	    "them yourself or clear their \\Deleted flag", uids[1]);
 	ck_assert_str_eq(err.data, m[0].data);
-	ck_assert_int_eq(s->ops->scan(s, &l, &err), 0);
+	ck_assert_int_eq(s->ops->scan(s, NULL, &l, &err), 0);
 	ck_assert_uint_eq(l.n, 3);
 	s->ops->free(s);
 	msg_list_free(&l);

@@ -82,7 +82,7 @@ static void
 fx_scan(struct fixture *fx, struct msg_list *l)
 {
 	msg_list_free(l);
-	ck_assert_msg(fx->s->ops->scan(fx->s, l, &fx->err) == 0, "scan: %s",
+	ck_assert_msg(fx->s->ops->scan(fx->s, NULL, l, &fx->err) == 0, "scan: %s",
 	    buf_cstr(&fx->err));
 }
 

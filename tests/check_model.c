@@ -496,7 +496,7 @@ plan_fresh(struct history *h, struct store *st[2], struct plan *p,
 		goto out;
 	for (int s = 0; s < 2; s++) {
 		if (st[s]->ops->open(st[s], "INBOX", &status[s], err) != 0 ||
-		    st[s]->ops->scan(st[s], &scan[s], err) != 0)
+		    st[s]->ops->scan(st[s], NULL, &scan[s], err) != 0)
 			goto out;
 		in.side[s].scan = &scan[s];
 		in.side[s].status = &status[s];

@@ -678,7 +678,8 @@ out:
 	return rc;
 }
 
-/* (b) for a run that did not fold: the state file stays as it was. */
+/* (b) for a run that did not fold (it failed, or had nothing to do): the
+ * state file stays as it was. */
 static int
 check_no_fold(struct scen_run *r)
 {
@@ -694,7 +695,8 @@ check_no_fold(struct scen_run *r)
 	before = tl_read_file(r->snap_state, NULL);
 	after = tl_read_file(r->state, NULL);
 	if (strcmp(before, after) != 0) {
-		buf_addf(&r->err, "a failed run changed the state file\n");
+		buf_addf(&r->err, "a run that did not fold changed the state "
+		    "file\n");
 		rc = -1;
 	}
 	free(before);
@@ -714,7 +716,9 @@ check_state(struct scen_run *r)
 		    "mailbox\n");
 		return -1;
 	}
-	if (r->sc->status != 0)
+	/* A run with nothing to do writes nothing: no journal to keep, and
+	 * the state file stays as it was, as after a failed run. */
+	if (r->sc->status != 0 || !tl_exists(r->folded))
 		return check_no_fold(r);
 	if (tl_exists(r->journal)) {
 		buf_addf(&r->err, "the journal outlived the fold\n");

@@ -100,7 +100,8 @@ int ims_remove(struct store *st, const char *mbox, struct buf *err);
 /* store_imap_select.c */
 int ims_open(struct store *st, const char *mbox, struct mbox_status *out,
     struct buf *err);
-int ims_scan(struct store *st, struct msg_list *out, struct buf *err);
+int ims_scan(struct store *st, const struct scan_hint *hint,
+    struct msg_list *out, struct buf *err);
 void ims_close(struct imap_store *s);
 int ims_uid_present(const uint32_t *sorted, size_t n, uint32_t uid);
 uint32_t *ims_present_uids(const struct imap_store *s, size_t *n);

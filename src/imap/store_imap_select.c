@@ -1,6 +1,12 @@
 /*
- * store_imap_select: opening a mailbox (SELECT) and scanning it
- * (UID FETCH 1:* of UID, FLAGS, RFC822.SIZE, INTERNALDATE, MODSEQ).
+ * store_imap_select: opening a mailbox (SELECT) and scanning it.
+ *
+ * A scan asks for the flags of every message, and for sizes and arrival
+ * dates only where the hint wants them: a re-sync needs them only of new
+ * messages, and on a large mailbox they are most of the answer's bytes.
+ * The flags come first, then the details of the wanted messages among
+ * those the flags answer listed (see merge_scan()).
+ * Per-message MODSEQ is not asked for: nothing reads it.
  */
 #include "imap/store_imap_int.h"
 
@@ -8,6 +14,7 @@
 #include <string.h>
 
 #include "imap/imap_date.h"
+#include "imap/uidset.h"
 
 void
 ims_close(struct imap_store *s)
@@ -131,22 +138,32 @@ parse_meta(const struct imap_item *list, struct msg_meta *m)
 	return 0;
 }
 
+/* The two lists a scan collects: answers with size and date, and
+ * answers with flags only. */
+struct scan_ctx {
+	struct msg_list full;
+	struct msg_list flags;
+};
+
 static int
 scan_response(void *ctx, const struct imap_response *r)
 {
-	struct msg_list *out = ctx;
-	const struct imap_item *n = r->items;
+	struct scan_ctx *c = ctx;
+	const struct imap_item *n = r->items, *list;
 	struct msg_meta m;
 
 	if (n == NULL || n->kind != IMAP_NUMBER ||
 	    !imap_atom_is(n->next, "FETCH") || n->next->next == NULL)
 		return 0;
-	/* Only answers to our fetch carry the size; unsolicited flag
-	 * updates do not. */
-	if (imap_fetch_find(n->next->next, "RFC822.SIZE") == NULL)
+	list = n->next->next;
+	/* An unsolicited flag update without its UID cannot be placed. */
+	if (imap_fetch_find(list, "FLAGS") == NULL ||
+	    parse_meta(list, &m) != 0)
 		return 0;
-	if (parse_meta(n->next->next, &m) == 0)
-		msg_list_add(out, &m);
+	if (imap_fetch_find(list, "RFC822.SIZE") != NULL)
+		msg_list_add(&c->full, &m);
+	else
+		msg_list_add(&c->flags, &m);
 	return 0;
 }
 
@@ -165,29 +182,122 @@ dedupe(struct msg_list *l)
 	l->n = k;
 }
 
+static int
+scan_command(struct imap_store *s, const char *set, const char *items,
+    struct scan_ctx *c, struct buf *err)
+{
+	struct imap_cmdline l;
+	int rc;
+
+	imap_cmd_init(&l);
+	imap_cmd_addf(&l, "UID FETCH %s (%s)", set, items);
+	rc = ims_run(s, &l, scan_response, c, err);
+	imap_cmd_free(&l);
+	return rc;
+}
+
+#define FULL_ITEMS "UID FLAGS RFC822.SIZE INTERNALDATE"
+#define SCAN_SET_MAX 4000
+
+/* Sizes and dates of the messages of the flags answer that the hint
+ * wants, in commands of bounded length. */
+static int
+fetch_details(struct imap_store *s, const struct scan_hint *h,
+    struct scan_ctx *c, struct buf *err)
+{
+	uint32_t *want = xcalloc(c->flags.n + 1, sizeof(*want));
+	size_t n = 0, done = 0;
+	int rc = 0;
+
+	for (size_t i = 0; i < c->flags.n; i++)
+		if (scan_hint_wants(h, c->flags.v[i].uid))
+			want[n++] = c->flags.v[i].uid;
+	while (rc == 0 && done < n) {
+		struct buf set = BUF_INIT;
+
+		done += imap_uidset_format(want + done, n - done,
+		    SCAN_SET_MAX, &set);
+		rc = scan_command(s, set.data, FULL_ITEMS, c, err);
+		buf_free(&set);
+	}
+	free(want);
+	return rc;
+}
+
+/*
+ * Join the flags of every message with the details of those the hint
+ * wants. A wanted message without details was expunged meanwhile (an
+ * EXPUNGE said so) and is left out, as gone; one still there means the
+ * server did not answer, and then nothing about the mailbox is trusted.
+ */
+static int
+merge_scan(struct imap_store *s, const struct scan_hint *h,
+    struct scan_ctx *c, struct msg_list *out, struct buf *err)
+{
+	size_t npresent;
+	uint32_t *present = ims_present_uids(s, &npresent);
+	int rc = 0;
+
+	dedupe(&c->full);
+	for (size_t i = 0; rc == 0 && i < c->flags.n; i++) {
+		struct msg_meta m = c->flags.v[i];
+		const struct msg_meta *f;
+
+		if (!scan_hint_wants(h, m.uid)) {
+			msg_list_add(out, &m);
+			continue;
+		}
+		f = msg_list_find(&c->full, m.uid);
+		if (f != NULL)
+			msg_list_add(out, f);
+		else if (ims_uid_present(present, npresent, m.uid)) {
+			ims_err(s, err, "the server sent no size for UID %u",
+			    m.uid);
+			rc = -1;
+		}
+	}
+	free(present);
+	return rc;
+}
+
+static int
+scan_open_mailbox(struct imap_store *s, const struct scan_hint *h,
+    struct msg_list *out, struct buf *err)
+{
+	struct scan_ctx c = { { 0 }, { 0 } };
+	int rc;
+
+	if (scan_hint_wants_all(h)) {
+		rc = scan_command(s, "1:*", FULL_ITEMS, &c, err);
+		dedupe(&c.full);
+		*out = c.full;
+		c.full = (struct msg_list){ 0 };
+	} else {
+		rc = scan_command(s, "1:*", "UID FLAGS", &c, err);
+		dedupe(&c.flags);
+		if (rc == 0)
+			rc = fetch_details(s, h, &c, err);
+		if (rc == 0)
+			rc = merge_scan(s, h, &c, out, err);
+	}
+	msg_list_free(&c.full);
+	msg_list_free(&c.flags);
+	return rc;
+}
+
 int
-ims_scan(struct store *st, struct msg_list *out, struct buf *err)
+ims_scan(struct store *st, const struct scan_hint *hint,
+    struct msg_list *out, struct buf *err)
 {
 	struct imap_store *s = (struct imap_store *)st;
-	struct imap_cmdline l;
 	struct msg_list got = { 0 };
-	int rc = 0;
 
 	if (ims_require_open(s, err) != 0)
 		return -1;
-	if (s->nseq > 0) {
-		imap_cmd_init(&l);
-		imap_cmd_addf(&l, "UID FETCH 1:* (UID FLAGS RFC822.SIZE "
-		    "INTERNALDATE%s)", imap_client_has(s->c, CAP_CONDSTORE) ?
-		    " MODSEQ" : "");
-		rc = ims_run(s, &l, scan_response, &got, err);
-		imap_cmd_free(&l);
-	}
-	if (rc != 0) {
+	if (s->nseq > 0 && scan_open_mailbox(s, hint, &got, err) != 0) {
 		msg_list_free(&got);
 		return -1;
 	}
-	dedupe(&got);
 	msg_list_free(&s->known);
 	s->known = got;
 	for (size_t i = 0; i < got.n; i++)

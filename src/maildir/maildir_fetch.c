@@ -109,8 +109,12 @@ fetch_one(struct md_store *s, uint32_t uid, const struct msg_sink *sink,
 	meta.flags = e->flags;
 	meta.size = e->size;
 	meta.date = e->mtime;
-	if (fstat(fd, &st) == 0)
+	if (fstat(fd, &st) == 0) {
 		meta.date = (int64_t)st.st_mtime;
+		/* The scan may not have needed the size. */
+		if (meta.size == 0)
+			meta.size = (uint64_t)st.st_size;
+	}
 	rc = sink->begin(sink->ctx, &meta, err);
 	if (rc == 0)
 		rc = stream_file(s, e, fd, sink, err);

@@ -36,8 +36,9 @@ struct md_entry {
 	uint32_t uid;
 	unsigned flags;
 	int subdir;		/* MD_SUBDIR_CUR or MD_SUBDIR_NEW */
-	uint64_t size;
-	int64_t mtime;
+	uint64_t size;		/* from ",S=" or stat(); 0 = not known */
+	int64_t mtime;		/* 0 = not known (not stat()ed) */
+	int stated;		/* size and mtime come from stat() */
 };
 
 /* One append in progress or finished and waiting for commit(). */
@@ -121,7 +122,8 @@ int md_uid_open(struct md_store *s, struct buf *err);
 int md_uid_save(struct md_store *s, int sync, struct buf *err);
 
 /* maildir_scan.c */
-int md_scan(struct md_store *s, struct buf *err);
+int md_scan(struct md_store *s, const struct scan_hint *hint,
+    struct buf *err);
 struct md_entry *md_find(struct md_store *s, uint32_t uid);
 int md_locate(struct md_store *s, struct md_entry *e, int *found,
     struct buf *err);

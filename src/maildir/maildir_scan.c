@@ -4,7 +4,9 @@
  * handed out). The new last UID is written durably to .uidvalidity before
  * any file is renamed, so a crash can waste UIDs but never hand one out
  * twice. Files that vanish while we look are skipped: another mail reader
- * may be working in the same folder.
+ * may be working in the same folder. A re-sync of a large folder should
+ * cost its readdir() and little more, so files are stat()ed only where
+ * the name does not tell enough (see inspect()).
  */
 #include "maildir/maildir_int.h"
 
@@ -40,41 +42,70 @@ vec_free(struct entry_vec *vec)
 	vec->n = vec->cap = 0;
 }
 
-/* Fill e from a directory entry; 1 = use it, 0 = skip it, -1 = error. */
+/* Size and mtime of e from st; 0 = use it, -1 = not a regular file. */
 static int
-inspect(struct md_store *s, DIR *d, const char *subpath, const char *name,
-    struct md_entry *e, struct buf *err)
+take_stat(struct md_store *s, const char *subpath, struct md_entry *e,
+    const struct stat *st)
+{
+	if (!S_ISREG(st->st_mode)) {
+		log_debug(s->base.lg, "maildir %s: %s/%s is not a regular "
+		    "file; ignored", s->mbox, subpath, e->name);
+		return -1;
+	}
+	if (md_name_size(e->name, &e->size) != 0)
+		e->size = (uint64_t)st->st_size;
+	e->mtime = (int64_t)st->st_mtime;
+	e->stated = 1;
+	return 0;
+}
+
+/* stat() e, found in dirfd; 1 = use it, 0 = skip it, -1 = error. */
+static int
+stat_entry(struct md_store *s, int dirfd, const char *rel,
+    const char *subpath, struct md_entry *e, struct buf *err)
 {
 	struct stat st;
 
-	if (fstatat(dirfd(d), name, &st, 0) != 0) {
+	if (fstatat(dirfd, rel, &st, 0) != 0) {
 		if (errno == ENOENT) {
 			log_debug(s->base.lg, "maildir %s: %s/%s vanished "
-			    "during the scan", s->mbox, subpath, name);
+			    "during the scan", s->mbox, subpath, e->name);
 			return 0;
 		}
-		char *path = md_join(subpath, name);
+		char *path = md_join(subpath, e->name);
 
 		md_syserr(err, s->mbox, path, "stat");
 		free(path);
 		return -1;
 	}
-	if (!S_ISREG(st.st_mode)) {
-		log_debug(s->base.lg, "maildir %s: %s/%s is not a regular "
-		    "file; ignored", s->mbox, subpath, name);
-		return 0;
-	}
-	e->uid = s->uid_fresh ? 0 : md_name_uid(name);
-	e->flags = md_name_flags(name);
-	if (md_name_size(name, &e->size) != 0)
-		e->size = (uint64_t)st.st_size;
-	e->mtime = (int64_t)st.st_mtime;
+	return take_stat(s, subpath, e, &st) == 0;
+}
+
+/*
+ * Fill e from a directory entry; 1 = use it, 0 = skip it, -1 = error.
+ * A file is stat()ed only when something needs what only stat() tells:
+ * the directory does not say it is a regular file, it needs a UID (which
+ * go out in arrival order), or the hint wants its size and date.
+ */
+static int
+inspect(struct md_store *s, DIR *d, const char *subpath,
+    struct dirent *de, struct md_entry *e,
+    const struct scan_hint *hint, struct buf *err)
+{
+	e->name = de->d_name;
+	e->uid = s->uid_fresh ? 0 : md_name_uid(de->d_name);
+	e->flags = md_name_flags(de->d_name);
+	if (de->d_type != DT_REG || e->uid == 0 || e->uid > s->lastuid ||
+	    scan_hint_wants(hint, e->uid))
+		return stat_entry(s, dirfd(d), de->d_name, subpath, e, err);
+	if (md_name_size(de->d_name, &e->size) != 0)
+		e->size = 0;
 	return 1;
 }
 
 static int
-read_subdir(struct md_store *s, int subdir, struct entry_vec *vec,
-    struct buf *err)
+read_subdir(struct md_store *s, int subdir, const struct scan_hint *hint,
+    struct entry_vec *vec, struct buf *err)
 {
 	char *subpath = md_subpath(s->dir, subdir, NULL);
 	DIR *d = opendir(subpath);
@@ -92,7 +123,7 @@ read_subdir(struct md_store *s, int subdir, struct entry_vec *vec,
 		/* Dot files are the store's own (.uidvalidity) or junk. */
 		if (de->d_name[0] == '.')
 			continue;
-		use = inspect(s, d, subpath, de->d_name, &e, err);
+		use = inspect(s, d, subpath, de, &e, hint, err);
 		if (use < 0)
 			rc = -1;
 		else if (use > 0) {
@@ -126,6 +157,38 @@ cmp_uid(const void *a, const void *b)
 	const struct md_entry *x = a, *y = b;
 
 	return (x->uid > y->uid) - (x->uid < y->uid);
+}
+
+/* A file's mtime decides which of two files with the same UID keeps it;
+ * the scan did not stat() them. A file that vanished keeps mtime 0. */
+static int
+stat_duplicates(struct md_store *s, struct entry_vec *vec, struct buf *err)
+{
+	if (vec->n < 2)
+		return 0;
+	qsort(vec->v, vec->n, sizeof(*vec->v), cmp_uid);
+	for (size_t i = 1; i < vec->n; i++) {
+		struct md_entry *pair[2] = { &vec->v[i - 1], &vec->v[i] };
+
+		if (pair[1]->uid == 0 || pair[0]->uid != pair[1]->uid)
+			continue;
+		for (int k = 0; k < 2; k++) {
+			struct md_entry *e = pair[k];
+			char *rel, *subpath;
+			int rc;
+
+			if (e->stated)
+				continue;
+			rel = md_join(md_subdir_name(e->subdir), e->name);
+			subpath = md_subpath(s->dir, e->subdir, NULL);
+			rc = stat_entry(s, s->dirfd, rel, subpath, e, err);
+			free(rel);
+			free(subpath);
+			if (rc < 0)
+				return -1;
+		}
+	}
+	return 0;
 }
 
 /* Clear UIDs that cannot stand; returns how many files need one. */
@@ -236,13 +299,14 @@ install(struct md_store *s, struct entry_vec *vec)
 }
 
 int
-md_scan(struct md_store *s, struct buf *err)
+md_scan(struct md_store *s, const struct scan_hint *hint, struct buf *err)
 {
 	struct entry_vec vec = { 0 };
 	size_t need;
 
-	if (read_subdir(s, MD_SUBDIR_CUR, &vec, err) != 0 ||
-	    read_subdir(s, MD_SUBDIR_NEW, &vec, err) != 0)
+	if (read_subdir(s, MD_SUBDIR_CUR, hint, &vec, err) != 0 ||
+	    read_subdir(s, MD_SUBDIR_NEW, hint, &vec, err) != 0 ||
+	    stat_duplicates(s, &vec, err) != 0)
 		goto fail;
 	need = clear_bad_uids(s, &vec);
 	if (assign_uids(s, &vec, need, err) != 0)

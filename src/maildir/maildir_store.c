@@ -185,7 +185,8 @@ fail:
 }
 
 static int
-op_scan(struct store *st, struct msg_list *out, struct buf *err)
+op_scan(struct store *st, const struct scan_hint *hint, struct msg_list *out,
+    struct buf *err)
 {
 	struct md_store *s = (struct md_store *)st;
 
@@ -193,7 +194,7 @@ op_scan(struct store *st, struct msg_list *out, struct buf *err)
 		md_err(err, NULL, NULL, "scan: no mailbox is open");
 		return -1;
 	}
-	if (md_scan(s, err) != 0)
+	if (md_scan(s, hint, err) != 0)
 		return -1;
 	for (size_t i = 0; i < s->nents; i++) {
 		const struct md_entry *e = &s->ents[i];

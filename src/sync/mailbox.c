@@ -32,17 +32,29 @@ run_free(struct run *r)
 	plan_free(&r->plan);
 }
 
+/* Both sides are opened before either is scanned: what a scan must
+ * fetch depends on the state and on both sides' status. */
 static int
 open_and_scan(struct run *r, struct buf *err)
 {
 	const struct mailbox_job *job = r->job;
+	const struct mbox_status *status[2] = { &r->status[0], &r->status[1] };
 
 	for (int s = 0; s < 2; s++) {
 		struct store *st = job->store[s];
 
 		if (st->ops->open(st, job->box[s], &r->status[s], err) != 0)
 			return -1;
-		if (st->ops->scan(st, &r->scan[s], err) != 0)
+	}
+	for (int s = 0; s < 2; s++) {
+		struct store *st = job->store[s];
+		struct plan_scan_hint h;
+		int rc;
+
+		plan_scan_hint(&r->state, status, s, &h);
+		rc = st->ops->scan(st, &h.hint, &r->scan[s], err);
+		plan_scan_hint_free(&h);
+		if (rc != 0)
 			return -1;
 	}
 	return 0;
@@ -116,10 +128,8 @@ print_plan(const struct run *r, int dry_run)
 	buf_free(&line);
 }
 
-/* Plan and execute with the state already loaded; journal may be NULL
- * (dry run). */
-static int
-plan_and_execute(struct run *r, struct journal *j, struct buf *err)
+static void
+setup_exec(struct run *r, struct journal *j)
 {
 	const struct mailbox_job *job = r->job;
 	struct exec *x = &r->exec;
@@ -135,12 +145,50 @@ plan_and_execute(struct run *r, struct journal *j, struct buf *err)
 	x->crash = job->crash;
 	x->lg = job->lg;
 	x->box = job->label;
-	if (exec_recover(x, err) != 0 || make_plan(r, err) != 0)
+}
+
+/* Plan and execute with the state already loaded; journal may be NULL
+ * (dry run). */
+static int
+plan_and_execute(struct run *r, struct journal *j, struct buf *err)
+{
+	setup_exec(r, j);
+	if (exec_recover(&r->exec, err) != 0 || make_plan(r, err) != 0)
 		return -1;
-	print_plan(r, job->dry_run);
-	if (job->dry_run)
+	print_plan(r, r->job->dry_run);
+	if (r->job->dry_run)
 		return 0;
-	return exec_plan(x, &r->plan, err);
+	return exec_plan(&r->exec, &r->plan, err);
+}
+
+/*
+ * With no journal left by an earlier run there is nothing to recover, so
+ * the plan can be made before the journal is opened: a pair with nothing
+ * to do then writes nothing at all (no journal, no new state file, no
+ * fsync). *done is set when that is the case.
+ */
+static int
+plan_if_quiet(struct run *r, int *planned, int *done, struct buf *err)
+{
+	*planned = *done = 0;
+	if (r->job->dry_run || r->info.found || r->state.nintents > 0)
+		return 0;
+	setup_exec(r, NULL);
+	if (make_plan(r, err) != 0)
+		return -1;
+	*planned = 1;
+	*done = r->plan.n == 0;
+	return 0;
+}
+
+static int
+execute(struct run *r, struct journal *j, int planned, struct buf *err)
+{
+	if (!planned)
+		return plan_and_execute(r, j, err);
+	print_plan(r, 0);
+	r->exec.journal = j;
+	return exec_plan(&r->exec, &r->plan, err);
 }
 
 static int
@@ -148,16 +196,20 @@ run_locked(struct run *r, struct buf *err)
 {
 	const struct mailbox_job *job = r->job;
 	struct journal *j = NULL;
+	int planned, done;
 
 	if (state_load(job->paths->state, job->paths->journal, &r->state,
 	    &r->info, job->lg, err) != 0)
 		return -1;
-	if (open_and_scan(r, err) != 0)
+	if (open_and_scan(r, err) != 0 ||
+	    plan_if_quiet(r, &planned, &done, err) != 0)
 		return -1;
+	if (done)
+		return 0;
 	if (!job->dry_run && journal_open(job->paths->journal, &r->state,
 	    &r->info, job->lg, &j, err) != 0)
 		return -1;
-	if (plan_and_execute(r, j, err) != 0) {
+	if (execute(r, j, planned, err) != 0) {
 		struct buf ignored = BUF_INIT;
 
 		if (j != NULL)

@@ -145,6 +145,29 @@ void plan_describe_op(const struct plan_op *op, struct buf *out);
  * and what a fingerprint re-pairing found; "" for an empty plan. */
 void plan_describe_summary(const struct plan *p, struct buf *out);
 
+/*
+ * The scan hint for side s (store.h): sizes and dates of every message
+ * that plan_mailbox() or exec_recover() may read them of, given the
+ * state and both sides' status from open(). Everything when a side's
+ * UIDs are distrusted. out owns the hint's arrays;
+ * plan_scan_hint_free() releases them.
+ */
+struct uid_vec {
+	uint32_t *v;
+	size_t n, cap;
+};
+
+struct plan_scan_hint {
+	struct scan_hint hint;
+	struct uid_vec sizes;	/* the hint's size_uids */
+	struct uid_vec skip;	/* the hint's skip_uids */
+};
+
+void plan_scan_hint(const struct sync_state *st,
+    const struct mbox_status *status[2], enum side s,
+    struct plan_scan_hint *out);
+void plan_scan_hint_free(struct plan_scan_hint *h);
+
 /* "far" or "near". */
 const char *plan_side_name(enum side s);
 
