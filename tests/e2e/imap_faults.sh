@@ -17,8 +17,8 @@
 #  3. \Deleted set on either side with each Expunge policy (None, Far,
 #     Near, Both): the message ends as the policy says on both sides.
 # The server's side is read from the Maildir files Dovecot keeps for the
-# user. Every case gets a fresh Dovecot user (adduser on the running
-# server) whose Maildir is a copy of a prepared tree, and a fresh near
+# user. Every case gets a fresh Dovecot user (made at start, unused until
+# then) whose Maildir is a copy of a prepared tree, and a fresh near
 # Maildir. Sweep sizes: every N of both crash sweeps (65 and 26 steps),
 # and 70 cuts; about 40 s on two cores.
 # The server is stopped and the directory removed however the test ends.
