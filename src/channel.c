@@ -328,8 +328,11 @@ channel_run(const struct config *cfg, const struct channel_conf *ch,
 		    "implemented yet; messages skipped in earlier runs are not "
 		    "retried", ch->name, ch->line);
 	if (open_stores(&r, &err) != 0) {
+		/* A server that is down, refuses the login or drops the
+		 * connection is a failed sync (1), not a configuration error
+		 * (2): the configuration was checked before this point. */
 		log_error(opts->lg, "channel %s: %s", ch->name, buf_cstr(&err));
-		rc = 2;
+		rc = 1;
 	} else {
 		run_boxes(&r, boxes);
 		rc = r.failed ? 1 : 0;

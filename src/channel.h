@@ -8,10 +8,12 @@
  * turned into the sync core's (struct sync_policy, store objects, state
  * locations); the core itself never sees the configuration.
  *
- * Contract: channel_run() returns 0 when every mailbox pair synced, 1 when
- * at least one failed (each failure is logged with the mailbox and the
- * reason; the other pairs are still synced), 2 when the channel could not
- * start at all (a store could not be opened or listed; logged).
+ * Contract: channel_run() returns 0 when every mailbox pair synced, and 1
+ * when at least one failed (each failure is logged with the mailbox and the
+ * reason; the other pairs are still synced) or when the channel could not
+ * start at all (a store could not be opened or listed; logged). It never
+ * returns 2, which main.c keeps for errors in the command line and the
+ * configuration.
  */
 #ifndef TWINBOX_CHANNEL_H
 #define TWINBOX_CHANNEL_H

@@ -117,6 +117,26 @@ list_one(struct list_ctx *lc, const char *wire)
 	buf_free(&why);
 }
 
+/* A name with a NUL byte cannot be a C string, a file name or a mailbox
+ * argument: it is skipped, and said so, with every byte shown. */
+static void
+skip_nul_name(struct list_ctx *lc, const char *str, size_t len)
+{
+	struct buf shown = BUF_INIT;
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)str[i];
+
+		if (c >= 0x20 && c <= 0x7e && c != '\\')
+			buf_addc(&shown, (char)c);
+		else
+			buf_addf(&shown, "\\x%02X", c);
+	}
+	log_warn(lc->s->base.lg, "imap store '%s': skipping mailbox '%s': its "
+	    "name holds a NUL byte", lc->s->name, buf_cstr(&shown));
+	buf_free(&shown);
+}
+
 static int
 list_response(void *ctx, const struct imap_response *r)
 {
@@ -135,8 +155,12 @@ list_response(void *ctx, const struct imap_response *r)
 		buf_setf(&num, "%llu", (unsigned long long)name->num);
 		list_one(lc, num.data);
 	} else if (selectable(attrs) &&
-	    imap_item_string(name, &str, &len) == 0 && strlen(str) == len)
-		list_one(lc, str);
+	    imap_item_string(name, &str, &len) == 0) {
+		if (strlen(str) == len)
+			list_one(lc, str);
+		else
+			skip_nul_name(lc, str, len);
+	}
 	buf_free(&num);
 	return 0;
 }

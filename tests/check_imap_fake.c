@@ -1,0 +1,438 @@
+/*
+ * Faults that a real IMAP server does not produce, through the real binary
+ * against a scripted server: hostile mailbox names in LIST, and malformed
+ * or cut responses.
+ *
+ * The server is a forked child listening on 127.0.0.1 (port chosen by the
+ * kernel). It serves one connection: a greeting with capabilities, LOGIN,
+ * CAPABILITY, NAMESPACE, LIST, SELECT and UID FETCH for the normal
+ * mailboxes (one message each, its Message-ID naming the mailbox), and
+ * LOGOUT. A fault mode replaces one answer with a broken one. The child
+ * ends by itself after the connection, or after an alarm, so that no test
+ * can hang on it; the parent kills it and reaps it.
+ *
+ * Proved: the normal mailboxes sync; each hostile name is refused or
+ * skipped with a message naming it (escaped), nothing is written outside
+ * the Maildir root, and the exit status is 1; a malformed, cut or missing
+ * answer gives one clear error line and exit status 1 (no crash, no hang).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "support/testlib.h"
+#include "support/twrun.h"
+
+enum fault {
+	FAULT_NONE,
+	FAULT_HOSTILE_NAMES,	/* LIST holds hostile names */
+	FAULT_HUGE_LITERAL,	/* LIST announces a literal beyond limits */
+	FAULT_GARBAGE,		/* NAMESPACE answered by a garbage line */
+	FAULT_TRUNCATED,	/* SELECT's answer stops mid-line */
+	FAULT_BYE,		/* BYE in answer to LIST, then close */
+	FAULT_SILENT		/* LIST is never answered */
+};
+
+struct fake {
+	pid_t pid;
+	int port;
+};
+
+#define MSG_FMT "From: f@fake.test\r\nSubject: %s\r\n" \
+	"Message-ID: <%s@fake.test>\r\n\r\nBody of %s.\r\n"
+
+/* The hostile LIST entries, raw; literals carry what a quoted string
+ * cannot (newline, control characters, NUL). */
+static const char hostile_list[] =
+	"* LIST () \"/\" \"../escape\"\r\n"
+	"* LIST () \"/\" \"a/../../b\"\r\n"
+	"* LIST () \"/\" \"/abs\"\r\n"
+	"* LIST () \"/\" \"..\"\r\n"
+	"* LIST () \"/\" \".\"\r\n"
+	"* LIST () \"/\" {8}\r\nnew\nline\r\n"
+	"* LIST () \"/\" {8}\r\nbell\007box\r\n"
+	"* LIST () \"/\" {7}\r\nnul\000box\r\n";
+
+static void
+send_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+
+		if (w <= 0)
+			_exit(3);
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
+static void
+send_str(int fd, const char *s)
+{
+	send_all(fd, s, strlen(s));
+}
+
+/* One line without its CRLF into line; 0 at EOF. */
+static int
+read_line(int fd, char *line, size_t size)
+{
+	size_t n = 0;
+	char c;
+
+	while (read(fd, &c, 1) == 1) {
+		if (c == '\n') {
+			if (n > 0 && line[n - 1] == '\r')
+				n--;
+			line[n] = '\0';
+			return 1;
+		}
+		if (n + 1 < size)
+			line[n++] = c;
+	}
+	return 0;
+}
+
+static void
+answer_list(int fd, const char *tag, enum fault fault)
+{
+	char big[400];
+
+	if (fault == FAULT_HUGE_LITERAL) {
+		send_str(fd, "* LIST () \"/\" {99999999999}\r\nxx\r\n");
+		return;
+	}
+	if (fault == FAULT_BYE) {
+		send_str(fd, "* BYE shutting down now\r\n");
+		_exit(0);
+	}
+	if (fault == FAULT_SILENT) {
+		pause();
+		_exit(0);
+	}
+	send_str(fd, "* LIST () \"/\" INBOX\r\n* LIST () \"/\" Normal\r\n");
+	if (fault == FAULT_HOSTILE_NAMES) {
+		send_all(fd, hostile_list, sizeof(hostile_list) - 1);
+		memset(big, 'n', 300);
+		big[300] = '\0';
+		send_str(fd, "* LIST () \"/\" \"");
+		send_str(fd, big);
+		send_str(fd, "\"\r\n");
+	}
+	send_str(fd, tag);
+	send_str(fd, " OK LIST done\r\n");
+}
+
+static void
+answer_select(int fd, const char *tag, const char *cmd, char *box,
+    enum fault fault)
+{
+	const char *q = strchr(cmd, '"');
+
+	snprintf(box, 32, "%s", q != NULL ? q + 1 : "INBOX");
+	box[strcspn(box, "\"")] = '\0';
+	if (fault == FAULT_TRUNCATED) {
+		send_str(fd, "* 1 EXISTS\r\n* OK [UIDVALI");
+		_exit(0);
+	}
+	send_str(fd, "* FLAGS (\\Seen \\Deleted)\r\n* 1 EXISTS\r\n"
+	    "* OK [UIDVALIDITY 7] ok\r\n* OK [UIDNEXT 2] ok\r\n");
+	send_str(fd, tag);
+	send_str(fd, " OK [READ-WRITE] SELECT done\r\n");
+}
+
+static void
+answer_fetch(int fd, const char *tag, const char *cmd, const char *box)
+{
+	char msg[256], line[512];
+	int n = snprintf(msg, sizeof(msg), MSG_FMT, box, box, box);
+
+	if (strstr(cmd, "BODY.PEEK[]") != NULL)
+		snprintf(line, sizeof(line), "* 1 FETCH (UID 1 FLAGS (\\Seen) "
+		    "INTERNALDATE \"02-Jan-2023 10:00:00 +0000\" BODY[] "
+		    "{%d}\r\n%s)\r\n", n, msg);
+	else
+		snprintf(line, sizeof(line), "* 1 FETCH (UID 1 FLAGS (\\Seen) "
+		    "RFC822.SIZE %d INTERNALDATE \"02-Jan-2023 10:00:00 "
+		    "+0000\")\r\n", n);
+	send_str(fd, line);
+	send_str(fd, tag);
+	send_str(fd, " OK FETCH done\r\n");
+}
+
+static void
+answer(int fd, const char *tag, const char *cmd, char *box, enum fault fault)
+{
+	if (strncmp(cmd, "LOGIN", 5) == 0) {
+		send_str(fd, tag);
+		send_str(fd, " OK [CAPABILITY IMAP4rev1 NAMESPACE UIDPLUS] in\r\n");
+	} else if (strncmp(cmd, "CAPABILITY", 10) == 0) {
+		send_str(fd, "* CAPABILITY IMAP4rev1 NAMESPACE UIDPLUS\r\n");
+		send_str(fd, tag);
+		send_str(fd, " OK done\r\n");
+	} else if (strncmp(cmd, "NAMESPACE", 9) == 0) {
+		send_str(fd, fault == FAULT_GARBAGE ? "*)( \001garbage\r\n" :
+		    "* NAMESPACE ((\"\" \"/\")) NIL NIL\r\n");
+		send_str(fd, tag);
+		send_str(fd, " OK done\r\n");
+	} else if (strncmp(cmd, "LIST", 4) == 0) {
+		answer_list(fd, tag, fault);
+	} else if (strncmp(cmd, "SELECT", 6) == 0) {
+		answer_select(fd, tag, cmd, box, fault);
+	} else if (strncmp(cmd, "UID FETCH", 9) == 0) {
+		answer_fetch(fd, tag, cmd, box);
+	} else if (strncmp(cmd, "LOGOUT", 6) == 0) {
+		send_str(fd, "* BYE bye\r\n");
+		send_str(fd, tag);
+		send_str(fd, " OK LOGOUT done\r\n");
+		_exit(0);
+	} else {
+		send_str(fd, tag);
+		send_str(fd, " BAD unexpected command\r\n");
+	}
+}
+
+static void
+serve(int lfd, enum fault fault)
+{
+	char line[2048], box[32] = "INBOX";
+	int fd;
+
+	alarm(30);
+	fd = accept(lfd, NULL, NULL);
+	if (fd < 0)
+		_exit(2);
+	send_str(fd, "* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] fake ready\r\n");
+	while (read_line(fd, line, sizeof(line))) {
+		char *sp = strchr(line, ' ');
+
+		if (sp == NULL)
+			continue;
+		*sp = '\0';
+		answer(fd, line, sp + 1, box, fault);
+	}
+	_exit(0);
+}
+
+static void
+fake_start(struct fake *f, enum fault fault)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sa);
+	int lfd = socket(AF_INET, SOCK_STREAM, 0);
+
+	ck_assert_msg(lfd >= 0, "socket: %s", strerror(errno));
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_msg(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+	    listen(lfd, 1) == 0 &&
+	    getsockname(lfd, (struct sockaddr *)&sa, &len) == 0,
+	    "listen on 127.0.0.1: %s", strerror(errno));
+	f->port = ntohs(sa.sin_port);
+	f->pid = fork();
+	ck_assert_msg(f->pid >= 0, "fork: %s", strerror(errno));
+	if (f->pid == 0)
+		serve(lfd, fault);
+	close(lfd);
+}
+
+static void
+fake_wait(struct fake *f)
+{
+	int status;
+
+	/* SIGKILL: the child inherited Check's SIGTERM handler, which would
+	 * take the whole test's process group down. */
+	kill(f->pid, SIGKILL);
+	ck_assert_int_eq(waitpid(f->pid, &status, 0), f->pid);
+}
+
+struct env {
+	char *dir;		/* everything of the test */
+	char *sandbox;		/* holds the Maildir root and nothing else */
+	char *root;
+	char *rc;
+	char *out;
+	struct buf output;
+};
+
+static void
+env_init(struct env *e)
+{
+	e->dir = tl_mkdtemp("fake");
+	e->sandbox = tl_path(e->dir, "sandbox");
+	e->root = tl_path(e->sandbox, "mail");
+	e->rc = tl_path(e->dir, "sync.rc");
+	e->out = tl_path(e->dir, "out");
+	e->output = (struct buf)BUF_INIT;
+	tl_mkdirs(e->root);
+}
+
+static void
+env_free(struct env *e)
+{
+	tl_rmtree(e->dir);
+	free(e->dir);
+	free(e->sandbox);
+	free(e->root);
+	free(e->rc);
+	free(e->out);
+	buf_free(&e->output);
+}
+
+/* Run one sync of the channel against the fake server; its exit status. */
+static int
+run_fake(struct env *e, enum fault fault, int timeout)
+{
+	const char *args[] = { "-c", e->rc, "c", NULL };
+	struct fake f;
+	struct buf rc = BUF_INIT;
+	int status;
+
+	fake_start(&f, fault);
+	buf_addf(&rc, "IMAPAccount a\nHost 127.0.0.1\nPort %d\nUser u\n"
+	    "Pass secret\nTLSType None\nAuthMechs LOGIN\nTimeout %d\n\n"
+	    "IMAPStore far\nAccount a\n\nMaildirStore near\nPath %s/\n"
+	    "Inbox %s/INBOX\nSubFolders Verbatim\n\nChannel c\nFar :far:\n"
+	    "Near :near:\nPatterns *\nCreate Near\nSyncState *\n", f.port,
+	    timeout, e->root, e->root);
+	tl_write_str(e->rc, rc.data);
+	buf_reset(&e->output);
+	status = tw_run(e->dir, e->out, args, NULL, &e->output);
+	fake_wait(&f);
+	buf_free(&rc);
+	return status;
+}
+
+static void
+assert_output_has(const struct env *e, const char *want)
+{
+	ck_assert_msg(strstr(buf_cstr(&e->output), want) != NULL,
+	    "output lacks \"%s\":\n%s", want, buf_cstr(&e->output));
+}
+
+static void
+assert_synced(const struct env *e, const char *box, const char *id)
+{
+	char *dir = tl_path(e->root, box);
+	struct tw_box b;
+	struct buf text = BUF_INIT;
+
+	tw_read_box(dir, &b);
+	tw_box_format(&b, 0, &text);
+	ck_assert_msg(strcmp(buf_cstr(&text), id) == 0,
+	    "%s holds \"%s\", not \"%s\"", box, buf_cstr(&text), id);
+	buf_free(&text);
+	tw_box_free(&b);
+	free(dir);
+}
+
+/* The top-level entries of the sandbox: only the Maildir root. */
+static void
+assert_sandbox_untouched(const struct env *e)
+{
+	ck_assert_int_eq(tl_count_entries(e->sandbox), 1);
+	ck_assert_msg(!tl_exists("/abs"), "/abs was created");
+}
+
+START_TEST(test_normal_mailboxes)
+{
+	struct env e;
+
+	env_init(&e);
+	ck_assert_int_eq(run_fake(&e, FAULT_NONE, 10), 0);
+	assert_synced(&e, "INBOX", "INBOX:S");
+	assert_synced(&e, "Normal", "Normal:S");
+	assert_sandbox_untouched(&e);
+	env_free(&e);
+}
+END_TEST
+
+START_TEST(test_hostile_names)
+{
+	static const char *const refused[] = {
+		"refusing mailbox name \"../escape\": \".\" and \"..\" "
+		    "components are not allowed",
+		"refusing mailbox name \"a/../../b\": \".\" and \"..\" "
+		    "components are not allowed",
+		"refusing mailbox name \"/abs\": absolute paths are not "
+		    "allowed",
+		"refusing mailbox name \"..\": ",
+		"refusing mailbox name \".\": ",
+		"skipping mailbox: mailbox name 'new\\x0Aline' is not valid",
+		"skipping mailbox: mailbox name 'bell\\x07box' is not valid",
+		"skipping mailbox 'nul\\x00box': its name holds a NUL byte",
+	};
+	struct env e;
+
+	env_init(&e);
+	ck_assert_int_eq(run_fake(&e, FAULT_HOSTILE_NAMES, 10), 1);
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+		assert_output_has(&e, refused[i]);
+	assert_output_has(&e, "nnnnnnnnnn\": a path component is longer "
+	    "than NAME_MAX");
+	assert_synced(&e, "INBOX", "INBOX:S");
+	assert_synced(&e, "Normal", "Normal:S");
+	assert_sandbox_untouched(&e);
+	ck_assert_int_eq(tl_count_entries(e.root), 2);
+	env_free(&e);
+}
+END_TEST
+
+struct malformed {
+	enum fault fault;
+	const char *error;
+};
+
+static const struct malformed malformed[] = {
+	{ FAULT_HUGE_LITERAL, "bad response: literal size 99999999999 "
+	    "exceeds limit 2147483648 at byte 28" },
+	{ FAULT_GARBAGE, "bad response: unexpected ')' after '*' at byte 1" },
+	{ FAULT_TRUNCATED, "c:INBOX: imap store 'far' mailbox 'INBOX': "
+	    "connection closed by 127.0.0.1 port" },
+	{ FAULT_BYE, "(the server closed the session: shutting down now)" },
+	{ FAULT_SILENT, ": timed out after 1 second" },
+};
+
+START_TEST(test_malformed)
+{
+	const struct malformed *m = &malformed[_i];
+	struct env e;
+
+	env_init(&e);
+	ck_assert_int_eq(run_fake(&e, m->fault, 1), 1);
+	assert_output_has(&e, m->error);
+	ck_assert_msg(strstr(buf_cstr(&e.output), "twinbox: error: ") != NULL,
+	    "no error line:\n%s", buf_cstr(&e.output));
+	assert_sandbox_untouched(&e);
+	env_free(&e);
+}
+END_TEST
+
+static Suite *
+fake_suite(void)
+{
+	Suite *s = suite_create("imap_fake");
+	TCase *tc = tcase_create("fake");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_normal_mailboxes);
+	tcase_add_test(tc, test_hostile_names);
+	tcase_add_loop_test(tc, test_malformed, 0,
+	    (int)(sizeof(malformed) / sizeof(malformed[0])));
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	return run_suite(fake_suite());
+}
