@@ -110,6 +110,8 @@ print_plan(const struct run *r, int dry_run)
 {
 	struct buf line = BUF_INIT;
 
+	if (!dry_run && !log_enabled(r->job->lg, LOG_VERBOSE))
+		return;
 	for (size_t i = 0; i < r->plan.n; i++) {
 		buf_reset(&line);
 		plan_describe_op(&r->plan.ops[i], &line);
