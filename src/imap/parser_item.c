@@ -6,7 +6,10 @@
 int
 imap_atom_is(const struct imap_item *item, const char *name)
 {
+	/* The first byte, folded to lower case for letters, settles most
+	 * comparisons without a call (five per FETCH response in a scan). */
 	return item != NULL && item->kind == IMAP_ATOM &&
+	    (item->str[0] | 0x20) == (name[0] | 0x20) &&
 	    strcasecmp(item->str, name) == 0;
 }
 

@@ -191,6 +191,23 @@ stat_duplicates(struct md_store *s, struct entry_vec *vec, struct buf *err)
 	return 0;
 }
 
+/*
+ * The common case, decided without sorting again: every file has its own
+ * UID, one the store handed out (vec is sorted by UID: stat_duplicates).
+ */
+static int
+all_uids_good(const struct md_store *s, const struct entry_vec *vec)
+{
+	for (size_t i = 0; i < vec->n; i++) {
+		uint32_t uid = vec->v[i].uid;
+
+		if (uid == 0 || uid > s->lastuid ||
+		    (i > 0 && uid == vec->v[i - 1].uid))
+			return 0;
+	}
+	return 1;
+}
+
 /* Clear UIDs that cannot stand; returns how many files need one. */
 static size_t
 clear_bad_uids(struct md_store *s, struct entry_vec *vec)
@@ -278,7 +295,7 @@ assign_uids(struct md_store *s, struct entry_vec *vec, size_t need,
 
 /* Keep only entries that ended up with a UID, sorted by it. */
 static void
-install(struct md_store *s, struct entry_vec *vec)
+install(struct md_store *s, struct entry_vec *vec, int sorted)
 {
 	size_t kept = 0;
 
@@ -288,7 +305,7 @@ install(struct md_store *s, struct entry_vec *vec)
 		else
 			vec->v[kept++] = vec->v[i];
 	}
-	if (kept > 1)
+	if (kept > 1 && !sorted)
 		qsort(vec->v, kept, sizeof(*vec->v), cmp_uid);
 	md_entries_free(s);
 	s->ents = vec->v;
@@ -308,11 +325,16 @@ md_scan(struct md_store *s, const struct scan_hint *hint, struct buf *err)
 	    read_subdir(s, MD_SUBDIR_NEW, hint, &vec, err) != 0 ||
 	    stat_duplicates(s, &vec, err) != 0)
 		goto fail;
+	if (all_uids_good(s, &vec)) {
+		s->uid_fresh = 0;
+		install(s, &vec, 1);
+		return 0;
+	}
 	need = clear_bad_uids(s, &vec);
 	if (assign_uids(s, &vec, need, err) != 0)
 		goto fail;
 	s->uid_fresh = 0;
-	install(s, &vec);
+	install(s, &vec, 0);
 	return 0;
 fail:
 	vec_free(&vec);

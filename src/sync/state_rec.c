@@ -117,6 +117,20 @@ rec_seal(struct buf *out, size_t start)
 	buf_addf(out, " %08x\n", crc);
 }
 
+/* The 8 lowercase hex digits rec_seal() writes; snprintf() would cost
+ * more than the CRC itself on every line of a large state file. */
+static void
+hex_u32(uint32_t v, char out[9])
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (int i = 7; i >= 0; i--) {
+		out[i] = digits[v & 0xf];
+		v >>= 4;
+	}
+	out[8] = '\0';
+}
+
 int
 rec_unseal(const char *line, size_t len, size_t *payload_len,
     struct buf *err)
@@ -129,7 +143,7 @@ rec_unseal(const char *line, size_t len, size_t *payload_len,
 		return -1;
 	}
 	plen = len - 9;
-	snprintf(want, sizeof(want), "%08x", payload_crc(line, plen));
+	hex_u32(payload_crc(line, plen), want);
 	if (memcmp(want, line + plen + 1, 8) != 0) {
 		buf_setf(err, "checksum mismatch");
 		return -1;
