@@ -690,6 +690,41 @@ check_helpers(void *ctx, const struct imap_response *r)
 	return 0;
 }
 
+/* A mailbox named "007" is a NUMBER to the grammar; its text survives. */
+static int
+check_digit_name(void *ctx, const struct imap_response *r)
+{
+	/* LIST, (), "/", 007 */
+	const struct imap_item *name = r->count == 4 ?
+	    r->items->next->next->next : NULL;
+	const char *s;
+	size_t len;
+	uint64_t v;
+
+	ck_assert_ptr_nonnull(name);
+	ck_assert_int_eq(name->kind, IMAP_NUMBER);
+	ck_assert_int_eq(imap_item_string(name, &s, &len), 0);
+	ck_assert_uint_eq(len, 3);
+	ck_assert_int_eq(memcmp(s, "007", 3), 0);
+	ck_assert_int_eq(imap_item_number(name, &v), 0);
+	ck_assert_uint_eq(v, 7);
+	(*(int *)ctx)++;
+	return 0;
+}
+
+START_TEST(test_number_keeps_its_digits)
+{
+	int seen = 0;
+	struct imap_parser_callbacks cb = { check_digit_name, NULL, &seen };
+	struct imap_parser *p = imap_parser_new(&cb, NULL);
+	const char *in = "* LIST () \"/\" 007\r\n";
+
+	ck_assert_int_eq(imap_parser_feed(p, in, strlen(in)), 0);
+	ck_assert_int_eq(seen, 1);
+	imap_parser_free(p);
+}
+END_TEST
+
 START_TEST(test_helpers)
 {
 	struct helper_seen seen = { 0 };
@@ -831,6 +866,7 @@ parser_suite(void)
 	tcase_add_test(tc, test_callback_stops_parser);
 	tcase_add_test(tc, test_literal_consumer_stops_parser);
 	tcase_add_test(tc, test_helpers);
+	tcase_add_test(tc, test_number_keeps_its_digits);
 	tcase_add_test(tc, test_50mb_literal_streams);
 	suite_add_tcase(s, tc);
 	return s;

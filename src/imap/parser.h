@@ -34,7 +34,7 @@
 
 enum imap_item_kind {
 	IMAP_ATOM,		/* str/len: the atom, e.g. "BODY[]<0>" */
-	IMAP_NUMBER,		/* num: the value */
+	IMAP_NUMBER,		/* num: the value; str/len: the digits */
 	IMAP_STRING,		/* str/len: quoted string or inline literal */
 	IMAP_LITERAL,		/* num: size of a literal that was streamed */
 	IMAP_LIST,		/* child/count: the elements */
@@ -140,7 +140,8 @@ const struct imap_item *imap_fetch_find(const struct imap_item *list,
     const char *name);
 /* 0 and *out for a NUMBER, -1 otherwise. */
 int imap_item_number(const struct imap_item *item, uint64_t *out);
-/* 0 with *s and *len for a STRING or ATOM, -1 otherwise (NIL included). */
+/* 0 with *s and *len for a STRING, ATOM or NUMBER (its digits as sent),
+ * -1 otherwise (NIL included). */
 int imap_item_string(const struct imap_item *item, const char **s,
     size_t *len);
 /* 1 if resp is a status response with this status (OK, NO, ...). */

@@ -54,8 +54,8 @@ imap_item_number(const struct imap_item *item, uint64_t *out)
 int
 imap_item_string(const struct imap_item *item, const char **s, size_t *len)
 {
-	if (item == NULL ||
-	    (item->kind != IMAP_STRING && item->kind != IMAP_ATOM))
+	if (item == NULL || (item->kind != IMAP_STRING &&
+	    item->kind != IMAP_ATOM && item->kind != IMAP_NUMBER))
 		return -1;
 	*s = item->str;
 	if (len != NULL)

@@ -217,6 +217,10 @@ finish_number(struct imap_parser *p)
 	if (parser_add_item(p, IMAP_NUMBER, &it) < 0)
 		return -1;
 	it->num = v;
+	/* The digits too: where the grammar allows an astring (a mailbox
+	 * named "007") the text is what counts, leading zeros and all. */
+	it->str = arena_strndup(&p->arena, buf_cstr(&p->tok), p->tok.len);
+	it->len = p->tok.len;
 	return 0;
 }
 

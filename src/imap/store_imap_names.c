@@ -143,7 +143,6 @@ list_response(void *ctx, const struct imap_response *r)
 	struct list_ctx *lc = ctx;
 	const struct imap_item *it = r->items;
 	const struct imap_item *attrs, *name;
-	struct buf num = BUF_INIT;
 	const char *str;
 	size_t len;
 
@@ -151,17 +150,13 @@ list_response(void *ctx, const struct imap_response *r)
 		return 0;
 	attrs = it->next;
 	name = attrs && attrs->next ? attrs->next->next : NULL;
-	if (name != NULL && name->kind == IMAP_NUMBER) {
-		buf_setf(&num, "%llu", (unsigned long long)name->num);
-		list_one(lc, num.data);
-	} else if (selectable(attrs) &&
+	if (selectable(attrs) &&
 	    imap_item_string(name, &str, &len) == 0) {
 		if (strlen(str) == len)
 			list_one(lc, str);
 		else
 			skip_nul_name(lc, str, len);
 	}
-	buf_free(&num);
 	return 0;
 }
 
