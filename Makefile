@@ -38,7 +38,7 @@ TOOL_BIN = $(patsubst %.c,$(BUILD)/%,$(wildcard tests/tools/*.c))
 .SECONDARY:
 
 .PHONY: all deps check asan valgrind install clean build-all run-tests \
-	demo bench fuzz
+	demo bench fuzz fuzz-deps
 
 all: deps
 	@$(MAKE) --no-print-directory twinbox
@@ -125,6 +125,9 @@ clean:
 
 include tests/fuzz/fuzz.mk
 
-fuzz: fuzz-parser
+fuzz: fuzz-deps fuzz-parser
+
+fuzz-deps:
+	@scripts/install-deps.sh --if-missing --fuzz
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

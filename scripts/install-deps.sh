@@ -4,11 +4,22 @@
 #   scripts/install-deps.sh              install them (as root), or print the
 #                                        exact apt-get line to run
 #   scripts/install-deps.sh --if-missing do nothing when all are present
+#   scripts/install-deps.sh --fuzz       also clang and its fuzzer runtime
+#                                        (make fuzz)
 #
 # Exit status: 0 when everything is present afterwards, 1 otherwise.
 set -u
 
 PACKAGES="pkg-config libssl-dev zlib1g-dev check openssl dovecot-core dovecot-imapd"
+quiet=0
+for arg in "$@"; do
+	case "$arg" in
+	--if-missing) quiet=1 ;;
+	--fuzz) PACKAGES="$PACKAGES clang libclang-rt-14-dev" ;;
+	*) echo "install-deps: unknown option '$arg' (--if-missing, --fuzz)" >&2
+	   exit 2 ;;
+	esac
+done
 
 missing=""
 for p in $PACKAGES; do
@@ -20,7 +31,7 @@ for p in $PACKAGES; do
 done
 
 if [ -z "$missing" ]; then
-	[ "${1:-}" = "--if-missing" ] || echo "install-deps: all packages present:$(printf ' %s' $PACKAGES)"
+	[ "$quiet" = 1 ] || echo "install-deps: all packages present:$(printf ' %s' $PACKAGES)"
 	exit 0
 fi
 
