@@ -38,8 +38,6 @@ BIN=${TWINBOX_BIN:-$BUILD/twinbox}
 RELAY=$BUILD/tests/tools/relay
 case "$BIN" in /*) ;; *) BIN=$PWD/$BIN ;; esac
 case "$RELAY" in /*) ;; *) RELAY=$PWD/$RELAY ;; esac
-passed=0
-failed=0
 relay_pid=
 TMP=$(mktemp -d) || exit 1
 chmod 755 "$TMP"
@@ -52,25 +50,8 @@ cleanup() {
 [ -n "${KEEP:-}" ] || trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-pass() {
-	passed=$((passed + 1))
-}
-
-fail() {
-	echo "FAIL: $1" >&2
-	[ $# -ge 2 ] && printf '%s\n' "$2" | sed 's/^/    /' >&2
-	failed=$((failed + 1))
-}
-
-# expect_eq DESCRIPTION EXPECTED ACTUAL
-expect_eq() {
-	if [ "$2" = "$3" ]; then
-		pass "$1"
-	else
-		fail "$1" "expected: $2
-actual:   $3"
-	fi
-}
+E2E_QUIET_PASS=1
+. tests/e2e/checks.bash
 
 if [ ! -x "$RELAY" ]; then
 	echo "FAIL: $RELAY is missing (make build-all builds it)" >&2

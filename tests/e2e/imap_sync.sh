@@ -20,8 +20,6 @@ cd "$(dirname "$0")/../.." || exit 1
 SERVER=scripts/test-server.sh
 BIN=${TWINBOX_BIN:-build/twinbox}
 case "$BIN" in /*) ;; *) BIN=$PWD/$BIN ;; esac
-passed=0
-failed=0
 TMP=$(mktemp -d) || exit 1
 chmod 755 "$TMP"
 
@@ -32,26 +30,7 @@ cleanup() {
 [ -n "${KEEP:-}" ] || trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-pass() {
-	echo "ok: $1"
-	passed=$((passed + 1))
-}
-
-fail() {
-	echo "FAIL: $1" >&2
-	[ $# -ge 2 ] && printf '%s\n' "$2" | sed 's/^/    /' >&2
-	failed=$((failed + 1))
-}
-
-# expect_eq DESCRIPTION EXPECTED ACTUAL
-expect_eq() {
-	if [ "$2" = "$3" ]; then
-		pass "$1"
-	else
-		fail "$1" "expected: $2
-actual:   $3"
-	fi
-}
+. tests/e2e/checks.bash
 
 # Content hashes of every message under the given Maildir folders, sorted:
 # equal lists mean the same messages, byte for byte.

@@ -1,0 +1,33 @@
+# Counting checks shared by the end-to-end scripts (sourced, not run).
+#
+#   pass DESCRIPTION
+#   fail DESCRIPTION [DETAIL]
+#   expect_eq DESCRIPTION EXPECTED ACTUAL
+#
+# The sourcing script starts the counters at zero, prints
+# "NAME: $passed passed, $failed failed" at the end and exits non-zero when
+# anything failed. E2E_QUIET_PASS=1 keeps passed checks silent (for sweeps
+# of hundreds of checks).
+
+passed=0
+failed=0
+
+pass() {
+	[ "${E2E_QUIET_PASS:-0}" = 1 ] || echo "ok: $1"
+	passed=$((passed + 1))
+}
+
+fail() {
+	echo "FAIL: $1" >&2
+	[ $# -ge 2 ] && printf '%s\n' "$2" | sed 's/^/    /' >&2
+	failed=$((failed + 1))
+}
+
+expect_eq() {
+	if [ "$2" = "$3" ]; then
+		pass "$1"
+	else
+		fail "$1" "expected: $2
+actual:   $3"
+	fi
+}
