@@ -440,6 +440,56 @@ START_TEST(test_locked_pair_fails)
 }
 END_TEST
 
+/*
+ * Remove: a folder deleted on far is removed on near once it is empty
+ * there; while near still holds messages it stays (nothing is lost) and
+ * the run says why.
+ */
+START_TEST(test_remove_propagates_when_empty)
+{
+	struct e2e e;
+	char *cmd, *cur, *new;
+
+	e2e_init(&e);
+	{
+		struct buf t = BUF_INIT;
+
+		buf_addf(&t, "FSync no\n\nMaildirStore far\nPath %s/far/\n"
+		    "Inbox %s/far/INBOX\nSubFolders Verbatim\n\n"
+		    "MaildirStore near\nInbox %s/near\n"
+		    "SubFolders Maildir++\n\nChannel e2e\nFar :far:\n"
+		    "Near :near:\nPatterns *\nCreate Both\nRemove Near\n"
+		    "Expunge Both\nSyncState *\n", e.top, e.top, e.top);
+		tl_write_str(e.rc, t.data);
+		buf_free(&t);
+	}
+	populate(&e);
+	ck_assert_msg(run(&e, "e2e", NULL, NULL) == 0, "%s", e.output.data);
+	/* Lists/dev (folder 3) vanishes from far. */
+	tl_rmtree(e.dir[3][0]);
+	ck_assert_msg(run(&e, "e2e", NULL, NULL) == 0, "%s", e.output.data);
+	ck_assert_msg(strstr(e.output.data, "Lists/dev") != NULL, "%s",
+	    e.output.data);
+	cur = tl_path(e.dir[3][1], "cur");
+	new = tl_path(e.dir[3][1], "new");
+	ck_assert_int_eq(tl_count_entries(cur) + tl_count_entries(new), 40);
+	/* The user empties it on near too: now it goes. */
+	if (asprintf(&cmd, "rm -f '%s'/cur/* '%s'/new/*", e.dir[3][1],
+	    e.dir[3][1]) < 0)
+		ck_abort_msg("asprintf failed");
+	ck_assert_int_eq(system(cmd), 0);
+	ck_assert_msg(run(&e, "e2e", NULL, NULL) == 0, "%s", e.output.data);
+	ck_assert_msg(!tl_exists(cur), "%s still exists", cur);
+	ck_assert_msg(run(&e, "-n", "e2e", NULL) == 0, "%s", e.output.data);
+	ck_assert_msg(strstr(e.output.data, "Lists/dev") == NULL, "%s",
+	    e.output.data);
+	free(cmd);
+	free(cur);
+	free(new);
+	e2e_free(&e);
+}
+END_TEST
+
 START_TEST(test_unknown_channel)
 {
 	struct e2e e;
@@ -487,6 +537,7 @@ e2e_suite(void)
 	tcase_add_test(tc, test_uidvalidity_reset_repairs);
 	tcase_add_test(tc, test_interrupted_fold);
 	tcase_add_test(tc, test_locked_pair_fails);
+	tcase_add_test(tc, test_remove_propagates_when_empty);
 	tcase_add_test(tc, test_unknown_channel);
 	tcase_add_test(tc, test_config_errors);
 	suite_add_tcase(s, tc);
