@@ -13,6 +13,7 @@
 # Environment: TEST_PASSWORD (default "secret"), TEST_SERVER_CERT
 # (localhost | wrong-host), TEST_SERVER_COMPRESS=1, TEST_SERVER_NOTIFY=1,
 # TEST_SERVER_CAPS="...", TEST_SERVER_SEPARATOR (hierarchy separator),
+# TEST_SERVER_OAUTH_URL (XOAUTH2/OAUTHBEARER checked at that endpoint),
 # TEST_SERVER_PORTS="IMAP IMAPS" (ports to try first), TEST_SERVER_WAIT
 # (seconds to wait at start and stop, default 10).
 # See docs/test-server.md.
@@ -242,6 +243,24 @@ conf_plugins() {
 	echo "}"
 }
 
+# TEST_SERVER_OAUTH_URL: XOAUTH2 and OAUTHBEARER logins, their tokens
+# checked by POSTing them to that introspection endpoint (on 127.0.0.1;
+# tests/tools/oauthd answers there). Passwords keep working as before.
+conf_oauth() {
+	local dir=$1
+	[ -n "${TEST_SERVER_OAUTH_URL:-}" ] || return 0
+	cat > "$dir/dovecot-oauth2.conf.ext" <<OAUTH
+introspection_mode = post
+introspection_url = $TEST_SERVER_OAUTH_URL
+force_introspection = yes
+username_attribute = username
+active_attribute = active
+active_value = true
+OAUTH
+	printf 'passdb {\n  driver = oauth2\n  mechanisms = xoauth2 oauthbearer\n'
+	printf '  args = %s/dovecot-oauth2.conf.ext\n}\n' "$dir"
+}
+
 conf_namespace() {
 	local box
 	echo "namespace inbox {"
@@ -278,8 +297,9 @@ ssl_cert = <$dir/tls/$CERT_NAME.pem
 ssl_key = <$dir/tls/$CERT_NAME.key
 ssl_min_protocol = TLSv1.2
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = plain login${TEST_SERVER_OAUTH_URL:+ xoauth2 oauthbearer}
 auth_verbose = yes
+$(conf_oauth "$dir")
 passdb {
   driver = passwd-file
   args = scheme=PLAIN username_format=%u $dir/passwd
