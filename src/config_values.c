@@ -173,6 +173,16 @@ cfg_apply_bool(struct cfg_parser *p, const struct key_def *k, char **vals,
 	return 0;
 }
 
+/* The one number of a key, within its bounds. */
+static int
+key_number(struct cfg_parser *p, const struct key_def *k, char **vals,
+    long *v)
+{
+	if (parse_long(vals[0], k->min, k->max, v) != 0)
+		return cfg_bad_value(p, k, vals[0]);
+	return 0;
+}
+
 int
 cfg_apply_int(struct cfg_parser *p, const struct key_def *k, char **vals,
     size_t n)
@@ -180,8 +190,8 @@ cfg_apply_int(struct cfg_parser *p, const struct key_def *k, char **vals,
 	long v;
 
 	(void)n;
-	if (parse_long(vals[0], k->min, k->max, &v) != 0)
-		return cfg_bad_value(p, k, vals[0]);
+	if (key_number(p, k, vals, &v) != 0)
+		return -1;
 	*(int *)field(p, k) = (int)v;
 	return 0;
 }
@@ -193,8 +203,8 @@ cfg_apply_uint(struct cfg_parser *p, const struct key_def *k, char **vals,
 	long v;
 
 	(void)n;
-	if (parse_long(vals[0], k->min, k->max, &v) != 0)
-		return cfg_bad_value(p, k, vals[0]);
+	if (key_number(p, k, vals, &v) != 0)
+		return -1;
 	*(unsigned *)field(p, k) = (unsigned)v;
 	return 0;
 }

@@ -48,6 +48,33 @@ START_TEST(test_folded_and_missing_message_id)
 }
 END_TEST
 
+/* Any chunking gives the fingerprint of the whole message, also when the
+ * blank line that ends the header is split between chunks. */
+START_TEST(test_stream_any_chunking)
+{
+	const char *msg = "Subject: x\r\nTo: y\r\n\r\nMessage-ID: <no@t>\r\n";
+	size_t len = strlen(msg);
+	struct fingerprint whole = fingerprint_of(msg, len);
+
+	for (size_t step = 1; step <= len; step++) {
+		struct fp_stream fs;
+		struct fingerprint fp;
+
+		fp_stream_init(&fs);
+		for (size_t at = 0; at < len; at += step)
+			fp_stream_add(&fs, msg + at,
+			    len - at < step ? len - at : step);
+		fp = fp_stream_finish(&fs);
+		ck_assert_uint_eq(fp.size, whole.size);
+		ck_assert_uint_eq(fp.hash, whole.hash);
+	}
+	/* The header ends at the blank line: the body's Message-ID does not
+	 * count, so this is the hash of the two header lines. */
+	ck_assert_uint_ne(whole.hash, fingerprint_of("Message-ID: <no@t>\r\n"
+	    "\r\n", 22).hash);
+}
+END_TEST
+
 START_TEST(test_scan_matches_whole_message)
 {
 	struct store *s = memstore_new(1);
@@ -85,6 +112,7 @@ fingerprint_suite(void)
 
 	tcase_add_test(tc, test_message_id_decides);
 	tcase_add_test(tc, test_folded_and_missing_message_id);
+	tcase_add_test(tc, test_stream_any_chunking);
 	tcase_add_test(tc, test_scan_matches_whole_message);
 	suite_add_tcase(s, tc);
 	return s;

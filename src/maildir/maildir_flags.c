@@ -64,15 +64,50 @@ rename_flags(struct md_store *s, struct md_entry *e, unsigned add,
 	return rc;
 }
 
+/* What to do to one message: 1 done, 0 retry (the file moved), -1
+ * failed with err set. */
+struct md_action {
+	const char *what;	/* for messages: "set flags", "expunge" */
+	int (*attempt)(struct md_store *s, struct md_entry *e,
+	    const struct md_action *a, struct buf *err);
+	unsigned add, del;	/* set flags */
+};
+
 static int
-flag_one(struct md_store *s, uint32_t uid, unsigned add, unsigned del,
+attempt_flags(struct md_store *s, struct md_entry *e,
+    const struct md_action *a, struct buf *err)
+{
+	return rename_flags(s, e, a->add, a->del, err);
+}
+
+static int
+attempt_unlink(struct md_store *s, struct md_entry *e,
+    const struct md_action *a, struct buf *err)
+{
+	char *path = md_subpath(s->dir, e->subdir, e->name);
+	int rc = unlink(path), saved = errno;
+
+	(void)a;
+	if (rc != 0 && saved != ENOENT)
+		md_syserr(err, s->mbox, path, "unlink");
+	free(path);
+	if (rc == 0) {
+		md_forget(s, e);
+		return 1;
+	}
+	return saved == ENOENT ? 0 : -1;
+}
+
+/* One message: act, following it while another reader renames it. */
+static int
+act_on(struct md_store *s, uint32_t uid, const struct md_action *a,
     struct buf *err)
 {
 	struct md_entry *e = md_find(s, uid);
 	int gone, rc;
 
 	for (int tries = 0; e != NULL && tries < 3; tries++) {
-		if ((rc = rename_flags(s, e, add, del, err)) != 0)
+		if ((rc = a->attempt(s, e, a, err)) != 0)
 			return rc > 0 ? STORE_OK : STORE_FAILED;
 		if (follow(s, e, &gone, err) != 0)
 			return STORE_FAILED;
@@ -85,73 +120,42 @@ flag_one(struct md_store *s, uint32_t uid, unsigned add, unsigned del,
 	return STORE_FAILED;
 }
 
-int
-md_set_flags(struct store *st, const uint32_t *uids, size_t n, unsigned add,
-    unsigned del, int *results, struct buf *err)
+static int
+act_on_all(struct store *st, const uint32_t *uids, size_t n, int *results,
+    const struct md_action *a, struct buf *err)
 {
 	struct md_store *s = (struct md_store *)st;
 	int rc = 0;
 
 	if (s->mbox == NULL) {
-		md_err(err, NULL, NULL, "set flags: no mailbox is open");
+		md_err(err, NULL, NULL, "%s: no mailbox is open", a->what);
 		return -1;
 	}
-	if (md_refuse_write(s, s->mbox, "set flags", err) != 0)
+	if (md_refuse_write(s, s->mbox, a->what, err) != 0)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
-		results[i] = flag_one(s, uids[i], add & MSG_ALL_FLAGS,
-		    del & MSG_ALL_FLAGS, err);
+		results[i] = act_on(s, uids[i], a, err);
 		if (results[i] == STORE_FAILED)
 			rc = -1;
 	}
 	return rc;
 }
 
-static int
-expunge_one(struct md_store *s, uint32_t uid, struct buf *err)
+int
+md_set_flags(struct store *st, const uint32_t *uids, size_t n, unsigned add,
+    unsigned del, int *results, struct buf *err)
 {
-	struct md_entry *e = md_find(s, uid);
-	int gone;
+	struct md_action a = { "set flags", attempt_flags,
+	    add & MSG_ALL_FLAGS, del & MSG_ALL_FLAGS };
 
-	for (int tries = 0; e != NULL && tries < 3; tries++) {
-		char *path = md_subpath(s->dir, e->subdir, e->name);
-		int rc = unlink(path), saved = errno;
-
-		if (rc != 0 && saved != ENOENT)
-			md_syserr(err, s->mbox, path, "unlink");
-		free(path);
-		if (rc == 0) {
-			md_forget(s, e);
-			return STORE_OK;
-		}
-		if (saved != ENOENT || follow(s, e, &gone, err) != 0)
-			return STORE_FAILED;
-		if (gone)
-			return STORE_GONE;
-	}
-	if (e == NULL)
-		return STORE_GONE;
-	md_err(err, s->mbox, e->name, "keeps being renamed; giving up");
-	return STORE_FAILED;
+	return act_on_all(st, uids, n, results, &a, err);
 }
 
 int
 md_expunge(struct store *st, const uint32_t *uids, size_t n, int *results,
     struct buf *err)
 {
-	struct md_store *s = (struct md_store *)st;
-	int rc = 0;
+	struct md_action a = { "expunge", attempt_unlink, 0, 0 };
 
-	if (s->mbox == NULL) {
-		md_err(err, NULL, NULL, "expunge: no mailbox is open");
-		return -1;
-	}
-	if (md_refuse_write(s, s->mbox, "expunge", err) != 0)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		results[i] = expunge_one(s, uids[i], err);
-		if (results[i] == STORE_FAILED)
-			rc = -1;
-	}
-	return rc;
+	return act_on_all(st, uids, n, results, &a, err);
 }

@@ -61,18 +61,29 @@ fp_stream_init(struct fp_stream *fs)
 	fs->size = 0;
 }
 
-/* Keep header bytes until the blank line that ends the header. */
+/* Keep header bytes until the blank line that ends the header (it is
+ * kept too), at most FP_HEADER_MAX; this runs on every copied byte, so
+ * it appends in bulk and searches only what is new. */
 void
 fp_stream_add(struct fp_stream *fs, const char *p, size_t n)
 {
+	size_t old = fs->header.len, from;
+	const char *end;
+
 	fs->size += n;
-	for (size_t i = 0; i < n && !fs->header_done; i++) {
-		buf_addc(&fs->header, p[i]);
-		if (fs->header.len >= 4 && memcmp(fs->header.data +
-		    fs->header.len - 4, "\r\n\r\n", 4) == 0)
-			fs->header_done = 1;
-		else if (fs->header.len >= FP_HEADER_MAX)
-			fs->header_done = 1;
+	if (fs->header_done)
+		return;
+	if (n > FP_HEADER_MAX - old)
+		n = FP_HEADER_MAX - old;
+	buf_add(&fs->header, p, n);
+	from = old > 3 ? old - 3 : 0;
+	end = memmem(fs->header.data + from, fs->header.len - from,
+	    "\r\n\r\n", 4);
+	if (end != NULL) {
+		buf_truncate(&fs->header, (size_t)(end - fs->header.data) + 4);
+		fs->header_done = 1;
+	} else if (fs->header.len >= FP_HEADER_MAX) {
+		fs->header_done = 1;
 	}
 }
 
