@@ -159,6 +159,16 @@ struct store_ops {
 	 * dates at least where hint wants them (NULL: everywhere). */
 	int (*scan)(struct store *s, const struct scan_hint *hint,
 	    struct msg_list *out, struct buf *err);
+	/*
+	 * Optional: NULL for a store without modification sequences. In
+	 * place of scan(), for a caller that knows (plan_known_scan()) that
+	 * the open mailbox holds exactly the messages of known (sorted; uid
+	 * and flags), except that those with a MODSEQ above since may carry
+	 * other flags now. out gets them with their current flags, sorted,
+	 * without any that vanished meanwhile. No sizes or dates.
+	 */
+	int (*scan_changes)(struct store *s, const struct msg_list *known,
+	    uint64_t since, struct msg_list *out, struct buf *err);
 	/* Stream the given messages to sink, in the order given. */
 	int (*fetch)(struct store *s, const uint32_t *uids, size_t n,
 	    const struct msg_sink *sink, struct buf *err);

@@ -175,6 +175,7 @@ static const struct store_ops imap_ops = {
 	.remove = ims_remove,
 	.open = ims_open,
 	.scan = ims_scan,
+	.scan_changes = ims_scan_changes,
 	.fetch = ims_fetch,
 	.append_begin = ims_append_begin,
 	.append_write = ims_append_write,

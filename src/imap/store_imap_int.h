@@ -100,6 +100,8 @@ int ims_remove(struct store *st, const char *mbox, struct buf *err);
 /* store_imap_select.c */
 int ims_open(struct store *st, const char *mbox, struct mbox_status *out,
     struct buf *err);
+int ims_scan_changes(struct store *st, const struct msg_list *known,
+    uint64_t since, struct msg_list *out, struct buf *err);
 int ims_scan(struct store *st, const struct scan_hint *hint,
     struct msg_list *out, struct buf *err);
 void ims_close(struct imap_store *s);

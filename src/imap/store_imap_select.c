@@ -7,6 +7,11 @@
  * The flags come first, then the details of the wanted messages among
  * those the flags answer listed (see merge_scan()).
  * Per-message MODSEQ is not asked for: nothing reads it.
+ *
+ * When the sync core knows the mailbox's messages from its state (a
+ * settled mark, sync/plan_known.c), scan_changes() replaces the scan: no
+ * command at all if HIGHESTMODSEQ did not move, else one UID FETCH with
+ * CHANGEDSINCE that only lists the messages whose flags changed.
  */
 #include "imap/store_imap_int.h"
 
@@ -303,6 +308,85 @@ ims_scan(struct store *st, const struct scan_hint *hint,
 	for (size_t i = 0; i < got.n; i++)
 		msg_list_add(out, &got.v[i]);
 	msg_list_sort(out);
+	return 0;
+}
+
+/* The flags that changed since `since` (RFC 7162 CHANGEDSINCE). */
+static int
+fetch_changed(struct imap_store *s, uint64_t since, struct scan_ctx *c,
+    struct buf *err)
+{
+	struct imap_cmdline l;
+	int rc;
+
+	imap_cmd_init(&l);
+	imap_cmd_addf(&l, "UID FETCH 1:* (UID FLAGS) (CHANGEDSINCE %llu)",
+	    (unsigned long long)since);
+	rc = ims_run(s, &l, scan_response, c, err);
+	imap_cmd_free(&l);
+	dedupe(&c->flags);
+	return rc;
+}
+
+/* The known messages with their current flags, without those an EXPUNGE
+ * removed meanwhile. */
+static void
+merge_changes(struct imap_store *s, const struct msg_list *known,
+    const struct msg_list *changed, struct msg_list *out)
+{
+	size_t npresent;
+	uint32_t *present = ims_present_uids(s, &npresent);
+
+	for (size_t i = 0; i < known->n; i++) {
+		struct msg_meta m = known->v[i];
+		const struct msg_meta *c = msg_list_find(changed, m.uid);
+
+		if (!ims_uid_present(present, npresent, m.uid))
+			continue;
+		if (c != NULL)
+			m.flags = c->flags;
+		msg_list_add(out, &m);
+	}
+	free(present);
+}
+
+/*
+ * The caller vouches that the mailbox holds exactly known's messages:
+ * sequence numbers follow UIDs, so they give the sequence map a scan
+ * would have filled, and only flags changed since `since` are fetched.
+ */
+int
+ims_scan_changes(struct store *st, const struct msg_list *known,
+    uint64_t since, struct msg_list *out, struct buf *err)
+{
+	struct imap_store *s = (struct imap_store *)st;
+	struct scan_ctx c = { { 0 }, { 0 } };
+	struct msg_list got = { 0 };
+	int rc = 0;
+
+	if (ims_require_open(s, err) != 0)
+		return -1;
+	if (known->n != s->nseq) {
+		ims_err(s, err, "the mailbox holds %zu messages, not the %zu "
+		    "the state knows", s->nseq, known->n);
+		return -1;
+	}
+	for (size_t i = 0; i < known->n; i++)
+		s->seq[i] = known->v[i].uid;
+	if (s->st.highestmodseq != since)
+		rc = fetch_changed(s, since, &c, err);
+	if (rc == 0)
+		merge_changes(s, known, &c.flags, &got);
+	msg_list_free(&c.full);
+	msg_list_free(&c.flags);
+	if (rc != 0) {
+		msg_list_free(&got);
+		return -1;
+	}
+	msg_list_free(&s->known);
+	s->known = got;
+	for (size_t i = 0; i < got.n; i++)
+		msg_list_add(out, &got.v[i]);
 	return 0;
 }
 

@@ -242,3 +242,44 @@ exec_recover(struct exec *x, struct buf *err)
 	}
 	return x->journal ? journal_flush(x->journal, err) : 0;
 }
+
+/* A side earns a settled mark when its scan showed what the pairs now
+ * say of it, at a status with modification sequences that the mark does
+ * not hold already. */
+static int
+settle_due(const struct exec *x, enum side s)
+{
+	const struct mbox_status *now = x->status[s];
+	const struct side_mark *mk = &x->state->settled[s];
+
+	if (now->highestmodseq == 0 || now->uidnext == 0 ||
+	    now->uidvalidity != x->state->uidvalidity[s] ||
+	    x->state->nintents > 0)
+		return 0;
+	if (mk->uidnext == now->uidnext && mk->modseq == now->highestmodseq)
+		return 0;
+	return plan_side_settled(x->state, x->scan[s], s);
+}
+
+int
+exec_settle_due(const struct exec *x)
+{
+	return settle_due(x, SIDE_FAR) || settle_due(x, SIDE_NEAR);
+}
+
+int
+exec_settle(struct exec *x, struct buf *err)
+{
+	for (int s = 0; s < 2; s++) {
+		struct journal_rec rec = { .kind = JR_SETTLED,
+		    .side = (enum side)s };
+
+		if (!settle_due(x, (enum side)s))
+			continue;
+		rec.mark.uidnext = x->status[s]->uidnext;
+		rec.mark.modseq = x->status[s]->highestmodseq;
+		if (exec_record(x, &rec, err) != 0)
+			return -1;
+	}
+	return x->journal ? journal_flush(x->journal, err) : 0;
+}

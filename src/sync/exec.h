@@ -61,6 +61,19 @@ int exec_recover(struct exec *x, struct buf *err);
 /* Carry out every operation of p, in order. */
 int exec_plan(struct exec *x, const struct plan *p, struct buf *err);
 
+/*
+ * After a successful exec_plan(): record a settled mark (JR_SETTLED, see
+ * plan_side_settled()) for each side whose scan showed exactly what the
+ * pairs now hold, so that the next run may skip its scan. The mark holds
+ * the status open() reported, from before anything this run did: a
+ * change this run made to that side either shows in the pairs (which
+ * then do not match the scan: no mark) or raised its HIGHESTMODSEQ past
+ * the mark, so that the next run asks for it.
+ * exec_settle_due() is 1 if exec_settle() would record anything.
+ */
+int exec_settle(struct exec *x, struct buf *err);
+int exec_settle_due(const struct exec *x);
+
 /* Journal one record (the executor's only way to change the state). */
 int exec_record(struct exec *x, const struct journal_rec *rec,
     struct buf *err);

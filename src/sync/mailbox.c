@@ -32,6 +32,28 @@ run_free(struct run *r)
 	plan_free(&r->plan);
 }
 
+/* A side whose settled mark still holds is not scanned: the state
+ * stands in for it, and only flags changed since are asked for. */
+static int
+scan_side(struct run *r, enum side s, const struct scan_hint *hint,
+    struct buf *err)
+{
+	struct store *st = r->job->store[s];
+	struct msg_list known = { 0 };
+	uint64_t since;
+	int rc;
+
+	if (st->ops->scan_changes == NULL || !plan_known_scan(&r->state,
+	    &r->status[s], s, hint, &known, &since))
+		return st->ops->scan(st, hint, &r->scan[s], err);
+	log_debug(r->job->lg, "%s: %s side unchanged but for flags since "
+	    "HIGHESTMODSEQ %llu: no scan", r->job->label, plan_side_name(s),
+	    (unsigned long long)since);
+	rc = st->ops->scan_changes(st, &known, since, &r->scan[s], err);
+	msg_list_free(&known);
+	return rc;
+}
+
 /* Both sides are opened before either is scanned: what a scan must
  * fetch depends on the state and on both sides' status. */
 static int
@@ -47,12 +69,11 @@ open_and_scan(struct run *r, struct buf *err)
 			return -1;
 	}
 	for (int s = 0; s < 2; s++) {
-		struct store *st = job->store[s];
 		struct plan_scan_hint h;
 		int rc;
 
 		plan_scan_hint(&r->state, status, s, &h);
-		rc = st->ops->scan(st, &h.hint, &r->scan[s], err);
+		rc = scan_side(r, s, &h.hint, err);
 		plan_scan_hint_free(&h);
 		if (rc != 0)
 			return -1;
@@ -149,6 +170,14 @@ setup_exec(struct run *r, struct journal *j)
 	x->box = job->label;
 }
 
+static int
+exec_plan_and_settle(struct run *r, struct buf *err)
+{
+	if (exec_plan(&r->exec, &r->plan, err) != 0)
+		return -1;
+	return exec_settle(&r->exec, err);
+}
+
 /* Plan and execute with the state already loaded; journal may be NULL
  * (dry run). */
 static int
@@ -160,14 +189,15 @@ plan_and_execute(struct run *r, struct journal *j, struct buf *err)
 	print_plan(r, r->job->dry_run);
 	if (r->job->dry_run)
 		return 0;
-	return exec_plan(&r->exec, &r->plan, err);
+	return exec_plan_and_settle(r, err);
 }
 
 /*
  * With no journal left by an earlier run there is nothing to recover, so
  * the plan can be made before the journal is opened: a pair with nothing
  * to do then writes nothing at all (no journal, no new state file, no
- * fsync). *done is set when that is the case.
+ * fsync), unless a side has earned a new settled mark. *done is set when
+ * nothing is to be written.
  */
 static int
 plan_if_quiet(struct run *r, int *planned, int *done, struct buf *err)
@@ -179,7 +209,7 @@ plan_if_quiet(struct run *r, int *planned, int *done, struct buf *err)
 	if (make_plan(r, err) != 0)
 		return -1;
 	*planned = 1;
-	*done = r->plan.n == 0;
+	*done = r->plan.n == 0 && !exec_settle_due(&r->exec);
 	return 0;
 }
 
@@ -190,7 +220,7 @@ execute(struct run *r, struct journal *j, int planned, struct buf *err)
 		return plan_and_execute(r, j, err);
 	print_plan(r, 0);
 	r->exec.journal = j;
-	return exec_plan(&r->exec, &r->plan, err);
+	return exec_plan_and_settle(r, err);
 }
 
 /*
@@ -212,7 +242,7 @@ execute_without_journal(struct run *r, struct buf *err)
 {
 	print_plan(r, 0);
 	r->exec.journal = NULL;
-	if (exec_plan(&r->exec, &r->plan, err) != 0)
+	if (exec_plan_and_settle(r, err) != 0)
 		return -1;
 	r->state.generation++;
 	return state_write(r->job->paths->state, &r->state, err);

@@ -168,6 +168,34 @@ void plan_scan_hint(const struct sync_state *st,
     struct plan_scan_hint *out);
 void plan_scan_hint_free(struct plan_scan_hint *h);
 
+/*
+ * Scans that the state can stand in for (sync/plan_known.c). A side with
+ * modification sequences (IMAP CONDSTORE) is *settled* after a run when
+ * its scan showed exactly what the pairs now say of it; the run then
+ * records the UIDNEXT and HIGHESTMODSEQ its open() reported (a JR_SETTLED
+ * mark). A later open() that reports the same UIDVALIDITY and UIDNEXT and
+ * as many messages as the pairs hold on that side proves that nothing was
+ * added or removed since: the pairs are the side's messages, and only
+ * the flags of those with a MODSEQ above the mark may differ.
+ */
+
+/* 1 if scan (side s, sorted) holds exactly the messages of the pairs
+ * with a UID on side s, each with its pair's flags. */
+int plan_side_settled(const struct sync_state *st,
+    const struct msg_list *scan, enum side s);
+
+/*
+ * 1 if side s, now as open() reported it, may skip its scan: known is
+ * then filled with the pairs' messages of that side (uid and pair flags,
+ * sorted) and *since with the mark's HIGHESTMODSEQ, after which changed
+ * flags must be asked for (none if now->highestmodseq equals it). 0 when
+ * a scan is needed: no mark, a status that differs, pending copies, or a
+ * message whose size the hint wants.
+ */
+int plan_known_scan(const struct sync_state *st,
+    const struct mbox_status *now, enum side s, const struct scan_hint *hint,
+    struct msg_list *known, uint64_t *since);
+
 /* "far" or "near". */
 const char *plan_side_name(enum side s);
 

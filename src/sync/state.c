@@ -326,8 +326,22 @@ set_header_value(struct sync_state *st, const struct journal_rec *rec,
 	return 0;
 }
 
-int
-state_apply(struct sync_state *st, const struct journal_rec *rec,
+static int
+set_mark(struct sync_state *st, const struct journal_rec *rec,
+    struct buf *err)
+{
+	if (rec->mark.uidnext == 0 || rec->mark.modseq == 0) {
+		buf_setf(err, "settled mark with UIDNEXT %u and HIGHESTMODSEQ "
+		    "%llu (both must be above 0)", rec->mark.uidnext,
+		    (unsigned long long)rec->mark.modseq);
+		return -1;
+	}
+	st->settled[rec->side] = rec->mark;
+	return 0;
+}
+
+static int
+apply_one(struct sync_state *st, const struct journal_rec *rec,
     struct buf *err)
 {
 	switch (rec->kind) {
@@ -346,9 +360,32 @@ state_apply(struct sync_state *st, const struct journal_rec *rec,
 	case JR_COPY_DONE:
 	case JR_COPY_ABORT:
 		return finish_copy(st, rec, err);
+	case JR_SETTLED:
+		return set_mark(st, rec, err);
 	}
 	buf_setf(err, "unknown record kind %d", (int)rec->kind);
 	return -1;
+}
+
+/* The records after which the pairs may no longer describe a side as a
+ * settled mark says they do. */
+static int
+unsettles(enum journal_kind kind)
+{
+	return kind == JR_UIDVALIDITY || kind == JR_PAIR_NEW ||
+	    kind == JR_PAIR_FLAGS || kind == JR_PAIR_STATUS ||
+	    kind == JR_PAIR_FORGET || kind == JR_COPY_DONE;
+}
+
+int
+state_apply(struct sync_state *st, const struct journal_rec *rec,
+    struct buf *err)
+{
+	if (apply_one(st, rec, err) != 0)
+		return -1;
+	if (unsettles(rec->kind))
+		memset(st->settled, 0, sizeof(st->settled));
+	return 0;
 }
 
 static int
@@ -389,6 +426,10 @@ state_equal(const struct sync_state *a, const struct sync_state *b)
 	    memcmp(a->highestmodseq, b->highestmodseq,
 	    sizeof(a->highestmodseq)) || a->generation != b->generation)
 		return 0;
+	for (int s = 0; s < 2; s++)
+		if (a->settled[s].uidnext != b->settled[s].uidnext ||
+		    a->settled[s].modseq != b->settled[s].modseq)
+			return 0;
 	if (a->npairs != b->npairs || a->nintents != b->nintents)
 		return 0;
 	for (size_t i = 0; i < a->npairs; i++) {

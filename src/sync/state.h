@@ -28,6 +28,12 @@
  *    turns it into a pair or a copy-abort record drops it; a run that
  *    starts with pending intents must resolve them first (look for the
  *    planned UID, or the fingerprint at or above the recorded UIDNEXT).
+ *  - settled[s], when set, says that at the UIDNEXT and HIGHESTMODSEQ it
+ *    names side s held exactly the messages of the pairs with a UID on
+ *    that side, with the pairs' flags: a later status that matches needs
+ *    no scan (sync/plan_known.c). It is set only by a JR_SETTLED record,
+ *    and every record that changes the pairs or a UIDVALIDITY clears both
+ *    sides' marks, so it can never outlive the pairs it describes.
  *  - generation counts the state files written for this pair (0: none
  *    yet); the journal names the generation it extends, so that a journal
  *    left behind by a crash after a fold is recognised as already folded.
@@ -78,10 +84,17 @@ struct copy_intent {
 	uint64_t hash;		/* fingerprint: Message-ID / header hash */
 };
 
+/* See settled in the contract above; uidnext 0 = no mark. */
+struct side_mark {
+	uint32_t uidnext;
+	uint64_t modseq;
+};
+
 struct sync_state {
 	uint32_t uidvalidity[2];	/* 0 = never synced */
 	uint32_t maxuid[2];		/* highest UID handled on each side */
 	uint64_t highestmodseq[2];	/* 0 = unknown */
+	struct side_mark settled[2];	/* uidnext 0 = none */
 	struct pair_rec *pairs;		/* sorted by uid[SIDE_FAR], then near */
 	size_t npairs;
 	size_t cap;
@@ -102,7 +115,8 @@ enum journal_kind {
 	JR_PAIR_FORGET,		/* pair.uid[] names the pair */
 	JR_COPY_INTENT,		/* copy (all fields) */
 	JR_COPY_DONE,		/* copy.src, copy.src_uid, target_uid */
-	JR_COPY_ABORT		/* copy.src, copy.src_uid: it did not happen */
+	JR_COPY_ABORT,		/* copy.src, copy.src_uid: it did not happen */
+	JR_SETTLED		/* side, mark */
 };
 
 struct journal_rec {
@@ -112,6 +126,7 @@ struct journal_rec {
 	struct pair_rec pair;
 	struct copy_intent copy;
 	uint32_t target_uid;
+	struct side_mark mark;
 };
 
 void state_init(struct sync_state *st);

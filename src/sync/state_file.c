@@ -71,6 +71,15 @@ state_format(const struct sync_state *st, struct buf *out)
 		rec.copy = st->intents[i];
 		add_sealed(out, &rec);
 	}
+	/* After the pairs, whose records would clear them on reading. */
+	rec.kind = JR_SETTLED;
+	for (int s = 0; s < 2; s++) {
+		if (st->settled[s].uidnext == 0)
+			continue;
+		rec.side = (enum side)s;
+		rec.mark = st->settled[s];
+		add_sealed(out, &rec);
+	}
 	start = out->len;
 	buf_addf(out, "end %zu %zu", st->npairs, st->nintents);
 	rec_seal(out, start);
@@ -131,6 +140,7 @@ struct state_parser {
 	struct rec_reader r;
 	struct sync_state *st;
 	size_t nheader;		/* fixed header records read so far */
+	unsigned settled;	/* bit per side: settled record read */
 	int seen_generation;
 	int seen_end;
 };
@@ -172,12 +182,41 @@ parse_end(struct state_parser *sp, const struct rec_fields *f,
 	return 0;
 }
 
-/* Records after the header must come in the order state_format() uses:
- * pairs ascending, then intents ascending. */
+/* Settled marks come last, far before near, each at most once. */
 static int
-check_body_order(const struct sync_state *st, const struct journal_rec *rec,
+check_settled_order(struct state_parser *sp, const struct journal_rec *rec,
     struct buf *err)
 {
+	if (rec->kind != JR_SETTLED) {
+		if (sp->settled == 0)
+			return 0;
+		buf_setf(err, "%s after a settled mark",
+		    rec->kind == JR_PAIR_NEW ? "pair" : "copy intent");
+		return -1;
+	}
+	if (sp->settled >> rec->side) {
+		buf_setf(err, "settled mark out of order");
+		return -1;
+	}
+	sp->settled |= 1u << rec->side;
+	return 0;
+}
+
+/* Records after the header must come in the order state_format() uses:
+ * pairs ascending, then intents ascending, then settled marks. */
+static int
+check_body_order(struct state_parser *sp, const struct journal_rec *rec,
+    struct buf *err)
+{
+	const struct sync_state *st = sp->st;
+
+	if (rec->kind != JR_PAIR_NEW && rec->kind != JR_COPY_INTENT &&
+	    rec->kind != JR_SETTLED) {
+		buf_setf(err, "record kind not allowed in a state file");
+		return -1;
+	}
+	if (check_settled_order(sp, rec, err) != 0)
+		return -1;
 	if (rec->kind == JR_PAIR_NEW) {
 		const struct pair_rec *last = st->npairs ?
 		    &st->pairs[st->npairs - 1] : NULL;
@@ -201,10 +240,8 @@ check_body_order(const struct sync_state *st, const struct journal_rec *rec,
 			buf_setf(err, "copy intent out of order");
 			return -1;
 		}
-		return 0;
 	}
-	buf_setf(err, "record kind not allowed in a state file");
-	return -1;
+	return 0;
 }
 
 static int
@@ -226,7 +263,7 @@ parse_body(struct state_parser *sp, const struct rec_fields *f,
 			return -1;
 		}
 		sp->nheader++;
-	} else if (check_body_order(sp->st, &rec, err) != 0) {
+	} else if (check_body_order(sp, &rec, err) != 0) {
 		return -1;
 	}
 	return state_apply(sp->st, &rec, err);

@@ -28,6 +28,7 @@ static const struct kind_syntax kinds[] = {
 	{ "copy", JR_COPY_INTENT, 8 },
 	{ "done", JR_COPY_DONE, 4 },
 	{ "abort", JR_COPY_ABORT, 3 },
+	{ "settled", JR_SETTLED, 4 },
 };
 #define NKINDS (sizeof(kinds) / sizeof(kinds[0]))
 
@@ -65,6 +66,10 @@ rec_format(const struct journal_rec *rec, struct buf *out)
 	case JR_HIGHESTMODSEQ:
 		buf_addf(out, " %s %llu", side_words[rec->side],
 		    (unsigned long long)rec->value);
+		return;
+	case JR_SETTLED:
+		buf_addf(out, " %s %u %llu", side_words[rec->side],
+		    rec->mark.uidnext, (unsigned long long)rec->mark.modseq);
 		return;
 	case JR_PAIR_NEW:
 	case JR_PAIR_FLAGS:
@@ -320,6 +325,18 @@ parse_copy_fields(const struct rec_fields *f, struct journal_rec *rec,
 	return 0;
 }
 
+static int
+parse_settled_fields(const struct rec_fields *f, struct journal_rec *rec,
+    struct buf *err)
+{
+	if (parse_word(f, 1, side_words, "side", &rec->side, err) != 0 ||
+	    parse_u32(f, 2, "UIDNEXT", &rec->mark.uidnext, err) != 0 ||
+	    rec_number(f, 3, UINT64_MAX, "HIGHESTMODSEQ", &rec->mark.modseq,
+	    err) != 0)
+		return -1;
+	return 0;
+}
+
 int
 rec_parse(const struct rec_fields *f, struct journal_rec *rec,
     struct buf *err)
@@ -352,6 +369,8 @@ rec_parse(const struct rec_fields *f, struct journal_rec *rec,
 			return -1;
 		return 0;
 	}
+	if (k->kind == JR_SETTLED)
+		return parse_settled_fields(f, rec, err);
 	if (k->kind >= JR_COPY_INTENT)
 		return parse_copy_fields(f, rec, err);
 	return parse_pair_fields(f, rec, err);

@@ -7,6 +7,7 @@
 struct mem_msg {
 	uint32_t uid;
 	unsigned flags;
+	uint64_t modseq;	/* of the last change */
 	char *body;
 };
 
@@ -14,6 +15,7 @@ struct mem_box {
 	char *name;
 	uint32_t uidvalidity;
 	uint32_t uidnext;
+	uint64_t modseq;	/* HIGHESTMODSEQ */
 	struct mem_msg *msgs;	/* sorted by uid */
 	size_t n;
 };
@@ -33,6 +35,7 @@ struct memstore {
 	size_t npending;
 	struct memstore_calls calls;
 	int no_plans;		/* append_begin() does not tell the UID */
+	int modseqs;		/* open() reports HIGHESTMODSEQ */
 };
 
 struct store_append {
@@ -65,6 +68,7 @@ get_box(struct memstore *ms, const char *name)
 	b->name = xstrdup(name);
 	b->uidvalidity = ms->uidvalidity;
 	b->uidnext = 1;
+	b->modseq = 1;
 	/* The array moved: find the open mailbox again. */
 	if (open_name != NULL)
 		ms->open = find_box(ms, open_name);
@@ -80,6 +84,18 @@ find_msg(struct mem_box *b, uint32_t uid)
 	return NULL;
 }
 
+/* Like a CONDSTORE server: a new message or a flag change gets a new
+ * MODSEQ. An expunge does not raise HIGHESTMODSEQ here, the least a
+ * server may do, so that tests see the sync core cope without it. */
+static void
+set_flags(struct mem_box *b, struct mem_msg *m, unsigned flags)
+{
+	if (m->modseq != 0 && m->flags == flags)
+		return;
+	m->flags = flags;
+	m->modseq = ++b->modseq;
+}
+
 static uint32_t
 box_add(struct mem_box *b, const char *body, size_t len, unsigned flags)
 {
@@ -88,7 +104,8 @@ box_add(struct mem_box *b, const char *body, size_t len, unsigned flags)
 	b->msgs = xreallocarray(b->msgs, b->n + 1, sizeof(*b->msgs));
 	m = &b->msgs[b->n++];
 	m->uid = b->uidnext++;
-	m->flags = flags;
+	m->modseq = 0;
+	set_flags(b, m, flags);
 	m->body = xstrndup(body, len);
 	return m->uid;
 }
@@ -150,6 +167,7 @@ mem_open(struct store *s, const char *mbox, struct mbox_status *st,
 	st->uidvalidity = b->uidvalidity;
 	st->uidnext = b->uidnext;
 	st->count = (uint32_t)b->n;
+	st->highestmodseq = ms->modseqs ? b->modseq : 0;
 	return 0;
 }
 
@@ -163,12 +181,68 @@ mem_scan(struct store *s, const struct scan_hint *hint, struct msg_list *out,
 	struct memstore *ms = (struct memstore *)s;
 
 	(void)err;
+	ms->calls.scan++;
 	for (size_t i = 0; ms->open && i < ms->open->n; i++) {
 		struct mem_msg *m = &ms->open->msgs[i];
 		struct msg_meta meta = { .uid = m->uid, .flags = m->flags };
 
 		if (scan_hint_wants(hint, m->uid))
 			meta.size = strlen(m->body);
+
+		msg_list_add(out, &meta);
+	}
+	msg_list_sort(out);
+	return 0;
+}
+
+/* The oracle for the sync core's claim that known is the mailbox but
+ * for flags changed after since: any difference fails the sync. */
+static int
+check_known(const struct mem_box *b, const struct msg_list *known,
+    uint64_t since, struct buf *err)
+{
+	if (known->n != b->n) {
+		buf_setf(err, "memstore: scan_changes told of %zu messages, "
+		    "mailbox '%s' holds %zu", known->n, b->name, b->n);
+		return -1;
+	}
+	for (size_t i = 0; i < b->n; i++) {
+		const struct mem_msg *m = &b->msgs[i];
+		const struct msg_meta *k = msg_list_find(known, m->uid);
+
+		if (k == NULL) {
+			buf_setf(err, "memstore: scan_changes did not know "
+			    "UID %u of '%s'", m->uid, b->name);
+			return -1;
+		}
+		if (m->modseq <= since && k->flags != m->flags) {
+			buf_setf(err, "memstore: scan_changes knew flags %x "
+			    "of UID %u of '%s', unchanged since MODSEQ %llu "
+			    "as %x", k->flags, m->uid, b->name,
+			    (unsigned long long)since, m->flags);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+mem_scan_changes(struct store *s, const struct msg_list *known,
+    uint64_t since, struct msg_list *out, struct buf *err)
+{
+	struct memstore *ms = (struct memstore *)s;
+
+	ms->calls.scan_changes++;
+	if (ms->open == NULL || !ms->modseqs) {
+		buf_setf(err, "memstore: scan_changes without an open mailbox "
+		    "with modification sequences");
+		return -1;
+	}
+	if (check_known(ms->open, known, since, err) != 0)
+		return -1;
+	for (size_t i = 0; i < ms->open->n; i++) {
+		struct msg_meta meta = { .uid = ms->open->msgs[i].uid,
+		    .flags = ms->open->msgs[i].flags };
 
 		msg_list_add(out, &meta);
 	}
@@ -300,7 +374,7 @@ mem_set_flags(struct store *s, const uint32_t *uids, size_t n, unsigned add,
 
 		results[i] = m ? STORE_OK : STORE_GONE;
 		if (m != NULL)
-			m->flags = (m->flags | add) & ~del;
+			set_flags(ms->open, m, (m->flags | add) & ~del);
 	}
 	return 0;
 }
@@ -344,6 +418,7 @@ static const struct store_ops mem_ops = {
 	.remove = mem_remove,
 	.open = mem_open,
 	.scan = mem_scan,
+	.scan_changes = mem_scan_changes,
 	.fetch = mem_fetch,
 	.append_begin = mem_append_begin,
 	.append_write = mem_append_write,
@@ -382,7 +457,7 @@ memstore_set(struct store *s, const char *mbox, uint32_t uid, unsigned flags)
 
 	if (m == NULL)
 		return -1;
-	m->flags = flags;
+	set_flags(b, m, flags);
 	return 0;
 }
 
@@ -444,4 +519,10 @@ void
 memstore_plan_uids(struct store *s, int on)
 {
 	((struct memstore *)s)->no_plans = !on;
+}
+
+void
+memstore_modseqs(struct store *s, int on)
+{
+	((struct memstore *)s)->modseqs = on;
 }

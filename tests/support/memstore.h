@@ -30,11 +30,16 @@ const char *memstore_body(struct store *s, const char *mbox, uint32_t uid);
 /* Whether append_begin() tells the UID in advance, as a Maildir does (the
  * default), or not, as an IMAP server does. */
 void memstore_plan_uids(struct store *s, int on);
+/* Whether open() reports a HIGHESTMODSEQ, as a CONDSTORE server does
+ * (off by default, as in a Maildir). Flag changes and new messages always
+ * get a MODSEQ; expunges do not raise HIGHESTMODSEQ. scan_changes()
+ * fails the sync when it is told a list that is not the mailbox's. */
+void memstore_modseqs(struct store *s, int on);
 /* Drop every uncommitted append. */
 void memstore_crash(struct store *s);
-/* How many set_flags, expunge and commit calls the store received. */
+/* How many calls of some operations the store received. */
 struct memstore_calls {
-	unsigned set_flags, expunge, commit;
+	unsigned set_flags, expunge, commit, scan, scan_changes;
 };
 struct memstore_calls memstore_calls(struct store *s);
 /* Give a mailbox a new UIDVALIDITY and renumber its messages from 1. */
