@@ -267,6 +267,21 @@ exec_settle_due(const struct exec *x)
 	return settle_due(x, SIDE_FAR) || settle_due(x, SIDE_NEAR);
 }
 
+/* The HIGHESTMODSEQ open() reported, as the lower bound a server
+ * restored from a backup would fall below (plan_repair.c). Recorded only
+ * after a complete run, so that it never precedes the UIDVALIDITY and
+ * re-pairing that run recorded. */
+static int
+record_modseq(struct exec *x, enum side s, struct buf *err)
+{
+	uint64_t now = x->status[s]->highestmodseq;
+
+	if (now == x->state->highestmodseq[s] ||
+	    x->status[s]->uidvalidity != x->state->uidvalidity[s])
+		return 0;
+	return record_value(x, JR_HIGHESTMODSEQ, s, now, err);
+}
+
 int
 exec_settle(struct exec *x, struct buf *err)
 {
@@ -274,6 +289,8 @@ exec_settle(struct exec *x, struct buf *err)
 		struct journal_rec rec = { .kind = JR_SETTLED,
 		    .side = (enum side)s };
 
+		if (record_modseq(x, (enum side)s, err) != 0)
+			return -1;
 		if (!settle_due(x, (enum side)s))
 			continue;
 		rec.mark.uidnext = x->status[s]->uidnext;

@@ -62,14 +62,17 @@ int exec_recover(struct exec *x, struct buf *err);
 int exec_plan(struct exec *x, const struct plan *p, struct buf *err);
 
 /*
- * After a successful exec_plan(): record a settled mark (JR_SETTLED, see
+ * After a successful exec_plan(): record each side's HIGHESTMODSEQ as
+ * open() reported it (when it differs from the state's), and a settled
+ * mark (JR_SETTLED, see
  * plan_side_settled()) for each side whose scan showed exactly what the
  * pairs now hold, so that the next run may skip its scan. The mark holds
  * the status open() reported, from before anything this run did: a
  * change this run made to that side either shows in the pairs (which
  * then do not match the scan: no mark) or raised its HIGHESTMODSEQ past
  * the mark, so that the next run asks for it.
- * exec_settle_due() is 1 if exec_settle() would record anything.
+ * exec_settle_due() is 1 if exec_settle() would record a mark (a new
+ * HIGHESTMODSEQ alone is not worth writing a state file for).
  */
 int exec_settle(struct exec *x, struct buf *err);
 int exec_settle_due(const struct exec *x);
