@@ -108,6 +108,11 @@ ims_open(struct store *st, const char *mbox, struct mbox_status *out,
 		ims_close(s);
 		return -1;
 	}
+	/* Dovecot reports HIGHESTMODSEQ on any SELECT once some session
+	 * used CONDSTORE on the mailbox, whatever it advertises; without
+	 * the capability CHANGEDSINCE may not be sent, so it is unknown. */
+	if (!imap_client_has(s->c, CAP_CONDSTORE))
+		s->st.highestmodseq = 0;
 	s->st.count = (uint32_t)s->nseq;
 	s->uidnext_hint = s->st.uidnext;
 	*out = s->st;

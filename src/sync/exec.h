@@ -47,7 +47,10 @@ struct exec_stats {
 struct exec {
 	struct store *store[2];		/* both open on the mailbox pair */
 	const struct mbox_status *status[2];
-	const struct msg_list *scan[2];
+	/* The scans the plan was made from. Flag changes that a store
+	 * carried out are written back into them, so that exec_settle()
+	 * compares the pairs with what the side holds after the run. */
+	struct msg_list *scan[2];
 	struct sync_state *state;
 	struct journal *journal;	/* NULL: a dry run, state in memory */
 	struct crash_point *crash;	/* may be NULL */

@@ -115,6 +115,22 @@ cmp_flag_ops(const void *a, const void *b)
 }
 
 /* One store call for sorted[0..n), which share side, add and del. */
+/*
+ * The scan now shows the flags the store set. A server that answers a
+ * STORE with OK is taken at its word here as everywhere (the pair's new
+ * base says the same); a CONDSTORE server gives the changed message a
+ * MODSEQ above the settled mark this run may record, so the next run's
+ * CHANGEDSINCE reads it back anyway.
+ */
+static void
+note_flags(struct msg_list *scan, uint32_t uid, unsigned add, unsigned del)
+{
+	const struct msg_meta *m = msg_list_find(scan, uid);
+
+	if (m != NULL)
+		scan->v[m - scan->v].flags = (m->flags | add) & ~del;
+}
+
 static int
 flags_group(struct exec *x, const struct plan_op *const *sorted, size_t n,
     struct buf *err)
@@ -129,9 +145,12 @@ flags_group(struct exec *x, const struct plan_op *const *sorted, size_t n,
 		uids[i] = sorted[i]->uid;
 	crash_step(x->crash);
 	rc = s->ops->set_flags(s, uids, n, op->add, op->del, results, err);
-	for (size_t i = 0; rc == 0 && i < n; i++)
-		if (results[i] == STORE_OK)
-			x->stats.flagged[op->side]++;
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		if (results[i] != STORE_OK)
+			continue;
+		x->stats.flagged[op->side]++;
+		note_flags(x->scan[op->side], uids[i], op->add, op->del);
+	}
 	free(uids);
 	free(results);
 	return rc;
