@@ -866,6 +866,548 @@ START_TEST(test_record_text_round_trip)
 }
 END_TEST
 
+/*
+ * Settled marks (JR_SETTLED): their text, their place in the state file,
+ * and which records clear them.
+ */
+static struct journal_rec
+r_settled(enum side side, uint32_t uidnext, uint64_t modseq)
+{
+	struct journal_rec r = { .kind = JR_SETTLED, .side = side };
+
+	r.mark.uidnext = uidnext;
+	r.mark.modseq = modseq;
+	return r;
+}
+
+/* Format, seal, unseal, split and parse one record: returns its payload
+ * (checked to round-trip exactly) in line. */
+static void
+text_round_trip(const struct journal_rec *rec, struct buf *line,
+    struct journal_rec *back)
+{
+	struct buf err = BUF_INIT, again = BUF_INIT;
+	struct rec_fields f;
+	size_t plen;
+
+	buf_reset(line);
+	rec_format(rec, line);
+	rec_seal(line, 0);
+	ck_assert_int_eq(rec_unseal(line->data, line->len - 1, &plen, &err),
+	    0);
+	ck_assert_int_eq(rec_split(line->data, plen, &f, &err), 0);
+	ck_assert_msg(rec_parse(&f, back, &err) == 0, "%s: %s", line->data,
+	    buf_cstr(&err));
+	rec_format(back, &again);
+	ck_assert_uint_eq(again.len, plen);
+	ck_assert_int_eq(memcmp(line->data, again.data, plen), 0);
+	line->len = plen;
+	line->data[plen] = '\0';
+	buf_free(&err);
+	buf_free(&again);
+}
+
+/* rec_parse() of one unsealed payload must fail with exactly want. */
+static void
+assert_parse_fails(const char *payload, const char *want)
+{
+	struct buf err = BUF_INIT;
+	struct rec_fields f;
+	struct journal_rec back;
+
+	ck_assert_int_eq(rec_split(payload, strlen(payload), &f, &err), 0);
+	ck_assert_msg(rec_parse(&f, &back, &err) == -1, "accepted \"%s\"",
+	    payload);
+	ck_assert_str_eq(err.data, want);
+	buf_free(&err);
+}
+
+START_TEST(test_settled_record_text)
+{
+	struct journal_rec rec = r_settled(SIDE_FAR, 2001, 9120), back;
+	struct buf line = BUF_INIT;
+
+	text_round_trip(&rec, &line, &back);
+	ck_assert_str_eq(line.data, "settled far 2001 9120");
+	ck_assert_int_eq(back.kind, JR_SETTLED);
+	ck_assert_int_eq(back.side, SIDE_FAR);
+	ck_assert_uint_eq(back.mark.uidnext, 2001);
+	ck_assert_uint_eq(back.mark.modseq, 9120);
+
+	/* The largest values each field holds. */
+	rec = r_settled(SIDE_NEAR, UINT32_MAX, UINT64_MAX);
+	text_round_trip(&rec, &line, &back);
+	ck_assert_str_eq(line.data,
+	    "settled near 4294967295 18446744073709551615");
+	ck_assert_int_eq(back.side, SIDE_NEAR);
+	ck_assert_uint_eq(back.mark.uidnext, UINT32_MAX);
+	ck_assert_uint_eq(back.mark.modseq, UINT64_MAX);
+
+	assert_parse_fails("settled far 2001", "settled: 3 fields, "
+	    "expected 4");
+	assert_parse_fails("settled far 2001 9120 1", "settled: 5 fields, "
+	    "expected 4");
+	assert_parse_fails("settled both 1 1", "bad side \"both\"");
+	assert_parse_fails("settled far 02001 9120",
+	    "bad UIDNEXT \"02001\"");
+	assert_parse_fails("settled far 4294967296 9120",
+	    "bad UIDNEXT \"4294967296\"");
+	assert_parse_fails("settled far 1 18446744073709551616",
+	    "bad HIGHESTMODSEQ \"18446744073709551616\"");
+	assert_parse_fails("settled far 1 -5", "bad HIGHESTMODSEQ \"-5\"");
+	buf_free(&line);
+}
+END_TEST
+
+/* A small state with two pairs, one pending copy and both marks. */
+static void
+marked_state(struct sync_state *st)
+{
+	state_init(st);
+	apply_ok(st, r_header(JR_UIDVALIDITY, SIDE_FAR, 7));
+	apply_ok(st, r_header(JR_UIDVALIDITY, SIDE_NEAR, 8));
+	apply_ok(st, r_header(JR_MAXUID, SIDE_FAR, 3));
+	apply_ok(st, r_header(JR_MAXUID, SIDE_NEAR, 4));
+	apply_ok(st, r_header(JR_HIGHESTMODSEQ, SIDE_FAR, 9120));
+	apply_ok(st, r_header(JR_HIGHESTMODSEQ, SIDE_NEAR, 77));
+	apply_ok(st, r_pair(JR_PAIR_NEW, 3, 4, 0, 0));
+	apply_ok(st, r_pair(JR_PAIR_NEW, 1, 2, MSG_SEEN, 0));
+	apply_ok(st, r_copy(SIDE_NEAR, 9, MSG_FLAGGED, 0, 5, 10, 11));
+	apply_ok(st, r_settled(SIDE_NEAR, 5, 77));
+	apply_ok(st, r_settled(SIDE_FAR, 2001, 9120));
+	st->generation = 3;
+}
+
+/* The lines of marked_state()'s file (without header and checksums). */
+static const char *const marked_lines[] = {
+	"generation 3",
+	"uidvalidity far 7",
+	"uidvalidity near 8",
+	"maxuid far 3",
+	"maxuid near 4",
+	"highestmodseq far 9120",
+	"highestmodseq near 77",
+	"pair 1 2 S 0",
+	"pair 3 4 - 0",
+	"copy near>far 9 F 0 5 10 11",
+	"settled far 2001 9120",
+	"settled near 5 77",
+	"end 2 1",
+};
+#define NMARKED_LINES (sizeof(marked_lines) / sizeof(marked_lines[0]))
+
+/* A state file made of payload lines, each sealed with its checksum. */
+static void
+write_state_lines(const char *path, const char *const *lines, size_t n)
+{
+	struct buf out = BUF_INIT;
+
+	buf_adds(&out, "twinbox-state 1\n");
+	for (size_t i = 0; i < n; i++) {
+		size_t start = out.len;
+
+		buf_adds(&out, lines[i]);
+		rec_seal(&out, start);
+	}
+	tl_write_file(path, out.data, out.len);
+	buf_free(&out);
+}
+
+START_TEST(test_settled_state_file_text)
+{
+	char *dir = tl_mkdtemp("state");
+	char *path = tl_path(dir, "st"), *want_path = tl_path(dir, "want");
+	struct sync_state st;
+	struct buf err = BUF_INIT, text = BUF_INIT;
+	char *got, *want;
+	size_t got_len, want_len;
+
+	marked_state(&st);
+	ck_assert_int_eq(state_write(path, &st, &err), 0);
+	write_state_lines(want_path, marked_lines, NMARKED_LINES);
+	got = tl_read_file(path, &got_len);
+	want = tl_read_file(want_path, &want_len);
+	ck_assert_str_eq(got, want);
+	ck_assert_uint_eq(got_len, want_len);
+	free(got);
+	free(want);
+
+	/* A side without a mark has no line; the other keeps its own. */
+	st.settled[SIDE_FAR].uidnext = 0;
+	st.settled[SIDE_FAR].modseq = 0;
+	state_format(&st, &text);
+	ck_assert_ptr_null(strstr(text.data, "settled far"));
+	ck_assert_ptr_nonnull(strstr(text.data, "\nsettled near 5 77 "));
+	buf_reset(&text);
+	st.settled[SIDE_NEAR].uidnext = 0;
+	st.settled[SIDE_NEAR].modseq = 0;
+	state_format(&st, &text);
+	ck_assert_ptr_null(strstr(text.data, "settled"));
+	free(path);
+	free(want_path);
+	buf_free(&err);
+	buf_free(&text);
+	state_free(&st);
+	tl_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
+START_TEST(test_settled_state_round_trip)
+{
+	char *dir = tl_mkdtemp("state");
+	char *path = tl_path(dir, "st"), *path2 = tl_path(dir, "st2");
+	struct sync_state st, back;
+	struct buf err = BUF_INIT;
+	char *a, *b;
+	int found = -1;
+
+	/* The sample state touches every record kind; marks go last. */
+	sample_state(&st);
+	apply_ok(&st, r_settled(SIDE_FAR, 13, 18446744073709551615u));
+	apply_ok(&st, r_settled(SIDE_NEAR, 4294967295u, 1));
+	ck_assert_int_eq(state_write(path, &st, &err), 0);
+	state_init(&back);
+	ck_assert_msg(state_read(path, &back, &found, &err) == 0, "%s",
+	    buf_cstr(&err));
+	ck_assert_int_eq(found, 1);
+	ck_assert(state_equal(&st, &back));
+	ck_assert_uint_eq(back.settled[SIDE_FAR].uidnext, 13);
+	ck_assert_uint_eq(back.settled[SIDE_FAR].modseq,
+	    18446744073709551615u);
+	ck_assert_uint_eq(back.settled[SIDE_NEAR].uidnext, 4294967295u);
+	ck_assert_uint_eq(back.settled[SIDE_NEAR].modseq, 1);
+	ck_assert_int_eq(state_write(path2, &back, &err), 0);
+	a = tl_read_file(path, NULL);
+	b = tl_read_file(path2, NULL);
+	ck_assert_str_eq(a, b);
+	free(a);
+	free(b);
+
+	/* Only a near mark. */
+	state_free(&back);
+	st.settled[SIDE_FAR].uidnext = 0;
+	st.settled[SIDE_FAR].modseq = 0;
+	ck_assert_int_eq(state_write(path, &st, &err), 0);
+	ck_assert_int_eq(state_read(path, &back, &found, &err), 0);
+	ck_assert(state_equal(&st, &back));
+	ck_assert_uint_eq(back.settled[SIDE_FAR].uidnext, 0);
+
+	/* state_equal() sees a mark, and each of its fields. */
+	back.settled[SIDE_NEAR].modseq++;
+	ck_assert(!state_equal(&st, &back));
+	back.settled[SIDE_NEAR].modseq--;
+	back.settled[SIDE_NEAR].uidnext--;
+	ck_assert(!state_equal(&st, &back));
+	back.settled[SIDE_NEAR].uidnext++;
+	back.settled[SIDE_FAR].uidnext = 1;
+	back.settled[SIDE_FAR].modseq = 1;
+	ck_assert(!state_equal(&st, &back));
+	free(path);
+	free(path2);
+	state_free(&st);
+	state_free(&back);
+	buf_free(&err);
+	tl_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
+/* marked_lines with line `at` (an index into it) replaced by `with`, or
+ * with `with` inserted before it when insert is set. */
+static void
+write_marked_variant(const char *path, size_t at, const char *with,
+    int insert)
+{
+	const char *lines[NMARKED_LINES + 1];
+	size_t n = 0;
+
+	for (size_t i = 0; i < NMARKED_LINES; i++) {
+		if (i == at) {
+			lines[n++] = with;
+			if (!insert)
+				continue;
+		}
+		lines[n++] = marked_lines[i];
+	}
+	write_state_lines(path, lines, n);
+}
+
+START_TEST(test_settled_state_file_errors)
+{
+	struct fixture fx;
+	struct sync_state st;
+	struct journal_info info;
+	const char *lines[NMARKED_LINES];
+	size_t n = 0;
+	/* Indexes into marked_lines; file line = index + 2. */
+	enum { L_PAIR2 = 8, L_COPY = 9, L_FAR = 10, L_NEAR = 11,
+	    L_END = 12 };
+
+	fx_init(&fx);
+
+	/* The unaltered file loads, with both marks. */
+	write_state_lines(fx.state, marked_lines, NMARKED_LINES);
+	load_ok(&fx, &st, &info);
+	ck_assert_uint_eq(st.settled[SIDE_FAR].uidnext, 2001);
+	ck_assert_uint_eq(st.settled[SIDE_NEAR].modseq, 77);
+	state_free(&st);
+
+	/* A mark before a pair or an intent: reading the pair would
+	 * clear it, so the file cannot have been written that way. */
+	write_marked_variant(fx.state, L_PAIR2, "settled far 2001 9120", 1);
+	assert_load_fails(&fx, fx.state,
+	    "%s:11: bad record: pair after a settled mark");
+	write_marked_variant(fx.state, L_COPY, "settled near 5 77", 1);
+	assert_load_fails(&fx, fx.state,
+	    "%s:12: bad record: copy intent after a settled mark");
+
+	/* Near before far, and each side at most once. */
+	write_marked_variant(fx.state, L_FAR, "settled near 5 77", 1);
+	assert_load_fails(&fx, fx.state,
+	    "%s:13: bad record: settled mark out of order");
+	write_marked_variant(fx.state, L_NEAR, "settled far 2001 9120", 1);
+	assert_load_fails(&fx, fx.state,
+	    "%s:13: bad record: settled mark out of order");
+	write_marked_variant(fx.state, L_END, "settled near 5 77", 1);
+	assert_load_fails(&fx, fx.state,
+	    "%s:14: bad record: settled mark out of order");
+	write_marked_variant(fx.state, L_NEAR, "settled far 2001 9120", 0);
+	assert_load_fails(&fx, fx.state,
+	    "%s:13: bad record: settled mark out of order");
+
+	/* No mark of nothing. */
+	write_marked_variant(fx.state, L_FAR, "settled far 0 9120", 0);
+	assert_load_fails(&fx, fx.state, "%s:12: bad record: settled mark "
+	    "with UIDNEXT 0 and HIGHESTMODSEQ 9120 (both must be above 0)");
+	write_marked_variant(fx.state, L_NEAR, "settled near 5 0", 0);
+	assert_load_fails(&fx, fx.state, "%s:13: bad record: settled mark "
+	    "with UIDNEXT 5 and HIGHESTMODSEQ 0 (both must be above 0)");
+
+	/* Not among the header records. */
+	write_marked_variant(fx.state, 1, "settled far 2001 9120", 1);
+	assert_load_fails(&fx, fx.state,
+	    "%s:3: bad record: header records out of order");
+
+	/* A near mark alone is fine. */
+	for (size_t i = 0; i < NMARKED_LINES; i++)
+		if (i != L_FAR)
+			lines[n++] = marked_lines[i];
+	write_state_lines(fx.state, lines, n);
+	load_ok(&fx, &st, &info);
+	ck_assert_uint_eq(st.settled[SIDE_FAR].uidnext, 0);
+	ck_assert_uint_eq(st.settled[SIDE_NEAR].uidnext, 5);
+	state_free(&st);
+	fx_free(&fx);
+}
+END_TEST
+
+/* Every record that changes the pairs or a UIDVALIDITY clears both marks;
+ * the others keep them. */
+START_TEST(test_settled_cleared_by_pair_records)
+{
+	static const struct {
+		struct journal_rec rec;
+		int clears;
+	} cases[] = {
+		{ { .kind = JR_UIDVALIDITY, .side = SIDE_FAR, .value = 7 }, 1 },
+		{ { .kind = JR_UIDVALIDITY, .side = SIDE_NEAR, .value = 9 },
+		    1 },
+		{ { .kind = JR_PAIR_NEW, .pair = { { 5, 6 }, 0, 0 } }, 1 },
+		{ { .kind = JR_PAIR_NEW, .pair = { { 0, 6 }, 0,
+		    PAIR_TOO_BIG } }, 1 },
+		{ { .kind = JR_PAIR_FLAGS, .pair = { { 1, 2 }, MSG_FLAGGED,
+		    0 } }, 1 },
+		/* Even a record that changes nothing in the pair. */
+		{ { .kind = JR_PAIR_FLAGS, .pair = { { 1, 2 }, MSG_SEEN, 0 } },
+		    1 },
+		{ { .kind = JR_PAIR_STATUS, .pair = { { 3, 4 }, 0,
+		    PAIR_GONE_MARKED } }, 1 },
+		{ { .kind = JR_PAIR_FORGET, .pair = { { 3, 4 }, 0, 0 } }, 1 },
+		{ { .kind = JR_COPY_DONE, .copy = { SIDE_NEAR, 9, 0, 0, 0, 0,
+		    0 }, .target_uid = 12 }, 1 },
+		{ { .kind = JR_MAXUID, .side = SIDE_FAR, .value = 3000 }, 0 },
+		{ { .kind = JR_MAXUID, .side = SIDE_NEAR, .value = 5 }, 0 },
+		{ { .kind = JR_HIGHESTMODSEQ, .side = SIDE_FAR,
+		    .value = 9999 }, 0 },
+		{ { .kind = JR_HIGHESTMODSEQ, .side = SIDE_NEAR,
+		    .value = 1 }, 0 },
+		{ { .kind = JR_COPY_INTENT, .copy = { SIDE_FAR, 40, 0, 5, 0, 1,
+		    2 } }, 0 },
+		{ { .kind = JR_COPY_ABORT, .copy = { SIDE_NEAR, 9, 0, 0, 0, 0,
+		    0 } }, 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct sync_state st;
+
+		marked_state(&st);
+		apply_ok(&st, cases[i].rec);
+		if (cases[i].clears) {
+			ck_assert_msg(st.settled[SIDE_FAR].uidnext == 0 &&
+			    st.settled[SIDE_FAR].modseq == 0 &&
+			    st.settled[SIDE_NEAR].uidnext == 0 &&
+			    st.settled[SIDE_NEAR].modseq == 0,
+			    "case %zu kept a mark", i);
+		} else {
+			ck_assert_msg(st.settled[SIDE_FAR].uidnext == 2001 &&
+			    st.settled[SIDE_FAR].modseq == 9120 &&
+			    st.settled[SIDE_NEAR].uidnext == 5 &&
+			    st.settled[SIDE_NEAR].modseq == 77,
+			    "case %zu changed a mark", i);
+		}
+		state_free(&st);
+	}
+}
+END_TEST
+
+/* A mark replaces its own side's only; a rejected record, a rejected
+ * mark included, changes nothing. */
+START_TEST(test_settled_set_and_rejected)
+{
+	struct sync_state st, before;
+	struct buf err = BUF_INIT;
+	static const struct {
+		struct journal_rec rec;
+		const char *msg;
+	} bad[] = {
+		{ { .kind = JR_SETTLED, .side = SIDE_FAR, .mark = { 0, 5 } },
+		    "settled mark with UIDNEXT 0 and HIGHESTMODSEQ 5 (both "
+		    "must be above 0)" },
+		{ { .kind = JR_SETTLED, .side = SIDE_NEAR, .mark = { 5, 0 } },
+		    "settled mark with UIDNEXT 5 and HIGHESTMODSEQ 0 (both "
+		    "must be above 0)" },
+		{ { .kind = JR_SETTLED, .side = SIDE_NEAR },
+		    "settled mark with UIDNEXT 0 and HIGHESTMODSEQ 0 (both "
+		    "must be above 0)" },
+		{ { .kind = JR_PAIR_FORGET, .pair = { { 8, 8 }, 0, 0 } },
+		    "no pair far UID 8 / near UID 8" },
+		{ { .kind = JR_PAIR_NEW, .pair = { { 1, 50 }, 0, 0 } },
+		    "far UID 1 is already paired" },
+		{ { .kind = JR_COPY_DONE, .copy = { SIDE_FAR, 9, 0, 0, 0, 0,
+		    0 }, .target_uid = 12 }, "no pending copy of far UID 9" },
+		{ { .kind = JR_UIDVALIDITY, .side = SIDE_FAR,
+		    .value = 1ull << 32 },
+		    "value 4294967296 is not a 32-bit number" },
+	};
+
+	marked_state(&st);
+	apply_ok(&st, r_settled(SIDE_NEAR, 6, 80));
+	ck_assert_uint_eq(st.settled[SIDE_NEAR].uidnext, 6);
+	ck_assert_uint_eq(st.settled[SIDE_NEAR].modseq, 80);
+	ck_assert_uint_eq(st.settled[SIDE_FAR].uidnext, 2001);
+	ck_assert_uint_eq(st.settled[SIDE_FAR].modseq, 9120);
+	marked_state(&before);
+	apply_ok(&before, r_settled(SIDE_NEAR, 6, 80));
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_int_eq(state_apply(&st, &bad[i].rec, &err), -1);
+		ck_assert_str_eq(err.data, bad[i].msg);
+		ck_assert_msg(state_equal(&st, &before), "changed by %zu", i);
+	}
+	state_free(&st);
+	state_free(&before);
+	buf_free(&err);
+}
+END_TEST
+
+/* The journal carries marks like any record: replayed, cleared by a
+ * later pair record, and folded into the state file. */
+START_TEST(test_settled_journal_replay)
+{
+	struct fixture fx;
+	struct journal_rec run1[] = {
+		r_header(JR_UIDVALIDITY, SIDE_FAR, 7),
+		r_header(JR_UIDVALIDITY, SIDE_NEAR, 8),
+		r_pair(JR_PAIR_NEW, 1, 1, MSG_SEEN, 0),
+		r_pair(JR_PAIR_NEW, 2, 2, 0, 0),
+		r_settled(SIDE_FAR, 3, 10),
+		r_settled(SIDE_NEAR, 3, 12),
+	};
+	struct journal_rec run2[] = { r_pair(JR_PAIR_FLAGS, 1, 1, 0, 0) };
+	struct journal_rec run3[] = { r_settled(SIDE_FAR, 3, 11) };
+	struct sync_state run, back;
+	struct journal_info info;
+	char *text;
+
+	fx_init(&fx);
+	run_records(&fx, run1, 6, 1, 0, &run);
+	ck_assert_uint_eq(run.settled[SIDE_FAR].uidnext, 3);
+	load_ok(&fx, &back, &info);
+	ck_assert_int_eq(info.found, 1);
+	ck_assert_uint_eq(info.nrecs, 6);
+	ck_assert(state_equal(&back, &run));
+	ck_assert_uint_eq(back.settled[SIDE_FAR].uidnext, 3);
+	ck_assert_uint_eq(back.settled[SIDE_FAR].modseq, 10);
+	ck_assert_uint_eq(back.settled[SIDE_NEAR].uidnext, 3);
+	ck_assert_uint_eq(back.settled[SIDE_NEAR].modseq, 12);
+	state_free(&back);
+	state_free(&run);
+
+	/* The same journal continued with a flag change: no mark. */
+	run_records(&fx, run2, 1, 1, 0, &run);
+	load_ok(&fx, &back, &info);
+	ck_assert_uint_eq(info.nrecs, 7);
+	ck_assert(state_equal(&back, &run));
+	ck_assert_uint_eq(back.settled[SIDE_FAR].uidnext, 0);
+	ck_assert_uint_eq(back.settled[SIDE_NEAR].uidnext, 0);
+	state_free(&back);
+	state_free(&run);
+
+	/* A run that ends with a mark, folded. */
+	run_records(&fx, run3, 1, 1, 1, &run);
+	ck_assert(!tl_exists(fx.journal));
+	text = payloads(fx.state);
+	ck_assert_str_eq(text,
+	    "twinbox-state 1\n"
+	    "generation 1\n"
+	    "uidvalidity far 7\n"
+	    "uidvalidity near 8\n"
+	    "maxuid far 0\n"
+	    "maxuid near 0\n"
+	    "highestmodseq far 0\n"
+	    "highestmodseq near 0\n"
+	    "pair 1 1 - 0\n"
+	    "pair 2 2 - 0\n"
+	    "settled far 3 11\n"
+	    "end 2 0\n");
+	free(text);
+	load_ok(&fx, &back, &info);
+	ck_assert_int_eq(info.found, 0);
+	ck_assert(state_equal(&back, &run));
+	ck_assert_uint_eq(back.settled[SIDE_FAR].modseq, 11);
+	ck_assert_uint_eq(back.settled[SIDE_NEAR].uidnext, 0);
+	state_free(&back);
+	state_free(&run);
+	fx_free(&fx);
+}
+END_TEST
+
+/* A bad mark in the middle of a journal is a bad record, not a torn
+ * one. */
+START_TEST(test_settled_bad_in_journal)
+{
+	struct fixture fx;
+	struct journal_rec v[] = {
+		r_header(JR_UIDVALIDITY, SIDE_FAR, 7),
+		r_settled(SIDE_FAR, 3, 10),
+		r_header(JR_MAXUID, SIDE_FAR, 2),
+	};
+	struct sync_state run;
+
+	fx_init(&fx);
+	run_records(&fx, v, 3, 1, 0, &run);
+	/* Lines: header, base, uidvalidity, settled, maxuid. */
+	replace_line(fx.journal, 4, "settled far 3 0", 1);
+	assert_load_fails(&fx, fx.journal, "%s:4: bad record: settled mark "
+	    "with UIDNEXT 3 and HIGHESTMODSEQ 0 (both must be above 0)");
+	replace_line(fx.journal, 4, "settled here 3 1", 1);
+	assert_load_fails(&fx, fx.journal,
+	    "%s:4: bad record: bad side \"here\"");
+	state_free(&run);
+	fx_free(&fx);
+}
+END_TEST
+
 static void
 read_byte(int fd)
 {
@@ -1138,6 +1680,14 @@ state_suite(void)
 	tcase_add_test(tc, test_failed_fold_keeps_journal);
 	tcase_add_test(tc, test_apply_rejects_inconsistent_records);
 	tcase_add_test(tc, test_record_text_round_trip);
+	tcase_add_test(tc, test_settled_record_text);
+	tcase_add_test(tc, test_settled_state_file_text);
+	tcase_add_test(tc, test_settled_state_round_trip);
+	tcase_add_test(tc, test_settled_state_file_errors);
+	tcase_add_test(tc, test_settled_cleared_by_pair_records);
+	tcase_add_test(tc, test_settled_set_and_rejected);
+	tcase_add_test(tc, test_settled_journal_replay);
+	tcase_add_test(tc, test_settled_bad_in_journal);
 	tcase_add_test(tc, test_lock_contention);
 	tcase_add_test(tc, test_lock_open_error);
 	tcase_add_test(tc, test_state_paths);
