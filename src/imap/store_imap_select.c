@@ -295,6 +295,19 @@ scan_open_mailbox(struct imap_store *s, const struct scan_hint *h,
 	return rc;
 }
 
+/* The store keeps what a scan found (fetch() reports flags and dates
+ * from it) and the caller gets a sorted copy. got is taken over. */
+static void
+keep_scan(struct imap_store *s, struct msg_list *got, struct msg_list *out)
+{
+	msg_list_free(&s->known);
+	s->known = *got;
+	*got = (struct msg_list){ 0 };
+	for (size_t i = 0; i < s->known.n; i++)
+		msg_list_add(out, &s->known.v[i]);
+	msg_list_sort(out);
+}
+
 int
 ims_scan(struct store *st, const struct scan_hint *hint,
     struct msg_list *out, struct buf *err)
@@ -308,11 +321,7 @@ ims_scan(struct store *st, const struct scan_hint *hint,
 		msg_list_free(&got);
 		return -1;
 	}
-	msg_list_free(&s->known);
-	s->known = got;
-	for (size_t i = 0; i < got.n; i++)
-		msg_list_add(out, &got.v[i]);
-	msg_list_sort(out);
+	keep_scan(s, &got, out);
 	return 0;
 }
 
@@ -388,10 +397,7 @@ ims_scan_changes(struct store *st, const struct msg_list *known,
 		msg_list_free(&got);
 		return -1;
 	}
-	msg_list_free(&s->known);
-	s->known = got;
-	for (size_t i = 0; i < got.n; i++)
-		msg_list_add(out, &got.v[i]);
+	keep_scan(s, &got, out);
 	return 0;
 }
 

@@ -114,7 +114,6 @@ cmp_flag_ops(const void *a, const void *b)
 	return (x->uid > y->uid) - (x->uid < y->uid);
 }
 
-/* One store call for sorted[0..n), which share side, add and del. */
 /*
  * The scan now shows the flags the store set. A server that answers a
  * STORE with OK is taken at its word here as everywhere (the pair's new
@@ -131,6 +130,7 @@ note_flags(struct msg_list *scan, uint32_t uid, unsigned add, unsigned del)
 		scan->v[m - scan->v].flags = (m->flags | add) & ~del;
 }
 
+/* One store call for sorted[0..n), which share side, add and del. */
 static int
 flags_group(struct exec *x, const struct plan_op *const *sorted, size_t n,
     struct buf *err)
