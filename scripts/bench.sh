@@ -26,7 +26,6 @@ RUN_TIMEOUT=${BENCH_TIMEOUT:-1800}
 USER_NAME=bench
 TOOLS="twinbox mbsync"
 ROWS="initial noop server-flags server-delete-new push-flags"
-PENDING_TEXT="IMAP stores are not supported"
 
 WORK=""
 RELAY_PID=""
@@ -389,12 +388,6 @@ $(rusage_field maxrss_kb) $RELAY_BYTES"
 # A failed run takes the tool out of the rest of the benchmark.
 tool_failed() {
 	local tool=$1 rc=$2
-	if grep -q "$PENDING_TEXT" "$WORK/$tool.out"; then
-		STATE[$tool]=pending
-		say "$tool: IMAP store not available yet; its rows are" \
-			"marked 'pending: IMAP store'"
-		return
-	fi
 	STATE[$tool]=failed
 	say "$tool failed (exit status $rc); last lines of its output:"
 	tail -n 20 "$WORK/$tool.out" >&2
@@ -548,8 +541,7 @@ print_table() {
 		}
 		function cells(row, tool, state,   m, s) {
 			if (!((row, tool, 1) in vals)) {
-				s = state == "pending" ? "pending: IMAP store" : \
-				    state == "ok" ? "no data" : "failed"
+				s = state == "ok" ? "no data" : "failed"
 				return s " | | | | "
 			}
 			s = ""
