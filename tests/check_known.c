@@ -13,54 +13,13 @@
 #include <unistd.h>
 
 #include "support/memstore.h"
+#include "support/records.h"
 #include "support/testlib.h"
 #include "sync/journal.h"
 #include "sync/mailbox.h"
 #include "sync/plan.h"
 #include "sync/policy.h"
 #include "sync/state.h"
-
-/* ---- record builders ---- */
-
-static struct journal_rec
-r_header(enum journal_kind kind, enum side side, uint64_t value)
-{
-	struct journal_rec r = { .kind = kind, .side = side, .value = value };
-
-	return r;
-}
-
-static struct journal_rec
-r_pair(uint32_t far, uint32_t near, unsigned flags, unsigned status)
-{
-	struct journal_rec r = { .kind = JR_PAIR_NEW };
-
-	r.pair.uid[SIDE_FAR] = far;
-	r.pair.uid[SIDE_NEAR] = near;
-	r.pair.flags = flags;
-	r.pair.status = status;
-	return r;
-}
-
-static struct journal_rec
-r_settled(enum side side, uint32_t uidnext, uint64_t modseq)
-{
-	struct journal_rec r = { .kind = JR_SETTLED, .side = side };
-
-	r.mark.uidnext = uidnext;
-	r.mark.modseq = modseq;
-	return r;
-}
-
-static void
-apply_ok(struct sync_state *st, struct journal_rec r)
-{
-	struct buf err = BUF_INIT;
-
-	ck_assert_msg(state_apply(st, &r, &err) == 0, "apply: %s",
-	    buf_cstr(&err));
-	buf_free(&err);
-}
 
 /* ---- part A: plan_side_settled() and plan_known_scan() ---- */
 
@@ -82,11 +41,12 @@ pure_state(struct sync_state *st, struct mbox_status now[2])
 	apply_ok(st, r_header(JR_UIDVALIDITY, SIDE_NEAR, 200));
 	apply_ok(st, r_header(JR_MAXUID, SIDE_FAR, 9));
 	apply_ok(st, r_header(JR_MAXUID, SIDE_NEAR, 30));
-	apply_ok(st, r_pair(1, 30, MSG_SEEN, 0));
-	apply_ok(st, r_pair(2, 10, MSG_FLAGGED, 0));
-	apply_ok(st, r_pair(3, 20, 0, 0));
-	apply_ok(st, r_pair(0, 5, MSG_DELETED | MSG_SEEN, PAIR_GONE_MARKED));
-	apply_ok(st, r_pair(9, 0, MSG_DRAFT, PAIR_EXPIRED));
+	apply_ok(st, r_pair(JR_PAIR_NEW, 1, 30, MSG_SEEN, 0));
+	apply_ok(st, r_pair(JR_PAIR_NEW, 2, 10, MSG_FLAGGED, 0));
+	apply_ok(st, r_pair(JR_PAIR_NEW, 3, 20, 0, 0));
+	apply_ok(st, r_pair(JR_PAIR_NEW, 0, 5, MSG_DELETED | MSG_SEEN,
+	    PAIR_GONE_MARKED));
+	apply_ok(st, r_pair(JR_PAIR_NEW, 9, 0, MSG_DRAFT, PAIR_EXPIRED));
 	apply_ok(st, r_settled(SIDE_FAR, FAR_MARK_UIDNEXT, FAR_MARK_MODSEQ));
 	apply_ok(st, r_settled(SIDE_NEAR, NEAR_MARK_UIDNEXT,
 	    NEAR_MARK_MODSEQ));
@@ -408,7 +368,8 @@ START_TEST(test_known_scan_too_big_record)
 	struct mbox_status now[2];
 	struct msg_list known = { 0 };
 	uint64_t since = 0;
-	struct journal_rec big = r_pair(0, 0, MSG_SEEN, PAIR_TOO_BIG);
+	struct journal_rec big = r_pair(JR_PAIR_NEW, 0, 0, MSG_SEEN,
+	    PAIR_TOO_BIG);
 
 	pure_state(&st, now);
 	big.pair.uid[s] = s == SIDE_FAR ? 11 : 40;
@@ -1028,27 +989,6 @@ END_TEST
 				   records a side, below the guard's 20 */
 #define HIST_MSG_FORMAT "Message-ID: <m%u@known.test>\r\n\r\nbody %u\r\n"
 
-/* splitmix64: small, fast, and the same everywhere. */
-struct rng {
-	uint64_t state;
-};
-
-static uint64_t
-rng_next(struct rng *r)
-{
-	uint64_t z = (r->state += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-static unsigned
-rng_below(struct rng *r, unsigned n)
-{
-	return (unsigned)(rng_next(r) % n);
-}
-
 struct hist_policy {
 	const char *name;
 	unsigned expunge;
@@ -1075,7 +1015,7 @@ struct hist_cov {
 struct history {
 	uint64_t seed;
 	unsigned index;
-	struct rng rng;
+	struct tl_rng rng;
 	const struct hist_policy *policy;
 	int modseqs[2];			/* side reports HIGHESTMODSEQ */
 	struct fixture fx;
@@ -1142,7 +1082,7 @@ hist_msg_number(struct history *h, enum side s, uint32_t uid)
 static unsigned
 random_flags(struct history *h)
 {
-	return rng_below(&h->rng, 1u << MSG_FLAG_COUNT);
+	return tl_rng_below(&h->rng, 1u << MSG_FLAG_COUNT);
 }
 
 static void
@@ -1176,7 +1116,7 @@ act_touch(struct history *h, enum side s, int remove)
 		msg_list_free(&l);
 		return;
 	}
-	uid = l.v[rng_below(&h->rng, (unsigned)l.n)].uid;
+	uid = l.v[tl_rng_below(&h->rng, (unsigned)l.n)].uid;
 	msg_list_free(&l);
 	m = hist_msg_number(h, s, uid);
 	if (remove) {
@@ -1402,8 +1342,8 @@ run_history(const char *base, uint64_t seed, unsigned index,
 		memstore_modseqs(h.fx.store[SIDE_NEAR], 0);
 	}
 	for (int step = 0; step < HIST_STEPS; step++) {
-		unsigned r = rng_below(&h.rng, 100);
-		enum side s = (enum side)rng_below(&h.rng, 2);
+		unsigned r = tl_rng_below(&h.rng, 100);
+		enum side s = (enum side)tl_rng_below(&h.rng, 2);
 
 		if (r < 30) {
 			act_deliver(&h, s);

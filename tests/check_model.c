@@ -73,31 +73,10 @@
 #define COVERAGE_HISTORIES	200	/* enough to assert the coverage */
 #define MSG_ID_FORMAT		"Message-ID: <m%u@model.test>"
 
-/* splitmix64: small, fast, and the same everywhere. */
-struct rng {
-	uint64_t state;
-};
-
-static uint64_t
-rng_next(struct rng *r)
-{
-	uint64_t z = (r->state += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-static unsigned
-rng_below(struct rng *r, unsigned n)
-{
-	return (unsigned)(rng_next(r) % n);
-}
-
 static int
-rng_percent(struct rng *r, unsigned percent)
+rng_percent(struct tl_rng *r, unsigned percent)
 {
-	return rng_below(r, 100) < percent;
+	return tl_rng_below(r, 100) < percent;
 }
 
 struct policy_choice {
@@ -165,7 +144,7 @@ struct model_msg {
 struct history {
 	uint64_t seed;
 	unsigned index;
-	struct rng rng;
+	struct tl_rng rng;
 	const struct policy_choice *choice;
 	struct sync_policy policy;
 	char *root;
@@ -1003,15 +982,15 @@ idle_sync(struct history *h)
 static char
 body_byte(struct history *h)
 {
-	unsigned roll = rng_below(&h->rng, 100);
+	unsigned roll = tl_rng_below(&h->rng, 100);
 
 	if (roll < 2)
 		return '\r';
 	if (roll < 4)
 		return '\t';
 	if (roll < 6)
-		return (char)(0x80 + rng_below(&h->rng, 0x80));
-	return (char)(' ' + rng_below(&h->rng, 95));
+		return (char)(0x80 + tl_rng_below(&h->rng, 0x80));
+	return (char)(' ' + tl_rng_below(&h->rng, 95));
 }
 
 static void
@@ -1019,14 +998,14 @@ make_body(struct history *h, struct model_msg *m)
 {
 	struct buf b = BUF_INIT;
 	/* Some bodies span several of the stores' read and write chunks. */
-	unsigned lines = rng_percent(&h->rng, 5) ? 50 + rng_below(&h->rng, 250)
-	    : rng_below(&h->rng, 6);
+	unsigned lines = rng_percent(&h->rng, 5) ?
+	    50 + tl_rng_below(&h->rng, 250) : tl_rng_below(&h->rng, 6);
 
 	buf_addf(&b, MSG_ID_FORMAT "\nSubject: model message %u\n",
 	    m->id, m->id);
-	buf_addf(&b, "From: user%u@model.test\n\n", rng_below(&h->rng, 5));
+	buf_addf(&b, "From: user%u@model.test\n\n", tl_rng_below(&h->rng, 5));
 	for (unsigned i = 0; i < lines; i++) {
-		unsigned len = rng_below(&h->rng, 100);
+		unsigned len = tl_rng_below(&h->rng, 100);
 
 		for (unsigned j = 0; j < len; j++)
 			buf_addc(&b, body_byte(h));
@@ -1135,7 +1114,8 @@ toggle_flag(struct history *h, unsigned flags)
 	static const unsigned pick[] = { MSG_SEEN, MSG_SEEN, MSG_FLAGGED,
 	    MSG_FLAGGED, MSG_ANSWERED, MSG_DRAFT, MSG_FORWARDED, MSG_DELETED };
 
-	return flags ^ pick[rng_below(&h->rng, sizeof(pick) / sizeof(pick[0]))];
+	return flags ^ pick[tl_rng_below(&h->rng,
+	    sizeof(pick) / sizeof(pick[0]))];
 }
 
 static int
@@ -1193,7 +1173,8 @@ user_touch(struct history *h, enum side s, int delete)
 		return -1;
 	}
 	if (dv.n > 0) {
-		struct disk_msg *d = &dv.v[rng_below(&h->rng, (unsigned)dv.n)];
+		struct disk_msg *d =
+		    &dv.v[tl_rng_below(&h->rng, (unsigned)dv.n)];
 
 		if (read_disk_msg(h->box[s], d, &err) != 0)
 			rc = hfail(h, "reading %s: %s", side_name[s], err.data);
@@ -1211,7 +1192,7 @@ static int
 user_action(struct history *h)
 {
 	enum side s = rng_percent(&h->rng, 50) ? SIDE_FAR : SIDE_NEAR;
-	unsigned roll = rng_below(&h->rng, 100);
+	unsigned roll = tl_rng_below(&h->rng, 100);
 
 	if (roll < 40 && h->nmsg < MODEL_MAX_MSGS &&
 	    model_alive(h) < MODEL_MAX_ALIVE &&
@@ -1237,7 +1218,7 @@ set_policy(struct history *h, size_t i)
 static size_t
 pick_policy(struct history *h)
 {
-	unsigned roll = rng_below(&h->rng, 100), sum = 0;
+	unsigned roll = tl_rng_below(&h->rng, 100), sum = 0;
 	size_t i;
 
 	for (i = 0; i + 1 < POLICY_CHOICES; i++) {
@@ -1308,14 +1289,14 @@ history_free(struct history *h)
 static int
 history_round(struct history *h)
 {
-	unsigned actions = rng_below(&h->rng, 8);
+	unsigned actions = tl_rng_below(&h->rng, 8);
 
 	for (unsigned i = 0; i < actions; i++)
 		if (user_action(h) != 0)
 			return -1;
 	if (!rng_percent(&h->rng, 35))
 		return plain_sync(h);
-	if (killed_sync(h, 1 + rng_below(&h->rng, CRASH_MAX_STEP)) != 0)
+	if (killed_sync(h, 1 + tl_rng_below(&h->rng, CRASH_MAX_STEP)) != 0)
 		return -1;
 	if (h->crash_pending && rng_percent(&h->rng, 70))
 		return plain_sync(h);
@@ -1325,14 +1306,14 @@ history_round(struct history *h)
 static int
 history_run(struct history *h)
 {
-	unsigned rounds = 2 + rng_below(&h->rng, 6);
+	unsigned rounds = 2 + tl_rng_below(&h->rng, 6);
 
 	h->cov->histories[h->choice - policy_table]++;
 	hlog(h, "policy: %s", h->choice->name);
 	/* Mail that was there before the first sync: a first sync with
 	 * many copies has many steps to be killed at. */
 	for (int s = 0; s < 2; s++) {
-		unsigned n = rng_below(&h->rng, 8);
+		unsigned n = tl_rng_below(&h->rng, 8);
 
 		for (unsigned i = 0; i < n; i++)
 			user_create(h, s);

@@ -11,7 +11,9 @@ int
 exec_record(struct exec *x, const struct journal_rec *rec, struct buf *err)
 {
 	crash_step(x->crash);
-	if (x->journal == NULL)		/* a dry run: memory only */
+	/* No journal: a dry run, or a run without copies whose state is
+	 * written whole at its end. */
+	if (x->journal == NULL)
 		return state_apply(x->state, rec, err);
 	return journal_append(x->journal, rec, err);
 }

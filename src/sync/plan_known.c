@@ -7,7 +7,7 @@
  * m), or fewer of them if some were expunged between that open() and the
  * scan. Every record that changes the pairs clears the mark, so the pairs
  * are still those. Since then: a new message would have raised UIDNEXT
- * above u; every flag change gets a MODSEQ above m (RFC 7162 3.1.1); an
+ * above u; every flag change gets a MODSEQ above m (RFC 7162 §3.1); an
  * expunge lowers the message count, and nothing raises it again without
  * raising UIDNEXT. So if UIDNEXT is still u and the count equals the
  * number of paired messages, no message came or went since the scan, and

@@ -326,6 +326,19 @@ parse_copy_fields(const struct rec_fields *f, struct journal_rec *rec,
 }
 
 static int
+parse_value_fields(const struct rec_fields *f, struct journal_rec *rec,
+    struct buf *err)
+{
+	uint64_t max = rec->kind == JR_HIGHESTMODSEQ ? UINT64_MAX :
+	    UINT32_MAX;
+
+	if (parse_word(f, 1, side_words, "side", &rec->side, err) != 0 ||
+	    rec_number(f, 2, max, "value", &rec->value, err) != 0)
+		return -1;
+	return 0;
+}
+
+static int
 parse_settled_fields(const struct rec_fields *f, struct journal_rec *rec,
     struct buf *err)
 {
@@ -358,22 +371,20 @@ rec_parse(const struct rec_fields *f, struct journal_rec *rec,
 		return -1;
 	}
 	rec->kind = k->kind;
-	if (k->kind == JR_UIDVALIDITY || k->kind == JR_MAXUID ||
-	    k->kind == JR_HIGHESTMODSEQ) {
-		uint64_t max = k->kind == JR_HIGHESTMODSEQ ? UINT64_MAX :
-		    UINT32_MAX;
-
-		if (parse_word(f, 1, side_words, "side", &rec->side,
-		    err) != 0 ||
-		    rec_number(f, 2, max, "value", &rec->value, err) != 0)
-			return -1;
-		return 0;
-	}
-	if (k->kind == JR_SETTLED)
+	switch (k->kind) {
+	case JR_UIDVALIDITY:
+	case JR_MAXUID:
+	case JR_HIGHESTMODSEQ:
+		return parse_value_fields(f, rec, err);
+	case JR_SETTLED:
 		return parse_settled_fields(f, rec, err);
-	if (k->kind >= JR_COPY_INTENT)
+	case JR_COPY_INTENT:
+	case JR_COPY_DONE:
+	case JR_COPY_ABORT:
 		return parse_copy_fields(f, rec, err);
-	return parse_pair_fields(f, rec, err);
+	default:
+		return parse_pair_fields(f, rec, err);
+	}
 }
 
 int

@@ -29,15 +29,8 @@ if [ -z "${BASH_VERSION:-}" ]; then
 	exec bash "$0" "$@"
 fi
 set -u
-unset TEST_PASSWORD TEST_SERVER_CERT TEST_SERVER_COMPRESS TEST_SERVER_NOTIFY \
-	TEST_SERVER_CAPS TEST_SERVER_SEPARATOR TEST_SERVER_PORTS TEST_SERVER_WAIT
 cd "$(dirname "$0")/../.." || exit 1
-
-SERVER=scripts/test-server.sh
-BIN=${TWINBOX_BIN:-build/twinbox}
-case "$BIN" in /*) ;; *) BIN=$PWD/$BIN ;; esac
-TMP=$(mktemp -d) || exit 1
-chmod 755 "$TMP"
+. tests/e2e/setup.bash
 
 cleanup() {
 	timeout 60 bash "$SERVER" stop "$TMP/srv" >/dev/null 2>&1

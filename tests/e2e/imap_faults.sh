@@ -28,19 +28,10 @@ if [ -z "${BASH_VERSION:-}" ]; then
 	exec bash "$0" "$@"
 fi
 set -u
-unset TEST_PASSWORD TEST_SERVER_CERT TEST_SERVER_COMPRESS TEST_SERVER_NOTIFY \
-	TEST_SERVER_CAPS TEST_SERVER_SEPARATOR TEST_SERVER_PORTS TEST_SERVER_WAIT
 cd "$(dirname "$0")/../.." || exit 1
-
-SERVER=scripts/test-server.sh
-BUILD=${BUILD:-build}
-BIN=${TWINBOX_BIN:-$BUILD/twinbox}
-RELAY=$BUILD/tests/tools/relay
-case "$BIN" in /*) ;; *) BIN=$PWD/$BIN ;; esac
-case "$RELAY" in /*) ;; *) RELAY=$PWD/$RELAY ;; esac
+. tests/e2e/setup.bash
+RELAY=$(abs_path "$BUILD/tests/tools/relay")
 relay_pid=
-TMP=$(mktemp -d) || exit 1
-chmod 755 "$TMP"
 
 cleanup() {
 	[ -n "$relay_pid" ] && kill "$relay_pid" 2>/dev/null

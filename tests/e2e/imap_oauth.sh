@@ -10,17 +10,10 @@ if [ -z "${BASH_VERSION:-}" ]; then
 	exec bash "$0" "$@"
 fi
 set -u
-unset TEST_PASSWORD TEST_SERVER_CERT TEST_SERVER_COMPRESS TEST_SERVER_NOTIFY \
-	TEST_SERVER_CAPS TEST_SERVER_SEPARATOR TEST_SERVER_PORTS TEST_SERVER_WAIT
 cd "$(dirname "$0")/../.." || exit 1
-
-SERVER=scripts/test-server.sh
-BIN=${TWINBOX_BIN:-build/twinbox}
-case "$BIN" in /*) ;; *) BIN=$PWD/$BIN ;; esac
-OAUTHD=${BUILD:-build}/tests/tools/oauthd
+. tests/e2e/setup.bash
+OAUTHD=$BUILD/tests/tools/oauthd
 TOKEN=tok-$$-good
-TMP=$(mktemp -d) || exit 1
-chmod 755 "$TMP"
 OAUTHD_PID=""
 
 cleanup() {

@@ -160,3 +160,19 @@ tl_count_entries(const char *dir)
 	closedir(d);
 	return n;
 }
+
+uint64_t
+tl_rng_next(struct tl_rng *r)
+{
+	uint64_t z = (r->state += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+unsigned
+tl_rng_below(struct tl_rng *r, unsigned n)
+{
+	return (unsigned)(tl_rng_next(r) % n);
+}

@@ -13,6 +13,7 @@
 
 #include <check.h>
 #include <stddef.h>
+#include <stdint.h>
 
 int run_suite(Suite *s);
 
@@ -33,5 +34,15 @@ int tl_exists(const char *path);
 char *tl_path(const char *dir, const char *name);
 /* Count directory entries other than . and .. (-1 if it cannot be read). */
 int tl_count_entries(const char *dir);
+
+/* splitmix64: a small seeded generator, the same on every machine, so
+ * that a seed printed by a failing test replays its history. */
+struct tl_rng {
+	uint64_t state;
+};
+
+uint64_t tl_rng_next(struct tl_rng *r);
+/* Uniform enough below n (n > 0). */
+unsigned tl_rng_below(struct tl_rng *r, unsigned n);
 
 #endif
