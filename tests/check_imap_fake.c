@@ -15,6 +15,7 @@
  * skipped with a message naming it (escaped), nothing is written outside
  * the Maildir root, and the exit status is 1; a malformed, cut or missing
  * answer gives one clear error line and exit status 1 (no crash, no hang).
+ * Bodies: a NIL BODY[] and NO [EXPUNGEISSUED] mean gone.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -39,8 +40,18 @@ enum fault {
 	FAULT_GARBAGE,		/* NAMESPACE answered by a garbage line */
 	FAULT_TRUNCATED,	/* SELECT's answer stops mid-line */
 	FAULT_BYE,		/* BYE in answer to LIST, then close */
-	FAULT_SILENT		/* LIST is never answered */
+	FAULT_SILENT,		/* LIST is never answered */
+	/* INBOX holds several messages; a body FETCH may go wrong: */
+	FAULT_MULTI,		/* three messages, nothing wrong */
+	FAULT_NIL_BODY,		/* UID 2 expunged: BODY[] NIL, then OK */
+	FAULT_EXPUNGEISSUED,	/* UID 2 left out, NO [EXPUNGEISSUED] */
+	FAULT_SERVERBUG,	/* UID 2 left out, NO [SERVERBUG] */
+	FAULT_UNAVAILABLE,	/* nothing sent, NO [UNAVAILABLE] */
+	FAULT_UNSOLICITED	/* four messages; unsolicited flag updates
+				   while sizes and dates are fetched */
 };
+
+#define MAX_MSGS 8
 
 struct fake {
 	pid_t pid;
@@ -131,11 +142,22 @@ answer_list(int fd, const char *tag, enum fault fault)
 	send_str(fd, " OK LIST done\r\n");
 }
 
+/* Messages in box: UIDs 1..n, sequence number = UID. */
+static int
+box_count(const char *box, enum fault fault)
+{
+	if (strcmp(box, "INBOX") != 0 || fault < FAULT_MULTI)
+		return 1;
+	return fault == FAULT_UNSOLICITED ? 4 : 3;
+}
+
 static void
 answer_select(int fd, const char *tag, const char *cmd, char *box,
     enum fault fault)
 {
 	const char *q = strchr(cmd, '"');
+	char line[256];
+	int n;
 
 	snprintf(box, 32, "%s", q != NULL ? q + 1 : "INBOX");
 	box[strcspn(box, "\"")] = '\0';
@@ -143,29 +165,118 @@ answer_select(int fd, const char *tag, const char *cmd, char *box,
 		send_str(fd, "* 1 EXISTS\r\n* OK [UIDVALI");
 		_exit(0);
 	}
-	send_str(fd, "* FLAGS (\\Seen \\Deleted)\r\n* 1 EXISTS\r\n"
-	    "* OK [UIDVALIDITY 7] ok\r\n* OK [UIDNEXT 2] ok\r\n");
+	n = box_count(box, fault);
+	snprintf(line, sizeof(line), "* FLAGS (\\Seen \\Deleted)\r\n"
+	    "* %d EXISTS\r\n* OK [UIDVALIDITY 7] ok\r\n"
+	    "* OK [UIDNEXT %d] ok\r\n", n, n + 1);
+	send_str(fd, line);
 	send_str(fd, tag);
 	send_str(fd, " OK [READ-WRITE] SELECT done\r\n");
 }
 
+/* The UIDs of "UID FETCH <set> ..." up to n into want[1..n]. */
 static void
-answer_fetch(int fd, const char *tag, const char *cmd, const char *box)
+parse_set(const char *cmd, int n, int want[MAX_MSGS + 1])
 {
-	char msg[256], line[512];
-	int n = snprintf(msg, sizeof(msg), MSG_FMT, box, box, box);
+	const char *p = cmd + strlen("UID FETCH ");
 
-	if (strstr(cmd, "BODY.PEEK[]") != NULL)
-		snprintf(line, sizeof(line), "* 1 FETCH (UID 1 FLAGS (\\Seen) "
-		    "INTERNALDATE \"02-Jan-2023 10:00:00 +0000\" BODY[] "
-		    "{%d}\r\n%s)\r\n", n, msg);
+	memset(want, 0, sizeof(int) * (MAX_MSGS + 1));
+	while (*p != '\0' && *p != ' ') {
+		int lo = *p == '*' ? n : atoi(p), hi;
+
+		p += strspn(p, "0123456789*");
+		hi = lo;
+		if (*p == ':') {
+			p++;
+			hi = *p == '*' ? n : atoi(p);
+			p += strspn(p, "0123456789*");
+		}
+		for (int u = lo < hi ? lo : hi; u <= (lo < hi ? hi : lo); u++)
+			if (u >= 1 && u <= n)
+				want[u] = 1;
+		if (*p == ',')
+			p++;
+	}
+}
+
+/* One message's FETCH answer: its body, its size and date, or flags. */
+static void
+answer_one(int fd, const char *cmd, const char *box, int uid, int n,
+    enum fault fault)
+{
+	char id[48], msg[256], line[512];
+	int len;
+
+	if (n > 1)
+		snprintf(id, sizeof(id), "%s-%d", box, uid);
 	else
-		snprintf(line, sizeof(line), "* 1 FETCH (UID 1 FLAGS (\\Seen) "
-		    "RFC822.SIZE %d INTERNALDATE \"02-Jan-2023 10:00:00 "
-		    "+0000\")\r\n", n);
+		snprintf(id, sizeof(id), "%s", box);
+	len = snprintf(msg, sizeof(msg), MSG_FMT, id, id, id);
+	if (strstr(cmd, "BODY.PEEK[]") != NULL && fault == FAULT_NIL_BODY &&
+	    uid == 2)
+		snprintf(line, sizeof(line), "* 2 FETCH (UID 2 FLAGS (\\Seen) "
+		    "BODY[] NIL)\r\n");
+	else if (strstr(cmd, "BODY.PEEK[]") != NULL)
+		snprintf(line, sizeof(line), "* %d FETCH (UID %d FLAGS "
+		    "(\\Seen) INTERNALDATE \"02-Jan-2023 10:00:00 +0000\" "
+		    "BODY[] {%d}\r\n%s)\r\n", uid, uid, len, msg);
+	else if (strstr(cmd, "RFC822.SIZE") != NULL)
+		snprintf(line, sizeof(line), "* %d FETCH (UID %d FLAGS "
+		    "(\\Seen) RFC822.SIZE %d INTERNALDATE \"02-Jan-2023 "
+		    "10:00:00 +0000\")\r\n", uid, uid, len);
+	else
+		snprintf(line, sizeof(line), "* %d FETCH (UID %d FLAGS "
+		    "(\\Seen))\r\n", uid, uid);
 	send_str(fd, line);
+}
+
+/* Another client flags messages 1 and 4 while sizes are fetched: the
+ * server tells, once with the UID and once without. */
+static void
+send_unsolicited(int fd)
+{
+	send_str(fd, "* 4 FETCH (UID 4 FLAGS (\\Seen \\Flagged))\r\n"
+	    "* 1 FETCH (FLAGS (\\Seen \\Flagged))\r\n");
+}
+
+static const char *
+fetch_status(const char *cmd, enum fault fault)
+{
+	if (strstr(cmd, "BODY.PEEK[]") == NULL)
+		return " OK FETCH done\r\n";
+	if (fault == FAULT_EXPUNGEISSUED)
+		return " NO [EXPUNGEISSUED] Some of the requested messages no "
+		    "longer exist.\r\n";
+	if (fault == FAULT_SERVERBUG)
+		return " NO [SERVERBUG] Internal error occurred. Refer to "
+		    "server log for more information.\r\n";
+	if (fault == FAULT_UNAVAILABLE)
+		return " NO [UNAVAILABLE] Temporary failure.\r\n";
+	return " OK FETCH done\r\n";
+}
+
+static void
+answer_fetch(int fd, const char *tag, const char *cmd, const char *box,
+    enum fault fault)
+{
+	int n = box_count(box, fault), want[MAX_MSGS + 1];
+	int body = strstr(cmd, "BODY.PEEK[]") != NULL;
+
+	if (strcmp(box, "INBOX") != 0)
+		fault = FAULT_NONE;	/* the faults are INBOX's */
+	parse_set(cmd, n, want);
+	for (int uid = 1; uid <= n; uid++) {
+		if (!want[uid] || (body && fault == FAULT_UNAVAILABLE) ||
+		    (body && uid == 2 && (fault == FAULT_EXPUNGEISSUED ||
+		    fault == FAULT_SERVERBUG)))
+			continue;
+		answer_one(fd, cmd, box, uid, n, fault);
+		if (fault == FAULT_UNSOLICITED && uid == 4 &&
+		    strstr(cmd, "RFC822.SIZE") != NULL)
+			send_unsolicited(fd);
+	}
 	send_str(fd, tag);
-	send_str(fd, " OK FETCH done\r\n");
+	send_str(fd, fetch_status(cmd, fault));
 }
 
 static void
@@ -188,7 +299,7 @@ answer(int fd, const char *tag, const char *cmd, char *box, enum fault fault)
 	} else if (strncmp(cmd, "SELECT", 6) == 0) {
 		answer_select(fd, tag, cmd, box, fault);
 	} else if (strncmp(cmd, "UID FETCH", 9) == 0) {
-		answer_fetch(fd, tag, cmd, box);
+		answer_fetch(fd, tag, cmd, box, fault);
 	} else if (strncmp(cmd, "LOGOUT", 6) == 0) {
 		send_str(fd, "* BYE bye\r\n");
 		send_str(fd, tag);
@@ -416,6 +527,38 @@ START_TEST(test_malformed)
 }
 END_TEST
 
+/*
+ * Another client expunged UID 2 between the scan and the body FETCH:
+ * Dovecot answers its BODY[] with NIL. It is gone; the others arrive with
+ * their own bytes (no crash, no copy of a neighbour's body).
+ */
+START_TEST(test_nil_body)
+{
+	struct env e;
+
+	env_init(&e);
+	ck_assert_int_eq(run_fake(&e, FAULT_NIL_BODY, 10), 0);
+	assert_synced(&e, "INBOX", "INBOX-1:S INBOX-3:S");
+	assert_synced(&e, "Normal", "Normal:S");
+	env_free(&e);
+}
+END_TEST
+
+/* NO [EXPUNGEISSUED] is the server's word that what it left out is
+ * gone: nothing to report, nothing to retry. */
+START_TEST(test_expunge_issued)
+{
+	struct env e;
+
+	env_init(&e);
+	ck_assert_int_eq(run_fake(&e, FAULT_EXPUNGEISSUED, 10), 0);
+	assert_synced(&e, "INBOX", "INBOX-1:S INBOX-3:S");
+	ck_assert_int_eq(run_fake(&e, FAULT_MULTI, 10), 0);
+	assert_synced(&e, "INBOX", "INBOX-1:S INBOX-3:S");
+	env_free(&e);
+}
+END_TEST
+
 static Suite *
 fake_suite(void)
 {
@@ -427,6 +570,8 @@ fake_suite(void)
 	tcase_add_test(tc, test_hostile_names);
 	tcase_add_loop_test(tc, test_malformed, 0,
 	    (int)(sizeof(malformed) / sizeof(malformed[0])));
+	tcase_add_test(tc, test_nil_body);
+	tcase_add_test(tc, test_expunge_issued);
 	suite_add_tcase(s, tc);
 	return s;
 }

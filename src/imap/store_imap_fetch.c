@@ -8,7 +8,8 @@
  * "UID FETCH <set> (UID FLAGS INTERNALDATE BODY.PEEK[])", one UID set at
  * a time; any other request one message at a time. A requested UID that
  * the server skips is reported gone when a later one arrives or the
- * command ends.
+ * command ends. A BODY[] that is NIL (or anything but a string) is the
+ * server's word that the message was expunged: it is gone.
  *
  * Bodies up to the parser's inline limit arrive whole inside their FETCH
  * response; larger ones stream through the literal callback before the
@@ -133,7 +134,14 @@ deliver_inline(struct fetch_ctx *f, uint32_t uid,
 	const char *str;
 	size_t len;
 
-	imap_item_string(body, &str, &len);
+	/* NIL, or anything but a string: the server says it is gone. */
+	if (body->kind != IMAP_STRING) {
+		if (!f->failed && f->sink->gone != NULL)
+			f->sink->gone(f->sink->ctx, uid);
+		return;
+	}
+	str = body->str;
+	len = body->len;
 	meta_for(f, uid, len, &m);
 	m.flags = ims_parse_flags(imap_fetch_find(list, "FLAGS"));
 	if (f->sink->begin(f->sink->ctx, &m, &why) != 0 ||
@@ -174,7 +182,8 @@ fetch_response(void *ctx, const struct imap_response *r)
 	body = imap_fetch_find(list, "BODY[]");
 	if (body == NULL)
 		return 0;	/* a flag update from elsewhere */
-	imap_item_number(imap_fetch_find(list, "UID"), &uid);
+	if (imap_item_number(imap_fetch_find(list, "UID"), &uid) != 0)
+		uid = uid_of_seq(f->s, n->num);
 	if (body->kind == IMAP_LITERAL)
 		finish_streamed(f, uid);
 	else if (uid == 0 || uid > UINT32_MAX)
