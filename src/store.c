@@ -52,6 +52,14 @@ msg_list_sort(struct msg_list *l)
 		qsort(l->v, l->n, sizeof(*l->v), cmp_meta_uid);
 }
 
+enum store_fail
+store_failure(const struct store *s)
+{
+	if (s->ops->failure == NULL)
+		return STORE_FAIL_MAILBOX;
+	return s->ops->failure(s);
+}
+
 static int
 cmp_u32(const void *a, const void *b)
 {

@@ -16,7 +16,9 @@
  *    batch its fsyncs. The Maildir store simply loops.
  *  - Every function returns 0 on success and -1 on failure with a one-line
  *    message in err that names the mailbox, the file or command, and the
- *    cause. Per-message outcomes use enum store_result.
+ *    cause. What a failure means is typed, never read from err's text:
+ *    per message, enum store_result (failed this run, or confirmed gone);
+ *    beyond one message, enum store_fail from ops->failure().
  *  - One mailbox is open at a time per store; open() closes the previous.
  *  - The caller owns every list it passes in and frees it with the matching
  *    *_free function; the store owns itself and is released by ops->free().
@@ -119,19 +121,50 @@ struct mbox_status {
 	uint32_t count;		/* messages, if cheaply known; else 0 */
 };
 
-/* Per-message outcome in batch operations. */
+/*
+ * Per-message outcome in batch operations. A message is STORE_GONE only on
+ * its store's own word (an EXPUNGE or VANISHED seen, absent from a fresh
+ * listing, [EXPUNGEISSUED], a NIL body, a Maildir file no longer there);
+ * any other failure to handle it is STORE_FAILED: it failed for this run
+ * and stays wanted (DESIGN.md invariant 8; mbsync's MSG_BAD).
+ */
 enum store_result {
 	STORE_OK = 0,
 	STORE_GONE = 1,		/* the message vanished (another client) */
-	STORE_FAILED = -1
+	STORE_FAILED = -1	/* not done this run; try again next run */
 };
+
+/*
+ * What a failure (-1) of a store function means beyond one message, from
+ * the narrowest to the widest. The sync core decides by it what to give
+ * up: the mailbox pair, every later mailbox of the store, or the run.
+ */
+enum store_fail {
+	STORE_FAIL_MAILBOX = 0,	/* this mailbox, this run (mbsync BOX_BAD) */
+	STORE_FAIL_CONNECTION,	/* the store is unusable for the rest of
+				   this run: connection lost, timed out,
+				   closed by the server (mbsync FAIL_TEMP) */
+	STORE_FAIL_FATAL	/* no later run succeeds without the user:
+				   stop the run (mbsync FAIL_FINAL) */
+};
+
+struct store;
+/* The class of s's last failure: ops->failure(s), or STORE_FAIL_MAILBOX
+ * for a store without that operation. */
+enum store_fail store_failure(const struct store *s);
 
 /*
  * Where fetch() delivers messages, one at a time: begin, data (zero or
  * more chunks, canonical CRLF form), end. A callback returning -1 stops
  * the fetch, which then fails with the sink's message in err.
- * A message that vanished before it could be read is reported through
- * gone() instead and does not stop the batch.
+ * A message that vanished before it could be read (STORE_GONE) is
+ * reported through gone() instead and does not stop the batch. A message
+ * the store could not read for any other reason (STORE_FAILED: a server's
+ * NO without [EXPUNGEISSUED]) is reported through failed(), with why,
+ * and does not stop the batch either; a sink without failed() (NULL)
+ * cannot take such an answer, and the fetch then fails as a whole.
+ * gone() and failed() may come after later messages were delivered (a
+ * server's answer for the whole command decides), at most once a UID.
  */
 struct msg_sink {
 	int (*begin)(void *ctx, const struct msg_meta *meta, struct buf *err);
@@ -139,9 +172,9 @@ struct msg_sink {
 	int (*end)(void *ctx, struct buf *err);
 	void (*gone)(void *ctx, uint32_t uid);
 	void *ctx;
+	void (*failed)(void *ctx, uint32_t uid, const char *why);
 };
 
-struct store;
 struct store_append;
 
 struct store_ops {
@@ -202,6 +235,8 @@ struct store_ops {
 
 	/* Release the store and everything it holds. */
 	void (*free)(struct store *s);
+	/* Optional: the class of the last failure (see enum store_fail). */
+	enum store_fail (*failure)(const struct store *s);
 };
 
 /* Every store implementation begins with this. */

@@ -42,7 +42,7 @@ START_TEST(test_copy_batch_with_vanished_message)
 	struct mbox_status st;
 	struct buf err = BUF_INIT;
 	struct hook_log h = { BUF_INIT, -1 };
-	struct copy_hooks hooks = { on_planned, on_before_commit, &h };
+	struct copy_hooks hooks = { on_planned, on_before_commit, &h, NULL };
 	uint32_t uids[3], results[3];
 	unsigned flags[3] = { MSG_SEEN, 0, MSG_FLAGGED };
 	int status[3];
@@ -79,7 +79,7 @@ START_TEST(test_copy_hook_failure_commits_nothing)
 	struct mbox_status st;
 	struct buf err = BUF_INIT;
 	struct hook_log h = { BUF_INIT, 1 };
-	struct copy_hooks hooks = { on_planned, on_before_commit, &h };
+	struct copy_hooks hooks = { on_planned, on_before_commit, &h, NULL };
 	uint32_t uids[2], results[2];
 	unsigned flags[2] = { 0, 0 };
 	int status[2];

@@ -120,6 +120,44 @@ START_TEST(test_first_sync_then_nothing)
 }
 END_TEST
 
+/*
+ * A message the far store cannot read this run (not gone) is not copied,
+ * the others are, maxuid stays below it, the run fails; the next run
+ * copies it (invariant 8).
+ */
+START_TEST(test_failed_copy_stays_wanted)
+{
+	struct fixture fx;
+	struct sync_state st;
+	struct journal_info info;
+
+	fx_init(&fx);
+	deliver_n(fx.far, 1, 5, MSG_SEEN);
+	memstore_fail_fetch(fx.far, 3);
+	ck_assert_int_eq(fx_sync(&fx), -1);
+	ck_assert_msg(strstr(fx.err.data, "1 message could not be copied") !=
+	    NULL, "%s", fx.err.data);
+	ck_assert_msg(strstr(fx.log.data, "far UID 3 was not copied this run "
+	    "and stays wanted: memstore: NO [TEST]") != NULL, "%s",
+	    fx.log.data);
+	ck_assert_uint_eq(fx.stats.copied[SIDE_NEAR], 4);
+	ck_assert_uint_eq(count(fx.near), 4);
+	state_init(&st);
+	ck_assert_int_eq(state_load(fx.paths.state, fx.paths.journal, &st,
+	    &info, &fx.lg, &fx.err), 0);
+	ck_assert_uint_eq(st.maxuid[SIDE_FAR], 2);
+	ck_assert_uint_eq(st.npairs, 4);
+	state_free(&st);
+	memstore_fail_fetch(fx.far, 0);
+	ck_assert_int_eq(fx_sync(&fx), 0);
+	ck_assert_uint_eq(fx.stats.copied[SIDE_NEAR], 1);
+	ck_assert_uint_eq(count(fx.near), 5);
+	ck_assert_int_eq(fx_sync(&fx), 0);
+	ck_assert_uint_eq(fx.stats.copied[SIDE_NEAR], 0);
+	fx_free(&fx);
+}
+END_TEST
+
 START_TEST(test_flag_changes_grouped)
 {
 	struct fixture fx;
@@ -313,6 +351,7 @@ exec_suite(void)
 	TCase *tc = tcase_create("mailbox");
 
 	tcase_add_test(tc, test_first_sync_then_nothing);
+	tcase_add_test(tc, test_failed_copy_stays_wanted);
 	tcase_add_test(tc, test_flag_changes_grouped);
 	tcase_add_test(tc, test_recover_copy_that_arrived);
 	tcase_add_test(tc, test_recover_copy_that_never_arrived);

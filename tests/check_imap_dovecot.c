@@ -438,7 +438,7 @@ check_fetch(struct store *s, const uint32_t uids[3], const struct buf m[3])
 	uint32_t ask[4] = { uids[2], 999999, uids[0], uids[1] };
 
 	memset(&c, 0, sizeof c);
-	sink = (struct msg_sink){ c_begin, c_data, c_end, c_gone, &c };
+	sink = (struct msg_sink){ c_begin, c_data, c_end, c_gone, &c, NULL };
 	ck_assert_msg(s->ops->fetch(s, ask, 4, &sink, &err) == 0, "%s",
 	    err.data);
 	ck_assert_uint_eq(c.n, 3);

@@ -15,7 +15,9 @@
  * skipped with a message naming it (escaped), nothing is written outside
  * the Maildir root, and the exit status is 1; a malformed, cut or missing
  * answer gives one clear error line and exit status 1 (no crash, no hang).
- * Bodies: a NIL BODY[] and NO [EXPUNGEISSUED] mean gone.
+ * Bodies: a NIL BODY[] and NO [EXPUNGEISSUED] mean gone; any other NO
+ * fails the messages it left out for the run (exit 1) and the next run
+ * copies them.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -559,6 +561,44 @@ START_TEST(test_expunge_issued)
 }
 END_TEST
 
+struct failed_fetch {
+	enum fault fault;
+	const char *left;	/* INBOX after the failed run */
+	const char *error;
+};
+
+static const struct failed_fetch failed_fetch[] = {
+	{ FAULT_SERVERBUG, "INBOX-1:S INBOX-3:S", "c:INBOX: far UID 2 was "
+	    "not copied this run and stays wanted: imap store 'far' mailbox "
+	    "'INBOX': UID FETCH 1:3 (UID FLAGS INTERNALDATE BODY.PEEK[]): "
+	    "NO [SERVERBUG] Internal error occurred." },
+	{ FAULT_UNAVAILABLE, "", "NO [UNAVAILABLE] Temporary failure." },
+};
+
+/*
+ * Any other NO fails the messages it left out for this run: the run
+ * says so and exits 1, and the next run copies them. Nothing is taken
+ * for gone without the server's word.
+ */
+START_TEST(test_failed_fetch)
+{
+	const struct failed_fetch *f = &failed_fetch[_i];
+	struct env e;
+
+	env_init(&e);
+	ck_assert_int_eq(run_fake(&e, f->fault, 10), 1);
+	assert_output_has(&e, f->error);
+	assert_output_has(&e, "could not be copied in this run (see above); ");
+	assert_synced(&e, "INBOX", f->left);
+	assert_synced(&e, "Normal", "Normal:S");
+	ck_assert_int_eq(run_fake(&e, FAULT_MULTI, 10), 0);
+	assert_synced(&e, "INBOX", "INBOX-1:S INBOX-2:S INBOX-3:S");
+	ck_assert_int_eq(run_fake(&e, FAULT_MULTI, 10), 0);
+	assert_output_has(&e, "c:INBOX: up to date");
+	env_free(&e);
+}
+END_TEST
+
 static Suite *
 fake_suite(void)
 {
@@ -572,6 +612,8 @@ fake_suite(void)
 	    (int)(sizeof(malformed) / sizeof(malformed[0])));
 	tcase_add_test(tc, test_nil_body);
 	tcase_add_test(tc, test_expunge_issued);
+	tcase_add_loop_test(tc, test_failed_fetch, 0,
+	    (int)(sizeof(failed_fetch) / sizeof(failed_fetch[0])));
 	suite_add_tcase(s, tc);
 	return s;
 }

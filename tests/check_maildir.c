@@ -178,7 +178,7 @@ c_gone(void *ctx, uint32_t uid)
 static void
 fetch(struct fixture *fx, const uint32_t *uids, size_t n, struct collect *c)
 {
-	struct msg_sink sink = { c_begin, c_data, c_end, c_gone, c };
+	struct msg_sink sink = { c_begin, c_data, c_end, c_gone, c, NULL };
 
 	memset(c, 0, sizeof(*c));
 	ck_assert_msg(fx->s->ops->fetch(fx->s, uids, n, &sink, &fx->err) == 0,

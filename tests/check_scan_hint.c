@@ -338,7 +338,7 @@ START_TEST(test_maildir_skip_and_fetch)
 	uint64_t size = 0;
 	uint32_t two = 2;
 	struct msg_sink sink = { size_begin, size_data, size_end, NULL,
-	    &size };
+	    &size, NULL };
 
 	md_setup(&fx);
 	md_four(&fx, &full);

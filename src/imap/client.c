@@ -400,6 +400,12 @@ imap_client_peer(const struct imap_client *c)
 	return transport_peer(c->t);
 }
 
+int
+imap_client_broken(const struct imap_client *c)
+{
+	return c->broken;
+}
+
 void
 imap_client_set_handlers(struct imap_client *c,
     const struct imap_client_handlers *h)

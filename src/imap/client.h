@@ -85,6 +85,8 @@ int imap_client_simple(struct imap_client *c, const struct imap_cmdline *l,
 const struct imap_caps *imap_client_caps(const struct imap_client *c);
 int imap_client_has(const struct imap_client *c, unsigned cap);
 const char *imap_client_peer(const struct imap_client *c);
+/* 1 once the connection is broken (every later call fails). */
+int imap_client_broken(const struct imap_client *c);
 
 /* "NO [CODE] text" of a tagged response, for messages. */
 void imap_describe_status(const struct imap_response *r, struct buf *out);

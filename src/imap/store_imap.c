@@ -168,6 +168,18 @@ ims_free(struct store *st)
 	free(s);
 }
 
+/* A command the server refused concerns the mailbox; a connection that
+ * broke (cut, timed out, BYE, a response that could not be parsed)
+ * leaves nothing to talk to for the rest of the run. */
+static enum store_fail
+ims_failure(const struct store *st)
+{
+	const struct imap_store *s = (const struct imap_store *)st;
+
+	return imap_client_broken(s->c) ? STORE_FAIL_CONNECTION :
+	    STORE_FAIL_MAILBOX;
+}
+
 static const struct store_ops imap_ops = {
 	.kind = "imap",
 	.list = ims_list,
@@ -185,6 +197,7 @@ static const struct store_ops imap_ops = {
 	.set_flags = ims_set_flags,
 	.expunge = ims_expunge,
 	.free = ims_free,
+	.failure = ims_failure,
 };
 
 static void

@@ -6,10 +6,14 @@
  * answers (Dovecot does). Within one command, though, answers come in
  * mailbox order, which is UID order. So an ascending request is sent as
  * "UID FETCH <set> (UID FLAGS INTERNALDATE BODY.PEEK[])", one UID set at
- * a time; any other request one message at a time. A requested UID that
- * the server skips is reported gone when a later one arrives or the
- * command ends. A BODY[] that is NIL (or anything but a string) is the
- * server's word that the message was expunged: it is gone.
+ * a time; any other request one message at a time.
+ *
+ * Gone only on the server's word (DESIGN.md invariant 8): a BODY[] that is
+ * NIL (or anything but a string) says the message was expunged. A
+ * requested UID that the server passes over is gone if the command ends
+ * in OK (the UID is no longer in the mailbox) or in NO [EXPUNGEISSUED];
+ * after any other NO or BAD it failed for this run (sink->failed()) and
+ * stays wanted. A broken connection fails the whole fetch.
  *
  * Bodies up to the parser's inline limit arrive whole inside their FETCH
  * response; larger ones stream through the literal callback before the
@@ -31,11 +35,16 @@ struct fetch_ctx {
 	const struct msg_sink *sink;
 	const uint32_t *want;	/* this command's UIDs, ascending */
 	size_t n;
-	size_t next;		/* first not yet delivered nor gone */
+	size_t next;		/* first not yet answered */
+	uint32_t *unanswered;	/* passed over: the tagged answer decides */
+	size_t nunanswered;
 	int streaming;
 	int failed;
 	int sink_failed;
 	struct buf err;
+	int tag_ok;		/* the command's tagged answer: OK */
+	int expunge_issued;	/* NO [EXPUNGEISSUED] */
+	struct buf status;	/* its text, "NO [CODE] text" */
 };
 
 static void
@@ -63,10 +72,19 @@ reach(struct fetch_ctx *f, uint32_t uid)
 		buf_free(&msg);
 		return -1;
 	}
-	for (; f->next < k; f->next++)
-		if (!f->failed && f->sink->gone != NULL)
-			f->sink->gone(f->sink->ctx, f->want[f->next]);
+	for (; f->next < k; f->next++) {
+		f->unanswered = xreallocarray(f->unanswered,
+		    f->nunanswered + 1, sizeof(*f->unanswered));
+		f->unanswered[f->nunanswered++] = f->want[f->next];
+	}
 	return 0;
+}
+
+static void
+report_gone(struct fetch_ctx *f, uint32_t uid)
+{
+	if (!f->failed && f->sink->gone != NULL)
+		f->sink->gone(f->sink->ctx, uid);
 }
 
 static void
@@ -136,8 +154,7 @@ deliver_inline(struct fetch_ctx *f, uint32_t uid,
 
 	/* NIL, or anything but a string: the server says it is gone. */
 	if (body->kind != IMAP_STRING) {
-		if (!f->failed && f->sink->gone != NULL)
-			f->sink->gone(f->sink->ctx, uid);
+		report_gone(f, uid);
 		return;
 	}
 	str = body->str;
@@ -195,6 +212,51 @@ fetch_response(void *ctx, const struct imap_response *r)
 	return 0;
 }
 
+/* The tagged answer, read from the parsed response, never its text. */
+static void
+fetch_done(void *ctx, const struct imap_response *r)
+{
+	struct fetch_ctx *f = ctx;
+	const char *code = imap_code_name(r);
+
+	f->tag_ok = imap_response_is(r, "OK");
+	f->expunge_issued = imap_response_is(r, "NO") && code != NULL &&
+	    strcasecmp(code, "EXPUNGEISSUED") == 0;
+	buf_reset(&f->status);
+	imap_describe_status(r, &f->status);
+}
+
+/* One UID the command did not answer: gone on the server's word, else
+ * failed for this run. */
+static void
+settle_one(struct fetch_ctx *f, uint32_t uid, const char *why)
+{
+	if (f->failed)
+		return;
+	if (f->tag_ok || f->expunge_issued)
+		report_gone(f, uid);
+	else if (f->sink->failed != NULL)
+		f->sink->failed(f->sink->ctx, uid, why);
+	else
+		fail(f, 0, why);
+}
+
+static void
+settle_unanswered(struct fetch_ctx *f, const struct imap_cmdline *l)
+{
+	struct buf why = BUF_INIT;
+
+	ims_err(f->s, &why, "%s: %s", buf_cstr(&l->log),
+	    buf_cstr(&f->status));
+	for (size_t i = 0; i < f->nunanswered; i++)
+		settle_one(f, f->unanswered[i], why.data);
+	for (; f->next < f->n; f->next++)
+		settle_one(f, f->want[f->next], why.data);
+	f->nunanswered = 0;
+	buf_free(&why);
+}
+
+/* One command; -1 only when the connection failed. */
 static int
 fetch_set(struct fetch_ctx *f, const uint32_t *uids, size_t n,
     struct buf *err)
@@ -206,21 +268,20 @@ fetch_set(struct fetch_ctx *f, const uint32_t *uids, size_t n,
 	f->want = uids;
 	f->n = n;
 	f->next = 0;
+	f->nunanswered = 0;
+	f->tag_ok = f->expunge_issued = 0;
 	imap_uidset_format(uids, n, 0, &set);
 	imap_cmd_init(&l);
 	imap_cmd_addf(&l, "UID FETCH %s (UID FLAGS INTERNALDATE BODY.PEEK[])",
 	    set.data);
-	rc = imap_client_simple(f->s->c, &l, err);
+	rc = imap_client_submit(f->s->c, &l, fetch_done, f, err);
+	if (rc == 0)
+		rc = imap_client_wait(f->s->c, err);
+	if (rc == 0)
+		settle_unanswered(f, &l);
 	imap_cmd_free(&l);
 	buf_free(&set);
-	/* NO: some messages vanished meanwhile (Dovecot's EXPUNGEISSUED);
-	 * what did not arrive is gone either way. */
-	if (rc != 0 && strstr(err->data, ": NO") == NULL)
-		return -1;
-	for (; f->next < f->n; f->next++)
-		if (!f->failed && f->sink->gone != NULL)
-			f->sink->gone(f->sink->ctx, f->want[f->next]);
-	return 0;
+	return rc;
 }
 
 static int
@@ -258,7 +319,8 @@ ims_fetch(struct store *st, const uint32_t *uids, size_t n,
     const struct msg_sink *sink, struct buf *err)
 {
 	struct imap_store *s = (struct imap_store *)st;
-	struct fetch_ctx f = { .s = s, .sink = sink, .err = BUF_INIT };
+	struct fetch_ctx f = { .s = s, .sink = sink, .err = BUF_INIT,
+	    .status = BUF_INIT };
 	struct imap_client_handlers h = { ims_untagged, fetch_literal, s };
 	int rc;
 
@@ -279,5 +341,7 @@ ims_fetch(struct store *st, const uint32_t *uids, size_t n,
 		rc = -1;
 	}
 	buf_free(&f.err);
+	buf_free(&f.status);
+	free(f.unanswered);
 	return rc;
 }

@@ -84,14 +84,40 @@ sink_end(void *ctx, struct buf *err)
 	return 0;
 }
 
+/* gone() and failed() may come after later messages (the source store
+ * learns their fate from its answer to the whole batch): search all. */
+static int
+unanswered_index(const struct copy_ctx *c, uint32_t uid, size_t *out)
+{
+	for (size_t i = 0; i < c->batch->n; i++) {
+		if (c->batch->uids[i] == uid &&
+		    c->batch->status[i] == STORE_FAILED) {
+			*out = i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
 static void
 sink_gone(void *ctx, uint32_t uid)
 {
 	struct copy_ctx *c = ctx;
 	size_t i;
 
-	if (index_of(c, uid, &i) == 0)
+	if (unanswered_index(c, uid, &i) == 0)
 		c->batch->status[i] = STORE_GONE;
+}
+
+/* The status stays STORE_FAILED, as for a message never answered. */
+static void
+sink_failed(void *ctx, uint32_t uid, const char *why)
+{
+	struct copy_ctx *c = ctx;
+	size_t i;
+
+	if (unanswered_index(c, uid, &i) == 0 && c->hooks->failed != NULL)
+		c->hooks->failed(c->hooks->ctx, i, why);
 }
 
 static int
@@ -124,7 +150,7 @@ copy_messages(struct store *src, struct store *dst, struct copy_batch *batch,
 {
 	struct copy_ctx c = { .dst = dst, .batch = batch, .hooks = hooks };
 	struct msg_sink sink = { sink_begin, sink_data, sink_end, sink_gone,
-	    &c };
+	    &c, sink_failed };
 	int rc;
 
 	for (size_t i = 0; i < batch->n; i++) {

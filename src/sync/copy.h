@@ -16,7 +16,10 @@
  *
  * Contract: uids, flags and results have n entries; results[i] receives
  * the target UID (or 0 when unknown), and status[i] an enum store_result
- * (STORE_GONE when the source message vanished before it could be read).
+ * (STORE_GONE when the source store says the message vanished before it
+ * could be read; STORE_FAILED when it could not be copied this run for
+ * any other reason, or the source never answered for it: the caller keeps
+ * it wanted). failed(), when set, hears why a message failed.
  * When copy_messages() fails, appends may still be queued in the target:
  * the caller abandons that mailbox for this run and never commits it again
  * (whatever was queued is not visible and a store drops it when freed).
@@ -34,6 +37,8 @@ struct copy_hooks {
 	/* Everything is written; nothing is visible yet. */
 	int (*before_commit)(void *ctx, struct buf *err);
 	void *ctx;
+	/* Optional: the source could not read message index this run. */
+	void (*failed)(void *ctx, size_t index, const char *why);
 };
 
 struct copy_batch {

@@ -65,6 +65,84 @@ update_pair(struct exec *x, const struct plan_op *op, struct buf *err)
 	return 0;
 }
 
+static int paired_on(const struct sync_state *st, enum side side,
+    uint32_t uid);
+
+/* The lowest UID of side s whose copy failed this run and that no record
+ * holds (a record, one-sided or not, keeps its message wanted by itself);
+ * 0 if none. */
+static uint32_t
+lowest_unheld(const struct exec *x, enum side s)
+{
+	uint32_t low = 0;
+
+	for (size_t i = 0; i < x->nfailed[s]; i++) {
+		uint32_t u = x->failed[s][i];
+
+		if ((low == 0 || u < low) && !paired_on(x->state, s, u))
+			low = u;
+	}
+	return low;
+}
+
+/*
+ * Invariant 8, checked before a maxuid or UIDVALIDITY is recorded: no
+ * message whose copy failed this run may end up at or below its side's
+ * maxuid without a record, where no later plan would look at it again.
+ * maxuid[s] is the value about to be recorded for side s.
+ */
+static int
+check_wanted(const struct exec *x, const uint32_t maxuid[2],
+    struct buf *err)
+{
+	for (int s = 0; s < 2; s++) {
+		uint32_t low = lowest_unheld(x, (enum side)s);
+
+		if (low == 0 || low > maxuid[s])
+			continue;
+		buf_setf(err, "%s UID %u was neither copied nor confirmed gone; "
+		    "refusing to record a state that passes it (maxuid %u)",
+		    plan_side_name((enum side)s), low, maxuid[s]);
+		return -1;
+	}
+	return 0;
+}
+
+/* maxuid stops below the first message whose copy failed this run, so
+ * that the next run sees it as new again. */
+static int
+record_maxuid(struct exec *x, const struct plan_op *op, struct buf *err)
+{
+	uint32_t maxuid[2] = { x->state->maxuid[0], x->state->maxuid[1] };
+	uint32_t low = lowest_unheld(x, op->side);
+	uint64_t v = op->value;
+
+	if (v > UINT32_MAX)	/* state_apply() refuses it with a message */
+		return record_value(x, JR_MAXUID, op->side, v, err);
+	if (low != 0 && v >= low) {
+		log_verbose(x->lg, "%s: %s maxuid stays at %u, below UID %u "
+		    "that failed", x->box, plan_side_name(op->side), low - 1,
+		    low);
+		v = low - 1;
+	}
+	if (v == maxuid[op->side])
+		return 0;
+	maxuid[op->side] = (uint32_t)v;
+	if (check_wanted(x, maxuid, err) != 0)
+		return -1;
+	return record_value(x, JR_MAXUID, op->side, v, err);
+}
+
+/* A new UIDVALIDITY ends a repair: whatever it left at or below maxuid
+ * without a record is never compared again. */
+static int
+record_uidvalidity(struct exec *x, const struct plan_op *op, struct buf *err)
+{
+	if (check_wanted(x, x->state->maxuid, err) != 0)
+		return -1;
+	return record_value(x, JR_UIDVALIDITY, op->side, op->value, err);
+}
+
 /* One operation that changes only the state. */
 static int
 exec_state_op(struct exec *x, const struct plan_op *op, struct buf *err)
@@ -80,10 +158,9 @@ exec_state_op(struct exec *x, const struct plan_op *op, struct buf *err)
 	case PLAN_FORGET:
 		return record_pair(x, JR_PAIR_FORGET, &key, err);
 	case PLAN_SET_MAXUID:
-		return record_value(x, JR_MAXUID, op->side, op->value, err);
+		return record_maxuid(x, op, err);
 	case PLAN_SET_UIDVALIDITY:
-		return record_value(x, JR_UIDVALIDITY, op->side, op->value,
-		    err);
+		return record_uidvalidity(x, op, err);
 	default:
 		buf_setf(err, "operation kind %d is not a state change",
 		    (int)op->kind);
@@ -301,4 +378,27 @@ exec_settle(struct exec *x, struct buf *err)
 			return -1;
 	}
 	return x->journal ? journal_flush(x->journal, err) : 0;
+}
+
+void
+exec_free(struct exec *x)
+{
+	for (int s = 0; s < 2; s++) {
+		free(x->failed[s]);
+		x->failed[s] = NULL;
+		x->nfailed[s] = 0;
+	}
+}
+
+int
+exec_failures(const struct exec *x, struct buf *err)
+{
+	size_t n = x->nfailed[SIDE_FAR] + x->nfailed[SIDE_NEAR];
+
+	if (n == 0)
+		return 0;
+	buf_setf(err, "%zu message%s could not be copied in this run (see "
+	    "above); %s wanted and the next run tries again", n,
+	    n == 1 ? "" : "s", n == 1 ? "it stays" : "they stay");
+	return -1;
 }

@@ -16,10 +16,17 @@
  * go out as one call per distinct (side, added, removed) set, expunges as
  * one call per side.
  *
+ * A message that could not be copied this run (STORE_FAILED, see
+ * store.h) does not stop the run: it is logged and kept in failed[], the
+ * rest of the plan goes on, and maxuid of its side stays below it, so that
+ * the next run copies it (invariant 8). exec_failures() then fails the
+ * mailbox's run once the journal is folded.
+ *
  * Contract: struct exec is set up by the caller, which owns every pointer
- * in it; exec_* only fill stats. On failure the journal holds everything
- * done so far and the caller abandons the mailbox for this run (it closes
- * the journal, never folds it).
+ * in it; exec_* only fill stats and failed[], which exec_free() releases.
+ * On failure the journal holds everything done so far and the caller
+ * abandons the mailbox for this run (it closes the journal, never folds
+ * it).
  */
 #ifndef TWINBOX_SYNC_EXEC_H
 #define TWINBOX_SYNC_EXEC_H
@@ -57,7 +64,14 @@ struct exec {
 	const struct logger *lg;
 	const char *box;		/* for messages */
 	struct exec_stats stats;
+	/* Source UIDs whose copy failed this run, per side: still wanted. */
+	uint32_t *failed[2];
+	size_t nfailed[2];
 };
+
+void exec_free(struct exec *x);
+/* 0, or -1 with err saying how many messages failed this run. */
+int exec_failures(const struct exec *x, struct buf *err);
 
 /* Resolve the copies a killed run left pending. */
 int exec_recover(struct exec *x, struct buf *err);

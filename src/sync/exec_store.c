@@ -11,7 +11,34 @@ struct copy_run {
 	struct exec *x;
 	const struct plan_op *ops;
 	enum side src;
+	struct buf why;		/* why the first failed message failed */
 };
+
+static void
+copy_failed(void *ctx, size_t i, const char *why)
+{
+	struct copy_run *r = ctx;
+
+	(void)i;
+	if (r->why.len == 0)
+		buf_adds(&r->why, why);
+}
+
+/* Not copied this run and not gone: keep it wanted (invariant 8). */
+static void
+note_failed(struct copy_run *r, uint32_t uid)
+{
+	struct exec *x = r->x;
+	enum side src = r->src;
+
+	log_warn(x->lg, "%s: %s UID %u was not copied this run and stays "
+	    "wanted: %s", x->box, plan_side_name(src), uid, r->why.len ?
+	    r->why.data : "the store neither delivered it nor said it is "
+	    "gone");
+	x->failed[src] = xreallocarray(x->failed[src], x->nfailed[src] + 1,
+	    sizeof(*x->failed[src]));
+	x->failed[src][x->nfailed[src]++] = uid;
+}
 
 /* The target chose where the message goes: journal the intent. */
 static int
@@ -51,7 +78,7 @@ record_copy_result(struct exec *x, enum side src, uint32_t src_uid,
 	struct journal_rec rec = { .kind = JR_COPY_DONE };
 
 	if (status != STORE_OK)
-		return 0;	/* the source vanished: no intent was made */
+		return 0;	/* gone or failed: no intent was made */
 	if (target_uid == 0) {
 		/* The intent stays pending; recovery must find the copy. */
 		buf_setf(err, "the %s store did not report the UID of "
@@ -69,8 +96,9 @@ int
 exec_copy_run(struct exec *x, const struct plan_op *ops, size_t n,
     struct buf *err)
 {
-	struct copy_run r = { x, ops, ops[0].side };
-	struct copy_hooks hooks = { copy_planned, copy_before_commit, &r };
+	struct copy_run r = { x, ops, ops[0].side, BUF_INIT };
+	struct copy_hooks hooks = { copy_planned, copy_before_commit, &r,
+	    copy_failed };
 	uint32_t *uids = xcalloc(n, sizeof(*uids));
 	unsigned *flags = xcalloc(n, sizeof(*flags));
 	uint32_t *results = xcalloc(n, sizeof(*results));
@@ -89,6 +117,8 @@ exec_copy_run(struct exec *x, const struct plan_op *ops, size_t n,
 		    results[i], err);
 		if (status[i] == STORE_OK)
 			x->stats.copied[!r.src]++;
+		else if (status[i] == STORE_FAILED)
+			note_failed(&r, uids[i]);
 	}
 	if (rc == 0)
 		rc = journal_flush(x->journal, err);
@@ -96,6 +126,7 @@ exec_copy_run(struct exec *x, const struct plan_op *ops, size_t n,
 	free(flags);
 	free(results);
 	free(status);
+	buf_free(&r.why);
 	return rc;
 }
 

@@ -170,7 +170,10 @@ fingerprint_scan(struct store *s, const struct msg_list *scan,
     struct fingerprint *fp, struct buf *err)
 {
 	struct fp_ctx c = { .scan = scan, .fp = fp };
-	struct msg_sink sink = { fp_begin, fp_data, fp_end, fp_gone, &c };
+	/* No failed(): a fingerprint that cannot be read must not pass
+	 * for a message that is gone, so such a fetch fails as a whole. */
+	struct msg_sink sink = { fp_begin, fp_data, fp_end, fp_gone, &c,
+	    NULL };
 	uint32_t *uids = xcalloc(scan->n ? scan->n : 1, sizeof(*uids));
 	int rc;
 

@@ -30,6 +30,7 @@ run_free(struct run *r)
 		free(r->fp[s]);
 	}
 	plan_free(&r->plan);
+	exec_free(&r->exec);
 }
 
 /* A side whose settled mark still holds is not scanned: the state
@@ -276,7 +277,12 @@ run_locked(struct run *r, struct buf *err)
 		buf_free(&ignored);
 		return -1;
 	}
-	return j ? journal_fold(j, job->paths->state, job->keep_journal, err) : 0;
+	if (j != NULL && journal_fold(j, job->paths->state, job->keep_journal,
+	    err) != 0)
+		return -1;
+	/* Copies that failed are kept wanted by the state just written;
+	 * the run still fails, so that the user hears of them. */
+	return exec_failures(&r->exec, err);
 }
 
 int

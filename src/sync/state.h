@@ -34,6 +34,14 @@
  *    no scan (sync/plan_known.c). It is set only by a JR_SETTLED record,
  *    and every record that changes the pairs or a UIDVALIDITY clears both
  *    sides' marks, so it can never outlive the pairs it describes.
+ *  - maxuid[s] never passes a message of side s that was neither copied
+ *    (a record holds it) nor confirmed gone by its store (DESIGN.md
+ *    invariant 8): every message above maxuid that no record holds is new
+ *    to the next plan, every one at or below it is settled for good. A
+ *    copy that fails in a run therefore keeps maxuid below its message;
+ *    the executor checks this before it records a maxuid or a UIDVALIDITY
+ *    and fails the mailbox rather than write a state that breaks it
+ *    (sync/exec.c, check_wanted()).
  *  - generation counts the state files written for this pair (0: none
  *    yet); the journal names the generation it extends, so that a journal
  *    left behind by a crash after a fold is recognised as already folded.

@@ -36,6 +36,7 @@ struct memstore {
 	struct memstore_calls calls;
 	int no_plans;		/* append_begin() does not tell the UID */
 	int modseqs;		/* open() reports HIGHESTMODSEQ */
+	uint32_t fail_fetch;	/* fetch() cannot read this UID */
 };
 
 struct store_append {
@@ -277,6 +278,14 @@ mem_fetch(struct store *s, const uint32_t *uids, size_t n,
 			sink->gone(sink->ctx, uids[i]);
 			continue;
 		}
+		if (uids[i] == ms->fail_fetch && sink->failed != NULL) {
+			sink->failed(sink->ctx, uids[i], "memstore: NO [TEST]");
+			continue;
+		}
+		if (uids[i] == ms->fail_fetch) {
+			buf_setf(err, "memstore: UID %u: NO [TEST]", uids[i]);
+			return -1;
+		}
 		if (send_msg(sink, m, err) != 0)
 			return -1;
 	}
@@ -484,6 +493,12 @@ memstore_body(struct store *s, const char *mbox, uint32_t uid)
 	struct mem_msg *m = b ? find_msg(b, uid) : NULL;
 
 	return m ? m->body : NULL;
+}
+
+void
+memstore_fail_fetch(struct store *s, uint32_t uid)
+{
+	((struct memstore *)s)->fail_fetch = uid;
 }
 
 void
