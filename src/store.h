@@ -100,6 +100,10 @@ void msg_list_add(struct msg_list *l, const struct msg_meta *m);
 /* Binary search by uid in a sorted list; NULL if absent. */
 const struct msg_meta *msg_list_find(const struct msg_list *l, uint32_t uid);
 void msg_list_sort(struct msg_list *l);
+/* 0 if l is a valid scan: UIDs above 0, strictly ascending (so each at
+ * most once); else -1 with the first offending UIDs in err. The sync
+ * core checks every scan a store returns with it. */
+int msg_list_check(const struct msg_list *l, struct buf *err);
 void msg_list_free(struct msg_list *l);
 
 /* A growable array of owned C strings. */

@@ -158,6 +158,60 @@ START_TEST(test_failed_copy_stays_wanted)
 }
 END_TEST
 
+/* The in-memory store's own scan, for a store that wraps it. */
+static int
+plain_scan(struct store *s, const struct scan_hint *h, struct msg_list *out,
+    struct buf *err)
+{
+	struct store *plain = memstore_new(1);
+	int rc = plain->ops->scan(s, h, out, err);
+
+	plain->ops->free(plain);
+	return rc;
+}
+
+/* A scan that lists its last message twice, as the IMAP store's did when
+ * an unsolicited FETCH came during the scan. */
+static int
+scan_twice(struct store *s, const struct scan_hint *h, struct msg_list *out,
+    struct buf *err)
+{
+	int rc = plain_scan(s, h, out, err);
+
+	if (rc == 0 && out->n > 0) {
+		struct msg_meta last = out->v[out->n - 1];
+
+		msg_list_add(out, &last);
+	}
+	return rc;
+}
+
+/* A scan must reach the sync core ascending and unique: a store that
+ * breaks this fails the mailbox before anything is planned. */
+START_TEST(test_scan_checked_at_the_boundary)
+{
+	struct fixture fx;
+	const struct store_ops *plain;
+	struct store_ops twice;
+
+	fx_init(&fx);
+	deliver_n(fx.far, 1, 3, 0);
+	plain = fx.far->ops;
+	twice = *plain;
+	twice.scan = scan_twice;
+	twice.scan_changes = NULL;
+	fx.far->ops = &twice;
+	ck_assert_int_eq(fx_sync(&fx), -1);
+	ck_assert_str_eq(fx.err.data, "the scan lists UID 3 after UID 3 (UIDs "
+	    "must be unique and ascending) (the far side's memory store); nothing "
+	    "was planned");
+	fx.far->ops = plain;
+	ck_assert_uint_eq(count(fx.near), 0);
+	ck_assert(!tl_exists(fx.paths.state));
+	fx_free(&fx);
+}
+END_TEST
+
 START_TEST(test_flag_changes_grouped)
 {
 	struct fixture fx;
@@ -352,6 +406,7 @@ exec_suite(void)
 
 	tcase_add_test(tc, test_first_sync_then_nothing);
 	tcase_add_test(tc, test_failed_copy_stays_wanted);
+	tcase_add_test(tc, test_scan_checked_at_the_boundary);
 	tcase_add_test(tc, test_flag_changes_grouped);
 	tcase_add_test(tc, test_recover_copy_that_arrived);
 	tcase_add_test(tc, test_recover_copy_that_never_arrived);

@@ -17,7 +17,8 @@
  * answer gives one clear error line and exit status 1 (no crash, no hang).
  * Bodies: a NIL BODY[] and NO [EXPUNGEISSUED] mean gone; any other NO
  * fails the messages it left out for the run (exit 1) and the next run
- * copies them.
+ * copies them; flag updates the server sends unasked during a scan are
+ * merged into it, so that no UID is planned twice.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -599,6 +600,26 @@ START_TEST(test_failed_fetch)
 }
 END_TEST
 
+/*
+ * While a re-sync fetches the size of the new UID 4, the server reports
+ * flag changes of UIDs 4 and 1 (the latter without its UID). They update
+ * the scan in place: UID 4 is copied once, with its newest flags, and UID
+ * 1's new flag reaches the near side.
+ */
+START_TEST(test_unsolicited_during_scan)
+{
+	struct env e;
+
+	env_init(&e);
+	ck_assert_int_eq(run_fake(&e, FAULT_MULTI, 10), 0);
+	assert_synced(&e, "INBOX", "INBOX-1:S INBOX-2:S INBOX-3:S");
+	ck_assert_int_eq(run_fake(&e, FAULT_UNSOLICITED, 10), 0);
+	assert_synced(&e, "INBOX", "INBOX-1:FS INBOX-2:S INBOX-3:S "
+	    "INBOX-4:FS");
+	env_free(&e);
+}
+END_TEST
+
 static Suite *
 fake_suite(void)
 {
@@ -614,6 +635,7 @@ fake_suite(void)
 	tcase_add_test(tc, test_expunge_issued);
 	tcase_add_loop_test(tc, test_failed_fetch, 0,
 	    (int)(sizeof(failed_fetch) / sizeof(failed_fetch[0])));
+	tcase_add_test(tc, test_unsolicited_during_scan);
 	suite_add_tcase(s, tc);
 	return s;
 }

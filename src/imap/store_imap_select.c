@@ -6,6 +6,12 @@
  * messages, and on a large mailbox they are most of the answer's bytes.
  * The flags come first, then the details of the wanted messages among
  * those the flags answer listed (see merge_scan()).
+ *
+ * A server may send FETCH responses unasked at any time (another client
+ * changed flags), with or without the UID, even for a message it already
+ * listed. They are merged in place (merge_meta()): each list a scan keeps
+ * stays sorted with one entry a UID, the newest answer winning, so that
+ * the sync core never sees a UID twice.
  * Per-message MODSEQ is not asked for: nothing reads it.
  *
  * When the sync core knows the mailbox's messages from its state (a
@@ -122,8 +128,11 @@ ims_open(struct store *st, const char *mbox, struct mbox_status *out,
 	return 0;
 }
 
+/* uid: the message's UID from the sequence number map, for a response
+ * without its own UID (0: unknown). */
 static int
-parse_meta(const struct imap_item *list, struct msg_meta *m)
+parse_meta(const struct imap_item *list, uint32_t seq_uid,
+    struct msg_meta *m)
 {
 	uint64_t uid, size, modseq;
 	const struct imap_item *date = imap_fetch_find(list, "INTERNALDATE");
@@ -132,8 +141,9 @@ parse_meta(const struct imap_item *list, struct msg_meta *m)
 	size_t len;
 
 	memset(m, 0, sizeof(*m));
-	if (imap_item_number(imap_fetch_find(list, "UID"), &uid) != 0 ||
-	    uid == 0 || uid > UINT32_MAX)
+	if (imap_item_number(imap_fetch_find(list, "UID"), &uid) != 0)
+		uid = seq_uid;
+	if (uid == 0 || uid > UINT32_MAX)
 		return -1;
 	m->uid = (uint32_t)uid;
 	if (imap_item_number(imap_fetch_find(list, "RFC822.SIZE"),
@@ -148,48 +158,90 @@ parse_meta(const struct imap_item *list, struct msg_meta *m)
 	return 0;
 }
 
-/* The two lists a scan collects: answers with size and date, and
- * answers with flags only. */
+/*
+ * The two lists a scan collects, each sorted with one entry a UID:
+ * answers with size and date, and answers with flags only. listing is
+ * set while the command that lists the messages (1:*) runs: a flags
+ * answer then adds its message; afterwards it only updates one listed.
+ */
 struct scan_ctx {
+	struct imap_store *s;
 	struct msg_list full;
 	struct msg_list flags;
+	int listing;
 };
+
+/* Index of the first entry of sorted l not below uid. */
+static size_t
+lower_bound(const struct msg_list *l, uint32_t uid)
+{
+	size_t lo = 0, hi = l->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (l->v[mid].uid < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/*
+ * Merge m into sorted, unique l: a later answer is newer, so it replaces
+ * the entry of its UID (only its flags when flags_only); a UID not in l
+ * is inserted where it belongs when add is set, else left out (an update
+ * of a message this scan did not list). Answers mostly come in UID
+ * order, so the append at the end is the common case.
+ */
+static void
+merge_meta(struct msg_list *l, const struct msg_meta *m, int add,
+    int flags_only)
+{
+	size_t i = l->n > 0 && l->v[l->n - 1].uid < m->uid ? l->n :
+	    lower_bound(l, m->uid);
+
+	if (i < l->n && l->v[i].uid == m->uid) {
+		if (flags_only)
+			l->v[i].flags = m->flags;
+		else
+			l->v[i] = *m;
+		return;
+	}
+	if (!add)
+		return;
+	msg_list_add(l, m);
+	memmove(&l->v[i + 1], &l->v[i], (l->n - 1 - i) * sizeof(*l->v));
+	l->v[i] = *m;
+}
 
 static int
 scan_response(void *ctx, const struct imap_response *r)
 {
 	struct scan_ctx *c = ctx;
 	const struct imap_item *n = r->items, *list;
+	uint32_t seq_uid = 0;
 	struct msg_meta m;
 
 	if (n == NULL || n->kind != IMAP_NUMBER ||
 	    !imap_atom_is(n->next, "FETCH") || n->next->next == NULL)
 		return 0;
 	list = n->next->next;
-	/* An unsolicited flag update without its UID cannot be placed. */
+	if (n->num > 0 && n->num <= c->s->nseq)
+		seq_uid = c->s->seq[n->num - 1];
+	/* A flag update whose UID is unknown cannot be placed. */
 	if (imap_fetch_find(list, "FLAGS") == NULL ||
-	    parse_meta(list, &m) != 0)
+	    parse_meta(list, seq_uid, &m) != 0)
 		return 0;
-	if (imap_fetch_find(list, "RFC822.SIZE") != NULL)
-		msg_list_add(&c->full, &m);
-	else
-		msg_list_add(&c->flags, &m);
-	return 0;
-}
-
-/* Sort and keep the last entry of each UID (a later answer is newer). */
-static void
-dedupe(struct msg_list *l)
-{
-	size_t k = 0;
-
-	msg_list_sort(l);
-	for (size_t i = 0; i < l->n; i++) {
-		if (k > 0 && l->v[k - 1].uid == l->v[i].uid)
-			k--;
-		l->v[k++] = l->v[i];
+	if (imap_fetch_find(list, "RFC822.SIZE") != NULL) {
+		merge_meta(&c->full, &m, 1, 0);
+		merge_meta(&c->flags, &m, 0, 1);
+	} else {
+		merge_meta(&c->flags, &m, c->listing, 1);
+		merge_meta(&c->full, &m, 0, 1);
 	}
-	l->n = k;
+	return 0;
 }
 
 static int
@@ -236,9 +288,10 @@ fetch_details(struct imap_store *s, const struct scan_hint *h,
 
 /*
  * Join the flags of every message with the details of those the hint
- * wants. A wanted message without details was expunged meanwhile (an
- * EXPUNGE said so) and is left out, as gone; one still there means the
- * server did not answer, and then nothing about the mailbox is trusted.
+ * wants; the flags list holds the newest flags. A wanted message without
+ * details was expunged meanwhile (an EXPUNGE said so) and is left out, as
+ * gone; one still there means the server did not answer, and then
+ * nothing about the mailbox is trusted.
  */
 static int
 merge_scan(struct imap_store *s, const struct scan_hint *h,
@@ -248,7 +301,6 @@ merge_scan(struct imap_store *s, const struct scan_hint *h,
 	uint32_t *present = ims_present_uids(s, &npresent);
 	int rc = 0;
 
-	dedupe(&c->full);
 	for (size_t i = 0; rc == 0 && i < c->flags.n; i++) {
 		struct msg_meta m = c->flags.v[i];
 		const struct msg_meta *f;
@@ -258,9 +310,11 @@ merge_scan(struct imap_store *s, const struct scan_hint *h,
 			continue;
 		}
 		f = msg_list_find(&c->full, m.uid);
-		if (f != NULL)
-			msg_list_add(out, f);
-		else if (ims_uid_present(present, npresent, m.uid)) {
+		if (f != NULL) {
+			m = *f;
+			m.flags = c->flags.v[i].flags;
+			msg_list_add(out, &m);
+		} else if (ims_uid_present(present, npresent, m.uid)) {
 			ims_err(s, err, "the server sent no size for UID %u",
 			    m.uid);
 			rc = -1;
@@ -274,17 +328,16 @@ static int
 scan_open_mailbox(struct imap_store *s, const struct scan_hint *h,
     struct msg_list *out, struct buf *err)
 {
-	struct scan_ctx c = { { 0 }, { 0 } };
+	struct scan_ctx c = { s, { 0 }, { 0 }, 1 };
 	int rc;
 
 	if (scan_hint_wants_all(h)) {
 		rc = scan_command(s, "1:*", FULL_ITEMS, &c, err);
-		dedupe(&c.full);
 		*out = c.full;
 		c.full = (struct msg_list){ 0 };
 	} else {
 		rc = scan_command(s, "1:*", "UID FLAGS", &c, err);
-		dedupe(&c.flags);
+		c.listing = 0;
 		if (rc == 0)
 			rc = fetch_details(s, h, &c, err);
 		if (rc == 0)
@@ -338,7 +391,6 @@ fetch_changed(struct imap_store *s, uint64_t since, struct scan_ctx *c,
 	    (unsigned long long)since);
 	rc = ims_run(s, &l, scan_response, c, err);
 	imap_cmd_free(&l);
-	dedupe(&c->flags);
 	return rc;
 }
 
@@ -374,7 +426,7 @@ ims_scan_changes(struct store *st, const struct msg_list *known,
     uint64_t since, struct msg_list *out, struct buf *err)
 {
 	struct imap_store *s = (struct imap_store *)st;
-	struct scan_ctx c = { { 0 }, { 0 } };
+	struct scan_ctx c = { s, { 0 }, { 0 }, 1 };
 	struct msg_list got = { 0 };
 	int rc = 0;
 

@@ -78,6 +78,15 @@ open_and_scan(struct run *r, struct buf *err)
 		plan_scan_hint_free(&h);
 		if (rc != 0)
 			return -1;
+		/* The planner's rules hold only for a scan that names each
+		 * message once, in UID order: a store that breaks this is
+		 * a bug to report, never a plan to make. */
+		if (msg_list_check(&r->scan[s], err) != 0) {
+			buf_addf(err, " (the %s side's %s store); nothing "
+			    "was planned", plan_side_name((enum side)s),
+			    job->store[s]->ops->kind);
+			return -1;
+		}
 	}
 	return 0;
 }
