@@ -766,6 +766,38 @@ START_TEST(test_apply_rejects_inconsistent_records)
 }
 END_TEST
 
+/*
+ * A finished copy of a message recorded on one side only replaces that
+ * record. When the new pair cannot be inserted, the record must still be
+ * there: state_apply() leaves st unchanged on failure.
+ */
+START_TEST(test_failed_copy_done_keeps_one_sided_record)
+{
+	struct sync_state st, before;
+	struct buf err = BUF_INIT;
+	struct journal_rec intent = r_copy(SIDE_NEAR, 7, 0, 0, 20, 99, 7);
+	struct journal_rec done = r_done(JR_COPY_DONE, SIDE_NEAR, 7, 3);
+
+	sample_state(&st);
+	sample_state(&before);
+	apply_ok(&st, intent);
+	apply_ok(&before, intent);
+	ck_assert_int_eq(state_apply(&st, &done, &err), -1);
+	ck_assert_str_eq(err.data, "far UID 3 is already paired");
+	ck_assert(state_equal(&st, &before));
+	ck_assert(state_find_pair(&st, 0, 7) != NULL);
+	ck_assert(state_find_intent(&st, SIDE_NEAR, 7) != NULL);
+	/* The same copy with a free target UID goes through. */
+	done.target_uid = 30;
+	apply_ok(&st, done);
+	ck_assert(state_find_pair(&st, 0, 7) == NULL);
+	ck_assert_uint_eq(state_find_far(&st, 30)->uid[SIDE_NEAR], 7);
+	state_free(&st);
+	state_free(&before);
+	buf_free(&err);
+}
+END_TEST
+
 START_TEST(test_record_text_round_trip)
 {
 	struct journal_rec v[MAX_SAMPLE], back;
@@ -1613,6 +1645,7 @@ state_suite(void)
 	tcase_add_test(tc, test_state_write_is_atomic);
 	tcase_add_test(tc, test_failed_fold_keeps_journal);
 	tcase_add_test(tc, test_apply_rejects_inconsistent_records);
+	tcase_add_test(tc, test_failed_copy_done_keeps_one_sided_record);
 	tcase_add_test(tc, test_record_text_round_trip);
 	tcase_add_test(tc, test_settled_record_text);
 	tcase_add_test(tc, test_settled_state_file_text);

@@ -248,9 +248,12 @@ drop_intent(struct sync_state *st, size_t i)
 }
 
 /* A message recorded on one side only (skipped for MaxSize, expired) that
- * is now copied: its one-sided record gives way to the new pair. */
-static void
-drop_one_sided(struct sync_state *st, enum side src, uint32_t uid)
+ * is now copied: its one-sided record gives way to the new pair. Returns
+ * 1 with the record and its index in *old and *at if there was one, so
+ * that put_back() can undo the removal. */
+static int
+drop_one_sided(struct sync_state *st, enum side src, uint32_t uid,
+    struct pair_rec *old, size_t *at)
 {
 	uint32_t far = src == SIDE_FAR ? uid : 0;
 	uint32_t near = src == SIDE_FAR ? 0 : uid;
@@ -261,14 +264,28 @@ drop_one_sided(struct sync_state *st, enum side src, uint32_t uid)
 		const struct pair_rec *p = state_find_far(st, uid);
 
 		if (p == NULL || p->uid[SIDE_NEAR] != 0)
-			return;
+			return 0;
 	}
 	i = pair_lower_bound(st, far, near, &found);
 	if (!found)
-		return;
+		return 0;
+	*old = st->pairs[i];
+	*at = i;
 	memmove(&st->pairs[i], &st->pairs[i + 1],
 	    (st->npairs - i - 1) * sizeof(*st->pairs));
 	st->npairs--;
+	return 1;
+}
+
+/* Undo drop_one_sided(): nothing else changed, so index at is still the
+ * record's place, and the array still has room for it. */
+static void
+put_back(struct sync_state *st, const struct pair_rec *old, size_t at)
+{
+	memmove(&st->pairs[at + 1], &st->pairs[at],
+	    (st->npairs - at) * sizeof(*st->pairs));
+	st->pairs[at] = *old;
+	st->npairs++;
 }
 
 /* A finished copy becomes a pair of the source and target UIDs,
@@ -278,8 +295,9 @@ finish_copy(struct sync_state *st, const struct journal_rec *rec,
     struct buf *err)
 {
 	enum side src = rec->copy.src;
-	struct pair_rec p;
-	int found;
+	struct pair_rec p, old;
+	int found, dropped;
+	size_t at = 0;
 	size_t i = intent_lower_bound(st, src, rec->copy.src_uid, &found);
 
 	if (!found) {
@@ -299,9 +317,14 @@ finish_copy(struct sync_state *st, const struct journal_rec *rec,
 	p.uid[src] = rec->copy.src_uid;
 	p.uid[!src] = rec->target_uid;
 	p.flags = st->intents[i].flags;
-	drop_one_sided(st, src, rec->copy.src_uid);
-	if (insert_pair(st, &p, err) != 0)
+	/* st is unchanged on failure (state_apply()'s contract): a pair
+	 * that does not fit gives the one-sided record back. */
+	dropped = drop_one_sided(st, src, rec->copy.src_uid, &old, &at);
+	if (insert_pair(st, &p, err) != 0) {
+		if (dropped)
+			put_back(st, &old, at);
 		return -1;
+	}
 	drop_intent(st, i);
 	return 0;
 }
