@@ -21,6 +21,7 @@ struct chan_run {
 	struct strlist listed[2];	/* what each store holds */
 	struct sync_policy policy;
 	int failed;
+	int stopped;		/* a store is unusable for the rest of the run */
 };
 
 static unsigned
@@ -206,6 +207,9 @@ sync_one(struct chan_run *r, const char *name, char *const box[2])
 failed:
 		log_error(r->opts->lg, "%s: %s", label.data, buf_cstr(&err));
 		r->failed = 1;
+		/* Decided by the failure's type, never by its text. */
+		r->stopped = store_failure(r->store[0]) != STORE_FAIL_MAILBOX ||
+		    store_failure(r->store[1]) != STORE_FAIL_MAILBOX;
 	} else if (!r->opts->dry_run) {
 		sync_describe_stats(&stats, &line);
 		log_info(r->opts->lg, "%s: %s", label.data, line.len ? line.data :
@@ -305,8 +309,16 @@ run_boxes(struct chan_run *r, const struct strlist *boxes)
 	classify(r, &names, present, &known);
 	plan_mailboxes(&present[SIDE_FAR], &present[SIDE_NEAR], &known,
 	    &mpol, &mplan);
-	for (size_t i = 0; i < mplan.n; i++)
+	for (size_t i = 0; i < mplan.n; i++) {
+		if (r->stopped) {
+			log_error(r->opts->lg, "%s: a store can no longer be "
+			    "used in this run; skipping the channel's %zu "
+			    "remaining mailbox%s", r->ch->name, mplan.n - i,
+			    mplan.n - i == 1 ? "" : "es");
+			break;
+		}
 		run_step(r, &mplan.v[i]);
+	}
 	mbox_plan_free(&mplan);
 	strlist_free(&names);
 	strlist_free(&present[SIDE_FAR]);

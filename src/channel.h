@@ -10,7 +10,9 @@
  *
  * Contract: channel_run() returns 0 when every mailbox pair synced, and 1
  * when at least one failed (each failure is logged with the mailbox and the
- * reason; the other pairs are still synced) or when the channel could not
+ * reason; the other pairs are still synced, unless a store says it can no
+ * longer be used in this run, STORE_FAIL_CONNECTION or worse: then the
+ * rest are skipped with one line) or when the channel could not
  * start at all (a store could not be opened or listed; logged). It never
  * returns 2, which main.c keeps for errors in the command line and the
  * configuration.

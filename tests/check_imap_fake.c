@@ -50,8 +50,9 @@ enum fault {
 	FAULT_EXPUNGEISSUED,	/* UID 2 left out, NO [EXPUNGEISSUED] */
 	FAULT_SERVERBUG,	/* UID 2 left out, NO [SERVERBUG] */
 	FAULT_UNAVAILABLE,	/* nothing sent, NO [UNAVAILABLE] */
-	FAULT_UNSOLICITED	/* four messages; unsolicited flag updates
+	FAULT_UNSOLICITED,	/* four messages; unsolicited flag updates
 				   while sizes and dates are fetched */
+	FAULT_CUT		/* BYE and close in answer to a body FETCH */
 };
 
 #define MAX_MSGS 8
@@ -267,6 +268,10 @@ answer_fetch(int fd, const char *tag, const char *cmd, const char *box,
 
 	if (strcmp(box, "INBOX") != 0)
 		fault = FAULT_NONE;	/* the faults are INBOX's */
+	if (body && fault == FAULT_CUT) {
+		send_str(fd, "* BYE going down\r\n");
+		_exit(0);
+	}
 	parse_set(cmd, n, want);
 	for (int uid = 1; uid <= n; uid++) {
 		if (!want[uid] || (body && fault == FAULT_UNAVAILABLE) ||
@@ -620,6 +625,29 @@ START_TEST(test_unsolicited_during_scan)
 }
 END_TEST
 
+/* A connection lost in one mailbox: the store says so by its failure's
+ * type, and the channel's other mailboxes are skipped with one line
+ * instead of failing one by one. */
+START_TEST(test_lost_connection_stops_channel)
+{
+	struct env e;
+
+	env_init(&e);
+	ck_assert_int_eq(run_fake(&e, FAULT_CUT, 10), 1);
+	assert_output_has(&e, "c:INBOX: imap store 'far' mailbox 'INBOX': ");
+	assert_output_has(&e, "(the server closed the session: going down)");
+	assert_output_has(&e, "c: a store can no longer be used in this run; "
+	    "skipping the channel's 1 remaining mailbox\n");
+	ck_assert_msg(strstr(buf_cstr(&e.output), "c:Normal") == NULL,
+	    "Normal was tried:\n%s", buf_cstr(&e.output));
+	assert_synced(&e, "INBOX", "");
+	ck_assert_int_eq(run_fake(&e, FAULT_NONE, 10), 0);
+	assert_synced(&e, "INBOX", "INBOX:S");
+	assert_synced(&e, "Normal", "Normal:S");
+	env_free(&e);
+}
+END_TEST
+
 static Suite *
 fake_suite(void)
 {
@@ -636,6 +664,7 @@ fake_suite(void)
 	tcase_add_loop_test(tc, test_failed_fetch, 0,
 	    (int)(sizeof(failed_fetch) / sizeof(failed_fetch[0])));
 	tcase_add_test(tc, test_unsolicited_during_scan);
+	tcase_add_test(tc, test_lost_connection_stops_channel);
 	suite_add_tcase(s, tc);
 	return s;
 }
