@@ -3,7 +3,8 @@
  * (scripts/test-server.sh): logins over plain IMAP, IMAPS and STARTTLS,
  * certificate checks, mailbox names, and the store interface end to end
  * with every extension (COMPRESS=DEFLATE included) and with UIDPLUS /
- * LITERAL+ / CONDSTORE taken away (and a pipeline depth of 1).
+ * LITERAL+ / CONDSTORE taken away (and a pipeline depth of 1), and a
+ * body FETCH after a second session expunged one of the messages.
  *
  * Three servers are started by main() before the suite runs and stopped
  * after it, whatever the tests did; if one cannot start, the program
@@ -580,6 +581,68 @@ START_TEST(test_expunge_refused_without_uidplus)
 }
 END_TEST
 
+static void
+c_failed(void *ctx, uint32_t uid, const char *why)
+{
+	(void)ctx;
+	ck_abort_msg("UID %u failed: %s", uid, why);
+}
+
+/*
+ * Another session expunges a message between this session's scan and its
+ * body FETCH, as a phone does: the message is gone (whatever form
+ * Dovecot's answer takes), the others arrive with their own bytes.
+ */
+START_TEST(test_fetch_after_concurrent_expunge)
+{
+	struct buf err = BUF_INIT, m[3];
+	struct store *s = open_plain(&full, "alice", &err);
+	struct store *phone = open_plain(&full, "alice", &err);
+	struct mbox_status st;
+	struct msg_list l = { 0 };
+	struct msg_sink sink;
+	struct collect c;
+	uint32_t uids[3];
+	int res[1];
+
+	ck_assert_msg(s != NULL && phone != NULL, "%s", buf_cstr(&err));
+	make_messages(m, "race");
+	ck_assert_int_eq(s->ops->create(s, "Race", &err), 0);
+	ck_assert_int_eq(s->ops->open(s, "Race", &st, &err), 0);
+	append_all(s, m, uids);
+	ck_assert_int_eq(s->ops->open(s, "Race", &st, &err), 0);
+	ck_assert_int_eq(s->ops->scan(s, NULL, &l, &err), 0);
+	ck_assert_uint_eq(l.n, 3);
+	ck_assert_int_eq(phone->ops->open(phone, "Race", &st, &err), 0);
+	ck_assert_int_eq(phone->ops->expunge(phone, &uids[1], 1, res, &err),
+	    0);
+	ck_assert_int_eq(res[0], STORE_OK);
+	memset(&c, 0, sizeof c);
+	sink = (struct msg_sink){ c_begin, c_data, c_end, c_gone, &c,
+	    c_failed };
+	ck_assert_msg(s->ops->fetch(s, uids, 3, &sink, &err) == 0, "%s",
+	    err.data);
+	ck_assert_uint_eq(c.n, 2);
+	ck_assert_uint_eq(c.ngone, 1);
+	ck_assert_uint_eq(c.gone[0], uids[1]);
+	for (int k = 0; k < 2; k++) {
+		int i = k * 2;
+
+		ck_assert_uint_eq(c.uids[k], uids[i]);
+		ck_assert_uint_eq(c.bodies[k].len, m[i].len);
+		ck_assert_int_eq(memcmp(c.bodies[k].data, m[i].data,
+		    m[i].len), 0);
+	}
+	collect_free(&c);
+	msg_list_free(&l);
+	s->ops->free(s);
+	phone->ops->free(phone);
+	for (int i = 0; i < 3; i++)
+		buf_free(&m[i]);
+	buf_free(&err);
+}
+END_TEST
+
 static Suite *
 imap_dovecot_suite(void)
 {
@@ -600,6 +663,7 @@ imap_dovecot_suite(void)
 	tcase_add_test(tc, test_store_round_trip);
 	tcase_add_test(tc, test_store_round_trip_without_extensions);
 	tcase_add_test(tc, test_expunge_refused_without_uidplus);
+	tcase_add_test(tc, test_fetch_after_concurrent_expunge);
 	suite_add_tcase(s, tc);
 	return s;
 }
