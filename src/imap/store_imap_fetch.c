@@ -38,9 +38,7 @@ struct fetch_ctx {
 	size_t next;		/* first not yet answered */
 	uint32_t *unanswered;	/* passed over: the tagged answer decides */
 	size_t nunanswered;
-	int streaming;
 	int failed;
-	int sink_failed;
 	struct buf err;
 	int tag_ok;		/* the command's tagged answer: OK */
 	int expunge_issued;	/* NO [EXPUNGEISSUED] */
@@ -48,15 +46,16 @@ struct fetch_ctx {
 };
 
 static void
-fail(struct fetch_ctx *f, int by_sink, const char *msg)
+fail(struct fetch_ctx *f, const char *msg)
 {
 	if (!f->failed)
 		buf_setf(&f->err, "%s", msg);
 	f->failed = 1;
-	f->sink_failed |= by_sink;
 }
 
-/* Make uid the current message: earlier ones of the set are gone. */
+/* Make uid the current message. Earlier ones of the set were passed over:
+ * the command's tagged answer decides what became of them
+ * (settle_unanswered()). */
 static int
 reach(struct fetch_ctx *f, uint32_t uid)
 {
@@ -68,7 +67,7 @@ reach(struct fetch_ctx *f, uint32_t uid)
 	if (k == f->n) {
 		buf_setf(&msg, "the server sent UID %u, which was not asked "
 		    "for or came out of order", uid);
-		fail(f, 0, msg.data);
+		fail(f, msg.data);
 		buf_free(&msg);
 		return -1;
 	}
@@ -104,7 +103,7 @@ static void
 sink_call(struct fetch_ctx *f, int rc, struct buf *why)
 {
 	if (rc != 0)
-		fail(f, 1, buf_cstr(why));
+		fail(f, buf_cstr(why));
 }
 
 static uint32_t
@@ -130,7 +129,6 @@ fetch_literal(void *ctx, const struct imap_literal_info *w, const char *p,
 
 		if (uid == 0 && f->next < f->n)
 			uid = f->want[f->next];
-		f->streaming = 1;
 		if (reach(f, uid) == 0 && !f->failed) {
 			meta_for(f, uid, w->size, &m);
 			sink_call(f, f->sink->begin(f->sink->ctx, &m, &why),
@@ -164,7 +162,7 @@ deliver_inline(struct fetch_ctx *f, uint32_t uid,
 	if (f->sink->begin(f->sink->ctx, &m, &why) != 0 ||
 	    (len > 0 && f->sink->data(f->sink->ctx, str, len, &why) != 0) ||
 	    f->sink->end(f->sink->ctx, &why) != 0)
-		fail(f, 1, buf_cstr(&why));
+		fail(f, buf_cstr(&why));
 	buf_free(&why);
 }
 
@@ -173,13 +171,12 @@ finish_streamed(struct fetch_ctx *f, uint64_t uid)
 {
 	struct buf why = BUF_INIT;
 
-	f->streaming = 0;
 	if (f->failed)
 		return;
 	if (f->next >= f->n || (uid != 0 && uid != f->want[f->next])) {
 		buf_setf(&why, "the server sent the body of UID %llu in the "
 		    "place of another message", (unsigned long long)uid);
-		fail(f, 0, why.data);
+		fail(f, why.data);
 	} else
 		sink_call(f, f->sink->end(f->sink->ctx, &why), &why);
 	buf_free(&why);
@@ -204,7 +201,7 @@ fetch_response(void *ctx, const struct imap_response *r)
 	if (body->kind == IMAP_LITERAL)
 		finish_streamed(f, uid);
 	else if (uid == 0 || uid > UINT32_MAX)
-		fail(f, 0, "the server sent a body without its UID");
+		fail(f, "the server sent a body without its UID");
 	else if (reach(f, (uint32_t)uid) == 0 && !f->failed)
 		deliver_inline(f, (uint32_t)uid, list, body);
 	if (f->next < f->n)
@@ -238,7 +235,7 @@ settle_one(struct fetch_ctx *f, uint32_t uid, const char *why)
 	else if (f->sink->failed != NULL)
 		f->sink->failed(f->sink->ctx, uid, why);
 	else
-		fail(f, 0, why);
+		fail(f, why);
 }
 
 static void
