@@ -21,7 +21,8 @@ struct chan_run {
 	struct strlist listed[2];	/* what each store holds */
 	struct sync_policy policy;
 	int failed;
-	int stopped;		/* a store is unusable for the rest of the run */
+	int stopped;		/* a store is unusable for the rest of
+				   the run */
 };
 
 static unsigned

@@ -57,13 +57,14 @@ msg_list_check(const struct msg_list *l, struct buf *err)
 {
 	for (size_t i = 0; i < l->n; i++) {
 		if (l->v[i].uid == 0) {
-			buf_setf(err, "the scan lists UID 0 (entry %zu)", i + 1);
+			buf_setf(err, "the scan lists UID 0 (entry %zu)",
+			    i + 1);
 			return -1;
 		}
 		if (i > 0 && l->v[i].uid <= l->v[i - 1].uid) {
-			buf_setf(err, "the scan lists UID %u after UID %u (UIDs "
-			    "must be unique and ascending)", l->v[i].uid,
-			    l->v[i - 1].uid);
+			buf_setf(err, "the scan lists UID %u after UID %u "
+			    "(UIDs must be unique and ascending)",
+			    l->v[i].uid, l->v[i - 1].uid);
 			return -1;
 		}
 	}

@@ -202,9 +202,9 @@ START_TEST(test_scan_checked_at_the_boundary)
 	twice.scan_changes = NULL;
 	fx.far->ops = &twice;
 	ck_assert_int_eq(fx_sync(&fx), -1);
-	ck_assert_str_eq(fx.err.data, "the scan lists UID 3 after UID 3 (UIDs "
-	    "must be unique and ascending) (the far side's memory store); nothing "
-	    "was planned");
+	ck_assert_str_eq(fx.err.data, "the scan lists UID 3 after UID 3 "
+	    "(UIDs must be unique and ascending) (the far side's memory "
+	    "store); nothing was planned");
 	fx.far->ops = plain;
 	ck_assert_uint_eq(count(fx.near), 0);
 	ck_assert(!tl_exists(fx.paths.state));

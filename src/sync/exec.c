@@ -100,8 +100,9 @@ check_wanted(const struct exec *x, const uint32_t maxuid[2],
 
 		if (low == 0 || low > maxuid[s])
 			continue;
-		buf_setf(err, "%s UID %u was neither copied nor confirmed gone; "
-		    "refusing to record a state that passes it (maxuid %u)",
+		buf_setf(err, "%s UID %u was neither copied nor confirmed "
+		    "gone; refusing to record a state that passes it (maxuid "
+		    "%u)",
 		    plan_side_name((enum side)s), low, maxuid[s]);
 		return -1;
 	}
