@@ -158,6 +158,95 @@ START_TEST(test_failed_copy_stays_wanted)
 }
 END_TEST
 
+/*
+ * Carry out three copies near->far, of which UID 2 cannot be read, then
+ * last: the executor on its own, with a state whose near maxuid is
+ * near_maxuid. Returns exec_plan()'s result; the state is left in st.
+ */
+static int
+run_failing_copies(struct fixture *fx, uint32_t near_maxuid,
+    const struct plan_op *last, struct sync_state *st)
+{
+	struct plan_op ops[4] = {
+		{ .kind = PLAN_COPY, .side = SIDE_NEAR, .uid = 1 },
+		{ .kind = PLAN_COPY, .side = SIDE_NEAR, .uid = 2 },
+		{ .kind = PLAN_COPY, .side = SIDE_NEAR, .uid = 3 },
+		*last
+	};
+	struct plan p = { .ops = ops, .n = 4 };
+	struct mbox_status status[2];
+	struct journal_info info;
+	struct exec x = { 0 };
+	int rc;
+
+	deliver_n(fx->near, 1, 3, 0);
+	memstore_fail_fetch(fx->near, 2);
+	ck_assert_int_eq(fx->far->ops->open(fx->far, "INBOX", &status[0],
+	    &fx->err), 0);
+	ck_assert_int_eq(fx->near->ops->open(fx->near, "INBOX", &status[1],
+	    &fx->err), 0);
+	state_init(st);
+	ck_assert_int_eq(state_load(fx->paths.state, fx->paths.journal, st,
+	    &info, NULL, &fx->err), 0);
+	st->maxuid[SIDE_NEAR] = near_maxuid;
+	ck_assert_int_eq(journal_open(fx->paths.journal, st, &info, NULL,
+	    &x.journal, &fx->err), 0);
+	x.store[0] = fx->far;
+	x.store[1] = fx->near;
+	x.status[0] = &status[0];
+	x.status[1] = &status[1];
+	x.state = st;
+	x.lg = &fx->lg;
+	x.box = "test:INBOX";
+	rc = exec_plan(&x, &p, &fx->err);
+	ck_assert_uint_eq(x.nfailed[SIDE_NEAR], 1);
+	ck_assert_uint_eq(x.stats.copied[SIDE_FAR], 2);
+	ck_assert_int_eq(exec_failures(&x, &fx->log), -1);
+	exec_free(&x);
+	journal_close(x.journal, &fx->log);
+	return rc;
+}
+
+/* Invariant 8: the maxuid a plan asks for stops below a failed copy. */
+START_TEST(test_maxuid_stops_below_failed_copy)
+{
+	struct fixture fx;
+	struct sync_state st;
+	struct plan_op maxuid = { .kind = PLAN_SET_MAXUID, .side = SIDE_NEAR,
+	    .value = 3 };
+
+	fx_init(&fx);
+	ck_assert_int_eq(run_failing_copies(&fx, 0, &maxuid, &st), 0);
+	ck_assert_uint_eq(st.maxuid[SIDE_NEAR], 1);
+	ck_assert_uint_eq(st.npairs, 2);
+	state_free(&st);
+	fx_free(&fx);
+}
+END_TEST
+
+/*
+ * A failed copy of a message already at or below maxuid without a
+ * record (a repair copies such orphans) would never be looked at again
+ * once the repair's UIDVALIDITY is recorded: the executor refuses.
+ */
+START_TEST(test_state_that_passes_failed_copy_refused)
+{
+	struct fixture fx;
+	struct sync_state st;
+	struct plan_op uidvalidity = { .kind = PLAN_SET_UIDVALIDITY,
+	    .side = SIDE_FAR, .value = 100 };
+
+	fx_init(&fx);
+	ck_assert_int_eq(run_failing_copies(&fx, 5, &uidvalidity, &st), -1);
+	ck_assert_str_eq(fx.err.data, "near UID 2 was neither copied nor "
+	    "confirmed gone; refusing to record a state that passes it "
+	    "(maxuid 5)");
+	ck_assert_uint_eq(st.uidvalidity[SIDE_FAR], 0);
+	state_free(&st);
+	fx_free(&fx);
+}
+END_TEST
+
 /* The in-memory store's own scan, for a store that wraps it. */
 static int
 plain_scan(struct store *s, const struct scan_hint *h, struct msg_list *out,
@@ -407,6 +496,8 @@ exec_suite(void)
 	tcase_add_test(tc, test_first_sync_then_nothing);
 	tcase_add_test(tc, test_failed_copy_stays_wanted);
 	tcase_add_test(tc, test_scan_checked_at_the_boundary);
+	tcase_add_test(tc, test_maxuid_stops_below_failed_copy);
+	tcase_add_test(tc, test_state_that_passes_failed_copy_refused);
 	tcase_add_test(tc, test_flag_changes_grouped);
 	tcase_add_test(tc, test_recover_copy_that_arrived);
 	tcase_add_test(tc, test_recover_copy_that_never_arrived);

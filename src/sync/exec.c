@@ -116,10 +116,8 @@ record_maxuid(struct exec *x, const struct plan_op *op, struct buf *err)
 {
 	uint32_t maxuid[2] = { x->state->maxuid[0], x->state->maxuid[1] };
 	uint32_t low = lowest_unheld(x, op->side);
-	uint64_t v = op->value;
+	uint32_t v = op->value;
 
-	if (v > UINT32_MAX)	/* state_apply() refuses it with a message */
-		return record_value(x, JR_MAXUID, op->side, v, err);
 	if (low != 0 && v >= low) {
 		log_verbose(x->lg, "%s: %s maxuid stays at %u, below UID %u "
 		    "that failed", x->box, plan_side_name(op->side), low - 1,
@@ -128,7 +126,7 @@ record_maxuid(struct exec *x, const struct plan_op *op, struct buf *err)
 	}
 	if (v == maxuid[op->side])
 		return 0;
-	maxuid[op->side] = (uint32_t)v;
+	maxuid[op->side] = v;
 	if (check_wanted(x, maxuid, err) != 0)
 		return -1;
 	return record_value(x, JR_MAXUID, op->side, v, err);
