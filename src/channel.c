@@ -40,20 +40,25 @@ core_ops(unsigned conf_ops)
 }
 
 void
-channel_policy(const struct channel_conf *ch, int force,
-    struct sync_policy *out)
+channel_policy(const struct channel_conf *ch,
+    const struct channel_run_opts *opts, struct sync_policy *out)
 {
 	sync_policy_default(out);
 	for (int s = 0; s < 2; s++) {
 		/* ops[s] are the operations whose source is s, so they land
-		 * on the other side. */
-		out->ops[s] = core_ops(sync_ops_to(ch->opt.sync, !s));
+		 * on the other side. -F is mbsync's "Sync All". */
+		out->ops[s] = opts->full ? SYNC_ALL :
+		    core_ops(sync_ops_to(ch->opt.sync, !s));
 		out->max_size[s] = ch->max_size_set ? ch->max_size :
 		    ch->end[s].store->max_size;
 	}
 	out->expunge = ch->opt.expunge & SIDE_BIT_BOTH;
 	out->max_messages = ch->opt.max_messages;
-	out->force = force;
+	out->guard_wiped_over = ch->opt.mass_delete_count;
+	out->guard_wiped_percent = ch->opt.mass_delete_percent;
+	out->guard_large_over = ch->opt.mass_delete_large;
+	out->guard_large_percent = ch->opt.mass_delete_large_percent;
+	out->allow_mass_delete = opts->allow_mass_delete;
 }
 
 struct store *
@@ -322,8 +327,8 @@ channel_run(const struct config *cfg, const struct channel_conf *ch,
 	struct buf err = BUF_INIT;
 	int rc = 0;
 
-	channel_policy(ch, opts->force, &r.policy);
-	if (ch->opt.sync & (SYNC_PULL_OLD | SYNC_PUSH_OLD))
+	channel_policy(ch, opts, &r.policy);
+	if (!opts->full && ch->opt.sync & (SYNC_PULL_OLD | SYNC_PUSH_OLD))
 		log_warn(opts->lg, "channel %s (line %d): Sync Old is not "
 		    "implemented yet; messages skipped in earlier runs are not "
 		    "retried", ch->name, ch->line);

@@ -205,6 +205,12 @@ struct channel_opts {
 	enum side expire_side;	/* ExpireSide (not implemented); default
 				   SIDE_NEAR */
 	int copy_arrival_date;	/* CopyArrivalDate; default 0 */
+	/* The mass-deletion guard's thresholds (twinbox's own keys). */
+	unsigned mass_delete_count;	/* MassDeleteCount; default 10 */
+	unsigned mass_delete_percent;	/* MassDeletePercent; default 90 */
+	unsigned mass_delete_large;	/* MassDeleteLarge; default 100 */
+	unsigned mass_delete_large_percent; /* MassDeleteLargePercent;
+					       default 50 */
 };
 
 struct channel_conf {

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "channel.h"
 #include "config.h"
 #include "support/testlib.h"
 
@@ -512,6 +513,49 @@ START_TEST(test_global_defaults)
 	    "a section: expected global options before the first section");
 	fails(STORES "FSync no\n", "sync.rc:7: global option 'FSync' after a "
 	    "section: expected global options before the first section");
+}
+END_TEST
+
+/* The mass-deletion guard's thresholds: defaults, global, per channel,
+ * and what the sync policy gets; -F replaces Sync with everything. */
+START_TEST(test_mass_delete_keys)
+{
+	struct config *cfg = ok("MassDeleteCount 5\nMassDeletePercent 80\n\n"
+	    CHAN "MassDeleteLarge 1000\nMassDeleteLargePercent 100\n"
+	    "Sync Pull\n");
+	const struct channel_conf *c = cfg->channels[0];
+	struct channel_run_opts ro = { 0 };
+	struct sync_policy pol;
+
+	channel_policy(c, &ro, &pol);
+	ck_assert_uint_eq(pol.guard_wiped_over, 5);
+	ck_assert_uint_eq(pol.guard_wiped_percent, 80);
+	ck_assert_uint_eq(pol.guard_large_over, 1000);
+	ck_assert_uint_eq(pol.guard_large_percent, 100);
+	ck_assert_int_eq(pol.allow_mass_delete, 0);
+	ck_assert_uint_eq(pol.ops[SIDE_NEAR], 0);
+	ro.full = 1;
+	ro.allow_mass_delete = 1;
+	channel_policy(c, &ro, &pol);
+	ck_assert_uint_eq(pol.ops[SIDE_FAR], SYNC_ALL);
+	ck_assert_uint_eq(pol.ops[SIDE_NEAR], SYNC_ALL);
+	ck_assert_int_eq(pol.allow_mass_delete, 1);
+	config_free(cfg);
+
+	cfg = ok(CHAN);
+	ro.full = 0;
+	channel_policy(cfg->channels[0], &ro, &pol);
+	ck_assert_uint_eq(pol.guard_wiped_over, 10);
+	ck_assert_uint_eq(pol.guard_wiped_percent, 90);
+	ck_assert_uint_eq(pol.guard_large_over, 100);
+	ck_assert_uint_eq(pol.guard_large_percent, 50);
+	config_free(cfg);
+
+	fails("MassDeletePercent 101\n", "sync.rc:1: bad value '101' for "
+	    "'MassDeletePercent': expected a percentage from 0 to 100 (100 "
+	    "turns the rule off)");
+	fails("MassDeleteCount -1\n", "sync.rc:1: bad value '-1' for "
+	    "'MassDeleteCount': expected a number of messages");
 }
 END_TEST
 
@@ -1330,6 +1374,7 @@ config_suite(void)
 	tcase_add_test(tc, test_sizes_and_numbers);
 	tcase_add_test(tc, test_sync_combinations);
 	tcase_add_test(tc, test_global_defaults);
+	tcase_add_test(tc, test_mass_delete_keys);
 	tcase_add_test(tc, test_sides);
 	tcase_add_test(tc, test_channel_ends);
 	tcase_add_test(tc, test_groups);

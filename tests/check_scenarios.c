@@ -203,19 +203,22 @@ static const struct scenario scenarios[] = {
 	  "F=a:T", "Sync Push\nExpunge Both", NULL, 0, NULL,
 	  { "b", "a b" } },
 	{ "guard: far looks wiped", "m*25", "", "", "F-*", "Expunge Both",
-	  NULL, 1, "error: c: far side appears empty but the state records "
-	  "25 messages there; refusing to propagate 25 deletions to near "
-	  "(force to override)", { "", "m*25" } },
+	  NULL, 1, "error: c: 25 of the 25 messages recorded on far are gone "
+	  "from it (more than 90%); refusing to propagate 25 deletions to "
+	  "near (if they were meant, sync with --allow-mass-delete)",
+	  { "", "m*25" } },
 	{ "guard: near looks wiped", "", "m*25", "", "N-*", "", NULL, 1,
-	  "error: c: near side appears empty but the state records 25 "
-	  "messages there; refusing to propagate 25 deletions to far (force "
-	  "to override)", { "m*25", "" } },
-	{ "guard: forced", "m*25", "", "", "F-*", "Expunge Both", "-F", 0,
-	  NULL, { "", "" } },
+	  "error: c: 25 of the 25 messages recorded on near are gone from it "
+	  "(more than 90%); refusing to propagate 25 deletions to far (if "
+	  "they were meant, sync with --allow-mass-delete)",
+	  { "m*25", "" } },
+	{ "guard: allowed", "m*25", "", "", "F-*", "Expunge Both",
+	  "--allow-mass-delete", 0, NULL, { "", "" } },
 	{ "guard: more than half vanished", "m*110", "", "", "F-m*60", "",
-	  NULL, 1, "error: c: 60 of 110 messages recorded on far vanished "
-	  "(more than 50%); refusing to propagate the deletions to near "
-	  "(force to override)", { "m*61-110", "m*110" } },
+	  NULL, 1, "error: c: 60 of the 110 messages recorded on far are "
+	  "gone from it (more than 50%); refusing to propagate 60 deletions "
+	  "to near (if they were meant, sync with --allow-mass-delete)",
+	  { "m*61-110", "m*110" } },
 	{ "guard: wiped side without Gone passes", "m*25", "", "", "F-*",
 	  "Sync New Flags", NULL, 0, NULL, { "", "m*25" } },
 	{ "small mailbox entirely deleted", "a b c", "", "", "F-*",
