@@ -266,6 +266,7 @@ config_free(struct config *cfg)
 {
 	if (cfg == NULL)
 		return;
+	free(cfg->file);
 	for (size_t i = 0; i < cfg->naccounts; i++)
 		cfg_account_free(cfg->accounts[i]);
 	for (size_t i = 0; i < cfg->nstores; i++)
@@ -660,6 +661,7 @@ parse_text(const char *text, size_t len, const char *name,
 	p.lg = lg;
 	p.err = err;
 	p.cfg = config_new();
+	p.cfg->file = xstrdup(name);
 	p.sec = SEC_GLOBAL;
 	p.key_line = xcalloc(cfg_key_count(), sizeof(*p.key_line));
 	cfg_ops_init(&p.gops);

@@ -158,6 +158,7 @@ struct store_conf {
 	/* Every kind. */
 	char *path;		/* Path: IMAP as written, Maildir expanded;
 				   NULL: none */
+	int path_line;		/* where Path is given; 0: not given */
 	uint64_t max_size;	/* MaxSize in bytes, 0 = unlimited (default);
 				   see channel_conf.max_size */
 	char *map_inbox;	/* MapInbox (not implemented) */
@@ -253,6 +254,7 @@ struct config {
 				   prefix to which ":far:box_:near:box" is
 				   appended; NULL: the default location */
 	struct channel_opts defaults;	/* global channel options */
+	char *file;		/* the file's name as messages give it */
 	/* Sections, in file order. */
 	struct imap_account_conf **accounts;
 	size_t naccounts;

@@ -196,9 +196,11 @@ static const struct key_def keys[] = {
 
 	/* MaildirStore only. */
 	{ .name = "Path", .sections = SEC_MAILDIR, .flags = KF_NONEMPTY,
-	  .apply = cfg_apply_path, .expect = "a directory", STO(path) },
+	  .apply = cfg_apply_maildir_dir, .expect = "a directory",
+	  STO(path) },
 	{ .name = "Inbox", .sections = SEC_MAILDIR, .flags = KF_NONEMPTY,
-	  .apply = cfg_apply_path, .expect = "a directory", STO(inbox) },
+	  .apply = cfg_apply_maildir_dir, .expect = "a directory",
+	  STO(inbox) },
 	{ .name = "SubFolders", .sections = SEC_MAILDIR, .flags = 0,
 	  .apply = cfg_apply_subfolders,
 	  .expect = "Verbatim, Maildir++ or Legacy", STO(maildir.subfolders) },

@@ -739,9 +739,25 @@ START_TEST(test_references)
 	    "sync.rc:1: Group 'g' refers to undefined Channel 'zz'");
 	fails("Channel c\nFar :x:\nNear :y:\n\nIMAPStore s\nAccount nobody\n",
 	    "sync.rc:2: Channel 'c' refers to undefined store 'x'");
-	fails("IMAPStore s\nAccount nobody\n\nChannel c\nFar :s:\nNear :s:\n",
+	fails("IMAPStore s\nAccount nobody\n\nChannel c\nFar :s:a\nNear :s:b\n",
 	    "sync.rc:2: IMAPStore 's' refers to undefined IMAPAccount "
 	    "'nobody'");
+	/* Far and Near may not be the same mailbox of the same store. */
+	fails(STORES "Channel c\nFar :a:\nNear :a:inbox\n", "sync.rc:9: "
+	    "Channel 'c': Far and Near are the same mailbox, INBOX of store "
+	    "'a': expected two different mailboxes");
+	fails(STORES "Channel c\nMaster :a:x\nSlave :a:x\n", "sync.rc:9: "
+	    "Channel 'c': Far and Near are the same mailbox, x of store 'a': "
+	    "expected two different mailboxes");
+	fails(STORES "Channel c\nFar :a:\nNear :a:\nPatterns *\n",
+	    "sync.rc:9: Channel 'c': Far and Near are the same mailboxes, "
+	    "every mailbox of store 'a': expected two different mailboxes");
+	fails(STORES "Channel c\nFar :a:p/\nNear :a:p/\nPatterns *\n",
+	    "sync.rc:9: Channel 'c': Far and Near are the same mailboxes, "
+	    "those under 'p/' of store 'a': expected two different mailboxes");
+	config_free(ok(STORES "Channel c\nFar :a:\nNear :a:INBOX\n"
+	    "Patterns *\n"));
+	config_free(ok(STORES "Channel c\nFar :a:x\nNear :a:X\n"));
 	/* A store is not an account. */
 	fails("MaildirStore m\n\nIMAPStore s\nAccount m\n",
 	    "sync.rc:4: IMAPStore 's' refers to undefined IMAPAccount 'm'");
@@ -1014,7 +1030,7 @@ START_TEST(test_maildir_stores)
 
 	cfg = ok("FSync no\n\nMaildirStore m\nInbox ~\n"
 	    "SubFolders maildir++\n\nMaildirStore n\nPath /abs/\n"
-	    "Inbox rel/inbox\nSubFolders Legacy\n");
+	    "Inbox /abs/inbox\nSubFolders Legacy\n");
 	m = cfg->stores[0];
 	n = cfg->stores[1];
 	ck_assert_str_eq(m->inbox, "/home/jane");
@@ -1023,8 +1039,7 @@ START_TEST(test_maildir_stores)
 	ck_assert_ptr_null(m->maildir.path);
 	ck_assert_str_eq(m->maildir.inbox, "/home/jane");
 	ck_assert_str_eq(n->path, "/abs/");
-	/* From a string, relative paths are kept as written. */
-	ck_assert_str_eq(n->inbox, "rel/inbox");
+	ck_assert_str_eq(n->inbox, "/abs/inbox");
 	ck_assert_int_eq(n->maildir.subfolders, MAILDIR_SUB_LEGACY);
 	config_free(cfg);
 	warned("");
@@ -1187,16 +1202,25 @@ START_TEST(test_load_errors_and_relative_paths)
 	ck_assert_str_eq(buf_cstr(&err), "tests/data/bad-keyword.rc:4: unknown "
 	    "keyword 'Hots' in IMAPAccount section");
 
-	/* Relative local paths are relative to the file's directory. */
-	tl_write_str(path, "SyncState state/\n\nMaildirStore m\nPath Mail/\n"
+	/* Relative local paths are relative to the file's directory, but a
+	 * Maildir's must not be relative. */
+	tl_write_str(path, "SyncState state/\n\nMaildirStore m\nPath Mail/\n");
+	ck_assert_int_eq(config_load(path, &cap_lg, &cfg, &err), -1);
+	ck_assert_int_eq(asprintf(&expect, "%s:4: MaildirStore 'm': Path "
+	    "'Mail/' is relative (mbsync 1.4 reads it from the current "
+	    "directory, 1.5 from the configuration file's): expected a path "
+	    "that starts with '/' or '~/'", path) > 0, 1);
+	ck_assert_str_eq(buf_cstr(&err), expect);
+	free(expect);
+	tl_write_str(path, "SyncState state/\n\nMaildirStore m\nPath /m/\n"
 	    "Inbox /abs/INBOX\n\nIMAPStore i\nHost h\nPath rel/\n");
 	ck_assert_int_eq(config_load(path, &cap_lg, &cfg, &err), 0);
 	ck_assert_int_eq(asprintf(&expect, "%s/state/", dir) > 0, 1);
 	ck_assert_str_eq(cfg->sync_state, expect);
 	free(expect);
-	ck_assert_int_eq(asprintf(&expect, "%s/Mail/", dir) > 0, 1);
-	ck_assert_str_eq(cfg->stores[0]->path, expect);
-	free(expect);
+	ck_assert_str_eq(cfg->stores[0]->path, "/m/");
+	ck_assert_int_eq(cfg->stores[0]->path_line, 4);
+	ck_assert_str_eq(cfg->file, path);
 	ck_assert_str_eq(cfg->stores[0]->inbox, "/abs/INBOX");
 	/* An IMAP Path is on the server: left alone. */
 	ck_assert_str_eq(cfg->stores[1]->path, "rel/");
