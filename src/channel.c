@@ -1,6 +1,7 @@
 /* channel: run one configured channel; see channel.h. */
 #include "channel.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -134,9 +135,46 @@ candidate_names(const struct chan_run *r, const struct strlist *boxes,
 	strlist_free(&rel[SIDE_NEAR]);
 }
 
+/* A MaildirStore's Path must be an existing directory. A missing one is
+ * not created: a mistyped Path would receive a whole account. */
+static int
+check_maildir_path(const struct config *cfg, const struct store_conf *sc,
+    struct buf *err)
+{
+	struct stat st;
+	char *dir;
+	size_t len;
+	int e = 0;
+
+	if (sc->kind != STORE_MAILDIR || sc->path == NULL)
+		return 0;
+	/* Without its trailing '/', a file in its place is seen as one. */
+	len = strlen(sc->path);
+	while (len > 1 && sc->path[len - 1] == '/')
+		len--;
+	dir = xstrndup(sc->path, len);
+	if (stat(dir, &st) != 0)
+		e = errno;
+	free(dir);
+	if (e == 0 && S_ISDIR(st.st_mode))
+		return 0;
+	buf_setf(err, "MaildirStore '%s' (%s:%d): Path '%s' ", sc->name,
+	    cfg->file, sc->path_line ? sc->path_line : sc->line, sc->path);
+	if (e != 0 && e != ENOENT && e != ENOTDIR) {
+		buf_addf(err, "cannot be read: %s", strerror(e));
+		return -1;
+	}
+	buf_addf(err, "%s: create the directory, or correct Path",
+	    e == 0 ? "is not a directory" : "does not exist");
+	return -1;
+}
+
 static int
 open_stores(struct chan_run *r, struct buf *err)
 {
+	for (int s = 0; s < 2; s++)
+		if (check_maildir_path(r->cfg, r->ch->end[s].store, err) != 0)
+			return -1;
 	for (int s = 0; s < 2; s++) {
 		const struct store_conf *sc = r->ch->end[s].store;
 

@@ -2,8 +2,9 @@
  * End to end through the binary: input that names something that is not
  * there, or not usable, fails with one message naming it and a non-zero
  * exit status, and creates nothing on disk (no mailbox, no state, no
- * lock): a MaildirStore Path that is relative, and a channel whose Far
- * and Near are the same mailbox. A Path written with "~/" keeps working.
+ * lock): a MaildirStore Path that does not exist, is a file or is
+ * relative, and a channel whose Far and Near are the same mailbox. A
+ * Path written with "~/" keeps working.
  */
 #define _XOPEN_SOURCE 700
 #include <ftw.h>
@@ -130,6 +131,40 @@ expect_output(const struct fx *f, const char *fmt)
 	buf_free(&want);
 }
 
+START_TEST(test_maildir_path_missing)
+{
+	struct fx f;
+
+	fx_init(&f);
+	write_rc(&f, "%s/m/nosuch/", "Channel c\nFar :far:\nNear :near:\n"
+	    "Create Both\n");
+	ck_assert_int_eq(run_unchanged(&f, "c", NULL), 1);
+	expect_output(&f, "twinbox: error: channel c: MaildirStore 'far' "
+	    "(%s/sync.rc:4): Path '%s/m/nosuch/' does not exist: create the "
+	    "directory, or correct Path\n");
+	fx_free(&f);
+}
+END_TEST
+
+START_TEST(test_maildir_path_is_a_file)
+{
+	struct fx f;
+	char *file;
+
+	fx_init(&f);
+	file = tl_path(f.top, "m/file");
+	tl_write_str(file, "not a directory\n");
+	write_rc(&f, "%s/m/file/", "Channel c\nFar :far:\nNear :near:\n"
+	    "Create Both\n");
+	ck_assert_int_eq(run_unchanged(&f, "c", NULL), 1);
+	expect_output(&f, "twinbox: error: channel c: MaildirStore 'far' "
+	    "(%s/sync.rc:4): Path '%s/m/file/' is not a directory: create the "
+	    "directory, or correct Path\n");
+	free(file);
+	fx_free(&f);
+}
+END_TEST
+
 START_TEST(test_maildir_path_relative)
 {
 	struct fx f;
@@ -190,6 +225,8 @@ input_suite(void)
 	TCase *tc = tcase_create("binary");
 
 	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_maildir_path_missing);
+	tcase_add_test(tc, test_maildir_path_is_a_file);
 	tcase_add_test(tc, test_maildir_path_relative);
 	tcase_add_test(tc, test_maildir_path_home);
 	tcase_add_test(tc, test_far_and_near_the_same);

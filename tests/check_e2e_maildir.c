@@ -502,7 +502,7 @@ START_TEST(test_wiped_cur_is_refused)
 {
 	struct e2e e;
 	struct buf t = BUF_INIT, before = BUF_INIT, after = BUF_INIT;
-	char *far, *near, *cmd;
+	char *far, *near, *cmd, *root;
 	char id[32];
 
 	e2e_init(&e);
@@ -515,6 +515,9 @@ START_TEST(test_wiped_cur_is_refused)
 	    "Expunge Both\nSyncState *\n", e.top, far, e.top, near);
 	tl_write_str(e.rc, t.data);
 	tw_make_box(far, 7000, 0);
+	root = tl_path(e.top, "near");
+	tl_mkdirs(root);
+	free(root);
 	for (int k = 1; k <= 80; k++) {
 		snprintf(id, sizeof(id), "wipe-%02d", k);
 		tw_add_msg(far, id, k == 80 ? "" : "S", 0);

@@ -394,6 +394,15 @@ static void
 write_config(const struct scen_run *r, const char *path, const char *opts)
 {
 	struct buf t = BUF_INIT;
+	char *root;
+
+	/* Each store's Path exists, even where its INBOX does not. */
+	root = tl_path(r->work, "far");
+	tl_mkdirs(root);
+	free(root);
+	root = tl_path(r->work, "near");
+	tl_mkdirs(root);
+	free(root);
 
 	buf_addf(&t, "FSync no\n\nMaildirStore far\nPath %s/far/\n"
 	    "Inbox %s/far/INBOX\n", r->work, r->work);

@@ -112,7 +112,7 @@ Patterns *
 Create Near
 CopyArrivalDate yes
 RC
-mkdir -p "$TMP/state"
+mkdir -p "$TMP/state" "$N"
 
 # ---- IMAP <-> Maildir ---------------------------------------------------
 
