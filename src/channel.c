@@ -21,6 +21,7 @@ struct chan_run {
 	struct store *store[2];
 	struct strlist listed[2];	/* what each store holds */
 	struct sync_policy policy;
+	int named;	/* the mailboxes were named, not found by Patterns */
 	int failed;
 };
 
@@ -217,6 +218,15 @@ compute_paths(const struct chan_run *r, char *const box[2],
 	return rc;
 }
 
+/* "CHANNEL" or "CHANNEL:NAME", how messages name a mailbox pair. */
+static void
+pair_label(const struct chan_run *r, const char *name, struct buf *out)
+{
+	buf_adds(out, r->ch->name);
+	if (name[0] != '\0')
+		buf_addf(out, ":%s", name);
+}
+
 static void
 sync_one(struct chan_run *r, const char *name, char *const box[2])
 {
@@ -226,9 +236,7 @@ sync_one(struct chan_run *r, const char *name, char *const box[2])
 	struct mailbox_job job = { 0 };
 	struct exec_stats stats;
 
-	buf_adds(&label, r->ch->name);
-	if (name[0] != '\0')
-		buf_addf(&label, ":%s", name);
+	pair_label(r, name, &label);
 	job.store[0] = r->store[0];
 	job.store[1] = r->store[1];
 	job.box[0] = box[0];
@@ -298,6 +306,69 @@ classify(const struct chan_run *r, const struct strlist *names,
 	}
 }
 
+/* A mailbox the user named (Far and Near without Patterns, or the command
+ * line) cannot be opened: step says why, NULL when it exists on neither
+ * side. An error, as in mbsync. */
+static void
+report_unopenable(struct chan_run *r, const char *name,
+    const struct mbox_step *step)
+{
+	struct buf label = BUF_INIT, msg = BUF_INIT;
+	const struct channel_end *end = r->ch->end;
+	char *box[2];
+	enum side s;
+
+	box[SIDE_FAR] = side_box(r, SIDE_FAR, name);
+	box[SIDE_NEAR] = side_box(r, SIDE_NEAR, name);
+	pair_label(r, name, &label);
+	if (step == NULL) {
+		buf_addf(&msg, "mailbox '%s' of store '%s' and mailbox '%s' of "
+		    "store '%s' cannot be opened: neither exists", box[SIDE_FAR],
+		    end[SIDE_FAR].store_name, box[SIDE_NEAR],
+		    end[SIDE_NEAR].store_name);
+	} else {
+		s = step->action == MBOX_SKIP_GONE ? !step->side : step->side;
+		buf_addf(&msg, "%s mailbox '%s' of store '%s' cannot be "
+		    "opened: %s", plan_side_name(s), box[s], end[s].store_name,
+		    step->action == MBOX_SKIP_NEW ? "it does not exist, and "
+		    "Create does not allow creating it there" : "it was "
+		    "deleted since the last sync, and Remove does not allow "
+		    "deleting the other one");
+	}
+	log_error(r->opts->lg, "%s: %s", label.data, msg.data);
+	r->failed = 1;
+	free(box[SIDE_FAR]);
+	free(box[SIDE_NEAR]);
+	buf_free(&label);
+	buf_free(&msg);
+}
+
+/* Named mailboxes on neither side; the plan only forgets them. */
+static void
+report_absent(struct chan_run *r, const struct strlist *names,
+    const struct strlist present[2])
+{
+	for (size_t i = 0; r->named && i < names->n; i++)
+		if (!strlist_contains(&present[SIDE_FAR], names->v[i]) &&
+		    !strlist_contains(&present[SIDE_NEAR], names->v[i]))
+			report_unopenable(r, names->v[i], NULL);
+}
+
+/* A step that would skip (or forget) a named mailbox is an error instead;
+ * 1 if it was reported. What Patterns did not find is only skipped. */
+static int
+named_but_missing(struct chan_run *r, const struct mbox_step *step)
+{
+	if (!r->named)
+		return 0;
+	if (step->action == MBOX_FORGET)
+		return 1;	/* report_absent() */
+	if (step->action != MBOX_SKIP_NEW && step->action != MBOX_SKIP_GONE)
+		return 0;
+	report_unopenable(r, step->name, step);
+	return 1;
+}
+
 /* Carry out one step of the mailbox plan. */
 static void
 run_step(struct chan_run *r, const struct mbox_step *step)
@@ -344,12 +415,15 @@ run_boxes(struct chan_run *r, const struct strlist *boxes)
 	    r->ch->opt.remove & SIDE_BIT_BOTH };
 	struct mbox_plan mplan = { 0 };
 
+	r->named = (boxes != NULL && boxes->n > 0) || r->ch->patterns.n == 0;
 	candidate_names(r, boxes, &names);
 	classify(r, &names, present, &known);
+	report_absent(r, &names, present);
 	plan_mailboxes(&present[SIDE_FAR], &present[SIDE_NEAR], &known,
 	    &mpol, &mplan);
 	for (size_t i = 0; i < mplan.n; i++)
-		run_step(r, &mplan.v[i]);
+		if (!named_but_missing(r, &mplan.v[i]))
+			run_step(r, &mplan.v[i]);
 	mbox_plan_free(&mplan);
 	strlist_free(&names);
 	strlist_free(&present[SIDE_FAR]);

@@ -2,9 +2,10 @@
  * End to end through the binary: input that names something that is not
  * there, or not usable, fails with one message naming it and a non-zero
  * exit status, and creates nothing on disk (no mailbox, no state, no
- * lock): a MaildirStore Path that does not exist, is a file or is
- * relative, and a channel whose Far and Near are the same mailbox. A
- * Path written with "~/" keeps working.
+ * lock): a channel's mailbox that does not exist, a mailbox named on the
+ * command line that exists on neither side, a MaildirStore Path that does
+ * not exist, is a file or is relative, and a channel whose Far and Near
+ * are the same mailbox. A Path written with "~/" keeps working.
  */
 #define _XOPEN_SOURCE 700
 #include <ftw.h>
@@ -131,6 +132,60 @@ expect_output(const struct fx *f, const char *fmt)
 	buf_free(&want);
 }
 
+/* mbsync: "far side box NoSuchFolder cannot be opened", exit 1. */
+START_TEST(test_channel_box_missing)
+{
+	struct fx f;
+
+	fx_init(&f);
+	write_rc(&f, "%s/m/far/", "Channel c\nFar :far:NoSuchFolder\n"
+	    "Near :near:INBOX\n");
+	ck_assert_int_eq(run_unchanged(&f, "c", NULL), 1);
+	expect_output(&f, "twinbox: error: c: far mailbox 'NoSuchFolder' of "
+	    "store 'far' cannot be opened: it does not exist, and Create does "
+	    "not allow creating it there\n");
+	fx_free(&f);
+}
+END_TEST
+
+/* Missing on both sides: Create has nothing to copy from. */
+START_TEST(test_channel_box_missing_both)
+{
+	struct fx f;
+
+	fx_init(&f);
+	write_rc(&f, "%s/m/far/", "Channel c\nFar :far:Nope\n"
+	    "Near :near:Nope\nCreate Both\n");
+	ck_assert_int_eq(run_unchanged(&f, "c", NULL), 1);
+	expect_output(&f, "twinbox: error: c: mailbox 'Nope' of store 'far' "
+	    "and mailbox 'Nope' of store 'near' cannot be opened: neither "
+	    "exists\n");
+	fx_free(&f);
+}
+END_TEST
+
+START_TEST(test_command_line_box_missing)
+{
+	struct fx f;
+
+	fx_init(&f);
+	write_rc(&f, "%s/m/far/", "Channel acct\nFar :far:\nNear :near:\n"
+	    "Patterns *\nCreate Both\n");
+	ck_assert_int_eq(run_unchanged(&f, "acct:INBX", NULL), 1);
+	expect_output(&f, "twinbox: error: acct:INBX: mailbox 'INBX' of store "
+	    "'far' and mailbox 'INBX' of store 'near' cannot be opened: "
+	    "neither exists\n");
+	/* On one side only, without Create for the other: an error too. */
+	write_rc(&f, "%s/m/far/", "Channel acct\nFar :far:\nNear :near:\n"
+	    "Patterns *\n");
+	ck_assert_int_eq(run_unchanged(&f, "acct:Work", NULL), 1);
+	expect_output(&f, "twinbox: error: acct:Work: near mailbox 'Work' of "
+	    "store 'near' cannot be opened: it does not exist, and Create "
+	    "does not allow creating it there\n");
+	fx_free(&f);
+}
+END_TEST
+
 START_TEST(test_maildir_path_missing)
 {
 	struct fx f;
@@ -225,6 +280,9 @@ input_suite(void)
 	TCase *tc = tcase_create("binary");
 
 	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_channel_box_missing);
+	tcase_add_test(tc, test_channel_box_missing_both);
+	tcase_add_test(tc, test_command_line_box_missing);
 	tcase_add_test(tc, test_maildir_path_missing);
 	tcase_add_test(tc, test_maildir_path_is_a_file);
 	tcase_add_test(tc, test_maildir_path_relative);

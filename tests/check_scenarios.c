@@ -68,8 +68,10 @@ static const struct scenario scenarios[] = {
 	  "Create Near", NULL, 0, NULL, { "a b:S", "a b:S" } },
 	{ "Create Far makes the far mailbox", NULL, "a", NULL, NULL,
 	  "Create Far", NULL, 0, NULL, { "a", "a" } },
-	{ "Create None skips a one-sided mailbox", "a b", NULL, NULL, NULL,
-	  "Create None", NULL, 0, NULL, { "a b", NULL } },
+	{ "Create None: a one-sided mailbox cannot be opened", "a b", NULL,
+	  NULL, NULL, "Create None", NULL, 1, "error: c: near mailbox 'INBOX' "
+	  "of store 'near' cannot be opened: it does not exist, and Create "
+	  "does not allow creating it there", { "a b", NULL } },
 	{ "new messages on both sides", "a b", "", "", "F+c:F N+d:S", "",
 	  NULL, 0, NULL, { "a=1 b=2 c=3:F d=4:S", "a=1 b=2 c=4:F d=3:S" } },
 	{ "flags far to near", "a b:S", "", "", "F=a:FS F=b:", "", NULL, 0,
