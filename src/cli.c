@@ -148,6 +148,12 @@ parse_long(int argc, char *const argv[], int *i, struct cli_options *opts,
 	const struct cli_opt *o = find_long(name, len);
 	const char *value = NULL;
 
+	if (o == NULL && len == 5 && strncmp(name, "force", 5) == 0) {
+		buf_setf(err, "unknown option '--force': the mass-deletion "
+		    "guard is passed with --allow-mass-delete (-F is --full, as "
+		    "in mbsync)");
+		return CLI_ERROR;
+	}
 	if (o == NULL) {
 		buf_setf(err, "unknown option '--%.*s' (try --help)", (int)len,
 		    name);

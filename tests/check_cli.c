@@ -129,7 +129,8 @@ static const struct bad_case bad_cases[] = {
 	{ { "--allow-mass-delete=yes", "ch", NULL },
 	    "option '--allow-mass-delete' takes no value" },
 	{ { "--force", "ch", NULL },
-	    "unknown option '--force' (try --help)" },
+	    "unknown option '--force': the mass-deletion guard is passed "
+	    "with --allow-mass-delete (-F is --full, as in mbsync)" },
 	{ { "--allow", "ch", NULL },
 	    "unknown option '--allow' (try --help)" },
 	{ { NULL }, "no channel or group given: name one, or use -a for all "
