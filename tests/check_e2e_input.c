@@ -2,10 +2,11 @@
  * End to end through the binary: input that names something that is not
  * there, or not usable, fails with one message naming it and a non-zero
  * exit status, and creates nothing on disk (no mailbox, no state, no
- * lock): a channel's mailbox that does not exist, a mailbox named on the
- * command line that exists on neither side, a MaildirStore Path that does
- * not exist, is a file or is relative, and a channel whose Far and Near
- * are the same mailbox. A Path written with "~/" keeps working.
+ * lock): a channel's mailbox that does not exist, or was deleted since
+ * the last sync, a mailbox named on the command line that exists on
+ * neither side, a MaildirStore Path that does not exist, is a file or is
+ * relative, and a channel whose Far and Near are the same mailbox. A Path
+ * written with "~/" keeps working.
  */
 #define _XOPEN_SOURCE 700
 #include <ftw.h>
@@ -186,6 +187,38 @@ START_TEST(test_command_line_box_missing)
 }
 END_TEST
 
+/* Synced once, then deleted on near: it is not made again there (its
+ * records would turn into deletions), and without Remove it cannot be
+ * synced: an error for a named mailbox. */
+START_TEST(test_channel_box_deleted)
+{
+	struct fx f;
+	struct buf rc = BUF_INIT;
+	const char *args[4] = { "-c", NULL, "c", NULL };
+	char *state, *work;
+
+	fx_init(&f);
+	args[1] = f.rc;
+	state = tl_path(f.top, "state");
+	tl_mkdirs(state);
+	buf_addf(&rc, "Channel c\nFar :far:Work\nNear :near:Work\n"
+	    "Create Near\nSyncState %s/\n", state);
+	write_rc(&f, "%s/m/far/", rc.data);
+	ck_assert_int_eq(tw_run(f.top, f.out, args, NULL, &f.output), 0);
+	work = tl_path(f.top, "m/near/Work");
+	ck_assert_int_eq(tl_exists(work), 1);
+	tl_rmtree(work);
+	ck_assert_int_eq(run_unchanged(&f, "c", NULL), 1);
+	expect_output(&f, "twinbox: error: c: near mailbox 'Work' of store "
+	    "'near' cannot be opened: it was deleted since the last sync, and "
+	    "Remove does not allow deleting the other one\n");
+	free(state);
+	free(work);
+	buf_free(&rc);
+	fx_free(&f);
+}
+END_TEST
+
 START_TEST(test_maildir_path_missing)
 {
 	struct fx f;
@@ -283,6 +316,7 @@ input_suite(void)
 	tcase_add_test(tc, test_channel_box_missing);
 	tcase_add_test(tc, test_channel_box_missing_both);
 	tcase_add_test(tc, test_command_line_box_missing);
+	tcase_add_test(tc, test_channel_box_deleted);
 	tcase_add_test(tc, test_maildir_path_missing);
 	tcase_add_test(tc, test_maildir_path_is_a_file);
 	tcase_add_test(tc, test_maildir_path_relative);
