@@ -1,6 +1,7 @@
 /* channel: run one configured channel; see channel.h. */
 #include "channel.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -20,6 +21,7 @@ struct chan_run {
 	struct store *store[2];
 	struct strlist listed[2];	/* what each store holds */
 	struct sync_policy policy;
+	int named;	/* the mailboxes were named, not found by Patterns */
 	int failed;
 	int stopped;		/* a store is unusable for the rest of
 				   the run */
@@ -42,20 +44,25 @@ core_ops(unsigned conf_ops)
 }
 
 void
-channel_policy(const struct channel_conf *ch, int force,
-    struct sync_policy *out)
+channel_policy(const struct channel_conf *ch,
+    const struct channel_run_opts *opts, struct sync_policy *out)
 {
 	sync_policy_default(out);
 	for (int s = 0; s < 2; s++) {
 		/* ops[s] are the operations whose source is s, so they land
-		 * on the other side. */
-		out->ops[s] = core_ops(sync_ops_to(ch->opt.sync, !s));
+		 * on the other side. -F is mbsync's "Sync All". */
+		out->ops[s] = opts->full ? SYNC_ALL :
+		    core_ops(sync_ops_to(ch->opt.sync, !s));
 		out->max_size[s] = ch->max_size_set ? ch->max_size :
 		    ch->end[s].store->max_size;
 	}
 	out->expunge = ch->opt.expunge & SIDE_BIT_BOTH;
 	out->max_messages = ch->opt.max_messages;
-	out->force = force;
+	out->guard_wiped_over = ch->opt.mass_delete_count;
+	out->guard_wiped_percent = ch->opt.mass_delete_percent;
+	out->guard_large_over = ch->opt.mass_delete_large;
+	out->guard_large_percent = ch->opt.mass_delete_large_percent;
+	out->allow_mass_delete = opts->allow_mass_delete;
 }
 
 struct store *
@@ -131,9 +138,46 @@ candidate_names(const struct chan_run *r, const struct strlist *boxes,
 	strlist_free(&rel[SIDE_NEAR]);
 }
 
+/* A MaildirStore's Path must be an existing directory. A missing one is
+ * not created: a mistyped Path would receive a whole account. */
+static int
+check_maildir_path(const struct config *cfg, const struct store_conf *sc,
+    struct buf *err)
+{
+	struct stat st;
+	char *dir;
+	size_t len;
+	int e = 0;
+
+	if (sc->kind != STORE_MAILDIR || sc->path == NULL)
+		return 0;
+	/* Without its trailing '/', a file in its place is seen as one. */
+	len = strlen(sc->path);
+	while (len > 1 && sc->path[len - 1] == '/')
+		len--;
+	dir = xstrndup(sc->path, len);
+	if (stat(dir, &st) != 0)
+		e = errno;
+	free(dir);
+	if (e == 0 && S_ISDIR(st.st_mode))
+		return 0;
+	buf_setf(err, "MaildirStore '%s' (%s:%d): Path '%s' ", sc->name,
+	    cfg->file, sc->path_line ? sc->path_line : sc->line, sc->path);
+	if (e != 0 && e != ENOENT && e != ENOTDIR) {
+		buf_addf(err, "cannot be read: %s", strerror(e));
+		return -1;
+	}
+	buf_addf(err, "%s: create the directory, or correct Path",
+	    e == 0 ? "is not a directory" : "does not exist");
+	return -1;
+}
+
 static int
 open_stores(struct chan_run *r, struct buf *err)
 {
+	for (int s = 0; s < 2; s++)
+		if (check_maildir_path(r->cfg, r->ch->end[s].store, err) != 0)
+			return -1;
 	for (int s = 0; s < 2; s++) {
 		const struct store_conf *sc = r->ch->end[s].store;
 
@@ -176,6 +220,15 @@ compute_paths(const struct chan_run *r, char *const box[2],
 	return rc;
 }
 
+/* "CHANNEL" or "CHANNEL:NAME", how messages name a mailbox pair. */
+static void
+pair_label(const struct chan_run *r, const char *name, struct buf *out)
+{
+	buf_adds(out, r->ch->name);
+	if (name[0] != '\0')
+		buf_addf(out, ":%s", name);
+}
+
 static void
 sync_one(struct chan_run *r, const char *name, char *const box[2])
 {
@@ -185,9 +238,7 @@ sync_one(struct chan_run *r, const char *name, char *const box[2])
 	struct mailbox_job job = { 0 };
 	struct exec_stats stats;
 
-	buf_adds(&label, r->ch->name);
-	if (name[0] != '\0')
-		buf_addf(&label, ":%s", name);
+	pair_label(r, name, &label);
 	job.store[0] = r->store[0];
 	job.store[1] = r->store[1];
 	job.box[0] = box[0];
@@ -260,6 +311,69 @@ classify(const struct chan_run *r, const struct strlist *names,
 	}
 }
 
+/* A mailbox the user named (Far and Near without Patterns, or the command
+ * line) cannot be opened: step says why, NULL when it exists on neither
+ * side. An error, as in mbsync. */
+static void
+report_unopenable(struct chan_run *r, const char *name,
+    const struct mbox_step *step)
+{
+	struct buf label = BUF_INIT, msg = BUF_INIT;
+	const struct channel_end *end = r->ch->end;
+	char *box[2];
+	enum side s;
+
+	box[SIDE_FAR] = side_box(r, SIDE_FAR, name);
+	box[SIDE_NEAR] = side_box(r, SIDE_NEAR, name);
+	pair_label(r, name, &label);
+	if (step == NULL) {
+		buf_addf(&msg, "mailbox '%s' of store '%s' and mailbox '%s' of "
+		    "store '%s' cannot be opened: neither exists", box[SIDE_FAR],
+		    end[SIDE_FAR].store_name, box[SIDE_NEAR],
+		    end[SIDE_NEAR].store_name);
+	} else {
+		s = step->action == MBOX_SKIP_GONE ? !step->side : step->side;
+		buf_addf(&msg, "%s mailbox '%s' of store '%s' cannot be "
+		    "opened: %s", plan_side_name(s), box[s], end[s].store_name,
+		    step->action == MBOX_SKIP_NEW ? "it does not exist, and "
+		    "Create does not allow creating it there" : "it was "
+		    "deleted since the last sync, and Remove does not allow "
+		    "deleting the other one");
+	}
+	log_error(r->opts->lg, "%s: %s", label.data, msg.data);
+	r->failed = 1;
+	free(box[SIDE_FAR]);
+	free(box[SIDE_NEAR]);
+	buf_free(&label);
+	buf_free(&msg);
+}
+
+/* Named mailboxes on neither side; the plan only forgets them. */
+static void
+report_absent(struct chan_run *r, const struct strlist *names,
+    const struct strlist present[2])
+{
+	for (size_t i = 0; r->named && i < names->n; i++)
+		if (!strlist_contains(&present[SIDE_FAR], names->v[i]) &&
+		    !strlist_contains(&present[SIDE_NEAR], names->v[i]))
+			report_unopenable(r, names->v[i], NULL);
+}
+
+/* A step that would skip (or forget) a named mailbox is an error instead;
+ * 1 if it was reported. What Patterns did not find is only skipped. */
+static int
+named_but_missing(struct chan_run *r, const struct mbox_step *step)
+{
+	if (!r->named)
+		return 0;
+	if (step->action == MBOX_FORGET)
+		return 1;	/* report_absent() */
+	if (step->action != MBOX_SKIP_NEW && step->action != MBOX_SKIP_GONE)
+		return 0;
+	report_unopenable(r, step->name, step);
+	return 1;
+}
+
 /* Carry out one step of the mailbox plan. */
 static void
 run_step(struct chan_run *r, const struct mbox_step *step)
@@ -306,8 +420,10 @@ run_boxes(struct chan_run *r, const struct strlist *boxes)
 	    r->ch->opt.remove & SIDE_BIT_BOTH };
 	struct mbox_plan mplan = { 0 };
 
+	r->named = (boxes != NULL && boxes->n > 0) || r->ch->patterns.n == 0;
 	candidate_names(r, boxes, &names);
 	classify(r, &names, present, &known);
+	report_absent(r, &names, present);
 	plan_mailboxes(&present[SIDE_FAR], &present[SIDE_NEAR], &known,
 	    &mpol, &mplan);
 	for (size_t i = 0; i < mplan.n; i++) {
@@ -318,7 +434,8 @@ run_boxes(struct chan_run *r, const struct strlist *boxes)
 			    mplan.n - i == 1 ? "" : "es");
 			break;
 		}
-		run_step(r, &mplan.v[i]);
+		if (!named_but_missing(r, &mplan.v[i]))
+			run_step(r, &mplan.v[i]);
 	}
 	mbox_plan_free(&mplan);
 	strlist_free(&names);
@@ -335,8 +452,8 @@ channel_run(const struct config *cfg, const struct channel_conf *ch,
 	struct buf err = BUF_INIT;
 	int rc = 0;
 
-	channel_policy(ch, opts->force, &r.policy);
-	if (ch->opt.sync & (SYNC_PULL_OLD | SYNC_PUSH_OLD))
+	channel_policy(ch, opts, &r.policy);
+	if (!opts->full && ch->opt.sync & (SYNC_PULL_OLD | SYNC_PUSH_OLD))
 		log_warn(opts->lg, "channel %s (line %d): Sync Old is not "
 		    "implemented yet; messages skipped in earlier runs are not "
 		    "retried", ch->name, ch->line);

@@ -28,7 +28,8 @@
 
 struct channel_run_opts {
 	int dry_run;
-	int force;			/* pass the mass-deletion guard */
+	int full;			/* -F: Sync All, whatever Sync says */
+	int allow_mass_delete;		/* pass the mass-deletion guard */
 	struct crash_point *crash;	/* may be NULL */
 	int keep_journal;		/* tests: keep JOURNAL.folded */
 	const char *home;		/* $HOME */
@@ -41,9 +42,10 @@ struct channel_run_opts {
 int channel_run(const struct config *cfg, const struct channel_conf *ch,
     const struct strlist *boxes, const struct channel_run_opts *opts);
 
-/* The sync policy a channel asks for (exposed for the tests). */
-void channel_policy(const struct channel_conf *ch, int force,
-    struct sync_policy *out);
+/* The sync policy a channel asks for, with the command line's overrides
+ * (exposed for the tests). */
+void channel_policy(const struct channel_conf *ch,
+    const struct channel_run_opts *opts, struct sync_policy *out);
 
 /* Open a configured store; a dry run opens it read-only. */
 struct store *channel_open_store(const struct store_conf *sc, int dry_run,

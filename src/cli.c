@@ -4,25 +4,33 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* What one option letter does; options with a value take it from the next
- * argument or the rest of the current one, as getopt does. */
+/* What one option does; options with a value take it from the next
+ * argument or the rest of the current one, as getopt does. A long option
+ * without a letter has a short_name of 0. */
+enum cli_opt_id {
+	OPT_ALL, OPT_CONFIG, OPT_DRY_RUN, OPT_VERBOSE, OPT_QUIET, OPT_DEBUG,
+	OPT_HELP, OPT_VERSION, OPT_FULL, OPT_ALLOW_MASS_DELETE
+};
+
 struct cli_opt {
 	char short_name;
 	const char *long_name;
 	int takes_value;
+	enum cli_opt_id id;
 };
 
 static const struct cli_opt cli_opts[] = {
-	{ 'a', "all", 0 },
-	{ 'c', "config", 1 },
-	{ 'n', "dry-run", 0 },
-	{ 'V', "verbose", 0 },
-	{ 'q', "quiet", 0 },
-	{ 'D', "debug", 0 },
-	{ 'h', "help", 0 },
-	{ 'v', "version", 0 },
-	{ 'F', "force", 0 },
-	{ 0, NULL, 0 }
+	{ 'a', "all", 0, OPT_ALL },
+	{ 'c', "config", 1, OPT_CONFIG },
+	{ 'n', "dry-run", 0, OPT_DRY_RUN },
+	{ 'V', "verbose", 0, OPT_VERBOSE },
+	{ 'q', "quiet", 0, OPT_QUIET },
+	{ 'D', "debug", 0, OPT_DEBUG },
+	{ 'h', "help", 0, OPT_HELP },
+	{ 'v', "version", 0, OPT_VERSION },
+	{ 'F', "full", 0, OPT_FULL },
+	{ 0, "allow-mass-delete", 0, OPT_ALLOW_MASS_DELETE },
+	{ 0, NULL, 0, 0 }
 };
 
 static const char usage_text[] =
@@ -37,7 +45,11 @@ static const char usage_text[] =
     "  -V, --verbose      print one line per operation\n"
     "  -q, --quiet        print errors only\n"
     "  -D, --debug        print protocol and internal detail\n"
-    "  -F, --force        sync even where a mailbox looks wiped\n"
+    "  -F, --full         sync everything in both directions, whatever\n"
+    "                     the channels' Sync says (as mbsync -F)\n"
+    "      --allow-mass-delete\n"
+    "                     propagate deletions even where a side looks\n"
+    "                     wiped (see the mass-deletion guard in sync.rc(5))\n"
     "  -h, --help         print this help\n"
     "  -v, --version      print the version\n"
     "\n"
@@ -53,8 +65,8 @@ cli_usage(void)
 static const struct cli_opt *
 find_short(char c)
 {
-	for (const struct cli_opt *o = cli_opts; o->short_name; o++)
-		if (o->short_name == c)
+	for (const struct cli_opt *o = cli_opts; o->long_name; o++)
+		if (o->short_name != 0 && o->short_name == c)
 			return o;
 	return NULL;
 }
@@ -62,7 +74,7 @@ find_short(char c)
 static const struct cli_opt *
 find_long(const char *name, size_t len)
 {
-	for (const struct cli_opt *o = cli_opts; o->short_name; o++)
+	for (const struct cli_opt *o = cli_opts; o->long_name; o++)
 		if (strlen(o->long_name) == len &&
 		    strncmp(o->long_name, name, len) == 0)
 			return o;
@@ -73,19 +85,20 @@ find_long(const char *name, size_t len)
 static enum cli_result
 apply_opt(const struct cli_opt *o, const char *value, struct cli_options *opts)
 {
-	switch (o->short_name) {
-	case 'a': opts->all = 1; break;
-	case 'c':
+	switch (o->id) {
+	case OPT_ALL: opts->all = 1; break;
+	case OPT_CONFIG:
 		free(opts->config_path);
 		opts->config_path = xstrdup(value);
 		break;
-	case 'n': opts->dry_run = 1; break;
-	case 'V': opts->level = LOG_VERBOSE; break;
-	case 'q': opts->level = LOG_QUIET; break;
-	case 'D': opts->level = LOG_DEBUG; break;
-	case 'F': opts->force = 1; break;
-	case 'h': return CLI_HELP;
-	case 'v': return CLI_VERSION;
+	case OPT_DRY_RUN: opts->dry_run = 1; break;
+	case OPT_VERBOSE: opts->level = LOG_VERBOSE; break;
+	case OPT_QUIET: opts->level = LOG_QUIET; break;
+	case OPT_DEBUG: opts->level = LOG_DEBUG; break;
+	case OPT_FULL: opts->full = 1; break;
+	case OPT_ALLOW_MASS_DELETE: opts->allow_mass_delete = 1; break;
+	case OPT_HELP: return CLI_HELP;
+	case OPT_VERSION: return CLI_VERSION;
 	}
 	return CLI_OK;
 }
@@ -135,6 +148,12 @@ parse_long(int argc, char *const argv[], int *i, struct cli_options *opts,
 	const struct cli_opt *o = find_long(name, len);
 	const char *value = NULL;
 
+	if (o == NULL && len == 5 && strncmp(name, "force", 5) == 0) {
+		buf_setf(err, "unknown option '--force': the mass-deletion "
+		    "guard is passed with --allow-mass-delete (-F is --full, as "
+		    "in mbsync)");
+		return CLI_ERROR;
+	}
 	if (o == NULL) {
 		buf_setf(err, "unknown option '--%.*s' (try --help)", (int)len,
 		    name);

@@ -29,7 +29,9 @@ struct cli_options {
 	char *config_path;	/* -c FILE; NULL = the default path */
 	int all;		/* -a */
 	int dry_run;		/* -n */
-	int force;		/* --force: pass the mass-deletion guard */
+	int full;		/* -F, --full: Sync All in every channel */
+	int allow_mass_delete;	/* --allow-mass-delete: pass the
+				   mass-deletion guard */
 	enum log_level level;	/* -q, -V, -D */
 	struct cli_target *targets;
 	size_t ntargets;

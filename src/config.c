@@ -266,6 +266,7 @@ config_free(struct config *cfg)
 {
 	if (cfg == NULL)
 		return;
+	free(cfg->file);
 	for (size_t i = 0; i < cfg->naccounts; i++)
 		cfg_account_free(cfg->accounts[i]);
 	for (size_t i = 0; i < cfg->nstores; i++)
@@ -295,6 +296,10 @@ config_new(void)
 	cfg->buffer_limit = 10 * 1024 * 1024;
 	cfg->defaults.sync = SYNC_FULL;
 	cfg->defaults.expire_side = SIDE_NEAR;
+	cfg->defaults.mass_delete_count = 10;
+	cfg->defaults.mass_delete_percent = 90;
+	cfg->defaults.mass_delete_large = 100;
+	cfg->defaults.mass_delete_large_percent = 50;
 	return cfg;
 }
 
@@ -656,6 +661,7 @@ parse_text(const char *text, size_t len, const char *name,
 	p.lg = lg;
 	p.err = err;
 	p.cfg = config_new();
+	p.cfg->file = xstrdup(name);
 	p.sec = SEC_GLOBAL;
 	p.key_line = xcalloc(cfg_key_count(), sizeof(*p.key_line));
 	cfg_ops_init(&p.gops);

@@ -158,6 +158,7 @@ struct store_conf {
 	/* Every kind. */
 	char *path;		/* Path: IMAP as written, Maildir expanded;
 				   NULL: none */
+	int path_line;		/* where Path is given; 0: not given */
 	uint64_t max_size;	/* MaxSize in bytes, 0 = unlimited (default);
 				   see channel_conf.max_size */
 	char *map_inbox;	/* MapInbox (not implemented) */
@@ -205,6 +206,12 @@ struct channel_opts {
 	enum side expire_side;	/* ExpireSide (not implemented); default
 				   SIDE_NEAR */
 	int copy_arrival_date;	/* CopyArrivalDate; default 0 */
+	/* The mass-deletion guard's thresholds (twinbox's own keys). */
+	unsigned mass_delete_count;	/* MassDeleteCount; default 10 */
+	unsigned mass_delete_percent;	/* MassDeletePercent; default 90 */
+	unsigned mass_delete_large;	/* MassDeleteLarge; default 100 */
+	unsigned mass_delete_large_percent; /* MassDeleteLargePercent;
+					       default 50 */
 };
 
 struct channel_conf {
@@ -247,6 +254,7 @@ struct config {
 				   prefix to which ":far:box_:near:box" is
 				   appended; NULL: the default location */
 	struct channel_opts defaults;	/* global channel options */
+	char *file;		/* the file's name as messages give it */
 	/* Sections, in file order. */
 	struct imap_account_conf **accounts;
 	size_t naccounts;

@@ -4,6 +4,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "config_p.h"
 
@@ -212,6 +213,7 @@ end_maildir_store(struct cfg_parser *p, struct store_conf *s)
 		    "'Path' cannot be used with 'SubFolders Maildir++': "
 		    "expected only 'Inbox', under which every mailbox lives",
 		    s->name);
+	s->path_line = key_line(p, "Path");
 	if (s->path != NULL && s->path[strlen(s->path) - 1] != '/')
 		cfg_warn_at(p, key_line(p, "Path"), "MaildirStore '%s': Path "
 		    "'%s' does not end in '/': mbsync would prepend it to "
@@ -230,6 +232,46 @@ end_maildir_store(struct cfg_parser *p, struct store_conf *s)
 	return 0;
 }
 
+/* What an end names: without Patterns a mailbox (INBOX when omitted),
+ * with Patterns a prefix ("" when omitted). */
+static const char *
+end_box(const struct channel_conf *c, enum side s)
+{
+	const char *box = c->end[s].box;
+
+	if (box == NULL)
+		return c->patterns.n > 0 ? "" : "INBOX";
+	if (c->patterns.n == 0 && strcasecmp(box, "INBOX") == 0)
+		return "INBOX";
+	return box;
+}
+
+/* Far and Near the same mailbox of the same store: found here, before a
+ * run would take the same lock twice. */
+static int
+check_distinct_ends(struct cfg_parser *p, const struct channel_conf *c)
+{
+	const char *store = c->end[SIDE_FAR].store_name;
+	const char *box = end_box(c, SIDE_FAR);
+	int line = max_int(max_int(key_line(p, "Far"), key_line(p, "Near")),
+	    max_int(key_line(p, "Master"), key_line(p, "Slave")));
+
+	if (strcmp(store, c->end[SIDE_NEAR].store_name) != 0 ||
+	    strcmp(box, end_box(c, SIDE_NEAR)) != 0)
+		return 0;
+	if (c->patterns.n == 0)
+		return cfg_fail_at(p, line, "Channel '%s': Far and Near are "
+		    "the same mailbox, %s of store '%s': expected two "
+		    "different mailboxes", c->name, box, store);
+	if (box[0] == '\0')
+		return cfg_fail_at(p, line, "Channel '%s': Far and Near are "
+		    "the same mailboxes, every mailbox of store '%s': expected "
+		    "two different mailboxes", c->name, store);
+	return cfg_fail_at(p, line, "Channel '%s': Far and Near are the same "
+	    "mailboxes, those under '%s' of store '%s': expected two "
+	    "different mailboxes", c->name, box, store);
+}
+
 static int
 end_channel(struct cfg_parser *p, struct channel_conf *c)
 {
@@ -241,6 +283,8 @@ end_channel(struct cfg_parser *p, struct channel_conf *c)
 		return cfg_fail_at(p, p->sec_line, "Channel '%s' has no Near "
 		    "store: expected a line 'Near :store:' or "
 		    "'Near :store:mailbox'", c->name);
+	if (check_distinct_ends(p, c) != 0)
+		return -1;
 	return merge_ops(p, &p->cops, &c->opt);
 }
 

@@ -64,6 +64,7 @@ cfg_key_unimplemented(const char *name)
 #define SIDES "None, Far, Near or Both"
 #define CMD "a shell command"
 #define FILENAME "a file name"
+#define PERCENT "a percentage from 0 to 100 (100 turns the rule off)"
 
 static const struct key_def keys[] = {
 	/* IMAPAccount, and the same inside an IMAPStore. */
@@ -195,9 +196,11 @@ static const struct key_def keys[] = {
 
 	/* MaildirStore only. */
 	{ .name = "Path", .sections = SEC_MAILDIR, .flags = KF_NONEMPTY,
-	  .apply = cfg_apply_path, .expect = "a directory", STO(path) },
+	  .apply = cfg_apply_maildir_dir, .expect = "a directory",
+	  STO(path) },
 	{ .name = "Inbox", .sections = SEC_MAILDIR, .flags = KF_NONEMPTY,
-	  .apply = cfg_apply_path, .expect = "a directory", STO(inbox) },
+	  .apply = cfg_apply_maildir_dir, .expect = "a directory",
+	  STO(inbox) },
 	{ .name = "SubFolders", .sections = SEC_MAILDIR, .flags = 0,
 	  .apply = cfg_apply_subfolders,
 	  .expect = "Verbatim, Maildir++ or Legacy", STO(maildir.subfolders) },
@@ -260,6 +263,19 @@ static const struct key_def keys[] = {
 	  OPT(expire_side) },
 	{ .name = "CopyArrivalDate", .sections = SEC_CHOPT, .flags = 0,
 	  .apply = cfg_apply_bool, .expect = YESNO, OPT(copy_arrival_date) },
+	/* twinbox's own: the mass-deletion guard (DESIGN.md invariant 7). */
+	{ .name = "MassDeleteCount", .sections = SEC_CHOPT, .flags = 0,
+	  .apply = cfg_apply_uint, .expect = "a number of messages",
+	  OPT(mass_delete_count), .min = 0, .max = 1000000000 },
+	{ .name = "MassDeletePercent", .sections = SEC_CHOPT, .flags = 0,
+	  .apply = cfg_apply_uint, .expect = PERCENT,
+	  OPT(mass_delete_percent), .min = 0, .max = 100 },
+	{ .name = "MassDeleteLarge", .sections = SEC_CHOPT, .flags = 0,
+	  .apply = cfg_apply_uint, .expect = "a number of messages",
+	  OPT(mass_delete_large), .min = 0, .max = 1000000000 },
+	{ .name = "MassDeleteLargePercent", .sections = SEC_CHOPT, .flags = 0,
+	  .apply = cfg_apply_uint, .expect = PERCENT,
+	  OPT(mass_delete_large_percent), .min = 0, .max = 100 },
 	{ .name = "SyncState", .sections = SEC_CHOPT, .flags = KF_NONEMPTY,
 	  .apply = cfg_apply_sync_state, .expect = "* or a path prefix",
 	  .target = T_NONE },

@@ -87,6 +87,8 @@ int cfg_apply_str(struct cfg_parser *, const struct key_def *, char **,
     size_t);
 int cfg_apply_path(struct cfg_parser *, const struct key_def *, char **,
     size_t);
+int cfg_apply_maildir_dir(struct cfg_parser *, const struct key_def *,
+    char **, size_t);
 int cfg_apply_bool(struct cfg_parser *, const struct key_def *, char **,
     size_t);
 int cfg_apply_int(struct cfg_parser *, const struct key_def *, char **,

@@ -148,6 +148,23 @@ cfg_apply_str(struct cfg_parser *p, const struct key_def *k, char **vals,
 	return 0;
 }
 
+/*
+ * A MaildirStore's Path or Inbox: absolute or from "~/". A relative one is
+ * refused: mbsync 1.4 and 1.5 disagree on what it is relative to, so
+ * either reading would surprise half of its users.
+ */
+int
+cfg_apply_maildir_dir(struct cfg_parser *p, const struct key_def *k,
+    char **vals, size_t n)
+{
+	if (vals[0][0] != '/' && vals[0][0] != '~')
+		return cfg_fail(p, "MaildirStore '%s': %s '%s' is relative "
+		    "(mbsync 1.4 reads it from the current directory, 1.5 from "
+		    "the configuration file's): expected a path that starts "
+		    "with '/' or '~/'", p->store->name, k->name, vals[0]);
+	return cfg_apply_path(p, k, vals, n);
+}
+
 int
 cfg_apply_path(struct cfg_parser *p, const struct key_def *k, char **vals,
     size_t n)

@@ -190,7 +190,8 @@ main(int argc, char *argv[])
 	else if (load_config(&opts, &lg, &cfg) == 0 &&
 	    check_targets(cfg, &opts, &lg) == 0) {
 		ro.dry_run = opts.dry_run;
-		ro.force = opts.force;
+		ro.full = opts.full;
+		ro.allow_mass_delete = opts.allow_mass_delete;
 		ro.crash = &crash;
 		ro.keep_journal = getenv("TWINBOX_KEEP_JOURNAL") != NULL;
 		ro.home = getenv("HOME");

@@ -54,10 +54,10 @@ START_TEST(test_options_short_long_combined)
 	cli_free(&o);
 
 	ck_assert_int_eq(parse(&o, &err, ARGS("--config=b.rc", "--quiet",
-	    "--dry-run", "--force", "ch")), CLI_OK);
+	    "--dry-run", "--allow-mass-delete", "ch")), CLI_OK);
 	ck_assert_str_eq(o.config_path, "b.rc");
 	ck_assert_int_eq(o.level, LOG_QUIET);
-	ck_assert(o.dry_run && o.force && !o.all);
+	ck_assert(o.dry_run && o.allow_mass_delete && !o.full && !o.all);
 	cli_free(&o);
 
 	ck_assert_int_eq(parse(&o, &err, ARGS("-cc.rc", "-D", "ch")), CLI_OK);
@@ -70,6 +70,31 @@ START_TEST(test_options_short_long_combined)
 	ck_assert_str_eq(o.config_path, "d.rc");
 	ck_assert_str_eq(o.targets[0].name, "-weird");
 	cli_free(&o);
+	buf_free(&err);
+}
+END_TEST
+
+/* -F is mbsync's --full; passing the guard has its own long name only. */
+START_TEST(test_full_and_mass_delete)
+{
+	struct cli_options o;
+	struct buf err = BUF_INIT;
+
+	ck_assert_int_eq(parse(&o, &err, ARGS("-F", "ch")), CLI_OK);
+	ck_assert(o.full && !o.allow_mass_delete);
+	cli_free(&o);
+	ck_assert_int_eq(parse(&o, &err, ARGS("--full", "ch")), CLI_OK);
+	ck_assert(o.full && !o.allow_mass_delete);
+	cli_free(&o);
+	ck_assert_int_eq(parse(&o, &err, ARGS("-nF", "ch")), CLI_OK);
+	ck_assert(o.full && o.dry_run);
+	cli_free(&o);
+	ck_assert_int_eq(parse(&o, &err, ARGS("--allow-mass-delete", "ch")),
+	    CLI_OK);
+	ck_assert(o.allow_mass_delete && !o.full);
+	cli_free(&o);
+	ck_assert_ptr_nonnull(strstr(cli_usage(), "--allow-mass-delete"));
+	ck_assert_ptr_nonnull(strstr(cli_usage(), "-F, --full"));
 	buf_free(&err);
 }
 END_TEST
@@ -101,6 +126,13 @@ static const struct bad_case bad_cases[] = {
 	{ { "-c", NULL }, "option '-c' needs a value" },
 	{ { "--config", NULL }, "option '--config' needs a value" },
 	{ { "--all=yes", NULL }, "option '--all' takes no value" },
+	{ { "--allow-mass-delete=yes", "ch", NULL },
+	    "option '--allow-mass-delete' takes no value" },
+	{ { "--force", "ch", NULL },
+	    "unknown option '--force': the mass-deletion guard is passed "
+	    "with --allow-mass-delete (-F is --full, as in mbsync)" },
+	{ { "--allow", "ch", NULL },
+	    "unknown option '--allow' (try --help)" },
 	{ { NULL }, "no channel or group given: name one, or use -a for all "
 	    "(try --help)" },
 	{ { "-n", NULL }, "no channel or group given: name one, or use -a "
@@ -135,6 +167,7 @@ cli_suite(void)
 	tcase_add_test(tc, test_channel_and_boxes);
 	tcase_add_test(tc, test_options_short_long_combined);
 	tcase_add_test(tc, test_help_and_version);
+	tcase_add_test(tc, test_full_and_mass_delete);
 	tcase_add_loop_test(tc, test_bad_command_lines, 0,
 	    sizeof(bad_cases) / sizeof(bad_cases[0]));
 	suite_add_tcase(s, tc);

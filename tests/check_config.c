@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "channel.h"
 #include "config.h"
 #include "support/testlib.h"
 
@@ -515,6 +516,49 @@ START_TEST(test_global_defaults)
 }
 END_TEST
 
+/* The mass-deletion guard's thresholds: defaults, global, per channel,
+ * and what the sync policy gets; -F replaces Sync with everything. */
+START_TEST(test_mass_delete_keys)
+{
+	struct config *cfg = ok("MassDeleteCount 5\nMassDeletePercent 80\n\n"
+	    CHAN "MassDeleteLarge 1000\nMassDeleteLargePercent 100\n"
+	    "Sync Pull\n");
+	const struct channel_conf *c = cfg->channels[0];
+	struct channel_run_opts ro = { 0 };
+	struct sync_policy pol;
+
+	channel_policy(c, &ro, &pol);
+	ck_assert_uint_eq(pol.guard_wiped_over, 5);
+	ck_assert_uint_eq(pol.guard_wiped_percent, 80);
+	ck_assert_uint_eq(pol.guard_large_over, 1000);
+	ck_assert_uint_eq(pol.guard_large_percent, 100);
+	ck_assert_int_eq(pol.allow_mass_delete, 0);
+	ck_assert_uint_eq(pol.ops[SIDE_NEAR], 0);
+	ro.full = 1;
+	ro.allow_mass_delete = 1;
+	channel_policy(c, &ro, &pol);
+	ck_assert_uint_eq(pol.ops[SIDE_FAR], SYNC_ALL);
+	ck_assert_uint_eq(pol.ops[SIDE_NEAR], SYNC_ALL);
+	ck_assert_int_eq(pol.allow_mass_delete, 1);
+	config_free(cfg);
+
+	cfg = ok(CHAN);
+	ro.full = 0;
+	channel_policy(cfg->channels[0], &ro, &pol);
+	ck_assert_uint_eq(pol.guard_wiped_over, 10);
+	ck_assert_uint_eq(pol.guard_wiped_percent, 90);
+	ck_assert_uint_eq(pol.guard_large_over, 100);
+	ck_assert_uint_eq(pol.guard_large_percent, 50);
+	config_free(cfg);
+
+	fails("MassDeletePercent 101\n", "sync.rc:1: bad value '101' for "
+	    "'MassDeletePercent': expected a percentage from 0 to 100 (100 "
+	    "turns the rule off)");
+	fails("MassDeleteCount -1\n", "sync.rc:1: bad value '-1' for "
+	    "'MassDeleteCount': expected a number of messages");
+}
+END_TEST
+
 START_TEST(test_sides)
 {
 	static const struct {
@@ -695,9 +739,25 @@ START_TEST(test_references)
 	    "sync.rc:1: Group 'g' refers to undefined Channel 'zz'");
 	fails("Channel c\nFar :x:\nNear :y:\n\nIMAPStore s\nAccount nobody\n",
 	    "sync.rc:2: Channel 'c' refers to undefined store 'x'");
-	fails("IMAPStore s\nAccount nobody\n\nChannel c\nFar :s:\nNear :s:\n",
+	fails("IMAPStore s\nAccount nobody\n\nChannel c\nFar :s:a\nNear :s:b\n",
 	    "sync.rc:2: IMAPStore 's' refers to undefined IMAPAccount "
 	    "'nobody'");
+	/* Far and Near may not be the same mailbox of the same store. */
+	fails(STORES "Channel c\nFar :a:\nNear :a:inbox\n", "sync.rc:9: "
+	    "Channel 'c': Far and Near are the same mailbox, INBOX of store "
+	    "'a': expected two different mailboxes");
+	fails(STORES "Channel c\nMaster :a:x\nSlave :a:x\n", "sync.rc:9: "
+	    "Channel 'c': Far and Near are the same mailbox, x of store 'a': "
+	    "expected two different mailboxes");
+	fails(STORES "Channel c\nFar :a:\nNear :a:\nPatterns *\n",
+	    "sync.rc:9: Channel 'c': Far and Near are the same mailboxes, "
+	    "every mailbox of store 'a': expected two different mailboxes");
+	fails(STORES "Channel c\nFar :a:p/\nNear :a:p/\nPatterns *\n",
+	    "sync.rc:9: Channel 'c': Far and Near are the same mailboxes, "
+	    "those under 'p/' of store 'a': expected two different mailboxes");
+	config_free(ok(STORES "Channel c\nFar :a:\nNear :a:INBOX\n"
+	    "Patterns *\n"));
+	config_free(ok(STORES "Channel c\nFar :a:x\nNear :a:X\n"));
 	/* A store is not an account. */
 	fails("MaildirStore m\n\nIMAPStore s\nAccount m\n",
 	    "sync.rc:4: IMAPStore 's' refers to undefined IMAPAccount 'm'");
@@ -970,7 +1030,7 @@ START_TEST(test_maildir_stores)
 
 	cfg = ok("FSync no\n\nMaildirStore m\nInbox ~\n"
 	    "SubFolders maildir++\n\nMaildirStore n\nPath /abs/\n"
-	    "Inbox rel/inbox\nSubFolders Legacy\n");
+	    "Inbox /abs/inbox\nSubFolders Legacy\n");
 	m = cfg->stores[0];
 	n = cfg->stores[1];
 	ck_assert_str_eq(m->inbox, "/home/jane");
@@ -979,8 +1039,7 @@ START_TEST(test_maildir_stores)
 	ck_assert_ptr_null(m->maildir.path);
 	ck_assert_str_eq(m->maildir.inbox, "/home/jane");
 	ck_assert_str_eq(n->path, "/abs/");
-	/* From a string, relative paths are kept as written. */
-	ck_assert_str_eq(n->inbox, "rel/inbox");
+	ck_assert_str_eq(n->inbox, "/abs/inbox");
 	ck_assert_int_eq(n->maildir.subfolders, MAILDIR_SUB_LEGACY);
 	config_free(cfg);
 	warned("");
@@ -1143,16 +1202,25 @@ START_TEST(test_load_errors_and_relative_paths)
 	ck_assert_str_eq(buf_cstr(&err), "tests/data/bad-keyword.rc:4: unknown "
 	    "keyword 'Hots' in IMAPAccount section");
 
-	/* Relative local paths are relative to the file's directory. */
-	tl_write_str(path, "SyncState state/\n\nMaildirStore m\nPath Mail/\n"
+	/* Relative local paths are relative to the file's directory, but a
+	 * Maildir's must not be relative. */
+	tl_write_str(path, "SyncState state/\n\nMaildirStore m\nPath Mail/\n");
+	ck_assert_int_eq(config_load(path, &cap_lg, &cfg, &err), -1);
+	ck_assert_int_eq(asprintf(&expect, "%s:4: MaildirStore 'm': Path "
+	    "'Mail/' is relative (mbsync 1.4 reads it from the current "
+	    "directory, 1.5 from the configuration file's): expected a path "
+	    "that starts with '/' or '~/'", path) > 0, 1);
+	ck_assert_str_eq(buf_cstr(&err), expect);
+	free(expect);
+	tl_write_str(path, "SyncState state/\n\nMaildirStore m\nPath /m/\n"
 	    "Inbox /abs/INBOX\n\nIMAPStore i\nHost h\nPath rel/\n");
 	ck_assert_int_eq(config_load(path, &cap_lg, &cfg, &err), 0);
 	ck_assert_int_eq(asprintf(&expect, "%s/state/", dir) > 0, 1);
 	ck_assert_str_eq(cfg->sync_state, expect);
 	free(expect);
-	ck_assert_int_eq(asprintf(&expect, "%s/Mail/", dir) > 0, 1);
-	ck_assert_str_eq(cfg->stores[0]->path, expect);
-	free(expect);
+	ck_assert_str_eq(cfg->stores[0]->path, "/m/");
+	ck_assert_int_eq(cfg->stores[0]->path_line, 4);
+	ck_assert_str_eq(cfg->file, path);
 	ck_assert_str_eq(cfg->stores[0]->inbox, "/abs/INBOX");
 	/* An IMAP Path is on the server: left alone. */
 	ck_assert_str_eq(cfg->stores[1]->path, "rel/");
@@ -1330,6 +1398,7 @@ config_suite(void)
 	tcase_add_test(tc, test_sizes_and_numbers);
 	tcase_add_test(tc, test_sync_combinations);
 	tcase_add_test(tc, test_global_defaults);
+	tcase_add_test(tc, test_mass_delete_keys);
 	tcase_add_test(tc, test_sides);
 	tcase_add_test(tc, test_channel_ends);
 	tcase_add_test(tc, test_groups);

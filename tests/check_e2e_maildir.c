@@ -490,6 +490,66 @@ START_TEST(test_remove_propagates_when_empty)
 }
 END_TEST
 
+/*
+ * The mass-deletion guard on real folders: 80 messages synced, 79 of them
+ * \Seen (in near's cur/) and one not (in new/); emptying near's cur/
+ * leaves one message in the scan, yet 79 of the 80 recorded ones are
+ * gone. The
+ * run stops for that mailbox, exits 1, says why and leaves far alone;
+ * --allow-mass-delete then propagates the deletions.
+ */
+START_TEST(test_wiped_cur_is_refused)
+{
+	struct e2e e;
+	struct buf t = BUF_INIT, before = BUF_INIT, after = BUF_INIT;
+	char *far, *near, *cmd, *root;
+	char id[32];
+
+	e2e_init(&e);
+	if (asprintf(&far, "%s/far/INBOX", e.top) < 0 ||
+	    asprintf(&near, "%s/near/INBOX", e.top) < 0)
+		ck_abort_msg("asprintf failed");
+	buf_addf(&t, "FSync no\n\nMaildirStore far\nPath %s/far/\n"
+	    "Inbox %s\n\nMaildirStore near\nPath %s/near/\nInbox %s\n\n"
+	    "Channel wipe\nFar :far:\nNear :near:\nCreate Near\n"
+	    "Expunge Both\nSyncState *\n", e.top, far, e.top, near);
+	tl_write_str(e.rc, t.data);
+	tw_make_box(far, 7000, 0);
+	root = tl_path(e.top, "near");
+	tl_mkdirs(root);
+	free(root);
+	for (int k = 1; k <= 80; k++) {
+		snprintf(id, sizeof(id), "wipe-%02d", k);
+		tw_add_msg(far, id, k == 80 ? "" : "S", 0);
+	}
+	ck_assert_msg(run(&e, "wipe", NULL, NULL) == 0, "%s", e.output.data);
+	if (asprintf(&cmd, "rm -f '%s'/cur/*", near) < 0)
+		ck_abort_msg("asprintf failed");
+	ck_assert_int_eq(system(cmd), 0);
+	tw_tree_text(far, NULL, &before);
+	ck_assert_int_eq(run(&e, "wipe", NULL, NULL), 1);
+	ck_assert_str_eq(e.output.data, "twinbox: error: wipe: 79 of the 80 "
+	    "messages recorded on near are gone from it (more than 90%); "
+	    "refusing to propagate 79 deletions to far (if they were meant, "
+	    "sync with --allow-mass-delete)\n");
+	tw_tree_text(far, NULL, &after);
+	ck_assert_str_eq(after.data, before.data);
+	ck_assert_msg(run(&e, "--allow-mass-delete", "wipe", NULL) == 0, "%s",
+	    e.output.data);
+	ck_assert_msg(strstr(e.output.data, "79 expunged") != NULL, "%s",
+	    e.output.data);
+	ck_assert_msg(run(&e, "wipe", NULL, NULL) == 0, "%s", e.output.data);
+	ck_assert_str_eq(e.output.data, "wipe: up to date\n");
+	free(far);
+	free(near);
+	free(cmd);
+	buf_free(&t);
+	buf_free(&before);
+	buf_free(&after);
+	e2e_free(&e);
+}
+END_TEST
+
 START_TEST(test_unknown_channel)
 {
 	struct e2e e;
@@ -538,6 +598,7 @@ e2e_suite(void)
 	tcase_add_test(tc, test_interrupted_fold);
 	tcase_add_test(tc, test_locked_pair_fails);
 	tcase_add_test(tc, test_remove_propagates_when_empty);
+	tcase_add_test(tc, test_wiped_cur_is_refused);
 	tcase_add_test(tc, test_unknown_channel);
 	tcase_add_test(tc, test_config_errors);
 	suite_add_tcase(s, tc);

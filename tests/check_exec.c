@@ -476,11 +476,12 @@ START_TEST(test_mass_deletion_guard)
 	for (uint32_t uid = 1; uid <= 30; uid++)
 		memstore_remove(fx.far, "INBOX", uid);
 	ck_assert_int_eq(fx_sync(&fx), -1);
-	ck_assert_str_eq(buf_cstr(&fx.err), "far side appears "
-	    "empty but the state records 30 messages there; refusing to "
-	    "propagate 30 deletions to near (force to override)");
+	ck_assert_str_eq(buf_cstr(&fx.err), "30 of the 30 messages recorded "
+	    "on far are gone from it (more than 90%); refusing to propagate "
+	    "30 deletions to near (if they were meant, sync with "
+	    "--allow-mass-delete)");
 	ck_assert_uint_eq(count(fx.near), 30);
-	fx.policy.force = 1;
+	fx.policy.allow_mass_delete = 1;
 	ck_assert_int_eq(fx_sync(&fx), 0);
 	ck_assert_uint_eq(fx.stats.flagged[SIDE_NEAR], 30);
 	fx_free(&fx);

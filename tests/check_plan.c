@@ -415,8 +415,8 @@ parse_setting(const char *t, struct sync_policy *pol)
 	const char *v = strchr(t, '=');
 	unsigned long long n = v ? strtoull(v + 1, NULL, 10) : 0;
 
-	if (strcmp(t, "Force") == 0)
-		pol->force = 1;
+	if (strcmp(t, "AllowMassDelete") == 0)
+		pol->allow_mass_delete = 1;
 	else if (strncmp(t, "Expunge=", 8) == 0)
 		pol->expunge = strcmp(v + 1, "far") == 0 ? 1u :
 		    strcmp(v + 1, "near") == 0 ? 2u :
@@ -427,12 +427,14 @@ parse_setting(const char *t, struct sync_policy *pol)
 		pol->max_size[SIDE_NEAR] = n;
 	else if (strncmp(t, "MaxMessages=", 12) == 0)
 		pol->max_messages = (uint32_t)n;
-	else if (strncmp(t, "GuardEmpty=", 11) == 0)
-		pol->guard_empty_over = (uint32_t)n;
+	else if (strncmp(t, "GuardWiped=", 11) == 0)
+		pol->guard_wiped_over = (uint32_t)n;
+	else if (strncmp(t, "GuardWipedPercent=", 18) == 0)
+		pol->guard_wiped_percent = (unsigned)n;
 	else if (strncmp(t, "GuardLarge=", 11) == 0)
 		pol->guard_large_over = (uint32_t)n;
-	else if (strncmp(t, "GuardPercent=", 13) == 0)
-		pol->guard_percent = (unsigned)n;
+	else if (strncmp(t, "GuardLargePercent=", 18) == 0)
+		pol->guard_large_percent = (unsigned)n;
 	else
 		ck_abort_msg("bad policy word '%s'", t);
 }
@@ -856,22 +858,23 @@ static const struct table_case repair_cases[] = {
 static const struct table_case guard_cases[] = {
 	{ .name = "guard: a side that appears empty is refused",
 	  .uv = { 1, 1 }, .max = { 3, 3 }, .pairs = "1:1:- 2:2:- 3:3:-",
-	  .near = "1 2 3", .policy = "GuardEmpty=2",
-	  .expect = "REFUSED: far side appears empty but the state records "
-	    "3 messages there; refusing to propagate 3 deletions to near "
-	    "(force to override)\n",
-	  .summary = "far side appears empty but the state records 3 "
-	    "messages there; refusing to propagate 3 deletions to near "
-	    "(force to override)" },
+	  .near = "1 2 3", .policy = "GuardWiped=2",
+	  .expect = "REFUSED: 3 of the 3 messages recorded on far are gone "
+	    "from it (more than 90%); refusing to propagate 3 deletions to "
+	    "near (if they were meant, sync with --allow-mass-delete)\n",
+	  .summary = "3 of the 3 messages recorded on far are gone from it "
+	    "(more than 90%); refusing to propagate 3 deletions to near (if "
+	    "they were meant, sync with --allow-mass-delete)" },
 	{ .name = "guard: near side is watched too",
 	  .uv = { 1, 1 }, .max = { 3, 3 }, .pairs = "1:1:- 2:2:- 3:3:-",
-	  .far = "1 2 3", .policy = "GuardEmpty=2",
-	  .expect = "REFUSED: near side appears empty but the state records "
-	    "3 messages there; refusing to propagate 3 deletions to far "
-	    "(force to override)\n" },
-	{ .name = "guard: forced",
+	  .far = "1 2 3", .policy = "GuardWiped=2",
+	  .expect = "REFUSED: 3 of the 3 messages recorded on near are gone "
+	    "from it (more than 90%); refusing to propagate 3 deletions to "
+	    "far (if they were meant, sync with --allow-mass-delete)\n" },
+	{ .name = "guard: allowed explicitly",
 	  .uv = { 1, 1 }, .max = { 3, 3 }, .pairs = "1:1:- 2:2:- 3:3:-",
-	  .near = "1 2 3", .policy = "GuardEmpty=2 Force Expunge=near",
+	  .near = "1 2 3", .policy = "GuardWiped=2 AllowMassDelete "
+	    "Expunge=near",
 	  .expect =
 	    "flags near uid 1 +T\n"
 	    "flags near uid 2 +T\n"
@@ -884,23 +887,74 @@ static const struct table_case guard_cases[] = {
 	    "forget pair far 3 near 3\n" },
 	{ .name = "guard: no Gone in that direction, nothing to guard",
 	  .uv = { 1, 1 }, .max = { 3, 3 }, .pairs = "1:1:- 2:2:-",
-	  .near = "1 2", .policy = "GuardEmpty=1 Push",
+	  .near = "1 2", .policy = "GuardWiped=1 Push",
 	  .expect =
 	    "update pair far 1 near 1: far gone, base -\n"
 	    "update pair far 2 near 2: far gone, base -\n" },
-	{ .name = "guard: more than the percentage vanished",
+	{ .name = "guard: gone from both sides, nothing propagates",
+	  .uv = { 1, 1 }, .max = { 3, 3 }, .pairs = "1:1:- 2:2:- 3:3:-",
+	  .near = "", .policy = "GuardWiped=1",
+	  .expect =
+	    "forget pair far 1 near 1\n"
+	    "forget pair far 2 near 2\n"
+	    "forget pair far 3 near 3\n" },
+	{ .name = "guard: losses also gone from the other side count",
+	  .uv = { 1, 1 }, .max = { 3, 3 }, .pairs = "1:1:- 2:2:- 3:3:-",
+	  .near = "1", .policy = "GuardWiped=2",
+	  .expect = "REFUSED: 3 of the 3 messages recorded on far are gone "
+	    "from it (more than 90%); refusing to propagate 1 deletion to "
+	    "near (if they were meant, sync with --allow-mass-delete)\n" },
+	{ .name = "guard: at the wiped percentage passes",
+	  .uv = { 1, 1 }, .max = { 4, 4 }, .pairs = "1:1:- 2:2:- 3:3:- 4:4:-",
+	  .far = "1", .near = "1 2 3 4",
+	  .policy = "GuardWiped=2 GuardWipedPercent=75",
+	  .expect =
+	    "flags near uid 2 +T\n"
+	    "flags near uid 3 +T\n"
+	    "flags near uid 4 +T\n"
+	    "update pair far 2 near 2: far gone, base T, gone-marked\n"
+	    "update pair far 3 near 3: far gone, base T, gone-marked\n"
+	    "update pair far 4 near 4: far gone, base T, gone-marked\n" },
+	{ .name = "guard: at the wiped count passes",
+	  .uv = { 1, 1 }, .max = { 3, 3 }, .pairs = "1:1:- 2:2:- 3:3:-",
+	  .near = "1 2 3", .policy = "GuardWiped=3 Expunge=near",
+	  .expect =
+	    "flags near uid 1 +T\n"
+	    "flags near uid 2 +T\n"
+	    "flags near uid 3 +T\n"
+	    "expunge near uid 1\n"
+	    "expunge near uid 2\n"
+	    "expunge near uid 3\n"
+	    "forget pair far 1 near 1\n"
+	    "forget pair far 2 near 2\n"
+	    "forget pair far 3 near 3\n" },
+	{ .name = "guard: a percentage of 100 turns a rule off",
+	  .uv = { 1, 1 }, .max = { 3, 3 }, .pairs = "1:1:- 2:2:- 3:3:-",
+	  .near = "1 2 3", .policy = "GuardWiped=0 GuardWipedPercent=100 "
+	    "GuardLarge=0 GuardLargePercent=100 Expunge=near",
+	  .expect =
+	    "flags near uid 1 +T\n"
+	    "flags near uid 2 +T\n"
+	    "flags near uid 3 +T\n"
+	    "expunge near uid 1\n"
+	    "expunge near uid 2\n"
+	    "expunge near uid 3\n"
+	    "forget pair far 1 near 1\n"
+	    "forget pair far 2 near 2\n"
+	    "forget pair far 3 near 3\n" },
+	{ .name = "guard: more than the large percentage vanished",
 	  .uv = { 1, 1 }, .max = { 5, 5 },
 	  .pairs = "1:1:- 2:2:- 3:3:- 4:4:- 5:5:-",
 	  .far = "1 2", .near = "1 2 3 4 5",
-	  .policy = "GuardLarge=4 GuardPercent=50",
-	  .expect = "REFUSED: 3 of 5 messages recorded on far vanished "
-	    "(more than 50%); refusing to propagate the deletions to near "
-	    "(force to override)\n" },
-	{ .name = "guard: up to the percentage passes",
+	  .policy = "GuardLarge=4 GuardLargePercent=50",
+	  .expect = "REFUSED: 3 of the 5 messages recorded on far are gone "
+	    "from it (more than 50%); refusing to propagate 3 deletions to "
+	    "near (if they were meant, sync with --allow-mass-delete)\n" },
+	{ .name = "guard: up to the large percentage passes",
 	  .uv = { 1, 1 }, .max = { 5, 5 },
 	  .pairs = "1:1:- 2:2:- 3:3:- 4:4:- 5:5:-",
 	  .far = "1 2 3", .near = "1 2 3 4 5",
-	  .policy = "GuardLarge=4 GuardPercent=50 Expunge=near",
+	  .policy = "GuardLarge=4 GuardLargePercent=50 Expunge=near",
 	  .expect =
 	    "flags near uid 4 +T\n"
 	    "flags near uid 5 +T\n"
@@ -908,6 +962,15 @@ static const struct table_case guard_cases[] = {
 	    "expunge near uid 5\n"
 	    "forget pair far 4 near 4\n"
 	    "forget pair far 5 near 5\n" },
+	{ .name = "guard: new mail on the wiped side does not hide it",
+	  .uv = { 1, 1 }, .max = { 12, 12 },
+	  .pairs = "1:1:- 2:2:- 3:3:- 4:4:- 5:5:- 6:6:- 7:7:- 8:8:- 9:9:- "
+	    "10:10:- 11:11:- 12:12:-",
+	  .far = "1 2 3 4 5 6 7 8 9 10 11 12", .near = "13",
+	  .expect = "REFUSED: 12 of the 12 messages recorded on near are "
+	    "gone from it (more than 90%); refusing to propagate 12 "
+	    "deletions to far (if they were meant, sync with "
+	    "--allow-mass-delete)\n" },
 	{ .name = "guard: a small mailbox deleted entirely passes",
 	  .uv = { 1, 1 }, .max = { 2, 2 }, .pairs = "1:1:S 2:2:-",
 	  .near = "1:S 2",
@@ -1005,7 +1068,8 @@ START_TEST(test_modseq_went_back)
 }
 END_TEST
 
-/* The default thresholds of invariant 7, at their edges. */
+/* The default thresholds of invariant 7, at their edges: guard_status()
+ * plans a mailbox of held records of which far kept the first kept. */
 static enum plan_status
 guard_status(size_t held, size_t kept)
 {
@@ -1040,12 +1104,27 @@ guard_status(size_t held, size_t kept)
 	return st;
 }
 
+/* A side that lost nearly all its recorded messages is refused whatever
+ * its scan still shows: more than 90% and more than 10 of them. */
+START_TEST(test_guard_wiped_side)
+{
+	ck_assert_int_eq(guard_status(80, 1), PLAN_REFUSED);
+	ck_assert_int_eq(guard_status(60, 1), PLAN_REFUSED);
+	ck_assert_int_eq(guard_status(11, 0), PLAN_REFUSED);
+	ck_assert_int_eq(guard_status(10, 0), PLAN_OK);
+	ck_assert_int_eq(guard_status(11, 1), PLAN_OK);
+	ck_assert_int_eq(guard_status(12, 1), PLAN_REFUSED);
+	ck_assert_int_eq(guard_status(20, 2), PLAN_OK);
+	ck_assert_int_eq(guard_status(20, 1), PLAN_REFUSED);
+	ck_assert_int_eq(guard_status(100, 10), PLAN_OK);
+	ck_assert_int_eq(guard_status(100, 9), PLAN_REFUSED);
+	ck_assert_int_eq(guard_status(60, 30), PLAN_OK);
+	ck_assert_int_eq(guard_status(5, 0), PLAN_OK);
+}
+END_TEST
+
 START_TEST(test_guard_default_thresholds)
 {
-	ck_assert_int_eq(guard_status(20, 0), PLAN_OK);
-	ck_assert_int_eq(guard_status(21, 0), PLAN_REFUSED);
-	ck_assert_int_eq(guard_status(21, 1), PLAN_OK);
-	ck_assert_int_eq(guard_status(100, 10), PLAN_OK);
 	ck_assert_int_eq(guard_status(101, 51), PLAN_OK);
 	ck_assert_int_eq(guard_status(101, 50), PLAN_REFUSED);
 	ck_assert_int_eq(guard_status(200, 100), PLAN_OK);
@@ -1437,6 +1516,7 @@ plan_suite(void)
 	tcase_add_test(tables, test_table_guard);
 	tcase_add_test(tables, test_modseq_went_back);
 	tcase_add_test(tables, test_guard_default_thresholds);
+	tcase_add_test(tables, test_guard_wiped_side);
 	tcase_add_test(tables, test_mailbox_list);
 	tcase_add_test(model, test_random_histories_converge);
 	tcase_set_timeout(model, 60);

@@ -68,8 +68,10 @@ static const struct scenario scenarios[] = {
 	  "Create Near", NULL, 0, NULL, { "a b:S", "a b:S" } },
 	{ "Create Far makes the far mailbox", NULL, "a", NULL, NULL,
 	  "Create Far", NULL, 0, NULL, { "a", "a" } },
-	{ "Create None skips a one-sided mailbox", "a b", NULL, NULL, NULL,
-	  "Create None", NULL, 0, NULL, { "a b", NULL } },
+	{ "Create None: a one-sided mailbox cannot be opened", "a b", NULL,
+	  NULL, NULL, "Create None", NULL, 1, "error: c: near mailbox 'INBOX' "
+	  "of store 'near' cannot be opened: it does not exist, and Create "
+	  "does not allow creating it there", { "a b", NULL } },
 	{ "new messages on both sides", "a b", "", "", "F+c:F N+d:S", "",
 	  NULL, 0, NULL, { "a=1 b=2 c=3:F d=4:S", "a=1 b=2 c=4:F d=3:S" } },
 	{ "flags far to near", "a b:S", "", "", "F=a:FS F=b:", "", NULL, 0,
@@ -203,19 +205,22 @@ static const struct scenario scenarios[] = {
 	  "F=a:T", "Sync Push\nExpunge Both", NULL, 0, NULL,
 	  { "b", "a b" } },
 	{ "guard: far looks wiped", "m*25", "", "", "F-*", "Expunge Both",
-	  NULL, 1, "error: c: far side appears empty but the state records "
-	  "25 messages there; refusing to propagate 25 deletions to near "
-	  "(force to override)", { "", "m*25" } },
+	  NULL, 1, "error: c: 25 of the 25 messages recorded on far are gone "
+	  "from it (more than 90%); refusing to propagate 25 deletions to "
+	  "near (if they were meant, sync with --allow-mass-delete)",
+	  { "", "m*25" } },
 	{ "guard: near looks wiped", "", "m*25", "", "N-*", "", NULL, 1,
-	  "error: c: near side appears empty but the state records 25 "
-	  "messages there; refusing to propagate 25 deletions to far (force "
-	  "to override)", { "m*25", "" } },
-	{ "guard: forced", "m*25", "", "", "F-*", "Expunge Both", "-F", 0,
-	  NULL, { "", "" } },
+	  "error: c: 25 of the 25 messages recorded on near are gone from it "
+	  "(more than 90%); refusing to propagate 25 deletions to far (if "
+	  "they were meant, sync with --allow-mass-delete)",
+	  { "m*25", "" } },
+	{ "guard: allowed", "m*25", "", "", "F-*", "Expunge Both",
+	  "--allow-mass-delete", 0, NULL, { "", "" } },
 	{ "guard: more than half vanished", "m*110", "", "", "F-m*60", "",
-	  NULL, 1, "error: c: 60 of 110 messages recorded on far vanished "
-	  "(more than 50%); refusing to propagate the deletions to near "
-	  "(force to override)", { "m*61-110", "m*110" } },
+	  NULL, 1, "error: c: 60 of the 110 messages recorded on far are "
+	  "gone from it (more than 50%); refusing to propagate 60 deletions "
+	  "to near (if they were meant, sync with --allow-mass-delete)",
+	  { "m*61-110", "m*110" } },
 	{ "guard: wiped side without Gone passes", "m*25", "", "", "F-*",
 	  "Sync New Flags", NULL, 0, NULL, { "", "m*25" } },
 	{ "small mailbox entirely deleted", "a b c", "", "", "F-*",
@@ -391,6 +396,15 @@ static void
 write_config(const struct scen_run *r, const char *path, const char *opts)
 {
 	struct buf t = BUF_INIT;
+	char *root;
+
+	/* Each store's Path exists, even where its INBOX does not. */
+	root = tl_path(r->work, "far");
+	tl_mkdirs(root);
+	free(root);
+	root = tl_path(r->work, "near");
+	tl_mkdirs(root);
+	free(root);
 
 	buf_addf(&t, "FSync no\n\nMaildirStore far\nPath %s/far/\n"
 	    "Inbox %s/far/INBOX\n", r->work, r->work);

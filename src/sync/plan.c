@@ -110,7 +110,7 @@ plan_mailbox(const struct plan_input *in, struct plan *p)
 	plan_load_pairs(&w);
 	if (w.distrusted)
 		plan_repair_match(&w, &p->repair);
-	if (!in->policy->force && plan_guard_refuses(&w, &p->why)) {
+	if (!in->policy->allow_mass_delete && plan_guard_refuses(&w, &p->why)) {
 		work_free(&w);
 		return p->status = PLAN_REFUSED;
 	}

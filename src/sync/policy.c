@@ -9,7 +9,8 @@ sync_policy_default(struct sync_policy *p)
 	memset(p, 0, sizeof(*p));
 	p->ops[SIDE_FAR] = SYNC_ALL;
 	p->ops[SIDE_NEAR] = SYNC_ALL;
-	p->guard_empty_over = 20;
+	p->guard_wiped_over = 10;
+	p->guard_wiped_percent = 90;
 	p->guard_large_over = 100;
-	p->guard_percent = 50;
+	p->guard_large_percent = 50;
 }

@@ -39,11 +39,16 @@ struct sync_policy {
 				 * bigger message is not copied there */
 	uint32_t max_messages;	/* near side keeps the N newest far messages
 				 * (by UID) plus flagged older ones */
-	/* Mass-deletion guard (DESIGN.md invariant 7). */
-	uint32_t guard_empty_over;	/* side held more than this, now empty */
-	uint32_t guard_large_over;	/* mailboxes above this many messages */
-	unsigned guard_percent;		/* ... lost more than this percentage */
-	int force;			/* propagate deletions regardless */
+	/* Mass-deletion guard (DESIGN.md invariant 7): a side whose
+	 * losses, counted against its records, are above both
+	 * guard_wiped_over and guard_wiped_percent, or (with more than
+	 * guard_large_over records) above guard_large_percent, stops the
+	 * mailbox. A percentage of 100 turns its rule off. */
+	uint32_t guard_wiped_over;	/* messages lost, default 10 */
+	unsigned guard_wiped_percent;	/* of the records, default 90 */
+	uint32_t guard_large_over;	/* records, default 100 */
+	unsigned guard_large_percent;	/* of the records, default 50 */
+	int allow_mass_delete;		/* propagate deletions anyway */
 };
 
 void sync_policy_default(struct sync_policy *p);

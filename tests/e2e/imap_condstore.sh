@@ -111,7 +111,7 @@ Patterns *
 Create Both
 Expunge Both
 RC
-	mkdir -p "$2"
+	mkdir -p "$2" "$3"
 }
 
 # ---- the other client ----------------------------------------------------

@@ -53,6 +53,7 @@ timeout 60 bash "$SERVER" populate "$TMP/srv" alice 12 2 >/dev/null ||
 # write_rc MECH TOKEN: an IMAPS channel into $TMP/mail.
 write_rc() {
 	rm -rf "$TMP/mail"
+	mkdir -p "$TMP/mail"
 	cat > "$TMP/rc" <<RC
 IMAPAccount oauth
 Host 127.0.0.1

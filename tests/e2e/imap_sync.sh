@@ -112,7 +112,7 @@ Patterns *
 Create Near
 CopyArrivalDate yes
 RC
-mkdir -p "$TMP/state"
+mkdir -p "$TMP/state" "$N"
 
 # ---- IMAP <-> Maildir ---------------------------------------------------
 
@@ -189,6 +189,30 @@ expect_eq "no password and no terminal is an error" 1 \
     "$(grep -c "imap store 'far': 127.0.0.1 port $IMAP_PORT: no Pass or \
 PassCmd is configured and there is no terminal to ask for the password" \
     "$TMP/nopass.out")"
+
+# A mailbox that does not exist, in the channel or on the command line:
+# "cannot be opened" (mbsync's words), exit 1, nothing created anywhere.
+cat >>"$TMP/sync.rc" <<RC
+
+Channel ghost
+Far :far:NoSuchFolder
+Near :near:INBOX
+RC
+tree_before=$(find "$N" "$TMP/state" | sort)
+timeout 60 "$BIN" -c "$TMP/sync.rc" ghost >"$TMP/ghost.out" 2>&1
+expect_eq "missing far mailbox: exit 1" 1 "$?"
+expect_eq "missing far mailbox: the message" "twinbox: error: ghost: far \
+mailbox 'NoSuchFolder' of store 'far' cannot be opened: it does not exist, \
+and Create does not allow creating it there" "$(cat "$TMP/ghost.out")"
+timeout 60 "$BIN" -c "$TMP/sync.rc" local:INBX >"$TMP/inbx.out" 2>&1
+expect_eq "mailbox named on the command line: exit 1" 1 "$?"
+expect_eq "mailbox named on the command line: the message" "twinbox: error: \
+local:INBX: mailbox 'INBX' of store 'far' and mailbox 'INBX' of store 'near' \
+cannot be opened: neither exists" "$(cat "$TMP/inbx.out")"
+expect_eq "missing mailboxes: nothing created here" "$tree_before" \
+    "$(find "$N" "$TMP/state" | sort)"
+expect_eq "missing mailboxes: nothing created on the server" "" \
+    "$(ls -d "$A/.NoSuchFolder" "$A/.INBX" 2>/dev/null)"
 
 echo "imap_sync.sh: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
