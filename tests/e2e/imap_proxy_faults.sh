@@ -1,0 +1,580 @@
+#!/bin/bash
+# IMAP faults at every command of a sync, through tests/tools/faultproxy
+# between the twinbox binary and a private Dovecot, on an IMAP <-> Maildir
+# channel (INBOX and Work, Expunge Both).
+#
+# The corpus: on the server, messages appended over IMAP; in the Maildir,
+# files; on both sides CRLF and LF line ends, a bare CR inside a line, a CR
+# ending the message, a NUL byte, a header without body and 8-bit headers
+# and bodies. Between the first and the second sync: flag changes on both
+# sides (two of them on the same messages, for the three-way merge), a
+# deletion on each side and a new message on each side.
+#
+# For each of the two syncs, each fault kind and each command k of that
+# sync (the commands after login, counted by the proxy in a clean run):
+#   expunge  a message expunged by a second session just before command k
+#            (the highest UID among those command k names, else of the
+#            mailbox)
+#   no       command k answered "NO [SERVERBUG] injected"
+#   fetch    an unsolicited "* n FETCH (FLAGS (...))", true, before k
+#   exists   a message appended by a second session, "* n EXISTS" injected
+#   drop     both connections closed at command k
+# the run through the proxy may fail but must not crash (no signal, no
+# timeout, no sanitizer report); then at most two clean runs must leave
+# both sides holding exactly the expected messages: the uninterrupted
+# result, minus the message expunged or plus the message appended by the
+# second session; each once (compared by content in canonical line-ending
+# form, tests/tools/mailsum), with the uninterrupted run's flags; and a
+# dry run then plans nothing.
+#
+# A separate case: a zero-byte file in the Maildir, which Dovecot refuses
+# to store: two runs report it (exit 1, an error line) and create no copy
+# anywhere.
+#
+# Every k of every sync is run (about 25 commands a sync, 250 cases); the
+# whole sweep takes about 90 s on two cores. SWEEP_STRIDE=n runs only
+# every n-th k (k = 1, 1+n, ...; the last k always), to shorten it.
+# Each case gets a fresh Dovecot user (made at start, unused until then)
+# whose Maildir is a copy of a prepared tree, and a fresh near Maildir.
+# Output: one line per case ("ok" or "FAIL" and why), then a summary that
+# lists the failed cases; the exit status is 1 when any case failed.
+# The server and any proxy are stopped and the directory removed however
+# the test ends. Run from the top of the tree; tests/run-all.sh runs it.
+# KEEP=1 leaves the directory and the server running, for debugging.
+if [ -z "${BASH_VERSION:-}" ]; then
+	exec bash "$0" "$@"
+fi
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+. tests/e2e/setup.bash
+PROXY=$(abs_path "$BUILD/tests/tools/faultproxy")
+MAILSUM=$(abs_path "$BUILD/tests/tools/mailsum")
+proxy_pid=
+
+cleanup() {
+	[ -n "$proxy_pid" ] && kill "$proxy_pid" 2>/dev/null
+	timeout 60 bash "$SERVER" stop "$TMP/srv" >/dev/null 2>&1
+	rm -rf "$TMP"
+}
+[ -n "${KEEP:-}" ] || trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+E2E_QUIET_PASS=1
+. tests/e2e/checks.bash
+
+for tool in "$PROXY" "$MAILSUM"; do
+	if [ ! -x "$tool" ]; then
+		echo "FAIL: $tool is missing (make build-all builds it)" >&2
+		exit 1
+	fi
+done
+STRIDE=${SWEEP_STRIDE:-1}
+# Every user is made at start (Dovecot notices a new passwd-file by its
+# modification time, which two additions within a second would not change).
+MAXUSERS=400
+if ! bash "$SERVER" start "$TMP/srv" $(seq -f 'u%g' $MAXUSERS) \
+    >"$TMP/start.out" 2>&1; then
+	echo "FAIL: cannot start Dovecot:" >&2
+	cat "$TMP/start.out" >&2
+	exit 1
+fi
+. "$TMP/srv/server.env"
+
+# ---- IMAP by hand -------------------------------------------------------
+
+# imap USER CMDFILE: log in, send the tagged commands of CMDFILE (pipelined,
+# literals as LITERAL+), log out; fails when any command is not OK.
+imap() {
+	local out=$TMP/imap.out
+	exec 3<>"/dev/tcp/127.0.0.1/$IMAP_PORT" || return 1
+	{
+		printf 'a0 LOGIN %s %s\r\n' "$1" "$PASSWORD"
+		cat "$2"
+		printf 'zz LOGOUT\r\n'
+	} >&3
+	timeout 10 cat <&3 >"$out"
+	exec 3<&-
+	if grep -a -q -E '^[a-z][a-z0-9]* (NO|BAD)' "$out" ||
+	    ! grep -a -q '^zz OK' "$out"; then
+		fail "IMAP session as $1" "$(tr -d '\r' <"$out")"
+		return 1
+	fi
+}
+
+# append TAG MAILBOX FLAGS FILE: an APPEND command with FILE as literal.
+append() {
+	printf '%s APPEND %s (%s) {%d+}\r\n' "$1" "$2" "$3" "$(wc -c <"$4")"
+	cat "$4"
+	printf '\r\n'
+}
+
+# by_id TAG ID COMMAND: COMMAND (with $ for the UIDs found) on the message
+# whose Message-ID is <ID@corpus.test>, through SEARCHRES.
+by_id() {
+	printf '%sa UID SEARCH RETURN (SAVE) HEADER Message-ID "<%s@corpus.test>"\r\n' \
+	    "$1" "$2"
+	printf '%sb %s\r\n' "$1" "$3"
+}
+
+# ---- the corpus ---------------------------------------------------------
+
+# msg FILE ID EOL [BODY]: a message with Message-ID <ID@corpus.test>, line
+# ends EOL (printf %b notation), and BODY (%b notation, default one line;
+# "-" for a header without body).
+msg() {
+	local e=$3 body=${4:-"Body of $2.$3"}
+	{
+		printf 'From: Sender <s@corpus.test>%bTo: r@corpus.test%b' "$e" "$e"
+		printf 'Subject: message %s%b' "$2" "$e"
+		printf 'Date: Mon, 2 Jan 2023 10:00:00 +0000%b' "$e"
+		printf 'Message-ID: <%s@corpus.test>%b' "$2" "$e"
+		[ "$body" = - ] || printf '%b%b' "$e" "$body"
+	} >"$1"
+}
+
+# msg8 FILE ID EOL: 8-bit header and body (raw UTF-8).
+msg8() {
+	{
+		printf 'From: J\303\274rgen <j@corpus.test>%bSubject: Gr\303\274\303\237e%b' "$3" "$3"
+		printf 'Message-ID: <%s@corpus.test>%b%b' "$2" "$3" "$3"
+		printf 'Stra\303\237e, caf\303\251, \342\202\254 5.%b' "$3"
+	} >"$1"
+}
+
+mkbox() {
+	mkdir -p "$1/cur" "$1/new" "$1/tmp"
+}
+
+# The far side, appended over IMAP to user u1: INBOX with six messages of
+# CRLF form (a bare CR, a CR at the very end (Dovecot drops it), a NUL, a
+# header alone, 8-bit), Work with two.
+make_far() {
+	local d=$TMP/farsrc
+	mkdir -p "$d"
+	msg "$d/fa1" fa1 '\r\n'
+	msg8 "$d/fa2" fa2 '\r\n'
+	msg "$d/fa3" fa3 '\r\n' 'one\rtwo\r\nthree\r\n'
+	msg "$d/fa4" fa4 '\r\n' 'ends in a CR\r'
+	msg "$d/fa5" fa5 '\r\n' 'a NUL \0 here\r\n'
+	msg "$d/fa6" fa6 '\r\n' -
+	msg "$d/fw1" fw1 '\r\n'
+	msg "$d/fw2" fw2 '\r\n' 'two\r\nlines\r\n'
+	{
+		printf 'c1 CREATE Work\r\n'
+		append c2 INBOX '\Seen' "$d/fa1"
+		append c3 INBOX '\Flagged' "$d/fa2"
+		append c4 INBOX '' "$d/fa3"
+		append c5 INBOX '\Seen \Answered' "$d/fa4"
+		append c6 INBOX '' "$d/fa5"
+		append c7 INBOX '\Seen' "$d/fa6"
+		append c8 Work '\Seen' "$d/fw1"
+		append c9 Work '' "$d/fw2"
+	} >"$TMP/far.cmds"
+	imap u1 "$TMP/far.cmds" || return 1
+	cp -a "$MAIL_DIR/u1" "$TMP/far0"
+}
+
+# The near side (SubFolders Verbatim): LF, CRLF, a bare CR, a CR at the
+# end, a NUL, a header alone, 8-bit; one message in Work.
+make_near() {
+	local d=$TMP/near0
+	mkbox "$d/INBOX"
+	mkbox "$d/Work"
+	msg "$d/INBOX/new/1700001001.na1.near" na1 '\n'
+	msg "$d/INBOX/cur/1700001002.na2.near:2,S" na2 '\r\n'
+	msg "$d/INBOX/new/1700001003.na3.near" na3 '\n' 'one\rtwo\nthree\n'
+	msg "$d/INBOX/cur/1700001004.na4.near:2,F" na4 '\n' 'ends in a CR\r'
+	msg "$d/INBOX/cur/1700001005.na5.near:2,S" na5 '\n' 'a NUL \0 here\n'
+	msg "$d/INBOX/cur/1700001006.na6.near:2,RS" na6 '\n' -
+	msg8 "$d/INBOX/new/1700001007.na7.near" na7 '\n'
+	msg "$d/Work/cur/1700001008.nw1.near:2,FS" nw1 '\n'
+}
+
+# ---- both sides ---------------------------------------------------------
+
+# list_side far|near DIR: "folder id hash flags" of every message, sorted;
+# folder names in canonical form on both sides, hash of the canonical
+# content, flags from the file name ("-" for none).
+list_side() {
+	find "$2" -type f \( -path '*/cur/*' -o -path '*/new/*' \) -print0 |
+	    xargs -0 -r "$MAILSUM" | awk -v root="$2/" -v side="$1" '{
+		p = substr($4, length(root) + 1)
+		n = split(p, part, "/")
+		box = p
+		sub("/(cur|new)/[^/]*$", "", box)
+		if (side == "far") {
+			if (n == 2)
+				box = "INBOX"
+			else {
+				box = substr(box, 2)
+				gsub("[.]", "/", box)
+			}
+		}
+		fl = ""
+		if (index(part[n], ":2,") > 0) {
+			fl = substr(part[n], index(part[n], ":2,") + 3)
+			gsub("[^A-Z]", "", fl)
+		}
+		id = $3
+		sub("@.*", "", id)
+		print box, id, $1, (fl == "" ? "-" : fl)
+	}' | sort
+}
+
+# Messages held more than once (folder and id) in a listing.
+dups() {
+	awk '{ print $1, $2 }' | sort | uniq -d | tr '\n' ' '
+}
+
+# new_user NAME TREE: a user made at start, unused, gets a copy of TREE.
+new_user() {
+	[ ! -e "$MAIL_DIR/$1" ] || return 1
+	cp -a "$2" "$MAIL_DIR/$1" && chown -R "$MAIL_OWNER" "$MAIL_DIR/$1"
+}
+
+# write_rc FILE USER PORT NEAR
+write_rc() {
+	cat >"$1" <<RC
+IMAPAccount acct
+Host 127.0.0.1
+Port $3
+User $2
+Pass $PASSWORD
+TLSType None
+AuthMechs LOGIN
+Timeout 20
+
+IMAPStore far
+Account acct
+
+MaildirStore near
+Path $4/
+Inbox $4/INBOX
+SubFolders Verbatim
+
+Channel c
+Far :far:
+Near :near:
+Patterns *
+Create Both
+Expunge Both
+SyncState *
+RC
+}
+
+users=0
+# fresh FARTREE NEARTREE: a new user and near copy; sets U, NEAR, RC.
+fresh() {
+	users=$((users + 1))
+	U=u$users
+	[ $users -le $MAXUSERS ] || { echo "more than $MAXUSERS users"; return 1; }
+	NEAR=$TMP/case/$U
+	RC=$TMP/case/$U.rc
+	mkdir -p "$TMP/case"
+	new_user "$U" "$1" || { echo "cannot add user $U"; return 1; }
+	cp -a "$2" "$NEAR"
+	write_rc "$RC" "$U" "$IMAP_PORT" "$NEAR"
+}
+
+# twinbox RCFILE OUT [ARGS...]: run the binary, bounded; prints its status.
+twinbox() {
+	local rc=$1 out=$2
+	shift 2
+	timeout 60 "$BIN" -c "$rc" "$@" c >"$out" 2>&1
+	echo $?
+}
+
+# crashed STATUS OUT: why a run counts as a crash, or nothing.
+crashed() {
+	if [ "$1" = 124 ]; then
+		echo "timed out"
+	elif [ "$1" -gt 128 ]; then
+		echo "killed by signal $(($1 - 128))"
+	elif [ "$1" != 0 ] && [ "$1" != 1 ]; then
+		echo "exit status $1"
+	elif grep -a -q -i -e 'sanitizer' -e 'runtime error' "$2"; then
+		echo "sanitizer report"
+	fi
+}
+
+# mismatch WANT: what is wrong with both sides of the current case, or
+# nothing when both hold exactly WANT.
+mismatch() {
+	local far near d
+	far=$(list_side far "$MAIL_DIR/$U")
+	near=$(list_side near "$NEAR")
+	d=$(dups <<<"$far")
+	[ -z "$d" ] || echo "duplicated on the server: $d"
+	d=$(dups <<<"$near")
+	[ -z "$d" ] || echo "duplicated in the maildir: $d"
+	[ "$far" = "$1" ] || echo "server: $(diff <(echo "$1") <(echo "$far") |
+	    grep '^[<>]' | tr '\n' ' ')"
+	[ "$near" = "$1" ] || echo "maildir: $(diff <(echo "$1") <(echo "$near") |
+	    grep '^[<>]' | tr '\n' ' ')"
+}
+
+# converge WANT: up to two clean runs until both sides hold WANT, then a
+# dry run that must plan nothing; prints what is wrong, or nothing.
+converge() {
+	local i st why
+	for i in 1 2; do
+		st=$(twinbox "$RC" "$TMP/clean$i.out")
+		why=$(crashed "$st" "$TMP/clean$i.out")
+		if [ -n "$why" ]; then
+			echo "clean run $i: $why: $(tail -3 "$TMP/clean$i.out" | tr '\n' ' ')"
+			return
+		fi
+		why=$(mismatch "$1")
+		[ -n "$why" ] || break
+	done
+	if [ -n "$why" ]; then
+		echo "after 2 clean runs: $why"
+		return
+	fi
+	if [ "$st" != 0 ]; then
+		echo "clean run $i exits $st: $(grep -a error "$TMP/clean$i.out" |
+		    head -3 | tr '\n' ' ')"
+		return
+	fi
+	st=$(twinbox "$RC" "$TMP/dry.out" -n)
+	why=$(grep -a -v -e 'dry run: nothing to do$' -e 'logging in as' \
+	    "$TMP/dry.out" | head -3 | tr '\n' ' ')
+	[ "$st" = 0 ] && [ -z "$why" ] ||
+		echo "dry run after convergence (status $st) plans: $why"
+}
+
+# ---- the proxy ----------------------------------------------------------
+
+# start_proxy FAULT K: a proxy to Dovecot's plain port; sets proxy_pid,
+# proxy_port. The report goes to $TMP/proxy.report.
+start_proxy() {
+	local i
+	rm -f "$TMP/proxy.port" "$TMP/proxy.report"
+	"$PROXY" --to "127.0.0.1:$IMAP_PORT" --port-file "$TMP/proxy.port" \
+	    --report "$TMP/proxy.report" --fault "$1" --at "$2" \
+	    --user "$U" --pass "$PASSWORD" --max-seconds 60 \
+	    2>"$TMP/proxy.err" &
+	proxy_pid=$!
+	for i in $(seq 200); do
+		[ -s "$TMP/proxy.port" ] && break
+		sleep 0.02
+	done
+	proxy_port=$(cat "$TMP/proxy.port" 2>/dev/null)
+	[ -n "$proxy_port" ]
+}
+
+stop_proxy() {
+	kill "$proxy_pid" 2>/dev/null
+	wait "$proxy_pid" 2>/dev/null
+	proxy_pid=
+}
+
+# report KEY: a value of the proxy's report.
+report() {
+	sed -n "s/^$1=//p" "$TMP/proxy.report" 2>/dev/null
+}
+
+# ---- reference runs -----------------------------------------------------
+
+make_far || exit 1
+make_near
+users=1
+
+fresh "$TMP/far0" "$TMP/near0" || exit 1
+st=$(twinbox "$RC" "$TMP/ref1.out")
+expect_eq "reference first sync exits 0" 0 "$st"
+[ "$st" = 0 ] || cat "$TMP/ref1.out" >&2
+WANT1=$(list_side far "$MAIL_DIR/$U")
+expect_eq "reference first sync: 16 messages" 16 "$(wc -l <<<"$WANT1")"
+expect_eq "reference first sync: both sides equal" "" "$(mismatch "$WANT1")"
+
+# Changes on the server (over IMAP): fa1 +F, na3 +S (near: +F), fa2 -F
+# +S (near: -F), na5 expunged, a new fw3 in Work. In the Maildir: fa1 +R,
+# na3 +F, fa2 -F, fa3 deleted, a new CRLF nw2 in Work.
+msg "$TMP/farsrc/fw3" fw3 '\r\n' 'new on the server\r\n'
+{
+	printf 's0 SELECT INBOX\r\n'
+	by_id s1 fa1 'UID STORE $ +FLAGS (\Flagged)'
+	by_id s2 na3 'UID STORE $ +FLAGS (\Seen)'
+	by_id s3 fa2 'UID STORE $ FLAGS (\Seen)'
+	by_id s4 na5 'UID STORE $ +FLAGS.SILENT (\Deleted)'
+	printf 's5 UID EXPUNGE $\r\n'
+	append s6 Work '' "$TMP/farsrc/fw3"
+} >"$TMP/change.cmds"
+imap "$U" "$TMP/change.cmds" || exit 1
+# reflag ID FLAGS: give a near message new flags.
+reflag() {
+	local f
+	f=$(grep -a -l "<$1@" "$NEAR"/INBOX/cur/* "$NEAR"/INBOX/new/*)
+	mv "$f" "$NEAR/INBOX/cur/$(basename "${f%:2,*}"):2,$2"
+}
+reflag fa1 FRS
+reflag na3 F
+reflag fa2 ''
+rm "$(grep -a -l '<fa3@' "$NEAR"/INBOX/cur/* "$NEAR"/INBOX/new/*)"
+msg "$NEAR/Work/new/1700002001.nw2.near" nw2 '\r\n'
+cp -a "$MAIL_DIR/$U" "$TMP/far1"
+cp -a "$NEAR" "$TMP/near1"
+
+fresh "$TMP/far1" "$TMP/near1" || exit 1
+st=$(twinbox "$RC" "$TMP/ref2.out")
+expect_eq "reference second sync exits 0" 0 "$st"
+[ "$st" = 0 ] || cat "$TMP/ref2.out" >&2
+WANT2=$(list_side far "$MAIL_DIR/$U")
+expect_eq "reference second sync: 16 messages" 16 "$(wc -l <<<"$WANT2")"
+expect_eq "reference second sync: merged flags and deletions" \
+    "INBOX fa1 FRS|INBOX fa2 S|INBOX na3 FS|Work fw3 -|Work nw2 -|" \
+    "$(awk '$2 ~ /^(fa1|fa2|fa3|na3|na5|fw3|nw2)$/ { print $1, $2, $4 }' \
+    <<<"$WANT2" | tr '\n' '|')"
+expect_eq "reference second sync: both sides equal" "" "$(mismatch "$WANT2")"
+if [ "$failed" -ne 0 ]; then
+	echo "imap_proxy_faults.sh: the reference runs fail; no sweep" >&2
+	exit 1
+fi
+
+# count_commands FARTREE NEARTREE: the commands of a sync, counted through
+# a proxy that injects nothing; sets N.
+count_commands() {
+	N=
+	fresh "$1" "$2" || return 1
+	start_proxy none 1 || return 1
+	write_rc "$RC" "$U" "$proxy_port" "$NEAR"
+	st=$(twinbox "$RC" "$TMP/count.out")
+	stop_proxy
+	[ "$st" = 0 ] || { cat "$TMP/count.out" >&2; return 1; }
+	N=$(report commands)
+	[ -n "$N" ] && [ "$N" -gt 0 ]
+}
+count_commands "$TMP/far0" "$TMP/near0" ||
+	{ fail "counting the commands of the first sync"; exit 1; }
+N1=$N
+count_commands "$TMP/far1" "$TMP/near1" ||
+	{ fail "counting the commands of the second sync"; exit 1; }
+N2=$N
+echo "first sync: $N1 commands; second sync: $N2 commands"
+
+# ---- the sweep ----------------------------------------------------------
+
+cases=0
+cases_failed=0
+failed_cases=""
+
+# expected WANT FAULT: the expected listing after the fault just run.
+expected() {
+	local id box line
+	id=$(report message-id)
+	id=${id#<}
+	id=${id%@*}
+	case $2 in
+	expunge)
+		if [ -n "$id" ] && [ "$id" != - ]; then
+			awk -v id="$id" '$2 != id' <<<"$1"
+			return
+		fi
+		;;
+	exists)
+		box=$(report mailbox | tr -d '"' | tr . /)
+		line=$(list_side far "$MAIL_DIR/$U" | awk -v id="$id" '$2 == id')
+		# Absent or misplaced on the server: the comparison shows it.
+		[ -n "$line" ] || line="$box $id (appended, then lost) -"
+		sort <<<"$1
+$line"
+		return
+		;;
+	esac
+	echo "$1"
+}
+
+# case_result NAME WHY: one line for the case; WHY empty means it passed.
+case_result() {
+	if [ -z "$2" ]; then
+		echo "ok: $1"
+		passed=$((passed + 1))
+		return
+	fi
+	fail "$1" "$2"
+	cases_failed=$((cases_failed + 1))
+	failed_cases="$failed_cases
+  $1"
+}
+
+# one_case PHASE FAULT K FARTREE NEARTREE WANT
+one_case() {
+	local name="$1 $2 k=$3" st why what
+	cases=$((cases + 1))
+	if ! fresh "$4" "$5" >"$TMP/fresh.out"; then
+		case_result "$name" "$(cat "$TMP/fresh.out")"
+		return
+	fi
+	start_proxy "$2" "$3" ||
+		{ case_result "$name" "proxy does not start: $(cat "$TMP/proxy.err")"; return; }
+	write_rc "$RC.proxy" "$U" "$proxy_port" "$NEAR"
+	st=$(twinbox "$RC.proxy" "$TMP/fault.out")
+	stop_proxy
+	what="$(report command)"
+	[ -z "$(report uid)" ] || what="$what, uid $(report uid) $(report message-id)"
+	[ -z "$(report note)" ] || what="$what, $(report note)"
+	name="$name ($what)"
+	if [ "$(report fired)" != 1 ]; then
+		case_result "$name" "the fault did not fire"
+		return
+	fi
+	why=$(crashed "$st" "$TMP/fault.out")
+	if [ -n "$why" ]; then
+		case_result "$name" "run through the proxy: $why: $(tail -3 \
+		    "$TMP/fault.out" | tr '\n' ' ')"
+		return
+	fi
+	case_result "$name" "$(converge "$(expected "$6" "$2")")"
+}
+
+# ks N: the k swept over a sync of N commands (every STRIDE-th, and N).
+ks() {
+	{ seq 1 "$STRIDE" "$1"; echo "$1"; } | sort -n -u
+}
+
+for fault in expunge no fetch exists drop; do
+	for k in $(ks "$N1"); do
+		one_case first "$fault" "$k" "$TMP/far0" "$TMP/near0" "$WANT1"
+	done
+	for k in $(ks "$N2"); do
+		one_case second "$fault" "$k" "$TMP/far1" "$TMP/near1" "$WANT2"
+	done
+done
+
+# ---- a message Dovecot refuses ------------------------------------------
+
+# A zero-byte file in the Maildir: Dovecot answers NO to its APPEND. Each
+# run must say so (exit 1 and an error line), and nothing is copied twice.
+zero_case() {
+	local st i why="" want
+	cases=$((cases + 1))
+	cp -a "$TMP/near0" "$TMP/near0z"
+	: >"$TMP/near0z/INBOX/new/1700003001.zero.near"
+	fresh "$TMP/far0" "$TMP/near0z" >"$TMP/fresh.out" ||
+		{ case_result "zero-byte message" "$(cat "$TMP/fresh.out")"; return; }
+	for i in 1 2 3; do
+		st=$(twinbox "$RC" "$TMP/zero$i.out")
+		if [ "$st" != 1 ] || ! grep -a -q '^twinbox: error:' "$TMP/zero$i.out"; then
+			why="$why run $i: exit $st without an error line: $(tail -2 "$TMP/zero$i.out" | tr '\n' ' ');"
+		fi
+	done
+	want=$(list_side near "$TMP/near0z" | awk '$2 == "-"')
+	want=$(sort <<<"$WANT1
+$want")
+	st=$(list_side far "$MAIL_DIR/$U")
+	[ "$st" = "$WANT1" ] || why="$why server: $(diff <(echo "$WANT1") \
+	    <(echo "$st") | grep '^[<>]' | tr '\n' ' ');"
+	st=$(list_side near "$NEAR")
+	[ "$st" = "$want" ] || why="$why maildir: $(diff <(echo "$want") \
+	    <(echo "$st") | grep '^[<>]' | tr '\n' ' ');"
+	case_result "zero-byte message in the Maildir, three runs" "$why"
+}
+zero_case
+
+echo "imap_proxy_faults.sh: $cases cases, $((cases - cases_failed)) passed," \
+    "$cases_failed failed; $passed checks passed, $failed failed"
+if [ "$failed" -ne 0 ]; then
+	[ -z "$failed_cases" ] || echo "failed cases:$failed_cases" >&2
+	exit 1
+fi
