@@ -17,6 +17,8 @@
 #            mailbox)
 #   no       command k answered "NO [SERVERBUG] injected"
 #   fetch    an unsolicited "* n FETCH (FLAGS (...))", true, before k
+#   fetchuid the same with "UID u" in it, as Dovecot sends them to a
+#            session that enabled QRESYNC
 #   exists   a message appended by a second session, "* n EXISTS" injected
 #   drop     both connections closed at command k
 # the run through the proxy may fail but must not crash (no signal, no
@@ -33,7 +35,8 @@
 #
 # Every k of every sync is run (about 25 commands a sync, 250 cases); the
 # whole sweep takes about 90 s on two cores. SWEEP_STRIDE=n runs only
-# every n-th k (k = 1, 1+n, ...; the last k always), to shorten it.
+# every n-th k (k = 1, 1+n, ...; the last k always), to shorten it;
+# SWEEP_ONLY='second expunge k=13' (a pattern) runs only the cases named.
 # Each case gets a fresh Dovecot user (made at start, unused until then)
 # whose Maildir is a copy of a prepared tree, and a fresh near Maildir.
 # Output: one line per case ("ok" or "FAIL" and why), then a summary that
@@ -82,17 +85,24 @@ fi
 
 # ---- IMAP by hand -------------------------------------------------------
 
-# imap USER CMDFILE: log in, send the tagged commands of CMDFILE (pipelined,
-# literals as LITERAL+), log out; fails when any command is not OK.
+# imap USER CMDFILE: log in, then send the tagged commands of CMDFILE
+# (pipelined, literals as LITERAL+) and log out; fails when any command is
+# not OK. The commands wait for the login's answer: before it, Dovecot
+# takes no more than a small buffer of input.
 imap() {
-	local out=$TMP/imap.out
+	local out=$TMP/imap.out line
 	exec 3<>"/dev/tcp/127.0.0.1/$IMAP_PORT" || return 1
+	printf 'a0 LOGIN %s %s\r\n' "$1" "$PASSWORD" >&3
+	: >"$out"
+	while IFS= read -r -t 10 line <&3; do
+		printf '%s\n' "$line" >>"$out"
+		case $line in a0\ *) break ;; esac
+	done
 	{
-		printf 'a0 LOGIN %s %s\r\n' "$1" "$PASSWORD"
 		cat "$2"
 		printf 'zz LOGOUT\r\n'
 	} >&3
-	timeout 10 cat <&3 >"$out"
+	timeout 10 cat <&3 >>"$out"
 	exec 3<&-
 	if grep -a -q -E '^[a-z][a-z0-9]* (NO|BAD)' "$out" ||
 	    ! grep -a -q '^zz OK' "$out"; then
@@ -501,6 +511,8 @@ case_result() {
 # one_case PHASE FAULT K FARTREE NEARTREE WANT
 one_case() {
 	local name="$1 $2 k=$3" st why what
+	# shellcheck disable=SC2053 # SWEEP_ONLY is a pattern
+	[ -z "${SWEEP_ONLY:-}" ] || [[ "$name" == $SWEEP_ONLY ]] || return 0
 	cases=$((cases + 1))
 	if ! fresh "$4" "$5" >"$TMP/fresh.out"; then
 		case_result "$name" "$(cat "$TMP/fresh.out")"
@@ -533,7 +545,7 @@ ks() {
 	{ seq 1 "$STRIDE" "$1"; echo "$1"; } | sort -n -u
 }
 
-for fault in expunge no fetch exists drop; do
+for fault in expunge no fetch fetchuid exists drop; do
 	for k in $(ks "$N1"); do
 		one_case first "$fault" "$k" "$TMP/far0" "$TMP/near0" "$WANT1"
 	done
@@ -570,7 +582,7 @@ $want")
 	    <(echo "$st") | grep '^[<>]' | tr '\n' ' ');"
 	case_result "zero-byte message in the Maildir, three runs" "$why"
 }
-zero_case
+[ -n "${SWEEP_ONLY:-}" ] || zero_case
 
 echo "imap_proxy_faults.sh: $cases cases, $((cases - cases_failed)) passed," \
     "$cases_failed failed; $passed checks passed, $failed failed"

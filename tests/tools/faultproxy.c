@@ -36,6 +36,8 @@
  *   fetch    through a second session read one message's flags, inject
  *            "* n FETCH (FLAGS (...))" with them (true, unchanged), then
  *            forward the command
+ *   fetchuid the same with the UID: "* n FETCH (UID u FLAGS (...))", as
+ *            Dovecot sends flag changes once QRESYNC is enabled
  *   exists   through a second session APPEND a small message (Message-ID
  *            <fp-K@faultproxy.test>) to the mailbox concerned; if that
  *            mailbox is the selected one inject "* n EXISTS" with the
@@ -89,10 +91,10 @@
 #define SIDE_MAX	(1u << 20)	/* bytes of second session responses */
 #define DEFAULT_SECONDS	120
 
-enum fault { F_NONE, F_NO, F_DROP, F_EXPUNGE, F_FETCH, F_EXISTS };
+enum fault { F_NONE, F_NO, F_DROP, F_EXPUNGE, F_FETCH, F_FETCHUID, F_EXISTS };
 
 static const char *const fault_names[] = {
-	"none", "no", "drop", "expunge", "fetch", "exists"
+	"none", "no", "drop", "expunge", "fetch", "fetchuid", "exists"
 };
 
 struct options {
@@ -157,7 +159,7 @@ usage(void)
 {
 	fprintf(stderr, "usage: faultproxy --to 127.0.0.1:PORT "
 	    "[--port-file F] [--listen-port P]\n"
-	    "    [--fault none|no|drop|expunge|fetch|exists] [--at K] "
+	    "    [--fault none|no|drop|expunge|fetch|fetchuid|exists] [--at K] "
 	    "[--only NAME]\n"
 	    "    [--user U --pass P] [--pick highest|lowest] [--report R] "
 	    "[--max-seconds T]\n");
@@ -313,7 +315,7 @@ check_options(struct options *opt, int have_target)
 		exit(2);
 	}
 	if ((opt->fault == F_EXPUNGE || opt->fault == F_FETCH ||
-	    opt->fault == F_EXISTS) && (opt->user == NULL || opt->pass == NULL)) {
+	    opt->fault == F_FETCHUID || opt->fault == F_EXISTS) && (opt->user == NULL || opt->pass == NULL)) {
 		fprintf(stderr, "faultproxy: --fault %s needs --user and "
 		    "--pass\n", fault_names[opt->fault]);
 		exit(2);
@@ -910,12 +912,15 @@ do_fetch(struct proxy *p, struct side *s, struct conn *c)
 
 	if (uid != 0 && side_cmdf(s, &resp, p->rep.note, sizeof(p->rep.note),
 	    "UID FETCH %lu (FLAGS)", uid) == 0) {
-		if (parse_flags_fetch(&resp, &seq, flags, sizeof(flags)) == 0)
-			bytes_addf(&c->inject, "* %lu FETCH (FLAGS (%s))\r\n",
-			    seq, flags);
-		else
+		if (parse_flags_fetch(&resp, &seq, flags, sizeof(flags)) != 0)
 			snprintf(p->rep.note, sizeof(p->rep.note),
 			    "unexpected answer to UID FETCH FLAGS");
+		else if (p->opt.fault == F_FETCHUID)
+			bytes_addf(&c->inject, "* %lu FETCH (UID %lu FLAGS (%s))"
+			    "\r\n", seq, uid, flags);
+		else
+			bytes_addf(&c->inject, "* %lu FETCH (FLAGS (%s))\r\n",
+			    seq, flags);
 	}
 	bytes_free(&resp);
 }
@@ -1016,6 +1021,7 @@ fire(struct proxy *p, struct conn *c)
 		conn_close(c);
 		return;
 	case F_FETCH:
+	case F_FETCHUID:
 		if (c->selected[0] == '\0') {
 			snprintf(p->rep.note, sizeof(p->rep.note),
 			    "no mailbox selected");
@@ -1031,7 +1037,8 @@ fire(struct proxy *p, struct conn *c)
 	if (side_open(p, &s, mailbox, p->rep.note, sizeof(p->rep.note)) == 0) {
 		if (p->opt.fault == F_EXPUNGE)
 			do_expunge(p, &s, c);
-		else if (p->opt.fault == F_FETCH)
+		else if (p->opt.fault == F_FETCH ||
+		    p->opt.fault == F_FETCHUID)
 			do_fetch(p, &s, c);
 		else
 			do_exists(p, &s, c, mailbox);
