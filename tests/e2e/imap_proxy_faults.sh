@@ -19,6 +19,8 @@
 #   fetch    an unsolicited "* n FETCH (FLAGS (...))", true, before k
 #   fetchuid the same with "UID u" in it, as Dovecot sends them to a
 #            session that enabled QRESYNC
+#   fetchuid-late  the same, but after all of command k's own responses,
+#            just before its tagged answer
 #   exists   a message appended by a second session, "* n EXISTS" injected
 #   drop     both connections closed at command k
 # the run through the proxy may fail but must not crash (no signal, no
@@ -355,13 +357,16 @@ converge() {
 
 # ---- the proxy ----------------------------------------------------------
 
-# start_proxy FAULT K: a proxy to Dovecot's plain port; sets proxy_pid,
-# proxy_port. The report goes to $TMP/proxy.report.
+# start_proxy FAULT[-late] K: a proxy to Dovecot's plain port; sets proxy_pid,
+# proxy_port. The report goes to $TMP/proxy.report, the commands seen to
+# $TMP/proxy.log.
 start_proxy() {
-	local i
+	local i late=()
 	rm -f "$TMP/proxy.port" "$TMP/proxy.report"
+	case $1 in *-late) late=(--late) ;; esac
 	"$PROXY" --to "127.0.0.1:$IMAP_PORT" --port-file "$TMP/proxy.port" \
-	    --report "$TMP/proxy.report" --fault "$1" --at "$2" \
+	    --report "$TMP/proxy.report" --log "$TMP/proxy.log" \
+	    --fault "${1%-late}" --at "$2" "${late[@]}" \
 	    --user "$U" --pass "$PASSWORD" --max-seconds 60 \
 	    2>"$TMP/proxy.err" &
 	proxy_pid=$!
@@ -453,15 +458,16 @@ count_commands() {
 	stop_proxy
 	[ "$st" = 0 ] || { cat "$TMP/count.out" >&2; return 1; }
 	N=$(report commands)
-	[ -n "$N" ] && [ "$N" -gt 0 ]
+	[ -n "$N" ] && [ "$N" -gt 0 ] && sed 's/^/    /' "$TMP/proxy.log"
 }
+echo "commands of the first sync:"
 count_commands "$TMP/far0" "$TMP/near0" ||
 	{ fail "counting the commands of the first sync"; exit 1; }
 N1=$N
+echo "commands of the second sync:"
 count_commands "$TMP/far1" "$TMP/near1" ||
 	{ fail "counting the commands of the second sync"; exit 1; }
 N2=$N
-echo "first sync: $N1 commands; second sync: $N2 commands"
 
 # ---- the sweep ----------------------------------------------------------
 
@@ -545,7 +551,7 @@ ks() {
 	{ seq 1 "$STRIDE" "$1"; echo "$1"; } | sort -n -u
 }
 
-for fault in expunge no fetch fetchuid exists drop; do
+for fault in expunge no fetch fetchuid fetchuid-late exists drop; do
 	for k in $(ks "$N1"); do
 		one_case first "$fault" "$k" "$TMP/far0" "$TMP/near0" "$WANT1"
 	done

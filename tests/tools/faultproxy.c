@@ -5,8 +5,8 @@
  *
  *   faultproxy --to 127.0.0.1:PORT [--port-file F] [--listen-port P]
  *              [--fault KIND] [--at K] [--only NAME]
- *              [--user U --pass P] [--pick highest|lowest]
- *              [--report R] [--max-seconds T]
+ *              [--user U --pass P] [--pick highest|lowest] [--late]
+ *              [--report R] [--log L] [--max-seconds T]
  *
  * It listens on 127.0.0.1 (port P, or one the kernel picks), writes the
  * port and a newline to F (through a rename; to stdout without F), and
@@ -43,6 +43,11 @@
  *            mailbox is the selected one inject "* n EXISTS" with the
  *            count the second session saw; then forward the command
  *
+ * With --late, the last three (and expunge) happen later: command K is
+ * forwarded, the commands after it are held, and the second session acts
+ * when the server's tagged answer to K arrives; what it injects goes to
+ * the client just before that answer, after all of K's own responses.
+ *
  * Nothing injected is ever false: an EXPUNGE or EXISTS the server did
  * not do would shift sequence numbers under the client's feet.
  *
@@ -58,7 +63,8 @@
  * At exit it writes R (or stdout without R): key=value lines, commands
  * (how many counted), fault, at, fired (0/1), command (the name of command
  * K), mailbox, uid, message-id (of the message acted on) and note (why a
- * fault did nothing). It exits when its last connection has ended, on
+ * fault did nothing). With --log, each counted command's number and first
+ * line (up to 200 bytes) go to L as they arrive. It exits when its last connection has ended, on
  * SIGTERM or SIGINT, or after T seconds (default 120). Errors in the
  * arguments exit 2, other failures 1. Only 127.0.0.1 is accepted as target.
  */
@@ -98,11 +104,12 @@ static const char *const fault_names[] = {
 };
 
 struct options {
-	const char	*port_file, *report, *only, *user, *pass;
+	const char	*port_file, *report, *log, *only, *user, *pass;
 	uint16_t	 target_port, listen_port;
 	enum fault	 fault;
 	unsigned	 at;
 	int		 pick_lowest;
+	int		 late;
 	long		 max_seconds;
 };
 
@@ -128,6 +135,8 @@ struct conn {
 	int		 first_line;	/* its first line not yet passed */
 	int		 pass;		/* forward it (else drop and NO) */
 	int		 held;		/* command K waits for quiescence */
+	int		 late;		/* K sent, waiting for its answer */
+	char		 late_tag[64];
 	int		 down_start;	/* server at a response boundary */
 	int		 authed, raw;
 	int		 cli_eof, srv_eof, dead;
@@ -148,6 +157,7 @@ struct report {
 struct proxy {
 	struct options	 opt;
 	int		 lfd, sigfd;
+	FILE		*log;
 	struct conn	*conns[MAX_CONNS];
 	size_t		 nconns;
 	unsigned	 accepted;
@@ -161,8 +171,9 @@ usage(void)
 	    "[--port-file F] [--listen-port P]\n"
 	    "    [--fault none|no|drop|expunge|fetch|fetchuid|exists] [--at K] "
 	    "[--only NAME]\n"
-	    "    [--user U --pass P] [--pick highest|lowest] [--report R] "
-	    "[--max-seconds T]\n");
+	    "    [--user U --pass P] [--pick highest|lowest] [--late] "
+	    "[--report R] "
+	    "[--log L] [--max-seconds T]\n");
 	exit(2);
 }
 
@@ -357,11 +368,16 @@ parse_args(int argc, char **argv, struct options *opt)
 			opt->user = credential_arg(name, arg);
 		else if (strcmp(name, "--pass") == 0)
 			opt->pass = credential_arg(name, arg);
-		else if (strcmp(name, "--pick") == 0 &&
+		else if (strcmp(name, "--late") == 0) {
+			opt->late = 1;
+			i--;	/* no value */
+		} else if (strcmp(name, "--pick") == 0 &&
 		    (strcmp(arg, "highest") == 0 || strcmp(arg, "lowest") == 0))
 			opt->pick_lowest = strcmp(arg, "lowest") == 0;
 		else if (strcmp(name, "--report") == 0)
 			opt->report = arg;
+		else if (strcmp(name, "--log") == 0)
+			opt->log = arg;
 		else if (strcmp(name, "--max-seconds") == 0)
 			opt->max_seconds = (long)number_arg(name, arg, 1, 86400);
 		else
@@ -995,44 +1011,12 @@ conn_close(struct conn *c)
 	c->dead = 1;
 }
 
-/*
- * Command K, every earlier command answered: do the fault. Afterwards the
- * command is forwarded (pass = 1) or refused (pass = 0), unless dropped.
- */
+/* The second session's part of a fault, on the mailbox given. */
 static void
-fire(struct proxy *p, struct conn *c)
+side_action(struct proxy *p, struct conn *c, const char *mailbox)
 {
-	const char *mailbox;
 	struct side s;
 
-	c->held = 0;
-	c->pass = 1;
-	p->rep.fired = 1;
-	snprintf(p->rep.command, sizeof(p->rep.command), "%s", c->cur.name);
-	mailbox = c->cur.arg[0] ? c->cur.arg : c->selected[0] ? c->selected :
-	    "INBOX";
-	switch (p->opt.fault) {
-	case F_NONE:
-		return;
-	case F_NO:
-		c->pass = 0;
-		return;
-	case F_DROP:
-		conn_close(c);
-		return;
-	case F_FETCH:
-	case F_FETCHUID:
-		if (c->selected[0] == '\0') {
-			snprintf(p->rep.note, sizeof(p->rep.note),
-			    "no mailbox selected");
-			return;
-		}
-		mailbox = c->selected;
-		break;
-	case F_EXPUNGE:
-	case F_EXISTS:
-		break;
-	}
 	snprintf(p->rep.mailbox, sizeof(p->rep.mailbox), "%s", mailbox);
 	if (side_open(p, &s, mailbox, p->rep.note, sizeof(p->rep.note)) == 0) {
 		if (p->opt.fault == F_EXPUNGE)
@@ -1044,6 +1028,68 @@ fire(struct proxy *p, struct conn *c)
 			do_exists(p, &s, c, mailbox);
 	}
 	side_close(&s);
+}
+
+/* The mailbox a fault concerns (fetch: only a selected one, else NULL). */
+static const char *
+fault_mailbox(const struct proxy *p, const struct conn *c, int selecting)
+{
+	if (p->opt.fault == F_FETCH || p->opt.fault == F_FETCHUID)
+		return c->selected[0] ? c->selected : NULL;
+	if (selecting && c->cur.arg[0])
+		return c->cur.arg;
+	return c->selected[0] ? c->selected : "INBOX";
+}
+
+/*
+ * Command K, every earlier command answered: do the fault. Afterwards the
+ * command is forwarded (pass = 1) or refused (pass = 0), unless dropped.
+ * A late fault waits for K's tagged answer (late_fire()).
+ */
+static void
+fire(struct proxy *p, struct conn *c)
+{
+	const char *mailbox;
+
+	c->held = 0;
+	c->pass = 1;
+	p->rep.fired = 1;
+	snprintf(p->rep.command, sizeof(p->rep.command), "%s", c->cur.name);
+	switch (p->opt.fault) {
+	case F_NONE:
+		return;
+	case F_NO:
+		c->pass = 0;
+		return;
+	case F_DROP:
+		conn_close(c);
+		return;
+	default:
+		break;
+	}
+	if (p->opt.late) {
+		c->late = 1;
+		snprintf(c->late_tag, sizeof(c->late_tag), "%s", c->cur.tag);
+		return;
+	}
+	mailbox = fault_mailbox(p, c, 1);
+	if (mailbox == NULL)
+		snprintf(p->rep.note, sizeof(p->rep.note), "no mailbox selected");
+	else
+		side_action(p, c, mailbox);
+}
+
+/* K's tagged answer is next, nothing else runs: the late fault. */
+static void
+late_fire(struct proxy *p, struct conn *c)
+{
+	const char *mailbox = fault_mailbox(p, c, 0);
+
+	c->late = 0;
+	if (mailbox == NULL)
+		snprintf(p->rep.note, sizeof(p->rep.note), "no mailbox selected");
+	else
+		side_action(p, c, mailbox);
 }
 
 /* ---- the two directions ------------------------------------------------ */
@@ -1069,6 +1115,15 @@ start_command(struct proxy *p, struct conn *c, const char *line, size_t len)
 	if (!counts(p, c))
 		return;
 	p->rep.commands++;
+	if (p->log != NULL) {
+		size_t n = len;
+
+		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+			n--;
+		fprintf(p->log, "%u %.*s\n", p->rep.commands,
+		    (int)(n < 200 ? n : 200), line);
+		fflush(p->log);
+	}
 	if (p->opt.fault != F_NONE && p->rep.commands == p->opt.at)
 		c->held = 1;
 }
@@ -1138,6 +1193,8 @@ pump_up(struct proxy *p, struct conn *c)
 			fire(p, c);
 			continue;
 		}
+		if (c->late && !c->in_cmd)
+			break;	/* nothing after K until K is answered */
 		nl = memchr(head, '\n', c->cin.len);
 		if (nl == NULL) {
 			if (c->cin.len > MAX_LINE) {
@@ -1158,16 +1215,29 @@ pump_up(struct proxy *p, struct conn *c)
 	return 0;
 }
 
-/* A server response starts with this line: follow tags and states. */
 static void
-server_response(struct conn *c, const char *line, size_t len)
+flush_injections(struct conn *c)
 {
-	const char *p = line, *end = line + len;
+	if (c->dead || c->inject.len == 0 || !c->down_start || c->down_lit)
+		return;
+	bytes_add(&c->cout, bytes_ptr(&c->inject), c->inject.len);
+	bytes_eat(&c->inject, c->inject.len);
+}
+
+/*
+ * A server response starts with this line: follow tags and states; before
+ * the answer to a late fault's command, do the fault.
+ */
+static void
+server_response(struct proxy *p, struct conn *c, const char *line,
+    size_t len)
+{
+	const char *q = line, *end = line + len;
 	char tag[64], status[16];
 	struct inflight f;
 
-	next_token(&p, end, tag, sizeof(tag));
-	next_token(&p, end, status, sizeof(status));
+	next_token(&q, end, tag, sizeof(tag));
+	next_token(&q, end, status, sizeof(status));
 	upcase(status);
 	if (strcmp(tag, "*") == 0) {
 		if (strcmp(status, "PREAUTH") == 0)
@@ -1179,6 +1249,10 @@ server_response(struct conn *c, const char *line, size_t len)
 	if (strcmp(f.name, "SELECT") == 0 || strcmp(f.name, "EXAMINE") == 0)
 		snprintf(c->selected, sizeof(c->selected), "%s",
 		    strcmp(status, "OK") == 0 ? f.arg : "");
+	if (c->late && strcmp(tag, c->late_tag) == 0) {
+		late_fire(p, c);
+		flush_injections(c);	/* at a boundary: before this line */
+	}
 	if (strcmp(status, "OK") != 0)
 		return;
 	if (strcmp(f.name, "LOGIN") == 0 || strcmp(f.name, "AUTHENTICATE") == 0) {
@@ -1191,7 +1265,7 @@ server_response(struct conn *c, const char *line, size_t len)
 
 /* Parse what the server sent; forward it, and inject at boundaries. */
 static int
-pump_down(struct conn *c)
+pump_down(struct proxy *p, struct conn *c)
 {
 	while (!c->dead && c->sin.len > 0) {
 		const char *head = bytes_ptr(&c->sin);
@@ -1231,22 +1305,13 @@ pump_down(struct conn *c)
 			return -1;
 		}
 		if (c->down_start)
-			server_response(c, head, len);
+			server_response(p, c, head, len);
 		bytes_add(&c->cout, head, len);
 		bytes_eat(&c->sin, len);
 		c->down_start = lit == 0;
 		c->down_lit = lit == 1 ? n : 0;
 	}
 	return 0;
-}
-
-static void
-flush_injections(struct conn *c)
-{
-	if (c->dead || c->inject.len == 0 || !c->down_start || c->down_lit)
-		return;
-	bytes_add(&c->cout, bytes_ptr(&c->inject), c->inject.len);
-	bytes_eat(&c->inject, c->inject.len);
 }
 
 /* ---- the event loop ---------------------------------------------------- */
@@ -1370,7 +1435,7 @@ service_conn(struct proxy *p, struct conn *c, short cev, short sev)
 	if ((sev & ready) && !c->srv_eof)
 		broken |= read_into(c->sfd, &c->sin, &c->srv_eof);
 	if (!broken)
-		broken |= pump_down(c) != 0 || pump_up(p, c) != 0;
+		broken |= pump_down(p, c) != 0 || pump_up(p, c) != 0;
 	if (c->dead)
 		return;
 	flush_injections(c);
@@ -1481,6 +1546,11 @@ start(struct proxy *p)
 	p->sigfd = open_signalfd();
 	if (p->sigfd == -1)
 		return -1;
+	if (p->opt.log != NULL && (p->log = fopen(p->opt.log, "w")) == NULL) {
+		fprintf(stderr, "faultproxy: %s: %s\n", p->opt.log,
+		    strerror(errno));
+		return -1;
+	}
 	p->lfd = open_listener(p->opt.listen_port, &port);
 	if (p->lfd == -1)
 		return -1;
@@ -1510,5 +1580,7 @@ main(int argc, char **argv)
 		rc = 1;
 	close(p.lfd);
 	close(p.sigfd);
+	if (p.log != NULL && fclose(p.log) == EOF)
+		rc = 1;
 	return rc;
 }
