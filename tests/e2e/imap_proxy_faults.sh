@@ -456,6 +456,47 @@ if [ "$failed" -ne 0 ]; then
 	exit 1
 fi
 
+# The proxy's own framing where twinbox does not lead it (twinbox uses
+# LITERAL+): an APPEND with a synchronizing literal passes through with the
+# server's continuation request, and refused, gets the NO in its place;
+# the session goes on either way.
+# sync_append FAULT: the lines a client sees for "p1 APPEND" with a
+# synchronizing literal, sent only after a continuation, then NOOP.
+sync_append() {
+	local line lines=""
+	start_proxy "$1" 1 || return 1
+	exec 3<>"/dev/tcp/127.0.0.1/$proxy_port" || return 1
+	printf 'a0 LOGIN %s %s\r\n' "$U" "$PASSWORD" >&3
+	while IFS= read -r -t 10 line <&3; do
+		case $line in a0\ *) break ;; esac
+	done
+	printf 'p1 APPEND INBOX {%d}\r\n' "$(wc -c <"$TMP/farsrc/fw1")" >&3
+	IFS= read -r -t 10 line <&3
+	lines=${line%%\ injected*}
+	case $line in
+	+*) cat "$TMP/farsrc/fw1" >&3
+	    printf '\r\n' >&3
+	    IFS= read -r -t 10 line <&3
+	    lines="$lines|${line%% \[APPENDUID*}" ;;
+	esac
+	printf 'p2 NOOP\r\np3 LOGOUT\r\n' >&3
+	while IFS= read -r -t 10 line <&3; do
+		case $line in p2\ *) lines="$lines|${line%% NOOP*}" ;; esac
+	done
+	exec 3<&-
+	stop_proxy
+	echo "$lines"
+}
+users=$((users + 1))
+U=u$users
+new_user "$U" "$TMP/far0" || { fail "cannot add user $U"; exit 1; }
+expect_eq "proxy: a synchronizing literal passes" "+ OK|p1 OK|p2 OK" \
+    "$(sync_append none | tr -d '\r')"
+expect_eq "proxy: NO instead of the continuation request" \
+    "p1 NO [SERVERBUG]|p2 OK" "$(sync_append no | tr -d '\r')"
+expect_eq "proxy: one message appended of the two" 7 \
+    "$(list_side far "$MAIL_DIR/$U" | grep -c '^INBOX ')"
+
 # count_commands FARTREE NEARTREE: the commands of a sync, counted through
 # a proxy that injects nothing; sets N.
 count_commands() {
