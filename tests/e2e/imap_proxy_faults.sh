@@ -307,14 +307,18 @@ twinbox() {
 
 # crashed STATUS OUT: why a run counts as a crash, or nothing.
 crashed() {
-	if [ "$1" = 124 ]; then
+	local san
+	san=$(grep -a -m 1 -e 'ERROR: AddressSanitizer' -e 'ERROR: LeakSanitizer' \
+	    -e 'runtime error' "$2")
+	if [ -n "$san" ]; then
+		echo "sanitizer report: $san"
+	elif [ "$1" = 124 ]; then
 		echo "timed out"
 	elif [ "$1" -gt 128 ]; then
-		echo "killed by signal $(($1 - 128))"
+		echo "killed by signal $(($1 - 128)); its last lines: $(tail -2 \
+		    "$2" | tr '\n' ' ')"
 	elif [ "$1" != 0 ] && [ "$1" != 1 ]; then
-		echo "exit status $1"
-	elif grep -a -q -i -e 'sanitizer' -e 'runtime error' "$2"; then
-		echo "sanitizer report"
+		echo "exit status $1: $(tail -2 "$2" | tr '\n' ' ')"
 	fi
 }
 
@@ -342,7 +346,7 @@ converge() {
 		st=$(twinbox "$RC" "$TMP/clean$i.out")
 		why=$(crashed "$st" "$TMP/clean$i.out")
 		if [ -n "$why" ]; then
-			echo "clean run $i: $why: $(tail -3 "$TMP/clean$i.out" | tr '\n' ' ')"
+			echo "clean run $i: $why"
 			return
 		fi
 		why=$(mismatch "$1")
@@ -387,9 +391,12 @@ start_proxy() {
 	[ -n "$proxy_port" ]
 }
 
+# stop_proxy: sets proxy_status, the proxy's exit status (0 also when it
+# stops on TERM).
 stop_proxy() {
 	kill "$proxy_pid" 2>/dev/null
 	wait "$proxy_pid" 2>/dev/null
+	proxy_status=$?
 	proxy_pid=
 }
 
@@ -583,14 +590,18 @@ one_case() {
 	[ -z "$(report uid)" ] || what="$what, uid $(report uid) $(report message-id)"
 	[ -z "$(report note)" ] || what="$what, $(report note)"
 	name="$name ($what)"
+	if [ "$proxy_status" != 0 ] || [ -s "$TMP/proxy.err" ]; then
+		case_result "$name" "the proxy failed (status $proxy_status): $(head -5 \
+		    "$TMP/proxy.err")"
+		return
+	fi
 	if [ "$(report fired)" != 1 ]; then
 		case_result "$name" "the fault did not fire"
 		return
 	fi
 	why=$(crashed "$st" "$TMP/fault.out")
 	if [ -n "$why" ]; then
-		case_result "$name" "run through the proxy: $why: $(tail -3 \
-		    "$TMP/fault.out" | tr '\n' ' ')"
+		case_result "$name" "run through the proxy: $why"
 		return
 	fi
 	case_result "$name" "$(converge "$(expected "$6" "$2")")"

@@ -235,10 +235,11 @@ bytes_eat(struct bytes *b, size_t n)
 		b->off = 0;
 }
 
+/* Never NULL, so that memchr() and friends may look at zero bytes. */
 static const char *
 bytes_ptr(const struct bytes *b)
 {
-	return b->data + b->off;
+	return b->data != NULL ? b->data + b->off : "";
 }
 
 static void
