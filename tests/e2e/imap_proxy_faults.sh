@@ -132,8 +132,8 @@ append() {
 # by_id TAG ID COMMAND: COMMAND (with $ for the UIDs found) on the message
 # whose Message-ID is <ID@corpus.test>, through SEARCHRES.
 by_id() {
-	printf '%sa UID SEARCH RETURN (SAVE) HEADER Message-ID "<%s@corpus.test>"\r\n' \
-	    "$1" "$2"
+	printf '%sa UID SEARCH RETURN (SAVE) HEADER Message-ID %s\r\n' \
+	    "$1" "\"<$2@corpus.test>\""
 	printf '%sb %s\r\n' "$1" "$3"
 }
 
@@ -156,7 +156,8 @@ msg() {
 # msg8 FILE ID EOL: 8-bit header and body (raw UTF-8).
 msg8() {
 	{
-		printf 'From: J\303\274rgen <j@corpus.test>%bSubject: Gr\303\274\303\237e%b' "$3" "$3"
+		printf 'From: J\303\274rgen <j@corpus.test>%b' "$3"
+		printf 'Subject: Gr\303\274\303\237e%b' "$3"
 		printf 'Message-ID: <%s@corpus.test>%b%b' "$2" "$3" "$3"
 		printf 'Stra\303\237e, caf\303\251, \342\202\254 5.%b' "$3"
 	} >"$1"
@@ -582,7 +583,7 @@ one_case() {
 		return
 	fi
 	start_proxy "$2" "$3" ||
-		{ case_result "$name" "proxy does not start: $(cat "$TMP/proxy.err")"; return; }
+		{ case_result "$name" "no proxy: $(cat "$TMP/proxy.err")"; return; }
 	write_rc "$RC.proxy" "$U" "$proxy_port" "$NEAR"
 	st=$(twinbox "$RC.proxy" "$TMP/fault.out")
 	stop_proxy
@@ -642,7 +643,8 @@ zero_case() {
 	for i in 1 2 3; do
 		st=$(twinbox "$RC" "$TMP/zero$i.out")
 		if [ "$st" != 1 ] || ! grep -a -q '^twinbox: error:' "$TMP/zero$i.out"; then
-			why="$why run $i: exit $st without an error line: $(tail -2 "$TMP/zero$i.out" | tr '\n' ' ');"
+			why="$why run $i: exit $st without an error line:"
+			why="$why $(tail -2 "$TMP/zero$i.out" | tr '\n' ' ');"
 		fi
 	done
 	want=$(list_side near "$TMP/near0z" | awk '$2 == "-"')

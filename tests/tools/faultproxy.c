@@ -43,10 +43,11 @@
  *            mailbox is the selected one inject "* n EXISTS" with the
  *            count the second session saw; then forward the command
  *
- * With --late, the last three (and expunge) happen later: command K is
- * forwarded, the commands after it are held, and the second session acts
- * when the server's tagged answer to K arrives; what it injects goes to
- * the client just before that answer, after all of K's own responses.
+ * With --late, expunge, fetch, fetchuid and exists happen later: command
+ * K is forwarded, the commands after it are held, and the second session
+ * acts when the server's tagged answer to K arrives (on the mailbox
+ * selected then); what it injects goes to the client just before that
+ * answer, after all of K's own responses.
  *
  * Nothing injected is ever false: an EXPUNGE or EXISTS the server did
  * not do would shift sequence numbers under the client's feet.
@@ -64,9 +65,10 @@
  * (how many counted), fault, at, fired (0/1), command (the name of command
  * K), mailbox, uid, message-id (of the message acted on) and note (why a
  * fault did nothing). With --log, each counted command's number and first
- * line (up to 200 bytes) go to L as they arrive. It exits when its last connection has ended, on
- * SIGTERM or SIGINT, or after T seconds (default 120). Errors in the
- * arguments exit 2, other failures 1. Only 127.0.0.1 is accepted as target.
+ * line (up to 200 bytes) go to L as they arrive. It exits when its last
+ * connection has ended, on SIGTERM or SIGINT, or after T seconds (default
+ * 120). Errors in the arguments exit 2, other failures 1. Only 127.0.0.1
+ * is accepted as target.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -97,6 +99,7 @@
 #define SIDE_MAX	(1u << 20)	/* bytes of second session responses */
 #define DEFAULT_SECONDS	120
 
+/* The kinds from F_EXPUNGE on use a second session. */
 enum fault { F_NONE, F_NO, F_DROP, F_EXPUNGE, F_FETCH, F_FETCHUID, F_EXISTS };
 
 static const char *const fault_names[] = {
@@ -326,8 +329,8 @@ check_options(struct options *opt, int have_target)
 		    fault_names[opt->fault]);
 		exit(2);
 	}
-	if ((opt->fault == F_EXPUNGE || opt->fault == F_FETCH ||
-	    opt->fault == F_FETCHUID || opt->fault == F_EXISTS) && (opt->user == NULL || opt->pass == NULL)) {
+	if (opt->fault >= F_EXPUNGE &&
+	    (opt->user == NULL || opt->pass == NULL)) {
 		fprintf(stderr, "faultproxy: --fault %s needs --user and "
 		    "--pass\n", fault_names[opt->fault]);
 		exit(2);
