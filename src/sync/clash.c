@@ -65,12 +65,20 @@ decide(const struct clash_job *job, enum side s, const struct uid_clash *c,
 	return 0;
 }
 
+static struct msg_meta *
+find_meta(struct msg_list *l, uint32_t uid)
+{
+	const struct msg_meta *m = msg_list_find(l, uid);
+
+	return m != NULL ? &l->v[m - l->v] : NULL;
+}
+
 /* What the scan list holds for the two UIDs changes places, too. */
 static void
 swap_scan(struct msg_list *l, const struct uid_clash *c)
 {
-	struct msg_meta *a = (struct msg_meta *)msg_list_find(l, c->uid);
-	struct msg_meta *b = (struct msg_meta *)msg_list_find(l, c->other);
+	struct msg_meta *a = find_meta(l, c->uid);
+	struct msg_meta *b = find_meta(l, c->other);
 	struct msg_meta t;
 
 	if (a == NULL || b == NULL)
