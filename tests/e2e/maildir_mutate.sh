@@ -10,18 +10,19 @@
 #   delete    fi03 removed;
 #   collide   a new message added to Work under the ,U= of nw2, older.
 # For each, N sweeps over every step of a second sync (new mail, flags and
-# deletions on both sides pending), on a Maildir <-> Maildir channel and
-# on an IMAP (Dovecot) <-> Maildir channel. After each: the hooked run
+# deletions on both sides pending), on a Maildir <-> Maildir channel (the
+# near Maildir changed, then the far one, the same way) and on an IMAP
+# (Dovecot) <-> Maildir channel. After each: the hooked run
 # exits 0 or 1 with no sanitizer report; then at most two clean runs
 # (each exits 0) leave both sides holding exactly the messages of the
 # uninterrupted sync changed as the mutation says (the union minus the
 # deleted, a moved message in its new folder only, each once), with the
 # three-way merged flags; and a dry run plans nothing.
 # Run from the top of the tree; tests/run-all.sh runs it with sh. Every
-# Dovecot case gets a fresh user; about 20 s of CPU time (15 and 18 steps
-# per mutation). MUTATE_KINDS (maildir imap) and MUTATE_WAYS (rename move
-# delete collide) narrow the sweep; KEEP=1 leaves the directory and the
-# server, for debugging.
+# Dovecot case gets a fresh user; about 25 s of CPU time (15 and 18 steps
+# per mutation). MUTATE_TARGETS (maildir:near maildir:far imap:near) and
+# MUTATE_WAYS (rename move delete collide) narrow the sweep; KEEP=1 leaves
+# the directory and the server, for debugging.
 if [ -z "${BASH_VERSION:-}" ]; then
 	exec bash "$0" "$@"
 fi
@@ -199,10 +200,11 @@ check_result() {
 	    "$CASE/dry.out")"
 }
 
-# The mutator, run by the binary at the chosen step: mutate KIND NEAR.
+# The mutator, run by the binary at the chosen step:
+# mutate.sh WAY INBOXDIR WORKDIR MARKER.
 cat >"$TMP/mutate.sh" <<'SH'
-kind=$1 near=$2
-touch "$near.hooked"
+way=$1 inbox=$2 work=$3
+touch "$4"
 find_msg() {
 	grep -l "Message-ID: <$2@" "$1"/cur/* "$1"/new/* 2>/dev/null | head -1
 }
@@ -211,20 +213,20 @@ uid_of() {
 $1
 EOF
 }
-case $kind in
+case $way in
 rename)
-	f=$(find_msg "$near/INBOX" fi01)
+	f=$(find_msg "$inbox" fi01)
 	b=${f##*/}
-	mv "$f" "$near/INBOX/cur/${b%%:2,*}:2,FS" ;;
+	mv "$f" "$inbox/cur/${b%%:2,*}:2,FS" ;;
 move)
-	f=$(find_msg "$near/Work" nw1)
+	f=$(find_msg "$work" nw1)
 	touch -d @1000 "$f"
-	mv "$f" "$near/INBOX/cur/${f##*/}" ;;
+	mv "$f" "$inbox/cur/${f##*/}" ;;
 delete)
-	rm "$(find_msg "$near/INBOX" fi03)" ;;
+	rm "$(find_msg "$inbox" fi03)" ;;
 collide)
-	u=$(uid_of "$(find_msg "$near/Work" nw2)")
-	f="$near/Work/cur/1000.added.host,U=$u:2,S"
+	u=$(uid_of "$(find_msg "$work" nw2)")
+	f="$work/cur/1000.added.host,U=$u:2,S"
 	printf 'Subject: added\nMessage-ID: <added1@mutate.test>\n\nNew.\n' >"$f"
 	touch -d @1000 "$f" ;;
 esac
@@ -273,25 +275,38 @@ INBOX ni2 S|INBOX ni3 |Work fw1 S|Work fw2 |Work nw1 S|Work nw2 R|" \
 	check_result "$k: second sync" "$WANT"
 }
 
-# The moved and the added file really collide with a UID of their folder.
-check_collisions() {
-	local d=$TMP/$1.near1 u
-	u=$(sed -n 's/.*,U=\([0-9]*\).*/\1/p' <<<"$(find_msg "$d/Work" nw1)")
-	expect_eq "$1: nw1's UID $u is taken in INBOX" 1 \
-	    "$(ls "$d/INBOX/cur" "$d/INBOX/new" | grep -c ",U=$u\(:\|$\)")"
+# boxes SIDE ROOT: the INBOX and Work directories of a tree of SIDE.
+boxes() {
+	if [ "$1" = near ]; then
+		echo "$2/INBOX" "$2/Work"
+	else
+		echo "$2" "$2/.Work"
+	fi
 }
 
-# sweep KIND MUTATION: the mutation at every step of the second sync.
+# The moved file really collides with a UID of INBOX: check_collision
+# LABEL INBOXDIR WORKDIR.
+check_collision() {
+	local u
+	u=$(sed -n 's/.*,U=\([0-9]*\).*/\1/p' <<<"$(find_msg "$3" nw1)")
+	expect_eq "$1: nw1's UID $u is taken in INBOX" 1 \
+	    "$(ls "$2/cur" "$2/new" | grep -c ",U=$u\(:\|$\)")"
+}
+
+# sweep KIND SIDE MUTATION: the mutation of SIDE's Maildir at every step
+# of the second sync.
 sweep() {
-	local k=$1 m=$2 n=1 st want label
+	local k=$1 m=$3 n=1 st want label dirs
 	want=$(want_after "$m" "$WANT")
 	while [ $n -le 200 ]; do
-		label="$k $m at step $n"
+		label="$k $2 $m at step $n"
 		fresh "$k" "$TMP/$k.far1" "$TMP/$k.near1" || return
-		st=$(TWINBOX_HOOK_AT=$n \
-		    TWINBOX_HOOK_CMD="sh '$TMP/mutate.sh' $m '$NEAR'" \
+		[ "$2" = near ] && dirs=$(boxes near "$NEAR") ||
+		    dirs=$(boxes far "$FAR")
+		st=$(TWINBOX_HOOK_AT=$n TWINBOX_HOOK_CMD="sh '$TMP/mutate.sh' \
+		    $m ${dirs% *} ${dirs#* } '$CASE/hooked'" \
 		    twinbox "$RC" "$CASE/hooked.out")
-		if [ ! -e "$NEAR.hooked" ]; then
+		if [ ! -e "$CASE/hooked" ]; then
 			# Past the last step: an uninterrupted run.
 			expect_eq "$label: a run without the hook exits 0" 0 "$st"
 			[ "$st" = 0 ] || cat "$CASE/hooked.out" >&2
@@ -311,15 +326,19 @@ sweep() {
 		check_result "$label" "$want"
 		n=$((n + 1))
 	done
-	echo "ok: $k $m: at each of $((n - 1)) steps"
-	[ $n -gt 10 ] || fail "$k $m: only $((n - 1)) steps"
+	echo "ok: $k $2 $m: at each of $((n - 1)) steps"
+	[ $n -gt 10 ] || fail "$k $2 $m: only $((n - 1)) steps"
 }
 
-for k in ${MUTATE_KINDS:-maildir imap}; do
-	prepare "$k" || exit 1
-	check_collisions "$k"
+for t in ${MUTATE_TARGETS:-maildir:near maildir:far imap:near}; do
+	k=${t%:*}
+	side=${t#*:}
+	if [ ! -d "$TMP/$k.far1" ]; then
+		prepare "$k" || exit 1
+	fi
+	check_collision "$k $side" $(boxes "$side" "$TMP/$k.$side"1)
 	for m in ${MUTATE_WAYS:-rename move delete collide}; do
-		sweep "$k" "$m"
+		sweep "$k" "$side" "$m"
 	done
 done
 
