@@ -17,7 +17,8 @@
 # (each exits 0) leave both sides holding exactly the messages of the
 # uninterrupted sync changed as the mutation says (the union minus the
 # deleted, a moved message in its new folder only, each once), with the
-# three-way merged flags; and a dry run plans nothing.
+# three-way merged flags and the same bytes in both copies of every
+# message; and a dry run plans nothing.
 # Run from the top of the tree; tests/run-all.sh runs it with sh. Every
 # Dovecot case gets a fresh user; about 25 s of CPU time (15 and 18 steps
 # per mutation). MUTATE_TARGETS (maildir:near maildir:far imap:near) and
@@ -138,6 +139,19 @@ list_side() {
 	}' | sort
 }
 
+# contents_side DIR: "id checksum bytes" of every message, sorted: what
+# each copy holds, whichever folder and name it has.
+contents_side() {
+	find "$1" -type f \( -path '*/cur/*' -o -path '*/new/*' \) \
+	    -print0 | sort -z >"$CASE/files"
+	paste -d ' ' <(xargs -0 -r awk '
+	    FNR == 1 { if (NR > 1) print id; id = "?" }
+	    id == "?" && tolower($1) == "message-id:" {
+		id = $2; sub("^<", "", id); sub("@.*", "", id) }
+	    END { if (NR > 0) print id }' <"$CASE/files") \
+	    <(xargs -0 -r cksum <"$CASE/files" | cut -d ' ' -f 1,2) | sort
+}
+
 dups() {
 	awk '{ print $1, $2 }' | sort | uniq -d | tr '\n' ' '
 }
@@ -193,6 +207,8 @@ check_result() {
 	expect_eq "$1: no duplicate near" "" "$(dups <<<"$near")"
 	expect_eq "$1: far holds the expected messages" "$2" "$far"
 	expect_eq "$1: near holds the expected messages" "$2" "$near"
+	expect_eq "$1: the copies hold the same bytes" \
+	    "$(contents_side "$FAR")" "$(contents_side "$NEAR")"
 	st=$(twinbox "$RC" "$CASE/dry.out" -n)
 	expect_eq "$1: dry run succeeds" 0 "$st"
 	expect_eq "$1: dry run plans nothing" "" \
