@@ -7,7 +7,6 @@
  * outcome into the exit status: 0 success, 1 a mailbox failed to sync,
  * 2 usage or configuration error.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,24 +22,13 @@
 
 enum { EXIT_OK = 0, EXIT_SYNC_FAILED = 1, EXIT_USAGE = 2 };
 
-/* TWINBOX_CRASH_AFTER=N: kill ourselves at the N-th step (crash tests). */
+/* TWINBOX_CRASH_AFTER=N: kill ourselves at the N-th step; TWINBOX_HOOK_AT=N
+ * and TWINBOX_HOOK_CMD: run a command there (tests, see sync/crash.h). */
 static int
 read_crash_point(struct crash_point *cp, struct buf *err)
 {
-	const char *v = getenv("TWINBOX_CRASH_AFTER");
-	char *end;
-
-	cp->after = 0;
-	cp->steps = 0;
-	if (v == NULL || *v == '\0')
-		return 0;
-	errno = 0;
-	cp->after = strtoul(v, &end, 10);
-	if (errno != 0 || *end != '\0' || v[0] == '-') {
-		buf_setf(err, "TWINBOX_CRASH_AFTER='%s' is not a number", v);
-		return -1;
-	}
-	return 0;
+	return crash_point_init(cp, getenv("TWINBOX_CRASH_AFTER"),
+	    getenv("TWINBOX_HOOK_AT"), getenv("TWINBOX_HOOK_CMD"), err);
 }
 
 static int

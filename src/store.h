@@ -179,6 +179,16 @@ struct msg_sink {
 	void (*failed)(void *ctx, uint32_t uid, const char *why);
 };
 
+/*
+ * Two messages of one mailbox that claimed the same UID: a Maildir file
+ * moved in from another folder keeps its ",U=". The scan reported one of
+ * them as uid and the other as other, a new UID; see clashes().
+ */
+struct uid_clash {
+	uint32_t uid;
+	uint32_t other;
+};
+
 struct store_append;
 
 struct store_ops {
@@ -206,6 +216,20 @@ struct store_ops {
 	 */
 	int (*scan_changes)(struct store *s, const struct msg_list *known,
 	    uint64_t since, struct msg_list *out, struct buf *err);
+	/*
+	 * Optional: NULL for a store in which no two messages ever claim one
+	 * UID. clashes() lists the clashes the last scan() found (the array
+	 * is the store's, valid until the next scan or open). Which of the
+	 * two the scan reported as uid is provisional and nothing on disk
+	 * says it yet, so a scan after a crash finds the clash again. The
+	 * caller, who knows whose message uid was, settles each clash
+	 * before anything else: swap = 1 gives uid to the message the scan
+	 * reported as other, and other to the first; the caller swaps what
+	 * its scan list holds for the two UIDs likewise.
+	 */
+	size_t (*clashes)(struct store *s, const struct uid_clash **v);
+	int (*settle_clash)(struct store *s, const struct uid_clash *c,
+	    int swap, struct buf *err);
 	/* Stream the given messages to sink, in the order given. */
 	int (*fetch)(struct store *s, const uint32_t *uids, size_t n,
 	    const struct msg_sink *sink, struct buf *err);

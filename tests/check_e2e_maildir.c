@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -550,6 +551,54 @@ START_TEST(test_wiped_cur_is_refused)
 }
 END_TEST
 
+/* Move a message file into another folder keeping its name, the way a
+ * mail reader or `mv` does, and make it older than every file there. */
+static void
+move_msg(struct e2e *e, size_t from, size_t to, const char *id)
+{
+	struct tw_box box;
+	const struct tw_msg *m;
+	const char *base;
+	char *dst;
+	struct timeval tv[2] = { { .tv_sec = 1000 }, { .tv_sec = 1000 } };
+
+	tw_read_box(e->dir[from][1], &box);
+	m = tw_box_find(&box, id);
+	ck_assert_msg(m != NULL, "%s: %s missing", folders[from].name, id);
+	base = strrchr(m->path, '/') + 1;
+	if (asprintf(&dst, "%s/cur/%s", e->dir[to][1], base) < 0)
+		ck_abort_msg("asprintf failed");
+	ck_assert_int_eq(utimes(m->path, tv), 0);
+	ck_assert_msg(rename(m->path, dst) == 0, "rename %s: %s", m->path,
+	    strerror(errno));
+	free(dst);
+	tw_box_free(&box);
+}
+
+/*
+ * A file moved from .Work into the inbox keeps its ",U=5", which the
+ * inbox's own f0-near-005 has: the recorded pair's message keeps the
+ * UID, the moved one gets a new one and is uploaded; its absence from
+ * Work is an ordinary deletion there. Nothing lost, nothing twice, and
+ * the next run has nothing to do.
+ */
+START_TEST(test_moved_file_keeps_uid)
+{
+	static const size_t counts[NFOLDERS] = { 131, 79, 50, 40, 30, 20 };
+	struct e2e e;
+
+	e2e_init(&e);
+	populate(&e);
+	ck_assert_msg(run(&e, "e2e", NULL, NULL) == 0, "%s", e.output.data);
+	move_msg(&e, 1, 0, "f1-near-005");
+	ck_assert_msg(run(&e, "e2e", NULL, NULL) == 0, "%s", e.output.data);
+	check_all(&e, counts);
+	check_flags(&e, 0, 0, "f1-near-005", "");
+	ck_assert_msg(!dry_run_changes_nothing(&e), "%s", e.output.data);
+	e2e_free(&e);
+}
+END_TEST
+
 START_TEST(test_unknown_channel)
 {
 	struct e2e e;
@@ -599,6 +648,7 @@ e2e_suite(void)
 	tcase_add_test(tc, test_locked_pair_fails);
 	tcase_add_test(tc, test_remove_propagates_when_empty);
 	tcase_add_test(tc, test_wiped_cur_is_refused);
+	tcase_add_test(tc, test_moved_file_keeps_uid);
 	tcase_add_test(tc, test_unknown_channel);
 	tcase_add_test(tc, test_config_errors);
 	suite_add_tcase(s, tc);

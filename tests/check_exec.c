@@ -488,6 +488,38 @@ START_TEST(test_mass_deletion_guard)
 }
 END_TEST
 
+/* The test hooks: numbers checked, the command run once, at its step. */
+START_TEST(test_hook_runs_at_its_step)
+{
+	struct crash_point cp;
+	struct buf err = BUF_INIT, cmd = BUF_INIT;
+	char *dir = tl_mkdtemp("hook"), *mark = tl_path(dir, "mark"), *text;
+	size_t len;
+
+	ck_assert_int_eq(crash_point_init(&cp, "x1", NULL, NULL, &err), -1);
+	ck_assert_str_eq(buf_cstr(&err), "TWINBOX_CRASH_AFTER='x1' is not a "
+	    "number");
+	ck_assert_int_eq(crash_point_init(&cp, NULL, "3", NULL, &err), -1);
+	ck_assert_str_eq(buf_cstr(&err), "TWINBOX_HOOK_AT is set without "
+	    "TWINBOX_HOOK_CMD");
+	buf_addf(&cmd, "echo x >>'%s'", mark);
+	ck_assert_int_eq(crash_point_init(&cp, "", "3", cmd.data, &err), 0);
+	crash_step(&cp);
+	crash_step(&cp);
+	ck_assert(!tl_exists(mark));
+	crash_step(&cp);
+	crash_step(&cp);
+	text = tl_read_file(mark, &len);
+	ck_assert_str_eq(text, "x\n");
+	free(text);
+	tl_rmtree(dir);
+	free(dir);
+	free(mark);
+	buf_free(&cmd);
+	buf_free(&err);
+}
+END_TEST
+
 static Suite *
 exec_suite(void)
 {
@@ -499,6 +531,7 @@ exec_suite(void)
 	tcase_add_test(tc, test_scan_checked_at_the_boundary);
 	tcase_add_test(tc, test_maxuid_stops_below_failed_copy);
 	tcase_add_test(tc, test_state_that_passes_failed_copy_refused);
+	tcase_add_test(tc, test_hook_runs_at_its_step);
 	tcase_add_test(tc, test_flag_changes_grouped);
 	tcase_add_test(tc, test_recover_copy_that_arrived);
 	tcase_add_test(tc, test_recover_copy_that_never_arrived);

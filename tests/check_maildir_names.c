@@ -208,6 +208,64 @@ exists_below(struct env *e, const char *rel)
 	return ok;
 }
 
+static void
+link_at(struct env *e, const char *target, const char *rel)
+{
+	char *link = tl_path(e->root, rel);
+
+	ck_assert_int_eq(symlink(target, link), 0);
+	free(link);
+}
+
+/*
+ * A symbolic link back to a directory being walked is a loop: listed
+ * once, warned about by path. A link to a folder elsewhere still lists.
+ */
+START_TEST(test_symlink_loop_verbatim)
+{
+	static const char *const want[] = { "INBOX", "a", "ext", "x" };
+	struct env e;
+	char *ext;
+
+	env_start(&e, MAILDIR_SUB_VERBATIM);
+	ext = tl_path(e.outside, "ext/cur");
+	tl_mkdirs(ext);
+	create_ok(&e, "INBOX");
+	create_ok(&e, "a");
+	create_ok(&e, "x");
+	link_at(&e, ".", "Loop");
+	link_at(&e, "..", "a/Up");
+	free(ext);
+	ext = tl_path(e.outside, "ext");
+	link_at(&e, ext, "ext");
+	expect_list(&e, want, 4);
+	ck_assert_msg(strstr(buf_cstr(&e.cap), "twinbox: warning: maildir: "
+	    "skipping ") != NULL, "%s", buf_cstr(&e.cap));
+	ck_assert_ptr_nonnull(strstr(buf_cstr(&e.cap), "/root/Loop: a "
+	    "symbolic link loop (the same directory as "));
+	ck_assert_ptr_nonnull(strstr(buf_cstr(&e.cap), "/root/a/Up: a "
+	    "symbolic link loop"));
+	free(ext);
+	env_end(&e);
+}
+END_TEST
+
+START_TEST(test_symlink_loop_maildirpp)
+{
+	static const char *const want[] = { "INBOX", "a" };
+	struct env e;
+
+	env_start(&e, MAILDIR_SUB_MAILDIRPP);
+	create_ok(&e, "INBOX");
+	create_ok(&e, "a");
+	link_at(&e, ".", ".Loop");
+	expect_list(&e, want, 2);
+	ck_assert_ptr_nonnull(strstr(buf_cstr(&e.cap), "/root/.Loop: a "
+	    "symbolic link loop"));
+	env_end(&e);
+}
+END_TEST
+
 START_TEST(test_maildirpp_layout)
 {
 	static const char *const want[] = { "INBOX", "a", "a/b", "c" };
@@ -339,6 +397,8 @@ names_suite(void)
 	tcase_add_test(tc, test_legacy_layout);
 	tcase_add_test(tc, test_remove_only_empty);
 	tcase_add_test(tc, test_open_missing_mailbox);
+	tcase_add_test(tc, test_symlink_loop_verbatim);
+	tcase_add_test(tc, test_symlink_loop_maildirpp);
 	suite_add_tcase(s, tc);
 	return s;
 }

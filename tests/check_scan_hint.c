@@ -355,8 +355,9 @@ START_TEST(test_maildir_skip_and_fetch)
 }
 END_TEST
 
-/* Two files with one UID: the older keeps it, even when the hint spared
- * both a stat() and the names alone would say otherwise. */
+/* Two files with one UID: the scan's provisional choice (the older,
+ * until the sync core settles the clash by content) holds even when the
+ * hint spared both a stat() and the names alone would say otherwise. */
 START_TEST(test_maildir_duplicate_under_hint)
 {
 	static const uint32_t skip[] = { 1, 2, 3, 4 };
@@ -376,7 +377,8 @@ START_TEST(test_maildir_duplicate_under_hint)
 	ck_assert_int_eq(tl_exists(older), 1);
 	free(older);
 	ck_assert_pstr_eq(buf_cstr(&fx.cap), "twinbox: warning: maildir INBOX: "
-	    "cur/100.a,S=999,U=1:2,S repeats UID 1; giving it a new one\n");
+	    "cur/100.a,S=999,U=1:2,S repeats UID 1; one of the two files gets "
+	    "the new UID 5\n");
 	msg_list_free(&full);
 	msg_list_free(&l);
 	md_teardown(&fx);

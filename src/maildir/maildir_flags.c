@@ -51,6 +51,7 @@ rename_flags(struct md_store *s, struct md_entry *e, unsigned add,
 		name = NULL;
 		e->flags = flags;
 		e->subdir = MD_SUBDIR_CUR;
+		e->claimed = 0;	/* the new name carries e->uid */
 	} else if (errno == ENOENT)
 		rc = 0;
 	else {

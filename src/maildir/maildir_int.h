@@ -39,6 +39,9 @@ struct md_entry {
 	uint64_t size;		/* from ",S=" or stat(); 0 = not known */
 	int64_t mtime;		/* 0 = not known (not stat()ed) */
 	int stated;		/* size and mtime come from stat() */
+	uint32_t claimed;	/* an unsettled clash: the UID the file
+				   name still carries (uid is the new one);
+				   0 = the name carries uid */
 };
 
 /* One append in progress or finished and waiting for commit(). */
@@ -74,6 +77,8 @@ struct md_store {
 	struct md_entry *ents;
 	size_t nents;
 	size_t capents;
+	struct uid_clash *clashes;	/* the last scan's, unsettled ones */
+	size_t nclashes;
 	struct md_append **queue;	/* finished, not yet committed */
 	size_t nqueue;
 	size_t capqueue;
@@ -129,6 +134,13 @@ int md_locate(struct md_store *s, struct md_entry *e, int *found,
     struct buf *err);
 void md_entries_free(struct md_store *s);
 void md_forget(struct md_store *s, struct md_entry *e);
+
+/* maildir_clash.c: two files claiming one UID. */
+void md_clash_add(struct md_store *s, uint32_t uid, uint32_t other);
+void md_clashes_free(struct md_store *s);
+size_t md_clashes(struct store *st, const struct uid_clash **v);
+int md_settle_clash(struct store *st, const struct uid_clash *c, int swap,
+    struct buf *err);
 
 /* maildir_fetch.c */
 int md_fetch(struct store *st, const uint32_t *uids, size_t n,

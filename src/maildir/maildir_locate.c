@@ -36,8 +36,8 @@ search_subdir(struct md_store *s, struct md_entry *e, int subdir,
 		return -1;
 	}
 	while (!found && (de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.' ||
-		    !same_message(de->d_name, unique, ulen, e->uid))
+		if (de->d_name[0] == '.' || !same_message(de->d_name, unique,
+		    ulen, e->claimed ? e->claimed : e->uid))
 			continue;
 		free(e->name);
 		e->name = xstrdup(de->d_name);

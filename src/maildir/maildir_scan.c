@@ -222,9 +222,7 @@ clear_bad_uids(struct md_store *s, struct entry_vec *vec)
 		struct md_entry *e = &vec->v[i];
 
 		if (e->uid != 0 && e->uid == prev) {
-			log_warn(s->base.lg, "maildir %s: %s/%s repeats UID "
-			    "%u; giving it a new one", s->mbox,
-			    md_subdir_name(e->subdir), e->name, e->uid);
+			e->claimed = e->uid;
 			e->uid = 0;
 		} else if (e->uid > s->lastuid) {
 			log_warn(s->base.lg, "maildir %s: %s/%s has UID %u, "
@@ -239,6 +237,20 @@ clear_bad_uids(struct md_store *s, struct entry_vec *vec)
 	/* The files that need a UID get them in arrival order. */
 	qsort(vec->v, vec->n, sizeof(*vec->v), cmp_claim);
 	return need;
+}
+
+/*
+ * A file that repeats another's UID keeps its name until the caller
+ * settles the clash (maildir_clash.c); it is known by the new UID meanwhile.
+ */
+static void
+defer_clash(struct md_store *s, struct md_entry *e, uint32_t uid)
+{
+	log_warn(s->base.lg, "maildir %s: %s/%s repeats UID %u; one of the "
+	    "two files gets the new UID %u", s->mbox,
+	    md_subdir_name(e->subdir), e->name, e->claimed, uid);
+	e->uid = uid;
+	md_clash_add(s, e->claimed, uid);
 }
 
 /* Rename one file to carry its new UID; ENOENT drops it quietly. */
@@ -286,10 +298,15 @@ assign_uids(struct md_store *s, struct entry_vec *vec, size_t need,
 	s->lastuid = base + (uint32_t)need;
 	if (md_uid_save(s, 1, err) != 0)
 		return -1;
-	for (size_t i = 0; i < need; i++)
-		if (rename_with_uid(s, &vec->v[first + i], base + 1 +
-		    (uint32_t)i, err) != 0)
+	for (size_t i = 0; i < need; i++) {
+		struct md_entry *e = &vec->v[first + i];
+		uint32_t uid = base + 1 + (uint32_t)i;
+
+		if (e->claimed != 0)
+			defer_clash(s, e, uid);
+		else if (rename_with_uid(s, e, uid, err) != 0)
 			return -1;
+	}
 	return 0;
 }
 
@@ -321,6 +338,7 @@ md_scan(struct md_store *s, const struct scan_hint *hint, struct buf *err)
 	struct entry_vec vec = { 0 };
 	size_t need;
 
+	md_clashes_free(s);
 	if (read_subdir(s, MD_SUBDIR_CUR, hint, &vec, err) != 0 ||
 	    read_subdir(s, MD_SUBDIR_NEW, hint, &vec, err) != 0 ||
 	    stat_duplicates(s, &vec, err) != 0)

@@ -19,6 +19,7 @@ md_close(struct md_store *s)
 		    "appends", s->mbox, s->nbusy);
 	md_queue_release(s, 0);
 	md_entries_free(s);
+	md_clashes_free(s);
 	if (s->uvfd >= 0)
 		close(s->uvfd);
 	if (s->dirfd >= 0)
@@ -226,6 +227,8 @@ static const struct store_ops maildir_ops = {
 	.remove = op_remove,
 	.open = op_open,
 	.scan = op_scan,
+	.clashes = md_clashes,
+	.settle_clash = md_settle_clash,
 	.fetch = md_fetch,
 	.append_begin = md_append_begin,
 	.append_write = md_append_write,

@@ -1,5 +1,5 @@
 /*
- * crash: deliberate self-kill at a chosen step, for the crash tests.
+ * crash: deliberate self-kill, or a test's command, at a chosen step.
  *
  * The tests run the real binary with TWINBOX_CRASH_AFTER=N; main.c reads
  * it into a crash_point and the executor calls crash_step() before every
@@ -7,17 +7,31 @@
  * sends itself SIGKILL, exactly what a user's kill -9 or a power cut of the
  * process does: no cleanup, no flush, no atexit.
  *
- * Contract: a NULL crash_point or after == 0 never crashes. The struct is
- * owned by the caller (main.c); nothing here is global.
+ * TWINBOX_HOOK_AT=N with TWINBOX_HOOK_CMD=COMMAND runs COMMAND with
+ * /bin/sh at the N-th step instead, waits for it, and goes on: a test
+ * changes the Maildir under a running sync (a mail reader renaming,
+ * moving or deleting files) at a step it chooses. The command's exit
+ * status is ignored; the run must cope with whatever it did.
+ *
+ * Contract: a NULL crash_point, or after == 0 and hook_at == 0, never
+ * does anything. The struct is owned by the caller (main.c); nothing here
+ * is global.
  */
 #ifndef TWINBOX_SYNC_CRASH_H
 #define TWINBOX_SYNC_CRASH_H
 
+#include "buf.h"
+
 struct crash_point {
 	unsigned long after;	/* crash at this step; 0 = never */
+	unsigned long hook_at;	/* run hook_cmd at this step; 0 = never */
+	const char *hook_cmd;	/* borrowed */
 	unsigned long steps;	/* steps taken so far */
 };
 
+/* From the variables' values (each may be NULL): 0, or -1 with err set. */
+int crash_point_init(struct crash_point *cp, const char *after,
+    const char *hook_at, const char *hook_cmd, struct buf *err);
 void crash_step(struct crash_point *cp);
 
 #endif

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sync/clash.h"
 #include "sync/fingerprint.h"
 #include "sync/journal.h"
 #include "sync/lock.h"
@@ -89,6 +90,19 @@ open_and_scan(struct run *r, struct buf *err)
 		}
 	}
 	return 0;
+}
+
+static int
+settle_clashes(struct run *r, struct buf *err)
+{
+	struct clash_job cj = { .state = &r->state, .crash = r->job->crash,
+	    .lg = r->job->lg, .label = r->job->label };
+
+	for (int s = 0; s < 2; s++) {
+		cj.store[s] = r->job->store[s];
+		cj.scan[s] = &r->scan[s];
+	}
+	return clash_settle(&cj, err);
 }
 
 static int
@@ -268,7 +282,7 @@ run_locked(struct run *r, struct buf *err)
 	if (state_load(job->paths->state, job->paths->journal, &r->state,
 	    &r->info, job->lg, err) != 0)
 		return -1;
-	if (open_and_scan(r, err) != 0 ||
+	if (open_and_scan(r, err) != 0 || settle_clashes(r, err) != 0 ||
 	    plan_if_quiet(r, &planned, &done, err) != 0)
 		return -1;
 	if (done)

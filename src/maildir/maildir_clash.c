@@ -1,0 +1,129 @@
+/*
+ * maildir_clash: two files of a folder that claim the same ",U=" (a mail
+ * reader or `mv` moved one in from another folder, keeping its name).
+ *
+ * The scan cannot tell which of the two is the message the sync state
+ * paired with that UID: a file's age says nothing about it (a moved
+ * message is often the older one). So the scan reports one of them
+ * under the UID and the other under a new UID, provisionally, and
+ * renames neither: both names still carry the UID, and a scan after a
+ * crash finds the clash again. The caller compares contents and settles
+ * each clash with one rename, of the file that is to carry the new UID;
+ * until that rename the disk says "clash", after it the choice is made.
+ */
+#include "maildir/maildir_int.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+void
+md_clash_add(struct md_store *s, uint32_t uid, uint32_t other)
+{
+	s->clashes = xreallocarray(s->clashes, s->nclashes + 1,
+	    sizeof(*s->clashes));
+	s->clashes[s->nclashes].uid = uid;
+	s->clashes[s->nclashes].other = other;
+	s->nclashes++;
+}
+
+void
+md_clashes_free(struct md_store *s)
+{
+	free(s->clashes);
+	s->clashes = NULL;
+	s->nclashes = 0;
+}
+
+size_t
+md_clashes(struct store *st, const struct uid_clash **v)
+{
+	struct md_store *s = (struct md_store *)st;
+
+	*v = s->clashes;
+	return s->nclashes;
+}
+
+/*
+ * Rename e's file to carry uid. A file that vanished meanwhile is
+ * forgotten (the caller's fetch will report it gone). 0 or -1.
+ */
+static int
+rename_to(struct md_store *s, struct md_entry *e, uint32_t uid,
+    struct buf *err)
+{
+	char *name = md_name_set_uid(e->name, uid);
+	char *from = md_subpath(s->dir, e->subdir, e->name);
+	char *to = md_subpath(s->dir, e->subdir, name);
+	int rc = 0;
+
+	if (s->read_only || rename(from, to) == 0) {
+		free(e->name);
+		e->name = name;
+		name = NULL;
+	} else if (errno == ENOENT) {
+		log_debug(s->base.lg, "maildir %s: %s vanished before its "
+		    "clash was settled", s->mbox, from);
+		md_forget(s, e);
+	} else {
+		md_err(err, s->mbox, from, "rename to %s: %s", to,
+		    strerror(errno));
+		rc = -1;
+	}
+	free(name);
+	free(from);
+	free(to);
+	return rc;
+}
+
+/* Exchange the files a and b stand for; each keeps its UID. */
+static void
+swap_files(struct md_entry *a, struct md_entry *b)
+{
+	struct md_entry t = *a;
+	uint32_t ua = a->uid, ub = b->uid;
+
+	*a = *b;
+	*b = t;
+	a->uid = ua;
+	b->uid = ub;
+}
+
+static void
+drop_clash(struct md_store *s, const struct uid_clash *c)
+{
+	for (size_t i = 0; i < s->nclashes; i++) {
+		if (s->clashes[i].uid != c->uid ||
+		    s->clashes[i].other != c->other)
+			continue;
+		s->clashes[i] = s->clashes[--s->nclashes];
+		return;
+	}
+}
+
+/*
+ * One rename either way: the file that keeps the UID already carries
+ * it. If the scan's choice for uid vanished meanwhile, the other file
+ * simply takes the new UID, as when nothing is swapped.
+ */
+int
+md_settle_clash(struct store *st, const struct uid_clash *c, int swap,
+    struct buf *err)
+{
+	struct md_store *s = (struct md_store *)st;
+	struct md_entry *a = md_find(s, c->uid), *b = md_find(s, c->other);
+	int rc;
+
+	if (b == NULL || b->claimed != c->uid)
+		return 0;	/* vanished meanwhile, or settled */
+	b->claimed = 0;
+	if (!swap || a == NULL)
+		rc = rename_to(s, b, c->other, err);
+	else if ((rc = rename_to(s, a, c->other, err)) == 0)
+		swap_files(a, b);
+	if (rc == 0)
+		drop_clash(s, c);
+	else
+		b->claimed = c->uid;
+	return rc;
+}

@@ -1,0 +1,131 @@
+/* clash: settle the UID clashes a scan found; see clash.h. */
+#include "sync/clash.h"
+
+#include <stdlib.h>
+
+#include "sync/fingerprint.h"
+#include "sync/plan.h"
+
+/* The pair record holding uid on side s, or NULL. */
+static const struct pair_rec *
+pair_on(const struct sync_state *st, enum side s, uint32_t uid)
+{
+	if (s == SIDE_FAR)
+		return state_find_far(st, uid);
+	for (size_t i = 0; i < st->npairs; i++)
+		if (st->pairs[i].uid[s] == uid)
+			return &st->pairs[i];
+	return NULL;
+}
+
+static int
+fingerprint_one(struct store *st, uint32_t uid, struct fingerprint *fp,
+    struct buf *err)
+{
+	struct msg_list l = { 0 };
+	struct msg_meta m = { .uid = uid };
+	int rc;
+
+	msg_list_add(&l, &m);
+	rc = fingerprint_scan(st, &l, fp, err);
+	msg_list_free(&l);
+	return rc;
+}
+
+/* A vanished message has the fingerprint {0, 0}, which matches nothing. */
+static int
+same(const struct fingerprint *a, const struct fingerprint *b)
+{
+	return a->size != 0 && a->size == b->size && a->hash == b->hash;
+}
+
+/*
+ * *known = 1 if the contents tell whose message c->uid is (the state
+ * pairs it with a message of the other side that one of the two files
+ * matches); *swap = 1 if that is the file reported as c->other.
+ */
+static int
+decide(const struct clash_job *job, enum side s, const struct uid_clash *c,
+    int *known, int *swap, struct buf *err)
+{
+	enum side t = s == SIDE_FAR ? SIDE_NEAR : SIDE_FAR;
+	const struct pair_rec *p = pair_on(job->state, s, c->uid);
+	struct fingerprint ref, mine, other;
+
+	*known = *swap = 0;
+	if (p == NULL || p->uid[t] == 0 ||
+	    msg_list_find(job->scan[t], p->uid[t]) == NULL)
+		return 0;
+	if (fingerprint_one(job->store[t], p->uid[t], &ref, err) != 0 ||
+	    fingerprint_one(job->store[s], c->uid, &mine, err) != 0 ||
+	    fingerprint_one(job->store[s], c->other, &other, err) != 0)
+		return -1;
+	*swap = same(&other, &ref) && !same(&mine, &ref);
+	*known = *swap || same(&mine, &ref);
+	return 0;
+}
+
+static struct msg_meta *
+find_meta(struct msg_list *l, uint32_t uid)
+{
+	const struct msg_meta *m = msg_list_find(l, uid);
+
+	return m != NULL ? &l->v[m - l->v] : NULL;
+}
+
+/* What the scan list holds for the two UIDs changes places, too. */
+static void
+swap_scan(struct msg_list *l, const struct uid_clash *c)
+{
+	struct msg_meta *a = find_meta(l, c->uid);
+	struct msg_meta *b = find_meta(l, c->other);
+	struct msg_meta t;
+
+	if (a == NULL || b == NULL)
+		return;
+	t = *a;
+	*a = *b;
+	*b = t;
+	a->uid = c->uid;
+	b->uid = c->other;
+}
+
+static int
+settle_side(const struct clash_job *job, enum side s, struct buf *err)
+{
+	struct store *st = job->store[s];
+	const struct uid_clash *v;
+	size_t n = st->ops->clashes != NULL ? st->ops->clashes(st, &v) : 0;
+	/* settle_clash() changes the store's array: work on a copy. */
+	struct uid_clash *todo = xcalloc(n ? n : 1, sizeof(*todo));
+	int rc = 0, known, swap;
+
+	for (size_t i = 0; i < n; i++)
+		todo[i] = v[i];
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		const struct uid_clash *c = &todo[i];
+
+		if ((rc = decide(job, s, c, &known, &swap, err)) != 0)
+			break;
+		crash_step(job->crash);
+		if ((rc = st->ops->settle_clash(st, c, swap, err)) != 0)
+			break;
+		if (swap)
+			swap_scan(job->scan[s], c);
+		log_verbose(job->lg, "%s: two %s messages claimed UID %u; "
+		    "%s keeps it, the other is new as UID %u", job->label,
+		    plan_side_name(s), c->uid, known ? "the recorded one" :
+		    "the first found", c->other);
+	}
+	free(todo);
+	return rc;
+}
+
+int
+clash_settle(const struct clash_job *job, struct buf *err)
+{
+	for (int s = 0; s < 2; s++)
+		if (settle_side(job, (enum side)s, err) != 0)
+			return -1;
+	return 0;
+}
