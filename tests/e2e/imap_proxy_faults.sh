@@ -29,8 +29,11 @@
 # both sides holding exactly the expected messages: the uninterrupted
 # result, minus the message expunged or plus the message appended by the
 # second session; each once (compared by content in canonical line-ending
-# form, tests/tools/mailsum), with the uninterrupted run's flags; and a
-# dry run then plans nothing.
+# form, tests/tools/mailsum, which also allows for what Dovecot itself
+# changes: it drops a CR that ends an appended message and serves a NUL as
+# 0x80), with the uninterrupted run's flags; and a dry run then plans
+# nothing. Before the sweep, the proxy's framing of a synchronizing
+# literal (which twinbox, using LITERAL+, does not send) is checked.
 #
 # A separate case: a zero-byte file in the Maildir, which Dovecot refuses
 # to store: three runs report it (exit 1, an error line) and create no

@@ -350,10 +350,16 @@ parse_args(int argc, char **argv, struct options *opt)
 	memset(opt, 0, sizeof(*opt));
 	opt->max_seconds = DEFAULT_SECONDS;
 	for (int i = 1; i < argc; i += 2) {
-		const char *name = argv[i], *arg = argv[i + 1];
+		const char *name = argv[i], *arg;
 
+		if (strcmp(name, "--late") == 0) {
+			opt->late = 1;
+			i--;	/* a flag without value */
+			continue;
+		}
 		if (i + 1 >= argc)
 			usage();
+		arg = argv[i + 1];
 		if (strcmp(name, "--to") == 0) {
 			parse_target(arg, opt);
 			have_target = 1;
@@ -372,10 +378,7 @@ parse_args(int argc, char **argv, struct options *opt)
 			opt->user = credential_arg(name, arg);
 		else if (strcmp(name, "--pass") == 0)
 			opt->pass = credential_arg(name, arg);
-		else if (strcmp(name, "--late") == 0) {
-			opt->late = 1;
-			i--;	/* no value */
-		} else if (strcmp(name, "--pick") == 0 &&
+		else if (strcmp(name, "--pick") == 0 &&
 		    (strcmp(arg, "highest") == 0 || strcmp(arg, "lowest") == 0))
 			opt->pick_lowest = strcmp(arg, "lowest") == 0;
 		else if (strcmp(name, "--report") == 0)
