@@ -210,6 +210,9 @@ failed:
 		sync_describe_stats(&stats, &line);
 		log_info(r->opts->lg, "%s: %s", label.data, line.len ? line.data :
 		    "up to date");
+		/* Each message that failed was reported by the executor. */
+		if (stats.failed > 0)
+			r->failed = 1;
 	}
 	state_paths_free(&paths);
 	buf_free(&err);

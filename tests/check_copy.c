@@ -46,7 +46,8 @@ START_TEST(test_copy_batch_with_vanished_message)
 	uint32_t uids[3], results[3];
 	unsigned flags[3] = { MSG_SEEN, 0, MSG_FLAGGED };
 	int status[3];
-	struct copy_batch batch = { uids, flags, 3, results, status };
+	struct buf why[3] = { BUF_INIT, BUF_INIT, BUF_INIT };
+	struct copy_batch batch = { uids, flags, 3, results, status, why };
 
 	uids[0] = memstore_deliver(a, "INBOX", "one\r\n", 0);
 	uids[1] = memstore_deliver(a, "INBOX", "two\r\n", 0);
@@ -83,7 +84,8 @@ START_TEST(test_copy_hook_failure_commits_nothing)
 	uint32_t uids[2], results[2];
 	unsigned flags[2] = { 0, 0 };
 	int status[2];
-	struct copy_batch batch = { uids, flags, 2, results, status };
+	struct buf why[2] = { BUF_INIT, BUF_INIT };
+	struct copy_batch batch = { uids, flags, 2, results, status, why };
 	struct msg_list scan = { 0 };
 
 	uids[0] = memstore_deliver(a, "INBOX", "one\r\n", 0);

@@ -122,7 +122,7 @@ void ims_append_cancel(struct store_append *a);
 void ims_spool_reset(struct imap_store *s);
 
 /* store_imap_commit.c */
-int ims_commit(struct store *st, uint32_t **uids, size_t *nuids,
+int ims_commit(struct store *st, struct append_result **res, size_t *nres,
     struct buf *err);
 
 /* store_imap_flags.c */

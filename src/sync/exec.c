@@ -37,6 +37,35 @@ record_value(struct exec *x, enum journal_kind kind, enum side side,
 	return exec_record(x, &rec, err);
 }
 
+/*
+ * Invariant 8: the recorded maxuid never passes a message that was neither
+ * copied nor confirmed gone. A copy the target refused stays wanted, so
+ * its source UID stays above maxuid and the next run tries it again.
+ */
+static int
+record_maxuid(struct exec *x, enum side s, uint64_t value, struct buf *err)
+{
+	uint32_t low = x->refused_low[s];
+
+	if (low != 0 && value >= low)
+		value = low - 1;
+	if (value == x->state->maxuid[s])
+		return 0;
+	return record_value(x, JR_MAXUID, s, value, err);
+}
+
+/* A refused message that was new only because its side was distrusted
+ * may lie below maxuid, where no PLAN_SET_MAXUID op moves it. */
+static int
+keep_refused_wanted(struct exec *x, struct buf *err)
+{
+	for (int s = 0; s < 2; s++)
+		if (x->refused_low[s] != 0 && record_maxuid(x, (enum side)s,
+		    x->state->maxuid[s], err) != 0)
+			return -1;
+	return 0;
+}
+
 /* Replace the record named by op->key with op->rec: in place when the UIDs
  * stay, else by forgetting the old record and adding the new one. */
 static int
@@ -80,7 +109,7 @@ exec_state_op(struct exec *x, const struct plan_op *op, struct buf *err)
 	case PLAN_FORGET:
 		return record_pair(x, JR_PAIR_FORGET, &key, err);
 	case PLAN_SET_MAXUID:
-		return record_value(x, JR_MAXUID, op->side, op->value, err);
+		return record_maxuid(x, op->side, op->value, err);
 	case PLAN_SET_UIDVALIDITY:
 		return record_value(x, JR_UIDVALIDITY, op->side, op->value,
 		    err);
@@ -133,6 +162,8 @@ exec_plan(struct exec *x, const struct plan *p, struct buf *err)
 			return -1;
 		i += k;
 	}
+	if (keep_refused_wanted(x, err) != 0)
+		return -1;
 	return x->journal ? journal_flush(x->journal, err) : 0;
 }
 

@@ -16,10 +16,18 @@
  * go out as one call per distinct (side, added, removed) set, expunges as
  * one call per side.
  *
+ * A copy the target refuses (STORE_REFUSED: it did not arrive) fails
+ * that message for this run: it is reported once, by name, with the
+ * target's words; its intent is aborted, the rest of its batch is
+ * recorded and the plan goes on; maxuid stays below it, so the next run
+ * tries it again. stats.failed counts such messages; the run completes,
+ * but the caller reports the pair as failed.
+ *
  * Contract: struct exec is set up by the caller, which owns every pointer
- * in it; exec_* only fill stats. On failure the journal holds everything
- * done so far and the caller abandons the mailbox for this run (it closes
- * the journal, never folds it).
+ * in it; exec_* only fill stats and refused_low. On failure the journal
+ * holds everything done so far (the copies of a batch whose target failed
+ * midway that the target confirmed included) and the caller abandons the
+ * mailbox for this run (it closes the journal, never folds it).
  */
 #ifndef TWINBOX_SYNC_EXEC_H
 #define TWINBOX_SYNC_EXEC_H
@@ -42,6 +50,7 @@ struct exec_stats {
 	size_t flagged[2];
 	size_t expunged[2];
 	size_t recovered;	/* interrupted copies found complete */
+	size_t failed;		/* copies refused this run, still wanted */
 };
 
 struct exec {
@@ -57,6 +66,9 @@ struct exec {
 	const struct logger *lg;
 	const char *box;		/* for messages */
 	struct exec_stats stats;
+	/* Lowest source UID on each side whose copy the target refused
+	 * this run (0: none): maxuid stays below it (exec.c). */
+	uint32_t refused_low[2];
 };
 
 /* Resolve the copies a killed run left pending. */

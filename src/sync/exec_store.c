@@ -44,14 +44,51 @@ copy_before_commit(void *ctx, struct buf *err)
 	return 0;
 }
 
+/* How a user finds message uid of side s: its file name, or its UID. */
+static void
+message_name(struct exec *x, enum side s, uint32_t uid, struct buf *out)
+{
+	struct store *st = x->store[s];
+
+	buf_addf(out, "%s message ", plan_side_name(s));
+	if (st->ops->msg_name != NULL)
+		st->ops->msg_name(st, uid, out);
+	else
+		buf_addf(out, "UID %u", uid);
+}
+
+/* The target said no to this one message: it did not arrive, so its
+ * intent is closed, and it stays wanted (see record_maxuid() in exec.c):
+ * the next run tries it again, once. */
+static int
+copy_refused(struct exec *x, enum side src, uint32_t src_uid,
+    const struct buf *why, struct buf *err)
+{
+	struct journal_rec rec = { .kind = JR_COPY_ABORT };
+	struct buf name = BUF_INIT;
+
+	message_name(x, src, src_uid, &name);
+	log_error(x->lg, "%s: %s not copied: %s", x->box, name.data,
+	    buf_cstr(why));
+	buf_free(&name);
+	x->stats.failed++;
+	if (x->refused_low[src] == 0 || src_uid < x->refused_low[src])
+		x->refused_low[src] = src_uid;
+	rec.copy.src = src;
+	rec.copy.src_uid = src_uid;
+	return exec_record(x, &rec, err);
+}
+
 static int
 record_copy_result(struct exec *x, enum side src, uint32_t src_uid,
     int status, uint32_t target_uid, struct buf *err)
 {
 	struct journal_rec rec = { .kind = JR_COPY_DONE };
 
-	if (status != STORE_OK)
+	if (status == STORE_GONE)
 		return 0;	/* the source vanished: no intent was made */
+	if (status != STORE_OK)
+		return 0;	/* unknown: the intent stays for recovery */
 	if (target_uid == 0) {
 		/* The intent stays pending; recovery must find the copy. */
 		buf_setf(err, "the %s store did not report the UID of "
@@ -62,7 +99,24 @@ record_copy_result(struct exec *x, enum side src, uint32_t src_uid,
 	rec.copy.src = src;
 	rec.copy.src_uid = src_uid;
 	rec.target_uid = target_uid;
+	x->stats.copied[!src]++;
 	return exec_record(x, &rec, err);
+}
+
+static int
+record_results(struct exec *x, enum side src, const struct copy_batch *b,
+    struct buf *err)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		int rc = b->status[i] == STORE_REFUSED ?
+		    copy_refused(x, src, b->uids[i], &b->why[i], err) :
+		    record_copy_result(x, src, b->uids[i], b->status[i],
+		    b->results[i], err);
+
+		if (rc != 0)
+			return -1;
+	}
+	return journal_flush(x->journal, err);
 }
 
 int
@@ -75,7 +129,9 @@ exec_copy_run(struct exec *x, const struct plan_op *ops, size_t n,
 	unsigned *flags = xcalloc(n, sizeof(*flags));
 	uint32_t *results = xcalloc(n, sizeof(*results));
 	int *status = xcalloc(n, sizeof(*status));
-	struct copy_batch batch = { uids, flags, n, results, status };
+	struct buf *why = xcalloc(n, sizeof(*why));
+	struct copy_batch batch = { uids, flags, n, results, status, why };
+	struct buf later = BUF_INIT;
 	int rc;
 
 	for (size_t i = 0; i < n; i++) {
@@ -84,14 +140,14 @@ exec_copy_run(struct exec *x, const struct plan_op *ops, size_t n,
 	}
 	rc = copy_messages(x->store[r.src], x->store[!r.src], &batch, &hooks,
 	    err);
-	for (size_t i = 0; rc == 0 && i < n; i++) {
-		rc = record_copy_result(x, r.src, uids[i], status[i],
-		    results[i], err);
-		if (status[i] == STORE_OK)
-			x->stats.copied[!r.src]++;
-	}
-	if (rc == 0)
-		rc = journal_flush(x->journal, err);
+	/* What arrived before a target failed is recorded all the same,
+	 * so that no recovery has to find it again; err keeps the cause. */
+	if (record_results(x, r.src, &batch, rc == 0 ? err : &later) != 0)
+		rc = -1;
+	buf_free(&later);
+	for (size_t i = 0; i < n; i++)
+		buf_free(&why[i]);
+	free(why);
 	free(uids);
 	free(flags);
 	free(results);

@@ -36,6 +36,7 @@ struct memstore {
 	struct memstore_calls calls;
 	int no_plans;		/* append_begin() does not tell the UID */
 	int modseqs;		/* open() reports HIGHESTMODSEQ */
+	int refuse_empty;	/* commit() refuses empty messages */
 };
 
 struct store_append {
@@ -340,22 +341,37 @@ mem_append_cancel(struct store_append *a)
 	free(a);
 }
 
+/* A refused message still uses up the UID it was planned as, so that
+ * the plans of the others hold. */
+static void
+commit_one(struct memstore *ms, struct mem_pending *p,
+    struct append_result *r)
+{
+	if (ms->refuse_empty && p->msg.body[0] == '\0') {
+		r->status = STORE_REFUSED;
+		buf_setf(&r->why, "memstore: NO Can't save a zero byte "
+		    "message");
+		p->box->uidnext++;
+	} else {
+		r->status = STORE_OK;
+		r->uid = box_add(p->box, p->msg.body, strlen(p->msg.body),
+		    p->msg.flags);
+	}
+	free(p->msg.body);
+}
+
 static int
-mem_commit(struct store *s, uint32_t **uids, size_t *nuids, struct buf *err)
+mem_commit(struct store *s, struct append_result **res, size_t *nres,
+    struct buf *err)
 {
 	struct memstore *ms = (struct memstore *)s;
 
 	(void)err;
 	ms->calls.commit++;
-	*uids = xcalloc(ms->npending ? ms->npending : 1, sizeof(**uids));
-	*nuids = ms->npending;
-	for (size_t i = 0; i < ms->npending; i++) {
-		struct mem_pending *p = &ms->pending[i];
-
-		(*uids)[i] = box_add(p->box, p->msg.body,
-		    strlen(p->msg.body), p->msg.flags);
-		free(p->msg.body);
-	}
+	*res = xcalloc(ms->npending ? ms->npending : 1, sizeof(**res));
+	*nres = ms->npending;
+	for (size_t i = 0; i < ms->npending; i++)
+		commit_one(ms, &ms->pending[i], &(*res)[i]);
 	ms->npending = 0;
 	return 0;
 }
@@ -519,6 +535,12 @@ void
 memstore_plan_uids(struct store *s, int on)
 {
 	((struct memstore *)s)->no_plans = !on;
+}
+
+void
+memstore_refuse_empty(struct store *s, int on)
+{
+	((struct memstore *)s)->refuse_empty = on;
 }
 
 void

@@ -35,6 +35,9 @@ void memstore_plan_uids(struct store *s, int on);
  * get a MODSEQ; expunges do not raise HIGHESTMODSEQ. scan_changes()
  * fails the sync when it is told a list that is not the mailbox's. */
 void memstore_modseqs(struct store *s, int on);
+/* Whether commit() refuses empty messages (STORE_REFUSED, the rest of
+ * the batch arrives), as Dovecot does; off by default. */
+void memstore_refuse_empty(struct store *s, int on);
 /* Drop every uncommitted append. */
 void memstore_crash(struct store *s);
 /* How many calls of some operations the store received. */
