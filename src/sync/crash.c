@@ -7,10 +7,12 @@
 void
 crash_step(struct crash_point *cp)
 {
-	if (cp == NULL || cp->after == 0)
+	if (cp == NULL || cp->after == 0 || ++cp->steps != cp->after)
 		return;
-	if (++cp->steps < cp->after)
+	if (cp->signal != 0 && cp->signal != SIGKILL) {
+		(void)kill(getpid(), cp->signal);
 		return;
+	}
 	kill(getpid(), SIGKILL);
 	_exit(137);	/* not reached */
 }

@@ -147,6 +147,12 @@ exec_plan(struct exec *x, const struct plan *p, struct buf *err)
 		size_t k = run_length(op, p->n - i);
 		int rc;
 
+		/* A durable point: what the plan did so far is journalled
+		 * (or, in a run without copies, planned again next time). */
+		if (interrupted(x->stop)) {
+			buf_setf(err, "interrupted");
+			return -1;
+		}
 		if (op->kind == PLAN_COPY)
 			rc = exec_copy_run(x, op, k, err);
 		else if (op->kind == PLAN_SET_FLAGS)

@@ -35,6 +35,7 @@
 #include <stddef.h>
 
 #include "buf.h"
+#include "interrupt.h"
 #include "log.h"
 #include "store.h"
 #include "sync/crash.h"
@@ -63,6 +64,7 @@ struct exec {
 	struct sync_state *state;
 	struct journal *journal;	/* NULL: a dry run, state in memory */
 	struct crash_point *crash;	/* may be NULL */
+	const interrupt_flag *stop;	/* may be NULL; see interrupt.h */
 	const struct logger *lg;
 	const char *box;		/* for messages */
 	struct exec_stats stats;
@@ -73,7 +75,8 @@ struct exec {
 
 /* Resolve the copies a killed run left pending. */
 int exec_recover(struct exec *x, struct buf *err);
-/* Carry out every operation of p, in order. */
+/* Carry out every operation of p, in order. Once *x->stop is set it
+ * starts no other store call and fails with "interrupted". */
 int exec_plan(struct exec *x, const struct plan *p, struct buf *err);
 
 /*

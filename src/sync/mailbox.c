@@ -166,6 +166,7 @@ setup_exec(struct run *r, struct journal *j)
 	x->state = &r->state;
 	x->journal = j;
 	x->crash = job->crash;
+	x->stop = job->stop;
 	x->lg = job->lg;
 	x->box = job->label;
 }

@@ -18,6 +18,7 @@
 #define TWINBOX_SYNC_MAILBOX_H
 
 #include "buf.h"
+#include "interrupt.h"
 #include "log.h"
 #include "store.h"
 #include "sync/crash.h"
@@ -33,6 +34,7 @@ struct mailbox_job {
 	const struct state_paths *paths;
 	int dry_run;
 	struct crash_point *crash;	/* may be NULL */
+	const interrupt_flag *stop;	/* may be NULL; see interrupt.h */
 	const char *keep_journal;	/* tests: keep the folded journal
 					   here; NULL: remove it */
 	const struct logger *lg;
