@@ -11,8 +11,11 @@
 #     nothing;
 #  2. a real signal from outside while the binary waits for a server that
 #     says nothing (a Tunnel that only sleeps, Timeout 30): it exits within
-#     3 seconds with the same message and status, for each signal.
-# The directory is removed however the test ends.
+#     3 seconds with the same message and status, for each signal;
+#  3. a real signal from outside in the middle of a first sync of 3000
+#     messages from a private Dovecot (once the journal exists): the same
+#     message and status, and a clean run then holds every message once.
+# The server is stopped and the directory removed however the test ends.
 # Run from the top of the tree; tests/run-all.sh runs it with sh.
 # KEEP=1 leaves the directory, for debugging.
 if [ -z "${BASH_VERSION:-}" ]; then
@@ -23,6 +26,7 @@ cd "$(dirname "$0")/../.." || exit 1
 . tests/e2e/setup.bash
 
 cleanup() {
+	timeout 60 bash "$SERVER" stop "$TMP/srv" >/dev/null 2>&1
 	rm -rf "$TMP"
 }
 [ -n "${KEEP:-}" ] || trap cleanup EXIT
@@ -181,6 +185,82 @@ for sig in INT TERM HUP; do
 	else
 		fail "silent server, $sig: stopped after ${elapsed} ms"
 	fi
+done
+
+# ---- a real signal in the middle of a sync against Dovecot -------------
+
+if ! bash "$SERVER" start "$TMP/srv" >"$TMP/start.out" 2>&1; then
+	echo "FAIL: cannot start Dovecot:" >&2
+	cat "$TMP/start.out" >&2
+	exit 1
+fi
+. "$TMP/srv/server.env"
+bash "$SERVER" populate "$TMP/srv" alice 3000 1 >/dev/null || {
+	echo "FAIL: populate" >&2
+	exit 1
+}
+A=$MAIL_DIR/alice
+D=$TMP/dove
+cat >"$TMP/dove.rc" <<RC
+FSync no
+
+IMAPAccount alice
+Host 127.0.0.1
+Port $IMAP_PORT
+User alice
+Pass secret
+TLSType None
+AuthMechs PLAIN
+
+IMAPStore far
+Account alice
+
+MaildirStore near
+Inbox $D/INBOX
+
+Channel d
+Far :far:
+Near :near:
+Patterns INBOX
+Create Near
+SyncState $D/state/
+RC
+
+# dove_ids DIR: how many messages a Maildir folder holds, and a hash of
+# their Message-IDs, sorted.
+dove_ids() {
+	find "$1/cur" "$1/new" -type f -exec grep -h -m1 -i '^Message-ID:' {} + |
+		tr -d '\r' | sort | awk '{ print } END { print NR }' | md5sum
+}
+server_ids=$(dove_ids "$A")
+for sig in TERM INT HUP; do
+	rm -rf "$D"
+	mkdir -p "$D/state"
+	"$BIN" -c "$TMP/dove.rc" d >"$TMP/dove.out" 2>"$TMP/dove.err" &
+	pid=$!
+	# The journal exists from the first copy batch to the end.
+	for _ in $(seq 3000); do
+		ls "$D/state/"*.journal >/dev/null 2>&1 && break
+		sleep 0.01
+	done
+	kill -"$sig" "$pid"
+	wait "$pid"
+	status=$?
+	expect_eq "Dovecot, $sig mid-sync: exit status" \
+		$((128 + $(signo "$sig"))) "$status"
+	expect_eq "Dovecot, $sig mid-sync: standard error" \
+		"twinbox: error: interrupted; the next run resumes" \
+		"$(cat "$TMP/dove.err")"
+	got=$(find "$D/INBOX/cur" "$D/INBOX/new" -type f | wc -l)
+	if [ "$got" -lt 3000 ]; then
+		pass "Dovecot, $sig mid-sync: stopped with $got of 3000 copied"
+	else
+		fail "Dovecot, $sig mid-sync: the sync had ended"
+	fi
+	timeout 120 "$BIN" -c "$TMP/dove.rc" d >"$TMP/dove.out" 2>&1
+	expect_eq "Dovecot, $sig mid-sync: resumed run exit status" 0 "$?"
+	expect_eq "Dovecot, $sig mid-sync: near holds every message once" \
+		"$server_ids" "$(dove_ids "$D/INBOX")"
 done
 
 echo "signals: $passed passed, $failed failed"
