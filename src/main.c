@@ -64,6 +64,18 @@ catch_signals(struct buf *err)
 	return 0;
 }
 
+/* After a signal: one line, and 128 + N whatever else happened. */
+static int
+interrupted_status(const struct logger *lg, int status)
+{
+	int sig = interrupted(&stop_signal);
+
+	if (sig == 0)
+		return status;
+	log_error(lg, "interrupted; the next run resumes");
+	return EXIT_SIGNAL_BASE + sig;
+}
+
 /* TWINBOX_CRASH_SIGNAL: what TWINBOX_CRASH_AFTER sends (default KILL). */
 static int
 read_crash_signal(struct crash_point *cp, struct buf *err)
@@ -267,10 +279,7 @@ main(int argc, char *argv[])
 		ro.stop = &stop_signal;
 		status = run_targets(cfg, &opts, &ro);
 	}
-	if (interrupted(&stop_signal)) {
-		log_error(&lg, "interrupted; the next run resumes");
-		status = EXIT_SIGNAL_BASE + interrupted(&stop_signal);
-	}
+	status = interrupted_status(&lg, status);
 	config_free(cfg);
 	cli_free(&opts);
 	buf_free(&err);
