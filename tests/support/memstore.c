@@ -37,6 +37,7 @@ struct memstore {
 	int no_plans;		/* append_begin() does not tell the UID */
 	int modseqs;		/* open() reports HIGHESTMODSEQ */
 	int refuse_empty;	/* commit() refuses empty messages */
+	size_t lose_after;	/* commit() answers only so many; 0: all */
 };
 
 struct store_append {
@@ -360,20 +361,31 @@ commit_one(struct memstore *ms, struct mem_pending *p,
 	free(p->msg.body);
 }
 
+/* With lose_after set, every message arrives but the answers of those
+ * past the first lose_after are lost, as when a connection drops. */
 static int
 mem_commit(struct store *s, struct append_result **res, size_t *nres,
     struct buf *err)
 {
 	struct memstore *ms = (struct memstore *)s;
+	size_t lost = 0;
 
-	(void)err;
 	ms->calls.commit++;
 	*res = xcalloc(ms->npending ? ms->npending : 1, sizeof(**res));
 	*nres = ms->npending;
-	for (size_t i = 0; i < ms->npending; i++)
+	for (size_t i = 0; i < ms->npending; i++) {
 		commit_one(ms, &ms->pending[i], &(*res)[i]);
+		if (ms->lose_after != 0 && i >= ms->lose_after) {
+			(*res)[i].status = STORE_FAILED;
+			(*res)[i].uid = 0;
+			lost++;
+		}
+	}
 	ms->npending = 0;
-	return 0;
+	if (lost == 0)
+		return 0;
+	buf_setf(err, "memstore: connection lost");
+	return -1;
 }
 
 static int
@@ -541,6 +553,12 @@ void
 memstore_refuse_empty(struct store *s, int on)
 {
 	((struct memstore *)s)->refuse_empty = on;
+}
+
+void
+memstore_lose_answers_after(struct store *s, size_t n)
+{
+	((struct memstore *)s)->lose_after = n;
 }
 
 void
