@@ -85,10 +85,10 @@ record_copy_result(struct exec *x, enum side src, uint32_t src_uid,
 {
 	struct journal_rec rec = { .kind = JR_COPY_DONE };
 
-	if (status == STORE_GONE)
-		return 0;	/* the source vanished: no intent was made */
+	/* Gone at the source: no intent was made. Unknown (the target
+	 * failed before it answered): the intent stays for recovery. */
 	if (status != STORE_OK)
-		return 0;	/* unknown: the intent stays for recovery */
+		return 0;
 	if (target_uid == 0) {
 		/* The intent stays pending; recovery must find the copy. */
 		buf_setf(err, "the %s store did not report the UID of "
