@@ -67,7 +67,7 @@ channel_policy(const struct channel_conf *ch,
 
 struct store *
 channel_open_store(const struct store_conf *sc, int dry_run,
-    const struct logger *lg, struct buf *err)
+    const interrupt_flag *stop, const struct logger *lg, struct buf *err)
 {
 	struct maildir_options mo;
 	struct imap_store_options io;
@@ -75,6 +75,7 @@ channel_open_store(const struct store_conf *sc, int dry_run,
 
 	if (sc->kind == STORE_IMAP) {
 		imap_store_options_from_conf(sc, &io);
+		io.stop = stop;
 		return imap_store_new(&io, lg, err);
 	}
 	mo = sc->maildir;
@@ -182,7 +183,7 @@ open_stores(struct chan_run *r, struct buf *err)
 		const struct store_conf *sc = r->ch->end[s].store;
 
 		r->store[s] = channel_open_store(sc, r->opts->dry_run,
-		    r->opts->lg, err);
+		    r->opts->stop, r->opts->lg, err);
 		if (r->store[s] == NULL)
 			return -1;
 		imap_store_copy_arrival_date(r->store[s],
@@ -248,6 +249,7 @@ sync_one(struct chan_run *r, const char *name, char *const box[2])
 	job.paths = &paths;
 	job.dry_run = r->opts->dry_run;
 	job.crash = r->opts->crash;
+	job.stop = r->opts->stop;
 	job.lg = r->opts->lg;
 	if (compute_paths(r, box, &paths, &err) != 0)
 		goto failed;
@@ -257,7 +259,13 @@ sync_one(struct chan_run *r, const char *name, char *const box[2])
 	}
 	if (sync_mailbox(&job, &stats, &err) != 0) {
 failed:
-		log_error(r->opts->lg, "%s: %s", label.data, buf_cstr(&err));
+		/* Cut short by a signal: main() says so, once. */
+		if (interrupted(r->opts->stop))
+			log_verbose(r->opts->lg, "%s: %s", label.data,
+			    buf_cstr(&err));
+		else
+			log_error(r->opts->lg, "%s: %s", label.data,
+			    buf_cstr(&err));
 		r->failed = 1;
 		/* Decided by the failure's type, never by its text. */
 		r->stopped = store_failure(r->store[0]) != STORE_FAIL_MAILBOX ||
@@ -426,7 +434,7 @@ run_boxes(struct chan_run *r, const struct strlist *boxes)
 	report_absent(r, &names, present);
 	plan_mailboxes(&present[SIDE_FAR], &present[SIDE_NEAR], &known,
 	    &mpol, &mplan);
-	for (size_t i = 0; i < mplan.n; i++) {
+	for (size_t i = 0; i < mplan.n && !interrupted(r->opts->stop); i++) {
 		if (r->stopped) {
 			log_error(r->opts->lg, "%s: a store can no longer be "
 			    "used in this run; skipping the channel's %zu "
@@ -461,7 +469,9 @@ channel_run(const struct config *cfg, const struct channel_conf *ch,
 		/* A server that is down, refuses the login or drops the
 		 * connection is a failed sync (1), not a configuration error
 		 * (2): the configuration was checked before this point. */
-		log_error(opts->lg, "channel %s: %s", ch->name, buf_cstr(&err));
+		if (!interrupted(opts->stop))
+			log_error(opts->lg, "channel %s: %s", ch->name,
+			    buf_cstr(&err));
 		rc = 1;
 	} else {
 		run_boxes(&r, boxes);

@@ -15,12 +15,15 @@
  * rest are skipped with one line) or when the channel could not
  * start at all (a store could not be opened or listed; logged). It never
  * returns 2, which main.c keeps for errors in the command line and the
- * configuration.
+ * configuration. Once *opts->stop is set it starts no other mailbox, and
+ * the error of a mailbox it cut short is not logged: main() reports the
+ * interruption.
  */
 #ifndef TWINBOX_CHANNEL_H
 #define TWINBOX_CHANNEL_H
 
 #include "config.h"
+#include "interrupt.h"
 #include "log.h"
 #include "store.h"
 #include "sync/crash.h"
@@ -35,6 +38,7 @@ struct channel_run_opts {
 	const char *home;		/* $HOME */
 	const char *xdg_state_home;	/* may be NULL */
 	const struct logger *lg;
+	const interrupt_flag *stop;	/* may be NULL; see interrupt.h */
 };
 
 /* boxes: the mailboxes named on the command line (NULL or empty: all
@@ -47,8 +51,9 @@ int channel_run(const struct config *cfg, const struct channel_conf *ch,
 void channel_policy(const struct channel_conf *ch,
     const struct channel_run_opts *opts, struct sync_policy *out);
 
-/* Open a configured store; a dry run opens it read-only. */
+/* Open a configured store; a dry run opens it read-only. stop (may be
+ * NULL) cuts the IMAP store's waits short (interrupt.h). */
 struct store *channel_open_store(const struct store_conf *sc, int dry_run,
-    const struct logger *lg, struct buf *err);
+    const interrupt_flag *stop, const struct logger *lg, struct buf *err);
 
 #endif

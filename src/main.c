@@ -3,10 +3,15 @@
  *
  * main() owns everything that lives for the whole process: the logger, the
  * parsed command line, the configuration and the crash point of the crash
- * tests. It turns the command line's targets into channel runs and the
- * outcome into the exit status: 0 success, 1 a mailbox failed to sync,
- * 2 usage or configuration error.
+ * tests, and the interrupt flag that SIGINT, SIGTERM and SIGHUP set (the
+ * process's one mutable global: a signal handler can reach nothing else).
+ * It turns the command line's targets into channel runs and the outcome
+ * into the exit status: 0 success, 1 a mailbox failed to sync, 2 usage or
+ * configuration error, 128 + N interrupted by signal N (the sync stopped
+ * at a durable point; the next run resumes).
  */
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,20 +20,95 @@
 #include "channel.h"
 #include "cli.h"
 #include "config.h"
+#include "interrupt.h"
 #include "log.h"
 #include "sync/crash.h"
 
 #define TWINBOX_VERSION "0.1.0"
 
-enum { EXIT_OK = 0, EXIT_SYNC_FAILED = 1, EXIT_USAGE = 2 };
+enum { EXIT_OK = 0, EXIT_SYNC_FAILED = 1, EXIT_USAGE = 2,
+    EXIT_SIGNAL_BASE = 128 };
+
+/* Set by on_signal() to the signal's number; read through a pointer. */
+static interrupt_flag stop_signal;
+
+static void
+on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+/*
+ * The first SIGINT, SIGTERM or SIGHUP asks the sync to stop at its next
+ * durable point. Without SA_RESTART a wait for the network returns EINTR
+ * at once. SA_RESETHAND gives the next one its default action: a second
+ * Ctrl-C kills at once, which the journal makes safe too.
+ */
+static int
+catch_signals(struct buf *err)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sa.sa_flags = SA_RESETHAND;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		if (sigaction(sigs[i], &sa, NULL) != 0) {
+			buf_setf(err, "sigaction(%s): %s", strsignal(sigs[i]),
+			    strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* After a signal: one line, and 128 + N whatever else happened. */
+static int
+interrupted_status(const struct logger *lg, int status)
+{
+	int sig = interrupted(&stop_signal);
+
+	if (sig == 0)
+		return status;
+	log_error(lg, "interrupted; the next run resumes");
+	return EXIT_SIGNAL_BASE + sig;
+}
+
+/* TWINBOX_CRASH_SIGNAL: what TWINBOX_CRASH_AFTER sends (default KILL). */
+static int
+read_crash_signal(struct crash_point *cp, struct buf *err)
+{
+	static const struct {
+		const char *name;
+		int sig;
+	} sigs[] = { { "KILL", SIGKILL }, { "INT", SIGINT },
+	    { "TERM", SIGTERM }, { "HUP", SIGHUP } };
+	const char *v = getenv("TWINBOX_CRASH_SIGNAL");
+
+	cp->signal = 0;
+	if (v == NULL || *v == '\0')
+		return 0;
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if (strcmp(v, sigs[i].name) == 0) {
+			cp->signal = sigs[i].sig;
+			return 0;
+		}
+	buf_setf(err, "TWINBOX_CRASH_SIGNAL='%s' is not KILL, INT, TERM or "
+	    "HUP", v);
+	return -1;
+}
 
 /* TWINBOX_CRASH_AFTER=N: kill ourselves at the N-th step; TWINBOX_HOOK_AT=N
  * and TWINBOX_HOOK_CMD: run a command there (tests, see sync/crash.h). */
 static int
 read_crash_point(struct crash_point *cp, struct buf *err)
 {
-	return crash_point_init(cp, getenv("TWINBOX_CRASH_AFTER"),
-	    getenv("TWINBOX_HOOK_AT"), getenv("TWINBOX_HOOK_CMD"), err);
+	if (crash_point_init(cp, getenv("TWINBOX_CRASH_AFTER"),
+	    getenv("TWINBOX_HOOK_AT"), getenv("TWINBOX_HOOK_CMD"), err) != 0)
+		return -1;
+	return read_crash_signal(cp, err);
 }
 
 static int
@@ -64,7 +144,7 @@ run_group(const struct config *cfg, const struct group_conf *g,
 {
 	int status = EXIT_OK;
 
-	for (size_t i = 0; i < g->channels.n; i++) {
+	for (size_t i = 0; i < g->channels.n && !interrupted(ro->stop); i++) {
 		const char *spec = g->channels.v[i];
 		const char *colon = strchr(spec, ':');
 		char *name = colon ? xstrndup(spec, (size_t)(colon - spec)) :
@@ -94,12 +174,13 @@ run_targets(const struct config *cfg, const struct cli_options *opts,
 	int status = EXIT_OK;
 
 	if (opts->all) {
-		for (size_t i = 0; i < cfg->nchannels; i++)
+		for (size_t i = 0; i < cfg->nchannels &&
+		    !interrupted(ro->stop); i++)
 			status = worse(status, channel_run(cfg,
 			    cfg->channels[i], NULL, ro));
 		return status;
 	}
-	for (size_t i = 0; i < opts->ntargets; i++) {
+	for (size_t i = 0; i < opts->ntargets && !interrupted(ro->stop); i++) {
 		const struct cli_target *t = &opts->targets[i];
 		const struct channel_conf *ch = config_find_channel(cfg,
 		    t->name);
@@ -173,7 +254,7 @@ main(int argc, char *argv[])
 	}
 	lg.level = opts.level;
 	status = EXIT_USAGE;
-	if (read_crash_point(&crash, &err) != 0)
+	if (read_crash_point(&crash, &err) != 0 || catch_signals(&err) != 0)
 		log_error(&lg, "%s", buf_cstr(&err));
 	else if (load_config(&opts, &lg, &cfg) == 0 &&
 	    check_targets(cfg, &opts, &lg) == 0) {
@@ -185,8 +266,10 @@ main(int argc, char *argv[])
 		ro.home = getenv("HOME");
 		ro.xdg_state_home = getenv("XDG_STATE_HOME");
 		ro.lg = &lg;
+		ro.stop = &stop_signal;
 		status = run_targets(cfg, &opts, &ro);
 	}
+	status = interrupted_status(&lg, status);
 	config_free(cfg);
 	cli_free(&opts);
 	buf_free(&err);

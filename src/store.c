@@ -168,3 +168,11 @@ strlist_free(struct strlist *l)
 	l->v = NULL;
 	l->n = l->cap = 0;
 }
+
+void
+append_results_free(struct append_result *r, size_t n)
+{
+	for (size_t i = 0; r != NULL && i < n; i++)
+		buf_free(&r[i].why);
+	free(r);
+}

@@ -135,7 +135,13 @@ struct mbox_status {
 enum store_result {
 	STORE_OK = 0,
 	STORE_GONE = 1,		/* the message vanished (another client) */
-	STORE_FAILED = -1	/* not done this run; try again next run */
+	/* The store said no to this one message (an APPEND answered with
+	 * a tagged NO): it did not arrive, and the others were not held
+	 * back by it. A failure of this message for this run. */
+	STORE_REFUSED = 2,
+	STORE_FAILED = -1	/* not done this run, for any other reason;
+				   a target that failed before it answered
+				   may still have it (recovery looks) */
 };
 
 /*
@@ -156,6 +162,21 @@ struct store;
 /* The class of s's last failure: ops->failure(s), or STORE_FAIL_MAILBOX
  * for a store without that operation. */
 enum store_fail store_failure(const struct store *s);
+
+/*
+ * What commit() says of one queued append. STORE_OK: it arrived as uid
+ * (0 if the store cannot tell). STORE_REFUSED: it did not arrive; why
+ * holds the store's words ("NO Can't save a zero byte message").
+ * STORE_FAILED: the store failed before it answered (a connection
+ * lost): the message may have arrived.
+ */
+struct append_result {
+	int status;		/* enum store_result */
+	uint32_t uid;
+	struct buf why;
+};
+
+void append_results_free(struct append_result *r, size_t n);
 
 /*
  * Where fetch() delivers messages, one at a time: begin, data (zero or
@@ -240,8 +261,7 @@ struct store_ops {
 	 * *planned_uid is the UID the message will get if the store knows it
 	 * in advance (Maildir: always), else 0; the executor journals it.
 	 * finish queues the message; it is durable and visible only after
-	 * commit(), which reports each queued message's UID (0 if the store
-	 * cannot tell) in queue order. cancel() drops an unfinished append.
+	 * commit(). cancel() drops an unfinished append.
 	 */
 	int (*append_begin)(struct store *s, const struct msg_meta *meta,
 	    struct store_append **out, uint32_t *planned_uid, struct buf *err);
@@ -249,10 +269,20 @@ struct store_ops {
 	    struct buf *err);
 	int (*append_finish)(struct store_append *a, struct buf *err);
 	void (*append_cancel)(struct store_append *a);
-	/* Make every queued append durable; uids gets one entry per append
-	 * finished since the last commit (*nuids set to their number). */
-	int (*commit)(struct store *s, uint32_t **uids, size_t *nuids,
-	    struct buf *err);
+	/*
+	 * Make every queued append durable. *res gets one result per
+	 * append finished since the last commit, in queue order (*nres set
+	 * to their number; free with append_results_free()), whether
+	 * commit() succeeds or not. It returns 0 when every message got an
+	 * answer (STORE_OK or STORE_REFUSED: a refusal does not fail the
+	 * batch), -1 with err set when the store failed as a whole; the
+	 * results then still say which messages arrived before it did.
+	 */
+	int (*commit)(struct store *s, struct append_result **res,
+	    size_t *nres, struct buf *err);
+	/* Optional (NULL: "UID n"): how a user finds message uid of the
+	 * open mailbox, for messages about it (a Maildir: its file name). */
+	void (*msg_name)(struct store *s, uint32_t uid, struct buf *out);
 
 	/* Add and remove flags on many messages; results[i] per uid. */
 	int (*set_flags)(struct store *s, const uint32_t *uids, size_t n,

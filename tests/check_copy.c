@@ -46,7 +46,8 @@ START_TEST(test_copy_batch_with_vanished_message)
 	uint32_t uids[3], results[3];
 	unsigned flags[3] = { MSG_SEEN, 0, MSG_FLAGGED };
 	int status[3];
-	struct copy_batch batch = { uids, flags, 3, results, status };
+	struct buf why[3] = { BUF_INIT, BUF_INIT, BUF_INIT };
+	struct copy_batch batch = { uids, flags, 3, results, status, why };
 
 	uids[0] = memstore_deliver(a, "INBOX", "one\r\n", 0);
 	uids[1] = memstore_deliver(a, "INBOX", "two\r\n", 0);
@@ -73,6 +74,51 @@ START_TEST(test_copy_batch_with_vanished_message)
 }
 END_TEST
 
+/* A message the target refuses comes back as refused, with the target's
+ * words, at its own index; the others of the batch arrive as usual. */
+START_TEST(test_copy_batch_with_refused_message)
+{
+	struct store *a = memstore_new(7), *b = memstore_new(9);
+	struct mbox_status st;
+	struct buf err = BUF_INIT;
+	struct hook_log h = { BUF_INIT, -1 };
+	struct copy_hooks hooks = { on_planned, on_before_commit, &h };
+	uint32_t uids[4], results[4];
+	unsigned flags[4] = { 0, 0, 0, 0 };
+	int status[4];
+	struct buf why[4] = { BUF_INIT, BUF_INIT, BUF_INIT, BUF_INIT };
+	struct copy_batch batch = { uids, flags, 4, results, status, why };
+
+	uids[0] = memstore_deliver(a, "INBOX", "one\r\n", 0);
+	uids[1] = memstore_deliver(a, "INBOX", "gone\r\n", 0);
+	uids[2] = memstore_deliver(a, "INBOX", "", 0);
+	uids[3] = memstore_deliver(a, "INBOX", "four\r\n", 0);
+	ck_assert_int_eq(memstore_remove(a, "INBOX", uids[1]), 0);
+	b->ops->create(b, "INBOX", &err);
+	memstore_plan_uids(b, 0);
+	memstore_refuse_empty(b, 1);
+	ck_assert_int_eq(a->ops->open(a, "INBOX", &st, &err), 0);
+	ck_assert_int_eq(b->ops->open(b, "INBOX", &st, &err), 0);
+	ck_assert_int_eq(copy_messages(a, b, &batch, &hooks, &err), 0);
+	ck_assert_int_eq(status[0], STORE_OK);
+	ck_assert_int_eq(status[1], STORE_GONE);
+	ck_assert_int_eq(status[2], STORE_REFUSED);
+	ck_assert_int_eq(status[3], STORE_OK);
+	ck_assert_str_eq(buf_cstr(&why[2]),
+	    "memstore: NO Can't save a zero byte message");
+	ck_assert_uint_eq(results[0], 1);
+	ck_assert_uint_eq(results[2], 0);
+	ck_assert_uint_eq(results[3], 3);
+	ck_assert_str_eq(memstore_body(b, "INBOX", 3), "four\r\n");
+	for (int i = 0; i < 4; i++)
+		buf_free(&why[i]);
+	buf_free(&h.events);
+	buf_free(&err);
+	a->ops->free(a);
+	b->ops->free(b);
+}
+END_TEST
+
 START_TEST(test_copy_hook_failure_commits_nothing)
 {
 	struct store *a = memstore_new(7), *b = memstore_new(9);
@@ -83,7 +129,8 @@ START_TEST(test_copy_hook_failure_commits_nothing)
 	uint32_t uids[2], results[2];
 	unsigned flags[2] = { 0, 0 };
 	int status[2];
-	struct copy_batch batch = { uids, flags, 2, results, status };
+	struct buf why[2] = { BUF_INIT, BUF_INIT };
+	struct copy_batch batch = { uids, flags, 2, results, status, why };
 	struct msg_list scan = { 0 };
 
 	uids[0] = memstore_deliver(a, "INBOX", "one\r\n", 0);
@@ -111,6 +158,7 @@ copy_suite(void)
 	TCase *tc = tcase_create("batch");
 
 	tcase_add_test(tc, test_copy_batch_with_vanished_message);
+	tcase_add_test(tc, test_copy_batch_with_refused_message);
 	tcase_add_test(tc, test_copy_hook_failure_commits_nothing);
 	suite_add_tcase(s, tc);
 	return s;

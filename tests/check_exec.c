@@ -442,6 +442,76 @@ START_TEST(test_recover_planned_uid_taken_by_other_mail)
 }
 END_TEST
 
+/*
+ * A message the target refuses (Dovecot: a zero-byte message) fails for
+ * this run only: the rest of its batch is recorded, so nothing is copied
+ * twice in either direction, and the next run tries it again, once.
+ */
+START_TEST(test_refused_copy_stays_wanted)
+{
+	struct fixture fx;
+	struct memstore_calls before;
+
+	fx_init(&fx);
+	memstore_plan_uids(fx.far, 0);
+	memstore_refuse_empty(fx.far, 1);
+	deliver_n(fx.far, 1, 2, 0);
+	deliver_n(fx.near, 10, 1, 0);
+	memstore_deliver(fx.near, "INBOX", "", 0);
+	deliver_n(fx.near, 11, 1, 0);
+	for (int run = 1; run <= 3; run++) {
+		before = memstore_calls(fx.far);
+		ck_assert_int_eq(fx_sync(&fx), -1);
+		ck_assert_str_eq(buf_cstr(&fx.err), "1 message could not be "
+		    "copied in this run (see above); it stays wanted and the "
+		    "next run tries again");
+		ck_assert_uint_eq(fx.stats.copied[SIDE_FAR], run == 1 ? 2 : 0);
+		ck_assert_uint_eq(fx.stats.copied[SIDE_NEAR], run == 1 ? 2 : 0);
+		ck_assert_uint_eq(memstore_calls(fx.far).commit - before.commit,
+		    1);
+		ck_assert_msg(strstr(buf_cstr(&fx.log), "test:INBOX: near "
+		    "message UID 2 not copied: memstore: NO Can't save a zero "
+		    "byte message") != NULL, "%s", buf_cstr(&fx.log));
+		ck_assert(!tl_exists(fx.paths.journal));
+		ck_assert_uint_eq(count(fx.far), 4);
+		ck_assert_uint_eq(count(fx.near), 5);
+	}
+	memstore_refuse_empty(fx.far, 0);
+	ck_assert_int_eq(fx_sync(&fx), 0);
+	ck_assert_uint_eq(fx.stats.copied[SIDE_FAR], 1);
+	ck_assert_uint_eq(count(fx.far), 5);
+	ck_assert_int_eq(fx_sync(&fx), 0);
+	ck_assert_uint_eq(fx.stats.copied[0] + fx.stats.copied[1], 0);
+	fx_free(&fx);
+}
+END_TEST
+
+/* The target fails in the middle of its commit (a connection lost):
+ * the copies it confirmed are recorded at once, only the others are left
+ * to recovery, which finds them; nothing is copied twice. */
+START_TEST(test_commit_failure_records_what_arrived)
+{
+	struct fixture fx;
+
+	fx_init(&fx);
+	memstore_plan_uids(fx.near, 0);
+	memstore_lose_answers_after(fx.near, 2);
+	deliver_n(fx.far, 1, 5, 0);
+	ck_assert_int_eq(fx_sync(&fx), -1);
+	ck_assert_str_eq(buf_cstr(&fx.err), "memstore: connection lost");
+	ck_assert_uint_eq(fx.stats.copied[SIDE_NEAR], 2);
+	ck_assert(tl_exists(fx.paths.journal));
+	memstore_lose_answers_after(fx.near, 0);
+	ck_assert_msg(fx_sync(&fx) == 0, "%s", buf_cstr(&fx.err));
+	ck_assert_uint_eq(fx.stats.recovered, 3);
+	ck_assert_uint_eq(fx.stats.copied[SIDE_NEAR], 0);
+	ck_assert_uint_eq(fx.stats.copied[SIDE_FAR], 0);
+	ck_assert_uint_eq(count(fx.near), 5);
+	ck_assert_uint_eq(count(fx.far), 5);
+	fx_free(&fx);
+}
+END_TEST
+
 START_TEST(test_dry_run_changes_nothing)
 {
 	struct fixture fx;
@@ -537,6 +607,8 @@ exec_suite(void)
 	tcase_add_test(tc, test_recover_copy_that_never_arrived);
 	tcase_add_test(tc, test_recover_copy_by_fingerprint);
 	tcase_add_test(tc, test_recover_planned_uid_taken_by_other_mail);
+	tcase_add_test(tc, test_refused_copy_stays_wanted);
+	tcase_add_test(tc, test_commit_failure_records_what_arrived);
 	tcase_add_test(tc, test_dry_run_changes_nothing);
 	tcase_add_test(tc, test_mass_deletion_guard);
 	suite_add_tcase(s, tc);

@@ -375,8 +375,8 @@ append_all(struct store *s, struct buf m[3], uint32_t out[3])
 	static const unsigned flags[3] = { MSG_SEEN, MSG_FLAGGED | MSG_DRAFT,
 	    0 };
 	struct buf err = BUF_INIT;
-	uint32_t *uids = NULL;
-	size_t nuids = 0;
+	struct append_result *res = NULL;
+	size_t nres = 0;
 
 	for (int i = 0; i < 3; i++) {
 		struct msg_meta meta = { 0, flags[i], m[i].len, 1000000000, 0 };
@@ -396,16 +396,17 @@ append_all(struct store *s, struct buf m[3], uint32_t out[3])
 		}
 		ck_assert_int_eq(s->ops->append_finish(a, &err), 0);
 	}
-	ck_assert_msg(s->ops->commit(s, &uids, &nuids, &err) == 0, "%s",
+	ck_assert_msg(s->ops->commit(s, &res, &nres, &err) == 0, "%s",
 	    err.data);
-	ck_assert_uint_eq(nuids, 3);
+	ck_assert_uint_eq(nres, 3);
 	for (int i = 0; i < 3; i++) {
-		ck_assert_uint_ne(uids[i], 0);
-		out[i] = uids[i];
+		ck_assert_int_eq(res[i].status, STORE_OK);
+		ck_assert_uint_ne(res[i].uid, 0);
+		out[i] = res[i].uid;
 	}
-	ck_assert_uint_lt(uids[0], uids[1]);
-	ck_assert_uint_lt(uids[1], uids[2]);
-	free(uids);
+	ck_assert_uint_lt(out[0], out[1]);
+	ck_assert_uint_lt(out[1], out[2]);
+	append_results_free(res, nres);
 	buf_free(&err);
 }
 

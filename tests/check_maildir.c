@@ -215,13 +215,15 @@ append(struct fixture *fx, unsigned flags, const char *data, size_t len,
 static void
 commit(struct fixture *fx, size_t expect)
 {
-	uint32_t *uids = NULL;
+	struct append_result *res = NULL;
 	size_t n = 0;
 
-	ck_assert_msg(fx->s->ops->commit(fx->s, &uids, &n, &fx->err) == 0,
+	ck_assert_msg(fx->s->ops->commit(fx->s, &res, &n, &fx->err) == 0,
 	    "commit: %s", buf_cstr(&fx->err));
 	ck_assert_uint_eq(n, expect);
-	free(uids);
+	for (size_t i = 0; i < n; i++)
+		ck_assert_int_eq(res[i].status, STORE_OK);
+	append_results_free(res, n);
 }
 
 static const struct msg_meta *
@@ -596,7 +598,8 @@ START_TEST(test_append_batch_uids)
 {
 	struct fixture fx;
 	struct msg_list l = { 0 };
-	uint32_t *uids = NULL, p1, p2, p3;
+	struct append_result *res = NULL;
+	uint32_t p1, p2, p3;
 	size_t n = 0;
 	char *uv;
 
@@ -610,11 +613,11 @@ START_TEST(test_append_batch_uids)
 	ck_assert_uint_eq(p1, 8);
 	ck_assert_uint_eq(p2, 9);
 	ck_assert_uint_eq(p3, 10);
-	ck_assert_int_eq(fx.s->ops->commit(fx.s, &uids, &n, &fx.err), 0);
+	ck_assert_int_eq(fx.s->ops->commit(fx.s, &res, &n, &fx.err), 0);
 	ck_assert_uint_eq(n, 3);
-	ck_assert_uint_eq(uids[0], 8);
-	ck_assert_uint_eq(uids[2], 10);
-	free(uids);
+	ck_assert_uint_eq(res[0].uid, 8);
+	ck_assert_uint_eq(res[2].uid, 10);
+	append_results_free(res, n);
 	uv = slurp(&fx, ".uidvalidity", NULL);
 	ck_assert_str_eq(uv, "42\n10\n");
 	free(uv);

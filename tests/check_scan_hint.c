@@ -412,7 +412,7 @@ static void
 imap_append(struct store *s, int count, uint32_t *uids)
 {
 	struct buf err = BUF_INIT, msg = BUF_INIT;
-	uint32_t *got = NULL;
+	struct append_result *got = NULL;
 	size_t ngot = 0;
 
 	for (int i = 0; i < count; i++) {
@@ -431,8 +431,11 @@ imap_append(struct store *s, int count, uint32_t *uids)
 	ck_assert_msg(s->ops->commit(s, &got, &ngot, &err) == 0, "%s",
 	    buf_cstr(&err));
 	ck_assert_uint_eq(ngot, (size_t)count);
-	memcpy(uids, got, ngot * sizeof(*got));
-	free(got);
+	for (size_t i = 0; i < ngot; i++) {
+		ck_assert_int_eq(got[i].status, STORE_OK);
+		uids[i] = got[i].uid;
+	}
+	append_results_free(got, ngot);
 	buf_free(&msg);
 	buf_free(&err);
 }

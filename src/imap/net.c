@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 int
-net_wait(int fd, short events, int timeout)
+net_wait(int fd, short events, int timeout, const interrupt_flag *stop)
 {
 	struct pollfd pfd = { .fd = fd, .events = events };
 	int ms = timeout > 0 ? timeout * 1000 : -1;
@@ -19,7 +19,7 @@ net_wait(int fd, short events, int timeout)
 
 	do
 		r = poll(&pfd, 1, ms);
-	while (r < 0 && errno == EINTR);
+	while (r < 0 && errno == EINTR && !interrupted(stop));
 	return r;
 }
 
@@ -47,11 +47,11 @@ describe_target(struct buf *out, const char *host, const char *port,
 
 /* Finish a non-blocking connect; 0 when connected, else errno-style. */
 static int
-finish_connect(int fd, int timeout)
+finish_connect(int fd, int timeout, const interrupt_flag *stop)
 {
 	int soerr = 0;
 	socklen_t len = sizeof soerr;
-	int r = net_wait(fd, POLLOUT, timeout);
+	int r = net_wait(fd, POLLOUT, timeout, stop);
 
 	if (r < 0)
 		return errno;
@@ -65,7 +65,7 @@ finish_connect(int fd, int timeout)
 /* One address: the socket, or -1 with err set. */
 static int
 connect_one(const struct addrinfo *ai, const char *host, const char *port,
-    int timeout, struct buf *err)
+    int timeout, const interrupt_flag *stop, struct buf *err)
 {
 	struct buf what = BUF_INIT;
 	int fd, e = 0, one = 1;
@@ -76,8 +76,11 @@ connect_one(const struct addrinfo *ai, const char *host, const char *port,
 	if (fd < 0)
 		e = errno;
 	else if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0)
-		e = errno == EINPROGRESS ? finish_connect(fd, timeout) : errno;
-	if (e == ETIMEDOUT && timeout > 0)
+		e = errno == EINPROGRESS ? finish_connect(fd, timeout, stop) :
+		    errno;
+	if (e == EINTR && interrupted(stop))
+		buf_setf(err, "%s: interrupted", what.data);
+	else if (e == ETIMEDOUT && timeout > 0)
 		net_timeout_error(err, what.data, timeout);
 	else if (e != 0)
 		buf_setf(err, "%s: %s", what.data, strerror(e));
@@ -94,7 +97,8 @@ connect_one(const struct addrinfo *ai, const char *host, const char *port,
 }
 
 int
-net_connect(const char *host, const char *port, int timeout, struct buf *err)
+net_connect(const char *host, const char *port, int timeout,
+    const interrupt_flag *stop, struct buf *err)
 {
 	struct addrinfo hints = { 0 }, *res, *ai;
 	int r, fd = -1;
@@ -107,8 +111,9 @@ net_connect(const char *host, const char *port, int timeout, struct buf *err)
 		    r == EAI_SYSTEM ? strerror(errno) : gai_strerror(r));
 		return -1;
 	}
-	for (ai = res; ai != NULL && fd < 0; ai = ai->ai_next)
-		fd = connect_one(ai, host, port, timeout, err);
+	for (ai = res; ai != NULL && fd < 0 && !interrupted(stop);
+	    ai = ai->ai_next)
+		fd = connect_one(ai, host, port, timeout, stop, err);
 	freeaddrinfo(res);
 	return fd;
 }

@@ -221,6 +221,7 @@ client_options(const struct imap_store_options *o,
 	co->tr.tls_versions = o->tls_versions;
 	co->tr.ciphers = o->ciphers;
 	co->tr.tunnel = o->tunnel;
+	co->tr.stop = o->stop;
 	co->user = o->user;
 	co->user_cmd = o->user_cmd;
 	co->pass = o->pass;

@@ -31,6 +31,7 @@
 #define TWINBOX_IMAP_STORE_IMAP_H
 
 #include "buf.h"
+#include "interrupt.h"
 #include "log.h"
 #include "store.h"
 
@@ -62,6 +63,7 @@ struct imap_store_options {
 	char path_delimiter;		/* '\0': ask the server */
 	const char *path;		/* prefix of every mailbox but INBOX */
 	int copy_arrival_date;		/* APPEND with the INTERNALDATE */
+	const interrupt_flag *stop;	/* NULL, or see interrupt.h */
 };
 
 struct store *imap_store_new(const struct imap_store_options *o,

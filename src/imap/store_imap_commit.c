@@ -187,12 +187,14 @@ cmp_candidate(const void *a, const void *b)
 }
 
 static int
-match_queue(struct imap_store *s, struct lookup_ctx *lc, uint32_t *uids,
-    struct buf *err)
+match_queue(struct imap_store *s, struct lookup_ctx *lc,
+    struct append_result *res, struct buf *err)
 {
 	struct buf id = BUF_INIT;
 
 	for (size_t i = 0; i < s->nqueue; i++) {
+		if (res[i].status != STORE_OK || res[i].uid != 0)
+			continue;
 		if (queued_message_id(s, &s->queue[i], &id, err) != 0) {
 			buf_free(&id);
 			return -1;
@@ -204,10 +206,10 @@ match_queue(struct imap_store *s, struct lookup_ctx *lc, uint32_t *uids,
 			    strcmp(c->msgid, id.data) != 0)
 				continue;
 			c->taken = 1;
-			uids[i] = c->uid;
+			res[i].uid = c->uid;
 			break;
 		}
-		if (uids[i] == 0)
+		if (res[i].uid == 0)
 			log_warn(s->base.lg, "imap store '%s' mailbox '%s': "
 			    "cannot find the UID of appended message %zu "
 			    "(Message-ID '%s')", s->name, s->mbox, i + 1,
@@ -218,7 +220,7 @@ match_queue(struct imap_store *s, struct lookup_ctx *lc, uint32_t *uids,
 }
 
 static int
-lookup_uids(struct imap_store *s, uint32_t lo, uint32_t *uids,
+lookup_uids(struct imap_store *s, uint32_t lo, struct append_result *res,
     struct buf *err)
 {
 	struct lookup_ctx lc = { NULL, 0, lo };
@@ -232,7 +234,7 @@ lookup_uids(struct imap_store *s, uint32_t lo, uint32_t *uids,
 	imap_cmd_free(&l);
 	if (rc == 0) {
 		qsort(lc.v, lc.n, sizeof(*lc.v), cmp_candidate);
-		rc = match_queue(s, &lc, uids, err);
+		rc = match_queue(s, &lc, res, err);
 	}
 	for (size_t i = 0; i < lc.n; i++) {
 		if (lc.v[i].uid >= s->uidnext_hint)
@@ -243,74 +245,96 @@ lookup_uids(struct imap_store *s, uint32_t lo, uint32_t *uids,
 	return rc;
 }
 
+/* Every APPEND goes out before any answer is read; a server runs them
+ * one by one, so one it refuses does not hold back the others. */
 static int
 send_queue(struct imap_store *s, struct append_res *res, struct buf *err)
 {
 	for (size_t i = 0; i < s->nqueue; i++)
 		if (send_append(s, &s->queue[i], &res[i], err) != 0)
 			return -1;
-	if (imap_client_wait(s->c, err) != 0)
-		return -1;
+	return imap_client_wait(s->c, err);
+}
+
+/*
+ * The answers as results. A tagged NO (or BAD) means the message was not
+ * stored: refused. No answer at all (the connection failed first) means
+ * nothing is known. APPENDUID belongs to UIDPLUS: a server that does not
+ * announce it is not held to it (DisableExtensions UIDPLUS turns it off
+ * too). Returns how many arrived without a UID.
+ */
+static size_t
+read_answers(struct imap_store *s, const struct append_res *ans,
+    struct append_result *res)
+{
+	size_t missing = 0;
+
 	for (size_t i = 0; i < s->nqueue; i++) {
-		if (res[i].ok)
+		res[i].status = STORE_FAILED;
+		if (!ans[i].done)
 			continue;
-		ims_err(s, err, "APPEND of message %zu of %zu failed: %s",
-		    i + 1, s->nqueue, res[i].status.data);
-		return -1;
+		if (!ans[i].ok) {
+			res[i].status = STORE_REFUSED;
+			ims_err(s, &res[i].why, "APPEND refused: %s",
+			    buf_cstr(&ans[i].status));
+			continue;
+		}
+		res[i].status = STORE_OK;
+		if (imap_client_has(s->c, CAP_UIDPLUS))
+			res[i].uid = ans[i].uid;
+		missing += res[i].uid == 0;
+		if (res[i].uid >= s->uidnext_hint)
+			s->uidnext_hint = res[i].uid + 1;
 	}
-	return 0;
+	return missing;
 }
 
 static int
-commit_queue(struct imap_store *s, uint32_t *uids, struct buf *err)
+commit_queue(struct imap_store *s, struct append_result *res,
+    struct buf *err)
 {
-	struct append_res *res = xcalloc(s->nqueue, sizeof(*res));
+	struct append_res *ans = xcalloc(s->nqueue, sizeof(*ans));
 	uint32_t lo = s->uidnext_hint ? s->uidnext_hint : 1;
-	int rc = send_queue(s, res, err), missing = 0;
+	int rc = send_queue(s, ans, err);
+	size_t missing = read_answers(s, ans, res);
 
-	/* APPENDUID belongs to UIDPLUS: a server that does not announce it
-	 * is not held to it (DisableExtensions UIDPLUS turns it off too). */
-	for (size_t i = 0; rc == 0 && i < s->nqueue; i++) {
-		uids[i] = imap_client_has(s->c, CAP_UIDPLUS) ? res[i].uid : 0;
-		missing |= uids[i] == 0;
-		if (uids[i] >= s->uidnext_hint)
-			s->uidnext_hint = uids[i] + 1;
-	}
-	if (rc == 0 && missing) {
+	if (rc == 0 && missing > 0) {
 		log_debug(s->base.lg, "imap store '%s' mailbox '%s': looking "
 		    "up the UIDs of %zu appended messages from UID %u",
-		    s->name, s->mbox, s->nqueue, lo);
-		rc = lookup_uids(s, lo, uids, err);
+		    s->name, s->mbox, missing, lo);
+		rc = lookup_uids(s, lo, res, err);
 	}
 	for (size_t i = 0; i < s->nqueue; i++)
-		buf_free(&res[i].status);
-	free(res);
+		buf_free(&ans[i].status);
+	free(ans);
 	return rc;
 }
 
 int
-ims_commit(struct store *st, uint32_t **uids, size_t *nuids,
+ims_commit(struct store *st, struct append_result **res, size_t *nres,
     struct buf *err)
 {
 	struct imap_store *s = (struct imap_store *)st;
-	uint32_t *v;
+	size_t ok = 0;
 	int rc;
 
-	*uids = NULL;
-	*nuids = 0;
+	*res = NULL;
+	*nres = 0;
 	if (s->nqueue == 0)
 		return 0;
-	if (ims_require_open(s, err) != 0)
-		return -1;
-	v = xcalloc(s->nqueue, sizeof(*v));
-	rc = commit_queue(s, v, err);
+	*res = xcalloc(s->nqueue, sizeof(**res));
+	*nres = s->nqueue;
+	for (size_t i = 0; i < s->nqueue; i++)
+		(*res)[i].status = STORE_FAILED;
+	rc = ims_require_open(s, err);
 	if (rc == 0) {
-		*uids = v;
-		*nuids = s->nqueue;
+		rc = commit_queue(s, *res, err);
+		for (size_t i = 0; i < s->nqueue; i++)
+			ok += (*res)[i].status == STORE_OK;
 		log_verbose(s->base.lg, "imap store '%s' mailbox '%s': "
-		    "appended %zu messages", s->name, s->mbox, s->nqueue);
-	} else
-		free(v);
+		    "appended %zu of %zu messages", s->name, s->mbox, ok,
+		    s->nqueue);
+	}
 	ims_spool_reset(s);
 	return rc;
 }

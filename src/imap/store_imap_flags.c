@@ -96,6 +96,21 @@ fill_results(const struct imap_store *s, const uint32_t *uids, size_t n,
 	free(present);
 }
 
+/* The flags a STORE the server accepted gave, in the last scan's list:
+ * expunge() reads them there. */
+static void
+note_flags(struct imap_store *s, const uint32_t *sorted, size_t n,
+    unsigned add, unsigned del)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct msg_meta *m = msg_list_find(&s->known, sorted[i]);
+
+		if (m != NULL)
+			s->known.v[m - s->known.v].flags =
+			    (m->flags | add) & ~del;
+	}
+}
+
 int
 ims_set_flags(struct store *st, const uint32_t *uids, size_t n,
     unsigned add, unsigned del, int *results, struct buf *err)
@@ -111,6 +126,8 @@ ims_set_flags(struct store *st, const uint32_t *uids, size_t n,
 	rc = store_flags(s, sorted, ns, '+', add & MSG_ALL_FLAGS, err);
 	if (rc == 0)
 		rc = store_flags(s, sorted, ns, '-', del & MSG_ALL_FLAGS, err);
+	if (rc == 0)
+		note_flags(s, sorted, ns, add, del);
 	free(sorted);
 	if (rc == 0)
 		fill_results(s, uids, n, results);
@@ -169,6 +186,33 @@ check_no_foreign_deleted(struct imap_store *s, const uint32_t *sorted,
 	return rc;
 }
 
+/*
+ * Mark \Deleted what does not carry it yet. The planner marks a message
+ * before it expunges it (the mark is what a killed run leaves behind), so
+ * mostly nothing is left to mark here: a second STORE of the same mark
+ * would only cost a round trip. Flags are as the last scan saw them,
+ * with the STOREs of this store since (note_flags()); a message not in
+ * that list is marked all the same.
+ */
+static int
+mark_deleted(struct imap_store *s, const uint32_t *sorted, size_t n,
+    struct buf *err)
+{
+	uint32_t *need = xcalloc(n ? n : 1, sizeof(*need));
+	size_t nneed = 0;
+	int rc;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct msg_meta *m = msg_list_find(&s->known, sorted[i]);
+
+		if (m == NULL || !(m->flags & MSG_DELETED))
+			need[nneed++] = sorted[i];
+	}
+	rc = store_flags(s, need, nneed, '+', MSG_DELETED, err);
+	free(need);
+	return rc;
+}
+
 static int
 do_expunge(struct imap_store *s, const uint32_t *sorted, size_t n,
     struct buf *err)
@@ -179,7 +223,7 @@ do_expunge(struct imap_store *s, const uint32_t *sorted, size_t n,
 
 	if (!uidplus && check_no_foreign_deleted(s, sorted, n, err) != 0)
 		return -1;
-	if (store_flags(s, sorted, n, '+', MSG_DELETED, err) != 0)
+	if (mark_deleted(s, sorted, n, err) != 0)
 		return -1;
 	if (uidplus)
 		return over_uidsets(s, "UID EXPUNGE ", sorted, n, "", err);

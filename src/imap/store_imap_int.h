@@ -10,7 +10,9 @@
  *    responses at any time, so it is right whenever no command is in
  *    flight.
  *  - known is the last scan's result (sorted), used for the flags and
- *    dates of bodies that stream before the rest of their FETCH.
+ *    dates of bodies that stream before the rest of their FETCH; the
+ *    STOREs of set_flags() update its flags, and expunge() marks
+ *    \Deleted only the messages it does not show marked.
  *  - op_fn, when set, sees every untagged response after the generic
  *    handling; it is set for the duration of one operation only.
  *  - Error texts are one line: "imap store '<name>' mailbox '<box>': ...".
@@ -122,7 +124,7 @@ void ims_append_cancel(struct store_append *a);
 void ims_spool_reset(struct imap_store *s);
 
 /* store_imap_commit.c */
-int ims_commit(struct store *st, uint32_t **uids, size_t *nuids,
+int ims_commit(struct store *st, struct append_result **res, size_t *nres,
     struct buf *err);
 
 /* store_imap_flags.c */

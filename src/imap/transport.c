@@ -22,6 +22,7 @@ struct transport {
 	struct layer *top;	/* NULL once closed */
 	int fd;			/* borrowed from the bottom layer */
 	int timeout;
+	const interrupt_flag *stop;	/* may be NULL */
 	char *peer;
 	char *host;		/* what TLS verifies; NULL for a bare fd */
 	char *ca_file;
@@ -111,13 +112,15 @@ await(struct transport *t, enum io_status want, enum transport_op op,
 {
 	struct buf what = BUF_INIT;
 	int r = net_wait(t->fd, want == IO_WANT_READ ? POLLIN : POLLOUT,
-	    t->timeout);
+	    t->timeout, t->stop);
 
 	if (r > 0)
 		return 0;
 	describe_op(t, op, &what);
 	if (r == 0)
 		net_timeout_error(err, what.data, t->timeout);
+	else if (errno == EINTR)
+		buf_setf(err, "%s: interrupted", what.data);
 	else
 		buf_setf(err, "%s: poll: %s", what.data, strerror(errno));
 	buf_free(&what);
@@ -249,7 +252,7 @@ connect_tcp(const struct transport_options *o, struct buf *err)
 		buf_setf(err, "no host to connect to (set Host or Tunnel)");
 		goto out;
 	}
-	fd = net_connect(o->host, p, o->timeout, err);
+	fd = net_connect(o->host, p, o->timeout, o->stop, err);
 	if (fd < 0)
 		goto out;
 	buf_setf(&peer, "%s port %s", o->host, p);
@@ -309,6 +312,7 @@ transport_open(const struct transport_options *o, struct buf *err)
 		t = connect_tcp(o, err);
 	if (t == NULL)
 		return NULL;
+	t->stop = o->stop;
 	keep_tls_settings(t, o, o->fingerprint != NULL ? pin : NULL);
 	if (o->tls == TRANSPORT_TLS_IMAPS && transport_start_tls(t, err) < 0) {
 		transport_free(t);
@@ -430,8 +434,10 @@ transport_close(struct transport *t)
 	t->top->ops->free(t->top);
 	t->top = NULL;
 	t->fd = -1;
+	/* Interrupted, the user is waiting: no grace for the command. */
 	if (t->tunnel_pid != 0)
-		tunnel_stop(t->tunnel_pid, TUNNEL_GRACE_MS);
+		tunnel_stop(t->tunnel_pid, interrupted(t->stop) ? 0 :
+		    TUNNEL_GRACE_MS);
 	t->tunnel_pid = 0;
 }
 

@@ -16,7 +16,9 @@
  *    "tunnel 'CMD'"), what was being done and the cause.
  *  - Reads and writes wait with poll(); timeout is the longest the peer
  *    may stay silent (or not accept data) in one wait, not a bound on a
- *    whole operation; 0 means no limit.
+ *    whole operation; 0 means no limit. A wait cut short by a signal
+ *    that set the options' stop flag fails at once ("PEER: interrupted",
+ *    see interrupt.h).
  *  - transport_write writes everything, or fails; no data stays buffered
  *    inside the transport after it returns 0 (DEFLATE is flushed with
  *    Z_SYNC_FLUSH), so a command is on its way once written.
@@ -40,6 +42,7 @@
 
 #include "buf.h"
 #include "imap/tls.h"
+#include "interrupt.h"
 
 enum transport_tls {
 	TRANSPORT_TLS_NONE,	/* plain TCP (or STARTTLS never tried) */
@@ -61,6 +64,8 @@ struct transport_options {
 	const char *ciphers;	/* CipherString (TLS 1.2 and below); NULL:
 				 * OpenSSL's defaults */
 	const char *tunnel;	/* run this instead of connecting to host */
+	const interrupt_flag *stop;	/* NULL, or a wait that a signal cuts
+					 * short while *stop is set fails */
 };
 
 struct transport;

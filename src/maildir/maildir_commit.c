@@ -87,16 +87,29 @@ make_durable(struct md_store *s, struct buf *err)
 	return 0;
 }
 
+/* The first done files were renamed into new/ or cur/: they arrived.
+ * The others stay in tmp/, reported as unknown (STORE_FAILED), as after
+ * any failed commit; a refusal is not something a Maildir does. */
+static void
+report(struct md_store *s, size_t done, struct append_result *res)
+{
+	for (size_t i = 0; i < s->nqueue; i++) {
+		res[i].status = i < done ? STORE_OK : STORE_FAILED;
+		res[i].uid = i < done ? s->queue[i]->uid : 0;
+	}
+}
+
 int
-md_commit(struct store *st, uint32_t **uids, size_t *nuids, struct buf *err)
+md_commit(struct store *st, struct append_result **res, size_t *nres,
+    struct buf *err)
 {
 	struct md_store *s = (struct md_store *)st;
 	int touched[2] = { 0, 0 };
 	size_t done = 0;
 	int rc;
 
-	*uids = NULL;
-	*nuids = 0;
+	*res = NULL;
+	*nres = 0;
 	if (s->mbox == NULL || s->nqueue == 0)
 		return 0;
 	rc = make_durable(s, err);
@@ -105,12 +118,10 @@ md_commit(struct store *st, uint32_t **uids, size_t *nuids, struct buf *err)
 			done++;
 	if (rc == 0 && s->fsync)
 		rc = sync_touched(s, touched, err);
-	if (rc == 0) {
-		*uids = xreallocarray(NULL, s->nqueue, sizeof(**uids));
-		for (size_t i = 0; i < s->nqueue; i++)
-			(*uids)[i] = s->queue[i]->uid;
-		*nuids = s->nqueue;
-	}
+	*res = xcalloc(s->nqueue, sizeof(**res));
+	*nres = s->nqueue;
+	/* A failed syncfs() or directory fsync: nothing is known durable. */
+	report(s, rc == 0 || !s->fsync ? done : 0, *res);
 	if (s->nents > 1)
 		qsort(s->ents, s->nents, sizeof(*s->ents), cmp_entry_uid);
 	md_queue_release(s, done);

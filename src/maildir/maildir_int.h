@@ -153,7 +153,7 @@ int md_append_write(struct store_append *sa, const char *p, size_t n,
     struct buf *err);
 int md_append_finish(struct store_append *sa, struct buf *err);
 void md_append_cancel(struct store_append *sa);
-int md_commit(struct store *st, uint32_t **uids, size_t *nuids,
+int md_commit(struct store *st, struct append_result **res, size_t *nres,
     struct buf *err);
 void md_append_free(struct md_append *a);
 void md_queue_release(struct md_store *s, size_t delivered);

@@ -220,6 +220,18 @@ op_free(struct store *st)
 	free(s);
 }
 
+/* The file as last seen, under the mailbox directory ("new/NAME"). */
+static void
+op_msg_name(struct store *st, uint32_t uid, struct buf *out)
+{
+	struct md_entry *e = md_find((struct md_store *)st, uid);
+
+	if (e == NULL)
+		buf_addf(out, "UID %u", uid);
+	else
+		buf_addf(out, "%s/%s", md_subdir_name(e->subdir), e->name);
+}
+
 static const struct store_ops maildir_ops = {
 	.kind = "maildir",
 	.list = op_list,
@@ -235,6 +247,7 @@ static const struct store_ops maildir_ops = {
 	.append_finish = md_append_finish,
 	.append_cancel = md_append_cancel,
 	.commit = md_commit,
+	.msg_name = op_msg_name,
 	.set_flags = md_set_flags,
 	.expunge = md_expunge,
 	.free = op_free,

@@ -77,7 +77,6 @@ sink_end(void *ctx, struct buf *err)
 	if (c->dst->ops->append_finish(a, err) != 0)
 		return -1;
 	c->order[c->queued++] = c->current;
-	c->batch->status[c->current] = STORE_OK;
 	if (c->hooks->planned != NULL && c->hooks->planned(c->hooks->ctx,
 	    c->current, c->planned, &fp, err) != 0)
 		return -1;
@@ -120,28 +119,42 @@ sink_failed(void *ctx, uint32_t uid, const char *why)
 		c->hooks->failed(c->hooks->ctx, i, why);
 }
 
+/* Each queued message's result goes back to its index in the batch. */
+static void
+take_results(struct copy_ctx *c, struct append_result *res, size_t nres)
+{
+	for (size_t k = 0; k < nres && k < c->queued; k++) {
+		size_t i = c->order[k];
+
+		c->batch->status[i] = res[k].status;
+		if (res[k].status == STORE_OK && res[k].uid != 0)
+			c->batch->results[i] = res[k].uid;
+		if (res[k].status == STORE_REFUSED)
+			buf_setf(&c->batch->why[i], "%s",
+			    buf_cstr(&res[k].why));
+	}
+}
+
 static int
 commit_batch(struct copy_ctx *c, struct buf *err)
 {
-	uint32_t *uids = NULL;
-	size_t nuids = 0;
+	struct append_result *res = NULL;
+	size_t nres = 0;
+	int rc;
 
 	if (c->hooks->before_commit != NULL &&
 	    c->hooks->before_commit(c->hooks->ctx, err) != 0)
 		return -1;
-	if (c->dst->ops->commit(c->dst, &uids, &nuids, err) != 0)
-		return -1;
-	if (nuids != c->queued) {
-		buf_setf(err, "target store committed %zu messages, expected "
-		    "%zu", nuids, c->queued);
-		free(uids);
-		return -1;
-	}
-	for (size_t k = 0; k < nuids; k++)
-		if (uids[k] != 0)
-			c->batch->results[c->order[k]] = uids[k];
-	free(uids);
-	return 0;
+	rc = c->dst->ops->commit(c->dst, &res, &nres, err);
+	if (nres != c->queued) {
+		if (rc == 0)
+			buf_setf(err, "target store committed %zu messages, "
+			    "expected %zu", nres, c->queued);
+		rc = -1;
+	} else
+		take_results(c, res, nres);
+	append_results_free(res, nres);
+	return rc;
 }
 
 int

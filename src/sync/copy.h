@@ -14,15 +14,20 @@
  * any of them visible, before_commit() (the caller makes its journal
  * durable). Results come back per message.
  *
- * Contract: uids, flags and results have n entries; results[i] receives
- * the target UID (or 0 when unknown), and status[i] an enum store_result
- * (STORE_GONE when the source store says the message vanished before it
- * could be read; STORE_FAILED when it could not be copied this run for
- * any other reason, or the source never answered for it: the caller keeps
- * it wanted). failed(), when set, hears why a message failed.
- * When copy_messages() fails, appends may still be queued in the target:
- * the caller abandons that mailbox for this run and never commits it again
- * (whatever was queued is not visible and a store drops it when freed).
+ * Contract: uids, flags, results, status and why have n entries;
+ * results[i] receives the target UID (or 0 when unknown), and status[i]
+ * an enum store_result: STORE_OK when the copy arrived; STORE_GONE when
+ * the source store says the message vanished before it could be read;
+ * STORE_REFUSED when the target refused that one message (why[i] says
+ * how; the rest of the batch is not held back); else STORE_FAILED (the
+ * source could not read it this run, or never answered for it: the
+ * caller keeps it wanted; or the target failed before it answered).
+ * failed(), when set, hears why a source could not read a message.
+ * When copy_messages() fails in the target's commit(), the statuses
+ * still say which copies arrived before it failed. When it fails before,
+ * appends may still be queued in the target: the caller abandons that
+ * mailbox for this run and never commits it again (whatever was queued
+ * is not visible and a store drops it when freed).
  */
 #ifndef TWINBOX_SYNC_COPY_H
 #define TWINBOX_SYNC_COPY_H
@@ -47,6 +52,7 @@ struct copy_batch {
 	size_t n;
 	uint32_t *results;	/* target UIDs, filled in */
 	int *status;		/* enum store_result, filled in */
+	struct buf *why;	/* the target's words for a refusal */
 };
 
 int copy_messages(struct store *src, struct store *dst,

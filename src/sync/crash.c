@@ -67,6 +67,11 @@ crash_step(struct crash_point *cp)
 		run_hook(cp->hook_cmd);
 	if (cp->after == 0 || cp->steps < cp->after)
 		return;
+	if (cp->signal != 0 && cp->signal != SIGKILL) {
+		if (cp->steps == cp->after)
+			(void)kill(getpid(), cp->signal);
+		return;
+	}
 	kill(getpid(), SIGKILL);
 	_exit(137);	/* not reached */
 }

@@ -5,7 +5,10 @@
  * it into a crash_point and the executor calls crash_step() before every
  * journal record and every store operation. At the N-th step the process
  * sends itself SIGKILL, exactly what a user's kill -9 or a power cut of the
- * process does: no cleanup, no flush, no atexit.
+ * process does: no cleanup, no flush, no atexit. With
+ * TWINBOX_CRASH_SIGNAL=INT, TERM or HUP it sends itself that signal
+ * instead, once, and carries on: the interrupt tests' way of delivering a
+ * signal at an exact step (see interrupt.h).
  *
  * TWINBOX_HOOK_AT=N with TWINBOX_HOOK_CMD=COMMAND runs COMMAND with
  * /bin/sh at the N-th step instead, waits for it, and goes on: a test
@@ -27,6 +30,7 @@ struct crash_point {
 	unsigned long hook_at;	/* run hook_cmd at this step; 0 = never */
 	const char *hook_cmd;	/* borrowed */
 	unsigned long steps;	/* steps taken so far */
+	int signal;		/* what to send; 0 = SIGKILL */
 };
 
 /* From the variables' values (each may be NULL): 0, or -1 with err set. */

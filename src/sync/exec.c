@@ -132,6 +132,22 @@ record_maxuid(struct exec *x, const struct plan_op *op, struct buf *err)
 	return record_value(x, JR_MAXUID, op->side, v, err);
 }
 
+/* A failed message that was new only because its side was distrusted
+ * (a repair) may lie below maxuid, where no PLAN_SET_MAXUID op moves it:
+ * maxuid goes below it all the same. */
+static int
+keep_failed_wanted(struct exec *x, struct buf *err)
+{
+	for (int s = 0; s < 2; s++) {
+		struct plan_op op = { .kind = PLAN_SET_MAXUID,
+		    .side = (enum side)s, .value = x->state->maxuid[s] };
+
+		if (x->nfailed[s] != 0 && record_maxuid(x, &op, err) != 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* A new UIDVALIDITY ends a repair: whatever it left at or below maxuid
  * without a record is never compared again. */
 static int
@@ -194,6 +210,12 @@ exec_plan(struct exec *x, const struct plan *p, struct buf *err)
 		size_t k = run_length(op, p->n - i);
 		int rc;
 
+		/* A durable point: what the plan did so far is journalled
+		 * (or, in a run without copies, planned again next time). */
+		if (interrupted(x->stop)) {
+			buf_setf(err, "interrupted");
+			return -1;
+		}
 		if (op->kind == PLAN_COPY)
 			rc = exec_copy_run(x, op, k, err);
 		else if (op->kind == PLAN_SET_FLAGS)
@@ -209,6 +231,8 @@ exec_plan(struct exec *x, const struct plan *p, struct buf *err)
 			return -1;
 		i += k;
 	}
+	if (keep_failed_wanted(x, err) != 0)
+		return -1;
 	return x->journal ? journal_flush(x->journal, err) : 0;
 }
 

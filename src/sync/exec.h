@@ -16,17 +16,21 @@
  * go out as one call per distinct (side, added, removed) set, expunges as
  * one call per side.
  *
- * A message that could not be copied this run (STORE_FAILED, see
- * store.h) does not stop the run: it is logged and kept in failed[], the
- * rest of the plan goes on, and maxuid of its side stays below it, so that
- * the next run copies it (invariant 8). exec_failures() then fails the
- * mailbox's run once the journal is folded.
+ * A message that could not be copied this run does not stop the run: a
+ * copy the source could not read (STORE_FAILED, see store.h) is logged,
+ * one the target refused (STORE_REFUSED: it did not arrive) is reported
+ * once by name with the target's words and its intent aborted. Either
+ * is kept in failed[], the rest of the plan goes on, and maxuid of its
+ * side stays below it, so that the next run copies it (invariant 8).
+ * exec_failures() then fails the mailbox's run once the journal is
+ * folded.
  *
  * Contract: struct exec is set up by the caller, which owns every pointer
  * in it; exec_* only fill stats and failed[], which exec_free() releases.
- * On failure the journal holds everything done so far and the caller
- * abandons the mailbox for this run (it closes the journal, never folds
- * it).
+ * On failure the journal holds everything done so far (the copies of a
+ * batch whose target failed midway that the target confirmed included)
+ * and the caller abandons the mailbox for this run (it closes the
+ * journal, never folds it).
  */
 #ifndef TWINBOX_SYNC_EXEC_H
 #define TWINBOX_SYNC_EXEC_H
@@ -34,6 +38,7 @@
 #include <stddef.h>
 
 #include "buf.h"
+#include "interrupt.h"
 #include "log.h"
 #include "store.h"
 #include "sync/crash.h"
@@ -61,6 +66,7 @@ struct exec {
 	struct sync_state *state;
 	struct journal *journal;	/* NULL: a dry run, state in memory */
 	struct crash_point *crash;	/* may be NULL */
+	const interrupt_flag *stop;	/* may be NULL; see interrupt.h */
 	const struct logger *lg;
 	const char *box;		/* for messages */
 	struct exec_stats stats;
@@ -75,7 +81,8 @@ int exec_failures(const struct exec *x, struct buf *err);
 
 /* Resolve the copies a killed run left pending. */
 int exec_recover(struct exec *x, struct buf *err);
-/* Carry out every operation of p, in order. */
+/* Carry out every operation of p, in order. Once *x->stop is set it
+ * starts no other store call and fails with "interrupted". */
 int exec_plan(struct exec *x, const struct plan *p, struct buf *err);
 
 /*

@@ -11,7 +11,7 @@ struct copy_run {
 	struct exec *x;
 	const struct plan_op *ops;
 	enum side src;
-	struct buf why;		/* why the first failed message failed */
+	struct buf why;		/* why the first unreadable message failed */
 };
 
 static void
@@ -24,20 +24,27 @@ copy_failed(void *ctx, size_t i, const char *why)
 		buf_adds(&r->why, why);
 }
 
-/* Not copied this run and not gone: keep it wanted (invariant 8). */
+/* Not copied this run and not gone: keep it wanted (invariant 8; see
+ * record_maxuid() in exec.c). */
+static void
+keep_wanted(struct exec *x, enum side src, uint32_t uid)
+{
+	x->failed[src] = xreallocarray(x->failed[src], x->nfailed[src] + 1,
+	    sizeof(*x->failed[src]));
+	x->failed[src][x->nfailed[src]++] = uid;
+}
+
+/* The source could not read it, and did not say it is gone. */
 static void
 note_failed(struct copy_run *r, uint32_t uid)
 {
 	struct exec *x = r->x;
-	enum side src = r->src;
 
 	log_warn(x->lg, "%s: %s UID %u was not copied this run and stays "
-	    "wanted: %s", x->box, plan_side_name(src), uid, r->why.len ?
+	    "wanted: %s", x->box, plan_side_name(r->src), uid, r->why.len ?
 	    r->why.data : "the store neither delivered it nor said it is "
 	    "gone");
-	x->failed[src] = xreallocarray(x->failed[src], x->nfailed[src] + 1,
-	    sizeof(*x->failed[src]));
-	x->failed[src][x->nfailed[src]++] = uid;
+	keep_wanted(x, r->src, uid);
 }
 
 /* The target chose where the message goes: journal the intent. */
@@ -71,14 +78,45 @@ copy_before_commit(void *ctx, struct buf *err)
 	return 0;
 }
 
+/* How a user finds message uid of side s: its file name, or its UID. */
+static void
+message_name(struct exec *x, enum side s, uint32_t uid, struct buf *out)
+{
+	struct store *st = x->store[s];
+
+	buf_addf(out, "%s message ", plan_side_name(s));
+	if (st->ops->msg_name != NULL)
+		st->ops->msg_name(st, uid, out);
+	else
+		buf_addf(out, "UID %u", uid);
+}
+
+/* The target said no to this one message: it did not arrive, so its
+ * intent is closed, and it stays wanted: the next run tries it again,
+ * once. */
+static int
+copy_refused(struct exec *x, enum side src, uint32_t src_uid,
+    const struct buf *why, struct buf *err)
+{
+	struct journal_rec rec = { .kind = JR_COPY_ABORT };
+	struct buf name = BUF_INIT;
+
+	message_name(x, src, src_uid, &name);
+	log_error(x->lg, "%s: %s not copied: %s", x->box, name.data,
+	    buf_cstr(why));
+	buf_free(&name);
+	keep_wanted(x, src, src_uid);
+	rec.copy.src = src;
+	rec.copy.src_uid = src_uid;
+	return exec_record(x, &rec, err);
+}
+
 static int
 record_copy_result(struct exec *x, enum side src, uint32_t src_uid,
-    int status, uint32_t target_uid, struct buf *err)
+    uint32_t target_uid, struct buf *err)
 {
 	struct journal_rec rec = { .kind = JR_COPY_DONE };
 
-	if (status != STORE_OK)
-		return 0;	/* gone or failed: no intent was made */
 	if (target_uid == 0) {
 		/* The intent stays pending; recovery must find the copy. */
 		buf_setf(err, "the %s store did not report the UID of "
@@ -89,7 +127,35 @@ record_copy_result(struct exec *x, enum side src, uint32_t src_uid,
 	rec.copy.src = src;
 	rec.copy.src_uid = src_uid;
 	rec.target_uid = target_uid;
+	x->stats.copied[!src]++;
 	return exec_record(x, &rec, err);
+}
+
+/*
+ * Record what each message of the batch came to. Gone at the source: no
+ * intent was made. STORE_FAILED in a batch whose target failed (ok == 0):
+ * the target never answered, the intent stays for recovery; in a batch
+ * that went through, the source could not read it.
+ */
+static int
+record_results(struct copy_run *r, const struct copy_batch *b, int ok,
+    struct buf *err)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		int rc = 0;
+
+		if (b->status[i] == STORE_OK)
+			rc = record_copy_result(r->x, r->src, b->uids[i],
+			    b->results[i], err);
+		else if (b->status[i] == STORE_REFUSED)
+			rc = copy_refused(r->x, r->src, b->uids[i],
+			    &b->why[i], err);
+		else if (b->status[i] == STORE_FAILED && ok)
+			note_failed(r, b->uids[i]);
+		if (rc != 0)
+			return -1;
+	}
+	return journal_flush(r->x->journal, err);
 }
 
 int
@@ -103,7 +169,9 @@ exec_copy_run(struct exec *x, const struct plan_op *ops, size_t n,
 	unsigned *flags = xcalloc(n, sizeof(*flags));
 	uint32_t *results = xcalloc(n, sizeof(*results));
 	int *status = xcalloc(n, sizeof(*status));
-	struct copy_batch batch = { uids, flags, n, results, status };
+	struct buf *why = xcalloc(n, sizeof(*why));
+	struct copy_batch batch = { uids, flags, n, results, status, why };
+	struct buf later = BUF_INIT;
 	int rc;
 
 	for (size_t i = 0; i < n; i++) {
@@ -112,16 +180,14 @@ exec_copy_run(struct exec *x, const struct plan_op *ops, size_t n,
 	}
 	rc = copy_messages(x->store[r.src], x->store[!r.src], &batch, &hooks,
 	    err);
-	for (size_t i = 0; rc == 0 && i < n; i++) {
-		rc = record_copy_result(x, r.src, uids[i], status[i],
-		    results[i], err);
-		if (status[i] == STORE_OK)
-			x->stats.copied[!r.src]++;
-		else if (status[i] == STORE_FAILED)
-			note_failed(&r, uids[i]);
-	}
-	if (rc == 0)
-		rc = journal_flush(x->journal, err);
+	/* What arrived before a target failed is recorded all the same,
+	 * so that no recovery has to find it again; err keeps the cause. */
+	if (record_results(&r, &batch, rc == 0, rc == 0 ? err : &later) != 0)
+		rc = -1;
+	buf_free(&later);
+	for (size_t i = 0; i < n; i++)
+		buf_free(&why[i]);
+	free(why);
 	free(uids);
 	free(flags);
 	free(results);

@@ -190,6 +190,7 @@ setup_exec(struct run *r, struct journal *j)
 	x->state = &r->state;
 	x->journal = j;
 	x->crash = job->crash;
+	x->stop = job->stop;
 	x->lg = job->lg;
 	x->box = job->label;
 }
@@ -335,7 +336,7 @@ sync_mailbox(const struct mailbox_job *job, struct exec_stats *stats,
 void
 sync_describe_stats(const struct exec_stats *st, struct buf *out)
 {
-	size_t total = st->recovered;
+	size_t total = st->recovered + st->failed;
 
 	for (int s = 0; s < 2; s++)
 		total += st->copied[s] + st->flagged[s] + st->expunged[s];
@@ -349,4 +350,7 @@ sync_describe_stats(const struct exec_stats *st, struct buf *out)
 	if (st->recovered > 0)
 		buf_addf(out, "; %zu interrupted copies recovered",
 		    st->recovered);
+	if (st->failed > 0)
+		buf_addf(out, "; refused: %zu (tried again next run)",
+		    st->failed);
 }

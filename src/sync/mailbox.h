@@ -10,12 +10,15 @@
  * free to open a mailbox (this closes whatever they had open). Returns 0,
  * or -1 with one line in err saying what failed (the caller names the
  * mailbox pair); the state on disk is then whatever the journal holds,
- * which the next run resumes.
+ * which the next run resumes. A run that returns 0 with stats->failed
+ * above 0 completed, but some messages failed for this run (each was
+ * reported already): the caller counts the pair as failed.
  */
 #ifndef TWINBOX_SYNC_MAILBOX_H
 #define TWINBOX_SYNC_MAILBOX_H
 
 #include "buf.h"
+#include "interrupt.h"
 #include "log.h"
 #include "store.h"
 #include "sync/crash.h"
@@ -31,6 +34,7 @@ struct mailbox_job {
 	const struct state_paths *paths;
 	int dry_run;
 	struct crash_point *crash;	/* may be NULL */
+	const interrupt_flag *stop;	/* may be NULL; see interrupt.h */
 	const char *keep_journal;	/* tests: keep the folded journal
 					   here; NULL: remove it */
 	const struct logger *lg;

@@ -37,6 +37,8 @@ struct memstore {
 	int no_plans;		/* append_begin() does not tell the UID */
 	int modseqs;		/* open() reports HIGHESTMODSEQ */
 	uint32_t fail_fetch;	/* fetch() cannot read this UID */
+	int refuse_empty;	/* commit() refuses empty messages */
+	size_t lose_after;	/* commit() answers only so many; 0: all */
 };
 
 struct store_append {
@@ -349,24 +351,50 @@ mem_append_cancel(struct store_append *a)
 	free(a);
 }
 
+/* A refused message still uses up the UID it was planned as, so that
+ * the plans of the others hold. */
+static void
+commit_one(struct memstore *ms, struct mem_pending *p,
+    struct append_result *r)
+{
+	if (ms->refuse_empty && p->msg.body[0] == '\0') {
+		r->status = STORE_REFUSED;
+		buf_setf(&r->why, "memstore: NO Can't save a zero byte "
+		    "message");
+		p->box->uidnext++;
+	} else {
+		r->status = STORE_OK;
+		r->uid = box_add(p->box, p->msg.body, strlen(p->msg.body),
+		    p->msg.flags);
+	}
+	free(p->msg.body);
+}
+
+/* With lose_after set, every message arrives but the answers of those
+ * past the first lose_after are lost, as when a connection drops. */
 static int
-mem_commit(struct store *s, uint32_t **uids, size_t *nuids, struct buf *err)
+mem_commit(struct store *s, struct append_result **res, size_t *nres,
+    struct buf *err)
 {
 	struct memstore *ms = (struct memstore *)s;
+	size_t lost = 0;
 
-	(void)err;
 	ms->calls.commit++;
-	*uids = xcalloc(ms->npending ? ms->npending : 1, sizeof(**uids));
-	*nuids = ms->npending;
+	*res = xcalloc(ms->npending ? ms->npending : 1, sizeof(**res));
+	*nres = ms->npending;
 	for (size_t i = 0; i < ms->npending; i++) {
-		struct mem_pending *p = &ms->pending[i];
-
-		(*uids)[i] = box_add(p->box, p->msg.body,
-		    strlen(p->msg.body), p->msg.flags);
-		free(p->msg.body);
+		commit_one(ms, &ms->pending[i], &(*res)[i]);
+		if (ms->lose_after != 0 && i >= ms->lose_after) {
+			(*res)[i].status = STORE_FAILED;
+			(*res)[i].uid = 0;
+			lost++;
+		}
 	}
 	ms->npending = 0;
-	return 0;
+	if (lost == 0)
+		return 0;
+	buf_setf(err, "memstore: connection lost");
+	return -1;
 }
 
 static int
@@ -534,6 +562,18 @@ void
 memstore_plan_uids(struct store *s, int on)
 {
 	((struct memstore *)s)->no_plans = !on;
+}
+
+void
+memstore_refuse_empty(struct store *s, int on)
+{
+	((struct memstore *)s)->refuse_empty = on;
+}
+
+void
+memstore_lose_answers_after(struct store *s, size_t n)
+{
+	((struct memstore *)s)->lose_after = n;
 }
 
 void

@@ -39,6 +39,13 @@ void memstore_modseqs(struct store *s, int on);
  * reports it through sink->failed(), as a server's NO does, or fails the
  * fetch for a sink without failed(). */
 void memstore_fail_fetch(struct store *s, uint32_t uid);
+/* Whether commit() refuses empty messages (STORE_REFUSED, the rest of
+ * the batch arrives), as Dovecot does; off by default. */
+void memstore_refuse_empty(struct store *s, int on);
+/* Whether commit() loses the answers of the appends past the first n
+ * (0: none): they arrive, but are reported STORE_FAILED, and commit()
+ * fails, as when a connection drops before the server's last answers. */
+void memstore_lose_answers_after(struct store *s, size_t n);
 /* Drop every uncommitted append. */
 void memstore_crash(struct store *s);
 /* How many calls of some operations the store received. */

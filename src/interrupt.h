@@ -1,0 +1,29 @@
+/*
+ * interrupt: how a signal asks a run to stop.
+ *
+ * Contract:
+ *  - main() owns the one flag, an interrupt_flag that its SIGINT, SIGTERM
+ *    and SIGHUP handler sets to the signal's number; nothing else writes
+ *    it. Everyone else reads it through a pointer (NULL: never asked).
+ *  - The sync stops at its next durable point (between copy batches and
+ *    other store calls of a plan, between mailboxes, between channels):
+ *    what it did until then is in the journal, which the next run
+ *    resumes, as after a crash but without the recovery work.
+ *  - A wait for the network that the signal cuts short (poll() failing
+ *    with EINTR) fails at once with "interrupted" when the flag is set.
+ */
+#ifndef TWINBOX_INTERRUPT_H
+#define TWINBOX_INTERRUPT_H
+
+#include <signal.h>
+
+typedef volatile sig_atomic_t interrupt_flag;
+
+/* The signal that asked to stop, 0 if none (or no flag). */
+static inline int
+interrupted(const interrupt_flag *f)
+{
+	return f != NULL ? (int)*f : 0;
+}
+
+#endif
