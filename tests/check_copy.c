@@ -82,7 +82,7 @@ START_TEST(test_copy_batch_with_refused_message)
 	struct mbox_status st;
 	struct buf err = BUF_INIT;
 	struct hook_log h = { BUF_INIT, -1 };
-	struct copy_hooks hooks = { on_planned, on_before_commit, &h };
+	struct copy_hooks hooks = { on_planned, on_before_commit, &h, NULL };
 	uint32_t uids[4], results[4];
 	unsigned flags[4] = { 0, 0, 0, 0 };
 	int status[4];

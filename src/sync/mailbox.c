@@ -336,7 +336,7 @@ sync_mailbox(const struct mailbox_job *job, struct exec_stats *stats,
 void
 sync_describe_stats(const struct exec_stats *st, struct buf *out)
 {
-	size_t total = st->recovered + st->failed;
+	size_t total = st->recovered;
 
 	for (int s = 0; s < 2; s++)
 		total += st->copied[s] + st->flagged[s] + st->expunged[s];
@@ -350,7 +350,4 @@ sync_describe_stats(const struct exec_stats *st, struct buf *out)
 	if (st->recovered > 0)
 		buf_addf(out, "; %zu interrupted copies recovered",
 		    st->recovered);
-	if (st->failed > 0)
-		buf_addf(out, "; refused: %zu (tried again next run)",
-		    st->failed);
 }

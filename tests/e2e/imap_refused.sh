@@ -110,8 +110,10 @@ for r in 1 2 3; do
 		"$(grep -c 'error: local:INBOX: near message new/1005\.empty.* not copied: .*APPEND refused: NO' "$TMP/run$r.err")"
 	expect_eq "run $r: in Dovecot's words" 1 \
 		"$(grep -c "Can't save a zero byte message" "$TMP/run$r.err")"
+	expect_eq "run $r: the mailbox's one-line summary" 1 \
+		"$(grep -c 'error: local:INBOX: 1 message could not be copied in this run' "$TMP/run$r.err")"
 	expect_eq "run $r: no other error" 0 \
-		"$(grep -v 'zero byte' "$TMP/run$r.err" | grep -c 'error')"
+		"$(grep -v -e 'zero byte' -e 'could not be copied in this run' "$TMP/run$r.err" | grep -c 'error')"
 	expect_eq "run $r: messages near" 5 "$(count "$N/INBOX")"
 	expect_eq "run $r: messages on the server" 4 "$(count "$A")"
 	expect_eq "run $r: Message-IDs near, each once" "$expected_ids" \
