@@ -14,7 +14,10 @@
  * Proved: the normal mailboxes sync; each hostile name is refused or
  * skipped with a message naming it (escaped), nothing is written outside
  * the Maildir root, and the exit status is 1; a malformed, cut or missing
- * answer gives one clear error line and exit status 1 (no crash, no hang).
+ * answer gives one clear error line and exit status 1 (no crash, no hang);
+ * Courier's NAMESPACE answer (lists back to back) is understood, and the
+ * text of every [ALERT], untagged or tagged, reaches stderr even with -q,
+ * its control characters replaced.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -39,7 +42,8 @@ enum fault {
 	FAULT_GARBAGE,		/* NAMESPACE answered by a garbage line */
 	FAULT_TRUNCATED,	/* SELECT's answer stops mid-line */
 	FAULT_BYE,		/* BYE in answer to LIST, then close */
-	FAULT_SILENT		/* LIST is never answered */
+	FAULT_SILENT,		/* LIST is never answered */
+	FAULT_COURIER		/* Courier's namespace, [ALERT]s */
 };
 
 struct fake {
@@ -118,6 +122,13 @@ answer_list(int fd, const char *tag, enum fault fault)
 		pause();
 		_exit(0);
 	}
+	if (fault == FAULT_COURIER) {
+		send_str(fd, "* LIST (\\HasNoChildren) \".\" \"INBOX\"\r\n"
+		    "* LIST (\\HasNoChildren) \".\" \"INBOX.Normal\"\r\n");
+		send_str(fd, tag);
+		send_str(fd, " OK [ALERT] Mailboxes \033[2Jmoved\r\n");
+		return;
+	}
 	send_str(fd, "* LIST () \"/\" INBOX\r\n* LIST () \"/\" Normal\r\n");
 	if (fault == FAULT_HOSTILE_NAMES) {
 		send_all(fd, hostile_list, sizeof(hostile_list) - 1);
@@ -172,6 +183,8 @@ static void
 answer(int fd, const char *tag, const char *cmd, char *box, enum fault fault)
 {
 	if (strncmp(cmd, "LOGIN", 5) == 0) {
+		if (fault == FAULT_COURIER)
+			send_str(fd, "* OK [ALERT] Quota at 95%\r\n");
 		send_str(fd, tag);
 		send_str(fd, " OK [CAPABILITY IMAP4rev1 NAMESPACE UIDPLUS] in\r\n");
 	} else if (strncmp(cmd, "CAPABILITY", 10) == 0) {
@@ -180,6 +193,8 @@ answer(int fd, const char *tag, const char *cmd, char *box, enum fault fault)
 		send_str(fd, " OK done\r\n");
 	} else if (strncmp(cmd, "NAMESPACE", 9) == 0) {
 		send_str(fd, fault == FAULT_GARBAGE ? "*)( \001garbage\r\n" :
+		    fault == FAULT_COURIER ? "* NAMESPACE ((\"INBOX.\" \".\"))"
+		    " NIL ((\"#shared.\" \".\")(\"shared.\" \".\"))\r\n" :
 		    "* NAMESPACE ((\"\" \"/\")) NIL NIL\r\n");
 		send_str(fd, tag);
 		send_str(fd, " OK done\r\n");
@@ -260,6 +275,7 @@ struct env {
 	char *root;
 	char *rc;
 	char *out;
+	const char *option;	/* one more argument, or NULL */
 	struct buf output;
 };
 
@@ -271,6 +287,7 @@ env_init(struct env *e)
 	e->root = tl_path(e->sandbox, "mail");
 	e->rc = tl_path(e->dir, "sync.rc");
 	e->out = tl_path(e->dir, "out");
+	e->option = NULL;
 	e->output = (struct buf)BUF_INIT;
 	tl_mkdirs(e->root);
 }
@@ -291,7 +308,8 @@ env_free(struct env *e)
 static int
 run_fake(struct env *e, enum fault fault, int timeout)
 {
-	const char *args[] = { "-c", e->rc, "c", NULL };
+	const char *all[] = { e->option, "-c", e->rc, "c", NULL };
+	const char *const *args = e->option != NULL ? all : all + 1;
 	struct fake f;
 	struct buf rc = BUF_INIT;
 	int status;
@@ -386,6 +404,27 @@ START_TEST(test_hostile_names)
 }
 END_TEST
 
+START_TEST(test_courier_namespace_and_alerts)
+{
+	static const char *const alerts[] = {
+		"twinbox: server alert from 127.0.0.1 port ",
+		": Quota at 95%\n",
+		": Mailboxes ?[2Jmoved\n",
+	};
+	struct env e;
+
+	env_init(&e);
+	e.option = "-q";
+	ck_assert_int_eq(run_fake(&e, FAULT_COURIER, 10), 0);
+	for (size_t i = 0; i < sizeof(alerts) / sizeof(alerts[0]); i++)
+		assert_output_has(&e, alerts[i]);
+	assert_synced(&e, "INBOX", "INBOX:S");
+	assert_synced(&e, "Normal", "INBOX.Normal:S");
+	assert_sandbox_untouched(&e);
+	env_free(&e);
+}
+END_TEST
+
 struct malformed {
 	enum fault fault;
 	const char *error;
@@ -425,6 +464,7 @@ fake_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_normal_mailboxes);
 	tcase_add_test(tc, test_hostile_names);
+	tcase_add_test(tc, test_courier_namespace_and_alerts);
 	tcase_add_loop_test(tc, test_malformed, 0,
 	    (int)(sizeof(malformed) / sizeof(malformed[0])));
 	suite_add_tcase(s, tc);
