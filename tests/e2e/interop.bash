@@ -259,7 +259,9 @@ mkmsg() {
 	printf 'From: t@interop.test\nSubject: %s\nMessage-ID: <%s@interop.test>\n\nbody of %s\n' \
 		"$2" "$2" "$2" >"$1"
 }
-mkmsg "$N/Sent/new/1700000000.near1.host" near1
+# Raw UTF-8 in a header: Courier accepts it with an [ALERT].
+printf 'From: t@interop.test\nSubject: Gr\303\274\303\237e\nMessage-ID: <near1@interop.test>\n\nbody of near1\n' \
+	>"$N/Sent/new/1700000000.near1.host"
 inbox_file=$(ls "$N/INBOX/cur" | sort | head -1)
 mv "$N/INBOX/cur/$inbox_file" "$N/INBOX/cur/${inbox_file%%:2,*}:2,FS"
 victim=$(ls "$N/Archive/cur" | sort | head -1)
@@ -289,6 +291,11 @@ run second local
 compare_all alice "$N" $FOLDERS
 expect_eq "near message reached the server" "<near1@interop.test> " \
 	"$(srv_list "$PORT" alice Sent | grep near1)"
+if [ "$KIND" = courier ]; then
+	expect_eq "Courier's [ALERT] on an 8-bit header is shown" 1 \
+		"$(grep -c "^twinbox: server alert from 127.0.0.1 port $PORT: Your IMAP client does not appear to correctly implement Unicode messages" \
+		"$TMP/second.out")"
+fi
 expect_eq "far message reached the Maildir" "<far1@interop.test> S" \
 	"$(near_list "$N/Lists" | grep far1)"
 expect_eq "near flags reached the server" "FS" \

@@ -1,0 +1,9 @@
+#!/bin/bash
+# The interoperability scenarios of tests/e2e/interop.bash against a
+# private Cyrus IMAP (scripts/test-server-cyrus.sh).
+# Run from the top of the tree; tests/run-all.sh runs it with sh.
+if [ -z "${BASH_VERSION:-}" ]; then
+	exec bash "$0" "$@"
+fi
+KIND=cyrus; export KIND
+. "$(dirname "$0")/interop.bash"
