@@ -7,8 +7,9 @@
 #   scripts/install-deps.sh --fuzz       also clang and its fuzzer runtime
 #                                        (make fuzz)
 #   scripts/install-deps.sh --servers    also what the interoperability tests
-#                                        run (make check): Cyrus IMAP and
-#                                        Courier IMAP, whose packages conflict
+#                                        run (make check): mailutils imap4d,
+#                                        Cyrus IMAP and Courier IMAP; the
+#                                        last two have packages that conflict
 #                                        with dovecot-imapd, so only their
 #                                        dependencies are installed and the
 #                                        two packages themselves downloaded
@@ -21,7 +22,7 @@ set -u
 
 PACKAGES="pkg-config libssl-dev zlib1g-dev check openssl dovecot-core dovecot-imapd"
 # Cyrus's and Courier's own packages declare Conflicts: imap-server.
-SERVER_PACKAGES="cyrus-common sasl2-bin courier-base courier-authdaemon courier-authlib-userdb"
+SERVER_PACKAGES="cyrus-common sasl2-bin courier-base courier-authdaemon courier-authlib-userdb mailutils-imap4d"
 EXTRACTED="cyrus-imapd:cyrus courier-imap:courier"
 SERVER_CACHE=${TWINBOX_SERVER_CACHE:-/var/cache/twinbox-test}
 quiet=0

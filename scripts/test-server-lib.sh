@@ -154,7 +154,9 @@ maildir_flags() {
 }
 
 # gen-mail.sh's corpus into a scratch Maildir, then each folder created and
-# each message APPENDed with its flags, in file name order.
+# each message APPENDed with its flags, in file name order. INBOX comes
+# last, SELECTed first: mailutils refuses an APPEND to an INBOX never
+# selected (and drops the flags of every APPEND after a SELECT).
 imap_populate() {
 	local port=$1 user=$2 pass=$3 sep=$4 prefix=$5 n=$6 folders=$7 seed=$8
 	local src d folder name f imapc
@@ -163,14 +165,18 @@ imap_populate() {
 	src=$(mktemp -d) || die "mktemp failed"
 	sh "$SCRIPT_DIR/gen-mail.sh" "$src" "$n" "$folders" "$seed" ||
 		{ rm -rf "$src"; die "gen-mail.sh failed"; }
-	for d in "$src" "$src"/.*/; do
+	for d in "$src"/.*/ "$src"; do
 		d=${d%/}
 		case "${d##*/}" in . | ..) continue ;; esac
 		folder=${d##*/}
 		folder=${folder#.}
 		[ "$d" = "$src" ] && folder=INBOX
 		name=$(imap_name "$folder" "$sep" "$prefix")
-		[ "$folder" = INBOX ] || echo "?CREATE \"$name\""
+		if [ "$folder" = INBOX ]; then
+			echo "?SELECT INBOX"
+		else
+			echo "?CREATE \"$name\""
+		fi
 		for f in $(cd "$d" && ls cur/* new/* 2>/dev/null | sort); do
 			echo "@append $name $d/$f $(maildir_flags "$f")"
 		done

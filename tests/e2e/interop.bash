@@ -20,38 +20,9 @@
 # server's list comes from tests/tools/imapc, never from the binary.
 # The servers are stopped and the directory removed however the test ends.
 # KEEP=1 leaves the directory and the servers running, for debugging.
-set -u
-cd "$(dirname "${BASH_SOURCE[0]}")/../.." || exit 1
-. tests/e2e/setup.bash
-IMAPC=$(abs_path "$BUILD/tests/tools/imapc")
-export IMAPC
-case $KIND in
-dovecot) KSERVER=scripts/test-server.sh ;;
-*) KSERVER=scripts/test-server-$KIND.sh ;;
-esac
-NAME=interop_$KIND.sh
+# shellcheck source=tests/e2e/interop_lib.bash
+. "$(dirname "${BASH_SOURCE[0]}")/interop_lib.bash"
 
-cleanup() {
-	timeout 60 bash "$KSERVER" stop "$TMP/srv" >/dev/null 2>&1
-	[ "$KIND" = dovecot ] ||
-		timeout 60 bash "$SERVER" stop "$TMP/dove" >/dev/null 2>&1
-	rm -rf "$TMP"
-}
-[ -n "${KEEP:-}" ] || trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-. tests/e2e/checks.bash
-
-[ -x "$IMAPC" ] || { echo "FAIL: $IMAPC is missing (make build-all)" >&2; exit 1; }
-
-start_server() {
-	if ! bash "$1" start "$2" alice bob carol >"$TMP/start-${2##*/}.out" 2>&1
-	then
-		echo "FAIL: cannot start $1:" >&2
-		cat "$TMP/start-${2##*/}.out" >&2
-		exit 1
-	fi
-}
 
 start_server "$KSERVER" "$TMP/srv"
 . "$TMP/srv/server.env"
@@ -68,95 +39,7 @@ fi
 bash "$KSERVER" populate "$TMP/srv" alice 60 6 >"$TMP/populate.out" 2>&1 ||
 	{ echo "FAIL: populate:" >&2; cat "$TMP/populate.out" >&2; exit 1; }
 
-# ---- the two sides as lists ----------------------------------------------
-
-# The server's name of a folder ("Lists/dev"; non-ASCII in modified UTF-7).
-sname() {
-	local f=$1 p=$2 s=$3
-	[ "$f" = INBOX ] && { echo INBOX; return; }
-	printf '%s%s\n' "$p" "$(printf '%s' "$f" | tr / "$s")"
-}
-
-# srv_list PORT USER FOLDER [PREFIX SEP]: "MESSAGE-ID FLAGS" per message,
-# sorted, flags as Maildir letters (DFRST).
-srv_list() {
-	local box
-	box=$(sname "$3" "${4-$PREFIX}" "${5-$SEP}")
-	printf 'EXAMINE "%s"\nUID FETCH 1:* (FLAGS BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])\n' \
-		"$box" | "$IMAPC" "$1" "$2" secret 2>&1 | awk '
-	/^\* [0-9]+ FETCH/ {
-		f = ""
-		if (match($0, /FLAGS \([^)]*\)/)) {
-			fl = substr($0, RSTART, RLENGTH)
-			if (fl ~ /\\Draft/) f = f "D"
-			if (fl ~ /\\Flagged/) f = f "F"
-			if (fl ~ /\\Answered/) f = f "R"
-			if (fl ~ /\\Seen/) f = f "S"
-			if (fl ~ /\\Deleted/) f = f "T"
-		}
-		id = "-"
-		if (match($0, /<[^>]*>/)) id = substr($0, RSTART, RLENGTH)
-		print id, f
-	}
-	/^imapc: / { print "ERROR " $0 }' | sort
-}
-
-# near_list DIR: the same for a Maildir folder.
-near_list() {
-	local f id info
-	for f in "$1"/cur/* "$1"/new/*; do
-		[ -f "$f" ] || continue
-		id=$(grep -m1 -i '^message-id:' "$f" | grep -o '<[^>]*>')
-		info=
-		case "$f" in *:2,*) info=${f##*:2,} ;; esac
-		echo "${id:--} $(printf '%s' "$info" | tr -cd DFRST)"
-	done | sort
-}
-
-# Content of a Maildir folder, CRs dropped: a sorted list of hashes.
-hashes() {
-	local f
-	for f in "$1"/cur/* "$1"/new/*; do
-		[ -f "$f" ] && tr -d '\r' <"$f" | sha256sum | cut -c1-64
-	done | sort
-}
-
-dups() {
-	awk '{ print $1 }' | sort | uniq -d | tr '\n' ' '
-}
-
-run() {
-	local name=$1
-	shift
-	if timeout 120 "$BIN" -c "$TMP/sync.rc" "$@" >"$TMP/$name.out" 2>&1
-	then
-		pass "run $name"
-	else
-		fail "run $name (exit $?)" "$(tail -20 "$TMP/$name.out")"
-	fi
-}
-
 FOLDERS="INBOX Entwürfe Archive Sent Lists Lists/dev"
-mfolder() {
-	case $1 in
-	Entwürfe) echo 'Entw&APw-rfe' ;;
-	*) echo "$1" ;;
-	esac
-}
-# srv_list takes the folder as the server names it, modified UTF-7 and all.
-srv_folder_list() {
-	srv_list "$1" "$2" "$(mfolder "$3")" "${4-$PREFIX}" "${5-$SEP}"
-}
-# compare_all USER NEAR_ROOT FOLDER...: server and Maildir list the same.
-compare_all() {
-	local user=$1 root=$2 f
-	shift 2
-	for f in "$@"; do
-		expect_eq "$f: server and Maildir hold the same messages and flags" \
-			"$(srv_folder_list "$PORT" "$user" "$f")" \
-			"$(near_list "$root/$f")"
-	done
-}
 
 N=$TMP/near
 cat >"$TMP/sync.rc" <<RC
@@ -255,10 +138,6 @@ expect_eq "a second run has nothing to do" "" \
 
 # ---- 3. changes on both sides ----------------------------------------------
 
-mkmsg() {
-	printf 'From: t@interop.test\nSubject: %s\nMessage-ID: <%s@interop.test>\n\nbody of %s\n' \
-		"$2" "$2" "$2" >"$1"
-}
 # Raw UTF-8 in a header: Courier accepts it with an [ALERT].
 printf 'From: t@interop.test\nSubject: Gr\303\274\303\237e\nMessage-ID: <near1@interop.test>\n\nbody of near1\n' \
 	>"$N/Sent/new/1700000000.near1.host"
@@ -402,9 +281,12 @@ expected=$(for f in $CFOLDERS; do srv_folder_list "$PORT" carol "$f"; done |
 E2E_QUIET_PASS=1
 k=1
 while [ $k -le 150 ]; do
-	rm -rf "$C" "$TMP/state"/*crash* "$TMP/state"/*carol* 2>/dev/null
-	rm -rf "$TMP/state" && mkdir -p "$TMP/state"
-	crash_run "$k" && break
+	rm -rf "$C" "$TMP/state" && mkdir -p "$TMP/state"
+	crash_run "$k"
+	status=$?
+	[ $status -eq 0 ] && break
+	[ $status -eq 137 ] || { fail "initial sync to be killed at step $k" \
+		"exit status $status: $(tail -3 "$TMP/crash.out")"; break; }
 	clean_run "$k"
 	check_crash "initial sync killed at step $k"
 	k=$((k + 1))
@@ -431,10 +313,14 @@ while [ $k -le 150 ]; do
 		fail "carol's changes $k" "$(tail -3 "$TMP/cf.out")"
 	expected=$(printf '%s\n' $expected "<cn$i@interop.test>" \
 		"<cf$i@interop.test>" | grep -vxF "$cf")
-	if crash_run "$k"; then
+	crash_run "$k"
+	status=$?
+	if [ $status -eq 0 ]; then
 		check_crash "two-way sync that ended by itself at $k"
 		break
 	fi
+	[ $status -eq 137 ] || { fail "two-way sync to be killed at step $k" \
+		"exit status $status: $(tail -3 "$TMP/crash.out")"; break; }
 	clean_run "$k"
 	check_crash "two-way sync killed at step $k"
 	k=$((k + 1))

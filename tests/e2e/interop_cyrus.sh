@@ -6,4 +6,5 @@ if [ -z "${BASH_VERSION:-}" ]; then
 	exec bash "$0" "$@"
 fi
 KIND=cyrus; export KIND
+# shellcheck source=tests/e2e/interop.bash
 . "$(dirname "$0")/interop.bash"
