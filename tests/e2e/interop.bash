@@ -24,6 +24,7 @@
 . "$(dirname "${BASH_SOURCE[0]}")/interop_lib.bash"
 
 
+[ "$KIND" = courier ] && authrc_before=$(cksum </etc/courier/authdaemonrc)
 start_server "$KSERVER" "$TMP/srv"
 . "$TMP/srv/server.env"
 PORT=$IMAP_PORT
@@ -241,7 +242,7 @@ expect_eq "IMAP <-> IMAP re-run has nothing to do" "" \
 
 # ---- 6. crash sweep -----------------------------------------------------------
 
-bash "$KSERVER" populate "$TMP/srv" carol 12 3 5 >"$TMP/populate-carol.out" 2>&1 ||
+bash "$KSERVER" populate "$TMP/srv" carol 6 3 5 >"$TMP/populate-carol.out" 2>&1 ||
 	fail "populate carol" "$(cat "$TMP/populate-carol.out")"
 CFOLDERS="INBOX Entwürfe Archive"
 C=$TMP/cnear
@@ -329,6 +330,24 @@ E2E_QUIET_PASS=0
 expect_eq "two-way sweep reached a run that ended by itself" yes \
 	"$([ $k -gt 1 ] && [ $k -le 150 ] && echo yes)"
 echo "crash sweeps: $steps1 and $((k - 1)) kills"
+
+# ---- 7. Courier: the system's files come back ----------------------------------
+
+# Also after a run killed before its stop: the next start restores them.
+if [ "$KIND" = courier ]; then
+	bash "$KSERVER" stop "$TMP/srv" >/dev/null 2>&1
+	expect_eq "stop restores /etc/courier/authdaemonrc" "$authrc_before" \
+		"$(cksum </etc/courier/authdaemonrc)"
+	start_server "$KSERVER" "$TMP/srv2"
+	kill -KILL "$(cat "$TMP/srv2/imapd.pid")" "$(cat "$TMP/srv2/imapds.pid")"
+	start_server "$KSERVER" "$TMP/srv3"
+	expect_eq "a start after a killed run restores first" 1 \
+		"$(grep -c 'restoring the system' "$TMP/start-srv3.out")"
+	bash "$KSERVER" stop "$TMP/srv3" >/dev/null 2>&1
+	bash "$KSERVER" stop "$TMP/srv2" >/dev/null 2>&1
+	expect_eq "then stop restores /etc/courier/authdaemonrc" \
+		"$authrc_before" "$(cksum </etc/courier/authdaemonrc)"
+fi
 
 echo "$NAME: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
