@@ -151,17 +151,15 @@ mkmsg "$TMP/far1.eml" far1
 LISTS=$(sname Lists "$PREFIX" "$SEP")
 DEV=$(sname Lists/dev "$PREFIX" "$SEP")
 SENT=$(sname Sent "$PREFIX" "$SEP")
-far_victim=$(srv_list "$PORT" alice Lists/dev | head -1 | cut -d' ' -f1)
+read -r far_uid far_victim <<EOF
+$(first_msg "$PORT" alice "$DEV")
+EOF
 "$IMAPC" "$PORT" alice secret >"$TMP/far-changes.out" 2>&1 <<EOF || fail "far changes" "$(tail -3 "$TMP/far-changes.out")"
 @append $LISTS $TMP/far1.eml (\\Seen)
 SELECT "$SENT"
 STORE 1 +FLAGS (\\Answered)
-SELECT "$DEV"
-UID SEARCH HEADER Message-ID "$far_victim"
 EOF
-far_uid=$(awk '/^\* SEARCH/ { print $3 }' "$TMP/far-changes.out")
-printf 'SELECT "%s"\nUID STORE %s +FLAGS (\\Deleted)\nEXPUNGE\n' "$DEV" \
-	"$far_uid" | "$IMAPC" "$PORT" alice secret >>"$TMP/far-changes.out" 2>&1 ||
+expunge_uid "$PORT" alice "$DEV" "$far_uid" >>"$TMP/far-changes.out" 2>&1 ||
 	fail "far deletion" "$(tail -3 "$TMP/far-changes.out")"
 expect_eq "far deletion made" "" \
 	"$(srv_list "$PORT" alice Lists/dev | grep -F "$far_victim")"
@@ -296,21 +294,22 @@ E2E_QUIET_PASS=0
 expect_eq "initial sync sweep reached a run that ended by itself" yes \
 	"$([ $k -gt 1 ] && [ $k -le 150 ] && echo yes)"
 steps1=$((k - 1))
+# Seed 5 puts carol's 6 messages in Entwürfe (5) and Archive (1).
+ARCHIVE=$(sname Archive "$PREFIX" "$SEP")
+DRAFTS=$(sname 'Entw&APw-rfe' "$PREFIX" "$SEP")
 E2E_QUIET_PASS=1
 k=1
 while [ $k -le 150 ]; do
 	i=$k
 	mkmsg "$C/INBOX/new/17000001$i.cn$i.host" "cn$i"
 	mkmsg "$TMP/cf.eml" "cf$i"
-	cf=$(srv_folder_list "$PORT" carol Archive | head -1 | cut -d' ' -f1)
-	printf '@append %s %s (\\Seen)\nSELECT INBOX\nSTORE 1 FLAGS (\\Flagged)\nSELECT "%s"\nUID SEARCH HEADER Message-ID "%s"\n' \
-		"$(sname Archive "$PREFIX" "$SEP")" "$TMP/cf.eml" \
-		"$(sname Archive "$PREFIX" "$SEP")" "$cf" |
-		"$IMAPC" "$PORT" carol secret >"$TMP/cf.out" 2>&1
-	uid=$(awk '/^\* SEARCH/ { print $3 }' "$TMP/cf.out")
-	printf 'SELECT "%s"\nUID STORE %s +FLAGS (\\Deleted)\nEXPUNGE\n' \
-		"$(sname Archive "$PREFIX" "$SEP")" "$uid" |
-		"$IMAPC" "$PORT" carol secret >>"$TMP/cf.out" 2>&1 ||
+	read -r uid cf <<EOF
+$(first_msg "$PORT" carol "$ARCHIVE")
+EOF
+	printf '@append %s %s (\\Seen)\nSELECT "%s"\nSTORE 1 FLAGS (\\Flagged)\n' \
+		"$ARCHIVE" "$TMP/cf.eml" "$DRAFTS" |
+		"$IMAPC" "$PORT" carol secret >"$TMP/cf.out" 2>&1 &&
+		expunge_uid "$PORT" carol "$ARCHIVE" "$uid" >>"$TMP/cf.out" 2>&1 ||
 		fail "carol's changes $k" "$(tail -3 "$TMP/cf.out")"
 	expected=$(printf '%s\n' $expected "<cn$i@interop.test>" \
 		"<cf$i@interop.test>" | grep -vxF "$cf")

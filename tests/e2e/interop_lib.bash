@@ -10,7 +10,7 @@
 #  - after PORT, PREFIX and SEP are set from server.env: sname, srv_list,
 #    srv_folder_list (the server's messages as "MESSAGE-ID FLAGS" lines),
 #    near_list (the same for a Maildir folder), hashes, dups, run,
-#    compare_all, mkmsg.
+#    compare_all, first_msg, expunge_uid, mkmsg.
 set -u
 cd "$(dirname "${BASH_SOURCE[0]}")/../.." || exit 1
 . tests/e2e/setup.bash
@@ -132,6 +132,23 @@ compare_all() {
 			"$(srv_folder_list "$PORT" "$user" "$f")" \
 			"$(near_list "$root/$f")"
 	done
+}
+
+# first_msg PORT USER MAILBOX: "UID MESSAGE-ID" of its first message.
+first_msg() {
+	printf 'EXAMINE "%s"\nFETCH 1 (UID BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])\n' \
+		"$3" | "$IMAPC" "$1" "$2" secret 2>&1 | awk '/^\* 1 FETCH/ {
+		match($0, /UID [0-9]+/)
+		uid = substr($0, RSTART + 4, RLENGTH - 4)
+		match($0, /<[^>]*>/)
+		print uid, substr($0, RSTART, RLENGTH)
+	}'
+}
+
+# expunge_uid PORT USER MAILBOX UID
+expunge_uid() {
+	printf 'SELECT "%s"\nUID STORE %s +FLAGS (\\Deleted)\nEXPUNGE\n' "$3" "$4" |
+		"$IMAPC" "$1" "$2" secret
 }
 
 mkmsg() {
