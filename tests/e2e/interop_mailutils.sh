@@ -10,7 +10,8 @@
 #  - a re-run and a dry run change nothing;
 #  - changes on both sides (new messages, flags, a deletion each side with
 #    Expunge Both), then three runs: after each, both sides hold exactly
-#    the expected messages (by Message-ID, per folder), none twice.
+#    the expected messages (by Message-ID, per folder), none twice, and
+#    the last two have nothing to do.
 # Run from the top of the tree; tests/run-all.sh runs it with sh.
 if [ -z "${BASH_VERSION:-}" ]; then
 	exec bash "$0" "$@"
@@ -89,11 +90,11 @@ run dry local -n
 expect_eq "a dry run plans nothing" "" \
 	"$(grep -v -e 'dry run: nothing to do$' "$TMP/dry.out")"
 
-mkmsg "$N/Sent/new/1700000000.near1.host" near1
-mkmsg "$N/INBOX/new/1700000001.near2.host" near2
 # Unseen messages sit in new/; a flag change moves one to cur/.
 inbox_file=$(find "$N/INBOX/cur" "$N/INBOX/new" -type f | sort | head -1)
 mv "$inbox_file" "$N/INBOX/cur/$(basename "${inbox_file%%:2,*}"):2,FS"
+mkmsg "$N/Sent/new/1700000000.near1.host" near1
+mkmsg "$N/INBOX/new/1700000001.near2.host" near2
 victim=$(find "$N/Archive/cur" "$N/Archive/new" -type f | sort | head -1)
 victim_id=$(grep -m1 -i '^Message-ID:' "$victim" | grep -o '<[^>]*>')
 rm "$victim"
@@ -110,6 +111,8 @@ for r in second third fourth; do
 	run "$r" local
 	check_ids "changes on both sides, $r run"
 done
+expect_eq "the runs after that have nothing to do" "" \
+	"$(cat "$TMP/third.out" "$TMP/fourth.out" | grep -v 'up to date$')"
 
 echo "$NAME: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
