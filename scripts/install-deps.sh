@@ -60,7 +60,10 @@ extract_servers() {
 		dir=$SERVER_CACHE/${e#*:}
 		echo "install-deps: extracting $pkg into $dir"
 		rm -f "$SERVER_CACHE/debs/${pkg}_"*.deb
+		# Package lists may be missing or stale: update once and retry.
 		(cd "$SERVER_CACHE/debs" && apt-get download -q "$pkg" </dev/null) ||
+			{ apt-get update -q </dev/null &&
+			  (cd "$SERVER_CACHE/debs" && apt-get download -q "$pkg" </dev/null); } ||
 			{ echo "install-deps: apt-get download $pkg failed" >&2; return 1; }
 		rm -rf "$dir.tmp" && mkdir -p "$dir.tmp" &&
 			dpkg-deb -x "$SERVER_CACHE/debs/${pkg}_"*.deb "$dir.tmp" &&

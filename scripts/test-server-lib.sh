@@ -53,6 +53,7 @@ random_port() {
 }
 
 port_in_use() {
+	command -v ss >/dev/null 2>&1 || return 1
 	ss -Hltn "sport = :$1" 2>/dev/null | grep -q .
 }
 
