@@ -17,7 +17,8 @@
 # TWINBOX_COURIER_SAVE (default /var/lib/twinbox-test/courier-system),
 # installs its own, and stop puts everything back. A start that finds a
 # save left by an interrupted run restores it first. One instance at a
-# time; root only. See docs/test-server.md.
+# time: a second start waits for the first to stop. Root only. See
+# docs/test-server.md.
 set -u
 
 PROG=test-server-courier
@@ -25,6 +26,7 @@ HOST=127.0.0.1
 SCRIPT_DIR=$(cd "$(dirname "$0")" && pwd -P)
 WAIT=${TEST_SERVER_WAIT:-10}
 SAVE=${TWINBOX_COURIER_SAVE:-/var/lib/twinbox-test/courier-system}
+LOCK=$SAVE.lock
 ETC=/etc/courier
 SYSTEM_FILES="authdaemonrc userdb.dat userdbshadow.dat"
 AUTHD_RUN=/run/courier/authdaemon
@@ -92,22 +94,49 @@ system_restore() {
 	rm -rf "$SAVE"
 }
 
-# The save is made once; a later start (or a run killed before its stop)
-# finds it and keeps the original files it holds.
-system_save() {
-	local dir=$1 owner f
-	if [ -d "$SAVE" ]; then
-		owner=$(cat "$SAVE/owner" 2>/dev/null)
-		if [ -n "$owner" ] && [ "$owner" != "$dir" ] &&
-			running_pid "$owner" >/dev/null; then
-			die "another instance runs in $owner; stop it first"
+# One instance at a time: LOCK (a directory, made atomically) names the
+# instance's DIR and the pid of the start that made it. Another start
+# waits while that instance runs or starts (TWINBOX_COURIER_WAIT seconds,
+# default 300); a stop marks the lock with its own pid, so that a waiting
+# start waits for it too. A lock whose instance and start (or stop) are
+# all gone was left by a run killed before its stop: the files it saved
+# are put back first.
+lock_owner_alive() {
+	local owner pid
+	owner=$(cat "$LOCK/owner" 2>/dev/null)
+	pid=$(cat "$LOCK/pid" 2>/dev/null)
+	pid_alive "$pid" && return 0
+	[ -n "$owner" ] && running_pid "$owner" >/dev/null
+}
+
+take_lock() {
+	local dir=$1 i=0 limit=$((${TWINBOX_COURIER_WAIT:-300} * 10))
+	mkdir -p "${SAVE%/*}" || die "${SAVE%/*}: cannot create"
+	while ! mkdir "$LOCK" 2>/dev/null; do
+		if ! lock_owner_alive; then
+			[ -d "$SAVE" ] && echo "$PROG: restoring the system's" \
+				"Courier files saved by an interrupted run" >&2
+			system_restore
+			rm -rf "$LOCK"
+			continue
 		fi
-		echo "$PROG: restoring the system's Courier files saved by an" \
-			"interrupted run" >&2
-		system_restore
-	fi
-	mkdir -p "${SAVE%/*}" && mkdir "$SAVE.tmp" ||
-		die "$SAVE.tmp: cannot create"
+		[ $i -lt $limit ] || die "another instance runs in" \
+			"$(cat "$LOCK/owner" 2>/dev/null); stop it first"
+		[ $i -eq 0 ] && echo "$PROG: waiting for the instance in" \
+			"$(cat "$LOCK/owner" 2>/dev/null) to stop" >&2
+		sleep 0.1
+		i=$((i + 1))
+	done
+	echo "$dir" >"$LOCK/owner" && echo $$ >"$LOCK/pid" ||
+		die "$LOCK: cannot write"
+}
+
+# Under the lock: the system's files as they are now.
+system_save() {
+	local dir=$1 f
+	[ -d "$SAVE" ] && system_restore
+	rm -rf "$SAVE.tmp"
+	mkdir "$SAVE.tmp" || die "$SAVE.tmp: cannot create"
 	for f in $SYSTEM_FILES; do
 		if [ -e "$ETC/$f" ]; then
 			cp -p "$ETC/$f" "$SAVE.tmp/$f" || die "$ETC/$f: cannot save"
@@ -116,7 +145,6 @@ system_save() {
 		fi
 	done
 	authd_pid >/dev/null && touch "$SAVE.tmp/authdaemond.was-running"
-	echo "$dir" >"$SAVE.tmp/owner"
 	mv "$SAVE.tmp" "$SAVE" || die "$SAVE: cannot create"
 }
 
@@ -265,6 +293,7 @@ cmd_start() {
 		die "$dir/courier.pem: cannot write"
 	[ $# -eq 0 ] && [ ! -s "$dir/userdb" ] && set -- alice bob
 	for u in "$@"; do add_user "$dir" "$u" "$PASSWORD"; done
+	take_lock "$dir"
 	system_save "$dir"
 	system_install "$dir"
 	: >"$dir/courier.out"
@@ -278,6 +307,7 @@ cmd_start() {
 		[ $attempt -lt 5 ] || {
 			tail -20 "$dir/courier.out" >&2
 			system_restore
+			rm -rf "$LOCK"
 			die "Courier did not answer on ports $IMAP_PORT and $IMAPS_PORT"
 		}
 		attempt=$((attempt + 1))
@@ -292,9 +322,14 @@ cmd_stop() {
 	local dir owner
 	[ -d "$1" ] || die "$1: no such directory"
 	dir=$(cd "$1" && pwd -P)
+	owner=$(cat "$LOCK/owner" 2>/dev/null)
+	# A start waiting for the lock waits for this stop too.
+	[ "$owner" = "$dir" ] && echo $$ >"$LOCK/pid"
 	stop_daemons "$dir"
-	owner=$(cat "$SAVE/owner" 2>/dev/null)
-	[ "$owner" = "$dir" ] && system_restore
+	if [ "$owner" = "$dir" ]; then
+		system_restore
+		rm -rf "$LOCK"
+	fi
 	echo "$PROG: $dir: stopped"
 }
 
