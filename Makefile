@@ -12,7 +12,9 @@
 # The targets that compile first run scripts/install-deps.sh --if-missing,
 # which installs the Debian packages when run as root (or prints the exact
 # apt-get line otherwise), so that a fresh machine with gcc and make is
-# enough. The real work happens in a sub-make so that pkg-config is asked
+# enough. The targets that run the tests add --servers: Cyrus IMAP and
+# Courier IMAP for the interoperability tests, which a plain build does
+# not need. The real work happens in a sub-make so that pkg-config is asked
 # only after the packages are there.
 
 PREFIX ?= /usr/local
@@ -37,7 +39,7 @@ TOOL_BIN = $(patsubst %.c,$(BUILD)/%,$(wildcard tests/tools/*.c))
 
 .SECONDARY:
 
-.PHONY: all deps check asan valgrind install clean build-all run-tests \
+.PHONY: all deps test-deps check asan valgrind install clean build-all run-tests \
 	demo bench fuzz fuzz-deps
 
 all: deps
@@ -46,7 +48,10 @@ all: deps
 deps:
 	@scripts/install-deps.sh --if-missing
 
-check: deps
+test-deps:
+	@scripts/install-deps.sh --if-missing --servers
+
+check: test-deps
 	@$(MAKE) --no-print-directory run-tests
 
 demo: deps
@@ -56,12 +61,12 @@ demo: deps
 bench: deps
 	@scripts/bench.sh $(BENCH_ARGS)
 
-asan: deps
+asan: test-deps
 	@$(MAKE) --no-print-directory BUILD=build-asan \
 		EXTRA_CFLAGS="$(SAN_FLAGS)" EXTRA_LDFLAGS="$(SAN_FLAGS)" \
 		TWINBOX_BIN=build-asan/twinbox run-tests
 
-valgrind: deps
+valgrind: test-deps
 	@$(MAKE) --no-print-directory build-all
 	@VALGRIND=1 TWINBOX_BIN=$(BUILD)/twinbox BUILD=$(BUILD) \
 		tests/run-all.sh

@@ -6,20 +6,72 @@
 #   scripts/install-deps.sh --if-missing do nothing when all are present
 #   scripts/install-deps.sh --fuzz       also clang and its fuzzer runtime
 #                                        (make fuzz)
+#   scripts/install-deps.sh --servers    also what the interoperability tests
+#                                        run (make check): mailutils imap4d,
+#                                        Cyrus IMAP and Courier IMAP; the
+#                                        last two have packages that conflict
+#                                        with dovecot-imapd, so only their
+#                                        dependencies are installed and the
+#                                        two packages themselves downloaded
+#                                        and extracted into SERVER_CACHE
+#                                        (TWINBOX_SERVER_CACHE, default
+#                                        /var/cache/twinbox-test)
 #
 # Exit status: 0 when everything is present afterwards, 1 otherwise.
 set -u
 
 PACKAGES="pkg-config libssl-dev zlib1g-dev check openssl dovecot-core dovecot-imapd"
+# Cyrus's and Courier's own packages declare Conflicts: imap-server.
+SERVER_PACKAGES="cyrus-common sasl2-bin courier-base courier-authdaemon courier-authlib-userdb mailutils-imap4d"
+EXTRACTED="cyrus-imapd:cyrus courier-imap:courier"
+SERVER_CACHE=${TWINBOX_SERVER_CACHE:-/var/cache/twinbox-test}
 quiet=0
+servers=0
 for arg in "$@"; do
 	case "$arg" in
 	--if-missing) quiet=1 ;;
 	--fuzz) PACKAGES="$PACKAGES clang libclang-rt-14-dev" ;;
-	*) echo "install-deps: unknown option '$arg' (--if-missing, --fuzz)" >&2
+	--servers) PACKAGES="$PACKAGES $SERVER_PACKAGES"; servers=1 ;;
+	*) echo "install-deps: unknown option '$arg' (--if-missing, --fuzz, --servers)" >&2
 	   exit 2 ;;
 	esac
 done
+
+# The packages not yet extracted into SERVER_CACHE.
+missing_extracted() {
+	[ "$servers" = 1 ] || return 0
+	for e in $EXTRACTED; do
+		[ -e "$SERVER_CACHE/${e#*:}/.extracted" ] || printf ' %s' "$e"
+	done
+}
+
+# apt-get download, then dpkg-deb -x into a fresh directory that replaces
+# the old one only once complete.
+extract_servers() {
+	todo=$(missing_extracted)
+	[ -z "$todo" ] && return 0
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "install-deps: run this as root to download and extract:$todo" >&2
+		return 1
+	fi
+	mkdir -p "$SERVER_CACHE/debs" || return 1
+	for e in $todo; do
+		pkg=${e%%:*}
+		dir=$SERVER_CACHE/${e#*:}
+		echo "install-deps: extracting $pkg into $dir"
+		rm -f "$SERVER_CACHE/debs/${pkg}_"*.deb
+		# Package lists may be missing or stale: update once and retry.
+		(cd "$SERVER_CACHE/debs" && apt-get download -q "$pkg" </dev/null) ||
+			{ apt-get update -q </dev/null &&
+			  (cd "$SERVER_CACHE/debs" && apt-get download -q "$pkg" </dev/null); } ||
+			{ echo "install-deps: apt-get download $pkg failed" >&2; return 1; }
+		rm -rf "$dir.tmp" && mkdir -p "$dir.tmp" &&
+			dpkg-deb -x "$SERVER_CACHE/debs/${pkg}_"*.deb "$dir.tmp" &&
+			touch "$dir.tmp/.extracted" && rm -rf "$dir" &&
+			mv "$dir.tmp" "$dir" ||
+			{ echo "install-deps: cannot extract $pkg into $dir" >&2; return 1; }
+	done
+}
 
 missing=""
 for p in $PACKAGES; do
@@ -30,9 +82,13 @@ for p in $PACKAGES; do
 	esac
 done
 
-if [ -z "$missing" ]; then
+if [ -z "$missing" ] && [ -z "$(missing_extracted)" ]; then
 	[ "$quiet" = 1 ] || echo "install-deps: all packages present:$(printf ' %s' $PACKAGES)"
 	exit 0
+fi
+if [ -z "$missing" ]; then
+	extract_servers
+	exit $?
 fi
 
 if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
@@ -41,9 +97,8 @@ if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>
 fi
 
 if [ "$(id -u)" -ne 0 ]; then
-	echo "install-deps: missing packages:$missing" >&2
-	echo "install-deps: run this as root, then run make again:" >&2
-	echo "  apt-get update && apt-get install -y$missing" >&2
+	echo "install-deps: missing packages:$missing$(missing_extracted)" >&2
+	echo "install-deps: run this script as root, then run make again" >&2
 	exit 1
 fi
 
@@ -66,4 +121,4 @@ if [ $rc -ne 0 ]; then
 	echo "install-deps: apt-get failed; the command was: apt-get update && apt-get install -y$missing" >&2
 	exit 1
 fi
-exit 0
+extract_servers

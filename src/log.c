@@ -45,6 +45,16 @@ log_error(const struct logger *lg, const char *fmt, ...)
 }
 
 void
+log_notice(const struct logger *lg, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_emit(lg, 1, "twinbox: ", fmt, ap);
+	va_end(ap);
+}
+
+void
 log_warn(const struct logger *lg, const char *fmt, ...)
 {
 	va_list ap;

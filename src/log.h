@@ -11,7 +11,10 @@
  *    warnings neither; errors are always printed.
  *  - Every message is one line; the logger adds the "twinbox: " prefix (and
  *    "warning: " / "error: ") and the newline.
- *  - Errors and warnings go to err_out (NULL: stderr), everything else to
+ *  - Notices (what a server asks to show the user, such as an IMAP
+ *    [ALERT]) are printed at every level, even LOG_QUIET, with the plain
+ *    "twinbox: " prefix.
+ *  - Errors, warnings and notices go to err_out (NULL: stderr), everything else to
  *    out (NULL: stdout), so that a dry run's plan can be piped.
  *  - When capture is non-NULL, lines are appended there (each ending in
  *    '\n') instead of being written to either stream.
@@ -40,6 +43,9 @@ struct logger {
 void log_error(const struct logger *lg, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void log_warn(const struct logger *lg, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Shown at every level on err_out: a server's words for the user. */
+void log_notice(const struct logger *lg, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Normal-level information (summaries), printed without a prefix. */
 void log_info(const struct logger *lg, const char *fmt, ...)

@@ -258,6 +258,7 @@ START_TEST(test_mailbox_names)
 	struct strlist names = { 0 };
 	struct store *s = open_plain(&full, "bob", &err);
 	char *ondisk = tl_path(full.mail_dir, "bob/.Entw&APw-rfe.Alt");
+	struct mbox_status st;
 
 	ck_assert_msg(s != NULL, "%s", buf_cstr(&err));
 	ck_assert_int_eq(s->ops->create(s, "Entwürfe", &err), 0);
@@ -274,12 +275,17 @@ START_TEST(test_mailbox_names)
 	ck_assert_int_eq(s->ops->create(s, "a.b", &err), -1);
 	ck_assert_str_eq(err.data, "imap store 't': mailbox name 'a.b' "
 	    "contains the server's hierarchy delimiter '.'");
+	/* ...and the error names that mailbox, not the one open. */
+	ck_assert_int_eq(s->ops->open(s, "Work", &st, &err), 0);
+	ck_assert_int_eq(s->ops->create(s, "a.b", &err), -1);
+	ck_assert_str_eq(err.data, "imap store 't': mailbox name 'a.b' "
+	    "contains the server's hierarchy delimiter '.'");
 	ck_assert_int_eq(s->ops->remove(s, "Entwürfe/Alt", &err), 0);
 	ck_assert_int_eq(s->ops->remove(s, "Work", &err), 0);
 	ck_assert_int_eq(s->ops->remove(s, "INBOX", &err), -1);
 	ck_assert_str_eq(err.data, "imap store 't': INBOX cannot be removed");
 	strlist_free(&names);
-	ck_assert_int_eq(s->ops->list(s, &names, &err), 0);
+	ck_assert_msg(s->ops->list(s, &names, &err) == 0, "%s", err.data);
 	ck_assert_uint_eq(names.n, 2);
 	ck_assert(!tl_exists(ondisk));
 	s->ops->free(s);

@@ -18,7 +18,10 @@
  * Bodies: a NIL BODY[] and NO [EXPUNGEISSUED] mean gone; any other NO
  * fails the messages it left out for the run (exit 1) and the next run
  * copies them; flag updates the server sends unasked during a scan are
- * merged into it, so that no UID is planned twice.
+ * merged into it, so that no UID is planned twice. Courier's NAMESPACE
+ * answer (lists back to back) is understood, and the text of every
+ * [ALERT], untagged or tagged, reaches stderr even with -q, its control
+ * characters replaced.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -52,7 +55,8 @@ enum fault {
 	FAULT_UNAVAILABLE,	/* nothing sent, NO [UNAVAILABLE] */
 	FAULT_UNSOLICITED,	/* four messages; unsolicited flag updates
 				   while sizes and dates are fetched */
-	FAULT_CUT		/* BYE and close in answer to a body FETCH */
+	FAULT_CUT,		/* BYE and close in answer to a body FETCH */
+	FAULT_COURIER		/* Courier's namespace, [ALERT]s */
 };
 
 #define MAX_MSGS 8
@@ -132,6 +136,13 @@ answer_list(int fd, const char *tag, enum fault fault)
 	if (fault == FAULT_SILENT) {
 		pause();
 		_exit(0);
+	}
+	if (fault == FAULT_COURIER) {
+		send_str(fd, "* LIST (\\HasNoChildren) \".\" \"INBOX\"\r\n"
+		    "* LIST (\\HasNoChildren) \".\" \"INBOX.Normal\"\r\n");
+		send_str(fd, tag);
+		send_str(fd, " OK [ALERT] Mailboxes \033[2Jmoved\r\n");
+		return;
 	}
 	send_str(fd, "* LIST () \"/\" INBOX\r\n* LIST () \"/\" Normal\r\n");
 	if (fault == FAULT_HOSTILE_NAMES) {
@@ -291,6 +302,8 @@ static void
 answer(int fd, const char *tag, const char *cmd, char *box, enum fault fault)
 {
 	if (strncmp(cmd, "LOGIN", 5) == 0) {
+		if (fault == FAULT_COURIER)
+			send_str(fd, "* OK [ALERT] Quota at 95%\r\n");
 		send_str(fd, tag);
 		send_str(fd, " OK [CAPABILITY IMAP4rev1 NAMESPACE UIDPLUS] in\r\n");
 	} else if (strncmp(cmd, "CAPABILITY", 10) == 0) {
@@ -299,6 +312,8 @@ answer(int fd, const char *tag, const char *cmd, char *box, enum fault fault)
 		send_str(fd, " OK done\r\n");
 	} else if (strncmp(cmd, "NAMESPACE", 9) == 0) {
 		send_str(fd, fault == FAULT_GARBAGE ? "*)( \001garbage\r\n" :
+		    fault == FAULT_COURIER ? "* NAMESPACE ((\"INBOX.\" \".\"))"
+		    " NIL ((\"#shared.\" \".\")(\"shared.\" \".\"))\r\n" :
 		    "* NAMESPACE ((\"\" \"/\")) NIL NIL\r\n");
 		send_str(fd, tag);
 		send_str(fd, " OK done\r\n");
@@ -379,6 +394,7 @@ struct env {
 	char *root;
 	char *rc;
 	char *out;
+	const char *option;	/* one more argument, or NULL */
 	struct buf output;
 };
 
@@ -390,6 +406,7 @@ env_init(struct env *e)
 	e->root = tl_path(e->sandbox, "mail");
 	e->rc = tl_path(e->dir, "sync.rc");
 	e->out = tl_path(e->dir, "out");
+	e->option = NULL;
 	e->output = (struct buf)BUF_INIT;
 	tl_mkdirs(e->root);
 }
@@ -410,7 +427,8 @@ env_free(struct env *e)
 static int
 run_fake(struct env *e, enum fault fault, int timeout)
 {
-	const char *args[] = { "-c", e->rc, "c", NULL };
+	const char *all[] = { e->option, "-c", e->rc, "c", NULL };
+	const char *const *args = e->option != NULL ? all : all + 1;
 	struct fake f;
 	struct buf rc = BUF_INIT;
 	int status;
@@ -501,6 +519,27 @@ START_TEST(test_hostile_names)
 	assert_synced(&e, "Normal", "Normal:S");
 	assert_sandbox_untouched(&e);
 	ck_assert_int_eq(tl_count_entries(e.root), 2);
+	env_free(&e);
+}
+END_TEST
+
+START_TEST(test_courier_namespace_and_alerts)
+{
+	static const char *const alerts[] = {
+		"twinbox: server alert from 127.0.0.1 port ",
+		": Quota at 95%\n",
+		": Mailboxes ?[2Jmoved\n",
+	};
+	struct env e;
+
+	env_init(&e);
+	e.option = "-q";
+	ck_assert_int_eq(run_fake(&e, FAULT_COURIER, 10), 0);
+	for (size_t i = 0; i < sizeof(alerts) / sizeof(alerts[0]); i++)
+		assert_output_has(&e, alerts[i]);
+	assert_synced(&e, "INBOX", "INBOX:S");
+	assert_synced(&e, "Normal", "INBOX.Normal:S");
+	assert_sandbox_untouched(&e);
 	env_free(&e);
 }
 END_TEST
@@ -657,6 +696,7 @@ fake_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_normal_mailboxes);
 	tcase_add_test(tc, test_hostile_names);
+	tcase_add_test(tc, test_courier_namespace_and_alerts);
 	tcase_add_loop_test(tc, test_malformed, 0,
 	    (int)(sizeof(malformed) / sizeof(malformed[0])));
 	tcase_add_test(tc, test_nil_body);

@@ -323,6 +323,23 @@ static const struct parse_case valid_cases[] = {
 	  "+  \"\"\n"
 	  "+  [ALERT] \"go ahead\"\n"
 	  "+  \"dGVzdA==\"\n" },
+	/* RFC 2342 and RFC 3501 put lists back to back without a space. */
+	{ "namespace of courier",
+	  "* NAMESPACE ((\"INBOX.\" \".\")) NIL ((\"#shared.\" \".\")"
+	  "(\"shared.\" \".\"))\r\n", 0,
+	  "* NAMESPACE ((\"INBOX.\" \".\")) NIL ((\"#shared.\" \".\")"
+	  " (\"shared.\" \".\"))\n" },
+	{ "multipart bodystructure",
+	  "* 1 FETCH (UID 7 BODYSTRUCTURE ((\"TEXT\" \"PLAIN\" (\"CHARSET\""
+	  " \"utf-8\") NIL NIL \"8BIT\" 12 1)(\"TEXT\" \"HTML\" NIL NIL NIL"
+	  " \"7BIT\" 30 2)((\"IMAGE\" \"PNG\" NIL NIL NIL \"BASE64\" 4)"
+	  "(\"IMAGE\" \"GIF\" NIL NIL NIL \"BASE64\" 8) \"RELATED\")"
+	  " \"MIXED\"))\r\n", 0,
+	  "* #1 FETCH (UID #7 BODYSTRUCTURE ((\"TEXT\" \"PLAIN\" (\"CHARSET\""
+	  " \"utf-8\") NIL NIL \"8BIT\" #12 #1) (\"TEXT\" \"HTML\" NIL NIL NIL"
+	  " \"7BIT\" #30 #2) ((\"IMAGE\" \"PNG\" NIL NIL NIL \"BASE64\" #4)"
+	  " (\"IMAGE\" \"GIF\" NIL NIL NIL \"BASE64\" #8) \"RELATED\")"
+	  " \"MIXED\"))\n" },
 	{ "lenient spacing and bare LF",
 	  "* 1 EXISTS\n* FLAGS (\\Seen )\r\n* SEARCH 1 \r\n", 0,
 	  "* #1 EXISTS\n* FLAGS (\\Seen)\n* SEARCH #1\n" },
@@ -366,6 +383,12 @@ static const struct parse_case error_cases[] = {
 	  "ERROR: bad response: unexpected 0x00 in text at byte 6" },
 	{ "missing space", "* LIST ()\"/\"\r\n", 0,
 	  "ERROR: bad response: unexpected '\"' after item at byte 9" },
+	{ "list right after an atom", "* FLAGS (a(b))\r\n", 0,
+	  "ERROR: bad response: unexpected '(' after item at byte 10" },
+	{ "list right after a string", "* X (\"a\"(b))\r\n", 0,
+	  "ERROR: bad response: unexpected '(' after item at byte 8" },
+	{ "list right after the top level", "* X (a)(b)\r\n", 0,
+	  "ERROR: bad response: unexpected '(' after item at byte 7" },
 	{ "extra paren", "* FLAGS (a))\r\n", 0,
 	  "ERROR: bad response: unexpected ')' at byte 11" },
 	{ "open list", "* FLAGS (a\r\n", 0,

@@ -35,6 +35,28 @@ log_response(const struct imap_client *c, const struct imap_response *r)
 	buf_free(&line);
 }
 
+/*
+ * RFC 3501 7.1: the text of an [ALERT] must be shown to the user, in any
+ * response (tagged, untagged, continuation) and at any verbosity. Control
+ * characters are replaced so that a server cannot drive the terminal.
+ */
+static void
+show_alert(const struct imap_client *c, const struct imap_response *r)
+{
+	struct buf text = BUF_INIT;
+
+	if (r->code == NULL || !imap_atom_is(r->code->child, "ALERT"))
+		return;
+	for (size_t i = 0; r->text != NULL && i < r->text->len; i++) {
+		unsigned char ch = (unsigned char)r->text->str[i];
+
+		buf_addc(&text, (ch < 0x20 || ch == 0x7f) ? '?' : (char)ch);
+	}
+	log_notice(c->lg, "server alert from %s: %s", transport_peer(c->t),
+	    buf_cstr(&text));
+	buf_free(&text);
+}
+
 static void
 note_capabilities(struct imap_client *c, const struct imap_response *r)
 {
@@ -87,6 +109,7 @@ on_response(void *ctx, const struct imap_response *r)
 	struct imap_client *c = ctx;
 
 	log_response(c, r);
+	show_alert(c, r);
 	if (r->type == IMAP_CONTINUATION) {
 		c->continuation = 1;
 		return 0;

@@ -171,6 +171,20 @@ st_item(struct imap_parser *p, unsigned char c)
 	return close_or_end(p, c);
 }
 
+/*
+ * Lists inside a list may follow each other without a space: RFC 3501's
+ * body-type-mpart is "1*body SP media-subtype" and RFC 2342's namespaces
+ * are "1*( ... )", so "((a)(b))" is valid. Anywhere else '(' needs a space.
+ */
+static int
+after_list(const struct imap_parser *p)
+{
+	const struct imap_item *last = p->frames[p->depth].last;
+
+	return p->depth > 0 && !p->frames[p->depth].is_code &&
+	    last != NULL && last->kind == IMAP_LIST;
+}
+
 static int
 st_after(struct imap_parser *p, unsigned char c)
 {
@@ -178,6 +192,8 @@ st_after(struct imap_parser *p, unsigned char c)
 		p->state = ST_ITEM;
 		return 0;
 	}
+	if (c == '(' && after_list(p))
+		return parser_open(p, 0);
 	return close_or_end(p, c);
 }
 

@@ -17,11 +17,22 @@ is_inbox(const char *name)
 	return strcasecmp(name, "INBOX") == 0;
 }
 
+/* The mailbox named is not the one open: say only which store. */
+static int
+name_err(const struct imap_store *s, struct buf *err, const char *name,
+    const char *why)
+{
+	buf_setf(err, "imap store '%s': mailbox name '%s' %s", s->name, name,
+	    why);
+	return -1;
+}
+
 int
 ims_to_wire(struct imap_store *s, const char *name, struct buf *out,
     struct buf *err)
 {
 	struct buf plain = BUF_INIT;
+	char why[64];
 	int rc;
 
 	buf_reset(out);
@@ -30,22 +41,22 @@ ims_to_wire(struct imap_store *s, const char *name, struct buf *out,
 		return 0;
 	}
 	if (name[0] == '\0' || name[0] == '/' ||
-	    name[strlen(name) - 1] == '/' || strstr(name, "//") != NULL) {
-		ims_err(s, err, "mailbox name '%s' has an empty component",
-		    name);
-		return -1;
-	}
+	    name[strlen(name) - 1] == '/' || strstr(name, "//") != NULL)
+		return name_err(s, err, name, "has an empty component");
 	if (s->delim != '/' && strchr(name, s->delim) != NULL) {
-		ims_err(s, err, "mailbox name '%s' contains the server's "
-		    "hierarchy delimiter '%c'", name, s->delim);
-		return -1;
+		snprintf(why, sizeof(why), "contains the server's hierarchy "
+		    "delimiter '%c'", s->delim);
+		return name_err(s, err, name, why);
 	}
 	for (const char *p = name; *p != '\0'; p++)
 		buf_addc(&plain, *p == '/' ? s->delim : *p);
 	buf_adds(out, s->prefix);
 	rc = imap_utf7_encode(plain.data, out, err);
-	if (rc != 0)
-		ims_err(s, err, "%s", buf_cstr(err));
+	if (rc != 0) {
+		buf_reset(&plain);	/* done with; holds the cause now */
+		buf_adds(&plain, buf_cstr(err));
+		buf_setf(err, "imap store '%s': %s", s->name, plain.data);
+	}
 	buf_free(&plain);
 	return rc;
 }
@@ -242,6 +253,29 @@ status_messages(void *ctx, const struct imap_response *r)
 	return 0;
 }
 
+/*
+ * ims_close() forgets the mailbox but the server keeps it selected, and a
+ * server may end the session when the selected mailbox is deleted
+ * (Dovecot: "Selected mailbox was deleted, have to disconnect"). EXAMINE
+ * then CLOSE leaves nothing selected and expunges nothing (RFC 3501
+ * 6.4.2), with or without UNSELECT.
+ */
+static int
+deselect(struct imap_store *s, const char *mbox, struct buf *err)
+{
+	struct imap_cmdline l;
+	int rc;
+
+	ims_close(s);
+	if (mailbox_command(s, "EXAMINE", mbox, NULL, NULL, NULL, err) != 0)
+		return -1;
+	imap_cmd_init(&l);
+	imap_cmd_add(&l, "CLOSE");
+	rc = ims_run(s, &l, NULL, NULL, err);
+	imap_cmd_free(&l);
+	return rc;
+}
+
 int
 ims_remove(struct store *st, const char *mbox, struct buf *err)
 {
@@ -252,8 +286,9 @@ ims_remove(struct store *st, const char *mbox, struct buf *err)
 		ims_err(s, err, "INBOX cannot be removed");
 		return -1;
 	}
-	if (s->mbox != NULL && strcmp(s->mbox, mbox) == 0)
-		ims_close(s);
+	if (s->mbox != NULL && strcmp(s->mbox, mbox) == 0 &&
+	    deselect(s, mbox, err) != 0)
+		return -1;
 	if (mailbox_command(s, "STATUS", mbox, " (MESSAGES)",
 	    status_messages, &count, err) != 0)
 		return -1;

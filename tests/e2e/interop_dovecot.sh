@@ -1,0 +1,10 @@
+#!/bin/bash
+# The interoperability scenarios of tests/e2e/interop.bash against a
+# private Dovecot (scripts/test-server.sh).
+# Run from the top of the tree; tests/run-all.sh runs it with sh.
+if [ -z "${BASH_VERSION:-}" ]; then
+	exec bash "$0" "$@"
+fi
+KIND=dovecot; export KIND
+# shellcheck source=tests/e2e/interop.bash
+. "$(dirname "$0")/interop.bash"
