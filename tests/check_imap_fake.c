@@ -47,6 +47,7 @@ enum fault {
 	FAULT_TRUNCATED,	/* SELECT's answer stops mid-line */
 	FAULT_BYE,		/* BYE in answer to LIST, then close */
 	FAULT_SILENT,		/* LIST is never answered */
+	FAULT_COURIER,		/* Courier's namespace, [ALERT]s */
 	/* INBOX holds several messages; a body FETCH may go wrong: */
 	FAULT_MULTI,		/* three messages, nothing wrong */
 	FAULT_NIL_BODY,		/* UID 2 expunged: BODY[] NIL, then OK */
@@ -55,8 +56,7 @@ enum fault {
 	FAULT_UNAVAILABLE,	/* nothing sent, NO [UNAVAILABLE] */
 	FAULT_UNSOLICITED,	/* four messages; unsolicited flag updates
 				   while sizes and dates are fetched */
-	FAULT_CUT,		/* BYE and close in answer to a body FETCH */
-	FAULT_COURIER		/* Courier's namespace, [ALERT]s */
+	FAULT_CUT		/* BYE and close in answer to a body FETCH */
 };
 
 #define MAX_MSGS 8
