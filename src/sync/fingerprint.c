@@ -1,4 +1,5 @@
-/* fingerprint: size + Message-ID hash of messages; see fingerprint.h. */
+/* fingerprint: canonical size + Message-ID hash of messages; see
+ * fingerprint.h. */
 #include "sync/fingerprint.h"
 
 #include <stdlib.h>
@@ -58,33 +59,95 @@ fp_stream_init(struct fp_stream *fs)
 {
 	buf_init(&fs->header);
 	fs->header_done = 0;
+	fs->pending_cr = 0;
 	fs->size = 0;
 }
 
-/* Keep header bytes until the blank line that ends the header (it is
- * kept too), at most FP_HEADER_MAX; this runs on every copied byte, so
- * it appends in bulk and searches only what is new. */
+/* One canonical line end: two bytes of size, CRLF in the header. */
+static void
+add_eol(struct fp_stream *fs)
+{
+	fs->size += 2;
+	if (fs->header_done)
+		return;
+	buf_add(&fs->header, "\r\n", 2);
+	if (fs->header.len >= 4 && memcmp(fs->header.data +
+	    fs->header.len - 4, "\r\n\r\n", 4) == 0)
+		fs->header_done = 1;
+	else if (fs->header.len >= FP_HEADER_MAX)
+		fs->header_done = 1;
+}
+
+/* The header, byte by byte into its canonical form, until the blank line
+ * that ends it (kept) or FP_HEADER_MAX bytes; returns the bytes used. */
+static size_t
+add_header(struct fp_stream *fs, const char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n && !fs->header_done; i++) {
+		if (fs->pending_cr) {
+			fs->pending_cr = 0;
+			add_eol(fs);
+			if (p[i] == '\n')
+				continue;
+			if (fs->header_done)
+				break;
+		}
+		if (p[i] == '\r')
+			fs->pending_cr = 1;
+		else if (p[i] == '\n')
+			add_eol(fs);
+		else {
+			fs->size++;
+			buf_addc(&fs->header, p[i]);
+			if (fs->header.len >= FP_HEADER_MAX)
+				fs->header_done = 1;
+		}
+	}
+	return i;
+}
+
+/* The body only counts: every byte, plus one for each bare LF and each
+ * bare CR (each becomes CRLF). A CR that ends the chunk waits. */
+static void
+add_body(struct fp_stream *fs, const char *p, size_t n)
+{
+	const char *end = p + n, *q;
+
+	if (n > 0 && fs->pending_cr) {
+		fs->pending_cr = 0;
+		fs->size += 2;
+		if (*p == '\n') {
+			p++;
+			n--;
+		}
+	}
+	fs->size += n;
+	for (q = p; (q = memchr(q, '\n', (size_t)(end - q))) != NULL; q++)
+		if (q == p || q[-1] != '\r')
+			fs->size++;
+	for (q = p; (q = memchr(q, '\r', (size_t)(end - q))) != NULL; q++) {
+		if (q + 1 == end) {
+			fs->pending_cr = 1;
+			fs->size--;
+		} else if (q[1] != '\n') {
+			fs->size++;
+		}
+	}
+}
+
+/*
+ * The canonical form (fingerprint.h): every CRLF, bare CR and bare LF is
+ * one line end, CRLF. This runs on every copied byte, so only the header
+ * goes byte by byte; the body is counted with memchr().
+ */
 void
 fp_stream_add(struct fp_stream *fs, const char *p, size_t n)
 {
-	size_t old = fs->header.len, from;
-	const char *end;
+	size_t used = fs->header_done ? 0 : add_header(fs, p, n);
 
-	fs->size += n;
-	if (fs->header_done)
-		return;
-	if (n > FP_HEADER_MAX - old)
-		n = FP_HEADER_MAX - old;
-	buf_add(&fs->header, p, n);
-	from = old > 3 ? old - 3 : 0;
-	end = memmem(fs->header.data + from, fs->header.len - from,
-	    "\r\n\r\n", 4);
-	if (end != NULL) {
-		buf_truncate(&fs->header, (size_t)(end - fs->header.data) + 4);
-		fs->header_done = 1;
-	} else if (fs->header.len >= FP_HEADER_MAX) {
-		fs->header_done = 1;
-	}
+	add_body(fs, p + used, n - used);
 }
 
 struct fingerprint
@@ -92,6 +155,9 @@ fp_stream_finish(struct fp_stream *fs)
 {
 	struct fingerprint fp;
 
+	if (fs->pending_cr)
+		add_eol(fs);
+	fs->pending_cr = 0;
 	fp.size = fs->size;
 	fp.hash = header_hash(buf_cstr(&fs->header), fs->header.len);
 	buf_free(&fs->header);

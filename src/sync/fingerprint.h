@@ -1,9 +1,18 @@
 /*
  * fingerprint: what identifies a message when UIDs cannot be trusted (a
  * UIDVALIDITY change, a server restored from a backup, a copy interrupted
- * before its target told its UID): its size in canonical (CRLF) form and
- * a 64-bit hash of its Message-ID, or of its whole header when it has
- * none.
+ * before its target told its UID, two mailboxes meeting without state):
+ * its size in canonical form and a 64-bit hash of its Message-ID, or of
+ * its whole canonical header when it has none.
+ *
+ * The canonical form: every CRLF, every bare LF and every bare CR (one not
+ * followed by LF, a trailing one included) is one line end, written CRLF;
+ * nothing else changes. It is what an IMAP server that normalises line
+ * ends (Dovecot) stores and reports as RFC822.SIZE, and what a Maildir
+ * store gives back after an append (CRLF -> LF, lone CRs kept, then LF ->
+ * CRLF), so one message has one fingerprint whichever store holds it and
+ * however often it went through either. Sizes a store reports (scan) are
+ * not in this form and are never compared with a fingerprint.
  *
  * Messages are read through the stores' fetch(), so a message gets the
  * same fingerprint whichever store holds it. Only the header is kept while
@@ -25,7 +34,8 @@
 struct fp_stream {
 	struct buf header;
 	int header_done;
-	uint64_t size;
+	int pending_cr;		/* the last byte was a CR not yet counted */
+	uint64_t size;		/* canonical bytes so far */
 };
 
 void fp_stream_init(struct fp_stream *fs);
