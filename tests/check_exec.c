@@ -261,6 +261,83 @@ START_TEST(test_recover_planned_uid_taken_by_other_mail)
 }
 END_TEST
 
+/*
+ * An IMAP -> IMAP push to a server without UIDPLUS whose APPEND drops the
+ * flags, killed after the APPENDs and before their results were
+ * journalled: ten flagged messages, all of one size. Recovery finds each
+ * copy by its fingerprint with one fetch per candidate (not one per
+ * candidate and intent), records the flags that were sent as the base,
+ * and gives the copies the flags their server dropped: the source keeps
+ * its flags.
+ */
+START_TEST(test_recover_flags_the_target_dropped)
+{
+	struct fixture fx;
+	struct memstore_calls before, after;
+	struct mbox_status st;
+	struct msg_list l = { 0 };
+	struct sync_state s;
+
+	fx_init(&fx);
+	memstore_plan_uids(fx.near, 0);
+	memstore_drop_flags(fx.near, 1);
+	deliver_n(fx.far, 10, 10, MSG_FLAGGED | MSG_SEEN);
+	deliver_n(fx.near, 10, 10, 0);	/* the copies, flags dropped */
+	state_init(&s);
+	ck_assert_int_eq(state_load(fx.paths.state, fx.paths.journal, &s,
+	    NULL, NULL, &fx.err), 0);
+	for (uint32_t uid = 1; uid <= 10; uid++) {
+		char body[64];
+		struct journal_info info;
+		struct journal *j;
+		struct journal_rec rec = { .kind = JR_COPY_INTENT };
+		struct fingerprint fp;
+
+		snprintf(body, sizeof(body), "Message-ID: <%u@t>\r\n\r\n%u\r\n",
+		    uid + 9, uid + 9);
+		fp = fingerprint_of(body, strlen(body));
+		rec.copy.src = SIDE_FAR;
+		rec.copy.src_uid = uid;
+		rec.copy.flags = MSG_FLAGGED | MSG_SEEN;
+		rec.copy.uidnext = 1;
+		rec.copy.size = fp.size;
+		rec.copy.hash = fp.hash;
+		state_free(&s);
+		state_init(&s);
+		ck_assert_int_eq(state_load(fx.paths.state, fx.paths.journal,
+		    &s, &info, NULL, &fx.err), 0);
+		ck_assert_int_eq(journal_open(fx.paths.journal, &s, &info,
+		    NULL, &j, &fx.err), 0);
+		ck_assert_int_eq(journal_append(j, &rec, &fx.err), 0);
+		ck_assert_int_eq(journal_close(j, &fx.err), 0);
+	}
+	state_free(&s);
+	before = memstore_calls(fx.near);
+	ck_assert_int_eq(fx_sync(&fx), 0);
+	after = memstore_calls(fx.near);
+	ck_assert_uint_eq(fx.stats.recovered, 10);
+	ck_assert_uint_eq(fx.stats.copied[SIDE_NEAR] +
+	    fx.stats.copied[SIDE_FAR], 0);
+	for (int side = 0; side < 2; side++) {
+		struct store *str = side ? fx.near : fx.far;
+
+		ck_assert_int_eq(str->ops->open(str, "INBOX", &st, &fx.err),
+		    0);
+		ck_assert_int_eq(str->ops->scan(str, NULL, &l, &fx.err), 0);
+		ck_assert_uint_eq(l.n, 10);
+		for (size_t i = 0; i < l.n; i++)
+			ck_assert_msg(l.v[i].flags == (MSG_FLAGGED | MSG_SEEN),
+			    "%s UID %u has flags %x", side ? "near" : "far",
+			    l.v[i].uid, l.v[i].flags);
+		msg_list_free(&l);
+	}
+	ck_assert_uint_eq(after.fetched - before.fetched, 10);
+	ck_assert_int_eq(fx_sync(&fx), 0);
+	ck_assert_uint_eq(fx.stats.flagged[0] + fx.stats.flagged[1], 0);
+	fx_free(&fx);
+}
+END_TEST
+
 START_TEST(test_dry_run_changes_nothing)
 {
 	struct fixture fx;
@@ -318,6 +395,7 @@ exec_suite(void)
 	tcase_add_test(tc, test_recover_copy_that_never_arrived);
 	tcase_add_test(tc, test_recover_copy_by_fingerprint);
 	tcase_add_test(tc, test_recover_planned_uid_taken_by_other_mail);
+	tcase_add_test(tc, test_recover_flags_the_target_dropped);
 	tcase_add_test(tc, test_dry_run_changes_nothing);
 	tcase_add_test(tc, test_mass_deletion_guard);
 	suite_add_tcase(s, tc);

@@ -36,6 +36,7 @@ struct memstore {
 	struct memstore_calls calls;
 	int no_plans;		/* append_begin() does not tell the UID */
 	int modseqs;		/* open() reports HIGHESTMODSEQ */
+	int drop_flags;		/* commit() stores appends without flags */
 };
 
 struct store_append {
@@ -277,6 +278,7 @@ mem_fetch(struct store *s, const uint32_t *uids, size_t n,
 			sink->gone(sink->ctx, uids[i]);
 			continue;
 		}
+		ms->calls.fetched++;
 		if (send_msg(sink, m, err) != 0)
 			return -1;
 	}
@@ -353,7 +355,7 @@ mem_commit(struct store *s, uint32_t **uids, size_t *nuids, struct buf *err)
 		struct mem_pending *p = &ms->pending[i];
 
 		(*uids)[i] = box_add(p->box, p->msg.body,
-		    strlen(p->msg.body), p->msg.flags);
+		    strlen(p->msg.body), ms->drop_flags ? 0 : p->msg.flags);
 		free(p->msg.body);
 	}
 	ms->npending = 0;
@@ -525,4 +527,10 @@ void
 memstore_modseqs(struct store *s, int on)
 {
 	((struct memstore *)s)->modseqs = on;
+}
+
+void
+memstore_drop_flags(struct store *s, int on)
+{
+	((struct memstore *)s)->drop_flags = on;
 }

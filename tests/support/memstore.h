@@ -35,11 +35,15 @@ void memstore_plan_uids(struct store *s, int on);
  * get a MODSEQ; expunges do not raise HIGHESTMODSEQ. scan_changes()
  * fails the sync when it is told a list that is not the mailbox's. */
 void memstore_modseqs(struct store *s, int on);
+/* Whether commit() stores appended messages without their flags, as a
+ * server whose APPEND ignores them does (off by default). */
+void memstore_drop_flags(struct store *s, int on);
 /* Drop every uncommitted append. */
 void memstore_crash(struct store *s);
-/* How many calls of some operations the store received. */
+/* How many calls of some operations the store received; fetched counts
+ * the messages fetch() sent. */
 struct memstore_calls {
-	unsigned set_flags, expunge, commit, scan, scan_changes;
+	unsigned set_flags, expunge, commit, scan, scan_changes, fetched;
 };
 struct memstore_calls memstore_calls(struct store *s);
 /* Give a mailbox a new UIDVALIDITY and renumber its messages from 1. */
