@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "support/memstore.h"
 #include "sync/fingerprint.h"
@@ -338,6 +339,69 @@ START_TEST(test_recover_flags_the_target_dropped)
 }
 END_TEST
 
+/*
+ * A journal lost while intents were pending (the copies arrived, nothing
+ * recorded them): the next run finds both sides holding the messages no
+ * record holds and pairs them by content instead of copying them again,
+ * for a target that names UIDs in advance and for one that does not.
+ */
+START_TEST(test_lost_journal_with_pending_intents)
+{
+	for (int plans = 0; plans < 2; plans++) {
+		struct fixture fx;
+
+		fx_init(&fx);
+		memstore_plan_uids(fx.near, plans);
+		deliver_n(fx.far, 1, 3, MSG_SEEN);
+		deliver_n(fx.near, 1, 3, 0);	/* the copies, arrived */
+		leave_intent_fp(&fx, plans ? 1 : 0,
+		    "Message-ID: <1@t>\r\n\r\n1\r\n");
+		ck_assert(unlink(fx.paths.journal) == 0);
+		ck_assert_int_eq(fx_sync(&fx), 0);
+		ck_assert_uint_eq(fx.stats.copied[SIDE_NEAR] +
+		    fx.stats.copied[SIDE_FAR], 0);
+		ck_assert_uint_eq(count(fx.near), 3);
+		ck_assert_uint_eq(count(fx.far), 3);
+		ck_assert_uint_eq(fx.stats.flagged[SIDE_NEAR], 3);
+		ck_assert_int_eq(fx_sync(&fx), 0);
+		ck_assert_uint_eq(fx.stats.copied[0] + fx.stats.copied[1] +
+		    fx.stats.flagged[0] + fx.stats.flagged[1], 0);
+		fx_free(&fx);
+	}
+}
+END_TEST
+
+/*
+ * Pairing by content costs fetches only when both sides hold messages no
+ * record holds: a first sync into an empty side reads each message once,
+ * to copy it, and a lost state reads each message of both sides once.
+ */
+START_TEST(test_first_contact_cost)
+{
+	struct fixture fx;
+	struct memstore_calls f0, n0, f1, n1;
+
+	fx_init(&fx);
+	deliver_n(fx.far, 1, 5, 0);
+	f0 = memstore_calls(fx.far);
+	ck_assert_int_eq(fx_sync(&fx), 0);
+	f1 = memstore_calls(fx.far);
+	ck_assert_uint_eq(f1.fetched - f0.fetched, 5);
+	ck_assert(unlink(fx.paths.state) == 0);
+	f0 = memstore_calls(fx.far);
+	n0 = memstore_calls(fx.near);
+	ck_assert_int_eq(fx_sync(&fx), 0);
+	f1 = memstore_calls(fx.far);
+	n1 = memstore_calls(fx.near);
+	ck_assert_uint_eq(fx.stats.copied[0] + fx.stats.copied[1], 0);
+	ck_assert_uint_eq(f1.fetched - f0.fetched, 5);
+	ck_assert_uint_eq(n1.fetched - n0.fetched, 5);
+	ck_assert_uint_eq(count(fx.near), 5);
+	ck_assert_uint_eq(count(fx.far), 5);
+	fx_free(&fx);
+}
+END_TEST
+
 START_TEST(test_dry_run_changes_nothing)
 {
 	struct fixture fx;
@@ -396,6 +460,8 @@ exec_suite(void)
 	tcase_add_test(tc, test_recover_copy_by_fingerprint);
 	tcase_add_test(tc, test_recover_planned_uid_taken_by_other_mail);
 	tcase_add_test(tc, test_recover_flags_the_target_dropped);
+	tcase_add_test(tc, test_lost_journal_with_pending_intents);
+	tcase_add_test(tc, test_first_contact_cost);
 	tcase_add_test(tc, test_dry_run_changes_nothing);
 	tcase_add_test(tc, test_mass_deletion_guard);
 	suite_add_tcase(s, tc);

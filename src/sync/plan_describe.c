@@ -143,8 +143,12 @@ describe_repair(const struct plan *p, struct buf *out)
 	const struct plan_repair *r = &p->repair;
 
 	if (r->reason[SIDE_FAR] == DISTRUST_NONE &&
-	    r->reason[SIDE_NEAR] == DISTRUST_NONE)
+	    r->reason[SIDE_NEAR] == DISTRUST_NONE) {
+		if (r->repaired > 0)
+			buf_addf(out, "; %zu found on both sides by "
+			    "fingerprint", r->repaired);
 		return;
+	}
 	buf_addf(out, "; UIDs not trusted on %s: %zu re-paired by "
 	    "fingerprint, %zu unmatched on far, %zu unmatched on near",
 	    r->reason[SIDE_FAR] == DISTRUST_NONE ? "near" :

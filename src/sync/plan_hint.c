@@ -52,16 +52,6 @@ recovery_from(const struct sync_state *st, enum side s, uint32_t from)
 }
 
 static void
-push_uid(struct uid_vec *v, uint32_t uid)
-{
-	if (v->n == v->cap) {
-		v->cap = v->cap ? v->cap * 2 : 64;
-		v->v = xreallocarray(v->v, v->cap, sizeof(*v->v));
-	}
-	v->v[v->n++] = uid;
-}
-
-static void
 sort_uids(struct uid_vec *v)
 {
 	if (v->n > 1)
@@ -79,9 +69,9 @@ add_records(const struct sync_state *st, enum side s, struct plan_scan_hint *h)
 		if (p->uid[s] == 0)
 			continue;
 		if (p->status & PAIR_TOO_BIG)
-			push_uid(&h->sizes, p->uid[s]);
+			work_push_uid(&h->sizes, p->uid[s]);
 		if (p->uid[s] >= h->hint.sizes_from)
-			push_uid(&h->skip, p->uid[s]);
+			work_push_uid(&h->skip, p->uid[s]);
 	}
 	sort_uids(&h->sizes);
 	sort_uids(&h->skip);

@@ -7,6 +7,16 @@
  * new one. Nothing is ever deleted on this basis: a record whose message
  * cannot be found again simply stops existing, and its surviving message
  * on the trusted side is copied back.
+ *
+ * The same matching serves first contact (DESIGN invariant 9): whenever
+ * both sides hold new messages that no record holds (a first sync of two
+ * mailboxes that already share mail, a lost or outdated state file, a
+ * lost journal whose copies did arrive), those are compared by
+ * fingerprint before anything is copied, and a match becomes a record
+ * whose base is the flags both sides share, so that the merge unites
+ * them. Only those messages are fetched, and only when both sides have
+ * some: a sync into an empty side, or new mail on one side, costs
+ * nothing more.
  */
 #include "sync/plan_int.h"
 
@@ -168,7 +178,43 @@ cmp_candidate(const void *a, const void *b)
 	return (x->uid > y->uid) - (x->uid < y->uid);
 }
 
-/* Unclaimed messages of side s, sorted by fingerprint then UID. */
+/* 1 if message i of side s is compared: no record holds it and a side
+ * is distrusted (then all such are) or it is new. */
+static int
+compared(const struct plan_work *w, enum side s, size_t i)
+{
+	return !w->claimed[s][i] &&
+	    (w->distrusted != 0 || work_is_new(w, s, i));
+}
+
+int
+plan_contact_wanted(const struct plan_work *w, struct uid_vec want[2])
+{
+	size_t n[2] = { 0, 0 };
+
+	if (w->distrusted != 0)
+		return 0;
+	for (int s = 0; s < 2; s++) {
+		const struct msg_list *l = w->in->side[s].scan;
+
+		for (size_t i = 0; i < l->n; i++) {
+			if (!compared(w, s, i))
+				continue;
+			n[s]++;
+			if (want != NULL)
+				work_push_uid(&want[s], l->v[i].uid);
+		}
+	}
+	/* Nothing is copied either way: nothing to compare for. */
+	if (!work_allows(w, SIDE_FAR, SYNC_NEW) &&
+	    !work_allows(w, SIDE_NEAR, SYNC_NEW))
+		return 0;
+	return n[SIDE_FAR] > 0 && n[SIDE_NEAR] > 0;
+}
+
+/* Compared messages of side s, sorted by fingerprint then UID. A message
+ * without a fingerprint (not fetched, or vanished: {0, 0}) matches
+ * nothing. */
 static struct candidate *
 candidates(const struct plan_work *w, enum side s, size_t *n)
 {
@@ -177,7 +223,8 @@ candidates(const struct plan_work *w, enum side s, size_t *n)
 
 	*n = 0;
 	for (size_t i = 0; i < ps->scan->n; i++) {
-		if (w->claimed[s][i])
+		if (!compared(w, s, i) ||
+		    (ps->fp[i].size == 0 && ps->fp[i].hash == 0))
 			continue;
 		v[*n].fp = ps->fp[i];
 		v[*n].uid = ps->scan->v[i].uid;
@@ -209,6 +256,9 @@ pair_up(struct plan_work *w, const long idx[2])
 	for (int s = 0; s < 2; s++) {
 		w->claimed[s][idx[s]] = 1;
 		w->orphan[s][idx[s]] = 0;
+		/* maxuid covers a new message paired here, as one copied */
+		if (rec.uid[s] > w->top_unpaired[s])
+			w->top_unpaired[s] = rec.uid[s];
 	}
 	work_add_pair(w, &rec);
 	op = work_emit(w, PHASE_REPAIR, PLAN_NEW_PAIR);
