@@ -105,16 +105,19 @@ START_TEST(test_scan_matches_whole_message)
 END_TEST
 
 /*
- * One canonical form: every CRLF, bare LF and bare CR is one line end,
- * counted as CRLF. A message fingerprints the same whether it comes raw,
- * as Dovecot returns it after an APPEND (every line end made CRLF, a bare
- * CR included), or as a Maildir store gives it back after an append
- * (CRLF -> LF in the file, LF -> CRLF on the way out), in any chunking. Header hashes of messages without
- * a Message-ID take the canonical header.
+ * One canonical form: every LF with the CRs right before it is one CRLF
+ * line end, CRs that end the message are dropped, other CRs stay. A
+ * message fingerprints the same whether it comes raw, as Dovecot gives it
+ * back after an APPEND (measured: CR CR LF becomes CRLF, a CR that ends
+ * the message goes, other CRs stay, a bare LF becomes CRLF), or as a
+ * Maildir store gives it back after an append (CRLF -> LF in the file,
+ * LF -> CRLF on the way out), in any chunking. The last case is a file
+ * that another program wrote with CRLF line ends, read through a Maildir
+ * store (CR CR LF), and the server's original.
  */
 struct canon_case {
 	const char *raw;	/* as the source sent it */
-	const char *server;	/* as an IMAP server that normalises keeps it */
+	const char *server;	/* as Dovecot gives it back */
 	const char *maildir;	/* as a Maildir store gives it back */
 };
 
@@ -123,16 +126,19 @@ static const struct canon_case canon_cases[] = {
 	  "Subject: c\r\n\r\nl1\r\nl2\r\n" },
 	{ "Subject: m\n\r\nl1\nl2\r\nl3\n", "Subject: m\r\n\r\nl1\r\nl2\r\n"
 	  "l3\r\n", "Subject: m\r\n\r\nl1\r\nl2\r\nl3\r\n" },
-	{ "Subject: t\r\n\r\nl1\r\nl2\r", "Subject: t\r\n\r\nl1\r\nl2\r\n",
+	{ "Subject: t\r\n\r\nl1\r\nl2\r", "Subject: t\r\n\r\nl1\r\nl2",
 	  "Subject: t\r\n\r\nl1\r\nl2\r" },
-	{ "Subject: b\r\n\r\nl1\rl2\r\n", "Subject: b\r\n\r\nl1\r\nl2\r\n",
+	{ "Subject: b\r\n\r\nl1\rl2\r\n", "Subject: b\r\n\r\nl1\rl2\r\n",
 	  "Subject: b\r\n\r\nl1\rl2\r\n" },
-	{ "Subject: r\r\n\r\nl1\r\r\nl2\r\n", "Subject: r\r\n\r\nl1\r\n\r\n"
-	  "l2\r\n", "Subject: r\r\n\r\nl1\r\r\nl2\r\n" },
-	{ "Subject: h\r\r\nbody\r\n", "Subject: h\r\n\r\nbody\r\n",
-	  "Subject: h\r\r\nbody\r\n" },
+	{ "Subject: r\r\n\r\nl1\r\r\nl2\r\n", "Subject: r\r\n\r\nl1\r\nl2\r\n",
+	  "Subject: r\r\n\r\nl1\r\r\nl2\r\n" },
+	{ "Subject: h\r\r\nTo: x\r\r\n\r\r\nbody\r\r\n",
+	  "Subject: h\r\nTo: x\r\n\r\nbody\r\n",
+	  "Subject: h\r\r\nTo: x\r\r\n\r\r\nbody\r\r\n" },
 	{ "Subject: n\r\n\r\nno end", "Subject: n\r\n\r\nno end",
 	  "Subject: n\r\n\r\nno end" },
+	{ "Subject: k\r\n\r\na\r\rb\r\r\r", "Subject: k\r\n\r\na\r\rb",
+	  "Subject: k\r\n\r\na\r\rb\r\r\r" },
 };
 
 static struct fingerprint

@@ -68,14 +68,18 @@ static void
 add_eol(struct fp_stream *fs)
 {
 	fs->size += 2;
-	if (fs->header_done)
-		return;
 	buf_add(&fs->header, "\r\n", 2);
 	if (fs->header.len >= 4 && memcmp(fs->header.data +
 	    fs->header.len - 4, "\r\n\r\n", 4) == 0)
 		fs->header_done = 1;
-	else if (fs->header.len >= FP_HEADER_MAX)
-		fs->header_done = 1;
+}
+
+/* Header bytes other than line ends (pending CRs included). */
+static void
+add_bytes(struct fp_stream *fs, const char *p, size_t n)
+{
+	fs->size += n;
+	buf_add(&fs->header, p, n);
 }
 
 /* The header, byte by byte into its canonical form, until the blank line
@@ -86,61 +90,74 @@ add_header(struct fp_stream *fs, const char *p, size_t n)
 	size_t i;
 
 	for (i = 0; i < n && !fs->header_done; i++) {
-		if (fs->pending_cr) {
+		if (p[i] == '\r') {
+			fs->pending_cr++;
+			continue;
+		}
+		if (p[i] == '\n') {
 			fs->pending_cr = 0;
 			add_eol(fs);
-			if (p[i] == '\n')
-				continue;
-			if (fs->header_done)
-				break;
+		} else {
+			for (; fs->pending_cr > 0; fs->pending_cr--)
+				add_bytes(fs, "\r", 1);
+			add_bytes(fs, p + i, 1);
 		}
-		if (p[i] == '\r')
-			fs->pending_cr = 1;
-		else if (p[i] == '\n')
-			add_eol(fs);
-		else {
-			fs->size++;
-			buf_addc(&fs->header, p[i]);
-			if (fs->header.len >= FP_HEADER_MAX)
-				fs->header_done = 1;
-		}
+		if (fs->header.len >= FP_HEADER_MAX)
+			fs->header_done = 1;
 	}
 	return i;
 }
 
-/* The body only counts: every byte, plus one for each bare LF and each
- * bare CR (each becomes CRLF). A CR that ends the chunk waits. */
+/* CRs that end p[0..n) (they wait for what follows). */
+static size_t
+trailing_crs(const char *p, size_t n)
+{
+	size_t k = 0;
+
+	while (k < n && p[n - 1 - k] == '\r')
+		k++;
+	return k;
+}
+
+/*
+ * The body only counts: every byte, plus one for each LF (it becomes
+ * CRLF), minus the CRs right before an LF (they belong to that line end).
+ * A run of CRs that ends the chunk waits for the next byte: before an LF
+ * it is dropped, before another byte it counts, at the end of the message
+ * it is dropped (fp_stream_finish()).
+ */
 static void
 add_body(struct fp_stream *fs, const char *p, size_t n)
 {
 	const char *end = p + n, *q;
+	size_t lead = 0, tail;
 
-	if (n > 0 && fs->pending_cr) {
-		fs->pending_cr = 0;
+	while (lead < n && p[lead] == '\r')
+		lead++;
+	fs->pending_cr += lead;
+	if (lead == n)
+		return;
+	if (p[lead] == '\n') {
 		fs->size += 2;
-		if (*p == '\n') {
-			p++;
-			n--;
-		}
+		lead++;
+	} else {
+		fs->size += fs->pending_cr;
 	}
-	fs->size += n;
+	fs->pending_cr = 0;
+	p += lead;
+	fs->size += (uint64_t)(end - p);
 	for (q = p; (q = memchr(q, '\n', (size_t)(end - q))) != NULL; q++)
-		if (q == p || q[-1] != '\r')
-			fs->size++;
-	for (q = p; (q = memchr(q, '\r', (size_t)(end - q))) != NULL; q++) {
-		if (q + 1 == end) {
-			fs->pending_cr = 1;
-			fs->size--;
-		} else if (q[1] != '\n') {
-			fs->size++;
-		}
-	}
+		fs->size += 1 - (uint64_t)trailing_crs(p, (size_t)(q - p));
+	tail = trailing_crs(p, (size_t)(end - p));
+	fs->size -= tail;
+	fs->pending_cr = tail;
 }
 
 /*
- * The canonical form (fingerprint.h): every CRLF, bare CR and bare LF is
- * one line end, CRLF. This runs on every copied byte, so only the header
- * goes byte by byte; the body is counted with memchr().
+ * The canonical form (fingerprint.h): every line end, CR* LF, is CRLF; a
+ * run of CRs that ends the message is dropped. This runs on every copied
+ * byte, so only the header goes byte by byte; the body is counted with
+ * memchr().
  */
 void
 fp_stream_add(struct fp_stream *fs, const char *p, size_t n)
@@ -155,9 +172,7 @@ fp_stream_finish(struct fp_stream *fs)
 {
 	struct fingerprint fp;
 
-	if (fs->pending_cr)
-		add_eol(fs);
-	fs->pending_cr = 0;
+	fs->pending_cr = 0;	/* CRs that end the message: dropped */
 	fp.size = fs->size;
 	fp.hash = header_hash(buf_cstr(&fs->header), fs->header.len);
 	buf_free(&fs->header);
