@@ -165,7 +165,7 @@ void plan_describe_summary(const struct plan *p, struct buf *out);
 
 /*
  * The scan hint for side s (store.h): sizes and dates of every message
- * that plan_mailbox() or exec_recover() may read them of, given the
+ * that plan_mailbox() may read them of (recovery reads none), given the
  * state and both sides' status from open(). Everything when a side's
  * UIDs are distrusted. out owns the hint's arrays;
  * plan_scan_hint_free() releases them.
