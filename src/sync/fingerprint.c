@@ -146,8 +146,10 @@ add_body(struct fp_stream *fs, const char *p, size_t n)
 	fs->pending_cr = 0;
 	p += lead;
 	fs->size += (uint64_t)(end - p);
-	for (q = p; (q = memchr(q, '\n', (size_t)(end - q))) != NULL; q++)
-		fs->size += 1 - (uint64_t)trailing_crs(p, (size_t)(q - p));
+	for (q = p; (q = memchr(q, '\n', (size_t)(end - q))) != NULL; q++) {
+		fs->size++;
+		fs->size -= trailing_crs(p, (size_t)(q - p));
+	}
 	tail = trailing_crs(p, (size_t)(end - p));
 	fs->size -= tail;
 	fs->pending_cr = tail;

@@ -48,7 +48,8 @@ struct plan_work {
 					 * a distrusted side; treated as new */
 	unsigned *orphan_base[2];	/* base flags of that lost pair */
 	uint32_t maxuid[2];		/* 0 on a distrusted side */
-	uint32_t top_unpaired[2];	/* highest UID no record holds */
+	uint32_t top_unpaired[2];	/* highest UID no record held
+					 * before this plan paired it */
 	unsigned distrusted;		/* 1u << side bits */
 	struct op_list phase[PHASE_COUNT];
 };

@@ -192,7 +192,10 @@ plan_contact_wanted(const struct plan_work *w, struct uid_vec want[2])
 {
 	size_t n[2] = { 0, 0 };
 
-	if (w->distrusted != 0)
+	/* Distrusted: all is compared anyway. No New either way: nothing
+	 * is copied, so nothing needs comparing. */
+	if (w->distrusted != 0 || (!work_allows(w, SIDE_FAR, SYNC_NEW) &&
+	    !work_allows(w, SIDE_NEAR, SYNC_NEW)))
 		return 0;
 	for (int s = 0; s < 2; s++) {
 		const struct msg_list *l = w->in->side[s].scan;
@@ -205,10 +208,6 @@ plan_contact_wanted(const struct plan_work *w, struct uid_vec want[2])
 				work_push_uid(&want[s], l->v[i].uid);
 		}
 	}
-	/* Nothing is copied either way: nothing to compare for. */
-	if (!work_allows(w, SIDE_FAR, SYNC_NEW) &&
-	    !work_allows(w, SIDE_NEAR, SYNC_NEW))
-		return 0;
 	return n[SIDE_FAR] > 0 && n[SIDE_NEAR] > 0;
 }
 
