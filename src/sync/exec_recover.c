@@ -31,7 +31,6 @@
 struct cand_set {
 	struct msg_list list;		/* sorted by UID */
 	struct fingerprint *fp;		/* aligned with list */
-	unsigned char *unpaired;	/* no pair holds it: UIDNEXT search */
 	unsigned char *used;		/* taken by an intent */
 };
 
@@ -85,14 +84,13 @@ cand_load(struct exec *x, enum side target, struct cand_set *cs,
 	int rc = 0;
 
 	target_uids(x->state, target, &paired, &planned, &from);
-	cs->unpaired = xcalloc(scan->n + 1, 1);
 	for (size_t i = 0; i < scan->n; i++) {
 		uint32_t uid = scan->v[i].uid;
-		int open = uid >= from && !has_uid(paired.v, paired.n, uid);
 
-		if (!open && !has_uid(planned.v, planned.n, uid))
+		/* A message a pair holds is no interrupted copy. */
+		if (has_uid(paired.v, paired.n, uid) || (uid < from &&
+		    !has_uid(planned.v, planned.n, uid)))
 			continue;
-		cs->unpaired[cs->list.n] = (unsigned char)open;
 		msg_list_add(&cs->list, &scan->v[i]);
 	}
 	cs->fp = xcalloc(cs->list.n + 1, sizeof(*cs->fp));
@@ -109,15 +107,14 @@ cand_free(struct cand_set *cs)
 {
 	msg_list_free(&cs->list);
 	free(cs->fp);
-	free(cs->unpaired);
 	free(cs->used);
 }
 
 /*
- * The candidate that is c's copy: the planned UID if it carries c's
- * fingerprint (a run killed before the target's commit leaves that UID
- * unused, and other mail may take it since), else the lowest unpaired
- * UID at or above c's UIDNEXT that does. NULL if none.
+ * The candidate (no pair holds any) that is c's copy: the planned UID if
+ * it carries c's fingerprint (a run killed before the target's commit
+ * leaves that UID unused, and other mail may take it since), else the
+ * lowest UID at or above c's UIDNEXT that does. NULL if none.
  */
 static const struct msg_meta *
 cand_take(struct cand_set *cs, const struct copy_intent *c)
@@ -129,7 +126,7 @@ cand_take(struct cand_set *cs, const struct copy_intent *c)
 		    cs->fp[i].hash != c->hash)
 			continue;
 		if (c->planned_uid != 0 ? uid != c->planned_uid :
-		    c->uidnext == 0 || uid < c->uidnext || !cs->unpaired[i])
+		    c->uidnext == 0 || uid < c->uidnext)
 			continue;
 		cs->used[i] = 1;
 		return &cs->list.v[i];
