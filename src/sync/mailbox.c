@@ -100,7 +100,7 @@ fingerprint_some(struct run *r, enum side s, const struct uid_vec *want,
 			msg_list_add(&some, &scan->v[i]);
 	}
 	fp = xcalloc(some.n + 1, sizeof(*fp));
-	rc = fingerprint_scan(r->job->store[s], &some, fp, err);
+	rc = some.n ? fingerprint_scan(r->job->store[s], &some, fp, err) : 0;
 	for (size_t i = 0; rc == 0 && i < scan->n && k < some.n; i++)
 		if (scan->v[i].uid == some.v[k].uid)
 			r->fp[s][i] = fp[k++];
