@@ -548,8 +548,8 @@ static const struct table_case new_cases[] = {
 	{ .name = "first contact: fingerprints of the new messages only",
 	  .uv = { 1, 1 }, .max = { 2, 0 }, .pairs = "2:0:-:b",
 	  .far = "1:S 2 3 4", .near = "1:F", .now_uv = { 1, 1 },
-	  .expect = "NEED FINGERPRINTS: 2 far and 1 near messages no record "
-	    "holds: comparing their fingerprints before copying\n" },
+	  .expect = "NEED FINGERPRINTS: 3 far and 1 near messages would be "
+	    "copied: comparing their fingerprints first\n" },
 	{ .name = "first contact: pairs by content, unites flags, copies "
 	    "the rest",
 	  .far = "1:S:1000:11 2:-:1000:12 3:F:1000:13",
@@ -590,6 +590,23 @@ static const struct table_case new_cases[] = {
 	    "maxuid near 1\n"
 	    "uidvalidity far 7\n"
 	    "uidvalidity near 9\n" },
+	{ .name = "first contact: a message ReNew copies is compared too",
+	  .uv = { 1, 1 }, .max = { 2, 0 }, .pairs = "2:0:S:b",
+	  .far = "2:S:5000:7", .near = "3:F:5000:7",
+	  .policy = "MaxSizeNear=10000", .fp = 1,
+	  .expect =
+	    "update pair far 2 near 0: near UID 3, base -\n"
+	    "flags far uid 2 +F\n"
+	    "flags near uid 3 +S\n"
+	    "update pair far 2 near 3: base FS\n"
+	    "maxuid near 3\n" },
+	{ .name = "first contact: held back on both sides, not paired",
+	  .uv = { 1, 1 }, .max = { 2, 3 }, .pairs = "2:0:-:b 0:3:-:b",
+	  .far = "2:-:5000:7", .near = "3:-:5000:7",
+	  .policy = "MaxSizeNear=10000 MaxSizeFar=10000", .fp = 1,
+	  .expect =
+	    "copy far->near uid 2 (flags -)\n"
+	    "copy near->far uid 3 (flags -)\n" },
 	{ .name = "unrecorded below maxuid is left alone",
 	  .uv = { 1, 1 }, .max = { 5, 0 }, .far = "3 6:S",
 	  .expect =

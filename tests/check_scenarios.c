@@ -24,7 +24,8 @@
  * message, "F~N" lowers the last UID handed out to N (a restored backup).
  * "S-" removes the pair's state file and journal (lost state), "S>" keeps
  * a copy of them aside and "S<" puts that copy back (an older state
- * restored from a backup), "Y" runs the preparatory sync again.
+ * restored from a backup), "Y" runs a sync with the options of the sync
+ * under test.
  * Options: channel lines; "F:" and "N:" lines go to the far and near store
  * sections.
  *
@@ -217,6 +218,9 @@ static const struct scenario scenarios[] = {
 	{ "older state restored: nothing copied again", "a b", "", "",
 	  "S> F+c N+d Y F=c:S S<", "", NULL, 0, NULL,
 	  { "a b c:S d", "a b c:S d" } },
+	{ "ReNew copy whose journal was lost: nothing copied again",
+	  "a big^", "", "N:MaxSize 1k", "S> Y S<", "N:MaxSize 10k", NULL, 0,
+	  NULL, { "a big", "a big" } },
 	{ "guard: far looks wiped", "m*25", "", "", "F-*", "Expunge Both",
 	  NULL, 1, "error: c: far side appears empty but the state records "
 	  "25 messages there; refusing to propagate 25 deletions to near "
@@ -528,7 +532,7 @@ apply_state_change(const struct scen_run *r, const char *tok)
 		copy_if_present(saved, r->state);
 		copy_if_present(saved_j, r->journal);
 	} else if (strcmp(tok, "Y") == 0) {
-		ck_assert_msg(run_sync(r, r->rc_prep, 0, NULL, &out) == 0,
+		ck_assert_msg(run_sync(r, r->rc, 0, NULL, &out) == 0,
 		    "scenario '%s': the sync of change Y failed:\n%s",
 		    r->sc->name, out.data);
 	} else {
@@ -616,6 +620,7 @@ build(struct scen_run *r)
 
 	make_side(r->box[0], sc->far0, 1000);
 	make_side(r->box[1], sc->near0, 2000);
+	write_config(r, r->rc, sc->opts);
 	if (sc->prep != NULL) {
 		write_config(r, r->rc_prep, sc->prep);
 		ck_assert_msg(run_sync(r, r->rc_prep, 0, NULL, &out) == 0,
@@ -623,7 +628,6 @@ build(struct scen_run *r)
 		    sc->name, out.data);
 		apply_changes(r, sc->changes);
 	}
-	write_config(r, r->rc, sc->opts);
 	tw_copy_tree(r->work, r->snap);
 	buf_free(&out);
 }

@@ -113,8 +113,8 @@ first_contact(struct plan_work *w, struct plan *p)
 	plan_contact_wanted(w, p->fp_uids);
 	p->need_fp = (1u << SIDE_FAR) | (1u << SIDE_NEAR);
 	p->fp_some = 1;
-	buf_setf(&p->why, "%zu far and %zu near messages no record holds: "
-	    "comparing their fingerprints before copying",
+	buf_setf(&p->why, "%zu far and %zu near messages would be copied: "
+	    "comparing their fingerprints first",
 	    p->fp_uids[SIDE_FAR].n, p->fp_uids[SIDE_NEAR].n);
 	return 1;
 }

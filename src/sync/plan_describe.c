@@ -43,9 +43,15 @@ describe_update(const struct plan_op *op, struct buf *out)
 	buf_adds(out, "update ");
 	add_key(out, op->key);
 	buf_adds(out, ":");
-	for (int s = 0; s < 2; s++)
-		if (op->rec.uid[s] != op->key[s])
+	for (int s = 0; s < 2; s++) {
+		if (op->rec.uid[s] == op->key[s])
+			continue;
+		if (op->rec.uid[s] == 0)
 			buf_addf(out, " %s gone,", plan_side_name(s));
+		else	/* a held-back message found on first contact */
+			buf_addf(out, " %s UID %" PRIu32 ",",
+			    plan_side_name(s), op->rec.uid[s]);
+	}
 	buf_adds(out, " base ");
 	add_letters(out, op->rec.flags);
 	if (status)

@@ -47,6 +47,10 @@ struct plan_work {
 	unsigned char *orphan[2];	/* per scan message: lost its pair to
 					 * a distrusted side; treated as new */
 	unsigned *orphan_base[2];	/* base flags of that lost pair */
+	long *renew[2];			/* per scan message: the index in
+					 * pairs of the one-sided record
+					 * (PAIR_TOO_BIG) whose message ReNew
+					 * copies in this plan; -1 if none */
 	uint32_t maxuid[2];		/* 0 on a distrusted side */
 	uint32_t top_unpaired[2];	/* highest UID no record held
 					 * before this plan paired it */

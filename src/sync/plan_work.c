@@ -22,6 +22,9 @@ work_init(struct plan_work *w, const struct plan_input *in)
 		w->claimed[s] = xcalloc(n, 1);
 		w->orphan[s] = xcalloc(n, 1);
 		w->orphan_base[s] = xcalloc(n, sizeof(unsigned));
+		w->renew[s] = xcalloc(n, sizeof(long));
+		for (size_t i = 0; i < n; i++)
+			w->renew[s][i] = -1;
 		w->maxuid[s] = in->state->maxuid[s];
 	}
 }
@@ -33,6 +36,7 @@ work_free(struct plan_work *w)
 		free(w->claimed[s]);
 		free(w->orphan[s]);
 		free(w->orphan_base[s]);
+		free(w->renew[s]);
 	}
 	for (int i = 0; i < PHASE_COUNT; i++)
 		free(w->phase[i].v);
