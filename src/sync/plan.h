@@ -36,7 +36,9 @@
  *  PLAN_SKIP        add the one-sided record `rec` (status PAIR_TOO_BIG or
  *                   PAIR_EXPIRED) so the message is not reconsidered.
  *  PLAN_UPDATE_PAIR replace the record whose UIDs are `key` by `rec` (new
- *                   base flags, a status, or a side that is now gone).
+ *                   base flags, a status, or a side that is now gone; on
+ *                   first contact, the other side's UID of a held-back
+ *                   message found there).
  *  PLAN_FORGET      drop the record whose UIDs are `key`.
  *  PLAN_SET_MAXUID  state maxuid[side] = value.
  *  PLAN_SET_UIDVALIDITY state uidvalidity[side] = value.
