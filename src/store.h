@@ -70,11 +70,11 @@ struct msg_meta {
  * What a scan must report in full. Sizes and dates cost a server a lot
  * more than flags (and a Maildir a stat() per file) and matter only for
  * messages that may be copied: those above the state's maxuid that no
- * record holds, the few one-sided records that MaxSize held back, and
- * the messages a killed run may have left. The hint names them: size
- * and date are wanted for every uid in size_uids, and for every uid >=
- * sizes_from that is not in skip_uids (both arrays ascending). A NULL
- * hint, or sizes_from <= 1 with no skip_uids, wants them everywhere.
+ * record holds and the few one-sided records that MaxSize held back.
+ * The hint names them: size and date are wanted for every uid in
+ * size_uids, and for every uid >= sizes_from that is not in skip_uids
+ * (both arrays ascending). A NULL hint, or sizes_from <= 1 with no
+ * skip_uids, wants them everywhere.
  */
 struct scan_hint {
 	uint32_t sizes_from;

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "support/memstore.h"
 #include "sync/fingerprint.h"
@@ -77,6 +78,24 @@ count(struct store *s)
 	ck_assert_int_eq(s->ops->open(s, "INBOX", &st, &err), 0);
 	ck_assert_int_eq(s->ops->scan(s, NULL, &l, &err), 0);
 	n = l.n;
+	msg_list_free(&l);
+	buf_free(&err);
+	return n;
+}
+
+/* Messages of INBOX that carry exactly flags. */
+static size_t
+count_flagged(struct store *s, unsigned flags)
+{
+	struct mbox_status st;
+	struct msg_list l = { 0 };
+	struct buf err = BUF_INIT;
+	size_t n = 0;
+
+	ck_assert_int_eq(s->ops->open(s, "INBOX", &st, &err), 0);
+	ck_assert_int_eq(s->ops->scan(s, NULL, &l, &err), 0);
+	for (size_t i = 0; i < l.n; i++)
+		n += l.v[i].flags == flags;
 	msg_list_free(&l);
 	buf_free(&err);
 	return n;
@@ -486,6 +505,83 @@ START_TEST(test_refused_copy_stays_wanted)
 }
 END_TEST
 
+/*
+ * An IMAP -> IMAP push to a server without UIDPLUS whose APPEND drops the
+ * flags, killed after the APPENDs and before their results were
+ * journalled: ten flagged messages, all of one size. Recovery finds each
+ * copy by its fingerprint with one fetch per candidate (not one per
+ * candidate and intent), records the flags that were sent as the base,
+ * and gives the copies the flags their server dropped: the source keeps
+ * its flags.
+ */
+START_TEST(test_recover_flags_the_target_dropped)
+{
+	struct fixture fx;
+	struct memstore_calls before, after;
+	struct mbox_status st;
+	struct msg_list l = { 0 };
+	struct sync_state s;
+
+	fx_init(&fx);
+	memstore_plan_uids(fx.near, 0);
+	memstore_drop_flags(fx.near, 1);
+	deliver_n(fx.far, 10, 10, MSG_FLAGGED | MSG_SEEN);
+	deliver_n(fx.near, 10, 10, 0);	/* the copies, flags dropped */
+	state_init(&s);
+	ck_assert_int_eq(state_load(fx.paths.state, fx.paths.journal, &s,
+	    NULL, NULL, &fx.err), 0);
+	for (uint32_t uid = 1; uid <= 10; uid++) {
+		char body[64];
+		struct journal_info info;
+		struct journal *j;
+		struct journal_rec rec = { .kind = JR_COPY_INTENT };
+		struct fingerprint fp;
+
+		snprintf(body, sizeof(body), "Message-ID: <%u@t>\r\n\r\n%u\r\n",
+		    uid + 9, uid + 9);
+		fp = fingerprint_of(body, strlen(body));
+		rec.copy.src = SIDE_FAR;
+		rec.copy.src_uid = uid;
+		rec.copy.flags = MSG_FLAGGED | MSG_SEEN;
+		rec.copy.uidnext = 1;
+		rec.copy.size = fp.size;
+		rec.copy.hash = fp.hash;
+		state_free(&s);
+		state_init(&s);
+		ck_assert_int_eq(state_load(fx.paths.state, fx.paths.journal,
+		    &s, &info, NULL, &fx.err), 0);
+		ck_assert_int_eq(journal_open(fx.paths.journal, &s, &info,
+		    NULL, &j, &fx.err), 0);
+		ck_assert_int_eq(journal_append(j, &rec, &fx.err), 0);
+		ck_assert_int_eq(journal_close(j, &fx.err), 0);
+	}
+	state_free(&s);
+	before = memstore_calls(fx.near);
+	ck_assert_int_eq(fx_sync(&fx), 0);
+	after = memstore_calls(fx.near);
+	ck_assert_uint_eq(fx.stats.recovered, 10);
+	ck_assert_uint_eq(fx.stats.copied[SIDE_NEAR] +
+	    fx.stats.copied[SIDE_FAR], 0);
+	for (int side = 0; side < 2; side++) {
+		struct store *str = side ? fx.near : fx.far;
+
+		ck_assert_int_eq(str->ops->open(str, "INBOX", &st, &fx.err),
+		    0);
+		ck_assert_int_eq(str->ops->scan(str, NULL, &l, &fx.err), 0);
+		ck_assert_uint_eq(l.n, 10);
+		for (size_t i = 0; i < l.n; i++)
+			ck_assert_msg(l.v[i].flags == (MSG_FLAGGED | MSG_SEEN),
+			    "%s UID %u has flags %x", side ? "near" : "far",
+			    l.v[i].uid, l.v[i].flags);
+		msg_list_free(&l);
+	}
+	ck_assert_uint_eq(after.fetched - before.fetched, 10);
+	ck_assert_int_eq(fx_sync(&fx), 0);
+	ck_assert_uint_eq(fx.stats.flagged[0] + fx.stats.flagged[1], 0);
+	fx_free(&fx);
+}
+END_TEST
+
 /* The target fails in the middle of its commit (a connection lost):
  * the copies it confirmed are recorded at once, only the others are left
  * to recovery, which finds them; nothing is copied twice. */
@@ -506,8 +602,98 @@ START_TEST(test_commit_failure_records_what_arrived)
 	ck_assert_uint_eq(fx.stats.recovered, 3);
 	ck_assert_uint_eq(fx.stats.copied[SIDE_NEAR], 0);
 	ck_assert_uint_eq(fx.stats.copied[SIDE_FAR], 0);
+	fx_free(&fx);
+}
+END_TEST
+
+/*
+ * A journal lost while intents were pending (the copies arrived, nothing
+ * recorded them): the next run finds both sides holding the messages no
+ * record holds and pairs them by content instead of copying them again,
+ * for a target that names UIDs in advance and for one that does not.
+ */
+START_TEST(test_lost_journal_with_pending_intents)
+{
+	for (int plans = 0; plans < 2; plans++) {
+		struct fixture fx;
+
+		fx_init(&fx);
+		memstore_plan_uids(fx.near, plans);
+		deliver_n(fx.far, 1, 3, MSG_SEEN);
+		deliver_n(fx.near, 1, 3, 0);	/* the copies, arrived */
+		leave_intent_fp(&fx, plans ? 1 : 0,
+		    "Message-ID: <1@t>\r\n\r\n1\r\n");
+		ck_assert(unlink(fx.paths.journal) == 0);
+		ck_assert_int_eq(fx_sync(&fx), 0);
+		ck_assert_uint_eq(fx.stats.copied[SIDE_NEAR] +
+		    fx.stats.copied[SIDE_FAR], 0);
+		ck_assert_uint_eq(count(fx.near), 3);
+		ck_assert_uint_eq(count(fx.far), 3);
+		ck_assert_uint_eq(fx.stats.flagged[SIDE_NEAR], 3);
+		ck_assert_int_eq(fx_sync(&fx), 0);
+		ck_assert_uint_eq(fx.stats.copied[0] + fx.stats.copied[1] +
+		    fx.stats.flagged[0] + fx.stats.flagged[1], 0);
+		fx_free(&fx);
+	}
+}
+END_TEST
+
+/*
+ * Pairing by content costs fetches only when both sides hold messages no
+ * record holds: a first sync into an empty side reads each message once,
+ * to copy it, and a lost state reads each message of both sides once.
+ */
+START_TEST(test_first_contact_cost)
+{
+	struct fixture fx;
+	struct memstore_calls f0, n0, f1, n1;
+
+	fx_init(&fx);
+	deliver_n(fx.far, 1, 5, 0);
+	f0 = memstore_calls(fx.far);
+	ck_assert_int_eq(fx_sync(&fx), 0);
+	f1 = memstore_calls(fx.far);
+	ck_assert_uint_eq(f1.fetched - f0.fetched, 5);
+	ck_assert(unlink(fx.paths.state) == 0);
+	f0 = memstore_calls(fx.far);
+	n0 = memstore_calls(fx.near);
+	ck_assert_int_eq(fx_sync(&fx), 0);
+	f1 = memstore_calls(fx.far);
+	n1 = memstore_calls(fx.near);
+	ck_assert_uint_eq(fx.stats.copied[0] + fx.stats.copied[1], 0);
+	ck_assert_uint_eq(f1.fetched - f0.fetched, 5);
+	ck_assert_uint_eq(n1.fetched - n0.fetched, 5);
 	ck_assert_uint_eq(count(fx.near), 5);
 	ck_assert_uint_eq(count(fx.far), 5);
+	fx_free(&fx);
+}
+END_TEST
+
+/*
+ * Without a crash: ten flagged messages pushed to a target whose APPEND
+ * drops the flags and which names no UID in advance (IMAP without
+ * UIDPLUS). The copies get their flags once more, one call for the one
+ * set, so that the next run does not take the loss for the user clearing
+ * them: the source keeps its flags.
+ */
+START_TEST(test_copy_keeps_flags_the_target_dropped)
+{
+	struct fixture fx;
+	struct memstore_calls before, after;
+
+	fx_init(&fx);
+	memstore_plan_uids(fx.near, 0);
+	memstore_drop_flags(fx.near, 1);
+	deliver_n(fx.far, 10, 10, MSG_FLAGGED | MSG_SEEN);
+	before = memstore_calls(fx.near);
+	ck_assert_int_eq(fx_sync(&fx), 0);
+	after = memstore_calls(fx.near);
+	ck_assert_uint_eq(fx.stats.copied[SIDE_NEAR], 10);
+	ck_assert_int_eq(fx_sync(&fx), 0);
+	ck_assert_uint_eq(count_flagged(fx.far, MSG_FLAGGED | MSG_SEEN), 10);
+	ck_assert_uint_eq(count_flagged(fx.near, MSG_FLAGGED | MSG_SEEN), 10);
+	ck_assert_uint_eq(fx.stats.flagged[0] + fx.stats.flagged[1], 0);
+	ck_assert_uint_eq(after.set_flags - before.set_flags, 1);
 	fx_free(&fx);
 }
 END_TEST
@@ -609,6 +795,10 @@ exec_suite(void)
 	tcase_add_test(tc, test_recover_planned_uid_taken_by_other_mail);
 	tcase_add_test(tc, test_refused_copy_stays_wanted);
 	tcase_add_test(tc, test_commit_failure_records_what_arrived);
+	tcase_add_test(tc, test_recover_flags_the_target_dropped);
+	tcase_add_test(tc, test_copy_keeps_flags_the_target_dropped);
+	tcase_add_test(tc, test_lost_journal_with_pending_intents);
+	tcase_add_test(tc, test_first_contact_cost);
 	tcase_add_test(tc, test_dry_run_changes_nothing);
 	tcase_add_test(tc, test_mass_deletion_guard);
 	suite_add_tcase(s, tc);

@@ -104,6 +104,77 @@ START_TEST(test_scan_matches_whole_message)
 }
 END_TEST
 
+/*
+ * One canonical form: every LF with the CRs right before it is one CRLF
+ * line end, CRs that end the message are dropped, other CRs stay. A
+ * message fingerprints the same whether it comes raw, as Dovecot gives it
+ * back after an APPEND (measured: CR CR LF becomes CRLF, a CR that ends
+ * the message goes, other CRs stay, a bare LF becomes CRLF), or as a
+ * Maildir store gives it back after an append (CRLF -> LF in the file,
+ * LF -> CRLF on the way out), in any chunking. The last case is a file
+ * that another program wrote with CRLF line ends, read through a Maildir
+ * store (CR CR LF), and the server's original.
+ */
+struct canon_case {
+	const char *raw;	/* as the source sent it */
+	const char *server;	/* as Dovecot gives it back */
+	const char *maildir;	/* as a Maildir store gives it back */
+};
+
+static const struct canon_case canon_cases[] = {
+	{ "Subject: c\r\n\r\nl1\r\nl2\r\n", "Subject: c\r\n\r\nl1\r\nl2\r\n",
+	  "Subject: c\r\n\r\nl1\r\nl2\r\n" },
+	{ "Subject: m\n\r\nl1\nl2\r\nl3\n", "Subject: m\r\n\r\nl1\r\nl2\r\n"
+	  "l3\r\n", "Subject: m\r\n\r\nl1\r\nl2\r\nl3\r\n" },
+	{ "Subject: t\r\n\r\nl1\r\nl2\r", "Subject: t\r\n\r\nl1\r\nl2",
+	  "Subject: t\r\n\r\nl1\r\nl2\r" },
+	{ "Subject: b\r\n\r\nl1\rl2\r\n", "Subject: b\r\n\r\nl1\rl2\r\n",
+	  "Subject: b\r\n\r\nl1\rl2\r\n" },
+	{ "Subject: r\r\n\r\nl1\r\r\nl2\r\n", "Subject: r\r\n\r\nl1\r\nl2\r\n",
+	  "Subject: r\r\n\r\nl1\r\r\nl2\r\n" },
+	{ "Subject: h\r\r\nTo: x\r\r\n\r\r\nbody\r\r\n",
+	  "Subject: h\r\nTo: x\r\n\r\nbody\r\n",
+	  "Subject: h\r\r\nTo: x\r\r\n\r\r\nbody\r\r\n" },
+	{ "Subject: n\r\n\r\nno end", "Subject: n\r\n\r\nno end",
+	  "Subject: n\r\n\r\nno end" },
+	{ "Subject: k\r\n\r\na\r\rb\r\r\r", "Subject: k\r\n\r\na\r\rb",
+	  "Subject: k\r\n\r\na\r\rb\r\r\r" },
+};
+
+static struct fingerprint
+fp_chunked(const char *msg, size_t step)
+{
+	struct fp_stream fs;
+	size_t len = strlen(msg);
+
+	fp_stream_init(&fs);
+	for (size_t at = 0; at < len; at += step)
+		fp_stream_add(&fs, msg + at, len - at < step ? len - at : step);
+	return fp_stream_finish(&fs);
+}
+
+START_TEST(test_canonical_line_ends)
+{
+	const struct canon_case *c = &canon_cases[_i];
+	struct fingerprint want = fp_of(c->server);
+
+	ck_assert_uint_eq(want.size, strlen(c->server));
+	for (size_t step = 1; step <= strlen(c->raw) + 1; step++) {
+		struct fingerprint r = fp_chunked(c->raw, step);
+		struct fingerprint m = fp_chunked(c->maildir, step);
+
+		ck_assert_msg(r.size == want.size && r.hash == want.hash,
+		    "case %d, chunks of %zu: raw form size %llu, canonical "
+		    "%llu", _i, step, (unsigned long long)r.size,
+		    (unsigned long long)want.size);
+		ck_assert_msg(m.size == want.size && m.hash == want.hash,
+		    "case %d, chunks of %zu: Maildir form size %llu, "
+		    "canonical %llu", _i, step, (unsigned long long)m.size,
+		    (unsigned long long)want.size);
+	}
+}
+END_TEST
+
 static Suite *
 fingerprint_suite(void)
 {
@@ -114,6 +185,8 @@ fingerprint_suite(void)
 	tcase_add_test(tc, test_folded_and_missing_message_id);
 	tcase_add_test(tc, test_stream_any_chunking);
 	tcase_add_test(tc, test_scan_matches_whole_message);
+	tcase_add_loop_test(tc, test_canonical_line_ends, 0,
+	    (int)(sizeof(canon_cases) / sizeof(canon_cases[0])));
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -30,6 +30,14 @@
  * against the invariants only, and the model then adopts what the disk
  * shows.
  *
+ * Now and then the state file and journal are lost (removed between two
+ * syncs, pending copy intents and all). Without state the next sync meets
+ * both mailboxes afresh (DESIGN invariant 9): what they hold in common is
+ * paired by content, never copied again, but a deletion or a flag removal
+ * made since the last sync cannot be told from mail that was never
+ * synced. So every message is then checked against the invariants only
+ * (no duplicate, no loss), and a message the user deleted may come back.
+ *
  * Every history of a seed has its own random stream, so any one can be
  * replayed: TWINBOX_MODEL_REPLAY=SEED:INDEX runs that history alone and
  * prints its action log. TWINBOX_MODEL_HISTORIES=N changes the number of
@@ -111,6 +119,7 @@ struct coverage {
 	unsigned long exact;		/* messages checked exactly */
 	unsigned long disturbed;	/* ... against invariants only */
 	unsigned long user_deletes, user_flag_changes, creates;
+	unsigned long states_lost;	/* state and journal removed */
 	unsigned long histories[POLICY_CHOICES];
 };
 
@@ -153,6 +162,7 @@ struct history {
 	size_t nmsg;
 	int crash_pending;	/* a sync was killed since the last check */
 	int deliver_after_kill;	/* new mail may arrive before the resume */
+	int state_lost;		/* since the last completed sync */
 	unsigned step;
 	struct buf log;		/* the action log, for replay */
 	struct buf why;		/* the first failure */
@@ -858,6 +868,7 @@ after_completed_sync(struct history *h, const struct exec_stats *st)
 	disk_view_free(&dv[0]);
 	disk_view_free(&dv[1]);
 	h->crash_pending = 0;
+	h->state_lost = 0;
 	return rc;
 }
 
@@ -1096,7 +1107,7 @@ user_delete(struct history *h, enum side s, const struct disk_msg *d)
 	buf_free(&path);
 	/* A copy the model did not know of: a killed sync made it, and the
 	 * next one may not be able to tell that it ever finished. */
-	m->may_return[s] = !m->exists[s];
+	m->may_return[s] = !m->exists[s] || h->state_lost;
 	m->exists[s] = 0;
 	m->user_deleted[s] = 1;
 	m->ever_deleted = 1;
@@ -1187,11 +1198,37 @@ user_touch(struct history *h, enum side s, int delete)
 	return rc;
 }
 
+/* The state file and journal are lost (a user's clean-up, a disk
+ * restored without them): every message is disturbed, and one the user
+ * deleted since the last sync, or deletes before the next one, may be
+ * copied back from the other side. */
+static int
+lose_state(struct history *h)
+{
+	if ((unlink(h->paths.state) != 0 && errno != ENOENT) ||
+	    (unlink(h->paths.journal) != 0 && errno != ENOENT))
+		return hfail(h, "removing the state: %s", strerror(errno));
+	for (size_t i = 0; i < h->nmsg; i++) {
+		struct model_msg *m = &h->msg[i];
+
+		m->disturbed = 1;
+		for (int s = 0; s < 2; s++)
+			m->may_return[s] |= m->user_deleted[s];
+	}
+	h->state_lost = 1;
+	hlog(h, "state and journal lost");
+	h->cov->states_lost++;
+	return 0;
+}
+
 static int
 user_action(struct history *h)
 {
 	enum side s = rng_percent(&h->rng, 50) ? SIDE_FAR : SIDE_NEAR;
 	unsigned roll = tl_rng_below(&h->rng, 100);
+
+	if (roll >= 97)
+		return lose_state(h);
 
 	if (roll < 40 && h->nmsg < MODEL_MAX_MSGS &&
 	    model_alive(h) < MODEL_MAX_ALIVE &&
@@ -1501,12 +1538,13 @@ print_coverage(uint64_t seed, unsigned n, const struct coverage *c)
 	    "%lu syncs killed at %u distinct steps, %lu finished before "
 	    "their crash point, %lu interrupted copies recovered; copies "
 	    "%lu/%lu, flag changes %lu/%lu, expunges %lu/%lu (on far/near); "
-	    "user: %lu deliveries, %lu flag changes, %lu deletions; "
-	    "%lu exact and %lu disturbed message checks\n", seed, n, c->syncs,
+	    "user: %lu deliveries, %lu flag changes, %lu deletions, %lu "
+	    "states lost; %lu exact and %lu disturbed message checks\n", seed,
+	    n, c->syncs,
 	    kills_total(c), kill_steps(c), c->child_finished, c->recovered,
 	    c->copied[0], c->copied[1], c->flagged[0], c->flagged[1],
 	    c->expunged[0], c->expunged[1], c->creates, c->user_flag_changes,
-	    c->user_deletes, c->exact, c->disturbed);
+	    c->user_deletes, c->states_lost, c->exact, c->disturbed);
 	fflush(stdout);
 }
 
@@ -1538,6 +1576,7 @@ check_coverage(const struct coverage *c, unsigned n)
 	    "killed sync");
 	ck_assert_msg(c->user_deletes > 0 && c->user_flag_changes > 0,
 	    "the user never deleted or never changed flags");
+	ck_assert_msg(c->states_lost > 0, "the state was never lost");
 	ck_assert_msg(c->exact > 10 * (unsigned long)n, "only %lu exact "
 	    "message checks", c->exact);
 	for (size_t i = 0; i < POLICY_CHOICES; i++)

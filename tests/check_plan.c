@@ -535,7 +535,8 @@ run_table_case(const struct table_case *tc)
 
 static const struct table_case new_cases[] = {
 	{ .name = "first sync copies both ways and records limits",
-	  .far = "1:S 2", .near = "1:F", .now_uv = { 7, 9 },
+	  .far = "1:S:1000:1 2:-:1000:2", .near = "1:F:1000:3",
+	  .now_uv = { 7, 9 }, .fp = 1,
 	  .expect =
 	    "copy far->near uid 1 (flags S)\n"
 	    "copy far->near uid 2 (flags -)\n"
@@ -546,18 +547,82 @@ static const struct table_case new_cases[] = {
 	    "uidvalidity near 9\n",
 	  .summary = "2 far->near, 1 near->far, 0 flag changes, "
 	    "0 expunges" },
+	{ .name = "first contact: fingerprints of the new messages only",
+	  .uv = { 1, 1 }, .max = { 2, 0 }, .pairs = "2:0:-:b",
+	  .far = "1:S 2 3 4", .near = "1:F", .now_uv = { 1, 1 },
+	  .expect = "NEED FINGERPRINTS: 3 far and 1 near messages would be "
+	    "copied: comparing their fingerprints first\n" },
+	{ .name = "first contact: pairs by content, unites flags, copies "
+	    "the rest",
+	  .far = "1:S:1000:11 2:-:1000:12 3:F:1000:13",
+	  .near = "1:-:1000:12 2:R:1000:11 3:-:1000:14",
+	  .now_uv = { 7, 9 }, .fp = 1,
+	  .expect =
+	    "new pair far 1 near 2 (base -)\n"
+	    "new pair far 2 near 1 (base -)\n"
+	    "copy far->near uid 3 (flags F)\n"
+	    "copy near->far uid 3 (flags -)\n"
+	    "flags far uid 1 +R\n"
+	    "flags near uid 2 +S\n"
+	    "update pair far 1 near 2: base RS\n"
+	    "maxuid far 3\n"
+	    "maxuid near 3\n"
+	    "uidvalidity far 7\n"
+	    "uidvalidity near 9\n",
+	  .summary = "1 far->near, 1 near->far, 2 flag changes, "
+	    "0 expunges; 2 found on both sides by fingerprint" },
+	{ .name = "first contact: duplicates on one side pair one to one",
+	  .far = "1:-:1000:5 2:S:1000:5 3:-:900:5", .near = "4:-:1000:5",
+	  .now_uv = { 7, 9 }, .fp = 1,
+	  .expect =
+	    "new pair far 1 near 4 (base -)\n"
+	    "copy far->near uid 2 (flags S)\n"
+	    "copy far->near uid 3 (flags -)\n"
+	    "maxuid far 3\n"
+	    "maxuid near 4\n"
+	    "uidvalidity far 7\n"
+	    "uidvalidity near 9\n" },
+	{ .name = "first contact: a message without fingerprint matches "
+	    "nothing",
+	  .far = "1:-:0:0", .near = "1:-:0:0", .now_uv = { 7, 9 }, .fp = 1,
+	  .expect =
+	    "copy far->near uid 1 (flags -)\n"
+	    "copy near->far uid 1 (flags -)\n"
+	    "maxuid far 1\n"
+	    "maxuid near 1\n"
+	    "uidvalidity far 7\n"
+	    "uidvalidity near 9\n" },
+	{ .name = "first contact: a message ReNew copies is compared too",
+	  .uv = { 1, 1 }, .max = { 2, 0 }, .pairs = "2:0:S:b",
+	  .far = "2:S:5000:7", .near = "3:F:5000:7",
+	  .policy = "MaxSizeNear=10000", .fp = 1,
+	  .expect =
+	    "update pair far 2 near 0: near UID 3, base -\n"
+	    "flags far uid 2 +F\n"
+	    "flags near uid 3 +S\n"
+	    "update pair far 2 near 3: base FS\n"
+	    "maxuid near 3\n" },
+	{ .name = "first contact: held back on both sides, not paired",
+	  .uv = { 1, 1 }, .max = { 2, 3 }, .pairs = "2:0:-:b 0:3:-:b",
+	  .far = "2:-:5000:7", .near = "3:-:5000:7",
+	  .policy = "MaxSizeNear=10000 MaxSizeFar=10000", .fp = 1,
+	  .expect =
+	    "copy far->near uid 2 (flags -)\n"
+	    "copy near->far uid 3 (flags -)\n" },
 	{ .name = "unrecorded below maxuid is left alone",
 	  .uv = { 1, 1 }, .max = { 5, 0 }, .far = "3 6:S",
 	  .expect =
 	    "copy far->near uid 6 (flags S)\n"
 	    "maxuid far 6\n" },
 	{ .name = "Sync Pull copies far to near only",
-	  .uv = { 1, 1 }, .far = "2", .near = "3", .policy = "Pull",
+	  .uv = { 1, 1 }, .far = "2:-:1000:2", .near = "3:-:1000:3",
+	  .policy = "Pull", .fp = 1,
 	  .expect =
 	    "copy far->near uid 2 (flags -)\n"
 	    "maxuid far 2\n" },
 	{ .name = "Sync Push copies near to far only",
-	  .uv = { 1, 1 }, .far = "2", .near = "3", .policy = "Push",
+	  .uv = { 1, 1 }, .far = "2:-:1000:2", .near = "3:-:1000:3",
+	  .policy = "Push", .fp = 1,
 	  .expect =
 	    "copy near->far uid 3 (flags -)\n"
 	    "maxuid near 3\n" },
@@ -715,8 +780,8 @@ static const struct table_case limit_cases[] = {
 	    "skip far uid 2: too big\n"
 	    "maxuid far 2\n" },
 	{ .name = "MaxSize far applies to near's messages",
-	  .uv = { 1, 1 }, .far = "1::5000", .near = "4:S:3000",
-	  .policy = "MaxSizeFar=2000",
+	  .uv = { 1, 1 }, .far = "1::5000:1", .near = "4:S:3000:2",
+	  .policy = "MaxSizeFar=2000", .fp = 1,
 	  .expect =
 	    "copy far->near uid 1 (flags -)\n"
 	    "skip near uid 4: too big\n"

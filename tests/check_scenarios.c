@@ -22,6 +22,10 @@
  * adds on far (N for near), "F-spec" deletes ("F-*" every message),
  * "F=id:FLAGS" sets flags, "F!" resets UIDVALIDITY and renumbers every
  * message, "F~N" lowers the last UID handed out to N (a restored backup).
+ * "S-" removes the pair's state file and journal (lost state), "S>" keeps
+ * a copy of them aside and "S<" puts that copy back (an older state
+ * restored from a backup), "Y" runs a sync with the options of the sync
+ * under test.
  * Options: channel lines; "F:" and "N:" lines go to the far and near store
  * sections.
  *
@@ -204,6 +208,21 @@ static const struct scenario scenarios[] = {
 	{ "Sync Push, \\Deleted on far, Expunge Both", "a b", "", "",
 	  "F=a:T", "Sync Push\nExpunge Both", NULL, 0, NULL,
 	  { "b", "a b" } },
+	{ "first sync of two mailboxes holding the same mail", "a:S b c d",
+	  "a b:F d e", NULL, NULL, "", NULL, 0, NULL,
+	  { "a:S b:F c d e", "a:S b:F c d e" } },
+	{ "first sync: the same message twice on one side pairs one to one",
+	  "a a:S b", "a:F", NULL, NULL, "", NULL, 0, NULL,
+	  { "a:F a:S b", "a:F a:S b" } },
+	{ "lost state and journal: nothing copied again", "a:S b c:F", "d",
+	  "", "S- F=a:FS N+e", "", NULL, 0, NULL,
+	  { "a:FS b c:F d e", "a:FS b c:F d e" } },
+	{ "older state restored: nothing copied again", "a b", "", "",
+	  "S> F+c N+d Y F=c:S S<", "", NULL, 0, NULL,
+	  { "a b c:S d", "a b c:S d" } },
+	{ "ReNew copy whose journal was lost: nothing copied again",
+	  "a big^", "", "N:MaxSize 1k", "S> Y S<", "N:MaxSize 10k", NULL, 0,
+	  NULL, { "a big", "a big" } },
 	{ "guard: far looks wiped", "m*25", "", "", "F-*", "Expunge Both",
 	  NULL, 1, "error: c: 25 of the 25 messages recorded on far are gone "
 	  "from it (more than 90%); refusing to propagate 25 deletions to "
@@ -483,12 +502,71 @@ set_last_uid(const char *dir, uint32_t last)
 	tw_write_uidvalidity(dir, uv, last);
 }
 
+static int run_sync(const struct scen_run *r, const char *rc, int dry_run,
+    const char *env, struct buf *out);
+
+static void
+remove_if_present(const char *path)
+{
+	ck_assert_msg(unlink(path) == 0 || errno == ENOENT, "unlink %s: %s",
+	    path, strerror(errno));
+}
+
+/* Copy a file if it exists; remove the target if it does not. */
+static void
+copy_if_present(const char *from, const char *to)
+{
+	char *data;
+	size_t len;
+
+	if (!tl_exists(from)) {
+		remove_if_present(to);
+		return;
+	}
+	data = tl_read_file(from, &len);
+	tl_write_file(to, data, len);
+	free(data);
+}
+
+/* The state changes: S- (lose), S> (keep aside), S< (restore), Y. */
+static void
+apply_state_change(const struct scen_run *r, const char *tok)
+{
+	char *saved = tl_path(r->top, "saved-state");
+	char *saved_j = tl_path(r->top, "saved-journal");
+	struct buf out = BUF_INIT;
+
+	if (strcmp(tok, "S-") == 0) {
+		remove_if_present(r->state);
+		remove_if_present(r->journal);
+	} else if (strcmp(tok, "S>") == 0) {
+		copy_if_present(r->state, saved);
+		copy_if_present(r->journal, saved_j);
+	} else if (strcmp(tok, "S<") == 0) {
+		copy_if_present(saved, r->state);
+		copy_if_present(saved_j, r->journal);
+	} else if (strcmp(tok, "Y") == 0) {
+		ck_assert_msg(run_sync(r, r->rc, 0, NULL, &out) == 0,
+		    "scenario '%s': the sync of change Y failed:\n%s",
+		    r->sc->name, out.data);
+	} else {
+		ck_abort_msg("bad change '%s'", tok);
+	}
+	buf_free(&out);
+	free(saved);
+	free(saved_j);
+}
+
 static void
 apply_change(const struct scen_run *r, const char *tok)
 {
 	const char *dir = r->box[tok[0] == 'N'];
 	struct specs ss;
 
+	if (tok[0] == 'S' || tok[0] == 'Y') {
+		apply_state_change(r, tok);
+		return;
+	}
 	ck_assert_msg(tok[0] == 'F' || tok[0] == 'N', "bad change '%s'", tok);
 	switch (tok[1]) {
 	case '+':
@@ -556,6 +634,7 @@ build(struct scen_run *r)
 
 	make_side(r->box[0], sc->far0, 1000);
 	make_side(r->box[1], sc->near0, 2000);
+	write_config(r, r->rc, sc->opts);
 	if (sc->prep != NULL) {
 		write_config(r, r->rc_prep, sc->prep);
 		ck_assert_msg(run_sync(r, r->rc_prep, 0, NULL, &out) == 0,
@@ -563,7 +642,6 @@ build(struct scen_run *r)
 		    sc->name, out.data);
 		apply_changes(r, sc->changes);
 	}
-	write_config(r, r->rc, sc->opts);
 	tw_copy_tree(r->work, r->snap);
 	buf_free(&out);
 }

@@ -428,8 +428,10 @@ START_TEST(test_torn_last_record_every_offset)
 		ck_assert_int_eq(info.torn, cut > last_start);
 		ck_assert_uint_eq(info.good_len, last_start);
 		if (cut > last_start)
-			ck_assert_msg(strstr(fx.log.data, ": discarding torn "
-			    "last record (no end of line)\n") != NULL, "%s",
+			ck_assert_msg(strstr(fx.log.data, ": discarding a "
+			    "torn or zero-filled journal tail (1 line from "
+			    "here, no end of line) left by a crash; the stores "
+			    "are compared by content instead\n") != NULL, "%s",
 			    fx.log.data);
 		state_free(&back);
 	}
@@ -468,9 +470,11 @@ START_TEST(test_bad_checksum_on_last_line_is_torn)
 	for (size_t i = 0; i + 1 < n; i++)
 		apply_ok(&without, v[i]);
 	ck_assert(state_equal(&back, &without));
-	buf_setf(&fx.err, "debug: %s:%zu: discarding torn last record "
-	    "(checksum mismatch)\ndebug: %s: replayed %zu records\n",
-	    fx.journal, n + 2, fx.journal, n - 1);
+	buf_setf(&fx.err, "twinbox: warning: %s:%zu: discarding a torn or "
+	    "zero-filled journal tail (1 line from here, checksum mismatch) "
+	    "left by a crash; the stores are compared by content instead\n"
+	    "debug: %s: replayed %zu records\n", fx.journal, n + 2,
+	    fx.journal, n - 1);
 	ck_assert_str_eq(fx.log.data, fx.err.data);
 	free(full);
 	state_free(&run);
@@ -535,6 +539,101 @@ assert_load_fails(struct fixture *fx, const char *path, const char *want)
 	buf_free(&expect);
 }
 
+/*
+ * The journal's lines from lineno on are discarded with one warning:
+ * the state is that of the first nrecs records of v (the state file's
+ * included); nlines lines were dropped.
+ */
+static void
+assert_tail_discarded(struct fixture *fx, const struct journal_rec *v,
+    size_t nrecs, unsigned lineno, unsigned nlines, const char *why)
+{
+	struct sync_state back, want;
+	struct journal_info info;
+	struct buf line = BUF_INIT;
+
+	buf_reset(&fx->log);
+	load_ok(fx, &back, &info);
+	state_init(&want);
+	for (size_t i = 0; i < nrecs; i++)
+		apply_ok(&want, v[i]);
+	want.generation = back.generation;
+	ck_assert(state_equal(&back, &want));
+	ck_assert_int_eq(info.torn, 1);
+	buf_setf(&line, "twinbox: warning: %s:%u: discarding a torn or "
+	    "zero-filled journal tail (%u line%s from here, %s) left by a "
+	    "crash; the stores are compared by content instead\n",
+	    fx->journal, lineno, nlines, nlines == 1 ? "" : "s", why);
+	ck_assert_msg(strstr(buf_cstr(&fx->log), line.data) != NULL,
+	    "log:\n%s\nwanted:\n%s", buf_cstr(&fx->log), line.data);
+	buf_free(&line);
+	state_free(&back);
+	state_free(&want);
+}
+
+/*
+ * A crash can leave zeros where the last unflushed writes should be (a
+ * file extended before its data reached the disk): with or without lines
+ * after them, everything from the first damaged line is discarded with a
+ * warning, never replayed past, and the next run continues the journal
+ * from the last good line.
+ */
+START_TEST(test_zero_filled_tail)
+{
+	struct fixture fx;
+	struct journal_rec v[MAX_SAMPLE];
+	size_t n = sample_records(v), len, six;
+	struct sync_state run, back;
+	struct journal_info info;
+	struct journal *j;
+	struct journal_rec extra = r_pair(JR_PAIR_NEW, 40, 40, 0, 0);
+	struct buf text = BUF_INIT;
+	char *full;
+
+	fx_init(&fx);
+	run_records(&fx, v, 3, 1, 1, &run);
+	state_free(&run);
+	run_records(&fx, v + 3, n - 3, 4, 0, &run);
+	full = tl_read_file(fx.journal, &len);
+	/* Zeros after the last line, without and with an end of line. */
+	buf_add(&text, full, len);
+	buf_add(&text, "\0\0\0\0\0\0\0\0", 8);
+	tl_write_file(fx.journal, text.data, text.len);
+	assert_tail_discarded(&fx, v, n, (unsigned)n, 1, "no end of line");
+	buf_addc(&text, '\n');
+	tl_write_file(fx.journal, text.data, text.len);
+	assert_tail_discarded(&fx, v, n, (unsigned)n, 1, "no checksum");
+	/* A zero-filled block over lines 6 and 7 (one line of zeros now),
+	 * then lines that reached the disk before it: not replayed. */
+	six = 0;
+	for (int i = 0; i < 5; i++)
+		six += strcspn(full + six, "\n") + 1;
+	buf_reset(&text);
+	buf_add(&text, full, len);
+	memset(text.data + six, 0, strcspn(full + six, "\n") + 1 +
+	    strcspn(full + six + strcspn(full + six, "\n") + 1, "\n"));
+	tl_write_file(fx.journal, text.data, text.len);
+	assert_tail_discarded(&fx, v, 6, 6, (unsigned)(n - 7), "no checksum");
+	/* The next run cuts the tail off and continues after line 5. */
+	load_ok(&fx, &back, &info);
+	ck_assert_int_eq(journal_open(fx.journal, &back, &info, &fx.lg, &j,
+	    &fx.err), 0);
+	ck_assert_int_eq(journal_append(j, &extra, &fx.err), 0);
+	ck_assert_int_eq(journal_close(j, &fx.err), 0);
+	state_free(&back);
+	buf_reset(&fx.log);
+	load_ok(&fx, &back, &info);
+	ck_assert_int_eq(info.torn, 0);
+	ck_assert_uint_eq(info.nrecs, 4);
+	ck_assert_ptr_nonnull(state_find_pair(&back, 40, 40));
+	free(full);
+	buf_free(&text);
+	state_free(&run);
+	state_free(&back);
+	fx_free(&fx);
+}
+END_TEST
+
 START_TEST(test_corrupt_middle_line)
 {
 	struct fixture fx;
@@ -553,17 +652,17 @@ START_TEST(test_corrupt_middle_line)
 		fifth = strchr(fifth, '\n') + 1;
 	fifth[2] ^= 0x01;
 	tl_write_file(fx.journal, full, len);
-	assert_load_fails(&fx, fx.journal,
-	    "%s:5: bad record: checksum mismatch");
+	assert_tail_discarded(&fx, v, 5, 5, (unsigned)(n - 5),
+	    "checksum mismatch");
 
-	/* A line cut short in the middle is corrupt too. */
+	/* A line cut short in the middle: the same. */
 	fifth[2] ^= 0x01;
 	memmove(fifth + 4, fifth + 9, len - (size_t)(fifth + 9 - full) + 1);
 	tl_write_file(fx.journal, full, strlen(full));
-	assert_load_fails(&fx, fx.journal,
-	    "%s:5: bad record: checksum mismatch");
+	assert_tail_discarded(&fx, v, 5, 5, (unsigned)(n - 5),
+	    "checksum mismatch");
 
-	/* Well sealed, but not a record this version knows. */
+	/* Well sealed, but not a record this version knows: an error. */
 	tl_write_file(fx.journal, full, len);
 	replace_line(fx.journal, 4, "zap 1 2", 1);
 	assert_load_fails(&fx, fx.journal,
@@ -1640,6 +1739,7 @@ state_suite(void)
 	tcase_add_test(tc, test_folded_journal_is_ignored);
 	tcase_add_test(tc, test_torn_last_record_every_offset);
 	tcase_add_test(tc, test_bad_checksum_on_last_line_is_torn);
+	tcase_add_test(tc, test_zero_filled_tail);
 	tcase_add_test(tc, test_corrupt_middle_line);
 	tcase_add_test(tc, test_state_file_errors);
 	tcase_add_test(tc, test_state_write_is_atomic);

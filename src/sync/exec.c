@@ -1,11 +1,9 @@
 /* exec: carry out a plan and journal it; see exec.h. State records here,
- * store batches in exec_store.c. */
+ * store batches in exec_store.c, recovery in exec_recover.c. */
 #include "sync/exec.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-#include "sync/fingerprint.h"
 
 int
 exec_record(struct exec *x, const struct journal_rec *rec, struct buf *err)
@@ -233,115 +231,6 @@ exec_plan(struct exec *x, const struct plan *p, struct buf *err)
 	}
 	if (keep_failed_wanted(x, err) != 0)
 		return -1;
-	return x->journal ? journal_flush(x->journal, err) : 0;
-}
-
-static int
-paired_on(const struct sync_state *st, enum side side, uint32_t uid)
-{
-	for (size_t i = 0; i < st->npairs; i++)
-		if (st->pairs[i].uid[side] == uid)
-			return 1;
-	return 0;
-}
-
-/*
- * A target that could not name the UID in advance (IMAP) recorded its
- * UIDNEXT before the copy: the copy, if it arrived, is an unpaired message
- * at or above it with the same fingerprint. Returns its UID, 0 if none,
- * -1 on a store error.
- */
-static int64_t
-find_by_fingerprint(struct exec *x, const struct copy_intent *c,
-    struct buf *err)
-{
-	enum side target = !c->src;
-	const struct msg_list *scan = x->scan[target];
-	struct msg_list cand = { 0 };
-	struct fingerprint *fp;
-	int64_t found = 0;
-
-	for (size_t i = 0; i < scan->n; i++)
-		if (scan->v[i].uid >= c->uidnext && scan->v[i].size == c->size &&
-		    !paired_on(x->state, target, scan->v[i].uid))
-			msg_list_add(&cand, &scan->v[i]);
-	fp = xcalloc(cand.n ? cand.n : 1, sizeof(*fp));
-	if (cand.n > 0 && fingerprint_scan(x->store[target], &cand, fp,
-	    err) != 0)
-		found = -1;
-	for (size_t i = 0; found == 0 && i < cand.n; i++)
-		if (fp[i].size == c->size && fp[i].hash == c->hash)
-			found = cand.v[i].uid;
-	free(fp);
-	msg_list_free(&cand);
-	return found;
-}
-
-/*
- * The planned UID is in the target: it is the copy only if its fingerprint
- * matches. A run killed before the target's commit leaves the planned UID
- * unused, and the target may since have given it to other mail (a Maildir
- * records the UID it handed out only at commit). Returns the UID, 0 if it
- * is not the copy, -1 on a store error.
- */
-static int64_t
-check_planned(struct exec *x, const struct copy_intent *c, struct buf *err)
-{
-	enum side target = !c->src;
-	const struct msg_meta *m = msg_list_find(x->scan[target],
-	    c->planned_uid);
-	struct msg_list one = { 0 };
-	struct fingerprint fp;
-	int64_t found = 0;
-
-	if (m == NULL)
-		return 0;
-	msg_list_add(&one, m);
-	if (fingerprint_scan(x->store[target], &one, &fp, err) != 0)
-		found = -1;
-	else if (fp.size == c->size && fp.hash == c->hash)
-		found = c->planned_uid;
-	msg_list_free(&one);
-	return found;
-}
-
-/* A pending intent is settled by the target's scan: the copy is there
- * (done) or not (it never became visible: abort; the plan then copies the
- * message again). */
-static int
-recover_intent(struct exec *x, const struct copy_intent *c, struct buf *err)
-{
-	struct journal_rec rec = { .copy = *c };
-	int64_t uid = 0;
-
-	if (c->planned_uid != 0)
-		uid = check_planned(x, c, err);
-	else if (c->uidnext != 0)
-		uid = find_by_fingerprint(x, c, err);
-	if (uid < 0)
-		return -1;
-	if (uid > 0) {
-		rec.kind = JR_COPY_DONE;
-		rec.target_uid = (uint32_t)uid;
-		x->stats.recovered++;
-		log_verbose(x->lg, "%s: interrupted copy of %s UID %u had "
-		    "arrived as UID %u", x->box, plan_side_name(c->src),
-		    c->src_uid, rec.target_uid);
-	} else {
-		rec.kind = JR_COPY_ABORT;
-	}
-	return exec_record(x, &rec, err);
-}
-
-int
-exec_recover(struct exec *x, struct buf *err)
-{
-	while (x->state->nintents > 0) {
-		struct copy_intent c = x->state->intents[0];
-
-		if (recover_intent(x, &c, err) != 0)
-			return -1;
-	}
 	return x->journal ? journal_flush(x->journal, err) : 0;
 }
 

@@ -8,7 +8,8 @@
  * the target planned, or the target's UIDNEXT) is journalled and made
  * durable before the target store makes the message visible; the result
  * is journalled after. A run that starts with pending intents resolves
- * them first with exec_recover(), by looking for the planned UID in the
+ * them first with exec_recover() (sync/exec_recover.c), by looking for the
+ * planned UID, or the fingerprint at or above the recorded UIDNEXT, in the
  * target's scan.
  *
  * Store operations are batched: copies stream in batches of up to
@@ -79,7 +80,8 @@ void exec_free(struct exec *x);
 /* 0, or -1 with err saying how many messages failed this run. */
 int exec_failures(const struct exec *x, struct buf *err);
 
-/* Resolve the copies a killed run left pending. */
+/* Resolve the copies a killed run left pending; flags that a target
+ * dropped from a copy found are set on it (exec_recover.c). */
 int exec_recover(struct exec *x, struct buf *err);
 /* Carry out every operation of p, in order. Once *x->stop is set it
  * starts no other store call and fails with "interrupted". */

@@ -12,6 +12,7 @@ struct copy_run {
 	const struct plan_op *ops;
 	enum side src;
 	struct buf why;		/* why the first unreadable message failed */
+	int unplanned;		/* the target named no UID in advance */
 };
 
 static void
@@ -60,6 +61,7 @@ copy_planned(void *ctx, size_t i, uint32_t planned_uid,
 	rec.copy.src_uid = op->uid;
 	rec.copy.flags = op->flags;
 	rec.copy.planned_uid = planned_uid;
+	r->unplanned |= planned_uid == 0;
 	rec.copy.uidnext = r->x->status[!r->src]->uidnext;
 	rec.copy.size = fp->size;
 	rec.copy.hash = fp->hash;
@@ -158,11 +160,47 @@ record_results(struct copy_run *r, const struct copy_batch *b, int ok,
 	return journal_flush(r->x->journal, err);
 }
 
+/*
+ * A target that cannot name UIDs in advance (IMAP) may also drop the
+ * flags an APPEND carries (a server whose APPEND ignores them). The pair's
+ * base is what was sent, so a copy without its flags would look to the
+ * next plan as if the user had cleared them, and the merge would clear
+ * them on the source. So such copies get their flags once more, one call
+ * per distinct set, before their results are journalled (a crash in
+ * between leaves the intents pending, and recovery does the same). Not
+ * counted as flag changes: nothing changes where the APPEND kept them.
+ */
+static int
+reassert_flags(struct copy_run *r, const struct copy_batch *b,
+    struct buf *err)
+{
+	struct store *t = r->x->store[!r->src];
+	uint32_t *uids = xcalloc(b->n, sizeof(*uids));
+	int *res = xcalloc(b->n, sizeof(*res));
+	int rc = 0;
+
+	for (unsigned f = 1; rc == 0 && f <= MSG_ALL_FLAGS; f++) {
+		size_t k = 0;
+
+		for (size_t i = 0; i < b->n; i++)
+			if (b->flags[i] == f && b->status[i] == STORE_OK &&
+			    b->results[i] != 0)
+				uids[k++] = b->results[i];
+		if (k == 0)
+			continue;
+		crash_step(r->x->crash);
+		rc = t->ops->set_flags(t, uids, k, f, 0, res, err);
+	}
+	free(uids);
+	free(res);
+	return rc;
+}
+
 int
 exec_copy_run(struct exec *x, const struct plan_op *ops, size_t n,
     struct buf *err)
 {
-	struct copy_run r = { x, ops, ops[0].side, BUF_INIT };
+	struct copy_run r = { x, ops, ops[0].side, BUF_INIT, 0 };
 	struct copy_hooks hooks = { copy_planned, copy_before_commit, &r,
 	    copy_failed };
 	uint32_t *uids = xcalloc(n, sizeof(*uids));
@@ -181,8 +219,14 @@ exec_copy_run(struct exec *x, const struct plan_op *ops, size_t n,
 	rc = copy_messages(x->store[r.src], x->store[!r.src], &batch, &hooks,
 	    err);
 	/* What arrived before a target failed is recorded all the same,
-	 * so that no recovery has to find it again; err keeps the cause. */
-	if (record_results(&r, &batch, rc == 0, rc == 0 ? err : &later) != 0)
+	 * so that no recovery has to find it again; err keeps the cause.
+	 * Unless its flags could not be set again: then the intents stay
+	 * pending and recovery sets them and records the copies. */
+	if (r.unplanned &&
+	    reassert_flags(&r, &batch, rc == 0 ? err : &later) != 0)
+		rc = -1;
+	else if (record_results(&r, &batch, rc == 0,
+	    rc == 0 ? err : &later) != 0)
 		rc = -1;
 	buf_free(&later);
 	for (size_t i = 0; i < n; i++)

@@ -1,4 +1,5 @@
-/* fingerprint: size + Message-ID hash of messages; see fingerprint.h. */
+/* fingerprint: canonical size + Message-ID hash of messages; see
+ * fingerprint.h. */
 #include "sync/fingerprint.h"
 
 #include <stdlib.h>
@@ -58,33 +59,114 @@ fp_stream_init(struct fp_stream *fs)
 {
 	buf_init(&fs->header);
 	fs->header_done = 0;
+	fs->pending_cr = 0;
 	fs->size = 0;
 }
 
-/* Keep header bytes until the blank line that ends the header (it is
- * kept too), at most FP_HEADER_MAX; this runs on every copied byte, so
- * it appends in bulk and searches only what is new. */
+/* One canonical line end: two bytes of size, CRLF in the header. */
+static void
+add_eol(struct fp_stream *fs)
+{
+	fs->size += 2;
+	buf_add(&fs->header, "\r\n", 2);
+	if (fs->header.len >= 4 && memcmp(fs->header.data +
+	    fs->header.len - 4, "\r\n\r\n", 4) == 0)
+		fs->header_done = 1;
+}
+
+/* Header bytes other than line ends (pending CRs included). */
+static void
+add_bytes(struct fp_stream *fs, const char *p, size_t n)
+{
+	fs->size += n;
+	buf_add(&fs->header, p, n);
+}
+
+/* The header, byte by byte into its canonical form, until the blank line
+ * that ends it (kept) or FP_HEADER_MAX bytes; returns the bytes used. */
+static size_t
+add_header(struct fp_stream *fs, const char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n && !fs->header_done; i++) {
+		if (p[i] == '\r') {
+			fs->pending_cr++;
+			continue;
+		}
+		if (p[i] == '\n') {
+			fs->pending_cr = 0;
+			add_eol(fs);
+		} else {
+			for (; fs->pending_cr > 0; fs->pending_cr--)
+				add_bytes(fs, "\r", 1);
+			add_bytes(fs, p + i, 1);
+		}
+		if (fs->header.len >= FP_HEADER_MAX)
+			fs->header_done = 1;
+	}
+	return i;
+}
+
+/* CRs that end p[0..n) (they wait for what follows). */
+static size_t
+trailing_crs(const char *p, size_t n)
+{
+	size_t k = 0;
+
+	while (k < n && p[n - 1 - k] == '\r')
+		k++;
+	return k;
+}
+
+/*
+ * The body only counts: every byte, plus one for each LF (it becomes
+ * CRLF), minus the CRs right before an LF (they belong to that line end).
+ * A run of CRs that ends the chunk waits for the next byte: before an LF
+ * it is dropped, before another byte it counts, at the end of the message
+ * it is dropped (fp_stream_finish()).
+ */
+static void
+add_body(struct fp_stream *fs, const char *p, size_t n)
+{
+	const char *end = p + n, *q;
+	size_t lead = 0, tail;
+
+	while (lead < n && p[lead] == '\r')
+		lead++;
+	fs->pending_cr += lead;
+	if (lead == n)
+		return;
+	if (p[lead] == '\n') {
+		fs->size += 2;
+		lead++;
+	} else {
+		fs->size += fs->pending_cr;
+	}
+	fs->pending_cr = 0;
+	p += lead;
+	fs->size += (uint64_t)(end - p);
+	for (q = p; (q = memchr(q, '\n', (size_t)(end - q))) != NULL; q++) {
+		fs->size++;
+		fs->size -= trailing_crs(p, (size_t)(q - p));
+	}
+	tail = trailing_crs(p, (size_t)(end - p));
+	fs->size -= tail;
+	fs->pending_cr = tail;
+}
+
+/*
+ * The canonical form (fingerprint.h): every line end, CR* LF, is CRLF; a
+ * run of CRs that ends the message is dropped. This runs on every copied
+ * byte, so only the header goes byte by byte; the body is counted with
+ * memchr().
+ */
 void
 fp_stream_add(struct fp_stream *fs, const char *p, size_t n)
 {
-	size_t old = fs->header.len, from;
-	const char *end;
+	size_t used = fs->header_done ? 0 : add_header(fs, p, n);
 
-	fs->size += n;
-	if (fs->header_done)
-		return;
-	if (n > FP_HEADER_MAX - old)
-		n = FP_HEADER_MAX - old;
-	buf_add(&fs->header, p, n);
-	from = old > 3 ? old - 3 : 0;
-	end = memmem(fs->header.data + from, fs->header.len - from,
-	    "\r\n\r\n", 4);
-	if (end != NULL) {
-		buf_truncate(&fs->header, (size_t)(end - fs->header.data) + 4);
-		fs->header_done = 1;
-	} else if (fs->header.len >= FP_HEADER_MAX) {
-		fs->header_done = 1;
-	}
+	add_body(fs, p + used, n - used);
 }
 
 struct fingerprint
@@ -92,6 +174,7 @@ fp_stream_finish(struct fp_stream *fs)
 {
 	struct fingerprint fp;
 
+	fs->pending_cr = 0;	/* CRs that end the message: dropped */
 	fp.size = fs->size;
 	fp.hash = header_hash(buf_cstr(&fs->header), fs->header.len);
 	buf_free(&fs->header);

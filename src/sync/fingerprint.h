@@ -1,9 +1,22 @@
 /*
  * fingerprint: what identifies a message when UIDs cannot be trusted (a
  * UIDVALIDITY change, a server restored from a backup, a copy interrupted
- * before its target told its UID): its size in canonical (CRLF) form and
- * a 64-bit hash of its Message-ID, or of its whole header when it has
- * none.
+ * before its target told its UID, two mailboxes meeting without state):
+ * its size in canonical form and a 64-bit hash of its Message-ID, or of
+ * its whole canonical header when it has none.
+ *
+ * The canonical form: every line end, that is an LF with any CRs right
+ * before it (LF, CRLF, CR CR LF), is one CRLF; CRs that end the message
+ * are dropped; every other byte, a CR before another byte included, stays.
+ * It is what Dovecot gives back of a message it was sent (its APPEND
+ * turns CRLF into LF, keeps other CRs and drops a CR that ends the
+ * message; its FETCH turns a bare LF into CRLF), and what a Maildir store
+ * gives back after an append (CRLF -> LF in the file, other CRs kept; LF
+ * -> CRLF on the way out), or of a file another program wrote with CRLF
+ * line ends (read as CR CR LF). So one message has one fingerprint
+ * whichever store holds it and however often it went through either.
+ * Sizes a store reports (scan) are not in this form and are never
+ * compared with a fingerprint.
  *
  * Messages are read through the stores' fetch(), so a message gets the
  * same fingerprint whichever store holds it. Only the header is kept while
@@ -25,7 +38,9 @@
 struct fp_stream {
 	struct buf header;
 	int header_done;
-	uint64_t size;
+	size_t pending_cr;	/* CRs just read, not yet counted: they
+				 * belong to a line end if an LF follows */
+	uint64_t size;		/* canonical bytes so far */
 };
 
 void fp_stream_init(struct fp_stream *fs);

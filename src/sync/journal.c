@@ -56,11 +56,11 @@ continue_journal(struct journal *j, const struct journal_info *info,
 		return 0;
 	if (ftruncate(j->fd, (off_t)info->good_len) != 0 ||
 	    fdatasync(j->fd) != 0) {
-		buf_setf(err, "%s: cannot cut off the torn last record: %s",
+		buf_setf(err, "%s: cannot cut off the torn tail: %s",
 		    j->path, strerror(errno));
 		return -1;
 	}
-	log_debug(j->lg, "%s: torn last record cut off at byte %zu",
+	log_debug(j->lg, "%s: torn tail cut off at byte %zu",
 	    j->path, info->good_len);
 	return 0;
 }

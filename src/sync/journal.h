@@ -11,10 +11,11 @@
  *                    journal is removed.
  *
  * Contract:
- *  - Reading never changes anything on disk. A torn last line (no '\n', or
- *    a bad checksum on the very last line) is what a crash during an append
- *    leaves; it is discarded with a debug message. Any other bad line is an
- *    error "PATH:LINE: bad record: ...".
+ *  - Reading never changes anything on disk. A damaged line (no '\n', a
+ *    bad checksum, zeros) is what a crash leaves of the writes after the
+ *    last durable flush; it and every line after it are discarded with a
+ *    warning, never replayed past. A well-sealed line that does not parse
+ *    or does not fit the state is an error "PATH:LINE: bad record: ...".
  *  - The journal's "base" record names the state file generation it
  *    extends. A journal whose base is one below the state file's generation
  *    was already folded (the crash came between the rename of the new state
@@ -40,7 +41,7 @@ struct journal_info {
 	int found;		/* a journal file exists */
 	int stale;		/* it was already folded: ignored */
 	int usable;		/* it has its header and base: append to it */
-	int torn;		/* a torn last line was discarded */
+	int torn;		/* a torn tail was discarded */
 	size_t nrecs;		/* records applied */
 	size_t good_len;	/* bytes up to the end of the last good line */
 };

@@ -16,23 +16,43 @@ struct replay {
 	const struct logger *lg;
 };
 
+/* Lines from the reader's position to the end (the current one
+ * included, its end already passed). */
+static unsigned
+lines_left(const struct rec_reader *r)
+{
+	unsigned n = 1;
+
+	for (size_t i = r->pos; i < r->len; i++)
+		if (r->data[i] == '\n' || i + 1 == r->len)
+			n++;
+	return n;
+}
+
 /*
- * Check a line's completeness and checksum. A damaged last line is a torn
- * append: returns 1 after a debug message. Elsewhere it is an error (-1).
+ * Check a line's completeness and checksum. A damaged line is what a
+ * crash leaves of the writes after the last durable flush: an append cut
+ * short, a block the file system extended the file with before its data
+ * reached the disk (zeros), later lines written before earlier ones. The
+ * line and everything after it are discarded with a warning (returns 1):
+ * replaying a record past a hole would apply it to a state that misses
+ * what the hole held. What the discarded records described is found again
+ * in the stores (recovery and first contact compare by content,
+ * docs/sync-rules.md), so nothing is copied twice.
  */
 static int
 unseal_line(struct replay *rp, const char *line, size_t len, int complete,
     size_t *plen, struct buf *why)
 {
-	int last = rp->r.pos >= rp->r.len;
+	unsigned n;
 
 	if (complete && rec_unseal(line, len, plen, why) == 0)
 		return 0;
-	if (!last)
-		return -1;
-	log_debug(rp->lg, "%s:%u: discarding torn last record (%s)",
-	    rp->path, rp->r.lineno, complete ? buf_cstr(why) :
-	    "no end of line");
+	n = lines_left(&rp->r);
+	log_warn(rp->lg, "%s:%u: discarding a torn or zero-filled journal "
+	    "tail (%u line%s from here, %s) left by a crash; the stores are "
+	    "compared by content instead", rp->path, rp->r.lineno, n,
+	    n == 1 ? "" : "s", complete ? buf_cstr(why) : "no end of line");
 	rp->info->torn = 1;
 	return 1;
 }

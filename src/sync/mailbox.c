@@ -92,6 +92,36 @@ open_and_scan(struct run *r, struct buf *err)
 	return 0;
 }
 
+/* Fingerprints of the messages of side s whose UIDs are in want (both
+ * ascending), into fp aligned with the scan; the others stay {0, 0}. */
+static int
+fingerprint_some(struct run *r, enum side s, const struct uid_vec *want,
+    struct buf *err)
+{
+	const struct msg_list *scan = &r->scan[s];
+	struct msg_list some = { 0 };
+	struct fingerprint *fp;
+	size_t k = 0;
+	int rc;
+
+	for (size_t i = 0, j = 0; i < scan->n && j < want->n; i++) {
+		while (j < want->n && want->v[j] < scan->v[i].uid)
+			j++;
+		if (j < want->n && want->v[j] == scan->v[i].uid)
+			msg_list_add(&some, &scan->v[i]);
+	}
+	fp = xcalloc(some.n + 1, sizeof(*fp));
+	rc = some.n ? fingerprint_scan(r->job->store[s], &some, fp, err) : 0;
+	for (size_t i = 0; rc == 0 && i < scan->n && k < some.n; i++)
+		if (scan->v[i].uid == some.v[k].uid)
+			r->fp[s][i] = fp[k++];
+	free(fp);
+	msg_list_free(&some);
+	return rc;
+}
+
+/* What the plan asked for: every message of both sides, or (first
+ * contact) only those it listed. */
 static int
 settle_clashes(struct run *r, struct buf *err)
 {
@@ -110,11 +140,16 @@ compute_fingerprints(struct run *r, struct buf *err)
 {
 	for (int s = 0; s < 2; s++) {
 		size_t n = r->scan[s].n;
+		int rc;
 
 		free(r->fp[s]);
 		r->fp[s] = xcalloc(n ? n : 1, sizeof(*r->fp[s]));
-		if (fingerprint_scan(r->job->store[s], &r->scan[s], r->fp[s],
-		    err) != 0)
+		if (r->plan.fp_some)
+			rc = fingerprint_some(r, s, &r->plan.fp_uids[s], err);
+		else
+			rc = fingerprint_scan(r->job->store[s], &r->scan[s],
+			    r->fp[s], err);
+		if (rc != 0)
 			return -1;
 	}
 	return 0;

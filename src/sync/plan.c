@@ -22,6 +22,8 @@ void
 plan_free(struct plan *p)
 {
 	free(p->ops);
+	free(p->fp_uids[SIDE_FAR].v);
+	free(p->fp_uids[SIDE_NEAR].v);
 	buf_free(&p->why);
 	memset(p, 0, sizeof(*p));
 }
@@ -33,6 +35,8 @@ plan_reset(struct plan *p)
 	p->n = 0;
 	buf_reset(&p->why);
 	p->need_fp = 0;
+	p->fp_some = 0;
+	p->fp_uids[SIDE_FAR].n = p->fp_uids[SIDE_NEAR].n = 0;
 	memset(&p->repair, 0, sizeof(p->repair));
 }
 
@@ -93,6 +97,28 @@ run_rules(struct plan_work *w)
 	plan_limits(w);
 }
 
+/*
+ * First contact: both sides hold new messages no record holds. Without
+ * fingerprints, ask for theirs (1); with them, pair by content.
+ */
+static int
+first_contact(struct plan_work *w, struct plan *p)
+{
+	if (!plan_contact_wanted(w, NULL))
+		return 0;
+	if (!fingerprints_missing(w->in)) {
+		plan_repair_match(w, &p->repair);
+		return 0;
+	}
+	plan_contact_wanted(w, p->fp_uids);
+	p->need_fp = (1u << SIDE_FAR) | (1u << SIDE_NEAR);
+	p->fp_some = 1;
+	buf_setf(&p->why, "%zu far and %zu near messages would be copied: "
+	    "comparing their fingerprints first",
+	    p->fp_uids[SIDE_FAR].n, p->fp_uids[SIDE_NEAR].n);
+	return 1;
+}
+
 enum plan_status
 plan_mailbox(const struct plan_input *in, struct plan *p)
 {
@@ -110,6 +136,10 @@ plan_mailbox(const struct plan_input *in, struct plan *p)
 	plan_load_pairs(&w);
 	if (w.distrusted)
 		plan_repair_match(&w, &p->repair);
+	else if (first_contact(&w, p)) {
+		work_free(&w);
+		return p->status = PLAN_NEED_FINGERPRINTS;
+	}
 	if (!in->policy->allow_mass_delete && plan_guard_refuses(&w, &p->why)) {
 		work_free(&w);
 		return p->status = PLAN_REFUSED;

@@ -7,7 +7,13 @@
  * Contract:
  *  - Inputs are borrowed for the duration of plan_mailbox() only. Scans
  *    must be sorted by UID (as store scans are). Fingerprint arrays, when
- *    given, are aligned with the scans (fp[i] describes scan->v[i]).
+ *    given, are aligned with the scans (fp[i] describes scan->v[i]); an
+ *    entry {0, 0} (not fetched, or vanished) matches nothing.
+ *  - PLAN_NEED_FINGERPRINTS asks for fingerprints and a second call: of
+ *    every message when a side's UIDs are distrusted, or (fp_some) of the
+ *    listed UIDs only, when both sides hold new messages that no record
+ *    holds (first contact, DESIGN invariant 9: they are paired by content
+ *    before anything is copied).
  *  - The caller owns the struct plan; plan_init() before first use,
  *    plan_free() at the end. plan_mailbox() resets the plan it is given,
  *    so one struct plan may be reused for many mailboxes.
@@ -25,11 +31,14 @@
  *  PLAN_EXPUNGE     on side `side`, remove message uid (it has \Deleted by
  *                   then: a preceding PLAN_SET_FLAGS adds it if needed).
  *  PLAN_NEW_PAIR    add record `rec` (re-pairing after a UIDVALIDITY change
- *                   or a server that went back in time).
+ *                   or a server that went back in time; a message found on
+ *                   both sides on first contact).
  *  PLAN_SKIP        add the one-sided record `rec` (status PAIR_TOO_BIG or
  *                   PAIR_EXPIRED) so the message is not reconsidered.
  *  PLAN_UPDATE_PAIR replace the record whose UIDs are `key` by `rec` (new
- *                   base flags, a status, or a side that is now gone).
+ *                   base flags, a status, or a side that is now gone; on
+ *                   first contact, the other side's UID of a held-back
+ *                   message found there).
  *  PLAN_FORGET      drop the record whose UIDs are `key`.
  *  PLAN_SET_MAXUID  state maxuid[side] = value.
  *  PLAN_SET_UIDVALIDITY state uidvalidity[side] = value.
@@ -112,10 +121,16 @@ enum plan_distrust {
 	DISTRUST_MODSEQ		/* HIGHESTMODSEQ below the recorded one */
 };
 
+/* A growable array of UIDs. */
+struct uid_vec {
+	uint32_t *v;
+	size_t n, cap;
+};
+
 /* What the fingerprint comparison did, for the user. */
 struct plan_repair {
 	enum plan_distrust reason[2];
-	size_t repaired;	/* pairs re-made by fingerprint */
+	size_t repaired;	/* pairs (re-)made by fingerprint */
 	size_t unmatched[2];	/* messages with no match, per side */
 };
 
@@ -125,6 +140,11 @@ struct plan {
 	size_t n, cap;
 	struct buf why;		/* REFUSED, NEED_FINGERPRINTS: one line */
 	unsigned need_fp;	/* NEED_FINGERPRINTS: 1u << side bits */
+	/* NEED_FINGERPRINTS on first contact: fingerprints of the UIDs in
+	 * fp_uids[side] only (ascending); the others' may be {0, 0}. 0:
+	 * of every message of the sides in need_fp. */
+	int fp_some;
+	struct uid_vec fp_uids[2];
 	struct plan_repair repair;
 };
 
@@ -147,16 +167,11 @@ void plan_describe_summary(const struct plan *p, struct buf *out);
 
 /*
  * The scan hint for side s (store.h): sizes and dates of every message
- * that plan_mailbox() or exec_recover() may read them of, given the
+ * that plan_mailbox() may read them of (recovery reads none), given the
  * state and both sides' status from open(). Everything when a side's
  * UIDs are distrusted. out owns the hint's arrays;
  * plan_scan_hint_free() releases them.
  */
-struct uid_vec {
-	uint32_t *v;
-	size_t n, cap;
-};
-
 struct plan_scan_hint {
 	struct scan_hint hint;
 	struct uid_vec sizes;	/* the hint's size_uids */

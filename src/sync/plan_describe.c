@@ -43,9 +43,15 @@ describe_update(const struct plan_op *op, struct buf *out)
 	buf_adds(out, "update ");
 	add_key(out, op->key);
 	buf_adds(out, ":");
-	for (int s = 0; s < 2; s++)
-		if (op->rec.uid[s] != op->key[s])
+	for (int s = 0; s < 2; s++) {
+		if (op->rec.uid[s] == op->key[s])
+			continue;
+		if (op->rec.uid[s] == 0)
 			buf_addf(out, " %s gone,", plan_side_name(s));
+		else	/* a held-back message found on first contact */
+			buf_addf(out, " %s UID %" PRIu32 ",",
+			    plan_side_name(s), op->rec.uid[s]);
+	}
 	buf_adds(out, " base ");
 	add_letters(out, op->rec.flags);
 	if (status)
@@ -143,8 +149,12 @@ describe_repair(const struct plan *p, struct buf *out)
 	const struct plan_repair *r = &p->repair;
 
 	if (r->reason[SIDE_FAR] == DISTRUST_NONE &&
-	    r->reason[SIDE_NEAR] == DISTRUST_NONE)
+	    r->reason[SIDE_NEAR] == DISTRUST_NONE) {
+		if (r->repaired > 0)
+			buf_addf(out, "; %zu found on both sides by "
+			    "fingerprint", r->repaired);
 		return;
+	}
 	buf_addf(out, "; UIDs not trusted on %s: %zu re-paired by "
 	    "fingerprint, %zu unmatched on far, %zu unmatched on near",
 	    r->reason[SIDE_FAR] == DISTRUST_NONE ? "near" :

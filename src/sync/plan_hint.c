@@ -1,15 +1,15 @@
 /*
- * plan_hint: which sizes and dates the planner and recovery will read,
+ * plan_hint: which sizes and dates the planner will read,
  * so that a scan fetches no more than that (see struct scan_hint).
  *
  * The planner reads a message's size only to apply MaxSize before a
  * copy, and copies only what is new (above maxuid), what a PAIR_TOO_BIG
  * record held back, and, when a side's UIDs are distrusted, anything.
  * A message that a record holds is not new, whatever its UID (copies
- * land above maxuid and are recorded, not counted in it). Recovery
- * compares sizes of the unrecorded messages at or above the UIDNEXT an
- * intent recorded. The copy's arrival date comes from the
- * same scan, so the same messages need their dates.
+ * land above maxuid and are recorded, not counted in it). Recovery reads
+ * no sizes: it fetches its candidates (exec_recover.c). The copy's
+ * arrival date comes from the same scan, so the same messages need their
+ * dates.
  */
 #include "sync/plan_int.h"
 
@@ -37,30 +37,6 @@ any_distrust(const struct sync_state *st, const struct mbox_status *status[2])
 	    rep.reason[SIDE_NEAR] != DISTRUST_NONE;
 }
 
-/* Lowest UID at which recovery looks for copies that went to side s. */
-static uint32_t
-recovery_from(const struct sync_state *st, enum side s, uint32_t from)
-{
-	for (size_t i = 0; i < st->nintents; i++) {
-		const struct copy_intent *c = &st->intents[i];
-
-		if ((enum side)!c->src == s && c->planned_uid == 0 &&
-		    c->uidnext != 0 && c->uidnext < from)
-			from = c->uidnext;
-	}
-	return from;
-}
-
-static void
-push_uid(struct uid_vec *v, uint32_t uid)
-{
-	if (v->n == v->cap) {
-		v->cap = v->cap ? v->cap * 2 : 64;
-		v->v = xreallocarray(v->v, v->cap, sizeof(*v->v));
-	}
-	v->v[v->n++] = uid;
-}
-
 static void
 sort_uids(struct uid_vec *v)
 {
@@ -79,9 +55,9 @@ add_records(const struct sync_state *st, enum side s, struct plan_scan_hint *h)
 		if (p->uid[s] == 0)
 			continue;
 		if (p->status & PAIR_TOO_BIG)
-			push_uid(&h->sizes, p->uid[s]);
+			work_push_uid(&h->sizes, p->uid[s]);
 		if (p->uid[s] >= h->hint.sizes_from)
-			push_uid(&h->skip, p->uid[s]);
+			work_push_uid(&h->skip, p->uid[s]);
 	}
 	sort_uids(&h->sizes);
 	sort_uids(&h->skip);
@@ -100,7 +76,7 @@ plan_scan_hint(const struct sync_state *st,
 	out->hint.sizes_from = 1;
 	if (any_distrust(st, status) || st->maxuid[s] == UINT32_MAX)
 		return;
-	out->hint.sizes_from = recovery_from(st, s, st->maxuid[s] + 1);
+	out->hint.sizes_from = st->maxuid[s] + 1;
 	add_records(st, s, out);
 }
 

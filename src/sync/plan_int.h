@@ -47,8 +47,13 @@ struct plan_work {
 	unsigned char *orphan[2];	/* per scan message: lost its pair to
 					 * a distrusted side; treated as new */
 	unsigned *orphan_base[2];	/* base flags of that lost pair */
+	long *renew[2];			/* per scan message: the index in
+					 * pairs of the one-sided record
+					 * (PAIR_TOO_BIG) whose message ReNew
+					 * copies in this plan; -1 if none */
 	uint32_t maxuid[2];		/* 0 on a distrusted side */
-	uint32_t top_unpaired[2];	/* highest UID no record holds */
+	uint32_t top_unpaired[2];	/* highest UID no record held
+					 * before this plan paired it */
 	unsigned distrusted;		/* 1u << side bits */
 	struct op_list phase[PHASE_COUNT];
 };
@@ -64,6 +69,9 @@ const struct msg_meta *work_msg(const struct plan_work *w, enum side s,
 /* Index of uid in the scan of side s, -1 if absent (or uid 0). */
 long work_find(const struct plan_work *w, enum side s, uint32_t uid);
 int work_expunges(const struct plan_work *w, enum side s);
+/* 1 if message i of side s is new: above maxuid, or orphaned. */
+int work_is_new(const struct plan_work *w, enum side s, size_t i);
+void work_push_uid(struct uid_vec *v, uint32_t uid);
 int work_allows(const struct plan_work *w, enum side source, unsigned op);
 /* 1 if a message of size bytes may be copied to side target (MaxSize). */
 int work_fits(const struct plan_work *w, enum side target, uint64_t size);
@@ -85,6 +93,15 @@ void plan_detect_distrust(const struct plan_input *in,
 void plan_why_fingerprints(const struct plan_input *in,
     const struct plan_repair *rep, struct buf *why);
 void plan_load_pairs(struct plan_work *w);
+/*
+ * First contact (DESIGN invariant 9): 1 if no side is distrusted and both
+ * sides hold new messages that no record holds, which must then be
+ * compared by content before anything is copied. want, if not NULL, gets
+ * their UIDs per side (ascending).
+ */
+int plan_contact_wanted(const struct plan_work *w, struct uid_vec want[2]);
+/* Pair by fingerprint the messages that are compared: every unrecorded
+ * one when a side is distrusted, else the new ones (first contact). */
 void plan_repair_match(struct plan_work *w, struct plan_repair *rep);
 
 /* plan_guard.c: the mass-deletion guard; 1 and why filled if refused. */

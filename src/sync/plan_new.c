@@ -15,13 +15,6 @@
  */
 #include "sync/plan_int.h"
 
-static int
-is_new(const struct plan_work *w, enum side s, size_t i)
-{
-	return w->orphan[s][i] ||
-	    w->in->side[s].scan->v[i].uid > w->maxuid[s];
-}
-
 /* MaxMessages: the near side keeps the newest far messages and flagged
  * ones; the scan is sorted by UID, so the newest are the last. */
 static int
@@ -76,7 +69,7 @@ plan_new_rules(struct plan_work *w, enum side s)
 			w->top_unpaired[s] = l->v[i].uid;
 		if ((l->v[i].flags & MSG_DELETED) && work_expunges(w, s))
 			work_emit_expunge(w, s, l->v[i].uid);
-		else if (is_new(w, s, i))
+		else if (work_is_new(w, s, i))
 			new_message(w, s, i);
 	}
 }

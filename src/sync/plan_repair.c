@@ -7,6 +7,16 @@
  * new one. Nothing is ever deleted on this basis: a record whose message
  * cannot be found again simply stops existing, and its surviving message
  * on the trusted side is copied back.
+ *
+ * The same matching serves first contact (DESIGN invariant 9): whenever
+ * both sides hold new messages that no record holds (a first sync of two
+ * mailboxes that already share mail, a lost or outdated state file, a
+ * lost journal whose copies did arrive), those are compared by
+ * fingerprint before anything is copied, and a match becomes a record
+ * whose base is the flags both sides share, so that the merge unites
+ * them. Only those messages are fetched, and only when both sides have
+ * some: a sync into an empty side, or new mail on one side, costs
+ * nothing more.
  */
 #include "sync/plan_int.h"
 
@@ -125,6 +135,30 @@ orphan_unrecorded(struct plan_work *w)
 	}
 }
 
+/*
+ * A message MaxSize held back (a one-sided PAIR_TOO_BIG record) that ReNew
+ * copies now is compared on first contact like a new one: a run that
+ * copied it and lost its journal left the copy new on the other side.
+ * The same conditions as plan_pair.c's one_sided().
+ */
+static void
+note_renew(struct plan_work *w, const struct work_pair *p)
+{
+	for (int s = 0; s < 2; s++) {
+		const struct msg_meta *m;
+
+		if (p->rec.uid[!s] != 0 || p->idx[s] < 0 ||
+		    !(p->rec.status & PAIR_TOO_BIG))
+			continue;
+		m = work_msg(w, s, p->idx[s]);
+		if (!work_allows(w, s, SYNC_RENEW) || !work_fits(w, !s, m->size) ||
+		    ((m->flags & MSG_DELETED) && (work_expunges(w, s) ||
+		    work_expunges(w, !s))))
+			continue;
+		w->renew[s][p->idx[s]] = p - w->pairs;
+	}
+}
+
 void
 plan_load_pairs(struct plan_work *w)
 {
@@ -145,6 +179,7 @@ plan_load_pairs(struct plan_work *w)
 		for (int s = 0; s < 2; s++)
 			if (p->idx[s] >= 0)
 				w->claimed[s][p->idx[s]] = 1;
+		note_renew(w, p);
 	}
 	if (w->distrusted != 0)
 		orphan_unrecorded(w);
@@ -168,7 +203,44 @@ cmp_candidate(const void *a, const void *b)
 	return (x->uid > y->uid) - (x->uid < y->uid);
 }
 
-/* Unclaimed messages of side s, sorted by fingerprint then UID. */
+/* 1 if message i of side s is compared: no record holds it and a side
+ * is distrusted (then all such are) or it is new; or ReNew copies it. */
+static int
+compared(const struct plan_work *w, enum side s, size_t i)
+{
+	if (w->distrusted == 0 && w->renew[s][i] >= 0)
+		return 1;
+	return !w->claimed[s][i] &&
+	    (w->distrusted != 0 || work_is_new(w, s, i));
+}
+
+int
+plan_contact_wanted(const struct plan_work *w, struct uid_vec want[2])
+{
+	size_t n[2] = { 0, 0 };
+
+	/* Distrusted: all is compared anyway. No New either way: nothing
+	 * is copied, so nothing needs comparing. */
+	if (w->distrusted != 0 || (!work_allows(w, SIDE_FAR, SYNC_NEW) &&
+	    !work_allows(w, SIDE_NEAR, SYNC_NEW)))
+		return 0;
+	for (int s = 0; s < 2; s++) {
+		const struct msg_list *l = w->in->side[s].scan;
+
+		for (size_t i = 0; i < l->n; i++) {
+			if (!compared(w, s, i))
+				continue;
+			n[s]++;
+			if (want != NULL)
+				work_push_uid(&want[s], l->v[i].uid);
+		}
+	}
+	return n[SIDE_FAR] > 0 && n[SIDE_NEAR] > 0;
+}
+
+/* Compared messages of side s, sorted by fingerprint then UID. A message
+ * without a fingerprint (not fetched, or vanished: {0, 0}) matches
+ * nothing. */
 static struct candidate *
 candidates(const struct plan_work *w, enum side s, size_t *n)
 {
@@ -177,7 +249,8 @@ candidates(const struct plan_work *w, enum side s, size_t *n)
 
 	*n = 0;
 	for (size_t i = 0; i < ps->scan->n; i++) {
-		if (w->claimed[s][i])
+		if (!compared(w, s, i) ||
+		    (ps->fp[i].size == 0 && ps->fp[i].hash == 0))
 			continue;
 		v[*n].fp = ps->fp[i];
 		v[*n].uid = ps->scan->v[i].uid;
@@ -197,22 +270,60 @@ matched_base(const struct plan_work *w, const long idx[2])
 	    work_msg(w, SIDE_NEAR, idx[SIDE_NEAR])->flags;
 }
 
-static void
+/* The held-back record of a message ReNew would copy becomes the pair,
+ * with the base of any pair found by content. 1 if it did. */
+static int
+complete_held_back(struct plan_work *w, const long idx[2],
+    const struct pair_rec *rec)
+{
+	for (int s = 0; s < 2; s++) {
+		long k = w->renew[s][idx[s]];
+		struct work_pair *p;
+		struct plan_op *op;
+
+		if (k < 0)
+			continue;
+		p = &w->pairs[k];
+		op = work_emit(w, PHASE_REPAIR, PLAN_UPDATE_PAIR);
+		op->key[SIDE_FAR] = p->rec.uid[SIDE_FAR];
+		op->key[SIDE_NEAR] = p->rec.uid[SIDE_NEAR];
+		op->rec = *rec;
+		p->rec = *rec;
+		p->idx[!s] = idx[!s];
+		w->renew[s][idx[s]] = -1;
+		return 1;
+	}
+	return 0;
+}
+
+/* Make the pair of idx; 0 if it cannot be made. */
+static int
 pair_up(struct plan_work *w, const long idx[2])
 {
 	struct pair_rec rec = { .status = 0 };
 	struct plan_op *op;
 
+	/* Held back on both sides: two records would name the pair. They
+	 * stay, and ReNew copies both (the rarest case, left as it was). */
+	if (w->renew[SIDE_FAR][idx[SIDE_FAR]] >= 0 &&
+	    w->renew[SIDE_NEAR][idx[SIDE_NEAR]] >= 0)
+		return 0;
 	for (int s = 0; s < 2; s++)
 		rec.uid[s] = work_msg(w, s, idx[s])->uid;
 	rec.flags = matched_base(w, idx);
 	for (int s = 0; s < 2; s++) {
 		w->claimed[s][idx[s]] = 1;
 		w->orphan[s][idx[s]] = 0;
+		/* maxuid covers a new message paired here, as one copied */
+		if (rec.uid[s] > w->top_unpaired[s])
+			w->top_unpaired[s] = rec.uid[s];
 	}
+	if (complete_held_back(w, idx, &rec))
+		return 1;
 	work_add_pair(w, &rec);
 	op = work_emit(w, PHASE_REPAIR, PLAN_NEW_PAIR);
 	op->rec = rec;
+	return 1;
 }
 
 static void
@@ -241,8 +352,7 @@ plan_repair_match(struct plan_work *w, struct plan_repair *rep)
 
 		if (f[i].fp.size == n[j].fp.size &&
 		    f[i].fp.hash == n[j].fp.hash) {
-			pair_up(w, idx);
-			rep->repaired++;
+			rep->repaired += (size_t)pair_up(w, idx);
 			i++;
 			j++;
 		} else if (c < 0) {

@@ -22,6 +22,9 @@ work_init(struct plan_work *w, const struct plan_input *in)
 		w->claimed[s] = xcalloc(n, 1);
 		w->orphan[s] = xcalloc(n, 1);
 		w->orphan_base[s] = xcalloc(n, sizeof(unsigned));
+		w->renew[s] = xcalloc(n, sizeof(long));
+		for (size_t i = 0; i < n; i++)
+			w->renew[s][i] = -1;
 		w->maxuid[s] = in->state->maxuid[s];
 	}
 }
@@ -33,6 +36,7 @@ work_free(struct plan_work *w)
 		free(w->claimed[s]);
 		free(w->orphan[s]);
 		free(w->orphan_base[s]);
+		free(w->renew[s]);
 	}
 	for (int i = 0; i < PHASE_COUNT; i++)
 		free(w->phase[i].v);
@@ -94,6 +98,23 @@ int
 work_expunges(const struct plan_work *w, enum side s)
 {
 	return (w->pol->expunge & SYNC_EXPUNGE_SIDE(s)) != 0;
+}
+
+int
+work_is_new(const struct plan_work *w, enum side s, size_t i)
+{
+	return w->orphan[s][i] ||
+	    w->in->side[s].scan->v[i].uid > w->maxuid[s];
+}
+
+void
+work_push_uid(struct uid_vec *v, uint32_t uid)
+{
+	if (v->n == v->cap) {
+		v->cap = v->cap ? v->cap * 2 : 64;
+		v->v = xreallocarray(v->v, v->cap, sizeof(*v->v));
+	}
+	v->v[v->n++] = uid;
 }
 
 int

@@ -39,6 +39,7 @@ struct memstore {
 	uint32_t fail_fetch;	/* fetch() cannot read this UID */
 	int refuse_empty;	/* commit() refuses empty messages */
 	size_t lose_after;	/* commit() answers only so many; 0: all */
+	int drop_flags;		/* commit() stores appends without flags */
 };
 
 struct store_append {
@@ -288,6 +289,7 @@ mem_fetch(struct store *s, const uint32_t *uids, size_t n,
 			buf_setf(err, "memstore: UID %u: NO [TEST]", uids[i]);
 			return -1;
 		}
+		ms->calls.fetched++;
 		if (send_msg(sink, m, err) != 0)
 			return -1;
 	}
@@ -365,7 +367,7 @@ commit_one(struct memstore *ms, struct mem_pending *p,
 	} else {
 		r->status = STORE_OK;
 		r->uid = box_add(p->box, p->msg.body, strlen(p->msg.body),
-		    p->msg.flags);
+		    ms->drop_flags ? 0 : p->msg.flags);
 	}
 	free(p->msg.body);
 }
@@ -580,4 +582,10 @@ void
 memstore_modseqs(struct store *s, int on)
 {
 	((struct memstore *)s)->modseqs = on;
+}
+
+void
+memstore_drop_flags(struct store *s, int on)
+{
+	((struct memstore *)s)->drop_flags = on;
 }

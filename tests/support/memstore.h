@@ -46,11 +46,15 @@ void memstore_refuse_empty(struct store *s, int on);
  * (0: none): they arrive, but are reported STORE_FAILED, and commit()
  * fails, as when a connection drops before the server's last answers. */
 void memstore_lose_answers_after(struct store *s, size_t n);
+/* Whether commit() stores appended messages without their flags, as a
+ * server whose APPEND ignores them does (off by default). */
+void memstore_drop_flags(struct store *s, int on);
 /* Drop every uncommitted append. */
 void memstore_crash(struct store *s);
-/* How many calls of some operations the store received. */
+/* How many calls of some operations the store received; fetched counts
+ * the messages fetch() sent. */
 struct memstore_calls {
-	unsigned set_flags, expunge, commit, scan, scan_changes;
+	unsigned set_flags, expunge, commit, scan, scan_changes, fetched;
 };
 struct memstore_calls memstore_calls(struct store *s);
 /* Give a mailbox a new UIDVALIDITY and renumber its messages from 1. */
