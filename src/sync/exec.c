@@ -63,8 +63,15 @@ update_pair(struct exec *x, const struct plan_op *op, struct buf *err)
 	return 0;
 }
 
-static int paired_on(const struct sync_state *st, enum side side,
-    uint32_t uid);
+/* 1 if a record, one-sided or not, holds uid on side. */
+static int
+paired_on(const struct sync_state *st, enum side side, uint32_t uid)
+{
+	for (size_t i = 0; i < st->npairs; i++)
+		if (st->pairs[i].uid[side] == uid)
+			return 1;
+	return 0;
+}
 
 /* The lowest UID of side s whose copy failed this run and that no record
  * holds (a record, one-sided or not, keeps its message wanted by itself);

@@ -110,7 +110,7 @@ Patterns *
 Create Near
 Expunge Both
 RC
-mkdir -p "$TMP/state"
+mkdir -p "$TMP/state" "$N" "$TMP/cnear"
 
 # ---- 1. initial sync ------------------------------------------------------
 
@@ -280,7 +280,7 @@ expected=$(for f in $CFOLDERS; do srv_folder_list "$PORT" carol "$f"; done |
 E2E_QUIET_PASS=1
 k=1
 while [ $k -le 150 ]; do
-	rm -rf "$C" "$TMP/state" && mkdir -p "$TMP/state"
+	rm -rf "$C" "$TMP/state" && mkdir -p "$TMP/state" "$C"
 	crash_run "$k"
 	status=$?
 	[ $status -eq 0 ] && break

@@ -57,7 +57,7 @@ Patterns *
 Create Both
 Expunge Both
 RC
-mkdir -p "$TMP/state"
+mkdir -p "$TMP/state" "$N"
 
 ids() {
 	awk '{ print $1 }'
