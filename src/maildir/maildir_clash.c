@@ -13,9 +13,7 @@
  */
 #include "maildir/maildir_int.h"
 
-#include <errno.h>
 #include <stdlib.h>
-#include <string.h>
 
 void
 md_clash_add(struct md_store *s, uint32_t uid, uint32_t other)
@@ -53,27 +51,26 @@ rename_to(struct md_store *s, struct md_entry *e, uint32_t uid,
     struct buf *err)
 {
 	char *name = md_name_set_uid(e->name, uid);
-	char *from = md_subpath(s->dir, e->subdir, e->name);
-	char *to = md_subpath(s->dir, e->subdir, name);
-	int rc = 0;
+	char *from;
 
-	if (s->read_only || rename(from, to) == 0) {
+	if (s->read_only) {
 		free(e->name);
 		e->name = name;
-		name = NULL;
-	} else if (errno == ENOENT) {
+		return 0;
+	}
+	switch (md_rename_entry(s, e, e->subdir, name, err)) {
+	case 1:
+		return 0;
+	case 0:
+		from = md_subpath(s->dir, e->subdir, e->name);
 		log_debug(s->base.lg, "maildir %s: %s vanished before its "
 		    "clash was settled", s->mbox, from);
+		free(from);
 		md_forget(s, e);
-	} else {
-		md_err(err, s->mbox, from, "rename to %s: %s", to,
-		    strerror(errno));
-		rc = -1;
+		return 0;
+	default:
+		return -1;
 	}
-	free(name);
-	free(from);
-	free(to);
-	return rc;
 }
 
 /* Exchange the files a and b stand for; each keeps its UID. */

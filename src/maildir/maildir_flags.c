@@ -35,33 +35,16 @@ rename_flags(struct md_store *s, struct md_entry *e, unsigned add,
     unsigned del, struct buf *err)
 {
 	unsigned flags = (e->flags | add) & ~del;
-	char *name = md_name_with(e->name, e->uid, flags);
-	char *from, *to;
-	int rc = 1;
+	int rc;
 
-	if (flags == e->flags) {
-		free(name);
+	if (flags == e->flags)
 		return 1;
-	}
-	from = md_subpath(s->dir, e->subdir, e->name);
-	to = md_subpath(s->dir, MD_SUBDIR_CUR, name);
-	if (rename(from, to) == 0) {
-		free(e->name);
-		e->name = name;
-		name = NULL;
+	rc = md_rename_entry(s, e, MD_SUBDIR_CUR,
+	    md_name_with(e->name, e->uid, flags), err);
+	if (rc == 1) {
 		e->flags = flags;
-		e->subdir = MD_SUBDIR_CUR;
 		e->claimed = 0;	/* the new name carries e->uid */
-	} else if (errno == ENOENT)
-		rc = 0;
-	else {
-		md_err(err, s->mbox, from, "rename to %s: %s", to,
-		    strerror(errno));
-		rc = -1;
 	}
-	free(name);
-	free(from);
-	free(to);
 	return rc;
 }
 

@@ -69,6 +69,32 @@ md_subpath(const char *dir, int subdir, const char *name)
 	return buf_detach(&b);
 }
 
+int
+md_rename_entry(struct md_store *s, struct md_entry *e, int subdir,
+    char *name, struct buf *err)
+{
+	char *from = md_subpath(s->dir, e->subdir, e->name);
+	char *to = md_subpath(s->dir, subdir, name);
+	int rc = 1;
+
+	if (rename(from, to) == 0) {
+		free(e->name);
+		e->name = name;
+		name = NULL;
+		e->subdir = subdir;
+	} else if (errno == ENOENT)
+		rc = 0;
+	else {
+		md_err(err, s->mbox, from, "rename to %s: %s", to,
+		    strerror(errno));
+		rc = -1;
+	}
+	free(name);
+	free(from);
+	free(to);
+	return rc;
+}
+
 /* mbsync's rule: a directory is a mailbox when it has cur/. */
 int
 md_is_maildir(const char *dir)

@@ -95,6 +95,13 @@ char *md_join(const char *dir, const char *name);
 int md_refuse_write(const struct md_store *s, const char *mbox,
     const char *what, struct buf *err);
 char *md_subpath(const char *dir, int subdir, const char *name);
+/*
+ * Rename e's file to NAME in SUBDIR (MD_SUBDIR_*), which e then names.
+ * NAME is taken over: e's on success, freed otherwise. 1 done, 0 the file
+ * is no longer there (ENOENT), -1 failed with err set.
+ */
+int md_rename_entry(struct md_store *s, struct md_entry *e, int subdir,
+    char *name, struct buf *err);
 const char *md_subdir_name(int subdir);
 int md_is_maildir(const char *dir);
 int md_mkdirs(const char *path, const char *mbox, struct buf *err);
