@@ -300,24 +300,6 @@ proxy_cleanup(struct proxy *p)
 	free(p->log);
 }
 
-static int
-connect_to(int port)
-{
-	struct sockaddr_in sin;
-	struct timeval tv = { 10, 0 };
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	ck_assert_msg(fd >= 0, "socket: %s", strerror(errno));
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons((uint16_t)port);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ck_assert_msg(connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0,
-	    "connect to the proxy: %s", strerror(errno));
-	return fd;
-}
-
 /* Send a command; return everything received up to its tagged answer. */
 static char *
 command(int fd, const char *tag, const char *text)
@@ -353,7 +335,7 @@ static int
 session(const struct proxy *p)
 {
 	struct buf greeting = BUF_INIT;
-	int fd = connect_to(p->port);
+	int fd = tl_connect_loopback(p->port, 10);
 	char *got;
 
 	ck_assert(read_line(fd, &greeting));

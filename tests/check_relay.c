@@ -273,22 +273,6 @@ relay_cleanup(struct relay_run *rr)
 	free(rr->err);
 }
 
-static int
-connect_to(int port)
-{
-	struct sockaddr_in sin;
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	ck_assert_msg(fd >= 0, "socket: %s", strerror(errno));
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons((uint16_t)port);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ck_assert_msg(connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0,
-	    "connect to the relay: %s", strerror(errno));
-	return fd;
-}
-
 static void
 expect_bytes(int fd, const char *want, size_t len)
 {
@@ -350,8 +334,9 @@ START_TEST(test_counts_both_directions_over_connections)
 {
 	struct echo_server es = echo_start(3);
 	struct relay_run rr = relay_start(es.port, NULL);
-	int c1 = connect_to(rr.port);
-	int c2 = connect_to(rr.port);	/* waits in the server's backlog */
+	int c1 = tl_connect_loopback(rr.port, 0);
+	/* c2 waits in the server's backlog */
+	int c2 = tl_connect_loopback(rr.port, 0);
 	char *stats, want[128];
 
 	echo_exchange(c1, 1000);
@@ -359,7 +344,7 @@ START_TEST(test_counts_both_directions_over_connections)
 	/* Larger than the relay's buffer: forwarded in several pieces. */
 	echo_exchange(c2, 200000);
 	ck_assert_uint_eq(echo_report(&es), 200000);
-	int c3 = connect_to(rr.port);
+	int c3 = tl_connect_loopback(rr.port, 0);
 	expect_bytes(c3, GREETING, GREETING_LEN);
 	close(c3);
 	ck_assert_uint_eq(echo_report(&es), 0);
@@ -386,7 +371,7 @@ START_TEST(test_cut_in_client_to_server_direction)
 
 	snprintf(cut_arg, sizeof(cut_arg), "%zu", cut);
 	struct relay_run rr = relay_start(es.port, cut_arg);
-	fd = connect_to(rr.port);
+	fd = tl_connect_loopback(rr.port, 0);
 	expect_bytes(fd, GREETING, GREETING_LEN);
 	ck_assert_int_eq(send_all(fd, first, 100), 0);
 	expect_bytes(fd, first, 100);
@@ -410,7 +395,7 @@ START_TEST(test_cut_in_server_to_client_direction)
 {
 	struct echo_server es = echo_start(1);
 	struct relay_run rr = relay_start(es.port, "5");
-	int fd = connect_to(rr.port);
+	int fd = tl_connect_loopback(rr.port, 0);
 	char got[GREETING_LEN];
 	size_t have = 0;
 	ssize_t n;
@@ -434,7 +419,7 @@ START_TEST(test_cut_at_zero_closes_at_once)
 {
 	struct echo_server es = echo_start(1);
 	struct relay_run rr = relay_start(es.port, "0");
-	int fd = connect_to(rr.port);
+	int fd = tl_connect_loopback(rr.port, 0);
 	char *stats;
 
 	ck_assert_uint_eq(drain(fd), 0);
@@ -457,7 +442,7 @@ START_TEST(test_target_refusing_closes_the_client)
 
 	close(lfd);	/* nothing listens on that port now */
 	rr = relay_start(port, NULL);
-	fd = connect_to(rr.port);
+	fd = tl_connect_loopback(rr.port, 0);
 	ck_assert_uint_eq(drain(fd), 0);
 	close(fd);
 	stats = relay_stop(&rr);

@@ -1,13 +1,17 @@
 /* testlib: helpers shared by the Check test programs; see testlib.h. */
 #include "testlib.h"
 
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 int
@@ -175,4 +179,23 @@ unsigned
 tl_rng_below(struct tl_rng *r, unsigned n)
 {
 	return (unsigned)(tl_rng_next(r) % n);
+}
+
+int
+tl_connect_loopback(int port, int timeout)
+{
+	struct sockaddr_in sin;
+	struct timeval tv = { timeout, 0 };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	ck_assert_msg(fd >= 0, "socket: %s", strerror(errno));
+	if (timeout > 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((uint16_t)port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_msg(connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0,
+	    "connect to 127.0.0.1:%d: %s", port, strerror(errno));
+	return fd;
 }

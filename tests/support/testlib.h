@@ -34,6 +34,9 @@ int tl_exists(const char *path);
 char *tl_path(const char *dir, const char *name);
 /* Count directory entries other than . and .. (-1 if it cannot be read). */
 int tl_count_entries(const char *dir);
+/* A blocking TCP connection to 127.0.0.1:port; reads on it time out after
+ * timeout seconds (0: never). */
+int tl_connect_loopback(int port, int timeout);
 
 /* splitmix64: a small seeded generator, the same on every machine, so
  * that a seed printed by a failing test replays its history. */
