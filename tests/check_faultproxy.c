@@ -363,6 +363,30 @@ expect_report(const char *report, const char *line)
 	    line, report);
 }
 
+/* A command sent after login and the whole answer it must get. */
+struct exchange {
+	const char *tag, *text, *want;
+};
+
+/* One session through a proxy started with args: each exchange in turn,
+ * up to one without a tag; then the proxy's report must hold line. */
+static void
+proxied_session(const struct fake *f, char **args, const struct exchange *x,
+    const char *line)
+{
+	struct proxy p = proxy_start(f, args);
+	int fd = session(&p);
+	char *report;
+
+	for (; x->tag != NULL; x++)
+		expect_answer(fd, x->tag, x->text, x->want);
+	close(fd);
+	report = proxy_finish(&p);
+	expect_report(report, line);
+	free(report);
+	proxy_cleanup(&p);
+}
+
 START_TEST(test_passes_a_session_and_counts_after_login)
 {
 	struct fake f;
@@ -410,39 +434,31 @@ END_TEST
 START_TEST(test_no_refuses_without_forwarding)
 {
 	struct fake f;
-	struct proxy p;
-	char *report, *log, *dir = tl_mkdtemp("fake");
+	char *log, *dir = tl_mkdtemp("fake");
 	char *logpath = tl_path(dir, "log");
 	char *args[] = { "--fault", "no", "--at", "2", NULL };
 	char *args3[] = { "--fault", "no", "--at", "1", "--only", "append",
 	    NULL };
-	int fd;
+	/* A literal+ command is read whole, then refused. */
+	const struct exchange plus[] = {
+		{ "A2", "A2 NOOP\r\n", "A2 OK done\r\n" },
+		{ "A3", "A3 APPEND INBOX {5+}\r\nhello\r\n",
+		    "A3 NO [SERVERBUG] injected\r\n" },
+		{ "A4", "A4 NOOP\r\n", "A4 OK done\r\n" },
+		{ NULL, NULL, NULL },
+	};
+	/* A synchronizing literal gets the NO instead of "+". */
+	const struct exchange sync[] = {
+		{ "A2", "A2 NOOP\r\n", "A2 OK done\r\n" },
+		{ "A3", "A3 APPEND INBOX {5}\r\n",
+		    "A3 NO [SERVERBUG] injected\r\n" },
+		{ "A4", "A4 NOOP\r\n", "A4 OK done\r\n" },
+		{ NULL, NULL, NULL },
+	};
 
 	f = fake_start(logpath);
-	/* A literal+ command is read whole, then refused. */
-	p = proxy_start(&f, args);
-	fd = session(&p);
-	expect_answer(fd, "A2", "A2 NOOP\r\n", "A2 OK done\r\n");
-	expect_answer(fd, "A3", "A3 APPEND INBOX {5+}\r\nhello\r\n",
-	    "A3 NO [SERVERBUG] injected\r\n");
-	expect_answer(fd, "A4", "A4 NOOP\r\n", "A4 OK done\r\n");
-	close(fd);
-	report = proxy_finish(&p);
-	expect_report(report, "fired=1\ncommand=APPEND\n");
-	free(report);
-	proxy_cleanup(&p);
-	/* A synchronizing literal gets the NO instead of "+". */
-	p = proxy_start(&f, args3);
-	fd = session(&p);
-	expect_answer(fd, "A2", "A2 NOOP\r\n", "A2 OK done\r\n");
-	expect_answer(fd, "A3", "A3 APPEND INBOX {5}\r\n",
-	    "A3 NO [SERVERBUG] injected\r\n");
-	expect_answer(fd, "A4", "A4 NOOP\r\n", "A4 OK done\r\n");
-	close(fd);
-	report = proxy_finish(&p);
-	expect_report(report, "commands=1\n");
-	free(report);
-	proxy_cleanup(&p);
+	proxied_session(&f, args, plus, "fired=1\ncommand=APPEND\n");
+	proxied_session(&f, args3, sync, "commands=1\n");
 	log = tl_read_file(logpath, NULL);
 	ck_assert_str_eq(log, "A1 LOGIN u p\r\nA2 NOOP\r\nA4 NOOP\r\n"
 	    "A1 LOGIN u p\r\nA2 NOOP\r\nA4 NOOP\r\n");
@@ -457,45 +473,37 @@ END_TEST
 START_TEST(test_fetch_injected_at_response_boundaries)
 {
 	struct fake f;
-	struct proxy p;
-	char *report, *dir = tl_mkdtemp("fake");
+	char *dir = tl_mkdtemp("fake");
 	char *logpath = tl_path(dir, "log");
 	char *early[] = { "--fault", "fetchuid", "--at", "2", "--user", "u",
 	    "--pass", "p", NULL };
 	char *late[] = { "--fault", "fetch", "--at", "2", "--user", "u",
 	    "--pass", "p", "--late", NULL };
-	int fd;
+	/* Before command 2: the flags as the second session read them. */
+	const struct exchange before[] = {
+		{ "A2", "A2 SELECT INBOX\r\n",
+		    "* 3 EXISTS\r\nA2 OK [READ-WRITE] selected\r\n" },
+		{ "A3", "A3 UID FETCH 1:5 (BODY.PEEK[])\r\n",
+		    "* 2 FETCH (UID 5 FLAGS (\\Seen))\r\n" BODY_FETCH
+		    "A3 OK fetched\r\n" },
+		{ "A4", "A4 LOGOUT\r\n", "* BYE bye\r\nA4 OK logged out\r\n" },
+		{ NULL, NULL, NULL },
+	};
+	/* Late: after the literal, just before the tagged answer. */
+	const struct exchange after[] = {
+		{ "A2", "A2 SELECT INBOX\r\n",
+		    "* 3 EXISTS\r\nA2 OK [READ-WRITE] selected\r\n" },
+		{ "A3", "A3 UID FETCH 1:5 (BODY.PEEK[])\r\n",
+		    BODY_FETCH "* 2 FETCH (FLAGS (\\Seen))\r\n"
+		    "A3 OK fetched\r\n" },
+		{ "A4", "A4 LOGOUT\r\n", "* BYE bye\r\nA4 OK logged out\r\n" },
+		{ NULL, NULL, NULL },
+	};
 
 	f = fake_start(logpath);
-	/* Before command 2: the flags as the second session read them. */
-	p = proxy_start(&f, early);
-	fd = session(&p);
-	expect_answer(fd, "A2", "A2 SELECT INBOX\r\n",
-	    "* 3 EXISTS\r\nA2 OK [READ-WRITE] selected\r\n");
-	expect_answer(fd, "A3", "A3 UID FETCH 1:5 (BODY.PEEK[])\r\n",
-	    "* 2 FETCH (UID 5 FLAGS (\\Seen))\r\n" BODY_FETCH
-	    "A3 OK fetched\r\n");
-	expect_answer(fd, "A4", "A4 LOGOUT\r\n",
-	    "* BYE bye\r\nA4 OK logged out\r\n");
-	close(fd);
-	report = proxy_finish(&p);
-	expect_report(report, "mailbox=INBOX\nuid=5\nmessage-id=<m5@x>\n");
-	free(report);
-	proxy_cleanup(&p);
-	/* Late: after the literal, just before the tagged answer. */
-	p = proxy_start(&f, late);
-	fd = session(&p);
-	expect_answer(fd, "A2", "A2 SELECT INBOX\r\n",
-	    "* 3 EXISTS\r\nA2 OK [READ-WRITE] selected\r\n");
-	expect_answer(fd, "A3", "A3 UID FETCH 1:5 (BODY.PEEK[])\r\n",
-	    BODY_FETCH "* 2 FETCH (FLAGS (\\Seen))\r\nA3 OK fetched\r\n");
-	expect_answer(fd, "A4", "A4 LOGOUT\r\n",
-	    "* BYE bye\r\nA4 OK logged out\r\n");
-	close(fd);
-	report = proxy_finish(&p);
-	expect_report(report, "fired=1\ncommand=UID FETCH\n");
-	free(report);
-	proxy_cleanup(&p);
+	proxied_session(&f, early, before,
+	    "mailbox=INBOX\nuid=5\nmessage-id=<m5@x>\n");
+	proxied_session(&f, late, after, "fired=1\ncommand=UID FETCH\n");
 	fake_stop(&f);
 	tl_rmtree(dir);
 	free(dir);
