@@ -133,16 +133,27 @@ expect_output(const struct fx *f, const char *fmt)
 	buf_free(&want);
 }
 
+/* With far's Path and the channel as given (see write_rc), a run of arg
+ * exits with status, prints want (see expect_output) and leaves the tree
+ * as it was. */
+static void
+expect_refusal(struct fx *f, const char *far_path, const char *channel,
+    const char *arg, int status, const char *want)
+{
+	write_rc(f, far_path, channel);
+	ck_assert_int_eq(run_unchanged(f, arg, NULL), status);
+	expect_output(f, want);
+}
+
 /* mbsync: "far side box NoSuchFolder cannot be opened", exit 1. */
 START_TEST(test_channel_box_missing)
 {
 	struct fx f;
 
 	fx_init(&f);
-	write_rc(&f, "%s/m/far/", "Channel c\nFar :far:NoSuchFolder\n"
-	    "Near :near:INBOX\n");
-	ck_assert_int_eq(run_unchanged(&f, "c", NULL), 1);
-	expect_output(&f, "twinbox: error: c: far mailbox 'NoSuchFolder' of "
+	expect_refusal(&f, "%s/m/far/",
+	    "Channel c\nFar :far:NoSuchFolder\nNear :near:INBOX\n", "c", 1,
+	    "twinbox: error: c: far mailbox 'NoSuchFolder' of "
 	    "store 'far' cannot be opened: it does not exist, and Create does "
 	    "not allow creating it there\n");
 	fx_free(&f);
@@ -155,10 +166,9 @@ START_TEST(test_channel_box_missing_both)
 	struct fx f;
 
 	fx_init(&f);
-	write_rc(&f, "%s/m/far/", "Channel c\nFar :far:Nope\n"
-	    "Near :near:Nope\nCreate Both\n");
-	ck_assert_int_eq(run_unchanged(&f, "c", NULL), 1);
-	expect_output(&f, "twinbox: error: c: mailbox 'Nope' of store 'far' "
+	expect_refusal(&f, "%s/m/far/",
+	    "Channel c\nFar :far:Nope\nNear :near:Nope\nCreate Both\n", "c", 1,
+	    "twinbox: error: c: mailbox 'Nope' of store 'far' "
 	    "and mailbox 'Nope' of store 'near' cannot be opened: neither "
 	    "exists\n");
 	fx_free(&f);
@@ -170,17 +180,15 @@ START_TEST(test_command_line_box_missing)
 	struct fx f;
 
 	fx_init(&f);
-	write_rc(&f, "%s/m/far/", "Channel acct\nFar :far:\nNear :near:\n"
-	    "Patterns *\nCreate Both\n");
-	ck_assert_int_eq(run_unchanged(&f, "acct:INBX", NULL), 1);
-	expect_output(&f, "twinbox: error: acct:INBX: mailbox 'INBX' of store "
+	expect_refusal(&f, "%s/m/far/", "Channel acct\nFar :far:\n"
+	    "Near :near:\nPatterns *\nCreate Both\n", "acct:INBX", 1,
+	    "twinbox: error: acct:INBX: mailbox 'INBX' of store "
 	    "'far' and mailbox 'INBX' of store 'near' cannot be opened: "
 	    "neither exists\n");
 	/* On one side only, without Create for the other: an error too. */
-	write_rc(&f, "%s/m/far/", "Channel acct\nFar :far:\nNear :near:\n"
-	    "Patterns *\n");
-	ck_assert_int_eq(run_unchanged(&f, "acct:Work", NULL), 1);
-	expect_output(&f, "twinbox: error: acct:Work: near mailbox 'Work' of "
+	expect_refusal(&f, "%s/m/far/", "Channel acct\nFar :far:\n"
+	    "Near :near:\nPatterns *\n", "acct:Work", 1,
+	    "twinbox: error: acct:Work: near mailbox 'Work' of "
 	    "store 'near' cannot be opened: it does not exist, and Create "
 	    "does not allow creating it there\n");
 	fx_free(&f);
@@ -224,10 +232,9 @@ START_TEST(test_maildir_path_missing)
 	struct fx f;
 
 	fx_init(&f);
-	write_rc(&f, "%s/m/nosuch/", "Channel c\nFar :far:\nNear :near:\n"
-	    "Create Both\n");
-	ck_assert_int_eq(run_unchanged(&f, "c", NULL), 1);
-	expect_output(&f, "twinbox: error: channel c: MaildirStore 'far' "
+	expect_refusal(&f, "%s/m/nosuch/",
+	    "Channel c\nFar :far:\nNear :near:\nCreate Both\n", "c", 1,
+	    "twinbox: error: channel c: MaildirStore 'far' "
 	    "(%s/sync.rc:4): Path '%s/m/nosuch/' does not exist: create the "
 	    "directory, or correct Path\n");
 	fx_free(&f);
@@ -242,10 +249,9 @@ START_TEST(test_maildir_path_is_a_file)
 	fx_init(&f);
 	file = tl_path(f.top, "m/file");
 	tl_write_str(file, "not a directory\n");
-	write_rc(&f, "%s/m/file/", "Channel c\nFar :far:\nNear :near:\n"
-	    "Create Both\n");
-	ck_assert_int_eq(run_unchanged(&f, "c", NULL), 1);
-	expect_output(&f, "twinbox: error: channel c: MaildirStore 'far' "
+	expect_refusal(&f, "%s/m/file/",
+	    "Channel c\nFar :far:\nNear :near:\nCreate Both\n", "c", 1,
+	    "twinbox: error: channel c: MaildirStore 'far' "
 	    "(%s/sync.rc:4): Path '%s/m/file/' is not a directory: create the "
 	    "directory, or correct Path\n");
 	free(file);
@@ -258,9 +264,8 @@ START_TEST(test_maildir_path_relative)
 	struct fx f;
 
 	fx_init(&f);
-	write_rc(&f, "m/far/", "Channel c\nFar :far:\nNear :near:\n");
-	ck_assert_int_eq(run_unchanged(&f, "c", NULL), 2);
-	expect_output(&f, "twinbox: error: %s/sync.rc:4: MaildirStore 'far': "
+	expect_refusal(&f, "m/far/", "Channel c\nFar :far:\nNear :near:\n",
+	    "c", 2, "twinbox: error: %s/sync.rc:4: MaildirStore 'far': "
 	    "Path 'm/far/' is relative (mbsync 1.4 reads it from the current "
 	    "directory, 1.5 from the configuration file's): expected a path "
 	    "that starts with '/' or '~/'\n");
@@ -291,15 +296,14 @@ START_TEST(test_far_and_near_the_same)
 	struct fx f;
 
 	fx_init(&f);
-	write_rc(&f, "%s/m/far/", "Channel c\nFar :far:INBOX\nNear :far:\n");
-	ck_assert_int_eq(run_unchanged(&f, "c", NULL), 2);
-	expect_output(&f, "twinbox: error: %s/sync.rc:13: Channel 'c': Far "
+	expect_refusal(&f, "%s/m/far/",
+	    "Channel c\nFar :far:INBOX\nNear :far:\n", "c", 2,
+	    "twinbox: error: %s/sync.rc:13: Channel 'c': Far "
 	    "and Near are the same mailbox, INBOX of store 'far': expected "
 	    "two different mailboxes\n");
-	write_rc(&f, "%s/m/far/", "Channel c\nFar :far:\nNear :far:\n"
-	    "Patterns *\n");
-	ck_assert_int_eq(run_unchanged(&f, "c", NULL), 2);
-	expect_output(&f, "twinbox: error: %s/sync.rc:13: Channel 'c': Far "
+	expect_refusal(&f, "%s/m/far/",
+	    "Channel c\nFar :far:\nNear :far:\nPatterns *\n", "c", 2,
+	    "twinbox: error: %s/sync.rc:13: Channel 'c': Far "
 	    "and Near are the same mailboxes, every mailbox of store 'far': "
 	    "expected two different mailboxes\n");
 	fx_free(&f);
