@@ -343,22 +343,32 @@ START_TEST(test_flag_changes_grouped)
 }
 END_TEST
 
-/* Leave a journal with one pending copy intent far UID 1 -> near
- * planned_uid, as a run killed between intent and result does. */
+/* Append rec to the journal, as a run killed just after writing it. */
 static void
-leave_intent_fp(struct fixture *fx, uint32_t planned_uid,
-    const char *body)
+leave_record(struct fixture *fx, const struct journal_rec *rec)
 {
 	struct sync_state st;
 	struct journal_info info;
 	struct journal *j;
-	struct journal_rec rec = { .kind = JR_COPY_INTENT };
 
 	state_init(&st);
 	ck_assert_int_eq(state_load(fx->paths.state, fx->paths.journal, &st,
 	    &info, NULL, &fx->err), 0);
 	ck_assert_int_eq(journal_open(fx->paths.journal, &st, &info, NULL, &j,
 	    &fx->err), 0);
+	ck_assert_int_eq(journal_append(j, rec, &fx->err), 0);
+	ck_assert_int_eq(journal_close(j, &fx->err), 0);
+	state_free(&st);
+}
+
+/* Leave a journal with one pending copy intent far UID 1 -> near
+ * planned_uid, as a run killed between intent and result does. */
+static void
+leave_intent_fp(struct fixture *fx, uint32_t planned_uid,
+    const char *body)
+{
+	struct journal_rec rec = { .kind = JR_COPY_INTENT };
+
 	rec.copy.src = SIDE_FAR;
 	rec.copy.src_uid = 1;
 	rec.copy.planned_uid = planned_uid;
@@ -369,9 +379,7 @@ leave_intent_fp(struct fixture *fx, uint32_t planned_uid,
 		rec.copy.size = fp.size;
 		rec.copy.hash = fp.hash;
 	}
-	ck_assert_int_eq(journal_append(j, &rec, &fx->err), 0);
-	ck_assert_int_eq(journal_close(j, &fx->err), 0);
-	state_free(&st);
+	leave_record(fx, &rec);
 }
 
 static void
@@ -520,20 +528,14 @@ START_TEST(test_recover_flags_the_target_dropped)
 	struct memstore_calls before, after;
 	struct mbox_status st;
 	struct msg_list l = { 0 };
-	struct sync_state s;
 
 	fx_init(&fx);
 	memstore_plan_uids(fx.near, 0);
 	memstore_drop_flags(fx.near, 1);
 	deliver_n(fx.far, 10, 10, MSG_FLAGGED | MSG_SEEN);
 	deliver_n(fx.near, 10, 10, 0);	/* the copies, flags dropped */
-	state_init(&s);
-	ck_assert_int_eq(state_load(fx.paths.state, fx.paths.journal, &s,
-	    NULL, NULL, &fx.err), 0);
 	for (uint32_t uid = 1; uid <= 10; uid++) {
 		char body[64];
-		struct journal_info info;
-		struct journal *j;
 		struct journal_rec rec = { .kind = JR_COPY_INTENT };
 		struct fingerprint fp;
 
@@ -546,16 +548,8 @@ START_TEST(test_recover_flags_the_target_dropped)
 		rec.copy.uidnext = 1;
 		rec.copy.size = fp.size;
 		rec.copy.hash = fp.hash;
-		state_free(&s);
-		state_init(&s);
-		ck_assert_int_eq(state_load(fx.paths.state, fx.paths.journal,
-		    &s, &info, NULL, &fx.err), 0);
-		ck_assert_int_eq(journal_open(fx.paths.journal, &s, &info,
-		    NULL, &j, &fx.err), 0);
-		ck_assert_int_eq(journal_append(j, &rec, &fx.err), 0);
-		ck_assert_int_eq(journal_close(j, &fx.err), 0);
+		leave_record(&fx, &rec);
 	}
-	state_free(&s);
 	before = memstore_calls(fx.near);
 	ck_assert_int_eq(fx_sync(&fx), 0);
 	after = memstore_calls(fx.near);
