@@ -920,6 +920,19 @@ static const struct table_case repair_cases[] = {
 	    "maxuid far 6\n" },
 };
 
+/* The plan when the guard lets the deletion of pairs 1 to 3 through with
+ * Expunge=near. */
+#define NEAR_1_2_3_EXPUNGED \
+	"flags near uid 1 +T\n" \
+	"flags near uid 2 +T\n" \
+	"flags near uid 3 +T\n" \
+	"expunge near uid 1\n" \
+	"expunge near uid 2\n" \
+	"expunge near uid 3\n" \
+	"forget pair far 1 near 1\n" \
+	"forget pair far 2 near 2\n" \
+	"forget pair far 3 near 3\n"
+
 static const struct table_case guard_cases[] = {
 	{ .name = "guard: a side that appears empty is refused",
 	  .uv = { 1, 1 }, .max = { 3, 3 }, .pairs = "1:1:- 2:2:- 3:3:-",
@@ -940,16 +953,7 @@ static const struct table_case guard_cases[] = {
 	  .uv = { 1, 1 }, .max = { 3, 3 }, .pairs = "1:1:- 2:2:- 3:3:-",
 	  .near = "1 2 3", .policy = "GuardWiped=2 AllowMassDelete "
 	    "Expunge=near",
-	  .expect =
-	    "flags near uid 1 +T\n"
-	    "flags near uid 2 +T\n"
-	    "flags near uid 3 +T\n"
-	    "expunge near uid 1\n"
-	    "expunge near uid 2\n"
-	    "expunge near uid 3\n"
-	    "forget pair far 1 near 1\n"
-	    "forget pair far 2 near 2\n"
-	    "forget pair far 3 near 3\n" },
+	  .expect = NEAR_1_2_3_EXPUNGED },
 	{ .name = "guard: no Gone in that direction, nothing to guard",
 	  .uv = { 1, 1 }, .max = { 3, 3 }, .pairs = "1:1:- 2:2:-",
 	  .near = "1 2", .policy = "GuardWiped=1 Push",
@@ -983,30 +987,12 @@ static const struct table_case guard_cases[] = {
 	{ .name = "guard: at the wiped count passes",
 	  .uv = { 1, 1 }, .max = { 3, 3 }, .pairs = "1:1:- 2:2:- 3:3:-",
 	  .near = "1 2 3", .policy = "GuardWiped=3 Expunge=near",
-	  .expect =
-	    "flags near uid 1 +T\n"
-	    "flags near uid 2 +T\n"
-	    "flags near uid 3 +T\n"
-	    "expunge near uid 1\n"
-	    "expunge near uid 2\n"
-	    "expunge near uid 3\n"
-	    "forget pair far 1 near 1\n"
-	    "forget pair far 2 near 2\n"
-	    "forget pair far 3 near 3\n" },
+	  .expect = NEAR_1_2_3_EXPUNGED },
 	{ .name = "guard: a percentage of 100 turns a rule off",
 	  .uv = { 1, 1 }, .max = { 3, 3 }, .pairs = "1:1:- 2:2:- 3:3:-",
 	  .near = "1 2 3", .policy = "GuardWiped=0 GuardWipedPercent=100 "
 	    "GuardLarge=0 GuardLargePercent=100 Expunge=near",
-	  .expect =
-	    "flags near uid 1 +T\n"
-	    "flags near uid 2 +T\n"
-	    "flags near uid 3 +T\n"
-	    "expunge near uid 1\n"
-	    "expunge near uid 2\n"
-	    "expunge near uid 3\n"
-	    "forget pair far 1 near 1\n"
-	    "forget pair far 2 near 2\n"
-	    "forget pair far 3 near 3\n" },
+	  .expect = NEAR_1_2_3_EXPUNGED },
 	{ .name = "guard: more than the large percentage vanished",
 	  .uv = { 1, 1 }, .max = { 5, 5 },
 	  .pairs = "1:1:- 2:2:- 3:3:- 4:4:- 5:5:-",
