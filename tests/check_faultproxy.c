@@ -44,25 +44,9 @@ struct proxy {
 };
 
 static int
-send_all(int fd, const char *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static int
 send_str(int fd, const char *s)
 {
-	return send_all(fd, s, strlen(s));
+	return tl_send_all(fd, s, strlen(s));
 }
 
 /* One line (with its CRLF) into line; 0 at EOF. Bytewise: no read-ahead. */
@@ -118,7 +102,7 @@ answer(int fd, const char *tag, const char *line)
 		buf_setf(&out, "* BYE bye\r\n%s OK logged out\r\n", tag);
 	else
 		buf_setf(&out, "%s OK done\r\n", tag);
-	send_all(fd, out.data, out.len);
+	tl_send_all(fd, out.data, out.len);
 	buf_free(&out);
 }
 
@@ -211,20 +195,6 @@ fake_stop(struct fake *f)
 	waitpid(f->pid, NULL, 0);
 }
 
-static char *
-proxy_binary(void)
-{
-	const char *build = getenv("BUILD");
-	struct buf path = BUF_INIT;
-
-	buf_setf(&path, "%s/tests/tools/faultproxy",
-	    build != NULL && *build != '\0' ? build : "build");
-	ck_assert_msg(access(path.data, X_OK) == 0,
-	    "%s: %s (build it with make build-all)", path.data,
-	    strerror(errno));
-	return buf_detach(&path);
-}
-
 /* Start the proxy towards the fake server with these extra arguments. */
 static struct proxy
 proxy_start(const struct fake *f, char **extra)
@@ -240,7 +210,7 @@ proxy_start(const struct fake *f, char **extra)
 	p.log = tl_path(p.dir, "server.log");
 	port_file = tl_path(p.dir, "port");
 	snprintf(to, sizeof(to), "127.0.0.1:%d", f->port);
-	argv[argc++] = proxy_binary();
+	argv[argc++] = tl_tool_path("faultproxy");
 	argv[argc++] = "--to";
 	argv[argc++] = to;
 	argv[argc++] = "--port-file";

@@ -44,20 +44,6 @@ struct relay_run {
 	char	*err;
 };
 
-static char *
-relay_binary(void)
-{
-	const char *build = getenv("BUILD");
-	struct buf path = BUF_INIT;
-
-	buf_setf(&path, "%s/tests/tools/relay",
-	    build != NULL && *build != '\0' ? build : "build");
-	ck_assert_msg(access(path.data, X_OK) == 0,
-	    "%s: %s (build it with make build-all)", path.data,
-	    strerror(errno));
-	return buf_detach(&path);
-}
-
 static int
 listen_loopback(int *port)
 {
@@ -77,22 +63,6 @@ listen_loopback(int *port)
 	return fd;
 }
 
-static int
-send_all(int fd, const char *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Echo complete lines until EOF or an error; return the bytes received. */
 static unsigned long
 echo_lines(int fd)
@@ -102,14 +72,14 @@ echo_lines(int fd)
 	char chunk[8192];
 	ssize_t n;
 
-	send_all(fd, GREETING, GREETING_LEN);
+	tl_send_all(fd, GREETING, GREETING_LEN);
 	while ((n = recv(fd, chunk, sizeof(chunk), 0)) > 0) {
 		total += (unsigned long)n;
 		for (ssize_t i = 0; i < n; i++) {
 			buf_addc(&line, chunk[i]);
 			if (chunk[i] != '\n')
 				continue;
-			send_all(fd, line.data, line.len);
+			tl_send_all(fd, line.data, line.len);
 			buf_reset(&line);
 		}
 	}
@@ -199,7 +169,7 @@ spawn_relay(struct relay_run *rr, char **args)
 	int argc = 0;
 	pid_t pid;
 
-	argv[argc++] = relay_binary();
+	argv[argc++] = tl_tool_path("relay");
 	while (*args != NULL && argc < 15)
 		argv[argc++] = *args++;
 	argv[argc] = NULL;
@@ -322,7 +292,7 @@ echo_exchange(int fd, size_t len)
 	char *line = make_line(len, 'a' + (char)(len % 26));
 
 	expect_bytes(fd, GREETING, GREETING_LEN);
-	ck_assert_int_eq(send_all(fd, line, len), 0);
+	ck_assert_int_eq(tl_send_all(fd, line, len), 0);
 	expect_bytes(fd, line, len);
 	ck_assert_int_eq(shutdown(fd, SHUT_WR), 0);
 	ck_assert_uint_eq(drain(fd), 0);
@@ -373,9 +343,9 @@ START_TEST(test_cut_in_client_to_server_direction)
 	struct relay_run rr = relay_start(es.port, cut_arg);
 	fd = tl_connect_loopback(rr.port, 0);
 	expect_bytes(fd, GREETING, GREETING_LEN);
-	ck_assert_int_eq(send_all(fd, first, 100), 0);
+	ck_assert_int_eq(tl_send_all(fd, first, 100), 0);
 	expect_bytes(fd, first, 100);
-	ck_assert_int_eq(send_all(fd, second, 500), 0);
+	ck_assert_int_eq(tl_send_all(fd, second, 500), 0);
 	ck_assert_uint_eq(drain(fd), 0);
 	close(fd);
 	ck_assert_uint_eq(echo_report(&es), 100 + 37);

@@ -13,20 +13,6 @@
 #include "buf.h"
 #include "support/testlib.h"
 
-static char *
-rusage_binary(void)
-{
-	const char *build = getenv("BUILD");
-	struct buf path = BUF_INIT;
-
-	buf_setf(&path, "%s/tests/tools/rusage",
-	    build != NULL && *build != '\0' ? build : "build");
-	ck_assert_msg(access(path.data, X_OK) == 0,
-	    "%s: %s (build it with make build-all)", path.data,
-	    strerror(errno));
-	return buf_detach(&path);
-}
-
 /* Run rusage -o report CMD...; its stderr goes to err_path. */
 static int
 run_rusage(const char *report, const char *err_path, char **cmd)
@@ -35,7 +21,7 @@ run_rusage(const char *report, const char *err_path, char **cmd)
 	int argc = 0, status;
 	pid_t pid;
 
-	argv[argc++] = rusage_binary();
+	argv[argc++] = tl_tool_path("rusage");
 	argv[argc++] = "-o";
 	argv[argc++] = (char *)report;
 	while (*cmd != NULL && argc < 7)

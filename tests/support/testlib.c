@@ -199,3 +199,34 @@ tl_connect_loopback(int port, int timeout)
 	    "connect to 127.0.0.1:%d: %s", port, strerror(errno));
 	return fd;
 }
+
+int
+tl_send_all(int fd, const char *p, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+char *
+tl_tool_path(const char *name)
+{
+	const char *build = getenv("BUILD");
+	char *path;
+
+	if (build == NULL || *build == '\0')
+		build = "build";
+	if (asprintf(&path, "%s/tests/tools/%s", build, name) == -1)
+		ck_abort_msg("out of memory");
+	ck_assert_msg(access(path, X_OK) == 0,
+	    "%s: %s (build it with make build-all)", path, strerror(errno));
+	return path;
+}

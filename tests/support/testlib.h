@@ -37,6 +37,11 @@ int tl_count_entries(const char *dir);
 /* A blocking TCP connection to 127.0.0.1:port; reads on it time out after
  * timeout seconds (0: never). */
 int tl_connect_loopback(int port, int timeout);
+/* Send all len bytes (no SIGPIPE); 0, or -1 when the peer is gone. */
+int tl_send_all(int fd, const char *p, size_t len);
+/* The path of the test tool name, $BUILD/tests/tools/name (BUILD defaults
+ * to build), malloc'd; the test fails when it is not there. */
+char *tl_tool_path(const char *name);
 
 /* splitmix64: a small seeded generator, the same on every machine, so
  * that a seed printed by a failing test replays its history. */
