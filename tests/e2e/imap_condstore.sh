@@ -32,16 +32,6 @@ set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/e2e/setup.bash
 
-cleanup() {
-	timeout 60 bash "$SERVER" stop "$TMP/srv" >/dev/null 2>&1
-	timeout 60 bash "$SERVER" stop "$TMP/srv2" >/dev/null 2>&1
-	rm -rf "$TMP"
-}
-[ -n "${KEEP:-}" ] || trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-. tests/e2e/checks.bash
-
 # Dovecot's default list without CONDSTORE and QRESYNC (which implies it).
 NO_CONDSTORE_CAPS="IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE SORT \
 SORT=DISPLAY THREAD=REFERENCES THREAD=REFS THREAD=ORDEREDSUBJECT MULTIAPPEND \
@@ -65,21 +55,16 @@ server_dir() {
 	esac
 }
 
-# start_server DIR: a Dovecot with user alice and 150 messages in three
+# start_populated DIR: a Dovecot with user alice and 150 messages in three
 # folders; loads its server.env.
-start_server() {
-	if ! bash "$SERVER" start "$1" alice >"$TMP/start.out" 2>&1; then
-		echo "FAIL: cannot start Dovecot:" >&2
-		cat "$TMP/start.out" >&2
-		exit 1
-	fi
-	if ! bash "$SERVER" populate "$1" alice 150 3 >"$TMP/start.out" \
+start_populated() {
+	start_dovecot "$1" alice
+	if ! bash "$SERVER" populate "$1" alice 150 3 >"$TMP/populate.out" \
 	    2>&1; then
 		echo "FAIL: populate:" >&2
-		cat "$TMP/start.out" >&2
+		cat "$TMP/populate.out" >&2
 		exit 1
 	fi
-	. "$1/server.env"
 }
 
 # write_rc FILE STATEDIR NEARDIR
@@ -296,7 +281,7 @@ server_has() {
 
 # ==== a Dovecot with CONDSTORE =============================================
 
-start_server "$TMP/srv"
+start_populated "$TMP/srv"
 N=$TMP/near
 write_rc "$TMP/sync.rc" "$TMP/state" "$N"
 expect_eq "the server advertises CONDSTORE" 1 \
@@ -405,7 +390,7 @@ converged "quiet run" "$N"
 
 # ==== 6. a Dovecot without CONDSTORE =======================================
 
-TEST_SERVER_CAPS=$NO_CONDSTORE_CAPS start_server "$TMP/srv2"
+TEST_SERVER_CAPS=$NO_CONDSTORE_CAPS start_populated "$TMP/srv2"
 N=$TMP/near2
 write_rc "$TMP/sync2.rc" "$TMP/state2" "$N"
 expect_eq "the second server does not advertise CONDSTORE" 1 \

@@ -16,21 +16,7 @@ set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/e2e/setup.bash
 
-cleanup() {
-	timeout 60 bash "$SERVER" stop "$TMP/srv" >/dev/null 2>&1
-	rm -rf "$TMP"
-}
-[ -n "${KEEP:-}" ] || trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-. tests/e2e/checks.bash
-
-if ! bash "$SERVER" start "$TMP/srv" >"$TMP/start.out" 2>&1; then
-	echo "FAIL: cannot start Dovecot:" >&2
-	cat "$TMP/start.out" >&2
-	exit 1
-fi
-. "$TMP/srv/server.env"
+start_dovecot "$TMP/srv"
 N=$TMP/near
 A=$MAIL_DIR/alice
 

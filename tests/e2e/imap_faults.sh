@@ -32,17 +32,10 @@ cd "$(dirname "$0")/../.." || exit 1
 . tests/e2e/setup.bash
 RELAY=$(abs_path "$BUILD/tests/tools/relay")
 relay_pid=
-
-cleanup() {
+cleanup_more() {
 	[ -n "$relay_pid" ] && kill "$relay_pid" 2>/dev/null
-	timeout 60 bash "$SERVER" stop "$TMP/srv" >/dev/null 2>&1
-	rm -rf "$TMP"
 }
-[ -n "${KEEP:-}" ] || trap cleanup EXIT
-trap 'exit 1' INT TERM
-
 E2E_QUIET_PASS=1
-. tests/e2e/checks.bash
 
 if [ ! -x "$RELAY" ]; then
 	echo "FAIL: $RELAY is missing (make build-all builds it)" >&2
@@ -52,13 +45,7 @@ fi
 # by the file's modification time, which two additions within one second
 # would not change.
 MAXUSERS=600
-if ! bash "$SERVER" start "$TMP/srv" $(seq -f 'u%g' $MAXUSERS) \
-    >"$TMP/start.out" 2>&1; then
-	echo "FAIL: cannot start Dovecot:" >&2
-	cat "$TMP/start.out" >&2
-	exit 1
-fi
-. "$TMP/srv/server.env"
+start_dovecot "$TMP/srv" $(seq -f 'u%g' $MAXUSERS)
 
 # ---- mailboxes ----------------------------------------------------------
 
@@ -72,11 +59,6 @@ mkmsg() {
 		awk -v n="${3:-2}" -v id="$2" 'BEGIN { for (i = 1; i <= n; i++)
 		    printf "Line %d of %s, some words to make it longer.\n", i, id }'
 	} >"$1"
-}
-
-# mkbox DIR: an empty Maildir folder.
-mkbox() {
-	mkdir -p "$1/cur" "$1/new" "$1/tmp"
 }
 
 # The far side: INBOX, Work and Lists.dev in Dovecot's Maildir++ layout,
@@ -114,13 +96,6 @@ make_near() {
 	mkmsg "$d/Work/cur/1700001003.nw1.near:2,S" nw1
 	mkmsg "$d/Local/new/1700001004.nl1.near" nl1 4
 	mkmsg "$d/Local/cur/1700001005.nl2.near:2,RS" nl2
-}
-
-# new_user NAME TREE: the Maildir of a user made at start, not used before,
-# becomes a copy of TREE.
-new_user() {
-	[ ! -e "$MAIL_DIR/$1" ] || return 1
-	cp -a "$2" "$MAIL_DIR/$1" && chown -R "$MAIL_OWNER" "$MAIL_DIR/$1"
 }
 
 # write_rc FILE USER PORT NEAR EXPUNGE

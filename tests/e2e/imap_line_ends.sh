@@ -22,30 +22,11 @@ fi
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/e2e/setup.bash
-
-cleanup() {
-	timeout 60 bash "$SERVER" stop "$TMP/srv" >/dev/null 2>&1
-	rm -rf "$TMP"
-}
-[ -n "${KEEP:-}" ] || trap cleanup EXIT
-trap 'exit 1' INT TERM
-
 E2E_QUIET_PASS=1
-. tests/e2e/checks.bash
 
 # Every user is made at start (see imap_faults.sh).
 MAXUSERS=80
-if ! bash "$SERVER" start "$TMP/srv" $(seq -f 'u%g' $MAXUSERS) \
-    >"$TMP/start.out" 2>&1; then
-	echo "FAIL: cannot start Dovecot:" >&2
-	cat "$TMP/start.out" >&2
-	exit 1
-fi
-. "$TMP/srv/server.env"
-
-mkbox() {
-	mkdir -p "$1/cur" "$1/new" "$1/tmp"
-}
+start_dovecot "$TMP/srv" $(seq -f 'u%g' $MAXUSERS)
 
 # The near INBOX: five messages, one per kind of line end.
 make_near() {

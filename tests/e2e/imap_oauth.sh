@@ -15,16 +15,9 @@ cd "$(dirname "$0")/../.." || exit 1
 OAUTHD=$BUILD/tests/tools/oauthd
 TOKEN=tok-$$-good
 OAUTHD_PID=""
-
-cleanup() {
-	timeout 60 bash "$SERVER" stop "$TMP/srv" >/dev/null 2>&1
+cleanup_more() {
 	[ -n "$OAUTHD_PID" ] && kill "$OAUTHD_PID" 2>/dev/null
-	rm -rf "$TMP"
 }
-[ -n "${KEEP:-}" ] || trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-. tests/e2e/checks.bash
 
 if [ ! -x "$OAUTHD" ]; then
 	echo "imap_oauth.sh: $OAUTHD is missing (build it with make)" >&2
@@ -40,13 +33,7 @@ done
 [ -s "$TMP/oauthd.port" ] || { echo "oauthd did not start" >&2; exit 1; }
 URL="http://127.0.0.1:$(cat "$TMP/oauthd.port")/introspect"
 
-if ! TEST_SERVER_OAUTH_URL=$URL timeout 60 bash "$SERVER" start "$TMP/srv" \
-    alice >"$TMP/start.out" 2>&1; then
-	cat "$TMP/start.out" >&2
-	echo "imap_oauth.sh: the test server did not start" >&2
-	exit 1
-fi
-. "$TMP/srv/server.env"
+TEST_SERVER_OAUTH_URL=$URL start_dovecot "$TMP/srv" alice
 timeout 60 bash "$SERVER" populate "$TMP/srv" alice 12 2 >/dev/null ||
 	{ echo "populate failed" >&2; exit 1; }
 

@@ -64,21 +64,11 @@ cd "$(dirname "$0")/../.." || exit 1
 PROXY=$(abs_path "$BUILD/tests/tools/faultproxy")
 MAILSUM=$(abs_path "$BUILD/tests/tools/mailsum")
 proxy_pid=
-
-cleanup() {
+cleanup_more() {
 	[ -n "$proxy_pid" ] && kill "$proxy_pid" 2>/dev/null
-	timeout 60 bash "$SERVER" stop "$TMP/srv" >/dev/null 2>&1
-	rm -rf "$TMP"
 }
-if [ -n "${KEEP:-}" ]; then
-	echo "KEEP: the directory is $TMP"
-else
-	trap cleanup EXIT
-fi
-trap 'exit 1' INT TERM
-
+[ -n "${KEEP:-}" ] && echo "KEEP: the directory is $TMP"
 E2E_QUIET_PASS=1
-. tests/e2e/checks.bash
 
 for tool in "$PROXY" "$MAILSUM"; do
 	if [ ! -x "$tool" ]; then
@@ -90,13 +80,7 @@ FULL=${SWEEP_FULL:-0}
 # Every user is made at start (Dovecot notices a new passwd-file by its
 # modification time, which two additions within a second would not change).
 MAXUSERS=400
-if ! bash "$SERVER" start "$TMP/srv" $(seq -f 'u%g' $MAXUSERS) \
-    >"$TMP/start.out" 2>&1; then
-	echo "FAIL: cannot start Dovecot:" >&2
-	cat "$TMP/start.out" >&2
-	exit 1
-fi
-. "$TMP/srv/server.env"
+start_dovecot "$TMP/srv" $(seq -f 'u%g' $MAXUSERS)
 
 # ---- IMAP by hand -------------------------------------------------------
 
@@ -165,10 +149,6 @@ msg8() {
 		printf 'Message-ID: <%s@corpus.test>%b%b' "$2" "$3" "$3"
 		printf 'Stra\303\237e, caf\303\251, \342\202\254 5.%b' "$3"
 	} >"$1"
-}
-
-mkbox() {
-	mkdir -p "$1/cur" "$1/new" "$1/tmp"
 }
 
 # The far side, appended over IMAP to user u1: INBOX with six messages of
@@ -250,12 +230,6 @@ list_side() {
 # Messages held more than once (folder and id) in a listing.
 dups() {
 	awk '{ print $1, $2 }' | sort | uniq -d | tr '\n' ' '
-}
-
-# new_user NAME TREE: a user made at start, unused, gets a copy of TREE.
-new_user() {
-	[ ! -e "$MAIL_DIR/$1" ] || return 1
-	cp -a "$2" "$MAIL_DIR/$1" && chown -R "$MAIL_OWNER" "$MAIL_DIR/$1"
 }
 
 # write_rc FILE USER PORT NEAR

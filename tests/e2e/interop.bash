@@ -25,7 +25,7 @@
 
 
 [ "$KIND" = courier ] && authrc_before=$(cksum </etc/courier/authdaemonrc)
-start_server "$KSERVER" "$TMP/srv"
+start_server "$KSERVER" "$TMP/srv" alice bob carol
 . "$TMP/srv/server.env"
 PORT=$IMAP_PORT
 PREFIX=${NS_PREFIX:-}
@@ -34,7 +34,7 @@ CA=$CA_FILE
 if [ "$KIND" = dovecot ]; then
 	DPORT=$IMAP_PORT
 else
-	start_server "$SERVER" "$TMP/dove"
+	start_server "$SERVER" "$TMP/dove" alice bob carol
 	DPORT=$(. "$TMP/dove/server.env" && echo "$IMAP_PORT")
 fi
 bash "$KSERVER" populate "$TMP/srv" alice 60 6 >"$TMP/populate.out" 2>&1 ||
@@ -337,9 +337,9 @@ if [ "$KIND" = courier ]; then
 	bash "$KSERVER" stop "$TMP/srv" >/dev/null 2>&1
 	expect_eq "stop restores /etc/courier/authdaemonrc" "$authrc_before" \
 		"$(cksum </etc/courier/authdaemonrc)"
-	start_server "$KSERVER" "$TMP/srv2"
+	start_server "$KSERVER" "$TMP/srv2" alice bob carol
 	kill -KILL "$(cat "$TMP/srv2/imapd.pid")" "$(cat "$TMP/srv2/imapds.pid")"
-	start_server "$KSERVER" "$TMP/srv3"
+	start_server "$KSERVER" "$TMP/srv3" alice bob carol
 	expect_eq "a start after a killed run restores first" 1 \
 		"$(grep -c 'restoring the system' "$TMP/start-srv3.out")"
 	bash "$KSERVER" stop "$TMP/srv3" >/dev/null 2>&1

@@ -2,11 +2,9 @@
 # The start and the helpers of the interoperability tests (sourced by
 # interop.bash and interop_mailutils.sh, with KIND set to the server's
 # kind: dovecot, courier, cyrus or mailutils):
-#  - setup.bash's TMP, BIN, SERVER; KSERVER, the kind's test-server script;
-#    IMAPC, tests/tools/imapc; the counting checks of checks.bash;
-#  - start_server SCRIPT DIR: alice, bob and carol on a new instance, or
-#    the test fails; the cleanup trap stops the instances in TMP/srv and
-#    TMP/dove (Dovecot as a peer) and removes TMP;
+#  - setup.bash's TMP, BIN, SERVER, start_server (the cleanup stops every
+#    instance it started and removes TMP) and the counting checks;
+#    KSERVER, the kind's test-server script; IMAPC, tests/tools/imapc;
 #  - after PORT, PREFIX and SEP are set from server.env: sname, srv_list,
 #    srv_folder_list (the server's messages as "MESSAGE-ID FLAGS" lines),
 #    near_list (the same for a Maildir folder), hashes, dups, run,
@@ -16,6 +14,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.." || exit 1
 . tests/e2e/setup.bash
 IMAPC=$(abs_path "$BUILD/tests/tools/imapc")
 export IMAPC
+# KSERVER is for the scripts that source this file.
+# shellcheck disable=SC2034
 case $KIND in
 dovecot) KSERVER=scripts/test-server.sh ;;
 *) KSERVER=scripts/test-server-$KIND.sh ;;
@@ -23,27 +23,7 @@ esac
 NAME=interop_$KIND.sh
 export NAME
 
-cleanup() {
-	timeout 60 bash "$KSERVER" stop "$TMP/srv" >/dev/null 2>&1
-	[ "$KIND" = dovecot ] ||
-		timeout 60 bash "$SERVER" stop "$TMP/dove" >/dev/null 2>&1
-	rm -rf "$TMP"
-}
-[ -n "${KEEP:-}" ] || trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-. tests/e2e/checks.bash
-
 [ -x "$IMAPC" ] || { echo "FAIL: $IMAPC is missing (make build-all)" >&2; exit 1; }
-
-start_server() {
-	if ! bash "$1" start "$2" alice bob carol >"$TMP/start-${2##*/}.out" 2>&1
-	then
-		echo "FAIL: cannot start $1:" >&2
-		cat "$TMP/start-${2##*/}.out" >&2
-		exit 1
-	fi
-}
 
 # ---- the two sides as lists ----------------------------------------------
 

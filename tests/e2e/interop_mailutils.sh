@@ -21,7 +21,7 @@ export KIND
 # shellcheck source=tests/e2e/interop_lib.bash
 . "$(dirname "$0")/interop_lib.bash"
 
-start_server "$KSERVER" "$TMP/srv"
+start_server "$KSERVER" "$TMP/srv" alice bob carol
 . "$TMP/srv/server.env"
 PORT=$IMAP_PORT
 PREFIX=

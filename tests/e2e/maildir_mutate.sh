@@ -30,25 +30,10 @@ fi
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/e2e/setup.bash
-
-cleanup() {
-	timeout 60 bash "$SERVER" stop "$TMP/srv" >/dev/null 2>&1
-	rm -rf "$TMP"
-}
-[ -n "${KEEP:-}" ] || trap cleanup EXIT
-trap 'exit 1' INT TERM
-
 E2E_QUIET_PASS=1
-. tests/e2e/checks.bash
 
 MAXUSERS=300
-if ! bash "$SERVER" start "$TMP/srv" $(seq -f 'u%g' $MAXUSERS) \
-    >"$TMP/start.out" 2>&1; then
-	echo "FAIL: cannot start Dovecot:" >&2
-	cat "$TMP/start.out" >&2
-	exit 1
-fi
-. "$TMP/srv/server.env"
+start_dovecot "$TMP/srv" $(seq -f 'u%g' $MAXUSERS)
 
 # ---- mailboxes ----------------------------------------------------------
 
@@ -56,10 +41,6 @@ fi
 mkmsg() {
 	printf 'From: s@mutate.test\nSubject: %s\nMessage-ID: <%s@mutate.test>\n\nBody of %s.\n' \
 	    "$2" "$2" "$2" >"$1"
-}
-
-mkbox() {
-	mkdir -p "$1/cur" "$1/new" "$1/tmp"
 }
 
 # The far side in Maildir++ (Dovecot's layout): INBOX and Work.

@@ -1,5 +1,6 @@
+# shellcheck shell=bash
 # The start shared by the end-to-end scripts that run the binary against a
-# private Dovecot (sourced from the top of the tree, after `set -u`):
+# private server (sourced from the top of the tree, after `set -u`):
 #  - TEST_PASSWORD and the TEST_SERVER_* settings of the caller's
 #    environment are dropped, so that every server starts as the script
 #    says;
@@ -7,7 +8,21 @@
 #    binary under test as an absolute path (TWINBOX_BIN overrides);
 #    abs_path PATH prints PATH made absolute;
 #  - TMP, a new directory that the servers' unprivileged processes can
-#    enter. Each script removes it in its own cleanup.
+#    enter;
+#  - the counting checks of checks.bash;
+#  - a cleanup on exit: cleanup_more first, when the script defines it
+#    (to stop what else it started), then a stop of every server that
+#    start_server started, then TMP removed. KEEP=1 leaves it all, for
+#    debugging. INT and TERM exit 1, through the cleanup;
+#  - start_server SCRIPT DIR [USER...]: SCRIPT's server started in DIR
+#    (test-server.sh and its kin; the environment's TEST_SERVER_* apply),
+#    its output in TMP/start-NAME.out (NAME the last part of DIR), or the
+#    script fails and exits 1;
+#  - start_dovecot DIR [USER...]: start_server for a Dovecot, then its
+#    DIR/server.env loaded;
+#  - mkbox DIR: an empty Maildir folder;
+#  - new_user NAME TREE: the Maildir of a Dovecot user made at start and
+#    not used before becomes a copy of TREE.
 
 unset TEST_PASSWORD TEST_SERVER_CERT TEST_SERVER_COMPRESS TEST_SERVER_NOTIFY \
 	TEST_SERVER_CAPS TEST_SERVER_SEPARATOR TEST_SERVER_PORTS TEST_SERVER_WAIT
@@ -24,3 +39,51 @@ BUILD=${BUILD:-build}
 BIN=$(abs_path "${TWINBOX_BIN:-$BUILD/twinbox}")
 TMP=$(mktemp -d) || exit 1
 chmod 755 "$TMP"
+
+. tests/e2e/checks.bash
+
+# The servers to stop, as "SCRIPT DIR" pairs: script i stops dir i.
+stop_scripts=()
+stop_dirs=()
+
+cleanup() {
+	local i
+	if declare -F cleanup_more >/dev/null; then
+		cleanup_more
+	fi
+	for i in "${!stop_dirs[@]}"; do
+		timeout 60 bash "${stop_scripts[i]}" stop "${stop_dirs[i]}" \
+			>/dev/null 2>&1
+	done
+	rm -rf "$TMP"
+}
+[ -n "${KEEP:-}" ] || trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+start_server() {
+	local script=$1 dir=$2 out=$TMP/start-${2##*/}.out
+	shift 2
+	# Known before the start: an interrupted start is stopped too.
+	stop_scripts+=("$script")
+	stop_dirs+=("$dir")
+	if ! bash "$script" start "$dir" "$@" >"$out" 2>&1; then
+		echo "FAIL: cannot start $script:" >&2
+		cat "$out" >&2
+		exit 1
+	fi
+}
+
+start_dovecot() {
+	start_server "$SERVER" "$@"
+	# shellcheck source=/dev/null
+	. "$1/server.env"
+}
+
+mkbox() {
+	mkdir -p "$1/cur" "$1/new" "$1/tmp"
+}
+
+new_user() {
+	[ ! -e "$MAIL_DIR/$1" ] || return 1
+	cp -a "$2" "$MAIL_DIR/$1" && chown -R "$MAIL_OWNER" "$MAIL_DIR/$1"
+}

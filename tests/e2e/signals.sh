@@ -25,20 +25,6 @@ set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/e2e/setup.bash
 
-cleanup() {
-	timeout 60 bash "$SERVER" stop "$TMP/srv" >/dev/null 2>&1
-	rm -rf "$TMP"
-}
-[ -n "${KEEP:-}" ] || trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-. tests/e2e/checks.bash
-
-# mkbox DIR: an empty Maildir folder.
-mkbox() {
-	mkdir -p "$1/cur" "$1/new" "$1/tmp"
-}
-
 # The first sync's starting point, copied afresh for every case.
 S=$TMP/start
 mkbox "$S/far/INBOX"
@@ -189,12 +175,7 @@ done
 
 # ---- a real signal in the middle of a sync against Dovecot -------------
 
-if ! bash "$SERVER" start "$TMP/srv" >"$TMP/start.out" 2>&1; then
-	echo "FAIL: cannot start Dovecot:" >&2
-	cat "$TMP/start.out" >&2
-	exit 1
-fi
-. "$TMP/srv/server.env"
+start_dovecot "$TMP/srv"
 bash "$SERVER" populate "$TMP/srv" alice 3000 1 >/dev/null || {
 	echo "FAIL: populate" >&2
 	exit 1
