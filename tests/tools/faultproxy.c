@@ -89,6 +89,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "net_helpers.h"
+
 #define MAX_CONNS	8
 #define MAX_INFLIGHT	1024
 #define MAX_LINE	(256 * 1024)	/* a line longer than this is an error */
@@ -254,22 +256,6 @@ bytes_free(struct bytes *b)
 
 /* ---- arguments -------------------------------------------------------- */
 
-static int
-parse_u64(const char *s, uint64_t max, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	if (s[0] < '0' || s[0] > '9')
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
 static uint64_t
 number_arg(const char *name, const char *arg, uint64_t min, uint64_t max)
 {
@@ -395,43 +381,6 @@ parse_args(int argc, char **argv, struct options *opt)
 
 /* ---- sockets and files ------------------------------------------------ */
 
-static struct sockaddr_in
-loopback_addr(uint16_t port)
-{
-	struct sockaddr_in sin;
-
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons(port);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	return sin;
-}
-
-static int
-open_listener(uint16_t want, uint16_t *port)
-{
-	struct sockaddr_in sin = loopback_addr(want);
-	socklen_t len = sizeof(sin);
-	int fd, one = 1;
-
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd == -1) {
-		fprintf(stderr, "faultproxy: socket: %s\n", strerror(errno));
-		return -1;
-	}
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1 ||
-	    bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
-	    listen(fd, 16) == -1 ||
-	    getsockname(fd, (struct sockaddr *)&sin, &len) == -1) {
-		fprintf(stderr, "faultproxy: listening on 127.0.0.1 port %u: "
-		    "%s\n", (unsigned)want, strerror(errno));
-		close(fd);
-		return -1;
-	}
-	*port = ntohs(sin.sin_port);
-	return fd;
-}
-
 /* A blocking connection to the server, with I/O timeouts if asked. */
 static int
 connect_upstream(uint16_t port, int timeout)
@@ -454,58 +403,6 @@ connect_upstream(uint16_t port, int timeout)
 		close(fd);
 		return -1;
 	}
-	return fd;
-}
-
-/* Write through "<path>.tmp" and rename, so readers see all or nothing. */
-static int
-write_file_atomic(const char *path, const char *text)
-{
-	char tmp[PATH_MAX];
-	FILE *f;
-
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp)) {
-		fprintf(stderr, "faultproxy: %s: path too long\n", path);
-		return -1;
-	}
-	f = fopen(tmp, "w");
-	if (f == NULL) {
-		fprintf(stderr, "faultproxy: %s: %s\n", tmp, strerror(errno));
-		return -1;
-	}
-	if (fputs(text, f) == EOF || fclose(f) == EOF) {
-		fprintf(stderr, "faultproxy: %s: write: %s\n", tmp,
-		    strerror(errno));
-		unlink(tmp);
-		return -1;
-	}
-	if (rename(tmp, path) == -1) {
-		fprintf(stderr, "faultproxy: rename %s: %s\n", tmp,
-		    strerror(errno));
-		unlink(tmp);
-		return -1;
-	}
-	return 0;
-}
-
-static int
-open_signalfd(void)
-{
-	sigset_t set;
-	int fd;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	signal(SIGPIPE, SIG_IGN);
-	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1) {
-		fprintf(stderr, "faultproxy: sigprocmask: %s\n",
-		    strerror(errno));
-		return -1;
-	}
-	fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (fd == -1)
-		fprintf(stderr, "faultproxy: signalfd: %s\n", strerror(errno));
 	return fd;
 }
 
@@ -1456,20 +1353,6 @@ service_conn(struct proxy *p, struct conn *c, short cev, short sev)
 		conn_close(c);
 }
 
-static long
-ms_until(const struct timespec *deadline)
-{
-	struct timespec now;
-	long long ms;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	ms = (long long)(deadline->tv_sec - now.tv_sec) * 1000 +
-	    (deadline->tv_nsec - now.tv_nsec) / 1000000;
-	if (ms < 0)
-		return 0;
-	return ms > INT_MAX ? INT_MAX : (long)ms;
-}
-
 static void
 reap_conns(struct proxy *p)
 {
@@ -1537,11 +1420,7 @@ write_report(const struct proxy *p)
 	    "fired=%d\ncommand=%s\nmailbox=%s\nuid=%s\nmessage-id=%s\n"
 	    "note=%s\n", r->commands, fault_names[p->opt.fault], p->opt.at,
 	    r->fired, r->command, r->mailbox, r->uid, r->msgid, r->note);
-	if (p->opt.report == NULL) {
-		fputs(text, stdout);
-		return fflush(stdout) == EOF ? -1 : 0;
-	}
-	return write_file_atomic(p->opt.report, text);
+	return write_out("faultproxy", p->opt.report, text);
 }
 
 static int
@@ -1550,7 +1429,8 @@ start(struct proxy *p)
 	char text[16];
 	uint16_t port;
 
-	p->sigfd = open_signalfd();
+	signal(SIGPIPE, SIG_IGN);
+	p->sigfd = open_signalfd("faultproxy");
 	if (p->sigfd == -1)
 		return -1;
 	if (p->opt.log != NULL && (p->log = fopen(p->opt.log, "w")) == NULL) {
@@ -1558,15 +1438,11 @@ start(struct proxy *p)
 		    strerror(errno));
 		return -1;
 	}
-	p->lfd = open_listener(p->opt.listen_port, &port);
+	p->lfd = open_listener("faultproxy", p->opt.listen_port, &port);
 	if (p->lfd == -1)
 		return -1;
 	snprintf(text, sizeof(text), "%u\n", (unsigned)port);
-	if (p->opt.port_file == NULL) {
-		fputs(text, stdout);
-		return fflush(stdout) == EOF ? -1 : 0;
-	}
-	return write_file_atomic(p->opt.port_file, text);
+	return write_out("faultproxy", p->opt.port_file, text);
 }
 
 int

@@ -46,6 +46,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "net_helpers.h"
+
 #define FLOW_BUF	65536
 #define NO_CUT		UINT64_MAX
 #define DEFAULT_SECONDS	600
@@ -102,22 +104,6 @@ xalloc(size_t n, size_t size)
 		exit(1);
 	}
 	return p;
-}
-
-static int
-parse_u64(const char *s, uint64_t max, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	if (s[0] < '0' || s[0] > '9')
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v > max)
-		return -1;
-	*out = v;
-	return 0;
 }
 
 static void
@@ -185,90 +171,6 @@ parse_args(int argc, char **argv, struct options *opt)
 	if (opt->port_file == NULL || !have_target)
 		usage();
 	opt->max_seconds = (long)secs;
-}
-
-static struct sockaddr_in
-loopback_addr(uint16_t port)
-{
-	struct sockaddr_in sin;
-
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons(port);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	return sin;
-}
-
-static int
-open_listener(uint16_t *port)
-{
-	struct sockaddr_in sin = loopback_addr(0);
-	socklen_t len = sizeof(sin);
-	int fd;
-
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd == -1) {
-		fprintf(stderr, "relay: socket: %s\n", strerror(errno));
-		return -1;
-	}
-	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
-	    listen(fd, 64) == -1 ||
-	    getsockname(fd, (struct sockaddr *)&sin, &len) == -1) {
-		fprintf(stderr, "relay: listening on 127.0.0.1: %s\n",
-		    strerror(errno));
-		close(fd);
-		return -1;
-	}
-	*port = ntohs(sin.sin_port);
-	return fd;
-}
-
-/* Write through "<path>.tmp" and rename, so readers see all or nothing. */
-static int
-write_file_atomic(const char *path, const char *text)
-{
-	size_t len = strlen(path) + 5;
-	char *tmp = xalloc(len, 1);
-	FILE *f;
-	int rc = -1;
-
-	snprintf(tmp, len, "%s.tmp", path);
-	f = fopen(tmp, "w");
-	if (f == NULL) {
-		fprintf(stderr, "relay: %s: %s\n", tmp, strerror(errno));
-		free(tmp);
-		return -1;
-	}
-	if (fputs(text, f) == EOF || fclose(f) == EOF)
-		fprintf(stderr, "relay: %s: write: %s\n", tmp, strerror(errno));
-	else if (rename(tmp, path) == -1)
-		fprintf(stderr, "relay: rename %s to %s: %s\n", tmp, path,
-		    strerror(errno));
-	else
-		rc = 0;
-	if (rc != 0)
-		unlink(tmp);
-	free(tmp);
-	return rc;
-}
-
-static int
-open_signalfd(void)
-{
-	sigset_t set;
-	int fd;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1) {
-		fprintf(stderr, "relay: sigprocmask: %s\n", strerror(errno));
-		return -1;
-	}
-	fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (fd == -1)
-		fprintf(stderr, "relay: signalfd: %s\n", strerror(errno));
-	return fd;
 }
 
 static void
@@ -541,20 +443,6 @@ service_conns(struct relay *r)
 	r->nconns = kept;
 }
 
-static long
-ms_until(const struct timespec *deadline)
-{
-	struct timespec now;
-	long long ms;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	ms = (long long)(deadline->tv_sec - now.tv_sec) * 1000 +
-	    (deadline->tv_nsec - now.tv_nsec) / 1000000;
-	if (ms < 0)
-		return 0;
-	return ms > INT_MAX ? INT_MAX : (long)ms;
-}
-
 static int
 run(struct relay *r)
 {
@@ -590,11 +478,7 @@ write_stats(const struct relay *r)
 
 	snprintf(line, sizeof(line), "sent=%" PRIu64 " received=%" PRIu64
 	    " connections=%" PRIu64 "\n", r->sent, r->received, r->accepted);
-	if (r->opt.stats_file == NULL) {
-		fputs(line, stdout);
-		return fflush(stdout) == EOF ? -1 : 0;
-	}
-	return write_file_atomic(r->opt.stats_file, line);
+	return write_out("relay", r->opt.stats_file, line);
 }
 
 static void
@@ -618,14 +502,14 @@ start(struct relay *r)
 	char text[16];
 	uint16_t port;
 
-	r->sigfd = open_signalfd();
+	r->sigfd = open_signalfd("relay");
 	if (r->sigfd == -1)
 		return -1;
-	r->lfd = open_listener(&port);
+	r->lfd = open_listener("relay", 0, &port);
 	if (r->lfd == -1)
 		return -1;
 	snprintf(text, sizeof(text), "%u\n", (unsigned)port);
-	return write_file_atomic(r->opt.port_file, text);
+	return write_file_atomic("relay", r->opt.port_file, text);
 }
 
 int
