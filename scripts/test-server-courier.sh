@@ -31,6 +31,7 @@ ETC=/etc/courier
 SYSTEM_FILES="authdaemonrc userdb.dat userdbshadow.dat"
 AUTHD_RUN=/run/courier/authdaemon
 CAPS="IMAP4rev1 UIDPLUS CHILDREN NAMESPACE THREAD=ORDEREDSUBJECT THREAD=REFERENCES SORT QUOTA IDLE"
+# shellcheck source=scripts/test-server-lib.sh
 . "$SCRIPT_DIR/test-server-lib.sh"
 
 usage() {
@@ -69,13 +70,9 @@ authd_stop() {
 # ---- saving and restoring the system's files -----------------------------
 
 running_pid() {
-	local pid
-	pid=$(tr -dc 0-9 2>/dev/null <"$1/imapd.pid")
-	pid_alive "$pid" || return 1
-	tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null |
-		grep -qF -- "-pid=$1/imapd.pid" || return 1
-	echo "$pid"
+	pid_from "$1/imapd.pid" "-pid=$1/imapd.pid"
 }
+PID_OF=running_pid
 
 system_restore() {
 	local f
@@ -223,25 +220,11 @@ launch_tcpd() {
 	)
 }
 
-wait_up() {
-	local i=0
-	while [ $i -lt $((WAIT * 10)) ]; do
-		port_answers "$IMAP_PORT" && port_answers "$IMAPS_PORT" &&
-			return 0
-		sleep 0.1
-		i=$((i + 1))
-	done
-	return 1
-}
-
 stop_daemons() {
 	local dir=$1 f pid p
 	for f in imapd.pid imapds.pid; do
-		pid=$(tr -dc 0-9 2>/dev/null <"$dir/$f")
-		if pid_alive "$pid" && tr '\0' ' ' <"/proc/$pid/cmdline" |
-			grep -qF -- "-pid=$dir/$f"; then
-			stop_pid "$pid" || die "couriertcpd $pid would not exit"
-		fi
+		pid=$(pid_from "$dir/$f" "-pid=$dir/$f") || continue
+		stop_pid "$pid" || die "couriertcpd $pid would not exit"
 	done
 	# Sessions still open work in a user's home below DIR.
 	for p in /proc/[0-9]*; do
@@ -253,22 +236,11 @@ stop_daemons() {
 
 write_env() {
 	local dir=$1
-	{
-		echo "# Written by test-server-courier.sh start; sourced by tests."
-		echo "SERVER_KIND=courier"
-		echo "IMAP_HOST=$HOST"
-		echo "IMAP_PORT=$IMAP_PORT"
-		echo "IMAPS_PORT=$IMAPS_PORT"
-		echo "CA_FILE=$(shell_quote "$dir/tls/ca.pem")"
-		echo "CERT_NAME=localhost"
-		echo "USERS=$(shell_quote "$(users_of "$dir")")"
-		echo "PASSWORD=$(shell_quote "$PASSWORD")"
-		echo "NS_PREFIX='INBOX.'"
-		echo "NS_SEP=."
-		echo "MAIL_DIR=$(shell_quote "$dir/home")"
-		echo "LOG=$(shell_quote "$dir/courier.out")"
-		echo "PID=$(running_pid "$dir")"
-	} >"$dir/server.env.tmp" && mv "$dir/server.env.tmp" "$dir/server.env"
+	write_server_env "$dir" courier "$(users_of "$dir")" \
+		"NS_PREFIX='INBOX.'" "NS_SEP=." \
+		"MAIL_DIR=$(shell_quote "$dir/home")" \
+		"LOG=$(shell_quote "$dir/courier.out")" \
+		"PID=$(running_pid "$dir")"
 }
 
 cmd_start() {
@@ -302,7 +274,7 @@ cmd_start() {
 		launch_tcpd "$dir" "$IMAP_PORT" "$dir/imapd.pid"
 		launch_tcpd "$dir" "$IMAPS_PORT" "$dir/imapds.pid" \
 			/usr/bin/couriertls -server -tcpd
-		wait_up && break
+		wait_up running_pid "$dir" && break
 		stop_daemons "$dir"
 		[ $attempt -lt 5 ] || {
 			tail -20 "$dir/courier.out" >&2
@@ -320,8 +292,7 @@ cmd_start() {
 cmd_stop() {
 	[ $# -eq 1 ] || usage
 	local dir owner
-	[ -d "$1" ] || die "$1: no such directory"
-	dir=$(cd "$1" && pwd -P)
+	dir=$(existing_dir "$1") || exit 1
 	owner=$(cat "$LOCK/owner" 2>/dev/null)
 	# A start waiting for the lock waits for this stop too.
 	[ "$owner" = "$dir" ] && echo $$ >"$LOCK/pid"
@@ -333,21 +304,10 @@ cmd_stop() {
 	echo "$PROG: $dir: stopped"
 }
 
-cmd_status() {
-	[ $# -eq 1 ] || usage
-	local dir pid
-	[ -d "$1" ] || { echo "$PROG: $1: stopped"; exit 3; }
-	dir=$(cd "$1" && pwd -P)
-	pid=$(running_pid "$dir") || { echo "$PROG: $dir: stopped"; exit 3; }
-	echo "$PROG: $dir: running (pid $pid, imap $HOST:$(env_value "$dir" \
-IMAP_PORT), imaps $HOST:$(env_value "$dir" IMAPS_PORT))"
-}
-
 cmd_adduser() {
 	[ $# -ge 2 ] && [ $# -le 3 ] || usage
 	local dir
-	[ -d "$1" ] || die "$1: no such directory"
-	dir=$(cd "$1" && pwd -P)
+	dir=$(existing_dir "$1") || exit 1
 	add_user "$dir" "$2" "${3:-${TEST_PASSWORD:-secret}}"
 	if running_pid "$dir" >/dev/null; then
 		install_file "$dir/userdb.dat" userdb.dat 644
@@ -358,27 +318,4 @@ cmd_adduser() {
 	echo "$PROG: user $2 added"
 }
 
-cmd_populate() {
-	[ $# -ge 4 ] && [ $# -le 5 ] || usage
-	local dir
-	[ -d "$1" ] || die "$1: no such directory"
-	dir=$(cd "$1" && pwd -P)
-	running_pid "$dir" >/dev/null || die "$dir: not running"
-	(
-		. "$dir/server.env"
-		imap_populate "$IMAP_PORT" "$2" "$PASSWORD" . INBOX. "$3" \
-			"$4" "${5:-1}"
-	)
-}
-
-[ $# -ge 1 ] || usage
-cmd=$1
-shift
-case "$cmd" in
-start) cmd_start "$@" ;;
-stop) cmd_stop "$@" ;;
-status) cmd_status "$@" ;;
-adduser) cmd_adduser "$@" ;;
-populate) cmd_populate "$@" ;;
-*) usage ;;
-esac
+dispatch "$@"

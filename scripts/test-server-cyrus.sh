@@ -23,6 +23,7 @@ HOST=127.0.0.1
 SCRIPT_DIR=$(cd "$(dirname "$0")" && pwd -P)
 WAIT=${TEST_SERVER_WAIT:-10}
 CYRUS_BIN=/usr/lib/cyrus/bin
+# shellcheck source=scripts/test-server-lib.sh
 . "$SCRIPT_DIR/test-server-lib.sh"
 
 usage() {
@@ -39,13 +40,9 @@ owner() {
 }
 
 master_pid() {
-	local pid
-	pid=$(tr -dc 0-9 2>/dev/null <"$1/master.pid")
-	pid_alive "$pid" || return 1
-	tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null |
-		grep -qF -- "$1/imapd.conf" || return 1
-	echo "$pid"
+	pid_from "$1/master.pid" "$1/imapd.conf"
 }
+PID_OF=master_pid
 
 write_conf() {
 	local dir=$1 imapd
@@ -124,68 +121,27 @@ prepare_dir() {
 	set_password "$dir" cyrus "$(cat "$dir/admin.pw")"
 }
 
-wait_up() {
-	local i=0
-	while [ $i -lt $((WAIT * 10)) ]; do
-		master_pid "$1" >/dev/null && port_answers "$IMAP_PORT" &&
-			port_answers "$IMAPS_PORT" && return 0
-		sleep 0.1
-		i=$((i + 1))
-	done
-	return 1
-}
-
 launch() {
 	local dir=$1
 	write_conf "$dir" || die "$dir/imapd.conf: cannot write"
 	chown -R "$(owner)" "$dir/config" "$dir/spool" "$dir/socket" \
 		"$dir/cyrus-tls" || die "$dir: cannot chown"
 	rm -f "$dir/master.pid"
-	(
-		cd "$dir" || exit 1
-		for fd in /proc/$BASHPID/fd/*; do
-			fd=${fd##*/}
-			[ "$fd" -gt 2 ] 2>/dev/null && eval "exec $fd>&-"
-		done
-		exec "$CYRUS_BIN/master" -C "$dir/imapd.conf" \
-			-M "$dir/cyrus.conf" -p "$dir/master.pid" -d \
-			</dev/null >>"$dir/cyrus.out" 2>&1
-	) || return 1
-	wait_up "$dir"
+	spawn "$dir" "$dir/cyrus.out" "$CYRUS_BIN/master" -C "$dir/imapd.conf" \
+		-M "$dir/cyrus.conf" -p "$dir/master.pid" -d || return 1
+	wait_up master_pid "$dir"
 }
 
 write_env() {
 	local dir=$1
-	{
-		echo "# Written by test-server-cyrus.sh start; sourced by tests."
-		echo "SERVER_KIND=cyrus"
-		echo "IMAP_HOST=$HOST"
-		echo "IMAP_PORT=$IMAP_PORT"
-		echo "IMAPS_PORT=$IMAPS_PORT"
-		echo "CA_FILE=$(shell_quote "$dir/tls/ca.pem")"
-		echo "CERT_NAME=localhost"
-		echo "USERS=$(shell_quote "$(tr '\n' ' ' <"$dir/users" | sed 's/ $//')")"
-		echo "PASSWORD=$(shell_quote "$PASSWORD")"
-		echo "NS_PREFIX="
-		echo "NS_SEP=/"
-		echo "MAIL_DIR=$(shell_quote "$dir/spool")"
-		echo "LOG=$(shell_quote "$dir/cyrus.out")"
-		echo "PID=$(master_pid "$dir")"
-	} >"$dir/server.env.tmp" && mv "$dir/server.env.tmp" "$dir/server.env"
+	write_server_env "$dir" cyrus \
+		"$(tr '\n' ' ' <"$dir/users" | sed 's/ $//')" \
+		"NS_PREFIX=" "NS_SEP=/" "MAIL_DIR=$(shell_quote "$dir/spool")" \
+		"LOG=$(shell_quote "$dir/cyrus.out")" "PID=$(master_pid "$dir")"
 }
 
 stop_master() {
-	local dir=$1 pid left i=0
-	pid=$(master_pid "$dir") && { stop_pid "$pid" ||
-		die "master $pid would not exit"; }
-	while [ $i -lt $((WAIT * 10)) ]; do
-		left=$(ps -eo pid=,args= | TBT_CONF="$dir/imapd.conf" awk \
-			'index($0, ENVIRON["TBT_CONF"]) { print $1 }')
-		[ -z "$left" ] && return 0
-		sleep 0.1
-		i=$((i + 1))
-	done
-	die "$dir: processes still running: $left"
+	stop_instance master_pid "$1" "$1/imapd.conf" master
 }
 
 cmd_start() {
@@ -222,27 +178,15 @@ cmd_start() {
 cmd_stop() {
 	[ $# -eq 1 ] || usage
 	local dir
-	[ -d "$1" ] || die "$1: no such directory"
-	dir=$(cd "$1" && pwd -P)
+	dir=$(existing_dir "$1") || exit 1
 	stop_master "$dir"
 	echo "$PROG: $dir: stopped"
-}
-
-cmd_status() {
-	[ $# -eq 1 ] || usage
-	local dir pid
-	[ -d "$1" ] || { echo "$PROG: $1: stopped"; exit 3; }
-	dir=$(cd "$1" && pwd -P)
-	pid=$(master_pid "$dir") || { echo "$PROG: $dir: stopped"; exit 3; }
-	echo "$PROG: $dir: running (pid $pid, imap $HOST:$(env_value "$dir" \
-IMAP_PORT), imaps $HOST:$(env_value "$dir" IMAPS_PORT))"
 }
 
 cmd_adduser() {
 	[ $# -ge 2 ] && [ $# -le 3 ] || usage
 	local dir
-	[ -d "$1" ] || die "$1: no such directory"
-	dir=$(cd "$1" && pwd -P)
+	dir=$(existing_dir "$1") || exit 1
 	master_pid "$dir" >/dev/null || die "$dir: not running"
 	add_user "$dir" "$2" "${3:-${TEST_PASSWORD:-secret}}"
 	create_mailbox "$dir" "$2"
@@ -251,27 +195,4 @@ cmd_adduser() {
 	echo "$PROG: user $2 added"
 }
 
-cmd_populate() {
-	[ $# -ge 4 ] && [ $# -le 5 ] || usage
-	local dir
-	[ -d "$1" ] || die "$1: no such directory"
-	dir=$(cd "$1" && pwd -P)
-	master_pid "$dir" >/dev/null || die "$dir: not running"
-	(
-		. "$dir/server.env"
-		imap_populate "$IMAP_PORT" "$2" "$PASSWORD" / "" "$3" "$4" \
-			"${5:-1}"
-	)
-}
-
-[ $# -ge 1 ] || usage
-cmd=$1
-shift
-case "$cmd" in
-start) cmd_start "$@" ;;
-stop) cmd_stop "$@" ;;
-status) cmd_status "$@" ;;
-adduser) cmd_adduser "$@" ;;
-populate) cmd_populate "$@" ;;
-*) usage ;;
-esac
+dispatch "$@"

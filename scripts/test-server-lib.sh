@@ -1,19 +1,47 @@
 # shellcheck shell=bash
-# Pieces shared by the private test servers other than Dovecot
-# (test-server-courier.sh, test-server-cyrus.sh, test-server-mailutils.sh);
-# sourced, never run. The caller sets PROG and HOST before sourcing.
+# Pieces shared by the private test servers (test-server.sh,
+# test-server-courier.sh, test-server-cyrus.sh, test-server-mailutils.sh);
+# sourced, never run. The caller sets PROG, HOST and WAIT before sourcing,
+# and defines usage and its cmd_start, cmd_stop, cmd_adduser and
+# cmd_populate for dispatch.
 #
 #   die MSG...                  message on stderr, exit 1
 #   absolute_dir DIR            create DIR, print it absolute, symlink-free
+#   existing_dir DIR            DIR absolute and symlink-free, or die
 #   shell_quote S               S quoted for sh
 #   valid_user NAME             letters, digits and ._@- only
 #   env_value DIR VAR           VAR from DIR/server.env
+#   random_port, port_in_use PORT
 #   pick_ports                  IMAP_PORT and IMAPS_PORT, free, distinct
 #   port_answers PORT           something listens on HOST:PORT
+#   wait_up PIDFN DIR           PIDFN DIR prints a pid and both ports
+#                               answer, within WAIT seconds
+#   make_ca DIR/tls             a CA, ca.pem and ca.key
 #   make_certs DIR/tls          a CA and a certificate for 127.0.0.1
+#   write_server_env DIR KIND USERS LINE...
+#                               DIR/server.env: the core variables, then
+#                               the LINEs
+#   poll SECONDS COMMAND...     0 once COMMAND succeeds, tried every 0.1 s
 #   pid_alive PID               the process exists
+#   pid_from FILE MATCH         the pid in FILE, when that process runs
+#                               with MATCH in its command line
 #   wait_gone PID SECONDS       0 once PID has exited
 #   stop_pid PID                TERM, then KILL after WAIT seconds
+#   procs_naming TEXT...        pids of the processes whose command line
+#                               holds one of the TEXTs
+#   stop_instance PIDFN DIR CONF WHAT
+#                               the daemon PIDFN DIR prints stopped, then
+#                               every process naming CONF gone, or die
+#   close_inherited_fds         close every descriptor above 2
+#   spawn DIR LOG COMMAND...    COMMAND run in DIR, with no descriptor of
+#                               the caller's, its output appended to LOG
+#   cmd_status DIR              "running (pid, ports)" or "stopped", exit 3
+#                               (PID_OF names the script's pid function)
+#   cmd_populate DIR USER N FOLDERS [SEED]
+#                               imap_populate into a running instance,
+#                               with server.env's NS_SEP, NS_PREFIX and
+#                               LOGIN_SUFFIX
+#   dispatch COMMAND ARGS...    the command line of every server script
 #   deb_root NAME               where the extracted NAME .deb lives
 #   imap_populate PORT USER PASSWORD SEP PREFIX N FOLDERS SEED
 #                               gen-mail.sh's corpus APPENDed over IMAP
@@ -24,8 +52,15 @@ die() {
 	exit 1
 }
 
+# An absolute, symlink-free path, so that the configuration, the pid check
+# and server.env agree whatever the caller's working directory.
 absolute_dir() {
 	mkdir -p "$1" || die "$1: cannot create directory"
+	(cd "$1" && pwd -P) || die "$1: cannot enter directory"
+}
+
+existing_dir() {
+	[ -d "$1" ] || die "$1: no such directory"
 	(cd "$1" && pwd -P) || die "$1: cannot enter directory"
 }
 
@@ -49,6 +84,8 @@ env_value() {
 }
 
 random_port() {
+	# Below the kernel's ephemeral range, so that outgoing connections
+	# rarely hold the port we pick.
 	echo $((20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 12000))
 }
 
@@ -70,16 +107,31 @@ port_answers() {
 	timeout 2 bash -c "exec 3<>/dev/tcp/$HOST/$1" 2>/dev/null
 }
 
-make_certs() {
+instance_up() {
+	"$1" "$2" >/dev/null && port_answers "$IMAP_PORT" &&
+		port_answers "$IMAPS_PORT"
+}
+
+wait_up() {
+	poll "$WAIT" instance_up "$@"
+}
+
+make_ca() {
 	local tls=$1
-	[ -s "$tls/ca.pem" ] && [ -s "$tls/localhost.pem" ] && return 0
 	mkdir -p "$tls" && chmod 700 "$tls" || die "$tls: cannot create"
 	openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
 		-nodes -keyout "$tls/ca.key" -out "$tls/ca.pem" -days 3650 \
 		-subj "/CN=twinbox test CA" \
 		-addext "basicConstraints=critical,CA:TRUE" \
 		-addext "keyUsage=critical,keyCertSign,cRLSign" \
-		2>>"$tls/openssl.log" || die "openssl could not make the CA"
+		2>>"$tls/openssl.log" ||
+		die "openssl could not make the CA; see $tls/openssl.log"
+}
+
+make_certs() {
+	local tls=$1
+	[ -s "$tls/ca.pem" ] && [ -s "$tls/localhost.pem" ] && return 0
+	make_ca "$tls"
 	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
 		-keyout "$tls/localhost.key" -out "$tls/localhost.csr" \
 		-subj "/CN=twinbox test localhost" 2>>"$tls/openssl.log" ||
@@ -106,14 +158,33 @@ pid_alive() {
 	[ -n "$state" ] && [ "$state" != Z ]
 }
 
-wait_gone() {
-	local pid=$1 i=0
-	while [ $i -lt $(($2 * 10)) ]; do
-		pid_alive "$pid" || return 0
+poll() {
+	local i=0 limit=$(($1 * 10))
+	shift
+	while [ $i -lt $limit ]; do
+		"$@" && return 0
 		sleep 0.1
 		i=$((i + 1))
 	done
 	return 1
+}
+
+# A stale pid file must never make us signal some unrelated process.
+pid_from() {
+	local pid
+	pid=$(tr -dc 0-9 2>/dev/null <"$1")
+	pid_alive "$pid" || return 1
+	tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null |
+		grep -qF -- "$2" || return 1
+	echo "$pid"
+}
+
+pid_gone() {
+	! pid_alive "$1"
+}
+
+wait_gone() {
+	poll "$2" pid_gone "$1"
 }
 
 stop_pid() {
@@ -123,6 +194,105 @@ stop_pid() {
 	echo "$PROG: pid $1 ignored TERM for ${WAIT}s; sending KILL" >&2
 	kill -KILL "$1" 2>/dev/null
 	wait_gone "$1" "$WAIT"
+}
+
+procs_naming() {
+	# The texts through the environment: in awk's arguments they would
+	# match the awk process itself.
+	ps -eo pid=,args= | TBT_TEXTS=$(printf '%s\n' "$@") awk '
+	BEGIN { n = split(ENVIRON["TBT_TEXTS"], texts, "\n") }
+	{
+		for (i = 1; i <= n; i++)
+			if (index($0, texts[i])) {
+				print $1
+				next
+			}
+	}'
+}
+
+no_procs_naming() {
+	[ -z "$(procs_naming "$@")" ]
+}
+
+stop_instance() {
+	local pidfn=$1 dir=$2 conf=$3 what=$4 pid
+	pid=$("$pidfn" "$dir") && { stop_pid "$pid" ||
+		die "$what $pid would not exit"; }
+	poll "$WAIT" no_procs_naming "$conf" ||
+		die "$dir: processes still running: $(procs_naming "$conf")"
+}
+
+close_inherited_fds() {
+	local fd
+	for fd in /proc/$BASHPID/fd/*; do
+		fd=${fd##*/}
+		[ "$fd" -gt 2 ] 2>/dev/null && eval "exec $fd>&-"
+	done
+	return 0
+}
+
+spawn() {
+	local dir=$1 log=$2
+	shift 2
+	(
+		cd "$dir" || exit 1
+		close_inherited_fds
+		exec "$@" </dev/null >>"$log" 2>&1
+	)
+}
+
+write_server_env() {
+	local dir=$1 kind=$2 users=$3
+	shift 3
+	{
+		echo "# Written by $PROG.sh start; sourced by tests."
+		echo "SERVER_KIND=$kind"
+		echo "IMAP_HOST=$HOST"
+		echo "IMAP_PORT=$IMAP_PORT"
+		echo "IMAPS_PORT=$IMAPS_PORT"
+		echo "CA_FILE=$(shell_quote "$dir/tls/ca.pem")"
+		echo "CERT_NAME=localhost"
+		echo "USERS=$(shell_quote "$users")"
+		echo "PASSWORD=$(shell_quote "$PASSWORD")"
+		printf '%s\n' "$@"
+	} >"$dir/server.env.tmp" && mv "$dir/server.env.tmp" "$dir/server.env"
+}
+
+cmd_status() {
+	[ $# -eq 1 ] || usage
+	local dir pid
+	[ -d "$1" ] || { echo "$PROG: $1: stopped"; exit 3; }
+	dir=$(cd "$1" && pwd -P)
+	pid=$("$PID_OF" "$dir") || { echo "$PROG: $dir: stopped"; exit 3; }
+	echo "$PROG: $dir: running (pid $pid, imap $HOST:$(env_value "$dir" \
+IMAP_PORT), imaps $HOST:$(env_value "$dir" IMAPS_PORT))"
+}
+
+cmd_populate() {
+	[ $# -ge 4 ] && [ $# -le 5 ] || usage
+	local dir
+	dir=$(existing_dir "$1") || exit 1
+	"$PID_OF" "$dir" >/dev/null || die "$dir: not running"
+	(
+		# shellcheck source=/dev/null
+		. "$dir/server.env"
+		imap_populate "$IMAP_PORT" "$2${LOGIN_SUFFIX:-}" "$PASSWORD" \
+			"$NS_SEP" "$NS_PREFIX" "$3" "$4" "${5:-1}"
+	)
+}
+
+dispatch() {
+	[ $# -ge 1 ] || usage
+	local cmd=$1
+	shift
+	case "$cmd" in
+	start) cmd_start "$@" ;;
+	stop) cmd_stop "$@" ;;
+	status) cmd_status "$@" ;;
+	adduser) cmd_adduser "$@" ;;
+	populate) cmd_populate "$@" ;;
+	*) usage ;;
+	esac
 }
 
 # The extracted packages live in TWINBOX_SERVER_CACHE (default

@@ -21,6 +21,7 @@ HOST=127.0.0.1
 DOMAIN=test.local
 SCRIPT_DIR=$(cd "$(dirname "$0")" && pwd -P)
 WAIT=${TEST_SERVER_WAIT:-10}
+# shellcheck source=scripts/test-server-lib.sh
 . "$SCRIPT_DIR/test-server-lib.sh"
 
 usage() {
@@ -29,13 +30,9 @@ usage() {
 }
 
 daemon_pid() {
-	local pid
-	pid=$(tr -dc 0-9 2>/dev/null <"$1/imap4d.pid")
-	pid_alive "$pid" || return 1
-	tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null |
-		grep -qF -- "$1/imap4d.conf" || return 1
-	echo "$pid"
+	pid_from "$1/imap4d.pid" "$1/imap4d.conf"
 }
+PID_OF=daemon_pid
 
 write_conf() {
 	local dir=$1
@@ -97,67 +94,26 @@ users_of() {
 	cut -d: -f1 "$1/virt/$DOMAIN" | tr '\n' ' ' | sed 's/ $//'
 }
 
-wait_up() {
-	local i=0
-	while [ $i -lt $((WAIT * 10)) ]; do
-		daemon_pid "$1" >/dev/null && port_answers "$IMAP_PORT" &&
-			port_answers "$IMAPS_PORT" && return 0
-		sleep 0.1
-		i=$((i + 1))
-	done
-	return 1
-}
-
 launch() {
 	local dir=$1
 	write_conf "$dir" || die "$dir/imap4d.conf: cannot write"
 	rm -f "$dir/imap4d.pid"
-	(
-		cd "$dir" || exit 1
-		for fd in /proc/$BASHPID/fd/*; do
-			fd=${fd##*/}
-			[ "$fd" -gt 2 ] 2>/dev/null && eval "exec $fd>&-"
-		done
-		exec imap4d --config-file="$dir/imap4d.conf" \
-			</dev/null >>"$dir/imap4d.out" 2>&1
-	) || return 1
-	wait_up "$dir"
+	spawn "$dir" "$dir/imap4d.out" imap4d \
+		--config-file="$dir/imap4d.conf" || return 1
+	wait_up daemon_pid "$dir"
 }
 
 write_env() {
 	local dir=$1
-	{
-		echo "# Written by test-server-mailutils.sh start; sourced by tests."
-		echo "SERVER_KIND=mailutils"
-		echo "IMAP_HOST=$HOST"
-		echo "IMAP_PORT=$IMAP_PORT"
-		echo "IMAPS_PORT=$IMAPS_PORT"
-		echo "CA_FILE=$(shell_quote "$dir/tls/ca.pem")"
-		echo "CERT_NAME=localhost"
-		echo "USERS=$(shell_quote "$(users_of "$dir")")"
-		echo "LOGIN_SUFFIX=@$DOMAIN"
-		echo "PASSWORD=$(shell_quote "$PASSWORD")"
-		echo "NS_PREFIX="
-		echo "NS_SEP=/"
-		echo "MAIL_DIR=$(shell_quote "$dir/home")"
-		echo "LOG=$(shell_quote "$dir/imap4d.out")"
-		echo "PID=$(daemon_pid "$dir")"
-	} >"$dir/server.env.tmp" && mv "$dir/server.env.tmp" "$dir/server.env"
+	write_server_env "$dir" mailutils "$(users_of "$dir")" \
+		"LOGIN_SUFFIX=@$DOMAIN" "NS_PREFIX=" "NS_SEP=/" \
+		"MAIL_DIR=$(shell_quote "$dir/home")" \
+		"LOG=$(shell_quote "$dir/imap4d.out")" "PID=$(daemon_pid "$dir")"
 }
 
 # Sessions are children of the daemon; they go with it.
 stop_daemon() {
-	local dir=$1 pid left i=0
-	pid=$(daemon_pid "$dir") && { stop_pid "$pid" ||
-		die "imap4d $pid would not exit"; }
-	while [ $i -lt $((WAIT * 10)) ]; do
-		left=$(ps -eo pid=,args= | TBT_CONF="$dir/imap4d.conf" awk \
-			'index($0, ENVIRON["TBT_CONF"]) { print $1 }')
-		[ -z "$left" ] && return 0
-		sleep 0.1
-		i=$((i + 1))
-	done
-	die "$dir: processes still running: $left"
+	stop_instance daemon_pid "$1" "$1/imap4d.conf" imap4d
 }
 
 cmd_start() {
@@ -193,27 +149,15 @@ cmd_start() {
 cmd_stop() {
 	[ $# -eq 1 ] || usage
 	local dir
-	[ -d "$1" ] || die "$1: no such directory"
-	dir=$(cd "$1" && pwd -P)
+	dir=$(existing_dir "$1") || exit 1
 	stop_daemon "$dir"
 	echo "$PROG: $dir: stopped"
-}
-
-cmd_status() {
-	[ $# -eq 1 ] || usage
-	local dir pid
-	[ -d "$1" ] || { echo "$PROG: $1: stopped"; exit 3; }
-	dir=$(cd "$1" && pwd -P)
-	pid=$(daemon_pid "$dir") || { echo "$PROG: $dir: stopped"; exit 3; }
-	echo "$PROG: $dir: running (pid $pid, imap $HOST:$(env_value "$dir" \
-IMAP_PORT), imaps $HOST:$(env_value "$dir" IMAPS_PORT))"
 }
 
 cmd_adduser() {
 	[ $# -ge 2 ] && [ $# -le 3 ] || usage
 	local dir
-	[ -d "$1" ] || die "$1: no such directory"
-	dir=$(cd "$1" && pwd -P)
+	dir=$(existing_dir "$1") || exit 1
 	add_user "$dir" "$2" "${3:-${TEST_PASSWORD:-secret}}"
 	[ -f "$dir/server.env" ] &&
 		sed -i "s/^USERS=.*/USERS=$(shell_quote "$(users_of "$dir")")/" \
@@ -221,27 +165,4 @@ cmd_adduser() {
 	echo "$PROG: user $2 added"
 }
 
-cmd_populate() {
-	[ $# -ge 4 ] && [ $# -le 5 ] || usage
-	local dir
-	[ -d "$1" ] || die "$1: no such directory"
-	dir=$(cd "$1" && pwd -P)
-	daemon_pid "$dir" >/dev/null || die "$dir: not running"
-	(
-		. "$dir/server.env"
-		imap_populate "$IMAP_PORT" "$2$LOGIN_SUFFIX" "$PASSWORD" / "" \
-			"$3" "$4" "${5:-1}"
-	)
-}
-
-[ $# -ge 1 ] || usage
-cmd=$1
-shift
-case "$cmd" in
-start) cmd_start "$@" ;;
-stop) cmd_stop "$@" ;;
-status) cmd_status "$@" ;;
-adduser) cmd_adduser "$@" ;;
-populate) cmd_populate "$@" ;;
-*) usage ;;
-esac
+dispatch "$@"

@@ -24,33 +24,12 @@ HOST=127.0.0.1
 SCRIPT_DIR=$(cd "$(dirname "$0")" && pwd -P)
 WAIT=${TEST_SERVER_WAIT:-10}
 START_ATTEMPTS=8
-
-die() {
-	echo "$PROG: $*" >&2
-	exit 1
-}
+# shellcheck source=scripts/test-server-lib.sh
+. "$SCRIPT_DIR/test-server-lib.sh"
 
 usage() {
 	sed -n '6,11p' "$0" | sed 's/^# \{0,1\}//' >&2
 	exit 2
-}
-
-# An absolute, symlink-free path, so that the configuration, the pid check
-# and server.env agree whatever the caller's working directory.
-absolute_dir() {
-	mkdir -p "$1" || die "$1: cannot create directory"
-	(cd "$1" && pwd -P) || die "$1: cannot enter directory"
-}
-
-shell_quote() {
-	printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"
-}
-
-valid_user() {
-	case "$1" in
-	'' | *[!A-Za-z0-9._@-]*) return 1 ;;
-	esac
-	return 0
 }
 
 # passwd-file fields are separated by ':' and records by newlines.
@@ -110,28 +89,14 @@ run_dir_for() {
 	fi
 }
 
-env_value() {
-	[ -f "$1/server.env" ] || return 1
-	(
-		. "$1/server.env" 2>/dev/null || exit 1
-		eval "printf '%s' \"\${$2:-}\""
-	)
-}
-
-# The master's pid, only when that process is this instance's master:
-# a stale pid file must never make us signal some unrelated process.
+# The master's pid, only when that process is this instance's master.
 master_pid() {
-	local run pid
+	local run
 	run=$(env_value "$1" RUN_DIR)
 	[ -n "$run" ] || run=$(run_dir_for "$1")
-	[ -f "$run/master.pid" ] || return 1
-	pid=$(tr -dc 0-9 <"$run/master.pid")
-	[ -n "$pid" ] || return 1
-	[ -r "/proc/$pid/cmdline" ] || return 1
-	tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$1/dovecot.conf" ||
-		return 1
-	echo "$pid"
+	pid_from "$run/master.pid" "$1/dovecot.conf"
 }
+PID_OF=master_pid
 
 log_tail() {
 	local f
@@ -164,14 +129,7 @@ make_certs() {
 	local tls=$1
 	[ -s "$tls/ca.pem" ] && [ -s "$tls/localhost.pem" ] &&
 		[ -s "$tls/wrong-host.pem" ] && return 0
-	mkdir -p "$tls" && chmod 700 "$tls" || die "$tls: cannot create"
-	openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
-		-nodes -keyout "$tls/ca.key" -out "$tls/ca.pem" -days 3650 \
-		-subj "/CN=twinbox test CA" \
-		-addext "basicConstraints=critical,CA:TRUE" \
-		-addext "keyUsage=critical,keyCertSign,cRLSign" \
-		2>>"$tls/openssl.log" ||
-		die "openssl could not make the CA; see $tls/openssl.log"
+	make_ca "$tls"
 	make_cert "$tls" localhost "IP:127.0.0.1,DNS:localhost" ||
 		die "openssl could not make the server certificate; see $tls/openssl.log"
 	make_cert "$tls" wrong-host "DNS:wrong.example" ||
@@ -194,20 +152,9 @@ passwd_users() {
 	cut -d: -f1 "$1/passwd" | tr '\n' ' ' | sed 's/ $//'
 }
 
-random_port() {
-	# Below the kernel's ephemeral range, so that outgoing connections
-	# rarely hold the port we pick.
-	echo $((20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 12000))
-}
-
-port_in_use() {
-	command -v ss >/dev/null 2>&1 || return 1
-	ss -Hltn "sport = :$1" 2>/dev/null | grep -q .
-}
-
 # The first attempt may use the ports the caller asked for (TEST_SERVER_PORTS,
 # "IMAP IMAPS"), unchecked; any later attempt takes random free ones.
-pick_ports() {
+choose_ports() {
 	if [ "$1" -eq 1 ] && [ -n "${TEST_SERVER_PORTS:-}" ]; then
 		set -- $TEST_SERVER_PORTS
 		[ $# -eq 2 ] && [[ $1 =~ ^[0-9]+$ && $2 =~ ^[0-9]+$ ]] ||
@@ -217,12 +164,7 @@ pick_ports() {
 		IMAPS_PORT=$2
 		return 0
 	fi
-	IMAP_PORT=$(random_port)
-	while port_in_use "$IMAP_PORT"; do IMAP_PORT=$(random_port); done
-	IMAPS_PORT=$(random_port)
-	while [ "$IMAPS_PORT" = "$IMAP_PORT" ] || port_in_use "$IMAPS_PORT"; do
-		IMAPS_PORT=$(random_port)
-	done
+	pick_ports
 }
 
 # chroot needs root; without it the services run unconfined.
@@ -364,15 +306,6 @@ wait_until_up() {
 	return 1
 }
 
-close_inherited_fds() {
-	local fd
-	for fd in /proc/$BASHPID/fd/*; do
-		fd=${fd##*/}
-		[ "$fd" -gt 2 ] 2>/dev/null && eval "exec $fd>&-"
-	done
-	return 0
-}
-
 launch() {
 	local dir=$1 rc
 	: >"$dir/dovecot.log"
@@ -459,7 +392,7 @@ cmd_start() {
 	INSTANCE=$(instance_name "$dir")
 	RUN_DIR=$(run_dir_for "$dir")
 	while :; do
-		pick_ports $attempt
+		choose_ports $attempt
 		launch "$dir"
 		rc=$?
 		[ $rc -eq 0 ] && break
@@ -477,36 +410,10 @@ cmd_start() {
 		"imaps $HOST:$IMAPS_PORT, users $(passwd_users "$dir")"
 }
 
-# Processes whose title or command line names this instance.
-instance_procs() {
-	local inst=$1 conf=$2
-	# Patterns through the environment: in awk arguments they would match
-	# the awk process itself.
-	ps -eo pid=,args= | TBT_INST="$inst/" TBT_CONF="$conf" awk \
-		'index($0, ENVIRON["TBT_INST"]) || index($0, ENVIRON["TBT_CONF"]) {
-			print $1
-		}'
-}
-
-wait_gone() {
-	local pid=$1 i=0
-	while [ $i -lt $((WAIT * 10)) ]; do
-		kill -0 "$pid" 2>/dev/null || return 0
-		sleep 0.1
-		i=$((i + 1))
-	done
-	return 1
-}
-
 stop_master() {
 	local dir=$1 pid run
 	pid=$(master_pid "$dir") || return 0
-	kill -TERM "$pid" 2>/dev/null
-	if ! wait_gone "$pid"; then
-		echo "$PROG: master $pid ignored TERM for ${WAIT}s; sending KILL" >&2
-		kill -KILL "$pid" 2>/dev/null
-		wait_gone "$pid" || return 1
-	fi
+	stop_pid "$pid" || return 1
 	run=$(env_value "$dir" RUN_DIR)
 	[ -n "$run" ] || run=$(run_dir_for "$dir")
 	case "$run" in
@@ -518,9 +425,8 @@ stop_master() {
 
 cmd_stop() {
 	[ $# -eq 1 ] || usage
-	local dir left i=0
-	[ -d "$1" ] || die "$1: no such directory"
-	dir=$(cd "$1" && pwd -P)
+	local dir names
+	dir=$(existing_dir "$1") || exit 1
 	if ! master_pid "$dir" >/dev/null; then
 		echo "$PROG: $dir: not running"
 		return 0
@@ -530,36 +436,17 @@ cmd_stop() {
 		die "$dir: dovecot master would not exit"
 	}
 	# Children exit once the master is gone; give them the same bound.
-	while [ $i -lt $((WAIT * 10)) ]; do
-		left=$(instance_procs "$(instance_name "$dir")" "$dir/dovecot.conf")
-		[ -z "$left" ] && break
-		sleep 0.1
-		i=$((i + 1))
-	done
-	[ -z "$left" ] || die "$dir: processes still running: $left"
+	# Their titles name the instance, their command lines the conf.
+	names=("$(instance_name "$dir")/" "$dir/dovecot.conf")
+	poll "$WAIT" no_procs_naming "${names[@]}" ||
+		die "$dir: processes still running: $(procs_naming "${names[@]}")"
 	echo "$PROG: $dir: stopped"
-}
-
-cmd_status() {
-	[ $# -eq 1 ] || usage
-	local dir pid
-	[ -d "$1" ] || { echo "$PROG: $1: stopped"; exit 3; }
-	dir=$(cd "$1" && pwd -P)
-	if pid=$(master_pid "$dir"); then
-		echo "$PROG: $dir: running (pid $pid," \
-			"imap $HOST:$(env_value "$dir" IMAP_PORT)," \
-			"imaps $HOST:$(env_value "$dir" IMAPS_PORT))"
-		return 0
-	fi
-	echo "$PROG: $dir: stopped"
-	exit 3
 }
 
 cmd_adduser() {
 	[ $# -ge 2 ] && [ $# -le 3 ] || usage
 	local dir users
-	[ -d "$1" ] || die "$1: no such directory"
-	dir=$(cd "$1" && pwd -P)
+	dir=$(existing_dir "$1") || exit 1
 	add_user "$dir" "$2" "${3:-${TEST_PASSWORD:-secret}}"
 	# passwd-file is re-read when it changes: no restart needed.
 	if [ -f "$dir/server.env" ]; then
@@ -575,8 +462,7 @@ cmd_adduser() {
 cmd_populate() {
 	[ $# -ge 4 ] && [ $# -le 5 ] || usage
 	local dir
-	[ -d "$1" ] || die "$1: no such directory"
-	dir=$(cd "$1" && pwd -P)
+	dir=$(existing_dir "$1") || exit 1
 	valid_user "$2" || die "invalid user name '$2'"
 	[ -f "$dir/passwd" ] && grep -q "^$2:" "$dir/passwd" ||
 		die "$2: no such user in $dir/passwd (use adduser)"
@@ -589,14 +475,4 @@ cmd_populate() {
 	fi
 }
 
-[ $# -ge 1 ] || usage
-cmd=$1
-shift
-case "$cmd" in
-start) cmd_start "$@" ;;
-stop) cmd_stop "$@" ;;
-status) cmd_status "$@" ;;
-adduser) cmd_adduser "$@" ;;
-populate) cmd_populate "$@" ;;
-*) usage ;;
-esac
+dispatch "$@"
