@@ -246,7 +246,10 @@ struct store_ops {
 	 * caller, who knows whose message uid was, settles each clash
 	 * before anything else: swap = 1 gives uid to the message the scan
 	 * reported as other, and other to the first; the caller swaps what
-	 * its scan list holds for the two UIDs likewise.
+	 * its scan list holds for the two UIDs likewise. swap = 2 gives uid
+	 * to neither: the message reported as other keeps other, the first
+	 * gets a UID above every other (the caller drops uid from its scan
+	 * list; the next scan lists that message as new).
 	 */
 	size_t (*clashes)(struct store *s, const struct uid_clash **v);
 	int (*settle_clash)(struct store *s, const struct uid_clash *c,

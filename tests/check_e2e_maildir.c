@@ -599,6 +599,37 @@ START_TEST(test_moved_file_keeps_uid)
 }
 END_TEST
 
+/*
+ * The same move, but the far copy of the inbox's f0-near-005 (whose
+ * ",U=5" the moved file repeats) was deleted since the last sync: no
+ * content tells which of the two files the record means. Neither keeps
+ * the UID, so the deletion is not propagated to either: f0-near-005
+ * comes back on far rather than risk expunging a message that was never
+ * synced, and the moved message, renumbered after the scan, is uploaded
+ * by the next run.
+ */
+START_TEST(test_moved_file_claims_uid_of_deleted_pair)
+{
+	static const size_t counts[NFOLDERS] = { 131, 79, 50, 40, 30, 20 };
+	struct e2e e;
+
+	e2e_init(&e);
+	populate(&e);
+	ck_assert_msg(run(&e, "e2e", NULL, NULL) == 0, "%s", e.output.data);
+	delete_msg(&e, 0, 0, "f0-near-005");
+	move_msg(&e, 1, 0, "f1-near-005");
+	ck_assert_msg(run(&e, "e2e", NULL, NULL) == 0, "%s", e.output.data);
+	ck_assert_msg(strstr(e.output.data, "e2e:INBOX: two near messages "
+	    "claimed UID 5, whose far copy is gone; neither keeps it") !=
+	    NULL, "%s", e.output.data);
+	ck_assert_msg(run(&e, "e2e", NULL, NULL) == 0, "%s", e.output.data);
+	check_all(&e, counts);
+	check_flags(&e, 0, 0, "f1-near-005", "");
+	ck_assert_msg(!dry_run_changes_nothing(&e), "%s", e.output.data);
+	e2e_free(&e);
+}
+END_TEST
+
 START_TEST(test_unknown_channel)
 {
 	struct e2e e;
@@ -649,6 +680,7 @@ e2e_suite(void)
 	tcase_add_test(tc, test_remove_propagates_when_empty);
 	tcase_add_test(tc, test_wiped_cur_is_refused);
 	tcase_add_test(tc, test_moved_file_keeps_uid);
+	tcase_add_test(tc, test_moved_file_claims_uid_of_deleted_pair);
 	tcase_add_test(tc, test_unknown_channel);
 	tcase_add_test(tc, test_config_errors);
 	suite_add_tcase(s, tc);

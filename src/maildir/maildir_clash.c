@@ -102,9 +102,37 @@ drop_clash(struct md_store *s, const struct uid_clash *c)
 }
 
 /*
+ * Give e (the scan's choice for a clashing UID) a UID above every other,
+ * and move its entry to the end of the table, which stays sorted.
+ */
+static int
+renumber(struct md_store *s, struct md_entry *e, struct buf *err)
+{
+	struct md_entry t;
+	size_t i = (size_t)(e - s->ents);
+
+	if (s->lastuid == UINT32_MAX) {
+		md_err(err, s->mbox, NULL, "UIDs exhausted");
+		return -1;
+	}
+	s->lastuid++;
+	if (md_uid_save(s, 1, err) != 0 ||
+	    rename_to(s, e, s->lastuid, err) != 0)
+		return -1;
+	t = *e;
+	t.uid = s->lastuid;
+	memmove(&s->ents[i], &s->ents[i + 1],
+	    (s->nents - i - 1) * sizeof(*s->ents));
+	s->ents[s->nents - 1] = t;
+	return 0;
+}
+
+/*
  * One rename either way: the file that keeps the UID already carries
  * it. If the scan's choice for uid vanished meanwhile, the other file
- * simply takes the new UID, as when nothing is swapped.
+ * simply takes the new UID, as when nothing is swapped. Neither keeping
+ * it (swap 2) takes two renames: the scan's choice first, so that until
+ * the second the other file holds the UID alone.
  */
 int
 md_settle_clash(struct store *st, const struct uid_clash *c, int swap,
@@ -117,7 +145,13 @@ md_settle_clash(struct store *st, const struct uid_clash *c, int swap,
 	if (b == NULL || b->claimed != c->uid)
 		return 0;	/* vanished meanwhile, or settled */
 	b->claimed = 0;
-	if (!swap || a == NULL)
+	if (swap == 2 && a != NULL && (rc = renumber(s, a, err)) != 0) {
+		b->claimed = c->uid;
+		return rc;
+	}
+	if (swap == 2)
+		b = md_find(s, c->other);	/* the table moved */
+	if (swap != 1 || a == NULL)
 		rc = rename_to(s, b, c->other, err);
 	else if ((rc = rename_to(s, a, c->other, err)) == 0)
 		swap_files(a, b);

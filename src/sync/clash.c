@@ -2,6 +2,7 @@
 #include "sync/clash.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "sync/fingerprint.h"
 #include "sync/plan.h"
@@ -42,7 +43,12 @@ same(const struct fingerprint *a, const struct fingerprint *b)
 /*
  * *known = 1 if the contents tell whose message c->uid is (the state
  * pairs it with a message of the other side that one of the two files
- * matches); *swap = 1 if that is the file reported as c->other.
+ * matches); *swap = 1 if that is the file reported as c->other. *swap = 2
+ * when the state pairs c->uid with a message the other side no longer
+ * has: nothing tells which file the record means, and the one that kept
+ * the UID would be deleted as the survivor of that pair, though it may
+ * be the moved one, never synced. So neither keeps it: the record's
+ * message is gone from both sides, and both files are new.
  */
 static int
 decide(const struct clash_job *job, enum side s, const struct uid_clash *c,
@@ -53,8 +59,10 @@ decide(const struct clash_job *job, enum side s, const struct uid_clash *c,
 	struct fingerprint ref, mine, other;
 
 	*known = *swap = 0;
-	if (p == NULL || p->uid[t] == 0 ||
+	if (p != NULL && p->uid[t] != 0 &&
 	    msg_list_find(job->scan[t], p->uid[t]) == NULL)
+		*swap = 2;
+	if (p == NULL || p->uid[t] == 0 || *swap == 2)
 		return 0;
 	if (fingerprint_one(job->store[t], p->uid[t], &ref, err) != 0 ||
 	    fingerprint_one(job->store[s], c->uid, &mine, err) != 0 ||
@@ -71,6 +79,20 @@ find_meta(struct msg_list *l, uint32_t uid)
 	const struct msg_meta *m = msg_list_find(l, uid);
 
 	return m != NULL ? &l->v[m - l->v] : NULL;
+}
+
+/* The message that had uid is no longer in this run's scan. */
+static void
+drop_scan(struct msg_list *l, uint32_t uid)
+{
+	const struct msg_meta *m = msg_list_find(l, uid);
+	size_t i;
+
+	if (m == NULL)
+		return;
+	i = (size_t)(m - l->v);
+	memmove(&l->v[i], &l->v[i + 1], (l->n - i - 1) * sizeof(*l->v));
+	l->n--;
 }
 
 /* What the scan list holds for the two UIDs changes places, too. */
@@ -110,8 +132,18 @@ settle_side(const struct clash_job *job, enum side s, struct buf *err)
 		crash_step(job->crash);
 		if ((rc = st->ops->settle_clash(st, c, swap, err)) != 0)
 			break;
-		if (swap)
+		if (swap == 1)
 			swap_scan(job->scan[s], c);
+		if (swap == 2) {
+			drop_scan(job->scan[s], c->uid);
+			log_warn(job->lg, "%s: two %s messages claimed UID %u, "
+			    "whose %s copy is gone; neither keeps it, both are "
+			    "new (UID %u and the next new one)", job->label,
+			    plan_side_name(s), c->uid,
+			    plan_side_name(s == SIDE_FAR ? SIDE_NEAR :
+			    SIDE_FAR), c->other);
+			continue;
+		}
 		log_verbose(job->lg, "%s: two %s messages claimed UID %u; "
 		    "%s keeps it, the other is new as UID %u", job->label,
 		    plan_side_name(s), c->uid, known ? "the recorded one" :
