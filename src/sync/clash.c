@@ -44,11 +44,13 @@ same(const struct fingerprint *a, const struct fingerprint *b)
  * *known = 1 if the contents tell whose message c->uid is (the state
  * pairs it with a message of the other side that one of the two files
  * matches); *swap = 1 if that is the file reported as c->other. *swap = 2
- * when the state pairs c->uid with a message the other side no longer
- * has: nothing tells which file the record means, and the one that kept
- * the UID would be deleted as the survivor of that pair, though it may
- * be the moved one, never synced. So neither keeps it: the record's
- * message is gone from both sides, and both files are new.
+ * when a record holds c->uid but the other side has no message of it (a
+ * one-sided record, or its message there is gone): nothing tells which
+ * file the record means, and the one that kept the UID would take its
+ * place, to be deleted as the survivor of the pair, or left uncopied
+ * under a one-sided record, though it may be the moved one, never
+ * synced. So neither keeps it: the record's message is gone from both
+ * sides, and both files are new.
  */
 static int
 decide(const struct clash_job *job, enum side s, const struct uid_clash *c,
@@ -59,10 +61,10 @@ decide(const struct clash_job *job, enum side s, const struct uid_clash *c,
 	struct fingerprint ref, mine, other;
 
 	*known = *swap = 0;
-	if (p != NULL && p->uid[t] != 0 &&
-	    msg_list_find(job->scan[t], p->uid[t]) == NULL)
+	if (p != NULL && (p->uid[t] == 0 ||
+	    msg_list_find(job->scan[t], p->uid[t]) == NULL))
 		*swap = 2;
-	if (p == NULL || p->uid[t] == 0 || *swap == 2)
+	if (p == NULL || *swap == 2)
 		return 0;
 	if (fingerprint_one(job->store[t], p->uid[t], &ref, err) != 0 ||
 	    fingerprint_one(job->store[s], c->uid, &mine, err) != 0 ||
@@ -137,7 +139,7 @@ settle_side(const struct clash_job *job, enum side s, struct buf *err)
 		if (swap == 2) {
 			drop_scan(job->scan[s], c->uid);
 			log_warn(job->lg, "%s: two %s messages claimed UID %u, "
-			    "whose %s copy is gone; neither keeps it, both are "
+			    "which has no %s copy; neither keeps it, both are "
 			    "new (UID %u and the next new one)", job->label,
 			    plan_side_name(s), c->uid,
 			    plan_side_name(s == SIDE_FAR ? SIDE_NEAR :
