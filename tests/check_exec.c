@@ -224,6 +224,31 @@ START_TEST(test_repair_completes_around_a_failed_copy)
 }
 END_TEST
 
+/* Two messages the far store cannot read, for reasons of their own:
+ * each is reported with its own. */
+START_TEST(test_failed_copies_reported_each_with_its_reason)
+{
+	struct fixture fx;
+
+	fx_init(&fx);
+	deliver_n(fx.far, 1, 5, 0);
+	memstore_fail_fetch(fx.far, 2);
+	memstore_fail_fetch(fx.far, 4);
+	ck_assert_int_eq(fx_sync(&fx), -1);
+	ck_assert_msg(strstr(fx.log.data, "far UID 2 was not copied this run "
+	    "and stays wanted: memstore: NO [TEST] UID 2\n") != NULL, "%s",
+	    fx.log.data);
+	ck_assert_msg(strstr(fx.log.data, "far UID 4 was not copied this run "
+	    "and stays wanted: memstore: NO [TEST] UID 4\n") != NULL, "%s",
+	    fx.log.data);
+	memstore_fail_fetch(fx.far, 0);
+	ck_assert_int_eq(fx_sync(&fx), 0);
+	ck_assert_uint_eq(fx.stats.copied[SIDE_NEAR], 2);
+	ck_assert_uint_eq(count(fx.near), 5);
+	fx_free(&fx);
+}
+END_TEST
+
 /*
  * Carry out three copies near->far, of which UID 2 cannot be read, then
  * last: the executor on its own, with a state whose near maxuid is
@@ -829,6 +854,7 @@ exec_suite(void)
 
 	tcase_add_test(tc, test_first_sync_then_nothing);
 	tcase_add_test(tc, test_failed_copy_stays_wanted);
+	tcase_add_test(tc, test_failed_copies_reported_each_with_its_reason);
 	tcase_add_test(tc, test_scan_checked_at_the_boundary);
 	tcase_add_test(tc, test_maxuid_stops_below_failed_copy);
 	tcase_add_test(tc, test_uidvalidity_keeps_failed_copy_wanted);
