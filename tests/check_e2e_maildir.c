@@ -605,8 +605,7 @@ END_TEST
  * content tells which of the two files the record means. Neither keeps
  * the UID, so the deletion is not propagated to either: f0-near-005
  * comes back on far rather than risk expunging a message that was never
- * synced, and the moved message, renumbered after the scan, is uploaded
- * by the next run.
+ * synced, and the moved message gets a UID of its own and is uploaded.
  */
 START_TEST(test_moved_file_claims_uid_of_deleted_pair)
 {
@@ -622,7 +621,6 @@ START_TEST(test_moved_file_claims_uid_of_deleted_pair)
 	ck_assert_msg(strstr(e.output.data, "e2e:INBOX: two near messages "
 	    "claimed UID 5, which has no far copy; neither keeps it") !=
 	    NULL, "%s", e.output.data);
-	ck_assert_msg(run(&e, "e2e", NULL, NULL) == 0, "%s", e.output.data);
 	check_all(&e, counts);
 	check_flags(&e, 0, 0, "f1-near-005", "");
 	ck_assert_msg(!dry_run_changes_nothing(&e), "%s", e.output.data);
@@ -656,7 +654,6 @@ START_TEST(test_moved_file_claims_uid_of_one_sided_record)
 	ck_assert_msg(run(&e, "e2e", NULL, NULL) == 0, "%s", e.output.data);
 	check_flags(&e, 0, 1, "f0-near-005", "T");
 	move_msg(&e, 1, 0, "f1-near-005");
-	ck_assert_msg(run(&e, "e2e", NULL, NULL) == 0, "%s", e.output.data);
 	ck_assert_msg(run(&e, "e2e", NULL, NULL) == 0, "%s", e.output.data);
 	for (int s = 0; s < 2; s++) {
 		tw_read_box(e.dir[0][s], &box);

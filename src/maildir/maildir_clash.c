@@ -106,7 +106,8 @@ drop_clash(struct md_store *s, const struct uid_clash *c)
  * and move its entry to the end of the table, which stays sorted.
  */
 static int
-renumber(struct md_store *s, struct md_entry *e, struct buf *err)
+renumber(struct md_store *s, struct md_entry *e, uint32_t *moved,
+    struct buf *err)
 {
 	struct md_entry t;
 	size_t i = (size_t)(e - s->ents);
@@ -124,6 +125,7 @@ renumber(struct md_store *s, struct md_entry *e, struct buf *err)
 	memmove(&s->ents[i], &s->ents[i + 1],
 	    (s->nents - i - 1) * sizeof(*s->ents));
 	s->ents[s->nents - 1] = t;
+	*moved = t.name != NULL ? t.uid : 0;
 	return 0;
 }
 
@@ -136,16 +138,17 @@ renumber(struct md_store *s, struct md_entry *e, struct buf *err)
  */
 int
 md_settle_clash(struct store *st, const struct uid_clash *c, int swap,
-    struct buf *err)
+    uint32_t *moved, struct buf *err)
 {
 	struct md_store *s = (struct md_store *)st;
 	struct md_entry *a = md_find(s, c->uid), *b = md_find(s, c->other);
 	int rc;
 
+	*moved = 0;
 	if (b == NULL || b->claimed != c->uid)
 		return 0;	/* vanished meanwhile, or settled */
 	b->claimed = 0;
-	if (swap == 2 && a != NULL && (rc = renumber(s, a, err)) != 0) {
+	if (swap == 2 && a != NULL && (rc = renumber(s, a, moved, err)) != 0) {
 		b->claimed = c->uid;
 		return rc;
 	}

@@ -83,18 +83,25 @@ find_meta(struct msg_list *l, uint32_t uid)
 	return m != NULL ? &l->v[m - l->v] : NULL;
 }
 
-/* The message that had uid is no longer in this run's scan. */
+/* The message that had uid has moved (0: its file vanished); moved is
+ * above every UID, so its entry goes to the end of the scan list. */
 static void
-drop_scan(struct msg_list *l, uint32_t uid)
+move_scan(struct msg_list *l, uint32_t uid, uint32_t moved)
 {
 	const struct msg_meta *m = msg_list_find(l, uid);
+	struct msg_meta t;
 	size_t i;
 
 	if (m == NULL)
 		return;
+	t = *m;
 	i = (size_t)(m - l->v);
 	memmove(&l->v[i], &l->v[i + 1], (l->n - i - 1) * sizeof(*l->v));
 	l->n--;
+	if (moved == 0)
+		return;
+	t.uid = moved;
+	msg_list_add(l, &t);
 }
 
 /* What the scan list holds for the two UIDs changes places, too. */
@@ -123,6 +130,7 @@ settle_side(const struct clash_job *job, enum side s, struct buf *err)
 	/* settle_clash() changes the store's array: work on a copy. */
 	struct uid_clash *todo = xcalloc(n ? n : 1, sizeof(*todo));
 	int rc = 0, known, swap;
+	uint32_t moved;
 
 	for (size_t i = 0; i < n; i++)
 		todo[i] = v[i];
@@ -132,18 +140,19 @@ settle_side(const struct clash_job *job, enum side s, struct buf *err)
 		if ((rc = decide(job, s, c, &known, &swap, err)) != 0)
 			break;
 		crash_step(job->crash);
-		if ((rc = st->ops->settle_clash(st, c, swap, err)) != 0)
+		if ((rc = st->ops->settle_clash(st, c, swap, &moved,
+		    err)) != 0)
 			break;
 		if (swap == 1)
 			swap_scan(job->scan[s], c);
 		if (swap == 2) {
-			drop_scan(job->scan[s], c->uid);
+			move_scan(job->scan[s], c->uid, moved);
 			log_warn(job->lg, "%s: two %s messages claimed UID %u, "
 			    "which has no %s copy; neither keeps it, both are "
-			    "new (UID %u and the next new one)", job->label,
+			    "new (UIDs %u and %u)", job->label,
 			    plan_side_name(s), c->uid,
 			    plan_side_name(s == SIDE_FAR ? SIDE_NEAR :
-			    SIDE_FAR), c->other);
+			    SIDE_FAR), c->other, moved);
 			continue;
 		}
 		log_verbose(job->lg, "%s: two %s messages claimed UID %u; "
