@@ -10,6 +10,10 @@
  * crash finds the clash again. The caller compares contents and settles
  * each clash with one rename, of the file that is to carry the new UID;
  * until that rename the disk says "clash", after it the choice is made.
+ * When the contents cannot tell and the UID is recorded, neither file
+ * keeps it: two renames, the scan's choice first to a UID of its own,
+ * so that a crash between them leaves the other file, the one the scan
+ * took for new, holding the UID alone.
  */
 #include "maildir/maildir_int.h"
 
