@@ -246,11 +246,15 @@ struct store_ops {
 	 * caller, who knows whose message uid was, settles each clash
 	 * before anything else: swap = 1 gives uid to the message the scan
 	 * reported as other, and other to the first; the caller swaps what
-	 * its scan list holds for the two UIDs likewise.
+	 * its scan list holds for the two UIDs likewise. swap = 2 gives uid
+	 * to neither: the message reported as other keeps other, the first
+	 * gets a UID above every other, which *moved receives (0 if the
+	 * file vanished; always 0 for swap 0 and 1); the caller moves its
+	 * scan entry there.
 	 */
 	size_t (*clashes)(struct store *s, const struct uid_clash **v);
 	int (*settle_clash)(struct store *s, const struct uid_clash *c,
-	    int swap, struct buf *err);
+	    int swap, uint32_t *moved, struct buf *err);
 	/* Stream the given messages to sink, in the order given. */
 	int (*fetch)(struct store *s, const uint32_t *uids, size_t n,
 	    const struct msg_sink *sink, struct buf *err);

@@ -599,6 +599,79 @@ START_TEST(test_moved_file_keeps_uid)
 }
 END_TEST
 
+/*
+ * The same move, but the far copy of the inbox's f0-near-005 (whose
+ * ",U=5" the moved file repeats) was deleted since the last sync: no
+ * content tells which of the two files the record means. Neither keeps
+ * the UID, so the deletion is not propagated to either: f0-near-005
+ * comes back on far rather than risk expunging a message that was never
+ * synced, and the moved message gets a UID of its own and is uploaded.
+ */
+START_TEST(test_moved_file_claims_uid_of_deleted_pair)
+{
+	static const size_t counts[NFOLDERS] = { 131, 79, 50, 40, 30, 20 };
+	struct e2e e;
+
+	e2e_init(&e);
+	populate(&e);
+	ck_assert_msg(run(&e, "e2e", NULL, NULL) == 0, "%s", e.output.data);
+	delete_msg(&e, 0, 0, "f0-near-005");
+	move_msg(&e, 1, 0, "f1-near-005");
+	ck_assert_msg(run(&e, "e2e", NULL, NULL) == 0, "%s", e.output.data);
+	ck_assert_msg(strstr(e.output.data, "e2e:INBOX: two near messages "
+	    "claimed UID 5, which has no far copy; neither keeps it") !=
+	    NULL, "%s", e.output.data);
+	check_all(&e, counts);
+	check_flags(&e, 0, 0, "f1-near-005", "");
+	ck_assert_msg(!dry_run_changes_nothing(&e), "%s", e.output.data);
+	e2e_free(&e);
+}
+END_TEST
+
+/*
+ * With Expunge None, the far copy of f0-near-005 deleted leaves a
+ * one-sided record of near UID 5, its message marked \Deleted; then
+ * f1-near-005 moves in from .Work with ",U=5". The moved file must not
+ * take the record's place, where nothing would ever copy it: it reaches
+ * far, once.
+ */
+START_TEST(test_moved_file_claims_uid_of_one_sided_record)
+{
+	struct e2e e;
+	char *rc;
+	struct buf t = BUF_INIT;
+	struct tw_box box;
+
+	e2e_init(&e);
+	rc = tl_read_file(e.rc, NULL);
+	buf_adds(&t, rc);
+	ck_assert(strstr(t.data, "Expunge Both") != NULL);
+	memcpy(strstr(t.data, "Expunge Both"), "Expunge None", 12);
+	tl_write_str(e.rc, t.data);
+	populate(&e);
+	ck_assert_msg(run(&e, "e2e", NULL, NULL) == 0, "%s", e.output.data);
+	delete_msg(&e, 0, 0, "f0-near-005");
+	ck_assert_msg(run(&e, "e2e", NULL, NULL) == 0, "%s", e.output.data);
+	check_flags(&e, 0, 1, "f0-near-005", "T");
+	move_msg(&e, 1, 0, "f1-near-005");
+	ck_assert_msg(run(&e, "e2e", NULL, NULL) == 0, "%s", e.output.data);
+	for (int s = 0; s < 2; s++) {
+		tw_read_box(e.dir[0][s], &box);
+		ck_assert_msg(tw_box_find(&box, "f1-near-005") != NULL,
+		    "INBOX side %d: f1-near-005 missing\n%s", s,
+		    e.output.data);
+		for (size_t k = 1; k < box.n; k++)
+			ck_assert_msg(strcmp(box.v[k - 1].id, box.v[k].id) !=
+			    0, "%s twice on side %d", box.v[k].id, s);
+		tw_box_free(&box);
+	}
+	ck_assert_msg(!dry_run_changes_nothing(&e), "%s", e.output.data);
+	free(rc);
+	buf_free(&t);
+	e2e_free(&e);
+}
+END_TEST
+
 START_TEST(test_unknown_channel)
 {
 	struct e2e e;
@@ -649,6 +722,8 @@ e2e_suite(void)
 	tcase_add_test(tc, test_remove_propagates_when_empty);
 	tcase_add_test(tc, test_wiped_cur_is_refused);
 	tcase_add_test(tc, test_moved_file_keeps_uid);
+	tcase_add_test(tc, test_moved_file_claims_uid_of_deleted_pair);
+	tcase_add_test(tc, test_moved_file_claims_uid_of_one_sided_record);
 	tcase_add_test(tc, test_unknown_channel);
 	tcase_add_test(tc, test_config_errors);
 	suite_add_tcase(s, tc);

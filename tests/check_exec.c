@@ -178,6 +178,78 @@ START_TEST(test_failed_copy_stays_wanted)
 END_TEST
 
 /*
+ * A repair (the far mailbox was recreated on a server that refuses
+ * zero-byte messages: a new UIDVALIDITY, nothing in it) copies back every
+ * near message whose record it dissolved, all at or below near's maxuid.
+ * The server refuses one: the repair still completes (the new UIDVALIDITY
+ * is recorded, the others are paired), near's maxuid goes below the
+ * refused one, and the next run tries it again, once.
+ */
+START_TEST(test_repair_completes_around_a_failed_copy)
+{
+	struct fixture fx;
+	struct sync_state st;
+	struct journal_info info;
+
+	fx_init(&fx);
+	deliver_n(fx.near, 1, 1, MSG_SEEN);
+	memstore_deliver(fx.near, "INBOX", "", MSG_SEEN);
+	deliver_n(fx.near, 3, 2, MSG_SEEN);
+	ck_assert_int_eq(fx_sync(&fx), 0);
+	for (uint32_t uid = 1; uid <= 4; uid++)
+		ck_assert_int_eq(memstore_remove(fx.far, "INBOX", uid), 0);
+	memstore_reset_uids(fx.far, "INBOX", 300);
+	memstore_refuse_empty(fx.far, 1);
+	ck_assert_int_eq(fx_sync(&fx), -1);
+	ck_assert_msg(strstr(fx.err.data, "1 message could not be copied") !=
+	    NULL, "%s", fx.err.data);
+	ck_assert_uint_eq(fx.stats.copied[SIDE_FAR], 3);
+	state_init(&st);
+	ck_assert_int_eq(state_load(fx.paths.state, fx.paths.journal, &st,
+	    &info, &fx.lg, &fx.err), 0);
+	ck_assert_uint_eq(st.uidvalidity[SIDE_FAR], 300);
+	ck_assert_uint_eq(st.maxuid[SIDE_NEAR], 1);
+	ck_assert_uint_eq(st.npairs, 3);
+	state_free(&st);
+	ck_assert_int_eq(fx_sync(&fx), -1);
+	ck_assert_uint_eq(fx.stats.copied[SIDE_FAR], 0);
+	memstore_refuse_empty(fx.far, 0);
+	ck_assert_msg(fx_sync(&fx) == 0, "%s", fx.err.data);
+	ck_assert_uint_eq(fx.stats.copied[SIDE_FAR], 1);
+	ck_assert_uint_eq(count(fx.far), 4);
+	ck_assert_uint_eq(count(fx.near), 4);
+	ck_assert_int_eq(fx_sync(&fx), 0);
+	ck_assert_uint_eq(fx.stats.copied[0] + fx.stats.copied[1], 0);
+	fx_free(&fx);
+}
+END_TEST
+
+/* Two messages the far store cannot read, for reasons of their own:
+ * each is reported with its own. */
+START_TEST(test_failed_copies_reported_each_with_its_reason)
+{
+	struct fixture fx;
+
+	fx_init(&fx);
+	deliver_n(fx.far, 1, 5, 0);
+	memstore_fail_fetch(fx.far, 2);
+	memstore_fail_fetch(fx.far, 4);
+	ck_assert_int_eq(fx_sync(&fx), -1);
+	ck_assert_msg(strstr(fx.log.data, "far UID 2 was not copied this run "
+	    "and stays wanted: memstore: NO [TEST] UID 2\n") != NULL, "%s",
+	    fx.log.data);
+	ck_assert_msg(strstr(fx.log.data, "far UID 4 was not copied this run "
+	    "and stays wanted: memstore: NO [TEST] UID 4\n") != NULL, "%s",
+	    fx.log.data);
+	memstore_fail_fetch(fx.far, 0);
+	ck_assert_int_eq(fx_sync(&fx), 0);
+	ck_assert_uint_eq(fx.stats.copied[SIDE_NEAR], 2);
+	ck_assert_uint_eq(count(fx.near), 5);
+	fx_free(&fx);
+}
+END_TEST
+
+/*
  * Carry out three copies near->far, of which UID 2 cannot be read, then
  * last: the executor on its own, with a state whose near maxuid is
  * near_maxuid. Returns exec_plan()'s result; the state is left in st.
@@ -246,9 +318,9 @@ END_TEST
 /*
  * A failed copy of a message already at or below maxuid without a
  * record (a repair copies such orphans) would never be looked at again
- * once the repair's UIDVALIDITY is recorded: the executor refuses.
+ * once the repair's UIDVALIDITY is recorded: maxuid goes below it first.
  */
-START_TEST(test_state_that_passes_failed_copy_refused)
+START_TEST(test_uidvalidity_keeps_failed_copy_wanted)
 {
 	struct fixture fx;
 	struct sync_state st;
@@ -256,11 +328,9 @@ START_TEST(test_state_that_passes_failed_copy_refused)
 	    .side = SIDE_FAR, .value = 100 };
 
 	fx_init(&fx);
-	ck_assert_int_eq(run_failing_copies(&fx, 5, &uidvalidity, &st), -1);
-	ck_assert_str_eq(fx.err.data, "near UID 2 was neither copied nor "
-	    "confirmed gone; refusing to record a state that passes it "
-	    "(maxuid 5)");
-	ck_assert_uint_eq(st.uidvalidity[SIDE_FAR], 0);
+	ck_assert_int_eq(run_failing_copies(&fx, 5, &uidvalidity, &st), 0);
+	ck_assert_uint_eq(st.uidvalidity[SIDE_FAR], 100);
+	ck_assert_uint_eq(st.maxuid[SIDE_NEAR], 1);
 	state_free(&st);
 	fx_free(&fx);
 }
@@ -778,9 +848,11 @@ exec_suite(void)
 
 	tcase_add_test(tc, test_first_sync_then_nothing);
 	tcase_add_test(tc, test_failed_copy_stays_wanted);
+	tcase_add_test(tc, test_failed_copies_reported_each_with_its_reason);
 	tcase_add_test(tc, test_scan_checked_at_the_boundary);
 	tcase_add_test(tc, test_maxuid_stops_below_failed_copy);
-	tcase_add_test(tc, test_state_that_passes_failed_copy_refused);
+	tcase_add_test(tc, test_uidvalidity_keeps_failed_copy_wanted);
+	tcase_add_test(tc, test_repair_completes_around_a_failed_copy);
 	tcase_add_test(tc, test_hook_runs_at_its_step);
 	tcase_add_test(tc, test_flag_changes_grouped);
 	tcase_add_test(tc, test_recover_copy_that_arrived);

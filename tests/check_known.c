@@ -1010,6 +1010,7 @@ struct hist_cov {
 	unsigned long changes_carrying;	/* a skipped side's flags moved */
 	unsigned long checkpoints, identical;
 	unsigned long delivered, flagged, removed, renumbered;	/* user */
+	unsigned long faulty, faulty_failed;	/* syncs with a fault */
 };
 
 struct history {
@@ -1150,6 +1151,48 @@ act_renumber(struct history *h, enum side s)
 	h->cov->renumbered++;
 	buf_addf(&h->log, "  renumber %s, UIDVALIDITY %u\n", plan_side_name(s),
 	    uidvalidity);
+}
+
+/* A sync with a fault: a message one side cannot read, the answers of a
+ * commit lost past the first few, an APPEND that drops flags, or the
+ * state and journal lost first. It may fail; the faults are then
+ * cleared, and the next checkpoint must converge all the same. */
+static void
+act_faulty_sync(struct history *h, enum side s)
+{
+	struct fixture *fx = &h->fx;
+	unsigned kind = tl_rng_below(&h->rng, 5);
+	struct msg_list l;
+	uint32_t uid = 0;
+	int rc;
+
+	hist_list(h, s, &l);
+	if (l.n > 0)
+		uid = l.v[tl_rng_below(&h->rng, (unsigned)l.n)].uid;
+	msg_list_free(&l);
+	if (kind == 0 || kind == 2)
+		memstore_fail_fetch(fx->store[s], uid);
+	if (kind == 1 || kind == 2)
+		memstore_lose_answers_after(fx->store[!s],
+		    1 + tl_rng_below(&h->rng, 3));
+	if (kind == 3)
+		memstore_drop_flags(fx->store[!s], 1);
+	if (kind == 4) {
+		unlink(fx->paths.state);
+		unlink(fx->paths.journal);
+	}
+	buf_reset(&fx->err);
+	buf_reset(&fx->log);
+	rc = sync_mailbox(&fx->job, &fx->stats, &fx->err);
+	h->cov->faulty++;
+	h->cov->faulty_failed += rc != 0;
+	buf_addf(&h->log, "  faulty sync (kind %u, %s UID %u): %s\n", kind,
+	    plan_side_name(s), uid, rc == 0 ? "ok" : buf_cstr(&fx->err));
+	for (int t = 0; t < 2; t++) {
+		memstore_fail_fetch(fx->store[t], 0);
+		memstore_lose_answers_after(fx->store[t], 0);
+		memstore_drop_flags(fx->store[t], 0);
+	}
 }
 
 static struct exec_stats
@@ -1356,6 +1399,8 @@ run_history(const char *base, uint64_t seed, unsigned index,
 			act_touch(&h, s, 1);
 		} else if (r < 68) {
 			act_renumber(&h, s);
+		} else if (r < 76) {
+			act_faulty_sync(&h, s);
 		} else {
 			hist_sync(&h, &d);
 			if (++syncs % 5 == 0)
@@ -1383,10 +1428,11 @@ START_TEST(test_random_histories)
 	printf("known: %u histories, %lu syncs: %lu full scans, %lu "
 	    "scan_changes (%lu carrying flag changes); %lu checkpoints, %lu "
 	    "with identical sides; user: %lu deliveries, %lu flag changes, "
-	    "%lu removals, %lu renumberings\n", HIST_SEEDS * HIST_PER_SEED,
+	    "%lu removals, %lu renumberings; %lu syncs with a fault, %lu of "
+	    "them failed\n", HIST_SEEDS * HIST_PER_SEED,
 	    cov.syncs, cov.scans, cov.changes, cov.changes_carrying,
 	    cov.checkpoints, cov.identical, cov.delivered, cov.flagged,
-	    cov.removed, cov.renumbered);
+	    cov.removed, cov.renumbered, cov.faulty, cov.faulty_failed);
 	/* The coverage the test claims: at least a quarter of the sides
 	 * synced skipped their scan, many of those skips brought flag
 	 * changes, and the third sync of many checkpoints was checked to
@@ -1395,6 +1441,7 @@ START_TEST(test_random_histories)
 	ck_assert_uint_ge(cov.changes_carrying, 100);
 	ck_assert_uint_ge(cov.identical, cov.checkpoints / 4);
 	ck_assert_uint_ge(cov.renumbered, 50);
+	ck_assert_uint_ge(cov.faulty_failed, 20);
 	tl_rmtree(base);
 	free(base);
 }

@@ -10,6 +10,10 @@
  * crash finds the clash again. The caller compares contents and settles
  * each clash with one rename, of the file that is to carry the new UID;
  * until that rename the disk says "clash", after it the choice is made.
+ * When the contents cannot tell and the UID is recorded, neither file
+ * keeps it: two renames, the scan's choice first to a UID of its own,
+ * so that a crash between them leaves the other file, the one the scan
+ * took for new, holding the UID alone.
  */
 #include "maildir/maildir_int.h"
 
@@ -99,22 +103,59 @@ drop_clash(struct md_store *s, const struct uid_clash *c)
 }
 
 /*
+ * Give e (the scan's choice for a clashing UID) a UID above every other,
+ * and move its entry to the end of the table, which stays sorted.
+ */
+static int
+renumber(struct md_store *s, struct md_entry *e, uint32_t *moved,
+    struct buf *err)
+{
+	struct md_entry t;
+	size_t i = (size_t)(e - s->ents);
+
+	if (s->lastuid == UINT32_MAX) {
+		md_err(err, s->mbox, NULL, "UIDs exhausted");
+		return -1;
+	}
+	s->lastuid++;
+	if (md_uid_save(s, 1, err) != 0 ||
+	    rename_to(s, e, s->lastuid, err) != 0)
+		return -1;
+	t = *e;
+	t.uid = s->lastuid;
+	memmove(&s->ents[i], &s->ents[i + 1],
+	    (s->nents - i - 1) * sizeof(*s->ents));
+	s->ents[s->nents - 1] = t;
+	*moved = t.name != NULL ? t.uid : 0;
+	return 0;
+}
+
+/*
  * One rename either way: the file that keeps the UID already carries
  * it. If the scan's choice for uid vanished meanwhile, the other file
- * simply takes the new UID, as when nothing is swapped.
+ * simply takes the new UID, as when nothing is swapped. Neither keeping
+ * it (swap 2) takes two renames: the scan's choice first, so that until
+ * the second the other file holds the UID alone.
  */
 int
 md_settle_clash(struct store *st, const struct uid_clash *c, int swap,
-    struct buf *err)
+    uint32_t *moved, struct buf *err)
 {
 	struct md_store *s = (struct md_store *)st;
 	struct md_entry *a = md_find(s, c->uid), *b = md_find(s, c->other);
 	int rc;
 
+	*moved = 0;
 	if (b == NULL || b->claimed != c->uid)
 		return 0;	/* vanished meanwhile, or settled */
 	b->claimed = 0;
-	if (!swap || a == NULL)
+	if (swap == 2 && a != NULL && (rc = renumber(s, a, moved, err)) != 0) {
+		b->claimed = c->uid;
+		return rc;
+	}
+	if (swap == 2)
+		b = md_find(s, c->other);	/* the table moved */
+	if (swap != 1 || a == NULL)
 		rc = rename_to(s, b, c->other, err);
 	else if ((rc = rename_to(s, a, c->other, err)) == 0)
 		swap_files(a, b);

@@ -147,7 +147,7 @@ void md_clash_add(struct md_store *s, uint32_t uid, uint32_t other);
 void md_clashes_free(struct md_store *s);
 size_t md_clashes(struct store *st, const struct uid_clash **v);
 int md_settle_clash(struct store *st, const struct uid_clash *c, int swap,
-    struct buf *err);
+    uint32_t *moved, struct buf *err);
 
 /* maildir_fetch.c */
 int md_fetch(struct store *st, const uint32_t *uids, size_t n,

@@ -2,6 +2,7 @@
 #include "sync/clash.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "sync/fingerprint.h"
 #include "sync/plan.h"
@@ -42,7 +43,14 @@ same(const struct fingerprint *a, const struct fingerprint *b)
 /*
  * *known = 1 if the contents tell whose message c->uid is (the state
  * pairs it with a message of the other side that one of the two files
- * matches); *swap = 1 if that is the file reported as c->other.
+ * matches); *swap = 1 if that is the file reported as c->other. *swap = 2
+ * when a record holds c->uid but the other side has no message of it (a
+ * one-sided record, or its message there is gone): nothing tells which
+ * file the record means, and the one that kept the UID would take its
+ * place, to be deleted as the survivor of the pair, or left uncopied
+ * under a one-sided record, though it may be the moved one, never
+ * synced. So neither keeps it: the record's message is gone from both
+ * sides, and both files are new.
  */
 static int
 decide(const struct clash_job *job, enum side s, const struct uid_clash *c,
@@ -53,8 +61,10 @@ decide(const struct clash_job *job, enum side s, const struct uid_clash *c,
 	struct fingerprint ref, mine, other;
 
 	*known = *swap = 0;
-	if (p == NULL || p->uid[t] == 0 ||
-	    msg_list_find(job->scan[t], p->uid[t]) == NULL)
+	if (p != NULL && (p->uid[t] == 0 ||
+	    msg_list_find(job->scan[t], p->uid[t]) == NULL))
+		*swap = 2;
+	if (p == NULL || *swap == 2)
 		return 0;
 	if (fingerprint_one(job->store[t], p->uid[t], &ref, err) != 0 ||
 	    fingerprint_one(job->store[s], c->uid, &mine, err) != 0 ||
@@ -71,6 +81,27 @@ find_meta(struct msg_list *l, uint32_t uid)
 	const struct msg_meta *m = msg_list_find(l, uid);
 
 	return m != NULL ? &l->v[m - l->v] : NULL;
+}
+
+/* The message that had uid has moved (0: its file vanished); moved is
+ * above every UID, so its entry goes to the end of the scan list. */
+static void
+move_scan(struct msg_list *l, uint32_t uid, uint32_t moved)
+{
+	const struct msg_meta *m = msg_list_find(l, uid);
+	struct msg_meta t;
+	size_t i;
+
+	if (m == NULL)
+		return;
+	t = *m;
+	i = (size_t)(m - l->v);
+	memmove(&l->v[i], &l->v[i + 1], (l->n - i - 1) * sizeof(*l->v));
+	l->n--;
+	if (moved == 0)
+		return;
+	t.uid = moved;
+	msg_list_add(l, &t);
 }
 
 /* What the scan list holds for the two UIDs changes places, too. */
@@ -99,6 +130,7 @@ settle_side(const struct clash_job *job, enum side s, struct buf *err)
 	/* settle_clash() changes the store's array: work on a copy. */
 	struct uid_clash *todo = xcalloc(n ? n : 1, sizeof(*todo));
 	int rc = 0, known, swap;
+	uint32_t moved;
 
 	for (size_t i = 0; i < n; i++)
 		todo[i] = v[i];
@@ -108,10 +140,21 @@ settle_side(const struct clash_job *job, enum side s, struct buf *err)
 		if ((rc = decide(job, s, c, &known, &swap, err)) != 0)
 			break;
 		crash_step(job->crash);
-		if ((rc = st->ops->settle_clash(st, c, swap, err)) != 0)
+		if ((rc = st->ops->settle_clash(st, c, swap, &moved,
+		    err)) != 0)
 			break;
-		if (swap)
+		if (swap == 1)
 			swap_scan(job->scan[s], c);
+		if (swap == 2) {
+			move_scan(job->scan[s], c->uid, moved);
+			log_warn(job->lg, "%s: two %s messages claimed UID %u, "
+			    "which has no %s copy; neither keeps it, both are "
+			    "new (UIDs %u and %u)", job->label,
+			    plan_side_name(s), c->uid,
+			    plan_side_name(s == SIDE_FAR ? SIDE_NEAR :
+			    SIDE_FAR), c->other, moved);
+			continue;
+		}
 		log_verbose(job->lg, "%s: two %s messages claimed UID %u; "
 		    "%s keeps it, the other is new as UID %u", job->label,
 		    plan_side_name(s), c->uid, known ? "the recorded one" :

@@ -154,11 +154,15 @@ keep_failed_wanted(struct exec *x, struct buf *err)
 }
 
 /* A new UIDVALIDITY ends a repair: whatever it left at or below maxuid
- * without a record is never compared again. */
+ * without a record is never compared again. So a message of a trusted
+ * side whose copy failed in the repair (one whose record it dissolved,
+ * at or below maxuid) first gets maxuid below it, as at the end of the
+ * plan: the repair completes, and the next run copies it. */
 static int
 record_uidvalidity(struct exec *x, const struct plan_op *op, struct buf *err)
 {
-	if (check_wanted(x, x->state->maxuid, err) != 0)
+	if (keep_failed_wanted(x, err) != 0 ||
+	    check_wanted(x, x->state->maxuid, err) != 0)
 		return -1;
 	return record_value(x, JR_UIDVALIDITY, op->side, op->value, err);
 }

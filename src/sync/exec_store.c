@@ -11,7 +11,9 @@ struct copy_run {
 	struct exec *x;
 	const struct plan_op *ops;
 	enum side src;
-	struct buf why;		/* why the first unreadable message failed */
+	struct buf *why;	/* per message: why the source could not
+				   read it (the batch's, shared with the
+				   target's refusals, which never meet it) */
 	int unplanned;		/* the target named no UID in advance */
 };
 
@@ -20,9 +22,7 @@ copy_failed(void *ctx, size_t i, const char *why)
 {
 	struct copy_run *r = ctx;
 
-	(void)i;
-	if (r->why.len == 0)
-		buf_adds(&r->why, why);
+	buf_setf(&r->why[i], "%s", why);
 }
 
 /* Not copied this run and not gone: keep it wanted (invariant 8; see
@@ -37,13 +37,13 @@ keep_wanted(struct exec *x, enum side src, uint32_t uid)
 
 /* The source could not read it, and did not say it is gone. */
 static void
-note_failed(struct copy_run *r, uint32_t uid)
+note_failed(struct copy_run *r, uint32_t uid, const struct buf *why)
 {
 	struct exec *x = r->x;
 
 	log_warn(x->lg, "%s: %s UID %u was not copied this run and stays "
-	    "wanted: %s", x->box, plan_side_name(r->src), uid, r->why.len ?
-	    r->why.data : "the store neither delivered it nor said it is "
+	    "wanted: %s", x->box, plan_side_name(r->src), uid, why->len ?
+	    why->data : "the store neither delivered it nor said it is "
 	    "gone");
 	keep_wanted(x, r->src, uid);
 }
@@ -153,7 +153,7 @@ record_results(struct copy_run *r, const struct copy_batch *b, int ok,
 			rc = copy_refused(r->x, r->src, b->uids[i],
 			    &b->why[i], err);
 		else if (b->status[i] == STORE_FAILED && ok)
-			note_failed(r, b->uids[i]);
+			note_failed(r, b->uids[i], &b->why[i]);
 		if (rc != 0)
 			return -1;
 	}
@@ -200,14 +200,14 @@ int
 exec_copy_run(struct exec *x, const struct plan_op *ops, size_t n,
     struct buf *err)
 {
-	struct copy_run r = { x, ops, ops[0].side, BUF_INIT, 0 };
+	struct buf *why = xcalloc(n, sizeof(*why));
+	struct copy_run r = { x, ops, ops[0].side, why, 0 };
 	struct copy_hooks hooks = { copy_planned, copy_before_commit, &r,
 	    copy_failed };
 	uint32_t *uids = xcalloc(n, sizeof(*uids));
 	unsigned *flags = xcalloc(n, sizeof(*flags));
 	uint32_t *results = xcalloc(n, sizeof(*results));
 	int *status = xcalloc(n, sizeof(*status));
-	struct buf *why = xcalloc(n, sizeof(*why));
 	struct copy_batch batch = { uids, flags, n, results, status, why };
 	struct buf later = BUF_INIT;
 	int rc;
@@ -236,7 +236,6 @@ exec_copy_run(struct exec *x, const struct plan_op *ops, size_t n,
 	free(flags);
 	free(results);
 	free(status);
-	buf_free(&r.why);
 	return rc;
 }
 

@@ -1,8 +1,11 @@
 /* memstore: an in-memory store for tests; see memstore.h. */
 #include "support/memstore.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define MEM_FAIL_MAX 8
 
 struct mem_msg {
 	uint32_t uid;
@@ -36,7 +39,8 @@ struct memstore {
 	struct memstore_calls calls;
 	int no_plans;		/* append_begin() does not tell the UID */
 	int modseqs;		/* open() reports HIGHESTMODSEQ */
-	uint32_t fail_fetch;	/* fetch() cannot read this UID */
+	uint32_t fail_fetch[MEM_FAIL_MAX];	/* fetch() cannot read these
+						   UIDs (0: a free slot) */
 	int refuse_empty;	/* commit() refuses empty messages */
 	size_t lose_after;	/* commit() answers only so many; 0: all */
 	int drop_flags;		/* commit() stores appends without flags */
@@ -268,6 +272,15 @@ send_msg(const struct msg_sink *sink, struct mem_msg *m, struct buf *err)
 }
 
 static int
+unreadable(const struct memstore *ms, uint32_t uid)
+{
+	for (size_t i = 0; i < MEM_FAIL_MAX; i++)
+		if (ms->fail_fetch[i] == uid && uid != 0)
+			return 1;
+	return 0;
+}
+
+static int
 mem_fetch(struct store *s, const uint32_t *uids, size_t n,
     const struct msg_sink *sink, struct buf *err)
 {
@@ -281,11 +294,15 @@ mem_fetch(struct store *s, const uint32_t *uids, size_t n,
 			sink->gone(sink->ctx, uids[i]);
 			continue;
 		}
-		if (uids[i] == ms->fail_fetch && sink->failed != NULL) {
-			sink->failed(sink->ctx, uids[i], "memstore: NO [TEST]");
+		if (unreadable(ms, uids[i]) && sink->failed != NULL) {
+			char why[64];
+
+			snprintf(why, sizeof(why), "memstore: NO [TEST] UID %u",
+			    uids[i]);
+			sink->failed(sink->ctx, uids[i], why);
 			continue;
 		}
-		if (uids[i] == ms->fail_fetch) {
+		if (unreadable(ms, uids[i])) {
 			buf_setf(err, "memstore: UID %u: NO [TEST]", uids[i]);
 			return -1;
 		}
@@ -528,7 +545,18 @@ memstore_body(struct store *s, const char *mbox, uint32_t uid)
 void
 memstore_fail_fetch(struct store *s, uint32_t uid)
 {
-	((struct memstore *)s)->fail_fetch = uid;
+	struct memstore *ms = (struct memstore *)s;
+
+	if (uid == 0) {
+		memset(ms->fail_fetch, 0, sizeof(ms->fail_fetch));
+		return;
+	}
+	for (size_t i = 0; i < MEM_FAIL_MAX; i++) {
+		if (ms->fail_fetch[i] == 0) {
+			ms->fail_fetch[i] = uid;
+			return;
+		}
+	}
 }
 
 void

@@ -35,9 +35,10 @@ void memstore_plan_uids(struct store *s, int on);
  * get a MODSEQ; expunges do not raise HIGHESTMODSEQ. scan_changes()
  * fails the sync when it is told a list that is not the mailbox's. */
 void memstore_modseqs(struct store *s, int on);
-/* fetch() cannot read this UID (0: every UID can be read again): it
- * reports it through sink->failed(), as a server's NO does, or fails the
- * fetch for a sink without failed(). */
+/* fetch() cannot read this UID either (up to 8 of them; 0: every UID
+ * can be read again): it reports each through sink->failed(), with a text
+ * naming the UID, as a server's NO does, or fails the fetch for a sink
+ * without failed(). */
 void memstore_fail_fetch(struct store *s, uint32_t uid);
 /* Whether commit() refuses empty messages (STORE_REFUSED, the rest of
  * the batch arrives), as Dovecot does; off by default. */
