@@ -18,6 +18,7 @@
 #include "maildir/maildir_int.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 void
 md_clash_add(struct md_store *s, uint32_t uid, uint32_t other)
