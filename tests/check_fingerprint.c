@@ -1,6 +1,9 @@
 /* Unit tests: message fingerprints (sync/fingerprint.c). */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "maildir/maildir.h"
 #include "support/memstore.h"
 #include "support/testlib.h"
 #include "sync/fingerprint.h"
@@ -175,6 +178,138 @@ START_TEST(test_canonical_line_ends)
 }
 END_TEST
 
+/*
+ * First contact's cheap pass reads headers only (fetch_headers()) and must
+ * get the very hash the whole message's fingerprint has, or a message on
+ * both sides would be copied twice. Odd messages, as a program other than
+ * twinbox may have written them.
+ */
+static const char *const odd_msgs[] = {
+	"Message-ID: <a@t>\r\nSubject: crlf\r\n\r\nbody\r\n",
+	"Subject: bare\rCR\r\nTo: y\r\n\r\nbo\rdy\r\n",
+	"Subject: no id\r\n\r\nbody\r\n",
+	"Message-ID:\r\n <folded@t>\r\nTo: x\r\n\r\nbody\r\n",
+	"Subject: header only\r\nTo: z\r\n",
+	"Subject: empty body\r\n\r\n",
+	"Subject: ends at EOF",
+	"Subject: ends in CR\r",
+	"Subject: cr cr lf\r\r\nTo: x\r\r\n\r\r\nbody\r\r\n",
+	"\r\nSubject: starts blank\r\n\r\nbody\r\n",
+	"Subject: lf only\nMessage-ID: <lf@t>\n\nbody\n",
+	"Subject: no id, lf\n\nbody\n",
+	"Message-ID: <dup@t>\r\n\r\n",
+	"",
+};
+#define NODD (sizeof(odd_msgs) / sizeof(odd_msgs[0]))
+
+/* A header longer than any chunk a store reads it in (and than
+ * FP_HEADER_MAX), without a Message-ID. */
+static char *
+long_header_msg(void)
+{
+	size_t n = FP_HEADER_MAX + 5000;
+	char *m = xmalloc(n + 64);
+	size_t at = 0;
+
+	while (at < n)
+		at += (size_t)snprintf(m + at, 64, "X-Pad-%zu: %s\r\n", at,
+		    "padding padding padding");
+	snprintf(m + at, 64, "\r\nthe body\r\n");
+	return m;
+}
+
+/* fingerprint_scan() and fingerprint_headers() over every message of the
+ * open mailbox of s: the hashes agree, message by message. */
+static void
+assert_header_hashes_agree(struct store *s, size_t want_n)
+{
+	struct mbox_status st;
+	struct msg_list scan = { 0 };
+	struct buf err = BUF_INIT;
+	struct fingerprint *fp;
+	struct header_hash *hh;
+
+	ck_assert_msg(s->ops->open(s, "INBOX", &st, &err) == 0, "%s",
+	    buf_cstr(&err));
+	ck_assert_int_eq(s->ops->scan(s, NULL, &scan, &err), 0);
+	ck_assert_uint_eq(scan.n, want_n);
+	fp = xcalloc(scan.n, sizeof(*fp));
+	hh = xcalloc(scan.n, sizeof(*hh));
+	ck_assert_msg(fingerprint_scan(s, &scan, fp, &err) == 0, "%s",
+	    buf_cstr(&err));
+	ck_assert_msg(fingerprint_headers(s, &scan, hh, &err) == 0, "%s",
+	    buf_cstr(&err));
+	for (size_t i = 0; i < scan.n; i++)
+		ck_assert_msg(hh[i].have && hh[i].hash == fp[i].hash,
+		    "%s UID %u: header hash %llx, fingerprint's %llx",
+		    s->ops->kind, scan.v[i].uid,
+		    (unsigned long long)hh[i].hash,
+		    (unsigned long long)fp[i].hash);
+	free(fp);
+	free(hh);
+	msg_list_free(&scan);
+	buf_free(&err);
+}
+
+START_TEST(test_header_hash_is_fingerprint_hash_memstore)
+{
+	struct store *s = memstore_new(1);
+	char *big = long_header_msg();
+	struct memstore_calls c;
+	uint64_t whole = strlen(big);
+
+	for (size_t i = 0; i < NODD; i++) {
+		memstore_deliver(s, "INBOX", odd_msgs[i], 0);
+		whole += strlen(odd_msgs[i]);
+	}
+	memstore_deliver(s, "INBOX", big, 0);
+	assert_header_hashes_agree(s, NODD + 1);
+	c = memstore_calls(s);
+	ck_assert_uint_eq(c.headers, NODD + 1);
+	ck_assert_uint_eq(c.fetched_bytes, whole);
+	ck_assert_uint_lt(c.header_bytes, whole);
+	free(big);
+	s->ops->free(s);
+}
+END_TEST
+
+START_TEST(test_header_hash_is_fingerprint_hash_maildir)
+{
+	char *root = tl_mkdtemp("fphdr");
+	struct maildir_options opt = { .path = root,
+	    .subfolders = MAILDIR_SUB_MAILDIRPP };
+	struct logger lg = { .level = LOG_QUIET };
+	struct buf err = BUF_INIT;
+	char *big = long_header_msg(), *cur, name[64];
+	struct store *s;
+
+	for (const char *d = "cur\0new\0tmp\0"; *d; d += strlen(d) + 1) {
+		char *p = tl_path(root, d);
+
+		tl_mkdirs(p);
+		free(p);
+	}
+	cur = tl_path(root, "cur");
+	for (size_t i = 0; i <= NODD; i++) {
+		char *p;
+
+		snprintf(name, sizeof(name), "%zu.odd.host:2,", i);
+		p = tl_path(cur, name);
+		tl_write_str(p, i < NODD ? odd_msgs[i] : big);
+		free(p);
+	}
+	s = maildir_store_new(&opt, &lg, &err);
+	ck_assert_msg(s != NULL, "%s", buf_cstr(&err));
+	assert_header_hashes_agree(s, NODD + 1);
+	s->ops->free(s);
+	tl_rmtree(root);
+	free(root);
+	free(cur);
+	free(big);
+	buf_free(&err);
+}
+END_TEST
+
 static Suite *
 fingerprint_suite(void)
 {
@@ -185,6 +320,8 @@ fingerprint_suite(void)
 	tcase_add_test(tc, test_folded_and_missing_message_id);
 	tcase_add_test(tc, test_stream_any_chunking);
 	tcase_add_test(tc, test_scan_matches_whole_message);
+	tcase_add_test(tc, test_header_hash_is_fingerprint_hash_memstore);
+	tcase_add_test(tc, test_header_hash_is_fingerprint_hash_maildir);
 	tcase_add_loop_test(tc, test_canonical_line_ends, 0,
 	    (int)(sizeof(canon_cases) / sizeof(canon_cases[0])));
 	suite_add_tcase(s, tc);

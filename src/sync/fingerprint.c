@@ -10,7 +10,8 @@
 
 struct fp_ctx {
 	const struct msg_list *scan;
-	struct fingerprint *fp;
+	struct fingerprint *fp;		/* or, for a header fetch, */
+	struct header_hash *hh;
 	size_t next;		/* scan index the next message may have */
 	size_t current;
 	struct fp_stream stream;
@@ -234,7 +235,11 @@ fp_end(void *ctx, struct buf *err)
 	struct fp_ctx *c = ctx;
 
 	(void)err;
-	c->fp[c->current] = fp_stream_finish(&c->stream);
+	if (c->hh != NULL) {
+		c->hh[c->current].hash = fp_stream_finish(&c->stream).hash;
+		c->hh[c->current].have = 1;
+	} else
+		c->fp[c->current] = fp_stream_finish(&c->stream);
 	return 0;
 }
 
@@ -244,8 +249,35 @@ fp_gone(void *ctx, uint32_t uid)
 	struct fp_ctx *c = ctx;
 	size_t i;
 
-	if (locate(c, uid, &i) == 0)
+	if (locate(c, uid, &i) != 0)
+		return;
+	if (c->hh != NULL)
+		c->hh[i].hash = c->hh[i].have = 0;
+	else
 		c->fp[i].size = c->fp[i].hash = 0;
+}
+
+/* Every message of scan through fetch() or fetch_headers() into c. */
+static int
+read_all(struct store *s, const struct msg_list *scan, struct fp_ctx *c,
+    struct buf *err)
+{
+	/* No failed(): a fingerprint that cannot be read must not pass
+	 * for a message that is gone, so such a fetch fails as a whole. */
+	struct msg_sink sink = { fp_begin, fp_data, fp_end, fp_gone, c,
+	    NULL };
+	uint32_t *uids = xcalloc(scan->n ? scan->n : 1, sizeof(*uids));
+	int rc;
+
+	for (size_t i = 0; i < scan->n; i++)
+		uids[i] = scan->v[i].uid;
+	if (c->hh != NULL)
+		rc = s->ops->fetch_headers(s, uids, scan->n, &sink, err);
+	else
+		rc = s->ops->fetch(s, uids, scan->n, &sink, err);
+	free(uids);
+	buf_free(&c->stream.header);
+	return rc;
 }
 
 int
@@ -253,19 +285,17 @@ fingerprint_scan(struct store *s, const struct msg_list *scan,
     struct fingerprint *fp, struct buf *err)
 {
 	struct fp_ctx c = { .scan = scan, .fp = fp };
-	/* No failed(): a fingerprint that cannot be read must not pass
-	 * for a message that is gone, so such a fetch fails as a whole. */
-	struct msg_sink sink = { fp_begin, fp_data, fp_end, fp_gone, &c,
-	    NULL };
-	uint32_t *uids = xcalloc(scan->n ? scan->n : 1, sizeof(*uids));
-	int rc;
 
-	for (size_t i = 0; i < scan->n; i++) {
-		uids[i] = scan->v[i].uid;
-		fp[i].size = fp[i].hash = 0;
-	}
-	rc = s->ops->fetch(s, uids, scan->n, &sink, err);
-	free(uids);
-	buf_free(&c.stream.header);
-	return rc;
+	memset(fp, 0, scan->n * sizeof(*fp));
+	return read_all(s, scan, &c, err);
+}
+
+int
+fingerprint_headers(struct store *s, const struct msg_list *scan,
+    struct header_hash *hh, struct buf *err)
+{
+	struct fp_ctx c = { .scan = scan, .hh = hh };
+
+	memset(hh, 0, scan->n * sizeof(*hh));
+	return read_all(s, scan, &c, err);
 }

@@ -71,6 +71,14 @@ struct fingerprint {
 	uint64_t hash;
 };
 
+/* The hash part of a fingerprint read from the header alone (first
+ * contact's cheap pass): equal to the fingerprint's hash. have = 0: not
+ * read, or the message vanished; it matches nothing. */
+struct header_hash {
+	uint64_t hash;
+	int have;
+};
+
 struct plan_side {
 	const struct msg_list *scan;		/* sorted by UID; required */
 	const struct mbox_status *status;	/* required */
