@@ -228,6 +228,7 @@ assert_header_hashes_agree(struct store *s, size_t want_n)
 	struct buf err = BUF_INIT;
 	struct fingerprint *fp;
 	struct header_hash *hh;
+	uint32_t *uids;
 
 	ck_assert_msg(s->ops->open(s, "INBOX", &st, &err) == 0, "%s",
 	    buf_cstr(&err));
@@ -235,10 +236,13 @@ assert_header_hashes_agree(struct store *s, size_t want_n)
 	ck_assert_uint_eq(scan.n, want_n);
 	fp = xcalloc(scan.n, sizeof(*fp));
 	hh = xcalloc(scan.n, sizeof(*hh));
+	uids = xcalloc(scan.n, sizeof(*uids));
+	for (size_t i = 0; i < scan.n; i++)
+		uids[i] = scan.v[i].uid;
 	ck_assert_msg(fingerprint_scan(s, &scan, fp, &err) == 0, "%s",
 	    buf_cstr(&err));
-	ck_assert_msg(fingerprint_headers(s, &scan, hh, &err) == 0, "%s",
-	    buf_cstr(&err));
+	ck_assert_msg(fingerprint_headers(s, &scan, uids, scan.n, hh, &err) ==
+	    0, "%s", buf_cstr(&err));
 	for (size_t i = 0; i < scan.n; i++)
 		ck_assert_msg(hh[i].have && hh[i].hash == fp[i].hash,
 		    "%s UID %u: header hash %llx, fingerprint's %llx",
@@ -247,6 +251,7 @@ assert_header_hashes_agree(struct store *s, size_t want_n)
 		    (unsigned long long)fp[i].hash);
 	free(fp);
 	free(hh);
+	free(uids);
 	msg_list_free(&scan);
 	buf_free(&err);
 }

@@ -551,7 +551,7 @@ static const struct table_case new_cases[] = {
 	  .uv = { 1, 1 }, .max = { 2, 0 }, .pairs = "2:0:-:b",
 	  .far = "1:S 2 3 4", .near = "1:F", .now_uv = { 1, 1 },
 	  .expect = "NEED FINGERPRINTS: 3 far and 1 near messages would be "
-	    "copied: comparing their fingerprints first\n" },
+	    "copied: comparing their header hashes first\n" },
 	{ .name = "first contact: pairs by content, unites flags, copies "
 	    "the rest",
 	  .far = "1:S:1000:11 2:-:1000:12 3:F:1000:13",

@@ -257,45 +257,58 @@ fp_gone(void *ctx, uint32_t uid)
 		c->fp[i].size = c->fp[i].hash = 0;
 }
 
-/* Every message of scan through fetch() or fetch_headers() into c. */
+/* The messages uids (ascending, all in c's scan) through fetch() or
+ * fetch_headers() into c. */
 static int
-read_all(struct store *s, const struct msg_list *scan, struct fp_ctx *c,
+read_some(struct store *s, const uint32_t *uids, size_t n, struct fp_ctx *c,
     struct buf *err)
 {
 	/* No failed(): a fingerprint that cannot be read must not pass
 	 * for a message that is gone, so such a fetch fails as a whole. */
 	struct msg_sink sink = { fp_begin, fp_data, fp_end, fp_gone, c,
 	    NULL };
-	uint32_t *uids = xcalloc(scan->n ? scan->n : 1, sizeof(*uids));
 	int rc;
 
-	for (size_t i = 0; i < scan->n; i++)
-		uids[i] = scan->v[i].uid;
+	if (n == 0)
+		return 0;
 	if (c->hh != NULL)
-		rc = s->ops->fetch_headers(s, uids, scan->n, &sink, err);
+		rc = s->ops->fetch_headers(s, uids, n, &sink, err);
 	else
-		rc = s->ops->fetch(s, uids, scan->n, &sink, err);
-	free(uids);
+		rc = s->ops->fetch(s, uids, n, &sink, err);
 	buf_free(&c->stream.header);
 	return rc;
+}
+
+int
+fingerprint_some(struct store *s, const struct msg_list *scan,
+    const uint32_t *uids, size_t n, struct fingerprint *fp, struct buf *err)
+{
+	struct fp_ctx c = { .scan = scan, .fp = fp };
+
+	memset(fp, 0, scan->n * sizeof(*fp));
+	return read_some(s, uids, n, &c, err);
 }
 
 int
 fingerprint_scan(struct store *s, const struct msg_list *scan,
     struct fingerprint *fp, struct buf *err)
 {
-	struct fp_ctx c = { .scan = scan, .fp = fp };
+	uint32_t *uids = xcalloc(scan->n ? scan->n : 1, sizeof(*uids));
+	int rc;
 
-	memset(fp, 0, scan->n * sizeof(*fp));
-	return read_all(s, scan, &c, err);
+	for (size_t i = 0; i < scan->n; i++)
+		uids[i] = scan->v[i].uid;
+	rc = fingerprint_some(s, scan, uids, scan->n, fp, err);
+	free(uids);
+	return rc;
 }
 
 int
 fingerprint_headers(struct store *s, const struct msg_list *scan,
-    struct header_hash *hh, struct buf *err)
+    const uint32_t *uids, size_t n, struct header_hash *hh, struct buf *err)
 {
 	struct fp_ctx c = { .scan = scan, .hh = hh };
 
 	memset(hh, 0, scan->n * sizeof(*hh));
-	return read_all(s, scan, &c, err);
+	return read_some(s, uids, n, &c, err);
 }

@@ -29,7 +29,9 @@
  *
  * Contract: fingerprint_scan() fills one entry per scan entry (fp[i] for
  * scan->v[i]); a message that vanished gets {0, 0}, which matches nothing.
- * fingerprint_headers() likewise fills hh[i], have = 0 for one vanished.
+ * fingerprint_some() reads only the messages uids (ascending, each in
+ * scan): the other entries get {0, 0}. fingerprint_headers() likewise
+ * fills hh[i], have = 0 for a message not read or vanished.
  * A struct fp_stream is initialised with fp_stream_init(), fed any
  * chunking of one message, and released by fp_stream_finish().
  */
@@ -56,8 +58,10 @@ struct fingerprint fp_stream_finish(struct fp_stream *fs);
 
 int fingerprint_scan(struct store *s, const struct msg_list *scan,
     struct fingerprint *fp, struct buf *err);
+int fingerprint_some(struct store *s, const struct msg_list *scan,
+    const uint32_t *uids, size_t n, struct fingerprint *fp, struct buf *err);
 int fingerprint_headers(struct store *s, const struct msg_list *scan,
-    struct header_hash *hh, struct buf *err);
+    const uint32_t *uids, size_t n, struct header_hash *hh, struct buf *err);
 /* The fingerprint of one message given whole, in canonical form. */
 struct fingerprint fingerprint_of(const char *msg, size_t len);
 
