@@ -12,6 +12,8 @@ struct fp_ctx {
 	const struct msg_list *scan;
 	struct fingerprint *fp;		/* or, for a header fetch, */
 	struct header_hash *hh;
+	struct uid_vec open;	/* header fetch: UIDs whose header had no
+				 * end in what was read */
 	size_t next;		/* scan index the next message may have */
 	size_t current;
 	struct fp_stream stream;
@@ -229,6 +231,16 @@ fp_data(void *ctx, const char *p, size_t n, struct buf *err)
 	return 0;
 }
 
+static void
+push_uid(struct uid_vec *v, uint32_t uid)
+{
+	if (v->n == v->cap) {
+		v->cap = v->cap ? v->cap * 2 : 16;
+		v->v = xreallocarray(v->v, v->cap, sizeof(*v->v));
+	}
+	v->v[v->n++] = uid;
+}
+
 static int
 fp_end(void *ctx, struct buf *err)
 {
@@ -236,6 +248,8 @@ fp_end(void *ctx, struct buf *err)
 
 	(void)err;
 	if (c->hh != NULL) {
+		if (!c->stream.header_done)
+			push_uid(&c->open, c->scan->v[c->current].uid);
 		c->hh[c->current].hash = fp_stream_finish(&c->stream).hash;
 		c->hh[c->current].have = 1;
 	} else
@@ -303,12 +317,47 @@ fingerprint_scan(struct store *s, const struct msg_list *scan,
 	return rc;
 }
 
+/*
+ * A header that did not end in an empty line in what the store sent may
+ * go on in the message: a server ends it at an empty first line, where
+ * the canonical form does not (RFC 5322 knows no empty header; measured
+ * with Dovecot). Such a message is read whole, and its fingerprint's
+ * hash taken: rare (a header alone, or one that starts with an empty
+ * line), and never a wrong hash.
+ */
+static int
+reread_open(struct store *s, const struct msg_list *scan,
+    const struct uid_vec *open, struct header_hash *hh, struct buf *err)
+{
+	struct fingerprint *fp;
+	int rc;
+
+	if (open->n == 0)
+		return 0;
+	fp = xcalloc(scan->n + 1, sizeof(*fp));
+	rc = fingerprint_some(s, scan, open->v, open->n, fp, err);
+	for (size_t i = 0, k = 0; rc == 0 && i < scan->n && k < open->n; i++) {
+		if (scan->v[i].uid != open->v[k])
+			continue;
+		k++;
+		hh[i].hash = fp[i].hash;
+		hh[i].have = fp[i].size != 0 || fp[i].hash != 0;
+	}
+	free(fp);
+	return rc;
+}
+
 int
 fingerprint_headers(struct store *s, const struct msg_list *scan,
     const uint32_t *uids, size_t n, struct header_hash *hh, struct buf *err)
 {
 	struct fp_ctx c = { .scan = scan, .hh = hh };
+	int rc;
 
 	memset(hh, 0, scan->n * sizeof(*hh));
-	return read_some(s, uids, n, &c, err);
+	rc = read_some(s, uids, n, &c, err);
+	if (rc == 0)
+		rc = reread_open(s, scan, &c.open, hh, err);
+	free(c.open.v);
+	return rc;
 }

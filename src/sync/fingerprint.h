@@ -25,7 +25,11 @@
  * The hash part needs the header only: fingerprint_headers() reads it
  * through the store's fetch_headers() (the store must have it) and gives
  * the hash that the whole message's fingerprint has, byte for byte the
- * same computation over the same canonical header.
+ * same computation over the same canonical header. A message whose header
+ * did not end in an empty line within what the store sent (a header
+ * alone, an empty first line, which a server may take for an empty
+ * header) is read whole instead, so no server's idea of where a header
+ * ends can make the hash differ.
  *
  * Contract: fingerprint_scan() fills one entry per scan entry (fp[i] for
  * scan->v[i]); a message that vanished gets {0, 0}, which matches nothing.
