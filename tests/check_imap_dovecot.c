@@ -601,7 +601,8 @@ c_failed(void *ctx, uint32_t uid, const char *why)
 /*
  * Another session expunges a message between this session's scan and its
  * body FETCH, as a phone does: the message is gone (whatever form
- * Dovecot's answer takes), the others arrive with their own bytes.
+ * Dovecot's answer takes), the others arrive with their own bytes; a
+ * header FETCH then says the same, with each header alone.
  */
 START_TEST(test_fetch_after_concurrent_expunge)
 {
@@ -642,6 +643,25 @@ START_TEST(test_fetch_after_concurrent_expunge)
 		ck_assert_uint_eq(c.bodies[k].len, m[i].len);
 		ck_assert_int_eq(memcmp(c.bodies[k].data, m[i].data,
 		    m[i].len), 0);
+	}
+	collect_free(&c);
+	/* Headers alone: the same gone, each header up to its empty line. */
+	memset(&c, 0, sizeof c);
+	ck_assert_msg(s->ops->fetch_headers(s, uids, 3, &sink, &err) == 0,
+	    "%s", err.data);
+	ck_assert_uint_eq(c.n, 2);
+	ck_assert_uint_eq(c.ngone, 1);
+	ck_assert_uint_eq(c.gone[0], uids[1]);
+	for (int k = 0; k < 2; k++) {
+		int i = k * 2;
+		const char *end = strstr(m[i].data, "\r\n\r\n");
+
+		ck_assert_ptr_nonnull(end);
+		ck_assert_uint_eq(c.uids[k], uids[i]);
+		ck_assert_uint_eq(c.bodies[k].len,
+		    (size_t)(end + 4 - m[i].data));
+		ck_assert_int_eq(memcmp(c.bodies[k].data, m[i].data,
+		    c.bodies[k].len), 0);
 	}
 	collect_free(&c);
 	msg_list_free(&l);
