@@ -152,9 +152,10 @@ struct plan {
 	size_t n, cap;
 	struct buf why;		/* REFUSED, NEED_FINGERPRINTS: one line */
 	unsigned need_fp;	/* NEED_FINGERPRINTS: 1u << side bits */
-	/* NEED_FINGERPRINTS on first contact: fingerprints of the UIDs in
-	 * fp_uids[side] only (ascending); the others' may be {0, 0}. 0:
-	 * of every message of the sides in need_fp. */
+	/* NEED_FINGERPRINTS on first contact: fingerprints (or header
+	 * hashes, fp_headers) of the UIDs in fp_uids[side] only
+	 * (ascending); the others' may be {0, 0}. 0: fingerprints of every
+	 * message of the sides in need_fp. */
 	int fp_some;
 	/* With fp_some: header hashes (struct header_hash) of fp_uids are
 	 * asked for, not yet fingerprints. */
