@@ -1,4 +1,5 @@
-/* store: the small shared helpers of store.h (lists and flag names). */
+/* store: the small shared helpers of store.h (lists, flag names, the end
+ * of a header). */
 #include "store.h"
 
 #include <stdlib.h>
@@ -91,6 +92,22 @@ static int
 has_uid(const uint32_t *v, size_t n, uint32_t uid)
 {
 	return n > 0 && bsearch(&uid, v, n, sizeof(uid), cmp_u32) != NULL;
+}
+
+size_t
+header_scan_add(struct header_scan *h, const char *p, size_t n)
+{
+	for (size_t i = 0; i < n && !h->done; i++) {
+		if (p[i] == '\n') {
+			h->done = h->after_lf;
+			h->after_lf = 1;
+			if (h->done)
+				return i + 1;
+		} else if (p[i] != '\r') {
+			h->after_lf = 0;
+		}
+	}
+	return h->done ? 0 : n;
 }
 
 int

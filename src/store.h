@@ -201,6 +201,22 @@ struct msg_sink {
 };
 
 /*
+ * Where a message's header ends, in any chunking, for a store's
+ * fetch_headers(): at its first empty line in canonical form, that is an
+ * LF, any CRs, an LF (CR* LF is one line end, so the file's LF LF and
+ * the wire's CRLF CRLF alike). Zero-initialise; header_scan_add() returns
+ * how many of the n bytes belong to the header and sets done once its
+ * last byte was seen.
+ */
+struct header_scan {
+	int after_lf;		/* the last line end was not followed by
+				 * anything but CRs yet */
+	int done;
+};
+
+size_t header_scan_add(struct header_scan *h, const char *p, size_t n);
+
+/*
  * Two messages of one mailbox that claimed the same UID: a Maildir file
  * moved in from another folder keeps its ",U=". The scan reported one of
  * them as uid and the other as other, a new UID; see clashes().
@@ -257,6 +273,17 @@ struct store_ops {
 	    int swap, uint32_t *moved, struct buf *err);
 	/* Stream the given messages to sink, in the order given. */
 	int (*fetch)(struct store *s, const uint32_t *uids, size_t n,
+	    const struct msg_sink *sink, struct buf *err);
+	/*
+	 * Optional (NULL: only fetch() reads a message). As fetch(), but
+	 * each message's data is its header alone: at least up to and
+	 * including the empty line that ends it (struct header_scan), or
+	 * the whole message when it has none; a store may send more, never
+	 * less. meta->size is the store's and says nothing of the header.
+	 * Gone and failed as in fetch(). First contact's cheap pass: the
+	 * hash part of a fingerprint needs no more (sync/fingerprint.h).
+	 */
+	int (*fetch_headers)(struct store *s, const uint32_t *uids, size_t n,
 	    const struct msg_sink *sink, struct buf *err);
 
 	/*

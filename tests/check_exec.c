@@ -727,8 +727,139 @@ START_TEST(test_first_contact_cost)
 	ck_assert_uint_eq(fx.stats.copied[0] + fx.stats.copied[1], 0);
 	ck_assert_uint_eq(f1.fetched - f0.fetched, 5);
 	ck_assert_uint_eq(n1.fetched - n0.fetched, 5);
+	ck_assert_uint_eq(f1.headers - f0.headers, 5);
+	ck_assert_uint_eq(n1.headers - n0.headers, 5);
 	ck_assert_uint_eq(count(fx.near), 5);
 	ck_assert_uint_eq(count(fx.far), 5);
+	fx_free(&fx);
+}
+END_TEST
+
+/*
+ * The run users make all day: both sides got new mail, none of it the
+ * same (50 messages arrived on the server, one sent message was saved
+ * locally). First contact compares header hashes, finds nothing in
+ * common, and each copied message is read once, to copy it.
+ */
+START_TEST(test_first_contact_new_mail_read_once)
+{
+	struct fixture fx;
+	struct memstore_calls f0, n0, f1, n1;
+
+	fx_init(&fx);
+	deliver_n(fx.far, 1, 3, 0);
+	ck_assert_int_eq(fx_sync(&fx), 0);
+	deliver_n(fx.far, 100, 50, 0);
+	deliver_n(fx.near, 200, 1, MSG_SEEN);
+	f0 = memstore_calls(fx.far);
+	n0 = memstore_calls(fx.near);
+	ck_assert_msg(fx_sync(&fx) == 0, "%s", buf_cstr(&fx.err));
+	f1 = memstore_calls(fx.far);
+	n1 = memstore_calls(fx.near);
+	ck_assert_uint_eq(fx.stats.copied[SIDE_NEAR], 50);
+	ck_assert_uint_eq(fx.stats.copied[SIDE_FAR], 1);
+	ck_assert_uint_eq(f1.fetched - f0.fetched, 50);
+	ck_assert_uint_eq(n1.fetched - n0.fetched, 1);
+	ck_assert_uint_eq(f1.headers - f0.headers, 50);
+	ck_assert_uint_eq(n1.headers - n0.headers, 1);
+	ck_assert_uint_eq(count(fx.far), 54);
+	ck_assert_uint_eq(count(fx.near), 54);
+	ck_assert_int_eq(fx_sync(&fx), 0);
+	ck_assert_uint_eq(fx.stats.copied[0] + fx.stats.copied[1], 0);
+	fx_free(&fx);
+}
+END_TEST
+
+/* One Message-ID on two different messages (same header hash, other
+ * size): both are read whole to compare, neither is paired, each is
+ * copied. */
+START_TEST(test_first_contact_shared_id_other_size)
+{
+	struct fixture fx;
+	struct memstore_calls f0, n0, f1, n1;
+
+	fx_init(&fx);
+	memstore_deliver(fx.far, "INBOX", "Message-ID: <x@t>\r\n\r\none\r\n",
+	    0);
+	memstore_deliver(fx.near, "INBOX", "Message-ID: <x@t>\r\n\r\n"
+	    "another body\r\n", 0);
+	f0 = memstore_calls(fx.far);
+	n0 = memstore_calls(fx.near);
+	ck_assert_msg(fx_sync(&fx) == 0, "%s", buf_cstr(&fx.err));
+	f1 = memstore_calls(fx.far);
+	n1 = memstore_calls(fx.near);
+	ck_assert_uint_eq(fx.stats.copied[SIDE_NEAR], 1);
+	ck_assert_uint_eq(fx.stats.copied[SIDE_FAR], 1);
+	ck_assert_uint_eq(f1.fetched - f0.fetched, 2);
+	ck_assert_uint_eq(n1.fetched - n0.fetched, 2);
+	ck_assert_uint_eq(count(fx.far), 2);
+	ck_assert_uint_eq(count(fx.near), 2);
+	ck_assert_int_eq(fx_sync(&fx), 0);
+	ck_assert_uint_eq(fx.stats.copied[0] + fx.stats.copied[1], 0);
+	fx_free(&fx);
+}
+END_TEST
+
+/* Two copies of one message on far, one on near, and a message only far
+ * has: one pair, the second copy and the other message copied; the
+ * message nothing resembles is read once. */
+START_TEST(test_first_contact_duplicates_one_to_one)
+{
+	struct fixture fx;
+	struct memstore_calls f0, n0, f1, n1;
+
+	fx_init(&fx);
+	deliver_n(fx.far, 1, 1, 0);
+	deliver_n(fx.far, 1, 1, 0);
+	deliver_n(fx.far, 2, 1, 0);
+	deliver_n(fx.near, 1, 1, 0);
+	f0 = memstore_calls(fx.far);
+	n0 = memstore_calls(fx.near);
+	ck_assert_msg(fx_sync(&fx) == 0, "%s", buf_cstr(&fx.err));
+	f1 = memstore_calls(fx.far);
+	n1 = memstore_calls(fx.near);
+	ck_assert_uint_eq(fx.stats.copied[SIDE_NEAR], 2);
+	ck_assert_uint_eq(fx.stats.copied[SIDE_FAR], 0);
+	/* far: both copies compared, then one of them and <2@t> copied */
+	ck_assert_uint_eq(f1.fetched - f0.fetched, 4);
+	ck_assert_uint_eq(n1.fetched - n0.fetched, 1);
+	ck_assert_uint_eq(count(fx.far), 3);
+	ck_assert_uint_eq(count(fx.near), 3);
+	ck_assert_int_eq(fx_sync(&fx), 0);
+	ck_assert_uint_eq(fx.stats.copied[0] + fx.stats.copied[1], 0);
+	fx_free(&fx);
+}
+END_TEST
+
+/* A store without fetch_headers() gives full fingerprints, whose hashes
+ * serve the first pass and are not read again; the other side reads
+ * headers, and whole only the message they share. */
+START_TEST(test_first_contact_store_without_headers)
+{
+	struct fixture fx;
+	struct memstore_calls f0, n0, f1, n1;
+
+	fx_init(&fx);
+	memstore_headers(fx.far, 0);
+	deliver_n(fx.far, 1, 3, 0);
+	deliver_n(fx.near, 3, 1, MSG_SEEN);
+	deliver_n(fx.near, 10, 1, 0);
+	f0 = memstore_calls(fx.far);
+	n0 = memstore_calls(fx.near);
+	ck_assert_msg(fx_sync(&fx) == 0, "%s", buf_cstr(&fx.err));
+	f1 = memstore_calls(fx.far);
+	n1 = memstore_calls(fx.near);
+	ck_assert_uint_eq(fx.stats.copied[SIDE_NEAR], 2);
+	ck_assert_uint_eq(fx.stats.copied[SIDE_FAR], 1);
+	ck_assert_uint_eq(f1.headers - f0.headers, 0);
+	ck_assert_uint_eq(f1.fetched - f0.fetched, 3 + 2);
+	ck_assert_uint_eq(n1.headers - n0.headers, 2);
+	ck_assert_uint_eq(n1.fetched - n0.fetched, 1 + 1);
+	ck_assert_uint_eq(count(fx.far), 4);
+	ck_assert_uint_eq(count(fx.near), 4);
+	ck_assert_uint_eq(count_flagged(fx.far, MSG_SEEN), 1);
+	ck_assert_int_eq(fx_sync(&fx), 0);
+	ck_assert_uint_eq(fx.stats.copied[0] + fx.stats.copied[1], 0);
 	fx_free(&fx);
 }
 END_TEST
@@ -865,6 +996,10 @@ exec_suite(void)
 	tcase_add_test(tc, test_copy_keeps_flags_the_target_dropped);
 	tcase_add_test(tc, test_lost_journal_with_pending_intents);
 	tcase_add_test(tc, test_first_contact_cost);
+	tcase_add_test(tc, test_first_contact_new_mail_read_once);
+	tcase_add_test(tc, test_first_contact_shared_id_other_size);
+	tcase_add_test(tc, test_first_contact_duplicates_one_to_one);
+	tcase_add_test(tc, test_first_contact_store_without_headers);
 	tcase_add_test(tc, test_dry_run_changes_nothing);
 	tcase_add_test(tc, test_mass_deletion_guard);
 	suite_add_tcase(s, tc);

@@ -1,7 +1,11 @@
 /* Unit tests: message fingerprints (sync/fingerprint.c). */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "maildir/maildir.h"
 #include "support/memstore.h"
+#include "support/odd_msgs.h"
 #include "support/testlib.h"
 #include "sync/fingerprint.h"
 
@@ -175,6 +179,112 @@ START_TEST(test_canonical_line_ends)
 }
 END_TEST
 
+/*
+ * First contact's cheap pass reads headers only (fetch_headers()) and must
+ * get the very hash the whole message's fingerprint has, or a message on
+ * both sides would be copied twice. Odd messages, as a program other than
+ * twinbox may have written them.
+ */
+/* fingerprint_scan() and fingerprint_headers() over every message of the
+ * open mailbox of s: the hashes agree, message by message. */
+static void
+assert_header_hashes_agree(struct store *s, size_t want_n)
+{
+	struct mbox_status st;
+	struct msg_list scan = { 0 };
+	struct buf err = BUF_INIT;
+	struct fingerprint *fp;
+	struct header_hash *hh;
+	uint32_t *uids;
+
+	ck_assert_msg(s->ops->open(s, "INBOX", &st, &err) == 0, "%s",
+	    buf_cstr(&err));
+	ck_assert_int_eq(s->ops->scan(s, NULL, &scan, &err), 0);
+	ck_assert_uint_eq(scan.n, want_n);
+	fp = xcalloc(scan.n, sizeof(*fp));
+	hh = xcalloc(scan.n, sizeof(*hh));
+	uids = xcalloc(scan.n, sizeof(*uids));
+	for (size_t i = 0; i < scan.n; i++)
+		uids[i] = scan.v[i].uid;
+	ck_assert_msg(fingerprint_scan(s, &scan, fp, &err) == 0, "%s",
+	    buf_cstr(&err));
+	ck_assert_msg(fingerprint_headers(s, &scan, uids, scan.n, hh, &err) ==
+	    0, "%s", buf_cstr(&err));
+	for (size_t i = 0; i < scan.n; i++)
+		ck_assert_msg(hh[i].have && hh[i].hash == fp[i].hash,
+		    "%s UID %u: header hash %llx, fingerprint's %llx",
+		    s->ops->kind, scan.v[i].uid,
+		    (unsigned long long)hh[i].hash,
+		    (unsigned long long)fp[i].hash);
+	free(fp);
+	free(hh);
+	free(uids);
+	msg_list_free(&scan);
+	buf_free(&err);
+}
+
+START_TEST(test_header_hash_is_fingerprint_hash_memstore)
+{
+	struct store *s = memstore_new(1);
+	char *big = odd_long_header();
+	struct memstore_calls c;
+	uint64_t whole = strlen(big);
+
+	for (size_t i = 0; i < ODD_MSGS; i++) {
+		memstore_deliver(s, "INBOX", odd_msgs[i], 0);
+		whole += strlen(odd_msgs[i]);
+	}
+	memstore_deliver(s, "INBOX", big, 0);
+	memstore_deliver(s, "INBOX", "", 0);
+	assert_header_hashes_agree(s, ODD_MSGS + 2);
+	c = memstore_calls(s);
+	ck_assert_uint_eq(c.headers, ODD_MSGS + 2);
+	/* whole once by fingerprint_scan(), plus the few whose header had
+	 * no end, which fingerprint_headers() reads whole */
+	ck_assert_uint_gt(c.fetched_bytes, whole);
+	ck_assert_uint_lt(c.header_bytes, whole);
+	free(big);
+	s->ops->free(s);
+}
+END_TEST
+
+START_TEST(test_header_hash_is_fingerprint_hash_maildir)
+{
+	char *root = tl_mkdtemp("fphdr");
+	struct maildir_options opt = { .path = root,
+	    .subfolders = MAILDIR_SUB_MAILDIRPP };
+	struct logger lg = { .level = LOG_QUIET };
+	struct buf err = BUF_INIT;
+	char *big = odd_long_header(), *cur, name[64];
+	struct store *s;
+
+	for (const char *d = "cur\0new\0tmp\0"; *d; d += strlen(d) + 1) {
+		char *p = tl_path(root, d);
+
+		tl_mkdirs(p);
+		free(p);
+	}
+	cur = tl_path(root, "cur");
+	for (size_t i = 0; i <= ODD_MSGS; i++) {
+		char *p;
+
+		snprintf(name, sizeof(name), "%zu.odd.host:2,", i);
+		p = tl_path(cur, name);
+		tl_write_str(p, i < ODD_MSGS ? odd_msgs[i] : big);
+		free(p);
+	}
+	s = maildir_store_new(&opt, &lg, &err);
+	ck_assert_msg(s != NULL, "%s", buf_cstr(&err));
+	assert_header_hashes_agree(s, ODD_MSGS + 1);
+	s->ops->free(s);
+	tl_rmtree(root);
+	free(root);
+	free(cur);
+	free(big);
+	buf_free(&err);
+}
+END_TEST
+
 static Suite *
 fingerprint_suite(void)
 {
@@ -185,6 +295,8 @@ fingerprint_suite(void)
 	tcase_add_test(tc, test_folded_and_missing_message_id);
 	tcase_add_test(tc, test_stream_any_chunking);
 	tcase_add_test(tc, test_scan_matches_whole_message);
+	tcase_add_test(tc, test_header_hash_is_fingerprint_hash_memstore);
+	tcase_add_test(tc, test_header_hash_is_fingerprint_hash_maildir);
 	tcase_add_loop_test(tc, test_canonical_line_ends, 0,
 	    (int)(sizeof(canon_cases) / sizeof(canon_cases[0])));
 	suite_add_tcase(s, tc);

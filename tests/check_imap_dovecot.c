@@ -3,8 +3,9 @@
  * (scripts/test-server.sh): logins over plain IMAP, IMAPS and STARTTLS,
  * certificate checks, mailbox names, and the store interface end to end
  * with every extension (COMPRESS=DEFLATE included) and with UIDPLUS /
- * LITERAL+ / CONDSTORE taken away (and a pipeline depth of 1), and a
- * body FETCH after a second session expunged one of the messages.
+ * LITERAL+ / CONDSTORE taken away (and a pipeline depth of 1), a body
+ * FETCH after a second session expunged one of the messages, and odd
+ * messages whose BODY[HEADER] must give their fingerprint's hash.
  *
  * Three servers are started by main() before the suite runs and stopped
  * after it, whatever the tests did; if one cannot start, the program
@@ -23,7 +24,9 @@
 #include "imap/store_imap.h"
 #include "log.h"
 #include "store.h"
+#include "sync/fingerprint.h"
 #include "support/dovecot.h"
+#include "support/odd_msgs.h"
 #include "support/testlib.h"
 
 #define CAROL_PASS "Pw-9f3kq7Zr"
@@ -598,7 +601,8 @@ c_failed(void *ctx, uint32_t uid, const char *why)
 /*
  * Another session expunges a message between this session's scan and its
  * body FETCH, as a phone does: the message is gone (whatever form
- * Dovecot's answer takes), the others arrive with their own bytes.
+ * Dovecot's answer takes), the others arrive with their own bytes; a
+ * header FETCH then says the same, with each header alone.
  */
 START_TEST(test_fetch_after_concurrent_expunge)
 {
@@ -641,11 +645,97 @@ START_TEST(test_fetch_after_concurrent_expunge)
 		    m[i].len), 0);
 	}
 	collect_free(&c);
+	/* Headers alone: the same gone, each header up to its empty line. */
+	memset(&c, 0, sizeof c);
+	ck_assert_msg(s->ops->fetch_headers(s, uids, 3, &sink, &err) == 0,
+	    "%s", err.data);
+	ck_assert_uint_eq(c.n, 2);
+	ck_assert_uint_eq(c.ngone, 1);
+	ck_assert_uint_eq(c.gone[0], uids[1]);
+	for (int k = 0; k < 2; k++) {
+		int i = k * 2;
+		const char *end = strstr(m[i].data, "\r\n\r\n");
+
+		ck_assert_ptr_nonnull(end);
+		ck_assert_uint_eq(c.uids[k], uids[i]);
+		ck_assert_uint_eq(c.bodies[k].len,
+		    (size_t)(end + 4 - m[i].data));
+		ck_assert_int_eq(memcmp(c.bodies[k].data, m[i].data,
+		    c.bodies[k].len), 0);
+	}
+	collect_free(&c);
 	msg_list_free(&l);
 	s->ops->free(s);
 	phone->ops->free(phone);
 	for (int i = 0; i < 3; i++)
 		buf_free(&m[i]);
+	buf_free(&err);
+}
+END_TEST
+
+static void
+append_one(struct store *s, const char *msg, struct buf *err)
+{
+	struct msg_meta meta = { .size = strlen(msg) };
+	struct append_result *res = NULL;
+	struct store_append *a;
+	size_t nres = 0;
+	uint32_t planned;
+
+	ck_assert_int_eq(s->ops->append_begin(s, &meta, &a, &planned, err), 0);
+	ck_assert_int_eq(s->ops->append_write(a, msg, meta.size, err), 0);
+	ck_assert_int_eq(s->ops->append_finish(a, err), 0);
+	ck_assert_msg(s->ops->commit(s, &res, &nres, err) == 0, "%s",
+	    buf_cstr(err));
+	ck_assert_int_eq(res[0].status, STORE_OK);
+	append_results_free(res, nres);
+}
+
+/*
+ * First contact's cheap pass reads BODY[HEADER] alone; for every odd
+ * message Dovecot gives back, the hash of that header is the hash of the
+ * whole message's fingerprint, as read from Dovecot and as computed from
+ * the message as it was sent (what another store holds).
+ */
+START_TEST(test_header_hash_is_fingerprint_hash)
+{
+	struct buf err = BUF_INIT;
+	struct store *s = open_plain(&full, "alice", &err);
+	char *big = odd_long_header();
+	const char *sent[ODD_MSGS + 1];
+	struct fingerprint fp[ODD_MSGS + 1];
+	struct header_hash hh[ODD_MSGS + 1];
+	uint32_t uids[ODD_MSGS + 1];
+	struct msg_list l = { 0 };
+	struct mbox_status st;
+
+	ck_assert_msg(s != NULL, "%s", buf_cstr(&err));
+	ck_assert_int_eq(s->ops->create(s, "Odd", &err), 0);
+	ck_assert_int_eq(s->ops->open(s, "Odd", &st, &err), 0);
+	for (size_t i = 0; i <= ODD_MSGS; i++) {
+		sent[i] = i < ODD_MSGS ? odd_msgs[i] : big;
+		append_one(s, sent[i], &err);
+	}
+	ck_assert_int_eq(s->ops->open(s, "Odd", &st, &err), 0);
+	ck_assert_int_eq(s->ops->scan(s, NULL, &l, &err), 0);
+	ck_assert_uint_eq(l.n, ODD_MSGS + 1);
+	for (size_t i = 0; i < l.n; i++)
+		uids[i] = l.v[i].uid;
+	ck_assert_msg(fingerprint_scan(s, &l, fp, &err) == 0, "%s", err.data);
+	ck_assert_msg(fingerprint_headers(s, &l, uids, l.n, hh, &err) == 0,
+	    "%s", err.data);
+	for (size_t i = 0; i < l.n; i++) {
+		uint64_t want = fingerprint_of(sent[i], strlen(sent[i])).hash;
+
+		ck_assert_msg(hh[i].have && hh[i].hash == fp[i].hash &&
+		    fp[i].hash == want, "message %zu: header hash %llx, "
+		    "fingerprint's %llx, as sent %llx", i,
+		    (unsigned long long)hh[i].hash,
+		    (unsigned long long)fp[i].hash, (unsigned long long)want);
+	}
+	msg_list_free(&l);
+	s->ops->free(s);
+	free(big);
 	buf_free(&err);
 }
 END_TEST
@@ -671,6 +761,7 @@ imap_dovecot_suite(void)
 	tcase_add_test(tc, test_store_round_trip_without_extensions);
 	tcase_add_test(tc, test_expunge_refused_without_uidplus);
 	tcase_add_test(tc, test_fetch_after_concurrent_expunge);
+	tcase_add_test(tc, test_header_hash_is_fingerprint_hash);
 	suite_add_tcase(s, tc);
 	return s;
 }

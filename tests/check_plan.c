@@ -105,8 +105,11 @@ model_free(struct model *m)
 struct model_input {
 	struct msg_list scan[2];
 	struct fingerprint *fp[2];
+	struct header_hash *hh[2];
 	struct plan_input in;
 };
+
+enum { WITH_NONE, WITH_FP, WITH_HH };
 
 static void
 model_input(struct model *m, struct model_input *mi, int with_fp)
@@ -116,14 +119,18 @@ model_input(struct model *m, struct model_input *mi, int with_fp)
 		struct model_side *ms = &m->side[s];
 
 		mi->fp[s] = xcalloc(ms->n + 1, sizeof(struct fingerprint));
+		mi->hh[s] = xcalloc(ms->n + 1, sizeof(struct header_hash));
 		for (size_t i = 0; i < ms->n; i++) {
 			msg_list_add(&mi->scan[s], &ms->v[i].meta);
 			mi->fp[s][i] = ms->v[i].fp;
+			mi->hh[s][i].hash = ms->v[i].fp.hash;
+			mi->hh[s][i].have = 1;
 		}
 		ms->st.count = (uint32_t)ms->n;
 		mi->in.side[s].scan = &mi->scan[s];
 		mi->in.side[s].status = &ms->st;
-		mi->in.side[s].fp = with_fp ? mi->fp[s] : NULL;
+		mi->in.side[s].fp = with_fp == WITH_FP ? mi->fp[s] : NULL;
+		mi->in.side[s].hh = with_fp == WITH_HH ? mi->hh[s] : NULL;
 	}
 	mi->in.state = &m->state;
 	mi->in.policy = &m->pol;
@@ -135,6 +142,7 @@ model_input_free(struct model_input *mi)
 	for (int s = 0; s < 2; s++) {
 		msg_list_free(&mi->scan[s]);
 		free(mi->fp[s]);
+		free(mi->hh[s]);
 	}
 }
 
@@ -144,10 +152,10 @@ model_plan(struct model *m, struct plan *p)
 {
 	struct model_input mi;
 
-	model_input(m, &mi, 0);
+	model_input(m, &mi, WITH_NONE);
 	if (plan_mailbox(&mi.in, p) == PLAN_NEED_FINGERPRINTS) {
 		model_input_free(&mi);
-		model_input(m, &mi, 1);
+		model_input(m, &mi, WITH_FP);
 		plan_mailbox(&mi.in, p);
 	}
 	model_input_free(&mi);
@@ -551,7 +559,7 @@ static const struct table_case new_cases[] = {
 	  .uv = { 1, 1 }, .max = { 2, 0 }, .pairs = "2:0:-:b",
 	  .far = "1:S 2 3 4", .near = "1:F", .now_uv = { 1, 1 },
 	  .expect = "NEED FINGERPRINTS: 3 far and 1 near messages would be "
-	    "copied: comparing their fingerprints first\n" },
+	    "copied: comparing their header hashes first\n" },
 	{ .name = "first contact: pairs by content, unites flags, copies "
 	    "the rest",
 	  .far = "1:S:1000:11 2:-:1000:12 3:F:1000:13",
@@ -1083,6 +1091,77 @@ START_TEST(test_table_guard)
 }
 END_TEST
 
+static void
+describe_uids(const struct uid_vec *v, struct buf *out)
+{
+	for (size_t i = 0; i < v->n; i++)
+		buf_addf(out, "%s%u", i ? " " : "", v->v[i]);
+}
+
+/*
+ * First contact in two passes: header hashes of the new messages, then
+ * fingerprints of those whose hash the other side's new ones share (far
+ * 2 and near 1; far 3 and near 2 share a Message-ID, not a size), then
+ * pairs by fingerprint. Header hashes that nothing shares plan at once.
+ */
+START_TEST(test_first_contact_header_pass)
+{
+	static const struct table_case tc = {
+		.name = "header pass", .now_uv = { 7, 9 },
+		.far = "1:S:1000:11 2:-:1000:12 3:-:900:13",
+		.near = "1:-:1000:12 2:-:800:13 3:-:500:14",
+	};
+	struct model m;
+	struct model_input mi;
+	struct plan p;
+	struct buf got = BUF_INIT;
+
+	model_from_case(&m, &tc);
+	plan_init(&p);
+	model_input(&m, &mi, WITH_NONE);
+	ck_assert_int_eq(plan_mailbox(&mi.in, &p), PLAN_NEED_FINGERPRINTS);
+	ck_assert_int_eq(p.fp_headers, 1);
+	ck_assert_uint_eq(p.fp_uids[SIDE_FAR].n + p.fp_uids[SIDE_NEAR].n, 6);
+	model_input_free(&mi);
+	model_input(&m, &mi, WITH_HH);
+	ck_assert_int_eq(plan_mailbox(&mi.in, &p), PLAN_NEED_FINGERPRINTS);
+	ck_assert_int_eq(p.fp_headers, 0);
+	describe_uids(&p.fp_uids[SIDE_FAR], &got);
+	buf_adds(&got, "/");
+	describe_uids(&p.fp_uids[SIDE_NEAR], &got);
+	ck_assert_str_eq(buf_cstr(&got), "2 3/1 2");
+	ck_assert_str_eq(buf_cstr(&p.why), "2 far and 2 near messages share "
+	    "a header hash with the other side: comparing their "
+	    "fingerprints");
+	model_input_free(&mi);
+	model_input(&m, &mi, WITH_FP);
+	ck_assert_int_eq(plan_mailbox(&mi.in, &p), PLAN_OK);
+	buf_reset(&got);
+	describe_plan(&p, &got);
+	ck_assert_str_eq(buf_cstr(&got),
+	    "new pair far 2 near 1 (base -)\n"
+	    "copy far->near uid 1 (flags S)\n"
+	    "copy far->near uid 3 (flags -)\n"
+	    "copy near->far uid 2 (flags -)\n"
+	    "copy near->far uid 3 (flags -)\n"
+	    "maxuid far 3\n"
+	    "maxuid near 3\n"
+	    "uidvalidity far 7\n"
+	    "uidvalidity near 9\n");
+	model_input_free(&mi);
+	/* Nothing shared: no fingerprint is asked for. */
+	m.side[SIDE_NEAR].v[0].fp.hash = 99;
+	m.side[SIDE_NEAR].v[1].fp.hash = 98;
+	model_input(&m, &mi, WITH_HH);
+	ck_assert_int_eq(plan_mailbox(&mi.in, &p), PLAN_OK);
+	ck_assert_uint_eq(plan_count(&p, PLAN_COPY), 6);
+	model_input_free(&mi);
+	buf_free(&got);
+	plan_free(&p);
+	model_free(&m);
+}
+END_TEST
+
 /* HIGHESTMODSEQ below the recorded one also means a server went back. */
 START_TEST(test_modseq_went_back)
 {
@@ -1099,7 +1178,7 @@ START_TEST(test_modseq_went_back)
 	m.state.highestmodseq[SIDE_NEAR] = 50;
 	m.side[SIDE_NEAR].st.highestmodseq = 49;
 	plan_init(&p);
-	model_input(&m, &mi, 0);
+	model_input(&m, &mi, WITH_NONE);
 	ck_assert_int_eq(plan_mailbox(&mi.in, &p), PLAN_NEED_FINGERPRINTS);
 	model_input_free(&mi);
 	ck_assert_str_eq(buf_cstr(&p.why), "near HIGHESTMODSEQ 49 is below "
@@ -1566,6 +1645,7 @@ plan_suite(void)
 	tcase_add_test(tables, test_table_repair);
 	tcase_add_test(tables, test_table_guard);
 	tcase_add_test(tables, test_modseq_went_back);
+	tcase_add_test(tables, test_first_contact_header_pass);
 	tcase_add_test(tables, test_guard_default_thresholds);
 	tcase_add_test(tables, test_guard_wiped_side);
 	tcase_add_test(tables, test_mailbox_list);

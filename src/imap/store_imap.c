@@ -189,6 +189,7 @@ static const struct store_ops imap_ops = {
 	.scan = ims_scan,
 	.scan_changes = ims_scan_changes,
 	.fetch = ims_fetch,
+	.fetch_headers = ims_fetch_headers,
 	.append_begin = ims_append_begin,
 	.append_write = ims_append_write,
 	.append_finish = ims_append_finish,

@@ -19,6 +19,10 @@
  * response; larger ones stream through the literal callback before the
  * response is complete, possibly before its UID: their UID comes from the
  * sequence number, and the UID in the completed response must agree.
+ *
+ * A header fetch is the same with "UID FETCH <set> (UID BODY.PEEK[HEADER])"
+ * and BODY[HEADER] in the place of BODY[]: the header up to its empty line
+ * (RFC 3501), all that first contact's cheap pass reads.
  */
 #include "imap/store_imap_int.h"
 
@@ -33,6 +37,8 @@
 struct fetch_ctx {
 	struct imap_store *s;
 	const struct msg_sink *sink;
+	const char *item;	/* "BODY[]" or "BODY[HEADER]" */
+	const char *ask;	/* the FETCH items that bring it */
 	const uint32_t *want;	/* this command's UIDs, ascending */
 	size_t n;
 	size_t next;		/* first not yet answered */
@@ -121,7 +127,7 @@ fetch_literal(void *ctx, const struct imap_literal_info *w, const char *p,
 	struct buf why = BUF_INIT;
 
 	if (f == NULL || w->item_name == NULL ||
-	    strcasecmp(w->item_name, "BODY[]") != 0)
+	    strcasecmp(w->item_name, f->item) != 0)
 		return -1;
 	if (w->offset == 0) {
 		uint32_t uid = uid_of_seq(s, w->number);
@@ -193,7 +199,7 @@ fetch_response(void *ctx, const struct imap_response *r)
 	    !imap_atom_is(n->next, "FETCH") || n->next->next == NULL)
 		return 0;
 	list = n->next->next;
-	body = imap_fetch_find(list, "BODY[]");
+	body = imap_fetch_find(list, f->item);
 	if (body == NULL)
 		return 0;	/* a flag update from elsewhere */
 	if (imap_item_number(imap_fetch_find(list, "UID"), &uid) != 0)
@@ -269,8 +275,7 @@ fetch_set(struct fetch_ctx *f, const uint32_t *uids, size_t n,
 	f->tag_ok = f->expunge_issued = 0;
 	imap_uidset_format(uids, n, 0, &set);
 	imap_cmd_init(&l);
-	imap_cmd_addf(&l, "UID FETCH %s (UID FLAGS INTERNALDATE BODY.PEEK[])",
-	    set.data);
+	imap_cmd_addf(&l, "UID FETCH %s (%s)", set.data, f->ask);
 	rc = imap_client_submit(f->s->c, &l, fetch_done, f, err);
 	if (rc == 0)
 		rc = imap_client_wait(f->s->c, err);
@@ -311,13 +316,12 @@ fetch_all(struct fetch_ctx *f, const uint32_t *uids, size_t n,
 	return 0;
 }
 
-int
-ims_fetch(struct store *st, const uint32_t *uids, size_t n,
-    const struct msg_sink *sink, struct buf *err)
+/* Every UID of uids through f's sink; f->s, sink, item and ask are set. */
+static int
+fetch_items(struct fetch_ctx *f, const uint32_t *uids, size_t n,
+    struct buf *err)
 {
-	struct imap_store *s = (struct imap_store *)st;
-	struct fetch_ctx f = { .s = s, .sink = sink, .err = BUF_INIT,
-	    .status = BUF_INIT };
+	struct imap_store *s = f->s;
 	struct imap_client_handlers h = { ims_untagged, fetch_literal, s };
 	int rc;
 
@@ -325,20 +329,42 @@ ims_fetch(struct store *st, const uint32_t *uids, size_t n,
 		return -1;
 	imap_client_set_handlers(s->c, &h);
 	s->op_fn = fetch_response;
-	s->op_ctx = &f;
-	rc = fetch_all(&f, uids, n, err);
+	s->op_ctx = f;
+	rc = fetch_all(f, uids, n, err);
 	s->op_fn = NULL;
 	s->op_ctx = NULL;
 	h.literal = NULL;
 	imap_client_set_handlers(s->c, &h);
 	if (rc != 0)
 		ims_err(s, err, "%s", buf_cstr(err));
-	else if (f.failed) {
-		ims_err(s, err, "%s", f.err.data);
+	else if (f->failed) {
+		ims_err(s, err, "%s", f->err.data);
 		rc = -1;
 	}
-	buf_free(&f.err);
-	buf_free(&f.status);
-	free(f.unanswered);
+	buf_free(&f->err);
+	buf_free(&f->status);
+	free(f->unanswered);
 	return rc;
+}
+
+int
+ims_fetch(struct store *st, const uint32_t *uids, size_t n,
+    const struct msg_sink *sink, struct buf *err)
+{
+	struct fetch_ctx f = { .s = (struct imap_store *)st, .sink = sink,
+	    .item = "BODY[]", .ask = "UID FLAGS INTERNALDATE BODY.PEEK[]",
+	    .err = BUF_INIT, .status = BUF_INIT };
+
+	return fetch_items(&f, uids, n, err);
+}
+
+int
+ims_fetch_headers(struct store *st, const uint32_t *uids, size_t n,
+    const struct msg_sink *sink, struct buf *err)
+{
+	struct fetch_ctx f = { .s = (struct imap_store *)st, .sink = sink,
+	    .item = "BODY[HEADER]", .ask = "UID BODY.PEEK[HEADER]",
+	    .err = BUF_INIT, .status = BUF_INIT };
+
+	return fetch_items(&f, uids, n, err);
 }

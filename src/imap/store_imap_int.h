@@ -113,6 +113,8 @@ uint32_t *ims_present_uids(const struct imap_store *s, size_t *n);
 /* store_imap_fetch.c */
 int ims_fetch(struct store *st, const uint32_t *uids, size_t n,
     const struct msg_sink *sink, struct buf *err);
+int ims_fetch_headers(struct store *st, const uint32_t *uids, size_t n,
+    const struct msg_sink *sink, struct buf *err);
 
 /* store_imap_append.c */
 int ims_append_begin(struct store *st, const struct msg_meta *meta,

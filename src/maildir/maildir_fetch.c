@@ -4,6 +4,7 @@
  * else changes, so a CR already before an LF in the file comes out as
  * CR CR LF, and appending that back (CRLF -> LF) restores the file. The
  * file is read in fixed chunks; memory does not grow with message size.
+ * A header fetch reads small chunks and stops at the header's end.
  */
 #include "maildir/maildir_int.h"
 
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #define MD_READ_CHUNK 65536
+#define MD_HEADER_CHUNK 4096
 
 static void
 lf_to_crlf(const char *p, size_t n, struct buf *out)
@@ -59,16 +61,20 @@ open_entry(struct md_store *s, struct md_entry *e, int *failed,
 	return -1;
 }
 
+/* The file, or with header_only its header (more is allowed, less not:
+ * store.h), to sink. */
 static int
 stream_file(struct md_store *s, struct md_entry *e, int fd,
-    const struct msg_sink *sink, struct buf *err)
+    const struct msg_sink *sink, int header_only, struct buf *err)
 {
-	char *in = xmalloc(MD_READ_CHUNK);
+	size_t chunk = header_only ? MD_HEADER_CHUNK : MD_READ_CHUNK;
+	char *in = xmalloc(chunk);
 	struct buf out = BUF_INIT;
+	struct header_scan hs = { 0 };
 	ssize_t got;
 	int rc = 0;
 
-	while (rc == 0 && (got = read(fd, in, MD_READ_CHUNK)) != 0) {
+	while (rc == 0 && !hs.done && (got = read(fd, in, chunk)) != 0) {
 		if (got < 0) {
 			if (errno == EINTR)
 				continue;
@@ -79,6 +85,8 @@ stream_file(struct md_store *s, struct md_entry *e, int fd,
 			rc = -1;
 			break;
 		}
+		if (header_only)
+			got = (ssize_t)header_scan_add(&hs, in, (size_t)got);
 		lf_to_crlf(in, (size_t)got, &out);
 		rc = sink->data(sink->ctx, out.data, out.len, err);
 	}
@@ -89,7 +97,7 @@ stream_file(struct md_store *s, struct md_entry *e, int fd,
 
 static int
 fetch_one(struct md_store *s, uint32_t uid, const struct msg_sink *sink,
-    struct buf *err)
+    int header_only, struct buf *err)
 {
 	struct md_entry *e = md_find(s, uid);
 	struct msg_meta meta = { .uid = uid };
@@ -117,16 +125,16 @@ fetch_one(struct md_store *s, uint32_t uid, const struct msg_sink *sink,
 	}
 	rc = sink->begin(sink->ctx, &meta, err);
 	if (rc == 0)
-		rc = stream_file(s, e, fd, sink, err);
+		rc = stream_file(s, e, fd, sink, header_only, err);
 	if (rc == 0)
 		rc = sink->end(sink->ctx, err);
 	close(fd);
 	return rc;
 }
 
-int
-md_fetch(struct store *st, const uint32_t *uids, size_t n,
-    const struct msg_sink *sink, struct buf *err)
+static int
+fetch_some(struct store *st, const uint32_t *uids, size_t n,
+    const struct msg_sink *sink, int header_only, struct buf *err)
 {
 	struct md_store *s = (struct md_store *)st;
 
@@ -135,7 +143,21 @@ md_fetch(struct store *st, const uint32_t *uids, size_t n,
 		return -1;
 	}
 	for (size_t i = 0; i < n; i++)
-		if (fetch_one(s, uids[i], sink, err) != 0)
+		if (fetch_one(s, uids[i], sink, header_only, err) != 0)
 			return -1;
 	return 0;
+}
+
+int
+md_fetch(struct store *st, const uint32_t *uids, size_t n,
+    const struct msg_sink *sink, struct buf *err)
+{
+	return fetch_some(st, uids, n, sink, 0, err);
+}
+
+int
+md_fetch_headers(struct store *st, const uint32_t *uids, size_t n,
+    const struct msg_sink *sink, struct buf *err)
+{
+	return fetch_some(st, uids, n, sink, 1, err);
 }

@@ -152,6 +152,8 @@ int md_settle_clash(struct store *st, const struct uid_clash *c, int swap,
 /* maildir_fetch.c */
 int md_fetch(struct store *st, const uint32_t *uids, size_t n,
     const struct msg_sink *sink, struct buf *err);
+int md_fetch_headers(struct store *st, const uint32_t *uids, size_t n,
+    const struct msg_sink *sink, struct buf *err);
 
 /* maildir_deliver.c */
 int md_append_begin(struct store *st, const struct msg_meta *meta,

@@ -242,6 +242,7 @@ static const struct store_ops maildir_ops = {
 	.clashes = md_clashes,
 	.settle_clash = md_settle_clash,
 	.fetch = md_fetch,
+	.fetch_headers = md_fetch_headers,
 	.append_begin = md_append_begin,
 	.append_write = md_append_write,
 	.append_finish = md_append_finish,

@@ -10,7 +10,10 @@
 
 struct fp_ctx {
 	const struct msg_list *scan;
-	struct fingerprint *fp;
+	struct fingerprint *fp;		/* or, for a header fetch, */
+	struct header_hash *hh;
+	struct uid_vec open;	/* header fetch: UIDs whose header had no
+				 * end in what was read */
 	size_t next;		/* scan index the next message may have */
 	size_t current;
 	struct fp_stream stream;
@@ -228,13 +231,29 @@ fp_data(void *ctx, const char *p, size_t n, struct buf *err)
 	return 0;
 }
 
+static void
+push_uid(struct uid_vec *v, uint32_t uid)
+{
+	if (v->n == v->cap) {
+		v->cap = v->cap ? v->cap * 2 : 16;
+		v->v = xreallocarray(v->v, v->cap, sizeof(*v->v));
+	}
+	v->v[v->n++] = uid;
+}
+
 static int
 fp_end(void *ctx, struct buf *err)
 {
 	struct fp_ctx *c = ctx;
 
 	(void)err;
-	c->fp[c->current] = fp_stream_finish(&c->stream);
+	if (c->hh != NULL) {
+		if (!c->stream.header_done)
+			push_uid(&c->open, c->scan->v[c->current].uid);
+		c->hh[c->current].hash = fp_stream_finish(&c->stream).hash;
+		c->hh[c->current].have = 1;
+	} else
+		c->fp[c->current] = fp_stream_finish(&c->stream);
 	return 0;
 }
 
@@ -244,28 +263,101 @@ fp_gone(void *ctx, uint32_t uid)
 	struct fp_ctx *c = ctx;
 	size_t i;
 
-	if (locate(c, uid, &i) == 0)
+	if (locate(c, uid, &i) != 0)
+		return;
+	if (c->hh != NULL)
+		c->hh[i].hash = c->hh[i].have = 0;
+	else
 		c->fp[i].size = c->fp[i].hash = 0;
+}
+
+/* The messages uids (ascending, all in c's scan) through fetch() or
+ * fetch_headers() into c. */
+static int
+read_some(struct store *s, const uint32_t *uids, size_t n, struct fp_ctx *c,
+    struct buf *err)
+{
+	/* No failed(): a fingerprint that cannot be read must not pass
+	 * for a message that is gone, so such a fetch fails as a whole. */
+	struct msg_sink sink = { fp_begin, fp_data, fp_end, fp_gone, c,
+	    NULL };
+	int rc;
+
+	if (n == 0)
+		return 0;
+	if (c->hh != NULL)
+		rc = s->ops->fetch_headers(s, uids, n, &sink, err);
+	else
+		rc = s->ops->fetch(s, uids, n, &sink, err);
+	buf_free(&c->stream.header);
+	return rc;
+}
+
+int
+fingerprint_some(struct store *s, const struct msg_list *scan,
+    const uint32_t *uids, size_t n, struct fingerprint *fp, struct buf *err)
+{
+	struct fp_ctx c = { .scan = scan, .fp = fp };
+
+	memset(fp, 0, scan->n * sizeof(*fp));
+	return read_some(s, uids, n, &c, err);
 }
 
 int
 fingerprint_scan(struct store *s, const struct msg_list *scan,
     struct fingerprint *fp, struct buf *err)
 {
-	struct fp_ctx c = { .scan = scan, .fp = fp };
-	/* No failed(): a fingerprint that cannot be read must not pass
-	 * for a message that is gone, so such a fetch fails as a whole. */
-	struct msg_sink sink = { fp_begin, fp_data, fp_end, fp_gone, &c,
-	    NULL };
 	uint32_t *uids = xcalloc(scan->n ? scan->n : 1, sizeof(*uids));
 	int rc;
 
-	for (size_t i = 0; i < scan->n; i++) {
+	for (size_t i = 0; i < scan->n; i++)
 		uids[i] = scan->v[i].uid;
-		fp[i].size = fp[i].hash = 0;
-	}
-	rc = s->ops->fetch(s, uids, scan->n, &sink, err);
+	rc = fingerprint_some(s, scan, uids, scan->n, fp, err);
 	free(uids);
-	buf_free(&c.stream.header);
+	return rc;
+}
+
+/*
+ * A header that did not end in an empty line in what the store sent may
+ * go on in the message: a server ends it at an empty first line, where
+ * the canonical form does not (RFC 5322 knows no empty header; measured
+ * with Dovecot). Such a message is read whole, and its fingerprint's
+ * hash taken: rare (a header alone, or one that starts with an empty
+ * line), and never a wrong hash.
+ */
+static int
+reread_open(struct store *s, const struct msg_list *scan,
+    const struct uid_vec *open, struct header_hash *hh, struct buf *err)
+{
+	struct fingerprint *fp;
+	int rc;
+
+	if (open->n == 0)
+		return 0;
+	fp = xcalloc(scan->n + 1, sizeof(*fp));
+	rc = fingerprint_some(s, scan, open->v, open->n, fp, err);
+	for (size_t i = 0, k = 0; rc == 0 && i < scan->n && k < open->n; i++) {
+		if (scan->v[i].uid != open->v[k])
+			continue;
+		k++;
+		hh[i].hash = fp[i].hash;
+		hh[i].have = fp[i].size != 0 || fp[i].hash != 0;
+	}
+	free(fp);
+	return rc;
+}
+
+int
+fingerprint_headers(struct store *s, const struct msg_list *scan,
+    const uint32_t *uids, size_t n, struct header_hash *hh, struct buf *err)
+{
+	struct fp_ctx c = { .scan = scan, .hh = hh };
+	int rc;
+
+	memset(hh, 0, scan->n * sizeof(*hh));
+	rc = read_some(s, uids, n, &c, err);
+	if (rc == 0)
+		rc = reread_open(s, scan, &c.open, hh, err);
+	free(c.open.v);
 	return rc;
 }

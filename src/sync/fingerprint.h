@@ -22,8 +22,20 @@
  * same fingerprint whichever store holds it. Only the header is kept while
  * reading (at most FP_HEADER_MAX bytes); the body is counted and dropped.
  *
+ * The hash part needs the header only: fingerprint_headers() reads it
+ * through the store's fetch_headers() (the store must have it) and gives
+ * the hash that the whole message's fingerprint has, byte for byte the
+ * same computation over the same canonical header. A message whose header
+ * did not end in an empty line within what the store sent (a header
+ * alone, an empty first line, which a server may take for an empty
+ * header) is read whole instead, so no server's idea of where a header
+ * ends can make the hash differ.
+ *
  * Contract: fingerprint_scan() fills one entry per scan entry (fp[i] for
  * scan->v[i]); a message that vanished gets {0, 0}, which matches nothing.
+ * fingerprint_some() reads only the messages uids (ascending, each in
+ * scan): the other entries get {0, 0}. fingerprint_headers() likewise
+ * fills hh[i], have = 0 for a message not read or vanished.
  * A struct fp_stream is initialised with fp_stream_init(), fed any
  * chunking of one message, and released by fp_stream_finish().
  */
@@ -50,6 +62,10 @@ struct fingerprint fp_stream_finish(struct fp_stream *fs);
 
 int fingerprint_scan(struct store *s, const struct msg_list *scan,
     struct fingerprint *fp, struct buf *err);
+int fingerprint_some(struct store *s, const struct msg_list *scan,
+    const uint32_t *uids, size_t n, struct fingerprint *fp, struct buf *err);
+int fingerprint_headers(struct store *s, const struct msg_list *scan,
+    const uint32_t *uids, size_t n, struct header_hash *hh, struct buf *err);
 /* The fingerprint of one message given whole, in canonical form. */
 struct fingerprint fingerprint_of(const char *msg, size_t len);
 

@@ -18,6 +18,9 @@ struct run {
 	struct mbox_status status[2];
 	struct msg_list scan[2];
 	struct fingerprint *fp[2];
+	struct header_hash *hh[2];
+	int fp_early[2];	/* fp[s] was read whole in the header pass
+				 * (a store without fetch_headers()) */
 	struct plan plan;
 	struct exec exec;
 };
@@ -29,6 +32,7 @@ run_free(struct run *r)
 	for (int s = 0; s < 2; s++) {
 		msg_list_free(&r->scan[s]);
 		free(r->fp[s]);
+		free(r->hh[s]);
 	}
 	plan_free(&r->plan);
 	exec_free(&r->exec);
@@ -92,36 +96,6 @@ open_and_scan(struct run *r, struct buf *err)
 	return 0;
 }
 
-/* Fingerprints of the messages of side s whose UIDs are in want (both
- * ascending), into fp aligned with the scan; the others stay {0, 0}. */
-static int
-fingerprint_some(struct run *r, enum side s, const struct uid_vec *want,
-    struct buf *err)
-{
-	const struct msg_list *scan = &r->scan[s];
-	struct msg_list some = { 0 };
-	struct fingerprint *fp;
-	size_t k = 0;
-	int rc;
-
-	for (size_t i = 0, j = 0; i < scan->n && j < want->n; i++) {
-		while (j < want->n && want->v[j] < scan->v[i].uid)
-			j++;
-		if (j < want->n && want->v[j] == scan->v[i].uid)
-			msg_list_add(&some, &scan->v[i]);
-	}
-	fp = xcalloc(some.n + 1, sizeof(*fp));
-	rc = some.n ? fingerprint_scan(r->job->store[s], &some, fp, err) : 0;
-	for (size_t i = 0; rc == 0 && i < scan->n && k < some.n; i++)
-		if (scan->v[i].uid == some.v[k].uid)
-			r->fp[s][i] = fp[k++];
-	free(fp);
-	msg_list_free(&some);
-	return rc;
-}
-
-/* What the plan asked for: every message of both sides, or (first
- * contact) only those it listed. */
 static int
 settle_clashes(struct run *r, struct buf *err)
 {
@@ -135,6 +109,42 @@ settle_clashes(struct run *r, struct buf *err)
 	return clash_settle(&cj, err);
 }
 
+static void *
+fresh(void *old, size_t n, size_t size)
+{
+	free(old);
+	return xcalloc(n ? n : 1, size);
+}
+
+/* First contact's cheap pass: header hashes of side s's listed messages,
+ * or from a store that cannot read headers alone, their fingerprints,
+ * whose hashes serve as well (and then need no second reading). */
+static int
+header_pass(struct run *r, enum side s, struct buf *err)
+{
+	size_t n = r->scan[s].n;
+	struct store *st = r->job->store[s];
+	const struct uid_vec *want = &r->plan.fp_uids[s];
+
+	r->hh[s] = fresh(r->hh[s], n, sizeof(*r->hh[s]));
+	if (st->ops->fetch_headers != NULL)
+		return fingerprint_headers(st, &r->scan[s], want->v, want->n,
+		    r->hh[s], err);
+	r->fp[s] = fresh(r->fp[s], n, sizeof(*r->fp[s]));
+	if (fingerprint_some(st, &r->scan[s], want->v, want->n, r->fp[s],
+	    err) != 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		r->hh[s][i].hash = r->fp[s][i].hash;
+		r->hh[s][i].have = r->fp[s][i].size != 0 ||
+		    r->fp[s][i].hash != 0;
+	}
+	r->fp_early[s] = 1;
+	return 0;
+}
+
+/* What the plan asked for: header hashes or fingerprints of the messages
+ * it listed (first contact), or fingerprints of every message. */
 static int
 compute_fingerprints(struct run *r, struct buf *err)
 {
@@ -142,17 +152,35 @@ compute_fingerprints(struct run *r, struct buf *err)
 		size_t n = r->scan[s].n;
 		int rc;
 
-		free(r->fp[s]);
-		r->fp[s] = xcalloc(n ? n : 1, sizeof(*r->fp[s]));
-		if (r->plan.fp_some)
-			rc = fingerprint_some(r, s, &r->plan.fp_uids[s], err);
-		else
+		if (r->plan.fp_some && r->plan.fp_headers) {
+			rc = header_pass(r, s, err);
+		} else if (r->plan.fp_some) {
+			if (r->fp_early[s])
+				continue;
+			r->fp[s] = fresh(r->fp[s], n, sizeof(*r->fp[s]));
+			rc = fingerprint_some(r->job->store[s], &r->scan[s],
+			    r->plan.fp_uids[s].v, r->plan.fp_uids[s].n,
+			    r->fp[s], err);
+		} else {
+			r->fp[s] = fresh(r->fp[s], n, sizeof(*r->fp[s]));
 			rc = fingerprint_scan(r->job->store[s], &r->scan[s],
 			    r->fp[s], err);
+		}
 		if (rc != 0)
 			return -1;
 	}
 	return 0;
+}
+
+/* The arrays the planner reads: header hashes once read; fingerprints
+ * once both sides have them for what was asked last. */
+static void
+plan_inputs(const struct run *r, struct plan_input *in, int fp_ready)
+{
+	for (int s = 0; s < 2; s++) {
+		in->side[s].hh = r->hh[s];
+		in->side[s].fp = fp_ready ? r->fp[s] : NULL;
+	}
 }
 
 static int
@@ -165,16 +193,16 @@ make_plan(struct run *r, struct buf *err)
 	for (int s = 0; s < 2; s++) {
 		in.side[s].scan = &r->scan[s];
 		in.side[s].status = &r->status[s];
-		in.side[s].fp = r->fp[s];
 	}
+	plan_inputs(r, &in, 1);
 	ps = plan_mailbox(&in, &r->plan);
-	if (ps == PLAN_NEED_FINGERPRINTS) {
+	/* At most two passes: header hashes, then fingerprints. */
+	for (int pass = 0; pass < 2 && ps == PLAN_NEED_FINGERPRINTS; pass++) {
 		log_verbose(r->job->lg, "%s: %s", r->job->label,
 		    buf_cstr(&r->plan.why));
 		if (compute_fingerprints(r, err) != 0)
 			return -1;
-		for (int s = 0; s < 2; s++)
-			in.side[s].fp = r->fp[s];
+		plan_inputs(r, &in, !r->plan.fp_headers);
 		ps = plan_mailbox(&in, &r->plan);
 	}
 	if (ps == PLAN_REFUSED || ps == PLAN_NEED_FINGERPRINTS) {

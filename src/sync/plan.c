@@ -36,6 +36,7 @@ plan_reset(struct plan *p)
 	buf_reset(&p->why);
 	p->need_fp = 0;
 	p->fp_some = 0;
+	p->fp_headers = 0;
 	p->fp_uids[SIDE_FAR].n = p->fp_uids[SIDE_NEAR].n = 0;
 	memset(&p->repair, 0, sizeof(p->repair));
 }
@@ -97,9 +98,31 @@ run_rules(struct plan_work *w)
 	plan_limits(w);
 }
 
+static int
+header_hashes_missing(const struct plan_input *in)
+{
+	return in->side[SIDE_FAR].hh == NULL ||
+	    in->side[SIDE_NEAR].hh == NULL;
+}
+
+static void
+ask_fingerprints(struct plan *p, int headers, const char *what)
+{
+	p->need_fp = (1u << SIDE_FAR) | (1u << SIDE_NEAR);
+	p->fp_some = 1;
+	p->fp_headers = headers;
+	buf_setf(&p->why, "%zu far and %zu near messages %s",
+	    p->fp_uids[SIDE_FAR].n, p->fp_uids[SIDE_NEAR].n, what);
+}
+
 /*
- * First contact: both sides hold new messages no record holds. Without
- * fingerprints, ask for theirs (1); with them, pair by content.
+ * First contact: both sides hold new messages no record holds. They are
+ * compared in two passes, so that a message nothing on the other side
+ * resembles is read once, when it is copied: without header hashes, ask
+ * for those (1); with them, ask for the fingerprints of the messages
+ * whose header hash a new message of the other side shares (1), if any;
+ * with fingerprints, pair by content. A message whose header hash
+ * nothing shares cannot match: its fingerprint has that hash.
  */
 static int
 first_contact(struct plan_work *w, struct plan *p)
@@ -110,12 +133,16 @@ first_contact(struct plan_work *w, struct plan *p)
 		plan_repair_match(w, &p->repair);
 		return 0;
 	}
-	plan_contact_wanted(w, p->fp_uids);
-	p->need_fp = (1u << SIDE_FAR) | (1u << SIDE_NEAR);
-	p->fp_some = 1;
-	buf_setf(&p->why, "%zu far and %zu near messages would be copied: "
-	    "comparing their fingerprints first",
-	    p->fp_uids[SIDE_FAR].n, p->fp_uids[SIDE_NEAR].n);
+	if (header_hashes_missing(w->in)) {
+		plan_contact_wanted(w, p->fp_uids);
+		ask_fingerprints(p, 1, "would be copied: comparing their "
+		    "header hashes first");
+		return 1;
+	}
+	if (!plan_contact_candidates(w, p->fp_uids))
+		return 0;
+	ask_fingerprints(p, 0, "share a header hash with the other side: "
+	    "comparing their fingerprints");
 	return 1;
 }
 

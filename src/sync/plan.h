@@ -9,11 +9,14 @@
  *    must be sorted by UID (as store scans are). Fingerprint arrays, when
  *    given, are aligned with the scans (fp[i] describes scan->v[i]); an
  *    entry {0, 0} (not fetched, or vanished) matches nothing.
- *  - PLAN_NEED_FINGERPRINTS asks for fingerprints and a second call: of
+ *  - PLAN_NEED_FINGERPRINTS asks for fingerprints and another call: of
  *    every message when a side's UIDs are distrusted, or (fp_some) of the
  *    listed UIDs only, when both sides hold new messages that no record
  *    holds (first contact, DESIGN invariant 9: they are paired by content
- *    before anything is copied).
+ *    before anything is copied). On first contact it asks first for
+ *    header hashes (fp_headers; from a store without fetch_headers() the
+ *    hash of a full fingerprint serves), then for the fingerprints of
+ *    the messages whose header hash the other side's new ones share.
  *  - The caller owns the struct plan; plan_init() before first use,
  *    plan_free() at the end. plan_mailbox() resets the plan it is given,
  *    so one struct plan may be reused for many mailboxes.
@@ -71,10 +74,19 @@ struct fingerprint {
 	uint64_t hash;
 };
 
+/* The hash part of a fingerprint read from the header alone (first
+ * contact's cheap pass): equal to the fingerprint's hash. have = 0: not
+ * read, or the message vanished; it matches nothing. */
+struct header_hash {
+	uint64_t hash;
+	int have;
+};
+
 struct plan_side {
 	const struct msg_list *scan;		/* sorted by UID; required */
 	const struct mbox_status *status;	/* required */
 	const struct fingerprint *fp;	/* aligned with scan->v, or NULL */
+	const struct header_hash *hh;	/* aligned with scan->v, or NULL */
 };
 
 struct plan_input {
@@ -140,10 +152,14 @@ struct plan {
 	size_t n, cap;
 	struct buf why;		/* REFUSED, NEED_FINGERPRINTS: one line */
 	unsigned need_fp;	/* NEED_FINGERPRINTS: 1u << side bits */
-	/* NEED_FINGERPRINTS on first contact: fingerprints of the UIDs in
-	 * fp_uids[side] only (ascending); the others' may be {0, 0}. 0:
-	 * of every message of the sides in need_fp. */
+	/* NEED_FINGERPRINTS on first contact: fingerprints (or header
+	 * hashes, fp_headers) of the UIDs in fp_uids[side] only
+	 * (ascending); the others' may be {0, 0}. 0: fingerprints of every
+	 * message of the sides in need_fp. */
 	int fp_some;
+	/* With fp_some: header hashes (struct header_hash) of fp_uids are
+	 * asked for, not yet fingerprints. */
+	int fp_headers;
 	struct uid_vec fp_uids[2];
 	struct plan_repair repair;
 };

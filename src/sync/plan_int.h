@@ -100,6 +100,13 @@ void plan_load_pairs(struct plan_work *w);
  * their UIDs per side (ascending).
  */
 int plan_contact_wanted(const struct plan_work *w, struct uid_vec want[2]);
+/*
+ * First contact's second pass: 1 if a message compared there has the
+ * header hash (plan_side.hh) of one compared on the other side; want
+ * gets the UIDs of all such messages per side (ascending).
+ */
+int plan_contact_candidates(const struct plan_work *w,
+    struct uid_vec want[2]);
 /* Pair by fingerprint the messages that are compared: every unrecorded
  * one when a side is distrusted, else the new ones (first contact). */
 void plan_repair_match(struct plan_work *w, struct plan_repair *rep);

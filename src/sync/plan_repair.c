@@ -238,6 +238,54 @@ plan_contact_wanted(const struct plan_work *w, struct uid_vec want[2])
 	return n[SIDE_FAR] > 0 && n[SIDE_NEAR] > 0;
 }
 
+static int
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The header hashes of side s's compared messages, sorted. */
+static uint64_t *
+compared_hashes(const struct plan_work *w, enum side s, size_t *n)
+{
+	const struct plan_side *ps = &w->in->side[s];
+	uint64_t *v = xcalloc(ps->scan->n + 1, sizeof(*v));
+
+	*n = 0;
+	for (size_t i = 0; i < ps->scan->n; i++)
+		if (compared(w, s, i) && ps->hh[i].have)
+			v[(*n)++] = ps->hh[i].hash;
+	qsort(v, *n, sizeof(*v), cmp_u64);
+	return v;
+}
+
+int
+plan_contact_candidates(const struct plan_work *w, struct uid_vec want[2])
+{
+	size_t nh[2];
+	uint64_t *h[2] = { compared_hashes(w, SIDE_FAR, &nh[SIDE_FAR]),
+	    compared_hashes(w, SIDE_NEAR, &nh[SIDE_NEAR]) };
+	size_t found = 0;
+
+	for (int s = 0; s < 2; s++) {
+		const struct plan_side *ps = &w->in->side[s];
+
+		for (size_t i = 0; i < ps->scan->n; i++) {
+			if (!compared(w, s, i) || !ps->hh[i].have ||
+			    nh[!s] == 0 || bsearch(&ps->hh[i].hash, h[!s],
+			    nh[!s], sizeof(uint64_t), cmp_u64) == NULL)
+				continue;
+			work_push_uid(&want[s], ps->scan->v[i].uid);
+			found++;
+		}
+	}
+	free(h[SIDE_FAR]);
+	free(h[SIDE_NEAR]);
+	return found > 0;
+}
+
 /* Compared messages of side s, sorted by fingerprint then UID. A message
  * without a fingerprint (not fetched, or vanished: {0, 0}) matches
  * nothing. */

@@ -258,15 +258,27 @@ mem_scan_changes(struct store *s, const struct msg_list *known,
 	return 0;
 }
 
+/* The message, or with header_only its header (store.h), to sink. */
 static int
-send_msg(const struct msg_sink *sink, struct mem_msg *m, struct buf *err)
+send_msg(struct memstore *ms, const struct msg_sink *sink, struct mem_msg *m,
+    int header_only, struct buf *err)
 {
 	struct msg_meta meta = { .uid = m->uid, .flags = m->flags,
 	    .size = strlen(m->body) };
+	struct header_scan hs = { 0 };
+	size_t len = meta.size;
 
+	if (header_only) {
+		len = header_scan_add(&hs, m->body, len);
+		ms->calls.headers++;
+		ms->calls.header_bytes += len;
+	} else {
+		ms->calls.fetched++;
+		ms->calls.fetched_bytes += len;
+	}
 	if (sink->begin(sink->ctx, &meta, err) != 0)
 		return -1;
-	if (sink->data(sink->ctx, m->body, meta.size, err) != 0)
+	if (sink->data(sink->ctx, m->body, len, err) != 0)
 		return -1;
 	return sink->end(sink->ctx, err);
 }
@@ -281,8 +293,8 @@ unreadable(const struct memstore *ms, uint32_t uid)
 }
 
 static int
-mem_fetch(struct store *s, const uint32_t *uids, size_t n,
-    const struct msg_sink *sink, struct buf *err)
+fetch_some(struct store *s, const uint32_t *uids, size_t n,
+    const struct msg_sink *sink, int header_only, struct buf *err)
 {
 	struct memstore *ms = (struct memstore *)s;
 
@@ -306,11 +318,24 @@ mem_fetch(struct store *s, const uint32_t *uids, size_t n,
 			buf_setf(err, "memstore: UID %u: NO [TEST]", uids[i]);
 			return -1;
 		}
-		ms->calls.fetched++;
-		if (send_msg(sink, m, err) != 0)
+		if (send_msg(ms, sink, m, header_only, err) != 0)
 			return -1;
 	}
 	return 0;
+}
+
+static int
+mem_fetch(struct store *s, const uint32_t *uids, size_t n,
+    const struct msg_sink *sink, struct buf *err)
+{
+	return fetch_some(s, uids, n, sink, 0, err);
+}
+
+static int
+mem_fetch_headers(struct store *s, const uint32_t *uids, size_t n,
+    const struct msg_sink *sink, struct buf *err)
+{
+	return fetch_some(s, uids, n, sink, 1, err);
 }
 
 static int
@@ -476,6 +501,7 @@ static const struct store_ops mem_ops = {
 	.scan = mem_scan,
 	.scan_changes = mem_scan_changes,
 	.fetch = mem_fetch,
+	.fetch_headers = mem_fetch_headers,
 	.append_begin = mem_append_begin,
 	.append_write = mem_append_write,
 	.append_finish = mem_append_finish,
@@ -485,6 +511,32 @@ static const struct store_ops mem_ops = {
 	.expunge = mem_expunge,
 	.free = mem_free,
 };
+
+/* The same without fetch_headers(), for memstore_headers(s, 0). */
+static const struct store_ops mem_ops_no_headers = {
+	.kind = "memory",
+	.list = mem_list,
+	.create = mem_create,
+	.remove = mem_remove,
+	.open = mem_open,
+	.scan = mem_scan,
+	.scan_changes = mem_scan_changes,
+	.fetch = mem_fetch,
+	.append_begin = mem_append_begin,
+	.append_write = mem_append_write,
+	.append_finish = mem_append_finish,
+	.append_cancel = mem_append_cancel,
+	.commit = mem_commit,
+	.set_flags = mem_set_flags,
+	.expunge = mem_expunge,
+	.free = mem_free,
+};
+
+void
+memstore_headers(struct store *s, int on)
+{
+	s->ops = on ? &mem_ops : &mem_ops_no_headers;
+}
 
 struct store *
 memstore_new(uint32_t uidvalidity)

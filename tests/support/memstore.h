@@ -52,10 +52,16 @@ void memstore_lose_answers_after(struct store *s, size_t n);
 void memstore_drop_flags(struct store *s, int on);
 /* Drop every uncommitted append. */
 void memstore_crash(struct store *s);
+/* Whether the store has fetch_headers() (the default), or has only
+ * fetch(), as a store without the operation. */
+void memstore_headers(struct store *s, int on);
 /* How many calls of some operations the store received; fetched counts
- * the messages fetch() sent. */
+ * the messages fetch() sent and fetched_bytes their bytes, headers and
+ * header_bytes the same of fetch_headers(). */
 struct memstore_calls {
 	unsigned set_flags, expunge, commit, scan, scan_changes, fetched;
+	unsigned headers;
+	uint64_t fetched_bytes, header_bytes;
 };
 struct memstore_calls memstore_calls(struct store *s);
 /* Give a mailbox a new UIDVALIDITY and renumber its messages from 1. */
