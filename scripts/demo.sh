@@ -65,6 +65,8 @@ Expunge Both
 SyncState *
 RC
 echo "configuration written to $work/sync.rc"
+# The Maildir root must exist; its folders are created by the sync.
+mkdir -p "$work/mail"
 
 say "First sync: twinbox -c sync.rc demo"
 "$twinbox" -c "$work/sync.rc" demo
