@@ -167,12 +167,36 @@ record_uidvalidity(struct exec *x, const struct plan_op *op, struct buf *err)
 	return record_value(x, JR_UIDVALIDITY, op->side, op->value, err);
 }
 
+/*
+ * 1 if op would drop from a record a message that an expunge of this run
+ * left in place (another client took its \Deleted back in between): the
+ * record stays as it was, so that the message is never left on its side
+ * with no record and no copy (the next run plans the deletion again).
+ */
+static int
+drops_kept(const struct exec *x, const struct plan_op *op)
+{
+	if (op->kind != PLAN_FORGET && op->kind != PLAN_UPDATE_PAIR)
+		return 0;
+	for (int s = 0; s < 2; s++) {
+		if (op->key[s] == 0 ||
+		    (op->kind == PLAN_UPDATE_PAIR && op->rec.uid[s] != 0))
+			continue;
+		for (size_t i = 0; i < x->nkept[s]; i++)
+			if (x->kept[s][i] == op->key[s])
+				return 1;
+	}
+	return 0;
+}
+
 /* One operation that changes only the state. */
 static int
 exec_state_op(struct exec *x, const struct plan_op *op, struct buf *err)
 {
 	struct pair_rec key = { .uid = { op->key[0], op->key[1] } };
 
+	if (drops_kept(x, op))
+		return 0;
 	switch (op->kind) {
 	case PLAN_NEW_PAIR:
 	case PLAN_SKIP:
@@ -310,6 +334,9 @@ exec_free(struct exec *x)
 		free(x->failed[s]);
 		x->failed[s] = NULL;
 		x->nfailed[s] = 0;
+		free(x->kept[s]);
+		x->kept[s] = NULL;
+		x->nkept[s] = 0;
 	}
 }
 

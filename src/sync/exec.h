@@ -74,6 +74,10 @@ struct exec {
 	/* Source UIDs whose copy failed this run, per side: still wanted. */
 	uint32_t *failed[2];
 	size_t nfailed[2];
+	/* UIDs per side that an expunge left in place this run (another
+	 * client cleared \Deleted meanwhile): their records stay. */
+	uint32_t *kept[2];
+	size_t nkept[2];
 };
 
 void exec_free(struct exec *x);

@@ -2,6 +2,7 @@
  * changes, expunges); see exec.h. */
 #include "sync/exec.h"
 
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -321,6 +322,20 @@ exec_flags_run(struct exec *x, const struct plan_op *ops, size_t n,
 	return rc;
 }
 
+/* The store still holds uid after its expunge: another client cleared
+ * its \Deleted in between. Its record stays (exec.c, drops_kept()). */
+static void
+keep_unexpunged(struct exec *x, enum side side, uint32_t uid)
+{
+	log_warn(x->lg, "%s: %s UID %" PRIu32 " was not expunged: it is no "
+	    "longer marked \\Deleted there (another client?); its record "
+	    "stays and the next run looks at it again", x->box,
+	    plan_side_name(side), uid);
+	x->kept[side] = xreallocarray(x->kept[side], x->nkept[side] + 1,
+	    sizeof(*x->kept[side]));
+	x->kept[side][x->nkept[side]++] = uid;
+}
+
 static int
 expunge_side(struct exec *x, enum side side, const uint32_t *uids, size_t n,
     struct buf *err)
@@ -334,9 +349,12 @@ expunge_side(struct exec *x, enum side side, const uint32_t *uids, size_t n,
 	results = xcalloc(n, sizeof(*results));
 	crash_step(x->crash);
 	rc = s->ops->expunge(s, uids, n, results, err);
-	for (size_t i = 0; rc == 0 && i < n; i++)
+	for (size_t i = 0; rc == 0 && i < n; i++) {
 		if (results[i] == STORE_OK)
 			x->stats.expunged[side]++;
+		if (results[i] == STORE_FAILED)
+			keep_unexpunged(x, side, uids[i]);
+	}
 	free(results);
 	return rc;
 }

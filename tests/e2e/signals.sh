@@ -49,7 +49,7 @@ printf 'Subject: t\nMessage-ID: <t@sig.test>\n\nT.\n' >"$S/far/Trash/new/4001.t"
 TOTAL_IDS=$(find "$S" -type f -path '*/cur/*' -o -type f -path '*/new/*' |
 	xargs sed -n 's/^Message-ID: //p' | sort)
 
-W=$TMP/work
+W=$TMP/mm
 cat >"$TMP/sync.rc" <<RC
 FSync no
 
@@ -68,7 +68,7 @@ Near :near:
 Patterns *
 Create Both
 Expunge Both
-SyncState $TMP/work/state/
+SyncState $W/state/
 RC
 
 # ids SIDE: every Message-ID under a side, one a line, sorted.
