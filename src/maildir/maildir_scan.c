@@ -259,27 +259,21 @@ rename_with_uid(struct md_store *s, struct md_entry *e, uint32_t uid,
     struct buf *err)
 {
 	char *newname = md_name_set_uid(e->name, uid);
-	char *from = md_subpath(s->dir, e->subdir, e->name);
-	char *to = md_subpath(s->dir, e->subdir, newname);
-	int rc = 0;
+	int rc;
 
-	if (s->read_only || rename(from, to) == 0) {
+	if (s->read_only) {
 		free(e->name);
 		e->name = newname;
 		e->uid = uid;
-		newname = NULL;
-	} else if (errno == ENOENT) {
-		log_debug(s->base.lg, "maildir %s: %s vanished before it got "
-		    "a UID", s->mbox, from);
-	} else {
-		md_err(err, s->mbox, from, "rename to %s: %s", to,
-		    strerror(errno));
-		rc = -1;
+		return 0;
 	}
-	free(newname);
-	free(from);
-	free(to);
-	return rc;
+	rc = md_rename_entry(s, e, e->subdir, newname, err);
+	if (rc == 1)
+		e->uid = uid;
+	else if (rc == 0)
+		log_debug(s->base.lg, "maildir %s: %s vanished before it got "
+		    "a UID", s->mbox, e->name);
+	return rc < 0 ? -1 : 0;
 }
 
 static int
