@@ -141,8 +141,8 @@ struct imap_account_conf {
 	unsigned tls_versions;	/* enum tls_version bits */
 	int system_certs;	/* SystemCertificates; default 1 */
 	char *cert_file;	/* CertificateFile (expanded); NULL: none */
-	char *client_cert;	/* ClientCertificate (not implemented) */
-	char *client_key;	/* ClientKey (not implemented) */
+	char *client_cert;	/* ClientCertificate (expanded); NULL: none */
+	char *client_key;	/* ClientKey (expanded); NULL: in client_cert */
 	char *cipher_string;	/* CipherString; NULL: system policy */
 	int pipeline_depth;	/* PipelineDepth; 0 = unlimited (default) */
 	struct strlist disabled_exts;	/* DisableExtensions as written */

@@ -181,6 +181,10 @@ end_account(struct cfg_parser *p, struct imap_account_conf *a,
 		    "SSLVersions")), "%s '%s' allows no TLS version: expected "
 		    "at least one of 1.0, 1.1, 1.2, 1.3, or 'TLSType None'",
 		    kind, a->name);
+	if (a->client_key != NULL && a->client_cert == NULL)
+		return cfg_fail_at(p, key_line(p, "ClientKey"), "%s '%s' has "
+		    "ClientKey but no ClientCertificate: expected the "
+		    "certificate that goes with the key", kind, a->name);
 	if (a->port == 0)
 		a->port = a->tls_type == TLS_IMAPS ? 993 : 143;
 	if (a->auth_mechs.n == 0)

@@ -17,8 +17,6 @@
 const char *const config_unimplemented_keys[] = {
 	"AltMap",		/* Berkeley DB UID scheme */
 	"BufferLimit",
-	"ClientCertificate",
-	"ClientKey",
 	"ExpireSide",
 	"ExpireUnread",
 	"ExpungeSolo",

@@ -278,6 +278,17 @@ START_TEST(test_auth_choose)
 	ck_assert_int_eq(m, AUTH_PLAIN);
 	ck_assert_int_eq(choose("* LOGIN", 0, "PLAIN", 0, &m, &err), 0);
 	ck_assert_int_eq(m, AUTH_LOGIN);
+	/* The strongest password mechanism the server offers; the
+	 * challenge-response ones need no TLS. */
+	ck_assert_int_eq(choose("*", 0, "PLAIN CRAM-MD5 SCRAM-SHA-1 "
+	    "SCRAM-SHA-256", 1, &m, &err), 0);
+	ck_assert_int_eq(m, AUTH_SCRAM_SHA_256);
+	ck_assert_int_eq(choose("*", 0, "PLAIN CRAM-MD5 SCRAM-SHA-1", 0, &m,
+	    &err), 0);
+	ck_assert_int_eq(m, AUTH_SCRAM_SHA_1);
+	ck_assert_int_eq(choose("PLAIN CRAM-MD5", 0, "PLAIN CRAM-MD5 "
+	    "SCRAM-SHA-256", 0, &m, &err), 0);
+	ck_assert_int_eq(m, AUTH_CRAM_MD5);
 	ck_assert_int_eq(choose("CRAM-MD5", 0, "PLAIN", 1, &m, &err), -1);
 	ck_assert_str_eq(err.data, "h port 1: no usable authentication "
 	    "mechanism: the server offers PLAIN LOGIN, AuthMechs allows "

@@ -5,9 +5,16 @@
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
 static const char *const mech_names[] = {
 	[AUTH_OAUTHBEARER] = "OAUTHBEARER",
 	[AUTH_XOAUTH2] = "XOAUTH2",
+	[AUTH_SCRAM_SHA_256] = "SCRAM-SHA-256",
+	[AUTH_SCRAM_SHA_1] = "SCRAM-SHA-1",
+	[AUTH_CRAM_MD5] = "CRAM-MD5",
 	[AUTH_PLAIN] = "PLAIN",
 	[AUTH_LOGIN] = "LOGIN",
 };
@@ -37,7 +44,7 @@ allowed(const struct strlist *mechs, enum imap_auth_mech m, int *explicit)
 	*explicit = named(mechs, mech_names[m]);
 	if (*explicit)
 		return 1;
-	return star && (m == AUTH_PLAIN || m == AUTH_LOGIN);
+	return star && m != AUTH_OAUTHBEARER && m != AUTH_XOAUTH2;
 }
 
 static int
@@ -118,6 +125,58 @@ imap_base64(const void *data, size_t len, struct buf *out)
 		buf_addc(out, left > 1 ? abc[(v >> 6) & 63] : '=');
 		buf_addc(out, left > 2 ? abc[v & 63] : '=');
 	}
+}
+
+static int
+unbase64_value(char ch)
+{
+	static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789+/";
+	const char *p = ch != '\0' ? strchr(abc, ch) : NULL;
+
+	return p != NULL ? (int)(p - abc) : -1;
+}
+
+int
+imap_unbase64(const char *text, size_t len, struct buf *out)
+{
+	uint32_t acc = 0;
+	int bits = 0;
+	size_t i = 0;
+
+	for (; i < len && text[i] != '='; i++) {
+		int v = unbase64_value(text[i]);
+
+		if (v < 0)
+			return -1;
+		acc = (acc << 6) | (uint32_t)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			buf_addc(out, (char)((acc >> bits) & 0xff));
+		}
+	}
+	for (; i < len; i++)
+		if (text[i] != '=')
+			return -1;
+	return bits >= 6 ? -1 : 0;
+}
+
+int
+imap_sasl_cram_md5(const char *user, const char *pass, const char *challenge,
+    size_t len, struct buf *out)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+
+	if (HMAC(EVP_md5(), pass, (int)strlen(pass),
+	    (const unsigned char *)challenge, len, md, &n) == NULL)
+		return -1;
+	buf_addf(out, "%s ", user);
+	for (unsigned int i = 0; i < n; i++)
+		buf_addf(out, "%02x", md[i]);
+	OPENSSL_cleanse(md, sizeof md);
+	return 0;
 }
 
 /* The raw messages hold the secret: wipe them before freeing. */

@@ -4,12 +4,14 @@
  *
  * Contract:
  *  - imap_auth_choose() picks one mechanism from what AuthMechs allows and
- *    the server offers, in the order OAUTHBEARER, XOAUTH2, PLAIN
- *    (AUTHENTICATE), LOGIN (the command). "*" allows PLAIN and LOGIN; the
- *    token mechanisms are used only when named, because their secret is
- *    a token, not a password. Over a connection that is neither TLS nor
- *    a Tunnel, PLAIN and LOGIN are refused unless named explicitly; when
- *    that is why nothing is left, the message says so and what to do.
+ *    the server offers, in the order OAUTHBEARER, XOAUTH2, SCRAM-SHA-256,
+ *    SCRAM-SHA-1, CRAM-MD5, PLAIN (AUTHENTICATE), LOGIN (the command):
+ *    the strongest first, as mbsync's SASL library does. "*" allows all
+ *    the password mechanisms; the token mechanisms are used only when
+ *    named, because their secret is a token, not a password. Over a
+ *    connection that is neither TLS nor a Tunnel, PLAIN and LOGIN are
+ *    refused unless named explicitly; when that is why nothing is left,
+ *    the message says so and what to do.
  *  - imap_sasl_*() append the base64 of the initial client response to
  *    out. The output holds the secret: never log it.
  *  - imap_base64() appends the base64 (standard alphabet, padded) of data.
@@ -23,14 +25,18 @@
 #include "imap/caps.h"
 #include "store.h"
 
+/* In order of preference. */
 enum imap_auth_mech {
 	AUTH_OAUTHBEARER,
 	AUTH_XOAUTH2,
+	AUTH_SCRAM_SHA_256,
+	AUTH_SCRAM_SHA_1,
+	AUTH_CRAM_MD5,
 	AUTH_PLAIN,
 	AUTH_LOGIN
 };
 
-/* "OAUTHBEARER", "XOAUTH2", "PLAIN", "LOGIN". */
+/* "OAUTHBEARER", "XOAUTH2", "SCRAM-SHA-256", ..., "PLAIN", "LOGIN". */
 const char *imap_auth_name(enum imap_auth_mech m);
 
 /* mechs: AuthMechs as configured (NULL or empty: "*"); secure: the
@@ -39,6 +45,14 @@ int imap_auth_choose(const struct strlist *mechs, const struct imap_caps *caps,
     int secure, const char *peer, enum imap_auth_mech *out, struct buf *err);
 
 void imap_base64(const void *data, size_t len, struct buf *out);
+/* Append the bytes of base64 text (padded or not, no white space) to
+ * out; -1 if text is not base64. */
+int imap_unbase64(const char *text, size_t len, struct buf *out);
+/* The raw CRAM-MD5 response (RFC 2195): "USER HEXDIGEST" of the raw
+ * challenge. It holds no secret, but a digest of one. -1 when the
+ * crypto library refuses MD5 (FIPS mode). */
+int imap_sasl_cram_md5(const char *user, const char *pass,
+    const char *challenge, size_t len, struct buf *out);
 void imap_sasl_plain(const char *user, const char *pass, struct buf *out);
 void imap_sasl_xoauth2(const char *user, const char *token, struct buf *out);
 void imap_sasl_oauthbearer(const char *user, const char *host, unsigned port,

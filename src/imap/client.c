@@ -112,6 +112,9 @@ on_response(void *ctx, const struct imap_response *r)
 	show_alert(c, r);
 	if (r->type == IMAP_CONTINUATION) {
 		c->continuation = 1;
+		buf_reset(&c->cont_text);
+		if (r->text != NULL)
+			buf_add(&c->cont_text, r->text->str, r->text->len);
 		return 0;
 	}
 	note_capabilities(c, r);

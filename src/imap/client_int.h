@@ -44,6 +44,7 @@ struct imap_client {
 	int greeted;			/* 0, or 1 OK, 2 PREAUTH, 3 BYE */
 	struct buf greeting_text;
 	int continuation;		/* a "+" arrived */
+	struct buf cont_text;		/* the text of the last "+" */
 	int broken;
 	struct buf err_text;
 	struct buf cb_err;		/* why a callback stopped the parser */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "imap/auth.h"
+#include "imap/sasl.h"
 #include "imap/secret.h"
 
 int
@@ -166,59 +167,72 @@ wipe(struct buf *b)
 	buf_free(b);
 }
 
-static void
-build_auth(struct imap_client *c, enum imap_auth_mech m, const char *user,
-    const char *secret, const struct imap_client_options *o,
-    struct buf *resp)
+/* The answer to one "+": the initial response when the server asked
+ * for it, else the mechanism's answer; after a failure, cancel ("*"). */
+static int
+answer(struct imap_client *c, struct sasl *x, const struct buf *ir,
+    int *ir_due, enum sasl_status *fail, struct buf *why, struct buf *err)
 {
-	unsigned port = o->tr.port_number;
+	struct buf resp = BUF_INIT;
+	int rc;
 
-	if (o->tr.port != NULL)
-		port = (unsigned)strtoul(o->tr.port, NULL, 10);
-	(void)c;
-	if (m == AUTH_PLAIN)
-		imap_sasl_plain(user, secret, resp);
-	else if (m == AUTH_XOAUTH2)
-		imap_sasl_xoauth2(user, secret, resp);
-	else
-		imap_sasl_oauthbearer(user, o->tr.host ? o->tr.host : "",
-		    port, secret, resp);
+	if (*ir_due) {
+		*ir_due = 0;
+		buf_add(&resp, ir->data, ir->len);
+	} else if (*fail == SASL_OK) {
+		*fail = sasl_answer(x, buf_cstr(&c->cont_text),
+		    c->cont_text.len, &resp, why);
+		if (*fail != SASL_OK)
+			buf_setf(&resp, "*");
+	}
+	rc = client_write_raw(c, buf_cstr(&resp), resp.len, err) != 0 ||
+	    client_write_raw(c, "\r\n", 2, err) != 0 ? -1 : 0;
+	wipe(&resp);
+	return rc;
 }
 
 /* AUTHENTICATE with the initial response in the command (SASL-IR) or
- * after the first "+"; a "+" after it carries an error for us (XOAUTH2)
- * and is answered with an empty line, as RFC 7628 asks. */
+ * after the first "+", then the mechanism's answers to the server's
+ * challenges. A failure of ours cancels the exchange; *fail tells it. */
 static int
-authenticate(struct imap_client *c, enum imap_auth_mech m,
-    const struct buf *resp, struct tagged_status *st, struct buf *err)
+authenticate(struct imap_client *c, struct sasl *x, struct tagged_status *st,
+    enum sasl_status *fail, struct buf *why, struct buf *err)
 {
-	const char *tag = client_begin(c, status_done, st);
+	struct buf ir = BUF_INIT;
+	const char *tag;
 	char t[16];
-	int ir = imap_client_has(c, CAP_SASL_IR), sent = ir;
+	int has_ir, ir_due, rc = -1;
 
+	*fail = sasl_initial(x, &ir, &has_ir, why);
+	if (*fail != SASL_OK)
+		goto out;
+	ir_due = has_ir && !imap_client_has(c, CAP_SASL_IR);
+	tag = client_begin(c, status_done, st);
 	memcpy(t, tag, sizeof t);
-	buf_addf(&c->wbuf, "AUTHENTICATE %s", imap_auth_name(m));
-	if (ir)
-		buf_addf(&c->wbuf, " %s", resp->data);
+	buf_addf(&c->wbuf, "AUTHENTICATE %s", imap_auth_name(x->m));
+	if (has_ir && !ir_due)
+		buf_addf(&c->wbuf, " %s", ir.data);
 	buf_adds(&c->wbuf, "\r\n");
 	log_debug(c->lg, "%s > %s AUTHENTICATE %s%s", transport_peer(c->t), t,
-	    imap_auth_name(m), ir ? " <secret>" : "");
+	    imap_auth_name(x->m), has_ir && !ir_due ? " <secret>" : "");
 	c->continuation = 0;
 	if (client_flush(c, err) != 0)
-		return -1;
+		goto out;
 	while (client_is_pending(c, t)) {
 		if (client_pump(c, err) != 0)
-			return -1;
+			goto out;
 		if (!c->continuation)
 			continue;
 		c->continuation = 0;
-		if (client_write_raw(c, sent ? "" : resp->data,
-		    sent ? 0 : resp->len, err) != 0 ||
-		    client_write_raw(c, "\r\n", 2, err) != 0)
-			return -1;
-		sent = 1;
+		if (answer(c, x, &ir, &ir_due, fail, why, err) != 0)
+			goto out;
+		log_debug(c->lg, "%s > <%s>", transport_peer(c->t),
+		    *fail == SASL_OK ? "secret" : "cancel");
 	}
-	return 0;
+	rc = 0;
+out:
+	wipe(&ir);
+	return rc;
 }
 
 static int
@@ -238,30 +252,61 @@ login_command(struct imap_client *c, const char *user, const char *pass,
 	return rc == 0 ? imap_client_wait(c, err) : -1;
 }
 
+static unsigned
+port_of(const struct imap_client_options *o)
+{
+	if (o->tr.port != NULL)
+		return (unsigned)strtoul(o->tr.port, NULL, 10);
+	return o->tr.port_number;
+}
+
+/* The exchange, then its verdict: ours (a failed mechanism, a server
+ * that did not prove itself) before the server's. */
+static int
+sasl_login(struct imap_client *c, enum imap_auth_mech m, const char *user,
+    const char *secret, const struct imap_client_options *o,
+    struct tagged_status *st, struct buf *why, struct buf *err)
+{
+	struct sasl x;
+	enum sasl_status fail;
+	int rc;
+
+	sasl_init(&x, m, user, secret, o->tr.host, port_of(o));
+	rc = authenticate(c, &x, st, &fail, why, err);
+	if (rc == 0 && fail == SASL_OK && st->ok)
+		fail = sasl_complete(&x, why);
+	sasl_free(&x);
+	if (rc == 0 && fail != SASL_OK)
+		return 1;
+	return rc;
+}
+
 static int
 do_login(struct imap_client *c, enum imap_auth_mech m, const char *user,
     const char *secret, const struct imap_client_options *o,
     struct buf *err)
 {
 	struct tagged_status st = { 0, BUF_INIT };
-	struct buf resp = BUF_INIT;
+	struct buf why = BUF_INIT;
 	int rc;
 
 	log_verbose(c->lg, "%s: logging in as %s with %s",
 	    transport_peer(c->t), user, imap_auth_name(m));
-	if (m == AUTH_LOGIN) {
+	if (m == AUTH_LOGIN)
 		rc = login_command(c, user, secret, &st, err);
-	} else {
-		build_auth(c, m, user, secret, o, &resp);
-		rc = authenticate(c, m, &resp, &st, err);
-		wipe(&resp);
-	}
-	if (rc == 0 && !st.ok) {
+	else
+		rc = sasl_login(c, m, user, secret, o, &st, &why, err);
+	if (rc == 1) {
 		buf_setf(err, "%s: login as %s with %s failed: %s",
-		    transport_peer(c->t), user, imap_auth_name(m),
-		    st.text.data);
+		    transport_peer(c->t), user, imap_auth_name(m), why.data);
+		rc = -1;
+	} else if (rc == 0 && !st.ok) {
+		buf_setf(err, "%s: login as %s with %s failed: %s; check User "
+		    "and Pass or PassCmd", transport_peer(c->t), user,
+		    imap_auth_name(m), st.text.data);
 		rc = -1;
 	}
+	buf_free(&why);
 	buf_free(&st.text);
 	return rc;
 }
@@ -363,6 +408,7 @@ imap_client_free(struct imap_client *c)
 	imap_caps_clear(&c->caps);
 	free(c->pending);
 	buf_free(&c->greeting_text);
+	buf_free(&c->cont_text);
 	buf_free(&c->err_text);
 	buf_free(&c->cb_err);
 	buf_free(&c->wbuf);

@@ -219,6 +219,8 @@ client_options(const struct imap_store_options *o,
 	co->tr.tls = modes[o->tls];
 	co->tr.ca_file = o->ca_file;
 	co->tr.system_certs = o->system_certs;
+	co->tr.client_cert = o->client_cert;
+	co->tr.client_key = o->client_key;
 	co->tr.tls_versions = o->tls_versions;
 	co->tr.ciphers = o->ciphers;
 	co->tr.tunnel = o->tunnel;

@@ -52,6 +52,8 @@ struct imap_store_options {
 	const char *ciphers;		/* CipherString; NULL: default */
 	int system_certs;
 	const char *ca_file;
+	const char *client_cert;	/* ClientCertificate */
+	const char *client_key;		/* ClientKey */
 	const char *user;
 	const char *user_cmd;
 	const char *pass;		/* secret */

@@ -27,6 +27,8 @@ imap_store_options_from_conf(const struct store_conf *sc,
 	o->ciphers = a->cipher_string;
 	o->system_certs = a->system_certs;
 	o->ca_file = a->cert_file;
+	o->client_cert = a->client_cert;
+	o->client_key = a->client_key;
 	o->user = a->user;
 	o->user_cmd = a->user_cmd;
 	o->pass = a->pass;

@@ -88,6 +88,67 @@ load_ca_file(SSL_CTX *ctx, const char *path, struct buf *err)
 	return 0;
 }
 
+/* Never prompt on the terminal for a key's pass phrase. */
+static int
+no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+	(void)buf;
+	(void)size;
+	(void)rwflag;
+	(void)u;
+	return -1;
+}
+
+static int
+readable(const char *key, const char *path, struct buf *err)
+{
+	FILE *f = fopen(path, "r");
+
+	if (f == NULL) {
+		buf_setf(err, "%s %s: %s", key, path, strerror(errno));
+		return -1;
+	}
+	fclose(f);
+	return 0;
+}
+
+/* ClientCertificate and ClientKey: the chain and the key that prove who
+ * we are to a server that asks; a key that does not match is an error
+ * here rather than a refusal by the server. */
+static int
+load_client_cert(SSL_CTX *ctx, const struct tls_params *p, struct buf *err)
+{
+	const char *key = p->client_key != NULL ? p->client_key :
+	    p->client_cert;
+	const char *key_name = p->client_key != NULL ? "ClientKey" :
+	    "ClientCertificate";
+
+	if (p->client_cert == NULL)
+		return 0;
+	if (readable("ClientCertificate", p->client_cert, err) < 0 ||
+	    readable(key_name, key, err) < 0)
+		return -1;
+	if (SSL_CTX_use_certificate_chain_file(ctx, p->client_cert) != 1) {
+		buf_setf(err, "ClientCertificate %s: cannot load a PEM "
+		    "certificate: %s", p->client_cert, openssl_reason());
+		return -1;
+	}
+	SSL_CTX_set_default_passwd_cb(ctx, no_passphrase);
+	if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) {
+		buf_setf(err, "%s %s: cannot load a PEM private key (%s); "
+		    "a key protected by a pass phrase is not supported: "
+		    "store it decrypted, readable only by you", key_name, key,
+		    openssl_reason());
+		return -1;
+	}
+	if (SSL_CTX_check_private_key(ctx) != 1) {
+		buf_setf(err, "%s %s does not match ClientCertificate %s: %s",
+		    key_name, key, p->client_cert, openssl_reason());
+		return -1;
+	}
+	return 0;
+}
+
 static SSL_CTX *
 make_ctx(const struct tls_params *p, struct buf *err)
 {
@@ -113,6 +174,8 @@ make_ctx(const struct tls_params *p, struct buf *err)
 		    openssl_reason());
 		goto fail;
 	}
+	if (load_client_cert(ctx, p, err) < 0)
+		goto fail;
 	if (p->ca_file == NULL && !p->system_certs) {
 		buf_setf(err, "no certificate to verify the server against: "
 		    "set CertificateFile, or SystemCertificates yes");

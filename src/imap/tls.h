@@ -35,6 +35,8 @@ struct tls_params {
 	const char *host;	/* name or IP literal the certificate must match */
 	const char *ca_file;	/* PEM CA certificates to trust, or NULL */
 	int system_certs;	/* also trust the system's CA store */
+	const char *client_cert; /* PEM chain presented to the server, or NULL */
+	const char *client_key;	/* its PEM key; NULL: read from client_cert */
 	unsigned versions;	/* enum tls_version bits; 0 means the default */
 	const char *ciphers;	/* OpenSSL cipher list, or NULL */
 	const unsigned char *pin; /* TLS_FINGERPRINT_LEN bytes, or NULL */

@@ -26,6 +26,8 @@ struct transport {
 	char *peer;
 	char *host;		/* what TLS verifies; NULL for a bare fd */
 	char *ca_file;
+	char *client_cert;
+	char *client_key;
 	char *ciphers;
 	int system_certs;
 	unsigned tls_versions;
@@ -291,6 +293,9 @@ keep_tls_settings(struct transport *t, const struct transport_options *o,
 	}
 	t->host = o->host != NULL ? xstrdup(o->host) : NULL;
 	t->ca_file = o->ca_file != NULL ? xstrdup(o->ca_file) : NULL;
+	t->client_cert = o->client_cert != NULL ? xstrdup(o->client_cert) :
+	    NULL;
+	t->client_key = o->client_key != NULL ? xstrdup(o->client_key) : NULL;
 	t->ciphers = o->ciphers != NULL ? xstrdup(o->ciphers) : NULL;
 	t->system_certs = o->system_certs;
 	t->tls_versions = o->tls_versions;
@@ -338,6 +343,8 @@ transport_start_tls(struct transport *t, struct buf *err)
 	struct tls_params p = {
 		.host = t->host,
 		.ca_file = t->ca_file,
+		.client_cert = t->client_cert,
+		.client_key = t->client_key,
 		.ciphers = t->ciphers,
 		.system_certs = t->system_certs,
 		.versions = t->tls_versions,
@@ -450,6 +457,8 @@ transport_free(struct transport *t)
 	free(t->peer);
 	free(t->host);
 	free(t->ca_file);
+	free(t->client_cert);
+	free(t->client_key);
 	free(t->ciphers);
 	free(t);
 }

@@ -59,6 +59,9 @@ struct transport_options {
 	enum transport_tls tls;
 	const char *ca_file;	/* CertificateFile: PEM certificates to trust */
 	int system_certs;	/* SystemCertificates: trust the system store */
+	const char *client_cert; /* ClientCertificate: PEM chain to present */
+	const char *client_key;	/* ClientKey: its PEM private key; NULL: in
+				 * client_cert */
 	unsigned tls_versions;	/* enum tls_version bits; 0 = 1.2 and 1.3 */
 	const char *fingerprint; /* SHA-256 of the server certificate (hex) */
 	const char *ciphers;	/* CipherString (TLS 1.2 and below); NULL:
