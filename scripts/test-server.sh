@@ -15,7 +15,9 @@
 # TEST_SERVER_CAPS="...", TEST_SERVER_SEPARATOR (hierarchy separator),
 # TEST_SERVER_OAUTH_URL (XOAUTH2/OAUTHBEARER checked at that endpoint),
 # TEST_SERVER_PORTS="IMAP IMAPS" (ports to try first), TEST_SERVER_WAIT
-# (seconds to wait at start and stop, default 10).
+# (seconds to wait at start and stop, default 10), TEST_SERVER_AUTH_MECHS
+# (more mechanisms, e.g. "cram-md5 scram-sha-1 scram-sha-256"),
+# TEST_SERVER_CLIENT_CERT=1 (logins need a client certificate).
 # See docs/test-server.md.
 set -u
 
@@ -108,13 +110,13 @@ log_tail() {
 }
 
 make_cert() {
-	local tls=$1 name=$2 san=$3
+	local tls=$1 name=$2 san=$3 usage=${4:-serverAuth}
 	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
 		-keyout "$tls/$name.key" -out "$tls/$name.csr" \
 		-subj "/CN=twinbox test $name" 2>>"$tls/openssl.log" || return 1
 	printf '%s\n' "subjectAltName=$san" "basicConstraints=CA:FALSE" \
 		"keyUsage=critical,digitalSignature,keyEncipherment" \
-		"extendedKeyUsage=serverAuth" >"$tls/$name.ext"
+		"extendedKeyUsage=$usage" >"$tls/$name.ext"
 	openssl x509 -req -in "$tls/$name.csr" -CA "$tls/ca.pem" \
 		-CAkey "$tls/ca.key" -set_serial "0x$(od -An -N8 -tx1 \
 		/dev/urandom | tr -d ' \n')" -days 3650 -extfile "$tls/$name.ext" \
@@ -135,6 +137,47 @@ make_certs() {
 	make_cert "$tls" wrong-host "DNS:wrong.example" ||
 		die "openssl could not make the wrong-host certificate; see $tls/openssl.log"
 	chmod 644 "$tls/ca.pem"
+}
+
+# TEST_SERVER_CLIENT_CERT=1: a client certificate signed by the same CA
+# (client.pem, client.key) and a key that matches no certificate
+# (other.key), for the tests of ClientCertificate and ClientKey.
+make_client_certs() {
+	local tls=$1
+	[ "${TEST_SERVER_CLIENT_CERT:-0}" = 1 ] || return 0
+	[ -s "$tls/client.pem" ] && [ -s "$tls/other.key" ] && return 0
+	make_cert "$tls" client "DNS:client.test" clientAuth ||
+		die "openssl could not make the client certificate; see $tls/openssl.log"
+	openssl genpkey -algorithm ec -pkeyopt ec_paramgen_curve:P-256 \
+		-out "$tls/other.key" 2>>"$tls/openssl.log" ||
+		die "openssl could not make a key; see $tls/openssl.log"
+	chmod 644 "$tls/client.pem" "$tls/client.key" "$tls/other.key"
+}
+
+check_auth_mechs() {
+	local m
+	for m in ${TEST_SERVER_AUTH_MECHS:-}; do
+		case "$m" in
+		cram-md5 | digest-md5 | scram-sha-1 | scram-sha-256) ;;
+		*) die "TEST_SERVER_AUTH_MECHS: unknown mechanism '$m'" \
+			"(expected cram-md5 digest-md5 scram-sha-1 scram-sha-256)" ;;
+		esac
+	done
+}
+
+# Extra SASL mechanisms: Dovecot derives them from the {PLAIN} passwords.
+auth_mechs() {
+	echo "plain login ${TEST_SERVER_AUTH_MECHS:-}" \
+		"${TEST_SERVER_OAUTH_URL:+xoauth2 oauthbearer}"
+}
+
+# TEST_SERVER_CLIENT_CERT=1: the server asks for a client certificate,
+# checks it against the CA, and refuses any login without one.
+conf_client_cert() {
+	[ "${TEST_SERVER_CLIENT_CERT:-0}" = 1 ] || return 0
+	printf 'ssl_ca = <%s/tls/ca.pem\n' "$1"
+	printf 'ssl_verify_client_cert = yes\nssl_require_crl = no\n'
+	printf 'auth_ssl_require_client_cert = yes\n'
 }
 
 add_user() {
@@ -239,8 +282,9 @@ ssl_cert = <$dir/tls/$CERT_NAME.pem
 ssl_key = <$dir/tls/$CERT_NAME.key
 ssl_min_protocol = TLSv1.2
 disable_plaintext_auth = no
-auth_mechanisms = plain login${TEST_SERVER_OAUTH_URL:+ xoauth2 oauthbearer}
+auth_mechanisms = $(auth_mechs)
 auth_verbose = yes
+$(conf_client_cert "$dir")
 $(conf_oauth "$dir")
 passdb {
   driver = passwd-file
@@ -364,6 +408,7 @@ prepare_dir() {
 	chown "$MAIL_USER:$MAIL_GROUP" "$dir/mail" ||
 		die "$dir/mail: cannot chown to $MAIL_USER:$MAIL_GROUP"
 	make_certs "$dir/tls"
+	make_client_certs "$dir/tls"
 	if [ $# -eq 0 ] && [ ! -s "$dir/passwd" ]; then
 		set -- alice bob
 	fi
@@ -384,6 +429,7 @@ cmd_start() {
 	localhost | wrong-host) ;;
 	*) die "TEST_SERVER_CERT must be 'localhost' or 'wrong-host'" ;;
 	esac
+	check_auth_mechs
 	master_pid "$dir" >/dev/null && die "$dir: already running"
 	command -v dovecot >/dev/null 2>&1 ||
 		die "dovecot is not installed (run scripts/install-deps.sh)"

@@ -970,6 +970,10 @@ START_TEST(test_legacy_options)
 	    "sync.rc:4: IMAPAccount 'a' mixes UseIMAPS, RequireSSL or "
 	    "UseTLSv1* with TLSType or TLSVersions: expected only TLSType and "
 	    "TLSVersions");
+	fails("IMAPAccount a\nHost h\nClientKey /k\n",
+	    "sync.rc:3: IMAPAccount 'a' has ClientKey but no "
+	    "ClientCertificate: expected the certificate that goes with the "
+	    "key");
 	fails("IMAPAccount a\nHost h\nAuthMechs LOGIN\nRequireCRAM yes\n",
 	    "sync.rc:4: IMAPAccount 'a' has both RequireCRAM and AuthMechs: "
 	    "expected only AuthMechs");
@@ -1101,9 +1105,6 @@ START_TEST(test_unimplemented_warnings)
 	} t[] = {
 		{ "AltMap", "MaildirStore m\nAltMap yes\n" },
 		{ "BufferLimit", "FSync yes\nBufferLimit 1m\n" },
-		{ "ClientCertificate",
-		  "IMAPAccount a\nClientCertificate /c\nHost h\n" },
-		{ "ClientKey", "IMAPAccount a\nClientKey /k\nHost h\n" },
 		{ "ExpireSide", "FSync yes\nExpireSide Far\n" },
 		{ "ExpireUnread", "FSync yes\nExpireUnread yes\n" },
 		{ "ExpungeSolo", "FSync yes\nExpungeSolo Far\n" },

@@ -60,7 +60,8 @@ describe_offer(const struct imap_caps *caps, struct buf *out)
 {
 	for (size_t i = 0; i < caps->auth.n; i++)
 		buf_addf(out, "%s%s", i ? " " : "", caps->auth.v[i]);
-	if (!(caps->bits & CAP_LOGINDISABLED))
+	if (!(caps->bits & CAP_LOGINDISABLED) &&
+	    !imap_caps_has_auth(caps, "LOGIN"))
 		buf_addf(out, "%sLOGIN", caps->auth.n ? " " : "");
 	if (out->len == 0)
 		buf_adds(out, "nothing");

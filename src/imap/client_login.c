@@ -44,6 +44,7 @@ client_capability(struct imap_client *c, struct buf *err)
 
 struct tagged_status {
 	int ok;
+	int auth_failed;	/* [AUTHENTICATIONFAILED] (RFC 5530) */
 	struct buf text;
 };
 
@@ -53,6 +54,8 @@ status_done(void *ctx, const struct imap_response *r)
 	struct tagged_status *st = ctx;
 
 	st->ok = imap_response_is(r, "OK");
+	st->auth_failed = r->code != NULL &&
+	    imap_atom_is(r->code->child, "AUTHENTICATIONFAILED");
 	imap_describe_status(r, &st->text);
 }
 
@@ -62,7 +65,7 @@ status_done(void *ctx, const struct imap_response *r)
 static int
 switching_command(struct imap_client *c, const char *cmd, struct buf *err)
 {
-	struct tagged_status st = { 0, BUF_INIT };
+	struct tagged_status st = { 0, 0, BUF_INIT };
 	int rc = 0;
 
 	client_begin(c, status_done, &st);
@@ -286,7 +289,7 @@ do_login(struct imap_client *c, enum imap_auth_mech m, const char *user,
     const char *secret, const struct imap_client_options *o,
     struct buf *err)
 {
-	struct tagged_status st = { 0, BUF_INIT };
+	struct tagged_status st = { 0, 0, BUF_INIT };
 	struct buf why = BUF_INIT;
 	int rc;
 
@@ -301,9 +304,10 @@ do_login(struct imap_client *c, enum imap_auth_mech m, const char *user,
 		    transport_peer(c->t), user, imap_auth_name(m), why.data);
 		rc = -1;
 	} else if (rc == 0 && !st.ok) {
-		buf_setf(err, "%s: login as %s with %s failed: %s; check User "
-		    "and Pass or PassCmd", transport_peer(c->t), user,
-		    imap_auth_name(m), st.text.data);
+		buf_setf(err, "%s: login as %s with %s failed: %s%s",
+		    transport_peer(c->t), user, imap_auth_name(m),
+		    st.text.data, st.auth_failed ? "; check User and Pass or "
+		    "PassCmd" : "");
 		rc = -1;
 	}
 	buf_free(&why);

@@ -100,6 +100,15 @@ no_passphrase(char *buf, int size, int rwflag, void *u)
 }
 
 static int
+is_key_mismatch(void)
+{
+	unsigned long e = ERR_peek_last_error();
+
+	return ERR_GET_LIB(e) == ERR_LIB_X509 &&
+	    ERR_GET_REASON(e) == X509_R_KEY_VALUES_MISMATCH;
+}
+
+static int
 readable(const char *key, const char *path, struct buf *err)
 {
 	FILE *f = fopen(path, "r");
@@ -134,7 +143,14 @@ load_client_cert(SSL_CTX *ctx, const struct tls_params *p, struct buf *err)
 		return -1;
 	}
 	SSL_CTX_set_default_passwd_cb(ctx, no_passphrase);
-	if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) {
+	if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1 &&
+	    is_key_mismatch()) {
+		buf_setf(err, "%s %s does not match ClientCertificate %s: "
+		    "name the key of that certificate", key_name, key,
+		    p->client_cert);
+		return -1;
+	}
+	if (SSL_CTX_get0_privatekey(ctx) == NULL) {
 		buf_setf(err, "%s %s: cannot load a PEM private key (%s); "
 		    "a key protected by a pass phrase is not supported: "
 		    "store it decrypted, readable only by you", key_name, key,
@@ -142,8 +158,9 @@ load_client_cert(SSL_CTX *ctx, const struct tls_params *p, struct buf *err)
 		return -1;
 	}
 	if (SSL_CTX_check_private_key(ctx) != 1) {
-		buf_setf(err, "%s %s does not match ClientCertificate %s: %s",
-		    key_name, key, p->client_cert, openssl_reason());
+		buf_setf(err, "%s %s does not match ClientCertificate %s: "
+		    "name the key of that certificate", key_name, key,
+		    p->client_cert);
 		return -1;
 	}
 	return 0;
