@@ -176,7 +176,7 @@ START_TEST(test_wrong_password)
 	ck_assert_ptr_null(imap_store_new(&o, NULL, &err));
 	buf_setf(&expect, "imap store 't': 127.0.0.1 port %s: login as alice "
 	    "with PLAIN failed: NO [AUTHENTICATIONFAILED] Authentication "
-	    "failed.", full.imap_port);
+	    "failed.; check User and Pass or PassCmd", full.imap_port);
 	ck_assert_str_eq(err.data, expect.data);
 	buf_free(&err);
 	buf_free(&expect);
