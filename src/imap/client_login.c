@@ -207,8 +207,10 @@ authenticate(struct imap_client *c, struct sasl *x, struct tagged_status *st,
 	int has_ir, ir_due, rc = -1;
 
 	*fail = sasl_initial(x, &ir, &has_ir, why);
-	if (*fail != SASL_OK)
+	if (*fail != SASL_OK) {
+		rc = 0;		/* nothing sent: the failure is ours */
 		goto out;
+	}
 	ir_due = has_ir && !imap_client_has(c, CAP_SASL_IR);
 	tag = client_begin(c, status_done, st);
 	memcpy(t, tag, sizeof t);

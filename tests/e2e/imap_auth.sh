@@ -7,7 +7,8 @@
 #    that mechanism; neither the password nor the client's answers (the
 #    SCRAM proof, the CRAM-MD5 digest) show in the -D log. With a wrong
 #    password: exit 1, the server's refusal named with the mechanism,
-#    nothing changed on either side. AuthMechs * picks SCRAM-SHA-256;
+#    nothing changed on either side. A non-ASCII password is refused for
+#    SCRAM before AUTHENTICATE is sent. AuthMechs * picks SCRAM-SHA-256;
 #    RequireCRAM yes logs in with CRAM-MD5.
 #  - "cert" offers PLAIN and LOGIN only and requires a client certificate
 #    (ssl_verify_client_cert, auth_ssl_require_client_cert). With
@@ -138,6 +139,14 @@ for mech in CRAM-MD5 SCRAM-SHA-1 SCRAM-SHA-256; do
 	expect_refused "$mech-wrong" \
 		"error: .*login as alice with $mech failed: NO \[AUTHENTICATIONFAILED\].*; check User and Pass or PassCmd"
 done
+
+# SASLprep is limited to ASCII: refused before anything is sent.
+write_rc "$MECHS_PORT" "p$(printf '\303\244')ss" "TLSType None" \
+	"AuthMechs SCRAM-SHA-256"
+expect_refused non-ascii \
+	"error: .*login as alice with SCRAM-SHA-256 failed: the user name or the password holds a character outside printable ASCII"
+expect_eq "non-ascii: no AUTHENTICATE sent" 0 \
+	"$(grep -c '> T[0-9]* AUTHENTICATE' "$TMP/non-ascii.out")"
 
 fresh
 write_rc "$MECHS_PORT" "$PW" "TLSType None"
