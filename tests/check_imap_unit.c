@@ -297,6 +297,49 @@ START_TEST(test_auth_choose)
 }
 END_TEST
 
+static int
+next_after(const char *mechs, const char *auth, int secure,
+    enum imap_auth_mech refused, enum imap_auth_mech *m)
+{
+	struct strlist l = { 0 };
+	struct imap_caps c = caps_with(0, auth);
+	char *copy = xstrdup(mechs), *save = NULL;
+	int rc;
+
+	for (char *t = strtok_r(copy, " ", &save); t;
+	    t = strtok_r(NULL, " ", &save))
+		strlist_add(&l, t);
+	rc = imap_auth_next(&l, &c, secure, refused, m);
+	strlist_free(&l);
+	imap_caps_clear(&c);
+	free(copy);
+	return rc;
+}
+
+/* A refused SCRAM or CRAM-MD5 goes on down the list (a server that
+ * offers them may hold only a hash); nothing else does. */
+START_TEST(test_auth_next)
+{
+	enum imap_auth_mech m;
+	const char *all = "PLAIN CRAM-MD5 SCRAM-SHA-1 SCRAM-SHA-256";
+
+	ck_assert_int_eq(next_after("*", all, 1, AUTH_SCRAM_SHA_256, &m), 0);
+	ck_assert_int_eq(m, AUTH_SCRAM_SHA_1);
+	ck_assert_int_eq(next_after("*", all, 1, AUTH_SCRAM_SHA_1, &m), 0);
+	ck_assert_int_eq(m, AUTH_CRAM_MD5);
+	ck_assert_int_eq(next_after("*", all, 1, AUTH_CRAM_MD5, &m), 0);
+	ck_assert_int_eq(m, AUTH_PLAIN);
+	/* The same rules as the first choice: no clear text in clear. */
+	ck_assert_int_eq(next_after("*", all, 0, AUTH_CRAM_MD5, &m), -1);
+	ck_assert_int_eq(next_after("SCRAM-SHA-256", all, 1,
+	    AUTH_SCRAM_SHA_256, &m), -1);
+	ck_assert_int_eq(next_after("*", all, 1, AUTH_PLAIN, &m), -1);
+	ck_assert_int_eq(next_after("*", all, 1, AUTH_LOGIN, &m), -1);
+	ck_assert_int_eq(next_after("OAUTHBEARER PLAIN", "OAUTHBEARER PLAIN",
+	    1, AUTH_OAUTHBEARER, &m), -1);
+}
+END_TEST
+
 START_TEST(test_sasl_messages)
 {
 	struct buf b = BUF_INIT;
@@ -419,6 +462,7 @@ imap_unit_suite(void)
 	tcase_add_test(tc, test_uidset_parse);
 	tcase_add_test(tc, test_caps_parse);
 	tcase_add_test(tc, test_auth_choose);
+	tcase_add_test(tc, test_auth_next);
 	tcase_add_test(tc, test_sasl_messages);
 	tcase_add_test(tc, test_cmdline_redacts_secrets);
 	tcase_add_test(tc, test_internaldate);

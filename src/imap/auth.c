@@ -67,14 +67,13 @@ describe_offer(const struct imap_caps *caps, struct buf *out)
 		buf_adds(out, "nothing");
 }
 
-int
-imap_auth_choose(const struct strlist *mechs, const struct imap_caps *caps,
-    int secure, const char *peer, enum imap_auth_mech *out, struct buf *err)
+/* The first mechanism from `from` on, in the order of preference, that
+ * AuthMechs allows and the server offers; NMECHS when none is. */
+static size_t
+first_usable(const struct strlist *mechs, const struct imap_caps *caps,
+    int secure, size_t from, int *refused_insecure)
 {
-	int refused_insecure = 0;
-	struct buf offer = BUF_INIT;
-
-	for (size_t i = 0; i < NMECHS; i++) {
+	for (size_t i = from; i < NMECHS; i++) {
 		enum imap_auth_mech m = (enum imap_auth_mech)i;
 		int explicit;
 
@@ -82,10 +81,42 @@ imap_auth_choose(const struct strlist *mechs, const struct imap_caps *caps,
 			continue;
 		if (!secure && !explicit &&
 		    (m == AUTH_PLAIN || m == AUTH_LOGIN)) {
-			refused_insecure = 1;
+			*refused_insecure = 1;
 			continue;
 		}
-		*out = m;
+		return i;
+	}
+	return NMECHS;
+}
+
+int
+imap_auth_next(const struct strlist *mechs, const struct imap_caps *caps,
+    int secure, enum imap_auth_mech refused, enum imap_auth_mech *out)
+{
+	int refused_insecure = 0;
+	size_t i;
+
+	if (refused != AUTH_SCRAM_SHA_256 && refused != AUTH_SCRAM_SHA_1 &&
+	    refused != AUTH_CRAM_MD5)
+		return -1;
+	i = first_usable(mechs, caps, secure, (size_t)refused + 1,
+	    &refused_insecure);
+	if (i == NMECHS)
+		return -1;
+	*out = (enum imap_auth_mech)i;
+	return 0;
+}
+
+int
+imap_auth_choose(const struct strlist *mechs, const struct imap_caps *caps,
+    int secure, const char *peer, enum imap_auth_mech *out, struct buf *err)
+{
+	int refused_insecure = 0;
+	struct buf offer = BUF_INIT;
+	size_t first = first_usable(mechs, caps, secure, 0, &refused_insecure);
+
+	if (first < NMECHS) {
+		*out = (enum imap_auth_mech)first;
 		return 0;
 	}
 	if (refused_insecure) {

@@ -12,6 +12,13 @@
  *    connection that is neither TLS nor a Tunnel, PLAIN and LOGIN are
  *    refused unless named explicitly; when that is why nothing is left,
  *    the message says so and what to do.
+ *  - imap_auth_next() gives the mechanism to try after the server refused
+ *    one that needs the password stored in clear on its side (SCRAM-*,
+ *    CRAM-MD5): a server may offer them and still keep only a hash (GNU
+ *    Mailutils does), so AuthMechs "*" must not end there. It follows the
+ *    same order and rules as imap_auth_choose(); -1 when nothing is left
+ *    or the refused mechanism is not one of those. A failure of ours (a
+ *    server that did not prove itself) is never a reason to go on.
  *  - imap_sasl_*() append the base64 of the initial client response to
  *    out. The output holds the secret: never log it.
  *  - imap_base64() appends the base64 (standard alphabet, padded) of data.
@@ -43,6 +50,9 @@ const char *imap_auth_name(enum imap_auth_mech m);
  * connection is TLS or a Tunnel; peer names the server in messages. */
 int imap_auth_choose(const struct strlist *mechs, const struct imap_caps *caps,
     int secure, const char *peer, enum imap_auth_mech *out, struct buf *err);
+
+int imap_auth_next(const struct strlist *mechs, const struct imap_caps *caps,
+    int secure, enum imap_auth_mech refused, enum imap_auth_mech *out);
 
 void imap_base64(const void *data, size_t len, struct buf *out);
 /* Append the bytes of base64 text (padded or not, no white space) to

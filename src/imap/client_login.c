@@ -286,6 +286,8 @@ sasl_login(struct imap_client *c, enum imap_auth_mech m, const char *user,
 	return rc;
 }
 
+/* 0 logged in; 1 the server refused (err says how); -1 any other
+ * failure, ours included. */
 static int
 do_login(struct imap_client *c, enum imap_auth_mech m, const char *user,
     const char *secret, const struct imap_client_options *o,
@@ -310,11 +312,37 @@ do_login(struct imap_client *c, enum imap_auth_mech m, const char *user,
 		    transport_peer(c->t), user, imap_auth_name(m),
 		    st.text.data, st.auth_failed ? "; check User and Pass or "
 		    "PassCmd" : "");
-		rc = -1;
+		rc = 1;
 	}
 	buf_free(&why);
 	buf_free(&st.text);
 	return rc;
+}
+
+/* Log in with m; when the server refuses a mechanism it may offer
+ * without being able to check (imap_auth_next()), go on down the list.
+ * Each refusal but the last is said under -V; the last is the error. */
+static int
+login_any(struct imap_client *c, const struct imap_client_options *o,
+    enum imap_auth_mech m, int secure, const char *user, const char *secret,
+    struct buf *err)
+{
+	struct buf later = BUF_INIT;
+	enum imap_auth_mech next;
+	int rc = do_login(c, m, user, secret, o, err);
+
+	while (rc == 1 &&
+	    imap_auth_next(o->auth_mechs, &c->caps, secure, m, &next) == 0) {
+		log_verbose(c->lg, "%s; trying %s", err->data,
+		    imap_auth_name(next));
+		m = next;
+		rc = do_login(c, m, user, secret, o, &later);
+		if (rc != 0)
+			buf_setf(err, "%s", later.data);
+		buf_reset(&later);
+	}
+	buf_free(&later);
+	return rc == 0 ? 0 : -1;
 }
 
 int
@@ -338,7 +366,7 @@ client_login(struct imap_client *c, const struct imap_client_options *o,
 	    transport_peer(c->t), user.data, &secret, err) != 0)
 		goto out;
 	before = c->caps_updates;
-	if (do_login(c, m, user.data, secret.data, o, err) != 0)
+	if (login_any(c, o, m, secure, user.data, secret.data, err) != 0)
 		goto out;
 	/* The server may offer more once we are logged in. */
 	rc = c->caps_updates != before ? 0 : client_capability(c, err);
