@@ -274,10 +274,11 @@ int config_parse_string(const char *text, const char *name_for_messages,
 void config_free(struct config *cfg);
 
 /*
- * The configuration file to use when none is given:
- * $XDG_CONFIG_HOME/twinbox/sync.rc if it exists ($XDG_CONFIG_HOME unset,
- * empty or relative means ~/.config), else ~/.twinboxrc if it exists.
- * Fails (-1) naming both paths when neither exists, or when $HOME is unset.
+ * The configuration file to use when none is given, the first that exists
+ * of: $XDG_CONFIG_HOME/twinbox/sync.rc, ~/.twinboxrc, then mbsync's own
+ * $XDG_CONFIG_HOME/isyncrc and ~/.mbsyncrc ($XDG_CONFIG_HOME unset, empty
+ * or relative means ~/.config). Fails (-1) naming every path looked for
+ * when none exists, and saying so when $HOME is unset.
  */
 int config_default_path(struct buf *out, struct buf *err);
 

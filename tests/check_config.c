@@ -1241,20 +1241,34 @@ START_TEST(test_default_path)
 	char *cfgdir = tl_path(home, ".config/twinbox");
 	char *crc = tl_path(cfgdir, "sync.rc");
 	char *rc = tl_path(home, ".twinboxrc"), *expect;
+	char *mrc = tl_path(home, ".mbsyncrc");
+	char *irc = tl_path(home, ".config/isyncrc");
+	char *xirc = tl_path(xdg, "isyncrc");
 
 	setenv("HOME", home, 1);
 	unsetenv("XDG_CONFIG_HOME");
 	ck_assert_int_eq(config_default_path(&out, &err), -1);
-	ck_assert_int_eq(asprintf(&expect, "no configuration file: neither "
-	    "'%s' nor '%s' exists", crc, rc) > 0, 1);
+	ck_assert_int_eq(asprintf(&expect, "no configuration file: none of "
+	    "'%s', '%s', '%s', '%s' exists; give one with -c", crc, rc, irc,
+	    mrc) > 0, 1);
 	ck_assert_str_eq(buf_cstr(&err), expect);
 	free(expect);
 
+	/* mbsync's files, when twinbox has none: isyncrc before
+	 * ~/.mbsyncrc, as mbsync 1.4 looks for them. */
+	tl_write_str(mrc, "");
+	ck_assert_int_eq(config_default_path(&out, &err), 0);
+	ck_assert_str_eq(buf_cstr(&out), mrc);
+	tl_mkdirs(cfgdir);
+	tl_write_str(irc, "");
+	ck_assert_int_eq(config_default_path(&out, &err), 0);
+	ck_assert_str_eq(buf_cstr(&out), irc);
+
+	/* twinbox's own before either. */
 	tl_write_str(rc, "");
 	ck_assert_int_eq(config_default_path(&out, &err), 0);
 	ck_assert_str_eq(buf_cstr(&out), rc);
 
-	tl_mkdirs(cfgdir);
 	tl_write_str(crc, "");
 	ck_assert_int_eq(config_default_path(&out, &err), 0);
 	ck_assert_str_eq(buf_cstr(&out), crc);
@@ -1273,19 +1287,29 @@ START_TEST(test_default_path)
 
 	unlink(rc);
 	unlink(crc);
+	unlink(irc);
 	setenv("XDG_CONFIG_HOME", xdg, 1);
 	unlink(xrc);
+	ck_assert_int_eq(config_default_path(&out, &err), 0);
+	ck_assert_str_eq(buf_cstr(&out), mrc);
+	tl_write_str(xirc, "");
+	ck_assert_int_eq(config_default_path(&out, &err), 0);
+	ck_assert_str_eq(buf_cstr(&out), xirc);
+	unlink(xirc);
+	unlink(mrc);
 	ck_assert_int_eq(config_default_path(&out, &err), -1);
-	ck_assert_int_eq(asprintf(&expect, "no configuration file: neither "
-	    "'%s' nor '%s' exists", xrc, rc) > 0, 1);
+	ck_assert_int_eq(asprintf(&expect, "no configuration file: none of "
+	    "'%s', '%s', '%s', '%s' exists; give one with -c", xrc, rc, xirc,
+	    mrc) > 0, 1);
 	ck_assert_str_eq(buf_cstr(&err), expect);
 	free(expect);
 
 	unsetenv("HOME");
 	ck_assert_int_eq(config_default_path(&out, &err), -1);
-	ck_assert_int_eq(asprintf(&expect, "no configuration file: '%s' does "
-	    "not exist and HOME is not set, so ~/.twinboxrc cannot be looked "
-	    "for", xrc) > 0, 1);
+	ck_assert_int_eq(asprintf(&expect, "no configuration file: none of "
+	    "'%s', '%s' exists, and HOME is not set, so ~/.twinboxrc and "
+	    "~/.mbsyncrc cannot be looked for; give one with -c", xrc,
+	    xirc) > 0, 1);
 	ck_assert_str_eq(buf_cstr(&err), expect);
 	free(expect);
 	unsetenv("XDG_CONFIG_HOME");
@@ -1298,6 +1322,9 @@ START_TEST(test_default_path)
 	free(cfgdir);
 	free(crc);
 	free(rc);
+	free(mrc);
+	free(irc);
+	free(xirc);
 	buf_free(&out);
 	buf_free(&err);
 }
