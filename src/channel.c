@@ -80,6 +80,7 @@ channel_open_store(const struct store_conf *sc, int dry_run,
 	}
 	mo = sc->maildir;
 	mo.read_only = dry_run;
+	mo.info_delimiter = sc->info_delimiter;
 	s = maildir_store_new(&mo, lg, err);
 	if (s == NULL)
 		buf_addf(err, " (store '%s', line %d)", sc->name, sc->line);
@@ -216,6 +217,7 @@ compute_paths(const struct chan_run *r, char *const box[2],
 	loc.near_dir = near_dir;
 	loc.home = r->opts->home;
 	loc.xdg_state_home = r->opts->xdg_state_home;
+	loc.field_delim = r->cfg->field_delimiter;
 	rc = state_paths_compute(&loc, paths, err);
 	free(near_dir);
 	return rc;
