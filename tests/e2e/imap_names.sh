@@ -5,6 +5,8 @@
 #    appear near as the folders Work, Work.Projects and Lists.dev (no
 #    nested directories); a folder made near as Local.Sub is created on
 #    the server as Local/Sub (Create Far); the next run changes nothing;
+#    a folder a.b beside a/b (Maildir to Maildir) is refused at every run
+#    with an error naming both, and never merged into a/b's folder;
 #  - MapInbox Incoming on the IMAP store: the server's INBOX is synced
 #    as the mailbox Incoming, both ways;
 #  - SubscribedOnly: only subscribed folders are synced; after a
@@ -153,6 +155,43 @@ expect_eq "Flatten: a dry run then has nothing to do, in every mailbox" \
 expect_eq "Flatten: nothing twice near" 2 "$(count "$N/Work.Projects")"
 expect_eq "Flatten: nothing twice on the server" 2 \
 	"$(server_count Work/Projects)"
+
+# Flatten never merges: beside a/b, a folder a.b on the other side (a
+# Maildir here: Dovecot refuses '.' in names under '/') cannot be stored.
+F=$TMP/merge
+mkbox "$F/far/a.b"
+mkbox "$F/far/a/b"
+mkdir -p "$F/near"
+mkmsg "$F/far/a.b/new/4001.dot" dot
+mkmsg "$F/far/a/b/new/4002.slash" slash
+cat >"$TMP/merge.rc" <<RC
+SyncState $TMP/state/
+
+MaildirStore mfar
+Path $F/far/
+Inbox $F/far/INBOX
+SubFolders Verbatim
+
+MaildirStore mnear
+Path $F/near/
+Inbox $F/near/INBOX
+Flatten .
+
+Channel merge
+Far :mfar:
+Near :mnear:
+Patterns a*
+Create Both
+RC
+for r in 1 2; do
+	run "merge$r" "$TMP/merge.rc" merge
+	expect_eq "Flatten merge, run $r: exit status" 1 "$status"
+	expect_eq "Flatten merge, run $r: the error names both" 1 \
+		"$(grep -c "mailbox 'a\.b' cannot be stored with Flatten '\.': its name holds the delimiter, so its folder would be the one of mailbox 'a/b'" "$TMP/merge$r.err")"
+	expect_eq "Flatten merge, run $r: near a.b holds a/b's message only" \
+		"<slash@names.test>" \
+		"$(cat "$F"/near/a.b/*/* | sed -n 's/^Message-ID: //p')"
+done
 
 # --- MapInbox ----------------------------------------------------------
 M=$TMP/mapped
