@@ -202,7 +202,8 @@ static const struct key_def keys[] = {
 	{ .name = "AltMap", .sections = SEC_MAILDIR, .flags = 0,
 	  .apply = cfg_apply_bool, .expect = YESNO, STO(alt_map) },
 	{ .name = "InfoDelimiter", .sections = SEC_MAILDIR, .flags = 0,
-	  .apply = cfg_apply_punct, .expect = "a single punctuation character",
+	  .apply = cfg_apply_punct,
+	  .expect = "a single punctuation character but / . , = \\",
 	  STO(info_delimiter) },
 
 	/* Channel only. */
@@ -289,7 +290,8 @@ static const struct key_def keys[] = {
 	{ .name = "FSync", .sections = SEC_GLOBAL, .flags = 0,
 	  .apply = cfg_apply_bool, .expect = YESNO, GLO(fsync) },
 	{ .name = "FieldDelimiter", .sections = SEC_GLOBAL, .flags = 0,
-	  .apply = cfg_apply_punct, .expect = "a single punctuation character",
+	  .apply = cfg_apply_punct,
+	  .expect = "a single punctuation character but / . , = \\",
 	  GLO(field_delimiter) },
 	{ .name = "BufferLimit", .sections = SEC_GLOBAL, .flags = 0,
 	  .apply = cfg_apply_size,

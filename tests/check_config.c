@@ -1051,9 +1051,20 @@ START_TEST(test_maildir_stores)
 	    "expanded, not '~user/'");
 	fails("MaildirStore m\nInfoDelimiter ab\n", "sync.rc:2: bad value "
 	    "'ab' for 'InfoDelimiter': expected a single punctuation "
-	    "character");
+	    "character but / . , = \\");
 	fails("FieldDelimiter x\n", "sync.rc:1: bad value 'x' for "
-	    "'FieldDelimiter': expected a single punctuation character");
+	    "'FieldDelimiter': expected a single punctuation character but "
+	    "/ . , = \\");
+	/* Characters Maildir and state file names use for themselves. */
+	fails("MaildirStore m\nInfoDelimiter .\n", "sync.rc:2: bad value "
+	    "'.' for 'InfoDelimiter': expected a single punctuation "
+	    "character but / . , = \\");
+	fails("MaildirStore m\nInfoDelimiter ,\n", "sync.rc:2: bad value "
+	    "',' for 'InfoDelimiter': expected a single punctuation "
+	    "character but / . , = \\");
+	fails("FieldDelimiter /\n", "sync.rc:1: bad value '/' for "
+	    "'FieldDelimiter': expected a single punctuation character but "
+	    "/ . , = \\");
 	buf_reset(&warnings);
 
 	/* mbsync prepends a Path without '/'; twinbox says so. */
