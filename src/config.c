@@ -733,8 +733,8 @@ may_exist(const char *path)
 	return stat(path, &st) == 0 || (errno != ENOENT && errno != ENOTDIR);
 }
 
-/* The candidates of config_default_path(), in order; NULL where one
- * cannot be formed (HOME unset). */
+/* The candidates of config_default_path(), in order; left empty where
+ * one cannot be formed (HOME unset). */
 static void
 default_candidates(const char *home, const char *xdg, struct buf c[4])
 {

@@ -347,7 +347,7 @@ names_free(struct store *s)
 }
 
 /* Optional operations stay absent where the inner store has none. */
-#define OPTIONAL(op, fn) (in->op != NULL ? fn : NULL)
+#define OPTIONAL(in, op, fn) ((in)->op != NULL ? (fn) : NULL)
 
 static void
 build_ops(struct store_ops *o, const struct store_ops *in)
@@ -359,21 +359,22 @@ build_ops(struct store_ops *o, const struct store_ops *in)
 		.remove = names_remove,
 		.open = names_open,
 		.scan = names_scan,
-		.scan_changes = OPTIONAL(scan_changes, names_scan_changes),
-		.clashes = OPTIONAL(clashes, names_clashes),
-		.settle_clash = OPTIONAL(settle_clash, names_settle_clash),
+		.scan_changes = OPTIONAL(in, scan_changes, names_scan_changes),
+		.clashes = OPTIONAL(in, clashes, names_clashes),
+		.settle_clash = OPTIONAL(in, settle_clash, names_settle_clash),
 		.fetch = names_fetch,
-		.fetch_headers = OPTIONAL(fetch_headers, names_fetch_headers),
+		.fetch_headers = OPTIONAL(in, fetch_headers,
+		    names_fetch_headers),
 		.append_begin = names_append_begin,
 		.append_write = in->append_write,
 		.append_finish = in->append_finish,
 		.append_cancel = in->append_cancel,
 		.commit = names_commit,
-		.msg_name = OPTIONAL(msg_name, names_msg_name),
+		.msg_name = OPTIONAL(in, msg_name, names_msg_name),
 		.set_flags = names_set_flags,
 		.expunge = names_expunge,
 		.free = names_free,
-		.failure = OPTIONAL(failure, names_failure),
+		.failure = OPTIONAL(in, failure, names_failure),
 	};
 }
 

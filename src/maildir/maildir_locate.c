@@ -55,7 +55,8 @@ int
 md_locate(struct md_store *s, struct md_entry *e, int *found,
     struct buf *err)
 {
-	char *unique = xstrndup(e->name, md_name_unique_len(e->name, s->info_delim));
+	char *unique = xstrndup(e->name,
+	    md_name_unique_len(e->name, s->info_delim));
 	size_t ulen = strlen(unique);
 	int rc = 0;
 
