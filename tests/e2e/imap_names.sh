@@ -38,7 +38,7 @@ mkmsg() {
 		"$2" "$2" "$2" >"$1"
 }
 
-# imap COMMAND...: one imapc session as alice, each argument a line.
+# imap COMMAND...: one imapc connection as alice, each argument a line.
 imap() {
 	printf '%s\n' "$@" | timeout 60 "$IMAPC" "$IMAP_PORT" alice secret
 }
