@@ -8,6 +8,7 @@
 
 #include "imap/store_imap.h"
 #include "maildir/maildir.h"
+#include "store_names.h"
 #include "sync/mailbox.h"
 #include "sync/plan_mbox.h"
 #include "sync/select.h"
@@ -76,14 +77,23 @@ channel_open_store(const struct store_conf *sc, int dry_run,
 	if (sc->kind == STORE_IMAP) {
 		imap_store_options_from_conf(sc, &io);
 		io.stop = stop;
-		return imap_store_new(&io, lg, err);
+		s = imap_store_new(&io, lg, err);
+	} else {
+		mo = sc->maildir;
+		mo.read_only = dry_run;
+		mo.info_delimiter = sc->info_delimiter;
+		/* Flattened folders are all at the top (mbsync: SubFolders
+		 * has no effect with Flatten). */
+		if (sc->flatten != NULL)
+			mo.subfolders = MAILDIR_SUB_NONE;
+		s = maildir_store_new(&mo, lg, err);
+		if (s == NULL)
+			buf_addf(err, " (store '%s', line %d)", sc->name,
+			    sc->line);
 	}
-	mo = sc->maildir;
-	mo.read_only = dry_run;
-	s = maildir_store_new(&mo, lg, err);
 	if (s == NULL)
-		buf_addf(err, " (store '%s', line %d)", sc->name, sc->line);
-	return s;
+		return NULL;
+	return store_names_wrap(s, sc->name, sc->flatten, sc->map_inbox);
 }
 
 /* The mailbox of a side for a channel-relative name: with Patterns the
@@ -186,7 +196,7 @@ open_stores(struct chan_run *r, struct buf *err)
 		    r->opts->stop, r->opts->lg, err);
 		if (r->store[s] == NULL)
 			return -1;
-		imap_store_copy_arrival_date(r->store[s],
+		imap_store_copy_arrival_date(store_names_inner(r->store[s]),
 		    r->ch->opt.copy_arrival_date);
 		if (r->store[s]->ops->list(r->store[s], &r->listed[s],
 		    err) != 0)
@@ -201,7 +211,7 @@ compute_paths(const struct chan_run *r, char *const box[2],
 {
 	const struct channel_conf *ch = r->ch;
 	struct state_location loc = { 0 };
-	char *near_dir = NULL;
+	char *near_dir = NULL, *iname = NULL;
 	int rc;
 
 	loc.sync_state = ch->sync_state ? ch->sync_state : r->cfg->sync_state;
@@ -210,12 +220,18 @@ compute_paths(const struct chan_run *r, char *const box[2],
 	loc.near_store = ch->end[SIDE_NEAR].store_name;
 	loc.near_box = box[SIDE_NEAR];
 	if (ch->end[SIDE_NEAR].store->kind == STORE_MAILDIR &&
-	    maildir_mailbox_dir(r->store[SIDE_NEAR], box[SIDE_NEAR],
-	    &near_dir, err) != 0)
+	    (store_names_to_inner(r->store[SIDE_NEAR], box[SIDE_NEAR],
+	    &iname, err) != 0 ||
+	    maildir_mailbox_dir(store_names_inner(r->store[SIDE_NEAR]), iname,
+	    &near_dir, err) != 0)) {
+		free(iname);
 		return -1;
+	}
+	free(iname);
 	loc.near_dir = near_dir;
 	loc.home = r->opts->home;
 	loc.xdg_state_home = r->opts->xdg_state_home;
+	loc.field_delim = r->cfg->field_delimiter;
 	rc = state_paths_compute(&loc, paths, err);
 	free(near_dir);
 	return rc;

@@ -733,41 +733,64 @@ may_exist(const char *path)
 	return stat(path, &st) == 0 || (errno != ENOENT && errno != ENOTDIR);
 }
 
+/* The candidates of config_default_path(), in order; left empty where
+ * one cannot be formed (HOME unset). */
+static void
+default_candidates(const char *home, const char *xdg, struct buf c[4])
+{
+	if (xdg != NULL && xdg[0] == '/') {
+		buf_setf(&c[0], "%s/twinbox/sync.rc", xdg);
+		buf_setf(&c[2], "%s/isyncrc", xdg);
+	} else if (home != NULL) {
+		buf_setf(&c[0], "%s/.config/twinbox/sync.rc", home);
+		buf_setf(&c[2], "%s/.config/isyncrc", home);
+	}
+	if (home != NULL) {
+		buf_setf(&c[1], "%s/.twinboxrc", home);
+		buf_setf(&c[3], "%s/.mbsyncrc", home);
+	}
+}
+
+/* Why config_default_path() found nothing. */
+static void
+no_default(const char *home, const struct buf c[4], struct buf *err)
+{
+	int n = 0;
+
+	buf_setf(err, "no configuration file: ");
+	for (int i = 0; i < 4; i++)
+		if (c[i].len > 0)
+			buf_addf(err, "%s'%s'", n++ == 0 ? "none of " : ", ",
+			    c[i].data);
+	if (n > 0)
+		buf_adds(err, " exists");
+	if (home == NULL)
+		buf_addf(err, "%sHOME is not set, so ~/.twinboxrc and "
+		    "~/.mbsyncrc cannot be looked for", n > 0 ? ", and " : "");
+	buf_adds(err, "; give one with -c");
+}
+
 int
 config_default_path(struct buf *out, struct buf *err)
 {
 	const char *home = getenv("HOME"), *xdg = getenv("XDG_CONFIG_HOME");
-	struct buf a = BUF_INIT, b = BUF_INIT;
+	struct buf c[4] = { BUF_INIT, BUF_INIT, BUF_INIT, BUF_INIT };
 	int rc = -1;
 
 	if (home != NULL && *home == '\0')
 		home = NULL;
-	if (xdg != NULL && xdg[0] == '/')
-		buf_setf(&a, "%s/twinbox/sync.rc", xdg);
-	else if (home != NULL)
-		buf_setf(&a, "%s/.config/twinbox/sync.rc", home);
-	if (home != NULL)
-		buf_setf(&b, "%s/.twinboxrc", home);
-
-	if (a.len > 0 && may_exist(a.data)) {
+	default_candidates(home, xdg, c);
+	for (int i = 0; i < 4 && rc != 0; i++) {
+		if (c[i].len == 0 || !may_exist(c[i].data))
+			continue;
 		buf_reset(out);
-		buf_adds(out, a.data);
+		buf_adds(out, c[i].data);
 		rc = 0;
-	} else if (b.len > 0 && may_exist(b.data)) {
-		buf_reset(out);
-		buf_adds(out, b.data);
-		rc = 0;
-	} else if (home == NULL) {
-		buf_setf(err, "no configuration file: %s%s%sHOME is not set, "
-		    "so ~/.twinboxrc cannot be looked for",
-		    a.len ? "'" : "", buf_cstr(&a), a.len ? "' does not "
-		    "exist and " : "");
-	} else {
-		buf_setf(err, "no configuration file: neither '%s' nor '%s' "
-		    "exists", a.data, b.data);
 	}
-	buf_free(&a);
-	buf_free(&b);
+	if (rc != 0)
+		no_default(home, c, err);
+	for (int i = 0; i < 4; i++)
+		buf_free(&c[i]);
 	return rc;
 }
 

@@ -161,8 +161,8 @@ struct store_conf {
 	int path_line;		/* where Path is given; 0: not given */
 	uint64_t max_size;	/* MaxSize in bytes, 0 = unlimited (default);
 				   see channel_conf.max_size */
-	char *map_inbox;	/* MapInbox (not implemented) */
-	char *flatten;		/* Flatten delimiter (not implemented) */
+	char *map_inbox;	/* MapInbox; NULL: none (store_names.h) */
+	char *flatten;		/* Flatten delimiter; NULL: none */
 	char *trash;		/* Trash mailbox (not implemented) */
 	int trash_new_only;	/* TrashNewOnly (not implemented) */
 	int trash_remote_new;	/* TrashRemoteNew (not implemented) */
@@ -172,8 +172,8 @@ struct store_conf {
 	struct maildir_options maildir;
 	char *inbox;
 	int alt_map;		/* AltMap (not implemented) */
-	char info_delimiter;	/* InfoDelimiter (not implemented); default
-				   the FieldDelimiter */
+	char info_delimiter;	/* InfoDelimiter; default the
+				   FieldDelimiter */
 	/* IMAPStore. account is never NULL after a successful load: either
 	   the IMAPAccount named by Account or own_account, built from the
 	   account options written in the store's own section. */
@@ -182,7 +182,7 @@ struct store_conf {
 	char *account_name;	/* Account as written; NULL when inline */
 	int use_namespace;	/* UseNamespace; default 1 */
 	char path_delimiter;	/* PathDelimiter; '\0' = ask the server */
-	int subscribed_only;	/* SubscribedOnly (not implemented) */
+	int subscribed_only;	/* SubscribedOnly: list with LSUB */
 };
 
 /* One end of a channel (Far or Near, old names Master and Slave). */
@@ -246,8 +246,8 @@ struct group_conf {
 struct config {
 	/* Global options. */
 	int fsync;		/* FSync; default 1 */
-	char field_delimiter;	/* FieldDelimiter (not implemented);
-				   default ':' */
+	char field_delimiter;	/* FieldDelimiter (state file names under
+				   a SyncState prefix); default ':' */
 	uint64_t buffer_limit;	/* BufferLimit (not implemented); default
 				   10M */
 	char *sync_state;	/* global SyncState: "*" or an expanded
@@ -274,10 +274,11 @@ int config_parse_string(const char *text, const char *name_for_messages,
 void config_free(struct config *cfg);
 
 /*
- * The configuration file to use when none is given:
- * $XDG_CONFIG_HOME/twinbox/sync.rc if it exists ($XDG_CONFIG_HOME unset,
- * empty or relative means ~/.config), else ~/.twinboxrc if it exists.
- * Fails (-1) naming both paths when neither exists, or when $HOME is unset.
+ * The configuration file to use when none is given, the first that exists
+ * of: $XDG_CONFIG_HOME/twinbox/sync.rc, ~/.twinboxrc, then mbsync's own
+ * $XDG_CONFIG_HOME/isyncrc and ~/.mbsyncrc ($XDG_CONFIG_HOME unset, empty
+ * or relative means ~/.config). Fails (-1) naming every path looked for
+ * when none exists, and saying so when $HOME is unset.
  */
 int config_default_path(struct buf *out, struct buf *err);
 

@@ -239,13 +239,20 @@ cfg_apply_size(struct cfg_parser *p, const struct key_def *k, char **vals,
 	return 0;
 }
 
-/* Exactly one punctuation character (FieldDelimiter, InfoDelimiter). */
+/*
+ * Exactly one punctuation character (FieldDelimiter, InfoDelimiter), but
+ * none that Maildir file names or state file names already use for
+ * something else: '/', and the '.', ',' and '=' of
+ * "<seconds>.M<usec>P<pid>Q<n>.<host>,U=<uid>", and the '\' that escapes
+ * bytes of the host name.
+ */
 int
 cfg_apply_punct(struct cfg_parser *p, const struct key_def *k, char **vals,
     size_t n)
 {
 	(void)n;
-	if (strlen(vals[0]) != 1 || !ispunct((unsigned char)vals[0][0]))
+	if (strlen(vals[0]) != 1 || !ispunct((unsigned char)vals[0][0]) ||
+	    strchr("/.,=\\", vals[0][0]) != NULL)
 		return cfg_bad_value(p, k, vals[0]);
 	*(char *)field(p, k) = vals[0][0];
 	return 0;

@@ -122,6 +122,8 @@ load_config(const struct cli_options *opts, const struct logger *lg,
 		buf_adds(&path, opts->config_path);
 	else if (config_default_path(&path, &err) != 0)
 		rc = -1;
+	else	/* found, not named: say which one (mbsync's too) */
+		log_verbose(lg, "reading configuration from %s", path.data);
 	if (rc == 0 && config_load(path.data, lg, cfg, &err) != 0)
 		rc = -1;
 	if (rc != 0)

@@ -29,6 +29,7 @@ struct fixture {
 	struct logger lg;
 	struct buf err;
 	struct store *s;
+	char info_delim;	/* InfoDelimiter; '\0': the default */
 };
 
 static void
@@ -46,7 +47,7 @@ fx_store(struct fixture *fx)
 {
 	struct maildir_options opt = {
 		.path = fx->root, .subfolders = MAILDIR_SUB_MAILDIRPP,
-		.fsync = 1
+		.fsync = 1, .info_delimiter = fx->info_delim
 	};
 
 	if (fx->s != NULL)
@@ -785,6 +786,67 @@ START_TEST(test_set_flags_and_expunge)
 }
 END_TEST
 
+/*
+ * InfoDelimiter ';' (mbsync's, for file systems without ':'): the flags
+ * and the UID are read from and written after ';', a ':' is then part of
+ * the base name, and new files carry ";2,".
+ */
+START_TEST(test_info_delimiter)
+{
+	struct fixture fx;
+	struct msg_list l = { 0 };
+	const struct msg_meta *m;
+	uint32_t u[1] = { 1 }, uid;
+	int res[1];
+	char *path;
+
+	fx_start(&fx);
+	fx.info_delim = ';';
+	make_inbox(&fx);
+	put(&fx, ".uidvalidity", "9\n3\n", 0);
+	put(&fx, "cur/1.a.h,U=1;2,FS", "1\n", 0);
+	put(&fx, "cur/2.b.h,U=2:2,S", "2\n", 0);
+	fx_open(&fx, NULL);
+	fx_scan(&fx, &l);
+	ck_assert_uint_eq(l.n, 2);
+	ck_assert_ptr_nonnull(m = find(&l, 1));
+	ck_assert_uint_eq(m->flags, MSG_FLAGGED | MSG_SEEN);
+	/* ":2,S" is no info under ';': no flags, and the UID field ends
+	 * at no delimiter, so the file gets a new UID. */
+	ck_assert_ptr_null(msg_list_find(&l, 2));
+	ck_assert_ptr_nonnull(m = find(&l, 4));
+	ck_assert_uint_eq(m->flags, 0);
+	ck_assert_int_eq(fx.s->ops->set_flags(fx.s, u, 1, MSG_ANSWERED,
+	    MSG_FLAGGED, res, &fx.err), 0);
+	ck_assert_int_eq(res[0], STORE_OK);
+	ck_assert(has(&fx, "cur/1.a.h,U=1;2,RS"));
+	uid = append(&fx, MSG_SEEN | MSG_DRAFT, "x\r\n", 3, 3);
+	commit(&fx, 1);
+	path = NULL;
+	{
+		char *dir = tl_path(fx.root, "cur"), tag[32];
+		DIR *d = opendir(dir);
+		struct dirent *e;
+
+		ck_assert_ptr_nonnull(d);
+		snprintf(tag, sizeof(tag), ",U=%u;2,DS", uid);
+		while ((e = readdir(d)) != NULL)
+			if (strstr(e->d_name, tag) != NULL)
+				path = tl_path(dir, e->d_name);
+		closedir(d);
+		free(dir);
+	}
+	ck_assert_msg(path != NULL, "no file ending ,U=%u;2,DS", uid);
+	ck_assert_ptr_null(strchr(strrchr(path, '/'), ':'));
+	fx_scan(&fx, &l);
+	ck_assert_ptr_nonnull(m = find(&l, uid));
+	ck_assert_uint_eq(m->flags, MSG_SEEN | MSG_DRAFT);
+	free(path);
+	msg_list_free(&l);
+	fx_end(&fx);
+}
+END_TEST
+
 START_TEST(test_rename_error_text)
 {
 	struct fixture fx;
@@ -948,6 +1010,7 @@ maildir_suite(void)
 	tcase_add_test(tc, test_crash_before_commit_leaves_nothing);
 	tcase_add_test(tc, test_cancel_removes_tmp_file);
 	tcase_add_test(tc, test_set_flags_and_expunge);
+	tcase_add_test(tc, test_info_delimiter);
 	tcase_add_test(tc, test_rename_error_text);
 	tcase_add_test(tc, test_modes_ignore_umask);
 	tcase_add_test(tc, test_second_open_is_refused);

@@ -1655,6 +1655,14 @@ START_TEST(test_state_paths)
 	loc.near_box = ".";
 	assert_paths(&loc, "/s", "/s/:far:.._:%2F:.");
 
+	/* FieldDelimiter ';' (mbsync's global key) separates the fields;
+	 * a ';' inside a name is escaped, and ':' still is. */
+	loc.field_delim = ';';
+	loc.far_box = "a;b:c";
+	loc.near_box = "INBOX";
+	assert_paths(&loc, "/s", "/s/;far;a%3Bb%3Ac_;%2F;INBOX");
+	loc.field_delim = '\0';
+
 	loc.sync_state = "*";
 	loc.near_dir = NULL;
 	assert_paths_fail(&loc, "SyncState *: near store / is not a Maildir, "

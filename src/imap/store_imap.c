@@ -246,6 +246,7 @@ imap_store_new(const struct imap_store_options *o, const struct logger *lg,
 	s->base.lg = lg;
 	s->name = xstrdup(o->name ? o->name : "?");
 	s->copy_arrival_date = o->copy_arrival_date;
+	s->subscribed_only = o->subscribed_only;
 	s->spool.fd = -1;
 	client_options(o, &co);
 	s->c = imap_client_open(&co, lg, err);

@@ -12,6 +12,8 @@
  *    delimiter, and the result is encoded in modified UTF-7. A name whose
  *    component holds the server's delimiter is refused; a server name that
  *    cannot be mapped back is skipped by list() with a warning.
+ *  - With subscribed_only, list() asks LSUB instead of LIST, as mbsync's
+ *    SubscribedOnly does: only subscribed mailboxes are listed.
  *  - Messages are passed through unchanged: IMAP data is already in the
  *    canonical CRLF form.
  *  - Appends are spooled (in memory up to a small limit, then in an
@@ -65,6 +67,8 @@ struct imap_store_options {
 	char path_delimiter;		/* '\0': ask the server */
 	const char *path;		/* prefix of every mailbox but INBOX */
 	int copy_arrival_date;		/* APPEND with the INTERNALDATE */
+	int subscribed_only;		/* SubscribedOnly: list() lists the
+					   subscribed mailboxes (LSUB) */
 	const interrupt_flag *stop;	/* NULL, or see interrupt.h */
 };
 

@@ -39,4 +39,5 @@ imap_store_options_from_conf(const struct store_conf *sc,
 	o->use_namespace = sc->use_namespace;
 	o->path_delimiter = sc->path_delimiter;
 	o->path = sc->path;
+	o->subscribed_only = sc->subscribed_only;
 }

@@ -57,6 +57,7 @@ struct imap_store {
 	struct imap_client *c;
 	char *name;
 	int copy_arrival_date;
+	int subscribed_only;	/* list() sends LSUB instead of LIST */
 	char delim;		/* the server's hierarchy delimiter */
 	char *prefix;		/* namespace prefix + Path, server form */
 

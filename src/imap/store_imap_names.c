@@ -1,7 +1,7 @@
 /*
  * store_imap_names: mailbox names between the canonical form and the
  * server's (namespace prefix, delimiter, modified UTF-7), and the
- * mailbox-level commands LIST, CREATE, DELETE.
+ * mailbox-level commands LIST (LSUB with SubscribedOnly), CREATE, DELETE.
  */
 #include "imap/store_imap_int.h"
 
@@ -157,7 +157,7 @@ list_response(void *ctx, const struct imap_response *r)
 	const char *str;
 	size_t len;
 
-	if (!imap_atom_is(it, "LIST"))
+	if (!imap_atom_is(it, lc->s->subscribed_only ? "LSUB" : "LIST"))
 		return 0;
 	attrs = it->next;
 	name = attrs && attrs->next ? attrs->next->next : NULL;
@@ -179,7 +179,7 @@ list_pattern(struct imap_store *s, struct list_ctx *lc, const char *pat,
 	int rc;
 
 	imap_cmd_init(&l);
-	imap_cmd_add(&l, "LIST \"\" ");
+	imap_cmd_add(&l, s->subscribed_only ? "LSUB \"\" " : "LIST \"\" ");
 	imap_cmd_add_string(&l, pat, 0);
 	rc = ims_run(s, &l, list_response, lc, err);
 	imap_cmd_free(&l);

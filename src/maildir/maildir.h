@@ -42,6 +42,9 @@ struct maildir_options {
 	int read_only;		/* dry runs: nothing on disk changes; files
 				   without a UID get provisional ones in
 				   memory, and every write is refused */
+	char info_delimiter;	/* InfoDelimiter: the character before a
+				   file name's info part ("2,<flags>");
+				   '\0' means ':' */
 };
 
 struct store *maildir_store_new(const struct maildir_options *opt,

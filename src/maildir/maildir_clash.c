@@ -55,7 +55,7 @@ static int
 rename_to(struct md_store *s, struct md_entry *e, uint32_t uid,
     struct buf *err)
 {
-	char *name = md_name_set_uid(e->name, uid);
+	char *name = md_name_set_uid(e->name, s->info_delim, uid);
 	char *from;
 
 	if (s->read_only) {

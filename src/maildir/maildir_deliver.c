@@ -87,7 +87,7 @@ md_append_begin(struct store *st, const struct msg_meta *meta,
 	a->flags = meta->flags & MSG_ALL_FLAGS;
 	a->date = meta->date;
 	unique = md_unique_base(s);
-	a->base = md_name_with(unique, a->uid, a->flags);
+	a->base = md_name_with(unique, s->info_delim, a->uid, a->flags);
 	free(unique);
 	if (open_tmp(s, a, err) != 0) {
 		md_append_free(a);

@@ -40,7 +40,7 @@ rename_flags(struct md_store *s, struct md_entry *e, unsigned add,
 	if (flags == e->flags)
 		return 1;
 	rc = md_rename_entry(s, e, MD_SUBDIR_CUR,
-	    md_name_with(e->name, e->uid, flags), err);
+	    md_name_with(e->name, s->info_delim, e->uid, flags), err);
 	if (rc == 1) {
 		e->flags = flags;
 		e->claimed = 0;	/* the new name carries e->uid */

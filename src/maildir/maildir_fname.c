@@ -1,9 +1,11 @@
 /*
  * maildir_fname: Maildir file names as twinbox and mbsync write them,
  * "<unique>,U=<uid>:2,<flags>", and as others may have left them. The
- * unique part (up to the first ',' or ':') never changes once a message
- * exists, so it identifies a file across renames by other mail readers.
- * Parsing never fails: an odd name simply has no UID or no flags.
+ * info delimiter ':' is the store's InfoDelimiter (delim below), as in
+ * mbsync. The unique part (up to the first ',' or delimiter) never changes
+ * once a message exists, so it identifies a file across renames by other
+ * mail readers. Parsing never fails: an odd name simply has no UID or no
+ * flags.
  */
 #include "maildir/maildir_int.h"
 
@@ -12,18 +14,21 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-/* The part before the info delimiter ':'. */
+/* The part before the info delimiter. */
 static size_t
-base_len(const char *name)
+base_len(const char *name, char delim)
 {
-	return strcspn(name, ":");
+	const char *p = strchr(name, delim);
+
+	return p != NULL ? (size_t)(p - name) : strlen(name);
 }
 
 /* The value of a ",<key>=<digits>" field of the base part; -1 if none. */
 static int
-field_value(const char *name, const char *key, uint64_t max, uint64_t *out)
+field_value(const char *name, char delim, const char *key, uint64_t max,
+    uint64_t *out)
 {
-	size_t blen = base_len(name), klen = strlen(key);
+	size_t blen = base_len(name, delim), klen = strlen(key);
 	const char *p = name;
 	uint64_t v = 0;
 	size_t digits = 0;
@@ -35,7 +40,7 @@ field_value(const char *name, const char *key, uint64_t max, uint64_t *out)
 		    v <= max; digits++)
 			v = v * 10 + (uint64_t)(d[digits] - '0');
 		if (digits > 0 && v <= max && (d[digits] == ',' ||
-		    d[digits] == ':' || d[digits] == '\0')) {
+		    d[digits] == delim || d[digits] == '\0')) {
 			*out = v;
 			return 0;
 		}
@@ -45,26 +50,26 @@ field_value(const char *name, const char *key, uint64_t max, uint64_t *out)
 }
 
 uint32_t
-md_name_uid(const char *name)
+md_name_uid(const char *name, char delim)
 {
 	uint64_t v;
 
-	if (field_value(name, ",U=", UINT32_MAX, &v) != 0)
+	if (field_value(name, delim, ",U=", UINT32_MAX, &v) != 0)
 		return 0;
 	return (uint32_t)v;
 }
 
 int
-md_name_size(const char *name, uint64_t *size)
+md_name_size(const char *name, char delim, uint64_t *size)
 {
-	return field_value(name, ",S=", UINT64_MAX / 100, size);
+	return field_value(name, delim, ",S=", UINT64_MAX / 100, size);
 }
 
 /* The flag letters of a ":2," info, or NULL for any other info. */
 static const char *
-info_flags(const char *name)
+info_flags(const char *name, char delim)
 {
-	const char *info = strchr(name, ':');
+	const char *info = strchr(name, delim);
 
 	if (info == NULL || info[1] != '2' || info[2] != ',')
 		return NULL;
@@ -72,9 +77,9 @@ info_flags(const char *name)
 }
 
 unsigned
-md_name_flags(const char *name)
+md_name_flags(const char *name, char delim)
 {
-	const char *f = info_flags(name), *pos;
+	const char *f = info_flags(name, delim), *pos;
 	unsigned flags = 0;
 
 	for (; f != NULL && *f != '\0'; f++)
@@ -84,16 +89,19 @@ md_name_flags(const char *name)
 }
 
 size_t
-md_name_unique_len(const char *name)
+md_name_unique_len(const char *name, char delim)
 {
-	return strcspn(name, ",:");
+	size_t n = base_len(name, delim);
+	const char *comma = memchr(name, ',', n);
+
+	return comma != NULL ? (size_t)(comma - name) : n;
 }
 
 /* Copy the base part without any ",U=<digits>" field. */
 static void
-add_base_without_uid(struct buf *b, const char *name)
+add_base_without_uid(struct buf *b, const char *name, char delim)
 {
-	size_t blen = base_len(name);
+	size_t blen = base_len(name, delim);
 
 	for (size_t i = 0; i < blen; i++) {
 		if (strncmp(name + i, ",U=", 3) == 0) {
@@ -116,9 +124,9 @@ add_base_without_uid(struct buf *b, const char *name)
  * ASCII order as the Maildir specification asks.
  */
 char *
-md_name_with(const char *name, uint32_t uid, unsigned flags)
+md_name_with(const char *name, char delim, uint32_t uid, unsigned flags)
 {
-	const char *old = info_flags(name);
+	const char *old = info_flags(name, delim);
 	struct buf b = BUF_INIT;
 	char keep[128] = { 0 };
 
@@ -129,8 +137,8 @@ md_name_with(const char *name, uint32_t uid, unsigned flags)
 		if (*old > ' ' && *old < 0x7f && *old != '/' &&
 		    strchr(msg_flag_letters, *old) == NULL)
 			keep[(int)*old] = 1;
-	add_base_without_uid(&b, name);
-	buf_addf(&b, ",U=%u:2,", (unsigned)uid);
+	add_base_without_uid(&b, name, delim);
+	buf_addf(&b, ",U=%u%c2,", (unsigned)uid, delim);
 	for (int c = 0; c < 128; c++)
 		if (keep[c])
 			buf_addc(&b, (char)c);
@@ -152,7 +160,8 @@ md_unique_base(struct md_store *s)
 	buf_addf(&b, "%lld.M%06ldP%ldQ%u.", (long long)tv.tv_sec,
 	    (long)tv.tv_usec, (long)getpid(), ++s->name_counter);
 	for (const char *h = host; *h; h++) {
-		if (*h == '/' || *h == ':' || *h == ',' || *h == '\\')
+		if (*h == '/' || *h == ':' || *h == ',' || *h == '\\' ||
+		    *h == s->info_delim)
 			buf_addf(&b, "\\%03o", (unsigned char)*h);
 		else
 			buf_addc(&b, *h);
@@ -162,11 +171,11 @@ md_unique_base(struct md_store *s)
 
 /* The name with a ",U=<uid>" field and the info left exactly as found. */
 char *
-md_name_set_uid(const char *name, uint32_t uid)
+md_name_set_uid(const char *name, char delim, uint32_t uid)
 {
 	struct buf b = BUF_INIT;
 
-	add_base_without_uid(&b, name);
-	buf_addf(&b, ",U=%u%s", (unsigned)uid, name + base_len(name));
+	add_base_without_uid(&b, name, delim);
+	buf_addf(&b, ",U=%u%s", (unsigned)uid, name + base_len(name, delim));
 	return buf_detach(&b);
 }

@@ -64,6 +64,7 @@ struct md_store {
 	enum maildir_subfolders subfolders;
 	int fsync;
 	int read_only;		/* see maildir_options */
+	char info_delim;	/* InfoDelimiter: ':' unless configured */
 	unsigned name_counter;	/* makes unique names unique per process */
 
 	/* The open mailbox, or mbox == NULL. */
@@ -120,13 +121,15 @@ int md_mbox_dir(const struct md_store *s, const char *name, char **dir,
 /* maildir_list.c */
 int md_list(struct md_store *s, struct strlist *names, struct buf *err);
 
-/* maildir_fname.c: file names "<unique>,U=<uid>:2,<flags>". */
-uint32_t md_name_uid(const char *name);
-unsigned md_name_flags(const char *name);
-int md_name_size(const char *name, uint64_t *size);
-size_t md_name_unique_len(const char *name);
-char *md_name_with(const char *name, uint32_t uid, unsigned flags);
-char *md_name_set_uid(const char *name, uint32_t uid);
+/* maildir_fname.c: file names "<unique>,U=<uid>:2,<flags>", where delim
+ * (the store's info_delim) stands for ':'. */
+uint32_t md_name_uid(const char *name, char delim);
+unsigned md_name_flags(const char *name, char delim);
+int md_name_size(const char *name, char delim, uint64_t *size);
+size_t md_name_unique_len(const char *name, char delim);
+char *md_name_with(const char *name, char delim, uint32_t uid,
+    unsigned flags);
+char *md_name_set_uid(const char *name, char delim, uint32_t uid);
 char *md_unique_base(struct md_store *s);
 
 /* maildir_uid.c: .uidvalidity. */

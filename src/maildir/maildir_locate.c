@@ -13,11 +13,11 @@
 #include <sys/stat.h>
 
 static int
-same_message(const char *cand, const char *unique, size_t ulen,
+same_message(const char *cand, char delim, const char *unique, size_t ulen,
     uint32_t uid)
 {
-	return md_name_unique_len(cand) == ulen &&
-	    memcmp(cand, unique, ulen) == 0 && md_name_uid(cand) == uid;
+	return md_name_unique_len(cand, delim) == ulen &&
+	    memcmp(cand, unique, ulen) == 0 && md_name_uid(cand, delim) == uid;
 }
 
 /* Look in one subdirectory; 1 found, 0 not there, -1 error. */
@@ -36,13 +36,14 @@ search_subdir(struct md_store *s, struct md_entry *e, int subdir,
 		return -1;
 	}
 	while (!found && (de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.' || !same_message(de->d_name, unique,
-		    ulen, e->claimed ? e->claimed : e->uid))
+		if (de->d_name[0] == '.' || !same_message(de->d_name,
+		    s->info_delim, unique, ulen,
+		    e->claimed ? e->claimed : e->uid))
 			continue;
 		free(e->name);
 		e->name = xstrdup(de->d_name);
 		e->subdir = subdir;
-		e->flags = md_name_flags(e->name);
+		e->flags = md_name_flags(e->name, s->info_delim);
 		found = 1;
 	}
 	closedir(d);
@@ -54,7 +55,8 @@ int
 md_locate(struct md_store *s, struct md_entry *e, int *found,
     struct buf *err)
 {
-	char *unique = xstrndup(e->name, md_name_unique_len(e->name));
+	char *unique = xstrndup(e->name,
+	    md_name_unique_len(e->name, s->info_delim));
 	size_t ulen = strlen(unique);
 	int rc = 0;
 

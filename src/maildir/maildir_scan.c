@@ -52,7 +52,7 @@ take_stat(struct md_store *s, const char *subpath, struct md_entry *e,
 		    "file; ignored", s->mbox, subpath, e->name);
 		return -1;
 	}
-	if (md_name_size(e->name, &e->size) != 0)
+	if (md_name_size(e->name, s->info_delim, &e->size) != 0)
 		e->size = (uint64_t)st->st_size;
 	e->mtime = (int64_t)st->st_mtime;
 	e->stated = 1;
@@ -93,12 +93,12 @@ inspect(struct md_store *s, DIR *d, const char *subpath,
     const struct scan_hint *hint, struct buf *err)
 {
 	e->name = de->d_name;
-	e->uid = s->uid_fresh ? 0 : md_name_uid(de->d_name);
-	e->flags = md_name_flags(de->d_name);
+	e->uid = s->uid_fresh ? 0 : md_name_uid(de->d_name, s->info_delim);
+	e->flags = md_name_flags(de->d_name, s->info_delim);
 	if (de->d_type != DT_REG || e->uid == 0 || e->uid > s->lastuid ||
 	    scan_hint_wants(hint, e->uid))
 		return stat_entry(s, dirfd(d), de->d_name, subpath, e, err);
-	if (md_name_size(de->d_name, &e->size) != 0)
+	if (md_name_size(de->d_name, s->info_delim, &e->size) != 0)
 		e->size = 0;
 	return 1;
 }
@@ -258,7 +258,7 @@ static int
 rename_with_uid(struct md_store *s, struct md_entry *e, uint32_t uid,
     struct buf *err)
 {
-	char *newname = md_name_set_uid(e->name, uid);
+	char *newname = md_name_set_uid(e->name, s->info_delim, uid);
 	int rc;
 
 	if (s->read_only) {

@@ -14,18 +14,19 @@
 #define HASH_TAIL_LEN 17	/* "~" and 16 hex digits */
 
 static int
-needs_escape(unsigned char c)
+needs_escape(unsigned char c, char delim)
 {
-	return c == '/' || c == '%' || c == ':' || c < 0x20 || c == 0x7f;
+	return c == '/' || c == '%' || c == ':' || c == (unsigned char)delim ||
+	    c < 0x20 || c == 0x7f;
 }
 
 static void
-add_escaped(struct buf *out, const char *s)
+add_escaped(struct buf *out, const char *s, char delim)
 {
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
 
-		if (needs_escape(c))
+		if (needs_escape(c, delim))
 			buf_addf(out, "%%%02X", c);
 		else
 			buf_addc(out, (char)c);
@@ -54,14 +55,16 @@ shorten(struct buf *name)
 static void
 pair_name(const struct state_location *loc, struct buf *out)
 {
-	buf_addc(out, ':');
-	add_escaped(out, loc->far_store);
-	buf_addc(out, ':');
-	add_escaped(out, loc->far_box);
-	buf_adds(out, "_:");
-	add_escaped(out, loc->near_store);
-	buf_addc(out, ':');
-	add_escaped(out, loc->near_box);
+	char d = loc->field_delim != '\0' ? loc->field_delim : ':';
+
+	buf_addc(out, d);
+	add_escaped(out, loc->far_store, d);
+	buf_addc(out, d);
+	add_escaped(out, loc->far_box, d);
+	buf_addf(out, "_%c", d);
+	add_escaped(out, loc->near_store, d);
+	buf_addc(out, d);
+	add_escaped(out, loc->near_box, d);
 	shorten(out);
 }
 

@@ -6,9 +6,11 @@
  *    .twinboxstate, .twinboxstate.journal, .twinboxstate.lock.
  *  - SyncState anything else: a path prefix (a leading "~/" is the home
  *    directory); the file name appended to it is built from both store
- *    and mailbox names: ":FARSTORE:FARBOX_:NEARSTORE:NEARBOX". Every
+ *    and mailbox names: ":FARSTORE:FARBOX_:NEARSTORE:NEARBOX", where ':'
+ *    is the FieldDelimiter (mbsync's global key, default ':'). Every
  *    byte that could leave the directory or make the name ambiguous
- *    ('/', '%', ':', control characters) is written as %XX, so the name is
+ *    ('/', '%', ':', the FieldDelimiter, control characters) is written
+ *    as %XX, so the name is
  *    one path component, never "." or "..", and distinct pairs get
  *    distinct names. An over-long name keeps its start and ends in a hash
  *    of the whole name, to stay within file name limits.
@@ -35,6 +37,7 @@ struct state_location {
 					   Maildir, else NULL */
 	const char *home;		/* $HOME */
 	const char *xdg_state_home;	/* $XDG_STATE_HOME; NULL = unset */
+	char field_delim;		/* FieldDelimiter; '\0' = ':' */
 };
 
 struct state_paths {
