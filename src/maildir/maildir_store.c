@@ -282,6 +282,7 @@ maildir_store_new(const struct maildir_options *opt, const struct logger *lg,
 	s->subfolders = opt->subfolders;
 	s->fsync = opt->fsync;
 	s->read_only = opt->read_only;
+	s->utf7_names = opt->utf7_names;
 	s->uvfd = s->dirfd = -1;
 	if (opt->path != NULL && *opt->path != '\0')
 		s->path = clean_dir(opt->path);

@@ -63,6 +63,7 @@ pair_name(const struct state_location *loc, struct buf *out)
 	buf_addc(out, ':');
 	add_escaped(out, loc->near_box);
 	shorten(out);
+	buf_adds(out, STATE_PREFIX_SUFFIX);
 }
 
 /* The prefix the SyncState option stands for, "~/" expanded. */
