@@ -174,6 +174,9 @@ START_TEST(test_refused)
 	    "not taken over)");
 	assert_refused(DIR "no-blank", DIR "no-blank:5: unknown header key");
 	assert_refused(DIR "torn", DIR "torn:7: incomplete last line");
+	assert_refused(DIR "twinbox-old", DIR "twinbox-old:1: twinbox's own "
+	    "state, named as before twinbox ended these names in "
+	    ".twinboxstate (add that ending to keep it)");
 	assert_refused(DIR "old-journal", DIR "old-journal.journal:1: "
 	    "journal version not read (mbsync 1.4's version 4 and 1.5's "
 	    "version 5 are)");

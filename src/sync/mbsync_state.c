@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "sync/state_path.h"
 #include "sync/state_rec.h"
 
 #define MB_UIDVAL_BAD UINT32_MAX	/* mbsync's "never seen" */
@@ -233,6 +234,11 @@ parse_state(struct mb_state *ms, const struct buf *text, const char *path,
 	int rc, in_header = 1;
 
 	while ((rc = next_line(&r, &l, err)) == 1) {
+		if (l.lineno == 1 && l.end - l.p >= 14 &&
+		    memcmp(l.p, "twinbox-state ", 14) == 0)
+			return bad(&l, err, "twinbox's own state, named as "
+			    "before twinbox ended these names in "
+			    STATE_PREFIX_SUFFIX " (add that ending to keep it)");
 		if (in_header && l.p == l.end)
 			in_header = 0;
 		else if (in_header ? header_line(ms, &l, err) != 0 :

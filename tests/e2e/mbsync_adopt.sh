@@ -4,7 +4,8 @@
 # folders, one of them "Entwürfe", which mbsync 1.4 writes on disk as
 # "Entw&APw-rfe"), then twinbox runs with the same configuration file.
 # For each place mbsync keeps its state, SyncState * (.mbsyncstate in each
-# folder) and a SyncState directory, the first twinbox run
+# folder), a SyncState directory and mbsync 1.4's default ~/.mbsync/ (HOME
+# set to a directory of the test), the first twinbox run
 #  - sends no BODY[] fetch, no APPEND, STORE, EXPUNGE or MOVE (-D log);
 #  - leaves the Maildir tree identical, names and bytes (twinbox's own
 #    .twinboxstate files aside), with no twin of "Entw&APw-rfe";
@@ -33,8 +34,8 @@ IMAPC=$(abs_path "$BUILD/tests/tools/imapc")
 	exit 1
 }
 
-start_dovecot "$TMP/srv" alice bob carol
-for u in alice bob carol; do
+start_dovecot "$TMP/srv" alice bob carol dave
+for u in alice bob carol dave; do
 	bash "$SERVER" populate "$TMP/srv" "$u" 300 4 >>"$TMP/start.out" 2>&1 ||
 		{ echo "FAIL: populate $u" >&2; cat "$TMP/start.out" >&2; exit 1; }
 done
@@ -215,6 +216,19 @@ fi
 if adopt bob "SyncState directory" "$TMP/state-bob/" ""; then
 	changes bob "SyncState directory"
 fi
+
+# No SyncState: mbsync 1.4's ~/.mbsync/, with HOME in the test directory.
+if (export HOME=$TMP/state-dave && unset XDG_STATE_HOME XDG_CONFIG_HOME &&
+	adopt dave "default SyncState" "" "" && changes dave "default SyncState"
+	echo "$passed $failed" >"$TMP/dave.counts"); then :; fi
+if [ -r "$TMP/dave.counts" ]; then
+	read -r p f <"$TMP/dave.counts"
+	passed=$p failed=$f
+else
+	fail "default SyncState: the checks did not run"
+fi
+expect_eq "default SyncState: mbsync wrote ~/.mbsync/" 4 \
+	"$(find "$TMP/state-dave/.mbsync" -name ':far:*' ! -name '*.twinboxstate*' | wc -l)"
 
 # A damaged state file: not adopted, a warning, first contact by content.
 u=carol
