@@ -493,10 +493,10 @@ channel_run(const struct config *cfg, const struct channel_conf *ch,
 		rc = r.failed ? 1 : 0;
 	}
 	if (r.adopted > 0)
-		log_info(opts->lg, "channel %s: %s mbsync's state of %d mailbox "
-		    "pair%s; mbsync's files are left as they were", ch->name,
-		    opts->dry_run ? "would adopt" : "adopted", r.adopted,
-		    r.adopted == 1 ? "" : "s");
+		log_info(opts->lg, "channel %s: %s mbsync's state of %d "
+		    "mailbox pair%s; mbsync's files are left as they were",
+		    ch->name, opts->dry_run ? "would adopt" : "adopted",
+		    r.adopted, r.adopted == 1 ? "" : "s");
 	for (int s = 0; s < 2; s++) {
 		if (r.store[s] != NULL)
 			r.store[s]->ops->free(r.store[s]);

@@ -19,7 +19,7 @@ struct mb_entry {
 	unsigned flags;
 	enum mb_kind kind;
 	int dead;
-	int pending;		/* a copy that the journal left unfinished */
+	int pending;		/* a copy the journal left unfinished */
 };
 
 struct mb_state {
@@ -238,7 +238,8 @@ parse_state(struct mb_state *ms, const struct buf *text, const char *path,
 		    memcmp(l.p, "twinbox-state ", 14) == 0)
 			return bad(&l, err, "twinbox's own state, named as "
 			    "before twinbox ended these names in "
-			    STATE_PREFIX_SUFFIX " (add that ending to keep it)");
+			    STATE_PREFIX_SUFFIX
+			    " (add that ending to keep it)");
 		if (in_header && l.p == l.end)
 			in_header = 0;
 		else if (in_header ? header_line(ms, &l, err) != 0 :
@@ -296,8 +297,8 @@ journal_entry(struct mb_state *ms, char c, struct mb_line *l, int version,
 		    take_char(l, ' ') != 0)
 			return bad(l, err, "malformed journal record");
 		l->p = l->end;
-	} else if (strchr("+-=&<>*%", c) == NULL || (c == '=' && version != 4) ||
-	    (c == '%' && version != 5)) {
+	} else if (strchr("+-=&<>*%", c) == NULL ||
+	    (c == '=' && version != 4) || (c == '%' && version != 5)) {
 		return bad(l, err, strchr("_^P$~", c) != NULL ?
 		    "journal record of placeholders or MaxMessages expiry "
 		    "(not taken over)" : "unknown journal record");

@@ -42,7 +42,7 @@
 #include "sync/state.h"
 
 struct mbsync_where {
-	const char *sync_state;	/* the SyncState that applies; NULL = none */
+	const char *sync_state;	/* the SyncState that applies, or NULL */
 	int from_channel;	/* 1: it is the channel's own SyncState */
 	char delimiter;		/* FieldDelimiter; 0 means ':' */
 	const char *far_store;
