@@ -5,7 +5,8 @@
 # "Entw&APw-rfe"), then twinbox runs with the same configuration file.
 # For each place mbsync keeps its state, SyncState * (.mbsyncstate in each
 # folder), a SyncState directory and mbsync 1.4's default ~/.mbsync/ (HOME
-# set to a directory of the test), the first twinbox run
+# set to a directory of the test), a dry run says it would adopt the state
+# and writes nothing, then the first twinbox run
 #  - sends no BODY[] fetch, no APPEND, STORE, EXPUNGE or MOVE (-D log);
 #  - leaves the Maildir tree identical, names and bytes (twinbox's own
 #    .twinboxstate files aside), with no twin of "Entw&APw-rfe";
@@ -139,6 +140,12 @@ adopt() {
 			[ "$(grep -c ':far:' "$TMP/mb-$u.before")" -ge 4 ] &&
 			echo yes)"
 
+	expect_eq "$label: dry run" 0 "$(twinbox "$u-0" --dry-run -c "$cfg")"
+	expect_eq "$label: the dry run would adopt" 1 \
+		"$(grep -c "channel local: would adopt mbsync's state of 4 mailbox pairs" \
+			"$TMP/$u-0.out")"
+	expect_eq "$label: the dry run wrote no state" "" \
+		"$(find "$near" "$TMP/state-$u" -name '*twinboxstate*')"
 	expect_eq "$label: first twinbox run" 0 "$(twinbox "$u-1" -c "$cfg")"
 	expect_quiet_protocol "$u-1" "$label: first run"
 	expect_eq "$label: the adoption said once" 1 \
