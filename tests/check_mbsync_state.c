@@ -122,6 +122,24 @@ START_TEST(test_journal_14)
 }
 END_TEST
 
+/* 1.3's journal: S raises a side's maxuid to its new entries', also to
+ * one whose copy was given up (=), as mbsync does. */
+START_TEST(test_journal_13)
+{
+	struct sync_state st;
+
+	load(DIR "v13-journal", &st);
+	ck_assert_uint_eq(st.uidvalidity[SIDE_FAR], 41);
+	ck_assert_uint_eq(st.maxuid[SIDE_FAR], 4);
+	ck_assert_uint_eq(st.maxuid[SIDE_NEAR], 4);
+	ck_assert_uint_eq(st.npairs, 2);
+	assert_pair(&st, 3, 2, "FS", 0);
+	assert_pair(&st, 4, 3, "S", 0);
+	ck_assert_ptr_null(state_find_pair(&st, 1, 1));
+	state_free(&st);
+}
+END_TEST
+
 /* 1.5's journal: a copy near->far with its pending flags (%). */
 START_TEST(test_journal_15)
 {
@@ -178,8 +196,8 @@ START_TEST(test_refused)
 	    "state, named as before twinbox ended these names in "
 	    ".twinboxstate (add that ending to keep it)");
 	assert_refused(DIR "old-journal", DIR "old-journal.journal:1: "
-	    "journal version not read (mbsync 1.4's version 4 and 1.5's "
-	    "version 5 are)");
+	    "journal version not read (mbsync 1.3's version 3, 1.4's 4 and "
+	    "1.5's 5 are)");
 	assert_refused(DIR "unfinished", DIR "unfinished.journal: a copy of "
 	    "UID 2/0 is unfinished");
 	assert_refused(DIR "unknown-entry", DIR "unknown-entry.journal:2: "
@@ -241,6 +259,7 @@ mbsync_state_suite(void)
 
 	tcase_add_test(tc, test_state_14);
 	tcase_add_test(tc, test_state_13_and_10);
+	tcase_add_test(tc, test_journal_13);
 	tcase_add_test(tc, test_journal_14);
 	tcase_add_test(tc, test_journal_15);
 	tcase_add_test(tc, test_journal_without_new_is_ignored);

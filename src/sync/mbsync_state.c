@@ -25,6 +25,7 @@ struct mb_entry {
 struct mb_state {
 	uint32_t uidval[2];
 	uint32_t maxuid[2];
+	uint32_t newmaxuid[2];	/* journal: highest UID of a new entry */
 	struct mb_entry *e;
 	size_t n, cap;
 };
@@ -263,10 +264,17 @@ journal_global(struct mb_state *ms, char c, struct mb_line *l, int version,
 {
 	uint32_t v[2];
 
-	if (c == '!' && version == 4)
+	if (c == '!' && version <= 4)
 		return take_args(l, v, 1) == 0 ? 1 : bad(l, err,
 		    "malformed journal record");
-	if (c != 'N' && c != 'F' && c != 'T' && c != '|')
+	if (c == 'S' && version == 3) {
+		/* 1.3: the side's maxuid reaches its new entries' */
+		if (take_args(l, v, 1) != 0 || v[0] > 1)
+			return bad(l, err, "malformed journal record");
+		ms->maxuid[v[0]] = ms->newmaxuid[v[0]];
+		return 1;
+	}
+	if ((c != 'N' || version == 3) && c != 'F' && c != 'T' && c != '|')
 		return 0;
 	if (take_args(l, v, 2) != 0 || (c != '|' && v[0] > 1))
 		return bad(l, err, "malformed journal record");
@@ -298,7 +306,7 @@ journal_entry(struct mb_state *ms, char c, struct mb_line *l, int version,
 			return bad(l, err, "malformed journal record");
 		l->p = l->end;
 	} else if (strchr("+-=&<>*%", c) == NULL ||
-	    (c == '=' && version != 4) || (c == '%' && version != 5)) {
+	    (c == '=' && version == 5) || (c == '%' && version != 5)) {
 		return bad(l, err, strchr("_^P$~", c) != NULL ?
 		    "journal record of placeholders or MaxMessages expiry "
 		    "(not taken over)" : "unknown journal record");
@@ -310,6 +318,9 @@ journal_entry(struct mb_state *ms, char c, struct mb_line *l, int version,
 		e->uid[SIDE_FAR] = v[0];
 		e->uid[SIDE_NEAR] = v[1];
 		e->pending = 1;
+		for (int t = 0; t < 2; t++)
+			if (ms->newmaxuid[t] < e->uid[t])
+				ms->newmaxuid[t] = e->uid[t];
 		return 0;
 	}
 	if ((e = find_entry(ms, v[0], v[1])) == NULL)
@@ -346,10 +357,12 @@ parse_journal(struct mb_state *ms, const struct buf *text, const char *path,
 
 	if ((rc = next_line(&r, &l, err)) != 1)
 		return rc < 0 ? -1 : 0;
-	if (l.end - l.p != 1 || (*l.p != '4' && *l.p != '5'))
-		return bad(&l, err, "journal version not read (mbsync 1.4's "
-		    "version 4 and 1.5's version 5 are)");
+	if (l.end - l.p != 1 || *l.p < '3' || *l.p > '5')
+		return bad(&l, err, "journal version not read (mbsync 1.3's "
+		    "version 3, 1.4's 4 and 1.5's 5 are)");
 	version = *l.p - '0';
+	ms->newmaxuid[SIDE_FAR] = ms->maxuid[SIDE_FAR];
+	ms->newmaxuid[SIDE_NEAR] = ms->maxuid[SIDE_NEAR];
 	while ((rc = next_line(&r, &l, err)) == 1) {
 		char c = l.p < l.end ? *l.p++ : '\0';
 

@@ -1,6 +1,6 @@
 /*
  * mbsync_state: reading the synchronization state that mbsync (isync
- * 1.3, 1.4 and 1.5) keeps for a mailbox pair, so that a pair mbsync has
+ * 1.3, 1.4 and 1.5, and the older state files) keeps for a mailbox pair, so that a pair mbsync has
  * synced is adopted by twinbox instead of being met for the first time
  * (docs/mbsync-adoption.md).
  *
@@ -26,7 +26,8 @@
  * content as on any first contact: placeholder entries (mbsync 1.5's
  * "<" / ">" and the journal's placeholder records), a journal that
  * leaves a copy unfinished, a status record, a journal of another
- * version than 4 (1.4) or 5 (1.5), and any line that does not parse.
+ * version than 3 (1.3), 4 (1.4) or 5 (1.5), and any line that does not
+ * parse.
  *
  * Contract: nothing here writes, creates, locks or renames a file;
  * mbsync's files are only read. mbsync_state_read() fills an initialised,
