@@ -1,5 +1,6 @@
 /* channel: run one configured channel; see channel.h. */
 #include "channel.h"
+#include "channel_adopt.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -26,6 +27,7 @@ struct chan_run {
 	int failed;
 	int stopped;		/* a store is unusable for the rest of
 				   the run */
+	int adopted;		/* pairs that took over mbsync's state */
 };
 
 static unsigned
@@ -254,8 +256,13 @@ sync_one(struct chan_run *r, const char *name, char *const box[2])
 	struct state_paths paths = { 0 };
 	struct mailbox_job job = { 0 };
 	struct exec_stats stats;
+	struct strlist mbsync = { 0 };
 
 	pair_label(r, name, &label);
+	channel_mbsync_states(r->cfg, r->ch, r->store[SIDE_NEAR], box,
+	    r->opts->home, r->opts->xdg_state_home, &mbsync);
+	job.mbsync_states = &mbsync;
+	job.adopted = &r->adopted;
 	job.store[0] = r->store[0];
 	job.store[1] = r->store[1];
 	job.box[0] = box[0];
@@ -292,6 +299,7 @@ failed:
 		    "up to date");
 	}
 	state_paths_free(&paths);
+	strlist_free(&mbsync);
 	buf_free(&err);
 	buf_free(&label);
 	buf_free(&line);
@@ -304,12 +312,19 @@ was_synced(const struct chan_run *r, char *const box[2])
 {
 	struct state_paths paths = { 0 };
 	struct buf err = BUF_INIT;
+	struct strlist mbsync = { 0 };
 	struct stat st;
 	int known = 0;
 
 	if (compute_paths(r, box, &paths, &err) == 0)
 		known = stat(paths.state, &st) == 0 ||
 		    stat(paths.journal, &st) == 0;
+	if (!known) {
+		channel_mbsync_states(r->cfg, r->ch, r->store[SIDE_NEAR], box,
+		    r->opts->home, r->opts->xdg_state_home, &mbsync);
+		known = channel_mbsync_known(&mbsync);
+		strlist_free(&mbsync);
+	}
 	state_paths_free(&paths);
 	buf_free(&err);
 	return known;
@@ -493,6 +508,11 @@ channel_run(const struct config *cfg, const struct channel_conf *ch,
 		run_boxes(&r, boxes);
 		rc = r.failed ? 1 : 0;
 	}
+	if (r.adopted > 0)
+		log_info(opts->lg, "channel %s: %s mbsync's state of %d "
+		    "mailbox pair%s; mbsync's files are left as they were",
+		    ch->name, opts->dry_run ? "would adopt" : "adopted",
+		    r.adopted, r.adopted == 1 ? "" : "s");
 	for (int s = 0; s < 2; s++) {
 		if (r.store[s] != NULL)
 			r.store[s]->ops->free(r.store[s]);

@@ -197,6 +197,8 @@ static const struct key_def keys[] = {
 	{ .name = "SubFolders", .sections = SEC_MAILDIR, .flags = 0,
 	  .apply = cfg_apply_subfolders,
 	  .expect = "Verbatim, Maildir++ or Legacy", STO(maildir.subfolders) },
+	{ .name = "Utf7Names", .sections = SEC_MAILDIR, .flags = 0,
+	  .apply = cfg_apply_bool, .expect = YESNO, STO(maildir.utf7_names) },
 	{ .name = "AltMap", .sections = SEC_MAILDIR, .flags = 0,
 	  .apply = cfg_apply_bool, .expect = YESNO, STO(alt_map) },
 	{ .name = "InfoDelimiter", .sections = SEC_MAILDIR, .flags = 0,

@@ -30,6 +30,29 @@ START_TEST(test_message_id_decides)
 }
 END_TEST
 
+/* mbsync's copies carry an X-TUID line their originals lack. */
+START_TEST(test_mbsync_tracking_line_ignored)
+{
+	struct fingerprint orig = fp_of("Subject: a\r\nMessage-ID: <x@y>\r\n"
+	    "\r\nbody\r\n");
+	struct fingerprint copy = fp_of("Subject: a\nMessage-ID: <x@y>\n"
+	    "X-TUID: AbCdEfGhIjKl\n\nbody\n");
+	struct fingerprint noid = fp_of("Subject: a\r\n\r\nbody\r\n");
+	struct fingerprint noid_copy = fp_of("X-TUID: AbCdEfGhIjKl\r\n"
+	    "Subject: a\r\n\r\nbody\r\n");
+	struct fingerprint inbody = fp_of("Subject: a\r\n\r\n"
+	    "X-TUID: AbCdEfGhIjKl\r\n");
+	struct fingerprint plain = fp_of("Subject: a\r\n\r\n");
+
+	ck_assert_uint_eq(orig.size, copy.size);
+	ck_assert_uint_eq(orig.hash, copy.hash);
+	ck_assert_uint_eq(noid.size, noid_copy.size);
+	ck_assert_uint_eq(noid.hash, noid_copy.hash);
+	/* Only the header's line counts. */
+	ck_assert_uint_ne(inbody.size, plain.size);
+}
+END_TEST
+
 START_TEST(test_folded_and_missing_message_id)
 {
 	struct fingerprint folded = fp_of("Message-ID:\r\n <x@y>\r\nTo: a\r\n"
@@ -292,6 +315,7 @@ fingerprint_suite(void)
 	TCase *tc = tcase_create("core");
 
 	tcase_add_test(tc, test_message_id_decides);
+	tcase_add_test(tc, test_mbsync_tracking_line_ignored);
 	tcase_add_test(tc, test_folded_and_missing_message_id);
 	tcase_add_test(tc, test_stream_any_chunking);
 	tcase_add_test(tc, test_scan_matches_whole_message);

@@ -382,6 +382,83 @@ START_TEST(test_open_missing_mailbox)
 }
 END_TEST
 
+/* A store over the same root, with Utf7Names set. */
+static void
+reopen_utf7(struct env *e, enum maildir_subfolders style)
+{
+	struct maildir_options opt = { .subfolders = style, .fsync = 0,
+		.utf7_names = 1, .path = e->root };
+
+	e->s->ops->free(e->s);
+	e->s = maildir_store_new(&opt, &e->lg, &e->err);
+	ck_assert_ptr_nonnull(e->s);
+}
+
+static void
+assert_dir_ends(struct env *e, const char *name, const char *tail)
+{
+	char *dir = NULL;
+
+	ck_assert_int_eq(maildir_mailbox_dir(e->s, name, &dir, &e->err), 0);
+	ck_assert_msg(strlen(dir) >= strlen(tail) &&
+	    strcmp(dir + strlen(dir) - strlen(tail), tail) == 0,
+	    "%s: got %s", name, dir);
+	free(dir);
+}
+
+/* mbsync 1.4 wrote "Entw&APw-rfe": listed as "Entwürfe", used under its
+ * own spelling, no twin made; new folders in UTF-8 unless Utf7Names. */
+START_TEST(test_utf7_spelling_verbatim)
+{
+	static const char *const want[] = { "Entwürfe", "Größe" };
+	static const char *const want7[] = { "Entwürfe", "Größe", "Ärger" };
+	struct env e;
+	char *d;
+
+	env_start(&e, MAILDIR_SUB_VERBATIM);
+	d = tl_path(e.root, "Entw&APw-rfe/cur");
+	tl_mkdirs(d);
+	free(d);
+	d = tl_path(e.root, "Entw&APw-rfe/new");
+	tl_mkdirs(d);
+	free(d);
+	d = tl_path(e.root, "Entw&APw-rfe/tmp");
+	tl_mkdirs(d);
+	free(d);
+	assert_dir_ends(&e, "Entwürfe", "/Entw&APw-rfe");
+	create_ok(&e, "Entwürfe");
+	ck_assert(!exists_below(&e, "Entwürfe"));
+	create_ok(&e, "Größe");
+	ck_assert(exists_below(&e, "Größe/cur"));
+	ck_assert(!exists_below(&e, "Gr&APYA3w-e"));
+	expect_list(&e, want, 2);
+	reopen_utf7(&e, MAILDIR_SUB_VERBATIM);
+	assert_dir_ends(&e, "Größe", "/Größe");
+	create_ok(&e, "Ärger");
+	ck_assert(exists_below(&e, "&AMQ-rger/cur"));
+	ck_assert(!exists_below(&e, "Ärger"));
+	expect_list(&e, want7, 3);
+	env_end(&e);
+}
+END_TEST
+
+START_TEST(test_utf7_spelling_maildirpp)
+{
+	static const char *const want[] = { "Archiv/Entwürfe", "INBOX" };
+	struct env e;
+	char *d;
+
+	env_start(&e, MAILDIR_SUB_MAILDIRPP);
+	create_ok(&e, "INBOX");
+	d = tl_path(e.root, ".Archiv.Entw&APw-rfe/cur");
+	tl_mkdirs(d);
+	free(d);
+	assert_dir_ends(&e, "Archiv/Entwürfe", "/.Archiv.Entw&APw-rfe");
+	expect_list(&e, want, 2);
+	env_end(&e);
+}
+END_TEST
+
 static Suite *
 names_suite(void)
 {
@@ -399,6 +476,8 @@ names_suite(void)
 	tcase_add_test(tc, test_open_missing_mailbox);
 	tcase_add_test(tc, test_symlink_loop_verbatim);
 	tcase_add_test(tc, test_symlink_loop_maildirpp);
+	tcase_add_test(tc, test_utf7_spelling_verbatim);
+	tcase_add_test(tc, test_utf7_spelling_maildirpp);
 	suite_add_tcase(s, tc);
 	return s;
 }

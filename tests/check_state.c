@@ -1629,20 +1629,21 @@ START_TEST(test_state_paths)
 	    "/home/u/Mail/INBOX/.twinboxstate");
 	loc.sync_state = NULL;
 	assert_paths(&loc, "/home/u/.local/state/twinbox",
-	    "/home/u/.local/state/twinbox/:far:INBOX_:near:INBOX");
+	    "/home/u/.local/state/twinbox/:far:INBOX_:near:INBOX.twinboxstate");
 	loc.xdg_state_home = "/x/state";
 	assert_paths(&loc, "/x/state/twinbox",
-	    "/x/state/twinbox/:far:INBOX_:near:INBOX");
+	    "/x/state/twinbox/:far:INBOX_:near:INBOX.twinboxstate");
 	loc.xdg_state_home = "relative/ignored";
 	assert_paths(&loc, "/home/u/.local/state/twinbox",
-	    "/home/u/.local/state/twinbox/:far:INBOX_:near:INBOX");
+	    "/home/u/.local/state/twinbox/:far:INBOX_:near:INBOX.twinboxstate");
 	loc.sync_state = "~/.mbsync/";
 	assert_paths(&loc, "/home/u/.mbsync",
-	    "/home/u/.mbsync/:far:INBOX_:near:INBOX");
+	    "/home/u/.mbsync/:far:INBOX_:near:INBOX.twinboxstate");
 	loc.sync_state = "/var/tw/pfx-";
-	assert_paths(&loc, "/var/tw", "/var/tw/pfx-:far:INBOX_:near:INBOX");
+	assert_paths(&loc, "/var/tw",
+	    "/var/tw/pfx-:far:INBOX_:near:INBOX.twinboxstate");
 	loc.sync_state = "rel";
-	assert_paths(&loc, ".", "rel:far:INBOX_:near:INBOX");
+	assert_paths(&loc, ".", "rel:far:INBOX_:near:INBOX.twinboxstate");
 
 	/* Hostile names stay one component of the state directory. */
 	loc.sync_state = "/s/";
@@ -1650,10 +1651,10 @@ START_TEST(test_state_paths)
 	loc.near_box = "a:b_:c%d\n\x7f";
 	loc.near_store = "/";
 	assert_paths(&loc, "/s", "/s/:far:..%2F..%2Fetc%2Fpasswd_:%2F:"
-	    "a%3Ab_%3Ac%25d%0A%7F");
+	    "a%3Ab_%3Ac%25d%0A%7F.twinboxstate");
 	loc.far_box = "..";
 	loc.near_box = ".";
-	assert_paths(&loc, "/s", "/s/:far:.._:%2F:.");
+	assert_paths(&loc, "/s", "/s/:far:.._:%2F:..twinboxstate");
 
 	/* FieldDelimiter ';' (mbsync's global key) separates the fields;
 	 * a ';' inside a name is escaped, and ':' still is. */
@@ -1694,11 +1695,13 @@ START_TEST(test_state_paths_long_names)
 	box[sizeof(box) - 2] = 'b';
 	ck_assert_int_eq(state_paths_compute(&loc, &b, &err), 0);
 	name = strrchr(a.state, '/') + 1;
-	ck_assert_uint_le(strlen(name), 200);
+	ck_assert_uint_le(strlen(name), 200 + strlen(STATE_PREFIX_SUFFIX));
 	ck_assert_str_ne(a.state, b.state);
 	ck_assert_int_eq(strncmp(name, ":far:%2F%2F", 11), 0);
 	/* Never a broken escape before the hash. */
 	ck_assert_ptr_nonnull(strstr(name, "%2F~"));
+	ck_assert_str_eq(name + strlen(name) - strlen(STATE_PREFIX_SUFFIX),
+	    STATE_PREFIX_SUFFIX);
 	ck_assert_uint_le(strlen(strrchr(a.journal, '/') + 1), 255);
 	state_paths_free(&a);
 	state_paths_free(&b);

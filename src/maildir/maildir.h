@@ -39,6 +39,9 @@ struct maildir_options {
 				   or <path> itself for Maildir++ */
 	enum maildir_subfolders subfolders;
 	int fsync;		/* 1: make deliveries durable (default) */
+	int utf7_names;		/* Utf7Names: new non-ASCII folders are
+				   spelt in modified UTF-7 on disk, as
+				   mbsync 1.4 does (default: UTF-8) */
 	int read_only;		/* dry runs: nothing on disk changes; files
 				   without a UID get provisional ones in
 				   memory, and every write is refused */

@@ -65,6 +65,7 @@ struct md_store {
 	int fsync;
 	int read_only;		/* see maildir_options */
 	char info_delim;	/* InfoDelimiter: ':' unless configured */
+	int utf7_names;		/* see maildir_options */
 	unsigned name_counter;	/* makes unique names unique per process */
 
 	/* The open mailbox, or mbox == NULL. */
@@ -92,6 +93,14 @@ void md_err(struct buf *err, const char *mbox, const char *file,
 void md_syserr(struct buf *err, const char *mbox, const char *file,
     const char *what);
 char *md_join(const char *dir, const char *name);
+/* maildir_spelling.c: the spelling of canonical name that the folder has
+ * on disk (or, for a new folder, will have); rel maps a name to its
+ * directory relative to Path. The caller frees the result. */
+char *md_disk_name(const struct md_store *s, const char *name,
+    char *(*rel)(const char *, enum maildir_subfolders));
+/* Folder names spelt in modified UTF-7 on disk become their UTF-8
+ * canonical names (unless that name is listed too). */
+void md_decode_names(struct strlist *names);
 /* 0 for a writable store; -1 with err set for a read-only one. */
 int md_refuse_write(const struct md_store *s, const char *mbox,
     const char *what, struct buf *err);

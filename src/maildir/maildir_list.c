@@ -199,6 +199,7 @@ md_list(struct md_store *s, struct strlist *names, struct buf *err)
 		else
 			rc = walk(s, s->path, NULL, 0, NULL, names, err);
 	}
+	md_decode_names(names);
 	strlist_sort(names);
 	return rc;
 }

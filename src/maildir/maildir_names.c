@@ -129,7 +129,7 @@ int
 md_mbox_dir(const struct md_store *s, const char *name, char **dir,
     char **root, char **rel, struct buf *err)
 {
-	char *r;
+	char *r, *spelt;
 
 	if (md_check_name(name, s->subfolders, err) != 0)
 		return -1;
@@ -146,7 +146,9 @@ md_mbox_dir(const struct md_store *s, const char *name, char **dir,
 		    "exists");
 		return -1;
 	}
-	r = relative_dir(name, s->subfolders);
+	spelt = md_disk_name(s, name, relative_dir);
+	r = relative_dir(spelt, s->subfolders);
+	free(spelt);
 	*dir = md_join(s->path, r);
 	if (root != NULL)
 		*root = xstrdup(s->path);

@@ -283,6 +283,7 @@ maildir_store_new(const struct maildir_options *opt, const struct logger *lg,
 	s->fsync = opt->fsync;
 	s->read_only = opt->read_only;
 	s->info_delim = opt->info_delimiter ? opt->info_delimiter : ':';
+	s->utf7_names = opt->utf7_names;
 	s->uvfd = s->dirfd = -1;
 	if (opt->path != NULL && *opt->path != '\0')
 		s->path = clean_dir(opt->path);

@@ -172,13 +172,54 @@ fp_stream_add(struct fp_stream *fs, const char *p, size_t n)
 	add_body(fs, p + used, n - used);
 }
 
+/*
+ * mbsync adds an "X-TUID:" line to the header of every message it copies,
+ * so the copy differs from its original by that line only. It is no part
+ * of the message's content: the canonical header loses it (with its
+ * continuation lines) before the size and hash are taken, so that a pair
+ * mbsync made is recognised by content (docs/mbsync-adoption.md).
+ * Returns the bytes removed.
+ */
+static size_t
+drop_tracking_lines(struct buf *hdr)
+{
+	static const char name[] = "x-tuid:";
+	size_t nlen = sizeof(name) - 1, i = 0, out = 0, removed = 0;
+
+	while (i < hdr->len) {
+		size_t end = i;
+		int drop;
+
+		do {
+			while (end < hdr->len && hdr->data[end] != '\n')
+				end++;
+			if (end < hdr->len)
+				end++;
+		} while (end < hdr->len && end - i > 2 &&
+		    (hdr->data[end] == ' ' || hdr->data[end] == '\t'));
+		drop = end - i > nlen &&
+		    strncasecmp(hdr->data + i, name, nlen) == 0;
+		if (drop)
+			removed += end - i;
+		else if (out != i)
+			memmove(hdr->data + out, hdr->data + i, end - i);
+		if (!drop)
+			out += end - i;
+		i = end;
+	}
+	buf_truncate(hdr, out);
+	return removed;
+}
+
 struct fingerprint
 fp_stream_finish(struct fp_stream *fs)
 {
 	struct fingerprint fp;
+	size_t removed;
 
 	fs->pending_cr = 0;	/* CRs that end the message: dropped */
-	fp.size = fs->size;
+	removed = drop_tracking_lines(&fs->header);
+	fp.size = fs->size - removed;
 	fp.hash = header_hash(buf_cstr(&fs->header), fs->header.len);
 	buf_free(&fs->header);
 	return fp;

@@ -8,6 +8,7 @@
 #include "sync/fingerprint.h"
 #include "sync/journal.h"
 #include "sync/lock.h"
+#include "sync/mbsync_state.h"
 #include "sync/plan.h"
 
 /* Everything one run of a pair holds, released by run_free(). */
@@ -336,6 +337,47 @@ execute_without_journal(struct run *r, struct buf *err)
 	return state_write(r->job->paths->state, &r->state, err);
 }
 
+/*
+ * A pair twinbox never synced (no state file, no journal) takes over the
+ * state mbsync left, if any: the first run after a switch then finds the
+ * pairs mbsync made and copies nothing. A state mbsync left that cannot
+ * be taken over is reported, and the pair is met by content instead.
+ */
+static int
+adopt_mbsync(struct run *r, struct buf *err)
+{
+	const struct mailbox_job *job = r->job;
+	const struct strlist *c = job->mbsync_states;
+	struct buf why = BUF_INIT;
+	int found = 0;
+
+	if (c == NULL || r->info.found || r->state.generation != 0)
+		return 0;
+	for (size_t i = 0; i < c->n && !found; i++) {
+		if (mbsync_state_read(c->v[i], &r->state, &found, &why) == 0) {
+			if (found)
+				log_verbose(job->lg, "%s: adopted mbsync's "
+				    "state %s (%zu messages)", job->label,
+				    c->v[i], r->state.npairs);
+			continue;
+		}
+		log_warn(job->lg, "%s: mbsync's state is not adopted: %s; "
+		    "this mailbox pair is compared by content instead",
+		    job->label, why.data);
+		buf_free(&why);
+		return 0;
+	}
+	buf_free(&why);
+	if (!found)
+		return 0;
+	if (job->adopted != NULL)
+		(*job->adopted)++;
+	if (job->dry_run)
+		return 0;
+	r->state.generation = 1;
+	return state_write(job->paths->state, &r->state, err);
+}
+
 static int
 run_locked(struct run *r, struct buf *err)
 {
@@ -344,7 +386,7 @@ run_locked(struct run *r, struct buf *err)
 	int planned, done;
 
 	if (state_load(job->paths->state, job->paths->journal, &r->state,
-	    &r->info, job->lg, err) != 0)
+	    &r->info, job->lg, err) != 0 || adopt_mbsync(r, err) != 0)
 		return -1;
 	if (open_and_scan(r, err) != 0 || settle_clashes(r, err) != 0 ||
 	    plan_if_quiet(r, &planned, &done, err) != 0)

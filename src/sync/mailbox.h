@@ -1,6 +1,7 @@
 /*
  * mailbox: one sync of one mailbox pair, from start to end:
- *   lock -> load state + replay journal -> open and scan both sides ->
+ *   lock -> load state + replay journal (or adopt mbsync's state) ->
+ *   open and scan both sides ->
  *   resolve interrupted copies -> plan (with fingerprints when the plan
  *   asks for them) -> execute -> fold the journal into the state file.
  * A dry run stops after planning: it prints the plan and writes nothing,
@@ -38,6 +39,13 @@ struct mailbox_job {
 	const char *keep_journal;	/* tests: keep the folded journal
 					   here; NULL: remove it */
 	const struct logger *lg;
+	/* Where mbsync may keep this pair's state (sync/mbsync_state.h);
+	   NULL or empty: nothing to adopt. When twinbox has no state of
+	   its own for the pair, the first of them that exists is adopted:
+	   read, written as twinbox's state (not in a dry run), and counted
+	   in *adopted (may be NULL). mbsync's files are only read. */
+	const struct strlist *mbsync_states;
+	int *adopted;
 };
 
 int sync_mailbox(const struct mailbox_job *job, struct exec_stats *stats,

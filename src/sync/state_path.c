@@ -66,6 +66,7 @@ pair_name(const struct state_location *loc, struct buf *out)
 	buf_addc(out, d);
 	add_escaped(out, loc->near_box, d);
 	shorten(out);
+	buf_adds(out, STATE_PREFIX_SUFFIX);
 }
 
 /* The prefix the SyncState option stands for, "~/" expanded. */

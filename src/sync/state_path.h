@@ -6,8 +6,10 @@
  *    .twinboxstate, .twinboxstate.journal, .twinboxstate.lock.
  *  - SyncState anything else: a path prefix (a leading "~/" is the home
  *    directory); the file name appended to it is built from both store
- *    and mailbox names: ":FARSTORE:FARBOX_:NEARSTORE:NEARBOX", where ':'
- *    is the FieldDelimiter (mbsync's global key, default ':'). Every
+ *    and mailbox names: ":FARSTORE:FARBOX_:NEARSTORE:NEARBOX.twinboxstate",
+ *    where ':' is the FieldDelimiter (mbsync's global key, default ':');
+ *    the suffix keeps it apart from mbsync's file of the same pair, which
+ *    is the same name without it. Every
  *    byte that could leave the directory or make the name ambiguous
  *    ('/', '%', ':', the FieldDelimiter, control characters) is written
  *    as %XX, so the name is
@@ -52,6 +54,8 @@ struct state_paths {
 #define STATE_LOCK_SUFFIX ".lock"
 /* The state file name inside a near Maildir (SyncState "*"). */
 #define STATE_IN_MAILBOX_NAME ".twinboxstate"
+/* What ends the pair name in the prefix form. */
+#define STATE_PREFIX_SUFFIX ".twinboxstate"
 
 int state_paths_compute(const struct state_location *loc,
     struct state_paths *out, struct buf *err);

@@ -207,7 +207,7 @@ commands() {
 # mark BOX [STATEDIR]: "UIDNEXT MODSEQ" of the settled far mark, empty if
 # none.
 mark() {
-	local f="${2:-$TMP/state}/:far:${1}_:near:$1"
+	local f="${2:-$TMP/state}/:far:${1}_:near:$1.twinboxstate"
 	[ -f "$f" ] || return 0
 	awk '$1 == "settled" && $2 == "far" { print $3, $4 }' "$f"
 }
