@@ -1661,7 +1661,7 @@ START_TEST(test_state_paths)
 	loc.field_delim = ';';
 	loc.far_box = "a;b:c";
 	loc.near_box = "INBOX";
-	assert_paths(&loc, "/s", "/s/;far;a%3Bb%3Ac_;%2F;INBOX");
+	assert_paths(&loc, "/s", "/s/;far;a%3Bb%3Ac_;%2F;INBOX.twinboxstate");
 	loc.field_delim = '\0';
 
 	loc.sync_state = "*";
