@@ -58,6 +58,7 @@ channel_policy(const struct channel_conf *ch,
 	}
 	out->expunge = ch->opt.expunge & SIDE_BIT_BOTH;
 	out->max_messages = ch->opt.max_messages;
+	out->expire_unread = ch->opt.expire_unread;
 	out->guard_wiped_over = ch->opt.mass_delete_count;
 	out->guard_wiped_percent = ch->opt.mass_delete_percent;
 	out->guard_large_over = ch->opt.mass_delete_large;

@@ -20,7 +20,6 @@ const char *const config_unimplemented_keys[] = {
 	"ClientCertificate",
 	"ClientKey",
 	"ExpireSide",
-	"ExpireUnread",
 	"ExpungeSolo",
 	"FieldDelimiter",
 	"Flatten",

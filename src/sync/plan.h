@@ -98,7 +98,9 @@ struct plan_input {
 enum plan_status {
 	PLAN_OK = 0,		/* ops is the plan (possibly empty) */
 	PLAN_NEED_FINGERPRINTS,	/* call again with fp of both sides */
-	PLAN_REFUSED		/* mass-deletion guard: why explains, no ops */
+	PLAN_REFUSED		/* mass-deletion guard, or unread messages
+				 * beyond MaxMessages without ExpireUnread:
+				 * why explains, no ops */
 };
 
 enum plan_op_kind {

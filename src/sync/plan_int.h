@@ -51,6 +51,8 @@ struct plan_work {
 					 * pairs of the one-sided record
 					 * (PAIR_TOO_BIG) whose message ReNew
 					 * copies in this plan; -1 if none */
+	unsigned char *expire;		/* per far scan message: MaxMessages
+					 * expires it from near (plan_expire) */
 	uint32_t maxuid[2];		/* 0 on a distrusted side */
 	uint32_t top_unpaired[2];	/* highest UID no record held
 					 * before this plan paired it */
@@ -113,6 +115,18 @@ void plan_repair_match(struct plan_work *w, struct plan_repair *rep);
 
 /* plan_guard.c: the mass-deletion guard; 1 and why filled if refused. */
 int plan_guard_refuses(const struct plan_work *w, struct buf *why);
+
+/*
+ * plan_expire.c: MaxMessages. Marks in w->expire the far messages whose
+ * near copy goes (or which are not copied). 1 and why filled if the
+ * mailbox must stop instead: unread messages beyond the window while
+ * ExpireUnread is not set, as mbsync asks the user to decide.
+ */
+int plan_expire(struct plan_work *w, struct buf *why);
+/* The flags the near side would end with for a pair present on both
+ * sides: the three-way merge's result there. */
+void plan_pair_merge(const struct plan_work *w, const struct work_pair *p,
+    struct flag_merge *m);
 
 /* plan_pair.c: rules for recorded pairs. */
 void plan_pair_rules(struct plan_work *w, struct work_pair *p);

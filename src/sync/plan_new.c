@@ -10,22 +10,16 @@
  * for that side; copies arriving there are recorded, so they never need
  * it, and with New off every unrecorded message stays new until it is. A new message is copied if New is on for its
  * direction, unless it is too big for the target (recorded PAIR_TOO_BIG),
- * beyond MaxMessages (recorded PAIR_EXPIRED), or marked \Deleted where
+ * expired by MaxMessages (recorded PAIR_EXPIRED; plan_expire.c), or marked \Deleted where
  * either side's Expunge would remove it anyway (then it is not copied).
  */
 #include "sync/plan_int.h"
 
-/* MaxMessages: the near side keeps the newest far messages and flagged
- * ones; the scan is sorted by UID, so the newest are the last. */
+/* MaxMessages: plan_expire() chose the far messages near does not get. */
 static int
 is_expired(const struct plan_work *w, enum side s, size_t i)
 {
-	const struct msg_list *l = w->in->side[s].scan;
-	uint32_t max = w->pol->max_messages;
-
-	if (s != SIDE_FAR || max == 0 || l->n <= max)
-		return 0;
-	return i < l->n - max && !(l->v[i].flags & MSG_FLAGGED);
+	return s == SIDE_FAR && w->expire[i];
 }
 
 static void
