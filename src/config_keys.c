@@ -26,8 +26,6 @@ const char *const config_unimplemented_keys[] = {
 	"InfoDelimiter",
 	"MapInbox",
 	"SubscribedOnly",
-	"Trash",
-	"TrashNewOnly",
 	"TrashRemoteNew",
 	"UseKeychain",		/* macOS only */
 	NULL

@@ -41,6 +41,7 @@ struct model {
 	struct model_side side[2];
 	struct sync_state state;
 	struct sync_policy pol;
+	size_t trashed[2];	/* messages copied to each side's Trash */
 };
 
 static void
@@ -243,6 +244,26 @@ apply_record_op(struct model *m, const struct plan_op *op)
 	}
 }
 
+/* A trash copy: the message is there; its record says it was trashed. */
+static void
+apply_trash(struct model *m, const struct plan_op *op)
+{
+	long k;
+
+	ck_assert_msg(model_find(&m->side[op->side], op->uid) >= 0,
+	    "trash of missing %s uid %u", plan_side_name(op->side), op->uid);
+	ck_assert(op->rec.status & PAIR_TRASHED);
+	m->trashed[op->side]++;
+	if (op->key[SIDE_FAR] == 0 && op->key[SIDE_NEAR] == 0) {
+		model_add_pair(&m->state, &op->rec);
+		return;
+	}
+	k = model_find_pair(&m->state, op->key);
+	ck_assert_msg(k >= 0, "no record far %u near %u", op->key[0],
+	    op->key[1]);
+	m->state.pairs[k] = op->rec;
+}
+
 static void
 model_apply(struct model *m, const struct plan *p)
 {
@@ -251,6 +272,8 @@ model_apply(struct model *m, const struct plan *p)
 
 		if (op->kind == PLAN_COPY)
 			apply_copy(m, op);
+		else if (op->kind == PLAN_TRASH)
+			apply_trash(m, op);
 		else if (op->kind == PLAN_SET_FLAGS ||
 		    op->kind == PLAN_EXPUNGE)
 			apply_message_op(m, op);
@@ -292,11 +315,12 @@ assert_converged(struct model *m, const char *what)
  * flags:   Maildir letters, "-" for none
  * message: "uid[:flags[:size[:hash]]]" (size 1000, hash 0 by default)
  * record:  "far:near:base[:status]", status b (too big), e (expired),
- *          g (gone-marked)
+ *          g (gone-marked), t (trashed)
  * policy:  mbsync's Sync words (None Pull Push New ReNew Gone Flags All,
  *          with its rule: no direction = both, no operation = all) and
  *          Expunge=none|far|near|both MaxSizeFar=N MaxSizeNear=N
- *          MaxMessages=N ExpireUnread=yes|no GuardEmpty=N GuardLarge=N GuardPercent=N Force
+ *          MaxMessages=N ExpireUnread=yes|no TrashFar TrashNear
+ *          TrashNewOnlyFar TrashNewOnlyNear GuardEmpty=N GuardLarge=N GuardPercent=N Force
  */
 
 static unsigned
@@ -362,6 +386,8 @@ parse_status(const char *s)
 			st |= PAIR_EXPIRED;
 		else if (*s == 'g')
 			st |= PAIR_GONE_MARKED;
+		else if (*s == 't')
+			st |= PAIR_TRASHED;
 	}
 	return st;
 }
@@ -435,6 +461,14 @@ parse_setting(const char *t, struct sync_policy *pol)
 		pol->max_size[SIDE_NEAR] = n;
 	else if (strncmp(t, "MaxMessages=", 12) == 0)
 		pol->max_messages = (uint32_t)n;
+	else if (strcmp(t, "TrashFar") == 0)
+		pol->trash_box[SIDE_FAR] = "Trash";
+	else if (strcmp(t, "TrashNear") == 0)
+		pol->trash_box[SIDE_NEAR] = "Trash";
+	else if (strcmp(t, "TrashNewOnlyFar") == 0)
+		pol->trash_new_only |= SYNC_EXPUNGE_SIDE(SIDE_FAR);
+	else if (strcmp(t, "TrashNewOnlyNear") == 0)
+		pol->trash_new_only |= SYNC_EXPUNGE_SIDE(SIDE_NEAR);
 	else if (strncmp(t, "ExpireUnread=", 13) == 0)
 		pol->expire_unread = strcmp(v + 1, "yes") == 0;
 	else if (strncmp(t, "GuardWiped=", 11) == 0)
@@ -928,6 +962,86 @@ static const struct table_case limit_cases[] = {
 	    "maxuid near 3\n" },
 };
 
+static const struct table_case trash_cases[] = {
+	{ .name = "Trash far: a deletion from near is trashed on far first",
+	  .uv = { 1, 1 }, .max = { 1, 1 }, .pairs = "1:1:S",
+	  .far = "1:S", .near = "", .policy = "Expunge=both TrashFar",
+	  .expect =
+	    "flags far uid 1 +T\n"
+	    "trash far uid 1\n"
+	    "expunge far uid 1\n"
+	    "forget pair far 1 near 1\n" },
+	{ .name = "Trash near: a deletion from far is trashed on near first",
+	  .uv = { 1, 1 }, .max = { 1, 1 }, .pairs = "1:1:S",
+	  .far = "", .near = "1:S", .policy = "Expunge=both TrashNear",
+	  .expect =
+	    "flags near uid 1 +T\n"
+	    "trash near uid 1\n"
+	    "expunge near uid 1\n"
+	    "forget pair far 1 near 1\n" },
+	{ .name = "Trash: a \\Deleted pair is trashed where expunged",
+	  .uv = { 1, 1 }, .max = { 1, 1 }, .pairs = "1:1:-",
+	  .far = "1:T", .near = "1", .policy = "Expunge=both TrashFar TrashNear",
+	  .expect =
+	    "flags near uid 1 +T\n"
+	    "trash far uid 1\n"
+	    "trash near uid 1\n"
+	    "expunge far uid 1\n"
+	    "expunge near uid 1\n"
+	    "forget pair far 1 near 1\n" },
+	{ .name = "Trash: only where Expunge removes the message",
+	  .uv = { 1, 1 }, .max = { 1, 1 }, .pairs = "1:1:S",
+	  .far = "1:S", .near = "", .policy = "Expunge=near TrashFar",
+	  .expect =
+	    "flags far uid 1 +T\n"
+	    "update pair far 1 near 1: near gone, base ST, gone-marked\n" },
+	{ .name = "TrashNewOnly: a propagated message is not trashed",
+	  .uv = { 1, 1 }, .max = { 1, 1 }, .pairs = "1:1:S",
+	  .far = "1:S", .near = "",
+	  .policy = "Expunge=both TrashFar TrashNewOnlyFar",
+	  .expect =
+	    "flags far uid 1 +T\n"
+	    "expunge far uid 1\n"
+	    "forget pair far 1 near 1\n" },
+	{ .name = "TrashNewOnly: a message never propagated is trashed",
+	  .uv = { 1, 1 }, .max = { 1, 0 }, .far = "2:T",
+	  .policy = "Expunge=far TrashFar TrashNewOnlyFar",
+	  .expect =
+	    "trash far uid 2\n"
+	    "expunge far uid 2\n"
+	    "forget pair far 2 near 0\n"
+	    "maxuid far 2\n" },
+	{ .name = "TrashNewOnly: a message MaxSize held back is new",
+	  .uv = { 1, 1 }, .max = { 2, 0 }, .pairs = "2:0:-:b",
+	  .far = "2:T:5000", .policy = "Expunge=far TrashFar TrashNewOnlyFar "
+	    "MaxSizeNear=1000",
+	  .expect =
+	    "trash far uid 2\n"
+	    "expunge far uid 2\n"
+	    "forget pair far 2 near 0\n" },
+	{ .name = "a message already trashed is not copied again",
+	  .uv = { 1, 1 }, .max = { 1, 1 }, .pairs = "1:1:ST:t",
+	  .far = "1:ST", .near = "", .policy = "Expunge=both TrashFar",
+	  .expect =
+	    "expunge far uid 1\n"
+	    "forget pair far 1 near 1\n" },
+	{ .name = "a new message trashed before a crash is only expunged",
+	  .uv = { 1, 1 }, .max = { 2, 0 }, .pairs = "2:0:T:t",
+	  .far = "2:T", .policy = "Expunge=far TrashFar",
+	  .expect =
+	    "expunge far uid 2\n"
+	    "forget pair far 2 near 0\n" },
+	{ .name = "a near copy MaxMessages expires is not trashed",
+	  .uv = { 1, 1 }, .max = { 2, 2 }, .pairs = "1:1:S 2:2:S",
+	  .far = "1:S 2:S", .near = "1:S 2:S",
+	  .policy = "MaxMessages=1 Expunge=both TrashNear",
+	  .expect =
+	    "update pair far 1 near 1: base S, expired\n"
+	    "flags near uid 1 +T\n"
+	    "expunge near uid 1\n"
+	    "update pair far 1 near 1: near gone, base S, expired\n" },
+};
+
 static const struct table_case repair_cases[] = {
 	{ .name = "far UIDVALIDITY changed: fingerprints are asked for",
 	  .uv = { 1, 1 }, .max = { 3, 3 }, .pairs = "1:1:S",
@@ -1177,6 +1291,7 @@ END_TEST
 START_TEST(test_table_limits)
 {
 	RUN_TABLE(limit_cases);
+	RUN_TABLE(trash_cases);
 }
 END_TEST
 
@@ -1455,6 +1570,12 @@ random_policy(struct rng *r, struct sync_policy *pol)
 		pol->max_messages = 1 + rnd(r, 5);
 		pol->expire_unread = (int)rnd(r, 2);
 	}
+	for (int s = 0; s < 2; s++)
+		if (rnd(r, 3) == 0) {
+			pol->trash_box[s] = "Trash";
+			if (rnd(r, 2))
+				pol->trash_new_only |= SYNC_EXPUNGE_SIDE(s);
+		}
 }
 
 static void

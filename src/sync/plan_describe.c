@@ -32,6 +32,8 @@ status_name(unsigned status)
 		return "expired";
 	if (status & PAIR_GONE_MARKED)
 		return "gone-marked";
+	if (status & PAIR_TRASHED)
+		return "trashed";
 	return NULL;
 }
 
@@ -125,6 +127,10 @@ plan_describe_op(const struct plan_op *op, struct buf *out)
 	case PLAN_SET_UIDVALIDITY:
 		buf_addf(out, "uidvalidity %s %" PRIu32,
 		    plan_side_name(op->side), op->value);
+		break;
+	case PLAN_TRASH:
+		buf_addf(out, "trash %s uid %" PRIu32,
+		    plan_side_name(op->side), op->uid);
 		break;
 	case PLAN_OP_KINDS:
 		buf_adds(out, "invalid operation");

@@ -22,6 +22,7 @@ enum plan_phase {
 	PHASE_REPAIR,
 	PHASE_COPY,
 	PHASE_FLAGS,
+	PHASE_TRASH,
 	PHASE_EXPUNGE,
 	PHASE_RECORD,
 	PHASE_LIMITS,
@@ -127,6 +128,15 @@ int plan_expire(struct plan_work *w, struct buf *why);
  * sides: the three-way merge's result there. */
 void plan_pair_merge(const struct plan_work *w, const struct work_pair *p,
     struct flag_merge *m);
+
+/*
+ * plan_trash.c: before message m of side s is expunged, copy it to its
+ * store's Trash if the policy says so: rec is its record (NULL: none),
+ * is_new says it was never propagated (TrashNewOnly). Not for a near
+ * copy expired by MaxMessages.
+ */
+void plan_trash(struct plan_work *w, enum side s, const struct msg_meta *m,
+    const struct pair_rec *rec, int is_new);
 
 /* plan_pair.c: rules for recorded pairs. */
 void plan_pair_rules(struct plan_work *w, struct work_pair *p);

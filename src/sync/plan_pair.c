@@ -186,9 +186,12 @@ both_present(struct plan_work *w, const struct work_pair *p)
 	for (int s = 0; s < 2; s++)
 		emit_flags(w, s, p->rec.uid[s], cur[s],
 		    expunge[s] ? cur[s] | MSG_DELETED : m.target[s]);
-	for (int s = 0; s < 2; s++)
-		if (expunge[s])
-			work_emit_expunge(w, s, p->rec.uid[s]);
+	for (int s = 0; s < 2; s++) {
+		if (!expunge[s])
+			continue;
+		plan_trash(w, s, work_msg(w, s, p->idx[s]), &p->rec, 0);
+		work_emit_expunge(w, s, p->rec.uid[s]);
+	}
 	if (expunge[SIDE_FAR] && expunge[SIDE_NEAR]) {
 		emit_forget(w, &p->rec);
 	} else if (expunge[SIDE_FAR] || expunge[SIDE_NEAR]) {
@@ -216,6 +219,8 @@ gone_on(struct plan_work *w, const struct work_pair *p, enum side gone)
 		target |= MSG_DELETED;
 	emit_flags(w, other, p->rec.uid[other], cur, target);
 	if ((target & MSG_DELETED) && work_expunges(w, other)) {
+		plan_trash(w, other, work_msg(w, other, p->idx[other]),
+		    &p->rec, 0);
 		work_emit_expunge(w, other, p->rec.uid[other]);
 		emit_forget(w, &p->rec);
 		return;
@@ -230,6 +235,8 @@ one_sided(struct plan_work *w, const struct work_pair *p, enum side s)
 	const struct msg_meta *m = work_msg(w, s, p->idx[s]);
 
 	if ((m->flags & MSG_DELETED) && work_expunges(w, s)) {
+		plan_trash(w, s, m, &p->rec,
+		    (p->rec.status & PAIR_TOO_BIG) != 0);
 		work_emit_expunge(w, s, m->uid);
 		emit_forget(w, &p->rec);
 		return;

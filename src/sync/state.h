@@ -64,10 +64,16 @@ enum pair_status {
 	/* Marked \Deleted on the surviving side because the other side lost
 	 * the message; the pair is forgotten once it is gone there too. */
 	PAIR_GONE_MARKED = 1u << 1,
-	/* Beyond MaxMessages on the near side: kept on far only. */
-	PAIR_EXPIRED = 1u << 2
+	/* Beyond MaxMessages on the near side: kept on far only. With
+	 * both UIDs: the near copy is being expired (plan_pair.c). */
+	PAIR_EXPIRED = 1u << 2,
+	/* Copied to its store's Trash mailbox before an expunge (on the
+	 * side whose UID the record holds alone, or, for a pair, the side
+	 * being expunged): the expunge that follows never copies it again. */
+	PAIR_TRASHED = 1u << 3
 };
-#define PAIR_ALL_STATUS (PAIR_TOO_BIG | PAIR_GONE_MARKED | PAIR_EXPIRED)
+#define PAIR_ALL_STATUS (PAIR_TOO_BIG | PAIR_GONE_MARKED | PAIR_EXPIRED | \
+    PAIR_TRASHED)
 
 struct pair_rec {
 	uint32_t uid[2];	/* indexed by enum side; 0 = not on that side */

@@ -1,0 +1,210 @@
+#!/bin/bash
+# MaxMessages, ExpireUnread and Trash against a private Dovecot on an
+# IMAP <-> Maildir channel, as mbsync documents them.
+#
+# MaxMessages 50 over a server folder of 200 messages: UIDs 1-126 unread,
+# 127-200 read, 130 also flagged.
+#  - ExpireUnread not set: 126 unread messages beyond the window, more
+#    than half of it, stop the mailbox with an explanation (exit 1) and
+#    nothing is copied.
+#  - ExpireUnread no: near gets every unread message, the flagged one and
+#    the newest 50: 177; the 23 other old read ones are never copied.
+#  - ExpireUnread yes: the near copies of old unread messages expire
+#    (removed near only): 51 near, 200 still on the server; a second run
+#    has nothing to do, and a run after that copies nothing back.
+# Trash, with Expunge Both, on a folder of four messages:
+#  - a message removed near is copied to the server's Trash before the
+#    server expunges it;
+#  - a message marked \Deleted on the server is expunged on both sides,
+#    so each side's Trash gets a copy first;
+#  - the Trash mailboxes, missing, are created (as mbsync does);
+#  - a Trash that cannot be written (a server folder Dovecot cannot write
+#    to, a plain file where the near Trash would be): the run exits 1
+#    naming the Trash and the cause, and the messages stay where they
+#    were (the server's marked \Deleted); once the Trash is writable the
+#    next run trashes each once and expunges it.
+# The server is stopped and the directory removed however the test ends.
+# Run from the top of the tree; tests/run-all.sh runs it with sh.
+# KEEP=1 leaves the directory and the server running, for debugging.
+if [ -z "${BASH_VERSION:-}" ]; then
+	exec bash "$0" "$@"
+fi
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+. tests/e2e/setup.bash
+
+IMAPC=$(abs_path "$BUILD/tests/tools/imapc")
+[ -x "$IMAPC" ] || { echo "imap_expire_trash: $IMAPC missing (make build-all)"; exit 1; }
+
+start_dovecot "$TMP/srv"
+N=$TMP/near
+A=$MAIL_DIR/alice
+mkdir -p "$TMP/state" "$TMP/msg"
+for box in INBOX List Box; do
+	mkdir -p "$N/$box/cur" "$N/$box/new" "$N/$box/tmp"
+done
+
+imapc() {
+	"$IMAPC" "$IMAP_PORT" alice secret
+}
+
+# Messages of a folder (a Maildir directory) whose Message-ID has TAG.
+has() {
+	grep -l "^Message-ID: <$2@" "$1"/cur/* "$1"/new/* 2>/dev/null | wc -l
+}
+
+count() {
+	find "$1/cur" "$1/new" -type f 2>/dev/null | wc -l
+}
+
+# The server's List: 200 messages, 1-126 unread, 130 flagged.
+{
+	echo 'CREATE List'
+	echo 'CREATE Box'
+	for i in $(seq 1 200); do
+		printf 'Subject: list %s\nMessage-ID: <l%s@expire.test>\n\nBody %s.\n' \
+			"$i" "$i" "$i" >"$TMP/msg/l$i"
+		if [ "$i" -le 126 ]; then
+			flags='()'
+		elif [ "$i" -eq 130 ]; then
+			flags='(\Seen \Flagged)'
+		else
+			flags='(\Seen)'
+		fi
+		echo "@append List $TMP/msg/l$i $flags"
+	done
+	for i in 1 2 3 4; do
+		printf 'Subject: box %s\nMessage-ID: <b%s@expire.test>\n\nBody %s.\n' \
+			"$i" "$i" "$i" >"$TMP/msg/b$i"
+		echo "@append Box $TMP/msg/b$i (\\Seen)"
+	done
+} | imapc >"$TMP/fill.out" || { echo "imap_expire_trash: filling the server failed"; exit 1; }
+
+# rc EXPIRE_UNREAD_LINE FAR_TRASH NEAR_TRASH
+rc() {
+	cat >"$TMP/sync.rc" <<RC
+SyncState $TMP/state/
+
+IMAPAccount alice
+Host 127.0.0.1
+Port $IMAP_PORT
+User alice
+Pass secret
+TLSType None
+AuthMechs PLAIN
+
+IMAPStore far
+Account alice
+Trash $2
+
+MaildirStore near
+Path $N/
+Inbox $N/INBOX
+SubFolders Verbatim
+Trash $3
+
+Channel list
+Far :far:List
+Near :near:List
+MaxMessages 50
+$1
+
+Channel box
+Far :far:Box
+Near :near:Box
+Expunge Both
+RC
+}
+
+run() {
+	timeout 120 "$BIN" -c "$TMP/sync.rc" "$2" >"$TMP/$1.out" 2>"$TMP/$1.err"
+	echo "$?"
+}
+
+# --- MaxMessages ---
+rc "" Trash Trash
+expect_eq "unset: exit status" 1 "$(run unset list)"
+expect_eq "unset: the reason, once" 1 \
+	"$(grep -c '126 unread messages are beyond MaxMessages (50); set ExpireUnread' "$TMP/unset.err")"
+expect_eq "unset: nothing copied" 0 "$(count "$N/List")"
+
+rc "ExpireUnread no" Trash Trash
+expect_eq "no: exit status" 0 "$(run keep list)"
+expect_eq "no: near holds unread, flagged and newest 50" 177 "$(count "$N/List")"
+expect_eq "no: every unread one near" 126 \
+	"$(find "$N/List/cur" "$N/List/new" -type f ! -name '*:2,*S*' | wc -l)"
+expect_eq "no: the flagged old one near" 1 "$(has "$N/List" l130)"
+expect_eq "no: an old read one not copied" 0 "$(has "$N/List" l127)"
+expect_eq "no: the newest near" 1 "$(has "$N/List" l200)"
+expect_eq "no: the 50th newest near" 1 "$(has "$N/List" l151)"
+expect_eq "no: the 51st newest not copied" 0 "$(has "$N/List" l150)"
+
+rc "ExpireUnread yes" Trash Trash
+expect_eq "yes: exit status" 0 "$(run expire list)"
+expect_eq "yes: near keeps the newest 50 and the flagged one" 51 "$(count "$N/List")"
+expect_eq "yes: an old unread copy expired near" 0 "$(has "$N/List" l1)"
+expect_eq "yes: the flagged one stays" 1 "$(has "$N/List" l130)"
+expect_eq "yes: the server keeps all 200" 200 "$(count "$A/.List")"
+expect_eq "yes: no expiry reached the server" 0 \
+	"$(find "$A/.List/cur" "$A/.List/new" -type f -name '*:2,*T*' | wc -l)"
+expect_eq "yes: nothing trashed for an expiry" 0 "$(count "$N/Trash")"
+expect_eq "yes again: exit status" 0 "$(run again list)"
+expect_eq "yes again: up to date" 1 "$(grep -c 'list: up to date' "$TMP/again.out")"
+expect_eq "yes again: near unchanged" 51 "$(count "$N/List")"
+
+# --- Trash ---
+expect_eq "box first: exit status" 0 "$(run box1 box)"
+expect_eq "box first: near" 4 "$(count "$N/Box")"
+rm "$(grep -l '^Message-ID: <b1@' "$N"/Box/cur/* "$N"/Box/new/* 2>/dev/null)"
+expect_eq "near deletion: exit status" 0 "$(run box2 box)"
+expect_eq "near deletion: expunged on the server" 0 "$(has "$A/.Box" b1)"
+expect_eq "near deletion: in the server's Trash" 1 "$(has "$A/.Trash" b1)"
+printf 'SELECT Box\nUID STORE 2 +FLAGS (\\Deleted)\n' | imapc >/dev/null ||
+	echo "imap_expire_trash: marking b2 on the server failed"
+expect_eq "server deletion: exit status" 0 "$(run box3 box)"
+expect_eq "server deletion: expunged near" 0 "$(has "$N/Box" b2)"
+expect_eq "server deletion: in the near Trash" 1 "$(has "$N/Trash" b2)"
+expect_eq "server deletion: gone from the server" 0 "$(has "$A/.Box" b2)"
+
+# A server Trash the server cannot write: its folder's directories are
+# read-only for the account Dovecot runs as.
+printf 'CREATE Locked\n' | imapc >/dev/null ||
+	echo "imap_expire_trash: creating Locked failed"
+chmod 0500 "$A/.Locked/cur" "$A/.Locked/new" "$A/.Locked/tmp"
+# A near Trash that cannot be made: a plain file in its place.
+echo 'not a mailbox' >"$N/Blocked"
+rc "ExpireUnread yes" Locked Blocked
+rm "$(grep -l '^Message-ID: <b3@' "$N"/Box/cur/* "$N"/Box/new/* 2>/dev/null)"
+printf 'SELECT Box\nUID STORE 4 +FLAGS (\\Deleted)\n' | imapc >/dev/null ||
+	echo "imap_expire_trash: marking b4 on the server failed"
+expect_eq "Trash refused: exit status" 1 "$(run box4 box)"
+expect_eq "Trash refused: the server's refusal, named" 1 \
+	"$(grep -c "box: cannot copy 2 messages to Trash 'Locked' on far .*UID COPY to Trash 'Locked': NO .*they are not expunged" "$TMP/box4.err")"
+expect_eq "Trash refused: the near Trash, named" 1 \
+	"$(grep -c "box: cannot copy 1 message to Trash 'Blocked' on near .*Blocked.*it is not expunged" "$TMP/box4.err")"
+expect_eq "Trash refused: both still on the server" "1 1" \
+	"$(has "$A/.Box" b3) $(has "$A/.Box" b4)"
+expect_eq "Trash refused: marked there" 1 \
+	"$(grep -l '^Message-ID: <b3@' "$A"/.Box/cur/* | grep -c ':2,[A-Z]*T')"
+expect_eq "Trash refused: still near" 1 "$(has "$N/Box" b4)"
+expect_eq "Trash refused: nothing in Locked" 0 "$(count "$A/.Locked")"
+
+chmod 0700 "$A/.Locked/cur" "$A/.Locked/new" "$A/.Locked/tmp"
+rm "$N/Blocked"
+expect_eq "Trash writable: exit status" 0 "$(run box5 box)"
+expect_eq "Trash writable: expunged on the server" 0 "$(has "$A/.Box" b3)"
+expect_eq "Trash writable: in the server's Trash" 1 "$(has "$A/.Locked" b3)"
+expect_eq "Trash writable: expunged near" 0 "$(has "$N/Box" b4)"
+expect_eq "Trash writable: in the near Trash" 1 "$(has "$N/Blocked" b4)"
+expect_eq "Trash writable: gone from the server" 0 "$(has "$A/.Box" b4)"
+expect_eq "box last: exit status" 0 "$(run box6 box)"
+expect_eq "box last: up to date" 1 "$(grep -c 'box: up to date' "$TMP/box6.out")"
+# A message marked \Deleted on the server is expunged, so trashed, on
+# both sides (mbsync's rule: each store trashes what it expunges).
+expect_eq "box last: each Trash copy once" "1 1 1 1 1 1" \
+	"$(has "$A/.Trash" b1) $(has "$A/.Trash" b2) $(has "$N/Trash" b2) $(has "$A/.Locked" b3) $(has "$A/.Locked" b4) $(has "$N/Blocked" b4)"
+expect_eq "box last: Box is empty on both sides" "0 0" \
+	"$(count "$A/.Box") $(count "$N/Box")"
+
+echo "imap_expire_trash: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
