@@ -252,7 +252,7 @@ apply_trash(struct model *m, const struct plan_op *op)
 
 	ck_assert_msg(model_find(&m->side[op->side], op->uid) >= 0,
 	    "trash of missing %s uid %u", plan_side_name(op->side), op->uid);
-	ck_assert(op->rec.status & PAIR_TRASHED);
+	ck_assert(op->rec.status & PAIR_TRASHED(op->side));
 	m->trashed[op->side]++;
 	if (op->key[SIDE_FAR] == 0 && op->key[SIDE_NEAR] == 0) {
 		model_add_pair(&m->state, &op->rec);
@@ -315,7 +315,7 @@ assert_converged(struct model *m, const char *what)
  * flags:   Maildir letters, "-" for none
  * message: "uid[:flags[:size[:hash]]]" (size 1000, hash 0 by default)
  * record:  "far:near:base[:status]", status b (too big), e (expired),
- *          g (gone-marked), t (trashed)
+ *          g (gone-marked), F and N (trashed on far, near)
  * policy:  mbsync's Sync words (None Pull Push New ReNew Gone Flags All,
  *          with its rule: no direction = both, no operation = all) and
  *          Expunge=none|far|near|both MaxSizeFar=N MaxSizeNear=N
@@ -386,8 +386,10 @@ parse_status(const char *s)
 			st |= PAIR_EXPIRED;
 		else if (*s == 'g')
 			st |= PAIR_GONE_MARKED;
-		else if (*s == 't')
-			st |= PAIR_TRASHED;
+		else if (*s == 'F')
+			st |= PAIR_TRASHED_FAR;
+		else if (*s == 'N')
+			st |= PAIR_TRASHED_NEAR;
 	}
 	return st;
 }
@@ -1020,13 +1022,20 @@ static const struct table_case trash_cases[] = {
 	    "expunge far uid 2\n"
 	    "forget pair far 2 near 0\n" },
 	{ .name = "a message already trashed is not copied again",
-	  .uv = { 1, 1 }, .max = { 1, 1 }, .pairs = "1:1:ST:t",
+	  .uv = { 1, 1 }, .max = { 1, 1 }, .pairs = "1:1:ST:F",
 	  .far = "1:ST", .near = "", .policy = "Expunge=both TrashFar",
 	  .expect =
 	    "expunge far uid 1\n"
 	    "forget pair far 1 near 1\n" },
+	{ .name = "trashed on far is not trashed on near",
+	  .uv = { 1, 1 }, .max = { 1, 1 }, .pairs = "1:1:ST:F",
+	  .far = "", .near = "1:ST", .policy = "Expunge=both TrashFar TrashNear",
+	  .expect =
+	    "trash near uid 1\n"
+	    "expunge near uid 1\n"
+	    "forget pair far 1 near 1\n" },
 	{ .name = "a new message trashed before a crash is only expunged",
-	  .uv = { 1, 1 }, .max = { 2, 0 }, .pairs = "2:0:T:t",
+	  .uv = { 1, 1 }, .max = { 2, 0 }, .pairs = "2:0:T:F",
 	  .far = "2:T", .policy = "Expunge=far TrashFar",
 	  .expect =
 	    "expunge far uid 2\n"

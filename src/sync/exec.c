@@ -63,13 +63,23 @@ update_pair(struct exec *x, const struct plan_op *op, struct buf *err)
 	return 0;
 }
 
+/* The record as it is now (an earlier operation of the plan, the other
+ * side's Trash copy, may have changed it) with this side's trashed bit. */
 int
 exec_record_trashed(struct exec *x, const struct plan_op *op,
     struct buf *err)
 {
+	struct plan_op up = *op;
+	const struct pair_rec *cur;
+
 	if (op->key[SIDE_FAR] == 0 && op->key[SIDE_NEAR] == 0)
 		return record_pair(x, JR_PAIR_NEW, &op->rec, err);
-	return update_pair(x, op, err);
+	cur = state_find_pair(x->state, op->key[SIDE_FAR], op->key[SIDE_NEAR]);
+	if (cur != NULL) {
+		up.rec = *cur;
+		up.rec.status |= PAIR_TRASHED(op->side);
+	}
+	return update_pair(x, &up, err);
 }
 
 /* 1 if a record, one-sided or not, holds uid on side. */

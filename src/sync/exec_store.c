@@ -382,6 +382,10 @@ exec_expunge_run(struct exec *x, const struct plan_op *ops, size_t n,
 	size_t count[2] = { 0, 0 };
 	int rc;
 
+	/* What the plan recorded before its expunges (an expiry begun, a
+	 * Trash copy) is durable before anything is removed. */
+	if (x->journal != NULL && journal_flush(x->journal, err) != 0)
+		return -1;
 	uids[0] = xcalloc(n, sizeof(uint32_t));
 	uids[1] = xcalloc(n, sizeof(uint32_t));
 	/* A message whose trash copy failed stays (exec_trash.c). */

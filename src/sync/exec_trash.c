@@ -2,13 +2,13 @@
  * exec_trash: mbsync's Trash. Before a store expunges messages, copies go
  * into its Trash mailbox through the store's trash() (one call per side
  * and batch). Each copy the store committed is recorded at once
- * (exec_record_trashed(): PAIR_TRASHED), so a run cut before the expunge
+ * (exec_record_trashed(): PAIR_TRASHED of that side), so a run cut before the expunge
  * does not trash the message again. A copy that fails (the Trash mailbox
  * missing and not to be created, a server refusing it) keeps the message:
  * it is not expunged, no record of this plan drops it, the failure is
  * reported with the store's words and the run ends with exit status 1.
- * Nothing is lost; at worst (a crash between the store's answer and its
- * record) a message lands in Trash twice.
+ * Nothing is lost; at worst (a crash between the store's answer and the
+ * flush of the batch's records) a message lands in Trash twice.
  */
 #include "sync/exec.h"
 
@@ -58,6 +58,9 @@ trash_side(struct exec *x, enum side side, const struct plan_op *ops,
 			x->stats.trashed[side]++;
 			rc = exec_record_trashed(x, &ops[pick[i]], err);
 		}
+		/* Durable before anything is expunged. */
+		if (rc == 0 && x->journal != NULL)
+			rc = journal_flush(x->journal, err);
 	}
 	buf_free(&why);
 	free(results);

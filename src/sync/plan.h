@@ -49,7 +49,7 @@
  *                   Trash mailbox (policy trash_box); once the copy is
  *                   committed, replace the record whose UIDs are `key`
  *                   by `rec` (key {0, 0}: add the one-sided record rec),
- *                   which says PAIR_TRASHED. If the copy fails, the
+ *                   which says PAIR_TRASHED(side). If the copy fails, the
  *                   message is not expunged and no record of this plan
  *                   drops it.
  * Records are identified by both UIDs (key), never by position.

@@ -32,8 +32,12 @@ status_name(unsigned status)
 		return "expired";
 	if (status & PAIR_GONE_MARKED)
 		return "gone-marked";
-	if (status & PAIR_TRASHED)
-		return "trashed";
+	if ((status & PAIR_TRASHED_BOTH) == PAIR_TRASHED_BOTH)
+		return "trashed on both sides";
+	if (status & PAIR_TRASHED_FAR)
+		return "trashed on far";
+	if (status & PAIR_TRASHED_NEAR)
+		return "trashed on near";
 	return NULL;
 }
 

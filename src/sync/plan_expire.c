@@ -69,7 +69,7 @@ counted_flags(const struct plan_work *w, long *flags)
 		struct flag_merge m;
 
 		if (p->idx[SIDE_FAR] < 0 || p->idx[SIDE_NEAR] < 0 ||
-		    (p->rec.status & ~PAIR_TRASHED) != 0)
+		    (p->rec.status & ~PAIR_TRASHED_BOTH) != 0)
 			continue;
 		plan_pair_merge(w, p, &m);
 		if ((m.target[SIDE_FAR] | m.target[SIDE_NEAR]) & MSG_DELETED)

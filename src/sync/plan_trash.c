@@ -5,7 +5,7 @@
  * holding it alone because MaxSize held it back). A message MaxMessages
  * expires from near is not trashed: far keeps it.
  *
- * The copy is recorded (PAIR_TRASHED) once it is committed, before the
+ * The copy is recorded (PAIR_TRASHED of that side) once it is committed, before the
  * expunge, so that a run cut between the two does not trash the message
  * a second time: the next run expunges it without copying. A message no
  * record holds gets a one-sided record for that, forgotten after its
@@ -28,7 +28,7 @@ plan_trash(struct plan_work *w, enum side s, const struct msg_meta *m,
 	struct plan_op *op;
 
 	if (!wants_trash(w, s, is_new) ||
-	    (rec != NULL && (rec->status & PAIR_TRASHED)))
+	    (rec != NULL && (rec->status & PAIR_TRASHED(s))))
 		return;
 	op = work_emit(w, PHASE_TRASH, PLAN_TRASH);
 	op->side = s;
@@ -37,12 +37,12 @@ plan_trash(struct plan_work *w, enum side s, const struct msg_meta *m,
 		op->key[SIDE_FAR] = rec->uid[SIDE_FAR];
 		op->key[SIDE_NEAR] = rec->uid[SIDE_NEAR];
 		op->rec = *rec;
-		op->rec.status |= PAIR_TRASHED;
+		op->rec.status |= PAIR_TRASHED(s);
 		return;
 	}
 	op->rec.uid[s] = m->uid;
 	op->rec.flags = m->flags;
-	op->rec.status = PAIR_TRASHED;
+	op->rec.status = PAIR_TRASHED(s);
 	op = work_emit(w, PHASE_RECORD, PLAN_FORGET);
 	op->key[s] = m->uid;
 }

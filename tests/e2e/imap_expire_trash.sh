@@ -206,5 +206,92 @@ expect_eq "box last: each Trash copy once" "1 1 1 1 1 1" \
 expect_eq "box last: Box is empty on both sides" "0 0" \
 	"$(count "$A/.Box") $(count "$N/Box")"
 
+# --- Trash under a kill at every step ---
+# Per step k: a folder CrK of three messages synced once, then x1
+# removed near and x2 marked \Deleted on the server; a run killed at step
+# k (TWINBOX_CRASH_AFTER), then a clean run. x1 must end in the server's
+# Trash TrK, x2 in both Trash folders, x3 alone left on both sides, none
+# of them lost. A kill between a store's answer to a Trash copy and the
+# flush of the copy's record can leave a second copy in that Trash
+# (docs/sync-rules.md, "Trash"): one such step per trashed message, three
+# here, each listed.
+crash_rc() {
+	cat >"$TMP/crash.rc" <<RC
+SyncState $TMP/cstate/
+
+IMAPAccount alice
+Host 127.0.0.1
+Port $IMAP_PORT
+User alice
+Pass secret
+TLSType None
+AuthMechs PLAIN
+
+IMAPStore far
+Account alice
+Trash Tr$1
+
+MaildirStore near
+Path $TMP/cnear/
+Inbox $TMP/cnear/INBOX
+SubFolders Verbatim
+Trash Tr$1
+
+Channel c
+Far :far:Cr$1
+Near :near:Cr$1
+Expunge Both
+RC
+}
+
+k=${SWEEP_FROM:-1}
+k=$((k - 1))
+doubles=0
+while :; do
+	k=$((k + 1))
+	rm -rf "$TMP/cstate" "$TMP/cnear"
+	mkdir -p "$TMP/cstate" "$TMP/cnear/Cr$k/cur" "$TMP/cnear/Cr$k/new" \
+		"$TMP/cnear/Cr$k/tmp"
+	{
+		echo "CREATE Cr$k"
+		for i in 1 2 3; do
+			printf 'Subject: x%s\nMessage-ID: <x%s@expire.test>\n\nBody.\n' \
+				"$i" "$i" >"$TMP/msg/x$i"
+			echo "@append Cr$k $TMP/msg/x$i (\\Seen)"
+		done
+	} | imapc >/dev/null || { echo "imap_expire_trash: filling Cr$k failed"; failed=$((failed + 1)); break; }
+	crash_rc "$k"
+	timeout 60 "$BIN" -c "$TMP/crash.rc" c >/dev/null 2>"$TMP/crash-first.err"
+	rm "$(grep -l '^Message-ID: <x1@' "$TMP/cnear/Cr$k"/cur/* "$TMP/cnear/Cr$k"/new/* 2>/dev/null)"
+	printf 'SELECT Cr%s\nUID STORE 2 +FLAGS (\\Deleted)\n' "$k" | imapc >/dev/null
+	TWINBOX_CRASH_AFTER=$k timeout 60 "$BIN" -c "$TMP/crash.rc" c \
+		>/dev/null 2>"$TMP/crash-kill.err"
+	killed=$?
+	timeout 60 "$BIN" -c "$TMP/crash.rc" c >/dev/null 2>"$TMP/crash-clean.err"
+	clean=$?
+	got="$clean $(has "$A/.Cr$k" x1)$(has "$A/.Cr$k" x2)$(has "$A/.Cr$k" x3) \
+$(has "$TMP/cnear/Cr$k" x1)$(has "$TMP/cnear/Cr$k" x2)$(has "$TMP/cnear/Cr$k" x3)"
+	t1=$(has "$A/.Tr$k" x1)
+	t2=$(has "$A/.Tr$k" x2)
+	t3=$(has "$TMP/cnear/Tr$k" x2)
+	if [ "$got" != "0 001 001" ] || [ "$t1" -lt 1 ] || [ "$t2" -lt 1 ] ||
+		[ "$t3" -lt 1 ] || [ "$t1" -gt 2 ] || [ "$t2" -gt 2 ] ||
+		[ "$t3" -gt 2 ] || [ "$(has "$A/.Tr$k" x3)" -ne 0 ]; then
+		echo "FAIL: kill at step $k: exit/server/near $got, Trash $t1 $t2 $t3"
+		failed=$((failed + 1))
+	fi
+	if [ "$t1$t2$t3" != "111" ]; then
+		doubles=$((doubles + 1))
+		echo "kill at step $k: a second Trash copy (far $t1 $t2, near $t3)"
+	fi
+	# A run that was not killed: every step was swept.
+	[ "$killed" -ne 137 ] && break
+	[ "$k" -lt 100 ] || { echo "FAIL: over 100 steps"; failed=$((failed + 1)); break; }
+done
+expect_eq "kill sweep: steps swept beyond 5" 1 "$([ "$k" -gt 5 ] && echo 1 || echo 0)"
+echo "imap_expire_trash: kill sweep over $k steps, $doubles with a second Trash copy"
+expect_eq "kill sweep: second Trash copies at three steps at most" 1 \
+	"$([ "$doubles" -le 3 ] && echo 1 || echo 0)"
+
 echo "imap_expire_trash: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
