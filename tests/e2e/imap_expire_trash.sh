@@ -23,6 +23,8 @@
 #    naming the Trash and the cause, and the messages stay where they
 #    were (the server's marked \Deleted); once the Trash is writable the
 #    next run trashes each once and expunges it.
+# Kill sweeps: a Trash run and a MaxMessages expiry, killed at every step
+# and run again, lose nothing (see the two sections at the end).
 # The server is stopped and the directory removed however the test ends.
 # Run from the top of the tree; tests/run-all.sh runs it with sh.
 # KEEP=1 leaves the directory and the server running, for debugging.
@@ -292,6 +294,72 @@ expect_eq "kill sweep: steps swept beyond 5" 1 "$([ "$k" -gt 5 ] && echo 1 || ec
 echo "imap_expire_trash: kill sweep over $k steps, $doubles with a second Trash copy"
 expect_eq "kill sweep: second Trash copies at three steps at most" 1 \
 	"$([ "$doubles" -le 3 ] && echo 1 || echo 0)"
+
+# --- MaxMessages under a kill at every step ---
+# Per step k: a folder ExK of four read messages synced with MaxMessages
+# 4, then a run with MaxMessages 2 (Expunge Both) killed at step k, then
+# a clean run: near keeps e3 and e4, the server all four, none marked.
+ex_rc() {
+	cat >"$TMP/ex.rc" <<RC
+SyncState $TMP/estate/
+
+IMAPAccount alice
+Host 127.0.0.1
+Port $IMAP_PORT
+User alice
+Pass secret
+TLSType None
+AuthMechs PLAIN
+
+IMAPStore far
+Account alice
+
+MaildirStore near
+Path $TMP/enear/
+Inbox $TMP/enear/INBOX
+SubFolders Verbatim
+
+Channel e
+Far :far:Ex$1
+Near :near:Ex$1
+Expunge Both
+MaxMessages $2
+RC
+}
+
+k=0
+while :; do
+	k=$((k + 1))
+	rm -rf "$TMP/estate" "$TMP/enear"
+	mkdir -p "$TMP/estate" "$TMP/enear/Ex$k/cur" "$TMP/enear/Ex$k/new" \
+		"$TMP/enear/Ex$k/tmp"
+	{
+		echo "CREATE Ex$k"
+		for i in 1 2 3 4; do
+			printf 'Subject: e%s\nMessage-ID: <e%s@expire.test>\n\nBody.\n' \
+				"$i" "$i" >"$TMP/msg/e$i"
+			echo "@append Ex$k $TMP/msg/e$i (\\Seen)"
+		done
+	} | imapc >/dev/null || { echo "imap_expire_trash: filling Ex$k failed"; failed=$((failed + 1)); break; }
+	ex_rc "$k" 4
+	timeout 60 "$BIN" -c "$TMP/ex.rc" e >/dev/null 2>"$TMP/ex-first.err"
+	ex_rc "$k" 2
+	TWINBOX_CRASH_AFTER=$k timeout 60 "$BIN" -c "$TMP/ex.rc" e \
+		>/dev/null 2>"$TMP/ex-kill.err"
+	killed=$?
+	timeout 60 "$BIN" -c "$TMP/ex.rc" e >/dev/null 2>"$TMP/ex-clean.err"
+	got="$? $(has "$A/.Ex$k" e1)$(has "$A/.Ex$k" e2)$(has "$A/.Ex$k" e3)$(has "$A/.Ex$k" e4) \
+$(has "$TMP/enear/Ex$k" e1)$(has "$TMP/enear/Ex$k" e2)$(has "$TMP/enear/Ex$k" e3)$(has "$TMP/enear/Ex$k" e4) \
+$(find "$A/.Ex$k/cur" "$A/.Ex$k/new" -type f -name '*:2,*T*' | wc -l)"
+	if [ "$got" != "0 1111 0011 0" ]; then
+		echo "FAIL: expiry killed at step $k: exit, server, near, marked: $got"
+		failed=$((failed + 1))
+	fi
+	[ "$killed" -ne 137 ] && break
+	[ "$k" -lt 100 ] || { echo "FAIL: over 100 steps"; failed=$((failed + 1)); break; }
+done
+expect_eq "expiry kill sweep: steps swept beyond 3" 1 "$([ "$k" -gt 3 ] && echo 1 || echo 0)"
+echo "imap_expire_trash: expiry kill sweep over $k steps"
 
 echo "imap_expire_trash: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
