@@ -12,6 +12,8 @@
 #  - ExpireUnread yes: the near copies of old unread messages expire
 #    (removed near only): 51 near, 200 still on the server; a second run
 #    has nothing to do, and a run after that copies nothing back.
+#  - mbsync 1.4 (package isync) on the same folder refuses the same way
+#    and keeps the same messages (177, then the same 51).
 # Trash, with Expunge Both, on a folder of four messages:
 #  - a message removed near is copied to the server's Trash before the
 #    server expunges it;
@@ -153,6 +155,56 @@ expect_eq "yes: nothing trashed for an expiry" 0 "$(count "$N/Trash")"
 expect_eq "yes again: exit status" 0 "$(run again list)"
 expect_eq "yes again: up to date" 1 "$(grep -c 'list: up to date' "$TMP/again.out")"
 expect_eq "yes again: near unchanged" 51 "$(count "$N/List")"
+
+# The same folder through mbsync 1.4 (Debian's isync), into a Maildir
+# of its own: the same refusal, and the same messages kept (mbsync marks
+# the expired copies \Deleted and removes them with Expunge Near).
+command -v mbsync >/dev/null || { echo "FAIL: mbsync (package isync) is not installed"; failed=$((failed + 1)); }
+mbrc() {
+	cat >"$TMP/mbsyncrc" <<RC
+IMAPAccount alice
+Host 127.0.0.1
+Port $IMAP_PORT
+User alice
+Pass secret
+SSLType None
+AuthMechs LOGIN
+
+IMAPStore far
+Account alice
+
+MaildirStore near
+Path $TMP/mb/
+Inbox $TMP/mb/INBOX
+
+Channel list
+Create Near
+Far :far:List
+Near :near:List
+SyncState *
+MaxMessages 50
+$1
+RC
+}
+mbrun() {
+	timeout 120 mbsync -c "$TMP/mbsyncrc" list >"$TMP/mb-$1.out" 2>&1
+	echo "$?"
+}
+mkdir -p "$TMP/mb"
+mbrc ""
+expect_eq "mbsync unset: exit status" 1 "$(mbrun unset)"
+expect_eq "mbsync unset: the same count of unread" 1 \
+	"$(grep -c '126 unread messages in excess of MaxMessages (50)' "$TMP/mb-unset.out")"
+mbrc "ExpireUnread no"
+expect_eq "mbsync no: exit status" 0 "$(mbrun keep)"
+expect_eq "mbsync no: the same 177 near" 177 "$(count "$TMP/mb/List")"
+mbrc "ExpireUnread yes
+Expunge Near"
+expect_eq "mbsync yes: exit status" 0 "$(mbrun expire)"
+expect_eq "mbsync yes: the same 51 near" 51 "$(count "$TMP/mb/List")"
+expect_eq "mbsync and twinbox keep the same messages" "" \
+	"$(diff <(grep -h '^Message-ID' "$TMP"/mb/List/cur/* "$TMP"/mb/List/new/* 2>/dev/null | sort) \
+	<(grep -h '^Message-ID' "$N"/List/cur/* "$N"/List/new/* 2>/dev/null | sort))"
 
 # --- Trash ---
 expect_eq "box first: exit status" 0 "$(run box1 box)"
