@@ -972,7 +972,9 @@ static const struct table_case trash_cases[] = {
 	    "flags far uid 1 +T\n"
 	    "trash far uid 1\n"
 	    "expunge far uid 1\n"
-	    "forget pair far 1 near 1\n" },
+	    "forget pair far 1 near 1\n",
+	  .summary = "0 far->near, 0 near->far, 1 flag changes, 1 expunges, "
+	    "1 copied to Trash first" },
 	{ .name = "Trash near: a deletion from far is trashed on near first",
 	  .uv = { 1, 1 }, .max = { 1, 1 }, .pairs = "1:1:S",
 	  .far = "", .near = "1:S", .policy = "Expunge=both TrashNear",

@@ -185,5 +185,8 @@ plan_describe_summary(const struct plan *p, struct buf *out)
 	    "%zu expunges", count_copies(p, SIDE_FAR),
 	    count_copies(p, SIDE_NEAR), plan_count(p, PLAN_SET_FLAGS),
 	    plan_count(p, PLAN_EXPUNGE));
+	if (plan_count(p, PLAN_TRASH) > 0)
+		buf_addf(out, ", %zu copied to Trash first",
+		    plan_count(p, PLAN_TRASH));
 	describe_repair(p, out);
 }
