@@ -164,7 +164,7 @@ struct store_conf {
 	char *map_inbox;	/* MapInbox (not implemented) */
 	char *flatten;		/* Flatten delimiter (not implemented) */
 	char *trash;		/* Trash mailbox; NULL: none */
-	int trash_new_only;	/* TrashNewOnly (not implemented) */
+	int trash_new_only;	/* TrashNewOnly; default 0 */
 	int trash_remote_new;	/* TrashRemoteNew (not implemented) */
 	/* MaildirStore. maildir.path and maildir.inbox point to the strings
 	   above / below, owned by the config; maildir.fsync is the global
