@@ -79,7 +79,8 @@ present_results(const struct imap_store *s, const uint32_t *uids, size_t n,
 }
 
 int
-ims_trash(struct store *st, const char *trash, const uint32_t *uids, size_t n, int *results, struct buf *err)
+ims_trash(struct store *st, const char *trash, const uint32_t *uids,
+    size_t n, int *results, struct buf *err)
 {
 	struct imap_store *s = (struct imap_store *)st;
 	struct copy_res res = { 1, 0, BUF_INIT };

@@ -55,8 +55,8 @@
  * Records are identified by both UIDs (key), never by position.
  *
  * Order (crash safety): re-pair records, then copies and skip records, then
- * flag changes, then trash copies, then expunges, then pair updates and forgets, then maxuid
- * and uidvalidity. A base is recorded only after the flags it describes
+ * flag changes, then trash copies, then expunges, then pair updates and
+ * forgets, then maxuid and uidvalidity. A base is recorded only after the flags it describes
  * were written to both sides; a side's gone-ness only after its expunge;
  * maxuid and uidvalidity last, so a run cut anywhere leaves a state that
  * the next plan repairs without loss or duplicates (an unfinished re-pair

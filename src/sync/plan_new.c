@@ -10,8 +10,9 @@
  * for that side; copies arriving there are recorded, so they never need
  * it, and with New off every unrecorded message stays new until it is. A new message is copied if New is on for its
  * direction, unless it is too big for the target (recorded PAIR_TOO_BIG),
- * expired by MaxMessages (recorded PAIR_EXPIRED; plan_expire.c), or marked \Deleted where
- * either side's Expunge would remove it anyway (then it is not copied).
+ * expired by MaxMessages (recorded PAIR_EXPIRED; plan_expire.c), or
+ * marked \Deleted where either side's Expunge would remove it anyway (then
+ * it is not copied).
  */
 #include "sync/plan_int.h"
 

@@ -5,11 +5,11 @@
  * holding it alone because MaxSize held it back). A message MaxMessages
  * expires from near is not trashed: far keeps it.
  *
- * The copy is recorded (PAIR_TRASHED of that side) once it is committed, before the
- * expunge, so that a run cut between the two does not trash the message
- * a second time: the next run expunges it without copying. A message no
- * record holds gets a one-sided record for that, forgotten after its
- * expunge.
+ * The copy is recorded (PAIR_TRASHED of that side) once it is committed,
+ * before the expunge, so that a run cut between the two does not trash
+ * the message a second time: the next run expunges it without copying.
+ * A message no record holds gets a one-sided record for that, forgotten
+ * after its expunge.
  */
 #include "sync/plan_int.h"
 
