@@ -61,6 +61,14 @@ channel_policy(const struct channel_conf *ch,
 	}
 	out->expunge = ch->opt.expunge & SIDE_BIT_BOTH;
 	out->max_messages = ch->opt.max_messages;
+	out->expire_unread = ch->opt.expire_unread;
+	for (int s = 0; s < 2; s++) {
+		const struct store_conf *sc = ch->end[s].store;
+
+		out->trash_box[s] = sc->trash;
+		if (sc->trash_new_only)
+			out->trash_new_only |= SYNC_EXPUNGE_SIDE(s);
+	}
 	out->guard_wiped_over = ch->opt.mass_delete_count;
 	out->guard_wiped_percent = ch->opt.mass_delete_percent;
 	out->guard_large_over = ch->opt.mass_delete_large;

@@ -296,6 +296,7 @@ config_new(void)
 	cfg->buffer_limit = 10 * 1024 * 1024;
 	cfg->defaults.sync = SYNC_FULL;
 	cfg->defaults.expire_side = SIDE_NEAR;
+	cfg->defaults.expire_unread = -1;
 	cfg->defaults.mass_delete_count = 10;
 	cfg->defaults.mass_delete_percent = 90;
 	cfg->defaults.mass_delete_large = 100;

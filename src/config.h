@@ -163,8 +163,8 @@ struct store_conf {
 				   see channel_conf.max_size */
 	char *map_inbox;	/* MapInbox; NULL: none (store_names.h) */
 	char *flatten;		/* Flatten delimiter; NULL: none */
-	char *trash;		/* Trash mailbox (not implemented) */
-	int trash_new_only;	/* TrashNewOnly (not implemented) */
+	char *trash;		/* Trash mailbox; NULL: none */
+	int trash_new_only;	/* TrashNewOnly; default 0 */
 	int trash_remote_new;	/* TrashRemoteNew (not implemented) */
 	/* MaildirStore. maildir.path and maildir.inbox point to the strings
 	   above / below, owned by the config; maildir.fsync is the global
@@ -202,7 +202,7 @@ struct channel_opts {
 	unsigned expunge;	/* SIDE_BIT_*; default none */
 	unsigned expunge_solo;	/* ExpungeSolo (not implemented) */
 	unsigned max_messages;	/* MaxMessages; 0 = unlimited (default) */
-	int expire_unread;	/* ExpireUnread (not implemented); def. 0 */
+	int expire_unread;	/* ExpireUnread; -1 = not set (default) */
 	enum side expire_side;	/* ExpireSide (not implemented); default
 				   SIDE_NEAR */
 	int copy_arrival_date;	/* CopyArrivalDate; default 0 */

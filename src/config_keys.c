@@ -18,10 +18,7 @@ const char *const config_unimplemented_keys[] = {
 	"AltMap",		/* Berkeley DB UID scheme */
 	"BufferLimit",
 	"ExpireSide",
-	"ExpireUnread",
 	"ExpungeSolo",
-	"Trash",
-	"TrashNewOnly",
 	"TrashRemoteNew",
 	"UseKeychain",		/* macOS only */
 	NULL

@@ -318,6 +318,17 @@ struct store_ops {
 	/* Add and remove flags on many messages; results[i] per uid. */
 	int (*set_flags)(struct store *s, const uint32_t *uids, size_t n,
 	    unsigned add, unsigned del, int *results, struct buf *err);
+	/*
+	 * Optional (NULL: the store cannot trash). Copy the given messages
+	 * of the open mailbox, with their flags, into mailbox trash of the
+	 * same store (mbsync's Trash), creating it first if it does not
+	 * exist (as mbsync does). results[i] per uid: STORE_OK committed
+	 * there, STORE_GONE no longer in the open mailbox. -1 with err when
+	 * the copy failed (the Trash cannot be created or written): results
+	 * are then unset, and the caller expunges none of them.
+	 */
+	int (*trash)(struct store *s, const char *trash,
+	    const uint32_t *uids, size_t n, int *results, struct buf *err);
 	/* Remove messages for good; results[i] per uid. */
 	int (*expunge)(struct store *s, const uint32_t *uids, size_t n,
 	    int *results, struct buf *err);

@@ -196,6 +196,7 @@ static const struct store_ops imap_ops = {
 	.append_cancel = ims_append_cancel,
 	.commit = ims_commit,
 	.set_flags = ims_set_flags,
+	.trash = ims_trash,
 	.expunge = ims_expunge,
 	.free = ims_free,
 	.failure = ims_failure,

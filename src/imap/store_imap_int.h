@@ -111,6 +111,10 @@ void ims_close(struct imap_store *s);
 int ims_uid_present(const uint32_t *sorted, size_t n, uint32_t uid);
 uint32_t *ims_present_uids(const struct imap_store *s, size_t *n);
 
+/* store_imap_trash.c */
+int ims_trash(struct store *st, const char *trash, const uint32_t *uids,
+    size_t n, int *results, struct buf *err);
+
 /* store_imap_fetch.c */
 int ims_fetch(struct store *st, const uint32_t *uids, size_t n,
     const struct msg_sink *sink, struct buf *err);

@@ -1,7 +1,8 @@
 /*
- * maildir_flags: flag changes (renames into cur/ with a new info part)
- * and expunges (unlink). Both follow a message another mail reader
- * renamed meanwhile (md_locate) and report STORE_GONE for one that was
+ * maildir_flags: flag changes (renames into cur/ with a new info part),
+ * expunges (unlink) and Trash copies (a hard link into the Trash
+ * mailbox's cur/, mbsync's Trash). All follow a message another mail
+ * reader renamed meanwhile (md_locate) and report STORE_GONE for one that was
  * deleted, so a concurrent reader never makes a batch fail.
  */
 #include "maildir/maildir_int.h"
@@ -55,6 +56,7 @@ struct md_action {
 	int (*attempt)(struct md_store *s, struct md_entry *e,
 	    const struct md_action *a, struct buf *err);
 	unsigned add, del;	/* set flags */
+	const char *to;		/* trash: the Trash mailbox's cur/ */
 };
 
 static int
@@ -79,6 +81,31 @@ attempt_unlink(struct md_store *s, struct md_entry *e,
 		md_forget(s, e);
 		return 1;
 	}
+	return saved == ENOENT ? 0 : -1;
+}
+
+/* A hard link under a name of its own (no ",U=": the Trash folder gives
+ * its UIDs) with the message's flags. */
+static int
+attempt_link(struct md_store *s, struct md_entry *e,
+    const struct md_action *a, struct buf *err)
+{
+	char *path = md_subpath(s->dir, e->subdir, e->name);
+	char letters[MSG_FLAG_COUNT + 1], *base = md_unique_base(s);
+	struct buf to = BUF_INIT;
+	int rc, saved;
+
+	msg_flags_to_letters(e->flags, letters);
+	buf_addf(&to, "%s/%s:2,%s", a->to, base, letters);
+	rc = link(path, buf_cstr(&to));
+	saved = errno;
+	if (rc != 0 && saved != ENOENT)
+		md_syserr(err, s->mbox, buf_cstr(&to), "link to Trash");
+	buf_free(&to);
+	free(base);
+	free(path);
+	if (rc == 0)
+		return 1;
 	return saved == ENOENT ? 0 : -1;
 }
 
@@ -130,16 +157,62 @@ md_set_flags(struct store *st, const uint32_t *uids, size_t n, unsigned add,
     unsigned del, int *results, struct buf *err)
 {
 	struct md_action a = { "set flags", attempt_flags,
-	    add & MSG_ALL_FLAGS, del & MSG_ALL_FLAGS };
+	    add & MSG_ALL_FLAGS, del & MSG_ALL_FLAGS, NULL };
 
 	return act_on_all(st, uids, n, results, &a, err);
+}
+
+/* The Trash mailbox's directory, made if missing (as mbsync does). */
+static int
+trash_dir(struct md_store *s, const char *trash, char **dir, struct buf *err)
+{
+	char *root, *rel;
+	int rc = 0;
+
+	if (md_mbox_dir(s, trash, dir, &root, &rel, err) != 0)
+		return -1;
+	if (!md_is_maildir(*dir))
+		rc = md_make_maildir_under(root, rel, trash,
+		    s->subfolders == MAILDIR_SUB_MAILDIRPP && rel != NULL, err);
+	free(root);
+	free(rel);
+	if (rc != 0) {
+		free(*dir);
+		*dir = NULL;
+	}
+	return rc;
+}
+
+int
+md_trash(struct store *st, const char *trash, const uint32_t *uids,
+    size_t n, int *results, struct buf *err)
+{
+	struct md_store *s = (struct md_store *)st;
+	struct md_action a = { "trash", attempt_link, 0, 0, NULL };
+	char *dir, *cur;
+	int rc;
+
+	if (s->mbox == NULL || md_refuse_write(s, trash, "trash", err) != 0 ||
+	    trash_dir(s, trash, &dir, err) != 0) {
+		if (s->mbox == NULL)
+			md_err(err, NULL, NULL, "trash: no mailbox is open");
+		return -1;
+	}
+	cur = md_join(dir, "cur");
+	a.to = cur;
+	rc = act_on_all(st, uids, n, results, &a, err);
+	if (rc == 0 && s->fsync)
+		rc = md_fsync_dir(cur, trash, err);
+	free(cur);
+	free(dir);
+	return rc;
 }
 
 int
 md_expunge(struct store *st, const uint32_t *uids, size_t n, int *results,
     struct buf *err)
 {
-	struct md_action a = { "expunge", attempt_unlink, 0, 0 };
+	struct md_action a = { "expunge", attempt_unlink, 0, 0, NULL };
 
 	return act_on_all(st, uids, n, results, &a, err);
 }

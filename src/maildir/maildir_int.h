@@ -184,6 +184,8 @@ void md_clean_tmp(struct md_store *s);
 /* maildir_flags.c */
 int md_set_flags(struct store *st, const uint32_t *uids, size_t n,
     unsigned add, unsigned del, int *results, struct buf *err);
+int md_trash(struct store *st, const char *trash, const uint32_t *uids,
+    size_t n, int *results, struct buf *err);
 int md_expunge(struct store *st, const uint32_t *uids, size_t n,
     int *results, struct buf *err);
 

@@ -250,6 +250,7 @@ static const struct store_ops maildir_ops = {
 	.commit = md_commit,
 	.msg_name = op_msg_name,
 	.set_flags = md_set_flags,
+	.trash = md_trash,
 	.expunge = md_expunge,
 	.free = op_free,
 };

@@ -63,6 +63,25 @@ update_pair(struct exec *x, const struct plan_op *op, struct buf *err)
 	return 0;
 }
 
+/* The record as it is now (an earlier operation of the plan, the other
+ * side's Trash copy, may have changed it) with this side's trashed bit. */
+int
+exec_record_trashed(struct exec *x, const struct plan_op *op,
+    struct buf *err)
+{
+	struct plan_op up = *op;
+	const struct pair_rec *cur;
+
+	if (op->key[SIDE_FAR] == 0 && op->key[SIDE_NEAR] == 0)
+		return record_pair(x, JR_PAIR_NEW, &op->rec, err);
+	cur = state_find_pair(x->state, op->key[SIDE_FAR], op->key[SIDE_NEAR]);
+	if (cur != NULL) {
+		up.rec = *cur;
+		up.rec.status |= PAIR_TRASHED(op->side);
+	}
+	return update_pair(x, &up, err);
+}
+
 /* 1 if a record, one-sided or not, holds uid on side. */
 static int
 paired_on(const struct sync_state *st, enum side side, uint32_t uid)
@@ -255,6 +274,8 @@ exec_plan(struct exec *x, const struct plan *p, struct buf *err)
 			rc = exec_flags_run(x, op, k, err);
 		else if (op->kind == PLAN_EXPUNGE)
 			rc = exec_expunge_run(x, op, k, err);
+		else if (op->kind == PLAN_TRASH)
+			rc = exec_trash_run(x, op, k, err);
 		else {
 			rc = 0;
 			for (size_t j = 0; j < k && rc == 0; j++)
@@ -345,6 +366,13 @@ exec_failures(const struct exec *x, struct buf *err)
 {
 	size_t n = x->nfailed[SIDE_FAR] + x->nfailed[SIDE_NEAR];
 
+	if (n == 0 && x->ntrash_failed > 0) {
+		buf_setf(err, "%zu message%s could not be copied to Trash in "
+		    "this run (see above); %s not expunged", x->ntrash_failed,
+		    x->ntrash_failed == 1 ? "" : "s",
+		    x->ntrash_failed == 1 ? "it was" : "they were");
+		return -1;
+	}
 	if (n == 0)
 		return 0;
 	buf_setf(err, "%zu message%s could not be copied in this run (see "

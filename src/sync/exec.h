@@ -54,6 +54,7 @@ struct exec_stats {
 	size_t copied[2];
 	size_t flagged[2];
 	size_t expunged[2];
+	size_t trashed[2];	/* copied to that side's Trash */
 	size_t recovered;	/* interrupted copies found complete */
 };
 
@@ -78,6 +79,11 @@ struct exec {
 	 * client cleared \Deleted meanwhile): their records stay. */
 	uint32_t *kept[2];
 	size_t nkept[2];
+	/* Trash: each side's Trash mailbox (NULL: none); how many messages
+	 * failed their trash copy this run (they are in kept[] too, so that
+	 * they are neither expunged nor dropped from their records). */
+	const char *trash_box[2];
+	size_t ntrash_failed;
 };
 
 void exec_free(struct exec *x);
@@ -118,5 +124,14 @@ int exec_flags_run(struct exec *x, const struct plan_op *ops, size_t n,
     struct buf *err);
 int exec_expunge_run(struct exec *x, const struct plan_op *ops, size_t n,
     struct buf *err);
+/* Trash copies (sync/exec_trash.c): a copy that fails keeps its message
+ * (kept[]) and is reported; the run goes on. */
+int exec_trash_run(struct exec *x, const struct plan_op *ops, size_t n,
+    struct buf *err);
+/* The record a committed trash copy leaves (PLAN_TRASH's key and rec). */
+int exec_record_trashed(struct exec *x, const struct plan_op *op,
+    struct buf *err);
+/* Keep uid of side: an expunge left it, or its trash copy failed. */
+void exec_keep(struct exec *x, enum side side, uint32_t uid);
 
 #endif

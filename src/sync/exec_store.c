@@ -331,9 +331,24 @@ keep_unexpunged(struct exec *x, enum side side, uint32_t uid)
 	    "longer marked \\Deleted there (another client?); its record "
 	    "stays and the next run looks at it again", x->box,
 	    plan_side_name(side), uid);
+	exec_keep(x, side, uid);
+}
+
+void
+exec_keep(struct exec *x, enum side side, uint32_t uid)
+{
 	x->kept[side] = xreallocarray(x->kept[side], x->nkept[side] + 1,
 	    sizeof(*x->kept[side]));
 	x->kept[side][x->nkept[side]++] = uid;
+}
+
+static int
+is_kept(const struct exec *x, enum side side, uint32_t uid)
+{
+	for (size_t i = 0; i < x->nkept[side]; i++)
+		if (x->kept[side][i] == uid)
+			return 1;
+	return 0;
 }
 
 static int
@@ -367,10 +382,16 @@ exec_expunge_run(struct exec *x, const struct plan_op *ops, size_t n,
 	size_t count[2] = { 0, 0 };
 	int rc;
 
+	/* What the plan recorded before its expunges (an expiry begun, a
+	 * Trash copy) is durable before anything is removed. */
+	if (x->journal != NULL && journal_flush(x->journal, err) != 0)
+		return -1;
 	uids[0] = xcalloc(n, sizeof(uint32_t));
 	uids[1] = xcalloc(n, sizeof(uint32_t));
+	/* A message whose trash copy failed stays (exec_trash.c). */
 	for (size_t i = 0; i < n; i++)
-		uids[ops[i].side][count[ops[i].side]++] = ops[i].uid;
+		if (!is_kept(x, ops[i].side, ops[i].uid))
+			uids[ops[i].side][count[ops[i].side]++] = ops[i].uid;
 	rc = expunge_side(x, SIDE_FAR, uids[0], count[0], err);
 	if (rc == 0)
 		rc = expunge_side(x, SIDE_NEAR, uids[1], count[1], err);

@@ -257,6 +257,8 @@ setup_exec(struct run *r, struct journal *j)
 	x->stop = job->stop;
 	x->lg = job->lg;
 	x->box = job->label;
+	x->trash_box[0] = job->policy->trash_box[0];
+	x->trash_box[1] = job->policy->trash_box[1];
 }
 
 static int
@@ -318,12 +320,30 @@ execute(struct run *r, struct journal *j, int planned, struct buf *err)
  * plan derives again from the stores if this run dies before the state
  * file is written. So it is written once at the end: two fsyncs instead
  * of the journal's four. The replay tests ask for the journal anyway.
+ * Two records cannot be derived again and need it: a Trash copy's
+ * (without it the next run would trash the message twice) and a
+ * MaxMessages expiry's start (without it the next run would take the
+ * expired near copy for a deletion to propagate).
  */
+static int
+records_before_acting(const struct plan *p)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		const struct plan_op *op = &p->ops[i];
+
+		if (op->kind == PLAN_TRASH || (op->kind == PLAN_UPDATE_PAIR &&
+		    (op->rec.status & PAIR_EXPIRED) &&
+		    op->rec.uid[SIDE_NEAR] != 0))
+			return 1;
+	}
+	return 0;
+}
+
 static int
 journal_needed(const struct run *r, int planned)
 {
 	return !planned || plan_count(&r->plan, PLAN_COPY) > 0 ||
-	    r->job->keep_journal != NULL;
+	    records_before_acting(&r->plan) || r->job->keep_journal != NULL;
 }
 
 static int
@@ -444,7 +464,8 @@ sync_describe_stats(const struct exec_stats *st, struct buf *out)
 	size_t total = st->recovered;
 
 	for (int s = 0; s < 2; s++)
-		total += st->copied[s] + st->flagged[s] + st->expunged[s];
+		total += st->copied[s] + st->flagged[s] + st->expunged[s] +
+		    st->trashed[s];
 	if (total == 0)
 		return;
 	buf_addf(out, "far->near: %zu copied, %zu flagged, %zu expunged; "
@@ -455,4 +476,8 @@ sync_describe_stats(const struct exec_stats *st, struct buf *out)
 	if (st->recovered > 0)
 		buf_addf(out, "; %zu interrupted copies recovered",
 		    st->recovered);
+	for (int s = 0; s < 2; s++)
+		if (st->trashed[s] > 0)
+			buf_addf(out, "; %zu copied to Trash on %s",
+			    st->trashed[s], s == SIDE_FAR ? "far" : "near");
 }

@@ -171,6 +171,10 @@ plan_mailbox(const struct plan_input *in, struct plan *p)
 		work_free(&w);
 		return p->status = PLAN_REFUSED;
 	}
+	if (plan_expire(&w, &p->why)) {
+		work_free(&w);
+		return p->status = PLAN_REFUSED;
+	}
 	run_rules(&w);
 	for (int i = 0; i < PHASE_COUNT; i++)
 		plan_append(p, &w.phase[i]);

@@ -45,11 +45,18 @@
  *  PLAN_FORGET      drop the record whose UIDs are `key`.
  *  PLAN_SET_MAXUID  state maxuid[side] = value.
  *  PLAN_SET_UIDVALIDITY state uidvalidity[side] = value.
+ *  PLAN_TRASH       copy message uid of side `side` into that store's
+ *                   Trash mailbox (policy trash_box); once the copy is
+ *                   committed, replace the record whose UIDs are `key`
+ *                   by `rec` (key {0, 0}: add the one-sided record rec),
+ *                   which says PAIR_TRASHED(side). If the copy fails, the
+ *                   message is not expunged and no record of this plan
+ *                   drops it.
  * Records are identified by both UIDs (key), never by position.
  *
  * Order (crash safety): re-pair records, then copies and skip records, then
- * flag changes, then expunges, then pair updates and forgets, then maxuid
- * and uidvalidity. A base is recorded only after the flags it describes
+ * flag changes, then trash copies, then expunges, then pair updates and
+ * forgets, then maxuid and uidvalidity. A base is recorded only after the flags it describes
  * were written to both sides; a side's gone-ness only after its expunge;
  * maxuid and uidvalidity last, so a run cut anywhere leaves a state that
  * the next plan repairs without loss or duplicates (an unfinished re-pair
@@ -98,7 +105,9 @@ struct plan_input {
 enum plan_status {
 	PLAN_OK = 0,		/* ops is the plan (possibly empty) */
 	PLAN_NEED_FINGERPRINTS,	/* call again with fp of both sides */
-	PLAN_REFUSED		/* mass-deletion guard: why explains, no ops */
+	PLAN_REFUSED		/* mass-deletion guard, or unread messages
+				 * beyond MaxMessages without ExpireUnread:
+				 * why explains, no ops */
 };
 
 enum plan_op_kind {
@@ -111,6 +120,7 @@ enum plan_op_kind {
 	PLAN_FORGET,
 	PLAN_SET_MAXUID,
 	PLAN_SET_UIDVALIDITY,
+	PLAN_TRASH,
 	PLAN_OP_KINDS
 };
 
@@ -121,8 +131,9 @@ struct plan_op {
 	unsigned flags;		/* COPY: flags given to the copy */
 	unsigned add, del;	/* SET_FLAGS */
 	uint32_t value;		/* SET_MAXUID, SET_UIDVALIDITY */
-	uint32_t key[2];	/* UPDATE_PAIR, FORGET: the record's UIDs */
-	struct pair_rec rec;	/* NEW_PAIR, SKIP, UPDATE_PAIR */
+	uint32_t key[2];	/* UPDATE_PAIR, FORGET, TRASH: the record's
+				 * UIDs */
+	struct pair_rec rec;	/* NEW_PAIR, SKIP, UPDATE_PAIR, TRASH */
 };
 
 /* Why a side's UIDs were not trusted. */

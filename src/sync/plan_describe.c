@@ -32,6 +32,12 @@ status_name(unsigned status)
 		return "expired";
 	if (status & PAIR_GONE_MARKED)
 		return "gone-marked";
+	if ((status & PAIR_TRASHED_BOTH) == PAIR_TRASHED_BOTH)
+		return "trashed on both sides";
+	if (status & PAIR_TRASHED_FAR)
+		return "trashed on far";
+	if (status & PAIR_TRASHED_NEAR)
+		return "trashed on near";
 	return NULL;
 }
 
@@ -126,6 +132,10 @@ plan_describe_op(const struct plan_op *op, struct buf *out)
 		buf_addf(out, "uidvalidity %s %" PRIu32,
 		    plan_side_name(op->side), op->value);
 		break;
+	case PLAN_TRASH:
+		buf_addf(out, "trash %s uid %" PRIu32,
+		    plan_side_name(op->side), op->uid);
+		break;
 	case PLAN_OP_KINDS:
 		buf_adds(out, "invalid operation");
 		break;
@@ -175,5 +185,8 @@ plan_describe_summary(const struct plan *p, struct buf *out)
 	    "%zu expunges", count_copies(p, SIDE_FAR),
 	    count_copies(p, SIDE_NEAR), plan_count(p, PLAN_SET_FLAGS),
 	    plan_count(p, PLAN_EXPUNGE));
+	if (plan_count(p, PLAN_TRASH) > 0)
+		buf_addf(out, ", %zu copied to Trash first",
+		    plan_count(p, PLAN_TRASH));
 	describe_repair(p, out);
 }

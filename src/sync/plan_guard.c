@@ -29,7 +29,9 @@ count_loss(const struct plan_work *w, enum side s)
 	for (size_t i = 0; i < w->npairs; i++) {
 		const struct work_pair *p = &w->pairs[i];
 
-		if (p->rec.uid[s] == 0)
+		/* An expiring record's near copy goes by MaxMessages,
+		 * not by a user's deletion: it never propagates. */
+		if (p->rec.uid[s] == 0 || (p->rec.status & PAIR_EXPIRED))
 			continue;
 		l.held++;
 		if (p->idx[s] >= 0)

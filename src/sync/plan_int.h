@@ -22,6 +22,7 @@ enum plan_phase {
 	PHASE_REPAIR,
 	PHASE_COPY,
 	PHASE_FLAGS,
+	PHASE_TRASH,
 	PHASE_EXPUNGE,
 	PHASE_RECORD,
 	PHASE_LIMITS,
@@ -51,6 +52,8 @@ struct plan_work {
 					 * pairs of the one-sided record
 					 * (PAIR_TOO_BIG) whose message ReNew
 					 * copies in this plan; -1 if none */
+	unsigned char *expire;		/* per far scan message: MaxMessages
+					 * expires it from near (plan_expire) */
 	uint32_t maxuid[2];		/* 0 on a distrusted side */
 	uint32_t top_unpaired[2];	/* highest UID no record held
 					 * before this plan paired it */
@@ -113,6 +116,27 @@ void plan_repair_match(struct plan_work *w, struct plan_repair *rep);
 
 /* plan_guard.c: the mass-deletion guard; 1 and why filled if refused. */
 int plan_guard_refuses(const struct plan_work *w, struct buf *why);
+
+/*
+ * plan_expire.c: MaxMessages. Marks in w->expire the far messages whose
+ * near copy goes (or which are not copied). 1 and why filled if the
+ * mailbox must stop instead: unread messages beyond the window while
+ * ExpireUnread is not set, as mbsync asks the user to decide.
+ */
+int plan_expire(struct plan_work *w, struct buf *why);
+/* The flags the near side would end with for a pair present on both
+ * sides: the three-way merge's result there. */
+void plan_pair_merge(const struct plan_work *w, const struct work_pair *p,
+    struct flag_merge *m);
+
+/*
+ * plan_trash.c: before message m of side s is expunged, copy it to its
+ * store's Trash if the policy says so: rec is its record (NULL: none),
+ * is_new says it was never propagated (TrashNewOnly). Not for a near
+ * copy expired by MaxMessages.
+ */
+void plan_trash(struct plan_work *w, enum side s, const struct msg_meta *m,
+    const struct pair_rec *rec, int is_new);
 
 /* plan_pair.c: rules for recorded pairs. */
 void plan_pair_rules(struct plan_work *w, struct work_pair *p);

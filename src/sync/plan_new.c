@@ -10,22 +10,17 @@
  * for that side; copies arriving there are recorded, so they never need
  * it, and with New off every unrecorded message stays new until it is. A new message is copied if New is on for its
  * direction, unless it is too big for the target (recorded PAIR_TOO_BIG),
- * beyond MaxMessages (recorded PAIR_EXPIRED), or marked \Deleted where
- * either side's Expunge would remove it anyway (then it is not copied).
+ * expired by MaxMessages (recorded PAIR_EXPIRED; plan_expire.c), or
+ * marked \Deleted where either side's Expunge would remove it anyway (then
+ * it is not copied).
  */
 #include "sync/plan_int.h"
 
-/* MaxMessages: the near side keeps the newest far messages and flagged
- * ones; the scan is sorted by UID, so the newest are the last. */
+/* MaxMessages: plan_expire() chose the far messages near does not get. */
 static int
 is_expired(const struct plan_work *w, enum side s, size_t i)
 {
-	const struct msg_list *l = w->in->side[s].scan;
-	uint32_t max = w->pol->max_messages;
-
-	if (s != SIDE_FAR || max == 0 || l->n <= max)
-		return 0;
-	return i < l->n - max && !(l->v[i].flags & MSG_FLAGGED);
+	return s == SIDE_FAR && w->expire[i];
 }
 
 static void
@@ -67,8 +62,10 @@ plan_new_rules(struct plan_work *w, enum side s)
 			continue;
 		if (l->v[i].uid > w->top_unpaired[s])
 			w->top_unpaired[s] = l->v[i].uid;
-		if ((l->v[i].flags & MSG_DELETED) && work_expunges(w, s))
+		if ((l->v[i].flags & MSG_DELETED) && work_expunges(w, s)) {
+			plan_trash(w, s, &l->v[i], NULL, 1);
 			work_emit_expunge(w, s, l->v[i].uid);
+		}
 		else if (work_is_new(w, s, i))
 			new_message(w, s, i);
 	}

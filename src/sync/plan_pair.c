@@ -7,6 +7,14 @@
  * An expunge planned on one side in this run is treated at once as that
  * side's message being gone, so the gone rule for the other side is
  * applied in the same run and the next plan is empty.
+ *
+ * MaxMessages (plan_expire.c) removes a near copy in two steps, so that a
+ * run cut between them never takes the removal for a user's deletion:
+ * the record first gets PAIR_EXPIRED with both UIDs ("expiring"), then
+ * the near copy is marked \Deleted and expunged, whatever Expunge says
+ * (far keeps the message), and the record keeps the far UID alone. An
+ * expiring record found by a later run is finished the same way, and its
+ * near copy's disappearance never propagates to far.
  */
 #include "sync/plan_int.h"
 
@@ -64,18 +72,109 @@ record_one_side_gone(struct plan_work *w, const struct pair_rec *old,
 	emit_update(w, old, &rec);
 }
 
-static void
-both_present(struct plan_work *w, const struct work_pair *p)
+void
+plan_pair_merge(const struct plan_work *w, const struct work_pair *p,
+    struct flag_merge *m)
 {
 	unsigned cur[2];
-	int propagate[2], expunge[2];
-	struct flag_merge m;
+	int propagate[2];
 
 	for (int s = 0; s < 2; s++) {
 		cur[s] = work_msg(w, s, p->idx[s])->flags;
 		propagate[s] = work_allows(w, s, SYNC_FLAGS);
 	}
-	plan_merge_flags(p->rec.flags, cur, propagate, &m);
+	plan_merge_flags(p->rec.flags, cur, propagate, m);
+}
+
+/* The near copy of an expiring pair goes; far keeps the merged flags
+ * (near's \Deleted, set for the expiry, is none of far's business). */
+static void
+expire_near(struct plan_work *w, const struct work_pair *p)
+{
+	unsigned cur[2];
+	int propagate[2];
+	struct flag_merge m;
+	struct pair_rec rec = p->rec;
+
+	for (int s = 0; s < 2; s++) {
+		cur[s] = work_msg(w, s, p->idx[s])->flags;
+		propagate[s] = work_allows(w, s, SYNC_FLAGS);
+	}
+	cur[SIDE_NEAR] &= ~MSG_DELETED;
+	plan_merge_flags(p->rec.flags & ~MSG_DELETED, cur, propagate, &m);
+	emit_flags(w, SIDE_FAR, p->rec.uid[SIDE_FAR], cur[SIDE_FAR],
+	    m.target[SIDE_FAR]);
+	emit_flags(w, SIDE_NEAR, p->rec.uid[SIDE_NEAR],
+	    work_msg(w, SIDE_NEAR, p->idx[SIDE_NEAR])->flags,
+	    cur[SIDE_NEAR] | MSG_DELETED);
+	work_emit_expunge(w, SIDE_NEAR, p->rec.uid[SIDE_NEAR]);
+	if ((m.target[SIDE_FAR] & MSG_DELETED) &&
+	    work_expunges(w, SIDE_FAR)) {
+		work_emit_expunge(w, SIDE_FAR, p->rec.uid[SIDE_FAR]);
+		emit_forget(w, &p->rec);
+		return;
+	}
+	rec.uid[SIDE_NEAR] = 0;
+	rec.flags = m.target[SIDE_FAR];
+	rec.status = PAIR_EXPIRED;
+	emit_update(w, &p->rec, &rec);
+}
+
+/* Start expiring a pair: its record says so before anything is done. */
+static void
+expire_pair(struct plan_work *w, const struct work_pair *p)
+{
+	struct plan_op *op = work_emit(w, PHASE_COPY, PLAN_UPDATE_PAIR);
+
+	op->key[SIDE_FAR] = p->rec.uid[SIDE_FAR];
+	op->key[SIDE_NEAR] = p->rec.uid[SIDE_NEAR];
+	op->rec = p->rec;
+	op->rec.status = PAIR_EXPIRED;
+	expire_near(w, p);
+}
+
+/* A record left expiring by an earlier run: finish it. */
+static void
+expiring(struct plan_work *w, const struct work_pair *p)
+{
+	struct pair_rec rec = p->rec;
+
+	if (p->idx[SIDE_FAR] >= 0 && p->idx[SIDE_NEAR] >= 0) {
+		expire_near(w, p);
+		return;
+	}
+	if (p->idx[SIDE_NEAR] >= 0) {
+		const struct msg_meta *m = work_msg(w, SIDE_NEAR,
+		    p->idx[SIDE_NEAR]);
+
+		emit_flags(w, SIDE_NEAR, m->uid, m->flags,
+		    m->flags | MSG_DELETED);
+		work_emit_expunge(w, SIDE_NEAR, m->uid);
+		emit_forget(w, &p->rec);
+		return;
+	}
+	if (p->idx[SIDE_FAR] < 0) {
+		emit_forget(w, &p->rec);
+		return;
+	}
+	rec.uid[SIDE_NEAR] = 0;
+	emit_update(w, &p->rec, &rec);
+}
+
+static void
+both_present(struct plan_work *w, const struct work_pair *p)
+{
+	unsigned cur[2];
+	int expunge[2];
+	struct flag_merge m;
+
+	if (w->expire[p->idx[SIDE_FAR]]) {
+		expire_pair(w, p);
+		return;
+	}
+	for (int s = 0; s < 2; s++)
+		cur[s] = work_msg(w, s, p->idx[s])->flags;
+	plan_pair_merge(w, p, &m);
 	for (int s = 0; s < 2; s++)
 		expunge[s] = (m.target[s] & MSG_DELETED) && work_expunges(w, s);
 	for (int s = 0; s < 2; s++) {
@@ -87,9 +186,12 @@ both_present(struct plan_work *w, const struct work_pair *p)
 	for (int s = 0; s < 2; s++)
 		emit_flags(w, s, p->rec.uid[s], cur[s],
 		    expunge[s] ? cur[s] | MSG_DELETED : m.target[s]);
-	for (int s = 0; s < 2; s++)
-		if (expunge[s])
-			work_emit_expunge(w, s, p->rec.uid[s]);
+	for (int s = 0; s < 2; s++) {
+		if (!expunge[s])
+			continue;
+		plan_trash(w, s, work_msg(w, s, p->idx[s]), &p->rec, 0);
+		work_emit_expunge(w, s, p->rec.uid[s]);
+	}
 	if (expunge[SIDE_FAR] && expunge[SIDE_NEAR]) {
 		emit_forget(w, &p->rec);
 	} else if (expunge[SIDE_FAR] || expunge[SIDE_NEAR]) {
@@ -117,6 +219,8 @@ gone_on(struct plan_work *w, const struct work_pair *p, enum side gone)
 		target |= MSG_DELETED;
 	emit_flags(w, other, p->rec.uid[other], cur, target);
 	if ((target & MSG_DELETED) && work_expunges(w, other)) {
+		plan_trash(w, other, work_msg(w, other, p->idx[other]),
+		    &p->rec, 0);
 		work_emit_expunge(w, other, p->rec.uid[other]);
 		emit_forget(w, &p->rec);
 		return;
@@ -131,6 +235,8 @@ one_sided(struct plan_work *w, const struct work_pair *p, enum side s)
 	const struct msg_meta *m = work_msg(w, s, p->idx[s]);
 
 	if ((m->flags & MSG_DELETED) && work_expunges(w, s)) {
+		plan_trash(w, s, m, &p->rec,
+		    (p->rec.status & PAIR_TOO_BIG) != 0);
 		work_emit_expunge(w, s, m->uid);
 		emit_forget(w, &p->rec);
 		return;
@@ -151,6 +257,11 @@ plan_pair_rules(struct plan_work *w, struct work_pair *p)
 	for (int s = 0; s < 2; s++) {
 		has[s] = p->rec.uid[s] != 0;
 		here[s] = p->idx[s] >= 0;
+	}
+	if (has[SIDE_FAR] && has[SIDE_NEAR] &&
+	    (p->rec.status & PAIR_EXPIRED)) {
+		expiring(w, p);
+		return;
 	}
 	if (has[SIDE_FAR] && has[SIDE_NEAR]) {
 		if (here[SIDE_FAR] && here[SIDE_NEAR])

@@ -27,6 +27,7 @@ work_init(struct plan_work *w, const struct plan_input *in)
 			w->renew[s][i] = -1;
 		w->maxuid[s] = in->state->maxuid[s];
 	}
+	w->expire = xcalloc(scan_len(in, SIDE_FAR) + 1, 1);
 }
 
 void
@@ -40,6 +41,7 @@ work_free(struct plan_work *w)
 	}
 	for (int i = 0; i < PHASE_COUNT; i++)
 		free(w->phase[i].v);
+	free(w->expire);
 	free(w->pairs);
 	memset(w, 0, sizeof(*w));
 }

@@ -13,4 +13,5 @@ sync_policy_default(struct sync_policy *p)
 	p->guard_wiped_percent = 90;
 	p->guard_large_over = 100;
 	p->guard_large_percent = 50;
+	p->expire_unread = -1;
 }

@@ -38,7 +38,18 @@ struct sync_policy {
 	uint64_t max_size[2];	/* bytes, indexed by the TARGET side: a
 				 * bigger message is not copied there */
 	uint32_t max_messages;	/* near side keeps the N newest far messages
-				 * (by UID) plus flagged older ones */
+				 * (by UID) plus older important ones;
+				 * older read, unflagged copies expire */
+	int expire_unread;	/* ExpireUnread: 1 unread ones expire too,
+				 * 0 they never do, -1 not set (mbsync's
+				 * default: as 0, but a mailbox where unread
+				 * ones fill over half the window stops) */
+	/* Trash (mbsync's store option), per side: trash_box[S] (borrowed;
+	 * NULL: none) receives a copy of every message expunged on S
+	 * before the expunge, or, with S's bit (SYNC_EXPUNGE_SIDE) in
+	 * trash_new_only, of those never propagated only. */
+	const char *trash_box[2];
+	unsigned trash_new_only;
 	/* Mass-deletion guard (DESIGN.md invariant 7): a side whose
 	 * losses, counted against its records, are above both
 	 * guard_wiped_over and guard_wiped_percent, or (with more than

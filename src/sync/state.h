@@ -64,10 +64,19 @@ enum pair_status {
 	/* Marked \Deleted on the surviving side because the other side lost
 	 * the message; the pair is forgotten once it is gone there too. */
 	PAIR_GONE_MARKED = 1u << 1,
-	/* Beyond MaxMessages on the near side: kept on far only. */
-	PAIR_EXPIRED = 1u << 2
+	/* Beyond MaxMessages on the near side: kept on far only. With
+	 * both UIDs: the near copy is being expired (plan_pair.c). */
+	PAIR_EXPIRED = 1u << 2,
+	/* Copied to the far (near) store's Trash mailbox before an expunge
+	 * there: the expunge that follows never copies it again. */
+	PAIR_TRASHED_FAR = 1u << 3,
+	PAIR_TRASHED_NEAR = 1u << 4
 };
-#define PAIR_ALL_STATUS (PAIR_TOO_BIG | PAIR_GONE_MARKED | PAIR_EXPIRED)
+#define PAIR_TRASHED(side) ((side) == SIDE_FAR ? PAIR_TRASHED_FAR : \
+    PAIR_TRASHED_NEAR)
+#define PAIR_TRASHED_BOTH (PAIR_TRASHED_FAR | PAIR_TRASHED_NEAR)
+#define PAIR_ALL_STATUS (PAIR_TOO_BIG | PAIR_GONE_MARKED | PAIR_EXPIRED | \
+    PAIR_TRASHED_BOTH)
 
 struct pair_rec {
 	uint32_t uid[2];	/* indexed by enum side; 0 = not on that side */

@@ -1,0 +1,115 @@
+/*
+ * store_imap_trash: mbsync's Trash on an IMAP store. The messages are
+ * copied into the Trash mailbox with UID COPY, one command per UID set,
+ * pipelined; the server keeps their flags. A Trash the server does not
+ * have (NO [TRYCREATE]) is created, as mbsync does, and the copy sent
+ * once more; any other refusal fails the copy with the server's words,
+ * and the caller expunges nothing.
+ */
+#include "imap/store_imap_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "imap/uidset.h"
+
+#define UIDSET_MAX 4000
+
+struct copy_res {
+	int ok;
+	int trycreate;		/* the server said [TRYCREATE] */
+	struct buf status;
+};
+
+static void
+copy_done(void *ctx, const struct imap_response *r)
+{
+	struct copy_res *res = ctx;
+	const char *code;
+
+	if (imap_response_is(r, "OK") || !res->ok)
+		return;
+	res->ok = 0;
+	code = imap_code_name(r);
+	res->trycreate = code != NULL && strcasecmp(code, "TRYCREATE") == 0;
+	imap_describe_status(r, &res->status);
+}
+
+static int
+copy_sets(struct imap_store *s, const char *wire, const uint32_t *sorted,
+    size_t n, struct copy_res *res, struct buf *err)
+{
+	int rc = 0;
+
+	res->ok = 1;
+	res->trycreate = 0;
+	buf_reset(&res->status);
+	for (size_t done = 0; rc == 0 && done < n;) {
+		struct imap_cmdline l;
+		struct buf set = BUF_INIT;
+
+		done += imap_uidset_format(sorted + done, n - done,
+		    UIDSET_MAX, &set);
+		imap_cmd_init(&l);
+		imap_cmd_addf(&l, "UID COPY %s ", set.data);
+		imap_cmd_add_string(&l, wire, 0);
+		rc = imap_client_submit(s->c, &l, copy_done, res, err);
+		imap_cmd_free(&l);
+		buf_free(&set);
+	}
+	if (rc == 0)
+		rc = imap_client_wait(s->c, err);
+	if (rc != 0)
+		ims_err(s, err, "%s", buf_cstr(err));
+	return rc;
+}
+
+static void
+present_results(const struct imap_store *s, const uint32_t *uids, size_t n,
+    int *results)
+{
+	size_t np;
+	uint32_t *present = ims_present_uids(s, &np);
+
+	for (size_t i = 0; i < n; i++)
+		results[i] = ims_uid_present(present, np, uids[i]) ?
+		    STORE_OK : STORE_GONE;
+	free(present);
+}
+
+int
+ims_trash(struct store *st, const char *trash, const uint32_t *uids,
+    size_t n, int *results, struct buf *err)
+{
+	struct imap_store *s = (struct imap_store *)st;
+	struct copy_res res = { 1, 0, BUF_INIT };
+	struct buf wire = BUF_INIT;
+	uint32_t *sorted;
+	size_t ns;
+	int rc;
+
+	if (ims_require_open(s, err) != 0 ||
+	    ims_to_wire(s, trash, &wire, err) != 0) {
+		buf_free(&wire);
+		return -1;
+	}
+	sorted = imap_uids_sorted(uids, n, &ns);
+	rc = ns > 0 ? copy_sets(s, wire.data, sorted, ns, &res, err) : 0;
+	if (rc == 0 && !res.ok && res.trycreate) {
+		rc = ims_create(st, trash, err);
+		if (rc == 0)
+			rc = copy_sets(s, wire.data, sorted, ns, &res, err);
+	}
+	if (rc == 0 && !res.ok) {
+		ims_err(s, err, "UID COPY to Trash '%s': %s", trash,
+		    buf_cstr(&res.status));
+		rc = -1;
+	}
+	if (rc == 0)
+		present_results(s, uids, n, results);
+	buf_free(&res.status);
+	buf_free(&wire);
+	free(sorted);
+	return rc;
+}
