@@ -446,11 +446,6 @@ cli_parse(int argc, char *const argv[], struct cli_options *opts,
 	r = parse_args(argc, argv, &c, err);
 	if (r != CLI_OK)
 		return r;
-	if (opts->all && opts->ntargets > 0) {
-		buf_setf(err, "-a cannot be combined with channel or group "
-		    "names");
-		return CLI_ERROR;
-	}
 	if (!opts->all && opts->ntargets == 0) {
 		buf_setf(err, "no channel or group given: name one, or use -a "
 		    "for all (try --help)");

@@ -33,7 +33,8 @@ struct cli_target {
 
 struct cli_options {
 	char *config_path;	/* -c FILE; NULL = the default path */
-	int all;		/* -a */
+	int all;		/* -a; targets are then ignored, as in
+				   mbsync */
 	int dry_run;		/* -y, --dry-run */
 	int list;		/* -l, --list: print the mailboxes, no sync */
 	int ext_exit;		/* -e, --ext-exit: +32 far, +64 near changed */

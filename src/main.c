@@ -227,6 +227,11 @@ check_targets(const struct config *cfg, const struct cli_options *opts,
 {
 	int ok = 1;
 
+	if (opts->all && opts->ntargets > 0) {
+		log_warn(lg, "-a syncs every channel: the channel and group "
+		    "names given with it are ignored");
+		return 0;
+	}
 	for (size_t i = 0; i < opts->ntargets; i++) {
 		const char *name = opts->targets[i].name;
 

@@ -195,6 +195,10 @@ START_TEST(test_side_options)
 	    "--dry-run", "ch")), CLI_OK);
 	ck_assert(o.list && o.ext_exit && o.dry_run);
 	cli_free(&o);
+	/* As in mbsync, -a wins over names (main() warns). */
+	ck_assert_int_eq(parse(&o, &err, ARGS("-a", "ch")), CLI_OK);
+	ck_assert(o.all && o.ntargets == 1);
+	cli_free(&o);
 	buf_free(&err);
 }
 END_TEST
@@ -287,8 +291,6 @@ static const struct bad_case bad_cases[] = {
 	{ { "-ls", NULL }, "option '--list-stores' (mbsync 1.5's -ls) is not "
 	    "implemented: use -l with a channel to list its mailboxes" },
 	{ { "-Lx", "ch", NULL }, "unknown option '-x' (try --help)" },
-	{ { "-a", "ch", NULL },
-	    "-a cannot be combined with channel or group names" },
 	{ { ":INBOX", NULL }, "empty channel name in ':INBOX'" },
 	{ { "ch:", NULL }, "empty mailbox name in 'ch:'" },
 	{ { "ch:a,,b", NULL }, "empty mailbox name in 'ch:a,,b'" },

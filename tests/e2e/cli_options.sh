@@ -11,7 +11,8 @@
 #  - --ext-exit: 0 when nothing changed, +64 when the near side changed,
 #    +32 when the far side did, 96 for both; without it 0;
 #  - IMAP: --push appends the near message and leaves the server's own
-#    message on the server; -l lists the server's folders.
+#    message on the server; -l lists the server's folders;
+#  - -a with a channel name ignores the name (a warning), as mbsync does.
 # Run from the top of the tree; tests/run-all.sh runs it with sh.
 # KEEP=1 leaves the directory and the server running, for debugging.
 if [ -z "${BASH_VERSION:-}" ]; then
@@ -231,6 +232,13 @@ expect_eq "IMAP --push: near messages on the server" "inear inear2 iserver " \
 	"$(ids "$A")"
 expect_eq "IMAP --push: server message not pulled" "inear inear2 " \
 	"$(ids "$IN/INBOX")"
+
+# -a with names: the names are ignored, as in mbsync, with a warning.
+tb all -a -l nosuch
+expect_eq "-a with a name: exit status" 0 "$status"
+expect_eq "-a with a name: warned" 1 "$(grep -c 'names given with it are ignored' "$TMP/all.err")"
+expect_eq "-a -l: every channel's mailboxes" "Archive Drafts INBOX INBOX Lists Work " \
+	"$(sort "$TMP/all.out" | tr '\n' ' ')"
 
 echo "cli_options: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
