@@ -11,7 +11,7 @@
  * at a durable point; the next run resumes). With --ext-exit, as in mbsync
  * 1.5, 0 and 1 get 32 added when the far side was changed and 64 when the
  * near side was. It also owns the run's store pool, through which the
- * channels that use one IMAPStore share its connection.
+ * channels that use one IMAPAccount share its connection.
  */
 #include <errno.h>
 #include <signal.h>

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "channel.h"
+#include "imap/store_imap.h"
 
 struct pool_entry {
 	const struct store_conf *sc;
@@ -33,6 +34,46 @@ store_pool_free(struct store_pool *p)
 	free(p);
 }
 
+/* Drop entry i: log out and forget it. */
+static void
+drop(struct store_pool *p, size_t i)
+{
+	p->v[i].s->ops->free(p->v[i].s);
+	p->v[i] = p->v[--p->n];
+}
+
+/* An idle store for sc: one opened for sc itself, else one of another
+ * IMAPStore of the same IMAPAccount, moved over to sc. */
+static struct store *
+lend_idle(struct store_pool *p, const struct store_conf *sc,
+    const struct logger *lg)
+{
+	struct imap_store_options io;
+	struct buf err = BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < p->n; i++)
+		if (p->v[i].sc == sc && !p->v[i].lent)
+			break;
+	for (size_t j = 0; i == p->n && j < p->n; j++)
+		if (!p->v[j].lent && p->v[j].sc->account == sc->account)
+			i = j;
+	if (i == p->n)
+		return NULL;
+	if (p->v[i].sc != sc) {
+		imap_store_options_from_conf(sc, &io);
+		if (imap_store_rebind(p->v[i].s, &io, &err) != 0) {
+			log_verbose(lg, "%s; logging in again", buf_cstr(&err));
+			buf_free(&err);
+			drop(p, i);
+			return NULL;
+		}
+		p->v[i].sc = sc;
+	}
+	p->v[i].lent = 1;
+	return p->v[i].s;
+}
+
 struct store *
 store_pool_get(struct store_pool *p, const struct store_conf *sc,
     int dry_run, const interrupt_flag *stop, const struct logger *lg,
@@ -41,12 +82,11 @@ store_pool_get(struct store_pool *p, const struct store_conf *sc,
 	struct store *s;
 
 	*reused = 0;
-	for (size_t i = 0; p != NULL && i < p->n; i++)
-		if (p->v[i].sc == sc && !p->v[i].lent) {
-			p->v[i].lent = 1;
-			*reused = 1;
-			return p->v[i].s;
-		}
+	if (p != NULL && sc->kind == STORE_IMAP &&
+	    (s = lend_idle(p, sc, lg)) != NULL) {
+		*reused = 1;
+		return s;
+	}
 	s = channel_open_store(sc, dry_run, stop, lg, err);
 	if (s == NULL || p == NULL || sc->kind != STORE_IMAP)
 		return s;
@@ -73,6 +113,5 @@ store_pool_put(struct store_pool *p, struct store *s)
 		p->v[i].lent = 0;
 		return;
 	}
-	s->ops->free(s);
-	p->v[i] = p->v[--p->n];
+	drop(p, i);
 }

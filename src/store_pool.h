@@ -1,16 +1,19 @@
 /*
  * store_pool: the stores of one run, so that the channels that use the
- * same IMAPStore share one connection and one login (PassCmd runs once
+ * same IMAPAccount share one connection and one login (PassCmd runs once
  * per run, not once per channel).
  *
  * Contract:
  *  - The pool is owned by the run (main) and lives until store_pool_free(),
  *    which closes (logs out of) every store it holds.
  *  - store_pool_get() lends an open store for sc: an idle one of the pool
- *    opened for the same IMAPStore if there is one (*reused = 1), else a
- *    new one, connected and logged in now (*reused = 0). A store is lent
- *    to one borrower at a time, so a channel with the same IMAPStore at
- *    both ends gets two. Maildir stores are never shared.
+ *    opened for the same IMAPStore if there is one, else an idle one of
+ *    another IMAPStore of the same IMAPAccount, moved over to sc
+ *    (imap_store_rebind(): same connection, sc's Path and namespace)
+ *    (*reused = 1 in both cases), else a new one, connected and logged in
+ *    now (*reused = 0). A store is lent to one borrower at a time, so a
+ *    channel with the same IMAPAccount at both ends gets two. Maildir
+ *    stores are never shared.
  *  - store_pool_put() takes a store back. One that can no longer be used
  *    (its last failure is STORE_FAIL_CONNECTION or worse, store.h) is
  *    closed at once, so that the next borrower logs in again.

@@ -9,6 +9,8 @@
 #  - a second run: the same, once, and nothing to copy;
 #  - with a second IMAPAccount (another user, its own PassCmd) in the
 #    group: one login for each account, two in all;
+#  - two IMAPStores of one IMAPAccount (one with a Path), their channels
+#    interleaved in a group: one login;
 #  - through tests/tools/faultproxy, the connection is dropped when the
 #    second channel starts (its LIST): the run logs in again once (the
 #    PassCmd runs twice in all, two LOGINs), says so under -V, and every
@@ -32,7 +34,7 @@ cleanup_more() {
 	[ -n "$proxy_pid" ] && kill "$proxy_pid" 2>/dev/null
 }
 
-start_dovecot "$TMP/srv" alice bob carol
+start_dovecot "$TMP/srv" alice bob carol dave
 export XDG_STATE_HOME=$TMP/xdg-state
 mkdir -p "$TMP/state"
 
@@ -69,6 +71,7 @@ seed() {
 seed alice
 seed bob
 seed carol
+seed dave
 
 # account NAME USER PORT: an IMAPAccount whose PassCmd counts its runs in
 # TMP/NAME.count, its IMAPStore NAME-remote, a MaildirStore NAME-local and
@@ -168,6 +171,44 @@ expect_eq "two accounts: work Trash synced" "bob-Trash " \
 	"$(ids "$TMP/work-local/Trash")"
 expect_eq "two accounts: home Inbox synced" "carol-inbox " \
 	"$(ids "$TMP/home-local/Inbox")"
+
+# Two IMAPStores of one IMAPAccount (the second with Path "[Gmail]."):
+# still one connection, one login.
+account two dave "$IMAP_PORT" | sed '/^Group/,$d' >"$TMP/stores.rc"
+cat >>"$TMP/stores.rc" <<RC
+
+IMAPStore two-gmail
+Account two
+Path "[Gmail]."
+
+Channel gm-trash
+Far :two-gmail:Trash
+Near :two-local:Trash
+Create Near
+
+Channel gm-sent
+Far :two-gmail:"Sent Mail"
+Near :two-local:SentMail
+Create Near
+
+Group mixed
+Channel two-inbox
+Channel gm-trash
+Channel two-Drafts
+Channel gm-sent
+RC
+run stores "$TMP/stores.rc" -D mixed
+expect_eq "two stores, one account: exit status" 0 "$status"
+expect_eq "two stores, one account: PassCmd ran once" 1 \
+	"$(wc -l <"$TMP/two.count")"
+expect_eq "two stores, one account: one LOGIN" 1 "$(logins stores)"
+expect_eq "two stores, one account: the connection moved over twice" 2 \
+	"$(cat "$TMP/stores.out" "$TMP/stores.err" |
+		grep -c "imap store 'two-gmail': prefix '\[Gmail\]\.'")"
+for f in Inbox Trash Drafts SentMail; do
+	expect_eq "two stores, one account: $f synced" \
+		"dave-${f/Inbox/inbox} " "$(ids "$TMP/two-local/$f")"
+done
 
 # The connection dies between two channels: dropped by the proxy at the
 # second LIST (one per channel: Dovecot gives the delimiter in NAMESPACE).
