@@ -277,11 +277,11 @@ static void
 sync_one(struct chan_run *r, const char *name, char *const box[2])
 {
 	struct buf err = BUF_INIT, label = BUF_INIT, line = BUF_INIT;
-	int rc;
 	struct buf kept = BUF_INIT;
 	struct state_paths paths = { 0 };
 	struct mailbox_job job = { 0 };
 	struct exec_stats stats = { 0 };
+	int rc;
 
 	pair_label(r, name, &label);
 	job.store[0] = r->store[0];

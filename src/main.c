@@ -207,6 +207,17 @@ run_targets(const struct config *cfg, const struct cli_options *opts,
 	return status;
 }
 
+/* -l writes to standard output: a full disk or a closed pipe fails. */
+static int
+check_stdout(const struct logger *lg, int status)
+{
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		return status;
+	log_error(lg, "cannot write the list of mailboxes to standard output: "
+	    "%s", strerror(errno));
+	return worse(status, EXIT_SYNC_FAILED);
+}
+
 /* --ext-exit: what the run changed, added to a status of 0 or 1. */
 static int
 ext_status(int status, unsigned changed)
@@ -294,6 +305,8 @@ main(int argc, char *argv[])
 		ro.lg = &lg;
 		ro.stop = &stop_signal;
 		status = run_targets(cfg, &opts, &ro);
+		if (opts.list)
+			status = check_stdout(&lg, status);
 		if (opts.ext_exit)
 			status = ext_status(status, changed);
 	}

@@ -108,6 +108,12 @@ expect_eq "-l: the mailboxes, Junk excluded by Patterns, Drafts not (Create Near
 expect_eq "-l: nothing changed" "$before" "$(tree)"
 expect_eq "-l: no state written" 0 "$(find "$TMP/state" -type f | wc -l)"
 
+# A list that cannot be written fails.
+timeout 60 "$BIN" -c "$TMP/sync.rc" -l md >/dev/full 2>"$TMP/full.err"
+expect_eq "-l to a full disk: exit status" 1 "$?"
+expect_eq "-l to a full disk: said" 1 \
+	"$(grep -c 'cannot write the list of mailboxes' "$TMP/full.err")"
+
 # -y and --dry-run change nothing either.
 tb dry1 -y md
 expect_eq "-y: exit status" 0 "$status"
