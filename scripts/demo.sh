@@ -93,6 +93,6 @@ say "Second sync (-V: one line per operation): the flags and the deletion go up,
 "$twinbox" -V -c "$work/sync.rc" demo 2>&1 | grep -v '^maildir ' || true
 
 say "Third sync, dry run: nothing should be left to do"
-"$twinbox" -n -c "$work/sync.rc" demo
+"$twinbox" --dry-run -c "$work/sync.rc" demo
 
 say "Done: the server is stopped and $work is removed"

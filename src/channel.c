@@ -3,6 +3,7 @@
 #include "channel_adopt.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -22,6 +23,8 @@ struct chan_run {
 	const struct channel_run_opts *opts;
 	struct store *store[2];
 	struct strlist listed[2];	/* what each store holds */
+	struct channel_opts opt;	/* the channel's, with the command
+					   line's overrides */
 	struct sync_policy policy;
 	int named;	/* the mailboxes were named, not found by Patterns */
 	int failed;
@@ -50,16 +53,18 @@ void
 channel_policy(const struct channel_conf *ch,
     const struct channel_run_opts *opts, struct sync_policy *out)
 {
+	struct channel_opts opt = ch->opt;
+
+	override_apply(opts->ovr, &opt);
 	sync_policy_default(out);
 	for (int s = 0; s < 2; s++) {
 		/* ops[s] are the operations whose source is s, so they land
-		 * on the other side. -F is mbsync's "Sync All". */
-		out->ops[s] = opts->full ? SYNC_ALL :
-		    core_ops(sync_ops_to(ch->opt.sync, !s));
+		 * on the other side. */
+		out->ops[s] = core_ops(sync_ops_to(opt.sync, !s));
 		out->max_size[s] = ch->max_size_set ? ch->max_size :
 		    ch->end[s].store->max_size;
 	}
-	out->expunge = ch->opt.expunge & SIDE_BIT_BOTH;
+	out->expunge = opt.expunge & SIDE_BIT_BOTH;
 	out->max_messages = ch->opt.max_messages;
 	out->expire_unread = ch->opt.expire_unread;
 	for (int s = 0; s < 2; s++) {
@@ -193,25 +198,47 @@ check_maildir_path(const struct config *cfg, const struct store_conf *sc,
 	return -1;
 }
 
+/* Borrow side s's store and list it. A connection kept from an earlier
+ * channel that died meanwhile is replaced once, with a new login. */
+static int
+open_side(struct chan_run *r, enum side s, struct buf *err)
+{
+	const struct store_conf *sc = r->ch->end[s].store;
+	const struct channel_run_opts *o = r->opts;
+	int reused;
+
+	for (;;) {
+		r->store[s] = store_pool_get(o->pool, sc, o->dry_run || o->list,
+		    o->stop, o->lg, &reused, err);
+		if (r->store[s] == NULL)
+			return -1;
+		imap_store_copy_arrival_date(store_names_inner(r->store[s]),
+		    r->ch->opt.copy_arrival_date);
+		if (r->store[s]->ops->list(r->store[s], &r->listed[s],
+		    err) == 0)
+			return 0;
+		if (!reused || interrupted(o->stop) ||
+		    store_failure(r->store[s]) == STORE_FAIL_MAILBOX)
+			return -1;
+		log_verbose(o->lg, "channel %s: the connection to store '%s' "
+		    "was lost since the last channel (%s); logging in again",
+		    r->ch->name, sc->name, buf_cstr(err));
+		store_pool_put(o->pool, r->store[s]);
+		r->store[s] = NULL;
+		strlist_free(&r->listed[s]);
+		buf_reset(err);
+	}
+}
+
 static int
 open_stores(struct chan_run *r, struct buf *err)
 {
 	for (int s = 0; s < 2; s++)
 		if (check_maildir_path(r->cfg, r->ch->end[s].store, err) != 0)
 			return -1;
-	for (int s = 0; s < 2; s++) {
-		const struct store_conf *sc = r->ch->end[s].store;
-
-		r->store[s] = channel_open_store(sc, r->opts->dry_run,
-		    r->opts->stop, r->opts->lg, err);
-		if (r->store[s] == NULL)
+	for (int s = 0; s < 2; s++)
+		if (open_side(r, s, err) != 0)
 			return -1;
-		imap_store_copy_arrival_date(store_names_inner(r->store[s]),
-		    r->ch->opt.copy_arrival_date);
-		if (r->store[s]->ops->list(r->store[s], &r->listed[s],
-		    err) != 0)
-			return -1;
-	}
 	return 0;
 }
 
@@ -256,6 +283,22 @@ pair_label(const struct chan_run *r, const char *name, struct buf *out)
 		buf_addf(out, ":%s", name);
 }
 
+/* For --ext-exit: the sides a step changed. */
+static void
+note_change(const struct chan_run *r, enum side s)
+{
+	if (r->opts->changed != NULL)
+		*r->opts->changed |= 1u << s;
+}
+
+static void
+note_changes(const struct chan_run *r, const struct exec_stats *st)
+{
+	for (int s = 0; s < 2; s++)
+		if (st->copied[s] + st->flagged[s] + st->expunged[s] > 0)
+			note_change(r, s);
+}
+
 static void
 sync_one(struct chan_run *r, const char *name, char *const box[2])
 {
@@ -263,8 +306,9 @@ sync_one(struct chan_run *r, const char *name, char *const box[2])
 	struct buf kept = BUF_INIT;
 	struct state_paths paths = { 0 };
 	struct mailbox_job job = { 0 };
-	struct exec_stats stats;
+	struct exec_stats stats = { 0 };
 	struct strlist mbsync = { 0 };
+	int rc;
 
 	pair_label(r, name, &label);
 	channel_mbsync_states(r->cfg, r->ch, r->store[SIDE_NEAR], box,
@@ -288,7 +332,9 @@ sync_one(struct chan_run *r, const char *name, char *const box[2])
 		buf_addf(&kept, "%s.folded", paths.journal);
 		job.keep_journal = kept.data;
 	}
-	if (sync_mailbox(&job, &stats, &err) != 0) {
+	rc = sync_mailbox(&job, &stats, &err);
+	note_changes(r, &stats);
+	if (rc != 0) {
 failed:
 		/* Cut short by a signal: main() says so, once. */
 		if (interrupted(r->opts->stop))
@@ -438,7 +484,9 @@ run_step(struct chan_run *r, const struct mbox_step *step)
 	} else if (step->action == MBOX_CREATE) {
 		log_verbose(r->opts->lg, "%s: %s", r->ch->name, what.data);
 		ready = s->ops->create(s, box[step->side], &err) == 0;
-		if (!ready) {
+		if (ready)
+			note_change(r, step->side);
+		else {
 			log_error(r->opts->lg, "%s: %s", r->ch->name,
 			    buf_cstr(&err));
 			r->failed = 1;
@@ -447,6 +495,8 @@ run_step(struct chan_run *r, const struct mbox_step *step)
 		if (s->ops->remove(s, box[step->side], &err) != 0)
 			log_warn(r->opts->lg, "%s: %s", r->ch->name,
 			    buf_cstr(&err));
+		else
+			note_change(r, step->side);
 	} else if (step->action != MBOX_SYNC) {
 		log_info(r->opts->lg, "%s: %s", r->ch->name, what.data);
 	}
@@ -458,13 +508,28 @@ run_step(struct chan_run *r, const struct mbox_step *step)
 	buf_free(&what);
 }
 
+/* -l: a mailbox that a sync would sync (or create first), one a line:
+ * its name in the channel, or the far mailbox of a channel without
+ * Patterns. */
+static void
+list_step(const struct chan_run *r, const struct mbox_step *step)
+{
+	char *far;
+
+	if (step->action != MBOX_SYNC && step->action != MBOX_CREATE)
+		return;
+	far = side_box(r, SIDE_FAR, step->name);
+	printf("%s\n", step->name[0] != '\0' ? step->name : far);
+	free(far);
+}
+
 static void
 run_boxes(struct chan_run *r, const struct strlist *boxes)
 {
 	struct strlist names = { 0 }, present[2] = { { 0 }, { 0 } };
 	struct strlist known = { 0 };
-	struct mbox_policy mpol = { r->ch->opt.create & SIDE_BIT_BOTH,
-	    r->ch->opt.remove & SIDE_BIT_BOTH };
+	struct mbox_policy mpol = { r->opt.create & SIDE_BIT_BOTH,
+	    r->opt.remove & SIDE_BIT_BOTH };
 	struct mbox_plan mplan = { 0 };
 
 	r->named = (boxes != NULL && boxes->n > 0) || r->ch->patterns.n == 0;
@@ -481,7 +546,11 @@ run_boxes(struct chan_run *r, const struct strlist *boxes)
 			    mplan.n - i == 1 ? "" : "es");
 			break;
 		}
-		if (!named_but_missing(r, &mplan.v[i]))
+		if (named_but_missing(r, &mplan.v[i]))
+			continue;
+		if (r->opts->list)
+			list_step(r, &mplan.v[i]);
+		else
 			run_step(r, &mplan.v[i]);
 	}
 	mbox_plan_free(&mplan);
@@ -499,8 +568,10 @@ channel_run(const struct config *cfg, const struct channel_conf *ch,
 	struct buf err = BUF_INIT;
 	int rc = 0;
 
+	r.opt = ch->opt;
+	override_apply(opts->ovr, &r.opt);
 	channel_policy(ch, opts, &r.policy);
-	if (!opts->full && ch->opt.sync & (SYNC_PULL_OLD | SYNC_PUSH_OLD))
+	if (!opts->list && r.opt.sync & (SYNC_PULL_OLD | SYNC_PUSH_OLD))
 		log_warn(opts->lg, "channel %s (line %d): Sync Old is not "
 		    "implemented yet; messages skipped in earlier runs are not "
 		    "retried", ch->name, ch->line);
@@ -522,8 +593,7 @@ channel_run(const struct config *cfg, const struct channel_conf *ch,
 		    ch->name, opts->dry_run ? "would adopt" : "adopted",
 		    r.adopted, r.adopted == 1 ? "" : "s");
 	for (int s = 0; s < 2; s++) {
-		if (r.store[s] != NULL)
-			r.store[s]->ops->free(r.store[s]);
+		store_pool_put(opts->pool, r.store[s]);
 		strlist_free(&r.listed[s]);
 	}
 	buf_free(&err);

@@ -25,13 +25,22 @@
 #include "config.h"
 #include "interrupt.h"
 #include "log.h"
+#include "override.h"
 #include "store.h"
+#include "store_pool.h"
 #include "sync/crash.h"
 #include "sync/policy.h"
 
 struct channel_run_opts {
 	int dry_run;
-	int full;			/* -F: Sync All, whatever Sync says */
+	int list;			/* -l: print the mailboxes that would
+					   be synced, one a line; sync none */
+	const struct override *ovr;	/* the command line's -C -R -X and
+					   Sync letters; may be NULL */
+	struct store_pool *pool;	/* the run's connections; may be NULL */
+	unsigned *changed;		/* may be NULL; SIDE_BIT_* of the
+					   sides this run changed are or-ed
+					   in (--ext-exit) */
 	int allow_mass_delete;		/* pass the mass-deletion guard */
 	struct crash_point *crash;	/* may be NULL */
 	int keep_journal;		/* tests: keep JOURNAL.folded */

@@ -6,10 +6,14 @@
 
 /* What one option does; options with a value take it from the next
  * argument or the rest of the current one, as getopt does. A long option
- * without a letter has a short_name of 0. */
+ * without a letter has a short_name of 0. An option with letters takes
+ * the letters of that set that follow it in the same argument ("-Cf",
+ * "-Lnf", "-Dm"), as mbsync does. arg is the option's constant. */
 enum cli_opt_id {
 	OPT_ALL, OPT_CONFIG, OPT_DRY_RUN, OPT_VERBOSE, OPT_QUIET, OPT_DEBUG,
-	OPT_HELP, OPT_VERSION, OPT_FULL, OPT_ALLOW_MASS_DELETE
+	OPT_HELP, OPT_VERSION, OPT_ALLOW_MASS_DELETE, OPT_LIST, OPT_EXT_EXIT,
+	OPT_CREATE, OPT_REMOVE, OPT_EXPUNGE, OPT_TYPE, OPT_DIRECTION,
+	OPT_NOOP, OPT_FULL
 };
 
 struct cli_opt {
@@ -17,36 +21,104 @@ struct cli_opt {
 	const char *long_name;
 	int takes_value;
 	enum cli_opt_id id;
+	unsigned arg;
+	const char *letters;
 };
 
+/* The letters after -C, -R and -X, and after -L and -H (1.4's and 1.5's
+ * spellings), and after -D (mbsync's debugging categories). */
+#define SIDE_LETTERS	"fnms"
+#define TYPE_LETTERS	"nouNgdf"
+#define DEBUG_LETTERS	"CdDmMnNs"
+
 static const struct cli_opt cli_opts[] = {
-	{ 'a', "all", 0, OPT_ALL },
-	{ 'c', "config", 1, OPT_CONFIG },
-	{ 'n', "dry-run", 0, OPT_DRY_RUN },
-	{ 'V', "verbose", 0, OPT_VERBOSE },
-	{ 'q', "quiet", 0, OPT_QUIET },
-	{ 'D', "debug", 0, OPT_DEBUG },
-	{ 'h', "help", 0, OPT_HELP },
-	{ 'v', "version", 0, OPT_VERSION },
-	{ 'F', "full", 0, OPT_FULL },
-	{ 0, "allow-mass-delete", 0, OPT_ALLOW_MASS_DELETE },
-	{ 0, NULL, 0, 0 }
+	{ 'a', "all", 0, OPT_ALL, 0, NULL },
+	{ 'c', "config", 1, OPT_CONFIG, 0, NULL },
+	{ 'l', "list", 0, OPT_LIST, 0, NULL },
+	{ 'y', "dry-run", 0, OPT_DRY_RUN, 0, NULL },
+	{ 'e', "ext-exit", 0, OPT_EXT_EXIT, 0, NULL },
+	{ 'V', "verbose", 0, OPT_VERBOSE, 0, NULL },
+	{ 'q', "quiet", 0, OPT_QUIET, 0, NULL },
+	{ 'D', "debug", 0, OPT_DEBUG, 0, DEBUG_LETTERS },
+	{ 0, "debug-crash", 0, OPT_DEBUG, 'C', NULL },
+	{ 0, "debug-driver", 0, OPT_DEBUG, 'd', NULL },
+	{ 0, "debug-driver-all", 0, OPT_DEBUG, 'D', NULL },
+	{ 0, "debug-maildir", 0, OPT_DEBUG, 'm', NULL },
+	{ 0, "debug-main", 0, OPT_DEBUG, 'M', NULL },
+	{ 0, "debug-net", 0, OPT_DEBUG, 'n', NULL },
+	{ 0, "debug-net-all", 0, OPT_DEBUG, 'N', NULL },
+	{ 0, "debug-sync", 0, OPT_DEBUG, 's', NULL },
+	{ 'h', "help", 0, OPT_HELP, 0, NULL },
+	{ 'v', "version", 0, OPT_VERSION, 0, NULL },
+	{ 'C', "create", 0, OPT_CREATE, SIDE_BIT_BOTH, SIDE_LETTERS },
+	{ 0, "create-far", 0, OPT_CREATE, SIDE_BIT_FAR, NULL },
+	{ 0, "create-near", 0, OPT_CREATE, SIDE_BIT_NEAR, NULL },
+	{ 0, "create-master", 0, OPT_CREATE, SIDE_BIT_FAR, NULL },
+	{ 0, "create-slave", 0, OPT_CREATE, SIDE_BIT_NEAR, NULL },
+	{ 0, "no-create", 0, OPT_CREATE, 0, NULL },
+	{ 'R', "remove", 0, OPT_REMOVE, SIDE_BIT_BOTH, SIDE_LETTERS },
+	{ 0, "remove-far", 0, OPT_REMOVE, SIDE_BIT_FAR, NULL },
+	{ 0, "remove-near", 0, OPT_REMOVE, SIDE_BIT_NEAR, NULL },
+	{ 0, "remove-master", 0, OPT_REMOVE, SIDE_BIT_FAR, NULL },
+	{ 0, "remove-slave", 0, OPT_REMOVE, SIDE_BIT_NEAR, NULL },
+	{ 0, "no-remove", 0, OPT_REMOVE, 0, NULL },
+	{ 'X', "expunge", 0, OPT_EXPUNGE, SIDE_BIT_BOTH, SIDE_LETTERS },
+	{ 0, "expunge-far", 0, OPT_EXPUNGE, SIDE_BIT_FAR, NULL },
+	{ 0, "expunge-near", 0, OPT_EXPUNGE, SIDE_BIT_NEAR, NULL },
+	{ 0, "expunge-master", 0, OPT_EXPUNGE, SIDE_BIT_FAR, NULL },
+	{ 0, "expunge-slave", 0, OPT_EXPUNGE, SIDE_BIT_NEAR, NULL },
+	{ 0, "no-expunge", 0, OPT_EXPUNGE, 0, NULL },
+	{ 'n', "new", 0, OPT_TYPE, SYNC_OP_NEW, NULL },
+	{ 'o', "old", 0, OPT_TYPE, SYNC_OP_OLD, NULL },
+	{ 'u', "upgrade", 0, OPT_TYPE, SYNC_OP_UPGRADE, NULL },
+	{ 'N', "renew", 0, OPT_TYPE, SYNC_OP_UPGRADE, NULL },
+	{ 'g', "gone", 0, OPT_TYPE, SYNC_OP_GONE, NULL },
+	{ 'd', "delete", 0, OPT_TYPE, SYNC_OP_GONE, NULL },
+	{ 'f', "flags", 0, OPT_TYPE, SYNC_OP_FLAGS, NULL },
+	{ 'L', "pull", 0, OPT_DIRECTION, SIDE_BIT_NEAR, TYPE_LETTERS },
+	{ 'H', "push", 0, OPT_DIRECTION, SIDE_BIT_FAR, TYPE_LETTERS },
+	{ '0', "noop", 0, OPT_NOOP, 0, NULL },
+	{ 'F', "full", 0, OPT_FULL, 0, NULL },
+	{ 0, "allow-mass-delete", 0, OPT_ALLOW_MASS_DELETE, 0, NULL },
+	{ 0, NULL, 0, 0, 0, NULL }
+};
+
+/* What the operation options add up to while the line is read. */
+struct cli_ctx {
+	struct cli_options *opts;
+	unsigned dirs;		/* SIDE_BIT_*: --pull (near), --push (far) */
+	unsigned types;		/* SYNC_OP_* given without a direction */
+	unsigned ops[2];	/* SYNC_OP_* given with one, by the side
+				   they land on */
 };
 
 static const char usage_text[] =
     "usage: twinbox [options] {-a | CHANNEL[:BOX[,BOX...]] | GROUP}...\n"
     "\n"
     "Keep two mail stores (IMAP or Maildir) identical, in both directions.\n"
+    "The options are mbsync's, with mbsync's meanings.\n"
     "\n"
     "  -a, --all          sync every channel of the configuration\n"
     "  -c, --config FILE  read FILE instead of the default configuration\n"
     "                     ($XDG_CONFIG_HOME/twinbox/sync.rc, ~/.twinboxrc)\n"
-    "  -n, --dry-run      plan and print what would be done; change nothing\n"
+    "  -l, --list         list the mailboxes the channels would sync; sync\n"
+    "                     nothing\n"
+    "  -y, --dry-run      plan and print what would be done; change nothing\n"
+    "  -C[f][n], --create[-far|-near]    override the channels' Create\n"
+    "  -R[f][n], --remove[-far|-near]    override the channels' Remove\n"
+    "  -X[f][n], --expunge[-far|-near]   override the channels' Expunge\n"
+    "  -n, --new  -o, --old  -u, --upgrade (-N, --renew)\n"
+    "  -g, --gone (-d, --delete)  -f, --flags  -0, --noop  -F, --full\n"
+    "  -L[nougf], --pull[-new|-old|-upgrade|-gone|-flags]\n"
+    "  -H[nougf], --push[-new|-old|-upgrade|-gone|-flags]\n"
+    "                     override the channels' Sync: without --pull or\n"
+    "                     --push both ways, without a type all types\n"
+    "  -e, --ext-exit     add 32 to the exit status if the far side was\n"
+    "                     changed, 64 if the near side was\n"
     "  -V, --verbose      print one line per operation\n"
     "  -q, --quiet        print errors only\n"
-    "  -D, --debug        print protocol and internal detail\n"
-    "  -F, --full         sync everything in both directions, whatever\n"
-    "                     the channels' Sync says (as mbsync -F)\n"
+    "  -D[CdDmMnNs], --debug[-CATEGORY]\n"
+    "                     print protocol and internal detail\n"
     "      --allow-mass-delete\n"
     "                     propagate deletions even where a side looks\n"
     "                     wiped (see the mass-deletion guard in sync.rc(5))\n"
@@ -81,10 +153,83 @@ find_long(const char *name, size_t len)
 	return NULL;
 }
 
-/* Apply one option; value is non-NULL exactly when the option takes one. */
-static enum cli_result
-apply_opt(const struct cli_opt *o, const char *value, struct cli_options *opts)
+static unsigned
+side_bits(const char *letters)
 {
+	unsigned bits = 0;
+
+	for (; *letters != '\0'; letters++)
+		bits |= strchr("fm", *letters) ? SIDE_BIT_FAR : SIDE_BIT_NEAR;
+	return bits;
+}
+
+static unsigned
+type_bits(const char *letters)
+{
+	unsigned bits = 0;
+
+	for (; *letters != '\0'; letters++)
+		bits |= find_short(*letters)->arg;
+	return bits;
+}
+
+/* -D with only the crash category prints nothing more, as in mbsync. */
+static void
+apply_debug(const struct cli_opt *o, const char *letters,
+    struct cli_options *opts)
+{
+	if (letters != NULL && letters[0] != '\0')
+		letters += strspn(letters, "C");
+	else if (o->arg == 'C')
+		letters = "";
+	else
+		letters = NULL;
+	if (letters == NULL || letters[0] != '\0')
+		opts->level = LOG_DEBUG;
+}
+
+/* The operation options (override.h). */
+static void
+apply_op(const struct cli_opt *o, const char *letters, struct cli_ctx *c)
+{
+	struct override *ovr = &c->opts->ovr;
+	unsigned sides = letters && *letters ? side_bits(letters) : o->arg;
+	enum side to = o->arg == SIDE_BIT_FAR ? SIDE_FAR : SIDE_NEAR;
+
+	switch (o->id) {
+	case OPT_CREATE: ovr->have |= OVR_CREATE; ovr->create |= sides; break;
+	case OPT_REMOVE: ovr->have |= OVR_REMOVE; ovr->remove |= sides; break;
+	case OPT_EXPUNGE:
+		ovr->have |= OVR_EXPUNGE;
+		ovr->expunge |= sides;
+		break;
+	case OPT_TYPE: c->types |= o->arg; break;
+	case OPT_DIRECTION:
+		if (letters != NULL && letters[0] != '\0')
+			c->ops[to] |= type_bits(letters);
+		else
+			c->dirs |= o->arg;
+		break;
+	case OPT_FULL:
+		c->ops[SIDE_FAR] |= SYNC_OP_FULL;
+		c->ops[SIDE_NEAR] |= SYNC_OP_FULL;
+		break;
+	default:
+		break;
+	}
+	if (o->id == OPT_TYPE || o->id == OPT_DIRECTION || o->id == OPT_FULL ||
+	    o->id == OPT_NOOP)
+		ovr->have |= OVR_SYNC;
+}
+
+/* Apply one option; value is non-NULL exactly when the option takes one,
+ * letters are those that followed a short option with letters. */
+static enum cli_result
+apply_opt(const struct cli_opt *o, const char *value, const char *letters,
+    struct cli_ctx *c)
+{
+	struct cli_options *opts = c->opts;
+
 	switch (o->id) {
 	case OPT_ALL: opts->all = 1; break;
 	case OPT_CONFIG:
@@ -92,15 +237,33 @@ apply_opt(const struct cli_opt *o, const char *value, struct cli_options *opts)
 		opts->config_path = xstrdup(value);
 		break;
 	case OPT_DRY_RUN: opts->dry_run = 1; break;
+	case OPT_LIST: opts->list = 1; break;
+	case OPT_EXT_EXIT: opts->ext_exit = 1; break;
 	case OPT_VERBOSE: opts->level = LOG_VERBOSE; break;
 	case OPT_QUIET: opts->level = LOG_QUIET; break;
-	case OPT_DEBUG: opts->level = LOG_DEBUG; break;
-	case OPT_FULL: opts->full = 1; break;
+	case OPT_DEBUG: apply_debug(o, letters, opts); break;
 	case OPT_ALLOW_MASS_DELETE: opts->allow_mass_delete = 1; break;
 	case OPT_HELP: return CLI_HELP;
 	case OPT_VERSION: return CLI_VERSION;
+	default: apply_op(o, letters, c); break;
 	}
 	return CLI_OK;
+}
+
+/* mbsync's rule: a type without --pull or --push goes both ways, a
+ * direction without a type carries every type. */
+static void
+resolve_sync(struct cli_ctx *c)
+{
+	unsigned dirs = c->dirs ? c->dirs : SIDE_BIT_BOTH;
+	unsigned types = c->types ? c->types : SYNC_OP_FULL;
+
+	if (c->dirs != 0 || c->types != 0)
+		for (int s = 0; s < 2; s++)
+			if (dirs & (1u << s))
+				c->ops[s] |= types;
+	c->opts->ovr.sync = c->ops[SIDE_NEAR] << SYNC_PULL_SHIFT |
+	    c->ops[SIDE_FAR] << SYNC_PUSH_SHIFT;
 }
 
 /* Split "NAME[:BOX[,BOX...]]" into a target. */
@@ -138,9 +301,43 @@ add_target(const char *arg, struct cli_options *opts, struct buf *err)
 	return CLI_OK;
 }
 
+/* "--pull-new", "--push-flags", ...: a type with a direction. */
+static enum cli_result
+parse_directed(const char *name, size_t len, struct cli_ctx *c)
+{
+	const struct cli_opt *dir, *type;
+
+	if (len <= 5 || name[4] != '-')
+		return CLI_ERROR;
+	dir = find_long(name, 4);
+	type = find_long(name + 5, len - 5);
+	if (dir == NULL || dir->id != OPT_DIRECTION || type == NULL ||
+	    type->id != OPT_TYPE)
+		return CLI_ERROR;
+	c->ops[dir->arg == SIDE_BIT_FAR ? SIDE_FAR : SIDE_NEAR] |= type->arg;
+	c->opts->ovr.have |= OVR_SYNC;
+	return CLI_OK;
+}
+
+static enum cli_result
+unknown_long(const char *name, size_t len, struct buf *err)
+{
+	if (len == 5 && strncmp(name, "force", 5) == 0)
+		buf_setf(err, "unknown option '--force': the mass-deletion "
+		    "guard is passed with --allow-mass-delete (-F is --full, as "
+		    "in mbsync)");
+	else if (len == 11 && strncmp(name, "list-stores", 11) == 0)
+		buf_setf(err, "option '--list-stores' (mbsync 1.5's -ls) is not "
+		    "implemented: use -l with a channel to list its mailboxes");
+	else
+		buf_setf(err, "unknown option '--%.*s' (try --help)", (int)len,
+		    name);
+	return CLI_ERROR;
+}
+
 /* "--name" or "--name=value"; may consume the next argument. */
 static enum cli_result
-parse_long(int argc, char *const argv[], int *i, struct cli_options *opts,
+parse_long(int argc, char *const argv[], int *i, struct cli_ctx *c,
     struct buf *err)
 {
 	const char *name = argv[*i] + 2, *eq = strchr(name, '=');
@@ -148,17 +345,10 @@ parse_long(int argc, char *const argv[], int *i, struct cli_options *opts,
 	const struct cli_opt *o = find_long(name, len);
 	const char *value = NULL;
 
-	if (o == NULL && len == 5 && strncmp(name, "force", 5) == 0) {
-		buf_setf(err, "unknown option '--force': the mass-deletion "
-		    "guard is passed with --allow-mass-delete (-F is --full, as "
-		    "in mbsync)");
-		return CLI_ERROR;
-	}
-	if (o == NULL) {
-		buf_setf(err, "unknown option '--%.*s' (try --help)", (int)len,
-		    name);
-		return CLI_ERROR;
-	}
+	if (o == NULL && eq == NULL && parse_directed(name, len, c) == CLI_OK)
+		return CLI_OK;
+	if (o == NULL)
+		return unknown_long(name, len, err);
 	if (o->takes_value) {
 		value = eq ? eq + 1 : (*i + 1 < argc ? argv[++*i] : NULL);
 		if (value == NULL) {
@@ -170,19 +360,23 @@ parse_long(int argc, char *const argv[], int *i, struct cli_options *opts,
 		buf_setf(err, "option '--%s' takes no value", o->long_name);
 		return CLI_ERROR;
 	}
-	return apply_opt(o, value, opts);
+	return apply_opt(o, value, NULL, c);
 }
 
-/* "-abc" or "-cFILE" or "-c FILE"; may consume the next argument. */
+/* "-abc", "-cFILE", "-c FILE", "-Cf", "-Lnf"; may consume the next
+ * argument. */
 static enum cli_result
-parse_short(int argc, char *const argv[], int *i, struct cli_options *opts,
+parse_short(int argc, char *const argv[], int *i, struct cli_ctx *c,
     struct buf *err)
 {
 	const char *arg = argv[*i];
 
+	if (strcmp(arg, "-ls") == 0)
+		return unknown_long("list-stores", 11, err);
 	for (size_t k = 1; arg[k] != '\0'; k++) {
 		const struct cli_opt *o = find_short(arg[k]);
 		const char *value = NULL;
+		char *letters = NULL;
 		enum cli_result r;
 
 		if (o == NULL) {
@@ -198,9 +392,16 @@ parse_short(int argc, char *const argv[], int *i, struct cli_options *opts,
 				    o->short_name);
 				return CLI_ERROR;
 			}
-			return apply_opt(o, value, opts);
+			return apply_opt(o, value, NULL, c);
 		}
-		r = apply_opt(o, NULL, opts);
+		if (o->letters != NULL) {
+			size_t n = strspn(arg + k + 1, o->letters);
+
+			letters = xstrndup(arg + k + 1, n);
+			k += n;
+		}
+		r = apply_opt(o, NULL, letters, c);
+		free(letters);
 		if (r != CLI_OK)
 			return r;
 	}
@@ -208,8 +409,7 @@ parse_short(int argc, char *const argv[], int *i, struct cli_options *opts,
 }
 
 static enum cli_result
-parse_args(int argc, char *const argv[], struct cli_options *opts,
-    struct buf *err)
+parse_args(int argc, char *const argv[], struct cli_ctx *c, struct buf *err)
 {
 	int only_targets = 0;
 	enum cli_result r;
@@ -222,14 +422,15 @@ parse_args(int argc, char *const argv[], struct cli_options *opts,
 			continue;
 		}
 		if (!only_targets && strncmp(arg, "--", 2) == 0)
-			r = parse_long(argc, argv, &i, opts, err);
+			r = parse_long(argc, argv, &i, c, err);
 		else if (!only_targets && arg[0] == '-' && arg[1] != '\0')
-			r = parse_short(argc, argv, &i, opts, err);
+			r = parse_short(argc, argv, &i, c, err);
 		else
-			r = add_target(arg, opts, err);
+			r = add_target(arg, c->opts, err);
 		if (r != CLI_OK)
 			return r;
 	}
+	resolve_sync(c);
 	return CLI_OK;
 }
 
@@ -237,18 +438,14 @@ enum cli_result
 cli_parse(int argc, char *const argv[], struct cli_options *opts,
     struct buf *err)
 {
+	struct cli_ctx c = { .opts = opts };
 	enum cli_result r;
 
 	memset(opts, 0, sizeof(*opts));
 	opts->level = LOG_NORMAL;
-	r = parse_args(argc, argv, opts, err);
+	r = parse_args(argc, argv, &c, err);
 	if (r != CLI_OK)
 		return r;
-	if (opts->all && opts->ntargets > 0) {
-		buf_setf(err, "-a cannot be combined with channel or group "
-		    "names");
-		return CLI_ERROR;
-	}
 	if (!opts->all && opts->ntargets == 0) {
 		buf_setf(err, "no channel or group given: name one, or use -a "
 		    "for all (try --help)");

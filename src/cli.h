@@ -10,12 +10,18 @@
  *    0), or CLI_ERROR with a one-line message in err (exit status 2).
  *  - Whether a target names a channel or a group is decided later, against
  *    the configuration; here a target is a name and an optional box list.
+ *  - Every option of mbsync 1.4 and 1.5 means what it means in mbsync
+ *    (mbsync(1)); twinbox's own options have long names that collide with
+ *    none of mbsync's. The operation options are collected in ovr
+ *    (override.h), resolved as mbsync does: without --pull or --push a
+ *    type applies both ways, without a type a direction means all types.
  */
 #ifndef TWINBOX_CLI_H
 #define TWINBOX_CLI_H
 
 #include "buf.h"
 #include "log.h"
+#include "override.h"
 #include "store.h"
 
 enum cli_result { CLI_OK = 0, CLI_HELP, CLI_VERSION, CLI_ERROR };
@@ -27,9 +33,12 @@ struct cli_target {
 
 struct cli_options {
 	char *config_path;	/* -c FILE; NULL = the default path */
-	int all;		/* -a */
-	int dry_run;		/* -n */
-	int full;		/* -F, --full: Sync All in every channel */
+	int all;		/* -a; targets are then ignored, as in
+				   mbsync */
+	int dry_run;		/* -y, --dry-run */
+	int list;		/* -l, --list: print the mailboxes, no sync */
+	int ext_exit;		/* -e, --ext-exit: +32 far, +64 near changed */
+	struct override ovr;	/* -C -R -X, -n -o -u -g -f -0 -F -L -H */
 	int allow_mass_delete;	/* --allow-mass-delete: pass the
 				   mass-deletion guard */
 	enum log_level level;	/* -q, -V, -D */

@@ -8,7 +8,10 @@
  * It turns the command line's targets into channel runs and the outcome
  * into the exit status: 0 success, 1 a mailbox failed to sync, 2 usage or
  * configuration error, 128 + N interrupted by signal N (the sync stopped
- * at a durable point; the next run resumes).
+ * at a durable point; the next run resumes). With --ext-exit, as in mbsync
+ * 1.5, 0 and 1 get 32 added when the far side was changed and 64 when the
+ * near side was. It also owns the run's store pool, through which the
+ * channels that use one IMAPAccount share its connection.
  */
 #include <errno.h>
 #include <signal.h>
@@ -27,7 +30,7 @@
 #define TWINBOX_VERSION "0.1.0"
 
 enum { EXIT_OK = 0, EXIT_SYNC_FAILED = 1, EXIT_USAGE = 2,
-    EXIT_SIGNAL_BASE = 128 };
+    EXIT_FAR_CHANGED = 32, EXIT_NEAR_CHANGED = 64, EXIT_SIGNAL_BASE = 128 };
 
 /* Set by on_signal() to the signal's number; read through a pointer. */
 static interrupt_flag stop_signal;
@@ -206,6 +209,30 @@ run_targets(const struct config *cfg, const struct cli_options *opts,
 	return status;
 }
 
+/* -l writes to standard output: a full disk or a closed pipe fails. */
+static int
+check_stdout(const struct logger *lg, int status)
+{
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		return status;
+	log_error(lg, "cannot write the list of mailboxes to standard output: "
+	    "%s", strerror(errno));
+	return worse(status, EXIT_SYNC_FAILED);
+}
+
+/* --ext-exit: what the run changed, added to a status of 0 or 1. */
+static int
+ext_status(int status, unsigned changed)
+{
+	if (status > EXIT_SYNC_FAILED)
+		return status;
+	if (changed & SIDE_BIT_FAR)
+		status += EXIT_FAR_CHANGED;
+	if (changed & SIDE_BIT_NEAR)
+		status += EXIT_NEAR_CHANGED;
+	return status;
+}
+
 /* Every target must exist before anything is synced. */
 static int
 check_targets(const struct config *cfg, const struct cli_options *opts,
@@ -213,6 +240,11 @@ check_targets(const struct config *cfg, const struct cli_options *opts,
 {
 	int ok = 1;
 
+	if (opts->all && opts->ntargets > 0) {
+		log_warn(lg, "-a syncs every channel: the channel and group "
+		    "names given with it are ignored");
+		return 0;
+	}
 	for (size_t i = 0; i < opts->ntargets; i++) {
 		const char *name = opts->targets[i].name;
 
@@ -234,7 +266,9 @@ main(int argc, char *argv[])
 	struct config *cfg = NULL;
 	struct crash_point crash;
 	struct channel_run_opts ro = { 0 };
+	struct store_pool *pool = NULL;
 	struct buf err = BUF_INIT;
+	unsigned changed = 0;
 	int status;
 
 	switch (cli_parse(argc, argv, &opts, &err)) {
@@ -261,7 +295,10 @@ main(int argc, char *argv[])
 	else if (load_config(&opts, &lg, &cfg) == 0 &&
 	    check_targets(cfg, &opts, &lg) == 0) {
 		ro.dry_run = opts.dry_run;
-		ro.full = opts.full;
+		ro.list = opts.list;
+		ro.ovr = &opts.ovr;
+		ro.changed = &changed;
+		ro.pool = pool = store_pool_new();
 		ro.allow_mass_delete = opts.allow_mass_delete;
 		ro.crash = &crash;
 		ro.keep_journal = getenv("TWINBOX_KEEP_JOURNAL") != NULL;
@@ -270,8 +307,13 @@ main(int argc, char *argv[])
 		ro.lg = &lg;
 		ro.stop = &stop_signal;
 		status = run_targets(cfg, &opts, &ro);
+		if (opts.list)
+			status = check_stdout(&lg, status);
+		if (opts.ext_exit)
+			status = ext_status(status, changed);
 	}
 	status = interrupted_status(&lg, status);
+	store_pool_free(pool);
 	config_free(cfg);
 	cli_free(&opts);
 	buf_free(&err);

@@ -537,6 +537,7 @@ START_TEST(test_mass_delete_keys)
 	    "Sync Pull\n");
 	const struct channel_conf *c = cfg->channels[0];
 	struct channel_run_opts ro = { 0 };
+	const struct override full = { OVR_SYNC, SYNC_FULL, 0, 0, 0 };
 	struct sync_policy pol;
 
 	channel_policy(c, &ro, &pol);
@@ -546,7 +547,7 @@ START_TEST(test_mass_delete_keys)
 	ck_assert_uint_eq(pol.guard_large_percent, 100);
 	ck_assert_int_eq(pol.allow_mass_delete, 0);
 	ck_assert_uint_eq(pol.ops[SIDE_NEAR], 0);
-	ro.full = 1;
+	ro.ovr = &full;
 	ro.allow_mass_delete = 1;
 	channel_policy(c, &ro, &pol);
 	ck_assert_uint_eq(pol.ops[SIDE_FAR], SYNC_ALL);
@@ -555,7 +556,7 @@ START_TEST(test_mass_delete_keys)
 	config_free(cfg);
 
 	cfg = ok(CHAN);
-	ro.full = 0;
+	ro.ovr = NULL;
 	channel_policy(cfg->channels[0], &ro, &pol);
 	ck_assert_uint_eq(pol.guard_wiped_over, 10);
 	ck_assert_uint_eq(pol.guard_wiped_percent, 90);

@@ -217,7 +217,7 @@ dry_run_changes_nothing(struct e2e *e)
 
 	tw_tree_text(root, NULL, &before);
 	tw_tree_text(near, NULL, &before);
-	ck_assert_int_eq(run(e, "-n", "e2e", NULL), 0);
+	ck_assert_int_eq(run(e, "--dry-run", "e2e", NULL), 0);
 	tw_tree_text(root, NULL, &after);
 	tw_tree_text(near, NULL, &after);
 	ck_assert_msg(strcmp(before.data, after.data) == 0,
@@ -252,7 +252,7 @@ run_keep(struct e2e *e)
 static void
 check_fold_resumed(struct e2e *e, const size_t *counts)
 {
-	ck_assert_msg(run(e, "-n", "e2e", NULL) == 0, "%s", e->output.data);
+	ck_assert_msg(run(e, "--dry-run", "e2e", NULL) == 0, "%s", e->output.data);
 	ck_assert_msg(count_of(e->output.data, "dry run: nothing to do") ==
 	    NFOLDERS, "%s", e->output.data);
 	ck_assert_msg(run(e, "e2e", NULL, NULL) == 0, "%s", e->output.data);
@@ -481,7 +481,7 @@ START_TEST(test_remove_propagates_when_empty)
 	ck_assert_int_eq(system(cmd), 0);
 	ck_assert_msg(run(&e, "e2e", NULL, NULL) == 0, "%s", e.output.data);
 	ck_assert_msg(!tl_exists(cur), "%s still exists", cur);
-	ck_assert_msg(run(&e, "-n", "e2e", NULL) == 0, "%s", e.output.data);
+	ck_assert_msg(run(&e, "--dry-run", "e2e", NULL) == 0, "%s", e.output.data);
 	ck_assert_msg(strstr(e.output.data, "Lists/dev") == NULL, "%s",
 	    e.output.data);
 	free(cmd);

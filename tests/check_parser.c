@@ -237,6 +237,8 @@ static const struct parse_case valid_cases[] = {
 	  "* LIST (\\Marked \\Sent) \"\\\\\" \"a \\\"q\\\" \\\\ b\"\r\n"
 	  "* LIST (\\Noinferiors) \"/\" ~backup]x\r\n"
 	  "* LIST () \"/\" {3+}\r\nabc\r\n"
+	  "* LIST (\\HasChildren) \".\" [Gmail]\r\n"
+	  "* LIST () \".\" [Gmail].Drafts\r\n"
 	  "* LSUB (\\HasNoChildren) \"/\" \"\"\r\n", 0,
 	  "* LIST (\\HasNoChildren) \"/\" INBOX\n"
 	  "* LIST (\\HasChildren \\Noselect) \".\" \"Archive.2023\"\n"
@@ -244,6 +246,8 @@ static const struct parse_case valid_cases[] = {
 	  "* LIST (\\Marked \\Sent) \"\\\\\" \"a \\\"q\\\" \\\\ b\"\n"
 	  "* LIST (\\Noinferiors) \"/\" ~backup]x\n"
 	  "* LIST () \"/\" \"abc\"\n"
+	  "* LIST (\\HasChildren) \".\" [Gmail]\n"
+	  "* LIST () \".\" [Gmail].Drafts\n"
 	  "* LSUB (\\HasNoChildren) \"/\" \"\"\n" },
 	{ "status",
 	  "* STATUS \"INBOX\" (MESSAGES 231 UIDNEXT 44292 UIDVALIDITY 1"
@@ -427,8 +431,6 @@ static const struct parse_case error_cases[] = {
 	{ "code without name", "* OK [5] x\r\n", 0,
 	  "ERROR: bad response: response code does not start with an atom"
 	  " at byte 7" },
-	{ "bracket item", "* FLAGS [a]\r\n", 0,
-	  "ERROR: bad response: unexpected '[' at start of item at byte 8" },
 	{ "open section", "* 1 FETCH (BODY[HEADER\r\n", 0,
 	  "ERROR: bad response: unexpected 0x0d inside '[...]' of an atom"
 	  " at byte 22" },

@@ -616,7 +616,7 @@ run_sync(const struct scen_run *r, const char *rc, int dry_run,
 	args[n++] = "-c";
 	args[n++] = rc;
 	if (dry_run)
-		args[n++] = "-n";
+		args[n++] = "--dry-run";
 	if (r->sc->arg != NULL)
 		args[n++] = r->sc->arg;
 	args[n++] = "c";

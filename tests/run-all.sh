@@ -88,12 +88,12 @@ valgrind_e2e() {
 	vg_message b "$vgdir/far/INBOX/cur/1.b:2,S"
 	vg_message c "$vgdir/far/Work/new/1.c"
 	vg_config
-	vg_twinbox -n vg && vg_twinbox vg || return 1
+	vg_twinbox --dry-run vg && vg_twinbox vg || return 1
 	mv "$vgdir/far/INBOX/new/1.a,U=1" "$vgdir/far/INBOX/cur/1.a,U=1:2,F" &&
 		rm "$vgdir"/far/Work/new/1.c* &&
 		vg_message d "$vgdir/near/new/1.d" || return 1
 	vg_twinbox vg || return 1
-	vg_twinbox -n vg || return 1
+	vg_twinbox --dry-run vg || return 1
 	if ! grep -q "vg:INBOX: dry run: nothing to do" "$vgdir/out" ||
 	    ! grep -q "vg:Work: dry run: nothing to do" "$vgdir/out"; then
 		echo "the dry run after the second sync plans work:" >&2

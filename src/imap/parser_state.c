@@ -160,7 +160,12 @@ st_item(struct imap_parser *p, unsigned char c)
 		p->state = ST_TILDE;
 		return 0;
 	case '[':
-		return unexpected(p, c, "at start of item");
+		/* A mailbox name (astring) may begin with it: Gmail's
+		 * "[Gmail].Drafts" comes as an atom; read to its ']'. */
+		buf_addc(&p->tok, (char)c);
+		p->section_depth = 1;
+		p->state = ST_SECTION;
+		return 0;
 	}
 	if (is_atom_char(p, c)) {
 		buf_addc(&p->tok, (char)c);

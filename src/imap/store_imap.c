@@ -266,6 +266,25 @@ imap_store_new(const struct imap_store_options *o, const struct logger *lg,
 	return &s->base;
 }
 
+int
+imap_store_rebind(struct store *st, const struct imap_store_options *o,
+    struct buf *err)
+{
+	struct imap_store *s = (struct imap_store *)st;
+
+	if (st->ops != &imap_ops) {
+		buf_setf(err, "store '%s' is not an IMAP store", o->name);
+		return -1;
+	}
+	ims_close(s);
+	free(s->name);
+	s->name = xstrdup(o->name ? o->name : "?");
+	free(s->prefix);
+	s->prefix = NULL;
+	return ims_discover_hierarchy(s, o->use_namespace, o->path_delimiter,
+	    o->path, err);
+}
+
 void
 imap_store_copy_arrival_date(struct store *st, int on)
 {

@@ -186,7 +186,7 @@ check_result() {
 	expect_eq "$label: no duplicate locally" "" "$(dups <<<"$near")"
 	expect_eq "$label: server holds the expected messages" "$5" "$far"
 	expect_eq "$label: maildir holds the expected messages" "$5" "$near"
-	st=$(twinbox "$4" "$TMP/dry.out" -n)
+	st=$(twinbox "$4" "$TMP/dry.out" --dry-run)
 	expect_eq "$label: dry run succeeds" 0 "$st"
 	expect_eq "$label: dry run plans nothing" "" \
 	    "$(grep -v -e 'dry run: nothing to do$' -e 'logging in as' \
@@ -378,7 +378,7 @@ for pol in None Far Near Both; do
 		    "$(list_side far "$MAIL_DIR/$U" | tr '\n' '|')"
 		expect_eq "Expunge $pol, \\Deleted on $side: maildir" "$wn" \
 		    "$(list_side near "$NEAR" | tr '\n' '|')"
-		st=$(twinbox "$RC" "$TMP/dry.out" -n)
+		st=$(twinbox "$RC" "$TMP/dry.out" --dry-run)
 		expect_eq "Expunge $pol, \\Deleted on $side: dry run plans nothing" \
 		    "" "$(grep -v -e 'dry run: nothing to do$' \
 		    -e 'logging in as' "$TMP/dry.out")"

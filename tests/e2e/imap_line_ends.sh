@@ -108,7 +108,7 @@ check() {
 	    sed 's/ $//')"
 	expect_eq "$1: maildir" "$WANT" "$(ids "$NEAR/INBOX" | tr '\n' ' ' |
 	    sed 's/ $//')"
-	st=$(twinbox "$RC" "$TMP/dry.out" -n)
+	st=$(twinbox "$RC" "$TMP/dry.out" --dry-run)
 	expect_eq "$1: dry run succeeds" 0 "$st"
 	expect_eq "$1: dry run plans nothing" "" \
 	    "$(grep -v -e 'dry run: nothing to do$' -e 'logging in as' \

@@ -340,7 +340,7 @@ converge() {
 		    head -3 | tr '\n' ' ')"
 		return
 	fi
-	st=$(twinbox "$RC" "$TMP/dry.out" -n)
+	st=$(twinbox "$RC" "$TMP/dry.out" --dry-run)
 	why=$(grep -a -v -e 'dry run: nothing to do$' -e 'logging in as' \
 	    "$TMP/dry.out" | head -3 | tr '\n' ' ')
 	[ "$st" = 0 ] && [ -z "$why" ] ||

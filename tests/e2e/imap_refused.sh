@@ -121,7 +121,7 @@ expect_eq "run 4: messages on the server" 5 "$(count "$A")"
 expect_eq "run 4: Message-IDs on the server" \
 	"$(printf '%s\n' "$expected_ids" '<five@refused.test>' | sort)" \
 	"$(ids "$A")"
-timeout 60 "$BIN" -n -c "$TMP/sync.rc" local >"$TMP/dry.out" 2>&1
+timeout 60 "$BIN" --dry-run -c "$TMP/sync.rc" local >"$TMP/dry.out" 2>&1
 expect_eq "dry run: nothing to do" 1 \
 	"$(grep -c 'local:INBOX: dry run: nothing to do' "$TMP/dry.out")"
 

@@ -103,7 +103,7 @@ for k in $(seq 1 "$STEPS"); do
 		"$(ids "$MAIL_DIR/$u")" "$(ids "$TMP/$u/near/INBOX")"
 	expect_eq "step $k: each message once" "" \
 		"$(ids "$MAIL_DIR/$u" | uniq -d)"
-	sync "$u" -n
+	sync "$u" --dry-run
 	expect_eq "step $k: dry run plans nothing" 1 \
 		"$(grep -c 'dry run: nothing to do' "$TMP/$u/out")"
 done

@@ -130,7 +130,7 @@ expect_eq "every folder was created" 6 \
 
 # ---- 2. no-op -------------------------------------------------------------
 
-run dry local -n
+run dry local --dry-run
 expect_eq "a dry run after it plans nothing" "" \
 	"$(grep -v -e 'dry run: nothing to do$' -e 'logging in as' "$TMP/dry.out")"
 run noop local -V

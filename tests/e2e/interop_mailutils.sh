@@ -86,7 +86,7 @@ run first local
 check_ids "initial sync"
 run again local
 check_ids "re-run"
-run dry local -n
+run dry local --dry-run
 expect_eq "a dry run plans nothing" "" \
 	"$(grep -v -e 'dry run: nothing to do$' "$TMP/dry.out")"
 

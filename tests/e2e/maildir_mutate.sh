@@ -190,7 +190,7 @@ check_result() {
 	expect_eq "$1: near holds the expected messages" "$2" "$near"
 	expect_eq "$1: the copies hold the same bytes" \
 	    "$(contents_side "$FAR")" "$(contents_side "$NEAR")"
-	st=$(twinbox "$RC" "$CASE/dry.out" -n)
+	st=$(twinbox "$RC" "$CASE/dry.out" --dry-run)
 	expect_eq "$1: dry run succeeds" 0 "$st"
 	expect_eq "$1: dry run plans nothing" "" \
 	    "$(grep -v -e 'dry run: nothing to do$' -e 'logging in as' \

@@ -110,7 +110,7 @@ case_at() {
 		"$(ids far)"
 	expect_eq "$what: near holds every message once" "$expected_ids" \
 		"$(ids near)"
-	timeout 60 "$BIN" -n -c "$TMP/sync.rc" -a >"$TMP/dry.out" 2>&1
+	timeout 60 "$BIN" --dry-run -c "$TMP/sync.rc" -a >"$TMP/dry.out" 2>&1
 	expect_eq "$what: dry run plans nothing" 3 \
 		"$(grep -c 'dry run: nothing to do' "$TMP/dry.out")"
 }

@@ -1,0 +1,127 @@
+/* store_pool: the stores of one run; see store_pool.h. */
+#include "store_pool.h"
+
+#include <stdlib.h>
+
+#include "channel.h"
+#include "imap/store_imap.h"
+
+struct pool_entry {
+	const struct store_conf *sc;
+	struct store *s;
+	int lent;
+};
+
+struct store_pool {
+	struct pool_entry *v;
+	size_t n;
+};
+
+struct store_pool *
+store_pool_new(void)
+{
+	return xcalloc(1, sizeof(struct store_pool));
+}
+
+void
+store_pool_free(struct store_pool *p)
+{
+	if (p == NULL)
+		return;
+	for (size_t i = 0; i < p->n; i++)
+		p->v[i].s->ops->free(p->v[i].s);
+	free(p->v);
+	free(p);
+}
+
+/* Drop entry i: log out and forget it. */
+static void
+drop(struct store_pool *p, size_t i)
+{
+	p->v[i].s->ops->free(p->v[i].s);
+	p->v[i] = p->v[--p->n];
+}
+
+/* Flatten and MapInbox put a names store in front of the IMAP store
+ * (store_names.h), made for one IMAPStore's keys: such a store is
+ * never moved over to another IMAPStore. */
+static int
+plain_names(const struct store_conf *sc)
+{
+	return sc->flatten == NULL && sc->map_inbox == NULL;
+}
+
+/* An idle store for sc: one opened for sc itself, else one of another
+ * IMAPStore of the same IMAPAccount, moved over to sc. */
+static struct store *
+lend_idle(struct store_pool *p, const struct store_conf *sc,
+    const struct logger *lg)
+{
+	struct imap_store_options io;
+	struct buf err = BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < p->n; i++)
+		if (p->v[i].sc == sc && !p->v[i].lent)
+			break;
+	for (size_t j = 0; i == p->n && j < p->n; j++)
+		if (!p->v[j].lent && p->v[j].sc->account == sc->account &&
+		    plain_names(p->v[j].sc) && plain_names(sc))
+			i = j;
+	if (i == p->n)
+		return NULL;
+	if (p->v[i].sc != sc) {
+		imap_store_options_from_conf(sc, &io);
+		if (imap_store_rebind(p->v[i].s, &io, &err) != 0) {
+			log_verbose(lg, "%s; logging in again", buf_cstr(&err));
+			buf_free(&err);
+			drop(p, i);
+			return NULL;
+		}
+		p->v[i].sc = sc;
+	}
+	p->v[i].lent = 1;
+	return p->v[i].s;
+}
+
+struct store *
+store_pool_get(struct store_pool *p, const struct store_conf *sc,
+    int dry_run, const interrupt_flag *stop, const struct logger *lg,
+    int *reused, struct buf *err)
+{
+	struct store *s;
+
+	*reused = 0;
+	if (p != NULL && sc->kind == STORE_IMAP &&
+	    (s = lend_idle(p, sc, lg)) != NULL) {
+		*reused = 1;
+		return s;
+	}
+	s = channel_open_store(sc, dry_run, stop, lg, err);
+	if (s == NULL || p == NULL || sc->kind != STORE_IMAP)
+		return s;
+	p->v = xreallocarray(p->v, p->n + 1, sizeof(*p->v));
+	p->v[p->n++] = (struct pool_entry){ sc, s, 1 };
+	return s;
+}
+
+void
+store_pool_put(struct store_pool *p, struct store *s)
+{
+	size_t i;
+
+	if (s == NULL)
+		return;
+	for (i = 0; p != NULL && i < p->n; i++)
+		if (p->v[i].s == s)
+			break;
+	if (p == NULL || i == p->n) {
+		s->ops->free(s);
+		return;
+	}
+	if (store_failure(s) == STORE_FAIL_MAILBOX) {
+		p->v[i].lent = 0;
+		return;
+	}
+	drop(p, i);
+}
