@@ -21,8 +21,28 @@ struct vr_ctx {
 	struct fp_stream stream;
 };
 
-/* The value of header field name (with its ':'), unfolded, control
- * characters replaced, cut to VERIFY_FIELD_MAX; "" when absent. */
+/* b's text without the spaces around it, as a new string; frees b. */
+static char *
+trimmed(struct buf *b)
+{
+	const char *p = buf_cstr(b);
+	size_t len = b->len;
+	char *out;
+
+	while (len > 0 && *p == ' ') {
+		p++;
+		len--;
+	}
+	while (len > 0 && p[len - 1] == ' ')
+		len--;
+	out = xstrndup(p, len);
+	buf_free(b);
+	return out;
+}
+
+/* The value of header field name (with its ':'), unfolded, a space for
+ * a tab, other control characters '?', cut to VERIFY_FIELD_MAX;
+ * "" when absent. */
 static char *
 field_value(const char *hdr, size_t len, const char *name)
 {
@@ -33,24 +53,21 @@ field_value(const char *hdr, size_t len, const char *name)
 		if ((i != 0 && hdr[i - 1] != '\n') ||
 		    strncasecmp(hdr + i, name, nlen) != 0)
 			continue;
-		for (i += nlen; i < len && (hdr[i] == ' ' || hdr[i] == '\t');
-		    i++)
-			;
-		for (; i < len && b.len < VERIFY_FIELD_MAX; i++) {
+		for (i += nlen; i < len && b.len < VERIFY_FIELD_MAX; i++) {
 			if (hdr[i] == '\r' || (hdr[i] == '\n' && i + 1 < len &&
 			    (hdr[i + 1] == ' ' || hdr[i + 1] == '\t')))
 				continue;
 			if (hdr[i] == '\n')
 				break;
-			buf_addc(&b, (unsigned char)hdr[i] < ' ' ||
-			    hdr[i] == 0x7f ? '?' : hdr[i]);
+			if (hdr[i] == '\t')
+				buf_addc(&b, ' ');
+			else
+				buf_addc(&b, (unsigned char)hdr[i] < ' ' ||
+				    hdr[i] == 0x7f ? '?' : hdr[i]);
 		}
 		break;
 	}
-	while (b.len > 0 && (b.data[b.len - 1] == ' ' ||
-	    b.data[b.len - 1] == '\t'))
-		b.len--;
-	return b.len ? buf_detach(&b) : (buf_free(&b), xstrdup(""));
+	return trimmed(&b);
 }
 
 static int
