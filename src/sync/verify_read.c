@@ -40,34 +40,52 @@ trimmed(struct buf *b)
 	return out;
 }
 
-/* The value of header field name (with its ':'), unfolded, a space for
- * a tab, other control characters '?', cut to VERIFY_FIELD_MAX;
- * "" when absent. */
+/* A header field's value from i, the byte after its ':', to its end:
+ * unfolded, a space for a tab, other control characters '?', cut to
+ * VERIFY_FIELD_MAX. */
 static char *
-field_value(const char *hdr, size_t len, const char *name)
+value_at(const char *hdr, size_t len, size_t i)
 {
-	size_t nlen = strlen(name);
 	struct buf b = BUF_INIT;
 
-	for (size_t i = 0; i + nlen <= len; i++) {
-		if ((i != 0 && hdr[i - 1] != '\n') ||
-		    strncasecmp(hdr + i, name, nlen) != 0)
+	for (; i < len && b.len < VERIFY_FIELD_MAX; i++) {
+		if (hdr[i] == '\r' || (hdr[i] == '\n' && i + 1 < len &&
+		    (hdr[i + 1] == ' ' || hdr[i + 1] == '\t')))
 			continue;
-		for (i += nlen; i < len && b.len < VERIFY_FIELD_MAX; i++) {
-			if (hdr[i] == '\r' || (hdr[i] == '\n' && i + 1 < len &&
-			    (hdr[i + 1] == ' ' || hdr[i + 1] == '\t')))
-				continue;
-			if (hdr[i] == '\n')
-				break;
-			if (hdr[i] == '\t')
-				buf_addc(&b, ' ');
-			else
-				buf_addc(&b, (unsigned char)hdr[i] < ' ' ||
-				    hdr[i] == 0x7f ? '?' : hdr[i]);
-		}
-		break;
+		if (hdr[i] == '\n')
+			break;
+		if (hdr[i] == '\t')
+			buf_addc(&b, ' ');
+		else
+			buf_addc(&b, (unsigned char)hdr[i] < ' ' ||
+			    hdr[i] == 0x7f ? '?' : hdr[i]);
 	}
 	return trimmed(&b);
+}
+
+/* The first Date, From, Subject and Message-ID of a header into m, in
+ * one pass over its lines; "" for those it lacks. */
+static void
+fields_of(const char *hdr, size_t len, struct verify_msg *m)
+{
+	static const char *const names[4] = { "date:", "from:", "subject:",
+	    "message-id:" };
+	char **at[4] = { &m->date, &m->from, &m->subject, &m->msgid };
+
+	for (size_t i = 0; i < len; i++) {
+		if (i != 0 && hdr[i - 1] != '\n')
+			continue;
+		for (int k = 0; k < 4; k++) {
+			size_t nlen = strlen(names[k]);
+
+			if (*at[k] == NULL && i + nlen <= len &&
+			    strncasecmp(hdr + i, names[k], nlen) == 0)
+				*at[k] = value_at(hdr, len, i + nlen);
+		}
+	}
+	for (int k = 0; k < 4; k++)
+		if (*at[k] == NULL)
+			*at[k] = xstrdup("");
 }
 
 static int
@@ -142,10 +160,7 @@ vr_end(void *ctx, struct buf *err)
 	}
 	free_fields(m);
 	m->header = hash_fnv1a64(h->data ? h->data : "", h->len);
-	m->date = field_value(buf_cstr(h), h->len, "date:");
-	m->from = field_value(buf_cstr(h), h->len, "from:");
-	m->subject = field_value(buf_cstr(h), h->len, "subject:");
-	m->msgid = field_value(buf_cstr(h), h->len, "message-id:");
+	fields_of(buf_cstr(h), h->len, m);
 	m->key = fp_stream_finish(&c->stream).hash;
 	m->have = 1;
 	return 0;
