@@ -204,12 +204,15 @@ verify_compare(const struct verify_side sides[2], int compare_sizes,
 	out->n[0] = n[0];
 	out->n[1] = n[1];
 	while (i < n[0] || j < n[1]) {
-		uint64_t key = i == n[0] ? k[1][j].key : j == n[1] ?
-		    k[0][i].key : k[0][i].key < k[1][j].key ? k[0][i].key :
-		    k[1][j].key;
+		uint64_t key;
 		struct vkey *at[2] = { k[0] + i, k[1] + j };
 		size_t g[2] = { 0, 0 };
 
+		/* The smaller of the two sides' next keys. */
+		if (i == n[0] || (j < n[1] && k[1][j].key < k[0][i].key))
+			key = k[1][j].key;
+		else
+			key = k[0][i].key;
 		while (i + g[0] < n[0] && k[0][i + g[0]].key == key)
 			g[0]++;
 		while (j + g[1] < n[1] && k[1][j + g[1]].key == key)
