@@ -13,7 +13,7 @@
 #    UID, flags and body on the server through tests/tools/imapc, every
 #    file name and content of the Maildir, compared before and after);
 #  - a named mailbox (CHANNEL:BOX) is verified alone; an unknown channel
-#    exits 2.
+#    exits 2; a channel whose login the server refuses exits 1.
 # The server is stopped and the directory removed however the test ends.
 # Run from the top of the tree; tests/run-all.sh runs it with sh.
 # KEEP=1 leaves the directory and the server running, for debugging.
@@ -56,8 +56,19 @@ Pass secret
 TLSType None
 AuthMechs PLAIN
 
+IMAPAccount wrong
+Host 127.0.0.1
+Port $IMAP_PORT
+User alice
+Pass not-the-password
+TLSType None
+AuthMechs PLAIN
+
 IMAPStore alice
 Account alice
+
+IMAPStore wrong
+Account wrong
 
 IMAPStore bob
 Account bob
@@ -78,6 +89,11 @@ Far :alice:
 Near :bob:
 Patterns *
 Create Both
+
+Channel refused
+Far :wrong:
+Near :near:
+Patterns *
 RC
 
 fails=0
@@ -210,6 +226,10 @@ rc=$(run v3 --verify local:INBOX)
 	fail "verify local:INBOX: exit $rc, $(grep -c 'on both' "$TMP/v3.out") summaries"
 rc=$(run v4 --verify nosuch)
 [ "$rc" = 2 ] || fail "verify of an unknown channel: exit $rc, want 2"
+# A login the server refuses: a failure, exit 1, no summary line.
+rc=$(run v5 --verify refused)
+[ "$rc" = 1 ] && grep -q 'error' "$TMP/v5.err" && ! grep -q 'on both' "$TMP/v5.out" ||
+	fail "verify with a refused login: exit $rc, want 1 and an error"
 
 if [ "$fails" -ne 0 ]; then
 	echo "--- verify output:" >&2
