@@ -13,7 +13,7 @@ enum cli_opt_id {
 	OPT_ALL, OPT_CONFIG, OPT_DRY_RUN, OPT_VERBOSE, OPT_QUIET, OPT_DEBUG,
 	OPT_HELP, OPT_VERSION, OPT_ALLOW_MASS_DELETE, OPT_LIST, OPT_EXT_EXIT,
 	OPT_CREATE, OPT_REMOVE, OPT_EXPUNGE, OPT_TYPE, OPT_DIRECTION,
-	OPT_NOOP, OPT_FULL
+	OPT_NOOP, OPT_FULL, OPT_VERIFY
 };
 
 struct cli_opt {
@@ -80,6 +80,7 @@ static const struct cli_opt cli_opts[] = {
 	{ '0', "noop", 0, OPT_NOOP, 0, NULL },
 	{ 'F', "full", 0, OPT_FULL, 0, NULL },
 	{ 0, "allow-mass-delete", 0, OPT_ALLOW_MASS_DELETE, 0, NULL },
+	{ 0, "verify", 0, OPT_VERIFY, 0, NULL },
 	{ 0, NULL, 0, 0, 0, NULL }
 };
 
@@ -122,6 +123,8 @@ static const char usage_text[] =
     "      --allow-mass-delete\n"
     "                     propagate deletions even where a side looks\n"
     "                     wiped (see the mass-deletion guard in sync.rc(5))\n"
+    "      --verify       compare both sides by content and list every\n"
+    "                     difference; change nothing (exit 0: they agree)\n"
     "  -h, --help         print this help\n"
     "  -v, --version      print the version\n"
     "\n"
@@ -243,6 +246,7 @@ apply_opt(const struct cli_opt *o, const char *value, const char *letters,
 	case OPT_QUIET: opts->level = LOG_QUIET; break;
 	case OPT_DEBUG: apply_debug(o, letters, opts); break;
 	case OPT_ALLOW_MASS_DELETE: opts->allow_mass_delete = 1; break;
+	case OPT_VERIFY: opts->verify = 1; break;
 	case OPT_HELP: return CLI_HELP;
 	case OPT_VERSION: return CLI_VERSION;
 	default: apply_op(o, letters, c); break;

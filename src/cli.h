@@ -39,6 +39,8 @@ struct cli_options {
 	int list;		/* -l, --list: print the mailboxes, no sync */
 	int ext_exit;		/* -e, --ext-exit: +32 far, +64 near changed */
 	struct override ovr;	/* -C -R -X, -n -o -u -g -f -0 -F -L -H */
+	int verify;		/* --verify: compare both sides, change
+				   nothing */
 	int allow_mass_delete;	/* --allow-mass-delete: pass the
 				   mass-deletion guard */
 	enum log_level level;	/* -q, -V, -D */

@@ -299,6 +299,7 @@ main(int argc, char *argv[])
 		ro.ovr = &opts.ovr;
 		ro.changed = &changed;
 		ro.pool = pool = store_pool_new();
+		ro.verify = opts.verify;
 		ro.allow_mass_delete = opts.allow_mass_delete;
 		ro.crash = &crash;
 		ro.keep_journal = getenv("TWINBOX_KEEP_JOURNAL") != NULL;

@@ -85,7 +85,25 @@ add_bytes(struct fp_stream *fs, const char *p, size_t n)
 	buf_add(&fs->header, p, n);
 }
 
-/* The header, byte by byte into its canonical form, until the blank line
+/* A run of header bytes without CR or LF, the first at p, as many as
+ * FP_HEADER_MAX leaves room for after the first; returns how many. */
+static size_t
+add_run(struct fp_stream *fs, const char *p, size_t n)
+{
+	size_t len = 1, room;
+
+	while (len < n && p[len] != '\r' && p[len] != '\n')
+		len++;
+	add_bytes(fs, p, 1);
+	room = fs->header.len < FP_HEADER_MAX ? FP_HEADER_MAX -
+	    fs->header.len : 0;
+	if (len - 1 > room)
+		len = room + 1;
+	add_bytes(fs, p + 1, len - 1);
+	return len;
+}
+
+/* The header, line by line into its canonical form, until the blank line
  * that ends it (kept) or FP_HEADER_MAX bytes; returns the bytes used. */
 static size_t
 add_header(struct fp_stream *fs, const char *p, size_t n)
@@ -103,7 +121,7 @@ add_header(struct fp_stream *fs, const char *p, size_t n)
 		} else {
 			for (; fs->pending_cr > 0; fs->pending_cr--)
 				add_bytes(fs, "\r", 1);
-			add_bytes(fs, p + i, 1);
+			i += add_run(fs, p + i, n - i) - 1;
 		}
 		if (fs->header.len >= FP_HEADER_MAX)
 			fs->header_done = 1;
