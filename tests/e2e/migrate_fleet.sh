@@ -11,6 +11,9 @@
 #  - state lost (first contact between the two mailboxes again): nothing
 #    is copied; state lost after two new messages arrived at the source:
 #    those two are copied, nothing else;
+#  - a run stopped by TERM while an account is half copied exits 143 and
+#    leaves no twinbox running; the next run skips the account finished
+#    before and copies the rest of the other;
 #  - the GNU parallel recipe of docs/migration.md (--sshlogin :, the local
 #    machine, --joblog, --resume-failed) over two more accounts, one
 #    failing first: the retry runs only that one.
@@ -31,7 +34,7 @@ command -v parallel >/dev/null 2>&1 || {
 	exit 1
 }
 
-USERS="a1 a2 a3 a4 a5 a6 a7 a8"
+USERS="a1 a2 a3 a4 a5 a6 a7 a8 a9 a10"
 PW=fleet-pw-7Q
 export TEST_PASSWORD=$PW
 # shellcheck disable=SC2086
@@ -47,7 +50,9 @@ DST_MAIL=$MAIL_DIR
 seed=0
 for u in $USERS; do
 	seed=$((seed + 1))
-	if ! bash "$SERVER" populate "$TMP/src" "$u" 24 3 "$seed" \
+	n=24
+	[ "$u" = a9 ] && n=600
+	if ! bash "$SERVER" populate "$TMP/src" "$u" "$n" 3 "$seed" \
 	    >>"$TMP/populate.out" 2>&1; then
 		echo "FAIL: cannot populate $u:" >&2
 		cat "$TMP/populate.out" >&2
@@ -262,14 +267,58 @@ expect_eq "parallel: the report lists both, ok" "ok ok" \
     "$(awk '$1 ~ /^a[78]$/ { print $2 }' "$TMP/report.out" | tr '\n' ' ' |
     sed 's/ $//')"
 
+# --- Interrupted, then resumed ------------------------------------------
+cat >"$TMP/fleet3" <<EOF
+a10 a10@127.0.0.1:$SRC_PORT $src a10@127.0.0.1:$DST_PORT $src $plain
+a9 a9@127.0.0.1:$SRC_PORT $src a9@127.0.0.1:$DST_PORT $src $plain
+EOF
+bash "$MIGRATE" -t "$BIN" -d "$TMP/work3" "$TMP/fleet3" >"$TMP/int.out" \
+    2>"$TMP/int.err" &
+mpid=$!
+# Once a9 has stored some of its mail, a TERM (a background job ignores
+# SIGINT).
+i=0
+while [ $i -lt 600 ] && kill -0 "$mpid" 2>/dev/null &&
+    ! grep -q ' APPEND ' "$TMP/work3/a9/run.out" 2>/dev/null; do
+	sleep 0.1
+	i=$((i + 1))
+done
+kill -TERM "$mpid"
+wait "$mpid"
+expect_eq "interrupted: exit status" 143 "$?"
+expect_eq "interrupted: no twinbox left running" "" \
+    "$(pgrep -f "work3/a9/sync.rc" || true)"
+expect_eq "interrupted: a10 done" ok "$(cut -f1 "$TMP/work3/a10/result")"
+expect_eq "interrupted: a9 interrupted" interrupted \
+    "$(cut -f1 "$TMP/work3/a9/result")"
+copied=$(count "$DST_MAIL/a9")
+if [ "$copied" -gt 0 ] && [ "$copied" -lt "$(count "$SRC_MAIL/a9")" ]; then
+	pass "interrupted: part of a9 copied ($copied)"
+else
+	fail "interrupted: part of a9 copied" "$copied"
+fi
+cp -p "$TMP/work3/a10/log" "$TMP/saved/a10.log"
+W=$TMP/work3
+expect_eq "resumed: exit status" 0 "$(migrate resumed "$TMP/fleet3")"
+expect_eq "resumed: a9 ok" ok "$(result a9 "$TMP/resumed.out")"
+expect_eq "resumed: a9 copied the rest" \
+    $(($(count "$SRC_MAIL/a9") - copied)) "$(field a9 3 "$TMP/resumed.out")"
+if cmp -s "$TMP/work3/a10/log" "$TMP/saved/a10.log"; then
+	pass "resumed: a10 not redone"
+else
+	fail "resumed: a10 not redone"
+fi
+same a9 resumed
+same a10 resumed
+
 # --- A bad accounts file stops before anything runs ----------------------
 printf 'a9 a9@127.0.0.1 cmd\n' >"$TMP/bad"
-bash "$MIGRATE" -t "$BIN" -d "$TMP/work3" "$TMP/bad" >"$TMP/bad.out" 2>&1
+bash "$MIGRATE" -t "$BIN" -d "$TMP/work4" "$TMP/bad" >"$TMP/bad.out" 2>&1
 expect_eq "bad file: exit status" 2 "$?"
 grep -q "^migrate: $TMP/bad:1: " "$TMP/bad.out" &&
     pass "bad file: FILE:LINE in the error" ||
     fail "bad file: FILE:LINE in the error" "$(cat "$TMP/bad.out")"
-[ ! -e "$TMP/work3" ] && pass "bad file: nothing run" ||
+[ ! -e "$TMP/work4" ] && pass "bad file: nothing run" ||
     fail "bad file: nothing run"
 
 echo "migrate_fleet: $passed passed, $failed failed"
