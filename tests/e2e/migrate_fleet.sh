@@ -1,6 +1,6 @@
 #!/bin/bash
 # Fleet migration with scripts/migrate between two private Dovecots, a
-# source and a target, eight accounts of mail in several folders:
+# source and a target, ten accounts of mail in several folders:
 #  - six accounts at three at a time, one with a wrong target password:
 #    that one fails and is named in the table (exit 1), the five others
 #    are migrated and verified, each with its done marker;
