@@ -12,6 +12,7 @@
 #include "sync/plan_mbox.h"
 #include "sync/select.h"
 #include "sync/state_path.h"
+#include "sync/verify_mailbox.h"
 
 /* What one run of a channel holds. */
 struct chan_run {
@@ -182,8 +183,8 @@ open_stores(struct chan_run *r, struct buf *err)
 	for (int s = 0; s < 2; s++) {
 		const struct store_conf *sc = r->ch->end[s].store;
 
-		r->store[s] = channel_open_store(sc, r->opts->dry_run,
-		    r->opts->stop, r->opts->lg, err);
+		r->store[s] = channel_open_store(sc, r->opts->dry_run ||
+		    r->opts->verify, r->opts->stop, r->opts->lg, err);
 		if (r->store[s] == NULL)
 			return -1;
 		imap_store_copy_arrival_date(r->store[s],
@@ -419,6 +420,62 @@ run_step(struct chan_run *r, const struct mbox_step *step)
 	buf_free(&what);
 }
 
+/* --verify of one name: a mailbox on one side only is a difference. */
+static void
+verify_one(struct chan_run *r, const char *name,
+    const struct strlist present[2])
+{
+	struct buf err = BUF_INIT, label = BUF_INIT;
+	struct verify_job job = { .lg = r->opts->lg };
+	char *box[2];
+	int on[2], rc = 1;
+
+	pair_label(r, name, &label);
+	for (int s = 0; s < 2; s++) {
+		box[s] = side_box(r, (enum side)s, name);
+		on[s] = strlist_contains(&present[s], name);
+		job.store[s] = r->store[s];
+		job.box[s] = box[s];
+	}
+	job.label = label.data;
+	job.compare_sizes = r->ch->end[SIDE_FAR].store->kind == STORE_IMAP &&
+	    r->ch->end[SIDE_NEAR].store->kind == STORE_IMAP;
+	if (on[SIDE_FAR] && on[SIDE_NEAR])
+		rc = verify_mailbox(&job, &err);
+	else if (on[SIDE_FAR] || on[SIDE_NEAR])
+		log_info(r->opts->lg, "%s: mailbox '%s' exists on %s only: "
+		    "differ", label.data, box[on[SIDE_FAR] ? SIDE_FAR :
+		    SIDE_NEAR], on[SIDE_FAR] ? "far" : "near");
+	if (rc < 0) {
+		log_error(r->opts->lg, "%s: %s", label.data, buf_cstr(&err));
+		r->stopped = store_failure(r->store[0]) != STORE_FAIL_MAILBOX ||
+		    store_failure(r->store[1]) != STORE_FAIL_MAILBOX;
+	}
+	if (rc != 0)
+		r->failed = 1;
+	free(box[0]);
+	free(box[1]);
+	buf_free(&err);
+	buf_free(&label);
+}
+
+static void
+verify_boxes(struct chan_run *r, const struct strlist *names,
+    const struct strlist present[2])
+{
+	for (size_t i = 0; i < names->n && !interrupted(r->opts->stop); i++) {
+		if (r->stopped) {
+			log_error(r->opts->lg, "%s: a store can no longer be "
+			    "used in this run; not verifying the channel's %zu "
+			    "remaining mailbox%s", r->ch->name, names->n - i,
+			    names->n - i == 1 ? "" : "es");
+			r->failed = 1;
+			break;
+		}
+		verify_one(r, names->v[i], present);
+	}
+}
+
 static void
 run_boxes(struct chan_run *r, const struct strlist *boxes)
 {
@@ -432,8 +489,11 @@ run_boxes(struct chan_run *r, const struct strlist *boxes)
 	candidate_names(r, boxes, &names);
 	classify(r, &names, present, &known);
 	report_absent(r, &names, present);
-	plan_mailboxes(&present[SIDE_FAR], &present[SIDE_NEAR], &known,
-	    &mpol, &mplan);
+	if (r->opts->verify)
+		verify_boxes(r, &names, present);
+	else
+		plan_mailboxes(&present[SIDE_FAR], &present[SIDE_NEAR],
+		    &known, &mpol, &mplan);
 	for (size_t i = 0; i < mplan.n && !interrupted(r->opts->stop); i++) {
 		if (r->stopped) {
 			log_error(r->opts->lg, "%s: a store can no longer be "

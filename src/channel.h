@@ -18,6 +18,11 @@
  * configuration. Once *opts->stop is set it starts no other mailbox, and
  * the error of a mailbox it cut short is not logged: main() reports the
  * interruption.
+ *
+ * With opts->verify the same mailboxes are compared instead of synced
+ * (sync/verify_mailbox.h), the stores opened read-only, nothing created
+ * or removed: 0 when every pair agrees, 1 when one differs, failed, or
+ * exists on one side only.
  */
 #ifndef TWINBOX_CHANNEL_H
 #define TWINBOX_CHANNEL_H
@@ -31,6 +36,7 @@
 
 struct channel_run_opts {
 	int dry_run;
+	int verify;			/* --verify: compare, change nothing */
 	int full;			/* -F: Sync All, whatever Sync says */
 	int allow_mass_delete;		/* pass the mass-deletion guard */
 	struct crash_point *crash;	/* may be NULL */

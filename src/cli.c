@@ -9,7 +9,8 @@
  * without a letter has a short_name of 0. */
 enum cli_opt_id {
 	OPT_ALL, OPT_CONFIG, OPT_DRY_RUN, OPT_VERBOSE, OPT_QUIET, OPT_DEBUG,
-	OPT_HELP, OPT_VERSION, OPT_FULL, OPT_ALLOW_MASS_DELETE
+	OPT_HELP, OPT_VERSION, OPT_FULL, OPT_ALLOW_MASS_DELETE,
+	OPT_VERIFY
 };
 
 struct cli_opt {
@@ -30,6 +31,7 @@ static const struct cli_opt cli_opts[] = {
 	{ 'v', "version", 0, OPT_VERSION },
 	{ 'F', "full", 0, OPT_FULL },
 	{ 0, "allow-mass-delete", 0, OPT_ALLOW_MASS_DELETE },
+	{ 0, "verify", 0, OPT_VERIFY },
 	{ 0, NULL, 0, 0 }
 };
 
@@ -50,6 +52,8 @@ static const char usage_text[] =
     "      --allow-mass-delete\n"
     "                     propagate deletions even where a side looks\n"
     "                     wiped (see the mass-deletion guard in sync.rc(5))\n"
+    "      --verify       compare both sides by content and list every\n"
+    "                     difference; change nothing (exit 0: they agree)\n"
     "  -h, --help         print this help\n"
     "  -v, --version      print the version\n"
     "\n"
@@ -97,6 +101,7 @@ apply_opt(const struct cli_opt *o, const char *value, struct cli_options *opts)
 	case OPT_DEBUG: opts->level = LOG_DEBUG; break;
 	case OPT_FULL: opts->full = 1; break;
 	case OPT_ALLOW_MASS_DELETE: opts->allow_mass_delete = 1; break;
+	case OPT_VERIFY: opts->verify = 1; break;
 	case OPT_HELP: return CLI_HELP;
 	case OPT_VERSION: return CLI_VERSION;
 	}

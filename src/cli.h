@@ -29,6 +29,8 @@ struct cli_options {
 	char *config_path;	/* -c FILE; NULL = the default path */
 	int all;		/* -a */
 	int dry_run;		/* -n */
+	int verify;		/* --verify: compare both sides, change
+				   nothing */
 	int full;		/* -F, --full: Sync All in every channel */
 	int allow_mass_delete;	/* --allow-mass-delete: pass the
 				   mass-deletion guard */

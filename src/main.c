@@ -259,6 +259,7 @@ main(int argc, char *argv[])
 	else if (load_config(&opts, &lg, &cfg) == 0 &&
 	    check_targets(cfg, &opts, &lg) == 0) {
 		ro.dry_run = opts.dry_run;
+		ro.verify = opts.verify;
 		ro.full = opts.full;
 		ro.allow_mass_delete = opts.allow_mass_delete;
 		ro.crash = &crash;

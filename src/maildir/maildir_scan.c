@@ -258,15 +258,16 @@ static int
 rename_with_uid(struct md_store *s, struct md_entry *e, uint32_t uid,
     struct buf *err)
 {
-	char *newname = md_name_set_uid(e->name, uid);
+	char *newname;
 	int rc;
 
+	/* Read-only: the UID lives in memory, and the file keeps the name
+	 * it is found by (a verify or a dry run reads it). */
 	if (s->read_only) {
-		free(e->name);
-		e->name = newname;
 		e->uid = uid;
 		return 0;
 	}
+	newname = md_name_set_uid(e->name, uid);
 	rc = md_rename_entry(s, e, e->subdir, newname, err);
 	if (rc == 1)
 		e->uid = uid;

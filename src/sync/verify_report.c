@@ -1,0 +1,73 @@
+/* verify_report: printing a verification; see verify_report.h. */
+#include "sync/verify_report.h"
+
+#include "store.h"
+
+static void
+describe_msg(const struct verify_msg *m, struct buf *out)
+{
+	buf_addf(out, "Date: %s; From: %s; Subject: %s; Message-ID: %s",
+	    m->date, m->from, m->subject, m->msgid);
+}
+
+static void
+add_flags(unsigned flags, struct buf *out)
+{
+	char letters[MSG_FLAG_COUNT + 1];
+
+	msg_flags_to_letters(flags, letters);
+	buf_adds(out, letters[0] ? letters : "none");
+}
+
+static void
+describe_diff(const struct verify_side sides[2], const struct verify_diff *d,
+    struct buf *out)
+{
+	const struct verify_msg *f = &sides[SIDE_FAR].v[d->a[SIDE_FAR]];
+	const struct verify_msg *n = &sides[SIDE_NEAR].v[d->a[SIDE_NEAR]];
+	const struct verify_msg *one = &sides[d->side].v[d->a[d->side]];
+
+	switch (d->kind) {
+	case VD_ONLY:
+	case VD_EXTRA:
+		buf_addf(out, "%s on %s: UID %u: ", d->kind == VD_ONLY ?
+		    "only" : "extra copy", plan_side_name(d->side), one->uid);
+		describe_msg(one, out);
+		break;
+	case VD_CONTENT:
+		buf_addf(out, "content differs: far UID %u, near UID %u: ",
+		    f->uid, n->uid);
+		describe_msg(f, out);
+		break;
+	case VD_FLAGS:
+		buf_addf(out, "flags differ: far UID %u (", f->uid);
+		add_flags(f->flags, out);
+		buf_addf(out, "), near UID %u (", n->uid);
+		add_flags(n->flags, out);
+		buf_adds(out, "): ");
+		describe_msg(f, out);
+		break;
+	}
+}
+
+void
+verify_report(const char *label, const struct verify_side sides[2],
+    const struct verify_result *r, const struct logger *lg)
+{
+	struct buf line = BUF_INIT;
+
+	for (size_t i = 0; i < r->ndiff; i++) {
+		buf_reset(&line);
+		describe_diff(sides, &r->v[i], &line);
+		log_info(lg, "%s: %s", label, line.data);
+	}
+	if (r->ndiff == 0)
+		log_info(lg, "%s: %zu on far, %zu on near, %zu on both: agree",
+		    label, r->n[SIDE_FAR], r->n[SIDE_NEAR], r->both);
+	else
+		log_info(lg, "%s: %zu on far, %zu on near, %zu on both: differ "
+		    "(%zu difference%s)", label, r->n[SIDE_FAR],
+		    r->n[SIDE_NEAR], r->both, r->ndiff, r->ndiff == 1 ? "" :
+		    "s");
+	buf_free(&line);
+}
