@@ -86,7 +86,7 @@ count() {
 same() {
 	local src dst
 	src=$(msgids "$SRC_MAIL/$1")
-	dst=$(msgids "$DST_MAIL/$1")
+	dst=$(msgids "$DST_MAIL/$1" | grep -v '<extra@fleet.test>')
 	expect_eq "$2: $1: the source unchanged" "$(cat "$TMP/src-$1")" "$src"
 	if [ "$src" = "$dst" ]; then
 		pass "$2: $1: same messages on both servers, each once"
@@ -116,6 +116,15 @@ a5_seeded=$(count "$DST_MAIL/a5")
 a5_total=$(count "$SRC_MAIL/a5")
 [ "$a5_seeded" -gt 0 ] && [ "$a5_seeded" -lt "$a5_total" ] ||
     fail "setup: a5's target holds part of its mail" "$a5_seeded of $a5_total"
+
+# a4's target is a new server's account: it has a Trash folder of its own
+# and one message already delivered there.
+mkdir -p "$DST_MAIL/a4/cur" "$DST_MAIL/a4/new" "$DST_MAIL/a4/tmp" \
+    "$DST_MAIL/a4/.Trash/cur" "$DST_MAIL/a4/.Trash/new" \
+    "$DST_MAIL/a4/.Trash/tmp"
+printf 'From: x@fleet.test\nSubject: extra\nMessage-ID: <extra@fleet.test>\n\nBody.\n' \
+    >"$DST_MAIL/a4/new/1800000000.extra.dst"
+chown -R "$MAIL_OWNER" "$DST_MAIL/a4"
 
 printf '%s\n' "$PW" >"$TMP/pw-good"
 printf 'wrong\n' >"$TMP/pw-a3"
@@ -153,8 +162,11 @@ result() {
 
 # --- First run: six accounts, one fails ---------------------------------
 expect_eq "first run: exit status" 1 "$(migrate first -j 3 "$TMP/fleet")"
+expect_eq "first run: a4 ok, its target holding more" \
+    "ok, target has more" "$(result a4 "$TMP/first.out")"
 for u in a1 a2 a4 a5 a6; do
-	expect_eq "first run: $u ok" ok "$(result "$u" "$TMP/first.out")"
+	[ "$u" = a4 ] ||
+	    expect_eq "first run: $u ok" ok "$(result "$u" "$TMP/first.out")"
 	[ -f "$W/$u/done" ] && pass "first run: $u marked done" ||
 	    fail "first run: $u marked done"
 	grep -q '^=== .* verify$' "$W/$u/log" &&
@@ -206,10 +218,24 @@ for u in a1 a2 a4 a5 a6; do
 	    [ ! "$W/$u/done" -nt "$TMP/saved/$u.done" ] &&
 	    pass "second run: $u's log and marker untouched" ||
 	    fail "second run: $u's log and marker untouched"
-	expect_eq "second run: $u still ok in the table" ok \
+	[ "$u" = a4 ] || expect_eq "second run: $u still ok in the table" ok \
 	    "$(result "$u" "$TMP/second.out")"
 	same "$u" "second run"
 done
+
+# --- --strict: a target holding more is not done --------------------------
+rm "$W/a4/done"
+expect_eq "strict: exit status" 1 "$(migrate strict --strict "$TMP/fleet" a4)"
+expect_eq "strict: a4 failed" "FAILED verify (exit 1)" \
+    "$(result a4 "$TMP/strict.out")"
+if grep -q "^a4: differ: a4:INBOX: only on near: " "$TMP/strict.out"; then
+	pass "strict: the table shows the difference"
+else
+	fail "strict: the table shows the difference" "$(cat "$TMP/strict.out")"
+fi
+[ ! -e "$W/a4/done" ] && pass "strict: a4 not marked done" ||
+    fail "strict: a4 not marked done"
+same a4 strict
 
 # --- State lost: first contact again -------------------------------------
 rm -rf "$W/a1/state" "$W/a1/done"
