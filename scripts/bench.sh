@@ -9,7 +9,8 @@
 # (tests/tools/relay) that measures the bytes on the wire. Rows: initial
 # sync, no-op re-sync, re-sync after 1% flag changes on the server, re-sync
 # after 1% deletions and 1% new messages on the server, and push of 1% flag
-# changes made locally. Each measurement is repeated BENCH_REPEAT times
+# changes made locally; for twinbox alone, twinbox --verify of the synced
+# copy (mbsync has nothing like it), set against its initial sync. Each measurement is repeated BENCH_REPEAT times
 # (default 3) and the median is reported. See docs/benchmarks.md.
 #
 # Environment: BENCH_REPEAT, BENCH_TIMEOUT (seconds allowed per tool run,
@@ -25,7 +26,7 @@ REPEAT=${BENCH_REPEAT:-3}
 RUN_TIMEOUT=${BENCH_TIMEOUT:-1800}
 USER_NAME=bench
 TOOLS="twinbox mbsync"
-ROWS="initial noop server-flags server-delete-new push-flags"
+ROWS="initial noop verify server-flags server-delete-new push-flags"
 
 WORK=""
 RELAY_PID=""
@@ -322,9 +323,12 @@ SyncState *
 RC
 }
 
+# tool_command TOOL [ROW]: the verify row runs twinbox --verify.
 tool_command() {
 	case $1 in
-	twinbox) echo "$TWINBOX -c $WORK/twinbox/sync.rc -a" ;;
+	twinbox) [ "${2:-}" = verify ] &&
+		echo "$TWINBOX -c $WORK/twinbox/sync.rc --verify -a" ||
+		echo "$TWINBOX -c $WORK/twinbox/sync.rc -a" ;;
 	mbsync) echo "mbsync -c $WORK/mbsync/sync.rc -a" ;;
 	esac
 }
@@ -365,10 +369,11 @@ rusage_field() {
 	tr ' ' '\n' <"$WORK/rusage" | sed -n "s/^$1=//p"
 }
 
-# Run one tool once through a fresh relay. Sets RUN_LINE to
-# "wall cpu maxrss_kb sent received"; returns the tool's exit status.
+# Run one tool once through a fresh relay (ROW: what to run, see
+# tool_command). Sets RUN_LINE to "wall cpu maxrss_kb sent received";
+# returns the tool's exit status.
 run_tool() {
-	local tool=$1 rc
+	local tool=$1 row=${2:-} rc
 	# mbsync sleeps a second when a Maildir directory changed within the
 	# current second; let the clock move on for every tool alike.
 	sleep 2
@@ -376,7 +381,7 @@ run_tool() {
 	write_config "$tool" "$RELAY_PORT"
 	# --foreground: an interrupt from the terminal reaches the tool too.
 	"$RUSAGE" -o "$WORK/rusage" timeout --foreground -k 10 "$RUN_TIMEOUT" \
-		$(tool_command "$tool") >"$WORK/$tool.out" 2>&1
+		$(tool_command "$tool" "$row") >"$WORK/$tool.out" 2>&1
 	rc=$?
 	stop_relay
 	RUN_LINE="$(rusage_field wall) $(awk -v u="$(rusage_field user)" \
@@ -397,7 +402,7 @@ measure() {
 	local row=$1 tool=$2 rep=$3 rc
 	[ "${STATE[$tool]}" = ok ] || return 0
 	say "$tool: $row (run $rep of $REPEAT)"
-	run_tool "$tool"
+	run_tool "$tool" "$row"
 	rc=$?
 	if [ $rc -ne 0 ]; then
 		tool_failed "$tool" "$rc"
@@ -474,6 +479,8 @@ one_repeat() {
 	for tool in $order; do
 		measure noop "$tool" "$rep"
 	done
+	# Exit 0 (the sides agree) or the run counts as failed.
+	measure verify twinbox "$rep"
 	server_flag_change
 	warm_server
 	for tool in $order; do
@@ -551,6 +558,20 @@ print_table() {
 			}
 			return s
 		}
+		# Medians of row over those of base, for twinbox alone.
+		function against(row, base,   m, s, a, b) {
+			if (!((row, "twinbox", 1) in vals) ||
+			    !((base, "twinbox", 1) in vals))
+				return "– | – | – | – | – "
+			s = ""
+			for (m = 1; m <= 5; m++) {
+				a = median(vals[row, "twinbox", m])
+				b = median(vals[base, "twinbox", m])
+				s = s (b > 0 ? sprintf("%.2f", a / b) : "–")
+				s = s (m < 5 ? " | " : " ")
+			}
+			return s
+		}
 		function ratios(row,   m, s) {
 			if (!((row, "twinbox", 1) in vals) ||
 			    !((row, "mbsync", 1) in vals))
@@ -575,6 +596,7 @@ print_table() {
 		END {
 			label["initial"] = "(a) initial sync"
 			label["noop"] = "(b) no-op re-sync"
+			label["verify"] = "(v) --verify of the synced copy"
 			label["server-flags"] = "(c) 1% flags changed on the server"
 			label["server-delete-new"] = \
 			    "(d) 1% deleted + 1% new on the server"
@@ -585,6 +607,14 @@ print_table() {
 			n = split(rows, order, " ")
 			for (i = 1; i <= n; i++) {
 				r = order[i]
+				if (r == "verify") {
+					print "| " label[r] " | twinbox | " \
+					    cells(r, "twinbox", tw) "|"
+					print "| | mbsync | (none) | | | | |"
+					print "| | verify / initial sync | " \
+					    against(r, "initial") "|"
+					continue
+				}
 				print "| " label[r] " | twinbox | " \
 				    cells(r, "twinbox", tw) "|"
 				print "| | mbsync | " cells(r, "mbsync", mb) "|"

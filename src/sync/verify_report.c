@@ -19,35 +19,37 @@ add_flags(unsigned flags, struct buf *out)
 	buf_adds(out, letters[0] ? letters : "none");
 }
 
+/* One message on one side: only there, or an extra copy. */
 static void
-describe_diff(const struct verify_side sides[2], const struct verify_diff *d,
+describe_one(const struct verify_side sides[2], const struct verify_diff *d,
+    struct buf *out)
+{
+	const struct verify_msg *m = &sides[d->side].v[d->a[d->side]];
+
+	buf_addf(out, "%s on %s: UID %u: ", d->kind == VD_ONLY ? "only" :
+	    "extra copy", plan_side_name(d->side), m->uid);
+	describe_msg(m, out);
+}
+
+/* A pair whose content or flags differ. */
+static void
+describe_pair(const struct verify_side sides[2], const struct verify_diff *d,
     struct buf *out)
 {
 	const struct verify_msg *f = &sides[SIDE_FAR].v[d->a[SIDE_FAR]];
 	const struct verify_msg *n = &sides[SIDE_NEAR].v[d->a[SIDE_NEAR]];
-	const struct verify_msg *one = &sides[d->side].v[d->a[d->side]];
 
-	switch (d->kind) {
-	case VD_ONLY:
-	case VD_EXTRA:
-		buf_addf(out, "%s on %s: UID %u: ", d->kind == VD_ONLY ?
-		    "only" : "extra copy", plan_side_name(d->side), one->uid);
-		describe_msg(one, out);
-		break;
-	case VD_CONTENT:
+	if (d->kind == VD_CONTENT) {
 		buf_addf(out, "content differs: far UID %u, near UID %u: ",
 		    f->uid, n->uid);
-		describe_msg(f, out);
-		break;
-	case VD_FLAGS:
+	} else {
 		buf_addf(out, "flags differ: far UID %u (", f->uid);
 		add_flags(f->flags, out);
 		buf_addf(out, "), near UID %u (", n->uid);
 		add_flags(n->flags, out);
 		buf_adds(out, "): ");
-		describe_msg(f, out);
-		break;
 	}
+	describe_msg(f, out);
 }
 
 void
@@ -58,8 +60,11 @@ verify_report(const char *label, const struct verify_side sides[2],
 
 	for (size_t i = 0; i < r->ndiff; i++) {
 		buf_reset(&line);
-		describe_diff(sides, &r->v[i], &line);
-		log_info(lg, "%s: %s", label, line.data);
+		if (r->v[i].kind == VD_ONLY || r->v[i].kind == VD_EXTRA)
+			describe_one(sides, &r->v[i], &line);
+		else
+			describe_pair(sides, &r->v[i], &line);
+		log_info(lg, "%s: %s", label, buf_cstr(&line));
 	}
 	if (r->ndiff == 0)
 		log_info(lg, "%s: %zu on far, %zu on near, %zu on both: agree",
