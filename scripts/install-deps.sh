@@ -23,6 +23,9 @@ set -u
 PACKAGES="pkg-config libssl-dev zlib1g-dev check openssl dovecot-core dovecot-imapd"
 # Cyrus's and Courier's own packages declare Conflicts: imap-server.
 SERVER_PACKAGES="cyrus-common sasl2-bin courier-base courier-authdaemon courier-authlib-userdb mailutils-imap4d"
+# GNU parallel: the multi-machine recipe of docs/migration.md, run by
+# tests/e2e/migrate_fleet.sh.
+SERVER_PACKAGES="$SERVER_PACKAGES parallel"
 EXTRACTED="cyrus-imapd:cyrus courier-imap:courier"
 SERVER_CACHE=${TWINBOX_SERVER_CACHE:-/var/cache/twinbox-test}
 quiet=0
