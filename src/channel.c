@@ -73,6 +73,8 @@ channel_policy(const struct channel_conf *ch,
 		out->trash_box[s] = sc->trash;
 		if (sc->trash_new_only)
 			out->trash_new_only |= SYNC_EXPUNGE_SIDE(s);
+		if (sc->trash_remote_new)
+			out->trash_remote_new |= SYNC_EXPUNGE_SIDE(s);
 	}
 	out->guard_wiped_over = ch->opt.mass_delete_count;
 	out->guard_wiped_percent = ch->opt.mass_delete_percent;

@@ -11,7 +11,7 @@
  *    put in err only (the caller reports them); warnings (deprecated
  *    spellings) go to the logger at once. An mbsync key whose value asks
  *    for what twinbox does not do (AltMap yes, UseKeychain yes,
- *    TrashRemoteNew yes, ExpireSide Far, ExpungeSolo other than None) is
+ *    ExpireSide Far, ExpungeSolo other than None) is
  *    an error that says why and what to write instead; no key is
  *    accepted and ignored.
  *  - A Pass value is stored but never appears in any message.
@@ -167,6 +167,7 @@ struct store_conf {
 	char *flatten;		/* Flatten delimiter; NULL: none */
 	char *trash;		/* Trash mailbox; NULL: none */
 	int trash_new_only;	/* TrashNewOnly; default 0 */
+	int trash_remote_new;	/* TrashRemoteNew; default 0 */
 	/* MaildirStore. maildir.path and maildir.inbox point to the strings
 	   above / below, owned by the config; maildir.fsync is the global
 	   FSync. Inbox defaults to ~/Maildir, SubFolders to none. */

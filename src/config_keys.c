@@ -161,11 +161,7 @@ static const struct key_def keys[] = {
 	{ .name = "TrashNewOnly", .sections = SEC_STORES, .flags = 0,
 	  .apply = cfg_apply_bool, .expect = YESNO, STO(trash_new_only) },
 	{ .name = "TrashRemoteNew", .sections = SEC_STORES, .flags = 0,
-	  .apply = cfg_apply_refuse_yes, .expect = YESNO,
-	  .why = "twinbox does not copy a message the opposite store "
-	    "expunges before it reached this store into this store's Trash; "
-	    "give the opposite store a Trash instead, which keeps such a "
-	    "message there" },
+	  .apply = cfg_apply_bool, .expect = YESNO, STO(trash_remote_new) },
 
 	/* MaildirStore only. */
 	{ .name = "Path", .sections = SEC_MAILDIR, .flags = KF_NONEMPTY,

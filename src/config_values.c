@@ -647,8 +647,7 @@ cfg_apply_expire_side(struct cfg_parser *p, const struct key_def *k,
 	return 0;
 }
 
-/* A yes/no key of which twinbox honours only no (AltMap, UseKeychain,
-   TrashRemoteNew). */
+/* A yes/no key of which twinbox honours only no (AltMap, UseKeychain). */
 int
 cfg_apply_refuse_yes(struct cfg_parser *p, const struct key_def *k,
     char **vals, size_t n)

@@ -1146,11 +1146,6 @@ START_TEST(test_refused_values)
 	    NOT_SUPPORTED("3", "UseKeychain on") "twinbox does not read the "
 	    "macOS keychain; write PassCmd \"security find-internet-password "
 	    "-s HOST -a USER -w\" instead");
-	fails("IMAPStore s\nHost h\nTrash T\nTrashRemoteNew yes\n",
-	    NOT_SUPPORTED("4", "TrashRemoteNew yes") "twinbox does not copy a "
-	    "message the opposite store expunges before it reached this store "
-	    "into this store's Trash; give the opposite store a Trash "
-	    "instead, which keeps such a message there");
 	fails(CHAN "ExpireSide Far\n", NOT_SUPPORTED("10", "ExpireSide Far")
 	    "MaxMessages expires messages from the near side only; delete "
 	    "the line or write 'ExpireSide Near'");
@@ -1174,10 +1169,16 @@ START_TEST(test_refused_values)
 	    "value 'sometimes' for 'TrashNewOnly': expected yes or no");
 
 	/* The other store keys of those lines still act. */
-	cfg = ok("FieldDelimiter ;\n\nMaildirStore m\nTrash Bin\nAltMap no\n");
+	cfg = ok("FieldDelimiter ;\n\nMaildirStore m\nTrash Bin\nAltMap no\n"
+	    "TrashRemoteNew yes\n");
 	ck_assert_int_eq(cfg->field_delimiter, ';');
 	ck_assert_int_eq(cfg->stores[0]->info_delimiter, ';');
 	ck_assert_str_eq(cfg->stores[0]->trash, "Bin");
+	ck_assert_int_eq(cfg->stores[0]->trash_remote_new, 1);
+	config_free(cfg);
+	warned("");
+	cfg = ok("MaildirStore m\nTrash T\nTrashRemoteNew no\n");
+	ck_assert_int_eq(cfg->stores[0]->trash_remote_new, 0);
 	config_free(cfg);
 	warned("");
 }

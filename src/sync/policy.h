@@ -50,6 +50,10 @@ struct sync_policy {
 	 * trash_new_only, of those never propagated only. */
 	const char *trash_box[2];
 	unsigned trash_new_only;
+	/* TrashRemoteNew: with S's bit, a message never propagated to S
+	 * that the other side expunges, having no Trash of its own, is
+	 * copied into trash_box[S] first (if it fits S's max_size). */
+	unsigned trash_remote_new;
 	/* Mass-deletion guard (DESIGN.md invariant 7): a side whose
 	 * losses, counted against its records, are above both
 	 * guard_wiped_over and guard_wiped_percent, or (with more than
