@@ -65,6 +65,7 @@ channel_policy(const struct channel_conf *ch,
 		    ch->end[s].store->max_size;
 	}
 	out->expunge = opt.expunge & SIDE_BIT_BOTH;
+	out->expunge_solo = opt.expunge_solo & SIDE_BIT_BOTH;
 	out->max_messages = ch->opt.max_messages;
 	out->expire_unread = ch->opt.expire_unread;
 	for (int s = 0; s < 2; s++) {

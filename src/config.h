@@ -11,7 +11,7 @@
  *    put in err only (the caller reports them); warnings (deprecated
  *    spellings) go to the logger at once. An mbsync key whose value asks
  *    for what twinbox does not do (AltMap yes, UseKeychain yes,
- *    ExpireSide Far, ExpungeSolo other than None) is
+ *    ExpireSide Far) is
  *    an error that says why and what to write instead; no key is
  *    accepted and ignored.
  *  - A Pass value is stored but never appears in any message.
@@ -201,6 +201,7 @@ struct channel_opts {
 	unsigned create;	/* SIDE_BIT_*; default none */
 	unsigned remove;	/* SIDE_BIT_*; default none */
 	unsigned expunge;	/* SIDE_BIT_*; default none */
+	unsigned expunge_solo;	/* ExpungeSolo, SIDE_BIT_*; default none */
 	unsigned max_messages;	/* MaxMessages; 0 = unlimited (default) */
 	int expire_unread;	/* ExpireUnread; -1 = not set (default) */
 	int copy_arrival_date;	/* CopyArrivalDate; default 0 */

@@ -70,28 +70,28 @@ merge_sync(struct cfg_parser *p, struct ops_acc *o, unsigned *out)
 	return 0;
 }
 
-/*
- * Sync, Create, ... of a scope into opt, where the scope gives them.
- * ExpungeSolo (mbsync 1.5: expunge only the deleted messages that have no
- * copy on the other side) is accepted as None only.
- */
+/* Sync, Create, ... of a scope into opt, where the scope gives them. */
 static int
 merge_ops(struct cfg_parser *p, struct ops_acc *o, struct channel_opts *opt)
 {
-	unsigned *sides[3] = { &opt->create, &opt->remove, &opt->expunge };
+	unsigned *sides[4] = {
+		&opt->create, &opt->remove, &opt->expunge, &opt->expunge_solo
+	};
+	unsigned both;
 
 	if (o->sync_line != 0 && merge_sync(p, o, &opt->sync) != 0)
 		return -1;
-	if (o->sides[SOP_EXPUNGE_SOLO] != 0)
-		return cfg_fail_at(p, o->sides_line[SOP_EXPUNGE_SOLO], "'%s' "
-		    "other than None is not supported: twinbox does not "
-		    "expunge only the deleted messages that have no copy on "
-		    "the other side; delete the line (deleted messages are "
-		    "kept) or use 'Expunge', which expunges every deleted "
-		    "message of that side", side_op_names[SOP_EXPUNGE_SOLO]);
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 4; i++)
 		if (o->sides_line[i] != 0)
 			*sides[i] = o->sides[i];
+	both = o->sides[SOP_EXPUNGE] & o->sides[SOP_EXPUNGE_SOLO];
+	if (both != 0)
+		return cfg_fail_at(p, max_int(o->sides_line[SOP_EXPUNGE],
+		    o->sides_line[SOP_EXPUNGE_SOLO]), "'%s' and '%s' both "
+		    "select the %s side: expected each side in at most one of "
+		    "them", side_op_names[SOP_EXPUNGE],
+		    side_op_names[SOP_EXPUNGE_SOLO],
+		    (both & SIDE_BIT_FAR) ? "far" : "near");
 	return 0;
 }
 

@@ -226,7 +226,7 @@ static const struct key_def keys[] = {
 	  .apply = cfg_apply_sides, .expect = SIDES, OPT(expunge),
 	  .min = SOP_EXPUNGE },
 	{ .name = "ExpungeSolo", .sections = SEC_CHOPT, .flags = KF_MULTI,
-	  .apply = cfg_apply_sides, .expect = SIDES, .target = T_NONE,
+	  .apply = cfg_apply_sides, .expect = SIDES, OPT(expunge_solo),
 	  .min = SOP_EXPUNGE_SOLO },
 	{ .name = "MaxMessages", .sections = SEC_CHOPT, .flags = 0,
 	  .apply = cfg_apply_uint,

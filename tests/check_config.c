@@ -146,6 +146,7 @@ START_TEST(test_mbsync_example)
 	ck_assert_uint_eq(c->patterns.n, 0);
 	ck_assert_uint_eq(c->opt.sync, SYNC_PULL_NEW | SYNC_PULL_FLAGS);
 	ck_assert_uint_eq(c->opt.expunge, 0);
+	ck_assert_uint_eq(c->opt.expunge_solo, 0);
 	ck_assert_uint_eq(c->opt.max_messages, 500);
 	ck_assert_int_eq(c->opt.copy_arrival_date, 0);
 
@@ -586,9 +587,9 @@ START_TEST(test_sides)
 	char text[300], msg[300];
 	struct config *cfg;
 
-	for (size_t k = 0; k < 3; k++) {
+	for (size_t k = 0; k < 4; k++) {
 		for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-			unsigned *f[3];
+			unsigned *f[4];
 
 			snprintf(text, sizeof(text), CHAN "%s %s\n", keys[k],
 			    t[i].val);
@@ -596,11 +597,10 @@ START_TEST(test_sides)
 			f[0] = &cfg->channels[0]->opt.create;
 			f[1] = &cfg->channels[0]->opt.remove;
 			f[2] = &cfg->channels[0]->opt.expunge;
+			f[3] = &cfg->channels[0]->opt.expunge_solo;
 			ck_assert_uint_eq(*f[k], t[i].bits);
 			config_free(cfg);
 		}
-	}
-	for (size_t k = 0; k < 4; k++) {
 		snprintf(text, sizeof(text), CHAN "%s Up\n", keys[k]);
 		snprintf(msg, sizeof(msg), "sync.rc:10: bad value 'Up' for "
 		    "'%s': expected None, Far, Near or Both", keys[k]);
@@ -630,6 +630,12 @@ START_TEST(test_sides)
 	    "'Expunge': the far side is given twice");
 	fails(CHAN "Expunge Near\nExpunge Both\n", "sync.rc:11: bad value "
 	    "'Both' for 'Expunge': the near side is given twice");
+	fails(CHAN "Expunge Far\nExpungeSolo Both\n", "sync.rc:11: 'Expunge' "
+	    "and 'ExpungeSolo' both select the far side: expected each side in "
+	    "at most one of them");
+	fails("ExpungeSolo Near\nExpunge Near\n", "sync.rc:2: 'Expunge' and "
+	    "'ExpungeSolo' both select the near side: expected each side in at "
+	    "most one of them");
 	buf_reset(&warnings);
 }
 END_TEST
@@ -1126,8 +1132,6 @@ START_TEST(test_refused_values)
 		"MaildirStore m\nTrash T\nTrashRemoteNew no\n",
 		"ExpireSide Near\n",
 		"ExpireSide near\nMaxMessages 5\n",
-		"ExpungeSolo None\n",
-		CHAN "ExpungeSolo None\nExpunge Both\n",
 		"BufferLimit 1m\n",
 		"BufferLimit 10M\n",
 	};
@@ -1149,16 +1153,6 @@ START_TEST(test_refused_values)
 	fails(CHAN "ExpireSide Far\n", NOT_SUPPORTED("10", "ExpireSide Far")
 	    "MaxMessages expires messages from the near side only; delete "
 	    "the line or write 'ExpireSide Near'");
-	fails("ExpungeSolo Far\n", "sync.rc:1: 'ExpungeSolo' other than None "
-	    "is not supported: twinbox does not expunge only the deleted "
-	    "messages that have no copy on the other side; delete the line "
-	    "(deleted messages are kept) or use 'Expunge', which expunges "
-	    "every deleted message of that side");
-	fails(CHAN "Expunge Far\nExpungeSolo Near\n", "sync.rc:11: "
-	    "'ExpungeSolo' other than None is not supported: twinbox does not "
-	    "expunge only the deleted messages that have no copy on the other "
-	    "side; delete the line (deleted messages are kept) or use "
-	    "'Expunge', which expunges every deleted message of that side");
 
 	/* Values are still checked. */
 	fails("MaildirStore m\nAltMap sometimes\n", "sync.rc:2: bad value "
@@ -1381,8 +1375,8 @@ START_TEST(test_sample_file)
 	config_free(cfg);
 	buf_reset(&warnings);
 
-	/* With the "#Keyword" lines (mbsync's keys, at the one value twinbox
-	   honours) switched on, it is still valid and silent. */
+	/* With the "#Keyword" lines (mbsync's keys at their defaults) switched
+	   on, it is still valid and silent. */
 	text = tl_read_file("sync.rc.sample", NULL);
 	for (char *s = text; (s = strstr(s, "\n#")) != NULL; s++) {
 		if (isalpha((unsigned char)s[2])) {

@@ -321,7 +321,8 @@ assert_converged(struct model *m, const char *what)
  *          g (gone-marked), F and N (trashed on far, near)
  * policy:  mbsync's Sync words (None Pull Push New ReNew Gone Flags All,
  *          with its rule: no direction = both, no operation = all) and
- *          Expunge=none|far|near|both MaxSizeFar=N MaxSizeNear=N
+ *          Expunge=none|far|near|both ExpungeSolo=none|far|near|both
+ *          MaxSizeFar=N MaxSizeNear=N
  *          MaxMessages=N ExpireUnread=yes|no TrashFar TrashNear
  *          TrashNewOnlyFar TrashNewOnlyNear TrashRemoteNewFar
  *          TrashRemoteNewNear GuardEmpty=N GuardLarge=N GuardPercent=N Force
@@ -459,6 +460,10 @@ parse_setting(const char *t, struct sync_policy *pol)
 		pol->allow_mass_delete = 1;
 	else if (strncmp(t, "Expunge=", 8) == 0)
 		pol->expunge = strcmp(v + 1, "far") == 0 ? 1u :
+		    strcmp(v + 1, "near") == 0 ? 2u :
+		    strcmp(v + 1, "both") == 0 ? 3u : 0u;
+	else if (strncmp(t, "ExpungeSolo=", 12) == 0)
+		pol->expunge_solo = strcmp(v + 1, "far") == 0 ? 1u :
 		    strcmp(v + 1, "near") == 0 ? 2u :
 		    strcmp(v + 1, "both") == 0 ? 3u : 0u;
 	else if (strncmp(t, "MaxSizeFar=", 11) == 0)
@@ -1115,6 +1120,42 @@ static const struct table_case trash_cases[] = {
 	    "update pair far 1 near 1: near gone, base S, expired\n" },
 };
 
+static const struct table_case solo_cases[] = {
+	{ .name = "ExpungeSolo: a \\Deleted message paired near stays",
+	  .uv = { 1, 1 }, .max = { 1, 1 }, .pairs = "1:1:S",
+	  .far = "1:ST", .near = "1:S", .policy = "ExpungeSolo=far",
+	  .expect =
+	    "flags near uid 1 +T\n"
+	    "update pair far 1 near 1: base ST\n" },
+	{ .name = "ExpungeSolo: its near copy gone, it is expunged",
+	  .uv = { 1, 1 }, .max = { 1, 1 }, .pairs = "1:1:S",
+	  .far = "1:S", .near = "", .policy = "ExpungeSolo=far",
+	  .expect =
+	    "flags far uid 1 +T\n"
+	    "expunge far uid 1\n"
+	    "forget pair far 1 near 1\n" },
+	{ .name = "ExpungeSolo: a new \\Deleted message is expunged",
+	  .uv = { 1, 1 }, .max = { 1, 0 }, .far = "2:T",
+	  .policy = "ExpungeSolo=far",
+	  .expect =
+	    "expunge far uid 2\n"
+	    "maxuid far 2\n" },
+	{ .name = "ExpungeSolo: a copy whose counterpart is expunged goes too",
+	  .uv = { 1, 1 }, .max = { 1, 1 }, .pairs = "1:1:S",
+	  .far = "1:ST", .near = "1:S", .policy = "Expunge=far ExpungeSolo=near",
+	  .expect =
+	    "flags near uid 1 +T\n"
+	    "expunge far uid 1\n"
+	    "expunge near uid 1\n"
+	    "forget pair far 1 near 1\n" },
+	{ .name = "ExpungeSolo: a held-back message marked \\Deleted goes",
+	  .uv = { 1, 1 }, .max = { 2, 0 }, .pairs = "2:0:-:b",
+	  .far = "2:T:5000", .policy = "ExpungeSolo=far MaxSizeNear=1000",
+	  .expect =
+	    "expunge far uid 2\n"
+	    "forget pair far 2 near 0\n" },
+};
+
 static const struct table_case repair_cases[] = {
 	{ .name = "far UIDVALIDITY changed: fingerprints are asked for",
 	  .uv = { 1, 1 }, .max = { 3, 3 }, .pairs = "1:1:S",
@@ -1365,6 +1406,7 @@ START_TEST(test_table_limits)
 {
 	RUN_TABLE(limit_cases);
 	RUN_TABLE(trash_cases);
+	RUN_TABLE(solo_cases);
 }
 END_TEST
 
@@ -1637,6 +1679,8 @@ random_policy(struct rng *r, struct sync_policy *pol)
 	for (int s = 0; s < 2; s++)
 		pol->ops[s] = rnd(r, 2) ? SYNC_ALL : rnd(r, SYNC_ALL + 1);
 	pol->expunge = rnd(r, 4);
+	if (rnd(r, 3) == 0)
+		pol->expunge_solo = rnd(r, 4) & ~pol->expunge;
 	if (rnd(r, 5) == 0)
 		pol->max_size[rnd(r, 2)] = 500 + rnd(r, 1500);
 	if (rnd(r, 5) == 0) {
@@ -1782,7 +1826,7 @@ check_all_recorded(const struct model *m, unsigned seed)
 	const struct sync_policy *pol = &m->pol;
 
 	if (pol->ops[SIDE_FAR] != SYNC_ALL || pol->ops[SIDE_NEAR] != SYNC_ALL ||
-	    pol->expunge || pol->max_size[SIDE_FAR] ||
+	    pol->expunge || pol->expunge_solo || pol->max_size[SIDE_FAR] ||
 	    pol->max_size[SIDE_NEAR] || pol->max_messages)
 		return;
 	for (int s = 0; s < 2; s++)

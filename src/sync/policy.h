@@ -35,6 +35,10 @@ struct sync_policy {
 	unsigned ops[2];	/* enum sync_op bits, indexed by source side */
 	unsigned expunge;	/* SYNC_EXPUNGE_SIDE bits: where \Deleted
 				 * messages are removed for good */
+	unsigned expunge_solo;	/* ExpungeSolo, SYNC_EXPUNGE_SIDE bits: where
+				 * \Deleted messages with no counterpart on
+				 * the other side (none, or being expunged
+				 * there) are removed for good */
 	uint64_t max_size[2];	/* bytes, indexed by the TARGET side: a
 				 * bigger message is not copied there */
 	uint32_t max_messages;	/* near side keeps the N newest far messages
