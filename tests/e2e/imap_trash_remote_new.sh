@@ -7,7 +7,7 @@
 #    (Expunge Far) is expunged there and lands in the near Trash (made,
 #    as mbsync makes a Trash), with its flags; a message that was copied
 #    and is then deleted on the server is not put there; a second run
-#    does nothing more.
+#    does nothing more; a dry run before says so and changes nothing.
 #  - near to far: a message that appears near already marked T (Expunge
 #    Near) lands in the server's Trash, which is created.
 #  - without TrashRemoteNew the same message is expunged with no copy.
@@ -100,6 +100,12 @@ expect_eq "first: r1 near" 1 "$(has "$N/Box" r1)"
 	echo 'SELECT Box'
 	echo 'UID STORE 1 +FLAGS (\Deleted)'
 } | imapc >/dev/null || { echo "imap_trash_remote_new: adding r2 failed"; exit 1; }
+timeout 120 "$BIN" --dry-run -c "$TMP/sync.rc" box >"$TMP/dry.out" 2>"$TMP/dry.err"
+expect_eq "dry run: exit status" 0 "$?"
+expect_eq "dry run: says where r2 would go" 1 \
+	"$(grep -c "trash far uid 2 in near's Trash" "$TMP/dry.out" "$TMP/dry.err" | awk -F: '{s += $2} END {print s}')"
+expect_eq "dry run: no near Trash made" 0 "$(find "$N" -maxdepth 1 -name NTrash | wc -l)"
+expect_eq "dry run: r2 still on the server" 1 "$(has "$A/.Box" r2)"
 expect_eq "far to near: exit status" 0 "$(run f2n)"
 expect_eq "far to near: r2 in the near Trash" 1 "$(has "$N/NTrash" r2)"
 expect_eq "far to near: with its flags, T included" 1 \
