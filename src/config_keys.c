@@ -274,11 +274,11 @@ static const struct key_def keys[] = {
 	  .apply = cfg_apply_punct,
 	  .expect = "a single punctuation character but / . , = \\",
 	  GLO(field_delimiter) },
+	/* Checked only: message data streams, nothing to limit (sync.rc(5)). */
 	{ .name = "BufferLimit", .sections = SEC_GLOBAL, .flags = 0,
 	  .apply = cfg_apply_size,
 	  .expect = "a size above 0: a number, optionally followed by k or m "
-	    "(and b)", .target = T_NONE, .min = 1 },	/* checked only:
-				 * message data streams (sync.rc(5)) */
+	    "(and b)", .target = T_NONE, .min = 1 },
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
