@@ -11,6 +11,9 @@
 #  - near to far: a message that appears near already marked T (Expunge
 #    Near) lands in the server's Trash, which is created.
 #  - without TrashRemoteNew the same message is expunged with no copy.
+#  - a near Trash that cannot be made (a file in its place): exit 1, the
+#    cause named, the message left on the server; once the file is gone,
+#    the next run stores it there and expunges it.
 #  - a kill at every step of such a run, then a clean run: the message is
 #    in the near Trash (twice at most at one step: a kill between the
 #    store's answer and the flush of the record, docs/sync-rules.md) and
@@ -135,6 +138,22 @@ expect_eq "near to far: exit status" 0 "$(run n2f)"
 expect_eq "near to far: r5 in the server's Trash" 1 "$(has "$A/.FTrash" r5)"
 expect_eq "near to far: r5 expunged near" 0 "$(has "$N/Box" r5)"
 expect_eq "near to far: r5 not in the server's Box" 0 "$(has "$A/.Box" r5)"
+
+# --- a near Trash that cannot be made: a plain file in its place ---
+msg r6
+echo 'not a mailbox' >"$N/Blocked"
+echo "@append Box $TMP/msg/r6 (\\Seen \\Deleted)" | imapc >/dev/null ||
+	echo "imap_trash_remote_new: adding r6 failed"
+rc "" "Trash Blocked
+TrashRemoteNew yes" Far
+expect_eq "Trash blocked: exit status" 1 "$(run blocked)"
+expect_eq "Trash blocked: the cause, named" 1 \
+	"$(grep -c "box: cannot copy UID [0-9]* of far to Trash 'Blocked' on near .*Blocked.*it is not expunged" "$TMP/blocked.err")"
+expect_eq "Trash blocked: r6 still on the server" 1 "$(has "$A/.Box" r6)"
+rm "$N/Blocked"
+expect_eq "Trash free: exit status" 0 "$(run unblocked)"
+expect_eq "Trash free: r6 in the near Trash" 1 "$(has "$N/Blocked" r6)"
+expect_eq "Trash free: r6 expunged on the server" 0 "$(has "$A/.Box" r6)"
 
 # --- a kill at every step ---
 k=0
