@@ -66,6 +66,7 @@ channel_policy(const struct channel_conf *ch,
 		    ch->end[s].store->max_size;
 	}
 	out->expunge = opt.expunge & SIDE_BIT_BOTH;
+	out->expunge_solo = opt.expunge_solo & SIDE_BIT_BOTH;
 	out->max_messages = ch->opt.max_messages;
 	out->expire_unread = ch->opt.expire_unread;
 	for (int s = 0; s < 2; s++) {
@@ -74,6 +75,8 @@ channel_policy(const struct channel_conf *ch,
 		out->trash_box[s] = sc->trash;
 		if (sc->trash_new_only)
 			out->trash_new_only |= SYNC_EXPUNGE_SIDE(s);
+		if (sc->trash_remote_new)
+			out->trash_remote_new |= SYNC_EXPUNGE_SIDE(s);
 	}
 	out->guard_wiped_over = ch->opt.mass_delete_count;
 	out->guard_wiped_percent = ch->opt.mass_delete_percent;

@@ -293,9 +293,7 @@ config_new(void)
 
 	cfg->fsync = 1;
 	cfg->field_delimiter = ':';
-	cfg->buffer_limit = 10 * 1024 * 1024;
 	cfg->defaults.sync = SYNC_FULL;
-	cfg->defaults.expire_side = SIDE_NEAR;
 	cfg->defaults.expire_unread = -1;
 	cfg->defaults.mass_delete_count = 10;
 	cfg->defaults.mass_delete_percent = 90;
@@ -560,9 +558,6 @@ apply_key(struct cfg_parser *p, const struct key_def *k, char **vals,
 	if (k->flags & KF_DEPRECATED)
 		cfg_warn(p, "'%s' is deprecated; use '%s' instead", k->name,
 		    k->alias);
-	if (cfg_key_unimplemented(k->name))
-		cfg_warn(p, "'%s' is not implemented yet and is ignored",
-		    k->name);
 	if (prev != 0 && !(k->flags & KF_MULTI))
 		cfg_warn(p, "'%s' was already given at line %d; the value "
 		    "given here is used", k->name, prev);

@@ -9,8 +9,11 @@
  *    stops the load. Every message begins "<file>:<line>: " with the file
  *    name as given by the caller and says what was expected. Errors are
  *    put in err only (the caller reports them); warnings (deprecated
- *    spellings, keys twinbox does not implement yet, see
- *    config_unimplemented_keys) go to the logger at once.
+ *    spellings) go to the logger at once. An mbsync key whose value asks
+ *    for what twinbox does not do (AltMap yes, UseKeychain yes,
+ *    ExpireSide Far) is
+ *    an error that says why and what to write instead; no key is
+ *    accepted and ignored.
  *  - A Pass value is stored but never appears in any message.
  *  - File format (mbsync(1), "CONFIGURATION"): one keyword and its values
  *    per line, keywords and keyword-like values case-insensitive, names
@@ -134,7 +137,6 @@ struct imap_account_conf {
 	char *pass;		/* secret: never print it */
 	char *pass_cmd;		/* PassCmd without its '+'; NULL: none */
 	int pass_cmd_tty;	/* 1: the command was written "+command" */
-	int use_keychain;	/* UseKeychain (not implemented) */
 	char *tunnel;		/* Tunnel command; NULL: plain TCP */
 	struct strlist auth_mechs;	/* in order; default just "*" */
 	enum tls_type tls_type;
@@ -165,13 +167,12 @@ struct store_conf {
 	char *flatten;		/* Flatten delimiter; NULL: none */
 	char *trash;		/* Trash mailbox; NULL: none */
 	int trash_new_only;	/* TrashNewOnly; default 0 */
-	int trash_remote_new;	/* TrashRemoteNew (not implemented) */
+	int trash_remote_new;	/* TrashRemoteNew; default 0 */
 	/* MaildirStore. maildir.path and maildir.inbox point to the strings
 	   above / below, owned by the config; maildir.fsync is the global
 	   FSync. Inbox defaults to ~/Maildir, SubFolders to none. */
 	struct maildir_options maildir;
 	char *inbox;
-	int alt_map;		/* AltMap (not implemented) */
 	char info_delimiter;	/* InfoDelimiter; default the
 				   FieldDelimiter */
 	/* IMAPStore. account is never NULL after a successful load: either
@@ -200,11 +201,9 @@ struct channel_opts {
 	unsigned create;	/* SIDE_BIT_*; default none */
 	unsigned remove;	/* SIDE_BIT_*; default none */
 	unsigned expunge;	/* SIDE_BIT_*; default none */
-	unsigned expunge_solo;	/* ExpungeSolo (not implemented) */
+	unsigned expunge_solo;	/* ExpungeSolo, SIDE_BIT_*; default none */
 	unsigned max_messages;	/* MaxMessages; 0 = unlimited (default) */
 	int expire_unread;	/* ExpireUnread; -1 = not set (default) */
-	enum side expire_side;	/* ExpireSide (not implemented); default
-				   SIDE_NEAR */
 	int copy_arrival_date;	/* CopyArrivalDate; default 0 */
 	/* The mass-deletion guard's thresholds (twinbox's own keys). */
 	unsigned mass_delete_count;	/* MassDeleteCount; default 10 */
@@ -248,8 +247,6 @@ struct config {
 	int fsync;		/* FSync; default 1 */
 	char field_delimiter;	/* FieldDelimiter (state file names under
 				   a SyncState prefix); default ':' */
-	uint64_t buffer_limit;	/* BufferLimit (not implemented); default
-				   10M */
 	char *sync_state;	/* global SyncState: "*" or an expanded
 				   prefix to which ":far:box_:near:box" is
 				   appended; NULL: the default location */
@@ -289,13 +286,5 @@ const struct group_conf *config_find_group(const struct config *cfg,
     const char *name);
 const struct store_conf *config_find_store(const struct config *cfg,
     const char *name);
-
-/*
- * The keys twinbox accepts (their values are checked and stored) but does
- * not act on yet; each use logs "<file>:<line>: '<Key>' is not implemented
- * yet and is ignored". NULL-terminated. The single list to edit when one
- * gets implemented.
- */
-extern const char *const config_unimplemented_keys[];
 
 #endif

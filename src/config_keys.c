@@ -1,37 +1,13 @@
 /*
  * config_keys: the table of every configuration keyword — where it may
- * appear, what its value must be and which function stores it — and the
- * one list of keywords twinbox accepts but does not implement yet.
+ * appear, what its value must be and which function stores it. Every key
+ * either acts or refuses the values twinbox cannot honour (.why says
+ * why); none is read and ignored.
  */
 #include <stddef.h>
 #include <strings.h>
 
 #include "config_p.h"
-
-/*
- * Keys twinbox reads and checks but does not act on yet. Using one logs
- * "<file>:<line>: '<Key>' is not implemented yet and is ignored".
- * Remove a key from here when it gets implemented (and from the list in
- * docs/sync.rc.5).
- */
-const char *const config_unimplemented_keys[] = {
-	"AltMap",		/* Berkeley DB UID scheme */
-	"BufferLimit",
-	"ExpireSide",
-	"ExpungeSolo",
-	"TrashRemoteNew",
-	"UseKeychain",		/* macOS only */
-	NULL
-};
-
-int
-cfg_key_unimplemented(const char *name)
-{
-	for (size_t i = 0; config_unimplemented_keys[i] != NULL; i++)
-		if (strcasecmp(config_unimplemented_keys[i], name) == 0)
-			return 1;
-	return 0;
-}
 
 /* Where a key's field is: its target and its offset in that struct. */
 #define ACC(field) .target = T_ACCOUNT, \
@@ -77,7 +53,10 @@ static const struct key_def keys[] = {
 	  .apply = cfg_apply_cmd, .expect = CMD, ACC(pass_cmd),
 	  .min = offsetof(struct imap_account_conf, pass_cmd_tty) },
 	{ .name = "UseKeychain", .sections = SEC_ACC, .flags = 0,
-	  .apply = cfg_apply_bool, .expect = YESNO, ACC(use_keychain) },
+	  .apply = cfg_apply_refuse_yes, .expect = YESNO,
+	  .why = "twinbox does not read the macOS keychain; write PassCmd "
+	    "\"security find-internet-password -s HOST -a USER -w\" "
+	    "instead" },
 	{ .name = "Tunnel", .sections = SEC_ACC, .flags = KF_NONEMPTY,
 	  .apply = cfg_apply_str, .expect = CMD, ACC(tunnel) },
 	{ .name = "AuthMechs", .sections = SEC_ACC,
@@ -197,7 +176,11 @@ static const struct key_def keys[] = {
 	{ .name = "Utf7Names", .sections = SEC_MAILDIR, .flags = 0,
 	  .apply = cfg_apply_bool, .expect = YESNO, STO(maildir.utf7_names) },
 	{ .name = "AltMap", .sections = SEC_MAILDIR, .flags = 0,
-	  .apply = cfg_apply_bool, .expect = YESNO, STO(alt_map) },
+	  .apply = cfg_apply_refuse_yes, .expect = YESNO,
+	  .why = "twinbox keeps a message's UID in its file name (',U=') "
+	    "only, never in mbsync's Berkeley DB (.isyncuidmap.db); delete "
+	    "the line and set mbsync's state of these folders aside, so "
+	    "that the first run pairs their messages by content" },
 	{ .name = "InfoDelimiter", .sections = SEC_MAILDIR, .flags = 0,
 	  .apply = cfg_apply_punct,
 	  .expect = "a single punctuation character but / . , = \\",
@@ -253,7 +236,8 @@ static const struct key_def keys[] = {
 	  .apply = cfg_apply_bool, .expect = YESNO, OPT(expire_unread) },
 	{ .name = "ExpireSide", .sections = SEC_CHOPT, .flags = 0,
 	  .apply = cfg_apply_expire_side, .expect = "Far or Near",
-	  OPT(expire_side) },
+	  .why = "MaxMessages expires messages from the near side only; "
+	    "delete the line or write 'ExpireSide Near'" },
 	{ .name = "CopyArrivalDate", .sections = SEC_CHOPT, .flags = 0,
 	  .apply = cfg_apply_bool, .expect = YESNO, OPT(copy_arrival_date) },
 	/* twinbox's own: the mass-deletion guard (DESIGN.md invariant 7). */
@@ -290,10 +274,11 @@ static const struct key_def keys[] = {
 	  .apply = cfg_apply_punct,
 	  .expect = "a single punctuation character but / . , = \\",
 	  GLO(field_delimiter) },
+	/* Checked only: message data streams, nothing to limit (sync.rc(5)). */
 	{ .name = "BufferLimit", .sections = SEC_GLOBAL, .flags = 0,
 	  .apply = cfg_apply_size,
 	  .expect = "a size above 0: a number, optionally followed by k or m "
-	    "(and b)", GLO(buffer_limit), .min = 1 },
+	    "(and b)", .target = T_NONE, .min = 1 },
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))

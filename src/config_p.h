@@ -69,6 +69,8 @@ struct key_def {
 	const char *expect;	/* "a host name": what a value must be */
 	cfg_apply_fn apply;
 	const char *alias;	/* KF_DEPRECATED: the name to use instead */
+	const char *why;	/* a value refused (AltMap yes...): why, and
+				 * what to write instead */
 };
 
 /* The key named name (case-insensitive) valid in sec; NULL if none. */
@@ -76,7 +78,6 @@ const struct key_def *cfg_find_key(const char *name, enum cfg_sec sec);
 /* The sections where a key of that name may appear (0: none, unknown);
    *canon gets its spelling in the table. */
 unsigned cfg_key_sections(const char *name, const char **canon);
-int cfg_key_unimplemented(const char *name);
 /* A stable index for k, below cfg_key_count(). */
 size_t cfg_key_index(const struct key_def *k);
 size_t cfg_key_count(void);
@@ -128,6 +129,8 @@ int cfg_apply_sync(struct cfg_parser *, const struct key_def *, char **,
 int cfg_apply_sides(struct cfg_parser *, const struct key_def *, char **,
     size_t);
 int cfg_apply_expire_side(struct cfg_parser *, const struct key_def *, char **,
+    size_t);
+int cfg_apply_refuse_yes(struct cfg_parser *, const struct key_def *, char **,
     size_t);
 int cfg_apply_sync_state(struct cfg_parser *, const struct key_def *, char **,
     size_t);

@@ -235,7 +235,8 @@ cfg_apply_size(struct cfg_parser *p, const struct key_def *k, char **vals,
 	(void)n;
 	if (parse_size(vals[0], &v) != 0 || v < (uint64_t)k->min)
 		return cfg_bad_value(p, k, vals[0]);
-	*(uint64_t *)field(p, k) = v;
+	if (k->target != T_NONE)
+		*(uint64_t *)field(p, k) = v;
 	return 0;
 }
 
@@ -632,19 +633,33 @@ cfg_apply_sides(struct cfg_parser *p, const struct key_def *k,
 	return rc;
 }
 
+/* ExpireSide: Near, the only side MaxMessages expires from here. */
 int
 cfg_apply_expire_side(struct cfg_parser *p, const struct key_def *k,
     char **vals, size_t n)
 {
-	enum side *f = field(p, k);
-
 	(void)n;
 	if (strcasecmp(vals[0], "Far") == 0)
-		*f = SIDE_FAR;
-	else if (strcasecmp(vals[0], "Near") == 0)
-		*f = SIDE_NEAR;
-	else
+		return cfg_fail(p, "'%s %s' is not supported: %s", k->name,
+		    vals[0], k->why);
+	if (strcasecmp(vals[0], "Near") != 0)
 		return cfg_bad_value(p, k, vals[0]);
+	return 0;
+}
+
+/* A yes/no key of which twinbox honours only no (AltMap, UseKeychain). */
+int
+cfg_apply_refuse_yes(struct cfg_parser *p, const struct key_def *k,
+    char **vals, size_t n)
+{
+	int v;
+
+	(void)n;
+	if (parse_bool(vals[0], &v) != 0)
+		return cfg_bad_value(p, k, vals[0]);
+	if (v)
+		return cfg_fail(p, "'%s %s' is not supported: %s", k->name,
+		    vals[0], k->why);
 	return 0;
 }
 

@@ -329,6 +329,18 @@ struct store_ops {
 	 */
 	int (*trash)(struct store *s, const char *trash,
 	    const uint32_t *uids, size_t n, int *results, struct buf *err);
+	/*
+	 * Optional (NULL: the store cannot take a message from the other
+	 * store into its Trash). mbsync's TrashRemoteNew: store one message,
+	 * the len bytes of canonical CRLF data at offset 0 of descriptor fd,
+	 * with the flags of meta, into mailbox trash of this store (not the
+	 * open one, which is left as it is), creating the mailbox first if
+	 * it does not exist. 0: the copy is durable there. -1 with err: it
+	 * is not (failure() says whether the store as a whole failed).
+	 */
+	int (*trash_in)(struct store *s, const char *trash,
+	    const struct msg_meta *meta, int fd, uint64_t len,
+	    struct buf *err);
 	/* Remove messages for good; results[i] per uid. */
 	int (*expunge)(struct store *s, const uint32_t *uids, size_t n,
 	    int *results, struct buf *err);

@@ -244,16 +244,18 @@ apply_record_op(struct model *m, const struct plan_op *op)
 	}
 }
 
-/* A trash copy: the message is there; its record says it was trashed. */
+/* A trash copy: the message is there; its record says it was trashed,
+ * into its own side's Trash or (TrashRemoteNew) the other's. */
 static void
 apply_trash(struct model *m, const struct plan_op *op)
 {
+	enum side to = op->kind == PLAN_TRASH_REMOTE ? !op->side : op->side;
 	long k;
 
 	ck_assert_msg(model_find(&m->side[op->side], op->uid) >= 0,
 	    "trash of missing %s uid %u", plan_side_name(op->side), op->uid);
-	ck_assert(op->rec.status & PAIR_TRASHED(op->side));
-	m->trashed[op->side]++;
+	ck_assert(op->rec.status & PAIR_TRASHED(to));
+	m->trashed[to]++;
 	if (op->key[SIDE_FAR] == 0 && op->key[SIDE_NEAR] == 0) {
 		model_add_pair(&m->state, &op->rec);
 		return;
@@ -272,7 +274,8 @@ model_apply(struct model *m, const struct plan *p)
 
 		if (op->kind == PLAN_COPY)
 			apply_copy(m, op);
-		else if (op->kind == PLAN_TRASH)
+		else if (op->kind == PLAN_TRASH ||
+		    op->kind == PLAN_TRASH_REMOTE)
 			apply_trash(m, op);
 		else if (op->kind == PLAN_SET_FLAGS ||
 		    op->kind == PLAN_EXPUNGE)
@@ -318,9 +321,11 @@ assert_converged(struct model *m, const char *what)
  *          g (gone-marked), F and N (trashed on far, near)
  * policy:  mbsync's Sync words (None Pull Push New ReNew Gone Flags All,
  *          with its rule: no direction = both, no operation = all) and
- *          Expunge=none|far|near|both MaxSizeFar=N MaxSizeNear=N
+ *          Expunge=none|far|near|both ExpungeSolo=none|far|near|both
+ *          MaxSizeFar=N MaxSizeNear=N
  *          MaxMessages=N ExpireUnread=yes|no TrashFar TrashNear
- *          TrashNewOnlyFar TrashNewOnlyNear GuardEmpty=N GuardLarge=N GuardPercent=N Force
+ *          TrashNewOnlyFar TrashNewOnlyNear TrashRemoteNewFar
+ *          TrashRemoteNewNear GuardEmpty=N GuardLarge=N GuardPercent=N Force
  */
 
 static unsigned
@@ -457,6 +462,10 @@ parse_setting(const char *t, struct sync_policy *pol)
 		pol->expunge = strcmp(v + 1, "far") == 0 ? 1u :
 		    strcmp(v + 1, "near") == 0 ? 2u :
 		    strcmp(v + 1, "both") == 0 ? 3u : 0u;
+	else if (strncmp(t, "ExpungeSolo=", 12) == 0)
+		pol->expunge_solo = strcmp(v + 1, "far") == 0 ? 1u :
+		    strcmp(v + 1, "near") == 0 ? 2u :
+		    strcmp(v + 1, "both") == 0 ? 3u : 0u;
 	else if (strncmp(t, "MaxSizeFar=", 11) == 0)
 		pol->max_size[SIDE_FAR] = n;
 	else if (strncmp(t, "MaxSizeNear=", 12) == 0)
@@ -471,6 +480,10 @@ parse_setting(const char *t, struct sync_policy *pol)
 		pol->trash_new_only |= SYNC_EXPUNGE_SIDE(SIDE_FAR);
 	else if (strcmp(t, "TrashNewOnlyNear") == 0)
 		pol->trash_new_only |= SYNC_EXPUNGE_SIDE(SIDE_NEAR);
+	else if (strcmp(t, "TrashRemoteNewFar") == 0)
+		pol->trash_remote_new |= SYNC_EXPUNGE_SIDE(SIDE_FAR);
+	else if (strcmp(t, "TrashRemoteNewNear") == 0)
+		pol->trash_remote_new |= SYNC_EXPUNGE_SIDE(SIDE_NEAR);
 	else if (strncmp(t, "ExpireUnread=", 13) == 0)
 		pol->expire_unread = strcmp(v + 1, "yes") == 0;
 	else if (strncmp(t, "GuardWiped=", 11) == 0)
@@ -1042,6 +1055,60 @@ static const struct table_case trash_cases[] = {
 	  .expect =
 	    "expunge far uid 2\n"
 	    "forget pair far 2 near 0\n" },
+	{ .name = "TrashRemoteNew: a far message never copied goes to near's "
+	    "Trash before far expunges it",
+	  .uv = { 1, 1 }, .max = { 1, 0 }, .far = "2:T",
+	  .policy = "Expunge=far TrashNear TrashRemoteNewNear",
+	  .expect =
+	    "trash far uid 2 in near's Trash\n"
+	    "expunge far uid 2\n"
+	    "forget pair far 2 near 0\n"
+	    "maxuid far 2\n",
+	  .summary = "0 far->near, 0 near->far, 0 flag changes, 1 expunges, "
+	    "1 copied to Trash first" },
+	{ .name = "TrashRemoteNew: likewise a near message into far's Trash",
+	  .uv = { 1, 1 }, .max = { 0, 1 }, .near = "2:T",
+	  .policy = "Expunge=near TrashFar TrashRemoteNewFar",
+	  .expect =
+	    "trash near uid 2 in far's Trash\n"
+	    "expunge near uid 2\n"
+	    "forget pair far 0 near 2\n"
+	    "maxuid near 2\n" },
+	{ .name = "TrashRemoteNew: not when the expunging side has a Trash",
+	  .uv = { 1, 1 }, .max = { 1, 0 }, .far = "2:T",
+	  .policy = "Expunge=far TrashFar TrashNear TrashRemoteNewNear",
+	  .expect =
+	    "trash far uid 2\n"
+	    "expunge far uid 2\n"
+	    "forget pair far 2 near 0\n"
+	    "maxuid far 2\n" },
+	{ .name = "TrashRemoteNew: not a message that was propagated",
+	  .uv = { 1, 1 }, .max = { 1, 1 }, .pairs = "1:1:S",
+	  .far = "1:S", .near = "", .policy = "Expunge=both TrashNear "
+	    "TrashRemoteNewNear",
+	  .expect =
+	    "flags far uid 1 +T\n"
+	    "expunge far uid 1\n"
+	    "forget pair far 1 near 1\n" },
+	{ .name = "TrashRemoteNew: not a message too big for near",
+	  .uv = { 1, 1 }, .max = { 2, 0 }, .pairs = "2:0:-:b",
+	  .far = "2:T:5000", .policy = "Expunge=far TrashNear "
+	    "TrashRemoteNewNear MaxSizeNear=1000",
+	  .expect =
+	    "expunge far uid 2\n"
+	    "forget pair far 2 near 0\n" },
+	{ .name = "TrashRemoteNew: not without a Trash on near",
+	  .uv = { 1, 1 }, .max = { 1, 0 }, .far = "2:T",
+	  .policy = "Expunge=far TrashRemoteNewNear",
+	  .expect =
+	    "expunge far uid 2\n"
+	    "maxuid far 2\n" },
+	{ .name = "TrashRemoteNew: stored before a crash, only expunged",
+	  .uv = { 1, 1 }, .max = { 2, 0 }, .pairs = "2:0:T:N",
+	  .far = "2:T", .policy = "Expunge=far TrashNear TrashRemoteNewNear",
+	  .expect =
+	    "expunge far uid 2\n"
+	    "forget pair far 2 near 0\n" },
 	{ .name = "a near copy MaxMessages expires is not trashed",
 	  .uv = { 1, 1 }, .max = { 2, 2 }, .pairs = "1:1:S 2:2:S",
 	  .far = "1:S 2:S", .near = "1:S 2:S",
@@ -1051,6 +1118,42 @@ static const struct table_case trash_cases[] = {
 	    "flags near uid 1 +T\n"
 	    "expunge near uid 1\n"
 	    "update pair far 1 near 1: near gone, base S, expired\n" },
+};
+
+static const struct table_case solo_cases[] = {
+	{ .name = "ExpungeSolo: a \\Deleted message paired near stays",
+	  .uv = { 1, 1 }, .max = { 1, 1 }, .pairs = "1:1:S",
+	  .far = "1:ST", .near = "1:S", .policy = "ExpungeSolo=far",
+	  .expect =
+	    "flags near uid 1 +T\n"
+	    "update pair far 1 near 1: base ST\n" },
+	{ .name = "ExpungeSolo: its near copy gone, it is expunged",
+	  .uv = { 1, 1 }, .max = { 1, 1 }, .pairs = "1:1:S",
+	  .far = "1:S", .near = "", .policy = "ExpungeSolo=far",
+	  .expect =
+	    "flags far uid 1 +T\n"
+	    "expunge far uid 1\n"
+	    "forget pair far 1 near 1\n" },
+	{ .name = "ExpungeSolo: a new \\Deleted message is expunged",
+	  .uv = { 1, 1 }, .max = { 1, 0 }, .far = "2:T",
+	  .policy = "ExpungeSolo=far",
+	  .expect =
+	    "expunge far uid 2\n"
+	    "maxuid far 2\n" },
+	{ .name = "ExpungeSolo: a copy whose counterpart is expunged goes too",
+	  .uv = { 1, 1 }, .max = { 1, 1 }, .pairs = "1:1:S",
+	  .far = "1:ST", .near = "1:S", .policy = "Expunge=far ExpungeSolo=near",
+	  .expect =
+	    "flags near uid 1 +T\n"
+	    "expunge far uid 1\n"
+	    "expunge near uid 1\n"
+	    "forget pair far 1 near 1\n" },
+	{ .name = "ExpungeSolo: a held-back message marked \\Deleted goes",
+	  .uv = { 1, 1 }, .max = { 2, 0 }, .pairs = "2:0:-:b",
+	  .far = "2:T:5000", .policy = "ExpungeSolo=far MaxSizeNear=1000",
+	  .expect =
+	    "expunge far uid 2\n"
+	    "forget pair far 2 near 0\n" },
 };
 
 static const struct table_case repair_cases[] = {
@@ -1303,6 +1406,7 @@ START_TEST(test_table_limits)
 {
 	RUN_TABLE(limit_cases);
 	RUN_TABLE(trash_cases);
+	RUN_TABLE(solo_cases);
 }
 END_TEST
 
@@ -1575,6 +1679,8 @@ random_policy(struct rng *r, struct sync_policy *pol)
 	for (int s = 0; s < 2; s++)
 		pol->ops[s] = rnd(r, 2) ? SYNC_ALL : rnd(r, SYNC_ALL + 1);
 	pol->expunge = rnd(r, 4);
+	if (rnd(r, 3) == 0)
+		pol->expunge_solo = rnd(r, 4) & ~pol->expunge;
 	if (rnd(r, 5) == 0)
 		pol->max_size[rnd(r, 2)] = 500 + rnd(r, 1500);
 	if (rnd(r, 5) == 0) {
@@ -1586,6 +1692,8 @@ random_policy(struct rng *r, struct sync_policy *pol)
 			pol->trash_box[s] = "Trash";
 			if (rnd(r, 2))
 				pol->trash_new_only |= SYNC_EXPUNGE_SIDE(s);
+			if (rnd(r, 2))
+				pol->trash_remote_new |= SYNC_EXPUNGE_SIDE(s);
 		}
 }
 
@@ -1718,7 +1826,7 @@ check_all_recorded(const struct model *m, unsigned seed)
 	const struct sync_policy *pol = &m->pol;
 
 	if (pol->ops[SIDE_FAR] != SYNC_ALL || pol->ops[SIDE_NEAR] != SYNC_ALL ||
-	    pol->expunge || pol->max_size[SIDE_FAR] ||
+	    pol->expunge || pol->expunge_solo || pol->max_size[SIDE_FAR] ||
 	    pol->max_size[SIDE_NEAR] || pol->max_messages)
 		return;
 	for (int s = 0; s < 2; s++)

@@ -197,6 +197,7 @@ static const struct store_ops imap_ops = {
 	.commit = ims_commit,
 	.set_flags = ims_set_flags,
 	.trash = ims_trash,
+	.trash_in = ims_trash_in,
 	.expunge = ims_expunge,
 	.free = ims_free,
 	.failure = ims_failure,

@@ -114,6 +114,8 @@ uint32_t *ims_present_uids(const struct imap_store *s, size_t *n);
 /* store_imap_trash.c */
 int ims_trash(struct store *st, const char *trash, const uint32_t *uids,
     size_t n, int *results, struct buf *err);
+int ims_trash_in(struct store *st, const char *trash,
+    const struct msg_meta *meta, int fd, uint64_t len, struct buf *err);
 
 /* store_imap_fetch.c */
 int ims_fetch(struct store *st, const uint32_t *uids, size_t n,

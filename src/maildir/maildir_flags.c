@@ -163,8 +163,8 @@ md_set_flags(struct store *st, const uint32_t *uids, size_t n, unsigned add,
 }
 
 /* The Trash mailbox's directory, made if missing (as mbsync does). */
-static int
-trash_dir(struct md_store *s, const char *trash, char **dir, struct buf *err)
+int
+md_trash_dir(struct md_store *s, const char *trash, char **dir, struct buf *err)
 {
 	char *root, *rel;
 	int rc = 0;
@@ -193,7 +193,7 @@ md_trash(struct store *st, const char *trash, const uint32_t *uids,
 	int rc;
 
 	if (s->mbox == NULL || md_refuse_write(s, trash, "trash", err) != 0 ||
-	    trash_dir(s, trash, &dir, err) != 0) {
+	    md_trash_dir(s, trash, &dir, err) != 0) {
 		if (s->mbox == NULL)
 			md_err(err, NULL, NULL, "trash: no mailbox is open");
 		return -1;

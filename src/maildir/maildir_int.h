@@ -184,6 +184,12 @@ void md_clean_tmp(struct md_store *s);
 /* maildir_flags.c */
 int md_set_flags(struct store *st, const uint32_t *uids, size_t n,
     unsigned add, unsigned del, int *results, struct buf *err);
+/* Trash mailbox trash's directory in *dir (made if missing). */
+int md_trash_dir(struct md_store *s, const char *trash, char **dir,
+    struct buf *err);
+/* maildir_trash_in.c: store_ops.trash_in. */
+int md_trash_in(struct store *st, const char *trash,
+    const struct msg_meta *meta, int fd, uint64_t len, struct buf *err);
 int md_trash(struct store *st, const char *trash, const uint32_t *uids,
     size_t n, int *results, struct buf *err);
 int md_expunge(struct store *st, const uint32_t *uids, size_t n,

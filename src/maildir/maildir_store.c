@@ -251,6 +251,7 @@ static const struct store_ops maildir_ops = {
 	.msg_name = op_msg_name,
 	.set_flags = md_set_flags,
 	.trash = md_trash,
+	.trash_in = md_trash_in,
 	.expunge = md_expunge,
 	.free = op_free,
 };

@@ -64,7 +64,8 @@ update_pair(struct exec *x, const struct plan_op *op, struct buf *err)
 }
 
 /* The record as it is now (an earlier operation of the plan, the other
- * side's Trash copy, may have changed it) with this side's trashed bit. */
+ * side's Trash copy, may have changed it) with the trashed bit of the
+ * side whose Trash got the copy. */
 int
 exec_record_trashed(struct exec *x, const struct plan_op *op,
     struct buf *err)
@@ -77,7 +78,8 @@ exec_record_trashed(struct exec *x, const struct plan_op *op,
 	cur = state_find_pair(x->state, op->key[SIDE_FAR], op->key[SIDE_NEAR]);
 	if (cur != NULL) {
 		up.rec = *cur;
-		up.rec.status |= PAIR_TRASHED(op->side);
+		up.rec.status |= PAIR_TRASHED(op->kind == PLAN_TRASH_REMOTE ?
+		    !op->side : op->side);
 	}
 	return update_pair(x, &up, err);
 }
@@ -276,6 +278,8 @@ exec_plan(struct exec *x, const struct plan *p, struct buf *err)
 			rc = exec_expunge_run(x, op, k, err);
 		else if (op->kind == PLAN_TRASH)
 			rc = exec_trash_run(x, op, k, err);
+		else if (op->kind == PLAN_TRASH_REMOTE)
+			rc = exec_trash_remote_run(x, op, k, err);
 		else {
 			rc = 0;
 			for (size_t j = 0; j < k && rc == 0; j++)

@@ -128,7 +128,13 @@ int exec_expunge_run(struct exec *x, const struct plan_op *ops, size_t n,
  * (kept[]) and is reported; the run goes on. */
 int exec_trash_run(struct exec *x, const struct plan_op *ops, size_t n,
     struct buf *err);
-/* The record a committed trash copy leaves (PLAN_TRASH's key and rec). */
+/* TrashRemoteNew (sync/exec_trash_remote.c): each message is read from
+ * its side into a temporary file and stored into the other store's Trash;
+ * a failure keeps the message and is reported, the run goes on. */
+int exec_trash_remote_run(struct exec *x, const struct plan_op *ops,
+    size_t n, struct buf *err);
+/* The record a committed trash copy leaves (PLAN_TRASH's or
+ * PLAN_TRASH_REMOTE's key and rec). */
 int exec_record_trashed(struct exec *x, const struct plan_op *op,
     struct buf *err);
 /* Keep uid of side: an expunge left it, or its trash copy failed. */

@@ -52,6 +52,9 @@
  *                   which says PAIR_TRASHED(side). If the copy fails, the
  *                   message is not expunged and no record of this plan
  *                   drops it.
+ *  PLAN_TRASH_REMOTE as PLAN_TRASH, but the message of side `side` goes
+ *                   into the OTHER store's Trash mailbox (TrashRemoteNew)
+ *                   and rec says PAIR_TRASHED(!side).
  * Records are identified by both UIDs (key), never by position.
  *
  * Order (crash safety): re-pair records, then copies and skip records, then
@@ -121,6 +124,7 @@ enum plan_op_kind {
 	PLAN_SET_MAXUID,
 	PLAN_SET_UIDVALIDITY,
 	PLAN_TRASH,
+	PLAN_TRASH_REMOTE,
 	PLAN_OP_KINDS
 };
 

@@ -136,6 +136,11 @@ plan_describe_op(const struct plan_op *op, struct buf *out)
 		buf_addf(out, "trash %s uid %" PRIu32,
 		    plan_side_name(op->side), op->uid);
 		break;
+	case PLAN_TRASH_REMOTE:
+		buf_addf(out, "trash %s uid %" PRIu32 " in %s's Trash",
+		    plan_side_name(op->side), op->uid,
+		    plan_side_name(!op->side));
+		break;
 	case PLAN_OP_KINDS:
 		buf_adds(out, "invalid operation");
 		break;
@@ -185,8 +190,9 @@ plan_describe_summary(const struct plan *p, struct buf *out)
 	    "%zu expunges", count_copies(p, SIDE_FAR),
 	    count_copies(p, SIDE_NEAR), plan_count(p, PLAN_SET_FLAGS),
 	    plan_count(p, PLAN_EXPUNGE));
-	if (plan_count(p, PLAN_TRASH) > 0)
+	if (plan_count(p, PLAN_TRASH) + plan_count(p, PLAN_TRASH_REMOTE) > 0)
 		buf_addf(out, ", %zu copied to Trash first",
-		    plan_count(p, PLAN_TRASH));
+		    plan_count(p, PLAN_TRASH) +
+		    plan_count(p, PLAN_TRASH_REMOTE));
 	describe_repair(p, out);
 }

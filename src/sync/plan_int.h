@@ -71,7 +71,11 @@ const struct msg_meta *work_msg(const struct plan_work *w, enum side s,
     long idx);
 /* Index of uid in the scan of side s, -1 if absent (or uid 0). */
 long work_find(const struct plan_work *w, enum side s, uint32_t uid);
+/* Expunge removes side s's \Deleted messages. */
 int work_expunges(const struct plan_work *w, enum side s);
+/* ... or, with ExpungeSolo, those of them that have no counterpart on the
+ * other side (no record holds one, or it is being expunged there). */
+int work_expunges_alone(const struct plan_work *w, enum side s);
 /* 1 if message i of side s is new: above maxuid, or orphaned. */
 int work_is_new(const struct plan_work *w, enum side s, size_t i);
 void work_push_uid(struct uid_vec *v, uint32_t uid);

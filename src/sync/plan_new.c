@@ -62,7 +62,8 @@ plan_new_rules(struct plan_work *w, enum side s)
 			continue;
 		if (l->v[i].uid > w->top_unpaired[s])
 			w->top_unpaired[s] = l->v[i].uid;
-		if ((l->v[i].flags & MSG_DELETED) && work_expunges(w, s)) {
+		if ((l->v[i].flags & MSG_DELETED) &&
+		    work_expunges_alone(w, s)) {
 			plan_trash(w, s, &l->v[i], NULL, 1);
 			work_emit_expunge(w, s, l->v[i].uid);
 		}

@@ -8,6 +8,10 @@
  * side's message being gone, so the gone rule for the other side is
  * applied in the same run and the next plan is empty.
  *
+ * ExpungeSolo (mbsync 1.5) expunges a \Deleted message of its side only
+ * when it stands alone: the record holds no counterpart, the counterpart
+ * is gone, or it is being expunged in this run.
+ *
  * MaxMessages (plan_expire.c) removes a near copy in two steps, so that a
  * run cut between them never takes the removal for a user's deletion:
  * the record first gets PAIR_EXPIRED with both UIDs ("expiring"), then
@@ -183,6 +187,11 @@ both_present(struct plan_work *w, const struct work_pair *p)
 		m.target[!s] |= MSG_DELETED;
 		expunge[!s] = work_expunges(w, !s);
 	}
+	/* ExpungeSolo: a \Deleted copy whose counterpart goes now. */
+	for (int s = 0; s < 2; s++)
+		if (!expunge[s] && expunge[!s] &&
+		    (m.target[s] & MSG_DELETED) && work_expunges_alone(w, s))
+			expunge[s] = 1;
 	for (int s = 0; s < 2; s++)
 		emit_flags(w, s, p->rec.uid[s], cur[s],
 		    expunge[s] ? cur[s] | MSG_DELETED : m.target[s]);
@@ -218,7 +227,7 @@ gone_on(struct plan_work *w, const struct work_pair *p, enum side gone)
 	if (work_allows(w, gone, SYNC_GONE))
 		target |= MSG_DELETED;
 	emit_flags(w, other, p->rec.uid[other], cur, target);
-	if ((target & MSG_DELETED) && work_expunges(w, other)) {
+	if ((target & MSG_DELETED) && work_expunges_alone(w, other)) {
 		plan_trash(w, other, work_msg(w, other, p->idx[other]),
 		    &p->rec, 0);
 		work_emit_expunge(w, other, p->rec.uid[other]);
@@ -234,7 +243,7 @@ one_sided(struct plan_work *w, const struct work_pair *p, enum side s)
 {
 	const struct msg_meta *m = work_msg(w, s, p->idx[s]);
 
-	if ((m->flags & MSG_DELETED) && work_expunges(w, s)) {
+	if ((m->flags & MSG_DELETED) && work_expunges_alone(w, s)) {
 		plan_trash(w, s, m, &p->rec,
 		    (p->rec.status & PAIR_TOO_BIG) != 0);
 		work_emit_expunge(w, s, m->uid);

@@ -152,7 +152,7 @@ note_renew(struct plan_work *w, const struct work_pair *p)
 			continue;
 		m = work_msg(w, s, p->idx[s]);
 		if (!work_allows(w, s, SYNC_RENEW) || !work_fits(w, !s, m->size) ||
-		    ((m->flags & MSG_DELETED) && (work_expunges(w, s) ||
+		    ((m->flags & MSG_DELETED) && (work_expunges_alone(w, s) ||
 		    work_expunges(w, !s))))
 			continue;
 		w->renew[s][p->idx[s]] = p - w->pairs;

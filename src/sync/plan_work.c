@@ -103,6 +103,13 @@ work_expunges(const struct plan_work *w, enum side s)
 }
 
 int
+work_expunges_alone(const struct plan_work *w, enum side s)
+{
+	return ((w->pol->expunge | w->pol->expunge_solo) &
+	    SYNC_EXPUNGE_SIDE(s)) != 0;
+}
+
+int
 work_is_new(const struct plan_work *w, enum side s, size_t i)
 {
 	return w->orphan[s][i] ||

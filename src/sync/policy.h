@@ -35,6 +35,10 @@ struct sync_policy {
 	unsigned ops[2];	/* enum sync_op bits, indexed by source side */
 	unsigned expunge;	/* SYNC_EXPUNGE_SIDE bits: where \Deleted
 				 * messages are removed for good */
+	unsigned expunge_solo;	/* ExpungeSolo, SYNC_EXPUNGE_SIDE bits: where
+				 * \Deleted messages with no counterpart on
+				 * the other side (none, or being expunged
+				 * there) are removed for good */
 	uint64_t max_size[2];	/* bytes, indexed by the TARGET side: a
 				 * bigger message is not copied there */
 	uint32_t max_messages;	/* near side keeps the N newest far messages
@@ -50,6 +54,10 @@ struct sync_policy {
 	 * trash_new_only, of those never propagated only. */
 	const char *trash_box[2];
 	unsigned trash_new_only;
+	/* TrashRemoteNew: with S's bit, a message never propagated to S
+	 * that the other side expunges, having no Trash of its own, is
+	 * copied into trash_box[S] first (if it fits S's max_size). */
+	unsigned trash_remote_new;
 	/* Mass-deletion guard (DESIGN.md invariant 7): a side whose
 	 * losses, counted against its records, are above both
 	 * guard_wiped_over and guard_wiped_percent, or (with more than
