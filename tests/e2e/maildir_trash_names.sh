@@ -1,0 +1,73 @@
+#!/bin/bash
+# Trash on a store with Flatten or MapInbox (Maildir <-> Maildir): a
+# message marked \Deleted in the near Maildir is copied into the near
+# store's Trash, named as the store names it ("Old/Trash" with Flatten
+# ".", so the folder Old.Trash; "Trash" beside MapInbox), then expunged
+# near and, the deletion propagated, far; the run exits 0 and a second
+# run has nothing to do.
+# Run from the top of the tree; tests/run-all.sh runs it.
+if [ -z "${BASH_VERSION:-}" ]; then
+	exec bash "$0" "$@"
+fi
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+. tests/e2e/setup.bash
+
+count() {
+	find "$1/cur" "$1/new" -type f 2>/dev/null |
+		xargs -r grep -l "Message-ID: <$2@" | wc -l
+}
+
+# one LABEL STORE_KEY TRASH TRASH_DIR
+one() {
+	local d=$TMP/$1
+	mkbox "$d/far"
+	mkdir -p "$d/near"
+	for id in m1 m2; do
+		printf 'From: a@example.org\nSubject: %s\nMessage-ID: <%s@trash.test>\n\nbody\n' \
+			"$id" "$id" >"$d/far/cur/1700000000.$id.host:2,S"
+	done
+	cat >"$d/sync.rc" <<RC
+FSync no
+SyncState $d/state/
+
+MaildirStore far
+Path $d/far/
+Inbox $d/far
+
+MaildirStore near
+Path $d/near/
+Inbox $d/near/INBOX
+SubFolders Verbatim
+$2
+Trash $3
+
+Channel c
+Far :far:INBOX
+Near :near:INBOX
+Expunge Both
+Create Both
+Sync All
+RC
+	timeout 60 "$BIN" -c "$d/sync.rc" c >"$d/1.out" 2>&1
+	expect_eq "$1: first run" 0 "$?"
+	local f
+	f=$(grep -rl 'Message-ID: <m2@' "$d/near/INBOX/cur")
+	mv "$f" "${f%:2,*}:2,ST"
+	timeout 60 "$BIN" -c "$d/sync.rc" c >"$d/2.out" 2>&1
+	expect_eq "$1: run with a message to trash" 0 "$?"
+	expect_eq "$1: the message in Trash" 1 "$(count "$d/near/$4" m2)"
+	expect_eq "$1: expunged near and far" "0 0" \
+		"$(count "$d/near/INBOX" m2) $(count "$d/far" m2)"
+	expect_eq "$1: m1 kept" "1 1" \
+		"$(count "$d/near/INBOX" m1) $(count "$d/far" m1)"
+	timeout 60 "$BIN" -c "$d/sync.rc" c >"$d/3.out" 2>&1
+	expect_eq "$1: second run" 0 "$?"
+	expect_eq "$1: then nothing to do" 1 "$(grep -c 'up to date' "$d/3.out")"
+}
+
+one flatten "Flatten ." "Old/Trash" "Old.Trash"
+one mapinbox "MapInbox Incoming" "Trash" "Trash"
+
+echo "maildir_trash_names: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
