@@ -5,6 +5,9 @@
 # ".", so the folder Old.Trash; "Trash" beside MapInbox), then expunged
 # near and, the deletion propagated, far; the run exits 0 and a second
 # run has nothing to do.
+# The Trash mailbox itself, synced by a channel, is not its own Trash: a
+# message deleted on far goes from the near Trash for good, and the next
+# run has nothing to do (it used to come back, a new message, each run).
 # Run from the top of the tree; tests/run-all.sh runs it.
 if [ -z "${BASH_VERSION:-}" ]; then
 	exec bash "$0" "$@"
@@ -68,6 +71,44 @@ RC
 
 one flatten "Flatten ." "Old/Trash" "Old.Trash"
 one mapinbox "MapInbox Incoming" "Trash" "Trash"
+
+d=$TMP/self
+mkbox "$d/far"
+mkdir -p "$d/near"
+printf 'From: a@example.org\nSubject: t1\nMessage-ID: <t1@trash.test>\n\nbody\n' \
+	>"$d/far/cur/1700000000.t1.host:2,S"
+cat >"$d/sync.rc" <<RC
+FSync no
+SyncState $d/state/
+
+MaildirStore far
+Path $d/far/
+Inbox $d/far
+
+MaildirStore near
+Path $d/near/
+Inbox $d/near/INBOX
+SubFolders Verbatim
+Trash Trash
+
+Channel c
+Far :far:INBOX
+Near :near:Trash
+Expunge Both
+Create Both
+Sync All
+RC
+timeout 60 "$BIN" -c "$d/sync.rc" c >"$d/1.out" 2>&1
+expect_eq "self: first run" 0 "$?"
+expect_eq "self: the message in the near Trash" 1 "$(count "$d/near/Trash" t1)"
+rm -f "$d"/far/cur/*
+timeout 60 "$BIN" -c "$d/sync.rc" c >"$d/2.out" 2>&1
+expect_eq "self: run after the deletion" 0 "$?"
+expect_eq "self: gone from the near Trash" 0 "$(count "$d/near/Trash" t1)"
+timeout 60 "$BIN" -c "$d/sync.rc" c >"$d/3.out" 2>&1
+expect_eq "self: next run" 0 "$?"
+expect_eq "self: then nothing to do" 1 "$(grep -c 'up to date' "$d/3.out")"
+expect_eq "self: far stays empty" 0 "$(count "$d/far" t1)"
 
 echo "maildir_trash_names: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
