@@ -289,6 +289,14 @@ end_channel(struct cfg_parser *p, struct channel_conf *c)
 		    "'Near :store:mailbox'", c->name);
 	if (check_distinct_ends(p, c) != 0)
 		return -1;
+	/* MaxMessages expires near copies only: with ExpireSide Far it
+	 * would remove from near what mbsync keeps there. */
+	if (c->opt.max_messages > 0 && c->opt.expire_side == SIDE_FAR)
+		return cfg_fail_at(p, max_int(p->sec_line, max_int(
+		    key_line(p, "MaxMessages"), key_line(p, "ExpireSide"))),
+		    "Channel '%s': MaxMessages with ExpireSide Far is not "
+		    "implemented (twinbox expires near copies only); remove "
+		    "ExpireSide Far or MaxMessages", c->name);
 	return merge_ops(p, &p->cops, &c->opt);
 }
 

@@ -1166,6 +1166,15 @@ START_TEST(test_unimplemented_warnings)
 	    "value 'sometimes' for 'TrashNewOnly': expected yes or no");
 	fails("ExpireSide Middle\n", "sync.rc:1: bad value 'Middle' for "
 	    "'ExpireSide': expected Far or Near");
+	/* MaxMessages would expire the other side than mbsync does. */
+	fails("ExpireSide Far\n\n" CHAN "MaxMessages 10\n", "sync.rc:12: "
+	    "Channel 'c': MaxMessages with ExpireSide Far is not implemented "
+	    "(twinbox expires near copies only); remove ExpireSide Far or "
+	    "MaxMessages");
+	buf_reset(&warnings);
+	config_free(ok("ExpireSide Near\n\n" CHAN "MaxMessages 10\n"));
+	config_free(ok("ExpireSide Far\n\n" CHAN));
+	buf_reset(&warnings);
 }
 END_TEST
 
