@@ -154,10 +154,17 @@ state_paths_compute(const struct state_location *loc,
 			buf_free(&path);
 			return -1;
 		}
+		struct state_location before = *loc;
+		struct buf legacy = BUF_INIT;
+
 		out->dir = dir_of_prefix(path.data);
+		/* Before: ':' whatever FieldDelimiter says, and no ending. */
+		before.field_delim = '\0';
+		buf_add(&legacy, path.data, path.len);
+		pair_name(&before, &legacy);
+		buf_truncate(&legacy, legacy.len - strlen(STATE_PREFIX_SUFFIX));
+		out->legacy = buf_detach(&legacy);
 		pair_name(loc, &path);
-		out->legacy = xstrndup(path.data, path.len -
-		    strlen(STATE_PREFIX_SUFFIX));
 	}
 	out->state = xstrdup(path.data);
 	buf_adds(&path, STATE_JOURNAL_SUFFIX);

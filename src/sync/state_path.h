@@ -48,8 +48,9 @@ struct state_paths {
 	char *journal;
 	char *lock;
 	char *legacy;		/* prefix form: the state file's name before
-				   twinbox ended it in .twinboxstate; NULL
-				   for SyncState "*" */
+				   twinbox ended it in .twinboxstate and
+				   used FieldDelimiter (':' then); NULL for
+				   SyncState "*" */
 };
 
 /* The file name suffixes, after the state file's name. */
