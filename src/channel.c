@@ -313,8 +313,15 @@ sync_one(struct chan_run *r, const char *name, char *const box[2])
 	struct mailbox_job job = { 0 };
 	struct exec_stats stats = { 0 };
 	struct strlist mbsync = { 0 };
+	struct sync_policy policy = r->policy;
 	int rc;
 
+	/* The Trash mailbox is not its own Trash: a copy there would come
+	 * back as a new message after every expunge. */
+	for (int s = 0; s < 2; s++)
+		if (policy.trash_box[s] != NULL &&
+		    strcmp(policy.trash_box[s], box[s]) == 0)
+			policy.trash_box[s] = NULL;
 	pair_label(r, name, &label);
 	channel_mbsync_states(r->cfg, r->ch, r->store[SIDE_NEAR], box,
 	    r->opts->home, r->opts->xdg_state_home, &mbsync);
@@ -325,7 +332,7 @@ sync_one(struct chan_run *r, const char *name, char *const box[2])
 	job.box[0] = box[0];
 	job.box[1] = box[1];
 	job.label = label.data;
-	job.policy = &r->policy;
+	job.policy = &policy;
 	job.paths = &paths;
 	job.dry_run = r->opts->dry_run;
 	job.crash = r->opts->crash;

@@ -319,6 +319,21 @@ names_set_flags(struct store *s, const uint32_t *uids, size_t n,
 	    err);
 }
 
+/* The Trash is a mailbox of this store, named as the store names it. */
+static int
+names_trash(struct store *s, const char *trash, const uint32_t *uids,
+    size_t n, int *results, struct buf *err)
+{
+	char *iname;
+	int rc;
+
+	if (store_names_to_inner(s, trash, &iname, err) != 0)
+		return -1;
+	rc = inner(s)->ops->trash(inner(s), iname, uids, n, results, err);
+	free(iname);
+	return rc;
+}
+
 static int
 names_expunge(struct store *s, const uint32_t *uids, size_t n, int *results,
     struct buf *err)
@@ -372,6 +387,7 @@ build_ops(struct store_ops *o, const struct store_ops *in)
 		.commit = names_commit,
 		.msg_name = OPTIONAL(in, msg_name, names_msg_name),
 		.set_flags = names_set_flags,
+		.trash = OPTIONAL(in, trash, names_trash),
 		.expunge = names_expunge,
 		.free = names_free,
 		.failure = OPTIONAL(in, failure, names_failure),

@@ -280,6 +280,7 @@ imap_store_rebind(struct store *st, const struct imap_store_options *o,
 	ims_close(s);
 	free(s->name);
 	s->name = xstrdup(o->name ? o->name : "?");
+	s->subscribed_only = o->subscribed_only;
 	free(s->prefix);
 	s->prefix = NULL;
 	return ims_discover_hierarchy(s, o->use_namespace, o->path_delimiter,

@@ -77,7 +77,7 @@ struct store *imap_store_new(const struct imap_store_options *o,
 
 /* An open store, idle (no mailbox in use), made to serve another
  * IMAPStore of the same IMAPAccount: it takes o's name, UseNamespace,
- * PathDelimiter and Path (asking the server again for the namespace) and
+ * PathDelimiter, Path and SubscribedOnly (asking the server again for the namespace) and
  * keeps its connection and login; o's connection options are not looked
  * at. 0, or -1 with err set: the store is then to be freed. */
 int imap_store_rebind(struct store *s, const struct imap_store_options *o,

@@ -38,10 +38,17 @@ record_batch(struct exec *x, enum side side, const struct plan_op *ops,
 	int rc = 0;
 
 	for (size_t i = 0; rc == 0 && i < k; i++) {
-		if (results[i] != STORE_OK)
-			continue;	/* gone: the expunge sees it */
+		const struct plan_op *op = &ops[pick[i]];
+
+		/* Gone: the expunge sees it. A message no record held gets
+		 * none, so the plan's forgetting of one is skipped too. */
+		if (results[i] != STORE_OK) {
+			if (op->key[SIDE_FAR] == 0 && op->key[SIDE_NEAR] == 0)
+				exec_keep(x, side, op->uid);
+			continue;
+		}
 		x->stats.trashed[side]++;
-		rc = exec_record_trashed(x, &ops[pick[i]], err);
+		rc = exec_record_trashed(x, op, err);
 	}
 	if (rc == 0 && x->journal != NULL)
 		rc = journal_flush(x->journal, err);

@@ -405,9 +405,28 @@ run_locked(struct run *r, struct buf *err)
 	const struct mailbox_job *job = r->job;
 	struct journal *j = NULL;
 	int planned, done;
+	const char *state = job->paths->state, *journal = job->paths->journal;
+	struct buf legacy_journal = BUF_INIT;
+	int rc;
 
-	if (state_load(job->paths->state, job->paths->journal, &r->state,
-	    &r->info, job->lg, err) != 0 || adopt_mbsync(r, err) != 0)
+	/* A state file of a twinbox that did not yet end these names in
+	 * .twinboxstate is the pair's state: it takes the current name (a
+	 * dry run reads it where it is). */
+	if (state_paths_legacy_found(job->paths)) {
+		log_verbose(job->lg, "%s: state file %s %s %s", job->label,
+		    job->paths->legacy, job->dry_run ? "would be renamed to" :
+		    "renamed to", job->paths->state);
+		if (job->dry_run) {
+			buf_setf(&legacy_journal, "%s" STATE_JOURNAL_SUFFIX,
+			    job->paths->legacy);
+			state = job->paths->legacy;
+			journal = legacy_journal.data;
+		} else if (state_paths_take_legacy(job->paths, err) != 0)
+			return -1;
+	}
+	rc = state_load(state, journal, &r->state, &r->info, job->lg, err);
+	buf_free(&legacy_journal);
+	if (rc != 0 || adopt_mbsync(r, err) != 0)
 		return -1;
 	if (open_and_scan(r, err) != 0 || settle_clashes(r, err) != 0 ||
 	    plan_if_quiet(r, &planned, &done, err) != 0)

@@ -107,6 +107,8 @@ dissolve(struct plan_work *w, const struct pair_rec *rec)
 			continue;
 		w->orphan[s][i] = 1;
 		w->orphan_base[s][i] = rec->flags;
+		w->orphan_expiring[s][i] = (rec->status & PAIR_EXPIRED) &&
+		    rec->uid[SIDE_FAR] != 0 && rec->uid[SIDE_NEAR] != 0;
 	}
 }
 
@@ -359,6 +361,11 @@ pair_up(struct plan_work *w, const long idx[2])
 	for (int s = 0; s < 2; s++)
 		rec.uid[s] = work_msg(w, s, idx[s])->uid;
 	rec.flags = matched_base(w, idx);
+	/* An expiry a crash cut short stays one: the near copy's \Deleted
+	 * is MaxMessages', never the user's to propagate. */
+	for (int s = 0; s < 2; s++)
+		if (w->orphan[s][idx[s]] && w->orphan_expiring[s][idx[s]])
+			rec.status = PAIR_EXPIRED;
 	for (int s = 0; s < 2; s++) {
 		w->claimed[s][idx[s]] = 1;
 		w->orphan[s][idx[s]] = 0;

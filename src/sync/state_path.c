@@ -2,10 +2,13 @@
 #include "sync/state_path.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "hash.h"
 
@@ -151,7 +154,16 @@ state_paths_compute(const struct state_location *loc,
 			buf_free(&path);
 			return -1;
 		}
+		struct state_location before = *loc;
+		struct buf legacy = BUF_INIT;
+
 		out->dir = dir_of_prefix(path.data);
+		/* Before: ':' whatever FieldDelimiter says, and no ending. */
+		before.field_delim = '\0';
+		buf_add(&legacy, path.data, path.len);
+		pair_name(&before, &legacy);
+		buf_truncate(&legacy, legacy.len - strlen(STATE_PREFIX_SUFFIX));
+		out->legacy = buf_detach(&legacy);
 		pair_name(loc, &path);
 	}
 	out->state = xstrdup(path.data);
@@ -169,6 +181,7 @@ state_paths_free(struct state_paths *p)
 	free(p->state);
 	free(p->journal);
 	free(p->lock);
+	free(p->legacy);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -198,5 +211,49 @@ state_paths_mkdir(const struct state_paths *p, struct buf *err)
 	if (rc == 0)
 		rc = make_one_dir(path, err);
 	free(path);
+	return rc;
+}
+
+int
+state_paths_legacy_found(const struct state_paths *p)
+{
+	static const char magic[] = "twinbox-state ";
+	char head[sizeof(magic) - 1];
+	struct stat sb;
+	ssize_t n;
+	int fd;
+
+	if (p->legacy == NULL || lstat(p->state, &sb) == 0 ||
+	    errno != ENOENT)
+		return 0;
+	fd = open(p->legacy, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, head, sizeof(head));
+	close(fd);
+	return n == (ssize_t)sizeof(head) &&
+	    memcmp(head, magic, sizeof(head)) == 0;
+}
+
+int
+state_paths_take_legacy(const struct state_paths *p, struct buf *err)
+{
+	struct buf journal = BUF_INIT;
+	struct stat sb;
+	int rc = 0;
+
+	buf_setf(&journal, "%s" STATE_JOURNAL_SUFFIX, p->legacy);
+	if (lstat(p->journal, &sb) != 0 && errno == ENOENT &&
+	    rename(journal.data, p->journal) != 0 && errno != ENOENT) {
+		buf_setf(err, "%s: cannot rename to %s: %s", journal.data,
+		    p->journal, strerror(errno));
+		rc = -1;
+	}
+	if (rc == 0 && rename(p->legacy, p->state) != 0) {
+		buf_setf(err, "%s: cannot rename to %s: %s", p->legacy,
+		    p->state, strerror(errno));
+		rc = -1;
+	}
+	buf_free(&journal);
 	return rc;
 }

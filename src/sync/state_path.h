@@ -47,6 +47,10 @@ struct state_paths {
 	char *state;
 	char *journal;
 	char *lock;
+	char *legacy;		/* prefix form: the state file's name before
+				   twinbox ended it in .twinboxstate and
+				   used FieldDelimiter (':' then); NULL for
+				   SyncState "*" */
 };
 
 /* The file name suffixes, after the state file's name. */
@@ -56,6 +60,18 @@ struct state_paths {
 #define STATE_IN_MAILBOX_NAME ".twinboxstate"
 /* What ends the pair name in the prefix form. */
 #define STATE_PREFIX_SUFFIX ".twinboxstate"
+
+/*
+ * A state file that twinbox wrote under the legacy name (p->legacy, with
+ * its journal) while none exists under the current one: 1, else 0. Only
+ * a file that starts as twinbox's state counts; mbsync's file of the same
+ * pair has that name too (sync/mbsync_state.h).
+ */
+int state_paths_legacy_found(const struct state_paths *p);
+
+/* Rename the legacy state file and its journal (journal first) to the
+ * current names. Returns 0, or -1 with err set. */
+int state_paths_take_legacy(const struct state_paths *p, struct buf *err);
 
 int state_paths_compute(const struct state_location *loc,
     struct state_paths *out, struct buf *err);

@@ -9,7 +9,8 @@
 #    with an error naming both, and never merged into a/b's folder;
 #  - MapInbox Incoming on the IMAP store: the server's INBOX is synced
 #    as the mailbox Incoming, both ways;
-#  - SubscribedOnly: only subscribed folders are synced; after a
+#  - SubscribedOnly: only subscribed folders are synced, also by an
+#    IMAPStore whose channel runs on another IMAPStore's connection; after a
 #    SUBSCRIBE, the next run syncs that one too;
 #  - InfoDelimiter ';': near file names carry ";2,<flags>" and no ':',
 #    and flags travel both ways;
@@ -265,6 +266,53 @@ expect_eq "SubscribedOnly, run 2: the newly subscribed folder too" \
 	"$(cd "$S" && find . -name cur -type d | sed 's|^\./||; s|/cur$||' | sort)"
 expect_eq "SubscribedOnly, run 2: its messages" 2 \
 	"$(count "$S/Work/Projects")"
+
+# SubscribedOnly on the second of two IMAPStores of one IMAPAccount: its
+# channel runs on the connection the first store's channel used, and
+# still lists only the subscribed folders.
+S2=$TMP/subs-shared
+mkdir -p "$S2/inbox" "$S2/subs"
+{
+	echo "SyncState $TMP/state/"
+	echo
+	account
+	cat <<RC
+IMAPStore far-all
+Account alice
+
+IMAPStore far-subs2
+Account alice
+SubscribedOnly yes
+
+MaildirStore near-inbox
+Path $S2/inbox/
+Inbox $S2/inbox/INBOX
+
+MaildirStore near-subs2
+Path $S2/subs/
+Inbox $S2/subs/INBOX
+SubFolders Verbatim
+
+Channel all-inbox
+Far :far-all:INBOX
+Near :near-inbox:INBOX
+Create Near
+
+Channel subs2
+Far :far-subs2:
+Near :near-subs2:
+Patterns *
+Create Near
+RC
+} >"$TMP/subs2.rc"
+timeout 120 "$BIN" -D -c "$TMP/subs2.rc" all-inbox subs2 \
+	>"$TMP/subs3.out" 2>"$TMP/subs3.err"
+expect_eq "SubscribedOnly on a shared connection: exit status" 0 "$?"
+expect_eq "SubscribedOnly on a shared connection: one login" 1 \
+	"$(grep -c '> [A-Z0-9]* AUTHENTICATE\|> [A-Z0-9]* LOGIN' "$TMP/subs3.out")"
+expect_eq "SubscribedOnly on a shared connection: only the subscribed" \
+	"$(printf '%s\n' Work Work/Projects)" \
+	"$(cd "$S2/subs" && find . -name cur -type d | sed 's|^\./||; s|/cur$||' | sort)"
 
 # --- InfoDelimiter ----------------------------------------------------------
 I=$TMP/info
