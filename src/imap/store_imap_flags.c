@@ -10,9 +10,6 @@
 
 #include "imap/uidset.h"
 
-/* Keep command lines well below what servers accept (8 KiB or more). */
-#define UIDSET_MAX 4000
-
 struct store_res {
 	int ok;
 	struct buf status;
@@ -29,31 +26,30 @@ store_done(void *ctx, const struct imap_response *r)
 	imap_describe_status(r, &res->status);
 }
 
+struct affix {
+	const char *prefix, *suffix;
+};
+
+static void
+add_affixed(struct imap_cmdline *l, const char *set, const void *arg)
+{
+	const struct affix *a = arg;
+
+	imap_cmd_addf(l, "%s%s%s", a->prefix, set, a->suffix);
+}
+
 /* Send "<prefix><set><suffix>" for every chunk of sorted; pipelined. */
 static int
 over_uidsets(struct imap_store *s, const char *prefix, const uint32_t *sorted,
     size_t n, const char *suffix, struct buf *err)
 {
 	struct store_res res = { 1, BUF_INIT };
-	int rc = 0;
+	struct affix a = { prefix, suffix };
+	int rc;
 
-	for (size_t done = 0; rc == 0 && done < n;) {
-		struct imap_cmdline l;
-		struct buf set = BUF_INIT;
-
-		done += imap_uidset_format(sorted + done, n - done,
-		    UIDSET_MAX, &set);
-		imap_cmd_init(&l);
-		imap_cmd_addf(&l, "%s%s%s", prefix, set.data, suffix);
-		rc = imap_client_submit(s->c, &l, store_done, &res, err);
-		imap_cmd_free(&l);
-		buf_free(&set);
-	}
-	if (rc == 0)
-		rc = imap_client_wait(s->c, err);
-	if (rc != 0)
-		ims_err(s, err, "%s", buf_cstr(err));
-	else if (!res.ok) {
+	rc = ims_over_uidsets(s, sorted, n, add_affixed, &a, store_done, &res,
+	    err);
+	if (rc == 0 && !res.ok) {
 		ims_err(s, err, "%s...: %s", prefix, res.status.data);
 		rc = -1;
 	}
@@ -80,20 +76,6 @@ store_flags(struct imap_store *s, const uint32_t *sorted, size_t n,
 	imap_cmd_free(&fl);
 	buf_free(&suffix);
 	return rc;
-}
-
-/* Results: STORE_GONE for UIDs the mailbox no longer holds. */
-static void
-fill_results(const struct imap_store *s, const uint32_t *uids, size_t n,
-    int *results)
-{
-	size_t np;
-	uint32_t *present = ims_present_uids(s, &np);
-
-	for (size_t i = 0; i < n; i++)
-		results[i] = ims_uid_present(present, np, uids[i]) ?
-		    STORE_OK : STORE_GONE;
-	free(present);
 }
 
 /* The flags a STORE the server accepted gave, in the last scan's list:
@@ -130,7 +112,7 @@ ims_set_flags(struct store *st, const uint32_t *uids, size_t n,
 		note_flags(s, sorted, ns, add, del);
 	free(sorted);
 	if (rc == 0)
-		fill_results(s, uids, n, results);
+		ims_present_results(s, uids, n, results);
 	return rc;
 }
 

@@ -110,6 +110,22 @@ int ims_scan(struct store *st, const struct scan_hint *hint,
 void ims_close(struct imap_store *s);
 int ims_uid_present(const uint32_t *sorted, size_t n, uint32_t uid);
 uint32_t *ims_present_uids(const struct imap_store *s, size_t *n);
+/* results[i]: STORE_GONE if the mailbox no longer holds uids[i], else
+ * STORE_OK. */
+void ims_present_results(const struct imap_store *s, const uint32_t *uids,
+    size_t n, int *results);
+
+/* store_imap_sets.c */
+/* Writes the command for one UID set into l. */
+typedef void (*ims_set_cmd)(struct imap_cmdline *l, const char *set,
+    const void *arg);
+/* One command per chunk of sorted (ascending), built by add() with arg,
+ * each tagged answer given to done() with res; pipelined, then waits for
+ * all. 0, or -1 with err (the store's words) when sending or reading
+ * failed; what the server answered is done()'s to keep. */
+int ims_over_uidsets(struct imap_store *s, const uint32_t *sorted, size_t n,
+    ims_set_cmd add, const void *arg, imap_done_fn done, void *res,
+    struct buf *err);
 
 /* store_imap_trash.c */
 int ims_trash(struct store *st, const char *trash, const uint32_t *uids,

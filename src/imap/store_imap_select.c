@@ -478,3 +478,16 @@ ims_uid_present(const uint32_t *sorted, size_t n, uint32_t uid)
 {
 	return bsearch(&uid, sorted, n, sizeof(*sorted), cmp_u32) != NULL;
 }
+
+void
+ims_present_results(const struct imap_store *s, const uint32_t *uids,
+    size_t n, int *results)
+{
+	size_t np;
+	uint32_t *present = ims_present_uids(s, &np);
+
+	for (size_t i = 0; i < n; i++)
+		results[i] = ims_uid_present(present, np, uids[i]) ?
+		    STORE_OK : STORE_GONE;
+	free(present);
+}

@@ -18,8 +18,6 @@
 
 #include "imap/uidset.h"
 
-#define UIDSET_MAX 4000
-
 struct copy_res {
 	int ok;
 	int trycreate;		/* the server said [TRYCREATE] */
@@ -40,46 +38,22 @@ copy_done(void *ctx, const struct imap_response *r)
 	imap_describe_status(r, &res->status);
 }
 
+static void
+add_copy(struct imap_cmdline *l, const char *set, const void *wire)
+{
+	imap_cmd_addf(l, "UID COPY %s ", set);
+	imap_cmd_add_string(l, wire, 0);
+}
+
 static int
 copy_sets(struct imap_store *s, const char *wire, const uint32_t *sorted,
     size_t n, struct copy_res *res, struct buf *err)
 {
-	int rc = 0;
-
 	res->ok = 1;
 	res->trycreate = 0;
 	buf_reset(&res->status);
-	for (size_t done = 0; rc == 0 && done < n;) {
-		struct imap_cmdline l;
-		struct buf set = BUF_INIT;
-
-		done += imap_uidset_format(sorted + done, n - done,
-		    UIDSET_MAX, &set);
-		imap_cmd_init(&l);
-		imap_cmd_addf(&l, "UID COPY %s ", set.data);
-		imap_cmd_add_string(&l, wire, 0);
-		rc = imap_client_submit(s->c, &l, copy_done, res, err);
-		imap_cmd_free(&l);
-		buf_free(&set);
-	}
-	if (rc == 0)
-		rc = imap_client_wait(s->c, err);
-	if (rc != 0)
-		ims_err(s, err, "%s", buf_cstr(err));
-	return rc;
-}
-
-static void
-present_results(const struct imap_store *s, const uint32_t *uids, size_t n,
-    int *results)
-{
-	size_t np;
-	uint32_t *present = ims_present_uids(s, &np);
-
-	for (size_t i = 0; i < n; i++)
-		results[i] = ims_uid_present(present, np, uids[i]) ?
-		    STORE_OK : STORE_GONE;
-	free(present);
+	return ims_over_uidsets(s, sorted, n, add_copy, wire, copy_done, res,
+	    err);
 }
 
 int
@@ -111,7 +85,7 @@ ims_trash(struct store *st, const char *trash, const uint32_t *uids,
 		rc = -1;
 	}
 	if (rc == 0)
-		present_results(s, uids, n, results);
+		ims_present_results(s, uids, n, results);
 	buf_free(&res.status);
 	buf_free(&wire);
 	free(sorted);

@@ -9,14 +9,12 @@
 #include "hash.h"
 
 struct fp_ctx {
-	const struct msg_list *scan;
+	struct fp_cursor cur;		/* first: the sink's ctx; over the
+					 * scan's UIDs */
 	struct fingerprint *fp;		/* or, for a header fetch, */
 	struct header_hash *hh;
 	struct uid_vec open;	/* header fetch: UIDs whose header had no
 				 * end in what was read */
-	size_t next;		/* scan index the next message may have */
-	size_t current;
-	struct fp_stream stream;
 };
 
 /* The value of the Message-ID header (unfolded, trimmed), or NULL. */
@@ -253,51 +251,41 @@ fingerprint_of(const char *msg, size_t len)
 	return fp_stream_finish(&fs);
 }
 
-static int
-locate(struct fp_ctx *c, uint32_t uid, size_t *out)
+int
+fp_cursor_locate(struct fp_cursor *cur, uint32_t uid, size_t *out)
 {
-	for (size_t i = c->next; i < c->scan->n; i++) {
-		if (c->scan->v[i].uid == uid) {
+	for (size_t i = cur->next; i < cur->n; i++) {
+		if (cur->uids[i] == uid) {
 			*out = i;
-			c->next = i + 1;
+			cur->next = i + 1;
 			return 0;
 		}
 	}
 	return -1;
 }
 
-static int
-fp_begin(void *ctx, const struct msg_meta *meta, struct buf *err)
+int
+fp_cursor_begin(void *ctx, const struct msg_meta *meta, struct buf *err)
 {
-	struct fp_ctx *c = ctx;
+	struct fp_cursor *cur = ctx;
 
-	if (locate(c, meta->uid, &c->current) != 0) {
+	if (fp_cursor_locate(cur, meta->uid, &cur->current) != 0) {
 		buf_setf(err, "store sent message UID %u, which was not asked "
 		    "for", meta->uid);
 		return -1;
 	}
-	fp_stream_init(&c->stream);
+	fp_stream_init(&cur->stream);
 	return 0;
 }
 
-static int
-fp_data(void *ctx, const char *p, size_t n, struct buf *err)
+int
+fp_cursor_data(void *ctx, const char *p, size_t n, struct buf *err)
 {
-	struct fp_ctx *c = ctx;
+	struct fp_cursor *cur = ctx;
 
 	(void)err;
-	fp_stream_add(&c->stream, p, n);
+	fp_stream_add(&cur->stream, p, n);
 	return 0;
-}
-
-static void
-push_uid(struct uid_vec *v, uint32_t uid)
-{
-	if (v->n == v->cap) {
-		v->cap = v->cap ? v->cap * 2 : 16;
-		v->v = xreallocarray(v->v, v->cap, sizeof(*v->v));
-	}
-	v->v[v->n++] = uid;
 }
 
 static int
@@ -305,14 +293,16 @@ fp_end(void *ctx, struct buf *err)
 {
 	struct fp_ctx *c = ctx;
 
+	struct fp_cursor *cur = &c->cur;
+
 	(void)err;
 	if (c->hh != NULL) {
-		if (!c->stream.header_done)
-			push_uid(&c->open, c->scan->v[c->current].uid);
-		c->hh[c->current].hash = fp_stream_finish(&c->stream).hash;
-		c->hh[c->current].have = 1;
+		if (!cur->stream.header_done)
+			uid_vec_push(&c->open, cur->uids[cur->current]);
+		c->hh[cur->current].hash = fp_stream_finish(&cur->stream).hash;
+		c->hh[cur->current].have = 1;
 	} else
-		c->fp[c->current] = fp_stream_finish(&c->stream);
+		c->fp[cur->current] = fp_stream_finish(&cur->stream);
 	return 0;
 }
 
@@ -322,7 +312,7 @@ fp_gone(void *ctx, uint32_t uid)
 	struct fp_ctx *c = ctx;
 	size_t i;
 
-	if (locate(c, uid, &i) != 0)
+	if (fp_cursor_locate(&c->cur, uid, &i) != 0)
 		return;
 	if (c->hh != NULL)
 		c->hh[i].hash = c->hh[i].have = 0;
@@ -330,25 +320,40 @@ fp_gone(void *ctx, uint32_t uid)
 		c->fp[i].size = c->fp[i].hash = 0;
 }
 
-/* The messages uids (ascending, all in c's scan) through fetch() or
+/* The UIDs of scan, in its order; the caller frees them. */
+static uint32_t *
+scan_uids(const struct msg_list *scan)
+{
+	uint32_t *uids = xcalloc(scan->n ? scan->n : 1, sizeof(*uids));
+
+	for (size_t i = 0; i < scan->n; i++)
+		uids[i] = scan->v[i].uid;
+	return uids;
+}
+
+/* The messages uids (ascending, all in scan) through fetch() or
  * fetch_headers() into c. */
 static int
-read_some(struct store *s, const uint32_t *uids, size_t n, struct fp_ctx *c,
-    struct buf *err)
+read_some(struct store *s, const struct msg_list *scan, const uint32_t *uids,
+    size_t n, struct fp_ctx *c, struct buf *err)
 {
 	/* No failed(): a fingerprint that cannot be read must not pass
 	 * for a message that is gone, so such a fetch fails as a whole. */
-	struct msg_sink sink = { fp_begin, fp_data, fp_end, fp_gone, c,
-	    NULL };
+	struct msg_sink sink = { fp_cursor_begin, fp_cursor_data, fp_end,
+	    fp_gone, c, NULL };
+	uint32_t *all;
 	int rc;
 
 	if (n == 0)
 		return 0;
+	all = scan_uids(scan);
+	c->cur = (struct fp_cursor){ .uids = all, .n = scan->n };
 	if (c->hh != NULL)
 		rc = s->ops->fetch_headers(s, uids, n, &sink, err);
 	else
 		rc = s->ops->fetch(s, uids, n, &sink, err);
-	buf_free(&c->stream.header);
+	buf_free(&c->cur.stream.header);
+	free(all);
 	return rc;
 }
 
@@ -356,21 +361,19 @@ int
 fingerprint_some(struct store *s, const struct msg_list *scan,
     const uint32_t *uids, size_t n, struct fingerprint *fp, struct buf *err)
 {
-	struct fp_ctx c = { .scan = scan, .fp = fp };
+	struct fp_ctx c = { .fp = fp };
 
 	memset(fp, 0, scan->n * sizeof(*fp));
-	return read_some(s, uids, n, &c, err);
+	return read_some(s, scan, uids, n, &c, err);
 }
 
 int
 fingerprint_scan(struct store *s, const struct msg_list *scan,
     struct fingerprint *fp, struct buf *err)
 {
-	uint32_t *uids = xcalloc(scan->n ? scan->n : 1, sizeof(*uids));
+	uint32_t *uids = scan_uids(scan);
 	int rc;
 
-	for (size_t i = 0; i < scan->n; i++)
-		uids[i] = scan->v[i].uid;
 	rc = fingerprint_some(s, scan, uids, scan->n, fp, err);
 	free(uids);
 	return rc;
@@ -410,11 +413,11 @@ int
 fingerprint_headers(struct store *s, const struct msg_list *scan,
     const uint32_t *uids, size_t n, struct header_hash *hh, struct buf *err)
 {
-	struct fp_ctx c = { .scan = scan, .hh = hh };
+	struct fp_ctx c = { .hh = hh };
 	int rc;
 
 	memset(hh, 0, scan->n * sizeof(*hh));
-	rc = read_some(s, uids, n, &c, err);
+	rc = read_some(s, scan, uids, n, &c, err);
 	if (rc == 0)
 		rc = reread_open(s, scan, &c.open, hh, err);
 	free(c.open.v);

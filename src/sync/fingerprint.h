@@ -38,6 +38,15 @@
  * fills hh[i], have = 0 for a message not read or vanished.
  * A struct fp_stream is initialised with fp_stream_init(), fed any
  * chunking of one message, and released by fp_stream_finish().
+ *
+ * A struct fp_cursor reads what a fetch() or fetch_headers() sends into
+ * an fp_stream per message: fp_cursor_begin() and fp_cursor_data() are a
+ * struct msg_sink's begin and data, with the cursor as the sink's ctx
+ * (or as the first member of the ctx). The caller sets uids and n (the
+ * UIDs of its own array, ascending, borrowed) and next = 0 before each
+ * fetch; its end() takes the stream of message uids[current], its gone()
+ * finds a UID with fp_cursor_locate(); after the fetch it frees
+ * stream.header (a fetch that failed may leave it allocated).
  */
 #ifndef TWINBOX_SYNC_FINGERPRINT_H
 #define TWINBOX_SYNC_FINGERPRINT_H
@@ -55,10 +64,23 @@ struct fp_stream {
 	uint64_t size;		/* canonical bytes so far */
 };
 
+struct fp_cursor {
+	const uint32_t *uids;	/* the caller's order; borrowed */
+	size_t n;
+	size_t next;		/* index the next message may have */
+	size_t current;		/* index of the message being read */
+	struct fp_stream stream;
+};
+
 void fp_stream_init(struct fp_stream *fs);
 void fp_stream_add(struct fp_stream *fs, const char *p, size_t n);
 /* The fingerprint of what was added; releases fs (init again to reuse). */
 struct fingerprint fp_stream_finish(struct fp_stream *fs);
+
+/* The index of uid at or after next, which moves past it; -1 if none. */
+int fp_cursor_locate(struct fp_cursor *cur, uint32_t uid, size_t *out);
+int fp_cursor_begin(void *ctx, const struct msg_meta *meta, struct buf *err);
+int fp_cursor_data(void *ctx, const char *p, size_t n, struct buf *err);
 
 int fingerprint_scan(struct store *s, const struct msg_list *scan,
     struct fingerprint *fp, struct buf *err);

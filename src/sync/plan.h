@@ -154,6 +154,9 @@ struct uid_vec {
 	size_t n, cap;
 };
 
+/* Appends uid to v, which grows; the owner frees v->v. */
+void uid_vec_push(struct uid_vec *v, uint32_t uid);
+
 /* What the fingerprint comparison did, for the user. */
 struct plan_repair {
 	enum plan_distrust reason[2];

@@ -55,9 +55,9 @@ add_records(const struct sync_state *st, enum side s, struct plan_scan_hint *h)
 		if (p->uid[s] == 0)
 			continue;
 		if (p->status & PAIR_TOO_BIG)
-			work_push_uid(&h->sizes, p->uid[s]);
+			uid_vec_push(&h->sizes, p->uid[s]);
 		if (p->uid[s] >= h->hint.sizes_from)
-			work_push_uid(&h->skip, p->uid[s]);
+			uid_vec_push(&h->skip, p->uid[s]);
 	}
 	sort_uids(&h->sizes);
 	sort_uids(&h->skip);

@@ -81,7 +81,6 @@ int work_expunges(const struct plan_work *w, enum side s);
 int work_expunges_alone(const struct plan_work *w, enum side s);
 /* 1 if message i of side s is new: above maxuid, or orphaned. */
 int work_is_new(const struct plan_work *w, enum side s, size_t i);
-void work_push_uid(struct uid_vec *v, uint32_t uid);
 int work_allows(const struct plan_work *w, enum side source, unsigned op);
 /* 1 if a message of size bytes may be copied to side target (MaxSize). */
 int work_fits(const struct plan_work *w, enum side target, uint64_t size);

@@ -234,7 +234,7 @@ plan_contact_wanted(const struct plan_work *w, struct uid_vec want[2])
 				continue;
 			n[s]++;
 			if (want != NULL)
-				work_push_uid(&want[s], l->v[i].uid);
+				uid_vec_push(&want[s], l->v[i].uid);
 		}
 	}
 	return n[SIDE_FAR] > 0 && n[SIDE_NEAR] > 0;
@@ -279,7 +279,7 @@ plan_contact_candidates(const struct plan_work *w, struct uid_vec want[2])
 			    nh[!s] == 0 || bsearch(&ps->hh[i].hash, h[!s],
 			    nh[!s], sizeof(uint64_t), cmp_u64) == NULL)
 				continue;
-			work_push_uid(&want[s], ps->scan->v[i].uid);
+			uid_vec_push(&want[s], ps->scan->v[i].uid);
 			found++;
 		}
 	}

@@ -118,16 +118,6 @@ work_is_new(const struct plan_work *w, enum side s, size_t i)
 	    w->in->side[s].scan->v[i].uid > w->maxuid[s];
 }
 
-void
-work_push_uid(struct uid_vec *v, uint32_t uid)
-{
-	if (v->n == v->cap) {
-		v->cap = v->cap ? v->cap * 2 : 64;
-		v->v = xreallocarray(v->v, v->cap, sizeof(*v->v));
-	}
-	v->v[v->n++] = uid;
-}
-
 int
 work_allows(const struct plan_work *w, enum side source, unsigned op)
 {

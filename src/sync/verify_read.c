@@ -12,13 +12,12 @@
 #define VERIFY_FIELD_MAX 200
 
 struct vr_ctx {
+	struct fp_cursor cur;		/* first: the sink's ctx; over the
+					 * side's UIDs */
 	struct verify_side *side;	/* aligned with the scan */
-	size_t next;
-	size_t current;
 	int whole;		/* reading whole messages: the header ends
 				 * where the message does */
 	struct uid_vec open;	/* headers without their end */
-	struct fp_stream stream;
 };
 
 /* b's text without the spaces around it, as a new string; frees b. */
@@ -88,53 +87,6 @@ fields_of(const char *hdr, size_t len, struct verify_msg *m)
 			*at[k] = xstrdup("");
 }
 
-static int
-vr_locate(struct vr_ctx *c, uint32_t uid, size_t *out)
-{
-	for (size_t i = c->next; i < c->side->n; i++) {
-		if (c->side->v[i].uid == uid) {
-			*out = i;
-			c->next = i + 1;
-			return 0;
-		}
-	}
-	return -1;
-}
-
-static int
-vr_begin(void *ctx, const struct msg_meta *meta, struct buf *err)
-{
-	struct vr_ctx *c = ctx;
-
-	if (vr_locate(c, meta->uid, &c->current) != 0) {
-		buf_setf(err, "store sent message UID %u, which was not asked "
-		    "for", meta->uid);
-		return -1;
-	}
-	fp_stream_init(&c->stream);
-	return 0;
-}
-
-static int
-vr_data(void *ctx, const char *p, size_t n, struct buf *err)
-{
-	struct vr_ctx *c = ctx;
-
-	(void)err;
-	fp_stream_add(&c->stream, p, n);
-	return 0;
-}
-
-static void
-push_open(struct uid_vec *v, uint32_t uid)
-{
-	if (v->n == v->cap) {
-		v->cap = v->cap ? v->cap * 2 : 16;
-		v->v = xreallocarray(v->v, v->cap, sizeof(*v->v));
-	}
-	v->v[v->n++] = uid;
-}
-
 static void
 free_fields(struct verify_msg *m)
 {
@@ -149,19 +101,19 @@ static int
 vr_end(void *ctx, struct buf *err)
 {
 	struct vr_ctx *c = ctx;
-	struct verify_msg *m = &c->side->v[c->current];
-	const struct buf *h = &c->stream.header;
+	struct verify_msg *m = &c->side->v[c->cur.current];
+	const struct buf *h = &c->cur.stream.header;
 
 	(void)err;
-	if (!c->whole && !c->stream.header_done) {
-		push_open(&c->open, m->uid);
-		buf_free(&c->stream.header);
+	if (!c->whole && !c->cur.stream.header_done) {
+		uid_vec_push(&c->open, m->uid);
+		buf_free(&c->cur.stream.header);
 		return 0;
 	}
 	free_fields(m);
 	m->header = hash_fnv1a64(h->data ? h->data : "", h->len);
 	fields_of(buf_cstr(h), h->len, m);
-	m->key = fp_stream_finish(&c->stream).hash;
+	m->key = fp_stream_finish(&c->cur.stream).hash;
 	m->have = 1;
 	return 0;
 }
@@ -172,7 +124,7 @@ vr_gone(void *ctx, uint32_t uid)
 	struct vr_ctx *c = ctx;
 	size_t i;
 
-	if (vr_locate(c, uid, &i) == 0)
+	if (fp_cursor_locate(&c->cur, uid, &i) == 0)
 		c->side->v[i].have = 0;
 }
 
@@ -183,19 +135,19 @@ read_uids(struct store *s, const uint32_t *uids, size_t n, struct vr_ctx *c,
 {
 	/* No failed(): a message that cannot be read fails the mailbox,
 	 * never passes for one that is not there. */
-	struct msg_sink sink = { vr_begin, vr_data, vr_end, vr_gone, c,
-	    NULL };
+	struct msg_sink sink = { fp_cursor_begin, fp_cursor_data, vr_end,
+	    vr_gone, c, NULL };
 	int rc;
 
 	if (n == 0)
 		return 0;
-	c->next = 0;
+	c->cur.next = 0;
 	if (c->whole || s->ops->fetch_headers == NULL) {
 		c->whole = 1;
 		rc = s->ops->fetch(s, uids, n, &sink, err);
 	} else
 		rc = s->ops->fetch_headers(s, uids, n, &sink, err);
-	buf_free(&c->stream.header);
+	buf_free(&c->cur.stream.header);
 	return rc;
 }
 
@@ -237,6 +189,8 @@ verify_read_side(struct store *s, const char *mbox, int want_sizes,
 	uids = xcalloc(out->n + 1, sizeof(*uids));
 	for (size_t i = 0; i < out->n; i++)
 		uids[i] = out->v[i].uid;
+	c.cur.uids = uids;
+	c.cur.n = out->n;
 	rc = read_uids(s, uids, out->n, &c, err);
 	if (rc == 0 && c.open.n > 0) {
 		c.whole = 1;

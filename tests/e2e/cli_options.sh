@@ -202,13 +202,7 @@ mkbox "$IN/Archive"
 mkmsg "$IN/INBOX/new/11.n" inear
 cat >>"$TMP/sync.rc" <<RC
 
-IMAPAccount alice
-Host 127.0.0.1
-Port $IMAP_PORT
-User alice
-Pass secret
-TLSType None
-AuthMechs PLAIN
+$(rc_imap_account alice)
 
 IMAPStore server
 Account alice

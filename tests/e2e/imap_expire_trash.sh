@@ -37,8 +37,7 @@ set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/e2e/setup.bash
 
-IMAPC=$(abs_path "$BUILD/tests/tools/imapc")
-[ -x "$IMAPC" ] || { echo "imap_expire_trash: $IMAPC missing (make build-all)"; exit 1; }
+tool_path IMAPC imapc
 
 start_dovecot "$TMP/srv"
 N=$TMP/near
@@ -89,13 +88,7 @@ rc() {
 	cat >"$TMP/sync.rc" <<RC
 SyncState $TMP/state/
 
-IMAPAccount alice
-Host 127.0.0.1
-Port $IMAP_PORT
-User alice
-Pass secret
-TLSType None
-AuthMechs PLAIN
+$(rc_imap_account alice)
 
 IMAPStore far
 Account alice
@@ -273,13 +266,7 @@ crash_rc() {
 	cat >"$TMP/crash.rc" <<RC
 SyncState $TMP/cstate/
 
-IMAPAccount alice
-Host 127.0.0.1
-Port $IMAP_PORT
-User alice
-Pass secret
-TLSType None
-AuthMechs PLAIN
+$(rc_imap_account alice)
 
 IMAPStore far
 Account alice
@@ -355,13 +342,7 @@ ex_rc() {
 	cat >"$TMP/ex.rc" <<RC
 SyncState $TMP/estate/
 
-IMAPAccount alice
-Host 127.0.0.1
-Port $IMAP_PORT
-User alice
-Pass secret
-TLSType None
-AuthMechs PLAIN
+$(rc_imap_account alice)
 
 IMAPStore far
 Account alice

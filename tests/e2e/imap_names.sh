@@ -24,11 +24,7 @@ fi
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/e2e/setup.bash
-IMAPC=$(abs_path "$BUILD/tests/tools/imapc")
-[ -x "$IMAPC" ] || {
-	echo "FAIL: $IMAPC is missing: build it with make build-all" >&2
-	exit 1
-}
+tool_path IMAPC imapc
 
 export TEST_SERVER_SEPARATOR=/
 start_dovecot "$TMP/srv"
@@ -82,16 +78,8 @@ imap 'CREATE Work' 'CREATE Work/Projects' 'CREATE Lists/dev' \
 	fail "populating the server"
 
 account() {
-	cat <<RC
-IMAPAccount alice
-Host 127.0.0.1
-Port $IMAP_PORT
-User alice
-Pass secret
-TLSType None
-AuthMechs PLAIN
-
-RC
+	rc_imap_account alice
+	echo
 }
 
 N=$TMP/near

@@ -23,11 +23,7 @@ fi
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/e2e/setup.bash
-PROXY=$(abs_path "$BUILD/tests/tools/faultproxy")
-if [ ! -x "$PROXY" ]; then
-	echo "FAIL: $PROXY is missing (make build-all builds it)" >&2
-	exit 1
-fi
+tool_path PROXY faultproxy
 proxy_pid=
 cleanup_more() {
 	exec 9>&- 2>/dev/null

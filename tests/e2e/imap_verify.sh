@@ -24,8 +24,7 @@ set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/e2e/setup.bash
 
-IMAPC=$(abs_path "$BUILD/tests/tools/imapc")
-[ -x "$IMAPC" ] || { echo "FAIL: $IMAPC missing (make build-all)" >&2; exit 1; }
+tool_path IMAPC imapc
 
 start_dovecot "$TMP/srv"
 N=$TMP/near
@@ -40,29 +39,11 @@ printf 'From: x@verify.test\nSubject: no id\n\nNo Message-ID here.\n' \
 cat >"$TMP/sync.rc" <<RC
 SyncState $TMP/state/
 
-IMAPAccount alice
-Host 127.0.0.1
-Port $IMAP_PORT
-User alice
-Pass secret
-TLSType None
-AuthMechs PLAIN
+$(rc_imap_account alice)
 
-IMAPAccount bob
-Host 127.0.0.1
-Port $IMAP_PORT
-User bob
-Pass secret
-TLSType None
-AuthMechs PLAIN
+$(rc_imap_account bob)
 
-IMAPAccount wrong
-Host 127.0.0.1
-Port $IMAP_PORT
-User alice
-Pass not-the-password
-TLSType None
-AuthMechs PLAIN
+$(rc_imap_account wrong alice not-the-password)
 
 IMAPStore alice
 Account alice

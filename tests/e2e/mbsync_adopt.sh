@@ -29,11 +29,7 @@ MBSYNC=$(command -v mbsync) || {
 	echo "FAIL: mbsync is not installed (Debian package isync)" >&2
 	exit 1
 }
-IMAPC=$(abs_path "$BUILD/tests/tools/imapc")
-[ -x "$IMAPC" ] || {
-	echo "FAIL: $IMAPC is not built (make build-all)" >&2
-	exit 1
-}
+tool_path IMAPC imapc
 
 start_dovecot "$TMP/srv" alice bob carol dave
 for u in alice bob carol dave; do

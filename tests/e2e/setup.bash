@@ -7,6 +7,8 @@
 #  - SERVER (scripts/test-server.sh), BUILD (default build) and BIN, the
 #    binary under test as an absolute path (TWINBOX_BIN overrides);
 #    abs_path PATH prints PATH made absolute;
+#  - tool_path VAR NAME: VAR set to BUILD/tests/tools/NAME as an absolute
+#    path, or the script fails and exits 1 when that tool is not built;
 #  - TMP, a new directory that the servers' unprivileged processes can
 #    enter;
 #  - the counting checks of checks.bash;
@@ -20,6 +22,10 @@
 #    script fails and exits 1;
 #  - start_dovecot DIR [USER...]: start_server for a Dovecot, then its
 #    DIR/server.env loaded;
+#  - rc_imap_account NAME [USER [PASS]]: the sync.rc lines of an
+#    IMAPAccount NAME on the Dovecot start_dovecot started (127.0.0.1,
+#    IMAP_PORT, no TLS), USER (default NAME) logging in by PLAIN with PASS
+#    (default secret); no blank line after them;
 #  - mkbox DIR: an empty Maildir folder;
 #  - new_user NAME TREE: the Maildir of a Dovecot user made at start and
 #    not used before becomes a copy of TREE.
@@ -33,6 +39,14 @@ abs_path() {
 	/*) echo "$1" ;;
 	*) echo "$PWD/$1" ;;
 	esac
+}
+
+tool_path() {
+	printf -v "$1" '%s' "$(abs_path "$BUILD/tests/tools/$2")"
+	if [ ! -x "${!1}" ]; then
+		echo "FAIL: ${!1} is missing (make build-all builds it)" >&2
+		exit 1
+	fi
 }
 
 SERVER=scripts/test-server.sh
@@ -78,6 +92,18 @@ start_dovecot() {
 	start_server "$SERVER" "$@"
 	# shellcheck source=/dev/null
 	. "$1/server.env"
+}
+
+rc_imap_account() {
+	cat <<RC
+IMAPAccount $1
+Host 127.0.0.1
+Port $IMAP_PORT
+User ${2:-$1}
+Pass ${3:-secret}
+TLSType None
+AuthMechs PLAIN
+RC
 }
 
 mkbox() {
