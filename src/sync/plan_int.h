@@ -48,6 +48,8 @@ struct plan_work {
 	unsigned char *orphan[2];	/* per scan message: lost its pair to
 					 * a distrusted side; treated as new */
 	unsigned *orphan_base[2];	/* base flags of that lost pair */
+	unsigned char *orphan_expiring[2]; /* that lost pair was expiring
+					 * (PAIR_EXPIRED, both UIDs) */
 	long *renew[2];			/* per scan message: the index in
 					 * pairs of the one-sided record
 					 * (PAIR_TOO_BIG) whose message ReNew

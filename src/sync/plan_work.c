@@ -22,6 +22,7 @@ work_init(struct plan_work *w, const struct plan_input *in)
 		w->claimed[s] = xcalloc(n, 1);
 		w->orphan[s] = xcalloc(n, 1);
 		w->orphan_base[s] = xcalloc(n, sizeof(unsigned));
+		w->orphan_expiring[s] = xcalloc(n, 1);
 		w->renew[s] = xcalloc(n, sizeof(long));
 		for (size_t i = 0; i < n; i++)
 			w->renew[s][i] = -1;
@@ -37,6 +38,7 @@ work_free(struct plan_work *w)
 		free(w->claimed[s]);
 		free(w->orphan[s]);
 		free(w->orphan_base[s]);
+		free(w->orphan_expiring[s]);
 		free(w->renew[s]);
 	}
 	for (int i = 0; i < PHASE_COUNT; i++)
