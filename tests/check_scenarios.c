@@ -202,6 +202,16 @@ static const struct scenario scenarios[] = {
 	  "MaxMessages 2\nExpireUnread yes", "F!",
 	  "MaxMessages 2\nExpireUnread yes", NULL, 0, NULL,
 	  { "a b:F c d e", "a b:F" } },
+	{ "MaxMessages lowered, nothing to copy", "a b c d", "",
+	  "MaxMessages 4\nExpireUnread yes", "",
+	  "MaxMessages 2\nExpireUnread yes", NULL, 0, NULL,
+	  { "a b c d", "c d" } },
+	/* a: the \Deleted an expiry sets before its expunge, its record
+	 * lost with the journal; e: the user's, within the window */
+	{ "MaxMessages, near copies marked \\Deleted", "a b c d e", "",
+	  "MaxMessages 5\nExpireUnread yes", "N=a:T N=e:T",
+	  "MaxMessages 2\nExpireUnread yes", NULL, 0, NULL,
+	  { "a b c d e:T", "c d e:T" } },
 	{ "skipped message after a far UIDVALIDITY reset", "a big^", "",
 	  "N:MaxSize 1k", "F!", "N:MaxSize 1k", NULL, 0, NULL,
 	  { "a big", "a" } },

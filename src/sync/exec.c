@@ -254,6 +254,23 @@ run_length(const struct plan_op *ops, size_t n)
 	return k;
 }
 
+/*
+ * What the plan recorded before its flag changes is durable before any
+ * of them: an expiry's start (plan_pair.c) must never be lost while the
+ * near copy it marks \Deleted stays, or the next run would take that
+ * mark for the user's and carry it to far. A plan with copies flushed
+ * it already with their intents; one without (a plan that only expires,
+ * or repairs) did not.
+ */
+static int
+flush_then_flags(struct exec *x, const struct plan_op *ops, size_t n,
+    struct buf *err)
+{
+	if (x->journal != NULL && journal_flush(x->journal, err) != 0)
+		return -1;
+	return exec_flags_run(x, ops, n, err);
+}
+
 int
 exec_plan(struct exec *x, const struct plan *p, struct buf *err)
 {
@@ -273,7 +290,7 @@ exec_plan(struct exec *x, const struct plan *p, struct buf *err)
 		if (op->kind == PLAN_COPY)
 			rc = exec_copy_run(x, op, k, err);
 		else if (op->kind == PLAN_SET_FLAGS)
-			rc = exec_flags_run(x, op, k, err);
+			rc = flush_then_flags(x, op, k, err);
 		else if (op->kind == PLAN_EXPUNGE)
 			rc = exec_expunge_run(x, op, k, err);
 		else if (op->kind == PLAN_TRASH)

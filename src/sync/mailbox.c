@@ -332,7 +332,8 @@ records_before_acting(const struct plan *p)
 		const struct plan_op *op = &p->ops[i];
 
 		if (op->kind == PLAN_TRASH || op->kind == PLAN_TRASH_REMOTE ||
-		    (op->kind == PLAN_UPDATE_PAIR &&
+		    ((op->kind == PLAN_UPDATE_PAIR ||
+		    op->kind == PLAN_NEW_PAIR) &&
 		    (op->rec.status & PAIR_EXPIRED) &&
 		    op->rec.uid[SIDE_NEAR] != 0))
 			return 1;

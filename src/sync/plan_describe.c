@@ -87,6 +87,8 @@ describe_record(const struct plan_op *op, struct buf *out)
 		add_key(out, op->rec.uid);
 		buf_adds(out, " (base ");
 		add_letters(out, op->rec.flags);
+		if (op->rec.status & PAIR_EXPIRED)
+			buf_adds(out, ", expiring");
 		buf_adds(out, ")");
 		return;
 	}

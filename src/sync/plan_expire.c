@@ -15,6 +15,15 @@
  * being important, is kept in place of one (mbsync's rule), so the
  * window of the newest stays whole.
  *
+ * A near copy marked \Deleted beyond the window, while its far message
+ * and its record's base are not, is what an expiry leaves between its
+ * two steps. Its record says so, unless the journal holding it was lost
+ * with the run: the mark would then be taken for the user's and reach
+ * far. Such a copy expires again (far keeps its message, whoever set the
+ * mark: no expiry ever deletes on far, and a user who meant the deletion
+ * makes it on far, where the message is). Within the window, the mark is
+ * the user's and propagates.
+ *
  * ExpireUnread not set: when the unread messages kept beyond the window
  * are more than half of it, the mailbox stops with an explanation, as
  * mbsync does, so that the user decides whether they expire.
@@ -90,17 +99,59 @@ important(const struct plan_work *w, unsigned flags)
 	return !(flags & MSG_SEEN) && w->pol->expire_unread != 1;
 }
 
+/* The far index where the window of the newest max counted messages
+ * starts (the pushed ones, bound for far, are the newest); 0 when fewer
+ * count (nothing lies beyond it). */
+static size_t
+window_start(const long *flags, size_t nfar, size_t pushed, uint32_t max)
+{
+	size_t i = nfar, seen = pushed;
+
+	while (i > 0 && seen < max) {
+		i--;
+		if (flags[i] >= 0)
+			seen++;
+	}
+	return seen >= max ? i : 0;
+}
+
+/* Pairs beyond the window whose near copy alone carries a new \Deleted
+ * expire (see above). */
+static void
+expire_marked(struct plan_work *w, size_t start)
+{
+	for (size_t k = 0; k < w->npairs; k++) {
+		const struct work_pair *p = &w->pairs[k];
+		unsigned far, near;
+		struct flag_merge m;
+
+		if (p->idx[SIDE_FAR] < 0 || p->idx[SIDE_NEAR] < 0 ||
+		    (size_t)p->idx[SIDE_FAR] >= start ||
+		    (p->rec.status & ~PAIR_TRASHED_BOTH) != 0)
+			continue;
+		far = work_msg(w, SIDE_FAR, p->idx[SIDE_FAR])->flags;
+		near = work_msg(w, SIDE_NEAR, p->idx[SIDE_NEAR])->flags;
+		if (!(near & MSG_DELETED) || (far & MSG_DELETED) ||
+		    (p->rec.flags & MSG_DELETED))
+			continue;
+		plan_pair_merge(w, p, &m);
+		if (!important(w, m.target[SIDE_NEAR] & ~MSG_DELETED))
+			w->expire[p->idx[SIDE_FAR]] = 1;
+	}
+}
+
 int
 plan_expire(struct plan_work *w, struct buf *why)
 {
-	size_t nfar = w->in->side[SIDE_FAR].scan->n, alive, unread = 0;
+	size_t nfar = w->in->side[SIDE_FAR].scan->n, alive, pushed, unread = 0;
 	uint32_t max = w->pol->max_messages;
 	long *flags, excess;
 
 	if (max == 0 || nfar == 0)
 		return 0;
 	flags = xcalloc(nfar, sizeof(*flags));
-	alive = counted_flags(w, flags) + count_pushed(w);
+	pushed = count_pushed(w);
+	alive = counted_flags(w, flags) + pushed;
 	excess = (long)alive - (long)max;
 	for (size_t i = 0; i < nfar && excess > 0; i++) {
 		if (flags[i] < 0)
@@ -111,6 +162,7 @@ plan_expire(struct plan_work *w, struct buf *why)
 			unread++;
 		excess--;
 	}
+	expire_marked(w, window_start(flags, nfar, pushed, max));
 	free(flags);
 	if (w->pol->expire_unread >= 0 || unread * 2 <= max)
 		return 0;

@@ -18,7 +18,11 @@
  * the near copy is marked \Deleted and expunged, whatever Expunge says
  * (far keeps the message), and the record keeps the far UID alone. An
  * expiring record found by a later run is finished the same way, and its
- * near copy's disappearance never propagates to far.
+ * near copy's disappearance never propagates to far. The record is
+ * durable before the near copy is marked (exec.c flushes the journal
+ * before flag changes), a repair that dissolves it keeps the pair it
+ * makes again expiring (plan_repair.c), and a near-only \Deleted beyond
+ * the window expires rather than propagates (plan_expire.c).
  */
 #include "sync/plan_int.h"
 

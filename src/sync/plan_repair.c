@@ -320,6 +320,24 @@ matched_base(const struct plan_work *w, const long idx[2])
 	    work_msg(w, SIDE_NEAR, idx[SIDE_NEAR])->flags;
 }
 
+/*
+ * The status a match inherits: an expiring record (plan_pair.c) that a
+ * repair dissolved stays expiring in the pair made again of its trusted
+ * message. A repair cut short by a crash records the new pairs and the
+ * start of their expiry, but not the new UIDVALIDITY, so the next run
+ * repairs again; without the status its near copy, already marked
+ * \Deleted for the expiry, would look deleted by the user, and the merge
+ * would carry \Deleted to far.
+ */
+static unsigned
+matched_status(const struct plan_work *w, const long idx[2])
+{
+	for (int s = 0; s < 2; s++)
+		if (w->orphan[s][idx[s]] && w->orphan_expiring[s][idx[s]])
+			return PAIR_EXPIRED;
+	return 0;
+}
+
 /* The held-back record of a message ReNew would copy becomes the pair,
  * with the base of any pair found by content. 1 if it did. */
 static int
@@ -361,11 +379,7 @@ pair_up(struct plan_work *w, const long idx[2])
 	for (int s = 0; s < 2; s++)
 		rec.uid[s] = work_msg(w, s, idx[s])->uid;
 	rec.flags = matched_base(w, idx);
-	/* An expiry a crash cut short stays one: the near copy's \Deleted
-	 * is MaxMessages', never the user's to propagate. */
-	for (int s = 0; s < 2; s++)
-		if (w->orphan[s][idx[s]] && w->orphan_expiring[s][idx[s]])
-			rec.status = PAIR_EXPIRED;
+	rec.status = matched_status(w, idx);
 	for (int s = 0; s < 2; s++) {
 		w->claimed[s][idx[s]] = 1;
 		w->orphan[s][idx[s]] = 0;
