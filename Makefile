@@ -25,7 +25,9 @@ BUILD ?= build
 
 PKGS = openssl zlib
 WARN = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
-BASE_CFLAGS = -std=c11 -D_GNU_SOURCE -O2 -g $(WARN) -Isrc
+# -pthread: --verify reads a mailbox pair's two sides at once (glibc has
+# the threads in libc; the BSDs and macOS need the flag).
+BASE_CFLAGS = -std=c11 -D_GNU_SOURCE -O2 -g -pthread $(WARN) -Isrc
 SAN_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all
 
@@ -74,7 +76,8 @@ valgrind: test-deps
 # Everything below runs with the packages present.
 CFLAGS_ALL = $(BASE_CFLAGS) $(shell pkg-config --cflags $(PKGS)) \
 	$(EXTRA_CFLAGS) $(CFLAGS)
-LDLIBS_ALL = $(shell pkg-config --libs $(PKGS)) $(EXTRA_LDFLAGS) $(LDFLAGS)
+LDLIBS_ALL = $(shell pkg-config --libs $(PKGS)) -pthread $(EXTRA_LDFLAGS) \
+	$(LDFLAGS)
 CHECK_CFLAGS = $(shell pkg-config --cflags check)
 CHECK_LIBS = $(shell pkg-config --libs check)
 
