@@ -11,6 +11,11 @@
 # A new message marked \Deleted near, to trash and expunge, that a mail
 # reader deletes while the sync runs (TWINBOX_HOOK_AT=N, src/sync/crash.h,
 # at every step N): the run still exits 0, and the other messages stay.
+# A synced message marked \Deleted near, to trash and expunge, whose file
+# a mail reader renames while the sync runs (it marks the message
+# replied: the same message, a new file name), at every step: after that
+# run and one more, the message is in the near Trash exactly once, gone
+# from both INBOXes, and the other message stays.
 # Run from the top of the tree; tests/run-all.sh runs it.
 if [ -z "${BASH_VERSION:-}" ]; then
 	exec bash "$0" "$@"
@@ -115,8 +120,9 @@ expect_eq "self: far stays empty" 0 "$(count "$d/far" t1)"
 
 # gone_run N: a fresh pair, m1 and m2 synced, m3 new near with \Deleted;
 # the hook removes m3's file at step N.
-gone_run() {
-	local d=$TMP/gone-$1
+# gone_run_setup DIR: m1 and m2 on far, synced to near with a Trash.
+gone_run_setup() {
+	local d=$1
 	mkbox "$d/far"
 	mkbox "$d/near/INBOX"
 	for id in m1 m2; do
@@ -145,7 +151,12 @@ Create Both
 Sync All
 RC
 	timeout 60 "$BIN" -c "$d/sync.rc" c >"$d/1.out" 2>&1 ||
-		fail "gone $1: first run" "$(cat "$d/1.out")"
+		fail "$d: first run" "$(cat "$d/1.out")"
+}
+
+gone_run() {
+	local d=$TMP/gone-$1
+	gone_run_setup "$d"
 	printf 'From: a@example.org\nSubject: m3\nMessage-ID: <m3@trash.test>\n\nbody\n' \
 		>"$d/near/INBOX/cur/1700000003.m3.host:2,ST"
 	TWINBOX_HOOK_AT=$1 TWINBOX_HOOK_CMD="rm -f '$d'/near/INBOX/cur/*.m3.*" \
@@ -163,6 +174,35 @@ done
 expect_eq "gone while trashed: every step exits 0, m1 m2 kept, m3 not on far" \
 	"" "$bad_steps"
 [ -z "$bad_steps" ] || cat "$TMP/gone.why" >&2
+
+# moved_run N: m1 and m2 synced, then m1 marked \Deleted near; the hook
+# renames m1's near file (adds R) at step N.
+moved_run() {
+	local d=$TMP/moved-$1
+	gone_run_setup "$d"
+	# mark FLAGS: give m1's near file the info part ":2,FLAGS".
+	cat >"$d/mark" <<'SH'
+for f in $(grep -l 'Message-ID: <m1@' "$1"/cur/*); do
+	mv "$f" "${f%:2,*}:2,$2"
+done
+SH
+	sh "$d/mark" "$d/near/INBOX" ST
+	TWINBOX_HOOK_AT=$1 TWINBOX_HOOK_CMD="sh '$d/mark' '$d/near/INBOX' RST" \
+		timeout 60 "$BIN" -c "$d/sync.rc" c >"$d/2.out" 2>&1
+	timeout 60 "$BIN" -c "$d/sync.rc" c >"$d/3.out" 2>&1
+	moved_status=$?
+	moved_where="$(count "$d/near/Trash" m1)$(count "$d/near/INBOX" m1)$(count "$d/far" m1)$(count "$d/near/INBOX" m2)$(count "$d/far" m2)"
+	[ $moved_status -eq 0 ] || cat "$d/3.out" >"$TMP/moved.why"
+}
+bad_steps=
+for n in $(seq 1 12); do
+	moved_run "$n"
+	[ "$moved_status" = 0 ] && [ "$moved_where" = 10011 ] ||
+		bad_steps="$bad_steps $n:$moved_status:$moved_where"
+done
+expect_eq "renamed while trashed: every step ends with m1 in Trash once, m2 kept" \
+	"" "$bad_steps"
+[ -z "$bad_steps" ] || cat "$TMP/moved.why" >&2 2>/dev/null
 
 echo "maildir_trash_names: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
