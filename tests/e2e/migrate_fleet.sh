@@ -317,17 +317,7 @@ expect_eq "interrupted: no twinbox left running" "" \
 expect_eq "interrupted: a10 done" ok "$(cut -f1 "$TMP/work3/a10/result")"
 expect_eq "interrupted: a9 interrupted" interrupted \
     "$(cut -f1 "$TMP/work3/a9/result")"
-# Dovecot may still store APPENDs it had read before the client went:
-# count once the target stops growing.
 copied=$(count "$DST_MAIL/a9")
-i=0
-while [ $i -lt 40 ]; do
-	sleep 0.5
-	now=$(count "$DST_MAIL/a9")
-	[ "$now" -eq "$copied" ] && break
-	copied=$now
-	i=$((i + 1))
-done
 if [ "$copied" -gt 0 ] && [ "$copied" -lt "$(count "$SRC_MAIL/a9")" ]; then
 	pass "interrupted: part of a9 copied ($copied)"
 else
@@ -337,8 +327,17 @@ cp -p "$TMP/work3/a10/log" "$TMP/saved/a10.log"
 W=$TMP/work3
 expect_eq "resumed: exit status" 0 "$(migrate resumed "$TMP/fleet3")"
 expect_eq "resumed: a9 ok" ok "$(result a9 "$TMP/resumed.out")"
-expect_eq "resumed: a9 copied the rest" \
-    $(($(count "$SRC_MAIL/a9") - copied)) "$(field a9 3 "$TMP/resumed.out")"
+# What the resumed run copies: at least one message, and no more than
+# were missing when the first run was stopped (Dovecot may still store
+# APPENDs it had read before the client went, so fewer is right too);
+# that every message then is on the target once is checked below.
+rest=$(field a9 3 "$TMP/resumed.out")
+if [ "$rest" -gt 0 ] 2>/dev/null &&
+    [ "$rest" -le $(($(count "$SRC_MAIL/a9") - copied)) ]; then
+	pass "resumed: a9 copied the rest ($rest)"
+else
+	fail "resumed: a9 copied the rest" "$rest (of $(($(count "$SRC_MAIL/a9") - copied)) missing)"
+fi
 if cmp -s "$TMP/work3/a10/log" "$TMP/saved/a10.log"; then
 	pass "resumed: a10 not redone"
 else
