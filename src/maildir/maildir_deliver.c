@@ -99,51 +99,65 @@ md_append_begin(struct store *st, const struct msg_meta *meta,
 	return 0;
 }
 
-static int
-write_all(struct md_append *a, const char *p, size_t n, struct buf *err)
+int
+md_write_fd(int fd, const char *p, size_t n)
 {
 	while (n > 0) {
-		ssize_t w = write(a->fd, p, n);
+		ssize_t w = write(fd, p, n);
 
 		if (w < 0 && errno == EINTR)
 			continue;
-		if (w < 0) {
-			char *path = md_tmp_path(a->s, a->base);
-
-			md_syserr(err, a->s->mbox, path, "write");
-			free(path);
+		if (w < 0)
 			return -1;
-		}
 		p += w;
 		n -= (size_t)w;
-		a->size += (uint64_t)w;
 	}
 	return 0;
 }
 
-/* CRLF -> LF; a CR that ends a chunk waits to see the next byte. */
+static int
+write_all(struct md_append *a, const char *p, size_t n, struct buf *err)
+{
+	if (md_write_fd(a->fd, p, n) != 0) {
+		char *path = md_tmp_path(a->s, a->base);
+
+		md_syserr(err, a->s->mbox, path, "write");
+		free(path);
+		return -1;
+	}
+	a->size += (uint64_t)n;
+	return 0;
+}
+
+void
+md_lf_chunk(struct buf *out, int *pending_cr, const char *p, size_t n)
+{
+	const char *end = p + n, *cr;
+
+	if (*pending_cr && n > 0) {
+		*pending_cr = 0;
+		if (*p != '\n')
+			buf_addc(out, '\r');
+	}
+	while (p < end && (cr = memchr(p, '\r', (size_t)(end - p))) != NULL) {
+		buf_add(out, p, (size_t)(cr - p));
+		if (cr + 1 == end)
+			*pending_cr = 1;
+		else if (cr[1] != '\n')
+			buf_addc(out, '\r');
+		p = cr + 1;
+	}
+	buf_add(out, p, (size_t)(end - p));
+}
+
 int
 md_append_write(struct store_append *sa, const char *p, size_t n,
     struct buf *err)
 {
 	struct md_append *a = (struct md_append *)sa;
-	const char *end = p + n, *cr;
 
 	buf_reset(&a->out);
-	if (a->pending_cr && n > 0) {
-		a->pending_cr = 0;
-		if (*p != '\n')
-			buf_addc(&a->out, '\r');
-	}
-	while (p < end && (cr = memchr(p, '\r', (size_t)(end - p))) != NULL) {
-		buf_add(&a->out, p, (size_t)(cr - p));
-		if (cr + 1 == end)
-			a->pending_cr = 1;
-		else if (cr[1] != '\n')
-			buf_addc(&a->out, '\r');
-		p = cr + 1;
-	}
-	buf_add(&a->out, p, (size_t)(end - p));
+	md_lf_chunk(&a->out, &a->pending_cr, p, n);
 	return write_all(a, a->out.data, a->out.len, err);
 }
 

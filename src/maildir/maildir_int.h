@@ -170,6 +170,14 @@ int md_fetch_headers(struct store *st, const uint32_t *uids, size_t n,
 /* maildir_deliver.c */
 int md_append_begin(struct store *st, const struct msg_meta *meta,
     struct store_append **out, uint32_t *planned_uid, struct buf *err);
+/* CRLF -> LF of one chunk, appended to out; *pending_cr (0 at the
+ * start of a message) holds a CR that ended the chunk until the next byte
+ * is seen; one still pending at the end is the message's last byte and
+ * is the caller's to write. The one conversion of every message a
+ * Maildir store writes (appends, TrashRemoteNew). */
+void md_lf_chunk(struct buf *out, int *pending_cr, const char *p, size_t n);
+/* All n bytes to fd; -1 with errno set. */
+int md_write_fd(int fd, const char *p, size_t n);
 int md_append_write(struct store_append *sa, const char *p, size_t n,
     struct buf *err);
 int md_append_finish(struct store_append *sa, struct buf *err);

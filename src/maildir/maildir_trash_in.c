@@ -31,34 +31,18 @@ trash_name(struct md_store *s, unsigned flags)
 	return buf_detach(&b);
 }
 
-static int
-write_out(int out, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(out, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-/* len bytes of fd, CRLF made LF (a CR alone stays). */
+/* len bytes of fd, CRLF made LF as an append makes them. */
 static int
 copy_lf(int fd, uint64_t len, int out)
 {
-	char *in = xmalloc(CHUNK), *o = xmalloc(CHUNK + 1);
+	char *in = xmalloc(CHUNK);
+	struct buf o = BUF_INIT;
 	uint64_t off = 0;
 	int cr = 0, rc = 0;
 
 	while (rc == 0 && off < len) {
 		size_t want = len - off < CHUNK ? (size_t)(len - off) : CHUNK;
 		ssize_t got = pread(fd, in, want, (off_t)off);
-		size_t k = 0;
 
 		if (got < 0 && errno == EINTR)
 			continue;
@@ -68,25 +52,15 @@ copy_lf(int fd, uint64_t len, int out)
 			rc = -1;
 			break;
 		}
-		for (ssize_t i = 0; i < got; i++) {
-			if (cr && in[i] != '\n')
-				o[k++] = '\r';
-			cr = in[i] == '\r';
-			if (!cr)
-				o[k++] = in[i];
-			if (k >= CHUNK) {
-				rc = write_out(out, o, k);
-				k = 0;
-			}
-		}
-		if (rc == 0)
-			rc = write_out(out, o, k);
+		buf_reset(&o);
+		md_lf_chunk(&o, &cr, in, (size_t)got);
+		rc = md_write_fd(out, o.data, o.len);
 		off += (uint64_t)got;
 	}
 	if (rc == 0 && cr)
-		rc = write_out(out, "\r", 1);
+		rc = md_write_fd(out, "\r", 1);
 	free(in);
-	free(o);
+	buf_free(&o);
 	return rc;
 }
 
