@@ -20,8 +20,7 @@ set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/e2e/setup.bash
 
-IMAPC=$(abs_path "$BUILD/tests/tools/imapc")
-[ -x "$IMAPC" ] || { echo "imap_expunge_solo: $IMAPC missing (make build-all)"; exit 1; }
+tool_path IMAPC imapc
 
 start_dovecot "$TMP/srv"
 N=$TMP/near
@@ -53,16 +52,10 @@ done
 	done
 } | imapc >/dev/null || { echo "imap_expunge_solo: filling the server failed"; exit 1; }
 
-cat >"$TMP/sync.rc" <<RC
-SyncState $TMP/state/
-
-IMAPAccount alice
-Host 127.0.0.1
-Port $IMAP_PORT
-User alice
-Pass secret
-TLSType None
-AuthMechs PLAIN
+{
+	printf 'SyncState %s/state/\n\n' "$TMP"
+	rc_imap_account alice
+	cat <<RC
 
 IMAPStore far
 Account alice
@@ -79,6 +72,7 @@ Create Near
 Sync All
 ExpungeSolo Both
 RC
+} >"$TMP/sync.rc"
 
 run() {
 	timeout 120 "$BIN" -c "$TMP/sync.rc" box >"$TMP/$1.out" 2>"$TMP/$1.err"

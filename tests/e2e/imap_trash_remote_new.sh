@@ -27,8 +27,7 @@ set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/e2e/setup.bash
 
-IMAPC=$(abs_path "$BUILD/tests/tools/imapc")
-[ -x "$IMAPC" ] || { echo "imap_trash_remote_new: $IMAPC missing (make build-all)"; exit 1; }
+tool_path IMAPC imapc
 
 start_dovecot "$TMP/srv"
 N=$TMP/near
@@ -51,16 +50,10 @@ msg() {
 
 # rc FAR_TRASH_LINES NEAR_TRASH_LINES EXPUNGE [FILE STATE NEAR]
 rc() {
-	cat >"${4:-$TMP/sync.rc}" <<RC
-SyncState ${5:-$TMP/state}/
-
-IMAPAccount alice
-Host 127.0.0.1
-Port $IMAP_PORT
-User alice
-Pass secret
-TLSType None
-AuthMechs PLAIN
+	{
+		printf 'SyncState %s/\n\n' "${5:-$TMP/state}"
+		rc_imap_account alice
+		cat <<RC
 
 IMAPStore far
 Account alice
@@ -78,6 +71,7 @@ Near :near:Box
 Create Near
 Expunge $3
 RC
+	} >"${4:-$TMP/sync.rc}"
 }
 
 run() {
