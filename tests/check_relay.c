@@ -199,26 +199,41 @@ wait_for_port(struct relay_run *rr, const char *port_file)
 	free(text);
 }
 
-/* Start the relay towards target_port; cut is NULL for no cut. */
+/* Start the relay towards target_port with extra arguments (NULL-ended). */
 static struct relay_run
-relay_start(int target_port, const char *cut)
+relay_start_with(int target_port, char **extra)
 {
 	struct relay_run rr;
 	char to[32];
 	char *port_file;
+	char *args[16];
+	int n = 0;
 
 	rr.dir = tl_mkdtemp("relay");
 	rr.stats = tl_path(rr.dir, "stats");
 	rr.err = tl_path(rr.dir, "stderr");
 	port_file = tl_path(rr.dir, "port");
 	snprintf(to, sizeof(to), "127.0.0.1:%d", target_port);
-	char *args[] = { "--listen-port-file", port_file, "--to", to,
-	    "--stats-file", rr.stats, "--max-seconds", "60",
-	    cut != NULL ? "--cut-after" : NULL, (char *)cut, NULL };
+	char *base[] = { "--listen-port-file", port_file, "--to", to,
+	    "--stats-file", rr.stats, "--max-seconds", "60", NULL };
+	for (char **a = base; *a != NULL; a++)
+		args[n++] = *a;
+	while (extra != NULL && *extra != NULL && n < 15)
+		args[n++] = *extra++;
+	args[n] = NULL;
 	rr.pid = spawn_relay(&rr, args);
 	wait_for_port(&rr, port_file);
 	free(port_file);
 	return rr;
+}
+
+/* Start the relay towards target_port; cut is NULL for no cut. */
+static struct relay_run
+relay_start(int target_port, const char *cut)
+{
+	char *extra[] = { "--cut-after", (char *)cut, NULL };
+
+	return relay_start_with(target_port, cut != NULL ? extra : NULL);
 }
 
 /* Stop the relay with TERM; return its stats line. */
@@ -319,7 +334,7 @@ START_TEST(test_counts_both_directions_over_connections)
 	close(c3);
 	ck_assert_uint_eq(echo_report(&es), 0);
 	stats = relay_stop(&rr);
-	snprintf(want, sizeof(want), "sent=%d received=%zu connections=3\n",
+	snprintf(want, sizeof(want), "sent=%d received=%zu turns=2 connections=3\n",
 	    1000 + 200000, 3 * GREETING_LEN + 1000 + 200000);
 	ck_assert_str_eq(stats, want);
 	free(stats);
@@ -350,7 +365,7 @@ START_TEST(test_cut_in_client_to_server_direction)
 	close(fd);
 	ck_assert_uint_eq(echo_report(&es), 100 + 37);
 	stats = relay_stop(&rr);
-	snprintf(want, sizeof(want), "sent=%d received=%zu connections=1\n",
+	snprintf(want, sizeof(want), "sent=%d received=%zu turns=1 connections=1\n",
 	    100 + 37, GREETING_LEN + 100);
 	ck_assert_str_eq(stats, want);
 	free(stats);
@@ -378,7 +393,7 @@ START_TEST(test_cut_in_server_to_client_direction)
 	close(fd);
 	ck_assert_uint_eq(echo_report(&es), 0);
 	stats = relay_stop(&rr);
-	ck_assert_str_eq(stats, "sent=0 received=5 connections=1\n");
+	ck_assert_str_eq(stats, "sent=0 received=5 turns=0 connections=1\n");
 	free(stats);
 	echo_finish(&es);
 	relay_cleanup(&rr);
@@ -396,7 +411,7 @@ START_TEST(test_cut_at_zero_closes_at_once)
 	close(fd);
 	ck_assert_uint_eq(echo_report(&es), 0);
 	stats = relay_stop(&rr);
-	ck_assert_str_eq(stats, "sent=0 received=0 connections=1\n");
+	ck_assert_str_eq(stats, "sent=0 received=0 turns=0 connections=1\n");
 	free(stats);
 	echo_finish(&es);
 	relay_cleanup(&rr);
@@ -416,7 +431,7 @@ START_TEST(test_target_refusing_closes_the_client)
 	ck_assert_uint_eq(drain(fd), 0);
 	close(fd);
 	stats = relay_stop(&rr);
-	ck_assert_str_eq(stats, "sent=0 received=0 connections=1\n");
+	ck_assert_str_eq(stats, "sent=0 received=0 turns=0 connections=1\n");
 	err = tl_read_file(rr.err, NULL);
 	snprintf(want, sizeof(want), "relay: connect to 127.0.0.1:%d: "
 	    "Connection refused\n", port);
@@ -465,7 +480,14 @@ START_TEST(test_refuses_other_hosts_and_bad_arguments)
 	expect_refused(named, "relay: --to: only 127.0.0.1 is allowed, "
 	    "not 'localhost'\n");
 	expect_refused(port, "relay: --to: invalid port '70000'\n");
+	char *rate[] = { "--listen-port-file", "p", "--to",
+	    "127.0.0.1:143", "--rate-kbit", "0", NULL };
+	char *delay[] = { "--listen-port-file", "p", "--to",
+	    "127.0.0.1:143", "--delay-ms", "25ms", NULL };
+
 	expect_refused(cut, "relay: --cut-after: invalid number '-1'\n");
+	expect_refused(rate, "relay: --rate-kbit: invalid number '0'\n");
+	expect_refused(delay, "relay: --delay-ms: invalid number '25ms'\n");
 }
 END_TEST
 
@@ -487,9 +509,122 @@ START_TEST(test_stops_by_itself_after_max_seconds)
 	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 	    "relay status %d", status);
 	stats = tl_read_file(stats_file, NULL);
-	ck_assert_str_eq(stats, "sent=0 received=0 connections=0\n");
+	ck_assert_str_eq(stats, "sent=0 received=0 turns=0 connections=0\n");
 	free(stats);
 	free(port_file);
+	relay_cleanup(&rr);
+}
+END_TEST
+
+static double
+seconds_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * The link options only ever hold bytes back, so these tests assert lower
+ * bounds, which no load on the machine can break: an answer cannot come
+ * sooner than the link allows. (An upper bound would flake.)
+ */
+START_TEST(test_delay_holds_each_direction_back)
+{
+	struct echo_server es = echo_start(1);
+	char *extra[] = { "--delay-ms", "150", NULL };
+	struct relay_run rr = relay_start_with(es.port, extra);
+	char *line = make_line(100, 'd');
+	double t0 = seconds_now(), t1;
+	int fd = tl_connect_loopback(rr.port, 0);
+	char *stats, want[128];
+
+	expect_bytes(fd, GREETING, GREETING_LEN);
+	ck_assert_msg(seconds_now() - t0 >= 0.150,
+	    "the greeting came after %.3f s, sooner than the delay",
+	    seconds_now() - t0);
+	t1 = seconds_now();
+	ck_assert_int_eq(tl_send_all(fd, line, 100), 0);
+	expect_bytes(fd, line, 100);
+	ck_assert_msg(seconds_now() - t1 >= 0.300,
+	    "the echo came after %.3f s, sooner than twice the delay",
+	    seconds_now() - t1);
+	close(fd);
+	ck_assert_uint_eq(echo_report(&es), 100);
+	stats = relay_stop(&rr);
+	snprintf(want, sizeof(want), "sent=100 received=%zu turns=1 "
+	    "connections=1\n", GREETING_LEN + 100);
+	ck_assert_str_eq(stats, want);
+	free(stats);
+	free(line);
+	echo_finish(&es);
+	relay_cleanup(&rr);
+}
+END_TEST
+
+/* 40,000 bytes each way at 800 kbit/s: at least 0.4 s each way, in turn
+ * (the echo starts once the whole line is in). 1 ms of slack for the
+ * rounding of the relay's clock arithmetic to whole nanoseconds. */
+START_TEST(test_rate_paces_each_direction)
+{
+	const size_t len = 40000;
+	struct echo_server es = echo_start(1);
+	char *extra[] = { "--rate-kbit", "800", NULL };
+	struct relay_run rr = relay_start_with(es.port, extra);
+	char *line = make_line(len, 'r');
+	int fd = tl_connect_loopback(rr.port, 0);
+	double t1, need = 2.0 * (double)len * 8 / 800000 - 0.001;
+	char *stats, want[128];
+
+	expect_bytes(fd, GREETING, GREETING_LEN);
+	t1 = seconds_now();
+	ck_assert_int_eq(tl_send_all(fd, line, len), 0);
+	expect_bytes(fd, line, len);
+	ck_assert_msg(seconds_now() - t1 >= need,
+	    "%zu bytes went and came back in %.3f s, sooner than %.3f s",
+	    len, seconds_now() - t1, need);
+	close(fd);
+	ck_assert_uint_eq(echo_report(&es), len);
+	stats = relay_stop(&rr);
+	snprintf(want, sizeof(want), "sent=%zu received=%zu turns=1 "
+	    "connections=1\n", len, GREETING_LEN + len);
+	ck_assert_str_eq(stats, want);
+	free(stats);
+	free(line);
+	echo_finish(&es);
+	relay_cleanup(&rr);
+}
+END_TEST
+
+/* Five requests each answered before the next, then three sent in one
+ * piece and answered together: 5 + 1 turns; the greeting is none. */
+START_TEST(test_counts_turns)
+{
+	struct echo_server es = echo_start(1);
+	struct relay_run rr = relay_start(es.port, NULL);
+	int fd = tl_connect_loopback(rr.port, 0);
+	const char *batch = "one\ntwo\nthree\n";
+	char *line = make_line(20, 't');
+	char *stats, want[128];
+
+	expect_bytes(fd, GREETING, GREETING_LEN);
+	for (int i = 0; i < 5; i++) {
+		ck_assert_int_eq(tl_send_all(fd, line, 20), 0);
+		expect_bytes(fd, line, 20);
+	}
+	ck_assert_int_eq(tl_send_all(fd, batch, strlen(batch)), 0);
+	expect_bytes(fd, batch, strlen(batch));
+	close(fd);
+	ck_assert_uint_eq(echo_report(&es), 5 * 20 + strlen(batch));
+	stats = relay_stop(&rr);
+	snprintf(want, sizeof(want), "sent=%zu received=%zu turns=6 "
+	    "connections=1\n", 5 * 20 + strlen(batch),
+	    GREETING_LEN + 5 * 20 + strlen(batch));
+	ck_assert_str_eq(stats, want);
+	free(stats);
+	free(line);
+	echo_finish(&es);
 	relay_cleanup(&rr);
 }
 END_TEST
@@ -508,6 +643,9 @@ relay_suite(void)
 	tcase_add_test(tc, test_target_refusing_closes_the_client);
 	tcase_add_test(tc, test_refuses_other_hosts_and_bad_arguments);
 	tcase_add_test(tc, test_stops_by_itself_after_max_seconds);
+	tcase_add_test(tc, test_delay_holds_each_direction_back);
+	tcase_add_test(tc, test_rate_paces_each_direction);
+	tcase_add_test(tc, test_counts_turns);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -4,7 +4,7 @@
  * exactly N bytes).
  *
  *   relay --listen-port-file F --to 127.0.0.1:PORT [--cut-after N]
- *         [--stats-file S] [--max-seconds T]
+ *         [--delay-ms D] [--rate-kbit R] [--stats-file S] [--max-seconds T]
  *
  * It listens on 127.0.0.1 on a port the kernel picks and writes that port
  * and a newline to F (through a temporary file and a rename, so that a
@@ -18,12 +18,27 @@
  * was read is delivered, then both sockets are closed. Reads are clamped,
  * so exactly N bytes pass, never more.
  *
+ * --delay-ms D and --rate-kbit R make each direction of each connection
+ * behave like one direction of a slow link: its bytes leave one by one at
+ * R kbit/s (a departure clock per direction: a byte read while the link is
+ * busy waits for the bytes before it) and arrive D ms after they left; an
+ * EOF arrives D ms after it was read. Order is kept. So a request and its
+ * answer cost at least 2*D, and N bytes at least N*8/R ms. Bytes are
+ * released in slices of at most SLICE bytes, about a TCP segment, each at
+ * its own time; the relay sleeps in ppoll until the next one is due.
+ *
+ * Round trips are counted as *turns*: the target sending after the client
+ * had bytes delivered to it since the target last sent. A greeting is no
+ * turn; k requests each answered before the next is sent are k turns;
+ * pipelined requests answered together are one.
+ *
  * On SIGTERM or SIGINT, or after T seconds (default 600), every connection
- * is closed and "sent=<c2s> received=<s2c> connections=<k>" is written to
- * S (or to stdout without --stats-file); the exit status is 0. The counts
- * are bytes delivered: sent from clients to the target, received from the
- * target to clients, over all connections; k counts accepted connections.
- * Errors in the arguments exit 2, other failures 1.
+ * is closed and "sent=<c2s> received=<s2c> turns=<t> connections=<k>" is
+ * written to S (or to stdout without --stats-file); the exit status is 0.
+ * The counts are bytes delivered: sent from clients to the target,
+ * received from the target to clients, over all connections; t sums the
+ * turns of all connections; k counts accepted connections. Errors in the
+ * arguments exit 2, other failures 1.
  *
  * Only 127.0.0.1 is accepted as target: this tool is not a proxy for
  * anything beyond the loopback interface. The signals are taken through a
@@ -48,9 +63,12 @@
 
 #include "net_helpers.h"
 
-#define FLOW_BUF	65536
+#define RING_BUF	(1u << 20)	/* bytes held per direction */
+#define MAX_SLICES	4096		/* slices waiting per direction */
+#define SLICE		1448		/* bytes released at once when paced */
 #define NO_CUT		UINT64_MAX
 #define DEFAULT_SECONDS	600
+#define NS		1000000000ull
 
 struct options {
 	const char	*port_file;
@@ -58,19 +76,37 @@ struct options {
 	uint16_t	 target_port;
 	uint64_t	 cut_after;	/* NO_CUT when not given */
 	long		 max_seconds;
+	uint64_t	 delay_ns;	/* one way, each direction */
+	uint64_t	 rate_kbit;	/* 0: not paced */
 };
 
-/* Bytes read from one socket and not yet written to the other. */
+/* Bytes that may be written from the given time on (CLOCK_MONOTONIC ns). */
+struct slice {
+	uint64_t	 due;
+	size_t		 len;
+};
+
+/*
+ * Bytes read from one socket and not yet written to the other: a ring of
+ * RING_BUF bytes, cut into slices in the order they were read. The slices'
+ * due times never decrease, so the bytes leave in order.
+ */
 struct flow {
-	char	 data[FLOW_BUF];
-	size_t	 off, len;
-	int	 eof;		/* the source said EOF */
-	int	 shut;		/* EOF passed on with shutdown(SHUT_WR) */
+	char		*data;
+	size_t		 head, len;	/* first byte held, bytes held */
+	struct slice	 slices[MAX_SLICES];
+	size_t		 first, nslices;
+	uint64_t	 link_free;	/* when the paced link is idle again */
+	uint64_t	 eof_due;	/* when the EOF may be passed on */
+	int		 eof;		/* the source said EOF */
+	int		 shut;		/* EOF passed on with shutdown(SHUT_WR) */
 };
 
 struct conn {
 	int		 cfd, sfd;	/* client side, target side */
 	int		 connecting;	/* target connect() in progress */
+	int		 client_spoke;	/* bytes delivered to the target since
+					   it last sent */
 	uint64_t	 passed;	/* bytes read from both sockets */
 	struct flow	 up;		/* client -> target */
 	struct flow	 down;		/* target -> client */
@@ -81,7 +117,8 @@ struct relay {
 	int		 lfd, sigfd;
 	struct conn	**conns;
 	size_t		 nconns, capconns;
-	uint64_t	 sent, received, accepted;
+	uint64_t	 sent, received, accepted, turns;
+	uint64_t	 now;		/* ns, read once after each wait */
 	struct pollfd	*pfds;
 	size_t		 cappfds;
 };
@@ -90,7 +127,8 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: relay --listen-port-file F --to 127.0.0.1:PORT "
-	    "[--cut-after N] [--stats-file S] [--max-seconds T]\n");
+	    "[--cut-after N] [--delay-ms D] [--rate-kbit R] [--stats-file S] "
+	    "[--max-seconds T]\n");
 	exit(2);
 }
 
@@ -104,6 +142,15 @@ xalloc(size_t n, size_t size)
 		exit(1);
 	}
 	return p;
+}
+
+static uint64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * NS + (uint64_t)ts.tv_nsec;
 }
 
 static void
@@ -140,6 +187,25 @@ parse_number(const char *name, const char *arg, uint64_t min, uint64_t max,
 	}
 }
 
+/* 1 when name is one of the link options (and it is taken), else 0. */
+static int
+parse_link(const char *name, const char *arg, struct options *opt)
+{
+	uint64_t v;
+
+	if (strcmp(name, "--delay-ms") == 0) {
+		parse_number(name, arg, 0, 600000, &v);
+		opt->delay_ns = v * (NS / 1000);
+		return 1;
+	}
+	if (strcmp(name, "--rate-kbit") == 0) {
+		/* Up to 100 Gbit/s; a slice then still takes >= 1 ns. */
+		parse_number(name, arg, 1, 100000000, &opt->rate_kbit);
+		return 1;
+	}
+	return 0;
+}
+
 static void
 parse_args(int argc, char **argv, struct options *opt)
 {
@@ -165,7 +231,7 @@ parse_args(int argc, char **argv, struct options *opt)
 			    &opt->cut_after);
 		else if (strcmp(name, "--max-seconds") == 0)
 			parse_number(name, argv[i + 1], 1, 86400 * 7, &secs);
-		else
+		else if (!parse_link(name, argv[i + 1], opt))
 			usage();
 	}
 	if (opt->port_file == NULL || !have_target)
@@ -181,6 +247,15 @@ conn_close(struct conn *c)
 	if (c->sfd != -1)
 		close(c->sfd);
 	c->cfd = c->sfd = -1;
+}
+
+static void
+conn_free(struct conn *c)
+{
+	conn_close(c);
+	free(c->up.data);
+	free(c->down.data);
+	free(c);
 }
 
 static int
@@ -212,6 +287,8 @@ add_conn(struct relay *r, int cfd, int sfd)
 	c->cfd = cfd;
 	c->sfd = sfd;
 	c->connecting = 1;
+	c->up.data = xalloc(1, RING_BUF);
+	c->down.data = xalloc(1, RING_BUF);
 	if (r->nconns == r->capconns) {
 		size_t cap = r->capconns ? r->capconns * 2 : 16;
 		struct conn **grown = realloc(r->conns, cap * sizeof(*grown));
@@ -252,28 +329,69 @@ accept_clients(struct relay *r)
 	}
 }
 
-static uint64_t
-read_room(const struct relay *r, const struct conn *c)
+/* Free bytes of the ring after its last byte, up to its end or its head. */
+static size_t
+ring_room(const struct flow *f)
 {
+	size_t tail = (f->head + f->len) % RING_BUF;
+
+	if (f->len == RING_BUF)
+		return 0;
+	return tail >= f->head ? RING_BUF - tail : f->head - tail;
+}
+
+static uint64_t
+read_room(const struct relay *r, const struct conn *c, const struct flow *f)
+{
+	uint64_t room = ring_room(f);
+
 	if (r->opt.cut_after == NO_CUT)
-		return FLOW_BUF;
+		return room;
 	if (c->passed >= r->opt.cut_after)
 		return 0;
-	return r->opt.cut_after - c->passed < FLOW_BUF ?
-	    r->opt.cut_after - c->passed : FLOW_BUF;
+	return r->opt.cut_after - c->passed < room ?
+	    r->opt.cut_after - c->passed : room;
+}
+
+/* Bytes of f that are due, no more than lie in one piece of the ring. */
+static size_t
+flow_ready(const struct flow *f, uint64_t now)
+{
+	size_t ready = 0;
+
+	for (size_t i = 0; i < f->nslices; i++) {
+		const struct slice *s = &f->slices[(f->first + i) % MAX_SLICES];
+
+		if (s->due > now)
+			break;
+		ready += s->len;
+	}
+	return ready < RING_BUF - f->head ? ready : RING_BUF - f->head;
+}
+
+/* When f has something to pass on that is not due yet; 0 when nothing. */
+static uint64_t
+flow_next_due(const struct flow *f, uint64_t now)
+{
+	if (f->nslices > 0)
+		return f->slices[f->first].due > now ?
+		    f->slices[f->first].due : 0;
+	if (f->eof && !f->shut && f->eof_due > now)
+		return f->eof_due;
+	return 0;
 }
 
 static short
 want_read(const struct relay *r, const struct conn *c, const struct flow *f)
 {
-	return !c->connecting && f->len == 0 && !f->eof &&
-	    read_room(r, c) > 0 ? POLLIN : 0;
+	return !c->connecting && !f->eof && f->nslices < MAX_SLICES &&
+	    read_room(r, c, f) > 0 ? POLLIN : 0;
 }
 
 static short
-want_write(const struct conn *c, const struct flow *f)
+want_write(const struct relay *r, const struct conn *c, const struct flow *f)
 {
-	return !c->connecting && f->len > 0 ? POLLOUT : 0;
+	return !c->connecting && flow_ready(f, r->now) > 0 ? POLLOUT : 0;
 }
 
 static void
@@ -300,12 +418,30 @@ build_pollfds(struct relay *r)
 		struct conn *c = r->conns[i];
 
 		fill_pollfd(&r->pfds[2 + 2 * i], c->cfd,
-		    want_read(r, c, &c->up) | want_write(c, &c->down));
+		    want_read(r, c, &c->up) | want_write(r, c, &c->down));
 		fill_pollfd(&r->pfds[3 + 2 * i], c->sfd,
 		    (c->connecting ? POLLOUT : 0) |
-		    want_read(r, c, &c->down) | want_write(c, &c->up));
+		    want_read(r, c, &c->down) | want_write(r, c, &c->up));
 	}
 	return need;
+}
+
+/* The earliest time a held byte or EOF falls due; 0 when none waits. */
+static uint64_t
+next_due(const struct relay *r)
+{
+	uint64_t next = 0;
+
+	for (size_t i = 0; i < r->nconns; i++) {
+		uint64_t a = flow_next_due(&r->conns[i]->up, r->now);
+		uint64_t b = flow_next_due(&r->conns[i]->down, r->now);
+
+		if (a != 0 && (next == 0 || a < next))
+			next = a;
+		if (b != 0 && (next == 0 || b < next))
+			next = b;
+	}
+	return next;
 }
 
 /* 0: connected or still connecting, -1: failed (reported). */
@@ -328,46 +464,109 @@ finish_connect(struct relay *r, struct conn *c, short revents)
 	return 0;
 }
 
+static void
+add_slice(struct flow *f, uint64_t due, size_t len)
+{
+	struct slice *s = &f->slices[(f->first + f->nslices) % MAX_SLICES];
+
+	s->due = due;
+	s->len = len;
+	f->nslices++;
+}
+
+/*
+ * Give n bytes just read their due times: unpaced and undelayed, now, as
+ * one slice; else slice by slice, each leaving when the link is free and
+ * the bytes before it have left, and arriving delay_ns later. A full slice
+ * table takes the rest as one slice, due with its last byte.
+ */
+static void
+schedule(const struct options *o, struct flow *f, size_t n, uint64_t now)
+{
+	if (o->rate_kbit == 0 && o->delay_ns == 0) {
+		add_slice(f, now, n);
+		return;
+	}
+	while (n > 0) {
+		size_t k = n > SLICE && f->nslices + 1 < MAX_SLICES ? SLICE : n;
+		uint64_t start = f->link_free > now ? f->link_free : now;
+
+		if (o->rate_kbit != 0)
+			start += (uint64_t)k * 8 * (NS / 1000) / o->rate_kbit;
+		f->link_free = start;
+		add_slice(f, start + o->delay_ns, k);
+		n -= k;
+	}
+}
+
 /* 0: fine (maybe EOF), -1: the connection is broken. */
 static int
 flow_read(struct relay *r, struct conn *c, struct flow *f, int src)
 {
+	size_t tail = (f->head + f->len) % RING_BUF;
 	ssize_t n;
 
-	n = recv(src, f->data, (size_t)read_room(r, c), 0);
+	n = recv(src, f->data + tail, (size_t)read_room(r, c, f), 0);
 	if (n == -1)
 		return errno == EAGAIN || errno == EWOULDBLOCK ||
 		    errno == EINTR ? 0 : -1;
 	if (n == 0) {
 		f->eof = 1;
+		f->eof_due = (f->link_free > r->now ? f->link_free : r->now) +
+		    r->opt.delay_ns;
 		return 0;
 	}
-	f->off = 0;
-	f->len = (size_t)n;
+	f->len += (size_t)n;
 	c->passed += (uint64_t)n;
+	schedule(&r->opt, f, (size_t)n, r->now);
 	return 0;
 }
 
-static int
-flow_write(struct flow *f, int dst, uint64_t *counter)
+/* Drop the first n bytes of f, and the slices that held them. */
+static void
+flow_consume(struct flow *f, size_t n)
 {
+	f->head = (f->head + n) % RING_BUF;
+	f->len -= n;
+	if (f->len == 0)
+		f->head = 0;
+	while (n > 0) {
+		struct slice *s = &f->slices[f->first];
+		size_t take = n < s->len ? n : s->len;
+
+		s->len -= take;
+		n -= take;
+		if (s->len == 0) {
+			f->first = (f->first + 1) % MAX_SLICES;
+			f->nslices--;
+		}
+	}
+}
+
+/* Write what is due; the bytes written in *wrote. -1: broken. */
+static int
+flow_write(const struct relay *r, struct flow *f, int dst, size_t *wrote)
+{
+	size_t ready = flow_ready(f, r->now);
 	ssize_t n;
 
-	n = send(dst, f->data + f->off, f->len, MSG_NOSIGNAL);
+	*wrote = 0;
+	if (ready == 0)
+		return 0;
+	n = send(dst, f->data + f->head, ready, MSG_NOSIGNAL);
 	if (n == -1)
 		return errno == EAGAIN || errno == EWOULDBLOCK ||
 		    errno == EINTR ? 0 : -1;
-	f->off += (size_t)n;
-	f->len -= (size_t)n;
-	*counter += (uint64_t)n;
+	flow_consume(f, (size_t)n);
+	*wrote = (size_t)n;
 	return 0;
 }
 
 /* Pass an EOF on once everything before it has been delivered. */
 static void
-flow_pass_eof(struct flow *f, int dst)
+flow_pass_eof(const struct relay *r, struct flow *f, int dst)
 {
-	if (f->eof && f->len == 0 && !f->shut) {
+	if (f->eof && f->len == 0 && !f->shut && f->eof_due <= r->now) {
 		shutdown(dst, SHUT_WR);
 		f->shut = 1;
 	}
@@ -385,23 +584,51 @@ conn_finished(const struct relay *r, const struct conn *c)
 	return r->opt.cut_after != NO_CUT && c->passed >= r->opt.cut_after;
 }
 
+/*
+ * Read what src has, and write what is due to dst (without waiting for
+ * POLLOUT: a slice may have fallen due while poll slept; a full socket
+ * answers EAGAIN). The bytes written in *wrote, the bytes read in *got.
+ */
 static int
 move_flow(struct relay *r, struct conn *c, struct flow *f, int src, int dst,
-    short src_ev, short dst_ev, uint64_t *counter)
+    short src_ev, size_t *got, size_t *wrote)
 {
 	const short ready = POLLHUP | POLLERR;
-	int did_read = 0;
+	size_t before = f->len;
 
+	*got = 0;
 	if ((src_ev & (POLLIN | ready)) && want_read(r, c, f)) {
 		if (flow_read(r, c, f, src) != 0)
 			return -1;
-		did_read = 1;
+		*got = f->len - before;
 	}
-	/* Write at once after a read: usually the other side can take it. */
-	if (f->len > 0 && (did_read || (dst_ev & (POLLOUT | ready))) &&
-	    flow_write(f, dst, counter) != 0)
+	if (flow_write(r, f, dst, wrote) != 0)
 		return -1;
-	flow_pass_eof(f, dst);
+	flow_pass_eof(r, f, dst);
+	return 0;
+}
+
+/*
+ * Both directions of c. A turn is counted when the target's bytes are
+ * read after bytes of the client were delivered to it since it last sent.
+ */
+static int
+move_both(struct relay *r, struct conn *c, short cev, short sev)
+{
+	size_t got, wrote;
+
+	if (move_flow(r, c, &c->up, c->cfd, c->sfd, cev, &got, &wrote) != 0)
+		return -1;
+	r->sent += wrote;
+	if (wrote > 0)
+		c->client_spoke = 1;
+	if (move_flow(r, c, &c->down, c->sfd, c->cfd, sev, &got, &wrote) != 0)
+		return -1;
+	r->received += wrote;
+	if (got > 0 && c->client_spoke) {
+		r->turns++;
+		c->client_spoke = 0;
+	}
 	return 0;
 }
 
@@ -413,12 +640,8 @@ service_conn(struct relay *r, struct conn *c, short cev, short sev)
 
 	if (c->connecting)
 		broken = finish_connect(r, c, sev) != 0;
-	else {
-		broken = move_flow(r, c, &c->up, c->cfd, c->sfd, cev, sev,
-		    &r->sent) != 0 ||
-		    move_flow(r, c, &c->down, c->sfd, c->cfd, sev, cev,
-		    &r->received) != 0;
-	}
+	else
+		broken = move_both(r, c, cev, sev) != 0;
 	if (!broken && !conn_finished(r, c))
 		return 0;
 	conn_close(c);
@@ -436,33 +659,47 @@ service_conns(struct relay *r)
 
 		if (service_conn(r, c, r->pfds[2 + 2 * i].revents,
 		    r->pfds[3 + 2 * i].revents))
-			free(c);
+			conn_free(c);
 		else
 			r->conns[kept++] = c;
 	}
 	r->nconns = kept;
 }
 
+/* The wait until the deadline or the next due slice, whichever is first. */
+static struct timespec
+wait_time(const struct relay *r, uint64_t deadline)
+{
+	uint64_t due = next_due(r);
+	uint64_t until = due != 0 && due < deadline ? due : deadline;
+	uint64_t wait = until > r->now ? until - r->now : 0;
+	struct timespec ts = { (time_t)(wait / NS), (long)(wait % NS) };
+
+	return ts;
+}
+
 static int
 run(struct relay *r)
 {
-	struct timespec deadline;
+	uint64_t deadline;
 
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += r->opt.max_seconds;
+	r->now = now_ns();
+	deadline = r->now + (uint64_t)r->opt.max_seconds * NS;
 	for (;;) {
-		long ms = ms_until(&deadline);
+		struct timespec ts;
 		size_t n;
 
-		if (ms == 0)
+		if (r->now >= deadline)
 			return 0;
 		n = build_pollfds(r);
-		if (poll(r->pfds, n, (int)ms) == -1) {
+		ts = wait_time(r, deadline);
+		if (ppoll(r->pfds, n, &ts, NULL) == -1) {
 			if (errno == EINTR)
 				continue;
 			fprintf(stderr, "relay: poll: %s\n", strerror(errno));
 			return -1;
 		}
+		r->now = now_ns();
 		if (r->pfds[0].revents != 0)
 			return 0;
 		service_conns(r);
@@ -474,20 +711,19 @@ run(struct relay *r)
 static int
 write_stats(const struct relay *r)
 {
-	char line[128];
+	char line[160];
 
 	snprintf(line, sizeof(line), "sent=%" PRIu64 " received=%" PRIu64
-	    " connections=%" PRIu64 "\n", r->sent, r->received, r->accepted);
+	    " turns=%" PRIu64 " connections=%" PRIu64 "\n", r->sent,
+	    r->received, r->turns, r->accepted);
 	return write_out("relay", r->opt.stats_file, line);
 }
 
 static void
 relay_free(struct relay *r)
 {
-	for (size_t i = 0; i < r->nconns; i++) {
-		conn_close(r->conns[i]);
-		free(r->conns[i]);
-	}
+	for (size_t i = 0; i < r->nconns; i++)
+		conn_free(r->conns[i]);
 	free(r->conns);
 	free(r->pfds);
 	if (r->lfd != -1)
