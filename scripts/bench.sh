@@ -1,20 +1,26 @@
 #!/bin/bash
-# Benchmark twinbox against mbsync on the same corpus, in the same run.
+# Benchmark twinbox against its peers (mbsync, interimap) on the same
+# corpus, in the same run.
 #
 #   scripts/bench.sh [N] [FOLDERS]      (defaults: 20000 messages, 10 folders)
 #
 # Starts a private Dovecot on 127.0.0.1 (scripts/test-server.sh), fills it
 # with N generated messages (scripts/gen-mail.sh), and times each tool,
 # each into its own fresh Maildir, over plain IMAP through a counting relay
-# (tests/tools/relay) that measures the bytes on the wire. Rows: initial
-# sync, no-op re-sync, re-sync after 1% flag changes on the server, re-sync
-# after 1% deletions and 1% new messages on the server, and push of 1% flag
-# changes made locally; for twinbox alone, twinbox --verify of the synced
-# copy (mbsync has nothing like it), set against its initial sync. Each measurement is repeated BENCH_REPEAT times
-# (default 3) and the median is reported. See docs/benchmarks.md.
+# (tests/tools/relay) that measures the bytes on the wire and the round
+# trips (turns), and with BENCH_WAN plays a slow link. Rows: (a) initial
+# sync, (b) no-op re-sync, (c) re-sync after 1% flag changes on the server,
+# (d) re-sync after 1% deletions and 1% new messages on the server, (e)
+# push of 1% flag changes made locally; for twinbox alone, (v) twinbox
+# --verify of the synced copy, set against its initial sync. Each
+# measurement is repeated BENCH_REPEAT times (default 3) and the median is
+# reported. See docs/benchmarks.md.
 #
 # Environment: BENCH_REPEAT, BENCH_TIMEOUT (seconds allowed per tool run,
-# default 1800), BENCH_RAW=FILE (keep every single measurement), BUILD.
+# default 1800), BENCH_RAW=FILE (keep every single measurement),
+# BENCH_PEERS (default "mbsync interimap"), BENCH_WAN=DELAY_MS:RATE_KBIT
+# (e.g. 25:20000), BENCH_COMPRESS=1 (the server offers COMPRESS=DEFLATE),
+# BENCH_ROWS (letters of the rows to run, default "a b v c d e"), BUILD.
 set -u
 
 PROG=bench
@@ -24,12 +30,19 @@ N=${1:-20000}
 FOLDERS=${2:-10}
 REPEAT=${BENCH_REPEAT:-3}
 RUN_TIMEOUT=${BENCH_TIMEOUT:-1800}
+PEERS=${BENCH_PEERS-mbsync interimap}
+WAN=${BENCH_WAN:-}
+COMPRESS=${BENCH_COMPRESS:-0}
+ROW_LETTERS=${BENCH_ROWS:-a b v c d e}
 USER_NAME=bench
-TOOLS="twinbox mbsync"
-ROWS="initial noop verify server-flags server-delete-new push-flags"
+TOOLS="twinbox $PEERS"
+ROWS=""
+RELAY_LINK=()
 
 WORK=""
 RELAY_PID=""
+# shellcheck source=scripts/bench-peers.sh
+. "$ROOT/scripts/bench-peers.sh"
 
 die() {
 	echo "$PROG: $*" >&2
@@ -53,23 +66,76 @@ check_args() {
 		die "BENCH_REPEAT must be a positive number, not '$REPEAT'"
 	is_count "$RUN_TIMEOUT" 10 ||
 		die "BENCH_TIMEOUT must be at least 10 seconds, not '$RUN_TIMEOUT'"
+	check_peers
+	check_rows
+	check_link
+	[ "$COMPRESS" = 0 ] || [ "$COMPRESS" = 1 ] ||
+		die "BENCH_COMPRESS must be 0 or 1, not '$COMPRESS'"
 }
 
-# mbsync is the one package the build does not pull in.
-need_mbsync() {
-	command -v mbsync >/dev/null 2>&1 && return 0
-	if [ "$(id -u)" -ne 0 ]; then
-		say "mbsync is missing; as root, run:"
-		say "  apt-get update && apt-get install -y isync"
-		exit 1
+check_peers() {
+	local p seen=" "
+	for p in $PEERS; do
+		case $p in
+		mbsync | interimap) ;;
+		*) die "BENCH_PEERS: unknown peer '$p' (known: mbsync interimap)" ;;
+		esac
+		case $seen in
+		*" $p "*) die "BENCH_PEERS: '$p' named twice" ;;
+		esac
+		seen="$seen$p "
+	done
+}
+
+# BENCH_ROWS letters to row names, in the order the rows run.
+check_rows() {
+	local l
+	for l in $ROW_LETTERS; do
+		case $l in
+		a | b | v | c | d | e) ;;
+		*) die "BENCH_ROWS: unknown row '$l' (rows: a b v c d e)" ;;
+		esac
+	done
+	for l in a:initial b:noop v:verify c:server-flags \
+		d:server-delete-new e:push-flags; do
+		row_on "${l%%:*}" && ROWS="$ROWS ${l#*:}"
+	done
+	[ -n "$ROWS" ] || die "BENCH_ROWS names no row"
+}
+
+row_on() {
+	case " $ROW_LETTERS " in
+	*" $1 "*) return 0 ;;
+	esac
+	return 1
+}
+
+# BENCH_WAN=DELAY_MS:RATE_KBIT, given to the relay of every run.
+check_link() {
+	[ -n "$WAN" ] || return 0
+	[[ $WAN =~ ^([0-9]+):([0-9]+)$ ]] ||
+		die "BENCH_WAN must be DELAY_MS:RATE_KBIT (e.g. 25:20000), not '$WAN'"
+	is_count "${BASH_REMATCH[2]}" 1 ||
+		die "BENCH_WAN: the rate must be at least 1 kbit/s"
+	RELAY_LINK=(--delay-ms "${BASH_REMATCH[1]}"
+		--rate-kbit "${BASH_REMATCH[2]}")
+}
+
+link_info() {
+	if [ -z "$WAN" ]; then
+		echo "link: loopback through the counting relay (no delay, not paced)"
+		return
 	fi
-	say "installing isync (mbsync)"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
-		--no-install-recommends isync </dev/null >&2 || {
-		apt-get update -q </dev/null >&2 &&
-			DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
-				--no-install-recommends isync </dev/null >&2
-	} || die "apt-get install isync failed"
+	echo "link: the relay adds ${WAN%%:*} ms each way ($((2 * ${WAN%%:*})) ms" \
+		"round trip) and paces each direction to ${WAN#*:} kbit/s" \
+		"(BENCH_WAN=$WAN)"
+}
+
+need_peers() {
+	local p
+	for p in $PEERS; do
+		need_peer "$p"
+	done
 }
 
 build() {
@@ -98,7 +164,8 @@ start_server() {
 	WORK=$(mktemp -d "${TMPDIR:-/tmp}/twinbox-bench.XXXXXX") ||
 		die "mktemp failed"
 	chmod 755 "$WORK" || die "$WORK: cannot chmod"
-	"$ROOT/scripts/test-server.sh" start "$WORK/server" "$USER_NAME" >&2 ||
+	TEST_SERVER_COMPRESS=$COMPRESS \
+		"$ROOT/scripts/test-server.sh" start "$WORK/server" "$USER_NAME" >&2 ||
 		die "the test server did not start"
 	. "$WORK/server/server.env"
 	SERVER_MAIL=$MAIL_DIR/$USER_NAME
@@ -268,69 +335,59 @@ server_delete_and_add() {
 	say "server: deleted $n of $total messages, added $want"
 }
 
-# The same messages in every tool's copy: chosen by folder and UID (both
-# tools keep ",U=<uid>" in file names), leaving out what is marked deleted.
-local_flag_change() {
-	local tool=$1 mail=$WORK/$1/mail total want n
-	total=$(message_files "$mail" | grep -c ',U=')
-	want=$(one_percent "$total")
-	n=$(message_files "$mail" | awk '
+# "Message-ID<TAB>path" of every message file under a Maildir tree.
+message_ids() {
+	message_files "$1" | tr '\n' '\0' | xargs -0 -r awk '
+		FNR == 1 {
+			done = 0
+		}
+		!done && tolower($1) == "message-id:" {
+			print $2 "\t" FILENAME
+			done = 1
+			nextfile
+		}'
+}
+
+# The Message-IDs whose flags row (e) toggles, the same for every tool: 1%
+# of the server's messages not marked deleted, evenly spread over them in
+# the order of folder and Message-ID. The tools' copies cannot be asked
+# (interimap's local Dovecot names files its own way and numbers them with
+# its own UIDs), the server can: each of its messages is in every copy
+# under the same Message-ID (gen-mail.sh makes them unique).
+push_victims() {
+	local total want
+	message_ids "$SERVER_MAIL" | awk -F'\t' '
 		{
-			if (!match($0, /,U=[0-9]+/))
+			if ($2 ~ /:2,[A-Z]*T[A-Z]*$/)
 				next
-			uid = substr($0, RSTART + 3, RLENGTH - 3)
-			if (match($0, /:2,[A-Z]*T/))
-				next
-			dir = $0
+			dir = $2
 			sub(/\/(cur|new)\/[^\/]*$/, "", dir)
-			printf "%s\t%012d\t%s\n", dir, uid, $0
-		}' | sort | cut -f3 | pick_evenly "$want" 0 | flag_toggles |
-		apply_renames)
-	say "$tool: toggled \\Flagged on $n of $total local messages"
+			print dir "\t" $1
+		}' | sort >"$WORK/push.all"
+	total=$(wc -l <"$WORK/push.all")
+	want=$(one_percent "$total")
+	pick_evenly "$want" 0 <"$WORK/push.all" | cut -f2 >"$WORK/push.ids"
 }
 
-# The same configuration for both tools, in mbsync 1.4's syntax except for
-# the TLS keyword (twinbox reads both; SSLType is the older spelling).
-write_config() {
-	local tool=$1 port=$2 dir=$WORK/$1 tls="TLSType None"
-	[ "$tool" = mbsync ] && tls="SSLType None"
-	cat >"$dir/sync.rc" <<RC
-FSync yes
-
-IMAPAccount bench
-Host 127.0.0.1
-Port $port
-User $USER_NAME
-Pass $PASSWORD
-$tls
-AuthMechs LOGIN
-
-IMAPStore server
-Account bench
-
-MaildirStore local
-Path $dir/mail/
-Inbox $dir/mail/INBOX
-SubFolders Verbatim
-
-Channel bench
-Far :server:
-Near :local:
-Patterns *
-Create Near
-Expunge None
-SyncState *
-RC
-}
-
-# tool_command TOOL [ROW]: the verify row runs twinbox --verify.
-tool_command() {
-	case $1 in
-	twinbox) [ "${2:-}" = verify ] &&
-		echo "$TWINBOX -c $WORK/twinbox/sync.rc --verify -a" ||
-		echo "$TWINBOX -c $WORK/twinbox/sync.rc -a" ;;
-	mbsync) echo "mbsync -c $WORK/mbsync/sync.rc -a" ;;
-	esac
+# Toggle \Flagged on the chosen messages in the tool's own copy: the file
+# of each chosen Message-ID that is not marked deleted (mbsync and twinbox
+# keep copies of messages deleted on the server, marked T).
+local_flag_change() {
+	local tool=$1 mail=$WORK/$1/mail want n
+	want=$(wc -l <"$WORK/push.ids")
+	n=$(message_ids "$mail" | awk -F'\t' -v ids="$WORK/push.ids" '
+		BEGIN {
+			while ((getline id <ids) > 0)
+				want[id] = 1
+		}
+		($1 in want) && $2 !~ /:2,[A-Z]*T[A-Z]*$/ {
+			print $2
+			delete want[$1]
+		}' | flag_toggles | apply_renames)
+	say "$tool: toggled \\Flagged on $n local messages ($want chosen)"
+	[ "$n" -eq "$want" ] ||
+		echo "WARNING: $tool's copy lacked $((want - n)) of the $want" \
+			"messages chosen for (e)" >>"$WORK/notes"
 }
 
 start_relay() {
@@ -338,7 +395,8 @@ start_relay() {
 	rm -f "$WORK/relay.port" "$WORK/relay.stats"
 	"$RELAY" --listen-port-file "$WORK/relay.port" \
 		--to "127.0.0.1:$IMAP_PORT" --stats-file "$WORK/relay.stats" \
-		--max-seconds $((RUN_TIMEOUT + 60)) 2>>"$WORK/relay.err" &
+		--max-seconds $((RUN_TIMEOUT + 60)) "${RELAY_LINK[@]}" \
+		2>>"$WORK/relay.err" &
 	RELAY_PID=$!
 	while [ ! -s "$WORK/relay.port" ] && [ $i -lt 100 ]; do
 		kill -0 "$RELAY_PID" 2>/dev/null || break
@@ -349,7 +407,7 @@ start_relay() {
 	RELAY_PORT=$(cat "$WORK/relay.port")
 }
 
-# Sets RELAY_BYTES to "sent received" as counted by the relay.
+# Sets RELAY_COUNTS to "sent received turns" as counted by the relay.
 stop_relay() {
 	local rc
 	kill -TERM "$RELAY_PID" 2>/dev/null
@@ -360,8 +418,10 @@ stop_relay() {
 		cat "$WORK/relay.err" >&2
 		die "the relay failed (status $rc)"
 	fi
-	RELAY_BYTES=$(sed 's/^sent=\([0-9]*\) received=\([0-9]*\) .*/\1 \2/' \
+	RELAY_COUNTS=$(sed -n 's/^sent=\([0-9]*\) received=\([0-9]*\) turns=\([0-9]*\) .*/\1 \2 \3/p' \
 		"$WORK/relay.stats")
+	[ -n "$RELAY_COUNTS" ] ||
+		die "the relay's stats line is not understood: $(cat "$WORK/relay.stats")"
 }
 
 # Value of KEY in rusage's "key=value ..." line.
@@ -370,7 +430,7 @@ rusage_field() {
 }
 
 # Run one tool once through a fresh relay (ROW: what to run, see
-# tool_command). Sets RUN_LINE to "wall cpu maxrss_kb sent received";
+# tool_command). Sets RUN_LINE to "wall cpu maxrss_kb sent received turns";
 # returns the tool's exit status.
 run_tool() {
 	local tool=$1 row=${2:-} rc
@@ -386,7 +446,7 @@ run_tool() {
 	stop_relay
 	RUN_LINE="$(rusage_field wall) $(awk -v u="$(rusage_field user)" \
 		-v s="$(rusage_field sys)" 'BEGIN { printf "%.3f", u + s }') \
-$(rusage_field maxrss_kb) $RELAY_BYTES"
+$(rusage_field maxrss_kb) $RELAY_COUNTS"
 	return $rc
 }
 
@@ -434,29 +494,25 @@ fresh_maildir() {
 		mkdir -p "$WORK/old" && mv "$WORK/$1" "$old" ||
 			die "$WORK/$1: cannot move aside"
 	fi
-	mkdir -p "$WORK/$1/mail" || die "$WORK/$1/mail: cannot create"
+	prepare_copy "$1"
 }
 
 # "Message-ID flags" of every message under a Maildir tree, sorted.
 flag_digest() {
-	message_files "$1" | tr '\n' '\0' | xargs -0 -r awk '
-		FNR == 1 {
-			done = 0
-		}
-		!done && tolower($1) == "message-id:" {
+	message_ids "$1" | awk -F'\t' '
+		{
 			flags = ""
-			i = index(FILENAME, ":2,")
+			i = index($2, ":2,")
 			if (i)
-				flags = substr(FILENAME, i + 3)
-			print $2, flags
-			done = 1
-			nextfile
+				flags = substr($2, i + 3)
+			print $1, flags
 		}' | sort
 }
 
 # Every message of the server, with the same flags, in the tool's copy.
-# (Copies of messages deleted on the server stay, marked deleted, because
-# both tools run with Expunge None.)
+# (Copies of messages deleted on the server stay, marked deleted, in
+# twinbox's and mbsync's, which run with Expunge None; interimap has no
+# such option and removes them.)
 verify_copy() {
 	local tool=$1 row=$2 rep=$3 missing
 	[ "${STATE[$tool]}" = ok ] || return 0
@@ -469,29 +525,52 @@ verify_copy() {
 	say "WARNING: $tool: $missing messages missing or with other flags"
 }
 
+# The order of the tools rotates from one repeat to the next, so that no
+# tool always runs first after a change of the server.
+tool_order() {
+	local rep=$1 n
+	n=$(echo "$TOOLS" | wc -w)
+	echo "$TOOLS" | tr ' ' '\n' | grep . |
+		awk -v r="$(((rep - 1) % n))" -v n="$n" '
+		{ t[NR - 1] = $0 }
+		END { for (i = 0; i < n; i++) print t[(i + r) % n] }'
+}
+
 one_repeat() {
-	local rep=$1 order=$TOOLS tool row
-	[ $((rep % 2)) -eq 0 ] && order=$(echo "$TOOLS" | tr ' ' '\n' | tac)
+	local rep=$1 order tool
+	order=$(tool_order "$rep")
 	for tool in $order; do
 		fresh_maildir "$tool" "$rep"
-		measure initial "$tool" "$rep"
+		if row_on a; then
+			measure initial "$tool" "$rep"
+		else
+			catch_up "$tool"
+		fi
 	done
-	for tool in $order; do
-		measure noop "$tool" "$rep"
-	done
+	if row_on b; then
+		for tool in $order; do
+			measure noop "$tool" "$rep"
+		done
+	fi
 	# Exit 0 (the sides agree) or the run counts as failed.
-	measure verify twinbox "$rep"
-	server_flag_change
-	warm_server
-	for tool in $order; do
-		measure server-flags "$tool" "$rep"
-	done
-	server_delete_and_add "$rep"
-	warm_server
-	for tool in $order; do
-		measure server-delete-new "$tool" "$rep"
-	done
-	# Each push starts from a copy that has what the other tool pushed.
+	row_on v && measure verify twinbox "$rep"
+	if row_on c; then
+		server_flag_change
+		warm_server
+		for tool in $order; do
+			measure server-flags "$tool" "$rep"
+		done
+	fi
+	if row_on d; then
+		server_delete_and_add "$rep"
+		warm_server
+		for tool in $order; do
+			measure server-delete-new "$tool" "$rep"
+		done
+	fi
+	row_on e || return 0
+	# Each push starts from a copy that has what the tool before pushed.
+	push_victims
 	for tool in $order; do
 		catch_up "$tool"
 		[ "${STATE[$tool]}" = ok ] || continue
@@ -501,33 +580,53 @@ one_repeat() {
 }
 
 machine_info() {
-	local disk
+	local disk p versions
 	disk=$(df -PT "$WORK" | awk 'NR == 2 { printf "%s (%s), %.0f GiB", $1, $2, $3 / 1048576 }')
 	echo "machine: $(nproc) CPUs ($(sed -n 's/^model name[^:]*: //p' \
 		/proc/cpuinfo | head -n 1)), $(awk '/^MemTotal/ {
 		printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo) RAM,"
 	echo "  disk $disk, kernel $(uname -sr)"
-	echo "versions: Dovecot $(dovecot --version | cut -d' ' -f1)," \
-		"$(mbsync --version), twinbox" \
+	versions="Dovecot $(dovecot --version | cut -d' ' -f1)"
+	for p in $PEERS; do
+		versions="$versions, $(peer_version "$p")"
+	done
+	echo "versions: $versions, twinbox" \
 		"$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null ||
 			echo unknown)$(git -C "$ROOT" diff --quiet HEAD 2>/dev/null ||
 			echo ' (modified)')"
+	link_info
+	if [ "$COMPRESS" = 1 ]; then
+		echo "compression: the server offers COMPRESS=DEFLATE (imap_zlib," \
+			"BENCH_COMPRESS=1); every tool may use it"
+	else
+		echo "compression: none offered (Dovecot without imap_zlib)"
+	fi
 }
 
+# Also leaves the corpus's size in bytes in WORK/corpus.bytes.
 corpus_info() {
 	local count bytes
 	count=$(message_files "$SERVER_MAIL" | wc -l)
 	bytes=$(message_files "$SERVER_MAIL" | tr '\n' '\0' |
 		du -cb --files0-from=- | tail -n 1 | cut -f1)
+	echo "$bytes" >"$WORK/corpus.bytes"
 	echo "corpus: $count messages, $((bytes / 1000000)) MB in $FOLDERS" \
 		"folders; $REPEAT runs of each measurement, medians shown"
 }
 
+# "tool=state ..." for the table.
+tool_states() {
+	local t out=""
+	for t in $TOOLS; do
+		out="$out $t=${STATE[$t]}"
+	done
+	echo "$out"
+}
+
 # The medians of the raw measurements as a Markdown table: per row, one
-# line per tool and the ratio twinbox / mbsync.
+# line per tool and the ratios twinbox / each peer.
 print_table() {
-	awk -F'\t' -v rows="$ROWS" -v tw="${STATE[twinbox]}" \
-		-v mb="${STATE[mbsync]}" '
+	awk -F'\t' -v rows="$ROWS" -v tools="$TOOLS" -v states="$(tool_states)" '
 		function median(list,   n, a, i, j, c) {
 			n = split(list, a, " ")
 			if (n == 0)
@@ -540,57 +639,59 @@ print_table() {
 				return a[(n + 1) / 2]
 			return (a[n / 2] + a[n / 2 + 1]) / 2
 		}
-		# Seconds as they are; KiB of RSS and bytes on the wire in MiB/KiB.
+		# Seconds as they are; KiB of RSS and bytes on the wire in
+		# MiB/KiB; turns as a count.
 		function value(m, v) {
+			if (m == NM)
+				return sprintf("%g", v)
 			if (m >= 3)
 				return sprintf("%.1f", v / 1024)
 			return sprintf("%.2f", v)
 		}
-		function cells(row, tool, state,   m, s) {
-			if (!((row, tool, 1) in vals)) {
-				s = state == "ok" ? "no data" : "failed"
-				return s " | | | | "
+		function has(row, tool) {
+			return (row, tool, 1) in vals
+		}
+		function cells(row, tool,   m, s) {
+			if (!has(row, tool)) {
+				s = state[tool] == "ok" ? "no data" : "failed"
+				return s " |" blanks
 			}
 			s = ""
-			for (m = 1; m <= 5; m++) {
-				med[tool, m] = median(vals[row, tool, m])
-				s = s value(m, med[tool, m]) (m < 5 ? " | " : " ")
-			}
+			for (m = 1; m <= NM; m++)
+				s = s value(m, median(vals[row, tool, m])) \
+				    (m < NM ? " | " : " ")
 			return s
 		}
-		# Medians of row over those of base, for twinbox alone.
-		function against(row, base,   m, s, a, b) {
-			if (!((row, "twinbox", 1) in vals) ||
-			    !((base, "twinbox", 1) in vals))
-				return "– | – | – | – | – "
+		# twinbox medians of row over those of tool b in row base.
+		function ratios(row, b, base,   m, s, x, y) {
+			if (!has(row, "twinbox") || !has(base, b))
+				return substr(dashes, 3)
 			s = ""
-			for (m = 1; m <= 5; m++) {
-				a = median(vals[row, "twinbox", m])
-				b = median(vals[base, "twinbox", m])
-				s = s (b > 0 ? sprintf("%.2f", a / b) : "–")
-				s = s (m < 5 ? " | " : " ")
-			}
-			return s
-		}
-		function ratios(row,   m, s) {
-			if (!((row, "twinbox", 1) in vals) ||
-			    !((row, "mbsync", 1) in vals))
-				return "– | – | – | – | – "
-			s = ""
-			for (m = 1; m <= 5; m++) {
-				if (med["mbsync", m] > 0)
-					s = s sprintf("%.2f", med["twinbox", m] / \
-					    med["mbsync", m])
-				else
-					s = s "–"
-				s = s (m < 5 ? " | " : " ")
+			for (m = 1; m <= NM; m++) {
+				x = median(vals[row, "twinbox", m])
+				y = median(vals[base, b, m])
+				s = s (y > 0 ? sprintf("%.2f", x / y) : "–")
+				s = s (m < NM ? " | " : " ")
 			}
 			return s
 		}
 		{
-			for (m = 1; m <= 5; m++) {
+			for (m = 1; m <= NM; m++) {
 				key = $1 SUBSEP $2 SUBSEP m
 				vals[key] = vals[key] " " $(3 + m)
+			}
+		}
+		BEGIN {
+			NM = 6
+			for (m = 1; m < NM; m++)
+				blanks = blanks " |"
+			for (m = 1; m <= NM; m++)
+				dashes = dashes " – |"
+			ntools = split(tools, tool, " ")
+			n = split(states, st, " ")
+			for (i = 1; i <= n; i++) {
+				split(st[i], kv, "=")
+				state[kv[1]] = kv[2]
 			}
 		}
 		END {
@@ -602,37 +703,65 @@ print_table() {
 			    "(d) 1% deleted + 1% new on the server"
 			label["push-flags"] = "(e) push of 1% local flag changes"
 			print "| scenario | tool | wall s | CPU s (user+sys) |" \
-			    " peak RSS MiB | sent KiB | received KiB |"
-			print "| --- | --- | ---: | ---: | ---: | ---: | ---: |"
+			    " peak RSS MiB | sent KiB | received KiB | turns |"
+			print "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"
 			n = split(rows, order, " ")
 			for (i = 1; i <= n; i++) {
 				r = order[i]
+				print "| " label[r] " | twinbox | " \
+				    cells(r, "twinbox") "|"
 				if (r == "verify") {
-					print "| " label[r] " | twinbox | " \
-					    cells(r, "twinbox", tw) "|"
-					print "| | mbsync | (none) | | | | |"
 					print "| | verify / initial sync | " \
-					    against(r, "initial") "|"
+					    ratios(r, "twinbox", "initial") "|"
 					continue
 				}
-				print "| " label[r] " | twinbox | " \
-				    cells(r, "twinbox", tw) "|"
-				print "| | mbsync | " cells(r, "mbsync", mb) "|"
-				print "| | twinbox / mbsync | " ratios(r) "|"
+				for (t = 2; t <= ntools; t++)
+					print "| | " tool[t] " | " \
+					    cells(r, tool[t]) "|"
+				for (t = 2; t <= ntools; t++)
+					print "| | twinbox / " tool[t] " | " \
+					    ratios(r, tool[t], r) "|"
 			}
 		}' "$WORK/raw"
 }
 
+# With BENCH_COMPRESS=1: who compressed, told by the bytes each tool
+# received in its initial sync against the corpus's size (uncompressed,
+# the wire carries about 3% more than the files: CRLF and the protocol).
+compression_report() {
+	local bytes t got
+	[ "$COMPRESS" = 1 ] || return 0
+	row_on a || { echo "compression: row (a) not run, so not told"; return 0; }
+	bytes=$(cat "$WORK/corpus.bytes")
+	echo
+	for t in $TOOLS; do
+		got=$(awk -F'\t' -v t="$t" '$1 == "initial" && $2 == t {
+			print $8; exit }' "$WORK/raw")
+		[ -n "$got" ] || continue
+		awk -v t="$t" -v got="$got" -v all="$bytes" 'BEGIN {
+			r = got / all
+			printf "%s received %.2f times the corpus'\''s bytes in" \
+			    " (a): %s\n", t, r, r < 0.8 ? "compressed" : \
+			    "not compressed"
+		}'
+	done
+}
+
 main() {
 	check_args "$@"
-	need_mbsync
+	need_peers
 	build
 	trap cleanup EXIT
 	trap 'exit 130' INT TERM
 	start_server
-	declare -gA STATE=([twinbox]=ok [mbsync]=ok)
+	declare -gA STATE=()
+	local t
+	for t in $TOOLS; do
+		STATE[$t]=ok
+	done
 	CORPUS=$(corpus_info)
 	say "$CORPUS"
+	say "$(link_info)"
 	say "warming up the server"
 	warm_server
 	: >"$WORK/raw"
@@ -647,8 +776,11 @@ main() {
 	echo "$CORPUS"
 	echo
 	print_table
+	compression_report
 	cat "$WORK/notes"
-	[ "${STATE[mbsync]}" != failed ] && [ "${STATE[twinbox]}" != failed ]
+	for t in $TOOLS; do
+		[ "${STATE[$t]}" != failed ] || return 1
+	done
 }
 
 main "$@"
