@@ -113,12 +113,11 @@ row_on() {
 # BENCH_WAN=DELAY_MS:RATE_KBIT, given to the relay of every run.
 check_link() {
 	[ -n "$WAN" ] || return 0
-	[[ $WAN =~ ^([0-9]+):([0-9]+)$ ]] ||
-		die "BENCH_WAN must be DELAY_MS:RATE_KBIT (e.g. 25:20000), not '$WAN'"
-	is_count "${BASH_REMATCH[2]}" 1 ||
-		die "BENCH_WAN: the rate must be at least 1 kbit/s"
-	RELAY_LINK=(--delay-ms "${BASH_REMATCH[1]}"
-		--rate-kbit "${BASH_REMATCH[2]}")
+	local delay=${WAN%%:*} rate=${WAN#*:}
+	is_count "$delay" 0 && is_count "$rate" 1 && [ "$WAN" = "$delay:$rate" ] ||
+		die "BENCH_WAN must be DELAY_MS:RATE_KBIT (e.g. 25:20000), with" \
+			"a rate of at least 1 kbit/s, not '$WAN'"
+	RELAY_LINK=(--delay-ms "$delay" --rate-kbit "$rate")
 }
 
 link_info() {
