@@ -4,7 +4,7 @@
 #   make check      build and run every test (unit and integration)
 #   make demo       a private IMAP server mirrored to a Maildir, step by step
 #   make asan       the same suite under AddressSanitizer + UBSan
-#   make bench      twinbox against mbsync (scripts/bench.sh, docs/benchmarks.md)
+#   make bench      twinbox against mbsync and interimap (scripts/bench.sh, docs/benchmarks.md)
 #   make valgrind   the unit tests and an end-to-end run under valgrind
 #   make install    install into $(DESTDIR)$(PREFIX)
 #   make clean
