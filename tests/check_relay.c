@@ -526,6 +526,28 @@ seconds_now(void)
 }
 
 /*
+ * End a one-connection test whose client sent `sent` bytes, all echoed:
+ * the echo server saw them, and the relay counted them both ways, the
+ * greeting, and `turns` turns.
+ */
+static void
+finish_echoed(struct echo_server *es, struct relay_run *rr, int fd,
+    size_t sent, unsigned turns)
+{
+	char *stats, want[128];
+
+	close(fd);
+	ck_assert_uint_eq(echo_report(es), sent);
+	stats = relay_stop(rr);
+	snprintf(want, sizeof(want), "sent=%zu received=%zu turns=%u "
+	    "connections=1\n", sent, GREETING_LEN + sent, turns);
+	ck_assert_str_eq(stats, want);
+	free(stats);
+	echo_finish(es);
+	relay_cleanup(rr);
+}
+
+/*
  * The link options only ever hold bytes back, so these tests assert lower
  * bounds, which no load on the machine can break: an answer cannot come
  * sooner than the link allows. (An upper bound would flake.)
@@ -538,7 +560,6 @@ START_TEST(test_delay_holds_each_direction_back)
 	char *line = make_line(100, 'd');
 	double t0 = seconds_now(), t1;
 	int fd = tl_connect_loopback(rr.port, 0);
-	char *stats, want[128];
 
 	expect_bytes(fd, GREETING, GREETING_LEN);
 	ck_assert_msg(seconds_now() - t0 >= 0.150,
@@ -550,16 +571,8 @@ START_TEST(test_delay_holds_each_direction_back)
 	ck_assert_msg(seconds_now() - t1 >= 0.300,
 	    "the echo came after %.3f s, sooner than twice the delay",
 	    seconds_now() - t1);
-	close(fd);
-	ck_assert_uint_eq(echo_report(&es), 100);
-	stats = relay_stop(&rr);
-	snprintf(want, sizeof(want), "sent=100 received=%zu turns=1 "
-	    "connections=1\n", GREETING_LEN + 100);
-	ck_assert_str_eq(stats, want);
-	free(stats);
+	finish_echoed(&es, &rr, fd, 100, 1);
 	free(line);
-	echo_finish(&es);
-	relay_cleanup(&rr);
 }
 END_TEST
 
@@ -575,7 +588,6 @@ START_TEST(test_rate_paces_each_direction)
 	char *line = make_line(len, 'r');
 	int fd = tl_connect_loopback(rr.port, 0);
 	double t1, need = 2.0 * (double)len * 8 / 800000 - 0.001;
-	char *stats, want[128];
 
 	expect_bytes(fd, GREETING, GREETING_LEN);
 	t1 = seconds_now();
@@ -584,16 +596,8 @@ START_TEST(test_rate_paces_each_direction)
 	ck_assert_msg(seconds_now() - t1 >= need,
 	    "%zu bytes went and came back in %.3f s, sooner than %.3f s",
 	    len, seconds_now() - t1, need);
-	close(fd);
-	ck_assert_uint_eq(echo_report(&es), len);
-	stats = relay_stop(&rr);
-	snprintf(want, sizeof(want), "sent=%zu received=%zu turns=1 "
-	    "connections=1\n", len, GREETING_LEN + len);
-	ck_assert_str_eq(stats, want);
-	free(stats);
+	finish_echoed(&es, &rr, fd, len, 1);
 	free(line);
-	echo_finish(&es);
-	relay_cleanup(&rr);
 }
 END_TEST
 
@@ -606,7 +610,6 @@ START_TEST(test_counts_turns)
 	int fd = tl_connect_loopback(rr.port, 0);
 	const char *batch = "one\ntwo\nthree\n";
 	char *line = make_line(20, 't');
-	char *stats, want[128];
 
 	expect_bytes(fd, GREETING, GREETING_LEN);
 	for (int i = 0; i < 5; i++) {
@@ -615,17 +618,8 @@ START_TEST(test_counts_turns)
 	}
 	ck_assert_int_eq(tl_send_all(fd, batch, strlen(batch)), 0);
 	expect_bytes(fd, batch, strlen(batch));
-	close(fd);
-	ck_assert_uint_eq(echo_report(&es), 5 * 20 + strlen(batch));
-	stats = relay_stop(&rr);
-	snprintf(want, sizeof(want), "sent=%zu received=%zu turns=6 "
-	    "connections=1\n", 5 * 20 + strlen(batch),
-	    GREETING_LEN + 5 * 20 + strlen(batch));
-	ck_assert_str_eq(stats, want);
-	free(stats);
+	finish_echoed(&es, &rr, fd, 5 * 20 + strlen(batch), 6);
 	free(line);
-	echo_finish(&es);
-	relay_cleanup(&rr);
 }
 END_TEST
 
