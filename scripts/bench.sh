@@ -417,10 +417,11 @@ stop_relay() {
 		cat "$WORK/relay.err" >&2
 		die "the relay failed (status $rc)"
 	fi
-	RELAY_COUNTS=$(sed -n 's/^sent=\([0-9]*\) received=\([0-9]*\) turns=\([0-9]*\) .*/\1 \2 \3/p' \
+	RELAY_COUNTS=$(sed -n \
+		's/^sent=\([0-9]*\) received=\([0-9]*\) turns=\([0-9]*\) .*/\1 \2 \3/p' \
 		"$WORK/relay.stats")
-	[ -n "$RELAY_COUNTS" ] ||
-		die "the relay's stats line is not understood: $(cat "$WORK/relay.stats")"
+	[ -n "$RELAY_COUNTS" ] || die "the relay's stats line is not" \
+		"understood: $(cat "$WORK/relay.stats")"
 }
 
 # Value of KEY in rusage's "key=value ..." line.
