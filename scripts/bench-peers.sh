@@ -84,12 +84,14 @@ local_account() {
 	fi
 }
 
+# Dovecot's imap binary, run without a login, takes its user from USER.
 as_local_account() {
 	local acct
-	[ "$(id -u)" -eq 0 ] || return 0
 	acct=$(local_account)
-	echo "setpriv --reuid=${acct%%:*} --regid=${acct#*:} --clear-groups" \
-		"env USER=${acct%%:*}"
+	[ "$(id -u)" -eq 0 ] &&
+		printf 'setpriv --reuid=%s --regid=%s --clear-groups ' \
+			"${acct%%:*}" "${acct#*:}"
+	echo "env USER=${acct%%:*}"
 }
 
 # Dovecot's settings for interimap's local side: a Maildir++ tree in
