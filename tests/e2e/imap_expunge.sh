@@ -154,13 +154,13 @@ expect_eq "third: up to date" 1 \
 
 # ---- 2. NO to one command of the burst ------------------------------------
 
-# with_proxy NAME USER K: the second run through a proxy that answers NO
-# to the K-th UID STORE of the session.
+# with_proxy NAME K: NAME's second run through a proxy that answers NO to
+# the K-th UID STORE of the session.
 with_proxy() {
 	local i
 	rm -f "$TMP/proxy.port"
 	"$PROXY" --to "127.0.0.1:$IMAP_PORT" --port-file "$TMP/proxy.port" \
-		--report "$TMP/$1.report" --fault no --only "UID STORE" --at "$3" \
+		--report "$TMP/$1.report" --fault no --only "UID STORE" --at "$2" \
 		--max-seconds 60 2>"$TMP/$1.proxy.err" &
 	proxy_pid=$!
 	for i in $(seq 200); do
@@ -171,7 +171,7 @@ with_proxy() {
 		>"$TMP/$1.proxy.rc"
 	timeout 120 "$BIN" -D -c "$TMP/$1.proxy.rc" local \
 		>"$TMP/$1.second.out" 2>&1
-	expect_eq "$1 second (NO to UID STORE $3): exit status" 1 "$?"
+	expect_eq "$1 second (NO to UID STORE $2): exit status" 1 "$?"
 	kill "$proxy_pid" 2>/dev/null
 	wait "$proxy_pid" 2>/dev/null
 	proxy_pid=
@@ -179,42 +179,47 @@ with_proxy() {
 		"$(sed -n 's/^fired=//p' "$TMP/$1.report")"
 }
 
-setup bob bob "$IMAP_PORT"
-with_proxy bob bob 1
-B=$MAIL_DIR/bob
-expect_eq "bob: the error names the refused \\Flagged STORE" 1 \
-	"$(grep -c 'error: .*UID STORE 3 +FLAGS.SILENT (\\Flagged): NO \[SERVERBUG\] injected' \
-	"$TMP/bob.second.out")"
-expect_eq "bob: no error names the \\Deleted STORE" 0 \
-	"$(grep -c 'error: .*(\\Deleted)' "$TMP/bob.second.out")"
-expect_eq "bob: both messages expunged all the same" 2 "$(count "$B")"
-expect_eq "bob: message 3 not flagged yet" 0 "$(flagged_on_server "$B")"
-run bob clean
-expect_eq "bob clean: messages on the server" 2 "$(count "$B")"
-expect_eq "bob clean: messages near" 2 "$(count "$TMP/bob/INBOX")"
-expect_eq "bob clean: message 3 flagged" 1 "$(flagged_on_server "$B")"
-run bob last
-expect_eq "bob last: up to date" 1 \
-	"$(grep -c 'local:INBOX: up to date' "$TMP/bob.last.out")"
+# refused NAME K REFUSED OTHER: setup and the second run of user NAME with
+# a NO to its K-th UID STORE; the error names the command REFUSED (a grep
+# pattern) with the injected answer, and no error mentions OTHER.
+refused() {
+	setup "$1" "$1" "$IMAP_PORT"
+	with_proxy "$1" "$2"
+	expect_eq "$1: the error names the refused STORE" 1 \
+		"$(grep -c "error: .*$3: NO \[SERVERBUG\] injected" \
+		"$TMP/$1.second.out")"
+	expect_eq "$1: no error names the other STORE" 0 \
+		"$(grep -c "error: .*$4" "$TMP/$1.second.out")"
+}
 
-setup carol carol "$IMAP_PORT"
-with_proxy carol carol 2
-C=$MAIL_DIR/carol
-expect_eq "carol: the error names the refused \\Deleted STORE" 1 \
-	"$(grep -c 'error: .*UID STORE 1:2 +FLAGS.SILENT (\\Deleted): NO \[SERVERBUG\] injected' \
-	"$TMP/carol.second.out")"
-expect_eq "carol: no error names the \\Flagged STORE" 0 \
-	"$(grep -c 'error: .*(\\Flagged)' "$TMP/carol.second.out")"
+# converges NAME: one clean run leaves messages 3 and 4 on both sides,
+# message 3 flagged on the server, and the next run is up to date.
+converges() {
+	run "$1" clean
+	expect_eq "$1 clean: messages on the server" 2 "$(count "$MAIL_DIR/$1")"
+	expect_eq "$1 clean: messages near" 2 "$(count "$TMP/$1/INBOX")"
+	expect_eq "$1 clean: message 3 flagged" 1 \
+		"$(flagged_on_server "$MAIL_DIR/$1")"
+	run "$1" last
+	expect_eq "$1 last: up to date" 1 \
+		"$(grep -c 'local:INBOX: up to date' "$TMP/$1.last.out")"
+}
+
+refused bob 1 'UID STORE 3 +FLAGS.SILENT (\\Flagged)' '(\\Deleted)'
+expect_eq "bob: both messages expunged all the same" 2 \
+	"$(count "$MAIL_DIR/bob")"
+expect_eq "bob: message 3 not flagged yet" 0 \
+	"$(flagged_on_server "$MAIL_DIR/bob")"
+converges bob
+
+refused carol 2 'UID STORE 1:2 +FLAGS.SILENT (\\Deleted)' '(\\Flagged)'
 expect_eq "carol: the UID EXPUNGE was sent" 1 \
 	"$(grep -c '> [A-Z0-9]* UID EXPUNGE 1:2' "$TMP/carol.second.out")"
-expect_eq "carol: message 3 flagged" 1 "$(flagged_on_server "$C")"
-expect_eq "carol: no message expunged (none was marked)" 4 "$(count "$C")"
-run carol clean
-expect_eq "carol clean: messages on the server" 2 "$(count "$C")"
-expect_eq "carol clean: messages near" 2 "$(count "$TMP/carol/INBOX")"
-run carol last
-expect_eq "carol last: up to date" 1 \
-	"$(grep -c 'local:INBOX: up to date' "$TMP/carol.last.out")"
+expect_eq "carol: message 3 flagged" 1 \
+	"$(flagged_on_server "$MAIL_DIR/carol")"
+expect_eq "carol: no message expunged (none was marked)" 4 \
+	"$(count "$MAIL_DIR/carol")"
+converges carol
 
 # ---- 3. without UIDPLUS -------------------------------------------------
 
