@@ -225,12 +225,14 @@ struct step {
 static int run_step(void *ctx, struct buf *err);
 
 /* The step between a store's flags and its expunge; once *x->stop is
- * set, no expunge follows it (exec.h). */
+ * set, no expunge follows it (exec.h). Its crash point is a kill while
+ * the store's first commands are on the wire, unanswered. */
 static int
 run_between(void *ctx, struct buf *err)
 {
 	const struct step *st = ctx;
 
+	crash_step(st->x->crash);
 	if (run_step(ctx, err) != 0)
 		return -1;
 	if (interrupted(st->x->stop)) {
