@@ -8,7 +8,10 @@
 #     \Flagged STORE, the \Deleted STORE and the UID EXPUNGE go out as one
 #     burst: all three are in the log before the first answer to any of
 #     them. Both messages are gone from both sides, the flag is on the
-#     server, and a third run has nothing to do.
+#     server, and a third run has nothing to do. The same log shows the
+#     other waits that are gone: no CAPABILITY command (Dovecot lists its
+#     capabilities in the greeting and in the login's OK), and the LOGOUT
+#     is its last protocol line (its answer is not waited for).
 #  2. Through tests/tools/faultproxy, the server's answer to one command
 #     of that burst is replaced by NO: the run fails (exit 1) naming that
 #     command alone, the other two commands of the burst take effect on
@@ -144,6 +147,11 @@ expect_eq "second: \\Flagged, \\Deleted, EXPUNGE sent in that order" 1 \
 expect_eq "second: all three sent before the first answer" 1 \
 	"$([ "$answer" = 1 ] && [ -n "$expunge" ] &&
 	[ "$expunge" -lt "$first_answer" ] && echo 1)"
+expect_eq "second: no CAPABILITY command" 0 \
+	"$(grep -c '> [A-Z0-9]* CAPABILITY' "$out")"
+expect_eq "second: LOGOUT sent last, its answer not read" \
+	"> LOGOUT" "$(grep -E ' port [0-9]+ [<>] ' "$out" | tail -n 1 |
+	sed -E 's/.* ([<>]) [A-Z0-9]+ /\1 /')"
 expect_eq "second: messages near" 2 "$(count "$TMP/alice/INBOX")"
 expect_eq "second: messages on the server" 2 "$(count "$A")"
 expect_eq "second: message 3 flagged on the server" 1 "$(flagged_on_server "$A")"
