@@ -219,7 +219,7 @@ struct step {
 	struct side_work *w;
 	enum side side;
 	int flags, expunge;	/* which of the side's two steps */
-	const struct step *between;
+	struct step *between;
 };
 
 static int run_step(void *ctx, struct buf *err);
@@ -256,7 +256,7 @@ run_step(void *ctx, struct buf *err)
 	}
 	if (st->between != NULL) {
 		u.between = run_between;
-		u.ctx = (void *)st->between;
+		u.ctx = st->between;
 	}
 	if (st->expunge) {
 		u.exp = w->exp;
