@@ -228,6 +228,32 @@ struct uid_clash {
 
 struct store_append;
 
+/* One set_flags() call of an update(): add and del on uids[0..n),
+ * results[i] per uid as set_flags() fills them. */
+struct flag_change {
+	const uint32_t *uids;
+	size_t n;
+	unsigned add, del;
+	int *results;
+};
+
+/*
+ * What update() does, in this order: the flag changes chg[0..nchg);
+ * then between(ctx), when set (the caller's work elsewhere that must
+ * come after these changes and before the expunge, e.g. the other
+ * store's flags); then the expunge of exp[0..nexp) (none when nexp is
+ * 0), exp_results[i] per uid as expunge() fills them.
+ */
+struct store_update {
+	const struct flag_change *chg;
+	size_t nchg;
+	int (*between)(void *ctx, struct buf *err);
+	void *ctx;
+	const uint32_t *exp;
+	size_t nexp;
+	int *exp_results;
+};
+
 struct store_ops {
 	const char *kind;	/* "maildir", "imap" */
 
@@ -344,6 +370,21 @@ struct store_ops {
 	/* Remove messages for good; results[i] per uid. */
 	int (*expunge)(struct store *s, const uint32_t *uids, size_t n,
 	    int *results, struct buf *err);
+	/*
+	 * Optional (NULL: the caller makes the calls of struct store_update
+	 * one by one). The same as those calls, as one batch: an IMAP
+	 * store sends the changes before it runs between(), the expunge
+	 * after, and reads the answers at the end, so that all of it costs
+	 * one round trip. The server runs them in order; a change it
+	 * refuses holds back neither the later ones nor the expunge (which
+	 * removes only what is marked \Deleted by then), and every result
+	 * is filled from its own command's answer. -1 with err naming the
+	 * first command refused, or why the store failed (a connection lost
+	 * leaves the results of every unanswered command STORE_FAILED: done
+	 * or not), or between()'s error: the expunge is then not sent.
+	 */
+	int (*update)(struct store *s, const struct store_update *u,
+	    struct buf *err);
 
 	/* Release the store and everything it holds. */
 	void (*free)(struct store *s);

@@ -341,6 +341,12 @@ names_expunge(struct store *s, const uint32_t *uids, size_t n, int *results,
 	return inner(s)->ops->expunge(inner(s), uids, n, results, err);
 }
 
+static int
+names_update(struct store *s, const struct store_update *u, struct buf *err)
+{
+	return inner(s)->ops->update(inner(s), u, err);
+}
+
 static enum store_fail
 names_failure(const struct store *s)
 {
@@ -389,6 +395,7 @@ build_ops(struct store_ops *o, const struct store_ops *in)
 		.set_flags = names_set_flags,
 		.trash = OPTIONAL(in, trash, names_trash),
 		.expunge = names_expunge,
+		.update = OPTIONAL(in, update, names_update),
 		.free = names_free,
 		.failure = OPTIONAL(in, failure, names_failure),
 	};

@@ -324,9 +324,12 @@ answer(int fd, const char *tag, const char *cmd, char *box, enum fault fault)
 	} else if (strncmp(cmd, "UID FETCH", 9) == 0) {
 		answer_fetch(fd, tag, cmd, box, fault);
 	} else if (strncmp(cmd, "LOGOUT", 6) == 0) {
-		send_str(fd, "* BYE bye\r\n");
-		send_str(fd, tag);
-		send_str(fd, " OK LOGOUT done\r\n");
+		char bye[128];
+
+		/* The client does not wait for it: it may be gone. */
+		snprintf(bye, sizeof bye, "* BYE bye\r\n%s OK LOGOUT done\r\n",
+		    tag);
+		(void)!write(fd, bye, strlen(bye));
 		_exit(0);
 	} else {
 		send_str(fd, tag);

@@ -1011,6 +1011,7 @@ struct hist_cov {
 	unsigned long checkpoints, identical;
 	unsigned long delivered, flagged, removed, renumbered;	/* user */
 	unsigned long faulty, faulty_failed;	/* syncs with a fault */
+	unsigned long refused;	/* syncs failed by an update()'s refusal */
 };
 
 struct history {
@@ -1154,14 +1155,15 @@ act_renumber(struct history *h, enum side s)
 }
 
 /* A sync with a fault: a message one side cannot read, the answers of a
- * commit lost past the first few, an APPEND that drops flags, or the
- * state and journal lost first. It may fail; the faults are then
+ * commit lost past the first few, an APPEND that drops flags, the state
+ * and journal lost first, or an update() that refuses one of its flag
+ * changes (the others and the expunge go on). It may fail; the faults are then
  * cleared, and the next checkpoint must converge all the same. */
 static void
 act_faulty_sync(struct history *h, enum side s)
 {
 	struct fixture *fx = &h->fx;
-	unsigned kind = tl_rng_below(&h->rng, 5);
+	unsigned kind = tl_rng_below(&h->rng, 6);
 	struct msg_list l;
 	uint32_t uid = 0;
 	int rc;
@@ -1181,17 +1183,25 @@ act_faulty_sync(struct history *h, enum side s)
 		unlink(fx->paths.state);
 		unlink(fx->paths.journal);
 	}
+	/* Refused by an update(): mostly the first change, else the
+	 * second (a sync seldom has more than one). */
+	for (int t = 0; kind == 5 && t < 2; t++)
+		memstore_refuse_change(fx->store[t],
+		    1 + (tl_rng_below(&h->rng, 4) == 0));
 	buf_reset(&fx->err);
 	buf_reset(&fx->log);
 	rc = sync_mailbox(&fx->job, &fx->stats, &fx->err);
 	h->cov->faulty++;
 	h->cov->faulty_failed += rc != 0;
+	h->cov->refused += rc != 0 &&
+	    strstr(buf_cstr(&fx->err), "flag change") != NULL;
 	buf_addf(&h->log, "  faulty sync (kind %u, %s UID %u): %s\n", kind,
 	    plan_side_name(s), uid, rc == 0 ? "ok" : buf_cstr(&fx->err));
 	for (int t = 0; t < 2; t++) {
 		memstore_fail_fetch(fx->store[t], 0);
 		memstore_lose_answers_after(fx->store[t], 0);
 		memstore_drop_flags(fx->store[t], 0);
+		memstore_refuse_change(fx->store[t], 0);
 	}
 }
 
@@ -1382,6 +1392,13 @@ run_history(const char *base, uint64_t seed, unsigned index,
 	 * append); some without modification sequences at all. */
 	if (index % 2 == 1)
 		memstore_plan_uids(h.fx.store[SIDE_NEAR], 0);
+	/* Some sides take flag changes and expunges as one update(), as
+	 * an IMAP store does: far, near, or both. */
+	if (index % 3 != 2)
+		memstore_updates(h.fx.store[index % 3 == 0 ? SIDE_FAR :
+		    SIDE_NEAR], 1);
+	if (index % 5 == 4)
+		memstore_updates(h.fx.store[SIDE_FAR], 1);
 	h.modseqs[SIDE_FAR] = h.modseqs[SIDE_NEAR] = 1;
 	if (index % 7 == 6) {
 		h.modseqs[SIDE_NEAR] = 0;
@@ -1429,10 +1446,12 @@ START_TEST(test_random_histories)
 	    "scan_changes (%lu carrying flag changes); %lu checkpoints, %lu "
 	    "with identical sides; user: %lu deliveries, %lu flag changes, "
 	    "%lu removals, %lu renumberings; %lu syncs with a fault, %lu of "
-	    "them failed\n", HIST_SEEDS * HIST_PER_SEED,
+	    "them failed, %lu by a refused flag change\n",
+	    HIST_SEEDS * HIST_PER_SEED,
 	    cov.syncs, cov.scans, cov.changes, cov.changes_carrying,
 	    cov.checkpoints, cov.identical, cov.delivered, cov.flagged,
-	    cov.removed, cov.renumbered, cov.faulty, cov.faulty_failed);
+	    cov.removed, cov.renumbered, cov.faulty, cov.faulty_failed,
+	    cov.refused);
 	/* The coverage the test claims: at least a quarter of the sides
 	 * synced skipped their scan, many of those skips brought flag
 	 * changes, and the third sync of many checkpoints was checked to
@@ -1442,6 +1461,7 @@ START_TEST(test_random_histories)
 	ck_assert_uint_ge(cov.identical, cov.checkpoints / 4);
 	ck_assert_uint_ge(cov.renumbered, 50);
 	ck_assert_uint_ge(cov.faulty_failed, 20);
+	ck_assert_uint_ge(cov.refused, 5);
 	tl_rmtree(base);
 	free(base);
 }

@@ -9,7 +9,7 @@
  *    STARTTLS and after login. It copies what it needs from the options;
  *    the caller keeps ownership of them. The client is freed by
  *    imap_client_free() (which sends LOGOUT when the connection is
- *    healthy).
+ *    healthy, and closes without waiting for its answer).
  *  - imap_client_submit() sends one command; up to the pipeline depth may
  *    be in flight, more make it read responses first. It returns once the
  *    whole command (with every literal) is written, so literal memory and

@@ -416,6 +416,15 @@ imap_client_open(const struct imap_client_options *o,
 	return c;
 }
 
+/*
+ * LOGOUT is sent, not waited for: its BYE and OK tell nothing a run
+ * needs (what the run did was journalled from the answers to the
+ * commands before it), and waiting would cost a round trip at the end
+ * of every run. The connection is then closed as transport_close()
+ * does it: over TLS after our close_notify, which TLS does not require
+ * to wait for the server's; a tunnel is given its grace to exit. A
+ * server sees a complete LOGOUT, then the end of the connection.
+ */
 static void
 logout(struct imap_client *c)
 {
@@ -424,7 +433,7 @@ logout(struct imap_client *c)
 
 	imap_cmd_init(&l);
 	imap_cmd_add(&l, "LOGOUT");
-	if (imap_client_simple(c, &l, &err) != 0)
+	if (imap_client_submit(c, &l, NULL, NULL, &err) != 0)
 		log_debug(c->lg, "%s", err.data);
 	imap_cmd_free(&l);
 	buf_free(&err);

@@ -199,6 +199,7 @@ static const struct store_ops imap_ops = {
 	.trash = ims_trash,
 	.trash_in = ims_trash_in,
 	.expunge = ims_expunge,
+	.update = ims_update,
 	.free = ims_free,
 	.failure = ims_failure,
 };

@@ -1,7 +1,18 @@
 /*
  * store_imap_flags: flag changes (UID STORE ... +FLAGS.SILENT/-FLAGS.SILENT
  * over UID sets) and expunges (UID EXPUNGE with UIDPLUS; without it a
- * plain EXPUNGE, only when no other message is marked \Deleted).
+ * plain EXPUNGE, only when no other message is marked \Deleted), sent as
+ * one burst (store.h, update()): every command goes out before the first
+ * answer is read, so that a mailbox's changes cost one round trip, two
+ * without UIDPLUS (the check for other \Deleted messages must be answered
+ * before the EXPUNGE that it guards is sent).
+ *
+ * The order holds because a server runs a session's commands in order
+ * (RFC 3501 5.5: it must, where one command affects another's result);
+ * the answers are read per command, so a NO concerns its command alone.
+ * Were a server to run UID EXPUNGE before the STORE that marks its
+ * messages, it would only leave them in place: they are reported
+ * STORE_FAILED (not expunged, not gone), and nothing is lost.
  */
 #include "imap/store_imap_int.h"
 
@@ -10,109 +21,224 @@
 
 #include "imap/uidset.h"
 
-struct store_res {
+/* Commands of a burst that belong to no flag change. */
+#define NO_CHANGE ((size_t)-1)
+
+/* One command of a burst, and its answer once read. */
+struct burst_cmd {
+	struct burst_cmd *next;
+	size_t change;		/* index in the update's chg, or NO_CHANGE */
+	int answered;
 	int ok;
-	struct buf status;
+	struct buf line;	/* the command as logged */
+	struct buf status;	/* its answer when not OK */
+};
+
+struct burst {
+	struct imap_store *s;
+	struct burst_cmd *head, **tail;
+	struct burst_cmd *last;	/* the command sent last */
+	size_t change;		/* what the next command belongs to */
 };
 
 static void
-store_done(void *ctx, const struct imap_response *r)
+cmd_done(void *ctx, const struct imap_response *r)
 {
-	struct store_res *res = ctx;
+	struct burst_cmd *c = ctx;
 
-	if (imap_response_is(r, "OK") || !res->ok)
-		return;
-	res->ok = 0;
-	imap_describe_status(r, &res->status);
+	c->answered = 1;
+	c->ok = imap_response_is(r, "OK");
+	if (!c->ok)
+		imap_describe_status(r, &c->status);
 }
 
-struct affix {
-	const char *prefix, *suffix;
-};
-
-static void
-add_affixed(struct imap_cmdline *l, const char *set, const void *arg)
-{
-	const struct affix *a = arg;
-
-	imap_cmd_addf(l, "%s%s%s", a->prefix, set, a->suffix);
-}
-
-/* Send "<prefix><set><suffix>" for every chunk of sorted; pipelined. */
+/* Send one command of the burst; its answer is read later. */
 static int
-over_uidsets(struct imap_store *s, const char *prefix, const uint32_t *sorted,
-    size_t n, const char *suffix, struct buf *err)
+burst_send(void *ctx, const struct imap_cmdline *l, struct buf *err)
 {
-	struct store_res res = { 1, BUF_INIT };
-	struct affix a = { prefix, suffix };
-	int rc;
+	struct burst *b = ctx;
+	struct burst_cmd *c = xcalloc(1, sizeof(*c));
 
-	rc = ims_over_uidsets(s, sorted, n, add_affixed, &a, store_done, &res,
-	    err);
-	if (rc == 0 && !res.ok) {
-		ims_err(s, err, "%s...: %s", prefix, res.status.data);
-		rc = -1;
+	c->change = b->change;
+	buf_setf(&c->line, "%s", buf_cstr(&l->log));
+	*b->tail = c;
+	b->tail = &c->next;
+	b->last = c;
+	return imap_client_submit(b->s->c, l, cmd_done, c, err);
+}
+
+static void
+burst_free(struct burst *b)
+{
+	while (b->head != NULL) {
+		struct burst_cmd *c = b->head;
+
+		b->head = c->next;
+		buf_free(&c->line);
+		buf_free(&c->status);
+		free(c);
 	}
-	buf_free(&res.status);
-	return rc;
+}
+
+/* 1 when every command of change i was answered OK (none sent: 1). */
+static int
+change_ok(const struct burst *b, size_t i)
+{
+	for (const struct burst_cmd *c = b->head; c != NULL; c = c->next)
+		if (c->change == i && !(c->answered && c->ok))
+			return 0;
+	return 1;
+}
+
+/* The first command the server refused, in the order sent, as the
+ * error: "UID STORE 4:6 +FLAGS.SILENT (\Seen): NO ...". */
+static int
+first_refusal(const struct burst *b, struct buf *err)
+{
+	for (const struct burst_cmd *c = b->head; c != NULL; c = c->next)
+		if (c->answered && !c->ok) {
+			ims_err(b->s, err, "%s: %s", c->line.data,
+			    c->status.data);
+			return -1;
+		}
+	return 0;
+}
+
+struct store_arg {
+	char sign;
+	unsigned flags;
+};
+
+static void
+add_store(struct imap_cmdline *l, const char *set, const void *arg)
+{
+	const struct store_arg *a = arg;
+
+	imap_cmd_addf(l, "UID STORE %s %cFLAGS.SILENT ", set, a->sign);
+	ims_add_flags(l, a->flags);
+}
+
+static void
+add_expunge(struct imap_cmdline *l, const char *set, const void *arg)
+{
+	(void)arg;
+	imap_cmd_addf(l, "UID EXPUNGE %s", set);
+}
+
+static void
+add_fetch_uid(struct imap_cmdline *l, const char *set, const void *arg)
+{
+	(void)arg;
+	imap_cmd_addf(l, "UID FETCH %s (UID)", set);
+}
+
+/*
+ * An expunge is known by the sequence numbers of the server's EXPUNGE
+ * responses, so the UIDs of the messages to expunge must be in the
+ * sequence map first. A scan put every UID there; without one (a
+ * mailbox opened and expunged at once), the burst starts by asking.
+ */
+static int
+send_uid_lookup(struct burst *b, const uint32_t *sorted, size_t n,
+    struct buf *err)
+{
+	const struct imap_store *s = b->s;
+	size_t i = 0;
+
+	while (i < s->nseq && s->seq[i] != 0)
+		i++;
+	if (n == 0 || i == s->nseq)
+		return 0;
+	return ims_each_uidset(sorted, n, add_fetch_uid, NULL, burst_send, b,
+	    err);
 }
 
 static int
-store_flags(struct imap_store *s, const uint32_t *sorted, size_t n,
-    char sign, unsigned flags, struct buf *err)
+send_store(struct burst *b, const uint32_t *sorted, size_t n, char sign,
+    unsigned flags, struct buf *err)
 {
-	struct imap_cmdline fl;
-	struct buf suffix = BUF_INIT;
-	char prefix[32];
-	int rc;
+	struct store_arg a = { sign, flags };
 
 	if (flags == 0 || n == 0)
 		return 0;
-	imap_cmd_init(&fl);
-	ims_add_flags(&fl, flags);
-	buf_setf(&suffix, " %cFLAGS.SILENT %s", sign, fl.log.data);
-	snprintf(prefix, sizeof prefix, "UID STORE ");
-	rc = over_uidsets(s, prefix, sorted, n, suffix.data, err);
-	imap_cmd_free(&fl);
-	buf_free(&suffix);
+	return ims_each_uidset(sorted, n, add_store, &a, burst_send, b, err);
+}
+
+static int
+send_change(struct burst *b, size_t i, const struct flag_change *c,
+    struct buf *err)
+{
+	size_t ns;
+	uint32_t *sorted = imap_uids_sorted(c->uids, c->n, &ns);
+	int rc;
+
+	b->change = i;
+	rc = send_store(b, sorted, ns, '+', c->add & MSG_ALL_FLAGS, err);
+	if (rc == 0)
+		rc = send_store(b, sorted, ns, '-', c->del & MSG_ALL_FLAGS,
+		    err);
+	b->change = NO_CHANGE;
+	free(sorted);
 	return rc;
 }
 
 /* The flags a STORE the server accepted gave, in the last scan's list:
- * expunge() reads them there. */
+ * the expunge reads them there. */
 static void
-note_flags(struct imap_store *s, const uint32_t *sorted, size_t n,
-    unsigned add, unsigned del)
+note_flags(struct imap_store *s, const struct flag_change *c)
 {
-	for (size_t i = 0; i < n; i++) {
-		const struct msg_meta *m = msg_list_find(&s->known, sorted[i]);
+	for (size_t i = 0; i < c->n; i++) {
+		const struct msg_meta *m = msg_list_find(&s->known,
+		    c->uids[i]);
 
 		if (m != NULL)
 			s->known.v[m - s->known.v].flags =
-			    (m->flags | add) & ~del;
+			    (m->flags | c->add) & ~c->del;
 	}
 }
 
-int
-ims_set_flags(struct store *st, const uint32_t *uids, size_t n,
-    unsigned add, unsigned del, int *results, struct buf *err)
+/* 1 if a change of u marks uid \Deleted; it is sent before the expunge. */
+static int
+marked_by(const struct store_update *u, uint32_t uid)
 {
-	struct imap_store *s = (struct imap_store *)st;
-	size_t ns;
-	uint32_t *sorted;
+	for (size_t i = 0; i < u->nchg; i++) {
+		const struct flag_change *c = &u->chg[i];
+
+		if (!(c->add & MSG_DELETED))
+			continue;
+		for (size_t k = 0; k < c->n; k++)
+			if (c->uids[k] == uid)
+				return 1;
+	}
+	return 0;
+}
+
+/*
+ * Mark \Deleted what does not carry it yet. The planner marks a message
+ * before it expunges it (the mark is what a killed run leaves behind), so
+ * mostly nothing is left to mark here: a second STORE of the same mark
+ * would only cost time. Flags are as the last scan saw them, with the
+ * STOREs of this store since (note_flags()) and the changes of this
+ * burst; a message not in that list is marked all the same.
+ */
+static int
+send_marks(struct burst *b, const struct store_update *u,
+    const uint32_t *sorted, size_t n, struct buf *err)
+{
+	uint32_t *need = xcalloc(n ? n : 1, sizeof(*need));
+	size_t nneed = 0;
 	int rc;
 
-	if (ims_require_open(s, err) != 0)
-		return -1;
-	sorted = imap_uids_sorted(uids, n, &ns);
-	rc = store_flags(s, sorted, ns, '+', add & MSG_ALL_FLAGS, err);
-	if (rc == 0)
-		rc = store_flags(s, sorted, ns, '-', del & MSG_ALL_FLAGS, err);
-	if (rc == 0)
-		note_flags(s, sorted, ns, add, del);
-	free(sorted);
-	if (rc == 0)
-		ims_present_results(s, uids, n, results);
+	for (size_t i = 0; i < n; i++) {
+		const struct msg_meta *m = msg_list_find(&b->s->known,
+		    sorted[i]);
+
+		if ((m == NULL || !(m->flags & MSG_DELETED)) &&
+		    !marked_by(u, sorted[i]))
+			need[nneed++] = sorted[i];
+	}
+	rc = send_store(b, need, nneed, '+', MSG_DELETED, err);
+	free(need);
 	return rc;
 }
 
@@ -137,12 +263,17 @@ search_response(void *ctx, const struct imap_response *r)
 	return 0;
 }
 
-/* Without UIDPLUS, EXPUNGE removes every \Deleted message: refuse when
- * one of them is not ours to remove. */
+/*
+ * Without UIDPLUS, EXPUNGE removes every \Deleted message: refuse when
+ * one of them is not ours to remove. The search goes after the changes
+ * sent so far and is answered (with them) before anything is marked or
+ * expunged; without its OK, nothing is.
+ */
 static int
-check_no_foreign_deleted(struct imap_store *s, const uint32_t *sorted,
-    size_t n, struct buf *err)
+check_no_foreign_deleted(struct burst *b, const uint32_t *sorted, size_t n,
+    struct buf *err)
 {
+	struct imap_store *s = b->s;
 	struct search_ctx sc = { NULL, 0 };
 	struct imap_cmdline l;
 	struct buf others = BUF_INIT;
@@ -150,8 +281,19 @@ check_no_foreign_deleted(struct imap_store *s, const uint32_t *sorted,
 
 	imap_cmd_init(&l);
 	imap_cmd_add(&l, "UID SEARCH DELETED");
-	rc = ims_run(s, &l, search_response, &sc, err);
+	rc = burst_send(b, &l, err);
 	imap_cmd_free(&l);
+	s->op_fn = search_response;
+	s->op_ctx = &sc;
+	if (rc == 0)
+		rc = imap_client_wait(s->c, err);
+	s->op_fn = NULL;
+	s->op_ctx = NULL;
+	if (rc == 0 && !b->last->ok) {
+		ims_err(s, err, "%s: %s; not expunging", b->last->line.data,
+		    b->last->status.data);
+		rc = -1;
+	}
 	for (size_t i = 0; rc == 0 && i < sc.n; i++)
 		if (!ims_uid_present(sorted, n, sc.v[i]))
 			buf_addf(&others, "%s%u", others.len ? " " : "",
@@ -168,84 +310,148 @@ check_no_foreign_deleted(struct imap_store *s, const uint32_t *sorted,
 	return rc;
 }
 
-/*
- * Mark \Deleted what does not carry it yet. The planner marks a message
- * before it expunges it (the mark is what a killed run leaves behind), so
- * mostly nothing is left to mark here: a second STORE of the same mark
- * would only cost a round trip. Flags are as the last scan saw them,
- * with the STOREs of this store since (note_flags()); a message not in
- * that list is marked all the same.
- */
 static int
-mark_deleted(struct imap_store *s, const uint32_t *sorted, size_t n,
-    struct buf *err)
+send_expunge(struct burst *b, const struct store_update *u,
+    const uint32_t *sorted, size_t n, struct buf *err)
 {
-	uint32_t *need = xcalloc(n ? n : 1, sizeof(*need));
-	size_t nneed = 0;
-	int rc;
-
-	for (size_t i = 0; i < n; i++) {
-		const struct msg_meta *m = msg_list_find(&s->known, sorted[i]);
-
-		if (m == NULL || !(m->flags & MSG_DELETED))
-			need[nneed++] = sorted[i];
-	}
-	rc = store_flags(s, need, nneed, '+', MSG_DELETED, err);
-	free(need);
-	return rc;
-}
-
-static int
-do_expunge(struct imap_store *s, const uint32_t *sorted, size_t n,
-    struct buf *err)
-{
-	int uidplus = imap_client_has(s->c, CAP_UIDPLUS);
+	int uidplus = imap_client_has(b->s->c, CAP_UIDPLUS);
 	struct imap_cmdline l;
 	int rc;
 
-	if (!uidplus && check_no_foreign_deleted(s, sorted, n, err) != 0)
+	if (!uidplus && check_no_foreign_deleted(b, sorted, n, err) != 0)
 		return -1;
-	if (mark_deleted(s, sorted, n, err) != 0)
+	if (send_marks(b, u, sorted, n, err) != 0)
 		return -1;
 	if (uidplus)
-		return over_uidsets(s, "UID EXPUNGE ", sorted, n, "", err);
+		return ims_each_uidset(sorted, n, add_expunge, NULL,
+		    burst_send, b, err);
 	imap_cmd_init(&l);
 	imap_cmd_add(&l, "EXPUNGE");
-	rc = ims_run(s, &l, NULL, NULL, err);
+	rc = burst_send(b, &l, err);
 	imap_cmd_free(&l);
 	return rc;
+}
+
+/* What the mailbox held before the burst, after it, and what it was to
+ * expunge: all sorted. */
+struct presence {
+	uint32_t *before, *after, *exp;
+	size_t nbefore, nafter, nexp;
+};
+
+static int
+flag_result(const struct presence *p, uint32_t uid)
+{
+	if (ims_uid_present(p->after, p->nafter, uid))
+		return STORE_OK;
+	/* Expunged after its change, in this burst. */
+	if (ims_uid_present(p->exp, p->nexp, uid) &&
+	    ims_uid_present(p->before, p->nbefore, uid))
+		return STORE_OK;
+	return STORE_GONE;
+}
+
+/* Expunged when its EXPUNGE response came; left in place when the
+ * mailbox still holds it; else gone before (another client). */
+static int
+expunge_result(const struct imap_store *s, const struct presence *p,
+    uint32_t uid)
+{
+	for (size_t k = 0; k < s->nexpunged; k++)
+		if (s->expunged[k] == uid)
+			return STORE_OK;
+	return ims_uid_present(p->after, p->nafter, uid) ? STORE_FAILED :
+	    STORE_GONE;
+}
+
+static void
+fill_results(struct burst *b, const struct store_update *u,
+    const struct presence *p)
+{
+	for (size_t i = 0; i < u->nchg; i++) {
+		const struct flag_change *c = &u->chg[i];
+		int ok = change_ok(b, i);
+
+		for (size_t k = 0; k < c->n; k++)
+			c->results[k] = ok ? flag_result(p, c->uids[k]) :
+			    STORE_FAILED;
+		if (ok)
+			note_flags(b->s, c);
+	}
+	for (size_t i = 0; i < u->nexp; i++)
+		u->exp_results[i] = expunge_result(b->s, p, u->exp[i]);
+}
+
+/* Send it all; 0, or -1 with err when sending failed or between() or
+ * the check without UIDPLUS stopped it. */
+static int
+send_update(struct burst *b, const struct store_update *u,
+    const struct presence *p, struct buf *err)
+{
+	if (send_uid_lookup(b, p->exp, p->nexp, err) != 0)
+		return -1;
+	for (size_t i = 0; i < u->nchg; i++)
+		if (send_change(b, i, &u->chg[i], err) != 0)
+			return -1;
+	if (u->between != NULL && u->between(u->ctx, err) != 0)
+		return -1;
+	if (u->nexp == 0)
+		return 0;
+	return send_expunge(b, u, p->exp, p->nexp, err);
+}
+
+int
+ims_update(struct store *st, const struct store_update *u, struct buf *err)
+{
+	struct imap_store *s = (struct imap_store *)st;
+	struct burst b = { s, NULL, &b.head, NULL, NO_CHANGE };
+	struct presence p = { 0 };
+	struct buf werr = BUF_INIT;
+	int rc, wrc;
+
+	if (ims_require_open(s, err) != 0)
+		return -1;
+	p.before = ims_present_uids(s, &p.nbefore);
+	p.exp = imap_uids_sorted(u->exp, u->nexp, &p.nexp);
+	s->track_expunges = u->nexp > 0;
+	s->nexpunged = 0;
+	rc = send_update(&b, u, &p, err);
+	/* Every answer is read, whatever stopped the sending. */
+	wrc = imap_client_wait(s->c, &werr);
+	s->track_expunges = 0;
+	p.after = ims_present_uids(s, &p.nafter);
+	fill_results(&b, u, &p);
+	if (wrc != 0 || (rc != 0 && imap_client_broken(s->c))) {
+		ims_err(s, err, "%s", werr.len ? werr.data : buf_cstr(err));
+		rc = -1;
+	} else if (rc == 0)
+		rc = first_refusal(&b, err);
+	burst_free(&b);
+	buf_free(&werr);
+	free(s->expunged);
+	s->expunged = NULL;
+	s->nexpunged = 0;
+	free(p.before);
+	free(p.after);
+	free(p.exp);
+	return rc;
+}
+
+int
+ims_set_flags(struct store *st, const uint32_t *uids, size_t n,
+    unsigned add, unsigned del, int *results, struct buf *err)
+{
+	struct flag_change c = { uids, n, add, del, results };
+	struct store_update u = { &c, 1, NULL, NULL, NULL, 0, NULL };
+
+	return ims_update(st, &u, err);
 }
 
 int
 ims_expunge(struct store *st, const uint32_t *uids, size_t n, int *results,
     struct buf *err)
 {
-	struct imap_store *s = (struct imap_store *)st;
-	size_t ns, np;
-	uint32_t *sorted, *present;
-	int rc;
+	struct store_update u = { NULL, 0, NULL, NULL, uids, n, results };
 
-	if (ims_require_open(s, err) != 0)
-		return -1;
-	sorted = imap_uids_sorted(uids, n, &ns);
-	present = ims_present_uids(s, &np);
-	s->track_expunges = 1;
-	s->nexpunged = 0;
-	rc = ns > 0 ? do_expunge(s, sorted, ns, err) : 0;
-	s->track_expunges = 0;
-	for (size_t i = 0; rc == 0 && i < n; i++) {
-		int gone = 0;
-
-		for (size_t k = 0; k < s->nexpunged && !gone; k++)
-			gone = s->expunged[k] == uids[i];
-		results[i] = gone ? STORE_OK :
-		    !ims_uid_present(present, np, uids[i]) ? STORE_GONE :
-		    STORE_FAILED;
-	}
-	free(s->expunged);
-	s->expunged = NULL;
-	s->nexpunged = 0;
-	free(sorted);
-	free(present);
-	return rc;
+	return ims_update(st, &u, err);
 }

@@ -119,6 +119,13 @@ void ims_present_results(const struct imap_store *s, const uint32_t *uids,
 /* Writes the command for one UID set into l. */
 typedef void (*ims_set_cmd)(struct imap_cmdline *l, const char *set,
     const void *arg);
+/* Called with each command that ims_each_uidset() builds. */
+typedef int (*ims_send_fn)(void *ctx, const struct imap_cmdline *l,
+    struct buf *err);
+/* One command per chunk of sorted (ascending), built by add() with arg,
+ * each given to send() with ctx; stops at the first that fails. */
+int ims_each_uidset(const uint32_t *sorted, size_t n, ims_set_cmd add,
+    const void *arg, ims_send_fn send, void *ctx, struct buf *err);
 /* One command per chunk of sorted (ascending), built by add() with arg,
  * each tagged answer given to done() with res; pipelined, then waits for
  * all. 0, or -1 with err (the store's words) when sending or reading
@@ -157,5 +164,7 @@ int ims_set_flags(struct store *st, const uint32_t *uids, size_t n,
     unsigned add, unsigned del, int *results, struct buf *err);
 int ims_expunge(struct store *st, const uint32_t *uids, size_t n,
     int *results, struct buf *err);
+int ims_update(struct store *st, const struct store_update *u,
+    struct buf *err);
 
 #endif

@@ -254,21 +254,21 @@ run_length(const struct plan_op *ops, size_t n)
 	return k;
 }
 
-/*
- * What the plan recorded before its flag changes is durable before any
- * of them: an expiry's start (plan_pair.c) must never be lost while the
- * near copy it marks \Deleted stays, or the next run would take that
- * mark for the user's and carry it to far. A plan with copies flushed
- * it already with their intents; one without (a plan that only expires,
- * or repairs) did not.
- */
+/* A flag run and the expunge run right after it, if any, as one update
+ * (exec_update.c): *k grows by the expunges. Only a Trash run can stand
+ * between the two (plan.h, "Order"), and its copies must be committed
+ * and recorded before anything is expunged: then they stay apart. */
 static int
-flush_then_flags(struct exec *x, const struct plan_op *ops, size_t n,
-    struct buf *err)
+flags_then_expunges(struct exec *x, const struct plan *p, size_t i,
+    size_t *k, struct buf *err)
 {
-	if (x->journal != NULL && journal_flush(x->journal, err) != 0)
-		return -1;
-	return exec_flags_run(x, ops, n, err);
+	const struct plan_op *op = &p->ops[i];
+	size_t next = i + *k, ne = 0;
+
+	if (next < p->n && p->ops[next].kind == PLAN_EXPUNGE)
+		ne = run_length(&p->ops[next], p->n - next);
+	*k += ne;
+	return exec_update_run(x, op, next - i, &p->ops[next], ne, err);
 }
 
 int
@@ -290,9 +290,9 @@ exec_plan(struct exec *x, const struct plan *p, struct buf *err)
 		if (op->kind == PLAN_COPY)
 			rc = exec_copy_run(x, op, k, err);
 		else if (op->kind == PLAN_SET_FLAGS)
-			rc = flush_then_flags(x, op, k, err);
+			rc = flags_then_expunges(x, p, i, &k, err);
 		else if (op->kind == PLAN_EXPUNGE)
-			rc = exec_expunge_run(x, op, k, err);
+			rc = exec_update_run(x, NULL, 0, op, k, err);
 		else if (op->kind == PLAN_TRASH)
 			rc = exec_trash_run(x, op, k, err);
 		else if (op->kind == PLAN_TRASH_REMOTE)

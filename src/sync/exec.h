@@ -14,8 +14,9 @@
  *
  * Store operations are batched: copies stream in batches of up to
  * EXEC_COPY_BATCH messages with one durability barrier each, flag changes
- * go out as one call per distinct (side, added, removed) set, expunges as
- * one call per side.
+ * go out as one change per distinct (side, added, removed) set, and a
+ * side's changes and expunges as one update() where its store has it
+ * (one round trip on IMAP), else as one call per change and one expunge.
  *
  * A message that could not be copied this run does not stop the run: a
  * copy the source could not read (STORE_FAILED, see store.h) is logged,
@@ -120,10 +121,14 @@ int exec_record(struct exec *x, const struct journal_rec *rec,
 /* Batches of store operations (sync/exec_store.c). */
 int exec_copy_run(struct exec *x, const struct plan_op *ops, size_t n,
     struct buf *err);
-int exec_flags_run(struct exec *x, const struct plan_op *ops, size_t n,
-    struct buf *err);
-int exec_expunge_run(struct exec *x, const struct plan_op *ops, size_t n,
-    struct buf *err);
+/* Flag changes fops[0..nf) (PLAN_SET_FLAGS), then expunges eops[0..ne)
+ * (PLAN_EXPUNGE), either may be empty, after the journal is flushed;
+ * on a store with update() (IMAP) one round trip (sync/exec_update.c). */
+int exec_update_run(struct exec *x, const struct plan_op *fops, size_t nf,
+    const struct plan_op *eops, size_t ne, struct buf *err);
+/* u on store s: one update() where s has it, else the calls one by one. */
+int exec_store_update(struct exec *x, struct store *s,
+    const struct store_update *u, struct buf *err);
 /* Trash copies (sync/exec_trash.c): a copy that fails keeps its message
  * (kept[]) and is reported; the run goes on. */
 int exec_trash_run(struct exec *x, const struct plan_op *ops, size_t n,

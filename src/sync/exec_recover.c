@@ -173,7 +173,7 @@ restore_flags(struct exec *x, struct plan_op *ops, size_t n,
 	if (n == 0)
 		return 0;
 	if (x->journal != NULL)
-		return exec_flags_run(x, ops, n, err);
+		return exec_update_run(x, ops, n, NULL, 0, err);
 	for (size_t i = 0; i < n; i++) {
 		struct msg_list *l = x->scan[ops[i].side];
 		const struct msg_meta *m = msg_list_find(l, ops[i].uid);

@@ -1,8 +1,7 @@
-/* exec_store: the executor's batched store operations (copies, flag
- * changes, expunges); see exec.h. */
+/* exec_store: the executor's batched copies; see exec.h. Flag changes
+ * and expunges are in exec_update.c. */
 #include "sync/exec.h"
 
-#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -166,32 +165,36 @@ record_results(struct copy_run *r, const struct copy_batch *b, int ok,
  * flags an APPEND carries (a server whose APPEND ignores them). The pair's
  * base is what was sent, so a copy without its flags would look to the
  * next plan as if the user had cleared them, and the merge would clear
- * them on the source. So such copies get their flags once more, one call
- * per distinct set, before their results are journalled (a crash in
- * between leaves the intents pending, and recovery does the same). Not
- * counted as flag changes: nothing changes where the APPEND kept them.
+ * them on the source. So such copies get their flags once more, one
+ * change per distinct set, all in one update (one round trip), before
+ * their results are journalled (a crash in between leaves the intents
+ * pending, and recovery does the same). Not counted as flag changes:
+ * nothing changes where the APPEND kept them.
  */
 static int
 reassert_flags(struct copy_run *r, const struct copy_batch *b,
     struct buf *err)
 {
 	struct store *t = r->x->store[!r->src];
-	uint32_t *uids = xcalloc(b->n, sizeof(*uids));
-	int *res = xcalloc(b->n, sizeof(*res));
-	int rc = 0;
+	struct flag_change chg[MSG_ALL_FLAGS];
+	struct store_update u = { chg, 0, NULL, NULL, NULL, 0, NULL };
+	uint32_t *uids = xcalloc(b->n ? b->n : 1, sizeof(*uids));
+	int *res = xcalloc(b->n ? b->n : 1, sizeof(*res));
+	size_t k = 0;
+	int rc;
 
-	for (unsigned f = 1; rc == 0 && f <= MSG_ALL_FLAGS; f++) {
-		size_t k = 0;
+	for (unsigned f = 1; f <= MSG_ALL_FLAGS; f++) {
+		size_t first = k;
 
 		for (size_t i = 0; i < b->n; i++)
 			if (b->flags[i] == f && b->status[i] == STORE_OK &&
 			    b->results[i] != 0)
 				uids[k++] = b->results[i];
-		if (k == 0)
-			continue;
-		crash_step(r->x->crash);
-		rc = t->ops->set_flags(t, uids, k, f, 0, res, err);
+		if (k > first)
+			chg[u.nchg++] = (struct flag_change){ uids + first,
+			    k - first, f, 0, res + first };
 	}
+	rc = u.nchg > 0 ? exec_store_update(r->x, t, &u, err) : 0;
 	free(uids);
 	free(res);
 	return rc;
@@ -237,165 +240,5 @@ exec_copy_run(struct exec *x, const struct plan_op *ops, size_t n,
 	free(flags);
 	free(results);
 	free(status);
-	return rc;
-}
-
-static int
-cmp_flag_ops(const void *a, const void *b)
-{
-	const struct plan_op *x = *(const struct plan_op *const *)a;
-	const struct plan_op *y = *(const struct plan_op *const *)b;
-
-	if (x->side != y->side)
-		return x->side < y->side ? -1 : 1;
-	if (x->add != y->add)
-		return x->add < y->add ? -1 : 1;
-	if (x->del != y->del)
-		return x->del < y->del ? -1 : 1;
-	return (x->uid > y->uid) - (x->uid < y->uid);
-}
-
-/*
- * The scan now shows the flags the store set. A server that answers a
- * STORE with OK is taken at its word here as everywhere (the pair's new
- * base says the same); a CONDSTORE server gives the changed message a
- * MODSEQ above the settled mark this run may record, so the next run's
- * CHANGEDSINCE reads it back anyway.
- */
-static void
-note_flags(struct msg_list *scan, uint32_t uid, unsigned add, unsigned del)
-{
-	const struct msg_meta *m = msg_list_find(scan, uid);
-
-	if (m != NULL)
-		scan->v[m - scan->v].flags = (m->flags | add) & ~del;
-}
-
-/* One store call for sorted[0..n), which share side, add and del. */
-static int
-flags_group(struct exec *x, const struct plan_op *const *sorted, size_t n,
-    struct buf *err)
-{
-	const struct plan_op *op = sorted[0];
-	struct store *s = x->store[op->side];
-	uint32_t *uids = xcalloc(n, sizeof(*uids));
-	int *results = xcalloc(n, sizeof(*results));
-	int rc;
-
-	for (size_t i = 0; i < n; i++)
-		uids[i] = sorted[i]->uid;
-	crash_step(x->crash);
-	rc = s->ops->set_flags(s, uids, n, op->add, op->del, results, err);
-	for (size_t i = 0; rc == 0 && i < n; i++) {
-		if (results[i] != STORE_OK)
-			continue;
-		x->stats.flagged[op->side]++;
-		note_flags(x->scan[op->side], uids[i], op->add, op->del);
-	}
-	free(uids);
-	free(results);
-	return rc;
-}
-
-int
-exec_flags_run(struct exec *x, const struct plan_op *ops, size_t n,
-    struct buf *err)
-{
-	const struct plan_op **sorted = xcalloc(n, sizeof(*sorted));
-	size_t i = 0;
-	int rc = 0;
-
-	for (size_t k = 0; k < n; k++)
-		sorted[k] = &ops[k];
-	qsort(sorted, n, sizeof(*sorted), cmp_flag_ops);
-	while (rc == 0 && i < n) {
-		size_t k = i + 1;
-
-		while (k < n && sorted[k]->side == sorted[i]->side &&
-		    sorted[k]->add == sorted[i]->add &&
-		    sorted[k]->del == sorted[i]->del)
-			k++;
-		rc = flags_group(x, &sorted[i], k - i, err);
-		i = k;
-	}
-	free(sorted);
-	return rc;
-}
-
-/* The store still holds uid after its expunge: another client cleared
- * its \Deleted in between. Its record stays (exec.c, drops_kept()). */
-static void
-keep_unexpunged(struct exec *x, enum side side, uint32_t uid)
-{
-	log_warn(x->lg, "%s: %s UID %" PRIu32 " was not expunged: it is no "
-	    "longer marked \\Deleted there (another client?); its record "
-	    "stays and the next run looks at it again", x->box,
-	    plan_side_name(side), uid);
-	exec_keep(x, side, uid);
-}
-
-void
-exec_keep(struct exec *x, enum side side, uint32_t uid)
-{
-	x->kept[side] = xreallocarray(x->kept[side], x->nkept[side] + 1,
-	    sizeof(*x->kept[side]));
-	x->kept[side][x->nkept[side]++] = uid;
-}
-
-static int
-is_kept(const struct exec *x, enum side side, uint32_t uid)
-{
-	for (size_t i = 0; i < x->nkept[side]; i++)
-		if (x->kept[side][i] == uid)
-			return 1;
-	return 0;
-}
-
-static int
-expunge_side(struct exec *x, enum side side, const uint32_t *uids, size_t n,
-    struct buf *err)
-{
-	struct store *s = x->store[side];
-	int *results;
-	int rc;
-
-	if (n == 0)
-		return 0;
-	results = xcalloc(n, sizeof(*results));
-	crash_step(x->crash);
-	rc = s->ops->expunge(s, uids, n, results, err);
-	for (size_t i = 0; rc == 0 && i < n; i++) {
-		if (results[i] == STORE_OK)
-			x->stats.expunged[side]++;
-		if (results[i] == STORE_FAILED)
-			keep_unexpunged(x, side, uids[i]);
-	}
-	free(results);
-	return rc;
-}
-
-int
-exec_expunge_run(struct exec *x, const struct plan_op *ops, size_t n,
-    struct buf *err)
-{
-	uint32_t *uids[2];
-	size_t count[2] = { 0, 0 };
-	int rc;
-
-	/* What the plan recorded before its expunges (an expiry begun, a
-	 * Trash copy) is durable before anything is removed. */
-	if (x->journal != NULL && journal_flush(x->journal, err) != 0)
-		return -1;
-	uids[0] = xcalloc(n, sizeof(uint32_t));
-	uids[1] = xcalloc(n, sizeof(uint32_t));
-	/* A message whose trash copy failed stays (exec_trash.c). */
-	for (size_t i = 0; i < n; i++)
-		if (!is_kept(x, ops[i].side, ops[i].uid))
-			uids[ops[i].side][count[ops[i].side]++] = ops[i].uid;
-	rc = expunge_side(x, SIDE_FAR, uids[0], count[0], err);
-	if (rc == 0)
-		rc = expunge_side(x, SIDE_NEAR, uids[1], count[1], err);
-	free(uids[0]);
-	free(uids[1]);
 	return rc;
 }

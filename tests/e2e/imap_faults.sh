@@ -19,7 +19,7 @@
 # The server's side is read from the Maildir files Dovecot keeps for the
 # user. Every case gets a fresh Dovecot user (made at start, unused until
 # then) whose Maildir is a copy of a prepared tree, and a fresh near
-# Maildir. Sweep sizes: every N of both crash sweeps (73 and 29 steps),
+# Maildir. Sweep sizes: every N of both crash sweeps (74 and 29 steps),
 # and 70 cuts; about 40 s on two cores.
 # The server is stopped and the directory removed however the test ends.
 # Run from the top of the tree; tests/run-all.sh runs it with sh.

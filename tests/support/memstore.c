@@ -44,6 +44,10 @@ struct memstore {
 	int refuse_empty;	/* commit() refuses empty messages */
 	size_t lose_after;	/* commit() answers only so many; 0: all */
 	int drop_flags;		/* commit() stores appends without flags */
+	size_t refuse_change;	/* update() refuses its change n (from 1);
+				   0: none */
+	struct store_ops ops;	/* mem_ops, with what memstore_headers()
+				   and memstore_updates() took out or put in */
 };
 
 struct store_append {
@@ -475,6 +479,73 @@ mem_expunge(struct store *s, const uint32_t *uids, size_t n, int *results,
 	return 0;
 }
 
+/* 1 if a change of u marks uid \Deleted. */
+static int
+marks(const struct flag_change *c, uint32_t uid)
+{
+	if (!(c->add & MSG_DELETED))
+		return 0;
+	for (size_t k = 0; k < c->n; k++)
+		if (c->uids[k] == uid)
+			return 1;
+	return 0;
+}
+
+/* As an IMAP store's UID EXPUNGE after the marks it sends: a message
+ * whose mark the store refused in this update stays (STORE_FAILED). */
+static void
+expunge_marked(struct memstore *ms, const struct store_update *u,
+    size_t refused)
+{
+	ms->calls.expunge++;
+	for (size_t i = 0; i < u->nexp; i++) {
+		uint32_t uid = u->exp[i];
+
+		if (refused != 0 && marks(&u->chg[refused - 1], uid) &&
+		    ms->open && find_msg(ms->open, uid)) {
+			u->exp_results[i] = STORE_FAILED;
+			continue;
+		}
+		u->exp_results[i] = (ms->open &&
+		    memstore_remove(&ms->base, ms->open->name, uid) == 0) ?
+		    STORE_OK : STORE_GONE;
+	}
+}
+
+/* As an IMAP store's burst: every change, then between(), then the
+ * expunge; a refused change (memstore_refuse_change()) leaves its
+ * messages as they are, the rest goes on, and the call fails naming
+ * it. */
+static int
+mem_update(struct store *s, const struct store_update *u, struct buf *err)
+{
+	struct memstore *ms = (struct memstore *)s;
+	size_t refused = 0;
+
+	ms->calls.update++;
+	for (size_t i = 0; i < u->nchg; i++) {
+		const struct flag_change *c = &u->chg[i];
+
+		if (i + 1 != ms->refuse_change) {
+			mem_set_flags(s, c->uids, c->n, c->add, c->del,
+			    c->results, err);
+			continue;
+		}
+		for (size_t k = 0; k < c->n; k++)
+			c->results[k] = STORE_FAILED;
+		refused = i + 1;
+	}
+	if (u->between != NULL && u->between(u->ctx, err) != 0)
+		return -1;
+	if (u->nexp > 0)
+		expunge_marked(ms, u, refused);
+	if (refused == 0)
+		return 0;
+	buf_setf(err, "memstore: flag change %zu of %zu refused", refused,
+	    u->nchg);
+	return -1;
+}
+
 static void
 mem_free(struct store *s)
 {
@@ -512,30 +583,26 @@ static const struct store_ops mem_ops = {
 	.free = mem_free,
 };
 
-/* The same without fetch_headers(), for memstore_headers(s, 0). */
-static const struct store_ops mem_ops_no_headers = {
-	.kind = "memory",
-	.list = mem_list,
-	.create = mem_create,
-	.remove = mem_remove,
-	.open = mem_open,
-	.scan = mem_scan,
-	.scan_changes = mem_scan_changes,
-	.fetch = mem_fetch,
-	.append_begin = mem_append_begin,
-	.append_write = mem_append_write,
-	.append_finish = mem_append_finish,
-	.append_cancel = mem_append_cancel,
-	.commit = mem_commit,
-	.set_flags = mem_set_flags,
-	.expunge = mem_expunge,
-	.free = mem_free,
-};
-
 void
 memstore_headers(struct store *s, int on)
 {
-	s->ops = on ? &mem_ops : &mem_ops_no_headers;
+	struct memstore *ms = (struct memstore *)s;
+
+	ms->ops.fetch_headers = on ? mem_fetch_headers : NULL;
+}
+
+void
+memstore_updates(struct store *s, int on)
+{
+	struct memstore *ms = (struct memstore *)s;
+
+	ms->ops.update = on ? mem_update : NULL;
+}
+
+void
+memstore_refuse_change(struct store *s, size_t n)
+{
+	((struct memstore *)s)->refuse_change = n;
 }
 
 struct store *
@@ -543,7 +610,8 @@ memstore_new(uint32_t uidvalidity)
 {
 	struct memstore *ms = xcalloc(1, sizeof(*ms));
 
-	ms->base.ops = &mem_ops;
+	ms->ops = mem_ops;
+	ms->base.ops = &ms->ops;
 	ms->uidvalidity = uidvalidity;
 	return &ms->base;
 }

@@ -55,11 +55,20 @@ void memstore_crash(struct store *s);
 /* Whether the store has fetch_headers() (the default), or has only
  * fetch(), as a store without the operation. */
 void memstore_headers(struct store *s, int on);
+/* Whether the store has update() (off by default: the caller makes the
+ * calls one by one), which works as an IMAP store's burst does. */
+void memstore_updates(struct store *s, int on);
+/* Whether update() refuses its change n (counted from 1; 0: none): the
+ * change's messages keep their flags, the other changes, between() and
+ * the expunge go on (a message whose refused change was its \Deleted
+ * mark is not expunged), and update() fails naming the change. */
+void memstore_refuse_change(struct store *s, size_t n);
 /* How many calls of some operations the store received; fetched counts
  * the messages fetch() sent and fetched_bytes their bytes, headers and
  * header_bytes the same of fetch_headers(). */
 struct memstore_calls {
 	unsigned set_flags, expunge, commit, scan, scan_changes, fetched;
+	unsigned update;
 	unsigned headers;
 	uint64_t fetched_bytes, header_bytes;
 };
