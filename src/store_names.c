@@ -248,6 +248,20 @@ names_open(struct store *s, const char *name, struct mbox_status *st,
 	return rc;
 }
 
+static int
+names_peek(struct store *s, const char *name, struct mbox_status *st,
+    struct buf *err)
+{
+	char *iname;
+	int rc;
+
+	if (store_names_to_inner(s, name, &iname, err) != 0)
+		return -1;
+	rc = inner(s)->ops->peek(inner(s), iname, st, err);
+	free(iname);
+	return rc;
+}
+
 /* Everything else goes to the inner store as it is. */
 static int
 names_scan(struct store *s, const struct scan_hint *hint,
@@ -375,6 +389,7 @@ build_ops(struct store_ops *o, const struct store_ops *in)
 		.open = names_open,
 		.scan = names_scan,
 		.scan_changes = OPTIONAL(in, scan_changes, names_scan_changes),
+		.peek = OPTIONAL(in, peek, names_peek),
 		.clashes = OPTIONAL(in, clashes, names_clashes),
 		.settle_clash = OPTIONAL(in, settle_clash, names_settle_clash),
 		.fetch = names_fetch,
