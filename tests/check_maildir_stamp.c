@@ -105,31 +105,30 @@ age_both(const struct box *b, time_t when)
 	}
 }
 
+/* INBOX's status by open() (opening it), or by peek(). */
 static struct mbox_status
-box_open(struct box *b)
+box_status(struct box *b, int peek)
 {
 	struct mbox_status st;
+	int rc = peek ? b->s->ops->peek(b->s, "INBOX", &st, &b->err) - 1 :
+	    b->s->ops->open(b->s, "INBOX", &st, &b->err);
 
-	ck_assert_msg(b->s->ops->open(b->s, "INBOX", &st, &b->err) == 0,
-	    "open: %s", buf_cstr(&b->err));
+	ck_assert_msg(rc == 0, "%s: %s", peek ? "peek" : "open",
+	    buf_cstr(&b->err));
 	return st;
 }
 
 static struct mbox_status
-box_peek(struct box *b)
+box_open(struct box *b)
 {
-	struct mbox_status st;
-
-	ck_assert_msg(b->s->ops->peek(b->s, "INBOX", &st, &b->err) == 1,
-	    "peek: %s", buf_cstr(&b->err));
-	return st;
+	return box_status(b, 0);
 }
 
 /* open() and peek() agree on UIDVALIDITY, UIDNEXT and the stamp. */
 static uint64_t
 stamp_of(struct box *b)
 {
-	struct mbox_status o = box_open(b), p = box_peek(b);
+	struct mbox_status o = box_open(b), p = box_status(b, 1);
 
 	ck_assert_uint_eq(o.uidvalidity, p.uidvalidity);
 	ck_assert_uint_eq(o.uidnext, p.uidnext);
@@ -148,6 +147,34 @@ box_scan(struct box *b, struct msg_list *l)
 
 #define OLD ((time_t)1700000000)
 
+static int
+exists(const struct box *b, const char *rel)
+{
+	char *p = in_box(b, rel);
+	int ok = tl_exists(p);
+
+	free(p);
+	return ok;
+}
+
+/* A listing in *l, then INBOX opened again at its stamp and *l standing
+ * in for its listing (the scan_changes() result in *out). */
+static void
+open_known(struct box *b, struct msg_list *l, struct msg_list *out)
+{
+	struct mbox_status st = box_open(b);
+
+	box_scan(b, l);
+	st = box_open(b);
+	ck_assert_uint_ne(st.stamp, 0);
+	/* A mark that is not the folder's stamp is refused. */
+	ck_assert_int_eq(b->s->ops->scan_changes(b->s, l, st.stamp + 1, out,
+	    &b->err), -1);
+	ck_assert_ptr_nonnull(strstr(buf_cstr(&b->err), "stamp"));
+	ck_assert_int_eq(b->s->ops->scan_changes(b->s, l, st.stamp, out,
+	    &b->err), 0);
+}
+
 START_TEST(test_old_folder_has_stamp)
 {
 	struct box b;
@@ -160,7 +187,7 @@ START_TEST(test_old_folder_has_stamp)
 	age_both(&b, OLD);
 	s1 = stamp_of(&b);
 	ck_assert_uint_ne(s1, 0);
-	st = box_peek(&b);
+	st = box_status(&b, 1);
 	ck_assert_uint_eq(st.uidvalidity, 42);
 	ck_assert_uint_eq(st.uidnext, 2);
 	/* Reading (and listing) changes nothing. */
@@ -286,7 +313,6 @@ END_TEST
 START_TEST(test_known_list_stands_in)
 {
 	struct box b;
-	struct mbox_status st;
 	struct msg_list l, out = { 0 };
 	uint32_t uids[3] = { 1, 2, 3 };
 	int res[3];
@@ -298,18 +324,8 @@ START_TEST(test_known_list_stands_in)
 	put(&b, "new/2.b,U=2");
 	put(&b, "cur/3.c,U=3:2,F");
 	age_both(&b, OLD);
-	st = box_open(&b);
-	box_scan(&b, &l);
+	open_known(&b, &l, &out);
 	ck_assert_uint_eq(l.n, 3);
-
-	st = box_open(&b);
-	ck_assert_uint_ne(st.stamp, 0);
-	/* A mark that is not the folder's stamp is refused. */
-	ck_assert_int_eq(b.s->ops->scan_changes(b.s, &l, st.stamp + 1, &out,
-	    &b.err), -1);
-	ck_assert_ptr_nonnull(strstr(buf_cstr(&b.err), "stamp"));
-	ck_assert_int_eq(b.s->ops->scan_changes(b.s, &l, st.stamp, &out,
-	    &b.err), 0);
 	ck_assert_uint_eq(out.n, 3);
 	for (size_t i = 0; i < 3; i++)
 		ck_assert(out.v[i].uid == l.v[i].uid &&
@@ -335,12 +351,8 @@ START_TEST(test_known_list_stands_in)
 	ck_assert_int_eq(res[2], STORE_OK);
 	ck_assert_ptr_nonnull(strstr(buf_cstr(&b.log), "listed for the names "
 	    "of 2 messages; 1 of them gone"));
-	p = in_box(&b, "cur/1.a,U=1:2,RS");
-	ck_assert(tl_exists(p));
-	free(p);
-	p = in_box(&b, "cur/3.c,U=3:2,FRS");
-	ck_assert(tl_exists(p));
-	free(p);
+	ck_assert(exists(&b, "cur/1.a,U=1:2,RS"));
+	ck_assert(exists(&b, "cur/3.c,U=3:2,FRS"));
 	msg_list_free(&l);
 	msg_list_free(&out);
 	box_end(&b);
@@ -352,28 +364,20 @@ END_TEST
 START_TEST(test_known_list_clash_fails)
 {
 	struct box b;
-	struct mbox_status st;
 	struct msg_list l, out = { 0 };
 	uint32_t uid = 1;
 	int res;
-	char *p;
 
 	box_start(&b);
 	put_text(&b, ".uidvalidity", "42\n1\n");
 	put(&b, "cur/1.a,U=1:2,S");
 	age_both(&b, OLD);
-	st = box_open(&b);
-	box_scan(&b, &l);
-	st = box_open(&b);
-	ck_assert_int_eq(b.s->ops->scan_changes(b.s, &l, st.stamp, &out,
-	    &b.err), 0);
+	open_known(&b, &l, &out);
 	put(&b, "cur/8.moved,U=1:2,");
 	ck_assert_int_eq(b.s->ops->set_flags(b.s, &uid, 1, MSG_FLAGGED, 0,
 	    &res, &b.err), -1);
 	ck_assert_ptr_nonnull(strstr(buf_cstr(&b.err), "claims UID 1"));
-	p = in_box(&b, "cur/1.a,U=1:2,S");
-	ck_assert(tl_exists(p));
-	free(p);
+	ck_assert(exists(&b, "cur/1.a,U=1:2,S"));
 	msg_list_free(&l);
 	msg_list_free(&out);
 	box_end(&b);

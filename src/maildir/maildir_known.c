@@ -79,7 +79,7 @@ take_name(struct md_store *s, int subdir, const char *name, struct buf *err)
 {
 	struct md_entry *e = entry_of(s, md_name_uid(name, s->info_delim));
 
-	if (e == NULL || e->uid == 0)
+	if (e == NULL)
 		return 0;
 	if (e->name == NULL) {
 		e->name = xstrdup(name);

@@ -322,6 +322,8 @@ sweep() {
 		0|1|137) pass "$label: exits as expected" ;;
 		*) fail "$label: exits with $st" "$(cat "$CASE/hooked.out")" ;;
 		esac
+		expect_eq "$label: no sanitizer report" "" \
+		    "$(grep -e Sanitizer -e 'runtime error' "$CASE/hooked.out")"
 		for r in 1 2; do
 			run "$label: clean run $r"
 			[ "$(listing "$FAR")" = "$want" ] &&
