@@ -55,7 +55,7 @@ scan_side(struct run *r, enum side s, const struct scan_hint *hint,
 		return st->ops->scan(st, hint, &r->scan[s], err);
 	if (r->status[s].highestmodseq == 0)
 		log_debug(r->job->lg, "%s: %s side unchanged since its stamp "
-		    "%llx: not listed", r->job->label, plan_side_name(s),
+		    "%llu: not listed", r->job->label, plan_side_name(s),
 		    (unsigned long long)since);
 	else
 		log_debug(r->job->lg, "%s: %s side unchanged but for flags "

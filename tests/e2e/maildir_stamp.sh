@@ -84,7 +84,7 @@ run() {
 }
 
 skipped() {
-	grep -c "near side unchanged since its stamp [0-9a-f]*: not listed" \
+	grep -c "near side unchanged since its stamp [0-9]*: not listed" \
 	    "$OUT"
 }
 
