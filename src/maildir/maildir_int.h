@@ -122,6 +122,13 @@ int md_mkdirs(const char *path, const char *mbox, struct buf *err);
 int md_make_maildir_under(const char *root, const char *rel,
     const char *mbox, int maildirpp_folder, struct buf *err);
 int md_fsync_dir(const char *dir, const char *mbox, struct buf *err);
+/* fn for every name in subdir (MD_SUBDIR_*) of the open mailbox but dot
+ * files, until it returns non-zero, which is returned (-1: failed, err
+ * set); -1 with err set if the directory cannot be read. */
+typedef int (*md_name_fn)(struct md_store *s, int subdir, const char *name,
+    void *ctx, struct buf *err);
+int md_each_name(struct md_store *s, int subdir, md_name_fn fn, void *ctx,
+    struct buf *err);
 int md_dir_is_empty(const char *dir, const char *mbox, int *empty,
     struct buf *err);
 

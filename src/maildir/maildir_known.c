@@ -16,8 +16,6 @@
  */
 #include "maildir/maildir_int.h"
 
-#include <dirent.h>
-#include <stdlib.h>
 #include <string.h>
 
 int
@@ -75,10 +73,12 @@ entry_of(struct md_store *s, uint32_t uid)
 /* Name the entry that file name in subdir claims; -1 for a second file
  * claiming one. Entries an append of this run named keep their name. */
 static int
-take_name(struct md_store *s, int subdir, const char *name, struct buf *err)
+take_name(struct md_store *s, int subdir, const char *name, void *ctx,
+    struct buf *err)
 {
 	struct md_entry *e = entry_of(s, md_name_uid(name, s->info_delim));
 
+	(void)ctx;
 	if (e == NULL)
 		return 0;
 	if (e->name == NULL) {
@@ -95,27 +95,6 @@ take_name(struct md_store *s, int subdir, const char *name, struct buf *err)
 	return -1;
 }
 
-static int
-name_subdir(struct md_store *s, int subdir, struct buf *err)
-{
-	char *subpath = md_subpath(s->dir, subdir, NULL);
-	DIR *d = opendir(subpath);
-	struct dirent *de;
-	int rc = 0;
-
-	if (d == NULL) {
-		md_syserr(err, s->mbox, subpath, "opendir");
-		free(subpath);
-		return -1;
-	}
-	while (rc == 0 && (de = readdir(d)) != NULL)
-		if (de->d_name[0] != '.')
-			rc = take_name(s, subdir, de->d_name, err);
-	closedir(d);
-	free(subpath);
-	return rc;
-}
-
 /* new/ before cur/: a file a mail reader moves from new/ to cur/ while
  * we read is seen in one of them. */
 int
@@ -125,8 +104,8 @@ md_resolve(struct md_store *s, struct buf *err)
 
 	if (!s->unlisted)
 		return 0;
-	if (name_subdir(s, MD_SUBDIR_NEW, err) != 0 ||
-	    name_subdir(s, MD_SUBDIR_CUR, err) != 0)
+	if (md_each_name(s, MD_SUBDIR_NEW, take_name, NULL, err) != 0 ||
+	    md_each_name(s, MD_SUBDIR_CUR, take_name, NULL, err) != 0)
 		return -1;
 	s->unlisted = 0;
 	for (size_t i = 0; i < s->nents; i++)
