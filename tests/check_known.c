@@ -980,6 +980,64 @@ START_TEST(test_too_big_keeps_scanning)
 }
 END_TEST
 
+#define NEAR_NOT_LISTED(stamp) "test:INBOX: near side unchanged since " \
+	"its stamp " #stamp ": not listed\n"
+
+/*
+ * A near side like a Maildir (no HIGHESTMODSEQ, a coarse stamp): its
+ * copies are too recent for a stamp, so no mark; once the clock moved
+ * on it earns one and is not listed; a flag change made in the granule
+ * that mark was earned in is too recent to vouch for, so the next run
+ * lists the side, finds it and carries it to far.
+ */
+START_TEST(test_stamp_side_skips_listing)
+{
+	struct fixture fx;
+	struct sync_state st;
+	struct scans d;
+
+	fx_init(&fx);
+	memstore_modseqs(fx.store[SIDE_NEAR], 0);
+	memstore_stamps(fx.store[SIDE_NEAR], MEMSTORE_STAMP_COARSE);
+	deliver_n(fx.store[SIDE_FAR], 1, 5, MSG_SEEN);
+	d = sync_ok(&fx);
+	assert_scans(d, 1, 0, 1, 0);
+	ck_assert_uint_eq(fx.stats.copied[SIDE_NEAR], 5);
+	d = sync_ok(&fx);
+	assert_scans(d, 0, 1, 1, 0);
+	load_state(&fx, &st);
+	assert_mark(st, SIDE_NEAR, 0, 0);
+	state_free(&st);
+
+	/* The copies' granule is over: stamp 2 (granule 1, plus one). */
+	memstore_tick(fx.store[SIDE_NEAR]);
+	d = sync_ok(&fx);
+	assert_scans(d, 0, 1, 1, 0);
+	load_state(&fx, &st);
+	assert_mark(st, SIDE_NEAR, 6, 2);
+	state_free(&st);
+	d = sync_ok(&fx);
+	assert_scans(d, 0, 1, 0, 1);
+	ck_assert(logged(&fx, NEAR_NOT_LISTED(2)));
+
+	/* Same granule as the mark: no stamp, a listing, the change. */
+	ck_assert_int_eq(memstore_set(fx.store[SIDE_NEAR], "INBOX", 3,
+	    MSG_SEEN | MSG_FLAGGED), 0);
+	d = sync_ok(&fx);
+	assert_scans(d, 0, 1, 1, 0);
+	ck_assert_uint_eq(fx.stats.flagged[SIDE_FAR], 1);
+	ck_assert_int_eq(flags_of(fx.store[SIDE_FAR], 3),
+	    MSG_SEEN | MSG_FLAGGED);
+	memstore_tick(fx.store[SIDE_NEAR]);
+	d = sync_ok(&fx);
+	assert_scans(d, 0, 1, 1, 0);
+	d = sync_ok(&fx);
+	assert_scans(d, 0, 1, 0, 1);
+	ck_assert(logged(&fx, NEAR_NOT_LISTED(3)));
+	fx_free(&fx);
+}
+END_TEST
+
 /* ---- random histories ---- */
 
 #define HIST_SEEDS 3
@@ -1012,6 +1070,10 @@ struct hist_cov {
 	unsigned long delivered, flagged, removed, renumbered;	/* user */
 	unsigned long faulty, faulty_failed;	/* syncs with a fault */
 	unsigned long refused;	/* syncs failed by an update()'s refusal */
+	unsigned long stamp_skips;	/* a stamp side not listed */
+	unsigned long same_granule;	/* a user's change to a coarse
+					   stamp side in the granule of
+					   the last sync */
 };
 
 struct history {
@@ -1020,6 +1082,9 @@ struct history {
 	struct tl_rng rng;
 	const struct hist_policy *policy;
 	int modseqs[2];			/* side reports HIGHESTMODSEQ */
+	enum memstore_stamp stamps[2];	/* side reports a stamp */
+	struct tl_rng ticks;		/* when a coarse clock moves on */
+	int ticked;			/* since the last sync */
 	struct fixture fx;
 	unsigned nmsgs;			/* messages delivered so far */
 	unsigned renumbered;		/* UIDVALIDITY changes so far */
@@ -1081,6 +1146,28 @@ hist_msg_number(struct history *h, enum side s, uint32_t uid)
 	return m;
 }
 
+/* A user's change to side s; one to a coarse stamp side in the granule
+ * of the last sync is the race the stamp rule must not lose. */
+static void
+hist_changed(struct history *h, enum side s)
+{
+	if (h->stamps[s] == MEMSTORE_STAMP_COARSE && !h->ticked)
+		h->cov->same_granule++;
+}
+
+/* Half the syncs of a history with a coarse clock come a granule later
+ * than the last one, the others within it. */
+static void
+hist_maybe_tick(struct history *h)
+{
+	h->ticked = 0;
+	if (tl_rng_below(&h->ticks, 2) == 0)
+		return;
+	for (int s = 0; s < 2; s++)
+		memstore_tick(h->fx.store[s]);
+	h->ticked = 1;
+}
+
 static unsigned
 random_flags(struct history *h)
 {
@@ -1098,6 +1185,7 @@ act_deliver(struct history *h, enum side s)
 		return;
 	snprintf(body, sizeof(body), HIST_MSG_FORMAT, h->nmsgs, h->nmsgs);
 	uid = memstore_deliver(h->fx.store[s], "INBOX", body, flags);
+	hist_changed(h, s);
 	h->deleted[h->nmsgs] = (flags & MSG_DELETED) != 0;
 	h->cov->delivered++;
 	buf_addf(&h->log, "  deliver m%u to %s as UID %u, flags %x\n",
@@ -1121,6 +1209,7 @@ act_touch(struct history *h, enum side s, int remove)
 	uid = l.v[tl_rng_below(&h->rng, (unsigned)l.n)].uid;
 	msg_list_free(&l);
 	m = hist_msg_number(h, s, uid);
+	hist_changed(h, s);
 	if (remove) {
 		if (memstore_remove(h->fx.store[s], "INBOX", uid) != 0)
 			hist_fail(h, "cannot remove %s UID %u",
@@ -1149,6 +1238,7 @@ act_renumber(struct history *h, enum side s)
 	uint32_t uidvalidity = 1000 + h->renumbered++;
 
 	memstore_reset_uids(h->fx.store[s], "INBOX", uidvalidity);
+	hist_changed(h, s);
 	h->cov->renumbered++;
 	buf_addf(&h->log, "  renumber %s, UIDVALIDITY %u\n", plan_side_name(s),
 	    uidvalidity);
@@ -1213,6 +1303,7 @@ hist_sync(struct history *h, struct scans *d)
 
 	for (int s = 0; s < 2; s++)
 		before[s] = memstore_calls(fx->store[s]);
+	hist_maybe_tick(h);
 	buf_reset(&fx->err);
 	buf_reset(&fx->log);
 	if (sync_mailbox(&fx->job, &fx->stats, &fx->err) != 0)
@@ -1229,11 +1320,13 @@ hist_sync(struct history *h, struct scans *d)
 			h->cov->changes_carrying++;
 		h->cov->scans += d->scan[s];
 		h->cov->changes += d->changes[s];
+		if (h->stamps[s])
+			h->cov->stamp_skips += d->changes[s];
 	}
 	h->cov->syncs++;
-	buf_addf(&h->log, "  sync: far %s, near %s; copied %zu/%zu, flagged "
+	buf_addf(&h->log, "  sync%s: far %s, near %s; copied %zu/%zu, flagged "
 	    "%zu/%zu, expunged %zu/%zu (far/near)\n",
-	    d->changes[SIDE_FAR] ? "changes" : "scan",
+	    h->ticked ? " (a granule later)" : "", d->changes[SIDE_FAR] ? "changes" : "scan",
 	    d->changes[SIDE_NEAR] ? "changes" : "scan",
 	    fx->stats.copied[SIDE_FAR], fx->stats.copied[SIDE_NEAR],
 	    fx->stats.flagged[SIDE_FAR], fx->stats.flagged[SIDE_NEAR],
@@ -1337,6 +1430,9 @@ hist_checkpoint(struct history *h)
 
 	buf_adds(&h->log, "  checkpoint:\n");
 	hist_sync(h, &d);
+	/* The second sync comes a granule later (stamps need it). */
+	for (int s = 0; s < 2; s++)
+		memstore_tick(h->fx.store[s]);
 	hist_sync_idle(h, "second", &d);
 	before = tl_read_file(h->fx.paths.state, NULL);
 	hist_sync_idle(h, "third", &d);
@@ -1351,14 +1447,17 @@ hist_checkpoint(struct history *h)
 	h->cov->identical++;
 	/* Identical sides: every message is paired, with its flags, so the
 	 * second sync settled every side that reports modification
-	 * sequences, and the third scanned none of them. */
+	 * sequences or a stamp (its clock moved on first), and the third
+	 * scanned none of them. */
 	for (int s = 0; s < 2; s++) {
-		if (h->modseqs[s] && d.changes[s] != 1)
+		int marks = h->modseqs[s] || h->stamps[s];
+
+		if (marks && d.changes[s] != 1)
 			hist_fail(h, "third sync scanned settled %s in full",
 			    plan_side_name((enum side)s));
-		if (!h->modseqs[s] && d.changes[s] != 0)
-			hist_fail(h, "scan_changes on %s, which has no "
-			    "modification sequences",
+		if (!marks && d.changes[s] != 0)
+			hist_fail(h, "scan_changes on %s, which has neither "
+			    "modification sequences nor a stamp",
 			    plan_side_name((enum side)s));
 	}
 }
@@ -1404,6 +1503,22 @@ run_history(const char *base, uint64_t seed, unsigned index,
 		h.modseqs[SIDE_NEAR] = 0;
 		memstore_modseqs(h.fx.store[SIDE_NEAR], 0);
 	}
+	/* Some sides like a Maildir: a stamp instead (a truthful one, or a
+	 * coarse one on a clock that moves on at random). */
+	h.ticks.state = seed ^ (0x9e3779b97f4a7c15ULL * (index + 7));
+	if (index % 6 == 3)
+		h.stamps[SIDE_NEAR] = MEMSTORE_STAMP_TRUE;
+	if (index % 6 == 4)
+		h.stamps[SIDE_NEAR] = MEMSTORE_STAMP_COARSE;
+	if (index % 10 == 9)
+		h.stamps[SIDE_FAR] = MEMSTORE_STAMP_COARSE;
+	for (int s = 0; s < 2; s++) {
+		if (!h.stamps[s])
+			continue;
+		h.modseqs[s] = 0;
+		memstore_modseqs(h.fx.store[s], 0);
+		memstore_stamps(h.fx.store[s], h.stamps[s]);
+	}
 	for (int step = 0; step < HIST_STEPS; step++) {
 		unsigned r = tl_rng_below(&h.rng, 100);
 		enum side s = (enum side)tl_rng_below(&h.rng, 2);
@@ -1446,12 +1561,13 @@ START_TEST(test_random_histories)
 	    "scan_changes (%lu carrying flag changes); %lu checkpoints, %lu "
 	    "with identical sides; user: %lu deliveries, %lu flag changes, "
 	    "%lu removals, %lu renumberings; %lu syncs with a fault, %lu of "
-	    "them failed, %lu by a refused flag change\n",
+	    "them failed, %lu by a refused flag change; %lu stamp sides not "
+	    "listed, %lu changes in the granule of the last sync\n",
 	    HIST_SEEDS * HIST_PER_SEED,
 	    cov.syncs, cov.scans, cov.changes, cov.changes_carrying,
 	    cov.checkpoints, cov.identical, cov.delivered, cov.flagged,
 	    cov.removed, cov.renumbered, cov.faulty, cov.faulty_failed,
-	    cov.refused);
+	    cov.refused, cov.stamp_skips, cov.same_granule);
 	/* The coverage the test claims: at least a quarter of the sides
 	 * synced skipped their scan, many of those skips brought flag
 	 * changes, and the third sync of many checkpoints was checked to
@@ -1462,6 +1578,8 @@ START_TEST(test_random_histories)
 	ck_assert_uint_ge(cov.renumbered, 50);
 	ck_assert_uint_ge(cov.faulty_failed, 20);
 	ck_assert_uint_ge(cov.refused, 5);
+	ck_assert_uint_ge(cov.stamp_skips, 100);
+	ck_assert_uint_ge(cov.same_granule, 100);
 	tl_rmtree(base);
 	free(base);
 }
@@ -1488,6 +1606,7 @@ known_suite(void)
 	tcase_add_test(drv, test_delivery_forces_scan);
 	tcase_add_loop_test(drv, test_no_modseqs_no_changes, 0, 2);
 	tcase_add_test(drv, test_too_big_keeps_scanning);
+	tcase_add_test(drv, test_stamp_side_skips_listing);
 	suite_add_tcase(s, drv);
 	tcase_set_timeout(hist, 300);
 	tcase_add_test(hist, test_random_histories);

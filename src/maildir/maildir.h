@@ -14,6 +14,11 @@
  *    root are refused.
  *  - An open mailbox holds the lock on its .uidvalidity (taken without
  *    waiting; open() fails if another process holds it).
+ *  - open() and peek() report the folder's stamp (the times of cur/ and
+ *    new/, 0 while they are too recent to vouch for); scan_changes()
+ *    takes the caller's list as the folder while the stamp is the one
+ *    the caller names, and reads file names only when an operation needs
+ *    them. See docs/maildir.md.
  *  - Every append must be finished or cancelled before open() of another
  *    mailbox or ops->free(); finished appends not yet committed are then
  *    dropped. See docs/maildir.md for the UID scheme and crash safety.

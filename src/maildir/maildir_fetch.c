@@ -142,6 +142,8 @@ fetch_some(struct store *st, const uint32_t *uids, size_t n,
 		md_err(err, NULL, NULL, "fetch: no mailbox is open");
 		return -1;
 	}
+	if (md_resolve(s, err) != 0)
+		return -1;
 	for (size_t i = 0; i < n; i++)
 		if (fetch_one(s, uids[i], sink, header_only, err) != 0)
 			return -1;

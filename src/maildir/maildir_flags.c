@@ -142,7 +142,8 @@ act_on_all(struct store *st, const uint32_t *uids, size_t n, int *results,
 		md_err(err, NULL, NULL, "%s: no mailbox is open", a->what);
 		return -1;
 	}
-	if (md_refuse_write(s, s->mbox, a->what, err) != 0)
+	if (md_refuse_write(s, s->mbox, a->what, err) != 0 ||
+	    md_resolve(s, err) != 0)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
 		results[i] = act_on(s, uids[i], a, err);

@@ -285,6 +285,28 @@ md_dir_is_empty(const char *dir, const char *mbox, int *empty,
 }
 
 int
+md_each_name(struct md_store *s, int subdir, md_name_fn fn, void *ctx,
+    struct buf *err)
+{
+	char *subpath = md_subpath(s->dir, subdir, NULL);
+	DIR *d = opendir(subpath);
+	struct dirent *de;
+	int rc = 0;
+
+	if (d == NULL) {
+		md_syserr(err, s->mbox, subpath, "opendir");
+		free(subpath);
+		return -1;
+	}
+	while (rc == 0 && (de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.')
+			rc = fn(s, subdir, de->d_name, ctx, err);
+	closedir(d);
+	free(subpath);
+	return rc;
+}
+
+int
 md_refuse_write(const struct md_store *s, const char *mbox, const char *what,
     struct buf *err)
 {

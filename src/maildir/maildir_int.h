@@ -76,6 +76,10 @@ struct md_store {
 	uint32_t uidvalidity;
 	uint32_t lastuid;
 	int uid_fresh;		/* .uidvalidity was just created */
+	uint64_t stamp;		/* md_stamp() at open(), before any listing */
+	int unlisted;		/* ents came from the caller (scan_changes)
+				   and their names are not read yet: those
+				   with name NULL are to be found, not gone */
 	struct md_entry *ents;
 	size_t nents;
 	size_t capents;
@@ -118,6 +122,13 @@ int md_mkdirs(const char *path, const char *mbox, struct buf *err);
 int md_make_maildir_under(const char *root, const char *rel,
     const char *mbox, int maildirpp_folder, struct buf *err);
 int md_fsync_dir(const char *dir, const char *mbox, struct buf *err);
+/* fn for every name in subdir (MD_SUBDIR_*) of the open mailbox but dot
+ * files, until it returns non-zero, which is returned (-1: failed, err
+ * set); -1 with err set if the directory cannot be read. */
+typedef int (*md_name_fn)(struct md_store *s, int subdir, const char *name,
+    void *ctx, struct buf *err);
+int md_each_name(struct md_store *s, int subdir, md_name_fn fn, void *ctx,
+    struct buf *err);
 int md_dir_is_empty(const char *dir, const char *mbox, int *empty,
     struct buf *err);
 
@@ -144,6 +155,22 @@ char *md_unique_base(struct md_store *s);
 /* maildir_uid.c: .uidvalidity. */
 int md_uid_open(struct md_store *s, struct buf *err);
 int md_uid_save(struct md_store *s, int sync, struct buf *err);
+/* The UID file of folder dir, read without opening the mailbox: 1 with
+ * both values, 0 if it is missing or unreadable (open() says why). */
+int md_uid_peek(const char *dir, uint32_t *validity, uint32_t *last);
+
+/* maildir_stamp.c: the folder's stamp (docs/maildir.md; 0: it cannot
+ * vouch now), and store_ops.peek. */
+uint64_t md_stamp(const char *dir);
+int md_peek(struct store *st, const char *mbox, struct mbox_status *status,
+    struct buf *err);
+
+/* maildir_known.c: store_ops.scan_changes, which stands the caller's
+ * list in for a listing while the folder's stamp is the caller's mark;
+ * file names are read once, by the first operation that needs them. */
+int md_scan_known(struct store *st, const struct msg_list *known,
+    uint64_t since, struct msg_list *out, struct buf *err);
+int md_resolve(struct md_store *s, struct buf *err);
 
 /* maildir_scan.c */
 int md_scan(struct md_store *s, const struct scan_hint *hint,

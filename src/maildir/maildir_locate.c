@@ -6,7 +6,6 @@
  */
 #include "maildir/maildir_int.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,35 +19,30 @@ same_message(const char *cand, char delim, const char *unique, size_t ulen,
 	    memcmp(cand, unique, ulen) == 0 && md_name_uid(cand, delim) == uid;
 }
 
-/* Look in one subdirectory; 1 found, 0 not there, -1 error. */
-static int
-search_subdir(struct md_store *s, struct md_entry *e, int subdir,
-    const char *unique, size_t ulen, struct buf *err)
-{
-	char *subpath = md_subpath(s->dir, subdir, NULL);
-	DIR *d = opendir(subpath);
-	struct dirent *de;
-	int found = 0;
+struct search {
+	struct md_entry *e;
+	const char *unique;
+	size_t ulen;
+};
 
-	if (d == NULL) {
-		md_syserr(err, s->mbox, subpath, "opendir");
-		free(subpath);
-		return -1;
-	}
-	while (!found && (de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.' || !same_message(de->d_name,
-		    s->info_delim, unique, ulen,
-		    e->claimed ? e->claimed : e->uid))
-			continue;
-		free(e->name);
-		e->name = xstrdup(de->d_name);
-		e->subdir = subdir;
-		e->flags = md_name_flags(e->name, s->info_delim);
-		found = 1;
-	}
-	closedir(d);
-	free(subpath);
-	return found;
+/* 1 when name in subdir is the message searched for, which it then
+ * names; 0 to go on. */
+static int
+match(struct md_store *s, int subdir, const char *name, void *ctx,
+    struct buf *err)
+{
+	struct search *q = ctx;
+	struct md_entry *e = q->e;
+
+	(void)err;
+	if (!same_message(name, s->info_delim, q->unique, q->ulen,
+	    e->claimed ? e->claimed : e->uid))
+		return 0;
+	free(e->name);
+	e->name = xstrdup(name);
+	e->subdir = subdir;
+	e->flags = md_name_flags(e->name, s->info_delim);
+	return 1;
 }
 
 int
@@ -57,13 +51,13 @@ md_locate(struct md_store *s, struct md_entry *e, int *found,
 {
 	char *unique = xstrndup(e->name,
 	    md_name_unique_len(e->name, s->info_delim));
-	size_t ulen = strlen(unique);
+	struct search q = { e, unique, strlen(unique) };
 	int rc = 0;
 
 	*found = 0;
 	for (int sub = MD_SUBDIR_CUR; sub <= MD_SUBDIR_NEW && !*found;
 	    sub++) {
-		rc = search_subdir(s, e, sub, unique, ulen, err);
+		rc = md_each_name(s, sub, match, &q, err);
 		if (rc < 0)
 			break;
 		*found = rc;

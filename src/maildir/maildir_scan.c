@@ -375,4 +375,5 @@ md_entries_free(struct md_store *s)
 	free(s->ents);
 	s->ents = NULL;
 	s->nents = s->capents = 0;
+	s->unlisted = 0;
 }

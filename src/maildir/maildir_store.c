@@ -25,6 +25,7 @@ md_close(struct md_store *s)
 	if (s->dirfd >= 0)
 		close(s->dirfd);
 	s->uvfd = s->dirfd = -1;
+	s->stamp = 0;
 	free(s->mbox);
 	free(s->dir);
 	s->mbox = s->dir = NULL;
@@ -179,6 +180,9 @@ op_open(struct store *st, const char *mbox, struct mbox_status *status,
 	memset(status, 0, sizeof(*status));
 	status->uidvalidity = s->uidvalidity;
 	status->uidnext = s->lastuid + 1;
+	/* Before any listing: a change made while this run lists or
+	 * acts gives the next run another stamp. */
+	s->stamp = status->stamp = md_stamp(dir);
 	return 0;
 fail:
 	md_close(s);
@@ -239,6 +243,8 @@ static const struct store_ops maildir_ops = {
 	.remove = op_remove,
 	.open = op_open,
 	.scan = op_scan,
+	.scan_changes = md_scan_known,
+	.peek = md_peek,
 	.clashes = md_clashes,
 	.settle_clash = md_settle_clash,
 	.fetch = md_fetch,

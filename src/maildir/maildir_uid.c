@@ -163,3 +163,25 @@ md_uid_save(struct md_store *s, int sync, struct buf *err)
 	free(path);
 	return -1;
 }
+
+/* Read without the lock: a peek must not wait for, nor stop, a sync that
+ * holds it. The file is rewritten in place within one sector, so a read
+ * sees the old contents or the new. */
+int
+md_uid_peek(const char *dir, uint32_t *validity, uint32_t *last)
+{
+	char *path = md_join(dir, ".uidvalidity");
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	char text[128];
+	ssize_t n = -1;
+
+	free(path);
+	if (fd >= 0) {
+		n = pread(fd, text, sizeof(text) - 1, 0);
+		close(fd);
+	}
+	if (n <= 0)
+		return 0;
+	text[n] = '\0';
+	return parse_uidfile(text, validity, last) == 0;
+}

@@ -311,20 +311,34 @@ exec_plan(struct exec *x, const struct plan *p, struct buf *err)
 	return x->journal ? journal_flush(x->journal, err) : 0;
 }
 
+/* A stamp (no HIGHESTMODSEQ) read at open() says nothing of a folder
+ * this run changed: the change gave the folder another stamp, so a mark
+ * would never hold again. No mark is recorded for it. */
+static int
+stamp_outdated(const struct exec *x, enum side s)
+{
+	const struct exec_stats *st = &x->stats;
+
+	return x->status[s]->highestmodseq == 0 && (st->copied[s] != 0 ||
+	    st->flagged[s] != 0 || st->expunged[s] != 0 ||
+	    st->trashed[s] != 0);
+}
+
 /* A side earns a settled mark when its scan showed what the pairs now
- * say of it, at a status with modification sequences that the mark does
- * not hold already. */
+ * say of it, at a status with modification sequences (or a stamp) that
+ * the mark does not hold already. */
 static int
 settle_due(const struct exec *x, enum side s)
 {
 	const struct mbox_status *now = x->status[s];
 	const struct side_mark *mk = &x->state->settled[s];
+	uint64_t value = plan_mark_value(now);
 
-	if (now->highestmodseq == 0 || now->uidnext == 0 ||
+	if (value == 0 || now->uidnext == 0 ||
 	    now->uidvalidity != x->state->uidvalidity[s] ||
-	    x->state->nintents > 0)
+	    x->state->nintents > 0 || stamp_outdated(x, s))
 		return 0;
-	if (mk->uidnext == now->uidnext && mk->modseq == now->highestmodseq)
+	if (mk->uidnext == now->uidnext && mk->modseq == value)
 		return 0;
 	return plan_side_settled(x->state, x->scan[s], s);
 }
@@ -362,7 +376,7 @@ exec_settle(struct exec *x, struct buf *err)
 		if (!settle_due(x, (enum side)s))
 			continue;
 		rec.mark.uidnext = x->status[s]->uidnext;
-		rec.mark.modseq = x->status[s]->highestmodseq;
+		rec.mark.modseq = plan_mark_value(x->status[s]);
 		if (exec_record(x, &rec, err) != 0)
 			return -1;
 	}

@@ -107,7 +107,9 @@ int exec_plan(struct exec *x, const struct plan *p, struct buf *err);
  * the status open() reported, from before anything this run did: a
  * change this run made to that side either shows in the pairs (which
  * then do not match the scan: no mark) or raised its HIGHESTMODSEQ past
- * the mark, so that the next run asks for it.
+ * the mark, so that the next run asks for it. A side with a stamp in
+ * place of HIGHESTMODSEQ (a Maildir folder) earns no mark in a run that
+ * changed it: the change gave it another stamp.
  * exec_settle_due() is 1 if exec_settle() would record a mark (a new
  * HIGHESTMODSEQ alone is not worth writing a state file for).
  */

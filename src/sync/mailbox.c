@@ -53,9 +53,14 @@ scan_side(struct run *r, enum side s, const struct scan_hint *hint,
 	if (st->ops->scan_changes == NULL || !plan_known_scan(&r->state,
 	    &r->status[s], s, hint, &known, &since))
 		return st->ops->scan(st, hint, &r->scan[s], err);
-	log_debug(r->job->lg, "%s: %s side unchanged but for flags since "
-	    "HIGHESTMODSEQ %llu: no scan", r->job->label, plan_side_name(s),
-	    (unsigned long long)since);
+	if (r->status[s].highestmodseq == 0)
+		log_debug(r->job->lg, "%s: %s side unchanged since its stamp "
+		    "%llu: not listed", r->job->label, plan_side_name(s),
+		    (unsigned long long)since);
+	else
+		log_debug(r->job->lg, "%s: %s side unchanged but for flags "
+		    "since HIGHESTMODSEQ %llu: no scan", r->job->label,
+		    plan_side_name(s), (unsigned long long)since);
 	rc = st->ops->scan_changes(st, &known, since, &r->scan[s], err);
 	msg_list_free(&known);
 	return rc;

@@ -245,6 +245,21 @@ int plan_known_scan(const struct sync_state *st,
     const struct mbox_status *now, enum side s, const struct scan_hint *hint,
     struct msg_list *known, uint64_t *since);
 
+/*
+ * A side without modification sequences but with a stamp (a Maildir
+ * folder: mbox_status.stamp) is settled the same way, with the stamp in
+ * the mark's place of HIGHESTMODSEQ. plan_mark_value() is what a mark of
+ * side now records: its HIGHESTMODSEQ, else its stamp (0: no mark can be
+ * earned). plan_stamp_holds() is 1 when now's stamp is not 0 and equals
+ * the mark's, with the mark's UIDNEXT, the state's UIDVALIDITY and no
+ * pending copy: nothing in the folder changed since the listing the mark
+ * was earned by, not even a flag. plan_known_scan() then stands in for
+ * its scan, with *since the stamp.
+ */
+uint64_t plan_mark_value(const struct mbox_status *now);
+int plan_stamp_holds(const struct sync_state *st,
+    const struct mbox_status *now, enum side s);
+
 /* "far" or "near". */
 const char *plan_side_name(enum side s);
 

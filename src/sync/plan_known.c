@@ -59,12 +59,39 @@ status_matches(const struct sync_state *st, const struct mbox_status *now,
 	    now->count == count_side(st, s);
 }
 
+/*
+ * Why the stamp rule is safe. The mark's stamp was read at open(),
+ * before the listing that showed exactly the pairs; a stamp is only
+ * given for directory times that no later change can give again
+ * (maildir_stamp.c), and every message and flag of a Maildir lives in
+ * the names of cur/ and new/. So an equal stamp now means no name there
+ * changed since that listing, and the pairs (unchanged: any record that
+ * changes them clears the mark) are the folder, flags included.
+ */
+uint64_t
+plan_mark_value(const struct mbox_status *now)
+{
+	return now->highestmodseq != 0 ? now->highestmodseq : now->stamp;
+}
+
+int
+plan_stamp_holds(const struct sync_state *st, const struct mbox_status *now,
+    enum side s)
+{
+	const struct side_mark *mk = &st->settled[s];
+
+	return now->stamp != 0 && now->highestmodseq == 0 &&
+	    mk->uidnext != 0 && mk->modseq == now->stamp &&
+	    now->uidvalidity == st->uidvalidity[s] &&
+	    now->uidnext == mk->uidnext && st->nintents == 0;
+}
+
 int
 plan_known_scan(const struct sync_state *st, const struct mbox_status *now,
     enum side s, const struct scan_hint *hint, struct msg_list *known,
     uint64_t *since)
 {
-	if (!status_matches(st, now, s))
+	if (!status_matches(st, now, s) && !plan_stamp_holds(st, now, s))
 		return 0;
 	for (size_t i = 0; i < st->npairs; i++) {
 		const struct pair_rec *p = &st->pairs[i];

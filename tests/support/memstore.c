@@ -21,6 +21,11 @@ struct mem_box {
 	uint64_t modseq;	/* HIGHESTMODSEQ */
 	struct mem_msg *msgs;	/* sorted by uid */
 	size_t n;
+	/* For stamps (memstore_stamps()): changes so far, and the store's
+	 * clock at the last one. */
+	uint64_t version;
+	uint64_t changed;
+	const uint64_t *clock;
 };
 
 struct mem_pending {
@@ -48,6 +53,9 @@ struct memstore {
 				   0: none */
 	struct store_ops ops;	/* mem_ops, with what memstore_headers()
 				   and memstore_updates() took out or put in */
+	int stamps;		/* enum memstore_stamp */
+	uint64_t clock;		/* granules of the coarse clock */
+	uint64_t open_stamp;	/* what open() reported */
 };
 
 struct store_append {
@@ -73,14 +81,17 @@ get_box(struct memstore *ms, const char *name)
 
 	if (b != NULL)
 		return b;
+	ms->clock = ms->clock ? ms->clock : 1;
 	ms->boxes = xreallocarray(ms->boxes, ms->nboxes + 1,
 	    sizeof(*ms->boxes));
 	b = &ms->boxes[ms->nboxes++];
 	memset(b, 0, sizeof(*b));
 	b->name = xstrdup(name);
+	b->clock = &ms->clock;
 	b->uidvalidity = ms->uidvalidity;
 	b->uidnext = 1;
 	b->modseq = 1;
+	b->version = 1;
 	/* The array moved: find the open mailbox again. */
 	if (open_name != NULL)
 		ms->open = find_box(ms, open_name);
@@ -96,6 +107,14 @@ find_msg(struct mem_box *b, uint32_t uid)
 	return NULL;
 }
 
+/* Any change of the mailbox's messages or flags, for its stamp. */
+static void
+touched(struct mem_box *b)
+{
+	b->version++;
+	b->changed = *b->clock;
+}
+
 /* Like a CONDSTORE server: a new message or a flag change gets a new
  * MODSEQ. An expunge does not raise HIGHESTMODSEQ here, the least a
  * server may do, so that tests see the sync core cope without it. */
@@ -106,6 +125,20 @@ set_flags(struct mem_box *b, struct mem_msg *m, unsigned flags)
 		return;
 	m->flags = flags;
 	m->modseq = ++b->modseq;
+	touched(b);
+}
+
+/* A Maildir's rule in small: a coarse stamp (the granule of the last
+ * change) is only given once that granule is over, so that no later
+ * change can give it again. */
+static uint64_t
+stamp_of(const struct memstore *ms, const struct mem_box *b)
+{
+	if (ms->stamps == MEMSTORE_STAMP_TRUE)
+		return b->version;
+	if (ms->stamps == MEMSTORE_STAMP_COARSE && b->changed < ms->clock)
+		return b->changed + 1;
+	return 0;
 }
 
 static uint32_t
@@ -180,6 +213,7 @@ mem_open(struct store *s, const char *mbox, struct mbox_status *st,
 	st->uidnext = b->uidnext;
 	st->count = (uint32_t)b->n;
 	st->highestmodseq = ms->modseqs ? b->modseq : 0;
+	st->stamp = ms->open_stamp = stamp_of(ms, b);
 	return 0;
 }
 
@@ -245,7 +279,16 @@ mem_scan_changes(struct store *s, const struct msg_list *known,
 	struct memstore *ms = (struct memstore *)s;
 
 	ms->calls.scan_changes++;
-	if (ms->open == NULL || !ms->modseqs) {
+	if (ms->open != NULL && ms->stamps && !ms->modseqs) {
+		/* Nothing changed since the stamp: not even a flag. */
+		if (since == 0 || since != ms->open_stamp) {
+			buf_setf(err, "memstore: scan_changes at stamp %llu, "
+			    "open() gave %llu", (unsigned long long)since,
+			    (unsigned long long)ms->open_stamp);
+			return -1;
+		}
+		since = UINT64_MAX;
+	} else if (ms->open == NULL || !ms->modseqs) {
 		buf_setf(err, "memstore: scan_changes without an open mailbox "
 		    "with modification sequences");
 		return -1;
@@ -650,6 +693,7 @@ memstore_remove(struct store *s, const char *mbox, uint32_t uid)
 	free(m->body);
 	memmove(m, m + 1, (b->n - i - 1) * sizeof(*m));
 	b->n--;
+	touched(b);
 	return 0;
 }
 
@@ -700,6 +744,7 @@ memstore_reset_uids(struct store *s, const char *mbox, uint32_t uidvalidity)
 	b->uidnext = 1;
 	for (size_t i = 0; i < b->n; i++)
 		b->msgs[i].uid = b->uidnext++;
+	touched(b);
 }
 
 struct memstore_calls
@@ -736,4 +781,16 @@ void
 memstore_drop_flags(struct store *s, int on)
 {
 	((struct memstore *)s)->drop_flags = on;
+}
+
+void
+memstore_stamps(struct store *s, enum memstore_stamp mode)
+{
+	((struct memstore *)s)->stamps = (int)mode;
+}
+
+void
+memstore_tick(struct store *s)
+{
+	((struct memstore *)s)->clock++;
 }

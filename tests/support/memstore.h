@@ -35,6 +35,23 @@ void memstore_plan_uids(struct store *s, int on);
  * get a MODSEQ; expunges do not raise HIGHESTMODSEQ. scan_changes()
  * fails the sync when it is told a list that is not the mailbox's. */
 void memstore_modseqs(struct store *s, int on);
+/*
+ * Whether open() reports a stamp, as a Maildir does (docs/maildir.md).
+ * TRUE: a new stamp with every change of a mailbox. COARSE: the stamp is
+ * the granule of the clock (memstore_tick()) in which the mailbox last
+ * changed, so changes within one granule keep it, and it is given (not
+ * 0) only once that granule is over, the Maildir's rule. With stamps and
+ * no modification sequences, scan_changes() fails the sync unless it is
+ * told the stamp open() gave and exactly the mailbox, flags included.
+ */
+enum memstore_stamp {
+	MEMSTORE_STAMP_NONE = 0,
+	MEMSTORE_STAMP_TRUE,
+	MEMSTORE_STAMP_COARSE
+};
+void memstore_stamps(struct store *s, enum memstore_stamp mode);
+/* One granule of the COARSE clock passes. */
+void memstore_tick(struct store *s);
 /* fetch() cannot read this UID either (up to 8 of them; 0: every UID
  * can be read again): it reports each through sink->failed(), with a text
  * naming the UID, as a server's NO does, or fails the fetch for a sink

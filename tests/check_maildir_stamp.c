@@ -1,0 +1,422 @@
+/*
+ * Unit tests: a Maildir folder's stamp (docs/maildir.md) on real
+ * directories, and the scan the stamp lets a run skip. Directory times
+ * are set explicitly (utimensat) to make a folder look old or fresh; no
+ * test waits for the clock.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "log.h"
+#include "maildir/maildir.h"
+#include "store.h"
+#include "support/testlib.h"
+
+struct box {
+	char *root;		/* Maildir++: INBOX is the root */
+	struct buf log, err;
+	struct logger lg;
+	struct store *s;
+};
+
+static void
+box_start(struct box *b)
+{
+	struct maildir_options opt = { .subfolders = MAILDIR_SUB_MAILDIRPP,
+	    .fsync = 0 };
+
+	memset(b, 0, sizeof(*b));
+	b->root = tl_mkdtemp("stamp");
+	b->lg.level = LOG_DEBUG;
+	b->lg.capture = &b->log;
+	opt.path = b->root;
+	b->s = maildir_store_new(&opt, &b->lg, &b->err);
+	ck_assert_msg(b->s != NULL, "%s", buf_cstr(&b->err));
+	ck_assert_msg(b->s->ops->create(b->s, "INBOX", &b->err) == 0, "%s",
+	    buf_cstr(&b->err));
+}
+
+static void
+box_end(struct box *b)
+{
+	b->s->ops->free(b->s);
+	tl_rmtree(b->root);
+	free(b->root);
+	buf_free(&b->log);
+	buf_free(&b->err);
+}
+
+static char *
+in_box(const struct box *b, const char *rel)
+{
+	return tl_path(b->root, rel);
+}
+
+static void
+put_text(const struct box *b, const char *rel, const char *text)
+{
+	char *p = in_box(b, rel);
+
+	tl_write_str(p, text);
+	free(p);
+}
+
+static void
+put(const struct box *b, const char *rel)
+{
+	put_text(b, rel, "Subject: x\n\nbody\n");
+}
+
+/* Give cur/ and new/ the mtime now + delta seconds (+ nsec). */
+static void
+age(const struct box *b, const char *sub, long delta, long nsec)
+{
+	char *p = in_box(b, sub);
+	struct timespec t[2];
+
+	ck_assert_int_eq(clock_gettime(CLOCK_REALTIME, &t[0]), 0);
+	t[0].tv_sec += delta;
+	t[0].tv_nsec = nsec;
+	t[1] = t[0];
+	ck_assert_msg(utimensat(AT_FDCWD, p, t, 0) == 0, "utimensat %s: %s",
+	    p, strerror(errno));
+	free(p);
+}
+
+/* Both directories at one fixed old time, as a folder unchanged for an
+ * hour (the same value every call, so that equal stamps are expected). */
+static void
+age_both(const struct box *b, time_t when)
+{
+	struct timespec t[2] = { { when, 123 }, { when, 123 } };
+
+	for (int i = 0; i < 2; i++) {
+		char *p = in_box(b, i == 0 ? "cur" : "new");
+
+		ck_assert_int_eq(utimensat(AT_FDCWD, p, t, 0), 0);
+		free(p);
+	}
+}
+
+/* INBOX's status by open() (opening it), or by peek(). */
+static struct mbox_status
+box_status(struct box *b, int peek)
+{
+	struct mbox_status st;
+	int rc = peek ? b->s->ops->peek(b->s, "INBOX", &st, &b->err) - 1 :
+	    b->s->ops->open(b->s, "INBOX", &st, &b->err);
+
+	ck_assert_msg(rc == 0, "%s: %s", peek ? "peek" : "open",
+	    buf_cstr(&b->err));
+	return st;
+}
+
+static struct mbox_status
+box_open(struct box *b)
+{
+	return box_status(b, 0);
+}
+
+/* open() and peek() agree on UIDVALIDITY, UIDNEXT and the stamp. */
+static uint64_t
+stamp_of(struct box *b)
+{
+	struct mbox_status o = box_open(b), p = box_status(b, 1);
+
+	ck_assert_uint_eq(o.uidvalidity, p.uidvalidity);
+	ck_assert_uint_eq(o.uidnext, p.uidnext);
+	ck_assert_uint_eq(o.stamp, p.stamp);
+	ck_assert_uint_eq(p.highestmodseq, 0);
+	return o.stamp;
+}
+
+static void
+box_scan(struct box *b, struct msg_list *l)
+{
+	memset(l, 0, sizeof(*l));
+	ck_assert_msg(b->s->ops->scan(b->s, NULL, l, &b->err) == 0, "scan: %s",
+	    buf_cstr(&b->err));
+}
+
+#define OLD ((time_t)1700000000)
+
+static int
+exists(const struct box *b, const char *rel)
+{
+	char *p = in_box(b, rel);
+	int ok = tl_exists(p);
+
+	free(p);
+	return ok;
+}
+
+/* A listing in *l, then INBOX opened again at its stamp and *l standing
+ * in for its listing (the scan_changes() result in *out). */
+static void
+open_known(struct box *b, struct msg_list *l, struct msg_list *out)
+{
+	struct mbox_status st = box_open(b);
+
+	box_scan(b, l);
+	st = box_open(b);
+	ck_assert_uint_ne(st.stamp, 0);
+	/* A mark that is not the folder's stamp is refused. */
+	ck_assert_int_eq(b->s->ops->scan_changes(b->s, l, st.stamp + 1, out,
+	    &b->err), -1);
+	ck_assert_ptr_nonnull(strstr(buf_cstr(&b->err), "stamp"));
+	ck_assert_int_eq(b->s->ops->scan_changes(b->s, l, st.stamp, out,
+	    &b->err), 0);
+}
+
+START_TEST(test_old_folder_has_stamp)
+{
+	struct box b;
+	struct mbox_status st;
+	uint64_t s1;
+
+	box_start(&b);
+	put(&b, "cur/1.a,U=1:2,S");
+	put_text(&b, ".uidvalidity", "42\n1\n");
+	age_both(&b, OLD);
+	s1 = stamp_of(&b);
+	ck_assert_uint_ne(s1, 0);
+	st = box_status(&b, 1);
+	ck_assert_uint_eq(st.uidvalidity, 42);
+	ck_assert_uint_eq(st.uidnext, 2);
+	/* Reading (and listing) changes nothing. */
+	ck_assert_uint_eq(stamp_of(&b), s1);
+	/* The same times on another folder, or a folder made again (a
+	 * restore keeps times, not inodes): another stamp. */
+	{
+		char *cur = in_box(&b, "cur"), *keep = in_box(&b, "cur.old");
+
+		ck_assert_int_eq(rename(cur, keep), 0);
+		ck_assert_int_eq(mkdir(cur, 0700), 0);
+		age_both(&b, OLD);
+		ck_assert_uint_ne(stamp_of(&b), s1);
+		ck_assert_uint_ne(stamp_of(&b), 0);
+		free(cur);
+		free(keep);
+	}
+	box_end(&b);
+}
+END_TEST
+
+/* Fresh (a change within the 3 s margin: now, or a second ahead as a
+ * coarse clock may round) or future times give no stamp; one directory
+ * is enough. */
+START_TEST(test_fresh_or_future_has_none)
+{
+	static const struct {
+		const char *sub;
+		long delta;
+	} cases[] = {
+		{ "cur", 0 }, { "new", 0 }, { "cur", 1 }, { "new", 1 },
+		{ "cur", 5 }, { "new", 3600 },
+	};
+	struct box b;
+
+	box_start(&b);
+	/* Just made: no stamp. */
+	ck_assert_uint_eq(stamp_of(&b), 0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		age_both(&b, OLD);
+		ck_assert_uint_ne(stamp_of(&b), 0);
+		age(&b, cases[i].sub, cases[i].delta, 0);
+		ck_assert_msg(stamp_of(&b) == 0, "%s at now%+ld s has a stamp",
+		    cases[i].sub, cases[i].delta);
+	}
+	/* Older than the margin: a stamp again. */
+	age(&b, "cur", -4, 0);
+	age(&b, "new", -60, 0);
+	ck_assert_uint_ne(stamp_of(&b), 0);
+	box_end(&b);
+}
+END_TEST
+
+enum change { CH_RENAME, CH_NEW, CH_DELETE, CH_CLASH, CH_COUNT };
+static const char *const change_names[CH_COUNT] = {
+	"flag rename in cur/", "new file in new/", "deletion",
+	"file moved in with the same ,U=",
+};
+
+static void
+make_change(struct box *b, enum change c)
+{
+	char *from = in_box(b, "cur/1.a,U=1:2,S");
+	char *to = in_box(b, "cur/1.a,U=1:2,FS");
+
+	switch (c) {
+	case CH_RENAME:
+		ck_assert_int_eq(rename(from, to), 0);
+		break;
+	case CH_NEW:
+		put(b, "new/9.z");
+		break;
+	case CH_DELETE:
+		ck_assert_int_eq(unlink(from), 0);
+		break;
+	case CH_CLASH:
+		put(b, "cur/7.other,U=1:2,");
+		break;
+	case CH_COUNT:
+		break;
+	}
+	free(from);
+	free(to);
+}
+
+/*
+ * Every kind of change to a folder: right after it no stamp (too recent
+ * to vouch for), and once its times are old (any old time but the one
+ * the first stamp was given for: the clock moved on), another stamp.
+ */
+START_TEST(test_change_changes_stamp)
+{
+	enum change c = (enum change)_i;
+	struct box b;
+	uint64_t s1, s2;
+
+	box_start(&b);
+	put_text(&b, ".uidvalidity", "42\n1\n");
+	put(&b, "cur/1.a,U=1:2,S");
+	age_both(&b, OLD);
+	s1 = stamp_of(&b);
+	ck_assert_uint_ne(s1, 0);
+	make_change(&b, c);
+	ck_assert_msg(stamp_of(&b) == 0, "%s: a stamp right after it",
+	    change_names[c]);
+	/* Only the directory the change touched moved on. */
+	age_both(&b, OLD);
+	age(&b, c == CH_NEW ? "new" : "cur", -3600, 7);
+	s2 = stamp_of(&b);
+	ck_assert_msg(s2 != 0 && s2 != s1, "%s: stamp %llx, before %llx",
+	    change_names[c], (unsigned long long)s2,
+	    (unsigned long long)s1);
+	box_end(&b);
+}
+END_TEST
+
+/*
+ * scan_changes() stands the caller's list in for a listing at the
+ * folder's stamp, reads no directory for a no-op, and names the files
+ * once an operation needs them: a file deleted meanwhile is gone, a
+ * file renamed by a reader is followed.
+ */
+START_TEST(test_known_list_stands_in)
+{
+	struct box b;
+	struct msg_list l, out = { 0 };
+	uint32_t uids[3] = { 1, 2, 3 };
+	int res[3];
+	char *p;
+
+	box_start(&b);
+	put_text(&b, ".uidvalidity", "42\n3\n");
+	put(&b, "cur/1.a,U=1:2,S");
+	put(&b, "new/2.b,U=2");
+	put(&b, "cur/3.c,U=3:2,F");
+	age_both(&b, OLD);
+	open_known(&b, &l, &out);
+	ck_assert_uint_eq(l.n, 3);
+	ck_assert_uint_eq(out.n, 3);
+	for (size_t i = 0; i < 3; i++)
+		ck_assert(out.v[i].uid == l.v[i].uid &&
+		    out.v[i].flags == l.v[i].flags);
+	ck_assert_ptr_null(strstr(buf_cstr(&b.log), "listed for the names"));
+
+	/* Meanwhile a reader deletes 2 and renames 3. */
+	p = in_box(&b, "new/2.b,U=2");
+	ck_assert_int_eq(unlink(p), 0);
+	free(p);
+	p = in_box(&b, "cur/3.c,U=3:2,F");
+	{
+		char *q = in_box(&b, "cur/3.c,U=3:2,FS");
+
+		ck_assert_int_eq(rename(p, q), 0);
+		free(q);
+	}
+	free(p);
+	ck_assert_int_eq(b.s->ops->set_flags(b.s, uids, 3, MSG_ANSWERED, 0,
+	    res, &b.err), 0);
+	ck_assert_int_eq(res[0], STORE_OK);
+	ck_assert_int_eq(res[1], STORE_GONE);
+	ck_assert_int_eq(res[2], STORE_OK);
+	ck_assert_ptr_nonnull(strstr(buf_cstr(&b.log), "listed for the names "
+	    "of 2 messages; 1 of them gone"));
+	ck_assert(exists(&b, "cur/1.a,U=1:2,RS"));
+	ck_assert(exists(&b, "cur/3.c,U=3:2,FRS"));
+	msg_list_free(&l);
+	msg_list_free(&out);
+	box_end(&b);
+}
+END_TEST
+
+/* A second file claiming a known UID after open(): which one is the
+ * message is not guessed; the operation fails, nothing is renamed. */
+START_TEST(test_known_list_clash_fails)
+{
+	struct box b;
+	struct msg_list l, out = { 0 };
+	uint32_t uid = 1;
+	int res;
+
+	box_start(&b);
+	put_text(&b, ".uidvalidity", "42\n1\n");
+	put(&b, "cur/1.a,U=1:2,S");
+	age_both(&b, OLD);
+	open_known(&b, &l, &out);
+	put(&b, "cur/8.moved,U=1:2,");
+	ck_assert_int_eq(b.s->ops->set_flags(b.s, &uid, 1, MSG_FLAGGED, 0,
+	    &res, &b.err), -1);
+	ck_assert_ptr_nonnull(strstr(buf_cstr(&b.err), "claims UID 1"));
+	ck_assert(exists(&b, "cur/1.a,U=1:2,S"));
+	msg_list_free(&l);
+	msg_list_free(&out);
+	box_end(&b);
+}
+END_TEST
+
+/* No UID file, or no folder: peek cannot tell (open() would say why). */
+START_TEST(test_peek_unknown)
+{
+	struct box b;
+	struct mbox_status st;
+
+	box_start(&b);
+	ck_assert_int_eq(b.s->ops->peek(b.s, "INBOX", &st, &b.err), 0);
+	ck_assert_int_eq(b.s->ops->peek(b.s, "Nowhere", &st, &b.err), 0);
+	put_text(&b, ".uidvalidity", "garbage\n");
+	ck_assert_int_eq(b.s->ops->peek(b.s, "INBOX", &st, &b.err), 0);
+	box_end(&b);
+}
+END_TEST
+
+static Suite *
+stamp_suite(void)
+{
+	Suite *s = suite_create("maildir_stamp");
+	TCase *tc = tcase_create("stamp");
+
+	tcase_add_test(tc, test_old_folder_has_stamp);
+	tcase_add_test(tc, test_fresh_or_future_has_none);
+	tcase_add_loop_test(tc, test_change_changes_stamp, 0, CH_COUNT);
+	tcase_add_test(tc, test_known_list_stands_in);
+	tcase_add_test(tc, test_known_list_clash_fails);
+	tcase_add_test(tc, test_peek_unknown);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	return run_suite(stamp_suite());
+}
