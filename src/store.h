@@ -123,6 +123,9 @@ struct mbox_status {
 	uint32_t uidnext;	/* every existing UID is below this */
 	uint64_t highestmodseq;	/* 0 if unknown */
 	uint32_t count;		/* messages, if cheaply known; else 0 */
+	/* Maildir: changes whenever a message or its flags may have
+	 * changed; 0 if the store has none or cannot vouch for it now. */
+	uint64_t stamp;
 };
 
 /*
@@ -253,6 +256,12 @@ struct store_ops {
 	 */
 	int (*scan_changes)(struct store *s, const struct msg_list *known,
 	    uint64_t since, struct msg_list *out, struct buf *err);
+	/* Optional (NULL: the store cannot tell without open()). mbox's status as the store
+	 * knows it without opening it: IMAP from LIST-STATUS or a STATUS sent with others in one
+	 * burst; Maildir from its UID file and its directories' times (stamp). 1: *st filled;
+	 * 0: not known cheaply (the caller opens the mailbox as before); -1: a failure, typed by
+	 * ops->failure() as for every operation. */
+	int (*peek)(struct store *s, const char *mbox, struct mbox_status *st, struct buf *err);
 	/*
 	 * Optional: NULL for a store in which no two messages ever claim one
 	 * UID. clashes() lists the clashes the last scan() found (the array

@@ -234,18 +234,35 @@ names_remove(struct store *s, const char *name, struct buf *err)
 	return by_inner_name(s, name, inner(s)->ops->remove, err);
 }
 
+typedef int (*status_op)(struct store *, const char *, struct mbox_status *,
+    struct buf *);
+
 static int
-names_open(struct store *s, const char *name, struct mbox_status *st,
-    struct buf *err)
+status_by_inner_name(struct store *s, const char *name, status_op op,
+    struct mbox_status *st, struct buf *err)
 {
 	char *iname;
 	int rc;
 
 	if (store_names_to_inner(s, name, &iname, err) != 0)
 		return -1;
-	rc = inner(s)->ops->open(inner(s), iname, st, err);
+	rc = op(inner(s), iname, st, err);
 	free(iname);
 	return rc;
+}
+
+static int
+names_open(struct store *s, const char *name, struct mbox_status *st,
+    struct buf *err)
+{
+	return status_by_inner_name(s, name, inner(s)->ops->open, st, err);
+}
+
+static int
+names_peek(struct store *s, const char *name, struct mbox_status *st,
+    struct buf *err)
+{
+	return status_by_inner_name(s, name, inner(s)->ops->peek, st, err);
 }
 
 /* Everything else goes to the inner store as it is. */
@@ -375,6 +392,7 @@ build_ops(struct store_ops *o, const struct store_ops *in)
 		.open = names_open,
 		.scan = names_scan,
 		.scan_changes = OPTIONAL(in, scan_changes, names_scan_changes),
+		.peek = OPTIONAL(in, peek, names_peek),
 		.clashes = OPTIONAL(in, clashes, names_clashes),
 		.settle_clash = OPTIONAL(in, settle_clash, names_settle_clash),
 		.fetch = names_fetch,
