@@ -157,15 +157,21 @@ list_response(void *ctx, const struct imap_response *r)
 	const char *str;
 	size_t len;
 
+	if (lc->s->peek.list_status && imap_atom_is(it, "STATUS")) {
+		ims_peek_take(lc->s, r);
+		return 0;
+	}
 	if (!imap_atom_is(it, lc->s->subscribed_only ? "LSUB" : "LIST"))
 		return 0;
 	attrs = it->next;
 	name = attrs && attrs->next ? attrs->next->next : NULL;
 	if (selectable(attrs) &&
 	    imap_item_string(name, &str, &len) == 0) {
-		if (strlen(str) == len)
+		if (strlen(str) == len) {
 			list_one(lc, str);
-		else
+			if (!strlist_contains(&lc->s->peek.listed, str))
+				strlist_add(&lc->s->peek.listed, str);
+		} else
 			skip_nul_name(lc, str, len);
 	}
 	return 0;
@@ -181,25 +187,56 @@ list_pattern(struct imap_store *s, struct list_ctx *lc, const char *pat,
 	imap_cmd_init(&l);
 	imap_cmd_add(&l, s->subscribed_only ? "LSUB \"\" " : "LIST \"\" ");
 	imap_cmd_add_string(&l, pat, 0);
+	if (s->peek.list_status)
+		imap_cmd_addf(&l, " RETURN (STATUS%s)", ims_peek_items(s));
 	rc = ims_run(s, &l, list_response, lc, err);
 	imap_cmd_free(&l);
 	return rc;
 }
 
+static int
+list_all(struct imap_store *s, struct list_ctx *lc, struct buf *err)
+{
+	struct buf pat = BUF_INIT;
+	int rc;
+
+	buf_setf(&pat, "%s*", s->prefix);
+	rc = list_pattern(s, lc, pat.data, err);
+	if (rc == 0 && s->prefix[0] != '\0')
+		rc = list_pattern(s, lc, "INBOX", err);
+	buf_free(&pat);
+	return rc;
+}
+
+/*
+ * With LIST-STATUS (RFC 5819) the listing brings every mailbox's status
+ * for peek() (store_imap_peek.c). LSUB cannot ask for it: SubscribedOnly
+ * gets its statuses from peek()'s STATUS burst. A server that refuses
+ * the extended LIST it advertised is listed again plainly, with a warning.
+ */
 int
 ims_list(struct store *st, struct strlist *names, struct buf *err)
 {
 	struct imap_store *s = (struct imap_store *)st;
 	struct list_ctx lc = { s, names, BUF_INIT };
-	struct buf pat = BUF_INIT;
 	int rc;
 
-	buf_setf(&pat, "%s*", s->prefix);
-	rc = list_pattern(s, &lc, pat.data, err);
-	if (rc == 0 && s->prefix[0] != '\0')
-		rc = list_pattern(s, &lc, "INBOX", err);
+	ims_peek_clear(s);
+	s->peek.list_status = !s->subscribed_only &&
+	    imap_client_has(s->c, CAP_LIST_STATUS);
+	rc = list_all(s, &lc, err);
+	if (rc != 0 && s->peek.list_status && !imap_client_broken(s->c)) {
+		log_warn(s->base.lg, "%s; listing again without statuses, "
+		    "and every mailbox is opened to learn its status",
+		    buf_cstr(err));
+		ims_peek_clear(s);
+		s->peek.burst_done = 1;
+		strlist_free(names);
+		rc = list_all(s, &lc, err);
+	}
+	if (s->peek.list_status)
+		ims_peek_listed(s);
 	strlist_sort(names);
-	buf_free(&pat);
 	buf_free(&lc.err);
 	return rc;
 }
