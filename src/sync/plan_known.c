@@ -82,3 +82,51 @@ plan_known_scan(const struct sync_state *st, const struct mbox_status *now,
 	*since = st->settled[s].modseq;
 	return 1;
 }
+
+/*
+ * Why a quiet pair needs no run. Both sides earned their marks after a
+ * run whose scan of them showed exactly the pairs (with the pairs'
+ * flags) at the status of the mark, and a side that still has that
+ * status holds the same messages with the same flags (the argument
+ * above; with HIGHESTMODSEQ equal, no flag changed either). The state
+ * then says of both sides what it said when that run ended, and the run
+ * that wrote the state file carried out its whole plan under the same
+ * policy (the digest is written only then): the plan of this run, made
+ * of the same state, the same messages and the same policy, would be
+ * empty (DESIGN.md invariant 3). What the plan reads besides:
+ *  - a message that failed in that run (a copy, a flag change, an
+ *    expunge, a Trash copy) is still wanted, so that run wrote no digest
+ *    and the pair is opened (invariant 8);
+ *  - a one-sided record MaxSize held back: the scan hint wants its size
+ *    only to see whether the limit now lets it through; under the same
+ *    policy it does not, as a message's size never changes;
+ *  - Trash, ExpungeSolo, MaxMessages, ExpireUnread decide by the policy,
+ *    the pairs and the flags, never by the clock; a Trash copy or an
+ *    expunge changes its side, which then earns its mark again first.
+ */
+int
+plan_side_quiet(const struct state_head *h, const struct mbox_status *now,
+    enum side s)
+{
+	const struct side_mark *mk = &h->settled[s];
+
+	if (mk->uidnext == 0 || now->uidvalidity != h->uidvalidity[s])
+		return 0;
+	/* A side that vouches by a stamp (Maildir, stamp != 0) instead of
+	 * modification sequences: its rule (the same non-zero stamp as its
+	 * mark) belongs here, beside its mark; until the mark can hold a
+	 * stamp, such a side is opened. */
+	if (now->stamp != 0)
+		return 0;
+	return now->highestmodseq != 0 && now->highestmodseq == mk->modseq &&
+	    now->uidnext == mk->uidnext && now->count == h->count[s];
+}
+
+int
+plan_pair_quiet(const struct state_head *h, const struct mbox_status *now[2],
+    uint64_t policy)
+{
+	return h->nintents == 0 && policy != 0 && h->policy == policy &&
+	    plan_side_quiet(h, now[SIDE_FAR], SIDE_FAR) &&
+	    plan_side_quiet(h, now[SIDE_NEAR], SIDE_NEAR);
+}
