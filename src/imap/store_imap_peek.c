@@ -13,8 +13,9 @@
  * answer with a STATUS for a mailbox the listing did not name is not
  * understood: every status of that listing is dropped. A STATUS that lacks
  * an item or cannot be read is dropped alone, and a listed mailbox without
- * one is simply not known. Each case costs one warning a listing, and the
- * mailboxes concerned are opened as before: a wrong status can only make
+ * one is simply not known. Each case costs one warning a listing (a STATUS
+ * burst's NO for a mailbox none: the server may refuse STATUS on some),
+ * and the mailboxes concerned are opened as before: a wrong status can only make
  * the sync core open a mailbox it could have skipped, never the reverse,
  * because a skip needs a status equal to what an earlier open() saw.
  *
@@ -154,6 +155,10 @@ ims_peek_listed(struct imap_store *s)
 		drop_statuses(s);
 		return;
 	}
+	for (size_t i = 0; i < s->peek.listed.n; i++)
+		if (find(s, s->peek.listed.v[i]) == NULL)
+			warn_once(s, "the server's LIST-STATUS answer has no "
+			    "usable STATUS for mailbox", s->peek.listed.v[i]);
 }
 
 static int
@@ -235,10 +240,6 @@ ims_peek(struct store *st, const char *mbox, struct mbox_status *out,
 	if (p != NULL) {
 		*out = p->st;
 		rc = 1;
-	} else if (s->peek.list_status &&
-	    strlist_contains(&s->peek.listed, wire.data)) {
-		warn_once(s, "the server's LIST-STATUS answer has no usable "
-		    "STATUS for mailbox", wire.data);
 	}
 	buf_free(&wire);
 	return rc;

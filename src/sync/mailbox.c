@@ -499,15 +499,15 @@ skip_if_quiet(const struct mailbox_job *job, int *skipped, struct buf *err)
 		buf_reset(err);
 		return 0;
 	}
-	if (lstat(job->paths->journal, &sb) == 0 || errno != ENOENT)
+	if (lstat(job->paths->journal, &sb) == 0 || errno != ENOENT ||
+	    job->store[SIDE_FAR]->ops->peek == NULL ||
+	    job->store[SIDE_NEAR]->ops->peek == NULL)
 		return 0;
 	for (int s = 0; s < 2; s++) {
 		struct store *st = job->store[s];
 		int rc;
 
 		memset(&now[s], 0, sizeof(now[s]));
-		if (st->ops->peek == NULL)
-			return 0;
 		rc = st->ops->peek(st, job->box[s], &now[s], err);
 		if (rc <= 0)
 			return rc;

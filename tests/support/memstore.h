@@ -35,6 +35,9 @@ void memstore_plan_uids(struct store *s, int on);
  * get a MODSEQ; expunges do not raise HIGHESTMODSEQ. scan_changes()
  * fails the sync when it is told a list that is not the mailbox's. */
 void memstore_modseqs(struct store *s, int on);
+/* Whether peek() tells a mailbox's status (as open() would) or says
+ * it cannot (0); off by default. */
+void memstore_peek(struct store *s, int on);
 /* fetch() cannot read this UID either (up to 8 of them; 0: every UID
  * can be read again): it reports each through sink->failed(), with a text
  * naming the UID, as a server's NO does, or fails the fetch for a sink
@@ -55,12 +58,13 @@ void memstore_crash(struct store *s);
 /* Whether the store has fetch_headers() (the default), or has only
  * fetch(), as a store without the operation. */
 void memstore_headers(struct store *s, int on);
-/* How many calls of some operations the store received; fetched counts
+/* How many calls of some operations the store received (open and peek
+ * whatever they answered); fetched counts
  * the messages fetch() sent and fetched_bytes their bytes, headers and
  * header_bytes the same of fetch_headers(). */
 struct memstore_calls {
 	unsigned set_flags, expunge, commit, scan, scan_changes, fetched;
-	unsigned headers;
+	unsigned headers, open, peek;
 	uint64_t fetched_bytes, header_bytes;
 };
 struct memstore_calls memstore_calls(struct store *s);
