@@ -446,7 +446,8 @@ START_TEST(test_pair_quiet_needs_policy)
 }
 END_TEST
 
-/* Every field of the policy that a plan reads moves its digest. */
+/* Every field of the policy that a plan reads moves its digest; the
+ * mass-deletion guard, which a pair without losses never meets, not. */
 START_TEST(test_policy_digest)
 {
 	struct sync_policy base, p;
@@ -457,7 +458,7 @@ START_TEST(test_policy_digest)
 	ck_assert_uint_ne(d, 0);
 	p = base;
 	ck_assert_uint_eq(sync_policy_digest(&p), d);
-	for (int field = 0; field < 17; field++) {
+	for (int field = 0; field < 12; field++) {
 		p = base;
 		switch (field) {
 		case 0: p.ops[SIDE_FAR] &= ~SYNC_GONE; break;
@@ -472,14 +473,16 @@ START_TEST(test_policy_digest)
 		case 9: p.trash_box[SIDE_NEAR] = ""; break;
 		case 10: p.trash_new_only = 1; break;
 		case 11: p.trash_remote_new = 2; break;
-		case 12: p.guard_wiped_over = 11; break;
-		case 13: p.guard_wiped_percent = 91; break;
-		case 14: p.guard_large_over = 101; break;
-		case 15: p.guard_large_percent = 51; break;
-		case 16: p.allow_mass_delete = 1; break;
 		}
 		ck_assert_msg(sync_policy_digest(&p) != d, "field %d", field);
 	}
+	p = base;
+	p.guard_wiped_over = 11;
+	p.guard_wiped_percent = 91;
+	p.guard_large_over = 101;
+	p.guard_large_percent = 51;
+	p.allow_mass_delete = 1;
+	ck_assert_uint_eq(sync_policy_digest(&p), d);
 	/* The Trash by name, on its side. */
 	p = base;
 	p.trash_box[SIDE_FAR] = "Trash";
