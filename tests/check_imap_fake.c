@@ -524,6 +524,8 @@ START_TEST(test_normal_mailboxes)
 
 	env_init(&e);
 	ck_assert_int_eq(run_fake(&e, FAULT_NONE, 10), 0);
+	ck_assert_msg(strstr(buf_cstr(&e.output), "warning") == NULL,
+	    "a warning:\n%s", buf_cstr(&e.output));
 	assert_synced(&e, "INBOX", "INBOX:S");
 	assert_synced(&e, "Normal", "Normal:S");
 	assert_sandbox_untouched(&e);

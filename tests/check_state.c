@@ -726,7 +726,8 @@ START_TEST(test_state_file_errors)
 	assert_load_fails(&fx, fx.state, "%s:10: bad record: no checksum");
 	tl_write_file(fx.state, text.data, len);
 	replace_line(fx.state, 11, "pair 0 6 - 0", 1);
-	assert_load_fails(&fx, fx.state, "%s:11: bad record: pair out of order");
+	assert_load_fails(&fx, fx.state,
+	    "%s:11: bad record: pair out of order");
 	tl_write_file(fx.state, text.data, len);
 	replace_line(fx.state, 11, "flags 1 2 S", 1);
 	assert_load_fails(&fx, fx.state,
@@ -744,12 +745,12 @@ START_TEST(test_state_file_errors)
 	/* The summary: its counts must be those of the file. */
 	tl_write_file(fx.state, text.data, len);
 	replace_line(fx.state, 9, "summary 4 3 2 0000000000000000", 1);
-	assert_load_fails(&fx, fx.state, "%s:17: bad record: end: the summary's "
-	    "counts do not match the pairs and intents of the file");
+	assert_load_fails(&fx, fx.state, "%s:17: bad record: end: the "
+	    "summary's counts do not match the pairs and intents of the file");
 	tl_write_file(fx.state, text.data, len);
 	replace_line(fx.state, 9, "summary 4 4 1 0000000000000000", 1);
-	assert_load_fails(&fx, fx.state, "%s:17: bad record: end: the summary's "
-	    "counts do not match the pairs and intents of the file");
+	assert_load_fails(&fx, fx.state, "%s:17: bad record: end: the "
+	    "summary's counts do not match the pairs and intents of the file");
 	tl_write_file(fx.state, text.data, len);
 	replace_line(fx.state, 9, "summary 4 4 2 00000000000000ff0", 1);
 	assert_load_fails(&fx, fx.state,

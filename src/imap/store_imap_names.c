@@ -108,7 +108,8 @@ selectable(const struct imap_item *attrs)
 	return 1;
 }
 
-static void
+/* 1 if wire is one of this store's mailboxes (added to names). */
+static int
 list_one(struct list_ctx *lc, const char *wire)
 {
 	struct buf name = BUF_INIT, why = BUF_INIT;
@@ -126,6 +127,7 @@ list_one(struct list_ctx *lc, const char *wire)
 		strlist_add(lc->names, name.data);
 	buf_free(&name);
 	buf_free(&why);
+	return rc == 0;
 }
 
 /* A name with a NUL byte cannot be a C string, a file name or a mailbox
@@ -168,13 +170,27 @@ list_response(void *ctx, const struct imap_response *r)
 	if (selectable(attrs) &&
 	    imap_item_string(name, &str, &len) == 0) {
 		if (strlen(str) == len) {
-			list_one(lc, str);
+			/* Listed with NAMESPACE: named once the prefix is
+			 * known (prelisted()). */
+			if (lc->names != NULL)
+				list_one(lc, str);
 			if (!strlist_contains(&lc->s->peek.listed, str))
 				strlist_add(&lc->s->peek.listed, str);
 		} else
 			skip_nul_name(lc, str, len);
 	}
 	return 0;
+}
+
+static void
+list_command(const struct imap_store *s, const char *pat,
+    struct imap_cmdline *l)
+{
+	imap_cmd_init(l);
+	imap_cmd_add(l, s->subscribed_only ? "LSUB \"\" " : "LIST \"\" ");
+	imap_cmd_add_string(l, pat, 0);
+	if (s->peek.list_status)
+		imap_cmd_addf(l, " RETURN (STATUS%s)", ims_peek_items(s));
 }
 
 static int
@@ -184,14 +200,40 @@ list_pattern(struct imap_store *s, struct list_ctx *lc, const char *pat,
 	struct imap_cmdline l;
 	int rc;
 
-	imap_cmd_init(&l);
-	imap_cmd_add(&l, s->subscribed_only ? "LSUB \"\" " : "LIST \"\" ");
-	imap_cmd_add_string(&l, pat, 0);
-	if (s->peek.list_status)
-		imap_cmd_addf(&l, " RETURN (STATUS%s)", ims_peek_items(s));
+	list_command(s, pat, &l);
 	rc = ims_run(s, &l, list_response, lc, err);
 	imap_cmd_free(&l);
 	return rc;
+}
+
+/* The statuses of a listing for peek(): LIST-STATUS where offered, and
+ * not with LSUB, which cannot ask for them. */
+static void
+list_begin(struct imap_store *s)
+{
+	ims_peek_clear(s);
+	s->peek.list_status = !s->subscribed_only &&
+	    imap_client_has(s->c, CAP_LIST_STATUS);
+}
+
+/*
+ * The listing sent with NAMESPACE (ask_server()), answered before the
+ * prefix was known: "*" lists a superset of what the prefix's pattern
+ * would, and the names outside the prefix are dropped now.
+ */
+static void
+prelisted(struct imap_store *s, struct list_ctx *lc)
+{
+	struct strlist raw = s->peek.listed;
+
+	s->peek.prelisted = 0;
+	if (s->peek.list_status)
+		ims_peek_listed(s);
+	memset(&s->peek.listed, 0, sizeof(s->peek.listed));
+	for (size_t i = 0; i < raw.n; i++)
+		if (list_one(lc, raw.v[i]))
+			strlist_add(&s->peek.listed, raw.v[i]);
+	strlist_free(&raw);
 }
 
 static int
@@ -221,9 +263,12 @@ ims_list(struct store *st, struct strlist *names, struct buf *err)
 	struct list_ctx lc = { s, names, BUF_INIT };
 	int rc;
 
-	ims_peek_clear(s);
-	s->peek.list_status = !s->subscribed_only &&
-	    imap_client_has(s->c, CAP_LIST_STATUS);
+	if (s->peek.prelisted) {
+		prelisted(s, &lc);
+		strlist_sort(names);
+		return 0;
+	}
+	list_begin(s);
 	rc = list_all(s, &lc, err);
 	if (rc != 0 && s->peek.list_status && !imap_client_broken(s->c)) {
 		log_warn(s->base.lg, "%s; listing again without statuses, "
@@ -264,11 +309,23 @@ mailbox_command(struct imap_store *s, const char *cmd, const char *mbox,
 	return rc;
 }
 
+/* A listing made with NAMESPACE that list() has not taken yet would miss
+ * what CREATE and DELETE change: list() then asks again. */
+static void
+drop_prelisting(struct imap_store *s)
+{
+	if (s->peek.prelisted)
+		ims_peek_clear(s);
+}
+
 int
 ims_create(struct store *st, const char *mbox, struct buf *err)
 {
 	struct imap_store *s = (struct imap_store *)st;
-	int rc = mailbox_command(s, "CREATE", mbox, NULL, NULL, NULL, err);
+	int rc;
+
+	drop_prelisting(s);
+	rc = mailbox_command(s, "CREATE", mbox, NULL, NULL, NULL, err);
 
 	if (rc == 0)
 		log_verbose(s->base.lg, "imap store '%s': created mailbox "
@@ -323,6 +380,7 @@ ims_remove(struct store *st, const char *mbox, struct buf *err)
 		ims_err(s, err, "INBOX cannot be removed");
 		return -1;
 	}
+	drop_prelisting(s);
 	if (s->mbox != NULL && strcmp(s->mbox, mbox) == 0 &&
 	    deselect(s, mbox, err) != 0)
 		return -1;
@@ -392,17 +450,108 @@ delim_response(void *ctx, const struct imap_response *r)
 	return 0;
 }
 
+/* NAMESPACE and the listing in flight together: one handler for both,
+ * each part taking what is its own. */
+struct first_ctx {
+	struct ns_ctx *nc;
+	struct list_ctx lc;
+};
+
 static int
-ask_server(struct imap_store *s, int use_namespace, struct ns_ctx *nc,
-    struct buf *err)
+first_response(void *ctx, const struct imap_response *r)
+{
+	struct first_ctx *fc = ctx;
+
+	namespace_response(fc->nc, r);
+	return list_response(&fc->lc, r);
+}
+
+struct first_done {
+	int ok;
+	struct buf status;
+};
+
+static void
+first_done(void *ctx, const struct imap_response *tagged)
+{
+	struct first_done *d = ctx;
+
+	d->ok = imap_response_is(tagged, "OK");
+	imap_describe_status(tagged, &d->status);
+}
+
+static int
+submit_first(struct imap_store *s, struct imap_cmdline *l,
+    struct first_done *d, struct buf *err)
+{
+	int rc = imap_client_submit(s->c, l, first_done, d, err);
+
+	imap_cmd_free(l);
+	return rc;
+}
+
+/*
+ * NAMESPACE with `LIST "" "*"` (or LSUB, with LIST-STATUS's RETURN where
+ * it applies) behind it: one round trip for both. The listing is kept for
+ * the first list(), which names its mailboxes once the prefix is known
+ * (prelisted()). A listing the server refuses is simply sent again by
+ * list(); a refused NAMESPACE fails as it always did.
+ */
+static int
+namespace_and_list(struct imap_store *s, struct ns_ctx *nc, struct buf *err)
+{
+	struct first_ctx fc = { nc, { s, NULL, BUF_INIT } };
+	struct first_done ns = { 0, BUF_INIT }, ls = { 0, BUF_INIT };
+	struct imap_cmdline l;
+	int rc;
+
+	list_begin(s);
+	s->op_fn = first_response;
+	s->op_ctx = &fc;
+	imap_cmd_init(&l);
+	imap_cmd_add(&l, "NAMESPACE");
+	rc = submit_first(s, &l, &ns, err);
+	list_command(s, "*", &l);
+	if (rc == 0)
+		rc = submit_first(s, &l, &ls, err);
+	else
+		imap_cmd_free(&l);
+	if (rc == 0)
+		rc = imap_client_wait(s->c, err);
+	s->op_fn = NULL;
+	s->op_ctx = NULL;
+	if (rc == 0 && !ns.ok) {
+		buf_setf(err, "%s: NAMESPACE: %s", imap_client_peer(s->c),
+		    buf_cstr(&ns.status));
+		rc = -1;
+	}
+	if (rc != 0)
+		ims_err(s, err, "%s", buf_cstr(err));
+	if (rc == 0 && ls.ok)
+		s->peek.prelisted = 1;
+	else
+		ims_peek_clear(s);
+	buf_free(&ns.status);
+	buf_free(&ls.status);
+	buf_free(&fc.lc.err);
+	return rc;
+}
+
+static int
+ask_server(struct imap_store *s, int use_namespace, int prelist,
+    struct ns_ctx *nc, struct buf *err)
 {
 	struct imap_cmdline l;
 	int rc;
 
 	imap_cmd_init(&l);
 	if (use_namespace && imap_client_has(s->c, CAP_NAMESPACE)) {
-		imap_cmd_add(&l, "NAMESPACE");
-		rc = ims_run(s, &l, namespace_response, nc, err);
+		if (prelist)
+			rc = namespace_and_list(s, nc, err);
+		else {
+			imap_cmd_add(&l, "NAMESPACE");
+			rc = ims_run(s, &l, namespace_response, nc, err);
+		}
 		imap_cmd_free(&l);
 		if (rc != 0 || nc->delim != '\0')
 			return rc;
@@ -421,7 +570,10 @@ ims_discover_hierarchy(struct imap_store *s, int use_namespace,
 	struct ns_ctx nc = { NULL, '\0', 0 };
 	struct buf prefix = BUF_INIT;
 
-	if (ask_server(s, use_namespace, &nc, err) != 0) {
+	/* The listing goes out with NAMESPACE when it needs no more than
+	 * the prefix NAMESPACE tells (no Path). */
+	if (ask_server(s, use_namespace, path == NULL || *path == '\0', &nc,
+	    err) != 0) {
 		free(nc.prefix);
 		return -1;
 	}

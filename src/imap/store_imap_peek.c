@@ -13,11 +13,12 @@
  * answer with a STATUS for a mailbox the listing did not name is not
  * understood: every status of that listing is dropped. A STATUS that lacks
  * an item or cannot be read is dropped alone, and a listed mailbox without
- * one is simply not known. Each case costs one warning a listing (a STATUS
- * burst's NO for a mailbox none: the server may refuse STATUS on some),
- * and the mailboxes concerned are opened as before: a wrong status can only make
- * the sync core open a mailbox it could have skipped, never the reverse,
- * because a skip needs a status equal to what an earlier open() saw.
+ * one is simply not known. Each case costs one warning a listing (a NO to
+ * one STATUS of a burst none: a server may refuse STATUS on some), and
+ * the mailboxes concerned are opened as before: a wrong status can only
+ * make the sync core open a mailbox it could have skipped, never the
+ * reverse, because a skip needs a status equal to what an earlier open()
+ * saw.
  *
  * A status describes the mailbox at the time of the listing. Once this
  * store selects a mailbox or copies into it (Trash), the entry is dropped:
@@ -227,8 +228,10 @@ ims_peek(struct store *st, const char *mbox, struct mbox_status *out,
 	const struct ims_peeked *p;
 	int rc = 0;
 
+	/* A name the store cannot represent: open() says why. */
 	if (s->peek.listed.n == 0 || ims_to_wire(s, mbox, &wire, err) != 0) {
 		buf_free(&wire);
+		buf_reset(err);
 		return 0;
 	}
 	if (!s->peek.list_status && !s->peek.burst_done &&

@@ -4,10 +4,10 @@
 # folders of twenty messages. What a run sent is read from its protocol
 # log (-D), agreement of the two accounts from --verify.
 #  1. after the run that copies and the run that earns the marks, a run
-#     without changes sends per connection its login, NAMESPACE, one LIST
-#     with RETURN (STATUS ...) (LIST-STATUS) and LOGOUT: no SELECT or
-#     EXAMINE, no STATUS, no CAPABILITY; every state file is version 2
-#     with a mark on both sides;
+#     without changes sends per connection its login, NAMESPACE and one
+#     LIST with RETURN (STATUS ...) (LIST-STATUS) together, and LOGOUT:
+#     no SELECT or EXAMINE, no STATUS, no CAPABILITY; every state file is
+#     version 2 with a mark on both sides;
 #  2. a flag set on the server by another client: only that folder is
 #     opened, the flag reaches the other account, and once the run after
 #     it has earned the marks again nothing is opened;
@@ -138,6 +138,11 @@ quiet noop
 expect_eq "noop: one LIST with RETURN (STATUS) per account" 2 \
     "$(sent noop 'LIST "" "\*" RETURN \(STATUS \(MESSAGES UIDNEXT UIDVALIDITY HIGHESTMODSEQ\)\)$')"
 expect_eq "noop: no STATUS command" 0 "$(sent noop STATUS)"
+expect_eq "noop: LIST sent right behind NAMESPACE, before its answer" 2 \
+    "$(awk '/ > [^ ]+ NAMESPACE$/ { ns = 1; next }
+	/ > [^ ]+ LIST / && ns { n++ }
+	{ ns = 0 }
+	END { print n + 0 }' "$TMP/noop.out")"
 expect_eq "noop: 4 commands per connection" 8 "$(sent noop '[A-Z]')"
 expect_eq "noop: no warning" "" "$(grep 'warning' "$TMP/noop.out")"
 for f in "$TMP"/state-sync.rc/*.twinboxstate; do
