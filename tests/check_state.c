@@ -691,6 +691,46 @@ START_TEST(test_corrupt_middle_line)
 }
 END_TEST
 
+/* One line of sample_state()'s file replaced (sealed or not), and maybe
+ * a second one, and the error the load must give. */
+static const struct {
+	unsigned line;
+	const char *with;
+	int seal;
+	unsigned line2;
+	const char *with2;
+	const char *want;
+} damage[] = {
+	{ 10, "pair 0 7 - 1", 0, 0, NULL, "%s:10: bad record: no checksum" },
+	{ 11, "pair 0 6 - 0", 1, 0, NULL,
+	    "%s:11: bad record: pair out of order" },
+	{ 11, "flags 1 2 S", 1, 0, NULL,
+	    "%s:11: bad record: record kind not allowed in a state file" },
+	{ 17, "end 4 2", 1, 0, NULL, "%s:17: bad record: end: file holds 5 "
+	    "pairs and 2 intents, end record says 4 and 2" },
+	{ 13, "pair 9 7 D 4", 1, 9, "summary 4 5 2 0000000000000000",
+	    "%s: bad state: near UID 7 is in two pairs" },
+	/* The summary: its counts must be those of the file. */
+	{ 9, "summary 4 3 2 0000000000000000", 1, 0, NULL, "%s:17: bad "
+	    "record: end: the summary's counts do not match the pairs and "
+	    "intents of the file" },
+	{ 9, "summary 4 4 1 0000000000000000", 1, 0, NULL, "%s:17: bad "
+	    "record: end: the summary's counts do not match the pairs and "
+	    "intents of the file" },
+	{ 9, "summary 4 4 2 00000000000000ff0", 1, 0, NULL,
+	    "%s:9: bad record: bad policy digest \"00000000000000ff0\"" },
+	{ 9, "summary 4 4 2 00000000000000FF", 1, 0, NULL,
+	    "%s:9: bad record: bad policy digest \"00000000000000FF\"" },
+	{ 9, "pair 0 7 - 1", 1, 0, NULL, "%s:9: bad record: expected a "
+	    "settled mark or the summary record" },
+	/* In version 2 a mark belongs to the head, never after the pairs. */
+	{ 16, "settled far 13 9", 1, 0, NULL,
+	    "%s:16: bad record: record kind not allowed in a state file" },
+	{ 4, "maxuid far 12", 1, 0, NULL,
+	    "%s:4: bad record: header records out of order" },
+};
+#define NDAMAGE (sizeof(damage) / sizeof(damage[0]))
+
 START_TEST(test_state_file_errors)
 {
 	struct fixture fx;
@@ -721,57 +761,15 @@ START_TEST(test_state_file_errors)
 	tl_write_file(fx.state, text.data, len - 5);
 	assert_load_fails(&fx, fx.state, "%s:17: bad record: truncated line");
 
-	tl_write_file(fx.state, text.data, len);
-	replace_line(fx.state, 10, "pair 0 7 - 1", 0);
-	assert_load_fails(&fx, fx.state, "%s:10: bad record: no checksum");
-	tl_write_file(fx.state, text.data, len);
-	replace_line(fx.state, 11, "pair 0 6 - 0", 1);
-	assert_load_fails(&fx, fx.state,
-	    "%s:11: bad record: pair out of order");
-	tl_write_file(fx.state, text.data, len);
-	replace_line(fx.state, 11, "flags 1 2 S", 1);
-	assert_load_fails(&fx, fx.state,
-	    "%s:11: bad record: record kind not allowed in a state file");
-	tl_write_file(fx.state, text.data, len);
-	replace_line(fx.state, 17, "end 4 2", 1);
-	assert_load_fails(&fx, fx.state, "%s:17: bad record: end: file holds 5 "
-	    "pairs and 2 intents, end record says 4 and 2");
-	tl_write_file(fx.state, text.data, len);
-	replace_line(fx.state, 13, "pair 9 7 D 4", 1);
-	replace_line(fx.state, 9, "summary 4 5 2 0000000000000000", 1);
-	assert_load_fails(&fx, fx.state,
-	    "%s: bad state: near UID 7 is in two pairs");
-
-	/* The summary: its counts must be those of the file. */
-	tl_write_file(fx.state, text.data, len);
-	replace_line(fx.state, 9, "summary 4 3 2 0000000000000000", 1);
-	assert_load_fails(&fx, fx.state, "%s:17: bad record: end: the "
-	    "summary's counts do not match the pairs and intents of the file");
-	tl_write_file(fx.state, text.data, len);
-	replace_line(fx.state, 9, "summary 4 4 1 0000000000000000", 1);
-	assert_load_fails(&fx, fx.state, "%s:17: bad record: end: the "
-	    "summary's counts do not match the pairs and intents of the file");
-	tl_write_file(fx.state, text.data, len);
-	replace_line(fx.state, 9, "summary 4 4 2 00000000000000ff0", 1);
-	assert_load_fails(&fx, fx.state,
-	    "%s:9: bad record: bad policy digest \"00000000000000ff0\"");
-	tl_write_file(fx.state, text.data, len);
-	replace_line(fx.state, 9, "summary 4 4 2 00000000000000FF", 1);
-	assert_load_fails(&fx, fx.state,
-	    "%s:9: bad record: bad policy digest \"00000000000000FF\"");
-	tl_write_file(fx.state, text.data, len);
-	replace_line(fx.state, 9, "pair 0 7 - 1", 1);
-	assert_load_fails(&fx, fx.state, "%s:9: bad record: expected a settled "
-	    "mark or the summary record");
-	/* In version 2 a mark belongs to the head, never after the pairs. */
-	tl_write_file(fx.state, text.data, len);
-	replace_line(fx.state, 16, "settled far 13 9", 1);
-	assert_load_fails(&fx, fx.state,
-	    "%s:16: bad record: record kind not allowed in a state file");
-	tl_write_file(fx.state, text.data, len);
-	replace_line(fx.state, 4, "maxuid far 12", 1);
-	assert_load_fails(&fx, fx.state,
-	    "%s:4: bad record: header records out of order");
+	for (size_t i = 0; i < NDAMAGE; i++) {
+		tl_write_file(fx.state, text.data, len);
+		replace_line(fx.state, damage[i].line, damage[i].with,
+		    damage[i].seal);
+		if (damage[i].line2 != 0)
+			replace_line(fx.state, damage[i].line2, damage[i].with2,
+			    1);
+		assert_load_fails(&fx, fx.state, damage[i].want);
+	}
 	buf_free(&text);
 	state_free(&st);
 	fx_free(&fx);

@@ -69,7 +69,7 @@ struct ims_peek {
 	size_t n;
 	struct strlist listed;	/* wire names list() saw, selectable */
 	int list_status;	/* list() asked for statuses (LIST-STATUS) */
-	int prelisted;		/* listed with NAMESPACE; list() not yet */
+	int prelisted;		/* listed with NAMESPACE, not yet taken */
 	int burst_done;		/* the STATUS burst was sent */
 	int warned;		/* one warning per listing */
 };

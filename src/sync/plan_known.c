@@ -16,21 +16,11 @@
  */
 #include "sync/plan_int.h"
 
-static size_t
-count_side(const struct sync_state *st, enum side s)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < st->npairs; i++)
-		n += st->pairs[i].uid[s] != 0;
-	return n;
-}
-
 int
 plan_side_settled(const struct sync_state *st, const struct msg_list *scan,
     enum side s)
 {
-	if (count_side(st, s) != scan->n)
+	if (state_count_side(st, s) != scan->n)
 		return 0;
 	/* UIDs are unique on both sides, so equal counts and every pair
 	 * found means equal sets. */
@@ -56,7 +46,7 @@ status_matches(const struct sync_state *st, const struct mbox_status *now,
 	return mk->uidnext != 0 && now->highestmodseq >= mk->modseq &&
 	    now->uidvalidity == st->uidvalidity[s] &&
 	    now->uidnext == mk->uidnext && st->nintents == 0 &&
-	    now->count == count_side(st, s);
+	    now->count == state_count_side(st, s);
 }
 
 int

@@ -189,6 +189,9 @@ const struct pair_rec *state_find_far(const struct sync_state *st,
 const struct copy_intent *state_find_intent(const struct sync_state *st,
     enum side src, uint32_t src_uid);
 
+/* How many pairs have a UID on side s. */
+size_t state_count_side(const struct sync_state *st, enum side s);
+
 /* 1 if both states hold exactly the same data (generation included). */
 int state_equal(const struct sync_state *a, const struct sync_state *b);
 

@@ -46,16 +46,6 @@ header_value(const struct sync_state *st, enum journal_kind kind,
 	return st->highestmodseq[side];
 }
 
-static size_t
-count_side(const struct sync_state *st, enum side s)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < st->npairs; i++)
-		n += st->pairs[i].uid[s] != 0;
-	return n;
-}
-
 /* Version 2 keeps what a skip decides by in the head: the marks and the
  * summary come before the pairs (the reader applies the marks after
  * them, as a pair record would clear them). */
@@ -86,9 +76,9 @@ state_format(const struct sync_state *st, struct buf *out)
 		add_sealed(out, &rec);
 	}
 	start = out->len;
-	buf_addf(out, "summary %zu %zu %zu %016llx", count_side(st, SIDE_FAR),
-	    count_side(st, SIDE_NEAR), st->nintents,
-	    (unsigned long long)st->policy);
+	buf_addf(out, "summary %zu %zu %zu %016llx",
+	    state_count_side(st, SIDE_FAR), state_count_side(st, SIDE_NEAR),
+	    st->nintents, (unsigned long long)st->policy);
 	rec_seal(out, start);
 	memset(&rec, 0, sizeof(rec));
 	rec.kind = JR_PAIR_NEW;
@@ -191,8 +181,9 @@ end_v2(struct state_parser *sp, struct buf *err)
 {
 	const struct sync_state *st = sp->st;
 
-	if (sp->head.count[SIDE_FAR] != count_side(st, SIDE_FAR) ||
-	    sp->head.count[SIDE_NEAR] != count_side(st, SIDE_NEAR) ||
+	if (sp->head.count[SIDE_FAR] != state_count_side(st, SIDE_FAR) ||
+	    sp->head.count[SIDE_NEAR] !=
+	    state_count_side(st, SIDE_NEAR) ||
 	    sp->head.nintents != st->nintents) {
 		buf_setf(err, "end: the summary's counts do not match the "
 		    "pairs and intents of the file");
