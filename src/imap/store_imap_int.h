@@ -118,11 +118,17 @@ void ims_add_flags(struct imap_cmdline *l, unsigned flags);
 /* store_imap_names.c */
 int ims_to_wire(struct imap_store *s, const char *name, struct buf *out,
     struct buf *err);
+/* The canonical name of a server name; 1 if it has none (outside our
+ * prefix, or not representable), -1 on a malformed name. */
+int ims_from_wire(struct imap_store *s, const char *wire, struct buf *out,
+    struct buf *err);
+int ims_create(struct store *st, const char *mbox, struct buf *err);
+int ims_remove(struct store *st, const char *mbox, struct buf *err);
+
+/* store_imap_list.c */
 int ims_discover_hierarchy(struct imap_store *s, int use_namespace,
     char delim_override, const char *path, struct buf *err);
 int ims_list(struct store *st, struct strlist *names, struct buf *err);
-int ims_create(struct store *st, const char *mbox, struct buf *err);
-int ims_remove(struct store *st, const char *mbox, struct buf *err);
 
 /* store_imap_peek.c */
 int ims_peek(struct store *st, const char *mbox, struct mbox_status *out,
