@@ -15,10 +15,9 @@
  * an item or cannot be read is dropped alone, and a listed mailbox without
  * one is simply not known. Each case costs one warning a listing (a NO to
  * one STATUS of a burst none: a server may refuse STATUS on some), and
- * the mailboxes concerned are opened as before: a wrong status can only
- * make the sync core open a mailbox it could have skipped, never the
- * reverse, because a skip needs a status equal to what an earlier open()
- * saw.
+ * the mailboxes concerned are opened as before. A status that reads
+ * well is taken as what a SELECT would report now (RFC 3501 6.3.10); one
+ * that differs from the pair's marks only costs the SELECT.
  *
  * A status describes the mailbox at the time of the listing. Once this
  * store selects a mailbox or copies into it (Trash), the entry is dropped:
