@@ -1383,7 +1383,7 @@ START_TEST(test_state_upgrade_v1)
 	struct sync_state want, v1, v2;
 	struct journal_info info;
 	struct state_head h;
-	char *text;
+	char *text, *want_text, *want_path;
 
 	fx_init(&fx);
 	marked_state(&want);
@@ -1393,24 +1393,15 @@ START_TEST(test_state_upgrade_v1)
 	ck_assert(state_equal(&v1, &want));
 	ck_assert_uint_eq(v1.policy, 0);
 	ck_assert_int_eq(state_write(fx.state, &v1, &fx.err), 0);
-	text = payloads(fx.state);
-	ck_assert_str_eq(text,
-	    "twinbox-state 2\n"
-	    "generation 3\n"
-	    "uidvalidity far 7\n"
-	    "uidvalidity near 8\n"
-	    "maxuid far 3\n"
-	    "maxuid near 4\n"
-	    "highestmodseq far 9120\n"
-	    "highestmodseq near 77\n"
-	    "settled far 2001 9120\n"
-	    "settled near 5 77\n"
-	    "summary 2 2 1 0000000000000000\n"
-	    "pair 1 2 S 0\n"
-	    "pair 3 4 - 0\n"
-	    "copy near>far 9 F 0 5 10 11\n"
-	    "end 2 1\n");
+	want_path = tl_path(fx.dir, "want");
+	write_state_version(want_path, "twinbox-state 2\n", marked_lines_v2,
+	    NMARKED_V2);
+	text = tl_read_file(fx.state, NULL);
+	want_text = tl_read_file(want_path, NULL);
+	ck_assert_str_eq(text, want_text);
 	free(text);
+	free(want_text);
+	free(want_path);
 	load_ok(&fx, &v2, &info);
 	ck_assert(state_equal(&v2, &want));
 	ck_assert_uint_eq(v2.settled[SIDE_FAR].uidnext, 2001);
