@@ -18,7 +18,10 @@
 #  5. a second Dovecot that does not advertise LIST-STATUS: its statuses
 #     come from STATUS commands sent in one pipelined burst per account
 #     (all sent before the first answer), and a run without changes still
-#     opens nothing.
+#     opens nothing;
+#  6. SubscribedOnly on the far store of the first Dovecot: LSUB cannot
+#     ask for statuses, so the subscribed folders get one burst of STATUS,
+#     and a run without changes opens nothing either.
 # The other client is tests/tools/imapc. The servers are stopped and the
 # directory removed however the test ends.
 # Run from the top of the tree; tests/run-all.sh runs it with sh.
@@ -243,6 +246,29 @@ expect_eq "noop2: the STATUS commands went out in one burst per account" 2 \
 	/ < [^ *]+ (OK|NO|BAD)/ { if ($6 in tags) sending = 0 }
 	END { print bursts + 0 }' "$TMP/noop2.out")"
 expect_eq "noop2: no warning" "" "$(grep 'warning' "$TMP/noop2.out")"
+
+# ---- 6. SubscribedOnly: LSUB, then one burst of STATUS ----------------------
+
+. "$TMP/srv/server.env"
+"$IMAPC" "$IMAP_PORT" alice secret >"$TMP/sub.imapc" 2>&1 <<EOF ||
+SUBSCRIBE INBOX
+SUBSCRIBE Archive
+EOF
+	fail "other client subscribes" "$(cat "$TMP/sub.imapc")"
+RC3=$TMP/sync3.rc
+write_rc "$RC3" Both
+# Only the subscribed folders, which the other folders of bob do not
+# make look missing on the far side.
+sed -i -e 's/^Account far$/Account far\nSubscribedOnly yes/' \
+    -e 's/^Patterns \*$/Patterns INBOX Archive/' "$RC3"
+run sub-earn "$RC3"
+run sub-noop "$RC3"
+expect_eq "sub-noop: no SELECT or EXAMINE" 0 "$(sent sub-noop 'SELECT|EXAMINE')"
+expect_eq "sub-noop: the far side listed by LSUB" 1 "$(sent sub-noop 'LSUB ')"
+expect_eq "sub-noop: one STATUS a subscribed folder" 2 \
+    "$(sent sub-noop 'STATUS ')"
+expect_eq "sub-noop: both pairs up to date" 2 \
+    "$(grep -c ': up to date$' "$TMP/sub-noop.out")"
 
 echo "imap_peek.sh: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
