@@ -123,8 +123,9 @@ struct mbox_status {
 	uint32_t uidnext;	/* every existing UID is below this */
 	uint64_t highestmodseq;	/* 0 if unknown */
 	uint32_t count;		/* messages, if cheaply known; else 0 */
-	uint64_t stamp;		/* Maildir: changes whenever a message or its flags may have
-				   changed; 0 if the store has none or cannot vouch for it now */
+	/* Maildir: changes whenever a message or its flags may have
+	 * changed; 0 if the store has none or cannot vouch for it now. */
+	uint64_t stamp;
 };
 
 /*

@@ -21,7 +21,9 @@
  * merged into it, so that no UID is planned twice. Courier's NAMESPACE
  * answer (lists back to back) is understood, and the text of every
  * [ALERT], untagged or tagged, reaches stderr even with -q, its control
- * characters replaced.
+ * characters replaced. A LIST-STATUS answer that names a mailbox the
+ * listing did not, lacks an item or is refused costs one warning, and the
+ * mailboxes sync as without the extension.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -56,8 +58,15 @@ enum fault {
 	FAULT_UNAVAILABLE,	/* nothing sent, NO [UNAVAILABLE] */
 	FAULT_UNSOLICITED,	/* four messages; unsolicited flag updates
 				   while sizes and dates are fetched */
-	FAULT_CUT		/* BYE and close in answer to a body FETCH */
+	FAULT_CUT,		/* BYE and close in answer to a body FETCH */
+	/* LIST-STATUS offered, and its answer is wrong: */
+	FAULT_LS_UNLISTED,	/* a STATUS for a mailbox not listed */
+	FAULT_LS_BROKEN,	/* Normal's STATUS lacks UIDNEXT, INBOX
+				   has none */
+	FAULT_LS_REFUSED	/* LIST ... RETURN answered BAD */
 };
+
+#define IS_LIST_STATUS(f) ((f) >= FAULT_LS_UNLISTED)
 
 #define MAX_MSGS 8
 
@@ -120,11 +129,37 @@ read_line(int fd, char *line, size_t size)
 	return 0;
 }
 
+/* LIST ... RETURN (STATUS ...) answered as the fault says. */
 static void
-answer_list(int fd, const char *tag, enum fault fault)
+answer_list_status(int fd, const char *tag, enum fault fault)
+{
+	if (fault == FAULT_LS_REFUSED) {
+		send_str(fd, tag);
+		send_str(fd, " BAD RETURN not understood\r\n");
+		return;
+	}
+	send_str(fd, "* LIST () \"/\" INBOX\r\n");
+	if (fault == FAULT_LS_UNLISTED)
+		send_str(fd, "* STATUS INBOX (MESSAGES 1 UIDNEXT 2 "
+		    "UIDVALIDITY 7)\r\n* STATUS Ghost (MESSAGES 1 UIDNEXT 2 "
+		    "UIDVALIDITY 7)\r\n");
+	send_str(fd, "* LIST () \"/\" Normal\r\n");
+	send_str(fd, fault == FAULT_LS_BROKEN ?
+	    "* STATUS Normal (MESSAGES 1 UIDVALIDITY 7)\r\n" :
+	    "* STATUS Normal (MESSAGES 1 UIDNEXT 2 UIDVALIDITY 7)\r\n");
+	send_str(fd, tag);
+	send_str(fd, " OK LIST done\r\n");
+}
+
+static void
+answer_list(int fd, const char *tag, const char *cmd, enum fault fault)
 {
 	char big[400];
 
+	if (strstr(cmd, " RETURN ") != NULL) {
+		answer_list_status(fd, tag, fault);
+		return;
+	}
 	if (fault == FAULT_HUGE_LITERAL) {
 		send_str(fd, "* LIST () \"/\" {99999999999}\r\nxx\r\n");
 		return;
@@ -161,7 +196,8 @@ answer_list(int fd, const char *tag, enum fault fault)
 static int
 box_count(const char *box, enum fault fault)
 {
-	if (strcmp(box, "INBOX") != 0 || fault < FAULT_MULTI)
+	if (strcmp(box, "INBOX") != 0 || fault < FAULT_MULTI ||
+	    IS_LIST_STATUS(fault))
 		return 1;
 	return fault == FAULT_UNSOLICITED ? 4 : 3;
 }
@@ -305,7 +341,10 @@ answer(int fd, const char *tag, const char *cmd, char *box, enum fault fault)
 		if (fault == FAULT_COURIER)
 			send_str(fd, "* OK [ALERT] Quota at 95%\r\n");
 		send_str(fd, tag);
-		send_str(fd, " OK [CAPABILITY IMAP4rev1 NAMESPACE UIDPLUS] in\r\n");
+		send_str(fd, IS_LIST_STATUS(fault) ?
+		    " OK [CAPABILITY IMAP4rev1 NAMESPACE UIDPLUS LIST-STATUS] "
+		    "in\r\n" :
+		    " OK [CAPABILITY IMAP4rev1 NAMESPACE UIDPLUS] in\r\n");
 	} else if (strncmp(cmd, "CAPABILITY", 10) == 0) {
 		send_str(fd, "* CAPABILITY IMAP4rev1 NAMESPACE UIDPLUS\r\n");
 		send_str(fd, tag);
@@ -318,7 +357,7 @@ answer(int fd, const char *tag, const char *cmd, char *box, enum fault fault)
 		send_str(fd, tag);
 		send_str(fd, " OK done\r\n");
 	} else if (strncmp(cmd, "LIST", 4) == 0) {
-		answer_list(fd, tag, fault);
+		answer_list(fd, tag, cmd, fault);
 	} else if (strncmp(cmd, "SELECT", 6) == 0) {
 		answer_select(fd, tag, cmd, box, fault);
 	} else if (strncmp(cmd, "UID FETCH", 9) == 0) {
@@ -488,6 +527,56 @@ START_TEST(test_normal_mailboxes)
 
 	env_init(&e);
 	ck_assert_int_eq(run_fake(&e, FAULT_NONE, 10), 0);
+	ck_assert_msg(strstr(buf_cstr(&e.output), "warning") == NULL,
+	    "a warning:\n%s", buf_cstr(&e.output));
+	assert_synced(&e, "INBOX", "INBOX:S");
+	assert_synced(&e, "Normal", "Normal:S");
+	assert_sandbox_untouched(&e);
+	env_free(&e);
+}
+END_TEST
+
+/* A warning is in the output exactly once. */
+static void
+assert_output_once(const struct env *e, const char *want)
+{
+	const char *out = buf_cstr(&e->output), *at = strstr(out, want);
+
+	ck_assert_msg(at != NULL, "output lacks \"%s\":\n%s", want, out);
+	ck_assert_msg(strstr(at + 1, want) == NULL,
+	    "output has \"%s\" more than once:\n%s", want, out);
+}
+
+/*
+ * A server that offers LIST-STATUS and answers it wrongly: a STATUS for a
+ * mailbox it did not list, a STATUS without UIDNEXT and none at all for a
+ * listed mailbox, or a BAD for the extended LIST. One warning each time,
+ * and both mailboxes sync as without the extension.
+ */
+START_TEST(test_list_status_wrong)
+{
+	static const struct {
+		enum fault fault;
+		const char *warning;
+	} cases[] = {
+		{ FAULT_LS_UNLISTED, "the server's LIST-STATUS answer holds a "
+		    "STATUS for a mailbox it did not list, 'Ghost'; the "
+		    "mailboxes concerned are opened to learn their status "
+		    "instead" },
+		{ FAULT_LS_BROKEN, "the server sent a STATUS without "
+		    "MESSAGES, UIDNEXT, UIDVALIDITY or HIGHESTMODSEQ for "
+		    "mailbox 'Normal'; the mailboxes concerned are opened to "
+		    "learn their status instead" },
+		{ FAULT_LS_REFUSED, "LIST \"\" \"*\" RETURN (STATUS (MESSAGES "
+		    "UIDNEXT UIDVALIDITY)): BAD RETURN not understood; listing "
+		    "again without statuses, and every mailbox is opened to "
+		    "learn its status" },
+	};
+	struct env e;
+
+	env_init(&e);
+	ck_assert_int_eq(run_fake(&e, cases[_i].fault, 10), 0);
+	assert_output_once(&e, cases[_i].warning);
 	assert_synced(&e, "INBOX", "INBOX:S");
 	assert_synced(&e, "Normal", "Normal:S");
 	assert_sandbox_untouched(&e);
@@ -699,6 +788,7 @@ fake_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_normal_mailboxes);
 	tcase_add_test(tc, test_hostile_names);
+	tcase_add_loop_test(tc, test_list_status_wrong, 0, 3);
 	tcase_add_test(tc, test_courier_namespace_and_alerts);
 	tcase_add_loop_test(tc, test_malformed, 0,
 	    (int)(sizeof(malformed) / sizeof(malformed[0])));

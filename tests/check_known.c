@@ -361,6 +361,138 @@ END_TEST
  * once it fits, so the hint wants its size: its side must be scanned.
  * The other side, which does not hold it, may still skip its scan.
  */
+/* The head of pure_state()'s file, as state_read_head() gives it. */
+static void
+pure_head(const struct sync_state *st, struct state_head *h)
+{
+	memset(h, 0, sizeof(*h));
+	for (int s = 0; s < 2; s++) {
+		h->uidvalidity[s] = st->uidvalidity[s];
+		h->settled[s] = st->settled[s];
+		h->count[s] = 4;
+	}
+	h->policy = 0x5eed;
+}
+
+/*
+ * plan_side_quiet() and plan_pair_quiet(): a status equal to the mark in
+ * every field, with as many messages as the pairs hold, and the same
+ * policy; any one difference opens the pair. _i picks the field.
+ */
+START_TEST(test_pair_quiet)
+{
+	struct sync_state st;
+	struct mbox_status now[2];
+	const struct mbox_status *pnow[2] = { &now[0], &now[1] };
+	struct state_head h;
+	enum side s = (enum side)(_i % 2);
+
+	pure_state(&st, now);
+	pure_head(&st, &h);
+	ck_assert_int_eq(plan_side_quiet(&h, &now[SIDE_FAR], SIDE_FAR), 1);
+	ck_assert_int_eq(plan_side_quiet(&h, &now[SIDE_NEAR], SIDE_NEAR), 1);
+	ck_assert_int_eq(plan_pair_quiet(&h, pnow, 0x5eed), 1);
+	switch (_i / 2) {
+	case 0:
+		now[s].uidvalidity++;
+		break;
+	case 1:
+		now[s].uidnext++;
+		break;
+	case 2:
+		now[s].highestmodseq++;	/* above is not equal */
+		break;
+	case 3:
+		now[s].highestmodseq--;
+		break;
+	case 4:
+		now[s].count--;		/* an expunge */
+		break;
+	case 5:
+		now[s].highestmodseq = 0;	/* CONDSTORE gone */
+		h.settled[s].modseq = 0;
+		break;
+	case 6:
+		h.settled[s].uidnext = 0;	/* no mark */
+		break;
+	case 7:
+		now[s].stamp = 1;	/* a stamp side: not this rule's */
+		break;
+	}
+	ck_assert_int_eq(plan_side_quiet(&h, &now[s], s), 0);
+	ck_assert_int_eq(plan_side_quiet(&h, &now[!s], (enum side)!s), 1);
+	ck_assert_int_eq(plan_pair_quiet(&h, pnow, 0x5eed), 0);
+	state_free(&st);
+}
+END_TEST
+
+/* The pair as a whole: pending copies, another policy or none. */
+START_TEST(test_pair_quiet_needs_policy)
+{
+	struct sync_state st;
+	struct mbox_status now[2];
+	const struct mbox_status *pnow[2] = { &now[0], &now[1] };
+	struct state_head h;
+
+	pure_state(&st, now);
+	pure_head(&st, &h);
+	ck_assert_int_eq(plan_pair_quiet(&h, pnow, 0x5eee), 0);
+	h.policy = 0;
+	ck_assert_int_eq(plan_pair_quiet(&h, pnow, 0), 0);
+	h.policy = 0x5eed;
+	h.nintents = 1;
+	ck_assert_int_eq(plan_pair_quiet(&h, pnow, 0x5eed), 0);
+	state_free(&st);
+}
+END_TEST
+
+/* Every field of the policy that a plan reads moves its digest; the
+ * mass-deletion guard, which a pair without losses never meets, not. */
+START_TEST(test_policy_digest)
+{
+	struct sync_policy base, p;
+	uint64_t d;
+
+	sync_policy_default(&base);
+	d = sync_policy_digest(&base);
+	ck_assert_uint_ne(d, 0);
+	p = base;
+	ck_assert_uint_eq(sync_policy_digest(&p), d);
+	for (int field = 0; field < 12; field++) {
+		p = base;
+		switch (field) {
+		case 0: p.ops[SIDE_FAR] &= ~SYNC_GONE; break;
+		case 1: p.ops[SIDE_NEAR] &= ~SYNC_NEW; break;
+		case 2: p.expunge = SYNC_EXPUNGE_SIDE(SIDE_NEAR); break;
+		case 3: p.expunge_solo = SYNC_EXPUNGE_SIDE(SIDE_FAR); break;
+		case 4: p.max_size[SIDE_FAR] = 1000; break;
+		case 5: p.max_size[SIDE_NEAR] = 1000; break;
+		case 6: p.max_messages = 50; break;
+		case 7: p.expire_unread = 1; break;
+		case 8: p.trash_box[SIDE_FAR] = "Trash"; break;
+		case 9: p.trash_box[SIDE_NEAR] = ""; break;
+		case 10: p.trash_new_only = 1; break;
+		case 11: p.trash_remote_new = 2; break;
+		}
+		ck_assert_msg(sync_policy_digest(&p) != d, "field %d", field);
+	}
+	p = base;
+	p.guard_wiped_over = 11;
+	p.guard_wiped_percent = 91;
+	p.guard_large_over = 101;
+	p.guard_large_percent = 51;
+	p.allow_mass_delete = 1;
+	ck_assert_uint_eq(sync_policy_digest(&p), d);
+	/* The Trash by name, on its side. */
+	p = base;
+	p.trash_box[SIDE_FAR] = "Trash";
+	d = sync_policy_digest(&p);
+	p.trash_box[SIDE_FAR] = NULL;
+	p.trash_box[SIDE_NEAR] = "Trash";
+	ck_assert_uint_ne(sync_policy_digest(&p), d);
+}
+END_TEST
+
 START_TEST(test_known_scan_too_big_record)
 {
 	enum side s = (enum side)_i;
@@ -476,9 +608,11 @@ deliver_n(struct store *s, int first, int n, unsigned flags)
 	}
 }
 
-/* What one sync asked of each store. */
+/* What one sync asked of each store; skipped: it opened neither side
+ * (a quiet pair, plan_pair_quiet()). */
 struct scans {
 	unsigned scan[2], changes[2];
+	int skipped;
 };
 
 static size_t
@@ -503,10 +637,12 @@ sync_ok(struct fixture *fx)
 	buf_reset(&fx->err);
 	ck_assert_msg(sync_mailbox(&fx->job, &fx->stats, &fx->err) == 0,
 	    "sync failed: %s", buf_cstr(&fx->err));
+	d.skipped = 1;
 	for (int s = 0; s < 2; s++) {
 		after = memstore_calls(fx->store[s]);
 		d.scan[s] = after.scan - before[s].scan;
 		d.changes[s] = after.scan_changes - before[s].scan_changes;
+		d.skipped &= after.open == before[s].open;
 	}
 	return d;
 }
@@ -1074,6 +1210,8 @@ struct hist_cov {
 	unsigned long same_granule;	/* a user's change to a coarse
 					   stamp side in the granule of
 					   the last sync */
+	unsigned long skips;		/* syncs that opened neither side */
+	unsigned long policy_changes;
 };
 
 struct history {
@@ -1085,6 +1223,8 @@ struct history {
 	enum memstore_stamp stamps[2];	/* side reports a stamp */
 	struct tl_rng ticks;		/* when a coarse clock moves on */
 	int ticked;			/* since the last sync */
+	int peek;			/* both stores answer peek() */
+	int policy_changed;		/* Expunge changed at least once */
 	struct fixture fx;
 	unsigned nmsgs;			/* messages delivered so far */
 	unsigned renumbered;		/* UIDVALIDITY changes so far */
@@ -1295,6 +1435,51 @@ act_faulty_sync(struct history *h, enum side s)
 	}
 }
 
+/* The user edits the channel: another Expunge. Marks earned under the
+ * old policy must not let the next sync skip the pair (\Deleted copies
+ * that Expunge Both now removes would stay). */
+static void
+act_policy(struct history *h)
+{
+	h->policy = &hist_policies[tl_rng_below(&h->rng, NHIST_POLICIES)];
+	h->policy_changed |= h->fx.policy.expunge != h->policy->expunge;
+	h->fx.policy.expunge = h->policy->expunge;
+	h->cov->policy_changes++;
+	buf_addf(&h->log, "  policy: %s\n", h->policy->name);
+}
+
+/*
+ * The oracle of a skip: the pair was really as its state says. Each side
+ * holds exactly the pairs' messages with the pairs' flags, no copy is
+ * pending, and the state was written under the policy of this sync.
+ */
+static void
+hist_check_skip(struct history *h)
+{
+	struct sync_state st;
+
+	load_state(&h->fx, &st);
+	if (st.nintents != 0 ||
+	    st.policy != sync_policy_digest(&h->fx.policy))
+		hist_fail(h, "skipped a pair with pending copies or another "
+		    "policy");
+	for (int s = 0; s < 2; s++) {
+		struct store *store = h->fx.store[s];
+		struct mbox_status now;
+		struct msg_list l;
+
+		if (store->ops->open(store, "INBOX", &now, &h->fx.err) != 0)
+			hist_fail(h, "open: %s", buf_cstr(&h->fx.err));
+		hist_list(h, (enum side)s, &l);
+		if (now.uidvalidity != st.uidvalidity[s] ||
+		    !plan_side_settled(&st, &l, (enum side)s))
+			hist_fail(h, "skipped a pair whose %s side is not "
+			    "what its state says", plan_side_name(s));
+		msg_list_free(&l);
+	}
+	state_free(&st);
+}
+
 static struct exec_stats
 hist_sync(struct history *h, struct scans *d)
 {
@@ -1308,11 +1493,20 @@ hist_sync(struct history *h, struct scans *d)
 	buf_reset(&fx->log);
 	if (sync_mailbox(&fx->job, &fx->stats, &fx->err) != 0)
 		hist_fail(h, "sync failed: %s", buf_cstr(&fx->err));
+	d->skipped = 1;
 	for (int s = 0; s < 2; s++) {
 		after = memstore_calls(fx->store[s]);
+		d->skipped &= after.open == before[s].open;
 		d->scan[s] = after.scan - before[s].scan;
 		d->changes[s] = after.scan_changes - before[s].scan_changes;
-		if (d->scan[s] + d->changes[s] != 1)
+	}
+	if (d->skipped && !h->peek)
+		hist_fail(h, "a sync opened neither side without peek()");
+	if (d->skipped)
+		hist_check_skip(h);
+	h->cov->skips += d->skipped;
+	for (int s = 0; s < 2; s++) {
+		if (d->scan[s] + d->changes[s] != !d->skipped)
 			hist_fail(h, "%s: %u scans and %u scan_changes in one "
 			    "sync", plan_side_name(s), d->scan[s],
 			    d->changes[s]);
@@ -1326,8 +1520,10 @@ hist_sync(struct history *h, struct scans *d)
 	h->cov->syncs++;
 	buf_addf(&h->log, "  sync%s: far %s, near %s; copied %zu/%zu, flagged "
 	    "%zu/%zu, expunged %zu/%zu (far/near)\n",
-	    h->ticked ? " (a granule later)" : "", d->changes[SIDE_FAR] ? "changes" : "scan",
-	    d->changes[SIDE_NEAR] ? "changes" : "scan",
+	    h->ticked ? " (a granule later)" : "",
+	    d->skipped ? "skipped" : d->changes[SIDE_FAR] ? "changes" : "scan",
+	    d->skipped ? "skipped" : d->changes[SIDE_NEAR] ? "changes" :
+	    "scan",
 	    fx->stats.copied[SIDE_FAR], fx->stats.copied[SIDE_NEAR],
 	    fx->stats.flagged[SIDE_FAR], fx->stats.flagged[SIDE_NEAR],
 	    fx->stats.expunged[SIDE_FAR], fx->stats.expunged[SIDE_NEAR]);
@@ -1413,7 +1609,10 @@ hist_check_contents(struct history *h)
 			continue;
 		}
 		identical = 0;
-		if (expunge_both || (!h->removed[m] && !h->deleted[m]))
+		/* What an earlier policy left on one side (a survivor whose
+		 * \Deleted the user took back) stays there. */
+		if ((expunge_both && !h->policy_changed) ||
+		    (!h->removed[m] && !h->deleted[m]))
 			hist_fail(h, "m%u only on %s", m,
 			    f != -1 ? "far" : "near");
 	}
@@ -1448,7 +1647,14 @@ hist_checkpoint(struct history *h)
 	/* Identical sides: every message is paired, with its flags, so the
 	 * second sync settled every side that reports modification
 	 * sequences or a stamp (its clock moved on first), and the third
-	 * scanned none of them. */
+	 * scanned none of them; with peek() on both, it opened neither. */
+	if (h->peek && (h->modseqs[SIDE_FAR] || h->stamps[SIDE_FAR]) &&
+	    (h->modseqs[SIDE_NEAR] || h->stamps[SIDE_NEAR])) {
+		if (!d.skipped)
+			hist_fail(h, "third sync opened a pair both of whose "
+			    "sides are settled");
+		return;
+	}
 	for (int s = 0; s < 2; s++) {
 		int marks = h->modseqs[s] || h->stamps[s];
 
@@ -1519,6 +1725,13 @@ run_history(const char *base, uint64_t seed, unsigned index,
 		memstore_modseqs(h.fx.store[s], 0);
 		memstore_stamps(h.fx.store[s], h.stamps[s]);
 	}
+	/* Most histories peek: a quiet pair is then not even opened, and
+	 * the checkpoints prove that a skipped pair was really in sync. */
+	if (index % 3 != 2) {
+		h.peek = 1;
+		memstore_peek(h.fx.store[SIDE_FAR], 1);
+		memstore_peek(h.fx.store[SIDE_NEAR], 1);
+	}
 	for (int step = 0; step < HIST_STEPS; step++) {
 		unsigned r = tl_rng_below(&h.rng, 100);
 		enum side s = (enum side)tl_rng_below(&h.rng, 2);
@@ -1534,6 +1747,8 @@ run_history(const char *base, uint64_t seed, unsigned index,
 		} else if (r < 76) {
 			act_faulty_sync(&h, s);
 		} else {
+			if (tl_rng_below(&h.rng, 8) == 0)
+				act_policy(&h);
 			hist_sync(&h, &d);
 			if (++syncs % 5 == 0)
 				hist_checkpoint(&h);
@@ -1560,26 +1775,31 @@ START_TEST(test_random_histories)
 	printf("known: %u histories, %lu syncs: %lu full scans, %lu "
 	    "scan_changes (%lu carrying flag changes); %lu checkpoints, %lu "
 	    "with identical sides; user: %lu deliveries, %lu flag changes, "
-	    "%lu removals, %lu renumberings; %lu syncs with a fault, %lu of "
-	    "them failed, %lu by a refused flag change; %lu stamp sides not "
-	    "listed, %lu changes in the granule of the last sync\n",
+	    "%lu removals, %lu renumberings, %lu policy changes; %lu syncs "
+	    "with a fault, %lu of them failed, %lu by a refused flag change; "
+	    "%lu syncs opened neither side; %lu stamp sides not listed, %lu "
+	    "changes in the granule of the last sync\n",
 	    HIST_SEEDS * HIST_PER_SEED,
 	    cov.syncs, cov.scans, cov.changes, cov.changes_carrying,
 	    cov.checkpoints, cov.identical, cov.delivered, cov.flagged,
-	    cov.removed, cov.renumbered, cov.faulty, cov.faulty_failed,
-	    cov.refused, cov.stamp_skips, cov.same_granule);
+	    cov.removed, cov.renumbered, cov.policy_changes, cov.faulty,
+	    cov.faulty_failed, cov.refused, cov.skips, cov.stamp_skips,
+	    cov.same_granule);
 	/* The coverage the test claims: at least a quarter of the sides
 	 * synced skipped their scan, many of those skips brought flag
-	 * changes, and the third sync of many checkpoints was checked to
-	 * scan nothing. */
+	 * changes (fewer since stamp sides and skipped pairs carry none),
+	 * and the third sync of many checkpoints was checked to scan
+	 * nothing. */
 	ck_assert_uint_ge(cov.changes, cov.syncs / 2);
-	ck_assert_uint_ge(cov.changes_carrying, 100);
+	ck_assert_uint_ge(cov.changes_carrying, 80);
 	ck_assert_uint_ge(cov.identical, cov.checkpoints / 4);
 	ck_assert_uint_ge(cov.renumbered, 50);
 	ck_assert_uint_ge(cov.faulty_failed, 20);
 	ck_assert_uint_ge(cov.refused, 5);
 	ck_assert_uint_ge(cov.stamp_skips, 100);
 	ck_assert_uint_ge(cov.same_granule, 100);
+	ck_assert_uint_ge(cov.skips, cov.checkpoints / 4);
+	ck_assert_uint_ge(cov.policy_changes, 50);
 	tl_rmtree(base);
 	free(base);
 }
@@ -1597,6 +1817,9 @@ known_suite(void)
 	tcase_add_loop_test(pure, test_known_scan_fills_known, 0, 2);
 	tcase_add_loop_test(pure, test_known_scan_refusals, 0, 2 * REF_COUNT);
 	tcase_add_loop_test(pure, test_known_scan_too_big_record, 0, 2);
+	tcase_add_loop_test(pure, test_pair_quiet, 0, 16);
+	tcase_add_test(pure, test_pair_quiet_needs_policy);
+	tcase_add_test(pure, test_policy_digest);
 	suite_add_tcase(s, pure);
 	tcase_add_test(drv, test_noop_syncs_skip_scans);
 	tcase_add_test(drv, test_copies_both_ways);

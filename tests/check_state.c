@@ -102,7 +102,7 @@ START_TEST(test_state_file_text)
 	ck_assert_int_eq(state_write(path, &st, &err), 0);
 	text = payloads(path);
 	ck_assert_str_eq(text,
-	    "twinbox-state 1\n"
+	    "twinbox-state 2\n"
 	    "generation 0\n"
 	    "uidvalidity far 1700000000\n"
 	    "uidvalidity near 42\n"
@@ -110,6 +110,7 @@ START_TEST(test_state_file_text)
 	    "maxuid near 8\n"
 	    "highestmodseq far 18446744073709551615\n"
 	    "highestmodseq near 0\n"
+	    "summary 4 4 2 0000000000000000\n"
 	    "pair 0 7 - 1\n"
 	    "pair 1 2 RS 0\n"
 	    "pair 3 1 S 2\n"
@@ -690,6 +691,46 @@ START_TEST(test_corrupt_middle_line)
 }
 END_TEST
 
+/* One line of sample_state()'s file replaced (sealed or not), and maybe
+ * a second one, and the error the load must give. */
+static const struct {
+	unsigned line;
+	const char *with;
+	int seal;
+	unsigned line2;
+	const char *with2;
+	const char *want;
+} damage[] = {
+	{ 10, "pair 0 7 - 1", 0, 0, NULL, "%s:10: bad record: no checksum" },
+	{ 11, "pair 0 6 - 0", 1, 0, NULL,
+	    "%s:11: bad record: pair out of order" },
+	{ 11, "flags 1 2 S", 1, 0, NULL,
+	    "%s:11: bad record: record kind not allowed in a state file" },
+	{ 17, "end 4 2", 1, 0, NULL, "%s:17: bad record: end: file holds 5 "
+	    "pairs and 2 intents, end record says 4 and 2" },
+	{ 13, "pair 9 7 D 4", 1, 9, "summary 4 5 2 0000000000000000",
+	    "%s: bad state: near UID 7 is in two pairs" },
+	/* The summary: its counts must be those of the file. */
+	{ 9, "summary 4 3 2 0000000000000000", 1, 0, NULL, "%s:17: bad "
+	    "record: end: the summary's counts do not match the pairs and "
+	    "intents of the file" },
+	{ 9, "summary 4 4 1 0000000000000000", 1, 0, NULL, "%s:17: bad "
+	    "record: end: the summary's counts do not match the pairs and "
+	    "intents of the file" },
+	{ 9, "summary 4 4 2 00000000000000ff0", 1, 0, NULL,
+	    "%s:9: bad record: bad policy digest \"00000000000000ff0\"" },
+	{ 9, "summary 4 4 2 00000000000000FF", 1, 0, NULL,
+	    "%s:9: bad record: bad policy digest \"00000000000000FF\"" },
+	{ 9, "pair 0 7 - 1", 1, 0, NULL, "%s:9: bad record: expected a "
+	    "settled mark or the summary record" },
+	/* In version 2 a mark belongs to the head, never after the pairs. */
+	{ 16, "settled far 13 9", 1, 0, NULL,
+	    "%s:16: bad record: record kind not allowed in a state file" },
+	{ 4, "maxuid far 12", 1, 0, NULL,
+	    "%s:4: bad record: header records out of order" },
+};
+#define NDAMAGE (sizeof(damage) / sizeof(damage[0]))
+
 START_TEST(test_state_file_errors)
 {
 	struct fixture fx;
@@ -703,9 +744,9 @@ START_TEST(test_state_file_errors)
 	state_format(&st, &text);
 	len = text.len;
 
-	replace_line(fx.state, 1, "twinbox-state 2", 0);
+	replace_line(fx.state, 1, "twinbox-state 3", 0);
 	assert_load_fails(&fx, fx.state, "%s:1: unsupported state file version "
-	    "\"2\" (this twinbox reads version 1)");
+	    "\"3\" (this twinbox reads versions 1 and 2)");
 	replace_line(fx.state, 1, "mbsync-state 1", 0);
 	assert_load_fails(&fx, fx.state, "%s:1: not a twinbox state file (no "
 	    "\"twinbox-state\" header)");
@@ -716,32 +757,19 @@ START_TEST(test_state_file_errors)
 	/* Truncated: at a line boundary, and inside a line. */
 	tl_write_file(fx.state, text.data, len - 17);
 	assert_load_fails(&fx, fx.state,
-	    "%s:16: bad record: truncated file (no end record)");
+	    "%s:17: bad record: truncated file (no end record)");
 	tl_write_file(fx.state, text.data, len - 5);
-	assert_load_fails(&fx, fx.state, "%s:16: bad record: truncated line");
+	assert_load_fails(&fx, fx.state, "%s:17: bad record: truncated line");
 
-	tl_write_file(fx.state, text.data, len);
-	replace_line(fx.state, 9, "pair 0 7 - 1", 0);
-	assert_load_fails(&fx, fx.state, "%s:9: bad record: no checksum");
-	tl_write_file(fx.state, text.data, len);
-	replace_line(fx.state, 10, "pair 0 6 - 0", 1);
-	assert_load_fails(&fx, fx.state, "%s:10: bad record: pair out of order");
-	tl_write_file(fx.state, text.data, len);
-	replace_line(fx.state, 10, "flags 1 2 S", 1);
-	assert_load_fails(&fx, fx.state,
-	    "%s:10: bad record: record kind not allowed in a state file");
-	tl_write_file(fx.state, text.data, len);
-	replace_line(fx.state, 16, "end 4 2", 1);
-	assert_load_fails(&fx, fx.state, "%s:16: bad record: end: file holds 5 "
-	    "pairs and 2 intents, end record says 4 and 2");
-	tl_write_file(fx.state, text.data, len);
-	replace_line(fx.state, 12, "pair 9 7 D 4", 1);
-	assert_load_fails(&fx, fx.state,
-	    "%s: bad state: near UID 7 is in two pairs");
-	tl_write_file(fx.state, text.data, len);
-	replace_line(fx.state, 4, "maxuid far 12", 1);
-	assert_load_fails(&fx, fx.state,
-	    "%s:4: bad record: header records out of order");
+	for (size_t i = 0; i < NDAMAGE; i++) {
+		tl_write_file(fx.state, text.data, len);
+		replace_line(fx.state, damage[i].line, damage[i].with,
+		    damage[i].seal);
+		if (damage[i].line2 != 0)
+			replace_line(fx.state, damage[i].line2, damage[i].with2,
+			    1);
+		assert_load_fails(&fx, fx.state, damage[i].want);
+	}
 	buf_free(&text);
 	state_free(&st);
 	fx_free(&fx);
@@ -1061,13 +1089,35 @@ static const char *const marked_lines[] = {
 };
 #define NMARKED_LINES (sizeof(marked_lines) / sizeof(marked_lines[0]))
 
-/* A state file made of payload lines, each sealed with its checksum. */
+/* The same state as written now (version 2): the marks and the summary
+ * in the head, before the pairs. */
+static const char *const marked_lines_v2[] = {
+	"generation 3",
+	"uidvalidity far 7",
+	"uidvalidity near 8",
+	"maxuid far 3",
+	"maxuid near 4",
+	"highestmodseq far 9120",
+	"highestmodseq near 77",
+	"settled far 2001 9120",
+	"settled near 5 77",
+	"summary 2 2 1 0000000000000000",
+	"pair 1 2 S 0",
+	"pair 3 4 - 0",
+	"copy near>far 9 F 0 5 10 11",
+	"end 2 1",
+};
+#define NMARKED_V2 (sizeof(marked_lines_v2) / sizeof(marked_lines_v2[0]))
+
+/* A state file of the given header line and payload lines, each sealed
+ * with its checksum. */
 static void
-write_state_lines(const char *path, const char *const *lines, size_t n)
+write_state_version(const char *path, const char *header,
+    const char *const *lines, size_t n)
 {
 	struct buf out = BUF_INIT;
 
-	buf_adds(&out, "twinbox-state 1\n");
+	buf_adds(&out, header);
 	for (size_t i = 0; i < n; i++) {
 		size_t start = out.len;
 
@@ -1076,6 +1126,13 @@ write_state_lines(const char *path, const char *const *lines, size_t n)
 	}
 	tl_write_file(path, out.data, out.len);
 	buf_free(&out);
+}
+
+/* A version 1 state file, as twinbox wrote it before version 2. */
+static void
+write_state_lines(const char *path, const char *const *lines, size_t n)
+{
+	write_state_version(path, "twinbox-state 1\n", lines, n);
 }
 
 START_TEST(test_settled_state_file_text)
@@ -1089,7 +1146,8 @@ START_TEST(test_settled_state_file_text)
 
 	marked_state(&st);
 	ck_assert_int_eq(state_write(path, &st, &err), 0);
-	write_state_lines(want_path, marked_lines, NMARKED_LINES);
+	write_state_version(want_path, "twinbox-state 2\n", marked_lines_v2,
+	    NMARKED_V2);
 	got = tl_read_file(path, &got_len);
 	want = tl_read_file(want_path, &want_len);
 	ck_assert_str_eq(got, want);
@@ -1267,6 +1325,96 @@ START_TEST(test_settled_state_file_errors)
 }
 END_TEST
 
+/*
+ * The head reader sees what a skip decides by, without the pairs: the
+ * marks, the counts per side, the pending intents and the policy digest.
+ * A version 1 file, a missing file or a damaged head tells nothing.
+ */
+START_TEST(test_state_head)
+{
+	struct fixture fx;
+	struct sync_state st;
+	struct state_head h;
+	char *missing;
+
+	fx_init(&fx);
+	marked_state(&st);
+	st.policy = 0x0123456789abcdefu;
+	ck_assert_int_eq(state_write(fx.state, &st, &fx.err), 0);
+	memset(&h, 0xff, sizeof(h));
+	ck_assert_int_eq(state_read_head(fx.state, &h, &fx.err), 1);
+	ck_assert_uint_eq(h.generation, 3);
+	ck_assert_uint_eq(h.uidvalidity[SIDE_FAR], 7);
+	ck_assert_uint_eq(h.uidvalidity[SIDE_NEAR], 8);
+	ck_assert_uint_eq(h.settled[SIDE_FAR].uidnext, 2001);
+	ck_assert_uint_eq(h.settled[SIDE_FAR].modseq, 9120);
+	ck_assert_uint_eq(h.settled[SIDE_NEAR].uidnext, 5);
+	ck_assert_uint_eq(h.settled[SIDE_NEAR].modseq, 77);
+	ck_assert_uint_eq(h.count[SIDE_FAR], 2);
+	ck_assert_uint_eq(h.count[SIDE_NEAR], 2);
+	ck_assert_uint_eq(h.nintents, 1);
+	ck_assert_uint_eq(h.policy, 0x0123456789abcdefu);
+
+	/* Only the head is read: a damaged pair further on is the full
+	 * reader's to report. */
+	replace_line(fx.state, 13, "pair 3 4 - 0", 0);
+	ck_assert_int_eq(state_read_head(fx.state, &h, &fx.err), 1);
+	/* A damaged head, or no summary, tells nothing. */
+	replace_line(fx.state, 10, "settled near 5 77", 0);
+	ck_assert_int_eq(state_read_head(fx.state, &h, &fx.err), 0);
+	write_state_lines(fx.state, marked_lines, NMARKED_LINES);
+	ck_assert_int_eq(state_read_head(fx.state, &h, &fx.err), 0);
+	missing = tl_path(fx.dir, "none");
+	ck_assert_int_eq(state_read_head(missing, &h, &fx.err), 0);
+	free(missing);
+	state_free(&st);
+	fx_free(&fx);
+}
+END_TEST
+
+/*
+ * Upgrade: a version 1 file as the previous twinbox wrote it, with
+ * pairs, an intent and both marks, reads as the same state, is written
+ * back as version 2 by the next write, and that reads the same again.
+ */
+START_TEST(test_state_upgrade_v1)
+{
+	struct fixture fx;
+	struct sync_state want, v1, v2;
+	struct journal_info info;
+	struct state_head h;
+	char *text, *want_text, *want_path;
+
+	fx_init(&fx);
+	marked_state(&want);
+	write_state_lines(fx.state, marked_lines, NMARKED_LINES);
+	ck_assert_int_eq(state_read_head(fx.state, &h, &fx.err), 0);
+	load_ok(&fx, &v1, &info);
+	ck_assert(state_equal(&v1, &want));
+	ck_assert_uint_eq(v1.policy, 0);
+	ck_assert_int_eq(state_write(fx.state, &v1, &fx.err), 0);
+	want_path = tl_path(fx.dir, "want");
+	write_state_version(want_path, "twinbox-state 2\n", marked_lines_v2,
+	    NMARKED_V2);
+	text = tl_read_file(fx.state, NULL);
+	want_text = tl_read_file(want_path, NULL);
+	ck_assert_str_eq(text, want_text);
+	free(text);
+	free(want_text);
+	free(want_path);
+	load_ok(&fx, &v2, &info);
+	ck_assert(state_equal(&v2, &want));
+	ck_assert_uint_eq(v2.settled[SIDE_FAR].uidnext, 2001);
+	ck_assert_uint_eq(v2.settled[SIDE_NEAR].modseq, 77);
+	ck_assert_int_eq(state_read_head(fx.state, &h, &fx.err), 1);
+	ck_assert_uint_eq(h.settled[SIDE_FAR].uidnext, 2001);
+	state_free(&want);
+	state_free(&v1);
+	state_free(&v2);
+	fx_free(&fx);
+}
+END_TEST
+
 /* Every record that changes the pairs or a UIDVALIDITY clears both marks;
  * the others keep them. */
 START_TEST(test_settled_cleared_by_pair_records)
@@ -1423,7 +1571,7 @@ START_TEST(test_settled_journal_replay)
 	ck_assert(!tl_exists(fx.journal));
 	text = payloads(fx.state);
 	ck_assert_str_eq(text,
-	    "twinbox-state 1\n"
+	    "twinbox-state 2\n"
 	    "generation 1\n"
 	    "uidvalidity far 7\n"
 	    "uidvalidity near 8\n"
@@ -1431,9 +1579,10 @@ START_TEST(test_settled_journal_replay)
 	    "maxuid near 0\n"
 	    "highestmodseq far 0\n"
 	    "highestmodseq near 0\n"
+	    "settled far 3 11\n"
+	    "summary 2 2 0 0000000000000000\n"
 	    "pair 1 1 - 0\n"
 	    "pair 2 2 - 0\n"
-	    "settled far 3 11\n"
 	    "end 2 0\n");
 	free(text);
 	load_ok(&fx, &back, &info);
@@ -1771,6 +1920,8 @@ state_suite(void)
 	tcase_add_test(tc, test_state_paths);
 	tcase_add_test(tc, test_state_paths_long_names);
 	tcase_add_test(tc, test_state_paths_mkdir);
+	tcase_add_test(tc, test_state_head);
+	tcase_add_test(tc, test_state_upgrade_v1);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -23,6 +23,7 @@ static const struct cap_name cap_names[] = {
 	{ "COMPRESS=DEFLATE", CAP_COMPRESS },
 	{ "IDLE", CAP_IDLE },
 	{ "ENABLE", CAP_ENABLE },
+	{ "LIST-STATUS", CAP_LIST_STATUS },
 };
 
 #define NCAPS (sizeof(cap_names) / sizeof(cap_names[0]))

@@ -157,6 +157,7 @@ ims_free(struct store *st)
 		log_warn(s->base.lg, "imap store '%s': dropping %zu appends "
 		    "that were never committed", s->name, s->nqueue);
 	ims_close(s);
+	ims_peek_clear(s);
 	ims_spool_reset(s);
 	if (s->spool.fd >= 0)
 		close(s->spool.fd);
@@ -188,6 +189,7 @@ static const struct store_ops imap_ops = {
 	.open = ims_open,
 	.scan = ims_scan,
 	.scan_changes = ims_scan_changes,
+	.peek = ims_peek,
 	.fetch = ims_fetch,
 	.fetch_headers = ims_fetch_headers,
 	.append_begin = ims_append_begin,
@@ -279,6 +281,7 @@ imap_store_rebind(struct store *st, const struct imap_store_options *o,
 		return -1;
 	}
 	ims_close(s);
+	ims_peek_clear(s);
 	free(s->name);
 	s->name = xstrdup(o->name ? o->name : "?");
 	s->subscribed_only = o->subscribed_only;

@@ -52,6 +52,28 @@ struct store_append {
 
 typedef int (*imap_op_fn)(void *ctx, const struct imap_response *r);
 
+/* A mailbox's status as LIST-STATUS or STATUS reported it (peek()). */
+struct ims_peeked {
+	char *wire;		/* the server's name of the mailbox */
+	struct mbox_status st;
+};
+
+/*
+ * What peek() answers from, filled by list() (LIST-STATUS) or by one
+ * burst of STATUS commands at the first peek() without it. An entry is
+ * dropped when this store opens or trashes into its mailbox: from then
+ * on only open() tells the truth about it.
+ */
+struct ims_peek {
+	struct ims_peeked *v;	/* sorted by wire */
+	size_t n;
+	struct strlist listed;	/* wire names list() saw, selectable */
+	int list_status;	/* list() asked for statuses (LIST-STATUS) */
+	int prelisted;		/* listed with NAMESPACE, not yet taken */
+	int burst_done;		/* the STATUS burst was sent */
+	int warned;		/* one warning per listing */
+};
+
 struct imap_store {
 	struct store base;
 	struct imap_client *c;
@@ -75,6 +97,8 @@ struct imap_store {
 	imap_op_fn op_fn;
 	void *op_ctx;
 
+	struct ims_peek peek;
+
 	struct spool spool;
 	struct queued_append *queue;
 	size_t nqueue;
@@ -94,11 +118,29 @@ void ims_add_flags(struct imap_cmdline *l, unsigned flags);
 /* store_imap_names.c */
 int ims_to_wire(struct imap_store *s, const char *name, struct buf *out,
     struct buf *err);
+/* The canonical name of a server name; 1 if it has none (outside our
+ * prefix, or not representable), -1 on a malformed name. */
+int ims_from_wire(struct imap_store *s, const char *wire, struct buf *out,
+    struct buf *err);
+int ims_create(struct store *st, const char *mbox, struct buf *err);
+int ims_remove(struct store *st, const char *mbox, struct buf *err);
+
+/* store_imap_list.c */
 int ims_discover_hierarchy(struct imap_store *s, int use_namespace,
     char delim_override, const char *path, struct buf *err);
 int ims_list(struct store *st, struct strlist *names, struct buf *err);
-int ims_create(struct store *st, const char *mbox, struct buf *err);
-int ims_remove(struct store *st, const char *mbox, struct buf *err);
+
+/* store_imap_peek.c */
+int ims_peek(struct store *st, const char *mbox, struct mbox_status *out,
+    struct buf *err);
+/* The status items a LIST-STATUS or STATUS asks for, " (...)". */
+const char *ims_peek_items(const struct imap_store *s);
+/* Take one untagged STATUS response of a listing or a burst. */
+void ims_peek_take(struct imap_store *s, const struct imap_response *r);
+/* After list(): drop statuses of mailboxes the listing did not name. */
+void ims_peek_listed(struct imap_store *s);
+void ims_peek_forget(struct imap_store *s, const char *wire);
+void ims_peek_clear(struct imap_store *s);
 
 /* store_imap_select.c */
 int ims_open(struct store *st, const char *mbox, struct mbox_status *out,

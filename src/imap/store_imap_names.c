@@ -1,7 +1,8 @@
 /*
  * store_imap_names: mailbox names between the canonical form and the
  * server's (namespace prefix, delimiter, modified UTF-7), and the
- * mailbox-level commands LIST (LSUB with SubscribedOnly), CREATE, DELETE.
+ * mailbox-level commands CREATE and DELETE. The listing is
+ * store_imap_list.c's.
  */
 #include "imap/store_imap_int.h"
 
@@ -61,10 +62,8 @@ ims_to_wire(struct imap_store *s, const char *name, struct buf *out,
 	return rc;
 }
 
-/* The canonical name of a server name; 1 if it has none (outside our
- * prefix, or not representable), -1 on a malformed name. */
-static int
-from_wire(struct imap_store *s, const char *wire, struct buf *out,
+int
+ims_from_wire(struct imap_store *s, const char *wire, struct buf *out,
     struct buf *err)
 {
 	size_t plen = strlen(s->prefix);
@@ -91,119 +90,6 @@ from_wire(struct imap_store *s, const char *wire, struct buf *out,
 	return rc;
 }
 
-struct list_ctx {
-	struct imap_store *s;
-	struct strlist *names;
-	struct buf err;
-};
-
-static int
-selectable(const struct imap_item *attrs)
-{
-	for (const struct imap_item *a = attrs ? attrs->child : NULL; a;
-	    a = a->next)
-		if (imap_atom_is(a, "\\Noselect") ||
-		    imap_atom_is(a, "\\NonExistent"))
-			return 0;
-	return 1;
-}
-
-static void
-list_one(struct list_ctx *lc, const char *wire)
-{
-	struct buf name = BUF_INIT, why = BUF_INIT;
-	int rc = from_wire(lc->s, wire, &name, &why);
-
-	if (rc < 0)
-		log_warn(lc->s->base.lg, "imap store '%s': skipping mailbox: "
-		    "%s", lc->s->name, why.data);
-	else if (rc > 0 && strncmp(wire, lc->s->prefix,
-	    strlen(lc->s->prefix)) == 0 && wire[strlen(lc->s->prefix)])
-		log_warn(lc->s->base.lg, "imap store '%s': skipping mailbox "
-		    "'%s': its name holds '/', which is not the server's "
-		    "delimiter", lc->s->name, wire);
-	else if (rc == 0 && !strlist_contains(lc->names, name.data))
-		strlist_add(lc->names, name.data);
-	buf_free(&name);
-	buf_free(&why);
-}
-
-/* A name with a NUL byte cannot be a C string, a file name or a mailbox
- * argument: it is skipped, and said so, with every byte shown. */
-static void
-skip_nul_name(struct list_ctx *lc, const char *str, size_t len)
-{
-	struct buf shown = BUF_INIT;
-
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)str[i];
-
-		if (c >= 0x20 && c <= 0x7e && c != '\\')
-			buf_addc(&shown, (char)c);
-		else
-			buf_addf(&shown, "\\x%02X", c);
-	}
-	log_warn(lc->s->base.lg, "imap store '%s': skipping mailbox '%s': its "
-	    "name holds a NUL byte", lc->s->name, buf_cstr(&shown));
-	buf_free(&shown);
-}
-
-static int
-list_response(void *ctx, const struct imap_response *r)
-{
-	struct list_ctx *lc = ctx;
-	const struct imap_item *it = r->items;
-	const struct imap_item *attrs, *name;
-	const char *str;
-	size_t len;
-
-	if (!imap_atom_is(it, lc->s->subscribed_only ? "LSUB" : "LIST"))
-		return 0;
-	attrs = it->next;
-	name = attrs && attrs->next ? attrs->next->next : NULL;
-	if (selectable(attrs) &&
-	    imap_item_string(name, &str, &len) == 0) {
-		if (strlen(str) == len)
-			list_one(lc, str);
-		else
-			skip_nul_name(lc, str, len);
-	}
-	return 0;
-}
-
-static int
-list_pattern(struct imap_store *s, struct list_ctx *lc, const char *pat,
-    struct buf *err)
-{
-	struct imap_cmdline l;
-	int rc;
-
-	imap_cmd_init(&l);
-	imap_cmd_add(&l, s->subscribed_only ? "LSUB \"\" " : "LIST \"\" ");
-	imap_cmd_add_string(&l, pat, 0);
-	rc = ims_run(s, &l, list_response, lc, err);
-	imap_cmd_free(&l);
-	return rc;
-}
-
-int
-ims_list(struct store *st, struct strlist *names, struct buf *err)
-{
-	struct imap_store *s = (struct imap_store *)st;
-	struct list_ctx lc = { s, names, BUF_INIT };
-	struct buf pat = BUF_INIT;
-	int rc;
-
-	buf_setf(&pat, "%s*", s->prefix);
-	rc = list_pattern(s, &lc, pat.data, err);
-	if (rc == 0 && s->prefix[0] != '\0')
-		rc = list_pattern(s, &lc, "INBOX", err);
-	strlist_sort(names);
-	buf_free(&pat);
-	buf_free(&lc.err);
-	return rc;
-}
-
 static int
 mailbox_command(struct imap_store *s, const char *cmd, const char *mbox,
     const char *tail, imap_op_fn fn, void *ctx, struct buf *err)
@@ -227,11 +113,23 @@ mailbox_command(struct imap_store *s, const char *cmd, const char *mbox,
 	return rc;
 }
 
+/* A listing made with NAMESPACE that list() has not taken yet would miss
+ * what CREATE and DELETE change: list() then asks again. */
+static void
+drop_prelisting(struct imap_store *s)
+{
+	if (s->peek.prelisted)
+		ims_peek_clear(s);
+}
+
 int
 ims_create(struct store *st, const char *mbox, struct buf *err)
 {
 	struct imap_store *s = (struct imap_store *)st;
-	int rc = mailbox_command(s, "CREATE", mbox, NULL, NULL, NULL, err);
+	int rc;
+
+	drop_prelisting(s);
+	rc = mailbox_command(s, "CREATE", mbox, NULL, NULL, NULL, err);
 
 	if (rc == 0)
 		log_verbose(s->base.lg, "imap store '%s': created mailbox "
@@ -286,6 +184,7 @@ ims_remove(struct store *st, const char *mbox, struct buf *err)
 		ims_err(s, err, "INBOX cannot be removed");
 		return -1;
 	}
+	drop_prelisting(s);
 	if (s->mbox != NULL && strcmp(s->mbox, mbox) == 0 &&
 	    deselect(s, mbox, err) != 0)
 		return -1;
@@ -301,100 +200,5 @@ ims_remove(struct store *st, const char *mbox, struct buf *err)
 		return -1;
 	log_verbose(s->base.lg, "imap store '%s': removed mailbox '%s'",
 	    s->name, mbox);
-	return 0;
-}
-
-struct ns_ctx {
-	char *prefix;
-	char delim;
-	int got;
-};
-
-static void
-take_delim(const struct imap_item *d, struct ns_ctx *nc)
-{
-	const char *str;
-	size_t len;
-
-	if (imap_item_string(d, &str, &len) == 0 && len == 1)
-		nc->delim = str[0];
-}
-
-static int
-namespace_response(void *ctx, const struct imap_response *r)
-{
-	struct ns_ctx *nc = ctx;
-	const struct imap_item *personal, *first;
-	const char *str;
-	size_t len;
-
-	if (!imap_atom_is(r->items, "NAMESPACE"))
-		return 0;
-	personal = r->items->next;
-	first = personal && personal->kind == IMAP_LIST ? personal->child :
-	    NULL;
-	if (first == NULL || first->kind != IMAP_LIST ||
-	    imap_item_string(first->child, &str, &len) != 0)
-		return 0;
-	free(nc->prefix);
-	nc->prefix = xstrndup(str, len);
-	take_delim(first->child->next, nc);
-	nc->got = 1;
-	return 0;
-}
-
-static int
-delim_response(void *ctx, const struct imap_response *r)
-{
-	struct ns_ctx *nc = ctx;
-
-	if (imap_atom_is(r->items, "LIST") && r->items->next != NULL) {
-		take_delim(r->items->next->next, nc);
-		nc->got = 1;
-	}
-	return 0;
-}
-
-static int
-ask_server(struct imap_store *s, int use_namespace, struct ns_ctx *nc,
-    struct buf *err)
-{
-	struct imap_cmdline l;
-	int rc;
-
-	imap_cmd_init(&l);
-	if (use_namespace && imap_client_has(s->c, CAP_NAMESPACE)) {
-		imap_cmd_add(&l, "NAMESPACE");
-		rc = ims_run(s, &l, namespace_response, nc, err);
-		imap_cmd_free(&l);
-		if (rc != 0 || nc->delim != '\0')
-			return rc;
-		imap_cmd_init(&l);
-	}
-	imap_cmd_add(&l, "LIST \"\" \"\"");
-	rc = ims_run(s, &l, delim_response, nc, err);
-	imap_cmd_free(&l);
-	return rc;
-}
-
-int
-ims_discover_hierarchy(struct imap_store *s, int use_namespace,
-    char delim_override, const char *path, struct buf *err)
-{
-	struct ns_ctx nc = { NULL, '\0', 0 };
-	struct buf prefix = BUF_INIT;
-
-	if (ask_server(s, use_namespace, &nc, err) != 0) {
-		free(nc.prefix);
-		return -1;
-	}
-	s->delim = delim_override ? delim_override : nc.delim ? nc.delim :
-	    '/';
-	buf_adds(&prefix, nc.prefix ? nc.prefix : "");
-	buf_adds(&prefix, path ? path : "");
-	s->prefix = buf_detach(&prefix);
-	free(nc.prefix);
-	log_debug(s->base.lg, "imap store '%s': prefix '%s', delimiter '%c'",
-	    s->name, s->prefix, s->delim);
 	return 0;
 }

@@ -101,6 +101,7 @@ ims_open(struct store *st, const char *mbox, struct mbox_status *out,
 	}
 	s->mbox = xstrdup(mbox);
 	s->wire = buf_detach(&wire);
+	ims_peek_forget(s, s->wire);
 	imap_cmd_init(&l);
 	imap_cmd_add(&l, "SELECT ");
 	imap_cmd_add_string(&l, s->wire, 0);

@@ -72,6 +72,7 @@ ims_trash(struct store *st, const char *trash, const uint32_t *uids,
 		buf_free(&wire);
 		return -1;
 	}
+	ims_peek_forget(s, wire.data);
 	sorted = imap_uids_sorted(uids, n, &ns);
 	rc = ns > 0 ? copy_sets(s, wire.data, sorted, ns, &res, err) : 0;
 	if (rc == 0 && !res.ok && res.trycreate) {
@@ -134,6 +135,7 @@ ims_trash_in(struct store *st, const char *trash, const struct msg_meta *meta,
 		buf_free(&wire);
 		return -1;
 	}
+	ims_peek_forget(s, wire.data);
 	rc = append_trash(s, wire.data, meta, &lit, &res, err);
 	if (rc == 0 && !res.ok && res.trycreate) {
 		rc = ims_create(st, trash, err);

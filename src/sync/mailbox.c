@@ -1,8 +1,10 @@
 /* mailbox: one sync of one mailbox pair; see mailbox.h. */
 #include "sync/mailbox.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "sync/clash.h"
 #include "sync/fingerprint.h"
@@ -305,7 +307,8 @@ plan_if_quiet(struct run *r, int *planned, int *done, struct buf *err)
 	if (make_plan(r, err) != 0)
 		return -1;
 	*planned = 1;
-	*done = r->plan.n == 0 && !exec_settle_due(&r->exec);
+	*done = r->plan.n == 0 && !exec_settle_due(&r->exec) &&
+	    r->state.policy == sync_policy_digest(r->job->policy);
 	return 0;
 }
 
@@ -353,6 +356,23 @@ journal_needed(const struct run *r, int planned)
 	    records_before_acting(&r->plan) || r->job->keep_journal != NULL;
 }
 
+/*
+ * The policy digest the state file is written with: this run's policy
+ * when its whole plan was carried out, else none. A message that failed
+ * (a copy, a Trash copy, an expunge left undone) is still wanted, so the
+ * next run must open the pair whatever its marks say (invariant 8).
+ */
+static void
+record_policy(struct run *r)
+{
+	const struct exec *x = &r->exec;
+	size_t failed = x->nfailed[SIDE_FAR] + x->nfailed[SIDE_NEAR] +
+	    x->nkept[SIDE_FAR] + x->nkept[SIDE_NEAR] + x->ntrash_failed;
+
+	r->state.policy = failed == 0 ? sync_policy_digest(r->job->policy) :
+	    0;
+}
+
 static int
 execute_without_journal(struct run *r, struct buf *err)
 {
@@ -360,6 +380,7 @@ execute_without_journal(struct run *r, struct buf *err)
 	r->exec.journal = NULL;
 	if (exec_plan_and_settle(r, err) != 0)
 		return -1;
+	record_policy(r);
 	r->state.generation++;
 	return state_write(r->job->paths->state, &r->state, err);
 }
@@ -452,6 +473,7 @@ run_locked(struct run *r, struct buf *err)
 		buf_free(&ignored);
 		return -1;
 	}
+	record_policy(r);
 	if (j != NULL && journal_fold(j, job->paths->state, job->keep_journal,
 	    err) != 0)
 		return -1;
@@ -460,13 +482,67 @@ run_locked(struct run *r, struct buf *err)
 	return exec_failures(&r->exec, err);
 }
 
+/*
+ * A pair whose state file's head calls it up to date (plan_pair_quiet())
+ * is neither locked nor opened, and its pairs are not read: both stores
+ * peek() at their side, and nothing else happens. Without the lock a
+ * concurrent run may be busy with the pair; then the state file is the
+ * one before it or after it (renamed whole), and a journal shows it: the
+ * pair is not skipped. Anything the head cannot vouch for (no head, a
+ * store that cannot peek, a status that moved) runs the pair as before.
+ */
+static int
+skip_if_quiet(const struct mailbox_job *job, int *skipped, struct buf *err)
+{
+	struct state_head h;
+	struct mbox_status now[2];
+	const struct mbox_status *pnow[2] = { &now[0], &now[1] };
+	struct stat sb;
+
+	*skipped = 0;
+	if (state_read_head(job->paths->state, &h, err) != 1) {
+		buf_reset(err);
+		return 0;
+	}
+	if (lstat(job->paths->journal, &sb) == 0 || errno != ENOENT ||
+	    job->store[SIDE_FAR]->ops->peek == NULL ||
+	    job->store[SIDE_NEAR]->ops->peek == NULL)
+		return 0;
+	for (int s = 0; s < 2; s++) {
+		struct store *st = job->store[s];
+		int rc;
+
+		memset(&now[s], 0, sizeof(now[s]));
+		rc = st->ops->peek(st, job->box[s], &now[s], err);
+		if (rc <= 0)
+			return rc;
+	}
+	if (!plan_pair_quiet(&h, pnow, sync_policy_digest(job->policy)))
+		return 0;
+	*skipped = 1;
+	log_debug(job->lg, "%s: both sides as the last run left them (far "
+	    "UIDNEXT %u HIGHESTMODSEQ %llu, near UIDNEXT %u HIGHESTMODSEQ "
+	    "%llu): not opened", job->label, now[SIDE_FAR].uidnext,
+	    (unsigned long long)now[SIDE_FAR].highestmodseq,
+	    now[SIDE_NEAR].uidnext,
+	    (unsigned long long)now[SIDE_NEAR].highestmodseq);
+	if (job->dry_run)
+		log_info(job->lg, "%s: dry run: nothing to do", job->label);
+	return 0;
+}
+
 int
 sync_mailbox(const struct mailbox_job *job, struct exec_stats *stats,
     struct buf *err)
 {
 	struct run r;
-	int lock_fd = -1, rc;
+	int lock_fd = -1, rc, skipped;
 
+	memset(stats, 0, sizeof(*stats));
+	if (skip_if_quiet(job, &skipped, err) != 0)
+		return -1;
+	if (skipped)
+		return 0;
 	memset(&r, 0, sizeof(r));
 	r.job = job;
 	state_init(&r.state);

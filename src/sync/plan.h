@@ -260,6 +260,29 @@ uint64_t plan_mark_value(const struct mbox_status *now);
 int plan_stamp_holds(const struct sync_state *st,
     const struct mbox_status *now, enum side s);
 
+/*
+ * Pairs the state file's head alone can call up to date, without opening
+ * either side (sync/plan_known.c; docs/sync-rules.md). now is a side's
+ * status as its store's peek() reported it.
+ *
+ * plan_side_quiet(): 1 if side s is exactly as it was when it earned its
+ * mark. A side with modification sequences (IMAP): the same UIDVALIDITY,
+ * UIDNEXT and HIGHESTMODSEQ as the mark (equal, not merely above: any
+ * flag change raises it), and as many messages as the pairs hold on it.
+ * A side with a stamp (Maildir): the rule of plan_stamp_holds(), the
+ * stamp standing for the count.
+ */
+int plan_side_quiet(const struct state_head *h, const struct mbox_status *now,
+    enum side s);
+/*
+ * plan_pair_quiet(): 1 if the pair needs nothing this run: no pending
+ * copy, both sides quiet, and the state written by a run that carried
+ * out its whole plan under this very policy (digest, never 0). The caller
+ * checks that no journal is left.
+ */
+int plan_pair_quiet(const struct state_head *h,
+    const struct mbox_status *now[2], uint64_t policy);
+
 /* "far" or "near". */
 const char *plan_side_name(enum side s);
 

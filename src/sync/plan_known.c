@@ -16,21 +16,11 @@
  */
 #include "sync/plan_int.h"
 
-static size_t
-count_side(const struct sync_state *st, enum side s)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < st->npairs; i++)
-		n += st->pairs[i].uid[s] != 0;
-	return n;
-}
-
 int
 plan_side_settled(const struct sync_state *st, const struct msg_list *scan,
     enum side s)
 {
-	if (count_side(st, s) != scan->n)
+	if (state_count_side(st, s) != scan->n)
 		return 0;
 	/* UIDs are unique on both sides, so equal counts and every pair
 	 * found means equal sets. */
@@ -56,7 +46,7 @@ status_matches(const struct sync_state *st, const struct mbox_status *now,
 	return mk->uidnext != 0 && now->highestmodseq >= mk->modseq &&
 	    now->uidvalidity == st->uidvalidity[s] &&
 	    now->uidnext == mk->uidnext && st->nintents == 0 &&
-	    now->count == count_side(st, s);
+	    now->count == state_count_side(st, s);
 }
 
 /*
@@ -74,16 +64,23 @@ plan_mark_value(const struct mbox_status *now)
 	return now->highestmodseq != 0 ? now->highestmodseq : now->stamp;
 }
 
+/* A stamp side (no modification sequences) is as its mark found it:
+ * the same non-zero stamp, UIDVALIDITY and UIDNEXT. */
+static int
+stamp_matches(const struct side_mark *mk, uint32_t uidvalidity,
+    const struct mbox_status *now)
+{
+	return now->stamp != 0 && now->highestmodseq == 0 &&
+	    mk->uidnext != 0 && mk->modseq == now->stamp &&
+	    now->uidvalidity == uidvalidity && now->uidnext == mk->uidnext;
+}
+
 int
 plan_stamp_holds(const struct sync_state *st, const struct mbox_status *now,
     enum side s)
 {
-	const struct side_mark *mk = &st->settled[s];
-
-	return now->stamp != 0 && now->highestmodseq == 0 &&
-	    mk->uidnext != 0 && mk->modseq == now->stamp &&
-	    now->uidvalidity == st->uidvalidity[s] &&
-	    now->uidnext == mk->uidnext && st->nintents == 0;
+	return stamp_matches(&st->settled[s], st->uidvalidity[s], now) &&
+	    st->nintents == 0;
 }
 
 int
@@ -108,4 +105,52 @@ plan_known_scan(const struct sync_state *st, const struct mbox_status *now,
 	msg_list_sort(known);
 	*since = st->settled[s].modseq;
 	return 1;
+}
+
+/*
+ * Why a quiet pair needs no run. Both sides earned their marks after a
+ * run whose scan of them showed exactly the pairs (with the pairs'
+ * flags) at the status of the mark, and a side that still has that
+ * status holds the same messages with the same flags (the argument
+ * above; with HIGHESTMODSEQ equal, no flag changed either). The state
+ * then says of both sides what it said when that run ended, and the run
+ * that wrote the state file carried out its whole plan under the same
+ * policy (the digest is written only then): the plan of this run, made
+ * of the same state, the same messages and the same policy, would be
+ * empty (DESIGN.md invariant 3). What the plan reads besides:
+ *  - a message that failed in that run (a copy, a flag change, an
+ *    expunge, a Trash copy) is still wanted, so that run wrote no digest
+ *    and the pair is opened (invariant 8);
+ *  - a one-sided record MaxSize held back: the scan hint wants its size
+ *    only to see whether the limit now lets it through; under the same
+ *    policy it does not, as a message's size never changes;
+ *  - Trash, ExpungeSolo, MaxMessages, ExpireUnread decide by the policy,
+ *    the pairs and the flags, never by the clock; a Trash copy or an
+ *    expunge changes its side, which then earns its mark again first.
+ */
+int
+plan_side_quiet(const struct state_head *h, const struct mbox_status *now,
+    enum side s)
+{
+	const struct side_mark *mk = &h->settled[s];
+
+	if (mk->uidnext == 0 || now->uidvalidity != h->uidvalidity[s])
+		return 0;
+	/* A side that vouches by a stamp (Maildir) instead of modification
+	 * sequences: its stamp, which changes with any change of its
+	 * messages or flags, stands for the rest (count included, which a
+	 * Maildir cannot tell without listing). */
+	if (now->stamp != 0)
+		return stamp_matches(mk, h->uidvalidity[s], now);
+	return now->highestmodseq != 0 && now->highestmodseq == mk->modseq &&
+	    now->uidnext == mk->uidnext && now->count == h->count[s];
+}
+
+int
+plan_pair_quiet(const struct state_head *h, const struct mbox_status *now[2],
+    uint64_t policy)
+{
+	return h->nintents == 0 && policy != 0 && h->policy == policy &&
+	    plan_side_quiet(h, now[SIDE_FAR], SIDE_FAR) &&
+	    plan_side_quiet(h, now[SIDE_NEAR], SIDE_NEAR);
 }

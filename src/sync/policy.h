@@ -71,5 +71,10 @@ struct sync_policy {
 };
 
 void sync_policy_default(struct sync_policy *p);
+/* A 64-bit digest of everything in p that decides the plan of a pair
+ * whose sides hold exactly their records (all but the guard), never 0: a
+ * pair skipped without opening it (sync/plan_known.c) must have been
+ * brought up to date under the same policy. */
+uint64_t sync_policy_digest(const struct sync_policy *p);
 
 #endif

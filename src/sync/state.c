@@ -441,6 +441,16 @@ state_check(const struct sync_state *st, struct buf *err)
 	return rc;
 }
 
+size_t
+state_count_side(const struct sync_state *st, enum side s)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < st->npairs; i++)
+		n += st->pairs[i].uid[s] != 0;
+	return n;
+}
+
 int
 state_equal(const struct sync_state *a, const struct sync_state *b)
 {

@@ -119,6 +119,26 @@ struct sync_state {
 	size_t nintents;
 	size_t intents_cap;
 	uint64_t generation;		/* state files written so far */
+	/* The digest of the sync policy (sync_policy_digest()) under
+	 * which the run that wrote the file carried out its whole plan;
+	 * 0: none (a run with a failure, or a version 1 file). Not a
+	 * journal record: the run sets it before the state is written,
+	 * and state_equal() ignores it. */
+	uint64_t policy;
+};
+
+/*
+ * The first lines of a version 2 state file: what deciding to skip a
+ * pair without opening it needs (sync/plan_known.c, plan_pair_quiet()),
+ * read without the pairs that follow (state_read_head()).
+ */
+struct state_head {
+	uint64_t generation;
+	uint32_t uidvalidity[2];
+	struct side_mark settled[2];
+	size_t count[2];	/* pairs with a UID on each side */
+	size_t nintents;
+	uint64_t policy;
 };
 
 /* One change of a sync_state: a line of the journal. */
@@ -169,6 +189,9 @@ const struct pair_rec *state_find_far(const struct sync_state *st,
 const struct copy_intent *state_find_intent(const struct sync_state *st,
     enum side src, uint32_t src_uid);
 
+/* How many pairs have a UID on side s. */
+size_t state_count_side(const struct sync_state *st, enum side s);
+
 /* 1 if both states hold exactly the same data (generation included). */
 int state_equal(const struct sync_state *a, const struct sync_state *b);
 
@@ -183,6 +206,14 @@ int state_equal(const struct sync_state *a, const struct sync_state *b);
 int state_read(const char *path, struct sync_state *st, int *found,
     struct buf *err);
 int state_write(const char *path, const struct sync_state *st,
+    struct buf *err);
+/*
+ * The head of the state file at path, without its pairs: 1 and *h
+ * filled; 0 when there is no file or it cannot tell (a version 1 file,
+ * any damage: the full reader then says what is wrong); -1 with err
+ * when the file cannot be read at all.
+ */
+int state_read_head(const char *path, struct state_head *h,
     struct buf *err);
 /* The file text state_write() would write, appended to out. */
 void state_format(const struct sync_state *st, struct buf *out);

@@ -11,6 +11,9 @@
 #include "sync/state_rec.h"
 
 #define STATE_MAGIC "twinbox-state"
+/* The version written; version 1 (marks after the pairs, no summary) is
+ * read as well and rewritten as version 2 by the next write. */
+#define STATE_VERSION "2"
 
 /* The fixed header records, in the order they are written and read. */
 static const struct {
@@ -43,13 +46,16 @@ header_value(const struct sync_state *st, enum journal_kind kind,
 	return st->highestmodseq[side];
 }
 
+/* Version 2 keeps what a skip decides by in the head: the marks and the
+ * summary come before the pairs (the reader applies the marks after
+ * them, as a pair record would clear them). */
 void
 state_format(const struct sync_state *st, struct buf *out)
 {
 	struct journal_rec rec;
 	size_t start;
 
-	buf_adds(out, STATE_MAGIC " " REC_VERSION "\n");
+	buf_adds(out, STATE_MAGIC " " STATE_VERSION "\n");
 	start = out->len;
 	buf_addf(out, "generation %llu", (unsigned long long)st->generation);
 	rec_seal(out, start);
@@ -61,6 +67,20 @@ state_format(const struct sync_state *st, struct buf *out)
 		add_sealed(out, &rec);
 	}
 	memset(&rec, 0, sizeof(rec));
+	rec.kind = JR_SETTLED;
+	for (int s = 0; s < 2; s++) {
+		if (st->settled[s].uidnext == 0)
+			continue;
+		rec.side = (enum side)s;
+		rec.mark = st->settled[s];
+		add_sealed(out, &rec);
+	}
+	start = out->len;
+	buf_addf(out, "summary %zu %zu %zu %016llx",
+	    state_count_side(st, SIDE_FAR), state_count_side(st, SIDE_NEAR),
+	    st->nintents, (unsigned long long)st->policy);
+	rec_seal(out, start);
+	memset(&rec, 0, sizeof(rec));
 	rec.kind = JR_PAIR_NEW;
 	for (size_t i = 0; i < st->npairs; i++) {
 		rec.pair = st->pairs[i];
@@ -69,15 +89,6 @@ state_format(const struct sync_state *st, struct buf *out)
 	rec.kind = JR_COPY_INTENT;
 	for (size_t i = 0; i < st->nintents; i++) {
 		rec.copy = st->intents[i];
-		add_sealed(out, &rec);
-	}
-	/* After the pairs, whose records would clear them on reading. */
-	rec.kind = JR_SETTLED;
-	for (int s = 0; s < 2; s++) {
-		if (st->settled[s].uidnext == 0)
-			continue;
-		rec.side = (enum side)s;
-		rec.mark = st->settled[s];
 		add_sealed(out, &rec);
 	}
 	start = out->len;
@@ -139,9 +150,14 @@ struct state_parser {
 	const char *path;
 	struct rec_reader r;
 	struct sync_state *st;
+	int version;		/* 1 or 2 */
 	size_t nheader;		/* fixed header records read so far */
 	unsigned settled;	/* bit per side: settled record read */
+	struct side_mark marks[2];	/* version 2: applied at end */
 	int seen_generation;
+	int seen_summary;	/* version 2 */
+	struct state_head head;	/* version 2: the summary's counts */
+	int head_only;		/* stop after the summary */
 	int seen_end;
 };
 
@@ -156,6 +172,32 @@ parse_generation(struct state_parser *sp, const struct rec_fields *f,
 	sp->seen_generation = 1;
 	return rec_number(f, 1, UINT64_MAX, "generation",
 	    &sp->st->generation, err);
+}
+
+/* Version 2: the summary agrees with the pairs read, and the marks of
+ * the head hold from here on. */
+static int
+end_v2(struct state_parser *sp, struct buf *err)
+{
+	const struct sync_state *st = sp->st;
+
+	if (sp->head.count[SIDE_FAR] != state_count_side(st, SIDE_FAR) ||
+	    sp->head.count[SIDE_NEAR] !=
+	    state_count_side(st, SIDE_NEAR) ||
+	    sp->head.nintents != st->nintents) {
+		buf_setf(err, "end: the summary's counts do not match the "
+		    "pairs and intents of the file");
+		return -1;
+	}
+	for (int s = 0; s < 2; s++) {
+		struct journal_rec rec = { .kind = JR_SETTLED,
+		    .side = (enum side)s, .mark = sp->marks[s] };
+
+		if (rec.mark.uidnext != 0 &&
+		    state_apply(sp->st, &rec, err) != 0)
+			return -1;
+	}
+	return 0;
 }
 
 static int
@@ -179,7 +221,7 @@ parse_end(struct state_parser *sp, const struct rec_fields *f,
 		return -1;
 	}
 	sp->seen_end = 1;
-	return 0;
+	return sp->version == 2 ? end_v2(sp, err) : 0;
 }
 
 /* Settled marks come last, far before near, each at most once. */
@@ -211,11 +253,11 @@ check_body_order(struct state_parser *sp, const struct journal_rec *rec,
 	const struct sync_state *st = sp->st;
 
 	if (rec->kind != JR_PAIR_NEW && rec->kind != JR_COPY_INTENT &&
-	    rec->kind != JR_SETTLED) {
+	    (rec->kind != JR_SETTLED || sp->version == 2)) {
 		buf_setf(err, "record kind not allowed in a state file");
 		return -1;
 	}
-	if (check_settled_order(sp, rec, err) != 0)
+	if (sp->version == 1 && check_settled_order(sp, rec, err) != 0)
 		return -1;
 	if (rec->kind == JR_PAIR_NEW) {
 		const struct pair_rec *last = st->npairs ?
@@ -245,6 +287,45 @@ check_body_order(struct state_parser *sp, const struct journal_rec *rec,
 }
 
 static int
+parse_summary(struct state_parser *sp, const struct rec_fields *f,
+    struct buf *err)
+{
+	uint64_t v[3];
+
+	if (!rec_is(f, 0, "summary") || f->n != 5) {
+		buf_setf(err, "expected a settled mark or the summary record");
+		return -1;
+	}
+	if (rec_number(f, 1, SIZE_MAX, "far count", &v[0], err) != 0 ||
+	    rec_number(f, 2, SIZE_MAX, "near count", &v[1], err) != 0 ||
+	    rec_number(f, 3, SIZE_MAX, "intent count", &v[2], err) != 0 ||
+	    rec_hex64(f, 4, "policy digest", &sp->st->policy, err) != 0)
+		return -1;
+	sp->head.count[SIDE_FAR] = (size_t)v[0];
+	sp->head.count[SIDE_NEAR] = (size_t)v[1];
+	sp->head.nintents = (size_t)v[2];
+	sp->seen_summary = 1;
+	return 0;
+}
+
+/* Version 2's head after the fixed records: settled marks (far before
+ * near, each at most once), kept aside, then the summary. */
+static int
+parse_head_tail(struct state_parser *sp, const struct rec_fields *f,
+    struct buf *err)
+{
+	struct journal_rec rec;
+
+	if (!rec_is(f, 0, "settled"))
+		return parse_summary(sp, f, err);
+	if (rec_parse(f, &rec, err) != 0 ||
+	    check_settled_order(sp, &rec, err) != 0)
+		return -1;
+	sp->marks[rec.side] = rec.mark;
+	return 0;
+}
+
+static int
 parse_body(struct state_parser *sp, const struct rec_fields *f,
     struct buf *err)
 {
@@ -252,6 +333,9 @@ parse_body(struct state_parser *sp, const struct rec_fields *f,
 
 	if (!sp->seen_generation)
 		return parse_generation(sp, f, err);
+	if (sp->nheader == NHEADER_RECS && sp->version == 2 &&
+	    !sp->seen_summary)
+		return parse_head_tail(sp, f, err);
 	if (rec_is(f, 0, "end") && sp->nheader == NHEADER_RECS)
 		return parse_end(sp, f, err);
 	if (rec_parse(f, &rec, err) != 0)
@@ -290,6 +374,31 @@ parse_line(struct state_parser *sp, const char *line, size_t len,
 	return parse_body(sp, &f, err);
 }
 
+/* "twinbox-state 1" or "twinbox-state 2". */
+static int
+check_version(struct state_parser *sp, const char *line, size_t len,
+    struct buf *why)
+{
+	size_t mlen = strlen(STATE_MAGIC);
+
+	if (len == mlen + 2 && memcmp(line, STATE_MAGIC " ", mlen + 1) == 0 &&
+	    (line[mlen + 1] == '1' || line[mlen + 1] == '2')) {
+		sp->version = line[mlen + 1] - '0';
+		return 0;
+	}
+	if (len <= mlen || memcmp(line, STATE_MAGIC, mlen) != 0 ||
+	    line[mlen] != ' ') {
+		buf_setf(why, "not a twinbox state file (no \"%s\" header)",
+		    STATE_MAGIC);
+		return -1;
+	}
+	buf_setf(why, "unsupported state file version \"%.*s\" (this "
+	    "twinbox reads versions 1 and " STATE_VERSION ")",
+	    (int)(len - mlen - 1 > 20 ? 20 : len - mlen - 1),
+	    line + mlen + 1);
+	return -1;
+}
+
 static int
 parse_header(struct state_parser *sp, struct buf *why)
 {
@@ -299,7 +408,7 @@ parse_header(struct state_parser *sp, struct buf *why)
 
 	rec_next_line(&sp->r, &line, &len, &complete);
 	sp->r.lineno = 1;
-	if (rec_check_header(line, len, STATE_MAGIC, "state file", why) != 0)
+	if (check_version(sp, line, len, why) != 0)
 		return -1;
 	if (!complete) {
 		buf_setf(why, "truncated header");
@@ -321,7 +430,8 @@ parse_state_text(struct state_parser *sp, struct buf *err)
 		buf_free(&why);
 		return -1;
 	}
-	while (rec_next_line(&sp->r, &line, &len, &complete)) {
+	while (!(sp->head_only && (sp->seen_summary || sp->version == 1)) &&
+	    rec_next_line(&sp->r, &line, &len, &complete)) {
 		if (parse_line(sp, line, len, complete, &why) != 0) {
 			buf_setf(err, "%s:%u: bad record: %s", sp->path,
 			    sp->r.lineno, why.data);
@@ -330,6 +440,8 @@ parse_state_text(struct state_parser *sp, struct buf *err)
 		}
 	}
 	buf_free(&why);
+	if (sp->head_only && (sp->seen_summary || sp->version == 1))
+		return 0;
 	if (!sp->seen_end) {
 		buf_setf(err, "%s:%u: bad record: truncated file (no end "
 		    "record)", sp->path, sp->r.lineno + 1);
@@ -366,5 +478,44 @@ state_read(const char *path, struct sync_state *st, int *found,
 		state_free(st);
 	buf_free(&text);
 	buf_free(&why);
+	return rc;
+}
+
+/* The head is a dozen short lines: this much holds it with room left. */
+#define STATE_HEAD_MAX 4096
+
+int
+state_read_head(const char *path, struct state_head *h, struct buf *err)
+{
+	struct buf text = BUF_INIT, ignored = BUF_INIT;
+	struct sync_state st;
+	struct state_parser sp;
+	int found, rc = 0;
+
+	if (rec_read_prefix(path, &text, STATE_HEAD_MAX, &found, err) != 0) {
+		buf_free(&text);
+		return -1;
+	}
+	state_init(&st);
+	memset(&sp, 0, sizeof(sp));
+	sp.path = path;
+	sp.st = &st;
+	sp.head_only = 1;
+	sp.r.data = text.data;
+	sp.r.len = text.len;
+	if (found && parse_state_text(&sp, &ignored) == 0 &&
+	    sp.version == 2 && sp.seen_summary) {
+		*h = sp.head;
+		h->generation = st.generation;
+		h->policy = st.policy;
+		for (int s = 0; s < 2; s++) {
+			h->uidvalidity[s] = st.uidvalidity[s];
+			h->settled[s] = sp.marks[s];
+		}
+		rc = 1;
+	}
+	state_free(&st);
+	buf_free(&text);
+	buf_free(&ignored);
 	return rc;
 }

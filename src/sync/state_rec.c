@@ -222,6 +222,29 @@ bad:
 	return -1;
 }
 
+int
+rec_hex64(const struct rec_fields *f, size_t i, const char *what,
+    uint64_t *out, struct buf *err)
+{
+	const char *p = f->p[i];
+	uint64_t v = 0;
+
+	if (f->len[i] != 16)
+		goto bad;
+	for (size_t k = 0; k < 16; k++) {
+		const char *d = strchr("0123456789abcdef", p[k]);
+
+		if (p[k] == '\0' || d == NULL)
+			goto bad;
+		v = v << 4 | (uint64_t)(d - "0123456789abcdef");
+	}
+	*out = v;
+	return 0;
+bad:
+	bad_field(f, i, what, err);
+	return -1;
+}
+
 static int
 parse_u32(const struct rec_fields *f, size_t i, const char *what,
     uint32_t *out, struct buf *err)
@@ -428,12 +451,13 @@ rec_check_header(const char *line, size_t len, const char *magic,
 	return 0;
 }
 
-int
-rec_read_file(const char *path, struct buf *out, int *found,
+static int
+read_upto(const char *path, struct buf *out, size_t max, int *found,
     struct buf *err)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
+	size_t start = out->len;
+	ssize_t n = 0;
 
 	*found = fd >= 0;
 	if (fd < 0) {
@@ -442,9 +466,14 @@ rec_read_file(const char *path, struct buf *out, int *found,
 		buf_setf(err, "%s: cannot open: %s", path, strerror(errno));
 		return -1;
 	}
-	for (;;) {
+	while (out->len - start < max) {
+		size_t want;
+
 		buf_grow(out, 65536);
-		n = read(fd, out->data + out->len, out->cap - out->len - 1);
+		want = out->cap - out->len - 1;
+		if (want > max - (out->len - start))
+			want = max - (out->len - start);
+		n = read(fd, out->data + out->len, want);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -459,6 +488,20 @@ rec_read_file(const char *path, struct buf *out, int *found,
 	}
 	close(fd);
 	return 0;
+}
+
+int
+rec_read_file(const char *path, struct buf *out, int *found,
+    struct buf *err)
+{
+	return read_upto(path, out, SIZE_MAX, found, err);
+}
+
+int
+rec_read_prefix(const char *path, struct buf *out, size_t max, int *found,
+    struct buf *err)
+{
+	return read_upto(path, out, max, found, err);
 }
 
 int

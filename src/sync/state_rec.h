@@ -51,6 +51,9 @@ int rec_split(const char *payload, size_t len, struct rec_fields *f,
  * field in the error. */
 int rec_number(const struct rec_fields *f, size_t i, uint64_t max,
     const char *what, uint64_t *out, struct buf *err);
+/* Field i as exactly 16 lower-case hex digits (a 64-bit digest). */
+int rec_hex64(const struct rec_fields *f, size_t i, const char *what,
+    uint64_t *out, struct buf *err);
 /* 1 if field i is exactly word. */
 int rec_is(const struct rec_fields *f, size_t i, const char *word);
 /* Parse the fields of a record line into rec; -1 with err set. */
@@ -82,6 +85,9 @@ int rec_check_header(const char *line, size_t len, const char *magic,
 /* Append the whole file to out; a missing file sets *found = 0. */
 int rec_read_file(const char *path, struct buf *out, int *found,
     struct buf *err);
+/* As rec_read_file(), but at most max bytes: the head of a file. */
+int rec_read_prefix(const char *path, struct buf *out, size_t max,
+    int *found, struct buf *err);
 int rec_write_all(int fd, const char *p, size_t len, const char *path,
     struct buf *err);
 /* fsync the directory holding path, so a rename or unlink is durable. */

@@ -11,7 +11,8 @@
 #  4. a new folder on each side, created on the other;
 #  5. IMAP <-> IMAP between this server and a Dovecot (bob on the same
 #     Dovecot for KIND=dovecot): the whole account, then changes on both
-#     sides, then a run with nothing to do;
+#     sides, then a run with nothing to do, and (but Courier, which lacks
+#     LIST-STATUS and CONDSTORE) one more that opens no mailbox;
 #  6. crash sweep: the initial sync of a small account and then a two-way
 #     sync killed at every step N (TWINBOX_CRASH_AFTER=N) until a run ends
 #     by itself; after each kill a clean run leaves both sides equal, with
@@ -237,6 +238,16 @@ expect_eq "Dovecot's message reached $KIND" "<dove1@interop.test> F" \
 run migrate-noop migrate -V
 expect_eq "IMAP <-> IMAP re-run has nothing to do" "" \
 	"$(grep -v -e 'up to date$' -e 'logging in as' "$TMP/migrate-noop.out")"
+# The re-run earned every mark it lacked; where both servers offer
+# LIST-STATUS and CONDSTORE (Dovecot, Cyrus; not Courier) the next run
+# opens no mailbox at all.
+if [ "$KIND" != courier ]; then
+	run migrate-skip migrate -D
+	expect_eq "IMAP <-> IMAP: an unchanged account is not opened" 0 \
+		"$(grep -cE ' > [^ ]+ (SELECT|EXAMINE) ' "$TMP/migrate-skip.out")"
+	expect_eq "IMAP <-> IMAP: statuses from LIST-STATUS on both servers" 2 \
+		"$(grep -cE ' > [^ ]+ LIST .* RETURN \(STATUS ' "$TMP/migrate-skip.out")"
+fi
 
 # ---- 6. crash sweep -----------------------------------------------------------
 

@@ -44,6 +44,7 @@ struct memstore {
 	struct memstore_calls calls;
 	int no_plans;		/* append_begin() does not tell the UID */
 	int modseqs;		/* open() reports HIGHESTMODSEQ */
+	int peek;		/* peek() answers (else it says 0) */
 	uint32_t fail_fetch[MEM_FAIL_MAX];	/* fetch() cannot read these
 						   UIDs (0: a free slot) */
 	int refuse_empty;	/* commit() refuses empty messages */
@@ -196,6 +197,18 @@ mem_remove(struct store *s, const char *mbox, struct buf *err)
 	return 0;
 }
 
+static void
+box_status(const struct memstore *ms, const struct mem_box *b,
+    struct mbox_status *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->uidvalidity = b->uidvalidity;
+	st->uidnext = b->uidnext;
+	st->count = (uint32_t)b->n;
+	st->highestmodseq = ms->modseqs ? b->modseq : 0;
+	st->stamp = stamp_of(ms, b);
+}
+
 static int
 mem_open(struct store *s, const char *mbox, struct mbox_status *st,
     struct buf *err)
@@ -203,18 +216,32 @@ mem_open(struct store *s, const char *mbox, struct mbox_status *st,
 	struct memstore *ms = (struct memstore *)s;
 	struct mem_box *b = find_box(ms, mbox);
 
+	ms->calls.open++;
 	if (b == NULL) {
 		buf_setf(err, "memstore: no mailbox '%s'", mbox);
 		return -1;
 	}
 	ms->open = b;
-	memset(st, 0, sizeof(*st));
-	st->uidvalidity = b->uidvalidity;
-	st->uidnext = b->uidnext;
-	st->count = (uint32_t)b->n;
-	st->highestmodseq = ms->modseqs ? b->modseq : 0;
-	st->stamp = ms->open_stamp = stamp_of(ms, b);
+	box_status(ms, b, st);
+	ms->open_stamp = st->stamp;
 	return 0;
+}
+
+/* The truth, as open() would tell it: every change moves UIDNEXT,
+ * HIGHESTMODSEQ (when reported) or the count. */
+static int
+mem_peek(struct store *s, const char *mbox, struct mbox_status *st,
+    struct buf *err)
+{
+	struct memstore *ms = (struct memstore *)s;
+	struct mem_box *b = find_box(ms, mbox);
+
+	(void)err;
+	ms->calls.peek++;
+	if (!ms->peek || b == NULL)
+		return 0;
+	box_status(ms, b, st);
+	return 1;
 }
 
 /* Sizes only where the hint wants them, as the real stores may do, so
@@ -614,6 +641,7 @@ static const struct store_ops mem_ops = {
 	.open = mem_open,
 	.scan = mem_scan,
 	.scan_changes = mem_scan_changes,
+	.peek = mem_peek,
 	.fetch = mem_fetch,
 	.fetch_headers = mem_fetch_headers,
 	.append_begin = mem_append_begin,
@@ -775,6 +803,12 @@ void
 memstore_modseqs(struct store *s, int on)
 {
 	((struct memstore *)s)->modseqs = on;
+}
+
+void
+memstore_peek(struct store *s, int on)
+{
+	((struct memstore *)s)->peek = on;
 }
 
 void

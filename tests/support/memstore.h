@@ -52,6 +52,9 @@ enum memstore_stamp {
 void memstore_stamps(struct store *s, enum memstore_stamp mode);
 /* One granule of the COARSE clock passes. */
 void memstore_tick(struct store *s);
+/* Whether peek() tells a mailbox's status (as open() would) or says
+ * it cannot (0); off by default. */
+void memstore_peek(struct store *s, int on);
 /* fetch() cannot read this UID either (up to 8 of them; 0: every UID
  * can be read again): it reports each through sink->failed(), with a text
  * naming the UID, as a server's NO does, or fails the fetch for a sink
@@ -80,13 +83,14 @@ void memstore_updates(struct store *s, int on);
  * the expunge go on (a message whose refused change was its \Deleted
  * mark is not expunged), and update() fails naming the change. */
 void memstore_refuse_change(struct store *s, size_t n);
-/* How many calls of some operations the store received; fetched counts
+/* How many calls of some operations the store received (open and peek
+ * whatever they answered); fetched counts
  * the messages fetch() sent and fetched_bytes their bytes, headers and
  * header_bytes the same of fetch_headers(). */
 struct memstore_calls {
 	unsigned set_flags, expunge, commit, scan, scan_changes, fetched;
 	unsigned update;
-	unsigned headers;
+	unsigned headers, open, peek;
 	uint64_t fetched_bytes, header_bytes;
 };
 struct memstore_calls memstore_calls(struct store *s);
