@@ -482,6 +482,13 @@ run_locked(struct run *r, struct buf *err)
 	return exec_failures(&r->exec, err);
 }
 
+/* What a side's mark value is, for messages. */
+static const char *
+mark_kind(const struct mbox_status *st)
+{
+	return st->highestmodseq != 0 ? "HIGHESTMODSEQ" : "stamp";
+}
+
 /*
  * A pair whose state file's head calls it up to date (plan_pair_quiet())
  * is neither locked nor opened, and its pairs are not read: both stores
@@ -521,11 +528,11 @@ skip_if_quiet(const struct mailbox_job *job, int *skipped, struct buf *err)
 		return 0;
 	*skipped = 1;
 	log_debug(job->lg, "%s: both sides as the last run left them (far "
-	    "UIDNEXT %u HIGHESTMODSEQ %llu, near UIDNEXT %u HIGHESTMODSEQ "
-	    "%llu): not opened", job->label, now[SIDE_FAR].uidnext,
-	    (unsigned long long)now[SIDE_FAR].highestmodseq,
-	    now[SIDE_NEAR].uidnext,
-	    (unsigned long long)now[SIDE_NEAR].highestmodseq);
+	    "UIDNEXT %u %s %llu, near UIDNEXT %u %s %llu): not opened",
+	    job->label, now[SIDE_FAR].uidnext, mark_kind(&now[SIDE_FAR]),
+	    (unsigned long long)plan_mark_value(&now[SIDE_FAR]),
+	    now[SIDE_NEAR].uidnext, mark_kind(&now[SIDE_NEAR]),
+	    (unsigned long long)plan_mark_value(&now[SIDE_NEAR]));
 	if (job->dry_run)
 		log_info(job->lg, "%s: dry run: nothing to do", job->label);
 	return 0;

@@ -83,9 +83,11 @@ run() {
 	[ "$st" = 0 ] || tail -20 "$OUT" >&2
 }
 
+# Near folders not listed: those whose stamp stood in for the listing,
+# and those of pairs not even opened (both sides quiet).
 skipped() {
-	grep -c "near side unchanged since its stamp [0-9]*: not listed" \
-	    "$OUT"
+	grep -c -e "near side unchanged since its stamp [0-9]*: not listed" \
+	    -e "both sides as the last run left them .*: not opened" "$OUT"
 }
 
 # ---- A: IMAP <-> Maildir ------------------------------------------------
