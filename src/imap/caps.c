@@ -23,6 +23,7 @@ static const struct cap_name cap_names[] = {
 	{ "COMPRESS=DEFLATE", CAP_COMPRESS },
 	{ "IDLE", CAP_IDLE },
 	{ "ENABLE", CAP_ENABLE },
+	{ "QRESYNC", CAP_QRESYNC },
 };
 
 #define NCAPS (sizeof(cap_names) / sizeof(cap_names[0]))

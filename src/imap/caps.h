@@ -34,7 +34,8 @@ enum imap_cap {
 	CAP_MOVE = 1u << 9,
 	CAP_COMPRESS = 1u << 10,
 	CAP_IDLE = 1u << 11,
-	CAP_ENABLE = 1u << 12
+	CAP_ENABLE = 1u << 12,
+	CAP_QRESYNC = 1u << 13
 };
 
 struct imap_caps {
