@@ -35,6 +35,13 @@ void memstore_plan_uids(struct store *s, int on);
  * get a MODSEQ; expunges do not raise HIGHESTMODSEQ. scan_changes()
  * fails the sync when it is told a list that is not the mailbox's. */
 void memstore_modseqs(struct store *s, int on);
+/* Whether the store acts as a QRESYNC server (off by default; on turns
+ * modseqs on): mark() is heeded, an expunge raises HIGHESTMODSEQ and is
+ * remembered with it, and an open() after a mark of its UIDVALIDITY says
+ * changes_known. scan_changes() then answers what a server answers
+ * (known without what vanished since, changed flags, messages from the
+ * mark's UIDNEXT on), and fails the sync unless that is the mailbox. */
+void memstore_qresync(struct store *s, int on);
 /* fetch() cannot read this UID either (up to 8 of them; 0: every UID
  * can be read again): it reports each through sink->failed(), with a text
  * naming the UID, as a server's NO does, or fails the fetch for a sink
@@ -60,6 +67,7 @@ void memstore_headers(struct store *s, int on);
  * header_bytes the same of fetch_headers(). */
 struct memstore_calls {
 	unsigned set_flags, expunge, commit, scan, scan_changes, fetched;
+	unsigned qresync_moved;	/* scan_changes with messages gone or new */
 	unsigned headers;
 	uint64_t fetched_bytes, header_bytes;
 };
