@@ -70,6 +70,7 @@ struct qresync {
 	const char *wrong;	/* why the answer cannot be used, or NULL */
 	struct msg_list changed;	/* current flags below uidnext */
 	struct msg_list fresh;	/* messages at or above uidnext */
+	struct uid_ranges earlier;	/* what VANISHED (EARLIER) named */
 	int disabled;		/* a wrong answer was seen: no more */
 };
 

@@ -40,6 +40,7 @@ ims_qresync_reset(struct imap_store *s)
 {
 	msg_list_free(&s->qr.changed);
 	msg_list_free(&s->qr.fresh);
+	imap_uid_ranges_free(&s->qr.earlier);
 	s->qr.selected = 0;
 	s->qr.sent_known = 0;
 	s->qr.wrong = NULL;
@@ -130,8 +131,9 @@ ims_on_vanished(struct imap_store *s, const struct imap_item *it)
 	}
 	if (imap_item_string(it, &set, NULL) != 0)
 		buf_setf(&err, "no UID set");
-	else if (imap_uid_ranges_add(&r, set, &err) == 0)
-		imap_uid_ranges_add(&s->vanished, set, &err);
+	else if (imap_uid_ranges_add(&r, set, &err) == 0 &&
+	    imap_uid_ranges_add(&s->vanished, set, &err) == 0 && earlier)
+		imap_uid_ranges_add(&s->qr.earlier, set, &err);
 	if (err.len > 0) {
 		log_warn(s->base.lg, "imap store '%s' mailbox '%s': cannot "
 		    "read a VANISHED response (%s), so which messages are "
@@ -172,9 +174,9 @@ qr_response(void *ctx, const struct imap_response *r)
 			s->qr.wrong = "a FETCH without UID";
 		return 0;
 	}
+	if (!s->qr.selected && imap_fetch_find(list, "MODSEQ") == NULL)
+		s->qr.wrong = "a FETCH without MODSEQ";
 	if (m.uid < s->qr.uidnext) {
-		if (!s->qr.selected && imap_fetch_find(list, "MODSEQ") == NULL)
-			s->qr.wrong = "a FETCH without MODSEQ";
 		ims_merge_meta(&s->qr.changed, &m, 1, 1);
 	} else {
 		ims_merge_meta(&s->qr.fresh, &m,
@@ -302,18 +304,20 @@ assemble(struct imap_store *s, const struct msg_list *known,
 
 		if (m.uid >= q->uidnext)
 			return "the mark holds a UID above its UIDNEXT";
-		if (imap_uid_ranges_has(&s->vanished, m.uid)) {
-			named++;
+		named += imap_uid_ranges_has(&q->earlier, m.uid);
+		if (imap_uid_ranges_has(&s->vanished, m.uid))
 			continue;
-		}
 		if (c != NULL)
 			m.flags = c->flags;
 		msg_list_add(got, &m);
 	}
-	/* Asked about known-uids only, the server names no other UID. */
+	/* Asked about known-uids only, the server names no other UID
+	 * below the mark's UIDNEXT; none at all from its own on. */
 	if (q->sent_known && q->uidnext > 1 && named !=
-	    imap_uid_ranges_count(&s->vanished, 1, q->uidnext - 1))
+	    imap_uid_ranges_count(&q->earlier, 1, q->uidnext - 1))
 		return "a VANISHED of a UID the mark never held";
+	if (imap_uid_ranges_count(&q->earlier, s->st.uidnext, UINT32_MAX) > 0)
+		return "a VANISHED of a UID the server never gave";
 	for (size_t i = 0; i < q->fresh.n; i++)
 		if (!imap_uid_ranges_has(&s->vanished, q->fresh.v[i].uid))
 			msg_list_add(got, &q->fresh.v[i]);
