@@ -163,9 +163,10 @@ cmp_range(const void *a, const void *b)
 int
 imap_uid_ranges_add(struct uid_ranges *r, const char *s, struct buf *err)
 {
-	size_t w = 0;
+	size_t w = 0, before = r->n;
 
 	if (parse_set(s, add_span, r) != 0) {
+		r->n = before;
 		buf_setf(err, "malformed UID set '%.200s'", s);
 		return -1;
 	}

@@ -16,7 +16,8 @@
  *    caller frees *v) and refuses sets of more than max UIDs.
  *  - struct uid_ranges holds a set as sorted, disjoint, merged ranges,
  *    so that a server's "1:4000000000" costs two numbers, not a list:
- *    imap_uid_ranges_add() adds a set as a server sends it (VANISHED),
+ *    imap_uid_ranges_add() adds a set as a server sends it (VANISHED;
+ *    a malformed one adds nothing),
  *    _has() tests a UID and _count() counts the UIDs of the set within
  *    lo..hi (inclusive). Zero-initialise; _free() releases.
  */
