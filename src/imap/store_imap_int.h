@@ -131,6 +131,11 @@ int ims_select_response(void *ctx, const struct imap_response *r);
 /* Fills m from a FETCH's list; seq_uid for an answer without UID. */
 int ims_parse_meta(const struct imap_item *list, uint32_t seq_uid,
     struct msg_meta *m);
+/* A "* n FETCH" with FLAGS: 0 with its list and m (the UID from the
+ * sequence number map if the answer has none), 1 if r is no such
+ * response, -1 if its UID is unknown. */
+int ims_fetch_flags(const struct imap_store *s, const struct imap_response *r,
+    const struct imap_item **list, struct msg_meta *m);
 /* Merge m into sorted l (see the file's comment). */
 void ims_merge_meta(struct msg_list *l, const struct msg_meta *m, int add,
     int flags_only);

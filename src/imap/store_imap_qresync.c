@@ -5,6 +5,7 @@
  *
  *   SELECT box (QRESYNC (uidvalidity modseq known-uids))
  *   UID FETCH uidnext:* (UID FLAGS RFC822.SIZE INTERNALDATE)
+ *       (CHANGEDSINCE modseq)
  *
  * sent back to back, so that one round trip brings what vanished since
  * the mark (VANISHED (EARLIER)), the flags of every message changed
@@ -155,25 +156,16 @@ static int
 qr_response(void *ctx, const struct imap_response *r)
 {
 	struct imap_store *s = ctx;
-	const struct imap_item *n = r->items, *list;
-	uint32_t seq_uid = 0;
+	const struct imap_item *list;
 	struct msg_meta m;
+	int rc;
 
 	ims_select_response(s, r);
-	if (n == NULL || n->kind != IMAP_NUMBER ||
-	    !imap_atom_is(n->next, "FETCH") || n->next->next == NULL ||
-	    n->next->next->kind != IMAP_LIST)
+	rc = ims_fetch_flags(s, r, &list, &m);
+	if (rc < 0 && !s->qr.selected)
+		s->qr.wrong = "a FETCH without UID";
+	if (rc != 0)
 		return 0;
-	list = n->next->next;
-	if (imap_fetch_find(list, "FLAGS") == NULL)
-		return 0;
-	if (n->num > 0 && n->num <= s->nseq)
-		seq_uid = s->seq[n->num - 1];
-	if (ims_parse_meta(list, seq_uid, &m) != 0) {
-		if (!s->qr.selected)
-			s->qr.wrong = "a FETCH without UID";
-		return 0;
-	}
 	if (!s->qr.selected && imap_fetch_find(list, "MODSEQ") == NULL)
 		s->qr.wrong = "a FETCH without MODSEQ";
 	if (m.uid < s->qr.uidnext) {

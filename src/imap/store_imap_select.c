@@ -227,23 +227,33 @@ ims_merge_meta(struct msg_list *l, const struct msg_meta *m, int add,
 	l->v[i] = *m;
 }
 
+int
+ims_fetch_flags(const struct imap_store *s, const struct imap_response *r,
+    const struct imap_item **list, struct msg_meta *m)
+{
+	const struct imap_item *n = r->items;
+	uint32_t seq_uid = 0;
+
+	if (n == NULL || n->kind != IMAP_NUMBER ||
+	    !imap_atom_is(n->next, "FETCH") || n->next->next == NULL)
+		return 1;
+	*list = n->next->next;
+	if (imap_fetch_find(*list, "FLAGS") == NULL)
+		return 1;
+	if (n->num > 0 && n->num <= s->nseq)
+		seq_uid = s->seq[n->num - 1];
+	return ims_parse_meta(*list, seq_uid, m) == 0 ? 0 : -1;
+}
+
 static int
 scan_response(void *ctx, const struct imap_response *r)
 {
 	struct scan_ctx *c = ctx;
-	const struct imap_item *n = r->items, *list;
-	uint32_t seq_uid = 0;
+	const struct imap_item *list;
 	struct msg_meta m;
 
-	if (n == NULL || n->kind != IMAP_NUMBER ||
-	    !imap_atom_is(n->next, "FETCH") || n->next->next == NULL)
-		return 0;
-	list = n->next->next;
-	if (n->num > 0 && n->num <= c->s->nseq)
-		seq_uid = c->s->seq[n->num - 1];
 	/* A flag update whose UID is unknown cannot be placed. */
-	if (imap_fetch_find(list, "FLAGS") == NULL ||
-	    ims_parse_meta(list, seq_uid, &m) != 0)
+	if (ims_fetch_flags(c->s, r, &list, &m) != 0)
 		return 0;
 	if (imap_fetch_find(list, "RFC822.SIZE") != NULL) {
 		ims_merge_meta(&c->full, &m, 1, 0);
