@@ -243,6 +243,16 @@ START_TEST(test_caps_parse)
 	ck_assert_str_eq(err.data, "DisableExtensions: unknown extension "
 	    "'FROBNICATE'");
 	imap_caps_clear(&p.caps);
+	p.seen = 0;
+	parse_caps("* CAPABILITY IMAP4rev1 ENABLE CONDSTORE qresync\r\n", &p);
+	ck_assert_uint_eq(p.caps.bits, CAP_IMAP4REV1 | CAP_ENABLE |
+	    CAP_CONDSTORE | CAP_QRESYNC);
+	strlist_free(&dis);
+	strlist_add(&dis, "QRESYNC");
+	ck_assert_int_eq(imap_caps_disable(&p.caps, &dis, &err), 0);
+	ck_assert_uint_eq(p.caps.bits, CAP_IMAP4REV1 | CAP_ENABLE |
+	    CAP_CONDSTORE);
+	imap_caps_clear(&p.caps);
 	strlist_free(&dis);
 	buf_free(&err);
 }
