@@ -108,8 +108,8 @@ drop_vanished(struct imap_store *s, const struct uid_ranges *r)
 		while (j < s->nseq && s->seq[j] == 0)
 			j++;
 		next = j < s->nseq ? s->seq[j] : UINT32_MAX;
-		k = next > prev + 1 ? imap_uid_ranges_count(r, prev + 1,
-		    next - 1) : 0;
+		k = prev < UINT32_MAX && next > prev + 1 ?
+		    imap_uid_ranges_count(r, prev + 1, next - 1) : 0;
 		for (size_t z = (size_t)(k < j - i ? k : j - i); z < j - i; z++)
 			s->seq[w++] = 0;
 		i = j;
