@@ -17,7 +17,7 @@
  * With QRESYNC (open() said changes_known after mark() gave it the mark)
  * UIDNEXT and the count may have moved. The server then answered, for
  * the mark's UIDVALIDITY and HIGHESTMODSEQ m: every UID expunged since m
- * (VANISHED (EARLIER); RFC 7162 §3.2.5.2 obliges a QRESYNC server to
+ * (VANISHED (EARLIER); RFC 7162 obliges a QRESYNC server to
  * remember expunges by MODSEQ, or to report more UIDs than vanished,
  * never fewer) and every message whose MODSEQ is above m (FETCH FLAGS
  * MODSEQ). No UID below u can appear after the mark, so the messages
