@@ -24,9 +24,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* known-uids longer than this are left out: the server then reports
- * every UID expunged since the mark, which the count check covers. */
-#define KNOWN_SET_MAX 16384
+/* known-uids longer than this are left out (they are sent again at every
+ * SELECT, and a mailbox with many gaps makes a long set): the server
+ * then reports every UID expunged since the mark, which the count check
+ * covers. */
+#define KNOWN_SET_MAX 1024
 #define NEW_ITEMS "UID FLAGS RFC822.SIZE INTERNALDATE"
 
 void
