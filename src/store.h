@@ -126,6 +126,22 @@ struct mbox_status {
 	/* Maildir: changes whenever a message or its flags may have
 	 * changed; 0 if the store has none or cannot vouch for it now. */
 	uint64_t stamp;
+	/* 1 when open() learned from the server what vanished and what
+	 * changed since the mark given by mark() (QRESYNC): scan_changes()
+	 * may then stand in for scan() although messages came or went. */
+	int changes_known;
+};
+
+/*
+ * What the sync core recorded of a mailbox when it last held exactly the
+ * messages of known (sorted UIDs and flags): its UIDVALIDITY, UIDNEXT and
+ * HIGHESTMODSEQ then (sync/plan_known.c, the settled mark).
+ */
+struct store_mark {
+	uint32_t uidvalidity;
+	uint32_t uidnext;
+	uint64_t modseq;
+	const struct msg_list *known;
 };
 
 /*
@@ -279,6 +295,13 @@ struct store_ops {
 	 * and flags), except that those with a MODSEQ above since may carry
 	 * other flags now. out gets them with their current flags, sorted,
 	 * without any that vanished meanwhile. No sizes or dates.
+	 * When open() set changes_known, known is the mark's list, some of
+	 * its messages may have vanished and new ones may have come above
+	 * the mark's UIDNEXT: out gets known without the vanished, with
+	 * current flags, plus every new message with its size and date.
+	 * Returns 1, with a warning logged and out left empty, when the
+	 * server's answers do not add up (a count that is not the
+	 * server's): the caller then scans.
 	 */
 	int (*scan_changes)(struct store *s, const struct msg_list *known,
 	    uint64_t since, struct msg_list *out, struct buf *err);
@@ -288,6 +311,14 @@ struct store_ops {
 	 * 0: not known cheaply (the caller opens the mailbox as before); -1: a failure, typed by
 	 * ops->failure() as for every operation. */
 	int (*peek)(struct store *s, const char *mbox, struct mbox_status *st, struct buf *err);
+	/*
+	 * Optional (NULL: a store that cannot ask what changed since a
+	 * mark). Tells the store the mark of the mailbox the next open()
+	 * opens; m and what it points to need to live only until then.
+	 * open() may then ask the server what vanished and changed since
+	 * (and say so in changes_known). A mark for one open() only.
+	 */
+	void (*mark)(struct store *s, const struct store_mark *m);
 	/*
 	 * Optional: NULL for a store in which no two messages ever claim one
 	 * UID. clashes() lists the clashes the last scan() found (the array

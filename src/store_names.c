@@ -280,6 +280,12 @@ names_scan_changes(struct store *s, const struct msg_list *known,
 	return inner(s)->ops->scan_changes(inner(s), known, since, out, err);
 }
 
+static void
+names_mark(struct store *s, const struct store_mark *m)
+{
+	inner(s)->ops->mark(inner(s), m);
+}
+
 static size_t
 names_clashes(struct store *s, const struct uid_clash **v)
 {
@@ -399,6 +405,7 @@ build_ops(struct store_ops *o, const struct store_ops *in)
 		.scan = names_scan,
 		.scan_changes = OPTIONAL(in, scan_changes, names_scan_changes),
 		.peek = OPTIONAL(in, peek, names_peek),
+		.mark = OPTIONAL(in, mark, names_mark),
 		.clashes = OPTIONAL(in, clashes, names_clashes),
 		.settle_clash = OPTIONAL(in, settle_clash, names_settle_clash),
 		.fetch = names_fetch,

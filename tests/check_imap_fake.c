@@ -23,7 +23,12 @@
  * [ALERT], untagged or tagged, reaches stderr even with -q, its control
  * characters replaced. A LIST-STATUS answer that names a mailbox the
  * listing did not, lacks an item or is refused costs one warning, and the
- * mailboxes sync as without the extension.
+ * mailboxes sync as without the extension. QRESYNC: after a first sync
+ * that earned a mark, a SELECT with QRESYNC whose answer adds up
+ * (VANISHED (EARLIER), new messages above the mark) needs no full scan; one that does not (a
+ * VANISHED of a UID never known or of one still there, a VANISHED left
+ * out, a FETCH without MODSEQ) is warned about once and the mailbox is
+ * scanned in full, with the same result and nothing lost.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -59,6 +64,19 @@ enum fault {
 	FAULT_UNSOLICITED,	/* four messages; unsolicited flag updates
 				   while sizes and dates are fetched */
 	FAULT_CUT,		/* BYE and close in answer to a body FETCH */
+	/* CONDSTORE QRESYNC ENABLE; INBOX holds UIDs 1-3 at MODSEQ 10: */
+	FAULT_QR_FIRST,
+	/* ... then 1, 3 and 4 at MODSEQ 12 (2 expunged, 4 new), and a
+	 * SELECT with QRESYNC from MODSEQ 10 is answered: */
+	FAULT_QR_GOOD,		/* right: VANISHED (EARLIER) 2 */
+	FAULT_QR_UNKNOWN_UID,	/* VANISHED (EARLIER) 2,9: 9 never known */
+	FAULT_QR_MISSING,	/* no VANISHED at all */
+	FAULT_QR_FALSE,		/* VANISHED (EARLIER) 1:2: 1 is there */
+	FAULT_QR_NO_MODSEQ,	/* right, but a FETCH without MODSEQ */
+	/* right, as another client expunges 2 while SELECT runs: EXISTS
+	 * counts it, then VANISHED 2 (not EARLIER) before any UID of the
+	 * sequence number map is known */
+	FAULT_QR_LIVE,
 	/* LIST-STATUS offered, and its answer is wrong: */
 	FAULT_LS_UNLISTED,	/* a STATUS for a mailbox not listed */
 	FAULT_LS_BROKEN,	/* Normal's STATUS lacks UIDNEXT, INBOX
@@ -67,6 +85,12 @@ enum fault {
 };
 
 #define IS_LIST_STATUS(f) ((f) >= FAULT_LS_UNLISTED)
+#define IS_QR(f) ((f) >= FAULT_QR_FIRST && (f) <= FAULT_QR_LIVE)
+/* A QRESYNC fault after the first sync: INBOX has changed. */
+#define IS_QR_LATER(f) ((f) > FAULT_QR_FIRST && (f) <= FAULT_QR_LIVE)
+
+#define QR_CAPS "IMAP4rev1 NAMESPACE UIDPLUS CONDSTORE QRESYNC ENABLE"
+
 
 #define MAX_MSGS 8
 
@@ -192,14 +216,56 @@ answer_list(int fd, const char *tag, const char *cmd, enum fault fault)
 	send_str(fd, " OK LIST done\r\n");
 }
 
-/* Messages in box: UIDs 1..n, sequence number = UID. */
+/* Messages in box: UIDs 1..n, sequence number = UID, but for the
+ * QRESYNC modes after the first (see box_has()). */
 static int
 box_count(const char *box, enum fault fault)
 {
 	if (strcmp(box, "INBOX") != 0 || fault < FAULT_MULTI ||
 	    IS_LIST_STATUS(fault))
 		return 1;
-	return fault == FAULT_UNSOLICITED ? 4 : 3;
+	return fault == FAULT_UNSOLICITED || IS_QR_LATER(fault) ? 4 : 3;
+}
+
+static int
+box_has(const char *box, enum fault fault, int uid)
+{
+	return uid != 2 || strcmp(box, "INBOX") != 0 ||
+	    !IS_QR_LATER(fault);
+}
+
+/* The mailbox's state in the QRESYNC modes: messages, HIGHESTMODSEQ. */
+static void
+qr_status(const char *box, enum fault fault, int *exists, int *modseq)
+{
+	int later = strcmp(box, "INBOX") == 0 && IS_QR_LATER(fault);
+
+	*exists = later && fault != FAULT_QR_LIVE ? 3 : box_count(box, fault);
+	*modseq = later ? 12 : 10;
+}
+
+/* What a SELECT (QRESYNC (7 since ...)) adds for the changes since. */
+static void
+qr_changes(int fd, const char *cmd, const char *box, enum fault fault)
+{
+	const char *q = strstr(cmd, "(QRESYNC (");
+	unsigned long since = 0;
+
+	if (q == NULL || strcmp(box, "INBOX") != 0 || !IS_QR_LATER(fault))
+		return;
+	if (sscanf(q, "(QRESYNC (%*u %lu", &since) != 1 || since >= 12)
+		return;
+	if (fault == FAULT_QR_GOOD || fault == FAULT_QR_NO_MODSEQ)
+		send_str(fd, "* VANISHED (EARLIER) 2\r\n");
+	else if (fault == FAULT_QR_LIVE)
+		send_str(fd, "* VANISHED 2\r\n");
+	else if (fault == FAULT_QR_UNKNOWN_UID)
+		send_str(fd, "* VANISHED (EARLIER) 2,9\r\n");
+	else if (fault == FAULT_QR_FALSE)
+		send_str(fd, "* VANISHED (EARLIER) 1:2\r\n");
+	send_str(fd, fault == FAULT_QR_NO_MODSEQ ?
+	    "* 3 FETCH (UID 4 FLAGS (\\Seen))\r\n" :
+	    "* 3 FETCH (UID 4 FLAGS (\\Seen) MODSEQ (11))\r\n");
 }
 
 static void
@@ -220,7 +286,17 @@ answer_select(int fd, const char *tag, const char *cmd, char *box,
 	snprintf(line, sizeof(line), "* FLAGS (\\Seen \\Deleted)\r\n"
 	    "* %d EXISTS\r\n* OK [UIDVALIDITY 7] ok\r\n"
 	    "* OK [UIDNEXT %d] ok\r\n", n, n + 1);
+	if (IS_QR(fault)) {
+		int exists, modseq;
+
+		qr_status(box, fault, &exists, &modseq);
+		snprintf(line, sizeof(line), "* FLAGS (\\Seen \\Deleted)\r\n"
+		    "* %d EXISTS\r\n* OK [UIDVALIDITY 7] ok\r\n"
+		    "* OK [UIDNEXT %d] ok\r\n* OK [HIGHESTMODSEQ %d] ok\r\n",
+		    exists, n + 1, modseq);
+	}
 	send_str(fd, line);
+	qr_changes(fd, cmd, box, fault);
 	send_str(fd, tag);
 	send_str(fd, " OK [READ-WRITE] SELECT done\r\n");
 }
@@ -256,7 +332,7 @@ answer_one(int fd, const char *cmd, const char *box, int uid, int n,
     enum fault fault)
 {
 	char id[48], msg[256], line[512];
-	int len;
+	int len, seq = box_has(box, fault, 2) || uid < 2 ? uid : uid - 1;
 
 	if (n > 1)
 		snprintf(id, sizeof(id), "%s-%d", box, uid);
@@ -270,14 +346,14 @@ answer_one(int fd, const char *cmd, const char *box, int uid, int n,
 	else if (strstr(cmd, "BODY.PEEK[]") != NULL)
 		snprintf(line, sizeof(line), "* %d FETCH (UID %d FLAGS "
 		    "(\\Seen) INTERNALDATE \"02-Jan-2023 10:00:00 +0000\" "
-		    "BODY[] {%d}\r\n%s)\r\n", uid, uid, len, msg);
+		    "BODY[] {%d}\r\n%s)\r\n", seq, uid, len, msg);
 	else if (strstr(cmd, "RFC822.SIZE") != NULL)
 		snprintf(line, sizeof(line), "* %d FETCH (UID %d FLAGS "
 		    "(\\Seen) RFC822.SIZE %d INTERNALDATE \"02-Jan-2023 "
-		    "10:00:00 +0000\")\r\n", uid, uid, len);
+		    "10:00:00 +0000\")\r\n", seq, uid, len);
 	else
 		snprintf(line, sizeof(line), "* %d FETCH (UID %d FLAGS "
-		    "(\\Seen))\r\n", uid, uid);
+		    "(\\Seen))\r\n", seq, uid);
 	send_str(fd, line);
 }
 
@@ -321,7 +397,8 @@ answer_fetch(int fd, const char *tag, const char *cmd, const char *box,
 	}
 	parse_set(cmd, n, want);
 	for (int uid = 1; uid <= n; uid++) {
-		if (!want[uid] || (body && fault == FAULT_UNAVAILABLE) ||
+		if (!want[uid] || !box_has(box, fault, uid) ||
+		    (body && fault == FAULT_UNAVAILABLE) ||
 		    (body && uid == 2 && (fault == FAULT_EXPUNGEISSUED ||
 		    fault == FAULT_SERVERBUG)))
 			continue;
@@ -343,8 +420,14 @@ answer(int fd, const char *tag, const char *cmd, char *box, enum fault fault)
 		send_str(fd, tag);
 		send_str(fd, IS_LIST_STATUS(fault) ?
 		    " OK [CAPABILITY IMAP4rev1 NAMESPACE UIDPLUS LIST-STATUS] "
-		    "in\r\n" :
+		    "in\r\n" : IS_QR(fault) ?
+		    " OK [CAPABILITY " QR_CAPS "] in\r\n" :
 		    " OK [CAPABILITY IMAP4rev1 NAMESPACE UIDPLUS] in\r\n");
+	} else if (strncmp(cmd, "ENABLE QRESYNC", 14) == 0 &&
+	    IS_QR(fault)) {
+		send_str(fd, "* ENABLED QRESYNC\r\n");
+		send_str(fd, tag);
+		send_str(fd, " OK enabled\r\n");
 	} else if (strncmp(cmd, "CAPABILITY", 10) == 0) {
 		send_str(fd, "* CAPABILITY IMAP4rev1 NAMESPACE UIDPLUS\r\n");
 		send_str(fd, tag);
@@ -779,6 +862,71 @@ START_TEST(test_lost_connection_stops_channel)
 }
 END_TEST
 
+/* Whether the output shows a full scan of INBOX: a UID FETCH 1:* of
+ * flags after its SELECT and before Normal's. */
+static int
+full_scan_of_inbox(const struct env *e)
+{
+	const char *p = strstr(buf_cstr(&e->output), "SELECT \"INBOX\"");
+	const char *end, *scan;
+
+	if (p == NULL)
+		return 0;
+	end = strstr(p, "SELECT \"Normal\"");
+	scan = strstr(p, " UID FETCH 1:* (UID FLAGS");
+	return scan != NULL && (end == NULL || scan < end);
+}
+
+static int
+count_of(const struct env *e, const char *what)
+{
+	int n = 0;
+
+	for (const char *p = buf_cstr(&e->output); (p = strstr(p, what));
+	    p += strlen(what))
+		n++;
+	return n;
+}
+
+#define QR_WARNING "the server's QRESYNC answer does not add up"
+
+/*
+ * A first sync earns the marks; then UID 2 is gone and UID 4 new. A
+ * right answer to the SELECT with QRESYNC needs no full scan; each wrong
+ * one is warned about once, INBOX is scanned in full and ends the same:
+ * far UID 2's near copy marked \Deleted (gone on the server's word, by
+ * the listing), nothing else lost. A VANISHED while the sequence number
+ * map knows no UID yet still leaves the count right. The next run,
+ * answered rightly, needs no full scan and finds nothing to do.
+ */
+START_TEST(test_qresync)
+{
+	enum fault fault = (enum fault)(FAULT_QR_GOOD + _i);
+	int wrong = fault != FAULT_QR_GOOD && fault != FAULT_QR_LIVE;
+	struct env e;
+
+	env_init(&e);
+	e.option = "-D";
+	ck_assert_int_eq(run_fake(&e, FAULT_QR_FIRST, 10), 0);
+	assert_synced(&e, "INBOX", "INBOX-1:S INBOX-2:S INBOX-3:S");
+	assert_output_has(&e, "> T2 ENABLE QRESYNC");
+	ck_assert_int_eq(run_fake(&e, fault, 10), 0);
+	assert_output_has(&e, "SELECT \"INBOX\" (QRESYNC (7 10 1:3))");
+	ck_assert_int_eq(count_of(&e, QR_WARNING), wrong);
+	ck_assert_int_eq(full_scan_of_inbox(&e), wrong);
+	assert_synced(&e, "INBOX", "INBOX-1:S INBOX-2:ST INBOX-3:S "
+	    "INBOX-4:S");
+	assert_synced(&e, "Normal", "Normal:S");
+	ck_assert_int_eq(run_fake(&e, FAULT_QR_GOOD, 10), 0);
+	ck_assert_int_eq(count_of(&e, QR_WARNING), 0);
+	ck_assert_int_eq(full_scan_of_inbox(&e), 0);
+	assert_output_has(&e, "c:INBOX: up to date");
+	assert_synced(&e, "INBOX", "INBOX-1:S INBOX-2:ST INBOX-3:S "
+	    "INBOX-4:S");
+	env_free(&e);
+}
+END_TEST
+
 static Suite *
 fake_suite(void)
 {
@@ -798,6 +946,8 @@ fake_suite(void)
 	    (int)(sizeof(failed_fetch) / sizeof(failed_fetch[0])));
 	tcase_add_test(tc, test_unsolicited_during_scan);
 	tcase_add_test(tc, test_lost_connection_stops_channel);
+	tcase_add_loop_test(tc, test_qresync, 0,
+	    FAULT_QR_LIVE - FAULT_QR_GOOD + 1);
 	suite_add_tcase(s, tc);
 	return s;
 }

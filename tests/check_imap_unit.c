@@ -150,6 +150,40 @@ START_TEST(test_uidset_parse)
 }
 END_TEST
 
+/* VANISHED's sets as ranges: sorted, merged across calls, counted
+ * without being expanded. */
+START_TEST(test_uid_ranges)
+{
+	struct uid_ranges r = { 0 };
+	struct buf err = BUF_INIT;
+
+	ck_assert_int_eq(imap_uid_ranges_add(&r, "20:30,5,9:7", &err), 0);
+	ck_assert_int_eq(imap_uid_ranges_add(&r, "6,31:4000000000", &err), 0);
+	ck_assert_uint_eq(r.n, 2);
+	ck_assert_uint_eq(r.v[0].lo, 5);
+	ck_assert_uint_eq(r.v[0].hi, 9);
+	ck_assert_uint_eq(r.v[1].lo, 20);
+	ck_assert_uint_eq(r.v[1].hi, 4000000000u);
+	ck_assert(imap_uid_ranges_has(&r, 5));
+	ck_assert(imap_uid_ranges_has(&r, 9));
+	ck_assert(!imap_uid_ranges_has(&r, 10));
+	ck_assert(!imap_uid_ranges_has(&r, 4));
+	ck_assert(imap_uid_ranges_has(&r, 3999999999u));
+	ck_assert(!imap_uid_ranges_has(&r, 4000000001u));
+	ck_assert_uint_eq(imap_uid_ranges_count(&r, 1, 19), 5);
+	ck_assert_uint_eq(imap_uid_ranges_count(&r, 8, 22), 5);
+	ck_assert_uint_eq(imap_uid_ranges_count(&r, 10, 19), 0);
+	ck_assert(imap_uid_ranges_count(&r, 1, UINT32_MAX) ==
+	    5 + (4000000000u - 20 + 1));
+	ck_assert_int_eq(imap_uid_ranges_add(&r, "12,1:*", &err), -1);
+	ck_assert_str_eq(err.data, "malformed UID set '12,1:*'");
+	ck_assert_uint_eq(r.n, 2);
+	imap_uid_ranges_free(&r);
+	ck_assert_uint_eq(imap_uid_ranges_count(&r, 1, 100), 0);
+	buf_free(&err);
+}
+END_TEST
+
 /* ---- capabilities -------------------------------------------------- */
 
 struct parsed {
@@ -208,6 +242,16 @@ START_TEST(test_caps_parse)
 	ck_assert_int_eq(imap_caps_disable(&p.caps, &dis, &err), -1);
 	ck_assert_str_eq(err.data, "DisableExtensions: unknown extension "
 	    "'FROBNICATE'");
+	imap_caps_clear(&p.caps);
+	p.seen = 0;
+	parse_caps("* CAPABILITY IMAP4rev1 ENABLE CONDSTORE qresync\r\n", &p);
+	ck_assert_uint_eq(p.caps.bits, CAP_IMAP4REV1 | CAP_ENABLE |
+	    CAP_CONDSTORE | CAP_QRESYNC);
+	strlist_free(&dis);
+	strlist_add(&dis, "QRESYNC");
+	ck_assert_int_eq(imap_caps_disable(&p.caps, &dis, &err), 0);
+	ck_assert_uint_eq(p.caps.bits, CAP_IMAP4REV1 | CAP_ENABLE |
+	    CAP_CONDSTORE);
 	imap_caps_clear(&p.caps);
 	strlist_free(&dis);
 	buf_free(&err);
@@ -460,6 +504,7 @@ imap_unit_suite(void)
 	tcase_add_test(tc, test_utf7_encode_refuses_bad_utf8);
 	tcase_add_test(tc, test_uidset_compress);
 	tcase_add_test(tc, test_uidset_parse);
+	tcase_add_test(tc, test_uid_ranges);
 	tcase_add_test(tc, test_caps_parse);
 	tcase_add_test(tc, test_auth_choose);
 	tcase_add_test(tc, test_auth_next);

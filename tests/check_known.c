@@ -357,6 +357,91 @@ START_TEST(test_known_scan_refusals)
 END_TEST
 
 /*
+ * With QRESYNC (open() said changes_known after a mark) messages may have
+ * come and gone: a UIDNEXT above the mark's and any count are accepted;
+ * everything else refuses as before. plan_known_mark() gives the mark
+ * exactly when a settled side may be asked.
+ */
+enum qr_case {
+	QR_NEW_AND_GONE,	/* uidnext up, count down: known */
+	QR_COUNT_UP,		/* known */
+	QR_SAME,		/* known */
+	QR_UIDNEXT_DOWN,
+	QR_UIDVALIDITY,
+	QR_MODSEQ_LOWER,
+	QR_INTENT,
+	QR_NO_MARK,
+	QR_CASES
+};
+
+START_TEST(test_known_scan_qresync)
+{
+	enum side s = (enum side)(_i % 2);
+	enum qr_case c = (enum qr_case)(_i / 2);
+	struct sync_state st;
+	struct mbox_status now[2];
+	struct msg_list known = { 0 }, mknown = { 0 };
+	struct store_mark mark;
+	struct scan_hint hint = { .sizes_from = 1000 };
+	struct journal_rec intent = { .kind = JR_COPY_INTENT };
+	uint64_t since = 7;
+	int r, m, want = c <= QR_SAME;
+
+	pure_state(&st, now);
+	now[s].changes_known = 1;
+	if (c == QR_NEW_AND_GONE) {
+		now[s].uidnext += 5;
+		now[s].count -= 2;
+	} else if (c == QR_COUNT_UP) {
+		now[s].uidnext += 1;
+		now[s].count += 1;
+	} else if (c == QR_UIDNEXT_DOWN) {
+		now[s].uidnext--;
+	} else if (c == QR_UIDVALIDITY) {
+		now[s].uidvalidity++;
+	} else if (c == QR_MODSEQ_LOWER) {
+		now[s].highestmodseq--;
+	} else if (c == QR_INTENT) {
+		intent.copy.src = (enum side)!s;
+		intent.copy.src_uid = 40;
+		apply_ok(&st, intent);
+	} else if (c == QR_NO_MARK) {
+		st.settled[s].uidnext = 0;
+		st.settled[s].modseq = 0;
+	}
+	m = plan_known_mark(&st, s, &mark, &mknown);
+	ck_assert_int_eq(m, c != QR_INTENT && c != QR_NO_MARK);
+	if (m) {
+		ck_assert_uint_eq(mark.uidvalidity, s == SIDE_FAR ? 100 : 200);
+		ck_assert_uint_eq(mark.uidnext, s == SIDE_FAR ?
+		    FAR_MARK_UIDNEXT : NEAR_MARK_UIDNEXT);
+		ck_assert(mark.modseq == (s == SIDE_FAR ? FAR_MARK_MODSEQ :
+		    NEAR_MARK_MODSEQ));
+		ck_assert_ptr_eq(mark.known, &mknown);
+		assert_list(&mknown, pure_side(s), NPURE, "mark");
+	}
+	r = plan_known_scan(&st, &now[s], s, &hint, &known, &since);
+	ck_assert_msg(r == want, "%s case %d: %d", plan_side_name(s), c, r);
+	if (want) {
+		assert_list(&known, pure_side(s), NPURE, "known");
+		ck_assert(since == (s == SIDE_FAR ? FAR_MARK_MODSEQ :
+		    NEAR_MARK_MODSEQ));
+	} else {
+		ck_assert_uint_eq(known.n, 0);
+	}
+	/* Without changes_known the same status needs equal counts. */
+	now[s].changes_known = 0;
+	msg_list_free(&known);
+	if (c == QR_NEW_AND_GONE || c == QR_COUNT_UP)
+		ck_assert(!plan_known_scan(&st, &now[s], s, &hint, &known,
+		    &since));
+	msg_list_free(&known);
+	msg_list_free(&mknown);
+	state_free(&st);
+}
+END_TEST
+
+/*
  * A message MaxSize held back (PAIR_TOO_BIG, one-sided) may be copied
  * once it fits, so the hint wants its size: its side must be scanned.
  * The other side, which does not hold it, may still skip its scan.
@@ -1202,6 +1287,7 @@ struct hist_cov {
 	unsigned long syncs;
 	unsigned long scans, changes;	/* per side and sync */
 	unsigned long changes_carrying;	/* a skipped side's flags moved */
+	unsigned long qresync_moved;	/* skipped although mail came/went */
 	unsigned long checkpoints, identical;
 	unsigned long delivered, flagged, removed, renumbered;	/* user */
 	unsigned long faulty, faulty_failed;	/* syncs with a fault */
@@ -1225,6 +1311,7 @@ struct history {
 	int ticked;			/* since the last sync */
 	int peek;			/* both stores answer peek() */
 	int policy_changed;		/* Expunge changed at least once */
+	int qresync[2];			/* side answers as QRESYNC does */
 	struct fixture fx;
 	unsigned nmsgs;			/* messages delivered so far */
 	unsigned renumbered;		/* UIDVALIDITY changes so far */
@@ -1516,6 +1603,8 @@ hist_sync(struct history *h, struct scans *d)
 		h->cov->changes += d->changes[s];
 		if (h->stamps[s])
 			h->cov->stamp_skips += d->changes[s];
+		h->cov->qresync_moved += after.qresync_moved -
+		    before[s].qresync_moved;
 	}
 	h->cov->syncs++;
 	buf_addf(&h->log, "  sync%s: far %s, near %s; copied %zu/%zu, flagged "
@@ -1732,6 +1821,12 @@ run_history(const char *base, uint64_t seed, unsigned index,
 		memstore_peek(h.fx.store[SIDE_FAR], 1);
 		memstore_peek(h.fx.store[SIDE_NEAR], 1);
 	}
+	/* Most far sides and some near ones answer as QRESYNC servers; the
+	 * rest keep the CONDSTORE rule. */
+	h.qresync[SIDE_FAR] = h.modseqs[SIDE_FAR] && index % 3 != 0;
+	h.qresync[SIDE_NEAR] = h.modseqs[SIDE_NEAR] && index % 3 == 1;
+	for (int s = 0; s < 2; s++)
+		memstore_qresync(h.fx.store[s], h.qresync[s]);
 	for (int step = 0; step < HIST_STEPS; step++) {
 		unsigned r = tl_rng_below(&h.rng, 100);
 		enum side s = (enum side)tl_rng_below(&h.rng, 2);
@@ -1773,7 +1868,8 @@ START_TEST(test_random_histories)
 		for (unsigned i = 0; i < HIST_PER_SEED; i++)
 			run_history(base, hist_seeds[k], i, &cov);
 	printf("known: %u histories, %lu syncs: %lu full scans, %lu "
-	    "scan_changes (%lu carrying flag changes); %lu checkpoints, %lu "
+	    "scan_changes (%lu carrying flag changes, %lu with messages come "
+	    "or gone); %lu checkpoints, %lu "
 	    "with identical sides; user: %lu deliveries, %lu flag changes, "
 	    "%lu removals, %lu renumberings, %lu policy changes; %lu syncs "
 	    "with a fault, %lu of them failed, %lu by a refused flag change; "
@@ -1781,6 +1877,7 @@ START_TEST(test_random_histories)
 	    "changes in the granule of the last sync\n",
 	    HIST_SEEDS * HIST_PER_SEED,
 	    cov.syncs, cov.scans, cov.changes, cov.changes_carrying,
+	    cov.qresync_moved,
 	    cov.checkpoints, cov.identical, cov.delivered, cov.flagged,
 	    cov.removed, cov.renumbered, cov.policy_changes, cov.faulty,
 	    cov.faulty_failed, cov.refused, cov.skips, cov.stamp_skips,
@@ -1792,6 +1889,7 @@ START_TEST(test_random_histories)
 	 * nothing. */
 	ck_assert_uint_ge(cov.changes, cov.syncs / 2);
 	ck_assert_uint_ge(cov.changes_carrying, 80);
+	ck_assert_uint_ge(cov.qresync_moved, 300);
 	ck_assert_uint_ge(cov.identical, cov.checkpoints / 4);
 	ck_assert_uint_ge(cov.renumbered, 50);
 	ck_assert_uint_ge(cov.faulty_failed, 20);
@@ -1816,6 +1914,7 @@ known_suite(void)
 	tcase_add_loop_test(pure, test_side_settled, 0, 2);
 	tcase_add_loop_test(pure, test_known_scan_fills_known, 0, 2);
 	tcase_add_loop_test(pure, test_known_scan_refusals, 0, 2 * REF_COUNT);
+	tcase_add_loop_test(pure, test_known_scan_qresync, 0, 2 * QR_CASES);
 	tcase_add_loop_test(pure, test_known_scan_too_big_record, 0, 2);
 	tcase_add_loop_test(pure, test_pair_quiet, 0, 16);
 	tcase_add_test(pure, test_pair_quiet_needs_policy);

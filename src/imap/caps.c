@@ -24,6 +24,7 @@ static const struct cap_name cap_names[] = {
 	{ "IDLE", CAP_IDLE },
 	{ "ENABLE", CAP_ENABLE },
 	{ "LIST-STATUS", CAP_LIST_STATUS },
+	{ "QRESYNC", CAP_QRESYNC },
 };
 
 #define NCAPS (sizeof(cap_names) / sizeof(cap_names[0]))

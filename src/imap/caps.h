@@ -35,7 +35,8 @@ enum imap_cap {
 	CAP_COMPRESS = 1u << 10,
 	CAP_IDLE = 1u << 11,
 	CAP_ENABLE = 1u << 12,
-	CAP_LIST_STATUS = 1u << 13
+	CAP_LIST_STATUS = 1u << 13,
+	CAP_QRESYNC = 1u << 14
 };
 
 struct imap_caps {

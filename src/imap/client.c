@@ -70,6 +70,19 @@ note_capabilities(struct imap_client *c, const struct imap_response *r)
 	}
 }
 
+/* RFC 5161: "* ENABLED ext ..." lists what ENABLE switched on. */
+static void
+note_enabled(struct imap_client *c, const struct imap_response *r)
+{
+	if (r->type != IMAP_UNTAGGED || !imap_atom_is(r->items, "ENABLED"))
+		return;
+	for (const struct imap_item *it = r->items->next; it; it = it->next)
+		if (imap_atom_is(it, "QRESYNC"))
+			c->enabled |= CAP_QRESYNC | CAP_CONDSTORE;
+		else if (imap_atom_is(it, "CONDSTORE"))
+			c->enabled |= CAP_CONDSTORE;
+}
+
 static void
 note_greeting(struct imap_client *c, const struct imap_response *r)
 {
@@ -118,6 +131,7 @@ on_response(void *ctx, const struct imap_response *r)
 		return 0;
 	}
 	note_capabilities(c, r);
+	note_enabled(c, r);
 	if (r->type == IMAP_TAGGED)
 		return on_tagged(c, r);
 	if (!c->greeted) {
@@ -418,6 +432,15 @@ int
 imap_client_has(const struct imap_client *c, unsigned cap)
 {
 	return (c->caps.bits & cap) != 0;
+}
+
+int
+imap_client_enabled(struct imap_client *c, unsigned cap, struct buf *err)
+{
+	while (c->enable_pending)
+		if (client_pump(c, err) != 0)
+			return -1;
+	return (c->enabled & cap) != 0;
 }
 
 const char *

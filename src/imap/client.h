@@ -27,6 +27,10 @@
  *    server. A failed read or write, a malformed response or a handler
  *    error breaks the connection: every later call fails with the same
  *    message, and no done() is called for commands still in flight.
+ *  - When the server offers QRESYNC and ENABLE (and neither it nor
+ *    CONDSTORE is disabled), ENABLE QRESYNC is sent right after login,
+ *    without waiting: its answer arrives with the next command's. From
+ *    then on the server reports expunges as VANISHED, not EXPUNGE.
  *  - Passwords and tokens never reach a log at any level: commands are
  *    logged with secrets replaced (see cmdline.h).
  */
@@ -84,6 +88,10 @@ int imap_client_simple(struct imap_client *c, const struct imap_cmdline *l,
 
 const struct imap_caps *imap_client_caps(const struct imap_client *c);
 int imap_client_has(const struct imap_client *c, unsigned cap);
+/* 1 if the server enabled cap (ENABLE, RFC 5161), 0 if not; waits for
+ * the answer to ENABLE if it is still out; -1 with err if that fails. */
+int imap_client_enabled(struct imap_client *c, unsigned cap,
+    struct buf *err);
 const char *imap_client_peer(const struct imap_client *c);
 /* 1 once the connection is broken (every later call fails). */
 int imap_client_broken(const struct imap_client *c);

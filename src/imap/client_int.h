@@ -49,6 +49,8 @@ struct imap_client {
 	struct buf err_text;
 	struct buf cb_err;		/* why a callback stopped the parser */
 	struct buf wbuf;
+	unsigned enabled;		/* CAP_ bits a * ENABLED listed */
+	int enable_pending;		/* ENABLE sent, not yet answered */
 };
 
 /* client.c */
@@ -69,5 +71,6 @@ int client_login(struct imap_client *c, const struct imap_client_options *o,
 int client_greeting(struct imap_client *c, struct buf *err);
 int client_starttls(struct imap_client *c, struct buf *err);
 int client_capability(struct imap_client *c, struct buf *err);
+int client_enable(struct imap_client *c, struct buf *err);
 
 #endif

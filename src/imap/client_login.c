@@ -376,6 +376,40 @@ out:
 	return rc;
 }
 
+static void
+enable_done(void *ctx, const struct imap_response *r)
+{
+	struct imap_client *c = ctx;
+
+	c->enable_pending = 0;
+	if (!imap_response_is(r, "OK")) {
+		c->enabled = 0;
+		log_debug(c->lg, "%s: ENABLE QRESYNC refused; expunges come "
+		    "as EXPUNGE", transport_peer(c->t));
+	}
+}
+
+/* ENABLE QRESYNC (RFC 7162 §3.2.3) where offered, sent without waiting
+ * for its answer: the next command's round trip brings it. QRESYNC
+ * implies CONDSTORE, so a user who disabled CONDSTORE gets neither. */
+int
+client_enable(struct imap_client *c, struct buf *err)
+{
+	struct imap_cmdline l;
+	int rc;
+
+	if (!imap_client_has(c, CAP_ENABLE) ||
+	    !imap_client_has(c, CAP_QRESYNC) ||
+	    !imap_client_has(c, CAP_CONDSTORE))
+		return 0;
+	imap_cmd_init(&l);
+	imap_cmd_add(&l, "ENABLE QRESYNC");
+	c->enable_pending = 1;
+	rc = imap_client_submit(c, &l, enable_done, c, err);
+	imap_cmd_free(&l);
+	return rc;
+}
+
 static int
 open_session(struct imap_client *c, const struct imap_client_options *o,
     struct buf *err)
@@ -391,7 +425,9 @@ open_session(struct imap_client *c, const struct imap_client_options *o,
 		return -1;
 	if (imap_caps_disable(&c->caps, o->disabled_exts, err) != 0)
 		return -1;
-	return imap_client_has(c, CAP_COMPRESS) ? client_compress(c, err) : 0;
+	if (imap_client_has(c, CAP_COMPRESS) && client_compress(c, err) != 0)
+		return -1;
+	return client_enable(c, err);
 }
 
 struct imap_client *

@@ -45,16 +45,22 @@ seq_resize(struct imap_store *s, size_t n)
 	s->nseq = n;
 }
 
+void
+ims_note_expunged(struct imap_store *s, uint32_t uid)
+{
+	if (!s->track_expunges || uid == 0)
+		return;
+	s->expunged = xreallocarray(s->expunged, s->nexpunged + 1,
+	    sizeof(*s->expunged));
+	s->expunged[s->nexpunged++] = uid;
+}
+
 static int
 on_expunge(struct imap_store *s, uint64_t n)
 {
 	if (n == 0 || n > s->nseq)
 		return 0;	/* not ours to understand; harmless */
-	if (s->track_expunges && s->seq[n - 1] != 0) {
-		s->expunged = xreallocarray(s->expunged, s->nexpunged + 1,
-		    sizeof(*s->expunged));
-		s->expunged[s->nexpunged++] = s->seq[n - 1];
-	}
+	ims_note_expunged(s, s->seq[n - 1]);
 	memmove(&s->seq[n - 1], &s->seq[n], (s->nseq - n) * sizeof(*s->seq));
 	s->nseq--;
 	return 0;
@@ -82,6 +88,9 @@ ims_untagged(void *ctx, const struct imap_response *r)
 	const struct imap_item *num = r->items;
 	const struct imap_item *what = num ? num->next : NULL;
 
+	if (s->mbox != NULL && imap_atom_is(num, "VANISHED") &&
+	    ims_on_vanished(s, what) != 0)
+		return -1;
 	if (s->mbox != NULL && num != NULL && num->kind == IMAP_NUMBER &&
 	    what != NULL) {
 		if (imap_atom_is(what, "EXISTS"))
@@ -158,6 +167,7 @@ ims_free(struct store *st)
 		    "that were never committed", s->name, s->nqueue);
 	ims_close(s);
 	ims_peek_clear(s);
+	ims_qresync_forget(s);
 	ims_spool_reset(s);
 	if (s->spool.fd >= 0)
 		close(s->spool.fd);
@@ -190,6 +200,7 @@ static const struct store_ops imap_ops = {
 	.scan = ims_scan,
 	.scan_changes = ims_scan_changes,
 	.peek = ims_peek,
+	.mark = ims_mark,
 	.fetch = ims_fetch,
 	.fetch_headers = ims_fetch_headers,
 	.append_begin = ims_append_begin,

@@ -13,6 +13,11 @@
  *    dates of bodies that stream before the rest of their FETCH; the
  *    STOREs of set_flags() update its flags, and expunge() marks
  *    \Deleted only the messages it does not show marked.
+ *  - vanished holds every UID a VANISHED response named since open()
+ *    (RFC 7162; with QRESYNC enabled they replace EXPUNGE); a VANISHED
+ *    without (EARLIER) also removes its messages from seq, as EXPUNGE.
+ *  - qr is what open() asked with QRESYNC and what the server answered;
+ *    mark() fills its mark for one open() (see store_imap_qresync.c).
  *  - op_fn, when set, sees every untagged response after the generic
  *    handling; it is set for the duration of one operation only.
  *  - Error texts are one line: "imap store '<name>' mailbox '<box>': ...".
@@ -24,6 +29,7 @@
 
 #include "imap/client.h"
 #include "imap/store_imap.h"
+#include "imap/uidset.h"
 
 /* Appends up to this many bytes (all queued ones together) stay in
  * memory; beyond, the spool moves to a temporary file. */
@@ -74,6 +80,22 @@ struct ims_peek {
 	int warned;		/* one warning per listing */
 };
 
+/* QRESYNC: the mark for the next open(), then the open()'s answers. */
+struct qresync {
+	int have_mark;		/* mark() was told, for the next open() */
+	uint32_t uidvalidity;	/* the mark's */
+	uint32_t uidnext;
+	uint64_t modseq;
+	struct buf known_set;	/* its UIDs as a set; empty: not sent */
+	int selected;		/* the SELECT's tagged answer came */
+	int sent_known;		/* known-uids went with the SELECT */
+	const char *wrong;	/* why the answer cannot be used, or NULL */
+	struct msg_list changed;	/* current flags below uidnext */
+	struct msg_list fresh;	/* messages at or above uidnext */
+	struct uid_ranges earlier;	/* what VANISHED (EARLIER) named */
+	int disabled;		/* a wrong answer was seen: no more */
+};
+
 struct imap_store {
 	struct store base;
 	struct imap_client *c;
@@ -93,6 +115,8 @@ struct imap_store {
 	uint32_t *expunged;	/* UIDs of EXPUNGE responses, when wanted */
 	size_t nexpunged;
 	int track_expunges;
+	struct uid_ranges vanished;
+	struct qresync qr;
 
 	imap_op_fn op_fn;
 	void *op_ctx;
@@ -109,6 +133,8 @@ struct imap_store {
 void ims_err(struct imap_store *s, struct buf *err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 int ims_untagged(void *ctx, const struct imap_response *r);
+/* An expunge of uid seen (EXPUNGE or VANISHED): expunge() results. */
+void ims_note_expunged(struct imap_store *s, uint32_t uid);
 int ims_run(struct imap_store *s, const struct imap_cmdline *l,
     imap_op_fn fn, void *ctx, struct buf *err);
 int ims_require_open(struct imap_store *s, struct buf *err);
@@ -143,6 +169,21 @@ void ims_peek_forget(struct imap_store *s, const char *wire);
 void ims_peek_clear(struct imap_store *s);
 
 /* store_imap_select.c */
+int ims_select_response(void *ctx, const struct imap_response *r);
+/* Fills m from a FETCH's list; seq_uid for an answer without UID. */
+int ims_parse_meta(const struct imap_item *list, uint32_t seq_uid,
+    struct msg_meta *m);
+/* A "* n FETCH" with FLAGS: 0 with its list and m (the UID from the
+ * sequence number map if the answer has none), 1 if r is no such
+ * response, -1 if its UID is unknown. */
+int ims_fetch_flags(const struct imap_store *s, const struct imap_response *r,
+    const struct imap_item **list, struct msg_meta *m);
+/* Merge m into sorted l (see the file's comment). */
+void ims_merge_meta(struct msg_list *l, const struct msg_meta *m, int add,
+    int flags_only);
+/* Keep got (taken over) as the scan's result; out gets a sorted copy. */
+void ims_keep_scan(struct imap_store *s, struct msg_list *got,
+    struct msg_list *out);
 int ims_open(struct store *st, const char *mbox, struct mbox_status *out,
     struct buf *err);
 int ims_scan_changes(struct store *st, const struct msg_list *known,
@@ -156,6 +197,21 @@ uint32_t *ims_present_uids(const struct imap_store *s, size_t *n);
  * STORE_OK. */
 void ims_present_results(const struct imap_store *s, const uint32_t *uids,
     size_t n, int *results);
+
+/* store_imap_qresync.c */
+void ims_mark(struct store *st, const struct store_mark *m);
+/* 1 if the open() under way may SELECT with QRESYNC, 0 if not, -1 with
+ * err if asking the client failed. */
+int ims_qresync_usable(struct imap_store *s, struct buf *err);
+int ims_qresync_open(struct imap_store *s, struct buf *err);
+/* Drop the mark (after every open(), whatever happened). */
+void ims_qresync_forget(struct imap_store *s);
+/* Drop the open()'s answers (on close). */
+void ims_qresync_reset(struct imap_store *s);
+int ims_qresync_changes(struct imap_store *s, const struct msg_list *known,
+    struct msg_list *out, struct buf *err);
+/* A VANISHED response (items after the word VANISHED). */
+int ims_on_vanished(struct imap_store *s, const struct imap_item *it);
 
 /* store_imap_sets.c */
 /* Writes the command for one UID set into l. */

@@ -9,7 +9,7 @@
  *
  * A server may send FETCH responses unasked at any time (another client
  * changed flags), with or without the UID, even for a message it already
- * listed. They are merged in place (merge_meta()): each list a scan keeps
+ * listed. They are merged in place (ims_merge_meta()): each list a scan keeps
  * stays sorted with one entry a UID, the newest answer winning, so that
  * the sync core never sees a UID twice.
  * Per-message MODSEQ is not asked for: nothing reads it.
@@ -17,7 +17,9 @@
  * When the sync core knows the mailbox's messages from its state (a
  * settled mark, sync/plan_known.c), scan_changes() replaces the scan: no
  * command at all if HIGHESTMODSEQ did not move, else one UID FETCH with
- * CHANGEDSINCE that only lists the messages whose flags changed.
+ * CHANGEDSINCE that only lists the messages whose flags changed. With
+ * QRESYNC the open() itself asked what changed since the mark
+ * (store_imap_qresync.c), and scan_changes() only puts it together.
  */
 #include "imap/store_imap_int.h"
 
@@ -39,6 +41,8 @@ ims_close(struct imap_store *s)
 	free(s->wire);
 	free(s->seq);
 	msg_list_free(&s->known);
+	imap_uid_ranges_free(&s->vanished);
+	ims_qresync_reset(s);
 	s->mbox = s->wire = NULL;
 	s->seq = NULL;
 	s->nseq = 0;
@@ -46,8 +50,8 @@ ims_close(struct imap_store *s)
 	s->uidnext_hint = 0;
 }
 
-static int
-select_response(void *ctx, const struct imap_response *r)
+int
+ims_select_response(void *ctx, const struct imap_response *r)
 {
 	struct imap_store *s = ctx;
 	uint64_t v;
@@ -97,18 +101,25 @@ ims_open(struct store *st, const char *mbox, struct mbox_status *out,
 	ims_close(s);
 	if (ims_to_wire(s, mbox, &wire, err) != 0) {
 		buf_free(&wire);
+		ims_qresync_forget(s);
 		return -1;
 	}
 	s->mbox = xstrdup(mbox);
 	s->wire = buf_detach(&wire);
 	ims_peek_forget(s, s->wire);
-	imap_cmd_init(&l);
-	imap_cmd_add(&l, "SELECT ");
-	imap_cmd_add_string(&l, s->wire, 0);
-	if (imap_client_has(s->c, CAP_CONDSTORE))
-		imap_cmd_add(&l, " (CONDSTORE)");
-	rc = ims_run(s, &l, select_response, s, err);
-	imap_cmd_free(&l);
+	rc = ims_qresync_usable(s, err);
+	if (rc > 0) {
+		rc = ims_qresync_open(s, err);
+	} else if (rc == 0) {
+		imap_cmd_init(&l);
+		imap_cmd_add(&l, "SELECT ");
+		imap_cmd_add_string(&l, s->wire, 0);
+		if (imap_client_has(s->c, CAP_CONDSTORE))
+			imap_cmd_add(&l, " (CONDSTORE)");
+		rc = ims_run(s, &l, ims_select_response, s, err);
+		imap_cmd_free(&l);
+	}
+	ims_qresync_forget(s);
 	if (rc == 0 && s->st.uidnext == 0)
 		rc = guess_uidnext(s, err);
 	if (rc != 0) {
@@ -131,8 +142,8 @@ ims_open(struct store *st, const char *mbox, struct mbox_status *out,
 
 /* uid: the message's UID from the sequence number map, for a response
  * without its own UID (0: unknown). */
-static int
-parse_meta(const struct imap_item *list, uint32_t seq_uid,
+int
+ims_parse_meta(const struct imap_item *list, uint32_t seq_uid,
     struct msg_meta *m)
 {
 	uint64_t uid, size, modseq;
@@ -196,8 +207,8 @@ lower_bound(const struct msg_list *l, uint32_t uid)
  * of a message this scan did not list). Answers mostly come in UID
  * order, so the append at the end is the common case.
  */
-static void
-merge_meta(struct msg_list *l, const struct msg_meta *m, int add,
+void
+ims_merge_meta(struct msg_list *l, const struct msg_meta *m, int add,
     int flags_only)
 {
 	size_t i = l->n > 0 && l->v[l->n - 1].uid < m->uid ? l->n :
@@ -217,30 +228,40 @@ merge_meta(struct msg_list *l, const struct msg_meta *m, int add,
 	l->v[i] = *m;
 }
 
+int
+ims_fetch_flags(const struct imap_store *s, const struct imap_response *r,
+    const struct imap_item **list, struct msg_meta *m)
+{
+	const struct imap_item *n = r->items;
+	uint32_t seq_uid = 0;
+
+	if (n == NULL || n->kind != IMAP_NUMBER ||
+	    !imap_atom_is(n->next, "FETCH") || n->next->next == NULL)
+		return 1;
+	*list = n->next->next;
+	if (imap_fetch_find(*list, "FLAGS") == NULL)
+		return 1;
+	if (n->num > 0 && n->num <= s->nseq)
+		seq_uid = s->seq[n->num - 1];
+	return ims_parse_meta(*list, seq_uid, m) == 0 ? 0 : -1;
+}
+
 static int
 scan_response(void *ctx, const struct imap_response *r)
 {
 	struct scan_ctx *c = ctx;
-	const struct imap_item *n = r->items, *list;
-	uint32_t seq_uid = 0;
+	const struct imap_item *list;
 	struct msg_meta m;
 
-	if (n == NULL || n->kind != IMAP_NUMBER ||
-	    !imap_atom_is(n->next, "FETCH") || n->next->next == NULL)
-		return 0;
-	list = n->next->next;
-	if (n->num > 0 && n->num <= c->s->nseq)
-		seq_uid = c->s->seq[n->num - 1];
 	/* A flag update whose UID is unknown cannot be placed. */
-	if (imap_fetch_find(list, "FLAGS") == NULL ||
-	    parse_meta(list, seq_uid, &m) != 0)
+	if (ims_fetch_flags(c->s, r, &list, &m) != 0)
 		return 0;
 	if (imap_fetch_find(list, "RFC822.SIZE") != NULL) {
-		merge_meta(&c->full, &m, 1, 0);
-		merge_meta(&c->flags, &m, 0, 1);
+		ims_merge_meta(&c->full, &m, 1, 0);
+		ims_merge_meta(&c->flags, &m, 0, 1);
 	} else {
-		merge_meta(&c->flags, &m, c->listing, 1);
-		merge_meta(&c->full, &m, 0, 1);
+		ims_merge_meta(&c->flags, &m, c->listing, 1);
+		ims_merge_meta(&c->full, &m, 0, 1);
 	}
 	return 0;
 }
@@ -351,8 +372,8 @@ scan_open_mailbox(struct imap_store *s, const struct scan_hint *h,
 
 /* The store keeps what a scan found (fetch() reports flags and dates
  * from it) and the caller gets a sorted copy. got is taken over. */
-static void
-keep_scan(struct imap_store *s, struct msg_list *got, struct msg_list *out)
+void
+ims_keep_scan(struct imap_store *s, struct msg_list *got, struct msg_list *out)
 {
 	msg_list_free(&s->known);
 	s->known = *got;
@@ -375,7 +396,7 @@ ims_scan(struct store *st, const struct scan_hint *hint,
 		msg_list_free(&got);
 		return -1;
 	}
-	keep_scan(s, &got, out);
+	ims_keep_scan(s, &got, out);
 	return 0;
 }
 
@@ -433,6 +454,8 @@ ims_scan_changes(struct store *st, const struct msg_list *known,
 
 	if (ims_require_open(s, err) != 0)
 		return -1;
+	if (s->st.changes_known)
+		return ims_qresync_changes(s, known, out, err);
 	if (known->n != s->nseq) {
 		ims_err(s, err, "the mailbox holds %zu messages, not the %zu "
 		    "the state knows", s->nseq, known->n);
@@ -450,7 +473,7 @@ ims_scan_changes(struct store *st, const struct msg_list *known,
 		msg_list_free(&got);
 		return -1;
 	}
-	keep_scan(s, &got, out);
+	ims_keep_scan(s, &got, out);
 	return 0;
 }
 

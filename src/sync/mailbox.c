@@ -65,6 +65,27 @@ scan_side(struct run *r, enum side s, const struct scan_hint *hint,
 		    plan_side_name(s), (unsigned long long)since);
 	rc = st->ops->scan_changes(st, &known, since, &r->scan[s], err);
 	msg_list_free(&known);
+	/* The store found its server's answers inconsistent (warned). */
+	if (rc > 0)
+		rc = st->ops->scan(st, hint, &r->scan[s], err);
+	return rc;
+}
+
+/* open(), told the side's settled mark first where the store can ask
+ * what changed since it (QRESYNC). */
+static int
+open_side(struct run *r, enum side s, struct buf *err)
+{
+	struct store *st = r->job->store[s];
+	struct store_mark mark;
+	struct msg_list known = { 0 };
+	int rc;
+
+	if (st->ops->mark != NULL && plan_known_mark(&r->state, s, &mark,
+	    &known))
+		st->ops->mark(st, &mark);
+	rc = st->ops->open(st, r->job->box[s], &r->status[s], err);
+	msg_list_free(&known);
 	return rc;
 }
 
@@ -76,12 +97,9 @@ open_and_scan(struct run *r, struct buf *err)
 	const struct mailbox_job *job = r->job;
 	const struct mbox_status *status[2] = { &r->status[0], &r->status[1] };
 
-	for (int s = 0; s < 2; s++) {
-		struct store *st = job->store[s];
-
-		if (st->ops->open(st, job->box[s], &r->status[s], err) != 0)
+	for (int s = 0; s < 2; s++)
+		if (open_side(r, (enum side)s, err) != 0)
 			return -1;
-	}
 	for (int s = 0; s < 2; s++) {
 		struct plan_scan_hint h;
 		int rc;

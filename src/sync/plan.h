@@ -283,6 +283,16 @@ int plan_side_quiet(const struct state_head *h, const struct mbox_status *now,
 int plan_pair_quiet(const struct state_head *h,
     const struct mbox_status *now[2], uint64_t policy);
 
+/*
+ * 1 if side s has a settled mark that a store with mark() may be told
+ * before open() (QRESYNC): *mark is filled, its known pointing to known,
+ * which gets the pairs' messages of side s (free it after the open()).
+ * Then open() may report changes_known, and plan_known_scan() accepts a
+ * UIDNEXT at or above the mark's and any count.
+ */
+int plan_known_mark(const struct sync_state *st, enum side s,
+    struct store_mark *mark, struct msg_list *known);
+
 /* "far" or "near". */
 const char *plan_side_name(enum side s);
 

@@ -13,6 +13,21 @@
  * number of paired messages, no message came or went since the scan, and
  * the messages whose flags changed are exactly those with a MODSEQ above
  * m. This holds whether or not a server raises HIGHESTMODSEQ on expunge.
+ *
+ * With QRESYNC (open() said changes_known after mark() gave it the mark)
+ * UIDNEXT and the count may have moved. The server then answered, for
+ * the mark's UIDVALIDITY and HIGHESTMODSEQ m: every UID expunged since m
+ * (VANISHED (EARLIER); RFC 7162 obliges a QRESYNC server to
+ * remember expunges by MODSEQ, or to report more UIDs than vanished,
+ * never fewer) and every message whose MODSEQ is above m (FETCH FLAGS
+ * MODSEQ). No UID below u can appear after the mark, so the messages
+ * below u are the pairs' minus the vanished, with the flags the FETCHes
+ * gave or else the pairs'; the messages at or above u are new and are
+ * fetched whole (UID FETCH u:*). The store checks that this adds up to
+ * the server's count (EXISTS) and else asks for a full scan, so an answer
+ * that forgot an expunge, or named one that did not happen, is caught.
+ * A UIDNEXT below u or a HIGHESTMODSEQ below m still means a restored
+ * server (invariant 6): the full scan.
  */
 #include "sync/plan_int.h"
 
@@ -38,14 +53,24 @@ plan_side_settled(const struct sync_state *st, const struct msg_list *scan,
 }
 
 static int
+has_mark(const struct sync_state *st, enum side s)
+{
+	return st->settled[s].uidnext != 0 && st->nintents == 0 &&
+	    st->uidvalidity[s] != 0;
+}
+
+static int
 status_matches(const struct sync_state *st, const struct mbox_status *now,
     enum side s)
 {
 	const struct side_mark *mk = &st->settled[s];
 
-	return mk->uidnext != 0 && now->highestmodseq >= mk->modseq &&
-	    now->uidvalidity == st->uidvalidity[s] &&
-	    now->uidnext == mk->uidnext && st->nintents == 0 &&
+	if (!has_mark(st, s) || now->highestmodseq < mk->modseq ||
+	    now->uidvalidity != st->uidvalidity[s])
+		return 0;
+	if (now->changes_known)
+		return now->uidnext >= mk->uidnext;
+	return now->uidnext == mk->uidnext &&
 	    now->count == state_count_side(st, s);
 }
 
@@ -83,6 +108,42 @@ plan_stamp_holds(const struct sync_state *st, const struct mbox_status *now,
 	    st->nintents == 0;
 }
 
+/* The pairs' messages of side s, with the pairs' flags, sorted; 0 (and
+ * known empty) if check_hint is set and the hint wants the size of one
+ * of them. */
+static int
+known_list(const struct sync_state *st, enum side s, int check_hint,
+    const struct scan_hint *hint, struct msg_list *known)
+{
+	for (size_t i = 0; i < st->npairs; i++) {
+		const struct pair_rec *p = &st->pairs[i];
+		struct msg_meta m = { .uid = p->uid[s], .flags = p->flags };
+
+		if (m.uid == 0)
+			continue;
+		if (check_hint && scan_hint_wants(hint, m.uid)) {
+			msg_list_free(known);
+			return 0;
+		}
+		msg_list_add(known, &m);
+	}
+	msg_list_sort(known);
+	return 1;
+}
+
+int
+plan_known_mark(const struct sync_state *st, enum side s,
+    struct store_mark *mark, struct msg_list *known)
+{
+	if (!has_mark(st, s))
+		return 0;
+	known_list(st, s, 0, NULL, known);
+	*mark = (struct store_mark){ .uidvalidity = st->uidvalidity[s],
+	    .uidnext = st->settled[s].uidnext,
+	    .modseq = st->settled[s].modseq, .known = known };
+	return 1;
+}
+
 int
 plan_known_scan(const struct sync_state *st, const struct mbox_status *now,
     enum side s, const struct scan_hint *hint, struct msg_list *known,
@@ -90,19 +151,8 @@ plan_known_scan(const struct sync_state *st, const struct mbox_status *now,
 {
 	if (!status_matches(st, now, s) && !plan_stamp_holds(st, now, s))
 		return 0;
-	for (size_t i = 0; i < st->npairs; i++) {
-		const struct pair_rec *p = &st->pairs[i];
-		struct msg_meta m = { .uid = p->uid[s], .flags = p->flags };
-
-		if (m.uid == 0)
-			continue;
-		if (scan_hint_wants(hint, m.uid)) {
-			msg_list_free(known);
-			return 0;
-		}
-		msg_list_add(known, &m);
-	}
-	msg_list_sort(known);
+	if (!known_list(st, s, 1, hint, known))
+		return 0;
 	*since = st->settled[s].modseq;
 	return 1;
 }

@@ -19,6 +19,13 @@
 #     SELECT, no CHANGEDSINCE and no marks, a full scan of every folder at
 #     every run, even after another session has made Dovecot report
 #     HIGHESTMODSEQ, and the same changes still end equal on both sides.
+#  7. a third Dovecot that offers QRESYNC (1-5 run on one that offers
+#     CONDSTORE only, and they never see QRESYNC): ENABLE QRESYNC, and
+#     every SELECT after the first sync carries the mark; an expunge by
+#     another client costs no full scan (VANISHED (EARLIER)) and removes
+#     the near copy; a new message costs a FETCH of the UIDs above the
+#     mark only, and its body; an expunge, a new message and a flag at
+#     once too; never a warning that the answer does not add up.
 # After every run both sides hold the same messages, byte for byte, with
 # the same flags. The other client is a plain IMAP session over
 # /dev/tcp. The servers are stopped and the directory removed however the
@@ -38,6 +45,9 @@ SORT=DISPLAY THREAD=REFERENCES THREAD=REFS THREAD=ORDEREDSUBJECT MULTIAPPEND \
 URL-PARTIAL CATENATE UNSELECT CHILDREN NAMESPACE UIDPLUS LIST-EXTENDED \
 I18NLEVEL=1 ESEARCH ESORT SEARCHRES WITHIN CONTEXT=SEARCH LIST-STATUS BINARY \
 MOVE SPECIAL-USE LITERAL+"
+
+# The same with CONDSTORE: the path for servers without QRESYNC.
+NO_QRESYNC_CAPS="$NO_CONDSTORE_CAPS CONDSTORE"
 
 # The three folders: canonical name, name on the wire, directory on the
 # server (relative to the user's Maildir), directory in the near Maildir.
@@ -279,13 +289,15 @@ server_has() {
 	    "$(server_dir "$1")/new" 2>/dev/null | wc -l
 }
 
-# ==== a Dovecot with CONDSTORE =============================================
+# ==== a Dovecot with CONDSTORE, without QRESYNC ============================
 
-start_populated "$TMP/srv"
+TEST_SERVER_CAPS=$NO_QRESYNC_CAPS start_populated "$TMP/srv"
 N=$TMP/near
 write_rc "$TMP/sync.rc" "$TMP/state" "$N"
 expect_eq "the server advertises CONDSTORE" 1 \
-    "$(imap | grep -c '^a OK \[CAPABILITY .* CONDSTORE ')"
+    "$(imap | grep -c '^a OK \[CAPABILITY .* CONDSTORE')"
+expect_eq "the server does not advertise QRESYNC" 0 \
+    "$(imap | grep -c '^a OK \[CAPABILITY .*QRESYNC')"
 
 # ---- 1. first sync and a run without changes ----------------------------
 
@@ -387,6 +399,8 @@ run quiet
 expect_eq "quiet run: no command beyond login, LIST and SELECT" "" \
     "$(commands quiet)"
 converged "quiet run" "$N"
+expect_eq "CONDSTORE only: no QRESYNC in any run" 0 \
+    "$(cat "$TMP"/*.out | grep -c QRESYNC)"
 
 # ==== 6. a Dovecot without CONDSTORE =======================================
 
@@ -439,6 +453,89 @@ nc_run nc-again
 set_flag_by_id INBOX "$(unflagged_id "$N" INBOX)" '\Flagged'
 nc_run nc-flag
 converged "nc-flag" "$N"
+
+# ==== 7. a Dovecot with QRESYNC ===========================================
+
+start_populated "$TMP/srv3"
+N=$TMP/near3
+write_rc "$TMP/sync3.rc" "$TMP/state3" "$N"
+expect_eq "the third server advertises QRESYNC" 1 \
+    "$(imap | grep -c '^a OK \[CAPABILITY .* QRESYNC')"
+
+# qr_run NAME: a run on the third server that scans no folder in full,
+# SELECTs every folder with its mark and never finds the answer wrong.
+qr_run() {
+	run "$1" "$TMP/sync3.rc"
+	expect_eq "$1: no full scan" "" "$(full_scans "$1")"
+	expect_eq "$1: every SELECT carries QRESYNC" 3 \
+	    "$(grep -cE ' > [^ ]+ SELECT "[^"]*" \(QRESYNC \([0-9]+ [0-9]+( [0-9:,]+)?\)\)$' \
+	    "$TMP/$1.out")"
+	expect_eq "$1: no answer that does not add up" 0 \
+	    "$(grep -c 'does not add up' "$TMP/$1.out")"
+	expect_eq "$1: ENABLE QRESYNC once" 1 \
+	    "$(commands "$1" | grep -c '^ENABLE QRESYNC$')"
+	converged "$1" "$N"
+	for b in $BOXES; do
+		expect_eq "$1: $b's mark follows the server" \
+		    "$(server_status "$b")" "$(mark "$b" "$TMP/state3")"
+	done
+}
+
+# fetches NAME: the FETCH commands of run NAME but the pipelined FETCH of
+# new messages, with UIDs and MODSEQs made N and M.
+fetches() {
+	commands "$1" | grep '^UID FETCH' |
+	    grep -vE '^UID FETCH [0-9]+:\* \(UID FLAGS RFC822\.SIZE INTERNALDATE\) \(CHANGEDSINCE [0-9]+\)$' |
+	    sed -E 's/[0-9]+/N/g'
+}
+
+run qr-first "$TMP/sync3.rc"
+converged "qr-first" "$N"
+qr_run qr-noop
+expect_eq "qr-noop: no FETCH but those of new messages, which find none" "" \
+    "$(fetches qr-noop)"
+expect_eq "qr-noop: nothing fetched" 0 \
+    "$(grep -c '^debug: .* < \* [0-9]* FETCH' "$TMP/qr-noop.out")"
+
+files=("$N"/Archive/cur/*)
+id=$(msgid "${files[4]}")
+expunge_by_id Archive "$id"
+qr_run qr-expunge
+expect_eq "qr-expunge: one VANISHED, answering Archive's SELECT" Archive \
+    "$(in_boxes qr-expunge '< \* VANISHED')"
+expect_eq "qr-expunge: the near copy is removed" "" \
+    "$(near_file "$N" Archive "$id")"
+expect_eq "qr-expunge: no FETCH beyond those of new messages" "" \
+    "$(fetches qr-expunge)"
+
+mark_before=$(mark Entwürfe "$TMP/state3")
+append_msg Entwürfe new.3@condstore.test
+qr_run qr-new
+expect_eq "qr-new: copied to the Maildir" 1 \
+    "$(near_file "$N" Entwürfe '<new.3@condstore.test>' | grep -c .)"
+expect_eq "qr-new: Entwürfe's new messages fetched from the mark's UIDNEXT" 1 \
+    "$(grep -cE " > [^ ]+ UID FETCH ${mark_before% *}:\* \(UID FLAGS RFC822\.SIZE INTERNALDATE\) \(CHANGEDSINCE ${mark_before#* }\)$" \
+    "$TMP/qr-new.out")"
+expect_eq "qr-new: the only other FETCH is the new message's body" \
+    "UID FETCH N (UID FLAGS INTERNALDATE BODY.PEEK[])" "$(fetches qr-new)"
+
+files=("$N"/INBOX/cur/*)
+victim=$(msgid "${files[7]}")
+id=$(unflagged_id "$N" INBOX)
+[ "$id" != "$victim" ] || fail "qr-mixed: the expunged message is the flagged one"
+expunge_by_id INBOX "$victim"
+append_msg INBOX new.4@condstore.test
+set_flag_by_id INBOX "$id" '\Flagged' condstore
+qr_run qr-mixed
+expect_eq "qr-mixed: the expunged message's near copy is removed" "" \
+    "$(near_file "$N" INBOX "$victim")"
+expect_eq "qr-mixed: the new message is copied" 1 \
+    "$(near_file "$N" INBOX '<new.4@condstore.test>' | grep -c .)"
+expect_eq "qr-mixed: F in the Maildir file name" yes \
+    "$(near_flags "$N" INBOX "$id" | grep -q F && echo yes)"
+qr_run qr-quiet
+expect_eq "qr-quiet: no FETCH but those of new messages" "" \
+    "$(fetches qr-quiet)"
 
 echo "imap_condstore.sh: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -14,6 +14,12 @@ struct mem_msg {
 	char *body;
 };
 
+/* An expunge as a QRESYNC server remembers it. */
+struct mem_gone {
+	uint32_t uid;
+	uint64_t modseq;
+};
+
 struct mem_box {
 	char *name;
 	uint32_t uidvalidity;
@@ -26,6 +32,16 @@ struct mem_box {
 	uint64_t version;
 	uint64_t changed;
 	const uint64_t *clock;
+	struct mem_gone *gone;	/* with qresync: every expunge */
+	size_t ngone;
+};
+
+/* A mark from mark(), then the open() that used it. */
+struct mem_mark {
+	int set;
+	uint32_t uidvalidity;
+	uint32_t uidnext;
+	uint64_t modseq;
 };
 
 struct mem_pending {
@@ -57,6 +73,9 @@ struct memstore {
 	int stamps;		/* enum memstore_stamp */
 	uint64_t clock;		/* granules of the coarse clock */
 	uint64_t open_stamp;	/* what open() reported */
+	int qresync;		/* mark() is heeded, expunges get MODSEQs */
+	struct mem_mark mark;	/* for the next open() */
+	struct mem_mark answered;	/* the open mailbox's, if it used one */
 };
 
 struct store_append {
@@ -192,6 +211,7 @@ mem_remove(struct store *s, const char *mbox, struct buf *err)
 	i = (size_t)(b - ms->boxes);
 	free(b->name);
 	free(b->msgs);
+	free(b->gone);
 	memmove(b, b + 1, (ms->nboxes - i - 1) * sizeof(*b));
 	ms->nboxes--;
 	return 0;
@@ -224,6 +244,12 @@ mem_open(struct store *s, const char *mbox, struct mbox_status *st,
 	ms->open = b;
 	box_status(ms, b, st);
 	ms->open_stamp = st->stamp;
+	ms->answered = ms->mark;
+	ms->answered.set = ms->mark.set && ms->qresync &&
+	    ms->mark.uidvalidity == b->uidvalidity &&
+	    ms->mark.modseq <= b->modseq;
+	st->changes_known = ms->answered.set;
+	ms->mark.set = 0;
 	return 0;
 }
 
@@ -242,6 +268,15 @@ mem_peek(struct store *s, const char *mbox, struct mbox_status *st,
 		return 0;
 	box_status(ms, b, st);
 	return 1;
+}
+
+static void
+mem_mark(struct store *s, const struct store_mark *m)
+{
+	struct memstore *ms = (struct memstore *)s;
+
+	ms->mark = (struct mem_mark){ 1, m->uidvalidity, m->uidnext,
+	    m->modseq };
 }
 
 /* Sizes only where the hint wants them, as the real stores may do, so
@@ -300,6 +335,75 @@ check_known(const struct mem_box *b, const struct msg_list *known,
 }
 
 static int
+vanished_since(const struct mem_box *b, uint32_t uid, uint64_t since)
+{
+	for (size_t i = 0; i < b->ngone; i++)
+		if (b->gone[i].uid == uid && b->gone[i].modseq > since)
+			return 1;
+	return 0;
+}
+
+/*
+ * QRESYNC's answer, as a server gives it: known without what vanished
+ * since the mark, the flags of what changed since, the messages from the
+ * mark's UIDNEXT on. The oracle: that must be the mailbox exactly, and
+ * a message unchanged since the mark must have the flags known gives it.
+ */
+static int
+mem_qresync_changes(struct memstore *ms, const struct msg_list *known,
+    uint64_t since, struct msg_list *out, struct buf *err)
+{
+	const struct mem_box *b = ms->open;
+	uint32_t from = ms->answered.uidnext;
+	int moved = 0;
+
+	for (size_t i = 0; i < known->n; i++) {
+		struct msg_meta meta = known->v[i];
+		struct mem_msg *m = find_msg(ms->open, meta.uid);
+
+		if (vanished_since(b, meta.uid, since)) {
+			moved = 1;
+			continue;
+		}
+		if (meta.uid >= from || m == NULL) {
+			buf_setf(err, "memstore: scan_changes told of UID %u "
+			    "of '%s', %s", meta.uid, b->name, m == NULL ?
+			    "gone without an expunge since the mark" :
+			    "above the mark's UIDNEXT");
+			return -1;
+		}
+		if (m->modseq <= since && meta.flags != m->flags) {
+			buf_setf(err, "memstore: scan_changes knew flags %x "
+			    "of UID %u of '%s', unchanged since MODSEQ %llu "
+			    "as %x", meta.flags, m->uid, b->name,
+			    (unsigned long long)since, m->flags);
+			return -1;
+		}
+		meta.flags = m->flags;
+		msg_list_add(out, &meta);
+	}
+	for (size_t i = 0; i < b->n; i++) {
+		struct msg_meta meta = { .uid = b->msgs[i].uid,
+		    .flags = b->msgs[i].flags,
+		    .size = strlen(b->msgs[i].body) };
+
+		if (meta.uid < from)
+			continue;
+		msg_list_add(out, &meta);
+		moved = 1;
+	}
+	msg_list_sort(out);
+	if (out->n != b->n) {
+		buf_setf(err, "memstore: scan_changes makes %zu messages of "
+		    "'%s', which holds %zu: known lacks some", out->n,
+		    b->name, b->n);
+		return -1;
+	}
+	ms->calls.qresync_moved += moved;
+	return 0;
+}
+
+static int
 mem_scan_changes(struct store *s, const struct msg_list *known,
     uint64_t since, struct msg_list *out, struct buf *err)
 {
@@ -320,6 +424,8 @@ mem_scan_changes(struct store *s, const struct msg_list *known,
 		    "with modification sequences");
 		return -1;
 	}
+	if (ms->answered.set)
+		return mem_qresync_changes(ms, known, since, out, err);
 	if (check_known(ms->open, known, since, err) != 0)
 		return -1;
 	for (size_t i = 0; i < ms->open->n; i++) {
@@ -626,6 +732,7 @@ mem_free(struct store *s)
 		for (size_t k = 0; k < ms->boxes[i].n; k++)
 			free(ms->boxes[i].msgs[k].body);
 		free(ms->boxes[i].msgs);
+		free(ms->boxes[i].gone);
 		free(ms->boxes[i].name);
 	}
 	free(ms->boxes);
@@ -642,6 +749,7 @@ static const struct store_ops mem_ops = {
 	.scan = mem_scan,
 	.scan_changes = mem_scan_changes,
 	.peek = mem_peek,
+	.mark = mem_mark,
 	.fetch = mem_fetch,
 	.fetch_headers = mem_fetch_headers,
 	.append_begin = mem_append_begin,
@@ -717,6 +825,12 @@ memstore_remove(struct store *s, const char *mbox, uint32_t uid)
 
 	if (m == NULL)
 		return -1;
+	if (((struct memstore *)s)->qresync) {
+		b->gone = xreallocarray(b->gone, b->ngone + 1,
+		    sizeof(*b->gone));
+		b->gone[b->ngone].uid = uid;
+		b->gone[b->ngone++].modseq = ++b->modseq;
+	}
 	i = (size_t)(m - b->msgs);
 	free(m->body);
 	memmove(m, m + 1, (b->n - i - 1) * sizeof(*m));
@@ -770,6 +884,7 @@ memstore_reset_uids(struct store *s, const char *mbox, uint32_t uidvalidity)
 		return;
 	b->uidvalidity = uidvalidity;
 	b->uidnext = 1;
+	b->ngone = 0;
 	for (size_t i = 0; i < b->n; i++)
 		b->msgs[i].uid = b->uidnext++;
 	touched(b);
@@ -809,6 +924,15 @@ void
 memstore_peek(struct store *s, int on)
 {
 	((struct memstore *)s)->peek = on;
+}
+
+void
+memstore_qresync(struct store *s, int on)
+{
+	struct memstore *ms = (struct memstore *)s;
+
+	ms->qresync = on;
+	ms->modseqs |= on;
 }
 
 void

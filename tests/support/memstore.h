@@ -55,6 +55,13 @@ void memstore_tick(struct store *s);
 /* Whether peek() tells a mailbox's status (as open() would) or says
  * it cannot (0); off by default. */
 void memstore_peek(struct store *s, int on);
+/* Whether the store acts as a QRESYNC server (off by default; on turns
+ * modseqs on): mark() is heeded, an expunge raises HIGHESTMODSEQ and is
+ * remembered with it, and an open() after a mark of its UIDVALIDITY says
+ * changes_known. scan_changes() then answers what a server answers
+ * (known without what vanished since, changed flags, messages from the
+ * mark's UIDNEXT on), and fails the sync unless that is the mailbox. */
+void memstore_qresync(struct store *s, int on);
 /* fetch() cannot read this UID either (up to 8 of them; 0: every UID
  * can be read again): it reports each through sink->failed(), with a text
  * naming the UID, as a server's NO does, or fails the fetch for a sink
@@ -90,6 +97,7 @@ void memstore_refuse_change(struct store *s, size_t n);
 struct memstore_calls {
 	unsigned set_flags, expunge, commit, scan, scan_changes, fetched;
 	unsigned update;
+	unsigned qresync_moved;	/* scan_changes with messages gone or new */
 	unsigned headers, open, peek;
 	uint64_t fetched_bytes, header_bytes;
 };
