@@ -146,7 +146,13 @@ expect_eq "noop: LIST sent right behind NAMESPACE, before its answer" 2 \
 	/ > [^ ]+ LIST / && ns { n++ }
 	{ ns = 0 }
 	END { print n + 0 }' "$TMP/noop.out")"
-expect_eq "noop: 4 commands per connection" 8 "$(sent noop '[A-Z]')"
+# LOGIN, ENABLE QRESYNC (sent without waiting), NAMESPACE, LIST, LOGOUT
+expect_eq "noop: 5 commands per connection" 10 "$(sent noop '[A-Z]')"
+expect_eq "noop: ENABLE QRESYNC sent with NAMESPACE, before its answer" 2 \
+    "$(awk '/ > [^ ]+ ENABLE QRESYNC$/ { en = 1; next }
+	/ > [^ ]+ NAMESPACE$/ && en { n++ }
+	{ en = 0 }
+	END { print n + 0 }' "$TMP/noop.out")"
 expect_eq "noop: no warning" "" "$(grep 'warning' "$TMP/noop.out")"
 for f in "$TMP"/state-sync.rc/*.twinboxstate; do
 	expect_eq "state file ${f##*/}: version 2, marked on both sides" \
