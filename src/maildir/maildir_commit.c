@@ -11,6 +11,7 @@
 #include "maildir/maildir_int.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -45,13 +46,14 @@ deliver(struct md_store *s, struct md_append *a, int *touched,
     struct buf *err)
 {
 	int subdir = (a->flags & MSG_SEEN) ? MD_SUBDIR_CUR : MD_SUBDIR_NEW;
-	char *from = md_tmp_path(s, a->base);
-	char *to = md_subpath(s->dir, subdir, a->base);
-	int rc = rename(from, to);
+	char *from = md_tmp_rel(a->base);
+	char *to = md_join(md_subdir_name(subdir), a->base);
+	/* Relative to the mailbox directory: no walk of the whole path. */
+	int rc = renameat(s->dirfd, from, s->dirfd, to);
 
 	if (rc != 0)
-		md_err(err, s->mbox, from, "rename to %s: %s", to,
-		    strerror(errno));
+		md_err(err, s->mbox, s->dir, "rename %s to %s: %s", from,
+		    to, strerror(errno));
 	else {
 		touched[subdir] = 1;
 		remember(s, a, subdir);
