@@ -17,11 +17,12 @@
 #include <time.h>
 #include <unistd.h>
 
+/* The entry takes over a's name: a delivered append is released next. */
 static void
-remember(struct md_store *s, const struct md_append *a, int subdir)
+remember(struct md_store *s, struct md_append *a, int subdir)
 {
 	struct md_entry e = {
-		.name = xstrdup(a->base), .uid = a->uid, .flags = a->flags,
+		.name = a->base, .uid = a->uid, .flags = a->flags,
 		.subdir = subdir, .size = a->size,
 		.mtime = a->date > 0 ? a->date : (int64_t)time(NULL)
 	};
@@ -31,6 +32,7 @@ remember(struct md_store *s, const struct md_append *a, int subdir)
 		s->ents = xreallocarray(s->ents, s->capents, sizeof(*s->ents));
 	}
 	s->ents[s->nents++] = e;
+	a->base = NULL;
 }
 
 static int
