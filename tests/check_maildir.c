@@ -876,6 +876,34 @@ START_TEST(test_rename_error_text)
 }
 END_TEST
 
+/* A umask that takes the owner's write bit: every delivered file is
+ * still 0600 (the fchmod() is skipped only once a file came out 0600). */
+START_TEST(test_file_mode_under_narrow_umask)
+{
+	struct fixture fx;
+	struct stat st;
+	mode_t old;
+
+	fx_start(&fx);
+	make_inbox(&fx);
+	fx_open(&fx, NULL);
+	old = umask(0277);
+	append(&fx, 0, "x\r\n", 3, 3);
+	append(&fx, 0, "y\r\n", 3, 3);
+	commit(&fx, 2);
+	umask(old);
+	for (uint32_t uid = 1; uid <= 2; uid++) {
+		char *f = file_of(&fx, uid, "new");
+
+		ck_assert_ptr_nonnull(f);
+		ck_assert_int_eq(stat(f, &st), 0);
+		ck_assert_uint_eq(st.st_mode & 07777, 0600);
+		free(f);
+	}
+	fx_end(&fx);
+}
+END_TEST
+
 START_TEST(test_modes_ignore_umask)
 {
 	struct fixture fx;
@@ -1013,6 +1041,7 @@ maildir_suite(void)
 	tcase_add_test(tc, test_info_delimiter);
 	tcase_add_test(tc, test_rename_error_text);
 	tcase_add_test(tc, test_modes_ignore_umask);
+	tcase_add_test(tc, test_file_mode_under_narrow_umask);
 	tcase_add_test(tc, test_second_open_is_refused);
 	tcase_add_test(tc, test_read_only_changes_nothing);
 	suite_add_tcase(s, tc);

@@ -11,16 +11,18 @@
 #include "maildir/maildir_int.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+/* The entry takes over a's name: a delivered append is released next. */
 static void
-remember(struct md_store *s, const struct md_append *a, int subdir)
+remember(struct md_store *s, struct md_append *a, int subdir)
 {
 	struct md_entry e = {
-		.name = xstrdup(a->base), .uid = a->uid, .flags = a->flags,
+		.name = a->base, .uid = a->uid, .flags = a->flags,
 		.subdir = subdir, .size = a->size,
 		.mtime = a->date > 0 ? a->date : (int64_t)time(NULL)
 	};
@@ -30,6 +32,7 @@ remember(struct md_store *s, const struct md_append *a, int subdir)
 		s->ents = xreallocarray(s->ents, s->capents, sizeof(*s->ents));
 	}
 	s->ents[s->nents++] = e;
+	a->base = NULL;
 }
 
 static int
@@ -45,13 +48,14 @@ deliver(struct md_store *s, struct md_append *a, int *touched,
     struct buf *err)
 {
 	int subdir = (a->flags & MSG_SEEN) ? MD_SUBDIR_CUR : MD_SUBDIR_NEW;
-	char *from = md_tmp_path(s, a->base);
-	char *to = md_subpath(s->dir, subdir, a->base);
-	int rc = rename(from, to);
+	char *from = md_tmp_rel(a->base);
+	char *to = md_join(md_subdir_name(subdir), a->base);
+	/* Relative to the mailbox directory: no walk of the whole path. */
+	int rc = renameat(s->dirfd, from, s->dirfd, to);
 
 	if (rc != 0)
-		md_err(err, s->mbox, from, "rename to %s: %s", to,
-		    strerror(errno));
+		md_err(err, s->mbox, s->dir, "rename %s to %s: %s", from,
+		    to, strerror(errno));
 	else {
 		touched[subdir] = 1;
 		remember(s, a, subdir);

@@ -46,21 +46,77 @@ md_append_free(struct md_append *a)
 	free(a);
 }
 
+/* "tmp/<base>", relative to the mailbox directory (s->dirfd), so that
+ * creating and renaming a file does not walk the whole path each time. */
+char *
+md_tmp_rel(const char *base)
+{
+	struct buf b = BUF_INIT;
+
+	buf_addf(&b, "tmp/%s", base);
+	return buf_detach(&b);
+}
+
+/* The tmp/ file of a, named for a user. */
+static void
+append_syserr(const struct md_append *a, const char *what, struct buf *err)
+{
+	int saved = errno;
+	char *path = md_tmp_path(a->s, a->base);
+
+	errno = saved;
+	md_syserr(err, a->s->mbox, path, what);
+	free(path);
+}
+
+static void
+unlink_tmp(const struct md_store *s, const char *base)
+{
+	char *rel = md_tmp_rel(base);
+
+	unlinkat(s->dirfd, rel, 0);
+	free(rel);
+}
+
+/*
+ * The file is created 0600, which the umask can only narrow. Once one
+ * file of the store came out 0600, the umask leaves those bits alone and
+ * the next files need no fchmod() (the process never changes its umask).
+ */
+static int
+ensure_mode(struct md_store *s, int fd)
+{
+	struct stat st;
+
+	if (s->mode_exact)
+		return 0;
+	if (fstat(fd, &st) != 0)
+		return -1;
+	if ((st.st_mode & 07777) == 0600) {
+		s->mode_exact = 1;
+		return 0;
+	}
+	return fchmod(fd, 0600);
+}
+
 static int
 open_tmp(struct md_store *s, struct md_append *a, struct buf *err)
 {
-	char *path = md_tmp_path(s, a->base);
+	char *rel = md_tmp_rel(a->base), *path;
 
-	a->fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (a->fd < 0 || fchmod(a->fd, 0600) != 0) {
-		md_syserr(err, s->mbox, path, "create");
-		if (a->fd >= 0)
-			unlink(path);
-		free(path);
-		return -1;
+	a->fd = openat(s->dirfd, rel, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+	    0600);
+	if (a->fd >= 0 && ensure_mode(s, a->fd) == 0) {
+		free(rel);
+		return 0;
 	}
+	path = md_tmp_path(s, a->base);
+	md_syserr(err, s->mbox, path, "create");
+	if (a->fd >= 0)
+		unlinkat(s->dirfd, rel, 0);
+	free(rel);
 	free(path);
-	return 0;
+	return -1;
 }
 
 int
@@ -119,35 +175,43 @@ static int
 write_all(struct md_append *a, const char *p, size_t n, struct buf *err)
 {
 	if (md_write_fd(a->fd, p, n) != 0) {
-		char *path = md_tmp_path(a->s, a->base);
-
-		md_syserr(err, a->s->mbox, path, "write");
-		free(path);
+		append_syserr(a, "write", err);
 		return -1;
 	}
 	a->size += (uint64_t)n;
 	return 0;
 }
 
+/* One pass: the output never outgrows the input by more than the CR held
+ * back from the previous chunk, so room is made once and the runs between
+ * CRs are copied straight in (this loop sees every byte of an initial
+ * sync). */
 void
 md_lf_chunk(struct buf *out, int *pending_cr, const char *p, size_t n)
 {
 	const char *end = p + n, *cr;
+	char *o;
 
+	buf_grow(out, n + 1);
+	o = out->data + out->len;
 	if (*pending_cr && n > 0) {
 		*pending_cr = 0;
 		if (*p != '\n')
-			buf_addc(out, '\r');
+			*o++ = '\r';
 	}
 	while (p < end && (cr = memchr(p, '\r', (size_t)(end - p))) != NULL) {
-		buf_add(out, p, (size_t)(cr - p));
+		memcpy(o, p, (size_t)(cr - p));
+		o += cr - p;
 		if (cr + 1 == end)
 			*pending_cr = 1;
 		else if (cr[1] != '\n')
-			buf_addc(out, '\r');
+			*o++ = '\r';
 		p = cr + 1;
 	}
-	buf_add(out, p, (size_t)(end - p));
+	memcpy(o, p, (size_t)(end - p));
+	o += end - p;
+	out->len = (size_t)(o - out->data);
+	out->data[out->len] = '\0';
 }
 
 int
@@ -178,7 +242,6 @@ md_append_finish(struct store_append *sa, struct buf *err)
 {
 	struct md_append *a = (struct md_append *)sa;
 	struct timespec times[2];
-	char *path = md_tmp_path(a->s, a->base);
 	int rc = -1;
 
 	if (a->pending_cr && write_all(a, "\r", 1, err) != 0)
@@ -188,25 +251,24 @@ md_append_finish(struct store_append *sa, struct buf *err)
 	times[0].tv_nsec = times[1].tv_nsec = 0;
 	/* The arrival date lives in the file's mtime, as for mbsync. */
 	if (a->date > 0 && futimens(a->fd, times) != 0) {
-		md_syserr(err, a->s->mbox, path, "set time");
+		append_syserr(a, "set time", err);
 		goto out;
 	}
-	if (close(a->fd) != 0) {
-		a->fd = -1;
-		md_syserr(err, a->s->mbox, path, "close");
-		goto out;
-	}
+	rc = close(a->fd);
 	a->fd = -1;
-	rc = 0;
+	if (rc != 0)
+		append_syserr(a, "close", err);
 out:
+	/* A queued append keeps only its name: the batch's memory does not
+	 * grow with the size of its chunks. */
+	buf_free(&a->out);
 	a->s->nbusy--;
 	if (rc == 0)
 		queue_push(a->s, a);
 	else {
-		unlink(path);
+		unlink_tmp(a->s, a->base);
 		md_append_free(a);
 	}
-	free(path);
 	return rc;
 }
 
@@ -214,11 +276,9 @@ void
 md_append_cancel(struct store_append *sa)
 {
 	struct md_append *a = (struct md_append *)sa;
-	char *path = md_tmp_path(a->s, a->base);
 
 	a->s->nbusy--;
-	unlink(path);
-	free(path);
+	unlink_tmp(a->s, a->base);
 	md_append_free(a);
 }
 
@@ -230,12 +290,8 @@ void
 md_queue_release(struct md_store *s, size_t delivered)
 {
 	for (size_t i = 0; i < s->nqueue; i++) {
-		if (i >= delivered) {
-			char *path = md_tmp_path(s, s->queue[i]->base);
-
-			unlink(path);
-			free(path);
-		}
+		if (i >= delivered)
+			unlink_tmp(s, s->queue[i]->base);
 		md_append_free(s->queue[i]);
 	}
 	free(s->queue);

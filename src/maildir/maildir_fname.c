@@ -9,6 +9,7 @@
  */
 #include "maildir/maildir_int.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
@@ -145,20 +146,18 @@ md_name_with(const char *name, char delim, uint32_t uid, unsigned flags)
 	return buf_detach(&b);
 }
 
-/* The usual "<seconds>.M<usec>P<pid>Q<n>.<host>", host made safe. */
-char *
-md_unique_base(struct md_store *s)
+/* "P<pid>Q" and ".<host>", host made safe: the parts of a unique name
+ * that do not change within a process, worked out once per store. */
+static void
+unique_fixed(struct md_store *s)
 {
-	struct timeval tv;
 	char host[256] = "localhost";
 	struct buf b = BUF_INIT;
 
-	gettimeofday(&tv, NULL);
 	if (gethostname(host, sizeof(host) - 1) != 0)
 		strcpy(host, "localhost");
 	host[sizeof(host) - 1] = '\0';
-	buf_addf(&b, "%lld.M%06ldP%ldQ%u.", (long long)tv.tv_sec,
-	    (long)tv.tv_usec, (long)getpid(), ++s->name_counter);
+	buf_addf(&b, "P%ldQ", (long)getpid());
 	for (const char *h = host; *h; h++) {
 		if (*h == '/' || *h == ':' || *h == ',' || *h == '\\' ||
 		    *h == s->info_delim)
@@ -166,6 +165,24 @@ md_unique_base(struct md_store *s)
 		else
 			buf_addc(&b, *h);
 	}
+	snprintf(s->unique_fixed, sizeof(s->unique_fixed), "%s", b.data);
+	s->unique_split = (size_t)(strchr(b.data, 'Q') - b.data) + 1;
+	buf_free(&b);
+}
+
+/* The usual "<seconds>.M<usec>P<pid>Q<n>.<host>". */
+char *
+md_unique_base(struct md_store *s)
+{
+	struct timeval tv;
+	struct buf b = BUF_INIT;
+
+	if (s->unique_split == 0)
+		unique_fixed(s);
+	gettimeofday(&tv, NULL);
+	buf_addf(&b, "%lld.M%06ld%.*s%u.%s", (long long)tv.tv_sec,
+	    (long)tv.tv_usec, (int)s->unique_split, s->unique_fixed,
+	    ++s->name_counter, s->unique_fixed + s->unique_split);
 	return buf_detach(&b);
 }
 

@@ -67,6 +67,11 @@ struct md_store {
 	char info_delim;	/* InfoDelimiter: ':' unless configured */
 	int utf7_names;		/* see maildir_options */
 	unsigned name_counter;	/* makes unique names unique per process */
+	/* "P<pid>Q" then ".<host>" (escaped: 4 bytes a character at most)
+	 * for unique names, split after the Q; unique_split 0: not yet
+	 * worked out (maildir_fname.c). */
+	char unique_fixed[4 * 256 + 32];
+	size_t unique_split;
 
 	/* The open mailbox, or mbox == NULL. */
 	char *mbox;
@@ -89,6 +94,8 @@ struct md_store {
 	size_t nqueue;
 	size_t capqueue;
 	size_t nbusy;		/* begun and not yet finished or cancelled */
+	int mode_exact;		/* the umask keeps new files 0600 (no
+				   fchmod needed; maildir_deliver.c) */
 };
 
 /* maildir_fs.c: errors, paths, directories. */
@@ -214,6 +221,8 @@ int md_commit(struct store *st, struct append_result **res, size_t *nres,
 void md_append_free(struct md_append *a);
 void md_queue_release(struct md_store *s, size_t delivered);
 char *md_tmp_path(const struct md_store *s, const char *base);
+/* "tmp/<base>": the same file relative to the mailbox's dirfd. */
+char *md_tmp_rel(const char *base);
 void md_clean_tmp(struct md_store *s);
 
 /* maildir_flags.c */

@@ -48,7 +48,7 @@
 #include "sync/plan.h"
 #include "sync/state.h"
 
-#define EXEC_COPY_BATCH 256
+#define EXEC_COPY_BATCH 1024
 
 /* What a run did, indexed by the side that was changed. */
 struct exec_stats {

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SIGINT, SIGTERM and SIGHUP stop a sync at its next durable point:
-#  1. a Maildir <-> Maildir channel of three folders (610 messages far, in
-#     three copy batches for INBOX, and 5 near) receives a signal at
+#  1. a Maildir <-> Maildir channel of three folders (1110 messages far,
+#     in two copy batches for INBOX, and 5 near) receives a signal at
 #     chosen steps of its first sync (TWINBOX_CRASH_AFTER=N with
 #     TWINBOX_CRASH_SIGNAL: the signal arrives at exactly that step, from
 #     the first journal record to the last; 11 cases); after each, the run
@@ -32,7 +32,7 @@ mkbox "$S/far/Work"
 mkbox "$S/far/Trash"
 mkbox "$S/near"
 awk -v dir="$S/far/INBOX/cur" 'BEGIN {
-	for (i = 1; i <= 600; i++) {
+	for (i = 1; i <= 1100; i++) {
 		f = sprintf("%s/%d.m%d:2,%s", dir, 1000 + i, i, i % 3 ? "S" : "")
 		printf "Subject: %d\nMessage-ID: <%d@sig.test>\n\nBody %d.\n", \
 		    i, i, i > f
@@ -115,16 +115,16 @@ case_at() {
 		"$(grep -c 'dry run: nothing to do' "$TMP/dry.out")"
 }
 
-# The first sync takes 1228 steps: INBOX's three copy batches (256, 256
-# and 88 messages, an intent and a result each, and a barrier per batch),
-# then the other folders, the expunges of Work, the limits.
-for n in 1 256 257 513 610 1000 1228; do
+# The first sync takes 2227 steps: INBOX's two copy batches (1024 and 76
+# messages, an intent and a result each, and a barrier per batch: steps
+# 1025 and 2126), then the other folders, the expunges of Work, the limits.
+for n in 1 1024 1025 1026 2050 2126 2227; do
 	case_at TERM "$n"
 done
 case_at INT 2
-case_at INT 700
-case_at HUP 255
-case_at HUP 1220
+case_at INT 1500
+case_at HUP 1023
+case_at HUP 2219
 
 # ---- a real signal while waiting for a silent server --------------------
 
