@@ -26,4 +26,19 @@ interrupted(const interrupt_flag *f)
 	return f != NULL ? (int)*f : 0;
 }
 
+/*
+ * In a child between fork and exec (async-signal-safe calls only): clear
+ * the signal mask. A worker thread (channel_workers.h) runs with SIGINT,
+ * SIGTERM and SIGHUP blocked, a child forked there inherits that mask and
+ * exec keeps it: a Tunnel or PassCmd would not stop on Ctrl-C or TERM.
+ */
+static inline void
+interrupt_child_unblock(void)
+{
+	sigset_t none;
+
+	sigemptyset(&none);
+	(void)sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
 #endif

@@ -8,6 +8,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "interrupt.h"
+
 static int
 read_step(const char *name, const char *v, unsigned long *out,
     struct buf *err)
@@ -50,6 +52,7 @@ run_hook(const char *cmd)
 	pid_t pid = fork();
 
 	if (pid == 0) {
+		interrupt_child_unblock();
 		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
 		_exit(127);
 	}
