@@ -98,7 +98,8 @@ make_near() {
 	mkmsg "$d/Local/cur/1700001005.nl2.near:2,RS" nl2
 }
 
-# write_rc FILE USER PORT NEAR EXPUNGE
+# write_rc FILE USER PORT NEAR EXPUNGE (Connections 1: the cuts count the
+# bytes of one session; imap_parallel.sh sweeps the parallel runs)
 write_rc() {
 	cat >"$1" <<RC
 IMAPAccount acct
@@ -109,6 +110,7 @@ Pass secret
 TLSType None
 AuthMechs LOGIN
 Timeout 20
+Connections 1
 
 IMAPStore far
 Account acct
