@@ -579,17 +579,23 @@ verify_one(struct chan_run *r, const char *name,
 	buf_free(&label);
 }
 
+/* The rest of the channel's mailboxes cannot be done in this run. */
+static void
+report_stopped(struct chan_run *r, const char *doing, size_t left)
+{
+	log_error(r->opts->lg, "%s: a store can no longer be used in this "
+	    "run; %s the channel's %zu remaining mailbox%s", r->ch->name,
+	    doing, left, left == 1 ? "" : "es");
+	r->failed = 1;
+}
+
 static void
 verify_boxes(struct chan_run *r, const struct strlist *names,
     const struct strlist present[2])
 {
 	for (size_t i = 0; i < names->n && !interrupted(r->opts->stop); i++) {
 		if (r->stopped) {
-			log_error(r->opts->lg, "%s: a store can no longer be "
-			    "used in this run; not verifying the channel's %zu "
-			    "remaining mailbox%s", r->ch->name, names->n - i,
-			    names->n - i == 1 ? "" : "es");
-			r->failed = 1;
+			report_stopped(r, "not verifying", names->n - i);
 			break;
 		}
 		verify_one(r, names->v[i], present);
@@ -634,7 +640,7 @@ worker_start(void *ctx, size_t w)
 	cw->r.failed = cw->r.stopped = cw->r.adopted = 0;
 	if (w == 0)
 		return 0;
-	for (int s = 0; s < 2 && rc == 0; s++) {
+	for (int s = 0; s < 2; s++) {
 		cw->r.store[s] = NULL;
 		memset(&cw->r.listed[s], 0, sizeof(cw->r.listed[s]));
 	}
@@ -706,12 +712,8 @@ run_parallel(struct chan_run *r, const struct strlist *names,
 			*r->opts->changed |= c.w[i].changed;
 	}
 	r->stopped = nworkers > 0 && c.w[0].r.stopped;
-	if (left > 0 && !interrupted(r->opts->stop)) {
-		log_error(r->opts->lg, "%s: a store can no longer be used in "
-		    "this run; skipping the channel's %zu remaining mailbox%s",
-		    r->ch->name, left, left == 1 ? "" : "es");
-		r->failed = 1;
-	}
+	if (left > 0 && !interrupted(r->opts->stop))
+		report_stopped(r, "skipping", left);
 	free(c.w);
 }
 
@@ -732,10 +734,7 @@ run_plan(struct chan_run *r, const struct mbox_plan *mplan,
 		    (pass == PASS_REMOVALS))
 			continue;
 		if (r->stopped) {
-			log_error(r->opts->lg, "%s: a store can no longer be "
-			    "used in this run; skipping the channel's %zu "
-			    "remaining mailbox%s", r->ch->name, mplan->n - i,
-			    mplan->n - i == 1 ? "" : "es");
+			report_stopped(r, "skipping", mplan->n - i);
 			break;
 		}
 		if (named_but_missing(r, st))
