@@ -220,21 +220,12 @@ echo "ok: parallel and sequential runs agree"
 # ---- 2. crash sweep ------------------------------------------------------
 
 export -n TWINBOX_CRASH_AFTER TWINBOX_CRASH_SIGNAL
-n=1 steps=0
-while [ $n -le 300 ]; do
-	fresh "crash $n" "$TMP/far1" "$TMP/near1" 3 || break
-	st=$(TWINBOX_CRASH_AFTER=$n twinbox "$RC" "$TMP/crash.out")
-	if [ "$st" != 137 ]; then
-		expect_eq "run past the last step ($n) exits 0" 0 "$st"
-		steps=$((n - 1))
-		break
-	fi
-	st=$(twinbox "$RC" "$TMP/resume.out")
-	expect_eq "resume after a kill at step $n exits 0" 0 "$st"
-	[ "$st" = 0 ] || cat "$TMP/resume.out" >&2
-	check_result "kill at step $n"
-	n=$((n + 1))
-done
+# fresh_parallel LABEL: a case of the changed trees with three connections.
+fresh_parallel() {
+	fresh "$1" "$TMP/far1" "$TMP/near1" 3
+}
+crash_sweep 300 fresh_parallel check_result
+steps=$SWEPT
 echo "ok: parallel run killed at each of $steps steps, then resumed"
 [ "$steps" -ge 40 ] || fail "crash sweep: only $steps steps"
 
