@@ -191,11 +191,18 @@ run_threads(struct crew *c, size_t nworkers)
 	struct sigaction wake, old_wake;
 	sigset_t stops, old;
 	size_t started;
+	int can_wake;
 
 	memset(&wake, 0, sizeof(wake));
 	wake.sa_handler = on_wake;
 	sigemptyset(&wake.sa_mask);
-	sigaction(WAKE_SIGNAL, &wake, &old_wake);
+	/* Without it a signal still stops the workers, at the end of their
+	   network waits instead of at once. */
+	can_wake = sigaction(WAKE_SIGNAL, &wake, &old_wake) == 0;
+	if (!can_wake)
+		log_warn(c->lg, "sigaction(%s): %s; a signal stops the threads "
+		    "that sync mailboxes only when their server answers",
+		    strsignal(WAKE_SIGNAL), strerror(errno));
 	sigemptyset(&stops);
 	sigaddset(&stops, SIGINT);
 	sigaddset(&stops, SIGTERM);
@@ -209,7 +216,8 @@ run_threads(struct crew *c, size_t nworkers)
 		pthread_join(wk[i].t, NULL);
 	if (started == 0)
 		work(c, 0);
-	sigaction(WAKE_SIGNAL, &old_wake, NULL);
+	if (can_wake)
+		sigaction(WAKE_SIGNAL, &old_wake, NULL);
 	free(wk);
 }
 
