@@ -1,6 +1,7 @@
 /* channel: run one configured channel; see channel.h. */
 #include "channel.h"
 #include "channel_adopt.h"
+#include "channel_workers.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -479,9 +480,11 @@ named_but_missing(struct chan_run *r, const struct mbox_step *step)
 	return 1;
 }
 
-/* Carry out one step of the mailbox plan. */
+/* Carry out one step of the mailbox plan. With defer, a pair to sync is
+ * added there instead, for the workers. */
 static void
-run_step(struct chan_run *r, const struct mbox_step *step)
+run_step(struct chan_run *r, const struct mbox_step *step,
+    struct strlist *defer)
 {
 	struct buf err = BUF_INIT, what = BUF_INIT;
 	char *box[2];
@@ -512,7 +515,9 @@ run_step(struct chan_run *r, const struct mbox_step *step)
 	} else if (step->action != MBOX_SYNC) {
 		log_info(r->opts->lg, "%s: %s", r->ch->name, what.data);
 	}
-	if (ready)
+	if (ready && defer != NULL)
+		strlist_add(defer, step->name);
+	else if (ready)
 		sync_one(r, step->name, box);
 	free(box[0]);
 	free(box[1]);
@@ -574,21 +579,188 @@ verify_one(struct chan_run *r, const char *name,
 	buf_free(&label);
 }
 
+/* The rest of the channel's mailboxes cannot be done in this run. */
+static void
+report_stopped(struct chan_run *r, const char *doing, size_t left)
+{
+	log_error(r->opts->lg, "%s: a store can no longer be used in this "
+	    "run; %s the channel's %zu remaining mailbox%s", r->ch->name,
+	    doing, left, left == 1 ? "" : "es");
+	r->failed = 1;
+}
+
 static void
 verify_boxes(struct chan_run *r, const struct strlist *names,
     const struct strlist present[2])
 {
 	for (size_t i = 0; i < names->n && !interrupted(r->opts->stop); i++) {
 		if (r->stopped) {
-			log_error(r->opts->lg, "%s: a store can no longer be "
-			    "used in this run; not verifying the channel's %zu "
-			    "remaining mailbox%s", r->ch->name, names->n - i,
-			    names->n - i == 1 ? "" : "es");
-			r->failed = 1;
+			report_stopped(r, "not verifying", names->n - i);
 			break;
 		}
 		verify_one(r, names->v[i], present);
 	}
+}
+
+/*
+ * The workers of run_parallel() (channel_workers.h). Each works on a copy
+ * of the channel's chan_run with its own stores, outcome and --ext-exit
+ * bits, touched by its thread only and added to the channel's after all
+ * have ended; what the copies share is read-only here (configuration,
+ * policy, the listing) or safe for threads (logger, pool, crash point).
+ * Worker 0 syncs over the stores that listed the mailboxes, so that one
+ * worker never waits for a login; the others borrow their own from the
+ * pool. Two workers never sync one pair: each pair is one job, and its
+ * lock and journal are the pair's.
+ */
+struct chan_worker {
+	struct chan_run r;
+	struct channel_run_opts opts;
+	unsigned changed;
+};
+
+struct chan_crew {
+	struct chan_run *r;
+	const struct strlist *names;
+	struct chan_worker *w;
+};
+
+static int
+worker_start(void *ctx, size_t w)
+{
+	struct chan_crew *c = ctx;
+	struct chan_worker *cw = &c->w[w];
+	struct buf err = BUF_INIT;
+	int rc = 0;
+
+	cw->r = *c->r;
+	cw->opts = *c->r->opts;
+	cw->opts.changed = &cw->changed;
+	cw->r.opts = &cw->opts;
+	cw->r.failed = cw->r.stopped = cw->r.adopted = 0;
+	if (w == 0)
+		return 0;
+	for (int s = 0; s < 2; s++) {
+		cw->r.store[s] = NULL;
+		memset(&cw->r.listed[s], 0, sizeof(cw->r.listed[s]));
+	}
+	for (int s = 0; s < 2 && rc == 0; s++)
+		rc = open_side(&cw->r, s, &err);
+	if (rc != 0 && !interrupted(cw->opts.stop))
+		log_warn(cw->opts.lg, "channel %s: one more connection cannot "
+		    "be opened (%s); the other connections sync its mailboxes",
+		    cw->r.ch->name, buf_cstr(&err));
+	buf_free(&err);
+	return rc;
+}
+
+static enum worker_next
+worker_run(void *ctx, size_t w, size_t job)
+{
+	struct chan_crew *c = ctx;
+	struct chan_run *r = &c->w[w].r;
+	const char *name = c->names->v[job];
+	char *box[2];
+
+	box[0] = side_box(r, SIDE_FAR, name);
+	box[1] = side_box(r, SIDE_NEAR, name);
+	sync_one(r, name, box);
+	free(box[0]);
+	free(box[1]);
+	if (!r->stopped)
+		return WORKER_GO_ON;
+	if (store_failure(r->store[0]) == STORE_FAIL_FATAL ||
+	    store_failure(r->store[1]) == STORE_FAIL_FATAL)
+		return WORKER_STOP_ALL;
+	return WORKER_RETIRE;
+}
+
+static void
+worker_finish(void *ctx, size_t w)
+{
+	struct chan_worker *cw = &((struct chan_crew *)ctx)->w[w];
+
+	if (w == 0)
+		return;
+	for (int s = 0; s < 2; s++) {
+		store_pool_put(cw->opts.pool, cw->r.store[s]);
+		strlist_free(&cw->r.listed[s]);
+	}
+}
+
+/* Sync the pairs named on up to nworkers workers, then add up what they
+ * did. Worker 0's stores are the channel's: when they failed, the
+ * removals that follow are skipped as after a sequential sync. */
+static void
+run_parallel(struct chan_run *r, const struct strlist *names,
+    size_t nworkers)
+{
+	static const struct worker_ops ops = { worker_start, worker_run,
+	    worker_finish };
+	struct chan_crew c = { r, names, NULL };
+	size_t left;
+
+	if (names->n < nworkers)
+		nworkers = names->n;
+	c.w = xcalloc(nworkers > 0 ? nworkers : 1, sizeof(*c.w));
+	left = workers_run(nworkers, names->n, &ops, &c, r->opts->stop,
+	    r->opts->lg);
+	for (size_t i = 0; i < nworkers; i++) {
+		r->failed |= c.w[i].r.failed;
+		r->adopted += c.w[i].r.adopted;
+		if (r->opts->changed != NULL)
+			*r->opts->changed |= c.w[i].changed;
+	}
+	r->stopped = nworkers > 0 && c.w[0].r.stopped;
+	if (left > 0 && !interrupted(r->opts->stop))
+		report_stopped(r, "skipping", left);
+	free(c.w);
+}
+
+/* Which steps of the plan a pass carries out: all in order, or, when
+ * workers sync the pairs, first all but the removals (creations before
+ * the syncs that need them), then the removals (a mailbox removed only
+ * after the syncs that may still copy into it, such as a Trash). */
+enum plan_pass { PASS_ALL, PASS_BEFORE_SYNCS, PASS_REMOVALS };
+
+static void
+run_plan(struct chan_run *r, const struct mbox_plan *mplan,
+    enum plan_pass pass, struct strlist *defer)
+{
+	for (size_t i = 0; i < mplan->n && !interrupted(r->opts->stop); i++) {
+		const struct mbox_step *st = &mplan->v[i];
+
+		if (pass != PASS_ALL && (st->action == MBOX_REMOVE) !=
+		    (pass == PASS_REMOVALS))
+			continue;
+		if (r->stopped) {
+			report_stopped(r, "skipping", mplan->n - i);
+			break;
+		}
+		if (named_but_missing(r, st))
+			continue;
+		if (r->opts->list)
+			list_step(r, st);
+		else
+			run_step(r, st, defer);
+	}
+}
+
+static void
+run_steps(struct chan_run *r, const struct mbox_plan *mplan)
+{
+	struct strlist syncs = { 0 };
+	size_t nworkers = r->opts->dry_run || r->opts->list ||
+	    r->opts->verify ? 1 : channel_worker_count(r->ch);
+
+	if (nworkers <= 1) {
+		run_plan(r, mplan, PASS_ALL, NULL);
+		return;
+	}
+	run_plan(r, mplan, PASS_BEFORE_SYNCS, &syncs);
+	run_parallel(r, &syncs, nworkers);
+	run_plan(r, mplan, PASS_REMOVALS, NULL);
+	strlist_free(&syncs);
 }
 
 static void
@@ -609,21 +781,7 @@ run_boxes(struct chan_run *r, const struct strlist *boxes)
 	else
 		plan_mailboxes(&present[SIDE_FAR], &present[SIDE_NEAR],
 		    &known, &mpol, &mplan);
-	for (size_t i = 0; i < mplan.n && !interrupted(r->opts->stop); i++) {
-		if (r->stopped) {
-			log_error(r->opts->lg, "%s: a store can no longer be "
-			    "used in this run; skipping the channel's %zu "
-			    "remaining mailbox%s", r->ch->name, mplan.n - i,
-			    mplan.n - i == 1 ? "" : "es");
-			break;
-		}
-		if (named_but_missing(r, &mplan.v[i]))
-			continue;
-		if (r->opts->list)
-			list_step(r, &mplan.v[i]);
-		else
-			run_step(r, &mplan.v[i]);
-	}
+	run_steps(r, &mplan);
 	mbox_plan_free(&mplan);
 	strlist_free(&names);
 	strlist_free(&present[SIDE_FAR]);

@@ -19,6 +19,14 @@
  * the error of a mailbox it cut short is not logged: main() reports the
  * interruption.
  *
+ * With Connections above 1 on its IMAP ends' accounts (and not for a dry
+ * run, -l or --verify) the mailbox pairs are synced in parallel
+ * (channel_workers.h): mailboxes are created first and removed last, in
+ * order; the pairs' summary lines come in the order they finish; a store
+ * that fails with STORE_FAIL_CONNECTION leaves its worker's remaining
+ * pairs to the other workers, STORE_FAIL_FATAL stops them all. The return
+ * value and what each pair's sync does are those of the sequential run.
+ *
  * With opts->verify the same mailboxes are compared instead of synced
  * (sync/verify_mailbox.h), the stores opened read-only, nothing created
  * or removed: 0 when every pair agrees, 1 when one differs, failed, or

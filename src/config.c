@@ -204,6 +204,7 @@ cfg_account_new(const char *name, int line)
 	a->name = xstrdup(name);
 	a->line = line;
 	a->timeout = 20;
+	a->connections = CONNECTIONS_DEFAULT;
 	a->tls_type = TLS_STARTTLS;
 	a->tls_versions = TLS_V_DEFAULT;
 	a->system_certs = 1;

@@ -147,8 +147,13 @@ struct imap_account_conf {
 	char *client_key;	/* ClientKey (expanded); NULL: in client_cert */
 	char *cipher_string;	/* CipherString; NULL: system policy */
 	int pipeline_depth;	/* PipelineDepth; 0 = unlimited (default) */
+	int connections;	/* Connections: at most this many at once;
+				   default CONNECTIONS_DEFAULT */
 	struct strlist disabled_exts;	/* DisableExtensions as written */
 };
+
+/* Connections' default: what measured fastest (docs/benchmarks.md). */
+#define CONNECTIONS_DEFAULT 1
 
 enum store_kind { STORE_IMAP, STORE_MAILDIR };
 

@@ -16,14 +16,37 @@
 #define TWINBOX_INTERRUPT_H
 
 #include <signal.h>
+#include <stdatomic.h>
 
-typedef volatile sig_atomic_t interrupt_flag;
+/*
+ * An atomic int, not a volatile sig_atomic_t: the threads that sync
+ * mailboxes at once (channel_workers.h) read it while the handler writes
+ * it on another thread. A lock-free atomic may be written by a signal
+ * handler (C11 7.14.1.1).
+ */
+typedef atomic_int interrupt_flag;
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2, "interrupt_flag must be lock-free");
 
 /* The signal that asked to stop, 0 if none (or no flag). */
 static inline int
 interrupted(const interrupt_flag *f)
 {
-	return f != NULL ? (int)*f : 0;
+	return f != NULL ? atomic_load(f) : 0;
+}
+
+/*
+ * In a child between fork and exec (async-signal-safe calls only): clear
+ * the signal mask. A worker thread (channel_workers.h) runs with SIGINT,
+ * SIGTERM and SIGHUP blocked, a child forked there inherits that mask and
+ * exec keeps it: a Tunnel or PassCmd would not stop on Ctrl-C or TERM.
+ */
+static inline void
+interrupt_child_unblock(void)
+{
+	sigset_t none;
+
+	sigemptyset(&none);
+	(void)sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
 #endif

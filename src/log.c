@@ -21,6 +21,8 @@ log_emit(const struct logger *lg, int is_error, const char *prefix,
 	buf_adds(&line, prefix);
 	buf_vaddf(&line, fmt, ap);
 	buf_addc(&line, '\n');
+	if (lg != NULL && lg->lock != NULL)
+		pthread_mutex_lock(lg->lock);
 	if (lg != NULL && lg->capture != NULL) {
 		buf_add(lg->capture, line.data, line.len);
 	} else {
@@ -31,6 +33,8 @@ log_emit(const struct logger *lg, int is_error, const char *prefix,
 		fwrite(line.data, 1, line.len, out);
 		fflush(out);
 	}
+	if (lg != NULL && lg->lock != NULL)
+		pthread_mutex_unlock(lg->lock);
 	buf_free(&line);
 }
 

@@ -18,10 +18,14 @@
  *    out (NULL: stdout), so that a dry run's plan can be piped.
  *  - When capture is non-NULL, lines are appended there (each ending in
  *    '\n') instead of being written to either stream.
+ *  - With lock non-NULL (owned by the logger's creator) every line is
+ *    written, or appended to capture, holding it: threads that share the
+ *    logger (channel_workers.h) never interleave within a line.
  */
 #ifndef TWINBOX_LOG_H
 #define TWINBOX_LOG_H
 
+#include <pthread.h>
 #include <stdio.h>
 
 #include "buf.h"
@@ -38,6 +42,7 @@ struct logger {
 	FILE *out;		/* information; NULL means stdout */
 	FILE *err_out;		/* errors and warnings; NULL means stderr */
 	struct buf *capture;	/* tests: collect lines here instead */
+	pthread_mutex_t *lock;	/* may be NULL: one thread only */
 };
 
 void log_error(const struct logger *lg, const char *fmt, ...)

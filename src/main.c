@@ -261,7 +261,8 @@ check_targets(const struct config *cfg, const struct cli_options *opts,
 int
 main(int argc, char *argv[])
 {
-	struct logger lg = { .level = LOG_NORMAL };
+	pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+	struct logger lg = { .level = LOG_NORMAL, .lock = &log_lock };
 	struct cli_options opts;
 	struct config *cfg = NULL;
 	struct crash_point crash;

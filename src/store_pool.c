@@ -1,6 +1,7 @@
 /* store_pool: the stores of one run; see store_pool.h. */
 #include "store_pool.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 
 #include "channel.h"
@@ -13,6 +14,7 @@ struct pool_entry {
 };
 
 struct store_pool {
+	pthread_mutex_t lock;	/* v and n, and every entry's lent */
 	struct pool_entry *v;
 	size_t n;
 };
@@ -20,7 +22,10 @@ struct store_pool {
 struct store_pool *
 store_pool_new(void)
 {
-	return xcalloc(1, sizeof(struct store_pool));
+	struct store_pool *p = xcalloc(1, sizeof(struct store_pool));
+
+	pthread_mutex_init(&p->lock, NULL);
+	return p;
 }
 
 void
@@ -30,16 +35,20 @@ store_pool_free(struct store_pool *p)
 		return;
 	for (size_t i = 0; i < p->n; i++)
 		p->v[i].s->ops->free(p->v[i].s);
+	pthread_mutex_destroy(&p->lock);
 	free(p->v);
 	free(p);
 }
 
-/* Drop entry i: log out and forget it. */
-static void
-drop(struct store_pool *p, size_t i)
+/* Forget entry i and return its store, for the caller to log out of
+ * once the lock is released. */
+static struct store *
+forget(struct store_pool *p, size_t i)
 {
-	p->v[i].s->ops->free(p->v[i].s);
+	struct store *s = p->v[i].s;
+
 	p->v[i] = p->v[--p->n];
+	return s;
 }
 
 /* Flatten and MapInbox put a names store in front of the IMAP store
@@ -52,10 +61,12 @@ plain_names(const struct store_conf *sc)
 }
 
 /* An idle store for sc: one opened for sc itself, else one of another
- * IMAPStore of the same IMAPAccount, moved over to sc. */
+ * IMAPStore of the same IMAPAccount, moved over to sc. Called with the
+ * lock held; a store that cannot be moved goes to *dead, logged out by
+ * the caller. */
 static struct store *
 lend_idle(struct store_pool *p, const struct store_conf *sc,
-    const struct logger *lg)
+    const struct logger *lg, struct store **dead)
 {
 	struct imap_store_options io;
 	struct buf err = BUF_INIT;
@@ -75,7 +86,7 @@ lend_idle(struct store_pool *p, const struct store_conf *sc,
 		if (imap_store_rebind(p->v[i].s, &io, &err) != 0) {
 			log_verbose(lg, "%s; logging in again", buf_cstr(&err));
 			buf_free(&err);
-			drop(p, i);
+			*dead = forget(p, i);
 			return NULL;
 		}
 		p->v[i].sc = sc;
@@ -89,19 +100,27 @@ store_pool_get(struct store_pool *p, const struct store_conf *sc,
     int dry_run, const interrupt_flag *stop, const struct logger *lg,
     int *reused, struct buf *err)
 {
-	struct store *s;
+	struct store *s = NULL, *dead = NULL;
 
 	*reused = 0;
-	if (p != NULL && sc->kind == STORE_IMAP &&
-	    (s = lend_idle(p, sc, lg)) != NULL) {
+	if (p != NULL && sc->kind == STORE_IMAP) {
+		pthread_mutex_lock(&p->lock);
+		s = lend_idle(p, sc, lg, &dead);
+		pthread_mutex_unlock(&p->lock);
+	}
+	if (dead != NULL)
+		dead->ops->free(dead);
+	if (s != NULL) {
 		*reused = 1;
 		return s;
 	}
 	s = channel_open_store(sc, dry_run, stop, lg, err);
 	if (s == NULL || p == NULL || sc->kind != STORE_IMAP)
 		return s;
+	pthread_mutex_lock(&p->lock);
 	p->v = xreallocarray(p->v, p->n + 1, sizeof(*p->v));
 	p->v[p->n++] = (struct pool_entry){ sc, s, 1 };
+	pthread_mutex_unlock(&p->lock);
 	return s;
 }
 
@@ -112,16 +131,21 @@ store_pool_put(struct store_pool *p, struct store *s)
 
 	if (s == NULL)
 		return;
-	for (i = 0; p != NULL && i < p->n; i++)
-		if (p->v[i].s == s)
-			break;
-	if (p == NULL || i == p->n) {
+	if (p == NULL) {
 		s->ops->free(s);
 		return;
 	}
-	if (store_failure(s) == STORE_FAIL_MAILBOX) {
+	pthread_mutex_lock(&p->lock);
+	for (i = 0; i < p->n; i++)
+		if (p->v[i].s == s)
+			break;
+	if (i < p->n && store_failure(s) == STORE_FAIL_MAILBOX) {
 		p->v[i].lent = 0;
-		return;
+		s = NULL;
+	} else if (i < p->n) {
+		forget(p, i);
 	}
-	drop(p, i);
+	pthread_mutex_unlock(&p->lock);
+	if (s != NULL)
+		s->ops->free(s);
 }

@@ -18,6 +18,11 @@
  *    (its last failure is STORE_FAIL_CONNECTION or worse, store.h) is
  *    closed at once, so that the next borrower logs in again.
  *  - A NULL pool is valid: get opens a new store, put frees it.
+ *  - get and put may be called from several threads at once (the workers
+ *    of channel_workers.h): the pool's bookkeeping is under its own
+ *    mutex, while a new store's login and a dropped store's logout happen
+ *    outside it, so that the workers' logins overlap. A lent store belongs
+ *    to its borrower (one thread) until it is put back.
  */
 #ifndef TWINBOX_STORE_POOL_H
 #define TWINBOX_STORE_POOL_H

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "channel.h"
+#include "channel_workers.h"
 #include "config.h"
 #include "support/testlib.h"
 
@@ -181,6 +182,7 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(a->tls_versions, TLS_V_DEFAULT);
 	ck_assert_int_eq(a->system_certs, 1);
 	ck_assert_int_eq(a->pipeline_depth, 0);
+	ck_assert_int_eq(a->connections, CONNECTIONS_DEFAULT);
 	ck_assert_uint_eq(a->auth_mechs.n, 1);
 	ck_assert_str_eq(a->auth_mechs.v[0], "*");
 	ck_assert_ptr_null(a->user);
@@ -271,6 +273,50 @@ START_TEST(test_crlf_and_case)
 	/* Names are case-sensitive. */
 	fails("IMAPAccount a\nHost h\n\nIMAPStore s\nAccount A\n",
 	    "sync.rc:5: IMAPStore 's' refers to undefined IMAPAccount 'A'");
+}
+END_TEST
+
+/* Connections: the key's range, and how many workers a channel gets from
+ * its ends' accounts. */
+START_TEST(test_connections)
+{
+	struct config *cfg = ok("IMAPAccount a\nHost h\nPass p\n"
+	    "Connections 4\n\nIMAPAccount b\nHost h\nPassCmd \"echo p\"\n"
+	    "Connections 3\n\nIMAPAccount t\nHost h\nPassCmd +\"echo p\"\n"
+	    "Connections 4\n\nIMAPAccount q\nHost h\nConnections 4\n\n"
+	    "IMAPStore A\nAccount a\n\nIMAPStore A2\nAccount a\n\n"
+	    "IMAPStore B\nAccount b\n\nIMAPStore T\nAccount t\n\n"
+	    "IMAPStore Q\nAccount q\n\nMaildirStore m\nPath /m/\n\n"
+	    "MaildirStore n\nPath /n/\n\n"
+	    "Channel am\nFar :A:\nNear :m:\n\nChannel ab\nFar :A:\nNear :B:\n\n"
+	    "Channel aa\nFar :A:\nNear :A2:\n\nChannel tm\nFar :T:\n"
+	    "Near :m:\n\nChannel qm\nFar :Q:\nNear :m:\n\n"
+	    "Channel mn\nFar :m:\nNear :n:\n");
+
+	ck_assert_int_eq(cfg->accounts[0]->connections, 4);
+	ck_assert_uint_eq(channel_worker_count(config_find_channel(cfg, "am")),
+	    4);
+	/* The smaller of the two accounts'. */
+	ck_assert_uint_eq(channel_worker_count(config_find_channel(cfg, "ab")),
+	    3);
+	/* One account at both ends: two connections per worker. */
+	ck_assert_uint_eq(channel_worker_count(config_find_channel(cfg, "aa")),
+	    2);
+	/* A login that asks on the terminal: one. */
+	ck_assert_uint_eq(channel_worker_count(config_find_channel(cfg, "tm")),
+	    1);
+	ck_assert_uint_eq(channel_worker_count(config_find_channel(cfg, "qm")),
+	    1);
+	/* No IMAP end. */
+	ck_assert_uint_eq(channel_worker_count(config_find_channel(cfg, "mn")),
+	    1);
+	config_free(cfg);
+	fails("IMAPAccount a\nHost h\nConnections 0\n", "sync.rc:3: bad "
+	    "value '0' for 'Connections': expected a number of connections "
+	    "from 1 to 16");
+	fails("IMAPAccount a\nHost h\nConnections 17\n", "sync.rc:3: bad "
+	    "value '17' for 'Connections': expected a number of connections "
+	    "from 1 to 16");
 }
 END_TEST
 
@@ -1433,6 +1479,7 @@ config_suite(void)
 	tcase_add_test(tc, test_load_errors_and_relative_paths);
 	tcase_add_test(tc, test_default_path);
 	tcase_add_test(tc, test_sample_file);
+	tcase_add_test(tc, test_connections);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -9,6 +9,8 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "interrupt.h"
+
 #define SECRET_MAX_OUTPUT 65536
 
 static pid_t
@@ -26,6 +28,7 @@ spawn(const char *cmd, int *rfd)
 		return -1;
 	}
 	if (pid == 0) {
+		interrupt_child_unblock();
 		if (dup2(p[1], STDOUT_FILENO) < 0)
 			_exit(127);
 		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);

@@ -10,10 +10,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "interrupt.h"
+
 /* In the child, between fork and exec: async-signal-safe calls only. */
 static void
 exec_child(const char *cmd, int fd)
 {
+	interrupt_child_unblock();
 	if (fd <= STDOUT_FILENO)
 		fd = fcntl(fd, F_DUPFD, STDERR_FILENO + 1);
 	if (fd < 0 || dup2(fd, STDIN_FILENO) < 0 ||

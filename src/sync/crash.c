@@ -8,6 +8,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "interrupt.h"
+
 static int
 read_step(const char *name, const char *v, unsigned long *out,
     struct buf *err)
@@ -30,7 +32,7 @@ int
 crash_point_init(struct crash_point *cp, const char *after,
     const char *hook_at, const char *hook_cmd, struct buf *err)
 {
-	cp->steps = 0;
+	atomic_init(&cp->steps, 0);
 	cp->hook_cmd = hook_cmd;
 	if (read_step("TWINBOX_CRASH_AFTER", after, &cp->after, err) != 0 ||
 	    read_step("TWINBOX_HOOK_AT", hook_at, &cp->hook_at, err) != 0)
@@ -50,6 +52,7 @@ run_hook(const char *cmd)
 	pid_t pid = fork();
 
 	if (pid == 0) {
+		interrupt_child_unblock();
 		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
 		_exit(127);
 	}
@@ -60,15 +63,17 @@ run_hook(const char *cmd)
 void
 crash_step(struct crash_point *cp)
 {
+	unsigned long step;
+
 	if (cp == NULL || (cp->after == 0 && cp->hook_at == 0))
 		return;
-	cp->steps++;
-	if (cp->steps == cp->hook_at)
+	step = atomic_fetch_add(&cp->steps, 1) + 1;
+	if (step == cp->hook_at)
 		run_hook(cp->hook_cmd);
-	if (cp->after == 0 || cp->steps < cp->after)
+	if (cp->after == 0 || step < cp->after)
 		return;
 	if (cp->signal != 0 && cp->signal != SIGKILL) {
-		if (cp->steps == cp->after)
+		if (step == cp->after)
 			(void)kill(getpid(), cp->signal);
 		return;
 	}

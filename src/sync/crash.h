@@ -18,10 +18,14 @@
  *
  * Contract: a NULL crash_point, or after == 0 and hook_at == 0, never
  * does anything. The struct is owned by the caller (main.c); nothing here
- * is global.
+ * is global. Threads that sync mailboxes at once (channel_workers.h)
+ * share one crash_point: the step counter is atomic, so every step number
+ * is taken by exactly one of them and the N-th step still happens once.
  */
 #ifndef TWINBOX_SYNC_CRASH_H
 #define TWINBOX_SYNC_CRASH_H
+
+#include <stdatomic.h>
 
 #include "buf.h"
 
@@ -29,7 +33,7 @@ struct crash_point {
 	unsigned long after;	/* crash at this step; 0 = never */
 	unsigned long hook_at;	/* run hook_cmd at this step; 0 = never */
 	const char *hook_cmd;	/* borrowed */
-	unsigned long steps;	/* steps taken so far */
+	atomic_ulong steps;	/* steps taken so far */
 	int signal;		/* what to send; 0 = SIGKILL */
 };
 

@@ -98,7 +98,8 @@ make_near() {
 	mkmsg "$d/Local/cur/1700001005.nl2.near:2,RS" nl2
 }
 
-# write_rc FILE USER PORT NEAR EXPUNGE
+# write_rc FILE USER PORT NEAR EXPUNGE (Connections 1: the cuts count the
+# bytes of one session; imap_parallel.sh sweeps the parallel runs)
 write_rc() {
 	cat >"$1" <<RC
 IMAPAccount acct
@@ -109,6 +110,7 @@ Pass secret
 TLSType None
 AuthMechs LOGIN
 Timeout 20
+Connections 1
 
 IMAPStore far
 Account acct
@@ -255,23 +257,16 @@ check_result "reference second sync" "$U" "$NEAR" "$RC" "$WANT2"
 
 # sweep NAME FARTREE NEARTREE WANT: kill at every step, resume, check.
 sweep() {
-	local n=1 st steps=0
-	while [ $n -le 400 ]; do
-		fresh "$1 crash $n" "$2" "$3" Both || return
-		st=$(TWINBOX_CRASH_AFTER=$n twinbox "$RC" "$TMP/crash.out")
-		if [ "$st" != 137 ]; then
-			expect_eq "$1: run past the last step ($n) exits 0" 0 "$st"
-			steps=$((n - 1))
-			break
-		fi
-		st=$(twinbox "$RC" "$TMP/resume.out")
-		expect_eq "$1: resume after a kill at step $n exits 0" 0 "$st"
-		[ "$st" = 0 ] || cat "$TMP/resume.out" >&2
-		check_result "$1: kill at step $n" "$U" "$NEAR" "$RC" "$4"
-		n=$((n + 1))
-	done
-	echo "ok: $1: killed at each of $steps steps, then resumed"
-	[ "$steps" -ge 10 ] || fail "$1: only $steps steps"
+	S_NAME=$1 S_FAR=$2 S_NEAR=$3 S_WANT=$4
+	crash_sweep 400 sweep_fresh sweep_check
+	echo "ok: $1: killed at each of $SWEPT steps, then resumed"
+	[ "$SWEPT" -ge 10 ] || fail "$1: only $SWEPT steps"
+}
+sweep_fresh() {
+	fresh "$S_NAME $1" "$S_FAR" "$S_NEAR" Both
+}
+sweep_check() {
+	check_result "$S_NAME: $1" "$U" "$NEAR" "$RC" "$S_WANT"
 }
 
 export -n TWINBOX_CRASH_AFTER

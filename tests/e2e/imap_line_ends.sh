@@ -138,23 +138,9 @@ st=$(twinbox "$RC" "$TMP/ref.out")
 expect_eq "reference push exits 0" 0 "$st"
 check "reference push"
 
-n=1 steps=0
-while [ $n -le 60 ]; do
-	fresh "crash $n" || break
-	st=$(TWINBOX_CRASH_AFTER=$n twinbox "$RC" "$TMP/crash.out")
-	if [ "$st" != 137 ]; then
-		expect_eq "run past the last step ($n) exits 0" 0 "$st"
-		steps=$((n - 1))
-		break
-	fi
-	st=$(twinbox "$RC" "$TMP/resume.out")
-	expect_eq "resume after a kill at step $n exits 0" 0 "$st"
-	[ "$st" = 0 ] || cat "$TMP/resume.out" >&2
-	check "kill at step $n"
-	n=$((n + 1))
-done
-echo "ok: push of five line-end kinds killed at each of $steps steps, then resumed"
-[ "$steps" -ge 10 ] || fail "only $steps steps"
+crash_sweep 60 fresh check
+echo "ok: push of five line-end kinds killed at each of $SWEPT steps, then resumed"
+[ "$SWEPT" -ge 10 ] || fail "only $SWEPT steps"
 
 # ---- 2. re-pairing after a UIDVALIDITY change ---------------------------
 

@@ -257,13 +257,17 @@ expect_eq "SubscribedOnly, run 2: its messages" 2 \
 
 # SubscribedOnly on the second of two IMAPStores of one IMAPAccount: its
 # channel runs on the connection the first store's channel used, and
-# still lists only the subscribed folders.
+# still lists only the subscribed folders. Connections 1: the channel's
+# mailboxes are not spread over further connections, so the one login
+# counted is the shared one.
 S2=$TMP/subs-shared
 mkdir -p "$S2/inbox" "$S2/subs"
 {
 	echo "SyncState $TMP/state/"
 	echo
-	account
+	rc_imap_account alice
+	echo "Connections 1"
+	echo
 	cat <<RC
 IMAPStore far-all
 Account alice

@@ -28,7 +28,14 @@
 #    (default secret); no blank line after them;
 #  - mkbox DIR: an empty Maildir folder;
 #  - new_user NAME TREE: the Maildir of a Dovecot user made at start and
-#    not used before becomes a copy of TREE.
+#    not used before becomes a copy of TREE;
+#  - crash_sweep MAX FRESH CHECK: a run killed at every step N
+#    (TWINBOX_CRASH_AFTER=N, N from 1 until a run ends by itself, at most
+#    MAX), each on a new case that `FRESH "crash N"` prepares (setting RC;
+#    non-zero ends the sweep), then run again without the variable, which
+#    must exit 0, and `CHECK "kill at step N"` checks the result. Needs the
+#    script's `twinbox RC OUT`, which prints the exit status; sets SWEPT to
+#    the number of steps killed at.
 
 unset TEST_PASSWORD TEST_SERVER_CERT TEST_SERVER_COMPRESS TEST_SERVER_NOTIFY \
 	TEST_SERVER_CAPS TEST_SERVER_SEPARATOR TEST_SERVER_PORTS TEST_SERVER_WAIT \
@@ -113,4 +120,23 @@ mkbox() {
 new_user() {
 	[ ! -e "$MAIL_DIR/$1" ] || return 1
 	cp -a "$2" "$MAIL_DIR/$1" && chown -R "$MAIL_OWNER" "$MAIL_DIR/$1"
+}
+
+crash_sweep() {
+	local fresh=$2 check=$3 n=1 st
+	SWEPT=0
+	while [ $n -le "$1" ]; do
+		"$fresh" "crash $n" || return
+		st=$(TWINBOX_CRASH_AFTER=$n twinbox "$RC" "$TMP/crash.out")
+		if [ "$st" != 137 ]; then
+			expect_eq "run past the last step ($n) exits 0" 0 "$st"
+			SWEPT=$((n - 1))
+			return
+		fi
+		st=$(twinbox "$RC" "$TMP/resume.out")
+		expect_eq "resume after a kill at step $n exits 0" 0 "$st"
+		[ "$st" = 0 ] || cat "$TMP/resume.out" >&2
+		"$check" "kill at step $n"
+		n=$((n + 1))
+	done
 }

@@ -1,0 +1,282 @@
+#!/bin/bash
+# Mailboxes synced in parallel (Connections 3) against a private Dovecot:
+# an IMAP (far) <-> Maildir (near) channel of eight folders, each changed
+# on both sides (a new message, a flag, a deletion on each side).
+#  1. the parallel run gives what the sequential run (Connections 1) of
+#     the same trees gives: the same messages and flags on both sides, the
+#     same per-mailbox lines (in any order), the same --ext-exit status;
+#     the protocol log (-D) holds three logins, and a second run changes
+#     nothing;
+#  2. crash sweep: the parallel run killed at every step N
+#     (TWINBOX_CRASH_AFTER=N, N from 1 until the run ends by itself), then
+#     run again in parallel: no message lost or duplicated, both sides
+#     hold the sequential result, a dry run plans nothing;
+#  3. SIGTERM at a few steps (TWINBOX_CRASH_SIGNAL=TERM): exit 143 with
+#     the one "interrupted" line and no other error, then a clean run
+#     reaches the sequential result;
+#  4. through tests/tools/faultproxy, the connection that carries the
+#     third SELECT is dropped: exactly one mailbox fails (exit 1, one error
+#     line), the seven others are synced by the other connections, and a
+#     clean run reaches the sequential result.
+# The server's side is read from the Maildir files Dovecot keeps for the
+# user; every case gets a fresh Dovecot user whose Maildir is a copy of a
+# prepared tree, and a fresh copy of the near Maildir (with its state).
+# The server is stopped and the directory removed however the test ends.
+# Run from the top of the tree; tests/run-all.sh runs it with sh.
+# KEEP=1 leaves the directory and the server running, for debugging.
+if [ -z "${BASH_VERSION:-}" ]; then
+	exec bash "$0" "$@"
+fi
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+. tests/e2e/setup.bash
+tool_path MAILSUM mailsum
+tool_path PROXY faultproxy
+proxy_pid=
+cleanup_more() {
+	[ -n "$proxy_pid" ] && kill "$proxy_pid" 2>/dev/null
+}
+E2E_QUIET_PASS=1
+
+# Every user is made at start (Dovecot rereads its passwd-file by mtime).
+MAXUSERS=400
+start_dovecot "$TMP/srv" $(seq -f 'p%g' $MAXUSERS)
+
+BOXES="A B C D E F G"
+
+# mkmsg FILE ID: a small message with Message-ID <ID@par.test>.
+mkmsg() {
+	printf 'From: s@par.test\nSubject: %s\nMessage-ID: <%s@par.test>\n\nBody of %s,\nwith two lines.\n' \
+	    "$2" "$2" "$2" >"$1"
+}
+
+# The far side (Maildir++ as Dovecot keeps it): INBOX and A..G, four
+# messages each; the near side (Verbatim): one message of its own in each.
+make_trees() {
+	local far=$1 near=$2 b d
+	mkbox "$far"
+	for b in I $BOXES; do
+		d=$far
+		if [ $b != I ]; then
+			d=$far/.$b
+			mkbox "$d"
+			touch "$d/maildirfolder"
+		fi
+		for i in 1 2 3 4; do
+			mkmsg "$d/cur/170000000$i.f$b$i.far:2,S" "f$b$i"
+		done
+		d=$near/$b
+		[ $b = I ] && d=$near/INBOX
+		mkbox "$d"
+		mkmsg "$d/new/1700000100.n${b}1.near" "n${b}1"
+	done
+}
+
+# change FAR NEAR: in every folder, on the far side a new message, a flag
+# and a deletion; on the near side the same on other messages.
+change() {
+	local far=$1 near=$2 b fd nd f
+	for b in I $BOXES; do
+		fd=$far/.$b nd=$near/$b
+		[ $b = I ] && fd=$far nd=$near/INBOX
+		mkmsg "$fd/new/1700000200.f${b}9.far" "f${b}9"
+		f=$(grep -l "f${b}1@" "$fd"/cur/*)
+		mv "$f" "${f%:2,*}:2,FS"
+		rm "$(grep -l "f${b}2@" "$fd"/cur/*)"
+		mkmsg "$nd/new/1700000300.n${b}9.near" "n${b}9"
+		f=$(grep -l "f${b}3@" "$nd"/cur/*)
+		mv "$f" "${f%:2,*}:2,RS"
+		rm "$(grep -l "f${b}4@" "$nd"/cur/*)"
+	done
+}
+
+# write_rc FILE USER PORT NEAR CONNECTIONS
+write_rc() {
+	rc_imap_account acct "$2" >"$1"
+	sed -i "s/^Port .*/Port $3/" "$1"
+	cat >>"$1" <<RC
+Connections $5
+
+IMAPStore far
+Account acct
+
+MaildirStore near
+Path $4/
+Inbox $4/INBOX
+SubFolders Verbatim
+
+Channel c
+Far :far:
+Near :near:
+Patterns *
+Create Both
+Expunge Both
+SyncState *
+RC
+}
+
+# contents far|near DIR: "folder id flags" of every message, sorted.
+contents() {
+	find "$2" -type f \( -path '*/cur/*' -o -path '*/new/*' \) -print0 |
+	    xargs -0 -r "$MAILSUM" | awk -v root="$2/" -v side="$1" '{
+		p = substr($4, length(root) + 1)
+		box = p
+		if (!sub("/(cur|new)/[^/]*$", "", box))
+			box = "INBOX"
+		else if (side == "far")
+			box = substr(box, 2)
+		fl = ""
+		if (index(p, ":2,") > 0)
+			fl = substr(p, index(p, ":2,") + 3)
+		id = $3
+		sub("@.*", "", id)
+		print box, id, fl
+	}' | sort
+}
+
+# twinbox RCFILE OUT [ARGS...]: run the binary, bounded; prints its status.
+twinbox() {
+	local rc=$1 out=$2
+	shift 2
+	timeout 60 "$BIN" -c "$rc" "$@" c >"$out" 2>&1
+	st=$?
+	[ $st = 2 ] && sed 's/^/    twinbox: /' "$out" >&2
+	echo $st
+}
+
+# check_result LABEL: both sides of the current case hold WANT, nothing
+# twice, and a dry run plans nothing.
+check_result() {
+	local far near st
+	far=$(contents far "$MAIL_DIR/$U")
+	near=$(contents near "$NEAR")
+	expect_eq "$1: no duplicate" "" "$( (echo "$far"; echo "$near") |
+	    awk '{ print $1, $2 }' | sort | uniq -c | awk '$1 > 2' |
+	    tr '\n' ' ')"
+	expect_eq "$1: server holds the sequential result" "$WANT" "$far"
+	expect_eq "$1: maildir holds the sequential result" "$WANT" "$near"
+	st=$(twinbox "$RC" "$TMP/dry.out" --dry-run)
+	expect_eq "$1: dry run succeeds" 0 "$st"
+	expect_eq "$1: dry run plans nothing" "" \
+	    "$(grep -v -e 'dry run: nothing to do$' "$TMP/dry.out")"
+}
+
+users=0
+# fresh LABEL FARTREE NEARTREE CONNECTIONS [PORT]: a new user and near
+# copy; sets U, NEAR, RC.
+fresh() {
+	users=$((users + 1))
+	U=p$users
+	[ $users -le $MAXUSERS ] || { fail "$1: more than $MAXUSERS users"; return 1; }
+	NEAR=$TMP/case/$U
+	RC=$TMP/case/$U.rc
+	mkdir -p "$TMP/case"
+	new_user "$U" "$2" || { fail "$1: cannot add user $U"; return 1; }
+	cp -a "$3" "$NEAR"
+	write_rc "$RC" "$U" "${5:-$IMAP_PORT}" "$NEAR" "$4"
+}
+
+# ---- 1. parallel = sequential --------------------------------------------
+
+make_trees "$TMP/far0" "$TMP/near0"
+fresh "first sync" "$TMP/far0" "$TMP/near0" 1 || exit 1
+st=$(twinbox "$RC" "$TMP/first.out")
+expect_eq "first sync exits 0" 0 "$st"
+expect_eq "first sync: 40 messages" 40 "$(contents far "$MAIL_DIR/$U" | wc -l)"
+cp -a "$MAIL_DIR/$U" "$TMP/far1"
+cp -a "$NEAR" "$TMP/near1"
+change "$TMP/far1" "$TMP/near1"
+chown -R "$MAIL_OWNER" "$TMP/far1"
+
+fresh "sequential" "$TMP/far1" "$TMP/near1" 1 || exit 1
+st=$(twinbox "$RC" "$TMP/seq.out" --ext-exit)
+expect_eq "sequential run exits 96 (--ext-exit: both sides changed)" 96 "$st"
+WANT=$(contents far "$MAIL_DIR/$U")
+expect_eq "sequential run: 40 messages" 40 "$(wc -l <<<"$WANT")"
+expect_eq "sequential run: changes carried" \
+    "INBOX fI1 FS|INBOX fI3 RS|INBOX fI9 |INBOX nI1 |INBOX nI9 |" \
+    "$(grep '^INBOX' <<<"$WANT" | tr '\n' '|')"
+check_result "sequential run"
+
+fresh "parallel" "$TMP/far1" "$TMP/near1" 3 || exit 1
+st=$(twinbox "$RC" "$TMP/par.out" --ext-exit -D)
+expect_eq "parallel run exits 96 as the sequential one" 96 "$st"
+[ "$st" = 96 ] || grep -v '^debug' "$TMP/par.out" >&2
+expect_eq "parallel run: three logins" 3 \
+    "$(grep -c '> [A-Za-z0-9]* AUTHENTICATE ' "$TMP/par.out")"
+# summaries FILE: the per-mailbox lines (not -D's), sorted.
+summaries() {
+	grep -E '^c:[^:]*: (far->near|near->far|up to date)' "$1" | sort
+}
+expect_eq "parallel run: the sequential run's lines, in any order" \
+    "$(summaries "$TMP/seq.out")" "$(summaries "$TMP/par.out")"
+expect_eq "parallel run: eight mailbox lines" 8 \
+    "$(summaries "$TMP/par.out" | wc -l)"
+check_result "parallel run"
+st=$(twinbox "$RC" "$TMP/par2.out" --ext-exit)
+expect_eq "parallel run again: nothing changed (--ext-exit 0)" 0 "$st"
+echo "ok: parallel and sequential runs agree"
+
+# ---- 2. crash sweep ------------------------------------------------------
+
+export -n TWINBOX_CRASH_AFTER TWINBOX_CRASH_SIGNAL
+# fresh_parallel LABEL: a case of the changed trees with three connections.
+fresh_parallel() {
+	fresh "$1" "$TMP/far1" "$TMP/near1" 3
+}
+crash_sweep 300 fresh_parallel check_result
+steps=$SWEPT
+echo "ok: parallel run killed at each of $steps steps, then resumed"
+[ "$steps" -ge 40 ] || fail "crash sweep: only $steps steps"
+
+# ---- 3. SIGTERM ----------------------------------------------------------
+
+for n in 3 $((steps / 3)) $((steps * 2 / 3)); do
+	fresh "TERM at $n" "$TMP/far1" "$TMP/near1" 3 || continue
+	st=$(TWINBOX_CRASH_AFTER=$n TWINBOX_CRASH_SIGNAL=TERM \
+	    twinbox "$RC" "$TMP/term.out")
+	expect_eq "TERM at step $n: exit 143" 143 "$st"
+	expect_eq "TERM at step $n: the one interrupted line, no other error" \
+	    "twinbox: error: interrupted; the next run resumes" \
+	    "$(grep 'error' "$TMP/term.out")"
+	st=$(twinbox "$RC" "$TMP/resume.out")
+	expect_eq "TERM at step $n: the next run exits 0" 0 "$st"
+	check_result "TERM at step $n"
+done
+echo "ok: SIGTERM stops every worker; the next run completes"
+
+# ---- 4. one connection dropped -------------------------------------------
+
+rm -f "$TMP/proxy.port"
+"$PROXY" --to "127.0.0.1:$IMAP_PORT" --port-file "$TMP/proxy.port" \
+    --report "$TMP/proxy.report" --fault drop --only SELECT --at 3 \
+    --max-seconds 60 2>"$TMP/proxy.err" &
+proxy_pid=$!
+for _ in $(seq 200); do
+	[ -s "$TMP/proxy.port" ] && break
+	sleep 0.02
+done
+PPORT=$(cat "$TMP/proxy.port" 2>/dev/null)
+[ -n "$PPORT" ] || { fail "faultproxy did not start" "$(cat "$TMP/proxy.err")"; exit 1; }
+fresh "dropped" "$TMP/far1" "$TMP/near1" 3 "$PPORT" || exit 1
+st=$(twinbox "$RC" "$TMP/drop.out")
+kill "$proxy_pid" 2>/dev/null
+wait "$proxy_pid" 2>/dev/null
+proxy_pid=
+expect_eq "dropped: the proxy dropped a connection at a SELECT" "1 SELECT" \
+    "$(sed -n 's/^fired=//p' "$TMP/proxy.report") $(sed -n 's/^command=//p' "$TMP/proxy.report")"
+expect_eq "dropped: exit 1" 1 "$st"
+expect_eq "dropped: one mailbox failed" 1 "$(grep -c '^twinbox: error: c:' "$TMP/drop.out")"
+expect_eq "dropped: nothing skipped" 0 "$(grep -c 'skipping' "$TMP/drop.out")"
+expect_eq "dropped: seven mailboxes synced" 7 "$(grep -c '^c:' "$TMP/drop.out")"
+bad=$(sed -n 's/^twinbox: error: c:\([^:]*\):.*/\1/p' "$TMP/drop.out")
+expect_eq "dropped: the other folders hold the sequential result" \
+    "$(grep -v "^$bad " <<<"$WANT")" \
+    "$(contents far "$MAIL_DIR/$U" | grep -v "^$bad ")"
+write_rc "$RC" "$U" "$IMAP_PORT" "$NEAR" 3
+st=$(twinbox "$RC" "$TMP/clean.out")
+expect_eq "dropped: the next run exits 0" 0 "$st"
+check_result "dropped, then a clean run"
+
+echo "imap_parallel.sh: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
