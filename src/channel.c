@@ -305,56 +305,84 @@ note_changes(const struct chan_run *r, const struct exec_stats *st)
 			note_change(r, s);
 }
 
-static void
-sync_one(struct chan_run *r, const char *name, char *const box[2])
-{
-	struct buf err = BUF_INIT, label = BUF_INIT, line = BUF_INIT;
-	struct buf kept = BUF_INIT;
-	struct state_paths paths = { 0 };
-	struct mailbox_job job = { 0 };
-	struct exec_stats stats = { 0 };
-	struct strlist mbsync = { 0 };
-	struct sync_policy policy = r->policy;
-	int rc;
+/* What sync_mailbox() is given for one pair: the job and what it points
+ * to (pair_job_init(); pair_job_free()). Not to be moved once made. */
+struct pair_job {
+	struct mailbox_job job;
+	struct state_paths paths;
+	struct sync_policy policy;
+	struct strlist mbsync;
+	struct buf label, kept;
+};
 
+static int
+pair_job_init(struct chan_run *r, const char *name, char *const box[2],
+    struct pair_job *pj, struct buf *err)
+{
+	struct mailbox_job *job = &pj->job;
+
+	memset(pj, 0, sizeof(*pj));
+	pj->policy = r->policy;
 	/* The Trash mailbox is not its own Trash: a copy there would come
 	 * back as a new message after every expunge. */
 	for (int s = 0; s < 2; s++)
-		if (policy.trash_box[s] != NULL &&
-		    strcmp(policy.trash_box[s], box[s]) == 0)
-			policy.trash_box[s] = NULL;
-	pair_label(r, name, &label);
+		if (pj->policy.trash_box[s] != NULL &&
+		    strcmp(pj->policy.trash_box[s], box[s]) == 0)
+			pj->policy.trash_box[s] = NULL;
+	pair_label(r, name, &pj->label);
 	channel_mbsync_states(r->cfg, r->ch, r->store[SIDE_NEAR], box,
-	    r->opts->home, r->opts->xdg_state_home, &mbsync);
-	job.mbsync_states = &mbsync;
-	job.adopted = &r->adopted;
-	job.store[0] = r->store[0];
-	job.store[1] = r->store[1];
-	job.box[0] = box[0];
-	job.box[1] = box[1];
-	job.label = label.data;
-	job.policy = &policy;
-	job.paths = &paths;
-	job.dry_run = r->opts->dry_run;
-	job.crash = r->opts->crash;
-	job.stop = r->opts->stop;
-	job.lg = r->opts->lg;
-	if (compute_paths(r, box, &paths, &err) != 0)
-		goto failed;
-	if (r->opts->keep_journal) {
-		buf_addf(&kept, "%s.folded", paths.journal);
-		job.keep_journal = kept.data;
+	    r->opts->home, r->opts->xdg_state_home, &pj->mbsync);
+	job->mbsync_states = &pj->mbsync;
+	job->adopted = &r->adopted;
+	for (int s = 0; s < 2; s++) {
+		job->store[s] = r->store[s];
+		job->box[s] = box[s];
 	}
-	rc = sync_mailbox(&job, &stats, &err);
-	note_changes(r, &stats);
+	job->label = pj->label.data;
+	job->policy = &pj->policy;
+	job->paths = &pj->paths;
+	job->dry_run = r->opts->dry_run;
+	job->crash = r->opts->crash;
+	job->stop = r->opts->stop;
+	job->lg = r->opts->lg;
+	if (compute_paths(r, box, &pj->paths, err) != 0)
+		return -1;
+	if (r->opts->keep_journal) {
+		buf_addf(&pj->kept, "%s.folded", pj->paths.journal);
+		job->keep_journal = pj->kept.data;
+	}
+	return 0;
+}
+
+static void
+pair_job_free(struct pair_job *pj)
+{
+	state_paths_free(&pj->paths);
+	strlist_free(&pj->mbsync);
+	buf_free(&pj->label);
+	buf_free(&pj->kept);
+}
+
+static void
+sync_one(struct chan_run *r, const char *name, char *const box[2])
+{
+	struct buf err = BUF_INIT, line = BUF_INIT;
+	struct pair_job pj;
+	struct exec_stats stats = { 0 };
+	int rc;
+
+	rc = pair_job_init(r, name, box, &pj, &err);
+	if (rc == 0) {
+		rc = sync_mailbox(&pj.job, &stats, &err);
+		note_changes(r, &stats);
+	}
 	if (rc != 0) {
-failed:
 		/* Cut short by a signal: main() says so, once. */
 		if (interrupted(r->opts->stop))
-			log_verbose(r->opts->lg, "%s: %s", label.data,
+			log_verbose(r->opts->lg, "%s: %s", pj.label.data,
 			    buf_cstr(&err));
 		else
-			log_error(r->opts->lg, "%s: %s", label.data,
+			log_error(r->opts->lg, "%s: %s", pj.label.data,
 			    buf_cstr(&err));
 		r->failed = 1;
 		/* Decided by the failure's type, never by its text. */
@@ -362,15 +390,36 @@ failed:
 		    store_failure(r->store[1]) != STORE_FAIL_MAILBOX;
 	} else if (!r->opts->dry_run) {
 		sync_describe_stats(&stats, &line);
-		log_info(r->opts->lg, "%s: %s", label.data, line.len ? line.data :
-		    "up to date");
+		log_info(r->opts->lg, "%s: %s", pj.label.data, line.len ?
+		    line.data : "up to date");
 	}
-	state_paths_free(&paths);
-	strlist_free(&mbsync);
+	pair_job_free(&pj);
 	buf_free(&err);
-	buf_free(&label);
 	buf_free(&line);
-	buf_free(&kept);
+}
+
+/* 1 if the pair of name needs nothing this run (sync_mailbox_quiet()),
+ * said as sync_one() says it; 0 if it is to be synced, also when that
+ * cannot be told (the sync then meets the cause again). */
+static int
+pair_quiet(struct chan_run *r, const char *name)
+{
+	struct buf err = BUF_INIT;
+	struct pair_job pj;
+	char *box[2];
+	int quiet = 0;
+
+	box[0] = side_box(r, SIDE_FAR, name);
+	box[1] = side_box(r, SIDE_NEAR, name);
+	if (pair_job_init(r, name, box, &pj, &err) == 0)
+		quiet = sync_mailbox_quiet(&pj.job, &err) == 1;
+	if (quiet && !r->opts->dry_run)
+		log_info(r->opts->lg, "%s: up to date", pj.label.data);
+	pair_job_free(&pj);
+	buf_free(&err);
+	free(box[0]);
+	free(box[1]);
+	return quiet;
 }
 
 /* A pair was synced before when its state file exists. */
@@ -749,7 +798,7 @@ run_plan(struct chan_run *r, const struct mbox_plan *mplan,
 static void
 run_steps(struct chan_run *r, const struct mbox_plan *mplan)
 {
-	struct strlist syncs = { 0 };
+	struct strlist syncs = { 0 }, busy = { 0 };
 	size_t nworkers = r->opts->dry_run || r->opts->list ||
 	    r->opts->verify ? 1 : channel_worker_count(r->ch);
 
@@ -758,9 +807,17 @@ run_steps(struct chan_run *r, const struct mbox_plan *mplan)
 		return;
 	}
 	run_plan(r, mplan, PASS_BEFORE_SYNCS, &syncs);
-	run_parallel(r, &syncs, nworkers);
+	/* Pairs with nothing to do are told apart first, over the stores
+	 * that listed them, so that only pairs with work take a worker (and
+	 * a connection of their own): a run where little changed logs in
+	 * no more often than one connection would. */
+	for (size_t i = 0; i < syncs.n && !interrupted(r->opts->stop); i++)
+		if (!pair_quiet(r, syncs.v[i]))
+			strlist_add(&busy, syncs.v[i]);
+	run_parallel(r, &busy, nworkers);
 	run_plan(r, mplan, PASS_REMOVALS, NULL);
 	strlist_free(&syncs);
+	strlist_free(&busy);
 }
 
 static void

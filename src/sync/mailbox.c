@@ -585,6 +585,16 @@ sync_mailbox(const struct mailbox_job *job, struct exec_stats *stats,
 	return rc;
 }
 
+int
+sync_mailbox_quiet(const struct mailbox_job *job, struct buf *err)
+{
+	int skipped = 0;
+
+	if (skip_if_quiet(job, &skipped, err) != 0)
+		return -1;
+	return skipped;
+}
+
 void
 sync_describe_stats(const struct exec_stats *st, struct buf *out)
 {

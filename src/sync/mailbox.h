@@ -48,6 +48,16 @@ struct mailbox_job {
 	int *adopted;
 };
 
+/*
+ * Only the first step of sync_mailbox(): 1 if the pair needs nothing this
+ * run, told by its state file's head and both stores' peek() with
+ * nothing opened, locked or written (then a dry run says so); 0 if it
+ * must be synced; -1 with err when a store failed. What a channel whose
+ * pairs sync on several connections asks first, so that a pair with
+ * nothing to do costs no connection of its own.
+ */
+int sync_mailbox_quiet(const struct mailbox_job *job, struct buf *err);
+
 int sync_mailbox(const struct mailbox_job *job, struct exec_stats *stats,
     struct buf *err);
 

@@ -18,10 +18,11 @@
  * was read is delivered, then both sockets are closed. Reads are clamped,
  * so exactly N bytes pass, never more.
  *
- * --delay-ms D and --rate-kbit R make each direction of each connection
- * behave like one direction of a slow link: its bytes leave one by one at
- * R kbit/s (a departure clock per direction: a byte read while the link is
- * busy waits for the bytes before it) and arrive D ms after they left; an
+ * --delay-ms D and --rate-kbit R make the relay behave like one slow link:
+ * the bytes of a direction leave one by one at R kbit/s, the connections
+ * sharing the link as they would share one line (a departure clock per
+ * direction for all of them: a byte read while the link is busy waits for
+ * the bytes before it) and arrive D ms after they left; an
  * EOF arrives D ms after it was read. Order is kept. So a request and its
  * answer cost at least 2*D, and N bytes at least N*8/R ms. Bytes are
  * released in slices of at most SLICE bytes, about a TCP segment, each at
@@ -96,7 +97,9 @@ struct flow {
 	size_t		 head, len;	/* first byte held, bytes held */
 	struct slice	 slices[MAX_SLICES];
 	size_t		 first, nslices;
-	uint64_t	 link_free;	/* when the paced link is idle again */
+	uint64_t	*link_free;	/* when the paced link of this
+					   direction is idle again (the
+					   relay's, shared by all) */
 	uint64_t	 eof_due;	/* when the EOF may be passed on */
 	int		 eof;		/* the source said EOF */
 	int		 shut;		/* EOF passed on with shutdown(SHUT_WR) */
@@ -119,6 +122,7 @@ struct relay {
 	size_t		 nconns, capconns;
 	uint64_t	 sent, received, accepted, turns;
 	uint64_t	 now;		/* ns, read once after each wait */
+	uint64_t	 link_free[2];	/* the paced link, up and down */
 	struct pollfd	*pfds;
 	size_t		 cappfds;
 };
@@ -289,6 +293,8 @@ add_conn(struct relay *r, int cfd, int sfd)
 	c->connecting = 1;
 	c->up.data = xalloc(1, RING_BUF);
 	c->down.data = xalloc(1, RING_BUF);
+	c->up.link_free = &r->link_free[0];
+	c->down.link_free = &r->link_free[1];
 	if (r->nconns == r->capconns) {
 		size_t cap = r->capconns ? r->capconns * 2 : 16;
 		struct conn **grown = realloc(r->conns, cap * sizeof(*grown));
@@ -489,11 +495,11 @@ schedule(const struct options *o, struct flow *f, size_t n, uint64_t now)
 	}
 	while (n > 0) {
 		size_t k = n > SLICE && f->nslices + 1 < MAX_SLICES ? SLICE : n;
-		uint64_t start = f->link_free > now ? f->link_free : now;
+		uint64_t start = *f->link_free > now ? *f->link_free : now;
 
 		if (o->rate_kbit != 0)
 			start += (uint64_t)k * 8 * (NS / 1000) / o->rate_kbit;
-		f->link_free = start;
+		*f->link_free = start;
 		add_slice(f, start + o->delay_ns, k);
 		n -= k;
 	}
@@ -512,7 +518,7 @@ flow_read(struct relay *r, struct conn *c, struct flow *f, int src)
 		    errno == EINTR ? 0 : -1;
 	if (n == 0) {
 		f->eof = 1;
-		f->eof_due = (f->link_free > r->now ? f->link_free : r->now) +
+		f->eof_due = (*f->link_free > r->now ? *f->link_free : r->now) +
 		    r->opt.delay_ns;
 		return 0;
 	}
