@@ -153,7 +153,7 @@ struct imap_account_conf {
 };
 
 /* Connections' default: what measured fastest (docs/benchmarks.md). */
-#define CONNECTIONS_DEFAULT 1
+#define CONNECTIONS_DEFAULT 3
 
 enum store_kind { STORE_IMAP, STORE_MAILDIR };
 
