@@ -559,8 +559,10 @@ run_fake(struct env *e, enum fault fault, int timeout)
 	int status;
 
 	fake_start(&f, fault);
+	/* Connections 1: the scripted server serves one connection. */
 	buf_addf(&rc, "IMAPAccount a\nHost 127.0.0.1\nPort %d\nUser u\n"
-	    "Pass secret\nTLSType None\nAuthMechs LOGIN\nTimeout %d\n\n"
+	    "Pass secret\nTLSType None\nAuthMechs LOGIN\nTimeout %d\n"
+	    "Connections 1\n\n"
 	    "IMAPStore far\nAccount a\n\nMaildirStore near\nPath %s/\n"
 	    "Inbox %s/INBOX\nSubFolders Verbatim\n\nChannel c\nFar :far:\n"
 	    "Near :near:\nPatterns *\nCreate Near\nSyncState *\n", f.port,
