@@ -1110,6 +1110,42 @@ START_TEST(test_delivery_forces_scan)
 }
 END_TEST
 
+/*
+ * A message that arrives after open() reported the status and before the
+ * scan lists the mailbox is copied by that run, so the pairs end up with
+ * a UID at the status's UIDNEXT. A mark earned at that status would say
+ * the pairs are the mailbox below its UIDNEXT, which they are not: the
+ * next QRESYNC answer was refused ("the mark holds a UID above its
+ * UIDNEXT", a warning and a full scan). No mark is earned then; the next
+ * run earns it.
+ */
+START_TEST(test_arrival_during_scan_earns_no_mark)
+{
+	struct fixture fx;
+	struct sync_state st;
+
+	fx_init(&fx);
+	settled_pair(&fx);
+	memstore_arrive_on_scan(fx.store[SIDE_FAR],
+	    "Message-ID: <late@t>\r\n\r\nlate\r\n");
+	deliver_n(fx.store[SIDE_FAR], 6, 1, 0);
+	sync_ok(&fx);
+	ck_assert_uint_eq(fx.stats.copied[SIDE_NEAR], 2);
+	load_state(&fx, &st);
+	for (size_t i = 0; i < st.npairs; i++)
+		ck_assert_msg(st.settled[SIDE_FAR].uidnext == 0 ||
+		    st.pairs[i].uid[SIDE_FAR] < st.settled[SIDE_FAR].uidnext,
+		    "far mark UIDNEXT %u, yet a pair holds far UID %u",
+		    st.settled[SIDE_FAR].uidnext, st.pairs[i].uid[SIDE_FAR]);
+	state_free(&st);
+	sync_ok(&fx);
+	load_state(&fx, &st);
+	assert_mark(st, SIDE_FAR, 8, 8);
+	state_free(&st);
+	fx_free(&fx);
+}
+END_TEST
+
 /* A store that reports no HIGHESTMODSEQ is never asked for changes,
  * and earns no mark; the other side still does. */
 START_TEST(test_no_modseqs_no_changes)
@@ -1926,6 +1962,7 @@ known_suite(void)
 	tcase_add_test(drv, test_expunge_forces_scan);
 	tcase_add_test(drv, test_expunge_propagated);
 	tcase_add_test(drv, test_delivery_forces_scan);
+	tcase_add_test(drv, test_arrival_during_scan_earns_no_mark);
 	tcase_add_loop_test(drv, test_no_modseqs_no_changes, 0, 2);
 	tcase_add_test(drv, test_too_big_keeps_scanning);
 	tcase_add_test(drv, test_stamp_side_skips_listing);

@@ -983,6 +983,92 @@ START_TEST(test_second_open_is_refused)
 }
 END_TEST
 
+/* The name of the one file in dir, from its "P" on (after the time);
+ * the file is removed. */
+static char *
+take_name_after_time(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char *found = NULL;
+
+	ck_assert_ptr_nonnull(d);
+	while ((e = readdir(d)) != NULL) {
+		const char *p = strchr(e->d_name, 'P');
+
+		if (e->d_name[0] == '.')
+			continue;
+		ck_assert_msg(found == NULL && p != NULL, "%s", e->d_name);
+		found = strdup(p);
+		ck_assert_int_eq(unlinkat(dirfd(d), e->d_name, 0), 0);
+	}
+	closedir(d);
+	ck_assert_ptr_nonnull(found);
+	return found;
+}
+
+/* One message of INBOX (uid 1) or of Other, into Trash by store s. */
+static void
+trash_one(struct fixture *fx, struct store *s, const char *box,
+    const char *dir)
+{
+	char *p = tl_path(dir, "new/1.x.h,U=1");
+	struct mbox_status st;
+	struct msg_list l = { 0 };
+	uint32_t u = 1;
+	int res;
+
+	tl_write_str(p, "m\n");
+	free(p);
+	p = tl_path(dir, ".uidvalidity");
+	tl_write_str(p, "9\n1\n");
+	free(p);
+	ck_assert_msg(s->ops->open(s, box, &st, &fx->err) == 0, "%s",
+	    buf_cstr(&fx->err));
+	ck_assert_msg(s->ops->scan(s, NULL, &l, &fx->err) == 0, "%s",
+	    buf_cstr(&fx->err));
+	ck_assert_int_eq(s->ops->trash(s, "Trash", &u, 1, &res, &fx->err), 0);
+	ck_assert_int_eq(res, STORE_OK);
+	msg_list_free(&l);
+}
+
+/*
+ * Two stores of one process (two workers of Connections N) put messages
+ * into one folder, a Trash: their unique names must differ in more than
+ * the time, else two copies made in the same microsecond get one name
+ * and a rename into cur/ replaces the other copy.
+ */
+START_TEST(test_two_stores_name_apart)
+{
+	struct fixture fx;
+	struct maildir_options opt = { .subfolders = MAILDIR_SUB_MAILDIRPP };
+	struct store *other;
+	char *odir, *tdir, *names[2];
+
+	fx_start(&fx);
+	make_inbox(&fx);
+	opt.path = fx.root;
+	other = maildir_store_new(&opt, &fx.lg, &fx.err);
+	ck_assert_ptr_nonnull(other);
+	ck_assert_msg(other->ops->create(other, "Other", &fx.err) == 0, "%s",
+	    buf_cstr(&fx.err));
+	odir = tl_path(fx.root, ".Other");
+	tdir = tl_path(fx.root, ".Trash/cur");
+	trash_one(&fx, fx.s, "INBOX", fx.root);
+	names[0] = take_name_after_time(tdir);
+	trash_one(&fx, other, "Other", odir);
+	names[1] = take_name_after_time(tdir);
+	ck_assert_msg(strcmp(names[0], names[1]) != 0, "both stores name "
+	    "their files ...%s", names[0]);
+	free(names[0]);
+	free(names[1]);
+	free(odir);
+	free(tdir);
+	other->ops->free(other);
+	fx_end(&fx);
+}
+END_TEST
+
 /* A dry run's store: provisional UIDs in memory, nothing written. */
 START_TEST(test_read_only_changes_nothing)
 {
@@ -1044,6 +1130,7 @@ maildir_suite(void)
 	tcase_add_test(tc, test_file_mode_under_narrow_umask);
 	tcase_add_test(tc, test_second_open_is_refused);
 	tcase_add_test(tc, test_read_only_changes_nothing);
+	tcase_add_test(tc, test_two_stores_name_apart);
 	suite_add_tcase(s, tc);
 	return s;
 }

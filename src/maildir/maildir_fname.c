@@ -9,6 +9,7 @@
  */
 #include "maildir/maildir_int.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -146,8 +147,12 @@ md_name_with(const char *name, char delim, uint32_t uid, unsigned flags)
 	return buf_detach(&b);
 }
 
-/* "P<pid>Q" and ".<host>", host made safe: the parts of a unique name
- * that do not change within a process, worked out once per store. */
+/* "P<pid>R<store>Q" and ".<host>", host made safe: the parts of a
+ * unique name that do not change within a store, worked out once. The
+ * counter after Q is the store's own, and one process may hold several
+ * stores writing into one folder at once (the workers of Connections N
+ * all copy into one Trash): R, the store's address, which no two live
+ * stores share, keeps their names apart within one microsecond. */
 static void
 unique_fixed(struct md_store *s)
 {
@@ -157,7 +162,7 @@ unique_fixed(struct md_store *s)
 	if (gethostname(host, sizeof(host) - 1) != 0)
 		strcpy(host, "localhost");
 	host[sizeof(host) - 1] = '\0';
-	buf_addf(&b, "P%ldQ", (long)getpid());
+	buf_addf(&b, "P%ldR%jxQ", (long)getpid(), (uintmax_t)(uintptr_t)s);
 	for (const char *h = host; *h; h++) {
 		if (*h == '/' || *h == ':' || *h == ',' || *h == '\\' ||
 		    *h == s->info_delim)

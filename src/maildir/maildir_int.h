@@ -66,11 +66,11 @@ struct md_store {
 	int read_only;		/* see maildir_options */
 	char info_delim;	/* InfoDelimiter: ':' unless configured */
 	int utf7_names;		/* see maildir_options */
-	unsigned name_counter;	/* makes unique names unique per process */
-	/* "P<pid>Q" then ".<host>" (escaped: 4 bytes a character at most)
-	 * for unique names, split after the Q; unique_split 0: not yet
-	 * worked out (maildir_fname.c). */
-	char unique_fixed[4 * 256 + 32];
+	unsigned name_counter;	/* makes unique names unique per store */
+	/* "P<pid>R<store>Q" then ".<host>" (escaped: 4 bytes a character
+	 * at most) for unique names, split after the Q; unique_split 0:
+	 * not yet worked out (maildir_fname.c). */
+	char unique_fixed[4 * 256 + 64];
 	size_t unique_split;
 
 	/* The open mailbox, or mbox == NULL. */

@@ -324,9 +324,22 @@ stamp_outdated(const struct exec *x, enum side s)
 	    st->trashed[s] != 0);
 }
 
+/* 1 if the scan lists a message at or above UIDNEXT: it came after
+ * open() reported the status, which then does not describe what the
+ * scan (and the pairs made of it) hold. */
+static int
+scan_passes_status(const struct msg_list *scan, uint32_t uidnext)
+{
+	for (size_t i = 0; i < scan->n; i++)
+		if (scan->v[i].uid >= uidnext)
+			return 1;
+	return 0;
+}
+
 /* A side earns a settled mark when its scan showed what the pairs now
  * say of it, at a status with modification sequences (or a stamp) that
- * the mark does not hold already. */
+ * the mark does not hold already, and no message came after that
+ * status (a mark below a pair's UID would never hold). */
 static int
 settle_due(const struct exec *x, enum side s)
 {
@@ -340,7 +353,8 @@ settle_due(const struct exec *x, enum side s)
 		return 0;
 	if (mk->uidnext == now->uidnext && mk->modseq == value)
 		return 0;
-	return plan_side_settled(x->state, x->scan[s], s);
+	return !scan_passes_status(x->scan[s], now->uidnext) &&
+	    plan_side_settled(x->state, x->scan[s], s);
 }
 
 int

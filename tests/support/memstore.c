@@ -76,6 +76,8 @@ struct memstore {
 	int qresync;		/* mark() is heeded, expunges get MODSEQs */
 	struct mem_mark mark;	/* for the next open() */
 	struct mem_mark answered;	/* the open mailbox's, if it used one */
+	char *arrival;		/* delivered by the next scan() before it
+				   lists (NULL: none) */
 };
 
 struct store_append {
@@ -290,6 +292,11 @@ mem_scan(struct store *s, const struct scan_hint *hint, struct msg_list *out,
 
 	(void)err;
 	ms->calls.scan++;
+	if (ms->open != NULL && ms->arrival != NULL) {
+		box_add(ms->open, ms->arrival, strlen(ms->arrival), 0);
+		free(ms->arrival);
+		ms->arrival = NULL;
+	}
 	for (size_t i = 0; ms->open && i < ms->open->n; i++) {
 		struct mem_msg *m = &ms->open->msgs[i];
 		struct msg_meta meta = { .uid = m->uid, .flags = m->flags };
@@ -737,6 +744,7 @@ mem_free(struct store *s)
 	}
 	free(ms->boxes);
 	free(ms->pending);
+	free(ms->arrival);
 	free(ms);
 }
 
@@ -939,6 +947,15 @@ void
 memstore_drop_flags(struct store *s, int on)
 {
 	((struct memstore *)s)->drop_flags = on;
+}
+
+void
+memstore_arrive_on_scan(struct store *s, const char *body)
+{
+	struct memstore *ms = (struct memstore *)s;
+
+	free(ms->arrival);
+	ms->arrival = xstrdup(body);
 }
 
 void

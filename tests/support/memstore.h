@@ -77,6 +77,9 @@ void memstore_lose_answers_after(struct store *s, size_t n);
 /* Whether commit() stores appended messages without their flags, as a
  * server whose APPEND ignores them does (off by default). */
 void memstore_drop_flags(struct store *s, int on);
+/* The next scan() first delivers body (no flags) to the open mailbox:
+ * a message that arrived after open() reported the status. */
+void memstore_arrive_on_scan(struct store *s, const char *body);
 /* Drop every uncommitted append. */
 void memstore_crash(struct store *s);
 /* Whether the store has fetch_headers() (the default), or has only
