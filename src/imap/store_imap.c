@@ -88,6 +88,18 @@ ims_untagged(void *ctx, const struct imap_response *r)
 	const struct imap_item *num = r->items;
 	const struct imap_item *what = num ? num->next : NULL;
 
+	/* With QRESYNC, what comes before [CLOSED] in a SELECT's answer is
+	 * about the mailbox it closes (RFC 7162 3.2.11): a FETCH, VANISHED,
+	 * EXPUNGE or EXISTS there must not reach the new mailbox's view. */
+	if (s->qr.closing) {
+		if (r->code != NULL && imap_atom_is(r->code->child, "CLOSED"))
+			s->qr.closing = 0;
+		else if (imap_atom_is(num, "VANISHED") ||
+		    imap_atom_is(what, "FETCH") ||
+		    imap_atom_is(what, "EXPUNGE") ||
+		    imap_atom_is(what, "EXISTS"))
+			return 0;
+	}
 	if (s->mbox != NULL && imap_atom_is(num, "VANISHED") &&
 	    ims_on_vanished(s, what) != 0)
 		return -1;

@@ -94,6 +94,9 @@ struct qresync {
 	struct msg_list fresh;	/* messages at or above uidnext */
 	struct uid_ranges earlier;	/* what VANISHED (EARLIER) named */
 	int disabled;		/* a wrong answer was seen: no more */
+	int closing;		/* the SELECT closes another mailbox: until
+				   [CLOSED] the answers are about that one
+				   (RFC 7162 3.2.11) */
 };
 
 struct imap_store {
@@ -109,6 +112,8 @@ struct imap_store {
 	char *wire;		/* its server name */
 	struct mbox_status st;
 	uint32_t uidnext_hint;	/* no UID below it is ours to append */
+	int was_selected;	/* a SELECT succeeded on this connection, so
+				   the next one closes a mailbox first */
 	uint32_t *seq;
 	size_t nseq;
 	struct msg_list known;

@@ -46,6 +46,7 @@ ims_qresync_reset(struct imap_store *s)
 	imap_uid_ranges_free(&s->qr.earlier);
 	s->qr.selected = 0;
 	s->qr.sent_known = 0;
+	s->qr.closing = 0;
 	s->qr.wrong = NULL;
 }
 
@@ -194,6 +195,12 @@ qr_done(void *ctx, const struct imap_response *r)
 
 	if (a->is_select)
 		a->s->qr.selected = 1;
+	/* Without [CLOSED] the answers kept out could have been the new
+	 * mailbox's: they cannot stand for a scan. */
+	if (a->is_select && a->s->qr.closing) {
+		a->s->qr.closing = 0;
+		a->s->qr.wrong = "no [CLOSED] before the mailbox's answers";
+	}
 	a->ok = imap_response_is(r, "OK");
 	imap_describe_status(r, &a->status);
 }
@@ -259,6 +266,7 @@ ims_qresync_open(struct imap_store *s, struct buf *err)
 	    (unsigned long long)s->qr.modseq,
 	    s->qr.known_set.len > 0 ? " " : "", buf_cstr(&s->qr.known_set));
 	s->qr.sent_known = s->qr.known_set.len > 0;
+	s->qr.closing = s->was_selected;
 	fetch_new_cmd(&l[1], s->qr.uidnext, s->qr.modseq);
 	rc = run_pipelined(s, l, 2, a, err);
 	/* The SELECT's own failure is the one to report. */

@@ -122,6 +122,9 @@ ims_open(struct store *st, const char *mbox, struct mbox_status *out,
 	ims_qresync_forget(s);
 	if (rc == 0 && s->st.uidnext == 0)
 		rc = guess_uidnext(s, err);
+	/* A SELECT that failed leaves no mailbox selected (RFC 3501
+	 * 6.3.1), so the next one closes none. */
+	s->was_selected = rc == 0;
 	if (rc != 0) {
 		ims_close(s);
 		return -1;
