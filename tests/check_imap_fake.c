@@ -471,7 +471,7 @@ answer(int fd, const char *tag, const char *cmd, char *box, int *selected,
 	} else if (strncmp(cmd, "UID FETCH", 9) == 0) {
 		answer_fetch(fd, tag, cmd, box, fault);
 	} else if (strncmp(cmd, "LOGOUT", 6) == 0) {
-		char bye[128];
+		char bye[2112];	/* the tag is at most a line (2048) */
 
 		/* The client does not wait for it: it may be gone. */
 		snprintf(bye, sizeof bye, "* BYE bye\r\n%s OK LOGOUT done\r\n",
