@@ -187,13 +187,17 @@ run() {
 # in_boxes NAME REGEX: the folders (wire names, sorted, space separated)
 # in which run NAME sent a command matching REGEX.
 in_boxes() {
+	# The folder selected last on the same connection (its port): with
+	# Connections, the lines of several connections interleave.
 	RE=$2 awk '
+	{ conn = match($0, /port [0-9]+/) ? substr($0, RSTART, RLENGTH) : "" }
 	/ > [^ ]+ SELECT "/ {
-		box = $0
-		sub(/.* SELECT "/, "", box)
-		sub(/".*/, "", box)
+		b = $0
+		sub(/.* SELECT "/, "", b)
+		sub(/".*/, "", b)
+		box[conn] = b
 	}
-	$0 ~ ENVIRON["RE"] { print box }' "$TMP/$1.out" | sort |
+	$0 ~ ENVIRON["RE"] { print box[conn] }' "$TMP/$1.out" | sort |
 	    tr '\n' ' ' | sed 's/ $//'
 }
 
