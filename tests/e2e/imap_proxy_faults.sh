@@ -234,6 +234,9 @@ dups() {
 }
 
 # write_rc FILE USER PORT NEAR
+# Connections 1: the proxy counts the commands of the run, which must be
+# those of one connection for command k to be the same in every case
+# (imap_parallel.sh sweeps the runs over several connections).
 write_rc() {
 	cat >"$1" <<RC
 IMAPAccount acct
@@ -244,6 +247,7 @@ Pass $PASSWORD
 TLSType None
 AuthMechs LOGIN
 Timeout 20
+Connections 1
 
 IMAPStore far
 Account acct
