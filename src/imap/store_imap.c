@@ -118,6 +118,18 @@ ims_untagged(void *ctx, const struct imap_response *r)
 }
 
 int
+ims_wait_burst(struct imap_store *s, int rc, struct buf *err)
+{
+	if (rc == 0)
+		rc = imap_client_wait(s->c, err);
+	s->op_fn = NULL;
+	s->op_ctx = NULL;
+	if (rc != 0)
+		ims_err(s, err, "%s", buf_cstr(err));
+	return rc;
+}
+
+int
 ims_run(struct imap_store *s, const struct imap_cmdline *l, imap_op_fn fn,
     void *ctx, struct buf *err)
 {

@@ -140,6 +140,9 @@ void ims_err(struct imap_store *s, struct buf *err, const char *fmt, ...)
 int ims_untagged(void *ctx, const struct imap_response *r);
 /* An expunge of uid seen (EXPUNGE or VANISHED): expunge() results. */
 void ims_note_expunged(struct imap_store *s, uint32_t uid);
+/* After a burst sent with op_fn set (rc: 0 if every command went out):
+ * wait for every answer, unset op_fn, and say which store failed. */
+int ims_wait_burst(struct imap_store *s, int rc, struct buf *err);
 int ims_run(struct imap_store *s, const struct imap_cmdline *l,
     imap_op_fn fn, void *ctx, struct buf *err);
 int ims_require_open(struct imap_store *s, struct buf *err);

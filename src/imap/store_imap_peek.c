@@ -209,13 +209,7 @@ status_burst(struct imap_store *s, struct buf *err)
 		rc = imap_client_submit(s->c, &l, burst_done, s, err);
 		imap_cmd_free(&l);
 	}
-	if (rc == 0)
-		rc = imap_client_wait(s->c, err);
-	s->op_fn = NULL;
-	s->op_ctx = NULL;
-	if (rc != 0)
-		ims_err(s, err, "%s", buf_cstr(err));
-	return rc;
+	return ims_wait_burst(s, rc, err);
 }
 
 int

@@ -226,12 +226,7 @@ run_pipelined(struct imap_store *s, struct imap_cmdline *l, size_t n,
 	s->op_ctx = s;
 	for (size_t i = 0; rc == 0 && i < n; i++)
 		rc = imap_client_submit(s->c, &l[i], qr_done, &a[i], err);
-	if (rc == 0)
-		rc = imap_client_wait(s->c, err);
-	s->op_fn = NULL;
-	s->op_ctx = NULL;
-	if (rc != 0)
-		ims_err(s, err, "%s", buf_cstr(err));
+	rc = ims_wait_burst(s, rc, err);
 	for (size_t i = 0; rc == 0 && i < n; i++)
 		if (!a[i].ok) {
 			ims_err(s, err, "%s: %s: %s", imap_client_peer(s->c),
