@@ -21,6 +21,10 @@
  * is global. Threads that sync mailboxes at once (channel_workers.h)
  * share one crash_point: the step counter is atomic, so every step number
  * is taken by exactly one of them and the N-th step still happens once.
+ * Only the thread that takes the hook's step waits for the command; the
+ * others go on meanwhile, and which thread's step is the N-th depends on
+ * their timing. A test that needs the command to act at one fixed
+ * instant of a still run syncs with one connection (Connections 1).
  */
 #ifndef TWINBOX_SYNC_CRASH_H
 #define TWINBOX_SYNC_CRASH_H

@@ -8,11 +8,18 @@
 #   move      nw1 moved from Work into INBOX keeping its name, whose ,U=
 #             another INBOX file holds, the moved file made the older;
 #   delete    fi03 removed;
-#   collide   a new message added to Work under the ,U= of nw2, older.
+#   collide   a new message added to Work under the ,U= of nw2, older,
+#             delivered as a Maildir writer does: written and dated in
+#             tmp/, then renamed into cur/ (never written in place: a sync
+#             may rename the file between a write and a touch, and touch
+#             would then make an empty file under the old name).
 # For each, N sweeps over every step of a second sync (new mail, flags and
 # deletions on both sides pending), on a Maildir <-> Maildir channel (the
 # near Maildir changed, then the far one, the same way) and on an IMAP
-# (Dovecot) <-> Maildir channel. After each: the hooked run
+# (Dovecot) <-> Maildir channel with Connections 1: the hook holds only
+# the thread that takes step N, so with several connections the other
+# folder's pair would go on while the command runs, and step N would be
+# no fixed instant of the run. After each: the hooked run
 # exits 0 or 1 with no sanitizer report; then at most two clean runs
 # (each exits 0) leave both sides holding exactly the messages of the
 # uninterrupted sync changed as the mutation says (the union minus the
@@ -20,7 +27,7 @@
 # three-way merged flags and the same bytes in both copies of every
 # message; and a dry run plans nothing.
 # Run from the top of the tree; tests/run-all.sh runs it with sh. Every
-# Dovecot case gets a fresh user; about 25 s of CPU time (15 and 18 steps
+# Dovecot case gets a fresh user; about 32 s of CPU time (17 and 20 steps
 # per mutation). MUTATE_TARGETS (maildir:near maildir:far imap:near) and
 # MUTATE_WAYS (rename move delete collide) narrow the sweep; KEEP=1 leaves
 # the directory and the server, for debugging.
@@ -84,7 +91,7 @@ write_rc() {
 			printf 'IMAPAccount acct\nHost 127.0.0.1\nPort %s\n' \
 			    "$IMAP_PORT"
 			printf 'User %s\nPass secret\nTLSType None\n' "$4"
-			printf 'AuthMechs LOGIN\nTimeout 20\n\n'
+			printf 'AuthMechs LOGIN\nTimeout 20\nConnections 1\n\n'
 			printf 'IMAPStore far\nAccount acct\n\n'
 		else
 			printf 'MaildirStore far\nInbox %s\n' "$4"
@@ -178,14 +185,16 @@ state_is() {
 	    [ "$(list_side near "$NEAR")" = "$1" ]
 }
 
-# check_result LABEL WANT: both sides hold exactly WANT, each once, and a
-# dry run plans nothing.
+# check_result LABEL WANT: both sides hold exactly WANT, each once, no
+# message file is empty, and a dry run plans nothing.
 check_result() {
 	local far near st
 	far=$(list_side far "$FAR")
 	near=$(list_side near "$NEAR")
 	expect_eq "$1: no duplicate far" "" "$(dups <<<"$far")"
 	expect_eq "$1: no duplicate near" "" "$(dups <<<"$near")"
+	expect_eq "$1: no empty message file" "" "$(find "$FAR" "$NEAR" \
+	    -type f -empty \( -path '*/cur/*' -o -path '*/new/*' \))"
 	expect_eq "$1: far holds the expected messages" "$2" "$far"
 	expect_eq "$1: near holds the expected messages" "$2" "$near"
 	expect_eq "$1: the copies hold the same bytes" \
@@ -223,9 +232,11 @@ delete)
 	rm "$(find_msg "$inbox" fi03)" ;;
 collide)
 	u=$(uid_of "$(find_msg "$work" nw2)")
-	f="$work/cur/1000.added.host,U=$u:2,S"
-	printf 'Subject: added\nMessage-ID: <added1@mutate.test>\n\nNew.\n' >"$f"
-	touch -d @1000 "$f" ;;
+	f="1000.added.host,U=$u:2,S"
+	printf 'Subject: added\nMessage-ID: <added1@mutate.test>\n\nNew.\n' \
+	    >"$work/tmp/$f"
+	touch -d @1000 "$work/tmp/$f"
+	mv "$work/tmp/$f" "$work/cur/$f" ;;
 esac
 exit 0
 SH
