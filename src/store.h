@@ -332,7 +332,10 @@ struct store_ops {
 	 * to neither: the message reported as other keeps other, the first
 	 * gets a UID above every other, which *moved receives (0 if the
 	 * file vanished; always 0 for swap 0 and 1); the caller moves its
-	 * scan entry there.
+	 * scan entry there. The scan reports the size and date of both
+	 * messages of every clash whatever its hint wanted: either may
+	 * turn out new and be copied, and MaxSize reads its size, which
+	 * a swap or a move carries along (0 would be "not fetched").
 	 */
 	size_t (*clashes)(struct store *s, const struct uid_clash **v);
 	int (*settle_clash)(struct store *s, const struct uid_clash *c,

@@ -384,6 +384,148 @@ START_TEST(test_known_list_clash_fails)
 }
 END_TEST
 
+/* A sink that keeps the one message it is given: its meta and text. */
+struct one_msg {
+	struct msg_meta meta;
+	struct buf text;
+	int begun, ended;
+};
+
+static int
+one_begin(void *ctx, const struct msg_meta *m, struct buf *err)
+{
+	struct one_msg *o = ctx;
+
+	(void)err;
+	o->meta = *m;
+	o->begun++;
+	return 0;
+}
+
+static int
+one_data(void *ctx, const char *p, size_t n, struct buf *err)
+{
+	(void)err;
+	buf_add(&((struct one_msg *)ctx)->text, p, n);
+	return 0;
+}
+
+static int
+one_end(void *ctx, struct buf *err)
+{
+	(void)err;
+	((struct one_msg *)ctx)->ended++;
+	return 0;
+}
+
+static void
+one_gone(void *ctx, uint32_t uid)
+{
+	(void)ctx;
+	ck_abort_msg("UID %u reported gone", uid);
+}
+
+/* Fetch uid: the text (CRLF) must be want, the size reported size. */
+static void
+expect_whole(struct box *b, uint32_t uid, const char *want, uint64_t size)
+{
+	struct one_msg o = { .text = BUF_INIT };
+	struct msg_sink sink = { one_begin, one_data, one_end, one_gone, &o,
+	    NULL };
+
+	ck_assert_msg(b->s->ops->fetch(b->s, &uid, 1, &sink, &b->err) == 0,
+	    "fetch %u: %s", uid, buf_cstr(&b->err));
+	ck_assert_int_eq(o.begun, 1);
+	ck_assert_int_eq(o.ended, 1);
+	ck_assert_uint_eq(o.meta.uid, uid);
+	ck_assert_uint_eq(o.meta.size, size);
+	ck_assert_str_eq(buf_cstr(&o.text), want);
+	buf_free(&o.text);
+}
+
+/* A message delivered into cur/ as a Maildir writer does (written in
+ * tmp/, dated long ago, renamed), under base name name. */
+static void
+deliver_old(const struct box *b, const char *name, const char *text)
+{
+	struct timespec t[2] = { { 1000, 0 }, { 1000, 0 } };
+	char *tmp = tl_path(b->root, "tmp"), *cur = tl_path(b->root, "cur");
+	char *from = tl_path(tmp, name), *to = tl_path(cur, name);
+
+	tl_write_str(from, text);
+	ck_assert_int_eq(utimensat(AT_FDCWD, from, t, 0), 0);
+	ck_assert_int_eq(rename(from, to), 0);
+	free(tmp);
+	free(cur);
+	free(from);
+	free(to);
+}
+
+/*
+ * A folder settled under a stamp, then a reader delivers (tmp/, then a
+ * rename into cur/) an older message under a ,U= the folder holds, and
+ * the folder is old again: the mark's stamp no longer stands in, the
+ * listing reports the clash with the size and date of both files though
+ * the hint wants neither (both names carry UID 1, below its sizes_from;
+ * either may turn out new and be copied, and MaxSize reads its size:
+ * store.h, clashes()), and once settled the file that takes the new UID
+ * is read whole, with its own size.
+ */
+START_TEST(test_clash_after_mark_read_whole)
+{
+	static const char moved[] = "Subject: moved\n\nA longer body.\n";
+	struct box b;
+	struct msg_list l, out = { 0 }, again = { 0 };
+	struct scan_hint hint = { .sizes_from = 3 };
+	const struct uid_clash *v;
+	struct uid_clash c;
+	struct mbox_status st;
+	uint64_t mark;
+	uint32_t moved_to = 1;
+
+	box_start(&b);
+	put_text(&b, ".uidvalidity", "42\n2\n");
+	put(&b, "cur/1.a,U=1:2,S");
+	put(&b, "cur/2.b,U=2:2,");
+	age_both(&b, OLD);
+	open_known(&b, &l, &out);
+	mark = box_open(&b).stamp;
+	deliver_old(&b, "9.moved,U=1:2,F", moved);
+	age_both(&b, OLD + 3600);
+	st = box_open(&b);
+	ck_assert(st.stamp != 0 && st.stamp != mark);
+	ck_assert_int_eq(b.s->ops->scan_changes(b.s, &l, mark, &again,
+	    &b.err), -1);
+	ck_assert_msg(b.s->ops->scan(b.s, &hint, &again, &b.err) == 0,
+	    "scan: %s", buf_cstr(&b.err));
+	/* The older file keeps UID 1 for now; the recorded one is 3. */
+	ck_assert_uint_eq(again.n, 3);
+	ck_assert_uint_eq(again.v[0].uid, 1);
+	ck_assert_uint_eq(again.v[0].size, strlen(moved));
+	ck_assert_int_eq(again.v[0].date, 1000);
+	ck_assert_uint_eq(again.v[2].uid, 3);
+	ck_assert_uint_eq(again.v[2].size, strlen("Subject: x\n\nbody\n"));
+	ck_assert_int_ne(again.v[2].date, 0);
+	ck_assert_uint_eq(b.s->ops->clashes(b.s, &v), 1);
+	c = v[0];
+	ck_assert(c.uid == 1 && c.other == 3);
+	/* The recorded message is the one the scan called 3: a swap. */
+	ck_assert_msg(b.s->ops->settle_clash(b.s, &c, 1, &moved_to,
+	    &b.err) == 0, "settle: %s", buf_cstr(&b.err));
+	ck_assert_uint_eq(moved_to, 0);
+	ck_assert(exists(&b, "cur/9.moved,U=3:2,F"));
+	ck_assert(exists(&b, "cur/1.a,U=1:2,S"));
+	expect_whole(&b, 3, "Subject: moved\r\n\r\nA longer body.\r\n",
+	    strlen(moved));
+	expect_whole(&b, 1, "Subject: x\r\n\r\nbody\r\n",
+	    strlen("Subject: x\n\nbody\n"));
+	msg_list_free(&l);
+	msg_list_free(&out);
+	msg_list_free(&again);
+	box_end(&b);
+}
+END_TEST
+
 /* No UID file, or no folder: peek cannot tell (open() would say why). */
 START_TEST(test_peek_unknown)
 {
@@ -410,6 +552,7 @@ stamp_suite(void)
 	tcase_add_loop_test(tc, test_change_changes_stamp, 0, CH_COUNT);
 	tcase_add_test(tc, test_known_list_stands_in);
 	tcase_add_test(tc, test_known_list_clash_fails);
+	tcase_add_test(tc, test_clash_after_mark_read_whole);
 	tcase_add_test(tc, test_peek_unknown);
 	suite_add_tcase(s, tc);
 	return s;

@@ -159,8 +159,10 @@ cmp_uid(const void *a, const void *b)
 	return (x->uid > y->uid) - (x->uid < y->uid);
 }
 
-/* A file's mtime decides which of two files with the same UID keeps it;
- * the scan did not stat() them. A file that vanished keeps mtime 0. */
+/* A file's mtime decides which of two files with the same UID keeps it,
+ * and the size and date of both are reported whatever the hint (store.h,
+ * clashes()); the scan did not stat() them. A file that vanished keeps
+ * mtime 0. */
 static int
 stat_duplicates(struct md_store *s, struct entry_vec *vec, struct buf *err)
 {

@@ -84,7 +84,9 @@ find_meta(struct msg_list *l, uint32_t uid)
 }
 
 /* The message that had uid has moved (0: its file vanished); moved is
- * above every UID, so its entry goes to the end of the scan list. */
+ * above every UID, so its entry goes to the end of the scan list, with
+ * the size and date the scan reported for it (a clashing message's
+ * are always there: store.h, clashes()). */
 static void
 move_scan(struct msg_list *l, uint32_t uid, uint32_t moved)
 {
