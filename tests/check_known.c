@@ -1295,6 +1295,52 @@ START_TEST(test_stamp_side_skips_listing)
 }
 END_TEST
 
+/*
+ * A pair the head calls quiet is not opened only while the file proves
+ * it was written to its end: the same file cut short by a byte, or with
+ * its last bytes zeroed (a crash before the data reached the disk), opens
+ * the pair, whose full read then reports the damage; the file whole
+ * again, the pair is skipped again.
+ */
+START_TEST(test_damaged_body_not_skipped)
+{
+	static const char *const ways[] = { "cut", "zeroed" };
+	struct fixture fx;
+	struct scans d;
+	char *text, *bad;
+	size_t len;
+
+	fx_init(&fx);
+	for (int s = 0; s < 2; s++)
+		memstore_peek(fx.store[s], 1);
+	deliver_n(fx.store[SIDE_FAR], 1, 5, MSG_SEEN);
+	sync_ok(&fx);
+	sync_ok(&fx);
+	d = sync_ok(&fx);
+	ck_assert_msg(d.skipped, "a settled pair was opened");
+	text = tl_read_file(fx.paths.state, &len);
+	for (size_t w = 0; w < 2; w++) {
+		bad = xmalloc(len);
+		memcpy(bad, text, len);
+		if (w == 1)
+			memset(bad + len - 9, 0, 9);
+		tl_write_file(fx.paths.state, bad, w == 0 ? len - 1 : len);
+		free(bad);
+		buf_reset(&fx.err);
+		ck_assert_msg(sync_mailbox(&fx.job, &fx.stats, &fx.err) == -1,
+		    "%s state file: the sync did not fail", ways[w]);
+		ck_assert_msg(strstr(buf_cstr(&fx.err), fx.paths.state) !=
+		    NULL, "%s state file: %s", ways[w], buf_cstr(&fx.err));
+		tl_write_file(fx.paths.state, text, len);
+		d = sync_ok(&fx);
+		ck_assert_msg(d.skipped, "%s state file: once whole again, the "
+		    "pair was opened", ways[w]);
+	}
+	free(text);
+	fx_free(&fx);
+}
+END_TEST
+
 /* ---- random histories ---- */
 
 #define HIST_SEEDS 3
@@ -1966,6 +2012,7 @@ known_suite(void)
 	tcase_add_loop_test(drv, test_no_modseqs_no_changes, 0, 2);
 	tcase_add_test(drv, test_too_big_keeps_scanning);
 	tcase_add_test(drv, test_stamp_side_skips_listing);
+	tcase_add_test(drv, test_damaged_body_not_skipped);
 	suite_add_tcase(s, drv);
 	tcase_set_timeout(hist, 300);
 	tcase_add_test(hist, test_random_histories);

@@ -1,8 +1,10 @@
 /*
  * Unit tests: a Maildir folder's stamp (docs/maildir.md) on real
- * directories, and the scan the stamp lets a run skip. Directory times
- * are set explicitly (utimensat) to make a folder look old or fresh; no
- * test waits for the clock.
+ * directories, and the scan the stamp lets a run skip. The store reads
+ * "now" from the test's clock (maildir_options.clock), which stands
+ * still unless a test moves it, and directory times are set explicitly
+ * (utimensat) relative to it to make a folder look old or fresh; no
+ * test waits for the clock, and none depends on how long it takes.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,23 +26,73 @@ struct box {
 	struct buf log, err;
 	struct logger lg;
 	struct store *s;
+	struct timespec now;	/* what the store's clock tells */
+	int clock_fails;	/* the clock cannot tell */
 };
 
+static int
+box_clock(void *arg, struct timespec *now)
+{
+	const struct box *b = arg;
+
+	if (b->clock_fails)
+		return -1;
+	*now = b->now;
+	return 0;
+}
+
+static char *
+in_box(const struct box *b, const char *rel)
+{
+	return tl_path(b->root, rel);
+}
+
+static struct timespec
+mtime_of(const struct box *b, const char *rel)
+{
+	char *p = in_box(b, rel);
+	struct stat st;
+
+	ck_assert_msg(stat(p, &st) == 0, "stat %s: %s", p, strerror(errno));
+	free(p);
+	return st.st_mtim;
+}
+
+static int
+later(struct timespec a, struct timespec b)
+{
+	return a.tv_sec > b.tv_sec ||
+	    (a.tv_sec == b.tv_sec && a.tv_nsec > b.tv_nsec);
+}
+
+/* The clock at the moment the later of cur/ and new/ last changed, as
+ * a run would read it right after that change. */
+static void
+clock_at_change(struct box *b)
+{
+	struct timespec c = mtime_of(b, "cur"), n = mtime_of(b, "new");
+
+	b->now = later(c, n) ? c : n;
+}
+
+/* INBOX made, and the clock at the moment it was made. */
 static void
 box_start(struct box *b)
 {
 	struct maildir_options opt = { .subfolders = MAILDIR_SUB_MAILDIRPP,
-	    .fsync = 0 };
+	    .fsync = 0, .clock = box_clock };
 
 	memset(b, 0, sizeof(*b));
 	b->root = tl_mkdtemp("stamp");
 	b->lg.level = LOG_DEBUG;
 	b->lg.capture = &b->log;
 	opt.path = b->root;
+	opt.clock_arg = b;
 	b->s = maildir_store_new(&opt, &b->lg, &b->err);
 	ck_assert_msg(b->s != NULL, "%s", buf_cstr(&b->err));
 	ck_assert_msg(b->s->ops->create(b->s, "INBOX", &b->err) == 0, "%s",
 	    buf_cstr(&b->err));
+	clock_at_change(b);
 }
 
 static void
@@ -51,12 +103,6 @@ box_end(struct box *b)
 	free(b->root);
 	buf_free(&b->log);
 	buf_free(&b->err);
-}
-
-static char *
-in_box(const struct box *b, const char *rel)
-{
-	return tl_path(b->root, rel);
 }
 
 static void
@@ -74,15 +120,15 @@ put(const struct box *b, const char *rel)
 	put_text(b, rel, "Subject: x\n\nbody\n");
 }
 
-/* Give cur/ and new/ the mtime now + delta seconds (+ nsec). */
+/* Give sub (cur or new) the mtime of the test's clock + delta seconds,
+ * with nsec nanoseconds. */
 static void
 age(const struct box *b, const char *sub, long delta, long nsec)
 {
 	char *p = in_box(b, sub);
 	struct timespec t[2];
 
-	ck_assert_int_eq(clock_gettime(CLOCK_REALTIME, &t[0]), 0);
-	t[0].tv_sec += delta;
+	t[0].tv_sec = b->now.tv_sec + delta;
 	t[0].tv_nsec = nsec;
 	t[1] = t[0];
 	ck_assert_msg(utimensat(AT_FDCWD, p, t, 0) == 0, "utimensat %s: %s",
@@ -218,18 +264,18 @@ START_TEST(test_fresh_or_future_has_none)
 		const char *sub;
 		long delta;
 	} cases[] = {
-		{ "cur", 0 }, { "new", 0 }, { "cur", 1 }, { "new", 1 },
-		{ "cur", 5 }, { "new", 3600 },
+		{ "cur", 0 }, { "new", 0 }, { "cur", -2 }, { "new", -1 },
+		{ "cur", 1 }, { "new", 1 }, { "cur", 5 }, { "new", 3600 },
 	};
 	struct box b;
 
 	box_start(&b);
-	/* Just made: no stamp. */
+	/* Just made, read at that moment: no stamp. */
 	ck_assert_uint_eq(stamp_of(&b), 0);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		age_both(&b, OLD);
 		ck_assert_uint_ne(stamp_of(&b), 0);
-		age(&b, cases[i].sub, cases[i].delta, 0);
+		age(&b, cases[i].sub, cases[i].delta, b.now.tv_nsec);
 		ck_assert_msg(stamp_of(&b) == 0, "%s at now%+ld s has a stamp",
 		    cases[i].sub, cases[i].delta);
 	}
@@ -237,6 +283,47 @@ START_TEST(test_fresh_or_future_has_none)
 	age(&b, "cur", -4, 0);
 	age(&b, "new", -60, 0);
 	ck_assert_uint_ne(stamp_of(&b), 0);
+	box_end(&b);
+}
+END_TEST
+
+/* The margin to the nanosecond: a time exactly 3 s before the clock is
+ * still fresh, one a nanosecond older is old; and the same directories
+ * earn a stamp once the clock alone moves past the margin. */
+START_TEST(test_margin_edge)
+{
+	struct box b;
+
+	box_start(&b);
+	b.now.tv_nsec = 500;
+	age_both(&b, OLD);
+	age(&b, "cur", -3, 500);
+	ck_assert_msg(stamp_of(&b) == 0, "a stamp at exactly the margin");
+	age(&b, "cur", -3, 499);
+	ck_assert_msg(stamp_of(&b) != 0, "no stamp past the margin");
+	age(&b, "new", 0, 500);
+	ck_assert_uint_eq(stamp_of(&b), 0);
+	b.now.tv_sec += 3;
+	ck_assert_uint_eq(stamp_of(&b), 0);
+	b.now.tv_nsec++;
+	ck_assert_uint_ne(stamp_of(&b), 0);
+	box_end(&b);
+}
+END_TEST
+
+/* A clock that cannot tell vouches for nothing: no stamp, though open()
+ * and peek() still report the folder. */
+START_TEST(test_clock_fails)
+{
+	struct box b;
+
+	box_start(&b);
+	put_text(&b, ".uidvalidity", "42\n1\n");
+	age_both(&b, OLD);
+	ck_assert_uint_ne(stamp_of(&b), 0);
+	b.clock_fails = 1;
+	ck_assert_uint_eq(stamp_of(&b), 0);
+	ck_assert_uint_eq(box_status(&b, 1).uidvalidity, 42);
 	box_end(&b);
 }
 END_TEST
@@ -291,7 +378,12 @@ START_TEST(test_change_changes_stamp)
 	s1 = stamp_of(&b);
 	ck_assert_uint_ne(s1, 0);
 	make_change(&b, c);
+	/* Read right after the change, and a second later. */
+	clock_at_change(&b);
 	ck_assert_msg(stamp_of(&b) == 0, "%s: a stamp right after it",
+	    change_names[c]);
+	b.now.tv_sec++;
+	ck_assert_msg(stamp_of(&b) == 0, "%s: a stamp a second after it",
 	    change_names[c]);
 	/* Only the directory the change touched moved on. */
 	age_both(&b, OLD);
@@ -549,6 +641,8 @@ stamp_suite(void)
 
 	tcase_add_test(tc, test_old_folder_has_stamp);
 	tcase_add_test(tc, test_fresh_or_future_has_none);
+	tcase_add_test(tc, test_margin_edge);
+	tcase_add_test(tc, test_clock_fails);
 	tcase_add_loop_test(tc, test_change_changes_stamp, 0, CH_COUNT);
 	tcase_add_test(tc, test_known_list_stands_in);
 	tcase_add_test(tc, test_known_list_clash_fails);

@@ -601,6 +601,60 @@ START_TEST(test_rate_paces_each_direction)
 }
 END_TEST
 
+/* Read what the echo server sent one connection (its greeting and the
+ * echo of its line of len bytes) to the end, and close it. */
+static void
+drain_echoed(int fd, const char *line, size_t len)
+{
+	expect_bytes(fd, GREETING, GREETING_LEN);
+	expect_bytes(fd, line, len);
+	ck_assert_uint_eq(drain(fd), 0);
+	close(fd);
+}
+
+/*
+ * The rate is one link shared by every connection: two connections that
+ * send 40,000 bytes each at once, at 1600 kbit/s, have not both been
+ * delivered before 0.4 s, twice what one of them takes alone (a pace per
+ * connection would deliver both by about 0.2 s). Measured up to the echo
+ * server's reports, each given at its connection's EOF; 1 ms of slack as
+ * above.
+ */
+START_TEST(test_rate_is_shared_by_connections)
+{
+	const size_t len = 40000;
+	struct echo_server es = echo_start(2);
+	char *extra[] = { "--rate-kbit", "1600", NULL };
+	struct relay_run rr = relay_start_with(es.port, extra);
+	char *line = make_line(len, 's'), *stats, want[128];
+	int fd[2];
+	double t0, need = 2.0 * (double)len * 8 / 1600000 - 0.001;
+
+	for (int i = 0; i < 2; i++)
+		fd[i] = tl_connect_loopback(rr.port, 0);
+	t0 = seconds_now();
+	for (int i = 0; i < 2; i++) {
+		ck_assert_int_eq(tl_send_all(fd[i], line, len), 0);
+		ck_assert_int_eq(shutdown(fd[i], SHUT_WR), 0);
+	}
+	ck_assert_uint_eq(echo_report(&es), len);
+	ck_assert_uint_eq(echo_report(&es), len);
+	ck_assert_msg(seconds_now() - t0 >= need,
+	    "2 x %zu bytes were delivered in %.3f s, sooner than %.3f s",
+	    len, seconds_now() - t0, need);
+	for (int i = 0; i < 2; i++)
+		drain_echoed(fd[i], line, len);
+	stats = relay_stop(&rr);
+	snprintf(want, sizeof(want), "sent=%zu received=%zu turns=2 "
+	    "connections=2\n", 2 * len, 2 * (GREETING_LEN + len));
+	ck_assert_str_eq(stats, want);
+	free(stats);
+	echo_finish(&es);
+	relay_cleanup(&rr);
+	free(line);
+}
+END_TEST
+
 /* Five requests each answered before the next, then three sent in one
  * piece and answered together: 5 + 1 turns; the greeting is none. */
 START_TEST(test_counts_turns)
@@ -639,6 +693,7 @@ relay_suite(void)
 	tcase_add_test(tc, test_stops_by_itself_after_max_seconds);
 	tcase_add_test(tc, test_delay_holds_each_direction_back);
 	tcase_add_test(tc, test_rate_paces_each_direction);
+	tcase_add_test(tc, test_rate_is_shared_by_connections);
 	tcase_add_test(tc, test_counts_turns);
 	suite_add_tcase(s, tc);
 	return s;

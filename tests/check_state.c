@@ -1372,6 +1372,98 @@ START_TEST(test_state_head)
 }
 END_TEST
 
+/* What the head reader and the full reader make of text written as the
+ * state file: the head must tell nothing, the full read must fail. */
+static void
+assert_head_refused(struct fixture *fx, const char *text, size_t len,
+    const char *what, size_t k)
+{
+	struct state_head h;
+	struct sync_state st;
+	int found;
+
+	tl_write_file(fx->state, text, len);
+	ck_assert_msg(state_read_head(fx->state, &h, &fx->err) == 0,
+	    "%s %zu: the head vouches for the file", what, k);
+	state_init(&st);
+	ck_assert_msg(state_read(fx->state, &st, &found, &fx->err) == -1,
+	    "%s %zu: the full read accepts the file", what, k);
+}
+
+/* Damage at the end of the file text of len bytes: cut at every length
+ * from cut_from on, the last 1..zero_max bytes zeroed, zeros added. */
+static void
+assert_ends_checked(struct fixture *fx, const char *text, size_t len,
+    size_t cut_from, size_t zero_max)
+{
+	char *copy = xmalloc(len + 4096);
+
+	for (size_t k = cut_from; k < len; k++)
+		assert_head_refused(fx, text, k, "cut at", k);
+	for (size_t k = 1; k <= zero_max && k <= len; k++) {
+		memcpy(copy, text, len);
+		memset(copy + len - k, 0, k);
+		assert_head_refused(fx, copy, len, "last bytes zeroed:", k);
+	}
+	memcpy(copy, text, len);
+	memset(copy + len, 0, 4096);
+	assert_head_refused(fx, copy, len + 1, "zeros added:", (size_t)1);
+	assert_head_refused(fx, copy, len + 4096, "zeros added:",
+	    (size_t)4096);
+	free(copy);
+}
+
+/*
+ * The head proves the body: the head reader takes a file only when its
+ * last line is the end record with counts that fit the summary, so a
+ * file cut short or ending in zeros (a crash before its data reached
+ * the disk) is never skipped on its head's word. Both a file the head
+ * read holds whole and one larger than that read (the end read apart).
+ */
+START_TEST(test_state_head_proves_body)
+{
+	struct fixture fx;
+	struct sync_state st;
+	struct state_head h;
+	char *text;
+	size_t len;
+
+	fx_init(&fx);
+	marked_state(&st);
+	ck_assert_int_eq(state_write(fx.state, &st, &fx.err), 0);
+	text = tl_read_file(fx.state, &len);
+	ck_assert_int_eq(state_read_head(fx.state, &h, &fx.err), 1);
+	assert_ends_checked(&fx, text, len, 1, len);
+	/* A sealed end whose counts do not fit the summary (2 far, 2 near,
+	 * 1 intent). */
+	tl_write_file(fx.state, text, len);
+	replace_line(fx.state, 15, "end 2 0", 1);
+	ck_assert_int_eq(state_read_head(fx.state, &h, &fx.err), 0);
+	replace_line(fx.state, 15, "end 5 1", 1);
+	ck_assert_int_eq(state_read_head(fx.state, &h, &fx.err), 0);
+	replace_line(fx.state, 15, "end 1 1", 1);
+	ck_assert_int_eq(state_read_head(fx.state, &h, &fx.err), 0);
+	replace_line(fx.state, 15, "end 2 1", 1);
+	ck_assert_int_eq(state_read_head(fx.state, &h, &fx.err), 1);
+	free(text);
+
+	/* 500 pairs more: about 8 KiB, twice what the head read takes. */
+	for (uint32_t u = 10; u < 510; u++)
+		apply_ok(&st, r_pair(JR_PAIR_NEW, u, u, MSG_SEEN, 0));
+	ck_assert_int_eq(state_write(fx.state, &st, &fx.err), 0);
+	text = tl_read_file(fx.state, &len);
+	ck_assert_uint_gt(len, 8000);
+	ck_assert_int_eq(state_read_head(fx.state, &h, &fx.err), 1);
+	ck_assert_uint_eq(h.count[SIDE_FAR], 502);
+	assert_ends_checked(&fx, text, len, len - 200, 100);
+	assert_head_refused(&fx, text, 4096, "cut at", (size_t)4096);
+	assert_head_refused(&fx, text, 4097, "cut at", (size_t)4097);
+	free(text);
+	state_free(&st);
+	fx_free(&fx);
+}
+END_TEST
+
 /*
  * Upgrade: a version 1 file as the previous twinbox wrote it, with
  * pairs, an intent and both marks, reads as the same state, is written
@@ -1921,6 +2013,7 @@ state_suite(void)
 	tcase_add_test(tc, test_state_paths_long_names);
 	tcase_add_test(tc, test_state_paths_mkdir);
 	tcase_add_test(tc, test_state_head);
+	tcase_add_test(tc, test_state_head_proves_body);
 	tcase_add_test(tc, test_state_upgrade_v1);
 	suite_add_tcase(s, tc);
 	return s;

@@ -18,13 +18,16 @@
  *    new/, 0 while they are too recent to vouch for); scan_changes()
  *    takes the caller's list as the folder while the stamp is the one
  *    the caller names, and reads file names only when an operation needs
- *    them. See docs/maildir.md.
+ *    them. See docs/maildir.md. Whether the times are too recent is
+ *    judged against the options' clock (real time unless given).
  *  - Every append must be finished or cancelled before open() of another
  *    mailbox or ops->free(); finished appends not yet committed are then
  *    dropped. See docs/maildir.md for the UID scheme and crash safety.
  */
 #ifndef TWINBOX_MAILDIR_H
 #define TWINBOX_MAILDIR_H
+
+#include <time.h>
 
 #include "buf.h"
 #include "log.h"
@@ -53,6 +56,13 @@ struct maildir_options {
 	char info_delimiter;	/* InfoDelimiter: the character before a
 				   file name's info part ("2,<flags>");
 				   '\0' means ':' */
+	/* The clock a folder's stamp is judged by (the moment its
+	   directory times must be older than): 0 with *now set, -1 if it
+	   cannot tell. NULL: clock_gettime(CLOCK_REALTIME). Tests give a
+	   fixed time, so that "fresh" and "old" do not depend on how long
+	   a test takes. */
+	int (*clock)(void *clock_arg, struct timespec *now);
+	void *clock_arg;
 };
 
 struct store *maildir_store_new(const struct maildir_options *opt,

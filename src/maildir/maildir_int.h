@@ -66,6 +66,8 @@ struct md_store {
 	int read_only;		/* see maildir_options */
 	char info_delim;	/* InfoDelimiter: ':' unless configured */
 	int utf7_names;		/* see maildir_options */
+	int (*clock)(void *, struct timespec *);	/* never NULL */
+	void *clock_arg;
 	unsigned name_counter;	/* makes unique names unique per store */
 	/* "P<pid>R<store>Q" then ".<host>" (escaped: 4 bytes a character
 	 * at most) for unique names, split after the Q; unique_split 0:
@@ -166,9 +168,11 @@ int md_uid_save(struct md_store *s, int sync, struct buf *err);
  * both values, 0 if it is missing or unreadable (open() says why). */
 int md_uid_peek(const char *dir, uint32_t *validity, uint32_t *last);
 
-/* maildir_stamp.c: the folder's stamp (docs/maildir.md; 0: it cannot
- * vouch now), and store_ops.peek. */
-uint64_t md_stamp(const char *dir);
+/* maildir_stamp.c: the stamp of folder dir (docs/maildir.md; 0: it
+ * cannot vouch at the moment s's clock tells), the real clock, and
+ * store_ops.peek. */
+uint64_t md_stamp(const struct md_store *s, const char *dir);
+int md_real_clock(void *unused, struct timespec *now);
 int md_peek(struct store *st, const char *mbox, struct mbox_status *status,
     struct buf *err);
 

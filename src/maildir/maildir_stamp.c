@@ -18,6 +18,9 @@
  * given again by a later change, and no sleep is needed. 3 s covers
  * FAT's 2 s granularity with a second to spare for the clock; a mtime
  * in the future (a clock set back) is never older than that.
+ *
+ * The moment of reading comes from the store's clock (maildir.h), the
+ * system's real-time clock unless the caller gives another.
  */
 #include "maildir/maildir_int.h"
 
@@ -46,8 +49,15 @@ mix(uint64_t h, uint64_t v)
 	return h ^ (h >> 31);
 }
 
+int
+md_real_clock(void *unused, struct timespec *now)
+{
+	(void)unused;
+	return clock_gettime(CLOCK_REALTIME, now) == 0 ? 0 : -1;
+}
+
 uint64_t
-md_stamp(const char *dir)
+md_stamp(const struct md_store *s, const char *dir)
 {
 	static const char *const parts[] = { "cur", "new" };
 	struct stat st[2];
@@ -62,7 +72,7 @@ md_stamp(const char *dir)
 		if (rc != 0)
 			return 0;
 	}
-	if (clock_gettime(CLOCK_REALTIME, &now) != 0)
+	if (s->clock(s->clock_arg, &now) != 0)
 		return 0;
 	for (int i = 0; i < 2; i++) {
 		/* The inode too: a directory made again (a restore) is
@@ -92,7 +102,7 @@ md_peek(struct store *st, const char *mbox, struct mbox_status *status,
 	    &status->uidnext);
 	if (known) {
 		status->uidnext++;
-		status->stamp = md_stamp(dir);
+		status->stamp = md_stamp(s, dir);
 	}
 	free(dir);
 	return known;

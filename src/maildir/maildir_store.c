@@ -182,7 +182,7 @@ op_open(struct store *st, const char *mbox, struct mbox_status *status,
 	status->uidnext = s->lastuid + 1;
 	/* Before any listing: a change made while this run lists or
 	 * acts gives the next run another stamp. */
-	s->stamp = status->stamp = md_stamp(dir);
+	s->stamp = status->stamp = md_stamp(s, dir);
 	return 0;
 fail:
 	md_close(s);
@@ -292,6 +292,8 @@ maildir_store_new(const struct maildir_options *opt, const struct logger *lg,
 	s->read_only = opt->read_only;
 	s->info_delim = opt->info_delimiter ? opt->info_delimiter : ':';
 	s->utf7_names = opt->utf7_names;
+	s->clock = opt->clock != NULL ? opt->clock : md_real_clock;
+	s->clock_arg = opt->clock_arg;
 	s->uvfd = s->dirfd = -1;
 	if (opt->path != NULL && *opt->path != '\0')
 		s->path = clean_dir(opt->path);

@@ -210,8 +210,10 @@ int state_write(const char *path, const struct sync_state *st,
 /*
  * The head of the state file at path, without its pairs: 1 and *h
  * filled; 0 when there is no file or it cannot tell (a version 1 file,
- * any damage: the full reader then says what is wrong); -1 with err
- * when the file cannot be read at all.
+ * any damage to the head, a last line that is not an end record fitting
+ * the head's counts, as in a file cut short or ending in zeros: the full
+ * reader then says what is wrong); -1 with err when the file cannot be
+ * read at all. It reads the file's first 4 KiB and its last line.
  */
 int state_read_head(const char *path, struct state_head *h,
     struct buf *err);

@@ -483,28 +483,64 @@ state_read(const char *path, struct sync_state *st, int *found,
 
 /* The head is a dozen short lines: this much holds it with room left. */
 #define STATE_HEAD_MAX 4096
+/* The end record's line is at most "end", two 20-digit counts and the
+ * checksum: 56 bytes with its spaces and newline. */
+#define STATE_TAIL_MAX 64
 
-int
-state_read_head(const char *path, struct state_head *h, struct buf *err)
+/*
+ * The file's last line is its end record, sealed, with counts that fit
+ * the summary of head h: what proves that the file was written to its
+ * end (a file cut short, or ending in zeros, as a crash can leave one
+ * whose data never reached the disk, does not). tail: the file's last
+ * bytes.
+ */
+static int
+end_proves_head(const struct state_head *h, const struct buf *tail)
 {
-	struct buf text = BUF_INIT, ignored = BUF_INIT;
+	struct buf ignored = BUF_INIT;
+	struct rec_fields f;
+	const char *line, *nl;
+	size_t len, plen;
+	uint64_t npairs, nintents;
+	int ok;
+
+	if (tail->len < 2 || tail->data[tail->len - 1] != '\n')
+		return 0;
+	nl = memrchr(tail->data, '\n', tail->len - 1);
+	if (nl == NULL)
+		return 0;
+	line = nl + 1;
+	len = (size_t)(tail->data + tail->len - 1 - line);
+	ok = rec_unseal(line, len, &plen, &ignored) == 0 &&
+	    rec_split(line, plen, &f, &ignored) == 0 && rec_is(&f, 0, "end") &&
+	    f.n == 3 &&
+	    rec_number(&f, 1, SIZE_MAX, "pairs", &npairs, &ignored) == 0 &&
+	    rec_number(&f, 2, SIZE_MAX, "intents", &nintents, &ignored) == 0;
+	buf_free(&ignored);
+	/* Every pair has a UID on at least one side. */
+	return ok && nintents == h->nintents &&
+	    npairs >= h->count[SIDE_FAR] && npairs >= h->count[SIDE_NEAR] &&
+	    npairs <= (uint64_t)h->count[SIDE_FAR] + h->count[SIDE_NEAR];
+}
+
+/* The head parsed from text, if it is a version 2 one; 1 and *h. */
+static int
+parse_head(const char *path, const struct buf *text, struct state_head *h)
+{
+	struct buf ignored = BUF_INIT;
 	struct sync_state st;
 	struct state_parser sp;
-	int found, rc = 0;
+	int rc = 0;
 
-	if (rec_read_prefix(path, &text, STATE_HEAD_MAX, &found, err) != 0) {
-		buf_free(&text);
-		return -1;
-	}
 	state_init(&st);
 	memset(&sp, 0, sizeof(sp));
 	sp.path = path;
 	sp.st = &st;
 	sp.head_only = 1;
-	sp.r.data = text.data;
-	sp.r.len = text.len;
-	if (found && parse_state_text(&sp, &ignored) == 0 &&
-	    sp.version == 2 && sp.seen_summary) {
+	sp.r.data = text->data;
+	sp.r.len = text->len;
+	if (parse_state_text(&sp, &ignored) == 0 && sp.version == 2 &&
+	    sp.seen_summary) {
 		*h = sp.head;
 		h->generation = st.generation;
 		h->policy = st.policy;
@@ -515,7 +551,21 @@ state_read_head(const char *path, struct state_head *h, struct buf *err)
 		rc = 1;
 	}
 	state_free(&st);
-	buf_free(&text);
 	buf_free(&ignored);
+	return rc;
+}
+
+int
+state_read_head(const char *path, struct state_head *h, struct buf *err)
+{
+	struct buf text = BUF_INIT, tail = BUF_INIT;
+	int found, rc;
+
+	rc = rec_read_ends(path, &text, STATE_HEAD_MAX, &tail,
+	    STATE_TAIL_MAX, &found, err);
+	if (rc == 0 && found)
+		rc = parse_head(path, &text, h) && end_proves_head(h, &tail);
+	buf_free(&text);
+	buf_free(&tail);
 	return rc;
 }

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -451,21 +452,14 @@ rec_check_header(const char *line, size_t len, const char *magic,
 	return 0;
 }
 
+/* Append at most max bytes of fd to out, from where it stands. */
 static int
-read_upto(const char *path, struct buf *out, size_t max, int *found,
+read_fd_upto(int fd, const char *path, struct buf *out, size_t max,
     struct buf *err)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	size_t start = out->len;
 	ssize_t n = 0;
 
-	*found = fd >= 0;
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return 0;
-		buf_setf(err, "%s: cannot open: %s", path, strerror(errno));
-		return -1;
-	}
 	while (out->len - start < max) {
 		size_t want;
 
@@ -483,25 +477,79 @@ read_upto(const char *path, struct buf *out, size_t max, int *found,
 	}
 	if (n < 0) {
 		buf_setf(err, "%s: cannot read: %s", path, strerror(errno));
-		close(fd);
 		return -1;
 	}
-	close(fd);
 	return 0;
+}
+
+/* path opened for reading: 1; 0 with *found = 0 if it does not exist;
+ * -1 with err set. */
+static int
+open_found(const char *path, int *fd, int *found, struct buf *err)
+{
+	*fd = open(path, O_RDONLY | O_CLOEXEC);
+	*found = *fd >= 0;
+	if (*fd >= 0)
+		return 1;
+	if (errno == ENOENT)
+		return 0;
+	buf_setf(err, "%s: cannot open: %s", path, strerror(errno));
+	return -1;
 }
 
 int
 rec_read_file(const char *path, struct buf *out, int *found,
     struct buf *err)
 {
-	return read_upto(path, out, SIZE_MAX, found, err);
+	int fd, rc = open_found(path, &fd, found, err);
+
+	if (rc <= 0)
+		return rc;
+	rc = read_fd_upto(fd, path, out, SIZE_MAX, err);
+	close(fd);
+	return rc;
+}
+
+/* The last tail_max bytes of fd, whose first head->len bytes are read:
+ * taken from head when it holds the whole file, else read at the end. */
+static int
+read_fd_tail(int fd, const char *path, const struct buf *head,
+    struct buf *tail, size_t tail_max, struct buf *err)
+{
+	struct stat sb;
+	off_t from;
+
+	if (fstat(fd, &sb) != 0) {
+		buf_setf(err, "%s: cannot stat: %s", path, strerror(errno));
+		return -1;
+	}
+	if ((uint64_t)sb.st_size <= head->len) {
+		from = head->len > tail_max ? (off_t)(head->len - tail_max) : 0;
+		buf_add(tail, head->data + from, head->len - (size_t)from);
+		return 0;
+	}
+	from = sb.st_size > (off_t)tail_max ? sb.st_size - (off_t)tail_max :
+	    0;
+	if (lseek(fd, from, SEEK_SET) < 0) {
+		buf_setf(err, "%s: cannot seek: %s", path, strerror(errno));
+		return -1;
+	}
+	return read_fd_upto(fd, path, tail, tail_max, err);
 }
 
 int
-rec_read_prefix(const char *path, struct buf *out, size_t max, int *found,
-    struct buf *err)
+rec_read_ends(const char *path, struct buf *head, size_t head_max,
+    struct buf *tail, size_t tail_max, int *found, struct buf *err)
 {
-	return read_upto(path, out, max, found, err);
+	int fd, rc = open_found(path, &fd, found, err);
+
+	if (rc <= 0)
+		return rc;
+	rc = read_fd_upto(fd, path, head, head_max, err);
+	if (rc == 0)
+		rc = read_fd_tail(fd, path, head, tail, tail_max, err);
+	close(fd);
+	return rc;
 }
 
 int

@@ -12,7 +12,7 @@
  *    damaged field is an error, not a different value.
  *  - Nothing here allocates except into the caller's bufs.
  *  - It also holds the few file helpers both files need (whole-file
- *    read, write-all, directory fsync).
+ *    read, the two ends of a file, write-all, directory fsync).
  */
 #ifndef TWINBOX_SYNC_STATE_REC_H
 #define TWINBOX_SYNC_STATE_REC_H
@@ -85,9 +85,12 @@ int rec_check_header(const char *line, size_t len, const char *magic,
 /* Append the whole file to out; a missing file sets *found = 0. */
 int rec_read_file(const char *path, struct buf *out, int *found,
     struct buf *err);
-/* As rec_read_file(), but at most max bytes: the head of a file. */
-int rec_read_prefix(const char *path, struct buf *out, size_t max,
-    int *found, struct buf *err);
+/* As rec_read_file(), but at most head_max bytes into head (the head of
+ * a file), and from the same open file its last tail_max bytes (fewer
+ * for a shorter file) into tail: the two ends of a file, read without
+ * what lies between them. */
+int rec_read_ends(const char *path, struct buf *head, size_t head_max,
+    struct buf *tail, size_t tail_max, int *found, struct buf *err);
 int rec_write_all(int fd, const char *p, size_t len, const char *path,
     struct buf *err);
 /* fsync the directory holding path, so a rename or unlink is durable. */

@@ -8,6 +8,8 @@
 #     LIST with RETURN (STATUS ...) (LIST-STATUS) together, and LOGOUT:
 #     no SELECT or EXAMINE, no STATUS, no CAPABILITY; every state file is
 #     version 2 with a mark on both sides;
+#     a state file cut by a byte or with its last bytes zeroed under an
+#     intact head is read whole, which reports the damage, not skipped;
 #  2. a flag set on the server by another client: only that folder is
 #     opened, the flag reaches the other account, and once the run after
 #     it has earned the marks again nothing is opened;
@@ -162,6 +164,37 @@ for f in "$TMP"/state-sync.rc/*.twinboxstate; do
 done
 expect_eq "five state files" $NBOXES \
     "$(ls "$TMP"/state-sync.rc/*.twinboxstate | wc -l)"
+
+# ---- 1b. a state file not written to its end is not trusted -----------------
+# The Archive pair's state file cut by a byte, or its last bytes zeroed (a
+# crash before the data reached the disk), under an intact head: the run
+# reads the state whole, which reports the damage (exit 1), instead of
+# skipping the pair on the head's word; the file whole again, nothing is
+# opened.
+
+SF=$(ls "$TMP"/state-sync.rc/*Archive*.twinboxstate)
+cp "$SF" "$TMP/archive.keep"
+for way in cut zeroed; do
+	size=$(stat -c %s "$SF")
+	if [ $way = cut ]; then
+		truncate -s $((size - 1)) "$SF"
+	else
+		dd if=/dev/zero of="$SF" bs=1 count=9 seek=$((size - 9)) \
+		    conv=notrunc status=none
+	fi
+	timeout 60 "$BIN" -D -c "$RC" c >"$TMP/$way.out" 2>&1
+	expect_eq "$way state file: exit status" 1 "$?"
+	expect_eq "$way state file: the other pairs up to date" \
+	    $((NBOXES - 1)) "$(grep -c ': up to date$' "$TMP/$way.out")"
+	expect_eq "$way state file: Archive not skipped" 0 \
+	    "$(grep -c 'Archive.*: not opened$' "$TMP/$way.out")"
+	expect_eq "$way state file: the damage is reported" 1 \
+	    "$(grep -c "error: .*${SF##*/}:[0-9]*: bad record" "$TMP/$way.out")"
+	cp "$TMP/archive.keep" "$SF"
+	run "$way-whole" "$RC"
+	expect_eq "$way state file whole again: nothing opened" "" \
+	    "$(opened "$way-whole")"
+done
 
 # ---- 2. a flag changed on the server -----------------------------------------
 
