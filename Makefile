@@ -1,35 +1,90 @@
 # twinbox — build, tests and tooling.
 #
-#   make            build ./twinbox (installs missing build packages first)
+#   make            build ./twinbox (installs nothing; see below)
+#   make build-all  the binary, the test programs and the test tools
 #   make check      build and run every test (unit and integration)
 #   make demo       a private IMAP server mirrored to a Maildir, step by step
 #   make asan       the same suite under AddressSanitizer + UBSan
 #   make bench      twinbox against mbsync and interimap (scripts/bench.sh, docs/benchmarks.md)
 #   make valgrind   the unit tests and an end-to-end run under valgrind
-#   make install    install into $(DESTDIR)$(PREFIX)
+#   make fuzz       the IMAP parser under libFuzzer (tests/fuzz/fuzz.mk)
+#   make install    install into $(DESTDIR)$(PREFIX); make uninstall
 #   make clean
 #
-# The targets that compile first run scripts/install-deps.sh --if-missing,
-# which installs the Debian packages when run as root (or prints the exact
-# apt-get line otherwise), so that a fresh machine with gcc and make is
-# enough. The targets that run the tests add --servers: Cyrus IMAP and
-# Courier IMAP for the interoperability tests, which a plain build does
-# not need. The real work happens in a sub-make so that pkg-config is asked
-# only after the packages are there.
+# Packages. make, build-all and install never install anything: they ask
+# pkg-config for openssl and zlib (and check for the test programs) and,
+# when one is missing, name the Debian and Fedora packages that provide
+# it and stop (scripts/check-build-deps.sh). The developer targets check,
+# demo, asan, valgrind, bench and fuzz first run scripts/install-deps.sh
+# --if-missing, which on Debian installs what is missing when run as root
+# (or prints the apt-get line otherwise), so that a fresh machine with gcc
+# and make is enough; the test targets add --servers (Cyrus IMAP, Courier
+# IMAP, mailutils for the interoperability tests). Those targets do the
+# rest in a sub-make, so that pkg-config is asked once the packages are in.
+#
+# Variables. CC, CPPFLAGS, CFLAGS, LDFLAGS, LDLIBS, AR and PKG_CONFIG are
+# the caller's (command line or environment). CFLAGS defaults to -O2 -g
+# and a caller's CFLAGS replaces it; the flags the code needs (-std=c11,
+# -D_GNU_SOURCE, -pthread, -Isrc) and the warnings are always added.
+# WERROR=1 makes warnings errors; check, asan and valgrind set it unless
+# the caller sets WERROR (WERROR=0 to build the tests with a compiler
+# that warns). Install paths: DESTDIR, PREFIX, BINDIR, MANDIR, DOCDIR,
+# EXAMPLEDIR. BUILD is the build directory.
+#
+# A change of compiler or flags rebuilds everything: the effective
+# command lines are kept in $(BUILD)/.flags, rewritten only when they
+# change, and every object depends on it. Header dependencies come from
+# -MMD -MP.
 
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
-CC ?= cc
+DOCDIR ?= $(PREFIX)/share/doc/twinbox
+EXAMPLEDIR ?= $(DOCDIR)/examples
+INSTALL ?= install
 BUILD ?= build
+PKG_CONFIG ?= pkg-config
+
+# GNU make's built-in CC and AR make "CC ?= ..." a no-op; only a caller's
+# value (command line or environment) replaces the default. Under make -R
+# they are not defined at all.
+ifneq ($(filter default undefined,$(origin CC)),)
+CC = cc
+endif
+ifneq ($(filter default undefined,$(origin AR)),)
+AR = ar
+endif
+CFLAGS ?= -O2 -g
 
 PKGS = openssl zlib
-WARN = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 # -pthread: --verify reads a mailbox pair's two sides at once (glibc has
 # the threads in libc; the BSDs and macOS need the flag).
-BASE_CFLAGS = -std=c11 -D_GNU_SOURCE -O2 -g -pthread $(WARN) -Isrc
+REQ_CPPFLAGS = -Isrc -D_GNU_SOURCE
+REQ_CFLAGS = -std=c11 -pthread
+WARN = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	$(if $(filter 1,$(WERROR)),-Werror)
+# The test targets' WERROR: 1 unless the caller chose.
+TEST_WERROR = $(if $(filter undefined,$(origin WERROR)),1,$(WERROR))
 SAN_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all
+
+# pkg-config runs once per make, and only from recipes, which run after
+# have-build-deps (or have-test-deps) found the modules.
+PKG_CFLAGS = $(eval PKG_CFLAGS := $$(shell $(PKG_CONFIG) --cflags $(PKGS)))$(PKG_CFLAGS)
+PKG_LIBS = $(eval PKG_LIBS := $$(shell $(PKG_CONFIG) --libs $(PKGS)))$(PKG_LIBS)
+CHECK_CFLAGS = $(eval CHECK_CFLAGS := $$(shell $(PKG_CONFIG) --cflags check))$(CHECK_CFLAGS)
+CHECK_LIBS = $(eval CHECK_LIBS := $$(shell $(PKG_CONFIG) --libs check))$(CHECK_LIBS)
+
+# The effective flags. EXTRA_CFLAGS and EXTRA_LDFLAGS are the sanitizer
+# build's (make asan).
+ALL_CFLAGS = $(REQ_CPPFLAGS) $(PKG_CFLAGS) $(CPPFLAGS) $(REQ_CFLAGS) \
+	$(WARN) $(CFLAGS) $(EXTRA_CFLAGS)
+ALL_LDFLAGS = $(LDFLAGS) $(EXTRA_LDFLAGS)
+ALL_LIBS = $(PKG_LIBS) -pthread $(LDLIBS)
+FLAGS_FILE = $(BUILD)/.flags
+FLAGS_COMPILE = compile: $(strip $(CC) $(ALL_CFLAGS))
+FLAGS_LINK = link: $(strip $(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) OBJECTS $(ALL_LIBS))
+FLAGS_AR = archive: $(AR)
 
 LIB_SRC = $(filter-out src/main.c,$(wildcard src/*.c src/*/*.c))
 LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
@@ -38,104 +93,145 @@ TEST_BIN = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 TEST_SUPPORT = $(wildcard tests/support/*.c)
 TEST_SUPPORT_OBJ = $(TEST_SUPPORT:%.c=$(BUILD)/%.o)
 TOOL_BIN = $(patsubst %.c,$(BUILD)/%,$(wildcard tests/tools/*.c))
+DEP_FILES = $(LIB_OBJ:.o=.d) $(BUILD)/src/main.d \
+	$(TEST_SUPPORT_OBJ:.o=.d) $(TEST_BIN:=.d) $(TOOL_BIN:=.d)
 
 .SECONDARY:
 
-.PHONY: all deps test-deps check asan valgrind install clean build-all run-tests \
-	demo bench fuzz fuzz-deps
+.PHONY: all build-all deps test-deps fuzz-deps have-build-deps have-test-deps \
+	check run-tests demo bench asan valgrind fuzz install uninstall \
+	clean FORCE
 
-all: deps
-	@$(MAKE) --no-print-directory twinbox
+all: twinbox
 
+twinbox: $(BUILD)/twinbox
+	@cp $(BUILD)/twinbox twinbox
+
+# have-test-deps first: without Check, a serial make stops before compiling.
+build-all: have-test-deps $(BUILD)/twinbox $(TEST_BIN) $(TOOL_BIN)
+
+have-build-deps:
+	@PKG_CONFIG='$(PKG_CONFIG)' scripts/check-build-deps.sh $(PKGS)
+
+have-test-deps:
+	@PKG_CONFIG='$(PKG_CONFIG)' scripts/check-build-deps.sh check
+
+# The targets that install packages (Debian, scripts/install-deps.sh).
 deps:
 	@scripts/install-deps.sh --if-missing
 
 test-deps:
 	@scripts/install-deps.sh --if-missing --servers
 
+fuzz-deps:
+	@scripts/install-deps.sh --if-missing --fuzz
+
 check: test-deps
-	@$(MAKE) --no-print-directory run-tests
+	@$(MAKE) --no-print-directory WERROR=$(TEST_WERROR) run-tests
+
+run-tests: build-all
+	@TWINBOX_BIN=$${TWINBOX_BIN:-$(BUILD)/twinbox} BUILD=$(BUILD) \
+		tests/run-all.sh
 
 demo: deps
-	@$(MAKE) --no-print-directory $(BUILD)/twinbox
+	@$(MAKE) --no-print-directory all
 	@TWINBOX_BIN=$(BUILD)/twinbox scripts/demo.sh
 
 bench: deps
 	@scripts/bench.sh $(BENCH_ARGS)
 
 asan: test-deps
-	@$(MAKE) --no-print-directory BUILD=build-asan \
+	@$(MAKE) --no-print-directory BUILD=build-asan WERROR=$(TEST_WERROR) \
 		EXTRA_CFLAGS="$(SAN_FLAGS)" EXTRA_LDFLAGS="$(SAN_FLAGS)" \
 		TWINBOX_BIN=build-asan/twinbox run-tests
 
 valgrind: test-deps
-	@$(MAKE) --no-print-directory build-all
+	@$(MAKE) --no-print-directory WERROR=$(TEST_WERROR) build-all
 	@VALGRIND=1 TWINBOX_BIN=$(BUILD)/twinbox BUILD=$(BUILD) \
 		tests/run-all.sh
 
-# Everything below runs with the packages present.
-CFLAGS_ALL = $(BASE_CFLAGS) $(shell pkg-config --cflags $(PKGS)) \
-	$(EXTRA_CFLAGS) $(CFLAGS)
-LDLIBS_ALL = $(shell pkg-config --libs $(PKGS)) -pthread $(EXTRA_LDFLAGS) \
-	$(LDFLAGS)
-CHECK_CFLAGS = $(shell pkg-config --cflags check)
-CHECK_LIBS = $(shell pkg-config --libs check)
+# The effective command lines, rewritten only when they change.
+$(FLAGS_FILE): have-build-deps FORCE
+	@mkdir -p $(BUILD)
+	@printf '%s\n' '$(subst ','\'',$(FLAGS_COMPILE))' \
+		'$(subst ','\'',$(FLAGS_LINK))' \
+		'$(subst ','\'',$(FLAGS_AR))' >$@.new
+	@if cmp -s $@.new $@; then rm -f $@.new; \
+	else echo "  FLAGS   $@"; mv -f $@.new $@; fi
 
-twinbox: $(BUILD)/twinbox
-	@cp $(BUILD)/twinbox twinbox
-
-build-all: $(BUILD)/twinbox $(TEST_BIN) $(TOOL_BIN)
-
-run-tests: build-all
-	@TWINBOX_BIN=$${TWINBOX_BIN:-$(BUILD)/twinbox} BUILD=$(BUILD) \
-		tests/run-all.sh
-
-$(BUILD)/twinbox: $(BUILD)/src/main.o $(BUILD)/libtwinbox.a
+$(BUILD)/twinbox: $(BUILD)/src/main.o $(BUILD)/libtwinbox.a $(FLAGS_FILE)
 	@echo "  LD      $@"
-	@$(CC) -o $@ $^ $(LDLIBS_ALL)
+	@$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(BUILD)/src/main.o \
+		$(BUILD)/libtwinbox.a $(ALL_LIBS)
 
 $(BUILD)/libtwinbox.a: $(LIB_OBJ)
 	@rm -f $@
 	@echo "  AR      $@"
-	@ar rcs $@ $^
+	@$(AR) rcs $@ $^
 
-$(BUILD)/src/%.o: src/%.c
+$(BUILD)/src/%.o: src/%.c $(FLAGS_FILE)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
-	@$(CC) $(CFLAGS_ALL) -MMD -MP -c -o $@ $<
+	@$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
-$(BUILD)/tests/support/%.o: tests/support/%.c
+$(BUILD)/tests/support/%.o: tests/support/%.c $(FLAGS_FILE) | have-test-deps
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
-	@$(CC) $(CFLAGS_ALL) $(CHECK_CFLAGS) -Itests -MMD -MP -c -o $@ $<
+	@$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -Itests -MMD -MP -c -o $@ $<
 
-$(BUILD)/tests/tools/%: tests/tools/%.c
+$(BUILD)/tests/tools/%: tests/tools/%.c $(FLAGS_FILE)
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
-	@$(CC) $(CFLAGS_ALL) -MMD -MP -o $@ $<
+	@$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -MMD -MP -o $@ $< $(LDLIBS)
 
-$(BUILD)/tests/%: tests/%.c $(TEST_SUPPORT_OBJ) $(BUILD)/libtwinbox.a
+$(BUILD)/tests/%: tests/%.c $(TEST_SUPPORT_OBJ) $(BUILD)/libtwinbox.a \
+		$(FLAGS_FILE) | have-test-deps
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
-	@$(CC) $(CFLAGS_ALL) $(CHECK_CFLAGS) -Itests -MMD -MP -o $@ $< \
-		$(TEST_SUPPORT_OBJ) $(BUILD)/libtwinbox.a $(CHECK_LIBS) \
-		$(LDLIBS_ALL)
+	@$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -Itests $(ALL_LDFLAGS) -MMD -MP \
+		-o $@ $< $(TEST_SUPPORT_OBJ) $(BUILD)/libtwinbox.a \
+		$(CHECK_LIBS) $(ALL_LIBS)
 
-install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
-		$(DESTDIR)$(MANDIR)/man5
-	install -m 755 twinbox $(DESTDIR)$(BINDIR)/twinbox
-	install -m 644 docs/twinbox.1 $(DESTDIR)$(MANDIR)/man1/twinbox.1
-	install -m 644 docs/sync.rc.5 $(DESTDIR)$(MANDIR)/man5/sync.rc.5
+# make install: one install-PART and one uninstall-PART per part; a new
+# part of the installation (systemd user units, say) is a name added to
+# INSTALL_PARTS and its two rules below the others.
+INSTALL_PARTS = bin man examples
+
+install: $(INSTALL_PARTS:%=install-%)
+
+uninstall: $(INSTALL_PARTS:%=uninstall-%)
+
+.PHONY: $(INSTALL_PARTS:%=install-%) $(INSTALL_PARTS:%=uninstall-%)
+
+install-bin: all
+	$(INSTALL) -d "$(DESTDIR)$(BINDIR)"
+	$(INSTALL) -m 755 $(BUILD)/twinbox "$(DESTDIR)$(BINDIR)/twinbox"
+
+uninstall-bin:
+	rm -f "$(DESTDIR)$(BINDIR)/twinbox"
+
+install-man:
+	$(INSTALL) -d "$(DESTDIR)$(MANDIR)/man1" "$(DESTDIR)$(MANDIR)/man5"
+	$(INSTALL) -m 644 docs/twinbox.1 "$(DESTDIR)$(MANDIR)/man1/twinbox.1"
+	$(INSTALL) -m 644 docs/sync.rc.5 "$(DESTDIR)$(MANDIR)/man5/sync.rc.5"
+
+uninstall-man:
+	rm -f "$(DESTDIR)$(MANDIR)/man1/twinbox.1" \
+		"$(DESTDIR)$(MANDIR)/man5/sync.rc.5"
+
+install-examples:
+	$(INSTALL) -d "$(DESTDIR)$(EXAMPLEDIR)"
+	$(INSTALL) -m 644 sync.rc.sample "$(DESTDIR)$(EXAMPLEDIR)/sync.rc.sample"
+
+uninstall-examples:
+	rm -f "$(DESTDIR)$(EXAMPLEDIR)/sync.rc.sample"
 
 clean:
 	rm -rf build build-asan build-fuzz twinbox
 
 include tests/fuzz/fuzz.mk
 
-fuzz: fuzz-deps fuzz-parser
+fuzz: fuzz-deps
+	@$(MAKE) --no-print-directory fuzz-parser
 
-fuzz-deps:
-	@scripts/install-deps.sh --if-missing --fuzz
-
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(DEP_FILES)

@@ -1,9 +1,15 @@
 #!/bin/sh
 # Install the Debian packages twinbox needs to build, test and run its demo.
+# Run by the developer targets of the Makefile (check, demo, asan,
+# valgrind, bench, fuzz), never by make, make build-all or make install,
+# which only check with pkg-config (scripts/check-build-deps.sh).
 #
 #   scripts/install-deps.sh              install them (as root), or print the
 #                                        exact apt-get line to run
-#   scripts/install-deps.sh --if-missing do nothing when all are present
+#   scripts/install-deps.sh --if-missing do nothing when all are present,
+#                                        nor on a system without dpkg-query
+#                                        and apt-get (the build and the
+#                                        tests then name what is missing)
 #   scripts/install-deps.sh --fuzz       also clang and its fuzzer runtime
 #                                        (make fuzz)
 #   scripts/install-deps.sh --servers    also what the interoperability tests
@@ -76,6 +82,16 @@ extract_servers() {
 	done
 }
 
+if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
+	if [ "$quiet" = 1 ]; then
+		echo "install-deps: no dpkg-query and apt-get, nothing installed;" \
+			"the build and the tests name what they miss" >&2
+		exit 0
+	fi
+	echo "install-deps: this script knows Debian's apt-get only; install the equivalents of: $PACKAGES" >&2
+	exit 1
+fi
+
 missing=""
 for p in $PACKAGES; do
 	status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)
@@ -92,11 +108,6 @@ fi
 if [ -z "$missing" ]; then
 	extract_servers
 	exit $?
-fi
-
-if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
-	echo "install-deps: this script knows Debian's apt-get only; install the equivalents of:$missing" >&2
-	exit 1
 fi
 
 if [ "$(id -u)" -ne 0 ]; then
