@@ -840,6 +840,8 @@ START_TEST(test_failed_fetch)
 	assert_synced(&e, "Normal", "Normal:S");
 	ck_assert_int_eq(run_fake(&e, FAULT_MULTI, 10), 0);
 	assert_synced(&e, "INBOX", "INBOX-1:S INBOX-2:S INBOX-3:S");
+	/* -V: a pair with nothing to do says so only when asked. */
+	e.option = "-V";
 	ck_assert_int_eq(run_fake(&e, FAULT_MULTI, 10), 0);
 	assert_output_has(&e, "c:INBOX: up to date");
 	env_free(&e);
