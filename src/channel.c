@@ -12,12 +12,12 @@
 #include "imap/store_imap.h"
 #include "maildir/maildir.h"
 #include "store_names.h"
-#include "units.h"
 #include "sync/mailbox.h"
 #include "sync/plan_mbox.h"
 #include "sync/select.h"
 #include "sync/state_path.h"
 #include "sync/verify_mailbox.h"
+#include "units.h"
 
 /* What one run of a channel holds. */
 struct chan_run {
@@ -872,6 +872,20 @@ run_parallel(struct chan_run *r, const struct strlist *names,
  * after the syncs that may still copy into it, such as a Trash). */
 enum plan_pass { PASS_ALL, PASS_BEFORE_SYNCS, PASS_REMOVALS };
 
+/* The pairs of steps from..n that a stop leaves unsynced; the workers'
+ * own were reported by run_parallel(). */
+static void
+report_skipped_steps(const struct chan_run *r, const struct mbox_plan *mplan,
+    size_t from, enum plan_pass pass)
+{
+	if (pass != PASS_ALL)
+		return;
+	for (size_t j = from; j < mplan->n; j++)
+		if (mplan->v[j].action == MBOX_SYNC ||
+		    mplan->v[j].action == MBOX_CREATE)
+			report_skipped(r, mplan->v[j].name);
+}
+
 static void
 run_plan(struct chan_run *r, const struct mbox_plan *mplan,
     enum plan_pass pass, struct strlist *defer)
@@ -884,9 +898,7 @@ run_plan(struct chan_run *r, const struct mbox_plan *mplan,
 			continue;
 		if (r->stopped) {
 			report_stopped(r, "skipping", mplan->n - i);
-			for (size_t j = i; j < mplan->n; j++)
-				if (mplan->v[j].action == MBOX_SYNC)
-					report_skipped(r, mplan->v[j].name);
+			report_skipped_steps(r, mplan, i, pass);
 			break;
 		}
 		if (named_but_missing(r, st))
