@@ -17,6 +17,7 @@
 #include "sync/select.h"
 #include "sync/state_path.h"
 #include "sync/verify_mailbox.h"
+#include "units.h"
 
 /* What one run of a channel holds. */
 struct chan_run {
@@ -363,39 +364,109 @@ pair_job_free(struct pair_job *pj)
 	buf_free(&pj->kept);
 }
 
+/* The status line's hooks for one pair (progress.h). */
+struct pair_progress {
+	struct progress *p;
+	int slot;
+};
+
+static void
+progress_planned(void *ctx, size_t msgs, uint64_t bytes)
+{
+	struct pair_progress *pp = ctx;
+
+	progress_plan(pp->p, pp->slot, msgs, bytes);
+}
+
+static void
+progress_copied(void *ctx, uint64_t bytes)
+{
+	struct pair_progress *pp = ctx;
+
+	progress_step(pp->p, pp->slot, bytes);
+}
+
+/* One pair's outcome for the run's report (report.h); st may be NULL. */
+static void
+report_pair(const struct chan_run *r, const char *name, char *const box[2],
+    enum pair_result res, const struct exec_stats *st, double started,
+    const char *error)
+{
+	struct pair_outcome o;
+
+	memset(&o, 0, sizeof(o));
+	o.channel = r->ch->name;
+	o.name = name;
+	o.box[0] = box[0];
+	o.box[1] = box[1];
+	o.result = res;
+	o.error = error;
+	if (st != NULL)
+		o.stats = *st;
+	if (started > 0)
+		o.seconds = units_now() - started;
+	report_add(r->opts->report, &o);
+}
+
+/* A pair synced, or failed: its line, its outcome. */
+static void
+tell_pair(struct chan_run *r, const struct pair_job *pj, const char *name,
+    char *const box[2], const struct exec_stats *st, int rc,
+    const struct buf *err, double started)
+{
+	struct buf line = BUF_INIT;
+
+	if (rc != 0) {
+		/* Cut short by a signal: main() says so, once. */
+		if (interrupted(r->opts->stop))
+			log_verbose(r->opts->lg, "%s: %s", pj->label.data,
+			    buf_cstr(err));
+		else
+			log_error(r->opts->lg, "%s: %s", pj->label.data,
+			    buf_cstr(err));
+		report_pair(r, name, box, PAIR_FAILED, st, started,
+		    buf_cstr(err));
+		return;
+	}
+	report_pair(r, name, box, PAIR_OK, st, started, NULL);
+	if (r->opts->dry_run)
+		return;
+	sync_describe_stats(st, &line);
+	if (line.len > 0)
+		log_info(r->opts->lg, "%s: %s", pj->label.data, line.data);
+	else
+		log_verbose(r->opts->lg, "%s: up to date", pj->label.data);
+	buf_free(&line);
+}
+
 static void
 sync_one(struct chan_run *r, const char *name, char *const box[2])
 {
-	struct buf err = BUF_INIT, line = BUF_INIT;
+	struct buf err = BUF_INIT;
 	struct pair_job pj;
 	struct exec_stats stats = { 0 };
+	struct pair_progress pp = { r->opts->progress, -1 };
+	struct sync_progress hook = { progress_planned, progress_copied, &pp };
+	double started = units_now();
 	int rc;
 
 	rc = pair_job_init(r, name, box, &pj, &err);
 	if (rc == 0) {
+		pp.slot = progress_begin(pp.p, pj.label.data);
+		pj.job.progress = &hook;
 		rc = sync_mailbox(&pj.job, &stats, &err);
+		progress_end(pp.p, pp.slot);
 		note_changes(r, &stats);
 	}
+	tell_pair(r, &pj, name, box, &stats, rc, &err, started);
 	if (rc != 0) {
-		/* Cut short by a signal: main() says so, once. */
-		if (interrupted(r->opts->stop))
-			log_verbose(r->opts->lg, "%s: %s", pj.label.data,
-			    buf_cstr(&err));
-		else
-			log_error(r->opts->lg, "%s: %s", pj.label.data,
-			    buf_cstr(&err));
 		r->failed = 1;
 		/* Decided by the failure's type, never by its text. */
 		r->stopped = store_failure(r->store[0]) != STORE_FAIL_MAILBOX ||
 		    store_failure(r->store[1]) != STORE_FAIL_MAILBOX;
-	} else if (!r->opts->dry_run) {
-		sync_describe_stats(&stats, &line);
-		log_info(r->opts->lg, "%s: %s", pj.label.data, line.len ?
-		    line.data : "up to date");
 	}
 	pair_job_free(&pj);
 	buf_free(&err);
-	buf_free(&line);
 }
 
 /* 1 if the pair of name needs nothing this run (sync_mailbox_quiet()),
@@ -413,8 +484,12 @@ pair_quiet(struct chan_run *r, const char *name)
 	box[1] = side_box(r, SIDE_NEAR, name);
 	if (pair_job_init(r, name, box, &pj, &err) == 0)
 		quiet = sync_mailbox_quiet(&pj.job, &err) == 1;
-	if (quiet && !r->opts->dry_run)
-		log_info(r->opts->lg, "%s: up to date", pj.label.data);
+	if (quiet) {
+		report_pair(r, name, box, PAIR_OK, NULL, 0, NULL);
+		if (!r->opts->dry_run)
+			log_verbose(r->opts->lg, "%s: up to date",
+			    pj.label.data);
+	}
 	pair_job_free(&pj);
 	buf_free(&err);
 	free(box[0]);
@@ -496,6 +571,7 @@ report_unopenable(struct chan_run *r, const char *name,
 		    "deleting the other one");
 	}
 	log_error(r->opts->lg, "%s: %s", label.data, msg.data);
+	report_pair(r, name, box, PAIR_FAILED, NULL, 0, msg.data);
 	r->failed = 1;
 	free(box[SIDE_FAR]);
 	free(box[SIDE_NEAR]);
@@ -561,6 +637,12 @@ run_step(struct chan_run *r, const struct mbox_step *step,
 			    buf_cstr(&err));
 		else
 			note_change(r, step->side);
+	} else if (step->action == MBOX_SKIP_NEW ||
+	    step->action == MBOX_SKIP_GONE) {
+		/* What the configuration asks for, every run: not news. */
+		log_verbose(r->opts->lg, "%s: %s", r->ch->name, what.data);
+		report_pair(r, step->name, box, PAIR_SKIPPED, NULL, 0,
+		    what.data);
 	} else if (step->action != MBOX_SYNC) {
 		log_info(r->opts->lg, "%s: %s", r->ch->name, what.data);
 	}
@@ -636,6 +718,20 @@ report_stopped(struct chan_run *r, const char *doing, size_t left)
 	    "run; %s the channel's %zu remaining mailbox%s", r->ch->name,
 	    doing, left, left == 1 ? "" : "es");
 	r->failed = 1;
+}
+
+/* A pair not synced because a store can no longer be used. */
+static void
+report_skipped(const struct chan_run *r, const char *name)
+{
+	char *box[2];
+
+	box[0] = side_box(r, SIDE_FAR, name);
+	box[1] = side_box(r, SIDE_NEAR, name);
+	report_pair(r, name, box, PAIR_SKIPPED, NULL, 0, "a store can no "
+	    "longer be used in this run");
+	free(box[0]);
+	free(box[1]);
 }
 
 static void
@@ -761,8 +857,12 @@ run_parallel(struct chan_run *r, const struct strlist *names,
 			*r->opts->changed |= c.w[i].changed;
 	}
 	r->stopped = nworkers > 0 && c.w[0].r.stopped;
-	if (left > 0 && !interrupted(r->opts->stop))
+	if (left > 0 && !interrupted(r->opts->stop)) {
 		report_stopped(r, "skipping", left);
+		/* The jobs are taken in order: the last ones were left. */
+		for (size_t i = names->n - left; i < names->n; i++)
+			report_skipped(r, names->v[i]);
+	}
 	free(c.w);
 }
 
@@ -771,6 +871,20 @@ run_parallel(struct chan_run *r, const struct strlist *names,
  * the syncs that need them), then the removals (a mailbox removed only
  * after the syncs that may still copy into it, such as a Trash). */
 enum plan_pass { PASS_ALL, PASS_BEFORE_SYNCS, PASS_REMOVALS };
+
+/* The pairs of steps from..n that a stop leaves unsynced; the workers'
+ * own were reported by run_parallel(). */
+static void
+report_skipped_steps(const struct chan_run *r, const struct mbox_plan *mplan,
+    size_t from, enum plan_pass pass)
+{
+	if (pass != PASS_ALL)
+		return;
+	for (size_t j = from; j < mplan->n; j++)
+		if (mplan->v[j].action == MBOX_SYNC ||
+		    mplan->v[j].action == MBOX_CREATE)
+			report_skipped(r, mplan->v[j].name);
+}
 
 static void
 run_plan(struct chan_run *r, const struct mbox_plan *mplan,
@@ -784,6 +898,7 @@ run_plan(struct chan_run *r, const struct mbox_plan *mplan,
 			continue;
 		if (r->stopped) {
 			report_stopped(r, "skipping", mplan->n - i);
+			report_skipped_steps(r, mplan, i, pass);
 			break;
 		}
 		if (named_but_missing(r, st))
@@ -865,9 +980,13 @@ channel_run(const struct config *cfg, const struct channel_conf *ch,
 		/* A server that is down, refuses the login or drops the
 		 * connection is a failed sync (1), not a configuration error
 		 * (2): the configuration was checked before this point. */
+		char *none[2] = { NULL, NULL };
+
 		if (!interrupted(opts->stop))
 			log_error(opts->lg, "channel %s: %s", ch->name,
 			    buf_cstr(&err));
+		report_pair(&r, NULL, none, PAIR_FAILED, NULL, 0,
+		    buf_cstr(&err));
 		rc = 1;
 	} else {
 		run_boxes(&r, boxes);

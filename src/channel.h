@@ -2,7 +2,9 @@
  * channel: one channel of the configuration, run: its two stores opened,
  * its mailboxes chosen (Patterns, or the boxes named on the command line),
  * missing mailboxes created or skipped (Create, Remove), and every mailbox
- * pair synced (sync/mailbox.h), with one summary line per pair.
+ * pair synced (sync/mailbox.h), with one summary line per pair that
+ * changed ("up to date" for the others with -V only), its outcome added
+ * to opts->report and its copies shown in opts->progress.
  *
  * This is where the configuration's vocabulary (struct channel_conf) is
  * turned into the sync core's (struct sync_policy, store objects, state
@@ -39,6 +41,8 @@
 #include "interrupt.h"
 #include "log.h"
 #include "override.h"
+#include "progress.h"
+#include "report.h"
 #include "store.h"
 #include "store_pool.h"
 #include "sync/crash.h"
@@ -62,6 +66,9 @@ struct channel_run_opts {
 	const char *xdg_state_home;	/* may be NULL */
 	const struct logger *lg;
 	const interrupt_flag *stop;	/* may be NULL; see interrupt.h */
+	struct report *report;		/* may be NULL; each pair's outcome
+					   (report.h) */
+	struct progress *progress;	/* may be NULL; the status line */
 };
 
 /* boxes: the mailboxes named on the command line (NULL or empty: all

@@ -13,7 +13,7 @@ enum cli_opt_id {
 	OPT_ALL, OPT_CONFIG, OPT_DRY_RUN, OPT_VERBOSE, OPT_QUIET, OPT_DEBUG,
 	OPT_HELP, OPT_VERSION, OPT_ALLOW_MASS_DELETE, OPT_LIST, OPT_EXT_EXIT,
 	OPT_CREATE, OPT_REMOVE, OPT_EXPUNGE, OPT_TYPE, OPT_DIRECTION,
-	OPT_NOOP, OPT_FULL, OPT_VERIFY
+	OPT_NOOP, OPT_FULL, OPT_VERIFY, OPT_JSON
 };
 
 struct cli_opt {
@@ -81,6 +81,7 @@ static const struct cli_opt cli_opts[] = {
 	{ 'F', "full", 0, OPT_FULL, 0, NULL },
 	{ 0, "allow-mass-delete", 0, OPT_ALLOW_MASS_DELETE, 0, NULL },
 	{ 0, "verify", 0, OPT_VERIFY, 0, NULL },
+	{ 0, "json", 0, OPT_JSON, 0, NULL },
 	{ 0, NULL, 0, 0, 0, NULL }
 };
 
@@ -116,8 +117,11 @@ static const char usage_text[] =
     "                     --push both ways, without a type all types\n"
     "  -e, --ext-exit     add 32 to the exit status if the far side was\n"
     "                     changed, 64 if the near side was\n"
-    "  -V, --verbose      print one line per operation\n"
+    "  -V, --verbose      print one line per operation, and the mailboxes\n"
+    "                     that were up to date\n"
     "  -q, --quiet        print errors only\n"
+    "      --json         at the end, one JSON object per mailbox pair on\n"
+    "                     standard output; other output goes to stderr\n"
     "  -D[CdDmMnNs], --debug[-CATEGORY]\n"
     "                     print protocol and internal detail\n"
     "      --allow-mass-delete\n"
@@ -247,6 +251,7 @@ apply_opt(const struct cli_opt *o, const char *value, const char *letters,
 	case OPT_DEBUG: apply_debug(o, letters, opts); break;
 	case OPT_ALLOW_MASS_DELETE: opts->allow_mass_delete = 1; break;
 	case OPT_VERIFY: opts->verify = 1; break;
+	case OPT_JSON: opts->json = 1; break;
 	case OPT_HELP: return CLI_HELP;
 	case OPT_VERSION: return CLI_VERSION;
 	default: apply_op(o, letters, c); break;
@@ -438,6 +443,21 @@ parse_args(int argc, char *const argv[], struct cli_ctx *c, struct buf *err)
 	return CLI_OK;
 }
 
+/* --json describes what a sync did: there is none with -l, -y or
+ * --verify. */
+static enum cli_result
+check_json(const struct cli_options *opts, struct buf *err)
+{
+	const char *other = opts->list ? "--list" : opts->dry_run ?
+	    "--dry-run" : opts->verify ? "--verify" : NULL;
+
+	if (!opts->json || other == NULL)
+		return CLI_OK;
+	buf_setf(err, "--json reports what a sync did and cannot be used "
+	    "with %s, which syncs nothing", other);
+	return CLI_ERROR;
+}
+
 enum cli_result
 cli_parse(int argc, char *const argv[], struct cli_options *opts,
     struct buf *err)
@@ -455,7 +475,7 @@ cli_parse(int argc, char *const argv[], struct cli_options *opts,
 		    "for all (try --help)");
 		return CLI_ERROR;
 	}
-	return CLI_OK;
+	return check_json(opts, err);
 }
 
 void

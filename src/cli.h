@@ -43,6 +43,8 @@ struct cli_options {
 				   nothing */
 	int allow_mass_delete;	/* --allow-mass-delete: pass the
 				   mass-deletion guard */
+	int json;		/* --json: one JSON object per mailbox pair
+				   on stdout at the end */
 	enum log_level level;	/* -q, -V, -D */
 	struct cli_target *targets;
 	size_t ntargets;

@@ -3,6 +3,8 @@
 
 #include <stdarg.h>
 
+#include "progress.h"
+
 int
 log_enabled(const struct logger *lg, enum log_level level)
 {
@@ -30,8 +32,10 @@ log_emit(const struct logger *lg, int is_error, const char *prefix,
 			out = (lg != NULL && lg->err_out) ? lg->err_out : stderr;
 		else
 			out = (lg != NULL && lg->out) ? lg->out : stdout;
+		progress_hide(lg != NULL ? lg->progress : NULL);
 		fwrite(line.data, 1, line.len, out);
 		fflush(out);
+		progress_show(lg != NULL ? lg->progress : NULL);
 	}
 	if (lg != NULL && lg->lock != NULL)
 		pthread_mutex_unlock(lg->lock);

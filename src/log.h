@@ -21,6 +21,9 @@
  *  - With lock non-NULL (owned by the logger's creator) every line is
  *    written, or appended to capture, holding it: threads that share the
  *    logger (channel_workers.h) never interleave within a line.
+ *  - With progress non-NULL (a status line on a terminal, progress.h,
+ *    whose lock is this logger's) every line is written with the status
+ *    line taken off the screen first and put back after it.
  */
 #ifndef TWINBOX_LOG_H
 #define TWINBOX_LOG_H
@@ -29,6 +32,8 @@
 #include <stdio.h>
 
 #include "buf.h"
+
+struct progress;
 
 enum log_level {
 	LOG_QUIET = 0,		/* errors only */
@@ -43,6 +48,7 @@ struct logger {
 	FILE *err_out;		/* errors and warnings; NULL means stderr */
 	struct buf *capture;	/* tests: collect lines here instead */
 	pthread_mutex_t *lock;	/* may be NULL: one thread only */
+	struct progress *progress;	/* may be NULL: no status line */
 };
 
 void log_error(const struct logger *lg, const char *fmt, ...)

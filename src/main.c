@@ -25,6 +25,7 @@
 #include "config.h"
 #include "interrupt.h"
 #include "log.h"
+#include "output.h"
 #include "sync/crash.h"
 
 #define TWINBOX_VERSION "0.1.0"
@@ -268,6 +269,7 @@ main(int argc, char *argv[])
 	struct crash_point crash;
 	struct channel_run_opts ro = { 0 };
 	struct store_pool *pool = NULL;
+	struct run_output out;
 	struct buf err = BUF_INIT;
 	unsigned changed = 0;
 	int status;
@@ -308,7 +310,9 @@ main(int argc, char *argv[])
 		ro.xdg_state_home = getenv("XDG_STATE_HOME");
 		ro.lg = &lg;
 		ro.stop = &stop_signal;
+		output_start(&out, &opts, &lg, &ro);
 		status = run_targets(cfg, &opts, &ro);
+		status = output_finish(&out, &lg, status);
 		if (opts.list)
 			status = check_stdout(&lg, status);
 		if (opts.ext_exit)

@@ -97,6 +97,10 @@ START_TEST(test_full_and_mass_delete)
 	ck_assert_int_eq(parse(&o, &err, ARGS("--allow-mass-delete", "ch")),
 	    CLI_OK);
 	ck_assert(o.allow_mass_delete && o.ovr.have == 0);
+	ck_assert(!o.json);
+	cli_free(&o);
+	ck_assert_int_eq(parse(&o, &err, ARGS("--json", "-V", "ch")), CLI_OK);
+	ck_assert(o.json && o.level == LOG_VERBOSE && o.ovr.have == 0);
 	cli_free(&o);
 	ck_assert_ptr_nonnull(strstr(cli_usage(), "--allow-mass-delete"));
 	ck_assert_ptr_nonnull(strstr(cli_usage(), "-F, --full"));
@@ -295,6 +299,12 @@ static const struct bad_case bad_cases[] = {
 	{ { "ch:", NULL }, "empty mailbox name in 'ch:'" },
 	{ { "ch:a,,b", NULL }, "empty mailbox name in 'ch:a,,b'" },
 	{ { "", NULL }, "empty channel name in ''" },
+	{ { "--json", "-l", "ch", NULL }, "--json reports what a sync did and "
+	  "cannot be used with --list, which syncs nothing" },
+	{ { "-y", "--json", "ch", NULL }, "--json reports what a sync did and "
+	  "cannot be used with --dry-run, which syncs nothing" },
+	{ { "--json", "--verify", "ch", NULL }, "--json reports what a sync "
+	  "did and cannot be used with --verify, which syncs nothing" },
 };
 
 START_TEST(test_bad_command_lines)

@@ -135,13 +135,17 @@ expect_output(const struct fx *f, const char *fmt)
 
 /* With far's Path and the channel as given (see write_rc), a run of arg
  * exits with status, prints want (see expect_output) and leaves the tree
- * as it was. */
+ * as it was. A failed sync (1) ends with the run's total line, a usage
+ * error (2) without. */
 static void
 expect_refusal(struct fx *f, const char *far_path, const char *channel,
     const char *arg, int status, const char *want)
 {
 	write_rc(f, far_path, channel);
 	ck_assert_int_eq(run_unchanged(f, arg, NULL), status);
+	ck_assert_msg(tw_strip_total(&f->output) == (status == 1),
+	    "total line %s expected:\n%s", status == 1 ? "" : "not",
+	    f->output.data);
 	expect_output(f, want);
 }
 
@@ -217,6 +221,7 @@ START_TEST(test_channel_box_deleted)
 	ck_assert_int_eq(tl_exists(work), 1);
 	tl_rmtree(work);
 	ck_assert_int_eq(run_unchanged(&f, "c", NULL), 1);
+	ck_assert(tw_strip_total(&f.output));
 	expect_output(&f, "twinbox: error: c: near mailbox 'Work' of store "
 	    "'near' cannot be opened: it was deleted since the last sync, and "
 	    "Remove does not allow deleting the other one\n");
@@ -285,6 +290,7 @@ START_TEST(test_maildir_path_home)
 	    "Inbox ~/m/far/INBOX\n\nMaildirStore near\nPath ~/m/near/\n"
 	    "Inbox ~/m/near/INBOX\n\nChannel c\nFar :far:\nNear :near:\n");
 	ck_assert_int_eq(tw_run(f.top, f.out, args, NULL, &f.output), 0);
+	ck_assert(tw_strip_total(&f.output));
 	ck_assert_str_eq(f.output.data, "c: far->near: 2 copied, 0 flagged, "
 	    "0 expunged; near->far: 0 copied, 0 flagged, 0 expunged\n");
 	fx_free(&f);

@@ -529,6 +529,7 @@ START_TEST(test_wiped_cur_is_refused)
 	ck_assert_int_eq(system(cmd), 0);
 	tw_tree_text(far, NULL, &before);
 	ck_assert_int_eq(run(&e, "wipe", NULL, NULL), 1);
+	ck_assert(tw_strip_total(&e.output));
 	ck_assert_str_eq(e.output.data, "twinbox: error: wipe: 79 of the 80 "
 	    "messages recorded on near are gone from it (more than 90%); "
 	    "refusing to propagate 79 deletions to far (if they were meant, "
@@ -540,6 +541,9 @@ START_TEST(test_wiped_cur_is_refused)
 	ck_assert_msg(strstr(e.output.data, "79 expunged") != NULL, "%s",
 	    e.output.data);
 	ck_assert_msg(run(&e, "wipe", NULL, NULL) == 0, "%s", e.output.data);
+	ck_assert_str_eq(buf_cstr(&e.output), "");
+	ck_assert_msg(run(&e, "-V", "wipe", NULL) == 0, "%s", e.output.data);
+	ck_assert(tw_strip_total(&e.output));
 	ck_assert_str_eq(e.output.data, "wipe: up to date\n");
 	free(far);
 	free(near);

@@ -69,7 +69,7 @@ open_plain(const struct dovecot *d, const char *user, struct buf *err)
 START_TEST(test_login_plain_explicit_login)
 {
 	struct buf err = BUF_INIT, cap = BUF_INIT;
-	struct logger lg = { LOG_DEBUG, NULL, NULL, &cap, NULL };
+	struct logger lg = { LOG_DEBUG, NULL, NULL, &cap, NULL, NULL };
 	struct imap_store_options o;
 	struct strlist names = { 0 };
 	struct store *s;
@@ -113,7 +113,7 @@ static void
 check_tls_login(enum imap_tls_mode mode, const char *pass_cmd)
 {
 	struct buf err = BUF_INIT, cap = BUF_INIT;
-	struct logger lg = { LOG_DEBUG, NULL, NULL, &cap, NULL };
+	struct logger lg = { LOG_DEBUG, NULL, NULL, &cap, NULL, NULL };
 	struct imap_store_options o;
 	struct strlist names = { 0 };
 	struct store *s;
@@ -507,7 +507,7 @@ round_trip(const struct dovecot *d, const char *box, int fallback)
 	static const unsigned flags[3] = { MSG_SEEN, MSG_FLAGGED | MSG_DRAFT,
 	    0 };
 	struct buf err = BUF_INIT, m[3], cap = BUF_INIT;
-	struct logger lg = { LOG_DEBUG, NULL, NULL, &cap, NULL };
+	struct logger lg = { LOG_DEBUG, NULL, NULL, &cap, NULL, NULL };
 	struct mbox_status st;
 	uint32_t uids[3];
 	struct imap_store_options o;

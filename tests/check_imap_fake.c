@@ -840,6 +840,8 @@ START_TEST(test_failed_fetch)
 	assert_synced(&e, "Normal", "Normal:S");
 	ck_assert_int_eq(run_fake(&e, FAULT_MULTI, 10), 0);
 	assert_synced(&e, "INBOX", "INBOX-1:S INBOX-2:S INBOX-3:S");
+	/* -V: a pair with nothing to do says so only when asked. */
+	e.option = "-V";
 	ck_assert_int_eq(run_fake(&e, FAULT_MULTI, 10), 0);
 	assert_output_has(&e, "c:INBOX: up to date");
 	env_free(&e);
@@ -868,13 +870,23 @@ END_TEST
 
 /* A connection lost in one mailbox: the store says so by its failure's
  * type, and the channel's other mailboxes are skipped with one line
- * instead of failing one by one. */
+ * instead of failing one by one; --json says which failed and which
+ * were skipped. */
 START_TEST(test_lost_connection_stops_channel)
 {
 	struct env e;
 
 	env_init(&e);
+	e.option = "--json";
 	ck_assert_int_eq(run_fake(&e, FAULT_CUT, 10), 1);
+	assert_output_has(&e, "{\"channel\":\"c\",\"mailbox\":\"INBOX\","
+	    "\"far\":\"INBOX\",\"near\":\"INBOX\",\"result\":\"failed\",");
+	assert_output_has(&e, "{\"channel\":\"c\",\"mailbox\":\"Normal\","
+	    "\"far\":\"Normal\",\"near\":\"Normal\",\"result\":"
+	    "\"skipped\",");
+	assert_output_has(&e, "\"errors\":[\"a store can no longer be used "
+	    "in this run\"]}\n");
+	e.option = NULL;
 	assert_output_has(&e, "c:INBOX: imap store 'far' mailbox 'INBOX': ");
 	assert_output_has(&e, "(the server closed the session: going down)");
 	assert_output_has(&e, "c: a store can no longer be used in this run; "

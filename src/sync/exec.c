@@ -271,10 +271,37 @@ flags_then_expunges(struct exec *x, const struct plan *p, size_t i,
 	return exec_update_run(x, op, next - i, &p->ops[next], ne, err);
 }
 
+/* Tell the progress hook what the plan copies. */
+static void
+announce_copies(const struct exec *x, const struct plan *p)
+{
+	const struct sync_progress *pg = x->progress;
+	uint64_t bytes = 0;
+	size_t n = 0;
+
+	if (pg == NULL || pg->planned == NULL)
+		return;
+	for (size_t i = 0; i < p->n; i++) {
+		const struct plan_op *op = &p->ops[i];
+		const struct msg_meta *m;
+
+		if (op->kind != PLAN_COPY)
+			continue;
+		n++;
+		m = msg_list_find(x->scan[op->side], op->uid);
+		if (m != NULL)
+			bytes += m->size;
+	}
+	if (n > 0)
+		pg->planned(pg->ctx, n, bytes);
+}
+
 int
 exec_plan(struct exec *x, const struct plan *p, struct buf *err)
 {
 	size_t i = 0;
+
+	announce_copies(x, p);
 
 	while (i < p->n) {
 		const struct plan_op *op = &p->ops[i];

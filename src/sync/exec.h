@@ -57,6 +57,21 @@ struct exec_stats {
 	size_t expunged[2];
 	size_t trashed[2];	/* copied to that side's Trash */
 	size_t recovered;	/* interrupted copies found complete */
+	uint64_t bytes[2];	/* of the copies counted in copied[]: their
+				   canonical size (fingerprint.h) */
+};
+
+/*
+ * Optional progress of a run's copies, for a status line: planned() once
+ * at the start of exec_plan() when the plan copies anything (how many
+ * messages and how many bytes as the sources hold them), then copied()
+ * for each message the target has taken (its canonical size). Called on
+ * the executor's thread; the callee must not fail.
+ */
+struct sync_progress {
+	void (*planned)(void *ctx, size_t msgs, uint64_t bytes);
+	void (*copied)(void *ctx, uint64_t bytes);
+	void *ctx;
 };
 
 struct exec {
@@ -72,6 +87,7 @@ struct exec {
 	const interrupt_flag *stop;	/* may be NULL; see interrupt.h */
 	const struct logger *lg;
 	const char *box;		/* for messages */
+	const struct sync_progress *progress;	/* may be NULL */
 	struct exec_stats stats;
 	/* Source UIDs whose copy failed this run, per side: still wanted. */
 	uint32_t *failed[2];

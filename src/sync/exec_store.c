@@ -14,6 +14,7 @@ struct copy_run {
 	struct buf *why;	/* per message: why the source could not
 				   read it (the batch's, shared with the
 				   target's refusals, which never meet it) */
+	uint64_t *size;		/* per message: its canonical size */
 	int unplanned;		/* the target named no UID in advance */
 };
 
@@ -65,6 +66,9 @@ copy_planned(void *ctx, size_t i, uint32_t planned_uid,
 	rec.copy.uidnext = r->x->status[!r->src]->uidnext;
 	rec.copy.size = fp->size;
 	rec.copy.hash = fp->hash;
+	r->size[i] = fp->size;
+	if (r->x->progress != NULL && r->x->progress->copied != NULL)
+		r->x->progress->copied(r->x->progress->ctx, fp->size);
 	return exec_record(r->x, &rec, err);
 }
 
@@ -115,7 +119,7 @@ copy_refused(struct exec *x, enum side src, uint32_t src_uid,
 
 static int
 record_copy_result(struct exec *x, enum side src, uint32_t src_uid,
-    uint32_t target_uid, struct buf *err)
+    uint32_t target_uid, uint64_t size, struct buf *err)
 {
 	struct journal_rec rec = { .kind = JR_COPY_DONE };
 
@@ -130,6 +134,7 @@ record_copy_result(struct exec *x, enum side src, uint32_t src_uid,
 	rec.copy.src_uid = src_uid;
 	rec.target_uid = target_uid;
 	x->stats.copied[!src]++;
+	x->stats.bytes[!src] += size;
 	return exec_record(x, &rec, err);
 }
 
@@ -148,7 +153,7 @@ record_results(struct copy_run *r, const struct copy_batch *b, int ok,
 
 		if (b->status[i] == STORE_OK)
 			rc = record_copy_result(r->x, r->src, b->uids[i],
-			    b->results[i], err);
+			    b->results[i], r->size[i], err);
 		else if (b->status[i] == STORE_REFUSED)
 			rc = copy_refused(r->x, r->src, b->uids[i],
 			    &b->why[i], err);
@@ -211,7 +216,8 @@ exec_copy_run(struct exec *x, const struct plan_op *ops, size_t n,
     struct buf *err)
 {
 	struct buf *why = xcalloc(n, sizeof(*why));
-	struct copy_run r = { x, ops, ops[0].side, why, 0 };
+	uint64_t *size = xcalloc(n, sizeof(*size));
+	struct copy_run r = { x, ops, ops[0].side, why, size, 0 };
 	struct copy_hooks hooks = { copy_planned, copy_before_commit, &r,
 	    copy_failed };
 	uint32_t *uids = xcalloc(n, sizeof(*uids));
@@ -242,6 +248,7 @@ exec_copy_run(struct exec *x, const struct plan_op *ops, size_t n,
 	for (size_t i = 0; i < n; i++)
 		buf_free(&why[i]);
 	free(why);
+	free(size);
 	free(uids);
 	free(flags);
 	free(results);

@@ -282,6 +282,7 @@ setup_exec(struct run *r, struct journal *j)
 	x->stop = job->stop;
 	x->lg = job->lg;
 	x->box = job->label;
+	x->progress = job->progress;
 	x->trash_box[0] = job->policy->trash_box[0];
 	x->trash_box[1] = job->policy->trash_box[1];
 }

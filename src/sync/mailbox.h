@@ -39,6 +39,7 @@ struct mailbox_job {
 	const char *keep_journal;	/* tests: keep the folded journal
 					   here; NULL: remove it */
 	const struct logger *lg;
+	const struct sync_progress *progress;	/* may be NULL */
 	/* Where mbsync may keep this pair's state (sync/mbsync_state.h);
 	   NULL or empty: nothing to adopt. When twinbox has no state of
 	   its own for the pair, the first of them that exists is adopted:

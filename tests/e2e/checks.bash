@@ -8,9 +8,13 @@
 # "NAME: $passed passed, $failed failed" at the end and exits non-zero when
 # anything failed. E2E_QUIET_PASS=1 keeps passed checks silent (for sweeps
 # of hundreds of checks).
+#
+# NOOP_TOTAL is a grep pattern for the total line of a run that changed
+# nothing and met no trouble (printed with -V only).
 
 passed=0
 failed=0
+NOOP_TOTAL='^twinbox: [0-9]* mailbox pairs\{0,1\}: 0 changed, 0 failed, 0 skipped; far->near: 0 copied (0 B), 0 flagged, 0 expunged; near->far: 0 copied (0 B), 0 flagged, 0 expunged; [0-9.]* s$'
 
 pass() {
 	[ "${E2E_QUIET_PASS:-0}" = 1 ] || echo "ok: $1"

@@ -95,7 +95,7 @@ for k in $(seq 1 "$STEPS"); do
 	*) fail "step $k: hooked run exit status $status" "$(cat "$TMP/$u/out")" ;;
 	esac
 	for _ in 1 2; do
-		sync "$u"
+		sync "$u" -V
 		[ "$status" -eq 0 ] && grep -q 'up to date' "$TMP/$u/out" && break
 	done
 	expect_eq "step $k: clean run" 0 "$status"

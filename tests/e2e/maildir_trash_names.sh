@@ -72,7 +72,7 @@ RC
 		"$(count "$d/near/INBOX" m2) $(count "$d/far" m2)"
 	expect_eq "$1: m1 kept" "1 1" \
 		"$(count "$d/near/INBOX" m1) $(count "$d/far" m1)"
-	timeout 60 "$BIN" -c "$d/sync.rc" c >"$d/3.out" 2>&1
+	timeout 60 "$BIN" -V -c "$d/sync.rc" c >"$d/3.out" 2>&1
 	expect_eq "$1: second run" 0 "$?"
 	expect_eq "$1: then nothing to do" 1 "$(grep -c 'up to date' "$d/3.out")"
 }
@@ -113,7 +113,7 @@ rm -f "$d"/far/cur/*
 timeout 60 "$BIN" -c "$d/sync.rc" c >"$d/2.out" 2>&1
 expect_eq "self: run after the deletion" 0 "$?"
 expect_eq "self: gone from the near Trash" 0 "$(count "$d/near/Trash" t1)"
-timeout 60 "$BIN" -c "$d/sync.rc" c >"$d/3.out" 2>&1
+timeout 60 "$BIN" -V -c "$d/sync.rc" c >"$d/3.out" 2>&1
 expect_eq "self: next run" 0 "$?"
 expect_eq "self: then nothing to do" 1 "$(grep -c 'up to date' "$d/3.out")"
 expect_eq "self: far stays empty" 0 "$(count "$d/far" t1)"

@@ -83,7 +83,7 @@ RC
 		"$(count "$d/far" m1) $(count "$d/far" m3) $(count "$d/near" m1) $(count "$d/near" m3)"
 	expect_eq "$1: state under the current name only" "1 0" \
 		"$(find "$sdir" -name '*.twinboxstate' | wc -l) $(find "$sdir" -type f ! -name '*.twinboxstate*' | wc -l)"
-	expect_eq "$1: second run" 0 "$(twinbox 4)"
+	expect_eq "$1: second run" 0 "$(twinbox 4 -V)"
 	expect_eq "$1: then nothing to do" 1 "$(grep -c 'up to date' "$d/4.out")"
 }
 

@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -442,4 +443,24 @@ tw_reset_uidvalidity(const char *dir)
 		tw_set_uid(&box.v[i], (uint32_t)(box.n - i));
 	tw_write_uidvalidity(dir, uv + 1000, (uint32_t)box.n);
 	tw_box_free(&box);
+}
+
+int
+tw_strip_total(struct buf *out)
+{
+	regex_t re;
+	regmatch_t m;
+	int found;
+
+	if (regcomp(&re, "^twinbox: [0-9]+ mailbox pairs?: [0-9]+ changed, "
+	    "[^\n]* [0-9]+\\.[0-9] s\n", REG_EXTENDED | REG_NEWLINE) != 0)
+		ck_abort_msg("regcomp failed");
+	found = out->len > 0 && regexec(&re, out->data, 1, &m, 0) == 0;
+	regfree(&re);
+	if (!found)
+		return 0;
+	memmove(out->data + m.rm_so, out->data + m.rm_eo,
+	    out->len - (size_t)m.rm_eo + 1);
+	out->len -= (size_t)(m.rm_eo - m.rm_so);
+	return 1;
 }

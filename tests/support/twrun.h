@@ -35,6 +35,11 @@
 int tw_run(const char *home, const char *out_path, const char *const *args,
     const char *const *env, struct buf *out);
 
+/* Take the run's total line (report.h: "twinbox: N mailbox pairs: ...
+ * S.s s") out of out: 1 if there was one, removed; 0 if none. The total
+ * holds the run's time, which a test cannot compare. */
+int tw_strip_total(struct buf *out);
+
 /* One message of a mailbox as found on disk. */
 struct tw_msg {
 	char id[64];		/* the Message-ID's local part */
