@@ -44,6 +44,8 @@ struct cli_options {
 	int allow_mass_delete;	/* --allow-mass-delete: pass the
 				   mass-deletion guard */
 	enum log_level level;	/* -q, -V, -D */
+	unsigned debug;		/* LOG_NET, LOG_NET_ALL: -D, -Dn, -DN */
+	char *log_file;		/* --log-file FILE; NULL: none */
 	struct cli_target *targets;
 	size_t ntargets;
 };
