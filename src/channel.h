@@ -82,8 +82,10 @@ void channel_policy(const struct channel_conf *ch,
     const struct channel_run_opts *opts, struct sync_policy *out);
 
 /* Open a configured store; a dry run opens it read-only. stop (may be
- * NULL) cuts the IMAP store's waits short (interrupt.h). */
-struct store *channel_open_store(const struct store_conf *sc, int dry_run,
-    const interrupt_flag *stop, const struct logger *lg, struct buf *err);
+ * NULL) cuts the IMAP store's waits short (interrupt.h). label (may be
+ * NULL) names an IMAP store's connection in the protocol trace. */
+struct store *channel_open_store(const struct store_conf *sc,
+    const char *label, int dry_run, const interrupt_flag *stop,
+    const struct logger *lg, struct buf *err);
 
 #endif

@@ -13,7 +13,7 @@ enum cli_opt_id {
 	OPT_ALL, OPT_CONFIG, OPT_DRY_RUN, OPT_VERBOSE, OPT_QUIET, OPT_DEBUG,
 	OPT_HELP, OPT_VERSION, OPT_ALLOW_MASS_DELETE, OPT_LIST, OPT_EXT_EXIT,
 	OPT_CREATE, OPT_REMOVE, OPT_EXPUNGE, OPT_TYPE, OPT_DIRECTION,
-	OPT_NOOP, OPT_FULL, OPT_VERIFY, OPT_JSON
+	OPT_NOOP, OPT_FULL, OPT_VERIFY, OPT_JSON, OPT_LOG_FILE
 };
 
 struct cli_opt {
@@ -82,6 +82,7 @@ static const struct cli_opt cli_opts[] = {
 	{ 0, "allow-mass-delete", 0, OPT_ALLOW_MASS_DELETE, 0, NULL },
 	{ 0, "verify", 0, OPT_VERIFY, 0, NULL },
 	{ 0, "json", 0, OPT_JSON, 0, NULL },
+	{ 0, "log-file", 1, OPT_LOG_FILE, 0, NULL },
 	{ 0, NULL, 0, 0, 0, NULL }
 };
 
@@ -123,7 +124,12 @@ static const char usage_text[] =
     "      --json         at the end, one JSON object per mailbox pair on\n"
     "                     standard output; other output goes to stderr\n"
     "  -D[CdDmMnNs], --debug[-CATEGORY]\n"
-    "                     print protocol and internal detail\n"
+    "                     print protocol and internal detail (-Dn: every\n"
+    "                     line sent and received, -DN: with message\n"
+    "                     contents; passwords never)\n"
+    "      --log-file FILE\n"
+    "                     append every message and the protocol trace,\n"
+    "                     timestamped, to FILE (created mode 0600)\n"
     "      --allow-mass-delete\n"
     "                     propagate deletions even where a side looks\n"
     "                     wiped (see the mass-deletion guard in sync.rc(5))\n"
@@ -180,18 +186,21 @@ type_bits(const char *letters)
 	return bits;
 }
 
-/* -D with only the crash category prints nothing more, as in mbsync. */
+/* -D with only the crash category prints nothing more, as in mbsync;
+ * -D without a category is every one but net-all. */
 static void
 apply_debug(const struct cli_opt *o, const char *letters,
     struct cli_options *opts)
 {
-	if (letters != NULL && letters[0] != '\0')
-		letters += strspn(letters, "C");
-	else if (o->arg == 'C')
-		letters = "";
-	else
-		letters = NULL;
-	if (letters == NULL || letters[0] != '\0')
+	char one[2] = { (char)o->arg, '\0' };
+
+	if (letters == NULL || letters[0] == '\0')
+		letters = o->arg != 0 ? one : NULL;
+	if (letters == NULL || strchr(letters, 'n') != NULL)
+		opts->debug |= LOG_NET;
+	if (letters != NULL && strchr(letters, 'N') != NULL)
+		opts->debug |= LOG_NET | LOG_NET_ALL;
+	if (letters == NULL || letters[strspn(letters, "C")] != '\0')
 		opts->level = LOG_DEBUG;
 }
 
@@ -252,6 +261,10 @@ apply_opt(const struct cli_opt *o, const char *value, const char *letters,
 	case OPT_ALLOW_MASS_DELETE: opts->allow_mass_delete = 1; break;
 	case OPT_VERIFY: opts->verify = 1; break;
 	case OPT_JSON: opts->json = 1; break;
+	case OPT_LOG_FILE:
+		free(opts->log_file);
+		opts->log_file = xstrdup(value);
+		break;
 	case OPT_HELP: return CLI_HELP;
 	case OPT_VERSION: return CLI_VERSION;
 	default: apply_op(o, letters, c); break;
@@ -487,5 +500,6 @@ cli_free(struct cli_options *opts)
 	}
 	free(opts->targets);
 	free(opts->config_path);
+	free(opts->log_file);
 	memset(opts, 0, sizeof(*opts));
 }

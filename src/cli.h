@@ -46,6 +46,8 @@ struct cli_options {
 	int json;		/* --json: one JSON object per mailbox pair
 				   on stdout at the end */
 	enum log_level level;	/* -q, -V, -D */
+	unsigned debug;		/* LOG_NET, LOG_NET_ALL: -D, -Dn, -DN */
+	char *log_file;		/* --log-file FILE; NULL: none */
 	struct cli_target *targets;
 	size_t ntargets;
 };

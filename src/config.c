@@ -284,6 +284,7 @@ config_free(struct config *cfg)
 	free(cfg->channels);
 	free(cfg->groups);
 	free(cfg->sync_state);
+	free(cfg->log_file);
 	free(cfg);
 }
 

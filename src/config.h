@@ -256,6 +256,7 @@ struct config {
 				   prefix to which ":far:box_:near:box" is
 				   appended; NULL: the default location */
 	struct channel_opts defaults;	/* global channel options */
+	char *log_file;		/* LogFile (expanded); NULL: none */
 	char *file;		/* the file's name as messages give it */
 	/* Sections, in file order. */
 	struct imap_account_conf **accounts;

@@ -278,6 +278,9 @@ static const struct key_def keys[] = {
 	  .apply = cfg_apply_punct,
 	  .expect = "a single punctuation character but / . , = \\",
 	  GLO(field_delimiter) },
+	/* twinbox's own: the log file of --log-file. */
+	{ .name = "LogFile", .sections = SEC_GLOBAL, .flags = KF_NONEMPTY,
+	  .apply = cfg_apply_path, .expect = FILENAME, GLO(log_file) },
 	/* Checked only: message data streams, nothing to limit (sync.rc(5)). */
 	{ .name = "BufferLimit", .sections = SEC_GLOBAL, .flags = 0,
 	  .apply = cfg_apply_size,

@@ -3,40 +3,75 @@
 
 #include <stdarg.h>
 
+#include "log_file.h"
 #include "progress.h"
 
-int
-log_enabled(const struct logger *lg, enum log_level level)
+/* What the terminal (or capture) shows, the log file aside. */
+static int
+shown(const struct logger *lg, enum log_level level)
 {
 	enum log_level have = lg ? lg->level : LOG_NORMAL;
 
 	return level <= have;
 }
 
-static void
-log_emit(const struct logger *lg, int is_error, const char *prefix,
-    const char *fmt, va_list ap)
+int
+log_enabled(const struct logger *lg, enum log_level level)
 {
-	struct buf line = BUF_INIT;
+	return shown(lg, level) || (lg != NULL && lg->file != NULL);
+}
+
+unsigned
+log_trace_wanted(const struct logger *lg)
+{
+	unsigned want = 0;
+
+	if (lg == NULL)
+		return 0;
+	if (lg->file != NULL || (shown(lg, LOG_DEBUG) && (lg->debug & LOG_NET)))
+		want = LOG_NET | (lg->debug & LOG_NET_ALL);
+	return want;
+}
+
+static void
+write_terminal(const struct logger *lg, int is_error, const struct buf *line)
+{
 	FILE *out;
 
+	if (lg != NULL && lg->capture != NULL) {
+		buf_add(lg->capture, line->data, line->len);
+		return;
+	}
+	if (is_error)
+		out = (lg != NULL && lg->err_out) ? lg->err_out : stderr;
+	else
+		out = (lg != NULL && lg->out) ? lg->out : stdout;
+	progress_hide(lg != NULL ? lg->progress : NULL);
+	fwrite(line->data, 1, line->len, out);
+	fflush(out);
+	progress_show(lg != NULL ? lg->progress : NULL);
+}
+
+/* to_terminal: the terminal (or capture) shows the line; the log file,
+ * if any, gets it anyway. */
+static void
+log_emit(const struct logger *lg, int to_terminal, int is_error,
+    const char *prefix, const char *fmt, va_list ap)
+{
+	FILE *file = lg != NULL ? lg->file : NULL;
+	struct buf line = BUF_INIT;
+
+	if (!to_terminal && file == NULL)
+		return;
 	buf_adds(&line, prefix);
 	buf_vaddf(&line, fmt, ap);
 	buf_addc(&line, '\n');
 	if (lg != NULL && lg->lock != NULL)
 		pthread_mutex_lock(lg->lock);
-	if (lg != NULL && lg->capture != NULL) {
-		buf_add(lg->capture, line.data, line.len);
-	} else {
-		if (is_error)
-			out = (lg != NULL && lg->err_out) ? lg->err_out : stderr;
-		else
-			out = (lg != NULL && lg->out) ? lg->out : stdout;
-		progress_hide(lg != NULL ? lg->progress : NULL);
-		fwrite(line.data, 1, line.len, out);
-		fflush(out);
-		progress_show(lg != NULL ? lg->progress : NULL);
-	}
+	if (to_terminal)
+		write_terminal(lg, is_error, &line);
+	if (file != NULL)
+		log_file_write(file, line.data, line.len);
 	if (lg != NULL && lg->lock != NULL)
 		pthread_mutex_unlock(lg->lock);
 	buf_free(&line);
@@ -48,7 +83,7 @@ log_error(const struct logger *lg, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	log_emit(lg, 1, "twinbox: error: ", fmt, ap);
+	log_emit(lg, 1, 1, "twinbox: error: ", fmt, ap);
 	va_end(ap);
 }
 
@@ -58,7 +93,7 @@ log_notice(const struct logger *lg, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	log_emit(lg, 1, "twinbox: ", fmt, ap);
+	log_emit(lg, 1, 1, "twinbox: ", fmt, ap);
 	va_end(ap);
 }
 
@@ -67,10 +102,8 @@ log_warn(const struct logger *lg, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (!log_enabled(lg, LOG_NORMAL))
-		return;
 	va_start(ap, fmt);
-	log_emit(lg, 1, "twinbox: warning: ", fmt, ap);
+	log_emit(lg, shown(lg, LOG_NORMAL), 1, "twinbox: warning: ", fmt, ap);
 	va_end(ap);
 }
 
@@ -79,10 +112,8 @@ log_info(const struct logger *lg, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (!log_enabled(lg, LOG_NORMAL))
-		return;
 	va_start(ap, fmt);
-	log_emit(lg, 0, "", fmt, ap);
+	log_emit(lg, shown(lg, LOG_NORMAL), 0, "", fmt, ap);
 	va_end(ap);
 }
 
@@ -91,10 +122,8 @@ log_verbose(const struct logger *lg, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (!log_enabled(lg, LOG_VERBOSE))
-		return;
 	va_start(ap, fmt);
-	log_emit(lg, 0, "", fmt, ap);
+	log_emit(lg, shown(lg, LOG_VERBOSE), 0, "", fmt, ap);
 	va_end(ap);
 }
 
@@ -103,9 +132,19 @@ log_debug(const struct logger *lg, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (!log_enabled(lg, LOG_DEBUG))
-		return;
 	va_start(ap, fmt);
-	log_emit(lg, 0, "debug: ", fmt, ap);
+	log_emit(lg, shown(lg, LOG_DEBUG), 0, "debug: ", fmt, ap);
+	va_end(ap);
+}
+
+void
+log_trace(const struct logger *lg, const char *fmt, ...)
+{
+	va_list ap;
+	int terminal = lg != NULL && shown(lg, LOG_DEBUG) &&
+	    (lg->debug & LOG_NET);
+
+	va_start(ap, fmt);
+	log_emit(lg, terminal, 0, "debug: ", fmt, ap);
 	va_end(ap);
 }

@@ -26,6 +26,7 @@
 #include "interrupt.h"
 #include "log.h"
 #include "output.h"
+#include "log_file.h"
 #include "sync/crash.h"
 
 #define TWINBOX_VERSION "0.1.0"
@@ -292,10 +293,13 @@ main(int argc, char *argv[])
 		break;
 	}
 	lg.level = opts.level;
+	lg.debug = opts.debug;
 	status = EXIT_USAGE;
 	if (read_crash_point(&crash, &err) != 0 || catch_signals(&err) != 0)
 		log_error(&lg, "%s", buf_cstr(&err));
-	else if (load_config(&opts, &lg, &cfg) == 0 &&
+	else if (log_file_start(&lg, opts.log_file) == 0 &&
+	    load_config(&opts, &lg, &cfg) == 0 &&
+	    log_file_start(&lg, cfg->log_file) == 0 &&
 	    check_targets(cfg, &opts, &lg) == 0) {
 		ro.dry_run = opts.dry_run;
 		ro.list = opts.list;
@@ -320,6 +324,9 @@ main(int argc, char *argv[])
 	}
 	status = interrupted_status(&lg, status);
 	store_pool_free(pool);
+	if (log_file_finish(&lg, opts.log_file != NULL ? opts.log_file :
+	    cfg != NULL ? cfg->log_file : NULL) != 0)
+		status = worse(status, EXIT_SYNC_FAILED);
 	config_free(cfg);
 	cli_free(&opts);
 	buf_free(&err);

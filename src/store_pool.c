@@ -14,9 +14,10 @@ struct pool_entry {
 };
 
 struct store_pool {
-	pthread_mutex_t lock;	/* v and n, and every entry's lent */
+	pthread_mutex_t lock;	/* v and n, every entry's lent, opened */
 	struct pool_entry *v;
 	size_t n;
+	unsigned opened;	/* connections opened so far */
 };
 
 struct store_pool *
@@ -95,17 +96,27 @@ lend_idle(struct store_pool *p, const struct store_conf *sc,
 	return p->v[i].s;
 }
 
+/* "ACCOUNT#N": a new connection's name in the protocol trace. */
+static void
+connection_label(const struct store_conf *sc, unsigned n, struct buf *out)
+{
+	buf_setf(out, "%s#%u", sc->account->name, n);
+}
+
 struct store *
 store_pool_get(struct store_pool *p, const struct store_conf *sc,
     int dry_run, const interrupt_flag *stop, const struct logger *lg,
     int *reused, struct buf *err)
 {
 	struct store *s = NULL, *dead = NULL;
+	struct buf label = BUF_INIT;
 
 	*reused = 0;
 	if (p != NULL && sc->kind == STORE_IMAP) {
 		pthread_mutex_lock(&p->lock);
 		s = lend_idle(p, sc, lg, &dead);
+		if (s == NULL)
+			connection_label(sc, ++p->opened, &label);
 		pthread_mutex_unlock(&p->lock);
 	}
 	if (dead != NULL)
@@ -114,7 +125,8 @@ store_pool_get(struct store_pool *p, const struct store_conf *sc,
 		*reused = 1;
 		return s;
 	}
-	s = channel_open_store(sc, dry_run, stop, lg, err);
+	s = channel_open_store(sc, label.data, dry_run, stop, lg, err);
+	buf_free(&label);
 	if (s == NULL || p == NULL || sc->kind != STORE_IMAP)
 		return s;
 	pthread_mutex_lock(&p->lock);

@@ -17,6 +17,9 @@
  *  - store_pool_put() takes a store back. One that can no longer be used
  *    (its last failure is STORE_FAIL_CONNECTION or worse, store.h) is
  *    closed at once, so that the next borrower logs in again.
+ *  - A new IMAP connection is named "ACCOUNT#N" in the protocol trace
+ *    (imap/trace.h): its IMAPAccount's name and its number among the
+ *    connections the pool opened, from 1.
  *  - A NULL pool is valid: get opens a new store, put frees it.
  *  - get and put may be called from several threads at once (the workers
  *    of channel_workers.h): the pool's bookkeeping is under its own

@@ -320,6 +320,56 @@ START_TEST(test_bad_command_lines)
 }
 END_TEST
 
+/* mbsync's debug categories: -D alone is all but net-all; only n and N
+ * turn the protocol trace on; --log-file takes a file name. */
+START_TEST(test_debug_categories_and_log_file)
+{
+	static const struct {
+		const char *arg;
+		enum log_level level;
+		unsigned debug;
+	} cases[] = {
+		{ "-D", LOG_DEBUG, LOG_NET },
+		{ "-Dn", LOG_DEBUG, LOG_NET },
+		{ "-DN", LOG_DEBUG, LOG_NET | LOG_NET_ALL },
+		{ "-DmN", LOG_DEBUG, LOG_NET | LOG_NET_ALL },
+		{ "-Dm", LOG_DEBUG, 0 },
+		{ "-Dds", LOG_DEBUG, 0 },
+		{ "-DC", LOG_NORMAL, 0 },
+		{ "--debug", LOG_DEBUG, LOG_NET },
+		{ "--debug-net", LOG_DEBUG, LOG_NET },
+		{ "--debug-net-all", LOG_DEBUG, LOG_NET | LOG_NET_ALL },
+		{ "--debug-main", LOG_DEBUG, 0 },
+		{ "--debug-crash", LOG_NORMAL, 0 },
+	};
+	struct cli_options o;
+	struct buf err = BUF_INIT;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		ck_assert_int_eq(parse(&o, &err, ARGS(cases[i].arg, "ch")),
+		    CLI_OK);
+		ck_assert_msg(o.level == cases[i].level &&
+		    o.debug == cases[i].debug, "%s: level %d debug %u",
+		    cases[i].arg, o.level, o.debug);
+		ck_assert_ptr_null(o.log_file);
+		cli_free(&o);
+	}
+	ck_assert_int_eq(parse(&o, &err, ARGS("-Dm", "-Dn", "ch")), CLI_OK);
+	ck_assert_uint_eq(o.debug, LOG_NET);
+	cli_free(&o);
+	ck_assert_int_eq(parse(&o, &err, ARGS("--log-file", "a.log",
+	    "--log-file=b.log", "ch")), CLI_OK);
+	ck_assert_str_eq(o.log_file, "b.log");
+	ck_assert_int_eq(o.level, LOG_NORMAL);
+	ck_assert_uint_eq(o.debug, 0);
+	cli_free(&o);
+	ck_assert_int_eq(parse(&o, &err, ARGS("ch", "--log-file")), CLI_ERROR);
+	ck_assert_str_eq(buf_cstr(&err), "option '--log-file' needs a value");
+	cli_free(&o);
+	buf_free(&err);
+}
+END_TEST
+
 static Suite *
 cli_suite(void)
 {
@@ -334,6 +384,7 @@ cli_suite(void)
 	    sizeof(sync_cases) / sizeof(sync_cases[0]));
 	tcase_add_test(tc, test_side_options);
 	tcase_add_test(tc, test_override_channel);
+	tcase_add_test(tc, test_debug_categories_and_log_file);
 	tcase_add_loop_test(tc, test_bad_command_lines, 0,
 	    sizeof(bad_cases) / sizeof(bad_cases[0]));
 	suite_add_tcase(s, tc);

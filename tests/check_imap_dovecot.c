@@ -69,7 +69,8 @@ open_plain(const struct dovecot *d, const char *user, struct buf *err)
 START_TEST(test_login_plain_explicit_login)
 {
 	struct buf err = BUF_INIT, cap = BUF_INIT;
-	struct logger lg = { LOG_DEBUG, NULL, NULL, &cap, NULL, NULL };
+	struct logger lg = { .level = LOG_DEBUG, .capture = &cap,
+	    .debug = LOG_NET };
 	struct imap_store_options o;
 	struct strlist names = { 0 };
 	struct store *s;
@@ -83,8 +84,10 @@ START_TEST(test_login_plain_explicit_login)
 	ck_assert_int_eq(s->ops->list(s, &names, &err), 0);
 	ck_assert(strlist_contains(&names, "INBOX"));
 	s->ops->free(s);
-	/* The debug log shows the command but never the password. */
-	ck_assert_ptr_nonnull(strstr(cap.data, "LOGIN \"carol\" <secret>"));
+	/* The debug log shows the command but never the password (13
+	 * bytes with its quotes). */
+	ck_assert_ptr_nonnull(strstr(cap.data, " LOGIN \"carol\" "
+	    "<redacted 13 bytes>\n"));
 	ck_assert_ptr_null(strstr(cap.data, CAROL_PASS));
 	strlist_free(&names);
 	buf_free(&cap);
@@ -113,7 +116,8 @@ static void
 check_tls_login(enum imap_tls_mode mode, const char *pass_cmd)
 {
 	struct buf err = BUF_INIT, cap = BUF_INIT;
-	struct logger lg = { LOG_DEBUG, NULL, NULL, &cap, NULL, NULL };
+	struct logger lg = { .level = LOG_DEBUG, .capture = &cap,
+	    .debug = LOG_NET };
 	struct imap_store_options o;
 	struct strlist names = { 0 };
 	struct store *s;
@@ -130,7 +134,8 @@ check_tls_login(enum imap_tls_mode mode, const char *pass_cmd)
 	ck_assert_int_eq(s->ops->list(s, &names, &err), 0);
 	ck_assert(strlist_contains(&names, "INBOX"));
 	s->ops->free(s);
-	ck_assert_ptr_nonnull(strstr(cap.data, "AUTHENTICATE PLAIN <secret>"));
+	ck_assert_ptr_nonnull(strstr(cap.data, " AUTHENTICATE PLAIN "
+	    "<redacted "));
 	ck_assert_ptr_null(strstr(cap.data, CAROL_PASS));
 	strlist_free(&names);
 	buf_free(&cap);
@@ -507,7 +512,8 @@ round_trip(const struct dovecot *d, const char *box, int fallback)
 	static const unsigned flags[3] = { MSG_SEEN, MSG_FLAGGED | MSG_DRAFT,
 	    0 };
 	struct buf err = BUF_INIT, m[3], cap = BUF_INIT;
-	struct logger lg = { LOG_DEBUG, NULL, NULL, &cap, NULL, NULL };
+	struct logger lg = { .level = LOG_DEBUG, .capture = &cap,
+	    .debug = LOG_NET };
 	struct mbox_status st;
 	uint32_t uids[3];
 	struct imap_store_options o;
@@ -535,7 +541,7 @@ round_trip(const struct dovecot *d, const char *box, int fallback)
 	s->ops->free(s);
 	ck_assert_int_eq(strstr(cap.data, "looking up the UIDs of 3 appended "
 	    "messages") != NULL, fallback);
-	ck_assert_int_eq(strstr(cap.data, " < + ") != NULL, fallback);
+	ck_assert_int_eq(strstr(cap.data, " << + ") != NULL, fallback);
 	ck_assert_int_eq(strstr(cap.data, "UID EXPUNGE ") != NULL, !fallback);
 	ck_assert_int_eq(strstr(cap.data, ": compression enabled") != NULL,
 	    !fallback);

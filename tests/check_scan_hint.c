@@ -471,7 +471,7 @@ assert_hinted(const struct msg_list *full, const struct msg_list *l,
 
 START_TEST(test_imap_hint)
 {
-	struct logger lg = { .level = LOG_DEBUG };
+	struct logger lg = { .level = LOG_DEBUG, .debug = LOG_NET };
 	struct buf cap = BUF_INIT, err = BUF_INIT;
 	struct msg_list full = { 0 }, l = { 0 };
 	struct mbox_status st;

@@ -11,30 +11,6 @@
 #define LITERAL_MINUS_MAX 4096
 #define LIT_CHUNK 65536
 
-static void
-log_response(const struct imap_client *c, const struct imap_response *r)
-{
-	struct buf line = BUF_INIT;
-	const struct imap_item *it = r->items;
-
-	if (!log_enabled(c->lg, LOG_DEBUG))
-		return;
-	if (r->type == IMAP_CONTINUATION)
-		buf_adds(&line, "+");
-	else
-		buf_adds(&line, r->tag ? r->tag : "*");
-	for (size_t i = 0; it != NULL && i < 2; i++, it = it->next) {
-		if (it->kind == IMAP_NUMBER)
-			buf_addf(&line, " %llu", (unsigned long long)it->num);
-		else if (it->kind == IMAP_ATOM)
-			buf_addf(&line, " %s", it->str);
-	}
-	if (r->text != NULL && r->text->len > 0)
-		buf_addf(&line, " %.200s", r->text->str);
-	log_debug(c->lg, "%s < %s", transport_peer(c->t), line.data);
-	buf_free(&line);
-}
-
 /*
  * RFC 3501 7.1: the text of an [ALERT] must be shown to the user, in any
  * response (tagged, untagged, continuation) and at any verbosity. Control
@@ -121,7 +97,6 @@ on_response(void *ctx, const struct imap_response *r)
 {
 	struct imap_client *c = ctx;
 
-	log_response(c, r);
 	show_alert(c, r);
 	if (r->type == IMAP_CONTINUATION) {
 		c->continuation = 1;
@@ -181,6 +156,8 @@ client_break(struct imap_client *c, struct buf *err)
 		c->broken = 1;
 		buf_setf(&c->err_text, "%s", buf_cstr(err));
 		transport_close(c->t);
+		imap_trace_reset(&c->tr_out);
+		imap_trace_reset(&c->tr_in);
 	}
 	buf_setf(err, "%s", c->err_text.data);
 	return -1;
@@ -195,6 +172,7 @@ feed(struct imap_client *c, struct buf *err)
 		n = 1;
 		c->tagged_seen = 0;
 	}
+	imap_trace_bytes(&c->tr_in, c->rbuf + c->rpos, n);
 	if (imap_parser_feed(c->parser, c->rbuf + c->rpos, n) == 0) {
 		c->rpos += n;
 		return 0;
@@ -245,12 +223,32 @@ client_flush(struct imap_client *c, struct buf *err)
 	return rc == 0 ? 0 : client_break(c, err);
 }
 
+void
+client_queue(struct imap_client *c, const char *p, size_t n, int secret)
+{
+	buf_add(&c->wbuf, p, n);
+	if (secret)
+		imap_trace_secret(&c->tr_out, n);
+	else
+		imap_trace_bytes(&c->tr_out, p, n);
+}
+
+void
+client_queues(struct imap_client *c, const char *s)
+{
+	client_queue(c, s, strlen(s), 0);
+}
+
 int
-client_write_raw(struct imap_client *c, const char *p, size_t n,
+client_write_raw(struct imap_client *c, const char *p, size_t n, int secret,
     struct buf *err)
 {
 	if (client_flush(c, err) != 0)
 		return -1;
+	if (secret)
+		imap_trace_secret(&c->tr_out, n);
+	else
+		imap_trace_bytes(&c->tr_out, p, n);
 	if (transport_write(c->t, p, n, err) != 0)
 		return client_break(c, err);
 	return 0;
@@ -267,7 +265,8 @@ client_begin(struct imap_client *c, imap_done_fn done, void *ctx)
 	snprintf(p->tag, sizeof p->tag, "T%u", ++c->tag_counter);
 	p->done = done;
 	p->ctx = ctx;
-	buf_addf(&c->wbuf, "%s ", p->tag);
+	client_queues(c, p->tag);
+	client_queues(c, " ");
 	return p->tag;
 }
 
@@ -282,13 +281,13 @@ client_is_pending(const struct imap_client *c, const char *tag)
 
 static int
 write_literal_data(struct imap_client *c, const struct imap_lit *lit,
-    struct buf *err)
+    int secret, struct buf *err)
 {
 	char chunk[LIT_CHUNK];
 	uint64_t done = 0;
 
 	if (lit->mem != NULL)
-		return client_write_raw(c, lit->mem, lit->len, err);
+		return client_write_raw(c, lit->mem, lit->len, secret, err);
 	while (done < lit->len) {
 		size_t want = lit->len - done < sizeof chunk ?
 		    (size_t)(lit->len - done) : sizeof chunk;
@@ -301,7 +300,7 @@ write_literal_data(struct imap_client *c, const struct imap_lit *lit,
 			    "file is shorter than expected");
 			return client_break(c, err);
 		}
-		if (client_write_raw(c, chunk, (size_t)n, err) != 0)
+		if (client_write_raw(c, chunk, (size_t)n, secret, err) != 0)
 			return -1;
 		done += (uint64_t)n;
 	}
@@ -312,27 +311,33 @@ write_literal_data(struct imap_client *c, const struct imap_lit *lit,
  * the literal (the command is then complete). */
 static int
 send_literal(struct imap_client *c, const char *tag,
-    const struct imap_lit *lit, struct buf *err)
+    const struct imap_cmdseg *s, struct buf *err)
 {
+	const struct imap_lit *lit = &s->lit;
 	int nonsync = imap_client_has(c, CAP_LITERALPLUS) ||
 	    (imap_client_has(c, CAP_LITERALMINUS) &&
 	    lit->len <= LITERAL_MINUS_MAX);
+	char announce[32];
 
-	buf_addf(&c->wbuf, "{%llu%s}\r\n", (unsigned long long)lit->len,
-	    nonsync ? "+" : "");
+	snprintf(announce, sizeof announce, "{%llu%s}\r\n",
+	    (unsigned long long)lit->len, nonsync ? "+" : "");
+	client_queues(c, announce);
 	if (!nonsync) {
+		imap_trace_flush(&c->tr_out);
 		if (client_flush(c, err) != 0)
 			return -1;
 		c->continuation = 0;
 		while (!c->continuation) {
-			if (!client_is_pending(c, tag))
+			if (!client_is_pending(c, tag)) {
+				imap_trace_reset(&c->tr_out);
 				return 1;
+			}
 			if (client_pump(c, err) != 0)
 				return -1;
 		}
 		c->continuation = 0;
 	}
-	return write_literal_data(c, lit, err);
+	return write_literal_data(c, lit, s->lit_secret, err);
 }
 
 int
@@ -349,23 +354,23 @@ imap_client_submit(struct imap_client *c, const struct imap_cmdline *l,
 		return client_break(c, err);
 	tag = client_begin(c, done, ctx);
 	snprintf(tagcopy, sizeof tagcopy, "%s", tag);
-	log_debug(c->lg, "%s > %s %s", transport_peer(c->t), tagcopy,
-	    l->log.data ? l->log.data : "");
 	for (size_t i = 0; i < l->nseg; i++) {
 		const struct imap_cmdseg *s = &l->seg[i];
 		int rc;
 
 		buf_add(&c->wbuf, s->text.data ? s->text.data : "",
 		    s->text.len);
+		imap_trace_bytes(&c->tr_out, buf_cstr(&s->shown),
+		    s->shown.len);
 		if (!s->has_lit)
 			continue;
-		rc = send_literal(c, tagcopy, &s->lit, err);
+		rc = send_literal(c, tagcopy, s, err);
 		if (rc < 0)
 			return -1;
 		if (rc > 0)
 			return 0;
 	}
-	buf_adds(&c->wbuf, "\r\n");
+	client_queues(c, "\r\n");
 	return client_flush(c, err);
 }
 

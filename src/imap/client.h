@@ -31,8 +31,11 @@
  *    CONDSTORE is disabled), ENABLE QRESYNC is sent right after login,
  *    without waiting: its answer arrives with the next command's. From
  *    then on the server reports expunges as VANISHED, not EXPUNGE.
- *  - Passwords and tokens never reach a log at any level: commands are
- *    logged with secrets replaced (see cmdline.h).
+ *  - Every byte sent and received goes to the protocol trace (trace.h)
+ *    under the connection's label. Passwords and tokens never reach a log
+ *    at any level: a secret in a command is redacted (cmdline.h), and
+ *    AUTHENTICATE's initial response and every answer to the server's
+ *    challenges show by their size only.
  */
 #ifndef TWINBOX_IMAP_CLIENT_H
 #define TWINBOX_IMAP_CLIENT_H
@@ -50,6 +53,9 @@
 
 struct imap_client_options {
 	struct transport_options tr;	/* tls STARTTLS means upgrade */
+	const char *label;		/* the connection's name in the
+					   protocol trace; NULL: the
+					   server's */
 	const char *user;
 	const char *user_cmd;
 	const char *pass;		/* secret */

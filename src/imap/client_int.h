@@ -7,6 +7,9 @@
  *  - pending[] lists the commands in flight, oldest first; an entry is
  *    removed right after its done() ran.
  *  - Once broken is set, err_text holds the message every call returns.
+ *  - Every byte sent goes through client_queue() or client_write_raw(),
+ *    every byte received through the parser's feed, and both through the
+ *    connection's traces (trace.h), which say which bytes are secret.
  *  - In bytewise mode the client feeds the parser one byte at a time and
  *    stops right after a tagged response, so that nothing past a
  *    STARTTLS or COMPRESS OK line is consumed; the unread rest stays in
@@ -16,6 +19,7 @@
 #define TWINBOX_IMAP_CLIENT_INT_H
 
 #include "imap/client.h"
+#include "imap/trace.h"
 
 struct pending {
 	char tag[16];
@@ -51,13 +55,21 @@ struct imap_client {
 	struct buf wbuf;
 	unsigned enabled;		/* CAP_ bits a * ENABLED listed */
 	int enable_pending;		/* ENABLE sent, not yet answered */
+	struct imap_trace tr_out;	/* what we send */
+	struct imap_trace tr_in;	/* what the server sends */
 };
 
 /* client.c */
 int client_pump(struct imap_client *c, struct buf *err);
 int client_flush(struct imap_client *c, struct buf *err);
+/* Queue bytes to send at the next flush; the trace shows them (a
+ * secret: by its size only). */
+void client_queue(struct imap_client *c, const char *p, size_t n,
+    int secret);
+void client_queues(struct imap_client *c, const char *s);
+/* Flush, then send these bytes now. */
 int client_write_raw(struct imap_client *c, const char *p, size_t n,
-    struct buf *err);
+    int secret, struct buf *err);
 /* Start a command: writes "TAG " + text and registers it. */
 const char *client_begin(struct imap_client *c, imap_done_fn done,
     void *ctx);

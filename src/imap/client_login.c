@@ -69,8 +69,8 @@ switching_command(struct imap_client *c, const char *cmd, struct buf *err)
 	int rc = 0;
 
 	client_begin(c, status_done, &st);
-	buf_addf(&c->wbuf, "%s\r\n", cmd);
-	log_debug(c->lg, "%s > %s", transport_peer(c->t), cmd);
+	client_queues(c, cmd);
+	client_queues(c, "\r\n");
 	c->bytewise = 1;
 	if (client_flush(c, err) != 0 || imap_client_wait(c, err) != 0)
 		rc = -1;
@@ -171,13 +171,14 @@ wipe(struct buf *b)
 }
 
 /* The answer to one "+": the initial response when the server asked
- * for it, else the mechanism's answer; after a failure, cancel ("*"). */
+ * for it, else the mechanism's answer; after a failure, cancel ("*").
+ * Every answer but the cancel is a secret for the trace. */
 static int
 answer(struct imap_client *c, struct sasl *x, const struct buf *ir,
     int *ir_due, enum sasl_status *fail, struct buf *why, struct buf *err)
 {
 	struct buf resp = BUF_INIT;
-	int rc;
+	int rc, cancel = 0;
 
 	if (*ir_due) {
 		*ir_due = 0;
@@ -187,9 +188,13 @@ answer(struct imap_client *c, struct sasl *x, const struct buf *ir,
 		    c->cont_text.len, &resp, why);
 		if (*fail != SASL_OK)
 			buf_setf(&resp, "*");
+		cancel = *fail != SASL_OK;
+	} else {
+		cancel = 1;	/* cancelled already: an empty line */
 	}
-	rc = client_write_raw(c, buf_cstr(&resp), resp.len, err) != 0 ||
-	    client_write_raw(c, "\r\n", 2, err) != 0 ? -1 : 0;
+	rc = client_write_raw(c, buf_cstr(&resp), resp.len, !cancel,
+	    err) != 0 || client_write_raw(c, "\r\n", 2, 0, err) != 0 ?
+	    -1 : 0;
 	wipe(&resp);
 	return rc;
 }
@@ -214,12 +219,13 @@ authenticate(struct imap_client *c, struct sasl *x, struct tagged_status *st,
 	ir_due = has_ir && !imap_client_has(c, CAP_SASL_IR);
 	tag = client_begin(c, status_done, st);
 	memcpy(t, tag, sizeof t);
-	buf_addf(&c->wbuf, "AUTHENTICATE %s", imap_auth_name(x->m));
-	if (has_ir && !ir_due)
-		buf_addf(&c->wbuf, " %s", ir.data);
-	buf_adds(&c->wbuf, "\r\n");
-	log_debug(c->lg, "%s > %s AUTHENTICATE %s%s", transport_peer(c->t), t,
-	    imap_auth_name(x->m), has_ir && !ir_due ? " <secret>" : "");
+	client_queues(c, "AUTHENTICATE ");
+	client_queues(c, imap_auth_name(x->m));
+	if (has_ir && !ir_due) {
+		client_queues(c, " ");
+		client_queue(c, ir.data, ir.len, 1);
+	}
+	client_queues(c, "\r\n");
 	c->continuation = 0;
 	if (client_flush(c, err) != 0)
 		goto out;
@@ -231,8 +237,6 @@ authenticate(struct imap_client *c, struct sasl *x, struct tagged_status *st,
 		c->continuation = 0;
 		if (answer(c, x, &ir, &ir_due, fail, why, err) != 0)
 			goto out;
-		log_debug(c->lg, "%s > <%s>", transport_peer(c->t),
-		    *fail == SASL_OK ? "secret" : "cancel");
 	}
 	rc = 0;
 out:
@@ -430,6 +434,20 @@ open_session(struct imap_client *c, const struct imap_client_options *o,
 	return client_enable(c, err);
 }
 
+/* The connection's name in the trace: label, else the server's. */
+static void
+start_traces(struct imap_client *c, const char *label)
+{
+	const char *name = label != NULL ? label : transport_peer(c->t);
+
+	imap_trace_init(&c->tr_out, c->lg, name, ">>");
+	imap_trace_init(&c->tr_in, c->lg, name, "<<");
+	if (label != NULL)
+		log_trace(c->lg, "%s: connected to %s%s", label,
+		    transport_peer(c->t), transport_is_tls(c->t) ?
+		    " over TLS" : "");
+}
+
 struct imap_client *
 imap_client_open(const struct imap_client_options *o,
     const struct logger *lg, struct buf *err)
@@ -442,6 +460,7 @@ imap_client_open(const struct imap_client_options *o,
 	c = xcalloc(1, sizeof(*c));
 	c->t = t;
 	c->lg = lg;
+	start_traces(c, o->label);
 	c->depth = o->pipeline_depth > 0 ? (size_t)o->pipeline_depth :
 	    IMAP_PIPELINE_MAX;
 	client_reset_parser(c);
@@ -482,6 +501,8 @@ imap_client_free(struct imap_client *c)
 		return;
 	if (!c->broken && c->greeted && c->greeted != 3)
 		logout(c);
+	imap_trace_free(&c->tr_out);
+	imap_trace_free(&c->tr_in);
 	imap_parser_free(c->parser);
 	transport_free(c->t);
 	imap_caps_clear(&c->caps);

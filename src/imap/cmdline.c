@@ -21,7 +21,11 @@ void
 imap_cmd_free(struct imap_cmdline *l)
 {
 	for (size_t i = 0; i < l->nseg; i++) {
+		if (l->seg[i].text.data != NULL)
+			explicit_bzero(l->seg[i].text.data,
+			    l->seg[i].text.len);
 		buf_free(&l->seg[i].text);
+		buf_free(&l->seg[i].shown);
 		if (l->seg[i].owned.data != NULL)
 			explicit_bzero(l->seg[i].owned.data,
 			    l->seg[i].owned.len);
@@ -43,6 +47,7 @@ void
 imap_cmd_add(struct imap_cmdline *l, const char *s)
 {
 	buf_adds(&last_seg(l)->text, s);
+	buf_adds(&last_seg(l)->shown, s);
 	buf_adds(&l->log, s);
 }
 
@@ -63,6 +68,7 @@ void
 imap_cmd_add_secret(struct imap_cmdline *l, const char *s)
 {
 	buf_adds(&last_seg(l)->text, s);
+	buf_addf(&last_seg(l)->shown, "<redacted %zu bytes>", strlen(s));
 	buf_adds(&l->log, "<secret>");
 }
 
@@ -79,11 +85,12 @@ quotable(const char *s)
 
 static void
 add_literal_seg(struct imap_cmdline *l, const struct imap_lit *lit,
-    const char *owned, size_t owned_len)
+    const char *owned, size_t owned_len, int secret)
 {
 	struct imap_cmdseg *s = last_seg(l);
 
 	s->has_lit = 1;
+	s->lit_secret = secret;
 	s->lit = *lit;
 	if (owned != NULL) {
 		buf_add(&s->owned, owned, owned_len);
@@ -99,7 +106,7 @@ imap_cmd_add_literal(struct imap_cmdline *l, const struct imap_lit *lit)
 {
 	buf_addf(&l->log, "{%llu} <%llu bytes>", (unsigned long long)lit->len,
 	    (unsigned long long)lit->len);
-	add_literal_seg(l, lit, NULL, 0);
+	add_literal_seg(l, lit, NULL, 0, 0);
 }
 
 void
@@ -107,13 +114,15 @@ imap_cmd_add_string(struct imap_cmdline *l, const char *s, int secret)
 {
 	struct imap_lit lit = { NULL, -1, 0, strlen(s) };
 	struct buf *text;
+	size_t start;
 
 	if (!quotable(s)) {
 		buf_adds(&l->log, secret ? "<secret>" : "{literal}");
-		add_literal_seg(l, &lit, s, lit.len);
+		add_literal_seg(l, &lit, s, lit.len, secret);
 		return;
 	}
 	text = &last_seg(l)->text;
+	start = text->len;
 	buf_addc(text, '"');
 	for (const char *p = s; *p != '\0'; p++) {
 		if (*p == '"' || *p == '\\')
@@ -121,6 +130,12 @@ imap_cmd_add_string(struct imap_cmdline *l, const char *s, int secret)
 		buf_addc(text, *p);
 	}
 	buf_addc(text, '"');
+	if (secret)
+		buf_addf(&last_seg(l)->shown, "<redacted %zu bytes>",
+		    text->len - start);
+	else
+		buf_add(&last_seg(l)->shown, text->data + start,
+		    text->len - start);
 	if (secret)
 		buf_adds(&l->log, "<secret>");
 	else

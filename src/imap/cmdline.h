@@ -1,8 +1,8 @@
 /*
  * cmdline: one IMAP command being built, as the bytes to send (text
  * segments, each optionally followed by a literal) and, in parallel, the
- * line that may be logged, in which every secret is replaced by "<secret>"
- * and every literal by "{N} <N bytes>".
+ * line that may be shown in messages, in which every secret is replaced
+ * by "<secret>" and every literal by "{N} <N bytes>".
  *
  * Contract:
  *  - struct imap_cmdline owns its segments and the copies of strings that
@@ -12,6 +12,10 @@
  *  - The tag and the final CRLF are not part of it; the client adds them.
  *  - Secrets never reach the log text: imap_cmd_add_string() with secret
  *    set and imap_cmd_add_secret() are the only ways to add one.
+ *  - Each segment's shown text is its text for the protocol trace
+ *    (trace.h): the same bytes, but every secret in it replaced by
+ *    "<redacted N bytes>" (N: the bytes sent for it); a literal that is
+ *    a secret has lit_secret set and is shown by its size only.
  */
 #ifndef TWINBOX_IMAP_CMDLINE_H
 #define TWINBOX_IMAP_CMDLINE_H
@@ -30,7 +34,9 @@ struct imap_lit {
 
 struct imap_cmdseg {
 	struct buf text;	/* sent before the literal */
+	struct buf shown;	/* text with its secrets redacted */
 	int has_lit;
+	int lit_secret;		/* the literal is a secret */
 	struct imap_lit lit;
 	struct buf owned;	/* backing store of a string literal */
 };

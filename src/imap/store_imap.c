@@ -253,6 +253,7 @@ client_options(const struct imap_store_options *o,
 
 	memset(co, 0, sizeof(*co));
 	transport_options_init(&co->tr);
+	co->label = o->label;
 	co->tr.host = o->host;
 	co->tr.port_number = o->port > 0 ? (unsigned)o->port : 0;
 	co->tr.timeout = o->timeout;

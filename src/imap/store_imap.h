@@ -45,6 +45,9 @@ enum imap_tls_mode {
 
 struct imap_store_options {
 	const char *name;		/* the store's name, for messages */
+	const char *label;		/* the connection's name in the
+					   protocol trace; NULL: the
+					   server's */
 	const char *host;
 	int port;			/* 0: 993 for IMAPS, else 143 */
 	int timeout;			/* seconds; 0: none */

@@ -187,11 +187,12 @@ run() {
 # in_boxes NAME REGEX: the folders (wire names, sorted, space separated)
 # in which run NAME sent a command matching REGEX.
 in_boxes() {
-	# The folder selected last on the same connection (its port): with
-	# Connections, the lines of several connections interleave.
+	# The folder selected last on the same connection (its label in
+	# the trace): with Connections, the lines of several connections
+	# interleave.
 	RE=$2 awk '
-	{ conn = match($0, /port [0-9]+/) ? substr($0, RSTART, RLENGTH) : "" }
-	/ > [^ ]+ SELECT "/ {
+	{ conn = $1 == "debug:" ? $2 : "" }
+	/ >> [^ ]+ SELECT "/ {
 		b = $0
 		sub(/.* SELECT "/, "", b)
 		sub(/".*/, "", b)
@@ -205,16 +206,16 @@ in_boxes() {
 # sizes and dates, and no CHANGEDSINCE.
 full_scans() {
 	in_boxes "$1" \
-	    ' > [^ ]+ UID FETCH 1:\* \(UID FLAGS( RFC822\.SIZE INTERNALDATE)?\)$'
+	    ' >> [^ ]+ UID FETCH 1:\* \(UID FLAGS( RFC822\.SIZE INTERNALDATE)?\)$'
 }
 
 changedsince() {
-	in_boxes "$1" ' > [^ ]+ UID FETCH .*CHANGEDSINCE'
+	in_boxes "$1" ' >> [^ ]+ UID FETCH .*CHANGEDSINCE'
 }
 
 # The commands of run NAME beyond login, listing and SELECT, one a line.
 commands() {
-	sed -n 's/^debug: .* > [A-Za-z0-9]* //p' "$TMP/$1.out" |
+	sed -n 's/^debug: [^ ]* >> [A-Za-z0-9]* //p' "$TMP/$1.out" |
 	    grep -vE '^(LOGIN|AUTHENTICATE|NAMESPACE|LIST|SELECT|LOGOUT|CAPABILITY)( |$)'
 }
 
@@ -308,7 +309,7 @@ expect_eq "the server does not advertise QRESYNC" 0 \
 run first
 converged "first sync" "$N"
 expect_eq "first sync: every SELECT asks for CONDSTORE" 3 \
-    "$(grep -cE ' > [^ ]+ SELECT "[^"]*" \(CONDSTORE\)$' "$TMP/first.out")"
+    "$(grep -cE ' >> [^ ]+ SELECT "[^"]*" \(CONDSTORE\)$' "$TMP/first.out")"
 for b in $BOXES; do
 	expect_eq "first sync: $b has a settled far mark at the server's status" \
 	    "$(server_status "$b")" "$(mark "$b")"
@@ -429,7 +430,7 @@ nc_run() {
 
 run nc-first "$TMP/sync2.rc"
 expect_eq "nc-first: three SELECTs without CONDSTORE" 3 \
-    "$(grep -cE ' > [^ ]+ SELECT "[^"]*"$' "$TMP/nc-first.out")"
+    "$(grep -cE ' >> [^ ]+ SELECT "[^"]*"$' "$TMP/nc-first.out")"
 expect_eq "nc-first: no CONDSTORE anywhere" 0 \
     "$(grep -c CONDSTORE "$TMP/nc-first.out")"
 converged "nc-first" "$N"
@@ -472,13 +473,13 @@ qr_run() {
 	run "$1" "$TMP/sync3.rc"
 	expect_eq "$1: no full scan" "" "$(full_scans "$1")"
 	expect_eq "$1: every SELECT carries QRESYNC" 3 \
-	    "$(grep -cE ' > [^ ]+ SELECT "[^"]*" \(QRESYNC \([0-9]+ [0-9]+( [0-9:,]+)?\)\)$' \
+	    "$(grep -cE ' >> [^ ]+ SELECT "[^"]*" \(QRESYNC \([0-9]+ [0-9]+( [0-9:,]+)?\)\)$' \
 	    "$TMP/$1.out")"
 	expect_eq "$1: no answer that does not add up" 0 \
 	    "$(grep -c 'does not add up' "$TMP/$1.out")"
 	# Once per connection (Connections may open more than one).
 	expect_eq "$1: ENABLE QRESYNC once a login" \
-	    "$(grep -cE ' > [^ ]+ LOGIN ' "$TMP/$1.out")" \
+	    "$(grep -cE ' >> [^ ]+ LOGIN ' "$TMP/$1.out")" \
 	    "$(commands "$1" | grep -c '^ENABLE QRESYNC$')"
 	converged "$1" "$N"
 	for b in $BOXES; do
@@ -501,7 +502,7 @@ qr_run qr-noop
 expect_eq "qr-noop: no FETCH but those of new messages, which find none" "" \
     "$(fetches qr-noop)"
 expect_eq "qr-noop: nothing fetched" 0 \
-    "$(grep -c '^debug: .* < \* [0-9]* FETCH' "$TMP/qr-noop.out")"
+    "$(grep -c '^debug: [^ ]* << \* [0-9]* FETCH' "$TMP/qr-noop.out")"
 
 files=("$N"/Archive/cur/*)
 id=$(msgid "${files[4]}")
@@ -520,7 +521,7 @@ qr_run qr-new
 expect_eq "qr-new: copied to the Maildir" 1 \
     "$(near_file "$N" Entwürfe '<new.3@condstore.test>' | grep -c .)"
 expect_eq "qr-new: Entwürfe's new messages fetched from the mark's UIDNEXT" 1 \
-    "$(grep -cE " > [^ ]+ UID FETCH ${mark_before% *}:\* \(UID FLAGS RFC822\.SIZE INTERNALDATE\) \(CHANGEDSINCE ${mark_before#* }\)$" \
+    "$(grep -cE " >> [^ ]+ UID FETCH ${mark_before% *}:\* \(UID FLAGS RFC822\.SIZE INTERNALDATE\) \(CHANGEDSINCE ${mark_before#* }\)$" \
     "$TMP/qr-new.out")"
 expect_eq "qr-new: the only other FETCH is the new message's body" \
     "UID FETCH N (UID FLAGS INTERNALDATE BODY.PEEK[])" "$(fetches qr-new)"

@@ -129,17 +129,17 @@ expect_eq "first: messages on the server" 4 "$(count "$A")"
 run alice second
 out=$TMP/alice.second.out
 expect_eq "second: one STORE of \\Deleted" 1 \
-	"$(grep -c '> [A-Z0-9]* UID STORE .*+FLAGS.SILENT (\\Deleted)' "$out")"
+	"$(grep -c '>> [A-Z0-9]* UID STORE .*+FLAGS.SILENT (\\Deleted)' "$out")"
 expect_eq "second: both UIDs in it" 1 \
-	"$(grep -c '> [A-Z0-9]* UID STORE 1:2 +FLAGS.SILENT (\\Deleted)' "$out")"
+	"$(grep -c '>> [A-Z0-9]* UID STORE 1:2 +FLAGS.SILENT (\\Deleted)' "$out")"
 expect_eq "second: one UID EXPUNGE" 1 \
-	"$(grep -c '> [A-Z0-9]* UID EXPUNGE ' "$out")"
-flag=$(line_of "$out" '> [A-Z0-9]* UID STORE 3 +FLAGS.SILENT (\\Flagged)')
-mark=$(line_of "$out" '> [A-Z0-9]* UID STORE 1:2 +FLAGS.SILENT')
-expunge=$(line_of "$out" '> [A-Z0-9]* UID EXPUNGE 1:2')
-answer=$(awk -v from="${flag:-0}" 'NR > from && / < /' "$out" |
+	"$(grep -c '>> [A-Z0-9]* UID EXPUNGE ' "$out")"
+flag=$(line_of "$out" '>> [A-Z0-9]* UID STORE 3 +FLAGS.SILENT (\\Flagged)')
+mark=$(line_of "$out" '>> [A-Z0-9]* UID STORE 1:2 +FLAGS.SILENT')
+expunge=$(line_of "$out" '>> [A-Z0-9]* UID EXPUNGE 1:2')
+answer=$(awk -v from="${flag:-0}" 'NR > from && / << /' "$out" |
 	head -1 | grep -c .)
-first_answer=$(awk -v from="${flag:-0}" 'NR > from && / < / { print NR; exit }' \
+first_answer=$(awk -v from="${flag:-0}" 'NR > from && / << / { print NR; exit }' \
 	"$out")
 expect_eq "second: \\Flagged, \\Deleted, EXPUNGE sent in that order" 1 \
 	"$([ -n "$flag" ] && [ -n "$mark" ] && [ -n "$expunge" ] &&
@@ -148,10 +148,10 @@ expect_eq "second: all three sent before the first answer" 1 \
 	"$([ "$answer" = 1 ] && [ -n "$expunge" ] &&
 	[ "$expunge" -lt "$first_answer" ] && echo 1)"
 expect_eq "second: no CAPABILITY command" 0 \
-	"$(grep -c '> [A-Z0-9]* CAPABILITY' "$out")"
+	"$(grep -c '>> [A-Z0-9]* CAPABILITY' "$out")"
 expect_eq "second: LOGOUT sent last, its answer not read" \
-	"> LOGOUT" "$(grep -E ' port [0-9]+ [<>] ' "$out" | tail -n 1 |
-	sed -E 's/.* ([<>]) [A-Z0-9]+ /\1 /')"
+	">> LOGOUT" "$(grep -E '^debug: [^ ]+ (<<|>>) ' "$out" | tail -n 1 |
+	sed -E 's/^debug: [^ ]+ (<<|>>) [A-Z0-9]+ /\1 /')"
 expect_eq "second: messages near" 2 "$(count "$TMP/alice/INBOX")"
 expect_eq "second: messages on the server" 2 "$(count "$A")"
 expect_eq "second: message 3 flagged on the server" 1 "$(flagged_on_server "$A")"
@@ -222,7 +222,7 @@ converges bob
 
 refused carol 2 'UID STORE 1:2 +FLAGS.SILENT (\\Deleted)' '(\\Flagged)'
 expect_eq "carol: the UID EXPUNGE was sent" 1 \
-	"$(grep -c '> [A-Z0-9]* UID EXPUNGE 1:2' "$TMP/carol.second.out")"
+	"$(grep -c '>> [A-Z0-9]* UID EXPUNGE 1:2' "$TMP/carol.second.out")"
 expect_eq "carol: message 3 flagged" 1 \
 	"$(flagged_on_server "$MAIL_DIR/carol")"
 expect_eq "carol: no message expunged (none was marked)" 4 \
@@ -234,13 +234,13 @@ converges carol
 setup erin erin "$PORT2"
 run erin second
 out=$TMP/erin.second.out
-mark=$(line_of "$out" '> [A-Z0-9]* UID STORE 1:2 +FLAGS.SILENT (\\Deleted)')
-search=$(line_of "$out" '> [A-Z0-9]* UID SEARCH DELETED')
-plain=$(line_of "$out" '> [A-Z0-9]* EXPUNGE$')
+mark=$(line_of "$out" '>> [A-Z0-9]* UID STORE 1:2 +FLAGS.SILENT (\\Deleted)')
+search=$(line_of "$out" '>> [A-Z0-9]* UID SEARCH DELETED')
+plain=$(line_of "$out" '>> [A-Z0-9]* EXPUNGE$')
 between=$(awk -v a="${mark:-0}" -v b="${search:-0}" \
-	'NR > a && NR < b && / < /' "$out" | wc -l)
+	'NR > a && NR < b && / << /' "$out" | wc -l)
 answered=$(awk -v a="${search:-0}" -v b="${plain:-0}" \
-	'NR > a && NR < b && / < T[0-9]* OK Search/' "$out" | wc -l)
+	'NR > a && NR < b && / << T[0-9]* OK Search/' "$out" | wc -l)
 expect_eq "erin: no UID EXPUNGE" 0 "$(grep -c 'UID EXPUNGE' "$out")"
 expect_eq "erin: the mark and the search sent together" 1 \
 	"$([ -n "$mark" ] && [ -n "$search" ] && [ "$mark" -lt "$search" ] &&

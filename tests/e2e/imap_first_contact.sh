@@ -93,7 +93,7 @@ server_deliver() {
 # body_fetched LOG: every UID a UID FETCH ... BODY.PEEK[] named, one a
 # line (ranges a:b expanded).
 body_fetched() {
-	sed -n 's/.*> [A-Z0-9]* UID FETCH \([0-9:,]*\) (.*BODY\.PEEK\[\]).*/\1/p' "$1" |
+	sed -n 's/.*>> [A-Z0-9]* UID FETCH \([0-9:,]*\) (.*BODY\.PEEK\[\]).*/\1/p' "$1" |
 	    tr ',' '\n' | awk -F: '{ b = NF > 1 ? $2 : $1
 		for (u = $1; u <= b; u++) print u }'
 }
@@ -109,14 +109,14 @@ msg both >"$N/INBOX/new/1800000002.both.near"
 
 run second
 expect_eq "second: one header FETCH" 1 \
-	"$(grep -c '> [A-Z0-9]* UID FETCH [0-9:,]* (UID BODY.PEEK\[HEADER\])' "$TMP/second.out")"
+	"$(grep -c '>> [A-Z0-9]* UID FETCH [0-9:,]* (UID BODY.PEEK\[HEADER\])' "$TMP/second.out")"
 expect_eq "second: the headers of the six new server messages" \
 	"31:36" \
-	"$(sed -n 's/.*> [A-Z0-9]* UID FETCH \([0-9:,]*\) (UID BODY.PEEK\[HEADER\]).*/\1/p' "$TMP/second.out")"
+	"$(sed -n 's/.*>> [A-Z0-9]* UID FETCH \([0-9:,]*\) (UID BODY.PEEK\[HEADER\]).*/\1/p' "$TMP/second.out")"
 expect_eq "second: bodies read, each UID once" "31 32 33 34 35 36" \
 	"$(body_fetched "$TMP/second.out" | sort -n | tr '\n' ' ' | sed 's/ $//')"
 expect_eq "second: one APPEND" 1 \
-	"$(grep -c '> [A-Z0-9]* APPEND ' "$TMP/second.out")"
+	"$(grep -c '>> [A-Z0-9]* APPEND ' "$TMP/second.out")"
 expect_eq "second: messages near" 37 "$(count "$N/INBOX")"
 expect_eq "second: messages on the server" 37 "$(count "$A")"
 expect_eq "second: the message on both sides, once near" 1 \

@@ -245,7 +245,7 @@ expect_eq "SubscribedOnly, run 1: exit status" 0 "$status"
 expect_eq "SubscribedOnly, run 1: only the subscribed folder" "Work" \
 	"$(cd "$S" && find . -name cur -type d | sed 's|^\./||; s|/cur$||' | sort)"
 expect_eq "SubscribedOnly, run 1: LSUB asked, no LIST of *" "1 0" \
-	"$(grep -c '> [A-Z0-9]* LSUB ' "$TMP/subs1.out") $(grep -c '> [A-Z0-9]* LIST "" "\*"' "$TMP/subs1.out")"
+	"$(grep -c '>> [A-Z0-9]* LSUB ' "$TMP/subs1.out") $(grep -c '>> [A-Z0-9]* LIST "" "\*"' "$TMP/subs1.out")"
 imap 'SUBSCRIBE Work/Projects' >/dev/null || fail "SUBSCRIBE"
 run subs2 "$TMP/subs.rc" subs
 expect_eq "SubscribedOnly, run 2: exit status" 0 "$status"
@@ -301,7 +301,7 @@ timeout 120 "$BIN" -D -c "$TMP/subs2.rc" all-inbox subs2 \
 	>"$TMP/subs3.out" 2>"$TMP/subs3.err"
 expect_eq "SubscribedOnly on a shared connection: exit status" 0 "$?"
 expect_eq "SubscribedOnly on a shared connection: one login" 1 \
-	"$(grep -c '> [A-Z0-9]* AUTHENTICATE\|> [A-Z0-9]* LOGIN' "$TMP/subs3.out")"
+	"$(grep -c '>> [A-Z0-9]* AUTHENTICATE\|>> [A-Z0-9]* LOGIN' "$TMP/subs3.out")"
 expect_eq "SubscribedOnly on a shared connection: only the subscribed" \
 	"$(printf '%s\n' Work Work/Projects)" \
 	"$(cd "$S2/subs" && find . -name cur -type d | sed 's|^\./||; s|/cur$||' | sort)"

@@ -3,7 +3,10 @@
 # by PassCmd, against a private Dovecot whose oauth2 passdb checks tokens
 # at a local introspection endpoint (tests/tools/oauthd on 127.0.0.1).
 # A good token syncs an IMAP <-> Maildir channel; a bad one fails with the
-# server's answer and exit 1; the token never shows in a -D log.
+# server's answer and exit 1. The token (PassCmd's output) never shows in
+# a -D or -DN log or in the --log-file: the initial response shows as
+# "<redacted N bytes>"; after a refusal the server's error challenge shows
+# and the client's empty answer.
 # Run from the top of the tree; tests/run-all.sh runs it with sh.
 # KEEP=1 leaves the directory and the server running, for debugging.
 if [ -z "${BASH_VERSION:-}" ]; then
@@ -73,19 +76,42 @@ local_count() {
 	    wc -l
 }
 
+# hidden NAME TOKEN FILE: FILE shows the AUTHENTICATE of NAME's mechanism
+# with its initial response redacted, and never the token.
+hidden() {
+	expect_eq "$1: the token is not in $3" 0 "$(grep -c -- "$2" "$3")"
+	expect_eq "$1: the initial response redacted in $3" 1 \
+	    "$(grep -cE " >> T[0-9]+ AUTHENTICATE ${1%% *} <redacted [0-9]+ bytes>\$" \
+	    "$3" | grep -c '^[1-9]')"
+}
+
 for mech in XOAUTH2 OAUTHBEARER; do
 	write_rc "$mech" "$TOKEN"
 	timeout 120 "$BIN" -D -c "$TMP/rc" oauth >"$TMP/good.out" 2>&1
 	expect_eq "$mech with a good token exits 0" 0 "$?"
 	expect_eq "$mech: the 12 messages arrived" 12 "$(local_count)"
-	expect_eq "$mech: the token is not in the -D log" 0 \
-	    "$(grep -c -- "$TOKEN" "$TMP/good.out")"
+	hidden "$mech -D" "$TOKEN" "$TMP/good.out"
+	write_rc "$mech" "$TOKEN"
+	rm -f "$TMP/good.log"
+	timeout 120 "$BIN" -DN --log-file "$TMP/good.log" -c "$TMP/rc" oauth \
+	    >"$TMP/good-all.out" 2>&1
+	expect_eq "$mech -DN with a good token exits 0" 0 "$?"
+	hidden "$mech -DN" "$TOKEN" "$TMP/good-all.out"
+	hidden "$mech --log-file" "$TOKEN" "$TMP/good.log"
 	write_rc "$mech" "tok-wrong"
-	timeout 120 "$BIN" -c "$TMP/rc" oauth >"$TMP/bad.out" 2>&1
+	rm -f "$TMP/bad.log"
+	timeout 120 "$BIN" -DN --log-file "$TMP/bad.log" -c "$TMP/rc" oauth \
+	    >"$TMP/bad.out" 2>&1
 	expect_eq "$mech with a bad token exits 1" 1 "$?"
 	expect_eq "$mech: the failure names the login and the answer" 1 \
 	    "$(grep -c "login as alice with $mech failed: NO \[AUTHENTICATIONFAILED\]" \
 	    "$TMP/bad.out")"
+	hidden "$mech refused -DN" tok-wrong "$TMP/bad.out"
+	hidden "$mech refused --log-file" tok-wrong "$TMP/bad.log"
+	expect_eq "$mech refused: the server's challenge, then an empty answer" \
+	    "<< + >>" "$(grep -A1 ' << + ' "$TMP/bad.out" | head -2 |
+	    sed -E 's/^debug: [^ ]+ (<< \+|>>).*/\1/' | tr '\n' ' ' |
+	    sed 's/ $//')"
 done
 
 echo "imap_oauth.sh: $passed passed, $failed failed"

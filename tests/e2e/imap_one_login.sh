@@ -121,7 +121,7 @@ run() {
 
 # logins NAME: the LOGIN commands in a run's protocol log.
 logins() {
-	cat "$TMP/$1.out" "$TMP/$1.err" | grep -c '> [A-Za-z0-9]* LOGIN '
+	cat "$TMP/$1.out" "$TMP/$1.err" | grep -c '>> [A-Za-z0-9]* LOGIN '
 }
 
 # check_synced NAME ACCOUNT USER: every near folder holds its server

@@ -203,7 +203,7 @@ st=$(twinbox "$RC" "$TMP/par.out" --ext-exit -D)
 expect_eq "parallel run exits 96 as the sequential one" 96 "$st"
 [ "$st" = 96 ] || grep -v '^debug' "$TMP/par.out" >&2
 expect_eq "parallel run: three logins" 3 \
-    "$(grep -c '> [A-Za-z0-9]* AUTHENTICATE ' "$TMP/par.out")"
+    "$(grep -c '>> [A-Za-z0-9]* AUTHENTICATE ' "$TMP/par.out")"
 # summaries FILE: the per-mailbox lines (not -D's), sorted.
 summaries() {
 	grep -E '^c:[^:]*: (far->near|near->far|up to date)' "$1" | sort

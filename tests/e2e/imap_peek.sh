@@ -110,13 +110,13 @@ verify() {
 # sent NAME REGEX: how many commands run NAME sent that match REGEX
 # (after the tag).
 sent() {
-	grep -cE "^debug: [^ ]+ port [0-9]+ > [^ ]+ ($2)" "$TMP/$1.out"
+	grep -cE "^debug: [^ ]+ >> [^ ]+ ($2)" "$TMP/$1.out"
 }
 
 # opened NAME: the folders (wire names, sorted, unique, space separated)
 # that run NAME selected.
 opened() {
-	sed -n 's/^debug: [^ ]* port [0-9]* > [^ ]* SELECT "\([^"]*\)".*/\1/p' \
+	sed -n 's/^debug: [^ ]* >> [^ ]* SELECT "\([^"]*\)".*/\1/p' \
 	    "$TMP/$1.out" | sort -u | tr '\n' ' ' | sed 's/ $//'
 }
 
@@ -144,15 +144,15 @@ expect_eq "noop: one LIST with RETURN (STATUS) per account" 2 \
     "$(sent noop 'LIST "" "\*" RETURN \(STATUS \(MESSAGES UIDNEXT UIDVALIDITY HIGHESTMODSEQ\)\)$')"
 expect_eq "noop: no STATUS command" 0 "$(sent noop STATUS)"
 expect_eq "noop: LIST sent right behind NAMESPACE, before its answer" 2 \
-    "$(awk '/ > [^ ]+ NAMESPACE$/ { ns = 1; next }
-	/ > [^ ]+ LIST / && ns { n++ }
+    "$(awk '/ >> [^ ]+ NAMESPACE$/ { ns = 1; next }
+	/ >> [^ ]+ LIST / && ns { n++ }
 	{ ns = 0 }
 	END { print n + 0 }' "$TMP/noop.out")"
 # LOGIN, ENABLE QRESYNC (sent without waiting), NAMESPACE, LIST, LOGOUT
 expect_eq "noop: 5 commands per connection" 10 "$(sent noop '[A-Z]')"
 expect_eq "noop: ENABLE QRESYNC sent with NAMESPACE, before its answer" 2 \
-    "$(awk '/ > [^ ]+ ENABLE QRESYNC$/ { en = 1; next }
-	/ > [^ ]+ NAMESPACE$/ && en { n++ }
+    "$(awk '/ >> [^ ]+ ENABLE QRESYNC$/ { en = 1; next }
+	/ >> [^ ]+ NAMESPACE$/ && en { n++ }
 	{ en = 0 }
 	END { print n + 0 }' "$TMP/noop.out")"
 expect_eq "noop: no warning" "" "$(grep 'warning' "$TMP/noop.out")"
@@ -281,8 +281,8 @@ expect_eq "noop2: one STATUS a folder and account" $((2 * NBOXES)) \
 # Bursts: a STATUS sent after an answer to a STATUS starts a new one.
 expect_eq "noop2: the STATUS commands went out in one burst per account" 2 \
     "$(awk '
-	/ > [^ ]+ STATUS / { if (!sending) bursts++; sending = 1; tags[$6] = 1 }
-	/ < [^ *]+ (OK|NO|BAD)/ { if ($6 in tags) sending = 0 }
+	/ >> [^ ]+ STATUS / { if (!sending) bursts++; sending = 1; tags[$4] = 1 }
+	/ << [^ *]+ (OK|NO|BAD)/ { if ($4 in tags) sending = 0 }
 	END { print bursts + 0 }' "$TMP/noop2.out")"
 expect_eq "noop2: no warning" "" "$(grep 'warning' "$TMP/noop2.out")"
 

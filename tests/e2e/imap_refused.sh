@@ -108,7 +108,7 @@ for r in 1 2 3; do
 		"$expected_ids" "$(ids "$A")"
 	if [ "$r" -gt 1 ]; then
 		expect_eq "run $r: one APPEND, the refused message's" 1 \
-			"$(grep -c '> [A-Z0-9]* APPEND ' "$TMP/run$r.out")"
+			"$(grep -c '>> [A-Z0-9]* APPEND ' "$TMP/run$r.out")"
 	fi
 done
 

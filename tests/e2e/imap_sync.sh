@@ -161,11 +161,16 @@ run migrate-again migrate -V
 expect_eq "second migration has nothing to do" "" \
     "$(grep -v -e 'up to date$' -e 'logging in as' -e "$NOOP_TOTAL" "$TMP/migrate-again.out")"
 run debug migrate -D
-expect_eq "debug log shows the redacted login" yes \
-    "$(grep -q 'AUTHENTICATE PLAIN <secret>' "$TMP/debug.out" && echo yes)"
-# "secret" is the password; base64 "AGFsaWNlAHNlY3JldA==" its PLAIN form.
-expect_eq "password never printed, even with -D" "" \
-    "$(sed 's/<secret>//g' "$TMP"/*.out | grep -e secret -e AHNlY3JldA)"
+run debug-all migrate -DN --log-file "$TMP/debug.log"
+for f in debug.out debug-all.out debug.log; do
+	expect_eq "$f shows the logins of both accounts, redacted" 2 \
+	    "$(grep -E ' >> T[0-9]+ AUTHENTICATE PLAIN <redacted [0-9]+ bytes>$' \
+	    "$TMP/$f" | sed -E 's/.*debug: ([^#]*)#.*/\1/' | sort -u | wc -l)"
+done
+# "secret" is the password (Pass, and PassCmd's output); base64
+# "AGFsaWNlAHNlY3JldA==" its PLAIN form.
+expect_eq "password never printed, even with -D, -DN or in the log file" \
+    "" "$(cat "$TMP"/*.out "$TMP/debug.log" | grep -e secret -e AHNlY3JldA)"
 
 # No Pass, no PassCmd, no terminal: a clear error, no hang.
 sed -e '/^PassCmd/d' -e '/^Pass /d' "$TMP/sync.rc" >"$TMP/nopass.rc"

@@ -131,8 +131,8 @@ nbox=$(grep -c ': [0-9]* on far, [0-9]* on near, [0-9]* on both: agree$' "$TMP/v
 [ "$nbox" = 6 ] || { fail "verify after sync: $nbox agree lines, want 6"; cat "$TMP/v1.out" >&2; }
 grep -q '^local:INBOX: 9 on far, 9 on near, 9 on both: agree$' "$TMP/v1.out" ||
 	{ fail "local:INBOX summary"; cat "$TMP/v1.out" >&2; }
-# The -D log (stdout) shows what was sent as "debug: HOST port N > ...".
-sent=$(grep -E '^debug: .* > [^ ]+ ' "$TMP/v1.out" | sed 's/^debug: .* > [^ ]* //')
+# The -D log (stdout) shows what was sent as "debug: LABEL >> TAG ...".
+sent=$(grep -E '^debug: [^ ]+ >> [^ ]+ ' "$TMP/v1.out" | sed 's/^debug: [^ ]* >> [^ ]* //')
 echo "$sent" | grep -q '^UID FETCH [0-9:,]* (UID BODY.PEEK\[HEADER\])$' ||
 	fail "no header FETCH in the -D log"
 bad=$(echo "$sent" | grep -E 'BODY(\.PEEK)?\[\]|RFC822( |\)|$)|BODY(\.PEEK)?\[TEXT\]|^(UID )?(STORE|COPY|MOVE|EXPUNGE)|^(APPEND|EXPUNGE|CREATE|DELETE|RENAME|SUBSCRIBE)')

@@ -244,9 +244,9 @@ expect_eq "IMAP <-> IMAP re-run has nothing to do" "" \
 if [ "$KIND" != courier ]; then
 	run migrate-skip migrate -D
 	expect_eq "IMAP <-> IMAP: an unchanged account is not opened" 0 \
-		"$(grep -cE ' > [^ ]+ (SELECT|EXAMINE) ' "$TMP/migrate-skip.out")"
+		"$(grep -cE ' >> [^ ]+ (SELECT|EXAMINE) ' "$TMP/migrate-skip.out")"
 	expect_eq "IMAP <-> IMAP: statuses from LIST-STATUS on both servers" 2 \
-		"$(grep -cE ' > [^ ]+ LIST .* RETURN \(STATUS ' "$TMP/migrate-skip.out")"
+		"$(grep -cE ' >> [^ ]+ LIST .* RETURN \(STATUS ' "$TMP/migrate-skip.out")"
 fi
 
 # ---- 6. crash sweep -----------------------------------------------------------

@@ -98,8 +98,8 @@ twinbox() {
 
 # protocol NAME: the commands sent, from the -D log.
 commands() {
-	grep -E '^debug: 127\.0\.0\.1 port [0-9]+ > ' "$TMP/$1.out" |
-		sed 's/^debug: [^>]*> [^ ]* //'
+	grep -E '^debug: [^ ]+ >> ' "$TMP/$1.out" |
+		sed 's/^debug: [^ ]* >> [^ ]* //'
 }
 
 expect_quiet_protocol() {
