@@ -127,7 +127,7 @@ add_pair(struct report *rp, const char *name, enum pair_result res,
 START_TEST(test_total_rule)
 {
 	struct buf cap = BUF_INIT;
-	struct logger lg = { LOG_NORMAL, NULL, NULL, &cap, NULL, NULL };
+	struct logger lg = { .level = LOG_NORMAL, .capture = &cap };
 	struct report *rp = report_new();
 
 	add_pair(rp, "INBOX", PAIR_OK, 0, NULL);
@@ -222,7 +222,7 @@ START_TEST(test_status_line_around_log_lines)
 {
 	pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 	FILE *f = tmpfile();
-	struct logger lg = { LOG_NORMAL, NULL, NULL, NULL, &lock, NULL };
+	struct logger lg = { .level = LOG_NORMAL, .lock = &lock };
 	struct buf got = BUF_INIT;
 	long at = 0;
 	int quiet, busy;
