@@ -43,6 +43,9 @@ struct cli_options {
 				   nothing */
 	int allow_mass_delete;	/* --allow-mass-delete: pass the
 				   mass-deletion guard */
+	int watch;		/* --watch: sync, then keep syncing
+				   changes (watch.h); not with -y, -l or
+				   --verify */
 	enum log_level level;	/* -q, -V, -D */
 	struct cli_target *targets;
 	size_t ntargets;

@@ -26,6 +26,7 @@
 #include "interrupt.h"
 #include "log.h"
 #include "sync/crash.h"
+#include "watch.h"
 
 #define TWINBOX_VERSION "0.1.0"
 
@@ -43,21 +44,22 @@ on_signal(int sig)
 
 /*
  * The first SIGINT, SIGTERM or SIGHUP asks the sync to stop at its next
- * durable point. Without SA_RESTART a wait for the network returns EINTR
+ * durable point (with --watch, SIGHUP asks for a reload, watch.h). Without SA_RESTART a wait for the network returns EINTR
  * at once. SA_RESETHAND gives the next one its default action: a second
  * Ctrl-C kills at once, which the journal makes safe too.
  */
 static int
-catch_signals(struct buf *err)
+catch_signals(int watch, struct buf *err)
 {
 	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
 	struct sigaction sa;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
-	sa.sa_flags = SA_RESETHAND;
 	sigemptyset(&sa.sa_mask);
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		/* --watch: every SIGHUP re-reads the configuration. */
+		sa.sa_flags = watch && sigs[i] == SIGHUP ? 0 : SA_RESETHAND;
 		if (sigaction(sigs[i], &sa, NULL) != 0) {
 			buf_setf(err, "sigaction(%s): %s", strsignal(sigs[i]),
 			    strerror(errno));
@@ -134,6 +136,30 @@ load_config(const struct cli_options *opts, const struct logger *lg,
 	buf_free(&path);
 	buf_free(&err);
 	return rc;
+}
+
+/* --watch: the configuration read again on SIGHUP. */
+struct reload_ctx {
+	const struct cli_options *opts;
+	const struct logger *lg;
+};
+
+static int
+reload_config(void *ctx, struct config **out)
+{
+	const struct reload_ctx *rc = ctx;
+
+	return load_config(rc->opts, rc->lg, out);
+}
+
+static int
+run_watch(struct config **cfg, const struct cli_options *opts,
+    const struct channel_run_opts *ro, interrupt_flag *sig)
+{
+	struct reload_ctx rc = { opts, ro->lg };
+	struct watch_opts wo = { opts, ro, sig, reload_config, &rc };
+
+	return watch_run(cfg, &wo);
 }
 
 /* Worst of two exit statuses. */
@@ -291,7 +317,8 @@ main(int argc, char *argv[])
 	}
 	lg.level = opts.level;
 	status = EXIT_USAGE;
-	if (read_crash_point(&crash, &err) != 0 || catch_signals(&err) != 0)
+	if (read_crash_point(&crash, &err) != 0 ||
+	    catch_signals(opts.watch, &err) != 0)
 		log_error(&lg, "%s", buf_cstr(&err));
 	else if (load_config(&opts, &lg, &cfg) == 0 &&
 	    check_targets(cfg, &opts, &lg) == 0) {
@@ -308,13 +335,15 @@ main(int argc, char *argv[])
 		ro.xdg_state_home = getenv("XDG_STATE_HOME");
 		ro.lg = &lg;
 		ro.stop = &stop_signal;
-		status = run_targets(cfg, &opts, &ro);
+		status = opts.watch ? run_watch(&cfg, &opts, &ro,
+		    &stop_signal) : run_targets(cfg, &opts, &ro);
 		if (opts.list)
 			status = check_stdout(&lg, status);
 		if (opts.ext_exit)
 			status = ext_status(status, changed);
 	}
-	status = interrupted_status(&lg, status);
+	if (!opts.watch)	/* a watcher's TERM is its normal end */
+		status = interrupted_status(&lg, status);
 	store_pool_free(pool);
 	config_free(cfg);
 	cli_free(&opts);
