@@ -6,7 +6,8 @@
 #   make asan       the same suite under AddressSanitizer + UBSan
 #   make bench      twinbox against mbsync and interimap (scripts/bench.sh, docs/benchmarks.md)
 #   make valgrind   the unit tests and an end-to-end run under valgrind
-#   make install    install into $(DESTDIR)$(PREFIX)
+#   make install    install into $(DESTDIR)$(PREFIX) (the systemd user
+#                   units of docs/systemd under $(PREFIX)/lib/systemd/user)
 #   make clean
 #
 # The targets that compile first run scripts/install-deps.sh --if-missing,
@@ -20,6 +21,8 @@
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
+SYSTEMD_USER_DIR ?= $(PREFIX)/lib/systemd/user
+SYSTEMD_UNITS = twinbox-watch@.service twinbox@.service twinbox@.timer
 CC ?= cc
 BUILD ?= build
 
@@ -127,6 +130,12 @@ install: all
 	install -m 755 twinbox $(DESTDIR)$(BINDIR)/twinbox
 	install -m 644 docs/twinbox.1 $(DESTDIR)$(MANDIR)/man1/twinbox.1
 	install -m 644 docs/sync.rc.5 $(DESTDIR)$(MANDIR)/man5/sync.rc.5
+	install -d $(DESTDIR)$(SYSTEMD_USER_DIR)
+	for u in $(SYSTEMD_UNITS); do \
+		sed 's|@BINDIR@|$(BINDIR)|g' docs/systemd/$$u \
+			>$(DESTDIR)$(SYSTEMD_USER_DIR)/$$u && \
+		chmod 644 $(DESTDIR)$(SYSTEMD_USER_DIR)/$$u || exit 1; \
+	done
 
 clean:
 	rm -rf build build-asan build-fuzz twinbox
