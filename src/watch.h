@@ -21,7 +21,7 @@
  *    alone are synced. Every channel is synced whole every WatchInterval
  *    seconds (0: never) and at start.
  *  - A lost IDLE connection (server gone, reset, no answer to DONE within
- *    the account's Timeout) is opened again after a wait that doubles
+ *    the account's Timeout, or WATCH_TIMEOUT_S where that is 0) is opened again after a wait that doubles
  *    from 1 s to at most 5 min, with jitter; once back, its pair is
  *    synced. A failed sync is retried after the same kind of wait. None
  *    of these ends the watcher.
@@ -51,6 +51,8 @@
 #define WATCH_DEBOUNCE_MAX_MS	2000
 #define WATCH_BACKOFF_MIN_MS	1000
 #define WATCH_BACKOFF_MAX_MS	(300 * 1000)
+#define WATCH_TIMEOUT_S		60	/* an IDLE connection's waits where
+					   the account's Timeout is 0 */
 
 struct watch_opts {
 	const struct cli_options *cli;		/* targets, -a */

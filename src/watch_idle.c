@@ -59,6 +59,24 @@ for_good(const struct store *st)
 	return st != NULL && store_failure(st) == STORE_FAIL_MAILBOX;
 }
 
+/* The store's own connection options, but every wait bounded even where
+ * Timeout is 0 (none): the answer to DONE must prove the connection. */
+static struct store *
+open_idle_store(const struct watcher *w, const struct store_conf *sc,
+    struct buf *err)
+{
+	struct imap_store_options io;
+	struct store *st;
+
+	imap_store_options_from_conf(sc, &io);
+	io.stop = w->o->run->stop;
+	if (io.timeout == 0)
+		io.timeout = WATCH_TIMEOUT_S;
+	st = imap_store_new(&io, w->lg, err);
+	return st == NULL ? NULL : store_names_wrap(st, sc->name, sc->flatten,
+	    sc->map_inbox);
+}
+
 void
 watch_idle_connect(struct watcher *w, size_t box, enum side s)
 {
@@ -67,8 +85,7 @@ watch_idle_connect(struct watcher *w, size_t box, enum side s)
 	char *name = channel_side_box(ch, s, w->boxes[box].name);
 	struct buf err = BUF_INIT;
 	struct mbox_status st;
-	struct store *store = channel_open_store(ch->end[s].store, 0,
-	    w->o->run->stop, w->lg, &err);
+	struct store *store = open_idle_store(w, ch->end[s].store, &err);
 	int rc = store == NULL ? -1 : 0;
 
 	if (rc == 0)
