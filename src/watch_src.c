@@ -29,6 +29,20 @@ add_box(struct watcher *w, size_t chan, const char *name)
 	b->name = xstrdup(name);
 }
 
+/* The channel's mailboxes cannot be listed (a server down at start):
+ * the patterns that are plain names are watched all the same, and their
+ * IDLE connections are tried until the server is back. */
+static void
+add_literal_boxes(struct watcher *w, size_t i, const struct strlist *pats)
+{
+	log_warn(w->lg, "watch: channel %s: its mailboxes cannot be listed; "
+	    "watching those WatchMailboxes names without wildcards",
+	    w->chans[i].ch->name);
+	for (size_t k = 0; k < pats->n; k++)
+		if (pats->v[k][0] != '!' && strpbrk(pats->v[k], "*%") == NULL)
+			add_box(w, i, pats->v[k]);
+}
+
 /* The pairs of channel i that are watched (watch.h). */
 static void
 choose_boxes(struct watcher *w, size_t i)
@@ -49,10 +63,12 @@ choose_boxes(struct watcher *w, size_t i)
 	if (pats->n == 0)
 		pats = &inbox;
 	ro.pool = store_pool_new();
-	if (channel_pair_names(w->cfg, c->ch, &ro, &names) == 0)
+	if (channel_pair_names(w->cfg, c->ch, &ro, &names) == 0) {
 		for (size_t k = 0; k < names.n; k++)
 			if (select_match(pats, names.v[k]))
 				add_box(w, i, names.v[k]);
+	} else
+		add_literal_boxes(w, i, pats);
 	store_pool_free(ro.pool);
 	strlist_free(&names);
 	strlist_free(&inbox);

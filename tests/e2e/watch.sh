@@ -16,7 +16,9 @@
 #    SIGHUP with a broken configuration: an error, the old one kept, the
 #    watcher still syncs;
 #  - SIGTERM: exit 0 within 10 s, no journal or Maildir tmp/ file left, a
-#    dry run afterwards plans nothing, every message once on each side.
+#    dry run afterwards plans nothing;
+#  - a watcher started while the server cannot be reached stays, and
+#    syncs once it can; in the end every message is once on each side.
 # Every wait polls for the expected state, at most 20 s each.
 # Run from the top of the tree; tests/run-all.sh runs it with sh.
 # KEEP=1 leaves the directory and the server running, for debugging.
@@ -301,11 +303,32 @@ else
 	pass "a dry run after the watcher plans nothing"
 fi
 
-expect_eq "every message once in the local INBOX" \
-	"after-bad-hup after-restart arrived during-cut first " \
+# Started while the server cannot be reached: it stays, and syncs once
+# the server is back.
+stop_relay
+deliver INBOX while-down
+"$BIN" -V -c "$RC" --watch w >"$WLOG" 2>&1 &
+watch_pid=$!
+wait_for "a watcher started with the server unreachable says so" \
+	log_has "cannot be listed"
+if watcher_alive; then
+	pass "a watcher started with the server unreachable stays"
+else
+	fail "a watcher started with the server unreachable stays" \
+		"$(cat "$WLOG")"
+fi
+start_relay "$RELAY_PORT"
+wait_for "once the server is reachable the watcher syncs" \
+	local_has INBOX while-down
+kill -TERM "$watch_pid"
+wait "$watch_pid"
+expect_eq "that watcher exits 0 on SIGTERM" 0 $?
+watch_pid=
+
+ALL="after-bad-hup after-restart arrived during-cut first while-down "
+expect_eq "every message once in the local INBOX" "$ALL" \
 	"$(local_ids "$LOCAL/INBOX")"
-expect_eq "every message once in the server's INBOX" \
-	"after-bad-hup after-restart arrived during-cut first " \
+expect_eq "every message once in the server's INBOX" "$ALL" \
 	"$(server_ids INBOX)"
 expect_eq "every message once in the local Work" "in-work " \
 	"$(local_ids "$LOCAL/Work")"
