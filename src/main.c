@@ -8,9 +8,10 @@
  * It turns the command line's targets into channel runs and the outcome
  * into the exit status: 0 success, 1 a mailbox failed to sync, 2 usage or
  * configuration error, 128 + N interrupted by signal N (the sync stopped
- * at a durable point; the next run resumes). With --ext-exit, as in mbsync
- * 1.5, 0 and 1 get 32 added when the far side was changed and 64 when the
- * near side was. It also owns the run's store pool, through which the
+ * at a durable point; the next run resumes). With --watch, TERM and INT
+ * are the watcher's normal end: 0 (watch.h). With --ext-exit, as in
+ * mbsync 1.5, 0 and 1 get 32 added when the far side was changed and 64
+ * when the near side was. It also owns the run's store pool, through which the
  * channels that use one IMAPAccount share its connection.
  */
 #include <errno.h>
@@ -44,9 +45,10 @@ on_signal(int sig)
 
 /*
  * The first SIGINT, SIGTERM or SIGHUP asks the sync to stop at its next
- * durable point (with --watch, SIGHUP asks for a reload, watch.h). Without SA_RESTART a wait for the network returns EINTR
- * at once. SA_RESETHAND gives the next one its default action: a second
- * Ctrl-C kills at once, which the journal makes safe too.
+ * durable point (with --watch, SIGHUP asks for a reload: watch.h).
+ * Without SA_RESTART a wait for the network returns EINTR at once.
+ * SA_RESETHAND gives the next one its default action: a second Ctrl-C
+ * kills at once, which the journal makes safe too.
  */
 static int
 catch_signals(int watch, struct buf *err)
