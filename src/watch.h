@@ -23,8 +23,8 @@
  *  - A lost IDLE connection (server gone, reset, no answer to DONE within
  *    the account's Timeout, or WATCH_TIMEOUT_S where that is 0) is opened
  *    again after a wait that doubles from 1 s to at most 5 min, with
- *    jitter; once back, its pair is synced. A failed sync is retried after the same kind of wait. None
- *    of these ends the watcher.
+ *    jitter; once back, its pair is synced. A failed sync is retried
+ *    after the same kind of wait. None of these ends the watcher.
  *  - *o->signal is main()'s interrupt flag. SIGTERM or SIGINT: the sync
  *    under way stops at its next durable point, the connections are
  *    closed and watch_run() returns 0. SIGHUP: the watcher sets the flag
