@@ -18,7 +18,9 @@
 #  - SIGTERM: exit 0 within 10 s, no journal or Maildir tmp/ file left, a
 #    dry run afterwards plans nothing;
 #  - a watcher started while the server cannot be reached stays, and
-#    syncs once it can; in the end every message is once on each side.
+#    syncs once it can; in the end every message is once on each side;
+#  - on a Maildir <-> Maildir channel (inotify on both sides): a new far
+#    message reaches the near side, a near flag the far side.
 # Every wait polls for the expected state, at most 20 s each.
 # Run from the top of the tree; tests/run-all.sh runs it with sh.
 # KEEP=1 leaves the directory and the server running, for debugging.
@@ -332,6 +334,57 @@ expect_eq "every message once in the server's INBOX" "$ALL" \
 	"$(server_ids INBOX)"
 expect_eq "every message once in the local Work" "in-work " \
 	"$(local_ids "$LOCAL/Work")"
+
+# Maildir <-> Maildir: inotify on both sides.
+A=$TMP/mda
+B=$TMP/mdb
+mkbox "$A/INBOX"
+mkdir -p "$B"
+cat >"$TMP/md.rc" <<RC
+SyncState *
+
+MaildirStore a
+Path $A/
+Inbox $A/INBOX
+
+MaildirStore b
+Path $B/
+Inbox $B/INBOX
+
+Channel m
+Far :a:
+Near :b:
+Create Near
+WatchInterval 3600
+RC
+"$BIN" -V -c "$TMP/md.rc" --watch m >"$WLOG" 2>&1 &
+watch_pid=$!
+wait_for "Maildir <-> Maildir: the watcher watches INBOX" \
+	log_has "watching mailbox 'INBOX'"
+printf 'Message-ID: <md-far@watch.test>\n\nBody.\n' >"$A/INBOX/tmp/m1"
+mv "$A/INBOX/tmp/m1" "$A/INBOX/new/m1"
+md_near_has() { has_id "$(local_ids "$B/INBOX")" md-far; }
+wait_for "Maildir <-> Maildir: a new far message reaches the near side" \
+	md_near_has
+md_far_flagged() {
+	local f
+	for f in "$A/INBOX/cur/"*; do
+		case "$f" in *:2,*F*) return 0 ;; esac
+	done
+	return 1
+}
+f=$(find "$B/INBOX/new" "$B/INBOX/cur" -type f | head -n 1)
+if [ -n "$f" ]; then
+	mv "$f" "$B/INBOX/cur/$(basename "${f%%:2,*}"):2,F"
+	wait_for "Maildir <-> Maildir: a near flag reaches the far side" \
+		md_far_flagged
+else
+	fail "Maildir <-> Maildir: the near side holds the message"
+fi
+kill -TERM "$watch_pid"
+wait "$watch_pid"
+expect_eq "Maildir <-> Maildir: the watcher exits 0 on SIGTERM" 0 $?
+watch_pid=
 
 echo "watch: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
