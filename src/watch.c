@@ -9,12 +9,23 @@
 #include <time.h>
 #include <unistd.h>
 
+/*
+ * The watcher's clock counts the time the machine was suspended (Linux's
+ * CLOCK_BOOTTIME), so that after a resume the IDLE refreshes that fell
+ * due meanwhile run at once and find the dead connections.
+ */
+#ifdef CLOCK_BOOTTIME
+#define WATCH_CLOCK CLOCK_BOOTTIME
+#else
+#define WATCH_CLOCK CLOCK_MONOTONIC
+#endif
+
 int64_t
 watch_now(void)
 {
 	struct timespec ts;
 
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	(void)clock_gettime(WATCH_CLOCK, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
@@ -90,7 +101,9 @@ reload(struct watcher *w, struct config **cfg)
 	(void)watcher_start(w, *cfg);
 }
 
-/* Milliseconds to wait for: the nearest deadline; -1: none. */
+/* Milliseconds to wait for: the nearest deadline, but at most
+ * WATCH_WAKE_MAX_MS, since ppoll()'s timeout does not run while the
+ * machine is suspended; -1: no deadline at all. */
 static int
 wait_ms(const struct watcher *w, int ready)
 {
@@ -102,7 +115,7 @@ wait_ms(const struct watcher *w, int ready)
 	if (t == 0)
 		return -1;
 	d = t - watch_now();
-	return d < 0 ? 0 : d > 3600000 ? 3600000 : (int)d;
+	return d < 0 ? 0 : d > WATCH_WAKE_MAX_MS ? WATCH_WAKE_MAX_MS : (int)d;
 }
 
 /*

@@ -33,7 +33,8 @@
  *    it (a full sync, new connections); a configuration that does not
  *    load, or lacks a target, is reported and the old one kept.
  *  - While nothing happens it waits in ppoll() with the nearest deadline
- *    as timeout: no busy loop, no file written.
+ *    as timeout (at most a minute: time suspended counts for the
+ *    deadlines, not for ppoll()): no busy loop, no file written.
  *  - *cfg is main()'s configuration; on a reload the watcher frees the
  *    old one and puts the new one there.
  *  - Returns 0 after TERM/INT, 2 when the targets are not in the
@@ -51,6 +52,9 @@
 #define WATCH_DEBOUNCE_MAX_MS	2000
 #define WATCH_BACKOFF_MIN_MS	1000
 #define WATCH_BACKOFF_MAX_MS	(300 * 1000)
+#define WATCH_WAKE_MAX_MS	(60 * 1000)	/* the longest sleep: a
+					   resumed laptop's deadlines are
+					   seen within a minute */
 #define WATCH_TIMEOUT_S		60	/* an IDLE connection's waits where
 					   the account's Timeout is 0 */
 
