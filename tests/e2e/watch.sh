@@ -20,7 +20,9 @@
 #  - a watcher started while the server cannot be reached stays, and
 #    syncs once it can; in the end every message is once on each side;
 #  - on a Maildir <-> Maildir channel (inotify on both sides): a new far
-#    message reaches the near side, a near flag the far side.
+#    message reaches the near side, a near flag the far side;
+#  - against a Dovecot that does not offer IDLE: a warning, and the
+#    periodic sync (WatchInterval) brings new mail.
 # Every wait polls for the expected state, at most 20 s each.
 # Run from the top of the tree; tests/run-all.sh runs it with sh.
 # KEEP=1 leaves the directory and the server running, for debugging.
@@ -384,6 +386,48 @@ fi
 kill -TERM "$watch_pid"
 wait "$watch_pid"
 expect_eq "Maildir <-> Maildir: the watcher exits 0 on SIGTERM" 0 $?
+watch_pid=
+
+# A server without IDLE: a warning, and the periodic sync (WatchInterval
+# 2 s here) brings the mail.
+NO_IDLE_CAPS="IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE SORT UNSELECT \
+CHILDREN NAMESPACE UIDPLUS LIST-EXTENDED I18NLEVEL=1 CONDSTORE QRESYNC \
+ESEARCH LIST-STATUS MOVE LITERAL+"
+TEST_SERVER_CAPS=$NO_IDLE_CAPS start_dovecot "$TMP/srv2" alice
+mkdir -p "$TMP/local2"
+cat >"$TMP/noidle.rc" <<RC
+IMAPAccount acc
+Host 127.0.0.1
+Port $IMAP_PORT
+User alice
+Pass secret
+TLSType None
+AuthMechs PLAIN
+
+IMAPStore remote
+Account acc
+
+MaildirStore local
+Path $TMP/local2/
+Inbox $TMP/local2/INBOX
+
+Channel n
+Far :remote:
+Near :local:
+Create Near
+SyncState *
+WatchInterval 2
+RC
+"$BIN" -V -c "$TMP/noidle.rc" --watch n >"$WLOG" 2>&1 &
+watch_pid=$!
+wait_for "without IDLE the watcher says the mailbox waits for the periodic sync" \
+	log_has "does not offer IDLE"
+deliver INBOX no-idle
+wait_for "without IDLE the periodic sync brings new mail" \
+	eval 'has_id "$(local_ids "$TMP/local2/INBOX")" no-idle'
+kill -TERM "$watch_pid"
+wait "$watch_pid"
+expect_eq "without IDLE the watcher exits 0 on SIGTERM" 0 $?
 watch_pid=
 
 echo "watch: $passed passed, $failed failed"
