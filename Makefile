@@ -8,7 +8,9 @@
 #   make bench      twinbox against mbsync and interimap (scripts/bench.sh, docs/benchmarks.md)
 #   make valgrind   the unit tests and an end-to-end run under valgrind
 #   make fuzz       the IMAP parser under libFuzzer (tests/fuzz/fuzz.mk)
-#   make install    install into $(DESTDIR)$(PREFIX); make uninstall
+#   make install    install into $(DESTDIR)$(PREFIX) (the systemd user
+#                   units of docs/systemd under $(PREFIX)/lib/systemd/user);
+#                   make uninstall
 #   make clean
 #
 # Packages. make, build-all and install never install anything: they ask
@@ -42,6 +44,8 @@ MANDIR ?= $(PREFIX)/share/man
 DOCDIR ?= $(PREFIX)/share/doc/twinbox
 EXAMPLEDIR ?= $(DOCDIR)/examples
 INSTALL ?= install
+SYSTEMD_USER_DIR ?= $(PREFIX)/lib/systemd/user
+SYSTEMD_UNITS = twinbox-watch@.service twinbox@.service twinbox@.timer
 BUILD ?= build
 PKG_CONFIG ?= pkg-config
 
@@ -193,9 +197,9 @@ $(BUILD)/tests/%: tests/%.c $(TEST_SUPPORT_OBJ) $(BUILD)/libtwinbox.a \
 		$(CHECK_LIBS) $(ALL_LIBS)
 
 # make install: one install-PART and one uninstall-PART per part; a new
-# part of the installation (systemd user units, say) is a name added to
-# INSTALL_PARTS and its two rules below the others.
-INSTALL_PARTS = bin man examples
+# part of the installation is a name added to INSTALL_PARTS and its two
+# rules below the others.
+INSTALL_PARTS = bin man examples systemd
 
 install: $(INSTALL_PARTS:%=install-%)
 
@@ -225,6 +229,20 @@ install-examples:
 
 uninstall-examples:
 	rm -f "$(DESTDIR)$(EXAMPLEDIR)/sync.rc.sample"
+
+# The units name the binary by its installed path (@BINDIR@).
+install-systemd:
+	$(INSTALL) -d "$(DESTDIR)$(SYSTEMD_USER_DIR)"
+	for u in $(SYSTEMD_UNITS); do \
+		sed 's|@BINDIR@|$(BINDIR)|g' docs/systemd/$$u \
+			>"$(DESTDIR)$(SYSTEMD_USER_DIR)/$$u" && \
+		chmod 644 "$(DESTDIR)$(SYSTEMD_USER_DIR)/$$u" || exit 1; \
+	done
+
+uninstall-systemd:
+	for u in $(SYSTEMD_UNITS); do \
+		rm -f "$(DESTDIR)$(SYSTEMD_USER_DIR)/$$u" || exit 1; \
+	done
 
 clean:
 	rm -rf build build-asan build-fuzz twinbox

@@ -121,17 +121,24 @@ channel_open_store(const struct store_conf *sc, const char *label,
 
 /* The mailbox of a side for a channel-relative name: with Patterns the
  * end's box is a prefix; without, the end's box is the mailbox. */
-static char *
-side_box(const struct chan_run *r, enum side s, const char *name)
+char *
+channel_side_box(const struct channel_conf *ch, enum side s,
+    const char *name)
 {
-	const char *box = r->ch->end[s].box;
+	const char *box = ch->end[s].box;
 	struct buf b = BUF_INIT;
 
-	if (r->ch->patterns.n == 0 && name[0] == '\0')
+	if (ch->patterns.n == 0 && name[0] == '\0')
 		return xstrdup(box ? box : "INBOX");
 	buf_adds(&b, box ? box : "");
 	buf_adds(&b, name);
 	return buf_detach(&b);
+}
+
+static char *
+side_box(const struct chan_run *r, enum side s, const char *name)
+{
+	return channel_side_box(r->ch, s, name);
 }
 
 /* Channel-relative names of a side's mailboxes that carry its prefix. */
@@ -961,6 +968,29 @@ run_boxes(struct chan_run *r, const struct strlist *boxes)
 	strlist_free(&present[SIDE_FAR]);
 	strlist_free(&present[SIDE_NEAR]);
 	strlist_free(&known);
+}
+
+int
+channel_pair_names(const struct config *cfg, const struct channel_conf *ch,
+    const struct channel_run_opts *opts, struct strlist *out)
+{
+	struct chan_run r = { .cfg = cfg, .ch = ch, .opts = opts };
+	struct buf err = BUF_INIT;
+	int rc = 0;
+
+	if (open_stores(&r, &err) != 0) {
+		if (!interrupted(opts->stop))
+			log_error(opts->lg, "channel %s: %s", ch->name,
+			    buf_cstr(&err));
+		rc = -1;
+	} else
+		candidate_names(&r, NULL, out);
+	for (int s = 0; s < 2; s++) {
+		store_pool_put(opts->pool, r.store[s]);
+		strlist_free(&r.listed[s]);
+	}
+	buf_free(&err);
+	return rc;
 }
 
 int

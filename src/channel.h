@@ -76,6 +76,18 @@ struct channel_run_opts {
 int channel_run(const struct config *cfg, const struct channel_conf *ch,
     const struct strlist *boxes, const struct channel_run_opts *opts);
 
+/* The channel-relative names of the mailbox pairs a run of ch without
+ * named mailboxes considers: "" alone for a channel without Patterns,
+ * else what its Patterns select of both stores' lists. 0, or -1 when a
+ * store cannot be opened or listed (logged). For watch mode. */
+int channel_pair_names(const struct config *cfg,
+    const struct channel_conf *ch, const struct channel_run_opts *opts,
+    struct strlist *out);
+
+/* Side s's mailbox of the pair called name (the caller frees it). */
+char *channel_side_box(const struct channel_conf *ch, enum side s,
+    const char *name);
+
 /* The sync policy a channel asks for, with the command line's overrides
  * (exposed for the tests). */
 void channel_policy(const struct channel_conf *ch,

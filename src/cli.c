@@ -13,7 +13,7 @@ enum cli_opt_id {
 	OPT_ALL, OPT_CONFIG, OPT_DRY_RUN, OPT_VERBOSE, OPT_QUIET, OPT_DEBUG,
 	OPT_HELP, OPT_VERSION, OPT_ALLOW_MASS_DELETE, OPT_LIST, OPT_EXT_EXIT,
 	OPT_CREATE, OPT_REMOVE, OPT_EXPUNGE, OPT_TYPE, OPT_DIRECTION,
-	OPT_NOOP, OPT_FULL, OPT_VERIFY, OPT_JSON, OPT_LOG_FILE
+	OPT_NOOP, OPT_FULL, OPT_VERIFY, OPT_JSON, OPT_LOG_FILE, OPT_WATCH
 };
 
 struct cli_opt {
@@ -83,6 +83,7 @@ static const struct cli_opt cli_opts[] = {
 	{ 0, "verify", 0, OPT_VERIFY, 0, NULL },
 	{ 0, "json", 0, OPT_JSON, 0, NULL },
 	{ 0, "log-file", 1, OPT_LOG_FILE, 0, NULL },
+	{ 0, "watch", 0, OPT_WATCH, 0, NULL },
 	{ 0, NULL, 0, 0, 0, NULL }
 };
 
@@ -135,6 +136,10 @@ static const char usage_text[] =
     "                     wiped (see the mass-deletion guard in sync.rc(5))\n"
     "      --verify       compare both sides by content and list every\n"
     "                     difference; change nothing (exit 0: they agree)\n"
+    "      --watch        sync, then stay and sync again when mail arrives\n"
+    "                     or changes (IDLE, inotify, WatchInterval); TERM\n"
+    "                     or INT ends it (exit 0), HUP re-reads the\n"
+    "                     configuration\n"
     "  -h, --help         print this help\n"
     "  -v, --version      print the version\n"
     "\n"
@@ -265,6 +270,7 @@ apply_opt(const struct cli_opt *o, const char *value, const char *letters,
 		free(opts->log_file);
 		opts->log_file = xstrdup(value);
 		break;
+	case OPT_WATCH: opts->watch = 1; break;
 	case OPT_HELP: return CLI_HELP;
 	case OPT_VERSION: return CLI_VERSION;
 	default: apply_op(o, letters, c); break;
@@ -471,6 +477,25 @@ check_json(const struct cli_options *opts, struct buf *err)
 	return CLI_ERROR;
 }
 
+/* --watch syncs: the options that change nothing do not go with it. */
+static enum cli_result
+check_watch(const struct cli_options *opts, struct buf *err)
+{
+	const char *other = opts->dry_run ? "--dry-run" : opts->list ?
+	    "--list" : opts->verify ? "--verify" : NULL;
+
+	if (opts->watch && opts->json) {
+		buf_setf(err, "--json reports a run at its end and cannot be "
+		    "used with --watch, which does not end");
+		return CLI_ERROR;
+	}
+	if (!opts->watch || other == NULL)
+		return CLI_OK;
+	buf_setf(err, "--watch cannot be combined with %s: a watcher syncs; "
+	    "run %s on its own", other, other);
+	return CLI_ERROR;
+}
+
 enum cli_result
 cli_parse(int argc, char *const argv[], struct cli_options *opts,
     struct buf *err)
@@ -488,7 +513,9 @@ cli_parse(int argc, char *const argv[], struct cli_options *opts,
 		    "for all (try --help)");
 		return CLI_ERROR;
 	}
-	return check_json(opts, err);
+	if (check_json(opts, err) != CLI_OK)
+		return CLI_ERROR;
+	return check_watch(opts, err);
 }
 
 void

@@ -45,6 +45,9 @@ struct cli_options {
 				   mass-deletion guard */
 	int json;		/* --json: one JSON object per mailbox pair
 				   on stdout at the end */
+	int watch;		/* --watch: sync, then keep syncing
+				   changes (watch.h); not with -y, -l or
+				   --verify */
 	enum log_level level;	/* -q, -V, -D */
 	unsigned debug;		/* LOG_NET, LOG_NET_ALL: -D, -Dn, -DN */
 	char *log_file;		/* --log-file FILE; NULL: none */

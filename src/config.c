@@ -258,6 +258,7 @@ channel_free(struct channel_conf *c)
 		free(c->end[i].box);
 	}
 	strlist_free(&c->patterns);
+	strlist_free(&c->watch_boxes);
 	free(c->sync_state);
 	free(c);
 }
@@ -301,6 +302,8 @@ config_new(void)
 	cfg->defaults.mass_delete_percent = 90;
 	cfg->defaults.mass_delete_large = 100;
 	cfg->defaults.mass_delete_large_percent = 50;
+	cfg->defaults.watch_interval = WATCH_INTERVAL_DEFAULT;
+	cfg->defaults.watch_refresh = WATCH_REFRESH_DEFAULT;
 	return cfg;
 }
 

@@ -216,7 +216,19 @@ struct channel_opts {
 	unsigned mass_delete_large;	/* MassDeleteLarge; default 100 */
 	unsigned mass_delete_large_percent; /* MassDeleteLargePercent;
 					       default 50 */
+	/* Watch mode (twinbox --watch, twinbox's own keys). */
+	unsigned watch_interval;	/* WatchInterval: seconds between
+					   full syncs; 0 = none; default
+					   WATCH_INTERVAL_DEFAULT */
+	unsigned watch_refresh;		/* WatchRefresh: seconds an IDLE
+					   lasts before DONE + IDLE proves
+					   the connection; default
+					   WATCH_REFRESH_DEFAULT */
 };
+
+#define WATCH_INTERVAL_DEFAULT	300
+#define WATCH_REFRESH_DEFAULT	600
+#define WATCH_REFRESH_MAX	1740	/* 29 minutes: RFC 2177 */
 
 struct channel_conf {
 	char *name;
@@ -224,6 +236,10 @@ struct channel_conf {
 	struct channel_end end[2];	/* indexed by enum side */
 	struct strlist patterns;	/* Pattern(s) in file order, with any
 					   leading '!'; empty: one mailbox */
+	struct strlist watch_boxes;	/* WatchMailboxes: patterns over the
+					   channel's mailbox names that watch
+					   mode keeps an eye on; empty:
+					   INBOX */
 	/* Effective options: the channel's own where it sets them, else the
 	   global ones, else mbsync's defaults. Sync, Create, Remove, Expunge
 	   and ExpungeSolo are each taken whole from one place. */

@@ -213,6 +213,11 @@ static const struct key_def keys[] = {
 	  CHA(patterns) },
 	{ .name = "MaxSize", .sections = SEC_CHANNEL, .flags = 0,
 	  .apply = cfg_apply_chan_max_size, .expect = SIZE, CHA(max_size) },
+	/* twinbox's own: what watch mode (--watch) keeps an eye on. */
+	{ .name = "WatchMailboxes", .sections = SEC_CHANNEL,
+	  .flags = KF_MULTI | KF_NONEMPTY, .apply = cfg_apply_list,
+	  .expect = "mailbox patterns (* and % are wildcards, ! excludes)",
+	  CHA(watch_boxes) },
 
 	/* Channel, or global as the default of every channel. */
 	{ .name = "Sync", .sections = SEC_CHOPT, .flags = KF_MULTI,
@@ -257,6 +262,15 @@ static const struct key_def keys[] = {
 	{ .name = "MassDeleteLargePercent", .sections = SEC_CHOPT, .flags = 0,
 	  .apply = cfg_apply_uint, .expect = PERCENT,
 	  OPT(mass_delete_large_percent), .min = 0, .max = 100 },
+	/* twinbox's own: watch mode's timers (--watch). */
+	{ .name = "WatchInterval", .sections = SEC_CHOPT, .flags = 0,
+	  .apply = cfg_apply_uint,
+	  .expect = "a number of seconds between full syncs (0 for none)",
+	  OPT(watch_interval), .min = 0, .max = 86400 * 7 },
+	{ .name = "WatchRefresh", .sections = SEC_CHOPT, .flags = 0,
+	  .apply = cfg_apply_uint,
+	  .expect = "a number of seconds from 1 to 1740 (29 minutes)",
+	  OPT(watch_refresh), .min = 1, .max = WATCH_REFRESH_MAX },
 	{ .name = "SyncState", .sections = SEC_CHOPT, .flags = KF_NONEMPTY,
 	  .apply = cfg_apply_sync_state, .expect = "* or a path prefix",
 	  .target = T_NONE },

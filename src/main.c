@@ -8,9 +8,10 @@
  * It turns the command line's targets into channel runs and the outcome
  * into the exit status: 0 success, 1 a mailbox failed to sync, 2 usage or
  * configuration error, 128 + N interrupted by signal N (the sync stopped
- * at a durable point; the next run resumes). With --ext-exit, as in mbsync
- * 1.5, 0 and 1 get 32 added when the far side was changed and 64 when the
- * near side was. It also owns the run's store pool, through which the
+ * at a durable point; the next run resumes). With --watch, TERM and INT
+ * are the watcher's normal end: 0 (watch.h). With --ext-exit, as in
+ * mbsync 1.5, 0 and 1 get 32 added when the far side was changed and 64
+ * when the near side was. It also owns the run's store pool, through which the
  * channels that use one IMAPAccount share its connection.
  */
 #include <errno.h>
@@ -28,6 +29,7 @@
 #include "output.h"
 #include "log_file.h"
 #include "sync/crash.h"
+#include "watch.h"
 
 #define TWINBOX_VERSION "0.1.0"
 
@@ -45,21 +47,23 @@ on_signal(int sig)
 
 /*
  * The first SIGINT, SIGTERM or SIGHUP asks the sync to stop at its next
- * durable point. Without SA_RESTART a wait for the network returns EINTR
- * at once. SA_RESETHAND gives the next one its default action: a second
- * Ctrl-C kills at once, which the journal makes safe too.
+ * durable point (with --watch, SIGHUP asks for a reload: watch.h).
+ * Without SA_RESTART a wait for the network returns EINTR at once.
+ * SA_RESETHAND gives the next one its default action: a second Ctrl-C
+ * kills at once, which the journal makes safe too.
  */
 static int
-catch_signals(struct buf *err)
+catch_signals(int watch, struct buf *err)
 {
 	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
 	struct sigaction sa;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
-	sa.sa_flags = SA_RESETHAND;
 	sigemptyset(&sa.sa_mask);
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		/* --watch: every SIGHUP re-reads the configuration. */
+		sa.sa_flags = watch && sigs[i] == SIGHUP ? 0 : SA_RESETHAND;
 		if (sigaction(sigs[i], &sa, NULL) != 0) {
 			buf_setf(err, "sigaction(%s): %s", strsignal(sigs[i]),
 			    strerror(errno));
@@ -136,6 +140,30 @@ load_config(const struct cli_options *opts, const struct logger *lg,
 	buf_free(&path);
 	buf_free(&err);
 	return rc;
+}
+
+/* --watch: the configuration read again on SIGHUP. */
+struct reload_ctx {
+	const struct cli_options *opts;
+	const struct logger *lg;
+};
+
+static int
+reload_config(void *ctx, struct config **out)
+{
+	const struct reload_ctx *rc = ctx;
+
+	return load_config(rc->opts, rc->lg, out);
+}
+
+static int
+run_watch(struct config **cfg, const struct cli_options *opts,
+    const struct channel_run_opts *ro, interrupt_flag *sig)
+{
+	struct reload_ctx rc = { opts, ro->lg };
+	struct watch_opts wo = { opts, ro, sig, reload_config, &rc };
+
+	return watch_run(cfg, &wo);
 }
 
 /* Worst of two exit statuses. */
@@ -295,7 +323,8 @@ main(int argc, char *argv[])
 	lg.level = opts.level;
 	lg.debug = opts.debug;
 	status = EXIT_USAGE;
-	if (read_crash_point(&crash, &err) != 0 || catch_signals(&err) != 0)
+	if (read_crash_point(&crash, &err) != 0 ||
+	    catch_signals(opts.watch, &err) != 0)
 		log_error(&lg, "%s", buf_cstr(&err));
 	else if (log_file_start(&lg, opts.log_file) == 0 &&
 	    load_config(&opts, &lg, &cfg) == 0 &&
@@ -315,14 +344,16 @@ main(int argc, char *argv[])
 		ro.lg = &lg;
 		ro.stop = &stop_signal;
 		output_start(&out, &opts, &lg, &ro);
-		status = run_targets(cfg, &opts, &ro);
+		status = opts.watch ? run_watch(&cfg, &opts, &ro,
+		    &stop_signal) : run_targets(cfg, &opts, &ro);
 		status = output_finish(&out, &lg, status);
 		if (opts.list)
 			status = check_stdout(&lg, status);
 		if (opts.ext_exit)
 			status = ext_status(status, changed);
 	}
-	status = interrupted_status(&lg, status);
+	if (!opts.watch)	/* a watcher's TERM is its normal end */
+		status = interrupted_status(&lg, status);
 	store_pool_free(pool);
 	if (log_file_finish(&lg, opts.log_file != NULL ? opts.log_file :
 	    cfg != NULL ? cfg->log_file : NULL) != 0)

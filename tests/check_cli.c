@@ -271,6 +271,15 @@ struct bad_case {
 };
 
 static const struct bad_case bad_cases[] = {
+	{ { "--watch", "-y", "ch", NULL }, "--watch cannot be combined with "
+	    "--dry-run: a watcher syncs; run --dry-run on its own" },
+	{ { "-l", "--watch", "ch", NULL }, "--watch cannot be combined with "
+	    "--list: a watcher syncs; run --list on its own" },
+	{ { "--watch", "--verify", "ch", NULL }, "--watch cannot be combined "
+	    "with --verify: a watcher syncs; run --verify on its own" },
+	{ { "--watch=yes", "ch", NULL }, "option '--watch' takes no value" },
+	{ { "--watch", "--json", "ch", NULL }, "--json reports a run at its "
+	    "end and cannot be used with --watch, which does not end" },
 	{ { "-x", NULL }, "unknown option '-x' (try --help)" },
 	{ { "--frobnicate", NULL },
 	    "unknown option '--frobnicate' (try --help)" },
@@ -306,6 +315,25 @@ static const struct bad_case bad_cases[] = {
 	{ { "--json", "--verify", "ch", NULL }, "--json reports what a sync "
 	  "did and cannot be used with --verify, which syncs nothing" },
 };
+
+START_TEST(test_watch)
+{
+	struct cli_options o;
+	struct buf err = BUF_INIT;
+
+	ck_assert_int_eq(parse(&o, &err, ARGS("--watch", "-V", "work:INBOX",
+	    "grp")), CLI_OK);
+	ck_assert_int_eq(o.watch, 1);
+	ck_assert_uint_eq(o.ntargets, 2);
+	ck_assert_int_eq(o.level, LOG_VERBOSE);
+	cli_free(&o);
+	ck_assert_int_eq(parse(&o, &err, ARGS("-a")), CLI_OK);
+	ck_assert_int_eq(o.watch, 0);
+	cli_free(&o);
+	ck_assert_ptr_nonnull(strstr(cli_usage(), "--watch"));
+	buf_free(&err);
+}
+END_TEST
 
 START_TEST(test_bad_command_lines)
 {
@@ -385,6 +413,7 @@ cli_suite(void)
 	tcase_add_test(tc, test_side_options);
 	tcase_add_test(tc, test_override_channel);
 	tcase_add_test(tc, test_debug_categories_and_log_file);
+	tcase_add_test(tc, test_watch);
 	tcase_add_loop_test(tc, test_bad_command_lines, 0,
 	    sizeof(bad_cases) / sizeof(bad_cases[0]));
 	suite_add_tcase(s, tc);

@@ -616,6 +616,42 @@ START_TEST(test_mass_delete_keys)
 }
 END_TEST
 
+START_TEST(test_watch_keys)
+{
+	struct config *cfg = ok("WatchInterval 60\nWatchRefresh 1740\n\n"
+	    CHAN "Patterns *\nWatchMailboxes INBOX \"Lists/%\" !Lists/spam\n"
+	    "WatchRefresh 2\n");
+	const struct channel_conf *c = cfg->channels[0];
+
+	ck_assert_uint_eq(c->opt.watch_interval, 60);
+	ck_assert_uint_eq(c->opt.watch_refresh, 2);
+	ck_assert_uint_eq(c->watch_boxes.n, 3);
+	ck_assert_str_eq(c->watch_boxes.v[1], "Lists/%");
+	ck_assert_str_eq(c->watch_boxes.v[2], "!Lists/spam");
+	config_free(cfg);
+
+	cfg = ok(CHAN);
+	c = cfg->channels[0];
+	ck_assert_uint_eq(c->opt.watch_interval, WATCH_INTERVAL_DEFAULT);
+	ck_assert_uint_eq(c->opt.watch_refresh, WATCH_REFRESH_DEFAULT);
+	ck_assert_uint_eq(c->watch_boxes.n, 0);
+	config_free(cfg);
+
+	fails("WatchRefresh 1741\n", "sync.rc:1: bad value '1741' for "
+	    "'WatchRefresh': expected a number of seconds from 1 to 1740 (29 "
+	    "minutes)");
+	fails("WatchRefresh 0\n", "sync.rc:1: bad value '0' for "
+	    "'WatchRefresh': expected a number of seconds from 1 to 1740 (29 "
+	    "minutes)");
+	fails("WatchInterval soon\n", "sync.rc:1: bad value 'soon' for "
+	    "'WatchInterval': expected a number of seconds between full syncs "
+	    "(0 for none)");
+	fails("WatchMailboxes INBOX\n", "sync.rc:1: keyword 'WatchMailboxes' is "
+	    "not allowed outside a section; it belongs "
+	    "in a Channel section");
+}
+END_TEST
+
 START_TEST(test_sides)
 {
 	static const struct {
@@ -1462,6 +1498,7 @@ config_suite(void)
 	tcase_add_test(tc, test_sync_combinations);
 	tcase_add_test(tc, test_global_defaults);
 	tcase_add_test(tc, test_mass_delete_keys);
+	tcase_add_test(tc, test_watch_keys);
 	tcase_add_test(tc, test_sides);
 	tcase_add_test(tc, test_channel_ends);
 	tcase_add_test(tc, test_groups);

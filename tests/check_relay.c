@@ -442,6 +442,30 @@ START_TEST(test_target_refusing_closes_the_client)
 }
 END_TEST
 
+/* --listen-port: a relay started after another one stopped takes over
+ * its port, and its clients reach the target through it. */
+START_TEST(test_listen_port_takes_over)
+{
+	struct echo_server es = echo_start(1);
+	struct relay_run first = relay_start(es.port, NULL), second;
+	char port[16], *stats;
+	char *extra[] = { "--listen-port", port, NULL };
+
+	snprintf(port, sizeof(port), "%d", first.port);
+	free(relay_stop(&first));
+	second = relay_start_with(es.port, extra);
+	ck_assert_int_eq(second.port, first.port);
+	echo_exchange(tl_connect_loopback(second.port, 0), 100);
+	ck_assert_uint_eq(echo_report(&es), 100);
+	stats = relay_stop(&second);
+	ck_assert_ptr_nonnull(strstr(stats, "connections=1"));
+	free(stats);
+	echo_finish(&es);
+	relay_cleanup(&first);
+	relay_cleanup(&second);
+}
+END_TEST
+
 /* Run the relay with these arguments; expect exit 2 and this error. */
 static void
 expect_refused(char **args, const char *message)
@@ -685,6 +709,7 @@ relay_suite(void)
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_counts_both_directions_over_connections);
+	tcase_add_test(tc, test_listen_port_takes_over);
 	tcase_add_test(tc, test_cut_in_client_to_server_direction);
 	tcase_add_test(tc, test_cut_in_server_to_client_direction);
 	tcase_add_test(tc, test_cut_at_zero_closes_at_once);

@@ -102,6 +102,23 @@ const char *imap_client_peer(const struct imap_client *c);
 /* 1 once the connection is broken (every later call fails). */
 int imap_client_broken(const struct imap_client *c);
 
+/*
+ * IDLE (RFC 2177), for watch mode. idle_start() waits for every command
+ * in flight, sends IDLE and waits for the server's "+" (a server without
+ * IDLE, or one that refuses it, is an error). While idling, the caller
+ * polls imap_client_fd() (and reads at once while imap_client_buffered()
+ * says bytes wait inside the client or its transport); imap_client_read()
+ * reads what came (at least one byte, waiting up to the Timeout) and
+ * hands every untagged response to the handlers. idle_done() sends DONE
+ * and waits for IDLE's tagged answer.
+ */
+int imap_client_idle_start(struct imap_client *c, struct buf *err);
+int imap_client_idle_done(struct imap_client *c, struct buf *err);
+/* -1 once broken. */
+int imap_client_fd(const struct imap_client *c);
+int imap_client_buffered(const struct imap_client *c);
+int imap_client_read(struct imap_client *c, struct buf *err);
+
 /* "NO [CODE] text" of a tagged response, for messages. */
 void imap_describe_status(const struct imap_response *r, struct buf *out);
 

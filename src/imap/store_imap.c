@@ -327,6 +327,12 @@ imap_store_rebind(struct store *st, const struct imap_store_options *o,
 	    o->path, err);
 }
 
+int
+imap_store_is(const struct store *st)
+{
+	return st != NULL && st->ops == &imap_ops;
+}
+
 void
 imap_store_copy_arrival_date(struct store *st, int on)
 {

@@ -90,6 +90,30 @@ int imap_store_rebind(struct store *s, const struct imap_store_options *o,
  * Does nothing to a store of another kind. */
 void imap_store_copy_arrival_date(struct store *s, int on);
 
+/* 1 if s is an IMAP store (not wrapped). */
+int imap_store_is(const struct store *s);
+
+/*
+ * Watch mode: IDLE (RFC 2177) on the mailbox open() selected, on a store
+ * that does nothing else meanwhile (its own connection).
+ *  - idle_start() sends IDLE and waits for the server's "+"; it fails on
+ *    a server without IDLE or one that refuses it.
+ *  - idle_fd() is the descriptor to poll; *buffered is set when bytes
+ *    already wait inside the connection (read them without polling).
+ *  - idle_read() reads what came and adds to *changed the responses that
+ *    say the mailbox changed (EXISTS, EXPUNGE, VANISHED, FETCH).
+ *  - idle_done() sends DONE and waits for IDLE's answer: a bounded round
+ *    trip (the account's Timeout) that proves the connection alive; what
+ *    came before that answer is added to *changed as by idle_read().
+ * Every failure is -1 with err set; the store is then to be freed.
+ */
+int imap_store_idle_start(struct store *s, struct buf *err);
+int imap_store_idle_fd(const struct store *s, int *buffered);
+int imap_store_idle_read(struct store *s, unsigned *changed,
+    struct buf *err);
+int imap_store_idle_done(struct store *s, unsigned *changed,
+    struct buf *err);
+
 struct store_conf;
 /* The options of a configured IMAPStore; they point into sc. */
 void imap_store_options_from_conf(const struct store_conf *sc,

@@ -125,6 +125,8 @@ struct imap_store {
 
 	imap_op_fn op_fn;
 	void *op_ctx;
+	unsigned idle_changes;	/* watch mode: changes reported while
+				   idling (store_imap_idle.c) */
 
 	struct ims_peek peek;
 

@@ -220,12 +220,15 @@ fi
 # make install: exactly these files, nothing compiled.
 DEST=$TMP/dest
 run_make make install $PKG_VARS DESTDIR="$DEST" PREFIX=/usr
-installed=$(cd "$DEST" 2>/dev/null && find . ! -type d | sort | tr '\n' ' ')
-expected="./usr/bin/twinbox ./usr/share/doc/twinbox/examples/sync.rc.sample ./usr/share/man/man1/twinbox.1 ./usr/share/man/man5/sync.rc.5 "
+installed=$(cd "$DEST" 2>/dev/null && find . ! -type d | LC_ALL=C sort | tr '\n' ' ')
+units=./usr/lib/systemd/user
+expected="./usr/bin/twinbox $units/twinbox-watch@.service $units/twinbox@.service $units/twinbox@.timer ./usr/share/doc/twinbox/examples/sync.rc.sample ./usr/share/man/man1/twinbox.1 ./usr/share/man/man5/sync.rc.5 "
 if [ "$status" -eq 0 ] && [ "$installed" = "$expected" ] &&
     [ -x "$DEST/usr/bin/twinbox" ] && ! has '^  CC' &&
     cmp -s "$DEST/usr/share/doc/twinbox/examples/sync.rc.sample" \
-	"$ROOT/sync.rc.sample"; then
+	"$ROOT/sync.rc.sample" &&
+    grep -q '^ExecStart=/usr/bin/twinbox ' "$DEST/$units/twinbox-watch@.service" &&
+    ! grep -q '@BINDIR@' "$DEST"/$units/*; then
 	pass "make install DESTDIR PREFIX=/usr installs exactly $expected"
 else
 	fail "make install (status $status) installed: $installed"

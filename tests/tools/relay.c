@@ -5,9 +5,11 @@
  *
  *   relay --listen-port-file F --to 127.0.0.1:PORT [--cut-after N]
  *         [--delay-ms D] [--rate-kbit R] [--stats-file S] [--max-seconds T]
+ *         [--listen-port P]
  *
- * It listens on 127.0.0.1 on a port the kernel picks and writes that port
- * and a newline to F (through a temporary file and a rename, so that a
+ * It listens on 127.0.0.1 on a port the kernel picks (or on P, so that a
+ * relay started after another one was stopped takes over its clients'
+ * address) and writes that port and a newline to F (through a temporary file and a rename, so that a
  * reader never sees half a number). Every accepted connection gets its own
  * connection to the target; bytes are forwarded both ways by one process
  * with non-blocking sockets and poll. Half-closes are passed on, so that a
@@ -75,6 +77,7 @@ struct options {
 	const char	*port_file;
 	const char	*stats_file;
 	uint16_t	 target_port;
+	uint64_t	 listen_port;	/* 0: the kernel picks */
 	uint64_t	 cut_after;	/* NO_CUT when not given */
 	long		 max_seconds;
 	uint64_t	 delay_ns;	/* one way, each direction */
@@ -132,7 +135,7 @@ usage(void)
 {
 	fprintf(stderr, "usage: relay --listen-port-file F --to 127.0.0.1:PORT "
 	    "[--cut-after N] [--delay-ms D] [--rate-kbit R] [--stats-file S] "
-	    "[--max-seconds T]\n");
+	    "[--max-seconds T] [--listen-port P]\n");
 	exit(2);
 }
 
@@ -233,6 +236,9 @@ parse_args(int argc, char **argv, struct options *opt)
 		} else if (strcmp(name, "--cut-after") == 0)
 			parse_number(name, argv[i + 1], 0, NO_CUT - 1,
 			    &opt->cut_after);
+		else if (strcmp(name, "--listen-port") == 0)
+			parse_number(name, argv[i + 1], 1, 65535,
+			    &opt->listen_port);
 		else if (strcmp(name, "--max-seconds") == 0)
 			parse_number(name, argv[i + 1], 1, 86400 * 7, &secs);
 		else if (!parse_link(name, argv[i + 1], opt))
@@ -747,7 +753,7 @@ start(struct relay *r)
 	r->sigfd = open_signalfd("relay");
 	if (r->sigfd == -1)
 		return -1;
-	r->lfd = open_listener("relay", 0, &port);
+	r->lfd = open_listener("relay", (uint16_t)r->opt.listen_port, &port);
 	if (r->lfd == -1)
 		return -1;
 	snprintf(text, sizeof(text), "%u\n", (unsigned)port);

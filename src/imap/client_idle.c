@@ -1,0 +1,82 @@
+/* client_idle: IDLE (RFC 2177) on a client; see client.h. */
+#include "imap/client_int.h"
+
+#include <string.h>
+
+struct idle_result {
+	int done;
+	int ok;
+	struct buf status;
+};
+
+static void
+idle_done(void *ctx, const struct imap_response *r)
+{
+	struct idle_result *res = ctx;
+
+	res->done = 1;
+	res->ok = imap_response_is(r, "OK");
+	imap_describe_status(r, &res->status);
+}
+
+int
+imap_client_idle_start(struct imap_client *c, struct buf *err)
+{
+	struct idle_result res = { 0, 0, BUF_INIT };
+	int rc = 0;
+
+	if (!imap_client_has(c, CAP_IDLE)) {
+		buf_setf(err, "%s does not offer IDLE", transport_peer(c->t));
+		return -1;
+	}
+	if (imap_client_wait(c, err) != 0)
+		return -1;
+	client_begin(c, idle_done, &res);
+	buf_adds(&c->wbuf, "IDLE\r\n");
+	log_debug(c->lg, "%s > IDLE", transport_peer(c->t));
+	c->continuation = 0;
+	if (client_flush(c, err) != 0)
+		return -1;
+	while (rc == 0 && !c->continuation && !res.done)
+		rc = client_pump(c, err);
+	if (rc == 0 && res.done) {
+		/* Refused: the tagged answer came instead of "+". */
+		buf_setf(err, "%s: IDLE: %s", transport_peer(c->t),
+		    buf_cstr(&res.status));
+		rc = -1;
+	}
+	/* From here on the command's answer comes after DONE; nothing may
+	 * point to res any more. */
+	if (rc == 0)
+		c->pending[c->npending - 1].done = NULL;
+	c->continuation = 0;
+	buf_free(&res.status);
+	return rc;
+}
+
+int
+imap_client_idle_done(struct imap_client *c, struct buf *err)
+{
+	log_debug(c->lg, "%s > DONE", transport_peer(c->t));
+	if (client_write_raw(c, "DONE\r\n", 6, err) != 0)
+		return -1;
+	return imap_client_wait(c, err);
+}
+
+int
+imap_client_fd(const struct imap_client *c)
+{
+	return c->broken ? -1 : transport_fd(c->t);
+}
+
+int
+imap_client_buffered(const struct imap_client *c)
+{
+	return c->rpos < c->rlen || transport_pending(c->t);
+}
+
+int
+imap_client_read(struct imap_client *c, struct buf *err)
+{
+	return client_pump(c, err);
+}

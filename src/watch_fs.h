@@ -1,0 +1,36 @@
+/*
+ * watch_fs: notice changes to directories (the cur/ and new/ of watched
+ * Maildir folders), for watch mode.
+ *
+ * Contract:
+ *  - On Linux this is inotify: a file created, renamed into, out of or
+ *    within, or removed from a watched directory is an event carrying
+ *    the tag the directory was added with. Elsewhere fs_watch_new() fails
+ *    saying so, and watch mode falls back to its periodic sync alone.
+ *  - fs_watch_fd() is the descriptor to poll; fs_watch_read() reads every
+ *    event waiting (it never blocks) and calls fn once for each event's
+ *    tag (repeats included). An event queue overflow calls fn with
+ *    FS_WATCH_ALL: anything may have changed.
+ *  - Every failure is -1 with a message in err naming the directory.
+ *  - The object is the caller's, released by fs_watch_free().
+ */
+#ifndef TWINBOX_WATCH_FS_H
+#define TWINBOX_WATCH_FS_H
+
+#include <stddef.h>
+
+#include "buf.h"
+
+#define FS_WATCH_ALL ((size_t)-1)
+
+struct fs_watch;
+
+struct fs_watch *fs_watch_new(struct buf *err);
+void fs_watch_free(struct fs_watch *w);
+int fs_watch_add(struct fs_watch *w, const char *dir, size_t tag,
+    struct buf *err);
+int fs_watch_fd(const struct fs_watch *w);
+int fs_watch_read(struct fs_watch *w, void (*fn)(void *ctx, size_t tag),
+    void *ctx, struct buf *err);
+
+#endif
