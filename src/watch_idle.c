@@ -66,13 +66,18 @@ open_idle_store(const struct watcher *w, const struct store_conf *sc,
     struct buf *err)
 {
 	struct imap_store_options io;
+	struct buf label = BUF_INIT;
 	struct store *st;
 
 	imap_store_options_from_conf(sc, &io);
 	io.stop = w->o->run->stop;
 	if (io.timeout == 0)
 		io.timeout = WATCH_TIMEOUT_S;
+	/* The trace names an IDLE connection apart from the sync's. */
+	buf_setf(&label, "%s#idle", sc->account->name);
+	io.label = label.data;
 	st = imap_store_new(&io, w->lg, err);
+	buf_free(&label);
 	return st == NULL ? NULL : store_names_wrap(st, sc->name, sc->flatten,
 	    sc->map_inbox);
 }

@@ -32,8 +32,7 @@ imap_client_idle_start(struct imap_client *c, struct buf *err)
 	if (imap_client_wait(c, err) != 0)
 		return -1;
 	client_begin(c, idle_done, &res);
-	buf_adds(&c->wbuf, "IDLE\r\n");
-	log_debug(c->lg, "%s > IDLE", transport_peer(c->t));
+	client_queues(c, "IDLE\r\n");
 	c->continuation = 0;
 	if (client_flush(c, err) != 0)
 		return -1;
@@ -57,8 +56,7 @@ imap_client_idle_start(struct imap_client *c, struct buf *err)
 int
 imap_client_idle_done(struct imap_client *c, struct buf *err)
 {
-	log_debug(c->lg, "%s > DONE", transport_peer(c->t));
-	if (client_write_raw(c, "DONE\r\n", 6, err) != 0)
+	if (client_write_raw(c, "DONE\r\n", 6, 0, err) != 0)
 		return -1;
 	return imap_client_wait(c, err);
 }
