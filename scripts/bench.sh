@@ -20,7 +20,8 @@
 # default 1800), BENCH_RAW=FILE (keep every single measurement),
 # BENCH_PEERS (default "mbsync interimap"), BENCH_WAN=DELAY_MS:RATE_KBIT
 # (e.g. 25:20000), BENCH_COMPRESS=1 (the server offers COMPRESS=DEFLATE),
-# BENCH_ROWS (letters of the rows to run, default "a b v c d e"), BUILD.
+# BENCH_ROWS (letters of the rows to run, default "a b v c d e"),
+# BENCH_SERVER=fast (Dovecot keeps login and imap processes ready), BUILD.
 set -u
 
 PROG=bench
@@ -33,6 +34,8 @@ RUN_TIMEOUT=${BENCH_TIMEOUT:-1800}
 PEERS=${BENCH_PEERS-mbsync interimap}
 WAN=${BENCH_WAN:-}
 COMPRESS=${BENCH_COMPRESS:-0}
+SERVER_MODE=${BENCH_SERVER:-default}
+SERVER_FAST=0
 ROW_LETTERS=${BENCH_ROWS:-a b v c d e}
 USER_NAME=bench
 TOOLS="twinbox $PEERS"
@@ -71,6 +74,11 @@ check_args() {
 	check_link
 	[ "$COMPRESS" = 0 ] || [ "$COMPRESS" = 1 ] ||
 		die "BENCH_COMPRESS must be 0 or 1, not '$COMPRESS'"
+	[ "$SERVER_MODE" = default ] || [ "$SERVER_MODE" = fast ] ||
+		die "BENCH_SERVER must be default or fast, not '$SERVER_MODE'"
+	if [ "$SERVER_MODE" = fast ]; then
+		SERVER_FAST=1
+	fi
 }
 
 check_peers() {
@@ -130,6 +138,17 @@ link_info() {
 		"(BENCH_WAN=$WAN)"
 }
 
+# BENCH_SERVER=fast: test-server.sh's TEST_SERVER_FAST, the same server
+# for every tool.
+server_info() {
+	if [ "$SERVER_MODE" = fast ]; then
+		echo "server: login and imap processes kept ready and reused" \
+			"(BENCH_SERVER=fast)"
+	else
+		echo "server: Dovecot's default process per login"
+	fi
+}
+
 need_peers() {
 	local p
 	for p in $PEERS; do
@@ -163,7 +182,7 @@ start_server() {
 	WORK=$(mktemp -d "${TMPDIR:-/tmp}/twinbox-bench.XXXXXX") ||
 		die "mktemp failed"
 	chmod 755 "$WORK" || die "$WORK: cannot chmod"
-	TEST_SERVER_COMPRESS=$COMPRESS \
+	TEST_SERVER_COMPRESS=$COMPRESS TEST_SERVER_FAST=$SERVER_FAST \
 		"$ROOT/scripts/test-server.sh" start "$WORK/server" "$USER_NAME" >&2 ||
 		die "the test server did not start"
 	. "$WORK/server/server.env"
@@ -603,6 +622,7 @@ machine_info() {
 			echo unknown)$(git -C "$ROOT" diff --quiet HEAD 2>/dev/null ||
 			echo ' (modified)')"
 	link_info
+	server_info
 	if [ "$COMPRESS" = 1 ]; then
 		echo "compression: the server offers COMPRESS=DEFLATE (imap_zlib," \
 			"BENCH_COMPRESS=1); every tool may use it"

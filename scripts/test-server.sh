@@ -12,6 +12,7 @@
 #
 # Environment: TEST_PASSWORD (default "secret"), TEST_SERVER_CERT
 # (localhost | wrong-host), TEST_SERVER_COMPRESS=1, TEST_SERVER_NOTIFY=1,
+# TEST_SERVER_FAST=1 (login and imap processes kept ready and reused),
 # TEST_SERVER_CAPS="...", TEST_SERVER_SEPARATOR (hierarchy separator),
 # TEST_SERVER_OAUTH_URL (XOAUTH2/OAUTHBEARER checked at that endpoint),
 # TEST_SERVER_PORTS="IMAP IMAPS" (ports to try first), TEST_SERVER_WAIT
@@ -216,6 +217,19 @@ conf_unprivileged() {
 	printf 'service anvil {\n  chroot =\n}\n'
 }
 
+# TEST_SERVER_FAST=1: Dovecot's "high-performance" login mode (one
+# imap-login process serves many connections, two always ready) and imap
+# processes started ahead and reused by later sessions of the same mail
+# user. A login then costs no process start; the default (a process of
+# each kind started per connection) is Dovecot's own.
+conf_fast() {
+	[ "${TEST_SERVER_FAST:-0}" = 1 ] || return 0
+	printf 'service imap-login {\n  service_count = 0\n'
+	printf '  process_min_avail = 2\n}\n'
+	printf 'service imap {\n  service_count = 100\n'
+	printf '  process_min_avail = 4\n  process_limit = 256\n}\n'
+}
+
 # Optional parts of the configuration, driven by the environment.
 conf_plugins() {
 	[ "${TEST_SERVER_NOTIFY:-0}" = 1 ] &&
@@ -319,6 +333,7 @@ service stats {
 CONF
 		conf_namespace
 		conf_plugins
+		conf_fast
 		conf_unprivileged
 	} >"$dir/dovecot.conf"
 }

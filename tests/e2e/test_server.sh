@@ -12,7 +12,7 @@ set -u
 
 # Hermetic: the caller's settings for the scripts do not apply here.
 unset TEST_PASSWORD TEST_SERVER_CERT TEST_SERVER_COMPRESS TEST_SERVER_NOTIFY \
-	TEST_SERVER_CAPS TEST_SERVER_SEPARATOR TEST_SERVER_PORTS TEST_SERVER_WAIT
+	TEST_SERVER_FAST TEST_SERVER_CAPS TEST_SERVER_SEPARATOR TEST_SERVER_PORTS TEST_SERVER_WAIT
 cd "$(dirname "$0")/../.." || exit 1
 
 SERVER=scripts/test-server.sh
@@ -154,7 +154,7 @@ test_tls_logins() {
 test_wrong_host() {
 	local out rc
 	if ! TEST_SERVER_CERT=wrong-host TEST_SERVER_COMPRESS=1 \
-		TEST_SERVER_NOTIFY=1 start "$TMP/wrong"; then
+		TEST_SERVER_NOTIFY=1 TEST_SERVER_FAST=1 start "$TMP/wrong"; then
 		fail "start an instance with the wrong-host certificate" \
 			"$(cat "$TMP/start.out")"
 		return
@@ -188,10 +188,30 @@ test_wrong_host() {
 		else
 			fail "TEST_SERVER_NOTIFY=1 loads the notify plugin" "$out"
 		fi
+		test_fast_conf "$TMP/wrong/dovecot.conf"
 		echo "$passed $failed" >"$TMP/counts"
 	)
 	read -r passed failed <"$TMP/counts"
 	timeout 30 bash "$SERVER" stop "$TMP/wrong" >/dev/null 2>&1
+}
+
+# TEST_SERVER_FAST=1, as Dovecot reads it: the login service reuses its
+# processes, two ready; imap processes reused, four ready. (The logins
+# above went through this instance.)
+test_fast_conf() {
+	local out
+	out=$(doveconf -c "$1" -n 2>&1 | awk '
+		/^service imap(-login)? \{/ { svc = $2; next }
+		/^}/ { svc = "" }
+		svc != "" && /service_count|process_min_avail/ {
+			print svc, $1, $3
+		}' | sort | tr '\n' ' ')
+	if [ "$out" = "imap process_min_avail 4 imap service_count 100 imap-login process_min_avail 2 imap-login service_count 0 " ]; then
+		pass "TEST_SERVER_FAST=1 keeps login and imap processes ready"
+	else
+		fail "TEST_SERVER_FAST=1 keeps login and imap processes ready" \
+			"$out"
+	fi
 }
 
 select_exists() {
