@@ -88,7 +88,8 @@ channel_policy(const struct channel_conf *ch,
 
 struct store *
 channel_open_store(const struct store_conf *sc, int dry_run,
-    const interrupt_flag *stop, const struct logger *lg, struct buf *err)
+    const interrupt_flag *stop, struct imap_secrets *secrets,
+    const struct logger *lg, struct buf *err)
 {
 	struct maildir_options mo;
 	struct imap_store_options io;
@@ -97,6 +98,7 @@ channel_open_store(const struct store_conf *sc, int dry_run,
 	if (sc->kind == STORE_IMAP) {
 		imap_store_options_from_conf(sc, &io);
 		io.stop = stop;
+		io.secrets = secrets;
 		s = imap_store_new(&io, lg, err);
 	} else {
 		mo = sc->maildir;

@@ -36,12 +36,13 @@ struct worker {
 #define WAKE_SIGNAL SIGURG	/* ignored by default: a stray one is
 				   harmless before and after */
 
-/* A login of this account may ask the user something on the terminal. */
+/* Every login of this account asks the user for the password on the
+ * terminal. (A UserCmd or PassCmd, even written "+command", runs once
+ * for all the account's connections: imap/secret.h.) */
 static int
 asks_user(const struct imap_account_conf *a)
 {
-	return a->user_cmd_tty || a->pass_cmd_tty ||
-	    (a->pass == NULL && a->pass_cmd == NULL);
+	return a->pass == NULL && a->pass_cmd == NULL;
 }
 
 size_t

@@ -13,10 +13,18 @@ struct pool_entry {
 	int lent;
 };
 
+/* An IMAPAccount's UserCmd and PassCmd outputs, for all its logins. */
+struct pool_account {
+	const struct imap_account_conf *a;
+	struct imap_secrets *secrets;
+};
+
 struct store_pool {
-	pthread_mutex_t lock;	/* v and n, and every entry's lent */
+	pthread_mutex_t lock;	/* v and n, every entry's lent, and acc */
 	struct pool_entry *v;
 	size_t n;
+	struct pool_account *acc;
+	size_t nacc;
 };
 
 struct store_pool *
@@ -35,7 +43,10 @@ store_pool_free(struct store_pool *p)
 		return;
 	for (size_t i = 0; i < p->n; i++)
 		p->v[i].s->ops->free(p->v[i].s);
+	for (size_t i = 0; i < p->nacc; i++)
+		imap_secrets_free(p->acc[i].secrets);
 	pthread_mutex_destroy(&p->lock);
+	free(p->acc);
 	free(p->v);
 	free(p);
 }
@@ -95,17 +106,33 @@ lend_idle(struct store_pool *p, const struct store_conf *sc,
 	return p->v[i].s;
 }
 
+/* The secrets of sc's account, made at its first use. Called with the
+ * lock held. */
+static struct imap_secrets *
+account_secrets(struct store_pool *p, const struct store_conf *sc)
+{
+	for (size_t i = 0; i < p->nacc; i++)
+		if (p->acc[i].a == sc->account)
+			return p->acc[i].secrets;
+	p->acc = xreallocarray(p->acc, p->nacc + 1, sizeof(*p->acc));
+	p->acc[p->nacc].a = sc->account;
+	p->acc[p->nacc].secrets = imap_secrets_new();
+	return p->acc[p->nacc++].secrets;
+}
+
 struct store *
 store_pool_get(struct store_pool *p, const struct store_conf *sc,
     int dry_run, const interrupt_flag *stop, const struct logger *lg,
     int *reused, struct buf *err)
 {
 	struct store *s = NULL, *dead = NULL;
+	struct imap_secrets *secrets = NULL;
 
 	*reused = 0;
 	if (p != NULL && sc->kind == STORE_IMAP) {
 		pthread_mutex_lock(&p->lock);
 		s = lend_idle(p, sc, lg, &dead);
+		secrets = account_secrets(p, sc);
 		pthread_mutex_unlock(&p->lock);
 	}
 	if (dead != NULL)
@@ -114,7 +141,7 @@ store_pool_get(struct store_pool *p, const struct store_conf *sc,
 		*reused = 1;
 		return s;
 	}
-	s = channel_open_store(sc, dry_run, stop, lg, err);
+	s = channel_open_store(sc, dry_run, stop, secrets, lg, err);
 	if (s == NULL || p == NULL || sc->kind != STORE_IMAP)
 		return s;
 	pthread_mutex_lock(&p->lock);

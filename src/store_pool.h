@@ -1,7 +1,7 @@
 /*
  * store_pool: the stores of one run, so that the channels that use the
- * same IMAPAccount share one connection and one login (PassCmd runs once
- * per run, not once per channel).
+ * same IMAPAccount share one connection and one login, and an account's
+ * UserCmd and PassCmd run once per run, however many connections log in.
  *
  * Contract:
  *  - The pool is owned by the run (main) and lives until store_pool_free(),
@@ -17,6 +17,11 @@
  *  - store_pool_put() takes a store back. One that can no longer be used
  *    (its last failure is STORE_FAIL_CONNECTION or worse, store.h) is
  *    closed at once, so that the next borrower logs in again.
+ *  - Every IMAP store the pool opens for an account is given the
+ *    account's imap_secrets (imap/secret.h), made at the account's first
+ *    get and wiped by store_pool_free(): UserCmd and PassCmd run at the
+ *    first login only, and every other connection (Connections above 1,
+ *    a login again after a lost connection) reuses what they printed.
  *  - A NULL pool is valid: get opens a new store, put frees it.
  *  - get and put may be called from several threads at once (the workers
  *    of channel_workers.h): the pool's bookkeeping is under its own

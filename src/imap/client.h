@@ -41,6 +41,7 @@
 #include "imap/caps.h"
 #include "imap/cmdline.h"
 #include "imap/parser.h"
+#include "imap/secret.h"
 #include "imap/transport.h"
 #include "log.h"
 #include "store.h"
@@ -54,6 +55,8 @@ struct imap_client_options {
 	const char *user_cmd;
 	const char *pass;		/* secret */
 	const char *pass_cmd;
+	struct imap_secrets *secrets;	/* UserCmd and PassCmd run once for
+					   all connections; NULL: each time */
 	const struct strlist *auth_mechs;	/* NULL or empty: "*" */
 	int pipeline_depth;		/* 0: IMAP_PIPELINE_MAX */
 	const struct strlist *disabled_exts;

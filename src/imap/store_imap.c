@@ -269,6 +269,7 @@ client_options(const struct imap_store_options *o,
 	co->user_cmd = o->user_cmd;
 	co->pass = o->pass;
 	co->pass_cmd = o->pass_cmd;
+	co->secrets = o->secrets;
 	co->auth_mechs = o->auth_mechs;
 	co->pipeline_depth = o->pipeline_depth;
 	co->disabled_exts = o->disabled_exts;

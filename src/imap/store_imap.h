@@ -33,6 +33,7 @@
 #define TWINBOX_IMAP_STORE_IMAP_H
 
 #include "buf.h"
+#include "imap/secret.h"
 #include "interrupt.h"
 #include "log.h"
 #include "store.h"
@@ -60,6 +61,7 @@ struct imap_store_options {
 	const char *user_cmd;
 	const char *pass;		/* secret */
 	const char *pass_cmd;
+	struct imap_secrets *secrets;	/* see client.h; NULL: none */
 	const struct strlist *auth_mechs;	/* NULL: "*" */
 	int pipeline_depth;		/* 0: a built-in bound */
 	const struct strlist *disabled_exts;
