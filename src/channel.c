@@ -87,9 +87,8 @@ channel_policy(const struct channel_conf *ch,
 }
 
 struct store *
-channel_open_store(const struct store_conf *sc, int dry_run,
-    const interrupt_flag *stop, struct imap_secrets *secrets,
-    const struct logger *lg, struct buf *err)
+channel_open_store(const struct store_conf *sc,
+    const struct store_open *how, const struct logger *lg, struct buf *err)
 {
 	struct maildir_options mo;
 	struct imap_store_options io;
@@ -97,12 +96,13 @@ channel_open_store(const struct store_conf *sc, int dry_run,
 
 	if (sc->kind == STORE_IMAP) {
 		imap_store_options_from_conf(sc, &io);
-		io.stop = stop;
-		io.secrets = secrets;
+		io.stop = how->stop;
+		io.secrets = how->secrets;
+		io.no_list = how->no_list;
 		s = imap_store_new(&io, lg, err);
 	} else {
 		mo = sc->maildir;
-		mo.read_only = dry_run;
+		mo.read_only = how->dry_run;
 		mo.info_delimiter = sc->info_delimiter;
 		/* Flattened folders are all at the top (mbsync: SubFolders
 		 * has no effect with Flatten). */
@@ -205,23 +205,36 @@ check_maildir_path(const struct config *cfg, const struct store_conf *sc,
 	return -1;
 }
 
-/* Borrow side s's store and list it. A connection kept from an earlier
- * channel that died meanwhile is replaced once, with a new login. */
+/*
+ * Borrow side s's store and list it. A connection kept from an earlier
+ * channel that died meanwhile is replaced once, with a new login.
+ * listed (NULL: none) is what another connection of this channel listed
+ * (a worker's): a new connection takes it instead of listing again; one
+ * kept from an earlier channel still lists, which tells whether it is
+ * alive.
+ */
 static int
-open_side(struct chan_run *r, enum side s, struct buf *err)
+open_side(struct chan_run *r, enum side s, const struct strlist *listed,
+    struct buf *err)
 {
 	const struct store_conf *sc = r->ch->end[s].store;
 	const struct channel_run_opts *o = r->opts;
+	struct store_open how = { o->dry_run || o->list || o->verify,
+	    o->stop, NULL, listed != NULL };
 	int reused;
 
 	for (;;) {
-		r->store[s] = store_pool_get(o->pool, sc,
-		    o->dry_run || o->list || o->verify, o->stop, o->lg,
+		r->store[s] = store_pool_get(o->pool, sc, &how, o->lg,
 		    &reused, err);
 		if (r->store[s] == NULL)
 			return -1;
 		imap_store_copy_arrival_date(store_names_inner(r->store[s]),
 		    r->ch->opt.copy_arrival_date);
+		if (listed != NULL && !reused) {
+			for (size_t i = 0; i < listed->n; i++)
+				strlist_add(&r->listed[s], listed->v[i]);
+			return 0;
+		}
 		if (r->store[s]->ops->list(r->store[s], &r->listed[s],
 		    err) == 0)
 			return 0;
@@ -245,7 +258,7 @@ open_stores(struct chan_run *r, struct buf *err)
 		if (check_maildir_path(r->cfg, r->ch->end[s].store, err) != 0)
 			return -1;
 	for (int s = 0; s < 2; s++)
-		if (open_side(r, s, err) != 0)
+		if (open_side(r, s, NULL, err) != 0)
 			return -1;
 	return 0;
 }
@@ -696,7 +709,7 @@ worker_start(void *ctx, size_t w)
 		memset(&cw->r.listed[s], 0, sizeof(cw->r.listed[s]));
 	}
 	for (int s = 0; s < 2 && rc == 0; s++)
-		rc = open_side(&cw->r, s, &err);
+		rc = open_side(&cw->r, s, &c->r->listed[s], &err);
 	if (rc != 0 && !interrupted(cw->opts.stop))
 		log_warn(cw->opts.lg, "channel %s: one more connection cannot "
 		    "be opened (%s); the other connections sync its mailboxes",

@@ -36,7 +36,6 @@
 #define TWINBOX_CHANNEL_H
 
 #include "config.h"
-#include "imap/secret.h"
 #include "interrupt.h"
 #include "log.h"
 #include "override.h"
@@ -75,12 +74,8 @@ int channel_run(const struct config *cfg, const struct channel_conf *ch,
 void channel_policy(const struct channel_conf *ch,
     const struct channel_run_opts *opts, struct sync_policy *out);
 
-/* Open a configured store; a dry run opens it read-only. stop (may be
- * NULL) cuts the IMAP store's waits short (interrupt.h). secrets (may be
- * NULL) are the IMAP account's UserCmd and PassCmd outputs, shared with
- * its other connections (imap/secret.h). */
-struct store *channel_open_store(const struct store_conf *sc, int dry_run,
-    const interrupt_flag *stop, struct imap_secrets *secrets,
-    const struct logger *lg, struct buf *err);
+/* Open a configured store (struct store_open: store_pool.h). */
+struct store *channel_open_store(const struct store_conf *sc,
+    const struct store_open *how, const struct logger *lg, struct buf *err);
 
 #endif

@@ -122,17 +122,17 @@ account_secrets(struct store_pool *p, const struct store_conf *sc)
 
 struct store *
 store_pool_get(struct store_pool *p, const struct store_conf *sc,
-    int dry_run, const interrupt_flag *stop, const struct logger *lg,
-    int *reused, struct buf *err)
+    const struct store_open *how, const struct logger *lg, int *reused,
+    struct buf *err)
 {
 	struct store *s = NULL, *dead = NULL;
-	struct imap_secrets *secrets = NULL;
+	struct store_open o = *how;
 
 	*reused = 0;
 	if (p != NULL && sc->kind == STORE_IMAP) {
 		pthread_mutex_lock(&p->lock);
 		s = lend_idle(p, sc, lg, &dead);
-		secrets = account_secrets(p, sc);
+		o.secrets = account_secrets(p, sc);
 		pthread_mutex_unlock(&p->lock);
 	}
 	if (dead != NULL)
@@ -141,7 +141,7 @@ store_pool_get(struct store_pool *p, const struct store_conf *sc,
 		*reused = 1;
 		return s;
 	}
-	s = channel_open_store(sc, dry_run, stop, secrets, lg, err);
+	s = channel_open_store(sc, &o, lg, err);
 	if (s == NULL || p == NULL || sc->kind != STORE_IMAP)
 		return s;
 	pthread_mutex_lock(&p->lock);

@@ -34,19 +34,34 @@
 
 #include "buf.h"
 #include "config.h"
+#include "imap/secret.h"
 #include "interrupt.h"
 #include "log.h"
 #include "store.h"
+
+/* How a store is opened. */
+struct store_open {
+	int dry_run;			/* a Maildir store is read-only */
+	const interrupt_flag *stop;	/* NULL, or cuts the IMAP store's
+					   waits short (interrupt.h) */
+	struct imap_secrets *secrets;	/* NULL, or the IMAP account's
+					   UserCmd and PassCmd outputs,
+					   shared with its other connections
+					   (imap/secret.h) */
+	int no_list;			/* the store's list() will not be
+					   called: an IMAP store sends no
+					   LIST when it connects */
+};
 
 struct store_pool;
 
 struct store_pool *store_pool_new(void);
 void store_pool_free(struct store_pool *p);
 
-/* dry_run: opens a Maildir store read-only. stop: see interrupt.h. */
+/* how: its secrets are the pool's to set. */
 struct store *store_pool_get(struct store_pool *p, const struct store_conf *sc,
-    int dry_run, const interrupt_flag *stop, const struct logger *lg,
-    int *reused, struct buf *err);
+    const struct store_open *how, const struct logger *lg, int *reused,
+    struct buf *err);
 void store_pool_put(struct store_pool *p, struct store *s);
 
 #endif

@@ -299,7 +299,7 @@ imap_store_new(const struct imap_store_options *o, const struct logger *lg,
 	h = (struct imap_client_handlers){ ims_untagged, NULL, s };
 	imap_client_set_handlers(s->c, &h);
 	if (ims_discover_hierarchy(s, o->use_namespace, o->path_delimiter,
-	    o->path, err) != 0) {
+	    o->path, o->no_list, err) != 0) {
 		ims_free(&s->base);
 		return NULL;
 	}
@@ -324,7 +324,7 @@ imap_store_rebind(struct store *st, const struct imap_store_options *o,
 	free(s->prefix);
 	s->prefix = NULL;
 	return ims_discover_hierarchy(s, o->use_namespace, o->path_delimiter,
-	    o->path, err);
+	    o->path, o->no_list, err);
 }
 
 void

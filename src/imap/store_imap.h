@@ -68,6 +68,9 @@ struct imap_store_options {
 	int use_namespace;
 	char path_delimiter;		/* '\0': ask the server */
 	const char *path;		/* prefix of every mailbox but INBOX */
+	int no_list;			/* list() will not be called (another
+					   connection of the run listed): no
+					   LIST goes out with NAMESPACE */
 	int copy_arrival_date;		/* APPEND with the INTERNALDATE */
 	int subscribed_only;		/* SubscribedOnly: list() lists the
 					   subscribed mailboxes (LSUB) */

@@ -164,8 +164,10 @@ int ims_create(struct store *st, const char *mbox, struct buf *err);
 int ims_remove(struct store *st, const char *mbox, struct buf *err);
 
 /* store_imap_list.c */
+/* no_list: the store's list() will not be called, so no LIST goes out
+ * with NAMESPACE. */
 int ims_discover_hierarchy(struct imap_store *s, int use_namespace,
-    char delim_override, const char *path, struct buf *err);
+    char delim_override, const char *path, int no_list, struct buf *err);
 int ims_list(struct store *st, struct strlist *names, struct buf *err);
 
 /* store_imap_peek.c */

@@ -13,7 +13,8 @@
 #    interleaved in a group: one login;
 #  - one channel over all five folders (Patterns *) of an account with
 #    Connections 3: three connections log in (three LOGINs), the PassCmd
-#    runs once, every folder is synced and the run exits 0;
+#    runs once, one LIST is sent (the other connections take the first
+#    one's listing), every folder is synced and the run exits 0;
 #  - through tests/tools/faultproxy, the connection is dropped when the
 #    second channel starts (its LIST): the run logs in again once (two
 #    LOGINs, the PassCmd still runs once: its output is kept for the
@@ -241,6 +242,8 @@ mkdir -p "$TMP/many-local"
 run many "$TMP/many.rc" -D many
 expect_eq "Connections 3: exit status" 0 "$status"
 expect_eq "Connections 3: three LOGINs" 3 "$(logins many)"
+expect_eq "Connections 3: one LIST (the first connection's)" 1 \
+	"$(cat "$TMP/many.out" "$TMP/many.err" | grep -c '> [A-Za-z0-9]* LIST ')"
 expect_eq "Connections 3: PassCmd ran once" 1 "$(wc -l <"$TMP/many.count")"
 expect_eq "Connections 3: Inbox synced" "erin-inbox " \
 	"$(ids "$TMP/many-local/Inbox")"

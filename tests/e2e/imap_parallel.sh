@@ -5,8 +5,9 @@
 #  1. the parallel run gives what the sequential run (Connections 1) of
 #     the same trees gives: the same messages and flags on both sides, the
 #     same per-mailbox lines (in any order), the same --ext-exit status;
-#     the protocol log (-D) holds three logins, and a second run changes
-#     nothing;
+#     the protocol log (-D) holds three logins and one LIST (the
+#     connections that sync mailboxes another one listed do not list them
+#     again), and a second run changes nothing;
 #  2. crash sweep: the parallel run killed at every step N
 #     (TWINBOX_CRASH_AFTER=N, N from 1 until the run ends by itself), then
 #     run again in parallel: no message lost or duplicated, both sides
@@ -204,6 +205,8 @@ expect_eq "parallel run exits 96 as the sequential one" 96 "$st"
 [ "$st" = 96 ] || grep -v '^debug' "$TMP/par.out" >&2
 expect_eq "parallel run: three logins" 3 \
     "$(grep -c '> [A-Za-z0-9]* AUTHENTICATE ' "$TMP/par.out")"
+expect_eq "parallel run: one LIST (the other connections do not list)" 1 \
+    "$(grep -c '> [A-Za-z0-9]* LIST ' "$TMP/par.out")"
 # summaries FILE: the per-mailbox lines (not -D's), sorted.
 summaries() {
 	grep -E '^c:[^:]*: (far->near|near->far|up to date)' "$1" | sort
