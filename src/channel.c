@@ -215,12 +215,12 @@ check_maildir_path(const struct config *cfg, const struct store_conf *sc,
  */
 static int
 open_side(struct chan_run *r, enum side s, const struct strlist *listed,
-    struct buf *err)
+    const interrupt_flag *stop, struct buf *err)
 {
 	const struct store_conf *sc = r->ch->end[s].store;
 	const struct channel_run_opts *o = r->opts;
 	struct store_open how = { o->dry_run || o->list || o->verify,
-	    o->stop, NULL, listed != NULL };
+	    stop, NULL, listed != NULL };
 	int reused;
 
 	for (;;) {
@@ -238,7 +238,7 @@ open_side(struct chan_run *r, enum side s, const struct strlist *listed,
 		if (r->store[s]->ops->list(r->store[s], &r->listed[s],
 		    err) == 0)
 			return 0;
-		if (!reused || interrupted(o->stop) ||
+		if (!reused || interrupted(stop) ||
 		    store_failure(r->store[s]) == STORE_FAIL_MAILBOX)
 			return -1;
 		log_verbose(o->lg, "channel %s: the connection to store '%s' "
@@ -258,7 +258,7 @@ open_stores(struct chan_run *r, struct buf *err)
 		if (check_maildir_path(r->cfg, r->ch->end[s].store, err) != 0)
 			return -1;
 	for (int s = 0; s < 2; s++)
-		if (open_side(r, s, NULL, err) != 0)
+		if (open_side(r, s, NULL, r->opts->stop, err) != 0)
 			return -1;
 	return 0;
 }
@@ -689,13 +689,33 @@ struct chan_crew {
 	struct chan_worker *w;
 };
 
+/* A worker's connection to sc could not be opened: the others sync its
+ * mailboxes. Said once a run per account, with what to set; the others
+ * under -V. */
+static void
+extra_failed(const struct chan_run *r, const struct store_conf *sc,
+    const struct buf *err)
+{
+	if (!store_pool_extra_failed(r->opts->pool, sc)) {
+		log_verbose(r->opts->lg, "channel %s: one more connection "
+		    "cannot be opened either (%s)", r->ch->name,
+		    buf_cstr(err));
+		return;
+	}
+	log_warn(r->opts->lg, "channel %s: an extra connection could not be "
+	    "opened (%s); the run goes on over the connections it has (if "
+	    "the server allows only one, set 'Connections 1' in the "
+	    "IMAPAccount of store '%s')", r->ch->name, buf_cstr(err),
+	    sc->name);
+}
+
 static int
-worker_start(void *ctx, size_t w)
+worker_start(void *ctx, size_t w, const interrupt_flag *stop)
 {
 	struct chan_crew *c = ctx;
 	struct chan_worker *cw = &c->w[w];
 	struct buf err = BUF_INIT;
-	int rc = 0;
+	int rc = 0, s;
 
 	cw->r = *c->r;
 	cw->opts = *c->r->opts;
@@ -704,16 +724,24 @@ worker_start(void *ctx, size_t w)
 	cw->r.failed = cw->r.stopped = cw->r.adopted = 0;
 	if (w == 0)
 		return 0;
-	for (int s = 0; s < 2; s++) {
+	for (s = 0; s < 2; s++) {
 		cw->r.store[s] = NULL;
 		memset(&cw->r.listed[s], 0, sizeof(cw->r.listed[s]));
 	}
-	for (int s = 0; s < 2 && rc == 0; s++)
-		rc = open_side(&cw->r, s, &c->r->listed[s], &err);
-	if (rc != 0 && !interrupted(cw->opts.stop))
-		log_warn(cw->opts.lg, "channel %s: one more connection cannot "
-		    "be opened (%s); the other connections sync its mailboxes",
+	for (s = 0; s < 2 && rc == 0; s++)
+		rc = open_side(&cw->r, s, &c->r->listed[s], stop, &err);
+	if (rc != 0 && !interrupted(stop))
+		extra_failed(&cw->r, cw->r.ch->end[s - 1].store, &err);
+	else if (rc != 0 && !interrupted(cw->opts.stop))
+		log_verbose(cw->opts.lg, "channel %s: no mailbox is left for "
+		    "one more connection; not waiting for it (%s)",
 		    cw->r.ch->name, buf_cstr(&err));
+	/* stop lives as long as the worker; its stores may outlive it in
+	 * the pool. */
+	for (s = 0; s < 2; s++)
+		if (cw->r.store[s] != NULL)
+			imap_store_set_stop(store_names_inner(cw->r.store[s]),
+			    cw->opts.stop);
 	buf_free(&err);
 	return rc;
 }

@@ -13,10 +13,11 @@ struct pool_entry {
 	int lent;
 };
 
-/* An IMAPAccount's UserCmd and PassCmd outputs, for all its logins. */
+/* What the run keeps about one IMAPAccount. */
 struct pool_account {
 	const struct imap_account_conf *a;
-	struct imap_secrets *secrets;
+	struct imap_secrets *secrets;	/* UserCmd and PassCmd outputs */
+	int told_extra;		/* store_pool_extra_failed() was called */
 };
 
 struct store_pool {
@@ -106,18 +107,34 @@ lend_idle(struct store_pool *p, const struct store_conf *sc,
 	return p->v[i].s;
 }
 
-/* The secrets of sc's account, made at its first use. Called with the
- * lock held. */
-static struct imap_secrets *
-account_secrets(struct store_pool *p, const struct store_conf *sc)
+/* What the run keeps about sc's account, made at its first use. Called
+ * with the lock held. */
+static struct pool_account *
+account_of(struct store_pool *p, const struct store_conf *sc)
 {
 	for (size_t i = 0; i < p->nacc; i++)
 		if (p->acc[i].a == sc->account)
-			return p->acc[i].secrets;
+			return &p->acc[i];
 	p->acc = xreallocarray(p->acc, p->nacc + 1, sizeof(*p->acc));
-	p->acc[p->nacc].a = sc->account;
-	p->acc[p->nacc].secrets = imap_secrets_new();
-	return p->acc[p->nacc++].secrets;
+	p->acc[p->nacc] = (struct pool_account){ sc->account,
+	    imap_secrets_new(), 0 };
+	return &p->acc[p->nacc++];
+}
+
+int
+store_pool_extra_failed(struct store_pool *p, const struct store_conf *sc)
+{
+	struct pool_account *pa;
+	int first;
+
+	if (p == NULL || sc->kind != STORE_IMAP)
+		return 1;
+	pthread_mutex_lock(&p->lock);
+	pa = account_of(p, sc);
+	first = !pa->told_extra;
+	pa->told_extra = 1;
+	pthread_mutex_unlock(&p->lock);
+	return first;
 }
 
 struct store *
@@ -132,7 +149,7 @@ store_pool_get(struct store_pool *p, const struct store_conf *sc,
 	if (p != NULL && sc->kind == STORE_IMAP) {
 		pthread_mutex_lock(&p->lock);
 		s = lend_idle(p, sc, lg, &dead);
-		o.secrets = account_secrets(p, sc);
+		o.secrets = account_of(p, sc)->secrets;
 		pthread_mutex_unlock(&p->lock);
 	}
 	if (dead != NULL)

@@ -63,5 +63,9 @@ struct store *store_pool_get(struct store_pool *p, const struct store_conf *sc,
     const struct store_open *how, const struct logger *lg, int *reused,
     struct buf *err);
 void store_pool_put(struct store_pool *p, struct store *s);
+/* An extra connection for sc (Connections) could not be opened: 1 the
+ * first time in the run for sc's account (the user is told once), else
+ * 0. */
+int store_pool_extra_failed(struct store_pool *p, const struct store_conf *sc);
 
 #endif

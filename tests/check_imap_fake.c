@@ -31,6 +31,8 @@
  * out, which the count misses and the UID SEARCH sent with ESEARCH
  * catches) is warned about once and the mailbox is scanned in full, with
  * the same result and nothing lost; without ESEARCH no SEARCH is sent.
+ * With Connections 2, a second connection the server never greets is
+ * not waited for once the first has taken the last mailbox.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -580,6 +582,7 @@ struct env {
 	char *rc;
 	char *out;
 	const char *option;	/* one more argument, or NULL */
+	int connections;	/* Connections, 1 unless set */
 	struct buf output;
 };
 
@@ -592,6 +595,7 @@ env_init(struct env *e)
 	e->rc = tl_path(e->dir, "sync.rc");
 	e->out = tl_path(e->dir, "out");
 	e->option = NULL;
+	e->connections = 1;
 	e->output = (struct buf)BUF_INIT;
 	tl_mkdirs(e->root);
 }
@@ -619,14 +623,15 @@ run_fake(struct env *e, enum fault fault, int timeout)
 	int status;
 
 	fake_start(&f, fault);
-	/* Connections 1: the scripted server serves one connection. */
+	/* Connections 1 unless set: the scripted server serves one
+	 * connection (a second one waits unanswered in its backlog). */
 	buf_addf(&rc, "IMAPAccount a\nHost 127.0.0.1\nPort %d\nUser u\n"
 	    "Pass secret\nTLSType None\nAuthMechs LOGIN\nTimeout %d\n"
-	    "Connections 1\n\n"
+	    "Connections %d\n\n"
 	    "IMAPStore far\nAccount a\n\nMaildirStore near\nPath %s/\n"
 	    "Inbox %s/INBOX\nSubFolders Verbatim\n\nChannel c\nFar :far:\n"
 	    "Near :near:\nPatterns *\nCreate Near\nSyncState *\n", f.port,
-	    timeout, e->root, e->root);
+	    timeout, e->connections, e->root, e->root);
 	tl_write_str(e->rc, rc.data);
 	buf_reset(&e->output);
 	status = tw_run(e->dir, e->out, args, NULL, &e->output);
@@ -901,6 +906,31 @@ START_TEST(test_unsolicited_during_scan)
 }
 END_TEST
 
+/*
+ * Connections 2 against a server that serves one connection: the second
+ * is accepted by the kernel and never greeted. The first connection syncs
+ * both mailboxes; once it has taken the last one, the second is no
+ * longer waited for. Before, the run waited for the greeting until the
+ * server went away (its alarm, well before the Timeout of 100 s) and
+ * warned that the connection could not be opened; now nothing is said
+ * (under -q or not) and the run ends at once.
+ */
+START_TEST(test_unanswered_extra_connection)
+{
+	struct env e;
+
+	env_init(&e);
+	e.connections = 2;
+	ck_assert_int_eq(run_fake(&e, FAULT_NONE, 100), 0);
+	ck_assert_msg(strstr(buf_cstr(&e.output), "warning") == NULL &&
+	    strstr(buf_cstr(&e.output), "error") == NULL,
+	    "a warning or an error:\n%s", buf_cstr(&e.output));
+	assert_synced(&e, "INBOX", "INBOX:S");
+	assert_synced(&e, "Normal", "Normal:S");
+	env_free(&e);
+}
+END_TEST
+
 /* A connection lost in one mailbox: the store says so by its failure's
  * type, and the channel's other mailboxes are skipped with one line
  * instead of failing one by one. */
@@ -1013,6 +1043,7 @@ fake_suite(void)
 	    (int)(sizeof(failed_fetch) / sizeof(failed_fetch[0])));
 	tcase_add_test(tc, test_unsolicited_during_scan);
 	tcase_add_test(tc, test_lost_connection_stops_channel);
+	tcase_add_test(tc, test_unanswered_extra_connection);
 	tcase_add_loop_test(tc, test_qresync, 0,
 	    FAULT_QR_PLAIN - FAULT_QR_GOOD + 1);
 	suite_add_tcase(s, tc);

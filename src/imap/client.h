@@ -98,6 +98,9 @@ int imap_client_enabled(struct imap_client *c, unsigned cap,
 const char *imap_client_peer(const struct imap_client *c);
 /* 1 once the connection is broken (every later call fails). */
 int imap_client_broken(const struct imap_client *c);
+/* The flag that cuts the connection's waits short from now on (see
+ * transport_set_stop()). */
+void imap_client_set_stop(struct imap_client *c, const interrupt_flag *stop);
 
 /* "NO [CODE] text" of a tagged response, for messages. */
 void imap_describe_status(const struct imap_response *r, struct buf *out);

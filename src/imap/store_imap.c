@@ -333,3 +333,10 @@ imap_store_copy_arrival_date(struct store *st, int on)
 	if (st->ops == &imap_ops)
 		((struct imap_store *)st)->copy_arrival_date = on;
 }
+
+void
+imap_store_set_stop(struct store *st, const interrupt_flag *stop)
+{
+	if (st->ops == &imap_ops)
+		imap_client_set_stop(((struct imap_store *)st)->c, stop);
+}

@@ -92,6 +92,10 @@ int imap_store_rebind(struct store *s, const struct imap_store_options *o,
  * Does nothing to a store of another kind. */
 void imap_store_copy_arrival_date(struct store *s, int on);
 
+/* The flag that cuts the store's network waits short from now on, in
+ * place of its options' stop. Does nothing to a store of another kind. */
+void imap_store_set_stop(struct store *s, const interrupt_flag *stop);
+
 struct store_conf;
 /* The options of a configured IMAPStore; they point into sc. */
 void imap_store_options_from_conf(const struct store_conf *sc,
