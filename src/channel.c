@@ -733,7 +733,7 @@ worker_start(void *ctx, size_t w, const interrupt_flag *stop)
 	if (rc != 0 && !interrupted(stop))
 		extra_failed(&cw->r, cw->r.ch->end[s - 1].store, &err);
 	else if (rc != 0 && !interrupted(cw->opts.stop))
-		log_verbose(cw->opts.lg, "channel %s: no mailbox is left for "
+		log_debug(cw->opts.lg, "channel %s: no mailbox is left for "
 		    "one more connection; not waiting for it (%s)",
 		    cw->r.ch->name, buf_cstr(&err));
 	/* stop lives as long as the worker; its stores may outlive it in
