@@ -12,7 +12,8 @@
 #  - two IMAPStores of one IMAPAccount (one with a Path), their channels
 #    interleaved in a group: one login;
 #  - one channel over all five folders (Patterns *) of an account with
-#    Connections 3: three connections log in (three LOGINs), the PassCmd
+#    Connections 3: three connections log in (two or three LOGINs: one
+#    that no folder is left for is not waited for), the PassCmd
 #    runs once, one LIST is sent (the other connections take the first
 #    one's listing), every folder is synced and the run exits 0;
 #  - through tests/tools/faultproxy, the connection is dropped when the
@@ -241,7 +242,10 @@ RC
 mkdir -p "$TMP/many-local"
 run many "$TMP/many.rc" -D many
 expect_eq "Connections 3: exit status" 0 "$status"
-expect_eq "Connections 3: three LOGINs" 3 "$(logins many)"
+# Three connections (one that no folder is left for by the time it has
+# connected, on a very busy machine, is abandoned before its login).
+expect_eq "Connections 3: two or three LOGINs ($(logins many))" 1 \
+	"$([ "$(logins many)" -ge 2 ] && [ "$(logins many)" -le 3 ] && echo 1)"
 expect_eq "Connections 3: one LIST (the first connection's)" 1 \
 	"$(cat "$TMP/many.out" "$TMP/many.err" | grep -c '> [A-Za-z0-9]* LIST ')"
 expect_eq "Connections 3: PassCmd ran once" 1 "$(wc -l <"$TMP/many.count")"
