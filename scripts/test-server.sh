@@ -18,7 +18,8 @@
 # TEST_SERVER_PORTS="IMAP IMAPS" (ports to try first), TEST_SERVER_WAIT
 # (seconds to wait at start and stop, default 10), TEST_SERVER_AUTH_MECHS
 # (more mechanisms, e.g. "cram-md5 scram-sha-1 scram-sha-256"),
-# TEST_SERVER_CLIENT_CERT=1 (logins need a client certificate).
+# TEST_SERVER_CLIENT_CERT=1 (logins need a client certificate),
+# TEST_SERVER_MAX_USERIP=N (at most N sessions of a user from one address).
 # See docs/test-server.md.
 set -u
 
@@ -239,6 +240,8 @@ conf_plugins() {
 		echo "  mail_plugins = \$mail_plugins imap_zlib"
 	[ -n "${TEST_SERVER_CAPS:-}" ] &&
 		echo "  imap_capability = $TEST_SERVER_CAPS"
+	[ -n "${TEST_SERVER_MAX_USERIP:-}" ] &&
+		echo "  mail_max_userip_connections = $TEST_SERVER_MAX_USERIP"
 	echo "}"
 }
 

@@ -88,9 +88,8 @@ channel_policy(const struct channel_conf *ch,
 }
 
 struct store *
-channel_open_store(const struct store_conf *sc, const char *label,
-    int dry_run, const interrupt_flag *stop, const struct logger *lg,
-    struct buf *err)
+channel_open_store(const struct store_conf *sc,
+    const struct store_open *how, const struct logger *lg, struct buf *err)
 {
 	struct maildir_options mo;
 	struct imap_store_options io;
@@ -98,12 +97,14 @@ channel_open_store(const struct store_conf *sc, const char *label,
 
 	if (sc->kind == STORE_IMAP) {
 		imap_store_options_from_conf(sc, &io);
-		io.stop = stop;
-		io.label = label;
+		io.stop = how->stop;
+		io.secrets = how->secrets;
+		io.no_list = how->no_list;
+		io.label = how->label;
 		s = imap_store_new(&io, lg, err);
 	} else {
 		mo = sc->maildir;
-		mo.read_only = dry_run;
+		mo.read_only = how->dry_run;
 		mo.info_delimiter = sc->info_delimiter;
 		/* Flattened folders are all at the top (mbsync: SubFolders
 		 * has no effect with Flatten). */
@@ -213,27 +214,40 @@ check_maildir_path(const struct config *cfg, const struct store_conf *sc,
 	return -1;
 }
 
-/* Borrow side s's store and list it. A connection kept from an earlier
- * channel that died meanwhile is replaced once, with a new login. */
+/*
+ * Borrow side s's store and list it. A connection kept from an earlier
+ * channel that died meanwhile is replaced once, with a new login.
+ * listed (NULL: none) is what another connection of this channel listed
+ * (a worker's): a new connection takes it instead of listing again; one
+ * kept from an earlier channel still lists, which tells whether it is
+ * alive.
+ */
 static int
-open_side(struct chan_run *r, enum side s, struct buf *err)
+open_side(struct chan_run *r, enum side s, const struct strlist *listed,
+    const interrupt_flag *stop, struct buf *err)
 {
 	const struct store_conf *sc = r->ch->end[s].store;
 	const struct channel_run_opts *o = r->opts;
+	struct store_open how = { .dry_run = o->dry_run || o->list ||
+	    o->verify, .stop = stop, .no_list = listed != NULL };
 	int reused;
 
 	for (;;) {
-		r->store[s] = store_pool_get(o->pool, sc,
-		    o->dry_run || o->list || o->verify, o->stop, o->lg,
+		r->store[s] = store_pool_get(o->pool, sc, &how, o->lg,
 		    &reused, err);
 		if (r->store[s] == NULL)
 			return -1;
 		imap_store_copy_arrival_date(store_names_inner(r->store[s]),
 		    r->ch->opt.copy_arrival_date);
+		if (listed != NULL && !reused) {
+			for (size_t i = 0; i < listed->n; i++)
+				strlist_add(&r->listed[s], listed->v[i]);
+			return 0;
+		}
 		if (r->store[s]->ops->list(r->store[s], &r->listed[s],
 		    err) == 0)
 			return 0;
-		if (!reused || interrupted(o->stop) ||
+		if (!reused || interrupted(stop) ||
 		    store_failure(r->store[s]) == STORE_FAIL_MAILBOX)
 			return -1;
 		log_verbose(o->lg, "channel %s: the connection to store '%s' "
@@ -253,7 +267,7 @@ open_stores(struct chan_run *r, struct buf *err)
 		if (check_maildir_path(r->cfg, r->ch->end[s].store, err) != 0)
 			return -1;
 	for (int s = 0; s < 2; s++)
-		if (open_side(r, s, err) != 0)
+		if (open_side(r, s, NULL, r->opts->stop, err) != 0)
 			return -1;
 	return 0;
 }
@@ -779,13 +793,33 @@ struct chan_crew {
 	struct chan_worker *w;
 };
 
+/* A worker's connection to sc could not be opened: the others sync its
+ * mailboxes. Said once a run per account, with what to set; the others
+ * under -V. */
+static void
+extra_failed(const struct chan_run *r, const struct store_conf *sc,
+    const struct buf *err)
+{
+	if (!store_pool_extra_failed(r->opts->pool, sc)) {
+		log_verbose(r->opts->lg, "channel %s: one more connection "
+		    "cannot be opened either (%s)", r->ch->name,
+		    buf_cstr(err));
+		return;
+	}
+	log_warn(r->opts->lg, "channel %s: an extra connection could not be "
+	    "opened (%s); the run goes on over the connections it has (if "
+	    "the server allows only one, set 'Connections 1' in the "
+	    "IMAPAccount of store '%s')", r->ch->name, buf_cstr(err),
+	    sc->name);
+}
+
 static int
-worker_start(void *ctx, size_t w)
+worker_start(void *ctx, size_t w, const interrupt_flag *stop)
 {
 	struct chan_crew *c = ctx;
 	struct chan_worker *cw = &c->w[w];
 	struct buf err = BUF_INIT;
-	int rc = 0;
+	int rc = 0, s;
 
 	cw->r = *c->r;
 	cw->opts = *c->r->opts;
@@ -794,16 +828,24 @@ worker_start(void *ctx, size_t w)
 	cw->r.failed = cw->r.stopped = cw->r.adopted = 0;
 	if (w == 0)
 		return 0;
-	for (int s = 0; s < 2; s++) {
+	for (s = 0; s < 2; s++) {
 		cw->r.store[s] = NULL;
 		memset(&cw->r.listed[s], 0, sizeof(cw->r.listed[s]));
 	}
-	for (int s = 0; s < 2 && rc == 0; s++)
-		rc = open_side(&cw->r, s, &err);
-	if (rc != 0 && !interrupted(cw->opts.stop))
-		log_warn(cw->opts.lg, "channel %s: one more connection cannot "
-		    "be opened (%s); the other connections sync its mailboxes",
+	for (s = 0; s < 2 && rc == 0; s++)
+		rc = open_side(&cw->r, s, &c->r->listed[s], stop, &err);
+	if (rc != 0 && !interrupted(stop))
+		extra_failed(&cw->r, cw->r.ch->end[s - 1].store, &err);
+	else if (rc != 0 && !interrupted(cw->opts.stop))
+		log_debug(cw->opts.lg, "channel %s: no mailbox is left for "
+		    "one more connection; not waiting for it (%s)",
 		    cw->r.ch->name, buf_cstr(&err));
+	/* stop lives as long as the worker; its stores may outlive it in
+	 * the pool. */
+	for (s = 0; s < 2; s++)
+		if (cw->r.store[s] != NULL)
+			imap_store_set_stop(store_names_inner(cw->r.store[s]),
+			    cw->opts.stop);
 	buf_free(&err);
 	return rc;
 }

@@ -93,11 +93,8 @@ char *channel_side_box(const struct channel_conf *ch, enum side s,
 void channel_policy(const struct channel_conf *ch,
     const struct channel_run_opts *opts, struct sync_policy *out);
 
-/* Open a configured store; a dry run opens it read-only. stop (may be
- * NULL) cuts the IMAP store's waits short (interrupt.h). label (may be
- * NULL) names an IMAP store's connection in the protocol trace. */
+/* Open a configured store (struct store_open: store_pool.h). */
 struct store *channel_open_store(const struct store_conf *sc,
-    const char *label, int dry_run, const interrupt_flag *stop,
-    const struct logger *lg, struct buf *err);
+    const struct store_open *how, const struct logger *lg, struct buf *err);
 
 #endif

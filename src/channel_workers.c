@@ -13,9 +13,11 @@
 
 #include "buf.h"
 
+struct worker;
+
 /* What the workers share. */
 struct crew {
-	pthread_mutex_t lock;		/* next and halted */
+	pthread_mutex_t lock;		/* next, halted, every starting */
 	size_t next, njobs;
 	int halted;			/* WORKER_STOP_ALL was returned */
 	const struct worker_ops *ops;
@@ -23,12 +25,17 @@ struct crew {
 	const interrupt_flag *stop;
 	const struct logger *lg;
 	int done[2];			/* a worker writes a byte when it ends */
+	struct worker *wk;		/* the threads, NULL without */
+	size_t nwk;
 };
 
 struct worker {
 	struct crew *c;
 	size_t w;
 	pthread_t t;
+	int starting;			/* in ops->start() */
+	interrupt_flag give_up;		/* its start's stop: set with the
+					   run's flag, or once no job is left */
 };
 
 /* The signal that wakes a worker out of poll(): the handler does nothing,
@@ -36,12 +43,13 @@ struct worker {
 #define WAKE_SIGNAL SIGURG	/* ignored by default: a stray one is
 				   harmless before and after */
 
-/* A login of this account may ask the user something on the terminal. */
+/* Every login of this account asks the user for the password on the
+ * terminal. (A UserCmd or PassCmd, even written "+command", runs once
+ * for all the account's connections: imap/secret.h.) */
 static int
 asks_user(const struct imap_account_conf *a)
 {
-	return a->user_cmd_tty || a->pass_cmd_tty ||
-	    (a->pass == NULL && a->pass_cmd == NULL);
+	return a->pass == NULL && a->pass_cmd == NULL;
 }
 
 size_t
@@ -73,6 +81,15 @@ on_wake(int sig)
 	(void)sig;
 }
 
+/* Wake worker wk out of its network wait, its own flag set to why.
+ * Called with the lock held. */
+static void
+wake(struct worker *wk, int why)
+{
+	atomic_store(&wk->give_up, why);
+	pthread_kill(wk->t, WAKE_SIGNAL);
+}
+
 static int
 take(struct crew *c, size_t *job)
 {
@@ -82,17 +99,44 @@ take(struct crew *c, size_t *job)
 	ok = !c->halted && c->next < c->njobs && !interrupted(c->stop);
 	if (ok)
 		*job = c->next++;
+	/* The last job is taken: a worker still opening its connection
+	 * would find none, so it need not wait for its server any more. */
+	for (size_t i = 0; ok && c->next == c->njobs && i < c->nwk; i++)
+		if (c->wk[i].starting)
+			wake(&c->wk[i], WAKE_SIGNAL);
 	pthread_mutex_unlock(&c->lock);
 	return ok;
 }
 
+/* Worker w's start, with stop as its flag; 0 if it may take jobs. A
+ * thread that starts when no job is left does not start. */
+static int
+start(struct crew *c, size_t w, struct worker *wk)
+{
+	int rc, left;
+
+	if (wk == NULL)
+		return c->ops->start(c->ctx, w, c->stop);
+	pthread_mutex_lock(&c->lock);
+	left = c->next < c->njobs;
+	wk->starting = left;
+	pthread_mutex_unlock(&c->lock);
+	if (!left)
+		return -1;
+	rc = c->ops->start(c->ctx, w, &wk->give_up);
+	pthread_mutex_lock(&c->lock);
+	wk->starting = 0;
+	pthread_mutex_unlock(&c->lock);
+	return rc;
+}
+
 static void
-work(struct crew *c, size_t w)
+work(struct crew *c, size_t w, struct worker *wk)
 {
 	enum worker_next n;
 	size_t job;
 
-	if (c->ops->start(c->ctx, w) == 0) {
+	if (start(c, w, wk) == 0) {
 		while (take(c, &job)) {
 			n = c->ops->run(c->ctx, w, job);
 			if (n == WORKER_STOP_ALL) {
@@ -113,7 +157,7 @@ worker_main(void *arg)
 	struct worker *wk = arg;
 	ssize_t r;
 
-	work(wk->c, wk->w);
+	work(wk->c, wk->w, wk);
 	/* A pipe of this size never holds back one byte of each worker. */
 	do
 		r = write(wk->c->done[1], "", 1);
@@ -135,8 +179,10 @@ wait_workers(struct crew *c, struct worker *wk, size_t started,
 
 	while (live > 0) {
 		if (!woken && interrupted(c->stop)) {
+			pthread_mutex_lock(&c->lock);
 			for (size_t i = 0; i < started; i++)
-				pthread_kill(wk[i].t, WAKE_SIGNAL);
+				wake(&wk[i], interrupted(c->stop));
+			pthread_mutex_unlock(&c->lock);
 			woken = 1;
 		}
 		FD_ZERO(&rd);
@@ -160,13 +206,17 @@ start_workers(struct crew *c, struct worker *wk, size_t n)
 	size_t i;
 	int e = 0;
 
+	pthread_mutex_lock(&c->lock);
 	for (i = 0; i < n; i++) {
 		wk[i].c = c;
 		wk[i].w = i;
+		atomic_init(&wk[i].give_up, 0);
 		e = pthread_create(&wk[i].t, NULL, worker_main, &wk[i]);
 		if (e != 0)
 			break;
+		c->nwk = i + 1;
 	}
+	pthread_mutex_unlock(&c->lock);
 	if (i < n)
 		log_warn(c->lg, "cannot start a thread to sync a mailbox (%s); "
 		    "syncing with %zu instead of %zu", strerror(e),
@@ -208,6 +258,7 @@ run_threads(struct crew *c, size_t nworkers)
 	sigaddset(&stops, SIGTERM);
 	sigaddset(&stops, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &stops, &old);
+	c->wk = wk;
 	started = start_workers(c, wk, nworkers);
 	if (started > 0)
 		wait_workers(c, wk, started, &old);
@@ -215,7 +266,7 @@ run_threads(struct crew *c, size_t nworkers)
 	for (size_t i = 0; i < started; i++)
 		pthread_join(wk[i].t, NULL);
 	if (started == 0)
-		work(c, 0);
+		work(c, 0, NULL);
 	if (can_wake)
 		sigaction(WAKE_SIGNAL, &old_wake, NULL);
 	free(wk);
@@ -234,7 +285,7 @@ workers_run(size_t nworkers, size_t njobs, const struct worker_ops *ops,
 	if (nworkers > njobs)
 		nworkers = njobs;
 	if (nworkers <= 1 || open_pipe(c.done, lg) != 0)
-		work(&c, 0);
+		work(&c, 0, NULL);
 	else
 		run_threads(&c, nworkers);
 	for (int i = 0; i < 2; i++)

@@ -10,10 +10,16 @@
  * worker's stores, counters and buffers are touched by one thread.
  *
  * Contract:
- *  - ops->start(ctx, w) prepares worker w; when it fails (-1) the worker
- *    takes no job. ops->finish(ctx, w) is called once for every worker
- *    started, whether start succeeded or not, on its thread, after its
- *    last job.
+ *  - ops->start(ctx, w, stop) prepares worker w; when it fails (-1) the
+ *    worker takes no job. Its waits (opening a connection) end early once
+ *    *stop is set: stop is the worker's own flag, set when the run's is,
+ *    and also as soon as the last job is taken, for no job is left for
+ *    it then, so that a server slow to accept or answer one more
+ *    connection never holds up the run (the run's own flag on the
+ *    calling thread). A worker whose thread begins when no job is left
+ *    is not started. ops->finish(ctx, w) is called once for every
+ *    worker, whether start succeeded, failed or was not called, on its
+ *    thread, after its last job.
  *  - ops->run(ctx, w, job) returns WORKER_GO_ON to take the next job,
  *    WORKER_RETIRE when this worker can take none (its connection is
  *    lost: the jobs left go to the others), WORKER_STOP_ALL when no job
@@ -47,7 +53,7 @@ enum worker_next {
 };
 
 struct worker_ops {
-	int (*start)(void *ctx, size_t w);
+	int (*start)(void *ctx, size_t w, const interrupt_flag *stop);
 	enum worker_next (*run)(void *ctx, size_t w, size_t job);
 	void (*finish)(void *ctx, size_t w);
 };
@@ -56,9 +62,10 @@ struct worker_ops {
  * How many workers a channel may use: the smallest Connections of its
  * IMAP ends' accounts (halved, rounded down, at least 1, when both ends
  * use one account: each worker holds a connection at both), 1 without an
- * IMAP end, and 1 when a login would ask on the terminal (no Pass and no
- * PassCmd, or a UserCmd or PassCmd written "+command"): every further
- * connection logs in again, and one prompt is all a user should see.
+ * IMAP end, and 1 when every login would ask for the password on the
+ * terminal (no Pass and no PassCmd): one prompt is all a user should see.
+ * (A UserCmd or PassCmd, even written "+command", runs once for all the
+ * account's connections: imap/secret.h.)
  */
 size_t channel_worker_count(const struct channel_conf *ch);
 

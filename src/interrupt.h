@@ -2,17 +2,22 @@
  * interrupt: how a signal asks a run to stop.
  *
  * Contract:
- *  - main() owns the one flag, an interrupt_flag that its SIGINT, SIGTERM
- *    and SIGHUP handler sets to the signal's number; nothing else writes
- *    it, but the watcher (watch.h), which sets it back to 0 once it has
- *    taken a SIGHUP as a request to reload. Everyone else reads it
- *    through a pointer (NULL: never asked).
+ *  - main() owns the run's flag, an interrupt_flag that its SIGINT,
+ *    SIGTERM and SIGHUP handler sets to the signal's number; nothing else
+ *    writes it but the watcher (watch.h), which sets it back to 0 once it
+ *    has taken a SIGHUP as a request to reload. Everyone else reads it
+ *    through a pointer (NULL: never asked). The one other writer of a
+ *    flag is channel_workers.c: a worker opens its connection under a
+ *    flag of its own, which the crew sets when the run's is set or when
+ *    no job is left for the worker.
  *  - The sync stops at its next durable point (between copy batches and
  *    other store calls of a plan, between mailboxes, between channels):
  *    what it did until then is in the journal, which the next run
  *    resumes, as after a crash but without the recovery work.
  *  - A wait for the network that the signal cuts short (poll() failing
- *    with EINTR) fails at once with "interrupted" when the flag is set.
+ *    with EINTR) fails at once with "interrupted" when the flag is set;
+ *    one that begins when the flag is set already takes what is ready
+ *    and waits for nothing (the signal may have come just before it).
  */
 #ifndef TWINBOX_INTERRUPT_H
 #define TWINBOX_INTERRUPT_H

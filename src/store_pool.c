@@ -13,10 +13,19 @@ struct pool_entry {
 	int lent;
 };
 
+/* What the run keeps about one IMAPAccount. */
+struct pool_account {
+	const struct imap_account_conf *a;
+	struct imap_secrets *secrets;	/* UserCmd and PassCmd outputs */
+	int told_extra;		/* store_pool_extra_failed() was called */
+};
+
 struct store_pool {
-	pthread_mutex_t lock;	/* v and n, every entry's lent, opened */
+	pthread_mutex_t lock;	/* v and n, every entry's lent, acc, opened */
 	struct pool_entry *v;
 	size_t n;
+	struct pool_account *acc;
+	size_t nacc;
 	unsigned opened;	/* connections opened so far */
 };
 
@@ -36,7 +45,10 @@ store_pool_free(struct store_pool *p)
 		return;
 	for (size_t i = 0; i < p->n; i++)
 		p->v[i].s->ops->free(p->v[i].s);
+	for (size_t i = 0; i < p->nacc; i++)
+		imap_secrets_free(p->acc[i].secrets);
 	pthread_mutex_destroy(&p->lock);
+	free(p->acc);
 	free(p->v);
 	free(p);
 }
@@ -103,18 +115,50 @@ connection_label(const struct store_conf *sc, unsigned n, struct buf *out)
 	buf_setf(out, "%s#%u", sc->account->name, n);
 }
 
+/* What the run keeps about sc's account, made at its first use. Called
+ * with the lock held. */
+static struct pool_account *
+account_of(struct store_pool *p, const struct store_conf *sc)
+{
+	for (size_t i = 0; i < p->nacc; i++)
+		if (p->acc[i].a == sc->account)
+			return &p->acc[i];
+	p->acc = xreallocarray(p->acc, p->nacc + 1, sizeof(*p->acc));
+	p->acc[p->nacc] = (struct pool_account){ sc->account,
+	    imap_secrets_new(), 0 };
+	return &p->acc[p->nacc++];
+}
+
+int
+store_pool_extra_failed(struct store_pool *p, const struct store_conf *sc)
+{
+	struct pool_account *pa;
+	int first;
+
+	if (p == NULL || sc->kind != STORE_IMAP)
+		return 1;
+	pthread_mutex_lock(&p->lock);
+	pa = account_of(p, sc);
+	first = !pa->told_extra;
+	pa->told_extra = 1;
+	pthread_mutex_unlock(&p->lock);
+	return first;
+}
+
 struct store *
 store_pool_get(struct store_pool *p, const struct store_conf *sc,
-    int dry_run, const interrupt_flag *stop, const struct logger *lg,
-    int *reused, struct buf *err)
+    const struct store_open *how, const struct logger *lg, int *reused,
+    struct buf *err)
 {
 	struct store *s = NULL, *dead = NULL;
+	struct store_open o = *how;
 	struct buf label = BUF_INIT;
 
 	*reused = 0;
 	if (p != NULL && sc->kind == STORE_IMAP) {
 		pthread_mutex_lock(&p->lock);
 		s = lend_idle(p, sc, lg, &dead);
+		o.secrets = account_of(p, sc)->secrets;
 		if (s == NULL)
 			connection_label(sc, ++p->opened, &label);
 		pthread_mutex_unlock(&p->lock);
@@ -125,7 +169,8 @@ store_pool_get(struct store_pool *p, const struct store_conf *sc,
 		*reused = 1;
 		return s;
 	}
-	s = channel_open_store(sc, label.data, dry_run, stop, lg, err);
+	o.label = label.data;
+	s = channel_open_store(sc, &o, lg, err);
 	buf_free(&label);
 	if (s == NULL || p == NULL || sc->kind != STORE_IMAP)
 		return s;

@@ -1,7 +1,7 @@
 /*
  * store_pool: the stores of one run, so that the channels that use the
- * same IMAPAccount share one connection and one login (PassCmd runs once
- * per run, not once per channel).
+ * same IMAPAccount share one connection and one login, and an account's
+ * UserCmd and PassCmd run once per run, however many connections log in.
  *
  * Contract:
  *  - The pool is owned by the run (main) and lives until store_pool_free(),
@@ -20,6 +20,11 @@
  *  - A new IMAP connection is named "ACCOUNT#N" in the protocol trace
  *    (imap/trace.h): its IMAPAccount's name and its number among the
  *    connections the pool opened, from 1.
+ *  - Every IMAP store the pool opens for an account is given the
+ *    account's imap_secrets (imap/secret.h), made at the account's first
+ *    get and wiped by store_pool_free(): UserCmd and PassCmd run at the
+ *    first login only, and every other connection (Connections above 1,
+ *    a login again after a lost connection) reuses what they printed.
  *  - A NULL pool is valid: get opens a new store, put frees it.
  *  - get and put may be called from several threads at once (the workers
  *    of channel_workers.h): the pool's bookkeeping is under its own
@@ -32,19 +37,40 @@
 
 #include "buf.h"
 #include "config.h"
+#include "imap/secret.h"
 #include "interrupt.h"
 #include "log.h"
 #include "store.h"
+
+/* How a store is opened. */
+struct store_open {
+	int dry_run;			/* a Maildir store is read-only */
+	const interrupt_flag *stop;	/* NULL, or cuts the IMAP store's
+					   waits short (interrupt.h) */
+	struct imap_secrets *secrets;	/* NULL, or the IMAP account's
+					   UserCmd and PassCmd outputs,
+					   shared with its other connections
+					   (imap/secret.h) */
+	int no_list;			/* the store's list() will not be
+					   called: an IMAP store sends no
+					   LIST when it connects */
+	const char *label;		/* NULL, or the IMAP connection's
+					   name in the protocol trace */
+};
 
 struct store_pool;
 
 struct store_pool *store_pool_new(void);
 void store_pool_free(struct store_pool *p);
 
-/* dry_run: opens a Maildir store read-only. stop: see interrupt.h. */
+/* how: its secrets are the pool's to set. */
 struct store *store_pool_get(struct store_pool *p, const struct store_conf *sc,
-    int dry_run, const interrupt_flag *stop, const struct logger *lg,
-    int *reused, struct buf *err);
+    const struct store_open *how, const struct logger *lg, int *reused,
+    struct buf *err);
 void store_pool_put(struct store_pool *p, struct store *s);
+/* An extra connection for sc (Connections) could not be opened: 1 the
+ * first time in the run for sc's account (the user is told once), else
+ * 0. */
+int store_pool_extra_failed(struct store_pool *p, const struct store_conf *sc);
 
 #endif

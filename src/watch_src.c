@@ -83,8 +83,9 @@ watch_maildir(struct watcher *w, size_t bi, enum side s)
 	char *box = channel_side_box(ch, s, b->name), *inner = NULL;
 	char *dir = NULL;
 	struct buf err = BUF_INIT, sub = BUF_INIT;
-	struct store *st = channel_open_store(ch->end[s].store, NULL, 1,
-	    NULL, w->lg, &err);
+	const struct store_open how = { .dry_run = 1 };
+	struct store *st = channel_open_store(ch->end[s].store, &how, w->lg,
+	    &err);
 	int rc = st == NULL ? -1 : store_names_to_inner(st, box, &inner, &err);
 
 	if (rc == 0)

@@ -27,8 +27,12 @@
  * that earned a mark, a SELECT with QRESYNC whose answer adds up
  * (VANISHED (EARLIER), new messages above the mark) needs no full scan; one that does not (a
  * VANISHED of a UID never known or of one still there, a VANISHED left
- * out, a FETCH without MODSEQ) is warned about once and the mailbox is
- * scanned in full, with the same result and nothing lost.
+ * out, a FETCH without MODSEQ, or a VANISHED and a new message both left
+ * out, which the count misses and the UID SEARCH sent with ESEARCH
+ * catches) is warned about once and the mailbox is scanned in full, with
+ * the same result and nothing lost; without ESEARCH no SEARCH is sent.
+ * With Connections 2, a second connection the server never greets is
+ * not waited for once the first has taken the last mailbox.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -80,6 +84,11 @@ enum fault {
 	 * (INBOX UID 1 marked \Deleted) comes before [CLOSED] */
 	FAULT_QR_STRAY,
 	FAULT_QR_LIVE,
+	/* wrong twice: no VANISHED and the new UID 4 left out of every
+	 * FETCH, so that the count adds up; the UID SEARCH tells */
+	FAULT_QR_TWICE,
+	/* right, from a server without ESEARCH: no UID SEARCH is sent */
+	FAULT_QR_PLAIN,
 	/* LIST-STATUS offered, and its answer is wrong: */
 	FAULT_LS_UNLISTED,	/* a STATUS for a mailbox not listed */
 	FAULT_LS_BROKEN,	/* Normal's STATUS lacks UIDNEXT, INBOX
@@ -88,11 +97,12 @@ enum fault {
 };
 
 #define IS_LIST_STATUS(f) ((f) >= FAULT_LS_UNLISTED)
-#define IS_QR(f) ((f) >= FAULT_QR_FIRST && (f) <= FAULT_QR_LIVE)
+#define IS_QR(f) ((f) >= FAULT_QR_FIRST && (f) <= FAULT_QR_PLAIN)
 /* A QRESYNC fault after the first sync: INBOX has changed. */
-#define IS_QR_LATER(f) ((f) > FAULT_QR_FIRST && (f) <= FAULT_QR_LIVE)
+#define IS_QR_LATER(f) ((f) > FAULT_QR_FIRST && (f) <= FAULT_QR_PLAIN)
 
-#define QR_CAPS "IMAP4rev1 NAMESPACE UIDPLUS CONDSTORE QRESYNC ENABLE"
+#define QR_CAPS_PLAIN "IMAP4rev1 NAMESPACE UIDPLUS CONDSTORE QRESYNC ENABLE"
+#define QR_CAPS QR_CAPS_PLAIN " ESEARCH"
 
 
 #define MAX_MSGS 8
@@ -262,8 +272,10 @@ qr_changes(int fd, const char *cmd, const char *box, enum fault fault)
 		return;
 	if (sscanf(q, "(QRESYNC (%*u %lu", &since) != 1 || since >= 12)
 		return;
+	if (fault == FAULT_QR_TWICE)
+		return;
 	if (fault == FAULT_QR_GOOD || fault == FAULT_QR_NO_MODSEQ ||
-	    fault == FAULT_QR_STRAY)
+	    fault == FAULT_QR_STRAY || fault == FAULT_QR_PLAIN)
 		send_str(fd, "* VANISHED (EARLIER) 2\r\n");
 	else if (fault == FAULT_QR_LIVE)
 		send_str(fd, "* VANISHED 2\r\n");
@@ -420,6 +432,8 @@ answer_fetch(int fd, const char *tag, const char *cmd, const char *box,
 		_exit(0);
 	}
 	parse_set(cmd, n, want);
+	if (fault == FAULT_QR_TWICE && strstr(cmd, "CHANGEDSINCE") != NULL)
+		want[4] = 0;
 	for (int uid = 1; uid <= n; uid++) {
 		if (!want[uid] || !box_has(box, fault, uid) ||
 		    (body && fault == FAULT_UNAVAILABLE) ||
@@ -435,6 +449,24 @@ answer_fetch(int fd, const char *tag, const char *cmd, const char *box,
 	send_str(fd, fetch_status(cmd, fault));
 }
 
+/* Every UID the mailbox holds, as one ESEARCH set (RFC 4731). */
+static void
+answer_esearch(int fd, const char *tag, const char *box, enum fault fault)
+{
+	char line[256];
+	int len, n = box_count(box, fault);
+
+	len = snprintf(line, sizeof line, "* ESEARCH (TAG \"%.32s\") UID "
+	    "ALL ", tag);
+	for (int uid = 1; uid <= n; uid++)
+		if (box_has(box, fault, uid))
+			len += snprintf(line + len, sizeof line - (size_t)len,
+			    "%s%d", line[len - 1] == ' ' ? "" : ",", uid);
+	snprintf(line + len, sizeof line - (size_t)len, "\r\n%.32s OK "
+	    "SEARCH done\r\n", tag);
+	send_str(fd, line);
+}
+
 static void
 answer(int fd, const char *tag, const char *cmd, char *box, int *selected,
     enum fault fault)
@@ -445,7 +477,9 @@ answer(int fd, const char *tag, const char *cmd, char *box, int *selected,
 		send_str(fd, tag);
 		send_str(fd, IS_LIST_STATUS(fault) ?
 		    " OK [CAPABILITY IMAP4rev1 NAMESPACE UIDPLUS LIST-STATUS] "
-		    "in\r\n" : IS_QR(fault) ?
+		    "in\r\n" : fault == FAULT_QR_PLAIN ?
+		    " OK [CAPABILITY " QR_CAPS_PLAIN "] in\r\n" :
+		    IS_QR(fault) ?
 		    " OK [CAPABILITY " QR_CAPS "] in\r\n" :
 		    " OK [CAPABILITY IMAP4rev1 NAMESPACE UIDPLUS] in\r\n");
 	} else if (strncmp(cmd, "ENABLE QRESYNC", 14) == 0 &&
@@ -470,6 +504,9 @@ answer(int fd, const char *tag, const char *cmd, char *box, int *selected,
 		answer_select(fd, tag, cmd, box, selected, fault);
 	} else if (strncmp(cmd, "UID FETCH", 9) == 0) {
 		answer_fetch(fd, tag, cmd, box, fault);
+	} else if (strcmp(cmd, "UID SEARCH RETURN (ALL) ALL") == 0 &&
+	    IS_QR(fault)) {
+		answer_esearch(fd, tag, box, fault);
 	} else if (strncmp(cmd, "LOGOUT", 6) == 0) {
 		char bye[2112];	/* the tag is at most a line (2048) */
 
@@ -545,6 +582,7 @@ struct env {
 	char *rc;
 	char *out;
 	const char *option;	/* one more argument, or NULL */
+	int connections;	/* Connections, 1 unless set */
 	struct buf output;
 };
 
@@ -557,6 +595,7 @@ env_init(struct env *e)
 	e->rc = tl_path(e->dir, "sync.rc");
 	e->out = tl_path(e->dir, "out");
 	e->option = NULL;
+	e->connections = 1;
 	e->output = (struct buf)BUF_INIT;
 	tl_mkdirs(e->root);
 }
@@ -584,14 +623,15 @@ run_fake(struct env *e, enum fault fault, int timeout)
 	int status;
 
 	fake_start(&f, fault);
-	/* Connections 1: the scripted server serves one connection. */
+	/* Connections 1 unless set: the scripted server serves one
+	 * connection (a second one waits unanswered in its backlog). */
 	buf_addf(&rc, "IMAPAccount a\nHost 127.0.0.1\nPort %d\nUser u\n"
 	    "Pass secret\nTLSType None\nAuthMechs LOGIN\nTimeout %d\n"
-	    "Connections 1\n\n"
+	    "Connections %d\n\n"
 	    "IMAPStore far\nAccount a\n\nMaildirStore near\nPath %s/\n"
 	    "Inbox %s/INBOX\nSubFolders Verbatim\n\nChannel c\nFar :far:\n"
 	    "Near :near:\nPatterns *\nCreate Near\nSyncState *\n", f.port,
-	    timeout, e->root, e->root);
+	    timeout, e->connections, e->root, e->root);
 	tl_write_str(e->rc, rc.data);
 	buf_reset(&e->output);
 	status = tw_run(e->dir, e->out, args, NULL, &e->output);
@@ -868,6 +908,31 @@ START_TEST(test_unsolicited_during_scan)
 }
 END_TEST
 
+/*
+ * Connections 2 against a server that serves one connection: the second
+ * is accepted by the kernel and never greeted. The first connection syncs
+ * both mailboxes; once it has taken the last one, the second is no
+ * longer waited for. Before, the run waited for the greeting until the
+ * server went away (its alarm, well before the Timeout of 100 s) and
+ * warned that the connection could not be opened; now nothing is said
+ * (under -q or not) and the run ends at once.
+ */
+START_TEST(test_unanswered_extra_connection)
+{
+	struct env e;
+
+	env_init(&e);
+	e.connections = 2;
+	ck_assert_int_eq(run_fake(&e, FAULT_NONE, 100), 0);
+	ck_assert_msg(strstr(buf_cstr(&e.output), "warning") == NULL &&
+	    strstr(buf_cstr(&e.output), "error") == NULL,
+	    "a warning or an error:\n%s", buf_cstr(&e.output));
+	assert_synced(&e, "INBOX", "INBOX:S");
+	assert_synced(&e, "Normal", "Normal:S");
+	env_free(&e);
+}
+END_TEST
+
 /* A connection lost in one mailbox: the store says so by its failure's
  * type, and the channel's other mailboxes are skipped with one line
  * instead of failing one by one; --json says which failed and which
@@ -944,7 +1009,7 @@ START_TEST(test_qresync)
 {
 	enum fault fault = (enum fault)(FAULT_QR_GOOD + _i);
 	int wrong = fault != FAULT_QR_GOOD && fault != FAULT_QR_LIVE &&
-	    fault != FAULT_QR_STRAY;
+	    fault != FAULT_QR_STRAY && fault != FAULT_QR_PLAIN;
 	struct env e;
 
 	env_init(&e);
@@ -954,6 +1019,8 @@ START_TEST(test_qresync)
 	assert_output_has(&e, "> T2 ENABLE QRESYNC");
 	ck_assert_int_eq(run_fake(&e, fault, 10), 0);
 	assert_output_has(&e, "SELECT \"INBOX\" (QRESYNC (7 10 1:3))");
+	ck_assert_int_eq(count_of(&e, " UID SEARCH RETURN (ALL) ALL\n") > 0,
+	    fault != FAULT_QR_PLAIN);
 	ck_assert_int_eq(count_of(&e, QR_WARNING), wrong);
 	ck_assert_int_eq(full_scan_of_inbox(&e), wrong);
 	assert_synced(&e, "INBOX", "INBOX-1:S INBOX-2:ST INBOX-3:S "
@@ -988,8 +1055,9 @@ fake_suite(void)
 	    (int)(sizeof(failed_fetch) / sizeof(failed_fetch[0])));
 	tcase_add_test(tc, test_unsolicited_during_scan);
 	tcase_add_test(tc, test_lost_connection_stops_channel);
+	tcase_add_test(tc, test_unanswered_extra_connection);
 	tcase_add_loop_test(tc, test_qresync, 0,
-	    FAULT_QR_LIVE - FAULT_QR_GOOD + 1);
+	    FAULT_QR_PLAIN - FAULT_QR_GOOD + 1);
 	suite_add_tcase(s, tc);
 	return s;
 }

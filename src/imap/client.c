@@ -461,6 +461,12 @@ imap_client_broken(const struct imap_client *c)
 }
 
 void
+imap_client_set_stop(struct imap_client *c, const interrupt_flag *stop)
+{
+	transport_set_stop(c->t, stop);
+}
+
+void
 imap_client_set_handlers(struct imap_client *c,
     const struct imap_client_handlers *h)
 {

@@ -44,6 +44,7 @@
 #include "imap/caps.h"
 #include "imap/cmdline.h"
 #include "imap/parser.h"
+#include "imap/secret.h"
 #include "imap/transport.h"
 #include "log.h"
 #include "store.h"
@@ -60,6 +61,8 @@ struct imap_client_options {
 	const char *user_cmd;
 	const char *pass;		/* secret */
 	const char *pass_cmd;
+	struct imap_secrets *secrets;	/* UserCmd and PassCmd run once for
+					   all connections; NULL: each time */
 	const struct strlist *auth_mechs;	/* NULL or empty: "*" */
 	int pipeline_depth;		/* 0: IMAP_PIPELINE_MAX */
 	const struct strlist *disabled_exts;
@@ -101,6 +104,9 @@ int imap_client_enabled(struct imap_client *c, unsigned cap,
 const char *imap_client_peer(const struct imap_client *c);
 /* 1 once the connection is broken (every later call fails). */
 int imap_client_broken(const struct imap_client *c);
+/* The flag that cuts the connection's waits short from now on (see
+ * transport_set_stop()). */
+void imap_client_set_stop(struct imap_client *c, const interrupt_flag *stop);
 
 /*
  * IDLE (RFC 2177), for watch mode. idle_start() waits for every command

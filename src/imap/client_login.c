@@ -147,13 +147,15 @@ ask_password(const char *peer, const char *user, struct buf *out,
 /* user is the user name already known, for a password prompt. */
 static int
 get_credential(const char *value, const char *cmd, const char *key,
-    const char *cmdkey, const char *peer, const char *user, struct buf *out,
-    struct buf *err)
+    const char *cmdkey, const struct imap_client_options *o,
+    const char *peer, const char *user, struct buf *out, struct buf *err)
 {
 	if (value != NULL) {
 		buf_setf(out, "%s", value);
 		return 0;
 	}
+	if (cmd != NULL && o->secrets != NULL)
+		return imap_secrets_get(o->secrets, cmdkey, cmd, out, err);
 	if (cmd != NULL)
 		return imap_run_secret_cmd(cmdkey, cmd, out, err);
 	if (strcmp(key, "Pass") == 0)
@@ -364,9 +366,9 @@ client_login(struct imap_client *c, const struct imap_client_options *o,
 	if (imap_auth_choose(o->auth_mechs, &c->caps, secure,
 	    transport_peer(c->t), &m, err) != 0)
 		return -1;
-	if (get_credential(o->user, o->user_cmd, "User", "UserCmd",
+	if (get_credential(o->user, o->user_cmd, "User", "UserCmd", o,
 	    transport_peer(c->t), NULL, &user, err) != 0 ||
-	    get_credential(o->pass, o->pass_cmd, "Pass", "PassCmd",
+	    get_credential(o->pass, o->pass_cmd, "Pass", "PassCmd", o,
 	    transport_peer(c->t), user.data, &secret, err) != 0)
 		goto out;
 	before = c->caps_updates;

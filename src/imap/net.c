@@ -17,6 +17,16 @@ net_wait(int fd, short events, int timeout, const interrupt_flag *stop)
 	int ms = timeout > 0 ? timeout * 1000 : -1;
 	int r;
 
+	/* Asked to stop before the wait began (the signal came too early
+	 * to cut it short): what is ready is taken, nothing is waited for. */
+	if (interrupted(stop)) {
+		r = poll(&pfd, 1, 0);
+		if (r == 0) {
+			errno = EINTR;
+			r = -1;
+		}
+		return r;
+	}
 	do
 		r = poll(&pfd, 1, ms);
 	while (r < 0 && errno == EINTR && !interrupted(stop));

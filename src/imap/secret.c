@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
 #include <sys/wait.h>
@@ -158,4 +160,70 @@ imap_ask_password(const char *prompt, struct buf *out, struct buf *err)
 		return 0;
 	buf_setf(err, "no password was typed");
 	return -1;
+}
+
+/* One command's outcome: its output, or its error. */
+struct secret_slot {
+	int ran;
+	int rc;
+	struct buf out;
+	struct buf err;
+};
+
+struct imap_secrets {
+	pthread_mutex_t lock;	/* held while a command runs */
+	struct secret_slot user, pass;
+};
+
+struct imap_secrets *
+imap_secrets_new(void)
+{
+	struct imap_secrets *s = xcalloc(1, sizeof(*s));
+
+	pthread_mutex_init(&s->lock, NULL);
+	return s;
+}
+
+static void
+slot_wipe(struct secret_slot *sl)
+{
+	if (sl->out.data != NULL)
+		explicit_bzero(sl->out.data, sl->out.cap);
+	buf_free(&sl->out);
+	buf_free(&sl->err);
+}
+
+void
+imap_secrets_free(struct imap_secrets *s)
+{
+	if (s == NULL)
+		return;
+	slot_wipe(&s->user);
+	slot_wipe(&s->pass);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}
+
+int
+imap_secrets_get(struct imap_secrets *s, const char *key, const char *cmd,
+    struct buf *out, struct buf *err)
+{
+	struct secret_slot *sl = strcmp(key, "UserCmd") == 0 ? &s->user :
+	    &s->pass;
+	int rc;
+
+	pthread_mutex_lock(&s->lock);
+	if (!sl->ran) {
+		sl->rc = imap_run_secret_cmd(key, cmd, &sl->out, &sl->err);
+		sl->ran = 1;
+	}
+	rc = sl->rc;
+	if (rc == 0) {
+		buf_reset(out);
+		buf_add(out, sl->out.data, sl->out.len);
+	} else {
+		buf_setf(err, "%s", buf_cstr(&sl->err));
+	}
+	pthread_mutex_unlock(&s->lock);
+	return rc;
 }

@@ -25,4 +25,24 @@ int imap_ask_password(const char *prompt, struct buf *out, struct buf *err);
 int imap_run_secret_cmd(const char *key, const char *cmd, struct buf *out,
     struct buf *err);
 
+/*
+ * struct imap_secrets: one account's UserCmd and PassCmd outputs for the
+ * whole process, so that its commands run once however many connections
+ * log in (Connections, a login again after a lost connection). Owned by
+ * whoever holds the account's connections (the run's store pool); every
+ * connection of the account is given it (imap_client_options.secrets).
+ *  - imap_secrets_get() gives the output of cmd for key ("UserCmd" or
+ *    "PassCmd"): the first call runs it (imap_run_secret_cmd()), later
+ *    ones give what it printed, or fail with the same err if it failed,
+ *    without running it again. Safe from several threads: a call made
+ *    while the command runs waits for it.
+ *  - imap_secrets_free() wipes the outputs from memory.
+ */
+struct imap_secrets;
+
+struct imap_secrets *imap_secrets_new(void);
+void imap_secrets_free(struct imap_secrets *s);
+int imap_secrets_get(struct imap_secrets *s, const char *key,
+    const char *cmd, struct buf *out, struct buf *err);
+
 #endif

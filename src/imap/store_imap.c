@@ -270,6 +270,7 @@ client_options(const struct imap_store_options *o,
 	co->user_cmd = o->user_cmd;
 	co->pass = o->pass;
 	co->pass_cmd = o->pass_cmd;
+	co->secrets = o->secrets;
 	co->auth_mechs = o->auth_mechs;
 	co->pipeline_depth = o->pipeline_depth;
 	co->disabled_exts = o->disabled_exts;
@@ -299,7 +300,7 @@ imap_store_new(const struct imap_store_options *o, const struct logger *lg,
 	h = (struct imap_client_handlers){ ims_untagged, NULL, s };
 	imap_client_set_handlers(s->c, &h);
 	if (ims_discover_hierarchy(s, o->use_namespace, o->path_delimiter,
-	    o->path, err) != 0) {
+	    o->path, o->no_list, err) != 0) {
 		ims_free(&s->base);
 		return NULL;
 	}
@@ -324,7 +325,7 @@ imap_store_rebind(struct store *st, const struct imap_store_options *o,
 	free(s->prefix);
 	s->prefix = NULL;
 	return ims_discover_hierarchy(s, o->use_namespace, o->path_delimiter,
-	    o->path, err);
+	    o->path, o->no_list, err);
 }
 
 int
@@ -338,4 +339,11 @@ imap_store_copy_arrival_date(struct store *st, int on)
 {
 	if (st->ops == &imap_ops)
 		((struct imap_store *)st)->copy_arrival_date = on;
+}
+
+void
+imap_store_set_stop(struct store *st, const interrupt_flag *stop)
+{
+	if (st->ops == &imap_ops)
+		imap_client_set_stop(((struct imap_store *)st)->c, stop);
 }

@@ -33,6 +33,7 @@
 #define TWINBOX_IMAP_STORE_IMAP_H
 
 #include "buf.h"
+#include "imap/secret.h"
 #include "interrupt.h"
 #include "log.h"
 #include "store.h"
@@ -63,12 +64,16 @@ struct imap_store_options {
 	const char *user_cmd;
 	const char *pass;		/* secret */
 	const char *pass_cmd;
+	struct imap_secrets *secrets;	/* see client.h; NULL: none */
 	const struct strlist *auth_mechs;	/* NULL: "*" */
 	int pipeline_depth;		/* 0: a built-in bound */
 	const struct strlist *disabled_exts;
 	int use_namespace;
 	char path_delimiter;		/* '\0': ask the server */
 	const char *path;		/* prefix of every mailbox but INBOX */
+	int no_list;			/* list() will not be called (another
+					   connection of the run listed): no
+					   LIST goes out with NAMESPACE */
 	int copy_arrival_date;		/* APPEND with the INTERNALDATE */
 	int subscribed_only;		/* SubscribedOnly: list() lists the
 					   subscribed mailboxes (LSUB) */
@@ -113,6 +118,10 @@ int imap_store_idle_read(struct store *s, unsigned *changed,
     struct buf *err);
 int imap_store_idle_done(struct store *s, unsigned *changed,
     struct buf *err);
+
+/* The flag that cuts the store's network waits short from now on, in
+ * place of its options' stop. Does nothing to a store of another kind. */
+void imap_store_set_stop(struct store *s, const interrupt_flag *stop);
 
 struct store_conf;
 /* The options of a configured IMAPStore; they point into sc. */

@@ -16,6 +16,7 @@
  */
 #include "imap/store_imap_int.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,6 +29,7 @@
 struct burst_cmd {
 	struct burst_cmd *next;
 	size_t change;		/* index in the update's chg, or NO_CHANGE */
+	int marks;		/* a STORE of +\Deleted, before an expunge */
 	int answered;
 	int ok;
 	struct buf line;	/* the command as logged */
@@ -39,6 +41,8 @@ struct burst {
 	struct burst_cmd *head, **tail;
 	struct burst_cmd *last;	/* the command sent last */
 	size_t change;		/* what the next command belongs to */
+	int expunging;		/* the update expunges */
+	int marking;		/* the next command marks \Deleted */
 };
 
 static void
@@ -60,6 +64,7 @@ burst_send(void *ctx, const struct imap_cmdline *l, struct buf *err)
 	struct burst_cmd *c = xcalloc(1, sizeof(*c));
 
 	c->change = b->change;
+	c->marks = b->marking && b->expunging;
 	buf_setf(&c->line, "%s", buf_cstr(&l->log));
 	*b->tail = c;
 	b->tail = &c->next;
@@ -90,17 +95,36 @@ change_ok(const struct burst *b, size_t i)
 	return 1;
 }
 
+/* A refused STORE of \Deleted before an expunge: its messages stay. */
+static void
+refused_marks(const struct burst *b, const struct burst_cmd *c,
+    struct buf *err)
+{
+	char set[64] = "";
+
+	(void)sscanf(c->line.data, "UID STORE %63s", set);
+	ims_err(b->s, err, "%s: %s; so UIDs %s are not marked \\Deleted and "
+	    "the expunge left them on the server: the next run marks and "
+	    "expunges them again (if the server keeps refusing, check that "
+	    "the account may delete messages in this mailbox)", c->line.data,
+	    c->status.data, set);
+}
+
 /* The first command the server refused, in the order sent, as the
  * error: "UID STORE 4:6 +FLAGS.SILENT (\Seen): NO ...". */
 static int
 first_refusal(const struct burst *b, struct buf *err)
 {
-	for (const struct burst_cmd *c = b->head; c != NULL; c = c->next)
-		if (c->answered && !c->ok) {
+	for (const struct burst_cmd *c = b->head; c != NULL; c = c->next) {
+		if (!c->answered || c->ok)
+			continue;
+		if (c->marks)
+			refused_marks(b, c, err);
+		else
 			ims_err(b->s, err, "%s: %s", c->line.data,
 			    c->status.data);
-			return -1;
-		}
+		return -1;
+	}
 	return 0;
 }
 
@@ -158,10 +182,14 @@ send_store(struct burst *b, const uint32_t *sorted, size_t n, char sign,
     unsigned flags, struct buf *err)
 {
 	struct store_arg a = { sign, flags };
+	int rc;
 
 	if (flags == 0 || n == 0)
 		return 0;
-	return ims_each_uidset(sorted, n, add_store, &a, burst_send, b, err);
+	b->marking = sign == '+' && (flags & MSG_DELETED);
+	rc = ims_each_uidset(sorted, n, add_store, &a, burst_send, b, err);
+	b->marking = 0;
+	return rc;
 }
 
 static int
@@ -404,7 +432,8 @@ int
 ims_update(struct store *st, const struct store_update *u, struct buf *err)
 {
 	struct imap_store *s = (struct imap_store *)st;
-	struct burst b = { s, NULL, &b.head, NULL, NO_CHANGE };
+	struct burst b = { s, NULL, &b.head, NULL, NO_CHANGE, u->nexp > 0,
+	    0 };
 	struct presence p = { 0 };
 	struct buf werr = BUF_INIT;
 	int rc, wrc;

@@ -93,6 +93,10 @@ struct qresync {
 	struct msg_list changed;	/* current flags below uidnext */
 	struct msg_list fresh;	/* messages at or above uidnext */
 	struct uid_ranges earlier;	/* what VANISHED (EARLIER) named */
+	int searching;		/* a UID SEARCH RETURN (ALL) went with it */
+	int searched;		/* its ESEARCH answer came */
+	struct uid_ranges all;	/* the UIDs that answer names */
+	struct uid_ranges after;	/* what VANISHED named after it */
 	int disabled;		/* a wrong answer was seen: no more */
 	int closing;		/* the SELECT closes another mailbox: until
 				   [CLOSED] the answers are about that one
@@ -162,8 +166,10 @@ int ims_create(struct store *st, const char *mbox, struct buf *err);
 int ims_remove(struct store *st, const char *mbox, struct buf *err);
 
 /* store_imap_list.c */
+/* no_list: the store's list() will not be called, so no LIST goes out
+ * with NAMESPACE. */
 int ims_discover_hierarchy(struct imap_store *s, int use_namespace,
-    char delim_override, const char *path, struct buf *err);
+    char delim_override, const char *path, int no_list, struct buf *err);
 int ims_list(struct store *st, struct strlist *names, struct buf *err);
 
 /* store_imap_peek.c */
@@ -222,6 +228,18 @@ int ims_qresync_changes(struct imap_store *s, const struct msg_list *known,
     struct msg_list *out, struct buf *err);
 /* A VANISHED response (items after the word VANISHED). */
 int ims_on_vanished(struct imap_store *s, const struct imap_item *it);
+
+/* store_imap_qrsearch.c */
+/* UID SEARCH RETURN (ALL) ALL, sent after the QRESYNC SELECT's FETCH
+ * where the server offers ESEARCH. */
+void ims_qrsearch_cmd(struct imap_cmdline *l);
+/* Take its ESEARCH answer (any other response is ignored). */
+void ims_qrsearch_response(struct imap_store *s,
+    const struct imap_response *r);
+/* NULL if got (the mailbox put together, sorted) holds exactly the UIDs
+ * the answer named (or no SEARCH was sent), else why not. */
+const char *ims_qrsearch_check(const struct imap_store *s,
+    const struct msg_list *got);
 
 /* store_imap_sets.c */
 /* Writes the command for one UID set into l. */

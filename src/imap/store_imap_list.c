@@ -370,15 +370,16 @@ ask_server(struct imap_store *s, int use_namespace, int prelist,
 
 int
 ims_discover_hierarchy(struct imap_store *s, int use_namespace,
-    char delim_override, const char *path, struct buf *err)
+    char delim_override, const char *path, int no_list, struct buf *err)
 {
 	struct ns_ctx nc = { NULL, '\0', 0 };
 	struct buf prefix = BUF_INIT;
 
 	/* The listing goes out with NAMESPACE when it needs no more than
-	 * the prefix NAMESPACE tells (no Path). */
-	if (ask_server(s, use_namespace, path == NULL || *path == '\0', &nc,
-	    err) != 0) {
+	 * the prefix NAMESPACE tells (no Path), unless list() will not be
+	 * called (another connection listed). */
+	if (ask_server(s, use_namespace, !no_list && (path == NULL ||
+	    *path == '\0'), &nc, err) != 0) {
 		free(nc.prefix);
 		return -1;
 	}

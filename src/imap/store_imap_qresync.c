@@ -16,7 +16,10 @@
  * that does not add up (an expunge left out or made up, a FETCH without
  * MODSEQ or for a message the mark never held) is warned about once and
  * the mailbox is scanned in full; the connection sends no more QRESYNC
- * SELECTs. Nothing is taken as gone that the server did not name.
+ * SELECTs. Where the server offers ESEARCH, a UID SEARCH in the same
+ * burst names every UID the mailbox holds, and the mailbox put together
+ * must hold exactly those (store_imap_qrsearch.c). Nothing is taken as
+ * gone that the server did not name.
  */
 #include "imap/store_imap_int.h"
 
@@ -44,6 +47,10 @@ ims_qresync_reset(struct imap_store *s)
 	msg_list_free(&s->qr.changed);
 	msg_list_free(&s->qr.fresh);
 	imap_uid_ranges_free(&s->qr.earlier);
+	imap_uid_ranges_free(&s->qr.all);
+	imap_uid_ranges_free(&s->qr.after);
+	s->qr.searching = 0;
+	s->qr.searched = 0;
 	s->qr.selected = 0;
 	s->qr.sent_known = 0;
 	s->qr.closing = 0;
@@ -123,7 +130,7 @@ drop_vanished(struct imap_store *s, const struct uid_ranges *r)
 int
 ims_on_vanished(struct imap_store *s, const struct imap_item *it)
 {
-	struct uid_ranges r = { 0 };
+	struct uid_ranges r = { 0 }, *also = NULL;
 	struct buf err = BUF_INIT;
 	const char *set;
 	int earlier = 0, rc = 0;
@@ -133,11 +140,15 @@ ims_on_vanished(struct imap_store *s, const struct imap_item *it)
 		earlier = 1;
 		it = it->next;
 	}
+	if (earlier)
+		also = &s->qr.earlier;
+	else if (s->qr.searched)
+		also = &s->qr.after;
 	if (imap_item_string(it, &set, NULL) != 0)
 		buf_setf(&err, "no UID set");
 	else if (imap_uid_ranges_add(&r, set, &err) == 0 &&
-	    imap_uid_ranges_add(&s->vanished, set, &err) == 0 && earlier)
-		imap_uid_ranges_add(&s->qr.earlier, set, &err);
+	    imap_uid_ranges_add(&s->vanished, set, &err) == 0 && also != NULL)
+		imap_uid_ranges_add(also, set, &err);
 	if (err.len > 0) {
 		log_warn(s->base.lg, "imap store '%s' mailbox '%s': cannot "
 		    "read a VANISHED response (%s), so which messages are "
@@ -164,6 +175,7 @@ qr_response(void *ctx, const struct imap_response *r)
 	int rc;
 
 	ims_select_response(s, r);
+	ims_qrsearch_response(s, r);
 	rc = ims_fetch_flags(s, r, &list, &m);
 	if (rc < 0 && !s->qr.selected)
 		s->qr.wrong = "a FETCH without UID";
@@ -249,9 +261,10 @@ warn_wrong(struct imap_store *s, const char *why)
 int
 ims_qresync_open(struct imap_store *s, struct buf *err)
 {
-	struct imap_cmdline l[2];
-	struct qr_answer a[2] = { { s, 1, 0, BUF_INIT },
-	    { s, 0, 0, BUF_INIT } };
+	struct imap_cmdline l[3];
+	struct qr_answer a[3] = { { s, 1, 0, BUF_INIT },
+	    { s, 0, 0, BUF_INIT }, { s, 0, 0, BUF_INIT } };
+	size_t n = 2;
 	int rc;
 
 	imap_cmd_init(&l[0]);
@@ -263,10 +276,14 @@ ims_qresync_open(struct imap_store *s, struct buf *err)
 	s->qr.sent_known = s->qr.known_set.len > 0;
 	s->qr.closing = s->was_selected;
 	fetch_new_cmd(&l[1], s->qr.uidnext, s->qr.modseq);
-	rc = run_pipelined(s, l, 2, a, err);
+	s->qr.searching = imap_client_has(s->c, CAP_ESEARCH);
+	if (s->qr.searching)
+		ims_qrsearch_cmd(&l[n++]);
+	rc = run_pipelined(s, l, n, a, err);
 	/* The SELECT's own failure is the one to report. */
-	if (rc != 0 && a[0].ok && !a[1].ok && !imap_client_broken(s->c)) {
-		s->qr.wrong = "the FETCH of new messages failed";
+	if (rc != 0 && a[0].ok && !imap_client_broken(s->c)) {
+		s->qr.wrong = !a[1].ok ? "the FETCH of new messages failed" :
+		    "the UID SEARCH failed";
 		rc = 0;
 	}
 	if (rc == 0 && s->st.uidvalidity == s->qr.uidvalidity) {
@@ -276,7 +293,7 @@ ims_qresync_open(struct imap_store *s, struct buf *err)
 			s->st.changes_known = s->st.uidnext != 0 &&
 			    s->st.highestmodseq >= s->qr.modseq;
 	}
-	for (int i = 0; i < 2; i++) {
+	for (size_t i = 0; i < n; i++) {
 		imap_cmd_free(&l[i]);
 		buf_free(&a[i].status);
 	}
@@ -361,6 +378,8 @@ ims_qresync_changes(struct imap_store *s, const struct msg_list *known,
 		    "server counts %zu", got.n, s->nseq);
 		why = count;
 	}
+	if (why == NULL)
+		why = ims_qrsearch_check(s, &got);
 	if (why != NULL) {
 		warn_wrong(s, why);
 		msg_list_free(&got);

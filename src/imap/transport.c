@@ -431,6 +431,12 @@ transport_at_eof(const struct transport *t)
 }
 
 void
+transport_set_stop(struct transport *t, const interrupt_flag *stop)
+{
+	t->stop = stop;
+}
+
+void
 transport_close(struct transport *t)
 {
 	if (t->top == NULL)

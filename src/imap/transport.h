@@ -114,6 +114,10 @@ int transport_is_compressed(const struct transport *t);
 /* Nonzero once a read found that the peer closed the stream. */
 int transport_at_eof(const struct transport *t);
 
+/* From now on the waits are cut short by stop (interrupt.h; NULL:
+ * never) instead of the flag the options gave. */
+void transport_set_stop(struct transport *t, const interrupt_flag *stop);
+
 void transport_close(struct transport *t);
 void transport_free(struct transport *t);
 

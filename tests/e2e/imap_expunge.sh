@@ -18,7 +18,9 @@
 #     the server all the same, and one clean run then converges. NO to the
 #     \Flagged STORE (the first): both messages are expunged, the flag is
 #     missing until the clean run. NO to the \Deleted STORE (the middle):
-#     the flag is set, both messages stay until the clean run.
+#     the flag is set, both messages stay until the clean run, and the
+#     error says so: not marked, left on the server, tried again by the
+#     next run, and what to check if the server keeps refusing.
 #  3. A Dovecot without UIDPLUS: the \Deleted STORE and the UID SEARCH
 #     DELETED that guards the plain EXPUNGE go out together, the EXPUNGE
 #     only after the search's answer; the same result.
@@ -221,6 +223,11 @@ expect_eq "bob: message 3 not flagged yet" 0 \
 converges bob
 
 refused carol 2 'UID STORE 1:2 +FLAGS.SILENT (\\Deleted)' '(\\Flagged)'
+expect_eq "carol: the error says what happened and what to do" 1 \
+	"$(grep -cF "twinbox: error: local:INBOX: imap store 'far' mailbox 'INBOX': UID STORE 1:2 +FLAGS.SILENT (\\Deleted): NO [SERVERBUG] injected; so UIDs 1:2 are not marked \\Deleted and the expunge left them on the server: the next run marks and expunges them again (if the server keeps refusing, check that the account may delete messages in this mailbox)" \
+	"$TMP/carol.second.out")"
+expect_eq "carol: no other error or warning" 1 \
+	"$(grep -c "error\|warning" "$TMP/carol.second.out")"
 expect_eq "carol: the UID EXPUNGE was sent" 1 \
 	"$(grep -c '>> [A-Z0-9]* UID EXPUNGE 1:2' "$TMP/carol.second.out")"
 expect_eq "carol: message 3 flagged" 1 \

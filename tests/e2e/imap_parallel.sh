@@ -5,8 +5,11 @@
 #  1. the parallel run gives what the sequential run (Connections 1) of
 #     the same trees gives: the same messages and flags on both sides, the
 #     same per-mailbox lines (in any order), the same --ext-exit status;
-#     the protocol log (-D) holds three logins, and a second run changes
-#     nothing;
+#     the protocol log (-D) holds three logins (two on a machine so busy
+#     that the first connection has taken every mailbox before the third
+#     logs in: it is then abandoned) and one LIST (the
+#     connections that sync mailboxes another one listed do not list them
+#     again), and a second run changes nothing;
 #  2. crash sweep: the parallel run killed at every step N
 #     (TWINBOX_CRASH_AFTER=N, N from 1 until the run ends by itself), then
 #     run again in parallel: no message lost or duplicated, both sides
@@ -202,8 +205,13 @@ fresh "parallel" "$TMP/far1" "$TMP/near1" 3 || exit 1
 st=$(twinbox "$RC" "$TMP/par.out" --ext-exit -D)
 expect_eq "parallel run exits 96 as the sequential one" 96 "$st"
 [ "$st" = 96 ] || grep -v '^debug' "$TMP/par.out" >&2
-expect_eq "parallel run: three logins" 3 \
-    "$(grep -c '>> [A-Za-z0-9]* AUTHENTICATE ' "$TMP/par.out")"
+# Three connections; one that no mailbox is left for by the time it has
+# connected (a very busy machine) is abandoned before its login.
+logins=$(grep -c '>> [A-Za-z0-9]* AUTHENTICATE ' "$TMP/par.out")
+expect_eq "parallel run: two or three logins ($logins)" 1 \
+    "$([ "$logins" -ge 2 ] && [ "$logins" -le 3 ] && echo 1)"
+expect_eq "parallel run: one LIST (the other connections do not list)" 1 \
+    "$(grep -c '>> [A-Za-z0-9]* LIST ' "$TMP/par.out")"
 # summaries FILE: the per-mailbox lines (not -D's), sorted.
 summaries() {
 	grep -E '^c:[^:]*: (far->near|near->far|up to date)' "$1" | sort
