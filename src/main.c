@@ -292,6 +292,9 @@ main(int argc, char *argv[])
 		break;
 	}
 	lg.level = opts.level;
+	/* From the first line on: stdout is the JSON's alone. */
+	if (opts.json)
+		lg.out = stderr;
 	status = EXIT_USAGE;
 	if (read_crash_point(&crash, &err) != 0 || catch_signals(&err) != 0)
 		log_error(&lg, "%s", buf_cstr(&err));
