@@ -98,8 +98,11 @@ START_TEST(test_units)
 	units_add_clock(&b, 3723);
 	buf_addc(&b, '|');
 	units_add_seconds(&b, 1.25);
+	buf_addc(&b, '|');
+	/* A time left from a slow rate: no unsigned long holds it. */
+	units_add_clock(&b, 1e30);
 	ck_assert_str_eq(b.data, "0 B|1023 B|1.5 KiB|5.0 GiB|1:02|1:02:03|"
-	    "1.2 s");
+	    "1.2 s|1000000:00:00");
 	buf_free(&b);
 }
 END_TEST
