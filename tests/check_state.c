@@ -1504,10 +1504,10 @@ head_sizes_checked(struct fixture *fx, uint32_t scale)
 
 /*
  * A whole file vouches for its head at every size around the first read's
- * 4 KiB: wholly within it, and with its end record cut by that boundary (the last line then read apart, from the same
- * file); one byte short, it is refused. Near UIDs of one more digit
- * give other sizes: one of those files has its end record across the
- * boundary.
+ * 4 KiB: wholly within it, and with its end record cut by that boundary
+ * (the last line then read apart, from the same file); one byte short,
+ * it is refused. Near UIDs of one more digit give other sizes: one of
+ * those files has its end record across the boundary.
  */
 START_TEST(test_state_head_read_boundary)
 {
