@@ -154,14 +154,17 @@ valgrind: test-deps
 	@VALGRIND=1 TWINBOX_BIN=$(BUILD)/twinbox BUILD=$(BUILD) \
 		tests/run-all.sh
 
-# The effective command lines, rewritten only when they change.
+# The effective command lines, rewritten only when they change (through
+# a file of this make's own, so that two makes at once in one tree never
+# read each other's half-written one).
 $(FLAGS_FILE): have-build-deps FORCE
 	@mkdir -p $(BUILD)
-	@printf '%s\n' '$(subst ','\'',$(FLAGS_COMPILE))' \
+	@new=$@.new.$$$$; \
+	printf '%s\n' '$(subst ','\'',$(FLAGS_COMPILE))' \
 		'$(subst ','\'',$(FLAGS_LINK))' \
-		'$(subst ','\'',$(FLAGS_AR))' >$@.new
-	@if cmp -s $@.new $@; then rm -f $@.new; \
-	else echo "  FLAGS   $@"; mv -f $@.new $@; fi
+		'$(subst ','\'',$(FLAGS_AR))' >"$$new" || exit 1; \
+	if cmp -s "$$new" $@; then rm -f "$$new"; \
+	else echo "  FLAGS   $@"; mv -f "$$new" $@; fi
 
 $(BUILD)/twinbox: $(BUILD)/src/main.o $(BUILD)/libtwinbox.a $(FLAGS_FILE)
 	@echo "  LD      $@"

@@ -12,8 +12,11 @@
 #                                        tests then name what is missing)
 #   scripts/install-deps.sh --fuzz       also clang and its fuzzer runtime
 #                                        (make fuzz)
-#   scripts/install-deps.sh --servers    also what the interoperability tests
-#                                        run (make check): mailutils imap4d,
+#   scripts/install-deps.sh --servers    also what the tests run (make
+#                                        check): clang, python3, mbsync
+#                                        (isync), GNU parallel, and the
+#                                        interoperability tests' servers:
+#                                        mailutils imap4d,
 #                                        Cyrus IMAP and Courier IMAP; the
 #                                        last two have packages that conflict
 #                                        with dovecot-imapd, so only their
@@ -32,6 +35,10 @@ SERVER_PACKAGES="cyrus-common sasl2-bin courier-base courier-authdaemon courier-
 # GNU parallel: the multi-machine recipe of docs/migration.md, run by
 # tests/e2e/migrate_fleet.sh.
 SERVER_PACKAGES="$SERVER_PACKAGES parallel"
+# The other programs the tests run: clang (tests/e2e/build.sh builds with
+# it), python3 (tests/e2e/run_output.sh reads --json with its json
+# module), mbsync 1.4 (tests/e2e/mbsync_adopt.sh switches from it).
+SERVER_PACKAGES="$SERVER_PACKAGES clang python3 isync"
 EXTRACTED="cyrus-imapd:cyrus courier-imap:courier"
 SERVER_CACHE=${TWINBOX_SERVER_CACHE:-/var/cache/twinbox-test}
 quiet=0

@@ -628,6 +628,28 @@ named_but_missing(struct chan_run *r, const struct mbox_step *step)
 	return 1;
 }
 
+/* Create step's mailbox: 1 if it is there to sync; 0 with the error
+ * logged and the pair reported failed. */
+static int
+create_box(struct chan_run *r, const struct mbox_step *step,
+    char *const box[2], const struct buf *what)
+{
+	struct store *s = r->store[step->side];
+	struct buf err = BUF_INIT;
+
+	log_verbose(r->opts->lg, "%s: %s", r->ch->name, what->data);
+	if (s->ops->create(s, box[step->side], &err) == 0) {
+		note_change(r, step->side);
+		buf_free(&err);
+		return 1;
+	}
+	log_error(r->opts->lg, "%s: %s", r->ch->name, buf_cstr(&err));
+	report_pair(r, step->name, box, PAIR_FAILED, NULL, 0, buf_cstr(&err));
+	r->failed = 1;
+	buf_free(&err);
+	return 0;
+}
+
 /* Carry out one step of the mailbox plan. With defer, a pair to sync is
  * added there instead, for the workers. */
 static void
@@ -645,15 +667,7 @@ run_step(struct chan_run *r, const struct mbox_step *step,
 	if (step->action == MBOX_CREATE && r->opts->dry_run) {
 		log_info(r->opts->lg, "%s: would %s", r->ch->name, what.data);
 	} else if (step->action == MBOX_CREATE) {
-		log_verbose(r->opts->lg, "%s: %s", r->ch->name, what.data);
-		ready = s->ops->create(s, box[step->side], &err) == 0;
-		if (ready)
-			note_change(r, step->side);
-		else {
-			log_error(r->opts->lg, "%s: %s", r->ch->name,
-			    buf_cstr(&err));
-			r->failed = 1;
-		}
+		ready = create_box(r, step, box, &what);
 	} else if (step->action == MBOX_REMOVE && !r->opts->dry_run) {
 		if (s->ops->remove(s, box[step->side], &err) != 0)
 			log_warn(r->opts->lg, "%s: %s", r->ch->name,

@@ -288,6 +288,26 @@ check_targets(const struct config *cfg, const struct cli_options *opts,
 	return ok ? 0 : -1;
 }
 
+/* What every channel of the run is given, but the store pool. */
+static void
+run_opts_init(struct channel_run_opts *ro, const struct cli_options *opts,
+    const struct logger *lg, struct crash_point *crash,
+    unsigned *changed)
+{
+	ro->dry_run = opts->dry_run;
+	ro->list = opts->list;
+	ro->ovr = &opts->ovr;
+	ro->changed = changed;
+	ro->verify = opts->verify;
+	ro->allow_mass_delete = opts->allow_mass_delete;
+	ro->crash = crash;
+	ro->keep_journal = getenv("TWINBOX_KEEP_JOURNAL") != NULL;
+	ro->home = getenv("HOME");
+	ro->xdg_state_home = getenv("XDG_STATE_HOME");
+	ro->lg = lg;
+	ro->stop = &stop_signal;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -322,6 +342,9 @@ main(int argc, char *argv[])
 	}
 	lg.level = opts.level;
 	lg.debug = opts.debug;
+	/* From the first line on: stdout is the JSON's alone. */
+	if (opts.json)
+		lg.out = stderr;
 	status = EXIT_USAGE;
 	if (read_crash_point(&crash, &err) != 0 ||
 	    catch_signals(opts.watch, &err) != 0)
@@ -330,19 +353,8 @@ main(int argc, char *argv[])
 	    load_config(&opts, &lg, &cfg) == 0 &&
 	    log_file_start(&lg, cfg->log_file) == 0 &&
 	    check_targets(cfg, &opts, &lg) == 0) {
-		ro.dry_run = opts.dry_run;
-		ro.list = opts.list;
-		ro.ovr = &opts.ovr;
-		ro.changed = &changed;
+		run_opts_init(&ro, &opts, &lg, &crash, &changed);
 		ro.pool = pool = store_pool_new();
-		ro.verify = opts.verify;
-		ro.allow_mass_delete = opts.allow_mass_delete;
-		ro.crash = &crash;
-		ro.keep_journal = getenv("TWINBOX_KEEP_JOURNAL") != NULL;
-		ro.home = getenv("HOME");
-		ro.xdg_state_home = getenv("XDG_STATE_HOME");
-		ro.lg = &lg;
-		ro.stop = &stop_signal;
 		output_start(&out, &opts, &lg, &ro);
 		status = opts.watch ? run_watch(&cfg, &opts, &ro,
 		    &stop_signal) : run_targets(cfg, &opts, &ro);

@@ -36,8 +36,6 @@ output_start(struct run_output *o, const struct cli_options *opts,
 	o->report = report_new();
 	if (want_progress(opts, lg))
 		o->progress = progress_new(stderr, lg->lock);
-	if (o->json)
-		lg->out = stderr;
 	lg->progress = o->progress;
 	ro->report = o->report;
 	ro->progress = o->progress;

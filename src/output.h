@@ -6,8 +6,9 @@
  * The status line is drawn on stderr when stderr is a terminal (and TERM
  * is not "dumb"), at the normal and the verbose level, for a run that
  * syncs (not -l, -y or --verify); never with -q or -D, never when stderr
- * is not a terminal. With --json every line for people goes to stderr,
- * so that stdout holds the JSON lines alone.
+ * is not a terminal. With --json the JSON lines are all of stdout: main()
+ * sends every line for people to stderr before it reads the
+ * configuration.
  *
  * Contract: output_start() sets up o and hooks it into lg and ro (both
  * must outlive o); output_finish() erases the status line, prints the

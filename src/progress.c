@@ -67,12 +67,20 @@ progress_free(struct progress *p)
 	free(p);
 }
 
-/* The label as the terminal may show it: no control characters. */
+/* The label as the terminal may show it: no control characters, C0, DEL
+ * or C1 (U+0080 to U+009F, as UTF-8 a terminal may obey it: U+009B is
+ * CSI). */
 static void
 add_label(struct buf *line, const char *label)
 {
-	for (const unsigned char *c = (const unsigned char *)label; *c; c++)
-		buf_addc(line, *c < 0x20 || *c == 0x7f ? '?' : (char)*c);
+	for (const unsigned char *c = (const unsigned char *)label; *c; c++) {
+		if (c[0] == 0xc2 && c[1] >= 0x80 && c[1] <= 0x9f) {
+			buf_addc(line, '?');
+			c++;
+		} else
+			buf_addc(line, *c < 0x20 || *c == 0x7f ? '?' :
+			    (char)*c);
+	}
 }
 
 /* Rate and time left, once there is enough to tell them from. */

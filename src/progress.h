@@ -13,8 +13,8 @@
  *
  * A pair takes a slot (progress_begin()) before its sync, and shows in the
  * line once progress_plan() says it copies anything; a pair that copies
- * nothing never shows. Names come from servers: control characters are
- * shown as '?'.
+ * nothing never shows. Names come from servers: control characters (C0,
+ * DEL, and C1 written in UTF-8) are shown as '?'.
  *
  * Contract: a NULL struct progress is valid everywhere and does nothing,
  * so that callers do not ask whether there is a terminal. The lock (may

@@ -76,17 +76,6 @@ report_get(const struct report *rp, size_t i)
 	return &rp->v[i];
 }
 
-int
-report_changed(const struct exec_stats *st)
-{
-	size_t total = st->recovered;
-
-	for (int s = 0; s < 2; s++)
-		total += st->copied[s] + st->flagged[s] + st->expunged[s] +
-		    st->trashed[s];
-	return total > 0;
-}
-
 /* What the total line adds up. */
 struct tally {
 	size_t pairs, changed, failed, skipped, channels_failed, trashed;
@@ -105,7 +94,7 @@ tally(const struct report *rp, struct tally *t)
 			continue;
 		}
 		t->pairs++;
-		t->changed += report_changed(&o->stats);
+		t->changed += exec_stats_changed(&o->stats);
 		t->failed += o->result == PAIR_FAILED;
 		t->skipped += o->result == PAIR_SKIPPED;
 		for (int s = 0; s < 2; s++) {

@@ -51,9 +51,6 @@ struct report *report_new(void);
 void report_free(struct report *rp);
 void report_add(struct report *rp, const struct pair_outcome *o);
 
-/* 1 if the pair changed anything (its summary line is not empty). */
-int report_changed(const struct exec_stats *st);
-
 /* The total line, by the rule above; seconds: the run's. */
 void report_total(const struct report *rp, double seconds, int always,
     const struct logger *lg);

@@ -22,10 +22,18 @@ units_add_bytes(struct buf *out, uint64_t bytes)
 	buf_addf(out, "%.1f %s", v, unit[u]);
 }
 
+/* A million hours: more is shown as that, and fits an unsigned long of
+ * 32 bits. */
+#define UNITS_CLOCK_MAX 3600000000.0
+
 void
 units_add_clock(struct buf *out, double seconds)
 {
-	unsigned long s = seconds > 0 ? (unsigned long)(seconds + 0.5) : 0;
+	unsigned long s;
+
+	if (seconds > UNITS_CLOCK_MAX)
+		seconds = UNITS_CLOCK_MAX;
+	s = seconds > 0 ? (unsigned long)(seconds + 0.5) : 0;
 
 	if (s >= 3600)
 		buf_addf(out, "%lu:%02lu:%02lu", s / 3600, s / 60 % 60,

@@ -4,7 +4,8 @@
  *
  * Contract: each appends to out and never fails. Sizes are in binary
  * units with one decimal ("0 B", "512 B", "1.5 KiB", "12.0 MiB"); times
- * as "M:SS" or "H:MM:SS" (units_add_clock) or "12.3 s" (units_add_seconds).
+ * as "M:SS" or "H:MM:SS" (units_add_clock, a million hours at the most)
+ * or "12.3 s" (units_add_seconds).
  */
 #ifndef TWINBOX_UNITS_H
 #define TWINBOX_UNITS_H

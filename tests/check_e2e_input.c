@@ -246,6 +246,39 @@ START_TEST(test_maildir_path_missing)
 }
 END_TEST
 
+/*
+ * A mailbox Create must make but cannot (a file stands where the folder
+ * would be): the error, a failed pair in the total and in --json, exit 1,
+ * and nothing made.
+ */
+START_TEST(test_create_refused)
+{
+	struct fx f;
+	char *file;
+	const char *const want[] = {
+		"twinbox: error: c: maildir Work: ",
+		": not a directory or a symbolic link; refusing to create a "
+		"mailbox through it\n",
+		"twinbox: 1 mailbox pair: 0 changed, 1 failed, 0 skipped; ",
+		"{\"channel\":\"c\",\"mailbox\":\"Work\",\"far\":\"Work\","
+		"\"near\":\"Work\",\"result\":\"failed\",",
+		"\"seconds\":0.000,\"errors\":[\"maildir Work: ",
+	};
+
+	fx_init(&f);
+	file = tl_path(f.top, "m/near/Work");
+	tl_write_str(file, "not a folder\n");
+	write_rc(&f, "%s/m/far/", "Channel c\nFar :far:\nNear :near:\n"
+	    "Patterns Work\nCreate Near\n");
+	ck_assert_int_eq(run_unchanged(&f, "--json", "c"), 1);
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		ck_assert_msg(strstr(f.output.data, want[i]) != NULL,
+		    "no \"%s\" in:\n%s", want[i], f.output.data);
+	free(file);
+	fx_free(&f);
+}
+END_TEST
+
 START_TEST(test_maildir_path_is_a_file)
 {
 	struct fx f;
@@ -329,6 +362,7 @@ input_suite(void)
 	tcase_add_test(tc, test_channel_box_deleted);
 	tcase_add_test(tc, test_maildir_path_missing);
 	tcase_add_test(tc, test_maildir_path_is_a_file);
+	tcase_add_test(tc, test_create_refused);
 	tcase_add_test(tc, test_maildir_path_relative);
 	tcase_add_test(tc, test_maildir_path_home);
 	tcase_add_test(tc, test_far_and_near_the_same);

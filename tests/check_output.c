@@ -98,8 +98,11 @@ START_TEST(test_units)
 	units_add_clock(&b, 3723);
 	buf_addc(&b, '|');
 	units_add_seconds(&b, 1.25);
+	buf_addc(&b, '|');
+	/* A time left from a slow rate: no unsigned long holds it. */
+	units_add_clock(&b, 1e30);
 	ck_assert_str_eq(b.data, "0 B|1023 B|1.5 KiB|5.0 GiB|1:02|1:02:03|"
-	    "1.2 s");
+	    "1.2 s|1000000:00:00");
 	buf_free(&b);
 }
 END_TEST
@@ -216,7 +219,9 @@ read_new(FILE *f, long *at, struct buf *out)
  * The status line on a stream that is not a terminal (80 columns then):
  * drawn when a pair plans its copies, taken off for each logged line and
  * drawn again under it, erased when the pair is done; a pair without
- * copies never shows; control characters in a name are shown as '?'.
+ * copies never shows; control characters in a name (C0, DEL, and C1 as
+ * UTF-8, which a terminal may also obey) are shown as '?', other UTF-8
+ * is kept.
  */
 START_TEST(test_status_line_around_log_lines)
 {
@@ -231,18 +236,19 @@ START_TEST(test_status_line_around_log_lines)
 	lg.out = lg.err_out = f;
 	lg.progress = progress_new(f, &lock);
 	quiet = progress_begin(lg.progress, "c:Quiet");
-	busy = progress_begin(lg.progress, "c:In\x1b[2Jbox");
+	busy = progress_begin(lg.progress, "c:In\x1b[2J\xc2\x9b" "2J\xc3\xa9"
+	    "box");
 	progress_end(lg.progress, quiet);
 	read_new(f, &at, &got);
 	ck_assert_str_eq(buf_cstr(&got), "");
 	progress_plan(lg.progress, busy, 3, 300);
 	read_new(f, &at, &got);
-	ck_assert_str_eq(got.data, "\rtwinbox: c:In?[2Jbox 0/3 messages, 0 B"
-	    "\033[K");
+	ck_assert_str_eq(got.data, "\rtwinbox: c:In?[2J?2J\xc3\xa9" "box 0/3 "
+	    "messages, 0 B\033[K");
 	log_warn(&lg, "something");
 	read_new(f, &at, &got);
 	ck_assert_str_eq(got.data, "\r\033[Ktwinbox: warning: something\n"
-	    "\rtwinbox: c:In?[2Jbox 0/3 messages, 0 B\033[K");
+	    "\rtwinbox: c:In?[2J?2J\xc3\xa9" "box 0/3 messages, 0 B\033[K");
 	progress_end(lg.progress, busy);
 	read_new(f, &at, &got);
 	ck_assert_str_eq(got.data, "\r\033[K");

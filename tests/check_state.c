@@ -1464,6 +1464,64 @@ START_TEST(test_state_head_proves_body)
 }
 END_TEST
 
+/* Pairs (u, u * scale) added to a small state until its file passes 4 KiB
+ * by 200 bytes: the head read of every file from 100 bytes below 4 KiB on
+ * vouches for it, and refuses it cut by a byte. 1 if one of the files
+ * had its end record cut by 4096, the first read's end. */
+static int
+head_sizes_checked(struct fixture *fx, uint32_t scale)
+{
+	struct sync_state st;
+	struct state_head h;
+	struct buf text = BUF_INIT;
+	const char *end;
+	int spans = 0;
+
+	marked_state(&st);
+	for (uint32_t u = 10; text.len < 4096 + 200; u++) {
+		apply_ok(&st, r_pair(JR_PAIR_NEW, u, u * scale, MSG_SEEN, 0));
+		/* The file's text as state_write() writes it, without its
+		 * fsync()s: a few hundred of them would make the test slow on
+		 * a busy disk. */
+		buf_reset(&text);
+		state_format(&st, &text);
+		if (text.len + 100 < 4096)
+			continue;
+		tl_write_file(fx->state, text.data, text.len);
+		ck_assert_msg(state_read_head(fx->state, &h, &fx->err) == 1,
+		    "a whole file of %zu bytes", text.len);
+		ck_assert_uint_eq(h.count[SIDE_FAR], u - 7);
+		assert_head_refused(fx, text.data, text.len - 1, "cut by a "
+		    "byte at", text.len);
+		end = memrchr(text.data, '\n', text.len - 1);
+		ck_assert_ptr_nonnull(end);
+		spans |= (size_t)(end + 1 - text.data) < 4096 && text.len > 4096;
+	}
+	state_free(&st);
+	buf_free(&text);
+	return spans;
+}
+
+/*
+ * A whole file vouches for its head at every size around the first read's
+ * 4 KiB: wholly within it, and with its end record cut by that boundary
+ * (the last line then read apart, from the same file); one byte short,
+ * it is refused. Near UIDs of one more digit give other sizes: one of
+ * those files has its end record across the boundary.
+ */
+START_TEST(test_state_head_read_boundary)
+{
+	struct fixture fx;
+	int spans = 0;
+
+	fx_init(&fx);
+	spans |= head_sizes_checked(&fx, 1);
+	spans |= head_sizes_checked(&fx, 10);
+	ck_assert_msg(spans, "no file had its end record across 4096");
+	fx_free(&fx);
+}
+END_TEST
+
 /*
  * Upgrade: a version 1 file as the previous twinbox wrote it, with
  * pairs, an intent and both marks, reads as the same state, is written
@@ -1983,6 +2041,9 @@ state_suite(void)
 	Suite *s = suite_create("state");
 	TCase *tc = tcase_create("core");
 
+	/* Check's 4 s per case is too short on a busy disk: the head cases
+	 * write a file for every length they cut it at. */
+	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_state_file_text);
 	tcase_add_test(tc, test_state_round_trip);
 	tcase_add_test(tc, test_state_missing_is_empty);
@@ -2014,6 +2075,7 @@ state_suite(void)
 	tcase_add_test(tc, test_state_paths_mkdir);
 	tcase_add_test(tc, test_state_head);
 	tcase_add_test(tc, test_state_head_proves_body);
+	tcase_add_test(tc, test_state_head_read_boundary);
 	tcase_add_test(tc, test_state_upgrade_v1);
 	suite_add_tcase(s, tc);
 	return s;

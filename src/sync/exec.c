@@ -271,6 +271,17 @@ flags_then_expunges(struct exec *x, const struct plan *p, size_t i,
 	return exec_update_run(x, op, next - i, &p->ops[next], ne, err);
 }
 
+int
+exec_stats_changed(const struct exec_stats *st)
+{
+	size_t total = st->recovered;
+
+	for (int s = 0; s < 2; s++)
+		total += st->copied[s] + st->flagged[s] + st->expunged[s] +
+		    st->trashed[s];
+	return total > 0;
+}
+
 /* Tell the progress hook what the plan copies. */
 static void
 announce_copies(const struct exec *x, const struct plan *p)

@@ -61,6 +61,9 @@ struct exec_stats {
 				   canonical size (fingerprint.h) */
 };
 
+/* 1 if st counts any change (the pair's summary line is not empty). */
+int exec_stats_changed(const struct exec_stats *st);
+
 /*
  * Optional progress of a run's copies, for a status line: planned() once
  * at the start of exec_plan() when the plan copies anything (how many

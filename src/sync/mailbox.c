@@ -599,12 +599,7 @@ sync_mailbox_quiet(const struct mailbox_job *job, struct buf *err)
 void
 sync_describe_stats(const struct exec_stats *st, struct buf *out)
 {
-	size_t total = st->recovered;
-
-	for (int s = 0; s < 2; s++)
-		total += st->copied[s] + st->flagged[s] + st->expunged[s] +
-		    st->trashed[s];
-	if (total == 0)
+	if (!exec_stats_changed(st))
 		return;
 	buf_addf(out, "far->near: %zu copied, %zu flagged, %zu expunged; "
 	    "near->far: %zu copied, %zu flagged, %zu expunged",

@@ -15,8 +15,9 @@
 #    nothing for the third;
 #  - --json: stdout holds one JSON object per pair (read by python3's json
 #    module) whose counts and bytes are what the run did, the lines for
-#    people go to stderr; a mailbox that cannot be opened is a "failed"
-#    object with its error, exit 1.
+#    people go to stderr (with -V too, from the run's first line); a
+#    mailbox that cannot be opened is a "failed" object with its error,
+#    exit 1.
 # Run from the top of the tree; tests/run-all.sh runs it with sh.
 # KEEP=1 leaves the directory and the server running, for debugging.
 if [ -z "${BASH_VERSION:-}" ]; then
@@ -214,6 +215,26 @@ expect_eq "--json: the lines for people on stderr" 1 \
 	"$(grep -c '^c:INBOX: far->near: 2 copied' "$TMP/json.err")"
 expect_eq "--json: the total on stderr" 1 \
 	"$(grep -c '^twinbox: 3 mailbox pairs: 2 changed' "$TMP/json.err")"
+# With -V every line for people, the first ones of the run included (the
+# configuration it found, the run naming none), goes to stderr: stdout is
+# JSON alone.
+mkdir -p "$TMP/xdg/twinbox"
+cp "$RC" "$TMP/xdg/twinbox/sync.rc"
+XDG_CONFIG_HOME=$TMP/xdg "$BIN" --json -V c >"$TMP/jverbose.out" \
+	2>"$TMP/jverbose.err"
+expect_eq "--json -V: exit status" 0 "$?"
+expect_eq "--json -V: stdout is one JSON object a line, one per pair" 3 \
+	"$(python3 - "$TMP/jverbose.out" <<'PY'
+import json, sys
+n = 0
+for line in open(sys.argv[1], encoding='utf-8'):
+	assert isinstance(json.loads(line), dict), line
+	n += 1
+print(n)
+PY
+)"
+expect_eq "--json -V: the configuration read, told on stderr" 1 \
+	"$(grep -c '^reading configuration from ' "$TMP/jverbose.err")"
 "$BIN" --json -c "$RC" c:NoSuch >"$TMP/jfail.out" 2>"$TMP/jfail.err"
 expect_eq "--json, a mailbox on neither side: exit status" 1 "$?"
 expect_eq "--json, a mailbox on neither side: a failed object" \
