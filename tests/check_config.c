@@ -302,9 +302,11 @@ START_TEST(test_connections)
 	/* One account at both ends: two connections per worker. */
 	ck_assert_uint_eq(channel_worker_count(config_find_channel(cfg, "aa")),
 	    2);
-	/* A login that asks on the terminal: one. */
+	/* A PassCmd, even an interactive one ("+"), runs once per run and
+	 * its output serves every connection. */
 	ck_assert_uint_eq(channel_worker_count(config_find_channel(cfg, "tm")),
-	    1);
+	    4);
+	/* A password asked on the terminal (no Pass, no PassCmd): one. */
 	ck_assert_uint_eq(channel_worker_count(config_find_channel(cfg, "qm")),
 	    1);
 	/* No IMAP end. */
