@@ -39,10 +39,17 @@ enum { EXIT_OK = 0, EXIT_SYNC_FAILED = 1, EXIT_USAGE = 2,
 /* Set by on_signal() to the signal's number; read through a pointer. */
 static interrupt_flag stop_signal;
 
+/* A SIGHUP never takes the place of a SIGINT or SIGTERM not yet acted
+ * on: a watcher asked to stop and to reload at once stops. */
 static void
 on_signal(int sig)
 {
-	stop_signal = sig;
+	int none = 0;
+
+	if (sig != SIGHUP)
+		atomic_store(&stop_signal, sig);
+	else
+		(void)atomic_compare_exchange_strong(&stop_signal, &none, sig);
 }
 
 /*
