@@ -42,17 +42,21 @@ log_file_stamp(struct buf *out)
 	buf_addf(out, "%s.%03ldZ", date, now.tv_nsec / 1000000L);
 }
 
-void
+int
 log_file_write(FILE *f, const char *line, size_t len)
 {
 	struct buf stamped = BUF_INIT;
+	int failed_before = ferror(f), failure = 0;
 
 	log_file_stamp(&stamped);
 	buf_addc(&stamped, ' ');
 	buf_add(&stamped, line, len);
-	fwrite(stamped.data, 1, stamped.len, f);
-	fflush(f);
+	errno = 0;
+	if (fwrite(stamped.data, 1, stamped.len, f) != stamped.len ||
+	    fflush(f) != 0)
+		failure = errno != 0 ? errno : EIO;
 	buf_free(&stamped);
+	return failed_before ? 0 : failure;
 }
 
 int
