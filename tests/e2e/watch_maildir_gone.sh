@@ -46,22 +46,6 @@ Create Near
 WatchInterval 3600
 RC
 
-# wait_for DESCRIPTION COMMAND...: pass once COMMAND succeeds, polled for
-# at most 20 s; else fail with the watcher's log.
-wait_for() {
-	local what=$1 i
-	shift
-	for i in $(seq 100); do
-		if "$@"; then
-			pass "$what"
-			return 0
-		fi
-		sleep 0.2
-	done
-	fail "$what" "$(date) $(tail -n 30 "$WLOG")"
-	return 1
-}
-
 log_has() { grep -q -- "$1" "$WLOG"; }
 
 # near_file: the near copy of the far message, if any.
