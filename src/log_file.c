@@ -107,3 +107,27 @@ log_file_finish(struct logger *lg, const char *path)
 	buf_free(&err);
 	return rc;
 }
+
+int
+log_file_reopen(struct logger *lg, const char *path)
+{
+	struct buf err = BUF_INIT;
+	FILE *old = lg->file, *f;
+	int rc = 0;
+
+	if (old == NULL || path == NULL)
+		return 0;
+	f = log_file_open(path, &err);
+	if (f == NULL) {
+		log_error(lg, "%s; going on with the one open", buf_cstr(&err));
+		buf_free(&err);
+		return -1;
+	}
+	lg->file = f;
+	if (log_file_close(old, path, &err) != 0) {
+		log_error(lg, "%s", buf_cstr(&err));
+		rc = -1;
+	}
+	buf_free(&err);
+	return rc;
+}

@@ -37,6 +37,11 @@ int log_file_write(FILE *f, const char *line, size_t len);
 int log_file_close(FILE *f, const char *path, struct buf *err);
 int log_file_start(struct logger *lg, const char *path);
 int log_file_finish(struct logger *lg, const char *path);
+/* The logger's file (if any) opened again at path, for a watcher's
+ * SIGHUP after a log rotation: the new one is opened first, so that a
+ * failure keeps the old one. -1 (reported) when path cannot be opened or
+ * the old file is incomplete. */
+int log_file_reopen(struct logger *lg, const char *path);
 /* The timestamp of now, as log_file_write() puts it before a line. */
 void log_file_stamp(struct buf *out);
 

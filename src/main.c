@@ -149,35 +149,43 @@ load_config(const struct cli_options *opts, const struct logger *lg,
 	return rc;
 }
 
-/* --watch: the configuration read again on SIGHUP. */
-struct reload_ctx {
-	const struct cli_options *opts;
-	const struct logger *lg;
-};
-
-static int
-reload_config(void *ctx, struct config **out)
-{
-	const struct reload_ctx *rc = ctx;
-
-	return load_config(rc->opts, rc->lg, out);
-}
-
-static int
-run_watch(struct config **cfg, const struct cli_options *opts,
-    const struct channel_run_opts *ro, interrupt_flag *sig)
-{
-	struct reload_ctx rc = { opts, ro->lg };
-	struct watch_opts wo = { opts, ro, sig, reload_config, &rc };
-
-	return watch_run(cfg, &wo);
-}
-
 /* Worst of two exit statuses. */
 static int
 worse(int a, int b)
 {
 	return a > b ? a : b;
+}
+
+/* --watch: on SIGHUP the log file opened again (after a rotation, under
+ * the name in use) and the configuration read again. */
+struct reload_ctx {
+	const struct cli_options *opts;
+	struct logger *lg;
+	struct config *const *cfg;	/* the configuration in use */
+	int log_failed;			/* a log file was incomplete */
+};
+
+static int
+reload_config(void *ctx, struct config **out)
+{
+	struct reload_ctx *rc = ctx;
+	const char *path = rc->opts->log_file != NULL ? rc->opts->log_file :
+	    (*rc->cfg)->log_file;
+
+	if (log_file_reopen(rc->lg, path) != 0)
+		rc->log_failed = 1;
+	return load_config(rc->opts, rc->lg, out);
+}
+
+static int
+run_watch(struct config **cfg, const struct cli_options *opts,
+    const struct channel_run_opts *ro, struct logger *lg, interrupt_flag *sig)
+{
+	struct reload_ctx rc = { opts, lg, cfg, 0 };
+	struct watch_opts wo = { opts, ro, sig, reload_config, &rc };
+	int status = watch_run(cfg, &wo);
+
+	return rc.log_failed ? worse(status, EXIT_SYNC_FAILED) : status;
 }
 
 static int
@@ -340,7 +348,7 @@ main(int argc, char *argv[])
 		ro.lg = &lg;
 		ro.stop = &stop_signal;
 		output_start(&out, &opts, &lg, &ro);
-		status = opts.watch ? run_watch(&cfg, &opts, &ro,
+		status = opts.watch ? run_watch(&cfg, &opts, &ro, &lg,
 		    &stop_signal) : run_targets(cfg, &opts, &ro);
 		status = output_finish(&out, &lg, status);
 		if (opts.list)
