@@ -308,5 +308,8 @@ const struct group_conf *config_find_group(const struct config *cfg,
     const char *name);
 const struct store_conf *config_find_store(const struct config *cfg,
     const char *name);
+/* A Group entry "channel[:box[,box...]]" (checked at load): its channel's
+ * name, for the caller to free; the boxes are added to *boxes. */
+char *config_group_entry(const char *entry, struct strlist *boxes);
 
 #endif

@@ -3,13 +3,14 @@
  *
  * Contract:
  *  - main() owns the run's flag, an interrupt_flag that its SIGINT,
- *    SIGTERM and SIGHUP handler sets to the signal's number; nothing else
- *    writes it but the watcher (watch.h), which sets it back to 0 once it
- *    has taken a SIGHUP as a request to reload. Everyone else reads it
- *    through a pointer (NULL: never asked). The one other writer of a
- *    flag is channel_workers.c: a worker opens its connection under a
- *    flag of its own, which the crew sets when the run's is set or when
- *    no job is left for the worker.
+ *    SIGTERM and SIGHUP handler sets to the signal's number (a SIGHUP
+ *    only when no other signal is there: a request to stop is never
+ *    lost); nothing else writes it but the watcher (watch.h), which sets
+ *    it back from SIGHUP to 0 once it has taken it as a request to
+ *    reload. Everyone else reads it through a pointer (NULL: never
+ *    asked). The one other writer of a flag is channel_workers.c: a
+ *    worker opens its connection under a flag of its own, which the crew
+ *    sets when the run's is set or when no job is left for the worker.
  *  - The sync stops at its next durable point (between copy batches and
  *    other store calls of a plan, between mailboxes, between channels):
  *    what it did until then is in the journal, which the next run

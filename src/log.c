@@ -2,6 +2,7 @@
 #include "log.h"
 
 #include <stdarg.h>
+#include <string.h>
 
 #include "log_file.h"
 #include "progress.h"
@@ -52,6 +53,21 @@ write_terminal(const struct logger *lg, int is_error, const struct buf *line)
 	progress_show(lg != NULL ? lg->progress : NULL);
 }
 
+/* The first line that could not be written to the log file: said on
+ * the terminal (errno e; 0: nothing to say). */
+static void
+file_failed(const struct logger *lg, int e)
+{
+	struct buf line = BUF_INIT;
+
+	if (e == 0)
+		return;
+	buf_setf(&line, "twinbox: error: cannot write to the log file: %s; "
+	    "it is incomplete from here on\n", strerror(e));
+	write_terminal(lg, 1, &line);
+	buf_free(&line);
+}
+
 /* to_terminal: the terminal (or capture) shows the line; the log file,
  * if any, gets it anyway. */
 static void
@@ -71,7 +87,7 @@ log_emit(const struct logger *lg, int to_terminal, int is_error,
 	if (to_terminal)
 		write_terminal(lg, is_error, &line);
 	if (file != NULL)
-		log_file_write(file, line.data, line.len);
+		file_failed(lg, log_file_write(file, line.data, line.len));
 	if (lg != NULL && lg->lock != NULL)
 		pthread_mutex_unlock(lg->lock);
 	buf_free(&line);

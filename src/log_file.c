@@ -42,17 +42,21 @@ log_file_stamp(struct buf *out)
 	buf_addf(out, "%s.%03ldZ", date, now.tv_nsec / 1000000L);
 }
 
-void
+int
 log_file_write(FILE *f, const char *line, size_t len)
 {
 	struct buf stamped = BUF_INIT;
+	int failed_before = ferror(f), failure = 0;
 
 	log_file_stamp(&stamped);
 	buf_addc(&stamped, ' ');
 	buf_add(&stamped, line, len);
-	fwrite(stamped.data, 1, stamped.len, f);
-	fflush(f);
+	errno = 0;
+	if (fwrite(stamped.data, 1, stamped.len, f) != stamped.len ||
+	    fflush(f) != 0)
+		failure = errno != 0 ? errno : EIO;
 	buf_free(&stamped);
+	return failed_before ? 0 : failure;
 }
 
 int
@@ -100,6 +104,30 @@ log_file_finish(struct logger *lg, const char *path)
 	rc = log_file_close(f, path, &err);
 	if (rc != 0)
 		log_error(lg, "%s", buf_cstr(&err));
+	buf_free(&err);
+	return rc;
+}
+
+int
+log_file_reopen(struct logger *lg, const char *path)
+{
+	struct buf err = BUF_INIT;
+	FILE *old = lg->file, *f;
+	int rc = 0;
+
+	if (old == NULL || path == NULL)
+		return 0;
+	f = log_file_open(path, &err);
+	if (f == NULL) {
+		log_error(lg, "%s; going on with the one open", buf_cstr(&err));
+		buf_free(&err);
+		return -1;
+	}
+	lg->file = f;
+	if (log_file_close(old, path, &err) != 0) {
+		log_error(lg, "%s", buf_cstr(&err));
+		rc = -1;
+	}
 	buf_free(&err);
 	return rc;
 }

@@ -39,10 +39,17 @@ enum { EXIT_OK = 0, EXIT_SYNC_FAILED = 1, EXIT_USAGE = 2,
 /* Set by on_signal() to the signal's number; read through a pointer. */
 static interrupt_flag stop_signal;
 
+/* A SIGHUP never takes the place of a SIGINT or SIGTERM not yet acted
+ * on: a watcher asked to stop and to reload at once stops. */
 static void
 on_signal(int sig)
 {
-	stop_signal = sig;
+	int none = 0;
+
+	if (sig != SIGHUP)
+		atomic_store(&stop_signal, sig);
+	else
+		(void)atomic_compare_exchange_strong(&stop_signal, &none, sig);
 }
 
 /*
@@ -142,35 +149,43 @@ load_config(const struct cli_options *opts, const struct logger *lg,
 	return rc;
 }
 
-/* --watch: the configuration read again on SIGHUP. */
-struct reload_ctx {
-	const struct cli_options *opts;
-	const struct logger *lg;
-};
-
-static int
-reload_config(void *ctx, struct config **out)
-{
-	const struct reload_ctx *rc = ctx;
-
-	return load_config(rc->opts, rc->lg, out);
-}
-
-static int
-run_watch(struct config **cfg, const struct cli_options *opts,
-    const struct channel_run_opts *ro, interrupt_flag *sig)
-{
-	struct reload_ctx rc = { opts, ro->lg };
-	struct watch_opts wo = { opts, ro, sig, reload_config, &rc };
-
-	return watch_run(cfg, &wo);
-}
-
 /* Worst of two exit statuses. */
 static int
 worse(int a, int b)
 {
 	return a > b ? a : b;
+}
+
+/* --watch: on SIGHUP the log file opened again (after a rotation, under
+ * the name in use) and the configuration read again. */
+struct reload_ctx {
+	const struct cli_options *opts;
+	struct logger *lg;
+	struct config *const *cfg;	/* the configuration in use */
+	int log_failed;			/* a log file was incomplete */
+};
+
+static int
+reload_config(void *ctx, struct config **out)
+{
+	struct reload_ctx *rc = ctx;
+	const char *path = rc->opts->log_file != NULL ? rc->opts->log_file :
+	    (*rc->cfg)->log_file;
+
+	if (log_file_reopen(rc->lg, path) != 0)
+		rc->log_failed = 1;
+	return load_config(rc->opts, rc->lg, out);
+}
+
+static int
+run_watch(struct config **cfg, const struct cli_options *opts,
+    const struct channel_run_opts *ro, struct logger *lg, interrupt_flag *sig)
+{
+	struct reload_ctx rc = { opts, lg, cfg, 0 };
+	struct watch_opts wo = { opts, ro, sig, reload_config, &rc };
+	int status = watch_run(cfg, &wo);
+
+	return rc.log_failed ? worse(status, EXIT_SYNC_FAILED) : status;
 }
 
 static int
@@ -180,21 +195,10 @@ run_group(const struct config *cfg, const struct group_conf *g,
 	int status = EXIT_OK;
 
 	for (size_t i = 0; i < g->channels.n && !interrupted(ro->stop); i++) {
-		const char *spec = g->channels.v[i];
-		const char *colon = strchr(spec, ':');
-		char *name = colon ? xstrndup(spec, (size_t)(colon - spec)) :
-		    xstrdup(spec);
-		const struct channel_conf *ch = config_find_channel(cfg, name);
 		struct strlist boxes = { 0 };
+		char *name = config_group_entry(g->channels.v[i], &boxes);
+		const struct channel_conf *ch = config_find_channel(cfg, name);
 
-		for (const char *p = colon; p != NULL; p = strchr(p + 1, ',')) {
-			const char *end = strchr(p + 1, ',');
-			char *box = end ? xstrndup(p + 1, (size_t)(end - p - 1))
-			    : xstrdup(p + 1);
-
-			strlist_add(&boxes, box);
-			free(box);
-		}
 		status = worse(status, channel_run(cfg, ch, &boxes, ro));
 		strlist_free(&boxes);
 		free(name);
@@ -356,7 +360,7 @@ main(int argc, char *argv[])
 		run_opts_init(&ro, &opts, &lg, &crash, &changed);
 		ro.pool = pool = store_pool_new();
 		output_start(&out, &opts, &lg, &ro);
-		status = opts.watch ? run_watch(&cfg, &opts, &ro,
+		status = opts.watch ? run_watch(&cfg, &opts, &ro, &lg,
 		    &stop_signal) : run_targets(cfg, &opts, &ro);
 		status = output_finish(&out, &lg, status);
 		if (opts.list)

@@ -164,9 +164,12 @@ loop(struct watcher *w, struct config **cfg)
 
 	for (;;) {
 		sig = interrupted(w->o->signal);
+		/* Taken back only if still SIGHUP: a SIGTERM that came since
+		 * is kept, and ends the loop at the next turn. */
 		if (sig == SIGHUP) {
-			atomic_store(w->o->signal, 0);
-			reload(w, cfg);
+			if (atomic_compare_exchange_strong(w->o->signal, &sig,
+			    0))
+				reload(w, cfg);
 			continue;
 		}
 		if (sig != 0)

@@ -15,7 +15,9 @@
  *    of its own that IDLEs (RFC 2177) on the mailbox and is refreshed
  *    (DONE, then IDLE again) every WatchRefresh seconds, which also
  *    proves the connection alive after a suspend; each Maildir side gets
- *    inotify on its cur/ and new/ (watch_fs.h; elsewhere nothing).
+ *    inotify on its cur/ and new/ (watch_fs.h; elsewhere nothing),
+ *    added again, with the same kind of wait as a reconnection, when
+ *    they were removed or renamed (the folder deleted and created again).
  *  - A change waits WATCH_DEBOUNCE_MS for more (at most
  *    WATCH_DEBOUNCE_MAX_MS after the first), then the changed pairs
  *    alone are synced. Every channel is synced whole every WatchInterval

@@ -24,20 +24,10 @@ static int
 add_group_spec(struct watcher *w, const struct config *cfg,
     const char *spec)
 {
-	const char *colon = strchr(spec, ':');
-	char *name = colon ? xstrndup(spec, (size_t)(colon - spec)) :
-	    xstrdup(spec);
-	const struct channel_conf *ch = config_find_channel(cfg, name);
 	struct strlist boxes = { 0 };
+	char *name = config_group_entry(spec, &boxes);
+	const struct channel_conf *ch = config_find_channel(cfg, name);
 
-	for (const char *p = colon; p != NULL; p = strchr(p + 1, ',')) {
-		const char *end = strchr(p + 1, ',');
-		char *box = end ? xstrndup(p + 1, (size_t)(end - p - 1)) :
-		    xstrdup(p + 1);
-
-		strlist_add(&boxes, box);
-		free(box);
-	}
 	if (ch != NULL)
 		add_chan(w, ch, &boxes);
 	else

@@ -59,6 +59,9 @@ fs_watch_add(struct fs_watch *w, const char *dir, size_t tag,
 		buf_setf(err, "watching %s: %s", dir, strerror(errno));
 		return -1;
 	}
+	for (size_t i = 0; i < w->ntags; i++)
+		if (w->tags[i].wd == wd)
+			return 0;	/* watched already */
 	w->tags = xreallocarray(w->tags, w->ntags + 1, sizeof(*w->tags));
 	w->tags[w->ntags++] = (struct fs_tag){ wd, tag };
 	return 0;
@@ -70,19 +73,51 @@ fs_watch_fd(const struct fs_watch *w)
 	return w->fd;
 }
 
-/* The tag of a watch descriptor; FS_WATCH_ALL for one we do not know. */
+/* The index of a watch descriptor in tags; ntags for one we do not
+ * know. */
 static size_t
-tag_of(const struct fs_watch *w, int wd)
+find_wd(const struct fs_watch *w, int wd)
 {
-	for (size_t i = 0; i < w->ntags; i++)
+	size_t i;
+
+	for (i = 0; i < w->ntags; i++)
 		if (w->tags[i].wd == wd)
-			return w->tags[i].tag;
-	return FS_WATCH_ALL;
+			break;
+	return i;
+}
+
+/*
+ * One event. The kernel ends a watch with IN_IGNORED (its directory was
+ * removed, or the watch taken off); a directory renamed keeps its watch,
+ * which is taken off here, so that the IN_IGNORED that follows ends it
+ * too: the name watched is no longer that directory.
+ */
+static void
+dispatch(struct fs_watch *w, const struct inotify_event *e,
+    void (*fn)(void *ctx, size_t tag, int lost), void *ctx)
+{
+	size_t i = find_wd(w, e->wd);
+	size_t tag = i < w->ntags ? w->tags[i].tag : FS_WATCH_ALL;
+
+	if (e->mask & IN_Q_OVERFLOW) {
+		fn(ctx, FS_WATCH_ALL, 0);
+		return;
+	}
+	if (e->mask & IN_IGNORED) {
+		if (i == w->ntags)
+			return;
+		w->tags[i] = w->tags[--w->ntags];
+		fn(ctx, tag, 1);
+		return;
+	}
+	if ((e->mask & IN_MOVE_SELF) && i < w->ntags)
+		(void)inotify_rm_watch(w->fd, e->wd);
+	fn(ctx, tag, 0);
 }
 
 int
-fs_watch_read(struct fs_watch *w, void (*fn)(void *ctx, size_t tag),
-    void *ctx, struct buf *err)
+fs_watch_read(struct fs_watch *w,
+    void (*fn)(void *ctx, size_t tag, int lost), void *ctx, struct buf *err)
 {
 	char ev[4096] __attribute__((aligned(__alignof__(struct
 	    inotify_event))));
@@ -102,10 +137,7 @@ fs_watch_read(struct fs_watch *w, void (*fn)(void *ctx, size_t tag),
 		for (char *p = ev; p < ev + n; ) {
 			const struct inotify_event *e = (const void *)p;
 
-			if (e->mask & IN_Q_OVERFLOW)
-				fn(ctx, FS_WATCH_ALL);
-			else if (!(e->mask & IN_IGNORED))
-				fn(ctx, tag_of(w, e->wd));
+			dispatch(w, e, fn, ctx);
 			p += sizeof(*e) + e->len;
 		}
 	}
@@ -145,8 +177,8 @@ fs_watch_fd(const struct fs_watch *w)
 }
 
 int
-fs_watch_read(struct fs_watch *w, void (*fn)(void *ctx, size_t tag),
-    void *ctx, struct buf *err)
+fs_watch_read(struct fs_watch *w,
+    void (*fn)(void *ctx, size_t tag, int lost), void *ctx, struct buf *err)
 {
 	(void)w;
 	(void)fn;

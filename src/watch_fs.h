@@ -9,8 +9,13 @@
  *    saying so, and watch mode falls back to its periodic sync alone.
  *  - fs_watch_fd() is the descriptor to poll; fs_watch_read() reads every
  *    event waiting (it never blocks) and calls fn once for each event's
- *    tag (repeats included). An event queue overflow calls fn with
- *    FS_WATCH_ALL: anything may have changed.
+ *    tag (repeats included), lost 0. An event queue overflow calls fn
+ *    with FS_WATCH_ALL: anything may have changed.
+ *  - A watched directory that is removed, or renamed (the watch would
+ *    follow it under its new name), is watched no more: fn is called
+ *    with its tag and lost 1, once, and the caller adds it again when
+ *    the directory is back (fs_watch_add() on a directory watched
+ *    already changes nothing).
  *  - Every failure is -1 with a message in err naming the directory.
  *  - The object is the caller's, released by fs_watch_free().
  */
@@ -30,7 +35,7 @@ void fs_watch_free(struct fs_watch *w);
 int fs_watch_add(struct fs_watch *w, const char *dir, size_t tag,
     struct buf *err);
 int fs_watch_fd(const struct fs_watch *w);
-int fs_watch_read(struct fs_watch *w, void (*fn)(void *ctx, size_t tag),
-    void *ctx, struct buf *err);
+int fs_watch_read(struct fs_watch *w,
+    void (*fn)(void *ctx, size_t tag, int lost), void *ctx, struct buf *err);
 
 #endif

@@ -24,6 +24,8 @@ struct watch_side {
 	struct store *store;	/* IDLE-ing (IMAP), or NULL */
 	int imap;		/* an IMAP side: store is wanted */
 	int given_up;		/* cannot IDLE there: periodic sync only */
+	int fs_lost;		/* Maildir: its folder went away, watched
+				   again at retry_at */
 	int64_t retry_at;	/* next connection attempt, store NULL */
 	int64_t refresh_at;	/* DONE + IDLE due, store set */
 	unsigned backoff;	/* the last wait, ms */

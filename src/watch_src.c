@@ -74,9 +74,11 @@ choose_boxes(struct watcher *w, size_t i)
 	strlist_free(&inbox);
 }
 
-/* inotify on the cur/ and new/ of a Maildir side. */
-static void
-watch_maildir(struct watcher *w, size_t bi, enum side s)
+/* inotify on the cur/ and new/ of a Maildir side, tagged 2 * box +
+ * side; a failure is a warning, or under -V only when the folder is
+ * watched again (again: it may not be back yet). */
+static int
+watch_maildir(struct watcher *w, size_t bi, enum side s, int again)
 {
 	const struct watch_box *b = &w->boxes[bi];
 	const struct channel_conf *ch = w->chans[b->chan].ch;
@@ -93,12 +95,15 @@ watch_maildir(struct watcher *w, size_t bi, enum side s)
 		    &err);
 	for (int k = 0; rc == 0 && k < 2; k++) {
 		buf_setf(&sub, "%s/%s", dir, k == 0 ? "cur" : "new");
-		rc = fs_watch_add(w->fs, sub.data, bi, &err);
+		rc = fs_watch_add(w->fs, sub.data, 2 * bi + (size_t)s, &err);
 	}
-	if (rc != 0)
-		log_warn(w->lg, "watch: channel %s mailbox '%s' (%s side): "
-		    "%s; its changes wait for the periodic sync", ch->name,
-		    box, side_name(s), buf_cstr(&err));
+	buf_setf(&sub, "watch: channel %s mailbox '%s' (%s side): %s; its "
+	    "changes wait for the %s", ch->name, box, side_name(s),
+	    buf_cstr(&err), again ? "folder to be back" : "periodic sync");
+	if (rc != 0 && again)
+		log_verbose(w->lg, "%s", sub.data);
+	else if (rc != 0)
+		log_warn(w->lg, "%s", sub.data);
 	else	/* what changed since the full sync, before the watch */
 		watch_mark(w, b->chan, b->name);
 	if (st != NULL)
@@ -108,6 +113,22 @@ watch_maildir(struct watcher *w, size_t bi, enum side s)
 	free(dir);
 	buf_free(&sub);
 	buf_free(&err);
+	return rc;
+}
+
+/* A Maildir side whose folder went away: watched again once it is back
+ * (the sync that the removal caused may create it again). */
+static void
+rewatch_maildir(struct watcher *w, size_t bi, enum side s)
+{
+	struct watch_side *d = &w->boxes[bi].side[s];
+
+	if (watch_maildir(w, bi, s, 1) == 0) {
+		d->fs_lost = 0;
+		d->backoff = 0;
+		return;
+	}
+	d->retry_at = watch_now() + watch_backoff(w, &d->backoff);
 }
 
 static void
@@ -120,7 +141,7 @@ start_side(struct watcher *w, size_t bi, enum side s)
 		b->side[s].imap = 1;
 		b->side[s].retry_at = watch_now();
 	} else if (w->fs != NULL)
-		watch_maildir(w, bi, s);
+		(void)watch_maildir(w, bi, s, 0);
 }
 
 void
@@ -163,15 +184,28 @@ watch_sources_stop(struct watcher *w)
 	w->fs = NULL;
 }
 
-/* An fs event for box tag (FS_WATCH_ALL: any). */
+/* An fs event for side tag (2 * box + side; FS_WATCH_ALL: any); lost:
+ * that side's folder is watched no more (watch_fs.h). */
 static void
-on_fs_event(void *ctx, size_t tag)
+on_fs_event(void *ctx, size_t tag, int lost)
 {
 	struct watcher *w = ctx;
+	struct watch_side *d;
 
 	for (size_t bi = 0; bi < w->nboxes; bi++)
-		if (tag == FS_WATCH_ALL || tag == bi)
+		if (tag == FS_WATCH_ALL || tag / 2 == bi)
 			watch_mark(w, w->boxes[bi].chan, w->boxes[bi].name);
+	if (!lost || tag == FS_WATCH_ALL || tag / 2 >= w->nboxes)
+		return;
+	d = &w->boxes[tag / 2].side[tag % 2];
+	if (d->fs_lost)
+		return;
+	d->fs_lost = 1;
+	d->retry_at = watch_now() + watch_backoff(w, &d->backoff);
+	log_verbose(w->lg, "watch: channel %s mailbox '%s' (%s side): its "
+	    "folder was removed or renamed; watching it again once it is "
+	    "back", w->chans[w->boxes[tag / 2].chan].ch->name,
+	    w->boxes[tag / 2].name, side_name((enum side)(tag % 2)));
 }
 
 /* The descriptors to poll: the fs watch's (owner FS_WATCH_ALL), then
@@ -238,6 +272,8 @@ watch_src_timers(struct watcher *w, int64_t now)
 		for (int s = 0; s < 2; s++) {
 			struct watch_side *d = &w->boxes[bi].side[s];
 
+			if (d->fs_lost && d->retry_at <= now)
+				rewatch_maildir(w, bi, s);
 			if (!d->imap || d->given_up)
 				continue;
 			if (d->store == NULL && d->retry_at <= now)
@@ -258,7 +294,7 @@ watch_src_deadline(const struct watcher *w)
 			const struct watch_side *d = &w->boxes[bi].side[s];
 			int64_t at = d->store ? d->refresh_at : d->retry_at;
 
-			if (!d->imap || d->given_up)
+			if ((!d->imap || d->given_up) && !d->fs_lost)
 				continue;
 			if (t == 0 || at < t)
 				t = at;

@@ -1483,6 +1483,25 @@ START_TEST(test_sample_file)
 }
 END_TEST
 
+START_TEST(test_group_entry)
+{
+	struct strlist boxes = { 0 };
+	char *name = config_group_entry("work", &boxes);
+
+	ck_assert_str_eq(name, "work");
+	ck_assert_uint_eq(boxes.n, 0);
+	free(name);
+	name = config_group_entry("work:INBOX,Sent Items,a:b", &boxes);
+	ck_assert_str_eq(name, "work");
+	ck_assert_uint_eq(boxes.n, 3);
+	ck_assert_str_eq(boxes.v[0], "INBOX");
+	ck_assert_str_eq(boxes.v[1], "Sent Items");
+	ck_assert_str_eq(boxes.v[2], "a:b");
+	free(name);
+	strlist_free(&boxes);
+}
+END_TEST
+
 static Suite *
 config_suite(void)
 {
@@ -1519,6 +1538,7 @@ config_suite(void)
 	tcase_add_test(tc, test_default_path);
 	tcase_add_test(tc, test_sample_file);
 	tcase_add_test(tc, test_connections);
+	tcase_add_test(tc, test_group_entry);
 	suite_add_tcase(s, tc);
 	return s;
 }

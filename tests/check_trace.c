@@ -357,8 +357,16 @@ START_TEST(test_log_file_errors)
 	/* Every write fails: the close says the log is incomplete. */
 	ck_assert_int_eq(log_file_start(&lg, "/dev/full"), 0);
 	log_debug(&lg, "lost");
+	/* Said at once, and once. */
+	ck_assert_str_eq(buf_cstr(&shown), "twinbox: error: cannot write to "
+	    "the log file: No space left on device; it is incomplete from "
+	    "here on\n");
+	log_debug(&lg, "lost too");
 	ck_assert_int_eq(log_file_finish(&lg, "/dev/full"), -1);
-	ck_assert_str_eq(shown.data, "twinbox: error: the log file /dev/full "
+	ck_assert_str_eq(shown.data, "twinbox: error: cannot write to the "
+	    "log file: No space left on device; it is incomplete from here "
+	    "on\n"
+	    "twinbox: error: the log file /dev/full "
 	    "is incomplete: a line could not be written to it\n");
 	tl_rmtree(dir);
 	free(path);

@@ -3,6 +3,9 @@
 #   pass DESCRIPTION
 #   fail DESCRIPTION [DETAIL]
 #   expect_eq DESCRIPTION EXPECTED ACTUAL
+#   wait_for DESCRIPTION COMMAND...  pass once COMMAND succeeds, polled
+#       every 0.2 s for at most 20 s; else fail, with the last lines of
+#       the log file WLOG (when the script sets it)
 #
 # The sourcing script starts the counters at zero, prints
 # "NAME: $passed passed, $failed failed" at the end and exits non-zero when
@@ -34,4 +37,18 @@ expect_eq() {
 		fail "$1" "expected: $2
 actual:   $3"
 	fi
+}
+
+wait_for() {
+	local what=$1 i
+	shift
+	for i in $(seq 100); do
+		if "$@"; then
+			pass "$what"
+			return 0
+		fi
+		sleep 0.2
+	done
+	fail "$what" "$(date) $(tail -n 30 "${WLOG:-/dev/null}")"
+	return 1
 }

@@ -9,7 +9,9 @@
 #    timestamp with milliseconds; the next run appends to it;
 #  - with -D the terminal shows every line the file holds;
 #  - LogFile does the same as --log-file; --log-file wins over it; an
-#    existing file keeps its mode.
+#    existing file keeps its mode;
+#  - a watcher's log file renamed (a rotation), then SIGHUP: the file is
+#    opened again under its name and the renamed one gets no more lines.
 # Run from the top of the tree; tests/run-all.sh runs it with sh.
 # KEEP=1 leaves the directory, for debugging.
 if [ -z "${BASH_VERSION:-}" ]; then
@@ -154,6 +156,34 @@ expect_eq "--log-file over LogFile: LogFile untouched" "$before" \
 	"$(cat "$TMP/key.log")"
 expect_eq "--log-file over LogFile: the run in --log-file" 1 \
 	"$(grep -cE "${STAMP}md:INBOX: far->near: 1 copied" "$TMP/over.log")"
+
+# A watcher's log file after a rotation: SIGHUP opens it again under its
+# name, and the renamed file gets no more lines.
+case_dir watched
+WLOG=$TMP/watched.log
+"$BIN" -c "$TMP/watched/sync.rc" --log-file "$WLOG" --watch md \
+	>"$TMP/watched.out" 2>&1 &
+watch_pid=$!
+cleanup_more() {
+	[ -n "$watch_pid" ] && kill -KILL "$watch_pid" 2>/dev/null
+}
+wait_for "--watch --log-file: the watcher logs" \
+	grep -q "watching mailbox 'INBOX'" "$WLOG"
+mv "$WLOG" "$WLOG.1"
+kill -HUP "$watch_pid"
+wait_for "--watch --log-file: SIGHUP opens the file again" \
+	grep -q "watching mailbox 'INBOX'" "$WLOG"
+rotated=$(cat "$WLOG.1")
+kill -TERM "$watch_pid"
+wait "$watch_pid"
+expect_eq "--watch --log-file: exit status after TERM" 0 $?
+watch_pid=
+expect_eq "--watch --log-file: the end in the new file" 1 \
+	"$(grep -cE "${STAMP}watch: stopped by signal 15" "$WLOG")"
+expect_eq "--watch --log-file: nothing more in the renamed file" \
+	"$rotated" "$(cat "$WLOG.1")"
+expect_eq "--watch --log-file: the renamed file ends at the SIGHUP" 1 \
+	"$(tail -n 1 "$WLOG.1" | grep -c 'SIGHUP: reading the configuration')"
 
 echo "log_file.sh: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

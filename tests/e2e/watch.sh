@@ -147,22 +147,6 @@ has_id() {
 	return 1
 }
 
-# wait_for DESCRIPTION COMMAND...: pass once COMMAND succeeds, polled for
-# at most 20 s; else fail with the watcher's log.
-wait_for() {
-	local what=$1 i
-	shift
-	for i in $(seq 100); do
-		if "$@"; then
-			pass "$what"
-			return 0
-		fi
-		sleep 0.2
-	done
-	fail "$what" "$(date) $(tail -n 30 "$WLOG")"
-	return 1
-}
-
 local_has() { has_id "$(local_ids "$LOCAL/$1")" "$2"; }
 log_has() { grep -q -- "$1" "$WLOG"; }
 

@@ -1,0 +1,109 @@
+#!/bin/bash
+# Watch mode on a Maildir <-> Maildir channel whose watched near folder is
+# removed while the watcher runs (no server needed):
+#  - the watcher notices, its sync creates the folder again and copies the
+#    far message back into it;
+#  - a flag then set in the new near folder reaches the far side, though
+#    WatchInterval is an hour: the new folder is watched, not only the
+#    removed one;
+#  - the same after the near folder's cur/ is renamed away and made anew
+#    (a watch that followed the old directory would see nothing);
+#  - SIGTERM ends the watcher with 0.
+# Every wait polls for the expected state, at most 20 s each.
+# Run from the top of the tree; tests/run-all.sh runs it with sh.
+if [ -z "${BASH_VERSION:-}" ]; then
+	exec bash "$0" "$@"
+fi
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+. tests/e2e/setup.bash
+
+watch_pid=
+cleanup_more() {
+	[ -n "$watch_pid" ] && kill -KILL "$watch_pid" 2>/dev/null
+}
+
+A=$TMP/far
+B=$TMP/near
+WLOG=$TMP/watch.log
+mkbox "$A/INBOX"
+mkdir -p "$B"
+cat >"$TMP/sync.rc" <<RC
+SyncState *
+
+MaildirStore a
+Path $A/
+Inbox $A/INBOX
+
+MaildirStore b
+Path $B/
+Inbox $B/INBOX
+
+Channel m
+Far :a:
+Near :b:
+Create Near
+WatchInterval 3600
+RC
+
+log_has() { grep -q -- "$1" "$WLOG"; }
+
+# near_file: the near copy of the far message, if any.
+near_file() {
+	find "$B/INBOX/new" "$B/INBOX/cur" -type f 2>/dev/null | head -n 1
+}
+near_has() { [ -n "$(near_file)" ]; }
+
+# far_has FLAG: the far message carries FLAG.
+far_has() {
+	local f
+	for f in "$A/INBOX/cur/"*; do
+		case "$f" in *:2,*"$1"*) return 0 ;; esac
+	done
+	return 1
+}
+
+# flag_near FLAG: the near message renamed into cur/ with FLAG added, as
+# a mail reader does.
+flag_near() {
+	local f base flags
+	f=$(near_file)
+	[ -n "$f" ] || return 1
+	base=$(basename "$f")
+	flags=${base##*:2,}
+	[ "$flags" = "$base" ] && flags=
+	mv "$f" "$B/INBOX/cur/${base%%:2,*}:2,$flags$1"
+}
+
+printf 'Message-ID: <gone@watch.test>\n\nBody.\n' >"$A/INBOX/tmp/m1"
+mv "$A/INBOX/tmp/m1" "$A/INBOX/new/m1"
+"$BIN" -V -c "$TMP/sync.rc" --watch m >"$WLOG" 2>&1 &
+watch_pid=$!
+wait_for "the watcher watches INBOX" log_has "watching mailbox 'INBOX'"
+wait_for "the first sync copies the far message" near_has
+
+rm -rf "$B/INBOX"
+wait_for "the removed near folder is noticed" \
+	log_has "its folder was removed or renamed"
+wait_for "the sync creates the near folder again, with the message" near_has
+flag_near F || fail "the near message can be flagged"
+wait_for "a flag set in the new near folder reaches the far side" far_has F
+
+mv "$B/INBOX/cur" "$B/INBOX/cur.old"
+mkdir "$B/INBOX/cur"
+mv "$B/INBOX/cur.old/"* "$B/INBOX/cur/"
+rmdir "$B/INBOX/cur.old"
+# Once the old cur/ is no longer watched, the watcher watches the new
+# one and syncs; a flag set at any time from here on must arrive.
+wait_for "the renamed cur/ is noticed" eval \
+	'[ "$(grep -c "its folder was removed or renamed" "$WLOG")" -ge 2 ]'
+flag_near R || fail "the near message can be flagged again"
+wait_for "after cur/ is made anew, a near flag reaches the far side" far_has R
+
+kill -TERM "$watch_pid"
+wait "$watch_pid"
+expect_eq "the watcher exits 0 on SIGTERM" 0 $?
+watch_pid=
+
+echo "watch_maildir_gone: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
