@@ -228,8 +228,9 @@ open_side(struct chan_run *r, enum side s, struct buf *err)
 		    &reused, err);
 		if (r->store[s] == NULL)
 			return -1;
-		imap_store_copy_arrival_date(store_names_inner(r->store[s]),
-		    r->ch->opt.copy_arrival_date);
+		if (r->store[s]->ops->copy_arrival_date != NULL)
+			r->store[s]->ops->copy_arrival_date(r->store[s],
+			    r->ch->opt.copy_arrival_date);
 		if (r->store[s]->ops->list(r->store[s], &r->listed[s],
 		    err) == 0)
 			return 0;
@@ -264,7 +265,8 @@ compute_paths(const struct chan_run *r, char *const box[2],
 {
 	const struct channel_conf *ch = r->ch;
 	struct state_location loc = { 0 };
-	char *near_dir = NULL, *iname = NULL;
+	struct store *near = r->store[SIDE_NEAR];
+	char *near_dir = NULL;
 	int rc;
 
 	loc.sync_state = ch->sync_state ? ch->sync_state : r->cfg->sync_state;
@@ -272,15 +274,9 @@ compute_paths(const struct chan_run *r, char *const box[2],
 	loc.far_box = box[SIDE_FAR];
 	loc.near_store = ch->end[SIDE_NEAR].store_name;
 	loc.near_box = box[SIDE_NEAR];
-	if (ch->end[SIDE_NEAR].store->kind == STORE_MAILDIR &&
-	    (store_names_to_inner(r->store[SIDE_NEAR], box[SIDE_NEAR],
-	    &iname, err) != 0 ||
-	    maildir_mailbox_dir(store_names_inner(r->store[SIDE_NEAR]), iname,
-	    &near_dir, err) != 0)) {
-		free(iname);
+	if (near->ops->local_dir != NULL &&
+	    near->ops->local_dir(near, box[SIDE_NEAR], &near_dir, err) != 0)
 		return -1;
-	}
-	free(iname);
 	loc.near_dir = near_dir;
 	loc.home = r->opts->home;
 	loc.xdg_state_home = r->opts->xdg_state_home;
