@@ -179,26 +179,9 @@ run_group(const struct config *cfg, const struct group_conf *g,
 {
 	int status = EXIT_OK;
 
-	for (size_t i = 0; i < g->channels.n && !interrupted(ro->stop); i++) {
-		const char *spec = g->channels.v[i];
-		const char *colon = strchr(spec, ':');
-		char *name = colon ? xstrndup(spec, (size_t)(colon - spec)) :
-		    xstrdup(spec);
-		const struct channel_conf *ch = config_find_channel(cfg, name);
-		struct strlist boxes = { 0 };
-
-		for (const char *p = colon; p != NULL; p = strchr(p + 1, ',')) {
-			const char *end = strchr(p + 1, ',');
-			char *box = end ? xstrndup(p + 1, (size_t)(end - p - 1))
-			    : xstrdup(p + 1);
-
-			strlist_add(&boxes, box);
-			free(box);
-		}
-		status = worse(status, channel_run(cfg, ch, &boxes, ro));
-		strlist_free(&boxes);
-		free(name);
-	}
+	for (size_t i = 0; i < g->nentries && !interrupted(ro->stop); i++)
+		status = worse(status, channel_run(cfg, g->entries[i].channel,
+		    &g->entries[i].boxes, ro));
 	return status;
 }
 
