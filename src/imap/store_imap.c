@@ -334,9 +334,3 @@ imap_store_rebind(struct store *st, const struct imap_store_options *o,
 	    o->path, err);
 }
 
-int
-imap_store_is(const struct store *st)
-{
-	return st != NULL && st->ops == &imap_ops;
-}
-
