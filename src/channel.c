@@ -237,8 +237,9 @@ open_side(struct chan_run *r, enum side s, const struct strlist *listed,
 		    &reused, err);
 		if (r->store[s] == NULL)
 			return -1;
-		imap_store_copy_arrival_date(store_names_inner(r->store[s]),
-		    r->ch->opt.copy_arrival_date);
+		if (r->store[s]->ops->copy_arrival_date != NULL)
+			r->store[s]->ops->copy_arrival_date(r->store[s],
+			    r->ch->opt.copy_arrival_date);
 		if (listed != NULL && !reused) {
 			for (size_t i = 0; i < listed->n; i++)
 				strlist_add(&r->listed[s], listed->v[i]);
@@ -278,7 +279,8 @@ compute_paths(const struct chan_run *r, char *const box[2],
 {
 	const struct channel_conf *ch = r->ch;
 	struct state_location loc = { 0 };
-	char *near_dir = NULL, *iname = NULL;
+	struct store *near = r->store[SIDE_NEAR];
+	char *near_dir = NULL;
 	int rc;
 
 	loc.sync_state = ch->sync_state ? ch->sync_state : r->cfg->sync_state;
@@ -286,15 +288,9 @@ compute_paths(const struct chan_run *r, char *const box[2],
 	loc.far_box = box[SIDE_FAR];
 	loc.near_store = ch->end[SIDE_NEAR].store_name;
 	loc.near_box = box[SIDE_NEAR];
-	if (ch->end[SIDE_NEAR].store->kind == STORE_MAILDIR &&
-	    (store_names_to_inner(r->store[SIDE_NEAR], box[SIDE_NEAR],
-	    &iname, err) != 0 ||
-	    maildir_mailbox_dir(store_names_inner(r->store[SIDE_NEAR]), iname,
-	    &near_dir, err) != 0)) {
-		free(iname);
+	if (near->ops->local_dir != NULL &&
+	    near->ops->local_dir(near, box[SIDE_NEAR], &near_dir, err) != 0)
 		return -1;
-	}
-	free(iname);
 	loc.near_dir = near_dir;
 	loc.home = r->opts->home;
 	loc.xdg_state_home = r->opts->xdg_state_home;

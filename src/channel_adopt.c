@@ -5,8 +5,6 @@
 #include <sys/stat.h>
 
 #include "imap/utf7.h"
-#include "maildir/maildir.h"
-#include "store_names.h"
 #include "sync/mbsync_state.h"
 
 static void
@@ -26,7 +24,7 @@ channel_mbsync_states(const struct config *cfg,
 {
 	struct mbsync_where w = { 0 };
 	struct buf utf7[2] = { BUF_INIT, BUF_INIT }, err = BUF_INIT;
-	char *near_dir = NULL, *iname = NULL;
+	char *near_dir = NULL;
 	int encoded = 1;
 
 	w.sync_state = ch->sync_state ? ch->sync_state : cfg->sync_state;
@@ -38,12 +36,9 @@ channel_mbsync_states(const struct config *cfg,
 	w.xdg_state_home = xdg_state_home;
 	/* The folder as the store lays it out (Flatten, MapInbox), as for
 	 * twinbox's own state (channel.c). */
-	if (ch->end[SIDE_NEAR].store->kind == STORE_MAILDIR &&
-	    store_names_to_inner(near, box[SIDE_NEAR], &iname, &err) == 0 &&
-	    maildir_mailbox_dir(store_names_inner(near), iname, &near_dir,
-	    &err) == 0)
+	if (near->ops->local_dir != NULL &&
+	    near->ops->local_dir(near, box[SIDE_NEAR], &near_dir, &err) == 0)
 		w.near_dir = near_dir;
-	free(iname);
 	for (int s = 0; s < 2; s++)
 		if (imap_utf7_encode(box[s], &utf7[s], &err) != 0)
 			encoded = 0;

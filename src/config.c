@@ -263,6 +263,19 @@ channel_free(struct channel_conf *c)
 	free(c);
 }
 
+static void
+group_free(struct group_conf *g)
+{
+	for (size_t i = 0; i < g->nentries; i++) {
+		free(g->entries[i].channel_name);
+		strlist_free(&g->entries[i].boxes);
+	}
+	free(g->entries);
+	free(g->name);
+	strlist_free(&g->channels);
+	free(g);
+}
+
 void
 config_free(struct config *cfg)
 {
@@ -275,11 +288,8 @@ config_free(struct config *cfg)
 		store_free(cfg->stores[i]);
 	for (size_t i = 0; i < cfg->nchannels; i++)
 		channel_free(cfg->channels[i]);
-	for (size_t i = 0; i < cfg->ngroups; i++) {
-		free(cfg->groups[i]->name);
-		strlist_free(&cfg->groups[i]->channels);
-		free(cfg->groups[i]);
-	}
+	for (size_t i = 0; i < cfg->ngroups; i++)
+		group_free(cfg->groups[i]);
 	free(cfg->accounts);
 	free(cfg->stores);
 	free(cfg->channels);

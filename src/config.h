@@ -255,12 +255,26 @@ struct channel_conf {
 	char *sync_state;
 };
 
+/* One member of a Group: "channel" or "channel:box[,box...]". */
+struct group_entry {
+	char *channel_name;
+	/* The channel named, found once the whole file is read (a Group
+	   may name a channel defined after it); never NULL in a config
+	   that loaded. */
+	const struct channel_conf *channel;
+	/* The mailboxes after the ':', in order (an empty name where two
+	   commas meet); none: the channel's own selection. */
+	struct strlist boxes;
+};
+
 struct group_conf {
 	char *name;
 	int line;
-	/* "channel" or "channel:box[,box...]", from the Group line and its
-	   Channel(s) lines, in order, as written. */
+	/* The members as written, from the Group line and its Channel(s)
+	   lines, in order; entries[i] is channels.v[i] parsed. */
 	struct strlist channels;
+	struct group_entry *entries;
+	size_t nentries;
 };
 
 struct config {

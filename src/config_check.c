@@ -336,17 +336,6 @@ cmp_ref(const void *a, const void *b)
 	return (x->index > y->index) - (x->index < y->index);
 }
 
-/* The channel name of a Group entry "channel[:boxes]", in buf. */
-static const char *
-entry_channel(struct buf *b, const char *entry)
-{
-	const char *colon = strchr(entry, ':');
-
-	buf_reset(b);
-	buf_add(b, entry, colon ? (size_t)(colon - entry) : strlen(entry));
-	return buf_cstr(b);
-}
-
 static int
 resolve(struct cfg_parser *p, const struct cfg_ref *r)
 {
@@ -380,15 +369,14 @@ resolve(struct cfg_parser *p, const struct cfg_ref *r)
 	}
 	case REF_GROUP: {
 		struct group_conf *g = r->owner;
-		struct buf b = BUF_INIT;
-		int rc = 0;
+		struct group_entry *e = &g->entries[r->index];
 
-		entry_channel(&b, g->channels.v[r->index]);
-		if (config_find_channel(cfg, buf_cstr(&b)) == NULL)
-			rc = cfg_fail_at(p, r->line, "Group '%s' refers to "
-			    "undefined Channel '%s'", g->name, buf_cstr(&b));
-		buf_free(&b);
-		return rc;
+		e->channel = config_find_channel(cfg, e->channel_name);
+		if (e->channel == NULL)
+			return cfg_fail_at(p, r->line, "Group '%s' refers to "
+			    "undefined Channel '%s'", g->name,
+			    e->channel_name);
+		return 0;
 	}
 	}
 	return 0;

@@ -166,7 +166,7 @@ struct cfg_ref {
 	enum ref_kind kind;
 	int line;
 	void *owner;		/* store_conf, channel_conf or group_conf */
-	size_t index;		/* REF_GROUP: the entry in channels */
+	size_t index;		/* REF_GROUP: the entry in entries */
 };
 
 struct cfg_parser {

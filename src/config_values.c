@@ -681,6 +681,30 @@ cfg_apply_sync_state(struct cfg_parser *p, const struct key_def *k,
 	return 0;
 }
 
+/* "channel[:box[,box...]]" as a group entry: the boxes are what lies
+ * between the ':' and the commas, in order. */
+static void
+add_group_entry(struct group_conf *g, const char *spec)
+{
+	const char *colon = strchr(spec, ':');
+	struct group_entry *e;
+
+	g->entries = xreallocarray(g->entries, g->nentries + 1,
+	    sizeof(*g->entries));
+	e = &g->entries[g->nentries++];
+	memset(e, 0, sizeof(*e));
+	e->channel_name = colon ? xstrndup(spec, (size_t)(colon - spec)) :
+	    xstrdup(spec);
+	for (const char *c = colon; c != NULL; c = strchr(c + 1, ',')) {
+		const char *end = strchr(c + 1, ',');
+		char *box = end ? xstrndup(c + 1, (size_t)(end - c - 1)) :
+		    xstrdup(c + 1);
+
+		strlist_add(&e->boxes, box);
+		free(box);
+	}
+}
+
 /* Group members "channel[:box[,box...]]", from the Group line too. */
 int
 cfg_apply_group_channels(struct cfg_parser *p, const struct key_def *k,
@@ -692,7 +716,8 @@ cfg_apply_group_channels(struct cfg_parser *p, const struct key_def *k,
 		if (vals[i][0] == ':' || vals[i][0] == '\0')
 			return cfg_bad_value(p, k, vals[i]);
 		strlist_add(&g->channels, vals[i]);
-		cfg_add_ref(p, REF_GROUP, g, g->channels.n - 1);
+		add_group_entry(g, vals[i]);
+		cfg_add_ref(p, REF_GROUP, g, g->nentries - 1);
 	}
 	return 0;
 }

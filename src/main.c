@@ -194,15 +194,9 @@ run_group(const struct config *cfg, const struct group_conf *g,
 {
 	int status = EXIT_OK;
 
-	for (size_t i = 0; i < g->channels.n && !interrupted(ro->stop); i++) {
-		struct strlist boxes = { 0 };
-		char *name = config_group_entry(g->channels.v[i], &boxes);
-		const struct channel_conf *ch = config_find_channel(cfg, name);
-
-		status = worse(status, channel_run(cfg, ch, &boxes, ro));
-		strlist_free(&boxes);
-		free(name);
-	}
+	for (size_t i = 0; i < g->nentries && !interrupted(ro->stop); i++)
+		status = worse(status, channel_run(cfg, g->entries[i].channel,
+		    &g->entries[i].boxes, ro));
 	return status;
 }
 

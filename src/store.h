@@ -429,6 +429,23 @@ struct store_ops {
 	int (*update)(struct store *s, const struct store_update *u,
 	    struct buf *err);
 
+	/*
+	 * Optional (NULL: the store's mailboxes are no directories of this
+	 * machine). The directory of mailbox mbox (canonical name; it need
+	 * not exist yet) into *dir, the caller's to free: where SyncState
+	 * "*" keeps the state of a pair whose near side it is, and where
+	 * mbsync keeps its own. -1 with err for a name the store refuses.
+	 */
+	int (*local_dir)(struct store *s, const char *mbox, char **dir,
+	    struct buf *err);
+	/*
+	 * Optional (NULL: the store always keeps the date an append's meta
+	 * gives, as a Maildir does in the file's time). CopyArrivalDate, a
+	 * channel's option, for the appends that follow: on, an append
+	 * gives the server meta's date; off, the server dates it.
+	 */
+	void (*copy_arrival_date)(struct store *s, int on);
+
 	/* Release the store and everything it holds. */
 	void (*free)(struct store *s);
 	/* Optional: the class of the last failure (see enum store_fail). */

@@ -370,6 +370,27 @@ names_update(struct store *s, const struct store_update *u, struct buf *err)
 	return inner(s)->ops->update(inner(s), u, err);
 }
 
+/* A mailbox's directory is its folder's, as the inner store names it. */
+static int
+names_local_dir(struct store *s, const char *name, char **dir,
+    struct buf *err)
+{
+	char *iname;
+	int rc;
+
+	if (store_names_to_inner(s, name, &iname, err) != 0)
+		return -1;
+	rc = inner(s)->ops->local_dir(inner(s), iname, dir, err);
+	free(iname);
+	return rc;
+}
+
+static void
+names_copy_arrival_date(struct store *s, int on)
+{
+	inner(s)->ops->copy_arrival_date(inner(s), on);
+}
+
 static enum store_fail
 names_failure(const struct store *s)
 {
@@ -421,6 +442,9 @@ build_ops(struct store_ops *o, const struct store_ops *in)
 		.trash = OPTIONAL(in, trash, names_trash),
 		.expunge = names_expunge,
 		.update = OPTIONAL(in, update, names_update),
+		.local_dir = OPTIONAL(in, local_dir, names_local_dir),
+		.copy_arrival_date = OPTIONAL(in, copy_arrival_date,
+		    names_copy_arrival_date),
 		.free = names_free,
 		.failure = OPTIONAL(in, failure, names_failure),
 	};

@@ -793,6 +793,20 @@ START_TEST(test_groups)
 	ck_assert_str_eq(g->channels.v[2], "c:x");
 	ck_assert_str_eq(g->channels.v[3], "d");
 	ck_assert_str_eq(g->channels.v[4], "c");
+	/* Each entry parsed: its channel found, its boxes split. */
+	ck_assert_uint_eq(g->nentries, 5);
+	ck_assert_str_eq(g->entries[0].channel_name, "c");
+	ck_assert_ptr_eq(g->entries[0].channel, config_find_channel(cfg, "c"));
+	ck_assert_uint_eq(g->entries[0].boxes.n, 0);
+	ck_assert_str_eq(g->entries[1].channel_name, "d");
+	ck_assert_ptr_eq(g->entries[1].channel, config_find_channel(cfg, "d"));
+	ck_assert_uint_eq(g->entries[1].boxes.n, 2);
+	ck_assert_str_eq(g->entries[1].boxes.v[0], "INBOX");
+	ck_assert_str_eq(g->entries[1].boxes.v[1], "Sent");
+	ck_assert_uint_eq(g->entries[2].boxes.n, 1);
+	ck_assert_str_eq(g->entries[2].boxes.v[0], "x");
+	ck_assert_ptr_eq(g->entries[3].channel, config_find_channel(cfg, "d"));
+	ck_assert_uint_eq(g->entries[3].boxes.n, 0);
 	/* Groups have their own namespace. */
 	ck_assert_ptr_nonnull(config_find_group(cfg, "c"));
 	config_free(cfg);

@@ -3,7 +3,8 @@
  * of a Maildir store on real files: the canonical "a/b" is the folder
  * "a.b" both ways, a name holding the delimiter is refused naming the
  * mailbox it would be mistaken for, two folders that would be one
- * mailbox fail the listing naming both, and MapInbox's name is INBOX.
+ * mailbox fail the listing naming both, and MapInbox's name is INBOX;
+ * local_dir() answers through the wrapper with the mapped folder.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -228,6 +229,34 @@ START_TEST(test_map_inbox)
 }
 END_TEST
 
+/* The wrapper answers local_dir() with the inner store's folder of the
+ * mapped name, and has no copy_arrival_date() where the inner has none. */
+START_TEST(test_local_dir_mapped)
+{
+	struct env e;
+	char *dir, *want;
+
+	env_start(&e, MAILDIR_SUB_NONE, ".", "Incoming");
+	ck_assert_ptr_nonnull(e.s->ops->local_dir);
+	ck_assert_ptr_null(e.s->ops->copy_arrival_date);
+	ck_assert_msg(e.s->ops->local_dir(e.s, "a/b", &dir, &e.err) == 0,
+	    "local_dir: %s", buf_cstr(&e.err));
+	want = tl_path(e.root, "a.b");
+	ck_assert_str_eq(dir, want);
+	free(dir);
+	free(want);
+	ck_assert_int_eq(e.s->ops->local_dir(e.s, "Incoming", &dir, &e.err),
+	    0);
+	want = tl_path(e.root, "INBOX");
+	ck_assert_str_eq(dir, want);
+	free(dir);
+	free(want);
+	/* A name Flatten would merge into another's folder is refused. */
+	ck_assert_int_eq(e.s->ops->local_dir(e.s, "a.b", &dir, &e.err), -1);
+	env_end(&e);
+}
+END_TEST
+
 START_TEST(test_no_keys_no_wrapper)
 {
 	struct maildir_options opt = { .path = "/nonexistent/x/" };
@@ -256,6 +285,7 @@ store_names_suite(void)
 	tcase_add_test(tc, test_flatten_both_ways);
 	tcase_add_test(tc, test_flatten_refuses_merges);
 	tcase_add_test(tc, test_map_inbox);
+	tcase_add_test(tc, test_local_dir_mapped);
 	tcase_add_test(tc, test_no_keys_no_wrapper);
 	suite_add_tcase(s, tc);
 	return s;

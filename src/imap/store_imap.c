@@ -215,6 +215,12 @@ ims_failure(const struct store *st)
 	    STORE_FAIL_MAILBOX;
 }
 
+static void
+ims_copy_arrival_date(struct store *st, int on)
+{
+	((struct imap_store *)st)->copy_arrival_date = on;
+}
+
 static const struct store_ops imap_ops = {
 	.kind = "imap",
 	.list = ims_list,
@@ -237,6 +243,7 @@ static const struct store_ops imap_ops = {
 	.trash_in = ims_trash_in,
 	.expunge = ims_expunge,
 	.update = ims_update,
+	.copy_arrival_date = ims_copy_arrival_date,
 	.free = ims_free,
 	.failure = ims_failure,
 };
@@ -326,19 +333,6 @@ imap_store_rebind(struct store *st, const struct imap_store_options *o,
 	s->prefix = NULL;
 	return ims_discover_hierarchy(s, o->use_namespace, o->path_delimiter,
 	    o->path, o->no_list, err);
-}
-
-int
-imap_store_is(const struct store *st)
-{
-	return st != NULL && st->ops == &imap_ops;
-}
-
-void
-imap_store_copy_arrival_date(struct store *st, int on)
-{
-	if (st->ops == &imap_ops)
-		((struct imap_store *)st)->copy_arrival_date = on;
 }
 
 void

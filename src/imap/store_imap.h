@@ -91,13 +91,6 @@ struct store *imap_store_new(const struct imap_store_options *o,
 int imap_store_rebind(struct store *s, const struct imap_store_options *o,
     struct buf *err);
 
-/* CopyArrivalDate is a channel's option: set it on a store that is open.
- * Does nothing to a store of another kind. */
-void imap_store_copy_arrival_date(struct store *s, int on);
-
-/* 1 if s is an IMAP store (not wrapped). */
-int imap_store_is(const struct store *s);
-
 /*
  * Watch mode: IDLE (RFC 2177) on the mailbox open() selected, on a store
  * that does nothing else meanwhile (its own connection).

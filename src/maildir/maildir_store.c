@@ -259,6 +259,7 @@ static const struct store_ops maildir_ops = {
 	.trash = md_trash,
 	.trash_in = md_trash_in,
 	.expunge = md_expunge,
+	.local_dir = maildir_mailbox_dir,
 	.free = op_free,
 };
 

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "sync/state_file.h"
 #include "sync/state_rec.h"
 
 struct journal {
@@ -38,7 +39,7 @@ create_journal(struct journal *j, struct buf *err)
 	rec_seal(&j->pending, start);
 	if (journal_flush(j, err) != 0)
 		return -1;
-	return rec_fsync_parent(j->path, err);
+	return state_file_sync_dir(j->path, err);
 }
 
 /* Continue a journal after its last good line, dropping a torn tail. */
@@ -118,7 +119,7 @@ journal_flush(struct journal *j, struct buf *err)
 {
 	if (j->pending.len == 0)
 		return 0;
-	if (rec_write_all(j->fd, j->pending.data, j->pending.len, j->path,
+	if (state_file_write_all(j->fd, j->pending.data, j->pending.len, j->path,
 	    err) != 0)
 		return -1;
 	buf_reset(&j->pending);
@@ -176,7 +177,7 @@ journal_fold(struct journal *j, const char *state_path, const char *keep_as,
 		    strerror(errno));
 		goto out;
 	}
-	rc = rec_fsync_parent(journal_path, err);
+	rc = state_file_sync_dir(journal_path, err);
 out:
 	free(journal_path);
 	return rc;

@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include "sync/state_file.h"
 #include "sync/state_rec.h"
 
 #define JOURNAL_MAGIC "twinbox-journal"
@@ -148,7 +149,7 @@ journal_replay(const char *path, struct sync_state *st,
 	int rc;
 
 	memset(info, 0, sizeof(*info));
-	if (rec_read_file(path, &text, &info->found, err) != 0) {
+	if (state_file_read(path, &text, &info->found, err) != 0) {
 		buf_free(&text);
 		return -1;
 	}

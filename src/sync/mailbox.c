@@ -13,11 +13,28 @@
 #include "sync/mbsync_state.h"
 #include "sync/plan.h"
 
+/*
+ * How a run writes what it does, decided before recovery from what the
+ * last run left, or else from the plan (mode_of_plan()).
+ */
+enum journal_mode {
+	JOURNAL_NONE,		/* nothing is written: a dry run, or a
+				   plan with nothing to do or record */
+	JOURNAL_BY_PLAN,	/* nothing to resume: the plan decides */
+	JOURNAL_STATE_ONLY,	/* no journal; the state file once, at
+				   the end */
+	JOURNAL_WRITE,		/* every change journalled first, the
+				   journal folded into the state file at
+				   the end */
+};
+
 /* Everything one run of a pair holds, released by run_free(). */
 struct run {
 	const struct mailbox_job *job;
 	struct sync_state state;
 	struct journal_info info;
+	enum journal_mode mode;
+	struct journal *journal;	/* open in JOURNAL_WRITE */
 	struct mbox_status status[2];
 	struct msg_list scan[2];
 	struct fingerprint *fp[2];
@@ -240,8 +257,9 @@ make_plan(struct run *r, struct buf *err)
 }
 
 static void
-print_plan(const struct run *r, int dry_run)
+print_plan(const struct run *r)
 {
+	int dry_run = r->job->dry_run;
 	struct buf line = BUF_INIT;
 
 	if (!dry_run && !log_enabled(r->job->lg, LOG_VERBOSE))
@@ -264,8 +282,9 @@ print_plan(const struct run *r, int dry_run)
 	buf_free(&line);
 }
 
+/* The executor, without a journal until open_journal() gives it one. */
 static void
-setup_exec(struct run *r, struct journal *j)
+setup_exec(struct run *r)
 {
 	const struct mailbox_job *job = r->job;
 	struct exec *x = &r->exec;
@@ -277,7 +296,7 @@ setup_exec(struct run *r, struct journal *j)
 		x->scan[s] = &r->scan[s];
 	}
 	x->state = &r->state;
-	x->journal = j;
+	x->journal = NULL;
 	x->crash = job->crash;
 	x->stop = job->stop;
 	x->lg = job->lg;
@@ -288,57 +307,42 @@ setup_exec(struct run *r, struct journal *j)
 }
 
 static int
-exec_plan_and_settle(struct run *r, struct buf *err)
+open_journal(struct run *r, struct buf *err)
 {
-	if (exec_plan(&r->exec, &r->plan, err) != 0)
+	if (journal_open(r->job->paths->journal, &r->state, &r->info,
+	    r->job->lg, &r->journal, err) != 0)
 		return -1;
-	return exec_settle(&r->exec, err);
-}
-
-/* Plan and execute with the state already loaded; journal may be NULL
- * (dry run). */
-static int
-plan_and_execute(struct run *r, struct journal *j, struct buf *err)
-{
-	setup_exec(r, j);
-	if (exec_recover(&r->exec, err) != 0 || make_plan(r, err) != 0)
-		return -1;
-	print_plan(r, r->job->dry_run);
-	if (r->job->dry_run)
-		return 0;
-	return exec_plan_and_settle(r, err);
-}
-
-/*
- * With no journal left by an earlier run there is nothing to recover, so
- * the plan can be made before the journal is opened: a pair with nothing
- * to do then writes nothing at all (no journal, no new state file, no
- * fsync), unless a side has earned a new settled mark. *done is set when
- * nothing is to be written.
- */
-static int
-plan_if_quiet(struct run *r, int *planned, int *done, struct buf *err)
-{
-	*planned = *done = 0;
-	if (r->job->dry_run || r->info.found || r->state.nintents > 0)
-		return 0;
-	setup_exec(r, NULL);
-	if (make_plan(r, err) != 0)
-		return -1;
-	*planned = 1;
-	*done = r->plan.n == 0 && !exec_settle_due(&r->exec) &&
-	    r->state.policy == sync_policy_digest(r->job->policy);
+	r->exec.journal = r->journal;
 	return 0;
 }
 
-static int
-execute(struct run *r, struct journal *j, int planned, struct buf *err)
+/* Closes a journal left open by a run that failed: what it holds is
+ * flushed, and the next run resumes it. */
+static void
+close_journal(struct run *r)
 {
-	if (!planned)
-		return plan_and_execute(r, j, err);
-	print_plan(r, 0);
-	r->exec.journal = j;
-	return exec_plan_and_settle(r, err);
+	struct buf ignored = BUF_INIT;
+
+	if (r->journal != NULL)
+		journal_close(r->journal, &ignored);
+	r->journal = NULL;
+	r->exec.journal = NULL;
+	buf_free(&ignored);
+}
+
+/*
+ * Before recovery: a dry run writes nothing; a journal or pending copies
+ * that an earlier run left are resumed in the journal, which recovery
+ * writes to. Otherwise there is nothing to recover and the plan decides.
+ */
+static enum journal_mode
+mode_before_plan(const struct run *r)
+{
+	if (r->job->dry_run)
+		return JOURNAL_NONE;
+	if (r->info.found || r->state.nintents > 0)
+		return JOURNAL_WRITE;
+	return JOURNAL_BY_PLAN;
 }
 
 /*
@@ -368,11 +372,22 @@ records_before_acting(const struct plan *p)
 	return 0;
 }
 
-static int
-journal_needed(const struct run *r, int planned)
+/*
+ * After planning, with nothing to resume: a pair with nothing to do
+ * writes nothing at all (no journal, no new state file, no fsync),
+ * unless a side earned a new settled mark or the state was written
+ * under another policy; copies go through the journal.
+ */
+static enum journal_mode
+mode_of_plan(const struct run *r)
 {
-	return !planned || plan_count(&r->plan, PLAN_COPY) > 0 ||
-	    records_before_acting(&r->plan) || r->job->keep_journal != NULL;
+	if (r->plan.n == 0 && !exec_settle_due(&r->exec) &&
+	    r->state.policy == sync_policy_digest(r->job->policy))
+		return JOURNAL_NONE;
+	if (plan_count(&r->plan, PLAN_COPY) > 0 ||
+	    records_before_acting(&r->plan) || r->job->keep_journal != NULL)
+		return JOURNAL_WRITE;
+	return JOURNAL_STATE_ONLY;
 }
 
 /*
@@ -392,16 +407,28 @@ record_policy(struct run *r)
 	    0;
 }
 
+/*
+ * The run's end: the state file written (from the journal, or alone).
+ * Copies that failed are kept wanted by the state just written; the run
+ * still fails, so that the user hears of them.
+ */
 static int
-execute_without_journal(struct run *r, struct buf *err)
+commit(struct run *r, struct buf *err)
 {
-	print_plan(r, 0);
-	r->exec.journal = NULL;
-	if (exec_plan_and_settle(r, err) != 0)
-		return -1;
+	struct journal *j = r->journal;
+
 	record_policy(r);
-	r->state.generation++;
-	return state_write(r->job->paths->state, &r->state, err);
+	if (r->mode == JOURNAL_STATE_ONLY) {
+		r->state.generation++;
+		if (state_write(r->job->paths->state, &r->state, err) != 0)
+			return -1;
+	} else {
+		r->journal = r->exec.journal = NULL;
+		if (journal_fold(j, r->job->paths->state, r->job->keep_journal,
+		    err) != 0)
+			return -1;
+	}
+	return exec_failures(&r->exec, err);
 }
 
 /*
@@ -445,19 +472,20 @@ adopt_mbsync(struct run *r, struct buf *err)
 	return state_write(job->paths->state, &r->state, err);
 }
 
+/*
+ * The state file and the journal replayed over it, or mbsync's state.
+ * A state file of a twinbox that did not yet end these names in
+ * .twinboxstate is the pair's state: it takes the current name (a dry
+ * run reads it where it is).
+ */
 static int
-run_locked(struct run *r, struct buf *err)
+load_state(struct run *r, struct buf *err)
 {
 	const struct mailbox_job *job = r->job;
-	struct journal *j = NULL;
-	int planned, done;
 	const char *state = job->paths->state, *journal = job->paths->journal;
 	struct buf legacy_journal = BUF_INIT;
 	int rc;
 
-	/* A state file of a twinbox that did not yet end these names in
-	 * .twinboxstate is the pair's state: it takes the current name (a
-	 * dry run reads it where it is). */
 	if (state_paths_legacy_found(job->paths)) {
 		log_verbose(job->lg, "%s: state file %s %s %s", job->label,
 		    job->paths->legacy, job->dry_run ? "would be renamed to" :
@@ -472,33 +500,50 @@ run_locked(struct run *r, struct buf *err)
 	}
 	rc = state_load(state, journal, &r->state, &r->info, job->lg, err);
 	buf_free(&legacy_journal);
-	if (rc != 0 || adopt_mbsync(r, err) != 0)
+	if (rc != 0)
 		return -1;
-	if (open_and_scan(r, err) != 0 || settle_clashes(r, err) != 0 ||
-	    plan_if_quiet(r, &planned, &done, err) != 0)
-		return -1;
-	if (done)
-		return 0;
-	if (!job->dry_run && !journal_needed(r, planned))
-		return execute_without_journal(r, err);
-	if (!job->dry_run && journal_open(job->paths->journal, &r->state,
-	    &r->info, job->lg, &j, err) != 0)
-		return -1;
-	if (execute(r, j, planned, err) != 0) {
-		struct buf ignored = BUF_INIT;
+	return adopt_mbsync(r, err);
+}
 
-		if (j != NULL)
-			journal_close(j, &ignored);
-		buf_free(&ignored);
+/*
+ * Plan and execute with the state loaded and both sides scanned: the
+ * journal mode is decided as early as it can be, recovery and the plan
+ * run the same in every mode, and the mode alone says what is written.
+ */
+static int
+plan_and_execute(struct run *r, struct buf *err)
+{
+	setup_exec(r);
+	r->mode = mode_before_plan(r);
+	if (r->mode == JOURNAL_WRITE && open_journal(r, err) != 0)
 		return -1;
+	if (exec_recover(&r->exec, err) != 0 || make_plan(r, err) != 0)
+		return -1;
+	if (r->mode == JOURNAL_BY_PLAN) {
+		r->mode = mode_of_plan(r);
+		if (r->mode == JOURNAL_WRITE && open_journal(r, err) != 0)
+			return -1;
 	}
-	record_policy(r);
-	if (j != NULL && journal_fold(j, job->paths->state, job->keep_journal,
-	    err) != 0)
+	print_plan(r);
+	if (r->mode == JOURNAL_NONE)
+		return 0;
+	if (exec_plan(&r->exec, &r->plan, err) != 0 ||
+	    exec_settle(&r->exec, err) != 0)
 		return -1;
-	/* Copies that failed are kept wanted by the state just written;
-	 * the run still fails, so that the user hears of them. */
-	return exec_failures(&r->exec, err);
+	return commit(r, err);
+}
+
+/* The steps of a locked run, in order; see mailbox.h. */
+static int
+run_locked(struct run *r, struct buf *err)
+{
+	int rc = -1;
+
+	if (load_state(r, err) == 0 && open_and_scan(r, err) == 0 &&
+	    settle_clashes(r, err) == 0)
+		rc = plan_and_execute(r, err);
+	close_journal(r);
+	return rc;
 }
 
 /* What a side's mark value is, for messages. */

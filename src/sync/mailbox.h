@@ -1,11 +1,17 @@
 /*
- * mailbox: one sync of one mailbox pair, from start to end:
- *   lock -> load state + replay journal (or adopt mbsync's state) ->
- *   open and scan both sides ->
- *   resolve interrupted copies -> plan (with fingerprints when the plan
- *   asks for them) -> execute -> fold the journal into the state file.
- * A dry run stops after planning: it prints the plan and writes nothing,
- * not even the lock file.
+ * mailbox: one sync of one mailbox pair, from start to end, one path for
+ * every run:
+ *   quiet check (the state file's head and both stores' peek(): a pair
+ *   with nothing to do is not even opened) -> lock -> load the state and
+ *   replay the journal (or adopt mbsync's state) -> open and scan both
+ *   sides -> settle UID clashes -> choose the journal mode -> resolve
+ *   interrupted copies -> plan (with fingerprints when the plan asks for
+ *   them) -> execute -> commit (fold the journal, or write the state file
+ *   alone).
+ * The journal mode says what the run writes: nothing (a dry run, or a
+ * plan with nothing to do), the state file alone (a plan without copies),
+ * or the journal first and the state file from it (copies, or a journal
+ * an earlier run left). A dry run writes nothing, not even the lock file.
  *
  * Contract: the job's pointers are borrowed. Both stores must exist and be
  * free to open a mailbox (this closes whatever they had open). Returns 0,

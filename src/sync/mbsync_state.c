@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "sync/state_path.h"
+#include "sync/state_file.h"
 #include "sync/state_rec.h"
 
 #define MB_UIDVAL_BAD UINT32_MAX	/* mbsync's "never seen" */
@@ -465,7 +466,7 @@ journal_due(const char *path, struct buf *journal, int *found,
 	}
 	buf_reset(&name);
 	buf_addf(&name, "%s.journal", path);
-	rc = rec_read_file(name.data, journal, found, err);
+	rc = state_file_read(name.data, journal, found, err);
 	buf_free(&name);
 	return rc;
 }
@@ -480,7 +481,7 @@ mbsync_state_read(const char *path, struct sync_state *st, int *found,
 
 	memset(&ms, 0, sizeof(ms));
 	*found = 0;
-	if (rec_read_file(path, &text, found, err) != 0)
+	if (state_file_read(path, &text, found, err) != 0)
 		goto out;
 	if (!*found) {
 		rc = 0;

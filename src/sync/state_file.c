@@ -1,13 +1,18 @@
 /* state_file: reading and atomically writing the state file of a mailbox
- * pair; see state.h and docs/state-format.md. */
+ * pair, and the file I/O the journal shares; see state.h, state_file.h
+ * and docs/state-format.md. */
 #include "sync/state.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "sync/state_file.h"
 #include "sync/state_rec.h"
 
 #define STATE_MAGIC "twinbox-state"
@@ -105,7 +110,7 @@ write_synced(const char *tmp, const struct buf *text, struct buf *err)
 		buf_setf(err, "%s: cannot create: %s", tmp, strerror(errno));
 		return -1;
 	}
-	if (rec_write_all(fd, text->data, text->len, tmp, err) != 0) {
+	if (state_file_write_all(fd, text->data, text->len, tmp, err) != 0) {
 		close(fd);
 		return -1;
 	}
@@ -139,7 +144,7 @@ state_write(const char *path, const struct sync_state *st, struct buf *err)
 		unlink(tmp.data);
 		goto out;
 	}
-	rc = rec_fsync_parent(path, err);
+	rc = state_file_sync_dir(path, err);
 out:
 	buf_free(&text);
 	buf_free(&tmp);
@@ -458,7 +463,7 @@ state_read(const char *path, struct sync_state *st, int *found,
 	struct state_parser sp;
 	int rc;
 
-	if (rec_read_file(path, &text, found, err) != 0) {
+	if (state_file_read(path, &text, found, err) != 0) {
 		buf_free(&text);
 		return -1;
 	}
@@ -561,11 +566,151 @@ state_read_head(const char *path, struct state_head *h, struct buf *err)
 	struct buf text = BUF_INIT, tail = BUF_INIT;
 	int found, rc;
 
-	rc = rec_read_ends(path, &text, STATE_HEAD_MAX, &tail,
+	rc = state_file_read_ends(path, &text, STATE_HEAD_MAX, &tail,
 	    STATE_TAIL_MAX, &found, err);
 	if (rc == 0 && found)
 		rc = parse_head(path, &text, h) && end_proves_head(h, &tail);
 	buf_free(&text);
 	buf_free(&tail);
+	return rc;
+}
+
+/* Append at most max bytes of fd to out, from where it stands. */
+static int
+read_fd_upto(int fd, const char *path, struct buf *out, size_t max,
+    struct buf *err)
+{
+	size_t start = out->len;
+	ssize_t n = 0;
+
+	while (out->len - start < max) {
+		size_t want;
+
+		buf_grow(out, 65536);
+		want = out->cap - out->len - 1;
+		if (want > max - (out->len - start))
+			want = max - (out->len - start);
+		n = read(fd, out->data + out->len, want);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		out->len += (size_t)n;
+		out->data[out->len] = '\0';
+	}
+	if (n < 0) {
+		buf_setf(err, "%s: cannot read: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* path opened for reading: 1; 0 with *found = 0 if it does not exist;
+ * -1 with err set. */
+static int
+open_found(const char *path, int *fd, int *found, struct buf *err)
+{
+	*fd = open(path, O_RDONLY | O_CLOEXEC);
+	*found = *fd >= 0;
+	if (*fd >= 0)
+		return 1;
+	if (errno == ENOENT)
+		return 0;
+	buf_setf(err, "%s: cannot open: %s", path, strerror(errno));
+	return -1;
+}
+
+int
+state_file_read(const char *path, struct buf *out, int *found,
+    struct buf *err)
+{
+	int fd, rc = open_found(path, &fd, found, err);
+
+	if (rc <= 0)
+		return rc;
+	rc = read_fd_upto(fd, path, out, SIZE_MAX, err);
+	close(fd);
+	return rc;
+}
+
+/* The last tail_max bytes of fd, whose first head->len bytes are read:
+ * taken from head when it holds the whole file, else read at the end. */
+static int
+read_fd_tail(int fd, const char *path, const struct buf *head,
+    struct buf *tail, size_t tail_max, struct buf *err)
+{
+	struct stat sb;
+	off_t from;
+
+	if (fstat(fd, &sb) != 0) {
+		buf_setf(err, "%s: cannot stat: %s", path, strerror(errno));
+		return -1;
+	}
+	if ((uint64_t)sb.st_size <= head->len) {
+		from = head->len > tail_max ? (off_t)(head->len - tail_max) : 0;
+		buf_add(tail, head->data + from, head->len - (size_t)from);
+		return 0;
+	}
+	from = sb.st_size > (off_t)tail_max ? sb.st_size - (off_t)tail_max :
+	    0;
+	if (lseek(fd, from, SEEK_SET) < 0) {
+		buf_setf(err, "%s: cannot seek: %s", path, strerror(errno));
+		return -1;
+	}
+	return read_fd_upto(fd, path, tail, tail_max, err);
+}
+
+int
+state_file_read_ends(const char *path, struct buf *head, size_t head_max,
+    struct buf *tail, size_t tail_max, int *found, struct buf *err)
+{
+	int fd, rc = open_found(path, &fd, found, err);
+
+	if (rc <= 0)
+		return rc;
+	rc = read_fd_upto(fd, path, head, head_max, err);
+	if (rc == 0)
+		rc = read_fd_tail(fd, path, head, tail, tail_max, err);
+	close(fd);
+	return rc;
+}
+
+int
+state_file_write_all(int fd, const char *p, size_t len, const char *path,
+    struct buf *err)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			buf_setf(err, "%s: cannot write: %s", path,
+			    strerror(errno));
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int
+state_file_sync_dir(const char *path, struct buf *err)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir = slash == NULL ? xstrdup(".") :
+	    xstrndup(path, slash == path ? 1 : (size_t)(slash - path));
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rc = 0;
+
+	if (fd < 0 || fsync(fd) != 0) {
+		buf_setf(err, "%s: cannot sync directory: %s", dir,
+		    strerror(errno));
+		rc = -1;
+	}
+	if (fd >= 0)
+		close(fd);
+	free(dir);
 	return rc;
 }

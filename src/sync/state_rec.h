@@ -10,9 +10,8 @@
  *    journal_rec; rec_parse() accepts nothing that rec_format() would not
  *    write (no leading zeros, no signs, no extra spaces), so that a
  *    damaged field is an error, not a different value.
- *  - Nothing here allocates except into the caller's bufs.
- *  - It also holds the few file helpers both files need (whole-file
- *    read, the two ends of a file, write-all, directory fsync).
+ *  - Nothing here allocates except into the caller's bufs, and nothing
+ *    touches a file: reading and writing them is state_file.h's.
  */
 #ifndef TWINBOX_SYNC_STATE_REC_H
 #define TWINBOX_SYNC_STATE_REC_H
@@ -80,20 +79,5 @@ int rec_next_line(struct rec_reader *r, const char **line, size_t *len,
 /* Check "<magic> <version>"; -1 with err naming what was found. */
 int rec_check_header(const char *line, size_t len, const char *magic,
     const char *what, struct buf *err);
-
-/* Small file helpers; every error names the path and strerror(errno). */
-/* Append the whole file to out; a missing file sets *found = 0. */
-int rec_read_file(const char *path, struct buf *out, int *found,
-    struct buf *err);
-/* As rec_read_file(), but at most head_max bytes into head (the head of
- * a file), and from the same open file its last tail_max bytes (fewer
- * for a shorter file) into tail: the two ends of a file, read without
- * what lies between them. */
-int rec_read_ends(const char *path, struct buf *head, size_t head_max,
-    struct buf *tail, size_t tail_max, int *found, struct buf *err);
-int rec_write_all(int fd, const char *p, size_t len, const char *path,
-    struct buf *err);
-/* fsync the directory holding path, so a rename or unlink is durable. */
-int rec_fsync_parent(const char *path, struct buf *err);
 
 #endif

@@ -12,7 +12,8 @@
 #    +32 when the far side did, 96 for both; without it 0;
 #  - IMAP: --push appends the near message and leaves the server's own
 #    message on the server; -l lists the server's folders;
-#  - -a with a channel name ignores the name (a warning), as mbsync does.
+#  - -a with a channel name ignores the name (a warning), as mbsync does;
+#  - a Group entry "md:Lists,Work" lists those two mailboxes of md only.
 # Run from the top of the tree; tests/run-all.sh runs it with sh.
 # KEEP=1 leaves the directory and the server running, for debugging.
 if [ -z "${BASH_VERSION:-}" ]; then
@@ -239,6 +240,13 @@ expect_eq "-a with a name: exit status" 0 "$status"
 expect_eq "-a with a name: warned" 1 "$(grep -c 'names given with it are ignored' "$TMP/all.err")"
 expect_eq "-a -l: every channel's mailboxes" "Archive Drafts INBOX INBOX Lists Work " \
 	"$(sort "$TMP/all.out" | tr '\n' ' ')"
+
+# A Group's "channel:box,box" entry names those mailboxes of the channel.
+printf '\nGroup mdg md:Lists,Work imap\n' >>"$TMP/sync.rc"
+tb group -l mdg
+expect_eq "Group with md:Lists,Work: exit status" 0 "$status"
+expect_eq "Group with md:Lists,Work: those two, then the other channel's" \
+	"Lists Work Archive INBOX " "$(tr '\n' ' ' <"$TMP/group.out")"
 
 echo "cli_options: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
