@@ -17,7 +17,7 @@
 #include "sync/select.h"
 #include "sync/state_path.h"
 #include "sync/verify_mailbox.h"
-#include "units.h"
+#include "util/units.h"
 
 /* What one run of a channel holds. */
 struct chan_run {

@@ -12,7 +12,7 @@
 
 #include "channel.h"
 #include "channel_workers.h"
-#include "config.h"
+#include "config/config.h"
 #include "support/testlib.h"
 
 static struct buf warnings = BUF_INIT;

@@ -20,9 +20,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "buf.h"
+#include "util/buf.h"
 #include "imap/store_imap.h"
-#include "log.h"
+#include "util/log.h"
 #include "store.h"
 #include "sync/fingerprint.h"
 #include "support/dovecot.h"

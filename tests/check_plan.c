@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
+#include "util/buf.h"
 #include "store.h"
 #include "sync/plan.h"
 #include "sync/plan_mbox.h"

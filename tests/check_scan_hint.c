@@ -11,9 +11,9 @@
 #include <string.h>
 #include <sys/time.h>
 
-#include "buf.h"
+#include "util/buf.h"
 #include "imap/store_imap.h"
-#include "log.h"
+#include "util/log.h"
 #include "maildir/maildir.h"
 #include "store.h"
 #include "sync/plan.h"

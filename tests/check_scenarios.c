@@ -38,8 +38,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "log.h"
+#include "util/buf.h"
+#include "util/log.h"
 #include "sync/journal.h"
 #include "sync/state.h"
 #include "support/testlib.h"

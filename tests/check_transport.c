@@ -16,7 +16,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "buf.h"
+#include "util/buf.h"
 #include "imap/transport.h"
 #include "support/testlib.h"
 #include "support/tls_fixture.h"

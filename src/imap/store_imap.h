@@ -32,9 +32,9 @@
 #ifndef TWINBOX_IMAP_STORE_IMAP_H
 #define TWINBOX_IMAP_STORE_IMAP_H
 
-#include "buf.h"
+#include "util/buf.h"
 #include "interrupt.h"
-#include "log.h"
+#include "util/log.h"
 #include "store.h"
 
 enum imap_tls_mode {

@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#include "config.h"
+#include "config/config.h"
 
 void
 imap_store_options_from_conf(const struct store_conf *sc,

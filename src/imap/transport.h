@@ -40,7 +40,7 @@
 
 #include <stddef.h>
 
-#include "buf.h"
+#include "util/buf.h"
 #include "imap/tls.h"
 #include "interrupt.h"
 

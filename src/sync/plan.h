@@ -71,7 +71,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "buf.h"
+#include "util/buf.h"
 #include "store.h"
 #include "sync/policy.h"
 #include "sync/state.h"

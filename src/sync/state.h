@@ -52,7 +52,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "buf.h"
+#include "util/buf.h"
 
 enum side { SIDE_FAR = 0, SIDE_NEAR = 1 };
 

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "config_p.h"
+#include "config/config_p.h"
 
 struct imap_account_conf *
 cfg_current_account(struct cfg_parser *p, const struct key_def *k)

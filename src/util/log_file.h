@@ -26,8 +26,8 @@
 
 #include <stdio.h>
 
-#include "buf.h"
-#include "log.h"
+#include "util/buf.h"
+#include "util/log.h"
 
 FILE *log_file_open(const char *path, struct buf *err);
 void log_file_write(FILE *f, const char *line, size_t len);

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "config_p.h"
+#include "config/config_p.h"
 
 static const char *const side_op_names[4] = {
 	"Create", "Remove", "Expunge", "ExpungeSolo"

@@ -12,7 +12,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
-#include "config_p.h"
+#include "config/config_p.h"
 
 /* The section-starting keywords. */
 static const struct section_kind {

@@ -12,7 +12,7 @@
 
 #include <stddef.h>
 
-#include "config.h"
+#include "config/config.h"
 
 /* Section kinds, also used as bits in key_def.sections. */
 enum cfg_sec {

@@ -1,5 +1,5 @@
 /* buf: growable byte buffers; see buf.h for the contract. */
-#include "buf.h"
+#include "util/buf.h"
 
 #include <stdint.h>
 #include <stdio.h>
