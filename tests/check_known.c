@@ -1405,7 +1405,7 @@ struct history {
 
 /* Fail the test naming the seed and history; the action log that led
  * there goes to stderr. */
-static void
+static _Noreturn void
 hist_fail(struct history *h, const char *fmt, ...)
 {
 	char why[512];
