@@ -26,10 +26,7 @@ msg_flags_to_letters(unsigned flags, char out[MSG_FLAG_COUNT + 1])
 void
 msg_list_add(struct msg_list *l, const struct msg_meta *m)
 {
-	if (l->n == l->cap) {
-		l->cap = l->cap ? l->cap * 2 : 64;
-		l->v = xreallocarray(l->v, l->cap, sizeof(*l->v));
-	}
+	l->v = xgrow(l->v, &l->cap, l->n + 1, 64, sizeof(*l->v));
 	l->v[l->n++] = *m;
 }
 
@@ -147,10 +144,7 @@ msg_list_free(struct msg_list *l)
 void
 strlist_add(struct strlist *l, const char *s)
 {
-	if (l->n == l->cap) {
-		l->cap = l->cap ? l->cap * 2 : 16;
-		l->v = xreallocarray(l->v, l->cap, sizeof(*l->v));
-	}
+	l->v = xgrow(l->v, &l->cap, l->n + 1, 16, sizeof(*l->v));
 	l->v[l->n++] = xstrdup(s);
 }
 

@@ -327,10 +327,7 @@ add_disk_file(struct disk_view *dv, const char *sub, const char *name,
 		return -1;
 	}
 	m.rel = buf_detach(&rel);
-	if (dv->n == dv->cap) {
-		dv->cap = dv->cap ? 2 * dv->cap : 16;
-		dv->v = xreallocarray(dv->v, dv->cap, sizeof(*dv->v));
-	}
+	dv->v = xgrow(dv->v, &dv->cap, dv->n + 1, 16, sizeof(*dv->v));
 	dv->v[dv->n++] = m;
 	return 0;
 }

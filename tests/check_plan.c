@@ -47,10 +47,7 @@ struct model {
 static void
 model_add_msg(struct model_side *ms, const struct model_msg *m)
 {
-	if (ms->n == ms->cap) {
-		ms->cap = ms->cap ? ms->cap * 2 : 16;
-		ms->v = xreallocarray(ms->v, ms->cap, sizeof(*ms->v));
-	}
+	ms->v = xgrow(ms->v, &ms->cap, ms->n + 1, 16, sizeof(*ms->v));
 	ms->v[ms->n++] = *m;
 	if (m->meta.uid >= ms->st.uidnext)
 		ms->st.uidnext = m->meta.uid + 1;
@@ -75,11 +72,8 @@ model_remove(struct model_side *ms, size_t i)
 static void
 model_add_pair(struct sync_state *st, const struct pair_rec *rec)
 {
-	if (st->npairs == st->cap) {
-		st->cap = st->cap ? st->cap * 2 : 16;
-		st->pairs = xreallocarray(st->pairs, st->cap,
-		    sizeof(*st->pairs));
-	}
+	st->pairs = xgrow(st->pairs, &st->cap, st->npairs + 1, 16,
+	    sizeof(*st->pairs));
 	st->pairs[st->npairs++] = *rec;
 }
 

@@ -107,10 +107,7 @@ take_flags(struct mb_line *l, unsigned *flags)
 static struct mb_entry *
 add_entry(struct mb_state *ms)
 {
-	if (ms->n == ms->cap) {
-		ms->cap = ms->cap ? ms->cap * 2 : 64;
-		ms->e = xreallocarray(ms->e, ms->cap, sizeof(*ms->e));
-	}
+	ms->e = xgrow(ms->e, &ms->cap, ms->n + 1, 64, sizeof(*ms->e));
 	memset(&ms->e[ms->n], 0, sizeof(ms->e[0]));
 	return &ms->e[ms->n++];
 }

@@ -21,10 +21,7 @@ add_step(struct mbox_plan *p, const char *name, enum mbox_action action,
 {
 	struct mbox_step *st;
 
-	if (p->n == p->cap) {
-		p->cap = p->cap ? p->cap * 2 : 16;
-		p->v = xreallocarray(p->v, p->cap, sizeof(*p->v));
-	}
+	p->v = xgrow(p->v, &p->cap, p->n + 1, 16, sizeof(*p->v));
 	st = &p->v[p->n++];
 	st->name = xstrdup(name);
 	st->action = action;

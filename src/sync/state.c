@@ -152,11 +152,8 @@ insert_pair(struct sync_state *st, const struct pair_rec *p, struct buf *err)
 		buf_setf(err, "near UID %u is already recorded", near);
 		return -1;
 	}
-	if (st->npairs == st->cap) {
-		st->cap = st->cap ? st->cap * 2 : 64;
-		st->pairs = xreallocarray(st->pairs, st->cap,
-		    sizeof(*st->pairs));
-	}
+	st->pairs = xgrow(st->pairs, &st->cap, st->npairs + 1, 64,
+	    sizeof(*st->pairs));
 	memmove(&st->pairs[i + 1], &st->pairs[i],
 	    (st->npairs - i) * sizeof(*st->pairs));
 	st->pairs[i] = *p;
@@ -227,11 +224,8 @@ add_intent(struct sync_state *st, const struct copy_intent *c,
 		    side_names[c->src], c->src_uid);
 		return -1;
 	}
-	if (st->nintents == st->intents_cap) {
-		st->intents_cap = st->intents_cap ? st->intents_cap * 2 : 16;
-		st->intents = xreallocarray(st->intents, st->intents_cap,
-		    sizeof(*st->intents));
-	}
+	st->intents = xgrow(st->intents, &st->intents_cap, st->nintents + 1, 16,
+	    sizeof(*st->intents));
 	memmove(&st->intents[i + 1], &st->intents[i],
 	    (st->nintents - i) * sizeof(*st->intents));
 	st->intents[i] = *c;
