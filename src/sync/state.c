@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "store.h"
+#include "util/u32.h"
 
 static const char *const side_names[2] = { "far", "near" };
 
@@ -403,14 +404,6 @@ state_apply(struct sync_state *st, const struct journal_rec *rec,
 	if (unsettles(rec->kind))
 		memset(st->settled, 0, sizeof(st->settled));
 	return 0;
-}
-
-static int
-cmp_u32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return (x > y) - (x < y);
 }
 
 int
