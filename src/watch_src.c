@@ -11,12 +11,6 @@
 #include "store_names.h"
 #include "sync/select.h"
 
-static const char *
-side_name(enum side s)
-{
-	return s == SIDE_FAR ? "far" : "near";
-}
-
 static void
 add_box(struct watcher *w, size_t chan, const char *name)
 {
@@ -97,7 +91,7 @@ watch_maildir(struct watcher *w, size_t bi, enum side s)
 	if (rc != 0)
 		log_warn(w->lg, "watch: channel %s mailbox '%s' (%s side): "
 		    "%s; its changes wait for the periodic sync", ch->name,
-		    box, side_name(s), buf_cstr(&err));
+		    box, side_names[s], buf_cstr(&err));
 	else	/* what changed since the full sync, before the watch */
 		watch_mark(w, b->chan, b->name);
 	if (st != NULL)

@@ -191,7 +191,7 @@ apply_message_op(struct model *m, const struct plan_op *op)
 	long i = model_find(ms, op->uid);
 
 	ck_assert_msg(i >= 0, "operation on missing %s uid %u",
-	    plan_side_name(op->side), op->uid);
+	    side_names[op->side], op->uid);
 	if (op->kind == PLAN_SET_FLAGS) {
 		unsigned f = ms->v[i].meta.flags;
 
@@ -202,7 +202,7 @@ apply_message_op(struct model *m, const struct plan_op *op)
 	}
 	ck_assert_msg(ms->v[i].meta.flags & MSG_DELETED,
 	    "expunge of %s uid %u without \\Deleted",
-	    plan_side_name(op->side), op->uid);
+	    side_names[op->side], op->uid);
 	model_remove(ms, (size_t)i);
 }
 
@@ -247,7 +247,7 @@ apply_trash(struct model *m, const struct plan_op *op)
 	long k;
 
 	ck_assert_msg(model_find(&m->side[op->side], op->uid) >= 0,
-	    "trash of missing %s uid %u", plan_side_name(op->side), op->uid);
+	    "trash of missing %s uid %u", side_names[op->side], op->uid);
 	ck_assert(op->rec.status & PAIR_TRASHED(to));
 	m->trashed[to]++;
 	if (op->key[SIDE_FAR] == 0 && op->key[SIDE_NEAR] == 0) {
@@ -1828,7 +1828,7 @@ check_all_recorded(const struct model *m, unsigned seed)
 			ck_assert_msg(held_by_record(m, s,
 			    m->side[s].v[i].meta.uid),
 			    "seed %u: %s uid %u not recorded", seed,
-			    plan_side_name(s), m->side[s].v[i].meta.uid);
+			    side_names[s], m->side[s].v[i].meta.uid);
 }
 
 static void
@@ -1840,7 +1840,7 @@ check_pairs(const struct model *m, unsigned seed)
 				ck_assert_msg(m->side[s].v[i].fp.hash !=
 				    m->side[s].v[j].fp.hash,
 				    "seed %u: duplicate on %s", seed,
-				    plan_side_name(s));
+				    side_names[s]);
 	for (size_t k = 0; k < m->state.npairs; k++) {
 		const struct pair_rec *p = &m->state.pairs[k];
 		long f = model_find(&m->side[SIDE_FAR], p->uid[SIDE_FAR]);

@@ -362,8 +362,6 @@ struct scen_run {
 	struct buf err;		/* what went wrong, for the failure */
 };
 
-static const char *const side_names[2] = { "far", "near" };
-
 static void
 scen_init(struct scen_run *r, const struct scenario *sc)
 {

@@ -137,7 +137,7 @@ settle_intent(struct exec *x, const struct copy_intent *c,
 		rec.target_uid = m->uid;
 		x->stats.recovered++;
 		log_verbose(x->lg, "%s: interrupted copy of %s UID %u had "
-		    "arrived as UID %u", x->box, plan_side_name(c->src),
+		    "arrived as UID %u", x->box, side_names[c->src],
 		    c->src_uid, m->uid);
 		if ((c->flags & ~m->flags) != 0) {
 			struct plan_op *op = &restore[(*nrestore)++];

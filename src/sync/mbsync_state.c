@@ -397,7 +397,7 @@ convert(const struct mb_state *ms, struct sync_state *st, const char *path,
 	for (int s = 0; s < 2; s++) {
 		if (ms->uidval[s] == 0 || ms->uidval[s] == MB_UIDVAL_BAD) {
 			buf_setf(err, "%s: no UIDVALIDITY recorded for the %s "
-			    "side", path, s == SIDE_FAR ? "far" : "near");
+			    "side", path, side_names[s]);
 			return -1;
 		}
 		memset(&rec, 0, sizeof(rec));

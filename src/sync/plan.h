@@ -293,7 +293,4 @@ int plan_pair_quiet(const struct state_head *h,
 int plan_known_mark(const struct sync_state *st, enum side s,
     struct store_mark *mark, struct msg_list *known);
 
-/* "far" or "near". */
-const char *plan_side_name(enum side s);
-
 #endif

@@ -86,8 +86,8 @@ mbox_plan_free(struct mbox_plan *p)
 void
 mbox_describe_step(const struct mbox_step *st, struct buf *out)
 {
-	const char *side = st->side == SIDE_FAR ? "far" : "near";
-	const char *other = st->side == SIDE_FAR ? "near" : "far";
+	const char *side = side_names[st->side];
+	const char *other = side_names[!st->side];
 
 	switch (st->action) {
 	case MBOX_SYNC:

@@ -8,7 +8,7 @@
 #include "store.h"
 #include "util/u32.h"
 
-static const char *const side_names[2] = { "far", "near" };
+const char *const side_names[2] = { "far", "near" };
 
 void
 state_init(struct sync_state *st)

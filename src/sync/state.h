@@ -56,6 +56,10 @@
 
 enum side { SIDE_FAR = 0, SIDE_NEAR = 1 };
 
+/* "far" and "near", indexed by enum side: the one spelling of the
+ * sides in messages, the journal and the state file. */
+extern const char *const side_names[2];
+
 /* Status bits of a pair record. */
 enum pair_status {
 	/* Not copied because of MaxSize; the message lives on one side only
