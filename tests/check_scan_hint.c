@@ -399,7 +399,7 @@ imap_open(struct logger *lg, struct buf *err)
 	o.host = "127.0.0.1";
 	o.port = atoi(server.imap_port);
 	o.timeout = 10;
-	o.tls = IMAP_TLS_NONE;
+	o.tls = TLS_NONE;
 	o.user = "alice";
 	o.pass = "secret";
 	o.use_namespace = 1;

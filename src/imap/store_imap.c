@@ -240,11 +240,6 @@ static void
 client_options(const struct imap_store_options *o,
     struct imap_client_options *co)
 {
-	static const enum transport_tls modes[] = {
-		[IMAP_TLS_NONE] = TRANSPORT_TLS_NONE,
-		[IMAP_TLS_STARTTLS] = TRANSPORT_TLS_STARTTLS,
-		[IMAP_TLS_IMAPS] = TRANSPORT_TLS_IMAPS,
-	};
 
 	memset(co, 0, sizeof(*co));
 	transport_options_init(&co->tr);
@@ -252,7 +247,7 @@ client_options(const struct imap_store_options *o,
 	co->tr.host = o->host;
 	co->tr.port_number = o->port > 0 ? (unsigned)o->port : 0;
 	co->tr.timeout = o->timeout;
-	co->tr.tls = modes[o->tls];
+	co->tr.tls = o->tls;
 	co->tr.ca_file = o->ca_file;
 	co->tr.system_certs = o->system_certs;
 	co->tr.client_cert = o->client_cert;
