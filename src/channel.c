@@ -17,7 +17,7 @@
 #include "sync/select.h"
 #include "sync/state_path.h"
 #include "sync/verify_mailbox.h"
-#include "units.h"
+#include "util/units.h"
 
 /* What one run of a channel holds. */
 struct chan_run {
@@ -583,7 +583,7 @@ report_unopenable(struct chan_run *r, const char *name,
 	} else {
 		s = step->action == MBOX_SKIP_GONE ? !step->side : step->side;
 		buf_addf(&msg, "%s mailbox '%s' of store '%s' cannot be "
-		    "opened: %s", plan_side_name(s), box[s], end[s].store_name,
+		    "opened: %s", side_names[s], box[s], end[s].store_name,
 		    step->action == MBOX_SKIP_NEW ? "it does not exist, and "
 		    "Create does not allow creating it there" : "it was "
 		    "deleted since the last sync, and Remove does not allow "

@@ -37,11 +37,11 @@
 #ifndef TWINBOX_CHANNEL_H
 #define TWINBOX_CHANNEL_H
 
-#include "config.h"
+#include "config/config.h"
 #include "interrupt.h"
-#include "log.h"
-#include "override.h"
-#include "progress.h"
+#include "util/log.h"
+#include "config/override.h"
+#include "util/progress.h"
 #include "report.h"
 #include "store.h"
 #include "store_pool.h"

@@ -13,7 +13,7 @@
 #ifndef TWINBOX_CHANNEL_ADOPT_H
 #define TWINBOX_CHANNEL_ADOPT_H
 
-#include "config.h"
+#include "config/config.h"
 #include "store.h"
 
 void channel_mbsync_states(const struct config *cfg,

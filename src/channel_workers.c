@@ -11,7 +11,7 @@
 #include <sys/select.h>
 #include <unistd.h>
 
-#include "buf.h"
+#include "util/buf.h"
 
 struct worker;
 

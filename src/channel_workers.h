@@ -42,9 +42,9 @@
 
 #include <stddef.h>
 
-#include "config.h"
+#include "config/config.h"
 #include "interrupt.h"
-#include "log.h"
+#include "util/log.h"
 
 enum worker_next {
 	WORKER_GO_ON,		/* take the next job */

@@ -19,9 +19,9 @@
 #ifndef TWINBOX_CLI_H
 #define TWINBOX_CLI_H
 
-#include "buf.h"
-#include "log.h"
-#include "override.h"
+#include "util/buf.h"
+#include "util/log.h"
+#include "config/override.h"
 #include "store.h"
 
 enum cli_result { CLI_OK = 0, CLI_HELP, CLI_VERSION, CLI_ERROR };

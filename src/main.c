@@ -20,14 +20,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
+#include "util/buf.h"
 #include "channel.h"
 #include "cli.h"
-#include "config.h"
+#include "config/config.h"
 #include "interrupt.h"
-#include "log.h"
+#include "util/log.h"
 #include "output.h"
-#include "log_file.h"
+#include "util/log_file.h"
 #include "sync/crash.h"
 #include "watch.h"
 

@@ -5,9 +5,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "progress.h"
+#include "util/progress.h"
 #include "report.h"
-#include "units.h"
+#include "util/units.h"
 
 /* A status line only where someone watches it. */
 static int

@@ -20,7 +20,7 @@
 
 #include "channel.h"
 #include "cli.h"
-#include "log.h"
+#include "util/log.h"
 
 struct run_output {
 	struct report *report;

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "units.h"
+#include "util/units.h"
 
 struct report {
 	pthread_mutex_t lock;

@@ -28,8 +28,8 @@
 
 #include <stdio.h>
 
-#include "buf.h"
-#include "log.h"
+#include "util/buf.h"
+#include "util/log.h"
 #include "sync/exec.h"
 
 enum pair_result { PAIR_OK, PAIR_FAILED, PAIR_SKIPPED };

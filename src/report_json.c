@@ -5,7 +5,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "json.h"
+#include "util/json.h"
 
 static const char *
 result_name(enum pair_result r)

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/u32.h"
+
 const char msg_flag_letters[MSG_FLAG_COUNT + 1] = "DFPRST";
 
 const char *const msg_flag_names[MSG_FLAG_COUNT] = {
@@ -26,10 +28,7 @@ msg_flags_to_letters(unsigned flags, char out[MSG_FLAG_COUNT + 1])
 void
 msg_list_add(struct msg_list *l, const struct msg_meta *m)
 {
-	if (l->n == l->cap) {
-		l->cap = l->cap ? l->cap * 2 : 64;
-		l->v = xreallocarray(l->v, l->cap, sizeof(*l->v));
-	}
+	l->v = xgrow(l->v, &l->cap, l->n + 1, 64, sizeof(*l->v));
 	l->v[l->n++] = *m;
 }
 
@@ -80,20 +79,6 @@ store_failure(const struct store *s)
 	return s->ops->failure(s);
 }
 
-static int
-cmp_u32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return (x > y) - (x < y);
-}
-
-static int
-has_uid(const uint32_t *v, size_t n, uint32_t uid)
-{
-	return n > 0 && bsearch(&uid, v, n, sizeof(uid), cmp_u32) != NULL;
-}
-
 size_t
 header_scan_add(struct header_scan *h, const char *p, size_t n)
 {
@@ -121,9 +106,10 @@ scan_hint_wants(const struct scan_hint *h, uint32_t uid)
 {
 	if (h == NULL)
 		return 1;
-	if (uid >= h->sizes_from && !has_uid(h->skip_uids, h->nskip_uids, uid))
+	if (uid >= h->sizes_from &&
+	    !u32_sorted_has(h->skip_uids, h->nskip_uids, uid))
 		return 1;
-	return has_uid(h->size_uids, h->nsize_uids, uid);
+	return u32_sorted_has(h->size_uids, h->nsize_uids, uid);
 }
 
 const struct msg_meta *
@@ -147,10 +133,7 @@ msg_list_free(struct msg_list *l)
 void
 strlist_add(struct strlist *l, const char *s)
 {
-	if (l->n == l->cap) {
-		l->cap = l->cap ? l->cap * 2 : 16;
-		l->v = xreallocarray(l->v, l->cap, sizeof(*l->v));
-	}
+	l->v = xgrow(l->v, &l->cap, l->n + 1, 16, sizeof(*l->v));
 	l->v[l->n++] = xstrdup(s);
 }
 

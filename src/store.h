@@ -29,8 +29,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "buf.h"
-#include "log.h"
+#include "util/buf.h"
+#include "util/log.h"
 
 /* System flags. Bit order is the Maildir letter order D F P R S T. */
 enum msg_flag {

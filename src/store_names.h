@@ -22,7 +22,7 @@
 #ifndef TWINBOX_STORE_NAMES_H
 #define TWINBOX_STORE_NAMES_H
 
-#include "buf.h"
+#include "util/buf.h"
 #include "store.h"
 
 /* name: the store's, for messages; flatten, map_inbox: NULL or empty

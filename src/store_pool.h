@@ -35,11 +35,11 @@
 #ifndef TWINBOX_STORE_POOL_H
 #define TWINBOX_STORE_POOL_H
 
-#include "buf.h"
-#include "config.h"
+#include "util/buf.h"
+#include "config/config.h"
 #include "imap/secret.h"
 #include "interrupt.h"
-#include "log.h"
+#include "util/log.h"
 #include "store.h"
 
 /* How a store is opened. */

@@ -47,7 +47,7 @@
 
 #include "channel.h"
 #include "cli.h"
-#include "config.h"
+#include "config/config.h"
 #include "interrupt.h"
 
 #define WATCH_DEBOUNCE_MS	300

@@ -24,7 +24,7 @@
 
 #include <stddef.h>
 
-#include "buf.h"
+#include "util/buf.h"
 
 #define FS_WATCH_ALL ((size_t)-1)
 

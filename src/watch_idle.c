@@ -20,7 +20,7 @@ say(const struct watcher *w, size_t box, enum side s, const char *what,
 	const struct watch_box *b = &w->boxes[box];
 
 	log_warn(w->lg, "watch: channel %s mailbox '%s', %s side: %s: %s",
-	    box_chan(w, box)->name, b->name, s == SIDE_FAR ? "far" : "near",
+	    box_chan(w, box)->name, b->name, side_names[s],
 	    what, buf_cstr(err));
 }
 

@@ -11,12 +11,6 @@
 #include "store_names.h"
 #include "sync/select.h"
 
-static const char *
-side_name(enum side s)
-{
-	return s == SIDE_FAR ? "far" : "near";
-}
-
 static void
 add_box(struct watcher *w, size_t chan, const char *name)
 {
@@ -98,7 +92,7 @@ watch_maildir(struct watcher *w, size_t bi, enum side s, int again)
 		rc = fs_watch_add(w->fs, sub.data, 2 * bi + (size_t)s, &err);
 	}
 	buf_setf(&sub, "watch: channel %s mailbox '%s' (%s side): %s; its "
-	    "changes wait for the %s", ch->name, box, side_name(s),
+	    "changes wait for the %s", ch->name, box, side_names[s],
 	    buf_cstr(&err), again ? "folder to be back" : "periodic sync");
 	if (rc != 0 && again)
 		log_verbose(w->lg, "%s", sub.data);
@@ -205,7 +199,7 @@ on_fs_event(void *ctx, size_t tag, int lost)
 	log_verbose(w->lg, "watch: channel %s mailbox '%s' (%s side): its "
 	    "folder was removed or renamed; watching it again once it is "
 	    "back", w->chans[w->boxes[tag / 2].chan].ch->name,
-	    w->boxes[tag / 2].name, side_name((enum side)(tag % 2)));
+	    w->boxes[tag / 2].name, side_names[tag % 2]);
 }
 
 /* The descriptors to poll: the fs watch's (owner FS_WATCH_ALL), then

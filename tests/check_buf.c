@@ -1,9 +1,9 @@
-/* Unit tests: buf (byte buffers), log (levels and capture), store helpers. */
+/* Unit tests: buf (byte buffers, xgrow()), log (levels and capture), store helpers. */
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "log.h"
+#include "util/buf.h"
+#include "util/log.h"
 #include "store.h"
 #include "support/testlib.h"
 
@@ -42,6 +42,31 @@ START_TEST(test_buf_binary_and_detach)
 	s = buf_detach(&b);
 	ck_assert_str_eq(s, "");
 	free(s);
+}
+END_TEST
+
+/* xgrow(): the first capacity, then doubling, the contents kept. */
+START_TEST(test_xgrow)
+{
+	int *v = NULL;
+	size_t cap = 0, n = 0;
+	void *same;
+
+	v = xgrow(v, &cap, 1, 16, sizeof(*v));
+	ck_assert_uint_eq(cap, 16);
+	for (n = 0; n < 16; n++)
+		v[n] = (int)n;
+	same = v;
+	v = xgrow(v, &cap, 16, 16, sizeof(*v));
+	ck_assert_ptr_eq(v, same);
+	ck_assert_uint_eq(cap, 16);
+	v = xgrow(v, &cap, n + 1, 16, sizeof(*v));
+	ck_assert_uint_eq(cap, 32);
+	v = xgrow(v, &cap, 100, 16, sizeof(*v));
+	ck_assert_uint_eq(cap, 128);
+	for (n = 0; n < 16; n++)
+		ck_assert_int_eq(v[n], (int)n);
+	free(v);
 }
 END_TEST
 
@@ -112,6 +137,7 @@ buf_suite(void)
 
 	tcase_add_test(tc, test_buf_grows_and_terminates);
 	tcase_add_test(tc, test_buf_binary_and_detach);
+	tcase_add_test(tc, test_xgrow);
 	tcase_add_test(tc, test_log_levels_and_capture);
 	tcase_add_test(tc, test_flag_letters_sorted);
 	tcase_add_test(tc, test_msg_list_sort_find);

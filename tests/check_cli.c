@@ -3,7 +3,7 @@
 
 #include "channel.h"
 #include "cli.h"
-#include "config.h"
+#include "config/config.h"
 #include "support/testlib.h"
 
 /* Parse a NULL-terminated argument vector (argv[0] supplied here). */

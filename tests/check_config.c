@@ -12,7 +12,7 @@
 
 #include "channel.h"
 #include "channel_workers.h"
-#include "config.h"
+#include "config/config.h"
 #include "support/testlib.h"
 
 static struct buf warnings = BUF_INIT;
@@ -1283,8 +1283,8 @@ START_TEST(test_password_secrecy)
 		"IMAPAccount a\nHost h\nPass hunter2 hunter3\n",
 		"IMAPAccount a\nHost h\nPass hunter2\nPassCmd x\n",
 		"IMAPAccount a\nPass hunter2\n",
-		"IMAPStore s\nPass hunter2\nAccount a\n\n"
-		    "IMAPAccount a\nHost h\n",
+		("IMAPStore s\nPass hunter2\nAccount a\n\n"
+		    "IMAPAccount a\nHost h\n"),
 		"IMAPAccount a\nHost h\nPass \"hunter2\n",
 		"IMAPAccount a\nHost h\nPass hunter2\nPass hunter2\n",
 	};

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
+#include "util/buf.h"
 #include "support/testlib.h"
 #include "support/twrun.h"
 

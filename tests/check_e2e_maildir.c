@@ -15,7 +15,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include "buf.h"
+#include "util/buf.h"
 #include "support/testlib.h"
 #include "support/twrun.h"
 

@@ -24,7 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "buf.h"
+#include "util/buf.h"
 #include "support/testlib.h"
 
 #define SERVER_LIMIT_S	30

@@ -20,9 +20,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "buf.h"
+#include "util/buf.h"
 #include "imap/store_imap.h"
-#include "log.h"
+#include "util/log.h"
 #include "store.h"
 #include "sync/fingerprint.h"
 #include "support/dovecot.h"
@@ -43,7 +43,7 @@ base_options(const struct dovecot *d, struct imap_store_options *o)
 	o->host = "127.0.0.1";
 	o->port = atoi(d->imap_port);
 	o->timeout = 10;
-	o->tls = IMAP_TLS_NONE;
+	o->tls = TLS_NONE;
 	o->user = "alice";
 	o->pass = "secret";
 	o->use_namespace = 1;
@@ -113,7 +113,7 @@ START_TEST(test_plaintext_refused_without_authmechs)
 END_TEST
 
 static void
-check_tls_login(enum imap_tls_mode mode, const char *pass_cmd)
+check_tls_login(enum tls_mode mode, const char *pass_cmd)
 {
 	struct buf err = BUF_INIT, cap = BUF_INIT;
 	struct logger lg = { .level = LOG_DEBUG, .capture = &cap,
@@ -127,7 +127,7 @@ check_tls_login(enum imap_tls_mode mode, const char *pass_cmd)
 	o.user = "carol";
 	o.pass = pass_cmd ? NULL : CAROL_PASS;
 	o.pass_cmd = pass_cmd;
-	if (mode == IMAP_TLS_IMAPS)
+	if (mode == TLS_IMAPS)
 		o.port = atoi(full.imaps_port);
 	s = imap_store_new(&o, &lg, &err);
 	ck_assert_msg(s != NULL, "%s", buf_cstr(&err));
@@ -144,13 +144,13 @@ check_tls_login(enum imap_tls_mode mode, const char *pass_cmd)
 
 START_TEST(test_login_imaps_with_ca_file)
 {
-	check_tls_login(IMAP_TLS_IMAPS, NULL);
+	check_tls_login(TLS_IMAPS, NULL);
 }
 END_TEST
 
 START_TEST(test_login_starttls_with_ca_file_and_passcmd)
 {
-	check_tls_login(IMAP_TLS_STARTTLS, "echo '" CAROL_PASS "'");
+	check_tls_login(TLS_STARTTLS, "echo '" CAROL_PASS "'");
 }
 END_TEST
 
@@ -160,7 +160,7 @@ START_TEST(test_passcmd_failure)
 	struct imap_store_options o;
 
 	base_options(&full, &o);
-	o.tls = IMAP_TLS_STARTTLS;
+	o.tls = TLS_STARTTLS;
 	o.pass = NULL;
 	o.pass_cmd = "exit 4";
 	ck_assert_ptr_null(imap_store_new(&o, NULL, &err));
@@ -176,7 +176,7 @@ START_TEST(test_wrong_password)
 	struct imap_store_options o;
 
 	base_options(&full, &o);
-	o.tls = IMAP_TLS_STARTTLS;
+	o.tls = TLS_STARTTLS;
 	o.pass = "wrong";
 	ck_assert_ptr_null(imap_store_new(&o, NULL, &err));
 	buf_setf(&expect, "imap store 't': 127.0.0.1 port %s: login as alice "
@@ -194,7 +194,7 @@ START_TEST(test_untrusted_certificate_refused)
 	struct imap_store_options o;
 
 	base_options(&full, &o);
-	o.tls = IMAP_TLS_IMAPS;
+	o.tls = TLS_IMAPS;
 	o.port = atoi(full.imaps_port);
 	o.ca_file = NULL;
 	o.system_certs = 1;
@@ -214,7 +214,7 @@ START_TEST(test_host_name_mismatch_refused)
 	struct imap_store_options o;
 
 	base_options(&wronghost, &o);
-	o.tls = IMAP_TLS_IMAPS;
+	o.tls = TLS_IMAPS;
 	o.port = atoi(wronghost.imaps_port);
 	ck_assert_ptr_null(imap_store_new(&o, NULL, &err));
 	ck_assert_msg(strstr(err.data, "certificate verify failed: IP address "
@@ -224,7 +224,7 @@ START_TEST(test_host_name_mismatch_refused)
 	/* STARTTLS checks the same. */
 	buf_reset(&err);
 	base_options(&wronghost, &o);
-	o.tls = IMAP_TLS_STARTTLS;
+	o.tls = TLS_STARTTLS;
 	ck_assert_ptr_null(imap_store_new(&o, NULL, &err));
 	ck_assert_msg(strstr(err.data, "IP address mismatch") != NULL, "%s",
 	    err.data);

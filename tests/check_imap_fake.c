@@ -46,7 +46,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "buf.h"
+#include "util/buf.h"
 #include "support/testlib.h"
 #include "support/twrun.h"
 

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
+#include "util/buf.h"
 #include "imap/auth.h"
 #include "imap/caps.h"
 #include "imap/cmdline.h"

@@ -205,7 +205,7 @@ START_TEST(test_known_scan_fills_known)
 
 	pure_state(&st, now);
 	ck_assert(known_with_real_hint(&st, now, s, &known, &since));
-	assert_list(&known, pure_side(s), NPURE, plan_side_name(s));
+	assert_list(&known, pure_side(s), NPURE, side_names[s]);
 	ck_assert_uint_eq(since, mark);
 	msg_list_free(&known);
 
@@ -213,7 +213,7 @@ START_TEST(test_known_scan_fills_known)
 	now[s].highestmodseq = mark + 1000;
 	since = 0;
 	ck_assert(known_with_real_hint(&st, now, s, &known, &since));
-	assert_list(&known, pure_side(s), NPURE, plan_side_name(s));
+	assert_list(&known, pure_side(s), NPURE, side_names[s]);
 	ck_assert_uint_eq(since, mark);
 	msg_list_free(&known);
 
@@ -223,7 +223,7 @@ START_TEST(test_known_scan_fills_known)
 	hint.skip_uids = s == SIDE_FAR ? skip_far : skip_near;
 	hint.nskip_uids = 2;
 	ck_assert(plan_known_scan(&st, &now[s], s, &hint, &known, &since));
-	assert_list(&known, pure_side(s), NPURE, plan_side_name(s));
+	assert_list(&known, pure_side(s), NPURE, side_names[s]);
 	msg_list_free(&known);
 
 	/* The other side's status and mark make no difference (to the
@@ -235,7 +235,7 @@ START_TEST(test_known_scan_fills_known)
 	hint.sizes_from = 1000;
 	hint.nskip_uids = 0;
 	ck_assert(plan_known_scan(&st, &now[s], s, &hint, &known, &since));
-	assert_list(&known, pure_side(s), NPURE, plan_side_name(s));
+	assert_list(&known, pure_side(s), NPURE, side_names[s]);
 	msg_list_free(&known);
 	state_free(&st);
 }
@@ -341,14 +341,14 @@ START_TEST(test_known_scan_refusals)
 	r = plan_known_scan(&st, &now[s], s, hp, &known, &since);
 	if (ref == REF_NONE) {
 		ck_assert_msg(r == 1, "%s: the control was refused",
-		    plan_side_name(s));
+		    side_names[s]);
 		assert_list(&known, pure_side(s), NPURE, "control");
 		msg_list_free(&known);
 	} else {
 		ck_assert_msg(r == 0, "%s: known despite %s",
-		    plan_side_name(s), refusal_names[ref]);
+		    side_names[s], refusal_names[ref]);
 		ck_assert_msg(known.n == 0 && known.v == NULL,
-		    "%s: %s left %zu messages in known", plan_side_name(s),
+		    "%s: %s left %zu messages in known", side_names[s],
 		    refusal_names[ref], known.n);
 		ck_assert_uint_eq(since, 7);
 	}
@@ -421,7 +421,7 @@ START_TEST(test_known_scan_qresync)
 		assert_list(&mknown, pure_side(s), NPURE, "mark");
 	}
 	r = plan_known_scan(&st, &now[s], s, &hint, &known, &since);
-	ck_assert_msg(r == want, "%s case %d: %d", plan_side_name(s), c, r);
+	ck_assert_msg(r == want, "%s case %d: %d", side_names[s], c, r);
 	if (want) {
 		assert_list(&known, pure_side(s), NPURE, "known");
 		ck_assert(since == (s == SIDE_FAR ? FAR_MARK_MODSEQ :
@@ -780,7 +780,7 @@ load_state(struct fixture *fx, struct sync_state *st)
 	ck_assert_msg((st).settled[s].uidnext == (un) &&		\
 	    (st).settled[s].modseq == (ms),				\
 	    "line %d: %s mark %u/%" PRIu64 ", want %u/%u", __LINE__,	\
-	    plan_side_name(s), (st).settled[s].uidnext,			\
+	    side_names[s], (st).settled[s].uidnext,			\
 	    (st).settled[s].modseq, (unsigned)(un), (unsigned)(ms));	\
 } while (0)
 
@@ -1405,7 +1405,7 @@ struct history {
 
 /* Fail the test naming the seed and history; the action log that led
  * there goes to stderr. */
-static void
+static _Noreturn void
 hist_fail(struct history *h, const char *fmt, ...)
 {
 	char why[512];
@@ -1431,7 +1431,7 @@ hist_list(struct history *h, enum side s, struct msg_list *l)
 	memset(l, 0, sizeof(*l));
 	if (st->ops->open(st, "INBOX", &status, &h->fx.err) != 0 ||
 	    st->ops->scan(st, NULL, l, &h->fx.err) != 0)
-		hist_fail(h, "listing %s: %s", plan_side_name(s),
+		hist_fail(h, "listing %s: %s", side_names[s],
 		    buf_cstr(&h->fx.err));
 }
 
@@ -1447,11 +1447,11 @@ hist_msg_number(struct history *h, enum side s, uint32_t uid)
 	if (body == NULL || sscanf(body, "Message-ID: <m%u@", &m) != 1 ||
 	    m >= h->nmsgs)
 		hist_fail(h, "%s UID %u: no body this test wrote",
-		    plan_side_name(s), uid);
+		    side_names[s], uid);
 	snprintf(want, sizeof(want), HIST_MSG_FORMAT, m, m);
 	if (strcmp(body, want) != 0)
 		hist_fail(h, "%s UID %u: body of m%u altered",
-		    plan_side_name(s), uid, m);
+		    side_names[s], uid, m);
 	return m;
 }
 
@@ -1498,7 +1498,7 @@ act_deliver(struct history *h, enum side s)
 	h->deleted[h->nmsgs] = (flags & MSG_DELETED) != 0;
 	h->cov->delivered++;
 	buf_addf(&h->log, "  deliver m%u to %s as UID %u, flags %x\n",
-	    h->nmsgs, plan_side_name(s), uid, flags);
+	    h->nmsgs, side_names[s], uid, flags);
 	h->nmsgs++;
 }
 
@@ -1522,21 +1522,21 @@ act_touch(struct history *h, enum side s, int remove)
 	if (remove) {
 		if (memstore_remove(h->fx.store[s], "INBOX", uid) != 0)
 			hist_fail(h, "cannot remove %s UID %u",
-			    plan_side_name(s), uid);
+			    side_names[s], uid);
 		h->removed[m] = 1;
 		h->cov->removed++;
 		buf_addf(&h->log, "  remove m%u (%s UID %u)\n", m,
-		    plan_side_name(s), uid);
+		    side_names[s], uid);
 		return;
 	}
 	flags = random_flags(h);
 	if (memstore_set(h->fx.store[s], "INBOX", uid, flags) != 0)
-		hist_fail(h, "cannot flag %s UID %u", plan_side_name(s), uid);
+		hist_fail(h, "cannot flag %s UID %u", side_names[s], uid);
 	if (flags & MSG_DELETED)
 		h->deleted[m] = 1;
 	h->cov->flagged++;
 	buf_addf(&h->log, "  flags of m%u (%s UID %u) := %x\n", m,
-	    plan_side_name(s), uid, flags);
+	    side_names[s], uid, flags);
 }
 
 /* The server lost its UIDs (a restore, a rebuilt index): a new
@@ -1549,7 +1549,7 @@ act_renumber(struct history *h, enum side s)
 	memstore_reset_uids(h->fx.store[s], "INBOX", uidvalidity);
 	hist_changed(h, s);
 	h->cov->renumbered++;
-	buf_addf(&h->log, "  renumber %s, UIDVALIDITY %u\n", plan_side_name(s),
+	buf_addf(&h->log, "  renumber %s, UIDVALIDITY %u\n", side_names[s],
 	    uidvalidity);
 }
 
@@ -1595,7 +1595,7 @@ act_faulty_sync(struct history *h, enum side s)
 	h->cov->refused += rc != 0 &&
 	    strstr(buf_cstr(&fx->err), "flag change") != NULL;
 	buf_addf(&h->log, "  faulty sync (kind %u, %s UID %u): %s\n", kind,
-	    plan_side_name(s), uid, rc == 0 ? "ok" : buf_cstr(&fx->err));
+	    side_names[s], uid, rc == 0 ? "ok" : buf_cstr(&fx->err));
 	for (int t = 0; t < 2; t++) {
 		memstore_fail_fetch(fx->store[t], 0);
 		memstore_lose_answers_after(fx->store[t], 0);
@@ -1643,7 +1643,7 @@ hist_check_skip(struct history *h)
 		if (now.uidvalidity != st.uidvalidity[s] ||
 		    !plan_side_settled(&st, &l, (enum side)s))
 			hist_fail(h, "skipped a pair whose %s side is not "
-			    "what its state says", plan_side_name(s));
+			    "what its state says", side_names[s]);
 		msg_list_free(&l);
 	}
 	state_free(&st);
@@ -1677,7 +1677,7 @@ hist_sync(struct history *h, struct scans *d)
 	for (int s = 0; s < 2; s++) {
 		if (d->scan[s] + d->changes[s] != !d->skipped)
 			hist_fail(h, "%s: %u scans and %u scan_changes in one "
-			    "sync", plan_side_name(s), d->scan[s],
+			    "sync", side_names[s], d->scan[s],
 			    d->changes[s]);
 		if (d->changes[s] > 0 && fx->stats.flagged[!s] > 0)
 			h->cov->changes_carrying++;
@@ -1720,7 +1720,7 @@ hist_sync_idle(struct history *h, const char *what, struct scans *d)
 		    after.expunge != before[s].expunge ||
 		    after.commit != before[s].commit)
 			hist_fail(h, "%s sync changed %s", what,
-			    plan_side_name(s));
+			    side_names[s]);
 	}
 }
 
@@ -1740,7 +1740,7 @@ hist_contents(struct history *h, int flags[2][HIST_MAX_MSGS])
 
 			if (flags[s][m] != -1)
 				hist_fail(h, "m%u twice on %s", m,
-				    plan_side_name((enum side)s));
+				    side_names[s]);
 			flags[s][m] = (int)l.v[i].flags;
 		}
 		msg_list_free(&l);
@@ -1832,11 +1832,11 @@ hist_checkpoint(struct history *h)
 
 		if (marks && d.changes[s] != 1)
 			hist_fail(h, "third sync scanned settled %s in full",
-			    plan_side_name((enum side)s));
+			    side_names[s]);
 		if (!marks && d.changes[s] != 0)
 			hist_fail(h, "scan_changes on %s, which has neither "
 			    "modification sequences nor a stamp",
-			    plan_side_name((enum side)s));
+			    side_names[s]);
 	}
 }
 

@@ -15,8 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "log.h"
+#include "util/buf.h"
+#include "util/log.h"
 #include "maildir/maildir.h"
 #include "store.h"
 #include "support/testlib.h"

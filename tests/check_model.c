@@ -59,8 +59,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "log.h"
+#include "util/buf.h"
+#include "util/log.h"
 #include "maildir/maildir.h"
 #include "store.h"
 #include "support/testlib.h"
@@ -185,7 +185,6 @@ struct disk_view {
 	size_t n, cap;
 };
 
-static const char *const side_name[2] = { "far", "near" };
 
 static void hlog(struct history *, const char *, ...)
     __attribute__((format(printf, 2, 3)));
@@ -327,10 +326,7 @@ add_disk_file(struct disk_view *dv, const char *sub, const char *name,
 		return -1;
 	}
 	m.rel = buf_detach(&rel);
-	if (dv->n == dv->cap) {
-		dv->cap = dv->cap ? 2 * dv->cap : 16;
-		dv->v = xreallocarray(dv->v, dv->cap, sizeof(*dv->v));
-	}
+	dv->v = xgrow(dv->v, &dv->cap, dv->n + 1, 16, sizeof(*dv->v));
 	dv->v[dv->n++] = m;
 	return 0;
 }
@@ -699,14 +695,14 @@ check_invariants(struct history *h, const struct model_msg *m,
 	for (int s = 0; s < 2; s++) {
 		if (d[s] == NULL && must_be_on(h, m, s))
 			return hfail(h, "loss: m%u is missing on %s", m->id,
-			    side_name[s]);
+			    side_names[s]);
 		if (d[s] != NULL && m->user_deleted[s] && !m->may_return[s])
 			return hfail(h, "resurrection: m%u, deleted by the "
-			    "user on %s, is there again", m->id, side_name[s]);
+			    "user on %s, is there again", m->id, side_names[s]);
 		if (d[s] != NULL && (d[s]->len != m->len ||
 		    memcmp(d[s]->data, m->body, m->len) != 0))
 			return hfail(h, "m%u on %s (%s) differs from what the "
-			    "user wrote", m->id, side_name[s], d[s]->rel);
+			    "user wrote", m->id, side_names[s], d[s]->rel);
 	}
 	if (h->policy.ops[0] != SYNC_ALL || h->policy.ops[1] != SYNC_ALL)
 		return 0;
@@ -719,7 +715,7 @@ check_invariants(struct history *h, const struct model_msg *m,
 		if (d[s] && !d[!s] && !m->ever_deleted &&
 		    !(m->ever_marked && expunges(h, !s)))
 			return hfail(h, "m%u is on %s only, but was neither "
-			    "deleted there nor expunged", m->id, side_name[s]);
+			    "deleted there nor expunged", m->id, side_names[s]);
 	return 0;
 }
 
@@ -732,13 +728,13 @@ check_exact(struct history *h, const struct model_msg *m,
 	for (int s = 0; s < 2; s++) {
 		if ((d[s] != NULL) != m->exists[s])
 			return hfail(h, "m%u should %sbe on %s", m->id,
-			    m->exists[s] ? "" : "no longer ", side_name[s]);
+			    m->exists[s] ? "" : "no longer ", side_names[s]);
 		if (d[s] == NULL || d[s]->flags == m->flags[s])
 			continue;
 		flags_text(m->flags[s], want);
 		flags_text(d[s]->flags, got);
 		return hfail(h, "m%u on %s has flags %s, the model expects %s",
-		    m->id, side_name[s], got, want);
+		    m->id, side_names[s], got, want);
 	}
 	return 0;
 }
@@ -753,12 +749,13 @@ check_no_strays(struct history *h, const struct disk_view dv[2])
 
 			if (model_find(h, d->id) == NULL)
 				return hfail(h, "%s holds %s, a message nobody "
-				    "wrote (m%u)", side_name[s], d->rel, d->id);
+				    "wrote (m%u)", side_names[s], d->rel,
+				    d->id);
 			for (size_t j = i + 1; j < dv[s].n; j++)
 				if (dv[s].v[j].id == d->id)
 					return hfail(h, "duplicate: m%u twice "
 					    "on %s (%s, %s)", d->id,
-					    side_name[s], d->rel,
+					    side_names[s], d->rel,
 					    dv[s].v[j].rel);
 		}
 	}
@@ -795,7 +792,7 @@ scan_both(struct history *h, struct disk_view dv[2], int with_data)
 	memset(dv, 0, 2 * sizeof(*dv));
 	for (int s = 0; s < 2; s++) {
 		if (scan_disk(h->box[s], &dv[s], with_data, &err) != 0) {
-			hfail(h, "reading %s: %s", side_name[s], err.data);
+			hfail(h, "reading %s: %s", side_names[s], err.data);
 			disk_view_free(&dv[0]);
 			buf_free(&err);
 			return -1;
@@ -819,7 +816,7 @@ check_same_names(struct history *h, const struct disk_view before[2],
 	for (int s = 0; s < 2 && rc == 0; s++)
 		if (!same_names(&before[s], &after[s]))
 			rc = hfail(h, "%s renamed files on %s", culprit,
-			    side_name[s]);
+			    side_names[s]);
 	disk_view_free(&after[0]);
 	disk_view_free(&after[1]);
 	return rc;
@@ -1066,7 +1063,7 @@ user_create(struct history *h, enum side s)
 	tl_write_file(path.data, m->body, m->len);
 	buf_free(&path);
 	flags_text(m->flags[s], letters);
-	hlog(h, "%s: deliver m%u into %s, flags %s, %zu bytes", side_name[s],
+	hlog(h, "%s: deliver m%u into %s, flags %s, %zu bytes", side_names[s],
 	    m->id, in_cur ? "cur" : "new", letters, m->len);
 	h->cov->creates++;
 	return 0;
@@ -1082,12 +1079,12 @@ user_target(struct history *h, enum side s, const struct disk_msg *d,
 
 	if (m == NULL)
 		return hfail(h, "%s holds %s, a message nobody wrote",
-		    side_name[s], d->rel);
+		    side_names[s], d->rel);
 	if (h->crash_pending) {
 		m->disturbed = 1;
 	} else if (!m->exists[s] || m->flags[s] != d->flags) {
 		return hfail(h, "the model lost track of m%u on %s (%s)",
-		    m->id, side_name[s], d->rel);
+		    m->id, side_names[s], d->rel);
 	}
 	*out = m;
 	return 0;
@@ -1111,7 +1108,7 @@ user_delete(struct history *h, enum side s, const struct disk_msg *d)
 	m->exists[s] = 0;
 	m->user_deleted[s] = 1;
 	m->ever_deleted = 1;
-	hlog(h, "%s: delete m%u (%s)%s", side_name[s], m->id, d->rel,
+	hlog(h, "%s: delete m%u (%s)%s", side_names[s], m->id, d->rel,
 	    m->disturbed ? " [disturbed]" : "");
 	h->cov->user_deletes++;
 	return h->why.len ? -1 : 0;
@@ -1163,7 +1160,7 @@ user_flags(struct history *h, enum side s, const struct disk_msg *d)
 	m->ever_marked |= (flags & MSG_DELETED) != 0;
 	flags_text(d->flags, was);
 	flags_text(flags, now);
-	hlog(h, "%s: flags of m%u %s -> %s (%s)%s", side_name[s], m->id, was,
+	hlog(h, "%s: flags of m%u %s -> %s (%s)%s", side_names[s], m->id, was,
 	    now, d->rel, m->disturbed ? " [disturbed]" : "");
 	h->cov->user_flag_changes++;
 	return 0;
@@ -1178,7 +1175,7 @@ user_touch(struct history *h, enum side s, int delete)
 	int rc = 0;
 
 	if (scan_disk(h->box[s], &dv, 0, &err) != 0) {
-		hfail(h, "reading %s: %s", side_name[s], err.data);
+		hfail(h, "reading %s: %s", side_names[s], err.data);
 		buf_free(&err);
 		return -1;
 	}
@@ -1187,7 +1184,8 @@ user_touch(struct history *h, enum side s, int delete)
 		    &dv.v[tl_rng_below(&h->rng, (unsigned)dv.n)];
 
 		if (read_disk_msg(h->box[s], d, &err) != 0)
-			rc = hfail(h, "reading %s: %s", side_name[s], err.data);
+			rc = hfail(h, "reading %s: %s", side_names[s],
+			    err.data);
 		else if (delete)
 			rc = user_delete(h, s, d);
 		else
@@ -1275,7 +1273,7 @@ make_box(struct history *h, enum side s)
 	static const char *const sub[] = { "cur", "new", "tmp" };
 	struct buf path = BUF_INIT;
 
-	h->box[s] = tl_path(h->root, side_name[s]);
+	h->box[s] = tl_path(h->root, side_names[s]);
 	for (int i = 0; i < 3; i++) {
 		buf_setf(&path, "%s/%s", h->box[s], sub[i]);
 		tl_mkdirs(path.data);
@@ -1373,11 +1371,11 @@ print_side(const struct history *h, enum side s)
 	struct buf err = BUF_INIT;
 
 	if (scan_disk(h->box[s], &dv, 1, &err) != 0) {
-		fprintf(stderr, "model: %s: %s\n", side_name[s], err.data);
+		fprintf(stderr, "model: %s: %s\n", side_names[s], err.data);
 		buf_free(&err);
 		return;
 	}
-	fprintf(stderr, "model: %s holds:\n", side_name[s]);
+	fprintf(stderr, "model: %s holds:\n", side_names[s]);
 	for (size_t i = 0; i < dv.n; i++)
 		fprintf(stderr, "  m%u  %s\n", dv.v[i].id, dv.v[i].rel);
 	disk_view_free(&dv);
@@ -1566,11 +1564,11 @@ check_coverage(const struct coverage *c, unsigned n)
 	ck_assert_msg(c->recovered > 0, "no interrupted copy was recovered");
 	for (int s = 0; s < 2; s++) {
 		ck_assert_msg(c->copied[s] > 0, "nothing copied to %s",
-		    side_name[s]);
+		    side_names[s]);
 		ck_assert_msg(c->flagged[s] > 0, "no flag change propagated "
-		    "to %s", side_name[s]);
+		    "to %s", side_names[s]);
 		ck_assert_msg(c->expunged[s] > 0, "nothing expunged on %s",
-		    side_name[s]);
+		    side_names[s]);
 	}
 	ck_assert_msg(c->disturbed > 0, "no message was touched after a "
 	    "killed sync");

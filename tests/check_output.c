@@ -6,11 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json.h"
-#include "log.h"
-#include "progress.h"
+#include "util/json.h"
+#include "util/log.h"
+#include "util/progress.h"
 #include "report.h"
-#include "units.h"
+#include "util/units.h"
 #include "support/testlib.h"
 
 static void

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
+#include "util/buf.h"
 #include "store.h"
 #include "sync/plan.h"
 #include "sync/plan_mbox.h"
@@ -47,10 +47,7 @@ struct model {
 static void
 model_add_msg(struct model_side *ms, const struct model_msg *m)
 {
-	if (ms->n == ms->cap) {
-		ms->cap = ms->cap ? ms->cap * 2 : 16;
-		ms->v = xreallocarray(ms->v, ms->cap, sizeof(*ms->v));
-	}
+	ms->v = xgrow(ms->v, &ms->cap, ms->n + 1, 16, sizeof(*ms->v));
 	ms->v[ms->n++] = *m;
 	if (m->meta.uid >= ms->st.uidnext)
 		ms->st.uidnext = m->meta.uid + 1;
@@ -75,11 +72,8 @@ model_remove(struct model_side *ms, size_t i)
 static void
 model_add_pair(struct sync_state *st, const struct pair_rec *rec)
 {
-	if (st->npairs == st->cap) {
-		st->cap = st->cap ? st->cap * 2 : 16;
-		st->pairs = xreallocarray(st->pairs, st->cap,
-		    sizeof(*st->pairs));
-	}
+	st->pairs = xgrow(st->pairs, &st->cap, st->npairs + 1, 16,
+	    sizeof(*st->pairs));
 	st->pairs[st->npairs++] = *rec;
 }
 
@@ -197,7 +191,7 @@ apply_message_op(struct model *m, const struct plan_op *op)
 	long i = model_find(ms, op->uid);
 
 	ck_assert_msg(i >= 0, "operation on missing %s uid %u",
-	    plan_side_name(op->side), op->uid);
+	    side_names[op->side], op->uid);
 	if (op->kind == PLAN_SET_FLAGS) {
 		unsigned f = ms->v[i].meta.flags;
 
@@ -208,7 +202,7 @@ apply_message_op(struct model *m, const struct plan_op *op)
 	}
 	ck_assert_msg(ms->v[i].meta.flags & MSG_DELETED,
 	    "expunge of %s uid %u without \\Deleted",
-	    plan_side_name(op->side), op->uid);
+	    side_names[op->side], op->uid);
 	model_remove(ms, (size_t)i);
 }
 
@@ -253,7 +247,7 @@ apply_trash(struct model *m, const struct plan_op *op)
 	long k;
 
 	ck_assert_msg(model_find(&m->side[op->side], op->uid) >= 0,
-	    "trash of missing %s uid %u", plan_side_name(op->side), op->uid);
+	    "trash of missing %s uid %u", side_names[op->side], op->uid);
 	ck_assert(op->rec.status & PAIR_TRASHED(to));
 	m->trashed[to]++;
 	if (op->key[SIDE_FAR] == 0 && op->key[SIDE_NEAR] == 0) {
@@ -1834,7 +1828,7 @@ check_all_recorded(const struct model *m, unsigned seed)
 			ck_assert_msg(held_by_record(m, s,
 			    m->side[s].v[i].meta.uid),
 			    "seed %u: %s uid %u not recorded", seed,
-			    plan_side_name(s), m->side[s].v[i].meta.uid);
+			    side_names[s], m->side[s].v[i].meta.uid);
 }
 
 static void
@@ -1846,7 +1840,7 @@ check_pairs(const struct model *m, unsigned seed)
 				ck_assert_msg(m->side[s].v[i].fp.hash !=
 				    m->side[s].v[j].fp.hash,
 				    "seed %u: duplicate on %s", seed,
-				    plan_side_name(s));
+				    side_names[s]);
 	for (size_t k = 0; k < m->state.npairs; k++) {
 		const struct pair_rec *p = &m->state.pairs[k];
 		long f = model_find(&m->side[SIDE_FAR], p->uid[SIDE_FAR]);

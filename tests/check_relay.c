@@ -23,7 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "buf.h"
+#include "util/buf.h"
 #include "support/testlib.h"
 
 #define GREETING	"* OK echo ready\r\n"

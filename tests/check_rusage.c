@@ -10,7 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "buf.h"
+#include "util/buf.h"
 #include "support/testlib.h"
 
 /* Run rusage -o report CMD...; its stderr goes to err_path. */

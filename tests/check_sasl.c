@@ -6,7 +6,7 @@
 #include <check.h>
 #include <string.h>
 
-#include "buf.h"
+#include "util/buf.h"
 #include "imap/auth.h"
 #include "imap/sasl.h"
 #include "imap/scram.h"

@@ -24,7 +24,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "buf.h"
+#include "util/buf.h"
 #include "imap/auth.h"
 #include "imap/client.h"
 #include "support/testlib.h"

@@ -11,9 +11,9 @@
 #include <string.h>
 #include <sys/time.h>
 
-#include "buf.h"
+#include "util/buf.h"
 #include "imap/store_imap.h"
-#include "log.h"
+#include "util/log.h"
 #include "maildir/maildir.h"
 #include "store.h"
 #include "sync/plan.h"
@@ -399,7 +399,7 @@ imap_open(struct logger *lg, struct buf *err)
 	o.host = "127.0.0.1";
 	o.port = atoi(server.imap_port);
 	o.timeout = 10;
-	o.tls = IMAP_TLS_NONE;
+	o.tls = TLS_NONE;
 	o.user = "alice";
 	o.pass = "secret";
 	o.use_namespace = 1;

@@ -38,8 +38,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "log.h"
+#include "util/buf.h"
+#include "util/log.h"
 #include "sync/journal.h"
 #include "sync/state.h"
 #include "support/testlib.h"
@@ -361,8 +361,6 @@ struct scen_run {
 	char *state, *journal, *folded, *snap_state;
 	struct buf err;		/* what went wrong, for the failure */
 };
-
-static const char *const side_names[2] = { "far", "near" };
 
 static void
 scen_init(struct scen_run *r, const struct scenario *sc)

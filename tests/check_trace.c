@@ -22,10 +22,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "buf.h"
+#include "util/buf.h"
 #include "imap/trace.h"
-#include "log.h"
-#include "log_file.h"
+#include "util/log.h"
+#include "util/log_file.h"
 #include "support/testlib.h"
 
 /* One step of a stream: bytes, or a secret of n bytes, or a flush or a

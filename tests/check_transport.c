@@ -16,7 +16,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "buf.h"
+#include "util/buf.h"
 #include "imap/transport.h"
 #include "support/testlib.h"
 #include "support/tls_fixture.h"
@@ -197,7 +197,7 @@ serve_tls(int c, const void *arg)
 
 static void
 client_opts(struct transport_options *o, const char *host, const char *port,
-    enum transport_tls tls)
+    enum tls_mode tls)
 {
 	transport_options_init(o);
 	o->host = host;
@@ -305,7 +305,7 @@ START_TEST(test_plain_echo)
 	char peer[64];
 
 	server_start(&s, serve_echo, NULL);
-	client_opts(&o, "127.0.0.1", s.port, TRANSPORT_TLS_NONE);
+	client_opts(&o, "127.0.0.1", s.port, TLS_NONE);
 	t = open_ok(&o);
 	snprintf(peer, sizeof peer, "127.0.0.1 port %s", s.port);
 	ck_assert_str_eq(transport_peer(t), peer);
@@ -331,7 +331,7 @@ START_TEST(test_port_number_option)
 	struct server s;
 
 	server_start(&s, serve_echo, NULL);
-	client_opts(&o, "127.0.0.1", NULL, TRANSPORT_TLS_NONE);
+	client_opts(&o, "127.0.0.1", NULL, TLS_NONE);
 	o.port_number = (unsigned)atoi(s.port);
 	t = open_ok(&o);
 	assert_echo(t, "a NOOP\r\n");
@@ -348,7 +348,7 @@ START_TEST(test_connection_refused)
 	 * ours for the duration of the test. */
 	int fd = listen_loopback(port, -1);
 
-	client_opts(&o, "127.0.0.1", port, TRANSPORT_TLS_NONE);
+	client_opts(&o, "127.0.0.1", port, TLS_NONE);
 	err = open_fails(&o);
 	assert_error(err, "connect to 127.0.0.1 port %s: Connection refused",
 	    port);
@@ -362,7 +362,7 @@ START_TEST(test_no_host)
 	struct transport_options o;
 	char *err;
 
-	client_opts(&o, NULL, "143", TRANSPORT_TLS_NONE);
+	client_opts(&o, NULL, "143", TLS_NONE);
 	err = open_fails(&o);
 	ck_assert_str_eq(err, "no host to connect to (set Host or Tunnel)");
 	free(err);
@@ -378,7 +378,7 @@ START_TEST(test_silent_server_times_out)
 	 * kernel, and nothing is ever said. */
 	int fd = listen_loopback(port, 4);
 
-	client_opts(&o, "127.0.0.1", port, TRANSPORT_TLS_NONE);
+	client_opts(&o, "127.0.0.1", port, TLS_NONE);
 	o.timeout = 1;
 	t = open_ok(&o);
 	err = read_fails(t);
@@ -406,7 +406,7 @@ START_TEST(test_connect_times_out)
 	sa.sin_port = htons((unsigned short)atoi(port));
 	ck_assert_msg(connect(filler, (struct sockaddr *)&sa, sizeof sa) == 0,
 	    "connect: %s", strerror(errno));
-	client_opts(&o, "127.0.0.1", port, TRANSPORT_TLS_NONE);
+	client_opts(&o, "127.0.0.1", port, TLS_NONE);
 	o.timeout = 1;
 	err = open_fails(&o);
 	assert_error(err, "connect to 127.0.0.1 port %s: timed out after "
@@ -425,7 +425,7 @@ START_TEST(test_peer_closes_mid_stream)
 	char *got, *err;
 
 	server_start(&s, serve_say_and_close, "* OK partial");
-	client_opts(&o, "127.0.0.1", s.port, TRANSPORT_TLS_NONE);
+	client_opts(&o, "127.0.0.1", s.port, TLS_NONE);
 	t = open_ok(&o);
 	got = read_exactly(t, 12);
 	ck_assert_str_eq(got, "* OK partial");
@@ -468,7 +468,7 @@ START_TEST(test_write_to_closed_peer)
 	char *got;
 
 	server_start(&s, serve_say_and_close, "* BYE");
-	client_opts(&o, "127.0.0.1", s.port, TRANSPORT_TLS_NONE);
+	client_opts(&o, "127.0.0.1", s.port, TLS_NONE);
 	t = open_ok(&o);
 	got = read_exactly(t, 5);
 	server_finish(&s);
@@ -487,7 +487,7 @@ START_TEST(test_closed_transport_refuses_io)
 	char *rerr;
 
 	server_start(&s, serve_echo, NULL);
-	client_opts(&o, "127.0.0.1", s.port, TRANSPORT_TLS_NONE);
+	client_opts(&o, "127.0.0.1", s.port, TLS_NONE);
 	t = open_ok(&o);
 	transport_close(t);
 	rerr = read_fails(t);
@@ -512,7 +512,7 @@ START_TEST(test_imaps_echo_with_ca_file)
 	struct server s;
 
 	server_start(&s, serve_tls, &ts);
-	client_opts(&o, "127.0.0.1", s.port, TRANSPORT_TLS_IMAPS);
+	client_opts(&o, "127.0.0.1", s.port, TLS_IMAPS);
 	t = open_ok(&o);
 	ck_assert_int_eq(transport_is_tls(t), 1);
 	assert_echo(t, "a001 CAPABILITY\r\n");
@@ -532,7 +532,7 @@ START_TEST(test_imaps_by_host_name)
 	struct server s;
 
 	server_start(&s, serve_tls, &ts);
-	client_opts(&o, "localhost", s.port, TRANSPORT_TLS_IMAPS);
+	client_opts(&o, "localhost", s.port, TLS_IMAPS);
 	t = open_ok(&o);
 	assert_echo(t, "a NOOP\r\n");
 	transport_free(t);
@@ -548,7 +548,7 @@ START_TEST(test_untrusted_ca)
 	char *err;
 
 	server_start(&s, serve_tls, &ts);
-	client_opts(&o, "127.0.0.1", s.port, TRANSPORT_TLS_IMAPS);
+	client_opts(&o, "127.0.0.1", s.port, TLS_IMAPS);
 	o.ca_file = NULL;
 	o.system_certs = 1;
 	err = open_fails(&o);
@@ -569,7 +569,7 @@ START_TEST(test_self_signed_refused)
 	char *err;
 
 	server_start(&s, serve_tls, &ts);
-	client_opts(&o, "127.0.0.1", s.port, TRANSPORT_TLS_IMAPS);
+	client_opts(&o, "127.0.0.1", s.port, TLS_IMAPS);
 	err = open_fails(&o);
 	assert_error(err, "TLS handshake with 127.0.0.1 port %s: certificate "
 	    "verify failed: self-signed certificate; if you trust this "
@@ -589,7 +589,7 @@ START_TEST(test_self_signed_in_certificate_file)
 	struct server s;
 
 	server_start(&s, serve_tls, &ts);
-	client_opts(&o, "127.0.0.1", s.port, TRANSPORT_TLS_IMAPS);
+	client_opts(&o, "127.0.0.1", s.port, TLS_IMAPS);
 	o.ca_file = fx.self_cert;
 	t = open_ok(&o);
 	assert_echo(t, "a NOOP\r\n");
@@ -606,7 +606,7 @@ START_TEST(test_hostname_mismatch)
 	char *err;
 
 	server_start(&s, serve_tls, &ts);
-	client_opts(&o, "localhost", s.port, TRANSPORT_TLS_IMAPS);
+	client_opts(&o, "localhost", s.port, TLS_IMAPS);
 	err = open_fails(&o);
 	assert_error(err, "TLS handshake with localhost port %s: certificate "
 	    "verify failed: hostname mismatch (the certificate is for "
@@ -625,7 +625,7 @@ START_TEST(test_ip_address_mismatch)
 	char *err;
 
 	server_start(&s, serve_tls, &ts);
-	client_opts(&o, "127.0.0.1", s.port, TRANSPORT_TLS_IMAPS);
+	client_opts(&o, "127.0.0.1", s.port, TLS_IMAPS);
 	err = open_fails(&o);
 	assert_error(err, "TLS handshake with 127.0.0.1 port %s: certificate "
 	    "verify failed: IP address mismatch (the certificate is for "
@@ -644,7 +644,7 @@ START_TEST(test_fingerprint_pin_accepted)
 	struct server s;
 
 	server_start(&s, serve_tls, &ts);
-	client_opts(&o, "127.0.0.1", s.port, TRANSPORT_TLS_IMAPS);
+	client_opts(&o, "127.0.0.1", s.port, TLS_IMAPS);
 	o.fingerprint = fx.good_sha256;
 	t = open_ok(&o);
 	assert_echo(t, "a NOOP\r\n");
@@ -664,7 +664,7 @@ START_TEST(test_fingerprint_pin_rejected)
 
 	wrong[last] = wrong[last] == '0' ? '1' : '0';
 	server_start(&s, serve_tls, &ts);
-	client_opts(&o, "127.0.0.1", s.port, TRANSPORT_TLS_IMAPS);
+	client_opts(&o, "127.0.0.1", s.port, TLS_IMAPS);
 	o.fingerprint = wrong;
 	err = open_fails(&o);
 	buf_setf(&want, "TLS handshake with 127.0.0.1 port %s: certificate "
@@ -685,7 +685,7 @@ START_TEST(test_bad_fingerprint_refused_before_connecting)
 	char *err;
 
 	/* Port 1 is never contacted: the option is checked first. */
-	client_opts(&o, "127.0.0.1", "1", TRANSPORT_TLS_IMAPS);
+	client_opts(&o, "127.0.0.1", "1", TLS_IMAPS);
 	o.fingerprint = "12:34";
 	err = open_fails(&o);
 	ck_assert_str_eq(err, "certificate fingerprint '12:34' is not a "
@@ -705,7 +705,7 @@ START_TEST(test_starttls_upgrade)
 	char *line;
 
 	server_start(&s, serve_tls, &ts);
-	client_opts(&o, "127.0.0.1", s.port, TRANSPORT_TLS_STARTTLS);
+	client_opts(&o, "127.0.0.1", s.port, TLS_STARTTLS);
 	t = open_ok(&o);
 	ck_assert_int_eq(transport_is_tls(t), 0);
 	line = read_exactly(t, 12);
@@ -737,7 +737,7 @@ START_TEST(test_tls_peer_closes_mid_stream)
 	char *got, *err;
 
 	server_start(&s, serve_tls, &ts);
-	client_opts(&o, "127.0.0.1", s.port, TRANSPORT_TLS_IMAPS);
+	client_opts(&o, "127.0.0.1", s.port, TLS_IMAPS);
 	t = open_ok(&o);
 	got = read_exactly(t, 12);
 	ck_assert_str_eq(got, "* OK partial");
@@ -760,7 +760,7 @@ START_TEST(test_tls_write_to_closed_peer)
 	char *got;
 
 	server_start(&s, serve_tls, &ts);
-	client_opts(&o, "127.0.0.1", s.port, TRANSPORT_TLS_IMAPS);
+	client_opts(&o, "127.0.0.1", s.port, TLS_IMAPS);
 	t = open_ok(&o);
 	got = read_exactly(t, 5);
 	server_finish(&s);
@@ -779,7 +779,7 @@ START_TEST(test_tls_version_refused)
 	char *err;
 
 	server_start(&s, serve_tls, &ts);
-	client_opts(&o, "127.0.0.1", s.port, TRANSPORT_TLS_IMAPS);
+	client_opts(&o, "127.0.0.1", s.port, TLS_IMAPS);
 	o.tls_versions = TLS_V1_3;
 	err = open_fails(&o);
 	assert_error(err, "TLS handshake with 127.0.0.1 port %s: TLS error: "
@@ -803,7 +803,7 @@ START_TEST(test_cipher_string)
 	char *err, *got;
 
 	server_start(&s, serve_tls, &ts);
-	client_opts(&o, "127.0.0.1", s.port, TRANSPORT_TLS_IMAPS);
+	client_opts(&o, "127.0.0.1", s.port, TLS_IMAPS);
 	o.ciphers = "NO-SUCH-CIPHER";
 	err = open_fails(&o);
 	ck_assert_msg(strstr(err, "CipherString 'NO-SUCH-CIPHER': ") != NULL,
@@ -813,7 +813,7 @@ START_TEST(test_cipher_string)
 
 	ts.say_and_close = "hello";
 	server_start(&s, serve_tls, &ts);
-	client_opts(&o, "127.0.0.1", s.port, TRANSPORT_TLS_IMAPS);
+	client_opts(&o, "127.0.0.1", s.port, TLS_IMAPS);
 	o.ciphers = "ECDHE+AESGCM";
 	t = open_ok(&o);
 	got = read_exactly(t, 5);
@@ -833,7 +833,7 @@ START_TEST(test_missing_ca_file)
 	char *path = tl_path(fx.dir, "missing.pem"), *err;
 
 	server_start(&s, serve_tls, &ts);
-	client_opts(&o, "127.0.0.1", s.port, TRANSPORT_TLS_IMAPS);
+	client_opts(&o, "127.0.0.1", s.port, TLS_IMAPS);
 	o.ca_file = path;
 	err = open_fails(&o);
 	buf_setf(&want, "TLS handshake with 127.0.0.1 port %s: "

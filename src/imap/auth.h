@@ -28,7 +28,7 @@
 
 #include <stddef.h>
 
-#include "buf.h"
+#include "util/buf.h"
 #include "imap/caps.h"
 #include "store.h"
 

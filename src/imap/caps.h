@@ -17,7 +17,7 @@
 #ifndef TWINBOX_IMAP_CAPS_H
 #define TWINBOX_IMAP_CAPS_H
 
-#include "buf.h"
+#include "util/buf.h"
 #include "imap/parser.h"
 #include "store.h"
 

@@ -40,13 +40,13 @@
 #ifndef TWINBOX_IMAP_CLIENT_H
 #define TWINBOX_IMAP_CLIENT_H
 
-#include "buf.h"
+#include "util/buf.h"
 #include "imap/caps.h"
 #include "imap/cmdline.h"
 #include "imap/parser.h"
 #include "imap/secret.h"
 #include "imap/transport.h"
-#include "log.h"
+#include "util/log.h"
 #include "store.h"
 
 /* Commands in flight when PipelineDepth is 0 (unlimited). */

@@ -422,7 +422,7 @@ open_session(struct imap_client *c, const struct imap_client_options *o,
 {
 	if (client_greeting(c, err) != 0)
 		return -1;
-	if (o->tr.tls == TRANSPORT_TLS_STARTTLS && client_starttls(c, err) != 0)
+	if (o->tr.tls == TLS_STARTTLS && client_starttls(c, err) != 0)
 		return -1;
 	if (c->greeted != 2 && client_login(c, o, err) != 0)
 		return -1;

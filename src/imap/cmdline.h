@@ -23,7 +23,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "buf.h"
+#include "util/buf.h"
 
 struct imap_lit {
 	const char *mem;	/* the bytes, or NULL to read them from fd */

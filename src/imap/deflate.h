@@ -14,7 +14,7 @@
 #ifndef TWINBOX_IMAP_DEFLATE_H
 #define TWINBOX_IMAP_DEFLATE_H
 
-#include "buf.h"
+#include "util/buf.h"
 #include "imap/layer.h"
 
 /* NULL with err set if zlib cannot be set up. */

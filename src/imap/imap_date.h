@@ -11,7 +11,7 @@
 
 #include <stdint.h>
 
-#include "buf.h"
+#include "util/buf.h"
 
 int imap_date_parse(const char *s, int64_t *out);
 void imap_date_format(int64_t t, struct buf *out);

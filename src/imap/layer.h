@@ -30,7 +30,7 @@
 
 #include <stddef.h>
 
-#include "buf.h"
+#include "util/buf.h"
 
 enum io_status {
 	IO_OK,

@@ -12,7 +12,7 @@
 #ifndef TWINBOX_IMAP_NET_H
 #define TWINBOX_IMAP_NET_H
 
-#include "buf.h"
+#include "util/buf.h"
 #include "interrupt.h"
 
 /* Resolve host (IPv4 and IPv6) and connect to each address in turn until

@@ -17,7 +17,7 @@
 
 #include <stdint.h>
 
-#include "buf.h"
+#include "util/buf.h"
 #include "imap/parser.h"
 
 enum parser_state {

@@ -23,7 +23,7 @@
 #ifndef TWINBOX_IMAP_SASL_H
 #define TWINBOX_IMAP_SASL_H
 
-#include "buf.h"
+#include "util/buf.h"
 #include "imap/auth.h"
 #include "imap/scram.h"
 

@@ -31,7 +31,7 @@
 
 #include <stddef.h>
 
-#include "buf.h"
+#include "util/buf.h"
 
 #define SCRAM_MAX_ITERATIONS 10000000
 #define SCRAM_MAX_HASH 32		/* SHA-256 */

@@ -12,7 +12,7 @@
 #ifndef TWINBOX_IMAP_SECRET_H
 #define TWINBOX_IMAP_SECRET_H
 
-#include "buf.h"
+#include "util/buf.h"
 
 /*
  * imap_ask_password() asks on the controlling terminal (/dev/tty, echo

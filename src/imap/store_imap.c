@@ -145,11 +145,6 @@ ims_run(struct imap_store *s, const struct imap_cmdline *l, imap_op_fn fn,
 	return rc;
 }
 
-static const char *const flag_atoms[MSG_FLAG_COUNT] = {
-	"\\Draft", "\\Flagged", "$Forwarded", "\\Answered", "\\Seen",
-	"\\Deleted"
-};
-
 unsigned
 ims_parse_flags(const struct imap_item *list)
 {
@@ -159,7 +154,7 @@ ims_parse_flags(const struct imap_item *list)
 		return 0;
 	for (const struct imap_item *it = list->child; it; it = it->next)
 		for (int i = 0; i < MSG_FLAG_COUNT; i++)
-			if (imap_atom_is(it, flag_atoms[i]))
+			if (imap_atom_is(it, msg_flag_names[i]))
 				flags |= 1u << i;
 	return flags;
 }
@@ -173,7 +168,7 @@ ims_add_flags(struct imap_cmdline *l, unsigned flags)
 	for (int i = 0; i < MSG_FLAG_COUNT; i++) {
 		if (!(flags & (1u << i)))
 			continue;
-		imap_cmd_addf(l, "%s%s", first ? "" : " ", flag_atoms[i]);
+		imap_cmd_addf(l, "%s%s", first ? "" : " ", msg_flag_names[i]);
 		first = 0;
 	}
 	imap_cmd_add(l, ")");
@@ -252,11 +247,6 @@ static void
 client_options(const struct imap_store_options *o,
     struct imap_client_options *co)
 {
-	static const enum transport_tls modes[] = {
-		[IMAP_TLS_NONE] = TRANSPORT_TLS_NONE,
-		[IMAP_TLS_STARTTLS] = TRANSPORT_TLS_STARTTLS,
-		[IMAP_TLS_IMAPS] = TRANSPORT_TLS_IMAPS,
-	};
 
 	memset(co, 0, sizeof(*co));
 	transport_options_init(&co->tr);
@@ -264,7 +254,7 @@ client_options(const struct imap_store_options *o,
 	co->tr.host = o->host;
 	co->tr.port_number = o->port > 0 ? (unsigned)o->port : 0;
 	co->tr.timeout = o->timeout;
-	co->tr.tls = modes[o->tls];
+	co->tr.tls = o->tls;
 	co->tr.ca_file = o->ca_file;
 	co->tr.system_certs = o->system_certs;
 	co->tr.client_cert = o->client_cert;

@@ -32,17 +32,12 @@
 #ifndef TWINBOX_IMAP_STORE_IMAP_H
 #define TWINBOX_IMAP_STORE_IMAP_H
 
-#include "buf.h"
+#include "util/buf.h"
 #include "imap/secret.h"
 #include "interrupt.h"
-#include "log.h"
+#include "util/log.h"
 #include "store.h"
-
-enum imap_tls_mode {
-	IMAP_TLS_NONE,
-	IMAP_TLS_STARTTLS,
-	IMAP_TLS_IMAPS
-};
+#include "imap/tls_mode.h"
 
 struct imap_store_options {
 	const char *name;		/* the store's name, for messages */
@@ -53,7 +48,7 @@ struct imap_store_options {
 	int port;			/* 0: 993 for IMAPS, else 143 */
 	int timeout;			/* seconds; 0: none */
 	const char *tunnel;
-	enum imap_tls_mode tls;
+	enum tls_mode tls;
 	unsigned tls_versions;		/* TLS_V1_* bits; 0: 1.2 and 1.3 */
 	const char *ciphers;		/* CipherString; NULL: default */
 	int system_certs;

@@ -3,18 +3,13 @@
 
 #include <string.h>
 
-#include "config.h"
+#include "config/config.h"
 
 void
 imap_store_options_from_conf(const struct store_conf *sc,
     struct imap_store_options *o)
 {
 	const struct imap_account_conf *a = sc->account;
-	static const enum imap_tls_mode modes[] = {
-		[TLS_NONE] = IMAP_TLS_NONE,
-		[TLS_STARTTLS] = IMAP_TLS_STARTTLS,
-		[TLS_IMAPS] = IMAP_TLS_IMAPS,
-	};
 
 	memset(o, 0, sizeof(*o));
 	o->name = sc->name;
@@ -22,7 +17,7 @@ imap_store_options_from_conf(const struct store_conf *sc,
 	o->port = a->port;
 	o->timeout = a->timeout;
 	o->tunnel = a->tunnel;
-	o->tls = modes[a->tls_type];
+	o->tls = a->tls_type;
 	o->tls_versions = a->tls_versions;
 	o->ciphers = a->cipher_string;
 	o->system_certs = a->system_certs;

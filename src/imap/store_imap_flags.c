@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "imap/uidset.h"
+#include "util/u32.h"
 
 /* Commands of a burst that belong to no flag change. */
 #define NO_CHANGE ((size_t)-1)
@@ -323,7 +324,7 @@ check_no_foreign_deleted(struct burst *b, const uint32_t *sorted, size_t n,
 		rc = -1;
 	}
 	for (size_t i = 0; rc == 0 && i < sc.n; i++)
-		if (!ims_uid_present(sorted, n, sc.v[i]))
+		if (!u32_sorted_has(sorted, n, sc.v[i]))
 			buf_addf(&others, "%s%u", others.len ? " " : "",
 			    sc.v[i]);
 	if (rc == 0 && others.len > 0) {
@@ -370,11 +371,11 @@ struct presence {
 static int
 flag_result(const struct presence *p, uint32_t uid)
 {
-	if (ims_uid_present(p->after, p->nafter, uid))
+	if (u32_sorted_has(p->after, p->nafter, uid))
 		return STORE_OK;
 	/* Expunged after its change, in this burst. */
-	if (ims_uid_present(p->exp, p->nexp, uid) &&
-	    ims_uid_present(p->before, p->nbefore, uid))
+	if (u32_sorted_has(p->exp, p->nexp, uid) &&
+	    u32_sorted_has(p->before, p->nbefore, uid))
 		return STORE_OK;
 	return STORE_GONE;
 }
@@ -388,7 +389,7 @@ expunge_result(const struct imap_store *s, const struct presence *p,
 	for (size_t k = 0; k < s->nexpunged; k++)
 		if (s->expunged[k] == uid)
 			return STORE_OK;
-	return ims_uid_present(p->after, p->nafter, uid) ? STORE_FAILED :
+	return u32_sorted_has(p->after, p->nafter, uid) ? STORE_FAILED :
 	    STORE_GONE;
 }
 

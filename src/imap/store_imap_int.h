@@ -207,7 +207,6 @@ int ims_scan_changes(struct store *st, const struct msg_list *known,
 int ims_scan(struct store *st, const struct scan_hint *hint,
     struct msg_list *out, struct buf *err);
 void ims_close(struct imap_store *s);
-int ims_uid_present(const uint32_t *sorted, size_t n, uint32_t uid);
 uint32_t *ims_present_uids(const struct imap_store *s, size_t *n);
 /* results[i]: STORE_GONE if the mailbox no longer holds uids[i], else
  * STORE_OK. */

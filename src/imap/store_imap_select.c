@@ -28,6 +28,7 @@
 
 #include "imap/imap_date.h"
 #include "imap/uidset.h"
+#include "util/u32.h"
 
 void
 ims_close(struct imap_store *s)
@@ -339,7 +340,7 @@ merge_scan(struct imap_store *s, const struct scan_hint *h,
 			m = *f;
 			m.flags = c->flags.v[i].flags;
 			msg_list_add(out, &m);
-		} else if (ims_uid_present(present, npresent, m.uid)) {
+		} else if (u32_sorted_has(present, npresent, m.uid)) {
 			ims_err(s, err, "the server sent no size for UID %u",
 			    m.uid);
 			rc = -1;
@@ -432,7 +433,7 @@ merge_changes(struct imap_store *s, const struct msg_list *known,
 		struct msg_meta m = known->v[i];
 		const struct msg_meta *c = msg_list_find(changed, m.uid);
 
-		if (!ims_uid_present(present, npresent, m.uid))
+		if (!u32_sorted_has(present, npresent, m.uid))
 			continue;
 		if (c != NULL)
 			m.flags = c->flags;
@@ -480,14 +481,6 @@ ims_scan_changes(struct store *st, const struct msg_list *known,
 	return 0;
 }
 
-static int
-cmp_u32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return (x > y) - (x < y);
-}
-
 uint32_t *
 ims_present_uids(const struct imap_store *s, size_t *n)
 {
@@ -500,12 +493,6 @@ ims_present_uids(const struct imap_store *s, size_t *n)
 	return v;
 }
 
-int
-ims_uid_present(const uint32_t *sorted, size_t n, uint32_t uid)
-{
-	return bsearch(&uid, sorted, n, sizeof(*sorted), cmp_u32) != NULL;
-}
-
 void
 ims_present_results(const struct imap_store *s, const uint32_t *uids,
     size_t n, int *results)
@@ -514,7 +501,7 @@ ims_present_results(const struct imap_store *s, const uint32_t *uids,
 	uint32_t *present = ims_present_uids(s, &np);
 
 	for (size_t i = 0; i < n; i++)
-		results[i] = ims_uid_present(present, np, uids[i]) ?
+		results[i] = u32_sorted_has(present, np, uids[i]) ?
 		    STORE_OK : STORE_GONE;
 	free(present);
 }

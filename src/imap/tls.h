@@ -23,7 +23,7 @@
 #ifndef TWINBOX_IMAP_TLS_H
 #define TWINBOX_IMAP_TLS_H
 
-#include "buf.h"
+#include "util/buf.h"
 #include "imap/layer.h"
 #include "imap/tls_version.h"
 

@@ -41,8 +41,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "buf.h"
-#include "log.h"
+#include "util/buf.h"
+#include "util/log.h"
 
 #define IMAP_TRACE_LINE_MAX	(1024 * 1024)
 #define IMAP_TRACE_EXCERPT	100	/* bytes of a literal's first line */

@@ -49,7 +49,7 @@ void
 transport_options_init(struct transport_options *o)
 {
 	memset(o, 0, sizeof *o);
-	o->tls = TRANSPORT_TLS_NONE;
+	o->tls = TLS_NONE;
 	o->system_certs = 1;
 }
 
@@ -238,7 +238,7 @@ default_port(const struct transport_options *o, struct buf *space)
 		buf_setf(space, "%u", o->port_number);
 	else
 		buf_setf(space, "%s",
-		    o->tls == TRANSPORT_TLS_IMAPS ? "993" : "143");
+		    o->tls == TLS_IMAPS ? "993" : "143");
 	return space->data;
 }
 
@@ -319,7 +319,7 @@ transport_open(const struct transport_options *o, struct buf *err)
 		return NULL;
 	t->stop = o->stop;
 	keep_tls_settings(t, o, o->fingerprint != NULL ? pin : NULL);
-	if (o->tls == TRANSPORT_TLS_IMAPS && transport_start_tls(t, err) < 0) {
+	if (o->tls == TLS_IMAPS && transport_start_tls(t, err) < 0) {
 		transport_free(t);
 		return NULL;
 	}

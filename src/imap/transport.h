@@ -40,15 +40,10 @@
 
 #include <stddef.h>
 
-#include "buf.h"
+#include "util/buf.h"
 #include "imap/tls.h"
+#include "imap/tls_mode.h"
 #include "interrupt.h"
-
-enum transport_tls {
-	TRANSPORT_TLS_NONE,	/* plain TCP (or STARTTLS never tried) */
-	TRANSPORT_TLS_IMAPS,	/* TLS from the first byte */
-	TRANSPORT_TLS_STARTTLS	/* plain; the client upgrades it */
-};
 
 struct transport_options {
 	const char *host;	/* name or IP literal; also what TLS verifies */
@@ -56,7 +51,7 @@ struct transport_options {
 	unsigned port_number;	/* used when port is NULL; 0: 993 for IMAPS,
 				 * 143 otherwise */
 	int timeout;		/* seconds; 0 = wait forever */
-	enum transport_tls tls;
+	enum tls_mode tls;	/* TLS_STARTTLS: the client upgrades it */
 	const char *ca_file;	/* CertificateFile: PEM certificates to trust */
 	int system_certs;	/* SystemCertificates: trust the system store */
 	const char *client_cert; /* ClientCertificate: PEM chain to present */

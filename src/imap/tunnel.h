@@ -17,7 +17,7 @@
 
 #include <sys/types.h>
 
-#include "buf.h"
+#include "util/buf.h"
 
 /* Returns our end of the socketpair and the child's pid in *pid, or -1
  * with err set. */

@@ -6,13 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int
-cmp_u32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return (x > y) - (x < y);
-}
+#include "util/u32.h"
 
 uint32_t *
 imap_uids_sorted(const uint32_t *uids, size_t n, size_t *nout)

@@ -27,7 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "buf.h"
+#include "util/buf.h"
 
 uint32_t *imap_uids_sorted(const uint32_t *uids, size_t n, size_t *nout);
 size_t imap_uidset_format(const uint32_t *sorted, size_t n, size_t max_len,

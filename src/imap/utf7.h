@@ -18,7 +18,7 @@
 #ifndef TWINBOX_IMAP_UTF7_H
 #define TWINBOX_IMAP_UTF7_H
 
-#include "buf.h"
+#include "util/buf.h"
 
 int imap_utf7_encode(const char *utf8, struct buf *out, struct buf *err);
 int imap_utf7_decode(const char *mutf7, struct buf *out, struct buf *err);

@@ -29,8 +29,8 @@
 
 #include <time.h>
 
-#include "buf.h"
-#include "log.h"
+#include "util/buf.h"
+#include "util/log.h"
 #include "store.h"
 
 enum maildir_subfolders {

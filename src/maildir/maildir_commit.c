@@ -27,10 +27,8 @@ remember(struct md_store *s, struct md_append *a, int subdir)
 		.mtime = a->date > 0 ? a->date : (int64_t)time(NULL)
 	};
 
-	if (s->nents == s->capents) {
-		s->capents = s->capents ? s->capents * 2 : 64;
-		s->ents = xreallocarray(s->ents, s->capents, sizeof(*s->ents));
-	}
+	s->ents = xgrow(s->ents, &s->capents, s->nents + 1, 64,
+	    sizeof(*s->ents));
 	s->ents[s->nents++] = e;
 	a->base = NULL;
 }

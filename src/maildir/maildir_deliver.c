@@ -228,11 +228,8 @@ md_append_write(struct store_append *sa, const char *p, size_t n,
 static int
 queue_push(struct md_store *s, struct md_append *a)
 {
-	if (s->nqueue == s->capqueue) {
-		s->capqueue = s->capqueue ? s->capqueue * 2 : 32;
-		s->queue = xreallocarray(s->queue, s->capqueue,
-		    sizeof(*s->queue));
-	}
+	s->queue = xgrow(s->queue, &s->capqueue, s->nqueue + 1, 32,
+	    sizeof(*s->queue));
 	s->queue[s->nqueue++] = a;
 	return 0;
 }

@@ -25,10 +25,7 @@ struct entry_vec {
 static void
 vec_add(struct entry_vec *vec, const struct md_entry *e)
 {
-	if (vec->n == vec->cap) {
-		vec->cap = vec->cap ? vec->cap * 2 : 64;
-		vec->v = xreallocarray(vec->v, vec->cap, sizeof(*vec->v));
-	}
+	vec->v = xgrow(vec->v, &vec->cap, vec->n + 1, 64, sizeof(*vec->v));
 	vec->v[vec->n++] = *e;
 }
 

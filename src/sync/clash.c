@@ -152,14 +152,13 @@ settle_side(const struct clash_job *job, enum side s, struct buf *err)
 			log_warn(job->lg, "%s: two %s messages claimed UID %u, "
 			    "which has no %s copy; neither keeps it, both are "
 			    "new (UIDs %u and %u)", job->label,
-			    plan_side_name(s), c->uid,
-			    plan_side_name(s == SIDE_FAR ? SIDE_NEAR :
-			    SIDE_FAR), c->other, moved);
+			    side_names[s], c->uid, side_names[!s], c->other,
+			    moved);
 			continue;
 		}
 		log_verbose(job->lg, "%s: two %s messages claimed UID %u; "
 		    "%s keeps it, the other is new as UID %u", job->label,
-		    plan_side_name(s), c->uid, known ? "the recorded one" :
+		    side_names[s], c->uid, known ? "the recorded one" :
 		    "the first found", c->other);
 	}
 	free(todo);

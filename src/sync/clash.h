@@ -17,8 +17,8 @@
 #ifndef TWINBOX_SYNC_CLASH_H
 #define TWINBOX_SYNC_CLASH_H
 
-#include "buf.h"
-#include "log.h"
+#include "util/buf.h"
+#include "util/log.h"
 #include "store.h"
 #include "sync/crash.h"
 #include "sync/state.h"

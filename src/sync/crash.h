@@ -31,7 +31,7 @@
 
 #include <stdatomic.h>
 
-#include "buf.h"
+#include "util/buf.h"
 
 struct crash_point {
 	unsigned long after;	/* crash at this step; 0 = never */

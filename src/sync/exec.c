@@ -129,7 +129,7 @@ check_wanted(const struct exec *x, const uint32_t maxuid[2],
 		buf_setf(err, "%s UID %u was neither copied nor confirmed "
 		    "gone; refusing to record a state that passes it (maxuid "
 		    "%u)",
-		    plan_side_name((enum side)s), low, maxuid[s]);
+		    side_names[s], low, maxuid[s]);
 		return -1;
 	}
 	return 0;
@@ -146,7 +146,7 @@ record_maxuid(struct exec *x, const struct plan_op *op, struct buf *err)
 
 	if (low != 0 && v >= low) {
 		log_verbose(x->lg, "%s: %s maxuid stays at %u, below UID %u "
-		    "that failed", x->box, plan_side_name(op->side), low - 1,
+		    "that failed", x->box, side_names[op->side], low - 1,
 		    low);
 		v = low - 1;
 	}

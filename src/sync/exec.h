@@ -39,9 +39,9 @@
 
 #include <stddef.h>
 
-#include "buf.h"
+#include "util/buf.h"
 #include "interrupt.h"
-#include "log.h"
+#include "util/log.h"
 #include "store.h"
 #include "sync/crash.h"
 #include "sync/journal.h"

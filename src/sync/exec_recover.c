@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "sync/fingerprint.h"
+#include "util/u32.h"
 
 /* The messages of one target side that pending intents may have become,
  * with their fingerprints. */
@@ -33,20 +34,6 @@ struct cand_set {
 	struct fingerprint *fp;		/* aligned with list */
 	unsigned char *used;		/* taken by an intent */
 };
-
-static int
-cmp_uid(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return (x > y) - (x < y);
-}
-
-static int
-has_uid(const uint32_t *v, size_t n, uint32_t uid)
-{
-	return bsearch(&uid, v, n, sizeof(*v), cmp_uid) != NULL;
-}
 
 /* The target UIDs the pairs hold, and those the intents planned, sorted;
  * *from is the lowest UIDNEXT an intent recorded (UINT32_MAX: none). */
@@ -70,8 +57,8 @@ target_uids(const struct sync_state *st, enum side target,
 		else if (c->uidnext != 0 && c->uidnext < *from)
 			*from = c->uidnext;
 	}
-	qsort(paired->v, paired->n, sizeof(uint32_t), cmp_uid);
-	qsort(planned->v, planned->n, sizeof(uint32_t), cmp_uid);
+	qsort(paired->v, paired->n, sizeof(uint32_t), cmp_u32);
+	qsort(planned->v, planned->n, sizeof(uint32_t), cmp_u32);
 }
 
 static int
@@ -88,8 +75,8 @@ cand_load(struct exec *x, enum side target, struct cand_set *cs,
 		uint32_t uid = scan->v[i].uid;
 
 		/* A message a pair holds is no interrupted copy. */
-		if (has_uid(paired.v, paired.n, uid) || (uid < from &&
-		    !has_uid(planned.v, planned.n, uid)))
+		if (u32_sorted_has(paired.v, paired.n, uid) || (uid < from &&
+		    !u32_sorted_has(planned.v, planned.n, uid)))
 			continue;
 		msg_list_add(&cs->list, &scan->v[i]);
 	}
@@ -150,7 +137,7 @@ settle_intent(struct exec *x, const struct copy_intent *c,
 		rec.target_uid = m->uid;
 		x->stats.recovered++;
 		log_verbose(x->lg, "%s: interrupted copy of %s UID %u had "
-		    "arrived as UID %u", x->box, plan_side_name(c->src),
+		    "arrived as UID %u", x->box, side_names[c->src],
 		    c->src_uid, m->uid);
 		if ((c->flags & ~m->flags) != 0) {
 			struct plan_op *op = &restore[(*nrestore)++];

@@ -43,7 +43,7 @@ note_failed(struct copy_run *r, uint32_t uid, const struct buf *why)
 	struct exec *x = r->x;
 
 	log_warn(x->lg, "%s: %s UID %u was not copied this run and stays "
-	    "wanted: %s", x->box, plan_side_name(r->src), uid, why->len ?
+	    "wanted: %s", x->box, side_names[r->src], uid, why->len ?
 	    why->data : "the store neither delivered it nor said it is "
 	    "gone");
 	keep_wanted(x, r->src, uid);
@@ -90,7 +90,7 @@ message_name(struct exec *x, enum side s, uint32_t uid, struct buf *out)
 {
 	struct store *st = x->store[s];
 
-	buf_addf(out, "%s message ", plan_side_name(s));
+	buf_addf(out, "%s message ", side_names[s]);
 	if (st->ops->msg_name != NULL)
 		st->ops->msg_name(st, uid, out);
 	else
@@ -126,8 +126,8 @@ record_copy_result(struct exec *x, enum side src, uint32_t src_uid,
 	if (target_uid == 0) {
 		/* The intent stays pending; recovery must find the copy. */
 		buf_setf(err, "the %s store did not report the UID of "
-		    "the copy of %s UID %u", plan_side_name(!src),
-		    plan_side_name(src), src_uid);
+		    "the copy of %s UID %u", side_names[!src],
+		    side_names[src], src_uid);
 		return -1;
 	}
 	rec.copy.src = src;

@@ -22,7 +22,7 @@ trash_failed(struct exec *x, enum side side, const struct plan_op *ops,
 	log_error(x->lg, "%s: cannot copy %zu message%s to Trash '%s' on %s "
 	    "(%s); %s not expunged and the next run tries again", x->box, k,
 	    k == 1 ? "" : "s", x->trash_box[side] ? x->trash_box[side] : "",
-	    plan_side_name(side), why,
+	    side_names[side], why,
 	    k == 1 ? "it is" : "they are");
 	for (size_t i = 0; i < k; i++)
 		exec_keep(x, side, ops[pick[i]].uid);

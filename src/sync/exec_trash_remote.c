@@ -112,8 +112,8 @@ kept(struct exec *x, const struct plan_op *op, const char *why)
 
 	log_error(x->lg, "%s: cannot copy UID %u of %s to Trash '%s' on %s "
 	    "(%s); it is not expunged and the next run tries again", x->box,
-	    (unsigned)op->uid, plan_side_name(op->side),
-	    x->trash_box[to] ? x->trash_box[to] : "", plan_side_name(to),
+	    (unsigned)op->uid, side_names[op->side],
+	    x->trash_box[to] ? x->trash_box[to] : "", side_names[to],
 	    why);
 	exec_keep(x, op->side, op->uid);
 	x->ntrash_failed++;

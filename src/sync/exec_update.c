@@ -190,7 +190,7 @@ keep_unexpunged(struct exec *x, enum side side, uint32_t uid)
 	log_warn(x->lg, "%s: %s UID %" PRIu32 " was not expunged: it is no "
 	    "longer marked \\Deleted there (another client?); its record "
 	    "stays and the next run looks at it again", x->box,
-	    plan_side_name(side), uid);
+	    side_names[side], uid);
 	exec_keep(x, side, uid);
 }
 

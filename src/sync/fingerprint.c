@@ -6,7 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "hash.h"
+#include "util/hash.h"
 
 struct fp_ctx {
 	struct fp_cursor cur;		/* first: the sink's ctx; over the

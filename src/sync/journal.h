@@ -32,8 +32,8 @@
 
 #include <stddef.h>
 
-#include "buf.h"
-#include "log.h"
+#include "util/buf.h"
+#include "util/log.h"
 #include "sync/state.h"
 
 /* What replay found; journal_open() needs it to continue the file. */

@@ -17,7 +17,7 @@
 #ifndef TWINBOX_SYNC_LOCK_H
 #define TWINBOX_SYNC_LOCK_H
 
-#include "buf.h"
+#include "util/buf.h"
 
 int pair_lock(const char *lock_path, int *fd_out, struct buf *err);
 void pair_unlock(int fd);

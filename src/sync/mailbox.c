@@ -74,12 +74,12 @@ scan_side(struct run *r, enum side s, const struct scan_hint *hint,
 		return st->ops->scan(st, hint, &r->scan[s], err);
 	if (r->status[s].highestmodseq == 0)
 		log_debug(r->job->lg, "%s: %s side unchanged since its stamp "
-		    "%llu: not listed", r->job->label, plan_side_name(s),
+		    "%llu: not listed", r->job->label, side_names[s],
 		    (unsigned long long)since);
 	else
 		log_debug(r->job->lg, "%s: %s side unchanged but for flags "
 		    "since HIGHESTMODSEQ %llu: no scan", r->job->label,
-		    plan_side_name(s), (unsigned long long)since);
+		    side_names[s], (unsigned long long)since);
 	rc = st->ops->scan_changes(st, &known, since, &r->scan[s], err);
 	msg_list_free(&known);
 	/* The store found its server's answers inconsistent (warned). */
@@ -131,7 +131,7 @@ open_and_scan(struct run *r, struct buf *err)
 		 * a bug to report, never a plan to make. */
 		if (msg_list_check(&r->scan[s], err) != 0) {
 			buf_addf(err, " (the %s side's %s store); nothing "
-			    "was planned", plan_side_name((enum side)s),
+			    "was planned", side_names[s],
 			    job->store[s]->ops->kind);
 			return -1;
 		}
@@ -657,5 +657,5 @@ sync_describe_stats(const struct exec_stats *st, struct buf *out)
 	for (int s = 0; s < 2; s++)
 		if (st->trashed[s] > 0)
 			buf_addf(out, "; %zu copied to Trash on %s",
-			    st->trashed[s], s == SIDE_FAR ? "far" : "near");
+			    st->trashed[s], side_names[s]);
 }

@@ -24,9 +24,9 @@
 #ifndef TWINBOX_SYNC_MAILBOX_H
 #define TWINBOX_SYNC_MAILBOX_H
 
-#include "buf.h"
+#include "util/buf.h"
 #include "interrupt.h"
-#include "log.h"
+#include "util/log.h"
 #include "store.h"
 #include "sync/crash.h"
 #include "sync/exec.h"

@@ -108,10 +108,7 @@ take_flags(struct mb_line *l, unsigned *flags)
 static struct mb_entry *
 add_entry(struct mb_state *ms)
 {
-	if (ms->n == ms->cap) {
-		ms->cap = ms->cap ? ms->cap * 2 : 64;
-		ms->e = xreallocarray(ms->e, ms->cap, sizeof(*ms->e));
-	}
+	ms->e = xgrow(ms->e, &ms->cap, ms->n + 1, 64, sizeof(*ms->e));
 	memset(&ms->e[ms->n], 0, sizeof(ms->e[0]));
 	return &ms->e[ms->n++];
 }
@@ -401,7 +398,7 @@ convert(const struct mb_state *ms, struct sync_state *st, const char *path,
 	for (int s = 0; s < 2; s++) {
 		if (ms->uidval[s] == 0 || ms->uidval[s] == MB_UIDVAL_BAD) {
 			buf_setf(err, "%s: no UIDVALIDITY recorded for the %s "
-			    "side", path, s == SIDE_FAR ? "far" : "near");
+			    "side", path, side_names[s]);
 			return -1;
 		}
 		memset(&rec, 0, sizeof(rec));

@@ -38,7 +38,7 @@
 #ifndef TWINBOX_SYNC_MBSYNC_STATE_H
 #define TWINBOX_SYNC_MBSYNC_STATE_H
 
-#include "buf.h"
+#include "util/buf.h"
 #include "store.h"
 #include "sync/state.h"
 

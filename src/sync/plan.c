@@ -52,12 +52,6 @@ plan_count(const struct plan *p, enum plan_op_kind kind)
 	return n;
 }
 
-const char *
-plan_side_name(enum side s)
-{
-	return s == SIDE_FAR ? "far" : "near";
-}
-
 static void
 plan_append(struct plan *p, const struct op_list *l)
 {

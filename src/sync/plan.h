@@ -71,7 +71,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "buf.h"
+#include "util/buf.h"
 #include "store.h"
 #include "sync/policy.h"
 #include "sync/state.h"
@@ -292,8 +292,5 @@ int plan_pair_quiet(const struct state_head *h,
  */
 int plan_known_mark(const struct sync_state *st, enum side s,
     struct store_mark *mark, struct msg_list *known);
-
-/* "far" or "near". */
-const char *plan_side_name(enum side s);
 
 #endif

@@ -53,10 +53,10 @@ describe_update(const struct plan_op *op, struct buf *out)
 		if (op->rec.uid[s] == op->key[s])
 			continue;
 		if (op->rec.uid[s] == 0)
-			buf_addf(out, " %s gone,", plan_side_name(s));
+			buf_addf(out, " %s gone,", side_names[s]);
 		else	/* a held-back message found on first contact */
 			buf_addf(out, " %s UID %" PRIu32 ",",
-			    plan_side_name(s), op->rec.uid[s]);
+			    side_names[s], op->rec.uid[s]);
 	}
 	buf_adds(out, " base ");
 	add_letters(out, op->rec.flags);
@@ -67,7 +67,7 @@ describe_update(const struct plan_op *op, struct buf *out)
 static void
 describe_set_flags(const struct plan_op *op, struct buf *out)
 {
-	buf_addf(out, "flags %s uid %" PRIu32, plan_side_name(op->side),
+	buf_addf(out, "flags %s uid %" PRIu32, side_names[op->side],
 	    op->uid);
 	if (op->add) {
 		buf_adds(out, " +");
@@ -93,7 +93,7 @@ describe_record(const struct plan_op *op, struct buf *out)
 		return;
 	}
 	buf_addf(out, "skip %s uid %" PRIu32 ": %s",
-	    plan_side_name(op->side), op->rec.uid[op->side],
+	    side_names[op->side], op->rec.uid[op->side],
 	    status_name(op->rec.status));
 }
 
@@ -103,7 +103,7 @@ plan_describe_op(const struct plan_op *op, struct buf *out)
 	switch (op->kind) {
 	case PLAN_COPY:
 		buf_addf(out, "copy %s->%s uid %" PRIu32 " (flags ",
-		    plan_side_name(op->side), plan_side_name(!op->side),
+		    side_names[op->side], side_names[!op->side],
 		    op->uid);
 		add_letters(out, op->flags);
 		buf_adds(out, ")");
@@ -113,7 +113,7 @@ plan_describe_op(const struct plan_op *op, struct buf *out)
 		break;
 	case PLAN_EXPUNGE:
 		buf_addf(out, "expunge %s uid %" PRIu32,
-		    plan_side_name(op->side), op->uid);
+		    side_names[op->side], op->uid);
 		break;
 	case PLAN_NEW_PAIR:
 	case PLAN_SKIP:
@@ -127,21 +127,21 @@ plan_describe_op(const struct plan_op *op, struct buf *out)
 		add_key(out, op->key);
 		break;
 	case PLAN_SET_MAXUID:
-		buf_addf(out, "maxuid %s %" PRIu32, plan_side_name(op->side),
+		buf_addf(out, "maxuid %s %" PRIu32, side_names[op->side],
 		    op->value);
 		break;
 	case PLAN_SET_UIDVALIDITY:
 		buf_addf(out, "uidvalidity %s %" PRIu32,
-		    plan_side_name(op->side), op->value);
+		    side_names[op->side], op->value);
 		break;
 	case PLAN_TRASH:
 		buf_addf(out, "trash %s uid %" PRIu32,
-		    plan_side_name(op->side), op->uid);
+		    side_names[op->side], op->uid);
 		break;
 	case PLAN_TRASH_REMOTE:
 		buf_addf(out, "trash %s uid %" PRIu32 " in %s's Trash",
-		    plan_side_name(op->side), op->uid,
-		    plan_side_name(!op->side));
+		    side_names[op->side], op->uid,
+		    side_names[!op->side]);
 		break;
 	case PLAN_OP_KINDS:
 		buf_adds(out, "invalid operation");

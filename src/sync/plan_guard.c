@@ -81,8 +81,8 @@ side_refuses(const struct plan_work *w, enum side s, struct buf *why)
 	buf_addf(why, "%zu of the %zu messages recorded on %s are gone from "
 	    "it (more than %d%%); refusing to propagate %zu deletion%s to %s "
 	    "(if they were meant, sync with --allow-mass-delete)", l.lost,
-	    l.held, plan_side_name(s), percent, l.doomed,
-	    l.doomed == 1 ? "" : "s", plan_side_name(!s));
+	    l.held, side_names[s], percent, l.doomed,
+	    l.doomed == 1 ? "" : "s", side_names[!s]);
 	return 1;
 }
 

@@ -16,13 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int
-cmp_u32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return (x > y) - (x < y);
-}
+#include "util/u32.h"
 
 static int
 any_distrust(const struct sync_state *st, const struct mbox_status *status[2])

@@ -21,10 +21,7 @@ add_step(struct mbox_plan *p, const char *name, enum mbox_action action,
 {
 	struct mbox_step *st;
 
-	if (p->n == p->cap) {
-		p->cap = p->cap ? p->cap * 2 : 16;
-		p->v = xreallocarray(p->v, p->cap, sizeof(*p->v));
-	}
+	p->v = xgrow(p->v, &p->cap, p->n + 1, 16, sizeof(*p->v));
 	st = &p->v[p->n++];
 	st->name = xstrdup(name);
 	st->action = action;
@@ -89,8 +86,8 @@ mbox_plan_free(struct mbox_plan *p)
 void
 mbox_describe_step(const struct mbox_step *st, struct buf *out)
 {
-	const char *side = st->side == SIDE_FAR ? "far" : "near";
-	const char *other = st->side == SIDE_FAR ? "near" : "far";
+	const char *side = side_names[st->side];
+	const char *other = side_names[!st->side];
 
 	switch (st->action) {
 	case MBOX_SYNC:

@@ -19,7 +19,7 @@
 
 #include <stddef.h>
 
-#include "buf.h"
+#include "util/buf.h"
 #include "store.h"
 #include "sync/state.h"
 

@@ -55,7 +55,7 @@ plan_why_fingerprints(const struct plan_input *in,
 
 	for (int s = 0; s < 2; s++) {
 		const struct mbox_status *now = in->side[s].status;
-		const char *name = plan_side_name(s);
+		const char *name = side_names[s];
 
 		switch (rep->reason[s]) {
 		case DISTRUST_UIDVALIDITY:

@@ -53,10 +53,8 @@ work_add_pair(struct plan_work *w, const struct pair_rec *rec)
 {
 	struct work_pair *p;
 
-	if (w->npairs == w->cap) {
-		w->cap = w->cap ? w->cap * 2 : 64;
-		w->pairs = xreallocarray(w->pairs, w->cap, sizeof(*w->pairs));
-	}
+	w->pairs = xgrow(w->pairs, &w->cap, w->npairs + 1, 64,
+	    sizeof(*w->pairs));
 	p = &w->pairs[w->npairs++];
 	p->rec = *rec;
 	p->idx[SIDE_FAR] = work_find(w, SIDE_FAR, rec->uid[SIDE_FAR]);
@@ -70,10 +68,7 @@ work_emit(struct plan_work *w, enum plan_phase phase, enum plan_op_kind kind)
 	struct op_list *l = &w->phase[phase];
 	struct plan_op *op;
 
-	if (l->n == l->cap) {
-		l->cap = l->cap ? l->cap * 2 : 32;
-		l->v = xreallocarray(l->v, l->cap, sizeof(*l->v));
-	}
+	l->v = xgrow(l->v, &l->cap, l->n + 1, 32, sizeof(*l->v));
 	op = &l->v[l->n++];
 	memset(op, 0, sizeof(*op));
 	op->kind = kind;

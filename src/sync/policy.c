@@ -3,8 +3,8 @@
 
 #include <string.h>
 
-#include "buf.h"
-#include "hash.h"
+#include "util/buf.h"
+#include "util/hash.h"
 
 void
 sync_policy_default(struct sync_policy *p)

@@ -6,8 +6,9 @@
 #include <string.h>
 
 #include "store.h"
+#include "util/u32.h"
 
-static const char *const side_names[2] = { "far", "near" };
+const char *const side_names[2] = { "far", "near" };
 
 void
 state_init(struct sync_state *st)
@@ -152,11 +153,8 @@ insert_pair(struct sync_state *st, const struct pair_rec *p, struct buf *err)
 		buf_setf(err, "near UID %u is already recorded", near);
 		return -1;
 	}
-	if (st->npairs == st->cap) {
-		st->cap = st->cap ? st->cap * 2 : 64;
-		st->pairs = xreallocarray(st->pairs, st->cap,
-		    sizeof(*st->pairs));
-	}
+	st->pairs = xgrow(st->pairs, &st->cap, st->npairs + 1, 64,
+	    sizeof(*st->pairs));
 	memmove(&st->pairs[i + 1], &st->pairs[i],
 	    (st->npairs - i) * sizeof(*st->pairs));
 	st->pairs[i] = *p;
@@ -227,11 +225,8 @@ add_intent(struct sync_state *st, const struct copy_intent *c,
 		    side_names[c->src], c->src_uid);
 		return -1;
 	}
-	if (st->nintents == st->intents_cap) {
-		st->intents_cap = st->intents_cap ? st->intents_cap * 2 : 16;
-		st->intents = xreallocarray(st->intents, st->intents_cap,
-		    sizeof(*st->intents));
-	}
+	st->intents = xgrow(st->intents, &st->intents_cap, st->nintents + 1, 16,
+	    sizeof(*st->intents));
 	memmove(&st->intents[i + 1], &st->intents[i],
 	    (st->nintents - i) * sizeof(*st->intents));
 	st->intents[i] = *c;
@@ -409,14 +404,6 @@ state_apply(struct sync_state *st, const struct journal_rec *rec,
 	if (unsettles(rec->kind))
 		memset(st->settled, 0, sizeof(st->settled));
 	return 0;
-}
-
-static int
-cmp_u32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return (x > y) - (x < y);
 }
 
 int

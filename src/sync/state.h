@@ -52,9 +52,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "buf.h"
+#include "util/buf.h"
 
 enum side { SIDE_FAR = 0, SIDE_NEAR = 1 };
+
+/* "far" and "near", indexed by enum side: the one spelling of the
+ * sides in messages, the journal and the state file. */
+extern const char *const side_names[2];
 
 /* Status bits of a pair record. */
 enum pair_status {

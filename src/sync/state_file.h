@@ -13,7 +13,7 @@
 
 #include <stddef.h>
 
-#include "buf.h"
+#include "util/buf.h"
 
 /* Append the whole file to out; a missing file sets *found = 0. */
 int state_file_read(const char *path, struct buf *out, int *found,

@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "hash.h"
+#include "util/hash.h"
 
 /* Longest pair name; leaves room for suffixes within NAME_MAX (255). */
 #define PAIR_NAME_MAX 200

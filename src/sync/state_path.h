@@ -27,7 +27,7 @@
 #ifndef TWINBOX_SYNC_STATE_PATH_H
 #define TWINBOX_SYNC_STATE_PATH_H
 
-#include "buf.h"
+#include "util/buf.h"
 
 struct state_location {
 	const char *sync_state;		/* the SyncState option; NULL = unset */

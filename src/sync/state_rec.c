@@ -28,7 +28,6 @@ static const struct kind_syntax kinds[] = {
 };
 #define NKINDS (sizeof(kinds) / sizeof(kinds[0]))
 
-static const char *const side_words[2] = { "far", "near" };
 static const char *const direction_words[2] = { "far>near", "near>far" };
 
 static const struct kind_syntax *
@@ -60,11 +59,11 @@ rec_format(const struct journal_rec *rec, struct buf *out)
 	case JR_UIDVALIDITY:
 	case JR_MAXUID:
 	case JR_HIGHESTMODSEQ:
-		buf_addf(out, " %s %llu", side_words[rec->side],
+		buf_addf(out, " %s %llu", side_names[rec->side],
 		    (unsigned long long)rec->value);
 		return;
 	case JR_SETTLED:
-		buf_addf(out, " %s %u %llu", side_words[rec->side],
+		buf_addf(out, " %s %u %llu", side_names[rec->side],
 		    rec->mark.uidnext, (unsigned long long)rec->mark.modseq);
 		return;
 	case JR_PAIR_NEW:
@@ -351,7 +350,7 @@ parse_value_fields(const struct rec_fields *f, struct journal_rec *rec,
 	uint64_t max = rec->kind == JR_HIGHESTMODSEQ ? UINT64_MAX :
 	    UINT32_MAX;
 
-	if (parse_word(f, 1, side_words, "side", &rec->side, err) != 0 ||
+	if (parse_word(f, 1, side_names, "side", &rec->side, err) != 0 ||
 	    rec_number(f, 2, max, "value", &rec->value, err) != 0)
 		return -1;
 	return 0;
@@ -361,7 +360,7 @@ static int
 parse_settled_fields(const struct rec_fields *f, struct journal_rec *rec,
     struct buf *err)
 {
-	if (parse_word(f, 1, side_words, "side", &rec->side, err) != 0 ||
+	if (parse_word(f, 1, side_names, "side", &rec->side, err) != 0 ||
 	    parse_u32(f, 2, "UIDNEXT", &rec->mark.uidnext, err) != 0 ||
 	    rec_number(f, 3, UINT64_MAX, "HIGHESTMODSEQ", &rec->mark.modseq,
 	    err) != 0)

@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "buf.h"
+#include "util/buf.h"
 #include "sync/state.h"
 
 #define REC_MAX_FIELDS 12

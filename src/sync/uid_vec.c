@@ -4,9 +4,6 @@
 void
 uid_vec_push(struct uid_vec *v, uint32_t uid)
 {
-	if (v->n == v->cap) {
-		v->cap = v->cap ? v->cap * 2 : 64;
-		v->v = xreallocarray(v->v, v->cap, sizeof(*v->v));
-	}
+	v->v = xgrow(v->v, &v->cap, v->n + 1, 64, sizeof(*v->v));
 	v->v[v->n++] = uid;
 }

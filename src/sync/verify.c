@@ -16,10 +16,7 @@ struct vkey {
 void
 verify_side_add(struct verify_side *s, const struct verify_msg *m)
 {
-	if (s->n == s->cap) {
-		s->cap = s->cap ? s->cap * 2 : 64;
-		s->v = xreallocarray(s->v, s->cap, sizeof(*s->v));
-	}
+	s->v = xgrow(s->v, &s->cap, s->n + 1, 64, sizeof(*s->v));
 	s->v[s->n++] = *m;
 }
 
@@ -91,10 +88,7 @@ static void
 add_diff(struct verify_result *r, enum verify_diff_kind kind, enum side side,
     size_t far, size_t near)
 {
-	if (r->ndiff == r->cap) {
-		r->cap = r->cap ? r->cap * 2 : 16;
-		r->v = xreallocarray(r->v, r->cap, sizeof(*r->v));
-	}
+	r->v = xgrow(r->v, &r->cap, r->ndiff + 1, 16, sizeof(*r->v));
 	r->v[r->ndiff].kind = kind;
 	r->v[r->ndiff].side = side;
 	r->v[r->ndiff].a[SIDE_FAR] = far;

@@ -30,7 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "buf.h"
+#include "util/buf.h"
 #include "sync/plan.h"
 
 /* One message of a side, as verify_read_side() gives it. */

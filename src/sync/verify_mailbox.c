@@ -82,7 +82,7 @@ verify_mailbox(const struct verify_job *job, struct buf *err)
 	for (int s = 0; s < 2; s++) {
 		if (r[s].rc != 0) {
 			buf_setf(err, "%s mailbox '%s': %s",
-			    plan_side_name((enum side)s), job->box[s],
+			    side_names[s], job->box[s],
 			    buf_cstr(&r[s].err));
 			goto out;
 		}

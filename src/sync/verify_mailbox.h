@@ -13,7 +13,7 @@
 #ifndef TWINBOX_SYNC_VERIFY_MAILBOX_H
 #define TWINBOX_SYNC_VERIFY_MAILBOX_H
 
-#include "log.h"
+#include "util/log.h"
 #include "store.h"
 
 struct verify_job {

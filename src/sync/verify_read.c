@@ -5,7 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "hash.h"
+#include "util/hash.h"
 #include "sync/fingerprint.h"
 
 /* Longest header value kept for the report. */

@@ -27,7 +27,7 @@ describe_one(const struct verify_side sides[2], const struct verify_diff *d,
 	const struct verify_msg *m = &sides[d->side].v[d->a[d->side]];
 
 	buf_addf(out, "%s on %s: UID %u: ", d->kind == VD_ONLY ? "only" :
-	    "extra copy", plan_side_name(d->side), m->uid);
+	    "extra copy", side_names[d->side], m->uid);
 	describe_msg(m, out);
 }
 

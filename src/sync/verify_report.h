@@ -17,7 +17,7 @@
 #ifndef TWINBOX_SYNC_VERIFY_REPORT_H
 #define TWINBOX_SYNC_VERIFY_REPORT_H
 
-#include "log.h"
+#include "util/log.h"
 #include "sync/verify.h"
 
 void verify_report(const char *label, const struct verify_side sides[2],

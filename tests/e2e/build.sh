@@ -130,7 +130,7 @@ missing_module "no Check" build-all "Debian: check" check-devel \
 	FAKE_PKG_MISSING=check
 
 FLAGS=$TREE/build/.flags
-BUF_O=build/src/buf.o
+BUF_O=build/src/util/buf.o
 
 # compiled NAME: whether the last make compiled src/NAME.c.
 compiled() {
@@ -144,7 +144,7 @@ flags_have() {
 # CC and CFLAGS from the environment.
 rm -rf "$TREE/build"
 run_make CC=clang CFLAGS=-O0 make "$BUF_O"
-if [ "$status" -eq 0 ] && compiled buf && flags_have '^compile: clang ' &&
+if [ "$status" -eq 0 ] && compiled util/buf && flags_have '^compile: clang ' &&
     flags_have ' -O0' && ! flags_have ' -O2' && ! flags_have -Werror &&
     flags_have ' -std=c11 ' && flags_have ' -D_GNU_SOURCE ' &&
     flags_have ' -pthread ' && flags_have ' -Isrc '; then
@@ -155,7 +155,7 @@ else
 fi
 
 run_make make CC=clang CFLAGS=-O0 "$BUF_O"
-if [ "$status" -eq 0 ] && ! compiled buf; then
+if [ "$status" -eq 0 ] && ! compiled util/buf; then
 	pass "the same flags on the command line rebuild nothing"
 else
 	fail "make CC=clang CFLAGS=-O0 $BUF_O again (status $status):"
@@ -163,7 +163,7 @@ else
 fi
 
 run_make make CC=clang CFLAGS=-O1 "$BUF_O"
-if [ "$status" -eq 0 ] && compiled buf && flags_have ' -O1' &&
+if [ "$status" -eq 0 ] && compiled util/buf && flags_have ' -O1' &&
     ! flags_have ' -O0'; then
 	pass "CFLAGS=-O1 after -O0 rebuilds"
 else

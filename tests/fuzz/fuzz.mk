@@ -11,12 +11,12 @@ FUZZ_TIME ?= 60
 FUZZ_FLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -Isrc \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
-FUZZ_PARSER_SRC = src/buf.c $(wildcard src/imap/parser*.c) \
+FUZZ_PARSER_SRC = src/util/buf.c $(wildcard src/imap/parser*.c) \
 	tests/fuzz/fuzz_parser.c
 FUZZ_PARSER_SEEDS = tests/fuzz/corpus/parser
 
 $(FUZZ_BUILD)/fuzz_parser: $(FUZZ_PARSER_SRC) $(wildcard src/imap/parser*.h) \
-		src/buf.h
+		src/util/buf.h
 	@mkdir -p $(FUZZ_BUILD)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(FUZZ_PARSER_SRC)
 

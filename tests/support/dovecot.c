@@ -7,7 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "buf.h"
+#include "util/buf.h"
 #include "support/testlib.h"
 
 static char *

@@ -3,7 +3,7 @@
 
 #include <stdio.h>
 
-#include "buf.h"
+#include "util/buf.h"
 #include "sync/fingerprint.h"
 
 const char *const odd_msgs[ODD_MSGS] = {

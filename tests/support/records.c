@@ -3,7 +3,7 @@
 
 #include <check.h>
 
-#include "buf.h"
+#include "util/buf.h"
 
 struct journal_rec
 r_header(enum journal_kind kind, enum side side, uint64_t value)

@@ -14,6 +14,8 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "util/buf.h"
+
 int
 run_suite(Suite *s)
 {
@@ -97,11 +99,7 @@ tl_read_file(const char *path, size_t *len)
 
 	ck_assert_msg(f != NULL, "open %s: %s", path, strerror(errno));
 	do {
-		if (cap - n < 4096) {
-			cap = cap ? cap * 2 : 8192;
-			data = realloc(data, cap);
-			ck_assert(data != NULL);
-		}
+		data = xgrow(data, &cap, n + 4096, 8192, 1);
 		got = fread(data + n, 1, cap - n - 1, f);
 		n += got;
 	} while (got > 0);

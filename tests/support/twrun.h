@@ -26,7 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "buf.h"
+#include "util/buf.h"
 
 /* Run the binary: args is NULL-terminated (without argv[0]); env is a
  * NULL-terminated list of "NAME=value" added to the environment (may be

@@ -1,5 +1,5 @@
 /* override: the command line's operation options; see override.h. */
-#include "override.h"
+#include "config/override.h"
 
 void
 override_apply(const struct override *o, struct channel_opts *opt)

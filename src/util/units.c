@@ -1,5 +1,5 @@
 /* units: sizes and durations for people; see units.h. */
-#include "units.h"
+#include "util/units.h"
 
 #include <time.h>
 

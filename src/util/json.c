@@ -1,5 +1,5 @@
 /* json: JSON strings from any bytes; see json.h. */
-#include "json.h"
+#include "util/json.h"
 
 #include <string.h>
 

@@ -53,6 +53,14 @@ void *xcalloc(size_t count, size_t size);
 void *xrealloc(void *p, size_t n);
 /* Grow an array to hold at least need elements of size elem. */
 void *xreallocarray(void *p, size_t count, size_t elem);
+/*
+ * Room in the array p, of *cap elements of size elem, for at least need:
+ * p itself when need <= *cap; else p reallocated to first elements (an
+ * empty array) or to *cap doubled, doubling until need fits, and *cap
+ * set. Returns the array, which may have moved. The one way an array
+ * grows: v = xgrow(v, &cap, n + 1, 16, sizeof(*v)).
+ */
+void *xgrow(void *p, size_t *cap, size_t need, size_t first, size_t elem);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 

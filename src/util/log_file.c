@@ -1,5 +1,5 @@
 /* log_file: the timestamped log file; see log_file.h for the contract. */
-#include "log_file.h"
+#include "util/log_file.h"
 
 #include <errno.h>
 #include <fcntl.h>

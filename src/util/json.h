@@ -20,7 +20,7 @@
 
 #include <stddef.h>
 
-#include "buf.h"
+#include "util/buf.h"
 
 void json_add_string(struct buf *out, const char *s, size_t len);
 /* A C string, or null for NULL. */

@@ -41,7 +41,7 @@
 #include <pthread.h>
 #include <stdio.h>
 
-#include "buf.h"
+#include "util/buf.h"
 
 struct progress;
 

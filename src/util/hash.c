@@ -1,5 +1,5 @@
 /* hash: 64-bit FNV-1a; see hash.h. */
-#include "hash.h"
+#include "util/hash.h"
 
 uint64_t
 hash_fnv1a64(const void *data, size_t len)

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "config_p.h"
+#include "config/config_p.h"
 
 struct imap_account_conf *
 cfg_current_account(struct cfg_parser *p, const struct key_def *k)
@@ -330,7 +330,7 @@ cfg_apply_tls_type(struct cfg_parser *p, const struct key_def *k,
 	(void)n;
 	for (int i = 0; i < 3; i++) {
 		if (strcasecmp(vals[0], names[i]) == 0) {
-			a->tls_type = (enum tls_type)i;
+			a->tls_type = (enum tls_mode)i;
 			p->tls_type_set = 1;
 			return 0;
 		}

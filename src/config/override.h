@@ -11,7 +11,7 @@
 #ifndef TWINBOX_OVERRIDE_H
 #define TWINBOX_OVERRIDE_H
 
-#include "config.h"
+#include "config/config.h"
 
 enum {
 	OVR_SYNC = 1u << 0,

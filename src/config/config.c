@@ -12,7 +12,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
-#include "config_p.h"
+#include "config/config_p.h"
 
 /* The section-starting keywords. */
 static const struct section_kind {
@@ -184,11 +184,8 @@ cfg_add_ref(struct cfg_parser *p, enum ref_kind kind, void *owner,
 			return;
 		}
 	}
-	if (p->nrefs == p->refs_cap) {
-		p->refs_cap = p->refs_cap ? p->refs_cap * 2 : 16;
-		p->refs = xreallocarray(p->refs, p->refs_cap,
-		    sizeof(*p->refs));
-	}
+	p->refs = xgrow(p->refs, &p->refs_cap, p->nrefs + 1, 16,
+	    sizeof(*p->refs));
 	r = &p->refs[p->nrefs++];
 	r->kind = kind;
 	r->line = p->line;

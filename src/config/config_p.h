@@ -1,18 +1,23 @@
 /*
  * config_p: what the configuration reader's files share (private to
- * config.c, config_lex.c, config_keys.c and config_check.c).
+ * config.c, config_lex.c, config_keys.c, config_values.c and
+ * config_check.c).
  *
- *  config_lex.c   splits a line into words (quotes, escapes, comments)
- *  config_keys.c  the key table and the value parsers
- *  config_check.c section-end checks, defaults, reference resolution
- *  config.c       the reader loop, sections, the public functions
+ *  config_lex.c    splits a line into words (quotes, escapes, comments)
+ *  config_keys.c   the key table: where each key may appear, its apply
+ *                  function
+ *  config_values.c the value parsers: the apply functions, which check a
+ *                  key's values and store them
+ *  config_check.c  section-end checks, defaults, reference resolution
+ *  config.c        the reader loop, sections, messages, the public
+ *                  functions
  */
 #ifndef TWINBOX_CONFIG_P_H
 #define TWINBOX_CONFIG_P_H
 
 #include <stddef.h>
 
-#include "config.h"
+#include "config/config.h"
 
 /* Section kinds, also used as bits in key_def.sections. */
 enum cfg_sec {

@@ -29,8 +29,8 @@
 
 #include <stdio.h>
 
-#include "buf.h"
-#include "log.h"
+#include "util/buf.h"
+#include "util/log.h"
 
 FILE *log_file_open(const char *path, struct buf *err);
 int log_file_write(FILE *f, const char *line, size_t len);

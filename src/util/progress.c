@@ -1,13 +1,13 @@
 /* progress: the status line on a terminal; see progress.h. */
-#include "progress.h"
+#include "util/progress.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "units.h"
+#include "util/buf.h"
+#include "util/units.h"
 
 #define PROGRESS_INTERVAL 0.2	/* seconds between two redraws */
 #define PROGRESS_RATE_AFTER 1.0	/* no rate before this many seconds,

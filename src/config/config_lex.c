@@ -9,7 +9,7 @@
  */
 #include <ctype.h>
 
-#include "config_p.h"
+#include "config/config_p.h"
 
 /*
  * One word starting at line[*i] (not white space, not '#') into w;

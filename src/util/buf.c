@@ -1,5 +1,5 @@
 /* buf: growable byte buffers; see buf.h for the contract. */
-#include "buf.h"
+#include "util/buf.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -49,6 +49,25 @@ xreallocarray(void *p, size_t count, size_t elem)
 	if (elem != 0 && count > SIZE_MAX / elem)
 		out_of_memory(SIZE_MAX);
 	return xrealloc(p, count * elem);
+}
+
+void *
+xgrow(void *p, size_t *cap, size_t need, size_t first, size_t elem)
+{
+	size_t n = *cap;
+
+	if (need <= n)
+		return p;
+	if (n == 0)
+		n = first > 0 ? first : 1;
+	while (n < need) {
+		if (n > SIZE_MAX / 2)
+			out_of_memory(SIZE_MAX);
+		n *= 2;
+	}
+	p = xreallocarray(p, n, elem);
+	*cap = n;
+	return p;
 }
 
 char *

@@ -1,11 +1,11 @@
 /* log: levelled one-line messages; see log.h for the contract. */
-#include "log.h"
+#include "util/log.h"
 
 #include <stdarg.h>
 #include <string.h>
 
-#include "log_file.h"
-#include "progress.h"
+#include "util/log_file.h"
+#include "util/progress.h"
 
 /* What the terminal (or capture) shows, the log file aside. */
 static int

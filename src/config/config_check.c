@@ -6,7 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "config_p.h"
+#include "config/config_p.h"
 
 static const char *const side_op_names[4] = {
 	"Create", "Remove", "Expunge", "ExpungeSolo"
@@ -91,7 +91,7 @@ merge_ops(struct cfg_parser *p, struct ops_acc *o, struct channel_opts *opt)
 		    "select the %s side: expected each side in at most one of "
 		    "them", side_op_names[SOP_EXPUNGE],
 		    side_op_names[SOP_EXPUNGE_SOLO],
-		    (both & SIDE_BIT_FAR) ? "far" : "near");
+		    side_names[(both & SIDE_BIT_FAR) ? SIDE_FAR : SIDE_NEAR]);
 	return 0;
 }
 

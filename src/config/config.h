@@ -44,8 +44,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "buf.h"
-#include "log.h"
+#include "util/buf.h"
+#include "util/log.h"
+#include "imap/tls_mode.h"
 #include "imap/tls_version.h"
 #include "maildir/maildir.h"
 #include "store.h"
@@ -115,13 +116,6 @@ sync_ops_to(unsigned sync, enum side to)
 #define SIDE_BIT_NEAR	(1u << SIDE_NEAR)
 #define SIDE_BIT_BOTH	(SIDE_BIT_FAR | SIDE_BIT_NEAR)
 
-/* TLSType (mbsync 1.4: SSLType). */
-enum tls_type {
-	TLS_NONE = 0,	/* plain text; the default when Tunnel is set */
-	TLS_STARTTLS,	/* STARTTLS on port 143; the default otherwise */
-	TLS_IMAPS	/* TLS from the start, port 993 */
-};
-
 
 /* IMAPAccount: how to reach and log in to a server. */
 struct imap_account_conf {
@@ -139,7 +133,7 @@ struct imap_account_conf {
 	int pass_cmd_tty;	/* 1: the command was written "+command" */
 	char *tunnel;		/* Tunnel command; NULL: plain TCP */
 	struct strlist auth_mechs;	/* in order; default just "*" */
-	enum tls_type tls_type;
+	enum tls_mode tls_type;	/* TLSType (mbsync 1.4: SSLType) */
 	unsigned tls_versions;	/* enum tls_version bits */
 	int system_certs;	/* SystemCertificates; default 1 */
 	char *cert_file;	/* CertificateFile (expanded); NULL: none */

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <strings.h>
 
-#include "config_p.h"
+#include "config/config_p.h"
 
 /* Where a key's field is: its target and its offset in that struct. */
 #define ACC(field) .target = T_ACCOUNT, \

@@ -12,7 +12,7 @@
 
 #include <stdint.h>
 
-#include "buf.h"
+#include "util/buf.h"
 
 void units_add_bytes(struct buf *out, uint64_t bytes);
 void units_add_clock(struct buf *out, double seconds);
