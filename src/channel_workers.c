@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "compat.h"
 
 /* What the workers share. */
 struct crew {
@@ -177,7 +178,7 @@ start_workers(struct crew *c, struct worker *wk, size_t n)
 static int
 open_pipe(int fd[2], const struct logger *lg)
 {
-	if (pipe2(fd, O_CLOEXEC) == 0)
+	if (tw_pipe(fd, O_CLOEXEC) == 0)
 		return 0;
 	log_warn(lg, "cannot make a pipe for the threads that sync mailboxes "
 	    "(%s); syncing them one after another", strerror(errno));

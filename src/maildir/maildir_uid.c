@@ -17,6 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "compat.h"
+
 static int
 open_uidfile(const char *path, const char *mbox, struct buf *err)
 {
@@ -44,9 +46,7 @@ open_uidfile(const char *path, const char *mbox, struct buf *err)
 static int
 lock_uidfile(int fd, const char *path, const char *mbox, struct buf *err)
 {
-	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
-
-	if (fcntl(fd, F_OFD_SETLK, &fl) == 0)
+	if (tw_lock_file(fd) == 0)
 		return 0;
 	if (errno == EAGAIN || errno == EACCES)
 		md_err(err, mbox, path, "locked by another process (mbsync or "
@@ -156,7 +156,7 @@ md_uid_save(struct md_store *s, int sync, struct buf *err)
 		return 0;
 	if (pwrite(s->uvfd, text, (size_t)n, 0) == n &&
 	    ftruncate(s->uvfd, n) == 0 &&
-	    (!sync || !s->fsync || fdatasync(s->uvfd) == 0))
+	    (!sync || !s->fsync || tw_fdatasync(s->uvfd) == 0))
 		return 0;
 	path = md_join(s->dir, ".uidvalidity");
 	md_syserr(err, s->mbox, path, "write");

@@ -14,6 +14,8 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "compat.h"
+
 int
 run_suite(Suite *s)
 {
@@ -204,7 +206,7 @@ int
 tl_send_all(int fd, const char *p, size_t len)
 {
 	while (len > 0) {
-		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+		ssize_t n = tw_send(fd, p, len);
 
 		if (n == -1 && errno == EINTR)
 			continue;
