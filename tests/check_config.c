@@ -1231,8 +1231,8 @@ START_TEST(test_password_secrecy)
 		"IMAPAccount a\nHost h\nPass hunter2 hunter3\n",
 		"IMAPAccount a\nHost h\nPass hunter2\nPassCmd x\n",
 		"IMAPAccount a\nPass hunter2\n",
-		"IMAPStore s\nPass hunter2\nAccount a\n\n"
-		    "IMAPAccount a\nHost h\n",
+		("IMAPStore s\nPass hunter2\nAccount a\n\n"
+		    "IMAPAccount a\nHost h\n"),
 		"IMAPAccount a\nHost h\nPass \"hunter2\n",
 		"IMAPAccount a\nHost h\nPass hunter2\nPass hunter2\n",
 	};
