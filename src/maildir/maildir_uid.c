@@ -1,10 +1,12 @@
 /*
  * maildir_uid: the .uidvalidity file of a mailbox, in mbsync's format:
  * two decimal lines, UIDVALIDITY then the last UID handed out. The file
- * is locked (an open-file-description lock, which also excludes mbsync's
- * fcntl lock) for as long as the mailbox is open, without waiting, so the last UID kept in
- * memory stays the truth. It is rewritten in place as mbsync does: the
- * contents are a few bytes inside one disk sector.
+ * is locked (tw_lock_file(): an open-file-description lock, which also
+ * excludes mbsync's fcntl lock; a process lock where the platform has no
+ * such locks, compat.h) for as long as the mailbox is open, without
+ * waiting, so the last UID kept in memory stays the truth. It is
+ * rewritten in place as mbsync does: the contents are a few bytes inside
+ * one disk sector.
  */
 #include "maildir/maildir_int.h"
 
