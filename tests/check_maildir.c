@@ -1012,15 +1012,20 @@ START_TEST(test_open_from_another_process_is_refused)
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
 		struct store *other = maildir_store_new(&opt, &fx.lg, &fx.err);
+		int refused = other != NULL && other->ops->open(other, "INBOX",
+		    &st, &fx.err) == -1 && strstr(buf_cstr(&fx.err),
+		    "locked by another process") != NULL;
 
-		_exit(other != NULL && other->ops->open(other, "INBOX", &st,
-		    &fx.err) == -1 && strstr(buf_cstr(&fx.err), "locked by "
-		    "another process") != NULL ? 0 : 1);
+		/* Freed: under valgrind a leak would be the child's status. */
+		if (other != NULL)
+			other->ops->free(other);
+		_exit(refused ? 0 : 1);
 	}
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert(WIFEXITED(status));
-	ck_assert_msg(WEXITSTATUS(status) == 0, "the second process opened "
-	    "a mailbox this one holds");
+	ck_assert_msg(WEXITSTATUS(status) == 0, "a second process was not "
+	    "refused the mailbox this one holds (status %d)",
+	    WEXITSTATUS(status));
 	fx_end(&fx);
 }
 END_TEST
