@@ -11,6 +11,7 @@
 #include <sys/select.h>
 #include <unistd.h>
 
+#include "compat.h"
 #include "util/buf.h"
 
 struct worker;
@@ -227,7 +228,7 @@ start_workers(struct crew *c, struct worker *wk, size_t n)
 static int
 open_pipe(int fd[2], const struct logger *lg)
 {
-	if (pipe2(fd, O_CLOEXEC) == 0)
+	if (tw_pipe(fd, O_CLOEXEC) == 0)
 		return 0;
 	log_warn(lg, "cannot make a pipe for the threads that sync mailboxes "
 	    "(%s); syncing them one after another", strerror(errno));

@@ -1442,7 +1442,7 @@ hist_msg_number(struct history *h, enum side s, uint32_t uid)
 {
 	const char *body = memstore_body(h->fx.store[s], "INBOX", uid);
 	char want[128];
-	unsigned m;
+	unsigned m = 0;
 
 	if (body == NULL || sscanf(body, "Message-ID: <m%u@", &m) != 1 ||
 	    m >= h->nmsgs)

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "compat.h"
 #include "util/buf.h"
 #include "util/log.h"
 #include "maildir/maildir.h"
@@ -55,7 +56,7 @@ mtime_of(const struct box *b, const char *rel)
 
 	ck_assert_msg(stat(p, &st) == 0, "stat %s: %s", p, strerror(errno));
 	free(p);
-	return st.st_mtim;
+	return TW_ST_MTIM(st);
 }
 
 static int

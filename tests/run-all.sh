@@ -3,7 +3,9 @@
 #
 # Environment: BUILD (build directory), TWINBOX_BIN (the binary under test),
 # VALGRIND=1 to run the unit tests, and a short sync of the binary, under
-# valgrind (leaks are failures).
+# valgrind (leaks are failures), ONLY="NAME..." to run only the Check
+# programs and e2e scripts of those names (check_maildir, signals.sh; a
+# name that is not there is a failure).
 set -u
 BUILD=${BUILD:-build}
 TWINBOX_BIN=${TWINBOX_BIN:-$BUILD/twinbox}
@@ -11,10 +13,20 @@ export TWINBOX_BIN
 passed=0
 failed=0
 failed_names=""
+ran=""
+
+# Whether name is to be run (ONLY unset, or name in it).
+wanted() {
+	[ -z "${ONLY:-}" ] && return 0
+	case " $ONLY " in *" $1 "*) return 0 ;; esac
+	return 1
+}
 
 run_one() {
 	name=$1
 	shift
+	wanted "$name" || return 0
+	ran="$ran $name"
 	echo "== $name"
 	if "$@"; then
 		passed=$((passed + 1))
@@ -110,6 +122,18 @@ fi
 for t in tests/e2e/*.sh; do
 	[ -f "$t" ] || continue
 	run_one "$(basename "$t")" sh "$t"
+done
+
+for name in ${ONLY:-}; do
+	case " $ran " in
+	*" $name "*) ;;
+	*)
+		echo "error: ONLY names $name, which is not a test program" \
+			"under $BUILD/tests nor a script in tests/e2e" >&2
+		failed=$((failed + 1))
+		failed_names="$failed_names $name"
+		;;
+	esac
 done
 
 if [ $((passed + failed)) -eq 0 ]; then

@@ -217,7 +217,7 @@ encode_and_wipe(struct buf *raw, struct buf *out)
 {
 	imap_base64(raw->data, raw->len, out);
 	if (raw->data != NULL)
-		explicit_bzero(raw->data, raw->len);
+		OPENSSL_cleanse(raw->data, raw->len);
 	buf_free(raw);
 }
 

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "imap/auth.h"
 #include "imap/sasl.h"
 #include "imap/secret.h"
@@ -168,7 +170,7 @@ static void
 wipe(struct buf *b)
 {
 	if (b->data != NULL)
-		explicit_bzero(b->data, b->cap);
+		OPENSSL_cleanse(b->data, b->cap);
 	buf_free(b);
 }
 

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 /* Longer strings go as literals: servers limit quoted strings less
  * generously than literals. */
 #define QUOTED_MAX 1000
@@ -27,7 +29,7 @@ imap_cmd_free(struct imap_cmdline *l)
 		buf_free(&l->seg[i].text);
 		buf_free(&l->seg[i].shown);
 		if (l->seg[i].owned.data != NULL)
-			explicit_bzero(l->seg[i].owned.data,
+			OPENSSL_cleanse(l->seg[i].owned.data,
 			    l->seg[i].owned.len);
 		buf_free(&l->seg[i].owned);
 	}

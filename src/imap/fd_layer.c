@@ -10,6 +10,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "compat.h"
+
 struct fd_layer {
 	struct layer base;
 	int fd;
@@ -36,7 +38,7 @@ fd_read(struct layer *l, void *data, size_t cap, size_t *n, struct buf *err)
 	return IO_ERROR;
 }
 
-/* MSG_NOSIGNAL: a peer that went away must give EPIPE, not kill us. */
+/* tw_send(): a peer that went away must give EPIPE, not kill us. */
 static enum io_status
 fd_write(struct layer *l, const void *data, size_t len, size_t *n,
     struct buf *err)
@@ -45,7 +47,7 @@ fd_write(struct layer *l, const void *data, size_t len, size_t *n,
 	ssize_t r;
 
 	do
-		r = send(f->fd, data, len, MSG_NOSIGNAL);
+		r = tw_send(f->fd, data, len);
 	while (r < 0 && errno == EINTR);
 	if (r >= 0) {
 		*n = (size_t)r;

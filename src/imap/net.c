@@ -2,6 +2,7 @@
 #include "imap/net.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -9,6 +10,8 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include "compat.h"
 
 int
 net_wait(int fd, short events, int timeout, const interrupt_flag *stop)
@@ -81,8 +84,8 @@ connect_one(const struct addrinfo *ai, const char *host, const char *port,
 	int fd, e = 0, one = 1;
 
 	describe_target(&what, host, port, ai);
-	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
-	    SOCK_CLOEXEC, ai->ai_protocol);
+	fd = tw_socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol,
+	    O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		e = errno;
 	else if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0)

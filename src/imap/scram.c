@@ -9,6 +9,7 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
+#include "compat.h"
 #include "imap/auth.h"
 
 #define NONCE_BYTES 24
@@ -200,7 +201,7 @@ scram_client_final(struct scram *s, const char *server, size_t len,
 	struct server_first f = { NULL, 0, BUF_INIT, 0 };
 	struct buf auth_msg = BUF_INIT, without_proof = BUF_INIT;
 	struct keys k;
-	size_t n = (size_t)EVP_MD_get_size(digest(s->hash));
+	size_t n = (size_t)tw_md_size(digest(s->hash));
 	enum scram_status st;
 
 	st = parse_server_first(s, server, len, &f, err);

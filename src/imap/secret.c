@@ -11,6 +11,9 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
+#include "compat.h"
 #include "interrupt.h"
 
 #define SECRET_MAX_OUTPUT 65536
@@ -21,7 +24,7 @@ spawn(const char *cmd, int *rfd)
 	int p[2];
 	pid_t pid;
 
-	if (pipe2(p, O_CLOEXEC) != 0)
+	if (tw_pipe(p, O_CLOEXEC) != 0)
 		return -1;
 	pid = fork();
 	if (pid < 0) {
@@ -113,7 +116,7 @@ imap_run_secret_cmd(const char *key, const char *cmd, struct buf *out,
 	if (rc == 0)
 		buf_add(out, raw.data, raw.len);
 	if (raw.data != NULL)
-		explicit_bzero(raw.data, raw.cap);
+		OPENSSL_cleanse(raw.data, raw.cap);
 	buf_free(&raw);
 	return rc;
 }

@@ -14,6 +14,8 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "compat.h"
+
 struct tls_layer {
 	struct layer base;
 	int fd;
@@ -67,7 +69,7 @@ set_versions(SSL_CTX *ctx, unsigned versions)
 	/* OpenSSL's default security level refuses TLS below 1.2 even when
 	 * the range allows it; the user asked for it explicitly. */
 	if (min < TLS1_2_VERSION)
-		SSL_CTX_set_security_level(ctx, 0);
+		tw_ssl_ctx_allow_old_tls(ctx);
 }
 
 static int
@@ -376,8 +378,7 @@ is_unexpected_eof(int ssl_error, int saved_errno)
 
 	if (ssl_error == SSL_ERROR_SYSCALL)
 		return e == 0 && saved_errno == 0;
-	return ssl_error == SSL_ERROR_SSL && ERR_GET_LIB(e) == ERR_LIB_SSL &&
-	    ERR_GET_REASON(e) == SSL_R_UNEXPECTED_EOF_WHILE_READING;
+	return ssl_error == SSL_ERROR_SSL && tw_ssl_is_eof_error(e);
 }
 
 /* Map the failure of an SSL_* call made right before. */
@@ -415,7 +416,7 @@ add_fingerprint(struct buf *out, const unsigned char *md, size_t len)
 static enum io_status
 check_pin(struct tls_layer *t, struct buf *err)
 {
-	X509 *cert = SSL_get0_peer_certificate(t->ssl);
+	X509 *cert = tw_ssl_peer_cert(t->ssl);
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int len = 0;
 
@@ -483,7 +484,7 @@ tls_read(struct layer *l, void *data, size_t cap, size_t *n, struct buf *err)
 
 	ERR_clear_error();
 	errno = 0;
-	if (SSL_read_ex(t->ssl, data, cap, n) == 1)
+	if (tw_ssl_read(t->ssl, data, cap, n) == 1)
 		return IO_OK;
 	saved_errno = errno;
 	return ssl_status(t, 0, saved_errno, err);
@@ -498,7 +499,7 @@ tls_write(struct layer *l, const void *data, size_t len, size_t *n,
 
 	ERR_clear_error();
 	errno = 0;
-	if (SSL_write_ex(t->ssl, data, len, n) == 1)
+	if (tw_ssl_write(t->ssl, data, len, n) == 1)
 		return IO_OK;
 	saved_errno = errno;
 	return ssl_status(t, 0, saved_errno, err);

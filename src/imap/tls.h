@@ -14,7 +14,7 @@
  *    duration of the call only; on failure the layer below is untouched
  *    and still owned by the caller, on success the TLS layer owns it.
  *  - The layer talks to the descriptor of the layer below directly and
- *    sends with MSG_NOSIGNAL, so it must sit right above a descriptor
+ *    sends with tw_send() (compat.h), so it must sit right above a descriptor
  *    layer, and a vanished peer never raises SIGPIPE.
  *  - Messages put into err are causes without the peer's name (the
  *    transport adds it); verification failures say why (OpenSSL's verify

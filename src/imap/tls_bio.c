@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <sys/socket.h>
 
+#include "compat.h"
+
 static int
 bio_sock_write(BIO *b, const char *data, int len)
 {
@@ -12,7 +14,7 @@ bio_sock_write(BIO *b, const char *data, int len)
 
 	BIO_clear_retry_flags(b);
 	do
-		r = send(fd, data, (size_t)len, MSG_NOSIGNAL);
+		r = tw_send(fd, data, (size_t)len);
 	while (r < 0 && errno == EINTR);
 	if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 		BIO_set_retry_write(b);

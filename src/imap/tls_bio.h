@@ -2,7 +2,7 @@
  * tls_bio: the socket BIO under the TLS layer (internal to src/imap).
  *
  * OpenSSL's own socket BIO writes with write(2), which raises SIGPIPE
- * when the server has gone; this one uses send(MSG_NOSIGNAL), which
+ * when the server has gone; this one uses tw_send() (compat.h), which
  * reports EPIPE instead, and leaves the process's signal dispositions
  * alone.
  *

@@ -29,7 +29,7 @@
  *    transport_start_tls / transport_start_deflate right after the
  *    server's OK, having read nothing past that response line (bytes
  *    beyond it would belong to the new layer).
- *  - Writes never raise SIGPIPE (MSG_NOSIGNAL); no signal disposition of
+ *  - Writes never raise SIGPIPE (tw_send()); no signal disposition of
  *    the process is changed.
  *  - When the peer may have bytes buffered inside the transport (TLS,
  *    DEFLATE), transport_pending is nonzero: a caller that polls

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "compat.h"
 #include "interrupt.h"
 
 /* In the child, between fork and exec: async-signal-safe calls only. */
@@ -32,7 +33,7 @@ tunnel_start(const char *cmd, pid_t *pid, struct buf *err)
 {
 	int sv[2];
 
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+	if (tw_socketpair(AF_UNIX, SOCK_STREAM, 0, sv, O_CLOEXEC) < 0) {
 		buf_setf(err, "tunnel '%s': socketpair: %s", cmd,
 		    strerror(errno));
 		return -1;

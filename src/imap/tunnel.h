@@ -10,7 +10,7 @@
  *  - The caller owns the child and must reap it: tunnel_wait when it saw
  *    the stream end, tunnel_stop when it is done with the tunnel.
  *  - Nothing here touches signal dispositions; writes to the socket use
- *    MSG_NOSIGNAL (in the descriptor layer), so a dead child gives EPIPE.
+ *    tw_send() (in the descriptor layer), so a dead child gives EPIPE.
  */
 #ifndef TWINBOX_IMAP_TUNNEL_H
 #define TWINBOX_IMAP_TUNNEL_H

@@ -6,7 +6,9 @@
  * .uidvalidity together), where per-file syncs pay it per message. The
  * descriptor given to syncfs() was opened with the mailbox, before any
  * file of the batch was written, so (Linux 5.8 and later) a writeback
- * error on any of them is reported.
+ * error on any of them is reported. Where there is no syncfs() (compat.h)
+ * each file was fsync'd by md_append_finish() and .uidvalidity is here,
+ * so the barrier still stands before the first rename.
  */
 #include "maildir/maildir_int.h"
 
@@ -16,6 +18,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "compat.h"
 
 /* The entry takes over a's name: a delivered append is released next. */
 static void
@@ -82,7 +86,18 @@ make_durable(struct md_store *s, struct buf *err)
 {
 	if (md_uid_save(s, 0, err) != 0)
 		return -1;
-	if (s->fsync && syncfs(s->dirfd) != 0) {
+	if (!s->fsync)
+		return 0;
+	if (tw_sync_file(s->uvfd) != 0) {
+		int saved = errno;
+		char *path = md_join(s->dir, ".uidvalidity");
+
+		errno = saved;
+		md_syserr(err, s->mbox, path, "fsync");
+		free(path);
+		return -1;
+	}
+	if (tw_syncfs(s->dirfd) != 0) {
 		md_syserr(err, s->mbox, s->dir, "syncfs");
 		return -1;
 	}

@@ -5,7 +5,9 @@
  * then makes the whole batch durable:
  *
  *   1. .uidvalidity gets the new last UID (written, not yet synced);
- *   2. one syncfs() makes every tmp/ file and .uidvalidity durable;
+ *   2. one syncfs() makes every tmp/ file and .uidvalidity durable
+ *      (without syncfs(), compat.h: each file was fsync'd before it was
+ *      closed, and .uidvalidity is fsync'd here);
  *   3. each file is renamed into new/ (no \Seen) or cur/;
  *   4. cur/ and new/ are fsync'd once each.
  *
@@ -23,6 +25,8 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "compat.h"
 
 /* The standard Maildir rule for abandoned deliveries. */
 #define MD_TMP_MAX_AGE (36 * 60 * 60)
@@ -249,6 +253,11 @@ md_append_finish(struct store_append *sa, struct buf *err)
 	/* The arrival date lives in the file's mtime, as for mbsync. */
 	if (a->date > 0 && futimens(a->fd, times) != 0) {
 		append_syserr(a, "set time", err);
+		goto out;
+	}
+	/* Nothing where commit()'s syncfs() covers the file (compat.h). */
+	if (a->s->fsync && tw_sync_file(a->fd) != 0) {
+		append_syserr(a, "fsync", err);
 		goto out;
 	}
 	rc = close(a->fd);

@@ -29,6 +29,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "compat.h"
+
 #define MD_STAMP_MARGIN_NS (3 * 1000000000LL)
 
 static int64_t
@@ -77,10 +79,10 @@ md_stamp(const struct md_store *s, const char *dir)
 	for (int i = 0; i < 2; i++) {
 		/* The inode too: a directory made again (a restore) is
 		 * another directory even with the same time. */
-		if (ns_of(&st[i].st_mtim) >= ns_of(&now) - MD_STAMP_MARGIN_NS)
+		if (ns_of(&TW_ST_MTIM(st[i])) >= ns_of(&now) - MD_STAMP_MARGIN_NS)
 			return 0;
 		h = mix(h, (uint64_t)st[i].st_ino);
-		h = mix(h, (uint64_t)ns_of(&st[i].st_mtim));
+		h = mix(h, (uint64_t)ns_of(&TW_ST_MTIM(st[i])));
 	}
 	return h != 0 ? h : 1;
 }

@@ -1,10 +1,12 @@
 /*
  * maildir_uid: the .uidvalidity file of a mailbox, in mbsync's format:
  * two decimal lines, UIDVALIDITY then the last UID handed out. The file
- * is locked (an open-file-description lock, which also excludes mbsync's
- * fcntl lock) for as long as the mailbox is open, without waiting, so the last UID kept in
- * memory stays the truth. It is rewritten in place as mbsync does: the
- * contents are a few bytes inside one disk sector.
+ * is locked (tw_lock_file(): an open-file-description lock, which also
+ * excludes mbsync's fcntl lock; a process lock where the platform has no
+ * such locks, compat.h) for as long as the mailbox is open, without
+ * waiting, so the last UID kept in memory stays the truth. It is
+ * rewritten in place as mbsync does: the contents are a few bytes inside
+ * one disk sector.
  */
 #include "maildir/maildir_int.h"
 
@@ -16,6 +18,8 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "compat.h"
 
 static int
 open_uidfile(const char *path, const char *mbox, struct buf *err)
@@ -44,9 +48,7 @@ open_uidfile(const char *path, const char *mbox, struct buf *err)
 static int
 lock_uidfile(int fd, const char *path, const char *mbox, struct buf *err)
 {
-	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
-
-	if (fcntl(fd, F_OFD_SETLK, &fl) == 0)
+	if (tw_lock_file(fd) == 0)
 		return 0;
 	if (errno == EAGAIN || errno == EACCES)
 		md_err(err, mbox, path, "locked by another process (mbsync or "
@@ -156,7 +158,7 @@ md_uid_save(struct md_store *s, int sync, struct buf *err)
 		return 0;
 	if (pwrite(s->uvfd, text, (size_t)n, 0) == n &&
 	    ftruncate(s->uvfd, n) == 0 &&
-	    (!sync || !s->fsync || fdatasync(s->uvfd) == 0))
+	    (!sync || !s->fsync || tw_fdatasync(s->uvfd) == 0))
 		return 0;
 	path = md_join(s->dir, ".uidvalidity");
 	md_syserr(err, s->mbox, path, "write");

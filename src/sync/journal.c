@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "compat.h"
 #include "sync/state_file.h"
 #include "sync/state_rec.h"
 
@@ -56,7 +57,7 @@ continue_journal(struct journal *j, const struct journal_info *info,
 	if (!info->torn)
 		return 0;
 	if (ftruncate(j->fd, (off_t)info->good_len) != 0 ||
-	    fdatasync(j->fd) != 0) {
+	    tw_fdatasync(j->fd) != 0) {
 		buf_setf(err, "%s: cannot cut off the torn tail: %s",
 		    j->path, strerror(errno));
 		return -1;
@@ -123,7 +124,7 @@ journal_flush(struct journal *j, struct buf *err)
 	    err) != 0)
 		return -1;
 	buf_reset(&j->pending);
-	if (fdatasync(j->fd) != 0) {
+	if (tw_fdatasync(j->fd) != 0) {
 		buf_setf(err, "%s: cannot sync: %s", j->path, strerror(errno));
 		return -1;
 	}

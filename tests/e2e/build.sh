@@ -6,7 +6,8 @@
 #   fail before compiling anything;
 # * CC and CFLAGS from the environment and from the command line are
 #   used, a change of flags rebuilds and no change rebuilds nothing, the
-#   required flags stay when CFLAGS is replaced;
+#   required flags stay when CFLAGS is replaced; COMPAT=portable is
+#   among the recorded flags, an unknown COMPAT an error;
 # * a warning fails the build with WERROR=1 only;
 # * make CC=clang builds the binary without a warning;
 # * scripts/install-deps.sh --if-missing (make check) lets a system
@@ -169,6 +170,25 @@ if [ "$status" -eq 0 ] && compiled util/buf && flags_have ' -O1' &&
 else
 	fail "make CC=clang CFLAGS=-O1 $BUF_O (status $status):"
 	cat "$OUT" "$FLAGS" >&2
+fi
+
+# COMPAT: portable is a flag of its own (a rebuild), anything else an
+# error before compiling.
+run_make make CC=clang CFLAGS=-O1 COMPAT=portable "$BUF_O"
+if [ "$status" -eq 0 ] && compiled buf && flags_have ' -DTW_COMPAT_PORTABLE '
+then
+	pass "COMPAT=portable is recorded in the flags and rebuilds"
+else
+	fail "make COMPAT=portable $BUF_O (status $status):"
+	cat "$OUT" "$FLAGS" >&2
+fi
+run_make make CC=clang CFLAGS=-O1 COMPAT=linux "$BUF_O"
+if [ "$status" -ne 0 ] && has 'COMPAT=linux: use COMPAT=native' &&
+    ! compiled buf; then
+	pass "an unknown COMPAT fails naming the values"
+else
+	fail "make COMPAT=linux $BUF_O (status $status):"
+	cat "$OUT" >&2
 fi
 
 # A source file with an unused variable (-Wall).

@@ -14,6 +14,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "compat.h"
 #include "util/buf.h"
 
 int
@@ -202,7 +203,7 @@ int
 tl_send_all(int fd, const char *p, size_t len)
 {
 	while (len > 0) {
-		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+		ssize_t n = tw_send(fd, p, len);
 
 		if (n == -1 && errno == EINTR)
 			continue;

@@ -1,0 +1,366 @@
+/*
+ * compat: the Linux (and OpenSSL 3) calls and their POSIX fallbacks; see
+ * compat.h. Each TW_HAVE_* below names a call this platform has; the
+ * portable build (TW_COMPAT_PORTABLE) defines none, so that every
+ * fallback runs, and is tested, on Linux too.
+ */
+#include "compat.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/opensslv.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#ifndef TW_COMPAT_PORTABLE
+#if defined(__linux__)
+#define TW_HAVE_SYNCFS 1
+#endif
+#if defined(__linux__) || defined(__FreeBSD__) || defined(__OpenBSD__) || \
+    defined(__NetBSD__) || defined(__DragonFly__)
+#define TW_HAVE_PIPE2 1
+#define TW_HAVE_ACCEPT4 1
+#endif
+#if !defined(__APPLE__)
+#define TW_HAVE_FDATASYNC 1
+#endif
+#if defined(SOCK_CLOEXEC) && defined(SOCK_NONBLOCK)
+#define TW_HAVE_SOCK_FLAGS 1
+#endif
+#ifdef MSG_NOSIGNAL
+#define TW_HAVE_MSG_NOSIGNAL 1
+#endif
+#ifdef F_OFD_SETLK
+#define TW_HAVE_OFD_LOCKS 1
+#endif
+/* SSL_read_ex() and SSL_write_ex(): OpenSSL 1.1.1, LibreSSL 3.5. */
+#if !defined(LIBRESSL_VERSION_NUMBER) || LIBRESSL_VERSION_NUMBER >= 0x3050000fL
+#define TW_HAVE_SSL_EX 1
+#endif
+#if OPENSSL_VERSION_NUMBER >= 0x30000000L && !defined(LIBRESSL_VERSION_NUMBER)
+#define TW_HAVE_OPENSSL_3 1
+#endif
+#endif /* !TW_COMPAT_PORTABLE */
+
+/* Security levels: OpenSSL 1.1.0, LibreSSL 3.6 (not a fallback: a
+ * library without them has nothing to lower). */
+#if !defined(LIBRESSL_VERSION_NUMBER) || LIBRESSL_VERSION_NUMBER >= 0x3060000fL
+#define TW_HAVE_SECURITY_LEVEL 1
+#endif
+
+int
+tw_sync_file(int fd)
+{
+#ifdef TW_HAVE_SYNCFS
+	(void)fd;
+	return 0;
+#else
+	return fsync(fd);
+#endif
+}
+
+int
+tw_syncfs(int dir_fd)
+{
+#ifdef TW_HAVE_SYNCFS
+	return syncfs(dir_fd);
+#else
+	return fsync(dir_fd);
+#endif
+}
+
+int
+tw_syncfs_is_whole_fs(void)
+{
+#ifdef TW_HAVE_SYNCFS
+	return 1;
+#else
+	return 0;
+#endif
+}
+
+int
+tw_fdatasync(int fd)
+{
+#ifdef TW_HAVE_FDATASYNC
+	return fdatasync(fd);
+#else
+	return fsync(fd);
+#endif
+}
+
+int
+tw_lock_file(int fd)
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+
+#ifdef TW_HAVE_OFD_LOCKS
+	return fcntl(fd, F_OFD_SETLK, &fl);
+#else
+	return fcntl(fd, F_SETLK, &fl);
+#endif
+}
+
+int
+tw_lock_is_per_open(void)
+{
+#ifdef TW_HAVE_OFD_LOCKS
+	return 1;
+#else
+	return 0;
+#endif
+}
+
+/* O_CLOEXEC and O_NONBLOCK, set after the fact; -1 with errno. */
+static int
+set_fd_flags(int fd, int flags)
+{
+	int cur;
+
+	if (flags & O_CLOEXEC) {
+		if ((cur = fcntl(fd, F_GETFD)) == -1 ||
+		    fcntl(fd, F_SETFD, cur | FD_CLOEXEC) == -1)
+			return -1;
+	}
+	if (flags & O_NONBLOCK) {
+		if ((cur = fcntl(fd, F_GETFL)) == -1 ||
+		    fcntl(fd, F_SETFL, cur | O_NONBLOCK) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* SO_NOSIGPIPE where the platform has it (macOS, the BSDs). */
+static int
+set_nosigpipe(int fd)
+{
+#ifdef SO_NOSIGPIPE
+	int one = 1;
+
+	return setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof(one));
+#else
+	(void)fd;
+	return 0;
+#endif
+}
+
+/* Finish a descriptor made without its flags: fd, or -1 (closed). */
+static int
+finish_fd(int fd, int flags, int is_socket)
+{
+	int saved;
+
+	if (fd < 0)
+		return -1;
+	if (set_fd_flags(fd, flags) == 0 &&
+	    (!is_socket || set_nosigpipe(fd) == 0))
+		return fd;
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return -1;
+}
+
+/* finish_fd() for both ends: 0, or -1 with both closed. */
+static int
+finish_pair(int fd[2], int flags, int is_socket)
+{
+	int saved;
+
+	if (finish_fd(fd[0], flags, is_socket) < 0) {
+		saved = errno;
+		close(fd[1]);
+		errno = saved;
+		return -1;
+	}
+	if (finish_fd(fd[1], flags, is_socket) < 0) {
+		saved = errno;
+		close(fd[0]);
+		errno = saved;
+		return -1;
+	}
+	return 0;
+}
+
+#ifdef TW_HAVE_SOCK_FLAGS
+static int
+sock_flags(int flags)
+{
+	return ((flags & O_CLOEXEC) ? SOCK_CLOEXEC : 0) |
+	    ((flags & O_NONBLOCK) ? SOCK_NONBLOCK : 0);
+}
+#endif
+
+int
+tw_pipe(int fd[2], int flags)
+{
+#ifdef TW_HAVE_PIPE2
+	return pipe2(fd, flags);
+#else
+	if (pipe(fd) != 0)
+		return -1;
+	return finish_pair(fd, flags, 0);
+#endif
+}
+
+int
+tw_socket(int domain, int type, int protocol, int flags)
+{
+#ifdef TW_HAVE_SOCK_FLAGS
+	return finish_fd(socket(domain, type | sock_flags(flags), protocol),
+	    0, 1);
+#else
+	return finish_fd(socket(domain, type, protocol), flags, 1);
+#endif
+}
+
+int
+tw_socketpair(int domain, int type, int protocol, int sv[2], int flags)
+{
+#ifdef TW_HAVE_SOCK_FLAGS
+	if (socketpair(domain, type | sock_flags(flags), protocol, sv) != 0)
+		return -1;
+	return finish_pair(sv, 0, 1);
+#else
+	if (socketpair(domain, type, protocol, sv) != 0)
+		return -1;
+	return finish_pair(sv, flags, 1);
+#endif
+}
+
+int
+tw_accept(int lfd, int flags)
+{
+#if defined(TW_HAVE_ACCEPT4) && defined(TW_HAVE_SOCK_FLAGS)
+	return finish_fd(accept4(lfd, NULL, NULL, sock_flags(flags)), 0, 1);
+#else
+	return finish_fd(accept(lfd, NULL, NULL), flags, 1);
+#endif
+}
+
+#if !defined(TW_HAVE_MSG_NOSIGNAL) && !defined(SO_NOSIGPIPE)
+/* Block SIGPIPE in this thread around the send(); a SIGPIPE the send()
+ * raised (it was not pending before) is then taken back with sigwait(),
+ * so it is never delivered and no disposition changes. */
+static ssize_t
+send_blocking_sigpipe(int fd, const void *data, size_t len)
+{
+	sigset_t pipe_only, old, pending;
+	int was_pending, sig, e;
+	ssize_t r;
+
+	sigemptyset(&pipe_only);
+	sigaddset(&pipe_only, SIGPIPE);
+	if ((e = pthread_sigmask(SIG_BLOCK, &pipe_only, &old)) != 0) {
+		errno = e;
+		return -1;
+	}
+	was_pending = sigpending(&pending) == 0 &&
+	    sigismember(&pending, SIGPIPE) == 1;
+	r = send(fd, data, len, 0);
+	e = errno;
+	if (r < 0 && e == EPIPE && !was_pending &&
+	    sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1)
+		(void)sigwait(&pipe_only, &sig);
+	(void)pthread_sigmask(SIG_SETMASK, &old, NULL);
+	errno = e;
+	return r;
+}
+#endif
+
+ssize_t
+tw_send(int fd, const void *data, size_t len)
+{
+#if defined(TW_HAVE_MSG_NOSIGNAL)
+	return send(fd, data, len, MSG_NOSIGNAL);
+#elif defined(SO_NOSIGPIPE)
+	/* Set on every socket by tw_socket(), tw_socketpair() and
+	 * tw_accept(). */
+	return send(fd, data, len, 0);
+#else
+	return send_blocking_sigpipe(fd, data, len);
+#endif
+}
+
+int
+tw_ssl_read(struct ssl_st *ssl, void *data, size_t cap, size_t *n)
+{
+#ifdef TW_HAVE_SSL_EX
+	return SSL_read_ex(ssl, data, cap, n);
+#else
+	int r = SSL_read(ssl, data, cap > INT_MAX ? INT_MAX : (int)cap);
+
+	*n = r > 0 ? (size_t)r : 0;
+	return r > 0 ? 1 : r;
+#endif
+}
+
+int
+tw_ssl_write(struct ssl_st *ssl, const void *data, size_t len, size_t *n)
+{
+#ifdef TW_HAVE_SSL_EX
+	return SSL_write_ex(ssl, data, len, n);
+#else
+	int r = SSL_write(ssl, data, len > INT_MAX ? INT_MAX : (int)len);
+
+	*n = r > 0 ? (size_t)r : 0;
+	return r > 0 ? 1 : r;
+#endif
+}
+
+struct x509_st *
+tw_ssl_peer_cert(const struct ssl_st *ssl)
+{
+#ifdef TW_HAVE_OPENSSL_3
+	return SSL_get0_peer_certificate(ssl);
+#else
+	/* A new reference; the session keeps its own, so the certificate
+	 * stays valid for as long as ssl. */
+	X509 *cert = SSL_get_peer_certificate(ssl);
+
+	X509_free(cert);
+	return cert;
+#endif
+}
+
+int
+tw_md_size(const struct evp_md_st *md)
+{
+#ifdef TW_HAVE_OPENSSL_3
+	return EVP_MD_get_size(md);
+#else
+	return EVP_MD_size(md);
+#endif
+}
+
+void
+tw_ssl_ctx_allow_old_tls(struct ssl_ctx_st *ctx)
+{
+#ifdef TW_HAVE_SECURITY_LEVEL
+	SSL_CTX_set_security_level(ctx, 0);
+#else
+	(void)ctx;
+#endif
+}
+
+/* OpenSSL 3 reports a peer that hung up without close_notify as this
+ * error; earlier versions and LibreSSL as a system call error. */
+int
+tw_ssl_is_eof_error(unsigned long err)
+{
+#ifdef SSL_R_UNEXPECTED_EOF_WHILE_READING
+	return ERR_GET_LIB(err) == ERR_LIB_SSL &&
+	    ERR_GET_REASON(err) == SSL_R_UNEXPECTED_EOF_WHILE_READING;
+#else
+	(void)err;
+	return 0;
+#endif
+}
