@@ -24,7 +24,7 @@ imap_cmd_free(struct imap_cmdline *l)
 {
 	for (size_t i = 0; i < l->nseg; i++) {
 		if (l->seg[i].text.data != NULL)
-			explicit_bzero(l->seg[i].text.data,
+			OPENSSL_cleanse(l->seg[i].text.data,
 			    l->seg[i].text.len);
 		buf_free(&l->seg[i].text);
 		buf_free(&l->seg[i].shown);

@@ -191,7 +191,7 @@ static void
 slot_wipe(struct secret_slot *sl)
 {
 	if (sl->out.data != NULL)
-		explicit_bzero(sl->out.data, sl->out.cap);
+		OPENSSL_cleanse(sl->out.data, sl->out.cap);
 	buf_free(&sl->out);
 	buf_free(&sl->err);
 }
