@@ -11,6 +11,8 @@
 #  - the server stopped and started again, a message delivered after:
 #    the same;
 #  - a one-shot run beside the watcher exits 0 and copies nothing twice;
+#    one started while the watcher's sync holds the pair's lock waits for
+#    it (LockWait), then syncs and exits 0;
 #  - SIGHUP with WatchMailboxes extended to a second folder: a delivery
 #    there is synced (WatchInterval is an hour, so only IDLE can do it);
 #    SIGHUP with a broken configuration: an error, the old one kept, the
@@ -359,8 +361,24 @@ Near :b:
 Create Near
 WatchInterval 3600
 RC
-"$BIN" -V -c "$TMP/md.rc" --watch m >"$WLOG" 2>&1 &
+# The watcher's first sync holds the pair lock for 3 s (a hook at its
+# first step): a one-shot run meanwhile waits for the lock, then syncs.
+printf 'Message-ID: <md-first@watch.test>\n\nBody.\n' >"$A/INBOX/new/m0"
+TWINBOX_HOOK_AT=1 TWINBOX_HOOK_CMD="touch '$TMP/hooked'; sleep 3" \
+	"$BIN" -V -c "$TMP/md.rc" --watch m >"$WLOG" 2>&1 &
 watch_pid=$!
+hooked() { [ -e "$TMP/hooked" ]; }
+wait_for "the watcher's first sync is under way (holding the lock)" hooked
+"$BIN" -V -c "$TMP/md.rc" m >"$TMP/beside.out" 2>&1
+expect_eq "a one-shot run while the watcher holds the lock exits 0" 0 $?
+if grep -q "waiting up to 30 s" "$TMP/beside.out"; then
+	pass "that run said (-V) that it waits for the lock"
+else
+	fail "that run said (-V) that it waits for the lock" \
+		"$(cat "$TMP/beside.out")"
+fi
+expect_eq "after both, the near side holds the message once" "md-first " \
+	"$(local_ids "$B/INBOX")"
 wait_for "Maildir <-> Maildir: the watcher watches INBOX" \
 	log_has "watching mailbox 'INBOX'"
 printf 'Message-ID: <md-far@watch.test>\n\nBody.\n' >"$A/INBOX/tmp/m1"
