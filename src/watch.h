@@ -16,9 +16,12 @@
  *    (DONE, then IDLE again) every WatchRefresh seconds, which also
  *    proves the connection alive after a suspend; each Maildir side gets
  *    inotify on its cur/ and new/ (watch_fs.h; elsewhere nothing).
- *  - A change waits WATCH_DEBOUNCE_MS for more (at most
- *    WATCH_DEBOUNCE_MAX_MS after the first), then the changed pairs
- *    alone are synced. Every channel is synced whole every WatchInterval
+ *  - A change waits for more (debounce), at most WATCH_DEBOUNCE_MAX_MS
+ *    after the first, then the changed pairs alone are synced. The wait
+ *    after a server's word is WATCH_DEBOUNCE_SERVER_MS (the server
+ *    batches its own: Dovecot holds a change back 0.5 s), after a
+ *    Maildir event WATCH_DEBOUNCE_FS_MS (a mail reader renames many
+ *    files in a burst). Every channel is synced whole every WatchInterval
  *    seconds (0: never) and at start.
  *  - A lost IDLE connection (server gone, reset, no answer to DONE within
  *    the account's Timeout, or WATCH_TIMEOUT_S where that is 0) is opened
@@ -48,7 +51,8 @@
 #include "config.h"
 #include "interrupt.h"
 
-#define WATCH_DEBOUNCE_MS	300
+#define WATCH_DEBOUNCE_SERVER_MS	20
+#define WATCH_DEBOUNCE_FS_MS	100
 #define WATCH_DEBOUNCE_MAX_MS	2000
 #define WATCH_BACKOFF_MIN_MS	1000
 #define WATCH_BACKOFF_MAX_MS	(300 * 1000)

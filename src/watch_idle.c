@@ -108,7 +108,8 @@ watch_idle_connect(struct watcher *w, size_t box, enum side s)
 		    (int64_t)ch->opt.watch_refresh * 1000;
 		/* What came before IDLE began (while it was away, or since
 		 * the full sync) is synced now. */
-		watch_mark(w, w->boxes[box].chan, w->boxes[box].name);
+		watch_mark(w, w->boxes[box].chan, w->boxes[box].name,
+		    WATCH_DEBOUNCE_SERVER_MS);
 	}
 	free(name);
 	buf_free(&err);
@@ -129,7 +130,8 @@ watch_idle_read(struct watcher *w, size_t box, enum side s, int readable)
 	if (imap_store_idle_read(inner, &changed, &err) != 0)
 		drop(w, box, s, &err, 0);
 	if (changed > 0)
-		watch_mark(w, w->boxes[box].chan, w->boxes[box].name);
+		watch_mark(w, w->boxes[box].chan, w->boxes[box].name,
+		    WATCH_DEBOUNCE_SERVER_MS);
 	buf_free(&err);
 }
 
@@ -150,7 +152,8 @@ watch_idle_refresh(struct watcher *w, size_t box, enum side s)
 	if (rc == 0)
 		rc = imap_store_idle_start(inner, &err);
 	if (changed > 0)
-		watch_mark(w, w->boxes[box].chan, w->boxes[box].name);
+		watch_mark(w, w->boxes[box].chan, w->boxes[box].name,
+		    WATCH_DEBOUNCE_SERVER_MS);
 	if (rc != 0)
 		drop(w, box, s, &err, 0);
 	else

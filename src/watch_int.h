@@ -64,7 +64,9 @@ unsigned watch_backoff(struct watcher *w, unsigned *last);
 /* watch_chan.c */
 int watch_targets(struct watcher *w, const struct config *cfg);
 void watch_chans_free(struct watcher *w);
-void watch_mark(struct watcher *w, size_t chan, const char *name);
+/* Pair name of chan changed; synced after debounce_ms of quiet. */
+void watch_mark(struct watcher *w, size_t chan, const char *name,
+    unsigned debounce_ms);
 void watch_sync_full(struct watcher *w, size_t chan);
 void watch_sync_due(struct watcher *w, int64_t now);
 int64_t watch_chan_deadline(const struct watcher *w);

@@ -99,7 +99,7 @@ watch_maildir(struct watcher *w, size_t bi, enum side s)
 		    "%s; its changes wait for the periodic sync", ch->name,
 		    box, side_name(s), buf_cstr(&err));
 	else	/* what changed since the full sync, before the watch */
-		watch_mark(w, b->chan, b->name);
+		watch_mark(w, b->chan, b->name, WATCH_DEBOUNCE_FS_MS);
 	if (st != NULL)
 		st->ops->free(st);
 	free(box);
@@ -170,7 +170,8 @@ on_fs_event(void *ctx, size_t tag)
 
 	for (size_t bi = 0; bi < w->nboxes; bi++)
 		if (tag == FS_WATCH_ALL || tag == bi)
-			watch_mark(w, w->boxes[bi].chan, w->boxes[bi].name);
+			watch_mark(w, w->boxes[bi].chan, w->boxes[bi].name,
+			    WATCH_DEBOUNCE_FS_MS);
 }
 
 /* The descriptors to poll: the fs watch's (owner FS_WATCH_ALL), then
