@@ -11,8 +11,11 @@
  *  - A channel's watched mailbox pairs are the ones named on the command
  *    line; else the single pair of a channel without Patterns; else those
  *    of the channel's pairs that its WatchMailboxes patterns select
- *    (default INBOX). Each IMAP side of a watched pair gets a connection
- *    of its own that IDLEs (RFC 2177) on the mailbox and is refreshed
+ *    (default INBOX). Where the server offers NOTIFY (RFC 5465), the
+ *    watched mailboxes of one IMAPStore share one connection that NOTIFY
+ *    SET names them on, then IDLEs; where it does not or refuses it,
+ *    each IMAP side of a watched pair gets a connection of its own that
+ *    IDLEs (RFC 2177) on the mailbox. Either is refreshed
  *    (DONE, then IDLE again) every WatchRefresh seconds, which also
  *    proves the connection alive after a suspend; each Maildir side gets
  *    inotify on its cur/ and new/ (watch_fs.h; elsewhere nothing).

@@ -61,8 +61,8 @@ for_good(const struct store *st)
 
 /* The store's own connection options, but every wait bounded even where
  * Timeout is 0 (none): the answer to DONE must prove the connection. */
-static struct store *
-open_idle_store(const struct watcher *w, const struct store_conf *sc,
+struct store *
+watch_open_idle_store(const struct watcher *w, const struct store_conf *sc,
     struct buf *err)
 {
 	struct imap_store_options io;
@@ -90,7 +90,8 @@ watch_idle_connect(struct watcher *w, size_t box, enum side s)
 	char *name = channel_side_box(ch, s, w->boxes[box].name);
 	struct buf err = BUF_INIT;
 	struct mbox_status st;
-	struct store *store = open_idle_store(w, ch->end[s].store, &err);
+	struct store *store = watch_open_idle_store(w, ch->end[s].store,
+	    &err);
 	int rc = store == NULL ? -1 : 0;
 
 	if (rc == 0)

@@ -115,10 +115,9 @@ start_side(struct watcher *w, size_t bi, enum side s)
 	struct watch_box *b = &w->boxes[bi];
 	const struct store_conf *sc = w->chans[b->chan].ch->end[s].store;
 
-	if (sc->kind == STORE_IMAP) {
-		b->side[s].imap = 1;
-		b->side[s].retry_at = watch_now();
-	} else if (w->fs != NULL)
+	if (sc->kind == STORE_IMAP)	/* NOTIFY first, else IDLE */
+		watch_notify_add(w, bi, s);
+	else if (w->fs != NULL)
 		watch_maildir(w, bi, s);
 }
 
@@ -155,6 +154,7 @@ watch_sources_stop(struct watcher *w)
 				    w->boxes[bi].side[s].store);
 		free(w->boxes[bi].name);
 	}
+	watch_notify_free(w);
 	free(w->boxes);
 	w->boxes = NULL;
 	w->nboxes = 0;
@@ -175,8 +175,9 @@ on_fs_event(void *ctx, size_t tag)
 }
 
 /* The descriptors to poll: the fs watch's (owner FS_WATCH_ALL), then
- * one per IDLE connection (owner 2 * box + side); *ready is set when one
- * has bytes waiting already (poll without waiting). */
+ * one per IDLE connection (owner 2 * box + side), then one per NOTIFY
+ * connection (owner 2 * nboxes + group); *ready is set when one has
+ * bytes waiting already (poll without waiting). */
 size_t
 watch_src_pollfds(const struct watcher *w, struct pollfd *fds,
     size_t *owner, int *ready)
@@ -200,6 +201,17 @@ watch_src_pollfds(const struct watcher *w, struct pollfd *fds,
 				*ready = 1;
 			owner[n++] = 2 * bi + (size_t)s;
 		}
+	for (size_t k = 0; k < w->nnotify; k++) {
+		struct store *st = w->notify[k].store;
+
+		if (st == NULL)
+			continue;
+		fds[n] = (struct pollfd){ imap_store_idle_fd(
+		    store_names_inner(st), &buffered), POLLIN, 0 };
+		if (buffered)
+			*ready = 1;
+		owner[n++] = 2 * w->nboxes + k;
+	}
 	return n;
 }
 
@@ -207,7 +219,7 @@ watch_src_pollfds(const struct watcher *w, struct pollfd *fds,
 size_t
 watch_src_count(const struct watcher *w)
 {
-	return 1 + 2 * w->nboxes;
+	return 1 + 2 * w->nboxes + w->nnotify;
 }
 
 void
@@ -217,6 +229,11 @@ watch_src_events(struct watcher *w, const struct pollfd *fds,
 	struct buf err = BUF_INIT;
 
 	for (size_t i = 0; i < n; i++) {
+		if (owner[i] != FS_WATCH_ALL && owner[i] >= 2 * w->nboxes) {
+			watch_notify_read(w, owner[i] - 2 * w->nboxes,
+			    fds[i].revents != 0);
+			continue;
+		}
 		if (owner[i] != FS_WATCH_ALL) {
 			watch_idle_read(w, owner[i] / 2,
 			    (enum side)(owner[i] % 2), fds[i].revents != 0);
@@ -234,6 +251,16 @@ watch_src_events(struct watcher *w, const struct pollfd *fds,
 void
 watch_src_timers(struct watcher *w, int64_t now)
 {
+	for (size_t k = 0; k < w->nnotify; k++) {
+		struct watch_notify *g = &w->notify[k];
+
+		if (g->off)
+			continue;
+		if (g->store == NULL && g->retry_at <= now)
+			watch_notify_connect(w, k);
+		else if (g->store != NULL && g->refresh_at <= now)
+			watch_notify_refresh(w, k);
+	}
 	for (size_t bi = 0; bi < w->nboxes; bi++)
 		for (int s = 0; s < 2; s++) {
 			struct watch_side *d = &w->boxes[bi].side[s];
@@ -253,6 +280,13 @@ watch_src_deadline(const struct watcher *w)
 {
 	int64_t t = 0;
 
+	for (size_t k = 0; k < w->nnotify; k++) {
+		const struct watch_notify *g = &w->notify[k];
+		int64_t at = g->store ? g->refresh_at : g->retry_at;
+
+		if (!g->off && (t == 0 || at < t))
+			t = at;
+	}
 	for (size_t bi = 0; bi < w->nboxes; bi++)
 		for (int s = 0; s < 2; s++) {
 			const struct watch_side *d = &w->boxes[bi].side[s];

@@ -25,6 +25,7 @@ static const struct cap_name cap_names[] = {
 	{ "ENABLE", CAP_ENABLE },
 	{ "LIST-STATUS", CAP_LIST_STATUS },
 	{ "QRESYNC", CAP_QRESYNC },
+	{ "NOTIFY", CAP_NOTIFY },
 };
 
 #define NCAPS (sizeof(cap_names) / sizeof(cap_names[0]))

@@ -36,7 +36,8 @@ enum imap_cap {
 	CAP_IDLE = 1u << 11,
 	CAP_ENABLE = 1u << 12,
 	CAP_LIST_STATUS = 1u << 13,
-	CAP_QRESYNC = 1u << 14
+	CAP_QRESYNC = 1u << 14,
+	CAP_NOTIFY = 1u << 15
 };
 
 struct imap_caps {

@@ -21,6 +21,10 @@
 #    dry run afterwards plans nothing;
 #  - a watcher started while the server cannot be reached stays, and
 #    syncs once it can; in the end every message is once on each side;
+#  - against a Dovecot with NOTIFY (RFC 5465): one connection (one NOTIFY
+#    SET in the -D trace) watches INBOX and Work; a delivery to each and a
+#    flag set on the server in Work reach the Maildir (the cases above
+#    run against a Dovecot without NOTIFY: IDLE per mailbox);
 #  - on a Maildir <-> Maildir channel (inotify on both sides): a new far
 #    message reaches the near side, a near flag the far side;
 #  - against a Dovecot that does not offer IDLE: a warning, and the
@@ -44,7 +48,11 @@ cleanup_more() {
 	[ -n "$relay_pid" ] && kill "$relay_pid" 2>/dev/null
 }
 
-start_dovecot "$TMP/srv" alice
+# The IDLE cases run against a Dovecot that does not offer NOTIFY.
+NO_NOTIFY_CAPS="IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE SORT \
+UNSELECT CHILDREN NAMESPACE UIDPLUS LIST-EXTENDED I18NLEVEL=1 CONDSTORE \
+QRESYNC ESEARCH LIST-STATUS MOVE LITERAL+"
+TEST_SERVER_CAPS=$NO_NOTIFY_CAPS start_dovecot "$TMP/srv" alice
 LOCAL=$TMP/local
 RC=$TMP/sync.rc
 WLOG=$TMP/watch.log
@@ -188,6 +196,8 @@ watch_pid=$!
 wait_for "the first sync copies the server's message" local_has INBOX first
 wait_for "the watcher watches INBOX" log_has "watching mailbox 'INBOX'"
 wait_for "the watcher IDLEs" log_has "'INBOX': IDLE"
+wait_for "without NOTIFY the watcher says (-V) it IDLEs per mailbox" \
+	log_has "does not offer NOTIFY; each watched mailbox IDLEs"
 
 deliver INBOX arrived
 wait_for "a delivery to the server reaches the Maildir" \
@@ -243,7 +253,8 @@ for k in $kids; do
 	kill "$k" 2>/dev/null
 done
 old_port=$IMAP_PORT
-if ! TEST_SERVER_PORTS="$IMAP_PORT $IMAPS_PORT" timeout 60 \
+if ! TEST_SERVER_CAPS=$NO_NOTIFY_CAPS \
+	TEST_SERVER_PORTS="$IMAP_PORT $IMAPS_PORT" timeout 60 \
 	bash "$SERVER" start "$TMP/srv" >"$TMP/restart.out" 2>&1; then
 	fail "the server starts again" "$(cat "$TMP/restart.out")"
 fi
@@ -338,6 +349,39 @@ expect_eq "every message once in the server's INBOX" "$ALL" \
 	"$(server_ids INBOX)"
 expect_eq "every message once in the local Work" "in-work " \
 	"$(local_ids "$LOCAL/Work")"
+
+# NOTIFY (RFC 5465): one connection watches INBOX and Work; deliveries to
+# both, and a flag set on the server in Work, reach the Maildir.
+TEST_SERVER_NOTIFY=1 start_dovecot "$TMP/srv3" alice
+printf 'CREATE Work\n' | imapc >/dev/null
+RELAY_PORT=$IMAP_PORT
+LOCAL=$TMP/local3
+mkdir -p "$LOCAL"
+config INBOX Work
+"$BIN" -D -c "$RC" --watch w >"$WLOG" 2>&1 &
+watch_pid=$!
+wait_for "with NOTIFY one connection watches both mailboxes" \
+	log_has "NOTIFY for 2 mailbox(es), then IDLE"
+deliver INBOX n-inbox
+deliver Work n-work
+wait_for "with NOTIFY a delivery to INBOX reaches the Maildir" \
+	local_has INBOX n-inbox
+wait_for "with NOTIFY a delivery to Work reaches the Maildir" \
+	local_has Work n-work
+printf 'SELECT Work\nSTORE 1 +FLAGS (\\Flagged)\n' | imapc >/dev/null
+local_flagged() {
+	find "$LOCAL/Work/cur" -type f -name '*:2,*F*' | grep -q .
+}
+wait_for "with NOTIFY a flag set on the server in Work reaches the Maildir" \
+	local_flagged
+expect_eq "the -D trace shows one NOTIFY SET" 1 \
+	"$(grep -c '>> T[0-9]* NOTIFY SET' "$WLOG")"
+expect_eq "with NOTIFY no mailbox IDLEs on a connection of its own" 0 \
+	"$(grep -c "': IDLE\$" "$WLOG")"
+kill -TERM "$watch_pid"
+wait "$watch_pid"
+expect_eq "with NOTIFY the watcher exits 0 on SIGTERM" 0 $?
+watch_pid=
 
 # Maildir <-> Maildir: inotify on both sides.
 A=$TMP/mda
