@@ -76,8 +76,9 @@ poll() {
 }
 
 setup() {
-	[ -x "$BIN" ] && [ -x "$IMAPC" ] ||
+	if [ ! -x "$BIN" ] || [ ! -x "$IMAPC" ]; then
 		die "build first: make build-all ($BIN, $IMAPC)"
+	fi
 	is_count "$N" || die "N must be a positive number, not '$N'"
 	is_count "$IDLE" || die "BENCH_IDLE must be a positive number"
 	WORK=$(mktemp -d) || die "cannot make a temporary directory"
