@@ -24,7 +24,9 @@
 #  - against a Dovecot with NOTIFY (RFC 5465): one connection (one NOTIFY
 #    SET in the -D trace) watches INBOX and Work; a delivery to each and a
 #    flag set on the server in Work reach the Maildir (the cases above
-#    run against a Dovecot without NOTIFY: IDLE per mailbox);
+#    run against a Dovecot without NOTIFY: IDLE per mailbox); NOTIFY
+#    refused (answered NO through tests/tools/faultproxy): a warning,
+#    IDLE per mailbox, and a delivery still arrives;
 #  - on a Maildir <-> Maildir channel (inotify on both sides): a new far
 #    message reaches the near side, a near flag the far side;
 #  - against a Dovecot that does not offer IDLE: a warning, and the
@@ -40,6 +42,7 @@ cd "$(dirname "$0")/../.." || exit 1
 . tests/e2e/setup.bash
 tool_path IMAPC imapc
 tool_path RELAY relay
+tool_path FAULTPROXY faultproxy
 
 relay_pid=
 watch_pid=
@@ -382,6 +385,34 @@ kill -TERM "$watch_pid"
 wait "$watch_pid"
 expect_eq "with NOTIFY the watcher exits 0 on SIGTERM" 0 $?
 watch_pid=
+
+# NOTIFY offered but refused (tests/tools/faultproxy answers it NO): a
+# warning, and each mailbox IDLEs on a connection of its own.
+rm -f "$TMP/proxy.port"
+"$FAULTPROXY" --to "127.0.0.1:$IMAP_PORT" --port-file "$TMP/proxy.port" \
+	--fault no --only NOTIFY --at 1 --max-seconds 600 \
+	2>"$TMP/proxy.err" &
+relay_pid=$!
+for i in $(seq 100); do
+	[ -s "$TMP/proxy.port" ] && break
+	sleep 0.1
+done
+RELAY_PORT=$(cat "$TMP/proxy.port" 2>/dev/null)
+config INBOX Work
+"$BIN" -V -c "$RC" --watch w >"$WLOG" 2>&1 &
+watch_pid=$!
+wait_for "NOTIFY refused: a warning, and IDLE per mailbox instead" \
+	log_has "warning: watch: store remote: .*NOTIFY.*injected; each watched mailbox IDLEs"
+wait_for "NOTIFY refused: INBOX IDLEs" log_has "'INBOX': IDLE"
+wait_for "NOTIFY refused: Work IDLEs" log_has "'Work': IDLE"
+deliver Work n-refused
+wait_for "NOTIFY refused: a delivery to Work reaches the Maildir" \
+	local_has Work n-refused
+kill -TERM "$watch_pid"
+wait "$watch_pid"
+expect_eq "NOTIFY refused: the watcher exits 0 on SIGTERM" 0 $?
+watch_pid=
+stop_relay
 
 # Maildir <-> Maildir: inotify on both sides.
 A=$TMP/mda
