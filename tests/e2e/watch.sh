@@ -398,6 +398,9 @@ for i in $(seq 100); do
 	sleep 0.1
 done
 RELAY_PORT=$(cat "$TMP/proxy.port" 2>/dev/null)
+# The proxy ends with its last connection: one held open keeps it up
+# between the watcher's syncs.
+exec 7<>"/dev/tcp/127.0.0.1/$RELAY_PORT"
 config INBOX Work
 "$BIN" -V -c "$RC" --watch w >"$WLOG" 2>&1 &
 watch_pid=$!
@@ -412,6 +415,7 @@ kill -TERM "$watch_pid"
 wait "$watch_pid"
 expect_eq "NOTIFY refused: the watcher exits 0 on SIGTERM" 0 $?
 watch_pid=
+exec 7>&-
 stop_relay
 
 # Maildir <-> Maildir: inotify on both sides.
