@@ -362,6 +362,7 @@ pair_job_init(struct chan_run *r, const char *name, char *const box[2],
 	job->policy = &pj->policy;
 	job->paths = &pj->paths;
 	job->dry_run = r->opts->dry_run;
+	job->lock_wait = r->ch->opt.lock_wait;
 	job->crash = r->opts->crash;
 	job->stop = r->opts->stop;
 	job->lg = r->opts->lg;

@@ -11,16 +11,22 @@
  *  - A channel's watched mailbox pairs are the ones named on the command
  *    line; else the single pair of a channel without Patterns; else those
  *    of the channel's pairs that its WatchMailboxes patterns select
- *    (default INBOX). Each IMAP side of a watched pair gets a connection
- *    of its own that IDLEs (RFC 2177) on the mailbox and is refreshed
+ *    (default INBOX). Where the server offers NOTIFY (RFC 5465), the
+ *    watched mailboxes of one IMAPStore share one connection that NOTIFY
+ *    SET names them on, then IDLEs; where it does not or refuses it,
+ *    each IMAP side of a watched pair gets a connection of its own that
+ *    IDLEs (RFC 2177) on the mailbox. Either is refreshed
  *    (DONE, then IDLE again) every WatchRefresh seconds, which also
  *    proves the connection alive after a suspend; each Maildir side gets
  *    inotify on its cur/ and new/ (watch_fs.h; elsewhere nothing),
  *    added again, with the same kind of wait as a reconnection, when
  *    they were removed or renamed (the folder deleted and created again).
- *  - A change waits WATCH_DEBOUNCE_MS for more (at most
- *    WATCH_DEBOUNCE_MAX_MS after the first), then the changed pairs
- *    alone are synced. Every channel is synced whole every WatchInterval
+ *  - A change waits for more (debounce), at most WATCH_DEBOUNCE_MAX_MS
+ *    after the first, then the changed pairs alone are synced. The wait
+ *    after a server's word is WATCH_DEBOUNCE_SERVER_MS (the server
+ *    batches its own: Dovecot holds a change back 0.5 s), after a
+ *    Maildir event WATCH_DEBOUNCE_FS_MS (a mail reader renames many
+ *    files in a burst). Every channel is synced whole every WatchInterval
  *    seconds (0: never) and at start.
  *  - A lost IDLE connection (server gone, reset, no answer to DONE within
  *    the account's Timeout, or WATCH_TIMEOUT_S where that is 0) is opened
@@ -50,7 +56,8 @@
 #include "config/config.h"
 #include "interrupt.h"
 
-#define WATCH_DEBOUNCE_MS	300
+#define WATCH_DEBOUNCE_SERVER_MS	20
+#define WATCH_DEBOUNCE_FS_MS	100
 #define WATCH_DEBOUNCE_MAX_MS	2000
 #define WATCH_BACKOFF_MIN_MS	1000
 #define WATCH_BACKOFF_MAX_MS	(300 * 1000)

@@ -105,7 +105,8 @@ has_name(const struct strlist *l, const char *name)
 /* Pair name changed: synced once the changes settle (debounce). A
  * change also cuts short the wait after a failed sync. */
 void
-watch_mark(struct watcher *w, size_t chan, const char *name)
+watch_mark(struct watcher *w, size_t chan, const char *name,
+    unsigned debounce_ms)
 {
 	struct watch_chan *c = &w->chans[chan];
 	int64_t now = watch_now();
@@ -114,7 +115,7 @@ watch_mark(struct watcher *w, size_t chan, const char *name)
 		strlist_add(&c->dirty, name);
 	if (c->first == 0)
 		c->first = now;
-	c->due = now + WATCH_DEBOUNCE_MS;
+	c->due = now + debounce_ms;
 	if (c->due > c->first + WATCH_DEBOUNCE_MAX_MS)
 		c->due = c->first + WATCH_DEBOUNCE_MAX_MS;
 }

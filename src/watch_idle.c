@@ -61,8 +61,8 @@ for_good(const struct store *st)
 
 /* The store's own connection options, but every wait bounded even where
  * Timeout is 0 (none): the answer to DONE must prove the connection. */
-static struct store *
-open_idle_store(const struct watcher *w, const struct store_conf *sc,
+struct store *
+watch_open_idle_store(const struct watcher *w, const struct store_conf *sc,
     struct buf *err)
 {
 	struct imap_store_options io;
@@ -90,7 +90,8 @@ watch_idle_connect(struct watcher *w, size_t box, enum side s)
 	char *name = channel_side_box(ch, s, w->boxes[box].name);
 	struct buf err = BUF_INIT;
 	struct mbox_status st;
-	struct store *store = open_idle_store(w, ch->end[s].store, &err);
+	struct store *store = watch_open_idle_store(w, ch->end[s].store,
+	    &err);
 	int rc = store == NULL ? -1 : 0;
 
 	if (rc == 0)
@@ -108,7 +109,8 @@ watch_idle_connect(struct watcher *w, size_t box, enum side s)
 		    (int64_t)ch->opt.watch_refresh * 1000;
 		/* What came before IDLE began (while it was away, or since
 		 * the full sync) is synced now. */
-		watch_mark(w, w->boxes[box].chan, w->boxes[box].name);
+		watch_mark(w, w->boxes[box].chan, w->boxes[box].name,
+		    WATCH_DEBOUNCE_SERVER_MS);
 	}
 	free(name);
 	buf_free(&err);
@@ -129,7 +131,8 @@ watch_idle_read(struct watcher *w, size_t box, enum side s, int readable)
 	if (imap_store_idle_read(inner, &changed, &err) != 0)
 		drop(w, box, s, &err, 0);
 	if (changed > 0)
-		watch_mark(w, w->boxes[box].chan, w->boxes[box].name);
+		watch_mark(w, w->boxes[box].chan, w->boxes[box].name,
+		    WATCH_DEBOUNCE_SERVER_MS);
 	buf_free(&err);
 }
 
@@ -150,7 +153,8 @@ watch_idle_refresh(struct watcher *w, size_t box, enum side s)
 	if (rc == 0)
 		rc = imap_store_idle_start(inner, &err);
 	if (changed > 0)
-		watch_mark(w, w->boxes[box].chan, w->boxes[box].name);
+		watch_mark(w, w->boxes[box].chan, w->boxes[box].name,
+		    WATCH_DEBOUNCE_SERVER_MS);
 	if (rc != 0)
 		drop(w, box, s, &err, 0);
 	else

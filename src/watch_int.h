@@ -1,7 +1,7 @@
 /*
  * watch_int: the watcher's private state, shared by watch.c (the loop,
  * signals, reload), watch_chan.c (targets, dirty pairs, syncs) and
- * watch_src.c (IDLE connections and inotify).
+ * watch_src.c (IDLE and NOTIFY connections, inotify).
  *
  * Contract:
  *  - The watcher owns its channels, boxes, stores and fs watch; chans[].ch
@@ -37,6 +37,20 @@ struct watch_box {
 	struct watch_side side[2];
 };
 
+/* The NOTIFY connection of one IMAPStore: every watched mailbox on it. */
+struct watch_notify {
+	const struct store_conf *sc;
+	struct store *store;	/* NOTIFY + IDLE, or NULL */
+	size_t *box;		/* members: box index and side */
+	enum side *side;
+	size_t n;
+	struct strlist names;	/* the members' names, the store's form */
+	int off;		/* no NOTIFY: members IDLE one by one */
+	int64_t retry_at;	/* next connection attempt, store NULL */
+	int64_t refresh_at;	/* DONE + IDLE due, store set */
+	unsigned backoff;	/* the last wait, ms */
+};
+
 struct watch_chan {
 	const struct channel_conf *ch;
 	struct strlist boxes;	/* the command line's; empty: all */
@@ -55,6 +69,8 @@ struct watcher {
 	size_t nchans;
 	struct watch_box *boxes;
 	size_t nboxes;
+	struct watch_notify *notify;	/* one per watched IMAPStore */
+	size_t nnotify;
 	struct fs_watch *fs;	/* NULL: no inotify */
 	uint64_t rng;
 };
@@ -66,7 +82,9 @@ unsigned watch_backoff(struct watcher *w, unsigned *last);
 /* watch_chan.c */
 int watch_targets(struct watcher *w, const struct config *cfg);
 void watch_chans_free(struct watcher *w);
-void watch_mark(struct watcher *w, size_t chan, const char *name);
+/* Pair name of chan changed; synced after debounce_ms of quiet. */
+void watch_mark(struct watcher *w, size_t chan, const char *name,
+    unsigned debounce_ms);
 void watch_sync_full(struct watcher *w, size_t chan);
 void watch_sync_due(struct watcher *w, int64_t now);
 int64_t watch_chan_deadline(const struct watcher *w);
@@ -88,5 +106,16 @@ void watch_idle_connect(struct watcher *w, size_t box, enum side s);
 void watch_idle_read(struct watcher *w, size_t box, enum side s,
     int readable);
 void watch_idle_refresh(struct watcher *w, size_t box, enum side s);
+/* A connection of its own to sc, for IDLE or NOTIFY; NULL and err. */
+struct store *watch_open_idle_store(const struct watcher *w,
+    const struct store_conf *sc, struct buf *err);
+
+/* watch_notify.c: one store's NOTIFY connection (group k); a store
+ * without NOTIFY hands its members to watch_idle.c. */
+void watch_notify_add(struct watcher *w, size_t box, enum side s);
+void watch_notify_free(struct watcher *w);
+void watch_notify_connect(struct watcher *w, size_t k);
+void watch_notify_read(struct watcher *w, size_t k, int readable);
+void watch_notify_refresh(struct watcher *w, size_t k);
 
 #endif

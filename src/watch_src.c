@@ -99,7 +99,7 @@ watch_maildir(struct watcher *w, size_t bi, enum side s, int again)
 	else if (rc != 0)
 		log_warn(w->lg, "%s", sub.data);
 	else	/* what changed since the full sync, before the watch */
-		watch_mark(w, b->chan, b->name);
+		watch_mark(w, b->chan, b->name, WATCH_DEBOUNCE_FS_MS);
 	if (st != NULL)
 		st->ops->free(st);
 	free(box);
@@ -131,10 +131,9 @@ start_side(struct watcher *w, size_t bi, enum side s)
 	struct watch_box *b = &w->boxes[bi];
 	const struct store_conf *sc = w->chans[b->chan].ch->end[s].store;
 
-	if (sc->kind == STORE_IMAP) {
-		b->side[s].imap = 1;
-		b->side[s].retry_at = watch_now();
-	} else if (w->fs != NULL)
+	if (sc->kind == STORE_IMAP)	/* NOTIFY first, else IDLE */
+		watch_notify_add(w, bi, s);
+	else if (w->fs != NULL)
 		(void)watch_maildir(w, bi, s, 0);
 }
 
@@ -171,6 +170,7 @@ watch_sources_stop(struct watcher *w)
 				    w->boxes[bi].side[s].store);
 		free(w->boxes[bi].name);
 	}
+	watch_notify_free(w);
 	free(w->boxes);
 	w->boxes = NULL;
 	w->nboxes = 0;
@@ -188,7 +188,8 @@ on_fs_event(void *ctx, size_t tag, int lost)
 
 	for (size_t bi = 0; bi < w->nboxes; bi++)
 		if (tag == FS_WATCH_ALL || tag / 2 == bi)
-			watch_mark(w, w->boxes[bi].chan, w->boxes[bi].name);
+			watch_mark(w, w->boxes[bi].chan, w->boxes[bi].name,
+			    WATCH_DEBOUNCE_FS_MS);
 	if (!lost || tag == FS_WATCH_ALL || tag / 2 >= w->nboxes)
 		return;
 	d = &w->boxes[tag / 2].side[tag % 2];
@@ -203,8 +204,9 @@ on_fs_event(void *ctx, size_t tag, int lost)
 }
 
 /* The descriptors to poll: the fs watch's (owner FS_WATCH_ALL), then
- * one per IDLE connection (owner 2 * box + side); *ready is set when one
- * has bytes waiting already (poll without waiting). */
+ * one per IDLE connection (owner 2 * box + side), then one per NOTIFY
+ * connection (owner 2 * nboxes + group); *ready is set when one has
+ * bytes waiting already (poll without waiting). */
 size_t
 watch_src_pollfds(const struct watcher *w, struct pollfd *fds,
     size_t *owner, int *ready)
@@ -228,6 +230,17 @@ watch_src_pollfds(const struct watcher *w, struct pollfd *fds,
 				*ready = 1;
 			owner[n++] = 2 * bi + (size_t)s;
 		}
+	for (size_t k = 0; k < w->nnotify; k++) {
+		struct store *st = w->notify[k].store;
+
+		if (st == NULL)
+			continue;
+		fds[n] = (struct pollfd){ imap_store_idle_fd(
+		    store_names_inner(st), &buffered), POLLIN, 0 };
+		if (buffered)
+			*ready = 1;
+		owner[n++] = 2 * w->nboxes + k;
+	}
 	return n;
 }
 
@@ -235,7 +248,7 @@ watch_src_pollfds(const struct watcher *w, struct pollfd *fds,
 size_t
 watch_src_count(const struct watcher *w)
 {
-	return 1 + 2 * w->nboxes;
+	return 1 + 2 * w->nboxes + w->nnotify;
 }
 
 void
@@ -245,6 +258,11 @@ watch_src_events(struct watcher *w, const struct pollfd *fds,
 	struct buf err = BUF_INIT;
 
 	for (size_t i = 0; i < n; i++) {
+		if (owner[i] != FS_WATCH_ALL && owner[i] >= 2 * w->nboxes) {
+			watch_notify_read(w, owner[i] - 2 * w->nboxes,
+			    fds[i].revents != 0);
+			continue;
+		}
 		if (owner[i] != FS_WATCH_ALL) {
 			watch_idle_read(w, owner[i] / 2,
 			    (enum side)(owner[i] % 2), fds[i].revents != 0);
@@ -262,6 +280,16 @@ watch_src_events(struct watcher *w, const struct pollfd *fds,
 void
 watch_src_timers(struct watcher *w, int64_t now)
 {
+	for (size_t k = 0; k < w->nnotify; k++) {
+		struct watch_notify *g = &w->notify[k];
+
+		if (g->off)
+			continue;
+		if (g->store == NULL && g->retry_at <= now)
+			watch_notify_connect(w, k);
+		else if (g->store != NULL && g->refresh_at <= now)
+			watch_notify_refresh(w, k);
+	}
 	for (size_t bi = 0; bi < w->nboxes; bi++)
 		for (int s = 0; s < 2; s++) {
 			struct watch_side *d = &w->boxes[bi].side[s];
@@ -283,6 +311,13 @@ watch_src_deadline(const struct watcher *w)
 {
 	int64_t t = 0;
 
+	for (size_t k = 0; k < w->nnotify; k++) {
+		const struct watch_notify *g = &w->notify[k];
+		int64_t at = g->store ? g->refresh_at : g->retry_at;
+
+		if (!g->off && (t == 0 || at < t))
+			t = at;
+	}
 	for (size_t bi = 0; bi < w->nboxes; bi++)
 		for (int s = 0; s < 2; s++) {
 			const struct watch_side *d = &w->boxes[bi].side[s];

@@ -654,6 +654,23 @@ START_TEST(test_watch_keys)
 }
 END_TEST
 
+START_TEST(test_lock_wait)
+{
+	struct config *cfg = ok("LockWait 5\n\n" CHAN);
+
+	ck_assert_uint_eq(cfg->channels[0]->opt.lock_wait, 5);
+	config_free(cfg);
+	cfg = ok(CHAN "LockWait 0\n");
+	ck_assert_uint_eq(cfg->channels[0]->opt.lock_wait, 0);
+	config_free(cfg);
+	cfg = ok(CHAN);
+	ck_assert_uint_eq(cfg->channels[0]->opt.lock_wait, LOCK_WAIT_DEFAULT);
+	config_free(cfg);
+	fails("LockWait 3601\n", "sync.rc:1: bad value '3601' for "
+	    "'LockWait': expected a number of seconds from 0 to 3600");
+}
+END_TEST
+
 START_TEST(test_sides)
 {
 	static const struct {
@@ -1534,6 +1551,7 @@ config_suite(void)
 	tcase_add_test(tc, test_global_defaults);
 	tcase_add_test(tc, test_mass_delete_keys);
 	tcase_add_test(tc, test_watch_keys);
+	tcase_add_test(tc, test_lock_wait);
 	tcase_add_test(tc, test_sides);
 	tcase_add_test(tc, test_channel_ends);
 	tcase_add_test(tc, test_groups);

@@ -410,10 +410,16 @@ START_TEST(test_locked_pair_fails)
 {
 	struct e2e e;
 	struct buf want = BUF_INIT;
-	char *lock;
+	char *lock, *conf;
 	int fd;
 
 	e2e_init(&e);
+	/* LockWait 0: skip the locked pair at once (no wait of its own). */
+	conf = tl_read_file(e.rc, NULL);
+	buf_addf(&want, "%sLockWait 0\n", conf);
+	tl_write_str(e.rc, want.data);
+	buf_reset(&want);
+	free(conf);
 	populate(&e);
 	ck_assert_msg(run(&e, "e2e", NULL, NULL) == 0, "%s", e.output.data);
 	tw_add_msg(e.dir[0][0], "late-inbox", "", 0);

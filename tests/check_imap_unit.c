@@ -244,11 +244,13 @@ START_TEST(test_caps_parse)
 	    "'FROBNICATE'");
 	imap_caps_clear(&p.caps);
 	p.seen = 0;
-	parse_caps("* CAPABILITY IMAP4rev1 ENABLE CONDSTORE qresync\r\n", &p);
+	parse_caps("* CAPABILITY IMAP4rev1 ENABLE CONDSTORE qresync "
+	    "NOTIFY\r\n", &p);
 	ck_assert_uint_eq(p.caps.bits, CAP_IMAP4REV1 | CAP_ENABLE |
-	    CAP_CONDSTORE | CAP_QRESYNC);
+	    CAP_CONDSTORE | CAP_QRESYNC | CAP_NOTIFY);
 	strlist_free(&dis);
 	strlist_add(&dis, "QRESYNC");
+	strlist_add(&dis, "notify");
 	ck_assert_int_eq(imap_caps_disable(&p.caps, &dis, &err), 0);
 	ck_assert_uint_eq(p.caps.bits, CAP_IMAP4REV1 | CAP_ENABLE |
 	    CAP_CONDSTORE);

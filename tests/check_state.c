@@ -1845,7 +1845,7 @@ START_TEST(test_lock_contention)
 	pid_t pid = spawn_lock_holder(lock, &tell, &hear);
 
 	read_byte(hear);
-	ck_assert_int_eq(pair_lock(lock, &fd, &err), -1);
+	ck_assert_int_eq(pair_lock(lock, &fd, &err), PAIR_LOCK_BUSY);
 	ck_assert_int_eq(fd, -1);
 	buf_setf(&want, "another twinbox is syncing this mailbox pair (%s is "
 	    "locked)", lock);
@@ -1855,7 +1855,7 @@ START_TEST(test_lock_contention)
 	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	ck_assert_int_eq(pair_lock(lock, &fd, &err), 0);
 	/* A second holder in the same process is refused as well. */
-	ck_assert_int_eq(pair_lock(lock, &fd2, &err), -1);
+	ck_assert_int_eq(pair_lock(lock, &fd2, &err), PAIR_LOCK_BUSY);
 	ck_assert_str_eq(err.data, want.data);
 	pair_unlock(fd);
 	ck_assert_int_eq(pair_lock(lock, &fd2, &err), 0);

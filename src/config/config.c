@@ -309,6 +309,7 @@ config_new(void)
 	cfg->defaults.mass_delete_percent = 90;
 	cfg->defaults.mass_delete_large = 100;
 	cfg->defaults.mass_delete_large_percent = 50;
+	cfg->defaults.lock_wait = LOCK_WAIT_DEFAULT;
 	cfg->defaults.watch_interval = WATCH_INTERVAL_DEFAULT;
 	cfg->defaults.watch_refresh = WATCH_REFRESH_DEFAULT;
 	return cfg;

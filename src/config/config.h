@@ -210,6 +210,9 @@ struct channel_opts {
 	unsigned mass_delete_large;	/* MassDeleteLarge; default 100 */
 	unsigned mass_delete_large_percent; /* MassDeleteLargePercent;
 					       default 50 */
+	unsigned lock_wait;	/* LockWait: seconds a sync waits for a
+				   pair lock another process holds;
+				   default LOCK_WAIT_DEFAULT */
 	/* Watch mode (twinbox --watch, twinbox's own keys). */
 	unsigned watch_interval;	/* WatchInterval: seconds between
 					   full syncs; 0 = none; default
@@ -220,6 +223,7 @@ struct channel_opts {
 					   WATCH_REFRESH_DEFAULT */
 };
 
+#define LOCK_WAIT_DEFAULT	30
 #define WATCH_INTERVAL_DEFAULT	300
 #define WATCH_REFRESH_DEFAULT	600
 #define WATCH_REFRESH_MAX	1740	/* 29 minutes: RFC 2177 */

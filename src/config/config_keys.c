@@ -262,6 +262,11 @@ static const struct key_def keys[] = {
 	{ .name = "MassDeleteLargePercent", .sections = SEC_CHOPT, .flags = 0,
 	  .apply = cfg_apply_uint, .expect = PERCENT,
 	  OPT(mass_delete_large_percent), .min = 0, .max = 100 },
+	/* twinbox's own: how long a sync waits for a busy pair lock. */
+	{ .name = "LockWait", .sections = SEC_CHOPT, .flags = 0,
+	  .apply = cfg_apply_uint,
+	  .expect = "a number of seconds from 0 to 3600",
+	  OPT(lock_wait), .min = 0, .max = 3600 },
 	/* twinbox's own: watch mode's timers (--watch). */
 	{ .name = "WatchInterval", .sections = SEC_CHOPT, .flags = 0,
 	  .apply = cfg_apply_uint,

@@ -26,6 +26,7 @@ static const struct cap_name cap_names[] = {
 	{ "LIST-STATUS", CAP_LIST_STATUS },
 	{ "QRESYNC", CAP_QRESYNC },
 	{ "ESEARCH", CAP_ESEARCH },
+	{ "NOTIFY", CAP_NOTIFY },
 };
 
 #define NCAPS (sizeof(cap_names) / sizeof(cap_names[0]))

@@ -37,7 +37,8 @@ enum imap_cap {
 	CAP_ENABLE = 1u << 12,
 	CAP_LIST_STATUS = 1u << 13,
 	CAP_QRESYNC = 1u << 14,
-	CAP_ESEARCH = 1u << 15
+	CAP_ESEARCH = 1u << 15,
+	CAP_NOTIFY = 1u << 16
 };
 
 struct imap_caps {

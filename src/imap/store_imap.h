@@ -111,6 +111,33 @@ int imap_store_idle_done(struct store *s, unsigned *changed,
  * place of its options' stop. Does nothing to a store of another kind. */
 void imap_store_set_stop(struct store *s, const interrupt_flag *stop);
 
+/*
+ * Watch mode with NOTIFY (RFC 5465), on a store with no mailbox open and
+ * nothing else to do (its own connection): one connection is told of
+ * changes in several mailboxes.
+ *  - notify_start() sends NOTIFY SET for the mailboxes named (canonical
+ *    names, as open() takes them; new and expunged mail, flag changes),
+ *    then IDLE: 0 once idling. IMAP_NOTIFY_NOT_OFFERED or
+ *    IMAP_NOTIFY_REFUSED with err set when the server does not offer
+ *    NOTIFY or refuses the command (the connection still works: the
+ *    caller falls back to IDLE per mailbox); -1 on a failure.
+ *  - notify_read() is idle_read() (idle_fd() gives the descriptor); it
+ *    adds to *changed, once each, the canonical names of the mailboxes
+ *    whose STATUS came.
+ *  - notify_done() sends DONE and waits for IDLE's answer, adding to
+ *    *changed what came before it; notify_again() starts IDLE again.
+ * Every other failure is -1 with err set; the store is then to be freed.
+ */
+#define IMAP_NOTIFY_REFUSED	1
+#define IMAP_NOTIFY_NOT_OFFERED	2
+int imap_store_notify_start(struct store *s, const struct strlist *boxes,
+    struct buf *err);
+int imap_store_notify_read(struct store *s, struct strlist *changed,
+    struct buf *err);
+int imap_store_notify_done(struct store *s, struct strlist *changed,
+    struct buf *err);
+int imap_store_notify_again(struct store *s, struct buf *err);
+
 struct store_conf;
 /* The options of a configured IMAPStore; they point into sc. */
 void imap_store_options_from_conf(const struct store_conf *sc,

@@ -131,6 +131,9 @@ struct imap_store {
 	void *op_ctx;
 	unsigned idle_changes;	/* watch mode: changes reported while
 				   idling (store_imap_idle.c) */
+	struct strlist *notify_seen;	/* watch mode with NOTIFY: where
+					   the mailboxes a STATUS names go
+					   (store_imap_notify.c) */
 
 	struct ims_peek peek;
 

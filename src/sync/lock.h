@@ -10,14 +10,22 @@
  *    processes lock two different files of the same name).
  *  - flock() locks conflict between two opens in the same process too, so
  *    parallel workers of one process are kept apart as well.
- *  - On success *fd_out holds the descriptor, owned by the caller until
- *    pair_unlock(). On failure -1 is returned with err set; when another
- *    process holds the lock the text says so and names the lock file.
+ *  - On success (PAIR_LOCK_TAKEN) *fd_out holds the descriptor, owned by
+ *    the caller until pair_unlock(). When another holder has the lock,
+ *    PAIR_LOCK_BUSY is returned with err saying so and naming the lock
+ *    file: the caller may try again later (how long to wait is its
+ *    policy). Any other failure is PAIR_LOCK_FAILED with err set.
  */
 #ifndef TWINBOX_SYNC_LOCK_H
 #define TWINBOX_SYNC_LOCK_H
 
 #include "util/buf.h"
+
+enum pair_lock_result {
+	PAIR_LOCK_TAKEN = 0,
+	PAIR_LOCK_FAILED = -1,
+	PAIR_LOCK_BUSY = -2
+};
 
 int pair_lock(const char *lock_path, int *fd_out, struct buf *err);
 void pair_unlock(int fd);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "sync/clash.h"
 #include "sync/fingerprint.h"
@@ -602,6 +603,41 @@ skip_if_quiet(const struct mailbox_job *job, int *skipped, struct buf *err)
 	return 0;
 }
 
+static int64_t
+lock_clock_ms(void)
+{
+	struct timespec ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * The pair lock, waiting up to job->lock_wait seconds while another
+ * process holds it (a watcher's sync is short): tried again after 50 ms,
+ * then at doubling intervals of at most 500 ms. A stop request ends the
+ * wait; so does the bound, with the lock's own error.
+ */
+static int
+lock_pair(const struct mailbox_job *job, int *fd, struct buf *err)
+{
+	int64_t until = lock_clock_ms() + (int64_t)job->lock_wait * 1000;
+	long step = 50;
+	int rc;
+
+	while ((rc = pair_lock(job->paths->lock, fd, err)) == PAIR_LOCK_BUSY &&
+	    lock_clock_ms() < until && !interrupted(job->stop)) {
+		struct timespec ts = { 0, step * 1000000L };
+
+		if (step == 50)
+			log_verbose(job->lg, "%s: %s; waiting up to %u s for "
+			    "it", job->label, buf_cstr(err), job->lock_wait);
+		(void)nanosleep(&ts, NULL);
+		step = step * 2 > 500 ? 500 : step * 2;
+	}
+	return rc == PAIR_LOCK_TAKEN ? 0 : -1;
+}
+
 int
 sync_mailbox(const struct mailbox_job *job, struct exec_stats *stats,
     struct buf *err)
@@ -619,7 +655,7 @@ sync_mailbox(const struct mailbox_job *job, struct exec_stats *stats,
 	state_init(&r.state);
 	plan_init(&r.plan);
 	if (!job->dry_run && (state_paths_mkdir(job->paths, err) != 0 ||
-	    pair_lock(job->paths->lock, &lock_fd, err) != 0)) {
+	    lock_pair(job, &lock_fd, err) != 0)) {
 		run_free(&r);
 		return -1;
 	}

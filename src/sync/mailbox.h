@@ -40,6 +40,9 @@ struct mailbox_job {
 	const struct sync_policy *policy;
 	const struct state_paths *paths;
 	int dry_run;
+	unsigned lock_wait;		/* seconds to wait for the pair lock
+					   another process holds (LockWait);
+					   0: fail at once */
 	struct crash_point *crash;	/* may be NULL */
 	const interrupt_flag *stop;	/* may be NULL; see interrupt.h */
 	const char *keep_journal;	/* tests: keep the folded journal

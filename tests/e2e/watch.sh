@@ -11,6 +11,8 @@
 #  - the server stopped and started again, a message delivered after:
 #    the same;
 #  - a one-shot run beside the watcher exits 0 and copies nothing twice;
+#    one started while the watcher's sync holds the pair's lock waits for
+#    it (LockWait), then syncs and exits 0;
 #  - SIGHUP with WatchMailboxes extended to a second folder: a delivery
 #    there is synced (WatchInterval is an hour, so only IDLE can do it);
 #    SIGHUP with a broken configuration: an error, the old one kept, the
@@ -19,6 +21,12 @@
 #    dry run afterwards plans nothing;
 #  - a watcher started while the server cannot be reached stays, and
 #    syncs once it can; in the end every message is once on each side;
+#  - against a Dovecot with NOTIFY (RFC 5465): one connection (one NOTIFY
+#    SET in the -D trace) watches INBOX and Work; a delivery to each and a
+#    flag set on the server in Work reach the Maildir (the cases above
+#    run against a Dovecot without NOTIFY: IDLE per mailbox); NOTIFY
+#    refused (answered NO through tests/tools/faultproxy): a warning,
+#    IDLE per mailbox, and a delivery still arrives;
 #  - on a Maildir <-> Maildir channel (inotify on both sides): a new far
 #    message reaches the near side, a near flag the far side;
 #  - against a Dovecot that does not offer IDLE: a warning, and the
@@ -34,6 +42,7 @@ cd "$(dirname "$0")/../.." || exit 1
 . tests/e2e/setup.bash
 tool_path IMAPC imapc
 tool_path RELAY relay
+tool_path FAULTPROXY faultproxy
 
 relay_pid=
 watch_pid=
@@ -42,7 +51,11 @@ cleanup_more() {
 	[ -n "$relay_pid" ] && kill "$relay_pid" 2>/dev/null
 }
 
-start_dovecot "$TMP/srv" alice
+# The IDLE cases run against a Dovecot that does not offer NOTIFY.
+NO_NOTIFY_CAPS="IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE SORT \
+UNSELECT CHILDREN NAMESPACE UIDPLUS LIST-EXTENDED I18NLEVEL=1 CONDSTORE \
+QRESYNC ESEARCH LIST-STATUS MOVE LITERAL+"
+TEST_SERVER_CAPS=$NO_NOTIFY_CAPS start_dovecot "$TMP/srv" alice
 LOCAL=$TMP/local
 RC=$TMP/sync.rc
 WLOG=$TMP/watch.log
@@ -170,6 +183,8 @@ watch_pid=$!
 wait_for "the first sync copies the server's message" local_has INBOX first
 wait_for "the watcher watches INBOX" log_has "watching mailbox 'INBOX'"
 wait_for "the watcher IDLEs" log_has "'INBOX': IDLE"
+wait_for "without NOTIFY the watcher says (-V) it IDLEs per mailbox" \
+	log_has "does not offer NOTIFY; each watched mailbox IDLEs"
 
 deliver INBOX arrived
 wait_for "a delivery to the server reaches the Maildir" \
@@ -225,7 +240,8 @@ for k in $kids; do
 	kill "$k" 2>/dev/null
 done
 old_port=$IMAP_PORT
-if ! TEST_SERVER_PORTS="$IMAP_PORT $IMAPS_PORT" timeout 60 \
+if ! TEST_SERVER_CAPS=$NO_NOTIFY_CAPS \
+	TEST_SERVER_PORTS="$IMAP_PORT $IMAPS_PORT" timeout 60 \
 	bash "$SERVER" start "$TMP/srv" >"$TMP/restart.out" 2>&1; then
 	fail "the server starts again" "$(cat "$TMP/restart.out")"
 fi
@@ -321,6 +337,71 @@ expect_eq "every message once in the server's INBOX" "$ALL" \
 expect_eq "every message once in the local Work" "in-work " \
 	"$(local_ids "$LOCAL/Work")"
 
+# NOTIFY (RFC 5465): one connection watches INBOX and Work; deliveries to
+# both, and a flag set on the server in Work, reach the Maildir.
+TEST_SERVER_NOTIFY=1 start_dovecot "$TMP/srv3" alice
+printf 'CREATE Work\n' | imapc >/dev/null
+RELAY_PORT=$IMAP_PORT
+LOCAL=$TMP/local3
+mkdir -p "$LOCAL"
+config INBOX Work
+"$BIN" -D -c "$RC" --watch w >"$WLOG" 2>&1 &
+watch_pid=$!
+wait_for "with NOTIFY one connection watches both mailboxes" \
+	log_has "NOTIFY for 2 mailbox(es), then IDLE"
+deliver INBOX n-inbox
+deliver Work n-work
+wait_for "with NOTIFY a delivery to INBOX reaches the Maildir" \
+	local_has INBOX n-inbox
+wait_for "with NOTIFY a delivery to Work reaches the Maildir" \
+	local_has Work n-work
+printf 'SELECT Work\nSTORE 1 +FLAGS (\\Flagged)\n' | imapc >/dev/null
+local_flagged() {
+	find "$LOCAL/Work/cur" -type f -name '*:2,*F*' | grep -q .
+}
+wait_for "with NOTIFY a flag set on the server in Work reaches the Maildir" \
+	local_flagged
+expect_eq "the -D trace shows one NOTIFY SET" 1 \
+	"$(grep -c '>> T[0-9]* NOTIFY SET' "$WLOG")"
+expect_eq "with NOTIFY no mailbox IDLEs on a connection of its own" 0 \
+	"$(grep -c "': IDLE\$" "$WLOG")"
+kill -TERM "$watch_pid"
+wait "$watch_pid"
+expect_eq "with NOTIFY the watcher exits 0 on SIGTERM" 0 $?
+watch_pid=
+
+# NOTIFY offered but refused (tests/tools/faultproxy answers it NO): a
+# warning, and each mailbox IDLEs on a connection of its own.
+rm -f "$TMP/proxy.port"
+"$FAULTPROXY" --to "127.0.0.1:$IMAP_PORT" --port-file "$TMP/proxy.port" \
+	--fault no --only NOTIFY --at 1 --max-seconds 600 \
+	2>"$TMP/proxy.err" &
+relay_pid=$!
+for i in $(seq 100); do
+	[ -s "$TMP/proxy.port" ] && break
+	sleep 0.1
+done
+RELAY_PORT=$(cat "$TMP/proxy.port" 2>/dev/null)
+# The proxy ends with its last connection: one held open keeps it up
+# between the watcher's syncs.
+exec 7<>"/dev/tcp/127.0.0.1/$RELAY_PORT"
+config INBOX Work
+"$BIN" -V -c "$RC" --watch w >"$WLOG" 2>&1 &
+watch_pid=$!
+wait_for "NOTIFY refused: a warning, and IDLE per mailbox instead" \
+	log_has "warning: watch: store remote: .*NOTIFY.*injected; each watched mailbox IDLEs"
+wait_for "NOTIFY refused: INBOX IDLEs" log_has "'INBOX': IDLE"
+wait_for "NOTIFY refused: Work IDLEs" log_has "'Work': IDLE"
+deliver Work n-refused
+wait_for "NOTIFY refused: a delivery to Work reaches the Maildir" \
+	local_has Work n-refused
+kill -TERM "$watch_pid"
+wait "$watch_pid"
+expect_eq "NOTIFY refused: the watcher exits 0 on SIGTERM" 0 $?
+watch_pid=
+exec 7>&-
+stop_relay
+
 # Maildir <-> Maildir: inotify on both sides.
 A=$TMP/mda
 B=$TMP/mdb
@@ -343,8 +424,24 @@ Near :b:
 Create Near
 WatchInterval 3600
 RC
-"$BIN" -V -c "$TMP/md.rc" --watch m >"$WLOG" 2>&1 &
+# The watcher's first sync holds the pair lock for 3 s (a hook at its
+# first step): a one-shot run meanwhile waits for the lock, then syncs.
+printf 'Message-ID: <md-first@watch.test>\n\nBody.\n' >"$A/INBOX/new/m0"
+TWINBOX_HOOK_AT=1 TWINBOX_HOOK_CMD="touch '$TMP/hooked'; sleep 3" \
+	"$BIN" -V -c "$TMP/md.rc" --watch m >"$WLOG" 2>&1 &
 watch_pid=$!
+hooked() { [ -e "$TMP/hooked" ]; }
+wait_for "the watcher's first sync is under way (holding the lock)" hooked
+"$BIN" -V -c "$TMP/md.rc" m >"$TMP/beside.out" 2>&1
+expect_eq "a one-shot run while the watcher holds the lock exits 0" 0 $?
+if grep -q "waiting up to 30 s" "$TMP/beside.out"; then
+	pass "that run said (-V) that it waits for the lock"
+else
+	fail "that run said (-V) that it waits for the lock" \
+		"$(cat "$TMP/beside.out")"
+fi
+expect_eq "after both, the near side holds the message once" "md-first " \
+	"$(local_ids "$B/INBOX")"
 wait_for "Maildir <-> Maildir: the watcher watches INBOX" \
 	log_has "watching mailbox 'INBOX'"
 printf 'Message-ID: <md-far@watch.test>\n\nBody.\n' >"$A/INBOX/tmp/m1"
