@@ -175,7 +175,7 @@ fi
 # COMPAT: portable is a flag of its own (a rebuild), anything else an
 # error before compiling.
 run_make make CC=clang CFLAGS=-O1 COMPAT=portable "$BUF_O"
-if [ "$status" -eq 0 ] && compiled buf && flags_have ' -DTW_COMPAT_PORTABLE '
+if [ "$status" -eq 0 ] && compiled util/buf && flags_have ' -DTW_COMPAT_PORTABLE '
 then
 	pass "COMPAT=portable is recorded in the flags and rebuilds"
 else
@@ -184,7 +184,7 @@ else
 fi
 run_make make CC=clang CFLAGS=-O1 COMPAT=linux "$BUF_O"
 if [ "$status" -ne 0 ] && has 'COMPAT=linux: use COMPAT=native' &&
-    ! compiled buf; then
+    ! compiled util/buf; then
 	pass "an unknown COMPAT fails naming the values"
 else
 	fail "make COMPAT=linux $BUF_O (status $status):"
