@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "imap/store_imap.h"
-#include "maildir/maildir.h"
 #include "store_names.h"
 #include "sync/select.h"
 
@@ -68,6 +67,17 @@ choose_boxes(struct watcher *w, size_t i)
 	strlist_free(&inbox);
 }
 
+/* The folder of mailbox box on store st, into *dir. */
+static int
+local_dir(struct store *st, const char *box, char **dir, struct buf *err)
+{
+	if (st->ops->local_dir == NULL) {
+		buf_setf(err, "the store keeps no folder of this machine");
+		return -1;
+	}
+	return st->ops->local_dir(st, box, dir, err);
+}
+
 /* inotify on the cur/ and new/ of a Maildir side, tagged 2 * box +
  * side; a failure is a warning, or under -V only when the folder is
  * watched again (again: it may not be back yet). */
@@ -76,17 +86,13 @@ watch_maildir(struct watcher *w, size_t bi, enum side s, int again)
 {
 	const struct watch_box *b = &w->boxes[bi];
 	const struct channel_conf *ch = w->chans[b->chan].ch;
-	char *box = channel_side_box(ch, s, b->name), *inner = NULL;
-	char *dir = NULL;
+	char *box = channel_side_box(ch, s, b->name), *dir = NULL;
 	struct buf err = BUF_INIT, sub = BUF_INIT;
 	const struct store_open how = { .dry_run = 1 };
 	struct store *st = channel_open_store(ch->end[s].store, &how, w->lg,
 	    &err);
-	int rc = st == NULL ? -1 : store_names_to_inner(st, box, &inner, &err);
+	int rc = st == NULL ? -1 : local_dir(st, box, &dir, &err);
 
-	if (rc == 0)
-		rc = maildir_mailbox_dir(store_names_inner(st), inner, &dir,
-		    &err);
 	for (int k = 0; rc == 0 && k < 2; k++) {
 		buf_setf(&sub, "%s/%s", dir, k == 0 ? "cur" : "new");
 		rc = fs_watch_add(w->fs, sub.data, 2 * bi + (size_t)s, &err);
@@ -103,7 +109,6 @@ watch_maildir(struct watcher *w, size_t bi, enum side s, int again)
 	if (st != NULL)
 		st->ops->free(st);
 	free(box);
-	free(inner);
 	free(dir);
 	buf_free(&sub);
 	buf_free(&err);
