@@ -19,32 +19,12 @@ add_chan(struct watcher *w, const struct channel_conf *ch,
 		strlist_add(&c->boxes, boxes->v[i]);
 }
 
-/* A group's "channel[:box,box...]" line. */
-static int
-add_group_spec(struct watcher *w, const struct config *cfg,
-    const char *spec)
-{
-	struct strlist boxes = { 0 };
-	char *name = config_group_entry(spec, &boxes);
-	const struct channel_conf *ch = config_find_channel(cfg, name);
-
-	if (ch != NULL)
-		add_chan(w, ch, &boxes);
-	else
-		log_error(w->lg, "group channel '%s' is not in the "
-		    "configuration", name);
-	strlist_free(&boxes);
-	free(name);
-	return ch != NULL ? 0 : -1;
-}
-
 static int
 add_target(struct watcher *w, const struct config *cfg,
     const struct cli_target *t)
 {
 	const struct channel_conf *ch = config_find_channel(cfg, t->name);
 	const struct group_conf *g = config_find_group(cfg, t->name);
-	int rc = 0;
 
 	if (ch != NULL) {
 		add_chan(w, ch, &t->boxes);
@@ -56,10 +36,9 @@ add_target(struct watcher *w, const struct config *cfg,
 		    "be named only after a channel", t->name);
 		return -1;
 	}
-	for (size_t i = 0; i < g->channels.n; i++)
-		if (add_group_spec(w, cfg, g->channels.v[i]) != 0)
-			rc = -1;
-	return rc;
+	for (size_t i = 0; i < g->nentries; i++)
+		add_chan(w, g->entries[i].channel, &g->entries[i].boxes);
+	return 0;
 }
 
 /* The command line's targets as channels; -1 (logged) when one is not in

@@ -152,9 +152,12 @@ START_TEST(test_mbsync_example)
 	ck_assert_int_eq(c->opt.copy_arrival_date, 0);
 
 	g = config_find_group(cfg, "everything");
-	ck_assert_uint_eq(g->channels.n, 2);
-	ck_assert_str_eq(g->channels.v[0], "work");
-	ck_assert_str_eq(g->channels.v[1], "work-inbox:INBOX");
+	ck_assert_uint_eq(g->nentries, 2);
+	ck_assert_str_eq(g->entries[0].channel_name, "work");
+	ck_assert_uint_eq(g->entries[0].boxes.n, 0);
+	ck_assert_str_eq(g->entries[1].channel_name, "work-inbox");
+	ck_assert_uint_eq(g->entries[1].boxes.n, 1);
+	ck_assert_str_eq(g->entries[1].boxes.v[0], "INBOX");
 	ck_assert_ptr_null(config_find_group(cfg, "work"));
 	ck_assert_ptr_null(config_find_channel(cfg, "Work"));
 	ck_assert_ptr_null(config_find_store(cfg, "nope"));
@@ -804,13 +807,7 @@ START_TEST(test_groups)
 	const struct group_conf *g = config_find_group(cfg, "g");
 
 	ck_assert_int_eq(g->line, 15);
-	ck_assert_uint_eq(g->channels.n, 5);
-	ck_assert_str_eq(g->channels.v[0], "c");
-	ck_assert_str_eq(g->channels.v[1], "d:INBOX,Sent");
-	ck_assert_str_eq(g->channels.v[2], "c:x");
-	ck_assert_str_eq(g->channels.v[3], "d");
-	ck_assert_str_eq(g->channels.v[4], "c");
-	/* Each entry parsed: its channel found, its boxes split. */
+	/* Each entry parsed, in order: its channel found, its boxes split. */
 	ck_assert_uint_eq(g->nentries, 5);
 	ck_assert_str_eq(g->entries[0].channel_name, "c");
 	ck_assert_ptr_eq(g->entries[0].channel, config_find_channel(cfg, "c"));
@@ -824,6 +821,8 @@ START_TEST(test_groups)
 	ck_assert_str_eq(g->entries[2].boxes.v[0], "x");
 	ck_assert_ptr_eq(g->entries[3].channel, config_find_channel(cfg, "d"));
 	ck_assert_uint_eq(g->entries[3].boxes.n, 0);
+	ck_assert_str_eq(g->entries[4].channel_name, "c");
+	ck_assert_uint_eq(g->entries[4].boxes.n, 0);
 	/* Groups have their own namespace. */
 	ck_assert_ptr_nonnull(config_find_group(cfg, "c"));
 	config_free(cfg);
@@ -1514,22 +1513,20 @@ START_TEST(test_sample_file)
 }
 END_TEST
 
+/* A box name may hold a space (quoted) or a ':' after the first. */
 START_TEST(test_group_entry)
 {
-	struct strlist boxes = { 0 };
-	char *name = config_group_entry("work", &boxes);
+	struct config *cfg = ok(CHAN "\nGroup g \"c:INBOX,Sent Items,a:b\"\n");
+	const struct group_conf *g = config_find_group(cfg, "g");
 
-	ck_assert_str_eq(name, "work");
-	ck_assert_uint_eq(boxes.n, 0);
-	free(name);
-	name = config_group_entry("work:INBOX,Sent Items,a:b", &boxes);
-	ck_assert_str_eq(name, "work");
-	ck_assert_uint_eq(boxes.n, 3);
-	ck_assert_str_eq(boxes.v[0], "INBOX");
-	ck_assert_str_eq(boxes.v[1], "Sent Items");
-	ck_assert_str_eq(boxes.v[2], "a:b");
-	free(name);
-	strlist_free(&boxes);
+	ck_assert_uint_eq(g->nentries, 1);
+	ck_assert_str_eq(g->entries[0].channel_name, "c");
+	ck_assert_ptr_eq(g->entries[0].channel, config_find_channel(cfg, "c"));
+	ck_assert_uint_eq(g->entries[0].boxes.n, 3);
+	ck_assert_str_eq(g->entries[0].boxes.v[0], "INBOX");
+	ck_assert_str_eq(g->entries[0].boxes.v[1], "Sent Items");
+	ck_assert_str_eq(g->entries[0].boxes.v[2], "a:b");
+	config_free(cfg);
 }
 END_TEST
 

@@ -269,7 +269,6 @@ group_free(struct group_conf *g)
 	}
 	free(g->entries);
 	free(g->name);
-	strlist_free(&g->channels);
 	free(g);
 }
 
@@ -810,23 +809,6 @@ config_find_channel(const struct config *cfg, const char *name)
 		if (strcmp(cfg->channels[i]->name, name) == 0)
 			return cfg->channels[i];
 	return NULL;
-}
-
-char *
-config_group_entry(const char *entry, struct strlist *boxes)
-{
-	const char *colon = strchr(entry, ':');
-
-	for (const char *p = colon; p != NULL; p = strchr(p + 1, ',')) {
-		const char *end = strchr(p + 1, ',');
-		char *box = end ? xstrndup(p + 1, (size_t)(end - p - 1)) :
-		    xstrdup(p + 1);
-
-		strlist_add(boxes, box);
-		free(box);
-	}
-	return colon ? xstrndup(entry, (size_t)(colon - entry)) :
-	    xstrdup(entry);
 }
 
 const struct group_conf *

@@ -268,9 +268,8 @@ struct group_entry {
 struct group_conf {
 	char *name;
 	int line;
-	/* The members as written, from the Group line and its Channel(s)
-	   lines, in order; entries[i] is channels.v[i] parsed. */
-	struct strlist channels;
+	/* The members, from the Group line and its Channel(s) lines, in
+	   order. */
 	struct group_entry *entries;
 	size_t nentries;
 };
@@ -320,8 +319,5 @@ const struct group_conf *config_find_group(const struct config *cfg,
     const char *name);
 const struct store_conf *config_find_store(const struct config *cfg,
     const char *name);
-/* A Group entry "channel[:box[,box...]]" (checked at load): its channel's
- * name, for the caller to free; the boxes are added to *boxes. */
-char *config_group_entry(const char *entry, struct strlist *boxes);
 
 #endif

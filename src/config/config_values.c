@@ -715,7 +715,6 @@ cfg_apply_group_channels(struct cfg_parser *p, const struct key_def *k,
 	for (size_t i = 0; i < n; i++) {
 		if (vals[i][0] == ':' || vals[i][0] == '\0')
 			return cfg_bad_value(p, k, vals[i]);
-		strlist_add(&g->channels, vals[i]);
 		add_group_entry(g, vals[i]);
 		cfg_add_ref(p, REF_GROUP, g, g->nentries - 1);
 	}
