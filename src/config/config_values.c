@@ -190,13 +190,20 @@ cfg_apply_bool(struct cfg_parser *p, const struct key_def *k, char **vals,
 	return 0;
 }
 
-/* The one number of a key, within its bounds. */
+/* The one number of a key, within its bounds, into its int or unsigned
+ * field. */
 static int
-key_number(struct cfg_parser *p, const struct key_def *k, char **vals,
-    long *v)
+apply_number(struct cfg_parser *p, const struct key_def *k, char **vals,
+    int is_unsigned)
 {
-	if (parse_long(vals[0], k->min, k->max, v) != 0)
+	long v;
+
+	if (parse_long(vals[0], k->min, k->max, &v) != 0)
 		return cfg_bad_value(p, k, vals[0]);
+	if (is_unsigned)
+		*(unsigned *)field(p, k) = (unsigned)v;
+	else
+		*(int *)field(p, k) = (int)v;
 	return 0;
 }
 
@@ -204,26 +211,16 @@ int
 cfg_apply_int(struct cfg_parser *p, const struct key_def *k, char **vals,
     size_t n)
 {
-	long v;
-
 	(void)n;
-	if (key_number(p, k, vals, &v) != 0)
-		return -1;
-	*(int *)field(p, k) = (int)v;
-	return 0;
+	return apply_number(p, k, vals, 0);
 }
 
 int
 cfg_apply_uint(struct cfg_parser *p, const struct key_def *k, char **vals,
     size_t n)
 {
-	long v;
-
 	(void)n;
-	if (key_number(p, k, vals, &v) != 0)
-		return -1;
-	*(unsigned *)field(p, k) = (unsigned)v;
-	return 0;
+	return apply_number(p, k, vals, 1);
 }
 
 int

@@ -17,14 +17,9 @@ idle_note(void *ctx, const struct imap_response *r)
 }
 
 int
-imap_store_idle_start(struct store *st, struct buf *err)
+ims_idle_begin(struct imap_store *s, imap_op_fn note, struct buf *err)
 {
-	struct imap_store *s = (struct imap_store *)st;
-
-	if (ims_require_open(s, err) != 0)
-		return -1;
-	s->idle_changes = 0;
-	s->op_fn = idle_note;
+	s->op_fn = note;
 	s->op_ctx = s;
 	if (imap_client_idle_start(s->c, err) != 0) {
 		s->op_fn = NULL;
@@ -32,6 +27,17 @@ imap_store_idle_start(struct store *st, struct buf *err)
 		return -1;
 	}
 	return 0;
+}
+
+int
+imap_store_idle_start(struct store *st, struct buf *err)
+{
+	struct imap_store *s = (struct imap_store *)st;
+
+	if (ims_require_open(s, err) != 0)
+		return -1;
+	s->idle_changes = 0;
+	return ims_idle_begin(s, idle_note, err);
 }
 
 int

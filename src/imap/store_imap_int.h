@@ -155,6 +155,9 @@ int ims_wait_burst(struct imap_store *s, int rc, struct buf *err);
 int ims_run(struct imap_store *s, const struct imap_cmdline *l,
     imap_op_fn fn, void *ctx, struct buf *err);
 int ims_require_open(struct imap_store *s, struct buf *err);
+/* store_imap_idle.c: IDLE sent with note taking the untagged responses
+ * that come while idling; -1 with err (note unset) if it failed. */
+int ims_idle_begin(struct imap_store *s, imap_op_fn note, struct buf *err);
 unsigned ims_parse_flags(const struct imap_item *list);
 void ims_add_flags(struct imap_cmdline *l, unsigned flags);
 

@@ -80,29 +80,31 @@ imap_store_notify_start(struct store *st, const struct strlist *boxes,
 	rc = notify_set(s, boxes, err);
 	if (rc != 0)
 		return rc;
-	s->op_fn = notify_note;
-	s->op_ctx = s;
-	if (imap_client_idle_start(s->c, err) != 0) {
-		s->op_fn = NULL;
+	return ims_idle_begin(s, notify_note, err);
+}
+
+/* What the server sends while idling, read by step (the client's read
+ * or the end of IDLE), the mailboxes it names added to changed. */
+static int
+notify_collect(struct imap_store *s, struct strlist *changed,
+    int (*step)(struct imap_client *, struct buf *), struct buf *err)
+{
+	int rc;
+
+	s->notify_seen = changed;
+	rc = step(s->c, err);
+	s->notify_seen = NULL;
+	if (rc != 0)
 		ims_err(s, err, "%s", buf_cstr(err));
-		return -1;
-	}
-	return 0;
+	return rc;
 }
 
 int
 imap_store_notify_read(struct store *st, struct strlist *changed,
     struct buf *err)
 {
-	struct imap_store *s = (struct imap_store *)st;
-	int rc;
-
-	s->notify_seen = changed;
-	rc = imap_client_read(s->c, err);
-	s->notify_seen = NULL;
-	if (rc != 0)
-		ims_err(s, err, "%s", buf_cstr(err));
-	return rc;
+	return notify_collect((struct imap_store *)st, changed,
+	    imap_client_read, err);
 }
 
 int
@@ -110,29 +112,15 @@ imap_store_notify_done(struct store *st, struct strlist *changed,
     struct buf *err)
 {
 	struct imap_store *s = (struct imap_store *)st;
-	int rc;
+	int rc = notify_collect(s, changed, imap_client_idle_done, err);
 
-	s->notify_seen = changed;
-	rc = imap_client_idle_done(s->c, err);
-	s->notify_seen = NULL;
 	s->op_fn = NULL;
 	s->op_ctx = NULL;
-	if (rc != 0)
-		ims_err(s, err, "%s", buf_cstr(err));
 	return rc;
 }
 
 int
 imap_store_notify_again(struct store *st, struct buf *err)
 {
-	struct imap_store *s = (struct imap_store *)st;
-
-	s->op_fn = notify_note;
-	s->op_ctx = s;
-	if (imap_client_idle_start(s->c, err) != 0) {
-		s->op_fn = NULL;
-		ims_err(s, err, "%s", buf_cstr(err));
-		return -1;
-	}
-	return 0;
+	return ims_idle_begin((struct imap_store *)st, notify_note, err);
 }
