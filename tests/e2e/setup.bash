@@ -117,6 +117,30 @@ mkbox() {
 	mkdir -p "$1/cur" "$1/new" "$1/tmp"
 }
 
+# rc_maildir_pair FAR NEAR: a configuration whose Channel m pairs the
+# Maildir stores a (under FAR) and b (under NEAR), INBOX only, creating
+# the near folder; WatchInterval 3600, so that in watch mode only
+# inotify makes a sync happen.
+rc_maildir_pair() {
+	cat <<RC
+SyncState *
+
+MaildirStore a
+Path $1/
+Inbox $1/INBOX
+
+MaildirStore b
+Path $2/
+Inbox $2/INBOX
+
+Channel m
+Far :a:
+Near :b:
+Create Near
+WatchInterval 3600
+RC
+}
+
 new_user() {
 	[ ! -e "$MAIL_DIR/$1" ] || return 1
 	cp -a "$2" "$MAIL_DIR/$1" && chown -R "$MAIL_OWNER" "$MAIL_DIR/$1"

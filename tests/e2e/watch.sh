@@ -407,23 +407,7 @@ A=$TMP/mda
 B=$TMP/mdb
 mkbox "$A/INBOX"
 mkdir -p "$B"
-cat >"$TMP/md.rc" <<RC
-SyncState *
-
-MaildirStore a
-Path $A/
-Inbox $A/INBOX
-
-MaildirStore b
-Path $B/
-Inbox $B/INBOX
-
-Channel m
-Far :a:
-Near :b:
-Create Near
-WatchInterval 3600
-RC
+rc_maildir_pair "$A" "$B" >"$TMP/md.rc"
 # The watcher's first sync holds the pair lock for 3 s (a hook at its
 # first step): a one-shot run meanwhile waits for the lock, then syncs.
 printf 'Message-ID: <md-first@watch.test>\n\nBody.\n' >"$A/INBOX/new/m0"

@@ -28,23 +28,7 @@ B=$TMP/near
 WLOG=$TMP/watch.log
 mkbox "$A/INBOX"
 mkdir -p "$B"
-cat >"$TMP/sync.rc" <<RC
-SyncState *
-
-MaildirStore a
-Path $A/
-Inbox $A/INBOX
-
-MaildirStore b
-Path $B/
-Inbox $B/INBOX
-
-Channel m
-Far :a:
-Near :b:
-Create Near
-WatchInterval 3600
-RC
+rc_maildir_pair "$A" "$B" >"$TMP/sync.rc"
 
 log_has() { grep -q -- "$1" "$WLOG"; }
 
