@@ -555,6 +555,18 @@ case_result() {
   $1"
 }
 
+# logout_unseen PHASE K: K is the phase's last command, the LOGOUT, and
+# the proxy never saw it. twinbox closes without waiting for LOGOUT's
+# answer; when the server has sent something it did not read (an EXISTS
+# after the append of an "exists" fault), the close resets the connection
+# and the LOGOUT on its way to the proxy can be lost with it. Nothing is
+# lost to the sync: the run still has to converge.
+logout_unseen() {
+	local last=$N1
+	[ "$1" = first ] || last=$N2
+	[ "$2" = "$last" ] && [ -z "$(report command)" ]
+}
+
 # one_case PHASE FAULT K FARTREE NEARTREE WANT
 one_case() {
 	local name="$1 $2 k=$3" st why what
@@ -579,7 +591,7 @@ one_case() {
 		    "$TMP/proxy.err")"
 		return
 	fi
-	if [ "$(report fired)" != 1 ]; then
+	if [ "$(report fired)" != 1 ] && ! logout_unseen "$1" "$3"; then
 		case_result "$name" "the fault did not fire"
 		return
 	fi
