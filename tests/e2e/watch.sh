@@ -337,6 +337,8 @@ expect_eq "every message once in the server's INBOX" "$ALL" \
 expect_eq "every message once in the local Work" "in-work " \
 	"$(local_ids "$LOCAL/Work")"
 
+stop_relay
+
 # NOTIFY (RFC 5465): one connection watches INBOX and Work; deliveries to
 # both, and a flag set on the server in Work, reach the Maildir.
 TEST_SERVER_NOTIFY=1 start_dovecot "$TMP/srv3" alice
