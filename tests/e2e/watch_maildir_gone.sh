@@ -8,6 +8,8 @@
 #    removed one;
 #  - the same after the near folder's cur/ is renamed away and made anew
 #    (a watch that followed the old directory would see nothing);
+#  - a message a mail reader removes near is marked deleted far (Expunge
+#    None) and not copied back;
 #  - SIGTERM ends the watcher with 0.
 # Every wait polls for the expected state, at most 20 s each.
 # Run from the top of the tree; tests/run-all.sh runs it with sh.
@@ -83,6 +85,15 @@ wait_for "the renamed cur/ is noticed" eval \
 	'[ "$(grep -c "its folder was removed or renamed" "$WLOG")" -ge 2 ]'
 flag_near R || fail "the near message can be flagged again"
 wait_for "after cur/ is made anew, a near flag reaches the far side" far_has R
+
+# A mail reader deletes the message: the watcher carries the deletion
+# (Expunge None: the far message is marked deleted, not removed) and
+# does not copy the message back.
+rm -f "$(near_file)"
+wait_for "a message removed near is marked deleted far" far_has T
+expect_eq "the removed message is not copied back near" "" "$(near_file)"
+expect_eq "the far message is still there" 1 \
+    "$(find "$A/INBOX/cur" -type f | wc -l)"
 
 kill -TERM "$watch_pid"
 wait "$watch_pid"
