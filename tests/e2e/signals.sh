@@ -11,7 +11,8 @@
 #     nothing;
 #  2. a real signal from outside while the binary waits for a server that
 #     says nothing (a Tunnel that only sleeps, Timeout 30): it exits within
-#     3 seconds with the same message and status, for each signal;
+#     3 seconds of the signal with the same message and status, for each
+#     signal;
 #  3. a real signal from outside in the middle of a first sync of 3000
 #     messages from a private Dovecot (once the journal exists): the same
 #     message and status, and a clean run then holds every message once.
@@ -148,7 +149,6 @@ SyncState $TMP/silent/state/
 RC
 mkbox "$TMP/silent/INBOX"
 for sig in INT TERM HUP; do
-	start=$(date +%s%N)
 	"$BIN" -c "$TMP/silent.rc" s >"$TMP/silent.out" 2>"$TMP/silent.err" &
 	pid=$!
 	# The Tunnel command runs once the binary waits for its greeting.
@@ -157,6 +157,7 @@ for sig in INT TERM HUP; do
 		sleep 0.05
 	done
 	sleep 0.3
+	start=$(date +%s%N)
 	kill -"$sig" "$pid"
 	wait "$pid"
 	status=$?
