@@ -2,9 +2,11 @@
 #
 #   make            build ./twinbox (installs nothing; see below)
 #   make build-all  the binary, the test programs and the test tools
-#   make check      build and run every test (unit and integration), then
-#                   the tests of the POSIX fallbacks with COMPAT=portable
-#                   (run-portable-tests, into build-portable/)
+#   make check      build and run every test (unit and integration) twice:
+#                   on this build and on a COMPAT=portable one (into
+#                   build-portable/), CHECK_JOBS tests at once
+#   make run-portable-tests
+#                   the fallbacks' tests only, on the portable build
 #   make demo       a private IMAP server mirrored to a Maildir, step by step
 #   make asan       the same suite under AddressSanitizer + UBSan
 #   make bench      twinbox against mbsync and interimap (scripts/bench.sh, docs/benchmarks.md)
@@ -140,21 +142,35 @@ test-deps:
 fuzz-deps:
 	@scripts/install-deps.sh --if-missing --fuzz
 
+# make check: the whole suite on this build and on the COMPAT=portable
+# build of build-portable/ (every fallback of src/compat.h on this
+# platform), CHECK_JOBS tests at once (tests/run-all.sh: JOBS, and the
+# portable suite's files on a tmpfs). Most tests wait on servers, time
+# outs and signals more than they compute: twice the processors keeps
+# them busy (docs/testing.md, "Running time"). The two builds use the
+# processors unless the caller gave -j.
+NPROC = $(shell getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)
+CHECK_JOBS = $(shell echo $$(($(NPROC) * 2)))
+CHECK_MAKE_J = $(if $(filter -j% --jobserver%,$(MAKEFLAGS)),,-j$(NPROC))
+
 check: test-deps
-	@$(MAKE) --no-print-directory WERROR=$(TEST_WERROR) run-tests
-	@$(MAKE) --no-print-directory WERROR=$(TEST_WERROR) run-portable-tests
+	@$(MAKE) --no-print-directory $(CHECK_MAKE_J) WERROR=$(TEST_WERROR) \
+		build-all
+	@$(MAKE) --no-print-directory $(CHECK_MAKE_J) WERROR=$(TEST_WERROR) \
+		BUILD=build-portable COMPAT=portable build-all
+	@JOBS=$(CHECK_JOBS) PORTABLE_BUILD=build-portable \
+		TWINBOX_BIN=$${TWINBOX_BIN:-$(BUILD)/twinbox} BUILD=$(BUILD) \
+		tests/run-all.sh
 
 run-tests: build-all
 	@TWINBOX_BIN=$${TWINBOX_BIN:-$(BUILD)/twinbox} BUILD=$(BUILD) \
 		tests/run-all.sh
 
-# The fallbacks of src/compat.h, built on this platform, under the tests
-# that go through them: the lock and the durability barrier (Maildir,
-# state), the sockets, send() without SIGPIPE and the 1.1 OpenSSL calls
-# (transport, Dovecot with STARTTLS, IMAPS and client certificates), the
-# pipe (PassCmd). About two minutes: the crash sweeps (signals.sh,
-# maildir_mutate.sh, imap_faults.sh, imap_parallel.sh, check_model) take
-# several minutes each with a flush per message; run them by hand with
+# A developer's quick look at the fallbacks of src/compat.h (make check
+# runs the whole suite on that build): the lock and the durability
+# barrier (Maildir, state), the sockets, send() without SIGPIPE and the
+# 1.1 OpenSSL calls (transport, Dovecot with STARTTLS, IMAPS and client
+# certificates), the pipe (PassCmd). Any other test with
 # make run-portable-tests PORTABLE_TESTS="...".
 PORTABLE_TESTS = check_compat check_maildir check_maildir_stamp check_state \
 	check_transport check_imap_dovecot imap_sync.sh imap_auth.sh
