@@ -10,6 +10,8 @@
 #    ("Connections 1"), and no other warning or error;
 #  - takes far less than the Timeout (under 10 s: the refusal is an
 #    answer, never a wait).
+# Each run's first step waits for the server's refusal (see run below),
+# so that it comes while folders are left for the extra connection.
 # Run from the top of the tree; tests/run-all.sh runs it with sh.
 # KEEP=1 leaves the directory and the server running, for debugging.
 if [ -z "${BASH_VERSION:-}" ]; then
@@ -74,11 +76,30 @@ RC
 # and what to set.
 WANT_LINE="^twinbox: warning: channel c: an extra connection could not be opened (imap store 'far': 127\.0\.0\.1 port [0-9]*: login as alice with PLAIN failed: NO \[LIMIT\] Maximum number of connections from user+IP exceeded (mail_max_userip_connections=1)); the run goes on over the connections it has (if the server allows only one, set 'Connections 1' in the IMAPAccount of store 'far')\$"
 
+# The refusal must reach the run while folders are left for the extra
+# connection: on a busy machine the first connection could otherwise sync
+# every folder before the server's answer, and the run, rightly, abandons
+# a connection it no longer needs, saying nothing. So the run's first
+# step waits (TWINBOX_HOOK_AT, only that connection's thread waits) until
+# the server's log holds one more refusal than before the run, at most
+# 20 s (the time check then fails).
+REFUSAL='Maximum number of connections from user+IP exceeded'
+cat >"$TMP/wait-refusal" <<'SH'
+i=0
+while [ "$(grep -c "$2" "$1")" -le "$3" ] && [ $i -lt 200 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+SH
+
 # run NAME: one run, timed; status in $status, seconds in $secs.
 run() {
-	local t0 t1
+	local t0 t1 before
+	before=$(grep -c "$REFUSAL" "$LOG")
 	t0=$(date +%s)
-	timeout 120 "$BIN" -c "$TMP/sync.rc" c >"$TMP/$1.out" 2>&1
+	TWINBOX_HOOK_AT=1 TWINBOX_HOOK_CMD="sh '$TMP/wait-refusal' '$LOG' \
+'$REFUSAL' $before" timeout 120 "$BIN" -c "$TMP/sync.rc" c \
+		>"$TMP/$1.out" 2>&1
 	status=$?
 	t1=$(date +%s)
 	secs=$((t1 - t0))
