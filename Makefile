@@ -152,12 +152,16 @@ run-tests: build-all
 # that go through them: the lock and the durability barrier (Maildir,
 # state), the sockets, send() without SIGPIPE and the 1.1 OpenSSL calls
 # (transport, Dovecot with STARTTLS, IMAPS and client certificates), the
-# pipe (PassCmd). About two minutes: the crash sweeps (signals.sh,
-# maildir_mutate.sh, imap_faults.sh, imap_parallel.sh, check_model) take
-# several minutes each with a flush per message; run them by hand with
+# pipe (PassCmd), the test tools built on the fallbacks (relay,
+# faultproxy), and watch mode's wait (pselect) and its periodic sync
+# without inotify (watch.sh). About three minutes: the crash sweeps
+# (signals.sh, maildir_mutate.sh, imap_faults.sh, imap_parallel.sh,
+# check_model) take several minutes each with a flush per message, and
+# imap_proxy_faults.sh (its 209 cases) as long; run them by hand with
 # make run-portable-tests PORTABLE_TESTS="...".
 PORTABLE_TESTS = check_compat check_maildir check_maildir_stamp check_state \
-	check_transport check_imap_dovecot imap_sync.sh imap_auth.sh
+	check_transport check_imap_dovecot check_relay check_faultproxy \
+	imap_sync.sh imap_auth.sh watch.sh
 
 run-portable-tests:
 	@$(MAKE) --no-print-directory BUILD=build-portable COMPAT=portable \
@@ -214,10 +218,13 @@ $(BUILD)/tests/support/%.o: tests/support/%.c $(FLAGS_FILE) | have-test-deps
 	@echo "  CC      $<"
 	@$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -Itests -MMD -MP -c -o $@ $<
 
-$(BUILD)/tests/tools/%: tests/tools/%.c $(FLAGS_FILE)
+# The tools link compat.o alone (no OpenSSL): their sockets, pipes and
+# waits go through src/compat.h as twinbox's do.
+$(BUILD)/tests/tools/%: tests/tools/%.c $(BUILD)/src/compat.o $(FLAGS_FILE)
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
-	@$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -MMD -MP -o $@ $< $(LDLIBS)
+	@$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -MMD -MP -o $@ $< \
+		$(BUILD)/src/compat.o -pthread $(LDLIBS)
 
 $(BUILD)/tests/%: tests/%.c $(TEST_SUPPORT_OBJ) $(BUILD)/libtwinbox.a \
 		$(FLAGS_FILE) | have-test-deps

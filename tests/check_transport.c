@@ -6,6 +6,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <openssl/x509_vfy.h>
 #include <signal.h>
@@ -17,6 +18,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "compat.h"
 #include "util/buf.h"
 #include "imap/transport.h"
 #include "support/testlib.h"
@@ -53,7 +55,7 @@ listen_loopback(char port[16], int backlog)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET };
 	socklen_t len = sizeof sa;
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int fd = tw_socket(AF_INET, SOCK_STREAM, 0, O_CLOEXEC);
 
 	ck_assert_msg(fd >= 0, "socket: %s", strerror(errno));
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -419,7 +421,7 @@ START_TEST(test_connect_times_out)
 	struct sockaddr_in sa = { .sin_family = AF_INET };
 	char port[16], *err;
 	int fd = listen_loopback(port, 0);
-	int filler = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int filler = tw_socket(AF_INET, SOCK_STREAM, 0, O_CLOEXEC);
 
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	sa.sin_port = htons((unsigned short)atoi(port));
@@ -1038,8 +1040,8 @@ END_TEST
 static void
 make_pair(int sv[2])
 {
-	ck_assert_msg(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
-	    sv) == 0, "socketpair: %s", strerror(errno));
+	ck_assert_msg(tw_socketpair(AF_UNIX, SOCK_STREAM, 0, sv, O_CLOEXEC) ==
+	    0, "socketpair: %s", strerror(errno));
 }
 
 static void
