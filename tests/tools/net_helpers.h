@@ -136,9 +136,10 @@ static void
 on_stop_signal(int sig)
 {
 	int saved = errno;
+	ssize_t n = write(stop_pipe_write, "", 1); /* fails full: one is there */
 
 	(void)sig;
-	(void)write(stop_pipe_write, "", 1);	/* full: one is there */
+	(void)n;
 	errno = saved;
 }
 
