@@ -161,6 +161,7 @@ struct report {
 struct proxy {
 	struct options	 opt;
 	int		 lfd, sigfd;
+	sigset_t	 wait_mask;	/* SIGTERM and SIGINT let through */
 	FILE		*log;
 	struct conn	*conns[MAX_CONNS];
 	size_t		 nconns;
@@ -1370,7 +1371,7 @@ static int
 run(struct proxy *p)
 {
 	struct pollfd pfds[2 + 2 * MAX_CONNS];
-	struct timespec deadline;
+	struct timespec deadline, wait;
 
 	clock_gettime(CLOCK_MONOTONIC, &deadline);
 	deadline.tv_sec += p->opt.max_seconds;
@@ -1391,7 +1392,8 @@ run(struct proxy *p)
 			pfds[n++] = (struct pollfd){ .fd = p->conns[i]->sfd,
 			    .events = sev };
 		}
-		if (poll(pfds, n, (int)ms) == -1) {
+		wait = (struct timespec){ ms / 1000, (ms % 1000) * 1000000 };
+		if (tw_ppoll(pfds, n, &wait, &p->wait_mask) == -1) {
 			if (errno == EINTR)
 				continue;
 			fprintf(stderr, "faultproxy: poll: %s\n",
@@ -1429,7 +1431,7 @@ start(struct proxy *p)
 	uint16_t port;
 
 	signal(SIGPIPE, SIG_IGN);
-	p->sigfd = open_stop_pipe("faultproxy");
+	p->sigfd = open_stop_pipe("faultproxy", &p->wait_mask);
 	if (p->sigfd == -1)
 		return -1;
 	if (p->opt.log != NULL && (p->log = fopen(p->opt.log, "w")) == NULL) {

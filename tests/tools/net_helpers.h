@@ -144,16 +144,20 @@ on_stop_signal(int sig)
 }
 
 /*
- * SIGTERM and SIGINT make the descriptor returned readable (a self-pipe:
- * the handler writes a byte, so a signal that comes before the tool's
- * poll() makes it return at once). SA_RESTART: the tool's other calls go
- * on; its poll() returns EINTR and is called again. -1 with a message.
+ * SIGTERM and SIGINT are blocked from here on except during the tool's
+ * waits, which pass *wait_mask to tw_ppoll(): there a signal runs the
+ * handler, which writes a byte to the pipe whose read end is returned,
+ * and the wait ends (EINTR); the next one finds the pipe readable.
+ * Blocked elsewhere, a signal never cuts the tool's other calls short (a
+ * second session's blocking read, which the kernel would not restart),
+ * as with signalfd(), which is Linux only. -1 with a message.
  */
 static inline int
-open_stop_pipe(const char *prog)
+open_stop_pipe(const char *prog, sigset_t *wait_mask)
 {
 	static const int sigs[] = { SIGTERM, SIGINT };
 	struct sigaction sa;
+	sigset_t stops;
 	int fd[2];
 
 	if (tw_pipe(fd, O_CLOEXEC | O_NONBLOCK) == -1) {
@@ -161,16 +165,25 @@ open_stop_pipe(const char *prog)
 		return -1;
 	}
 	stop_pipe_write = fd[1];
+	sigemptyset(&stops);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_stop_signal;
-	sa.sa_flags = SA_RESTART;
 	sigemptyset(&sa.sa_mask);
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaddset(&stops, sigs[i]);
+	if (sigprocmask(SIG_BLOCK, &stops, wait_mask) == -1) {
+		fprintf(stderr, "%s: sigprocmask: %s\n", prog,
+		    strerror(errno));
+		return -1;
+	}
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		sigdelset(wait_mask, sigs[i]);
 		if (sigaction(sigs[i], &sa, NULL) == -1) {
 			fprintf(stderr, "%s: sigaction(%s): %s\n", prog,
 			    strsignal(sigs[i]), strerror(errno));
 			return -1;
 		}
+	}
 	return fd[0];
 }
 

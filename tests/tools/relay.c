@@ -44,8 +44,9 @@
  * arguments exit 2, other failures 1.
  *
  * Only 127.0.0.1 is accepted as target: this tool is not a proxy for
- * anything beyond the loopback interface. The signals are taken through a
- * pipe the handler writes to (net_helpers.h), read in the main loop.
+ * anything beyond the loopback interface. The signals are let through
+ * only while the relay waits, and taken through a pipe the handler writes
+ * to (net_helpers.h), read in the main loop.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -120,6 +121,7 @@ struct conn {
 struct relay {
 	struct options	 opt;
 	int		 lfd, sigfd;
+	sigset_t	 wait_mask;	/* SIGTERM and SIGINT let through */
 	struct conn	**conns;
 	size_t		 nconns, capconns;
 	uint64_t	 sent, received, accepted, turns;
@@ -703,7 +705,7 @@ run(struct relay *r)
 			return 0;
 		n = build_pollfds(r);
 		ts = wait_time(r, deadline);
-		if (tw_ppoll(r->pfds, n, &ts, NULL) == -1) {
+		if (tw_ppoll(r->pfds, n, &ts, &r->wait_mask) == -1) {
 			if (errno == EINTR)
 				continue;
 			fprintf(stderr, "relay: poll: %s\n", strerror(errno));
@@ -748,7 +750,7 @@ start(struct relay *r)
 	char text[16];
 	uint16_t port;
 
-	r->sigfd = open_stop_pipe("relay");
+	r->sigfd = open_stop_pipe("relay", &r->wait_mask);
 	if (r->sigfd == -1)
 		return -1;
 	r->lfd = open_listener("relay", (uint16_t)r->opt.listen_port, &port);
