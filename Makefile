@@ -170,10 +170,13 @@ run-tests: build-all
 # runs the whole suite on that build): the lock and the durability
 # barrier (Maildir, state), the sockets, send() without SIGPIPE and the
 # 1.1 OpenSSL calls (transport, Dovecot with STARTTLS, IMAPS and client
-# certificates), the pipe (PassCmd). Any other test with
+# certificates), the pipe (PassCmd), the test tools built on the
+# fallbacks (relay, faultproxy), and watch mode's wait (pselect) and its
+# periodic sync without inotify (watch.sh). Any other test with
 # make run-portable-tests PORTABLE_TESTS="...".
 PORTABLE_TESTS = check_compat check_maildir check_maildir_stamp check_state \
-	check_transport check_imap_dovecot imap_sync.sh imap_auth.sh
+	check_transport check_imap_dovecot check_relay check_faultproxy \
+	imap_sync.sh imap_auth.sh watch.sh
 
 run-portable-tests:
 	@$(MAKE) --no-print-directory BUILD=build-portable COMPAT=portable \
@@ -230,10 +233,13 @@ $(BUILD)/tests/support/%.o: tests/support/%.c $(FLAGS_FILE) | have-test-deps
 	@echo "  CC      $<"
 	@$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -Itests -MMD -MP -c -o $@ $<
 
-$(BUILD)/tests/tools/%: tests/tools/%.c $(FLAGS_FILE)
+# The tools link compat.o alone (no OpenSSL): their sockets, pipes and
+# waits go through src/compat.h as twinbox's do.
+$(BUILD)/tests/tools/%: tests/tools/%.c $(BUILD)/src/compat.o $(FLAGS_FILE)
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
-	@$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -MMD -MP -o $@ $< $(LDLIBS)
+	@$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -MMD -MP -o $@ $< \
+		$(BUILD)/src/compat.o -pthread $(LDLIBS)
 
 $(BUILD)/tests/%: tests/%.c $(TEST_SUPPORT_OBJ) $(BUILD)/libtwinbox.a \
 		$(FLAGS_FILE) | have-test-deps

@@ -1,24 +1,18 @@
 /*
- * compat: the Linux (and OpenSSL 3) calls and their POSIX fallbacks; see
- * compat.h. Each TW_HAVE_* below names a call this platform has; the
- * portable build (TW_COMPAT_PORTABLE) defines none, so that every
- * fallback runs, and is tested, on Linux too.
+ * compat: the Linux calls and their POSIX fallbacks; see compat.h (the
+ * OpenSSL ones are in compat_ssl.c). Each TW_HAVE_* below names a call
+ * this platform has; the portable build (TW_COMPAT_PORTABLE) defines
+ * none, so that every fallback runs, and is tested, on Linux too.
  */
 #include "compat.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/select.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <openssl/err.h>
-#include <openssl/evp.h>
-#include <openssl/opensslv.h>
-#include <openssl/ssl.h>
-#include <openssl/x509.h>
 
 #ifndef TW_COMPAT_PORTABLE
 #if defined(__linux__)
@@ -28,6 +22,11 @@
     defined(__NetBSD__) || defined(__DragonFly__)
 #define TW_HAVE_PIPE2 1
 #define TW_HAVE_ACCEPT4 1
+#endif
+/* ppoll(): Linux, FreeBSD 11, OpenBSD 5.4, NetBSD 10, DragonFly 4.6. */
+#if defined(__linux__) || defined(__FreeBSD__) || defined(__OpenBSD__) || \
+    defined(__DragonFly__)
+#define TW_HAVE_PPOLL 1
 #endif
 #if !defined(__APPLE__)
 #define TW_HAVE_FDATASYNC 1
@@ -41,20 +40,10 @@
 #ifdef F_OFD_SETLK
 #define TW_HAVE_OFD_LOCKS 1
 #endif
-/* SSL_read_ex() and SSL_write_ex(): OpenSSL 1.1.1, LibreSSL 3.5. */
-#if !defined(LIBRESSL_VERSION_NUMBER) || LIBRESSL_VERSION_NUMBER >= 0x3050000fL
-#define TW_HAVE_SSL_EX 1
-#endif
-#if OPENSSL_VERSION_NUMBER >= 0x30000000L && !defined(LIBRESSL_VERSION_NUMBER)
-#define TW_HAVE_OPENSSL_3 1
+#ifdef CLOCK_BOOTTIME
+#define TW_HAVE_BOOTTIME 1
 #endif
 #endif /* !TW_COMPAT_PORTABLE */
-
-/* Security levels: OpenSSL 1.1.0, LibreSSL 3.6 (not a fallback: a
- * library without them has nothing to lower). */
-#if !defined(LIBRESSL_VERSION_NUMBER) || LIBRESSL_VERSION_NUMBER >= 0x3060000fL
-#define TW_HAVE_SECURITY_LEVEL 1
-#endif
 
 int
 tw_sync_file(int fd)
@@ -291,76 +280,99 @@ tw_send(int fd, const void *data, size_t len)
 }
 
 int
-tw_ssl_read(struct ssl_st *ssl, void *data, size_t cap, size_t *n)
+tw_clock_with_suspend(struct timespec *ts)
 {
-#ifdef TW_HAVE_SSL_EX
-	return SSL_read_ex(ssl, data, cap, n);
+#ifdef TW_HAVE_BOOTTIME
+	return clock_gettime(CLOCK_BOOTTIME, ts);
 #else
-	int r = SSL_read(ssl, data, cap > INT_MAX ? INT_MAX : (int)cap);
-
-	*n = r > 0 ? (size_t)r : 0;
-	return r > 0 ? 1 : r;
+	return clock_gettime(CLOCK_MONOTONIC, ts);
 #endif
 }
+
+#ifndef TW_HAVE_PPOLL
+/*
+ * The descriptors of fds in pselect()'s three sets, revents cleared.
+ * A negative descriptor is left out, as poll() leaves it; one that is
+ * not open gets POLLNVAL, counted in *bad. The highest descriptor + 1,
+ * or -1 with EINVAL for one that select() cannot take (FD_SETSIZE).
+ */
+static int
+fill_fd_sets(struct pollfd *fds, size_t n, fd_set set[3], size_t *bad)
+{
+	int top = 0;
+
+	for (int k = 0; k < 3; k++)
+		FD_ZERO(&set[k]);
+	*bad = 0;
+	for (size_t i = 0; i < n; i++) {
+		int fd = fds[i].fd;
+
+		fds[i].revents = 0;
+		if (fd < 0)
+			continue;
+		if (fd >= FD_SETSIZE) {
+			errno = EINVAL;
+			return -1;
+		}
+		if (fcntl(fd, F_GETFD) == -1 && errno == EBADF) {
+			fds[i].revents = POLLNVAL;
+			(*bad)++;
+			continue;
+		}
+		if (fds[i].events & POLLIN)
+			FD_SET(fd, &set[0]);
+		if (fds[i].events & POLLOUT)
+			FD_SET(fd, &set[1]);
+		if (fds[i].events & POLLPRI)
+			FD_SET(fd, &set[2]);
+		if (fd >= top)
+			top = fd + 1;
+	}
+	return top;
+}
+
+/* pselect()'s answer back into revents; how many have one. */
+static int
+read_fd_sets(struct pollfd *fds, size_t n, fd_set set[3])
+{
+	int ready = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		int fd = fds[i].fd;
+
+		if (fd < 0 || fds[i].revents != 0)
+			continue;
+		if (FD_ISSET(fd, &set[0]))
+			fds[i].revents |= POLLIN;
+		if (FD_ISSET(fd, &set[1]))
+			fds[i].revents |= POLLOUT;
+		if (FD_ISSET(fd, &set[2]))
+			fds[i].revents |= POLLPRI;
+		if (fds[i].revents != 0)
+			ready++;
+	}
+	return ready;
+}
+#endif
 
 int
-tw_ssl_write(struct ssl_st *ssl, const void *data, size_t len, size_t *n)
+tw_ppoll(struct pollfd *fds, size_t n, const struct timespec *timeout,
+    const sigset_t *mask)
 {
-#ifdef TW_HAVE_SSL_EX
-	return SSL_write_ex(ssl, data, len, n);
+#ifdef TW_HAVE_PPOLL
+	return ppoll(fds, (nfds_t)n, timeout, mask);
 #else
-	int r = SSL_write(ssl, data, len > INT_MAX ? INT_MAX : (int)len);
+	fd_set set[3];
+	size_t bad;
+	int top, rc;
 
-	*n = r > 0 ? (size_t)r : 0;
-	return r > 0 ? 1 : r;
-#endif
-}
-
-struct x509_st *
-tw_ssl_peer_cert(const struct ssl_st *ssl)
-{
-#ifdef TW_HAVE_OPENSSL_3
-	return SSL_get0_peer_certificate(ssl);
-#else
-	/* A new reference; the session keeps its own, so the certificate
-	 * stays valid for as long as ssl. */
-	X509 *cert = SSL_get_peer_certificate(ssl);
-
-	X509_free(cert);
-	return cert;
-#endif
-}
-
-int
-tw_md_size(const struct evp_md_st *md)
-{
-#ifdef TW_HAVE_OPENSSL_3
-	return EVP_MD_get_size(md);
-#else
-	return EVP_MD_size(md);
-#endif
-}
-
-void
-tw_ssl_ctx_allow_old_tls(struct ssl_ctx_st *ctx)
-{
-#ifdef TW_HAVE_SECURITY_LEVEL
-	SSL_CTX_set_security_level(ctx, 0);
-#else
-	(void)ctx;
-#endif
-}
-
-/* OpenSSL 3 reports a peer that hung up without close_notify as this
- * error; earlier versions and LibreSSL as a system call error. */
-int
-tw_ssl_is_eof_error(unsigned long err)
-{
-#ifdef SSL_R_UNEXPECTED_EOF_WHILE_READING
-	return ERR_GET_LIB(err) == ERR_LIB_SSL &&
-	    ERR_GET_REASON(err) == SSL_R_UNEXPECTED_EOF_WHILE_READING;
-#else
-	(void)err;
-	return 0;
+	if ((top = fill_fd_sets(fds, n, set, &bad)) < 0)
+		return -1;
+	if (bad > 0)	/* poll() answers POLLNVAL without waiting */
+		return (int)bad;
+	rc = pselect(top, &set[0], &set[1], &set[2], timeout, mask);
+	if (rc <= 0)
+		return rc;
+	return read_fd_sets(fds, n, set);
 #endif
 }

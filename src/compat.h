@@ -6,9 +6,11 @@
  * Linux calls themselves. Each function has a POSIX fallback, used where
  * the platform lacks the call, and everywhere when the build defines
  * TW_COMPAT_PORTABLE (make COMPAT=portable), so that Linux tests the
- * fallbacks too. TW_COMPAT_PORTABLE is read by this file and compat.c
- * only: other code asks the tw_*_is_* functions below when a guarantee
- * differs between the two.
+ * fallbacks too. TW_COMPAT_PORTABLE is read by this file, compat.c and
+ * compat_ssl.c only: other code asks the tw_*_is_* functions below when a
+ * guarantee differs between the two, and TW_COMPAT_INOTIFY when it must
+ * choose what to compile. compat.c has the system calls and links alone
+ * (the test tools use it); compat_ssl.c has the OpenSSL ones.
  *
  * Contract:
  *  - Files. tw_sync_file(fd) and tw_syncfs(dir_fd) together are a
@@ -40,6 +42,24 @@
  *    SO_NOSIGPIPE (set by tw_socket()) where it exists, else SIGPIPE is
  *    blocked in the calling thread around the send() and a SIGPIPE it
  *    raised is taken back; no signal disposition of the process changes.
+ *  - tw_ppoll(): ppoll(): poll() that, for the time of its wait, makes
+ *    mask (NULL: no change) the calling thread's signal mask, atomically:
+ *    a signal blocked before the call and let through by mask ends the
+ *    wait with EINTR, even one that came before the call. Fallback:
+ *    pselect(), which POSIX gives the same guarantee, with these
+ *    differences: a descriptor at or above FD_SETSIZE fails the call
+ *    with EINVAL; a descriptor is watched only for the events asked
+ *    (POLLIN, POLLOUT, POLLPRI), and a hangup or an error shows as
+ *    POLLIN or POLLOUT (the read or write that follows tells which),
+ *    never as POLLHUP or POLLERR. In both, a negative descriptor is left
+ *    out and one not open answers POLLNVAL without a wait.
+ *  - tw_clock_with_suspend(ts): clock_gettime() of a clock that does not
+ *    go back and counts the time the machine was suspended where the
+ *    platform has one: CLOCK_BOOTTIME (Linux, the BSDs); fallback
+ *    CLOCK_MONOTONIC (which counts it on macOS, not everywhere).
+ *  - TW_COMPAT_INOTIFY is defined where the build uses inotify (Linux;
+ *    not with COMPAT=portable): watch_fs.c compiles its inotify code or
+ *    its fallback (no change notification: the periodic sync alone).
  *  - TW_ST_MTIM(st): the modification time of a struct stat as a struct
  *    timespec (st_mtim in POSIX 2008, st_mtimespec on macOS).
  *  - OpenSSL 3, 1.1.1 and LibreSSL: tw_ssl_read() and tw_ssl_write() are
@@ -52,8 +72,15 @@
 #ifndef TWINBOX_COMPAT_H
 #define TWINBOX_COMPAT_H
 
+#include <poll.h>
+#include <signal.h>
 #include <stddef.h>
 #include <sys/types.h>
+#include <time.h>
+
+#if defined(__linux__) && !defined(TW_COMPAT_PORTABLE)
+#define TW_COMPAT_INOTIFY 1
+#endif
 
 int tw_sync_file(int fd);
 int tw_syncfs(int dir_fd);
@@ -68,6 +95,10 @@ int tw_socket(int domain, int type, int protocol, int flags);
 int tw_socketpair(int domain, int type, int protocol, int sv[2], int flags);
 int tw_accept(int lfd, int flags);
 ssize_t tw_send(int fd, const void *data, size_t len);
+
+int tw_ppoll(struct pollfd *fds, size_t n, const struct timespec *timeout,
+    const sigset_t *mask);
+int tw_clock_with_suspend(struct timespec *ts);
 
 #ifdef __APPLE__
 #define TW_ST_MTIM(st) ((st).st_mtimespec)

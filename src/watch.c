@@ -9,23 +9,19 @@
 #include <time.h>
 #include <unistd.h>
 
-/*
- * The watcher's clock counts the time the machine was suspended (Linux's
- * CLOCK_BOOTTIME), so that after a resume the IDLE refreshes that fell
- * due meanwhile run at once and find the dead connections.
- */
-#ifdef CLOCK_BOOTTIME
-#define WATCH_CLOCK CLOCK_BOOTTIME
-#else
-#define WATCH_CLOCK CLOCK_MONOTONIC
-#endif
+#include "compat.h"
 
+/*
+ * The watcher's clock counts the time the machine was suspended where the
+ * platform can (compat.h), so that after a resume the IDLE refreshes that
+ * fell due meanwhile run at once and find the dead connections.
+ */
 int64_t
 watch_now(void)
 {
 	struct timespec ts;
 
-	(void)clock_gettime(WATCH_CLOCK, &ts);
+	(void)tw_clock_with_suspend(&ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
@@ -102,7 +98,7 @@ reload(struct watcher *w, struct config **cfg)
 }
 
 /* Milliseconds to wait for: the nearest deadline, but at most
- * WATCH_WAKE_MAX_MS, since ppoll()'s timeout does not run while the
+ * WATCH_WAKE_MAX_MS, since tw_ppoll()'s timeout does not run while the
  * machine is suspended; -1: no deadline at all. */
 static int
 wait_ms(const struct watcher *w, int ready)
@@ -120,7 +116,7 @@ wait_ms(const struct watcher *w, int ready)
 
 /*
  * Wait for an event or the nearest deadline. The signals are blocked
- * from the check of the flag until ppoll() takes its mask, so one that
+ * from the check of the flag until tw_ppoll() takes its mask, so one that
  * comes in between ends the wait at once instead of being missed.
  */
 static int
@@ -143,10 +139,11 @@ wait_events(struct watcher *w, struct pollfd *fds, size_t *owner,
 	sigaddset(&block, SIGTERM);
 	sigaddset(&block, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &block, &old);
-	rc = interrupted(w->o->signal) ? 0 : ppoll(fds, *n, tsp, &old);
+	rc = interrupted(w->o->signal) ? 0 : tw_ppoll(fds, *n, tsp, &old);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc < 0 && errno != EINTR) {
-		log_error(w->lg, "watch: ppoll: %s", strerror(errno));
+		log_error(w->lg, "watch: waiting for events: %s",
+		    strerror(errno));
 		return -1;
 	}
 	if (rc <= 0)

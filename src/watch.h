@@ -40,13 +40,13 @@
  *    re-reads the configuration through o->reload and starts over with
  *    it (a full sync, new connections); a configuration that does not
  *    load, or lacks a target, is reported and the old one kept.
- *  - While nothing happens it waits in ppoll() with the nearest deadline
- *    as timeout (at most a minute: time suspended counts for the
- *    deadlines, not for ppoll()): no busy loop, no file written.
+ *  - While nothing happens it waits in tw_ppoll() (compat.h) with the
+ *    nearest deadline as timeout (at most a minute: time suspended counts
+ *    for the deadlines, not for the wait): no busy loop, no file written.
  *  - *cfg is main()'s configuration; on a reload the watcher frees the
  *    old one and puts the new one there.
  *  - Returns 0 after TERM/INT, 2 when the targets are not in the
- *    configuration at start, 1 when the wait itself fails (ppoll()).
+ *    configuration at start, 1 when the wait itself fails (tw_ppoll()).
  */
 #ifndef TWINBOX_WATCH_H
 #define TWINBOX_WATCH_H

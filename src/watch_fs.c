@@ -6,7 +6,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#ifdef __linux__
+#include "compat.h"
+
+#ifdef TW_COMPAT_INOTIFY
 #include <sys/inotify.h>
 
 struct fs_tag {
@@ -148,8 +150,8 @@ fs_watch_read(struct fs_watch *w,
 struct fs_watch *
 fs_watch_new(struct buf *err)
 {
-	buf_setf(err, "this system has no inotify: Maildir changes are "
-	    "found by the periodic sync only (WatchInterval)");
+	buf_setf(err, "this build has no inotify (Linux only): Maildir "
+	    "changes are found by the periodic sync only (WatchInterval)");
 	return NULL;
 }
 

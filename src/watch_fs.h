@@ -5,8 +5,9 @@
  * Contract:
  *  - On Linux this is inotify: a file created, renamed into, out of or
  *    within, or removed from a watched directory is an event carrying
- *    the tag the directory was added with. Elsewhere fs_watch_new() fails
- *    saying so, and watch mode falls back to its periodic sync alone.
+ *    the tag the directory was added with. Elsewhere, and in the portable
+ *    build (TW_COMPAT_INOTIFY, compat.h), fs_watch_new() fails saying so,
+ *    and watch mode falls back to its periodic sync alone.
  *  - fs_watch_fd() is the descriptor to poll; fs_watch_read() reads every
  *    event waiting (it never blocks) and calls fn once for each event's
  *    tag (repeats included), lost 0. An event queue overflow calls fn

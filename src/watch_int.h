@@ -7,8 +7,9 @@
  *  - The watcher owns its channels, boxes, stores and fs watch; chans[].ch
  *    point into the configuration the watcher was started with, which
  *    outlives it (watcher_stop() comes before any config_free()).
- *  - Times are milliseconds of watch_now() (CLOCK_BOOTTIME where there is
- *    one: suspended time counts); 0 means "not scheduled".
+ *  - Times are milliseconds of watch_now() (tw_clock_with_suspend(),
+ *    compat.h: suspended time counts where the platform can); 0 means
+ *    "not scheduled".
  */
 #ifndef TWINBOX_WATCH_INT_H
 #define TWINBOX_WATCH_INT_H

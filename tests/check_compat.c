@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -241,6 +242,107 @@ START_TEST(test_st_mtim)
 }
 END_TEST
 
+/* Set by on_usr1(): the test's one mutable global, for the handler. */
+static volatile sig_atomic_t usr1_seen;
+
+static void
+on_usr1(int sig)
+{
+	(void)sig;
+	usr1_seen = 1;
+}
+
+/*
+ * The race tw_ppoll() closes: a signal that comes after the caller checked
+ * its flag (here: raised while blocked, so pending) and before the wait
+ * must end the wait. A wait that let it through before waiting would sit
+ * out its minute and return 0 (or outlast Check's timeout): no clock is
+ * read, the result alone tells.
+ */
+START_TEST(test_ppoll_signal_before_wait_ends_it)
+{
+	struct sigaction sa = { .sa_handler = on_usr1 }, old_sa;
+	struct timespec minute = { 60, 0 };
+	sigset_t usr1, old, during;
+	struct pollfd pfd;
+	int p[2], rc, e;
+
+	ck_assert_int_eq(tw_pipe(p, O_CLOEXEC), 0);
+	sigemptyset(&sa.sa_mask);
+	ck_assert_int_eq(sigaction(SIGUSR1, &sa, &old_sa), 0);
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	ck_assert_int_eq(sigprocmask(SIG_BLOCK, &usr1, &old), 0);
+	usr1_seen = 0;
+	ck_assert_int_eq(raise(SIGUSR1), 0);
+	ck_assert_int_eq(usr1_seen, 0);		/* pending, not delivered */
+	during = old;
+	sigdelset(&during, SIGUSR1);
+	pfd = (struct pollfd){ .fd = p[0], .events = POLLIN };
+	rc = tw_ppoll(&pfd, 1, &minute, &during);
+	e = errno;
+	ck_assert_int_eq(rc, -1);
+	ck_assert_int_eq(e, EINTR);
+	ck_assert_int_eq(usr1_seen, 1);
+	/* The caller's mask is back: SIGUSR1 blocked again. */
+	ck_assert_int_eq(sigprocmask(SIG_SETMASK, NULL, &during), 0);
+	ck_assert_int_eq(sigismember(&during, SIGUSR1), 1);
+	ck_assert_int_eq(sigprocmask(SIG_SETMASK, &old, NULL), 0);
+	ck_assert_int_eq(sigaction(SIGUSR1, &old_sa, NULL), 0);
+	close(p[0]);
+	close(p[1]);
+}
+END_TEST
+
+/* What tw_ppoll() reports, the same through ppoll() and pselect(). */
+START_TEST(test_ppoll_events)
+{
+	struct timespec now = { 0, 0 };
+	struct pollfd pfd[3];
+	int p[2], gone[2];
+	char c;
+
+	ck_assert_int_eq(tw_pipe(p, O_CLOEXEC), 0);
+	pfd[0] = (struct pollfd){ .fd = p[0], .events = POLLIN };
+	pfd[1] = (struct pollfd){ .fd = p[1], .events = POLLOUT };
+	pfd[2] = (struct pollfd){ .fd = -1, .events = POLLIN };
+	/* Nothing to read, room to write, a negative descriptor left out. */
+	ck_assert_int_eq(tw_ppoll(pfd, 3, &now, NULL), 1);
+	ck_assert_int_eq(pfd[0].revents, 0);
+	ck_assert_int_eq(pfd[1].revents, POLLOUT);
+	ck_assert_int_eq(pfd[2].revents, 0);
+	ck_assert_int_eq(write(p[1], "x", 1), 1);
+	ck_assert_int_eq(tw_ppoll(pfd, 3, &now, NULL), 2);
+	ck_assert_int_eq(pfd[0].revents, POLLIN);
+	ck_assert_int_eq(read(p[0], &c, 1), 1);
+	/* The writer gone: the reader wakes (POLLHUP, or POLLIN through
+	 * pselect()), and the read says end of file. */
+	close(p[1]);
+	ck_assert_int_eq(tw_ppoll(pfd, 1, &now, NULL), 1);
+	ck_assert_int_ne(pfd[0].revents & (POLLIN | POLLHUP), 0);
+	ck_assert_int_eq(read(p[0], &c, 1), 0);
+	close(p[0]);
+	/* A descriptor not open: POLLNVAL, at once. */
+	ck_assert_int_eq(tw_pipe(gone, O_CLOEXEC), 0);
+	close(gone[0]);
+	close(gone[1]);
+	pfd[0] = (struct pollfd){ .fd = gone[0], .events = POLLIN };
+	ck_assert_int_eq(tw_ppoll(pfd, 1, NULL, NULL), 1);
+	ck_assert_int_eq(pfd[0].revents, POLLNVAL);
+}
+END_TEST
+
+START_TEST(test_clock_with_suspend)
+{
+	struct timespec a, b;
+
+	ck_assert_int_eq(tw_clock_with_suspend(&a), 0);
+	ck_assert_int_eq(tw_clock_with_suspend(&b), 0);
+	ck_assert(b.tv_sec > a.tv_sec ||
+	    (b.tv_sec == a.tv_sec && b.tv_nsec >= a.tv_nsec));
+}
+END_TEST
+
 START_TEST(test_openssl_shims)
 {
 	ck_assert_int_eq(tw_md_size(EVP_sha256()), 32);
@@ -262,6 +364,9 @@ compat_suite(void)
 	tcase_add_test(tc, test_send_to_a_gone_peer_gives_epipe);
 	tcase_add_test(tc, test_sync_barrier);
 	tcase_add_test(tc, test_st_mtim);
+	tcase_add_test(tc, test_ppoll_signal_before_wait_ends_it);
+	tcase_add_test(tc, test_ppoll_events);
+	tcase_add_test(tc, test_clock_with_suspend);
 	tcase_add_test(tc, test_openssl_shims);
 	suite_add_tcase(s, tc);
 	return s;

@@ -31,6 +31,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "compat.h"
 #include "util/buf.h"
 #include "imap/auth.h"
 #include "imap/client.h"
@@ -152,7 +153,7 @@ scram_signature(struct script *sc, const EVP_MD *md, const char *bare,
 {
 	unsigned char salted[EVP_MAX_MD_SIZE], key[EVP_MAX_MD_SIZE];
 	unsigned char sig[EVP_MAX_MD_SIZE];
-	unsigned n = (unsigned)EVP_MD_get_size(md), kn, sn;
+	unsigned n = (unsigned)tw_md_size(md), kn, sn;
 	struct buf salt = BUF_INIT, auth = BUF_INIT;
 
 	if (imap_unbase64(SALT_B64, strlen(SALT_B64), &salt) != 0 ||

@@ -492,6 +492,17 @@ state_read(const char *path, struct sync_state *st, int *found,
  * checksum: 56 bytes with its spaces and newline. */
 #define STATE_TAIL_MAX 64
 
+/* The last '\n' of the first n bytes of p, or NULL (memrchr() is a GNU
+ * extension: macOS lacks it). */
+static const char *
+last_newline(const char *p, size_t n)
+{
+	while (n > 0)
+		if (p[--n] == '\n')
+			return p + n;
+	return NULL;
+}
+
 /*
  * The file's last line is its end record, sealed, with counts that fit
  * the summary of head h: what proves that the file was written to its
@@ -511,7 +522,7 @@ end_proves_head(const struct state_head *h, const struct buf *tail)
 
 	if (tail->len < 2 || tail->data[tail->len - 1] != '\n')
 		return 0;
-	nl = memrchr(tail->data, '\n', tail->len - 1);
+	nl = last_newline(tail->data, tail->len - 1);
 	if (nl == NULL)
 		return 0;
 	line = nl + 1;

@@ -22,6 +22,8 @@
 #    script fails and exits 1;
 #  - start_dovecot DIR [USER...]: start_server for a Dovecot, then its
 #    DIR/server.env loaded;
+#  - rc_maildir_pair FAR NEAR [INTERVAL] (below), and binary_has_inotify:
+#    whether the binary under test watches Maildir folders with inotify;
 #  - rc_imap_account NAME [USER [PASS]]: the sync.rc lines of an
 #    IMAPAccount NAME on the Dovecot start_dovecot started (127.0.0.1,
 #    IMAP_PORT, no TLS), USER (default NAME) logging in by PLAIN with PASS
@@ -117,10 +119,10 @@ mkbox() {
 	mkdir -p "$1/cur" "$1/new" "$1/tmp"
 }
 
-# rc_maildir_pair FAR NEAR: a configuration whose Channel m pairs the
-# Maildir stores a (under FAR) and b (under NEAR), INBOX only, creating
-# the near folder; WatchInterval 3600, so that in watch mode only
-# inotify makes a sync happen.
+# rc_maildir_pair FAR NEAR [INTERVAL]: a configuration whose Channel m
+# pairs the Maildir stores a (under FAR) and b (under NEAR), INBOX only,
+# creating the near folder; WatchInterval INTERVAL, by default 3600, so
+# that in watch mode only inotify makes a sync happen.
 rc_maildir_pair() {
 	cat <<RC
 SyncState *
@@ -137,8 +139,17 @@ Channel m
 Far :a:
 Near :b:
 Create Near
-WatchInterval 3600
+WatchInterval ${3:-3600}
 RC
+}
+
+# binary_has_inotify: whether BIN watches Maildir folders with inotify
+# (watch_fs.h): on Linux, unless it was built with COMPAT=portable, which
+# the .flags of its build directory tell; elsewhere never.
+binary_has_inotify() {
+	[ "$(uname -s)" = Linux ] || return 1
+	! grep -q -e '-DTW_COMPAT_PORTABLE' "$(dirname "$BIN")/.flags" \
+		2>/dev/null
 }
 
 new_user() {

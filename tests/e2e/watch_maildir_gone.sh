@@ -19,6 +19,12 @@ fi
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/e2e/setup.bash
+if ! binary_has_inotify; then
+	echo "FAIL: $BIN has no inotify (COMPAT=portable, or not Linux): this" \
+		"test watches what inotify tells; watch.sh tests the periodic" \
+		"sync that replaces it" >&2
+	exit 1
+fi
 
 watch_pid=
 cleanup_more() {

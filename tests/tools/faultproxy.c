@@ -83,7 +83,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
@@ -162,6 +161,7 @@ struct report {
 struct proxy {
 	struct options	 opt;
 	int		 lfd, sigfd;
+	sigset_t	 wait_mask;	/* SIGTERM and SIGINT let through */
 	FILE		*log;
 	struct conn	*conns[MAX_CONNS];
 	size_t		 nconns;
@@ -389,7 +389,7 @@ connect_upstream(uint16_t port, int timeout)
 	struct timeval tv = { timeout, 0 };
 	int fd;
 
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	fd = tw_socket(AF_INET, SOCK_STREAM, 0, O_CLOEXEC);
 	if (fd == -1) {
 		fprintf(stderr, "faultproxy: socket: %s\n", strerror(errno));
 		return -1;
@@ -620,7 +620,7 @@ side_cmd(struct side *s, const char *text, size_t len, struct bytes *out,
 	bytes_add(&cmd, tag, tlen);
 	bytes_add(&cmd, text, len);
 	bytes_add(&cmd, "\r\n", 2);
-	if (send(s->fd, bytes_ptr(&cmd), cmd.len, MSG_NOSIGNAL) !=
+	if (tw_send(s->fd, bytes_ptr(&cmd), cmd.len) !=
 	    (ssize_t)cmd.len) {
 		snprintf(why, whysz, "second session: send failed");
 		goto out;
@@ -1244,7 +1244,7 @@ write_from(int fd, struct bytes *b)
 
 	if (b->len == 0)
 		return 0;
-	n = send(fd, bytes_ptr(b), b->len, MSG_NOSIGNAL);
+	n = tw_send(fd, bytes_ptr(b), b->len);
 	if (n == -1)
 		return errno == EAGAIN || errno == EWOULDBLOCK ||
 		    errno == EINTR ? 0 : -1;
@@ -1284,7 +1284,7 @@ accept_clients(struct proxy *p)
 		struct conn *c;
 		int cfd, sfd;
 
-		cfd = accept4(p->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		cfd = tw_accept(p->lfd, O_NONBLOCK | O_CLOEXEC);
 		if (cfd == -1) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK &&
 			    errno != EINTR && errno != ECONNABORTED)
@@ -1371,7 +1371,7 @@ static int
 run(struct proxy *p)
 {
 	struct pollfd pfds[2 + 2 * MAX_CONNS];
-	struct timespec deadline;
+	struct timespec deadline, wait;
 
 	clock_gettime(CLOCK_MONOTONIC, &deadline);
 	deadline.tv_sec += p->opt.max_seconds;
@@ -1392,7 +1392,8 @@ run(struct proxy *p)
 			pfds[n++] = (struct pollfd){ .fd = p->conns[i]->sfd,
 			    .events = sev };
 		}
-		if (poll(pfds, n, (int)ms) == -1) {
+		wait = (struct timespec){ ms / 1000, (ms % 1000) * 1000000 };
+		if (tw_ppoll(pfds, n, &wait, &p->wait_mask) == -1) {
 			if (errno == EINTR)
 				continue;
 			fprintf(stderr, "faultproxy: poll: %s\n",
@@ -1430,7 +1431,7 @@ start(struct proxy *p)
 	uint16_t port;
 
 	signal(SIGPIPE, SIG_IGN);
-	p->sigfd = open_signalfd("faultproxy");
+	p->sigfd = open_stop_pipe("faultproxy", &p->wait_mask);
 	if (p->sigfd == -1)
 		return -1;
 	if (p->opt.log != NULL && (p->log = fopen(p->opt.log, "w")) == NULL) {

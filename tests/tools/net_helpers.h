@@ -1,15 +1,17 @@
 /*
  * net_helpers: the pieces the loopback tools (relay, faultproxy) share:
  * number arguments, a listener on 127.0.0.1, a file written all or
- * nothing (or standard output), SIGTERM and SIGINT through a signalfd,
- * the time left to a deadline. Header only, because each tool is built
- * from its one file; PROG names the tool in messages.
+ * nothing (or standard output), SIGTERM and SIGINT through a pipe, the
+ * time left to a deadline. Header only, because each tool is built from
+ * its one file (linked with src/compat.c, through which every call that
+ * is not plain POSIX goes); PROG names the tool in messages.
  */
 #ifndef TWINBOX_TOOLS_NET_HELPERS_H
 #define TWINBOX_TOOLS_NET_HELPERS_H
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -17,10 +19,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "compat.h"
 
 /* A decimal number of at most max, nothing before or after it. 0 or -1. */
 static inline int
@@ -62,7 +65,7 @@ open_listener(const char *prog, uint16_t want, uint16_t *port)
 	socklen_t len = sizeof(sin);
 	int fd, one = 1;
 
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = tw_socket(AF_INET, SOCK_STREAM, 0, O_NONBLOCK | O_CLOEXEC);
 	if (fd == -1) {
 		fprintf(stderr, "%s: socket: %s\n", prog, strerror(errno));
 		return -1;
@@ -123,25 +126,65 @@ write_out(const char *prog, const char *path, const char *text)
 	return write_file_atomic(prog, path, text);
 }
 
-/* SIGTERM and SIGINT blocked and readable from the descriptor returned. */
-static inline int
-open_signalfd(const char *prog)
-{
-	sigset_t set;
-	int fd;
+/*
+ * The write end of the pipe that on_stop_signal() writes to: the tool's
+ * one mutable global, since a signal handler can reach nothing else.
+ */
+static int stop_pipe_write = -1;
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1) {
+static void
+on_stop_signal(int sig)
+{
+	int saved = errno;
+	ssize_t n = write(stop_pipe_write, "", 1); /* fails full: one is there */
+
+	(void)sig;
+	(void)n;
+	errno = saved;
+}
+
+/*
+ * SIGTERM and SIGINT are blocked from here on except during the tool's
+ * waits, which pass *wait_mask to tw_ppoll(): there a signal runs the
+ * handler, which writes a byte to the pipe whose read end is returned,
+ * and the wait ends (EINTR); the next one finds the pipe readable.
+ * Blocked elsewhere, a signal never cuts the tool's other calls short (a
+ * second session's blocking read, which the kernel would not restart),
+ * as with signalfd(), which is Linux only. -1 with a message.
+ */
+static inline int
+open_stop_pipe(const char *prog, sigset_t *wait_mask)
+{
+	static const int sigs[] = { SIGTERM, SIGINT };
+	struct sigaction sa;
+	sigset_t stops;
+	int fd[2];
+
+	if (tw_pipe(fd, O_CLOEXEC | O_NONBLOCK) == -1) {
+		fprintf(stderr, "%s: pipe: %s\n", prog, strerror(errno));
+		return -1;
+	}
+	stop_pipe_write = fd[1];
+	sigemptyset(&stops);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop_signal;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaddset(&stops, sigs[i]);
+	if (sigprocmask(SIG_BLOCK, &stops, wait_mask) == -1) {
 		fprintf(stderr, "%s: sigprocmask: %s\n", prog,
 		    strerror(errno));
 		return -1;
 	}
-	fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (fd == -1)
-		fprintf(stderr, "%s: signalfd: %s\n", prog, strerror(errno));
-	return fd;
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		sigdelset(wait_mask, sigs[i]);
+		if (sigaction(sigs[i], &sa, NULL) == -1) {
+			fprintf(stderr, "%s: sigaction(%s): %s\n", prog,
+			    strsignal(sigs[i]), strerror(errno));
+			return -1;
+		}
+	}
+	return fd[0];
 }
 
 /* Milliseconds from now (CLOCK_MONOTONIC) to deadline, for poll(): 0 once

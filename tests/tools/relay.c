@@ -28,7 +28,7 @@
  * EOF arrives D ms after it was read. Order is kept. So a request and its
  * answer cost at least 2*D, and N bytes at least N*8/R ms. Bytes are
  * released in slices of at most SLICE bytes, about a TCP segment, each at
- * its own time; the relay sleeps in ppoll until the next one is due.
+ * its own time; the relay sleeps in tw_ppoll until the next one is due.
  *
  * Round trips are counted as *turns*: the target sending after the client
  * had bytes delivered to it since the target last sent. A greeting is no
@@ -44,8 +44,9 @@
  * arguments exit 2, other failures 1.
  *
  * Only 127.0.0.1 is accepted as target: this tool is not a proxy for
- * anything beyond the loopback interface. The signals are taken through a
- * signalfd, so no state is shared with a signal handler.
+ * anything beyond the loopback interface. The signals are let through
+ * only while the relay waits, and taken through a pipe the handler writes
+ * to (net_helpers.h), read in the main loop.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -59,7 +60,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -121,6 +121,7 @@ struct conn {
 struct relay {
 	struct options	 opt;
 	int		 lfd, sigfd;
+	sigset_t	 wait_mask;	/* SIGTERM and SIGINT let through */
 	struct conn	**conns;
 	size_t		 nconns, capconns;
 	uint64_t	 sent, received, accepted, turns;
@@ -274,7 +275,7 @@ connect_target(const struct options *opt)
 	struct sockaddr_in sin = loopback_addr(opt->target_port);
 	int fd;
 
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = tw_socket(AF_INET, SOCK_STREAM, 0, O_NONBLOCK | O_CLOEXEC);
 	if (fd == -1) {
 		fprintf(stderr, "relay: socket: %s\n", strerror(errno));
 		return -1;
@@ -322,8 +323,7 @@ accept_clients(struct relay *r)
 	for (;;) {
 		int cfd, sfd;
 
-		cfd = accept4(r->lfd, NULL, NULL,
-		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		cfd = tw_accept(r->lfd, O_NONBLOCK | O_CLOEXEC);
 		if (cfd == -1) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK &&
 			    errno != EINTR && errno != ECONNABORTED)
@@ -565,7 +565,7 @@ flow_write(const struct relay *r, struct flow *f, int dst, size_t *wrote)
 	*wrote = 0;
 	if (ready == 0)
 		return 0;
-	n = send(dst, f->data + f->head, ready, MSG_NOSIGNAL);
+	n = tw_send(dst, f->data + f->head, ready);
 	if (n == -1)
 		return errno == EAGAIN || errno == EWOULDBLOCK ||
 		    errno == EINTR ? 0 : -1;
@@ -705,7 +705,7 @@ run(struct relay *r)
 			return 0;
 		n = build_pollfds(r);
 		ts = wait_time(r, deadline);
-		if (ppoll(r->pfds, n, &ts, NULL) == -1) {
+		if (tw_ppoll(r->pfds, n, &ts, &r->wait_mask) == -1) {
 			if (errno == EINTR)
 				continue;
 			fprintf(stderr, "relay: poll: %s\n", strerror(errno));
@@ -750,7 +750,7 @@ start(struct relay *r)
 	char text[16];
 	uint16_t port;
 
-	r->sigfd = open_signalfd("relay");
+	r->sigfd = open_stop_pipe("relay", &r->wait_mask);
 	if (r->sigfd == -1)
 		return -1;
 	r->lfd = open_listener("relay", (uint16_t)r->opt.listen_port, &port);
