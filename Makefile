@@ -156,8 +156,8 @@ run-tests: build-all
 # maildir_mutate.sh, imap_faults.sh, imap_parallel.sh, check_model) take
 # several minutes each with a flush per message; run them by hand with
 # make run-portable-tests PORTABLE_TESTS="...".
-PORTABLE_TESTS = check_compat check_maildir check_maildir_stamp check_state \
-	check_transport check_imap_dovecot imap_sync.sh imap_auth.sh
+PORTABLE_TESTS = check_compat check_maildir check_maildir_barrier \
+	check_maildir_stamp check_state check_transport check_imap_dovecot imap_sync.sh imap_auth.sh
 
 run-portable-tests:
 	@$(MAKE) --no-print-directory BUILD=build-portable COMPAT=portable \
