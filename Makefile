@@ -174,7 +174,8 @@ run-tests: build-all
 # fallbacks (relay, faultproxy), and watch mode's wait (pselect) and its
 # periodic sync without inotify (watch.sh). Any other test with
 # make run-portable-tests PORTABLE_TESTS="...".
-PORTABLE_TESTS = check_compat check_maildir check_maildir_stamp check_state \
+PORTABLE_TESTS = check_compat check_maildir check_maildir_barrier \
+	check_maildir_stamp check_state \
 	check_transport check_imap_dovecot check_relay check_faultproxy \
 	imap_sync.sh imap_auth.sh watch.sh
 

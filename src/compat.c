@@ -10,6 +10,9 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -17,6 +20,7 @@
 #ifndef TW_COMPAT_PORTABLE
 #if defined(__linux__)
 #define TW_HAVE_SYNCFS 1
+#define TW_HAVE_PROC_MEMINFO 1
 #endif
 #if defined(__linux__) || defined(__FreeBSD__) || defined(__OpenBSD__) || \
     defined(__NetBSD__) || defined(__DragonFly__)
@@ -83,6 +87,54 @@ tw_fdatasync(int fd)
 	return fdatasync(fd);
 #else
 	return fsync(fd);
+#endif
+}
+
+#ifdef TW_HAVE_PROC_MEMINFO
+/* The value in kB of the /proc/meminfo line named key ("Dirty:"), or -1. */
+static int64_t
+meminfo_kb(const char *text, const char *key)
+{
+	const char *p = text;
+	size_t klen = strlen(key);
+	char *end;
+	long long kb;
+
+	while (p != NULL && strncmp(p, key, klen) != 0)
+		if ((p = strchr(p, '\n')) != NULL)
+			p++;
+	if (p == NULL)
+		return -1;
+	kb = strtoll(p + klen, &end, 10);
+	if (end == p + klen || kb < 0 || kb > INT64_MAX / 1024)
+		return -1;
+	return (int64_t)kb;
+}
+#endif
+
+int64_t
+tw_dirty_bytes(void)
+{
+#ifdef TW_HAVE_PROC_MEMINFO
+	char text[8192];
+	int fd = open("/proc/meminfo", O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+	int64_t dirty, wb;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	text[n] = '\0';
+	dirty = meminfo_kb(text, "Dirty:");
+	wb = meminfo_kb(text, "Writeback:");
+	if (dirty < 0 || wb < 0 || dirty > INT64_MAX / 1024 - wb)
+		return -1;
+	return (dirty + wb) * 1024;
+#else
+	return -1;
 #endif
 }
 

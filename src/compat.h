@@ -22,6 +22,11 @@
  *    fsync() and tw_syncfs() fsyncs the directory itself.
  *    tw_syncfs_is_whole_fs() says which. Both return 0, or -1 with errno.
  *  - tw_fdatasync(): fdatasync(), or fsync() where it is missing.
+ *  - tw_dirty_bytes(): how much written data the whole system holds
+ *    in memory, not yet on disk (Linux: Dirty plus Writeback of
+ *    /proc/meminfo), which is what a tw_syncfs() may have to wait for;
+ *    -1 where that cannot be told. Only a hint for choosing a barrier,
+ *    never for durability itself.
  *  - tw_lock_file(fd): an exclusive write lock on the whole file, without
  *    waiting; 0, or -1 with errno (EAGAIN or EACCES: held elsewhere).
  *    Native: an open-file-description lock (F_OFD_SETLK), which conflicts
@@ -75,6 +80,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -86,6 +92,7 @@ int tw_sync_file(int fd);
 int tw_syncfs(int dir_fd);
 int tw_syncfs_is_whole_fs(void);
 int tw_fdatasync(int fd);
+int64_t tw_dirty_bytes(void);
 
 int tw_lock_file(int fd);
 int tw_lock_is_per_open(void);

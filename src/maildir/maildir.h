@@ -31,6 +31,7 @@
 
 #include "util/buf.h"
 #include "util/log.h"
+#include "maildir/maildir_barrier.h"
 #include "store.h"
 
 enum maildir_subfolders {
@@ -63,6 +64,11 @@ struct maildir_options {
 	   a test takes. */
 	int (*clock)(void *clock_arg, struct timespec *now);
 	void *clock_arg;
+	/* The thresholds of the rule choosing each batch's durability
+	   barrier (maildir_barrier.h); NULL: maildir_barrier_default().
+	   Tests give their own, so that both barriers run whatever the
+	   machine's load. */
+	const struct maildir_barrier *barrier;
 };
 
 struct store *maildir_store_new(const struct maildir_options *opt,

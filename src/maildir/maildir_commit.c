@@ -1,14 +1,18 @@
 /*
  * maildir_commit: make a batch of finished appends durable and visible,
- * in the order described in maildir_deliver.c. Why syncfs() and not one
- * fdatasync() per file: the cost of a flush is dominated by the journal
- * commit, which one syncfs() pays once for the whole batch (file data and
- * .uidvalidity together), where per-file syncs pay it per message. The
- * descriptor given to syncfs() was opened with the mailbox, before any
- * file of the batch was written, so (Linux 5.8 and later) a writeback
- * error on any of them is reported. Where there is no syncfs() (compat.h)
- * each file was fsync'd by md_append_finish() and .uidvalidity is here,
- * so the barrier still stands before the first rename.
+ * in the order described in maildir_deliver.c. The barrier before the
+ * first rename is the one maildir_barrier.h picks: one syncfs() (the
+ * cost of a flush is dominated by the journal commit, which it pays once
+ * for the whole batch, file data and .uidvalidity together), or, for a
+ * small batch while other programs have much data on its way to disk
+ * (which syncfs() would wait for), one fdatasync() per file, each on the
+ * descriptor the file was written through, and one of .uidvalidity.
+ * The descriptor given to syncfs() was opened with the mailbox, before
+ * any file of the batch was written, so (Linux 5.8 and later) a
+ * writeback error on any of them is reported. Where there is no
+ * syncfs() (compat.h) each file was fsync'd by md_append_finish() and
+ * .uidvalidity is here, so the barrier still stands before the first
+ * rename.
  */
 #include "maildir/maildir_int.h"
 
@@ -81,13 +85,85 @@ sync_touched(struct md_store *s, const int *touched, struct buf *err)
 	return 0;
 }
 
+/* Close a held descriptor; with sync, fdatasync() it first. */
 static int
-make_durable(struct md_store *s, struct buf *err)
+release_held(struct md_store *s, struct md_append *a, int sync,
+    struct buf *err)
 {
-	if (md_uid_save(s, 0, err) != 0)
+	const char *what = "fdatasync";
+	int rc = sync ? tw_fdatasync(a->fd) : 0;
+	int saved = errno;
+
+	if (rc == 0) {
+		what = "close";
+		rc = close(a->fd);
+		saved = errno;
+	} else
+		(void)close(a->fd);
+	a->fd = -1;
+	if (rc != 0) {
+		char *path = md_tmp_path(s, a->base);
+
+		errno = saved;
+		md_syserr(err, s->mbox, path, what);
+		free(path);
+	}
+	return rc;
+}
+
+/* Every held descriptor closed, each fdatasync()'d first with sync; the
+ * first failure stops it (md_queue_release() closes the rest). */
+static int
+release_all_held(struct md_store *s, int sync, struct buf *err)
+{
+	for (size_t i = 0; i < s->nqueue && s->nheld > 0; i++) {
+		if (s->queue[i]->fd < 0)
+			continue;
+		s->nheld--;
+		if (release_held(s, s->queue[i], sync, err) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static enum md_barrier
+choose_barrier(const struct md_store *s)
+{
+	struct md_batch b = {
+		.fsync = s->fsync, .whole_fs = tw_syncfs_is_whole_fs(),
+		.nfiles = s->nqueue, .nheld = s->nheld, .dirty = -1
+	};
+
+	for (size_t i = 0; i < s->nqueue; i++)
+		b.bytes += s->queue[i]->size;
+	/* Only a batch that could be flushed file by file needs to know. */
+	if (b.fsync && b.whole_fs && b.nheld == b.nfiles)
+		b.dirty = tw_dirty_bytes();
+	return md_barrier_choose(&s->barrier, &b);
+}
+
+/* fdatasync() of each file and .uidvalidity: MD_BARRIER_EACH. */
+static int
+sync_each(struct md_store *s, struct buf *err)
+{
+	char *path;
+
+	if (release_all_held(s, 1, err) != 0)
 		return -1;
-	if (!s->fsync)
+	if (tw_fdatasync(s->uvfd) == 0)
 		return 0;
+	path = md_join(s->dir, ".uidvalidity");
+	md_syserr(err, s->mbox, path, "fdatasync");
+	free(path);
+	return -1;
+}
+
+/* The compat barrier, MD_BARRIER_COMMON: syncfs() natively. */
+static int
+sync_common(struct md_store *s, struct buf *err)
+{
+	if (release_all_held(s, 0, err) != 0)
+		return -1;
 	if (tw_sync_file(s->uvfd) != 0) {
 		int saved = errno;
 		char *path = md_join(s->dir, ".uidvalidity");
@@ -102,6 +178,29 @@ make_durable(struct md_store *s, struct buf *err)
 		return -1;
 	}
 	return 0;
+}
+
+static int
+make_durable(struct md_store *s, struct buf *err)
+{
+	enum md_barrier barrier;
+
+	if (md_uid_save(s, 0, err) != 0)
+		return -1;
+	barrier = choose_barrier(s);
+	log_debug(s->base.lg, "maildir %s: %zu new files made durable by %s",
+	    s->mbox, s->nqueue, barrier == MD_BARRIER_EACH ? "fdatasync each" :
+	    barrier == MD_BARRIER_NONE ? "nothing (FSync no)" :
+	    tw_syncfs_is_whole_fs() ? "syncfs" : "fsync each");
+	switch (barrier) {
+	case MD_BARRIER_EACH:
+		return sync_each(s, err);
+	case MD_BARRIER_COMMON:
+		return sync_common(s, err);
+	case MD_BARRIER_NONE:
+		break;
+	}
+	return release_all_held(s, 0, err);
 }
 
 /* The first done files were renamed into new/ or cur/: they arrived.

@@ -5,9 +5,12 @@
  * then makes the whole batch durable:
  *
  *   1. .uidvalidity gets the new last UID (written, not yet synced);
- *   2. one syncfs() makes every tmp/ file and .uidvalidity durable
- *      (without syncfs(), compat.h: each file was fsync'd before it was
- *      closed, and .uidvalidity is fsync'd here);
+ *   2. every tmp/ file and .uidvalidity are made durable by the barrier
+ *      maildir_barrier.h picks: one syncfs(), or for a small batch one
+ *      fdatasync() of each file (its descriptor held open since it was
+ *      finished) and of .uidvalidity; without syncfs() (compat.h) each
+ *      file was fsync'd before it was closed, and .uidvalidity is
+ *      fsync'd here;
  *   3. each file is renamed into new/ (no \Seen) or cur/;
  *   4. cur/ and new/ are fsync'd once each.
  *
@@ -238,6 +241,34 @@ queue_push(struct md_store *s, struct md_append *a)
 	return 0;
 }
 
+/*
+ * A finished file keeps its descriptor while the batch may still get
+ * per-file flushes (maildir_barrier.h); otherwise it is closed, after
+ * tw_sync_file(), which does nothing where commit()'s syncfs() covers
+ * the file (compat.h).
+ */
+static int
+hold_or_close(struct md_append *a, struct buf *err)
+{
+	struct md_store *s = a->s;
+	int rc;
+
+	if (md_barrier_holds(&s->barrier, s->fsync, tw_syncfs_is_whole_fs(),
+	    s->nqueue)) {
+		s->nheld++;
+		return 0;
+	}
+	if (s->fsync && tw_sync_file(a->fd) != 0) {
+		append_syserr(a, "fsync", err);
+		return -1;
+	}
+	rc = close(a->fd);
+	a->fd = -1;
+	if (rc != 0)
+		append_syserr(a, "close", err);
+	return rc;
+}
+
 int
 md_append_finish(struct store_append *sa, struct buf *err)
 {
@@ -255,15 +286,7 @@ md_append_finish(struct store_append *sa, struct buf *err)
 		append_syserr(a, "set time", err);
 		goto out;
 	}
-	/* Nothing where commit()'s syncfs() covers the file (compat.h). */
-	if (a->s->fsync && tw_sync_file(a->fd) != 0) {
-		append_syserr(a, "fsync", err);
-		goto out;
-	}
-	rc = close(a->fd);
-	a->fd = -1;
-	if (rc != 0)
-		append_syserr(a, "close", err);
+	rc = hold_or_close(a, err);
 out:
 	/* A queued append keeps only its name: the batch's memory does not
 	 * grow with the size of its chunks. */
@@ -302,7 +325,7 @@ md_queue_release(struct md_store *s, size_t delivered)
 	}
 	free(s->queue);
 	s->queue = NULL;
-	s->nqueue = s->capqueue = 0;
+	s->nqueue = s->capqueue = s->nheld = 0;
 }
 
 /* Remove deliveries abandoned long ago (by a crash, ours or others'). */

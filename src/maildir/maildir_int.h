@@ -47,7 +47,8 @@ struct md_entry {
 /* One append in progress or finished and waiting for commit(). */
 struct md_append {
 	struct md_store *s;
-	int fd;			/* -1 once finished */
+	int fd;			/* -1 once finished, unless held
+				   open for the barrier (maildir_commit.c) */
 	char *base;		/* final base name, also its name in tmp/ */
 	uint32_t uid;
 	unsigned flags;
@@ -63,6 +64,7 @@ struct md_store {
 	char *inbox;
 	enum maildir_subfolders subfolders;
 	int fsync;
+	struct maildir_barrier barrier;	/* its rule's thresholds */
 	int read_only;		/* see maildir_options */
 	char info_delim;	/* InfoDelimiter: ':' unless configured */
 	int utf7_names;		/* see maildir_options */
@@ -95,6 +97,7 @@ struct md_store {
 	struct md_append **queue;	/* finished, not yet committed */
 	size_t nqueue;
 	size_t capqueue;
+	size_t nheld;		/* queued appends whose fd is still open */
 	size_t nbusy;		/* begun and not yet finished or cancelled */
 	int mode_exact;		/* the umask keeps new files 0600 (no
 				   fchmod needed; maildir_deliver.c) */

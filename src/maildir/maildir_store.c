@@ -295,6 +295,8 @@ maildir_store_new(const struct maildir_options *opt, const struct logger *lg,
 	s->utf7_names = opt->utf7_names;
 	s->clock = opt->clock != NULL ? opt->clock : md_real_clock;
 	s->clock_arg = opt->clock_arg;
+	s->barrier = opt->barrier != NULL ? *opt->barrier :
+	    maildir_barrier_default();
 	s->uvfd = s->dirfd = -1;
 	if (opt->path != NULL && *opt->path != '\0')
 		s->path = clean_dir(opt->path);
