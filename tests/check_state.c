@@ -925,6 +925,38 @@ START_TEST(test_failed_copy_done_keeps_one_sided_record)
 }
 END_TEST
 
+/* state_check() finds a near UID in two pairs whether the pairs' near
+ * UIDs come in ascending order (no sort needed) or not. */
+START_TEST(test_state_check_near_twice)
+{
+	static const uint32_t nears[][3] = {
+		{ 1, 2, 2 }, { 2, 5, 9 }, { 9, 2, 9 }, { 9, 5, 2 },
+	};
+	static const int dup[] = { 2, 0, 9, 0 };
+	struct buf err = BUF_INIT, want = BUF_INIT;
+
+	for (size_t c = 0; c < sizeof(dup) / sizeof(dup[0]); c++) {
+		struct sync_state st;
+
+		state_init(&st);
+		for (uint32_t i = 0; i < 3; i++)
+			apply_ok(&st, r_pair(JR_PAIR_NEW, i + 1, nears[c][i],
+			    0, 0));
+		buf_reset(&err);
+		if (dup[c] == 0) {
+			ck_assert_int_eq(state_check(&st, &err), 0);
+		} else {
+			ck_assert_int_eq(state_check(&st, &err), -1);
+			buf_setf(&want, "near UID %d is in two pairs", dup[c]);
+			ck_assert_str_eq(err.data, want.data);
+		}
+		state_free(&st);
+	}
+	buf_free(&err);
+	buf_free(&want);
+}
+END_TEST
+
 START_TEST(test_record_text_round_trip)
 {
 	struct journal_rec v[MAX_SAMPLE], back;
@@ -2059,6 +2091,7 @@ state_suite(void)
 	tcase_add_test(tc, test_failed_fold_keeps_journal);
 	tcase_add_test(tc, test_apply_rejects_inconsistent_records);
 	tcase_add_test(tc, test_failed_copy_done_keeps_one_sided_record);
+	tcase_add_test(tc, test_state_check_near_twice);
 	tcase_add_test(tc, test_record_text_round_trip);
 	tcase_add_test(tc, test_settled_record_text);
 	tcase_add_test(tc, test_settled_state_file_text);

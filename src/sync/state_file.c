@@ -60,6 +60,8 @@ state_format(const struct sync_state *st, struct buf *out)
 	struct journal_rec rec;
 	size_t start;
 
+	/* About 30 bytes a pair line, 80 an intent's: one allocation. */
+	buf_grow(out, 1024 + 32 * st->npairs + 96 * st->nintents);
 	buf_adds(out, STATE_MAGIC " " STATE_VERSION "\n");
 	start = out->len;
 	buf_addf(out, "generation %llu", (unsigned long long)st->generation);
