@@ -112,14 +112,30 @@ scan_hint_wants(const struct scan_hint *h, uint32_t uid)
 	return u32_sorted_has(h->size_uids, h->nsize_uids, uid);
 }
 
+/*
+ * UIDs mostly run without gaps, so the message of uid is usually at
+ * uid - (the first UID): looked at first. Looked up once per pair and
+ * per side in every run, hence no bsearch() callback either.
+ */
 const struct msg_meta *
 msg_list_find(const struct msg_list *l, uint32_t uid)
 {
-	struct msg_meta key = { .uid = uid };
+	size_t lo = 0, hi = l->n, guess;
 
-	if (l->n == 0)
+	if (l->n == 0 || uid < l->v[0].uid)
 		return NULL;
-	return bsearch(&key, l->v, l->n, sizeof(*l->v), cmp_meta_uid);
+	guess = uid - l->v[0].uid;
+	if (guess < l->n && l->v[guess].uid == uid)
+		return &l->v[guess];
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (l->v[mid].uid < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < l->n && l->v[lo].uid == uid ? &l->v[lo] : NULL;
 }
 
 void

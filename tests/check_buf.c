@@ -129,6 +129,43 @@ START_TEST(test_msg_list_sort_find)
 }
 END_TEST
 
+/* msg_list_find() looks first where a list without gaps has the UID:
+ * lists with and without gaps, every UID present and absent. */
+START_TEST(test_msg_list_find_gaps)
+{
+	static const uint32_t firsts[] = { 1, 5, 1000 };
+	struct msg_meta m = { 0 };
+
+	for (size_t f = 0; f < 3; f++) {
+		for (uint32_t gap = 0; gap < 4; gap++) {
+			struct msg_list l = { 0 };
+			uint32_t last = 0;
+
+			/* A run of 20, then every (gap + 1)th UID. */
+			for (uint32_t i = 0; i < 40; i++) {
+				m.uid = firsts[f] + (i < 20 ? i :
+				    19 + (i - 19) * (gap + 1));
+				msg_list_add(&l, &m);
+				last = m.uid;
+			}
+			for (uint32_t u = 0; u <= last + 3; u++) {
+				const struct msg_meta *hit =
+				    msg_list_find(&l, u);
+				size_t k = 0;
+
+				while (k < l.n && l.v[k].uid != u)
+					k++;
+				if (k == l.n)
+					ck_assert_ptr_null(hit);
+				else
+					ck_assert_ptr_eq(hit, &l.v[k]);
+			}
+			msg_list_free(&l);
+		}
+	}
+}
+END_TEST
+
 static Suite *
 buf_suite(void)
 {
@@ -141,6 +178,7 @@ buf_suite(void)
 	tcase_add_test(tc, test_log_levels_and_capture);
 	tcase_add_test(tc, test_flag_letters_sorted);
 	tcase_add_test(tc, test_msg_list_sort_find);
+	tcase_add_test(tc, test_msg_list_find_gaps);
 	suite_add_tcase(s, tc);
 	return s;
 }

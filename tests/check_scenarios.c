@@ -233,6 +233,15 @@ static const struct scenario scenarios[] = {
 	{ "older state restored: nothing copied again", "a b", "", "",
 	  "S> F+c N+d Y F=c:S S<", "", NULL, 0, NULL,
 	  { "a b c:S d", "a b c:S d" } },
+	/* A run without copies renames its state file into place without
+	 * syncing the directory: a crash may give the previous file back,
+	 * after the run changed the stores. */
+	{ "run without copies, its state file lost: flags", "a b:S c", "",
+	  "", "S> F=a:FS N=b:R Y S<", "", NULL, 0, NULL,
+	  { "a:FS b:R c", "a:FS b:R c" } },
+	{ "run without copies, its state file lost: deletions", "a b c", "",
+	  "", "S> F-a N-b Y S<", "Expunge Near", NULL, 0, NULL,
+	  { "b:T c", "c" } },
 	{ "ReNew copy whose journal was lost: nothing copied again",
 	  "a big^", "", "N:MaxSize 1k", "S> Y S<", "N:MaxSize 10k", NULL, 0,
 	  NULL, { "a big", "a big" } },

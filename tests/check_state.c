@@ -148,12 +148,18 @@ START_TEST(test_state_round_trip)
 	    buf_cstr(&err));
 	ck_assert_int_eq(found, 1);
 	ck_assert(state_equal(&st, &back));
-	ck_assert_int_eq(state_write(path2, &back, &err), 0);
+	/* Written again, over itself, without the directory's sync: the
+	 * same bytes and no PATH.new left. */
+	ck_assert_int_eq(state_write_rebuildable(path2, &back, &err), 0);
+	ck_assert_int_eq(state_write_rebuildable(path2, &back, &err), 0);
 	a = tl_read_file(path, NULL);
 	b = tl_read_file(path2, NULL);
 	ck_assert_str_eq(a, b);
 	free(a);
 	free(b);
+	a = tl_path(dir, "st2.new");
+	ck_assert(!tl_exists(a));
+	free(a);
 	free(path);
 	free(path2);
 	state_free(&st);
@@ -403,6 +409,49 @@ END_TEST
 
 /* Cut the journal at every byte of its last record: the result is the
  * state without that record, and the next run continues cleanly. */
+/*
+ * What a crash during journal_open() can leave of a fresh journal, whose
+ * base names a state file renamed into place without a directory sync
+ * of its own (state_write_rebuildable()): the directory is synced while
+ * the journal is empty, so the base is either absent or on disk with
+ * that state file. An empty journal, or one cut in its header or base,
+ * has nothing to replay and is started anew.
+ */
+START_TEST(test_fresh_journal_cut_before_base)
+{
+	static const char *const left[] = {
+		"", "twinbox-", "twinbox-journal 1\n",
+		"twinbox-journal 1\nbase 4",
+	};
+	struct fixture fx;
+	struct sync_state st, back;
+	struct journal_info info;
+	struct journal *j;
+
+	fx_init(&fx);
+	sample_state(&st);
+	st.generation = 4;
+	ck_assert_int_eq(state_write_rebuildable(fx.state, &st, &fx.err), 0);
+	for (size_t i = 0; i < sizeof(left) / sizeof(left[0]); i++) {
+		tl_write_file(fx.journal, left[i], strlen(left[i]));
+		load_ok(&fx, &back, &info);
+		ck_assert_msg(state_equal(&back, &st), "left: \"%s\"",
+		    left[i]);
+		ck_assert_uint_eq(info.nrecs, 0);
+		ck_assert_msg(journal_open(fx.journal, &back, &info, &fx.lg,
+		    &j, &fx.err) == 0, "open: %s", buf_cstr(&fx.err));
+		ck_assert_int_eq(journal_close(j, &fx.err), 0);
+		state_free(&back);
+		load_ok(&fx, &back, &info);
+		ck_assert(info.usable);
+		ck_assert(state_equal(&back, &st));
+		state_free(&back);
+	}
+	state_free(&st);
+	fx_free(&fx);
+}
+END_TEST
+
 START_TEST(test_torn_last_record_every_offset)
 {
 	struct fixture fx;
@@ -922,6 +971,38 @@ START_TEST(test_failed_copy_done_keeps_one_sided_record)
 	state_free(&st);
 	state_free(&before);
 	buf_free(&err);
+}
+END_TEST
+
+/* state_check() finds a near UID in two pairs whether the pairs' near
+ * UIDs come in ascending order (no sort needed) or not. */
+START_TEST(test_state_check_near_twice)
+{
+	static const uint32_t nears[][3] = {
+		{ 1, 2, 2 }, { 2, 5, 9 }, { 9, 2, 9 }, { 9, 5, 2 },
+	};
+	static const int dup[] = { 2, 0, 9, 0 };
+	struct buf err = BUF_INIT, want = BUF_INIT;
+
+	for (size_t c = 0; c < sizeof(dup) / sizeof(dup[0]); c++) {
+		struct sync_state st;
+
+		state_init(&st);
+		for (uint32_t i = 0; i < 3; i++)
+			apply_ok(&st, r_pair(JR_PAIR_NEW, i + 1, nears[c][i],
+			    0, 0));
+		buf_reset(&err);
+		if (dup[c] == 0) {
+			ck_assert_int_eq(state_check(&st, &err), 0);
+		} else {
+			ck_assert_int_eq(state_check(&st, &err), -1);
+			buf_setf(&want, "near UID %d is in two pairs", dup[c]);
+			ck_assert_str_eq(err.data, want.data);
+		}
+		state_free(&st);
+	}
+	buf_free(&err);
+	buf_free(&want);
 }
 END_TEST
 
@@ -2050,6 +2131,7 @@ state_suite(void)
 	tcase_add_test(tc, test_replay_rebuilds_state);
 	tcase_add_test(tc, test_fold_keeps_intents);
 	tcase_add_test(tc, test_folded_journal_is_ignored);
+	tcase_add_test(tc, test_fresh_journal_cut_before_base);
 	tcase_add_test(tc, test_torn_last_record_every_offset);
 	tcase_add_test(tc, test_bad_checksum_on_last_line_is_torn);
 	tcase_add_test(tc, test_zero_filled_tail);
@@ -2059,6 +2141,7 @@ state_suite(void)
 	tcase_add_test(tc, test_failed_fold_keeps_journal);
 	tcase_add_test(tc, test_apply_rejects_inconsistent_records);
 	tcase_add_test(tc, test_failed_copy_done_keeps_one_sided_record);
+	tcase_add_test(tc, test_state_check_near_twice);
 	tcase_add_test(tc, test_record_text_round_trip);
 	tcase_add_test(tc, test_settled_record_text);
 	tcase_add_test(tc, test_settled_state_file_text);

@@ -20,7 +20,15 @@ struct journal {
 	struct buf pending;	/* sealed lines not yet written */
 };
 
-/* A fresh journal: header and base, durable before any record. */
+/*
+ * A fresh journal: header and base, durable before any record. The
+ * directory is synced while the journal is still empty: that makes the
+ * journal's name durable and, with it, the state file that the base
+ * names, which a run without copies renamed into place without a sync of
+ * its own (state_write_rebuildable()). A crash can then leave an empty
+ * journal (nothing to replay) but never a base that the state file on
+ * disk has not reached.
+ */
 static int
 create_journal(struct journal *j, struct buf *err)
 {
@@ -33,14 +41,14 @@ create_journal(struct journal *j, struct buf *err)
 		    strerror(errno));
 		return -1;
 	}
+	if (state_file_sync_dir(j->path, err) != 0)
+		return -1;
 	buf_adds(&j->pending, "twinbox-journal " REC_VERSION "\n");
 	start = j->pending.len;
 	buf_addf(&j->pending, "base %llu",
 	    (unsigned long long)j->st->generation);
 	rec_seal(&j->pending, start);
-	if (journal_flush(j, err) != 0)
-		return -1;
-	return state_file_sync_dir(j->path, err);
+	return journal_flush(j, err);
 }
 
 /* Continue a journal after its last good line, dropping a torn tail. */

@@ -421,7 +421,8 @@ commit(struct run *r, struct buf *err)
 	record_policy(r);
 	if (r->mode == JOURNAL_STATE_ONLY) {
 		r->state.generation++;
-		if (state_write(r->job->paths->state, &r->state, err) != 0)
+		if (state_write_rebuildable(r->job->paths->state, &r->state,
+		    err) != 0)
 			return -1;
 	} else {
 		r->journal = r->exec.journal = NULL;

@@ -144,14 +144,19 @@ insert_pair(struct sync_state *st, const struct pair_rec *p, struct buf *err)
 	}
 	if (check_pair_values(p, err) != 0)
 		return -1;
-	if (state_find_far(st, far) != NULL) {
+	if (st->npairs == 0 || far > st->pairs[st->npairs - 1].uid[SIDE_FAR]) {
+		/* Above every pair, as a state file's pairs come: nothing
+		 * to search. */
+		i = st->npairs;
+	} else if (state_find_far(st, far) != NULL) {
 		buf_setf(err, "far UID %u is already paired", far);
 		return -1;
-	}
-	i = pair_lower_bound(st, far, near, &found);
-	if (far == 0 && found) {
-		buf_setf(err, "near UID %u is already recorded", near);
-		return -1;
+	} else {
+		i = pair_lower_bound(st, far, near, &found);
+		if (far == 0 && found) {
+			buf_setf(err, "near UID %u is already recorded", near);
+			return -1;
+		}
 	}
 	st->pairs = xgrow(st->pairs, &st->cap, st->npairs + 1, 64,
 	    sizeof(*st->pairs));
@@ -416,7 +421,8 @@ state_check(const struct sync_state *st, struct buf *err)
 	for (size_t i = 0; i < st->npairs; i++)
 		if (st->pairs[i].uid[SIDE_NEAR] != 0)
 			near[n++] = st->pairs[i].uid[SIDE_NEAR];
-	qsort(near, n, sizeof(*near), cmp_u32);
+	if (!u32_ascending(near, n))
+		qsort(near, n, sizeof(*near), cmp_u32);
 	for (size_t i = 1; i < n; i++) {
 		if (near[i] == near[i - 1]) {
 			buf_setf(err, "near UID %u is in two pairs", near[i]);

@@ -206,10 +206,18 @@ int state_equal(const struct sync_state *a, const struct sync_state *b);
  * state_write() writes st to path atomically: PATH.new, fsync, rename over
  * PATH, fsync the directory. On failure PATH is untouched (a leftover
  * PATH.new is removed when possible). Output is deterministic.
+ * state_write_rebuildable() does the same without the directory's fsync,
+ * for a state that the stores let the next run rebuild (a run without
+ * copies): a crash may then leave PATH the previous file, whole, as if
+ * the run had died before writing it (docs/state-format.md, section 4).
+ * Whoever later writes a file whose meaning depends on the new one (a
+ * journal based on its generation) fsyncs the directory first.
  */
 int state_read(const char *path, struct sync_state *st, int *found,
     struct buf *err);
 int state_write(const char *path, const struct sync_state *st,
+    struct buf *err);
+int state_write_rebuildable(const char *path, const struct sync_state *st,
     struct buf *err);
 /*
  * The head of the state file at path, without its pairs: 1 and *h
