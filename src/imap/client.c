@@ -116,6 +116,7 @@ on_response(void *ctx, const struct imap_response *r)
 	if (imap_response_is(r, "BYE")) {
 		buf_setf(&c->cb_err, "the server closed the session: %s",
 		    r->text ? r->text->str : "");
+		c->bye = 1;
 		return 0;
 	}
 	if (c->h.untagged != NULL && c->h.untagged(c->h.ctx, r) != 0) {

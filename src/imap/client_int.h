@@ -53,6 +53,8 @@ struct imap_client {
 	int continuation;		/* a "+" arrived */
 	struct buf cont_text;		/* the text of the last "+" */
 	int broken;
+	int bye;			/* an untagged BYE came: the server
+					   ends the session */
 	struct buf err_text;
 	struct buf cb_err;		/* why a callback stopped the parser */
 	struct buf wbuf;
