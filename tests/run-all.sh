@@ -1,7 +1,8 @@
 #!/bin/sh
 # Run every test program and script; print Check's summaries and a total.
 #
-# Environment: BUILD (build directory), TWINBOX_BIN (the binary under test),
+# Environment: BUILD (build directory), TWINBOX_BIN (the binary under test;
+# TWINBOX_SRCDIR, the top of the source tree, is set for the programs),
 # VALGRIND=1 to run the unit tests, and a short sync of the binary, under
 # valgrind (leaks are failures), ONLY="NAME..." to run only the Check
 # programs and e2e scripts of those names (check_maildir, signals.sh; a
@@ -9,7 +10,10 @@
 set -u
 BUILD=${BUILD:-build}
 TWINBOX_BIN=${TWINBOX_BIN:-$BUILD/twinbox}
-export TWINBOX_BIN
+# The Check programs read tests/data/ and scripts/ from here, whatever
+# their current directory (tests/support/testlib.h, tl_src_path()).
+TWINBOX_SRCDIR=$(cd "$(dirname "$0")/.." && pwd -P)
+export TWINBOX_BIN TWINBOX_SRCDIR
 passed=0
 failed=0
 failed_names=""
