@@ -158,6 +158,10 @@ enum store_result {
 	 * a tagged NO): it did not arrive, and the others were not held
 	 * back by it. A failure of this message for this run. */
 	STORE_REFUSED = 2,
+	/* The source's message holds no byte at all (an empty Maildir
+	 * file): there is nothing to copy, and no store was asked to
+	 * (sync/copy.c). It stays as it is and stays wanted. */
+	STORE_EMPTY = 3,
 	STORE_FAILED = -1	/* not done this run, for any other reason;
 				   a target that failed before it answered
 				   may still have it (recovery looks) */

@@ -1,8 +1,8 @@
 /*
  * Unit tests: config (sync.rc in mbsync's syntax). Every error text is
  * asserted exactly; warnings are captured through the logger. Files under
- * tests/data/ and sync.rc.sample are found relative to the repository
- * root, where the tests run.
+ * tests/data/ and sync.rc.sample are found in the source tree wherever
+ * the program runs (tl_src_path()).
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -82,9 +82,10 @@ START_TEST(test_mbsync_example)
 	const struct store_conf *r, *l;
 	const struct channel_conf *c;
 	const struct group_conf *g;
+	char *example = tl_src_path("tests/data/mbsyncrc-example");
 
-	ck_assert_int_eq(config_load("tests/data/mbsyncrc-example", &cap_lg,
-	    &cfg, &err), 0);
+	ck_assert_int_eq(config_load(example, &cap_lg, &cfg, &err), 0);
+	free(example);
 	warned("");
 	ck_assert_uint_eq(cfg->naccounts, 1);
 	ck_assert_uint_eq(cfg->nstores, 2);
@@ -1327,7 +1328,7 @@ START_TEST(test_load_errors_and_relative_paths)
 	struct buf err = BUF_INIT;
 	struct config *cfg = (struct config *)&err;
 	char *dir = tl_mkdtemp("cfg"), *path = tl_path(dir, "sync.rc");
-	char *expect;
+	char *expect, *bad;
 
 	ck_assert_int_eq(config_load("tests/data/no-such-file", &cap_lg, &cfg,
 	    &err), -1);
@@ -1336,10 +1337,13 @@ START_TEST(test_load_errors_and_relative_paths)
 	    "'tests/data/no-such-file': No such file or directory");
 
 	/* Messages use the path as given. */
-	ck_assert_int_eq(config_load("tests/data/bad-keyword.rc", &cap_lg,
-	    &cfg, &err), -1);
-	ck_assert_str_eq(buf_cstr(&err), "tests/data/bad-keyword.rc:4: unknown "
-	    "keyword 'Hots' in IMAPAccount section");
+	bad = tl_src_path("tests/data/bad-keyword.rc");
+	ck_assert_int_eq(config_load(bad, &cap_lg, &cfg, &err), -1);
+	ck_assert_int_eq(asprintf(&expect, "%s:4: unknown keyword 'Hots' in "
+	    "IMAPAccount section", bad) > 0, 1);
+	ck_assert_str_eq(buf_cstr(&err), expect);
+	free(expect);
+	free(bad);
 
 	/* Relative local paths are relative to the file's directory, but a
 	 * Maildir's must not be relative. */
@@ -1473,11 +1477,10 @@ START_TEST(test_sample_file)
 {
 	struct buf err = BUF_INIT;
 	struct config *cfg;
-	char *text, *dir, *path;
+	char *text, *dir, *path, *sample = tl_src_path("sync.rc.sample");
 	size_t nkeys = 0;
 
-	ck_assert_int_eq(config_load("sync.rc.sample", &cap_lg, &cfg, &err),
-	    0);
+	ck_assert_int_eq(config_load(sample, &cap_lg, &cfg, &err), 0);
 	warned("");
 	ck_assert_uint_eq(cfg->naccounts, 2);
 	ck_assert_uint_eq(cfg->nstores, 4);
@@ -1491,7 +1494,8 @@ START_TEST(test_sample_file)
 
 	/* With the "#Keyword" lines (mbsync's keys at their defaults) switched
 	   on, it is still valid and silent. */
-	text = tl_read_file("sync.rc.sample", NULL);
+	text = tl_read_file(sample, NULL);
+	free(sample);
 	for (char *s = text; (s = strstr(s, "\n#")) != NULL; s++) {
 		if (isalpha((unsigned char)s[2])) {
 			s[1] = ' ';

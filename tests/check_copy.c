@@ -91,12 +91,13 @@ START_TEST(test_copy_batch_with_refused_message)
 
 	uids[0] = memstore_deliver(a, "INBOX", "one\r\n", 0);
 	uids[1] = memstore_deliver(a, "INBOX", "gone\r\n", 0);
-	uids[2] = memstore_deliver(a, "INBOX", "", 0);
+	uids[2] = memstore_deliver(a, "INBOX", MEMSTORE_REFUSE_MARK "\r\n3\r\n",
+	    0);
 	uids[3] = memstore_deliver(a, "INBOX", "four\r\n", 0);
 	ck_assert_int_eq(memstore_remove(a, "INBOX", uids[1]), 0);
 	b->ops->create(b, "INBOX", &err);
 	memstore_plan_uids(b, 0);
-	memstore_refuse_empty(b, 1);
+	memstore_refuse_marked(b, 1);
 	ck_assert_int_eq(a->ops->open(a, "INBOX", &st, &err), 0);
 	ck_assert_int_eq(b->ops->open(b, "INBOX", &st, &err), 0);
 	ck_assert_int_eq(copy_messages(a, b, &batch, &hooks, &err), 0);
@@ -105,12 +106,54 @@ START_TEST(test_copy_batch_with_refused_message)
 	ck_assert_int_eq(status[2], STORE_REFUSED);
 	ck_assert_int_eq(status[3], STORE_OK);
 	ck_assert_str_eq(buf_cstr(&why[2]),
-	    "memstore: NO Can't save a zero byte message");
+	    "memstore: NO [LIMIT] message refused");
 	ck_assert_uint_eq(results[0], 1);
 	ck_assert_uint_eq(results[2], 0);
 	ck_assert_uint_eq(results[3], 3);
 	ck_assert_str_eq(memstore_body(b, "INBOX", 3), "four\r\n");
 	for (int i = 0; i < 4; i++)
+		buf_free(&why[i]);
+	buf_free(&h.events);
+	buf_free(&err);
+	a->ops->free(a);
+	b->ops->free(b);
+}
+END_TEST
+
+/* A message without a byte (an empty Maildir file) is never handed to
+ * the target: no append, no planned() for it, STORE_EMPTY at its index,
+ * and the target's UIDs go on as if it were not in the batch. */
+START_TEST(test_copy_batch_with_empty_message)
+{
+	struct store *a = memstore_new(7), *b = memstore_new(9);
+	struct mbox_status st;
+	struct buf err = BUF_INIT;
+	struct hook_log h = { BUF_INIT, -1 };
+	struct copy_hooks hooks = { on_planned, on_before_commit, &h, NULL };
+	uint32_t uids[3], results[3];
+	unsigned flags[3] = { 0, MSG_SEEN, 0 };
+	int status[3];
+	struct buf why[3] = { BUF_INIT, BUF_INIT, BUF_INIT };
+	struct copy_batch batch = { uids, flags, 3, results, status, why };
+
+	uids[0] = memstore_deliver(a, "INBOX", "one\r\n", 0);
+	uids[1] = memstore_deliver(a, "INBOX", "", MSG_SEEN);
+	uids[2] = memstore_deliver(a, "INBOX", "three\r\n", 0);
+	b->ops->create(b, "INBOX", &err);
+	ck_assert_int_eq(a->ops->open(a, "INBOX", &st, &err), 0);
+	ck_assert_int_eq(b->ops->open(b, "INBOX", &st, &err), 0);
+	ck_assert_int_eq(copy_messages(a, b, &batch, &hooks, &err), 0);
+	ck_assert_str_eq(buf_cstr(&h.events), "planned 0 1 size 5;"
+	    "planned 2 2 size 7;commit;");
+	ck_assert_int_eq(status[0], STORE_OK);
+	ck_assert_int_eq(status[1], STORE_EMPTY);
+	ck_assert_int_eq(status[2], STORE_OK);
+	ck_assert_uint_eq(results[1], 0);
+	ck_assert_uint_eq(results[2], 2);
+	ck_assert_ptr_null(memstore_body(b, "INBOX", 3));
+	ck_assert_str_eq(memstore_body(b, "INBOX", 2), "three\r\n");
+	ck_assert_uint_eq(why[1].len, 0);
+	for (int i = 0; i < 3; i++)
 		buf_free(&why[i]);
 	buf_free(&h.events);
 	buf_free(&err);
@@ -159,6 +202,7 @@ copy_suite(void)
 
 	tcase_add_test(tc, test_copy_batch_with_vanished_message);
 	tcase_add_test(tc, test_copy_batch_with_refused_message);
+	tcase_add_test(tc, test_copy_batch_with_empty_message);
 	tcase_add_test(tc, test_copy_hook_failure_commits_nothing);
 	suite_add_tcase(s, tc);
 	return s;

@@ -178,8 +178,8 @@ START_TEST(test_failed_copy_stays_wanted)
 END_TEST
 
 /*
- * A repair (the far mailbox was recreated on a server that refuses
- * zero-byte messages: a new UIDVALIDITY, nothing in it) copies back every
+ * A repair (the far mailbox was recreated on a server that refuses one
+ * message: a new UIDVALIDITY, nothing in it) copies back every
  * near message whose record it dissolved, all at or below near's maxuid.
  * The server refuses one: the repair still completes (the new UIDVALIDITY
  * is recorded, the others are paired), near's maxuid goes below the
@@ -193,13 +193,14 @@ START_TEST(test_repair_completes_around_a_failed_copy)
 
 	fx_init(&fx);
 	deliver_n(fx.near, 1, 1, MSG_SEEN);
-	memstore_deliver(fx.near, "INBOX", "", MSG_SEEN);
+	memstore_deliver(fx.near, "INBOX", MEMSTORE_REFUSE_MARK "\r\n2\r\n",
+	    MSG_SEEN);
 	deliver_n(fx.near, 3, 2, MSG_SEEN);
 	ck_assert_int_eq(fx_sync(&fx), 0);
 	for (uint32_t uid = 1; uid <= 4; uid++)
 		ck_assert_int_eq(memstore_remove(fx.far, "INBOX", uid), 0);
 	memstore_reset_uids(fx.far, "INBOX", 300);
-	memstore_refuse_empty(fx.far, 1);
+	memstore_refuse_marked(fx.far, 1);
 	ck_assert_int_eq(fx_sync(&fx), -1);
 	ck_assert_msg(strstr(fx.err.data, "1 message could not be copied") !=
 	    NULL, "%s", fx.err.data);
@@ -213,7 +214,7 @@ START_TEST(test_repair_completes_around_a_failed_copy)
 	state_free(&st);
 	ck_assert_int_eq(fx_sync(&fx), -1);
 	ck_assert_uint_eq(fx.stats.copied[SIDE_FAR], 0);
-	memstore_refuse_empty(fx.far, 0);
+	memstore_refuse_marked(fx.far, 0);
 	ck_assert_msg(fx_sync(&fx) == 0, "%s", fx.err.data);
 	ck_assert_uint_eq(fx.stats.copied[SIDE_FAR], 1);
 	ck_assert_uint_eq(count(fx.far), 4);
@@ -540,7 +541,7 @@ START_TEST(test_recover_planned_uid_taken_by_other_mail)
 END_TEST
 
 /*
- * A message the target refuses (Dovecot: a zero-byte message) fails for
+ * A message the target refuses (a tagged NO to its APPEND) fails for
  * this run only: the rest of its batch is recorded, so nothing is copied
  * twice in either direction, and the next run tries it again, once.
  */
@@ -551,10 +552,10 @@ START_TEST(test_refused_copy_stays_wanted)
 
 	fx_init(&fx);
 	memstore_plan_uids(fx.far, 0);
-	memstore_refuse_empty(fx.far, 1);
+	memstore_refuse_marked(fx.far, 1);
 	deliver_n(fx.far, 1, 2, 0);
 	deliver_n(fx.near, 10, 1, 0);
-	memstore_deliver(fx.near, "INBOX", "", 0);
+	memstore_deliver(fx.near, "INBOX", MEMSTORE_REFUSE_MARK "\r\n2\r\n", 0);
 	deliver_n(fx.near, 11, 1, 0);
 	for (int run = 1; run <= 3; run++) {
 		before = memstore_calls(fx.far);
@@ -567,18 +568,62 @@ START_TEST(test_refused_copy_stays_wanted)
 		ck_assert_uint_eq(memstore_calls(fx.far).commit - before.commit,
 		    1);
 		ck_assert_msg(strstr(buf_cstr(&fx.log), "test:INBOX: near "
-		    "message UID 2 not copied: memstore: NO Can't save a zero "
-		    "byte message") != NULL, "%s", buf_cstr(&fx.log));
+		    "message UID 2 not copied: memstore: NO [LIMIT] message "
+		    "refused") != NULL, "%s", buf_cstr(&fx.log));
 		ck_assert(!tl_exists(fx.paths.journal));
 		ck_assert_uint_eq(count(fx.far), 4);
 		ck_assert_uint_eq(count(fx.near), 5);
 	}
-	memstore_refuse_empty(fx.far, 0);
+	memstore_refuse_marked(fx.far, 0);
 	ck_assert_int_eq(fx_sync(&fx), 0);
 	ck_assert_uint_eq(fx.stats.copied[SIDE_FAR], 1);
 	ck_assert_uint_eq(count(fx.far), 5);
 	ck_assert_int_eq(fx_sync(&fx), 0);
 	ck_assert_uint_eq(fx.stats.copied[0] + fx.stats.copied[1], 0);
+	fx_free(&fx);
+}
+END_TEST
+
+/*
+ * An empty message (an empty Maildir file) is not copied: each run warns
+ * once, naming it, and succeeds; the others are copied and recorded once;
+ * it stays wanted (maxuid of its side below it), so that nothing passes
+ * it by, and once it is gone nothing is left to do. (Two empty messages,
+ * one on each side, would be paired by content like any other two.)
+ */
+START_TEST(test_empty_message_warns_and_stays_wanted)
+{
+	struct fixture fx;
+	struct sync_state st;
+	struct journal_info info;
+
+	fx_init(&fx);
+	deliver_n(fx.far, 1, 1, 0);
+	deliver_n(fx.near, 10, 2, 0);
+	memstore_deliver(fx.near, "INBOX", "", MSG_SEEN);
+	deliver_n(fx.near, 12, 1, 0);
+	for (int run = 1; run <= 2; run++) {
+		ck_assert_msg(fx_sync(&fx) == 0, "%s", buf_cstr(&fx.err));
+		ck_assert_uint_eq(fx.stats.copied[SIDE_NEAR], run == 1 ? 1 : 0);
+		ck_assert_uint_eq(fx.stats.copied[SIDE_FAR], run == 1 ? 3 : 0);
+		ck_assert_msg(strstr(buf_cstr(&fx.log), "test:INBOX: near "
+		    "message UID 3 is empty (0 bytes): not copied") != NULL,
+		    "%s", buf_cstr(&fx.log));
+		ck_assert_uint_eq(count(fx.far), 4);
+		ck_assert_uint_eq(count(fx.near), 5);
+		state_init(&st);
+		ck_assert_int_eq(state_load(fx.paths.state, fx.paths.journal,
+		    &st, &info, &fx.lg, &fx.err), 0);
+		ck_assert_uint_eq(st.maxuid[SIDE_NEAR], 2);
+		ck_assert_uint_eq(st.npairs, 4);
+		state_free(&st);
+	}
+	ck_assert_int_eq(memstore_remove(fx.near, "INBOX", 3), 0);
+	ck_assert_int_eq(fx_sync(&fx), 0);
+	ck_assert_ptr_null(strstr(buf_cstr(&fx.log), "empty"));
+	ck_assert_uint_eq(fx.stats.copied[0] + fx.stats.copied[1], 0);
+	ck_assert_uint_eq(count(fx.far), 4);
+	ck_assert_uint_eq(count(fx.near), 4);
 	fx_free(&fx);
 }
 END_TEST
@@ -991,6 +1036,7 @@ exec_suite(void)
 	tcase_add_test(tc, test_recover_copy_by_fingerprint);
 	tcase_add_test(tc, test_recover_planned_uid_taken_by_other_mail);
 	tcase_add_test(tc, test_refused_copy_stays_wanted);
+	tcase_add_test(tc, test_empty_message_warns_and_stays_wanted);
 	tcase_add_test(tc, test_commit_failure_records_what_arrived);
 	tcase_add_test(tc, test_recover_flags_the_target_dropped);
 	tcase_add_test(tc, test_copy_keeps_flags_the_target_dropped);

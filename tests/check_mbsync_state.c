@@ -14,19 +14,32 @@
 #include "support/testlib.h"
 #include "sync/mbsync_state.h"
 
-#define DIR "tests/data/mbsync/"
+/* A file of tests/data/mbsync/, malloc'd. */
+static char *
+data(const char *name)
+{
+	struct buf rel = BUF_INIT;
+	char *path;
+
+	buf_setf(&rel, "tests/data/mbsync/%s", name);
+	path = tl_src_path(rel.data);
+	buf_free(&rel);
+	return path;
+}
 
 static void
 load(const char *name, struct sync_state *st)
 {
 	struct buf err = BUF_INIT;
+	char *path = data(name);
 	int found = -1;
 
 	state_init(st);
-	ck_assert_msg(mbsync_state_read(name,
-	    st, &found, &err) == 0, "%s: %s", name, buf_cstr(&err));
+	ck_assert_msg(mbsync_state_read(path,
+	    st, &found, &err) == 0, "%s: %s", path, buf_cstr(&err));
 	ck_assert_int_eq(found, 1);
 	buf_free(&err);
+	free(path);
 }
 
 static void
@@ -42,17 +55,22 @@ assert_pair(const struct sync_state *st, uint32_t f, uint32_t n,
 	ck_assert_uint_eq(p->status, status);
 }
 
+/* The state name of tests/data/mbsync/ is refused with msg, which names
+ * files of that directory by their names alone. */
 static void
 assert_refused(const char *name, const char *msg)
 {
 	struct sync_state st;
 	struct buf err = BUF_INIT;
+	char *path = data(name), *want = data(msg);
 	int found = -1;
 
 	state_init(&st);
-	ck_assert_int_eq(mbsync_state_read(name, &st, &found, &err), -1);
-	ck_assert_msg(strcmp(buf_cstr(&err), msg) == 0, "%s: got \"%s\"",
-	    name, buf_cstr(&err));
+	ck_assert_int_eq(mbsync_state_read(path, &st, &found, &err), -1);
+	ck_assert_msg(strcmp(buf_cstr(&err), want) == 0, "%s: got \"%s\"",
+	    path, buf_cstr(&err));
+	free(path);
+	free(want);
 	ck_assert_uint_eq(st.npairs, 0);
 	ck_assert_uint_eq(st.uidvalidity[SIDE_FAR], 0);
 	state_free(&st);
@@ -63,7 +81,7 @@ START_TEST(test_state_14)
 {
 	struct sync_state st;
 
-	load(DIR "v14-state", &st);
+	load("v14-state", &st);
 	ck_assert_uint_eq(st.uidvalidity[SIDE_FAR], 1700000001u);
 	ck_assert_uint_eq(st.uidvalidity[SIDE_NEAR], 1700000002u);
 	ck_assert_uint_eq(st.maxuid[SIDE_FAR], 12);
@@ -86,7 +104,7 @@ START_TEST(test_state_13_and_10)
 {
 	struct sync_state st;
 
-	load(DIR "v13-state", &st);
+	load("v13-state", &st);
 	ck_assert_uint_eq(st.uidvalidity[SIDE_FAR], 41);
 	ck_assert_uint_eq(st.uidvalidity[SIDE_NEAR], 42);
 	ck_assert_uint_eq(st.maxuid[SIDE_FAR], 3);
@@ -95,7 +113,7 @@ START_TEST(test_state_13_and_10)
 	assert_pair(&st, 3, 2, "FS", 0);
 	state_free(&st);
 
-	load(DIR "v10-state", &st);
+	load("v10-state", &st);
 	ck_assert_uint_eq(st.uidvalidity[SIDE_FAR], 41);
 	ck_assert_uint_eq(st.maxuid[SIDE_NEAR], 2);
 	ck_assert_uint_eq(st.npairs, 3);
@@ -110,7 +128,7 @@ START_TEST(test_journal_14)
 {
 	struct sync_state st;
 
-	load(DIR "v14-journal", &st);
+	load("v14-journal", &st);
 	ck_assert_uint_eq(st.uidvalidity[SIDE_FAR], 51);
 	ck_assert_uint_eq(st.maxuid[SIDE_FAR], 3);
 	ck_assert_uint_eq(st.maxuid[SIDE_NEAR], 3);
@@ -128,7 +146,7 @@ START_TEST(test_journal_13)
 {
 	struct sync_state st;
 
-	load(DIR "v13-journal", &st);
+	load("v13-journal", &st);
 	ck_assert_uint_eq(st.uidvalidity[SIDE_FAR], 41);
 	ck_assert_uint_eq(st.maxuid[SIDE_FAR], 4);
 	ck_assert_uint_eq(st.maxuid[SIDE_NEAR], 4);
@@ -145,7 +163,7 @@ START_TEST(test_journal_15)
 {
 	struct sync_state st;
 
-	load(DIR "v15-journal", &st);
+	load("v15-journal", &st);
 	ck_assert_uint_eq(st.maxuid[SIDE_FAR], 5);
 	ck_assert_uint_eq(st.maxuid[SIDE_NEAR], 4);
 	ck_assert_uint_eq(st.npairs, 3);
@@ -160,7 +178,7 @@ START_TEST(test_journal_without_new_is_ignored)
 {
 	struct sync_state st;
 
-	load(DIR "stale-journal", &st);
+	load("stale-journal", &st);
 	ck_assert_uint_eq(st.npairs, 1);
 	assert_pair(&st, 1, 1, "S", 0);
 	state_free(&st);
@@ -171,36 +189,37 @@ START_TEST(test_missing)
 {
 	struct sync_state st;
 	struct buf err = BUF_INIT;
+	char *path = data("no-such-state");
 	int found = -1;
 
 	state_init(&st);
-	ck_assert_int_eq(mbsync_state_read(DIR "no-such-state", &st, &found,
-	    &err), 0);
+	ck_assert_int_eq(mbsync_state_read(path, &st, &found, &err), 0);
 	ck_assert_int_eq(found, 0);
 	ck_assert_uint_eq(st.npairs, 0);
 	state_free(&st);
 	buf_free(&err);
+	free(path);
 }
 END_TEST
 
 START_TEST(test_refused)
 {
-	assert_refused(DIR "bad-flags", DIR "bad-flags:7: malformed entry "
+	assert_refused("bad-flags", "bad-flags:7: malformed entry "
 	    "flags (Maildir letters DFPRST expected)");
-	assert_refused(DIR "placeholder", DIR "placeholder:7: placeholder "
+	assert_refused("placeholder", "placeholder:7: placeholder "
 	    "entry (mbsync 1.5's placeholders for messages over MaxSize are "
 	    "not taken over)");
-	assert_refused(DIR "no-blank", DIR "no-blank:5: unknown header key");
-	assert_refused(DIR "torn", DIR "torn:7: incomplete last line");
-	assert_refused(DIR "twinbox-old", DIR "twinbox-old:1: twinbox's own "
+	assert_refused("no-blank", "no-blank:5: unknown header key");
+	assert_refused("torn", "torn:7: incomplete last line");
+	assert_refused("twinbox-old", "twinbox-old:1: twinbox's own "
 	    "state, named as before twinbox ended these names in "
 	    ".twinboxstate (add that ending to keep it)");
-	assert_refused(DIR "old-journal", DIR "old-journal.journal:1: "
+	assert_refused("old-journal", "old-journal.journal:1: "
 	    "journal version not read (mbsync 1.3's version 3, 1.4's 4 and "
 	    "1.5's 5 are)");
-	assert_refused(DIR "unfinished", DIR "unfinished.journal: a copy of "
+	assert_refused("unfinished", "unfinished.journal: a copy of "
 	    "UID 2/0 is unfinished");
-	assert_refused(DIR "unknown-entry", DIR "unknown-entry.journal:2: "
+	assert_refused("unknown-entry", "unknown-entry.journal:2: "
 	    "journal record names no entry");
 }
 END_TEST

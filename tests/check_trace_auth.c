@@ -17,7 +17,10 @@
  * SASL-IR), XOAUTH2 and OAUTHBEARER, each with -Dn, with -DN and into a
  * log file: the script received as many secrets as the mechanism sends;
  * neither any of them nor the password appears in the trace, and each
- * shows there as "<redacted N bytes>", N its size.
+ * shows there as "<redacted N bytes>", N its size. And once logged in,
+ * the client's send buffer holds neither the password nor PLAIN's
+ * message anywhere in its allocation: a buffer that carried a secret is
+ * wiped once sent, not merely reset.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -35,7 +38,20 @@
 #include "util/buf.h"
 #include "imap/auth.h"
 #include "imap/client.h"
+#include "imap/client_int.h"
 #include "support/testlib.h"
+
+/* The send buffer is read past what was last written into it, on
+ * purpose: under valgrind (make valgrind) those bytes are declared read
+ * (the valgrind package has the header). */
+#if defined(__has_include)
+#if __has_include(<valgrind/memcheck.h>)
+#include <valgrind/memcheck.h>
+#endif
+#endif
+#ifndef VALGRIND_MAKE_MEM_DEFINED
+#define VALGRIND_MAKE_MEM_DEFINED(p, n) ((void)(p), (void)(n))
+#endif
 
 #define PASS "pencil-Zq7"
 #define PASS_8BIT "p\xc3\xa4ss-Zq7"	/* goes as a literal */
@@ -330,6 +346,34 @@ start_script(const struct mech_case *mc, int *port, int *report_fd)
 
 /* ---- the test -------------------------------------------------------- */
 
+/*
+ * What the client sent is gone from its send buffer: neither the password
+ * nor PLAIN's message with it (base64, as sent) is anywhere in the
+ * buffer's allocation, where a reset buffer would still hold them past
+ * what later, shorter commands overwrote.
+ */
+static void
+check_send_buffer(const struct mech_case *mc, const struct imap_client *c)
+{
+	const struct buf *w = &c->wbuf;
+	unsigned char raw[128];
+	char plain[256];
+	size_t ulen = strlen("alice"), plen = strlen(mc->pass);
+
+	raw[0] = '\0';
+	memcpy(raw + 1, "alice", ulen);
+	raw[1 + ulen] = '\0';
+	memcpy(raw + 2 + ulen, mc->pass, plen);
+	EVP_EncodeBlock((unsigned char *)plain, raw, (int)(2 + ulen + plen));
+	if (w->data == NULL)
+		return;
+	VALGRIND_MAKE_MEM_DEFINED(w->data, w->cap);
+	ck_assert_msg(memmem(w->data, w->cap, mc->pass, plen) == NULL,
+	    "%s: the password is still in the send buffer", mc->mech);
+	ck_assert_msg(memmem(w->data, w->cap, plain, strlen(plain)) == NULL,
+	    "%s: PLAIN's message is still in the send buffer", mc->mech);
+}
+
 /* Log in as the case says, the trace going to lg. */
 static void
 log_in(const struct mech_case *mc, const struct logger *lg,
@@ -357,6 +401,8 @@ log_in(const struct mech_case *mc, const struct logger *lg,
 	c = imap_client_open(&o, lg, &err);
 	ck_assert_msg((c != NULL) == (strcmp(mc->mech, "XOAUTH2") != 0),
 	    "%s: %s", mc->mech, buf_cstr(&err));
+	if (c != NULL)
+		check_send_buffer(mc, c);
 	imap_client_free(c);
 	while ((n = read(fd, chunk, sizeof chunk)) > 0)
 		buf_add(secrets, chunk, (size_t)n);

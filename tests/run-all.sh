@@ -16,6 +16,7 @@
 #                   then the portable one), so that the log reads the same
 #                   whatever N; the tests of SERIAL_TESTS run first, alone.
 #                   With 1, each test writes straight to the terminal.
+#   TWINBOX_SRCDIR  set here, the top of the source tree, for the programs.
 #   VALGRIND=1      the unit tests, and a short sync of the binary, under
 #                   valgrind (leaks are failures).
 #   ONLY="NAME..."  only the Check programs and e2e scripts of those names
@@ -28,7 +29,10 @@ BUILD=${BUILD:-build}
 TWINBOX_BIN=${TWINBOX_BIN:-$BUILD/twinbox}
 PORTABLE_BUILD=${PORTABLE_BUILD:-}
 JOBS=${JOBS:-1}
-export TWINBOX_BIN
+# The Check programs read tests/data/ and scripts/ from here, whatever
+# their current directory (tests/support/testlib.h, tl_src_path()).
+TWINBOX_SRCDIR=$(cd "$(dirname "$0")/.." && pwd -P)
+export TWINBOX_BIN TWINBOX_SRCDIR
 
 # Tests that run alone, before the others: none today. A test whose
 # result depends on the machine's load goes here, with the reason.

@@ -12,6 +12,8 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include <openssl/crypto.h>
+
 #include "config/config_p.h"
 
 /* The section-starting keywords. */
@@ -218,7 +220,7 @@ cfg_account_free(struct imap_account_conf *a)
 	free(a->user);
 	free(a->user_cmd);
 	if (a->pass != NULL) {
-		memset(a->pass, 0, strlen(a->pass));
+		OPENSSL_cleanse(a->pass, strlen(a->pass));
 		free(a->pass);
 	}
 	free(a->pass_cmd);
@@ -627,6 +629,15 @@ parse_line(struct cfg_parser *p, const char *line, size_t len,
 	return apply_key(p, k, words->v + 1, (size_t)n - 1);
 }
 
+/* A line's words may hold a password (Pass): wiped, then freed. */
+static void
+words_wipe(struct strlist *words)
+{
+	for (size_t i = 0; i < words->n; i++)
+		OPENSSL_cleanse(words->v[i], strlen(words->v[i]));
+	strlist_free(words);
+}
+
 static int
 parse(struct cfg_parser *p, const char *text, size_t len)
 {
@@ -641,7 +652,7 @@ parse(struct cfg_parser *p, const char *text, size_t len)
 
 		p->line = ++lineno;
 		rc = parse_line(p, s, ll, &words, &why);
-		strlist_free(&words);
+		words_wipe(&words);
 		s += ll + 1;
 	}
 	buf_free(&why);
@@ -696,14 +707,36 @@ config_parse_string(const char *text, const char *name_for_messages,
 	    err);
 }
 
+/*
+ * The whole file into text, which the caller wipes: it may hold a
+ * password (Pass). Unbuffered, so that stdio keeps no copy; text is
+ * grown to the file's size first, so that it does not move while read
+ * (unless the file grows meanwhile). 0, or the errno of the failure.
+ */
+static int
+read_text(FILE *f, struct buf *text)
+{
+	struct stat st;
+	char chunk[8192];
+	size_t got;
+	int rc;
+
+	setvbuf(f, NULL, _IONBF, 0);
+	if (fstat(fileno(f), &st) == 0 && st.st_size > 0)
+		buf_grow(text, (size_t)st.st_size);
+	while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		buf_add(text, chunk, got);
+	rc = ferror(f) ? (errno ? errno : EIO) : 0;
+	OPENSSL_cleanse(chunk, sizeof chunk);
+	return rc;
+}
+
 int
 config_load(const char *path, const struct logger *lg, struct config **out,
     struct buf *err)
 {
 	struct buf text = BUF_INIT, dir = BUF_INIT;
 	const char *slash = strrchr(path, '/');
-	char chunk[8192];
-	size_t got;
 	FILE *f;
 	int rc;
 
@@ -713,21 +746,19 @@ config_load(const char *path, const struct logger *lg, struct config **out,
 		    strerror(errno));
 		return -1;
 	}
-	while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		buf_add(&text, chunk, got);
-	if (ferror(f)) {
+	rc = read_text(f, &text);
+	fclose(f);
+	if (rc != 0) {
 		buf_setf(err, "cannot read configuration file '%s': %s", path,
-		    strerror(errno));
-		fclose(f);
-		buf_free(&text);
+		    strerror(rc));
+		buf_wipe(&text);
 		return -1;
 	}
-	fclose(f);
 	if (slash != NULL)
 		buf_add(&dir, path, (size_t)(slash - path) + 1);
 	rc = parse_text(text.data != NULL ? text.data : "", text.len, path,
 	    slash != NULL ? buf_cstr(&dir) : NULL, lg, out, err);
-	buf_free(&text);
+	buf_wipe(&text);
 	buf_free(&dir);
 	return rc;
 }

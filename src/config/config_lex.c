@@ -63,6 +63,7 @@ cfg_split_line(const char *line, size_t len, struct strlist *words,
 	int n = 0;
 
 	*comment = 0;
+	buf_grow(&w, len);	/* never moved: a word may be a password */
 	for (;;) {
 		while (i < len && isspace((unsigned char)line[i]))
 			i++;
@@ -73,12 +74,12 @@ cfg_split_line(const char *line, size_t len, struct strlist *words,
 			break;
 		}
 		if (read_word(line, len, &i, &w, why) != 0) {
-			buf_free(&w);
+			buf_wipe(&w);
 			return -1;
 		}
 		strlist_add(words, buf_cstr(&w));
 		n++;
 	}
-	buf_free(&w);
+	buf_wipe(&w);
 	return n;
 }

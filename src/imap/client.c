@@ -116,6 +116,7 @@ on_response(void *ctx, const struct imap_response *r)
 	if (imap_response_is(r, "BYE")) {
 		buf_setf(&c->cb_err, "the server closed the session: %s",
 		    r->text ? r->text->str : "");
+		c->bye = 1;
 		return 0;
 	}
 	if (c->h.untagged != NULL && c->h.untagged(c->h.ctx, r) != 0) {
@@ -219,13 +220,28 @@ client_flush(struct imap_client *c, struct buf *err)
 	if (c->wbuf.len == 0)
 		return 0;
 	rc = transport_write(c->t, c->wbuf.data, c->wbuf.len, err);
-	buf_reset(&c->wbuf);
+	if (c->wbuf_secret)
+		buf_wipe(&c->wbuf);
+	else
+		buf_reset(&c->wbuf);
+	c->wbuf_secret = 0;
 	return rc == 0 ? 0 : client_break(c, err);
+}
+
+/* A secret goes into room that holds the command's end too, so that the
+ * buffer never moves with it inside; the flush wipes it. */
+static void
+wbuf_will_hold_secret(struct imap_client *c, size_t n)
+{
+	buf_grow(&c->wbuf, n + 2);
+	c->wbuf_secret = 1;
 }
 
 void
 client_queue(struct imap_client *c, const char *p, size_t n, int secret)
 {
+	if (secret)
+		wbuf_will_hold_secret(c, n);
 	buf_add(&c->wbuf, p, n);
 	if (secret)
 		imap_trace_secret(&c->tr_out, n);
@@ -340,6 +356,16 @@ send_literal(struct imap_client *c, const char *tag,
 	return write_literal_data(c, lit, s->lit_secret, err);
 }
 
+static size_t
+cmdline_text_size(const struct imap_cmdline *l)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < l->nseg; i++)
+		n += l->seg[i].text.len + 32;	/* and a literal's {N+} */
+	return n;
+}
+
 int
 imap_client_submit(struct imap_client *c, const struct imap_cmdline *l,
     imap_done_fn done, void *ctx, struct buf *err)
@@ -354,6 +380,8 @@ imap_client_submit(struct imap_client *c, const struct imap_cmdline *l,
 		return client_break(c, err);
 	tag = client_begin(c, done, ctx);
 	snprintf(tagcopy, sizeof tagcopy, "%s", tag);
+	if (l->secret)
+		wbuf_will_hold_secret(c, cmdline_text_size(l));
 	for (size_t i = 0; i < l->nseg; i++) {
 		const struct imap_cmdseg *s = &l->seg[i];
 		int rc;

@@ -116,7 +116,10 @@ void imap_client_set_stop(struct imap_client *c, const interrupt_flag *stop);
  * says bytes wait inside the client or its transport); imap_client_read()
  * reads what came (at least one byte, waiting up to the Timeout) and
  * hands every untagged response to the handlers. idle_done() sends DONE
- * and waits for IDLE's tagged answer.
+ * and waits for IDLE's tagged answer. An untagged BYE seen by
+ * idle_start() or imap_client_read() ends the connection at once: they
+ * fail with the server's words, as if it had closed, whether or not it
+ * has.
  */
 int imap_client_idle_start(struct imap_client *c, struct buf *err);
 int imap_client_idle_done(struct imap_client *c, struct buf *err);

@@ -19,6 +19,21 @@ idle_done(void *ctx, const struct imap_response *r)
 	imap_describe_status(r, &res->status);
 }
 
+/*
+ * A server ends a session with BYE and then closes it. While idling,
+ * nothing else would tell that it is over (a server or a middlebox that
+ * holds the connection open after the BYE would keep a watcher waiting
+ * for the next refresh), so the BYE itself breaks the connection.
+ */
+static int
+idle_ended(struct imap_client *c, struct buf *err)
+{
+	if (!c->bye)
+		return 0;
+	buf_setf(err, "%s: %s", transport_peer(c->t), c->cb_err.data);
+	return client_break(c, err);
+}
+
 int
 imap_client_idle_start(struct imap_client *c, struct buf *err)
 {
@@ -50,7 +65,7 @@ imap_client_idle_start(struct imap_client *c, struct buf *err)
 		c->pending[c->npending - 1].done = NULL;
 	c->continuation = 0;
 	buf_free(&res.status);
-	return rc;
+	return rc == 0 ? idle_ended(c, err) : rc;
 }
 
 int
@@ -76,5 +91,7 @@ imap_client_buffered(const struct imap_client *c)
 int
 imap_client_read(struct imap_client *c, struct buf *err)
 {
-	return client_pump(c, err);
+	if (client_pump(c, err) != 0)
+		return -1;
+	return idle_ended(c, err);
 }

@@ -10,6 +10,9 @@
  *  - Every byte sent goes through client_queue() or client_write_raw(),
  *    every byte received through the parser's feed, and both through the
  *    connection's traces (trace.h), which say which bytes are secret.
+ *  - What wbuf held is wiped (buf_wipe()) once sent when a secret was
+ *    among it: a secret-marked command line (cmdline.h) or bytes queued
+ *    as a secret; and when the client is freed.
  *  - In bytewise mode the client feeds the parser one byte at a time and
  *    stops right after a tagged response, so that nothing past a
  *    STARTTLS or COMPRESS OK line is consumed; the unread rest stays in
@@ -50,9 +53,13 @@ struct imap_client {
 	int continuation;		/* a "+" arrived */
 	struct buf cont_text;		/* the text of the last "+" */
 	int broken;
+	int bye;			/* an untagged BYE came: the server
+					   ends the session */
 	struct buf err_text;
 	struct buf cb_err;		/* why a callback stopped the parser */
 	struct buf wbuf;
+	int wbuf_secret;		/* wbuf held a secret: wiped, not
+					   reset, once sent */
 	unsigned enabled;		/* CAP_ bits a * ENABLED listed */
 	int enable_pending;		/* ENABLE sent, not yet answered */
 	struct imap_trace tr_out;	/* what we send */

@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/crypto.h>
 
 #include "imap/auth.h"
 #include "imap/sasl.h"
@@ -166,14 +165,6 @@ get_credential(const char *value, const char *cmd, const char *key,
 	return -1;
 }
 
-static void
-wipe(struct buf *b)
-{
-	if (b->data != NULL)
-		OPENSSL_cleanse(b->data, b->cap);
-	buf_free(b);
-}
-
 /* The answer to one "+": the initial response when the server asked
  * for it, else the mechanism's answer; after a failure, cancel ("*").
  * Every answer but the cancel is a secret for the trace. */
@@ -199,7 +190,7 @@ answer(struct imap_client *c, struct sasl *x, const struct buf *ir,
 	rc = client_write_raw(c, buf_cstr(&resp), resp.len, !cancel,
 	    err) != 0 || client_write_raw(c, "\r\n", 2, 0, err) != 0 ?
 	    -1 : 0;
-	wipe(&resp);
+	buf_wipe(&resp);
 	return rc;
 }
 
@@ -244,7 +235,7 @@ authenticate(struct imap_client *c, struct sasl *x, struct tagged_status *st,
 	}
 	rc = 0;
 out:
-	wipe(&ir);
+	buf_wipe(&ir);
 	return rc;
 }
 
@@ -379,7 +370,7 @@ client_login(struct imap_client *c, const struct imap_client_options *o,
 	/* The server may offer more once we are logged in. */
 	rc = c->caps_updates != before ? 0 : client_capability(c, err);
 out:
-	wipe(&secret);
+	buf_wipe(&secret);
 	buf_free(&user);
 	return rc;
 }
@@ -515,6 +506,6 @@ imap_client_free(struct imap_client *c)
 	buf_free(&c->cont_text);
 	buf_free(&c->err_text);
 	buf_free(&c->cb_err);
-	buf_free(&c->wbuf);
+	buf_wipe(&c->wbuf);
 	free(c);
 }

@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/crypto.h>
 
 /* Longer strings go as literals: servers limit quoted strings less
  * generously than literals. */
@@ -17,21 +16,16 @@ imap_cmd_init(struct imap_cmdline *l)
 	l->seg = xcalloc(1, sizeof(*l->seg));
 	l->nseg = 1;
 	buf_init(&l->log);
+	l->secret = 0;
 }
 
 void
 imap_cmd_free(struct imap_cmdline *l)
 {
 	for (size_t i = 0; i < l->nseg; i++) {
-		if (l->seg[i].text.data != NULL)
-			OPENSSL_cleanse(l->seg[i].text.data,
-			    l->seg[i].text.len);
-		buf_free(&l->seg[i].text);
+		buf_wipe(&l->seg[i].text);
 		buf_free(&l->seg[i].shown);
-		if (l->seg[i].owned.data != NULL)
-			OPENSSL_cleanse(l->seg[i].owned.data,
-			    l->seg[i].owned.len);
-		buf_free(&l->seg[i].owned);
+		buf_wipe(&l->seg[i].owned);
 	}
 	free(l->seg);
 	l->seg = NULL;
@@ -71,6 +65,7 @@ imap_cmd_add_secret(struct imap_cmdline *l, const char *s)
 {
 	buf_adds(&last_seg(l)->text, s);
 	buf_addf(&last_seg(l)->shown, "<redacted %zu bytes>", strlen(s));
+	l->secret = 1;
 	buf_adds(&l->log, "<secret>");
 }
 
@@ -121,10 +116,15 @@ imap_cmd_add_string(struct imap_cmdline *l, const char *s, int secret)
 	if (!quotable(s)) {
 		buf_adds(&l->log, secret ? "<secret>" : "{literal}");
 		add_literal_seg(l, &lit, s, lit.len, secret);
+		l->secret |= secret;
 		return;
 	}
 	text = &last_seg(l)->text;
 	start = text->len;
+	if (secret) {
+		buf_grow(text, 2 * lit.len + 2);	/* never moved */
+		l->secret = 1;
+	}
 	buf_addc(text, '"');
 	for (const char *p = s; *p != '\0'; p++) {
 		if (*p == '"' || *p == '\\')

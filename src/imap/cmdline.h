@@ -12,6 +12,9 @@
  *  - The tag and the final CRLF are not part of it; the client adds them.
  *  - Secrets never reach the log text: imap_cmd_add_string() with secret
  *    set and imap_cmd_add_secret() are the only ways to add one.
+ *  - A secret is the last thing added to its segment (a later addition
+ *    could move the buffer and leave a copy behind); imap_cmd_free()
+ *    wipes every segment's text and literal copy (buf_wipe()).
  *  - Each segment's shown text is its text for the protocol trace
  *    (trace.h): the same bytes, but every secret in it replaced by
  *    "<redacted N bytes>" (N: the bytes sent for it); a literal that is
@@ -45,6 +48,8 @@ struct imap_cmdline {
 	struct imap_cmdseg *seg;
 	size_t nseg;
 	struct buf log;		/* what may be logged */
+	int secret;		/* holds a secret: the client wipes what
+				   it sent (client.c) */
 };
 
 void imap_cmd_init(struct imap_cmdline *l);

@@ -3,7 +3,6 @@
 
 #include <string.h>
 
-#include <openssl/crypto.h>
 
 void
 sasl_init(struct sasl *x, enum imap_auth_mech m, const char *user,
@@ -24,14 +23,6 @@ static int
 is_scram(enum imap_auth_mech m)
 {
 	return m == AUTH_SCRAM_SHA_1 || m == AUTH_SCRAM_SHA_256;
-}
-
-static void
-wipe(struct buf *b)
-{
-	if (b->data != NULL)
-		OPENSSL_cleanse(b->data, b->cap);
-	buf_free(b);
 }
 
 static enum sasl_status
@@ -106,7 +97,7 @@ answer_cram(struct sasl *x, const struct buf *challenge, struct buf *out,
 		return SASL_FAIL_CRYPTO;
 	}
 	imap_base64(raw.data, raw.len, out);
-	wipe(&raw);
+	buf_wipe(&raw);
 	return SASL_OK;
 }
 
@@ -122,7 +113,7 @@ answer_scram(struct sasl *x, const struct buf *challenge, struct buf *out,
 		    challenge->len, &raw, err);
 		if (st == SCRAM_OK)
 			imap_base64(raw.data, raw.len, out);
-		wipe(&raw);
+		buf_wipe(&raw);
 		return from_scram(st);
 	}
 	if (x->step == 1) {

@@ -61,6 +61,7 @@ drain(int fd, struct buf *out)
 		if (out->len < SECRET_MAX_OUTPUT)
 			buf_add(out, chunk, (size_t)n);
 	}
+	OPENSSL_cleanse(chunk, sizeof chunk);
 }
 
 static int
@@ -100,6 +101,7 @@ imap_run_secret_cmd(const char *key, const char *cmd, struct buf *out,
 		    strerror(errno));
 		return -1;
 	}
+	buf_grow(&raw, SECRET_MAX_OUTPUT + 4096);	/* never moved */
 	drain(fd, &raw);
 	close(fd);
 	rc = reap(pid, key, cmd, err);
@@ -115,9 +117,7 @@ imap_run_secret_cmd(const char *key, const char *cmd, struct buf *out,
 	buf_reset(out);
 	if (rc == 0)
 		buf_add(out, raw.data, raw.len);
-	if (raw.data != NULL)
-		OPENSSL_cleanse(raw.data, raw.cap);
-	buf_free(&raw);
+	buf_wipe(&raw);
 	return rc;
 }
 
@@ -126,6 +126,7 @@ read_line(FILE *tty, struct buf *out)
 {
 	int ch;
 
+	buf_grow(out, SECRET_MAX_OUTPUT);	/* never moved */
 	while ((ch = getc(tty)) != EOF && ch != '\n')
 		if (out->len < SECRET_MAX_OUTPUT)
 			buf_addc(out, (char)ch);
@@ -190,9 +191,7 @@ imap_secrets_new(void)
 static void
 slot_wipe(struct secret_slot *sl)
 {
-	if (sl->out.data != NULL)
-		OPENSSL_cleanse(sl->out.data, sl->out.cap);
-	buf_free(&sl->out);
+	buf_wipe(&sl->out);
 	buf_free(&sl->err);
 }
 

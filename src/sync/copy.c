@@ -12,6 +12,7 @@ struct copy_ctx {
 	const struct copy_hooks *hooks;
 	size_t next;		/* index of the message being fetched */
 	size_t current;		/* index of the message being written */
+	struct msg_meta meta;	/* its metadata, with the flags wanted */
 	struct store_append *app;
 	uint32_t planned;	/* of the message being written */
 	struct fp_stream fp;
@@ -38,7 +39,6 @@ static int
 sink_begin(void *ctx, const struct msg_meta *meta, struct buf *err)
 {
 	struct copy_ctx *c = ctx;
-	struct msg_meta want = *meta;
 	size_t i;
 
 	if (index_of(c, meta->uid, &i) != 0) {
@@ -47,13 +47,22 @@ sink_begin(void *ctx, const struct msg_meta *meta, struct buf *err)
 		return -1;
 	}
 	c->current = i;
-	want.flags = c->batch->flags[i];
+	c->meta = *meta;
+	c->meta.flags = c->batch->flags[i];
+	fp_stream_init(&c->fp);
+	return 0;
+}
+
+/* The target's append starts with the message's first byte, so that a
+ * message without any is never handed to it (STORE_EMPTY). */
+static int
+start_append(struct copy_ctx *c, struct buf *err)
+{
 	c->planned = 0;
-	if (c->dst->ops->append_begin(c->dst, &want, &c->app, &c->planned,
+	if (c->dst->ops->append_begin(c->dst, &c->meta, &c->app, &c->planned,
 	    err) != 0)
 		return -1;
-	c->batch->results[i] = c->planned;
-	fp_stream_init(&c->fp);
+	c->batch->results[c->current] = c->planned;
 	return 0;
 }
 
@@ -62,6 +71,10 @@ sink_data(void *ctx, const char *p, size_t n, struct buf *err)
 {
 	struct copy_ctx *c = ctx;
 
+	if (n == 0)
+		return 0;
+	if (c->app == NULL && start_append(c, err) != 0)
+		return -1;
 	fp_stream_add(&c->fp, p, n);
 	return c->dst->ops->append_write(c->app, p, n, err);
 }
@@ -73,6 +86,10 @@ sink_end(void *ctx, struct buf *err)
 	struct store_append *a = c->app;
 	struct fingerprint fp = fp_stream_finish(&c->fp);
 
+	if (a == NULL) {
+		c->batch->status[c->current] = STORE_EMPTY;
+		return 0;
+	}
 	c->app = NULL;
 	if (c->dst->ops->append_finish(a, err) != 0)
 		return -1;

@@ -19,7 +19,10 @@
  * an enum store_result: STORE_OK when the copy arrived; STORE_GONE when
  * the source store says the message vanished before it could be read;
  * STORE_REFUSED when the target refused that one message (why[i] says
- * how; the rest of the batch is not held back); else STORE_FAILED (the
+ * how; the rest of the batch is not held back); STORE_EMPTY when the
+ * source delivered not one byte of it (an empty Maildir file, which
+ * mbsync skips too): nothing was appended, planned() was not called for
+ * it; else STORE_FAILED (the
  * source could not read it this run, or never answered for it: the
  * caller keeps it wanted; or the target failed before it answered).
  * failed(), when set, hears why a source could not read a message.

@@ -25,7 +25,10 @@
  * is kept in failed[], the rest of the plan goes on, and maxuid of its
  * side stays below it, so that the next run copies it (invariant 8).
  * exec_failures() then fails the mailbox's run once the journal is
- * folded.
+ * folded. An empty source message (STORE_EMPTY: an empty Maildir file)
+ * is not copied either, with a warning naming it, and kept in failed[]
+ * the same way, but it does not fail the run (mbsync skips it with a
+ * warning and exits 0).
  *
  * Contract: struct exec is set up by the caller, which owns every pointer
  * in it; exec_* only fill stats and failed[], which exec_free() releases.
@@ -95,6 +98,9 @@ struct exec {
 	/* Source UIDs whose copy failed this run, per side: still wanted. */
 	uint32_t *failed[2];
 	size_t nfailed[2];
+	/* How many of failed[] are empty messages (STORE_EMPTY): kept
+	 * wanted like the others, but not a failure of the run. */
+	size_t nempty;
 	/* UIDs per side that an expunge left in place this run (another
 	 * client cleared \Deleted meanwhile): their records stay. */
 	uint32_t *kept[2];

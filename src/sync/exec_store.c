@@ -117,6 +117,25 @@ copy_refused(struct exec *x, enum side src, uint32_t src_uid,
 	return exec_record(x, &rec, err);
 }
 
+/* The source's message holds nothing (an empty Maildir file): there is
+ * nothing to copy, and the file is not touched. As mbsync does, the run
+ * warns and goes on without failing; the message stays wanted, so that
+ * each run warns again and the first run after it got content copies
+ * it. */
+static void
+copy_empty(struct exec *x, enum side src, uint32_t src_uid)
+{
+	struct buf name = BUF_INIT;
+
+	message_name(x, src, src_uid, &name);
+	log_warn(x->lg, "%s: %s is empty (0 bytes): not copied; it is left "
+	    "as it is (delete it, or give it content to have it copied)",
+	    x->box, name.data);
+	buf_free(&name);
+	keep_wanted(x, src, src_uid);
+	x->nempty++;
+}
+
 static int
 record_copy_result(struct exec *x, enum side src, uint32_t src_uid,
     uint32_t target_uid, uint64_t size, struct buf *err)
@@ -157,6 +176,8 @@ record_results(struct copy_run *r, const struct copy_batch *b, int ok,
 		else if (b->status[i] == STORE_REFUSED)
 			rc = copy_refused(r->x, r->src, b->uids[i],
 			    &b->why[i], err);
+		else if (b->status[i] == STORE_EMPTY)
+			copy_empty(r->x, r->src, b->uids[i]);
 		else if (b->status[i] == STORE_FAILED && ok)
 			note_failed(r, b->uids[i], &b->why[i]);
 		if (rc != 0)

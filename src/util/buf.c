@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 static void
 out_of_memory(size_t n)
 {
@@ -100,6 +102,14 @@ buf_free(struct buf *b)
 {
 	free(b->data);
 	buf_init(b);
+}
+
+void
+buf_wipe(struct buf *b)
+{
+	if (b->data != NULL)
+		OPENSSL_cleanse(b->data, b->cap);
+	buf_free(b);
 }
 
 void

@@ -27,6 +27,12 @@ struct buf {
 
 void buf_init(struct buf *b);
 void buf_free(struct buf *b);
+/* buf_free() for a buf that held a secret (a password, a token, a SASL
+ * message): its whole allocation is overwritten with OPENSSL_cleanse(),
+ * which no compiler drops, before it is freed. A buf that will hold a
+ * secret is grown before the secret goes in (buf_grow()), so that no
+ * reallocation leaves a copy behind. */
+void buf_wipe(struct buf *b);
 /* Make room for at least extra more bytes (plus the terminating NUL). */
 void buf_grow(struct buf *b, size_t extra);
 /* Drop the contents but keep the allocation. */

@@ -58,12 +58,13 @@ int
 dovecot_script(const struct dovecot *d, const char *args)
 {
 	struct buf cmd = BUF_INIT;
+	char *script = tl_src_path("scripts/test-server.sh");
 	int rc;
 
-	buf_setf(&cmd, "scripts/test-server.sh %s >'%s.out' 2>&1", args,
-	    d->dir);
+	buf_setf(&cmd, "'%s' %s >'%s.out' 2>&1", script, args, d->dir);
 	rc = system(cmd.data);
 	buf_free(&cmd);
+	free(script);
 	return rc;
 }
 
@@ -71,7 +72,7 @@ void
 dovecot_start(struct dovecot *d, const char *env)
 {
 	struct buf cmd = BUF_INIT;
-	char *text, *envfile;
+	char *text, *envfile, *script = tl_src_path("scripts/test-server.sh");
 
 	memset(d, 0, sizeof(*d));
 	d->dir = tl_mkdtemp("dovecot");
@@ -79,12 +80,12 @@ dovecot_start(struct dovecot *d, const char *env)
 		perror(d->dir);
 		exit(1);
 	}
-	buf_setf(&cmd, "%s scripts/test-server.sh start '%s' >'%s.out' 2>&1",
-	    env ? env : "", d->dir, d->dir);
+	buf_setf(&cmd, "%s '%s' start '%s' >'%s.out' 2>&1",
+	    env ? env : "", script, d->dir, d->dir);
 	if (system(cmd.data) != 0) {
 		buf_setf(&cmd, "cat '%s.out' >&2", d->dir);
-		fprintf(stderr, "FAIL: cannot start Dovecot with "
-		    "scripts/test-server.sh (run from the source tree):\n");
+		fprintf(stderr, "FAIL: cannot start Dovecot with %s:\n",
+		    script);
 		if (system(cmd.data) != 0)
 			fprintf(stderr, "(no output)\n");
 		exit(1);
@@ -98,6 +99,7 @@ dovecot_start(struct dovecot *d, const char *env)
 	d->mail_dir = env_value(text, "MAIL_DIR");
 	free(text);
 	free(envfile);
+	free(script);
 	buf_free(&cmd);
 }
 

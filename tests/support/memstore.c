@@ -63,7 +63,7 @@ struct memstore {
 	int peek;		/* peek() answers (else it says 0) */
 	uint32_t fail_fetch[MEM_FAIL_MAX];	/* fetch() cannot read these
 						   UIDs (0: a free slot) */
-	int refuse_empty;	/* commit() refuses empty messages */
+	int refuse_marked;	/* commit() refuses MEMSTORE_REFUSE_MARK */
 	size_t lose_after;	/* commit() answers only so many; 0: all */
 	int drop_flags;		/* commit() stores appends without flags */
 	size_t refuse_change;	/* update() refuses its change n (from 1);
@@ -588,10 +588,10 @@ static void
 commit_one(struct memstore *ms, struct mem_pending *p,
     struct append_result *r)
 {
-	if (ms->refuse_empty && p->msg.body[0] == '\0') {
+	if (ms->refuse_marked && strncmp(p->msg.body, MEMSTORE_REFUSE_MARK,
+	    strlen(MEMSTORE_REFUSE_MARK)) == 0) {
 		r->status = STORE_REFUSED;
-		buf_setf(&r->why, "memstore: NO Can't save a zero byte "
-		    "message");
+		buf_setf(&r->why, "memstore: NO [LIMIT] message refused");
 		p->box->uidnext++;
 	} else {
 		r->status = STORE_OK;
@@ -911,9 +911,9 @@ memstore_plan_uids(struct store *s, int on)
 }
 
 void
-memstore_refuse_empty(struct store *s, int on)
+memstore_refuse_marked(struct store *s, int on)
 {
-	((struct memstore *)s)->refuse_empty = on;
+	((struct memstore *)s)->refuse_marked = on;
 }
 
 void

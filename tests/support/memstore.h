@@ -67,9 +67,12 @@ void memstore_qresync(struct store *s, int on);
  * naming the UID, as a server's NO does, or fails the fetch for a sink
  * without failed(). */
 void memstore_fail_fetch(struct store *s, uint32_t uid);
-/* Whether commit() refuses empty messages (STORE_REFUSED, the rest of
- * the batch arrives), as Dovecot does; off by default. */
-void memstore_refuse_empty(struct store *s, int on);
+/* Whether commit() refuses the messages that begin with
+ * MEMSTORE_REFUSE_MARK (STORE_REFUSED, "memstore: NO [LIMIT] message
+ * refused"; the rest of the batch arrives), as a server refuses one
+ * APPEND; off by default. */
+#define MEMSTORE_REFUSE_MARK "X-Refuse: yes\r\n"
+void memstore_refuse_marked(struct store *s, int on);
 /* Whether commit() loses the answers of the appends past the first n
  * (0: none): they arrive, but are reported STORE_FAILED, and commit()
  * fails, as when a connection drops before the server's last answers. */

@@ -215,17 +215,89 @@ tl_send_all(int fd, const char *p, size_t len)
 	return 0;
 }
 
+/* The directory this program is in (BUILD/tests), malloc'd. */
+static char *
+self_dir(void)
+{
+	char self[4096], *slash;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	if (n <= 0) {
+		fprintf(stderr, "FAIL: /proc/self/exe: %s (the test programs "
+		    "find their files from their own path)\n",
+		    n < 0 ? strerror(errno) : "empty");
+		exit(1);
+	}
+	self[n] = '\0';
+	slash = strrchr(self, '/');
+	if (slash != NULL)
+		*slash = '\0';
+	return xstrdup(self);
+}
+
+/* The top of the source tree, malloc'd; see testlib.h. */
+static char *
+src_dir(void)
+{
+	const char *env = getenv("TWINBOX_SRCDIR");
+	char *dir, *mark;
+
+	if (env != NULL && *env != '\0')
+		dir = xstrdup(env);
+	else {
+		char *self = self_dir();
+
+		if (asprintf(&dir, "%s/../..", self) == -1)
+			ck_abort_msg("out of memory");
+		free(self);
+	}
+	mark = tl_path(dir, "tests/run-all.sh");
+	if (access(mark, R_OK) != 0) {
+		fprintf(stderr, "FAIL: the source tree is not at %s (no %s: "
+		    "%s); %s\n", dir, mark, strerror(errno), env != NULL &&
+		    *env != '\0' ? "TWINBOX_SRCDIR must name the top of the "
+		    "source tree" : "set TWINBOX_SRCDIR to the top of the "
+		    "source tree, or run the program from its build "
+		    "directory there (BUILD/tests)");
+		exit(1);
+	}
+	free(mark);
+	return dir;
+}
+
+char *
+tl_src_path(const char *rel)
+{
+	char *dir = src_dir(), *path = tl_path(dir, rel);
+
+	free(dir);
+	return path;
+}
+
 char *
 tl_tool_path(const char *name)
 {
-	const char *build = getenv("BUILD");
-	char *path;
+	char *self = self_dir(), *path;
 
-	if (build == NULL || *build == '\0')
-		build = "build";
-	if (asprintf(&path, "%s/tests/tools/%s", build, name) == -1)
+	if (asprintf(&path, "%s/tools/%s", self, name) == -1)
 		ck_abort_msg("out of memory");
+	free(self);
 	ck_assert_msg(access(path, X_OK) == 0,
 	    "%s: %s (build it with make build-all)", path, strerror(errno));
+	return path;
+}
+
+char *
+tl_bin_path(void)
+{
+	const char *env = getenv("TWINBOX_BIN");
+	char *self, *path;
+
+	if (env != NULL && *env != '\0')
+		return xstrdup(env);
+	self = self_dir();
+	if (asprintf(&path, "%s/../twinbox", self) == -1)
+		ck_abort_msg("out of memory");
+	free(self);
 	return path;
 }

@@ -39,9 +39,22 @@ int tl_count_entries(const char *dir);
 int tl_connect_loopback(int port, int timeout);
 /* Send all len bytes (no SIGPIPE); 0, or -1 when the peer is gone. */
 int tl_send_all(int fd, const char *p, size_t len);
-/* The path of the test tool name, $BUILD/tests/tools/name (BUILD defaults
- * to build), malloc'd; the test fails when it is not there. */
+/*
+ * Where a test program finds its files, whatever the current directory:
+ *  - tl_src_path(rel): rel under the top of the source tree (tests/data/,
+ *    scripts/, sync.rc.sample): $TWINBOX_SRCDIR (tests/run-all.sh sets
+ *    it), else two levels above this program (BUILD/tests/check_NAME);
+ *    the program stops with a message saying what is missing and how to
+ *    point at the tree when neither holds tests/run-all.sh;
+ *  - tl_tool_path(name): the test tool name of this program's own build
+ *    (BUILD/tests/tools/name), failing the test when it is not there;
+ *  - tl_bin_path(): the binary under test: $TWINBOX_BIN, else this
+ *    program's build's twinbox (BUILD/twinbox).
+ * Each returns a malloc'd path.
+ */
+char *tl_src_path(const char *rel);
 char *tl_tool_path(const char *name);
+char *tl_bin_path(void);
 
 /* splitmix64: a small seeded generator, the same on every machine, so
  * that a seed printed by a failing test replays its history. */

@@ -83,14 +83,13 @@ int
 tw_run(const char *home, const char *out_path, const char *const *args,
     const char *const *env, struct buf *out)
 {
-	const char *bin = getenv("TWINBOX_BIN");
+	char *bin = tl_bin_path();
 	char **argv, **envp, *text;
 	pid_t pid;
 	int wstatus;
 
-	if (bin == NULL || *bin == '\0')
-		bin = "build/twinbox";
 	argv = child_argv(bin, args);
+	free(bin);
 	envp = child_env(home, env);
 	pid = fork();
 	ck_assert_msg(pid >= 0, "fork: %s", strerror(errno));

@@ -1,0 +1,177 @@
+#!/bin/bash
+# An empty file in a Maildir folder, which is no message: mbsync 1.4.4
+# skips it with a warning ("message N from near side has incomplete
+# header; skipping") and exits 0. twinbox does the same, whatever the
+# other side:
+#  - on a Maildir <-> Maildir channel, an empty file far in INBOX and one
+#    near in Work (two folders, so that the two are not paired with each
+#    other by content): each run exits 0 and warns once for each file,
+#    naming it; the other messages are copied both ways, each once; the
+#    empty files stay where they are, empty, and no empty file appears on
+#    the other side; a second run warns again and copies nothing;
+#  - once the near file has content, the next run copies it without a
+#    warning, and a dry run then plans nothing in Work;
+#  - on an IMAP (Dovecot) <-> Maildir channel, an empty near file beside
+#    two messages: exit 0, one warning naming it, two APPENDs (none for
+#    it: Dovecot would refuse it), the server holding the two, each once.
+# The server is stopped and the directory removed however the test ends.
+# Run from the top of the tree; tests/run-all.sh runs it with sh.
+# KEEP=1 leaves the directory and the server running, for debugging.
+if [ -z "${BASH_VERSION:-}" ]; then
+	exec bash "$0" "$@"
+fi
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+. tests/e2e/setup.bash
+
+# mkmsg FILE ID: a small message with Message-ID <ID@empty.test>.
+mkmsg() {
+	printf 'From: s@empty.test\nSubject: %s\nMessage-ID: <%s@empty.test>\n\nBody of %s.\n' \
+		"$2" "$2" "$2" >"$1"
+}
+
+# ids DIR: the Message-IDs of a folder's messages, one a line, sorted.
+ids() {
+	find "$1/cur" "$1/new" -type f -exec cat {} + 2>/dev/null |
+		tr -d '\r' | sed -n 's/^Message-ID: //p' | sort
+}
+
+# empties DIR: the folder's empty files, as DIR-relative names, sorted.
+empties() {
+	(cd "$1" && find cur new -type f -empty | sort)
+}
+
+# run NAME [OPTION...]: one sync of channel c; status in $status.
+run() {
+	local name=$1
+	shift
+	timeout 120 "$BIN" "$@" -c "$TMP/sync.rc" c >"$TMP/$name.out" \
+		2>"$TMP/$name.err"
+	status=$?
+}
+
+# warned NAME SIDE BOX FILE: how many times run NAME warned that FILE
+# (a name under BOX, without its ",U=" part) is empty.
+warned() {
+	grep -c "^twinbox: warning: c:$3: $2 message $4,U=[0-9]* is empty (0 bytes): not copied" \
+		"$TMP/$1.err"
+}
+
+F=$TMP/far
+N=$TMP/near
+mkbox "$F/INBOX"
+mkbox "$F/Work"
+mkbox "$N/INBOX"
+mkbox "$N/Work"
+mkdir -p "$TMP/state"
+mkmsg "$F/INBOX/new/1001.f1" f1
+: >"$F/INBOX/new/1002.fempty"
+mkmsg "$N/INBOX/cur/1003.n1:2,S" n1
+mkmsg "$F/Work/new/1004.fw" fw
+: >"$N/Work/new/1005.nempty"
+mkmsg "$N/Work/new/1006.nw" nw
+
+cat >"$TMP/sync.rc" <<RC
+SyncState $TMP/state/
+
+MaildirStore far
+Path $F/
+Inbox $F/INBOX
+SubFolders Verbatim
+
+MaildirStore near
+Path $N/
+Inbox $N/INBOX
+SubFolders Verbatim
+
+Channel c
+Far :far:
+Near :near:
+Patterns INBOX Work
+Create Both
+Expunge Both
+RC
+
+both_inbox=$(printf '<%s@empty.test>\n' f1 n1)
+both_work=$(printf '<%s@empty.test>\n' fw nw)
+for r in 1 2; do
+	run "md$r"
+	expect_eq "Maildir run $r: exit status" 0 "$status"
+	expect_eq "Maildir run $r: the far empty file named once" 1 \
+		"$(warned "md$r" far INBOX new/1002.fempty)"
+	expect_eq "Maildir run $r: the near empty file named once" 1 \
+		"$(warned "md$r" near Work new/1005.nempty)"
+	expect_eq "Maildir run $r: no other warning or error" 0 \
+		"$(grep -v 'is empty (0 bytes)' "$TMP/md$r.err" | grep -c -e warning -e error)"
+	expect_eq "Maildir run $r: far INBOX, each once" "$both_inbox" "$(ids "$F/INBOX")"
+	expect_eq "Maildir run $r: near INBOX, each once" "$both_inbox" "$(ids "$N/INBOX")"
+	expect_eq "Maildir run $r: far Work, each once" "$both_work" "$(ids "$F/Work")"
+	expect_eq "Maildir run $r: near Work, each once" "$both_work" "$(ids "$N/Work")"
+	expect_eq "Maildir run $r: the far empty file stays, alone" \
+		"new/1002.fempty,U=2" "$(empties "$F/INBOX")"
+	expect_eq "Maildir run $r: the near empty file stays, alone" \
+		"new/1005.nempty,U=1" "$(empties "$N/Work")"
+	expect_eq "Maildir run $r: no empty file copied near" "" "$(empties "$N/INBOX")"
+	expect_eq "Maildir run $r: no empty file copied far" "" "$(empties "$F/Work")"
+done
+
+# The near file gets content: it is copied, without a warning.
+mkmsg "$(find "$N/Work/new" -name '1005.nempty*')" late
+run md3
+expect_eq "Maildir run 3: exit status" 0 "$status"
+expect_eq "Maildir run 3: the far empty file still named" 1 \
+	"$(warned md3 far INBOX new/1002.fempty)"
+expect_eq "Maildir run 3: the former empty file not named" 0 \
+	"$(grep -c 'nempty' "$TMP/md3.err")"
+expect_eq "Maildir run 3: far Work has it, each once" \
+	"$(printf '%s\n' "$both_work" '<late@empty.test>' | sort)" "$(ids "$F/Work")"
+run md-dry --dry-run
+expect_eq "Maildir dry run: nothing to do in Work" 1 \
+	"$(grep -c '^c:Work: dry run: nothing to do' "$TMP/md-dry.out")"
+
+# ---- IMAP <-> Maildir ----------------------------------------------------
+
+start_dovecot "$TMP/srv"
+I=$TMP/inear
+mkbox "$I/INBOX"
+mkdir -p "$TMP/istate"
+mkmsg "$I/INBOX/new/2001.one" one
+: >"$I/INBOX/new/2002.empty"
+mkmsg "$I/INBOX/new/2003.two" two
+
+cat >"$TMP/sync.rc" <<RC
+SyncState $TMP/istate/
+
+$(rc_imap_account alice)
+
+IMAPStore far
+Account alice
+
+MaildirStore near
+Path $I/
+Inbox $I/INBOX
+SubFolders Verbatim
+
+Channel c
+Far :far:
+Near :near:
+Patterns INBOX
+Create Both
+Expunge Both
+RC
+
+run imap -D
+expect_eq "IMAP run: exit status" 0 "$status"
+expect_eq "IMAP run: the empty file named once" 1 \
+	"$(warned imap near INBOX new/2002.empty)"
+expect_eq "IMAP run: no other warning or error" 0 \
+	"$(grep -v 'is empty (0 bytes)' "$TMP/imap.err" | grep -c -e warning -e error)"
+expect_eq "IMAP run: two APPENDs, none for the empty file" 2 \
+	"$(grep -c '>> [A-Z0-9]* APPEND ' "$TMP/imap.out")"
+expect_eq "IMAP run: the server's Message-IDs, each once" \
+	"$(printf '<%s@empty.test>\n' one two)" "$(ids "$MAIL_DIR/alice")"
+expect_eq "IMAP run: the empty file stays" "new/2002.empty,U=2" \
+	"$(empties "$I/INBOX")"
+
+echo "maildir_empty: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
