@@ -11,6 +11,10 @@
 #  - a message a mail reader removes near is marked deleted far (Expunge
 #    None) and not copied back;
 #  - SIGTERM ends the watcher with 0.
+# A binary without inotify (COMPAT=portable, or not Linux) says so and
+# syncs every WatchInterval (2 s here) instead: the same outcomes are
+# checked, but not the lines that tell a removed folder was noticed,
+# which come from inotify.
 # Every wait polls for the expected state, at most 20 s each.
 # Run from the top of the tree; tests/run-all.sh runs it with sh.
 if [ -z "${BASH_VERSION:-}" ]; then
@@ -19,11 +23,11 @@ fi
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/e2e/setup.bash
+interval=3600
+inotify=1
 if ! binary_has_inotify; then
-	echo "FAIL: $BIN has no inotify (COMPAT=portable, or not Linux): this" \
-		"test watches what inotify tells; watch.sh tests the periodic" \
-		"sync that replaces it" >&2
-	exit 1
+	interval=2
+	inotify=0
 fi
 
 watch_pid=
@@ -36,7 +40,7 @@ B=$TMP/near
 WLOG=$TMP/watch.log
 mkbox "$A/INBOX"
 mkdir -p "$B"
-rc_maildir_pair "$A" "$B" >"$TMP/sync.rc"
+rc_maildir_pair "$A" "$B" "$interval" >"$TMP/sync.rc"
 
 log_has() { grep -q -- "$1" "$WLOG"; }
 
@@ -72,11 +76,19 @@ mv "$A/INBOX/tmp/m1" "$A/INBOX/new/m1"
 "$BIN" -V -c "$TMP/sync.rc" --watch m >"$WLOG" 2>&1 &
 watch_pid=$!
 wait_for "the watcher watches INBOX" log_has "watching mailbox 'INBOX'"
+if [ "$inotify" = 1 ]; then
+	expect_eq "no warning about inotify" "" "$(grep "has no inotify" "$WLOG")"
+else
+	wait_for "without inotify the watcher says the periodic sync finds \
+Maildir changes" log_has "has no inotify"
+fi
 wait_for "the first sync copies the far message" near_has
 
 rm -rf "$B/INBOX"
-wait_for "the removed near folder is noticed" \
-	log_has "its folder was removed or renamed"
+if [ "$inotify" = 1 ]; then
+	wait_for "the removed near folder is noticed" \
+		log_has "its folder was removed or renamed"
+fi
 wait_for "the sync creates the near folder again, with the message" near_has
 flag_near F || fail "the near message can be flagged"
 wait_for "a flag set in the new near folder reaches the far side" far_has F
@@ -87,8 +99,10 @@ mv "$B/INBOX/cur.old/"* "$B/INBOX/cur/"
 rmdir "$B/INBOX/cur.old"
 # Once the old cur/ is no longer watched, the watcher watches the new
 # one and syncs; a flag set at any time from here on must arrive.
-wait_for "the renamed cur/ is noticed" eval \
-	'[ "$(grep -c "its folder was removed or renamed" "$WLOG")" -ge 2 ]'
+if [ "$inotify" = 1 ]; then
+	wait_for "the renamed cur/ is noticed" eval \
+		'[ "$(grep -c "its folder was removed or renamed" "$WLOG")" -ge 2 ]'
+fi
 flag_near R || fail "the near message can be flagged again"
 wait_for "after cur/ is made anew, a near flag reaches the far side" far_has R
 
