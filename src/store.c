@@ -120,13 +120,21 @@ scan_hint_wants(const struct scan_hint *h, uint32_t uid)
 const struct msg_meta *
 msg_list_find(const struct msg_list *l, uint32_t uid)
 {
-	size_t lo = 0, hi = l->n, guess;
+	size_t i;
 
 	if (l->n == 0 || uid < l->v[0].uid)
 		return NULL;
-	guess = uid - l->v[0].uid;
-	if (guess < l->n && l->v[guess].uid == uid)
-		return &l->v[guess];
+	i = uid - l->v[0].uid;
+	if (i >= l->n || l->v[i].uid != uid)
+		i = msg_list_lower_bound(l, uid);
+	return i < l->n && l->v[i].uid == uid ? &l->v[i] : NULL;
+}
+
+size_t
+msg_list_lower_bound(const struct msg_list *l, uint32_t uid)
+{
+	size_t lo = 0, hi = l->n;
+
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
@@ -135,7 +143,7 @@ msg_list_find(const struct msg_list *l, uint32_t uid)
 		else
 			hi = mid;
 	}
-	return lo < l->n && l->v[lo].uid == uid ? &l->v[lo] : NULL;
+	return lo;
 }
 
 void

@@ -99,6 +99,8 @@ struct msg_list {
 void msg_list_add(struct msg_list *l, const struct msg_meta *m);
 /* Binary search by uid in a sorted list; NULL if absent. */
 const struct msg_meta *msg_list_find(const struct msg_list *l, uint32_t uid);
+/* Index of the first entry of sorted l not below uid (l->n if none). */
+size_t msg_list_lower_bound(const struct msg_list *l, uint32_t uid);
 void msg_list_sort(struct msg_list *l);
 /* 0 if l is a valid scan: UIDs above 0, strictly ascending (so each at
  * most once); else -1 with the first offending UIDs in err. The sync

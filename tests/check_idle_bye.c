@@ -39,29 +39,6 @@ enum bye_case {
 	CLOSE_WHILE_IDLE	/* the connection closed, no BYE */
 };
 
-static void
-send_str(int fd, const char *s)
-{
-	if (tl_send_all(fd, s, strlen(s)) != 0)
-		_exit(3);
-}
-
-static int
-read_line(int fd, struct buf *line)
-{
-	char c;
-
-	buf_reset(line);
-	while (read(fd, &c, 1) == 1) {
-		if (c == '\n') {
-			buf_adds(line, "");
-			return 1;
-		}
-		buf_addc(line, c);
-	}
-	return 0;
-}
-
 /* The tag of a command line, or exits. */
 static void
 tag_of(const struct buf *line, char *tag, size_t size)
@@ -82,14 +59,14 @@ end_session(int fd, int control, enum bye_case bc)
 	char go;
 
 	if (bc == BYE_WITH_CONTINUATION) {
-		send_str(fd, "+ idling\r\n* BYE [UNAVAILABLE] going away\r\n");
+		tl_send_str(fd, "+ idling\r\n* BYE [UNAVAILABLE] going away\r\n");
 	} else {
-		send_str(fd, "+ idling\r\n");
+		tl_send_str(fd, "+ idling\r\n");
 		if (read(control, &go, 1) != 1)
 			_exit(5);
 		if (bc == CLOSE_WHILE_IDLE)
 			_exit(0);
-		send_str(fd, "* BYE [UNAVAILABLE] going away\r\n");
+		tl_send_str(fd, "* BYE [UNAVAILABLE] going away\r\n");
 	}
 	while (read(fd, &go, 1) == 1)
 		;
@@ -102,8 +79,8 @@ serve(int fd, int control, enum bye_case bc)
 	struct buf line = BUF_INIT;
 	char tag[16], out[128];
 
-	send_str(fd, "* OK [CAPABILITY IMAP4rev1 IDLE AUTH=PLAIN] hi\r\n");
-	while (read_line(fd, &line)) {
+	tl_send_str(fd, "* OK [CAPABILITY IMAP4rev1 IDLE AUTH=PLAIN] hi\r\n");
+	while (tl_read_line(fd, &line)) {
 		tag_of(&line, tag, sizeof tag);
 		if (strstr(line.data, " IDLE") != NULL)
 			end_session(fd, control, bc);
@@ -112,7 +89,7 @@ serve(int fd, int control, enum bye_case bc)
 			    "IDLE] in\r\n", tag);
 		else
 			snprintf(out, sizeof out, "%s BAD unexpected\r\n", tag);
-		send_str(fd, out);
+		tl_send_str(fd, out);
 	}
 	_exit(6);
 }

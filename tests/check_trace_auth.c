@@ -85,31 +85,6 @@ struct script {
 };
 
 static void
-send_str(int fd, const char *s)
-{
-	if (tl_send_all(fd, s, strlen(s)) != 0)
-		_exit(3);
-}
-
-static int
-read_line(int fd, struct buf *line)
-{
-	char c;
-
-	buf_reset(line);
-	while (read(fd, &c, 1) == 1) {
-		if (c == '\n') {
-			if (line->len > 0 && line->data[line->len - 1] == '\r')
-				buf_truncate(line, line->len - 1);
-			buf_adds(line, "");
-			return 1;
-		}
-		buf_addc(line, c);
-	}
-	return 0;
-}
-
-static void
 read_exactly(int fd, size_t n, struct buf *out)
 {
 	char c;
@@ -128,8 +103,8 @@ report(struct script *sc, const char *secret)
 {
 	if (secret[0] == '\0')
 		return;
-	send_str(sc->report, secret);
-	send_str(sc->report, "\n");
+	tl_send_str(sc->report, secret);
+	tl_send_str(sc->report, "\n");
 }
 
 static void
@@ -140,7 +115,7 @@ challenge(struct script *sc, const char *raw)
 	buf_adds(&b, "+ ");
 	imap_base64(raw, strlen(raw), &b);
 	buf_adds(&b, "\r\n");
-	send_str(sc->fd, b.data);
+	tl_send_str(sc->fd, b.data);
 	buf_free(&b);
 }
 
@@ -148,7 +123,7 @@ challenge(struct script *sc, const char *raw)
 static void
 answer(struct script *sc, struct buf *line)
 {
-	if (!read_line(sc->fd, line))
+	if (!tl_read_line(sc->fd, line))
 		_exit(5);
 	report(sc, line->data);
 }
@@ -228,7 +203,7 @@ authenticate(struct script *sc, const char *tag, const char *args,
 		buf_adds(&ir, sp + 1);
 		report(sc, ir.data);
 	} else if (strcmp(mech.data, "CRAM-MD5") != 0) {
-		send_str(sc->fd, "+ \r\n");
+		tl_send_str(sc->fd, "+ \r\n");
 		answer(sc, line);
 		buf_setf(&ir, "%s", line->data);
 	}
@@ -245,7 +220,7 @@ authenticate(struct script *sc, const char *tag, const char *args,
 	}
 	buf_setf(&out, refuse ? "%s NO [AUTHENTICATIONFAILED] no\r\n" :
 	    "%s OK [CAPABILITY IMAP4rev1] in\r\n", tag);
-	send_str(sc->fd, out.data);
+	tl_send_str(sc->fd, out.data);
 	buf_free(&mech);
 	buf_free(&ir);
 	buf_free(&out);
@@ -260,17 +235,17 @@ login(struct script *sc, const char *tag, const char *args,
 	struct buf lit = BUF_INIT, out = BUF_INIT;
 
 	if (pass[0] == '{') {
-		send_str(sc->fd, "+ go ahead\r\n");
+		tl_send_str(sc->fd, "+ go ahead\r\n");
 		read_exactly(sc->fd, strtoul(pass + 1, NULL, 10), &lit);
 		buf_adds(&lit, "");
 		report(sc, lit.data);
-		if (!read_line(sc->fd, line) || line->len != 0)
+		if (!tl_read_line(sc->fd, line) || line->len != 0)
 			_exit(10);
 	} else {
 		report(sc, pass);
 	}
 	buf_setf(&out, "%s OK [CAPABILITY IMAP4rev1] in\r\n", tag);
-	send_str(sc->fd, out.data);
+	tl_send_str(sc->fd, out.data);
 	buf_free(&lit);
 	buf_free(&out);
 }
@@ -284,8 +259,8 @@ serve(struct script *sc, int sasl_ir)
 	buf_setf(&out, "* OK [CAPABILITY IMAP4rev1 %sAUTH=PLAIN AUTH=CRAM-MD5 "
 	    "AUTH=SCRAM-SHA-1 AUTH=SCRAM-SHA-256 AUTH=XOAUTH2 "
 	    "AUTH=OAUTHBEARER] hi\r\n", sasl_ir ? "SASL-IR " : "");
-	send_str(sc->fd, out.data);
-	while (read_line(sc->fd, &line)) {
+	tl_send_str(sc->fd, out.data);
+	while (tl_read_line(sc->fd, &line)) {
 		char *cmd = strchr(line.data, ' '), *rest;
 
 		if (cmd == NULL)

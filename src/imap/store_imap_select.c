@@ -187,23 +187,6 @@ struct scan_ctx {
 	int listing;
 };
 
-/* Index of the first entry of sorted l not below uid. */
-static size_t
-lower_bound(const struct msg_list *l, uint32_t uid)
-{
-	size_t lo = 0, hi = l->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (l->v[mid].uid < uid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
 /*
  * Merge m into sorted, unique l: a later answer is newer, so it replaces
  * the entry of its UID (only its flags when flags_only); a UID not in l
@@ -216,7 +199,7 @@ ims_merge_meta(struct msg_list *l, const struct msg_meta *m, int add,
     int flags_only)
 {
 	size_t i = l->n > 0 && l->v[l->n - 1].uid < m->uid ? l->n :
-	    lower_bound(l, m->uid);
+	    msg_list_lower_bound(l, m->uid);
 
 	if (i < l->n && l->v[i].uid == m->uid) {
 		if (flags_only)

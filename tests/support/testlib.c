@@ -215,6 +215,31 @@ tl_send_all(int fd, const char *p, size_t len)
 	return 0;
 }
 
+void
+tl_send_str(int fd, const char *s)
+{
+	if (tl_send_all(fd, s, strlen(s)) != 0)
+		_exit(3);
+}
+
+int
+tl_read_line(int fd, struct buf *line)
+{
+	char c;
+
+	buf_reset(line);
+	while (read(fd, &c, 1) == 1) {
+		if (c == '\n') {
+			if (line->len > 0 && line->data[line->len - 1] == '\r')
+				buf_truncate(line, line->len - 1);
+			buf_adds(line, "");
+			return 1;
+		}
+		buf_addc(line, c);
+	}
+	return 0;
+}
+
 /* The directory this program is in (BUILD/tests), malloc'd. */
 static char *
 self_dir(void)

@@ -39,6 +39,12 @@ int tl_count_entries(const char *dir);
 int tl_connect_loopback(int port, int timeout);
 /* Send all len bytes (no SIGPIPE); 0, or -1 when the peer is gone. */
 int tl_send_all(int fd, const char *p, size_t len);
+/* For a scripted server in a forked child: send s whole, or _exit(3). */
+void tl_send_str(int fd, const char *s);
+/* Read one line byte by byte (so that nothing after it is consumed) into
+ * line, without its CRLF or LF; 1, or 0 at end of file with no newline. */
+struct buf;
+int tl_read_line(int fd, struct buf *line);
 /*
  * Where a test program finds its files, whatever the current directory:
  *  - tl_src_path(rel): rel under the top of the source tree (tests/data/,
