@@ -99,19 +99,10 @@ serve(int fd, int control, enum bye_case bc)
 static pid_t
 start_script(enum bye_case bc, int *port, int *control)
 {
-	struct sockaddr_in a = { 0 };
-	socklen_t len = sizeof a;
-	int s = socket(AF_INET, SOCK_STREAM, 0), p[2], fd;
+	int s = tl_listen_loopback(port), p[2], fd;
 	pid_t pid;
 
-	ck_assert_int_ge(s, 0);
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, p), 0);
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ck_assert_int_eq(bind(s, (struct sockaddr *)&a, sizeof a), 0);
-	ck_assert_int_eq(listen(s, 1), 0);
-	ck_assert_int_eq(getsockname(s, (struct sockaddr *)&a, &len), 0);
-	*port = ntohs(a.sin_port);
 	pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {

@@ -200,6 +200,24 @@ tl_connect_loopback(int port, int timeout)
 }
 
 int
+tl_listen_loopback(int *port)
+{
+	struct sockaddr_in a = { 0 };
+	socklen_t len = sizeof a;
+	int s = socket(AF_INET, SOCK_STREAM, 0);
+
+	ck_assert_msg(s >= 0, "socket: %s", strerror(errno));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_msg(bind(s, (struct sockaddr *)&a, sizeof a) == 0 &&
+	    listen(s, 1) == 0 &&
+	    getsockname(s, (struct sockaddr *)&a, &len) == 0,
+	    "listening on 127.0.0.1: %s", strerror(errno));
+	*port = ntohs(a.sin_port);
+	return s;
+}
+
+int
 tl_send_all(int fd, const char *p, size_t len)
 {
 	while (len > 0) {

@@ -37,6 +37,9 @@ int tl_count_entries(const char *dir);
 /* A blocking TCP connection to 127.0.0.1:port; reads on it time out after
  * timeout seconds (0: never). */
 int tl_connect_loopback(int port, int timeout);
+/* A TCP socket listening on 127.0.0.1 at a free port, which *port gets;
+ * fails the test on error. */
+int tl_listen_loopback(int *port);
 /* Send all len bytes (no SIGPIPE); 0, or -1 when the peer is gone. */
 int tl_send_all(int fd, const char *p, size_t len);
 /* For a scripted server in a forked child: send s whole, or _exit(3). */
