@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 #include "imap/auth.h"
 #include "imap/sasl.h"
 #include "imap/secret.h"

@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 /* Longer strings go as literals: servers limit quoted strings less
  * generously than literals. */
 #define QUOTED_MAX 1000

@@ -3,7 +3,6 @@
 
 #include <string.h>
 
-
 void
 sasl_init(struct sasl *x, enum imap_auth_mech m, const char *user,
     const char *secret, const char *host, unsigned port)
