@@ -242,11 +242,16 @@ $(BUILD)/tests/tools/%: tests/tools/%.c $(BUILD)/src/compat.o $(FLAGS_FILE)
 	@$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -MMD -MP -o $@ $< \
 		$(BUILD)/src/compat.o -pthread $(LDLIBS)
 
+# A Check program that watches the allocator gets free() and realloc()
+# of the library through its own wrappers (GNU ld's --wrap).
+LDFLAGS_check_trace_auth = -Wl,--wrap=free -Wl,--wrap=realloc
+
 $(BUILD)/tests/%: tests/%.c $(TEST_SUPPORT_OBJ) $(BUILD)/libtwinbox.a \
 		$(FLAGS_FILE) | have-test-deps
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
 	@$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -Itests $(ALL_LDFLAGS) -MMD -MP \
+		$(LDFLAGS_$(notdir $@)) \
 		-o $@ $< $(TEST_SUPPORT_OBJ) $(BUILD)/libtwinbox.a \
 		$(CHECK_LIBS) $(ALL_LIBS)
 
