@@ -10,7 +10,9 @@
 #    empty files stay where they are, empty, and no empty file appears on
 #    the other side; a second run warns again and copies nothing;
 #  - once the near file has content, the next run copies it without a
-#    warning, and a dry run then plans nothing in Work;
+#    warning, and a dry run then plans nothing in Work; --verify then
+#    exits 0, both folders agreeing, and names the far empty file once
+#    as no message, not compared;
 #  - on an IMAP (Dovecot) <-> Maildir channel, an empty near file beside
 #    two messages: exit 0, one warning naming it, two APPENDs (none for
 #    it: Dovecot would refuse it), the server holding the two, each once;
@@ -134,6 +136,18 @@ expect_eq "Maildir run 3: far Work has it, each once" \
 run md-dry --dry-run
 expect_eq "Maildir dry run: nothing to do in Work" 1 \
 	"$(grep -c '^c:Work: dry run: nothing to do' "$TMP/md-dry.out")"
+
+# --verify after these runs: the far empty file, which no sync copies, is
+# said but is no difference; both folders agree.
+run md-verify --verify
+expect_eq "Maildir verify: exit status" 0 "$status"
+expect_eq "Maildir verify: the empty file said, once" \
+	"c:INBOX: empty on far: UID 2: 0 bytes, not a message: not compared" \
+	"$(grep 'empty on' "$TMP/md-verify.out")"
+expect_eq "Maildir verify: INBOX agrees" 1 \
+	"$(grep -c '^c:INBOX: 2 on far, 2 on near, 2 on both: agree$' "$TMP/md-verify.out")"
+expect_eq "Maildir verify: Work agrees" 1 \
+	"$(grep -c '^c:Work: 3 on far, 3 on near, 3 on both: agree$' "$TMP/md-verify.out")"
 
 # ---- IMAP <-> Maildir ----------------------------------------------------
 
