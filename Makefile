@@ -242,9 +242,11 @@ $(BUILD)/tests/tools/%: tests/tools/%.c $(BUILD)/src/compat.o $(FLAGS_FILE)
 	@$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -MMD -MP -o $@ $< \
 		$(BUILD)/src/compat.o -pthread $(LDLIBS)
 
-# A Check program that watches the allocator gets free() and realloc()
-# of the library through its own wrappers (GNU ld's --wrap).
-LDFLAGS_check_trace_auth = -Wl,--wrap=free -Wl,--wrap=realloc
+# A Check program that watches the allocator (tests/support/alloc_watch.h)
+# gets free() and realloc() through its own wrappers (GNU ld's --wrap).
+ALLOC_WATCH_LDFLAGS = -Wl,--wrap=free -Wl,--wrap=realloc
+LDFLAGS_check_trace_auth = $(ALLOC_WATCH_LDFLAGS)
+LDFLAGS_check_config = $(ALLOC_WATCH_LDFLAGS)
 
 $(BUILD)/tests/%: tests/%.c $(TEST_SUPPORT_OBJ) $(BUILD)/libtwinbox.a \
 		$(FLAGS_FILE) | have-test-deps

@@ -32,7 +32,6 @@
  * secret goes in and wiped before it goes.
  */
 #include <arpa/inet.h>
-#include <malloc.h>
 #include <netinet/in.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -53,15 +52,8 @@
 
 /* The send buffer is read past what was last written into it, on
  * purpose: under valgrind (make valgrind) those bytes are declared read
- * (the valgrind package has the header). */
-#if defined(__has_include)
-#if __has_include(<valgrind/memcheck.h>)
-#include <valgrind/memcheck.h>
-#endif
-#endif
-#ifndef VALGRIND_MAKE_MEM_DEFINED
-#define VALGRIND_MAKE_MEM_DEFINED(p, n) ((void)(p), (void)(n))
-#endif
+ * (alloc_watch.h's VALGRIND_MAKE_MEM_DEFINED). */
+#include "support/alloc_watch.h"
 
 #define PASS "pencil-Zq7"
 #define PASS_8BIT "p\xc3\xa4ss-Zq7"	/* goes as a literal */
@@ -94,99 +86,6 @@ static const struct mech_case cases[] = {
 	{ "XOAUTH2", 1, PASS_LONG, 1 },
 	{ "OAUTHBEARER", 1, PASS_LONG, 1 },
 };
-
-/* ---- the allocator, watched ------------------------------------------ */
-
-void *__real_realloc(void *p, size_t n);
-void __real_free(void *p);
-void *__wrap_realloc(void *p, size_t n);
-void __wrap_free(void *p);
-
-/* What the wrappers look for, while on: the secret's first bytes, and
- * its base64 at each of the three alignments a message can give it. */
-static struct {
-	int on;
-	char pattern[4][24];
-	size_t npatterns;
-	size_t frees;		/* seen while on: the wrappers are linked */
-	size_t leaks;		/* allocations freed or moved with a secret */
-} watch;
-
-static int
-holds_secret(const void *p, size_t n)
-{
-	for (size_t i = 0; i < watch.npatterns; i++)
-		if (memmem(p, n, watch.pattern[i],
-		    strlen(watch.pattern[i])) != NULL)
-			return 1;
-	return 0;
-}
-
-void
-__wrap_free(void *p)
-{
-	if (p != NULL && watch.on) {
-		size_t n = malloc_usable_size(p);
-
-		VALGRIND_MAKE_MEM_DEFINED(p, n);
-		watch.frees++;
-		if (holds_secret(p, n))
-			watch.leaks++;
-	}
-	__real_free(p);
-}
-
-/* Always moves while on: what the old allocation held is then freed. */
-void *
-__wrap_realloc(void *p, size_t n)
-{
-	size_t old;
-	void *q;
-
-	if (p == NULL || !watch.on)
-		return __real_realloc(p, n);
-	old = malloc_usable_size(p);
-	q = malloc(n);
-	if (q == NULL)
-		return NULL;
-	VALGRIND_MAKE_MEM_DEFINED(p, old);
-	memcpy(q, p, old < n ? old : n);
-	__wrap_free(p);
-	return q;
-}
-
-/* Watch for pass: 16 bytes of it raw, and 16 characters of its base64
- * after 0, 1 or 2 bytes before it (past the group that mixes them in). */
-static void
-watch_start(const char *pass)
-{
-	unsigned char raw[512] = { 0 };
-	char enc[1024];
-	size_t len = strlen(pass);
-
-	ck_assert_uint_ge(len, 64);
-	memset(&watch, 0, sizeof watch);
-	memcpy(watch.pattern[0], pass, 16);
-	for (size_t pad = 0; pad < 3; pad++) {
-		memset(raw, 0, pad);
-		memcpy(raw + pad, pass, len);
-		EVP_EncodeBlock((unsigned char *)enc, raw, (int)(pad + len));
-		memcpy(watch.pattern[1 + pad], enc + 4, 16);
-	}
-	watch.npatterns = 4;
-	watch.on = 1;
-}
-
-static void
-watch_stop(const struct mech_case *mc)
-{
-	watch.on = 0;
-	ck_assert_msg(watch.frees > 0, "%s: free() is not wrapped (the "
-	    "program must be linked with -Wl,--wrap=free)", mc->mech);
-	ck_assert_msg(watch.leaks == 0, "%s: %zu allocation%s freed or "
-	    "moved with the secret in it", mc->mech, watch.leaks,
-	    watch.leaks == 1 ? "" : "s");
-}
 
 /* ---- the script ------------------------------------------------------ */
 
@@ -477,15 +376,20 @@ log_in(const struct mech_case *mc, const struct logger *lg,
 	strlist_add(&mechs, mc->mech);
 	o.auth_mechs = &mechs;
 	if (strlen(mc->pass) >= 64)
-		watch_start(mc->pass);
+		alloc_watch_start(mc->pass);
 	c = imap_client_open(&o, lg, &err);
 	ck_assert_msg((c != NULL) == (strcmp(mc->mech, "XOAUTH2") != 0),
 	    "%s: %s", mc->mech, buf_cstr(&err));
 	if (c != NULL)
 		check_send_buffer(mc, c);
 	imap_client_free(c);
-	if (watch.on)
-		watch_stop(mc);
+	if (alloc_watch.on) {
+		size_t leaks = alloc_watch_stop();
+
+		ck_assert_msg(leaks == 0, "%s: %zu allocation%s freed or moved "
+		    "with the secret in it", mc->mech, leaks,
+		    leaks == 1 ? "" : "s");
+	}
 	while ((n = read(fd, chunk, sizeof chunk)) > 0)
 		buf_add(secrets, chunk, (size_t)n);
 	close(fd);
