@@ -243,8 +243,9 @@ $(BUILD)/tests/tools/%: tests/tools/%.c $(BUILD)/src/compat.o $(FLAGS_FILE)
 		$(BUILD)/src/compat.o -pthread $(LDLIBS)
 
 # A Check program that watches the allocator (tests/support/alloc_watch.h)
-# gets free() and realloc() through its own wrappers (GNU ld's --wrap).
-ALLOC_WATCH_LDFLAGS = -Wl,--wrap=free -Wl,--wrap=realloc
+# gets free(), realloc() and fclose() through its own wrappers (GNU ld's
+# --wrap).
+ALLOC_WATCH_LDFLAGS = -Wl,--wrap=free -Wl,--wrap=realloc -Wl,--wrap=fclose
 LDFLAGS_check_trace_auth = $(ALLOC_WATCH_LDFLAGS)
 LDFLAGS_check_config = $(ALLOC_WATCH_LDFLAGS)
 

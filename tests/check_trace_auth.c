@@ -32,6 +32,7 @@
  * secret goes in and wiped before it goes.
  */
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -48,6 +49,7 @@
 #include "imap/auth.h"
 #include "imap/client.h"
 #include "imap/client_int.h"
+#include "imap/secret.h"
 #include "support/testlib.h"
 
 /* The send buffer is read past what was last written into it, on
@@ -459,6 +461,63 @@ START_TEST(test_every_mechanism_redacted)
 }
 END_TEST
 
+/* The child: the password asked on its terminal, then the verdict as its
+ * exit status (0: the password, and no copy of it left behind). */
+static void
+ask_on(const char *slave)
+{
+	struct buf out = BUF_INIT, err = BUF_INIT;
+	int fd, rc;
+
+	alarm(20);
+	if (setsid() < 0 || (fd = open(slave, O_RDWR)) < 0)
+		_exit(2);
+	alloc_watch_start(PASS_LONG);
+	rc = imap_ask_password("Password: ", &out, &err);
+	if (rc != 0 || strcmp(buf_cstr(&out), PASS_LONG) != 0)
+		_exit(3);
+	buf_wipe(&out);
+	alloc_watch.on = 0;
+	_exit(alloc_watch.frees == 0 ? 4 : alloc_watch.leaks != 0 ? 5 : 0);
+}
+
+/*
+ * A password typed at the terminal (no Pass or PassCmd) is read without
+ * a stdio buffer: none is freed with the password in it. The child asks
+ * on a pseudo-terminal of its own; the password is typed once the prompt
+ * shows (echo is off by then).
+ */
+START_TEST(test_typed_password_wiped)
+{
+	int master = posix_openpt(O_RDWR | O_NOCTTY), status;
+	struct buf seen = BUF_INIT;
+	const char *slave;
+	char c;
+	pid_t pid;
+
+	ck_assert_int_ge(master, 0);
+	ck_assert_int_eq(grantpt(master), 0);
+	ck_assert_int_eq(unlockpt(master), 0);
+	slave = ptsname(master);
+	ck_assert_ptr_nonnull(slave);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0)
+		ask_on(slave);
+	while (strstr(buf_cstr(&seen), "Password: ") == NULL &&
+	    read(master, &c, 1) == 1)
+		buf_addc(&seen, c);
+	ck_assert_int_eq(write(master, PASS_LONG "\n", sizeof(PASS_LONG)),
+	    (ssize_t)sizeof(PASS_LONG));
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "the typed password: wait status %d (exit 3: not read back, 4: "
+	    "free() not wrapped, 5: left in a buffer freed unwiped)", status);
+	close(master);
+	buf_free(&seen);
+}
+END_TEST
+
 static Suite *
 trace_auth_suite(void)
 {
@@ -468,6 +527,7 @@ trace_auth_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, test_every_mechanism_redacted, 0,
 	    sizeof(cases) / sizeof(cases[0]));
+	tcase_add_test(tc, test_typed_password_wiped);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,10 +1,12 @@
 /*
  * alloc_watch: whether the code under test leaves a secret behind in
  * memory it frees. Included by one file of a Check program that the
- * Makefile links with GNU ld's --wrap for free() and realloc()
- * (LDFLAGS_<program> = $(ALLOC_WATCH_LDFLAGS)): every free() and
- * realloc() of the library and of the program then goes through the
- * wrappers below (OpenSSL's and libc's own calls do not).
+ * Makefile links with GNU ld's --wrap for free(), realloc() and
+ * fclose() (LDFLAGS_<program> = $(ALLOC_WATCH_LDFLAGS)): every such
+ * call of the library and of the program then goes through the
+ * wrappers below (OpenSSL's and libc's own calls do not). A stream's
+ * buffer is libc's, freed inside fclose(): the fclose() wrapper looks
+ * into it (glibc's FILE) before.
  *
  *  - alloc_watch_start(secret) starts watching for secret (at least 20
  *    bytes): 16 bytes of it raw, and 16 characters of its base64 after
@@ -26,6 +28,7 @@
 #include <check.h>
 #include <malloc.h>
 #include <openssl/evp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,8 +43,10 @@
 
 void *__real_realloc(void *p, size_t n);
 void __real_free(void *p);
+int __real_fclose(FILE *f);
 void *__wrap_realloc(void *p, size_t n);
 void __wrap_free(void *p);
+int __wrap_fclose(FILE *f);
 
 static struct {
 	int on;
@@ -90,6 +95,21 @@ __wrap_realloc(void *p, size_t n)
 	memcpy(q, p, old < n ? old : n);
 	__wrap_free(p);
 	return q;
+}
+
+/* The stream's buffer goes with it, as it is. */
+int
+__wrap_fclose(FILE *f)
+{
+	if (f != NULL && alloc_watch.on && f->_IO_buf_base != NULL &&
+	    f->_IO_buf_end > f->_IO_buf_base) {
+		size_t n = (size_t)(f->_IO_buf_end - f->_IO_buf_base);
+
+		VALGRIND_MAKE_MEM_DEFINED(f->_IO_buf_base, n);
+		if (alloc_watch_holds(f->_IO_buf_base, n))
+			alloc_watch.leaks++;
+	}
+	return __real_fclose(f);
 }
 
 static void
