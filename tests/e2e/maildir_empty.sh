@@ -13,6 +13,9 @@
 #    warning, and a dry run then plans nothing in Work; --verify then
 #    exits 0, both folders agreeing, and names the far empty file once
 #    as no message, not compared;
+#  - with TrashRemoteNew on the far Maildir, an empty near file the user
+#    deleted: exit 0, one warning, the file expunged, nothing in the far
+#    Trash;
 #  - on an IMAP (Dovecot) <-> Maildir channel, an empty near file beside
 #    two messages: exit 0, one warning naming it, two APPENDs (none for
 #    it: Dovecot would refuse it), the server holding the two, each once;
@@ -148,6 +151,26 @@ expect_eq "Maildir verify: INBOX agrees" 1 \
 	"$(grep -c '^c:INBOX: 2 on far, 2 on near, 2 on both: agree$' "$TMP/md-verify.out")"
 expect_eq "Maildir verify: Work agrees" 1 \
 	"$(grep -c '^c:Work: 3 on far, 3 on near, 3 on both: agree$' "$TMP/md-verify.out")"
+
+# An empty near file the user deleted, with TrashRemoteNew on the far
+# Maildir: nothing to trash, so it is expunged, and no empty file lands
+# in the far Trash. (In Work, where far has no empty file: two empty
+# files are equal messages, and the deletion of one would go to the
+# other.)
+: >"$N/Work/cur/1007.ndel:2,ST"
+sed -i 's/^MaildirStore far$/MaildirStore far\nTrash Trash\nTrashRemoteNew yes/' \
+	"$TMP/sync.rc"
+run md-trash
+expect_eq "Maildir Trash run: exit status" 0 "$status"
+expect_eq "Maildir Trash run: the deleted empty file named once" 1 \
+	"$(grep -c "^twinbox: warning: c:Work: near message cur/1007.ndel,U=[0-9]*:2,ST is empty (0 bytes): nothing to copy to Trash 'Trash' on far; it is expunged" \
+	"$TMP/md-trash.err")"
+expect_eq "Maildir Trash run: expunged" "" \
+	"$(find "$N/Work" -name '1007.ndel*')"
+expect_eq "Maildir Trash run: nothing in the far Trash" "" \
+	"$(find "$F/Trash" -type f ! -name '.*' 2>/dev/null)"
+expect_eq "Maildir Trash run: far Work, each once" \
+	"$(printf '%s\n' "$both_work" '<late@empty.test>' | sort)" "$(ids "$F/Work")"
 
 # ---- IMAP <-> Maildir ----------------------------------------------------
 
