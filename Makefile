@@ -242,11 +242,19 @@ $(BUILD)/tests/tools/%: tests/tools/%.c $(BUILD)/src/compat.o $(FLAGS_FILE)
 	@$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -MMD -MP -o $@ $< \
 		$(BUILD)/src/compat.o -pthread $(LDLIBS)
 
+# A Check program that watches the allocator (tests/support/alloc_watch.h)
+# gets free(), realloc() and fclose() through its own wrappers (GNU ld's
+# --wrap).
+ALLOC_WATCH_LDFLAGS = -Wl,--wrap=free -Wl,--wrap=realloc -Wl,--wrap=fclose
+LDFLAGS_check_trace_auth = $(ALLOC_WATCH_LDFLAGS)
+LDFLAGS_check_config = $(ALLOC_WATCH_LDFLAGS)
+
 $(BUILD)/tests/%: tests/%.c $(TEST_SUPPORT_OBJ) $(BUILD)/libtwinbox.a \
 		$(FLAGS_FILE) | have-test-deps
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
 	@$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -Itests $(ALL_LDFLAGS) -MMD -MP \
+		$(LDFLAGS_$(notdir $@)) \
 		-o $@ $< $(TEST_SUPPORT_OBJ) $(BUILD)/libtwinbox.a \
 		$(CHECK_LIBS) $(ALL_LIBS)
 

@@ -13,6 +13,7 @@
 #include "channel.h"
 #include "channel_workers.h"
 #include "config/config.h"
+#include "support/alloc_watch.h"
 #include "support/testlib.h"
 
 static struct buf warnings = BUF_INIT;
@@ -921,6 +922,46 @@ START_TEST(test_duplicates)
 }
 END_TEST
 
+/*
+ * A password read from the file is never freed or moved unwiped: not the
+ * file's text, not a line's words, not a Pass that a later Pass
+ * replaces, not the one kept until the configuration is freed.
+ */
+START_TEST(test_pass_wiped)
+{
+	static const char *const pass[] = {
+		"first-Secret-0123456789-abcdefghij-Zq7",
+		"second-Secret-0123456789-abcdefghij-Zq7"
+	};
+	char *dir = tl_mkdtemp("config-wipe");
+	struct buf path = BUF_INIT, text = BUF_INIT, err = BUF_INIT;
+	struct config *cfg = NULL;
+
+	buf_setf(&path, "%s/sync.rc", dir);
+	buf_setf(&text, "IMAPAccount a\nHost h\nPass %s\nPass \"%s\"\n",
+	    pass[0], pass[1]);
+	tl_write_str(path.data, text.data);
+	for (size_t i = 0; i < 2; i++) {
+		size_t leaks;
+
+		alloc_watch_start(pass[i]);
+		ck_assert_int_eq(config_load(path.data, &cap_lg, &cfg, &err),
+		    0);
+		ck_assert_str_eq(cfg->accounts[0]->pass, pass[1]);
+		config_free(cfg);
+		leaks = alloc_watch_stop();
+		ck_assert_msg(leaks == 0, "Pass %zu: %zu allocation%s freed or "
+		    "moved with it", i + 1, leaks, leaks == 1 ? "" : "s");
+		buf_reset(&warnings);
+	}
+	tl_rmtree(dir);
+	free(dir);
+	buf_free(&path);
+	buf_free(&text);
+	buf_free(&err);
+}
+END_TEST
+
 START_TEST(test_keyword_errors)
 {
 	fails("IMAPAccount a\nHots h\n",
@@ -1558,6 +1599,7 @@ config_suite(void)
 	tcase_add_test(tc, test_groups);
 	tcase_add_test(tc, test_references);
 	tcase_add_test(tc, test_duplicates);
+	tcase_add_test(tc, test_pass_wiped);
 	tcase_add_test(tc, test_keyword_errors);
 	tcase_add_test(tc, test_imap_accounts);
 	tcase_add_test(tc, test_tls_versions);

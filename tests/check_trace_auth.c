@@ -21,8 +21,18 @@
  * the client's send buffer holds neither the password nor PLAIN's
  * message anywhere in its allocation: a buffer that carried a secret is
  * wiped once sent, not merely reset.
+ *
+ * And with a long secret (240 bytes: a password or an OAuth token), for
+ * LOGIN, PLAIN, SCRAM-SHA-256, XOAUTH2 and OAUTHBEARER: no allocation
+ * that the client frees or moves while it logs in holds the secret, raw
+ * or in base64 at any alignment (the program is linked with GNU ld's
+ * --wrap for free() and realloc(), Makefile: every realloc() of the
+ * library then moves, so that a copy left behind shows whatever the
+ * heap's layout). A buffer that carries a secret is grown before the
+ * secret goes in and wiped before it goes.
  */
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -39,23 +49,20 @@
 #include "imap/auth.h"
 #include "imap/client.h"
 #include "imap/client_int.h"
+#include "imap/secret.h"
 #include "support/testlib.h"
 
 /* The send buffer is read past what was last written into it, on
  * purpose: under valgrind (make valgrind) those bytes are declared read
- * (the valgrind package has the header). */
-#if defined(__has_include)
-#if __has_include(<valgrind/memcheck.h>)
-#include <valgrind/memcheck.h>
-#endif
-#endif
-#ifndef VALGRIND_MAKE_MEM_DEFINED
-#define VALGRIND_MAKE_MEM_DEFINED(p, n) ((void)(p), (void)(n))
-#endif
+ * (alloc_watch.h's VALGRIND_MAKE_MEM_DEFINED). */
+#include "support/alloc_watch.h"
 
 #define PASS "pencil-Zq7"
 #define PASS_8BIT "p\xc3\xa4ss-Zq7"	/* goes as a literal */
 #define SALT_B64 "QSXCR+Q6sek8bf92"
+/* 240 bytes, more than any buffer's first allocation (64). */
+#define PASS_LONG60 "LongSecret-0123456789-abcdefghijklmnopqrstuvwxyz-Zq7-ABCDEFG"
+#define PASS_LONG PASS_LONG60 PASS_LONG60 PASS_LONG60 PASS_LONG60
 
 struct mech_case {
 	const char *mech;	/* AuthMechs */
@@ -74,6 +81,12 @@ static const struct mech_case cases[] = {
 	{ "SCRAM-SHA-256", 0, PASS, 2 },
 	{ "XOAUTH2", 1, PASS, 1 },
 	{ "OAUTHBEARER", 1, PASS, 1 },
+	{ "LOGIN", 1, PASS_LONG, 1 },
+	{ "PLAIN", 1, PASS_LONG, 1 },
+	{ "PLAIN", 0, PASS_LONG, 1 },
+	{ "SCRAM-SHA-256", 1, PASS_LONG, 2 },
+	{ "XOAUTH2", 1, PASS_LONG, 1 },
+	{ "OAUTHBEARER", 1, PASS_LONG, 1 },
 };
 
 /* ---- the script ------------------------------------------------------ */
@@ -322,8 +335,8 @@ static void
 check_send_buffer(const struct mech_case *mc, const struct imap_client *c)
 {
 	const struct buf *w = &c->wbuf;
-	unsigned char raw[128];
-	char plain[256];
+	unsigned char raw[512];
+	char plain[1024];
 	size_t ulen = strlen("alice"), plen = strlen(mc->pass);
 
 	raw[0] = '\0';
@@ -364,12 +377,21 @@ log_in(const struct mech_case *mc, const struct logger *lg,
 	o.pass = mc->pass;
 	strlist_add(&mechs, mc->mech);
 	o.auth_mechs = &mechs;
+	if (strlen(mc->pass) >= 64)
+		alloc_watch_start(mc->pass);
 	c = imap_client_open(&o, lg, &err);
 	ck_assert_msg((c != NULL) == (strcmp(mc->mech, "XOAUTH2") != 0),
 	    "%s: %s", mc->mech, buf_cstr(&err));
 	if (c != NULL)
 		check_send_buffer(mc, c);
 	imap_client_free(c);
+	if (alloc_watch.on) {
+		size_t leaks = alloc_watch_stop();
+
+		ck_assert_msg(leaks == 0, "%s: %zu allocation%s freed or moved "
+		    "with the secret in it", mc->mech, leaks,
+		    leaks == 1 ? "" : "s");
+	}
 	while ((n = read(fd, chunk, sizeof chunk)) > 0)
 		buf_add(secrets, chunk, (size_t)n);
 	close(fd);
@@ -439,6 +461,63 @@ START_TEST(test_every_mechanism_redacted)
 }
 END_TEST
 
+/* The child: the password asked on its terminal, then the verdict as its
+ * exit status (0: the password, and no copy of it left behind). */
+static void
+ask_on(const char *slave)
+{
+	struct buf out = BUF_INIT, err = BUF_INIT;
+	int fd, rc;
+
+	alarm(20);
+	if (setsid() < 0 || (fd = open(slave, O_RDWR)) < 0)
+		_exit(2);
+	alloc_watch_start(PASS_LONG);
+	rc = imap_ask_password("Password: ", &out, &err);
+	if (rc != 0 || strcmp(buf_cstr(&out), PASS_LONG) != 0)
+		_exit(3);
+	buf_wipe(&out);
+	alloc_watch.on = 0;
+	_exit(alloc_watch.frees == 0 ? 4 : alloc_watch.leaks != 0 ? 5 : 0);
+}
+
+/*
+ * A password typed at the terminal (no Pass or PassCmd) is read without
+ * a stdio buffer: none is freed with the password in it. The child asks
+ * on a pseudo-terminal of its own; the password is typed once the prompt
+ * shows (echo is off by then).
+ */
+START_TEST(test_typed_password_wiped)
+{
+	int master = posix_openpt(O_RDWR | O_NOCTTY), status;
+	struct buf seen = BUF_INIT;
+	const char *slave;
+	char c;
+	pid_t pid;
+
+	ck_assert_int_ge(master, 0);
+	ck_assert_int_eq(grantpt(master), 0);
+	ck_assert_int_eq(unlockpt(master), 0);
+	slave = ptsname(master);
+	ck_assert_ptr_nonnull(slave);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0)
+		ask_on(slave);
+	while (strstr(buf_cstr(&seen), "Password: ") == NULL &&
+	    read(master, &c, 1) == 1)
+		buf_addc(&seen, c);
+	ck_assert_int_eq(write(master, PASS_LONG "\n", sizeof(PASS_LONG)),
+	    (ssize_t)sizeof(PASS_LONG));
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "the typed password: wait status %d (exit 3: not read back, 4: "
+	    "free() not wrapped, 5: left in a buffer freed unwiped)", status);
+	close(master);
+	buf_free(&seen);
+}
+END_TEST
+
 static Suite *
 trace_auth_suite(void)
 {
@@ -448,6 +527,7 @@ trace_auth_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, test_every_mechanism_redacted, 0,
 	    sizeof(cases) / sizeof(cases[0]));
+	tcase_add_test(tc, test_typed_password_wiped);
 	suite_add_tcase(s, tc);
 	return s;
 }

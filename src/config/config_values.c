@@ -9,6 +9,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/crypto.h>
+
 #include "config/config_p.h"
 
 struct imap_account_conf *
@@ -143,8 +145,13 @@ int
 cfg_apply_str(struct cfg_parser *p, const struct key_def *k, char **vals,
     size_t n)
 {
+	char **f = field(p, k);
+
 	(void)n;
-	set_str(field(p, k), vals[0]);
+	/* A password given again: the one it replaces is wiped. */
+	if ((k->flags & KF_SECRET) && *f != NULL)
+		OPENSSL_cleanse(*f, strlen(*f));
+	set_str(f, vals[0]);
 	return 0;
 }
 

@@ -144,6 +144,9 @@ imap_base64(const void *data, size_t len, struct buf *out)
 	    "abcdefghijklmnopqrstuvwxyz0123456789+/";
 	const unsigned char *p = data;
 
+	/* Room first: what is encoded may be a secret, and a buffer that
+	 * moved would leave a copy of it behind (buf_wipe()). */
+	buf_grow(out, (len + 2) / 3 * 4);
 	for (size_t i = 0; i < len; i += 3) {
 		uint32_t v = (uint32_t)p[i] << 16;
 		size_t left = len - i;
@@ -226,6 +229,7 @@ imap_sasl_plain(const char *user, const char *pass, struct buf *out)
 {
 	struct buf raw = BUF_INIT;
 
+	buf_grow(&raw, strlen(user) + strlen(pass) + 2);	/* never moved */
 	buf_addc(&raw, '\0');
 	buf_adds(&raw, user);
 	buf_addc(&raw, '\0');
@@ -238,6 +242,7 @@ imap_sasl_xoauth2(const char *user, const char *token, struct buf *out)
 {
 	struct buf raw = BUF_INIT;
 
+	buf_grow(&raw, strlen(user) + strlen(token) + 32);	/* never moved */
 	buf_addf(&raw, "user=%s\001auth=Bearer %s\001\001", user, token);
 	encode_and_wipe(&raw, out);
 }
@@ -248,6 +253,8 @@ imap_sasl_oauthbearer(const char *user, const char *host, unsigned port,
 {
 	struct buf raw = BUF_INIT;
 
+	/* never moved */
+	buf_grow(&raw, strlen(user) + strlen(host) + strlen(token) + 64);
 	buf_addf(&raw, "n,a=%s,\001host=%s\001port=%u\001auth=Bearer %s"
 	    "\001\001", user, host, port, token);
 	encode_and_wipe(&raw, out);

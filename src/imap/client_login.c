@@ -151,7 +151,9 @@ get_credential(const char *value, const char *cmd, const char *key,
     const char *peer, const char *user, struct buf *out, struct buf *err)
 {
 	if (value != NULL) {
-		buf_setf(out, "%s", value);
+		buf_reset(out);
+		buf_grow(out, strlen(value));	/* never moved */
+		buf_adds(out, value);
 		return 0;
 	}
 	if (cmd != NULL && o->secrets != NULL)

@@ -147,6 +147,9 @@ imap_ask_password(const char *prompt, struct buf *out, struct buf *err)
 		    strerror(errno));
 		return -1;
 	}
+	/* Unbuffered: stdio's buffer would keep the typed line, and
+	 * fclose() frees it as it is. */
+	setvbuf(tty, NULL, _IONBF, 0);
 	echo_off = tcgetattr(fileno(tty), &old) == 0;
 	quiet = old;
 	quiet.c_lflag &= ~(tcflag_t)ECHO;

@@ -162,7 +162,9 @@ int exec_trash_run(struct exec *x, const struct plan_op *ops, size_t n,
     struct buf *err);
 /* TrashRemoteNew (sync/exec_trash_remote.c): each message is read from
  * its side into a temporary file and stored into the other store's Trash;
- * a failure keeps the message and is reported, the run goes on. */
+ * a failure keeps the message and is reported, the run goes on. An empty
+ * message (STORE_EMPTY's: no byte) has nothing to keep: it is recorded
+ * as trashed without a copy, with a warning, and expunged. */
 int exec_trash_remote_run(struct exec *x, const struct plan_op *ops,
     size_t n, struct buf *err);
 /* The record a committed trash copy leaves (PLAN_TRASH's or
@@ -171,5 +173,8 @@ int exec_record_trashed(struct exec *x, const struct plan_op *op,
     struct buf *err);
 /* Keep uid of side: an expunge left it, or its trash copy failed. */
 void exec_keep(struct exec *x, enum side side, uint32_t uid);
+/* How a user finds message uid of side s: its file name, or its UID. */
+void exec_message_name(struct exec *x, enum side s, uint32_t uid,
+    struct buf *out);
 
 #endif

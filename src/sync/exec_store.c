@@ -84,9 +84,9 @@ copy_before_commit(void *ctx, struct buf *err)
 	return 0;
 }
 
-/* How a user finds message uid of side s: its file name, or its UID. */
-static void
-message_name(struct exec *x, enum side s, uint32_t uid, struct buf *out)
+void
+exec_message_name(struct exec *x, enum side s, uint32_t uid,
+    struct buf *out)
 {
 	struct store *st = x->store[s];
 
@@ -107,7 +107,7 @@ copy_refused(struct exec *x, enum side src, uint32_t src_uid,
 	struct journal_rec rec = { .kind = JR_COPY_ABORT };
 	struct buf name = BUF_INIT;
 
-	message_name(x, src, src_uid, &name);
+	exec_message_name(x, src, src_uid, &name);
 	log_error(x->lg, "%s: %s not copied: %s", x->box, name.data,
 	    buf_cstr(why));
 	buf_free(&name);
@@ -127,7 +127,7 @@ copy_empty(struct exec *x, enum side src, uint32_t src_uid)
 {
 	struct buf name = BUF_INIT;
 
-	message_name(x, src, src_uid, &name);
+	exec_message_name(x, src, src_uid, &name);
 	log_warn(x->lg, "%s: %s is empty (0 bytes): not copied; it is left "
 	    "as it is (delete it, or give it content to have it copied)",
 	    x->box, name.data);

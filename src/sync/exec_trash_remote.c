@@ -151,6 +151,36 @@ read_message(struct exec *x, const struct plan_op *op, struct spool *sp,
 	return sp->gone || (!sp->got && sp->why.len == 0) ? 1 : 0;
 }
 
+/* The copy done, or nothing to copy: recorded, durable before the
+ * expunge. */
+static int
+record_trashed(struct exec *x, const struct plan_op *op, struct buf *err)
+{
+	if (exec_record_trashed(x, op, err) != 0)
+		return -1;
+	return x->journal != NULL ? journal_flush(x->journal, err) : 0;
+}
+
+/*
+ * An empty message (an empty Maildir file) is no message: no store is
+ * asked to keep it (Dovecot refuses it, sync/copy.c), so that a deletion
+ * the user asked for is not held back by it run after run. It is
+ * expunged as if trashed, as mbsync does.
+ */
+static int
+empty_trashed(struct exec *x, const struct plan_op *op, struct buf *err)
+{
+	struct buf name = BUF_INIT;
+	enum side to = !op->side;
+
+	exec_message_name(x, op->side, op->uid, &name);
+	log_warn(x->lg, "%s: %s is empty (0 bytes): nothing to copy to Trash "
+	    "'%s' on %s; it is expunged", x->box, name.data,
+	    x->trash_box[to] ? x->trash_box[to] : "", side_names[to]);
+	buf_free(&name);
+	return record_trashed(x, op, err);
+}
+
 static int
 trash_one(struct exec *x, const struct plan_op *op, struct spool *sp,
     struct buf *err)
@@ -165,6 +195,8 @@ trash_one(struct exec *x, const struct plan_op *op, struct spool *sp,
 		kept(x, op, buf_cstr(&sp->why));
 		return 0;
 	}
+	if (sp->len == 0)
+		return empty_trashed(x, op, err);
 	crash_step(x->crash);
 	if (dst->ops->trash_in == NULL || x->trash_box[!op->side] == NULL) {
 		kept(x, op, "this kind of store cannot take it");
@@ -182,9 +214,7 @@ trash_one(struct exec *x, const struct plan_op *op, struct spool *sp,
 	}
 	buf_free(&why);
 	x->stats.trashed[!op->side]++;
-	if (exec_record_trashed(x, op, err) != 0)
-		return -1;
-	return x->journal != NULL ? journal_flush(x->journal, err) : 0;
+	return record_trashed(x, op, err);
 }
 
 int

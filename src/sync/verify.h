@@ -41,6 +41,9 @@ struct verify_msg {
 	uint64_t key;		/* fingerprint hash (Message-ID or header) */
 	uint64_t header;	/* hash of the whole canonical header */
 	int have;		/* 0: not read (vanished): matches nothing */
+	int empty;		/* read, and not one byte (an empty Maildir
+				   file): no message, which a sync never
+				   copies (STORE_EMPTY); have is 0 */
 	/* For the report; unfolded, possibly cut; "" when absent. */
 	char *date, *from, *subject, *msgid;
 };

@@ -103,6 +103,7 @@ vr_end(void *ctx, struct buf *err)
 	struct vr_ctx *c = ctx;
 	struct verify_msg *m = &c->side->v[c->cur.current];
 	const struct buf *h = &c->cur.stream.header;
+	struct fingerprint fp;
 
 	(void)err;
 	if (!c->whole && !c->cur.stream.header_done) {
@@ -113,8 +114,12 @@ vr_end(void *ctx, struct buf *err)
 	free_fields(m);
 	m->header = hash_fnv1a64(h->data ? h->data : "", h->len);
 	fields_of(buf_cstr(h), h->len, m);
-	m->key = fp_stream_finish(&c->cur.stream).hash;
-	m->have = 1;
+	fp = fp_stream_finish(&c->cur.stream);
+	m->key = fp.hash;
+	/* Read whole and empty: nothing a sync would copy, so nothing to
+	 * compare either. */
+	m->empty = c->whole && fp.size == 0;
+	m->have = !m->empty;
 	return 0;
 }
 

@@ -12,7 +12,8 @@
  * fingerprint, whichever store holds it.
  *
  * Contract: verify_read_side() fills out with one entry per message of
- * the scan (a message that vanished meanwhile has have = 0) and returns
+ * the scan (a message that vanished meanwhile has have = 0; an empty one,
+ * not one byte, has empty set and have = 0) and returns
  * 0, or -1 with err naming the mailbox and the cause (the store's
  * failure() then says how wide it is).
  */

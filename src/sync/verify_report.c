@@ -52,6 +52,19 @@ describe_pair(const struct verify_side sides[2], const struct verify_diff *d,
 	describe_msg(f, out);
 }
 
+/* Empty files: not messages, so not differences, but said. */
+static void
+report_empty(const char *label, const struct verify_side sides[2],
+    const struct logger *lg)
+{
+	for (int s = 0; s < 2; s++)
+		for (size_t i = 0; i < sides[s].n; i++)
+			if (sides[s].v[i].empty)
+				log_info(lg, "%s: empty on %s: UID %u: 0 bytes, "
+				    "not a message: not compared", label,
+				    side_names[s], sides[s].v[i].uid);
+}
+
 void
 verify_report(const char *label, const struct verify_side sides[2],
     const struct verify_result *r, const struct logger *lg)
@@ -66,6 +79,7 @@ verify_report(const char *label, const struct verify_side sides[2],
 			describe_pair(sides, &r->v[i], &line);
 		log_info(lg, "%s: %s", label, buf_cstr(&line));
 	}
+	report_empty(label, sides, lg);
 	if (r->ndiff == 0)
 		log_info(lg, "%s: %zu on far, %zu on near, %zu on both: agree",
 		    label, r->n[SIDE_FAR], r->n[SIDE_NEAR], r->both);

@@ -7,6 +7,9 @@
  *   LABEL: extra copy on near: UID 9: ...	(a duplicate)
  *   LABEL: content differs: far UID 3, near UID 4: ...
  *   LABEL: flags differ: far UID 3 (FS), near UID 4 (S): ...
+ *   LABEL: empty on near: UID 5: 0 bytes, not a message: not compared
+ *       (an empty Maildir file, which a sync never copies; not a
+ *       difference)
  *   LABEL: N on far, M on near, K on both: agree
  *   LABEL: N on far, M on near, K on both: differ (D differences)
  *

@@ -10,10 +10,21 @@
 #    empty files stay where they are, empty, and no empty file appears on
 #    the other side; a second run warns again and copies nothing;
 #  - once the near file has content, the next run copies it without a
-#    warning, and a dry run then plans nothing in Work;
+#    warning, and a dry run then plans nothing in Work; --verify then
+#    exits 0, both folders agreeing, and names the far empty file once
+#    as no message, not compared;
+#  - with TrashRemoteNew on the far Maildir, an empty near file the user
+#    deleted: exit 0, one warning, the file expunged, nothing in the far
+#    Trash;
 #  - on an IMAP (Dovecot) <-> Maildir channel, an empty near file beside
 #    two messages: exit 0, one warning naming it, two APPENDs (none for
-#    it: Dovecot would refuse it), the server holding the two, each once.
+#    it: Dovecot would refuse it), the server holding the two, each once;
+#  - then with Trash and TrashRemoteNew on the server and Expunge Both, a
+#    second empty near file that the user deleted (flag T): the run exits
+#    0, warns once that there is nothing to copy to Trash, sends no
+#    APPEND, and expunges it (mbsync expunges it too); the server's Trash
+#    stays empty, the undeleted empty file stays, and the next run says
+#    nothing of the deleted one.
 # The server is stopped and the directory removed however the test ends.
 # Run from the top of the tree; tests/run-all.sh runs it with sh.
 # KEEP=1 leaves the directory and the server running, for debugging.
@@ -129,6 +140,38 @@ run md-dry --dry-run
 expect_eq "Maildir dry run: nothing to do in Work" 1 \
 	"$(grep -c '^c:Work: dry run: nothing to do' "$TMP/md-dry.out")"
 
+# --verify after these runs: the far empty file, which no sync copies, is
+# said but is no difference; both folders agree.
+run md-verify --verify
+expect_eq "Maildir verify: exit status" 0 "$status"
+expect_eq "Maildir verify: the empty file said, once" \
+	"c:INBOX: empty on far: UID 2: 0 bytes, not a message: not compared" \
+	"$(grep 'empty on' "$TMP/md-verify.out")"
+expect_eq "Maildir verify: INBOX agrees" 1 \
+	"$(grep -c '^c:INBOX: 2 on far, 2 on near, 2 on both: agree$' "$TMP/md-verify.out")"
+expect_eq "Maildir verify: Work agrees" 1 \
+	"$(grep -c '^c:Work: 3 on far, 3 on near, 3 on both: agree$' "$TMP/md-verify.out")"
+
+# An empty near file the user deleted, with TrashRemoteNew on the far
+# Maildir: nothing to trash, so it is expunged, and no empty file lands
+# in the far Trash. (In Work, where far has no empty file: two empty
+# files are equal messages, and the deletion of one would go to the
+# other.)
+: >"$N/Work/cur/1007.ndel:2,ST"
+sed -i 's/^MaildirStore far$/MaildirStore far\nTrash Trash\nTrashRemoteNew yes/' \
+	"$TMP/sync.rc"
+run md-trash
+expect_eq "Maildir Trash run: exit status" 0 "$status"
+expect_eq "Maildir Trash run: the deleted empty file named once" 1 \
+	"$(grep -c "^twinbox: warning: c:Work: near message cur/1007.ndel,U=[0-9]*:2,ST is empty (0 bytes): nothing to copy to Trash 'Trash' on far; it is expunged" \
+	"$TMP/md-trash.err")"
+expect_eq "Maildir Trash run: expunged" "" \
+	"$(find "$N/Work" -name '1007.ndel*')"
+expect_eq "Maildir Trash run: nothing in the far Trash" "" \
+	"$(find "$F/Trash" -type f ! -name '.*' 2>/dev/null)"
+expect_eq "Maildir Trash run: far Work, each once" \
+	"$(printf '%s\n' "$both_work" '<late@empty.test>' | sort)" "$(ids "$F/Work")"
+
 # ---- IMAP <-> Maildir ----------------------------------------------------
 
 start_dovecot "$TMP/srv"
@@ -172,6 +215,30 @@ expect_eq "IMAP run: the server's Message-IDs, each once" \
 	"$(printf '<%s@empty.test>\n' one two)" "$(ids "$MAIL_DIR/alice")"
 expect_eq "IMAP run: the empty file stays" "new/2002.empty,U=2" \
 	"$(empties "$I/INBOX")"
+
+# An empty file the user deleted, with the server's Trash for the messages
+# near never propagated: nothing to trash, so it is expunged.
+: >"$I/INBOX/cur/2004.deleted:2,ST"
+sed -i 's/^Account alice$/Account alice\nTrash Trash\nTrashRemoteNew yes/' \
+	"$TMP/sync.rc"
+for r in 1 2; do
+	run "trash$r" -D
+	expect_eq "Trash run $r: exit status" 0 "$status"
+	expect_eq "Trash run $r: no error" 0 "$(grep -c 'error' "$TMP/trash$r.err")"
+	expect_eq "Trash run $r: no APPEND" 0 \
+		"$(grep -c '>> [A-Z0-9]* APPEND ' "$TMP/trash$r.out")"
+	expect_eq "Trash run $r: the undeleted empty file stays, alone" \
+		"new/2002.empty,U=2" "$(empties "$I/INBOX")"
+	expect_eq "Trash run $r: the server's Trash holds nothing" "" \
+		"$(find "$MAIL_DIR/alice/.Trash" -path '*/cur/*' -o -path '*/new/*' 2>/dev/null)"
+	expect_eq "Trash run $r: the server's Message-IDs, each once" \
+		"$(printf '<%s@empty.test>\n' one two)" "$(ids "$MAIL_DIR/alice")"
+done
+expect_eq "Trash run 1: the deleted empty file named once" 1 \
+	"$(grep -c "^twinbox: warning: c:INBOX: near message cur/2004.deleted,U=[0-9]*:2,ST is empty (0 bytes): nothing to copy to Trash 'Trash' on far; it is expunged" \
+	"$TMP/trash1.err")"
+expect_eq "Trash run 2: the deleted empty file not named" 0 \
+	"$(grep -c '2004.deleted' "$TMP/trash2.err")"
 
 echo "maildir_empty: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
