@@ -26,9 +26,9 @@ static void
 add_side(struct buf *out, const struct exec_stats *st, enum side s)
 {
 	buf_addf(out, "{\"copied\":%zu,\"flagged\":%zu,\"expunged\":%zu,"
-	    "\"trashed\":%zu,\"bytes\":%llu}", st->copied[s], st->flagged[s],
-	    st->expunged[s], st->trashed[s],
-	    (unsigned long long)st->bytes[s]);
+	    "\"trashed\":%zu,\"bytes\":%llu,\"empty\":%zu}", st->copied[s],
+	    st->flagged[s], st->expunged[s], st->trashed[s],
+	    (unsigned long long)st->bytes[s], st->empty[s]);
 }
 
 static void

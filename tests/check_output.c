@@ -108,8 +108,8 @@ START_TEST(test_units)
 END_TEST
 
 static void
-add_pair(struct report *rp, const char *name, enum pair_result res,
-    size_t copied_near, const char *error)
+add_pair_stats(struct report *rp, const char *name, enum pair_result res,
+    const struct exec_stats *st, const char *error)
 {
 	struct pair_outcome o;
 
@@ -119,10 +119,21 @@ add_pair(struct report *rp, const char *name, enum pair_result res,
 	o.box[0] = name;
 	o.box[1] = name;
 	o.result = res;
-	o.stats.copied[SIDE_NEAR] = copied_near;
-	o.stats.bytes[SIDE_NEAR] = copied_near * 1000;
+	o.stats = *st;
 	o.error = error;
 	report_add(rp, &o);
+}
+
+static void
+add_pair(struct report *rp, const char *name, enum pair_result res,
+    size_t copied_near, const char *error)
+{
+	struct exec_stats st;
+
+	memset(&st, 0, sizeof(st));
+	st.copied[SIDE_NEAR] = copied_near;
+	st.bytes[SIDE_NEAR] = copied_near * 1000;
+	add_pair_stats(rp, name, res, &st, error);
 }
 
 /* The total line: nothing for a run without change or failure, unless
@@ -172,10 +183,15 @@ START_TEST(test_json_lines)
 	struct buf err = BUF_INIT;
 	char text[2048];
 	FILE *f = tmpfile();
+	struct exec_stats st;
 	size_t n;
 
 	ck_assert_ptr_nonnull(f);
-	add_pair(rp, "a\"\n\xff", PAIR_OK, 2, NULL);
+	memset(&st, 0, sizeof(st));
+	st.copied[SIDE_NEAR] = 2;
+	st.bytes[SIDE_NEAR] = 2000;
+	st.empty[SIDE_FAR] = 3;
+	add_pair_stats(rp, "a\"\n\xff", PAIR_OK, &st, NULL);
 	add_pair(rp, NULL, PAIR_FAILED, 0, "login refused");
 	ck_assert_int_eq(report_write_json(rp, f, &err), 0);
 	rewind(f);
@@ -184,14 +200,16 @@ START_TEST(test_json_lines)
 	ck_assert_str_eq(text, "{\"channel\":\"c\",\"mailbox\":\"a\\\"\\n"
 	    "\\ufffd\",\"far\":\"a\\\"\\n\\ufffd\",\"near\":\"a\\\"\\n\\ufffd\","
 	    "\"result\":\"ok\",\"far_to_near\":{\"copied\":2,\"flagged\":0,"
-	    "\"expunged\":0,\"trashed\":0,\"bytes\":2000},\"near_to_far\":"
-	    "{\"copied\":0,\"flagged\":0,\"expunged\":0,\"trashed\":0,"
-	    "\"bytes\":0},\"recovered\":0,\"seconds\":0.000,\"errors\":[]}\n"
+	    "\"expunged\":0,\"trashed\":0,\"bytes\":2000,\"empty\":0},"
+	    "\"near_to_far\":{\"copied\":0,\"flagged\":0,\"expunged\":0,"
+	    "\"trashed\":0,\"bytes\":0,\"empty\":3},\"recovered\":0,"
+	    "\"seconds\":0.000,\"errors\":[]}\n"
 	    "{\"channel\":\"c\",\"mailbox\":null,\"far\":null,\"near\":null,"
 	    "\"result\":\"failed\",\"far_to_near\":{\"copied\":0,\"flagged\":0,"
-	    "\"expunged\":0,\"trashed\":0,\"bytes\":0},\"near_to_far\":"
-	    "{\"copied\":0,\"flagged\":0,\"expunged\":0,\"trashed\":0,"
-	    "\"bytes\":0},\"recovered\":0,\"seconds\":0.000,\"errors\":"
+	    "\"expunged\":0,\"trashed\":0,\"bytes\":0,\"empty\":0},"
+	    "\"near_to_far\":{\"copied\":0,\"flagged\":0,\"expunged\":0,"
+	    "\"trashed\":0,\"bytes\":0,\"empty\":0},\"recovered\":0,"
+	    "\"seconds\":0.000,\"errors\":"
 	    "[\"login refused\"]}\n");
 	fclose(f);
 	report_free(rp);

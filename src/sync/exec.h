@@ -59,6 +59,8 @@ struct exec_stats {
 	size_t flagged[2];
 	size_t expunged[2];
 	size_t trashed[2];	/* copied to that side's Trash */
+	size_t empty[2];	/* empty messages (STORE_EMPTY) not
+				   copied to that side */
 	size_t recovered;	/* interrupted copies found complete */
 	uint64_t bytes[2];	/* of the copies counted in copied[]: their
 				   canonical size (fingerprint.h) */

@@ -134,6 +134,7 @@ copy_empty(struct exec *x, enum side src, uint32_t src_uid)
 	buf_free(&name);
 	keep_wanted(x, src, src_uid);
 	x->nempty++;
+	x->stats.empty[!src]++;
 }
 
 static int

@@ -126,6 +126,19 @@ for r in 1 2; do
 	expect_eq "Maildir run $r: no empty file copied far" "" "$(empties "$F/Work")"
 done
 
+# --json counts each empty message in the direction it was not copied.
+run md-json --json
+expect_eq "Maildir --json run: exit status" 0 "$status"
+expect_eq "Maildir --json run: the empty messages not copied, per direction" \
+	"INBOX 1 0
+Work 0 1" "$(python3 - "$TMP/md-json.out" <<'PY'
+import json, sys
+for line in open(sys.argv[1]):
+    o = json.loads(line)
+    print(o['mailbox'], o['far_to_near']['empty'], o['near_to_far']['empty'])
+PY
+)"
+
 # The near file gets content: it is copied, without a warning.
 mkmsg "$(find "$N/Work/new" -name '1005.nempty*')" late
 run md3
