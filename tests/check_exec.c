@@ -589,7 +589,7 @@ END_TEST
  * once, naming it, and succeeds; the others are copied and recorded once;
  * it stays wanted (maxuid of its side below it), so that nothing passes
  * it by, and once it is gone nothing is left to do. (Two empty messages,
- * one on each side, would be paired by content like any other two.)
+ * one on each side, are not paired: below.)
  */
 START_TEST(test_empty_message_warns_and_stays_wanted)
 {
@@ -876,6 +876,37 @@ START_TEST(test_first_contact_duplicates_one_to_one)
 }
 END_TEST
 
+/* An empty message on each side at first contact: no message, so not a
+ * pair either (a pair would carry a deletion of one to the other); each
+ * is warned of and stays, and the message beside them is copied. */
+START_TEST(test_first_contact_empty_messages_not_paired)
+{
+	struct fixture fx;
+	struct sync_state st;
+	struct journal_info info;
+
+	fx_init(&fx);
+	memstore_deliver(fx.far, "INBOX", "", 0);
+	deliver_n(fx.far, 1, 1, 0);
+	memstore_deliver(fx.near, "INBOX", "", 0);
+	ck_assert_msg(fx_sync(&fx) == 0, "%s", buf_cstr(&fx.err));
+	ck_assert_uint_eq(fx.stats.copied[SIDE_NEAR], 1);
+	ck_assert_uint_eq(fx.stats.empty[SIDE_NEAR], 1);
+	ck_assert_uint_eq(fx.stats.empty[SIDE_FAR], 1);
+	state_init(&st);
+	ck_assert_int_eq(state_load(fx.paths.state, fx.paths.journal, &st,
+	    &info, &fx.lg, &fx.err), 0);
+	ck_assert_uint_eq(st.npairs, 1);
+	state_free(&st);
+	ck_assert_int_eq(memstore_remove(fx.near, "INBOX", 1), 0);
+	ck_assert_msg(fx_sync(&fx) == 0, "%s", buf_cstr(&fx.err));
+	ck_assert_uint_eq(fx.stats.expunged[SIDE_FAR], 0);
+	ck_assert_uint_eq(fx.stats.flagged[SIDE_FAR], 0);
+	ck_assert_uint_eq(count(fx.far), 2);
+	fx_free(&fx);
+}
+END_TEST
+
 /* A store without fetch_headers() gives full fingerprints, whose hashes
  * serve the first pass and are not read again; the other side reads
  * headers, and whole only the message they share. */
@@ -1037,6 +1068,7 @@ exec_suite(void)
 	tcase_add_test(tc, test_recover_planned_uid_taken_by_other_mail);
 	tcase_add_test(tc, test_refused_copy_stays_wanted);
 	tcase_add_test(tc, test_empty_message_warns_and_stays_wanted);
+	tcase_add_test(tc, test_first_contact_empty_messages_not_paired);
 	tcase_add_test(tc, test_commit_failure_records_what_arrived);
 	tcase_add_test(tc, test_recover_flags_the_target_dropped);
 	tcase_add_test(tc, test_copy_keeps_flags_the_target_dropped);

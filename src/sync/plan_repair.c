@@ -290,7 +290,9 @@ plan_contact_candidates(const struct plan_work *w, struct uid_vec want[2])
 
 /* Compared messages of side s, sorted by fingerprint then UID. A message
  * without a fingerprint (not fetched, or vanished: {0, 0}) matches
- * nothing. */
+ * nothing, nor does an empty one (size 0: an empty Maildir file, which
+ * is no message and is never copied; paired with another, a deletion of
+ * either would be carried to the other). */
 static struct candidate *
 candidates(const struct plan_work *w, enum side s, size_t *n)
 {
@@ -299,8 +301,7 @@ candidates(const struct plan_work *w, enum side s, size_t *n)
 
 	*n = 0;
 	for (size_t i = 0; i < ps->scan->n; i++) {
-		if (!compared(w, s, i) ||
-		    (ps->fp[i].size == 0 && ps->fp[i].hash == 0))
+		if (!compared(w, s, i) || ps->fp[i].size == 0)
 			continue;
 		v[*n].fp = ps->fp[i];
 		v[*n].uid = ps->scan->v[i].uid;
