@@ -446,13 +446,14 @@ exec_free(struct exec *x)
 		x->kept[s] = NULL;
 		x->nkept[s] = 0;
 	}
-	x->nempty = 0;
 }
 
 int
 exec_failures(const struct exec *x, struct buf *err)
 {
-	size_t n = x->nfailed[SIDE_FAR] + x->nfailed[SIDE_NEAR] - x->nempty;
+	/* Empty messages stay wanted in failed[] but fail nothing. */
+	size_t n = x->nfailed[SIDE_FAR] + x->nfailed[SIDE_NEAR] -
+	    x->stats.empty[SIDE_FAR] - x->stats.empty[SIDE_NEAR];
 
 	if (n == 0 && x->ntrash_failed > 0) {
 		buf_setf(err, "%zu message%s could not be copied to Trash in "

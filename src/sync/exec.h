@@ -100,9 +100,6 @@ struct exec {
 	/* Source UIDs whose copy failed this run, per side: still wanted. */
 	uint32_t *failed[2];
 	size_t nfailed[2];
-	/* How many of failed[] are empty messages (STORE_EMPTY): kept
-	 * wanted like the others, but not a failure of the run. */
-	size_t nempty;
 	/* UIDs per side that an expunge left in place this run (another
 	 * client cleared \Deleted meanwhile): their records stay. */
 	uint32_t *kept[2];

@@ -133,7 +133,6 @@ copy_empty(struct exec *x, enum side src, uint32_t src_uid)
 	    x->box, name.data);
 	buf_free(&name);
 	keep_wanted(x, src, src_uid);
-	x->nempty++;
 	x->stats.empty[!src]++;
 }
 
