@@ -13,6 +13,8 @@
 #    warning, and a dry run then plans nothing in Work; --verify then
 #    exits 0, both folders agreeing, and names the far empty file once
 #    as no message, not compared;
+#  - at first contact, an empty file on each side is no pair: the near
+#    one deleted, the far one stays as it was;
 #  - with TrashRemoteNew on the far Maildir, an empty near file the user
 #    deleted: exit 0, one warning, the file expunged, nothing in the far
 #    Trash;
@@ -167,9 +169,7 @@ expect_eq "Maildir verify: Work agrees" 1 \
 
 # An empty near file the user deleted, with TrashRemoteNew on the far
 # Maildir: nothing to trash, so it is expunged, and no empty file lands
-# in the far Trash. (In Work, where far has no empty file: two empty
-# files are equal messages, and the deletion of one would go to the
-# other.)
+# in the far Trash.
 : >"$N/Work/cur/1007.ndel:2,ST"
 sed -i 's/^MaildirStore far$/MaildirStore far\nTrash Trash\nTrashRemoteNew yes/' \
 	"$TMP/sync.rc"
@@ -184,6 +184,31 @@ expect_eq "Maildir Trash run: nothing in the far Trash" "" \
 	"$(find "$F/Trash" -type f ! -name '.*' 2>/dev/null)"
 expect_eq "Maildir Trash run: far Work, each once" \
 	"$(printf '%s\n' "$both_work" '<late@empty.test>' | sort)" "$(ids "$F/Work")"
+
+# First contact with an empty file on each side (no state yet): they are
+# no messages, so no pair either; a mail reader's deletion of the near one
+# leaves the far one as it was (a pair would have carried it over).
+F2=$TMP/far2
+N2=$TMP/near2
+mkbox "$F2/INBOX"
+mkbox "$N2/INBOX"
+mkmsg "$F2/INBOX/cur/3001.real:2,S" real
+: >"$F2/INBOX/cur/3002.fe:2,S"
+: >"$N2/INBOX/cur/3003.ne:2,S"
+sed -e "s|$F/|$F2/|g" -e "s|$N/|$N2/|g" -e "s|$TMP/state/|$TMP/state2/|" \
+	-e "s|^Patterns .*|Patterns INBOX|" "$TMP/sync.rc" >"$TMP/sync2.rc"
+mkdir -p "$TMP/state2"
+for r in 1 2; do
+	timeout 120 "$BIN" -c "$TMP/sync2.rc" c >"$TMP/pair$r.out" 2>"$TMP/pair$r.err"
+	expect_eq "empty on each side, run $r: exit status" 0 "$?"
+	expect_eq "empty on each side, run $r: each one there named" $((3 - r)) \
+		"$(grep -c 'is empty (0 bytes): not copied' "$TMP/pair$r.err")"
+	[ "$r" = 1 ] && rm -f "$N2/INBOX/cur/3003.ne"*
+done
+expect_eq "empty on each side: the far one stays, unflagged" "cur/3002.fe:2,S" \
+	"$(cd "$F2/INBOX" && find cur new -type f -empty | sed 's/,U=[0-9]*//')"
+expect_eq "empty on each side: the real message reached near" "<real@empty.test>" \
+	"$(ids "$N2/INBOX")"
 
 # ---- IMAP <-> Maildir ----------------------------------------------------
 
