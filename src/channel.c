@@ -489,11 +489,26 @@ sync_one(struct chan_run *r, const char *name, char *const box[2])
 	buf_free(&err);
 }
 
+/* How much work a pair to sync is likely to be: the size of its state
+ * file, which holds a line per pair of messages; the most when it has
+ * none (a first sync copies every message). Only an order, never a
+ * decision. */
+static uint64_t
+pair_weight(const struct pair_job *pj)
+{
+	struct stat sb;
+
+	if (stat(pj->paths.state, &sb) != 0)
+		return UINT64_MAX;
+	return (uint64_t)sb.st_size;
+}
+
 /* 1 if the pair of name needs nothing this run (sync_mailbox_quiet()),
  * said as sync_one() says it; 0 if it is to be synced, also when that
- * cannot be told (the sync then meets the cause again). */
+ * cannot be told (the sync then meets the cause again), with *weight
+ * set by pair_weight(). */
 static int
-pair_quiet(struct chan_run *r, const char *name)
+pair_quiet(struct chan_run *r, const char *name, uint64_t *weight)
 {
 	struct buf err = BUF_INIT;
 	struct pair_job pj;
@@ -502,8 +517,11 @@ pair_quiet(struct chan_run *r, const char *name)
 
 	box[0] = side_box(r, SIDE_FAR, name);
 	box[1] = side_box(r, SIDE_NEAR, name);
-	if (pair_job_init(r, name, box, &pj, &err) == 0)
+	*weight = UINT64_MAX;
+	if (pair_job_init(r, name, box, &pj, &err) == 0) {
 		quiet = sync_mailbox_quiet(&pj.job, &err) == 1;
+		*weight = pair_weight(&pj);
+	}
 	if (quiet) {
 		report_pair(r, name, box, PAIR_OK, NULL, 0, NULL);
 		if (!r->opts->dry_run)
@@ -972,6 +990,58 @@ run_plan(struct chan_run *r, const struct mbox_plan *mplan,
 	}
 }
 
+/* A pair with work for the workers, and where it stands in the plan. */
+struct busy_pair {
+	const char *name;
+	uint64_t weight;
+	size_t order;
+};
+
+/* Heaviest first; pairs alike keep the plan's order. */
+static int
+busy_pair_cmp(const void *a, const void *b)
+{
+	const struct busy_pair *x = a, *y = b;
+
+	if (x->weight != y->weight)
+		return x->weight > y->weight ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/*
+ * The pairs of syncs with work to do, into busy, the likely longest
+ * first. Pairs with nothing to do are told apart first, over the stores
+ * that listed them, so that only pairs with work take a worker (and a
+ * connection of their own): a run where little changed logs in no more
+ * often than one connection would. The workers take the pairs in
+ * order, and the others start later than the first (each logs in
+ * first): a large pair taken last would keep one worker busy long
+ * after the others ran out of work.
+ */
+static void
+busy_pairs(struct chan_run *r, const struct strlist *syncs,
+    struct strlist *busy)
+{
+	struct busy_pair *bp = xcalloc(syncs->n > 0 ? syncs->n : 1,
+	    sizeof(*bp));
+	size_t n = 0;
+
+	for (size_t i = 0; i < syncs->n && !interrupted(r->opts->stop); i++) {
+		uint64_t weight;
+
+		if (pair_quiet(r, syncs->v[i], &weight))
+			continue;
+		bp[n].name = syncs->v[i];
+		bp[n].weight = weight;
+		bp[n].order = n;
+		n++;
+	}
+	qsort(bp, n, sizeof(*bp), busy_pair_cmp);
+	for (size_t i = 0; i < n; i++)
+		strlist_add(busy, bp[i].name);
+	free(bp);
+}
+
 static void
 run_steps(struct chan_run *r, const struct mbox_plan *mplan)
 {
@@ -984,13 +1054,7 @@ run_steps(struct chan_run *r, const struct mbox_plan *mplan)
 		return;
 	}
 	run_plan(r, mplan, PASS_BEFORE_SYNCS, &syncs);
-	/* Pairs with nothing to do are told apart first, over the stores
-	 * that listed them, so that only pairs with work take a worker (and
-	 * a connection of their own): a run where little changed logs in
-	 * no more often than one connection would. */
-	for (size_t i = 0; i < syncs.n && !interrupted(r->opts->stop); i++)
-		if (!pair_quiet(r, syncs.v[i]))
-			strlist_add(&busy, syncs.v[i]);
+	busy_pairs(r, &syncs, &busy);
 	run_parallel(r, &busy, nworkers);
 	run_plan(r, mplan, PASS_REMOVALS, NULL);
 	strlist_free(&syncs);
