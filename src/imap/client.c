@@ -192,6 +192,9 @@ client_pump(struct imap_client *c, struct buf *err)
 {
 	if (c->broken)
 		return client_break(c, err);
+	/* Whatever is held goes before a read that may wait for it. */
+	if (c->wbuf.len > 0 && client_flush(c, err) != 0)
+		return -1;
 	if (c->rpos == c->rlen) {
 		c->rpos = c->rlen = 0;
 		if (transport_read(c->t, c->rbuf, sizeof c->rbuf, &c->rlen,
@@ -399,12 +402,21 @@ imap_client_submit(struct imap_client *c, const struct imap_cmdline *l,
 			return 0;
 	}
 	client_queues(c, "\r\n");
-	return client_flush(c, err);
+	return c->corked ? 0 : client_flush(c, err);
+}
+
+void
+imap_client_cork(struct imap_client *c)
+{
+	c->corked = 1;
 }
 
 int
 imap_client_wait(struct imap_client *c, struct buf *err)
 {
+	c->corked = 0;
+	if (client_flush(c, err) != 0)
+		return -1;
 	while (c->npending > 0)
 		if (client_pump(c, err) != 0)
 			return -1;

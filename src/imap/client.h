@@ -10,7 +10,8 @@
  *    the caller keeps ownership of them. The client is freed by
  *    imap_client_free() (which sends LOGOUT when the connection is
  *    healthy, and closes without waiting for its answer).
- *  - imap_client_submit() sends one command; up to the pipeline depth may
+ *  - imap_client_submit() sends one command (or, corked, holds it for the
+ *    next wait: imap_client_cork()); up to the pipeline depth may
  *    be in flight, more make it read responses first. It returns once the
  *    whole command (with every literal) is written, so literal memory and
  *    descriptors need to stay valid only until then. Non-synchronizing
@@ -88,8 +89,19 @@ void imap_client_set_handlers(struct imap_client *c,
     const struct imap_client_handlers *h);
 int imap_client_submit(struct imap_client *c, const struct imap_cmdline *l,
     imap_done_fn done, void *ctx, struct buf *err);
-/* Read until no command is in flight. */
+/* Send what is held (imap_client_cork()) and read until no command is
+ * in flight. */
 int imap_client_wait(struct imap_client *c, struct buf *err);
+/*
+ * The commands submitted from now until the next imap_client_wait() are
+ * held in the client's buffer and leave together, in one write, at that
+ * wait, or earlier when the client must read first (a full pipeline, a
+ * synchronizing literal). A burst then reaches the server at once: on a
+ * loopback or a busy machine, a command written alone wakes the server,
+ * which may take the CPU before the next one is written. What a command
+ * refers to is copied at submit(), so nothing needs to outlive it.
+ */
+void imap_client_cork(struct imap_client *c);
 /* Submit, wait, and fail unless the status is OK: the message is
  * "PEER: COMMAND: NO text" with the command as logged. */
 int imap_client_simple(struct imap_client *c, const struct imap_cmdline *l,

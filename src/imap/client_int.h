@@ -60,6 +60,8 @@ struct imap_client {
 	struct buf wbuf;
 	int wbuf_secret;		/* wbuf held a secret: wiped, not
 					   reset, once sent */
+	int corked;			/* submit() leaves its command in
+					   wbuf (imap_client_cork()) */
 	unsigned enabled;		/* CAP_ bits a * ENABLED listed */
 	int enable_pending;		/* ENABLE sent, not yet answered */
 	struct imap_trace tr_out;	/* what we send */

@@ -484,6 +484,7 @@ logout(struct imap_client *c)
 
 	imap_cmd_init(&l);
 	imap_cmd_add(&l, "LOGOUT");
+	c->corked = 0;		/* it leaves now, with anything held */
 	if (imap_client_submit(c, &l, NULL, NULL, &err) != 0)
 		log_debug(c->lg, "%s", err.data);
 	imap_cmd_free(&l);

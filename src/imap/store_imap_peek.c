@@ -196,6 +196,7 @@ status_burst(struct imap_store *s, struct buf *err)
 	s->peek.burst_done = 1;
 	s->op_fn = burst_response;
 	s->op_ctx = s;
+	imap_client_cork(s->c);
 	for (size_t i = 0; i < s->peek.listed.n && rc == 0; i++) {
 		struct imap_cmdline l;
 		const char *wire = s->peek.listed.v[i];

@@ -236,6 +236,7 @@ run_pipelined(struct imap_store *s, struct imap_cmdline *l, size_t n,
 
 	s->op_fn = qr_response;
 	s->op_ctx = s;
+	imap_client_cork(s->c);
 	for (size_t i = 0; rc == 0 && i < n; i++)
 		rc = imap_client_submit(s->c, &l[i], qr_done, &a[i], err);
 	rc = ims_wait_burst(s, rc, err);

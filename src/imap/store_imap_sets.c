@@ -49,7 +49,10 @@ ims_over_uidsets(struct imap_store *s, const uint32_t *sorted, size_t n,
     struct buf *err)
 {
 	struct submit_ctx sc = { s, done, res };
-	int rc = ims_each_uidset(sorted, n, add, arg, submit, &sc, err);
+	int rc;
+
+	imap_client_cork(s->c);
+	rc = ims_each_uidset(sorted, n, add, arg, submit, &sc, err);
 
 	if (rc == 0)
 		rc = imap_client_wait(s->c, err);
