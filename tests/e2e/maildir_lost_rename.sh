@@ -10,7 +10,8 @@
 #    before the journal is opened for writing (a run with a copy), and
 #    before the state file is written (a run without copies, a pair found
 #    by content at first contact); a clash's settling rename likewise
-#    before the journal;
+#    before the journal; a flag rename taking T (\Deleted) away before
+#    the state file;
 #  - the consequence the fsync prevents, simulated by renaming the file
 #    back after a run and keeping the state, on a Maildir <-> Maildir
 #    channel: nothing is lost (the message stays near, once, and far
@@ -172,6 +173,35 @@ in_order "a run without copies: the scan's rename, the fsync of cur/, then the s
 	"rename(\"$N0/INBOX/cur/3001.both:2,S\", \"$N0/INBOX/cur/3001.both,U=1:2,S\") = 0" \
 	"<$N0/INBOX/cur>) = 0" \
 	"$TMP/state0/:far:INBOX_:near:INBOX.twinboxstate.new\", O_WRONLY"
+
+# Taking \Deleted away: a flag rename that, lost after the state recorded
+# it, would come back as a fresh deletion (which an Expunge would carry
+# out on both sides); unlike other flag renames it is on disk before the
+# state file.
+F1=$TMP/far1
+N1=$TMP/near1
+mkbox "$F1/INBOX"
+mkbox "$N1/INBOX"
+mkdir -p "$TMP/state1"
+mkmsg "$F1/INBOX/cur/4001.und:2,S" und
+rc_pair "$F1" "$N1" "$TMP/state1" None >"$TMP/undelete.rc"
+run undelete1 "$TMP/undelete.rc"
+expect_eq "undelete: the first run's exit status" 0 "$status"
+# far's file: its name now carries far's UID too.
+far_s=$(cd "$F1/INBOX" && find cur -type f -name '*:2,S')
+mv "$F1/INBOX/$far_s" "$F1/INBOX/${far_s}T"
+run undelete2 "$TMP/undelete.rc"
+expect_eq "undelete: the deletion's run's exit status" 0 "$status"
+near_t=$(cd "$N1/INBOX" && find cur -type f -name '*:2,ST')
+expect_eq "undelete: near's copy is marked T" 1 "$(printf '%s\n' "$near_t" | grep -c .)"
+mv "$F1/INBOX/${far_s}T" "$F1/INBOX/$far_s"
+traced undelete3 "$TMP/undelete.rc"
+expect_eq "undelete: the undeletion's run's exit status" 0 "$status"
+in_order "undelete: the rename taking T away, the fsync of cur/, then the state file" \
+	"$TMP/undelete3.trace" \
+	"rename(\"$N1/INBOX/$near_t\", \"$N1/INBOX/${near_t%T}\") = 0" \
+	"<$N1/INBOX/cur>) = 0" \
+	"$TMP/state1/:far:INBOX_:near:INBOX.twinboxstate.new\", O_WRONLY"
 
 # ---- what a lost rename would cost ----------------------------------------
 
