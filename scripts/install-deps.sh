@@ -14,7 +14,7 @@
 #                                        (make fuzz)
 #   scripts/install-deps.sh --servers    also what the tests run (make
 #                                        check): clang, python3, mbsync
-#                                        (isync), GNU parallel, and the
+#                                        (isync), strace, GNU parallel, and the
 #                                        interoperability tests' servers:
 #                                        mailutils imap4d,
 #                                        Cyrus IMAP and Courier IMAP; the
@@ -37,8 +37,10 @@ SERVER_PACKAGES="cyrus-common sasl2-bin courier-base courier-authdaemon courier-
 SERVER_PACKAGES="$SERVER_PACKAGES parallel"
 # The other programs the tests run: clang (tests/e2e/build.sh builds with
 # it), python3 (tests/e2e/run_output.sh reads --json with its json
-# module), mbsync 1.4 (tests/e2e/mbsync_adopt.sh switches from it).
-SERVER_PACKAGES="$SERVER_PACKAGES clang python3 isync"
+# module), mbsync 1.4 (tests/e2e/mbsync_adopt.sh switches from it),
+# strace (tests/e2e/maildir_lost_rename.sh reads the order of the
+# binary's system calls).
+SERVER_PACKAGES="$SERVER_PACKAGES clang python3 isync strace"
 EXTRACTED="cyrus-imapd:cyrus courier-imap:courier"
 SERVER_CACHE=${TWINBOX_SERVER_CACHE:-/var/cache/twinbox-test}
 quiet=0

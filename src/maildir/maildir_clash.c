@@ -48,12 +48,13 @@ md_clashes(struct store *st, const struct uid_clash **v)
 }
 
 /*
- * Rename e's file to carry uid. A file that vanished meanwhile is
- * forgotten (the caller's fetch will report it gone). 0 or -1.
+ * Rename e's file to carry uid, noting its directory in touched. A file
+ * that vanished meanwhile is forgotten (the caller's fetch will report
+ * it gone). 0 or -1.
  */
 static int
 rename_to(struct md_store *s, struct md_entry *e, uint32_t uid,
-    struct buf *err)
+    int *touched, struct buf *err)
 {
 	char *name = md_name_set_uid(e->name, s->info_delim, uid);
 	char *from;
@@ -65,6 +66,7 @@ rename_to(struct md_store *s, struct md_entry *e, uint32_t uid,
 	}
 	switch (md_rename_entry(s, e, e->subdir, name, err)) {
 	case 1:
+		touched[e->subdir] = 1;
 		return 0;
 	case 0:
 		from = md_subpath(s->dir, e->subdir, e->name);
@@ -105,7 +107,9 @@ drop_clash(struct md_store *s, const struct uid_clash *c)
 
 /*
  * Give e (the scan's choice for a clashing UID) a UID above every other,
- * and move its entry to the end of the table, which stays sorted.
+ * and move its entry to the end of the table, which stays sorted. The
+ * rename is on disk before the caller's second one: a crash must not
+ * keep that one and lose this, which would leave e holding the UID.
  */
 static int
 renumber(struct md_store *s, struct md_entry *e, uint32_t *moved,
@@ -113,6 +117,7 @@ renumber(struct md_store *s, struct md_entry *e, uint32_t *moved,
 {
 	struct md_entry t;
 	size_t i = (size_t)(e - s->ents);
+	int touched[2] = { 0, 0 };
 
 	if (s->lastuid == UINT32_MAX) {
 		md_err(err, s->mbox, NULL, "UIDs exhausted");
@@ -120,7 +125,8 @@ renumber(struct md_store *s, struct md_entry *e, uint32_t *moved,
 	}
 	s->lastuid++;
 	if (md_uid_save(s, 1, err) != 0 ||
-	    rename_to(s, e, s->lastuid, err) != 0)
+	    rename_to(s, e, s->lastuid, touched, err) != 0 ||
+	    md_fsync_subdirs(s, touched, err) != 0)
 		return -1;
 	t = *e;
 	t.uid = s->lastuid;
@@ -136,7 +142,9 @@ renumber(struct md_store *s, struct md_entry *e, uint32_t *moved,
  * it. If the scan's choice for uid vanished meanwhile, the other file
  * simply takes the new UID, as when nothing is swapped. Neither keeping
  * it (swap 2) takes two renames: the scan's choice first, so that until
- * the second the other file holds the UID alone.
+ * the second the other file holds the UID alone. The last rename is on
+ * disk before the settlement returns, and with it the caller's record
+ * of the new UID can be.
  */
 int
 md_settle_clash(struct store *st, const struct uid_clash *c, int swap,
@@ -144,6 +152,7 @@ md_settle_clash(struct store *st, const struct uid_clash *c, int swap,
 {
 	struct md_store *s = (struct md_store *)st;
 	struct md_entry *a = md_find(s, c->uid), *b = md_find(s, c->other);
+	int touched[2] = { 0, 0 };
 	int rc;
 
 	*moved = 0;
@@ -157,12 +166,13 @@ md_settle_clash(struct store *st, const struct uid_clash *c, int swap,
 	if (swap == 2)
 		b = md_find(s, c->other);	/* the table moved */
 	if (swap != 1 || a == NULL)
-		rc = rename_to(s, b, c->other, err);
-	else if ((rc = rename_to(s, a, c->other, err)) == 0)
+		rc = rename_to(s, b, c->other, touched, err);
+	else if ((rc = rename_to(s, a, c->other, touched, err)) == 0)
 		swap_files(a, b);
-	if (rc == 0)
-		drop_clash(s, c);
-	else
+	if (rc != 0) {
 		b->claimed = c->uid;
-	return rc;
+		return rc;
+	}
+	drop_clash(s, c);	/* renamed: what the disk says now */
+	return md_fsync_subdirs(s, touched, err);
 }

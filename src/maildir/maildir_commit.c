@@ -71,20 +71,6 @@ deliver(struct md_store *s, struct md_append *a, int *touched,
 	return rc;
 }
 
-static int
-sync_touched(struct md_store *s, const int *touched, struct buf *err)
-{
-	for (int sub = MD_SUBDIR_CUR; sub <= MD_SUBDIR_NEW; sub++) {
-		char *dir = md_subpath(s->dir, sub, NULL);
-		int rc = touched[sub] ? md_fsync_dir(dir, s->mbox, err) : 0;
-
-		free(dir);
-		if (rc != 0)
-			return -1;
-	}
-	return 0;
-}
-
 /* Close a held descriptor; with sync, fdatasync() it first. */
 static int
 release_held(struct md_store *s, struct md_append *a, int sync,
@@ -232,8 +218,8 @@ md_commit(struct store *st, struct append_result **res, size_t *nres,
 	while (rc == 0 && done < s->nqueue)
 		if ((rc = deliver(s, s->queue[done], touched, err)) == 0)
 			done++;
-	if (rc == 0 && s->fsync)
-		rc = sync_touched(s, touched, err);
+	if (rc == 0)
+		rc = md_fsync_subdirs(s, touched, err);
 	*res = xcalloc(s->nqueue, sizeof(**res));
 	*nres = s->nqueue;
 	/* A failed syncfs() or directory fsync: nothing is known durable. */

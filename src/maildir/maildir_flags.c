@@ -153,14 +153,35 @@ act_on_all(struct store *st, const uint32_t *uids, size_t n, int *results,
 	return rc;
 }
 
+/*
+ * Flag renames are not flushed one by one: a crash that loses one, after
+ * the state recorded the new flags, reads at the next run as the user
+ * taking the change back, which that run carries to both sides. For
+ * every flag but one that costs the change, not a message. Taking
+ * \Deleted away is the exception: lost, the T would come back as a fresh
+ * deletion of the message, which an Expunge would then carry out on both
+ * sides. So a batch that takes \Deleted away is on disk before it
+ * returns, and with it before the state can record it.
+ */
 int
 md_set_flags(struct store *st, const uint32_t *uids, size_t n, unsigned add,
     unsigned del, int *results, struct buf *err)
 {
 	struct md_action a = { "set flags", attempt_flags,
 	    add & MSG_ALL_FLAGS, del & MSG_ALL_FLAGS, NULL };
+	struct md_store *s = (struct md_store *)st;
+	int touched[2] = { 1, 1 };	/* the files may have come from new/ */
+	struct buf ignored = BUF_INIT;
+	int rc = act_on_all(st, uids, n, results, &a, err);
 
-	return act_on_all(st, uids, n, results, &a, err);
+	if (!(a.del & MSG_DELETED) || s->mbox == NULL)
+		return rc;
+	/* Also after a failure: what was renamed may be recorded; the
+	 * first failure is the one reported. */
+	if (md_fsync_subdirs(s, touched, rc == 0 ? err : &ignored) != 0)
+		rc = -1;
+	buf_free(&ignored);
+	return rc;
 }
 
 /* The Trash mailbox's directory, made if missing (as mbsync does). */

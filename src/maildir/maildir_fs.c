@@ -266,6 +266,24 @@ md_fsync_dir(const char *dir, const char *mbox, struct buf *err)
 }
 
 int
+md_fsync_subdirs(struct md_store *s, const int touched[2], struct buf *err)
+{
+	for (int sub = MD_SUBDIR_CUR; sub <= MD_SUBDIR_NEW; sub++) {
+		char *dir;
+		int rc;
+
+		if (!touched[sub] || !s->fsync)
+			continue;
+		dir = md_subpath(s->dir, sub, NULL);
+		rc = md_fsync_dir(dir, s->mbox, err);
+		free(dir);
+		if (rc != 0)
+			return -1;
+	}
+	return 0;
+}
+
+int
 md_dir_is_empty(const char *dir, const char *mbox, int *empty,
     struct buf *err)
 {

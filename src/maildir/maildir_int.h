@@ -134,6 +134,16 @@ int md_mkdirs(const char *path, const char *mbox, struct buf *err);
 int md_make_maildir_under(const char *root, const char *rel,
     const char *mbox, int maildirpp_folder, struct buf *err);
 int md_fsync_dir(const char *dir, const char *mbox, struct buf *err);
+/*
+ * fsync() of cur/ and new/ of the open mailbox, each only if
+ * touched[MD_SUBDIR_*] (nothing with FSync no): the renames made in them
+ * are on disk. Every rename that gives a file the UID a sync state may
+ * record (a delivery's, a scan's, a settled clash's) is followed by this
+ * before the store returns, so the state never names a UID that a crash
+ * can take back from its file (docs/maildir.md).
+ */
+int md_fsync_subdirs(struct md_store *s, const int touched[2],
+    struct buf *err);
 /* fn for every name in subdir (MD_SUBDIR_*) of the open mailbox but dot
  * files, until it returns non-zero, which is returned (-1: failed, err
  * set); -1 with err set if the directory cannot be read. */

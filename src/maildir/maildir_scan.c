@@ -3,8 +3,9 @@
  * UIDs to files that have none (or a duplicate, or one above the last UID
  * handed out). The new last UID is written durably to .uidvalidity before
  * any file is renamed, so a crash can waste UIDs but never hand one out
- * twice. Files that vanish while we look are skipped: another mail reader
- * may be working in the same folder. A re-sync of a large folder should
+ * twice; the renames are durable before the scan returns. Files that
+ * vanish while we look are skipped: another mail reader may be working
+ * in the same folder. A re-sync of a large folder should
  * cost its readdir() and little more, so files are stat()ed only where
  * the name does not tell enough (see inspect()).
  */
@@ -252,10 +253,11 @@ defer_clash(struct md_store *s, struct md_entry *e, uint32_t uid)
 	md_clash_add(s, e->claimed, uid);
 }
 
-/* Rename one file to carry its new UID; ENOENT drops it quietly. */
+/* Rename one file to carry its new UID, noting its directory in
+ * touched; ENOENT drops it quietly. */
 static int
 rename_with_uid(struct md_store *s, struct md_entry *e, uint32_t uid,
-    struct buf *err)
+    int *touched, struct buf *err)
 {
 	char *newname;
 	int rc;
@@ -268,20 +270,29 @@ rename_with_uid(struct md_store *s, struct md_entry *e, uint32_t uid,
 	}
 	newname = md_name_set_uid(e->name, s->info_delim, uid);
 	rc = md_rename_entry(s, e, e->subdir, newname, err);
-	if (rc == 1)
+	if (rc == 1) {
 		e->uid = uid;
-	else if (rc == 0)
+		touched[e->subdir] = 1;
+	} else if (rc == 0)
 		log_debug(s->base.lg, "maildir %s: %s vanished before it got "
 		    "a UID", s->mbox, e->name);
 	return rc < 0 ? -1 : 0;
 }
 
+/*
+ * The new last UID is on disk before the first rename, and the renames
+ * before the scan returns: a sync state records a UID only after that,
+ * so a crash cannot leave the state pairing a UID whose file lost it
+ * again (the next scan would give the file another UID, and the pair's
+ * message would look deleted while a copy of it looked new).
+ */
 static int
 assign_uids(struct md_store *s, struct entry_vec *vec, size_t need,
     struct buf *err)
 {
 	size_t first = vec->n - need;
 	uint32_t base = s->lastuid;
+	int touched[2] = { 0, 0 };
 
 	if (need == 0)
 		return 0;
@@ -298,10 +309,10 @@ assign_uids(struct md_store *s, struct entry_vec *vec, size_t need,
 
 		if (e->claimed != 0)
 			defer_clash(s, e, uid);
-		else if (rename_with_uid(s, e, uid, err) != 0)
+		else if (rename_with_uid(s, e, uid, touched, err) != 0)
 			return -1;
 	}
-	return 0;
+	return md_fsync_subdirs(s, touched, err);
 }
 
 /* Keep only entries that ended up with a UID, sorted by it. */
