@@ -25,7 +25,9 @@
 #     another client costs no full scan (VANISHED (EARLIER)) and removes
 #     the near copy; a new message costs a FETCH of the UIDs above the
 #     mark only, and its body; an expunge, a new message and a flag at
-#     once too; never a warning that the answer does not add up.
+#     once too; never a warning that the answer does not add up; a
+#     folder's SELECT, FETCH of new messages and UID SEARCH leave in one
+#     write (strace, which the script needs).
 # After every run both sides hold the same messages, byte for byte, with
 # the same flags. The other client is a plain IMAP session over
 # /dev/tcp. The servers are stopped and the directory removed however the
@@ -555,6 +557,24 @@ expect_eq "qr-mixed: F in the Maildir file name" yes \
 qr_run qr-quiet
 expect_eq "qr-quiet: no FETCH but those of new messages" "" \
     "$(fetches qr-quiet)"
+
+# A folder's QRESYNC open leaves in one write (imap_client_cork()): its
+# SELECT, the FETCH of new messages and the UID SEARCH reach the server
+# together, which is then woken once. strace shows the writes.
+if command -v strace >/dev/null; then
+	id=$(unflagged_id "$N" INBOX)
+	set_flag_by_id INBOX "$id" '\Flagged' condstore
+	timeout 60 strace -f -s 4096 -e trace=sendto,write \
+	    -o "$TMP/qr-burst.trace" "$BIN" -c "$TMP/sync3.rc" c \
+	    >"$TMP/qr-burst.out" 2>&1
+	expect_eq "qr-burst: exit status" 0 "$?"
+	expect_eq "qr-burst: INBOX's SELECT, FETCH and SEARCH in one write" 1 \
+	    "$(grep -F 'SELECT \"INBOX\" (QRESYNC' "$TMP/qr-burst.trace" |
+	    grep -F 'UID FETCH' | grep -c 'UID SEARCH')"
+	converged qr-burst "$N"
+else
+	fail "strace is missing (it shows how the commands are written)"
+fi
 
 echo "imap_condstore.sh: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
