@@ -1296,6 +1296,38 @@ START_TEST(test_stamp_side_skips_listing)
 END_TEST
 
 /*
+ * An empty message on a side with modification sequences (a server
+ * holding one) keeps that side from settling, as its count then differs
+ * from the pairs', but costs nothing more: after the first run, no run
+ * writes a journal, and each warns of it.
+ */
+START_TEST(test_empty_message_no_journal)
+{
+	struct fixture fx;
+	struct sync_state st;
+
+	fx_init(&fx);
+	deliver_n(fx.store[SIDE_FAR], 1, 2, MSG_SEEN);
+	memstore_deliver(fx.store[SIDE_FAR], "INBOX", "", 0);
+	sync_ok(&fx);
+	for (int run = 2; run <= 3; run++) {
+		trap_arm(&fx);
+		sync_ok(&fx);
+		ck_assert_msg(!trap_sprung(&fx), "run %d wrote a journal",
+		    run);
+		ck_assert(logged(&fx, "test:INBOX: far message UID 3 is "
+		    "empty (0 bytes): not copied"));
+		ck_assert_uint_eq(stats_total(&fx.stats), 0);
+	}
+	load_state(&fx, &st);
+	ck_assert_uint_eq(st.maxuid[SIDE_FAR], 2);
+	assert_mark(st, SIDE_FAR, 0, 0);
+	state_free(&st);
+	fx_free(&fx);
+}
+END_TEST
+
+/*
  * A pair the head calls quiet is not opened only while the file proves
  * it was written to its end: the same file cut short by a byte, or with
  * its last bytes zeroed (a crash before the data reached the disk), opens
@@ -2012,6 +2044,7 @@ known_suite(void)
 	tcase_add_loop_test(drv, test_no_modseqs_no_changes, 0, 2);
 	tcase_add_test(drv, test_too_big_keeps_scanning);
 	tcase_add_test(drv, test_stamp_side_skips_listing);
+	tcase_add_test(drv, test_empty_message_no_journal);
 	tcase_add_test(drv, test_damaged_body_not_skipped);
 	suite_add_tcase(s, drv);
 	tcase_set_timeout(hist, 300);

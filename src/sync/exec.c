@@ -446,6 +446,7 @@ exec_free(struct exec *x)
 		x->kept[s] = NULL;
 		x->nkept[s] = 0;
 	}
+	x->nfailed_empty = 0;
 }
 
 int
@@ -453,7 +454,7 @@ exec_failures(const struct exec *x, struct buf *err)
 {
 	/* Empty messages stay wanted in failed[] but fail nothing. */
 	size_t n = x->nfailed[SIDE_FAR] + x->nfailed[SIDE_NEAR] -
-	    x->stats.empty[SIDE_FAR] - x->stats.empty[SIDE_NEAR];
+	    x->nfailed_empty;
 
 	if (n == 0 && x->ntrash_failed > 0) {
 		buf_setf(err, "%zu message%s could not be copied to Trash in "

@@ -22,6 +22,13 @@
  *    so one struct plan may be reused for many mailboxes.
  *  - The executor applies the operations in array order, which is chosen
  *    for crash safety (see "Order" below) and never reordered.
+ *  - A new message of size 0 (an empty Maildir file, which is no message;
+ *    sizes of new messages are always reported, struct scan_hint) is not
+ *    copied: it goes to plan.empty instead of the operations, and maxuid
+ *    of its side stays below it (PLAN_SET_MAXUID says so), so that it
+ *    stays new and is copied once it has content. Nor is it compared at
+ *    first contact. So a mailbox pair whose only news are empty messages
+ *    has an empty plan.
  *
  * Meaning of each operation for the executor:
  *  PLAN_COPY        copy message uid of side `side` to the other side with
@@ -180,6 +187,9 @@ struct plan {
 	int fp_headers;
 	struct uid_vec fp_uids[2];
 	struct plan_repair repair;
+	/* PLAN_OK: the new messages of each side that are empty (size 0),
+	 * ascending: not copied and kept new; the caller only warns. */
+	struct uid_vec empty[2];
 };
 
 void plan_init(struct plan *p);
