@@ -101,7 +101,8 @@ struct exec {
 	const struct sync_progress *progress;	/* may be NULL */
 	struct exec_stats stats;
 	/* The plan's empty messages (plan.empty; NULL: none), for
-	 * exec_warn_empty(). */
+	 * exec_warn_empty(); a stamp side settles with them
+	 * (plan_side_settled()). */
 	const struct uid_vec *empty;
 	/* Source UIDs whose copy failed this run, per side: still wanted;
 	 * nfailed_empty of them were empty (STORE_EMPTY), no failure. */
@@ -138,7 +139,8 @@ int exec_plan(struct exec *x, const struct plan *p, struct buf *err);
  * open() reported it (when it differs from the state's), and a settled
  * mark (JR_SETTLED, see
  * plan_side_settled()) for each side whose scan showed exactly what the
- * pairs now hold, so that the next run may skip its scan. The mark holds
+ * pairs now hold (a side with a stamp: and the plan's empty messages,
+ * x->empty), so that the next run may skip its scan. The mark holds
  * the status open() reported, from before anything this run did: a
  * change this run made to that side either shows in the pairs (which
  * then do not match the scan: no mark) or raised its HIGHESTMODSEQ past

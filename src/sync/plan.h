@@ -239,9 +239,13 @@ void plan_scan_hint_free(struct plan_scan_hint *h);
  */
 
 /* 1 if scan (side s, sorted) holds exactly the messages of the pairs
- * with a UID on side s, each with its pair's flags. */
+ * with a UID on side s, each with its pair's flags, and the messages of
+ * left (NULL: none), which no record holds. A stamp side passes the
+ * empty messages its plan left (plan.empty) as left: new, held by no
+ * record and left as they are, so its mark allows for them (a side with
+ * modification sequences passes NULL: its mark vouches by the count). */
 int plan_side_settled(const struct sync_state *st,
-    const struct msg_list *scan, enum side s);
+    const struct msg_list *scan, enum side s, const struct uid_vec *left);
 
 /*
  * 1 if side s, now as open() reported it, may skip its scan: known is
@@ -264,7 +268,10 @@ int plan_known_scan(const struct sync_state *st,
  * the mark's, with the mark's UIDNEXT, the state's UIDVALIDITY and no
  * pending copy: nothing in the folder changed since the listing the mark
  * was earned by, not even a flag. plan_known_scan() then stands in for
- * its scan, with *since the stamp.
+ * its scan, with *since the stamp. Such a mark allows for the empty
+ * messages that listing left (plan_side_settled()); the pairs' messages
+ * standing in for the listing leave them out, so a run that does not list
+ * the folder does not see them, and the next listing finds them new again.
  */
 uint64_t plan_mark_value(const struct mbox_status *now);
 int plan_stamp_holds(const struct sync_state *st,
