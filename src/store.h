@@ -300,7 +300,10 @@ struct store_ops {
 	 * the open mailbox holds exactly the messages of known (sorted; uid
 	 * and flags), except that those with a MODSEQ above since may carry
 	 * other flags now. out gets them with their current flags, sorted,
-	 * without any that vanished meanwhile. No sizes or dates.
+	 * without any that vanished meanwhile. No sizes or dates. Where
+	 * since is a stamp, the mailbox may also hold empty messages
+	 * (size 0, no message) that known leaves out (sync/plan.h,
+	 * plan_side_settled()); out leaves them out too.
 	 * When open() set changes_known, known is the mark's list, some of
 	 * its messages may have vanished and new ones may have come above
 	 * the mark's UIDNEXT: out gets known without the vanished, with

@@ -133,6 +133,9 @@ START_TEST(test_side_settled)
 	enum side s = (enum side)_i;
 	const struct msg_meta *want = pure_side(s);
 	const struct msg_meta extra = { .uid = 77, .flags = 0 };
+	uint32_t left_uid = extra.uid, paired_uid = want[1].uid;
+	const struct uid_vec left = { &left_uid, 1, 1 };
+	const struct uid_vec left_paired = { &paired_uid, 1, 1 };
 
 	pure_state(&st, now);
 
@@ -142,14 +145,14 @@ START_TEST(test_side_settled)
 	v[2].size = 1234;
 	v[3].date = 99;
 	list_of(&l, v, NPURE);
-	ck_assert(plan_side_settled(&st, &l, s));
+	ck_assert(plan_side_settled(&st, &l, s, NULL));
 	msg_list_free(&l);
 
 	/* One message more, one less, one other, other flags. */
 	memcpy(v, want, NPURE * sizeof(*v));
 	v[NPURE] = extra;
 	list_of(&l, v, NPURE + 1);
-	ck_assert(!plan_side_settled(&st, &l, s));
+	ck_assert(!plan_side_settled(&st, &l, s, NULL));
 	msg_list_free(&l);
 	for (size_t skip = 0; skip < NPURE; skip++) {
 		size_t n = 0;
@@ -158,35 +161,51 @@ START_TEST(test_side_settled)
 			if (i != skip)
 				v[n++] = want[i];
 		list_of(&l, v, n);
-		ck_assert_msg(!plan_side_settled(&st, &l, s), "without %zu",
-		    skip);
+		ck_assert_msg(!plan_side_settled(&st, &l, s, NULL),
+		    "without %zu", skip);
 		msg_list_free(&l);
 		memcpy(v, want, NPURE * sizeof(*v));
 		v[skip].uid = extra.uid;
 		list_of(&l, v, NPURE);
-		ck_assert_msg(!plan_side_settled(&st, &l, s), "%zu replaced",
-		    skip);
+		ck_assert_msg(!plan_side_settled(&st, &l, s, NULL),
+		    "%zu replaced", skip);
 		msg_list_free(&l);
 		memcpy(v, want, NPURE * sizeof(*v));
 		v[skip].flags ^= MSG_ANSWERED;
 		list_of(&l, v, NPURE);
-		ck_assert_msg(!plan_side_settled(&st, &l, s), "%zu reflagged",
-		    skip);
+		ck_assert_msg(!plan_side_settled(&st, &l, s, NULL),
+		    "%zu reflagged", skip);
 		msg_list_free(&l);
 	}
 
 	/* The other side's list, where the UIDs differ. */
 	list_of(&l, pure_side(!s), NPURE);
-	ck_assert(!plan_side_settled(&st, &l, s));
+	ck_assert(!plan_side_settled(&st, &l, s, NULL));
+	msg_list_free(&l);
+
+	/* A message no pair holds that the plan left (an empty one): the
+	 * pairs and it, exactly; not it without the pairs, not the pairs
+	 * without it, not a pair's message named as left. */
+	memcpy(v, want, NPURE * sizeof(*v));
+	v[NPURE] = extra;
+	list_of(&l, v, NPURE + 1);
+	ck_assert(plan_side_settled(&st, &l, s, &left));
+	msg_list_free(&l);
+	list_of(&l, &extra, 1);
+	ck_assert(!plan_side_settled(&st, &l, s, &left));
+	msg_list_free(&l);
+	list_of(&l, want, NPURE);
+	ck_assert(!plan_side_settled(&st, &l, s, &left));
+	ck_assert(!plan_side_settled(&st, &l, s, &left_paired));
 	msg_list_free(&l);
 
 	/* No pairs: settled when empty, and only then. */
 	state_free(&st);
 	state_init(&st);
 	list_of(&l, NULL, 0);
-	ck_assert(plan_side_settled(&st, &l, s));
+	ck_assert(plan_side_settled(&st, &l, s, NULL));
 	list_of(&l, &extra, 1);
-	ck_assert(!plan_side_settled(&st, &l, s));
+	ck_assert(!plan_side_settled(&st, &l, s, NULL));
 	msg_list_free(&l);
 	state_free(&st);
 }
@@ -1295,6 +1314,121 @@ START_TEST(test_stamp_side_skips_listing)
 }
 END_TEST
 
+#define NEAR_EMPTY_WARNED "test:INBOX: near message UID 2 is empty " \
+	"(0 bytes): not copied"
+
+/*
+ * An empty message (an empty Maildir file: no message, never copied)
+ * does not keep its pair from settling. Near is a Maildir (a stamp, no
+ * HIGHESTMODSEQ) holding one beside a message. The first run copies the
+ * message each way and warns of it; the second lists near again (the
+ * copy changed it), warns, and earns both marks without a journal; the
+ * third opens neither side. The empty message stays wanted (near maxuid
+ * below it) and unrecorded throughout. Once far brings a message, near
+ * is not listed (its stamp holds, the empty message aside) and takes the
+ * copy; the next run lists it, warns again and settles; with the empty
+ * message gone nothing is left to do and nothing is said of it.
+ */
+START_TEST(test_empty_message_settles)
+{
+	struct fixture fx;
+	struct sync_state st;
+	struct scans d;
+	char *before, *after;
+	size_t len, len2;
+
+	fx_init(&fx);
+	memstore_modseqs(fx.store[SIDE_NEAR], 0);
+	memstore_stamps(fx.store[SIDE_NEAR], MEMSTORE_STAMP_TRUE);
+	for (int s = 0; s < 2; s++)
+		memstore_peek(fx.store[s], 1);
+	deliver_n(fx.store[SIDE_FAR], 1, 1, MSG_SEEN);
+	deliver_n(fx.store[SIDE_NEAR], 10, 1, 0);
+	ck_assert_uint_eq(memstore_deliver(fx.store[SIDE_NEAR], "INBOX", "",
+	    MSG_SEEN), 2);
+	sync_ok(&fx);
+	ck_assert(logged(&fx, NEAR_EMPTY_WARNED));
+	ck_assert_uint_eq(fx.stats.copied[SIDE_NEAR], 1);
+	ck_assert_uint_eq(fx.stats.copied[SIDE_FAR], 1);
+
+	trap_arm(&fx);
+	d = sync_ok(&fx);
+	ck_assert_msg(!trap_sprung(&fx), "the second run wrote a journal");
+	assert_scans(d, 1, 0, 1, 0);
+	ck_assert(logged(&fx, NEAR_EMPTY_WARNED));
+	ck_assert_uint_eq(fx.stats.empty[SIDE_FAR], 1);
+	ck_assert_uint_eq(stats_total(&fx.stats), 0);
+	load_state(&fx, &st);
+	ck_assert_uint_ne(st.settled[SIDE_FAR].uidnext, 0);
+	ck_assert_uint_ne(st.settled[SIDE_NEAR].uidnext, 0);
+	ck_assert_uint_eq(st.maxuid[SIDE_NEAR], 1);
+	ck_assert_uint_eq(st.npairs, 2);
+	state_free(&st);
+
+	/* Not opened (a journal's name, the trap's too, would open it). */
+	before = tl_read_file(fx.paths.state, &len);
+	d = sync_ok(&fx);
+	ck_assert_msg(d.skipped, "the settled pair was opened");
+	ck_assert(!logged(&fx, "empty"));
+	after = tl_read_file(fx.paths.state, &len2);
+	ck_assert(len == len2 && memcmp(before, after, len) == 0);
+	free(before);
+	free(after);
+
+	deliver_n(fx.store[SIDE_FAR], 20, 1, 0);
+	d = sync_ok(&fx);
+	assert_scans(d, 1, 0, 0, 1);
+	ck_assert_uint_eq(fx.stats.copied[SIDE_NEAR], 1);
+	d = sync_ok(&fx);
+	assert_scans(d, 0, 1, 1, 0);
+	ck_assert(logged(&fx, NEAR_EMPTY_WARNED));
+	d = sync_ok(&fx);
+	ck_assert_msg(d.skipped, "the settled pair was opened");
+
+	ck_assert_int_eq(memstore_remove(fx.store[SIDE_NEAR], "INBOX", 2), 0);
+	d = sync_ok(&fx);
+	ck_assert(!logged(&fx, "empty"));
+	ck_assert_uint_eq(stats_total(&fx.stats), 0);
+	load_state(&fx, &st);
+	ck_assert_uint_eq(st.npairs, 3);
+	ck_assert_uint_eq(st.maxuid[SIDE_NEAR], 1);
+	state_free(&st);
+	fx_free(&fx);
+}
+END_TEST
+
+/*
+ * An empty message on a side with modification sequences (a server
+ * holding one) keeps that side from settling, as its count then differs
+ * from the pairs', but costs nothing more: after the first run, no run
+ * writes a journal, and each warns of it.
+ */
+START_TEST(test_empty_message_no_journal)
+{
+	struct fixture fx;
+	struct sync_state st;
+
+	fx_init(&fx);
+	deliver_n(fx.store[SIDE_FAR], 1, 2, MSG_SEEN);
+	memstore_deliver(fx.store[SIDE_FAR], "INBOX", "", 0);
+	sync_ok(&fx);
+	for (int run = 2; run <= 3; run++) {
+		trap_arm(&fx);
+		sync_ok(&fx);
+		ck_assert_msg(!trap_sprung(&fx), "run %d wrote a journal",
+		    run);
+		ck_assert(logged(&fx, "test:INBOX: far message UID 3 is "
+		    "empty (0 bytes): not copied"));
+		ck_assert_uint_eq(stats_total(&fx.stats), 0);
+	}
+	load_state(&fx, &st);
+	ck_assert_uint_eq(st.maxuid[SIDE_FAR], 2);
+	assert_mark(st, SIDE_FAR, 0, 0);
+	state_free(&st);
+	fx_free(&fx);
+}
+END_TEST
+
 /*
  * A pair the head calls quiet is not opened only while the file proves
  * it was written to its end: the same file cut short by a byte, or with
@@ -1641,7 +1775,7 @@ hist_check_skip(struct history *h)
 			hist_fail(h, "open: %s", buf_cstr(&h->fx.err));
 		hist_list(h, (enum side)s, &l);
 		if (now.uidvalidity != st.uidvalidity[s] ||
-		    !plan_side_settled(&st, &l, (enum side)s))
+		    !plan_side_settled(&st, &l, (enum side)s, NULL))
 			hist_fail(h, "skipped a pair whose %s side is not "
 			    "what its state says", side_names[s]);
 		msg_list_free(&l);
@@ -2012,6 +2146,8 @@ known_suite(void)
 	tcase_add_loop_test(drv, test_no_modseqs_no_changes, 0, 2);
 	tcase_add_test(drv, test_too_big_keeps_scanning);
 	tcase_add_test(drv, test_stamp_side_skips_listing);
+	tcase_add_test(drv, test_empty_message_settles);
+	tcase_add_test(drv, test_empty_message_no_journal);
 	tcase_add_test(drv, test_damaged_body_not_skipped);
 	suite_add_tcase(s, drv);
 	tcase_set_timeout(hist, 300);

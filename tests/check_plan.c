@@ -290,6 +290,10 @@ describe_plan(const struct plan *p, struct buf *out)
 		plan_describe_op(&p->ops[i], out);
 		buf_addc(out, '\n');
 	}
+	for (int s = 0; s < 2; s++)
+		for (size_t i = 0; i < p->empty[s].n; i++)
+			buf_addf(out, "empty %s uid %u\n", side_names[s],
+			    p->empty[s].v[i]);
 }
 
 /* After a sync, nothing is left to do. */
@@ -310,7 +314,9 @@ assert_converged(struct model *m, const char *what)
 
 /* ---- table notation ----
  * flags:   Maildir letters, "-" for none
- * message: "uid[:flags[:size[:hash]]]" (size 1000, hash 0 by default)
+ * message: "uid[:flags[:size[:hash]]]" (size 1000, hash 0 by default;
+ *          hash "-": no fingerprint, as not fetched or vanished; size 0:
+ *          an empty message)
  * record:  "far:near:base[:status]", status b (too big), e (expired),
  *          g (gone-marked), F and N (trashed on far, near)
  * policy:  mbsync's Sync words (None Pull Push New ReNew Gone Flags All,
@@ -365,9 +371,11 @@ parse_msgs(const char *spec, struct model_side *ms)
 			m.meta.size = strtoull(f, NULL, 10);
 			f = next_field(f);
 		}
-		if (f)
-			m.fp.hash = strtoull(f, NULL, 10);
 		m.fp.size = m.meta.size;
+		if (f && *f == '-')
+			m.fp = (struct fingerprint){ 0, 0 };
+		else if (f)
+			m.fp.hash = strtoull(f, NULL, 10);
 		model_add_msg(ms, &m);
 	}
 	free(copy);
@@ -637,7 +645,8 @@ static const struct table_case new_cases[] = {
 	    "uidvalidity near 9\n" },
 	{ .name = "first contact: a message without fingerprint matches "
 	    "nothing",
-	  .far = "1:-:0:0", .near = "1:-:0:0", .now_uv = { 7, 9 }, .fp = 1,
+	  .far = "1:-:1000:-", .near = "1:-:1000:-", .now_uv = { 7, 9 },
+	  .fp = 1,
 	  .expect =
 	    "copy far->near uid 1 (flags -)\n"
 	    "copy near->far uid 1 (flags -)\n"
@@ -645,6 +654,41 @@ static const struct table_case new_cases[] = {
 	    "maxuid near 1\n"
 	    "uidvalidity far 7\n"
 	    "uidvalidity near 9\n" },
+	{ .name = "new: an empty message is not copied and stays new",
+	  .uv = { 1, 1 }, .max = { 1, 1 }, .pairs = "1:1:S",
+	  .far = "1:S 2:-:0 3:F", .near = "1:S",
+	  .expect =
+	    "copy far->near uid 3 (flags F)\n"
+	    "empty far uid 2\n" },
+	{ .name = "new: maxuid rises to below the first empty message",
+	  .uv = { 1, 1 }, .max = { 1, 1 }, .pairs = "1:1:S",
+	  .far = "1:S", .near = "1:S 2 3:-:0 4 5:-:0",
+	  .expect =
+	    "copy near->far uid 2 (flags -)\n"
+	    "copy near->far uid 4 (flags -)\n"
+	    "maxuid near 2\n"
+	    "empty near uid 3\n"
+	    "empty near uid 5\n" },
+	{ .name = "first contact: empty messages are compared with nothing",
+	  .far = "1:-:0 2:-:1000:5", .near = "1:-:0", .now_uv = { 7, 9 },
+	  .expect =
+	    "copy far->near uid 2 (flags -)\n"
+	    "uidvalidity far 7\n"
+	    "uidvalidity near 9\n"
+	    "empty far uid 1\n"
+	    "empty near uid 1\n" },
+	{ .name = "repair: an empty message is left, maxuid below it",
+	  .uv = { 1, 1 }, .max = { 3, 3 }, .pairs = "1:1:- 3:3:-",
+	  .far = "1:-:1000:1 2:-:0 3:-:1000:3",
+	  .near = "1:-:1000:1 3:-:1000:3", .now_uv = { 5, 0 }, .fp = 1,
+	  .expect =
+	    "forget pair far 1 near 1\n"
+	    "forget pair far 3 near 3\n"
+	    "new pair far 1 near 1 (base -)\n"
+	    "new pair far 3 near 3 (base -)\n"
+	    "maxuid far 1\n"
+	    "uidvalidity far 5\n"
+	    "empty far uid 2\n" },
 	{ .name = "first contact: a message ReNew copies is compared too",
 	  .uv = { 1, 1 }, .max = { 2, 0 }, .pairs = "2:0:S:b",
 	  .far = "2:S:5000:7", .near = "3:F:5000:7",

@@ -383,6 +383,7 @@ settle_due(const struct exec *x, enum side s)
 {
 	const struct mbox_status *now = x->status[s];
 	const struct side_mark *mk = &x->state->settled[s];
+	const struct uid_vec *left;
 	uint64_t value = plan_mark_value(now);
 
 	if (value == 0 || now->uidnext == 0 ||
@@ -391,8 +392,12 @@ settle_due(const struct exec *x, enum side s)
 		return 0;
 	if (mk->uidnext == now->uidnext && mk->modseq == value)
 		return 0;
+	/* A stamp vouches for every name in the folder, the empty
+	 * messages left included; a count does not. */
+	left = now->highestmodseq == 0 && x->empty != NULL ? &x->empty[s] :
+	    NULL;
 	return !scan_passes_status(x->scan[s], now->uidnext) &&
-	    plan_side_settled(x->state, x->scan[s], s);
+	    plan_side_settled(x->state, x->scan[s], s, left);
 }
 
 int
@@ -446,6 +451,7 @@ exec_free(struct exec *x)
 		x->kept[s] = NULL;
 		x->nkept[s] = 0;
 	}
+	x->nfailed_empty = 0;
 }
 
 int
@@ -453,7 +459,7 @@ exec_failures(const struct exec *x, struct buf *err)
 {
 	/* Empty messages stay wanted in failed[] but fail nothing. */
 	size_t n = x->nfailed[SIDE_FAR] + x->nfailed[SIDE_NEAR] -
-	    x->stats.empty[SIDE_FAR] - x->stats.empty[SIDE_NEAR];
+	    x->nfailed_empty;
 
 	if (n == 0 && x->ntrash_failed > 0) {
 		buf_setf(err, "%zu message%s could not be copied to Trash in "

@@ -25,10 +25,13 @@
  * is kept in failed[], the rest of the plan goes on, and maxuid of its
  * side stays below it, so that the next run copies it (invariant 8).
  * exec_failures() then fails the mailbox's run once the journal is
- * folded. An empty source message (STORE_EMPTY: an empty Maildir file)
- * is not copied either, with a warning naming it, and kept in failed[]
- * the same way, but it does not fail the run (mbsync skips it with a
- * warning and exits 0).
+ * folded. An empty message (an empty Maildir file) is no message: the
+ * planner leaves a new one out of the plan (plan.empty; it stays new),
+ * and exec_warn_empty() warns of each, naming it, without failing the
+ * run (mbsync skips it with a warning and exits 0). One that a copy
+ * finds empty though the scan gave it a size (STORE_EMPTY) is warned of
+ * the same way and kept in failed[] like a failed copy, but it does not
+ * fail the run either.
  *
  * Contract: struct exec is set up by the caller, which owns every pointer
  * in it; exec_* only fill stats and failed[], which exec_free() releases.
@@ -97,9 +100,15 @@ struct exec {
 	const char *box;		/* for messages */
 	const struct sync_progress *progress;	/* may be NULL */
 	struct exec_stats stats;
-	/* Source UIDs whose copy failed this run, per side: still wanted. */
+	/* The plan's empty messages (plan.empty; NULL: none), for
+	 * exec_warn_empty(); a stamp side settles with them
+	 * (plan_side_settled()). */
+	const struct uid_vec *empty;
+	/* Source UIDs whose copy failed this run, per side: still wanted;
+	 * nfailed_empty of them were empty (STORE_EMPTY), no failure. */
 	uint32_t *failed[2];
 	size_t nfailed[2];
+	size_t nfailed_empty;
 	/* UIDs per side that an expunge left in place this run (another
 	 * client cleared \Deleted meanwhile): their records stay. */
 	uint32_t *kept[2];
@@ -118,6 +127,9 @@ int exec_failures(const struct exec *x, struct buf *err);
 /* Resolve the copies a killed run left pending; flags that a target
  * dropped from a copy found are set on it (exec_recover.c). */
 int exec_recover(struct exec *x, struct buf *err);
+/* Warn of each empty message of the plan (x->empty), naming it, and
+ * count it in stats.empty; in every run, a dry run too. */
+void exec_warn_empty(struct exec *x);
 /* Carry out every operation of p, in order. Once *x->stop is set it
  * starts no other store call and fails with "interrupted". */
 int exec_plan(struct exec *x, const struct plan *p, struct buf *err);
@@ -127,7 +139,8 @@ int exec_plan(struct exec *x, const struct plan *p, struct buf *err);
  * open() reported it (when it differs from the state's), and a settled
  * mark (JR_SETTLED, see
  * plan_side_settled()) for each side whose scan showed exactly what the
- * pairs now hold, so that the next run may skip its scan. The mark holds
+ * pairs now hold (a side with a stamp: and the plan's empty messages,
+ * x->empty), so that the next run may skip its scan. The mark holds
  * the status open() reported, from before anything this run did: a
  * change this run made to that side either shows in the pairs (which
  * then do not match the scan: no mark) or raised its HIGHESTMODSEQ past

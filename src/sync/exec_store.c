@@ -117,13 +117,11 @@ copy_refused(struct exec *x, enum side src, uint32_t src_uid,
 	return exec_record(x, &rec, err);
 }
 
-/* The source's message holds nothing (an empty Maildir file): there is
- * nothing to copy, and the file is not touched. As mbsync does, the run
- * warns and goes on without failing; the message stays wanted, so that
- * each run warns again and the first run after it got content copies
- * it. */
+/* An empty message of side src (an empty Maildir file), which is no
+ * message: it is not copied, and the file is not touched. As mbsync
+ * does, the run warns and goes on without failing. */
 static void
-copy_empty(struct exec *x, enum side src, uint32_t src_uid)
+warn_empty(struct exec *x, enum side src, uint32_t src_uid)
 {
 	struct buf name = BUF_INIT;
 
@@ -132,8 +130,26 @@ copy_empty(struct exec *x, enum side src, uint32_t src_uid)
 	    "as it is (delete it, or give it content to have it copied)",
 	    x->box, name.data);
 	buf_free(&name);
-	keep_wanted(x, src, src_uid);
 	x->stats.empty[!src]++;
+}
+
+void
+exec_warn_empty(struct exec *x)
+{
+	for (int s = 0; s < 2; s++)
+		for (size_t i = 0; x->empty != NULL && i < x->empty[s].n; i++)
+			warn_empty(x, (enum side)s, x->empty[s].v[i]);
+}
+
+/* The source delivered not one byte of a message the scan gave a size
+ * (emptied since, or a store's size that was wrong): not copied either,
+ * and kept wanted as a failed copy is, but no failure. */
+static void
+copy_empty(struct exec *x, enum side src, uint32_t src_uid)
+{
+	warn_empty(x, src, src_uid);
+	keep_wanted(x, src, src_uid);
+	x->nfailed_empty++;
 }
 
 static int

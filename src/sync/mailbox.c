@@ -305,6 +305,7 @@ setup_exec(struct run *r)
 	x->progress = job->progress;
 	x->trash_box[0] = job->policy->trash_box[0];
 	x->trash_box[1] = job->policy->trash_box[1];
+	x->empty = r->plan.empty;
 }
 
 static int
@@ -527,6 +528,7 @@ plan_and_execute(struct run *r, struct buf *err)
 			return -1;
 	}
 	print_plan(r);
+	exec_warn_empty(&r->exec);
 	if (r->mode == JOURNAL_NONE)
 		return 0;
 	if (exec_plan(&r->exec, &r->plan, err) != 0 ||

@@ -24,6 +24,8 @@ plan_free(struct plan *p)
 	free(p->ops);
 	free(p->fp_uids[SIDE_FAR].v);
 	free(p->fp_uids[SIDE_NEAR].v);
+	free(p->empty[SIDE_FAR].v);
+	free(p->empty[SIDE_NEAR].v);
 	buf_free(&p->why);
 	memset(p, 0, sizeof(*p));
 }
@@ -38,6 +40,7 @@ plan_reset(struct plan *p)
 	p->fp_some = 0;
 	p->fp_headers = 0;
 	p->fp_uids[SIDE_FAR].n = p->fp_uids[SIDE_NEAR].n = 0;
+	p->empty[SIDE_FAR].n = p->empty[SIDE_NEAR].n = 0;
 	memset(&p->repair, 0, sizeof(p->repair));
 }
 
@@ -153,6 +156,7 @@ plan_mailbox(const struct plan_input *in, struct plan *p)
 		return p->status = PLAN_NEED_FINGERPRINTS;
 	}
 	work_init(&w, in);
+	w.empty = p->empty;
 	w.distrusted = distrusted_sides(&p->repair);
 	plan_load_pairs(&w);
 	if (w.distrusted)

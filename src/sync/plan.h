@@ -22,6 +22,13 @@
  *    so one struct plan may be reused for many mailboxes.
  *  - The executor applies the operations in array order, which is chosen
  *    for crash safety (see "Order" below) and never reordered.
+ *  - A new message of size 0 (an empty Maildir file, which is no message;
+ *    sizes of new messages are always reported, struct scan_hint) is not
+ *    copied: it goes to plan.empty instead of the operations, and maxuid
+ *    of its side stays below it (PLAN_SET_MAXUID says so), so that it
+ *    stays new and is copied once it has content. Nor is it compared at
+ *    first contact. So a mailbox pair whose only news are empty messages
+ *    has an empty plan.
  *
  * Meaning of each operation for the executor:
  *  PLAN_COPY        copy message uid of side `side` to the other side with
@@ -180,6 +187,9 @@ struct plan {
 	int fp_headers;
 	struct uid_vec fp_uids[2];
 	struct plan_repair repair;
+	/* PLAN_OK: the new messages of each side that are empty (size 0),
+	 * ascending: not copied and kept new; the caller only warns. */
+	struct uid_vec empty[2];
 };
 
 void plan_init(struct plan *p);
@@ -229,9 +239,13 @@ void plan_scan_hint_free(struct plan_scan_hint *h);
  */
 
 /* 1 if scan (side s, sorted) holds exactly the messages of the pairs
- * with a UID on side s, each with its pair's flags. */
+ * with a UID on side s, each with its pair's flags, and the messages of
+ * left (NULL: none), which no record holds. A stamp side passes the
+ * empty messages its plan left (plan.empty) as left: new, held by no
+ * record and left as they are, so its mark allows for them (a side with
+ * modification sequences passes NULL: its mark vouches by the count). */
 int plan_side_settled(const struct sync_state *st,
-    const struct msg_list *scan, enum side s);
+    const struct msg_list *scan, enum side s, const struct uid_vec *left);
 
 /*
  * 1 if side s, now as open() reported it, may skip its scan: known is
@@ -254,7 +268,10 @@ int plan_known_scan(const struct sync_state *st,
  * the mark's, with the mark's UIDNEXT, the state's UIDVALIDITY and no
  * pending copy: nothing in the folder changed since the listing the mark
  * was earned by, not even a flag. plan_known_scan() then stands in for
- * its scan, with *since the stamp.
+ * its scan, with *since the stamp. Such a mark allows for the empty
+ * messages that listing left (plan_side_settled()); the pairs' messages
+ * standing in for the listing leave them out, so a run that does not list
+ * the folder does not see them, and the next listing finds them new again.
  */
 uint64_t plan_mark_value(const struct mbox_status *now);
 int plan_stamp_holds(const struct sync_state *st,

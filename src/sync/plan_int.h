@@ -60,6 +60,8 @@ struct plan_work {
 	uint32_t maxuid[2];		/* 0 on a distrusted side */
 	uint32_t top_unpaired[2];	/* highest UID no record held
 					 * before this plan paired it */
+	struct uid_vec *empty;		/* the plan's empty[2]: new
+					 * messages left because empty */
 	unsigned distrusted;		/* 1u << side bits */
 	struct op_list phase[PHASE_COUNT];
 };
@@ -81,6 +83,9 @@ int work_expunges(const struct plan_work *w, enum side s);
 int work_expunges_alone(const struct plan_work *w, enum side s);
 /* 1 if message i of side s is new: above maxuid, or orphaned. */
 int work_is_new(const struct plan_work *w, enum side s, size_t i);
+/* 1 if message i of side s, new, is empty: no message (size 0, which a
+ * scan reports as the real size of every new message, store.h). */
+int work_is_empty(const struct plan_work *w, enum side s, size_t i);
 int work_allows(const struct plan_work *w, enum side source, unsigned op);
 /* 1 if a message of size bytes may be copied to side target (MaxSize). */
 int work_fits(const struct plan_work *w, enum side target, uint64_t size);

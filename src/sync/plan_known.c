@@ -33,12 +33,19 @@
 
 int
 plan_side_settled(const struct sync_state *st, const struct msg_list *scan,
-    enum side s)
+    enum side s, const struct uid_vec *left)
 {
-	if (state_count_side(st, s) != scan->n)
+	size_t nleft = left != NULL ? left->n : 0;
+
+	if (state_count_side(st, s) + nleft != scan->n)
 		return 0;
-	/* UIDs are unique on both sides, so equal counts and every pair
-	 * found means equal sets. */
+	/* UIDs are unique on both sides, so equal counts, with every
+	 * pair's message and every message left found, mean equal sets (a
+	 * message both left and held by a record would be counted twice,
+	 * and fail the count). */
+	for (size_t i = 0; i < nleft; i++)
+		if (msg_list_find(scan, left->v[i]) == NULL)
+			return 0;
 	for (size_t i = 0; i < st->npairs; i++) {
 		const struct pair_rec *p = &st->pairs[i];
 		const struct msg_meta *m;

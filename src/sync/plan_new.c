@@ -12,7 +12,12 @@
  * direction, unless it is too big for the target (recorded PAIR_TOO_BIG),
  * expired by MaxMessages (recorded PAIR_EXPIRED; plan_expire.c), or
  * marked \Deleted where either side's Expunge would remove it anyway (then
- * it is not copied).
+ * it is not copied). An empty one (size 0: an empty Maildir file, no
+ * message) is not copied either: it goes to the plan's empty list, and
+ * maxuid of its side stays below it, so that it stays new and is copied
+ * once it has content (a file written again in place keeps its UID).
+ * Nothing about it is recorded, so a pair whose only news are empty
+ * messages has an empty plan: no journal, no state to write.
  */
 #include "sync/plan_int.h"
 
@@ -48,6 +53,8 @@ new_message(struct plan_work *w, enum side s, size_t i)
 		emit_skip(w, s, m, PAIR_TOO_BIG);
 	else if (is_expired(w, s, i))
 		emit_skip(w, s, m, PAIR_EXPIRED);
+	else if (work_is_empty(w, s, i))
+		uid_vec_push(&w->empty[s], m->uid);
 	else
 		work_emit_copy(w, s, m);
 }
@@ -97,6 +104,10 @@ plan_limits(struct plan_work *w)
 			w->top_unpaired[s] = l->v[l->n - 1].uid;
 		if (work_allows(w, s, SYNC_NEW) && w->top_unpaired[s] > maxuid)
 			maxuid = w->top_unpaired[s];
+		/* Below the first empty message left, as the executor keeps
+		 * it below a failed copy (exec.c, record_maxuid()). */
+		if (w->empty[s].n > 0 && maxuid >= w->empty[s].v[0])
+			maxuid = w->empty[s].v[0] - 1;
 		if (maxuid != st->maxuid[s])
 			emit_state_value(w, PLAN_SET_MAXUID, s, maxuid);
 	}

@@ -206,14 +206,19 @@ cmp_candidate(const void *a, const void *b)
 }
 
 /* 1 if message i of side s is compared: no record holds it and a side
- * is distrusted (then all such are) or it is new; or ReNew copies it. */
+ * is distrusted (then all such are) or it is new; or ReNew copies it.
+ * An empty one (size 0; the scan reports the size of every message
+ * compared, struct scan_hint) is no message and is compared with
+ * nothing: it makes no first contact either. */
 static int
 compared(const struct plan_work *w, enum side s, size_t i)
 {
 	if (w->distrusted == 0 && w->renew[s][i] >= 0)
 		return 1;
-	return !w->claimed[s][i] &&
-	    (w->distrusted != 0 || work_is_new(w, s, i));
+	if (w->claimed[s][i] ||
+	    (w->distrusted == 0 && !work_is_new(w, s, i)))
+		return 0;
+	return w->in->side[s].scan->v[i].size != 0;
 }
 
 int

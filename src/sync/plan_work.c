@@ -114,6 +114,12 @@ work_is_new(const struct plan_work *w, enum side s, size_t i)
 }
 
 int
+work_is_empty(const struct plan_work *w, enum side s, size_t i)
+{
+	return work_is_new(w, s, i) && w->in->side[s].scan->v[i].size == 0;
+}
+
+int
 work_allows(const struct plan_work *w, enum side source, unsigned op)
 {
 	return (w->pol->ops[source] & op) != 0;

@@ -9,12 +9,21 @@
 #    naming it; the other messages are copied both ways, each once; the
 #    empty files stay where they are, empty, and no empty file appears on
 #    the other side; a second run warns again and copies nothing;
-#  - once the near file has content, the next run copies it without a
-#    warning, and a dry run then plans nothing in Work; --verify then
-#    exits 0, both folders agreeing, and names the far empty file once
-#    as no message, not compared;
+#  - once the near file is replaced by a message (a mail reader's rename
+#    onto its name), the next run copies it without a warning, and a dry
+#    run then plans nothing in Work; --verify then exits 0, both folders
+#    agreeing, and names the far empty file once as no message, not
+#    compared;
 #  - at first contact, an empty file on each side is no pair: the near
 #    one deleted, the far one stays as it was;
+#  - an empty file does not keep its pair from settling (docs/maildir.md,
+#    the stamp): with the folders' times made old (touch -d), the run
+#    after the first plans nothing (no copy, so no journal), warns and
+#    earns both sides' settled marks; the next one opens neither folder
+#    and leaves the state file as it was; a careless tool then writes
+#    content into the empty file in place (no name changes, so the stamp
+#    holds and the pair stays unopened), and once the folder changes (a
+#    delivery) the run copies both messages far, without a warning;
 #  - with TrashRemoteNew on the far Maildir, an empty near file the user
 #    deleted: exit 0, one warning, the file expunged, nothing in the far
 #    Trash;
@@ -28,6 +37,10 @@
 #    stays empty, the undeleted empty file stays, and the next run says
 #    nothing of the deleted one.
 # The server is stopped and the directory removed however the test ends.
+# Until that part, every run first makes the folders' times fresh (an hour
+# ahead, as a mail reader at work keeps them; no stamp vouches for them),
+# so that each run lists them and names the empty files, however long the
+# runs take on a busy machine.
 # Run from the top of the tree; tests/run-all.sh runs it with sh.
 # KEEP=1 leaves the directory and the server running, for debugging.
 if [ -z "${BASH_VERSION:-}" ]; then
@@ -54,10 +67,25 @@ empties() {
 	(cd "$1" && find cur new -type f -empty | sort)
 }
 
-# run NAME [OPTION...]: one sync of channel c; status in $status.
+# dirtimes TIME ROOT...: every cur/ and new/ under each ROOT gets mtime
+# TIME (seconds since the epoch).
+dirtimes() {
+	local t=$1
+	shift
+	find "$@" -type d \( -name cur -o -name new \) -exec touch -d "@$t" {} +
+}
+
+# fresh ROOT...: folder times an hour ahead, which no stamp vouches for.
+fresh() {
+	dirtimes $(($(date +%s) + 3600)) "$@"
+}
+
+# run NAME [OPTION...]: one sync of channel c, its folders fresh; status
+# in $status.
 run() {
 	local name=$1
 	shift
+	fresh "$F" "$N"
 	timeout 120 "$BIN" "$@" -c "$TMP/sync.rc" c >"$TMP/$name.out" \
 		2>"$TMP/$name.err"
 	status=$?
@@ -141,8 +169,10 @@ for line in open(sys.argv[1]):
 PY
 )"
 
-# The near file gets content: it is copied, without a warning.
-mkmsg "$(find "$N/Work/new" -name '1005.nempty*')" late
+# The near file is replaced by a message (renamed onto its name): it is
+# copied, without a warning.
+mkmsg "$N/Work/tmp/late" late
+mv "$N/Work/tmp/late" "$(find "$N/Work/new" -name '1005.nempty*')"
 run md3
 expect_eq "Maildir run 3: exit status" 0 "$status"
 expect_eq "Maildir run 3: the far empty file still named" 1 \
@@ -199,6 +229,7 @@ sed -e "s|$F/|$F2/|g" -e "s|$N/|$N2/|g" -e "s|$TMP/state/|$TMP/state2/|" \
 	-e "s|^Patterns .*|Patterns INBOX|" "$TMP/sync.rc" >"$TMP/sync2.rc"
 mkdir -p "$TMP/state2"
 for r in 1 2; do
+	fresh "$F2" "$N2"
 	timeout 120 "$BIN" -c "$TMP/sync2.rc" c >"$TMP/pair$r.out" 2>"$TMP/pair$r.err"
 	expect_eq "empty on each side, run $r: exit status" 0 "$?"
 	expect_eq "empty on each side, run $r: each one there named" $((3 - r)) \
@@ -209,6 +240,94 @@ expect_eq "empty on each side: the far one stays, unflagged" "cur/3002.fe:2,S" \
 	"$(cd "$F2/INBOX" && find cur new -type f -empty | sed 's/,U=[0-9]*//')"
 expect_eq "empty on each side: the real message reached near" "<real@empty.test>" \
 	"$(ids "$N2/INBOX")"
+
+# ---- settling beside an empty file --------------------------------------
+
+# A Maildir <-> Maildir pair, the near folder holding an empty file beside
+# a message; the folders' times are made old, as after a quiet hour.
+F3=$TMP/far3
+N3=$TMP/near3
+S3=$TMP/state3
+mkbox "$F3/INBOX"
+mkbox "$N3/INBOX"
+mkdir -p "$S3"
+mkmsg "$F3/INBOX/cur/4001.f3:2,S" f3
+mkmsg "$N3/INBOX/cur/4002.n3:2,S" n3
+: >"$N3/INBOX/new/4003.ne"
+cat >"$TMP/sync3.rc" <<RC
+SyncState $S3/
+
+MaildirStore far
+Path $F3/
+Inbox $F3/INBOX
+
+MaildirStore near
+Path $N3/
+Inbox $N3/INBOX
+
+Channel c
+Far :far:
+Near :near:
+Patterns INBOX
+RC
+
+# settle NAME: a -D run of the settling pair; status in $status, its
+# output in NAME.out, its errors and log in NAME.err.
+settle() {
+	timeout 120 "$BIN" -D -c "$TMP/sync3.rc" c >"$TMP/$1.out" \
+		2>"$TMP/$1.err"
+	status=$?
+}
+
+# said NAME GREP-ARGUMENT...: how many lines of run NAME match.
+said() {
+	local name=$1
+	shift
+	cat "$TMP/$name.out" "$TMP/$name.err" | grep -c "$@"
+}
+
+OLD=1600000000
+settle s1
+expect_eq "settling run 1: exit status" 0 "$status"
+expect_eq "settling run 1: the empty file named once" 1 \
+	"$(warned s1 near INBOX new/4003.ne)"
+dirtimes $OLD "$F3" "$N3"
+settle s2
+expect_eq "settling run 2: exit status" 0 "$status"
+expect_eq "settling run 2: the empty file named once" 1 \
+	"$(warned s2 near INBOX new/4003.ne)"
+expect_eq "settling run 2: nothing planned (no copy, no journal)" 0 \
+	"$(said s2 -e '^c:INBOX: copy ' -e 'maxuid .* stays at')"
+expect_eq "settling run 2: both sides earn their settled marks" \
+	"settled far
+settled near" "$(cut -d' ' -f1-2 "$S3"/* | grep '^settled ')"
+sums=$(cksum "$S3"/*.twinboxstate)
+settle s3
+expect_eq "settling run 3: exit status" 0 "$status"
+expect_eq "settling run 3: the pair is not opened" 1 \
+	"$(said s3 'c:INBOX: both sides as the last run left them')"
+expect_eq "settling run 3: no state written" "$sums" "$(cksum "$S3"/*.twinboxstate)"
+expect_eq "settling run 3: no journal left" "" "$(find "$S3" -name '*journal*')"
+
+# A careless tool writes content into the empty file in place: no name in
+# the folder changes, so nothing is seen until the folder changes; then
+# the message is copied like a new one.
+mkmsg "$(find "$N3/INBOX/new" -name '4003.ne*')" inplace
+dirtimes $OLD "$N3"
+settle s4
+expect_eq "in place, run 4: exit status" 0 "$status"
+expect_eq "in place, run 4: the folder not changed, the pair not opened" 1 \
+	"$(said s4 'c:INBOX: both sides as the last run left them')"
+expect_eq "in place, run 4: the file keeps its content" "<inplace@empty.test>" \
+	"$(ids "$N3/INBOX" | grep inplace)"
+mkmsg "$N3/INBOX/new/4004.later" later
+settle s5
+expect_eq "in place, run 5: exit status" 0 "$status"
+expect_eq "in place, run 5: no warning" 0 "$(said s5 'warning')"
+expect_eq "in place, run 5: far has every message, each once" \
+	"$(printf '<%s@empty.test>\n' f3 inplace later n3)" "$(ids "$F3/INBOX")"
+expect_eq "in place, run 5: near has every message, each once" \
+	"$(printf '<%s@empty.test>\n' f3 inplace later n3)" "$(ids "$N3/INBOX")"
 
 # ---- IMAP <-> Maildir ----------------------------------------------------
 
