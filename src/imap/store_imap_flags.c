@@ -445,7 +445,6 @@ ims_update(struct store *st, const struct store_update *u, struct buf *err)
 	p.exp = imap_uids_sorted(u->exp, u->nexp, &p.nexp);
 	s->track_expunges = u->nexp > 0;
 	s->nexpunged = 0;
-	imap_client_cork(s->c);
 	rc = send_update(&b, u, &p, err);
 	/* Every answer is read, whatever stopped the sending. */
 	wrc = imap_client_wait(s->c, &werr);
