@@ -564,6 +564,8 @@ expect_eq "qr-quiet: no FETCH but those of new messages" "" \
 if command -v strace >/dev/null; then
 	id=$(unflagged_id "$N" INBOX)
 	set_flag_by_id INBOX "$id" '\Flagged' condstore
+	# LeakSanitizer cannot work under ptrace (an ASan build).
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
 	timeout 60 strace -f -s 4096 -e trace=sendto,write \
 	    -o "$TMP/qr-burst.trace" "$BIN" -c "$TMP/sync3.rc" c \
 	    >"$TMP/qr-burst.out" 2>&1
