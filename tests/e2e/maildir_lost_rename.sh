@@ -11,7 +11,8 @@
 #    before the state file is written (a run without copies, a pair found
 #    by content at first contact); a clash's settling rename likewise
 #    before the journal; a flag rename taking T (\Deleted) away before
-#    the state file;
+#    the state file, whether a Maildir far side or another IMAP client
+#    took the deletion back;
 #  - the consequence the fsync prevents, simulated by renaming the file
 #    back after a run and keeping the state, on a Maildir <-> Maildir
 #    channel: nothing is lost (the message stays near, once, and far
@@ -306,6 +307,31 @@ expect_eq "lost rename, IMAP, then Expunge Both: the server holds it once" \
 	"<n3@lost.test>" "$(ids "$MAIL_DIR/alice")"
 expect_eq "lost rename, IMAP, then Expunge Both: near holds it once" \
 	"<n3@lost.test>" "$(ids "$N3/INBOX")"
+
+# Another IMAP client (a phone) deletes the message, then takes the
+# deletion back: the near rename taking T away is on disk before the
+# state file, as with a Maildir far side.
+IMAPC=$(abs_path "$BUILD/tests/tools/imapc")
+imap_flags() {
+	printf 'SELECT INBOX\nUID STORE 1:* %sFLAGS.SILENT (\\Deleted)\n' "$1" |
+		"$IMAPC" "$IMAP_PORT" alice "$PASSWORD" >/dev/null
+}
+imap_flags +
+run imap4 "$TMP/imap-none.rc"
+expect_eq "IMAP undelete: the deletion's run's exit status" 0 "$status"
+near_t=$(cd "$N3/INBOX" && find cur -type f -name '*T')
+expect_eq "IMAP undelete: near's copy is marked T" 1 \
+	"$(printf '%s\n' "$near_t" | grep -c .)"
+imap_flags -
+traced imap5 "$TMP/imap-none.rc"
+expect_eq "IMAP undelete: the undeletion's run's exit status" 0 "$status"
+in_order "IMAP undelete: the rename taking T away, the fsync of cur/, then the state file" \
+	"$TMP/imap5.trace" \
+	"rename(\"$N3/INBOX/$near_t\", \"$N3/INBOX/${near_t%T}\") = 0" \
+	"<$N3/INBOX/cur>) = 0" \
+	"$TMP/state3/:far:INBOX_:near:INBOX.twinboxstate.new\", O_WRONLY"
+expect_eq "IMAP undelete: no copy on the server is \\Deleted" "" \
+	"$(deleted "$MAIL_DIR/alice")"
 
 echo "maildir_lost_rename: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
