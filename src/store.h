@@ -287,6 +287,15 @@ struct store_ops {
 	int (*create)(struct store *s, const char *mbox, struct buf *err);
 	/* Remove an empty mailbox (the Remove policy). */
 	int (*remove)(struct store *s, const char *mbox, struct buf *err);
+	/*
+	 * Optional (NULL: open() does it all). Sends what open() of mbox
+	 * asks the server and returns without waiting for the answer, so
+	 * that the caller works on the other side meanwhile; mark() goes
+	 * before it. The caller's next call on this store is open() of the
+	 * same mbox, which waits for the answer. -1 with err: nothing is
+	 * in flight and no mailbox is open (typed by failure()).
+	 */
+	int (*open_begin)(struct store *s, const char *mbox, struct buf *err);
 	/* Open a mailbox for reading and writing; fills st. */
 	int (*open)(struct store *s, const char *mbox, struct mbox_status *st,
 	    struct buf *err);

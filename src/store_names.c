@@ -252,6 +252,12 @@ status_by_inner_name(struct store *s, const char *name, status_op op,
 }
 
 static int
+names_open_begin(struct store *s, const char *name, struct buf *err)
+{
+	return by_inner_name(s, name, inner(s)->ops->open_begin, err);
+}
+
+static int
 names_open(struct store *s, const char *name, struct mbox_status *st,
     struct buf *err)
 {
@@ -422,6 +428,7 @@ build_ops(struct store_ops *o, const struct store_ops *in)
 		.list = names_list,
 		.create = names_create,
 		.remove = names_remove,
+		.open_begin = OPTIONAL(in, open_begin, names_open_begin),
 		.open = names_open,
 		.scan = names_scan,
 		.scan_changes = OPTIONAL(in, scan_changes, names_scan_changes),

@@ -186,6 +186,41 @@ START_TEST(test_plan_hint_distrust)
 }
 END_TEST
 
+/* The near side is scanned while the far side's SELECT is answered
+ * (sync/mailbox.c): its hint is made with far's status unknown (NULL,
+ * trusted), and stands only if the hint made once far's status came is
+ * the same. A far side found distrusted asks for every near size, which
+ * the early hint (recorded near copies skipped) did not. */
+START_TEST(test_plan_hint_early)
+{
+	struct sync_state st;
+	struct mbox_status now[2];
+	const struct mbox_status *early[2] = { NULL, &now[SIDE_NEAR] };
+	const struct mbox_status *sp[2] = { &now[0], &now[1] };
+	struct plan_scan_hint e, h;
+
+	make_state(&st, now);
+	plan_scan_hint(&st, early, SIDE_NEAR, &e);
+	ck_assert_int_eq(scan_hint_wants(&e.hint, 12), 0);
+	plan_scan_hint(&st, sp, SIDE_NEAR, &h);
+	ck_assert_int_eq(plan_scan_hint_same(&e.hint, &h.hint), 1);
+	plan_scan_hint_free(&h);
+	now[SIDE_FAR].uidvalidity = 78;
+	plan_scan_hint(&st, sp, SIDE_NEAR, &h);
+	ck_assert_int_eq(scan_hint_wants(&h.hint, 12), 1);
+	ck_assert_int_eq(plan_scan_hint_same(&e.hint, &h.hint), 0);
+	plan_scan_hint_free(&h);
+	plan_scan_hint_free(&e);
+	/* Only far's own status can distrust far. */
+	now[SIDE_FAR].uidvalidity = 77;
+	now[SIDE_NEAR].uidvalidity = 89;
+	plan_scan_hint(&st, early, SIDE_NEAR, &e);
+	ck_assert_int_eq(scan_hint_wants_all(&e.hint), 1);
+	plan_scan_hint_free(&e);
+	state_free(&st);
+}
+END_TEST
+
 /* ---- Maildir ------------------------------------------------------ */
 
 struct md_fixture {
@@ -527,6 +562,7 @@ scan_hint_suite(void)
 	tcase_add_test(tc, test_plan_hint);
 	tcase_add_test(tc, test_plan_hint_intent);
 	tcase_add_test(tc, test_plan_hint_distrust);
+	tcase_add_test(tc, test_plan_hint_early);
 	tcase_add_test(tc, test_maildir_hint);
 	tcase_add_test(tc, test_maildir_skip_and_fetch);
 	tcase_add_test(tc, test_maildir_duplicate_under_hint);

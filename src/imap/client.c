@@ -412,6 +412,13 @@ imap_client_cork(struct imap_client *c)
 }
 
 int
+imap_client_uncork(struct imap_client *c, struct buf *err)
+{
+	c->corked = 0;
+	return client_flush(c, err);
+}
+
+int
 imap_client_wait(struct imap_client *c, struct buf *err)
 {
 	c->corked = 0;

@@ -102,6 +102,10 @@ int imap_client_wait(struct imap_client *c, struct buf *err);
  * refers to is copied at submit(), so nothing needs to outlive it.
  */
 void imap_client_cork(struct imap_client *c);
+/* Send what is held now and stop holding, without reading: the commands
+ * stay in flight, answered at the next wait. For a burst whose answers
+ * the caller collects later, after other work. */
+int imap_client_uncork(struct imap_client *c, struct buf *err);
 /* Submit, wait, and fail unless the status is OK: the message is
  * "PEER: COMMAND: NO text" with the command as logged. */
 int imap_client_simple(struct imap_client *c, const struct imap_cmdline *l,

@@ -130,6 +130,48 @@ ims_wait_burst(struct imap_store *s, int rc, struct buf *err)
 }
 
 int
+ims_answer_submit(struct imap_store *s, const struct imap_cmdline *l,
+    imap_done_fn done, struct ims_answer *a, struct buf *err)
+{
+	a->s = s;
+	a->ok = 0;
+	buf_reset(&a->status);
+	buf_setf(&a->log, "%s", buf_cstr(&l->log));
+	return imap_client_submit(s->c, l, done, a, err);
+}
+
+void
+ims_answer_done(void *ctx, const struct imap_response *r)
+{
+	struct ims_answer *a = ctx;
+
+	a->ok = imap_response_is(r, "OK");
+	imap_describe_status(r, &a->status);
+}
+
+int
+ims_answers_check(struct imap_store *s, const struct ims_answer *a,
+    size_t n, struct buf *err)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!a[i].ok) {
+			ims_err(s, err, "%s: %s: %s", imap_client_peer(s->c),
+			    buf_cstr(&a[i].log), buf_cstr(&a[i].status));
+			return -1;
+		}
+	return 0;
+}
+
+void
+ims_answers_free(struct ims_answer *a, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		buf_free(&a[i].status);
+		buf_free(&a[i].log);
+	}
+}
+
+int
 ims_run(struct imap_store *s, const struct imap_cmdline *l, imap_op_fn fn,
     void *ctx, struct buf *err)
 {
@@ -221,6 +263,7 @@ static const struct store_ops imap_ops = {
 	.list = ims_list,
 	.create = ims_create,
 	.remove = ims_remove,
+	.open_begin = ims_open_begin,
 	.open = ims_open,
 	.scan = ims_scan,
 	.scan_changes = ims_scan_changes,

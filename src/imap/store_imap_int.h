@@ -19,7 +19,11 @@
  *  - qr is what open() asked with QRESYNC and what the server answered;
  *    mark() fills its mark for one open() (see store_imap_qresync.c).
  *  - op_fn, when set, sees every untagged response after the generic
- *    handling; it is set for the duration of one operation only.
+ *    handling; it is set for the duration of one operation only (for an
+ *    open_begin(), until the open() that waits for its answers).
+ *  - opening is open()'s burst while it is in flight: nothing else is
+ *    sent on the connection until the open() of its mailbox, or a
+ *    close, has waited for it.
  *  - Error texts are one line: "imap store '<name>' mailbox '<box>': ...".
  */
 #ifndef TWINBOX_IMAP_STORE_IMAP_INT_H
@@ -103,6 +107,28 @@ struct qresync {
 				   (RFC 7162 3.2.11) */
 };
 
+/* One command of a burst, with its tagged answer kept for the caller. */
+struct ims_answer {
+	struct imap_store *s;
+	int is_select;		/* the burst's SELECT */
+	int ok;
+	struct buf status;	/* the tagged answer, described */
+	struct buf log;		/* the command as logged, for the error */
+};
+
+/*
+ * open()'s burst: the SELECT, and with QRESYNC its UID FETCH and UID
+ * SEARCH. open_begin() sends it and the open() that follows waits for
+ * the answers; op_fn takes the untagged ones meanwhile.
+ */
+#define IMS_OPEN_CMDS 3
+struct ims_opening {
+	int sent;		/* in flight, not yet waited for */
+	int qresync;		/* the burst is store_imap_qresync.c's */
+	size_t n;
+	struct ims_answer a[IMS_OPEN_CMDS];
+};
+
 struct imap_store {
 	struct store base;
 	struct imap_client *c;
@@ -126,6 +152,7 @@ struct imap_store {
 	int track_expunges;
 	struct uid_ranges vanished;
 	struct qresync qr;
+	struct ims_opening opening;
 
 	imap_op_fn op_fn;
 	void *op_ctx;
@@ -154,6 +181,16 @@ void ims_note_expunged(struct imap_store *s, uint32_t uid);
 int ims_wait_burst(struct imap_store *s, int rc, struct buf *err);
 int ims_run(struct imap_store *s, const struct imap_cmdline *l,
     imap_op_fn fn, void *ctx, struct buf *err);
+/* Submit l with an answer a (its command's log kept) that done fills;
+ * ims_answer_done() is the plain done. */
+int ims_answer_submit(struct imap_store *s, const struct imap_cmdline *l,
+    imap_done_fn done, struct ims_answer *a, struct buf *err);
+void ims_answer_done(void *ctx, const struct imap_response *r);
+/* 0 if every answer of a[n] is OK, else -1 with err naming the first
+ * command refused. */
+int ims_answers_check(struct imap_store *s, const struct ims_answer *a,
+    size_t n, struct buf *err);
+void ims_answers_free(struct ims_answer *a, size_t n);
 int ims_require_open(struct imap_store *s, struct buf *err);
 /* store_imap_idle.c: IDLE sent with note taking the untagged responses
  * that come while idling; -1 with err (note unset) if it failed. */
@@ -206,6 +243,7 @@ void ims_merge_meta(struct msg_list *l, const struct msg_meta *m, int add,
 /* Keep got (taken over) as the scan's result; out gets a sorted copy. */
 void ims_keep_scan(struct imap_store *s, struct msg_list *got,
     struct msg_list *out);
+int ims_open_begin(struct store *st, const char *mbox, struct buf *err);
 int ims_open(struct store *st, const char *mbox, struct mbox_status *out,
     struct buf *err);
 int ims_scan_changes(struct store *st, const struct msg_list *known,
@@ -224,7 +262,12 @@ void ims_mark(struct store *st, const struct store_mark *m);
 /* 1 if the open() under way may SELECT with QRESYNC, 0 if not, -1 with
  * err if asking the client failed. */
 int ims_qresync_usable(struct imap_store *s, struct buf *err);
-int ims_qresync_open(struct imap_store *s, struct buf *err);
+/* Submit the QRESYNC SELECT burst into s->opening (corked). */
+int ims_qresync_send(struct imap_store *s, struct buf *err);
+/* Its answers came (rc: 0, or -1 with err set if the wait or a command
+ * failed): what they make of the open(); a failed FETCH or SEARCH after
+ * a good SELECT only costs the QRESYNC answer. */
+int ims_qresync_opened(struct imap_store *s, int rc);
 /* Drop the mark (after every open(), whatever happened). */
 void ims_qresync_forget(struct imap_store *s);
 /* Drop the open()'s answers (on close). */

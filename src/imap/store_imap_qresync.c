@@ -193,17 +193,10 @@ qr_response(void *ctx, const struct imap_response *r)
 	return 0;
 }
 
-struct qr_answer {
-	struct imap_store *s;
-	int is_select;
-	int ok;
-	struct buf status;
-};
-
 static void
 qr_done(void *ctx, const struct imap_response *r)
 {
-	struct qr_answer *a = ctx;
+	struct ims_answer *a = ctx;
 
 	if (a->is_select)
 		a->s->qr.selected = 1;
@@ -213,8 +206,7 @@ qr_done(void *ctx, const struct imap_response *r)
 		a->s->qr.closing = 0;
 		a->s->qr.wrong = "no [CLOSED] before the mailbox's answers";
 	}
-	a->ok = imap_response_is(r, "OK");
-	imap_describe_status(r, &a->status);
+	ims_answer_done(a, r);
 }
 
 /* UID FETCH from:* of the new messages, into qr.fresh. A new message
@@ -228,9 +220,11 @@ fetch_new_cmd(struct imap_cmdline *l, uint32_t from, uint64_t modseq)
 	    from, (unsigned long long)modseq);
 }
 
+/* Submit l[n] corked, into a[n], with qr_response taking the untagged
+ * answers until ims_wait_burst(). */
 static int
-run_pipelined(struct imap_store *s, struct imap_cmdline *l, size_t n,
-    struct qr_answer *a, struct buf *err)
+submit_burst(struct imap_store *s, struct imap_cmdline *l, size_t n,
+    struct ims_answer *a, struct buf *err)
 {
 	int rc = 0;
 
@@ -238,14 +232,9 @@ run_pipelined(struct imap_store *s, struct imap_cmdline *l, size_t n,
 	s->op_ctx = s;
 	imap_client_cork(s->c);
 	for (size_t i = 0; rc == 0 && i < n; i++)
-		rc = imap_client_submit(s->c, &l[i], qr_done, &a[i], err);
-	rc = ims_wait_burst(s, rc, err);
-	for (size_t i = 0; rc == 0 && i < n; i++)
-		if (!a[i].ok) {
-			ims_err(s, err, "%s: %s: %s", imap_client_peer(s->c),
-			    buf_cstr(&l[i].log), buf_cstr(&a[i].status));
-			rc = -1;
-		}
+		rc = ims_answer_submit(s, &l[i], qr_done, &a[i], err);
+	for (size_t i = 0; i < n; i++)
+		imap_cmd_free(&l[i]);
 	return rc;
 }
 
@@ -260,13 +249,10 @@ warn_wrong(struct imap_store *s, const char *why)
 }
 
 int
-ims_qresync_open(struct imap_store *s, struct buf *err)
+ims_qresync_send(struct imap_store *s, struct buf *err)
 {
-	struct imap_cmdline l[3];
-	struct qr_answer a[3] = { { s, 1, 0, BUF_INIT },
-	    { s, 0, 0, BUF_INIT }, { s, 0, 0, BUF_INIT } };
-	size_t n = 2;
-	int rc;
+	struct imap_cmdline l[IMS_OPEN_CMDS];
+	struct ims_opening *o = &s->opening;
 
 	imap_cmd_init(&l[0]);
 	imap_cmd_add(&l[0], "SELECT ");
@@ -277,10 +263,21 @@ ims_qresync_open(struct imap_store *s, struct buf *err)
 	s->qr.sent_known = s->qr.known_set.len > 0;
 	s->qr.closing = s->was_selected;
 	fetch_new_cmd(&l[1], s->qr.uidnext, s->qr.modseq);
+	o->n = 2;
 	s->qr.searching = imap_client_has(s->c, CAP_ESEARCH);
 	if (s->qr.searching)
-		ims_qrsearch_cmd(&l[n++]);
-	rc = run_pipelined(s, l, n, a, err);
+		ims_qrsearch_cmd(&l[o->n++]);
+	o->qresync = 1;
+	o->sent = 1;
+	o->a[0].is_select = 1;
+	return submit_burst(s, l, o->n, o->a, err);
+}
+
+int
+ims_qresync_opened(struct imap_store *s, int rc)
+{
+	const struct ims_answer *a = s->opening.a;
+
 	/* The SELECT's own failure is the one to report. */
 	if (rc != 0 && a[0].ok && !imap_client_broken(s->c)) {
 		s->qr.wrong = !a[1].ok ? "the FETCH of new messages failed" :
@@ -293,10 +290,6 @@ ims_qresync_open(struct imap_store *s, struct buf *err)
 		else
 			s->st.changes_known = s->st.uidnext != 0 &&
 			    s->st.highestmodseq >= s->qr.modseq;
-	}
-	for (size_t i = 0; i < n; i++) {
-		imap_cmd_free(&l[i]);
-		buf_free(&a[i].status);
 	}
 	return rc;
 }
@@ -345,16 +338,17 @@ static int
 fetch_late(struct imap_store *s, struct buf *err)
 {
 	struct imap_cmdline l;
-	struct qr_answer a = { s, 0, 0, BUF_INIT };
+	struct ims_answer a = { .status = BUF_INIT, .log = BUF_INIT };
 	uint32_t from = s->qr.uidnext;
 	int rc;
 
 	if (s->qr.fresh.n > 0 && s->qr.fresh.v[s->qr.fresh.n - 1].uid >= from)
 		from = s->qr.fresh.v[s->qr.fresh.n - 1].uid + 1;
 	fetch_new_cmd(&l, from, s->qr.modseq);
-	rc = run_pipelined(s, &l, 1, &a, err);
-	imap_cmd_free(&l);
-	buf_free(&a.status);
+	rc = ims_wait_burst(s, submit_burst(s, &l, 1, &a, err), err);
+	if (rc == 0)
+		rc = ims_answers_check(s, &a, 1, err);
+	ims_answers_free(&a, 1);
 	return rc;
 }
 

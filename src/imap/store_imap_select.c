@@ -30,9 +30,32 @@
 #include "imap/uidset.h"
 #include "util/u32.h"
 
+static void
+opening_drop(struct imap_store *s)
+{
+	ims_answers_free(s->opening.a, IMS_OPEN_CMDS);
+	memset(&s->opening, 0, sizeof s->opening);
+}
+
+/* An open_begin() whose open() never came: its answers are read and
+ * dropped, and nothing else is in flight. A failed SELECT leaves no
+ * mailbox selected (RFC 3501 6.3.1), a good one its mailbox. */
+static void
+opening_drain(struct imap_store *s)
+{
+	struct buf ignored = BUF_INIT;
+
+	if (ims_wait_burst(s, 0, &ignored) == 0)
+		s->was_selected = s->opening.a[0].ok;
+	buf_free(&ignored);
+	opening_drop(s);
+}
+
 void
 ims_close(struct imap_store *s)
 {
+	if (s->opening.sent)
+		opening_drain(s);
 	if (s->nqueue > 0)
 		log_warn(s->base.lg, "imap store '%s' mailbox '%s': dropping "
 		    "%zu appends that were never committed", s->name,
@@ -90,12 +113,44 @@ guess_uidnext(struct imap_store *s, struct buf *err)
 	return rc;
 }
 
-int
-ims_open(struct store *st, const char *mbox, struct mbox_status *out,
-    struct buf *err)
+/* A SELECT that did not go out, or whose answers no longer matter: the
+ * store is left with no mailbox open and nothing in flight. */
+static void
+abandon_open(struct imap_store *s)
 {
-	struct imap_store *s = (struct imap_store *)st;
+	s->op_fn = NULL;
+	s->op_ctx = NULL;
+	opening_drop(s);
+	ims_qresync_forget(s);
+	ims_close(s);
+}
+
+/* The SELECT without QRESYNC, answered by ims_select_response(). */
+static int
+send_select(struct imap_store *s, struct buf *err)
+{
 	struct imap_cmdline l;
+	int rc;
+
+	imap_cmd_init(&l);
+	imap_cmd_add(&l, "SELECT ");
+	imap_cmd_add_string(&l, s->wire, 0);
+	if (imap_client_has(s->c, CAP_CONDSTORE))
+		imap_cmd_add(&l, " (CONDSTORE)");
+	s->op_fn = ims_select_response;
+	s->op_ctx = s;
+	s->opening.sent = 1;
+	s->opening.n = 1;
+	s->opening.a[0].is_select = 1;
+	rc = ims_answer_submit(s, &l, ims_answer_done, &s->opening.a[0], err);
+	imap_cmd_free(&l);
+	return rc;
+}
+
+/* open()'s burst submitted into s->opening (see struct ims_opening). */
+static int
+send_open(struct imap_store *s, const char *mbox, struct buf *err)
+{
 	struct buf wire = BUF_INIT;
 	int rc;
 
@@ -109,17 +164,26 @@ ims_open(struct store *st, const char *mbox, struct mbox_status *out,
 	s->wire = buf_detach(&wire);
 	ims_peek_forget(s, s->wire);
 	rc = ims_qresync_usable(s, err);
-	if (rc > 0) {
-		rc = ims_qresync_open(s, err);
-	} else if (rc == 0) {
-		imap_cmd_init(&l);
-		imap_cmd_add(&l, "SELECT ");
-		imap_cmd_add_string(&l, s->wire, 0);
-		if (imap_client_has(s->c, CAP_CONDSTORE))
-			imap_cmd_add(&l, " (CONDSTORE)");
-		rc = ims_run(s, &l, ims_select_response, s, err);
-		imap_cmd_free(&l);
-	}
+	if (rc > 0)
+		rc = ims_qresync_send(s, err);
+	else if (rc == 0)
+		rc = send_select(s, err);
+	if (rc != 0)
+		abandon_open(s);
+	return rc;
+}
+
+/* The burst's answers, and what they make of the mailbox's status. */
+static int
+finish_open(struct imap_store *s, struct mbox_status *out, struct buf *err)
+{
+	int rc = ims_wait_burst(s, 0, err);
+
+	if (rc == 0)
+		rc = ims_answers_check(s, s->opening.a, s->opening.n, err);
+	if (s->opening.qresync)
+		rc = ims_qresync_opened(s, rc);
+	opening_drop(s);
 	ims_qresync_forget(s);
 	if (rc == 0 && s->st.uidnext == 0)
 		rc = guess_uidnext(s, err);
@@ -139,9 +203,38 @@ ims_open(struct store *st, const char *mbox, struct mbox_status *out,
 	s->uidnext_hint = s->st.uidnext;
 	*out = s->st;
 	log_debug(s->base.lg, "imap store '%s' mailbox '%s': UIDVALIDITY %u "
-	    "UIDNEXT %u, %zu messages", s->name, mbox, s->st.uidvalidity,
+	    "UIDNEXT %u, %zu messages", s->name, s->mbox, s->st.uidvalidity,
 	    s->st.uidnext, s->nseq);
 	return 0;
+}
+
+/* The burst leaves at once (a QRESYNC burst is corked: it is sent
+ * here, in one write); the open() of the same mailbox waits for its
+ * answers, and any other close or open drains them first. */
+int
+ims_open_begin(struct store *st, const char *mbox, struct buf *err)
+{
+	struct imap_store *s = (struct imap_store *)st;
+
+	if (send_open(s, mbox, err) != 0)
+		return -1;
+	if (imap_client_uncork(s->c, err) == 0)
+		return 0;
+	ims_err(s, err, "%s", buf_cstr(err));
+	abandon_open(s);
+	return -1;
+}
+
+int
+ims_open(struct store *st, const char *mbox, struct mbox_status *out,
+    struct buf *err)
+{
+	struct imap_store *s = (struct imap_store *)st;
+
+	if (!s->opening.sent || s->mbox == NULL || strcmp(s->mbox, mbox) != 0)
+		if (send_open(s, mbox, err) != 0)
+			return -1;
+	return finish_open(s, out, err);
 }
 
 /* uid: the message's UID from the sequence number map, for a response

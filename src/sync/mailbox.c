@@ -89,55 +89,158 @@ scan_side(struct run *r, enum side s, const struct scan_hint *hint,
 	return rc;
 }
 
-/* open(), told the side's settled mark first where the store can ask
- * what changed since it (QRESYNC). */
-static int
-open_side(struct run *r, enum side s, struct buf *err)
+/* The side's settled mark, told to a store that can ask what changed
+ * since it (QRESYNC), for the open() that follows. */
+static void
+mark_side(struct run *r, enum side s)
 {
 	struct store *st = r->job->store[s];
 	struct store_mark mark;
 	struct msg_list known = { 0 };
-	int rc;
 
 	if (st->ops->mark != NULL && plan_known_mark(&r->state, s, &mark,
 	    &known))
 		st->ops->mark(st, &mark);
-	rc = st->ops->open(st, r->job->box[s], &r->status[s], err);
 	msg_list_free(&known);
+}
+
+/* Side s's open() sent ahead where its store can (begun[s] = 1). */
+static int
+begin_side(struct run *r, enum side s, int *begun, struct buf *err)
+{
+	struct store *st = r->job->store[s];
+
+	if (st->ops->open_begin == NULL)
+		return 0;
+	mark_side(r, s);
+	if (st->ops->open_begin(st, r->job->box[s], err) != 0)
+		return -1;
+	*begun = 1;
+	return 0;
+}
+
+static int
+open_side(struct run *r, enum side s, int begun, struct buf *err)
+{
+	struct store *st = r->job->store[s];
+
+	if (!begun)
+		mark_side(r, s);
+	return st->ops->open(st, r->job->box[s], &r->status[s], err);
+}
+
+/* A begun open() is finished even after a failure (rc != 0), whose
+ * error stands: the store's answers are waited for either way. */
+static int
+finish_side(struct run *r, enum side s, int rc, int *known, struct buf *err)
+{
+	struct buf ignored = BUF_INIT;
+	int got = open_side(r, s, 1, rc == 0 ? err : &ignored);
+
+	buf_free(&ignored);
+	*known = got == 0;
+	return rc != 0 ? rc : got;
+}
+
+/* The scan hint of side s from the statuses known so far (known[x]:
+ * status[x] came). */
+static void
+hint_of(struct run *r, enum side s, const int known[2],
+    struct plan_scan_hint *h)
+{
+	const struct mbox_status *status[2];
+
+	for (int x = 0; x < 2; x++)
+		status[x] = known[x] ? &r->status[x] : NULL;
+	plan_scan_hint(&r->state, status, s, h);
+}
+
+static int
+scan_with_hint(struct run *r, enum side s, const struct scan_hint *hint,
+    struct buf *err)
+{
+	msg_list_free(&r->scan[s]);
+	if (scan_side(r, s, hint, err) != 0)
+		return -1;
+	/* The planner's rules hold only for a scan that names each
+	 * message once, in UID order: a store that breaks this is a bug
+	 * to report, never a plan to make. */
+	if (msg_list_check(&r->scan[s], err) != 0) {
+		buf_addf(err, " (the %s side's %s store); nothing was planned",
+		    side_names[s], r->job->store[s]->ops->kind);
+		return -1;
+	}
+	return 0;
+}
+
+/* Side s scanned with the hint the statuses known so far give; the hint
+ * is kept in h. */
+static int
+scan_early(struct run *r, enum side s, const int known[2],
+    struct plan_scan_hint *h, struct buf *err)
+{
+	hint_of(r, s, known, h);
+	return scan_with_hint(r, s, &h->hint, err);
+}
+
+/* Side s scanned again if the hint made with both statuses is not the
+ * one its scan had (early): a side found distrusted meanwhile asks for
+ * every size. */
+static int
+scan_again_if_needed(struct run *r, enum side s,
+    const struct plan_scan_hint *early, struct buf *err)
+{
+	const int known[2] = { 1, 1 };
+	struct plan_scan_hint h;
+	int rc = 0;
+
+	hint_of(r, s, known, &h);
+	if (!plan_scan_hint_same(&h.hint, &early->hint)) {
+		log_debug(r->job->lg, "%s: the %s side is scanned again, for "
+		    "what the other side's status asks", r->job->label,
+		    side_names[s]);
+		rc = scan_with_hint(r, s, &h.hint, err);
+	}
+	plan_scan_hint_free(&h);
 	return rc;
 }
 
-/* Both sides are opened before either is scanned: what a scan must
- * fetch depends on the state and on both sides' status. */
+/*
+ * Both sides opened and scanned. A store that can send its open() ahead
+ * (open_begin(), an IMAP SELECT) does so first, and the other side is
+ * opened and scanned while that server answers. What a scan must fetch
+ * depends on the state and on both sides' status (plan_scan_hint()): a
+ * side scanned before the other's status came is scanned again in the
+ * rare case that status asks for more (the other side distrusted). A
+ * begun open() is always finished, whatever failed meanwhile.
+ */
 static int
 open_and_scan(struct run *r, struct buf *err)
 {
-	const struct mailbox_job *job = r->job;
-	const struct mbox_status *status[2] = { &r->status[0], &r->status[1] };
+	int begun[2] = { 0, 0 }, known[2] = { 0, 0 }, rc = 0;
+	struct plan_scan_hint h[2] = { 0 };
 
-	for (int s = 0; s < 2; s++)
-		if (open_side(r, (enum side)s, err) != 0)
-			return -1;
-	for (int s = 0; s < 2; s++) {
-		struct plan_scan_hint h;
-		int rc;
-
-		plan_scan_hint(&r->state, status, s, &h);
-		rc = scan_side(r, s, &h.hint, err);
-		plan_scan_hint_free(&h);
-		if (rc != 0)
-			return -1;
-		/* The planner's rules hold only for a scan that names each
-		 * message once, in UID order: a store that breaks this is
-		 * a bug to report, never a plan to make. */
-		if (msg_list_check(&r->scan[s], err) != 0) {
-			buf_addf(err, " (the %s side's %s store); nothing "
-			    "was planned", side_names[s],
-			    job->store[s]->ops->kind);
-			return -1;
+	for (int s = 0; rc == 0 && s < 2; s++)
+		rc = begin_side(r, (enum side)s, &begun[s], err);
+	for (int s = 0; rc == 0 && s < 2; s++)
+		if (!begun[s]) {
+			rc = open_side(r, (enum side)s, 0, err);
+			known[s] = rc == 0;
 		}
-	}
-	return 0;
+	for (int s = 0; rc == 0 && s < 2; s++)
+		if (!begun[s])
+			rc = scan_early(r, (enum side)s, known, &h[s], err);
+	for (int s = 0; s < 2; s++)
+		if (begun[s])
+			rc = finish_side(r, (enum side)s, rc, &known[s], err);
+	for (int s = 0; rc == 0 && s < 2; s++)
+		if (begun[s])
+			rc = scan_early(r, (enum side)s, known, &h[s], err);
+		else if (begun[!s])
+			rc = scan_again_if_needed(r, (enum side)s, &h[s], err);
+	for (int s = 0; s < 2; s++)
+		plan_scan_hint_free(&h[s]);
+	return rc;
 }
 
 static int

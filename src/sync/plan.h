@@ -213,7 +213,10 @@ void plan_describe_summary(const struct plan *p, struct buf *out);
  * The scan hint for side s (store.h): sizes and dates of every message
  * that plan_mailbox() may read them of (recovery reads none), given the
  * state and both sides' status from open(). Everything when a side's
- * UIDs are distrusted. out owns the hint's arrays;
+ * UIDs are distrusted. A status not known yet (NULL: the other side's
+ * open() still under way) counts as trusted: a scan made with that hint
+ * stands only if the hint made once both are known is the same
+ * (plan_scan_hint_same()). out owns the hint's arrays;
  * plan_scan_hint_free() releases them.
  */
 struct plan_scan_hint {
@@ -226,6 +229,8 @@ void plan_scan_hint(const struct sync_state *st,
     const struct mbox_status *status[2], enum side s,
     struct plan_scan_hint *out);
 void plan_scan_hint_free(struct plan_scan_hint *h);
+/* 1 if a and b want the sizes and dates of the same messages. */
+int plan_scan_hint_same(const struct scan_hint *a, const struct scan_hint *b);
 
 /*
  * Scans that the state can stand in for (sync/plan_known.c). A side with

@@ -26,7 +26,7 @@ any_distrust(const struct sync_state *st, const struct mbox_status *status[2])
 
 	for (int s = 0; s < 2; s++)
 		in.side[s].status = status[s];
-	plan_detect_distrust(&in, &rep);
+	plan_detect_distrust(&in, &rep);	/* NULL: trusted */
 	return rep.reason[SIDE_FAR] != DISTRUST_NONE ||
 	    rep.reason[SIDE_NEAR] != DISTRUST_NONE;
 }
@@ -80,4 +80,20 @@ plan_scan_hint_free(struct plan_scan_hint *h)
 	free(h->sizes.v);
 	free(h->skip.v);
 	memset(h, 0, sizeof(*h));
+}
+
+static int
+same_uids(const uint32_t *a, size_t na, const uint32_t *b, size_t nb)
+{
+	return na == nb && (na == 0 || memcmp(a, b, na * sizeof(*a)) == 0);
+}
+
+int
+plan_scan_hint_same(const struct scan_hint *a, const struct scan_hint *b)
+{
+	return a->sizes_from == b->sizes_from &&
+	    same_uids(a->size_uids, a->nsize_uids, b->size_uids,
+	    b->nsize_uids) &&
+	    same_uids(a->skip_uids, a->nskip_uids, b->skip_uids,
+	    b->nskip_uids);
 }

@@ -101,7 +101,8 @@ struct flag_merge {
 void plan_merge_flags(unsigned base, const unsigned cur[2],
     const int propagate[2], struct flag_merge *out);
 
-/* plan_repair.c: distrust detection and fingerprint re-pairing. */
+/* plan_repair.c: distrust detection (a side without a status yet is
+ * trusted: plan_scan_hint()) and fingerprint re-pairing. */
 void plan_detect_distrust(const struct plan_input *in,
     struct plan_repair *rep);
 void plan_why_fingerprints(const struct plan_input *in,

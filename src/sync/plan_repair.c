@@ -43,8 +43,8 @@ void
 plan_detect_distrust(const struct plan_input *in, struct plan_repair *rep)
 {
 	for (int s = 0; s < 2; s++)
-		rep->reason[s] = side_distrust(in->state,
-		    in->side[s].status, s);
+		rep->reason[s] = in->side[s].status == NULL ? DISTRUST_NONE :
+		    side_distrust(in->state, in->side[s].status, s);
 }
 
 void

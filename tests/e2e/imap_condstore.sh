@@ -566,13 +566,29 @@ if command -v strace >/dev/null; then
 	set_flag_by_id INBOX "$id" '\Flagged' condstore
 	# LeakSanitizer cannot work under ptrace (an ASan build).
 	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
-	timeout 60 strace -f -s 4096 -e trace=sendto,write \
+	timeout 60 strace -f -s 4096 \
+	    -e trace=sendto,write,recvfrom,read,openat \
 	    -o "$TMP/qr-burst.trace" "$BIN" -c "$TMP/sync3.rc" c \
 	    >"$TMP/qr-burst.out" 2>&1
 	expect_eq "qr-burst: exit status" 0 "$?"
 	expect_eq "qr-burst: INBOX's SELECT, FETCH and SEARCH in one write" 1 \
 	    "$(grep -F 'SELECT \"INBOX\" (QRESYNC' "$TMP/qr-burst.trace" |
 	    grep -F 'UID FETCH' | grep -c 'UID SEARCH')"
+	# The near folder is listed while the server answers the SELECT
+	# (open_begin(), sync/mailbox.c): after the write, the thread
+	# opens INBOX/cur before it reads the connection again.
+	expect_eq "qr-burst: near INBOX listed before the SELECT's answer" \
+	    listing "$(awk -v cur="$N/INBOX/cur\"" '
+		!sel && index($0, "SELECT \\\"INBOX\\\" (QRESYNC") {
+			sel = 1; pid = $1; fd = $2; sub(/^[a-z]+\(/, "", fd)
+			sub(/,$/, "", fd); next
+		}
+		sel && $1 == pid && /openat\(/ && index($0, cur) {
+			print "listing"; exit
+		}
+		sel && $1 == pid && ($2 ~ "^(recvfrom|read)\\(" fd ",") {
+			print "answer first"; exit
+		}' "$TMP/qr-burst.trace")"
 	converged qr-burst "$N"
 else
 	fail "strace is missing (it shows how the commands are written)"
