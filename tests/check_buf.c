@@ -1,11 +1,34 @@
-/* Unit tests: buf (byte buffers, xgrow()), log (levels and capture), store helpers. */
+/* Unit tests: buf (byte buffers, xgrow()), log (levels and capture), store helpers,
+ * u32 (sorted UID arrays). */
 #include <stdlib.h>
 #include <string.h>
 
 #include "util/buf.h"
 #include "util/log.h"
+#include "util/u32.h"
 #include "store.h"
 #include "support/testlib.h"
+
+/* Every member found, every other number not, in arrays with and
+ * without gaps (the lookup tries x - v[0] first, then searches). */
+START_TEST(test_u32_sorted_has)
+{
+	static const uint32_t dense[] = { 5, 6, 7, 8, 9 };
+	static const uint32_t gaps[] = { 2, 3, 10, 11, 40, 4000000000u };
+
+	ck_assert_int_eq(u32_sorted_has(dense, 0, 5), 0);
+	for (uint32_t x = 0; x < 50; x++) {
+		ck_assert_int_eq(u32_sorted_has(dense, 5, x), x >= 5 && x <= 9);
+		ck_assert_int_eq(u32_sorted_has(gaps, 6, x),
+		    x == 2 || x == 3 || x == 10 || x == 11 || x == 40);
+		ck_assert_int_eq(u32_sorted_has(gaps, 3, x),
+		    x == 2 || x == 3 || x == 10);
+	}
+	ck_assert_int_eq(u32_sorted_has(gaps, 6, 4000000000u), 1);
+	ck_assert_int_eq(u32_sorted_has(gaps, 6, UINT32_MAX), 0);
+	ck_assert_int_eq(u32_sorted_has(gaps, 1, 2), 1);
+}
+END_TEST
 
 START_TEST(test_buf_grows_and_terminates)
 {
@@ -173,6 +196,7 @@ buf_suite(void)
 	TCase *tc = tcase_create("core");
 
 	tcase_add_test(tc, test_buf_grows_and_terminates);
+	tcase_add_test(tc, test_u32_sorted_has);
 	tcase_add_test(tc, test_buf_binary_and_detach);
 	tcase_add_test(tc, test_xgrow);
 	tcase_add_test(tc, test_log_levels_and_capture);

@@ -1,5 +1,6 @@
 /*
- * Unit tests: Maildir mailbox names and folders: hostile names refused
+ * Unit tests: Maildir file names (the fields a scan reads from each) and
+ * mailbox names and folders: hostile names refused
  * with their reason and nothing created outside the root, symbolic links
  * not followed on creation, listing and creating nested folders in the
  * Maildir++, Verbatim, Legacy and flat styles, removal of empty mailboxes.
@@ -12,8 +13,52 @@
 #include "util/buf.h"
 #include "util/log.h"
 #include "maildir/maildir.h"
+#include "maildir/maildir_int.h"
 #include "store.h"
 #include "support/testlib.h"
+
+/* ---- file names --------------------------------------------------- */
+
+static void
+assert_fields(const char *name, uint32_t uid, unsigned flags, int has_size,
+    uint64_t size)
+{
+	struct md_name_fields f;
+	uint64_t sz = 7;
+
+	md_name_parse(name, ':', &f);
+	ck_assert_msg(f.uid == uid && f.flags == flags &&
+	    f.has_size == has_size && (!has_size || f.size == size),
+	    "%s: uid %u flags %x size %d/%llu", name, f.uid, f.flags,
+	    f.has_size, (unsigned long long)f.size);
+	ck_assert_uint_eq(md_name_uid(name, ':'), uid);
+	ck_assert_uint_eq(md_name_flags(name, ':'), flags);
+	ck_assert_int_eq(md_name_size(name, ':', &sz), has_size ? 0 : -1);
+	ck_assert_uint_eq(sz, has_size ? size : 7);
+}
+
+/* The one pass a scan makes over each name: the first well-formed ",U="
+ * and ",S=" of the part before the delimiter, the flags of a ":2," info. */
+START_TEST(test_file_name_fields)
+{
+	assert_fields("1.M2P3.host,U=12:2,FS", 12, MSG_FLAGGED | MSG_SEEN,
+	    0, 0);
+	assert_fields("1.M2P3.host,S=300,U=12:2,T", 12, MSG_DELETED, 1, 300);
+	assert_fields("1.host,U=x,U=5,S=,S=9", 5, 0, 1, 9);
+	assert_fields("1.host,U=,U=6:2,", 6, 0, 0, 0);
+	assert_fields("1.host,U=4294967296:2,S", 0, MSG_SEEN, 0, 0);
+	assert_fields("1.host,U=4294967295:2,S", 4294967295u, MSG_SEEN, 0, 0);
+	assert_fields("1.host,U=5x:2,S", 0, MSG_SEEN, 0, 0);
+	assert_fields("1.host:2,S,U=5", 0, MSG_SEEN, 0, 0);
+	assert_fields("1.host,U=5:1,S", 5, 0, 0, 0);
+	assert_fields("1.host,U=5", 5, 0, 0, 0);
+	assert_fields("1.host,", 0, 0, 0, 0);
+	assert_fields("1.host,U", 0, 0, 0, 0);
+	assert_fields("", 0, 0, 0, 0);
+	assert_fields("1.host,U=7:2,DFPRSTa", 7, MSG_DRAFT | MSG_FLAGGED |
+	    MSG_FORWARDED | MSG_ANSWERED | MSG_SEEN | MSG_DELETED, 0, 0);
+}
+END_TEST
 
 struct env {
 	char *top;		/* temp dir holding root/ and outside/ */
@@ -465,6 +510,7 @@ names_suite(void)
 	Suite *s = suite_create("maildir_names");
 	TCase *tc = tcase_create("names");
 
+	tcase_add_test(tc, test_file_name_fields);
 	tcase_add_test(tc, test_hostile_names_verbatim);
 	tcase_add_test(tc, test_hostile_names_maildirpp);
 	tcase_add_test(tc, test_flat_style_refuses_hierarchy);

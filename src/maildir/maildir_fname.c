@@ -25,46 +25,20 @@ base_len(const char *name, char delim)
 	return p != NULL ? (size_t)(p - name) : strlen(name);
 }
 
-/* The value of a ",<key>=<digits>" field of the base part; -1 if none. */
+/* The digits of a field's value at d: 1 with *v if they make a number
+ * up to max that ends the field (at ',', the delimiter or the end). */
 static int
-field_value(const char *name, char delim, const char *key, uint64_t max,
-    uint64_t *out)
+field_digits(const char *d, char delim, uint64_t max, uint64_t *v)
 {
-	size_t blen = base_len(name, delim), klen = strlen(key);
-	const char *p = name;
-	uint64_t v = 0;
-	size_t digits = 0;
+	uint64_t n = 0;
+	size_t i;
 
-	while ((p = strstr(p, key)) != NULL && (size_t)(p - name) < blen) {
-		const char *d = p + klen;
-
-		for (v = 0, digits = 0; d[digits] >= '0' && d[digits] <= '9' &&
-		    v <= max; digits++)
-			v = v * 10 + (uint64_t)(d[digits] - '0');
-		if (digits > 0 && v <= max && (d[digits] == ',' ||
-		    d[digits] == delim || d[digits] == '\0')) {
-			*out = v;
-			return 0;
-		}
-		p += klen;
-	}
-	return -1;
-}
-
-uint32_t
-md_name_uid(const char *name, char delim)
-{
-	uint64_t v;
-
-	if (field_value(name, delim, ",U=", UINT32_MAX, &v) != 0)
+	for (i = 0; d[i] >= '0' && d[i] <= '9' && n <= max; i++)
+		n = n * 10 + (uint64_t)(d[i] - '0');
+	if (i == 0 || n > max || (d[i] != ',' && d[i] != delim && d[i] != '\0'))
 		return 0;
-	return (uint32_t)v;
-}
-
-int
-md_name_size(const char *name, char delim, uint64_t *size)
-{
-	return field_value(name, delim, ",S=", UINT64_MAX / 100, size);
+	*v = n;
+	return 1;
 }
 
 /* The flag letters of a ":2," info, or NULL for any other info. */
@@ -78,16 +52,82 @@ info_flags(const char *name, char delim)
 	return info + 3;
 }
 
+/* The system flags of a ":2," info's letters (letters may be NULL). */
+static unsigned
+flag_bits(const char *letters)
+{
+	const char *pos;
+	unsigned flags = 0;
+
+	for (; letters != NULL && *letters != '\0'; letters++)
+		if ((pos = strchr(msg_flag_letters, *letters)) != NULL)
+			flags |= 1u << (pos - msg_flag_letters);
+	return flags;
+}
+
+/*
+ * One pass over the name, as a scan reads each of thousands: the first
+ * well-formed ",U=" and ",S=" fields of the base part (a malformed one,
+ * ",U=x", is passed over), then the flags of a ":2," info.
+ */
+void
+md_name_parse(const char *name, char delim, struct md_name_fields *f)
+{
+	const char *end = strchr(name, delim), *p = name;
+	size_t blen = end != NULL ? (size_t)(end - name) : strlen(name);
+	uint64_t v;
+	int have_uid = 0;
+
+	memset(f, 0, sizeof(*f));
+	/* The commas are few: memchr() finds them faster than a loop. */
+	while ((p = memchr(p, ',', blen - (size_t)(p - name))) != NULL) {
+		char key = p[1];
+
+		p++;
+		if ((key != 'U' && key != 'S') || p[1] != '=')
+			continue;
+		if (key == 'U' && !have_uid &&
+		    field_digits(p + 2, delim, UINT32_MAX, &v)) {
+			f->uid = (uint32_t)v;
+			have_uid = 1;
+		} else if (key == 'S' && !f->has_size &&
+		    field_digits(p + 2, delim, UINT64_MAX / 100, &v)) {
+			f->size = v;
+			f->has_size = 1;
+		}
+	}
+	if (end != NULL && end[1] == '2' && end[2] == ',')
+		f->flags = flag_bits(end + 3);
+}
+
+uint32_t
+md_name_uid(const char *name, char delim)
+{
+	struct md_name_fields f;
+
+	md_name_parse(name, delim, &f);
+	return f.uid;
+}
+
+int
+md_name_size(const char *name, char delim, uint64_t *size)
+{
+	struct md_name_fields f;
+
+	md_name_parse(name, delim, &f);
+	if (!f.has_size)
+		return -1;
+	*size = f.size;
+	return 0;
+}
+
 unsigned
 md_name_flags(const char *name, char delim)
 {
-	const char *f = info_flags(name, delim), *pos;
-	unsigned flags = 0;
+	struct md_name_fields f;
 
-	for (; f != NULL && *f != '\0'; f++)
-		if ((pos = strchr(msg_flag_letters, *f)) != NULL)
-			flags |= 1u << (pos - msg_flag_letters);
-	return flags;
+	md_name_parse(name, delim, &f);
+	return f.flags;
 }
 
 size_t

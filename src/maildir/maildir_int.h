@@ -165,6 +165,13 @@ int md_list(struct md_store *s, struct strlist *names, struct buf *err);
 
 /* maildir_fname.c: file names "<unique>,U=<uid>:2,<flags>", where delim
  * (the store's info_delim) stands for ':'. */
+struct md_name_fields {
+	uint32_t uid;		/* 0: none */
+	unsigned flags;
+	int has_size;		/* a ",S=" field gave size */
+	uint64_t size;
+};
+void md_name_parse(const char *name, char delim, struct md_name_fields *f);
 uint32_t md_name_uid(const char *name, char delim);
 unsigned md_name_flags(const char *name, char delim);
 int md_name_size(const char *name, char delim, uint64_t *size);

@@ -76,15 +76,18 @@ static int
 take_name(struct md_store *s, int subdir, const char *name, void *ctx,
     struct buf *err)
 {
-	struct md_entry *e = entry_of(s, md_name_uid(name, s->info_delim));
+	struct md_name_fields f;
+	struct md_entry *e;
 
 	(void)ctx;
+	md_name_parse(name, s->info_delim, &f);
+	e = entry_of(s, f.uid);
 	if (e == NULL)
 		return 0;
 	if (e->name == NULL) {
 		e->name = xstrdup(name);
 		e->subdir = subdir;
-		e->flags = md_name_flags(name, s->info_delim);
+		e->flags = f.flags;
 		return 0;
 	}
 	if (e->subdir == subdir && strcmp(e->name, name) == 0)

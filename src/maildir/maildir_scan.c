@@ -90,14 +90,16 @@ inspect(struct md_store *s, DIR *d, const char *subpath,
     struct dirent *de, struct md_entry *e,
     const struct scan_hint *hint, struct buf *err)
 {
+	struct md_name_fields f;
+
+	md_name_parse(de->d_name, s->info_delim, &f);
 	e->name = de->d_name;
-	e->uid = s->uid_fresh ? 0 : md_name_uid(de->d_name, s->info_delim);
-	e->flags = md_name_flags(de->d_name, s->info_delim);
+	e->uid = s->uid_fresh ? 0 : f.uid;
+	e->flags = f.flags;
 	if (de->d_type != DT_REG || e->uid == 0 || e->uid > s->lastuid ||
 	    scan_hint_wants(hint, e->uid))
 		return stat_entry(s, dirfd(d), de->d_name, subpath, e, err);
-	if (md_name_size(de->d_name, s->info_delim, &e->size) != 0)
-		e->size = 0;
+	e->size = f.has_size ? f.size : 0;
 	return 1;
 }
 
@@ -157,6 +159,59 @@ cmp_uid(const void *a, const void *b)
 	return (x->uid > y->uid) - (x->uid < y->uid);
 }
 
+/* One pass of sort_by_uid(): keys by their byte at shift into out;
+ * 0 when every key has the same byte there (nothing to do). */
+static int
+radix_pass(const uint64_t *in, uint64_t *out, size_t n, int shift)
+{
+	size_t at[256] = { 0 }, sum = 0;
+
+	for (size_t i = 0; i < n; i++)
+		at[(in[i] >> shift) & 0xff]++;
+	if (at[(in[0] >> shift) & 0xff] == n)
+		return 0;
+	for (int b = 0; b < 256; b++) {
+		size_t c = at[b];
+
+		at[b] = sum;
+		sum += c;
+	}
+	for (size_t i = 0; i < n; i++)
+		out[at[(in[i] >> shift) & 0xff]++] = in[i];
+	return 1;
+}
+
+/*
+ * vec sorted by UID: a radix sort of (UID, position) keys, byte by byte
+ * from the lowest, skipping the bytes all UIDs share (the high ones, as
+ * UIDs are small). A re-sync lists every file of a folder it opens, and
+ * qsort() took a sixth of that listing's time.
+ */
+static void
+sort_by_uid(struct entry_vec *vec)
+{
+	size_t n = vec->n;
+	uint64_t *key = xcalloc(n, sizeof(*key)), *tmp = xcalloc(n,
+	    sizeof(*tmp));
+	struct md_entry *sorted = xcalloc(vec->cap, sizeof(*sorted));
+
+	for (size_t i = 0; i < n; i++)
+		key[i] = (uint64_t)vec->v[i].uid << 32 | i;
+	for (int shift = 32; shift < 64; shift += 8)
+		if (radix_pass(key, tmp, n, shift)) {
+			uint64_t *t = key;
+
+			key = tmp;
+			tmp = t;
+		}
+	for (size_t i = 0; i < n; i++)
+		sorted[i] = vec->v[key[i] & 0xffffffffu];
+	free(vec->v);
+	vec->v = sorted;
+	free(key);
+	free(tmp);
+}
+
 /* A file's mtime decides which of two files with the same UID keeps it,
  * and the size and date of both are reported whatever the hint (store.h,
  * clashes()); the scan did not stat() them. A file that vanished keeps
@@ -166,7 +221,7 @@ stat_duplicates(struct md_store *s, struct entry_vec *vec, struct buf *err)
 {
 	if (vec->n < 2)
 		return 0;
-	qsort(vec->v, vec->n, sizeof(*vec->v), cmp_uid);
+	sort_by_uid(vec);
 	for (size_t i = 1; i < vec->n; i++) {
 		struct md_entry *pair[2] = { &vec->v[i - 1], &vec->v[i] };
 
@@ -327,8 +382,9 @@ install(struct md_store *s, struct entry_vec *vec, int sorted)
 		else
 			vec->v[kept++] = vec->v[i];
 	}
+	vec->n = kept;
 	if (kept > 1 && !sorted)
-		qsort(vec->v, kept, sizeof(*vec->v), cmp_uid);
+		sort_by_uid(vec);
 	md_entries_free(s);
 	s->ents = vec->v;
 	s->nents = kept;

@@ -236,7 +236,9 @@ rec_number(const struct rec_fields *f, size_t i, uint64_t max,
 	for (size_t k = 0; k < len; k++) {
 		unsigned d = (unsigned char)p[k] - '0';
 
-		if (d > 9 || v > (UINT64_MAX - d) / 10)
+		/* v * 10 + d <= UINT64_MAX, without a division per digit */
+		if (d > 9 || v > UINT64_MAX / 10 ||
+		    (v == UINT64_MAX / 10 && d > UINT64_MAX % 10))
 			goto bad;
 		v = v * 10 + d;
 	}

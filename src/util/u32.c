@@ -11,10 +11,29 @@ cmp_u32(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/*
+ * UIDs mostly run without gaps, so x is usually at x - v[0]: looked at
+ * first. A scan asks this of every file it lists (scan_hint_wants()),
+ * hence no bsearch() callback either.
+ */
 int
 u32_sorted_has(const uint32_t *v, size_t n, uint32_t x)
 {
-	return n > 0 && bsearch(&x, v, n, sizeof(*v), cmp_u32) != NULL;
+	size_t lo = 0, hi = n;
+
+	if (n == 0 || x < v[0] || x > v[n - 1])
+		return 0;
+	if (x - v[0] < n && v[x - v[0]] == x)
+		return 1;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (v[mid] < x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && v[lo] == x;
 }
 
 int
