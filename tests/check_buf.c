@@ -1,10 +1,12 @@
 /* Unit tests: buf (byte buffers, xgrow()), log (levels and capture), store helpers,
- * u32 (sorted UID arrays). */
+ * u32 (sorted UID arrays), strpool (strings in shared chunks). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "util/buf.h"
 #include "util/log.h"
+#include "util/strpool.h"
 #include "util/u32.h"
 #include "store.h"
 #include "support/testlib.h"
@@ -27,6 +29,36 @@ START_TEST(test_u32_sorted_has)
 	ck_assert_int_eq(u32_sorted_has(gaps, 6, 4000000000u), 1);
 	ck_assert_int_eq(u32_sorted_has(gaps, 6, UINT32_MAX), 0);
 	ck_assert_int_eq(u32_sorted_has(gaps, 1, 2), 1);
+}
+END_TEST
+
+/* Copies stay put and intact while the pool grows past several chunks,
+ * one of them a string longer than a chunk. */
+START_TEST(test_strpool_copies)
+{
+	struct strpool p = { 0 };
+	char *copy[3000], name[32];
+	size_t big_len = 200000;
+	char *big = xmalloc(big_len + 1), *big_copy;
+
+	memset(big, 'x', big_len);
+	big[big_len] = '\0';
+	for (int i = 0; i < 3000; i++) {
+		snprintf(name, sizeof name, "%d.M%dP1.host,U=%d:2,S", i, i, i);
+		copy[i] = strpool_dup(&p, name, strlen(name));
+		if (i == 1500)
+			big_copy = strpool_dup(&p, big, big_len);
+	}
+	for (int i = 0; i < 3000; i++) {
+		snprintf(name, sizeof name, "%d.M%dP1.host,U=%d:2,S", i, i, i);
+		ck_assert_str_eq(copy[i], name);
+	}
+	ck_assert_str_eq(big_copy, big);
+	ck_assert_str_eq(strpool_dup(&p, "", 0), "");
+	strpool_free(&p);
+	ck_assert_ptr_null(p.head);
+	strpool_free(&p);
+	free(big);
 }
 END_TEST
 
@@ -197,6 +229,7 @@ buf_suite(void)
 
 	tcase_add_test(tc, test_buf_grows_and_terminates);
 	tcase_add_test(tc, test_u32_sorted_has);
+	tcase_add_test(tc, test_strpool_copies);
 	tcase_add_test(tc, test_buf_binary_and_detach);
 	tcase_add_test(tc, test_xgrow);
 	tcase_add_test(tc, test_log_levels_and_capture);

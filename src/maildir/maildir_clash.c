@@ -60,8 +60,7 @@ rename_to(struct md_store *s, struct md_entry *e, uint32_t uid,
 	char *from;
 
 	if (s->read_only) {
-		free(e->name);
-		e->name = name;
+		md_entry_name_set(e, name);
 		return 0;
 	}
 	switch (md_rename_entry(s, e, e->subdir, name, err)) {

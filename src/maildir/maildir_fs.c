@@ -78,8 +78,7 @@ md_rename_entry(struct md_store *s, struct md_entry *e, int subdir,
 	int rc = 1;
 
 	if (rename(from, to) == 0) {
-		free(e->name);
-		e->name = name;
+		md_entry_name_set(e, name);
 		name = NULL;
 		e->subdir = subdir;
 	} else if (errno == ENOENT)

@@ -24,6 +24,7 @@
 
 #include "util/buf.h"
 #include "util/log.h"
+#include "util/strpool.h"
 #include "maildir/maildir.h"
 #include "store.h"
 
@@ -33,6 +34,9 @@
 /* One message file as last seen. */
 struct md_entry {
 	char *name;		/* base name inside cur/ or new/ */
+	int pooled;		/* name lives in the listing's pool (names of
+				   md_store), else it is malloc()ed: see
+				   md_entry_name_set() */
 	uint32_t uid;
 	unsigned flags;
 	int subdir;		/* MD_SUBDIR_CUR or MD_SUBDIR_NEW */
@@ -92,6 +96,7 @@ struct md_store {
 	struct md_entry *ents;
 	size_t nents;
 	size_t capents;
+	struct strpool names;	/* the pooled names of ents */
 	struct uid_clash *clashes;	/* the last scan's, unsettled ones */
 	size_t nclashes;
 	struct md_append **queue;	/* finished, not yet committed */
@@ -162,6 +167,12 @@ int md_mbox_dir(const struct md_store *s, const char *name, char **dir,
 
 /* maildir_list.c */
 int md_list(struct md_store *s, struct strlist *names, struct buf *err);
+
+/* maildir_scan.c: an entry's name given up (a pooled one stays in its
+ * pool until the listing goes), or replaced by name, malloc()ed, which
+ * the entry takes over. */
+void md_entry_name_drop(struct md_entry *e);
+void md_entry_name_set(struct md_entry *e, char *name);
 
 /* maildir_fname.c: file names "<unique>,U=<uid>:2,<flags>", where delim
  * (the store's info_delim) stands for ':'. */

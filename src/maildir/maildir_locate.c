@@ -38,8 +38,7 @@ match(struct md_store *s, int subdir, const char *name, void *ctx,
 	if (!same_message(name, s->info_delim, q->unique, q->ulen,
 	    e->claimed ? e->claimed : e->uid))
 		return 0;
-	free(e->name);
-	e->name = xstrdup(name);
+	md_entry_name_set(e, xstrdup(name));
 	e->subdir = subdir;
 	e->flags = md_name_flags(e->name, s->info_delim);
 	return 1;
@@ -76,6 +75,5 @@ void
 md_forget(struct md_store *s, struct md_entry *e)
 {
 	(void)s;
-	free(e->name);
-	e->name = NULL;
+	md_entry_name_drop(e);
 }

@@ -21,7 +21,24 @@ struct entry_vec {
 	struct md_entry *v;
 	size_t n;
 	size_t cap;
+	struct strpool names;	/* the names read_subdir() found */
 };
+
+void
+md_entry_name_drop(struct md_entry *e)
+{
+	if (!e->pooled)
+		free(e->name);
+	e->name = NULL;
+	e->pooled = 0;
+}
+
+void
+md_entry_name_set(struct md_entry *e, char *name)
+{
+	md_entry_name_drop(e);
+	e->name = name;
+}
 
 static void
 vec_add(struct entry_vec *vec, const struct md_entry *e)
@@ -34,10 +51,11 @@ static void
 vec_free(struct entry_vec *vec)
 {
 	for (size_t i = 0; i < vec->n; i++)
-		free(vec->v[i].name);
+		md_entry_name_drop(&vec->v[i]);
 	free(vec->v);
 	vec->v = NULL;
 	vec->n = vec->cap = 0;
+	strpool_free(&vec->names);
 }
 
 /* Size and mtime of e from st; 0 = use it, -1 = not a regular file. */
@@ -127,7 +145,11 @@ read_subdir(struct md_store *s, int subdir, const struct scan_hint *hint,
 		if (use < 0)
 			rc = -1;
 		else if (use > 0) {
-			e.name = xstrdup(de->d_name);
+			/* One copy a file in a few chunks: a malloc() and
+			 * a free() each cost more than reading the name. */
+			e.name = strpool_dup(&vec->names, de->d_name,
+			    strlen(de->d_name));
+			e.pooled = 1;
 			vec_add(vec, &e);
 		}
 	}
@@ -378,7 +400,7 @@ install(struct md_store *s, struct entry_vec *vec, int sorted)
 
 	for (size_t i = 0; i < vec->n; i++) {
 		if (vec->v[i].uid == 0)
-			free(vec->v[i].name);
+			md_entry_name_drop(&vec->v[i]);
 		else
 			vec->v[kept++] = vec->v[i];
 	}
@@ -389,8 +411,10 @@ install(struct md_store *s, struct entry_vec *vec, int sorted)
 	s->ents = vec->v;
 	s->nents = kept;
 	s->capents = vec->cap;
+	s->names = vec->names;
 	vec->v = NULL;
 	vec->n = vec->cap = 0;
+	vec->names = (struct strpool){ 0 };
 }
 
 int
@@ -437,7 +461,8 @@ void
 md_entries_free(struct md_store *s)
 {
 	for (size_t i = 0; i < s->nents; i++)
-		free(s->ents[i].name);
+		md_entry_name_drop(&s->ents[i]);
+	strpool_free(&s->names);
 	free(s->ents);
 	s->ents = NULL;
 	s->nents = s->capents = 0;
