@@ -29,7 +29,8 @@ cleanup_more() {
 }
 
 CASES="no:SELECT:1 no:SELECT:2 drop:SELECT:1 drop:SELECT:2
-no:UID_FETCH:1 drop:UID_FETCH:1 no:UID_SEARCH:1 drop:UID_SEARCH:2"
+no:UID_FETCH:1 drop:UID_FETCH:1 no:UID_SEARCH:1 drop:UID_SEARCH:2
+drop:SELECT:1:1"
 # Every user is made at start (Dovecot notices a new passwd-file by its
 # modification time): f0 n0 settle, fqr nqr run without a fault, and each
 # case has its own pair.
@@ -55,8 +56,9 @@ msg "$TMP/far0/cur/1700000002.f2.far:2," f2
 msg "$TMP/far0/.Work/cur/1700000003.w1.far:2,F" w1
 msg "$TMP/near0/cur/1700000004.n1.near:2,S" n1
 
-# write_rc FILE PORT FARUSER NEARUSER STATEDIR (the stores keep their
-# names, far and near, which name the state files)
+# write_rc FILE PORT FARUSER NEARUSER STATEDIR [DEPTH] (the stores keep
+# their names, far and near, which name the state files; PipelineDepth
+# DEPTH, or the default without it)
 write_rc() {
 	local side u
 	: >"$1"
@@ -73,6 +75,7 @@ TLSType None
 AuthMechs PLAIN
 Timeout 20
 Connections 1
+${6:+PipelineDepth $6}
 
 IMAPStore $side
 Account $side
@@ -167,9 +170,11 @@ fi
 
 QR_WARNING="the server's QRESYNC answer does not add up"
 
-# one_case KIND COMMAND K
+# one_case KIND COMMAND K [DEPTH]: with DEPTH 1 the burst's FETCH waits
+# for the SELECT's answer before it is sent (PipelineDepth 1), so that a
+# cut SELECT fails while the burst is being sent.
 one_case() {
-	local name="$1 at $2 $3" n=$1$2$3 st why i
+	local name="$1 at $2 $3${4:+, PipelineDepth $4}" n=$1$2$3${4:-} st why i
 	n=${n//[^0-9A-Za-z]/}
 	n=${n,,}
 	if ! new_user "f$n" "$TMP/far1" || ! new_user "n$n" "$TMP/near1"; then
@@ -187,7 +192,7 @@ one_case() {
 		sleep 0.02
 	done
 	write_rc "$TMP/rc$n" "$(cat "$TMP/proxy.port")" "f$n" "n$n" \
-	    "$TMP/state$n"
+	    "$TMP/state$n" "${4:-}"
 	st=$(twinbox "$TMP/rc$n" "$TMP/fault$n.out")
 	kill "$proxy_pid" 2>/dev/null
 	wait "$proxy_pid" 2>/dev/null
@@ -208,8 +213,9 @@ one_case() {
 		    "$(grep -c -F "$QR_WARNING ($why)" "$TMP/fault$n.out")"
 	else
 		expect_eq "$name: the run fails" 1 "$st"
-		expect_eq "$name: an error line" 1 \
-		    "$(grep -c -m 1 'error: ' "$TMP/fault$n.out")"
+		expect_eq "$name: an error line naming the store" 1 \
+		    "$(grep -c -m 1 -E "error: c:INBOX: imap store '(far|near)' mailbox 'INBOX': " \
+		    "$TMP/fault$n.out")"
 	fi
 	write_rc "$TMP/rc$n" "$IMAP_PORT" "f$n" "n$n" "$TMP/state$n"
 	for i in 1 2; do
@@ -229,8 +235,8 @@ one_case() {
 }
 
 for c in $CASES; do
-	IFS=: read -r kind cmd k <<<"$c"
-	one_case "$kind" "${cmd//_/ }" "$k"
+	IFS=: read -r kind cmd k depth <<<"$c"
+	one_case "$kind" "${cmd//_/ }" "$k" "$depth"
 done
 
 echo "imap_open_faults.sh: $passed passed, $failed failed"
