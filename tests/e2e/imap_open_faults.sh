@@ -187,10 +187,17 @@ one_case() {
 	    --report "$TMP/proxy.report" --fault "$1" --at "$3" \
 	    --only "$2" --max-seconds 60 2>"$TMP/proxy.err" &
 	proxy_pid=$!
-	for i in $(seq 200); do
+	for i in $(seq 500); do
 		[ -s "$TMP/proxy.port" ] && break
 		sleep 0.02
 	done
+	if [ ! -s "$TMP/proxy.port" ]; then
+		fail "$name: the proxy did not start" "$(cat "$TMP/proxy.err")"
+		kill "$proxy_pid" 2>/dev/null
+		wait "$proxy_pid" 2>/dev/null
+		proxy_pid=
+		return
+	fi
 	write_rc "$TMP/rc$n" "$(cat "$TMP/proxy.port")" "f$n" "n$n" \
 	    "$TMP/state$n" "${4:-}"
 	st=$(twinbox "$TMP/rc$n" "$TMP/fault$n.out")
