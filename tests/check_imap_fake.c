@@ -14,7 +14,9 @@
  * Proved: the normal mailboxes sync; each hostile name is refused or
  * skipped with a message naming it (escaped), nothing is written outside
  * the Maildir root, and the exit status is 1; a malformed, cut or missing
- * answer gives one clear error line and exit status 1 (no crash, no hang).
+ * answer gives one clear error line and exit status 1 (no crash, no hang),
+ * a SELECT never answered too (sent before the Maildir is listed, waited
+ * for after, within Timeout), naming the store and mailbox.
  * Bodies: a NIL BODY[] and NO [EXPUNGEISSUED] mean gone; any other NO
  * fails the messages it left out for the run (exit 1) and the next run
  * copies them; flag updates the server sends unasked during a scan are
@@ -58,6 +60,7 @@ enum fault {
 	FAULT_TRUNCATED,	/* SELECT's answer stops mid-line */
 	FAULT_BYE,		/* BYE in answer to LIST, then close */
 	FAULT_SILENT,		/* LIST is never answered */
+	FAULT_SILENT_SELECT,	/* SELECT is never answered */
 	FAULT_COURIER,		/* Courier's namespace, [ALERT]s */
 	/* INBOX holds several messages; a body FETCH may go wrong: */
 	FAULT_MULTI,		/* three messages, nothing wrong */
@@ -306,6 +309,8 @@ answer_select(int fd, const char *tag, const char *cmd, char *box,
 			    "\\Deleted) MODSEQ (11))\r\n");
 		send_str(fd, "* OK [CLOSED] previous mailbox closed\r\n");
 	}
+	if (fault == FAULT_SILENT_SELECT)
+		return;
 	*selected = 1;
 	if (fault == FAULT_TRUNCATED) {
 		send_str(fd, "* 1 EXISTS\r\n* OK [UIDVALI");
@@ -789,16 +794,22 @@ END_TEST
 struct malformed {
 	enum fault fault;
 	const char *error;
+	const char *also;	/* NULL, or more of the error line */
 };
 
 static const struct malformed malformed[] = {
 	{ FAULT_HUGE_LITERAL, "bad response: literal size 99999999999 "
-	    "exceeds limit 2147483648 at byte 28" },
-	{ FAULT_GARBAGE, "bad response: unexpected ')' after '*' at byte 1" },
+	    "exceeds limit 2147483648 at byte 28", NULL },
+	{ FAULT_GARBAGE, "bad response: unexpected ')' after '*' at byte 1",
+	    NULL },
 	{ FAULT_TRUNCATED, "c:INBOX: imap store 'far' mailbox 'INBOX': "
-	    "connection closed by 127.0.0.1 port" },
-	{ FAULT_BYE, "(the server closed the session: shutting down now)" },
-	{ FAULT_SILENT, ": timed out after 1 second" },
+	    "connection closed by 127.0.0.1 port", NULL },
+	{ FAULT_BYE, "(the server closed the session: shutting down now)",
+	    NULL },
+	{ FAULT_SILENT, ": timed out after 1 second", NULL },
+	/* Sent before the Maildir is listed, waited for after. */
+	{ FAULT_SILENT_SELECT, "c:INBOX: imap store 'far' mailbox 'INBOX': "
+	    "read from 127.0.0.1 port ", ": timed out after 1 second\n" },
 };
 
 START_TEST(test_malformed)
@@ -809,6 +820,8 @@ START_TEST(test_malformed)
 	env_init(&e);
 	ck_assert_int_eq(run_fake(&e, m->fault, 1), 1);
 	assert_output_has(&e, m->error);
+	if (m->also != NULL)
+		assert_output_has(&e, m->also);
 	ck_assert_msg(strstr(buf_cstr(&e.output), "twinbox: error: ") != NULL,
 	    "no error line:\n%s", buf_cstr(&e.output));
 	assert_sandbox_untouched(&e);

@@ -164,10 +164,13 @@ send_open(struct imap_store *s, const char *mbox, struct buf *err)
 	s->wire = buf_detach(&wire);
 	ims_peek_forget(s, s->wire);
 	rc = ims_qresync_usable(s, err);
-	if (rc > 0)
-		rc = ims_qresync_send(s, err);
-	else if (rc == 0)
-		rc = send_select(s, err);
+	if (rc >= 0) {
+		rc = rc > 0 ? ims_qresync_send(s, err) : send_select(s, err);
+		/* A submit failed (a full pipeline read first): the
+		 * client's error, said of this mailbox. */
+		if (rc != 0)
+			ims_err(s, err, "%s", buf_cstr(err));
+	}
 	if (rc != 0)
 		abandon_open(s);
 	return rc;
