@@ -49,6 +49,8 @@ opening_drain(struct imap_store *s)
 		s->was_selected = s->opening.a[0].ok;
 	buf_free(&ignored);
 	opening_drop(s);
+	/* The mark was for that mailbox's open() only. */
+	ims_qresync_forget(s);
 }
 
 void
