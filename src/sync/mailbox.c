@@ -173,10 +173,11 @@ scan_with_hint(struct run *r, enum side s, const struct scan_hint *hint,
 	return 0;
 }
 
-/* Side s scanned with the hint the statuses known so far give; the hint
+/* Side s scanned with the hint the statuses known so far give (both,
+ * or only its own while the other side's open() is under way); the hint
  * is kept in h. */
 static int
-scan_early(struct run *r, enum side s, const int known[2],
+scan_as_known(struct run *r, enum side s, const int known[2],
     struct plan_scan_hint *h, struct buf *err)
 {
 	hint_of(r, s, known, h);
@@ -229,13 +230,13 @@ open_and_scan(struct run *r, struct buf *err)
 		}
 	for (int s = 0; rc == 0 && s < 2; s++)
 		if (!begun[s])
-			rc = scan_early(r, (enum side)s, known, &h[s], err);
+			rc = scan_as_known(r, (enum side)s, known, &h[s], err);
 	for (int s = 0; s < 2; s++)
 		if (begun[s])
 			rc = finish_side(r, (enum side)s, rc, &known[s], err);
 	for (int s = 0; rc == 0 && s < 2; s++)
 		if (begun[s])
-			rc = scan_early(r, (enum side)s, known, &h[s], err);
+			rc = scan_as_known(r, (enum side)s, known, &h[s], err);
 		else if (begun[!s])
 			rc = scan_again_if_needed(r, (enum side)s, &h[s], err);
 	for (int s = 0; s < 2; s++)
