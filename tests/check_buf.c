@@ -32,6 +32,43 @@ START_TEST(test_u32_sorted_has)
 }
 END_TEST
 
+/* The radix sorts agree with qsort() on random arrays of every shape:
+ * small and large numbers, duplicates, sorted and reversed input, and
+ * the high-byte payload of u64_sort_bytes() kept in input order. */
+START_TEST(test_u32_sort)
+{
+	enum { N = 5000 };
+	static uint32_t v[N], w[N];
+	static uint64_t k[N];
+	unsigned seed = 7;
+
+	for (int round = 0; round < 8; round++) {
+		uint32_t mask = round < 4 ? 0xffffu >> (4 * round) : UINT32_MAX;
+		size_t n = round == 7 ? 1 : N - (size_t)round * 300;
+
+		for (size_t i = 0; i < n; i++) {
+			seed = seed * 1103515245u + 12345u;
+			v[i] = (seed ^ (seed >> 13) * 2654435761u) & mask;
+			if (round == 5)
+				v[i] = (uint32_t)(n - i);
+			w[i] = v[i];
+			k[i] = (uint64_t)v[i] << 32 | i;
+		}
+		u32_sort(v, n);
+		qsort(w, n, sizeof(*w), cmp_u32);
+		ck_assert_mem_eq(v, w, n * sizeof(*v));
+		u64_sort_bytes(k, n, 4, 8);
+		for (size_t i = 0; i < n; i++) {
+			ck_assert_uint_eq((uint32_t)(k[i] >> 32), w[i]);
+			if (i > 0 && k[i] >> 32 == k[i - 1] >> 32)
+				ck_assert_uint_lt((uint32_t)k[i - 1],
+				    (uint32_t)k[i]);
+		}
+	}
+	u32_sort(NULL, 0);
+}
+END_TEST
+
 /* Copies stay put and intact while the pool grows past several chunks,
  * one of them a string longer than a chunk. */
 START_TEST(test_strpool_copies)
@@ -229,6 +266,7 @@ buf_suite(void)
 
 	tcase_add_test(tc, test_buf_grows_and_terminates);
 	tcase_add_test(tc, test_u32_sorted_has);
+	tcase_add_test(tc, test_u32_sort);
 	tcase_add_test(tc, test_strpool_copies);
 	tcase_add_test(tc, test_buf_binary_and_detach);
 	tcase_add_test(tc, test_xgrow);

@@ -569,7 +569,7 @@ ims_present_uids(const struct imap_store *s, size_t *n)
 
 	if (s->nseq > 0)
 		memcpy(v, s->seq, s->nseq * sizeof(*v));
-	qsort(v, s->nseq, sizeof(*v), cmp_u32);
+	u32_sort(v, s->nseq);
 	*n = s->nseq;
 	return v;
 }

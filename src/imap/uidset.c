@@ -16,7 +16,7 @@ imap_uids_sorted(const uint32_t *uids, size_t n, size_t *nout)
 
 	if (n > 0)
 		memcpy(v, uids, n * sizeof(*v));
-	qsort(v, n, sizeof(*v), cmp_u32);
+	u32_sort(v, n);
 	for (size_t i = 0; i < n; i++)
 		if (v[i] != 0 && (k == 0 || v[k - 1] != v[i]))
 			v[k++] = v[i];

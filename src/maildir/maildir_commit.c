@@ -49,6 +49,17 @@ cmp_entry_uid(const void *a, const void *b)
 	return (x->uid > y->uid) - (x->uid < y->uid);
 }
 
+/* The delivered entries went to the end with UIDs above every other, so
+ * the table is mostly in order already: checked before sorting. */
+static int
+entries_ascending(const struct md_store *s)
+{
+	for (size_t i = 1; i < s->nents; i++)
+		if (s->ents[i - 1].uid > s->ents[i].uid)
+			return 0;
+	return 1;
+}
+
 static int
 deliver(struct md_store *s, struct md_append *a, int *touched,
     struct buf *err)
@@ -224,7 +235,7 @@ md_commit(struct store *st, struct append_result **res, size_t *nres,
 	*nres = s->nqueue;
 	/* A failed syncfs() or directory fsync: nothing is known durable. */
 	report(s, rc == 0 || !s->fsync ? done : 0, *res);
-	if (s->nents > 1)
+	if (!entries_ascending(s))
 		qsort(s->ents, s->nents, sizeof(*s->ents), cmp_entry_uid);
 	md_queue_release(s, done);
 	return rc;

@@ -85,7 +85,8 @@ take_name(struct md_store *s, int subdir, const char *name, void *ctx,
 	if (e == NULL)
 		return 0;
 	if (e->name == NULL) {
-		e->name = xstrdup(name);
+		e->name = strpool_dup(&s->names, name, strlen(name));
+		e->pooled = 1;
 		e->subdir = subdir;
 		e->flags = f.flags;
 		return 0;

@@ -57,8 +57,8 @@ target_uids(const struct sync_state *st, enum side target,
 		else if (c->uidnext != 0 && c->uidnext < *from)
 			*from = c->uidnext;
 	}
-	qsort(paired->v, paired->n, sizeof(uint32_t), cmp_u32);
-	qsort(planned->v, planned->n, sizeof(uint32_t), cmp_u32);
+	u32_sort(paired->v, paired->n);
+	u32_sort(planned->v, planned->n);
 }
 
 static int

@@ -34,8 +34,7 @@ any_distrust(const struct sync_state *st, const struct mbox_status *status[2])
 static void
 sort_uids(struct uid_vec *v)
 {
-	if (!u32_ascending(v->v, v->n))
-		qsort(v->v, v->n, sizeof(*v->v), cmp_u32);
+	u32_sort(v->v, v->n);
 }
 
 /* Records hold messages the planner copies only when MaxSize held them

@@ -421,8 +421,7 @@ state_check(const struct sync_state *st, struct buf *err)
 	for (size_t i = 0; i < st->npairs; i++)
 		if (st->pairs[i].uid[SIDE_NEAR] != 0)
 			near[n++] = st->pairs[i].uid[SIDE_NEAR];
-	if (!u32_ascending(near, n))
-		qsort(near, n, sizeof(*near), cmp_u32);
+	u32_sort(near, n);
 	for (size_t i = 1; i < n; i++) {
 		if (near[i] == near[i - 1]) {
 			buf_setf(err, "near UID %u is in two pairs", near[i]);

@@ -2,6 +2,9 @@
 #include "util/u32.h"
 
 #include <stdlib.h>
+#include <string.h>
+
+#include "util/buf.h"
 
 int
 cmp_u32(const void *a, const void *b)
@@ -43,4 +46,63 @@ u32_ascending(const uint32_t *v, size_t n)
 		if (v[i - 1] > v[i])
 			return 0;
 	return 1;
+}
+
+/* One pass: in's numbers into out by their byte at shift; 0 when every
+ * number has the same byte there (nothing moved). */
+static int
+radix_pass(const uint64_t *in, uint64_t *out, size_t n, int shift)
+{
+	size_t at[256] = { 0 }, sum = 0;
+
+	for (size_t i = 0; i < n; i++)
+		at[(in[i] >> shift) & 0xff]++;
+	if (at[(in[0] >> shift) & 0xff] == n)
+		return 0;
+	for (int b = 0; b < 256; b++) {
+		size_t c = at[b];
+
+		at[b] = sum;
+		sum += c;
+	}
+	for (size_t i = 0; i < n; i++)
+		out[at[(in[i] >> shift) & 0xff]++] = in[i];
+	return 1;
+}
+
+void
+u64_sort_bytes(uint64_t *v, size_t n, int from_byte, int to_byte)
+{
+	uint64_t *tmp, *in = v, *out;
+
+	if (n < 2)
+		return;
+	tmp = xreallocarray(NULL, n, sizeof(*tmp));
+	out = tmp;
+	for (int b = from_byte; b < to_byte; b++)
+		if (radix_pass(in, out, n, 8 * b)) {
+			uint64_t *t = in;
+
+			in = out;
+			out = t;
+		}
+	if (in != v)
+		memcpy(v, in, n * sizeof(*v));
+	free(tmp);
+}
+
+void
+u32_sort(uint32_t *v, size_t n)
+{
+	uint64_t *w;
+
+	if (n < 2 || u32_ascending(v, n))
+		return;
+	w = xreallocarray(NULL, n, sizeof(*w));
+	for (size_t i = 0; i < n; i++)
+		w[i] = v[i];
+	u64_sort_bytes(w, n, 0, 4);
+	for (size_t i = 0; i < n; i++)
+		v[i] = (uint32_t)w[i];
+	free(w);
 }

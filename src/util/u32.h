@@ -5,7 +5,15 @@
  * u32_sorted_has() says whether x is in v, of n numbers sorted by
  * cmp_u32() (v may be NULL when n is 0); u32_ascending() whether v is
  * already in that order (a sort of a sorted array can then be spared).
- * None allocates or fails.
+ * None of those allocates or fails.
+ *
+ * u32_sort() sorts v ascending; u64_sort_bytes() sorts v ascending by
+ * the bytes from_byte to to_byte - 1 of each number (0 = the lowest),
+ * stably, so that the other bytes can carry a payload (an index). Both
+ * are radix sorts that skip a byte all numbers share (the high bytes of
+ * UIDs), for the arrays of thousands of UIDs a run sorts: qsort()'s
+ * calls of the comparison cost several times as much. They allocate a
+ * copy (xmalloc(): never fail).
  */
 #ifndef TWINBOX_U32_H
 #define TWINBOX_U32_H
@@ -16,5 +24,7 @@
 int cmp_u32(const void *a, const void *b);
 int u32_sorted_has(const uint32_t *v, size_t n, uint32_t x);
 int u32_ascending(const uint32_t *v, size_t n);
+void u32_sort(uint32_t *v, size_t n);
+void u64_sort_bytes(uint64_t *v, size_t n, int from_byte, int to_byte);
 
 #endif
