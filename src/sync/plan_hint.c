@@ -31,12 +31,6 @@ any_distrust(const struct sync_state *st, const struct mbox_status *status[2])
 	    rep.reason[SIDE_NEAR] != DISTRUST_NONE;
 }
 
-static void
-sort_uids(struct uid_vec *v)
-{
-	u32_sort(v->v, v->n);
-}
-
 /* Records hold messages the planner copies only when MaxSize held them
  * back; the others above sizes_from are skipped. */
 static void
@@ -52,8 +46,8 @@ add_records(const struct sync_state *st, enum side s, struct plan_scan_hint *h)
 		if (p->uid[s] >= h->hint.sizes_from)
 			uid_vec_push(&h->skip, p->uid[s]);
 	}
-	sort_uids(&h->sizes);
-	sort_uids(&h->skip);
+	u32_sort(h->sizes.v, h->sizes.n);
+	u32_sort(h->skip.v, h->skip.n);
 	h->hint.size_uids = h->sizes.v;
 	h->hint.nsize_uids = h->sizes.n;
 	h->hint.skip_uids = h->skip.v;

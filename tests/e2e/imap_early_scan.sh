@@ -27,21 +27,6 @@ msg() {
 	    "$2" "$2" "$2" >"$1"
 }
 
-# listing DIR FLAT: "folder id" of every message under the Maildir DIR
-# (FLAT: Dovecot's layout, INBOX at the top and .Work), sorted.
-listing() {
-	local f box
-	find "$1" -type f \( -path '*/cur/*' -o -path '*/new/*' \) |
-	    while IFS= read -r f; do
-		box=${f%/*/*}
-		box=${box#"$1"}
-		box=${box#/}
-		[ "$2" = 1 ] && box=${box#.}
-		printf '%s %s\n' "${box:-INBOX}" "$(sed -n \
-		    's/^Message-ID: <\(.*\)@early.test>\r\{0,1\}$/\1/p' "$f")"
-	    done | sort
-}
-
 NEAR=$TMP/near
 mkbox "$NEAR/INBOX"
 mkbox "$NEAR/Work"
@@ -92,7 +77,7 @@ Work n1
 Work w1
 Work w2"
 expect_eq "both sides equal before" "$WANT|$WANT" \
-    "$(listing "$MAIL_DIR/alice" 1)|$(listing "$NEAR" 0)"
+    "$(message_ids "$MAIL_DIR/alice" 1)|$(message_ids "$NEAR" 0)"
 
 {
 	echo "DELETE Work"
@@ -115,8 +100,8 @@ Work n1
 Work n2
 Work w1
 Work w2"
-expect_eq "far side after the run" "$WANT" "$(listing "$MAIL_DIR/alice" 1)"
-expect_eq "near side after the run" "$WANT" "$(listing "$NEAR" 0)"
+expect_eq "far side after the run" "$WANT" "$(message_ids "$MAIL_DIR/alice" 1)"
+expect_eq "near side after the run" "$WANT" "$(message_ids "$NEAR" 0)"
 st=$(twinbox --dry-run)
 expect_eq "a dry run then plans nothing" "0 " \
     "$st $(grep -a -v -e 'dry run: nothing to do$' -e 'logging in as' \

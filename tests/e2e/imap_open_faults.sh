@@ -117,15 +117,7 @@ crashed() {
 
 # listing USER: "folder id" of every message of the user, sorted.
 listing() {
-	local f box
-	find "$MAIL_DIR/$1" -type f \( -path '*/cur/*' -o -path '*/new/*' \) |
-	    while IFS= read -r f; do
-		box=${f%/*/*}
-		box=${box#"$MAIL_DIR/$1"}
-		box=${box#/.}
-		printf '%s %s\n' "${box:-INBOX}" "$(sed -n \
-		    's/^Message-ID: <\(.*\)@open.test>\r\{0,1\}$/\1/p' "$f")"
-	    done | sort
+	message_ids "$MAIL_DIR/$1" 1
 }
 
 # The settled start: two clean runs, then new mail on both sides.

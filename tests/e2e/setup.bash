@@ -29,6 +29,10 @@
 #    IMAP_PORT, no TLS), USER (default NAME) logging in by PLAIN with PASS
 #    (default secret); no blank line after them;
 #  - mkbox DIR: an empty Maildir folder;
+#  - message_ids DIR DOTTED: "folder id" for every message file under the
+#    Maildir tree DIR, sorted: id is the local part of its Message-ID,
+#    folder its directory below DIR (INBOX for DIR itself; DOTTED=1 drops
+#    the leading dot of Dovecot's layout, .Work for Work);
 #  - new_user NAME TREE: the Maildir of a Dovecot user made at start and
 #    not used before becomes a copy of TREE;
 #  - crash_sweep MAX FRESH CHECK: a run killed at every step N
@@ -150,6 +154,19 @@ binary_has_inotify() {
 	[ "$(uname -s)" = Linux ] || return 1
 	! grep -q -e '-DTW_COMPAT_PORTABLE' "$(dirname "$BIN")/.flags" \
 		2>/dev/null
+}
+
+message_ids() {
+	local f box
+	find "$1" -type f \( -path '*/cur/*' -o -path '*/new/*' \) |
+	    while IFS= read -r f; do
+		box=${f%/*/*}
+		box=${box#"$1"}
+		box=${box#/}
+		[ "$2" = 1 ] && box=${box#.}
+		printf '%s %s\n' "${box:-INBOX}" "$(sed -n \
+		    's/^Message-ID: <\([^@]*\)@.*>\r\{0,1\}$/\1/p' "$f")"
+	    done | sort
 }
 
 new_user() {
