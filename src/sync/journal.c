@@ -114,12 +114,9 @@ int
 journal_append(struct journal *j, const struct journal_rec *rec,
     struct buf *err)
 {
-	size_t start = j->pending.len;
-
 	if (state_apply(j->st, rec, err) != 0)
 		return -1;
-	rec_format(rec, &j->pending);
-	rec_seal(&j->pending, start);
+	rec_add_sealed(rec, &j->pending);
 	return 0;
 }
 

@@ -31,15 +31,6 @@ static const struct {
 };
 #define NHEADER_RECS (sizeof(header_recs) / sizeof(header_recs[0]))
 
-static void
-add_sealed(struct buf *out, const struct journal_rec *rec)
-{
-	size_t start = out->len;
-
-	rec_format(rec, out);
-	rec_seal(out, start);
-}
-
 static uint64_t
 header_value(const struct sync_state *st, enum journal_kind kind,
     enum side side)
@@ -71,7 +62,7 @@ state_format(const struct sync_state *st, struct buf *out)
 		rec.kind = header_recs[i].kind;
 		rec.side = header_recs[i].side;
 		rec.value = header_value(st, rec.kind, rec.side);
-		add_sealed(out, &rec);
+		rec_add_sealed(&rec, out);
 	}
 	memset(&rec, 0, sizeof(rec));
 	rec.kind = JR_SETTLED;
@@ -80,7 +71,7 @@ state_format(const struct sync_state *st, struct buf *out)
 			continue;
 		rec.side = (enum side)s;
 		rec.mark = st->settled[s];
-		add_sealed(out, &rec);
+		rec_add_sealed(&rec, out);
 	}
 	start = out->len;
 	buf_addf(out, "summary %zu %zu %zu %016llx",
@@ -91,12 +82,12 @@ state_format(const struct sync_state *st, struct buf *out)
 	rec.kind = JR_PAIR_NEW;
 	for (size_t i = 0; i < st->npairs; i++) {
 		rec.pair = st->pairs[i];
-		add_sealed(out, &rec);
+		rec_add_sealed(&rec, out);
 	}
 	rec.kind = JR_COPY_INTENT;
 	for (size_t i = 0; i < st->nintents; i++) {
 		rec.copy = st->intents[i];
-		add_sealed(out, &rec);
+		rec_add_sealed(&rec, out);
 	}
 	start = out->len;
 	buf_addf(out, "end %zu %zu", st->npairs, st->nintents);

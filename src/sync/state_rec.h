@@ -35,6 +35,8 @@ struct rec_fields {
 void rec_format(const struct journal_rec *rec, struct buf *out);
 /* Append " <crc>\n" to out, sealing the payload that starts at start. */
 void rec_seal(struct buf *out, size_t start);
+/* Append the whole line of rec to out: rec_format(), then rec_seal(). */
+void rec_add_sealed(const struct journal_rec *rec, struct buf *out);
 /*
  * Check a sealed line of len bytes (without its '\n'). Returns 0 and the
  * payload length in *payload_len, or -1 with err set if the checksum or
