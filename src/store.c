@@ -112,29 +112,11 @@ scan_hint_wants(const struct scan_hint *h, uint32_t uid)
 	return u32_sorted_has(h->size_uids, h->nsize_uids, uid);
 }
 
-/*
- * UIDs mostly run without gaps, so the message of uid is usually at
- * uid - (the first UID): looked at first. Looked up once per pair and
- * per side in every run, hence no bsearch() callback either.
- */
-const struct msg_meta *
-msg_list_find(const struct msg_list *l, uint32_t uid)
+/* The first index in [lo, hi) of sorted l whose UID is not below uid
+ * (hi if none). */
+static size_t
+lower_bound_in(const struct msg_list *l, uint32_t uid, size_t lo, size_t hi)
 {
-	size_t i;
-
-	if (l->n == 0 || uid < l->v[0].uid)
-		return NULL;
-	i = uid - l->v[0].uid;
-	if (i >= l->n || l->v[i].uid != uid)
-		i = msg_list_lower_bound(l, uid);
-	return i < l->n && l->v[i].uid == uid ? &l->v[i] : NULL;
-}
-
-size_t
-msg_list_lower_bound(const struct msg_list *l, uint32_t uid)
-{
-	size_t lo = 0, hi = l->n;
-
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
@@ -144,6 +126,55 @@ msg_list_lower_bound(const struct msg_list *l, uint32_t uid)
 			hi = mid;
 	}
 	return lo;
+}
+
+/* msg_list_lower_bound(), searched outwards from the index guess (a
+ * gallop: steps of 1, 2, 4, ... then a binary search), so that it costs
+ * the logarithm of its distance from guess. */
+static size_t
+lower_bound_near(const struct msg_list *l, uint32_t uid, size_t guess)
+{
+	size_t lo, hi, step = 1;
+
+	if (l->v[guess].uid >= uid) {
+		for (hi = guess; hi > 0; hi = lo, step *= 2) {
+			lo = hi > step ? hi - step : 0;
+			if (l->v[lo].uid < uid)
+				return lower_bound_in(l, uid, lo + 1, hi);
+		}
+		return 0;
+	}
+	for (lo = guess + 1; lo < l->n; lo = hi, step *= 2) {
+		hi = l->n - lo > step ? lo + step : l->n;
+		if (l->v[hi - 1].uid >= uid)
+			return lower_bound_in(l, uid, lo, hi - 1);
+	}
+	return l->n;
+}
+
+/*
+ * UIDs mostly run without gaps, so the message of uid is usually at
+ * uid - (the first UID), and otherwise a few entries before it (as many
+ * at most as UIDs are missing below it): the search starts there. Looked
+ * up once per pair and per side in every run, hence no bsearch()
+ * callback either.
+ */
+const struct msg_meta *
+msg_list_find(const struct msg_list *l, uint32_t uid)
+{
+	size_t off, i;
+
+	if (l->n == 0 || uid < l->v[0].uid)
+		return NULL;
+	off = uid - l->v[0].uid;
+	i = lower_bound_near(l, uid, off < l->n ? off : l->n - 1);
+	return i < l->n && l->v[i].uid == uid ? &l->v[i] : NULL;
+}
+
+size_t
+msg_list_lower_bound(const struct msg_list *l, uint32_t uid)
+{
+	return lower_bound_in(l, uid, 0, l->n);
 }
 
 void

@@ -97,7 +97,7 @@ struct msg_list {
 };
 
 void msg_list_add(struct msg_list *l, const struct msg_meta *m);
-/* Binary search by uid in a sorted list; NULL if absent. */
+/* The entry of uid in a sorted list; NULL if absent. */
 const struct msg_meta *msg_list_find(const struct msg_list *l, uint32_t uid);
 /* Index of the first entry of sorted l not below uid (l->n if none). */
 size_t msg_list_lower_bound(const struct msg_list *l, uint32_t uid);

@@ -258,6 +258,41 @@ START_TEST(test_msg_list_find_gaps)
 }
 END_TEST
 
+/* msg_list_find() and msg_list_lower_bound() against a linear search,
+ * on random sorted lists: few and many gaps, and UIDs twice (a sorted
+ * list that is not a valid scan must still be searched right). */
+START_TEST(test_msg_list_find_random)
+{
+	unsigned seed = 12345;
+	struct msg_meta m = { 0 };
+
+	for (int round = 0; round < 300; round++) {
+		struct msg_list l = { 0 };
+		size_t n = (size_t)(rand_r(&seed) % 60);
+		unsigned spread = 1 + (unsigned)(rand_r(&seed) % 5);
+
+		m.uid = 1 + (uint32_t)(rand_r(&seed) % 10);
+		for (size_t i = 0; i < n; i++) {
+			msg_list_add(&l, &m);
+			m.uid += (uint32_t)(rand_r(&seed) % (spread + 1));
+		}
+		for (uint32_t u = 0; u <= m.uid + 2; u++) {
+			const struct msg_meta *hit = msg_list_find(&l, u);
+			size_t k = 0;
+
+			while (k < l.n && l.v[k].uid < u)
+				k++;
+			ck_assert_uint_eq(msg_list_lower_bound(&l, u), k);
+			if (k < l.n && l.v[k].uid == u)
+				ck_assert_ptr_eq(hit, &l.v[k]);
+			else
+				ck_assert_ptr_null(hit);
+		}
+		msg_list_free(&l);
+	}
+}
+END_TEST
+
 static Suite *
 buf_suite(void)
 {
@@ -274,6 +309,7 @@ buf_suite(void)
 	tcase_add_test(tc, test_flag_letters_sorted);
 	tcase_add_test(tc, test_msg_list_sort_find);
 	tcase_add_test(tc, test_msg_list_find_gaps);
+	tcase_add_test(tc, test_msg_list_find_random);
 	suite_add_tcase(s, tc);
 	return s;
 }
