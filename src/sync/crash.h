@@ -3,7 +3,9 @@
  *
  * The tests run the real binary with TWINBOX_CRASH_AFTER=N; main.c reads
  * it into a crash_point and the executor calls crash_step() before every
- * journal record and every store operation. At the N-th step the process
+ * journal record and every store operation (and sync/mailbox.c once
+ * inside the window of a SELECT sent ahead, after the other side's
+ * listing and before the answer is read). At the N-th step the process
  * sends itself SIGKILL, exactly what a user's kill -9 or a power cut of the
  * process does: no cleanup, no flush, no atexit. With
  * TWINBOX_CRASH_SIGNAL=INT, TERM or HUP it sends itself that signal

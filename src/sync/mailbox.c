@@ -231,6 +231,11 @@ open_and_scan(struct run *r, struct buf *err)
 	for (int s = 0; rc == 0 && s < 2; s++)
 		if (!begun[s])
 			rc = scan_as_known(r, (enum side)s, known, &h[s], err);
+	/* A step inside the window a begun open() leaves: the crash and
+	 * mutation sweeps meet the other side listed and the answer not
+	 * yet read. */
+	if (rc == 0 && (begun[0] || begun[1]))
+		crash_step(r->job->crash);
 	for (int s = 0; s < 2; s++)
 		if (begun[s])
 			rc = finish_side(r, (enum side)s, rc, &known[s], err);

@@ -19,7 +19,11 @@
 # (Dovecot) <-> Maildir channel with Connections 1: the hook holds only
 # the thread that takes step N, so with several connections the other
 # folder's pair would go on while the command runs, and step N would be
-# no fixed instant of the run. After each: the hooked run
+# no fixed instant of the run. On IMAP the steps include, for each
+# folder, one between the SELECT sent ahead and the reading of its answer,
+# while the Maildir has been listed (the hooked run traces the protocol,
+# -Dn, and the sweep fails if no step fell in that window). After each:
+# the hooked run
 # exits 0 or 1 with no sanitizer report; then at most two clean runs
 # (each exits 0) leave both sides holding exactly the messages of the
 # uninterrupted sync changed as the mutation says (the union minus the
@@ -211,6 +215,7 @@ check_result() {
 cat >"$TMP/mutate.sh" <<'SH'
 way=$1 inbox=$2 work=$3
 touch "$4"
+echo "hook: $way" >&2
 find_msg() {
 	grep -l "Message-ID: <$2@" "$1"/cur/* "$1"/new/* 2>/dev/null | head -1
 }
@@ -301,10 +306,22 @@ check_collision() {
 	    "$(ls "$2/cur" "$2/new" | grep -c ",U=$u\(:\|$\)")"
 }
 
+# in_window OUT: the mailbox whose SELECT the hooked run (OUT, with -Dn)
+# had sent and not yet read the answer of when the hook ran, if any: the
+# Maildir changed inside the window that the early SELECT leaves.
+in_window() {
+	awk '!hooked && $3 == ">>" && $5 == "SELECT" { tag = $4; box = $6; done = 0 }
+	    !hooked && $3 == "<<" && $4 == tag { done = 1 }
+	    /^hook: / { if (tag == "" || done) exit; hooked = 1; next }
+	    hooked && $3 == "<<" && $4 == tag { gsub(/"/, "", box); print box; exit }' "$1"
+}
+
 # sweep KIND SIDE MUTATION: the mutation of SIDE's Maildir at every step
-# of the second sync.
+# of the second sync. With IMAP, the steps must include one inside the
+# window of each folder's early SELECT.
 sweep() {
-	local k=$1 m=$3 n=1 st want label dirs
+	local k=$1 m=$3 n=1 st want label dirs debug= windows=
+	[ "$k" = imap ] && debug=-Dn
 	want=$(want_after "$m" "$WANT")
 	while [ $n -le 200 ]; do
 		label="$k $2 $m at step $n"
@@ -313,7 +330,7 @@ sweep() {
 		    dirs=$(boxes far "$FAR")
 		st=$(TWINBOX_HOOK_AT=$n TWINBOX_HOOK_CMD="sh '$TMP/mutate.sh' \
 		    $m ${dirs% *} ${dirs#* } '$CASE/hooked'" \
-		    twinbox "$RC" "$CASE/hooked.out")
+		    twinbox "$RC" "$CASE/hooked.out" $debug)
 		if [ ! -e "$CASE/hooked" ]; then
 			# Past the last step: an uninterrupted run.
 			expect_eq "$label: a run without the hook exits 0" 0 "$st"
@@ -326,6 +343,7 @@ sweep() {
 		esac
 		expect_eq "$label: no sanitizer report" "" \
 		    "$(grep -e Sanitizer -e 'runtime error' "$CASE/hooked.out")"
+		windows="$windows$(in_window "$CASE/hooked.out") "
 		for run in 1 2; do
 			st=$(twinbox "$RC" "$CASE/clean$run.out")
 			expect_eq "$label: clean run $run exits 0" 0 "$st"
@@ -336,6 +354,9 @@ sweep() {
 	done
 	echo "ok: $k $2 $m: at each of $((n - 1)) steps"
 	[ $n -gt 10 ] || fail "$k $2 $m: only $((n - 1)) steps"
+	[ "$k" = imap ] || return 0
+	expect_eq "$k $2 $m: the steps include the window of each SELECT" \
+	    "INBOX Work" "$(tr ' ' '\n' <<<"$windows" | sort -u | xargs)"
 }
 
 for t in ${MUTATE_TARGETS:-maildir:near maildir:far imap:near}; do
