@@ -459,8 +459,11 @@ tell_pair(struct chan_run *r, const struct pair_job *pj, const char *name,
 	buf_free(&line);
 }
 
+/* listed: NULL, or what the channel's listing told of the pair
+ * (sync_mailbox_quiet()). */
 static void
-sync_one(struct chan_run *r, const char *name, char *const box[2])
+sync_one(struct chan_run *r, const char *name, char *const box[2],
+    const struct pair_listing *listed)
 {
 	struct buf err = BUF_INIT;
 	struct pair_job pj;
@@ -474,6 +477,7 @@ sync_one(struct chan_run *r, const char *name, char *const box[2])
 	if (rc == 0) {
 		pp.slot = progress_begin(pp.p, pj.label.data);
 		pj.job.progress = &hook;
+		pj.job.listed = listed;
 		rc = sync_mailbox(&pj.job, &stats, &err);
 		progress_end(pp.p, pp.slot);
 		note_changes(r, &stats);
@@ -506,9 +510,10 @@ pair_weight(const struct pair_job *pj)
 /* 1 if the pair of name needs nothing this run (sync_mailbox_quiet()),
  * said as sync_one() says it; 0 if it is to be synced, also when that
  * cannot be told (the sync then meets the cause again), with *weight
- * set by pair_weight(). */
+ * set by pair_weight() and *listed by the peeks. */
 static int
-pair_quiet(struct chan_run *r, const char *name, uint64_t *weight)
+pair_quiet(struct chan_run *r, const char *name, uint64_t *weight,
+    struct pair_listing *listed)
 {
 	struct buf err = BUF_INIT;
 	struct pair_job pj;
@@ -519,7 +524,7 @@ pair_quiet(struct chan_run *r, const char *name, uint64_t *weight)
 	box[1] = side_box(r, SIDE_NEAR, name);
 	*weight = UINT64_MAX;
 	if (pair_job_init(r, name, box, &pj, &err) == 0) {
-		quiet = sync_mailbox_quiet(&pj.job, &err) == 1;
+		quiet = sync_mailbox_quiet(&pj.job, listed, &err) == 1;
 		*weight = pair_weight(&pj);
 	}
 	if (quiet) {
@@ -701,7 +706,7 @@ run_step(struct chan_run *r, const struct mbox_step *step,
 	if (ready && defer != NULL)
 		strlist_add(defer, step->name);
 	else if (ready)
-		sync_one(r, step->name, box);
+		sync_one(r, step->name, box, NULL);
 	free(box[0]);
 	free(box[1]);
 	buf_free(&err);
@@ -819,6 +824,7 @@ struct chan_worker {
 struct chan_crew {
 	struct chan_run *r;
 	const struct strlist *names;
+	const struct pair_listing *listed;	/* one a name */
 	struct chan_worker *w;
 };
 
@@ -889,7 +895,7 @@ worker_run(void *ctx, size_t w, size_t job)
 
 	box[0] = side_box(r, SIDE_FAR, name);
 	box[1] = side_box(r, SIDE_NEAR, name);
-	sync_one(r, name, box);
+	sync_one(r, name, box, &c->listed[job]);
 	free(box[0]);
 	free(box[1]);
 	if (!r->stopped)
@@ -913,16 +919,17 @@ worker_finish(void *ctx, size_t w)
 	}
 }
 
-/* Sync the pairs named on up to nworkers workers, then add up what they
- * did. Worker 0's stores are the channel's: when they failed, the
- * removals that follow are skipped as after a sequential sync. */
+/* Sync the pairs named on up to nworkers workers (listed: what the
+ * listing told of each), then add up what they did. Worker 0's stores
+ * are the channel's: when they failed, the removals that follow are
+ * skipped as after a sequential sync. */
 static void
 run_parallel(struct chan_run *r, const struct strlist *names,
-    size_t nworkers)
+    const struct pair_listing *listed, size_t nworkers)
 {
 	static const struct worker_ops ops = { worker_start, worker_run,
 	    worker_finish };
-	struct chan_crew c = { r, names, NULL };
+	struct chan_crew c = { r, names, listed, NULL };
 	size_t left;
 
 	if (names->n < nworkers)
@@ -995,6 +1002,7 @@ struct busy_pair {
 	const char *name;
 	uint64_t weight;
 	size_t order;
+	struct pair_listing listed;
 };
 
 /* Heaviest first; pairs alike keep the plan's order. */
@@ -1020,7 +1028,7 @@ busy_pair_cmp(const void *a, const void *b)
  */
 static void
 busy_pairs(struct chan_run *r, const struct strlist *syncs,
-    struct strlist *busy)
+    struct strlist *busy, struct pair_listing **listed)
 {
 	struct busy_pair *bp = xcalloc(syncs->n > 0 ? syncs->n : 1,
 	    sizeof(*bp));
@@ -1029,7 +1037,7 @@ busy_pairs(struct chan_run *r, const struct strlist *syncs,
 	for (size_t i = 0; i < syncs->n && !interrupted(r->opts->stop); i++) {
 		uint64_t weight;
 
-		if (pair_quiet(r, syncs->v[i], &weight))
+		if (pair_quiet(r, syncs->v[i], &weight, &bp[n].listed))
 			continue;
 		bp[n].name = syncs->v[i];
 		bp[n].weight = weight;
@@ -1037,8 +1045,11 @@ busy_pairs(struct chan_run *r, const struct strlist *syncs,
 		n++;
 	}
 	qsort(bp, n, sizeof(*bp), busy_pair_cmp);
-	for (size_t i = 0; i < n; i++)
+	*listed = xcalloc(n > 0 ? n : 1, sizeof(**listed));
+	for (size_t i = 0; i < n; i++) {
 		strlist_add(busy, bp[i].name);
+		(*listed)[i] = bp[i].listed;
+	}
 	free(bp);
 }
 
@@ -1046,6 +1057,7 @@ static void
 run_steps(struct chan_run *r, const struct mbox_plan *mplan)
 {
 	struct strlist syncs = { 0 }, busy = { 0 };
+	struct pair_listing *listed = NULL;
 	size_t nworkers = r->opts->dry_run || r->opts->list ||
 	    r->opts->verify ? 1 : channel_worker_count(r->ch);
 
@@ -1054,11 +1066,12 @@ run_steps(struct chan_run *r, const struct mbox_plan *mplan)
 		return;
 	}
 	run_plan(r, mplan, PASS_BEFORE_SYNCS, &syncs);
-	busy_pairs(r, &syncs, &busy);
-	run_parallel(r, &busy, nworkers);
+	busy_pairs(r, &syncs, &busy, &listed);
+	run_parallel(r, &busy, listed, nworkers);
 	run_plan(r, mplan, PASS_REMOVALS, NULL);
 	strlist_free(&syncs);
 	strlist_free(&busy);
+	free(listed);
 }
 
 static void

@@ -144,6 +144,10 @@ struct store_mark {
 	uint32_t uidnext;
 	uint64_t modseq;
 	const struct msg_list *known;
+	/* NULL, or the mailbox's status as the run's listing found it
+	 * (peek()): a hint of what the open() will meet, never taken for
+	 * it. */
+	const struct mbox_status *listed;
 };
 
 /*

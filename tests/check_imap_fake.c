@@ -90,6 +90,11 @@ enum fault {
 	/* wrong twice: no VANISHED and the new UID 4 left out of every
 	 * FETCH, so that the count adds up; the UID SEARCH tells */
 	FAULT_QR_TWICE,
+	/* LIST-STATUS offered, and INBOX's status in it is the mark's but
+	 * for HIGHESTMODSEQ (as if only flags changed): the SELECT goes
+	 * without the UID SEARCH, which follows its answer; then */
+	FAULT_QR_STALE,		/* answered as FAULT_QR_GOOD */
+	FAULT_QR_STALE_TWICE,	/* answered as FAULT_QR_TWICE */
 	/* right, from a server without ESEARCH: no UID SEARCH is sent */
 	FAULT_QR_PLAIN,
 	/* LIST-STATUS offered, and its answer is wrong: */
@@ -103,6 +108,9 @@ enum fault {
 #define IS_QR(f) ((f) >= FAULT_QR_FIRST && (f) <= FAULT_QR_PLAIN)
 /* A QRESYNC fault after the first sync: INBOX has changed. */
 #define IS_QR_LATER(f) ((f) > FAULT_QR_FIRST && (f) <= FAULT_QR_PLAIN)
+#define IS_QR_STALE(f) ((f) == FAULT_QR_STALE || (f) == FAULT_QR_STALE_TWICE)
+/* Wrong twice: no VANISHED, and the new UID 4 left out. */
+#define IS_QR_TWICE(f) ((f) == FAULT_QR_TWICE || (f) == FAULT_QR_STALE_TWICE)
 
 #define QR_CAPS_PLAIN "IMAP4rev1 NAMESPACE UIDPLUS CONDSTORE QRESYNC ENABLE"
 #define QR_CAPS QR_CAPS_PLAIN " ESEARCH"
@@ -173,6 +181,15 @@ read_line(int fd, char *line, size_t size)
 static void
 answer_list_status(int fd, const char *tag, enum fault fault)
 {
+	if (IS_QR_STALE(fault)) {
+		send_str(fd, "* LIST () \"/\" INBOX\r\n* STATUS INBOX (MESSAGES "
+		    "3 UIDNEXT 4 UIDVALIDITY 7 HIGHESTMODSEQ 11)\r\n"
+		    "* LIST () \"/\" Normal\r\n* STATUS Normal (MESSAGES 1 "
+		    "UIDNEXT 2 UIDVALIDITY 7 HIGHESTMODSEQ 10)\r\n");
+		send_str(fd, tag);
+		send_str(fd, " OK LIST done\r\n");
+		return;
+	}
 	if (fault == FAULT_LS_REFUSED) {
 		send_str(fd, tag);
 		send_str(fd, " BAD RETURN not understood\r\n");
@@ -275,10 +292,11 @@ qr_changes(int fd, const char *cmd, const char *box, enum fault fault)
 		return;
 	if (sscanf(q, "(QRESYNC (%*u %lu", &since) != 1 || since >= 12)
 		return;
-	if (fault == FAULT_QR_TWICE)
+	if (IS_QR_TWICE(fault))
 		return;
 	if (fault == FAULT_QR_GOOD || fault == FAULT_QR_NO_MODSEQ ||
-	    fault == FAULT_QR_STRAY || fault == FAULT_QR_PLAIN)
+	    fault == FAULT_QR_STRAY || fault == FAULT_QR_PLAIN ||
+	    fault == FAULT_QR_STALE)
 		send_str(fd, "* VANISHED (EARLIER) 2\r\n");
 	else if (fault == FAULT_QR_LIVE)
 		send_str(fd, "* VANISHED 2\r\n");
@@ -437,7 +455,7 @@ answer_fetch(int fd, const char *tag, const char *cmd, const char *box,
 		_exit(0);
 	}
 	parse_set(cmd, n, want);
-	if (fault == FAULT_QR_TWICE && strstr(cmd, "CHANGEDSINCE") != NULL)
+	if (IS_QR_TWICE(fault) && strstr(cmd, "CHANGEDSINCE") != NULL)
 		want[4] = 0;
 	for (int uid = 1; uid <= n; uid++) {
 		if (!want[uid] || !box_has(box, fault, uid) ||
@@ -484,6 +502,8 @@ answer(int fd, const char *tag, const char *cmd, char *box, int *selected,
 		    " OK [CAPABILITY IMAP4rev1 NAMESPACE UIDPLUS LIST-STATUS] "
 		    "in\r\n" : fault == FAULT_QR_PLAIN ?
 		    " OK [CAPABILITY " QR_CAPS_PLAIN "] in\r\n" :
+		    IS_QR_STALE(fault) ?
+		    " OK [CAPABILITY " QR_CAPS " LIST-STATUS] in\r\n" :
 		    IS_QR(fault) ?
 		    " OK [CAPABILITY " QR_CAPS "] in\r\n" :
 		    " OK [CAPABILITY IMAP4rev1 NAMESPACE UIDPLUS] in\r\n");
@@ -1015,14 +1035,18 @@ count_of(const struct env *e, const char *what)
  * the listing), nothing else lost. A VANISHED while the sequence number
  * map knows no UID yet still leaves the count right. A FETCH about INBOX
  * sent before the [CLOSED] of Normal's SELECT leaves Normal's message
- * as it was (it would get INBOX's \Deleted). The next run,
+ * as it was (it would get INBOX's \Deleted). A listing that showed only
+ * flags changed keeps the UID SEARCH out of the SELECT's burst; the
+ * answer's new UID sends it after, and it catches the wrong twice as in
+ * the burst. The next run,
  * answered rightly, needs no full scan and finds nothing to do.
  */
 START_TEST(test_qresync)
 {
 	enum fault fault = (enum fault)(FAULT_QR_GOOD + _i);
 	int wrong = fault != FAULT_QR_GOOD && fault != FAULT_QR_LIVE &&
-	    fault != FAULT_QR_STRAY && fault != FAULT_QR_PLAIN;
+	    fault != FAULT_QR_STRAY && fault != FAULT_QR_PLAIN &&
+	    fault != FAULT_QR_STALE;
 	struct env e;
 
 	env_init(&e);
@@ -1034,6 +1058,14 @@ START_TEST(test_qresync)
 	assert_output_has(&e, "SELECT \"INBOX\" (QRESYNC (7 10 1:3))");
 	ck_assert_int_eq(count_of(&e, " UID SEARCH RETURN (ALL) ALL\n") > 0,
 	    fault != FAULT_QR_PLAIN);
+	if (IS_QR_STALE(fault)) {
+		const char *done = strstr(buf_cstr(&e.output), "SELECT done");
+		const char *search = strstr(buf_cstr(&e.output),
+		    " UID SEARCH RETURN");
+
+		ck_assert_msg(done != NULL && search != NULL && done < search,
+		    "the UID SEARCH is sent after the SELECT's answer");
+	}
 	ck_assert_int_eq(count_of(&e, QR_WARNING), wrong);
 	ck_assert_int_eq(full_scan_of_inbox(&e), wrong);
 	assert_synced(&e, "INBOX", "INBOX-1:S INBOX-2:ST INBOX-3:S "

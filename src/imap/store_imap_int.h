@@ -97,7 +97,14 @@ struct qresync {
 	struct msg_list changed;	/* current flags below uidnext */
 	struct msg_list fresh;	/* messages at or above uidnext */
 	struct uid_ranges earlier;	/* what VANISHED (EARLIER) named */
+	size_t nknown;		/* messages the mark holds */
+	int listed;		/* the listing's status of the mailbox came
+				   with the mark: */
+	uint32_t listed_uidnext;	/* its UIDNEXT */
+	uint32_t listed_count;		/* and MESSAGES */
 	int searching;		/* a UID SEARCH RETURN (ALL) went with it */
+	int search_late;	/* ESEARCH is offered but the SEARCH was left
+				   out: the listing saw nothing come or go */
 	int searched;		/* its ESEARCH answer came */
 	struct uid_ranges all;	/* the UIDs that answer names */
 	struct uid_ranges after;	/* what VANISHED named after it */

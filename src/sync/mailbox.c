@@ -37,6 +37,7 @@ struct run {
 	enum journal_mode mode;
 	struct journal *journal;	/* open in JOURNAL_WRITE */
 	struct mbox_status status[2];
+	struct pair_listing listed;	/* a hint for the opens */
 	struct msg_list scan[2];
 	struct fingerprint *fp[2];
 	struct header_hash *hh[2];
@@ -99,8 +100,10 @@ mark_side(struct run *r, enum side s)
 	struct msg_list known = { 0 };
 
 	if (st->ops->mark != NULL && plan_known_mark(&r->state, s, &mark,
-	    &known))
+	    &known)) {
+		mark.listed = r->listed.known[s] ? &r->listed.st[s] : NULL;
 		st->ops->mark(st, &mark);
+	}
 	msg_list_free(&known);
 }
 
@@ -666,6 +669,30 @@ mark_kind(const struct mbox_status *st)
 	return st->highestmodseq != 0 ? "HIGHESTMODSEQ" : "stamp";
 }
 
+/* Both sides' statuses as the job's listing or the stores' peek() tell
+ * them; a store that cannot tell leaves its side unknown. */
+static int
+peek_sides(const struct mailbox_job *job, struct pair_listing *l,
+    struct buf *err)
+{
+	if (job->listed != NULL) {
+		*l = *job->listed;
+		return 0;
+	}
+	for (int s = 0; s < 2; s++) {
+		struct store *st = job->store[s];
+		int rc;
+
+		if (st->ops->peek == NULL)
+			continue;
+		rc = st->ops->peek(st, job->box[s], &l->st[s], err);
+		if (rc < 0)
+			return -1;
+		l->known[s] = rc == 1;
+	}
+	return 0;
+}
+
 /*
  * A pair whose state file's head calls it up to date (plan_pair_quiet())
  * is neither locked nor opened, and its pairs are not read: both stores
@@ -674,42 +701,37 @@ mark_kind(const struct mbox_status *st)
  * one before it or after it (renamed whole), and a journal shows it: the
  * pair is not skipped. Anything the head cannot vouch for (no head, a
  * store that cannot peek, a status that moved) runs the pair as before.
+ * What the peeks told is left in *l (nothing, without a head or with a
+ * journal), a hint for the opens.
  */
 static int
-skip_if_quiet(const struct mailbox_job *job, int *skipped, struct buf *err)
+skip_if_quiet(const struct mailbox_job *job, int *skipped,
+    struct pair_listing *l, struct buf *err)
 {
 	struct state_head h;
-	struct mbox_status now[2];
-	const struct mbox_status *pnow[2] = { &now[0], &now[1] };
+	const struct mbox_status *pnow[2] = { &l->st[0], &l->st[1] };
 	struct stat sb;
 
 	*skipped = 0;
+	memset(l, 0, sizeof(*l));
 	if (state_read_head(job->paths->state, &h, err) != 1) {
 		buf_reset(err);
 		return 0;
 	}
-	if (lstat(job->paths->journal, &sb) == 0 || errno != ENOENT ||
-	    job->store[SIDE_FAR]->ops->peek == NULL ||
-	    job->store[SIDE_NEAR]->ops->peek == NULL)
+	if (lstat(job->paths->journal, &sb) == 0 || errno != ENOENT)
 		return 0;
-	for (int s = 0; s < 2; s++) {
-		struct store *st = job->store[s];
-		int rc;
-
-		memset(&now[s], 0, sizeof(now[s]));
-		rc = st->ops->peek(st, job->box[s], &now[s], err);
-		if (rc <= 0)
-			return rc;
-	}
-	if (!plan_pair_quiet(&h, pnow, sync_policy_digest(job->policy)))
+	if (peek_sides(job, l, err) != 0)
+		return -1;
+	if (!l->known[SIDE_FAR] || !l->known[SIDE_NEAR] ||
+	    !plan_pair_quiet(&h, pnow, sync_policy_digest(job->policy)))
 		return 0;
 	*skipped = 1;
 	log_debug(job->lg, "%s: both sides as the last run left them (far "
 	    "UIDNEXT %u %s %llu, near UIDNEXT %u %s %llu): not opened",
-	    job->label, now[SIDE_FAR].uidnext, mark_kind(&now[SIDE_FAR]),
-	    (unsigned long long)plan_mark_value(&now[SIDE_FAR]),
-	    now[SIDE_NEAR].uidnext, mark_kind(&now[SIDE_NEAR]),
-	    (unsigned long long)plan_mark_value(&now[SIDE_NEAR]));
+	    job->label, l->st[SIDE_FAR].uidnext, mark_kind(&l->st[SIDE_FAR]),
+	    (unsigned long long)plan_mark_value(&l->st[SIDE_FAR]),
+	    l->st[SIDE_NEAR].uidnext, mark_kind(&l->st[SIDE_NEAR]),
+	    (unsigned long long)plan_mark_value(&l->st[SIDE_NEAR]));
 	if (job->dry_run)
 		log_info(job->lg, "%s: dry run: nothing to do", job->label);
 	return 0;
@@ -755,15 +777,17 @@ sync_mailbox(const struct mailbox_job *job, struct exec_stats *stats,
     struct buf *err)
 {
 	struct run r;
+	struct pair_listing listed;
 	int lock_fd = -1, rc, skipped;
 
 	memset(stats, 0, sizeof(*stats));
-	if (skip_if_quiet(job, &skipped, err) != 0)
+	if (skip_if_quiet(job, &skipped, &listed, err) != 0)
 		return -1;
 	if (skipped)
 		return 0;
 	memset(&r, 0, sizeof(r));
 	r.job = job;
+	r.listed = listed;
 	state_init(&r.state);
 	plan_init(&r.plan);
 	if (!job->dry_run && (state_paths_mkdir(job->paths, err) != 0 ||
@@ -780,11 +804,12 @@ sync_mailbox(const struct mailbox_job *job, struct exec_stats *stats,
 }
 
 int
-sync_mailbox_quiet(const struct mailbox_job *job, struct buf *err)
+sync_mailbox_quiet(const struct mailbox_job *job,
+    struct pair_listing *listed, struct buf *err)
 {
 	int skipped = 0;
 
-	if (skip_if_quiet(job, &skipped, err) != 0)
+	if (skip_if_quiet(job, &skipped, listed, err) != 0)
 		return -1;
 	return skipped;
 }

@@ -33,6 +33,13 @@
 #include "sync/policy.h"
 #include "sync/state_path.h"
 
+/* The sides' statuses as the channel's listing found them (peek());
+ * known[s]: st[s] came. */
+struct pair_listing {
+	struct mbox_status st[2];
+	int known[2];
+};
+
 struct mailbox_job {
 	struct store *store[2];
 	const char *box[2];		/* the mailbox name on each side */
@@ -56,6 +63,10 @@ struct mailbox_job {
 	   in *adopted (may be NULL). mbsync's files are only read. */
 	const struct strlist *mbsync_states;
 	int *adopted;
+	/* NULL: the stores' peek() is asked. Else what the channel's
+	   listing told of the pair (sync_mailbox_quiet()), for a worker
+	   whose own connection did not list. */
+	const struct pair_listing *listed;
 };
 
 /*
@@ -64,9 +75,12 @@ struct mailbox_job {
  * nothing opened, locked or written (then a dry run says so); 0 if it
  * must be synced; -1 with err when a store failed. What a channel whose
  * pairs sync on several connections asks first, so that a pair with
- * nothing to do costs no connection of its own.
+ * nothing to do costs no connection of its own. *listed is what the
+ * peeks told (nothing known when the state file has no head), for the
+ * job that syncs the pair.
  */
-int sync_mailbox_quiet(const struct mailbox_job *job, struct buf *err);
+int sync_mailbox_quiet(const struct mailbox_job *job,
+    struct pair_listing *listed, struct buf *err);
 
 int sync_mailbox(const struct mailbox_job *job, struct exec_stats *stats,
     struct buf *err);

@@ -27,7 +27,12 @@
 #     mark only, and its body; an expunge, a new message and a flag at
 #     once too; never a warning that the answer does not add up; a
 #     folder's SELECT, FETCH of new messages and UID SEARCH leave in one
-#     write (strace, which the script needs).
+#     write (strace, which the script needs). The UID SEARCH goes with a
+#     folder whose listing shows a message come or gone, and not with
+#     one where only flags changed; when messages come and go after the
+#     listing (another client, at the first step of a run with
+#     Connections 1), the folders opened after that send it once their
+#     SELECT is answered, and the run ends as the others do.
 # After every run both sides hold the same messages, byte for byte, with
 # the same flags. The other client is a plain IMAP session over
 # /dev/tcp. The servers are stopped and the directory removed however the
@@ -502,6 +507,8 @@ qr_run() {
 	done
 }
 
+SEARCH_ALL=' >> [^ ]+ UID SEARCH RETURN \(ALL\) ALL$'
+
 # fetches NAME: the FETCH commands of run NAME but the pipelined FETCH of
 # new messages, with UIDs and MODSEQs made N and M.
 fetches() {
@@ -528,6 +535,8 @@ expect_eq "qr-expunge: the near copy is removed" "" \
     "$(near_file "$N" Archive "$id")"
 expect_eq "qr-expunge: no FETCH beyond those of new messages" "" \
     "$(fetches qr-expunge)"
+expect_eq "qr-expunge: the UID SEARCH goes with Archive's SELECT" Archive \
+    "$(in_boxes qr-expunge "$SEARCH_ALL")"
 
 mark_before=$(mark Entwürfe "$TMP/state3")
 append_msg Entwürfe new.3@condstore.test
@@ -539,6 +548,8 @@ expect_eq "qr-new: Entwürfe's new messages fetched from the mark's UIDNEXT" 1 \
     "$TMP/qr-new.out")"
 expect_eq "qr-new: the only other FETCH is the new message's body" \
     "UID FETCH N (UID FLAGS INTERNALDATE BODY.PEEK[])" "$(fetches qr-new)"
+expect_eq "qr-new: the UID SEARCH goes with Entwürfe's SELECT" \
+    "Entw&APw-rfe" "$(in_boxes qr-new "$SEARCH_ALL")"
 
 files=("$N"/INBOX/cur/*)
 victim=$(msgid "${files[7]}")
@@ -558,12 +569,78 @@ qr_run qr-quiet
 expect_eq "qr-quiet: no FETCH but those of new messages" "" \
     "$(fetches qr-quiet)"
 
+# Only flags changed, as the listing shows: no UID SEARCH, the count
+# checks the answer. A flag in every folder, so that each takes a worker
+# (Connections 3), and the first step holds the first connection until
+# another has logged in: the listing's word reaches the connections that
+# did not list.
+for b in $BOXES; do
+	set_flag_by_id "$b" "$(unflagged_id "$N" "$b")" '\Flagged' condstore
+done
+cat >"$TMP/wait-login" <<'SH'
+i=0
+while [ "$(grep -c ' << [^ ]* OK .*Logged in' "$1")" -lt 2 ] && [ $i -lt 200 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+SH
+TWINBOX_HOOK_AT=1 TWINBOX_HOOK_CMD="sh '$TMP/wait-login' '$TMP/qr-flags.out'" \
+	qr_run qr-flags
+expect_eq "qr-flags: no UID SEARCH" "" "$(in_boxes qr-flags "$SEARCH_ALL")"
+expect_eq "qr-flags: a second connection synced a folder" 1 \
+    "$(grep -cE '^debug: [^ ]+#2 >> [^ ]+ SELECT ' "$TMP/qr-flags.out" |
+    awk '{ print ($1 >= 1) }')"
+
+# Messages come and go after the listing: a flag in each folder (so that
+# each is opened, and its listing shows flags only), then, at the run's
+# first step (inside the first folder's open), another client appends a
+# message to every folder and expunges its first. With one connection the
+# two folders opened later meet both in their SELECT's answer, and send
+# the UID SEARCH after it.
+for b in $BOXES; do
+	set_flag_by_id "$b" "$(unflagged_id "$N" "$b")" '\Flagged' condstore
+done
+cat >"$TMP/late.sh" <<'SH'
+# late.sh PORT BOX...: in each BOX (wire name), a new message and the
+# first one expunged, by a plain IMAP session.
+port=$1
+shift
+for b in "$@"; do
+	body="Message-ID: <late.$b@condstore.test>\r\n\r\nLate.\r\n"
+	n=$(printf "$body" | wc -c)
+	printf 'a LOGIN alice secret\r\nb APPEND "%s" {%d+}\r\n'"$body"'\r\nc SELECT "%s"\r\nd STORE 1 +FLAGS.SILENT (\\Deleted)\r\ne EXPUNGE\r\nz LOGOUT\r\n' \
+	    "$b" "$n" "$b" |
+	    timeout 10 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$0"; cat >&3; cat <&3' \
+	    "$port" >>"${0%.sh}.out"
+done
+SH
+sed 's/^Timeout 20$/&\nConnections 1/' "$TMP/sync3.rc" >"$TMP/sync3-one.rc"
+TWINBOX_HOOK_AT=1 TWINBOX_HOOK_CMD="bash '$TMP/late.sh' $IMAP_PORT INBOX \
+Entw\&APw-rfe Archive" run qr-late "$TMP/sync3-one.rc"
+expect_eq "qr-late: the other client's sessions succeeded" 12 \
+    "$(grep -cE '^[b-e] OK' "$TMP/late.out")"
+expect_eq "qr-late: no answer that does not add up" 0 \
+    "$(grep -c 'does not add up' "$TMP/qr-late.out")"
+# (The first folder's SELECT was answered before the hook, almost
+# always: it then meets the changes at the next run.)
+expect_eq "qr-late: at least two folders send the UID SEARCH after their SELECT" 1 \
+    "$(awk '/ >> [^ ]+ SELECT "/ { sel = $4; answered = 0 }
+	$3 == "<<" && $4 == sel { answered = 1 }
+	/ >> [^ ]+ UID SEARCH RETURN \(ALL\) ALL$/ && answered { n++ }
+	END { print n >= 2 }' "$TMP/qr-late.out")"
+qr_run qr-late-again
+expect_eq "qr-late: every late message reached the Maildir" 3 \
+    "$(grep -rl '^Message-ID: <late\.' "$N" | wc -l)"
+
 # A folder's QRESYNC open leaves in one write (imap_client_cork()): its
 # SELECT, the FETCH of new messages and the UID SEARCH reach the server
 # together, which is then woken once. strace shows the writes.
 if command -v strace >/dev/null; then
 	id=$(unflagged_id "$N" INBOX)
 	set_flag_by_id INBOX "$id" '\Flagged' condstore
+	# A new message too: the listing shows it, so the burst holds the
+	# UID SEARCH.
+	append_msg INBOX new.5@condstore.test
 	# LeakSanitizer cannot work under ptrace (an ASan build).
 	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
 	timeout 60 strace -f -s 4096 \
