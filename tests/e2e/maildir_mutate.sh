@@ -31,7 +31,7 @@
 # three-way merged flags and the same bytes in both copies of every
 # message; and a dry run plans nothing.
 # Run from the top of the tree; tests/run-all.sh runs it with sh. Every
-# Dovecot case gets a fresh user; about 32 s of CPU time (17 and 20 steps
+# Dovecot case gets a fresh user; about 32 s of CPU time (17 and 22 steps
 # per mutation). MUTATE_TARGETS (maildir:near maildir:far imap:near) and
 # MUTATE_WAYS (rename move delete collide) narrow the sweep; KEEP=1 leaves
 # the directory and the server, for debugging.
