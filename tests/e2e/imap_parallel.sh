@@ -281,7 +281,13 @@ done
 PPORT=$(cat "$TMP/proxy.port" 2>/dev/null)
 [ -n "$PPORT" ] || { fail "faultproxy did not start" "$(cat "$TMP/proxy.err")"; exit 1; }
 fresh "dropped" "$TMP/far1" "$TMP/near1" 3 "$PPORT" || exit 1
-st=$(twinbox "$RC" "$TMP/drop.out")
+# As in 1, the first step waits for a second login: the dropped
+# connection must not be the only one.
+st=$(TWINBOX_HOOK_AT=1 TWINBOX_HOOK_CMD="sh '$TMP/wait-login' '$TMP/drop.out'" \
+    twinbox "$RC" "$TMP/drop.out" -D)
+expect_eq "dropped: two or three logins" 1 \
+    "$(n=$(grep -c '>> [A-Za-z0-9]* AUTHENTICATE ' "$TMP/drop.out")
+    [ "$n" -ge 2 ] && [ "$n" -le 3 ] && echo 1)"
 kill "$proxy_pid" 2>/dev/null
 wait "$proxy_pid" 2>/dev/null
 proxy_pid=
@@ -289,8 +295,9 @@ expect_eq "dropped: the proxy dropped a connection at a SELECT" "1 SELECT" \
     "$(sed -n 's/^fired=//p' "$TMP/proxy.report") $(sed -n 's/^command=//p' "$TMP/proxy.report")"
 expect_eq "dropped: exit 1" 1 "$st"
 expect_eq "dropped: one mailbox failed" 1 "$(grep -c '^twinbox: error: c:' "$TMP/drop.out")"
+[ "$st" = 1 ] || grep -v '^debug' "$TMP/drop.out" >&2
 expect_eq "dropped: nothing skipped" 0 "$(grep -c 'skipping' "$TMP/drop.out")"
-expect_eq "dropped: seven mailboxes synced" 7 "$(grep -c '^c:' "$TMP/drop.out")"
+expect_eq "dropped: seven mailboxes synced" 7 "$(summaries "$TMP/drop.out" | wc -l)"
 bad=$(sed -n 's/^twinbox: error: c:\([^:]*\):.*/\1/p' "$TMP/drop.out")
 expect_eq "dropped: the other folders hold the sequential result" \
     "$(grep -v "^$bad " <<<"$WANT")" \
