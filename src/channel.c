@@ -101,6 +101,7 @@ channel_open_store(const struct store_conf *sc,
 		io.secrets = how->secrets;
 		io.no_list = how->no_list;
 		io.label = how->label;
+		io.hierarchy = how->hierarchy;
 		s = imap_store_new(&io, lg, err);
 	} else {
 		mo = sc->maildir;

@@ -6,11 +6,14 @@
 
 #include "channel.h"
 #include "imap/store_imap.h"
+#include "store_names.h"
 
 struct pool_entry {
 	const struct store_conf *sc;
 	struct store *s;
 	int lent;
+	struct imap_hierarchy h;	/* what s was told of sc's
+					   hierarchy (prefix NULL: nothing) */
 };
 
 /* What the run keeps about one IMAPAccount. */
@@ -43,8 +46,10 @@ store_pool_free(struct store_pool *p)
 {
 	if (p == NULL)
 		return;
-	for (size_t i = 0; i < p->n; i++)
+	for (size_t i = 0; i < p->n; i++) {
 		p->v[i].s->ops->free(p->v[i].s);
+		imap_hierarchy_free(&p->v[i].h);
+	}
 	for (size_t i = 0; i < p->nacc; i++)
 		imap_secrets_free(p->acc[i].secrets);
 	pthread_mutex_destroy(&p->lock);
@@ -60,6 +65,7 @@ forget(struct store_pool *p, size_t i)
 {
 	struct store *s = p->v[i].s;
 
+	imap_hierarchy_free(&p->v[i].h);
 	p->v[i] = p->v[--p->n];
 	return s;
 }
@@ -73,6 +79,31 @@ plain_names(const struct store_conf *sc)
 	return sc->flatten == NULL && sc->map_inbox == NULL;
 }
 
+/* A copy of the hierarchy another connection of the run was told for
+ * sc into *out: 0, or -1 when none was (out untouched). Called with the
+ * lock held. */
+static int
+known_hierarchy(const struct store_pool *p, const struct store_conf *sc,
+    struct imap_hierarchy *out)
+{
+	for (size_t i = 0; i < p->n; i++)
+		if (p->v[i].sc == sc && p->v[i].h.prefix != NULL) {
+			out->prefix = xstrdup(p->v[i].h.prefix);
+			out->delim = p->v[i].h.delim;
+			return 0;
+		}
+	return -1;
+}
+
+/* What the store of entry e, just opened or moved over, was told of its
+ * IMAPStore's hierarchy. Called with the lock held. */
+static void
+note_hierarchy(struct pool_entry *e)
+{
+	imap_hierarchy_free(&e->h);
+	(void)imap_store_hierarchy(store_names_inner(e->s), &e->h);
+}
+
 /* An idle store for sc: one opened for sc itself, else one of another
  * IMAPStore of the same IMAPAccount, moved over to sc. Called with the
  * lock held; a store that cannot be moved goes to *dead, logged out by
@@ -82,6 +113,7 @@ lend_idle(struct store_pool *p, const struct store_conf *sc,
     const struct logger *lg, struct store **dead)
 {
 	struct imap_store_options io;
+	struct imap_hierarchy known = { NULL, '\0' };
 	struct buf err = BUF_INIT;
 	size_t i;
 
@@ -96,13 +128,18 @@ lend_idle(struct store_pool *p, const struct store_conf *sc,
 		return NULL;
 	if (p->v[i].sc != sc) {
 		imap_store_options_from_conf(sc, &io);
+		if (known_hierarchy(p, sc, &known) == 0)
+			io.hierarchy = &known;
 		if (imap_store_rebind(p->v[i].s, &io, &err) != 0) {
 			log_verbose(lg, "%s; logging in again", buf_cstr(&err));
 			buf_free(&err);
+			imap_hierarchy_free(&known);
 			*dead = forget(p, i);
 			return NULL;
 		}
+		imap_hierarchy_free(&known);
 		p->v[i].sc = sc;
+		note_hierarchy(&p->v[i]);
 	}
 	p->v[i].lent = 1;
 	return p->v[i].s;
@@ -152,6 +189,7 @@ store_pool_get(struct store_pool *p, const struct store_conf *sc,
 {
 	struct store *s = NULL, *dead = NULL;
 	struct store_open o = *how;
+	struct imap_hierarchy known = { NULL, '\0' };
 	struct buf label = BUF_INIT;
 
 	*reused = 0;
@@ -159,8 +197,11 @@ store_pool_get(struct store_pool *p, const struct store_conf *sc,
 		pthread_mutex_lock(&p->lock);
 		s = lend_idle(p, sc, lg, &dead);
 		o.secrets = account_of(p, sc)->secrets;
-		if (s == NULL)
+		if (s == NULL) {
 			connection_label(sc, ++p->opened, &label);
+			if (known_hierarchy(p, sc, &known) == 0)
+				o.hierarchy = &known;
+		}
 		pthread_mutex_unlock(&p->lock);
 	}
 	if (dead != NULL)
@@ -172,11 +213,13 @@ store_pool_get(struct store_pool *p, const struct store_conf *sc,
 	o.label = label.data;
 	s = channel_open_store(sc, &o, lg, err);
 	buf_free(&label);
+	imap_hierarchy_free(&known);
 	if (s == NULL || p == NULL || sc->kind != STORE_IMAP)
 		return s;
 	pthread_mutex_lock(&p->lock);
 	p->v = xreallocarray(p->v, p->n + 1, sizeof(*p->v));
-	p->v[p->n++] = (struct pool_entry){ sc, s, 1 };
+	p->v[p->n] = (struct pool_entry){ sc, s, 1, { NULL, '\0' } };
+	note_hierarchy(&p->v[p->n++]);
 	pthread_mutex_unlock(&p->lock);
 	return s;
 }

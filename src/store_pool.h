@@ -11,7 +11,11 @@
  *    another IMAPStore of the same IMAPAccount, moved over to sc
  *    (imap_store_rebind(): same connection, sc's Path and namespace)
  *    (*reused = 1 in both cases), else a new one, connected and logged in
- *    now (*reused = 0). A store is lent to one borrower at a time, so a
+ *    now (*reused = 0). A store opened or moved over for an IMAPStore
+ *    that another connection of the run already serves is given the
+ *    namespace prefix and delimiter that connection was told, and asks
+ *    the server for neither (no NAMESPACE: a round trip less before its
+ *    first mailbox). A store is lent to one borrower at a time, so a
  *    channel with the same IMAPAccount at both ends gets two. Maildir
  *    stores are never shared.
  *  - store_pool_put() takes a store back. One that can no longer be used
@@ -38,6 +42,7 @@
 #include "util/buf.h"
 #include "config/config.h"
 #include "imap/secret.h"
+#include "imap/store_imap.h"
 #include "interrupt.h"
 #include "util/log.h"
 #include "store.h"
@@ -54,6 +59,10 @@ struct store_open {
 	int no_list;			/* the store's list() will not be
 					   called: an IMAP store sends no
 					   LIST when it connects */
+	const struct imap_hierarchy *hierarchy;	/* NULL, or where the
+					   IMAP store's mailboxes live, as
+					   another connection was told
+					   (imap/store_imap.h) */
 	const char *label;		/* NULL, or the IMAP connection's
 					   name in the protocol trace */
 };

@@ -316,6 +316,22 @@ client_options(const struct imap_store_options *o,
 	co->disabled_exts = o->disabled_exts;
 }
 
+/* The hierarchy another connection of the run was told, else the
+ * server's answer now. */
+static int
+take_hierarchy(struct imap_store *s, const struct imap_store_options *o,
+    struct buf *err)
+{
+	if (o->hierarchy == NULL)
+		return ims_discover_hierarchy(s, o->use_namespace,
+		    o->path_delimiter, o->path, o->no_list, err);
+	s->prefix = xstrdup(o->hierarchy->prefix);
+	s->delim = o->hierarchy->delim;
+	log_debug(s->base.lg, "imap store '%s': prefix '%s', delimiter '%c', "
+	    "as another connection was told", s->name, s->prefix, s->delim);
+	return 0;
+}
+
 struct store *
 imap_store_new(const struct imap_store_options *o, const struct logger *lg,
     struct buf *err)
@@ -339,12 +355,31 @@ imap_store_new(const struct imap_store_options *o, const struct logger *lg,
 	}
 	h = (struct imap_client_handlers){ ims_untagged, NULL, s };
 	imap_client_set_handlers(s->c, &h);
-	if (ims_discover_hierarchy(s, o->use_namespace, o->path_delimiter,
-	    o->path, o->no_list, err) != 0) {
+	if (take_hierarchy(s, o, err) != 0) {
 		ims_free(&s->base);
 		return NULL;
 	}
 	return &s->base;
+}
+
+int
+imap_store_hierarchy(const struct store *st, struct imap_hierarchy *out)
+{
+	const struct imap_store *s = (const struct imap_store *)st;
+
+	if (st->ops != &imap_ops || s->prefix == NULL)
+		return -1;
+	out->prefix = xstrdup(s->prefix);
+	out->delim = s->delim;
+	return 0;
+}
+
+void
+imap_hierarchy_free(struct imap_hierarchy *h)
+{
+	free(h->prefix);
+	h->prefix = NULL;
+	h->delim = '\0';
 }
 
 int
@@ -364,8 +399,7 @@ imap_store_rebind(struct store *st, const struct imap_store_options *o,
 	s->subscribed_only = o->subscribed_only;
 	free(s->prefix);
 	s->prefix = NULL;
-	return ims_discover_hierarchy(s, o->use_namespace, o->path_delimiter,
-	    o->path, o->no_list, err);
+	return take_hierarchy(s, o, err);
 }
 
 void

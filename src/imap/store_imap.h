@@ -39,6 +39,14 @@
 #include "store.h"
 #include "imap/tls_mode.h"
 
+/* Where an IMAPStore's mailboxes live on the server: the namespace
+ * prefix followed by Path, in the server's form, and the hierarchy
+ * delimiter. Owned by whoever holds it (imap_hierarchy_free()). */
+struct imap_hierarchy {
+	char *prefix;
+	char delim;
+};
+
 struct imap_store_options {
 	const char *name;		/* the store's name, for messages */
 	const char *label;		/* the connection's name in the
@@ -69,6 +77,11 @@ struct imap_store_options {
 	int no_list;			/* list() will not be called (another
 					   connection of the run listed): no
 					   LIST goes out with NAMESPACE */
+	const struct imap_hierarchy *hierarchy;	/* NULL: ask the server
+					   (NAMESPACE, or LIST "" ""); else
+					   what another connection of the run
+					   to the same IMAPStore was told:
+					   nothing is asked */
 	int copy_arrival_date;		/* APPEND with the INTERNALDATE */
 	int subscribed_only;		/* SubscribedOnly: list() lists the
 					   subscribed mailboxes (LSUB) */
@@ -78,9 +91,16 @@ struct imap_store_options {
 struct store *imap_store_new(const struct imap_store_options *o,
     const struct logger *lg, struct buf *err);
 
+/* A copy of s's hierarchy into *out (the caller's, to be released with
+ * imap_hierarchy_free()): 0, or -1 when s is no IMAP store. */
+int imap_store_hierarchy(const struct store *s, struct imap_hierarchy *out);
+
+void imap_hierarchy_free(struct imap_hierarchy *h);
+
 /* An open store, idle (no mailbox in use), made to serve another
  * IMAPStore of the same IMAPAccount: it takes o's name, UseNamespace,
- * PathDelimiter, Path and SubscribedOnly (asking the server again for the namespace) and
+ * PathDelimiter, Path and SubscribedOnly (and o's hierarchy, else asking
+ * the server again for the namespace) and
  * keeps its connection and login; o's connection options are not looked
  * at. 0, or -1 with err set: the store is then to be freed. */
 int imap_store_rebind(struct store *s, const struct imap_store_options *o,

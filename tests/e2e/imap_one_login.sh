@@ -261,6 +261,8 @@ expect_eq "Connections 3: two or three LOGINs ($(logins many))" 1 \
 	"$([ "$(logins many)" -ge 2 ] && [ "$(logins many)" -le 3 ] && echo 1)"
 expect_eq "Connections 3: one LIST (the first connection's)" 1 \
 	"$(cat "$TMP/many.out" "$TMP/many.err" | grep -c '>> [A-Za-z0-9]* LIST ')"
+expect_eq "Connections 3: one NAMESPACE (the others are told the first's)" 1 \
+	"$(cat "$TMP/many.out" "$TMP/many.err" | grep -c '>> [A-Za-z0-9]* NAMESPACE')"
 expect_eq "Connections 3: PassCmd ran once" 1 "$(wc -l <"$TMP/many.count")"
 expect_eq "Connections 3: Inbox synced" "erin-inbox " \
 	"$(ids "$TMP/many-local/Inbox")"

@@ -7,9 +7,10 @@
 #     same per-mailbox lines (in any order), the same --ext-exit status;
 #     the protocol log (-D) holds two or three logins (the first
 #     connection's first step waits for a second login; a third connection
-#     that no mailbox is left for is abandoned) and one LIST (the
-#     connections that sync mailboxes another one listed do not list them
-#     again), and a second run changes nothing;
+#     that no mailbox is left for is abandoned), one LIST and one
+#     NAMESPACE (the connections that sync mailboxes another one listed
+#     do not list them again, nor ask for the namespace it was told), and
+#     a second run changes nothing;
 #  2. crash sweep: the parallel run killed at every step N
 #     (TWINBOX_CRASH_AFTER=N, N from 1 until the run ends by itself), then
 #     run again in parallel: no message lost or duplicated, both sides
@@ -226,6 +227,8 @@ expect_eq "parallel run: two or three logins ($logins)" 1 \
     "$([ "$logins" -ge 2 ] && [ "$logins" -le 3 ] && echo 1)"
 expect_eq "parallel run: one LIST (the other connections do not list)" 1 \
     "$(grep -c '>> [A-Za-z0-9]* LIST ' "$TMP/par.out")"
+expect_eq "parallel run: one NAMESPACE (the others are told the first's)" 1 \
+    "$(grep -c '>> [A-Za-z0-9]* NAMESPACE' "$TMP/par.out")"
 # summaries FILE: the per-mailbox lines (not -D's), sorted.
 summaries() {
 	grep -E '^c:[^:]*: (far->near|near->far|up to date)' "$1" | sort
