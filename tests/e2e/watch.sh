@@ -218,8 +218,23 @@ else
 fi
 
 # Idle: no file written, next to no CPU. Let the echo of the last sync
-# settle first (its own changes come back as events once).
-sleep 3
+# settle first (its own changes come back as events once, and the server
+# holds its word back): the watcher is taken as settled once its log (-V:
+# a line for every sync and every new IDLE, none for a refresh) has not
+# grown for 3 s, waited for at most 30 s. (A fixed pause would end before
+# a late echo on a busy machine, and the window below would count it.)
+settled=
+for _ in $(seq 10); do
+	size=$(wc -c <"$WLOG")
+	sleep 3
+	if [ "$(wc -c <"$WLOG")" = "$size" ]; then
+		settled=1
+		break
+	fi
+done
+[ -n "$settled" ] ||
+	fail "the watcher settles (its log grew in every 3 s for 30 s)" \
+	    "$(tail "$WLOG")"
 touch "$TMP/stamp"
 before=$(ticks "$watch_pid")
 sleep 5
