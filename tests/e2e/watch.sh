@@ -439,10 +439,20 @@ if binary_has_inotify; then
 else
 	rc_maildir_pair "$A" "$B" 2 >"$TMP/md.rc"
 fi
-# The watcher's first sync holds the pair lock for 3 s (a hook at its
-# first step): a one-shot run meanwhile waits for the lock, then syncs.
+# The watcher's first sync holds the pair lock (a hook at its first step)
+# until a one-shot run started meanwhile says (-V) that it waits for the
+# lock, at most 20 s; that run then syncs. (A hold of a fixed time would
+# end before the one-shot run reached the lock on a busy machine.)
 printf 'Message-ID: <md-first@watch.test>\n\nBody.\n' >"$A/INBOX/new/m0"
-TWINBOX_HOOK_AT=1 TWINBOX_HOOK_CMD="touch '$TMP/hooked'; sleep 3" \
+cat >"$TMP/wait-beside" <<'SH'
+i=0
+while ! grep -q 'waiting up to 30 s' "$1" 2>/dev/null && [ $i -lt 200 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+SH
+TWINBOX_HOOK_AT=1 TWINBOX_HOOK_CMD="touch '$TMP/hooked'; \
+sh '$TMP/wait-beside' '$TMP/beside.out'" \
 	"$BIN" -V -c "$TMP/md.rc" --watch m >"$WLOG" 2>&1 &
 watch_pid=$!
 hooked() { [ -e "$TMP/hooked" ]; }
