@@ -11,8 +11,9 @@
 #     nothing;
 #  2. a real signal from outside while the binary waits for a server that
 #     says nothing (a Tunnel that only sleeps, Timeout 30): it exits within
-#     3 seconds of the signal with the same message and status, for each
-#     signal;
+#     15 seconds of the signal (half the Timeout, a bound no load reaches:
+#     the signal cuts the wait short) with the same message and status,
+#     for each signal;
 #  3. a real signal from outside in the middle of a first sync of 3000
 #     messages from a private Dovecot (once the journal exists): the same
 #     message and status, and a clean run then holds every message once.
@@ -167,7 +168,7 @@ for sig in INT TERM HUP; do
 	expect_eq "silent server, $sig: standard error" \
 		"twinbox: error: interrupted; the next run resumes" \
 		"$(cat "$TMP/silent.err")"
-	if [ "$elapsed" -lt 3000 ]; then
+	if [ "$elapsed" -lt 15000 ]; then
 		pass "silent server, $sig: stopped in ${elapsed} ms"
 	else
 		fail "silent server, $sig: stopped after ${elapsed} ms"
