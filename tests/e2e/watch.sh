@@ -18,7 +18,7 @@
 #    there is synced (WatchInterval is an hour, so only IDLE can do it);
 #    SIGHUP with a broken configuration: an error, the old one kept, the
 #    watcher still syncs;
-#  - SIGTERM: exit 0 within 10 s, no journal or Maildir tmp/ file left, a
+#  - SIGTERM: exit 0 within 30 s, no journal or Maildir tmp/ file left, a
 #    dry run afterwards plans nothing;
 #  - a watcher started while the server cannot be reached stays, and
 #    syncs once it can; in the end every message is once on each side;
@@ -72,7 +72,7 @@ start_relay() {
 		--to "127.0.0.1:$IMAP_PORT" --max-seconds 3600 \
 		${1:+--listen-port "$1"} >>"$TMP/relay.log" 2>&1 &
 	relay_pid=$!
-	for i in $(seq 100); do
+	for i in $(seq 200); do
 		[ -s "$TMP/relay.port" ] && break
 		sleep 0.1
 	done
@@ -309,12 +309,12 @@ wait_for "the old configuration still syncs" local_has INBOX after-bad-hup
 
 # SIGTERM: exit 0, at a durable point.
 kill -TERM "$watch_pid"
-for i in $(seq 100); do
+for i in $(seq 300); do
 	watcher_alive || break
 	sleep 0.1
 done
 if watcher_alive; then
-	fail "SIGTERM ends the watcher within 10 s"
+	fail "SIGTERM ends the watcher within 30 s"
 	kill -KILL "$watch_pid"
 fi
 wait "$watch_pid"
@@ -403,7 +403,7 @@ rm -f "$TMP/proxy.port"
 	--fault no --only NOTIFY --at 1 --max-seconds 600 \
 	2>"$TMP/proxy.err" &
 relay_pid=$!
-for i in $(seq 100); do
+for i in $(seq 200); do
 	[ -s "$TMP/proxy.port" ] && break
 	sleep 0.1
 done
