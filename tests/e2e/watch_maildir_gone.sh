@@ -93,10 +93,23 @@ wait_for "the sync creates the near folder again, with the message" near_has
 flag_near F || fail "the near message can be flagged"
 wait_for "a flag set in the new near folder reaches the far side" far_has F
 
-mv "$B/INBOX/cur" "$B/INBOX/cur.old"
-mkdir "$B/INBOX/cur"
-mv "$B/INBOX/cur.old/"* "$B/INBOX/cur/"
-rmdir "$B/INBOX/cur.old"
+# The new cur/ is made beside the old one with links to its files, the
+# two are swapped in one rename (RENAME_EXCHANGE), and the old one, now
+# cur.new, is removed: at no instant is the message missing from cur/.
+# (Moved out and back by separate commands, it would be missing for a
+# sync that a slow step lets run in between, which then marks it deleted.)
+mkdir "$B/INBOX/cur.new"
+ln "$B/INBOX/cur/"* "$B/INBOX/cur.new/"
+python3 - "$B/INBOX/cur.new" "$B/INBOX/cur" <<'PY' ||
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+AT_FDCWD, RENAME_EXCHANGE = -100, 2
+if libc.renameat2(AT_FDCWD, os.fsencode(sys.argv[1]), AT_FDCWD,
+                  os.fsencode(sys.argv[2]), RENAME_EXCHANGE) != 0:
+    sys.exit("renameat2: " + os.strerror(ctypes.get_errno()))
+PY
+	fail "cur/ and its new copy swapped"
+rm -rf "$B/INBOX/cur.new"
 # Once the old cur/ is no longer watched, the watcher watches the new
 # one and syncs; a flag set at any time from here on must arrive.
 if [ "$inotify" = 1 ]; then
