@@ -14,7 +14,8 @@
 # A binary without inotify (COMPAT=portable, or not Linux) says so and
 # syncs every WatchInterval (2 s here) instead: the same outcomes are
 # checked, but not the lines that tell a removed folder was noticed,
-# which come from inotify.
+# which come from inotify. python3 makes the one rename that swaps two
+# directories (renameat2() with RENAME_EXCHANGE).
 # Every wait polls for the expected state, at most 20 s each.
 # Run from the top of the tree; tests/run-all.sh runs it with sh.
 if [ -z "${BASH_VERSION:-}" ]; then
@@ -23,6 +24,10 @@ fi
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/e2e/setup.bash
+command -v python3 >/dev/null || {
+	echo "FAIL: python3 is needed (it swaps two directories in one rename)" >&2
+	exit 1
+}
 interval=3600
 inotify=1
 if ! binary_has_inotify; then
