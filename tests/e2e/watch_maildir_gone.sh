@@ -89,6 +89,13 @@ Maildir changes" log_has "has no inotify"
 fi
 wait_for "the first sync copies the far message" near_has
 
+# The watcher says it watches INBOX before it adds its inotify watches
+# (cur/ and new/ of both sides): a folder removed in between would find
+# no watch to notice it, so the removal waits for the four.
+if [ "$inotify" = 1 ]; then
+	wait_for "the watcher's four inotify watches are in place" \
+		eval '[ "$(inotify_watches "$watch_pid")" -ge 4 ]'
+fi
 rm -rf "$B/INBOX"
 if [ "$inotify" = 1 ]; then
 	wait_for "the removed near folder is noticed" \
