@@ -233,7 +233,7 @@ proxy_start(const struct fake *f, char **extra)
 		_exit(127);
 	}
 	free(argv[0]);
-	for (int i = 0; i < 500 && !tl_exists(port_file); i++)
+	for (int i = 0; i < 2000 && !tl_exists(port_file); i++)
 		nanosleep(&step, NULL);
 	ck_assert_msg(tl_exists(port_file), "the proxy wrote no port file");
 	text = tl_read_file(port_file, NULL);

@@ -187,7 +187,7 @@ wait_for_port(struct relay_run *rr, const char *port_file)
 	const struct timespec step = { 0, 10 * 1000 * 1000 };
 	int status = 0;
 
-	for (int i = 0; i < 1000 && !tl_exists(port_file); i++) {
+	for (int i = 0; i < 2000 && !tl_exists(port_file); i++) {
 		ck_assert_msg(waitpid(rr->pid, &status, WNOHANG) == 0,
 		    "relay exited early with status %d", status);
 		nanosleep(&step, NULL);

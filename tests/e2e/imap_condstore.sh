@@ -571,20 +571,23 @@ expect_eq "qr-quiet: no FETCH but those of new messages" "" \
 
 # Only flags changed, as the listing shows: no UID SEARCH, the count
 # checks the answer. A flag in every folder, so that each takes a worker
-# (Connections 3), and the first step holds the first connection until
-# another has logged in: the listing's word reaches the connections that
-# did not list.
+# (Connections 3), and the first step (inside its folder's open) holds
+# that connection until another connection has SELECTed a folder, at most
+# 20 s: the listing's word reaches the connections that did not list.
+# (Waiting for a second login only would leave the first connection free
+# to take the other folders before that one takes a job.)
 for b in $BOXES; do
 	set_flag_by_id "$b" "$(unflagged_id "$N" "$b")" '\Flagged' condstore
 done
-cat >"$TMP/wait-login" <<'SH'
+cat >"$TMP/wait-select" <<'SH'
 i=0
-while [ "$(grep -c ' << [^ ]* OK .*Logged in' "$1")" -lt 2 ] && [ $i -lt 200 ]; do
+while [ "$(sed -n 's/^debug: \([^ ]*\) >> [^ ]* SELECT .*/\1/p' "$1" |
+    sort -u | wc -l)" -lt 2 ] && [ $i -lt 200 ]; do
 	sleep 0.1
 	i=$((i + 1))
 done
 SH
-TWINBOX_HOOK_AT=1 TWINBOX_HOOK_CMD="sh '$TMP/wait-login' '$TMP/qr-flags.out'" \
+TWINBOX_HOOK_AT=1 TWINBOX_HOOK_CMD="sh '$TMP/wait-select' '$TMP/qr-flags.out'" \
 	qr_run qr-flags
 expect_eq "qr-flags: no UID SEARCH" "" "$(in_boxes qr-flags "$SEARCH_ALL")"
 expect_eq "qr-flags: a further connection synced a folder" 1 \

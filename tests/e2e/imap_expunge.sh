@@ -173,7 +173,7 @@ with_proxy() {
 		--report "$TMP/$1.report" --fault no --only "UID STORE" --at "$2" \
 		--max-seconds 60 2>"$TMP/$1.proxy.err" &
 	proxy_pid=$!
-	for i in $(seq 200); do
+	for i in $(seq 1000); do
 		[ -s "$TMP/proxy.port" ] && break
 		sleep 0.02
 	done

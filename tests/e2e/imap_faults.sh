@@ -285,7 +285,7 @@ start_relay() {
 	    --to "127.0.0.1:$IMAP_PORT" --stats-file "$TMP/relay.stats" \
 	    --max-seconds 120 "${args[@]}" &
 	relay_pid=$!
-	for i in $(seq 200); do
+	for i in $(seq 400); do
 		[ -s "$TMP/relay.port" ] && break
 		sleep 0.05
 	done

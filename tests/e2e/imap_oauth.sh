@@ -29,7 +29,7 @@ fi
 "$OAUTHD" --port-file "$TMP/oauthd.port" --token "$TOKEN" --user alice \
 	--max-seconds 300 &
 OAUTHD_PID=$!
-for _ in $(seq 50); do
+for _ in $(seq 200); do
 	[ -s "$TMP/oauthd.port" ] && break
 	sleep 0.1
 done

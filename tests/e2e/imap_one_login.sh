@@ -279,7 +279,7 @@ rm -f "$TMP/proxy.port"
 	--report "$TMP/proxy.report" --log "$TMP/proxy.log" --fault drop \
 	--only LIST --at 2 --max-seconds 60 2>"$TMP/proxy.err" &
 proxy_pid=$!
-for _ in $(seq 200); do
+for _ in $(seq 1000); do
 	[ -s "$TMP/proxy.port" ] && break
 	sleep 0.02
 done

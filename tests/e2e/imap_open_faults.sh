@@ -179,7 +179,7 @@ one_case() {
 	    --report "$TMP/proxy.report" --fault "$1" --at "$3" \
 	    --only "$2" --max-seconds 60 2>"$TMP/proxy.err" &
 	proxy_pid=$!
-	for i in $(seq 500); do
+	for i in $(seq 1000); do
 		[ -s "$TMP/proxy.port" ] && break
 		sleep 0.02
 	done

@@ -277,7 +277,7 @@ rm -f "$TMP/proxy.port"
     --report "$TMP/proxy.report" --fault drop --only SELECT --at 3 \
     --max-seconds 60 2>"$TMP/proxy.err" &
 proxy_pid=$!
-for _ in $(seq 200); do
+for _ in $(seq 1000); do
 	[ -s "$TMP/proxy.port" ] && break
 	sleep 0.02
 done

@@ -367,7 +367,7 @@ start_proxy() {
 	    --user "$U" --pass "$PASSWORD" --max-seconds 60 \
 	    2>"$TMP/proxy.err" &
 	proxy_pid=$!
-	for i in $(seq 200); do
+	for i in $(seq 1000); do
 		[ -s "$TMP/proxy.port" ] && break
 		sleep 0.02
 	done

@@ -108,7 +108,7 @@ proxied() {
 	    --report "$TMP/$1.report" --fault no --only APPEND --at 1 \
 	    --max-seconds 120 2>"$TMP/$1.proxy" &
 	proxy_pid=$!
-	for i in $(seq 250); do
+	for i in $(seq 1000); do
 		[ -s "$TMP/proxy.port" ] && break
 		sleep 0.02
 	done

@@ -24,6 +24,9 @@
 #    DIR/server.env loaded;
 #  - rc_maildir_pair FAR NEAR [INTERVAL] (below), and binary_has_inotify:
 #    whether the binary under test watches Maildir folders with inotify;
+#    inotify_watches PID: how many directories process PID watches with
+#    inotify now (Linux's /proc/PID/fdinfo), what a script waits on when
+#    it needs a watch in place, which the log cannot tell;
 #  - rc_imap_account NAME [USER [PASS]]: the sync.rc lines of an
 #    IMAPAccount NAME on the Dovecot start_dovecot started (127.0.0.1,
 #    IMAP_PORT, no TLS), USER (default NAME) logging in by PLAIN with PASS
@@ -154,6 +157,10 @@ binary_has_inotify() {
 	[ "$(uname -s)" = Linux ] || return 1
 	! grep -q -e '-DTW_COMPAT_PORTABLE' "$(dirname "$BIN")/.flags" \
 		2>/dev/null
+}
+
+inotify_watches() {
+	cat "/proc/$1/fdinfo/"* 2>/dev/null | grep -c '^inotify wd:'
 }
 
 message_ids() {

@@ -18,7 +18,7 @@
 #    there is synced (WatchInterval is an hour, so only IDLE can do it);
 #    SIGHUP with a broken configuration: an error, the old one kept, the
 #    watcher still syncs;
-#  - SIGTERM: exit 0 within 10 s, no journal or Maildir tmp/ file left, a
+#  - SIGTERM: exit 0 within 30 s, no journal or Maildir tmp/ file left, a
 #    dry run afterwards plans nothing;
 #  - a watcher started while the server cannot be reached stays, and
 #    syncs once it can; in the end every message is once on each side;
@@ -72,7 +72,7 @@ start_relay() {
 		--to "127.0.0.1:$IMAP_PORT" --max-seconds 3600 \
 		${1:+--listen-port "$1"} >>"$TMP/relay.log" 2>&1 &
 	relay_pid=$!
-	for i in $(seq 100); do
+	for i in $(seq 200); do
 		[ -s "$TMP/relay.port" ] && break
 		sleep 0.1
 	done
@@ -218,8 +218,23 @@ else
 fi
 
 # Idle: no file written, next to no CPU. Let the echo of the last sync
-# settle first (its own changes come back as events once).
-sleep 3
+# settle first (its own changes come back as events once, and the server
+# holds its word back): the watcher is taken as settled once its log (-V:
+# a line for every sync and every new IDLE, none for a refresh) has not
+# grown for 3 s, waited for at most 30 s. (A fixed pause would end before
+# a late echo on a busy machine, and the window below would count it.)
+settled=
+for _ in $(seq 10); do
+	size=$(wc -c <"$WLOG")
+	sleep 3
+	if [ "$(wc -c <"$WLOG")" = "$size" ]; then
+		settled=1
+		break
+	fi
+done
+[ -n "$settled" ] ||
+	fail "the watcher settles (its log grew in every 3 s for 30 s)" \
+	    "$(tail "$WLOG")"
 touch "$TMP/stamp"
 before=$(ticks "$watch_pid")
 sleep 5
@@ -294,12 +309,12 @@ wait_for "the old configuration still syncs" local_has INBOX after-bad-hup
 
 # SIGTERM: exit 0, at a durable point.
 kill -TERM "$watch_pid"
-for i in $(seq 100); do
+for i in $(seq 300); do
 	watcher_alive || break
 	sleep 0.1
 done
 if watcher_alive; then
-	fail "SIGTERM ends the watcher within 10 s"
+	fail "SIGTERM ends the watcher within 30 s"
 	kill -KILL "$watch_pid"
 fi
 wait "$watch_pid"
@@ -388,7 +403,7 @@ rm -f "$TMP/proxy.port"
 	--fault no --only NOTIFY --at 1 --max-seconds 600 \
 	2>"$TMP/proxy.err" &
 relay_pid=$!
-for i in $(seq 100); do
+for i in $(seq 200); do
 	[ -s "$TMP/proxy.port" ] && break
 	sleep 0.1
 done
@@ -424,10 +439,20 @@ if binary_has_inotify; then
 else
 	rc_maildir_pair "$A" "$B" 2 >"$TMP/md.rc"
 fi
-# The watcher's first sync holds the pair lock for 3 s (a hook at its
-# first step): a one-shot run meanwhile waits for the lock, then syncs.
+# The watcher's first sync holds the pair lock (a hook at its first step)
+# until a one-shot run started meanwhile says (-V) that it waits for the
+# lock, at most 20 s; that run then syncs. (A hold of a fixed time would
+# end before the one-shot run reached the lock on a busy machine.)
 printf 'Message-ID: <md-first@watch.test>\n\nBody.\n' >"$A/INBOX/new/m0"
-TWINBOX_HOOK_AT=1 TWINBOX_HOOK_CMD="touch '$TMP/hooked'; sleep 3" \
+cat >"$TMP/wait-beside" <<'SH'
+i=0
+while ! grep -q 'waiting up to 30 s' "$1" 2>/dev/null && [ $i -lt 200 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+SH
+TWINBOX_HOOK_AT=1 TWINBOX_HOOK_CMD="touch '$TMP/hooked'; \
+sh '$TMP/wait-beside' '$TMP/beside.out'" \
 	"$BIN" -V -c "$TMP/md.rc" --watch m >"$WLOG" 2>&1 &
 watch_pid=$!
 hooked() { [ -e "$TMP/hooked" ]; }

@@ -14,7 +14,8 @@
 # A binary without inotify (COMPAT=portable, or not Linux) says so and
 # syncs every WatchInterval (2 s here) instead: the same outcomes are
 # checked, but not the lines that tell a removed folder was noticed,
-# which come from inotify.
+# which come from inotify. python3 makes the one rename that swaps two
+# directories (renameat2() with RENAME_EXCHANGE).
 # Every wait polls for the expected state, at most 20 s each.
 # Run from the top of the tree; tests/run-all.sh runs it with sh.
 if [ -z "${BASH_VERSION:-}" ]; then
@@ -23,6 +24,10 @@ fi
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/e2e/setup.bash
+command -v python3 >/dev/null || {
+	echo "FAIL: python3 is needed (it swaps two directories in one rename)" >&2
+	exit 1
+}
 interval=3600
 inotify=1
 if ! binary_has_inotify; then
@@ -84,6 +89,13 @@ Maildir changes" log_has "has no inotify"
 fi
 wait_for "the first sync copies the far message" near_has
 
+# The watcher says it watches INBOX before it adds its inotify watches
+# (cur/ and new/ of both sides): a folder removed in between would find
+# no watch to notice it, so the removal waits for the four.
+if [ "$inotify" = 1 ]; then
+	wait_for "the watcher's four inotify watches are in place" \
+		eval '[ "$(inotify_watches "$watch_pid")" -ge 4 ]'
+fi
 rm -rf "$B/INBOX"
 if [ "$inotify" = 1 ]; then
 	wait_for "the removed near folder is noticed" \
@@ -93,10 +105,23 @@ wait_for "the sync creates the near folder again, with the message" near_has
 flag_near F || fail "the near message can be flagged"
 wait_for "a flag set in the new near folder reaches the far side" far_has F
 
-mv "$B/INBOX/cur" "$B/INBOX/cur.old"
-mkdir "$B/INBOX/cur"
-mv "$B/INBOX/cur.old/"* "$B/INBOX/cur/"
-rmdir "$B/INBOX/cur.old"
+# The new cur/ is made beside the old one with links to its files, the
+# two are swapped in one rename (RENAME_EXCHANGE), and the old one, now
+# cur.new, is removed: at no instant is the message missing from cur/.
+# (Moved out and back by separate commands, it would be missing for a
+# sync that a slow step lets run in between, which then marks it deleted.)
+mkdir "$B/INBOX/cur.new"
+ln "$B/INBOX/cur/"* "$B/INBOX/cur.new/"
+python3 - "$B/INBOX/cur.new" "$B/INBOX/cur" <<'PY' ||
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+AT_FDCWD, RENAME_EXCHANGE = -100, 2
+if libc.renameat2(AT_FDCWD, os.fsencode(sys.argv[1]), AT_FDCWD,
+                  os.fsencode(sys.argv[2]), RENAME_EXCHANGE) != 0:
+    sys.exit("renameat2: " + os.strerror(ctypes.get_errno()))
+PY
+	fail "cur/ and its new copy swapped"
+rm -rf "$B/INBOX/cur.new"
 # Once the old cur/ is no longer watched, the watcher watches the new
 # one and syncs; a flag set at any time from here on must arrive.
 if [ "$inotify" = 1 ]; then
