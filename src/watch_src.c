@@ -80,7 +80,8 @@ local_dir(struct store *st, const char *box, char **dir, struct buf *err)
 
 /* inotify on the cur/ and new/ of a Maildir side, tagged 2 * box +
  * side; a failure is a warning, or under -V only when the folder is
- * watched again (again: it may not be back yet). */
+ * watched again (again: it may not be back yet). Either way the side is
+ * tried again later (rewatch_maildir()). */
 static int
 watch_maildir(struct watcher *w, size_t bi, enum side s, int again)
 {
@@ -99,7 +100,8 @@ watch_maildir(struct watcher *w, size_t bi, enum side s, int again)
 	}
 	buf_setf(&sub, "watch: channel %s mailbox '%s' (%s side): %s; its "
 	    "changes wait for the %s", ch->name, box, side_names[s],
-	    buf_cstr(&err), again ? "folder to be back" : "periodic sync");
+	    buf_cstr(&err), again ? "folder to be back" : "periodic sync "
+	    "until it can be watched (tried again from time to time)");
 	if (rc != 0 && again)
 		log_verbose(w->lg, "%s", sub.data);
 	else if (rc != 0)
@@ -113,6 +115,18 @@ watch_maildir(struct watcher *w, size_t bi, enum side s, int again)
 	buf_free(&sub);
 	buf_free(&err);
 	return rc;
+}
+
+/* Side s of box bi is not watched (its folder went away, or was not
+ * there to watch): tried again after a wait that grows like a
+ * reconnection's. */
+static void
+lose_maildir(struct watcher *w, size_t bi, enum side s)
+{
+	struct watch_side *d = &w->boxes[bi].side[s];
+
+	d->fs_lost = 1;
+	d->retry_at = watch_now() + watch_backoff(w, &d->backoff);
 }
 
 /* A Maildir side whose folder went away: watched again once it is back
@@ -138,8 +152,8 @@ start_side(struct watcher *w, size_t bi, enum side s)
 
 	if (sc->kind == STORE_IMAP)	/* NOTIFY first, else IDLE */
 		watch_notify_add(w, bi, s);
-	else if (w->fs != NULL)
-		(void)watch_maildir(w, bi, s, 0);
+	else if (w->fs != NULL && watch_maildir(w, bi, s, 0) != 0)
+		lose_maildir(w, bi, s);	/* not there yet: as if removed */
 }
 
 void
@@ -200,8 +214,7 @@ on_fs_event(void *ctx, size_t tag, int lost)
 	d = &w->boxes[tag / 2].side[tag % 2];
 	if (d->fs_lost)
 		return;
-	d->fs_lost = 1;
-	d->retry_at = watch_now() + watch_backoff(w, &d->backoff);
+	lose_maildir(w, tag / 2, (enum side)(tag % 2));
 	log_verbose(w->lg, "watch: channel %s mailbox '%s' (%s side): its "
 	    "folder was removed or renamed; watching it again once it is "
 	    "back", w->chans[w->boxes[tag / 2].chan].ch->name,

@@ -6,6 +6,9 @@
 #   wait_for DESCRIPTION COMMAND...  pass once COMMAND succeeds, polled
 #       every 0.2 s for at most 20 s; else fail, with the last lines of
 #       the log file WLOG (when the script sets it)
+#   wait_quiet DESCRIPTION  pass once the log file WLOG has not grown for
+#       3 s (a watcher at rest: -V logs every sync), checked for at most
+#       30 s; else fail, with its last lines
 #
 # The sourcing script starts the counters at zero, prints
 # "NAME: $passed passed, $failed failed" at the end and exits non-zero when
@@ -37,6 +40,20 @@ expect_eq() {
 		fail "$1" "expected: $2
 actual:   $3"
 	fi
+}
+
+wait_quiet() {
+	local size
+	for _ in $(seq 10); do
+		size=$(wc -c <"$WLOG")
+		sleep 3
+		if [ "$(wc -c <"$WLOG")" = "$size" ]; then
+			pass "$1"
+			return 0
+		fi
+	done
+	fail "$1 (the log grew in every 3 s for 30 s)" "$(tail "$WLOG")"
+	return 1
 }
 
 wait_for() {

@@ -223,18 +223,7 @@ fi
 # a line for every sync and every new IDLE, none for a refresh) has not
 # grown for 3 s, waited for at most 30 s. (A fixed pause would end before
 # a late echo on a busy machine, and the window below would count it.)
-settled=
-for _ in $(seq 10); do
-	size=$(wc -c <"$WLOG")
-	sleep 3
-	if [ "$(wc -c <"$WLOG")" = "$size" ]; then
-		settled=1
-		break
-	fi
-done
-[ -n "$settled" ] ||
-	fail "the watcher settles (its log grew in every 3 s for 30 s)" \
-	    "$(tail "$WLOG")"
+wait_quiet "the watcher settles before the idle window"
 touch "$TMP/stamp"
 before=$(ticks "$watch_pid")
 sleep 5

@@ -16,6 +16,9 @@
 # checked, but not the lines that tell a removed folder was noticed,
 # which come from inotify. python3 makes the one rename that swaps two
 # directories (renameat2() with RENAME_EXCHANGE).
+# Then a second watcher, whose near folder is not there when it starts
+# (Create None): once a mail reader makes it, it is watched, and a near
+# flag reaches the far side long before WatchInterval.
 # Every wait polls for the expected state, at most 20 s each.
 # Run from the top of the tree; tests/run-all.sh runs it with sh.
 if [ -z "${BASH_VERSION:-}" ]; then
@@ -143,6 +146,47 @@ expect_eq "the far message is still there" 1 \
 kill -TERM "$watch_pid"
 wait "$watch_pid"
 expect_eq "the watcher exits 0 on SIGTERM" 0 $?
+watch_pid=
+
+# A folder that is not there when the watcher starts (Create None: the
+# sync cannot make it) is watched once it is: a mail reader makes it, the
+# failed sync's retry fills it, and a flag set in it then reaches the far
+# side through the watch, long before WatchInterval (an hour).
+mkbox "$TMP/far2/Work"
+printf 'Message-ID: <late@watch.test>\n\nBody.\n' >"$TMP/far2/Work/new/m2"
+mkdir -p "$TMP/near2"
+rc_maildir_pair "$TMP/far2" "$TMP/near2" "$interval" |
+	sed -e 's/^Create Near$/Create None/' \
+	    -e 's/^Far :a:$/Far :a:Work/' -e 's/^Near :b:$/Near :b:Work/' \
+	    >"$TMP/late.rc"
+WLOG=$TMP/late.log
+"$BIN" -V -c "$TMP/late.rc" --watch m >"$WLOG" 2>&1 &
+watch_pid=$!
+wait_for "late folder: the watcher watches Work" log_has "watching mailbox 'Work'"
+if [ "$inotify" = 1 ]; then
+	wait_for "late folder: the watcher says it tries to watch it again" \
+		log_has "until it can be watched"
+fi
+mkdir -p "$TMP/near2/Work/cur" "$TMP/near2/Work/new" "$TMP/near2/Work/tmp"
+late_file() {
+	find "$TMP/near2/Work/new" "$TMP/near2/Work/cur" -type f 2>/dev/null |
+		head -n 1
+}
+wait_for "late folder: the far message reaches it" \
+	eval '[ -n "$(late_file)" ]'
+# Once the watcher has settled (its -V log quiet for 3 s, at most 30 s),
+# nothing but a watch on the new folder can bring the flag set below
+# before WatchInterval. (Without inotify the periodic sync, every 2 s,
+# brings it.)
+[ "$inotify" = 1 ] && wait_quiet "late folder: the watcher settles"
+f=$(late_file)
+base=$(basename "$f")
+mv "$f" "$TMP/near2/Work/cur/${base%%:2,*}:2,F"
+wait_for "late folder: a near flag reaches the far side through the watch" \
+	eval 'ls "$TMP/far2/Work/cur/" | grep -q ":2,F"'
+kill -TERM "$watch_pid"
+wait "$watch_pid"
+expect_eq "late folder: the watcher exits 0 on SIGTERM" 0 $?
 watch_pid=
 
 echo "watch_maildir_gone: $passed passed, $failed failed"
