@@ -2,6 +2,7 @@
  * of a header). */
 #include "store.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -117,15 +118,8 @@ scan_hint_wants(const struct scan_hint *h, uint32_t uid)
 static size_t
 lower_bound_in(const struct msg_list *l, uint32_t uid, size_t lo, size_t hi)
 {
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (l->v[mid].uid < uid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return u32_key_lower_bound(l->v, sizeof(*l->v),
+	    offsetof(struct msg_meta, uid), lo, hi, uid);
 }
 
 /* msg_list_lower_bound(), searched outwards from the index guess (a

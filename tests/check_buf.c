@@ -1,5 +1,6 @@
 /* Unit tests: buf (byte buffers, xgrow()), log (levels and capture), store helpers,
  * u32 (sorted UID arrays), strpool (strings in shared chunks). */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,37 @@ START_TEST(test_u32_sorted_has)
 	ck_assert_int_eq(u32_sorted_has(gaps, 6, 4000000000u), 1);
 	ck_assert_int_eq(u32_sorted_has(gaps, 6, UINT32_MAX), 0);
 	ck_assert_int_eq(u32_sorted_has(gaps, 1, 2), 1);
+}
+END_TEST
+
+/* The key search over records: keys at an offset, a stride, equal keys
+ * (the first of them), a window [lo, hi), and each position against a
+ * linear search. */
+START_TEST(test_u32_key_lower_bound)
+{
+	struct rec {
+		char pad[3];
+		uint32_t key;
+		uint16_t more;
+	} v[7];
+	static const uint32_t keys[] = { 1, 4, 4, 4, 9, 20, UINT32_MAX };
+	size_t off = offsetof(struct rec, key);
+
+	for (size_t i = 0; i < 7; i++)
+		v[i] = (struct rec){ "ab", keys[i], 0 };
+	for (uint32_t x = 0; x < 25; x++) {
+		size_t want = 0;
+
+		while (want < 7 && keys[want] < x)
+			want++;
+		ck_assert_uint_eq(u32_key_lower_bound(v, sizeof(*v), off, 0, 7,
+		    x), want);
+		ck_assert_uint_eq(u32_key_lower_bound(v, sizeof(*v), off, 2, 5,
+		    x), want < 2 ? 2 : want > 5 ? 5 : want);
+	}
+	ck_assert_uint_eq(u32_key_lower_bound(v, sizeof(*v), off, 0, 7,
+	    UINT32_MAX), 6);
+	ck_assert_uint_eq(u32_key_lower_bound(v, sizeof(*v), off, 0, 0, 4), 0);
 }
 END_TEST
 
@@ -301,6 +333,7 @@ buf_suite(void)
 
 	tcase_add_test(tc, test_buf_grows_and_terminates);
 	tcase_add_test(tc, test_u32_sorted_has);
+	tcase_add_test(tc, test_u32_key_lower_bound);
 	tcase_add_test(tc, test_u32_sort);
 	tcase_add_test(tc, test_strpool_copies);
 	tcase_add_test(tc, test_buf_binary_and_detach);

@@ -2,6 +2,7 @@
 #include "imap/uidset.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -181,17 +182,8 @@ imap_uid_ranges_add(struct uid_ranges *r, const char *s, struct buf *err)
 static size_t
 first_not_below(const struct uid_ranges *r, uint32_t uid)
 {
-	size_t lo = 0, hi = r->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (r->v[mid].hi < uid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return u32_key_lower_bound(r->v, sizeof(*r->v),
+	    offsetof(struct uid_range, hi), 0, r->n, uid);
 }
 
 int

@@ -16,7 +16,10 @@
  */
 #include "maildir/maildir_int.h"
 
+#include <stddef.h>
 #include <string.h>
+
+#include "util/u32.h"
 
 int
 md_scan_known(struct store *st, const struct msg_list *known,
@@ -55,19 +58,10 @@ md_scan_known(struct store *st, const struct msg_list *known,
 static struct md_entry *
 entry_of(struct md_store *s, uint32_t uid)
 {
-	size_t lo = 0, hi = s->nents;
+	size_t i = u32_key_lower_bound(s->ents, sizeof(*s->ents),
+	    offsetof(struct md_entry, uid), 0, s->nents, uid);
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (s->ents[mid].uid == uid)
-			return &s->ents[mid];
-		if (s->ents[mid].uid < uid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
+	return i < s->nents && s->ents[i].uid == uid ? &s->ents[i] : NULL;
 }
 
 /* Name the entry that file name in subdir claims; -1 for a second file

@@ -22,21 +22,33 @@ cmp_u32(const void *a, const void *b)
 int
 u32_sorted_has(const uint32_t *v, size_t n, uint32_t x)
 {
-	size_t lo = 0, hi = n;
+	size_t i;
 
 	if (n == 0 || x < v[0] || x > v[n - 1])
 		return 0;
 	if (x - v[0] < n && v[x - v[0]] == x)
 		return 1;
+	i = u32_key_lower_bound(v, sizeof(*v), 0, 0, n, x);
+	return i < n && v[i] == x;
+}
+
+size_t
+u32_key_lower_bound(const void *base, size_t stride, size_t off,
+    size_t lo, size_t hi, uint32_t x)
+{
+	const unsigned char *p = (const unsigned char *)base + off;
+
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
+		uint32_t key;
 
-		if (v[mid] < x)
+		memcpy(&key, p + mid * stride, sizeof(key));
+		if (key < x)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return lo < n && v[lo] == x;
+	return lo;
 }
 
 int
