@@ -16,6 +16,10 @@
 #    that no folder is left for is not waited for), the PassCmd
 #    runs once, one LIST is sent (the other connections take the first
 #    one's listing), every folder is synced and the run exits 0;
+#  - the same folders through an IMAPStore with Path "[Gmail]." and
+#    Connections 3: the further connections take the first one's prefix
+#    with its Path (one NAMESPACE), every SELECT of any connection names
+#    a "[Gmail]." folder, and every folder is synced;
 #  - through tests/tools/faultproxy, the connection is dropped when the
 #    second channel starts (its LIST): the run logs in again once (two
 #    LOGINs, the PassCmd still runs once: its output is kept for the
@@ -269,6 +273,54 @@ expect_eq "Connections 3: Inbox synced" "erin-inbox " \
 for f in "${FOLDERS[@]}"; do
 	expect_eq "Connections 3: [Gmail]/$f synced" "erin-${f// /} " \
 		"$(ids "$TMP/many-local/[Gmail]/$f")"
+done
+
+# The same account's four "[Gmail]" folders through an IMAPStore whose
+# Path is "[Gmail].", Connections 3: the further connections are given
+# the first one's prefix, Path included, and must open the server's
+# "[Gmail].NAME", never a bare "NAME" (Dovecot would refuse it, another
+# server might hold a mailbox of that name). The first step waits until
+# two connections have sent a SELECT (at most 20 s), so that a further
+# connection opens folders.
+sed -e '/^MaildirStore many-local/,$d' -e 's/^IMAPStore many-remote$/&\nPath [Gmail]./' \
+    -e "s|many.count|pathed.count|" "$TMP/many.rc" >"$TMP/pathed.rc"
+cat >>"$TMP/pathed.rc" <<RC
+MaildirStore pathed-local
+Path $TMP/pathed-local/
+Inbox $TMP/pathed-local/Inbox
+SubFolders Verbatim
+
+Channel pathed
+Far :many-remote:
+Near :pathed-local:
+Patterns * !INBOX
+Create Near
+RC
+mkdir -p "$TMP/pathed-local"
+cat >"$TMP/wait-select" <<'SH'
+i=0
+while [ "$(cat "$1.out" "$1.err" |
+    sed -n 's/^debug: \([^ ]*\) >> [^ ]* SELECT .*/\1/p' | sort -u | wc -l)" \
+    -lt 2 ] && [ $i -lt 200 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+SH
+TWINBOX_HOOK_AT=1 TWINBOX_HOOK_CMD="sh '$TMP/wait-select' '$TMP/pathed'" \
+	run pathed "$TMP/pathed.rc" -D pathed
+expect_eq "Path and Connections 3: exit status" 0 "$status"
+pathed_selects=$(cat "$TMP/pathed.out" "$TMP/pathed.err" |
+	sed -n 's/^debug: \([^ ]*\) >> [^ ]* SELECT "\([^"]*\)".*/\1 \2/p')
+expect_eq "Path and Connections 3: two or three connections SELECT" 1 \
+	"$(cut -d' ' -f1 <<<"$pathed_selects" | sort -u | wc -l |
+	awk '{ print ($1 >= 2 && $1 <= 3) }')"
+expect_eq "Path and Connections 3: every SELECT names a [Gmail] folder" "" \
+	"$(grep -v '^[^ ]* \[Gmail\]\.' <<<"$pathed_selects")"
+expect_eq "Path and Connections 3: one NAMESPACE" 1 \
+	"$(cat "$TMP/pathed.out" "$TMP/pathed.err" | grep -c '>> [A-Za-z0-9]* NAMESPACE')"
+for f in "${FOLDERS[@]}"; do
+	expect_eq "Path and Connections 3: $f synced" "erin-${f// /} " \
+		"$(ids "$TMP/pathed-local/$f")"
 done
 
 # The connection dies between two channels: dropped by the proxy at the
