@@ -14,9 +14,9 @@
  *    now (*reused = 0). A store opened or moved over for an IMAPStore
  *    that another connection of the run already serves is given the
  *    namespace prefix and delimiter that connection was told, and asks
- *    the server for neither (no NAMESPACE). A store is lent to one borrower at a time, so a
- *    channel with the same IMAPAccount at both ends gets two. Maildir
- *    stores are never shared.
+ *    the server for neither (no NAMESPACE). A store is lent to one
+ *    borrower at a time, so a channel with the same IMAPAccount at both
+ *    ends gets two. Maildir stores are never shared.
  *  - store_pool_put() takes a store back. One that can no longer be used
  *    (its last failure is STORE_FAIL_CONNECTION or worse, store.h) is
  *    closed at once, so that the next borrower logs in again.

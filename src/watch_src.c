@@ -80,8 +80,8 @@ local_dir(struct store *st, const char *box, char **dir, struct buf *err)
 
 /* inotify on the cur/ and new/ of a Maildir side, tagged 2 * box +
  * side; a failure is a warning, or under -V only when the folder is
- * watched again (again: it may not be back yet). Either way the side is
- * tried again later (rewatch_maildir()). */
+ * watched again (again: it may not be back yet). The callers try a
+ * side that failed again later (lose_maildir()). */
 static int
 watch_maildir(struct watcher *w, size_t bi, enum side s, int again)
 {
@@ -141,7 +141,7 @@ rewatch_maildir(struct watcher *w, size_t bi, enum side s)
 		d->backoff = 0;
 		return;
 	}
-	d->retry_at = watch_now() + watch_backoff(w, &d->backoff);
+	lose_maildir(w, bi, s);
 }
 
 static void

@@ -92,7 +92,8 @@ struct store *imap_store_new(const struct imap_store_options *o,
     const struct logger *lg, struct buf *err);
 
 /* A copy of s's hierarchy into *out (the caller's, to be released with
- * imap_hierarchy_free()): 0, or -1 when s is no IMAP store. */
+ * imap_hierarchy_free()): 0, or -1 when s is no IMAP store or has none
+ * yet. */
 int imap_store_hierarchy(const struct store *s, struct imap_hierarchy *out);
 
 void imap_hierarchy_free(struct imap_hierarchy *h);
