@@ -244,19 +244,21 @@ Patterns *
 Create Near
 RC
 mkdir -p "$TMP/many-local"
-# The run's first step waits (TWINBOX_HOOK_AT: only that connection's
-# thread) until the protocol log holds a second LOGIN, at most 20 s: on a
-# busy machine the first connection could otherwise sync every folder
-# before the others connect, and the run, rightly, abandons them.
-cat >"$TMP/wait-login" <<'SH'
+# The run's first step (inside its folder's open) waits (TWINBOX_HOOK_AT:
+# only that connection's thread) until two connections have sent a
+# SELECT, at most 20 s: on a fast or busy machine the first connection
+# could otherwise sync every folder before the others connect, and the
+# run, rightly, abandons them.
+cat >"$TMP/wait-select" <<'SH'
 i=0
-while [ "$(cat "$1.out" "$1.err" | grep -c '>> [A-Za-z0-9]* LOGIN ')" -lt 2 ] &&
-    [ $i -lt 200 ]; do
+while [ "$(cat "$1.out" "$1.err" |
+    sed -n 's/^debug: \([^ ]*\) >> [^ ]* SELECT .*/\1/p' | sort -u | wc -l)" \
+    -lt 2 ] && [ $i -lt 200 ]; do
 	sleep 0.1
 	i=$((i + 1))
 done
 SH
-TWINBOX_HOOK_AT=1 TWINBOX_HOOK_CMD="sh '$TMP/wait-login' '$TMP/many'" \
+TWINBOX_HOOK_AT=1 TWINBOX_HOOK_CMD="sh '$TMP/wait-select' '$TMP/many'" \
 	run many "$TMP/many.rc" -D many
 expect_eq "Connections 3: exit status" 0 "$status"
 # Three connections (one that no folder is left for by the time it has
@@ -279,33 +281,13 @@ done
 # Path is "[Gmail].", Connections 3: the further connections are given
 # the first one's prefix, Path included, and must open the server's
 # "[Gmail].NAME", never a bare "NAME" (Dovecot would refuse it, another
-# server might hold a mailbox of that name). The first step waits until
-# two connections have sent a SELECT (at most 20 s), so that a further
-# connection opens folders.
-sed -e '/^MaildirStore many-local/,$d' -e 's/^IMAPStore many-remote$/&\nPath [Gmail]./' \
-    -e "s|many.count|pathed.count|" "$TMP/many.rc" >"$TMP/pathed.rc"
-cat >>"$TMP/pathed.rc" <<RC
-MaildirStore pathed-local
-Path $TMP/pathed-local/
-Inbox $TMP/pathed-local/Inbox
-SubFolders Verbatim
-
-Channel pathed
-Far :many-remote:
-Near :pathed-local:
-Patterns * !INBOX
-Create Near
-RC
+# server might hold a mailbox of that name). The first step waits as
+# above, so that a further connection opens folders.
+sed -e 's/^IMAPStore many-remote$/&\nPath [Gmail]./' \
+    -e 's/many-local/pathed-local/g' -e 's/many\.count/pathed.count/' \
+    -e 's/^Channel many$/Channel pathed/' -e 's/^Patterns \*$/& !INBOX/' \
+    "$TMP/many.rc" >"$TMP/pathed.rc"
 mkdir -p "$TMP/pathed-local"
-cat >"$TMP/wait-select" <<'SH'
-i=0
-while [ "$(cat "$1.out" "$1.err" |
-    sed -n 's/^debug: \([^ ]*\) >> [^ ]* SELECT .*/\1/p' | sort -u | wc -l)" \
-    -lt 2 ] && [ $i -lt 200 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
-SH
 TWINBOX_HOOK_AT=1 TWINBOX_HOOK_CMD="sh '$TMP/wait-select' '$TMP/pathed'" \
 	run pathed "$TMP/pathed.rc" -D pathed
 expect_eq "Path and Connections 3: exit status" 0 "$status"
