@@ -327,6 +327,15 @@ struct store_ops {
 	 */
 	int (*scan_changes)(struct store *s, const struct msg_list *known,
 	    uint64_t since, struct msg_list *out, struct buf *err);
+	/*
+	 * Optional (NULL: nothing to read ahead). Called after
+	 * scan_changes() while the caller waits for the other side's
+	 * answer: reads now what the first operation on a message would
+	 * read (a Maildir's file names), so that the wait hides it. Changes
+	 * nothing the caller sees; a failure is left to that operation,
+	 * which reads again and reports it.
+	 */
+	void (*prefetch)(struct store *s);
 	/* Optional (NULL: the store cannot tell without open()). mbox's status as the store
 	 * knows it without opening it: IMAP from LIST-STATUS or a STATUS sent with others in one
 	 * burst; Maildir from its UID file and its directories' times (stamp). 1: *st filled;

@@ -397,6 +397,12 @@ names_copy_arrival_date(struct store *s, int on)
 	inner(s)->ops->copy_arrival_date(inner(s), on);
 }
 
+static void
+names_prefetch(struct store *s)
+{
+	inner(s)->ops->prefetch(inner(s));
+}
+
 static enum store_fail
 names_failure(const struct store *s)
 {
@@ -432,6 +438,7 @@ build_ops(struct store_ops *o, const struct store_ops *in)
 		.open = names_open,
 		.scan = names_scan,
 		.scan_changes = OPTIONAL(in, scan_changes, names_scan_changes),
+		.prefetch = OPTIONAL(in, prefetch, names_prefetch),
 		.peek = OPTIONAL(in, peek, names_peek),
 		.mark = OPTIONAL(in, mark, names_mark),
 		.clashes = OPTIONAL(in, clashes, names_clashes),

@@ -477,6 +477,102 @@ START_TEST(test_known_list_clash_fails)
 }
 END_TEST
 
+/* How many times the log says the folder was read for its names. */
+static size_t
+name_reads(struct box *b)
+{
+	size_t n = 0;
+
+	for (const char *p = buf_cstr(&b->log);
+	    (p = strstr(p, "listed for the names")) != NULL; p++)
+		n++;
+	return n;
+}
+
+/*
+ * prefetch() reads the names at once, while the caller waits for the
+ * other side; what a reader does after it is found by the operation as
+ * before (a deleted file gone, a renamed one followed), and the folder
+ * is not read again for its names. On a listed folder it reads nothing.
+ */
+START_TEST(test_prefetch_reads_names_ahead)
+{
+	struct box b;
+	struct msg_list l, out = { 0 };
+	uint32_t uids[3] = { 1, 2, 3 };
+	int res[3];
+	char *p, *q;
+
+	box_start(&b);
+	put_text(&b, ".uidvalidity", "42\n3\n");
+	put(&b, "cur/1.a,U=1:2,S");
+	put(&b, "new/2.b,U=2");
+	put(&b, "cur/3.c,U=3:2,F");
+	age_both(&b, OLD);
+	ck_assert_ptr_nonnull(b.s->ops->prefetch);
+	open_known(&b, &l, &out);
+	b.s->ops->prefetch(b.s);
+	ck_assert_ptr_nonnull(strstr(buf_cstr(&b.log), "listed for the names "
+	    "of 3 messages; 0 of them gone"));
+
+	p = in_box(&b, "new/2.b,U=2");
+	ck_assert_int_eq(unlink(p), 0);
+	free(p);
+	p = in_box(&b, "cur/3.c,U=3:2,F");
+	q = in_box(&b, "cur/3.c,U=3:2,FS");
+	ck_assert_int_eq(rename(p, q), 0);
+	free(p);
+	free(q);
+	ck_assert_int_eq(b.s->ops->set_flags(b.s, uids, 3, MSG_ANSWERED, 0,
+	    res, &b.err), 0);
+	ck_assert_int_eq(res[0], STORE_OK);
+	ck_assert_int_eq(res[1], STORE_GONE);
+	ck_assert_int_eq(res[2], STORE_OK);
+	ck_assert(exists(&b, "cur/1.a,U=1:2,RS"));
+	ck_assert(exists(&b, "cur/3.c,U=3:2,FRS"));
+	ck_assert_uint_eq(name_reads(&b), 1);
+
+	/* Listed by scan(): nothing is left to read ahead. */
+	box_open(&b);
+	msg_list_free(&l);
+	box_scan(&b, &l);
+	b.s->ops->prefetch(b.s);
+	ck_assert_uint_eq(name_reads(&b), 1);
+	msg_list_free(&l);
+	msg_list_free(&out);
+	box_end(&b);
+}
+END_TEST
+
+/* A second file claiming a known UID, met by prefetch(): no error is
+ * reported there, and the operation still fails on it, renaming
+ * nothing. */
+START_TEST(test_prefetch_leaves_clash_to_operation)
+{
+	struct box b;
+	struct msg_list l, out = { 0 };
+	uint32_t uid = 1;
+	int res;
+
+	box_start(&b);
+	put_text(&b, ".uidvalidity", "42\n1\n");
+	put(&b, "cur/1.a,U=1:2,S");
+	age_both(&b, OLD);
+	open_known(&b, &l, &out);
+	put(&b, "cur/8.moved,U=1:2,");
+	b.s->ops->prefetch(b.s);
+	ck_assert_uint_eq(name_reads(&b), 0);
+	ck_assert_int_eq(b.s->ops->set_flags(b.s, &uid, 1, MSG_FLAGGED, 0,
+	    &res, &b.err), -1);
+	ck_assert_ptr_nonnull(strstr(buf_cstr(&b.err), "claims UID 1"));
+	ck_assert(exists(&b, "cur/1.a,U=1:2,S"));
+	ck_assert(exists(&b, "cur/8.moved,U=1:2,"));
+	msg_list_free(&l);
+	msg_list_free(&out);
+	box_end(&b);
+}
+END_TEST
+
 /* A sink that keeps the one message it is given: its meta and text. */
 struct one_msg {
 	struct msg_meta meta;
@@ -647,6 +743,8 @@ stamp_suite(void)
 	tcase_add_loop_test(tc, test_change_changes_stamp, 0, CH_COUNT);
 	tcase_add_test(tc, test_known_list_stands_in);
 	tcase_add_test(tc, test_known_list_clash_fails);
+	tcase_add_test(tc, test_prefetch_reads_names_ahead);
+	tcase_add_test(tc, test_prefetch_leaves_clash_to_operation);
 	tcase_add_test(tc, test_clash_after_mark_read_whole);
 	tcase_add_test(tc, test_peek_unknown);
 	suite_add_tcase(s, tc);

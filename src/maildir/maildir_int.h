@@ -213,6 +213,7 @@ int md_peek(struct store *st, const char *mbox, struct mbox_status *status,
 int md_scan_known(struct store *st, const struct msg_list *known,
     uint64_t since, struct msg_list *out, struct buf *err);
 int md_resolve(struct md_store *s, struct buf *err);
+void md_prefetch(struct store *st);
 
 /* maildir_scan.c */
 int md_scan(struct md_store *s, const struct scan_hint *hint,

@@ -7,8 +7,9 @@
  *
  * The entry table then holds UIDs and flags without file names. The
  * first operation that needs a file (fetch, flags, expunge, Trash) reads
- * cur/ and new/ once and names them (md_resolve()); a no-op run reads
- * neither. What that reading does not find is gone (absent from a fresh
+ * cur/ and new/ once and names them (md_resolve()), unless prefetch()
+ * did so before, while the caller waited for the other side; a no-op run
+ * reads neither. What that reading does not find is gone (absent from a fresh
  * listing, DESIGN.md invariant 8). A file that came after open() is left
  * to the next run, whose stamp differs: it gets no UID here, and a
  * second file claiming one of the UIDs (moved in meanwhile) fails the
@@ -112,4 +113,17 @@ md_resolve(struct md_store *s, struct buf *err)
 	    "messages; %zu of them gone since the run began", s->mbox,
 	    s->nents - gone, gone);
 	return 0;
+}
+
+/* store_ops.prefetch: the names read while the caller waits for the
+ * other side. A failure (a second file claiming a UID) leaves the
+ * folder unlisted, so the first operation reads again and fails there,
+ * as it would have without this read. */
+void
+md_prefetch(struct store *st)
+{
+	struct buf ignored = BUF_INIT;
+
+	(void)md_resolve((struct md_store *)st, &ignored);
+	buf_free(&ignored);
 }

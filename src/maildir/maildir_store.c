@@ -244,6 +244,7 @@ static const struct store_ops maildir_ops = {
 	.open = op_open,
 	.scan = op_scan,
 	.scan_changes = md_scan_known,
+	.prefetch = md_prefetch,
 	.peek = md_peek,
 	.clashes = md_clashes,
 	.settle_clash = md_settle_clash,

@@ -234,6 +234,11 @@ open_and_scan(struct run *r, struct buf *err)
 	for (int s = 0; rc == 0 && s < 2; s++)
 		if (!begun[s])
 			rc = scan_as_known(r, (enum side)s, known, &h[s], err);
+	/* The wait for a begun open() hides what the other side would
+	 * read at its first operation (a settled Maildir's file names). */
+	for (int s = 0; rc == 0 && s < 2; s++)
+		if (!begun[s] && begun[!s] && r->job->store[s]->ops->prefetch)
+			r->job->store[s]->ops->prefetch(r->job->store[s]);
 	/* A step inside the window a begun open() leaves: the crash and
 	 * mutation sweeps meet the other side listed and the answer not
 	 * yet read. */

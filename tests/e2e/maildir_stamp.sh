@@ -22,7 +22,9 @@
 #        long the run takes to start); that run earns no mark (the state
 #        says so); a second rename is given cur/'s very same time back
 #        (what a file system with coarse times would do within one
-#        granule), and the next run still finds it.
+#        granule), and the next run still finds it;
+#     4. a flag changed on the server with both near folders settled:
+#        INBOX's file names are read while its SELECT is answered.
 #  B. Maildir <-> Maildir, near settled and not listed while far brings
 #     a flag change, a deletion and a new message: a kill -9 at every step
 #     of that run, and each of the mail reader's changes above made at
@@ -209,6 +211,22 @@ same "A 6"
 expect_eq "A 6: the second rename reached the server" "INBOX i1 FRS" \
     "$(listing "$FAR" | grep ' i1 ')"
 settle 6
+
+# A flag changed on the server while the near folders are settled: the
+# run reads INBOX's file names (for the rename) while the server answers
+# INBOX's SELECT, i.e. before the answer is read.
+f=$(grep -l 'Message-ID: <i1@' "$FAR"/cur/*)
+mv "$f" "${f%:2,*}:2,RS"
+run "A 7 (a flag changed on the server)"
+expect_eq "A 7: INBOX's names read before its SELECT's answer" \
+    "SELECT names answer" "$(grep -o -e '>> [A-Z0-9]* SELECT "INBOX"' \
+    -e 'maildir INBOX: listed for the names' \
+    -e '<< [A-Z0-9]* OK \[READ-WRITE\] Select completed' "$OUT" |
+    sed -e 's/.*SELECT "INBOX"/SELECT/' -e 's/.*listed.*/names/' \
+    -e 's/.*Select completed/answer/' | tr '\n' ' ' | sed 's/ $//')"
+same "A 7"
+expect_eq "A 7: the server's flags reached INBOX" "INBOX i1 RS" \
+    "$(listing "$NEAR" | grep ' i1 ')"
 
 # ---- B: Maildir <-> Maildir sweep ---------------------------------------
 
