@@ -248,6 +248,11 @@ warm_server() {
 	timeout 300 grep -a -q -m1 '^z OK' <&3 ||
 		die "the test server did not finish the warm-up session"
 	exec 3<&-
+	# The server's writes (the messages just generated, its indexes) go
+	# to the disk now: a real server writes to a disk of its own, and a
+	# tool's flush of its own file system (syncfs()) would otherwise
+	# wait for them too.
+	sync
 }
 
 # COUNT lines of stdin, evenly spaced, the first at position OFFSET+1.
