@@ -28,11 +28,20 @@
 #  B. Maildir <-> Maildir, near settled and not listed while far brings
 #     a flag change, a deletion and a new message: a kill -9 at every step
 #     of that run, and each of the mail reader's changes above made at
-#     every step of it; then at most two clean runs end with both sides
-#     equal to the uninterrupted result changed as the reader did.
+#     every step of it, and two more on the messages the run itself
+#     renames or removes (a flag added to the one the far side flags; the
+#     one the far side deleted removed); then at most two clean runs end
+#     with both sides equal to the uninterrupted result changed as the
+#     reader did.
+#  C. The same over IMAP (Dovecot, one connection) <-> Maildir, a fresh
+#     user for each case: the near folder's file names are read while
+#     INBOX's SELECT is answered, so the steps include one between that
+#     reading and the renames it serves.
 # After every run both sides hold the same messages with the same flags.
 # Run from the top of the tree; tests/run-all.sh runs it with sh. About
-# 600 runs of the binary in B. KEEP=1 leaves the directory and the server.
+# 600 runs of the binary in B and C. STAMP_KINDS (maildir imap) and
+# STAMP_WAYS (crash rename new delete move seen gone) narrow the sweeps;
+# KEEP=1 leaves the directory and the server.
 if [ -z "${BASH_VERSION:-}" ]; then
 	exec bash "$0" "$@"
 fi
@@ -40,7 +49,9 @@ set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/e2e/setup.bash
 
-start_dovecot "$TMP/srv" alice
+# alice for A; u1, u2, ... one for each case of C.
+MAXUSERS=200
+start_dovecot "$TMP/srv" alice $(seq -f 'u%g' $MAXUSERS)
 
 # A time long past; each settling uses another, as the clock moves on.
 OLD=1600000000
@@ -228,7 +239,7 @@ same "A 7"
 expect_eq "A 7: the server's flags reached INBOX" "INBOX i1 RS" \
     "$(listing "$NEAR" | grep ' i1 ')"
 
-# ---- B: Maildir <-> Maildir sweep ---------------------------------------
+# ---- B: Maildir <-> Maildir sweep, C: IMAP <-> Maildir sweep ------------
 
 E2E_QUIET_PASS=1
 B=$TMP/b
@@ -245,15 +256,24 @@ msg "$B/far0/.Work/cur/1700000107.w2.far:2," w2
 mkbox "$B/near0/INBOX"
 mkbox "$B/near0/Work"
 
-# case_rc: the channel of the case in $CASE.
+# case_rc: the channel of the case in $CASE, its far side a Maildir
+# ($CASE/far) or, with KIND imap, the Dovecot user $CASE_USER (one
+# connection: the hook holds only the thread that takes its step).
 case_rc() {
 	RC=$CASE/rc
 	FAR=$CASE/far
 	NEAR=$CASE/near
+	[ "$KIND" = imap ] && FAR=$MAIL_DIR/$CASE_USER
 	{
 		printf 'FSync no\nSyncState %s/state/\n\n' "$CASE"
-		printf 'MaildirStore far\nInbox %s\nSubFolders Maildir++\n\n' \
-		    "$FAR"
+		if [ "$KIND" = imap ]; then
+			rc_imap_account acct "$CASE_USER"
+			printf 'Connections 1\nTimeout 20\n\n'
+			printf 'IMAPStore far\nAccount acct\n\n'
+		else
+			printf 'MaildirStore far\nInbox %s\n' "$FAR"
+			printf 'SubFolders Maildir++\n\n'
+		fi
 		printf 'MaildirStore near\nPath %s/\nInbox %s/INBOX\n' \
 		    "$NEAR" "$NEAR"
 		printf 'SubFolders Verbatim\n\n'
@@ -262,29 +282,56 @@ case_rc() {
 	} >"$RC"
 }
 
-CASE=$B/first
-mkdir -p "$CASE/state"
-cp -a "$B/far0" "$CASE/far"
-cp -a "$B/near0" "$CASE/near"
-case_rc
-run "B first sync"
-same "B first sync"
+users=0
 
-# fresh: a copy of the first sync's trees, the near one settled (a copy
-# has other directories, so its marks are earned again), then the far
-# side's changes: f2 flagged, f3 deleted, f7 new.
+# next_user: CASE_USER a Dovecot user not used before.
+next_user() {
+	users=$((users + 1))
+	CASE_USER=u$users
+	[ $users -le $MAXUSERS ] || fail "$SEC: more than $MAXUSERS users"
+}
+
+# first_sync: $B/first, both sides after a first sync (with KIND imap,
+# the far side is the Maildir of the user in $B/first/user).
+first_sync() {
+	CASE=$B/first
+	rm -rf "$CASE"
+	mkdir -p "$CASE/state"
+	cp -a "$B/near0" "$CASE/near"
+	if [ "$KIND" = imap ]; then
+		next_user
+		echo "$CASE_USER" >"$CASE/user"
+		cp -a "$B/far0" "$MAIL_DIR/$CASE_USER"
+		chown -R "$MAIL_OWNER" "$MAIL_DIR/$CASE_USER"
+	else
+		cp -a "$B/far0" "$CASE/far"
+	fi
+	case_rc
+	run "$SEC first sync"
+	same "$SEC first sync"
+}
+
+# fresh: a copy of the first sync's trees (with KIND imap the far one
+# under a new user: Dovecot's indexes and UIDs go with it), the near one
+# settled (a copy has other directories, so its marks are earned again),
+# then the far side's changes: f2 flagged, f3 deleted, f7 new.
 fresh() {
 	local f
 	rm -rf "$B/case"
 	CASE=$B/case
 	cp -a "$B/first" "$CASE"
+	if [ "$KIND" = imap ]; then
+		next_user
+		cp -a "$MAIL_DIR/$(cat "$B/first/user")" "$MAIL_DIR/$CASE_USER"
+	fi
 	case_rc
 	age "$NEAR" $OLD
-	run "B settling run"
+	run "$SEC settling run"
 	f=$(grep -l 'Message-ID: <f2@' "$FAR"/cur/*)
 	mv "$f" "${f%:2,*}:2,F"
 	rm "$(grep -l 'Message-ID: <f3@' "$FAR"/cur/*)"
 	msg "$FAR/new/1700000108.f7.far" f7
+	[ "$KIND" = imap ] && chown -R "$MAIL_OWNER" "$FAR"
 }
 
 # The reader, run by the binary at the chosen step: reader.sh WAY NEAR.
@@ -298,18 +345,35 @@ new) printf 'Message-ID: <n1@stamp.test>\n\nn1\n' \
 delete) rm "$(of "$near/INBOX" f5)" ;;
 move) f=$(of "$near/Work" w2); touch -d @1000 "$f"
 	mv "$f" "$near/INBOX/cur/" ;;
+seen) f=$(of "$near/INBOX" f2)
+	mv "$f" "${f%:2,*}:2,$(printf '%sS' "${f##*:2,}" | fold -w1 | sort |
+	    tr -d '\n')" ;;
+gone) rm "$(of "$near/INBOX" f3)" ;;
 esac
 SH
 
-fresh
-run "B uninterrupted"
-expect_eq "B uninterrupted: neither near folder was listed" 2 "$(skipped)"
-expect_eq "B uninterrupted: names read for the far changes" 1 \
-    "$(grep -c 'listed for the names' "$OUT")"
-BASE=$(listing "$FAR")
-expect_eq "B uninterrupted: result" "INBOX f1 S|INBOX f2 F|INBOX f4 F|\
-INBOX f5 S|INBOX f7 |Work w1 S|Work w2 |" "$(tr '\n' '|' <<<"$BASE")"
-same "B uninterrupted"
+# uninterrupted: the run the sweeps interrupt, run through; its result
+# in BASE.
+uninterrupted() {
+	fresh
+	run "$SEC uninterrupted"
+	expect_eq "$SEC uninterrupted: neither near folder was listed" 2 \
+	    "$(skipped)"
+	expect_eq "$SEC uninterrupted: names read for the far changes" 1 \
+	    "$(grep -c 'listed for the names' "$OUT")"
+	[ "$KIND" = imap ] && expect_eq \
+	    "$SEC uninterrupted: names read before the SELECT's answer" \
+	    "select names answer" "$(grep -o -e '>> [A-Z0-9]* SELECT "INBOX"' \
+	    -e 'maildir INBOX: listed for the names' \
+	    -e '<< [A-Z0-9]* OK \[READ-WRITE\] Select completed' "$OUT" |
+	    sed -e 's/.*SELECT "INBOX"/select/' -e 's/.*listed.*/names/' \
+	    -e 's/.*Select completed/answer/' | head -3 | xargs)"
+	BASE=$(listing "$FAR")
+	expect_eq "$SEC uninterrupted: result" "INBOX f1 S|INBOX f2 F|\
+INBOX f4 F|INBOX f5 S|INBOX f7 |Work w1 S|Work w2 |" \
+	    "$(tr '\n' '|' <<<"$BASE")"
+	same "$SEC uninterrupted"
+}
 
 want_after() {
 	case $1 in
@@ -318,6 +382,8 @@ want_after() {
 	new) { echo "$BASE"; echo "INBOX n1 "; } | sort ;;
 	delete) grep -v ' f5 ' <<<"$BASE" ;;
 	move) sed 's/^Work w2 $/INBOX w2 /' <<<"$BASE" | sort ;;
+	seen) sed 's/^INBOX f2 F$/INBOX f2 FS/' <<<"$BASE" ;;
+	gone) echo "$BASE" ;;
 	esac
 }
 
@@ -326,7 +392,7 @@ sweep() {
 	local way=$1 n=1 label st want
 	want=$(want_after "$way")
 	while [ $n -le 100 ]; do
-		label="B $way at step $n"
+		label="$SEC $way at step $n"
 		fresh
 		rm -f "$CASE/hooked"
 		if [ "$way" = crash ]; then
@@ -360,12 +426,18 @@ sweep() {
 		expect_eq "$label: near" "$want" "$(listing "$NEAR")"
 		n=$((n + 1))
 	done
-	echo "ok: B $way at each of $((n - 1)) steps"
-	[ $n -gt 5 ] || fail "B $way: only $((n - 1)) steps"
+	echo "ok: $SEC $way at each of $((n - 1)) steps"
+	[ $n -gt 5 ] || fail "$SEC $way: only $((n - 1)) steps"
 }
 
-for way in ${STAMP_WAYS:-crash rename new delete move}; do
-	sweep "$way"
+for KIND in ${STAMP_KINDS:-maildir imap}; do
+	SEC=B
+	[ "$KIND" = imap ] && SEC=C
+	first_sync
+	uninterrupted
+	for way in ${STAMP_WAYS:-crash rename new delete move seen gone}; do
+		sweep "$way"
+	done
 done
 
 echo "maildir_stamp: $passed passed, $failed failed"
