@@ -223,6 +223,18 @@ expect_eq "A 6: the second rename reached the server" "INBOX i1 FRS" \
     "$(listing "$FAR" | grep ' i1 ')"
 settle 6
 
+# select_order: in the last run's -D log, the order of INBOX's SELECT,
+# the reading of INBOX's file names and the first SELECT's answer after
+# the SELECT ("SELECT names answer" when the names were read while the
+# server answered).
+select_order() {
+	grep -o -e '>> [A-Z0-9]* SELECT "INBOX"' \
+	    -e 'maildir INBOX: listed for the names' \
+	    -e '<< [A-Z0-9]* OK \[READ-WRITE\] Select completed' "$OUT" |
+	    sed -e 's/.*SELECT "INBOX"/SELECT/' -e 's/.*listed.*/names/' \
+	    -e 's/.*Select completed/answer/' | head -3 | xargs
+}
+
 # A flag changed on the server while the near folders are settled: the
 # run reads INBOX's file names (for the rename) while the server answers
 # INBOX's SELECT, i.e. before the answer is read.
@@ -230,11 +242,7 @@ f=$(grep -l 'Message-ID: <i1@' "$FAR"/cur/*)
 mv "$f" "${f%:2,*}:2,RS"
 run "A 7 (a flag changed on the server)"
 expect_eq "A 7: INBOX's names read before its SELECT's answer" \
-    "SELECT names answer" "$(grep -o -e '>> [A-Z0-9]* SELECT "INBOX"' \
-    -e 'maildir INBOX: listed for the names' \
-    -e '<< [A-Z0-9]* OK \[READ-WRITE\] Select completed' "$OUT" |
-    sed -e 's/.*SELECT "INBOX"/SELECT/' -e 's/.*listed.*/names/' \
-    -e 's/.*Select completed/answer/' | tr '\n' ' ' | sed 's/ $//')"
+    "SELECT names answer" "$(select_order)"
 same "A 7"
 expect_eq "A 7: the server's flags reached INBOX" "INBOX i1 RS" \
     "$(listing "$NEAR" | grep ' i1 ')"
@@ -331,7 +339,9 @@ fresh() {
 	mv "$f" "${f%:2,*}:2,F"
 	rm "$(grep -l 'Message-ID: <f3@' "$FAR"/cur/*)"
 	msg "$FAR/new/1700000108.f7.far" f7
-	[ "$KIND" = imap ] && chown -R "$MAIL_OWNER" "$FAR"
+	if [ "$KIND" = imap ]; then
+		chown -R "$MAIL_OWNER" "$FAR"
+	fi
 }
 
 # The reader, run by the binary at the chosen step: reader.sh WAY NEAR.
@@ -361,13 +371,10 @@ uninterrupted() {
 	    "$(skipped)"
 	expect_eq "$SEC uninterrupted: names read for the far changes" 1 \
 	    "$(grep -c 'listed for the names' "$OUT")"
-	[ "$KIND" = imap ] && expect_eq \
-	    "$SEC uninterrupted: names read before the SELECT's answer" \
-	    "select names answer" "$(grep -o -e '>> [A-Z0-9]* SELECT "INBOX"' \
-	    -e 'maildir INBOX: listed for the names' \
-	    -e '<< [A-Z0-9]* OK \[READ-WRITE\] Select completed' "$OUT" |
-	    sed -e 's/.*SELECT "INBOX"/select/' -e 's/.*listed.*/names/' \
-	    -e 's/.*Select completed/answer/' | head -3 | xargs)"
+	if [ "$KIND" = imap ]; then
+		expect_eq "$SEC uninterrupted: names read before the answer" \
+		    "SELECT names answer" "$(select_order)"
+	fi
 	BASE=$(listing "$FAR")
 	expect_eq "$SEC uninterrupted: result" "INBOX f1 S|INBOX f2 F|\
 INBOX f4 F|INBOX f5 S|INBOX f7 |Work w1 S|Work w2 |" \
