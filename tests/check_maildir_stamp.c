@@ -397,6 +397,17 @@ START_TEST(test_change_changes_stamp)
 }
 END_TEST
 
+/* A mail reader renames file from to to (both relative to the box). */
+static void
+reader_move(const struct box *b, const char *from, const char *to)
+{
+	char *p = in_box(b, from), *q = in_box(b, to);
+
+	ck_assert_int_eq(rename(p, q), 0);
+	free(p);
+	free(q);
+}
+
 /* How many times the log says the folder was read for its names. */
 static size_t
 name_reads(struct box *b)
@@ -413,61 +424,61 @@ name_reads(struct box *b)
  * scan_changes() stands the caller's list in for a listing at the
  * folder's stamp, reads no directory for a no-op, and names the files
  * once an operation needs them: a file deleted meanwhile is gone, a
- * file renamed by a reader is followed. Loop 1: prefetch() reads the
- * names at once (while a caller waits for the other side), and what the
- * reader does after it is found by the operation all the same, without
- * reading the names again; on a folder scan() listed it reads nothing.
+ * file renamed by a reader is followed, also from new/ to cur/. Loop 1:
+ * prefetch() reads the names at once (while a caller waits for the
+ * other side), and what the reader does after it is found by the
+ * operation all the same, without reading the names again; on a folder
+ * scan() listed it reads nothing.
  */
 START_TEST(test_known_list_stands_in)
 {
 	struct box b;
 	struct msg_list l, out = { 0 };
-	uint32_t uids[3] = { 1, 2, 3 };
-	int res[3];
+	uint32_t uids[4] = { 1, 2, 3, 4 };
+	int res[4];
 	int ahead = _i;
 	char *p;
 
 	box_start(&b);
-	put_text(&b, ".uidvalidity", "42\n3\n");
+	put_text(&b, ".uidvalidity", "42\n4\n");
 	put(&b, "cur/1.a,U=1:2,S");
 	put(&b, "new/2.b,U=2");
 	put(&b, "cur/3.c,U=3:2,F");
+	put(&b, "new/4.d,U=4");
 	age_both(&b, OLD);
 	open_known(&b, &l, &out);
-	ck_assert_uint_eq(l.n, 3);
-	ck_assert_uint_eq(out.n, 3);
-	for (size_t i = 0; i < 3; i++)
+	ck_assert_uint_eq(l.n, 4);
+	ck_assert_uint_eq(out.n, 4);
+	for (size_t i = 0; i < 4; i++)
 		ck_assert(out.v[i].uid == l.v[i].uid &&
 		    out.v[i].flags == l.v[i].flags);
 	ck_assert_uint_eq(name_reads(&b), 0);
 	if (ahead) {
 		b.s->ops->prefetch(b.s);
 		ck_assert_ptr_nonnull(strstr(buf_cstr(&b.log), "listed for "
-		    "the names of 3 messages; 0 of them gone"));
+		    "the names of 4 messages; 0 of them gone"));
 	}
 
-	/* Meanwhile a reader deletes 2 and renames 3. */
+	/* Meanwhile a reader deletes 2, renames 3 and reads 4 (new/ to
+	 * cur/, seen). */
 	p = in_box(&b, "new/2.b,U=2");
 	ck_assert_int_eq(unlink(p), 0);
 	free(p);
-	p = in_box(&b, "cur/3.c,U=3:2,F");
-	{
-		char *q = in_box(&b, "cur/3.c,U=3:2,FS");
-
-		ck_assert_int_eq(rename(p, q), 0);
-		free(q);
-	}
-	free(p);
-	ck_assert_int_eq(b.s->ops->set_flags(b.s, uids, 3, MSG_ANSWERED, 0,
+	reader_move(&b, "cur/3.c,U=3:2,F", "cur/3.c,U=3:2,FS");
+	reader_move(&b, "new/4.d,U=4", "cur/4.d,U=4:2,S");
+	ck_assert_int_eq(b.s->ops->set_flags(b.s, uids, 4, MSG_ANSWERED, 0,
 	    res, &b.err), 0);
 	ck_assert_int_eq(res[0], STORE_OK);
 	ck_assert_int_eq(res[1], STORE_GONE);
 	ck_assert_int_eq(res[2], STORE_OK);
+	ck_assert_int_eq(res[3], STORE_OK);
 	ck_assert(ahead || strstr(buf_cstr(&b.log), "listed for the names "
-	    "of 2 messages; 1 of them gone") != NULL);
+	    "of 3 messages; 1 of them gone") != NULL);
 	ck_assert_uint_eq(name_reads(&b), 1);
 	ck_assert(exists(&b, "cur/1.a,U=1:2,RS"));
 	ck_assert(exists(&b, "cur/3.c,U=3:2,FRS"));
+	ck_assert(exists(&b, "cur/4.d,U=4:2,RS"));
+	ck_assert(!exists(&b, "new/4.d,U=4"));
 	if (ahead) {
 		box_open(&b);
 		msg_list_free(&l);
