@@ -460,38 +460,80 @@ tell_pair(struct chan_run *r, const struct pair_job *pj, const char *name,
 	buf_free(&line);
 }
 
-/* listed: NULL, or what the channel's listing told of the pair
- * (sync_mailbox_quiet()). */
-static void
-sync_one(struct chan_run *r, const char *name, char *const box[2],
-    const struct pair_listing *listed)
-{
-	struct buf err = BUF_INIT;
+/*
+ * One pair's sync from mailbox_begin() to its outcome (pair_sync_start(),
+ * pair_sync_end()); on the heap, for the job points into it.
+ */
+struct pair_sync {
 	struct pair_job pj;
-	struct exec_stats stats = { 0 };
-	struct pair_progress pp = { r->opts->progress, -1 };
-	struct sync_progress hook = { progress_planned, progress_copied, &pp };
-	double started = units_now();
-	int rc;
+	const char *name;
+	char *box[2];
+	struct pair_progress pp;
+	struct sync_progress hook;
+	struct mailbox_run *run;	/* NULL: pair_job_init() failed */
+	double started;
+	struct buf err;
+};
 
-	rc = pair_job_init(r, name, box, &pj, &err);
-	if (rc == 0) {
-		pp.slot = progress_begin(pp.p, pj.label.data);
-		pj.job.progress = &hook;
-		pj.job.listed = listed;
-		rc = sync_mailbox(&pj.job, &stats, &err);
-		progress_end(pp.p, pp.slot);
+/* listed: NULL, or what the channel's listing told of the pair
+ * (sync_mailbox_quiet()); next and early: see mailbox.h. */
+static struct pair_sync *
+pair_sync_start(struct chan_run *r, const char *name,
+    const struct pair_listing *listed, const struct mailbox_next *next,
+    int early)
+{
+	struct pair_sync *ps = xcalloc(1, sizeof(*ps));
+
+	ps->name = name;
+	ps->box[0] = side_box(r, SIDE_FAR, name);
+	ps->box[1] = side_box(r, SIDE_NEAR, name);
+	ps->started = units_now();
+	ps->pp.p = r->opts->progress;
+	ps->pp.slot = -1;
+	ps->hook.planned = progress_planned;
+	ps->hook.copied = progress_copied;
+	ps->hook.ctx = &ps->pp;
+	if (pair_job_init(r, name, ps->box, &ps->pj, &ps->err) != 0)
+		return ps;
+	ps->pp.slot = progress_begin(ps->pp.p, ps->pj.label.data);
+	ps->pj.job.progress = &ps->hook;
+	ps->pj.job.listed = listed;
+	ps->pj.job.next = next;
+	ps->run = mailbox_begin(&ps->pj.job, early);
+	return ps;
+}
+
+/* The rest of the pair's sync, its outcome told, ps freed. */
+static void
+pair_sync_end(struct chan_run *r, struct pair_sync *ps)
+{
+	struct exec_stats stats = { 0 };
+	int rc = -1;
+
+	if (ps->run != NULL) {
+		rc = mailbox_finish(ps->run, &stats, &ps->err);
+		progress_end(ps->pp.p, ps->pp.slot);
 		note_changes(r, &stats);
 	}
-	tell_pair(r, &pj, name, box, &stats, rc, &err, started);
+	tell_pair(r, &ps->pj, ps->name, ps->box, &stats, rc, &ps->err,
+	    ps->started);
 	if (rc != 0) {
 		r->failed = 1;
 		/* Decided by the failure's type, never by its text. */
 		r->stopped = store_failure(r->store[0]) != STORE_FAIL_MAILBOX ||
 		    store_failure(r->store[1]) != STORE_FAIL_MAILBOX;
 	}
-	pair_job_free(&pj);
-	buf_free(&err);
+	pair_job_free(&ps->pj);
+	buf_free(&ps->err);
+	free(ps->box[0]);
+	free(ps->box[1]);
+	free(ps);
+}
+
+static void
+sync_one(struct chan_run *r, const char *name)
+{
+	pair_sync_end(r, pair_sync_start(r, name, NULL, NULL, 0));
 }
 
 /* How much work a pair to sync is likely to be: the size of its state
@@ -707,7 +749,7 @@ run_step(struct chan_run *r, const struct mbox_step *step,
 	if (ready && defer != NULL)
 		strlist_add(defer, step->name);
 	else if (ready)
-		sync_one(r, step->name, box, NULL);
+		sync_one(r, step->name);
 	free(box[0]);
 	free(box[1]);
 	buf_free(&err);
@@ -820,6 +862,10 @@ struct chan_worker {
 	struct chan_run r;
 	struct channel_run_opts opts;
 	unsigned changed;
+	struct chan_crew *c;
+	struct worker_crew *crew;	/* in worker_run() */
+	struct mailbox_next next;	/* begin_next() */
+	struct pair_sync *begun;	/* the next pair, begun early */
 };
 
 struct chan_crew {
@@ -849,6 +895,20 @@ extra_failed(const struct chan_run *r, const struct store_conf *sc,
 	    sc->name);
 }
 
+/* The pair syncing on this worker leaves its IMAP stores alone from now
+ * on (mailbox.h): the next job is taken and its SELECT sent now. */
+static void
+begin_next(void *ctx)
+{
+	struct chan_worker *cw = ctx;
+	size_t job;
+
+	if (cw->begun != NULL || !workers_take(cw->crew, &job))
+		return;
+	cw->begun = pair_sync_start(&cw->r, cw->c->names->v[job],
+	    &cw->c->listed[job], &cw->next, 1);
+}
+
 static int
 worker_start(void *ctx, size_t w, const interrupt_flag *stop)
 {
@@ -859,6 +919,9 @@ worker_start(void *ctx, size_t w, const interrupt_flag *stop)
 
 	cw->r = *c->r;
 	cw->opts = *c->r->opts;
+	cw->c = c;
+	cw->next.stores_free = begin_next;
+	cw->next.ctx = cw;
 	cw->opts.changed = &cw->changed;
 	cw->r.opts = &cw->opts;
 	cw->r.failed = cw->r.stopped = cw->r.adopted = 0;
@@ -886,19 +949,23 @@ worker_start(void *ctx, size_t w, const interrupt_flag *stop)
 	return rc;
 }
 
+/* The job given, then each job begun early by the one before it. */
 static enum worker_next
-worker_run(void *ctx, size_t w, size_t job)
+worker_run(void *ctx, size_t w, size_t job, struct worker_crew *crew)
 {
 	struct chan_crew *c = ctx;
-	struct chan_run *r = &c->w[w].r;
-	const char *name = c->names->v[job];
-	char *box[2];
+	struct chan_worker *cw = &c->w[w];
+	struct chan_run *r = &cw->r;
+	struct pair_sync *ps;
 
-	box[0] = side_box(r, SIDE_FAR, name);
-	box[1] = side_box(r, SIDE_NEAR, name);
-	sync_one(r, name, box, &c->listed[job]);
-	free(box[0]);
-	free(box[1]);
+	cw->crew = crew;
+	ps = pair_sync_start(r, c->names->v[job], &c->listed[job], &cw->next,
+	    0);
+	while (ps != NULL) {
+		pair_sync_end(r, ps);
+		ps = cw->begun;
+		cw->begun = NULL;
+	}
 	if (!r->stopped)
 		return WORKER_GO_ON;
 	if (store_failure(r->store[0]) == STORE_FAIL_FATAL ||

@@ -17,7 +17,7 @@
 struct worker;
 
 /* What the workers share. */
-struct crew {
+struct worker_crew {
 	pthread_mutex_t lock;		/* next, halted, every starting */
 	size_t next, njobs;
 	int halted;			/* WORKER_STOP_ALL was returned */
@@ -31,7 +31,7 @@ struct crew {
 };
 
 struct worker {
-	struct crew *c;
+	struct worker_crew *c;
 	size_t w;
 	pthread_t t;
 	int starting;			/* in ops->start() */
@@ -91,8 +91,8 @@ wake(struct worker *wk, int why)
 	pthread_kill(wk->t, WAKE_SIGNAL);
 }
 
-static int
-take(struct crew *c, size_t *job)
+int
+workers_take(struct worker_crew *c, size_t *job)
 {
 	int ok;
 
@@ -112,7 +112,7 @@ take(struct crew *c, size_t *job)
 /* Worker w's start, with stop as its flag; 0 if it may take jobs. A
  * thread that starts when no job is left does not start. */
 static int
-start(struct crew *c, size_t w, struct worker *wk)
+start(struct worker_crew *c, size_t w, struct worker *wk)
 {
 	int rc, left;
 
@@ -132,14 +132,14 @@ start(struct crew *c, size_t w, struct worker *wk)
 }
 
 static void
-work(struct crew *c, size_t w, struct worker *wk)
+work(struct worker_crew *c, size_t w, struct worker *wk)
 {
 	enum worker_next n;
 	size_t job;
 
 	if (start(c, w, wk) == 0) {
-		while (take(c, &job)) {
-			n = c->ops->run(c->ctx, w, job);
+		while (workers_take(c, &job)) {
+			n = c->ops->run(c->ctx, w, job, c);
 			if (n == WORKER_STOP_ALL) {
 				pthread_mutex_lock(&c->lock);
 				c->halted = 1;
@@ -169,7 +169,7 @@ worker_main(void *arg)
 /* Wait for the started workers to end; wake them once the flag is set.
  * old is the mask to wait with: the stop signals unblocked. */
 static void
-wait_workers(struct crew *c, struct worker *wk, size_t started,
+wait_workers(struct worker_crew *c, struct worker *wk, size_t started,
     const sigset_t *old)
 {
 	size_t live = started;
@@ -202,7 +202,7 @@ wait_workers(struct crew *c, struct worker *wk, size_t started,
 /* Start the threads (they inherit the caller's mask, the stop signals
  * blocked); how many did start. */
 static size_t
-start_workers(struct crew *c, struct worker *wk, size_t n)
+start_workers(struct worker_crew *c, struct worker *wk, size_t n)
 {
 	size_t i;
 	int e = 0;
@@ -236,7 +236,7 @@ open_pipe(int fd[2], const struct logger *lg)
 }
 
 static void
-run_threads(struct crew *c, size_t nworkers)
+run_threads(struct worker_crew *c, size_t nworkers)
 {
 	struct worker *wk = xcalloc(nworkers, sizeof(*wk));
 	struct sigaction wake, old_wake;
@@ -277,7 +277,7 @@ size_t
 workers_run(size_t nworkers, size_t njobs, const struct worker_ops *ops,
     void *ctx, const interrupt_flag *stop, const struct logger *lg)
 {
-	struct crew c = { .njobs = njobs, .ops = ops, .ctx = ctx,
+	struct worker_crew c = { .njobs = njobs, .ops = ops, .ctx = ctx,
 	    .stop = stop, .lg = lg, .done = { -1, -1 } };
 
 	if (njobs == 0)

@@ -4,7 +4,7 @@
  *
  * The jobs (indexes 0 .. njobs-1) are handed out in order from one shared
  * counter to up to nworkers threads; each thread takes the next job when
- * it has finished its last one. What a job does, and which stores a
+ * it has finished its last one, or a little before (workers_take()). What a job does, and which stores a
  * worker holds, is the caller's (channel.c): the callbacks get the
  * worker's number and are called on that worker's thread only, so a
  * worker's stores, counters and buffers are touched by one thread.
@@ -20,7 +20,7 @@
  *    is not started. ops->finish(ctx, w) is called once for every
  *    worker, whether start succeeded, failed or was not called, on its
  *    thread, after its last job.
- *  - ops->run(ctx, w, job) returns WORKER_GO_ON to take the next job,
+ *  - ops->run(ctx, w, job, crew) returns WORKER_GO_ON to take the next job,
  *    WORKER_RETIRE when this worker can take none (its connection is
  *    lost: the jobs left go to the others), WORKER_STOP_ALL when no job
  *    must start any more (a fatal failure).
@@ -52,11 +52,23 @@ enum worker_next {
 	WORKER_STOP_ALL		/* no job starts any more */
 };
 
+struct worker_crew;
+
 struct worker_ops {
 	int (*start)(void *ctx, size_t w, const interrupt_flag *stop);
-	enum worker_next (*run)(void *ctx, size_t w, size_t job);
+	enum worker_next (*run)(void *ctx, size_t w, size_t job,
+	    struct worker_crew *crew);
 	void (*finish)(void *ctx, size_t w);
 };
+
+/*
+ * Called inside ops->run() on its worker's thread: takes the next job now,
+ * as the worker would after run() returns (so that its start overlaps the
+ * end of this one); 1 with *job set, 0 when none is left or none may
+ * start (*stop set, WORKER_STOP_ALL returned). A job taken is the
+ * caller's to run before run() returns, like the one it was given.
+ */
+int workers_take(struct worker_crew *crew, size_t *job);
 
 /*
  * How many workers a channel may use: the smallest Connections of its

@@ -2036,6 +2036,38 @@ random_history(unsigned seed, struct coverage *cov)
 	model_free(&m);
 }
 
+/* Which store a plan leaves alone: the one no operation reads or
+ * writes; a copy or a Trash copy touches both. */
+START_TEST(test_plan_leaves_side)
+{
+	struct plan_op ops[2];
+	struct plan p;
+
+	memset(ops, 0, sizeof(ops));
+	memset(&p, 0, sizeof(p));
+	p.ops = ops;
+	ck_assert_int_eq(plan_leaves_side(&p, SIDE_FAR), 1);
+	ops[0].kind = PLAN_UPDATE_PAIR;
+	ops[1].kind = PLAN_SET_FLAGS;
+	ops[1].side = SIDE_NEAR;
+	p.n = 2;
+	ck_assert_int_eq(plan_leaves_side(&p, SIDE_FAR), 1);
+	ck_assert_int_eq(plan_leaves_side(&p, SIDE_NEAR), 0);
+	ops[1].kind = PLAN_EXPUNGE;
+	ops[1].side = SIDE_FAR;
+	ck_assert_int_eq(plan_leaves_side(&p, SIDE_FAR), 0);
+	ck_assert_int_eq(plan_leaves_side(&p, SIDE_NEAR), 1);
+	for (int k = 0; k < 3; k++) {
+		static const enum plan_op_kind both[3] = { PLAN_COPY,
+		    PLAN_TRASH, PLAN_TRASH_REMOTE };
+
+		ops[1].kind = both[k];
+		ck_assert_int_eq(plan_leaves_side(&p, SIDE_FAR), 0);
+		ck_assert_int_eq(plan_leaves_side(&p, SIDE_NEAR), 0);
+	}
+}
+END_TEST
+
 START_TEST(test_random_histories_converge)
 {
 	struct coverage cov;
@@ -2070,6 +2102,7 @@ plan_suite(void)
 	tcase_add_test(tables, test_guard_default_thresholds);
 	tcase_add_test(tables, test_guard_wiped_side);
 	tcase_add_test(tables, test_mailbox_list);
+	tcase_add_test(tables, test_plan_leaves_side);
 	tcase_add_test(model, test_random_histories_converge);
 	tcase_set_timeout(model, 60);
 	suite_add_tcase(s, tables);

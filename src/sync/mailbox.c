@@ -29,9 +29,30 @@ enum journal_mode {
 				   the end */
 };
 
+/*
+ * How far a run got. mailbox_begin() takes the steps up to the opens sent
+ * ahead, or fewer (an early begin whose lock is busy stops before it);
+ * mailbox_finish() takes the rest, from where it stopped.
+ */
+enum run_stage {
+	STAGE_START,		/* nothing done */
+	STAGE_SKIPPED,		/* quiet: nothing else happens */
+	STAGE_CHECKED,		/* to be synced; not yet locked */
+	STAGE_LOCKED,		/* the pair lock held (no lock: dry run) */
+	STAGE_LOADED,		/* the state loaded */
+	STAGE_OPENING		/* the opens that can be sent ahead sent
+				   (begun[]); the rest is mailbox_finish()'s */
+};
+
 /* Everything one run of a pair holds, released by run_free(). */
-struct run {
+struct mailbox_run {
 	const struct mailbox_job *job;
+	enum run_stage stage;
+	int lock_fd;
+	int rc;			/* mailbox_begin() failed: see err */
+	struct buf err;
+	int begun[2];		/* side s's open() sent ahead */
+	int stores_told;	/* job->next was called */
 	struct sync_state state;
 	struct journal_info info;
 	enum journal_mode mode;
@@ -48,8 +69,11 @@ struct run {
 };
 
 static void
-run_free(struct run *r)
+run_free(struct mailbox_run *r)
 {
+	if (r->lock_fd >= 0)
+		pair_unlock(r->lock_fd);
+	buf_free(&r->err);
 	state_free(&r->state);
 	for (int s = 0; s < 2; s++) {
 		msg_list_free(&r->scan[s]);
@@ -63,7 +87,7 @@ run_free(struct run *r)
 /* A side whose settled mark still holds is not scanned: the state
  * stands in for it, and only flags changed since are asked for. */
 static int
-scan_side(struct run *r, enum side s, const struct scan_hint *hint,
+scan_side(struct mailbox_run *r, enum side s, const struct scan_hint *hint,
     struct buf *err)
 {
 	struct store *st = r->job->store[s];
@@ -93,7 +117,7 @@ scan_side(struct run *r, enum side s, const struct scan_hint *hint,
 /* The side's settled mark, told to a store that can ask what changed
  * since it (QRESYNC), for the open() that follows. */
 static void
-mark_side(struct run *r, enum side s)
+mark_side(struct mailbox_run *r, enum side s)
 {
 	struct store *st = r->job->store[s];
 	struct store_mark mark;
@@ -109,7 +133,7 @@ mark_side(struct run *r, enum side s)
 
 /* Side s's open() sent ahead where its store can (begun[s] = 1). */
 static int
-begin_side(struct run *r, enum side s, int *begun, struct buf *err)
+begin_side(struct mailbox_run *r, enum side s, int *begun, struct buf *err)
 {
 	struct store *st = r->job->store[s];
 
@@ -123,7 +147,7 @@ begin_side(struct run *r, enum side s, int *begun, struct buf *err)
 }
 
 static int
-open_side(struct run *r, enum side s, int begun, struct buf *err)
+open_side(struct mailbox_run *r, enum side s, int begun, struct buf *err)
 {
 	struct store *st = r->job->store[s];
 
@@ -135,7 +159,8 @@ open_side(struct run *r, enum side s, int begun, struct buf *err)
 /* A begun open() is finished even after a failure (rc != 0), whose
  * error stands: the store's answers are waited for either way. */
 static int
-finish_side(struct run *r, enum side s, int rc, int *known, struct buf *err)
+finish_side(struct mailbox_run *r, enum side s, int rc, int *known,
+    struct buf *err)
 {
 	struct buf ignored = BUF_INIT;
 	int got = open_side(r, s, 1, rc == 0 ? err : &ignored);
@@ -148,7 +173,7 @@ finish_side(struct run *r, enum side s, int rc, int *known, struct buf *err)
 /* The scan hint of side s from the statuses known so far (known[x]:
  * status[x] came). */
 static void
-hint_of(struct run *r, enum side s, const int known[2],
+hint_of(struct mailbox_run *r, enum side s, const int known[2],
     struct plan_scan_hint *h)
 {
 	const struct mbox_status *status[2];
@@ -159,7 +184,7 @@ hint_of(struct run *r, enum side s, const int known[2],
 }
 
 static int
-scan_with_hint(struct run *r, enum side s, const struct scan_hint *hint,
+scan_with_hint(struct mailbox_run *r, enum side s, const struct scan_hint *hint,
     struct buf *err)
 {
 	msg_list_free(&r->scan[s]);
@@ -180,7 +205,7 @@ scan_with_hint(struct run *r, enum side s, const struct scan_hint *hint,
  * or only its own while the other side's open() is under way); the hint
  * is kept in h. */
 static int
-scan_as_known(struct run *r, enum side s, const int known[2],
+scan_as_known(struct mailbox_run *r, enum side s, const int known[2],
     struct plan_scan_hint *h, struct buf *err)
 {
 	hint_of(r, s, known, h);
@@ -191,7 +216,7 @@ scan_as_known(struct run *r, enum side s, const int known[2],
  * one its scan had (early): a side found distrusted meanwhile asks for
  * every size. */
 static int
-scan_again_if_needed(struct run *r, enum side s,
+scan_again_if_needed(struct mailbox_run *r, enum side s,
     const struct plan_scan_hint *early, struct buf *err)
 {
 	const int known[2] = { 1, 1 };
@@ -209,23 +234,35 @@ scan_again_if_needed(struct run *r, enum side s,
 	return rc;
 }
 
-/*
- * Both sides opened and scanned. A store that can send its open() ahead
- * (open_begin(), an IMAP SELECT) does so first, and the other side is
- * opened and scanned while that server answers. What a scan must fetch
- * depends on the state and on both sides' status (plan_scan_hint()): a
- * side scanned before the other's status came is scanned again in the
- * rare case that status asks for more (the other side distrusted). A
- * begun open() is always finished, whatever failed meanwhile.
- */
+/* The opens that can be sent ahead sent (r->begun[]); on a failure the
+ * sides begun before it stay begun, for open_and_scan() to finish. */
 static int
-open_and_scan(struct run *r, struct buf *err)
+begin_sides(struct mailbox_run *r, struct buf *err)
 {
-	int begun[2] = { 0, 0 }, known[2] = { 0, 0 }, rc = 0;
-	struct plan_scan_hint h[2] = { 0 };
+	int rc = 0;
 
 	for (int s = 0; rc == 0 && s < 2; s++)
-		rc = begin_side(r, (enum side)s, &begun[s], err);
+		rc = begin_side(r, (enum side)s, &r->begun[s], err);
+	return rc;
+}
+
+/*
+ * Both sides opened and scanned, after begin_sides() (rc: its result). A
+ * store that can send its open() ahead (open_begin(), an IMAP SELECT)
+ * did so, and the other side is opened and scanned while that server
+ * answers. What a scan must fetch depends on the state and on both
+ * sides' status (plan_scan_hint()): a side scanned before the other's
+ * status came is scanned again in the rare case that status asks for
+ * more (the other side distrusted). A begun open() is always finished,
+ * whatever failed meanwhile.
+ */
+static int
+open_and_scan(struct mailbox_run *r, int rc, struct buf *err)
+{
+	const int *begun = r->begun;
+	int known[2] = { 0, 0 };
+	struct plan_scan_hint h[2] = { 0 };
+
 	for (int s = 0; rc == 0 && s < 2; s++)
 		if (!begun[s]) {
 			rc = open_side(r, (enum side)s, 0, err);
@@ -258,7 +295,7 @@ open_and_scan(struct run *r, struct buf *err)
 }
 
 static int
-settle_clashes(struct run *r, struct buf *err)
+settle_clashes(struct mailbox_run *r, struct buf *err)
 {
 	struct clash_job cj = { .state = &r->state, .crash = r->job->crash,
 	    .lg = r->job->lg, .label = r->job->label };
@@ -281,7 +318,7 @@ fresh(void *old, size_t n, size_t size)
  * or from a store that cannot read headers alone, their fingerprints,
  * whose hashes serve as well (and then need no second reading). */
 static int
-header_pass(struct run *r, enum side s, struct buf *err)
+header_pass(struct mailbox_run *r, enum side s, struct buf *err)
 {
 	size_t n = r->scan[s].n;
 	struct store *st = r->job->store[s];
@@ -307,7 +344,7 @@ header_pass(struct run *r, enum side s, struct buf *err)
 /* What the plan asked for: header hashes or fingerprints of the messages
  * it listed (first contact), or fingerprints of every message. */
 static int
-compute_fingerprints(struct run *r, struct buf *err)
+compute_fingerprints(struct mailbox_run *r, struct buf *err)
 {
 	for (int s = 0; s < 2; s++) {
 		size_t n = r->scan[s].n;
@@ -336,7 +373,7 @@ compute_fingerprints(struct run *r, struct buf *err)
 /* The arrays the planner reads: header hashes once read; fingerprints
  * once both sides have them for what was asked last. */
 static void
-plan_inputs(const struct run *r, struct plan_input *in, int fp_ready)
+plan_inputs(const struct mailbox_run *r, struct plan_input *in, int fp_ready)
 {
 	for (int s = 0; s < 2; s++) {
 		in->side[s].hh = r->hh[s];
@@ -345,7 +382,7 @@ plan_inputs(const struct run *r, struct plan_input *in, int fp_ready)
 }
 
 static int
-make_plan(struct run *r, struct buf *err)
+make_plan(struct mailbox_run *r, struct buf *err)
 {
 	struct plan_input in = { .state = &r->state,
 	    .policy = r->job->policy };
@@ -375,7 +412,7 @@ make_plan(struct run *r, struct buf *err)
 }
 
 static void
-print_plan(const struct run *r)
+print_plan(const struct mailbox_run *r)
 {
 	int dry_run = r->job->dry_run;
 	struct buf line = BUF_INIT;
@@ -402,7 +439,7 @@ print_plan(const struct run *r)
 
 /* The executor, without a journal until open_journal() gives it one. */
 static void
-setup_exec(struct run *r)
+setup_exec(struct mailbox_run *r)
 {
 	const struct mailbox_job *job = r->job;
 	struct exec *x = &r->exec;
@@ -426,7 +463,7 @@ setup_exec(struct run *r)
 }
 
 static int
-open_journal(struct run *r, struct buf *err)
+open_journal(struct mailbox_run *r, struct buf *err)
 {
 	if (journal_open(r->job->paths->journal, &r->state, &r->info,
 	    r->job->lg, &r->journal, err) != 0)
@@ -438,7 +475,7 @@ open_journal(struct run *r, struct buf *err)
 /* Closes a journal left open by a run that failed: what it holds is
  * flushed, and the next run resumes it. */
 static void
-close_journal(struct run *r)
+close_journal(struct mailbox_run *r)
 {
 	struct buf ignored = BUF_INIT;
 
@@ -455,7 +492,7 @@ close_journal(struct run *r)
  * writes to. Otherwise there is nothing to recover and the plan decides.
  */
 static enum journal_mode
-mode_before_plan(const struct run *r)
+mode_before_plan(const struct mailbox_run *r)
 {
 	if (r->job->dry_run)
 		return JOURNAL_NONE;
@@ -498,7 +535,7 @@ records_before_acting(const struct plan *p)
  * under another policy; copies go through the journal.
  */
 static enum journal_mode
-mode_of_plan(const struct run *r)
+mode_of_plan(const struct mailbox_run *r)
 {
 	if (r->plan.n == 0 && !exec_settle_due(&r->exec) &&
 	    r->state.policy == sync_policy_digest(r->job->policy))
@@ -516,7 +553,7 @@ mode_of_plan(const struct run *r)
  * next run must open the pair whatever its marks say (invariant 8).
  */
 static void
-record_policy(struct run *r)
+record_policy(struct mailbox_run *r)
 {
 	const struct exec *x = &r->exec;
 	size_t failed = x->nfailed[SIDE_FAR] + x->nfailed[SIDE_NEAR] +
@@ -532,7 +569,7 @@ record_policy(struct run *r)
  * still fails, so that the user hears of them.
  */
 static int
-commit(struct run *r, struct buf *err)
+commit(struct mailbox_run *r, struct buf *err)
 {
 	struct journal *j = r->journal;
 
@@ -558,7 +595,7 @@ commit(struct run *r, struct buf *err)
  * be taken over is reported, and the pair is met by content instead.
  */
 static int
-adopt_mbsync(struct run *r, struct buf *err)
+adopt_mbsync(struct mailbox_run *r, struct buf *err)
 {
 	const struct mailbox_job *job = r->job;
 	const struct strlist *c = job->mbsync_states;
@@ -599,7 +636,7 @@ adopt_mbsync(struct run *r, struct buf *err)
  * run reads it where it is).
  */
 static int
-load_state(struct run *r, struct buf *err)
+load_state(struct mailbox_run *r, struct buf *err)
 {
 	const struct mailbox_job *job = r->job;
 	const char *state = job->paths->state, *journal = job->paths->journal;
@@ -626,12 +663,39 @@ load_state(struct run *r, struct buf *err)
 }
 
 /*
+ * The run calls no store that sends its open() ahead any more: the
+ * caller may begin the next pair's run over them (mailbox.h). Said once.
+ */
+static void
+tell_stores_free(struct mailbox_run *r)
+{
+	const struct mailbox_next *n = r->job->next;
+
+	if (n == NULL || r->stores_told)
+		return;
+	r->stores_told = 1;
+	n->stores_free(n->ctx);
+}
+
+/* 1 if carrying out the plan calls no store that can send its open()
+ * ahead: only the other store, and the state, are still written. */
+static int
+plan_frees_stores(const struct mailbox_run *r)
+{
+	for (int s = 0; s < 2; s++)
+		if (r->job->store[s]->ops->open_begin != NULL &&
+		    !plan_leaves_side(&r->plan, (enum side)s))
+			return 0;
+	return 1;
+}
+
+/*
  * Plan and execute with the state loaded and both sides scanned: the
  * journal mode is decided as early as it can be, recovery and the plan
  * run the same in every mode, and the mode alone says what is written.
  */
 static int
-plan_and_execute(struct run *r, struct buf *err)
+plan_and_execute(struct mailbox_run *r, struct buf *err)
 {
 	setup_exec(r);
 	r->mode = mode_before_plan(r);
@@ -646,22 +710,26 @@ plan_and_execute(struct run *r, struct buf *err)
 	}
 	print_plan(r);
 	exec_warn_empty(&r->exec);
+	if (r->mode == JOURNAL_NONE || plan_frees_stores(r))
+		tell_stores_free(r);
 	if (r->mode == JOURNAL_NONE)
 		return 0;
 	if (exec_plan(&r->exec, &r->plan, err) != 0 ||
 	    exec_settle(&r->exec, err) != 0)
 		return -1;
+	tell_stores_free(r);
 	return commit(r, err);
 }
 
-/* The steps of a locked run, in order; see mailbox.h. */
+/* The steps after the opens sent ahead (begin_sides() gave rc), in
+ * order; see mailbox.h. */
 static int
-run_locked(struct run *r, struct buf *err)
+run_opened(struct mailbox_run *r, int rc, struct buf *err)
 {
-	int rc = -1;
-
-	if (load_state(r, err) == 0 && open_and_scan(r, err) == 0 &&
-	    settle_clashes(r, err) == 0)
+	rc = open_and_scan(r, rc, err);
+	if (rc == 0)
+		rc = settle_clashes(r, err);
+	if (rc == 0)
 		rc = plan_and_execute(r, err);
 	close_journal(r);
 	return rc;
@@ -777,35 +845,106 @@ lock_pair(const struct mailbox_job *job, int *fd, struct buf *err)
 	return rc == PAIR_LOCK_TAKEN ? 0 : -1;
 }
 
+/* The pair lock, or with early only tried: *busy when another holds it
+ * (err reset), for the run's finish to wait for. */
+static int
+take_lock(struct mailbox_run *r, int early, int *busy, struct buf *err)
+{
+	const struct mailbox_job *job = r->job;
+	int rc;
+
+	*busy = 0;
+	if (state_paths_mkdir(job->paths, err) != 0)
+		return -1;
+	if (!early)
+		return lock_pair(job, &r->lock_fd, err);
+	rc = pair_lock(job->paths->lock, &r->lock_fd, err);
+	if (rc == PAIR_LOCK_BUSY) {
+		log_debug(job->lg, "%s: %s; not begun early: waited for when "
+		    "its turn comes", job->label, buf_cstr(err));
+		buf_reset(err);
+		*busy = 1;
+		return 0;
+	}
+	return rc == PAIR_LOCK_TAKEN ? 0 : -1;
+}
+
+/* The run's steps from where it stands up to the opens sent ahead; with
+ * early, not waiting for the lock (the run stays STAGE_CHECKED). */
+static int
+advance(struct mailbox_run *r, int early, struct buf *err)
+{
+	const struct mailbox_job *job = r->job;
+	int skipped, busy = 0;
+
+	if (r->stage == STAGE_START) {
+		if (skip_if_quiet(job, &skipped, &r->listed, err) != 0)
+			return -1;
+		r->stage = skipped ? STAGE_SKIPPED : STAGE_CHECKED;
+	}
+	if (r->stage == STAGE_CHECKED) {
+		if (!job->dry_run && take_lock(r, early, &busy, err) != 0)
+			return -1;
+		if (busy)
+			return 0;
+		r->stage = STAGE_LOCKED;
+	}
+	if (r->stage == STAGE_LOCKED) {
+		if (load_state(r, err) != 0)
+			return -1;
+		r->stage = STAGE_LOADED;
+	}
+	if (r->stage == STAGE_LOADED) {
+		r->stage = STAGE_OPENING;
+		return begin_sides(r, err);
+	}
+	return 0;
+}
+
+struct mailbox_run *
+mailbox_begin(const struct mailbox_job *job, int early)
+{
+	struct mailbox_run *r = xcalloc(1, sizeof(*r));
+
+	r->job = job;
+	r->lock_fd = -1;
+	state_init(&r->state);
+	plan_init(&r->plan);
+	/* Without a listing, the quiet check would peek() at both stores,
+	 * which an early begin must not touch. */
+	if (early && job->listed == NULL)
+		return r;
+	r->rc = advance(r, early, &r->err);
+	/* A kill while the next pair's open is on the wire and the last
+	 * pair's state is not yet written. */
+	if (early && r->rc == 0 && (r->begun[0] || r->begun[1]))
+		crash_step(job->crash);
+	return r;
+}
+
+int
+mailbox_finish(struct mailbox_run *r, struct exec_stats *stats,
+    struct buf *err)
+{
+	int rc = r->rc;
+
+	if (rc != 0)
+		buf_setf(err, "%s", buf_cstr(&r->err));
+	else
+		rc = advance(r, 0, err);
+	if (r->stage == STAGE_OPENING)
+		rc = run_opened(r, rc, err);
+	*stats = r->exec.stats;
+	run_free(r);
+	free(r);
+	return rc;
+}
+
 int
 sync_mailbox(const struct mailbox_job *job, struct exec_stats *stats,
     struct buf *err)
 {
-	struct run r;
-	struct pair_listing listed;
-	int lock_fd = -1, rc, skipped;
-
-	memset(stats, 0, sizeof(*stats));
-	if (skip_if_quiet(job, &skipped, &listed, err) != 0)
-		return -1;
-	if (skipped)
-		return 0;
-	memset(&r, 0, sizeof(r));
-	r.job = job;
-	r.listed = listed;
-	state_init(&r.state);
-	plan_init(&r.plan);
-	if (!job->dry_run && (state_paths_mkdir(job->paths, err) != 0 ||
-	    lock_pair(job, &lock_fd, err) != 0)) {
-		run_free(&r);
-		return -1;
-	}
-	rc = run_locked(&r, err);
-	*stats = r.exec.stats;
-	if (lock_fd >= 0)
-		pair_unlock(lock_fd);
-	run_free(&r);
-	return rc;
+	return mailbox_finish(mailbox_begin(job, 0), stats, err);
 }
 
 int

@@ -67,6 +67,24 @@ struct mailbox_job {
 	   listing told of the pair (sync_mailbox_quiet()), for a worker
 	   whose own connection did not list. */
 	const struct pair_listing *listed;
+	/* May be NULL; see struct mailbox_next. */
+	const struct mailbox_next *next;
+};
+
+/*
+ * Pipelining from one pair to the next over the same stores: the run
+ * calls stores_free(ctx) at most once, on its own thread, from the
+ * point where it will call no store that sends its open() ahead
+ * (open_begin()) any more: once its plan is known to leave them alone
+ * (a plan that changes only the other side), else once the plan is
+ * carried out, before the state is written. It is not called after a
+ * failure. The caller may then mailbox_begin() the next pair's run,
+ * early, over the same stores, so that its SELECT is answered while
+ * this run renames files and writes its state.
+ */
+struct mailbox_next {
+	void (*stores_free)(void *ctx);
+	void *ctx;
 };
 
 /*
@@ -83,6 +101,24 @@ int sync_mailbox_quiet(const struct mailbox_job *job,
     struct pair_listing *listed, struct buf *err);
 
 int sync_mailbox(const struct mailbox_job *job, struct exec_stats *stats,
+    struct buf *err);
+
+/*
+ * sync_mailbox() in two calls, mailbox_begin() then mailbox_finish(), each
+ * called once, on one thread. mailbox_begin() takes the steps up to the
+ * opens sent ahead (quiet check, lock, state, open_begin()) and never
+ * fails: a failure is kept for mailbox_finish(), which takes the steps
+ * left, returns as sync_mailbox() does and frees the run.
+ * With early (called from another run's stores_free()): the pair lock is
+ * tried once, and when another process holds it the run stops before it
+ * (mailbox_finish() waits for it as sync_mailbox() does); no store
+ * without open_begin() is called (the other run still uses it), so a
+ * job without a listing (listed NULL) begins nothing. A begun run is a
+ * started run: it is always finished.
+ */
+struct mailbox_run;
+struct mailbox_run *mailbox_begin(const struct mailbox_job *job, int early);
+int mailbox_finish(struct mailbox_run *r, struct exec_stats *stats,
     struct buf *err);
 
 /* Append the one-line summary of stats ("" when nothing happened):

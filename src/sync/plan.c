@@ -55,6 +55,22 @@ plan_count(const struct plan *p, enum plan_op_kind kind)
 	return n;
 }
 
+int
+plan_leaves_side(const struct plan *p, enum side s)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		const struct plan_op *op = &p->ops[i];
+
+		if (op->kind == PLAN_COPY || op->kind == PLAN_TRASH ||
+		    op->kind == PLAN_TRASH_REMOTE)
+			return 0;
+		if ((op->kind == PLAN_SET_FLAGS || op->kind == PLAN_EXPUNGE) &&
+		    op->side == s)
+			return 0;
+	}
+	return 1;
+}
+
 static void
 plan_append(struct plan *p, const struct op_list *l)
 {

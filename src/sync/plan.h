@@ -201,6 +201,11 @@ enum plan_status plan_mailbox(const struct plan_input *in, struct plan *p);
 /* Number of operations of one kind. */
 size_t plan_count(const struct plan *p, enum plan_op_kind kind);
 
+/* 1 if carrying out p calls nothing on side s's store: no copy and no
+ * Trash copy (each reads one side and writes the other), and no flag
+ * change or expunge on s. The other operations touch the state alone. */
+int plan_leaves_side(const struct plan *p, enum side s);
+
 /* Append one human line (no newline) describing op, e.g.
  * "copy far->near uid 17 (flags S)". */
 void plan_describe_op(const struct plan_op *op, struct buf *out);

@@ -21,7 +21,13 @@
 #  4. through tests/tools/faultproxy, the connection that carries the
 #     third SELECT is dropped: exactly one mailbox fails (exit 1, one error
 #     line), the seven others are synced by the other connections, and a
-#     clean run reaches the sequential result.
+#     clean run reaches the sequential result;
+#  5. flags changed on the server alone (plans that rename near files
+#     only): on each connection every SELECT but the first goes out before
+#     the mailbox selected last is done, and the result is the sequential
+#     one; a crash sweep over that run; and a run whose next pairs another
+#     process holds locked at its first step: they are not begun early,
+#     their lock is waited for (LockWait), the run exits 0.
 # The server's side is read from the Maildir files Dovecot keeps for the
 # user; every case gets a fresh Dovecot user whose Maildir is a copy of a
 # prepared tree, and a fresh copy of the near Maildir (with its state).
@@ -189,6 +195,8 @@ expect_eq "first sync exits 0" 0 "$st"
 expect_eq "first sync: 40 messages" 40 "$(contents far "$MAIL_DIR/$U" | wc -l)"
 cp -a "$MAIL_DIR/$U" "$TMP/far1"
 cp -a "$NEAR" "$TMP/near1"
+cp -a "$MAIL_DIR/$U" "$TMP/far2"
+cp -a "$NEAR" "$TMP/near2"
 change "$TMP/far1" "$TMP/near1"
 chown -R "$MAIL_OWNER" "$TMP/far1"
 
@@ -309,6 +317,79 @@ write_rc "$RC" "$U" "$IMAP_PORT" "$NEAR" 3
 st=$(twinbox "$RC" "$TMP/clean.out")
 expect_eq "dropped: the next run exits 0" 0 "$st"
 check_result "dropped, then a clean run"
+
+# ---- 5. the next mailbox's SELECT while the last one's files change ------
+
+# Flags changed on the server alone: each pair's plan renames files on the
+# near side only, so the worker sends the next mailbox's SELECT before
+# carrying it out.
+for b in I $BOXES; do
+	d=$TMP/far2/.$b
+	[ $b = I ] && d=$TMP/far2
+	for id in f${b}1 f${b}3; do
+		f=$(grep -l "$id@" "$d"/cur/*)
+		mv "$f" "${f%:2,*}:2,FS"
+	done
+done
+chown -R "$MAIL_OWNER" "$TMP/far2"
+fresh "server flags, sequential" "$TMP/far2" "$TMP/near2" 1 || exit 1
+st=$(twinbox "$RC" "$TMP/seq2.out")
+expect_eq "server flags, sequential: exit 0" 0 "$st"
+WANT=$(contents far "$MAIL_DIR/$U")
+expect_eq "server flags, sequential: 16 messages flagged" 16 \
+    "$(contents near "$NEAR" | grep -c ' FS$')"
+check_result "server flags, sequential"
+
+fresh "server flags, pipelined" "$TMP/far2" "$TMP/near2" 3 || exit 1
+st=$(TWINBOX_HOOK_AT=1 TWINBOX_HOOK_CMD="sh '$TMP/wait-login' '$TMP/pipe.out'" \
+    twinbox "$RC" "$TMP/pipe.out" -D)
+expect_eq "server flags, pipelined: exit 0" 0 "$st"
+# Per connection, every SELECT but its first goes out before the mailbox
+# it selected last has its line.
+early=$(awk '
+	/ >> [A-Za-z0-9]* SELECT "/ {
+		conn = $2; box = $6; gsub(/"/, "", box)
+		n++
+		if (conn in last) { if (!(last[conn] in done)) e++ }
+		else c++
+		last[conn] = box
+		next
+	}
+	/^c:[^:]*: (far->near|up to date)/ {
+		b = substr($1, 3); sub(/:$/, "", b); done[b] = 1
+	}
+	END { print n - c, e + 0 }' "$TMP/pipe.out")
+expect_eq "server flags, pipelined: each next SELECT before the last line" \
+    1 "$(set -- $early; [ "$1" -ge 1 ] && [ "$1" = "$2" ] && echo 1)"
+[ "${early% *}" = "${early#* }" ] ||
+	echo "    SELECTs after a first, early: $early" >&2
+check_result "server flags, pipelined"
+
+fresh_flags() {
+	fresh "$1" "$TMP/far2" "$TMP/near2" 3
+}
+crash_sweep 300 fresh_flags check_result
+echo "ok: pipelined run killed at each of $SWEPT steps, then resumed"
+[ "$SWEPT" -ge 20 ] || fail "pipelined crash sweep: only $SWEPT steps"
+
+# The next pair is locked by another process when its turn comes early:
+# at the run's first step every other pair is locked for two seconds.
+cat >"$TMP/lock-others" <<'SH'
+for f in "$1"/*/.twinboxstate.lock; do
+	flock -n "$f" sleep 2 &
+done
+sleep 0.3
+SH
+fresh "next pair locked" "$TMP/far2" "$TMP/near2" 3 || exit 1
+printf 'LockWait 20\n' >>"$RC"
+st=$(TWINBOX_HOOK_AT=1 TWINBOX_HOOK_CMD="sh '$TMP/lock-others' '$NEAR'" \
+    twinbox "$RC" "$TMP/lock.out" -D)
+expect_eq "next pair locked: exit 0" 0 "$st"
+expect_eq "next pair locked: not begun early, waited for" 1 \
+    "$([ "$(grep -c 'is locked); not begun early' "$TMP/lock.out")" -ge 1 ] &&
+    echo 1)"
+check_result "next pair locked"
+echo "ok: the next mailbox is selected while the last one's files change"
 
 echo "imap_parallel.sh: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
