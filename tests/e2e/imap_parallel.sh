@@ -27,7 +27,9 @@
 #     the mailbox selected last is done, and the result is the sequential
 #     one; a crash sweep over that run; and a run whose next pairs another
 #     process holds locked at its first step: they are not begun early,
-#     their lock is waited for (LockWait), the run exits 0.
+#     their lock is waited for (LockWait), the run exits 0; each of its
+#     eight SELECTs refused, then dropped with its connection: that one
+#     mailbox fails, the others are synced, a clean run completes.
 # The server's side is read from the Maildir files Dovecot keeps for the
 # user; every case gets a fresh Dovecot user whose Maildir is a copy of a
 # prepared tree, and a fresh copy of the near Maildir (with its state).
@@ -280,17 +282,31 @@ echo "ok: SIGTERM stops every worker; the next run completes"
 
 # ---- 4. one connection dropped -------------------------------------------
 
-rm -f "$TMP/proxy.port"
-"$PROXY" --to "127.0.0.1:$IMAP_PORT" --port-file "$TMP/proxy.port" \
-    --report "$TMP/proxy.report" --fault drop --only SELECT --at 3 \
-    --max-seconds 60 2>"$TMP/proxy.err" &
-proxy_pid=$!
-for _ in $(seq 1000); do
-	[ -s "$TMP/proxy.port" ] && break
-	sleep 0.02
-done
-PPORT=$(cat "$TMP/proxy.port" 2>/dev/null)
-[ -n "$PPORT" ] || { fail "faultproxy did not start" "$(cat "$TMP/proxy.err")"; exit 1; }
+# start_proxy FAULT K: faultproxy doing FAULT at the K-th SELECT; sets
+# PPORT and proxy_pid.
+start_proxy() {
+	rm -f "$TMP/proxy.port" "$TMP/proxy.report"
+	"$PROXY" --to "127.0.0.1:$IMAP_PORT" --port-file "$TMP/proxy.port" \
+	    --report "$TMP/proxy.report" --fault "$1" --only SELECT --at "$2" \
+	    --max-seconds 60 2>"$TMP/proxy.err" &
+	proxy_pid=$!
+	for _ in $(seq 1000); do
+		[ -s "$TMP/proxy.port" ] && break
+		sleep 0.02
+	done
+	PPORT=$(cat "$TMP/proxy.port" 2>/dev/null)
+	[ -n "$PPORT" ] ||
+		{ fail "faultproxy did not start" "$(cat "$TMP/proxy.err")"; exit 1; }
+}
+
+# stop_proxy: stopped, by its PID.
+stop_proxy() {
+	kill "$proxy_pid" 2>/dev/null
+	wait "$proxy_pid" 2>/dev/null
+	proxy_pid=
+}
+
+start_proxy drop 3
 fresh "dropped" "$TMP/far1" "$TMP/near1" 3 "$PPORT" || exit 1
 # As in 1, the first step waits for a second login: the dropped
 # connection must not be the only one.
@@ -299,9 +315,7 @@ st=$(TWINBOX_HOOK_AT=1 TWINBOX_HOOK_CMD="sh '$TMP/wait-login' '$TMP/drop.out'" \
 expect_eq "dropped: two or three logins" 1 \
     "$(n=$(grep -c '>> [A-Za-z0-9]* AUTHENTICATE ' "$TMP/drop.out")
     [ "$n" -ge 2 ] && [ "$n" -le 3 ] && echo 1)"
-kill "$proxy_pid" 2>/dev/null
-wait "$proxy_pid" 2>/dev/null
-proxy_pid=
+stop_proxy
 expect_eq "dropped: the proxy dropped a connection at a SELECT" "1 SELECT" \
     "$(sed -n 's/^fired=//p' "$TMP/proxy.report") $(sed -n 's/^command=//p' "$TMP/proxy.report")"
 expect_eq "dropped: exit 1" 1 "$st"
@@ -389,6 +403,32 @@ expect_eq "next pair locked: not begun early, waited for" 1 \
     "$([ "$(grep -c 'is locked); not begun early' "$TMP/lock.out")" -ge 1 ] &&
     echo 1)"
 check_result "next pair locked"
+
+# Each SELECT of the pipelined run refused, then dropped with its
+# connection (faultproxy): that one mailbox fails, whether its SELECT
+# went out early or not, the seven others are synced, and a clean run
+# reaches the sequential result.
+for fault in no drop; do
+	for k in 1 2 3 4 5 6 7 8; do
+		l="SELECT $k: $fault"
+		start_proxy $fault $k
+		fresh "$l" "$TMP/far2" "$TMP/near2" 3 "$PPORT" || exit 1
+		st=$(TWINBOX_HOOK_AT=1 \
+		    TWINBOX_HOOK_CMD="sh '$TMP/wait-login' '$TMP/fault.out'" \
+		    twinbox "$RC" "$TMP/fault.out" -D)
+		stop_proxy
+		expect_eq "$l: fired" 1 "$(sed -n 's/^fired=//p' "$TMP/proxy.report")"
+		expect_eq "$l: exit 1" 1 "$st"
+		expect_eq "$l: one mailbox failed" 1 \
+		    "$(grep -c '^twinbox: error: c:' "$TMP/fault.out")"
+		expect_eq "$l: seven mailboxes synced" 7 \
+		    "$(summaries "$TMP/fault.out" | wc -l)"
+		write_rc "$RC" "$U" "$IMAP_PORT" "$NEAR" 3
+		st=$(twinbox "$RC" "$TMP/clean.out")
+		expect_eq "$l: the next run exits 0" 0 "$st"
+		check_result "$l, then a clean run"
+	done
+done
 echo "ok: the next mailbox is selected while the last one's files change"
 
 echo "imap_parallel.sh: $passed passed, $failed failed"
