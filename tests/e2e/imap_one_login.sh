@@ -313,11 +313,7 @@ rm -f "$TMP/proxy.port"
 	--report "$TMP/proxy.report" --log "$TMP/proxy.log" --fault drop \
 	--only LIST --at 2 --max-seconds 60 2>"$TMP/proxy.err" &
 proxy_pid=$!
-for _ in $(seq 1000); do
-	[ -s "$TMP/proxy.port" ] && break
-	sleep 0.02
-done
-PPORT=$(cat "$TMP/proxy.port" 2>/dev/null)
+PPORT=$(port_from "$TMP/proxy.port")
 if [ -z "$PPORT" ]; then
 	echo "FAIL: faultproxy did not start:" >&2
 	cat "$TMP/proxy.err" >&2

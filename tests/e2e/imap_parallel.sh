@@ -290,11 +290,7 @@ start_proxy() {
 	    --report "$TMP/proxy.report" --fault "$1" --only SELECT --at "$2" \
 	    --max-seconds 60 2>"$TMP/proxy.err" &
 	proxy_pid=$!
-	for _ in $(seq 1000); do
-		[ -s "$TMP/proxy.port" ] && break
-		sleep 0.02
-	done
-	PPORT=$(cat "$TMP/proxy.port" 2>/dev/null)
+	PPORT=$(port_from "$TMP/proxy.port")
 	[ -n "$PPORT" ] ||
 		{ fail "faultproxy did not start" "$(cat "$TMP/proxy.err")"; exit 1; }
 }

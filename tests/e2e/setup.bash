@@ -181,6 +181,16 @@ new_user() {
 	cp -a "$2" "$MAIL_DIR/$1" && chown -R "$MAIL_OWNER" "$MAIL_DIR/$1"
 }
 
+# port_from FILE: the port a helper (faultproxy, relay) writes to FILE
+# once it listens, waited for up to 20 s; nothing when none came.
+port_from() {
+	for _ in $(seq 1000); do
+		[ -s "$1" ] && break
+		sleep 0.02
+	done
+	cat "$1" 2>/dev/null
+}
+
 crash_sweep() {
 	local fresh=$2 check=$3 n=1 st
 	SWEPT=0
