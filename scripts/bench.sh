@@ -625,6 +625,28 @@ one_repeat() {
 	done
 }
 
+# Whether the kernel pages idle memory out behind the tools' backs
+# (DAMON's pageout action, or damon_reclaim): page cache that no process
+# maps counts as idle, so every run then reads its directories, and the
+# server's programs, from the disk again (docs/benchmarks.md).
+reclaim_info() {
+	local k a on=
+	for k in /sys/kernel/mm/damon/admin/kdamonds/*/; do
+		[ "$(cat "${k}state" 2>/dev/null)" = on ] || continue
+		for a in "$k"contexts/*/schemes/*/action; do
+			[ "$(cat "$a" 2>/dev/null)" = pageout ] && on=1
+		done
+	done
+	case $(cat /sys/module/damon_reclaim/parameters/enabled 2>/dev/null) in
+	Y|1) on=1 ;;
+	esac
+	if [ -n "$on" ]; then
+		echo "page cache: DAMON pages idle memory out (cold caches every run)"
+	else
+		echo "page cache: no DAMON reclaim"
+	fi
+}
+
 machine_info() {
 	local disk p versions
 	disk=$(df -PT "$WORK" | awk 'NR == 2 { printf "%s (%s), %.0f GiB", $1, $2, $3 / 1048576 }')
@@ -632,6 +654,7 @@ machine_info() {
 		/proc/cpuinfo | head -n 1)), $(awk '/^MemTotal/ {
 		printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo) RAM,"
 	echo "  disk $disk, kernel $(uname -sr)"
+	reclaim_info
 	versions="Dovecot $(dovecot --version | cut -d' ' -f1)"
 	for p in $PEERS; do
 		versions="$versions, $(peer_version "$p")"
