@@ -896,7 +896,9 @@ extra_failed(const struct chan_run *r, const struct store_conf *sc,
 }
 
 /* The pair syncing on this worker leaves its IMAP stores alone from now
- * on (mailbox.h): the next job is taken and its SELECT sent now. */
+ * on (mailbox.h): the next job is taken and its SELECT sent now. Of the
+ * Maildir, which that pair still uses, pair_job_init() only asks where a
+ * mailbox's directory is (local_dir(): a path and a stat()). */
 static void
 begin_next(void *ctx)
 {

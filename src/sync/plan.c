@@ -61,12 +61,23 @@ plan_leaves_side(const struct plan *p, enum side s)
 	for (size_t i = 0; i < p->n; i++) {
 		const struct plan_op *op = &p->ops[i];
 
-		if (op->kind == PLAN_COPY || op->kind == PLAN_TRASH ||
-		    op->kind == PLAN_TRASH_REMOTE)
+		switch (op->kind) {
+		case PLAN_NEW_PAIR:
+		case PLAN_SKIP:
+		case PLAN_UPDATE_PAIR:
+		case PLAN_FORGET:
+		case PLAN_SET_MAXUID:
+		case PLAN_SET_UIDVALIDITY:
+			continue;	/* the state alone */
+		case PLAN_SET_FLAGS:
+		case PLAN_EXPUNGE:
+			if (op->side != s)
+				continue;
 			return 0;
-		if ((op->kind == PLAN_SET_FLAGS || op->kind == PLAN_EXPUNGE) &&
-		    op->side == s)
+		default:		/* a copy reads one side and writes
+					   the other; so may any kind added */
 			return 0;
+		}
 	}
 	return 1;
 }

@@ -201,9 +201,9 @@ enum plan_status plan_mailbox(const struct plan_input *in, struct plan *p);
 /* Number of operations of one kind. */
 size_t plan_count(const struct plan *p, enum plan_op_kind kind);
 
-/* 1 if carrying out p calls nothing on side s's store: no copy and no
- * Trash copy (each reads one side and writes the other), and no flag
- * change or expunge on s. The other operations touch the state alone. */
+/* 1 if carrying out p calls nothing on side s's store: only operations
+ * on the state, and flag changes and expunges on the other side (a copy
+ * or a Trash copy reads one side and writes the other). */
 int plan_leaves_side(const struct plan *p, enum side s);
 
 /* Append one human line (no newline) describing op, e.g.

@@ -167,17 +167,14 @@ expect_eq "third: up to date" 1 \
 # with_proxy NAME K: NAME's second run through a proxy that answers NO to
 # the K-th UID STORE of the session.
 with_proxy() {
-	local i
+	local port
 	rm -f "$TMP/proxy.port"
 	"$PROXY" --to "127.0.0.1:$IMAP_PORT" --port-file "$TMP/proxy.port" \
 		--report "$TMP/$1.report" --fault no --only "UID STORE" --at "$2" \
 		--max-seconds 60 2>"$TMP/$1.proxy.err" &
 	proxy_pid=$!
-	for i in $(seq 1000); do
-		[ -s "$TMP/proxy.port" ] && break
-		sleep 0.02
-	done
-	sed "s/^Port .*/Port $(cat "$TMP/proxy.port")/" "$TMP/$1.rc" \
+	port=$(port_from "$TMP/proxy.port")
+	sed "s/^Port .*/Port $port/" "$TMP/$1.rc" \
 		>"$TMP/$1.proxy.rc"
 	timeout 120 "$BIN" -D -c "$TMP/$1.proxy.rc" local \
 		>"$TMP/$1.second.out" 2>&1

@@ -179,10 +179,7 @@ one_case() {
 	    --report "$TMP/proxy.report" --fault "$1" --at "$3" \
 	    --only "$2" --max-seconds 60 2>"$TMP/proxy.err" &
 	proxy_pid=$!
-	for i in $(seq 1000); do
-		[ -s "$TMP/proxy.port" ] && break
-		sleep 0.02
-	done
+	port_from "$TMP/proxy.port" >/dev/null
 	if [ ! -s "$TMP/proxy.port" ]; then
 		fail "$name: the proxy did not start" "$(cat "$TMP/proxy.err")"
 		kill "$proxy_pid" 2>/dev/null

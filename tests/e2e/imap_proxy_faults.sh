@@ -358,7 +358,7 @@ converge() {
 # proxy_port. The report goes to $TMP/proxy.report, the commands seen to
 # $TMP/proxy.log.
 start_proxy() {
-	local i late=()
+	local late=()
 	rm -f "$TMP/proxy.port" "$TMP/proxy.report"
 	case $1 in *-late) late=(--late) ;; esac
 	"$PROXY" --to "127.0.0.1:$IMAP_PORT" --port-file "$TMP/proxy.port" \
@@ -367,11 +367,7 @@ start_proxy() {
 	    --user "$U" --pass "$PASSWORD" --max-seconds 60 \
 	    2>"$TMP/proxy.err" &
 	proxy_pid=$!
-	for i in $(seq 1000); do
-		[ -s "$TMP/proxy.port" ] && break
-		sleep 0.02
-	done
-	proxy_port=$(cat "$TMP/proxy.port" 2>/dev/null)
+	proxy_port=$(port_from "$TMP/proxy.port")
 	[ -n "$proxy_port" ]
 }
 

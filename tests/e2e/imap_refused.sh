@@ -102,17 +102,12 @@ run() {
 # proxied NAME: run NAME through a faultproxy that refuses the first
 # APPEND; the proxy is stopped after it.
 proxied() {
-	local i
 	rm -f "$TMP/proxy.port"
 	"$PROXY" --to "127.0.0.1:$IMAP_PORT" --port-file "$TMP/proxy.port" \
 	    --report "$TMP/$1.report" --fault no --only APPEND --at 1 \
 	    --max-seconds 120 2>"$TMP/$1.proxy" &
 	proxy_pid=$!
-	for i in $(seq 1000); do
-		[ -s "$TMP/proxy.port" ] && break
-		sleep 0.02
-	done
-	run "$1" "$(cat "$TMP/proxy.port")"
+	run "$1" "$(port_from "$TMP/proxy.port")"
 	kill "$proxy_pid" 2>/dev/null
 	wait "$proxy_pid" 2>/dev/null
 	proxy_pid=
