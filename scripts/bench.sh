@@ -641,7 +641,8 @@ reclaim_info() {
 	Y|1) on=1 ;;
 	esac
 	if [ -n "$on" ]; then
-		echo "page cache: DAMON pages idle memory out (cold caches every run)"
+		echo "page cache: DAMON pages idle memory out" \
+			"(cold caches every run)"
 	else
 		echo "page cache: no DAMON reclaim"
 	fi

@@ -4,10 +4,11 @@
  *
  * The jobs (indexes 0 .. njobs-1) are handed out in order from one shared
  * counter to up to nworkers threads; each thread takes the next job when
- * it has finished its last one, or a little before (workers_take()). What a job does, and which stores a
- * worker holds, is the caller's (channel.c): the callbacks get the
- * worker's number and are called on that worker's thread only, so a
- * worker's stores, counters and buffers are touched by one thread.
+ * it has finished its last one, or a little before (workers_take()).
+ * What a job does, and which stores a worker holds, is the caller's
+ * (channel.c): the callbacks get the worker's number and are called on
+ * that worker's thread only, so a worker's stores, counters and buffers
+ * are touched by one thread.
  *
  * Contract:
  *  - ops->start(ctx, w, stop) prepares worker w; when it fails (-1) the

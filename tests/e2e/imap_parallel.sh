@@ -303,7 +303,8 @@ start_proxy() {
 	proxy_pid=$!
 	PPORT=$(port_from "$TMP/proxy.port")
 	[ -n "$PPORT" ] ||
-		{ fail "faultproxy did not start" "$(cat "$TMP/proxy.err")"; exit 1; }
+		{ fail "faultproxy did not start" "$(cat "$TMP/proxy.err")"
+		  exit 1; }
 	exec 9<>"/dev/tcp/127.0.0.1/$PPORT"
 }
 
@@ -432,7 +433,8 @@ for fault in no drop; do
 		    TWINBOX_HOOK_CMD="sh '$TMP/wait-login' '$TMP/fault.out'" \
 		    twinbox "$RC" "$TMP/fault.out" -D)
 		stop_proxy
-		expect_eq "$l: fired" 1 "$(sed -n 's/^fired=//p' "$TMP/proxy.report")"
+		expect_eq "$l: fired" 1 \
+		    "$(sed -n 's/^fired=//p' "$TMP/proxy.report")"
 		expect_eq "$l: exit 1" 1 "$st"
 		expect_eq "$l: one mailbox failed" 1 \
 		    "$(grep -c '^twinbox: error: c:' "$TMP/fault.out")"
