@@ -530,10 +530,12 @@ pair_sync_end(struct chan_run *r, struct pair_sync *ps)
 	free(ps);
 }
 
+/* next: NULL, or the look-ahead of run_plan(). */
 static void
-sync_one(struct chan_run *r, const char *name)
+sync_one(struct chan_run *r, const char *name,
+    const struct mailbox_next *next)
 {
-	pair_sync_end(r, pair_sync_start(r, name, NULL, NULL, 0));
+	pair_sync_end(r, pair_sync_start(r, name, NULL, next, 0));
 }
 
 /* How much work a pair to sync is likely to be: the size of its state
@@ -714,10 +716,10 @@ create_box(struct chan_run *r, const struct mbox_step *step,
 }
 
 /* Carry out one step of the mailbox plan. With defer, a pair to sync is
- * added there instead, for the workers. */
+ * added there instead, for the workers; next: see sync_one(). */
 static void
 run_step(struct chan_run *r, const struct mbox_step *step,
-    struct strlist *defer)
+    struct strlist *defer, const struct mailbox_next *next)
 {
 	struct buf err = BUF_INIT, what = BUF_INIT;
 	char *box[2];
@@ -749,7 +751,7 @@ run_step(struct chan_run *r, const struct mbox_step *step,
 	if (ready && defer != NULL)
 		strlist_add(defer, step->name);
 	else if (ready)
-		sync_one(r, step->name);
+		sync_one(r, step->name, next);
 	free(box[0]);
 	free(box[1]);
 	buf_free(&err);
@@ -898,7 +900,8 @@ extra_failed(const struct chan_run *r, const struct store_conf *sc,
 /* The pair syncing on this worker leaves its IMAP stores alone from now
  * on (mailbox.h): the next job is taken and its SELECT sent now. Of the
  * Maildir, which that pair still uses, pair_job_init() only asks where a
- * mailbox's directory is (local_dir(): a path and a stat()). */
+ * mailbox's directory is (local_dir(): a path and a stat()). The same
+ * holds for begin_ahead(). */
 static void
 begin_next(void *ctx)
 {
@@ -1043,28 +1046,85 @@ report_skipped_steps(const struct chan_run *r, const struct mbox_plan *mplan,
 			report_skipped(r, mplan->v[j].name);
 }
 
+/*
+ * The look-ahead of a run without workers (Connections 1): while the pair
+ * of step `next - 1` leaves its IMAP stores alone (mailbox.h), step `next`
+ * is begun when it is a pair to sync and nothing was begun yet, so that
+ * its SELECT is answered meanwhile; run_plan() then finishes it.
+ */
+struct plan_ahead {
+	struct chan_run *r;
+	const struct mbox_plan *mplan;
+	size_t next;
+	struct mailbox_next hook;
+	struct pair_sync *begun;	/* step next, begun */
+};
+
+static void
+begin_ahead(void *ctx)
+{
+	struct plan_ahead *a = ctx;
+	const struct mbox_step *st;
+
+	if (a->begun != NULL || a->next >= a->mplan->n || a->r->stopped ||
+	    interrupted(a->r->opts->stop))
+		return;
+	st = &a->mplan->v[a->next];
+	if (st->action == MBOX_SYNC)
+		a->begun = pair_sync_start(a->r, st->name, NULL, &a->hook, 1);
+}
+
+/* Step i's pair, begun early, finished; 1 if there was one. */
+static int
+finish_ahead(struct plan_ahead *a, size_t i)
+{
+	struct pair_sync *ps = a->begun;
+
+	if (ps == NULL || a->next != i)
+		return 0;
+	a->begun = NULL;
+	a->next = i + 1;	/* what its own look-ahead begins */
+	pair_sync_end(a->r, ps);
+	return 1;
+}
+
 static void
 run_plan(struct chan_run *r, const struct mbox_plan *mplan,
     enum plan_pass pass, struct strlist *defer)
 {
-	for (size_t i = 0; i < mplan->n && !interrupted(r->opts->stop); i++) {
+	struct plan_ahead a = { r, mplan, 0, { begin_ahead, NULL }, NULL };
+	const struct mailbox_next *next = NULL;
+	size_t i;
+
+	a.hook.ctx = &a;
+	/* Only a run that syncs its pairs itself, in the plan's order. */
+	if (pass == PASS_ALL && defer == NULL && !r->opts->list)
+		next = &a.hook;
+	for (i = 0; i < mplan->n && !interrupted(r->opts->stop); i++) {
 		const struct mbox_step *st = &mplan->v[i];
 
 		if (pass != PASS_ALL && (st->action == MBOX_REMOVE) !=
 		    (pass == PASS_REMOVALS))
 			continue;
 		if (r->stopped) {
+			/* A pair begun is finished, as a pair started. */
+			if (finish_ahead(&a, i))
+				i++;
 			report_stopped(r, "skipping", mplan->n - i);
 			report_skipped_steps(r, mplan, i, pass);
 			break;
 		}
 		if (named_but_missing(r, st))
 			continue;
+		if (finish_ahead(&a, i))
+			continue;
+		a.next = i + 1;
 		if (r->opts->list)
 			list_step(r, st);
 		else
-			run_step(r, st, defer);
+			run_step(r, st, defer, next);
 	}
+	finish_ahead(&a, i);
 }
 
 /* A pair with work for the workers, and where it stands in the plan. */

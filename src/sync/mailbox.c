@@ -910,10 +910,6 @@ mailbox_begin(const struct mailbox_job *job, int early)
 	r->lock_fd = -1;
 	state_init(&r->state);
 	plan_init(&r->plan);
-	/* Without a listing, the quiet check would peek() at both stores,
-	 * which an early begin must not touch. */
-	if (early && job->listed == NULL)
-		return r;
 	r->rc = advance(r, early, &r->err);
 	/* A kill while the next pair's open is on the wire and the last
 	 * pair's state is not yet written. */

@@ -111,10 +111,11 @@ int sync_mailbox(const struct mailbox_job *job, struct exec_stats *stats,
  * left, returns as sync_mailbox() does and frees the run.
  * With early (called from another run's stores_free()): the pair lock is
  * tried once, and when another process holds it the run stops before it
- * (mailbox_finish() waits for it as sync_mailbox() does); no store
- * without open_begin() is called (the other run still uses it), so a
- * job without a listing (listed NULL) begins nothing. A begun run is a
- * started run: it is always finished.
+ * (mailbox_finish() waits for it as sync_mailbox() does). Of a store
+ * without open_begin(), which the other run still uses, only peek() is
+ * called (the quiet check of a job without a listing), which reads the
+ * mailbox's status and changes nothing. A begun run is a started run:
+ * it is always finished.
  */
 struct mailbox_run;
 struct mailbox_run *mailbox_begin(const struct mailbox_job *job, int early);

@@ -23,10 +23,11 @@
 #     line), the seven others are synced by the other connections, and a
 #     clean run reaches the sequential result;
 #  5. flags changed on the server alone (plans that rename near files
-#     only): on each connection every SELECT but the first goes out before
-#     the mailbox selected last is done, and the result is the sequential
-#     one; a crash sweep over that run, and SIGTERM at every fourth of its
-#     steps (as in 3); and a run whose next pairs another
+#     only): with one connection (the plan looked one step ahead) and with
+#     three (workers), on each connection every SELECT but the first goes
+#     out before the mailbox selected last is done, and the result is the
+#     same; a crash sweep over both runs, and SIGTERM at every fourth step
+#     of the second (as in 3); and a run whose next pairs another
 #     process holds locked at its first step: they are not begun early,
 #     their lock is waited for (LockWait), the run exits 0; each of its
 #     eight SELECTs refused, then dropped with its connection: that one
@@ -356,39 +357,54 @@ for b in I $BOXES; do
 	done
 done
 chown -R "$MAIL_OWNER" "$TMP/far2"
-fresh "server flags, sequential" "$TMP/far2" "$TMP/near2" 1 || exit 1
-st=$(twinbox "$RC" "$TMP/seq2.out")
-expect_eq "server flags, sequential: exit 0" 0 "$st"
+# early_selects LABEL OUT: per connection, every SELECT but its first
+# goes out before the mailbox it selected last has its line.
+early_selects() {
+	local early
+	early=$(awk '
+		/ >> [A-Za-z0-9]* SELECT "/ {
+			conn = $2; box = $6; gsub(/"/, "", box)
+			n++
+			if (conn in last) { if (!(last[conn] in done)) e++ }
+			else c++
+			last[conn] = box
+			next
+		}
+		/^c:[^:]*: (far->near|up to date)/ {
+			b = substr($1, 3); sub(/:$/, "", b); done[b] = 1
+		}
+		END { print n - c, e + 0 }' "$2")
+	expect_eq "$1: each next SELECT before the last line" 1 \
+	    "$(set -- $early; [ "$1" -ge 1 ] && [ "$1" = "$2" ] && echo 1)"
+	[ "${early% *}" = "${early#* }" ] ||
+		echo "    SELECTs after a first, early: $early" >&2
+}
+
+# One connection: the run looks one step of the mailbox plan ahead.
+fresh "server flags, one connection" "$TMP/far2" "$TMP/near2" 1 || exit 1
+st=$(twinbox "$RC" "$TMP/seq2.out" -D)
+expect_eq "server flags, one connection: exit 0" 0 "$st"
 WANT=$(contents far "$MAIL_DIR/$U")
-expect_eq "server flags, sequential: 16 messages flagged" 16 \
+expect_eq "server flags, one connection: 16 messages flagged" 16 \
     "$(contents near "$NEAR" | grep -c ' FS$')"
-check_result "server flags, sequential"
+expect_eq "server flags, one connection: one login" 1 \
+    "$(grep -c '>> [A-Za-z0-9]* AUTHENTICATE ' "$TMP/seq2.out")"
+early_selects "server flags, one connection" "$TMP/seq2.out"
+check_result "server flags, one connection"
 
 fresh "server flags, pipelined" "$TMP/far2" "$TMP/near2" 3 || exit 1
 st=$(TWINBOX_HOOK_AT=1 TWINBOX_HOOK_CMD="sh '$TMP/wait-login' '$TMP/pipe.out'" \
     twinbox "$RC" "$TMP/pipe.out" -D)
 expect_eq "server flags, pipelined: exit 0" 0 "$st"
-# Per connection, every SELECT but its first goes out before the mailbox
-# it selected last has its line.
-early=$(awk '
-	/ >> [A-Za-z0-9]* SELECT "/ {
-		conn = $2; box = $6; gsub(/"/, "", box)
-		n++
-		if (conn in last) { if (!(last[conn] in done)) e++ }
-		else c++
-		last[conn] = box
-		next
-	}
-	/^c:[^:]*: (far->near|up to date)/ {
-		b = substr($1, 3); sub(/:$/, "", b); done[b] = 1
-	}
-	END { print n - c, e + 0 }' "$TMP/pipe.out")
-expect_eq "server flags, pipelined: each next SELECT before the last line" \
-    1 "$(set -- $early; [ "$1" -ge 1 ] && [ "$1" = "$2" ] && echo 1)"
-[ "${early% *}" = "${early#* }" ] ||
-	echo "    SELECTs after a first, early: $early" >&2
+early_selects "server flags, pipelined" "$TMP/pipe.out"
 check_result "server flags, pipelined"
 
+fresh_flags1() {
+	fresh "$1" "$TMP/far2" "$TMP/near2" 1
+}
+crash_sweep 300 fresh_flags1 check_result
+echo "ok: one connection's run killed at each of $SWEPT steps, then resumed"
+[ "$SWEPT" -ge 20 ] || fail "one connection's crash sweep: only $SWEPT steps"
 fresh_flags() {
 	fresh "$1" "$TMP/far2" "$TMP/near2" 3
 }
