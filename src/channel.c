@@ -1110,6 +1110,8 @@ run_plan(struct chan_run *r, const struct mbox_plan *mplan,
 			/* A pair begun is finished, as a pair started. */
 			if (finish_ahead(&a, i))
 				i++;
+			if (i == mplan->n)
+				break;
 			report_stopped(r, "skipping", mplan->n - i);
 			report_skipped_steps(r, mplan, i, pass);
 			break;
