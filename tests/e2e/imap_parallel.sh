@@ -31,7 +31,10 @@
 #     process holds locked at its first step: they are not begun early,
 #     their lock is waited for (LockWait), the run exits 0; each of its
 #     eight SELECTs refused, then dropped with its connection: that one
-#     mailbox fails, the others are synced, a clean run completes.
+#     mailbox fails, the others are synced, a clean run completes; and
+#     with one connection, another client expunging or delivering in the
+#     mailbox of each SELECT sent early, as the server answers it: a
+#     clean run then leaves both sides alike, nothing else lost.
 # The server's side is read from the Maildir files Dovecot keeps for the
 # user; every case gets a fresh Dovecot user whose Maildir is a copy of a
 # prepared tree, and a fresh copy of the near Maildir (with its state).
@@ -292,7 +295,8 @@ echo "ok: SIGTERM stops every worker; the next run completes"
 
 # ---- 4. one connection dropped -------------------------------------------
 
-# start_proxy FAULT K: faultproxy doing FAULT at the K-th SELECT; sets
+# start_proxy FAULT K [ARGS...]: faultproxy doing FAULT at the K-th
+# SELECT, with faultproxy's ARGS (--late, --user, --pass); sets
 # PPORT and proxy_pid. The proxy ends with its last connection: an idle
 # one (descriptor 9, until stop_proxy) keeps it up for the workers that
 # connect after a drop.
@@ -300,7 +304,7 @@ start_proxy() {
 	rm -f "$TMP/proxy.port" "$TMP/proxy.report"
 	"$PROXY" --to "127.0.0.1:$IMAP_PORT" --port-file "$TMP/proxy.port" \
 	    --report "$TMP/proxy.report" --fault "$1" --only SELECT --at "$2" \
-	    --max-seconds 60 2>"$TMP/proxy.err" &
+	    --max-seconds 60 "${@:3}" 2>"$TMP/proxy.err" &
 	proxy_pid=$!
 	PPORT=$(port_from "$TMP/proxy.port")
 	[ -n "$PPORT" ] ||
@@ -419,16 +423,32 @@ done
 echo "ok: SIGTERM in the pipelined run at every fourth step"
 
 # The next pair is locked by another process when its turn comes early:
-# at the run's first step every other pair is locked for two seconds.
+# at the run's first step every other pair's lock is taken by a holder
+# that keeps it until the run says it did not begin a pair early (at most
+# 20 s); the step returns once every holder holds its lock or gave up
+# (the lock the run holds itself).
 cat >"$TMP/lock-others" <<'SH'
-for f in "$1"/*/.twinboxstate.lock; do
-	flock -n "$f" sleep 2 &
+near=$1 log=$2 marks=$3 i=0
+rm -rf "$marks" && mkdir "$marks" || exit 1
+for f in "$near"/*/.twinboxstate.lock; do
+	i=$((i + 1))
+	flock -n "$f" sh -c 'touch "$1"; n=0
+		while ! grep -q "not begun early" "$2" && [ $n -lt 400 ]; do
+			sleep 0.05; n=$((n + 1))
+		done' sh "$marks/$i" "$log" &
+	echo $! >"$marks/$i.pid"
 done
-sleep 0.3
+for j in $(seq "$i"); do
+	while [ ! -e "$marks/$j" ] && kill -0 "$(cat "$marks/$j.pid")" 2>/dev/null
+	do
+		sleep 0.01
+	done
+done
 SH
 fresh "next pair locked" "$TMP/far2" "$TMP/near2" 3 || exit 1
 printf 'LockWait 20\n' >>"$RC"
-st=$(TWINBOX_HOOK_AT=1 TWINBOX_HOOK_CMD="sh '$TMP/lock-others' '$NEAR'" \
+st=$(TWINBOX_HOOK_AT=1 \
+    TWINBOX_HOOK_CMD="sh '$TMP/lock-others' '$NEAR' '$TMP/lock.out' '$TMP/held'" \
     twinbox "$RC" "$TMP/lock.out" -D)
 expect_eq "next pair locked: exit 0" 0 "$st"
 expect_eq "next pair locked: not begun early, waited for" 1 \
@@ -462,6 +482,42 @@ for fault in no drop; do
 		st=$(twinbox "$RC" "$TMP/clean.out")
 		expect_eq "$l: the next run exits 0" 0 "$st"
 		check_result "$l, then a clean run"
+	done
+done
+# Another client changes the mailbox of a SELECT sent early (one
+# connection: every SELECT but the first), as the server answers it
+# (faultproxy --late: through a second session, before the SELECT's
+# tagged answer): it expunges the mailbox's last message, or delivers a
+# new one. The run exits 0 or fails that mailbox; a clean run then leaves
+# both sides alike, without the expunged message or with the new one.
+for fault in expunge exists; do
+	for k in 2 3 4 5 6 7 8; do
+		l="SELECT $k, another client's $fault"
+		fresh "$l" "$TMP/far2" "$TMP/near2" 1 || exit 1
+		start_proxy $fault $k --late --user "$U" --pass "$PASSWORD"
+		write_rc "$RC" "$U" "$PPORT" "$NEAR" 1
+		st=$(twinbox "$RC" "$TMP/late.out")
+		stop_proxy
+		expect_eq "$l: fired" 1 \
+		    "$(sed -n 's/^fired=//p' "$TMP/proxy.report")"
+		expect_eq "$l: exit 0 or 1" 1 \
+		    "$([ "$st" = 0 ] || [ "$st" = 1 ] && echo 1)"
+		id=$(sed -n 's/^message-id=<\([^@]*\)@.*/\1/p' "$TMP/proxy.report")
+		write_rc "$RC" "$U" "$IMAP_PORT" "$NEAR" 1
+		st=$(twinbox "$RC" "$TMP/clean.out")
+		expect_eq "$l: the next run exits 0" 0 "$st"
+		far=$(contents far "$MAIL_DIR/$U")
+		expect_eq "$l: both sides alike" "$far" \
+		    "$(contents near "$NEAR")"
+		want=0
+		[ $fault = exists ] && want=1
+		expect_eq "$l: $id on the server" $want \
+		    "$(awk -v id="$id" '$2 == id' <<<"$far" | wc -l)"
+		expect_eq "$l: nothing else lost" $((39 + want)) \
+		    "$(awk -v id="$id" '$2 != id' <<<"$far" | wc -l)"
+		st=$(twinbox "$RC" "$TMP/dry.out" --dry-run)
+		expect_eq "$l: a dry run plans nothing" "" \
+		    "$(grep -v -e 'dry run: nothing to do$' "$TMP/dry.out")"
 	done
 done
 echo "ok: the next mailbox is selected while the last one's files change"
