@@ -820,15 +820,16 @@ lock_clock_ms(void)
 }
 
 /*
- * The pair lock, waiting up to job->lock_wait seconds while another
- * process holds it (a watcher's sync is short): tried again after 50 ms,
- * then at doubling intervals of at most 500 ms. A stop request ends the
- * wait; so does the bound, with the lock's own error.
+ * The pair lock, waiting up to wait seconds while another process holds
+ * it (a watcher's sync is short): tried again after 50 ms, then at
+ * doubling intervals of at most 500 ms. A stop request ends the wait; so
+ * does the bound, with the lock's own error (PAIR_LOCK_BUSY).
  */
-static int
-lock_pair(const struct mailbox_job *job, int *fd, struct buf *err)
+static enum pair_lock_result
+lock_pair(const struct mailbox_job *job, unsigned wait, int *fd,
+    struct buf *err)
 {
-	int64_t until = lock_clock_ms() + (int64_t)job->lock_wait * 1000;
+	int64_t until = lock_clock_ms() + (int64_t)wait * 1000;
 	long step = 50;
 	int rc;
 
@@ -838,11 +839,11 @@ lock_pair(const struct mailbox_job *job, int *fd, struct buf *err)
 
 		if (step == 50)
 			log_verbose(job->lg, "%s: %s; waiting up to %u s for "
-			    "it", job->label, buf_cstr(err), job->lock_wait);
+			    "it", job->label, buf_cstr(err), wait);
 		(void)nanosleep(&ts, NULL);
 		step = step * 2 > 500 ? 500 : step * 2;
 	}
-	return rc == PAIR_LOCK_TAKEN ? 0 : -1;
+	return rc;
 }
 
 /* The pair lock, or with early only tried: *busy when another holds it
@@ -856,10 +857,8 @@ take_lock(struct mailbox_run *r, int early, int *busy, struct buf *err)
 	*busy = 0;
 	if (state_paths_mkdir(job->paths, err) != 0)
 		return -1;
-	if (!early)
-		return lock_pair(job, &r->lock_fd, err);
-	rc = pair_lock(job->paths->lock, &r->lock_fd, err);
-	if (rc == PAIR_LOCK_BUSY) {
+	rc = lock_pair(job, early ? 0 : job->lock_wait, &r->lock_fd, err);
+	if (early && rc == PAIR_LOCK_BUSY) {
 		log_debug(job->lg, "%s: %s; not begun early: waited for when "
 		    "its turn comes", job->label, buf_cstr(err));
 		buf_reset(err);
