@@ -26,8 +26,9 @@
 #     only): with one connection (the plan looked one step ahead) and with
 #     three (workers), on each connection every SELECT but the first goes
 #     out before the mailbox selected last is done, and the result is the
-#     same; a crash sweep over both runs, and SIGTERM at every fourth step
-#     of the second (as in 3); and a run whose next pairs another
+#     same; a crash sweep over both runs, SIGTERM (as in 3) at every
+#     fourth step of the first and at three of the second; and a one-
+#     connection run whose next pairs another
 #     process holds locked at its first step: they are not begun early,
 #     their lock is waited for (LockWait), the run exits 0; each of its
 #     eight SELECTs refused, then dropped with its connection: that one
@@ -271,12 +272,12 @@ echo "ok: parallel run killed at each of $steps steps, then resumed"
 
 # ---- 3. SIGTERM ----------------------------------------------------------
 
-# term_at N FAR NEAR: SIGTERM at step N of a run of those trees with
-# three connections: exit 143 with the one interrupted line and no other
-# error, then a clean run reaches WANT.
+# term_at N FAR NEAR CONNECTIONS: SIGTERM at step N of a run of those
+# trees: exit 143 with the one interrupted line and no other error, then
+# a clean run reaches WANT.
 term_at() {
 	local n=$1
-	fresh "TERM at $n" "$2" "$3" 3 || return
+	fresh "TERM at $n" "$2" "$3" "$4" || return
 	st=$(TWINBOX_CRASH_AFTER=$n TWINBOX_CRASH_SIGNAL=TERM \
 	    twinbox "$RC" "$TMP/term.out")
 	expect_eq "TERM at step $n: exit 143" 143 "$st"
@@ -289,7 +290,7 @@ term_at() {
 }
 
 for n in 3 $((steps / 3)) $((steps * 2 / 3)); do
-	term_at $n "$TMP/far1" "$TMP/near1"
+	term_at $n "$TMP/far1" "$TMP/near1" 3
 done
 echo "ok: SIGTERM stops every worker; the next run completes"
 
@@ -409,18 +410,25 @@ fresh_flags1() {
 crash_sweep 300 fresh_flags1 check_result
 echo "ok: one connection's run killed at each of $SWEPT steps, then resumed"
 [ "$SWEPT" -ge 20 ] || fail "one connection's crash sweep: only $SWEPT steps"
+# A stop while a pair begun early waits for its SELECT's answer, or
+# anywhere else: every fourth step of the one connection's run, whose
+# steps come in one order (one thread).
+for n in $(seq 2 4 "$SWEPT"); do
+	term_at $n "$TMP/far2" "$TMP/near2" 1
+done
+echo "ok: SIGTERM in the one connection's run at every fourth step"
 fresh_flags() {
 	fresh "$1" "$TMP/far2" "$TMP/near2" 3
 }
 crash_sweep 300 fresh_flags check_result
 echo "ok: pipelined run killed at each of $SWEPT steps, then resumed"
 [ "$SWEPT" -ge 20 ] || fail "pipelined crash sweep: only $SWEPT steps"
-# A stop while a pair begun early waits for its SELECT's answer, or
-# anywhere else: every fourth step.
-for n in $(seq 2 4 "$SWEPT"); do
-	term_at $n "$TMP/far2" "$TMP/near2"
+# With three connections the number of steps varies from run to run
+# (which worker takes which pair): a stop well inside the run.
+for n in 3 $((SWEPT / 3)) $((SWEPT * 2 / 3)); do
+	term_at $n "$TMP/far2" "$TMP/near2" 3
 done
-echo "ok: SIGTERM in the pipelined run at every fourth step"
+echo "ok: SIGTERM in the pipelined run"
 
 # The next pair is locked by another process when its turn comes early:
 # at the run's first step every other pair's lock is taken by a holder
@@ -445,7 +453,7 @@ for j in $(seq "$i"); do
 	done
 done
 SH
-fresh "next pair locked" "$TMP/far2" "$TMP/near2" 3 || exit 1
+fresh "next pair locked" "$TMP/far2" "$TMP/near2" 1 || exit 1
 printf 'LockWait 20\n' >>"$RC"
 st=$(TWINBOX_HOOK_AT=1 \
     TWINBOX_HOOK_CMD="sh '$TMP/lock-others' '$NEAR' '$TMP/lock.out' '$TMP/held'" \
