@@ -272,6 +272,12 @@ START_TEST(test_mailbox_names)
 	ck_assert_int_eq(s->ops->create(s, "Entwürfe", &err), 0);
 	ck_assert_int_eq(s->ops->create(s, "Entwürfe/Alt", &err), 0);
 	ck_assert_int_eq(s->ops->create(s, "Work", &err), 0);
+	/* Made since the listing (Dovecot: NO [ALREADYEXISTS]): there. */
+	ck_assert_msg(s->ops->create(s, "Work", &err) == 0, "%s", err.data);
+	/* Any other refusal fails, in the server's words. */
+	ck_assert_int_eq(s->ops->create(s, "~Work", &err), -1);
+	ck_assert_msg(strstr(err.data, "CREATE \"~Work\": NO [CANNOT] ") !=
+	    NULL, "%s", err.data);
 	ck_assert_int_eq(s->ops->list(s, &names, &err), 0);
 	ck_assert_uint_eq(names.n, 4);
 	ck_assert_str_eq(names.v[0], "Entwürfe");

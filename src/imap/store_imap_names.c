@@ -122,18 +122,56 @@ drop_prelisting(struct imap_store *s)
 		ims_peek_clear(s);
 }
 
+/* The answer to CREATE. exists: refused with [ALREADYEXISTS] (RFC 5530),
+ * which a server gives when the mailbox was made since our listing (by
+ * another client, or another run syncing the same folder): what CREATE
+ * was for holds, and the pair goes on to open it. */
+struct create_answer {
+	struct ims_answer a;	/* first: done() is given its address */
+	int exists;
+};
+
+static void
+create_done(void *ctx, const struct imap_response *r)
+{
+	struct create_answer *c = ctx;
+	const char *code = imap_code_name(r);
+
+	ims_answer_done(&c->a, r);
+	c->exists = !c->a.ok && imap_response_is(r, "NO") && code != NULL &&
+	    strcasecmp(code, "ALREADYEXISTS") == 0;
+}
+
 int
 ims_create(struct store *st, const char *mbox, struct buf *err)
 {
 	struct imap_store *s = (struct imap_store *)st;
+	struct create_answer c = { .a = { .status = BUF_INIT,
+	    .log = BUF_INIT } };
+	struct imap_cmdline l;
+	struct buf wire = BUF_INIT;
 	int rc;
 
 	drop_prelisting(s);
-	rc = mailbox_command(s, "CREATE", mbox, NULL, NULL, NULL, err);
-
-	if (rc == 0)
+	if (ims_to_wire(s, mbox, &wire, err) != 0) {
+		buf_free(&wire);
+		return -1;
+	}
+	imap_cmd_init(&l);
+	imap_cmd_add(&l, "CREATE ");
+	imap_cmd_add_string(&l, wire.data, 0);
+	rc = ims_wait_burst(s, ims_answer_submit(s, &l, create_done, &c.a,
+	    err), err);
+	if (rc == 0 && c.exists)
+		log_verbose(s->base.lg, "imap store '%s': mailbox '%s' exists "
+		    "already (made since the listing): %s", s->name, mbox,
+		    buf_cstr(&c.a.status));
+	else if (rc == 0 && (rc = ims_answers_check(s, &c.a, 1, err)) == 0)
 		log_verbose(s->base.lg, "imap store '%s': created mailbox "
 		    "'%s'", s->name, mbox);
+	ims_answers_free(&c.a, 1);
+	imap_cmd_free(&l);
+	buf_free(&wire);
 	return rc;
 }
 
