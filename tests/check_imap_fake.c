@@ -58,6 +58,8 @@ enum fault {
 	FAULT_HUGE_LITERAL,	/* LIST announces a literal beyond limits */
 	FAULT_GARBAGE,		/* NAMESPACE answered by a garbage line */
 	FAULT_TRUNCATED,	/* SELECT's answer stops mid-line */
+	FAULT_HUGE_EXISTS,	/* SELECT: 4294967295 EXISTS */
+	FAULT_HUGE_FETCH,	/* SELECT: a FETCH of message 2^24 + 1 */
 	FAULT_BYE,		/* BYE in answer to LIST, then close */
 	FAULT_SILENT,		/* LIST is never answered */
 	FAULT_SILENT_SELECT,	/* SELECT is never answered */
@@ -340,6 +342,11 @@ answer_select(int fd, const char *tag, const char *cmd, char *box,
 		send_str(fd, "* 1 EXISTS\r\n* OK [UIDVALI");
 		_exit(0);
 	}
+	/* The server's numbers size the client's sequence map. */
+	if (fault == FAULT_HUGE_EXISTS)
+		send_str(fd, "* 4294967295 EXISTS\r\n");
+	if (fault == FAULT_HUGE_FETCH)
+		send_str(fd, "* 16777217 FETCH (UID 5 FLAGS ())\r\n");
 	n = box_count(box, fault);
 	snprintf(line, sizeof(line), "* FLAGS (\\Seen \\Deleted)\r\n"
 	    "* %d EXISTS\r\n* OK [UIDVALIDITY 7] ok\r\n"
@@ -832,6 +839,12 @@ static const struct malformed malformed[] = {
 	    "connection closed by 127.0.0.1 port", NULL },
 	{ FAULT_BYE, "(the server closed the session: shutting down now)",
 	    NULL },
+	{ FAULT_HUGE_EXISTS, "imap store 'far' mailbox 'INBOX': the server "
+	    "numbers a message 4294967295, beyond the 16777216 messages a "
+	    "mailbox may hold here; giving up the connection", NULL },
+	{ FAULT_HUGE_FETCH, "imap store 'far' mailbox 'INBOX': the server "
+	    "numbers a message 16777217, beyond the 16777216 messages a "
+	    "mailbox may hold here; giving up the connection", NULL },
 	{ FAULT_SILENT, ": timed out after 1 second", NULL },
 	/* Sent before the Maildir is listed, waited for after. */
 	{ FAULT_SILENT_SELECT, "c:INBOX: imap store 'far' mailbox 'INBOX': "

@@ -36,6 +36,25 @@ ims_require_open(struct imap_store *s, struct buf *err)
 	return -1;
 }
 
+/* The most messages a mailbox may hold by the server's word. The sequence
+ * map takes 4 bytes a message, and its size comes from the server (EXISTS,
+ * a FETCH's number): beyond this the connection is given up rather than
+ * gigabytes allocated. 2^24 messages is 64 MiB of map, hundreds of times
+ * the largest mailboxes seen in use. */
+#define SEQ_MAX ((uint64_t)1 << 24)
+
+static int
+seq_too_many(struct imap_store *s, uint64_t n)
+{
+	if (n <= SEQ_MAX)
+		return 0;
+	log_warn(s->base.lg, "imap store '%s' mailbox '%s': the server numbers "
+	    "a message %llu, beyond the %llu messages a mailbox may hold "
+	    "here; giving up the connection", s->name, s->mbox,
+	    (unsigned long long)n, (unsigned long long)SEQ_MAX);
+	return 1;
+}
+
 static void
 seq_resize(struct imap_store *s, size_t n)
 {
@@ -66,18 +85,21 @@ on_expunge(struct imap_store *s, uint64_t n)
 	return 0;
 }
 
-static void
+static int
 on_fetch(struct imap_store *s, uint64_t n, const struct imap_item *list)
 {
 	uint64_t uid;
 
-	if (n == 0 || n > UINT32_MAX ||
+	if (n == 0 ||
 	    imap_item_number(imap_fetch_find(list, "UID"), &uid) != 0 ||
 	    uid == 0 || uid > UINT32_MAX)
-		return;
+		return 0;
+	if (seq_too_many(s, n))
+		return -1;
 	if (n > s->nseq)
 		seq_resize(s, (size_t)n);
 	s->seq[n - 1] = (uint32_t)uid;
+	return 0;
 }
 
 /* The generic part: sequence numbers and UIDs, whatever the operation. */
@@ -105,14 +127,18 @@ ims_untagged(void *ctx, const struct imap_response *r)
 		return -1;
 	if (s->mbox != NULL && num != NULL && num->kind == IMAP_NUMBER &&
 	    what != NULL) {
-		if (imap_atom_is(what, "EXISTS"))
+		if (imap_atom_is(what, "EXISTS")) {
+			if (seq_too_many(s, num->num))
+				return -1;
 			seq_resize(s, num->num < s->nseq ? s->nseq :
 			    (size_t)num->num);
-		else if (imap_atom_is(what, "EXPUNGE"))
+		} else if (imap_atom_is(what, "EXPUNGE")) {
 			on_expunge(s, num->num);
-		else if (imap_atom_is(what, "FETCH") &&
-		    what->next != NULL && what->next->kind == IMAP_LIST)
-			on_fetch(s, num->num, what->next);
+		} else if (imap_atom_is(what, "FETCH") &&
+		    what->next != NULL && what->next->kind == IMAP_LIST &&
+		    on_fetch(s, num->num, what->next) != 0) {
+			return -1;
+		}
 	}
 	return s->op_fn != NULL ? s->op_fn(s->op_ctx, r) : 0;
 }
