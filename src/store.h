@@ -132,6 +132,11 @@ struct mbox_status {
 	 * changed since the mark given by mark() (QRESYNC): scan_changes()
 	 * may then stand in for scan() although messages came or went. */
 	int changes_known;
+	/* 1 when open() gave every message a new UID (Maildir: the folder's
+	 * .uidvalidity was missing, and a new one made): a recorded
+	 * UIDVALIDITY equal to this one vouches for nothing, as the new one
+	 * is the clock's second and may be the old one again. */
+	int uids_new;
 };
 
 /*

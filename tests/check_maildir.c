@@ -308,6 +308,7 @@ START_TEST(test_uids_persist_across_runs)
 	fx_open(&fx, &st);
 	ck_assert_uint_ne(st.uidvalidity, 0);
 	ck_assert_uint_eq(st.uidnext, 1);
+	ck_assert_int_eq(st.uids_new, 1);	/* the sync core distrusts */
 	fx_scan(&fx, &l);
 	ck_assert_uint_eq(l.n, 2);
 	ck_assert_uint_eq(l.v[0].uid, 1);
@@ -319,6 +320,7 @@ START_TEST(test_uids_persist_across_runs)
 	fx_open(&fx, &st2);
 	ck_assert_uint_eq(st2.uidvalidity, st.uidvalidity);
 	ck_assert_uint_eq(st2.uidnext, 3);
+	ck_assert_int_eq(st2.uids_new, 0);
 	put(&fx, "new/3.c.h", "c\n", 1000003);
 	fx_scan(&fx, &l);
 	ck_assert_uint_eq(l.n, 3);

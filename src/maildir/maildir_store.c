@@ -180,6 +180,7 @@ op_open(struct store *st, const char *mbox, struct mbox_status *status,
 	memset(status, 0, sizeof(*status));
 	status->uidvalidity = s->uidvalidity;
 	status->uidnext = s->lastuid + 1;
+	status->uids_new = s->uid_fresh;
 	/* Before any listing: a change made while this run lists or
 	 * acts gives the next run another stamp. */
 	s->stamp = status->stamp = md_stamp(s, dir);
