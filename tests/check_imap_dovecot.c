@@ -278,6 +278,11 @@ START_TEST(test_mailbox_names)
 	ck_assert_int_eq(s->ops->create(s, "~Work", &err), -1);
 	ck_assert_msg(strstr(err.data, "CREATE \"~Work\": NO [CANNOT] ") !=
 	    NULL, "%s", err.data);
+	/* ...named by the store, not by the mailbox open at the time. */
+	ck_assert_int_eq(s->ops->open(s, "Work", &st, &err), 0);
+	ck_assert_int_eq(s->ops->create(s, "~Work", &err), -1);
+	ck_assert_msg(strncmp(err.data, "imap store 't': 127.0.0.1 port ",
+	    31) == 0, "%s", err.data);
 	ck_assert_int_eq(s->ops->list(s, &names, &err), 0);
 	ck_assert_uint_eq(names.n, 4);
 	ck_assert_str_eq(names.v[0], "Entwürfe");

@@ -166,9 +166,17 @@ ims_create(struct store *st, const char *mbox, struct buf *err)
 		log_verbose(s->base.lg, "imap store '%s': mailbox '%s' exists "
 		    "already (made since the listing): %s", s->name, mbox,
 		    buf_cstr(&c.a.status));
-	else if (rc == 0 && (rc = ims_answers_check(s, &c.a, 1, err)) == 0)
+	else if (rc == 0 && !c.a.ok) {
+		/* Named by the store alone: the mailbox still selected is
+		 * not the one refused. */
+		buf_setf(err, "imap store '%s': %s: %s: %s", s->name,
+		    imap_client_peer(s->c), buf_cstr(&c.a.log),
+		    buf_cstr(&c.a.status));
+		rc = -1;
+	} else if (rc == 0) {
 		log_verbose(s->base.lg, "imap store '%s': created mailbox "
 		    "'%s'", s->name, mbox);
+	}
 	ims_answers_free(&c.a, 1);
 	imap_cmd_free(&l);
 	buf_free(&wire);
