@@ -38,7 +38,8 @@ SERVER_PACKAGES="$SERVER_PACKAGES parallel"
 # The other programs the tests run: clang (tests/e2e/build.sh builds with
 # it), python3 (tests/e2e/run_output.sh reads --json with its json
 # module, tests/e2e/watch_maildir_gone.sh swaps two directories with
-# renameat2()), mbsync 1.4 (tests/e2e/mbsync_adopt.sh switches from it),
+# renameat2(), tests/e2e/imap_random.sh runs its histories in it),
+# mbsync 1.4 (tests/e2e/mbsync_adopt.sh switches from it),
 # strace (tests/e2e/maildir_lost_rename.sh reads the order of the
 # binary's system calls).
 SERVER_PACKAGES="$SERVER_PACKAGES clang python3 isync strace"

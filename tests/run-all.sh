@@ -44,7 +44,7 @@ SERIAL_TESTS=""
 LONG_TESTS="check_model imap_faults.sh maildir_mutate.sh signals.sh
 imap_parallel.sh imap_proxy_faults.sh interop_cyrus.sh interop_courier.sh
 interop_dovecot.sh migrate_fleet.sh check_scenarios imap_condstore.sh
-watch.sh imap_auth.sh"
+watch.sh imap_auth.sh imap_random.sh"
 
 case $JOBS in
 '' | *[!0-9]* | 0)
