@@ -194,6 +194,66 @@ START_TEST(test_copy_hook_failure_commits_nothing)
 }
 END_TEST
 
+/* A source that breaks the sink's order: UID 1 begun and half sent, then
+ * UID 2 begun without UID 1's end. */
+static int
+fetch_unended(struct store *st, const uint32_t *uids, size_t n,
+    const struct msg_sink *sink, struct buf *err)
+{
+	struct msg_meta m = { 0 };
+
+	(void)st;
+	ck_assert_uint_eq(n, 2);
+	m.uid = uids[0];
+	if (sink->begin(sink->ctx, &m, err) != 0 ||
+	    sink->data(sink->ctx, "half of one", 11, err) != 0)
+		return -1;
+	m.uid = uids[1];
+	if (sink->begin(sink->ctx, &m, err) != 0 ||
+	    sink->data(sink->ctx, "two\r\n", 5, err) != 0 ||
+	    sink->end(sink->ctx, err) != 0)
+		return -1;
+	return 0;
+}
+
+/* Never the rest of a message under another's name: the batch fails and
+ * the target keeps nothing. */
+START_TEST(test_copy_refuses_unended_message)
+{
+	struct store *a = memstore_new(7), *b = memstore_new(9);
+	struct store_ops ops = *a->ops;
+	struct mbox_status st;
+	struct buf err = BUF_INIT;
+	struct hook_log h = { BUF_INIT, -1 };
+	struct copy_hooks hooks = { on_planned, on_before_commit, &h, NULL };
+	uint32_t uids[2], results[2];
+	unsigned flags[2] = { 0, 0 };
+	int status[2];
+	struct buf why[2] = { BUF_INIT, BUF_INIT };
+	struct copy_batch batch = { uids, flags, 2, results, status, why };
+	struct msg_list scan = { 0 };
+
+	uids[0] = memstore_deliver(a, "INBOX", "one\r\n", 0);
+	uids[1] = memstore_deliver(a, "INBOX", "two\r\n", 0);
+	b->ops->create(b, "INBOX", &err);
+	ck_assert_int_eq(a->ops->open(a, "INBOX", &st, &err), 0);
+	ck_assert_int_eq(b->ops->open(b, "INBOX", &st, &err), 0);
+	ops.fetch = fetch_unended;
+	a->ops = &ops;
+	ck_assert_int_eq(copy_messages(a, b, &batch, &hooks, &err), -1);
+	ck_assert_str_eq(buf_cstr(&err), "store began message UID 2 before "
+	    "the last one ended");
+	ck_assert_str_eq(buf_cstr(&h.events), "");
+	ck_assert_int_eq(b->ops->scan(b, NULL, &scan, &err), 0);
+	ck_assert_uint_eq(scan.n, 0);
+	msg_list_free(&scan);
+	buf_free(&h.events);
+	buf_free(&err);
+	a->ops->free(a);
+	b->ops->free(b);
+}
+END_TEST
+
 static Suite *
 copy_suite(void)
 {
@@ -204,6 +264,7 @@ copy_suite(void)
 	tcase_add_test(tc, test_copy_batch_with_refused_message);
 	tcase_add_test(tc, test_copy_batch_with_empty_message);
 	tcase_add_test(tc, test_copy_hook_failure_commits_nothing);
+	tcase_add_test(tc, test_copy_refuses_unended_message);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -73,6 +73,10 @@ enum fault {
 	FAULT_UNSOLICITED,	/* four messages; unsolicited flag updates
 				   while sizes and dates are fetched */
 	FAULT_CUT,		/* BYE and close in answer to a body FETCH */
+	/* UID 2's body is streamed (over the parser's 64 KiB inline
+	 * limit), and wrongly: */
+	FAULT_BODY_TWICE,	/* two BODY[] in its FETCH response */
+	FAULT_BODY_OUTSIDE,	/* in "* 2 XFETCH (...)", then right */
 	/* CONDSTORE QRESYNC ENABLE; INBOX holds UIDs 1-3 at MODSEQ 10: */
 	FAULT_QR_FIRST,
 	/* ... then 1, 3 and 4 at MODSEQ 12 (2 expunged, 4 new), and a
@@ -392,6 +396,42 @@ parse_set(const char *cmd, int n, int want[MAX_MSGS + 1])
 }
 
 /* One message's FETCH answer: its body, its size and date, or flags. */
+/* A body of 70,000 bytes of c after INBOX-2's header. */
+static void
+send_big_body(int fd, char c)
+{
+	static const char head[] = "From: f@fake.test\r\nSubject: INBOX-2\r\n"
+	    "Message-ID: <INBOX-2@fake.test>\r\n\r\n";
+	size_t n = 70000, body = n - (sizeof(head) - 1);
+	char *p = malloc(n), lit[32];
+
+	ck_assert_ptr_nonnull(p);
+	memcpy(p, head, sizeof(head) - 1);
+	memset(p + sizeof(head) - 1, c, body);
+	for (size_t i = sizeof(head) - 1 + 78; i + 1 < n; i += 80)
+		memcpy(p + i, "\r\n", 2);
+	memcpy(p + n - 2, "\r\n", 2);
+	snprintf(lit, sizeof(lit), "{%zu}\r\n", n);
+	send_str(fd, lit);
+	send_all(fd, p, n);
+	free(p);
+}
+
+/* UID 2 streamed wrongly: with a second body, or in a response that is
+ * not a FETCH. */
+static void
+send_streamed(int fd, enum fault fault)
+{
+	send_str(fd, fault == FAULT_BODY_TWICE ? "* 2 FETCH (UID 2 BODY[] " :
+	    "* 2 XFETCH (UID 2 BODY[] ");
+	send_big_body(fd, 'a');
+	if (fault == FAULT_BODY_TWICE) {
+		send_str(fd, " BODY[] ");
+		send_big_body(fd, 'b');
+	}
+	send_str(fd, ")\r\n");
+}
+
 static void
 answer_one(int fd, const char *cmd, const char *box, int uid, int n,
     enum fault fault)
@@ -408,7 +448,12 @@ answer_one(int fd, const char *cmd, const char *box, int uid, int n,
 	    uid == 2)
 		snprintf(line, sizeof(line), "* 2 FETCH (UID 2 FLAGS (\\Seen) "
 		    "BODY[] NIL)\r\n");
-	else if (strstr(cmd, "BODY.PEEK[]") != NULL)
+	else if (strstr(cmd, "BODY.PEEK[]") != NULL && uid == 2 &&
+	    (fault == FAULT_BODY_TWICE || fault == FAULT_BODY_OUTSIDE)) {
+		send_streamed(fd, fault);
+		snprintf(line, sizeof(line), "%s", fault == FAULT_BODY_TWICE ?
+		    "" : "* 2 FETCH (UID 2 BODY[] NIL)\r\n");
+	} else if (strstr(cmd, "BODY.PEEK[]") != NULL)
 		snprintf(line, sizeof(line), "* %d FETCH (UID %d FLAGS "
 		    "(\\Seen) INTERNALDATE \"02-Jan-2023 10:00:00 +0000\" "
 		    "BODY[] {%d}\r\n%s)\r\n", seq, uid, len, msg);
@@ -941,6 +986,30 @@ START_TEST(test_failed_fetch)
 END_TEST
 
 /*
+ * A streamed body the server gets wrong fails the fetch of its batch:
+ * nothing of the batch is kept, no file holds one message's bytes in
+ * another's, and the next run copies all three.
+ */
+START_TEST(test_streamed_body_wrong)
+{
+	static const char *const error[] = {
+		"the server sent a second body in one FETCH response",
+		"the server sent a body outside a FETCH response",
+	};
+	struct env e;
+
+	env_init(&e);
+	ck_assert_int_eq(run_fake(&e, FAULT_BODY_TWICE + _i, 10), 1);
+	assert_output_has(&e, error[_i]);
+	assert_synced(&e, "INBOX", "");
+	assert_synced(&e, "Normal", "Normal:S");
+	ck_assert_int_eq(run_fake(&e, FAULT_MULTI, 10), 0);
+	assert_synced(&e, "INBOX", "INBOX-1:S INBOX-2:S INBOX-3:S");
+	env_free(&e);
+}
+END_TEST
+
+/*
  * While a re-sync fetches the size of the new UID 4, the server reports
  * flag changes of UIDs 4 and 1 (the latter without its UID). They update
  * the scan in place: UID 4 is copied once, with its newest flags, and UID
@@ -1124,6 +1193,7 @@ fake_suite(void)
 	tcase_add_loop_test(tc, test_failed_fetch, 0,
 	    (int)(sizeof(failed_fetch) / sizeof(failed_fetch[0])));
 	tcase_add_test(tc, test_unsolicited_during_scan);
+	tcase_add_loop_test(tc, test_streamed_body_wrong, 0, 2);
 	tcase_add_test(tc, test_lost_connection_stops_channel);
 	tcase_add_test(tc, test_unanswered_extra_connection);
 	tcase_add_loop_test(tc, test_qresync, 0,

@@ -19,6 +19,11 @@
  * response; larger ones stream through the literal callback before the
  * response is complete, possibly before its UID: their UID comes from the
  * sequence number, and the UID in the completed response must agree.
+ * The sink sees begin, data, end for one message at a time: a streamed
+ * body is open from its first chunk until its response completes, and a
+ * second body in that time, a body in a tagged response or one whose
+ * response turns out not to be a FETCH fails the fetch (the sink's
+ * message is then cancelled, never finished with other bytes in it).
  *
  * A header fetch is the same with "UID FETCH <set> (UID BODY.PEEK[HEADER])"
  * and BODY[HEADER] in the place of BODY[]: the header up to its empty line
@@ -45,6 +50,8 @@ struct fetch_ctx {
 	uint32_t *unanswered;	/* passed over: the tagged answer decides */
 	size_t nunanswered;
 	int failed;
+	int streaming;		/* a streamed body begun, its response open */
+	uint64_t stream_seq;	/* that response (imap_response.seq) */
 	struct buf err;
 	int tag_ok;		/* the command's tagged answer: OK */
 	int expunge_issued;	/* NO [EXPUNGEISSUED] */
@@ -129,6 +136,12 @@ fetch_literal(void *ctx, const struct imap_literal_info *w, const char *p,
 	if (f == NULL || w->item_name == NULL ||
 	    strcasecmp(w->item_name, f->item) != 0)
 		return -1;
+	if (w->offset == 0 && (w->tag != NULL || f->streaming)) {
+		fail(f, w->tag != NULL ? "the server sent a body in a tagged "
+		    "answer" : "the server sent a second body in one FETCH "
+		    "response");
+		return 0;
+	}
 	if (w->offset == 0) {
 		uint32_t uid = uid_of_seq(s, w->number);
 		struct msg_meta m;
@@ -139,9 +152,11 @@ fetch_literal(void *ctx, const struct imap_literal_info *w, const char *p,
 			meta_for(f, uid, w->size, &m);
 			sink_call(f, f->sink->begin(f->sink->ctx, &m, &why),
 			    &why);
+			f->streaming = !f->failed;
+			f->stream_seq = w->seq;
 		}
 	}
-	if (!f->failed)
+	if (f->streaming && !f->failed)
 		sink_call(f, f->sink->data(f->sink->ctx, p, n, &why), &why);
 	buf_free(&why);
 	return 0;
@@ -194,17 +209,24 @@ fetch_response(void *ctx, const struct imap_response *r)
 	struct fetch_ctx *f = ctx;
 	const struct imap_item *n = r->items, *list, *body;
 	uint64_t uid = 0;
+	int streamed = f->streaming && r->seq == f->stream_seq;
 
+	if (streamed)
+		f->streaming = 0;
 	if (n == NULL || n->kind != IMAP_NUMBER ||
-	    !imap_atom_is(n->next, "FETCH") || n->next->next == NULL)
-		return 0;
+	    !imap_atom_is(n->next, "FETCH") || n->next->next == NULL ||
+	    (body = imap_fetch_find(n->next->next, f->item)) == NULL) {
+		if (streamed)
+			fail(f, "the server sent a body outside a FETCH "
+			    "response");
+		return 0;	/* else a flag update from elsewhere */
+	}
 	list = n->next->next;
-	body = imap_fetch_find(list, f->item);
-	if (body == NULL)
-		return 0;	/* a flag update from elsewhere */
 	if (imap_item_number(imap_fetch_find(list, "UID"), &uid) != 0)
 		uid = uid_of_seq(f->s, n->num);
-	if (body->kind == IMAP_LITERAL)
+	if (body->kind == IMAP_LITERAL && !streamed)
+		fail(f, "the server sent a body that did not stream");
+	else if (body->kind == IMAP_LITERAL)
 		finish_streamed(f, uid);
 	else if (uid == 0 || uid > UINT32_MAX)
 		fail(f, "the server sent a body without its UID");
@@ -279,6 +301,9 @@ fetch_set(struct fetch_ctx *f, const uint32_t *uids, size_t n,
 	rc = imap_client_submit(f->s->c, &l, fetch_done, f, err);
 	if (rc == 0)
 		rc = imap_client_wait(f->s->c, err);
+	if (rc == 0 && f->streaming)
+		fail(f, "the server never completed the response of a body "
+		    "it sent");
 	if (rc == 0)
 		settle_unanswered(f, &l);
 	imap_cmd_free(&l);

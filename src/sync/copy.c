@@ -41,6 +41,12 @@ sink_begin(void *ctx, const struct msg_meta *meta, struct buf *err)
 	struct copy_ctx *c = ctx;
 	size_t i;
 
+	/* The last message's bytes must never end up in this one's. */
+	if (c->app != NULL) {
+		buf_setf(err, "store began message UID %u before the last one "
+		    "ended", meta->uid);
+		return -1;
+	}
 	if (index_of(c, meta->uid, &i) != 0) {
 		buf_setf(err, "store sent message UID %u, which was not asked "
 		    "for", meta->uid);
