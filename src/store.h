@@ -132,11 +132,6 @@ struct mbox_status {
 	 * changed since the mark given by mark() (QRESYNC): scan_changes()
 	 * may then stand in for scan() although messages came or went. */
 	int changes_known;
-	/* 1 when open() gave every message a new UID (Maildir: the folder's
-	 * .uidvalidity was missing, and a new one made): a recorded
-	 * UIDVALIDITY equal to this one vouches for nothing, as the new one
-	 * is the clock's second and may be the old one again. */
-	int uids_new;
 };
 
 /*
@@ -355,6 +350,17 @@ struct store_ops {
 	 * (and say so in changes_known). A mark for one open() only.
 	 */
 	void (*mark)(struct store *s, const struct store_mark *m);
+	/*
+	 * Optional (NULL: a store that never makes a UIDVALIDITY of its
+	 * own). The UIDVALIDITY the caller recorded of the mailbox the next
+	 * open() opens (0: none), for that open() only. A store that makes
+	 * a new UIDVALIDITY there (a Maildir whose UID file is missing, all
+	 * of whose messages get new UIDs) makes one that differs from it:
+	 * made from the clock's second, it could be the recorded one again,
+	 * and the records' UIDs would be taken for the new ones, in this
+	 * run and in every run after a crash.
+	 */
+	void (*recorded)(struct store *s, uint32_t uidvalidity);
 	/*
 	 * Optional: NULL for a store in which no two messages ever claim one
 	 * UID. clashes() lists the clashes the last scan() found (the array

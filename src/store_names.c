@@ -292,6 +292,12 @@ names_mark(struct store *s, const struct store_mark *m)
 	inner(s)->ops->mark(inner(s), m);
 }
 
+static void
+names_recorded(struct store *s, uint32_t uidvalidity)
+{
+	inner(s)->ops->recorded(inner(s), uidvalidity);
+}
+
 static size_t
 names_clashes(struct store *s, const struct uid_clash **v)
 {
@@ -441,6 +447,7 @@ build_ops(struct store_ops *o, const struct store_ops *in)
 		.prefetch = OPTIONAL(in, prefetch, names_prefetch),
 		.peek = OPTIONAL(in, peek, names_peek),
 		.mark = OPTIONAL(in, mark, names_mark),
+		.recorded = OPTIONAL(in, recorded, names_recorded),
 		.clashes = OPTIONAL(in, clashes, names_clashes),
 		.settle_clash = OPTIONAL(in, settle_clash, names_settle_clash),
 		.fetch = names_fetch,

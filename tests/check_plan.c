@@ -1567,55 +1567,6 @@ START_TEST(test_modseq_went_back)
 }
 END_TEST
 
-/*
- * A Maildir folder's UID file lost and made again in the second of the
- * old UIDVALIDITY: the same UIDVALIDITY over new UIDs. Far holds A (UID
- * 1) and B (2), near held them as 1 and 2; A was deleted near, and B is
- * near 1 now. Taken at its word, near 1 would be A and near 2 a deletion
- * of B; open() says the UIDs are new, so both sides are compared by
- * content: B is paired again, A (unmatched) copied back, nothing lost.
- */
-START_TEST(test_uids_given_anew)
-{
-	static const struct table_case tc = {
-		.name = "uids anew", .uv = { 1, 5 }, .max = { 2, 2 },
-		.pairs = "1:1:S 2:2:S", .far = "1:S:1000:7 2:S:1000:8",
-		.near = "1:S:1000:8", .uidnext = { 0, 2 },
-	};
-	struct model m;
-	struct model_input mi;
-	struct plan p;
-	struct buf got = BUF_INIT;
-
-	model_from_case(&m, &tc);
-	m.side[SIDE_NEAR].st.uids_new = 1;
-	plan_init(&p);
-	model_input(&m, &mi, WITH_NONE);
-	ck_assert_int_eq(plan_mailbox(&mi.in, &p), PLAN_NEED_FINGERPRINTS);
-	model_input_free(&mi);
-	ck_assert_str_eq(buf_cstr(&p.why), "near UIDs were all given anew "
-	    "under UIDVALIDITY 5 (its UID file was made again); fingerprints "
-	    "of every message of both sides are needed");
-	ck_assert_int_eq(model_plan(&m, &p), PLAN_OK);
-	describe_plan(&p, &got);
-	ck_assert_str_eq(buf_cstr(&got),
-	    "forget pair far 1 near 1\n"
-	    "forget pair far 2 near 2\n"
-	    "new pair far 2 near 1 (base S)\n"
-	    "copy far->near uid 1 (flags S)\n"
-	    "maxuid near 1\n");
-	ck_assert_int_eq(p.repair.reason[SIDE_NEAR], DISTRUST_UIDS_NEW);
-	ck_assert_int_eq(p.repair.reason[SIDE_FAR], DISTRUST_NONE);
-	ck_assert_uint_eq(p.repair.repaired, 1);
-	model_apply(&m, &p);
-	m.side[SIDE_NEAR].st.uids_new = 0;	/* the next open reads the file */
-	assert_converged(&m, tc.name);
-	buf_free(&got);
-	plan_free(&p);
-	model_free(&m);
-}
-END_TEST
-
 /* The default thresholds of invariant 7, at their edges: guard_status()
  * plans a mailbox of held records of which far kept the first kept. */
 static enum plan_status
@@ -2147,7 +2098,6 @@ plan_suite(void)
 	tcase_add_test(tables, test_table_repair);
 	tcase_add_test(tables, test_table_guard);
 	tcase_add_test(tables, test_modseq_went_back);
-	tcase_add_test(tables, test_uids_given_anew);
 	tcase_add_test(tables, test_first_contact_header_pass);
 	tcase_add_test(tables, test_guard_default_thresholds);
 	tcase_add_test(tables, test_guard_wiped_side);

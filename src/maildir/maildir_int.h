@@ -89,6 +89,7 @@ struct md_store {
 	uint32_t uidvalidity;
 	uint32_t lastuid;
 	int uid_fresh;		/* .uidvalidity was just created */
+	uint32_t recorded;	/* recorded(): a new UIDVALIDITY differs */
 	uint64_t stamp;		/* md_stamp() at open(), before any listing */
 	int unlisted;		/* ents came from the caller (scan_changes)
 				   and their names are not read yet: those
@@ -194,6 +195,7 @@ char *md_unique_base(struct md_store *s);
 
 /* maildir_uid.c: .uidvalidity. */
 int md_uid_open(struct md_store *s, struct buf *err);
+void md_recorded(struct store *st, uint32_t uidvalidity);
 int md_uid_save(struct md_store *s, int sync, struct buf *err);
 /* The UID file of folder dir, read without opening the mailbox: 1 with
  * both values, 0 if it is missing or unreadable (open() says why). */

@@ -161,6 +161,7 @@ op_open(struct store *st, const char *mbox, struct mbox_status *status,
 {
 	struct md_store *s = (struct md_store *)st;
 	char *dir;
+	int rc;
 
 	md_close(s);
 	if (md_mbox_dir(s, mbox, &dir, NULL, NULL, err) != 0)
@@ -174,13 +175,14 @@ op_open(struct store *st, const char *mbox, struct mbox_status *status,
 		md_syserr(err, mbox, dir, "open");
 		goto fail;
 	}
-	if (md_uid_open(s, err) != 0)
+	rc = md_uid_open(s, err);
+	s->recorded = 0;	/* for this open() only */
+	if (rc != 0)
 		goto fail;
 	md_clean_tmp(s);
 	memset(status, 0, sizeof(*status));
 	status->uidvalidity = s->uidvalidity;
 	status->uidnext = s->lastuid + 1;
-	status->uids_new = s->uid_fresh;
 	/* Before any listing: a change made while this run lists or
 	 * acts gives the next run another stamp. */
 	s->stamp = status->stamp = md_stamp(s, dir);
@@ -247,6 +249,7 @@ static const struct store_ops maildir_ops = {
 	.scan_changes = md_scan_known,
 	.prefetch = md_prefetch,
 	.peek = md_peek,
+	.recorded = md_recorded,
 	.clashes = md_clashes,
 	.settle_clash = md_settle_clash,
 	.fetch = md_fetch,

@@ -82,6 +82,28 @@ parse_uidfile(const char *text, uint32_t *validity, uint32_t *last)
 	return 0;
 }
 
+void
+md_recorded(struct store *st, uint32_t uidvalidity)
+{
+	((struct md_store *)st)->recorded = uidvalidity;
+}
+
+/* A new UIDVALIDITY: the second of the store's clock, as mbsync makes it,
+ * but never the one the caller recorded (store.h, recorded()). */
+static uint32_t
+new_uidvalidity(const struct md_store *s)
+{
+	struct timespec now;
+	uint32_t v;
+
+	if (s->clock(s->clock_arg, &now) != 0)
+		now.tv_sec = time(NULL);
+	v = (uint32_t)now.tv_sec != 0 ? (uint32_t)now.tv_sec : 1;
+	if (v == s->recorded)
+		v = v < UINT32_MAX ? v + 1 : 1;
+	return v;
+}
+
 static int
 read_uidfile(struct md_store *s, const char *path, struct buf *err)
 {
@@ -96,7 +118,7 @@ read_uidfile(struct md_store *s, const char *path, struct buf *err)
 	if (n == 0) {
 		log_verbose(s->base.lg, "maildir %s: no UIDVALIDITY, creating "
 		    "a new one", s->mbox);
-		s->uidvalidity = (uint32_t)time(NULL);
+		s->uidvalidity = new_uidvalidity(s);
 		s->lastuid = 0;
 		s->uid_fresh = 1;
 		return md_uid_save(s, 1, err);
@@ -121,7 +143,7 @@ open_uidfile_read_only(struct md_store *s, const char *path, struct buf *err)
 		md_syserr(err, s->mbox, path, "open");
 		return -1;
 	}
-	s->uidvalidity = (uint32_t)time(NULL);
+	s->uidvalidity = new_uidvalidity(s);
 	s->lastuid = 0;
 	s->uid_fresh = 1;
 	return 0;

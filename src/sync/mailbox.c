@@ -114,8 +114,9 @@ scan_side(struct mailbox_run *r, enum side s, const struct scan_hint *hint,
 	return rc;
 }
 
-/* The side's settled mark, told to a store that can ask what changed
- * since it (QRESYNC), for the open() that follows. */
+/* What the state holds of the side, told to its store for the open()
+ * that follows: the recorded UIDVALIDITY (a new one must differ), and the
+ * settled mark to a store that can ask what changed since it (QRESYNC). */
 static void
 mark_side(struct mailbox_run *r, enum side s)
 {
@@ -123,6 +124,8 @@ mark_side(struct mailbox_run *r, enum side s)
 	struct store_mark mark;
 	struct msg_list known = { 0 };
 
+	if (st->ops->recorded != NULL)
+		st->ops->recorded(st, r->state.uidvalidity[s]);
 	if (st->ops->mark != NULL && plan_known_mark(&r->state, s, &mark,
 	    &known)) {
 		mark.listed = r->listed.known[s] ? &r->listed.st[s] : NULL;

@@ -152,8 +152,7 @@ enum plan_distrust {
 	DISTRUST_NONE = 0,
 	DISTRUST_UIDVALIDITY,	/* UIDVALIDITY differs from the state's */
 	DISTRUST_UIDNEXT,	/* UIDNEXT at or below the recorded maxuid */
-	DISTRUST_MODSEQ,	/* HIGHESTMODSEQ below the recorded one */
-	DISTRUST_UIDS_NEW	/* every UID given anew (mbox_status.uids_new) */
+	DISTRUST_MODSEQ		/* HIGHESTMODSEQ below the recorded one */
 };
 
 /* A growable array of UIDs. */

@@ -30,10 +30,6 @@ side_distrust(const struct sync_state *st, const struct mbox_status *now,
 	if (st->uidvalidity[s] != 0 &&
 	    now->uidvalidity != st->uidvalidity[s])
 		return DISTRUST_UIDVALIDITY;
-	/* The same UIDVALIDITY made again (in the second of the old one)
-	 * over new UIDs: the records' UIDs name other messages now. */
-	if (st->uidvalidity[s] != 0 && now->uids_new)
-		return DISTRUST_UIDS_NEW;
 	if (st->maxuid[s] > 0 && now->uidnext != 0 &&
 	    now->uidnext <= st->maxuid[s])
 		return DISTRUST_UIDNEXT;
@@ -76,11 +72,6 @@ plan_why_fingerprints(const struct plan_input *in,
 			buf_addf(why, "%s HIGHESTMODSEQ %" PRIu64 " is below "
 			    "the recorded %" PRIu64 "; ", name,
 			    now->highestmodseq, st->highestmodseq[s]);
-			break;
-		case DISTRUST_UIDS_NEW:
-			buf_addf(why, "%s UIDs were all given anew under "
-			    "UIDVALIDITY %" PRIu32 " (its UID file was made "
-			    "again); ", name, now->uidvalidity);
 			break;
 		case DISTRUST_NONE:
 			break;
