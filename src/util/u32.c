@@ -36,13 +36,14 @@ size_t
 u32_key_lower_bound(const void *base, size_t stride, size_t off,
     size_t lo, size_t hi, uint32_t x)
 {
-	const unsigned char *p = (const unsigned char *)base + off;
-
+	/* base + off only inside the loop: an empty array's base may be
+	 * NULL, and NULL + 0 is undefined. */
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 		uint32_t key;
 
-		memcpy(&key, p + mid * stride, sizeof(key));
+		memcpy(&key, (const unsigned char *)base + off + mid * stride,
+		    sizeof(key));
 		if (key < x)
 			lo = mid + 1;
 		else
