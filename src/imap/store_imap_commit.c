@@ -233,7 +233,8 @@ lookup_uids(struct imap_store *s, uint32_t lo, struct append_result *res,
 	rc = ims_run(s, &l, lookup_response, &lc, err);
 	imap_cmd_free(&l);
 	if (rc == 0) {
-		qsort(lc.v, lc.n, sizeof(*lc.v), cmp_candidate);
+		if (lc.n > 0)	/* lc.v is NULL: qsort() takes no NULL */
+			qsort(lc.v, lc.n, sizeof(*lc.v), cmp_candidate);
 		rc = match_queue(s, &lc, res, err);
 	}
 	for (size_t i = 0; i < lc.n; i++) {
