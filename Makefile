@@ -11,7 +11,8 @@
 #   make asan       the same suite under AddressSanitizer + UBSan
 #   make bench      twinbox against mbsync and interimap (scripts/bench.sh, docs/benchmarks.md)
 #   make valgrind   the unit tests and an end-to-end run under valgrind
-#   make fuzz       the IMAP parser under libFuzzer (tests/fuzz/fuzz.mk)
+#   make fuzz       the IMAP parser and an IMAP store session under
+#                   libFuzzer (tests/fuzz/fuzz.mk)
 #   make install    install into $(DESTDIR)$(PREFIX) (the systemd user
 #                   units of docs/systemd under $(PREFIX)/lib/systemd/user);
 #                   make uninstall
@@ -313,5 +314,6 @@ include tests/fuzz/fuzz.mk
 
 fuzz: fuzz-deps
 	@$(MAKE) --no-print-directory fuzz-parser
+	@$(MAKE) --no-print-directory fuzz-session
 
 -include $(DEP_FILES)

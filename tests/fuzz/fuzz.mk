@@ -1,9 +1,12 @@
-# Fuzzing the IMAP response parser with libFuzzer.
+# Fuzzing with libFuzzer: the IMAP response parser (fuzz_parser) and an
+# IMAP store session against a fake server (fuzz_session).
 #
 # Included by the main Makefile; `make fuzz` builds $(FUZZ_BUILD)/fuzz_parser
-# with clang and runs it for FUZZ_TIME seconds on a copy of the seed corpus,
-# so that the committed seeds stay small. Needs clang and its fuzzer
-# runtime (Debian: clang, libclang-rt-14-dev); no pkg-config.
+# and $(FUZZ_BUILD)/fuzz_session with clang and runs each for FUZZ_TIME
+# seconds on a copy of its seed corpus, so that the committed seeds stay
+# small. Needs clang and its fuzzer runtime (Debian: clang,
+# libclang-rt-14-dev); the session harness also needs openssl and zlib
+# (pkg-config).
 
 FUZZ_CC ?= clang
 FUZZ_BUILD ?= build-fuzz
@@ -20,7 +23,33 @@ $(FUZZ_BUILD)/fuzz_parser: $(FUZZ_PARSER_SRC) $(wildcard src/imap/parser*.h) \
 	@mkdir -p $(FUZZ_BUILD)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(FUZZ_PARSER_SRC)
 
-.PHONY: fuzz-parser
+# The session harness links the whole library, built with the fuzzer's
+# instrumentation into $(FUZZ_BUILD)/obj, and wraps net_connect() and
+# net_wait() so that the server is the harness itself (fuzz_session.c).
+FUZZ_OBJ_FLAGS = -std=c11 -D_GNU_SOURCE -pthread -g -O1 -Isrc \
+	-fsanitize=fuzzer-no-link,address,undefined \
+	-fno-sanitize-recover=all -fno-omit-frame-pointer -Wall -Wextra
+FUZZ_LIB_OBJ = $(LIB_SRC:%.c=$(FUZZ_BUILD)/obj/%.o)
+FUZZ_SESSION_OBJ = $(FUZZ_BUILD)/obj/tests/fuzz/fuzz_session.o
+FUZZ_SESSION_SEEDS = tests/fuzz/corpus/session
+FUZZ_WRAP = -Wl,--wrap=net_connect,--wrap=net_wait
+
+$(FUZZ_BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_OBJ_FLAGS) $(PKG_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(FUZZ_BUILD)/libtwinbox.a: $(FUZZ_LIB_OBJ)
+	rm -f $@
+	$(AR) rcs $@ $(FUZZ_LIB_OBJ)
+
+$(FUZZ_BUILD)/fuzz_session: $(FUZZ_SESSION_OBJ) $(FUZZ_BUILD)/libtwinbox.a
+	$(FUZZ_CC) -fsanitize=fuzzer,address,undefined -pthread -o $@ \
+		$(FUZZ_SESSION_OBJ) $(FUZZ_BUILD)/libtwinbox.a $(FUZZ_WRAP) \
+		$(PKG_LIBS) -pthread
+
+-include $(FUZZ_LIB_OBJ:.o=.d) $(FUZZ_SESSION_OBJ:.o=.d)
+
+.PHONY: fuzz-parser fuzz-session
 
 fuzz-parser: $(FUZZ_BUILD)/fuzz_parser
 	@mkdir -p $(FUZZ_BUILD)/corpus-parser
@@ -28,3 +57,11 @@ fuzz-parser: $(FUZZ_BUILD)/fuzz_parser
 	$(FUZZ_BUILD)/fuzz_parser -max_total_time=$(FUZZ_TIME) \
 		-artifact_prefix=$(FUZZ_BUILD)/ \
 		$(FUZZ_BUILD)/corpus-parser
+
+fuzz-session: $(FUZZ_BUILD)/fuzz_session
+	@mkdir -p $(FUZZ_BUILD)/corpus-session
+	cp $(FUZZ_SESSION_SEEDS)/* $(FUZZ_BUILD)/corpus-session/
+	$(FUZZ_BUILD)/fuzz_session -max_total_time=$(FUZZ_TIME) \
+		-max_len=16384 -timeout=10 \
+		-artifact_prefix=$(FUZZ_BUILD)/session- \
+		$(FUZZ_BUILD)/corpus-session
