@@ -77,6 +77,7 @@ enum fault {
 	 * limit), and wrongly: */
 	FAULT_BODY_TWICE,	/* two BODY[] in its FETCH response */
 	FAULT_BODY_OUTSIDE,	/* in "* 2 XFETCH (...)", then right */
+	FAULT_BODY_NO_UID,	/* as "* 9 FETCH", without its UID */
 	/* CONDSTORE QRESYNC ENABLE; INBOX holds UIDs 1-3 at MODSEQ 10: */
 	FAULT_QR_FIRST,
 	/* ... then 1, 3 and 4 at MODSEQ 12 (2 expunged, 4 new), and a
@@ -417,12 +418,14 @@ send_big_body(int fd, char c)
 	free(p);
 }
 
-/* UID 2 streamed wrongly: with a second body, or in a response that is
- * not a FETCH. */
+/* UID 2 streamed wrongly: with a second body, in a response that is not
+ * a FETCH, or without its UID under a number the mailbox does not have
+ * (UID 2 would be the message expected). */
 static void
 send_streamed(int fd, enum fault fault)
 {
 	send_str(fd, fault == FAULT_BODY_TWICE ? "* 2 FETCH (UID 2 BODY[] " :
+	    fault == FAULT_BODY_NO_UID ? "* 9 FETCH (BODY[] " :
 	    "* 2 XFETCH (UID 2 BODY[] ");
 	send_big_body(fd, 'a');
 	if (fault == FAULT_BODY_TWICE) {
@@ -449,7 +452,7 @@ answer_one(int fd, const char *cmd, const char *box, int uid, int n,
 		snprintf(line, sizeof(line), "* 2 FETCH (UID 2 FLAGS (\\Seen) "
 		    "BODY[] NIL)\r\n");
 	else if (strstr(cmd, "BODY.PEEK[]") != NULL && uid == 2 &&
-	    (fault == FAULT_BODY_TWICE || fault == FAULT_BODY_OUTSIDE)) {
+	    fault >= FAULT_BODY_TWICE && fault <= FAULT_BODY_NO_UID) {
 		send_streamed(fd, fault);
 		snprintf(line, sizeof(line), "%s", fault == FAULT_BODY_TWICE ?
 		    "" : "* 2 FETCH (UID 2 BODY[] NIL)\r\n");
@@ -995,6 +998,7 @@ START_TEST(test_streamed_body_wrong)
 	static const char *const error[] = {
 		"the server sent a second body in one FETCH response",
 		"the server sent a body outside a FETCH response",
+		"the server sent a body without its UID",
 	};
 	struct env e;
 
@@ -1193,7 +1197,7 @@ fake_suite(void)
 	tcase_add_loop_test(tc, test_failed_fetch, 0,
 	    (int)(sizeof(failed_fetch) / sizeof(failed_fetch[0])));
 	tcase_add_test(tc, test_unsolicited_during_scan);
-	tcase_add_loop_test(tc, test_streamed_body_wrong, 0, 2);
+	tcase_add_loop_test(tc, test_streamed_body_wrong, 0, 3);
 	tcase_add_test(tc, test_lost_connection_stops_channel);
 	tcase_add_test(tc, test_unanswered_extra_connection);
 	tcase_add_loop_test(tc, test_qresync, 0,

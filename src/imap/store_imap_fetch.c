@@ -194,7 +194,9 @@ finish_streamed(struct fetch_ctx *f, uint64_t uid)
 
 	if (f->failed)
 		return;
-	if (f->next >= f->n || (uid != 0 && uid != f->want[f->next])) {
+	if (uid == 0)
+		fail(f, "the server sent a body without its UID");
+	else if (f->next >= f->n || uid != f->want[f->next]) {
 		buf_setf(&why, "the server sent the body of UID %llu in the "
 		    "place of another message", (unsigned long long)uid);
 		fail(f, why.data);
