@@ -188,6 +188,7 @@ op_open(struct store *st, const char *mbox, struct mbox_status *status,
 	s->stamp = status->stamp = md_stamp(s, dir);
 	return 0;
 fail:
+	s->recorded = 0;
 	md_close(s);
 	return -1;
 }
