@@ -159,6 +159,8 @@ check: test-deps
 		build-all
 	@$(MAKE) --no-print-directory $(CHECK_MAKE_J) WERROR=$(TEST_WERROR) \
 		BUILD=build-portable COMPAT=portable build-all
+	@$(MAKE) --no-print-directory $(CHECK_MAKE_J) WERROR=$(TEST_WERROR) \
+		fuzz-replay
 	@JOBS=$(CHECK_JOBS) PORTABLE_BUILD=build-portable \
 		TWINBOX_BIN=$${TWINBOX_BIN:-$(BUILD)/twinbox} BUILD=$(BUILD) \
 		tests/run-all.sh

@@ -13,7 +13,8 @@
 #   scripts/install-deps.sh --fuzz       also clang and its fuzzer runtime
 #                                        (make fuzz)
 #   scripts/install-deps.sh --servers    also what the tests run (make
-#                                        check): clang, python3, mbsync
+#                                        check): clang and its fuzzer
+#                                        runtime, python3, mbsync
 #                                        (isync), strace, GNU parallel, and the
 #                                        interoperability tests' servers:
 #                                        mailutils imap4d,
@@ -43,6 +44,8 @@ SERVER_PACKAGES="$SERVER_PACKAGES parallel"
 # strace (tests/e2e/maildir_lost_rename.sh reads the order of the
 # binary's system calls).
 SERVER_PACKAGES="$SERVER_PACKAGES clang python3 isync strace"
+# make check replays the fuzzers' seeds (tests/fuzz/fuzz.mk, fuzz-replay).
+SERVER_PACKAGES="$SERVER_PACKAGES libclang-rt-14-dev"
 EXTRACTED="cyrus-imapd:cyrus courier-imap:courier"
 SERVER_CACHE=${TWINBOX_SERVER_CACHE:-/var/cache/twinbox-test}
 quiet=0
