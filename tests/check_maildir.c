@@ -512,6 +512,36 @@ START_TEST(test_bad_uidvalidity_file)
 }
 END_TEST
 
+/* A creation cut short (cur/ made, new/ and tmp/ not yet) is completed
+ * at open(); a folder holding mail with new/ gone is refused. */
+START_TEST(test_cut_creation_completed)
+{
+	struct fixture fx;
+	struct mbox_status st;
+	char *new_dir, *tmp_dir, want[512];
+
+	fx_start(&fx);
+	make_inbox(&fx);
+	new_dir = tl_path(fx.inbox, "new");
+	tmp_dir = tl_path(fx.inbox, "tmp");
+	ck_assert_int_eq(rmdir(tmp_dir), 0);
+	ck_assert_int_eq(rmdir(new_dir), 0);
+	fx_open(&fx, &st);
+	ck_assert(tl_exists(new_dir) && tl_exists(tmp_dir));
+	fx_store(&fx);
+	put(&fx, "cur/1.a.h:2,S", "a\n", 1000001);
+	ck_assert_int_eq(rmdir(new_dir), 0);
+	ck_assert_int_eq(fx.s->ops->open(fx.s, "INBOX", &st, &fx.err), -1);
+	snprintf(want, sizeof(want), "maildir INBOX: %s/new: not a mailbox: "
+	    "No such file or directory", fx.root);
+	ck_assert_str_eq(buf_cstr(&fx.err), want);
+	ck_assert(!tl_exists(new_dir));
+	free(new_dir);
+	free(tmp_dir);
+	fx_end(&fx);
+}
+END_TEST
+
 START_TEST(test_fetch_converts_and_follows)
 {
 	struct fixture fx;
@@ -1222,6 +1252,7 @@ maildir_suite(void)
 	tcase_add_test(tc, test_duplicate_and_foreign_uids);
 	tcase_add_test(tc, test_clash_settled_by_caller);
 	tcase_add_test(tc, test_bad_uidvalidity_file);
+	tcase_add_test(tc, test_cut_creation_completed);
 	tcase_add_test(tc, test_fetch_converts_and_follows);
 	tcase_add_test(tc, test_append_round_trip);
 	tcase_add_test(tc, test_append_batch_uids);

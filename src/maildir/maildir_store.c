@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static void
@@ -155,6 +156,39 @@ check_complete(const char *dir, const char *mbox, struct buf *err)
 	return 0;
 }
 
+/*
+ * A folder whose creation was cut short (cur/ made, new/ or tmp/ not yet:
+ * a run killed in create()) holds nothing: cur/ is empty and there is no
+ * UID file. Its missing parts are made. A folder that holds anything and
+ * lacks a part is left for check_complete() to refuse: a wiped new/ is
+ * mail gone, not a folder to make again.
+ */
+static int
+complete_cut_creation(const char *dir, const char *mbox, struct buf *err)
+{
+	static const char *const parts[] = { "new", "tmp" };
+	char *cur = md_join(dir, "cur"), *uv = md_join(dir, ".uidvalidity");
+	struct stat sb;
+	int empty = 0, rc = 0;
+
+	if (md_dir_is_empty(cur, mbox, &empty, err) != 0)
+		buf_reset(err);		/* check_complete() says why */
+	else if (empty && stat(uv, &sb) != 0 && errno == ENOENT) {
+		for (size_t i = 0; i < 2 && rc == 0; i++) {
+			char *p = md_join(dir, parts[i]);
+
+			if (mkdir(p, 0700) != 0 && errno != EEXIST) {
+				md_syserr(err, mbox, p, "mkdir");
+				rc = -1;
+			}
+			free(p);
+		}
+	}
+	free(cur);
+	free(uv);
+	return rc;
+}
+
 static int
 op_open(struct store *st, const char *mbox, struct mbox_status *status,
     struct buf *err)
@@ -168,7 +202,8 @@ op_open(struct store *st, const char *mbox, struct mbox_status *status,
 		return -1;
 	s->mbox = xstrdup(mbox);
 	s->dir = dir;
-	if (check_complete(dir, mbox, err) != 0)
+	if ((!s->read_only && complete_cut_creation(dir, mbox, err) != 0) ||
+	    check_complete(dir, mbox, err) != 0)
 		goto fail;
 	s->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (s->dirfd < 0) {
