@@ -573,29 +573,30 @@ class History:
                         if m == mid:
                             data = x.data
                             break
-                x = self.entry(box, mid, data)
-                setattr(x, side, e[4])
-                if 'T' in e[4] and self.expunge == 'Both':
-                    x.doomed = True
+                self.set_flags(self.entry(box, mid, data), side, e[4])
             elif kind == 'flags':
-                x = self.model.get(key)
-                if x is None:
-                    raise Failure('flags of a message the model lacks: %s'
-                                  % (key,))
-                setattr(x, side, e[4])
-                if 'T' in e[4] and self.expunge == 'Both':
-                    x.doomed = True
+                self.set_flags(self.known(key, 'flags of'), side, e[4])
             elif kind == 'del':
-                x = self.model.get(key)
-                if x is None:
-                    raise Failure('deleted a message the model lacks: %s'
-                                  % (key,))
+                x = self.known(key, 'deleted')
                 x.deleted.add(side)
                 x.doomed = True
             else:
                 continue
             if concurrent or self.disturbed:
                 self.model[key].precise = False
+
+    def known(self, key, what):
+        """The model's entry of key, which an event says exists."""
+        x = self.model.get(key)
+        if x is None:
+            raise Failure('%s a message the model lacks: %s' % (what, key))
+        return x
+
+    def set_flags(self, x, side, flags):
+        """A side's flags of x; \\Deleted dooms it under Expunge Both."""
+        setattr(x, side, flags)
+        if 'T' in flags and self.expunge == 'Both':
+            x.doomed = True
 
     def spec(self, kind, box, msg=None, target=None):
         e = self.env
