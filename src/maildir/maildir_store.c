@@ -159,22 +159,25 @@ check_complete(const char *dir, const char *mbox, struct buf *err)
 /*
  * A folder whose creation was cut short (cur/ made, new/ or tmp/ not yet:
  * a run killed in create()) holds nothing: cur/ is empty and there is no
- * UID file. Its missing parts are made. A folder that holds anything and
- * lacks a part is left for check_complete() to refuse: a wiped new/ is
- * mail gone, not a folder to make again.
+ * UID file. Its missing parts are made: 1; 0 for any other folder, whose
+ * missing part check_complete() refuses (a wiped new/ is mail gone, not a
+ * folder to make again); -1 with err if a part cannot be made. Asked only
+ * once a part is found missing, so an open() pays nothing for it.
  */
 static int
 complete_cut_creation(const char *dir, const char *mbox, struct buf *err)
 {
 	static const char *const parts[] = { "new", "tmp" };
 	char *cur = md_join(dir, "cur"), *uv = md_join(dir, ".uidvalidity");
+	struct buf ignored = BUF_INIT;
 	struct stat sb;
 	int empty = 0, rc = 0;
 
-	if (md_dir_is_empty(cur, mbox, &empty, err) != 0)
-		buf_reset(err);		/* check_complete() says why */
-	else if (empty && stat(uv, &sb) != 0 && errno == ENOENT) {
-		for (size_t i = 0; i < 2 && rc == 0; i++) {
+	if (md_dir_is_empty(cur, mbox, &empty, &ignored) == 0 && empty &&
+	    stat(uv, &sb) != 0 && errno == ENOENT) {
+		buf_reset(err);		/* check_complete()'s, answered */
+		rc = 1;
+		for (size_t i = 0; i < 2 && rc == 1; i++) {
 			char *p = md_join(dir, parts[i]);
 
 			if (mkdir(p, 0700) != 0 && errno != EEXIST) {
@@ -184,6 +187,7 @@ complete_cut_creation(const char *dir, const char *mbox, struct buf *err)
 			free(p);
 		}
 	}
+	buf_free(&ignored);
 	free(cur);
 	free(uv);
 	return rc;
@@ -202,8 +206,9 @@ op_open(struct store *st, const char *mbox, struct mbox_status *status,
 		return -1;
 	s->mbox = xstrdup(mbox);
 	s->dir = dir;
-	if ((!s->read_only && complete_cut_creation(dir, mbox, err) != 0) ||
-	    check_complete(dir, mbox, err) != 0)
+	if (check_complete(dir, mbox, err) != 0 && (s->read_only ||
+	    complete_cut_creation(dir, mbox, err) != 1 ||
+	    check_complete(dir, mbox, err) != 0))
 		goto fail;
 	s->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (s->dirfd < 0) {
